@@ -1,0 +1,2 @@
+//! Internal crate of nanowasm; not a stable API.
+#![forbid(unsafe_code)]

@@ -1,0 +1,808 @@
+//! The one opcode table.
+//!
+//! Every WebAssembly 2.0 instruction is one row of [`for_each_opcode!`]:
+//!
+//! ```text
+//! Variant  "text.name"  prefix code  ImmKind  Feature  (Sig)
+//! ```
+//!
+//! * `prefix` is `plain` for one-byte opcodes, or the prefix byte `0xfc` /
+//!   `0xfd`, in which case `code` is the LEB128 sub-opcode;
+//! * [`ImmKind`] says which immediates follow the opcode in the binary
+//!   format (and in the text format);
+//! * [`Feature`] names the proposal that introduced the instruction;
+//! * [`Sig`] is its typing rule when that rule is a fixed signature, and
+//!   [`Sig::Special`] when the validator types it by hand.
+//!
+//! The decoder, the validator, the text parser, the printer and later the
+//! interpreter all expand from this table, so an instruction is added once.
+//! The macro is exported so other crates can generate their own code from
+//! the rows (`for_each_opcode!(my_macro)` calls `my_macro! { rows }`).
+
+use crate::{Feature, ValType};
+
+/// Which immediates follow an opcode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImmKind {
+    /// No immediate.
+    None,
+    /// A block type (`block`, `loop`, `if`).
+    BlockType,
+    /// A label index (`br`, `br_if`).
+    Label,
+    /// A vector of label indices and a default (`br_table`).
+    BrTable,
+    /// A function index (`call`, `ref.func`).
+    Func,
+    /// A type index then a table index (`call_indirect`).
+    CallIndirect,
+    /// A local index.
+    Local,
+    /// A global index.
+    Global,
+    /// A table index.
+    Table,
+    /// A memory index (a zero byte without multi-memory).
+    Memory,
+    /// A memory argument (alignment, offset, and memory with multi-memory).
+    MemArg,
+    /// A memory argument and a lane index.
+    MemArgLane,
+    /// A lane index.
+    Lane,
+    /// Sixteen lane indices (`i8x16.shuffle`).
+    Shuffle,
+    /// A signed 32-bit integer constant.
+    I32,
+    /// A signed 64-bit integer constant.
+    I64,
+    /// A 32-bit float constant (raw bits).
+    F32,
+    /// A 64-bit float constant (raw bits).
+    F64,
+    /// A 128-bit vector constant.
+    V128,
+    /// A vector of value types (`select t*`).
+    SelectT,
+    /// A heap type (`ref.null`).
+    RefNull,
+    /// A data segment index then a memory index (`memory.init`).
+    MemoryInit,
+    /// Destination and source memory indices (`memory.copy`).
+    MemoryCopy,
+    /// A data segment index (`data.drop`).
+    Data,
+    /// An element segment index then a table index (`table.init`).
+    TableInit,
+    /// Destination and source table indices (`table.copy`).
+    TableCopy,
+    /// An element segment index (`elem.drop`).
+    Elem,
+}
+
+/// How the validator types an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sig {
+    /// Typed by hand (control, variables, references, tables, constants...).
+    Special,
+    /// Pops the first list (last element on top) and pushes the second.
+    Fixed(&'static [ValType], &'static [ValType]),
+    /// Like `Fixed`, with a lane immediate that must be below the count.
+    Lane(u8, &'static [ValType], &'static [ValType]),
+    /// Pops an address, pushes a value of the type; the alignment
+    /// (log2 bytes) may be at most the given natural alignment.
+    Load(ValType, u8),
+    /// Pops an address and a value of the type.
+    Store(ValType, u8),
+    /// `v128.loadN_lane`: natural alignment; lane count is `16 >> align`.
+    LoadLane(u8),
+    /// `v128.storeN_lane`: natural alignment; lane count is `16 >> align`.
+    StoreLane(u8),
+}
+
+/// Calls `$m! { rows }` with every row of the opcode table. See the module
+/// documentation for the row format.
+#[macro_export]
+macro_rules! for_each_opcode {
+    ($m:ident) => {
+        $m! {
+            Unreachable               "unreachable"                   plain 0x00 None       Mvp                  (Sig::Special);
+            Nop                       "nop"                           plain 0x01 None       Mvp                  (Sig::Special);
+            Block                     "block"                         plain 0x02 BlockType  Mvp                  (Sig::Special);
+            Loop                      "loop"                          plain 0x03 BlockType  Mvp                  (Sig::Special);
+            If                        "if"                            plain 0x04 BlockType  Mvp                  (Sig::Special);
+            Else                      "else"                          plain 0x05 None       Mvp                  (Sig::Special);
+            End                       "end"                           plain 0x0b None       Mvp                  (Sig::Special);
+            Br                        "br"                            plain 0x0c Label      Mvp                  (Sig::Special);
+            BrIf                      "br_if"                         plain 0x0d Label      Mvp                  (Sig::Special);
+            BrTable                   "br_table"                      plain 0x0e BrTable    Mvp                  (Sig::Special);
+            Return                    "return"                        plain 0x0f None       Mvp                  (Sig::Special);
+            Call                      "call"                          plain 0x10 Func       Mvp                  (Sig::Special);
+            CallIndirect              "call_indirect"                 plain 0x11 CallIndirect Mvp                  (Sig::Special);
+            Drop                      "drop"                          plain 0x1a None       Mvp                  (Sig::Special);
+            Select                    "select"                        plain 0x1b None       Mvp                  (Sig::Special);
+            LocalGet                  "local.get"                     plain 0x20 Local      Mvp                  (Sig::Special);
+            LocalSet                  "local.set"                     plain 0x21 Local      Mvp                  (Sig::Special);
+            LocalTee                  "local.tee"                     plain 0x22 Local      Mvp                  (Sig::Special);
+            GlobalGet                 "global.get"                    plain 0x23 Global     Mvp                  (Sig::Special);
+            GlobalSet                 "global.set"                    plain 0x24 Global     Mvp                  (Sig::Special);
+            I32Load                   "i32.load"                      plain 0x28 MemArg     Mvp                  (Sig::Load(ValType::I32, 2));
+            I64Load                   "i64.load"                      plain 0x29 MemArg     Mvp                  (Sig::Load(ValType::I64, 3));
+            F32Load                   "f32.load"                      plain 0x2a MemArg     Mvp                  (Sig::Load(ValType::F32, 2));
+            F64Load                   "f64.load"                      plain 0x2b MemArg     Mvp                  (Sig::Load(ValType::F64, 3));
+            I32Load8S                 "i32.load8_s"                   plain 0x2c MemArg     Mvp                  (Sig::Load(ValType::I32, 0));
+            I32Load8U                 "i32.load8_u"                   plain 0x2d MemArg     Mvp                  (Sig::Load(ValType::I32, 0));
+            I32Load16S                "i32.load16_s"                  plain 0x2e MemArg     Mvp                  (Sig::Load(ValType::I32, 1));
+            I32Load16U                "i32.load16_u"                  plain 0x2f MemArg     Mvp                  (Sig::Load(ValType::I32, 1));
+            I64Load8S                 "i64.load8_s"                   plain 0x30 MemArg     Mvp                  (Sig::Load(ValType::I64, 0));
+            I64Load8U                 "i64.load8_u"                   plain 0x31 MemArg     Mvp                  (Sig::Load(ValType::I64, 0));
+            I64Load16S                "i64.load16_s"                  plain 0x32 MemArg     Mvp                  (Sig::Load(ValType::I64, 1));
+            I64Load16U                "i64.load16_u"                  plain 0x33 MemArg     Mvp                  (Sig::Load(ValType::I64, 1));
+            I64Load32S                "i64.load32_s"                  plain 0x34 MemArg     Mvp                  (Sig::Load(ValType::I64, 2));
+            I64Load32U                "i64.load32_u"                  plain 0x35 MemArg     Mvp                  (Sig::Load(ValType::I64, 2));
+            I32Store                  "i32.store"                     plain 0x36 MemArg     Mvp                  (Sig::Store(ValType::I32, 2));
+            I64Store                  "i64.store"                     plain 0x37 MemArg     Mvp                  (Sig::Store(ValType::I64, 3));
+            F32Store                  "f32.store"                     plain 0x38 MemArg     Mvp                  (Sig::Store(ValType::F32, 2));
+            F64Store                  "f64.store"                     plain 0x39 MemArg     Mvp                  (Sig::Store(ValType::F64, 3));
+            I32Store8                 "i32.store8"                    plain 0x3a MemArg     Mvp                  (Sig::Store(ValType::I32, 0));
+            I32Store16                "i32.store16"                   plain 0x3b MemArg     Mvp                  (Sig::Store(ValType::I32, 1));
+            I64Store8                 "i64.store8"                    plain 0x3c MemArg     Mvp                  (Sig::Store(ValType::I64, 0));
+            I64Store16                "i64.store16"                   plain 0x3d MemArg     Mvp                  (Sig::Store(ValType::I64, 1));
+            I64Store32                "i64.store32"                   plain 0x3e MemArg     Mvp                  (Sig::Store(ValType::I64, 2));
+            MemorySize                "memory.size"                   plain 0x3f Memory     Mvp                  (Sig::Special);
+            MemoryGrow                "memory.grow"                   plain 0x40 Memory     Mvp                  (Sig::Special);
+            I32Const                  "i32.const"                     plain 0x41 I32        Mvp                  (Sig::Special);
+            I64Const                  "i64.const"                     plain 0x42 I64        Mvp                  (Sig::Special);
+            F32Const                  "f32.const"                     plain 0x43 F32        Mvp                  (Sig::Special);
+            F64Const                  "f64.const"                     plain 0x44 F64        Mvp                  (Sig::Special);
+            I32Eqz                    "i32.eqz"                       plain 0x45 None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::I32]));
+            I32Eq                     "i32.eq"                        plain 0x46 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32Ne                     "i32.ne"                        plain 0x47 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32LtS                    "i32.lt_s"                      plain 0x48 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32LtU                    "i32.lt_u"                      plain 0x49 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32GtS                    "i32.gt_s"                      plain 0x4a None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32GtU                    "i32.gt_u"                      plain 0x4b None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32LeS                    "i32.le_s"                      plain 0x4c None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32LeU                    "i32.le_u"                      plain 0x4d None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32GeS                    "i32.ge_s"                      plain 0x4e None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32GeU                    "i32.ge_u"                      plain 0x4f None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I64Eqz                    "i64.eqz"                       plain 0x50 None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::I32]));
+            I64Eq                     "i64.eq"                        plain 0x51 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            I64Ne                     "i64.ne"                        plain 0x52 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            I64LtS                    "i64.lt_s"                      plain 0x53 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            I64LtU                    "i64.lt_u"                      plain 0x54 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            I64GtS                    "i64.gt_s"                      plain 0x55 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            I64GtU                    "i64.gt_u"                      plain 0x56 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            I64LeS                    "i64.le_s"                      plain 0x57 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            I64LeU                    "i64.le_u"                      plain 0x58 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            I64GeS                    "i64.ge_s"                      plain 0x59 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            I64GeU                    "i64.ge_u"                      plain 0x5a None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I32]));
+            F32Eq                     "f32.eq"                        plain 0x5b None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::I32]));
+            F32Ne                     "f32.ne"                        plain 0x5c None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::I32]));
+            F32Lt                     "f32.lt"                        plain 0x5d None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::I32]));
+            F32Gt                     "f32.gt"                        plain 0x5e None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::I32]));
+            F32Le                     "f32.le"                        plain 0x5f None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::I32]));
+            F32Ge                     "f32.ge"                        plain 0x60 None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::I32]));
+            F64Eq                     "f64.eq"                        plain 0x61 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::I32]));
+            F64Ne                     "f64.ne"                        plain 0x62 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::I32]));
+            F64Lt                     "f64.lt"                        plain 0x63 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::I32]));
+            F64Gt                     "f64.gt"                        plain 0x64 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::I32]));
+            F64Le                     "f64.le"                        plain 0x65 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::I32]));
+            F64Ge                     "f64.ge"                        plain 0x66 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::I32]));
+            I32Clz                    "i32.clz"                       plain 0x67 None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::I32]));
+            I32Ctz                    "i32.ctz"                       plain 0x68 None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::I32]));
+            I32Popcnt                 "i32.popcnt"                    plain 0x69 None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::I32]));
+            I32Add                    "i32.add"                       plain 0x6a None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32Sub                    "i32.sub"                       plain 0x6b None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32Mul                    "i32.mul"                       plain 0x6c None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32DivS                   "i32.div_s"                     plain 0x6d None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32DivU                   "i32.div_u"                     plain 0x6e None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32RemS                   "i32.rem_s"                     plain 0x6f None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32RemU                   "i32.rem_u"                     plain 0x70 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32And                    "i32.and"                       plain 0x71 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32Or                     "i32.or"                        plain 0x72 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32Xor                    "i32.xor"                       plain 0x73 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32Shl                    "i32.shl"                       plain 0x74 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32ShrS                   "i32.shr_s"                     plain 0x75 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32ShrU                   "i32.shr_u"                     plain 0x76 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32Rotl                   "i32.rotl"                      plain 0x77 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I32Rotr                   "i32.rotr"                      plain 0x78 None       Mvp                  (Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32]));
+            I64Clz                    "i64.clz"                       plain 0x79 None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::I64]));
+            I64Ctz                    "i64.ctz"                       plain 0x7a None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::I64]));
+            I64Popcnt                 "i64.popcnt"                    plain 0x7b None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::I64]));
+            I64Add                    "i64.add"                       plain 0x7c None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64Sub                    "i64.sub"                       plain 0x7d None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64Mul                    "i64.mul"                       plain 0x7e None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64DivS                   "i64.div_s"                     plain 0x7f None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64DivU                   "i64.div_u"                     plain 0x80 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64RemS                   "i64.rem_s"                     plain 0x81 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64RemU                   "i64.rem_u"                     plain 0x82 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64And                    "i64.and"                       plain 0x83 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64Or                     "i64.or"                        plain 0x84 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64Xor                    "i64.xor"                       plain 0x85 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64Shl                    "i64.shl"                       plain 0x86 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64ShrS                   "i64.shr_s"                     plain 0x87 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64ShrU                   "i64.shr_u"                     plain 0x88 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64Rotl                   "i64.rotl"                      plain 0x89 None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            I64Rotr                   "i64.rotr"                      plain 0x8a None       Mvp                  (Sig::Fixed(&[ValType::I64, ValType::I64], &[ValType::I64]));
+            F32Abs                    "f32.abs"                       plain 0x8b None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::F32]));
+            F32Neg                    "f32.neg"                       plain 0x8c None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::F32]));
+            F32Ceil                   "f32.ceil"                      plain 0x8d None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::F32]));
+            F32Floor                  "f32.floor"                     plain 0x8e None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::F32]));
+            F32Trunc                  "f32.trunc"                     plain 0x8f None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::F32]));
+            F32Nearest                "f32.nearest"                   plain 0x90 None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::F32]));
+            F32Sqrt                   "f32.sqrt"                      plain 0x91 None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::F32]));
+            F32Add                    "f32.add"                       plain 0x92 None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::F32]));
+            F32Sub                    "f32.sub"                       plain 0x93 None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::F32]));
+            F32Mul                    "f32.mul"                       plain 0x94 None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::F32]));
+            F32Div                    "f32.div"                       plain 0x95 None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::F32]));
+            F32Min                    "f32.min"                       plain 0x96 None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::F32]));
+            F32Max                    "f32.max"                       plain 0x97 None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::F32]));
+            F32Copysign               "f32.copysign"                  plain 0x98 None       Mvp                  (Sig::Fixed(&[ValType::F32, ValType::F32], &[ValType::F32]));
+            F64Abs                    "f64.abs"                       plain 0x99 None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::F64]));
+            F64Neg                    "f64.neg"                       plain 0x9a None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::F64]));
+            F64Ceil                   "f64.ceil"                      plain 0x9b None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::F64]));
+            F64Floor                  "f64.floor"                     plain 0x9c None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::F64]));
+            F64Trunc                  "f64.trunc"                     plain 0x9d None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::F64]));
+            F64Nearest                "f64.nearest"                   plain 0x9e None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::F64]));
+            F64Sqrt                   "f64.sqrt"                      plain 0x9f None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::F64]));
+            F64Add                    "f64.add"                       plain 0xa0 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::F64]));
+            F64Sub                    "f64.sub"                       plain 0xa1 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::F64]));
+            F64Mul                    "f64.mul"                       plain 0xa2 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::F64]));
+            F64Div                    "f64.div"                       plain 0xa3 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::F64]));
+            F64Min                    "f64.min"                       plain 0xa4 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::F64]));
+            F64Max                    "f64.max"                       plain 0xa5 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::F64]));
+            F64Copysign               "f64.copysign"                  plain 0xa6 None       Mvp                  (Sig::Fixed(&[ValType::F64, ValType::F64], &[ValType::F64]));
+            I32WrapI64                "i32.wrap_i64"                  plain 0xa7 None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::I32]));
+            I32TruncF32S              "i32.trunc_f32_s"               plain 0xa8 None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::I32]));
+            I32TruncF32U              "i32.trunc_f32_u"               plain 0xa9 None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::I32]));
+            I32TruncF64S              "i32.trunc_f64_s"               plain 0xaa None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::I32]));
+            I32TruncF64U              "i32.trunc_f64_u"               plain 0xab None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::I32]));
+            I64ExtendI32S             "i64.extend_i32_s"              plain 0xac None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::I64]));
+            I64ExtendI32U             "i64.extend_i32_u"              plain 0xad None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::I64]));
+            I64TruncF32S              "i64.trunc_f32_s"               plain 0xae None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::I64]));
+            I64TruncF32U              "i64.trunc_f32_u"               plain 0xaf None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::I64]));
+            I64TruncF64S              "i64.trunc_f64_s"               plain 0xb0 None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::I64]));
+            I64TruncF64U              "i64.trunc_f64_u"               plain 0xb1 None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::I64]));
+            F32ConvertI32S            "f32.convert_i32_s"             plain 0xb2 None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::F32]));
+            F32ConvertI32U            "f32.convert_i32_u"             plain 0xb3 None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::F32]));
+            F32ConvertI64S            "f32.convert_i64_s"             plain 0xb4 None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::F32]));
+            F32ConvertI64U            "f32.convert_i64_u"             plain 0xb5 None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::F32]));
+            F32DemoteF64              "f32.demote_f64"                plain 0xb6 None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::F32]));
+            F64ConvertI32S            "f64.convert_i32_s"             plain 0xb7 None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::F64]));
+            F64ConvertI32U            "f64.convert_i32_u"             plain 0xb8 None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::F64]));
+            F64ConvertI64S            "f64.convert_i64_s"             plain 0xb9 None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::F64]));
+            F64ConvertI64U            "f64.convert_i64_u"             plain 0xba None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::F64]));
+            F64PromoteF32             "f64.promote_f32"               plain 0xbb None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::F64]));
+            I32ReinterpretF32         "i32.reinterpret_f32"           plain 0xbc None       Mvp                  (Sig::Fixed(&[ValType::F32], &[ValType::I32]));
+            I64ReinterpretF64         "i64.reinterpret_f64"           plain 0xbd None       Mvp                  (Sig::Fixed(&[ValType::F64], &[ValType::I64]));
+            F32ReinterpretI32         "f32.reinterpret_i32"           plain 0xbe None       Mvp                  (Sig::Fixed(&[ValType::I32], &[ValType::F32]));
+            F64ReinterpretI64         "f64.reinterpret_i64"           plain 0xbf None       Mvp                  (Sig::Fixed(&[ValType::I64], &[ValType::F64]));
+            I32Extend8S               "i32.extend8_s"                 plain 0xc0 None       SignExtension        (Sig::Fixed(&[ValType::I32], &[ValType::I32]));
+            I32Extend16S              "i32.extend16_s"                plain 0xc1 None       SignExtension        (Sig::Fixed(&[ValType::I32], &[ValType::I32]));
+            I64Extend8S               "i64.extend8_s"                 plain 0xc2 None       SignExtension        (Sig::Fixed(&[ValType::I64], &[ValType::I64]));
+            I64Extend16S              "i64.extend16_s"                plain 0xc3 None       SignExtension        (Sig::Fixed(&[ValType::I64], &[ValType::I64]));
+            I64Extend32S              "i64.extend32_s"                plain 0xc4 None       SignExtension        (Sig::Fixed(&[ValType::I64], &[ValType::I64]));
+            I32TruncSatF32S           "i32.trunc_sat_f32_s"           0xfc  0x00 None       SaturatingFloatToInt (Sig::Fixed(&[ValType::F32], &[ValType::I32]));
+            I32TruncSatF32U           "i32.trunc_sat_f32_u"           0xfc  0x01 None       SaturatingFloatToInt (Sig::Fixed(&[ValType::F32], &[ValType::I32]));
+            I32TruncSatF64S           "i32.trunc_sat_f64_s"           0xfc  0x02 None       SaturatingFloatToInt (Sig::Fixed(&[ValType::F64], &[ValType::I32]));
+            I32TruncSatF64U           "i32.trunc_sat_f64_u"           0xfc  0x03 None       SaturatingFloatToInt (Sig::Fixed(&[ValType::F64], &[ValType::I32]));
+            I64TruncSatF32S           "i64.trunc_sat_f32_s"           0xfc  0x04 None       SaturatingFloatToInt (Sig::Fixed(&[ValType::F32], &[ValType::I64]));
+            I64TruncSatF32U           "i64.trunc_sat_f32_u"           0xfc  0x05 None       SaturatingFloatToInt (Sig::Fixed(&[ValType::F32], &[ValType::I64]));
+            I64TruncSatF64S           "i64.trunc_sat_f64_s"           0xfc  0x06 None       SaturatingFloatToInt (Sig::Fixed(&[ValType::F64], &[ValType::I64]));
+            I64TruncSatF64U           "i64.trunc_sat_f64_u"           0xfc  0x07 None       SaturatingFloatToInt (Sig::Fixed(&[ValType::F64], &[ValType::I64]));
+            MemoryInit                "memory.init"                   0xfc  0x08 MemoryInit BulkMemory           (Sig::Special);
+            DataDrop                  "data.drop"                     0xfc  0x09 Data       BulkMemory           (Sig::Special);
+            MemoryCopy                "memory.copy"                   0xfc  0x0a MemoryCopy BulkMemory           (Sig::Special);
+            MemoryFill                "memory.fill"                   0xfc  0x0b Memory     BulkMemory           (Sig::Special);
+            TableInit                 "table.init"                    0xfc  0x0c TableInit  BulkMemory           (Sig::Special);
+            ElemDrop                  "elem.drop"                     0xfc  0x0d Elem       BulkMemory           (Sig::Special);
+            TableCopy                 "table.copy"                    0xfc  0x0e TableCopy  BulkMemory           (Sig::Special);
+            SelectTyped               "select"                        plain 0x1c SelectT    ReferenceTypes       (Sig::Special);
+            RefNull                   "ref.null"                      plain 0xd0 RefNull    ReferenceTypes       (Sig::Special);
+            RefIsNull                 "ref.is_null"                   plain 0xd1 None       ReferenceTypes       (Sig::Special);
+            RefFunc                   "ref.func"                      plain 0xd2 Func       ReferenceTypes       (Sig::Special);
+            TableFill                 "table.fill"                    0xfc  0x11 Table      ReferenceTypes       (Sig::Special);
+            TableGet                  "table.get"                     plain 0x25 Table      ReferenceTypes       (Sig::Special);
+            TableSet                  "table.set"                     plain 0x26 Table      ReferenceTypes       (Sig::Special);
+            TableGrow                 "table.grow"                    0xfc  0x0f Table      ReferenceTypes       (Sig::Special);
+            TableSize                 "table.size"                    0xfc  0x10 Table      ReferenceTypes       (Sig::Special);
+            V128Load                  "v128.load"                     0xfd  0x00 MemArg     Simd                 (Sig::Load(ValType::V128, 4));
+            V128Load8x8S              "v128.load8x8_s"                0xfd  0x01 MemArg     Simd                 (Sig::Load(ValType::V128, 3));
+            V128Load8x8U              "v128.load8x8_u"                0xfd  0x02 MemArg     Simd                 (Sig::Load(ValType::V128, 3));
+            V128Load16x4S             "v128.load16x4_s"               0xfd  0x03 MemArg     Simd                 (Sig::Load(ValType::V128, 3));
+            V128Load16x4U             "v128.load16x4_u"               0xfd  0x04 MemArg     Simd                 (Sig::Load(ValType::V128, 3));
+            V128Load32x2S             "v128.load32x2_s"               0xfd  0x05 MemArg     Simd                 (Sig::Load(ValType::V128, 3));
+            V128Load32x2U             "v128.load32x2_u"               0xfd  0x06 MemArg     Simd                 (Sig::Load(ValType::V128, 3));
+            V128Load8Splat            "v128.load8_splat"              0xfd  0x07 MemArg     Simd                 (Sig::Load(ValType::V128, 0));
+            V128Load16Splat           "v128.load16_splat"             0xfd  0x08 MemArg     Simd                 (Sig::Load(ValType::V128, 1));
+            V128Load32Splat           "v128.load32_splat"             0xfd  0x09 MemArg     Simd                 (Sig::Load(ValType::V128, 2));
+            V128Load64Splat           "v128.load64_splat"             0xfd  0x0a MemArg     Simd                 (Sig::Load(ValType::V128, 3));
+            V128Load32Zero            "v128.load32_zero"              0xfd  0x5c MemArg     Simd                 (Sig::Load(ValType::V128, 2));
+            V128Load64Zero            "v128.load64_zero"              0xfd  0x5d MemArg     Simd                 (Sig::Load(ValType::V128, 3));
+            V128Store                 "v128.store"                    0xfd  0x0b MemArg     Simd                 (Sig::Store(ValType::V128, 4));
+            V128Load8Lane             "v128.load8_lane"               0xfd  0x54 MemArgLane Simd                 (Sig::LoadLane(0));
+            V128Load16Lane            "v128.load16_lane"              0xfd  0x55 MemArgLane Simd                 (Sig::LoadLane(1));
+            V128Load32Lane            "v128.load32_lane"              0xfd  0x56 MemArgLane Simd                 (Sig::LoadLane(2));
+            V128Load64Lane            "v128.load64_lane"              0xfd  0x57 MemArgLane Simd                 (Sig::LoadLane(3));
+            V128Store8Lane            "v128.store8_lane"              0xfd  0x58 MemArgLane Simd                 (Sig::StoreLane(0));
+            V128Store16Lane           "v128.store16_lane"             0xfd  0x59 MemArgLane Simd                 (Sig::StoreLane(1));
+            V128Store32Lane           "v128.store32_lane"             0xfd  0x5a MemArgLane Simd                 (Sig::StoreLane(2));
+            V128Store64Lane           "v128.store64_lane"             0xfd  0x5b MemArgLane Simd                 (Sig::StoreLane(3));
+            V128Const                 "v128.const"                    0xfd  0x0c V128       Simd                 (Sig::Special);
+            I8x16Shuffle              "i8x16.shuffle"                 0xfd  0x0d Shuffle    Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16ExtractLaneS         "i8x16.extract_lane_s"          0xfd  0x15 Lane       Simd                 (Sig::Lane(16, &[ValType::V128], &[ValType::I32]));
+            I8x16ExtractLaneU         "i8x16.extract_lane_u"          0xfd  0x16 Lane       Simd                 (Sig::Lane(16, &[ValType::V128], &[ValType::I32]));
+            I8x16ReplaceLane          "i8x16.replace_lane"            0xfd  0x17 Lane       Simd                 (Sig::Lane(16, &[ValType::V128, ValType::I32], &[ValType::V128]));
+            I16x8ExtractLaneS         "i16x8.extract_lane_s"          0xfd  0x18 Lane       Simd                 (Sig::Lane(8, &[ValType::V128], &[ValType::I32]));
+            I16x8ExtractLaneU         "i16x8.extract_lane_u"          0xfd  0x19 Lane       Simd                 (Sig::Lane(8, &[ValType::V128], &[ValType::I32]));
+            I16x8ReplaceLane          "i16x8.replace_lane"            0xfd  0x1a Lane       Simd                 (Sig::Lane(8, &[ValType::V128, ValType::I32], &[ValType::V128]));
+            I32x4ExtractLane          "i32x4.extract_lane"            0xfd  0x1b Lane       Simd                 (Sig::Lane(4, &[ValType::V128], &[ValType::I32]));
+            I32x4ReplaceLane          "i32x4.replace_lane"            0xfd  0x1c Lane       Simd                 (Sig::Lane(4, &[ValType::V128, ValType::I32], &[ValType::V128]));
+            I64x2ExtractLane          "i64x2.extract_lane"            0xfd  0x1d Lane       Simd                 (Sig::Lane(2, &[ValType::V128], &[ValType::I64]));
+            I64x2ReplaceLane          "i64x2.replace_lane"            0xfd  0x1e Lane       Simd                 (Sig::Lane(2, &[ValType::V128, ValType::I64], &[ValType::V128]));
+            F32x4ExtractLane          "f32x4.extract_lane"            0xfd  0x1f Lane       Simd                 (Sig::Lane(4, &[ValType::V128], &[ValType::F32]));
+            F32x4ReplaceLane          "f32x4.replace_lane"            0xfd  0x20 Lane       Simd                 (Sig::Lane(4, &[ValType::V128, ValType::F32], &[ValType::V128]));
+            F64x2ExtractLane          "f64x2.extract_lane"            0xfd  0x21 Lane       Simd                 (Sig::Lane(2, &[ValType::V128], &[ValType::F64]));
+            F64x2ReplaceLane          "f64x2.replace_lane"            0xfd  0x22 Lane       Simd                 (Sig::Lane(2, &[ValType::V128, ValType::F64], &[ValType::V128]));
+            I8x16Swizzle              "i8x16.swizzle"                 0xfd  0x0e None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16Splat                "i8x16.splat"                   0xfd  0x0f None       Simd                 (Sig::Fixed(&[ValType::I32], &[ValType::V128]));
+            I16x8Splat                "i16x8.splat"                   0xfd  0x10 None       Simd                 (Sig::Fixed(&[ValType::I32], &[ValType::V128]));
+            I32x4Splat                "i32x4.splat"                   0xfd  0x11 None       Simd                 (Sig::Fixed(&[ValType::I32], &[ValType::V128]));
+            I64x2Splat                "i64x2.splat"                   0xfd  0x12 None       Simd                 (Sig::Fixed(&[ValType::I64], &[ValType::V128]));
+            F32x4Splat                "f32x4.splat"                   0xfd  0x13 None       Simd                 (Sig::Fixed(&[ValType::F32], &[ValType::V128]));
+            F64x2Splat                "f64x2.splat"                   0xfd  0x14 None       Simd                 (Sig::Fixed(&[ValType::F64], &[ValType::V128]));
+            I8x16Eq                   "i8x16.eq"                      0xfd  0x23 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16Ne                   "i8x16.ne"                      0xfd  0x24 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16LtS                  "i8x16.lt_s"                    0xfd  0x25 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16LtU                  "i8x16.lt_u"                    0xfd  0x26 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16GtS                  "i8x16.gt_s"                    0xfd  0x27 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16GtU                  "i8x16.gt_u"                    0xfd  0x28 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16LeS                  "i8x16.le_s"                    0xfd  0x29 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16LeU                  "i8x16.le_u"                    0xfd  0x2a None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16GeS                  "i8x16.ge_s"                    0xfd  0x2b None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16GeU                  "i8x16.ge_u"                    0xfd  0x2c None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8Eq                   "i16x8.eq"                      0xfd  0x2d None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8Ne                   "i16x8.ne"                      0xfd  0x2e None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8LtS                  "i16x8.lt_s"                    0xfd  0x2f None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8LtU                  "i16x8.lt_u"                    0xfd  0x30 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8GtS                  "i16x8.gt_s"                    0xfd  0x31 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8GtU                  "i16x8.gt_u"                    0xfd  0x32 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8LeS                  "i16x8.le_s"                    0xfd  0x33 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8LeU                  "i16x8.le_u"                    0xfd  0x34 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8GeS                  "i16x8.ge_s"                    0xfd  0x35 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8GeU                  "i16x8.ge_u"                    0xfd  0x36 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4Eq                   "i32x4.eq"                      0xfd  0x37 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4Ne                   "i32x4.ne"                      0xfd  0x38 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4LtS                  "i32x4.lt_s"                    0xfd  0x39 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4LtU                  "i32x4.lt_u"                    0xfd  0x3a None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4GtS                  "i32x4.gt_s"                    0xfd  0x3b None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4GtU                  "i32x4.gt_u"                    0xfd  0x3c None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4LeS                  "i32x4.le_s"                    0xfd  0x3d None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4LeU                  "i32x4.le_u"                    0xfd  0x3e None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4GeS                  "i32x4.ge_s"                    0xfd  0x3f None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4GeU                  "i32x4.ge_u"                    0xfd  0x40 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2Eq                   "i64x2.eq"                      0xfd  0xd6 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2Ne                   "i64x2.ne"                      0xfd  0xd7 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2LtS                  "i64x2.lt_s"                    0xfd  0xd8 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2GtS                  "i64x2.gt_s"                    0xfd  0xd9 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2LeS                  "i64x2.le_s"                    0xfd  0xda None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2GeS                  "i64x2.ge_s"                    0xfd  0xdb None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Eq                   "f32x4.eq"                      0xfd  0x41 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Ne                   "f32x4.ne"                      0xfd  0x42 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Lt                   "f32x4.lt"                      0xfd  0x43 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Gt                   "f32x4.gt"                      0xfd  0x44 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Le                   "f32x4.le"                      0xfd  0x45 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Ge                   "f32x4.ge"                      0xfd  0x46 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Eq                   "f64x2.eq"                      0xfd  0x47 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Ne                   "f64x2.ne"                      0xfd  0x48 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Lt                   "f64x2.lt"                      0xfd  0x49 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Gt                   "f64x2.gt"                      0xfd  0x4a None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Le                   "f64x2.le"                      0xfd  0x4b None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Ge                   "f64x2.ge"                      0xfd  0x4c None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            V128Not                   "v128.not"                      0xfd  0x4d None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            V128And                   "v128.and"                      0xfd  0x4e None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            V128AndNot                "v128.andnot"                   0xfd  0x4f None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            V128Or                    "v128.or"                       0xfd  0x50 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            V128Xor                   "v128.xor"                      0xfd  0x51 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            V128Bitselect             "v128.bitselect"                0xfd  0x52 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
+            V128AnyTrue               "v128.any_true"                 0xfd  0x53 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::I32]));
+            I8x16Abs                  "i8x16.abs"                     0xfd  0x60 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I8x16Neg                  "i8x16.neg"                     0xfd  0x61 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I8x16Popcnt               "i8x16.popcnt"                  0xfd  0x62 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I8x16AllTrue              "i8x16.all_true"                0xfd  0x63 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::I32]));
+            I8x16Bitmask              "i8x16.bitmask"                 0xfd  0x64 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::I32]));
+            I8x16NarrowI16x8S         "i8x16.narrow_i16x8_s"          0xfd  0x65 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16NarrowI16x8U         "i8x16.narrow_i16x8_u"          0xfd  0x66 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16Shl                  "i8x16.shl"                     0xfd  0x6b None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I8x16ShrS                 "i8x16.shr_s"                   0xfd  0x6c None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I8x16ShrU                 "i8x16.shr_u"                   0xfd  0x6d None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I8x16Add                  "i8x16.add"                     0xfd  0x6e None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16AddSatS              "i8x16.add_sat_s"               0xfd  0x6f None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16AddSatU              "i8x16.add_sat_u"               0xfd  0x70 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16Sub                  "i8x16.sub"                     0xfd  0x71 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16SubSatS              "i8x16.sub_sat_s"               0xfd  0x72 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16SubSatU              "i8x16.sub_sat_u"               0xfd  0x73 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16MinS                 "i8x16.min_s"                   0xfd  0x76 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16MinU                 "i8x16.min_u"                   0xfd  0x77 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16MaxS                 "i8x16.max_s"                   0xfd  0x78 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16MaxU                 "i8x16.max_u"                   0xfd  0x79 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16AvgrU                "i8x16.avgr_u"                  0xfd  0x7b None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8ExtAddPairwiseI8x16S "i16x8.extadd_pairwise_i8x16_s" 0xfd  0x7c None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I16x8ExtAddPairwiseI8x16U "i16x8.extadd_pairwise_i8x16_u" 0xfd  0x7d None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I16x8Abs                  "i16x8.abs"                     0xfd  0x80 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I16x8Neg                  "i16x8.neg"                     0xfd  0x81 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I16x8Q15MulrSatS          "i16x8.q15mulr_sat_s"           0xfd  0x82 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8AllTrue              "i16x8.all_true"                0xfd  0x83 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::I32]));
+            I16x8Bitmask              "i16x8.bitmask"                 0xfd  0x84 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::I32]));
+            I16x8NarrowI32x4S         "i16x8.narrow_i32x4_s"          0xfd  0x85 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8NarrowI32x4U         "i16x8.narrow_i32x4_u"          0xfd  0x86 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8ExtendLowI8x16S      "i16x8.extend_low_i8x16_s"      0xfd  0x87 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I16x8ExtendHighI8x16S     "i16x8.extend_high_i8x16_s"     0xfd  0x88 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I16x8ExtendLowI8x16U      "i16x8.extend_low_i8x16_u"      0xfd  0x89 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I16x8ExtendHighI8x16U     "i16x8.extend_high_i8x16_u"     0xfd  0x8a None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I16x8Shl                  "i16x8.shl"                     0xfd  0x8b None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I16x8ShrS                 "i16x8.shr_s"                   0xfd  0x8c None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I16x8ShrU                 "i16x8.shr_u"                   0xfd  0x8d None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I16x8Add                  "i16x8.add"                     0xfd  0x8e None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8AddSatS              "i16x8.add_sat_s"               0xfd  0x8f None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8AddSatU              "i16x8.add_sat_u"               0xfd  0x90 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8Sub                  "i16x8.sub"                     0xfd  0x91 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8SubSatS              "i16x8.sub_sat_s"               0xfd  0x92 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8SubSatU              "i16x8.sub_sat_u"               0xfd  0x93 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8Mul                  "i16x8.mul"                     0xfd  0x95 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8MinS                 "i16x8.min_s"                   0xfd  0x96 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8MinU                 "i16x8.min_u"                   0xfd  0x97 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8MaxS                 "i16x8.max_s"                   0xfd  0x98 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8MaxU                 "i16x8.max_u"                   0xfd  0x99 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8AvgrU                "i16x8.avgr_u"                  0xfd  0x9b None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8ExtMulLowI8x16S      "i16x8.extmul_low_i8x16_s"      0xfd  0x9c None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8ExtMulHighI8x16S     "i16x8.extmul_high_i8x16_s"     0xfd  0x9d None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8ExtMulLowI8x16U      "i16x8.extmul_low_i8x16_u"      0xfd  0x9e None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8ExtMulHighI8x16U     "i16x8.extmul_high_i8x16_u"     0xfd  0x9f None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4ExtAddPairwiseI16x8S "i32x4.extadd_pairwise_i16x8_s" 0xfd  0x7e None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4ExtAddPairwiseI16x8U "i32x4.extadd_pairwise_i16x8_u" 0xfd  0x7f None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4Abs                  "i32x4.abs"                     0xfd  0xa0 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4Neg                  "i32x4.neg"                     0xfd  0xa1 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4AllTrue              "i32x4.all_true"                0xfd  0xa3 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::I32]));
+            I32x4Bitmask              "i32x4.bitmask"                 0xfd  0xa4 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::I32]));
+            I32x4ExtendLowI16x8S      "i32x4.extend_low_i16x8_s"      0xfd  0xa7 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4ExtendHighI16x8S     "i32x4.extend_high_i16x8_s"     0xfd  0xa8 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4ExtendLowI16x8U      "i32x4.extend_low_i16x8_u"      0xfd  0xa9 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4ExtendHighI16x8U     "i32x4.extend_high_i16x8_u"     0xfd  0xaa None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4Shl                  "i32x4.shl"                     0xfd  0xab None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I32x4ShrS                 "i32x4.shr_s"                   0xfd  0xac None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I32x4ShrU                 "i32x4.shr_u"                   0xfd  0xad None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I32x4Add                  "i32x4.add"                     0xfd  0xae None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4Sub                  "i32x4.sub"                     0xfd  0xb1 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4Mul                  "i32x4.mul"                     0xfd  0xb5 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4MinS                 "i32x4.min_s"                   0xfd  0xb6 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4MinU                 "i32x4.min_u"                   0xfd  0xb7 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4MaxS                 "i32x4.max_s"                   0xfd  0xb8 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4MaxU                 "i32x4.max_u"                   0xfd  0xb9 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4DotI16x8S            "i32x4.dot_i16x8_s"             0xfd  0xba None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4ExtMulLowI16x8S      "i32x4.extmul_low_i16x8_s"      0xfd  0xbc None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4ExtMulHighI16x8S     "i32x4.extmul_high_i16x8_s"     0xfd  0xbd None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4ExtMulLowI16x8U      "i32x4.extmul_low_i16x8_u"      0xfd  0xbe None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4ExtMulHighI16x8U     "i32x4.extmul_high_i16x8_u"     0xfd  0xbf None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2Abs                  "i64x2.abs"                     0xfd  0xc0 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I64x2Neg                  "i64x2.neg"                     0xfd  0xc1 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I64x2AllTrue              "i64x2.all_true"                0xfd  0xc3 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::I32]));
+            I64x2Bitmask              "i64x2.bitmask"                 0xfd  0xc4 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::I32]));
+            I64x2ExtendLowI32x4S      "i64x2.extend_low_i32x4_s"      0xfd  0xc7 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I64x2ExtendHighI32x4S     "i64x2.extend_high_i32x4_s"     0xfd  0xc8 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I64x2ExtendLowI32x4U      "i64x2.extend_low_i32x4_u"      0xfd  0xc9 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I64x2ExtendHighI32x4U     "i64x2.extend_high_i32x4_u"     0xfd  0xca None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I64x2Shl                  "i64x2.shl"                     0xfd  0xcb None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I64x2ShrS                 "i64x2.shr_s"                   0xfd  0xcc None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I64x2ShrU                 "i64x2.shr_u"                   0xfd  0xcd None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::I32], &[ValType::V128]));
+            I64x2Add                  "i64x2.add"                     0xfd  0xce None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2Sub                  "i64x2.sub"                     0xfd  0xd1 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2Mul                  "i64x2.mul"                     0xfd  0xd5 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2ExtMulLowI32x4S      "i64x2.extmul_low_i32x4_s"      0xfd  0xdc None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2ExtMulHighI32x4S     "i64x2.extmul_high_i32x4_s"     0xfd  0xdd None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2ExtMulLowI32x4U      "i64x2.extmul_low_i32x4_u"      0xfd  0xde None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2ExtMulHighI32x4U     "i64x2.extmul_high_i32x4_u"     0xfd  0xdf None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Ceil                 "f32x4.ceil"                    0xfd  0x67 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4Floor                "f32x4.floor"                   0xfd  0x68 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4Trunc                "f32x4.trunc"                   0xfd  0x69 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4Nearest              "f32x4.nearest"                 0xfd  0x6a None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4Abs                  "f32x4.abs"                     0xfd  0xe0 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4Neg                  "f32x4.neg"                     0xfd  0xe1 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4Sqrt                 "f32x4.sqrt"                    0xfd  0xe3 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4Add                  "f32x4.add"                     0xfd  0xe4 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Sub                  "f32x4.sub"                     0xfd  0xe5 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Mul                  "f32x4.mul"                     0xfd  0xe6 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Div                  "f32x4.div"                     0xfd  0xe7 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Min                  "f32x4.min"                     0xfd  0xe8 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4Max                  "f32x4.max"                     0xfd  0xe9 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4PMin                 "f32x4.pmin"                    0xfd  0xea None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4PMax                 "f32x4.pmax"                    0xfd  0xeb None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Ceil                 "f64x2.ceil"                    0xfd  0x74 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2Floor                "f64x2.floor"                   0xfd  0x75 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2Trunc                "f64x2.trunc"                   0xfd  0x7a None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2Nearest              "f64x2.nearest"                 0xfd  0x94 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2Abs                  "f64x2.abs"                     0xfd  0xec None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2Neg                  "f64x2.neg"                     0xfd  0xed None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2Sqrt                 "f64x2.sqrt"                    0xfd  0xef None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2Add                  "f64x2.add"                     0xfd  0xf0 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Sub                  "f64x2.sub"                     0xfd  0xf1 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Mul                  "f64x2.mul"                     0xfd  0xf2 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Div                  "f64x2.div"                     0xfd  0xf3 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Min                  "f64x2.min"                     0xfd  0xf4 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2Max                  "f64x2.max"                     0xfd  0xf5 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2PMin                 "f64x2.pmin"                    0xfd  0xf6 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2PMax                 "f64x2.pmax"                    0xfd  0xf7 None       Simd                 (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4TruncSatF32x4S       "i32x4.trunc_sat_f32x4_s"       0xfd  0xf8 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4TruncSatF32x4U       "i32x4.trunc_sat_f32x4_u"       0xfd  0xf9 None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4ConvertI32x4S        "f32x4.convert_i32x4_s"         0xfd  0xfa None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4ConvertI32x4U        "f32x4.convert_i32x4_u"         0xfd  0xfb None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4TruncSatF64x2SZero   "i32x4.trunc_sat_f64x2_s_zero"  0xfd  0xfc None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4TruncSatF64x2UZero   "i32x4.trunc_sat_f64x2_u_zero"  0xfd  0xfd None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2ConvertLowI32x4S     "f64x2.convert_low_i32x4_s"     0xfd  0xfe None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2ConvertLowI32x4U     "f64x2.convert_low_i32x4_u"     0xfd  0xff None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4DemoteF64x2Zero      "f32x4.demote_f64x2_zero"       0xfd  0x5e None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F64x2PromoteLowF32x4      "f64x2.promote_low_f32x4"       0xfd  0x5f None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+        }
+    };
+}
+
+/// The prefix byte of a row (0 for one-byte opcodes).
+macro_rules! prefix_byte {
+    (plain) => {
+        0u8
+    };
+    ($p:literal) => {
+        $p
+    };
+}
+
+struct Info {
+    name: &'static str,
+    prefix: u8,
+    code: u32,
+    imm: ImmKind,
+    feature: Feature,
+    sig: Sig,
+}
+
+macro_rules! define_opcodes {
+    ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+        /// One WebAssembly instruction, without its immediates.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u16)]
+        #[allow(missing_docs)]
+        pub enum Opcode {
+            $( $v, )*
+        }
+
+        impl Opcode {
+            /// Every opcode, in table order.
+            pub const ALL: &'static [Opcode] = &[$(Opcode::$v),*];
+        }
+
+        static INFO: &[Info] = &[
+            $( Info {
+                name: $name,
+                prefix: prefix_byte!($prefix),
+                code: $code,
+                imm: ImmKind::$imm,
+                feature: Feature::$feat,
+                sig: $sig,
+            }, )*
+        ];
+    };
+}
+
+for_each_opcode!(define_opcodes);
+
+/// The number of opcodes in the table.
+pub const COUNT: usize = Opcode::ALL.len();
+
+/// Lookup table from first byte (or prefixed sub-opcode) to opcode.
+const fn build_table<const N: usize>(prefix: u8) -> [Option<Opcode>; N] {
+    let mut table = [None; N];
+    let mut i = 0;
+    while i < COUNT {
+        let op = Opcode::ALL[i];
+        let (p, code) = (INFO_CONST[i].0, INFO_CONST[i].1);
+        if p == prefix && (code as usize) < N {
+            table[code as usize] = Some(op);
+        }
+        i += 1;
+    }
+    table
+}
+
+// A const copy of the (prefix, code) columns: statics cannot be read in
+// const context, so build the decode tables from this.
+macro_rules! define_encodings {
+    ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+        const INFO_CONST: &[(u8, u32)] = &[$( (prefix_byte!($prefix), $code), )*];
+        const NAMES_CONST: &[&str] = &[$( $name, )*];
+    };
+}
+for_each_opcode!(define_encodings);
+
+static PLAIN: [Option<Opcode>; 256] = build_table(0);
+static PREFIX_FC: [Option<Opcode>; 32] = build_table(0xfc);
+static PREFIX_FD: [Option<Opcode>; 0x120] = build_table(0xfd);
+
+const fn str_lt(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+        i += 1;
+    }
+    a.len() < b.len()
+}
+
+/// Opcode indices sorted by text name (stable, so `select` precedes the
+/// typed `select`), for [`Opcode::from_name`].
+static BY_NAME: [u16; COUNT] = {
+    let mut order = [0u16; COUNT];
+    let mut i = 0;
+    while i < COUNT {
+        order[i] = i as u16;
+        i += 1;
+    }
+    // Insertion sort: stable, and small enough for const evaluation.
+    let mut i = 1;
+    while i < COUNT {
+        let mut j = i;
+        while j > 0
+            && str_lt(
+                NAMES_CONST[order[j] as usize],
+                NAMES_CONST[order[j - 1] as usize],
+            )
+        {
+            let t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+            j -= 1;
+        }
+        i += 1;
+    }
+    order
+};
+
+impl Opcode {
+    #[inline]
+    fn info(self) -> &'static Info {
+        &INFO[self as usize]
+    }
+
+    /// The instruction's name in the text format (`"i32.add"`).
+    #[inline]
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The prefix byte (`0xfc`, `0xfd`) or `None` for one-byte opcodes.
+    #[inline]
+    pub fn prefix(self) -> Option<u8> {
+        match self.info().prefix {
+            0 => None,
+            p => Some(p),
+        }
+    }
+
+    /// The opcode byte, or the sub-opcode after the prefix.
+    #[inline]
+    pub fn code(self) -> u32 {
+        self.info().code
+    }
+
+    /// Which immediates follow the opcode.
+    #[inline]
+    pub fn imm(self) -> ImmKind {
+        self.info().imm
+    }
+
+    /// The proposal that introduced the instruction.
+    #[inline]
+    pub fn feature(self) -> Feature {
+        self.info().feature
+    }
+
+    /// The typing rule.
+    #[inline]
+    pub fn sig(self) -> Sig {
+        self.info().sig
+    }
+
+    /// Appends the opcode's bytes (prefix and LEB128 sub-opcode).
+    pub fn encode(self, out: &mut Vec<u8>) {
+        match self.prefix() {
+            None => out.push(self.code() as u8),
+            Some(p) => {
+                out.push(p);
+                crate::leb128::write_u32(out, self.code());
+            }
+        }
+    }
+
+    /// The opcode for a one-byte encoding.
+    #[inline]
+    pub fn from_byte(byte: u8) -> Option<Opcode> {
+        PLAIN[byte as usize]
+    }
+
+    /// The opcode for a prefixed encoding.
+    #[inline]
+    pub fn from_prefixed(prefix: u8, code: u32) -> Option<Opcode> {
+        let table: &[Option<Opcode>] = match prefix {
+            0xfc => &PREFIX_FC,
+            0xfd => &PREFIX_FD,
+            _ => return None,
+        };
+        table.get(code as usize).copied().flatten()
+    }
+
+    /// The opcode with this text name. For `select` it returns the untyped
+    /// form; the typed form is chosen by the presence of a result type.
+    pub fn from_name(name: &str) -> Option<Opcode> {
+        let mut lo = 0;
+        let mut hi = COUNT;
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if str_lt(INFO[BY_NAME[mid] as usize].name, name) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let idx = *BY_NAME.get(lo)? as usize;
+        (INFO[idx].name == name).then(|| Opcode::ALL[idx])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_are_unique_and_round_trip() {
+        for &op in Opcode::ALL {
+            let found = match op.prefix() {
+                None => Opcode::from_byte(op.code() as u8),
+                Some(p) => Opcode::from_prefixed(p, op.code()),
+            };
+            assert_eq!(found, Some(op), "{}", op.name());
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for &op in Opcode::ALL {
+            let back = Opcode::from_name(op.name()).unwrap();
+            if op == Opcode::SelectTyped {
+                assert_eq!(back, Opcode::Select);
+            } else {
+                assert_eq!(back, op, "{}", op.name());
+            }
+        }
+        assert_eq!(Opcode::from_name("i32.nope"), None);
+        assert_eq!(Opcode::from_name(""), None);
+        assert_eq!(Opcode::from_name("zzz"), None);
+    }
+
+    #[test]
+    fn table_covers_wasm2() {
+        let simd = Opcode::ALL
+            .iter()
+            .filter(|o| o.feature() == Feature::Simd)
+            .count();
+        assert_eq!(simd, 236);
+        assert_eq!(COUNT, 437);
+        let mut v = Vec::new();
+        Opcode::I8x16Shuffle.encode(&mut v);
+        assert_eq!(v, [0xfd, 0x0d]);
+        v.clear();
+        Opcode::I32x4DotI16x8S.encode(&mut v);
+        assert_eq!(v, [0xfd, 0xba, 0x01]);
+    }
+}
