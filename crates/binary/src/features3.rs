@@ -1,0 +1,77 @@
+//! Encodings of proposals nanowasm knows about but does not implement yet
+//! (the Wasm 3.0 set). A module that uses one is rejected with a
+//! "feature not enabled" error naming the proposal, instead of a bare
+//! "illegal opcode".
+
+use crate::error::{Error, Result};
+use nanowasm_core::{Feature, Features};
+
+/// The error for a construct of a proposal that is switched off.
+#[cold]
+pub fn not_enabled(feature: Feature, what: &str, offset: usize) -> Error {
+    Error::malformed(not_enabled_text(feature, what), offset)
+}
+
+/// Like [`not_enabled`], after the message the spec gives when the
+/// proposal does not exist (so spec tests, which expect that message, still
+/// match it as a prefix).
+#[cold]
+pub fn not_enabled_as(spec: &str, feature: Feature, what: &str, offset: usize) -> Error {
+    Error::malformed(
+        format!("{spec}: {}", not_enabled_text(feature, what)),
+        offset,
+    )
+}
+
+fn not_enabled_text(feature: Feature, what: &str) -> String {
+    let status = if feature.is_supported() {
+        "is not enabled"
+    } else {
+        "is not enabled (not implemented by nanowasm yet)"
+    };
+    format!("feature not enabled: {what} needs the `{feature}` proposal, which {status}")
+}
+
+/// Fails with [`not_enabled`] unless `feature` is on.
+#[inline]
+pub fn require(features: Features, feature: Feature, what: &str, offset: usize) -> Result<()> {
+    if features.has(feature) {
+        Ok(())
+    } else {
+        Err(not_enabled(feature, what, offset))
+    }
+}
+
+/// One-byte type encodings of Wasm 3.0.
+pub fn ref_type_byte(b: u8) -> Option<(&'static str, Feature)> {
+    Some(match b {
+        0x64 => ("(ref ht)", Feature::FunctionReferences),
+        0x63 => ("(ref null ht)", Feature::FunctionReferences),
+        0x69 => ("exnref", Feature::Exceptions),
+        0x74 => ("nullexnref", Feature::Exceptions),
+        0x71..=0x73 | 0x6a..=0x6e => ("a GC reference type", Feature::Gc),
+        _ => return None,
+    })
+}
+
+/// Opcodes of Wasm 3.0 proposals (without a prefix, or with 0xfb/0xfc/0xfd/0xfe).
+pub fn opcode(prefix: Option<u8>, code: u32) -> Option<(&'static str, Feature)> {
+    Some(match (prefix, code) {
+        (None, 0x06..=0x0a) | (None, 0x18) | (None, 0x19) => {
+            ("an exception-handling instruction", Feature::Exceptions)
+        }
+        (None, 0x1f) => ("try_table", Feature::Exceptions),
+        (None, 0x12) => ("return_call", Feature::TailCall),
+        (None, 0x13) => ("return_call_indirect", Feature::TailCall),
+        (None, 0x15) => ("return_call_ref", Feature::TailCall),
+        (None, 0x14) => ("call_ref", Feature::FunctionReferences),
+        (None, 0xd3..=0xd6) => (
+            "a typed function reference instruction",
+            Feature::FunctionReferences,
+        ),
+        (Some(0xfb), _) => ("a GC instruction", Feature::Gc),
+        (Some(0xfe), _) => ("an atomic instruction", Feature::Threads),
+        (Some(0xfd), 0x100..=0x113) => ("a relaxed SIMD instruction", Feature::RelaxedSimd),
+        _ => return None,
+    })
+}

@@ -1,0 +1,211 @@
+//! The decoded and validated module.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use nanowasm_core::{ExternKind, FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
+
+use crate::name::Names;
+
+/// A decoded, validated module. Function bodies, constant expressions and
+/// data are byte ranges into [`Module::bytes`], which it shares.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// The module's binary encoding.
+    pub bytes: Arc<[u8]>,
+    /// The type section.
+    pub types: Vec<FuncType>,
+    /// The imports, in order.
+    pub imports: Vec<Import>,
+    /// The type index of every function: imported ones first.
+    pub funcs: Vec<u32>,
+    /// Every table: imported ones first.
+    pub tables: Vec<TableType>,
+    /// Every memory: imported ones first.
+    pub memories: Vec<MemoryType>,
+    /// Every global's type: imported ones first.
+    pub globals: Vec<GlobalType>,
+    /// The initializers of the defined (non-imported) globals.
+    pub global_inits: Vec<ConstExpr>,
+    /// How many of the functions, tables, memories and globals are imported.
+    pub num_imported: ImportCounts,
+    /// The exports, in order.
+    pub exports: Vec<Export>,
+    /// The start function.
+    pub start: Option<u32>,
+    /// The element segments.
+    pub elements: Vec<ElementSegment>,
+    /// The data count section's value, if present.
+    pub data_count: Option<u32>,
+    /// The bodies of the defined functions.
+    pub bodies: Vec<FuncBody>,
+    /// The data segments.
+    pub datas: Vec<DataSegment>,
+    /// Custom sections (including `name`), in order.
+    pub customs: Vec<CustomSection>,
+    /// Names from the `name` section (empty if absent or malformed).
+    pub names: Names,
+}
+
+impl Module {
+    /// The type of function `index`.
+    pub fn func_type(&self, index: u32) -> Option<&FuncType> {
+        let ty = *self.funcs.get(index as usize)?;
+        self.types.get(ty as usize)
+    }
+
+    /// The bytes of `range`.
+    pub fn slice(&self, range: &Range<usize>) -> &[u8] {
+        &self.bytes[range.clone()]
+    }
+}
+
+/// How many entities of each kind are imported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Imported functions.
+    pub funcs: u32,
+    /// Imported tables.
+    pub tables: u32,
+    /// Imported memories.
+    pub memories: u32,
+    /// Imported globals.
+    pub globals: u32,
+}
+
+/// What an import brings in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportDesc {
+    /// A function of this type index.
+    Func(u32),
+    /// A table.
+    Table(TableType),
+    /// A memory.
+    Memory(MemoryType),
+    /// A global.
+    Global(GlobalType),
+}
+
+impl ImportDesc {
+    /// The kind of entity.
+    pub fn kind(&self) -> ExternKind {
+        match self {
+            ImportDesc::Func(_) => ExternKind::Func,
+            ImportDesc::Table(_) => ExternKind::Table,
+            ImportDesc::Memory(_) => ExternKind::Memory,
+            ImportDesc::Global(_) => ExternKind::Global,
+        }
+    }
+}
+
+/// One import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    /// The module name.
+    pub module: String,
+    /// The field name.
+    pub name: String,
+    /// What is imported.
+    pub desc: ImportDesc,
+}
+
+/// One export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// The export name.
+    pub name: String,
+    /// The kind of entity.
+    pub kind: ExternKind,
+    /// Its index in that kind's index space.
+    pub index: u32,
+}
+
+/// A validated constant expression: its bytes (including the final `end`)
+/// and its result type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstExpr {
+    /// Where the instructions are in the module.
+    pub range: Range<usize>,
+    /// What it evaluates to.
+    pub ty: ValType,
+}
+
+/// Where an element segment goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ElementMode {
+    /// Copied into a table at instantiation.
+    Active {
+        /// The table.
+        table: u32,
+        /// Where in the table.
+        offset: ConstExpr,
+    },
+    /// Used by `table.init`.
+    Passive,
+    /// Only declares functions for `ref.func`.
+    Declared,
+}
+
+/// The items of an element segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ElementItems {
+    /// Function indices.
+    Funcs(Vec<u32>),
+    /// Constant expressions.
+    Exprs(Vec<ConstExpr>),
+}
+
+/// An element segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementSegment {
+    /// Where it goes.
+    pub mode: ElementMode,
+    /// The type of its items.
+    pub ty: RefType,
+    /// The items.
+    pub items: ElementItems,
+}
+
+/// Where a data segment goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataMode {
+    /// Copied into a memory at instantiation.
+    Active {
+        /// The memory.
+        memory: u32,
+        /// Where in the memory.
+        offset: ConstExpr,
+    },
+    /// Used by `memory.init`.
+    Passive,
+}
+
+/// A data segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSegment {
+    /// Where it goes.
+    pub mode: DataMode,
+    /// Its bytes in the module.
+    pub range: Range<usize>,
+}
+
+/// A defined function's body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuncBody {
+    /// The declared locals (not the parameters), run-length encoded as in
+    /// the binary format.
+    pub locals: Vec<(u32, ValType)>,
+    /// The instructions, up to and including the final `end`.
+    pub code: Range<usize>,
+    /// Where the body (its size field) starts, for backtraces.
+    pub offset: usize,
+}
+
+/// A custom section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomSection {
+    /// Its name.
+    pub name: String,
+    /// Its payload in the module.
+    pub range: Range<usize>,
+}

@@ -1,0 +1,68 @@
+//! The `name` custom section: module, function and local names, kept for
+//! backtraces and the printer.
+//!
+//! Spec: <https://webassembly.github.io/spec/core/appendix/custom.html#name-section>.
+//! Custom sections are not validated, so a malformed name section is
+//! dropped (names stay empty) rather than rejecting the module.
+
+use std::collections::BTreeMap;
+
+use crate::error::Result;
+use crate::reader::Reader;
+
+/// Names from the `name` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    /// The module's name.
+    pub module: Option<String>,
+    /// Function names by function index.
+    pub functions: BTreeMap<u32, String>,
+    /// Local names by function index, then local index.
+    pub locals: BTreeMap<u32, BTreeMap<u32, String>>,
+}
+
+impl Names {
+    /// The name of function `index`, if it has one.
+    pub fn function(&self, index: u32) -> Option<&str> {
+        self.functions.get(&index).map(String::as_str)
+    }
+
+    /// The name of local `local` of function `func`, if it has one.
+    pub fn local(&self, func: u32, local: u32) -> Option<&str> {
+        self.locals.get(&func)?.get(&local).map(String::as_str)
+    }
+
+    /// Parses a `name` section payload. Unknown subsections are skipped.
+    pub fn parse(mut reader: Reader<'_>) -> Result<Names> {
+        let mut names = Names::default();
+        while !reader.is_empty() {
+            let id = reader.u8()?;
+            let size = reader.u32()?;
+            let at = reader.offset();
+            let mut sub = reader.sub(size, at)?;
+            match id {
+                0 => names.module = Some(sub.name()?.to_owned()),
+                1 => names.functions = name_map(&mut sub)?,
+                2 => {
+                    let n = sub.count()?;
+                    for _ in 0..n {
+                        let func = sub.u32()?;
+                        names.locals.insert(func, name_map(&mut sub)?);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(names)
+    }
+}
+
+fn name_map(reader: &mut Reader<'_>) -> Result<BTreeMap<u32, String>> {
+    let n = reader.count()?;
+    let mut map = BTreeMap::new();
+    for _ in 0..n {
+        let index = reader.u32()?;
+        map.insert(index, reader.name()?.to_owned());
+    }
+    Ok(map)
+}

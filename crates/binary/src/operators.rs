@@ -1,0 +1,316 @@
+//! Decoding instructions, driven by the opcode table.
+//!
+//! An [`Instr`] is an [`Opcode`] plus its immediates ([`Imm`]). Reading one
+//! is a table lookup for the opcode and one `match` on its [`ImmKind`]; no
+//! instruction is special-cased here.
+
+use crate::error::{Error, Result};
+use crate::features3;
+use crate::reader::{decode_val_type, Reader};
+use nanowasm_core::{BlockType, Feature, Features, HeapType, ImmKind, MemArg, Opcode, ValType};
+
+/// The immediates of an instruction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Imm<'a> {
+    /// None.
+    None,
+    /// One index (label, function, local, global, table, memory, segment).
+    Index(u32),
+    /// Two indices (`call_indirect`: type, table; `memory.init`: data,
+    /// memory; `table.init`: elem, table; `*.copy`: destination, source).
+    Index2(u32, u32),
+    /// A block type.
+    Block(BlockType),
+    /// `br_table` targets.
+    BrTable(BrTable<'a>),
+    /// A memory argument.
+    MemArg(MemArg),
+    /// A memory argument and a lane.
+    MemArgLane(MemArg, u8),
+    /// A lane index.
+    Lane(u8),
+    /// 16 bytes: a `v128.const` value or `i8x16.shuffle` lanes.
+    Bytes16([u8; 16]),
+    /// `i32.const`.
+    I32(i32),
+    /// `i64.const`.
+    I64(i64),
+    /// `f32.const` bits.
+    F32(u32),
+    /// `f64.const` bits.
+    F64(u64),
+    /// The type of a typed `select`.
+    SelectT(ValType),
+    /// The heap type of `ref.null`.
+    RefNull(HeapType),
+}
+
+/// One decoded instruction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Instr<'a> {
+    /// What it is.
+    pub op: Opcode,
+    /// Its immediates.
+    pub imm: Imm<'a>,
+}
+
+/// The targets of a `br_table`, read lazily from the body bytes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BrTable<'a> {
+    bytes: &'a [u8],
+    start: usize,
+    count: u32,
+    /// The default target.
+    pub default: u32,
+}
+
+impl<'a> BrTable<'a> {
+    /// The number of targets besides the default.
+    pub fn len(&self) -> u32 {
+        self.count
+    }
+
+    /// Whether there are no targets besides the default.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The targets besides the default, in order.
+    pub fn targets(&self) -> impl Iterator<Item = u32> + 'a {
+        let mut pos = self.start;
+        let bytes = self.bytes;
+        (0..self.count).map(move |_| {
+            // Already checked when the instruction was decoded.
+            nanowasm_core::leb128::read_u32(bytes, &mut pos).unwrap_or(0)
+        })
+    }
+}
+
+/// Reads instructions from a function body or constant expression.
+pub struct OperatorReader<'a> {
+    reader: Reader<'a>,
+    features: Features,
+}
+
+impl<'a> OperatorReader<'a> {
+    /// Reads from `reader`'s window.
+    pub fn new(reader: Reader<'a>, features: Features) -> OperatorReader<'a> {
+        OperatorReader { reader, features }
+    }
+
+    /// The offset of the next instruction.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.reader.offset()
+    }
+
+    /// Whether the window is used up.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.reader.is_empty()
+    }
+
+    /// The underlying reader (to continue after a constant expression).
+    pub fn into_reader(self) -> Reader<'a> {
+        self.reader
+    }
+
+    /// Decodes the next instruction.
+    #[inline]
+    pub fn read(&mut self) -> Result<Instr<'a>> {
+        let start = self.reader.offset();
+        let byte = self.reader.u8()?;
+        let op = match Opcode::from_byte(byte) {
+            Some(op) => op,
+            None => self.read_prefixed(byte, start)?,
+        };
+        let feature = op.feature();
+        if feature != Feature::Mvp && !self.features.has(feature) {
+            return Err(features3::not_enabled(feature, op.name(), start));
+        }
+        let imm = match op.imm() {
+            ImmKind::None => Imm::None,
+            ImmKind::Label
+            | ImmKind::Func
+            | ImmKind::Local
+            | ImmKind::Global
+            | ImmKind::Table
+            | ImmKind::Data
+            | ImmKind::Elem => Imm::Index(self.reader.u32()?),
+            ImmKind::I32 => Imm::I32(self.reader.i32()?),
+            ImmKind::I64 => Imm::I64(self.reader.i64()?),
+            ImmKind::F32 => Imm::F32(u32::from_le_bytes(self.reader.array()?)),
+            ImmKind::F64 => Imm::F64(u64::from_le_bytes(self.reader.array()?)),
+            ImmKind::BlockType => Imm::Block(self.block_type()?),
+            ImmKind::MemArg => Imm::MemArg(self.memarg()?),
+            ImmKind::MemArgLane => {
+                let m = self.memarg()?;
+                Imm::MemArgLane(m, self.reader.u8()?)
+            }
+            ImmKind::Lane => Imm::Lane(self.reader.u8()?),
+            ImmKind::V128 | ImmKind::Shuffle => Imm::Bytes16(self.reader.array()?),
+            ImmKind::BrTable => Imm::BrTable(self.br_table()?),
+            ImmKind::CallIndirect => {
+                let ty = self.reader.u32()?;
+                let table = self.table_index()?;
+                Imm::Index2(ty, table)
+            }
+            ImmKind::Memory => Imm::Index(self.memory_index()?),
+            ImmKind::MemoryInit => {
+                let data = self.reader.u32()?;
+                Imm::Index2(data, self.memory_index()?)
+            }
+            ImmKind::MemoryCopy => {
+                let dst = self.memory_index()?;
+                Imm::Index2(dst, self.memory_index()?)
+            }
+            ImmKind::TableInit => {
+                let elem = self.reader.u32()?;
+                Imm::Index2(elem, self.reader.u32()?)
+            }
+            ImmKind::TableCopy => {
+                let dst = self.reader.u32()?;
+                Imm::Index2(dst, self.reader.u32()?)
+            }
+            ImmKind::SelectT => {
+                let at = self.reader.offset();
+                let n = self.reader.u32()?;
+                if n != 1 {
+                    return Err(Error::invalid("invalid result arity", at));
+                }
+                Imm::SelectT(self.reader.val_type(self.features)?)
+            }
+            ImmKind::RefNull => {
+                let at = self.reader.offset();
+                let b = self.reader.u8()?;
+                Imm::RefNull(match b {
+                    0x70 => HeapType::Func,
+                    0x6f => HeapType::Extern,
+                    _ => return Err(Error::malformed("malformed reference type", at)),
+                })
+            }
+        };
+        Ok(Instr { op, imm })
+    }
+
+    #[cold]
+    fn read_prefixed(&mut self, byte: u8, start: usize) -> Result<Opcode> {
+        let (prefix, code) = match byte {
+            0xfb..=0xfe => (Some(byte), self.reader.u32()?),
+            _ => (None, u32::from(byte)),
+        };
+        if let Some(p) = prefix {
+            if let Some(op) = Opcode::from_prefixed(p, code) {
+                return Ok(op);
+            }
+        }
+        if let Some((what, feature)) = features3::opcode(prefix, code) {
+            if !self.features.has(feature) {
+                return Err(features3::not_enabled(feature, what, start));
+            }
+        }
+        Err(Error::malformed(
+            match prefix {
+                None => format!("illegal opcode {byte:#04x}"),
+                Some(p) => format!("illegal opcode {p:#04x} {code}"),
+            },
+            start,
+        ))
+    }
+
+    fn block_type(&mut self) -> Result<BlockType> {
+        let start = self.reader.offset();
+        match self.reader.peek() {
+            Some(0x40) => {
+                self.reader.u8()?;
+                Ok(BlockType::Empty)
+            }
+            Some(b) if b & 0xc0 == 0x40 => {
+                // A negative one-byte s33: a value type.
+                self.reader.u8()?;
+                Ok(BlockType::Value(decode_val_type(b, self.features, start)?))
+            }
+            _ => {
+                let idx = self.reader.s33()?;
+                if idx < 0 {
+                    return Err(Error::malformed("malformed value type", start));
+                }
+                if idx > i64::from(u32::MAX) {
+                    return Err(Error::malformed("integer too large", start));
+                }
+                if !self.features.has(Feature::MultiValue) {
+                    return Err(features3::not_enabled(
+                        Feature::MultiValue,
+                        "a type-indexed block",
+                        start,
+                    ));
+                }
+                Ok(BlockType::Func(idx as u32))
+            }
+        }
+    }
+
+    fn memarg(&mut self) -> Result<MemArg> {
+        let start = self.reader.offset();
+        let flags = self.reader.u32()?;
+        // Bit 6 announces an explicit memory index (multi-memory).
+        let (align, memory) = if flags & 0x40 != 0 {
+            if !self.features.has(Feature::MultiMemory) {
+                return Err(Error::malformed("malformed memop flags", start));
+            }
+            (flags & !0x40, self.reader.u32()?)
+        } else {
+            (flags, 0)
+        };
+        if align >= 32 {
+            return Err(Error::malformed("malformed memop flags", start));
+        }
+        let offset = if self.features.has(Feature::Memory64) {
+            self.reader.u64()?
+        } else {
+            u64::from(self.reader.u32()?)
+        };
+        Ok(MemArg {
+            align,
+            offset,
+            memory,
+        })
+    }
+
+    fn memory_index(&mut self) -> Result<u32> {
+        if self.features.has(Feature::MultiMemory) {
+            return self.reader.u32();
+        }
+        let at = self.reader.offset();
+        match self.reader.u8()? {
+            0 => Ok(0),
+            _ => Err(Error::malformed("zero byte expected", at)),
+        }
+    }
+
+    fn table_index(&mut self) -> Result<u32> {
+        if self.features.has(Feature::ReferenceTypes) {
+            return self.reader.u32();
+        }
+        let at = self.reader.offset();
+        match self.reader.u8()? {
+            0 => Ok(0),
+            _ => Err(Error::malformed("zero byte expected", at)),
+        }
+    }
+
+    fn br_table(&mut self) -> Result<BrTable<'a>> {
+        let count = self.reader.count()?;
+        let start = self.reader.offset();
+        for _ in 0..count {
+            self.reader.u32()?;
+        }
+        let default = self.reader.u32()?;
+        Ok(BrTable {
+            bytes: self.reader.data(),
+            start,
+            count,
+            default,
+        })
+    }
+}

@@ -1,0 +1,68 @@
+//! Validation: index checks shared by the sections, constant expressions,
+//! and function bodies.
+//!
+//! Spec: <https://webassembly.github.io/spec/core/valid/index.html>.
+
+pub(crate) mod const_expr;
+pub mod func;
+
+use crate::decode::Decoder;
+use crate::error::{Error, Result};
+
+impl Decoder<'_> {
+    pub(crate) fn check_type_index(&self, index: u32, at: usize) -> Result<()> {
+        if (index as usize) < self.parts.types.len() {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("unknown type {index}"), at))
+        }
+    }
+
+    pub(crate) fn check_func_index(&self, index: u32, at: usize) -> Result<()> {
+        if (index as usize) < self.parts.funcs.len() {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("unknown function {index}"), at))
+        }
+    }
+
+    pub(crate) fn check_table_index(&self, index: u32, at: usize) -> Result<()> {
+        if (index as usize) < self.parts.tables.len() {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("unknown table {index}"), at))
+        }
+    }
+
+    pub(crate) fn check_memory_index(&self, index: u32, at: usize) -> Result<()> {
+        if (index as usize) < self.parts.memories.len() {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("unknown memory {index}"), at))
+        }
+    }
+
+    pub(crate) fn check_global_index(&self, index: u32, at: usize) -> Result<()> {
+        if (index as usize) < self.parts.globals.len() {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("unknown global {index}"), at))
+        }
+    }
+
+    /// Records that function `index` may be named by `ref.func` in code.
+    pub(crate) fn mark_ref(&mut self, index: u32) {
+        let len = self.parts.funcs.len();
+        if self.refs.len() < len {
+            self.refs.resize(len, false);
+        }
+        if let Some(slot) = self.refs.get_mut(index as usize) {
+            *slot = true;
+        }
+    }
+
+    /// Whether `ref.func index` is allowed in a function body.
+    pub(crate) fn is_ref_declared(&self, index: u32) -> bool {
+        self.refs.get(index as usize).copied().unwrap_or(false)
+    }
+}

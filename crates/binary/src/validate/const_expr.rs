@@ -1,0 +1,90 @@
+//! Constant expressions: global initializers, segment offsets and element
+//! items.
+//!
+//! In Wasm 2.0 a constant expression is one `*.const`, `ref.null`,
+//! `ref.func` or `global.get` of an immutable global, then `end`. Global
+//! initializers see only imported globals.
+
+use nanowasm_core::{HeapType, Opcode, RefType, ValType};
+
+use crate::decode::Decoder;
+use crate::error::{Error, Result};
+use crate::module::ConstExpr;
+use crate::operators::{Imm, OperatorReader};
+use crate::reader::Reader;
+
+/// Which globals a constant expression may read.
+///
+/// Wasm 2.0 lets every constant expression read only imported globals;
+/// Wasm 3.0 (GC, extended-const) widens segment offsets and items to all
+/// globals and initializers to the globals defined before them. The scope
+/// is named at each use so that change is made here alone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GlobalScope {
+    /// Global initializers.
+    Imported,
+    /// Segment offsets and element items.
+    All,
+}
+
+impl<'a> Decoder<'a> {
+    /// Reads a constant expression of type `expected` from `r`.
+    pub(crate) fn const_expr(
+        &mut self,
+        r: &mut Reader<'a>,
+        expected: ValType,
+        scope: GlobalScope,
+    ) -> Result<ConstExpr> {
+        let start = r.offset();
+        let mut ops = OperatorReader::new(r.clone(), self.features);
+        let mut stack: Vec<ValType> = Vec::new();
+        loop {
+            let at = ops.offset();
+            let instr = ops.read()?;
+            let ty = match (instr.op, instr.imm) {
+                (Opcode::End, _) => break,
+                (Opcode::I32Const, _) => ValType::I32,
+                (Opcode::I64Const, _) => ValType::I64,
+                (Opcode::F32Const, _) => ValType::F32,
+                (Opcode::F64Const, _) => ValType::F64,
+                (Opcode::V128Const, _) => ValType::V128,
+                (Opcode::RefNull, Imm::RefNull(heap)) => ValType::Ref(RefType {
+                    nullable: true,
+                    heap,
+                }),
+                (Opcode::RefFunc, Imm::Index(f)) => {
+                    self.check_func_index(f, at)?;
+                    self.mark_ref(f);
+                    ValType::Ref(RefType {
+                        nullable: true,
+                        heap: HeapType::Func,
+                    })
+                }
+                (Opcode::GlobalGet, Imm::Index(g)) => {
+                    // Wasm 2.0: imported globals only, whatever the scope.
+                    let _ = scope;
+                    let visible = self.parts.num_imported.globals;
+                    if g >= visible {
+                        return Err(Error::invalid(format!("unknown global {g}"), at));
+                    }
+                    let gt = self.parts.globals[g as usize];
+                    if gt.mutable {
+                        return Err(Error::invalid("constant expression required", at));
+                    }
+                    gt.content
+                }
+                _ => return Err(Error::invalid("constant expression required", at)),
+            };
+            stack.push(ty);
+        }
+        let end = ops.offset();
+        *r = ops.into_reader();
+        if stack.as_slice() != [expected] {
+            return Err(Error::invalid("type mismatch", end.saturating_sub(1)));
+        }
+        Ok(ConstExpr {
+            range: start..end,
+            ty: expected,
+        })
+    }
+}

@@ -1,0 +1,36 @@
+//! `nanowasm`: the command-line interface.
+//!
+//! Subcommands and flags follow wasmtime's where both have them, so a user
+//! can switch by changing the binary name.
+#![forbid(unsafe_code)]
+
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A WebAssembly runtime written from scratch in Rust.
+#[derive(Parser)]
+#[command(name = "nanowasm", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode and validate WebAssembly binaries.
+    ///
+    /// Prints nothing and exits 0 when every file is a valid module. For each
+    /// file that is not, prints `FILE: error at offset 0x..: MESSAGE` to
+    /// stderr; the exit status is then 1.
+    Validate(validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate(args) => validate::run(args),
+    }
+}

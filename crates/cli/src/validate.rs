@@ -1,0 +1,53 @@
+//! `nanowasm validate FILE...`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args as ClapArgs;
+use nanowasm_core::Features;
+
+/// Arguments of `nanowasm validate`.
+#[derive(ClapArgs)]
+pub struct Args {
+    /// WebAssembly binary files (`.wasm`).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Proposals to enable or disable, comma-separated: `simd`,
+    /// `-bulk-memory`, `all`, `mvp`. The WebAssembly 2.0 proposals are on by
+    /// default: mutable-global, sign-extension, saturating-float-to-int,
+    /// multi-value, reference-types, bulk-memory, simd.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    features: Option<String>,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> ExitCode {
+    let mut features = Features::default();
+    if let Some(list) = &args.features {
+        if let Err(e) = features.apply_list(list) {
+            eprintln!("error: --features: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let mut ok = true;
+    for path in &args.files {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", path.display());
+                ok = false;
+                continue;
+            }
+        };
+        if let Err(e) = nanowasm_binary::validate(&bytes, features) {
+            eprintln!("{}: {e}", path.display());
+            ok = false;
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
