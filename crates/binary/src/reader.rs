@@ -208,13 +208,16 @@ impl<'a> Reader<'a> {
 
     /// Memory or table limits: a flags byte, a minimum, an optional maximum.
     /// Returns the limits and the flags byte (bit 1: shared, bit 2: 64-bit).
-    pub fn limits(&mut self, features: Features, allow_64: bool) -> Result<(Limits, u8)> {
+    /// `allow_shared` is true for memories.
+    pub fn limits(&mut self, features: Features, allow_shared: bool) -> Result<(Limits, u8)> {
         let start = self.pos;
         let flags = self.u8()?;
         if flags & 0x80 != 0 {
             return Err(Error::malformed("integer representation too long", start));
         }
-        let known = if allow_64 { 0b111 } else { 0b001 };
+        // Bit 1: shared (threads, memories only); bit 2: 64-bit indices
+        // (memory64, memories and tables).
+        let known = if allow_shared { 0b111 } else { 0b101 };
         if flags & !known != 0 {
             return Err(Error::malformed("integer too large", start));
         }
@@ -230,7 +233,7 @@ impl<'a> Reader<'a> {
             return Err(features3::not_enabled_as(
                 "integer too large",
                 nanowasm_core::Feature::Memory64,
-                "a 64-bit memory",
+                "a 64-bit memory or table",
                 start,
             ));
         }

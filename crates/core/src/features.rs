@@ -84,6 +84,8 @@ features! {
     RelaxedSimd = 15, "relaxed-simd", false, false;
     /// Shared memories and atomics.
     Threads = 16, "threads", false, false;
+    /// 128-bit integer arithmetic (`i64.add128`, `i64.mul_wide_s`, ...).
+    WideArithmetic = 17, "wide-arithmetic", false, false;
 }
 
 impl fmt::Display for Feature {

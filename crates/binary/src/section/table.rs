@@ -31,6 +31,7 @@ impl Decoder<'_> {
         let element = r.ref_type(self.features)?;
         let at = r.offset();
         let (limits, _flags) = r.limits(self.features, false)?;
+        // A 64-bit table needs memory64, which `limits` already refused.
         if limits.max.is_some_and(|max| limits.min > max) {
             return Err(Error::invalid(
                 "size minimum must not be greater than maximum",
