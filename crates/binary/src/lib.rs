@@ -23,3 +23,6 @@ pub use name::Names;
 pub use nanowasm_core::{Feature, Features};
 pub use operators::{BrTable, Imm, Instr, OperatorReader};
 pub use section::code::MAX_LOCALS;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,114 @@
+//! End-to-end tests of the `nanowasm` binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn nanowasm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+        .args(args)
+        .output()
+        .expect("run nanowasm")
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nanowasm-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn example() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hello.wasm").to_owned()
+}
+
+#[test]
+fn validate_valid_module_is_silent() {
+    let out = nanowasm(&["validate", &example()]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+}
+
+#[test]
+fn validate_reports_file_offset_and_message() {
+    let bad = temp_file("truncated.wasm", b"\0asm\x01\0\0\0\x01\x04\x01\x60\x01\x7f");
+    let out = nanowasm(&["validate", &example(), bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "{}: error at offset 0xe: unexpected end of section or function\n",
+            bad.display()
+        )
+    );
+}
+
+#[test]
+fn validate_invalid_module() {
+    // (func (result i32) (i64.const 0))
+    let bad = temp_file(
+        "invalid.wasm",
+        b"\0asm\x01\0\0\0\x01\x05\x01\x60\x00\x01\x7f\x03\x02\x01\x00\x0a\x06\x01\x04\x00\x42\x00\x0b",
+    );
+    let out = nanowasm(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.ends_with("error at offset 0x1a: type mismatch\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validate_missing_file() {
+    let out = nanowasm(&["validate", "/definitely/not/here.wasm"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("/definitely/not/here.wasm: cannot read:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validate_features_flag() {
+    // (func (drop (v128.const i64x2 0 0)))
+    let mut simd =
+        b"\0asm\x01\0\0\0\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x17\x01\x15\x00\xfd\x0c"
+            .to_vec();
+    simd.extend_from_slice(&[0; 16]);
+    simd.extend_from_slice(b"\x1a\x0b");
+    let path = temp_file("simd.wasm", &simd);
+    let path = path.to_str().unwrap();
+    assert!(nanowasm(&["validate", path]).status.success());
+    let out = nanowasm(&["validate", "--features=-simd", path]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("feature not enabled: v128.const needs the `simd` proposal"),
+        "{stderr}"
+    );
+
+    let out = nanowasm(&["validate", "--features", "gc", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("not implemented"));
+    let out = nanowasm(&["validate", "--features", "bogus", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("unknown feature `bogus`"));
+}
+
+#[test]
+fn help_explains_subcommands() {
+    let out = nanowasm(&["--help"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("validate"), "{stdout}");
+    let out = nanowasm(&["validate", "--help"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("--features"), "{stdout}");
+}
