@@ -118,6 +118,15 @@ impl<'a> OperatorReader<'a> {
     /// Decodes the next instruction.
     #[inline]
     pub fn read(&mut self) -> Result<Instr<'a>> {
+        let op = self.read_opcode()?;
+        let imm = self.read_imm(op)?;
+        Ok(Instr { op, imm })
+    }
+
+    /// Decodes the next opcode (the immediates follow: call
+    /// [`read_imm`](Self::read_imm) unless `op.imm()` is `ImmKind::None`).
+    #[inline]
+    pub fn read_opcode(&mut self) -> Result<Opcode> {
         let start = self.reader.offset();
         let byte = self.reader.u8()?;
         let op = match Opcode::from_byte(byte) {
@@ -128,7 +137,26 @@ impl<'a> OperatorReader<'a> {
         if feature != Feature::Mvp && !self.features.has(feature) {
             return Err(features3::not_enabled(feature, op.name(), start));
         }
-        let imm = match op.imm() {
+        Ok(op)
+    }
+
+    /// Decodes an index immediate (for opcodes whose `ImmKind` is one index).
+    #[inline]
+    pub fn read_index(&mut self) -> Result<u32> {
+        self.reader.u32()
+    }
+
+    /// Decodes the immediates of `op`.
+    #[inline]
+    pub fn read_imm(&mut self, op: Opcode) -> Result<Imm<'a>> {
+        self.read_imm_of(op.imm())
+    }
+
+    /// Decodes immediates of the given kind (inlined, so a constant kind
+    /// folds to the one read it needs).
+    #[inline(always)]
+    pub fn read_imm_of(&mut self, kind: ImmKind) -> Result<Imm<'a>> {
+        Ok(match kind {
             ImmKind::None => Imm::None,
             ImmKind::Label
             | ImmKind::Func
@@ -189,8 +217,7 @@ impl<'a> OperatorReader<'a> {
                     _ => return Err(Error::malformed("malformed reference type", at)),
                 })
             }
-        };
-        Ok(Instr { op, imm })
+        })
     }
 
     #[cold]

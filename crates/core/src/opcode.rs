@@ -557,15 +557,6 @@ macro_rules! prefix_byte {
     };
 }
 
-struct Info {
-    name: &'static str,
-    prefix: u8,
-    code: u32,
-    imm: ImmKind,
-    feature: Feature,
-    sig: Sig,
-}
-
 macro_rules! define_opcodes {
     ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
         /// One WebAssembly instruction, without its immediates.
@@ -581,23 +572,37 @@ macro_rules! define_opcodes {
             pub const ALL: &'static [Opcode] = &[$(Opcode::$v),*];
         }
 
-        static INFO: &[Info] = &[
-            $( Info {
-                name: $name,
-                prefix: prefix_byte!($prefix),
-                code: $code,
-                imm: ImmKind::$imm,
-                feature: Feature::$feat,
-                sig: $sig,
-            }, )*
-        ];
+        // One array per column, indexed by opcode: the hot columns (`imm`,
+        // `feature`, `sig`) stay dense in cache, and indexing an array of
+        // exactly `COUNT` entries by an `Opcode` needs no bounds check.
+        static NAMES: [&str; COUNT] = [$( $name, )*];
+        static IMMS: [ImmKind; COUNT] = [$( ImmKind::$imm, )*];
+        static FEATURES: [Feature; COUNT] = [$( Feature::$feat, )*];
+        static SIGS: [Sig; COUNT] = [$( $sig, )*];
+        const ENCODINGS: [(u8, u32); COUNT] = [$( (prefix_byte!($prefix), $code), )*];
     };
 }
 
 for_each_opcode!(define_opcodes);
 
 /// The number of opcodes in the table.
-pub const COUNT: usize = Opcode::ALL.len();
+pub const COUNT: usize = {
+    macro_rules! count {
+        ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+            [$( stringify!($v), )*].len()
+        };
+    }
+    for_each_opcode!(count)
+};
+
+// Statics cannot be read during const evaluation; the name index is built
+// from this const copy of the names column.
+macro_rules! define_name_list {
+    ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+        const NAME_LIST: [&str; COUNT] = [$( $name, )*];
+    };
+}
+for_each_opcode!(define_name_list);
 
 /// Lookup table from first byte (or prefixed sub-opcode) to opcode.
 const fn build_table<const N: usize>(prefix: u8) -> [Option<Opcode>; N] {
@@ -605,7 +610,7 @@ const fn build_table<const N: usize>(prefix: u8) -> [Option<Opcode>; N] {
     let mut i = 0;
     while i < COUNT {
         let op = Opcode::ALL[i];
-        let (p, code) = (INFO_CONST[i].0, INFO_CONST[i].1);
+        let (p, code) = ENCODINGS[i];
         if p == prefix && (code as usize) < N {
             table[code as usize] = Some(op);
         }
@@ -613,16 +618,6 @@ const fn build_table<const N: usize>(prefix: u8) -> [Option<Opcode>; N] {
     }
     table
 }
-
-// A const copy of the (prefix, code) columns: statics cannot be read in
-// const context, so build the decode tables from this.
-macro_rules! define_encodings {
-    ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
-        const INFO_CONST: &[(u8, u32)] = &[$( (prefix_byte!($prefix), $code), )*];
-        const NAMES_CONST: &[&str] = &[$( $name, )*];
-    };
-}
-for_each_opcode!(define_encodings);
 
 static PLAIN: [Option<Opcode>; 256] = build_table(0);
 static PREFIX_FC: [Option<Opcode>; 32] = build_table(0xfc);
@@ -655,8 +650,8 @@ static BY_NAME: [u16; COUNT] = {
         let mut j = i;
         while j > 0
             && str_lt(
-                NAMES_CONST[order[j] as usize],
-                NAMES_CONST[order[j - 1] as usize],
+                NAME_LIST[order[j] as usize],
+                NAME_LIST[order[j - 1] as usize],
             )
         {
             let t = order[j];
@@ -670,21 +665,16 @@ static BY_NAME: [u16; COUNT] = {
 };
 
 impl Opcode {
-    #[inline]
-    fn info(self) -> &'static Info {
-        &INFO[self as usize]
-    }
-
     /// The instruction's name in the text format (`"i32.add"`).
     #[inline]
     pub fn name(self) -> &'static str {
-        self.info().name
+        NAMES[self as usize]
     }
 
     /// The prefix byte (`0xfc`, `0xfd`) or `None` for one-byte opcodes.
     #[inline]
     pub fn prefix(self) -> Option<u8> {
-        match self.info().prefix {
+        match ENCODINGS[self as usize].0 {
             0 => None,
             p => Some(p),
         }
@@ -693,25 +683,25 @@ impl Opcode {
     /// The opcode byte, or the sub-opcode after the prefix.
     #[inline]
     pub fn code(self) -> u32 {
-        self.info().code
+        ENCODINGS[self as usize].1
     }
 
     /// Which immediates follow the opcode.
     #[inline]
     pub fn imm(self) -> ImmKind {
-        self.info().imm
+        IMMS[self as usize]
     }
 
     /// The proposal that introduced the instruction.
     #[inline]
     pub fn feature(self) -> Feature {
-        self.info().feature
+        FEATURES[self as usize]
     }
 
     /// The typing rule.
     #[inline]
-    pub fn sig(self) -> Sig {
-        self.info().sig
+    pub fn sig(self) -> &'static Sig {
+        &SIGS[self as usize]
     }
 
     /// Appends the opcode's bytes (prefix and LEB128 sub-opcode).
@@ -749,14 +739,14 @@ impl Opcode {
         let mut hi = COUNT;
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if str_lt(INFO[BY_NAME[mid] as usize].name, name) {
+            if str_lt(NAMES[BY_NAME[mid] as usize], name) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
         let idx = *BY_NAME.get(lo)? as usize;
-        (INFO[idx].name == name).then(|| Opcode::ALL[idx])
+        (NAMES[idx] == name).then(|| Opcode::ALL[idx])
     }
 }
 

@@ -5,7 +5,7 @@
 //! one generic path; the rest (control, variables, memory, tables,
 //! references) are typed here by hand.
 
-use nanowasm_core::{BlockType, FuncType, MemArg, Opcode, RefType, Sig, ValType};
+use nanowasm_core::{BlockType, FuncType, ImmKind, MemArg, Opcode, RefType, Sig, ValType};
 
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
@@ -108,8 +108,46 @@ impl FuncValidator {
                 ));
             }
             self.at = ops.offset();
-            let instr = ops.read()?;
-            self.instr(d, ty, instr)?;
+            let op = ops.read_opcode()?;
+            // One `match` on the opcode, generated from the opcode table:
+            // each arm has its immediate kind and signature as constants, so
+            // the common case (a fixed signature, no immediates) compiles to
+            // straight-line pops and pushes after a single indirect jump.
+            macro_rules! dispatch {
+                ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+                    // The local instructions come first; their table rows
+                    // below are then unreachable, which is intended.
+                    #[allow(unreachable_patterns)]
+                    match op {
+                        Opcode::LocalGet => {
+                            let t = self.local(ops.read_index()?)?;
+                            self.push(t);
+                        }
+                        Opcode::LocalSet => {
+                            let t = self.local(ops.read_index()?)?;
+                            self.pop(t)?;
+                        }
+                        Opcode::LocalTee => {
+                            let t = self.local(ops.read_index()?)?;
+                            self.pop(t)?;
+                            self.push(t);
+                        }
+                        $( Opcode::$v => {
+                            const SIG: Sig = $sig;
+                            match (SIG, ImmKind::$imm) {
+                                (Sig::Fixed(params, results), ImmKind::None) => {
+                                    self.fixed(params, results)?
+                                }
+                                _ => {
+                                    let imm = ops.read_imm_of(ImmKind::$imm)?;
+                                    self.instr(d, ty, Instr { op, imm }, &SIG)?;
+                                }
+                            }
+                        } )*
+                    }
+                };
+            }
+            nanowasm_core::for_each_opcode!(dispatch);
             if self.frames.is_empty() {
                 if !ops.is_empty() {
                     return Err(Error::malformed("section size mismatch", ops.offset()));
@@ -300,14 +338,34 @@ impl FuncValidator {
     }
 
     fn call(&mut self, ty: &FuncType) -> Result<()> {
-        self.pop_types(Types::Many(ty.params()))?;
-        self.push_types(Types::Many(ty.results()));
+        for &t in ty.params().iter().rev() {
+            self.pop(t)?;
+        }
+        self.operands.extend(ty.results().iter().map(|&t| Some(t)));
         Ok(())
     }
 
-    #[inline]
-    fn instr(&mut self, d: &Decoder<'_>, func_ty: &FuncType, instr: Instr<'_>) -> Result<()> {
-        match instr.op.sig() {
+    /// Pops `params` (last on top) and pushes `results`.
+    #[inline(always)]
+    fn fixed(&mut self, params: &[ValType], results: &[ValType]) -> Result<()> {
+        for &t in params.iter().rev() {
+            self.pop(t)?;
+        }
+        for &t in results {
+            self.push(t);
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn instr(
+        &mut self,
+        d: &Decoder<'_>,
+        func_ty: &FuncType,
+        instr: Instr<'_>,
+        sig: &Sig,
+    ) -> Result<()> {
+        match *sig {
             Sig::Fixed(params, results) => {
                 if let Imm::Bytes16(lanes) = instr.imm {
                     // i8x16.shuffle: lane indices select from two vectors.
@@ -315,13 +373,7 @@ impl FuncValidator {
                         return Err(self.err("invalid lane index"));
                     }
                 }
-                for &t in params.iter().rev() {
-                    self.pop(t)?;
-                }
-                for &t in results {
-                    self.push(t);
-                }
-                Ok(())
+                self.fixed(params, results)
             }
             Sig::Lane(count, params, results) => {
                 if let Imm::Lane(lane) = instr.imm {
@@ -388,6 +440,7 @@ impl FuncValidator {
         ))
     }
 
+    #[inline(never)]
     fn special(&mut self, d: &Decoder<'_>, func_ty: &FuncType, instr: Instr<'_>) -> Result<()> {
         use Opcode as O;
         match (instr.op, instr.imm) {
