@@ -1,0 +1,5 @@
+//! The interpreter: translation of validated WebAssembly into a compact
+//! register-based code, and its execution.
+
+pub(crate) mod num;
+pub(crate) mod simd;

@@ -1,0 +1,1 @@
+//! Scalar numeric instructions.

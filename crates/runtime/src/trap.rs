@@ -1,0 +1,60 @@
+//! Traps: why a WebAssembly computation stopped abnormally.
+
+use std::fmt;
+
+/// The reason for a trap. `message()` is the spec testsuite's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TrapCode {
+    /// `unreachable` was executed.
+    Unreachable,
+    /// Signed division overflow (`i32.div_s` of `INT_MIN / -1`) or a float
+    /// to integer conversion out of range.
+    IntegerOverflow,
+    /// Integer division or remainder by zero.
+    IntegerDivisionByZero,
+    /// A NaN converted to an integer.
+    BadConversionToInteger,
+    /// A load, store or bulk memory operation out of bounds.
+    MemoryOutOfBounds,
+    /// A table access or bulk table operation out of bounds.
+    TableOutOfBounds,
+    /// `call_indirect` to an index past the table's end.
+    UndefinedElement,
+    /// `call_indirect` to a null entry.
+    UninitializedElement,
+    /// `call_indirect` to a function of another type.
+    IndirectCallTypeMismatch,
+    /// The call stack or value stack limit was reached.
+    StackOverflow,
+    /// The store's fuel ran out.
+    OutOfFuel,
+    /// The store's epoch deadline passed (interrupted by the host).
+    Interrupted,
+}
+
+impl TrapCode {
+    /// The spec testsuite's message for this trap.
+    pub const fn message(self) -> &'static str {
+        match self {
+            TrapCode::Unreachable => "unreachable",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::IntegerDivisionByZero => "integer divide by zero",
+            TrapCode::BadConversionToInteger => "invalid conversion to integer",
+            TrapCode::MemoryOutOfBounds => "out of bounds memory access",
+            TrapCode::TableOutOfBounds => "out of bounds table access",
+            TrapCode::UndefinedElement => "undefined element",
+            TrapCode::UninitializedElement => "uninitialized element",
+            TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
+            TrapCode::StackOverflow => "call stack exhausted",
+            TrapCode::OutOfFuel => "all fuel consumed",
+            TrapCode::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
