@@ -1,9 +1,58 @@
 //! nanowasm: a WebAssembly runtime.
 //!
-//! (The embedding API is being built; see the crate README.)
+//! The embedding API follows wasmtime's vocabulary:
+//!
+//! ```
+//! use nanowasm::{Engine, Linker, Module, Store};
+//!
+//! let engine = Engine::default();
+//! // (module (import "host" "double" (func $d (param i32) (result i32)))
+//! //         (func (export "run") (param i32) (result i32)
+//! //           (call $d (i32.add (local.get 0) (i32.const 1)))))
+//! let wasm = [
+//!     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01,
+//!     0x7f, 0x02, 0x0f, 0x01, 0x04, 0x68, 0x6f, 0x73, 0x74, 0x06, 0x64, 0x6f, 0x75, 0x62, 0x6c,
+//!     0x65, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x07, 0x01, 0x03, 0x72, 0x75, 0x6e, 0x00,
+//!     0x01, 0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x10, 0x00, 0x0b,
+//! ];
+//! let module = Module::new(&engine, &wasm)?;
+//! let mut linker = Linker::new();
+//! linker.func_wrap("host", "double", |x: i32| x * 2)?;
+//! let mut store = Store::new(&engine, ());
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+//! assert_eq!(run.call(&mut store, 20)?, 42);
+//! # Ok::<(), nanowasm::Error>(())
+//! ```
 #![deny(missing_docs)]
 
+mod engine;
+mod error;
+mod func;
+mod global;
+mod instance;
 mod interp;
+mod linker;
+mod memory;
+mod module;
+mod store;
+mod table;
 mod trap;
+mod values;
 
+pub use engine::{Config, Engine};
+pub use error::{Error, FrameInfo, Trap};
+pub use func::{Caller, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use global::Global;
+pub use instance::{Extern, Instance};
+pub use linker::{InstancePre, Linker};
+pub use memory::Memory;
+pub use module::Module;
+pub use nanowasm_core::{
+    ExternKind, Feature, Features, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
+    TableType, ValType,
+};
+pub use store::{AsContext, AsContextMut, Store, StoreLimits, StoreLimitsBuilder};
+pub use table::Table;
 pub use trap::TrapCode;
+pub use values::{ExternRef, Val};

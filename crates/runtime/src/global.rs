@@ -1,0 +1,84 @@
+//! Globals.
+
+use nanowasm_core::{GlobalType, HeapType, ValType};
+
+use crate::error::Error;
+use crate::store::{AsContext, AsContextMut, GlobalEntity, Stored};
+use crate::table::{raw_to_ref, ref_to_raw};
+use crate::values::Val;
+
+/// A global of a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Global(pub(crate) Stored);
+
+pub(crate) fn val_to_raw(v: &Val) -> u128 {
+    match v {
+        Val::I32(x) => u128::from(*x as u32),
+        Val::I64(x) => u128::from(*x as u64),
+        Val::F32(x) => u128::from(*x),
+        Val::F64(x) => u128::from(*x),
+        Val::V128(x) => *x,
+        r => u128::from(ref_to_raw(r).unwrap_or(0)),
+    }
+}
+
+pub(crate) fn raw_to_val(store: u64, raw: u128, ty: ValType) -> Val {
+    match ty {
+        ValType::I32 => Val::I32(raw as u32 as i32),
+        ValType::I64 => Val::I64(raw as u64 as i64),
+        ValType::F32 => Val::F32(raw as u32),
+        ValType::F64 => Val::F64(raw as u64),
+        ValType::V128 => Val::V128(raw),
+        ValType::Ref(r) => raw_to_ref(store, raw as u64, r.heap == HeapType::Func),
+    }
+}
+
+impl Global {
+    /// A new global.
+    pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global, Error> {
+        if value.ty() != ty.content {
+            return Err(Error::Usage(format!(
+                "global of type {} initialized with a {}",
+                ty.content,
+                value.ty()
+            )));
+        }
+        let inner = &mut store.as_context_mut().inner;
+        let index = inner.globals.len() as u32;
+        inner.globals.push(GlobalEntity {
+            ty,
+            value: val_to_raw(&value),
+        });
+        Ok(Global(Stored {
+            store: inner.id,
+            index,
+        }))
+    }
+
+    /// The global's type.
+    pub fn ty(&self, store: impl AsContext) -> GlobalType {
+        store.as_context().inner.globals[self.0.index as usize].ty
+    }
+
+    /// The current value.
+    pub fn get(&self, store: impl AsContext) -> Val {
+        let inner = &store.as_context().inner;
+        let g = &inner.globals[self.0.index as usize];
+        raw_to_val(inner.id, g.value, g.ty.content)
+    }
+
+    /// Sets the value of a mutable global.
+    pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<(), Error> {
+        let inner = &mut store.as_context_mut().inner;
+        inner.check(self.0)?;
+        let g = &mut inner.globals[self.0.index as usize];
+        if !g.ty.mutable {
+            return Err(Error::Usage("global is immutable".into()));
+        }
+        if value.ty() != g.ty.content {
+            return Err(Error::Usage("global type mismatch".into()));
+        }
+        g.value = val_to_raw(&value);
+        Ok(())
+    }
+}

@@ -1,0 +1,465 @@
+//! Instances and instantiation.
+
+use nanowasm_binary::module::{DataMode, ElementItems, ElementMode, ImportDesc};
+use nanowasm_binary::reader::Reader;
+use nanowasm_binary::{Imm, OperatorReader};
+use nanowasm_core::{ExternKind, Opcode};
+
+use crate::error::Error;
+use crate::func::Func;
+use crate::global::Global;
+use crate::interp::exec;
+use crate::memory::Memory;
+use crate::module::Module;
+use crate::store::{
+    AsContext, AsContextMut, FuncEntity, GlobalEntity, InstanceEntity, MemoryEntity, Store, Stored,
+    TableEntity,
+};
+use crate::table::Table;
+use crate::trap::TrapCode;
+
+/// An instantiated module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Instance(pub(crate) Stored);
+
+/// Something an instance exports or imports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A table.
+    Table(Table),
+    /// A memory.
+    Memory(Memory),
+    /// A global.
+    Global(Global),
+}
+
+impl Extern {
+    /// The function, if it is one.
+    pub fn into_func(self) -> Option<Func> {
+        match self {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+    /// The memory, if it is one.
+    pub fn into_memory(self) -> Option<Memory> {
+        match self {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+    /// The table, if it is one.
+    pub fn into_table(self) -> Option<Table> {
+        match self {
+            Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The global, if it is one.
+    pub fn into_global(self) -> Option<Global> {
+        match self {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+    fn stored(&self) -> Stored {
+        match self {
+            Extern::Func(f) => f.0,
+            Extern::Table(t) => t.0,
+            Extern::Memory(m) => m.0,
+            Extern::Global(g) => g.0,
+        }
+    }
+    fn kind(&self) -> ExternKind {
+        match self {
+            Extern::Func(_) => ExternKind::Func,
+            Extern::Table(_) => ExternKind::Table,
+            Extern::Memory(_) => ExternKind::Memory,
+            Extern::Global(_) => ExternKind::Global,
+        }
+    }
+}
+
+impl From<Func> for Extern {
+    fn from(f: Func) -> Extern {
+        Extern::Func(f)
+    }
+}
+impl From<Memory> for Extern {
+    fn from(m: Memory) -> Extern {
+        Extern::Memory(m)
+    }
+}
+impl From<Table> for Extern {
+    fn from(t: Table) -> Extern {
+        Extern::Table(t)
+    }
+}
+impl From<Global> for Extern {
+    fn from(g: Global) -> Extern {
+        Extern::Global(g)
+    }
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` given in the module's import
+    /// order.
+    pub fn new<T>(
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance, Error> {
+        instantiate(store.as_context_mut(), module, imports)
+    }
+
+    /// An export by name.
+    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
+        let store = store.as_context();
+        if store.inner.id != self.0.store {
+            return None;
+        }
+        let inst = store.inner.instances.get(self.0.index as usize)?;
+        let e = inst
+            .module
+            .binary()
+            .exports
+            .iter()
+            .find(|e| e.name == name)?;
+        let s = |index: u32| Stored {
+            store: self.0.store,
+            index,
+        };
+        let i = e.index as usize;
+        Some(match e.kind {
+            ExternKind::Func => Extern::Func(Func(s(inst.funcs[i]))),
+            ExternKind::Table => Extern::Table(Table(s(inst.tables[i]))),
+            ExternKind::Memory => Extern::Memory(Memory(s(inst.memories[i]))),
+            ExternKind::Global => Extern::Global(Global(s(inst.globals[i]))),
+        })
+    }
+
+    /// All exports, in order.
+    pub fn exports<'a, T: 'a>(&self, store: &'a Store<T>) -> Vec<(&'a str, Extern)> {
+        let Some(inst) = store.inner.instances.get(self.0.index as usize) else {
+            return Vec::new();
+        };
+        inst.module
+            .binary()
+            .exports
+            .iter()
+            .filter_map(|e| Some((e.name.as_str(), self.get_export(store, &e.name)?)))
+            .collect()
+    }
+
+    /// An exported function.
+    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// An exported function with a static type.
+    pub fn get_typed_func<P: crate::WasmParams, R: crate::WasmResults>(
+        &self,
+        store: impl AsContextMut,
+        name: &str,
+    ) -> Result<crate::TypedFunc<P, R>, Error> {
+        let f = self
+            .get_func(&store, name)
+            .ok_or_else(|| Error::Usage(format!("no exported function named `{name}`")))?;
+        f.typed(&store)
+    }
+
+    /// An exported memory.
+    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    /// An exported global.
+    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+
+    /// An exported table.
+    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+}
+
+fn link_error(module: &str, name: &str, why: &str) -> Error {
+    Error::Link(format!(
+        "incompatible import type for `{module}::{name}`: {why}"
+    ))
+}
+
+/// Whether limits `actual` fit the import's declared limits `expected`.
+fn limits_match(actual: nanowasm_core::Limits, expected: nanowasm_core::Limits) -> bool {
+    actual.min >= expected.min
+        && match (expected.max, actual.max) {
+            (None, _) => true,
+            (Some(e), Some(a)) => a <= e,
+            (Some(_), None) => false,
+        }
+}
+
+pub(crate) fn instantiate<T>(
+    store: &mut Store<T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance, Error> {
+    if !crate::Engine::same(store.engine(), module.engine()) {
+        return Err(Error::Usage("the module belongs to another engine".into()));
+    }
+    let m = module.binary();
+    if imports.len() != m.imports.len() {
+        return Err(Error::Link(format!(
+            "expected {} imports, got {}",
+            m.imports.len(),
+            imports.len()
+        )));
+    }
+    if store.inner.instances.len() >= store.inner.limits.instances {
+        return Err(Error::Limit("instance limit reached".into()));
+    }
+    let inner = &mut store.inner;
+    let instance_index = inner.instances.len() as u32;
+    let type_ids: Vec<u32> = m.types.iter().map(|t| inner.intern_type(t)).collect();
+    let mut funcs = Vec::with_capacity(m.funcs.len());
+    let mut tables = Vec::with_capacity(m.tables.len());
+    let mut memories = Vec::with_capacity(m.memories.len());
+    let mut globals = Vec::with_capacity(m.globals.len());
+    // Imports: check kinds and types.
+    for (import, ext) in m.imports.iter().zip(imports) {
+        inner.check(ext.stored())?;
+        let (mname, fname) = (&import.module, &import.name);
+        if ext.kind() != import.desc.kind() {
+            return Err(link_error(
+                mname,
+                fname,
+                &format!("expected {}, found {}", import.desc.kind(), ext.kind()),
+            ));
+        }
+        let idx = ext.stored().index;
+        match (&import.desc, ext) {
+            (ImportDesc::Func(ty), Extern::Func(_)) => {
+                if inner.funcs[idx as usize].type_id() != type_ids[*ty as usize] {
+                    return Err(link_error(mname, fname, "function types differ"));
+                }
+                funcs.push(idx);
+            }
+            (ImportDesc::Table(ty), Extern::Table(_)) => {
+                let actual = &inner.tables[idx as usize];
+                let actual_limits = nanowasm_core::Limits {
+                    min: actual.elements.len() as u64,
+                    max: actual.ty.limits.max,
+                };
+                if actual.ty.element != ty.element || !limits_match(actual_limits, ty.limits) {
+                    return Err(link_error(mname, fname, "table types differ"));
+                }
+                tables.push(idx);
+            }
+            (ImportDesc::Memory(ty), Extern::Memory(_)) => {
+                let actual = &inner.memories[idx as usize];
+                let pages = (actual.data.len() as u64) / nanowasm_core::MemoryType::PAGE_SIZE;
+                let actual_limits = nanowasm_core::Limits {
+                    min: pages,
+                    max: actual.ty.limits.max,
+                };
+                if !limits_match(actual_limits, ty.limits) {
+                    return Err(link_error(mname, fname, "memory limits differ"));
+                }
+                memories.push(idx);
+            }
+            (ImportDesc::Global(ty), Extern::Global(_)) => {
+                if inner.globals[idx as usize].ty != *ty {
+                    return Err(link_error(mname, fname, "global types differ"));
+                }
+                globals.push(idx);
+            }
+            _ => return Err(link_error(mname, fname, "kind mismatch")),
+        }
+    }
+    // Defined functions.
+    for (i, &ty) in m
+        .funcs
+        .iter()
+        .enumerate()
+        .skip(m.num_imported.funcs as usize)
+    {
+        let index = inner.funcs.len() as u32;
+        inner.funcs.push(FuncEntity::Wasm {
+            instance: instance_index,
+            index: i as u32,
+            type_id: type_ids[ty as usize],
+        });
+        funcs.push(index);
+    }
+    // Defined tables and memories.
+    for ty in &m.tables[m.num_imported.tables as usize..] {
+        if inner.tables.len() >= inner.limits.tables {
+            return Err(Error::Limit("table limit reached".into()));
+        }
+        if inner
+            .limits
+            .table_elements
+            .is_some_and(|max| ty.limits.min > max)
+        {
+            return Err(Error::Limit(
+                "table exceeds the store's element limit".into(),
+            ));
+        }
+        tables.push(inner.tables.len() as u32);
+        inner.tables.push(TableEntity {
+            elements: vec![0; ty.limits.min as usize],
+            ty: *ty,
+        });
+    }
+    for ty in &m.memories[m.num_imported.memories as usize..] {
+        if inner.memories.len() >= inner.limits.memories {
+            return Err(Error::Limit("memory limit reached".into()));
+        }
+        let bytes = ty.limits.min * nanowasm_core::MemoryType::PAGE_SIZE;
+        if inner
+            .limits
+            .memory_size
+            .is_some_and(|max| bytes > max as u64)
+        {
+            return Err(Error::Limit(
+                "memory exceeds the store's memory limit".into(),
+            ));
+        }
+        memories.push(inner.memories.len() as u32);
+        inner.memories.push(MemoryEntity {
+            data: vec![0; bytes as usize],
+            ty: *ty,
+        });
+    }
+    // Globals: initializers see the imported globals and functions.
+    for (k, ty) in m.globals[m.num_imported.globals as usize..]
+        .iter()
+        .enumerate()
+    {
+        let value = eval_const(inner, module, &m.global_inits[k].range, &globals, &funcs)?;
+        globals.push(inner.globals.len() as u32);
+        inner.globals.push(GlobalEntity { ty: *ty, value });
+    }
+    // Element segments, evaluated to raw references.
+    let mut elems = Vec::with_capacity(m.elements.len());
+    for seg in &m.elements {
+        let items: Box<[u64]> = match &seg.items {
+            ElementItems::Funcs(fs) => fs
+                .iter()
+                .map(|&f| u64::from(funcs[f as usize]) + 1)
+                .collect(),
+            ElementItems::Exprs(es) => es
+                .iter()
+                .map(|e| eval_const(inner, module, &e.range, &globals, &funcs).map(|v| v as u64))
+                .collect::<Result<_, _>>()?,
+        };
+        elems.push(Some(items));
+    }
+    let data_dropped = vec![false; m.datas.len()];
+    inner.instances.push(InstanceEntity {
+        module: module.clone(),
+        funcs,
+        tables,
+        memories,
+        globals,
+        elems,
+        data_dropped,
+        type_ids,
+    });
+    let instance = Instance(Stored {
+        store: inner.id,
+        index: instance_index,
+    });
+    // Active segments, in order; a trap stops instantiation but keeps what
+    // was already written (the bulk-memory semantics).
+    for (i, seg) in m.elements.iter().enumerate() {
+        match &seg.mode {
+            ElementMode::Active { table, offset } => {
+                let inst = &inner.instances[instance_index as usize];
+                let offset = eval_const(
+                    inner,
+                    module,
+                    &offset.range,
+                    &inst.globals.clone(),
+                    &inst.funcs.clone(),
+                )? as u32;
+                let inst = &mut inner.instances[instance_index as usize];
+                let items = inst.elems[i].take().unwrap_or_default();
+                let table = &mut inner.tables[inst.tables[*table as usize] as usize];
+                let end = offset as usize + items.len();
+                if end > table.elements.len() {
+                    return Err(TrapCode::TableOutOfBounds.into());
+                }
+                table.elements[offset as usize..end].copy_from_slice(&items);
+            }
+            ElementMode::Declared => {
+                inner.instances[instance_index as usize].elems[i] = None;
+            }
+            ElementMode::Passive => {}
+        }
+    }
+    for (i, seg) in m.datas.iter().enumerate() {
+        if let DataMode::Active { memory, offset } = &seg.mode {
+            let inst = &inner.instances[instance_index as usize];
+            let offset = eval_const(
+                inner,
+                module,
+                &offset.range,
+                &inst.globals.clone(),
+                &inst.funcs.clone(),
+            )? as u32;
+            let inst = &mut inner.instances[instance_index as usize];
+            inst.data_dropped[i] = true;
+            let mem = &mut inner.memories[inst.memories[*memory as usize] as usize];
+            let bytes = &m.bytes[seg.range.clone()];
+            let end = offset as usize + bytes.len();
+            if end > mem.data.len() {
+                return Err(TrapCode::MemoryOutOfBounds.into());
+            }
+            mem.data[offset as usize..end].copy_from_slice(bytes);
+        }
+    }
+    if let Some(start) = m.start {
+        let f = inner.instances[instance_index as usize].funcs[start as usize];
+        exec::invoke(store, f, &[], &mut [])?;
+    }
+    Ok(instance)
+}
+
+/// Evaluates a validated constant expression to raw bits.
+fn eval_const(
+    inner: &crate::store::StoreInner,
+    module: &Module,
+    range: &std::ops::Range<usize>,
+    globals: &[u32],
+    funcs: &[u32],
+) -> Result<u128, Error> {
+    let bytes = &module.binary().bytes;
+    let mut r = Reader::new(&bytes[..range.end]);
+    r.bytes(range.start)?;
+    let mut ops = OperatorReader::new(r, module.engine().config().features);
+    let mut value = 0u128;
+    loop {
+        let instr = ops.read()?;
+        value = match (instr.op, instr.imm) {
+            (Opcode::End, _) => return Ok(value),
+            (Opcode::I32Const, Imm::I32(v)) => u128::from(v as u32),
+            (Opcode::I64Const, Imm::I64(v)) => u128::from(v as u64),
+            (Opcode::F32Const, Imm::F32(v)) => u128::from(v),
+            (Opcode::F64Const, Imm::F64(v)) => u128::from(v),
+            (Opcode::V128Const, Imm::Bytes16(b)) => u128::from_le_bytes(b),
+            (Opcode::RefNull, _) => 0,
+            (Opcode::RefFunc, Imm::Index(f)) => u128::from(funcs[f as usize]) + 1,
+            (Opcode::GlobalGet, Imm::Index(g)) => inner.globals[globals[g as usize] as usize].value,
+            (op, _) => {
+                return Err(Error::Usage(format!(
+                    "`{}` in a constant expression",
+                    op.name()
+                )))
+            }
+        };
+    }
+}

@@ -1,0 +1,783 @@
+//! Execution of [`CompiledFunc`] code.
+//!
+//! One loop runs every wasm frame of an activation: a call pushes the
+//! caller's `(function, pc, base)` on `calls` and switches to the callee,
+//! so wasm recursion never recurses on the host stack. Host functions are
+//! called directly; if they call back into wasm, that activation runs
+//! above `stack_top` on the same value stack.
+
+use std::sync::Arc;
+
+use nanowasm_core::{Opcode, ValType};
+
+use super::code::{CompiledFunc, Instr};
+use super::{num, simd};
+use crate::error::{Error, FrameInfo, Trap};
+use crate::func::Caller;
+use crate::global::{raw_to_val, val_to_raw};
+use crate::store::{FuncEntity, Store, StoreInner};
+use crate::trap::TrapCode;
+use crate::values::Val;
+
+struct Frame {
+    func: Arc<CompiledFunc>,
+    pc: usize,
+    base: usize,
+    instance: u32,
+    /// The function's index in its module (for backtraces).
+    index: u32,
+}
+
+/// Writes `v` into the slot(s) at `at`.
+fn store_val(stack: &mut [u64], at: usize, v: &Val) {
+    let raw = val_to_raw(v);
+    stack[at] = raw as u64;
+    if let Val::V128(_) = v {
+        stack[at + 1] = (raw >> 64) as u64;
+    }
+}
+
+fn load_val(store: u64, stack: &[u64], at: usize, ty: ValType) -> Val {
+    let raw = if ty == ValType::V128 {
+        u128::from(stack[at]) | (u128::from(stack[at + 1]) << 64)
+    } else {
+        u128::from(stack[at])
+    };
+    raw_to_val(store, raw, ty)
+}
+
+fn slots(types: &[ValType]) -> usize {
+    types
+        .iter()
+        .map(|&t| if t == ValType::V128 { 2 } else { 1 })
+        .sum()
+}
+
+/// Calls store function `func` with `params`, writing `results`.
+pub(crate) fn invoke<T>(
+    store: &mut Store<T>,
+    func: u32,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), Error> {
+    let ty = store.inner.func_type(func).clone();
+    match store.inner.funcs[func as usize] {
+        FuncEntity::Host { host, .. } => {
+            let f = store.hosts[host as usize].clone();
+            f(
+                Caller {
+                    store,
+                    instance: None,
+                },
+                params,
+                results,
+            )
+        }
+        FuncEntity::Wasm {
+            instance, index, ..
+        } => {
+            let base = store.inner.stack_top;
+            let module = store.inner.instances[instance as usize].module.clone();
+            let compiled = module
+                .compiled(index)
+                .map_err(|e| Error::Usage(format!("translation failed: {e}")))?;
+            let need = base
+                + (compiled.frame_slots as usize)
+                    .max(slots(ty.params()))
+                    .max(slots(ty.results()));
+            reserve(&mut store.inner, need)?;
+            let mut at = base;
+            for p in params {
+                store_val(&mut store.inner.stack, at, p);
+                at += if p.ty() == ValType::V128 { 2 } else { 1 };
+            }
+            store.inner.stack
+                [base + compiled.param_slots as usize..base + compiled.local_slots as usize]
+                .fill(0);
+            let saved_top = store.inner.stack_top;
+            let saved_depth = store.inner.depth;
+            store.inner.depth += 1;
+            if store.inner.depth > store.inner.engine.config().max_call_depth {
+                store.inner.depth = saved_depth;
+                return Err(TrapCode::StackOverflow.into());
+            }
+            let frame = Frame {
+                func: compiled,
+                pc: 0,
+                base,
+                instance,
+                index,
+            };
+            let r = run(store, frame);
+            store.inner.stack_top = saved_top;
+            store.inner.depth = saved_depth;
+            r?;
+            let mut at = base;
+            for (slot, &t) in results.iter_mut().zip(ty.results()) {
+                *slot = load_val(store.inner.id, &store.inner.stack, at, t);
+                at += if t == ValType::V128 { 2 } else { 1 };
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Makes the value stack at least `need` slots long.
+fn reserve(inner: &mut StoreInner, need: usize) -> Result<(), Error> {
+    if need > inner.stack.len() {
+        if need > inner.engine.config().max_stack_slots {
+            return Err(TrapCode::StackOverflow.into());
+        }
+        let new_len = need
+            .max(inner.stack.len() * 2)
+            .min(inner.engine.config().max_stack_slots)
+            .max(need);
+        inner.stack.resize(new_len, 0);
+    }
+    Ok(())
+}
+
+fn backtrace<T>(store: &Store<T>, cur: &Frame, calls: &[Frame]) -> Vec<FrameInfo> {
+    std::iter::once(cur)
+        .chain(calls.iter().rev())
+        .map(|f| {
+            let module = &store.inner.instances[f.instance as usize].module;
+            let names = &module.binary().names;
+            let offset = f
+                .func
+                .offsets
+                .get(f.pc.saturating_sub(1))
+                .copied()
+                .unwrap_or(0) as usize;
+            FrameInfo {
+                func_index: f.index,
+                func_name: names.function(f.index).map(str::to_owned),
+                offset,
+                module_name: names.module.clone(),
+            }
+        })
+        .collect()
+}
+
+#[inline]
+fn ea(addr: u64, offset: u32, size: usize, len: usize) -> Result<usize, TrapCode> {
+    let start = u64::from(addr as u32) + u64::from(offset);
+    let end = start + size as u64;
+    if end > len as u64 {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    Ok(start as usize)
+}
+
+#[inline]
+fn read_n<const N: usize>(mem: &[u8], addr: u64, offset: u32) -> Result<[u8; N], TrapCode> {
+    let start = ea(addr, offset, N, mem.len())?;
+    let mut out = [0u8; N];
+    out.copy_from_slice(&mem[start..start + N]);
+    Ok(out)
+}
+
+#[inline]
+fn write_n(mem: &mut [u8], addr: u64, offset: u32, bytes: &[u8]) -> Result<(), TrapCode> {
+    let start = ea(addr, offset, bytes.len(), mem.len())?;
+    mem[start..start + bytes.len()].copy_from_slice(bytes);
+    Ok(())
+}
+
+/// `[start, start + len)` within `size`, or a trap.
+#[inline]
+fn range(
+    start: u64,
+    len: u64,
+    size: usize,
+    trap: TrapCode,
+) -> Result<std::ops::Range<usize>, TrapCode> {
+    let end = start.checked_add(len).ok_or(trap)?;
+    if end > size as u64 {
+        return Err(trap);
+    }
+    Ok(start as usize..end as usize)
+}
+
+fn run<T>(store: &mut Store<T>, mut cur: Frame) -> Result<(), Error> {
+    let mut calls: Vec<Frame> = Vec::new();
+    match run_loop(store, &mut cur, &mut calls) {
+        Ok(()) => Ok(()),
+        Err(Exit::Trap(code)) => {
+            let backtrace = backtrace(store, &cur, &calls);
+            Err(Error::Trap(Trap { code, backtrace }))
+        }
+        Err(Exit::Error(e)) => Err(e),
+    }
+}
+
+enum Exit {
+    Trap(TrapCode),
+    Error(Error),
+}
+
+impl From<TrapCode> for Exit {
+    fn from(t: TrapCode) -> Exit {
+        Exit::Trap(t)
+    }
+}
+
+fn mem_index(inner: &StoreInner, instance: u32) -> usize {
+    inner.instances[instance as usize]
+        .memories
+        .first()
+        .map_or(usize::MAX, |&m| m as usize)
+}
+
+fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) -> Result<(), Exit> {
+    let mut mem = mem_index(&store.inner, cur.instance);
+    let max_depth = store.inner.engine.config().max_call_depth;
+    macro_rules! s {
+        ($r:expr) => {
+            store.inner.stack[cur.base + $r as usize]
+        };
+    }
+    macro_rules! v128 {
+        ($r:expr) => {
+            u128::from(s!($r)) | (u128::from(s!($r + 1)) << 64)
+        };
+    }
+    macro_rules! set_v128 {
+        ($r:expr, $v:expr) => {{
+            let v: u128 = $v;
+            s!($r) = v as u64;
+            s!($r + 1) = (v >> 64) as u64;
+        }};
+    }
+    macro_rules! memory {
+        () => {
+            match store.inner.memories.get_mut(mem) {
+                Some(m) => &mut m.data,
+                None => return Err(TrapCode::MemoryOutOfBounds.into()),
+            }
+        };
+    }
+    loop {
+        let instr = cur.func.code[cur.pc];
+        cur.pc += 1;
+        match instr {
+            Instr::Unreachable => return Err(TrapCode::Unreachable.into()),
+            Instr::ConsumeFuel(n) => {
+                let n = u64::from(n);
+                if store.inner.fuel < n {
+                    store.inner.fuel = 0;
+                    return Err(TrapCode::OutOfFuel.into());
+                }
+                store.inner.fuel -= n;
+            }
+            Instr::CheckInterrupt => {
+                if store.inner.engine.epoch() >= store.inner.epoch_deadline {
+                    return Err(TrapCode::Interrupted.into());
+                }
+            }
+            Instr::Br(t) => cur.pc = t as usize,
+            Instr::BrIfNez { cond, target } => {
+                if s!(cond) as u32 != 0 {
+                    cur.pc = target as usize;
+                }
+            }
+            Instr::BrIfEqz { cond, target } => {
+                if s!(cond) as u32 == 0 {
+                    cur.pc = target as usize;
+                }
+            }
+            Instr::BrTable { index, len } => {
+                let i = (s!(index) as u32).min(len);
+                cur.pc += i as usize;
+            }
+            Instr::Return => match calls.pop() {
+                None => return Ok(()),
+                Some(caller) => {
+                    let instance_changed = caller.instance != cur.instance;
+                    *cur = caller;
+                    if instance_changed {
+                        mem = mem_index(&store.inner, cur.instance);
+                    }
+                }
+            },
+            Instr::Copy { dst, src } => s!(dst) = s!(src),
+            Instr::Copy2 { dst, src } => {
+                s!(dst) = s!(src);
+                s!(dst + 1) = s!(src + 1);
+            }
+            Instr::Const32 { dst, value } => s!(dst) = u64::from(value),
+            Instr::Const64 { dst, lo, hi } => s!(dst) = u64::from(lo) | (u64::from(hi) << 32),
+            Instr::ConstV128 { dst, index } => {
+                let v = cur.func.pool[index as usize];
+                set_v128!(dst, v);
+            }
+            Instr::Call { func, args } => {
+                let target = store.inner.instances[cur.instance as usize].funcs[func as usize];
+                call(store, cur, calls, target, args, max_depth, &mut mem)?;
+            }
+            Instr::CallIndirect {
+                ty,
+                table,
+                index,
+                args,
+            } => {
+                let i = s!(index) as u32;
+                let inst = &store.inner.instances[cur.instance as usize];
+                let expected = inst.type_ids[ty as usize];
+                let t = &store.inner.tables[inst.tables[table as usize] as usize];
+                let raw = *t
+                    .elements
+                    .get(i as usize)
+                    .ok_or(TrapCode::UndefinedElement)?;
+                if raw == 0 {
+                    return Err(TrapCode::UninitializedElement.into());
+                }
+                let target = (raw - 1) as u32;
+                if store.inner.funcs[target as usize].type_id() != expected {
+                    return Err(TrapCode::IndirectCallTypeMismatch.into());
+                }
+                call(store, cur, calls, target, args, max_depth, &mut mem)?;
+            }
+            Instr::Select { dst, cond, a, b } => {
+                s!(dst) = if s!(cond) as u32 != 0 { s!(a) } else { s!(b) };
+            }
+            Instr::Select2 { dst, cond, a, b } => {
+                let v = if s!(cond) as u32 != 0 {
+                    v128!(a)
+                } else {
+                    v128!(b)
+                };
+                set_v128!(dst, v);
+            }
+            Instr::GlobalGet { dst, global } => {
+                let g = store.inner.instances[cur.instance as usize].globals[global as usize];
+                s!(dst) = store.inner.globals[g as usize].value as u64;
+            }
+            Instr::GlobalGet2 { dst, global } => {
+                let g = store.inner.instances[cur.instance as usize].globals[global as usize];
+                let v = store.inner.globals[g as usize].value;
+                set_v128!(dst, v);
+            }
+            Instr::GlobalSet { src, global } => {
+                let g = store.inner.instances[cur.instance as usize].globals[global as usize];
+                store.inner.globals[g as usize].value = u128::from(s!(src));
+            }
+            Instr::GlobalSet2 { src, global } => {
+                let g = store.inner.instances[cur.instance as usize].globals[global as usize];
+                store.inner.globals[g as usize].value = v128!(src);
+            }
+            Instr::Load {
+                op,
+                dst,
+                addr,
+                offset,
+            } => {
+                let a = s!(addr);
+                let m = memory!();
+                use Opcode as O;
+                let v: u64 = match op {
+                    O::I32Load | O::F32Load => u64::from(u32::from_le_bytes(read_n(m, a, offset)?)),
+                    O::I64Load | O::F64Load => u64::from_le_bytes(read_n(m, a, offset)?),
+                    O::I32Load8S => {
+                        u64::from(i8::from_le_bytes(read_n(m, a, offset)?) as i32 as u32)
+                    }
+                    O::I32Load8U => u64::from(u8::from_le_bytes(read_n(m, a, offset)?)),
+                    O::I32Load16S => {
+                        u64::from(i16::from_le_bytes(read_n(m, a, offset)?) as i32 as u32)
+                    }
+                    O::I32Load16U => u64::from(u16::from_le_bytes(read_n(m, a, offset)?)),
+                    O::I64Load8S => i8::from_le_bytes(read_n(m, a, offset)?) as i64 as u64,
+                    O::I64Load8U => u64::from(u8::from_le_bytes(read_n(m, a, offset)?)),
+                    O::I64Load16S => i16::from_le_bytes(read_n(m, a, offset)?) as i64 as u64,
+                    O::I64Load16U => u64::from(u16::from_le_bytes(read_n(m, a, offset)?)),
+                    O::I64Load32S => i32::from_le_bytes(read_n(m, a, offset)?) as i64 as u64,
+                    O::I64Load32U => u64::from(u32::from_le_bytes(read_n(m, a, offset)?)),
+                    O::V128Load => {
+                        let v = u128::from_le_bytes(read_n(m, a, offset)?);
+                        set_v128!(dst, v);
+                        continue;
+                    }
+                    _ => {
+                        let n = match op {
+                            O::V128Load8Splat => 1,
+                            O::V128Load16Splat => 2,
+                            O::V128Load32Splat | O::V128Load32Zero => 4,
+                            _ => 8,
+                        };
+                        let start = ea(a, offset, n, m.len())?;
+                        let mut bytes = [0u8; 8];
+                        bytes[..n].copy_from_slice(&m[start..start + n]);
+                        let v = simd::load(op, u64::from_le_bytes(bytes));
+                        set_v128!(dst, v);
+                        continue;
+                    }
+                };
+                s!(dst) = v;
+            }
+            Instr::Store {
+                op,
+                addr,
+                src,
+                offset,
+            } => {
+                let a = s!(addr);
+                let v = s!(src);
+                use Opcode as O;
+                match op {
+                    O::V128Store => {
+                        let x = v128!(src);
+                        write_n(memory!(), a, offset, &x.to_le_bytes())?;
+                    }
+                    _ => {
+                        let n = match op {
+                            O::I32Store8 | O::I64Store8 => 1,
+                            O::I32Store16 | O::I64Store16 => 2,
+                            O::I32Store | O::F32Store | O::I64Store32 => 4,
+                            _ => 8,
+                        };
+                        write_n(memory!(), a, offset, &v.to_le_bytes()[..n])?;
+                    }
+                }
+            }
+            Instr::LoadLane {
+                op,
+                lane,
+                dst,
+                addr,
+                src,
+                offset,
+            } => {
+                let a = s!(addr);
+                let mut v = v128!(src).to_le_bytes();
+                let n = match op {
+                    Opcode::V128Load8Lane => 1,
+                    Opcode::V128Load16Lane => 2,
+                    Opcode::V128Load32Lane => 4,
+                    _ => 8,
+                };
+                let m = memory!();
+                let start = ea(a, offset, n, m.len())?;
+                let at = lane as usize * n;
+                v[at..at + n].copy_from_slice(&m[start..start + n]);
+                set_v128!(dst, u128::from_le_bytes(v));
+            }
+            Instr::StoreLane {
+                op,
+                lane,
+                addr,
+                src,
+                offset,
+            } => {
+                let a = s!(addr);
+                let v = v128!(src).to_le_bytes();
+                let n = match op {
+                    Opcode::V128Store8Lane => 1,
+                    Opcode::V128Store16Lane => 2,
+                    Opcode::V128Store32Lane => 4,
+                    _ => 8,
+                };
+                let at = lane as usize * n;
+                write_n(memory!(), a, offset, &v[at..at + n])?;
+            }
+            Instr::MemorySize { dst } => {
+                let len = memory!().len() as u64;
+                s!(dst) = len / nanowasm_core::MemoryType::PAGE_SIZE;
+            }
+            Instr::MemoryGrow { dst, delta } => {
+                let d = u64::from(s!(delta) as u32);
+                if mem == usize::MAX {
+                    return Err(TrapCode::MemoryOutOfBounds.into());
+                }
+                let r = crate::memory::grow(&mut store.inner, mem as u32, d);
+                s!(dst) = u64::from(r.map_or(u32::MAX, |old| old as u32));
+            }
+            Instr::MemoryFill { args } => {
+                let (d, val, n) = (s!(args) as u32, s!(args + 1) as u8, s!(args + 2) as u32);
+                let m = memory!();
+                let r = range(
+                    u64::from(d),
+                    u64::from(n),
+                    m.len(),
+                    TrapCode::MemoryOutOfBounds,
+                )?;
+                m[r].fill(val);
+            }
+            Instr::MemoryCopy { args } => {
+                let (d, src, n) = (s!(args) as u32, s!(args + 1) as u32, s!(args + 2) as u32);
+                let m = memory!();
+                let sr = range(
+                    u64::from(src),
+                    u64::from(n),
+                    m.len(),
+                    TrapCode::MemoryOutOfBounds,
+                )?;
+                let dr = range(
+                    u64::from(d),
+                    u64::from(n),
+                    m.len(),
+                    TrapCode::MemoryOutOfBounds,
+                )?;
+                m.copy_within(sr, dr.start);
+            }
+            Instr::MemoryInit { seg, args } => {
+                let (d, src, n) = (s!(args) as u32, s!(args + 1) as u32, s!(args + 2) as u32);
+                let inst = &store.inner.instances[cur.instance as usize];
+                let module = inst.module.clone();
+                let m = module.binary();
+                let data: &[u8] = if inst.data_dropped[seg as usize] {
+                    &[]
+                } else {
+                    &m.bytes[m.datas[seg as usize].range.clone()]
+                };
+                let sr = range(
+                    u64::from(src),
+                    u64::from(n),
+                    data.len(),
+                    TrapCode::MemoryOutOfBounds,
+                )?;
+                let mm = memory!();
+                let dr = range(
+                    u64::from(d),
+                    u64::from(n),
+                    mm.len(),
+                    TrapCode::MemoryOutOfBounds,
+                )?;
+                mm[dr].copy_from_slice(&data[sr]);
+            }
+            Instr::DataDrop { seg } => {
+                store.inner.instances[cur.instance as usize].data_dropped[seg as usize] = true;
+            }
+            Instr::TableGet { table, dst, index } => {
+                let i = s!(index) as u32;
+                let t = store.inner.instances[cur.instance as usize].tables[table as usize];
+                let v = *store.inner.tables[t as usize]
+                    .elements
+                    .get(i as usize)
+                    .ok_or(TrapCode::TableOutOfBounds)?;
+                s!(dst) = v;
+            }
+            Instr::TableSet { table, args } => {
+                let (i, v) = (s!(args) as u32, s!(args + 1));
+                let t = store.inner.instances[cur.instance as usize].tables[table as usize];
+                *store.inner.tables[t as usize]
+                    .elements
+                    .get_mut(i as usize)
+                    .ok_or(TrapCode::TableOutOfBounds)? = v;
+            }
+            Instr::TableSize { table, dst } => {
+                let t = store.inner.instances[cur.instance as usize].tables[table as usize];
+                s!(dst) = store.inner.tables[t as usize].elements.len() as u64;
+            }
+            Instr::TableGrow { table, args } => {
+                let (init, delta) = (s!(args), s!(args + 1) as u32);
+                let t = store.inner.instances[cur.instance as usize].tables[table as usize];
+                let r = crate::table::grow(&mut store.inner, t, u64::from(delta), init);
+                s!(args) = u64::from(r.map_or(u32::MAX, |old| old as u32));
+            }
+            Instr::TableFill { table, args } => {
+                let (i, v, n) = (s!(args) as u32, s!(args + 1), s!(args + 2) as u32);
+                let t = store.inner.instances[cur.instance as usize].tables[table as usize];
+                let el = &mut store.inner.tables[t as usize].elements;
+                let r = range(
+                    u64::from(i),
+                    u64::from(n),
+                    el.len(),
+                    TrapCode::TableOutOfBounds,
+                )?;
+                el[r].fill(v);
+            }
+            Instr::TableCopy {
+                dst_table,
+                src_table,
+                args,
+            } => {
+                let (d, src, n) = (s!(args) as u32, s!(args + 1) as u32, s!(args + 2) as u32);
+                let inst = &store.inner.instances[cur.instance as usize];
+                let (dt, st) = (
+                    inst.tables[dst_table as usize] as usize,
+                    inst.tables[src_table as usize] as usize,
+                );
+                let sr = range(
+                    u64::from(src),
+                    u64::from(n),
+                    store.inner.tables[st].elements.len(),
+                    TrapCode::TableOutOfBounds,
+                )?;
+                let dr = range(
+                    u64::from(d),
+                    u64::from(n),
+                    store.inner.tables[dt].elements.len(),
+                    TrapCode::TableOutOfBounds,
+                )?;
+                if dt == st {
+                    store.inner.tables[dt].elements.copy_within(sr, dr.start);
+                } else {
+                    let items: Vec<u64> = store.inner.tables[st].elements[sr].to_vec();
+                    store.inner.tables[dt].elements[dr].copy_from_slice(&items);
+                }
+            }
+            Instr::TableInit { table, seg, args } => {
+                let (d, src, n) = (s!(args) as u32, s!(args + 1) as u32, s!(args + 2) as u32);
+                let inst = &store.inner.instances[cur.instance as usize];
+                let t = inst.tables[table as usize] as usize;
+                let items: &[u64] = inst.elems[seg as usize].as_deref().unwrap_or(&[]);
+                let sr = range(
+                    u64::from(src),
+                    u64::from(n),
+                    items.len(),
+                    TrapCode::TableOutOfBounds,
+                )?;
+                let dr = range(
+                    u64::from(d),
+                    u64::from(n),
+                    store.inner.tables[t].elements.len(),
+                    TrapCode::TableOutOfBounds,
+                )?;
+                let items: Vec<u64> = items[sr].to_vec();
+                store.inner.tables[t].elements[dr].copy_from_slice(&items);
+            }
+            Instr::ElemDrop { seg } => {
+                store.inner.instances[cur.instance as usize].elems[seg as usize] = None;
+            }
+            Instr::RefFunc { dst, func } => {
+                s!(dst) =
+                    u64::from(store.inner.instances[cur.instance as usize].funcs[func as usize])
+                        + 1;
+            }
+            Instr::RefIsNull { dst, src } => s!(dst) = u64::from(s!(src) == 0),
+            Instr::Unary { op, dst, src } => s!(dst) = num::unary(op, s!(src))?,
+            Instr::Binary { op, dst, a, b } => s!(dst) = num::binary(op, s!(a), s!(b))?,
+            Instr::I32Add { dst, a, b } => {
+                s!(dst) = u64::from((s!(a) as u32).wrapping_add(s!(b) as u32))
+            }
+            Instr::I32Sub { dst, a, b } => {
+                s!(dst) = u64::from((s!(a) as u32).wrapping_sub(s!(b) as u32))
+            }
+            Instr::I32And { dst, a, b } => s!(dst) = u64::from(s!(a) as u32 & s!(b) as u32),
+            Instr::I32Eqz { dst, src } => s!(dst) = u64::from(s!(src) as u32 == 0),
+            Instr::I32LtS { dst, a, b } => s!(dst) = u64::from((s!(a) as i32) < (s!(b) as i32)),
+            Instr::I32LtU { dst, a, b } => s!(dst) = u64::from((s!(a) as u32) < (s!(b) as u32)),
+            Instr::I32Eq { dst, a, b } => s!(dst) = u64::from(s!(a) as u32 == s!(b) as u32),
+            Instr::I32Ne { dst, a, b } => s!(dst) = u64::from(s!(a) as u32 != s!(b) as u32),
+            Instr::I64Add { dst, a, b } => s!(dst) = s!(a).wrapping_add(s!(b)),
+            Instr::I64Sub { dst, a, b } => s!(dst) = s!(a).wrapping_sub(s!(b)),
+            Instr::SimdUnary { op, dst, src } => set_v128!(dst, simd::unary(op, v128!(src))),
+            Instr::SimdBinary { op, dst, a, b } => {
+                set_v128!(dst, simd::binary(op, v128!(a), v128!(b)))
+            }
+            Instr::SimdTernary { op, dst, a, b, c } => {
+                set_v128!(dst, simd::ternary(op, v128!(a), v128!(b), v128!(c)))
+            }
+            Instr::SimdTest { op, dst, src } => s!(dst) = u64::from(simd::test(op, v128!(src))),
+            Instr::SimdShift { op, dst, a, count } => {
+                set_v128!(dst, simd::shift(op, v128!(a), s!(count) as u32))
+            }
+            Instr::SimdSplat { op, dst, src } => set_v128!(dst, simd::splat(op, s!(src))),
+            Instr::SimdExtract { op, lane, dst, src } => {
+                s!(dst) = simd::extract_lane(op, v128!(src), lane)
+            }
+            Instr::SimdReplace {
+                op,
+                lane,
+                dst,
+                a,
+                x,
+            } => {
+                set_v128!(dst, simd::replace_lane(op, v128!(a), lane, s!(x)))
+            }
+            Instr::Shuffle { dst, a, b, lanes } => {
+                let l = cur.func.pool[lanes as usize].to_le_bytes();
+                set_v128!(dst, simd::shuffle(v128!(a), v128!(b), l));
+            }
+        }
+    }
+}
+
+/// Performs a call from the current frame: wasm callees become the current
+/// frame; host callees run now.
+#[inline]
+fn call<T>(
+    store: &mut Store<T>,
+    cur: &mut Frame,
+    calls: &mut Vec<Frame>,
+    target: u32,
+    args: u32,
+    max_depth: usize,
+    mem: &mut usize,
+) -> Result<(), Exit> {
+    let new_base = cur.base + args as usize;
+    match store.inner.funcs[target as usize] {
+        FuncEntity::Wasm {
+            instance, index, ..
+        } => {
+            if calls.len() + store.inner.depth >= max_depth {
+                return Err(TrapCode::StackOverflow.into());
+            }
+            let module = &store.inner.instances[instance as usize].module;
+            let compiled = module
+                .compiled(index)
+                .map_err(|e| Exit::Error(Error::Usage(format!("translation failed: {e}"))))?;
+            reserve(&mut store.inner, new_base + compiled.frame_slots as usize)
+                .map_err(|_| TrapCode::StackOverflow)?;
+            store.inner.stack[new_base + compiled.param_slots as usize
+                ..new_base + compiled.local_slots as usize]
+                .fill(0);
+            let callee = Frame {
+                func: compiled,
+                pc: 0,
+                base: new_base,
+                instance,
+                index,
+            };
+            let caller = std::mem::replace(cur, callee);
+            let changed = caller.instance != instance;
+            calls.push(caller);
+            if changed {
+                *mem = mem_index(&store.inner, instance);
+            }
+            Ok(())
+        }
+        FuncEntity::Host { host, type_id } => {
+            let ty = store.inner.types[type_id as usize].clone();
+            let id = store.inner.id;
+            let mut at = new_base;
+            let mut params = Vec::with_capacity(ty.params().len());
+            for &t in ty.params() {
+                params.push(load_val(id, &store.inner.stack, at, t));
+                at += if t == ValType::V128 { 2 } else { 1 };
+            }
+            let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+            let f = store.hosts[host as usize].clone();
+            let saved_top = store.inner.stack_top;
+            let saved_depth = store.inner.depth;
+            store.inner.stack_top = cur.base + cur.func.frame_slots as usize;
+            store.inner.depth += calls.len() + 1;
+            let r = f(
+                Caller {
+                    store: &mut *store,
+                    instance: Some(cur.instance),
+                },
+                &params,
+                &mut results,
+            );
+            store.inner.stack_top = saved_top;
+            store.inner.depth = saved_depth;
+            r.map_err(Exit::Error)?;
+            reserve(&mut store.inner, new_base + slots(ty.results()))
+                .map_err(|_| TrapCode::StackOverflow)?;
+            let mut at = new_base;
+            for (v, &t) in results.iter().zip(ty.results()) {
+                if v.ty() != t {
+                    return Err(Exit::Error(Error::Usage(
+                        "host function returned a value of the wrong type".into(),
+                    )));
+                }
+                store_val(&mut store.inner.stack, at, v);
+                at += if t == ValType::V128 { 2 } else { 1 };
+            }
+            // The host may have grown or replaced memories.
+            *mem = mem_index(&store.inner, cur.instance);
+            Ok(())
+        }
+    }
+}

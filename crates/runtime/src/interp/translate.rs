@@ -1,0 +1,1202 @@
+//! Translation of one validated function body into [`CompiledFunc`].
+//!
+//! The translator walks the wasm instructions once, keeping a compile-time
+//! operand stack. Each entry knows the slot it occupies (its stack
+//! position) and where its value currently is: in that slot (`Temp`) or
+//! still in a local's slot (`Local`, after a `local.get`). Values are moved
+//! into their own slot ("materialized") only when needed: before the local
+//! they alias is written, and before any control flow, so that at every
+//! label the stack's values sit exactly in their positional slots.
+//!
+//! The body has been validated, so the translator trusts its typing; any
+//! inconsistency it still meets becomes an error, never a panic.
+
+use nanowasm_binary::reader::Reader;
+use nanowasm_binary::{Imm, Instr as WasmInstr, Module, OperatorReader};
+use nanowasm_core::{BlockType, Features, ImmKind, Opcode, Sig, ValType};
+
+use super::code::{CompiledFunc, Instr, Reg};
+use crate::interp::simd::{self, SimdClass};
+
+/// What the translator needs to know about the engine's configuration.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TranslateConfig {
+    /// Emit fuel accounting.
+    pub fuel: bool,
+    /// Emit epoch-deadline checks.
+    pub epoch: bool,
+    /// The features the module was validated with.
+    pub features: Features,
+}
+
+/// How many slots a value of type `t` takes.
+#[inline]
+pub(crate) fn width(t: ValType) -> u32 {
+    if t == ValType::V128 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Slots taken by a list of types.
+pub(crate) fn slots_of(types: &[ValType]) -> u32 {
+    types.iter().map(|&t| width(t)).sum()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Src {
+    /// The value is in the entry's own slot.
+    Temp,
+    /// The value is still in this local's slot.
+    Local(Reg),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Operand {
+    src: Src,
+    ty: ValType,
+    slot: Reg,
+}
+
+impl Operand {
+    /// Where to read the value from.
+    #[inline]
+    fn reg(&self) -> Reg {
+        match self.src {
+            Src::Temp => self.slot,
+            Src::Local(r) => r,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CtrlKind {
+    Block,
+    Loop,
+    If,
+    Else,
+    Func,
+}
+
+#[derive(Debug)]
+struct Ctrl {
+    kind: CtrlKind,
+    ty: BlockType,
+    /// Operand stack length when the frame's params are on it.
+    height: usize,
+    /// The slot of the first param / result.
+    base_slot: Reg,
+    /// Indices of `Br`-like instructions to patch with the end label.
+    fixups: Vec<usize>,
+    /// For loops: the index of the first instruction of the body.
+    loop_pc: u32,
+    /// For `if`: the `BrIfEqz` to patch with the start of `else`.
+    else_fixup: Option<usize>,
+    /// For `if` with params: how many operands below the frame hold the
+    /// original params (the branches work on copies above them).
+    hidden: usize,
+    /// The rest of the frame's body is unreachable.
+    dead: bool,
+}
+
+/// Translates function `func` (an index in the module's function space,
+/// not imported) of a validated module.
+pub(crate) fn translate(
+    module: &Module,
+    func: u32,
+    config: TranslateConfig,
+) -> Result<CompiledFunc, String> {
+    let defined = func
+        .checked_sub(module.num_imported.funcs)
+        .ok_or_else(|| format!("function {func} is imported"))?;
+    let body = module
+        .bodies
+        .get(defined as usize)
+        .ok_or("no such function body")?;
+    let ty = module.func_type(func).ok_or("no such function type")?;
+    let mut t = Translator {
+        module,
+        config,
+        code: Vec::new(),
+        offsets: Vec::new(),
+        pool: Vec::new(),
+        stack: Vec::new(),
+        ctrls: Vec::new(),
+        locals: Vec::new(),
+        local_slots: 0,
+        max_slot: 0,
+        at: body.code.start as u32,
+        fuel_index: None,
+        dead_depth: 0,
+        last_label: 0,
+        results: ty.results().to_vec(),
+    };
+    // Locals: parameters first, then declared locals, each at a slot offset.
+    let mut slot = 0;
+    for &p in ty.params() {
+        t.locals.push((slot, p));
+        slot += width(p);
+    }
+    let param_slots = slot;
+    for &(n, lt) in &body.locals {
+        for _ in 0..n {
+            t.locals.push((slot, lt));
+            slot += width(lt);
+        }
+    }
+    t.local_slots = slot;
+    t.max_slot = slot;
+    t.ctrls.push(Ctrl {
+        kind: CtrlKind::Func,
+        ty: BlockType::Empty,
+        height: 0,
+        base_slot: 0,
+        fixups: Vec::new(),
+        loop_pc: 0,
+        else_fixup: None,
+        hidden: 0,
+        dead: false,
+    });
+    if config.epoch {
+        t.emit(Instr::CheckInterrupt);
+    }
+    t.start_fuel_block();
+    let reader = {
+        let mut r = Reader::new(&module.bytes[..body.code.end]);
+        r.bytes(body.code.start).map_err(|e| e.to_string())?;
+        r
+    };
+    let mut ops = OperatorReader::new(reader, config.features);
+    while !t.ctrls.is_empty() {
+        t.at = ops.offset() as u32;
+        let instr = ops.read().map_err(|e| e.to_string())?;
+        t.instr(instr)?;
+    }
+    Ok(CompiledFunc {
+        code: t.code,
+        offsets: t.offsets,
+        pool: t.pool,
+        param_slots,
+        local_slots: t.local_slots,
+        frame_slots: t.max_slot.max(slots_of(ty.results())),
+    })
+}
+
+struct Translator<'m> {
+    module: &'m Module,
+    config: TranslateConfig,
+    code: Vec<Instr>,
+    offsets: Vec<u32>,
+    pool: Vec<u128>,
+    stack: Vec<Operand>,
+    ctrls: Vec<Ctrl>,
+    /// Slot and type of every local (parameters first).
+    locals: Vec<(Reg, ValType)>,
+    local_slots: u32,
+    max_slot: u32,
+    /// Offset of the wasm instruction being translated.
+    at: u32,
+    /// The current `ConsumeFuel` instruction, if fuel is on.
+    fuel_index: Option<usize>,
+    /// Nesting depth of blocks inside unreachable code.
+    dead_depth: u32,
+    /// The most recent jump target (see `label`).
+    last_label: u32,
+    results: Vec<ValType>,
+}
+
+impl Translator<'_> {
+    fn emit(&mut self, i: Instr) -> usize {
+        self.code.push(i);
+        self.offsets.push(self.at);
+        self.code.len() - 1
+    }
+
+    fn pc(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    fn start_fuel_block(&mut self) {
+        if self.config.fuel {
+            self.fuel_index = Some(self.emit(Instr::ConsumeFuel(0)));
+        }
+    }
+
+    fn charge(&mut self, n: u32) {
+        if let Some(i) = self.fuel_index {
+            if let Instr::ConsumeFuel(f) = &mut self.code[i] {
+                *f = f.saturating_add(n);
+            }
+        }
+    }
+
+    fn next_slot(&self) -> Reg {
+        match self.stack.last() {
+            Some(o) => o.slot + width(o.ty),
+            None => self.local_slots,
+        }
+    }
+
+    fn push(&mut self, ty: ValType) -> Reg {
+        let slot = self.next_slot();
+        self.stack.push(Operand {
+            src: Src::Temp,
+            ty,
+            slot,
+        });
+        self.max_slot = self.max_slot.max(slot + width(ty));
+        slot
+    }
+
+    fn pop(&mut self) -> Result<Operand, String> {
+        self.stack
+            .pop()
+            .ok_or_else(|| "operand stack underflow".into())
+    }
+
+    /// Marks the current position as a jump target: the straight-line
+    /// sequence before it may not be rewritten by `retarget_last`.
+    fn label(&mut self) {
+        self.last_label = self.pc();
+    }
+
+    fn materialize_at(&mut self, i: usize) {
+        let o = self.stack[i];
+        if let Src::Local(r) = o.src {
+            self.copy(o.slot, r, o.ty);
+            self.stack[i].src = Src::Temp;
+        }
+    }
+
+    /// Moves every aliased value into its own slot.
+    fn materialize_all(&mut self) {
+        for i in 0..self.stack.len() {
+            self.materialize_at(i);
+        }
+    }
+
+    /// Moves values aliasing local slot `r` into their own slots.
+    fn materialize_local(&mut self, r: Reg) {
+        for i in 0..self.stack.len() {
+            if self.stack[i].src == Src::Local(r) {
+                self.materialize_at(i);
+            }
+        }
+    }
+
+    fn copy(&mut self, dst: Reg, src: Reg, ty: ValType) {
+        if dst != src {
+            if width(ty) == 2 {
+                self.emit(Instr::Copy2 { dst, src });
+            } else {
+                self.emit(Instr::Copy { dst, src });
+            }
+        }
+    }
+
+    fn block_types(&self, bt: BlockType) -> Result<(Vec<ValType>, Vec<ValType>), String> {
+        Ok(match bt {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Value(t) => (vec![], vec![t]),
+            BlockType::Func(i) => {
+                let ft = self.module.types.get(i as usize).ok_or("bad block type")?;
+                (ft.params().to_vec(), ft.results().to_vec())
+            }
+        })
+    }
+
+    /// The types a branch to `ctrl` carries.
+    fn label_types(&self, depth: usize) -> Result<Vec<ValType>, String> {
+        let c = &self.ctrls[depth];
+        Ok(match c.kind {
+            CtrlKind::Func => self.results.clone(),
+            CtrlKind::Loop => self.block_types(c.ty)?.0,
+            _ => self.block_types(c.ty)?.1,
+        })
+    }
+
+    fn ctrl_index(&self, relative: u32) -> Result<usize, String> {
+        (self.ctrls.len())
+            .checked_sub(1 + relative as usize)
+            .ok_or_else(|| "unknown label".into())
+    }
+
+    /// Emits the copies that move the top operands (the branch values of
+    /// label `idx`) to the label's slots. Returns whether any were needed.
+    fn branch_copies(&mut self, idx: usize) -> Result<bool, String> {
+        let types = self.label_types(idx)?;
+        let n = types.len();
+        if self.stack.len() < n {
+            return Err("operand stack underflow at branch".into());
+        }
+        let mut dst = match self.ctrls[idx].kind {
+            CtrlKind::Func => 0,
+            _ => self.ctrls[idx].base_slot,
+        };
+        let first = self.stack.len() - n;
+        let mut any = false;
+        for i in first..self.stack.len() {
+            let o = self.stack[i];
+            if o.reg() != dst {
+                self.copy(dst, o.reg(), o.ty);
+                any = true;
+            }
+            dst += width(o.ty);
+        }
+        Ok(any)
+    }
+
+    /// Emits a jump to label `idx` (copies already done).
+    fn jump_to(&mut self, idx: usize) {
+        match self.ctrls[idx].kind {
+            CtrlKind::Func => {
+                self.emit(Instr::Return);
+            }
+            CtrlKind::Loop => {
+                let pc = self.ctrls[idx].loop_pc;
+                self.emit(Instr::Br(pc));
+            }
+            _ => {
+                let at = self.emit(Instr::Br(u32::MAX));
+                self.ctrls[idx].fixups.push(at);
+            }
+        }
+    }
+
+    fn set_dead(&mut self) {
+        let c = self.ctrls.last_mut().expect("control stack not empty");
+        c.dead = true;
+        let h = c.height;
+        self.stack.truncate(h);
+    }
+
+    fn patch(&mut self, at: usize, target: u32) {
+        if target == self.pc() {
+            self.label();
+        }
+        match &mut self.code[at] {
+            Instr::Br(t) | Instr::BrIfNez { target: t, .. } | Instr::BrIfEqz { target: t, .. } => {
+                *t = target
+            }
+            _ => {}
+        }
+    }
+
+    fn instr(&mut self, instr: WasmInstr<'_>) -> Result<(), String> {
+        use Opcode as O;
+        // Unreachable code: skip to the frame's `else`/`end`.
+        if self.ctrls.last().is_some_and(|c| c.dead) {
+            match instr.op {
+                O::Block | O::Loop | O::If => {
+                    self.dead_depth += 1;
+                    return Ok(());
+                }
+                O::End if self.dead_depth > 0 => {
+                    self.dead_depth -= 1;
+                    return Ok(());
+                }
+                O::Else if self.dead_depth > 0 => return Ok(()),
+                O::End | O::Else => {}
+                _ => return Ok(()),
+            }
+        }
+        match instr.op {
+            O::Nop | O::Drop | O::Block | O::Loop | O::End | O::Else => {}
+            _ => self.charge(1),
+        }
+        match *instr.op.sig() {
+            Sig::Fixed(params, results)
+                if instr.op.imm() == ImmKind::None || instr.op == O::I8x16Shuffle =>
+            {
+                return self.fixed(instr, params, results);
+            }
+            Sig::Lane(_, params, results) => return self.lane(instr, params, results),
+            Sig::Load(t, _) => return self.load(instr, t),
+            Sig::Store(..) => return self.store(instr),
+            Sig::LoadLane(_) | Sig::StoreLane(_) => return self.lane_memory(instr),
+            _ => {}
+        }
+        match (instr.op, instr.imm) {
+            (O::Unreachable, _) => {
+                self.emit(Instr::Unreachable);
+                self.set_dead();
+            }
+            (O::Nop, _) => {}
+            (O::Block, Imm::Block(bt)) | (O::Loop, Imm::Block(bt)) => {
+                self.materialize_all();
+                let (params, _) = self.block_types(bt)?;
+                let height = self.stack.len() - params.len();
+                let base_slot = self.stack.get(height).map_or(self.next_slot(), |o| o.slot);
+                let kind = if instr.op == O::Loop {
+                    CtrlKind::Loop
+                } else {
+                    CtrlKind::Block
+                };
+                let loop_pc = self.pc();
+                if kind == CtrlKind::Loop {
+                    // A loop header is a label: back edges jump to its fuel
+                    // charge and interruption check.
+                    self.label();
+                    self.start_fuel_block();
+                    if self.config.epoch {
+                        self.emit(Instr::CheckInterrupt);
+                    }
+                }
+                self.ctrls.push(Ctrl {
+                    kind,
+                    ty: bt,
+                    height,
+                    base_slot,
+                    fixups: Vec::new(),
+                    loop_pc,
+                    else_fixup: None,
+                    hidden: 0,
+                    dead: false,
+                });
+            }
+            (O::If, Imm::Block(bt)) => {
+                let cond = self.pop()?;
+                self.materialize_all();
+                let at = self.emit(Instr::BrIfEqz {
+                    cond: cond.reg(),
+                    target: u32::MAX,
+                });
+                let (params, _) = self.block_types(bt)?;
+                let n = params.len();
+                let hidden = n;
+                if n > 0 {
+                    // The branches work on copies of the params above the
+                    // originals, so `else` still finds the originals.
+                    let first = self.stack.len() - n;
+                    for i in first..first + n {
+                        let o = self.stack[i];
+                        let slot = self.push(o.ty);
+                        self.copy(slot, o.reg(), o.ty);
+                    }
+                }
+                let height = self.stack.len() - n;
+                let base_slot = self.stack.get(height).map_or(self.next_slot(), |o| o.slot);
+                self.ctrls.push(Ctrl {
+                    kind: CtrlKind::If,
+                    ty: bt,
+                    height,
+                    base_slot,
+                    fixups: Vec::new(),
+                    loop_pc: 0,
+                    else_fixup: Some(at),
+                    hidden,
+                    dead: false,
+                });
+                self.start_fuel_block();
+            }
+            (O::Else, _) => {
+                let idx = self.ctrls.len() - 1;
+                if !self.ctrls[idx].dead {
+                    self.materialize_all();
+                    self.branch_copies(idx)?;
+                    self.jump_to(idx);
+                }
+                let else_pc = self.pc();
+                self.label();
+                let c = &mut self.ctrls[idx];
+                c.kind = CtrlKind::Else;
+                c.dead = false;
+                let else_fixup = c.else_fixup.take();
+                let height = c.height;
+                let hidden = c.hidden;
+                let ty = c.ty;
+                self.dead_depth = 0;
+                if let Some(at) = else_fixup {
+                    self.patch(at, else_pc);
+                }
+                self.stack.truncate(height);
+                let (params, _) = self.block_types(ty)?;
+                if hidden > 0 {
+                    let first = height - hidden;
+                    for i in first..height {
+                        let o = self.stack[i];
+                        let slot = self.push(o.ty);
+                        self.copy(slot, o.reg(), o.ty);
+                    }
+                } else {
+                    for &p in &params {
+                        self.push(p);
+                    }
+                }
+                self.start_fuel_block();
+            }
+            (O::End, _) => self.end()?,
+            (O::Br, Imm::Index(depth)) => {
+                let idx = self.ctrl_index(depth)?;
+                self.materialize_all();
+                self.branch_copies(idx)?;
+                self.jump_to(idx);
+                self.set_dead();
+            }
+            (O::BrIf, Imm::Index(depth)) => {
+                let cond = self.pop()?;
+                let idx = self.ctrl_index(depth)?;
+                self.materialize_all();
+                // Do the copies only when the branch is taken.
+                let mark = self.code.len();
+                let skip = self.emit(Instr::BrIfEqz {
+                    cond: cond.reg(),
+                    target: u32::MAX,
+                });
+                let copied = self.branch_copies(idx)?;
+                if copied || self.ctrls[idx].kind == CtrlKind::Func {
+                    self.jump_to(idx);
+                    let pc = self.pc();
+                    self.patch(skip, pc);
+                } else {
+                    // No copies: a single conditional jump.
+                    self.code.truncate(mark);
+                    self.offsets.truncate(mark);
+                    let target = match self.ctrls[idx].kind {
+                        CtrlKind::Loop => self.ctrls[idx].loop_pc,
+                        _ => u32::MAX,
+                    };
+                    let at = self.emit(Instr::BrIfNez {
+                        cond: cond.reg(),
+                        target,
+                    });
+                    if self.ctrls[idx].kind != CtrlKind::Loop {
+                        self.ctrls[idx].fixups.push(at);
+                    }
+                }
+                self.start_fuel_block();
+            }
+            (O::BrTable, Imm::BrTable(table)) => {
+                let index = self.pop()?;
+                self.materialize_all();
+                let targets: Vec<u32> = table
+                    .targets()
+                    .chain(std::iter::once(table.default))
+                    .collect();
+                self.emit(Instr::BrTable {
+                    index: index.reg(),
+                    len: targets.len() as u32 - 1,
+                });
+                let first_entry = self.code.len();
+                for _ in &targets {
+                    self.emit(Instr::Br(u32::MAX));
+                }
+                for (k, &depth) in targets.iter().enumerate() {
+                    let idx = self.ctrl_index(depth)?;
+                    let entry = first_entry + k;
+                    // Trampoline: copies then the jump, unless none needed.
+                    let mark = self.code.len();
+                    let tramp = self.pc();
+                    let copied = self.branch_copies(idx)?;
+                    if copied {
+                        self.jump_to(idx);
+                        self.patch(entry, tramp);
+                    } else {
+                        self.code.truncate(mark);
+                        self.offsets.truncate(mark);
+                        match self.ctrls[idx].kind {
+                            CtrlKind::Func => {
+                                let tramp = self.pc();
+                                self.emit(Instr::Return);
+                                self.patch(entry, tramp);
+                            }
+                            CtrlKind::Loop => {
+                                let pc = self.ctrls[idx].loop_pc;
+                                self.patch(entry, pc);
+                            }
+                            _ => self.ctrls[idx].fixups.push(entry),
+                        }
+                    }
+                }
+                self.set_dead();
+            }
+            (O::Return, _) => {
+                self.materialize_all();
+                self.branch_copies(0)?;
+                self.emit(Instr::Return);
+                self.set_dead();
+            }
+            (O::Call, Imm::Index(f)) => {
+                let ty = self.module.func_type(f).ok_or("unknown function")?.clone();
+                self.call(ty.params(), ty.results(), |args| Instr::Call {
+                    func: f,
+                    args,
+                })?;
+            }
+            (O::CallIndirect, Imm::Index2(type_index, table)) => {
+                // The index is on top of the arguments; its slot (or local)
+                // is read before the call runs.
+                let index = self.pop()?;
+                let index_reg = index.reg();
+                let ty = self
+                    .module
+                    .types
+                    .get(type_index as usize)
+                    .ok_or("unknown type")?
+                    .clone();
+                self.call(ty.params(), ty.results(), |args| Instr::CallIndirect {
+                    ty: type_index,
+                    table,
+                    index: index_reg,
+                    args,
+                })?;
+            }
+            (O::Drop, _) => {
+                self.pop()?;
+            }
+            (O::Select, _) | (O::SelectTyped, _) => {
+                let cond = self.pop()?;
+                let b = self.pop()?;
+                let a = self.pop()?;
+                let dst = self.push(a.ty);
+                let i = if width(a.ty) == 2 {
+                    Instr::Select2 {
+                        dst,
+                        cond: cond.reg(),
+                        a: a.reg(),
+                        b: b.reg(),
+                    }
+                } else {
+                    Instr::Select {
+                        dst,
+                        cond: cond.reg(),
+                        a: a.reg(),
+                        b: b.reg(),
+                    }
+                };
+                self.emit(i);
+            }
+            (O::LocalGet, Imm::Index(i)) => {
+                let &(r, ty) = self.locals.get(i as usize).ok_or("unknown local")?;
+                self.push(ty);
+                let top = self.stack.len() - 1;
+                self.stack[top].src = Src::Local(r);
+            }
+            (O::LocalSet, Imm::Index(i)) | (O::LocalTee, Imm::Index(i)) => {
+                let &(r, ty) = self.locals.get(i as usize).ok_or("unknown local")?;
+                let v = self.pop()?;
+                self.materialize_local(r);
+                // Write straight into the local if the value was just
+                // computed into its temp slot by the previous instruction.
+                let retarget = v.src == Src::Temp && self.retarget_last(v.slot, r);
+                if !retarget {
+                    self.copy(r, v.reg(), ty);
+                }
+                if instr.op == O::LocalTee {
+                    self.push(ty);
+                    let idx = self.stack.len() - 1;
+                    self.stack[idx].src = Src::Local(r);
+                }
+            }
+            (O::GlobalGet, Imm::Index(g)) => {
+                let ty = self
+                    .module
+                    .globals
+                    .get(g as usize)
+                    .ok_or("unknown global")?
+                    .content;
+                let dst = self.push(ty);
+                self.emit(if width(ty) == 2 {
+                    Instr::GlobalGet2 { dst, global: g }
+                } else {
+                    Instr::GlobalGet { dst, global: g }
+                });
+            }
+            (O::GlobalSet, Imm::Index(g)) => {
+                let v = self.pop()?;
+                self.emit(if width(v.ty) == 2 {
+                    Instr::GlobalSet2 {
+                        src: v.reg(),
+                        global: g,
+                    }
+                } else {
+                    Instr::GlobalSet {
+                        src: v.reg(),
+                        global: g,
+                    }
+                });
+            }
+            (O::I32Const, Imm::I32(v)) => {
+                let dst = self.push(ValType::I32);
+                self.emit(Instr::Const32 {
+                    dst,
+                    value: v as u32,
+                });
+            }
+            (O::I64Const, Imm::I64(v)) => {
+                let dst = self.push(ValType::I64);
+                self.const64(dst, v as u64);
+            }
+            (O::F32Const, Imm::F32(bits)) => {
+                let dst = self.push(ValType::F32);
+                self.emit(Instr::Const32 { dst, value: bits });
+            }
+            (O::F64Const, Imm::F64(bits)) => {
+                let dst = self.push(ValType::F64);
+                self.const64(dst, bits);
+            }
+            (O::V128Const, Imm::Bytes16(bytes)) => {
+                let dst = self.push(ValType::V128);
+                let index = self.pool.len() as u32;
+                self.pool.push(u128::from_le_bytes(bytes));
+                self.emit(Instr::ConstV128 { dst, index });
+            }
+            (O::RefNull, Imm::RefNull(heap)) => {
+                let dst = self.push(ValType::Ref(nanowasm_core::RefType {
+                    nullable: true,
+                    heap,
+                }));
+                self.emit(Instr::Const32 { dst, value: 0 });
+            }
+            (O::RefIsNull, _) => {
+                let v = self.pop()?;
+                let dst = self.push(ValType::I32);
+                self.emit(Instr::RefIsNull { dst, src: v.reg() });
+            }
+            (O::RefFunc, Imm::Index(func)) => {
+                let dst = self.push(ValType::FUNCREF);
+                self.emit(Instr::RefFunc { dst, func });
+            }
+            (O::MemorySize, _) => {
+                let dst = self.push(ValType::I32);
+                self.emit(Instr::MemorySize { dst });
+            }
+            (O::MemoryGrow, _) => {
+                let delta = self.pop()?;
+                let dst = self.push(ValType::I32);
+                self.emit(Instr::MemoryGrow {
+                    dst,
+                    delta: delta.reg(),
+                });
+            }
+            (O::MemoryFill, _) => {
+                let args = self.args(3)?;
+                self.emit(Instr::MemoryFill { args });
+            }
+            (O::MemoryCopy, _) => {
+                let args = self.args(3)?;
+                self.emit(Instr::MemoryCopy { args });
+            }
+            (O::MemoryInit, Imm::Index2(seg, _)) => {
+                let args = self.args(3)?;
+                self.emit(Instr::MemoryInit { seg, args });
+            }
+            (O::DataDrop, Imm::Index(seg)) => {
+                self.emit(Instr::DataDrop { seg });
+            }
+            (O::TableGet, Imm::Index(table)) => {
+                let index = self.pop()?;
+                let ty = self.table_type(table)?;
+                let dst = self.push(ty);
+                self.emit(Instr::TableGet {
+                    table,
+                    dst,
+                    index: index.reg(),
+                });
+            }
+            (O::TableSet, Imm::Index(table)) => {
+                let args = self.args(2)?;
+                self.emit(Instr::TableSet { table, args });
+            }
+            (O::TableSize, Imm::Index(table)) => {
+                let dst = self.push(ValType::I32);
+                self.emit(Instr::TableSize { table, dst });
+            }
+            (O::TableGrow, Imm::Index(table)) => {
+                let args = self.args(2)?;
+                self.push(ValType::I32);
+                self.emit(Instr::TableGrow { table, args });
+            }
+            (O::TableFill, Imm::Index(table)) => {
+                let args = self.args(3)?;
+                self.emit(Instr::TableFill { table, args });
+            }
+            (O::TableCopy, Imm::Index2(dst_table, src_table)) => {
+                let args = self.args(3)?;
+                self.emit(Instr::TableCopy {
+                    dst_table,
+                    src_table,
+                    args,
+                });
+            }
+            (O::TableInit, Imm::Index2(seg, table)) => {
+                let args = self.args(3)?;
+                self.emit(Instr::TableInit { table, seg, args });
+            }
+            (O::ElemDrop, Imm::Index(seg)) => {
+                self.emit(Instr::ElemDrop { seg });
+            }
+            (op, _) => return Err(format!("cannot translate {}", op.name())),
+        }
+        Ok(())
+    }
+
+    fn table_type(&self, table: u32) -> Result<ValType, String> {
+        Ok(ValType::Ref(
+            self.module
+                .tables
+                .get(table as usize)
+                .ok_or("unknown table")?
+                .element,
+        ))
+    }
+
+    fn const64(&mut self, dst: Reg, v: u64) {
+        self.emit(Instr::Const64 {
+            dst,
+            lo: v as u32,
+            hi: (v >> 32) as u32,
+        });
+    }
+
+    /// Pops `n` operands into consecutive slots and returns the first.
+    fn args(&mut self, n: usize) -> Result<Reg, String> {
+        if self.stack.len() < n {
+            return Err("operand stack underflow".into());
+        }
+        let first = self.stack.len() - n;
+        for i in first..self.stack.len() {
+            self.materialize_at(i);
+        }
+        let slot = self.stack[first].slot;
+        self.stack.truncate(first);
+        Ok(slot)
+    }
+
+    /// If the last instruction wrote `slot` as its result and nothing else
+    /// reads it, make it write `local` instead.
+    fn retarget_last(&mut self, slot: Reg, local: Reg) -> bool {
+        // Never across a label: other paths into the label left the value
+        // in the slot, so the last instruction must follow the last label.
+        if self.code.is_empty() || (self.code.len() as u32 - 1) < self.last_label {
+            return false;
+        }
+        let Some(last) = self.code.last_mut() else {
+            return false;
+        };
+        let dst = match last {
+            Instr::Unary { dst, .. }
+            | Instr::Binary { dst, .. }
+            | Instr::I32Add { dst, .. }
+            | Instr::I32Sub { dst, .. }
+            | Instr::I32And { dst, .. }
+            | Instr::I32Eqz { dst, .. }
+            | Instr::I32LtS { dst, .. }
+            | Instr::I32LtU { dst, .. }
+            | Instr::I32Eq { dst, .. }
+            | Instr::I32Ne { dst, .. }
+            | Instr::I64Add { dst, .. }
+            | Instr::I64Sub { dst, .. }
+            | Instr::Const32 { dst, .. }
+            | Instr::Const64 { dst, .. }
+            | Instr::Load { dst, .. }
+            | Instr::GlobalGet { dst, .. } => dst,
+            _ => return false,
+        };
+        if *dst != slot {
+            return false;
+        }
+        *dst = local;
+        true
+    }
+
+    fn call(
+        &mut self,
+        params: &[ValType],
+        results: &[ValType],
+        make: impl FnOnce(Reg) -> Instr,
+    ) -> Result<(), String> {
+        self.materialize_all();
+        let n = params.len();
+        if self.stack.len() < n {
+            return Err("operand stack underflow".into());
+        }
+        let first = self.stack.len() - n;
+        let args = self.stack.get(first).map_or(self.next_slot(), |o| o.slot);
+        self.stack.truncate(first);
+        self.emit(make(args));
+        for &r in results {
+            self.push(r);
+        }
+        // The callee's frame starts at `args`; its results land there.
+        self.max_slot = self.max_slot.max(args + slots_of(results));
+        self.start_fuel_block();
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), String> {
+        let idx = self.ctrls.len() - 1;
+        let kind = self.ctrls[idx].kind;
+        if !self.ctrls[idx].dead {
+            self.materialize_all();
+            if kind == CtrlKind::Func {
+                self.branch_copies(idx)?;
+                self.emit(Instr::Return);
+            } else {
+                // Fallthrough: the results must sit at the frame's slots.
+                self.branch_copies(idx)?;
+            }
+        }
+        let c = self.ctrls.pop().expect("control stack not empty");
+        self.dead_depth = 0;
+        if kind == CtrlKind::Func {
+            return Ok(());
+        }
+        let end_pc = self.pc();
+        self.label();
+        for at in c.fixups {
+            self.patch(at, end_pc);
+        }
+        if let Some(at) = c.else_fixup {
+            // `if` without `else`: the false branch jumps to the end.
+            self.patch(at, end_pc);
+        }
+        let (_, results) = self.block_types(c.ty)?;
+        self.stack.truncate(c.height - c.hidden);
+        if c.hidden > 0 {
+            // Results were computed above the hidden original params: move
+            // them down to where the originals were.
+            let mut src = c.base_slot;
+            for &t in &results {
+                let dst = self.push(t);
+                self.copy(dst, src, t);
+                src += width(t);
+            }
+        } else {
+            for &t in &results {
+                self.push(t);
+            }
+        }
+        self.start_fuel_block();
+        Ok(())
+    }
+
+    fn fixed(
+        &mut self,
+        instr: WasmInstr<'_>,
+        params: &[ValType],
+        results: &[ValType],
+    ) -> Result<(), String> {
+        use Opcode as O;
+        let op = instr.op;
+        let mut ins = [0 as Reg; 3];
+        let n = params.len();
+        for k in (0..n).rev() {
+            ins[k] = self.pop()?.reg();
+        }
+        let result = results.first().copied().ok_or("no result")?;
+        let dst = self.push(result);
+        let i = if op.feature() == nanowasm_core::Feature::Simd {
+            match (simd::class(op), n) {
+                (Some(SimdClass::Unary), _) => Instr::SimdUnary {
+                    op,
+                    dst,
+                    src: ins[0],
+                },
+                (Some(SimdClass::Binary), _) => Instr::SimdBinary {
+                    op,
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (Some(SimdClass::Ternary), _) => Instr::SimdTernary {
+                    op,
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                    c: ins[2],
+                },
+                (Some(SimdClass::Test), _) => Instr::SimdTest {
+                    op,
+                    dst,
+                    src: ins[0],
+                },
+                (Some(SimdClass::Shift), _) => Instr::SimdShift {
+                    op,
+                    dst,
+                    a: ins[0],
+                    count: ins[1],
+                },
+                (Some(SimdClass::Splat), _) => Instr::SimdSplat {
+                    op,
+                    dst,
+                    src: ins[0],
+                },
+                (Some(SimdClass::Shuffle), _) => {
+                    let Imm::Bytes16(lanes) = instr.imm else {
+                        return Err("shuffle without lanes".into());
+                    };
+                    let index = self.pool.len() as u32;
+                    self.pool.push(u128::from_le_bytes(lanes));
+                    Instr::Shuffle {
+                        dst,
+                        a: ins[0],
+                        b: ins[1],
+                        lanes: index,
+                    }
+                }
+                _ => return Err(format!("cannot translate {}", op.name())),
+            }
+        } else {
+            match (op, n) {
+                (O::I32Add, _) => Instr::I32Add {
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (O::I32Sub, _) => Instr::I32Sub {
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (O::I32And, _) => Instr::I32And {
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (O::I32Eqz, _) => Instr::I32Eqz { dst, src: ins[0] },
+                (O::I32LtS, _) => Instr::I32LtS {
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (O::I32LtU, _) => Instr::I32LtU {
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (O::I32Eq, _) => Instr::I32Eq {
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (O::I32Ne, _) => Instr::I32Ne {
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (O::I64Add, _) => Instr::I64Add {
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (O::I64Sub, _) => Instr::I64Sub {
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                (_, 1) => Instr::Unary {
+                    op,
+                    dst,
+                    src: ins[0],
+                },
+                (_, 2) => Instr::Binary {
+                    op,
+                    dst,
+                    a: ins[0],
+                    b: ins[1],
+                },
+                _ => return Err(format!("cannot translate {}", op.name())),
+            }
+        };
+        self.emit(i);
+        Ok(())
+    }
+
+    fn lane(
+        &mut self,
+        instr: WasmInstr<'_>,
+        params: &[ValType],
+        results: &[ValType],
+    ) -> Result<(), String> {
+        let Imm::Lane(lane) = instr.imm else {
+            return Err("lane instruction without lane".into());
+        };
+        let op = instr.op;
+        let result = results.first().copied().ok_or("no result")?;
+        if params.len() == 2 {
+            let x = self.pop()?;
+            let a = self.pop()?;
+            let dst = self.push(result);
+            self.emit(Instr::SimdReplace {
+                op,
+                lane,
+                dst,
+                a: a.reg(),
+                x: x.reg(),
+            });
+        } else {
+            let a = self.pop()?;
+            let dst = self.push(result);
+            self.emit(Instr::SimdExtract {
+                op,
+                lane,
+                dst,
+                src: a.reg(),
+            });
+        }
+        Ok(())
+    }
+
+    fn load(&mut self, instr: WasmInstr<'_>, t: ValType) -> Result<(), String> {
+        let Imm::MemArg(m) = instr.imm else {
+            return Err("load without memarg".into());
+        };
+        let addr = self.pop()?;
+        let dst = self.push(t);
+        let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
+        self.emit(Instr::Load {
+            op: instr.op,
+            dst,
+            addr: addr.reg(),
+            offset,
+        });
+        Ok(())
+    }
+
+    fn store(&mut self, instr: WasmInstr<'_>) -> Result<(), String> {
+        let Imm::MemArg(m) = instr.imm else {
+            return Err("store without memarg".into());
+        };
+        let src = self.pop()?;
+        let addr = self.pop()?;
+        let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
+        self.emit(Instr::Store {
+            op: instr.op,
+            addr: addr.reg(),
+            src: src.reg(),
+            offset,
+        });
+        Ok(())
+    }
+
+    fn lane_memory(&mut self, instr: WasmInstr<'_>) -> Result<(), String> {
+        let Imm::MemArgLane(m, lane) = instr.imm else {
+            return Err("lane access without memarg".into());
+        };
+        let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
+        let src = self.pop()?;
+        let addr = self.pop()?;
+        if matches!(instr.op.sig(), Sig::LoadLane(_)) {
+            let dst = self.push(ValType::V128);
+            self.emit(Instr::LoadLane {
+                op: instr.op,
+                lane,
+                dst,
+                addr: addr.reg(),
+                src: src.reg(),
+                offset,
+            });
+        } else {
+            self.emit(Instr::StoreLane {
+                op: instr.op,
+                lane,
+                addr: addr.reg(),
+                src: src.reg(),
+                offset,
+            });
+        }
+        Ok(())
+    }
+}

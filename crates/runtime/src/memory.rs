@@ -1,0 +1,136 @@
+//! Linear memories.
+
+use nanowasm_core::{Limits, MemoryType};
+
+use crate::error::Error;
+use crate::store::{AsContext, AsContextMut, MemoryEntity, StoreInner, Stored};
+
+/// A linear memory of a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Memory(pub(crate) Stored);
+
+impl Memory {
+    /// A new memory of type `ty` (not shared with any module until imported).
+    pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory, Error> {
+        let inner = &mut store.as_context_mut().inner;
+        if ty.limits.min > MemoryType::MAX_PAGES_32
+            || ty.limits.max.is_some_and(|m| m < ty.limits.min)
+        {
+            return Err(Error::Usage("invalid memory type".into()));
+        }
+        let bytes = ty.limits.min * MemoryType::PAGE_SIZE;
+        if inner
+            .limits
+            .memory_size
+            .is_some_and(|max| bytes > max as u64)
+        {
+            return Err(Error::Limit(
+                "memory exceeds the store's memory limit".into(),
+            ));
+        }
+        let index = inner.memories.len() as u32;
+        inner.memories.push(MemoryEntity {
+            data: vec![0; bytes as usize],
+            ty,
+        });
+        Ok(Memory(Stored {
+            store: inner.id,
+            index,
+        }))
+    }
+
+    fn entity<'a>(&self, inner: &'a StoreInner) -> &'a MemoryEntity {
+        assert_eq!(inner.id, self.0.store, "memory used with the wrong store");
+        &inner.memories[self.0.index as usize]
+    }
+
+    /// The memory's bytes.
+    pub fn data<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> &'a [u8] {
+        &self.entity(&store.as_context().inner).data
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'a, T: 'a>(&self, store: &'a mut impl AsContextMut<Data = T>) -> &'a mut [u8] {
+        let inner = &mut store.as_context_mut().inner;
+        assert_eq!(inner.id, self.0.store, "memory used with the wrong store");
+        &mut inner.memories[self.0.index as usize].data
+    }
+
+    /// The size in pages.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.entity(&store.as_context().inner).data.len() as u64 / MemoryType::PAGE_SIZE
+    }
+
+    /// The memory's type, with its current size as minimum.
+    pub fn ty(&self, store: impl AsContext) -> MemoryType {
+        let e = self.entity(&store.as_context().inner);
+        MemoryType {
+            limits: Limits {
+                min: e.data.len() as u64 / MemoryType::PAGE_SIZE,
+                max: e.ty.limits.max,
+            },
+            ..e.ty
+        }
+    }
+
+    /// Grows by `delta` pages, returning the previous size, or an error if
+    /// the memory's maximum or the store's limit would be exceeded.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64, Error> {
+        let inner = &mut store.as_context_mut().inner;
+        inner.check(self.0)?;
+        grow(inner, self.0.index, delta)
+            .ok_or_else(|| Error::Limit("memory cannot grow that much".into()))
+    }
+
+    /// Copies `buf.len()` bytes from offset `at`.
+    pub fn read(&self, store: impl AsContext, at: usize, buf: &mut [u8]) -> Result<(), Error> {
+        let data = &self.entity(&store.as_context().inner).data;
+        let src = at
+            .checked_add(buf.len())
+            .and_then(|end| data.get(at..end))
+            .ok_or_else(|| Error::Usage("out of bounds memory access".into()))?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+
+    /// Copies `buf` to offset `at`.
+    pub fn write(&self, mut store: impl AsContextMut, at: usize, buf: &[u8]) -> Result<(), Error> {
+        let inner = &mut store.as_context_mut().inner;
+        inner.check(self.0)?;
+        let data = &mut inner.memories[self.0.index as usize].data;
+        let dst = at
+            .checked_add(buf.len())
+            .and_then(|end| data.get_mut(at..end))
+            .ok_or_else(|| Error::Usage("out of bounds memory access".into()))?;
+        dst.copy_from_slice(buf);
+        Ok(())
+    }
+}
+
+/// `memory.grow`: the previous size in pages, or `None`.
+pub(crate) fn grow(inner: &mut StoreInner, memory: u32, delta: u64) -> Option<u64> {
+    let limit_bytes = inner.limits.memory_size;
+    let mem = &mut inner.memories[memory as usize];
+    let old = mem.data.len() as u64 / MemoryType::PAGE_SIZE;
+    let new = old.checked_add(delta)?;
+    let max = mem
+        .ty
+        .limits
+        .max
+        .unwrap_or(MemoryType::MAX_PAGES_32)
+        .min(MemoryType::MAX_PAGES_32);
+    if new > max {
+        return None;
+    }
+    let new_bytes = new.checked_mul(MemoryType::PAGE_SIZE)?;
+    if limit_bytes.is_some_and(|limit| new_bytes > limit as u64) {
+        return None;
+    }
+    let new_bytes = usize::try_from(new_bytes).ok()?;
+    // Allocation failure is a failed grow, not an abort.
+    mem.data
+        .try_reserve_exact(new_bytes - mem.data.len())
+        .ok()?;
+    mem.data.resize(new_bytes, 0);
+    Some(old)
+}

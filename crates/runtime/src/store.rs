@@ -1,0 +1,331 @@
+//! Stores: one isolated domain of instances and everything they own.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use nanowasm_core::{FuncType, GlobalType, MemoryType, TableType};
+
+use crate::engine::Engine;
+use crate::func::HostFunc;
+use crate::module::Module;
+
+/// A handle's identity: which store, which entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Stored {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+/// Gives each store a distinct id so handles cannot be used across stores.
+/// This counter is the only process-wide state; a guest cannot reach it.
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Resource limits of one store. `None` means unlimited (up to what the
+/// module's own types allow).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// Bytes one linear memory may grow to.
+    pub memory_size: Option<usize>,
+    /// Elements one table may grow to.
+    pub table_elements: Option<u64>,
+    /// Instances in the store.
+    pub instances: usize,
+    /// Memories in the store.
+    pub memories: usize,
+    /// Tables in the store.
+    pub tables: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits {
+            memory_size: None,
+            table_elements: None,
+            instances: 10_000,
+            memories: 10_000,
+            tables: 10_000,
+        }
+    }
+}
+
+/// Builds [`StoreLimits`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StoreLimitsBuilder(StoreLimits);
+
+impl StoreLimitsBuilder {
+    /// Unlimited except for the default instance/memory/table counts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The most bytes one memory may have; `memory.grow` beyond returns -1.
+    pub fn memory_size(mut self, bytes: usize) -> Self {
+        self.0.memory_size = Some(bytes);
+        self
+    }
+    /// The most elements one table may have; `table.grow` beyond returns -1.
+    pub fn table_elements(mut self, n: u64) -> Self {
+        self.0.table_elements = Some(n);
+        self
+    }
+    /// The most instances.
+    pub fn instances(mut self, n: usize) -> Self {
+        self.0.instances = n;
+        self
+    }
+    /// The most memories.
+    pub fn memories(mut self, n: usize) -> Self {
+        self.0.memories = n;
+        self
+    }
+    /// The most tables.
+    pub fn tables(mut self, n: usize) -> Self {
+        self.0.tables = n;
+        self
+    }
+    /// The limits.
+    pub fn build(self) -> StoreLimits {
+        self.0
+    }
+}
+
+pub(crate) enum FuncEntity {
+    Wasm {
+        instance: u32,
+        index: u32,
+        type_id: u32,
+    },
+    Host {
+        host: u32,
+        type_id: u32,
+    },
+}
+
+impl FuncEntity {
+    pub(crate) fn type_id(&self) -> u32 {
+        match self {
+            FuncEntity::Wasm { type_id, .. } | FuncEntity::Host { type_id, .. } => *type_id,
+        }
+    }
+}
+
+pub(crate) struct MemoryEntity {
+    pub(crate) data: Vec<u8>,
+    pub(crate) ty: MemoryType,
+}
+
+pub(crate) struct TableEntity {
+    /// Raw references: 0 is null, otherwise a store index plus one.
+    pub(crate) elements: Vec<u64>,
+    pub(crate) ty: TableType,
+}
+
+pub(crate) struct GlobalEntity {
+    pub(crate) ty: GlobalType,
+    /// Raw bits (see `interp::code` for the representation).
+    pub(crate) value: u128,
+}
+
+pub(crate) struct InstanceEntity {
+    pub(crate) module: Module,
+    /// Store indices of the instance's functions, tables, memories and
+    /// globals, in the module's index spaces.
+    pub(crate) funcs: Vec<u32>,
+    pub(crate) tables: Vec<u32>,
+    pub(crate) memories: Vec<u32>,
+    pub(crate) globals: Vec<u32>,
+    /// Element segments (`None` once dropped), as raw references.
+    pub(crate) elems: Vec<Option<Box<[u64]>>>,
+    /// Whether each data segment was dropped.
+    pub(crate) data_dropped: Vec<bool>,
+    /// Store type ids of the module's types.
+    pub(crate) type_ids: Vec<u32>,
+}
+
+/// Everything in a store but the host data and host functions.
+pub(crate) struct StoreInner {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) funcs: Vec<FuncEntity>,
+    pub(crate) instances: Vec<InstanceEntity>,
+    pub(crate) memories: Vec<MemoryEntity>,
+    pub(crate) tables: Vec<TableEntity>,
+    pub(crate) globals: Vec<GlobalEntity>,
+    pub(crate) externs: Vec<Box<dyn Any + Send + Sync>>,
+    pub(crate) types: Vec<FuncType>,
+    type_map: HashMap<FuncType, u32>,
+    pub(crate) fuel: u64,
+    pub(crate) epoch_deadline: u64,
+    pub(crate) limits: StoreLimits,
+    /// The value stack shared by all activations in this store.
+    pub(crate) stack: Vec<u64>,
+    /// The first free slot of `stack` (activations nest above it).
+    pub(crate) stack_top: usize,
+    /// Wasm call depth across nested activations.
+    pub(crate) depth: usize,
+}
+
+impl StoreInner {
+    /// The store-wide id of a function type.
+    pub(crate) fn intern_type(&mut self, ty: &FuncType) -> u32 {
+        if let Some(&id) = self.type_map.get(ty) {
+            return id;
+        }
+        let id = self.types.len() as u32;
+        self.types.push(ty.clone());
+        self.type_map.insert(ty.clone(), id);
+        id
+    }
+
+    pub(crate) fn func_type(&self, func: u32) -> &FuncType {
+        &self.types[self.funcs[func as usize].type_id() as usize]
+    }
+
+    pub(crate) fn check(&self, s: Stored) -> Result<(), crate::Error> {
+        if s.store == self.id {
+            Ok(())
+        } else {
+            Err(crate::Error::Usage(
+                "object used with the wrong store".into(),
+            ))
+        }
+    }
+}
+
+/// An isolated domain: instances, their memories, tables, globals and
+/// functions, host data `T`, fuel and limits. Nothing in one store can reach
+/// another store.
+pub struct Store<T> {
+    pub(crate) inner: StoreInner,
+    pub(crate) hosts: Vec<Arc<HostFunc<T>>>,
+    data: T,
+}
+
+impl<T> Store<T> {
+    /// A new store.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: StoreInner {
+                id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                engine: engine.clone(),
+                funcs: Vec::new(),
+                instances: Vec::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                externs: Vec::new(),
+                types: Vec::new(),
+                type_map: HashMap::new(),
+                fuel: 0,
+                epoch_deadline: u64::MAX,
+                limits: StoreLimits::default(),
+                stack: Vec::new(),
+                stack_top: 0,
+                depth: 0,
+            },
+            hosts: Vec::new(),
+            data,
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+
+    /// Consumes the store, returning the host data.
+    pub fn into_data(self) -> T {
+        self.data
+    }
+
+    /// Sets the remaining fuel (requires `Config::consume_fuel`).
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<(), crate::Error> {
+        if !self.inner.engine.config().consume_fuel {
+            return Err(crate::Error::Usage(
+                "fuel is not enabled in this engine's config".into(),
+            ));
+        }
+        self.inner.fuel = fuel;
+        Ok(())
+    }
+
+    /// The remaining fuel (requires `Config::consume_fuel`).
+    pub fn get_fuel(&self) -> Result<u64, crate::Error> {
+        if !self.inner.engine.config().consume_fuel {
+            return Err(crate::Error::Usage(
+                "fuel is not enabled in this engine's config".into(),
+            ));
+        }
+        Ok(self.inner.fuel)
+    }
+
+    /// Interrupt running wasm once the engine's epoch reaches the current
+    /// epoch plus `delta` (requires `Config::epoch_interruption`).
+    pub fn set_epoch_deadline(&mut self, delta: u64) {
+        self.inner.epoch_deadline = self.inner.engine.epoch().saturating_add(delta);
+    }
+
+    /// Sets the store's resource limits.
+    pub fn set_limits(&mut self, limits: StoreLimits) {
+        self.inner.limits = limits;
+    }
+}
+
+/// Things that give shared access to a store: `&Store<T>`, `&mut Store<T>`,
+/// `Caller<T>`.
+pub trait AsContext {
+    /// The store's host data type.
+    type Data;
+    /// The store.
+    fn as_context(&self) -> &Store<Self::Data>;
+}
+
+/// Things that give exclusive access to a store.
+pub trait AsContextMut: AsContext {
+    /// The store.
+    fn as_context_mut(&mut self) -> &mut Store<Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> &Store<T> {
+        self
+    }
+}
+
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> &mut Store<T> {
+        self
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &S {
+    type Data = S::Data;
+    fn as_context(&self) -> &Store<S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &mut S {
+    type Data = S::Data;
+    fn as_context(&self) -> &Store<S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
+    fn as_context_mut(&mut self) -> &mut Store<S::Data> {
+        (**self).as_context_mut()
+    }
+}

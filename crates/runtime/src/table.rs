@@ -1,0 +1,135 @@
+//! Tables.
+
+use nanowasm_core::{Limits, TableType};
+
+use crate::error::Error;
+use crate::func::Func;
+use crate::store::{AsContext, AsContextMut, StoreInner, Stored, TableEntity};
+use crate::values::{ExternRef, Val};
+
+/// A table of a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Table(pub(crate) Stored);
+
+/// A raw reference from a [`Val`] (0 for null).
+pub(crate) fn ref_to_raw(v: &Val) -> Option<u64> {
+    match v {
+        Val::FuncRef(None) | Val::ExternRef(None) => Some(0),
+        Val::FuncRef(Some(f)) => Some(u64::from(f.0.index) + 1),
+        Val::ExternRef(Some(e)) => Some(u64::from(e.0.index) + 1),
+        _ => None,
+    }
+}
+
+/// A [`Val`] from a raw reference of type `ty`.
+pub(crate) fn raw_to_ref(store: u64, raw: u64, func: bool) -> Val {
+    let s = |raw: u64| Stored {
+        store,
+        index: (raw - 1) as u32,
+    };
+    match (func, raw) {
+        (true, 0) => Val::FuncRef(None),
+        (false, 0) => Val::ExternRef(None),
+        (true, r) => Val::FuncRef(Some(Func(s(r)))),
+        (false, r) => Val::ExternRef(Some(ExternRef(s(r)))),
+    }
+}
+
+impl Table {
+    /// A new table of type `ty`, every element `init`.
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table, Error> {
+        let inner = &mut store.as_context_mut().inner;
+        let raw = ref_to_raw(&init)
+            .ok_or_else(|| Error::Usage("table initializer is not a reference".into()))?;
+        if inner
+            .limits
+            .table_elements
+            .is_some_and(|max| ty.limits.min > max)
+        {
+            return Err(Error::Limit(
+                "table exceeds the store's element limit".into(),
+            ));
+        }
+        let index = inner.tables.len() as u32;
+        inner.tables.push(TableEntity {
+            elements: vec![raw; ty.limits.min as usize],
+            ty,
+        });
+        Ok(Table(Stored {
+            store: inner.id,
+            index,
+        }))
+    }
+
+    fn entity<'a>(&self, inner: &'a StoreInner) -> Result<&'a TableEntity, Error> {
+        inner.check(self.0)?;
+        Ok(&inner.tables[self.0.index as usize])
+    }
+
+    /// The number of elements.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.entity(&store.as_context().inner)
+            .map_or(0, |t| t.elements.len() as u64)
+    }
+
+    /// The table's type with its current size as minimum.
+    pub fn ty(&self, store: impl AsContext) -> Result<TableType, Error> {
+        let t = self.entity(&store.as_context().inner)?;
+        Ok(TableType {
+            element: t.ty.element,
+            limits: Limits {
+                min: t.elements.len() as u64,
+                max: t.ty.limits.max,
+            },
+        })
+    }
+
+    /// Element `index`, if in bounds.
+    pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
+        let inner = &store.as_context().inner;
+        let t = self.entity(inner).ok()?;
+        let raw = *t.elements.get(usize::try_from(index).ok()?)?;
+        Some(raw_to_ref(
+            inner.id,
+            raw,
+            t.ty.element.heap == nanowasm_core::HeapType::Func,
+        ))
+    }
+
+    /// Sets element `index`.
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<(), Error> {
+        let inner = &mut store.as_context_mut().inner;
+        inner.check(self.0)?;
+        let raw = ref_to_raw(&value).ok_or_else(|| Error::Usage("not a reference".into()))?;
+        let slot = usize::try_from(index)
+            .ok()
+            .and_then(|i| inner.tables[self.0.index as usize].elements.get_mut(i))
+            .ok_or_else(|| Error::Usage("table index out of bounds".into()))?;
+        *slot = raw;
+        Ok(())
+    }
+
+    /// Grows by `delta` elements set to `init`; returns the previous size.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64, Error> {
+        let inner = &mut store.as_context_mut().inner;
+        inner.check(self.0)?;
+        let raw = ref_to_raw(&init).ok_or_else(|| Error::Usage("not a reference".into()))?;
+        grow(inner, self.0.index, delta, raw)
+            .ok_or_else(|| Error::Limit("table cannot grow that much".into()))
+    }
+}
+
+/// `table.grow`: the previous size, or `None`.
+pub(crate) fn grow(inner: &mut StoreInner, table: u32, delta: u64, init: u64) -> Option<u64> {
+    let limit = inner.limits.table_elements;
+    let t = &mut inner.tables[table as usize];
+    let old = t.elements.len() as u64;
+    let new = old.checked_add(delta)?;
+    if new > t.ty.limits.max.unwrap_or(u64::from(u32::MAX)) || limit.is_some_and(|l| new > l) {
+        return None;
+    }
+    let new = usize::try_from(new).ok()?;
+    t.elements.try_reserve_exact(new - t.elements.len()).ok()?;
+    t.elements.resize(new, init);
+    Some(old)
+}

@@ -1,0 +1,145 @@
+//! Values passed between the host and WebAssembly.
+
+use nanowasm_core::{RefType, ValType};
+
+use crate::func::Func;
+use crate::store::{AsContext, AsContextMut, Stored};
+
+/// A host reference (`externref`): a handle to a value the host stored in
+/// the store. Copying the handle does not copy the value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExternRef(pub(crate) Stored);
+
+impl ExternRef {
+    /// Stores `value` in `store` and returns a reference to it.
+    pub fn new<T>(
+        mut store: impl AsContextMut<Data = T>,
+        value: impl std::any::Any + Send + Sync,
+    ) -> ExternRef {
+        let inner = &mut store.as_context_mut().inner;
+        let index = inner.externs.len() as u32;
+        inner.externs.push(Box::new(value));
+        ExternRef(Stored {
+            store: inner.id,
+            index,
+        })
+    }
+
+    /// The value, if `store` holds this reference.
+    pub fn data<'a, T: 'a>(
+        &self,
+        store: &'a impl AsContext<Data = T>,
+    ) -> Option<&'a (dyn std::any::Any + Send + Sync)> {
+        let inner = &store.as_context().inner;
+        if inner.id != self.0.store {
+            return None;
+        }
+        inner.externs.get(self.0.index as usize).map(|b| &**b)
+    }
+}
+
+/// A WebAssembly value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Val {
+    /// `i32`.
+    I32(i32),
+    /// `i64`.
+    I64(i64),
+    /// `f32`, as its bits (so NaN payloads survive).
+    F32(u32),
+    /// `f64`, as its bits.
+    F64(u64),
+    /// `v128`.
+    V128(u128),
+    /// `funcref`, null or a function.
+    FuncRef(Option<Func>),
+    /// `externref`, null or a host reference.
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    /// The value's type.
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+        }
+    }
+
+    /// The default (zero or null) value of a type.
+    pub fn default_for(ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
+            ValType::Ref(RefType {
+                heap: nanowasm_core::HeapType::Func,
+                ..
+            }) => Val::FuncRef(None),
+            ValType::Ref(_) => Val::ExternRef(None),
+        }
+    }
+
+    /// The `i32`, if it is one.
+    pub fn i32(&self) -> Option<i32> {
+        match self {
+            Val::I32(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The `i64`, if it is one.
+    pub fn i64(&self) -> Option<i64> {
+        match self {
+            Val::I64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The `f32`, if it is one.
+    pub fn f32(&self) -> Option<f32> {
+        match self {
+            Val::F32(v) => Some(f32::from_bits(*v)),
+            _ => None,
+        }
+    }
+
+    /// The `f64`, if it is one.
+    pub fn f64(&self) -> Option<f64> {
+        match self {
+            Val::F64(v) => Some(f64::from_bits(*v)),
+            _ => None,
+        }
+    }
+}
+
+impl From<i32> for Val {
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
+}
+
+impl From<f32> for Val {
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
+}
+
+impl From<f64> for Val {
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
+}

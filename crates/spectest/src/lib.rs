@@ -1,0 +1,5 @@
+//! Internal crate of nanowasm; not a stable API.
+//!
+//! Runs WebAssembly spec scripts (`.wast`) on the engine.
+
+pub mod spectest;
