@@ -1,5 +1,12 @@
 //! Internal crate of nanowasm; not a stable API.
 //!
-//! Runs WebAssembly spec scripts (`.wast`) on the engine.
+//! Runs WebAssembly spec scripts (`.wast`) on the engine: a parsed script
+//! ([`script`]) is executed directive by directive ([`run`]) against a
+//! store with the `spectest` host module ([`spectest`]).
 
+pub mod run;
+pub mod script;
 pub mod spectest;
+
+pub use run::{run, Outcome};
+pub use script::{Action, Directive, Expected, Located, ModuleSource, Value};

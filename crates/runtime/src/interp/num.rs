@@ -74,16 +74,74 @@ macro_rules! float_minmax {
 float_minmax!(f32_min, f32_max, f32);
 float_minmax!(f64_min, f64_max, f64);
 
+/// Quiets a NaN (sets the quiet bit): the rounding instructions must
+/// return an arithmetic NaN even for a signaling NaN input, which Rust's
+/// `ceil`/`floor`/`trunc`/`round_ties_even` pass through unchanged.
+#[inline]
+pub(crate) fn quiet32(x: f32) -> f32 {
+    if x.is_nan() {
+        f32::from_bits(x.to_bits() | 0x0040_0000)
+    } else {
+        x
+    }
+}
+
+/// See [`quiet32`].
+#[inline]
+pub(crate) fn quiet64(x: f64) -> f64 {
+    if x.is_nan() {
+        f64::from_bits(x.to_bits() | 0x0008_0000_0000_0000)
+    } else {
+        x
+    }
+}
+
+/// `f32.ceil`.
+#[inline]
+pub(crate) fn f32_ceil(x: f32) -> f32 {
+    quiet32(x.ceil())
+}
+
+/// `f32.floor`.
+#[inline]
+pub(crate) fn f32_floor(x: f32) -> f32 {
+    quiet32(x.floor())
+}
+
+/// `f32.trunc`.
+#[inline]
+pub(crate) fn f32_trunc(x: f32) -> f32 {
+    quiet32(x.trunc())
+}
+
+/// `f64.ceil`.
+#[inline]
+pub(crate) fn f64_ceil(x: f64) -> f64 {
+    quiet64(x.ceil())
+}
+
+/// `f64.floor`.
+#[inline]
+pub(crate) fn f64_floor(x: f64) -> f64 {
+    quiet64(x.floor())
+}
+
+/// `f64.trunc`.
+#[inline]
+pub(crate) fn f64_trunc(x: f64) -> f64 {
+    quiet64(x.trunc())
+}
+
 /// Round to nearest, ties to even.
 #[inline]
 pub(crate) fn f32_nearest(x: f32) -> f32 {
-    x.round_ties_even()
+    quiet32(x.round_ties_even())
 }
 
 /// Round to nearest, ties to even.
 #[inline]
 pub(crate) fn f64_nearest(x: f64) -> f64 {
-    x.round_ties_even()
+    quiet64(x.round_ties_even())
 }
 
 macro_rules! trunc {
@@ -169,16 +227,16 @@ pub(crate) fn unary(op: Opcode, x: u64) -> Result<u64, TrapCode> {
         O::I64Popcnt => u64::from(x.count_ones()),
         O::F32Abs => u64::from(x32 & 0x7fff_ffff),
         O::F32Neg => u64::from(x32 ^ 0x8000_0000),
-        O::F32Ceil => from_f32(f32_of(x).ceil()),
-        O::F32Floor => from_f32(f32_of(x).floor()),
-        O::F32Trunc => from_f32(f32_of(x).trunc()),
+        O::F32Ceil => from_f32(f32_ceil(f32_of(x))),
+        O::F32Floor => from_f32(f32_floor(f32_of(x))),
+        O::F32Trunc => from_f32(f32_trunc(f32_of(x))),
         O::F32Nearest => from_f32(f32_nearest(f32_of(x))),
         O::F32Sqrt => from_f32(f32_of(x).sqrt()),
         O::F64Abs => x & 0x7fff_ffff_ffff_ffff,
         O::F64Neg => x ^ 0x8000_0000_0000_0000,
-        O::F64Ceil => from_f64(f64_of(x).ceil()),
-        O::F64Floor => from_f64(f64_of(x).floor()),
-        O::F64Trunc => from_f64(f64_of(x).trunc()),
+        O::F64Ceil => from_f64(f64_ceil(f64_of(x))),
+        O::F64Floor => from_f64(f64_floor(f64_of(x))),
+        O::F64Trunc => from_f64(f64_trunc(f64_of(x))),
         O::F64Nearest => from_f64(f64_nearest(f64_of(x))),
         O::F64Sqrt => from_f64(f64_of(x).sqrt()),
         O::I32WrapI64 => u64::from(x32),

@@ -6,7 +6,10 @@
 
 use nanowasm_core::{Opcode, Sig, ValType};
 
-use super::num::{f32_max, f32_min, f32_nearest, f64_max, f64_min, f64_nearest};
+use super::num::{
+    f32_ceil, f32_floor, f32_max, f32_min, f32_nearest, f32_trunc, f64_ceil, f64_floor, f64_max,
+    f64_min, f64_nearest, f64_trunc,
+};
 
 /// How the interpreter calls an instruction (which function below).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -279,16 +282,16 @@ pub(crate) fn unary(op: Opcode, a: u128) -> u128 {
             let f = f64s(a);
             from_u32s([f[0] as u32, f[1] as u32, 0, 0])
         }
-        O::F32x4Ceil => map!(a, f32s, from_f32s, |x| x.ceil()),
-        O::F32x4Floor => map!(a, f32s, from_f32s, |x| x.floor()),
-        O::F32x4Trunc => map!(a, f32s, from_f32s, |x| x.trunc()),
+        O::F32x4Ceil => map!(a, f32s, from_f32s, |x| f32_ceil(x)),
+        O::F32x4Floor => map!(a, f32s, from_f32s, |x| f32_floor(x)),
+        O::F32x4Trunc => map!(a, f32s, from_f32s, |x| f32_trunc(x)),
         O::F32x4Nearest => map!(a, f32s, from_f32s, |x| f32_nearest(x)),
         O::F32x4Sqrt => map!(a, f32s, from_f32s, |x| x.sqrt()),
         O::F32x4Abs => map!(a, u32s, from_u32s, |x| x & 0x7fff_ffff),
         O::F32x4Neg => map!(a, u32s, from_u32s, |x| x ^ 0x8000_0000),
-        O::F64x2Ceil => map!(a, f64s, from_f64s, |x| x.ceil()),
-        O::F64x2Floor => map!(a, f64s, from_f64s, |x| x.floor()),
-        O::F64x2Trunc => map!(a, f64s, from_f64s, |x| x.trunc()),
+        O::F64x2Ceil => map!(a, f64s, from_f64s, |x| f64_ceil(x)),
+        O::F64x2Floor => map!(a, f64s, from_f64s, |x| f64_floor(x)),
+        O::F64x2Trunc => map!(a, f64s, from_f64s, |x| f64_trunc(x)),
         O::F64x2Nearest => map!(a, f64s, from_f64s, |x| f64_nearest(x)),
         O::F64x2Sqrt => map!(a, f64s, from_f64s, |x| x.sqrt()),
         O::F64x2Abs => map!(a, u64s, from_u64s, |x| x & 0x7fff_ffff_ffff_ffff),

@@ -326,7 +326,22 @@ impl Translator<'_> {
     /// label `idx`) to the label's slots. Returns whether any were needed.
     fn branch_copies(&mut self, idx: usize) -> Result<bool, String> {
         let types = self.label_types(idx)?;
-        let n = types.len();
+        self.copies_to_frame(idx, types.len())
+    }
+
+    /// Emits the copies that move the frame's results (at fallthrough) to
+    /// the frame's slots.
+    fn result_copies(&mut self, idx: usize) -> Result<bool, String> {
+        let n = match self.ctrls[idx].kind {
+            CtrlKind::Func => self.results.len(),
+            _ => self.block_types(self.ctrls[idx].ty)?.1.len(),
+        };
+        self.copies_to_frame(idx, n)
+    }
+
+    /// Copies the top `n` operands to the slots starting at frame `idx`'s
+    /// base (slot 0 for the function frame).
+    fn copies_to_frame(&mut self, idx: usize, n: usize) -> Result<bool, String> {
         if self.stack.len() < n {
             return Err("operand stack underflow at branch".into());
         }
@@ -492,39 +507,7 @@ impl Translator<'_> {
             }
             (O::Else, _) => {
                 let idx = self.ctrls.len() - 1;
-                if !self.ctrls[idx].dead {
-                    self.materialize_all();
-                    self.branch_copies(idx)?;
-                    self.jump_to(idx);
-                }
-                let else_pc = self.pc();
-                self.label();
-                let c = &mut self.ctrls[idx];
-                c.kind = CtrlKind::Else;
-                c.dead = false;
-                let else_fixup = c.else_fixup.take();
-                let height = c.height;
-                let hidden = c.hidden;
-                let ty = c.ty;
-                self.dead_depth = 0;
-                if let Some(at) = else_fixup {
-                    self.patch(at, else_pc);
-                }
-                self.stack.truncate(height);
-                let (params, _) = self.block_types(ty)?;
-                if hidden > 0 {
-                    let first = height - hidden;
-                    for i in first..height {
-                        let o = self.stack[i];
-                        let slot = self.push(o.ty);
-                        self.copy(slot, o.reg(), o.ty);
-                    }
-                } else {
-                    for &p in &params {
-                        self.push(p);
-                    }
-                }
-                self.start_fuel_block();
+                self.else_branch(idx)?;
             }
             (O::End, _) => self.end()?,
             (O::Br, Imm::Index(depth)) => {
@@ -925,17 +908,61 @@ impl Translator<'_> {
         Ok(())
     }
 
+    /// `else`: finish the then-branch and start the else-branch of frame
+    /// `idx` (also used to synthesize the empty else of an `if` with params).
+    fn else_branch(&mut self, idx: usize) -> Result<(), String> {
+        if !self.ctrls[idx].dead {
+            self.materialize_all();
+            self.result_copies(idx)?;
+            self.jump_to(idx);
+        }
+        let else_pc = self.pc();
+        self.label();
+        let c = &mut self.ctrls[idx];
+        c.kind = CtrlKind::Else;
+        c.dead = false;
+        let else_fixup = c.else_fixup.take();
+        let height = c.height;
+        let hidden = c.hidden;
+        let ty = c.ty;
+        self.dead_depth = 0;
+        if let Some(at) = else_fixup {
+            self.patch(at, else_pc);
+        }
+        self.stack.truncate(height);
+        if hidden > 0 {
+            // Copy the original params (below the frame) to the branch's
+            // param slots again.
+            let first = height - hidden;
+            for i in first..height {
+                let o = self.stack[i];
+                let slot = self.push(o.ty);
+                self.copy(slot, o.reg(), o.ty);
+            }
+        } else {
+            for p in self.block_types(ty)?.0 {
+                self.push(p);
+            }
+        }
+        self.start_fuel_block();
+        Ok(())
+    }
+
     fn end(&mut self) -> Result<(), String> {
         let idx = self.ctrls.len() - 1;
+        if self.ctrls[idx].kind == CtrlKind::If && self.ctrls[idx].hidden > 0 {
+            // An `if` with params and no `else`: its false branch passes the
+            // params through, which needs the copies an explicit empty
+            // `else` makes.
+            self.else_branch(idx)?;
+        }
         let kind = self.ctrls[idx].kind;
         if !self.ctrls[idx].dead {
             self.materialize_all();
+            // Fallthrough: the results must sit at the frame's slots.
+            self.result_copies(idx)?;
             if kind == CtrlKind::Func {
-                self.branch_copies(idx)?;
                 self.emit(Instr::Return);
-            } else {
-                // Fallthrough: the results must sit at the frame's slots.
-                self.branch_copies(idx)?;
             }
         }
         let c = self.ctrls.pop().expect("control stack not empty");

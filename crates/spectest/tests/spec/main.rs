@@ -1,0 +1,328 @@
+//! Runs every `.wast` file of the WebAssembly 2.0 spec testsuite on the
+//! interpreter, one trial per file and engine configuration:
+//! `interp/<path>` (default) and `interp-fuel/<path>` (fuel metering on).
+//!
+//! Scripts are parsed by the `wast` crate here (a dev-dependency, used as
+//! a test harness until nanowasm's own WAST parser lands); the engine sees
+//! only the encoded binaries.
+//!
+//! `known_failures.txt` lists trials expected to fail; it can only shrink:
+//! a listed trial that passes fails the run until it is removed.
+
+use std::path::{Path, PathBuf};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use nanowasm::{Config, HeapType};
+use nanowasm_spectest::script::{FloatPattern, NanKind};
+use nanowasm_spectest::{Action, Directive, Expected, Located, ModuleSource, Value};
+use wast::core::{
+    AbstractHeapType, HeapType as WHeap, NanPattern, V128Pattern, WastArgCore, WastRetCore,
+};
+use wast::{QuoteWat, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
+
+fn testsuite() -> PathBuf {
+    if let Ok(dir) = std::env::var("NANOWASM_TESTSUITE") {
+        return PathBuf::from(dir);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite-2.0")
+}
+
+fn wast_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "wast") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn heap(h: &WHeap<'_>) -> Result<HeapType, String> {
+    match h {
+        WHeap::Abstract {
+            ty: AbstractHeapType::Func,
+            ..
+        } => Ok(HeapType::Func),
+        WHeap::Abstract {
+            ty: AbstractHeapType::Extern,
+            ..
+        } => Ok(HeapType::Extern),
+        other => Err(format!("unsupported heap type {other:?}")),
+    }
+}
+
+fn arg(a: &WastArg<'_>) -> Result<Value, String> {
+    let WastArg::Core(a) = a else {
+        return Err("component argument".into());
+    };
+    Ok(match a {
+        WastArgCore::I32(x) => Value::I32(*x),
+        WastArgCore::I64(x) => Value::I64(*x),
+        WastArgCore::F32(x) => Value::F32(x.bits),
+        WastArgCore::F64(x) => Value::F64(x.bits),
+        WastArgCore::V128(v) => Value::V128(u128::from_le_bytes(v.to_le_bytes())),
+        WastArgCore::RefNull(h) => Value::RefNull(heap(h)?),
+        WastArgCore::RefExtern(n) => Value::RefExtern(*n),
+        other => return Err(format!("unsupported argument {other:?}")),
+    })
+}
+
+fn f32p(p: &NanPattern<wast::token::F32>) -> FloatPattern<u32> {
+    match p {
+        NanPattern::CanonicalNan => FloatPattern::Nan(NanKind::Canonical),
+        NanPattern::ArithmeticNan => FloatPattern::Nan(NanKind::Arithmetic),
+        NanPattern::Value(v) => FloatPattern::Bits(v.bits),
+    }
+}
+
+fn f64p(p: &NanPattern<wast::token::F64>) -> FloatPattern<u64> {
+    match p {
+        NanPattern::CanonicalNan => FloatPattern::Nan(NanKind::Canonical),
+        NanPattern::ArithmeticNan => FloatPattern::Nan(NanKind::Arithmetic),
+        NanPattern::Value(v) => FloatPattern::Bits(v.bits),
+    }
+}
+
+fn ret_core(r: &WastRetCore<'_>) -> Result<Expected, String> {
+    Ok(match r {
+        WastRetCore::I32(x) => Expected::I32(*x),
+        WastRetCore::I64(x) => Expected::I64(*x),
+        WastRetCore::F32(p) => Expected::F32(f32p(p)),
+        WastRetCore::F64(p) => Expected::F64(f64p(p)),
+        WastRetCore::V128(p) => match p {
+            V128Pattern::F32x4(l) => {
+                Expected::V128F32([f32p(&l[0]), f32p(&l[1]), f32p(&l[2]), f32p(&l[3])])
+            }
+            V128Pattern::F64x2(l) => Expected::V128F64([f64p(&l[0]), f64p(&l[1])]),
+            V128Pattern::I8x16(l) => Expected::V128(u128::from_le_bytes(l.map(|x| x as u8))),
+            V128Pattern::I16x8(l) => Expected::V128(
+                l.iter()
+                    .enumerate()
+                    .fold(0, |v, (i, &x)| v | (u128::from(x as u16) << (16 * i))),
+            ),
+            V128Pattern::I32x4(l) => Expected::V128(
+                l.iter()
+                    .enumerate()
+                    .fold(0, |v, (i, &x)| v | (u128::from(x as u32) << (32 * i))),
+            ),
+            V128Pattern::I64x2(l) => Expected::V128(
+                l.iter()
+                    .enumerate()
+                    .fold(0, |v, (i, &x)| v | (u128::from(x as u64) << (64 * i))),
+            ),
+        },
+        WastRetCore::RefNull(h) => Expected::RefNull(h.as_ref().map(heap).transpose()?),
+        WastRetCore::RefExtern(n) => Expected::RefExtern(*n),
+        WastRetCore::RefFunc(_) => Expected::RefFunc,
+        WastRetCore::Either(options) => {
+            Expected::Either(options.iter().map(ret_core).collect::<Result<_, _>>()?)
+        }
+        other => return Err(format!("unsupported result {other:?}")),
+    })
+}
+
+fn invoke(i: &WastInvoke<'_>) -> Result<Action, String> {
+    Ok(Action::Invoke {
+        module: i.module.map(|id| id.name().to_owned()),
+        name: i.name.to_owned(),
+        args: i.args.iter().map(arg).collect::<Result<_, _>>()?,
+    })
+}
+
+fn encode(q: &mut QuoteWat<'_>) -> ModuleSource {
+    ModuleSource::Bytes(q.encode().map_err(|e| e.to_string()))
+}
+
+fn is_text(q: &QuoteWat<'_>) -> bool {
+    match q {
+        QuoteWat::QuoteModule(..) => true,
+        QuoteWat::Wat(wast::Wat::Module(m)) => !matches!(m.kind, wast::core::ModuleKind::Binary(_)),
+        _ => true,
+    }
+}
+
+fn convert(src: &str) -> Result<Vec<Located>, String> {
+    let mut lexer = wast::lexer::Lexer::new(src);
+    lexer.allow_confusing_unicode(true);
+    let buf = wast::parser::ParseBuffer::new_with_lexer(lexer).map_err(|e| e.to_string())?;
+    let script: wast::Wast<'_> = wast::parser::parse(&buf).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for d in script.directives {
+        let line = d.span().linecol_in(src).0 + 1;
+        let directive = match d {
+            WastDirective::Module(mut q) => {
+                let name = match &q {
+                    QuoteWat::Wat(wast::Wat::Module(m)) => m.id.map(|i| i.name().to_owned()),
+                    _ => None,
+                };
+                Directive::Module {
+                    name,
+                    source: encode(&mut q),
+                }
+            }
+            WastDirective::Register { name, module, .. } => Directive::Register {
+                name: name.to_owned(),
+                module: module.map(|m| m.name().to_owned()),
+            },
+            WastDirective::Invoke(i) => Directive::Action(invoke(&i)?),
+            WastDirective::AssertReturn { exec, results, .. } => {
+                let action = match exec {
+                    WastExecute::Invoke(i) => invoke(&i)?,
+                    WastExecute::Get { module, global, .. } => Action::Get {
+                        module: module.map(|m| m.name().to_owned()),
+                        name: global.to_owned(),
+                    },
+                    WastExecute::Wat(_) => return Err("assert_return of a module".into()),
+                };
+                let expected = results
+                    .iter()
+                    .map(|r| match r {
+                        WastRet::Core(c) => ret_core(c),
+                        #[allow(unreachable_patterns)]
+                        _ => Err("component result".into()),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Directive::AssertReturn { action, expected }
+            }
+            WastDirective::AssertTrap { exec, message, .. } => match exec {
+                WastExecute::Invoke(i) => Directive::AssertTrap {
+                    action: invoke(&i)?,
+                    message: message.to_owned(),
+                },
+                WastExecute::Get { module, global, .. } => Directive::AssertTrap {
+                    action: Action::Get {
+                        module: module.map(|m| m.name().to_owned()),
+                        name: global.to_owned(),
+                    },
+                    message: message.to_owned(),
+                },
+                WastExecute::Wat(w) => {
+                    let mut q = QuoteWat::Wat(w);
+                    Directive::AssertTrapModule {
+                        source: encode(&mut q),
+                        message: message.to_owned(),
+                    }
+                }
+            },
+            WastDirective::AssertExhaustion { call, message, .. } => Directive::AssertExhaustion {
+                action: invoke(&call)?,
+                message: message.to_owned(),
+            },
+            WastDirective::AssertMalformed {
+                mut module,
+                message,
+                ..
+            } => {
+                let text = is_text(&module);
+                Directive::AssertMalformed {
+                    source: encode(&mut module),
+                    message: message.to_owned(),
+                    text,
+                }
+            }
+            WastDirective::AssertInvalid {
+                mut module,
+                message,
+                ..
+            } => Directive::AssertInvalid {
+                source: encode(&mut module),
+                message: message.to_owned(),
+            },
+            WastDirective::AssertUnlinkable {
+                module, message, ..
+            } => {
+                let mut q = QuoteWat::Wat(module);
+                Directive::AssertUnlinkable {
+                    source: encode(&mut q),
+                    message: message.to_owned(),
+                }
+            }
+            other => return Err(format!("unsupported directive at line {line}: {other:?}")),
+        };
+        out.push(Located { line, directive });
+    }
+    Ok(out)
+}
+
+fn run_file(path: &Path, config: &Config) -> Result<(), String> {
+    let src = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let script = convert(&src)?;
+    let outcome = nanowasm_spectest::run(&script, config);
+    if outcome.failures.is_empty() {
+        Ok(())
+    } else {
+        let n = outcome.failures.len();
+        let mut shown: Vec<String> = outcome.failures.into_iter().take(20).collect();
+        if n > 20 {
+            shown.push(format!("... and {} more", n - 20));
+        }
+        Err(format!(
+            "{n} of {} directives failed:\n{}",
+            n + outcome.passed,
+            shown.join("\n")
+        ))
+    }
+}
+
+fn known_failures() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spec/known_failures.txt");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = testsuite();
+    assert!(
+        root.is_dir(),
+        "the spec testsuite is missing: set NANOWASM_TESTSUITE or put it at {}",
+        root.display()
+    );
+    let files = wast_files(&root);
+    assert!(
+        files.len() >= 148,
+        "expected the 148 files of the 2.0 testsuite, found {}",
+        files.len()
+    );
+    let known = known_failures();
+    let mut fuel = Config::new();
+    fuel.consume_fuel(true);
+    let configs = [("interp", Config::new()), ("interp-fuel", fuel)];
+    let mut trials = Vec::new();
+    for (prefix, config) in configs {
+        for path in &files {
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let name = format!("{prefix}/{rel}");
+            let expected_to_fail = known.contains(&name);
+            let path = path.clone();
+            let config = config.clone();
+            trials.push(Trial::test(name, move || {
+                match (run_file(&path, &config), expected_to_fail) {
+                    (Ok(()), false) => Ok(()),
+                    (Err(e), false) => Err(Failed::from(e)),
+                    (Err(_), true) => Ok(()),
+                    (Ok(()), true) => Err(Failed::from(
+                        "listed in known_failures.txt but passes: remove it from the list",
+                    )),
+                }
+            }));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
