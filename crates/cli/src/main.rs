@@ -4,6 +4,7 @@
 //! can switch by changing the binary name.
 #![forbid(unsafe_code)]
 
+mod run;
 mod validate;
 
 use std::process::ExitCode;
@@ -26,11 +27,18 @@ enum Command {
     /// file that is not, prints `FILE: error at offset 0x..: MESSAGE` to
     /// stderr; the exit status is then 1.
     Validate(validate::Args),
+    /// Run a WebAssembly module: its `_start` function, or the function
+    /// named by `--invoke`, whose results are printed one per line.
+    ///
+    /// Exit status: 0 on success, 134 if the module traps (as wasmtime),
+    /// 1 for any other error.
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Run(args) => run::run(args),
     }
 }
