@@ -140,26 +140,104 @@ pub(crate) enum Instr {
         a: Reg,
         b: Reg,
     },
-    /// `i32.add` and the other hot integer operations, specialized.
+    // The most frequent binary operations get their own variants (no
+    // second dispatch on the opcode); see `translate::specialize`.
+    /// `I32Add`, specialized.
     I32Add { dst: Reg, a: Reg, b: Reg },
-    /// `i32.sub`.
+    /// `I32Sub`, specialized.
     I32Sub { dst: Reg, a: Reg, b: Reg },
-    /// `i32.and`.
+    /// `I32Mul`, specialized.
+    I32Mul { dst: Reg, a: Reg, b: Reg },
+    /// `I32And`, specialized.
     I32And { dst: Reg, a: Reg, b: Reg },
-    /// `i32.eqz`.
-    I32Eqz { dst: Reg, src: Reg },
-    /// `i32.lt_s`.
-    I32LtS { dst: Reg, a: Reg, b: Reg },
-    /// `i32.lt_u`.
-    I32LtU { dst: Reg, a: Reg, b: Reg },
-    /// `i32.eq`.
+    /// `I32Or`, specialized.
+    I32Or { dst: Reg, a: Reg, b: Reg },
+    /// `I32Xor`, specialized.
+    I32Xor { dst: Reg, a: Reg, b: Reg },
+    /// `I32Shl`, specialized.
+    I32Shl { dst: Reg, a: Reg, b: Reg },
+    /// `I32ShrS`, specialized.
+    I32ShrS { dst: Reg, a: Reg, b: Reg },
+    /// `I32ShrU`, specialized.
+    I32ShrU { dst: Reg, a: Reg, b: Reg },
+    /// `I32Eq`, specialized.
     I32Eq { dst: Reg, a: Reg, b: Reg },
-    /// `i32.ne`.
+    /// `I32Ne`, specialized.
     I32Ne { dst: Reg, a: Reg, b: Reg },
-    /// `i64.add`.
+    /// `I32LtS`, specialized.
+    I32LtS { dst: Reg, a: Reg, b: Reg },
+    /// `I32LtU`, specialized.
+    I32LtU { dst: Reg, a: Reg, b: Reg },
+    /// `I32GtS`, specialized.
+    I32GtS { dst: Reg, a: Reg, b: Reg },
+    /// `I32GtU`, specialized.
+    I32GtU { dst: Reg, a: Reg, b: Reg },
+    /// `I32LeS`, specialized.
+    I32LeS { dst: Reg, a: Reg, b: Reg },
+    /// `I32LeU`, specialized.
+    I32LeU { dst: Reg, a: Reg, b: Reg },
+    /// `I32GeS`, specialized.
+    I32GeS { dst: Reg, a: Reg, b: Reg },
+    /// `I32GeU`, specialized.
+    I32GeU { dst: Reg, a: Reg, b: Reg },
+    /// `I64Add`, specialized.
     I64Add { dst: Reg, a: Reg, b: Reg },
-    /// `i64.sub`.
+    /// `I64Sub`, specialized.
     I64Sub { dst: Reg, a: Reg, b: Reg },
+    /// `I64Mul`, specialized.
+    I64Mul { dst: Reg, a: Reg, b: Reg },
+    /// `I64And`, specialized.
+    I64And { dst: Reg, a: Reg, b: Reg },
+    /// `I64Or`, specialized.
+    I64Or { dst: Reg, a: Reg, b: Reg },
+    /// `I64Xor`, specialized.
+    I64Xor { dst: Reg, a: Reg, b: Reg },
+    /// `I64Shl`, specialized.
+    I64Shl { dst: Reg, a: Reg, b: Reg },
+    /// `I64ShrS`, specialized.
+    I64ShrS { dst: Reg, a: Reg, b: Reg },
+    /// `I64ShrU`, specialized.
+    I64ShrU { dst: Reg, a: Reg, b: Reg },
+    /// `I64Eq`, specialized.
+    I64Eq { dst: Reg, a: Reg, b: Reg },
+    /// `I64Ne`, specialized.
+    I64Ne { dst: Reg, a: Reg, b: Reg },
+    /// `I64LtS`, specialized.
+    I64LtS { dst: Reg, a: Reg, b: Reg },
+    /// `I64LtU`, specialized.
+    I64LtU { dst: Reg, a: Reg, b: Reg },
+    /// `I64GtS`, specialized.
+    I64GtS { dst: Reg, a: Reg, b: Reg },
+    /// `I64GtU`, specialized.
+    I64GtU { dst: Reg, a: Reg, b: Reg },
+    /// `I64LeS`, specialized.
+    I64LeS { dst: Reg, a: Reg, b: Reg },
+    /// `I64LeU`, specialized.
+    I64LeU { dst: Reg, a: Reg, b: Reg },
+    /// `I64GeS`, specialized.
+    I64GeS { dst: Reg, a: Reg, b: Reg },
+    /// `I64GeU`, specialized.
+    I64GeU { dst: Reg, a: Reg, b: Reg },
+    /// `F32Add`, specialized.
+    F32Add { dst: Reg, a: Reg, b: Reg },
+    /// `F32Sub`, specialized.
+    F32Sub { dst: Reg, a: Reg, b: Reg },
+    /// `F32Mul`, specialized.
+    F32Mul { dst: Reg, a: Reg, b: Reg },
+    /// `F32Div`, specialized.
+    F32Div { dst: Reg, a: Reg, b: Reg },
+    /// `F64Add`, specialized.
+    F64Add { dst: Reg, a: Reg, b: Reg },
+    /// `F64Sub`, specialized.
+    F64Sub { dst: Reg, a: Reg, b: Reg },
+    /// `F64Mul`, specialized.
+    F64Mul { dst: Reg, a: Reg, b: Reg },
+    /// `F64Div`, specialized.
+    F64Div { dst: Reg, a: Reg, b: Reg },
+    /// `i32.eqz`, specialized.
+    I32Eqz { dst: Reg, src: Reg },
+    /// `i64.eqz`, specialized.
+    I64Eqz { dst: Reg, src: Reg },
     /// SIMD `[v128] -> [v128]`.
     SimdUnary { op: Opcode, dst: Reg, src: Reg },
     /// SIMD `[v128 v128] -> [v128]`.
@@ -210,6 +288,224 @@ pub(crate) enum Instr {
         b: Reg,
         lanes: u32,
     },
+}
+
+impl Instr {
+    /// One past the highest frame slot this instruction reads or writes
+    /// (a callee's slots belong to the callee's frame). The translator
+    /// checks this against the frame size so that the executor may index
+    /// slots without bounds checks.
+    pub(crate) fn slots_end(&self) -> u32 {
+        match *self {
+            Instr::CallIndirect { index, .. } => index + 1,
+            // Loads and stores may be `v128` (two slots).
+            Instr::Load { dst, addr, .. } => (dst + 2).max(addr + 1),
+            Instr::Store { addr, src, .. } => (addr + 1).max(src + 2),
+            Instr::LoadLane { dst, addr, src, .. } => (dst + 2).max(addr + 1).max(src + 2),
+            Instr::StoreLane { addr, src, .. } => (addr + 1).max(src + 2),
+            Instr::TableCopy { args, .. } => args + 3,
+            Instr::Binary { dst, a, b, .. } => (dst + 1).max(a + 1).max(b + 1),
+            Instr::SimdBinary { dst, a, b, .. } => (dst + 2).max(a + 2).max(b + 2),
+            Instr::SimdTernary { dst, a, b, c, .. } => (dst + 2).max(a + 2).max(b + 2).max(c + 2),
+            Instr::SimdShift { dst, a, count, .. } => (dst + 2).max(a + 2).max(count + 1),
+            Instr::SimdExtract { dst, src, .. } => (dst + 1).max(src + 2),
+            Instr::SimdReplace { dst, a, x, .. } => (dst + 2).max(a + 2).max(x + 1),
+            Instr::Shuffle { dst, a, b, .. } => (dst + 2).max(a + 2).max(b + 2),
+            Instr::Unreachable => 0,
+            Instr::ConsumeFuel(_) => 0,
+            Instr::CheckInterrupt => 0,
+            Instr::Br(_) => 0,
+            Instr::BrIfNez { cond, .. } => [cond + 1].into_iter().max().unwrap_or(0),
+            Instr::BrIfEqz { cond, .. } => [cond + 1].into_iter().max().unwrap_or(0),
+            Instr::BrTable { index, .. } => [index + 1].into_iter().max().unwrap_or(0),
+            Instr::Return => 0,
+            Instr::Copy { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
+            Instr::Copy2 { dst, src, .. } => [dst + 2, src + 2].into_iter().max().unwrap_or(0),
+            Instr::Const32 { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
+            Instr::Const64 { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
+            Instr::ConstV128 { dst, index, .. } => {
+                [dst + 2, index + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::Call { .. } => 0,
+            Instr::Select {
+                dst, cond, a, b, ..
+            } => [dst + 1, cond + 1, a + 1, b + 1]
+                .into_iter()
+                .max()
+                .unwrap_or(0),
+            Instr::Select2 {
+                dst, cond, a, b, ..
+            } => [dst + 2, cond + 1, a + 2, b + 2]
+                .into_iter()
+                .max()
+                .unwrap_or(0),
+            Instr::GlobalGet { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
+            Instr::GlobalGet2 { dst, .. } => [dst + 2].into_iter().max().unwrap_or(0),
+            Instr::GlobalSet { src, .. } => [src + 1].into_iter().max().unwrap_or(0),
+            Instr::GlobalSet2 { src, .. } => [src + 2].into_iter().max().unwrap_or(0),
+            Instr::MemorySize { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
+            Instr::MemoryGrow { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
+            Instr::MemoryFill { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
+            Instr::MemoryCopy { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
+            Instr::MemoryInit { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
+            Instr::DataDrop { .. } => 0,
+            Instr::TableGet { dst, index, .. } => {
+                [dst + 1, index + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::TableSet { args, .. } => [args + 2].into_iter().max().unwrap_or(0),
+            Instr::TableSize { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
+            Instr::TableGrow { args, .. } => [args + 2].into_iter().max().unwrap_or(0),
+            Instr::TableFill { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
+            Instr::TableInit { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
+            Instr::ElemDrop { .. } => 0,
+            Instr::RefFunc { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
+            Instr::RefIsNull { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
+            Instr::Unary { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
+            Instr::I32Add { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32Sub { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32Mul { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32And { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32Or { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32Xor { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32Shl { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32ShrS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32ShrU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32Eq { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32Ne { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32LtS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32LtU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32GtS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32GtU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32LeS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32LeU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32GeS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32GeU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64Add { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64Sub { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64Mul { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64And { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64Or { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64Xor { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64Shl { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64ShrS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64ShrU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64Eq { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64Ne { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64LtS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64LtU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64GtS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64GtU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64LeS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64LeU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64GeS { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I64GeU { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::F32Add { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::F32Sub { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::F32Mul { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::F32Div { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::F64Add { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::F64Sub { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::F64Mul { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::F64Div { dst, a, b, .. } => {
+                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
+            }
+            Instr::I32Eqz { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
+            Instr::I64Eqz { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
+            Instr::SimdUnary { dst, src, .. } => [dst + 2, src + 2].into_iter().max().unwrap_or(0),
+            Instr::SimdTest { dst, src, .. } => [dst + 1, src + 2].into_iter().max().unwrap_or(0),
+            Instr::SimdSplat { dst, src, .. } => [dst + 2, src + 1].into_iter().max().unwrap_or(0),
+        }
+    }
 }
 
 /// A translated function.

@@ -222,6 +222,12 @@ impl From<TrapCode> for Exit {
     }
 }
 
+/// A pointer to slot `base` of the value stack.
+#[inline]
+fn frame_regs(inner: &mut StoreInner, base: usize) -> *mut u64 {
+    inner.stack.as_mut_ptr().wrapping_add(base)
+}
+
 fn mem_index(inner: &StoreInner, instance: u32) -> usize {
     inner.instances[instance as usize]
         .memories
@@ -232,9 +238,19 @@ fn mem_index(inner: &StoreInner, instance: u32) -> usize {
 fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) -> Result<(), Exit> {
     let mut mem = mem_index(&store.inner, cur.instance);
     let max_depth = store.inner.engine.config().max_call_depth;
+    // The current frame's slots. Valid while the value stack is not
+    // reallocated: refreshed after every call and return (the only places
+    // that reserve stack or switch frames).
+    let mut regs: *mut u64 = frame_regs(&mut store.inner, cur.base);
     macro_rules! s {
         ($r:expr) => {
-            store.inner.stack[cur.base + $r as usize]
+            // SAFETY: `regs` points at the current frame's base in the value
+            // stack, which `reserve` made at least `base + frame_slots` long
+            // before the frame was entered and which is not reallocated
+            // until `regs` is refreshed. Every register in the frame's code
+            // is below `frame_slots` (the translator sizes the frame from
+            // `Instr::slots_end` of its own code).
+            *unsafe { &mut *regs.add($r as usize) }
         };
     }
     macro_rules! v128 {
@@ -295,6 +311,7 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
                 Some(caller) => {
                     let instance_changed = caller.instance != cur.instance;
                     *cur = caller;
+                    regs = frame_regs(&mut store.inner, cur.base);
                     if instance_changed {
                         mem = mem_index(&store.inner, cur.instance);
                     }
@@ -314,6 +331,7 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
             Instr::Call { func, args } => {
                 let target = store.inner.instances[cur.instance as usize].funcs[func as usize];
                 call(store, cur, calls, target, args, max_depth, &mut mem)?;
+                regs = frame_regs(&mut store.inner, cur.base);
             }
             Instr::CallIndirect {
                 ty,
@@ -337,6 +355,7 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
                     return Err(TrapCode::IndirectCallTypeMismatch.into());
                 }
                 call(store, cur, calls, target, args, max_depth, &mut mem)?;
+                regs = frame_regs(&mut store.inner, cur.base);
             }
             Instr::Select { dst, cond, a, b } => {
                 s!(dst) = if s!(cond) as u32 != 0 { s!(a) } else { s!(b) };
@@ -648,19 +667,191 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
             Instr::Unary { op, dst, src } => s!(dst) = num::unary(op, s!(src))?,
             Instr::Binary { op, dst, a, b } => s!(dst) = num::binary(op, s!(a), s!(b))?,
             Instr::I32Add { dst, a, b } => {
-                s!(dst) = u64::from((s!(a) as u32).wrapping_add(s!(b) as u32))
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(x.wrapping_add(y));
             }
             Instr::I32Sub { dst, a, b } => {
-                s!(dst) = u64::from((s!(a) as u32).wrapping_sub(s!(b) as u32))
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(x.wrapping_sub(y));
             }
-            Instr::I32And { dst, a, b } => s!(dst) = u64::from(s!(a) as u32 & s!(b) as u32),
+            Instr::I32Mul { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(x.wrapping_mul(y));
+            }
+            Instr::I32And { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(x & y);
+            }
+            Instr::I32Or { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(x | y);
+            }
+            Instr::I32Xor { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(x ^ y);
+            }
+            Instr::I32Shl { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(x.wrapping_shl(y));
+            }
+            Instr::I32ShrS { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from((x as i32).wrapping_shr(y) as u32);
+            }
+            Instr::I32ShrU { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(x.wrapping_shr(y));
+            }
+            Instr::I32Eq { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from(x == y));
+            }
+            Instr::I32Ne { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from(x != y));
+            }
+            Instr::I32LtS { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from((x as i32) < (y as i32)));
+            }
+            Instr::I32LtU { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from(x < y));
+            }
+            Instr::I32GtS { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from((x as i32) > (y as i32)));
+            }
+            Instr::I32GtU { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from(x > y));
+            }
+            Instr::I32LeS { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from((x as i32) <= (y as i32)));
+            }
+            Instr::I32LeU { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from(x <= y));
+            }
+            Instr::I32GeS { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from((x as i32) >= (y as i32)));
+            }
+            Instr::I32GeU { dst, a, b } => {
+                let (x, y) = (s!(a) as u32, s!(b) as u32);
+                s!(dst) = u64::from(u32::from(x >= y));
+            }
+            Instr::I64Add { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = x.wrapping_add(y);
+            }
+            Instr::I64Sub { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = x.wrapping_sub(y);
+            }
+            Instr::I64Mul { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = x.wrapping_mul(y);
+            }
+            Instr::I64And { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = x & y;
+            }
+            Instr::I64Or { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = x | y;
+            }
+            Instr::I64Xor { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = x ^ y;
+            }
+            Instr::I64Shl { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = x.wrapping_shl(y as u32);
+            }
+            Instr::I64ShrS { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = (x as i64).wrapping_shr(y as u32) as u64;
+            }
+            Instr::I64ShrU { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = x.wrapping_shr(y as u32);
+            }
+            Instr::I64Eq { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from(x == y);
+            }
+            Instr::I64Ne { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from(x != y);
+            }
+            Instr::I64LtS { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from((x as i64) < (y as i64));
+            }
+            Instr::I64LtU { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from(x < y);
+            }
+            Instr::I64GtS { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from((x as i64) > (y as i64));
+            }
+            Instr::I64GtU { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from(x > y);
+            }
+            Instr::I64LeS { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from((x as i64) <= (y as i64));
+            }
+            Instr::I64LeU { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from(x <= y);
+            }
+            Instr::I64GeS { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from((x as i64) >= (y as i64));
+            }
+            Instr::I64GeU { dst, a, b } => {
+                let (x, y) = (s!(a), s!(b));
+                s!(dst) = u64::from(x >= y);
+            }
+            Instr::F32Add { dst, a, b } => {
+                let (x, y) = (f32::from_bits(s!(a) as u32), f32::from_bits(s!(b) as u32));
+                s!(dst) = u64::from((x + y).to_bits());
+            }
+            Instr::F32Sub { dst, a, b } => {
+                let (x, y) = (f32::from_bits(s!(a) as u32), f32::from_bits(s!(b) as u32));
+                s!(dst) = u64::from((x - y).to_bits());
+            }
+            Instr::F32Mul { dst, a, b } => {
+                let (x, y) = (f32::from_bits(s!(a) as u32), f32::from_bits(s!(b) as u32));
+                s!(dst) = u64::from((x * y).to_bits());
+            }
+            Instr::F32Div { dst, a, b } => {
+                let (x, y) = (f32::from_bits(s!(a) as u32), f32::from_bits(s!(b) as u32));
+                s!(dst) = u64::from((x / y).to_bits());
+            }
+            Instr::F64Add { dst, a, b } => {
+                let (x, y) = (f64::from_bits(s!(a)), f64::from_bits(s!(b)));
+                s!(dst) = (x + y).to_bits();
+            }
+            Instr::F64Sub { dst, a, b } => {
+                let (x, y) = (f64::from_bits(s!(a)), f64::from_bits(s!(b)));
+                s!(dst) = (x - y).to_bits();
+            }
+            Instr::F64Mul { dst, a, b } => {
+                let (x, y) = (f64::from_bits(s!(a)), f64::from_bits(s!(b)));
+                s!(dst) = (x * y).to_bits();
+            }
+            Instr::F64Div { dst, a, b } => {
+                let (x, y) = (f64::from_bits(s!(a)), f64::from_bits(s!(b)));
+                s!(dst) = (x / y).to_bits();
+            }
             Instr::I32Eqz { dst, src } => s!(dst) = u64::from(s!(src) as u32 == 0),
-            Instr::I32LtS { dst, a, b } => s!(dst) = u64::from((s!(a) as i32) < (s!(b) as i32)),
-            Instr::I32LtU { dst, a, b } => s!(dst) = u64::from((s!(a) as u32) < (s!(b) as u32)),
-            Instr::I32Eq { dst, a, b } => s!(dst) = u64::from(s!(a) as u32 == s!(b) as u32),
-            Instr::I32Ne { dst, a, b } => s!(dst) = u64::from(s!(a) as u32 != s!(b) as u32),
-            Instr::I64Add { dst, a, b } => s!(dst) = s!(a).wrapping_add(s!(b)),
-            Instr::I64Sub { dst, a, b } => s!(dst) = s!(a).wrapping_sub(s!(b)),
+            Instr::I64Eqz { dst, src } => s!(dst) = u64::from(s!(src) == 0),
             Instr::SimdUnary { op, dst, src } => set_v128!(dst, simd::unary(op, v128!(src))),
             Instr::SimdBinary { op, dst, a, b } => {
                 set_v128!(dst, simd::binary(op, v128!(a), v128!(b)))

@@ -173,13 +173,22 @@ pub(crate) fn translate(
         let instr = ops.read().map_err(|e| e.to_string())?;
         t.instr(instr)?;
     }
+    // The executor indexes slots without bounds checks: the frame must
+    // cover every slot any instruction names. Computing it from the code
+    // itself makes that hold by construction.
+    let used = t.code.iter().map(Instr::slots_end).max().unwrap_or(0);
+    let frame_slots = t
+        .max_slot
+        .max(slots_of(ty.results()))
+        .max(t.local_slots)
+        .max(used);
     Ok(CompiledFunc {
         code: t.code,
         offsets: t.offsets,
         pool: t.pool,
         param_slots,
         local_slots: t.local_slots,
-        frame_slots: t.max_slot.max(slots_of(ty.results())),
+        frame_slots,
     })
 }
 
@@ -863,14 +872,52 @@ impl Translator<'_> {
             | Instr::Binary { dst, .. }
             | Instr::I32Add { dst, .. }
             | Instr::I32Sub { dst, .. }
+            | Instr::I32Mul { dst, .. }
             | Instr::I32And { dst, .. }
-            | Instr::I32Eqz { dst, .. }
-            | Instr::I32LtS { dst, .. }
-            | Instr::I32LtU { dst, .. }
+            | Instr::I32Or { dst, .. }
+            | Instr::I32Xor { dst, .. }
+            | Instr::I32Shl { dst, .. }
+            | Instr::I32ShrS { dst, .. }
+            | Instr::I32ShrU { dst, .. }
             | Instr::I32Eq { dst, .. }
             | Instr::I32Ne { dst, .. }
+            | Instr::I32LtS { dst, .. }
+            | Instr::I32LtU { dst, .. }
+            | Instr::I32GtS { dst, .. }
+            | Instr::I32GtU { dst, .. }
+            | Instr::I32LeS { dst, .. }
+            | Instr::I32LeU { dst, .. }
+            | Instr::I32GeS { dst, .. }
+            | Instr::I32GeU { dst, .. }
             | Instr::I64Add { dst, .. }
             | Instr::I64Sub { dst, .. }
+            | Instr::I64Mul { dst, .. }
+            | Instr::I64And { dst, .. }
+            | Instr::I64Or { dst, .. }
+            | Instr::I64Xor { dst, .. }
+            | Instr::I64Shl { dst, .. }
+            | Instr::I64ShrS { dst, .. }
+            | Instr::I64ShrU { dst, .. }
+            | Instr::I64Eq { dst, .. }
+            | Instr::I64Ne { dst, .. }
+            | Instr::I64LtS { dst, .. }
+            | Instr::I64LtU { dst, .. }
+            | Instr::I64GtS { dst, .. }
+            | Instr::I64GtU { dst, .. }
+            | Instr::I64LeS { dst, .. }
+            | Instr::I64LeU { dst, .. }
+            | Instr::I64GeS { dst, .. }
+            | Instr::I64GeU { dst, .. }
+            | Instr::F32Add { dst, .. }
+            | Instr::F32Sub { dst, .. }
+            | Instr::F32Mul { dst, .. }
+            | Instr::F32Div { dst, .. }
+            | Instr::F64Add { dst, .. }
+            | Instr::F64Sub { dst, .. }
+            | Instr::F64Mul { dst, .. }
+            | Instr::F64Div { dst, .. }
+            | Instr::I32Eqz { dst, .. }
+            | Instr::I64Eqz { dst, .. }
             | Instr::Const32 { dst, .. }
             | Instr::Const64 { dst, .. }
             | Instr::Load { dst, .. }
@@ -1067,52 +1114,11 @@ impl Translator<'_> {
             }
         } else {
             match (op, n) {
-                (O::I32Add, _) => Instr::I32Add {
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
-                },
-                (O::I32Sub, _) => Instr::I32Sub {
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
-                },
-                (O::I32And, _) => Instr::I32And {
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
-                },
                 (O::I32Eqz, _) => Instr::I32Eqz { dst, src: ins[0] },
-                (O::I32LtS, _) => Instr::I32LtS {
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
-                },
-                (O::I32LtU, _) => Instr::I32LtU {
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
-                },
-                (O::I32Eq, _) => Instr::I32Eq {
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
-                },
-                (O::I32Ne, _) => Instr::I32Ne {
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
-                },
-                (O::I64Add, _) => Instr::I64Add {
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
-                },
-                (O::I64Sub, _) => Instr::I64Sub {
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
-                },
+                (O::I64Eqz, _) => Instr::I64Eqz { dst, src: ins[0] },
+                (_, 2) if is_specialized(op) => {
+                    specialize(op, dst, ins[0], ins[1]).ok_or("no specialization")?
+                }
                 (_, 1) => Instr::Unary {
                     op,
                     dst,
@@ -1226,4 +1232,62 @@ impl Translator<'_> {
         }
         Ok(())
     }
+}
+
+fn is_specialized(op: Opcode) -> bool {
+    specialize(op, 0, 0, 0).is_some()
+}
+
+/// The specialized instruction for a hot binary operation, if it has one.
+fn specialize(op: Opcode, dst: Reg, a: Reg, b: Reg) -> Option<Instr> {
+    use Opcode as O;
+    Some(match op {
+        O::I32Add => Instr::I32Add { dst, a, b },
+        O::I32Sub => Instr::I32Sub { dst, a, b },
+        O::I32Mul => Instr::I32Mul { dst, a, b },
+        O::I32And => Instr::I32And { dst, a, b },
+        O::I32Or => Instr::I32Or { dst, a, b },
+        O::I32Xor => Instr::I32Xor { dst, a, b },
+        O::I32Shl => Instr::I32Shl { dst, a, b },
+        O::I32ShrS => Instr::I32ShrS { dst, a, b },
+        O::I32ShrU => Instr::I32ShrU { dst, a, b },
+        O::I32Eq => Instr::I32Eq { dst, a, b },
+        O::I32Ne => Instr::I32Ne { dst, a, b },
+        O::I32LtS => Instr::I32LtS { dst, a, b },
+        O::I32LtU => Instr::I32LtU { dst, a, b },
+        O::I32GtS => Instr::I32GtS { dst, a, b },
+        O::I32GtU => Instr::I32GtU { dst, a, b },
+        O::I32LeS => Instr::I32LeS { dst, a, b },
+        O::I32LeU => Instr::I32LeU { dst, a, b },
+        O::I32GeS => Instr::I32GeS { dst, a, b },
+        O::I32GeU => Instr::I32GeU { dst, a, b },
+        O::I64Add => Instr::I64Add { dst, a, b },
+        O::I64Sub => Instr::I64Sub { dst, a, b },
+        O::I64Mul => Instr::I64Mul { dst, a, b },
+        O::I64And => Instr::I64And { dst, a, b },
+        O::I64Or => Instr::I64Or { dst, a, b },
+        O::I64Xor => Instr::I64Xor { dst, a, b },
+        O::I64Shl => Instr::I64Shl { dst, a, b },
+        O::I64ShrS => Instr::I64ShrS { dst, a, b },
+        O::I64ShrU => Instr::I64ShrU { dst, a, b },
+        O::I64Eq => Instr::I64Eq { dst, a, b },
+        O::I64Ne => Instr::I64Ne { dst, a, b },
+        O::I64LtS => Instr::I64LtS { dst, a, b },
+        O::I64LtU => Instr::I64LtU { dst, a, b },
+        O::I64GtS => Instr::I64GtS { dst, a, b },
+        O::I64GtU => Instr::I64GtU { dst, a, b },
+        O::I64LeS => Instr::I64LeS { dst, a, b },
+        O::I64LeU => Instr::I64LeU { dst, a, b },
+        O::I64GeS => Instr::I64GeS { dst, a, b },
+        O::I64GeU => Instr::I64GeU { dst, a, b },
+        O::F32Add => Instr::F32Add { dst, a, b },
+        O::F32Sub => Instr::F32Sub { dst, a, b },
+        O::F32Mul => Instr::F32Mul { dst, a, b },
+        O::F32Div => Instr::F32Div { dst, a, b },
+        O::F64Add => Instr::F64Add { dst, a, b },
+        O::F64Sub => Instr::F64Sub { dst, a, b },
+        O::F64Mul => Instr::F64Mul { dst, a, b },
+        O::F64Div => Instr::F64Div { dst, a, b },
+        _ => return None,
+    })
 }
