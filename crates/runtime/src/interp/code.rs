@@ -27,6 +27,9 @@ pub(crate) enum Instr {
     BrIfNez { cond: Reg, target: u32 },
     /// Jump if the `i32` in `cond` is zero.
     BrIfEqz { cond: Reg, target: u32 },
+    /// Jump if `a cmp b` holds for the `i32`s in `a` and `b` (a comparison
+    /// fused with the `br_if`/`if` that consumes it).
+    BrIfCmp32 { cmp: Cmp32, a: Reg, b: Reg, target: u32 },
     /// Jump to entry `min(index, len)` of the `len + 1` `Br` that follow.
     BrTable { index: Reg, len: u32 },
     /// Return from the function; the results are in slots `0..`.
@@ -78,6 +81,26 @@ pub(crate) enum Instr {
         src: Reg,
         offset: u32,
     },
+    /// `I32Load` (and its float twin), specialized.
+    I32Load { dst: Reg, addr: Reg, offset: u32 },
+    /// `I64Load` (and its float twin), specialized.
+    I64Load { dst: Reg, addr: Reg, offset: u32 },
+    /// `I32Load8U` (and its float twin), specialized.
+    I32Load8U { dst: Reg, addr: Reg, offset: u32 },
+    /// `I32Load8S` (and its float twin), specialized.
+    I32Load8S { dst: Reg, addr: Reg, offset: u32 },
+    /// `I32Load16U` (and its float twin), specialized.
+    I32Load16U { dst: Reg, addr: Reg, offset: u32 },
+    /// `I32Load16S` (and its float twin), specialized.
+    I32Load16S { dst: Reg, addr: Reg, offset: u32 },
+    /// `I32Store` (and its float twin), specialized.
+    I32Store { addr: Reg, src: Reg, offset: u32 },
+    /// `I64Store` (and its float twin), specialized.
+    I64Store { addr: Reg, src: Reg, offset: u32 },
+    /// `I32Store8` (and its float twin), specialized.
+    I32Store8 { addr: Reg, src: Reg, offset: u32 },
+    /// `I32Store16` (and its float twin), specialized.
+    I32Store16 { addr: Reg, src: Reg, offset: u32 },
     /// `v128.loadN_lane`: `src` holds the vector to update.
     LoadLane {
         op: Opcode,
@@ -298,6 +321,16 @@ impl Instr {
     pub(crate) fn slots_end(&self) -> u32 {
         match *self {
             Instr::CallIndirect { index, .. } => index + 1,
+            Instr::I32Load { dst, addr, .. } => (dst + 1).max(addr + 1),
+            Instr::I64Load { dst, addr, .. } => (dst + 1).max(addr + 1),
+            Instr::I32Load8U { dst, addr, .. } => (dst + 1).max(addr + 1),
+            Instr::I32Load8S { dst, addr, .. } => (dst + 1).max(addr + 1),
+            Instr::I32Load16U { dst, addr, .. } => (dst + 1).max(addr + 1),
+            Instr::I32Load16S { dst, addr, .. } => (dst + 1).max(addr + 1),
+            Instr::I32Store { addr, src, .. } => (addr + 1).max(src + 1),
+            Instr::I64Store { addr, src, .. } => (addr + 1).max(src + 1),
+            Instr::I32Store8 { addr, src, .. } => (addr + 1).max(src + 1),
+            Instr::I32Store16 { addr, src, .. } => (addr + 1).max(src + 1),
             // Loads and stores may be `v128` (two slots).
             Instr::Load { dst, addr, .. } => (dst + 2).max(addr + 1),
             Instr::Store { addr, src, .. } => (addr + 1).max(src + 2),
@@ -315,6 +348,7 @@ impl Instr {
             Instr::ConsumeFuel(_) => 0,
             Instr::CheckInterrupt => 0,
             Instr::Br(_) => 0,
+            Instr::BrIfCmp32 { a, b, .. } => (a + 1).max(b + 1),
             Instr::BrIfNez { cond, .. } => [cond + 1].into_iter().max().unwrap_or(0),
             Instr::BrIfEqz { cond, .. } => [cond + 1].into_iter().max().unwrap_or(0),
             Instr::BrTable { index, .. } => [index + 1].into_iter().max().unwrap_or(0),
@@ -504,6 +538,58 @@ impl Instr {
             Instr::SimdUnary { dst, src, .. } => [dst + 2, src + 2].into_iter().max().unwrap_or(0),
             Instr::SimdTest { dst, src, .. } => [dst + 1, src + 2].into_iter().max().unwrap_or(0),
             Instr::SimdSplat { dst, src, .. } => [dst + 2, src + 1].into_iter().max().unwrap_or(0),
+        }
+    }
+}
+
+/// An `i32` comparison fused into a branch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cmp32 {
+    Eq,
+    Ne,
+    LtS,
+    LtU,
+    GtS,
+    GtU,
+    LeS,
+    LeU,
+    GeS,
+    GeU,
+}
+
+impl Cmp32 {
+    /// The comparison that holds exactly when `self` does not.
+    pub(crate) fn negate(self) -> Cmp32 {
+        use Cmp32::*;
+        match self {
+            Eq => Ne,
+            Ne => Eq,
+            LtS => GeS,
+            LtU => GeU,
+            GtS => LeS,
+            GtU => LeU,
+            LeS => GtS,
+            LeU => GtU,
+            GeS => LtS,
+            GeU => LtU,
+        }
+    }
+
+    /// Evaluates the comparison.
+    #[inline(always)]
+    pub(crate) fn eval(self, a: u32, b: u32) -> bool {
+        use Cmp32::*;
+        match self {
+            Eq => a == b,
+            Ne => a != b,
+            LtS => (a as i32) < (b as i32),
+            LtU => a < b,
+            GtS => (a as i32) > (b as i32),
+            GtU => a > b,
+            LeS => (a as i32) <= (b as i32),
+            LeU => a <= b,
+            GeS => (a as i32) >= (b as i32),
+            GeU => a >= b,
         }
     }
 }

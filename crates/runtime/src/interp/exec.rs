@@ -302,6 +302,11 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
                     cur.pc = target as usize;
                 }
             }
+            Instr::BrIfCmp32 { cmp, a, b, target } => {
+                if cmp.eval(s!(a) as u32, s!(b) as u32) {
+                    cur.pc = target as usize;
+                }
+            }
             Instr::BrTable { index, len } => {
                 let i = (s!(index) as u32).min(len);
                 cur.pc += i as usize;
@@ -384,6 +389,52 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
             Instr::GlobalSet2 { src, global } => {
                 let g = store.inner.instances[cur.instance as usize].globals[global as usize];
                 store.inner.globals[g as usize].value = v128!(src);
+            }
+            Instr::I32Load { dst, addr, offset } => {
+                let a = s!(addr);
+                let b: [u8; 4] = read_n(memory!(), a, offset)?;
+                s!(dst) = u64::from(u32::from_le_bytes(b));
+            }
+            Instr::I64Load { dst, addr, offset } => {
+                let a = s!(addr);
+                let b: [u8; 8] = read_n(memory!(), a, offset)?;
+                s!(dst) = u64::from_le_bytes(b);
+            }
+            Instr::I32Load8U { dst, addr, offset } => {
+                let a = s!(addr);
+                let b: [u8; 1] = read_n(memory!(), a, offset)?;
+                s!(dst) = u64::from(b[0]);
+            }
+            Instr::I32Load8S { dst, addr, offset } => {
+                let a = s!(addr);
+                let b: [u8; 1] = read_n(memory!(), a, offset)?;
+                s!(dst) = u64::from(b[0] as i8 as i32 as u32);
+            }
+            Instr::I32Load16U { dst, addr, offset } => {
+                let a = s!(addr);
+                let b: [u8; 2] = read_n(memory!(), a, offset)?;
+                s!(dst) = u64::from(u16::from_le_bytes(b));
+            }
+            Instr::I32Load16S { dst, addr, offset } => {
+                let a = s!(addr);
+                let b: [u8; 2] = read_n(memory!(), a, offset)?;
+                s!(dst) = u64::from(i16::from_le_bytes(b) as i32 as u32);
+            }
+            Instr::I32Store { addr, src, offset } => {
+                let (a, v) = (s!(addr), s!(src));
+                write_n(memory!(), a, offset, &v.to_le_bytes()[..4])?;
+            }
+            Instr::I64Store { addr, src, offset } => {
+                let (a, v) = (s!(addr), s!(src));
+                write_n(memory!(), a, offset, &v.to_le_bytes()[..8])?;
+            }
+            Instr::I32Store8 { addr, src, offset } => {
+                let (a, v) = (s!(addr), s!(src));
+                write_n(memory!(), a, offset, &v.to_le_bytes()[..1])?;
+            }
+            Instr::I32Store16 { addr, src, offset } => {
+                let (a, v) = (s!(addr), s!(src));
+                write_n(memory!(), a, offset, &v.to_le_bytes()[..2])?;
             }
             Instr::Load {
                 op,

@@ -15,7 +15,7 @@ use nanowasm_binary::reader::Reader;
 use nanowasm_binary::{Imm, Instr as WasmInstr, Module, OperatorReader};
 use nanowasm_core::{BlockType, Features, ImmKind, Opcode, Sig, ValType};
 
-use super::code::{CompiledFunc, Instr, Reg};
+use super::code::{Cmp32, CompiledFunc, Instr, Reg};
 use crate::interp::simd::{self, SimdClass};
 
 /// What the translator needs to know about the engine's configuration.
@@ -66,6 +66,36 @@ impl Operand {
         match self.src {
             Src::Temp => self.slot,
             Src::Local(r) => r,
+        }
+    }
+}
+
+/// A branch condition, possibly fused with the comparison that computed it.
+#[derive(Clone, Copy, Debug)]
+enum Cond {
+    /// The `i32` in the register is not zero.
+    Nez(Reg),
+    /// The `i32` in the register is zero.
+    Eqz(Reg),
+    /// A comparison of two `i32` registers.
+    Cmp(Cmp32, Reg, Reg),
+}
+
+impl Cond {
+    fn negate(self) -> Cond {
+        match self {
+            Cond::Nez(r) => Cond::Eqz(r),
+            Cond::Eqz(r) => Cond::Nez(r),
+            Cond::Cmp(c, a, b) => Cond::Cmp(c.negate(), a, b),
+        }
+    }
+
+    /// A conditional jump to `target` taken when the condition holds.
+    fn jump(self, target: u32) -> Instr {
+        match self {
+            Cond::Nez(cond) => Instr::BrIfNez { cond, target },
+            Cond::Eqz(cond) => Instr::BrIfEqz { cond, target },
+            Cond::Cmp(cmp, a, b) => Instr::BrIfCmp32 { cmp, a, b, target },
         }
     }
 }
@@ -400,10 +430,11 @@ impl Translator<'_> {
             self.label();
         }
         match &mut self.code[at] {
-            Instr::Br(t) | Instr::BrIfNez { target: t, .. } | Instr::BrIfEqz { target: t, .. } => {
-                *t = target
-            }
-            _ => {}
+            Instr::Br(t)
+            | Instr::BrIfNez { target: t, .. }
+            | Instr::BrIfEqz { target: t, .. }
+            | Instr::BrIfCmp32 { target: t, .. } => *t = target,
+            other => debug_assert!(false, "patching a non-branch {other:?}"),
         }
     }
 
@@ -481,11 +512,9 @@ impl Translator<'_> {
             }
             (O::If, Imm::Block(bt)) => {
                 let cond = self.pop()?;
+                let cond = self.condition(cond);
                 self.materialize_all();
-                let at = self.emit(Instr::BrIfEqz {
-                    cond: cond.reg(),
-                    target: u32::MAX,
-                });
+                let at = self.emit(cond.negate().jump(u32::MAX));
                 let (params, _) = self.block_types(bt)?;
                 let n = params.len();
                 let hidden = n;
@@ -528,14 +557,12 @@ impl Translator<'_> {
             }
             (O::BrIf, Imm::Index(depth)) => {
                 let cond = self.pop()?;
+                let cond = self.condition(cond);
                 let idx = self.ctrl_index(depth)?;
                 self.materialize_all();
                 // Do the copies only when the branch is taken.
                 let mark = self.code.len();
-                let skip = self.emit(Instr::BrIfEqz {
-                    cond: cond.reg(),
-                    target: u32::MAX,
-                });
+                let skip = self.emit(cond.negate().jump(u32::MAX));
                 let copied = self.branch_copies(idx)?;
                 if copied || self.ctrls[idx].kind == CtrlKind::Func {
                     self.jump_to(idx);
@@ -549,10 +576,7 @@ impl Translator<'_> {
                         CtrlKind::Loop => self.ctrls[idx].loop_pc,
                         _ => u32::MAX,
                     };
-                    let at = self.emit(Instr::BrIfNez {
-                        cond: cond.reg(),
-                        target,
-                    });
+                    let at = self.emit(cond.jump(target));
                     if self.ctrls[idx].kind != CtrlKind::Loop {
                         self.ctrls[idx].fixups.push(at);
                     }
@@ -856,6 +880,33 @@ impl Translator<'_> {
         Ok(slot)
     }
 
+    /// The branch condition for a popped `i32` operand: if the instruction
+    /// just emitted computed it by a comparison, that comparison is removed
+    /// and fused into the branch (its result slot is dead once popped).
+    fn condition(&mut self, cond: Operand) -> Cond {
+        let plain = Cond::Nez(cond.reg());
+        if cond.src != Src::Temp || self.code.is_empty() || (self.code.len() as u32 - 1) < self.last_label {
+            return plain;
+        }
+        let fused = match *self.code.last().expect("not empty") {
+            Instr::I32Eqz { dst, src } if dst == cond.slot => Cond::Eqz(src),
+            Instr::I32Eq { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::Eq, a, b),
+            Instr::I32Ne { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::Ne, a, b),
+            Instr::I32LtS { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::LtS, a, b),
+            Instr::I32LtU { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::LtU, a, b),
+            Instr::I32GtS { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::GtS, a, b),
+            Instr::I32GtU { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::GtU, a, b),
+            Instr::I32LeS { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::LeS, a, b),
+            Instr::I32LeU { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::LeU, a, b),
+            Instr::I32GeS { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::GeS, a, b),
+            Instr::I32GeU { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::GeU, a, b),
+            _ => return plain,
+        };
+        self.code.pop();
+        self.offsets.pop();
+        fused
+    }
+
     /// If the last instruction wrote `slot` as its result and nothing else
     /// reads it, make it write `local` instead.
     fn retarget_last(&mut self, slot: Reg, local: Reg) -> bool {
@@ -921,6 +972,12 @@ impl Translator<'_> {
             | Instr::Const32 { dst, .. }
             | Instr::Const64 { dst, .. }
             | Instr::Load { dst, .. }
+            | Instr::I32Load { dst, .. }
+            | Instr::I64Load { dst, .. }
+            | Instr::I32Load8U { dst, .. }
+            | Instr::I32Load8S { dst, .. }
+            | Instr::I32Load16U { dst, .. }
+            | Instr::I32Load16S { dst, .. }
             | Instr::GlobalGet { dst, .. } => dst,
             _ => return false,
         };
@@ -1179,11 +1236,15 @@ impl Translator<'_> {
         let addr = self.pop()?;
         let dst = self.push(t);
         let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
-        self.emit(Instr::Load {
-            op: instr.op,
-            dst,
-            addr: addr.reg(),
-            offset,
+        let addr = addr.reg();
+        self.emit(match instr.op {
+            Opcode::I32Load | Opcode::F32Load => Instr::I32Load { dst, addr, offset },
+            Opcode::I64Load | Opcode::F64Load => Instr::I64Load { dst, addr, offset },
+            Opcode::I32Load8U => Instr::I32Load8U { dst, addr, offset },
+            Opcode::I32Load8S => Instr::I32Load8S { dst, addr, offset },
+            Opcode::I32Load16U => Instr::I32Load16U { dst, addr, offset },
+            Opcode::I32Load16S => Instr::I32Load16S { dst, addr, offset },
+            op => Instr::Load { op, dst, addr, offset },
         });
         Ok(())
     }
@@ -1195,11 +1256,13 @@ impl Translator<'_> {
         let src = self.pop()?;
         let addr = self.pop()?;
         let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
-        self.emit(Instr::Store {
-            op: instr.op,
-            addr: addr.reg(),
-            src: src.reg(),
-            offset,
+        let (addr, src) = (addr.reg(), src.reg());
+        self.emit(match instr.op {
+            Opcode::I32Store | Opcode::F32Store => Instr::I32Store { addr, src, offset },
+            Opcode::I64Store | Opcode::F64Store => Instr::I64Store { addr, src, offset },
+            Opcode::I32Store8 | Opcode::I64Store8 => Instr::I32Store8 { addr, src, offset },
+            Opcode::I32Store16 | Opcode::I64Store16 => Instr::I32Store16 { addr, src, offset },
+            op => Instr::Store { op, addr, src, offset },
         });
         Ok(())
     }
