@@ -29,7 +29,12 @@ pub(crate) enum Instr {
     BrIfEqz { cond: Reg, target: u32 },
     /// Jump if `a cmp b` holds for the `i32`s in `a` and `b` (a comparison
     /// fused with the `br_if`/`if` that consumes it).
-    BrIfCmp32 { cmp: Cmp32, a: Reg, b: Reg, target: u32 },
+    BrIfCmp32 {
+        cmp: Cmp32,
+        a: Reg,
+        b: Reg,
+        target: u32,
+    },
     /// Jump to entry `min(index, len)` of the `len + 1` `Br` that follow.
     BrTable { index: Reg, len: u32 },
     /// Return from the function; the results are in slots `0..`.

@@ -235,13 +235,48 @@ fn mem_index(inner: &StoreInner, instance: u32) -> usize {
         .map_or(usize::MAX, |&m| m as usize)
 }
 
+/// The interpreter loop's hot state, kept in registers: `step` is inlined
+/// into `run_loop`, so these fields live in locals, not memory.
+struct LoopState {
+    /// The next instruction of the current frame.
+    pc: usize,
+    /// The current frame's slots. Valid while the value stack is not
+    /// reallocated: refreshed after every call and return (the only places
+    /// that reserve stack or switch frames).
+    regs: *mut u64,
+    /// The store index of the current instance's memory 0.
+    mem: usize,
+    max_depth: usize,
+}
+
 fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) -> Result<(), Exit> {
-    let mut mem = mem_index(&store.inner, cur.instance);
-    let max_depth = store.inner.engine.config().max_call_depth;
-    // The current frame's slots. Valid while the value stack is not
-    // reallocated: refreshed after every call and return (the only places
-    // that reserve stack or switch frames).
-    let mut regs: *mut u64 = frame_regs(&mut store.inner, cur.base);
+    let mut st = LoopState {
+        pc: cur.pc,
+        regs: frame_regs(&mut store.inner, cur.base),
+        mem: mem_index(&store.inner, cur.instance),
+        max_depth: store.inner.engine.config().max_call_depth,
+    };
+    loop {
+        match step(store, cur, calls, &mut st) {
+            Ok(false) => {}
+            Ok(true) => return Ok(()),
+            Err(e) => {
+                // Traps report the faulting instruction in the backtrace.
+                cur.pc = st.pc;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Executes one instruction; `Ok(true)` when the activation returned.
+#[inline(always)]
+fn step<T>(
+    store: &mut Store<T>,
+    cur: &mut Frame,
+    calls: &mut Vec<Frame>,
+    st: &mut LoopState,
+) -> Result<bool, Exit> {
     macro_rules! s {
         ($r:expr) => {
             // SAFETY: `regs` points at the current frame's base in the value
@@ -250,7 +285,7 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
             // until `regs` is refreshed. Every register in the frame's code
             // is below `frame_slots` (the translator sizes the frame from
             // `Instr::slots_end` of its own code).
-            *unsafe { &mut *regs.add($r as usize) }
+            *unsafe { &mut *st.regs.add($r as usize) }
         };
     }
     macro_rules! v128 {
@@ -267,15 +302,15 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
     }
     macro_rules! memory {
         () => {
-            match store.inner.memories.get_mut(mem) {
+            match store.inner.memories.get_mut(st.mem) {
                 Some(m) => &mut m.data,
                 None => return Err(TrapCode::MemoryOutOfBounds.into()),
             }
         };
     }
-    loop {
-        let instr = cur.func.code[cur.pc];
-        cur.pc += 1;
+    {
+        let instr = cur.func.code[st.pc];
+        st.pc += 1;
         match instr {
             Instr::Unreachable => return Err(TrapCode::Unreachable.into()),
             Instr::ConsumeFuel(n) => {
@@ -291,34 +326,35 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
                     return Err(TrapCode::Interrupted.into());
                 }
             }
-            Instr::Br(t) => cur.pc = t as usize,
+            Instr::Br(t) => st.pc = t as usize,
             Instr::BrIfNez { cond, target } => {
                 if s!(cond) as u32 != 0 {
-                    cur.pc = target as usize;
+                    st.pc = target as usize;
                 }
             }
             Instr::BrIfEqz { cond, target } => {
                 if s!(cond) as u32 == 0 {
-                    cur.pc = target as usize;
+                    st.pc = target as usize;
                 }
             }
             Instr::BrIfCmp32 { cmp, a, b, target } => {
                 if cmp.eval(s!(a) as u32, s!(b) as u32) {
-                    cur.pc = target as usize;
+                    st.pc = target as usize;
                 }
             }
             Instr::BrTable { index, len } => {
                 let i = (s!(index) as u32).min(len);
-                cur.pc += i as usize;
+                st.pc += i as usize;
             }
             Instr::Return => match calls.pop() {
-                None => return Ok(()),
+                None => return Ok(true),
                 Some(caller) => {
                     let instance_changed = caller.instance != cur.instance;
                     *cur = caller;
-                    regs = frame_regs(&mut store.inner, cur.base);
+                    st.pc = cur.pc;
+                    st.regs = frame_regs(&mut store.inner, cur.base);
                     if instance_changed {
-                        mem = mem_index(&store.inner, cur.instance);
+                        st.mem = mem_index(&store.inner, cur.instance);
                     }
                 }
             },
@@ -335,8 +371,10 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
             }
             Instr::Call { func, args } => {
                 let target = store.inner.instances[cur.instance as usize].funcs[func as usize];
-                call(store, cur, calls, target, args, max_depth, &mut mem)?;
-                regs = frame_regs(&mut store.inner, cur.base);
+                cur.pc = st.pc;
+                call(store, cur, calls, target, args, st.max_depth, &mut st.mem)?;
+                st.pc = cur.pc;
+                st.regs = frame_regs(&mut store.inner, cur.base);
             }
             Instr::CallIndirect {
                 ty,
@@ -359,8 +397,10 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
                 if store.inner.funcs[target as usize].type_id() != expected {
                     return Err(TrapCode::IndirectCallTypeMismatch.into());
                 }
-                call(store, cur, calls, target, args, max_depth, &mut mem)?;
-                regs = frame_regs(&mut store.inner, cur.base);
+                cur.pc = st.pc;
+                call(store, cur, calls, target, args, st.max_depth, &mut st.mem)?;
+                st.pc = cur.pc;
+                st.regs = frame_regs(&mut store.inner, cur.base);
             }
             Instr::Select { dst, cond, a, b } => {
                 s!(dst) = if s!(cond) as u32 != 0 { s!(a) } else { s!(b) };
@@ -465,7 +505,7 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
                     O::V128Load => {
                         let v = u128::from_le_bytes(read_n(m, a, offset)?);
                         set_v128!(dst, v);
-                        continue;
+                        return Ok(false);
                     }
                     _ => {
                         let n = match op {
@@ -479,7 +519,7 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
                         bytes[..n].copy_from_slice(&m[start..start + n]);
                         let v = simd::load(op, u64::from_le_bytes(bytes));
                         set_v128!(dst, v);
-                        continue;
+                        return Ok(false);
                     }
                 };
                 s!(dst) = v;
@@ -555,10 +595,10 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
             }
             Instr::MemoryGrow { dst, delta } => {
                 let d = u64::from(s!(delta) as u32);
-                if mem == usize::MAX {
+                if st.mem == usize::MAX {
                     return Err(TrapCode::MemoryOutOfBounds.into());
                 }
-                let r = crate::memory::grow(&mut store.inner, mem as u32, d);
+                let r = crate::memory::grow(&mut store.inner, st.mem as u32, d);
                 s!(dst) = u64::from(r.map_or(u32::MAX, |old| old as u32));
             }
             Instr::MemoryFill { args } => {
@@ -933,6 +973,7 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
             }
         }
     }
+    Ok(false)
 }
 
 /// Performs a call from the current frame: wasm callees become the current

@@ -885,7 +885,10 @@ impl Translator<'_> {
     /// and fused into the branch (its result slot is dead once popped).
     fn condition(&mut self, cond: Operand) -> Cond {
         let plain = Cond::Nez(cond.reg());
-        if cond.src != Src::Temp || self.code.is_empty() || (self.code.len() as u32 - 1) < self.last_label {
+        if cond.src != Src::Temp
+            || self.code.is_empty()
+            || (self.code.len() as u32 - 1) < self.last_label
+        {
             return plain;
         }
         let fused = match *self.code.last().expect("not empty") {
@@ -1244,7 +1247,12 @@ impl Translator<'_> {
             Opcode::I32Load8S => Instr::I32Load8S { dst, addr, offset },
             Opcode::I32Load16U => Instr::I32Load16U { dst, addr, offset },
             Opcode::I32Load16S => Instr::I32Load16S { dst, addr, offset },
-            op => Instr::Load { op, dst, addr, offset },
+            op => Instr::Load {
+                op,
+                dst,
+                addr,
+                offset,
+            },
         });
         Ok(())
     }
@@ -1262,7 +1270,12 @@ impl Translator<'_> {
             Opcode::I64Store | Opcode::F64Store => Instr::I64Store { addr, src, offset },
             Opcode::I32Store8 | Opcode::I64Store8 => Instr::I32Store8 { addr, src, offset },
             Opcode::I32Store16 | Opcode::I64Store16 => Instr::I32Store16 { addr, src, offset },
-            op => Instr::Store { op, addr, src, offset },
+            op => Instr::Store {
+                op,
+                addr,
+                src,
+                offset,
+            },
         });
         Ok(())
     }
