@@ -1,0 +1,104 @@
+//! In-process micro-benchmarks of the runtime: instantiation through
+//! `InstancePre`, call round trips host→wasm and wasm→host, and the
+//! overhead of fuel metering on a compute kernel.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use nanowasm::{Config, Engine, Linker, Module, Store};
+
+const SMALL: &str = r#"(module
+    (import "env" "tick" (func $tick))
+    (memory (export "memory") 1)
+    (global $count (mut i32) (i32.const 0))
+    (table 2 funcref)
+    (elem (i32.const 0) $add $inc)
+    (data (i32.const 16) "hello, nanoprocess")
+    (func $add (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    (func $inc (export "inc") (global.set $count (i32.add (global.get $count) (i32.const 1))))
+    (func (export "nop"))
+    (func (export "call_host") (param $n i32)
+        (loop $l (call $tick)
+            (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))"#;
+
+fn small(engine: &Engine) -> Module {
+    Module::new(engine, wat::parse_str(SMALL).unwrap()).unwrap()
+}
+
+fn instantiate(c: &mut Criterion) {
+    let engine = Engine::default();
+    let module = small(&engine);
+    let mut linker = Linker::new();
+    linker.func_wrap("env", "tick", || {}).unwrap();
+    let pre = linker.instantiate_pre(&module).unwrap();
+    c.bench_function("instantiate/instance_pre_fresh_store", |b| {
+        b.iter(|| {
+            let mut store = Store::new(&engine, ());
+            pre.instantiate(&mut store).unwrap()
+        })
+    });
+}
+
+fn calls(c: &mut Criterion) {
+    let engine = Engine::default();
+    let module = small(&engine);
+    let mut linker = Linker::new();
+    linker.func_wrap("env", "tick", || {}).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let nop = instance
+        .get_typed_func::<(), ()>(&mut store, "nop")
+        .unwrap();
+    let add = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "add")
+        .unwrap();
+    let call_host = instance
+        .get_typed_func::<i32, ()>(&mut store, "call_host")
+        .unwrap();
+    c.bench_function("call/host_to_wasm_nop", |b| {
+        b.iter(|| nop.call(&mut store, ()).unwrap())
+    });
+    c.bench_function("call/host_to_wasm_add", |b| {
+        b.iter(|| add.call(&mut store, (1, 2)).unwrap())
+    });
+    // 1000 wasm→host calls per iteration: divide the time by 1000.
+    c.bench_function("call/wasm_to_host_x1000", |b| {
+        b.iter(|| call_host.call(&mut store, 1000).unwrap())
+    });
+}
+
+fn fuel(c: &mut Criterion) {
+    let kernel = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/kernels/fannkuch.wasm"
+    ))
+    .unwrap();
+    let mut group = c.benchmark_group("fuel");
+    group.sample_size(10);
+    for metered in [false, true] {
+        let mut config = Config::new();
+        config.consume_fuel(metered);
+        let engine = Engine::new(&config);
+        let module = Module::new(&engine, &kernel).unwrap();
+        let name = if metered {
+            "fannkuch_fuel_on"
+        } else {
+            "fannkuch_fuel_off"
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut store = Store::new(&engine, ());
+                if metered {
+                    store.set_fuel(u64::MAX).unwrap();
+                }
+                let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+                let run = instance
+                    .get_typed_func::<(), i32>(&mut store, "run")
+                    .unwrap();
+                run.call(&mut store, ()).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, instantiate, calls, fuel);
+criterion_main!(benches);
