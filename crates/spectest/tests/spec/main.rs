@@ -1,10 +1,9 @@
 //! Runs every `.wast` file of the WebAssembly 2.0 spec testsuite on the
 //! interpreter, one trial per file and engine configuration:
-//! `interp/<path>` (default) and `interp-fuel/<path>` (fuel metering on).
-//!
-//! Scripts are parsed by the `wast` crate here (a dev-dependency, used as
-//! a test harness until nanowasm's own WAST parser lands); the engine sees
-//! only the encoded binaries.
+//! `interp/<path>` (default) and `interp-fuel/<path>` (fuel metering on),
+//! both parsed by nanowasm's own text format, and `interp-wast-crate/<path>`
+//! with scripts parsed by the `wast` crate (a dev-dependency) as a
+//! differential check of our parser. The engine sees only binaries.
 //!
 //! `known_failures.txt` lists trials expected to fail; it can only shrink:
 //! a listed trial that passes fails the run until it is removed.
@@ -251,9 +250,22 @@ fn convert(src: &str) -> Result<Vec<Located>, String> {
     Ok(out)
 }
 
-fn run_file(path: &Path, config: &Config) -> Result<(), String> {
+/// Which parser reads the scripts.
+#[derive(Clone, Copy)]
+enum ScriptParser {
+    /// nanowasm's own (`nanowasm-text`).
+    Ours,
+    /// The `wast` crate, as a differential check of ours.
+    WastCrate,
+}
+
+fn run_file(path: &Path, config: &Config, parser: ScriptParser) -> Result<(), String> {
     let src = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let script = convert(&src)?;
+    let script = match parser {
+        ScriptParser::Ours => nanowasm_text::wast::parse_script(&src)
+            .map_err(|e| e.display_with(&path.display().to_string(), &src))?,
+        ScriptParser::WastCrate => convert(&src)?,
+    };
     let outcome = nanowasm_spectest::run(&script, config);
     if outcome.failures.is_empty() {
         Ok(())
@@ -299,9 +311,13 @@ fn main() {
     let known = known_failures();
     let mut fuel = Config::new();
     fuel.consume_fuel(true);
-    let configs = [("interp", Config::new()), ("interp-fuel", fuel)];
+    let configs = [
+        ("interp", Config::new(), ScriptParser::Ours),
+        ("interp-fuel", fuel, ScriptParser::Ours),
+        ("interp-wast-crate", Config::new(), ScriptParser::WastCrate),
+    ];
     let mut trials = Vec::new();
-    for (prefix, config) in configs {
+    for (prefix, config, parser) in configs {
         for path in &files {
             let rel = path
                 .strip_prefix(&root)
@@ -313,7 +329,7 @@ fn main() {
             let path = path.clone();
             let config = config.clone();
             trials.push(Trial::test(name, move || {
-                match (run_file(&path, &config), expected_to_fail) {
+                match (run_file(&path, &config, parser), expected_to_fail) {
                     (Ok(()), false) => Ok(()),
                     (Err(e), false) => Err(Failed::from(e)),
                     (Err(_), true) => Ok(()),

@@ -1,0 +1,267 @@
+//! Tokens of the text format.
+//!
+//! Spec: <https://webassembly.github.io/spec/core/text/lexical.html>.
+//! Whitespace, line comments `;;` and nested block comments `(; ;)` are
+//! skipped; annotations `(@name ...)` are skipped with their contents.
+
+use crate::error::Error;
+
+/// One token, with the byte range it covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token<'a> {
+    /// What it is.
+    pub kind: TokenKind<'a>,
+    /// Where it starts.
+    pub offset: usize,
+}
+
+/// The kinds of tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenKind<'a> {
+    /// `(`
+    LParen,
+    /// `)`
+    RParen,
+    /// A keyword, number or other reserved word (`i32.add`, `42`, `nan:0x1`).
+    Atom(&'a str),
+    /// An identifier, without the `$`.
+    Id(&'a str),
+    /// A string, unescaped to bytes.
+    String(Vec<u8>),
+}
+
+fn is_idchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'/'
+                | b':'
+                | b'<'
+                | b'='
+                | b'>'
+                | b'?'
+                | b'@'
+                | b'\\'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
+/// Splits `src` into tokens.
+pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>, Error> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b';' if b.get(i + 1) == Some(&b';') => {
+                // A line comment ends at LF, CR or CRLF.
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'(' if b.get(i + 1) == Some(&b';') => i = block_comment(b, i)?,
+            b'(' if b.get(i + 1) == Some(&b'@') => i = annotation(src, i)?,
+            b'(' => {
+                out.push(Token {
+                    kind: TokenKind::LParen,
+                    offset: i,
+                });
+                i += 1;
+            }
+            b')' => {
+                out.push(Token {
+                    kind: TokenKind::RParen,
+                    offset: i,
+                });
+                i += 1;
+            }
+            b'"' => {
+                let (bytes, end) = string(b, i)?;
+                out.push(Token {
+                    kind: TokenKind::String(bytes),
+                    offset: i,
+                });
+                i = end;
+                if i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'(' | b')' | b';')
+                {
+                    return Err(Error::new(i, "unknown operator"));
+                }
+            }
+            _ if is_idchar(c) => {
+                let start = i;
+                while i < b.len() && is_idchar(b[i]) {
+                    i += 1;
+                }
+                let text = &src[start..i];
+                let kind = if let Some(id) = text.strip_prefix('$') {
+                    if id.is_empty() {
+                        return Err(Error::new(start, "empty identifier"));
+                    }
+                    TokenKind::Id(id)
+                } else {
+                    TokenKind::Atom(text)
+                };
+                out.push(Token {
+                    kind,
+                    offset: start,
+                });
+                if i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'(' | b')' | b';')
+                {
+                    return Err(Error::new(i, "unknown operator"));
+                }
+            }
+            _ => {
+                let ch = src[i..].chars().next().unwrap_or('?');
+                return Err(Error::new(i, format!("unexpected character {ch:?}")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn block_comment(b: &[u8], mut i: usize) -> Result<usize, Error> {
+    let start = i;
+    let mut depth = 0;
+    loop {
+        if i + 1 >= b.len() {
+            return Err(Error::new(start, "unclosed block comment"));
+        }
+        if b[i] == b'(' && b[i + 1] == b';' {
+            depth += 1;
+            i += 2;
+        } else if b[i] == b';' && b[i + 1] == b')' {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return Ok(i);
+            }
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Skips an annotation `(@id ...)` with balanced parentheses.
+fn annotation(src: &str, start: usize) -> Result<usize, Error> {
+    let b = src.as_bytes();
+    let mut depth = 0;
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            b'(' if b.get(i + 1) == Some(&b';') => i = block_comment(b, i)?,
+            b';' if b.get(i + 1) == Some(&b';') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => i = string(b, i)?.1,
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth -= 1;
+                i += 1;
+                if depth == 0 {
+                    return Ok(i);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Err(Error::new(start, "unclosed annotation"))
+}
+
+fn hex(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Reads a string literal starting at the opening quote; returns its bytes
+/// and the offset after the closing quote.
+fn string(b: &[u8], start: usize) -> Result<(Vec<u8>, usize), Error> {
+    let mut out = Vec::new();
+    let mut i = start + 1;
+    loop {
+        let c = *b
+            .get(i)
+            .ok_or_else(|| Error::new(start, "unclosed string"))?;
+        match c {
+            b'"' => return Ok((out, i + 1)),
+            b'\\' => {
+                let e = *b
+                    .get(i + 1)
+                    .ok_or_else(|| Error::new(i, "unclosed string"))?;
+                i += 2;
+                match e {
+                    b'n' => out.push(b'\n'),
+                    b't' => out.push(b'\t'),
+                    b'r' => out.push(b'\r'),
+                    b'\\' | b'\'' | b'"' => out.push(e),
+                    b'u' => {
+                        if b.get(i) != Some(&b'{') {
+                            return Err(Error::new(i, "malformed escape"));
+                        }
+                        let mut v: u32 = 0;
+                        let mut j = i + 1;
+                        let mut digits = 0;
+                        while let Some(&d) = b.get(j) {
+                            if d == b'}' {
+                                break;
+                            }
+                            if d == b'_' && digits > 0 {
+                                j += 1;
+                                continue;
+                            }
+                            let h = hex(d).ok_or_else(|| Error::new(j, "malformed escape"))?;
+                            v = v
+                                .checked_mul(16)
+                                .and_then(|v| v.checked_add(u32::from(h)))
+                                .ok_or_else(|| Error::new(j, "malformed escape"))?;
+                            digits += 1;
+                            j += 1;
+                        }
+                        if digits == 0 || b.get(j) != Some(&b'}') {
+                            return Err(Error::new(i, "malformed escape"));
+                        }
+                        let ch =
+                            char::from_u32(v).ok_or_else(|| Error::new(i, "malformed escape"))?;
+                        let mut buf = [0; 4];
+                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                        i = j + 1;
+                    }
+                    _ => {
+                        let hi = hex(e).ok_or_else(|| Error::new(i - 2, "malformed escape"))?;
+                        let lo = b
+                            .get(i)
+                            .copied()
+                            .and_then(hex)
+                            .ok_or_else(|| Error::new(i - 2, "malformed escape"))?;
+                        out.push(hi * 16 + lo);
+                        i += 1;
+                    }
+                }
+            }
+            b'\n' => return Err(Error::new(i, "newline in string")),
+            c if c < 0x20 || c == 0x7f => return Err(Error::new(i, "control character in string")),
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+}

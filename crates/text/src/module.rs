@@ -1,0 +1,1515 @@
+//! Text modules, lowered directly to the binary format.
+//!
+//! Two passes over the module's fields: the first assigns every named
+//! entity its index (so fields may refer to names defined later) and
+//! collects the explicit types; the second encodes each field into its
+//! section, adding the implicit types of type uses as it meets them, and
+//! finally the sections are assembled in binary order.
+
+use std::collections::HashMap;
+
+use nanowasm_core::{FuncType, HeapType, ImmKind, Opcode, RefType, Sig, ValType};
+
+use crate::encode;
+use crate::error::Error;
+use crate::lexer::TokenKind;
+use crate::num;
+use crate::parser::Parser;
+
+#[derive(Default)]
+struct Names<'s> {
+    map: HashMap<&'s str, u32>,
+    count: u32,
+}
+
+impl<'s> Names<'s> {
+    fn add(&mut self, id: Option<&'s str>, kind: &str, at: usize) -> Result<u32, Error> {
+        let idx = self.count;
+        if let Some(id) = id {
+            if self.map.insert(id, idx).is_some() {
+                return Err(Error::new(at, format!("duplicate {kind} ${id}")));
+            }
+        }
+        self.count += 1;
+        Ok(idx)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Space {
+    Type,
+    Func,
+    Table,
+    Memory,
+    Global,
+    Elem,
+    Data,
+}
+
+impl Space {
+    fn what(self) -> &'static str {
+        match self {
+            Space::Type => "type",
+            Space::Func => "function",
+            Space::Table => "table",
+            Space::Memory => "memory",
+            Space::Global => "global",
+            Space::Elem => "elem segment",
+            Space::Data => "data segment",
+        }
+    }
+}
+
+struct Module<'s> {
+    types: Vec<FuncType>,
+    names: [Names<'s>; 7],
+    /// Names of locals per function (for the name section), by function index.
+    func_names: Vec<(u32, &'s str)>,
+    local_names: Vec<(u32, Vec<(u32, &'s str)>)>,
+    // Section bodies (without their counts) and counts.
+    imports: (Vec<u8>, u32),
+    funcs: (Vec<u8>, u32),
+    tables: (Vec<u8>, u32),
+    memories: (Vec<u8>, u32),
+    globals: (Vec<u8>, u32),
+    exports: (Vec<u8>, u32),
+    start: Option<u32>,
+    elems: (Vec<u8>, u32),
+    code: (Vec<u8>, u32),
+    datas: (Vec<u8>, u32),
+    uses_data_count: bool,
+}
+
+fn space_index(s: Space) -> usize {
+    s as usize
+}
+
+/// Parses module fields up to the closing `)` (or the end) and encodes them.
+pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
+    let module_name = p.opt_id();
+    if p.eat_keyword("binary") {
+        let mut out = Vec::new();
+        while p.peek_string() {
+            out.extend(p.string()?);
+        }
+        return Ok(out);
+    }
+    let start = p.pos;
+    let mut m = Module {
+        types: Vec::new(),
+        names: Default::default(),
+        func_names: Vec::new(),
+        local_names: Vec::new(),
+        imports: Default::default(),
+        funcs: Default::default(),
+        tables: Default::default(),
+        memories: Default::default(),
+        globals: Default::default(),
+        exports: Default::default(),
+        start: None,
+        elems: Default::default(),
+        code: Default::default(),
+        datas: Default::default(),
+        uses_data_count: false,
+    };
+    first_pass(p, &mut m)?;
+    p.pos = start;
+    second_pass(p, &mut m)?;
+    Ok(assemble(&m, module_name))
+}
+
+fn import_names(p: &mut Parser<'_, '_>) -> Result<Option<(String, String)>, Error> {
+    if p.eat_list("import")? {
+        let module = p.name()?;
+        let name = p.name()?;
+        p.close()?;
+        Ok(Some((module, name)))
+    } else {
+        Ok(None)
+    }
+}
+
+fn skip_exports(p: &mut Parser<'_, '_>) -> Result<(), Error> {
+    while p.peek_list("export") {
+        p.skip_item()?;
+    }
+    Ok(())
+}
+
+fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Error> {
+    let mut seen_definition: Option<&'static str> = None;
+    while p.peek_lparen() {
+        let at = p.offset();
+        let Some(head) = p.peek_list_head() else {
+            return Err(p.error("expected a module field"));
+        };
+        let field_start = p.pos;
+        p.open()?;
+        p.pos += 1;
+        match head {
+            "type" => {
+                let id = p.opt_id();
+                m.names[space_index(Space::Type)].add(id, "type", at)?;
+                p.open()?;
+                p.keyword("func")?;
+                let (params, results) = func_sig(p, true)?;
+                p.close()?;
+                m.types
+                    .push(FuncType::new(params.into_iter().map(|(_, t)| t), results));
+            }
+            "import" => {
+                if let Some(kind) = seen_definition {
+                    return Err(Error::new(at, format!("import after {kind}")));
+                }
+                p.name()?;
+                p.name()?;
+                let desc_at = p.offset();
+                let Some(kind) = p.peek_list_head() else {
+                    return Err(p.error("expected an import description"));
+                };
+                p.open()?;
+                p.pos += 1;
+                let id = p.opt_id();
+                let space = match kind {
+                    "func" => Space::Func,
+                    "table" => Space::Table,
+                    "memory" => Space::Memory,
+                    "global" => Space::Global,
+                    _ => return Err(Error::new(desc_at, "unexpected token")),
+                };
+                m.names[space_index(space)].add(id, space.what(), desc_at)?;
+            }
+            "func" | "table" | "memory" | "global" => {
+                let id = p.opt_id();
+                skip_exports(p)?;
+                let imported = p.peek_list("import");
+                if imported {
+                    if let Some(kind) = seen_definition {
+                        return Err(Error::new(at, format!("import after {kind}")));
+                    }
+                } else {
+                    seen_definition = Some(match head {
+                        "func" => "function",
+                        "table" => "table",
+                        "memory" => "memory",
+                        _ => "global",
+                    });
+                }
+                let space = match head {
+                    "func" => Space::Func,
+                    "table" => Space::Table,
+                    "memory" => Space::Memory,
+                    _ => Space::Global,
+                };
+                m.names[space_index(space)].add(id, space.what(), at)?;
+                if head == "table" && !imported {
+                    // `(table reftype (elem ...))` defines an elem segment.
+                    let save = p.pos;
+                    if p.peek_atom()
+                        .is_some_and(|a| a == "funcref" || a == "externref")
+                    {
+                        p.pos += 1;
+                        if p.peek_list("elem") {
+                            m.names[space_index(Space::Elem)].add(None, "elem", at)?;
+                        }
+                    }
+                    p.pos = save;
+                }
+                if head == "memory" && !imported && p.peek_list("data") {
+                    m.names[space_index(Space::Data)].add(None, "data", at)?;
+                }
+            }
+            "elem" => {
+                let id = p.opt_id();
+                m.names[space_index(Space::Elem)].add(id, "elem segment", at)?;
+            }
+            "data" => {
+                let id = p.opt_id();
+                m.names[space_index(Space::Data)].add(id, "data segment", at)?;
+            }
+            "export" | "start" => {}
+            _ => return Err(Error::new(at, format!("unknown module field `{head}`"))),
+        }
+        p.pos = field_start;
+        p.skip_item()?;
+    }
+    if !p.peek_rparen() && !p.is_done() {
+        return Err(p.error("unexpected token"));
+    }
+    Ok(())
+}
+
+/// `(param ...)* (result ...)*`, with parameter names if `names`.
+#[allow(clippy::type_complexity)]
+fn func_sig<'s>(
+    p: &mut Parser<'s, '_>,
+    names: bool,
+) -> Result<(Vec<(Option<&'s str>, ValType)>, Vec<ValType>), Error> {
+    let mut params = Vec::new();
+    let mut results = Vec::new();
+    while p.eat_list("param")? {
+        if let Some(id) = p.opt_id() {
+            if !names {
+                return Err(p.error("unexpected identifier"));
+            }
+            params.push((Some(id), val_type(p)?));
+        } else {
+            while !p.peek_rparen() {
+                params.push((None, val_type(p)?));
+            }
+        }
+        p.close()?;
+    }
+    while p.eat_list("result")? {
+        while !p.peek_rparen() {
+            results.push(val_type(p)?);
+        }
+        p.close()?;
+    }
+    if p.peek_list("param") {
+        return Err(p.error("unexpected token: params after results"));
+    }
+    Ok((params, results))
+}
+
+fn val_type(p: &mut Parser<'_, '_>) -> Result<ValType, Error> {
+    let at = p.offset();
+    Ok(match p.atom()? {
+        "i32" => ValType::I32,
+        "i64" => ValType::I64,
+        "f32" => ValType::F32,
+        "f64" => ValType::F64,
+        "v128" => ValType::V128,
+        "funcref" => ValType::FUNCREF,
+        "externref" => ValType::EXTERNREF,
+        other => {
+            return Err(Error::new(
+                at,
+                format!("unexpected token `{other}`, expected a value type"),
+            ))
+        }
+    })
+}
+
+fn ref_type(p: &mut Parser<'_, '_>) -> Result<RefType, Error> {
+    let at = p.offset();
+    match p.atom()? {
+        "funcref" => Ok(RefType::FUNCREF),
+        "externref" => Ok(RefType::EXTERNREF),
+        _ => Err(Error::new(
+            at,
+            "unexpected token, expected a reference type",
+        )),
+    }
+}
+
+fn heap_type(p: &mut Parser<'_, '_>) -> Result<HeapType, Error> {
+    let at = p.offset();
+    match p.atom()? {
+        "func" => Ok(HeapType::Func),
+        "extern" => Ok(HeapType::Extern),
+        _ => Err(Error::new(at, "unexpected token, expected a heap type")),
+    }
+}
+
+fn u32_atom(p: &mut Parser<'_, '_>) -> Result<u32, Error> {
+    let at = p.offset();
+    let a = p.atom()?;
+    num::u32_lit(a).ok_or_else(|| Error::new(at, "i32 constant out of range"))
+}
+
+fn limits(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<(u32, Option<u32>), Error> {
+    let min = u32_atom(p)?;
+    let max = if p
+        .peek_atom()
+        .is_some_and(|a| a.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        Some(u32_atom(p)?)
+    } else {
+        None
+    };
+    match max {
+        Some(max) => {
+            out.push(1);
+            encode::u32(out, min);
+            encode::u32(out, max);
+        }
+        None => {
+            out.push(0);
+            encode::u32(out, min);
+        }
+    }
+    Ok((min, max))
+}
+
+fn global_type(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<ValType, Error> {
+    if p.eat_list("mut")? {
+        let t = val_type(p)?;
+        p.close()?;
+        encode::val_type(out, t);
+        out.push(1);
+        Ok(t)
+    } else {
+        let t = val_type(p)?;
+        encode::val_type(out, t);
+        out.push(0);
+        Ok(t)
+    }
+}
+
+impl<'s> Module<'s> {
+    fn index(&self, p: &mut Parser<'s, '_>, space: Space) -> Result<u32, Error> {
+        let at = p.offset();
+        match p.peek() {
+            Some(TokenKind::Id(id)) => {
+                p.pos += 1;
+                self.names[space_index(space)]
+                    .map
+                    .get(id)
+                    .copied()
+                    .ok_or_else(|| Error::new(at, format!("unknown {} ${id}", space.what())))
+            }
+            Some(TokenKind::Atom(_)) => u32_atom(p),
+            _ => Err(Error::new(at, format!("expected a {} index", space.what()))),
+        }
+    }
+
+    fn peek_index(p: &Parser<'_, '_>) -> bool {
+        match p.peek() {
+            Some(TokenKind::Id(_)) => true,
+            Some(TokenKind::Atom(a)) => a.starts_with(|c: char| c.is_ascii_digit()),
+            _ => false,
+        }
+    }
+
+    /// The index of a function type, adding it at the end if new.
+    fn type_for(&mut self, params: &[ValType], results: &[ValType]) -> u32 {
+        if let Some(i) = self
+            .types
+            .iter()
+            .position(|t| t.params() == params && t.results() == results)
+        {
+            return i as u32;
+        }
+        self.types.push(FuncType::new(
+            params.iter().copied(),
+            results.iter().copied(),
+        ));
+        (self.types.len() - 1) as u32
+    }
+
+    /// A type use: `(type x)?` then params and results. Returns the type
+    /// index and the parameters (with names).
+    #[allow(clippy::type_complexity)]
+    fn type_use(
+        &mut self,
+        p: &mut Parser<'s, '_>,
+        names: bool,
+    ) -> Result<(u32, Vec<(Option<&'s str>, ValType)>), Error> {
+        let at = p.offset();
+        let explicit = if p.eat_list("type")? {
+            let i = self.index(p, Space::Type)?;
+            p.close()?;
+            Some(i)
+        } else {
+            None
+        };
+        let (params, results) = func_sig(p, names)?;
+        match explicit {
+            Some(i) => {
+                let Some(ty) = self.types.get(i as usize) else {
+                    return Err(Error::new(at, format!("unknown type {i}")));
+                };
+                if !params.is_empty() || !results.is_empty() {
+                    let ps: Vec<ValType> = params.iter().map(|(_, t)| *t).collect();
+                    if ty.params() != ps.as_slice() || ty.results() != results.as_slice() {
+                        return Err(Error::new(at, "inline function type"));
+                    }
+                    Ok((i, params))
+                } else {
+                    Ok((i, ty.params().iter().map(|&t| (None, t)).collect()))
+                }
+            }
+            None => {
+                let ps: Vec<ValType> = params.iter().map(|(_, t)| *t).collect();
+                Ok((self.type_for(&ps, &results), params))
+            }
+        }
+    }
+
+    fn export_inline(&mut self, p: &mut Parser<'s, '_>, kind: u8, index: u32) -> Result<(), Error> {
+        while p.eat_list("export")? {
+            let name = p.name()?;
+            p.close()?;
+            encode::bytes(&mut self.exports.0, name.as_bytes());
+            self.exports.0.push(kind);
+            encode::u32(&mut self.exports.0, index);
+            self.exports.1 += 1;
+        }
+        Ok(())
+    }
+}
+
+fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Error> {
+    let mut counters = [0u32; 7];
+    let mut next = |s: Space| {
+        let i = counters[space_index(s)];
+        counters[space_index(s)] += 1;
+        i
+    };
+    while p.peek_lparen() {
+        let Some(head) = p.peek_list_head() else {
+            return Err(p.error("expected a module field"));
+        };
+        p.open()?;
+        p.pos += 1;
+        match head {
+            "type" => {
+                next(Space::Type);
+                p.opt_id();
+                p.skip_item()?;
+            }
+            "import" => {
+                let module = p.name()?;
+                let name = p.name()?;
+                let kind = p.peek_list_head().unwrap_or("");
+                p.open()?;
+                p.pos += 1;
+                let id = p.opt_id();
+                let out = &mut Vec::new();
+                encode::bytes(out, module.as_bytes());
+                encode::bytes(out, name.as_bytes());
+                match kind {
+                    "func" => {
+                        let idx = next(Space::Func);
+                        let (ty, params) = m.type_use(p, true)?;
+                        out.push(0);
+                        encode::u32(out, ty);
+                        record_names(m, idx, id, &params, &[]);
+                    }
+                    "table" => {
+                        next(Space::Table);
+                        out.push(1);
+                        let mut lim = Vec::new();
+                        limits(p, &mut lim)?;
+                        let r = ref_type(p)?;
+                        encode::ref_type(out, r);
+                        out.extend(lim);
+                    }
+                    "memory" => {
+                        next(Space::Memory);
+                        out.push(2);
+                        limits(p, out)?;
+                    }
+                    _ => {
+                        next(Space::Global);
+                        out.push(3);
+                        global_type(p, out)?;
+                    }
+                }
+                p.close()?;
+                m.imports.0.extend_from_slice(out);
+                m.imports.1 += 1;
+            }
+            "func" => {
+                let idx = next(Space::Func);
+                let id = p.opt_id();
+                m.export_inline(p, 0, idx)?;
+                if let Some((module, name)) = import_names(p)? {
+                    let (ty, params) = m.type_use(p, true)?;
+                    encode::bytes(&mut m.imports.0, module.as_bytes());
+                    encode::bytes(&mut m.imports.0, name.as_bytes());
+                    m.imports.0.push(0);
+                    encode::u32(&mut m.imports.0, ty);
+                    m.imports.1 += 1;
+                    record_names(m, idx, id, &params, &[]);
+                } else {
+                    func_body(p, m, idx, id)?;
+                }
+            }
+            "table" => {
+                let idx = next(Space::Table);
+                p.opt_id();
+                m.export_inline(p, 1, idx)?;
+                if let Some((module, name)) = import_names(p)? {
+                    encode::bytes(&mut m.imports.0, module.as_bytes());
+                    encode::bytes(&mut m.imports.0, name.as_bytes());
+                    m.imports.0.push(1);
+                    let mut lim = Vec::new();
+                    limits(p, &mut lim)?;
+                    let r = ref_type(p)?;
+                    encode::ref_type(&mut m.imports.0, r);
+                    m.imports.0.extend(lim);
+                    m.imports.1 += 1;
+                } else if p
+                    .peek_atom()
+                    .is_some_and(|a| a == "funcref" || a == "externref")
+                {
+                    // Inline elements: `(table reftype (elem ...))`.
+                    let r = ref_type(p)?;
+                    p.open()?;
+                    p.keyword("elem")?;
+                    let seg = next(Space::Elem);
+                    let _ = seg;
+                    let mut items = Vec::new();
+                    let mut n = 0u32;
+                    let exprs = p.peek_lparen();
+                    while !p.peek_rparen() {
+                        if exprs {
+                            elem_expr(p, m, &mut items)?;
+                        } else {
+                            let f = m.index(p, Space::Func)?;
+                            encode::u32(&mut items, f);
+                        }
+                        n += 1;
+                    }
+                    p.close()?;
+                    encode::ref_type(&mut m.tables.0, r);
+                    m.tables.0.push(1);
+                    encode::u32(&mut m.tables.0, n);
+                    encode::u32(&mut m.tables.0, n);
+                    m.tables.1 += 1;
+                    let e = &mut m.elems.0;
+                    if exprs {
+                        // Active, explicit table, expressions.
+                        e.push(6);
+                        encode::u32(e, idx);
+                        e.extend_from_slice(&[0x41, 0x00, 0x0b]);
+                        encode::ref_type(e, r);
+                    } else if idx == 0 {
+                        e.push(0);
+                        e.extend_from_slice(&[0x41, 0x00, 0x0b]);
+                    } else {
+                        e.push(2);
+                        encode::u32(e, idx);
+                        e.extend_from_slice(&[0x41, 0x00, 0x0b]);
+                        e.push(0);
+                    }
+                    encode::u32(e, n);
+                    e.extend(items);
+                    m.elems.1 += 1;
+                } else {
+                    let mut lim = Vec::new();
+                    limits(p, &mut lim)?;
+                    let r = ref_type(p)?;
+                    encode::ref_type(&mut m.tables.0, r);
+                    m.tables.0.extend(lim);
+                    m.tables.1 += 1;
+                }
+            }
+            "memory" => {
+                let idx = next(Space::Memory);
+                p.opt_id();
+                m.export_inline(p, 2, idx)?;
+                if let Some((module, name)) = import_names(p)? {
+                    encode::bytes(&mut m.imports.0, module.as_bytes());
+                    encode::bytes(&mut m.imports.0, name.as_bytes());
+                    m.imports.0.push(2);
+                    limits(p, &mut m.imports.0)?;
+                    m.imports.1 += 1;
+                } else if p.eat_list("data")? {
+                    next(Space::Data);
+                    let mut bytes = Vec::new();
+                    while p.peek_string() {
+                        bytes.extend(p.string()?);
+                    }
+                    p.close()?;
+                    let pages = bytes.len().div_ceil(65536) as u32;
+                    m.memories.0.push(1);
+                    encode::u32(&mut m.memories.0, pages);
+                    encode::u32(&mut m.memories.0, pages);
+                    m.memories.1 += 1;
+                    let d = &mut m.datas.0;
+                    if idx == 0 {
+                        d.push(0);
+                    } else {
+                        d.push(2);
+                        encode::u32(d, idx);
+                    }
+                    d.extend_from_slice(&[0x41, 0x00, 0x0b]);
+                    encode::bytes(d, &bytes);
+                    m.datas.1 += 1;
+                } else {
+                    limits(p, &mut m.memories.0)?;
+                    m.memories.1 += 1;
+                }
+            }
+            "global" => {
+                let idx = next(Space::Global);
+                p.opt_id();
+                m.export_inline(p, 3, idx)?;
+                if let Some((module, name)) = import_names(p)? {
+                    encode::bytes(&mut m.imports.0, module.as_bytes());
+                    encode::bytes(&mut m.imports.0, name.as_bytes());
+                    m.imports.0.push(3);
+                    global_type(p, &mut m.imports.0)?;
+                    m.imports.1 += 1;
+                } else {
+                    let mut g = Vec::new();
+                    global_type(p, &mut g)?;
+                    const_expr(p, m, &mut g)?;
+                    m.globals.0.extend(g);
+                    m.globals.1 += 1;
+                }
+            }
+            "export" => {
+                let name = p.name()?;
+                let at = p.offset();
+                let kind = p.peek_list_head().unwrap_or("");
+                p.open()?;
+                p.pos += 1;
+                let (byte, space) = match kind {
+                    "func" => (0, Space::Func),
+                    "table" => (1, Space::Table),
+                    "memory" => (2, Space::Memory),
+                    "global" => (3, Space::Global),
+                    _ => return Err(Error::new(at, "unexpected token")),
+                };
+                let i = m.index(p, space)?;
+                p.close()?;
+                encode::bytes(&mut m.exports.0, name.as_bytes());
+                m.exports.0.push(byte);
+                encode::u32(&mut m.exports.0, i);
+                m.exports.1 += 1;
+            }
+            "start" => {
+                if m.start.is_some() {
+                    return Err(p.error("multiple start sections"));
+                }
+                m.start = Some(m.index(p, Space::Func)?);
+            }
+            "elem" => {
+                next(Space::Elem);
+                elem_segment(p, m)?;
+            }
+            "data" => {
+                next(Space::Data);
+                data_segment(p, m)?;
+            }
+            _ => return Err(p.error("unknown module field")),
+        }
+        p.close()?;
+    }
+    Ok(())
+}
+
+fn record_names<'s>(
+    m: &mut Module<'s>,
+    idx: u32,
+    id: Option<&'s str>,
+    params: &[(Option<&'s str>, ValType)],
+    locals: &[(Option<&'s str>, ValType)],
+) {
+    if let Some(id) = id {
+        m.func_names.push((idx, id));
+    }
+    let named: Vec<(u32, &'s str)> = params
+        .iter()
+        .chain(locals)
+        .enumerate()
+        .filter_map(|(i, (n, _))| n.map(|n| (i as u32, n)))
+        .collect();
+    if !named.is_empty() {
+        m.local_names.push((idx, named));
+    }
+}
+
+fn const_expr<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &mut Module<'s>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let mut f = FuncCtx {
+        locals: HashMap::new(),
+        labels: Vec::new(),
+    };
+    while !p.peek_rparen() {
+        instr(p, m, &mut f, out)?;
+    }
+    out.push(0x0b);
+    Ok(())
+}
+
+/// `(offset expr)` or a single folded instruction.
+fn offset_expr<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &mut Module<'s>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    if p.eat_list("offset")? {
+        const_expr(p, m, out)?;
+        p.close()
+    } else {
+        let mut f = FuncCtx {
+            locals: HashMap::new(),
+            labels: Vec::new(),
+        };
+        instr(p, m, &mut f, out)?;
+        out.push(0x0b);
+        Ok(())
+    }
+}
+
+/// One element expression: `(item expr*)` or a folded instruction.
+fn elem_expr<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &mut Module<'s>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    if p.eat_list("item")? {
+        const_expr(p, m, out)?;
+        p.close()
+    } else {
+        let mut f = FuncCtx {
+            locals: HashMap::new(),
+            labels: Vec::new(),
+        };
+        instr(p, m, &mut f, out)?;
+        out.push(0x0b);
+        Ok(())
+    }
+}
+
+fn elem_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Error> {
+    p.opt_id();
+    enum Mode {
+        Passive,
+        Declared,
+        Active(u32, Vec<u8>, bool),
+    }
+    let mode = if p.eat_keyword("declare") {
+        Mode::Declared
+    } else if p.peek_list("table")
+        || p.peek_list("offset")
+        || (p.peek_lparen() && !p.peek_list("item"))
+    {
+        let explicit = p.eat_list("table")?;
+        let table = if explicit {
+            let t = m.index(p, Space::Table)?;
+            p.close()?;
+            t
+        } else {
+            0
+        };
+        let mut off = Vec::new();
+        offset_expr(p, m, &mut off)?;
+        Mode::Active(table, off, explicit)
+    } else {
+        Mode::Passive
+    };
+    // Element list: `func idx*`, `reftype expr*`, or bare indices (legacy).
+    let mut items = Vec::new();
+    let mut n = 0u32;
+    let (exprs, ty) = match p.peek_atom() {
+        Some("funcref") | Some("externref") => {
+            let r = ref_type(p)?;
+            (true, r)
+        }
+        Some("func") => {
+            p.pos += 1;
+            (false, RefType::FUNCREF)
+        }
+        _ => (false, RefType::FUNCREF),
+    };
+    while !p.peek_rparen() {
+        if exprs {
+            elem_expr(p, m, &mut items)?;
+        } else {
+            let f = m.index(p, Space::Func)?;
+            encode::u32(&mut items, f);
+        }
+        n += 1;
+    }
+    let e = &mut m.elems.0;
+    match (mode, exprs) {
+        (Mode::Active(0, off, false), false) => {
+            e.push(0);
+            e.extend(off);
+        }
+        (Mode::Passive, false) => {
+            e.push(1);
+            e.push(0);
+        }
+        (Mode::Active(t, off, _), false) => {
+            e.push(2);
+            encode::u32(e, t);
+            e.extend(off);
+            e.push(0);
+        }
+        (Mode::Declared, false) => {
+            e.push(3);
+            e.push(0);
+        }
+        (Mode::Active(0, off, false), true) if ty == RefType::FUNCREF => {
+            e.push(4);
+            e.extend(off);
+        }
+        (Mode::Passive, true) => {
+            e.push(5);
+            encode::ref_type(e, ty);
+        }
+        (Mode::Active(t, off, _), true) => {
+            e.push(6);
+            encode::u32(e, t);
+            e.extend(off);
+            encode::ref_type(e, ty);
+        }
+        (Mode::Declared, true) => {
+            e.push(7);
+            encode::ref_type(e, ty);
+        }
+    }
+    encode::u32(e, n);
+    e.extend(items);
+    m.elems.1 += 1;
+    Ok(())
+}
+
+fn data_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Error> {
+    p.opt_id();
+    let mut seg = Vec::new();
+    if p.peek_lparen() {
+        let explicit = p.eat_list("memory")?;
+        let mem = if explicit {
+            let i = m.index(p, Space::Memory)?;
+            p.close()?;
+            i
+        } else {
+            0
+        };
+        if mem == 0 && !explicit {
+            seg.push(0);
+        } else {
+            seg.push(2);
+            encode::u32(&mut seg, mem);
+        }
+        offset_expr(p, m, &mut seg)?;
+    } else {
+        seg.push(1);
+    }
+    let mut bytes = Vec::new();
+    while p.peek_string() {
+        bytes.extend(p.string()?);
+    }
+    encode::bytes(&mut seg, &bytes);
+    m.datas.0.extend(seg);
+    m.datas.1 += 1;
+    Ok(())
+}
+
+struct FuncCtx<'s> {
+    locals: HashMap<&'s str, u32>,
+    labels: Vec<Option<&'s str>>,
+}
+
+fn func_body<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &mut Module<'s>,
+    idx: u32,
+    id: Option<&'s str>,
+) -> Result<(), Error> {
+    let (ty, params) = m.type_use(p, true)?;
+    encode::u32(&mut m.funcs.0, ty);
+    m.funcs.1 += 1;
+    let mut locals: Vec<(Option<&'s str>, ValType)> = Vec::new();
+    while p.eat_list("local")? {
+        if let Some(lid) = p.opt_id() {
+            locals.push((Some(lid), val_type(p)?));
+        } else {
+            while !p.peek_rparen() {
+                locals.push((None, val_type(p)?));
+            }
+        }
+        p.close()?;
+    }
+    let mut f = FuncCtx {
+        locals: HashMap::new(),
+        labels: Vec::new(),
+    };
+    for (i, (n, _)) in params.iter().chain(&locals).enumerate() {
+        if let Some(n) = n {
+            if f.locals.insert(n, i as u32).is_some() {
+                return Err(p.error(format!("duplicate local ${n}")));
+            }
+        }
+    }
+    let mut body = Vec::new();
+    // Locals, run-length encoded.
+    let mut groups: Vec<(u32, ValType)> = Vec::new();
+    for &(_, t) in &locals {
+        match groups.last_mut() {
+            Some((n, lt)) if *lt == t => *n += 1,
+            _ => groups.push((1, t)),
+        }
+    }
+    encode::u32(&mut body, groups.len() as u32);
+    for (n, t) in groups {
+        encode::u32(&mut body, n);
+        encode::val_type(&mut body, t);
+    }
+    while !p.peek_rparen() {
+        instr(p, m, &mut f, &mut body)?;
+    }
+    body.push(0x0b);
+    encode::bytes(&mut m.code.0, &body);
+    m.code.1 += 1;
+    record_names(m, idx, id, &params, &locals);
+    Ok(())
+}
+
+fn label_index(p: &mut Parser<'_, '_>, f: &FuncCtx<'_>) -> Result<u32, Error> {
+    let at = p.offset();
+    match p.peek() {
+        Some(TokenKind::Id(id)) => {
+            p.pos += 1;
+            f.labels
+                .iter()
+                .rev()
+                .position(|l| *l == Some(*id))
+                .map(|d| d as u32)
+                .ok_or_else(|| Error::new(at, format!("unknown label ${id}")))
+        }
+        _ => u32_atom(p),
+    }
+}
+
+fn local_index(p: &mut Parser<'_, '_>, f: &FuncCtx<'_>) -> Result<u32, Error> {
+    let at = p.offset();
+    match p.peek() {
+        Some(TokenKind::Id(id)) => {
+            p.pos += 1;
+            f.locals
+                .get(id)
+                .copied()
+                .ok_or_else(|| Error::new(at, format!("unknown local ${id}")))
+        }
+        _ => u32_atom(p),
+    }
+}
+
+/// A block type: empty, one result, or a type index (multi-value).
+fn block_type<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &mut Module<'s>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let at = p.offset();
+    if p.peek_list("type") {
+        let (ty, _) = m.type_use(p, false)?;
+        nanowasm_core::leb128::write_i64(out, i64::from(ty));
+        return Ok(());
+    }
+    let (params, results) = func_sig(p, false)?;
+    let _ = at;
+    match (params.len(), results.as_slice()) {
+        (0, []) => out.push(0x40),
+        (0, [t]) => encode::val_type(out, *t),
+        _ => {
+            let ps: Vec<ValType> = params.iter().map(|(_, t)| *t).collect();
+            let ty = m.type_for(&ps, &results);
+            nanowasm_core::leb128::write_i64(out, i64::from(ty));
+        }
+    }
+    Ok(())
+}
+
+fn natural_align(op: Opcode) -> u32 {
+    match *op.sig() {
+        Sig::Load(_, a) | Sig::Store(_, a) | Sig::LoadLane(a) | Sig::StoreLane(a) => u32::from(a),
+        _ => 0,
+    }
+}
+
+fn memarg(p: &mut Parser<'_, '_>, op: Opcode, out: &mut Vec<u8>) -> Result<(), Error> {
+    let mut offset: u64 = 0;
+    let mut align: Option<u32> = None;
+    if let Some(a) = p.peek_atom() {
+        if let Some(v) = a.strip_prefix("offset=") {
+            let at = p.offset();
+            p.pos += 1;
+            offset = num::int(v, 32)
+                .filter(|_| !v.starts_with('-'))
+                .ok_or_else(|| Error::new(at, "i32 constant out of range"))?;
+        }
+    }
+    if let Some(a) = p.peek_atom() {
+        if let Some(v) = a.strip_prefix("align=") {
+            let at = p.offset();
+            p.pos += 1;
+            let n = num::u32_lit(v).ok_or_else(|| Error::new(at, "i32 constant out of range"))?;
+            if !n.is_power_of_two() {
+                return Err(Error::new(at, "alignment must be a power of two"));
+            }
+            align = Some(n.trailing_zeros());
+        }
+    }
+    encode::u32(out, align.unwrap_or_else(|| natural_align(op)));
+    nanowasm_core::leb128::write_u64(out, offset);
+    Ok(())
+}
+
+fn lane_index(p: &mut Parser<'_, '_>) -> Result<u8, Error> {
+    let at = p.offset();
+    let a = p.atom()?;
+    num::u32_lit(a)
+        .and_then(|v| u8::try_from(v).ok())
+        .ok_or_else(|| Error::new(at, "malformed lane index"))
+}
+
+fn v128_const(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    let at = p.offset();
+    let shape = p.atom()?;
+    let (lanes, bits) = match shape {
+        "i8x16" => (16, 8),
+        "i16x8" => (8, 16),
+        "i32x4" | "f32x4" => (4, 32),
+        "i64x2" | "f64x2" => (2, 64),
+        _ => return Err(Error::new(at, "unexpected token, expected a vector shape")),
+    };
+    for _ in 0..lanes {
+        let at = p.offset();
+        let a = p
+            .atom()
+            .map_err(|_| Error::new(at, "wrong number of lane literals"))?;
+        let v: u64 = match shape {
+            "f32x4" => {
+                u64::from(num::f32_bits(a).ok_or_else(|| Error::new(at, "constant out of range"))?)
+            }
+            "f64x2" => num::f64_bits(a).ok_or_else(|| Error::new(at, "constant out of range"))?,
+            _ => num::int(a, bits).ok_or_else(|| Error::new(at, "constant out of range"))?,
+        };
+        out.extend_from_slice(&v.to_le_bytes()[..(bits / 8) as usize]);
+    }
+    Ok(())
+}
+
+/// One instruction, plain or folded (with its folded operands first).
+fn instr<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &mut Module<'s>,
+    f: &mut FuncCtx<'s>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    p.enter()?;
+    let r = instr_inner(p, m, f, out);
+    p.leave();
+    r
+}
+
+fn instr_inner<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &mut Module<'s>,
+    f: &mut FuncCtx<'s>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    if p.peek_lparen() {
+        return folded(p, m, f, out);
+    }
+    let at = p.offset();
+    let kw = p.atom()?;
+    match kw {
+        "block" | "loop" => {
+            let label = p.opt_id();
+            out.push(if kw == "block" { 0x02 } else { 0x03 });
+            block_type(p, m, out)?;
+            f.labels.push(label);
+            while !p.eat_keyword("end") {
+                if p.is_done() || p.peek_rparen() {
+                    return Err(p.error("expected `end`"));
+                }
+                instr(p, m, f, out)?;
+            }
+            end_label(p, label)?;
+            f.labels.pop();
+            out.push(0x0b);
+            Ok(())
+        }
+        "if" => {
+            let label = p.opt_id();
+            out.push(0x04);
+            block_type(p, m, out)?;
+            f.labels.push(label);
+            loop {
+                if p.eat_keyword("else") {
+                    end_label(p, label)?;
+                    out.push(0x05);
+                    continue;
+                }
+                if p.eat_keyword("end") {
+                    break;
+                }
+                if p.is_done() || p.peek_rparen() {
+                    return Err(p.error("expected `end`"));
+                }
+                instr(p, m, f, out)?;
+            }
+            end_label(p, label)?;
+            f.labels.pop();
+            out.push(0x0b);
+            Ok(())
+        }
+        "end" | "else" | "then" => Err(Error::new(at, "unexpected token")),
+        _ => plain(p, m, f, out, kw, at),
+    }
+}
+
+/// The optional label after `end`/`else` must repeat the block's label.
+fn end_label(p: &mut Parser<'_, '_>, label: Option<&str>) -> Result<(), Error> {
+    let at = p.offset();
+    if let Some(id) = p.opt_id() {
+        if label != Some(id) {
+            return Err(Error::new(at, "mismatching label"));
+        }
+    }
+    Ok(())
+}
+
+fn folded<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &mut Module<'s>,
+    f: &mut FuncCtx<'s>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    p.open()?;
+    let at = p.offset();
+    let kw = p.atom()?;
+    match kw {
+        "block" | "loop" => {
+            let label = p.opt_id();
+            out.push(if kw == "block" { 0x02 } else { 0x03 });
+            block_type(p, m, out)?;
+            f.labels.push(label);
+            while !p.peek_rparen() {
+                instr(p, m, f, out)?;
+            }
+            f.labels.pop();
+            out.push(0x0b);
+        }
+        "if" => {
+            let label = p.opt_id();
+            let mut bt = Vec::new();
+            block_type(p, m, &mut bt)?;
+            // The condition: folded instructions before `(then`.
+            while p.peek_lparen() && !p.peek_list("then") {
+                instr(p, m, f, out)?;
+            }
+            out.push(0x04);
+            out.extend(bt);
+            f.labels.push(label);
+            if !p.eat_list("then")? {
+                return Err(p.error("expected `(then`"));
+            }
+            while !p.peek_rparen() {
+                instr(p, m, f, out)?;
+            }
+            p.close()?;
+            if p.eat_list("else")? {
+                out.push(0x05);
+                while !p.peek_rparen() {
+                    instr(p, m, f, out)?;
+                }
+                p.close()?;
+            }
+            f.labels.pop();
+            out.push(0x0b);
+        }
+        _ => {
+            // Operands first: parse the immediates into a buffer, then the
+            // folded operands, then emit the instruction.
+            let mut op = Vec::new();
+            plain(p, m, f, &mut op, kw, at)?;
+            while !p.peek_rparen() {
+                instr(p, m, f, out)?;
+            }
+            out.extend(op);
+        }
+    }
+    p.close()
+}
+
+fn plain<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &mut Module<'s>,
+    f: &mut FuncCtx<'s>,
+    out: &mut Vec<u8>,
+    kw: &str,
+    at: usize,
+) -> Result<(), Error> {
+    let Some(op) = Opcode::from_name(kw) else {
+        return Err(Error::new(at, format!("unknown operator `{kw}`")));
+    };
+    if op == Opcode::Select && p.peek_list("result") {
+        let (_, results) = func_sig(p, false)?;
+        Opcode::SelectTyped.encode(out);
+        encode::u32(out, results.len() as u32);
+        for t in results {
+            encode::val_type(out, t);
+        }
+        return Ok(());
+    }
+    op.encode(out);
+    match op.imm() {
+        ImmKind::None => {}
+        ImmKind::BlockType => return Err(Error::new(at, "unexpected block instruction")),
+        ImmKind::Label => {
+            let l = label_index(p, f)?;
+            encode::u32(out, l);
+        }
+        ImmKind::BrTable => {
+            let mut targets = Vec::new();
+            while matches!(p.peek(), Some(TokenKind::Id(_)))
+                || p.peek_atom()
+                    .is_some_and(|a| a.starts_with(|c: char| c.is_ascii_digit()))
+            {
+                targets.push(label_index(p, f)?);
+            }
+            let Some(default) = targets.pop() else {
+                return Err(p.error("expected a label"));
+            };
+            encode::u32(out, targets.len() as u32);
+            for t in targets {
+                encode::u32(out, t);
+            }
+            encode::u32(out, default);
+        }
+        ImmKind::Func => {
+            let i = m.index(p, Space::Func)?;
+            encode::u32(out, i);
+        }
+        ImmKind::CallIndirect => {
+            let table = if Module::peek_index(p) {
+                m.index(p, Space::Table)?
+            } else {
+                0
+            };
+            let (ty, params) = m.type_use(p, false)?;
+            if params.iter().any(|(n, _)| n.is_some()) {
+                return Err(p.error("unexpected identifier"));
+            }
+            encode::u32(out, ty);
+            encode::u32(out, table);
+        }
+        ImmKind::Local => {
+            let i = local_index(p, f)?;
+            encode::u32(out, i);
+        }
+        ImmKind::Global => {
+            let i = m.index(p, Space::Global)?;
+            encode::u32(out, i);
+        }
+        ImmKind::Table => {
+            let i = if Module::peek_index(p) {
+                m.index(p, Space::Table)?
+            } else {
+                0
+            };
+            encode::u32(out, i);
+        }
+        ImmKind::Memory => out.push(0),
+        ImmKind::MemArg => memarg(p, op, out)?,
+        ImmKind::MemArgLane => {
+            memarg(p, op, out)?;
+            out.push(lane_index(p)?);
+        }
+        ImmKind::Lane => out.push(lane_index(p)?),
+        ImmKind::Shuffle => {
+            for _ in 0..16 {
+                out.push(lane_index(p)?);
+            }
+        }
+        ImmKind::I32 => {
+            let at = p.offset();
+            let a = p.atom()?;
+            let v = num::int(a, 32).ok_or_else(|| Error::new(at, "i32 constant out of range"))?;
+            nanowasm_core::leb128::write_i32(out, v as u32 as i32);
+        }
+        ImmKind::I64 => {
+            let at = p.offset();
+            let a = p.atom()?;
+            let v = num::int(a, 64).ok_or_else(|| Error::new(at, "i64 constant out of range"))?;
+            nanowasm_core::leb128::write_i64(out, v as i64);
+        }
+        ImmKind::F32 => {
+            let at = p.offset();
+            let a = p.atom()?;
+            let v = num::f32_bits(a).ok_or_else(|| Error::new(at, "constant out of range"))?;
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        ImmKind::F64 => {
+            let at = p.offset();
+            let a = p.atom()?;
+            let v = num::f64_bits(a).ok_or_else(|| Error::new(at, "constant out of range"))?;
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        ImmKind::V128 => v128_const(p, out)?,
+        ImmKind::SelectT => {}
+        ImmKind::RefNull => {
+            let h = heap_type(p)?;
+            out.push(match h {
+                HeapType::Func => 0x70,
+                HeapType::Extern => 0x6f,
+            });
+        }
+        ImmKind::MemoryInit => {
+            let d = m.index(p, Space::Data)?;
+            m.uses_data_count = true;
+            encode::u32(out, d);
+            out.push(0);
+        }
+        ImmKind::MemoryCopy => out.extend_from_slice(&[0, 0]),
+        ImmKind::Data => {
+            let d = m.index(p, Space::Data)?;
+            m.uses_data_count = true;
+            encode::u32(out, d);
+        }
+        ImmKind::TableInit => {
+            // `table.init elem` or `table.init table elem`.
+            let first = m.index_any(p)?;
+            let (table, elem) = if Module::peek_index(p) {
+                let t = first.resolve(m, Space::Table)?;
+                (t, m.index(p, Space::Elem)?)
+            } else {
+                (0, first.resolve(m, Space::Elem)?)
+            };
+            encode::u32(out, elem);
+            encode::u32(out, table);
+        }
+        ImmKind::TableCopy => {
+            let (d, s) = if Module::peek_index(p) {
+                let d = m.index(p, Space::Table)?;
+                (d, m.index(p, Space::Table)?)
+            } else {
+                (0, 0)
+            };
+            encode::u32(out, d);
+            encode::u32(out, s);
+        }
+        ImmKind::Elem => {
+            let e = m.index(p, Space::Elem)?;
+            encode::u32(out, e);
+        }
+    }
+    Ok(())
+}
+
+/// An index whose namespace is not known yet (`table.init`'s first).
+enum AnyIndex<'s> {
+    Num(u32),
+    Name(&'s str, usize),
+}
+
+impl<'s> AnyIndex<'s> {
+    fn resolve(self, m: &Module<'s>, space: Space) -> Result<u32, Error> {
+        match self {
+            AnyIndex::Num(n) => Ok(n),
+            AnyIndex::Name(id, at) => m.names[space_index(space)]
+                .map
+                .get(id)
+                .copied()
+                .ok_or_else(|| Error::new(at, format!("unknown {} ${id}", space.what()))),
+        }
+    }
+}
+
+impl<'s> Module<'s> {
+    fn index_any(&self, p: &mut Parser<'s, '_>) -> Result<AnyIndex<'s>, Error> {
+        let at = p.offset();
+        match p.peek() {
+            Some(TokenKind::Id(id)) => {
+                p.pos += 1;
+                Ok(AnyIndex::Name(id, at))
+            }
+            _ => Ok(AnyIndex::Num(u32_atom(p)?)),
+        }
+    }
+}
+
+fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
+    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    let section = |out: &mut Vec<u8>, id: u8, (body, n): &(Vec<u8>, u32)| {
+        if *n > 0 {
+            let mut s = Vec::new();
+            encode::u32(&mut s, *n);
+            s.extend_from_slice(body);
+            encode::section(out, id, &s);
+        }
+    };
+    if !m.types.is_empty() {
+        let mut s = Vec::new();
+        encode::u32(&mut s, m.types.len() as u32);
+        for t in &m.types {
+            s.push(0x60);
+            encode::u32(&mut s, t.params().len() as u32);
+            for &v in t.params() {
+                encode::val_type(&mut s, v);
+            }
+            encode::u32(&mut s, t.results().len() as u32);
+            for &v in t.results() {
+                encode::val_type(&mut s, v);
+            }
+        }
+        encode::section(&mut out, 1, &s);
+    }
+    section(&mut out, 2, &m.imports);
+    section(&mut out, 3, &m.funcs);
+    section(&mut out, 4, &m.tables);
+    section(&mut out, 5, &m.memories);
+    section(&mut out, 6, &m.globals);
+    section(&mut out, 7, &m.exports);
+    if let Some(s) = m.start {
+        let mut b = Vec::new();
+        encode::u32(&mut b, s);
+        encode::section(&mut out, 8, &b);
+    }
+    section(&mut out, 9, &m.elems);
+    if m.uses_data_count {
+        let mut b = Vec::new();
+        encode::u32(&mut b, m.datas.1);
+        encode::section(&mut out, 12, &b);
+    }
+    section(&mut out, 10, &m.code);
+    section(&mut out, 11, &m.datas);
+    // The name section: module, function and local names.
+    let mut names = Vec::new();
+    if let Some(n) = module_name {
+        let mut sub = Vec::new();
+        encode::bytes(&mut sub, n.as_bytes());
+        names.push(0);
+        encode::bytes(&mut names, &sub);
+    }
+    if !m.func_names.is_empty() {
+        let mut fnames = m.func_names.clone();
+        fnames.sort_by_key(|(i, _)| *i);
+        let mut sub = Vec::new();
+        encode::u32(&mut sub, fnames.len() as u32);
+        for (i, n) in fnames {
+            encode::u32(&mut sub, i);
+            encode::bytes(&mut sub, n.as_bytes());
+        }
+        names.push(1);
+        encode::bytes(&mut names, &sub);
+    }
+    if !m.local_names.is_empty() {
+        let mut lnames = m.local_names.clone();
+        lnames.sort_by_key(|(i, _)| *i);
+        let mut sub = Vec::new();
+        encode::u32(&mut sub, lnames.len() as u32);
+        for (f, locals) in lnames {
+            encode::u32(&mut sub, f);
+            encode::u32(&mut sub, locals.len() as u32);
+            for (i, n) in locals {
+                encode::u32(&mut sub, i);
+                encode::bytes(&mut sub, n.as_bytes());
+            }
+        }
+        names.push(2);
+        encode::bytes(&mut names, &sub);
+    }
+    if !names.is_empty() {
+        let mut s = Vec::new();
+        encode::bytes(&mut s, b"name");
+        s.extend(names);
+        encode::section(&mut out, 0, &s);
+    }
+    out
+}

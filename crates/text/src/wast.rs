@@ -1,0 +1,395 @@
+//! `.wast` scripts: modules, actions and assertions.
+//!
+//! Spec: <https://github.com/WebAssembly/spec/tree/main/interpreter#scripts>.
+//! Text modules are lowered to binary as they are parsed; a module that
+//! fails to parse is kept as its error, so `assert_malformed` can check it.
+
+pub mod script;
+
+use nanowasm_core::HeapType;
+
+use crate::error::Error;
+use crate::lexer;
+use crate::module;
+use crate::num;
+use crate::parser::Parser;
+use script::{Action, Directive, Expected, FloatPattern, Located, ModuleSource, NanKind, Value};
+
+/// Parses a whole script.
+pub fn parse_script(src: &str) -> Result<Vec<Located>, Error> {
+    let tokens = lexer::tokenize(src)?;
+    let mut p = Parser::new(src, &tokens);
+    let mut out = Vec::new();
+    if !p.is_done() && !p.peek_lparen() {
+        return Err(p.error("expected `(`"));
+    }
+    // A script may also be the fields of one module (an inline module).
+    const FIELDS: &[&str] = &[
+        "type", "import", "func", "table", "memory", "global", "export", "start", "elem", "data",
+    ];
+    if p.peek_list_head().is_some_and(|h| FIELDS.contains(&h)) {
+        let source = ModuleSource::Bytes(Ok(module::parse_module_body(&mut p)?));
+        if !p.is_done() {
+            return Err(p.error("unexpected token after the module fields"));
+        }
+        return Ok(vec![Located {
+            line: 1,
+            directive: Directive::Module { name: None, source },
+        }]);
+    }
+    while !p.is_done() {
+        let offset = p.offset();
+        let line = src[..offset].matches('\n').count() + 1;
+        let directive = directive(&mut p)?;
+        out.push(Located { line, directive });
+    }
+    Ok(out)
+}
+
+fn directive(p: &mut Parser<'_, '_>) -> Result<Directive, Error> {
+    let Some(head) = p.peek_list_head() else {
+        return Err(p.error("expected a directive"));
+    };
+    match head {
+        "module" => {
+            let (name, source, _) = wast_module(p)?;
+            Ok(Directive::Module { name, source })
+        }
+        "register" => {
+            p.open()?;
+            p.pos += 1;
+            let name = p.name()?;
+            let module = p.opt_id().map(str::to_owned);
+            p.close()?;
+            Ok(Directive::Register { name, module })
+        }
+        "invoke" | "get" => Ok(Directive::Action(action(p)?)),
+        "assert_return" => {
+            p.open()?;
+            p.pos += 1;
+            let action = action(p)?;
+            let mut expected = Vec::new();
+            while !p.peek_rparen() {
+                expected.push(result(p)?);
+            }
+            p.close()?;
+            Ok(Directive::AssertReturn { action, expected })
+        }
+        "assert_trap" => {
+            p.open()?;
+            p.pos += 1;
+            let d = if p.peek_list("module") {
+                let (_, source, _) = wast_module(p)?;
+                let message = p.name()?;
+                Directive::AssertTrapModule { source, message }
+            } else {
+                let action = action(p)?;
+                let message = p.name()?;
+                Directive::AssertTrap { action, message }
+            };
+            p.close()?;
+            Ok(d)
+        }
+        "assert_exhaustion" => {
+            p.open()?;
+            p.pos += 1;
+            let action = action(p)?;
+            let message = p.name()?;
+            p.close()?;
+            Ok(Directive::AssertExhaustion { action, message })
+        }
+        "assert_malformed" | "assert_invalid" | "assert_unlinkable" | "assert_uninstantiable" => {
+            p.open()?;
+            p.pos += 1;
+            let (_, source, text) = wast_module(p)?;
+            let message = p.name()?;
+            p.close()?;
+            Ok(match head {
+                "assert_malformed" => Directive::AssertMalformed {
+                    source,
+                    message,
+                    text,
+                },
+                "assert_invalid" => Directive::AssertInvalid { source, message },
+                "assert_unlinkable" => Directive::AssertUnlinkable { source, message },
+                _ => Directive::AssertUninstantiable { source, message },
+            })
+        }
+        other => Err(p.error(format!("unknown directive `{other}`"))),
+    }
+}
+
+/// `(module $id? ...)`, `(module $id? binary "..."*)`, `(module $id? quote "..."*)`.
+/// Returns the name, the encoded module (or its error) and whether it was
+/// given as text.
+fn wast_module(p: &mut Parser<'_, '_>) -> Result<(Option<String>, ModuleSource, bool), Error> {
+    p.open()?;
+    p.keyword("module")?;
+    let name = p.opt_id().map(str::to_owned);
+    if p.eat_keyword("binary") {
+        let mut bytes = Vec::new();
+        while p.peek_string() {
+            bytes.extend(p.string()?);
+        }
+        p.close()?;
+        return Ok((name, ModuleSource::Bytes(Ok(bytes)), false));
+    }
+    if p.eat_keyword("quote") {
+        let mut text = Vec::new();
+        while p.peek_string() {
+            text.extend(p.string()?);
+        }
+        p.close()?;
+        let result = match String::from_utf8(text) {
+            Ok(t) => crate::parse_wat(&t).map_err(|e| e.message),
+            Err(_) => Err("malformed UTF-8 encoding".into()),
+        };
+        return Ok((name, ModuleSource::Bytes(result), true));
+    }
+    // A text module: parse it now; on error, skip to its end and keep the
+    // error for the directive.
+    let start = p.pos;
+    let result = module::parse_module_body(p).and_then(|b| {
+        if p.peek_rparen() {
+            Ok(b)
+        } else {
+            Err(p.error("unexpected token"))
+        }
+    });
+    match result {
+        Ok(bytes) => {
+            p.close()?;
+            Ok((name, ModuleSource::Bytes(Ok(bytes)), true))
+        }
+        Err(e) => {
+            // Resynchronize: skip the rest of the module's list.
+            p.pos = start;
+            while !p.peek_rparen() {
+                if p.is_done() {
+                    return Err(e);
+                }
+                p.skip_item()?;
+            }
+            p.close()?;
+            Ok((name, ModuleSource::Bytes(Err(e.message)), true))
+        }
+    }
+}
+
+fn action(p: &mut Parser<'_, '_>) -> Result<Action, Error> {
+    p.open()?;
+    let at = p.offset();
+    let kw = p.atom()?;
+    let module = p.opt_id().map(str::to_owned);
+    let name = p.name()?;
+    let a = match kw {
+        "invoke" => {
+            let mut args = Vec::new();
+            while !p.peek_rparen() {
+                args.push(value(p)?);
+            }
+            Action::Invoke { module, name, args }
+        }
+        "get" => Action::Get { module, name },
+        _ => return Err(Error::new(at, "expected `invoke` or `get`")),
+    };
+    p.close()?;
+    Ok(a)
+}
+
+fn atom_num<T>(
+    p: &mut Parser<'_, '_>,
+    f: impl Fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<T, Error> {
+    let at = p.offset();
+    let a = p.atom()?;
+    f(a).ok_or_else(|| Error::new(at, format!("{what} constant out of range")))
+}
+
+fn v128_lanes(p: &mut Parser<'_, '_>) -> Result<(String, Vec<String>), Error> {
+    let shape = p.atom()?.to_owned();
+    let n = match shape.as_str() {
+        "i8x16" => 16,
+        "i16x8" => 8,
+        "i32x4" | "f32x4" => 4,
+        "i64x2" | "f64x2" => 2,
+        _ => return Err(p.error("unexpected vector shape")),
+    };
+    let mut lanes = Vec::with_capacity(n);
+    for _ in 0..n {
+        lanes.push(p.atom()?.to_owned());
+    }
+    Ok((shape, lanes))
+}
+
+fn int_lanes(shape: &str, lanes: &[String]) -> Option<u128> {
+    let bits = match shape {
+        "i8x16" => 8,
+        "i16x8" => 16,
+        "i32x4" | "f32x4" => 32,
+        _ => 64,
+    };
+    let mut v = 0u128;
+    for (i, l) in lanes.iter().enumerate() {
+        let x = match shape {
+            "f32x4" => u64::from(num::f32_bits(l)?),
+            "f64x2" => num::f64_bits(l)?,
+            _ => num::int(l, bits)?,
+        };
+        v |= u128::from(x) << (bits * i as u32);
+    }
+    Some(v)
+}
+
+fn value(p: &mut Parser<'_, '_>) -> Result<Value, Error> {
+    p.open()?;
+    let at = p.offset();
+    let kw = p.atom()?;
+    let v = match kw {
+        "i32.const" => Value::I32(atom_num(p, |a| num::int(a, 32), "i32")? as u32 as i32),
+        "i64.const" => Value::I64(atom_num(p, |a| num::int(a, 64), "i64")? as i64),
+        "f32.const" => Value::F32(atom_num(p, num::f32_bits, "f32")?),
+        "f64.const" => Value::F64(atom_num(p, num::f64_bits, "f64")?),
+        "v128.const" => {
+            let (shape, lanes) = v128_lanes(p)?;
+            Value::V128(
+                int_lanes(&shape, &lanes).ok_or_else(|| Error::new(at, "constant out of range"))?,
+            )
+        }
+        "ref.null" => Value::RefNull(heap(p)?),
+        "ref.extern" => Value::RefExtern(atom_num(p, num::u32_lit, "i32")?),
+        _ => return Err(Error::new(at, format!("unexpected value `{kw}`"))),
+    };
+    p.close()?;
+    Ok(v)
+}
+
+fn heap(p: &mut Parser<'_, '_>) -> Result<HeapType, Error> {
+    let at = p.offset();
+    match p.atom()? {
+        "func" => Ok(HeapType::Func),
+        "extern" => Ok(HeapType::Extern),
+        _ => Err(Error::new(at, "expected `func` or `extern`")),
+    }
+}
+
+fn nan_pattern(a: &str) -> Option<NanKind> {
+    match a {
+        "nan:canonical" => Some(NanKind::Canonical),
+        "nan:arithmetic" => Some(NanKind::Arithmetic),
+        _ => None,
+    }
+}
+
+fn result(p: &mut Parser<'_, '_>) -> Result<Expected, Error> {
+    p.open()?;
+    let at = p.offset();
+    let kw = p.atom()?;
+    let e = match kw {
+        "i32.const" => Expected::I32(atom_num(p, |a| num::int(a, 32), "i32")? as u32 as i32),
+        "i64.const" => Expected::I64(atom_num(p, |a| num::int(a, 64), "i64")? as i64),
+        "f32.const" => {
+            let at = p.offset();
+            let a = p.atom()?;
+            Expected::F32(match nan_pattern(a) {
+                Some(k) => FloatPattern::Nan(k),
+                None => FloatPattern::Bits(
+                    num::f32_bits(a).ok_or_else(|| Error::new(at, "constant out of range"))?,
+                ),
+            })
+        }
+        "f64.const" => {
+            let at = p.offset();
+            let a = p.atom()?;
+            Expected::F64(match nan_pattern(a) {
+                Some(k) => FloatPattern::Nan(k),
+                None => FloatPattern::Bits(
+                    num::f64_bits(a).ok_or_else(|| Error::new(at, "constant out of range"))?,
+                ),
+            })
+        }
+        "v128.const" => {
+            let (shape, lanes) = v128_lanes(p)?;
+            let bad = || Error::new(at, "constant out of range");
+            match shape.as_str() {
+                "f32x4" => {
+                    let mut l = [FloatPattern::Bits(0); 4];
+                    for (i, s) in lanes.iter().enumerate() {
+                        l[i] = match nan_pattern(s) {
+                            Some(k) => FloatPattern::Nan(k),
+                            None => FloatPattern::Bits(num::f32_bits(s).ok_or_else(bad)?),
+                        };
+                    }
+                    Expected::V128F32(l)
+                }
+                "f64x2" => {
+                    let mut l = [FloatPattern::Bits(0); 2];
+                    for (i, s) in lanes.iter().enumerate() {
+                        l[i] = match nan_pattern(s) {
+                            Some(k) => FloatPattern::Nan(k),
+                            None => FloatPattern::Bits(num::f64_bits(s).ok_or_else(bad)?),
+                        };
+                    }
+                    Expected::V128F64(l)
+                }
+                _ => Expected::V128(int_lanes(&shape, &lanes).ok_or_else(bad)?),
+            }
+        }
+        "ref.null" => Expected::RefNull(if p.peek_rparen() {
+            None
+        } else {
+            Some(heap(p)?)
+        }),
+        "ref.extern" => Expected::RefExtern(if p.peek_rparen() {
+            None
+        } else {
+            Some(atom_num(p, num::u32_lit, "i32")?)
+        }),
+        "ref.func" => {
+            if !p.peek_rparen() {
+                p.skip_item()?;
+            }
+            Expected::RefFunc
+        }
+        "either" => {
+            let mut options = Vec::new();
+            while !p.peek_rparen() {
+                options.push(result(p)?);
+            }
+            Expected::Either(options)
+        }
+        _ => return Err(Error::new(at, format!("unexpected result `{kw}`"))),
+    };
+    p.close()?;
+    Ok(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_directives() {
+        let s = parse_script(
+            r#"(module $m (func (export "f") (param i32) (result i32) (local.get 0)))
+               (assert_return (invoke "f" (i32.const 7)) (i32.const 7))
+               (assert_malformed (module quote "(func i32.nope)") "unknown operator")
+               (register "m" $m)"#,
+        )
+        .unwrap();
+        assert_eq!(s.len(), 4);
+        assert!(
+            matches!(&s[0].directive, Directive::Module { name: Some(n), source: ModuleSource::Bytes(Ok(_)) } if n == "m")
+        );
+        assert!(matches!(
+            &s[2].directive,
+            Directive::AssertMalformed {
+                source: ModuleSource::Bytes(Err(_)),
+                text: true,
+                ..
+            }
+        ));
+        assert_eq!(s[1].line, 2);
+    }
+}

@@ -1,0 +1,185 @@
+//! A parsed script: what the spec runner executes, independent of the
+//! parser that produced it.
+
+use nanowasm_core::HeapType;
+
+/// How a module is given.
+#[derive(Debug, Clone)]
+pub enum ModuleSource {
+    /// Already encoded (text lowered to binary, or `binary` strings), or
+    /// the error the text parser reported.
+    Bytes(Result<Vec<u8>, String>),
+}
+
+/// A value argument.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// `i32.const`.
+    I32(i32),
+    /// `i64.const`.
+    I64(i64),
+    /// `f32.const` bits.
+    F32(u32),
+    /// `f64.const` bits.
+    F64(u64),
+    /// `v128.const`.
+    V128(u128),
+    /// `ref.null`.
+    RefNull(HeapType),
+    /// `ref.extern N`.
+    RefExtern(u32),
+}
+
+/// What a NaN result must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NanKind {
+    /// Only the quiet bit set in the payload.
+    Canonical,
+    /// The quiet bit set, any payload.
+    Arithmetic,
+}
+
+/// One lane (or scalar) of an expected float result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FloatPattern<T> {
+    /// Exactly these bits.
+    Bits(T),
+    /// A NaN of this kind.
+    Nan(NanKind),
+}
+
+/// An expected result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    /// `i32.const`.
+    I32(i32),
+    /// `i64.const`.
+    I64(i64),
+    /// `f32.const` or a NaN pattern.
+    F32(FloatPattern<u32>),
+    /// `f64.const` or a NaN pattern.
+    F64(FloatPattern<u64>),
+    /// `v128.const` integer lanes (exact bits).
+    V128(u128),
+    /// `v128.const f32x4` with per-lane patterns.
+    V128F32([FloatPattern<u32>; 4]),
+    /// `v128.const f64x2` with per-lane patterns.
+    V128F64([FloatPattern<u64>; 2]),
+    /// `ref.null` (of this heap type, if given).
+    RefNull(Option<HeapType>),
+    /// `ref.extern N`, or any non-null externref.
+    RefExtern(Option<u32>),
+    /// Any non-null funcref.
+    RefFunc,
+    /// Any of these (Wasm 3.0 `either`).
+    Either(Vec<Expected>),
+}
+
+/// An action.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Call an export.
+    Invoke {
+        /// The module (`None`: the most recent one).
+        module: Option<String>,
+        /// The export.
+        name: String,
+        /// The arguments.
+        args: Vec<Value>,
+    },
+    /// Read an exported global.
+    Get {
+        /// The module.
+        module: Option<String>,
+        /// The export.
+        name: String,
+    },
+}
+
+/// One directive of a script.
+#[derive(Debug, Clone)]
+pub enum Directive {
+    /// Define (and instantiate) a module.
+    Module {
+        /// Its `$name`.
+        name: Option<String>,
+        /// Its bytes.
+        source: ModuleSource,
+    },
+    /// Make a module's exports importable under `name`.
+    Register {
+        /// The import module name.
+        name: String,
+        /// The module (`None`: the most recent one).
+        module: Option<String>,
+    },
+    /// Perform an action, ignoring its results.
+    Action(Action),
+    /// The action returns these values.
+    AssertReturn {
+        /// The action.
+        action: Action,
+        /// The expected results.
+        expected: Vec<Expected>,
+    },
+    /// The action traps with this message.
+    AssertTrap {
+        /// The action.
+        action: Action,
+        /// The expected message (a prefix of ours).
+        message: String,
+    },
+    /// Instantiating the module traps (in its start function or segments).
+    AssertTrapModule {
+        /// The module.
+        source: ModuleSource,
+        /// The expected message.
+        message: String,
+    },
+    /// The action exhausts the call stack.
+    AssertExhaustion {
+        /// The action.
+        action: Action,
+        /// The expected message.
+        message: String,
+    },
+    /// The module is malformed.
+    AssertMalformed {
+        /// The module (or the text error).
+        source: ModuleSource,
+        /// The expected message.
+        message: String,
+        /// Whether the module was given as text (`quote` or text).
+        text: bool,
+    },
+    /// The module is invalid.
+    AssertInvalid {
+        /// The module.
+        source: ModuleSource,
+        /// The expected message.
+        message: String,
+    },
+    /// Linking the module fails.
+    AssertUnlinkable {
+        /// The module.
+        source: ModuleSource,
+        /// The expected message.
+        message: String,
+    },
+    /// Instantiating the module fails (not by a trap).
+    AssertUninstantiable {
+        /// The module.
+        source: ModuleSource,
+        /// The expected message.
+        message: String,
+    },
+}
+
+/// A directive and the line it starts on.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// 1-based line.
+    pub line: usize,
+    /// The directive.
+    pub directive: Directive,
+}
