@@ -4,8 +4,11 @@
 //! can switch by changing the binary name.
 #![forbid(unsafe_code)]
 
+mod input;
 mod run;
 mod validate;
+mod wast;
+mod wat2wasm;
 
 use std::process::ExitCode;
 
@@ -33,6 +36,11 @@ enum Command {
     /// Exit status: 0 on success, 134 if the module traps (as wasmtime),
     /// 1 for any other error.
     Run(run::Args),
+    /// Run WebAssembly spec scripts (`.wast`): prints `FILE: N passed, M
+    /// failed` per file and each failure; exit status 1 if any failed.
+    Wast(wast::Args),
+    /// Translate a text module (`.wat`) to a binary module (`.wasm`).
+    Wat2wasm(wat2wasm::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +48,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),
+        Command::Wast(args) => wast::run(args),
+        Command::Wat2wasm(args) => wat2wasm::run(args),
     }
 }

@@ -9,7 +9,7 @@ use nanowasm::{Config, Engine, Error, Linker, Module, Store, StoreLimitsBuilder,
 /// Arguments of `nanowasm run`.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// The WebAssembly module to run (`.wasm`).
+    /// The WebAssembly module to run (`.wasm` binary or `.wat` text).
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
@@ -100,8 +100,7 @@ fn indent(s: &str) -> String {
 }
 
 fn execute(args: &Args) -> Result<ExitCode, Error> {
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.file.display())))?;
+    let bytes = crate::input::read_module(&args.file).map_err(Error::Usage)?;
     let mut config = Config::new();
     config.consume_fuel(args.fuel.is_some());
     let engine = Engine::new(&config);

@@ -9,7 +9,7 @@ use nanowasm_core::Features;
 /// Arguments of `nanowasm validate`.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// WebAssembly binary files (`.wasm`).
+    /// WebAssembly modules (`.wasm` binaries or `.wat` text).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 
@@ -32,10 +32,10 @@ pub fn run(args: Args) -> ExitCode {
     }
     let mut ok = true;
     for path in &args.files {
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::input::read_module(path) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("{}: cannot read: {e}", path.display());
+                eprintln!("{e}");
                 ok = false;
                 continue;
             }

@@ -71,10 +71,10 @@ mod tests {
     fn caret_points_at_the_column() {
         let src = "(module\n  (func $f (result i32) i32.nope))";
         let e = Error::new(src.find("i32.nope").unwrap(), "unknown operator");
-        assert_eq!(e.line_col(src), (2, 29));
+        assert_eq!(e.line_col(src), (2, 25));
         assert_eq!(
             e.display_with("a.wat", src),
-            "a.wat:2:29: unknown operator\n    (func $f (result i32) i32.nope))\n                              ^"
+            "a.wat:2:25: unknown operator\n    (func $f (result i32) i32.nope))\n                          ^"
         );
     }
 }

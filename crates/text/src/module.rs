@@ -418,7 +418,9 @@ impl<'s> Module<'s> {
         match explicit {
             Some(i) => {
                 let Some(ty) = self.types.get(i as usize) else {
-                    return Err(Error::new(at, format!("unknown type {i}")));
+                    // Out of range: encode it anyway; the validator reports
+                    // "unknown type", as for a binary module.
+                    return Ok((i, params));
                 };
                 if !params.is_empty() || !results.is_empty() {
                     let ps: Vec<ValType> = params.iter().map(|(_, t)| *t).collect();
@@ -576,9 +578,6 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                         encode::u32(e, idx);
                         e.extend_from_slice(&[0x41, 0x00, 0x0b]);
                         encode::ref_type(e, r);
-                    } else if idx == 0 {
-                        e.push(0);
-                        e.extend_from_slice(&[0x41, 0x00, 0x0b]);
                     } else {
                         e.push(2);
                         encode::u32(e, idx);
@@ -877,7 +876,7 @@ fn data_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Er
         } else {
             0
         };
-        if mem == 0 && !explicit {
+        if mem == 0 {
             seg.push(0);
         } else {
             seg.push(2);
@@ -1503,6 +1502,34 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
             }
         }
         names.push(2);
+        encode::bytes(&mut names, &sub);
+    }
+    // Names of the other index spaces (the extended name section), as the
+    // `wat` crate emits them.
+    for (sub_id, space) in [
+        (4u8, Space::Type),
+        (5, Space::Table),
+        (6, Space::Memory),
+        (7, Space::Global),
+        (8, Space::Elem),
+        (9, Space::Data),
+    ] {
+        let mut list: Vec<(u32, &str)> = m.names[space_index(space)]
+            .map
+            .iter()
+            .map(|(n, i)| (*i, *n))
+            .collect();
+        if list.is_empty() {
+            continue;
+        }
+        list.sort_unstable();
+        let mut sub = Vec::new();
+        encode::u32(&mut sub, list.len() as u32);
+        for (i, n) in list {
+            encode::u32(&mut sub, i);
+            encode::bytes(&mut sub, n.as_bytes());
+        }
+        names.push(sub_id);
         encode::bytes(&mut names, &sub);
     }
     if !names.is_empty() {

@@ -1,0 +1,17 @@
+//! Reading a module from a file: `.wat` text is lowered to binary, as
+//! wasmtime does; anything else is taken as binary.
+
+use std::path::Path;
+
+/// The module's binary bytes, or an error message ready to print.
+pub fn read_module(path: &Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let is_text =
+        path.extension().is_some_and(|e| e == "wat" || e == "wast") || !bytes.starts_with(b"\0asm");
+    if !is_text {
+        return Ok(bytes);
+    }
+    let src = String::from_utf8(bytes)
+        .map_err(|_| format!("{}: not UTF-8 text nor a wasm binary", path.display()))?;
+    nanowasm_text::parse_wat(&src).map_err(|e| e.display_with(&path.display().to_string(), &src))
+}

@@ -1,0 +1,65 @@
+//! `nanowasm wast FILE...`: runs spec scripts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args as ClapArgs;
+use nanowasm::Config;
+
+/// Arguments of `nanowasm wast`.
+#[derive(ClapArgs)]
+pub struct Args {
+    /// `.wast` scripts.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Meter fuel while running (checks that metering changes no result).
+    #[arg(long)]
+    fuel: bool,
+}
+
+/// Runs the subcommand: prints `FILE: N passed, M failed` per file and the
+/// failures; exits 1 if anything failed.
+pub fn run(args: Args) -> ExitCode {
+    let mut config = Config::new();
+    config.consume_fuel(args.fuel);
+    let (mut passed, mut failed) = (0, 0);
+    for path in &args.files {
+        let name = path.display().to_string();
+        let src = match std::fs::read_to_string(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{name}: cannot read: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        let script = match nanowasm_text::wast::parse_script(&src) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{}", e.display_with(&name, &src));
+                failed += 1;
+                continue;
+            }
+        };
+        let outcome = nanowasm_spectest::run(&script, &config);
+        println!(
+            "{name}: {} passed, {} failed",
+            outcome.passed,
+            outcome.failures.len()
+        );
+        for f in &outcome.failures {
+            eprintln!("{name}:{f}");
+        }
+        passed += outcome.passed;
+        failed += outcome.failures.len();
+    }
+    if args.files.len() > 1 {
+        println!("total: {passed} passed, {failed} failed");
+    }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

