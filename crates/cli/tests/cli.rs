@@ -112,3 +112,65 @@ fn help_explains_subcommands() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("--features"), "{stdout}");
 }
+
+#[test]
+fn wat_input_and_wat2wasm() {
+    let wat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hello.wat");
+    let out = nanowasm(&["run", "--invoke", "fib", wat, "10"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "55\n");
+    let dst = temp_file("hello-out.wasm", b"");
+    let out = nanowasm(&["wat2wasm", wat, "-o", dst.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&dst).unwrap(),
+        std::fs::read(example()).unwrap()
+    );
+    // A syntax error: file:line:col, the line, a caret.
+    let bad = temp_file("bad.wat", b"(module\n  (func i32.nope))");
+    let out = nanowasm(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "bad.wat:2:9: unknown operator `i32.nope`\n    (func i32.nope))\n          ^"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_traps_exit_134_with_backtrace() {
+    let out = nanowasm(&["run", "--fuel", "100", "--invoke", "fib", &example(), "25"]);
+    assert_eq!(out.status.code(), Some(134));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("wasm trap: all fuel consumed"), "{stderr}");
+    assert!(
+        stderr.contains("0: hello!fib (func 0) at offset 0x"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn wast_reports_counts() {
+    let script = temp_file(
+        "t.wast",
+        br#"(module (func (export "f") (result i32) (i32.const 7)))
+            (assert_return (invoke "f") (i32.const 7))
+            (assert_return (invoke "f") (i32.const 8))
+            (assert_trap (module (func $s unreachable) (start $s)) "unreachable")"#,
+    );
+    let out = nanowasm(&["wast", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.ends_with(": 3 passed, 1 failed\n"), "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("line 3: expected [I32(8)], got [I32(7)]"),
+        "{stderr}"
+    );
+}

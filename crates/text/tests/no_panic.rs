@@ -1,0 +1,97 @@
+//! The lexer, parser and script parser never panic, whatever the input.
+
+use proptest::prelude::*;
+
+const WORDS: &[&str] = &[
+    "(",
+    ")",
+    "module",
+    "func",
+    "param",
+    "result",
+    "local",
+    "i32",
+    "i64",
+    "f32",
+    "v128",
+    "funcref",
+    "block",
+    "loop",
+    "if",
+    "then",
+    "else",
+    "end",
+    "br",
+    "br_if",
+    "br_table",
+    "i32.const",
+    "i32.add",
+    "local.get",
+    "call",
+    "call_indirect",
+    "type",
+    "table",
+    "memory",
+    "data",
+    "elem",
+    "export",
+    "import",
+    "global",
+    "mut",
+    "offset=4",
+    "align=8",
+    "0",
+    "1",
+    "-1",
+    "0x10",
+    "nan:0x1",
+    "inf",
+    "1.5e3",
+    "$x",
+    "$y",
+    "\"s\"",
+    "\"\\ff\"",
+    "i8x16.shuffle",
+    "v128.const",
+    "i8x16",
+    "select",
+    "ref.null",
+    "assert_return",
+    "invoke",
+    "(;",
+    ";)",
+    ";;\n",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let s = String::from_utf8_lossy(&bytes);
+        let _ = nanowasm_text::parse_wat(&s);
+        let _ = nanowasm_text::wast::parse_script(&s);
+    }
+
+    #[test]
+    fn token_soup(words in proptest::collection::vec(0..WORDS.len(), 0..80)) {
+        let s: Vec<&str> = words.iter().map(|&i| WORDS[i]).collect();
+        let s = s.join(" ");
+        let _ = nanowasm_text::parse_wat(&s);
+        let _ = nanowasm_text::wast::parse_script(&s);
+        if let Err(e) = nanowasm_text::parse_wat(&s) {
+            // Error display never panics either.
+            let _ = e.display_with("soup.wat", &s);
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = format!(
+        "(module (func {}{}))",
+        "(block ".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert!(nanowasm_text::parse_wat(&deep).is_err());
+}
