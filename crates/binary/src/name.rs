@@ -19,6 +19,21 @@ pub struct Names {
     pub functions: BTreeMap<u32, String>,
     /// Local names by function index, then local index.
     pub locals: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// Label names by function index, then label index (the order of the
+    /// function's `block`, `loop` and `if` instructions).
+    pub labels: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// Type names (subsection 4 of the extended name section).
+    pub types: BTreeMap<u32, String>,
+    /// Table names (subsection 5).
+    pub tables: BTreeMap<u32, String>,
+    /// Memory names (subsection 6).
+    pub memories: BTreeMap<u32, String>,
+    /// Global names (subsection 7).
+    pub globals: BTreeMap<u32, String>,
+    /// Element segment names (subsection 8).
+    pub elems: BTreeMap<u32, String>,
+    /// Data segment names (subsection 9).
+    pub datas: BTreeMap<u32, String>,
 }
 
 impl Names {
@@ -43,18 +58,29 @@ impl Names {
             match id {
                 0 => names.module = Some(sub.name()?.to_owned()),
                 1 => names.functions = name_map(&mut sub)?,
-                2 => {
-                    let n = sub.count()?;
-                    for _ in 0..n {
-                        let func = sub.u32()?;
-                        names.locals.insert(func, name_map(&mut sub)?);
-                    }
-                }
+                2 => names.locals = indirect_name_map(&mut sub)?,
+                3 => names.labels = indirect_name_map(&mut sub)?,
+                4 => names.types = name_map(&mut sub)?,
+                5 => names.tables = name_map(&mut sub)?,
+                6 => names.memories = name_map(&mut sub)?,
+                7 => names.globals = name_map(&mut sub)?,
+                8 => names.elems = name_map(&mut sub)?,
+                9 => names.datas = name_map(&mut sub)?,
                 _ => {}
             }
         }
         Ok(names)
     }
+}
+
+fn indirect_name_map(reader: &mut Reader<'_>) -> Result<BTreeMap<u32, BTreeMap<u32, String>>> {
+    let n = reader.count()?;
+    let mut map = BTreeMap::new();
+    for _ in 0..n {
+        let index = reader.u32()?;
+        map.insert(index, name_map(reader)?);
+    }
+    Ok(map)
 }
 
 fn name_map(reader: &mut Reader<'_>) -> Result<BTreeMap<u32, String>> {

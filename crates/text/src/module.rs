@@ -66,6 +66,7 @@ struct Module<'s> {
     /// Names of locals per function (for the name section), by function index.
     func_names: Vec<(u32, &'s str)>,
     local_names: Vec<(u32, Vec<(u32, &'s str)>)>,
+    label_names: Vec<(u32, Vec<(u32, &'s str)>)>,
     // Section bodies (without their counts) and counts.
     imports: (Vec<u8>, u32),
     funcs: (Vec<u8>, u32),
@@ -100,6 +101,7 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         names: Default::default(),
         func_names: Vec::new(),
         local_names: Vec::new(),
+        label_names: Vec::new(),
         imports: Default::default(),
         funcs: Default::default(),
         tables: Default::default(),
@@ -418,8 +420,13 @@ impl<'s> Module<'s> {
         match explicit {
             Some(i) => {
                 let Some(ty) = self.types.get(i as usize) else {
-                    // Out of range: encode it anyway; the validator reports
-                    // "unknown type", as for a binary module.
+                    // Out of range. With an inline signature to check against,
+                    // the text itself is malformed; without one, encode it
+                    // anyway and the validator reports it as invalid, as for
+                    // a binary module.
+                    if !params.is_empty() || !results.is_empty() {
+                        return Err(Error::new(at, "unknown type"));
+                    }
                     return Ok((i, params));
                 };
                 if !params.is_empty() || !results.is_empty() {
@@ -718,10 +725,7 @@ fn const_expr<'s>(
     m: &mut Module<'s>,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    let mut f = FuncCtx {
-        locals: HashMap::new(),
-        labels: Vec::new(),
-    };
+    let mut f = FuncCtx::default();
     while !p.peek_rparen() {
         instr(p, m, &mut f, out)?;
     }
@@ -739,10 +743,7 @@ fn offset_expr<'s>(
         const_expr(p, m, out)?;
         p.close()
     } else {
-        let mut f = FuncCtx {
-            locals: HashMap::new(),
-            labels: Vec::new(),
-        };
+        let mut f = FuncCtx::default();
         instr(p, m, &mut f, out)?;
         out.push(0x0b);
         Ok(())
@@ -759,10 +760,7 @@ fn elem_expr<'s>(
         const_expr(p, m, out)?;
         p.close()
     } else {
-        let mut f = FuncCtx {
-            locals: HashMap::new(),
-            labels: Vec::new(),
-        };
+        let mut f = FuncCtx::default();
         instr(p, m, &mut f, out)?;
         out.push(0x0b);
         Ok(())
@@ -896,9 +894,25 @@ fn data_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Er
     Ok(())
 }
 
+#[derive(Default)]
 struct FuncCtx<'s> {
     locals: HashMap<&'s str, u32>,
     labels: Vec<Option<&'s str>>,
+    /// How many `block`, `loop` and `if` instructions were seen: the next
+    /// label's index in the name section.
+    blocks: u32,
+    /// Named labels by that index, for the name section.
+    label_names: Vec<(u32, &'s str)>,
+}
+
+impl<'s> FuncCtx<'s> {
+    fn push_label(&mut self, label: Option<&'s str>) {
+        if let Some(name) = label {
+            self.label_names.push((self.blocks, name));
+        }
+        self.blocks += 1;
+        self.labels.push(label);
+    }
 }
 
 fn func_body<'s>(
@@ -921,10 +935,7 @@ fn func_body<'s>(
         }
         p.close()?;
     }
-    let mut f = FuncCtx {
-        locals: HashMap::new(),
-        labels: Vec::new(),
-    };
+    let mut f = FuncCtx::default();
     for (i, (n, _)) in params.iter().chain(&locals).enumerate() {
         if let Some(n) = n {
             if f.locals.insert(n, i as u32).is_some() {
@@ -953,6 +964,10 @@ fn func_body<'s>(
     encode::bytes(&mut m.code.0, &body);
     m.code.1 += 1;
     record_names(m, idx, id, &params, &locals);
+    if !f.label_names.is_empty() {
+        m.label_names
+            .push((idx, std::mem::take(&mut f.label_names)));
+    }
     Ok(())
 }
 
@@ -1111,7 +1126,7 @@ fn instr_inner<'s>(
             let label = p.opt_id();
             out.push(if kw == "block" { 0x02 } else { 0x03 });
             block_type(p, m, out)?;
-            f.labels.push(label);
+            f.push_label(label);
             while !p.eat_keyword("end") {
                 if p.is_done() || p.peek_rparen() {
                     return Err(p.error("expected `end`"));
@@ -1127,7 +1142,7 @@ fn instr_inner<'s>(
             let label = p.opt_id();
             out.push(0x04);
             block_type(p, m, out)?;
-            f.labels.push(label);
+            f.push_label(label);
             loop {
                 if p.eat_keyword("else") {
                     end_label(p, label)?;
@@ -1177,7 +1192,7 @@ fn folded<'s>(
             let label = p.opt_id();
             out.push(if kw == "block" { 0x02 } else { 0x03 });
             block_type(p, m, out)?;
-            f.labels.push(label);
+            f.push_label(label);
             while !p.peek_rparen() {
                 instr(p, m, f, out)?;
             }
@@ -1194,7 +1209,7 @@ fn folded<'s>(
             }
             out.push(0x04);
             out.extend(bt);
-            f.labels.push(label);
+            f.push_label(label);
             if !p.eat_list("then")? {
                 return Err(p.error("expected `(then`"));
             }
@@ -1488,20 +1503,23 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
         names.push(1);
         encode::bytes(&mut names, &sub);
     }
-    if !m.local_names.is_empty() {
-        let mut lnames = m.local_names.clone();
-        lnames.sort_by_key(|(i, _)| *i);
+    for (sub_id, list) in [(2u8, &m.local_names), (3, &m.label_names)] {
+        if list.is_empty() {
+            continue;
+        }
+        let mut list = list.clone();
+        list.sort_by_key(|(i, _)| *i);
         let mut sub = Vec::new();
-        encode::u32(&mut sub, lnames.len() as u32);
-        for (f, locals) in lnames {
+        encode::u32(&mut sub, list.len() as u32);
+        for (f, entries) in list {
             encode::u32(&mut sub, f);
-            encode::u32(&mut sub, locals.len() as u32);
-            for (i, n) in locals {
+            encode::u32(&mut sub, entries.len() as u32);
+            for (i, n) in entries {
                 encode::u32(&mut sub, i);
                 encode::bytes(&mut sub, n.as_bytes());
             }
         }
-        names.push(2);
+        names.push(sub_id);
         encode::bytes(&mut names, &sub);
     }
     // Names of the other index spaces (the extended name section), as the

@@ -11,6 +11,7 @@ mod scan;
 
 use std::path::{Path, PathBuf};
 
+use nanowasm_binary::Features;
 use scan::Sexp;
 
 fn testsuite() -> PathBuf {
@@ -107,6 +108,14 @@ fn lowering_matches_the_wat_crate() {
                     let (rb, _) = split_names(&b);
                     if ra == rb {
                         names_only += 1;
+                        let na = nanowasm_binary::decode(a, Features::default()).map(|m| m.names);
+                        let nb = nanowasm_binary::decode(b, Features::default()).map(|m| m.names);
+                        if na.is_err() || na.ok() != nb.ok() {
+                            failures.push(format!(
+                                "{}: name sections decode differently:\n{m}",
+                                path.display()
+                            ));
+                        }
                     } else {
                         differing += 1;
                         if failures.len() < 10 {
