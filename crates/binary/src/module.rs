@@ -164,6 +164,8 @@ pub struct ElementSegment {
     pub ty: RefType,
     /// The items.
     pub items: ElementItems,
+    /// Which of the eight binary encodings (flags 0-7) it was read from.
+    pub flags: u8,
 }
 
 /// Where a data segment goes.

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod input;
+mod print;
 mod run;
 mod validate;
 mod wast;
@@ -41,6 +42,11 @@ enum Command {
     Wast(wast::Args),
     /// Translate a text module (`.wat`) to a binary module (`.wasm`).
     Wat2wasm(wat2wasm::Args),
+    /// Print a module as text (WAT), with names from its `name` section.
+    ///
+    /// The output parses back (`nanowasm wat2wasm`) to the same bytes for
+    /// modules in canonical encoding.
+    Print(print::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +56,6 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Wast(args) => wast::run(args),
         Command::Wat2wasm(args) => wat2wasm::run(args),
+        Command::Print(args) => print::run(args),
     }
 }

@@ -174,3 +174,48 @@ fn wast_reports_counts() {
         "{stderr}"
     );
 }
+
+#[test]
+fn print_round_trips_through_wat2wasm() {
+    let out = nanowasm(&["print", &example()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Names from the name section become identifiers.
+    assert!(text.starts_with("(module $hello\n"), "{text}");
+    assert!(
+        text.contains("(func $fib (type 0) (param $n i32) (result i32)"),
+        "{text}"
+    );
+    assert!(text.contains("call $fib"), "{text}");
+    let wat = temp_file("printed.wat", text.as_bytes());
+    let wasm = wat.with_extension("wasm");
+    let out = nanowasm(&[
+        "wat2wasm",
+        wat.to_str().unwrap(),
+        "-o",
+        wasm.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&wasm).unwrap(),
+        std::fs::read(example()).unwrap()
+    );
+}
+
+#[test]
+fn print_rejects_a_malformed_module() {
+    let bad = temp_file("bad-magic.wasm", b"\0asm\x02\0\0\0");
+    let out = nanowasm(&["print", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("unknown binary version"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}

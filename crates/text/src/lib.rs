@@ -12,9 +12,11 @@ pub mod lexer;
 mod module;
 mod num;
 mod parser;
+pub mod print;
 pub mod wast;
 
 pub use error::Error;
+pub use print::{print_bytes, print_module};
 
 /// Parses a text module (`(module ...)` or a bare list of module fields)
 /// and returns its binary encoding.

@@ -78,7 +78,12 @@ impl<'a> Decoder<'a> {
                     return Err(Error::invalid("type mismatch", ty_at));
                 }
             }
-            self.parts.elements.push(ElementSegment { mode, ty, items });
+            self.parts.elements.push(ElementSegment {
+                mode,
+                ty,
+                items,
+                flags: flags as u8,
+            });
         }
         Ok(())
     }

@@ -1,0 +1,678 @@
+//! The printer: a decoded module as readable WAT.
+//!
+//! Output is the flat (linear) instruction form, one instruction per line,
+//! indented by block depth, with identifiers taken from the `name` section
+//! where a name is a valid, unique identifier. It is written so that
+//! [`crate::parse_wat`] gives back the module's bytes: every choice the
+//! encoder makes from the text (element and data segment forms, type uses,
+//! block types, memory arguments) is printed explicitly enough to make the
+//! same choice. A binary module that the encoder would not produce (for
+//! example one with over-long LEB128 encodings or extra custom sections)
+//! prints as an equivalent module instead.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+
+use nanowasm_binary::module::{ConstExpr, DataMode, ElementItems, ElementMode, ImportDesc, Module};
+use nanowasm_binary::reader::Reader;
+use nanowasm_binary::{Features, Imm, Instr, OperatorReader};
+use nanowasm_core::{
+    BlockType, ExternKind, FuncType, GlobalType, HeapType, Limits, MemArg, Opcode, RefType, Sig,
+    ValType,
+};
+
+/// Decodes and validates `bytes` with `features`, then prints the module.
+pub fn print_bytes(bytes: &[u8], features: Features) -> Result<String, nanowasm_binary::Error> {
+    let module = nanowasm_binary::decode(bytes.to_vec(), features)?;
+    print_module(&module, features)
+}
+
+/// Prints a decoded module as WAT.
+pub fn print_module(module: &Module, features: Features) -> Result<String, nanowasm_binary::Error> {
+    let mut p = Printer {
+        m: module,
+        features,
+        out: String::new(),
+        ids: Ids::new(module),
+    };
+    p.module()?;
+    Ok(p.out)
+}
+
+/// Identifiers for each index space, from the name section.
+struct Ids {
+    types: BTreeMap<u32, String>,
+    funcs: BTreeMap<u32, String>,
+    tables: BTreeMap<u32, String>,
+    memories: BTreeMap<u32, String>,
+    globals: BTreeMap<u32, String>,
+    elems: BTreeMap<u32, String>,
+    datas: BTreeMap<u32, String>,
+    locals: BTreeMap<u32, BTreeMap<u32, String>>,
+    labels: BTreeMap<u32, BTreeMap<u32, String>>,
+}
+
+/// Whether `name` can be written as `$name`.
+fn is_id(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-./:<=>?@\\^_`|~".contains(&c))
+}
+
+/// The names of `map` usable as identifiers: valid and not repeated.
+fn unique_ids(map: &BTreeMap<u32, String>) -> BTreeMap<u32, String> {
+    let mut seen = HashSet::new();
+    let mut dup = HashSet::new();
+    for n in map.values() {
+        if !seen.insert(n.as_str()) {
+            dup.insert(n.as_str());
+        }
+    }
+    map.iter()
+        .filter(|(_, n)| is_id(n) && !dup.contains(n.as_str()))
+        .map(|(i, n)| (*i, n.clone()))
+        .collect()
+}
+
+impl Ids {
+    fn new(m: &Module) -> Ids {
+        let n = &m.names;
+        Ids {
+            types: unique_ids(&n.types),
+            funcs: unique_ids(&n.functions),
+            tables: unique_ids(&n.tables),
+            memories: unique_ids(&n.memories),
+            globals: unique_ids(&n.globals),
+            elems: unique_ids(&n.elems),
+            datas: unique_ids(&n.datas),
+            locals: n.locals.iter().map(|(f, l)| (*f, unique_ids(l))).collect(),
+            // Labels may shadow each other, so they need not be unique.
+            labels: n
+                .labels
+                .iter()
+                .map(|(f, l)| {
+                    let ok = l.iter().filter(|(_, n)| is_id(n));
+                    (*f, ok.map(|(i, n)| (*i, n.clone())).collect())
+                })
+                .collect(),
+        }
+    }
+}
+
+struct Printer<'a> {
+    m: &'a Module,
+    features: Features,
+    out: String,
+    ids: Ids,
+}
+
+/// `$name` if the space has a name for `index`, else the number.
+fn index(map: &BTreeMap<u32, String>, index: u32) -> String {
+    match map.get(&index) {
+        Some(n) => format!("${n}"),
+        None => index.to_string(),
+    }
+}
+
+/// ` $name` for a definition, or its index as a comment.
+fn def_id(map: &BTreeMap<u32, String>, index: u32) -> String {
+    match map.get(&index) {
+        Some(n) => format!(" ${n}"),
+        None => format!(" (;{index};)"),
+    }
+}
+
+/// A WAT string literal for arbitrary bytes.
+pub fn string_literal(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for &b in bytes {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\t' => s.push_str("\\t"),
+            b'\n' => s.push_str("\\n"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\{b:02x}");
+            }
+        }
+    }
+    s.push('"');
+    s
+}
+
+fn val_type(t: ValType) -> &'static str {
+    match t {
+        ValType::I32 => "i32",
+        ValType::I64 => "i64",
+        ValType::F32 => "f32",
+        ValType::F64 => "f64",
+        ValType::V128 => "v128",
+        ValType::Ref(r) => ref_type(r),
+    }
+}
+
+fn ref_type(r: RefType) -> &'static str {
+    match (r.heap, r.nullable) {
+        (HeapType::Func, true) => "funcref",
+        (HeapType::Extern, true) => "externref",
+        (HeapType::Func, false) => "(ref func)",
+        (HeapType::Extern, false) => "(ref extern)",
+    }
+}
+
+fn heap_type(h: HeapType) -> &'static str {
+    match h {
+        HeapType::Func => "func",
+        HeapType::Extern => "extern",
+    }
+}
+
+fn limits(l: &Limits) -> String {
+    match l.max {
+        Some(max) => format!("{} {max}", l.min),
+        None => l.min.to_string(),
+    }
+}
+
+/// An `f32` literal that parses back to exactly `bits`.
+pub fn f32_literal(bits: u32) -> String {
+    let f = f32::from_bits(bits);
+    if f.is_nan() {
+        let sign = if bits >> 31 == 1 { "-" } else { "" };
+        let payload = bits & 0x7f_ffff;
+        if payload == 0x40_0000 {
+            format!("{sign}nan")
+        } else {
+            format!("{sign}nan:0x{payload:x}")
+        }
+    } else if f.is_infinite() {
+        if f < 0.0 { "-inf" } else { "inf" }.to_owned()
+    } else {
+        // Debug formatting is the shortest decimal that reads back exactly.
+        format!("{f:?}")
+    }
+}
+
+/// An `f64` literal that parses back to exactly `bits`.
+pub fn f64_literal(bits: u64) -> String {
+    let f = f64::from_bits(bits);
+    if f.is_nan() {
+        let sign = if bits >> 63 == 1 { "-" } else { "" };
+        let payload = bits & 0xf_ffff_ffff_ffff;
+        if payload == 0x8_0000_0000_0000 {
+            format!("{sign}nan")
+        } else {
+            format!("{sign}nan:0x{payload:x}")
+        }
+    } else if f.is_infinite() {
+        if f < 0.0 { "-inf" } else { "inf" }.to_owned()
+    } else {
+        format!("{f:?}")
+    }
+}
+
+fn natural_align(op: Opcode) -> u32 {
+    match *op.sig() {
+        Sig::Load(_, a) | Sig::Store(_, a) | Sig::LoadLane(a) | Sig::StoreLane(a) => u32::from(a),
+        _ => 0,
+    }
+}
+
+fn memarg(op: Opcode, m: &MemArg) -> String {
+    let mut s = String::new();
+    if m.memory != 0 {
+        let _ = write!(s, " {}", m.memory);
+    }
+    if m.offset != 0 {
+        let _ = write!(s, " offset={}", m.offset);
+    }
+    if m.align != natural_align(op) {
+        match 1u64.checked_shl(m.align) {
+            Some(a) => {
+                let _ = write!(s, " align={a}");
+            }
+            None => {
+                let _ = write!(s, " (; align=2**{} ;)", m.align);
+            }
+        }
+    }
+    s
+}
+
+impl Printer<'_> {
+    fn line(&mut self, depth: usize, text: &str) {
+        for _ in 0..depth {
+            self.out.push_str("  ");
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn module(&mut self) -> Result<(), nanowasm_binary::Error> {
+        let m = self.m;
+        let name = match &m.names.module {
+            Some(n) if is_id(n) => format!(" ${n}"),
+            _ => String::new(),
+        };
+        self.line(0, &format!("(module{name}"));
+        for (i, ty) in m.types.iter().enumerate() {
+            let i = i as u32;
+            let text = format!(
+                "(type{} (func{}))",
+                def_id(&self.ids.types, i),
+                signature(ty, None)
+            );
+            self.line(1, &text);
+        }
+        let mut counts = [0u32; 4];
+        for imp in &m.imports {
+            let desc = match imp.desc {
+                ImportDesc::Func(ty) => {
+                    let i = counts[0];
+                    counts[0] += 1;
+                    format!(
+                        "(func{} {})",
+                        def_id(&self.ids.funcs, i),
+                        self.type_use(ty, i)
+                    )
+                }
+                ImportDesc::Table(t) => {
+                    let i = counts[1];
+                    counts[1] += 1;
+                    format!(
+                        "(table{} {} {})",
+                        def_id(&self.ids.tables, i),
+                        limits(&t.limits),
+                        ref_type(t.element)
+                    )
+                }
+                ImportDesc::Memory(t) => {
+                    let i = counts[2];
+                    counts[2] += 1;
+                    format!(
+                        "(memory{} {})",
+                        def_id(&self.ids.memories, i),
+                        limits(&t.limits)
+                    )
+                }
+                ImportDesc::Global(g) => {
+                    let i = counts[3];
+                    counts[3] += 1;
+                    format!(
+                        "(global{} {})",
+                        def_id(&self.ids.globals, i),
+                        global_type(&g)
+                    )
+                }
+            };
+            let text = format!(
+                "(import {} {} {desc})",
+                string_literal(imp.module.as_bytes()),
+                string_literal(imp.name.as_bytes())
+            );
+            self.line(1, &text);
+        }
+        let n = &m.num_imported;
+        for (i, t) in m.tables.iter().enumerate().skip(n.tables as usize) {
+            let text = format!(
+                "(table{} {} {})",
+                def_id(&self.ids.tables, i as u32),
+                limits(&t.limits),
+                ref_type(t.element)
+            );
+            self.line(1, &text);
+        }
+        for (i, t) in m.memories.iter().enumerate().skip(n.memories as usize) {
+            let text = format!(
+                "(memory{} {})",
+                def_id(&self.ids.memories, i as u32),
+                limits(&t.limits)
+            );
+            self.line(1, &text);
+        }
+        for (k, init) in m.global_inits.iter().enumerate() {
+            let i = n.globals + k as u32;
+            let g = m.globals[i as usize];
+            let text = format!(
+                "(global{} {} {})",
+                def_id(&self.ids.globals, i),
+                global_type(&g),
+                self.const_expr(init)?
+            );
+            self.line(1, &text);
+        }
+        for e in &m.exports {
+            let (kind, map) = match e.kind {
+                ExternKind::Func => ("func", &self.ids.funcs),
+                ExternKind::Table => ("table", &self.ids.tables),
+                ExternKind::Memory => ("memory", &self.ids.memories),
+                ExternKind::Global => ("global", &self.ids.globals),
+            };
+            let text = format!(
+                "(export {} ({kind} {}))",
+                string_literal(e.name.as_bytes()),
+                index(map, e.index)
+            );
+            self.line(1, &text);
+        }
+        if let Some(s) = m.start {
+            let text = format!("(start {})", index(&self.ids.funcs, s));
+            self.line(1, &text);
+        }
+        for (i, seg) in m.elements.iter().enumerate() {
+            let text = self.elem(i as u32, seg)?;
+            self.line(1, &text);
+        }
+        for (k, body) in m.bodies.iter().enumerate() {
+            self.func(n.funcs + k as u32, body)?;
+        }
+        for (i, seg) in m.datas.iter().enumerate() {
+            let mut text = format!("(data{}", def_id(&self.ids.datas, i as u32));
+            if let DataMode::Active { memory, offset } = &seg.mode {
+                if *memory != 0 {
+                    let _ = write!(text, " (memory {})", index(&self.ids.memories, *memory));
+                }
+                let _ = write!(text, " (offset {})", self.const_expr(offset)?);
+            }
+            let _ = write!(text, " {})", string_literal(m.slice(&seg.range)));
+            self.line(1, &text);
+        }
+        self.line(0, ")");
+        Ok(())
+    }
+
+    /// `(type N) (param ...) (result ...)` for function `func` of type `ty`.
+    fn type_use(&self, ty: u32, func: u32) -> String {
+        let mut s = format!("(type {})", index(&self.ids.types, ty));
+        if let Some(t) = self.m.types.get(ty as usize) {
+            s.push_str(&signature(t, self.ids.locals.get(&func)));
+        }
+        s
+    }
+
+    fn elem(
+        &self,
+        i: u32,
+        seg: &nanowasm_binary::module::ElementSegment,
+    ) -> Result<String, nanowasm_binary::Error> {
+        let mut s = format!("(elem{}", def_id(&self.ids.elems, i));
+        // The encoder picks the binary form from what the text spells out:
+        // an explicit table selects the forms with a table index, and
+        // `func` indices versus `reftype` expressions the item encoding.
+        match &seg.mode {
+            ElementMode::Active { table, offset } => {
+                let exprs = matches!(seg.items, ElementItems::Exprs(_));
+                let short = *table == 0 && (!exprs || seg.ty == RefType::FUNCREF);
+                if !short || seg.flags & 0b010 != 0 {
+                    let _ = write!(s, " (table {})", index(&self.ids.tables, *table));
+                }
+                let _ = write!(s, " (offset {})", self.const_expr(offset)?);
+            }
+            ElementMode::Passive => {}
+            ElementMode::Declared => s.push_str(" declare"),
+        }
+        match &seg.items {
+            ElementItems::Funcs(fs) => {
+                s.push_str(" func");
+                for f in fs {
+                    let _ = write!(s, " {}", index(&self.ids.funcs, *f));
+                }
+            }
+            ElementItems::Exprs(es) => {
+                let _ = write!(s, " {}", ref_type(seg.ty));
+                for e in es {
+                    let _ = write!(s, " (item {})", self.const_expr(e)?);
+                }
+            }
+        }
+        s.push(')');
+        Ok(s)
+    }
+
+    fn const_expr(&self, e: &ConstExpr) -> Result<String, nanowasm_binary::Error> {
+        let mut ops = ops(self.m, self.features, e.range.start, e.range.end);
+        let mut parts = Vec::new();
+        while !ops.is_empty() {
+            let instr = ops.read()?;
+            if instr.op == Opcode::End {
+                break;
+            }
+            parts.push(self.instr(&instr, u32::MAX, &mut 0));
+        }
+        Ok(parts.join(" "))
+    }
+
+    fn func(
+        &mut self,
+        idx: u32,
+        body: &nanowasm_binary::module::FuncBody,
+    ) -> Result<(), nanowasm_binary::Error> {
+        let ty = self.m.funcs[idx as usize];
+        let mut head = format!(
+            "(func{} {}",
+            def_id(&self.ids.funcs, idx),
+            self.type_use(ty, idx)
+        );
+        let nparams = self
+            .m
+            .types
+            .get(ty as usize)
+            .map_or(0, |t| t.params().len() as u32);
+        let names = self.ids.locals.get(&idx);
+        let mut local = nparams;
+        for &(count, t) in &body.locals {
+            for _ in 0..count {
+                match names.and_then(|n| n.get(&local)) {
+                    Some(n) => {
+                        let _ = write!(head, " (local ${n} {})", val_type(t));
+                    }
+                    None => {
+                        let _ = write!(head, " (local {})", val_type(t));
+                    }
+                }
+                local += 1;
+            }
+        }
+        self.line(1, &head);
+        let mut ops = ops(self.m, self.features, body.code.start, body.code.end);
+        let mut depth = 2usize;
+        let mut blocks = 0u32;
+        while !ops.is_empty() {
+            let instr = ops.read()?;
+            match instr.op {
+                Opcode::End => {
+                    if depth == 2 {
+                        break;
+                    }
+                    depth -= 1;
+                    self.line(depth, "end");
+                }
+                Opcode::Else => {
+                    self.line(depth - 1, "else");
+                }
+                Opcode::Block | Opcode::Loop | Opcode::If => {
+                    let text = self.instr(&instr, idx, &mut blocks);
+                    self.line(depth, &text);
+                    depth += 1;
+                }
+                _ => {
+                    let text = self.instr(&instr, idx, &mut blocks);
+                    self.line(depth, &text);
+                }
+            }
+        }
+        self.line(1, ")");
+        Ok(())
+    }
+
+    /// One instruction of function `func` (`u32::MAX` in a constant
+    /// expression); `blocks` counts the block instructions so far.
+    fn instr(&self, instr: &Instr<'_>, func: u32, blocks: &mut u32) -> String {
+        let op = instr.op;
+        let mut s = String::from(op.name());
+        let ids = &self.ids;
+        match instr.imm {
+            Imm::None => {}
+            Imm::Block(bt) => {
+                if let Some(l) = ids.labels.get(&func).and_then(|l| l.get(blocks)) {
+                    let _ = write!(s, " ${l}");
+                }
+                *blocks += 1;
+                match bt {
+                    BlockType::Empty => {}
+                    BlockType::Value(t) => {
+                        let _ = write!(s, " (result {})", val_type(t));
+                    }
+                    BlockType::Func(t) => {
+                        let _ = write!(s, " (type {})", index(&ids.types, t));
+                    }
+                }
+            }
+            Imm::Index(i) => {
+                let text = match op.imm() {
+                    nanowasm_core::ImmKind::Func => index(&ids.funcs, i),
+                    nanowasm_core::ImmKind::Global => index(&ids.globals, i),
+                    nanowasm_core::ImmKind::Table => index(&ids.tables, i),
+                    nanowasm_core::ImmKind::Data => index(&ids.datas, i),
+                    nanowasm_core::ImmKind::Elem => index(&ids.elems, i),
+                    nanowasm_core::ImmKind::Local => match ids.locals.get(&func) {
+                        Some(l) => index(l, i),
+                        None => i.to_string(),
+                    },
+                    // The default memory is implicit.
+                    nanowasm_core::ImmKind::Memory if i == 0 => String::new(),
+                    nanowasm_core::ImmKind::Memory => index(&ids.memories, i),
+                    _ => i.to_string(),
+                };
+                if !text.is_empty() {
+                    s.push(' ');
+                    s.push_str(&text);
+                }
+            }
+            Imm::Index2(a, b) => match op.imm() {
+                nanowasm_core::ImmKind::CallIndirect => {
+                    let _ = write!(
+                        s,
+                        " {} (type {})",
+                        index(&ids.tables, b),
+                        index(&ids.types, a)
+                    );
+                }
+                nanowasm_core::ImmKind::MemoryInit => {
+                    if b != 0 {
+                        let _ = write!(s, " {}", index(&ids.memories, b));
+                    }
+                    let _ = write!(s, " {}", index(&ids.datas, a));
+                }
+                nanowasm_core::ImmKind::MemoryCopy => {
+                    if a != 0 || b != 0 {
+                        let _ = write!(
+                            s,
+                            " {} {}",
+                            index(&ids.memories, a),
+                            index(&ids.memories, b)
+                        );
+                    }
+                }
+                nanowasm_core::ImmKind::TableInit => {
+                    let _ = write!(s, " {} {}", index(&ids.tables, b), index(&ids.elems, a));
+                }
+                _ => {
+                    let _ = write!(s, " {} {}", index(&ids.tables, a), index(&ids.tables, b));
+                }
+            },
+            Imm::BrTable(t) => {
+                for l in t.targets() {
+                    let _ = write!(s, " {l}");
+                }
+                let _ = write!(s, " {}", t.default);
+            }
+            Imm::MemArg(m) => s.push_str(&memarg(op, &m)),
+            Imm::MemArgLane(m, lane) => {
+                s.push_str(&memarg(op, &m));
+                let _ = write!(s, " {lane}");
+            }
+            Imm::Lane(l) => {
+                let _ = write!(s, " {l}");
+            }
+            Imm::Bytes16(b) => {
+                if op == Opcode::V128Const {
+                    s.push_str(" i32x4");
+                    for c in b.chunks_exact(4) {
+                        let v = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                        let _ = write!(s, " 0x{v:08x}");
+                    }
+                } else {
+                    for l in b {
+                        let _ = write!(s, " {l}");
+                    }
+                }
+            }
+            Imm::I32(v) => {
+                let _ = write!(s, " {v}");
+            }
+            Imm::I64(v) => {
+                let _ = write!(s, " {v}");
+            }
+            Imm::F32(b) => {
+                let _ = write!(s, " {}", f32_literal(b));
+            }
+            Imm::F64(b) => {
+                let _ = write!(s, " {}", f64_literal(b));
+            }
+            Imm::SelectT(t) => {
+                let _ = write!(s, " (result {})", val_type(t));
+            }
+            Imm::RefNull(h) => {
+                let _ = write!(s, " {}", heap_type(h));
+            }
+        }
+        s
+    }
+}
+
+/// Instructions in `m.bytes[start..end]`.
+fn ops(m: &Module, features: Features, start: usize, end: usize) -> OperatorReader<'_> {
+    let mut r = Reader::new(&m.bytes[..end]);
+    // `start` is within the module: the decoder produced the range.
+    let _ = r.bytes(start);
+    OperatorReader::new(r, features)
+}
+
+fn global_type(g: &GlobalType) -> String {
+    if g.mutable {
+        format!("(mut {})", val_type(g.content))
+    } else {
+        val_type(g.content).to_owned()
+    }
+}
+
+/// ` (param ...) (result ...)`, with parameter names where given.
+fn signature(ty: &FuncType, names: Option<&BTreeMap<u32, String>>) -> String {
+    let mut s = String::new();
+    let mut unnamed = Vec::new();
+    let flush = |s: &mut String, unnamed: &mut Vec<&str>| {
+        if !unnamed.is_empty() {
+            let _ = write!(s, " (param {})", unnamed.join(" "));
+            unnamed.clear();
+        }
+    };
+    for (i, &t) in ty.params().iter().enumerate() {
+        match names.and_then(|n| n.get(&(i as u32))) {
+            Some(n) => {
+                flush(&mut s, &mut unnamed);
+                let _ = write!(s, " (param ${n} {})", val_type(t));
+            }
+            None => unnamed.push(val_type(t)),
+        }
+    }
+    flush(&mut s, &mut unnamed);
+    if !ty.results().is_empty() {
+        let r: Vec<&str> = ty.results().iter().map(|&t| val_type(t)).collect();
+        let _ = write!(s, " (result {})", r.join(" "));
+    }
+    s
+}
