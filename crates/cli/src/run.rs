@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
 use nanowasm::{Config, Engine, Error, Linker, Module, Store, StoreLimitsBuilder, Val, ValType};
+use nanowasm_wasi::WasiCtx;
 
 /// Arguments of `nanowasm run`.
 #[derive(ClapArgs)]
@@ -13,8 +14,9 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
-    /// Arguments: for `--invoke`, the function's arguments (integers, or
-    /// floats for f32/f64 parameters).
+    /// Arguments: the program's arguments (after its name), or with
+    /// `--invoke` the function's arguments (integers, or floats for f32/f64
+    /// parameters).
     #[arg(
         value_name = "ARGS",
         trailing_var_arg = true,
@@ -36,6 +38,93 @@ pub struct Args {
     /// returns -1.
     #[arg(long, value_name = "BYTES")]
     max_memory_size: Option<usize>,
+
+    /// Grant the guest the host directory HOST, seen as GUEST (default:
+    /// HOST as written). Repeatable. Nothing else of the host file system is
+    /// reachable: paths cannot leave it through `..`, absolute paths or
+    /// symbolic links.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+
+    /// Like `--dir`, read-only: every change beneath it fails (EPERM).
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    dirs_ro: Vec<String>,
+
+    /// Set an environment variable for the guest (`NAME=VALUE`), or pass
+    /// the host's value of NAME (`NAME`). Repeatable; nothing else of the
+    /// host environment is visible.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    envs: Vec<String>,
+
+    /// Give the guest a TCP socket listening on ADDR (e.g. 127.0.0.1:8080)
+    /// as a preopened descriptor for `sock_accept`.
+    #[arg(long = "tcplisten", value_name = "ADDR")]
+    tcplisten: Vec<String>,
+
+    /// Interrupt the guest after this long (e.g. `500ms`, `10s`, `2m`);
+    /// being interrupted is a trap.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<std::time::Duration>,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let v: f64 = num.parse().map_err(|_| format!("invalid duration `{s}`"))?;
+    let secs = match unit {
+        "ns" => v / 1e9,
+        "us" => v / 1e6,
+        "ms" => v / 1e3,
+        "s" => v,
+        "m" => v * 60.0,
+        "h" => v * 3600.0,
+        _ => return Err(format!("invalid duration `{s}`: unknown unit `{unit}`")),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("invalid duration `{s}`: {e}"))
+}
+
+/// `HOST[::GUEST]`.
+fn dir_spec(s: &str) -> (&str, &str) {
+    match s.split_once("::") {
+        Some((h, g)) => (h, g),
+        None => (s, s),
+    }
+}
+
+fn wasi_ctx(args: &Args) -> Result<WasiCtx, Error> {
+    let mut b = WasiCtx::builder();
+    b.inherit_stdio();
+    b.arg(args.file.display().to_string());
+    if args.invoke.is_none() {
+        b.args(args.args.iter().cloned());
+    }
+    for e in &args.envs {
+        match e.split_once('=') {
+            Some((k, v)) => {
+                b.env(k, v);
+            }
+            None => {
+                if let Ok(v) = std::env::var(e) {
+                    b.env(e.as_str(), v);
+                }
+            }
+        }
+    }
+    for d in &args.dirs {
+        let (host, guest) = dir_spec(d);
+        b.preopened_dir(host, guest, false);
+    }
+    for d in &args.dirs_ro {
+        let (host, guest) = dir_spec(d);
+        b.preopened_dir(host, guest, true);
+    }
+    for a in &args.tcplisten {
+        let l = std::net::TcpListener::bind(a)
+            .map_err(|e| Error::Usage(format!("--tcplisten {a}: {e}")))?;
+        b.preopened_listener(l);
+    }
+    b.build().map_err(|e| Error::Usage(e.to_string()))
 }
 
 fn parse_arg(s: &str, ty: ValType) -> Result<Val, String> {
@@ -81,8 +170,8 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) => {
             let code = match &e {
                 // Like wasmtime: a trap exits as if by SIGABRT.
-                Error::Trap(_) => 134,
                 Error::Exit(status) => return ExitCode::from(*status as u8),
+                Error::Trap(_) | Error::Host(_) => 134,
                 _ => 1,
             };
             eprintln!(
@@ -103,24 +192,27 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
     let bytes = crate::input::read_module(&args.file).map_err(Error::Usage)?;
     let mut config = Config::new();
     config.consume_fuel(args.fuel.is_some());
+    config.epoch_interruption(args.timeout.is_some());
     let engine = Engine::new(&config);
     let module = Module::new(&engine, &bytes)?;
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(&engine, wasi_ctx(args)?);
     if let Some(fuel) = args.fuel {
         store.set_fuel(fuel)?;
     }
     if let Some(max) = args.max_memory_size {
         store.set_limits(StoreLimitsBuilder::new().memory_size(max).build());
     }
-    if let Some((m, n, _)) = module
-        .imports()
-        .find(|(m, _, _)| *m == "wasi_snapshot_preview1" || *m == "wasi_unstable")
-    {
-        return Err(Error::Link(format!(
-            "unknown import: `{m}::{n}` has not been defined (WASI is not supported yet)"
-        )));
+    if let Some(t) = args.timeout {
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(t);
+            engine.increment_epoch();
+        });
     }
-    let instance = Linker::new().instantiate(&mut store, &module)?;
+    let mut linker = Linker::new();
+    nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+    let instance = linker.instantiate(&mut store, &module)?;
     let name = args.invoke.as_deref().unwrap_or("_start");
     let func = instance.get_func(&store, name).ok_or_else(|| {
         Error::Usage(match &args.invoke {
@@ -129,10 +221,10 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
         })
     })?;
     let ty = func.ty(&store);
-    if args.invoke.is_none() && !args.args.is_empty() {
-        return Err(Error::Usage(
-            "program arguments need WASI, which is not supported yet".into(),
-        ));
+    if args.invoke.is_none() {
+        // A command: its arguments went to WASI.
+        func.call(&mut store, &[], &mut [])?;
+        return Ok(ExitCode::SUCCESS);
     }
     if args.args.len() != ty.params().len() {
         return Err(Error::Usage(format!(

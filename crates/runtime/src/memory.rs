@@ -56,6 +56,22 @@ impl Memory {
         &mut inner.memories[self.0.index as usize].data
     }
 
+    /// The memory's bytes and the store's host data, both mutably: what a
+    /// host function needs to read guest buffers while updating its own
+    /// state (WASI's file table, for instance).
+    pub fn data_and_store_mut<'a, T: 'a>(
+        &self,
+        store: &'a mut impl AsContextMut<Data = T>,
+    ) -> (&'a mut [u8], &'a mut T) {
+        let store = store.as_context_mut();
+        assert_eq!(
+            store.inner.id, self.0.store,
+            "memory used with the wrong store"
+        );
+        let mem = &mut store.inner.memories[self.0.index as usize].data;
+        (mem.as_mut_slice(), &mut store.data)
+    }
+
     /// The size in pages.
     pub fn size(&self, store: impl AsContext) -> u64 {
         self.entity(&store.as_context().inner).data.len() as u64 / MemoryType::PAGE_SIZE

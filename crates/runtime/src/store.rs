@@ -199,7 +199,7 @@ impl StoreInner {
 pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) hosts: Vec<Arc<HostFunc<T>>>,
-    data: T,
+    pub(crate) data: T,
 }
 
 impl<T> Store<T> {

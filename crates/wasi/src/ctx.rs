@@ -1,0 +1,454 @@
+//! The WASI state of one store: arguments, environment, the file
+//! descriptor table and the capabilities behind it.
+//!
+//! A guest reaches the host file system only through the directories
+//! preopened here. Every path is resolved by the kernel beneath the
+//! directory's descriptor (`openat2` with `RESOLVE_BENEATH`), so `..`,
+//! absolute paths and symbolic links (including ones the guest creates)
+//! cannot leave it, and there is no window for a race between a check and
+//! its use. A read-only preopen, and everything opened through it, refuses
+//! every change with `EPERM`.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rustix::fs::{Mode, OFlags};
+
+use crate::errno::{Errno, WasiResult};
+
+/// Rights (`rights` in the spec): what a descriptor may be used for.
+pub mod rights {
+    #![allow(missing_docs)]
+    pub const FD_DATASYNC: u64 = 1 << 0;
+    pub const FD_READ: u64 = 1 << 1;
+    pub const FD_SEEK: u64 = 1 << 2;
+    pub const FD_FDSTAT_SET_FLAGS: u64 = 1 << 3;
+    pub const FD_SYNC: u64 = 1 << 4;
+    pub const FD_TELL: u64 = 1 << 5;
+    pub const FD_WRITE: u64 = 1 << 6;
+    pub const FD_ADVISE: u64 = 1 << 7;
+    pub const FD_ALLOCATE: u64 = 1 << 8;
+    pub const PATH_CREATE_DIRECTORY: u64 = 1 << 9;
+    pub const PATH_CREATE_FILE: u64 = 1 << 10;
+    pub const PATH_LINK_SOURCE: u64 = 1 << 11;
+    pub const PATH_LINK_TARGET: u64 = 1 << 12;
+    pub const PATH_OPEN: u64 = 1 << 13;
+    pub const FD_READDIR: u64 = 1 << 14;
+    pub const PATH_READLINK: u64 = 1 << 15;
+    pub const PATH_RENAME_SOURCE: u64 = 1 << 16;
+    pub const PATH_RENAME_TARGET: u64 = 1 << 17;
+    pub const PATH_FILESTAT_GET: u64 = 1 << 18;
+    pub const PATH_FILESTAT_SET_SIZE: u64 = 1 << 19;
+    pub const PATH_FILESTAT_SET_TIMES: u64 = 1 << 20;
+    pub const FD_FILESTAT_GET: u64 = 1 << 21;
+    pub const FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
+    pub const FD_FILESTAT_SET_TIMES: u64 = 1 << 23;
+    pub const PATH_SYMLINK: u64 = 1 << 24;
+    pub const PATH_REMOVE_DIRECTORY: u64 = 1 << 25;
+    pub const PATH_UNLINK_FILE: u64 = 1 << 26;
+    pub const POLL_FD_READWRITE: u64 = 1 << 27;
+    pub const SOCK_SHUTDOWN: u64 = 1 << 28;
+    pub const SOCK_ACCEPT: u64 = 1 << 29;
+
+    /// Everything a regular file descriptor can do.
+    pub const FILE: u64 = FD_DATASYNC
+        | FD_READ
+        | FD_SEEK
+        | FD_FDSTAT_SET_FLAGS
+        | FD_SYNC
+        | FD_TELL
+        | FD_WRITE
+        | FD_ADVISE
+        | FD_ALLOCATE
+        | FD_FILESTAT_GET
+        | FD_FILESTAT_SET_SIZE
+        | FD_FILESTAT_SET_TIMES
+        | POLL_FD_READWRITE;
+    /// Everything a directory descriptor can do.
+    pub const DIRECTORY: u64 = FD_FDSTAT_SET_FLAGS
+        | FD_SYNC
+        | FD_DATASYNC
+        | FD_ADVISE
+        | PATH_CREATE_DIRECTORY
+        | PATH_CREATE_FILE
+        | PATH_LINK_SOURCE
+        | PATH_LINK_TARGET
+        | PATH_OPEN
+        | FD_READDIR
+        | PATH_READLINK
+        | PATH_RENAME_SOURCE
+        | PATH_RENAME_TARGET
+        | PATH_FILESTAT_GET
+        | PATH_FILESTAT_SET_SIZE
+        | PATH_FILESTAT_SET_TIMES
+        | FD_FILESTAT_GET
+        | FD_FILESTAT_SET_TIMES
+        | PATH_SYMLINK
+        | PATH_REMOVE_DIRECTORY
+        | PATH_UNLINK_FILE;
+    /// What changes a directory or file: withheld under a read-only preopen.
+    pub const MUTATING: u64 = FD_WRITE
+        | FD_ALLOCATE
+        | FD_FILESTAT_SET_SIZE
+        | FD_FILESTAT_SET_TIMES
+        | PATH_CREATE_DIRECTORY
+        | PATH_CREATE_FILE
+        | PATH_LINK_SOURCE
+        | PATH_LINK_TARGET
+        | PATH_RENAME_SOURCE
+        | PATH_RENAME_TARGET
+        | PATH_FILESTAT_SET_SIZE
+        | PATH_FILESTAT_SET_TIMES
+        | PATH_SYMLINK
+        | PATH_REMOVE_DIRECTORY
+        | PATH_UNLINK_FILE;
+    /// A stream (stdio, pipe).
+    pub const STREAM: u64 =
+        FD_READ | FD_WRITE | FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE;
+    /// A socket.
+    pub const SOCKET: u64 = STREAM | SOCK_SHUTDOWN | SOCK_ACCEPT;
+}
+
+/// WASI file types (`filetype`).
+pub mod filetype {
+    #![allow(missing_docs)]
+    pub const UNKNOWN: u8 = 0;
+    pub const BLOCK_DEVICE: u8 = 1;
+    pub const CHARACTER_DEVICE: u8 = 2;
+    pub const DIRECTORY: u8 = 3;
+    pub const REGULAR_FILE: u8 = 4;
+    pub const SOCKET_DGRAM: u8 = 5;
+    pub const SOCKET_STREAM: u8 = 6;
+    pub const SYMBOLIC_LINK: u8 = 7;
+}
+
+/// Descriptor flags (`fdflags`).
+pub mod fdflags {
+    #![allow(missing_docs)]
+    pub const APPEND: u16 = 1 << 0;
+    pub const DSYNC: u16 = 1 << 1;
+    pub const NONBLOCK: u16 = 1 << 2;
+    pub const RSYNC: u16 = 1 << 3;
+    pub const SYNC: u16 = 1 << 4;
+}
+
+/// Where a standard stream goes.
+#[derive(Clone)]
+pub enum Stdio {
+    /// The host process's own descriptor (0, 1 or 2): streamed, unbuffered.
+    Inherit,
+    /// Reads see end of file; writes are discarded.
+    Null,
+    /// An in-memory pipe: reads consume its bytes from the front, writes
+    /// append to it.
+    Buffer(Arc<Mutex<Vec<u8>>>),
+}
+
+impl Stdio {
+    /// A new in-memory buffer holding `bytes`, and the handle to it.
+    pub fn buffer(bytes: impl Into<Vec<u8>>) -> (Stdio, Arc<Mutex<Vec<u8>>>) {
+        let b = Arc::new(Mutex::new(bytes.into()));
+        (Stdio::Buffer(b.clone()), b)
+    }
+}
+
+/// An open directory.
+pub struct DirEntry {
+    /// The host descriptor everything beneath is resolved against.
+    pub fd: OwnedFd,
+    /// The guest's name for it, if it is a preopen.
+    pub preopen: Option<String>,
+    /// Whether changes are refused.
+    pub readonly: bool,
+    /// The listing read by `fd_readdir` (refreshed when cookie 0 is asked).
+    pub listing: Option<Vec<crate::fd::Dirent>>,
+}
+
+/// An open regular file (or other non-directory node).
+pub struct FileEntry {
+    /// The host file.
+    pub file: std::fs::File,
+    /// Whether it was opened through a read-only preopen.
+    pub readonly: bool,
+    /// Whether writes go to the end.
+    pub append: bool,
+}
+
+/// What a guest descriptor refers to.
+pub enum Kind {
+    /// Standard input, output or error (`0`, `1`, `2`).
+    Stdio(u32, Stdio),
+    /// A file.
+    File(FileEntry),
+    /// A directory.
+    Dir(DirEntry),
+    /// A listening socket.
+    Listener(TcpListener),
+    /// A connected socket.
+    Stream(TcpStream),
+}
+
+/// One guest descriptor.
+pub struct Entry {
+    /// What it refers to.
+    pub kind: Kind,
+    /// Rights of the descriptor itself.
+    pub base: u64,
+    /// Rights of descriptors opened through it.
+    pub inheriting: u64,
+    /// `fdflags` the guest set that the host object does not keep itself.
+    pub flags: u16,
+}
+
+/// The WASI state of a store.
+pub struct WasiCtx {
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) fds: BTreeMap<u32, Entry>,
+}
+
+impl WasiCtx {
+    /// A builder.
+    pub fn builder() -> WasiCtxBuilder {
+        WasiCtxBuilder::default()
+    }
+
+    pub(crate) fn get(&mut self, fd: u32) -> WasiResult<&mut Entry> {
+        self.fds.get_mut(&fd).ok_or(Errno::Badf)
+    }
+
+    /// The lowest free descriptor number.
+    pub(crate) fn insert(&mut self, entry: Entry) -> WasiResult<u32> {
+        let mut n = 0u32;
+        for &k in self.fds.keys() {
+            if k != n {
+                break;
+            }
+            n = n.checked_add(1).ok_or(Errno::Mfile)?;
+        }
+        if self.fds.len() >= 1 << 16 {
+            return Err(Errno::Mfile);
+        }
+        self.fds.insert(n, entry);
+        Ok(n)
+    }
+
+    /// Reads from a standard stream.
+    pub(crate) fn stdio_read(which: u32, s: &Stdio, buf: &mut [u8]) -> WasiResult<usize> {
+        match s {
+            Stdio::Inherit => {
+                let fd = match which {
+                    0 => rustix::stdio::stdin(),
+                    1 => rustix::stdio::stdout(),
+                    _ => rustix::stdio::stderr(),
+                };
+                loop {
+                    match rustix::io::read(fd, &mut *buf) {
+                        Err(rustix::io::Errno::INTR) => continue,
+                        r => return Ok(r?),
+                    }
+                }
+            }
+            Stdio::Null => Ok(0),
+            Stdio::Buffer(b) => {
+                let mut b = b.lock().map_err(|_| Errno::Io)?;
+                let n = (&b[..]).read(buf).map_err(Errno::from)?;
+                b.drain(..n);
+                Ok(n)
+            }
+        }
+    }
+
+    /// Writes to a standard stream.
+    pub(crate) fn stdio_write(which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
+        match s {
+            Stdio::Inherit => {
+                let fd = match which {
+                    0 => rustix::stdio::stdin(),
+                    1 => rustix::stdio::stdout(),
+                    _ => rustix::stdio::stderr(),
+                };
+                // Write it all, as a blocking stream would.
+                let mut done = 0;
+                while done < data.len() {
+                    match rustix::io::write(fd, &data[done..]) {
+                        Ok(n) => done += n,
+                        Err(rustix::io::Errno::INTR) => continue,
+                        Err(e) if done == 0 => return Err(e.into()),
+                        Err(_) => break,
+                    }
+                }
+                Ok(done)
+            }
+            Stdio::Null => Ok(data.len()),
+            Stdio::Buffer(b) => {
+                b.lock()
+                    .map_err(|_| Errno::Io)?
+                    .write_all(data)
+                    .map_err(Errno::from)?;
+                Ok(data.len())
+            }
+        }
+    }
+}
+
+/// Builds a [`WasiCtx`]. Nothing is granted unless asked for: no
+/// arguments, no environment, no directories, null standard streams.
+pub struct WasiCtxBuilder {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdio: [Stdio; 3],
+    preopens: Vec<(Entry, String)>,
+    error: Option<std::io::Error>,
+}
+
+impl Default for WasiCtxBuilder {
+    fn default() -> Self {
+        WasiCtxBuilder {
+            args: Vec::new(),
+            env: Vec::new(),
+            stdio: [Stdio::Null, Stdio::Null, Stdio::Null],
+            preopens: Vec::new(),
+            error: None,
+        }
+    }
+}
+
+impl WasiCtxBuilder {
+    /// Appends a program argument (the first is the program's name).
+    pub fn arg(&mut self, a: impl Into<String>) -> &mut Self {
+        self.args.push(a.into());
+        self
+    }
+
+    /// Appends program arguments.
+    pub fn args<S: Into<String>>(&mut self, args: impl IntoIterator<Item = S>) -> &mut Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// Standard input.
+    pub fn stdin(&mut self, s: Stdio) -> &mut Self {
+        self.stdio[0] = s;
+        self
+    }
+
+    /// Standard output.
+    pub fn stdout(&mut self, s: Stdio) -> &mut Self {
+        self.stdio[1] = s;
+        self
+    }
+
+    /// Standard error.
+    pub fn stderr(&mut self, s: Stdio) -> &mut Self {
+        self.stdio[2] = s;
+        self
+    }
+
+    /// Inherits the host's standard input, output and error.
+    pub fn inherit_stdio(&mut self) -> &mut Self {
+        self.stdio = [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit];
+        self
+    }
+
+    /// Grants the directory `host` to the guest as `guest` (e.g. `/data` or
+    /// `.`); `readonly` refuses every change beneath it.
+    pub fn preopened_dir(
+        &mut self,
+        host: impl AsRef<Path>,
+        guest: impl Into<String>,
+        readonly: bool,
+    ) -> &mut Self {
+        let opened = rustix::fs::open(
+            host.as_ref(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        );
+        match opened {
+            Ok(fd) => {
+                let base = if readonly {
+                    rights::DIRECTORY & !rights::MUTATING
+                } else {
+                    rights::DIRECTORY
+                };
+                // The inheriting rights stay whole even when read-only, as in
+                // wasmtime: wasi-libc asks for the rights an `open` mode needs
+                // within them, so a write is asked for and refused (EPERM)
+                // rather than silently opened read-only.
+                let inheriting = rights::DIRECTORY | rights::FILE;
+                let guest = guest.into();
+                let entry = Entry {
+                    kind: Kind::Dir(DirEntry {
+                        fd,
+                        preopen: Some(guest.clone()),
+                        readonly,
+                        listing: None,
+                    }),
+                    base,
+                    inheriting,
+                    flags: 0,
+                };
+                self.preopens.push((entry, guest));
+            }
+            Err(e) => {
+                self.error.get_or_insert_with(|| {
+                    std::io::Error::new(
+                        std::io::Error::from(e).kind(),
+                        format!("cannot open directory {}: {e}", host.as_ref().display()),
+                    )
+                });
+            }
+        }
+        self
+    }
+
+    /// Grants a listening TCP socket, which the guest sees as a preopened
+    /// descriptor it can `sock_accept` on.
+    pub fn preopened_listener(&mut self, l: TcpListener) -> &mut Self {
+        let entry = Entry {
+            kind: Kind::Listener(l),
+            base: rights::SOCKET,
+            inheriting: rights::SOCKET,
+            flags: 0,
+        };
+        self.preopens.push((entry, String::new()));
+        self
+    }
+
+    /// The context, or the first error met (a preopen that does not exist).
+    pub fn build(&mut self) -> std::io::Result<WasiCtx> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let mut fds = BTreeMap::new();
+        for (i, s) in self.stdio.iter().enumerate() {
+            fds.insert(
+                i as u32,
+                Entry {
+                    kind: Kind::Stdio(i as u32, s.clone()),
+                    base: rights::STREAM,
+                    inheriting: 0,
+                    flags: 0,
+                },
+            );
+        }
+        for (n, (entry, _)) in (3..).zip(self.preopens.drain(..)) {
+            fds.insert(n, entry);
+        }
+        Ok(WasiCtx {
+            args: std::mem::take(&mut self.args),
+            env: std::mem::take(&mut self.env),
+            fds,
+        })
+    }
+}

@@ -1,0 +1,134 @@
+//! WASI error numbers (`errno`) and the mapping from host errors.
+
+use std::io;
+
+/// A WASI `errno` value (`wasi_snapshot_preview1`), the result of every
+/// function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+#[allow(missing_docs)]
+pub enum Errno {
+    Success = 0,
+    TooBig = 1,
+    Acces = 2,
+    Again = 6,
+    Badf = 8,
+    Busy = 10,
+    Exist = 20,
+    Fault = 21,
+    Fbig = 22,
+    Ilseq = 25,
+    Intr = 27,
+    Inval = 28,
+    Io = 29,
+    Isdir = 31,
+    Loop = 32,
+    Mfile = 33,
+    Mlink = 34,
+    Nametoolong = 37,
+    Nfile = 41,
+    Nodev = 43,
+    Noent = 44,
+    Nomem = 48,
+    Nospc = 51,
+    Nosys = 52,
+    Notconn = 53,
+    Notdir = 54,
+    Notempty = 55,
+    Notsock = 57,
+    Notsup = 58,
+    Notty = 59,
+    Nxio = 60,
+    Overflow = 61,
+    Perm = 63,
+    Pipe = 64,
+    Range = 68,
+    Rofs = 69,
+    Spipe = 70,
+    Timedout = 73,
+    Txtbsy = 74,
+    Xdev = 75,
+    Notcapable = 76,
+    Connreset = 15,
+    Connrefused = 14,
+    Connaborted = 13,
+    Addrinuse = 3,
+    Addrnotavail = 4,
+    Inprogress = 26,
+}
+
+/// The result of a WASI function body.
+pub type WasiResult<T> = Result<T, Errno>;
+
+impl From<rustix::io::Errno> for Errno {
+    fn from(e: rustix::io::Errno) -> Errno {
+        use rustix::io::Errno as E;
+        match e {
+            E::TOOBIG => Errno::TooBig,
+            E::ACCESS => Errno::Acces,
+            E::AGAIN => Errno::Again,
+            E::BADF => Errno::Badf,
+            E::BUSY => Errno::Busy,
+            E::EXIST => Errno::Exist,
+            E::FAULT => Errno::Fault,
+            E::FBIG => Errno::Fbig,
+            E::ILSEQ => Errno::Ilseq,
+            E::INTR => Errno::Intr,
+            E::INVAL => Errno::Inval,
+            E::IO => Errno::Io,
+            E::ISDIR => Errno::Isdir,
+            E::LOOP => Errno::Loop,
+            E::MFILE => Errno::Mfile,
+            E::MLINK => Errno::Mlink,
+            E::NAMETOOLONG => Errno::Nametoolong,
+            E::NFILE => Errno::Nfile,
+            E::NODEV => Errno::Nodev,
+            E::NOENT => Errno::Noent,
+            E::NOMEM => Errno::Nomem,
+            E::NOSPC => Errno::Nospc,
+            E::NOSYS => Errno::Nosys,
+            E::NOTCONN => Errno::Notconn,
+            E::NOTDIR => Errno::Notdir,
+            E::NOTEMPTY => Errno::Notempty,
+            E::NOTSOCK => Errno::Notsock,
+            E::NOTSUP => Errno::Notsup,
+            E::NOTTY => Errno::Notty,
+            E::NXIO => Errno::Nxio,
+            E::OVERFLOW => Errno::Overflow,
+            E::PERM => Errno::Perm,
+            E::PIPE => Errno::Pipe,
+            E::RANGE => Errno::Range,
+            E::ROFS => Errno::Rofs,
+            E::SPIPE => Errno::Spipe,
+            E::TIMEDOUT => Errno::Timedout,
+            E::TXTBSY => Errno::Txtbsy,
+            // `openat2` with `RESOLVE_BENEATH` reports an escape from the
+            // preopened directory as EXDEV; to the guest that is a denied
+            // permission, as in wasmtime.
+            E::XDEV => Errno::Perm,
+            E::CONNRESET => Errno::Connreset,
+            E::CONNREFUSED => Errno::Connrefused,
+            E::CONNABORTED => Errno::Connaborted,
+            E::ADDRINUSE => Errno::Addrinuse,
+            E::ADDRNOTAVAIL => Errno::Addrnotavail,
+            E::INPROGRESS => Errno::Inprogress,
+            _ => Errno::Io,
+        }
+    }
+}
+
+impl From<io::Error> for Errno {
+    fn from(e: io::Error) -> Errno {
+        match e.raw_os_error() {
+            Some(n) => rustix::io::Errno::from_raw_os_error(n).into(),
+            None => match e.kind() {
+                io::ErrorKind::NotFound => Errno::Noent,
+                io::ErrorKind::PermissionDenied => Errno::Acces,
+                io::ErrorKind::WouldBlock => Errno::Again,
+                io::ErrorKind::InvalidInput => Errno::Inval,
+                io::ErrorKind::BrokenPipe => Errno::Pipe,
+                _ => Errno::Io,
+            },
+        }
+    }
+}

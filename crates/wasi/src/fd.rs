@@ -1,0 +1,590 @@
+//! `fd_*`: operations on open descriptors.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileExt;
+
+use rustix::fs::{FileType, Stat, Timestamps};
+
+use crate::ctx::{fdflags, filetype, rights, Kind, Stdio, WasiCtx};
+use crate::errno::{Errno, WasiResult};
+use crate::mem::{iov_total, GuestMemory};
+
+/// `fstflags`.
+pub mod fstflags {
+    #![allow(missing_docs)]
+    pub const ATIM: u16 = 1;
+    pub const ATIM_NOW: u16 = 2;
+    pub const MTIM: u16 = 4;
+    pub const MTIM_NOW: u16 = 8;
+}
+
+/// One directory entry as `fd_readdir` reports it.
+#[derive(Clone, Debug)]
+pub struct Dirent {
+    /// The entry's name.
+    pub name: Vec<u8>,
+    /// Its inode number.
+    pub ino: u64,
+    /// Its WASI file type.
+    pub ty: u8,
+}
+
+fn wasi_filetype(t: FileType) -> u8 {
+    match t {
+        FileType::RegularFile => filetype::REGULAR_FILE,
+        FileType::Directory => filetype::DIRECTORY,
+        FileType::Symlink => filetype::SYMBOLIC_LINK,
+        FileType::CharacterDevice => filetype::CHARACTER_DEVICE,
+        FileType::BlockDevice => filetype::BLOCK_DEVICE,
+        FileType::Socket => filetype::SOCKET_STREAM,
+        _ => filetype::UNKNOWN,
+    }
+}
+
+fn nanos(sec: i64, nsec: i64) -> u64 {
+    (sec.max(0) as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nsec.max(0) as u64)
+}
+
+/// A `filestat` (64 bytes): `dev: u64` at 0, `ino: u64` at 8, `filetype:
+/// u8` at 16, `nlink: u64` at 24, `size: u64` at 32, `atim: u64` at 40,
+/// `mtim: u64` at 48, `ctim: u64` at 56 (times in nanoseconds since the
+/// epoch).
+#[allow(clippy::unnecessary_cast)] // the field types differ between targets
+pub fn filestat_bytes(st: &Stat) -> [u8; 64] {
+    let mut b = [0u8; 64];
+    b[0..8].copy_from_slice(&st.st_dev.to_le_bytes());
+    b[8..16].copy_from_slice(&st.st_ino.to_le_bytes());
+    b[16] = wasi_filetype(FileType::from_raw_mode(st.st_mode));
+    b[24..32].copy_from_slice(&(st.st_nlink as u64).to_le_bytes());
+    b[32..40].copy_from_slice(&(st.st_size as u64).to_le_bytes());
+    let (a, m, c) = (
+        nanos(st.st_atime as i64, st.st_atime_nsec as i64),
+        nanos(st.st_mtime as i64, st.st_mtime_nsec as i64),
+        nanos(st.st_ctime as i64, st.st_ctime_nsec as i64),
+    );
+    b[40..48].copy_from_slice(&a.to_le_bytes());
+    b[48..56].copy_from_slice(&m.to_le_bytes());
+    b[56..64].copy_from_slice(&c.to_le_bytes());
+    b
+}
+
+/// The host timestamps for `*_filestat_set_times`: each time is set to the
+/// given value (`ATIM`/`MTIM`), to now (`*_NOW`), or left alone.
+pub(crate) fn timestamps(atim: u64, mtim: u64, fst: u16) -> WasiResult<Timestamps> {
+    use rustix::fs::{UTIME_NOW, UTIME_OMIT};
+    let one = |t: u64, set: u16, now: u16| -> WasiResult<rustix::fs::Timespec> {
+        if fst & set != 0 && fst & now != 0 {
+            return Err(Errno::Inval);
+        }
+        Ok(if fst & now != 0 {
+            rustix::fs::Timespec {
+                tv_sec: 0,
+                tv_nsec: UTIME_NOW,
+            }
+        } else if fst & set != 0 {
+            rustix::fs::Timespec {
+                tv_sec: (t / 1_000_000_000) as _,
+                tv_nsec: (t % 1_000_000_000) as _,
+            }
+        } else {
+            rustix::fs::Timespec {
+                tv_sec: 0,
+                tv_nsec: UTIME_OMIT,
+            }
+        })
+    };
+    Ok(Timestamps {
+        last_access: one(atim, fstflags::ATIM, fstflags::ATIM_NOW)?,
+        last_modification: one(mtim, fstflags::MTIM, fstflags::MTIM_NOW)?,
+    })
+}
+
+fn need(base: u64, right: u64) -> WasiResult<()> {
+    if base & right == right {
+        Ok(())
+    } else {
+        Err(Errno::Badf)
+    }
+}
+
+/// `fd_read(fd, iovs: *iovec, iovs_len, nread: *size) -> errno`: reads
+/// into the buffers in order. An `iovec` is 8 bytes: `buf: u32` at 0,
+/// `buf_len: u32` at 4.
+pub fn fd_read(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    iovs: u32,
+    count: u32,
+    nread: u32,
+) -> WasiResult<()> {
+    let iovs = mem.iovecs(iovs, count)?;
+    let mut buf = vec![0u8; iov_total(&iovs)];
+    let e = ctx.get(fd)?;
+    let base = e.base;
+    let n = match &mut e.kind {
+        Kind::Stdio(which, s) => WasiCtx::stdio_read(*which, s, &mut buf)?,
+        Kind::File(f) => {
+            need(base, rights::FD_READ)?;
+            f.file.read(&mut buf)?
+        }
+        Kind::Stream(s) => s.read(&mut buf)?,
+        Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
+    };
+    mem.scatter(&iovs, &buf[..n])?;
+    mem.write_u32(nread, n as u32)
+}
+
+/// `fd_pread(fd, iovs: *iovec, iovs_len, offset: u64, nread: *size) ->
+/// errno`: reads at `offset` without moving the file position.
+pub fn fd_pread(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    iovs: u32,
+    count: u32,
+    offset: u64,
+    nread: u32,
+) -> WasiResult<()> {
+    let iovs = mem.iovecs(iovs, count)?;
+    let mut buf = vec![0u8; iov_total(&iovs)];
+    let e = ctx.get(fd)?;
+    let base = e.base;
+    let n = match &mut e.kind {
+        Kind::File(f) => {
+            need(base, rights::FD_READ | rights::FD_SEEK)?;
+            f.file.read_at(&mut buf, offset)?
+        }
+        Kind::Stdio(..) | Kind::Stream(_) => return Err(Errno::Spipe),
+        Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
+    };
+    mem.scatter(&iovs, &buf[..n])?;
+    mem.write_u32(nread, n as u32)
+}
+
+/// `fd_write(fd, iovs: *ciovec, iovs_len, nwritten: *size) -> errno`:
+/// writes the buffers in order (a `ciovec` is laid out as an `iovec`).
+pub fn fd_write(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    iovs: u32,
+    count: u32,
+    nwritten: u32,
+) -> WasiResult<()> {
+    let data = mem.gather(iovs, count)?;
+    let e = ctx.get(fd)?;
+    let base = e.base;
+    let n = match &mut e.kind {
+        Kind::Stdio(which, s) => WasiCtx::stdio_write(*which, s, &data)?,
+        Kind::File(f) => {
+            need(base, rights::FD_WRITE)?;
+            if f.readonly {
+                return Err(Errno::Perm);
+            }
+            f.file.write(&data)?
+        }
+        Kind::Stream(s) => s.write(&data)?,
+        Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
+    };
+    mem.write_u32(nwritten, n as u32)
+}
+
+/// `fd_pwrite(fd, iovs: *ciovec, iovs_len, offset: u64, nwritten: *size)
+/// -> errno`: writes at `offset` without moving the file position.
+pub fn fd_pwrite(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    iovs: u32,
+    count: u32,
+    offset: u64,
+    nwritten: u32,
+) -> WasiResult<()> {
+    let data = mem.gather(iovs, count)?;
+    let e = ctx.get(fd)?;
+    let base = e.base;
+    let n = match &mut e.kind {
+        Kind::File(f) => {
+            need(base, rights::FD_WRITE | rights::FD_SEEK)?;
+            f.file.write_at(&data, offset)?
+        }
+        Kind::Stdio(..) | Kind::Stream(_) => return Err(Errno::Spipe),
+        Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
+    };
+    mem.write_u32(nwritten, n as u32)
+}
+
+/// `fd_seek(fd, offset: i64, whence: u8, newoffset: *u64) -> errno`;
+/// `whence` is 0 (set), 1 (current) or 2 (end).
+pub fn fd_seek(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    offset: i64,
+    whence: u32,
+    out: u32,
+) -> WasiResult<()> {
+    let e = ctx.get(fd)?;
+    let pos = match whence {
+        0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::Inval)?),
+        1 => SeekFrom::Current(offset),
+        2 => SeekFrom::End(offset),
+        _ => return Err(Errno::Inval),
+    };
+    let n = match &mut e.kind {
+        Kind::File(f) => f.file.seek(pos)?,
+        Kind::Stdio(..) | Kind::Stream(_) => return Err(Errno::Spipe),
+        Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
+    };
+    mem.write_u64(out, n)
+}
+
+/// `fd_tell(fd, offset: *u64) -> errno`.
+pub fn fd_tell(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> WasiResult<()> {
+    fd_seek(ctx, mem, fd, 0, 1, out)
+}
+
+/// `fd_close(fd) -> errno`.
+pub fn fd_close(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
+    ctx.fds.remove(&fd).map(drop).ok_or(Errno::Badf)
+}
+
+/// `fd_renumber(fd, to) -> errno`: moves `fd` to number `to`, closing
+/// what `to` was.
+pub fn fd_renumber(ctx: &mut WasiCtx, fd: u32, to: u32) -> WasiResult<()> {
+    if !ctx.fds.contains_key(&to) {
+        return Err(Errno::Badf);
+    }
+    let e = ctx.fds.remove(&fd).ok_or(Errno::Badf)?;
+    ctx.fds.insert(to, e);
+    Ok(())
+}
+
+/// `fd_sync(fd) -> errno`.
+pub fn fd_sync(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
+    match &ctx.get(fd)?.kind {
+        Kind::File(f) => Ok(rustix::fs::fsync(&f.file)?),
+        Kind::Dir(d) => Ok(rustix::fs::fsync(&d.fd)?),
+        _ => Err(Errno::Inval),
+    }
+}
+
+/// `fd_datasync(fd) -> errno`.
+pub fn fd_datasync(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
+    match &ctx.get(fd)?.kind {
+        Kind::File(f) => Ok(rustix::fs::fdatasync(&f.file)?),
+        Kind::Dir(d) => Ok(rustix::fs::fdatasync(&d.fd)?),
+        _ => Err(Errno::Inval),
+    }
+}
+
+/// `fd_advise(fd, offset: u64, len: u64, advice: u8) -> errno`.
+pub fn fd_advise(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64, advice: u32) -> WasiResult<()> {
+    use rustix::fs::Advice;
+    let advice = match advice {
+        0 => Advice::Normal,
+        1 => Advice::Sequential,
+        2 => Advice::Random,
+        3 => Advice::WillNeed,
+        4 => Advice::DontNeed,
+        5 => Advice::NoReuse,
+        _ => return Err(Errno::Inval),
+    };
+    match &ctx.get(fd)?.kind {
+        Kind::File(f) => {
+            let len = std::num::NonZeroU64::new(len);
+            Ok(rustix::fs::fadvise(&f.file, offset, len, advice)?)
+        }
+        Kind::Dir(_) => Err(Errno::Badf),
+        _ => Err(Errno::Spipe),
+    }
+}
+
+/// `fd_allocate(fd, offset: u64, len: u64) -> errno`: not supported
+/// (`ENOTSUP`), as in wasmtime.
+pub fn fd_allocate(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
+    match &ctx.get(fd)?.kind {
+        Kind::File(_) => Err(Errno::Notsup),
+        _ => Err(Errno::Badf),
+    }
+}
+
+/// The WASI file type of a host descriptor.
+fn host_filetype(fd: impl AsFd) -> u8 {
+    match rustix::fs::fstat(fd) {
+        Ok(st) => wasi_filetype(FileType::from_raw_mode(st.st_mode)),
+        Err(_) => filetype::UNKNOWN,
+    }
+}
+
+/// `fd_fdstat_get(fd, buf: *fdstat) -> errno`. An `fdstat` is 24 bytes:
+/// `fs_filetype: u8` at 0, `fs_flags: fdflags (u16)` at 2,
+/// `fs_rights_base: u64` at 8, `fs_rights_inheriting: u64` at 16.
+pub fn fd_fdstat_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    buf: u32,
+) -> WasiResult<()> {
+    let e = ctx.get(fd)?;
+    let (ty, flags) = match &e.kind {
+        Kind::Stdio(which, Stdio::Inherit) => {
+            let host = match which {
+                0 => rustix::stdio::stdin(),
+                1 => rustix::stdio::stdout(),
+                _ => rustix::stdio::stderr(),
+            };
+            let ty = if rustix::termios::isatty(host) {
+                filetype::CHARACTER_DEVICE
+            } else {
+                filetype::UNKNOWN
+            };
+            (ty, e.flags)
+        }
+        Kind::Stdio(..) => (filetype::UNKNOWN, e.flags),
+        Kind::File(f) => {
+            let fl = rustix::fs::fcntl_getfl(&f.file)?;
+            let mut flags = 0;
+            if fl.contains(rustix::fs::OFlags::APPEND) {
+                flags |= fdflags::APPEND;
+            }
+            if fl.contains(rustix::fs::OFlags::NONBLOCK) {
+                flags |= fdflags::NONBLOCK;
+            }
+            if fl.contains(rustix::fs::OFlags::DSYNC) {
+                flags |= fdflags::DSYNC;
+            }
+            if fl.contains(rustix::fs::OFlags::SYNC) {
+                flags |= fdflags::SYNC;
+            }
+            (host_filetype(&f.file), flags)
+        }
+        Kind::Dir(_) => (filetype::DIRECTORY, 0),
+        Kind::Listener(_) | Kind::Stream(_) => (filetype::SOCKET_STREAM, e.flags),
+    };
+    let mut b = [0u8; 24];
+    b[0] = ty;
+    b[2..4].copy_from_slice(&flags.to_le_bytes());
+    b[8..16].copy_from_slice(&e.base.to_le_bytes());
+    b[16..24].copy_from_slice(&e.inheriting.to_le_bytes());
+    mem.write(buf, &b)
+}
+
+/// `fd_fdstat_set_flags(fd, flags: fdflags) -> errno`: `APPEND` and
+/// `NONBLOCK` can be changed.
+pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, fd: u32, flags: u16) -> WasiResult<()> {
+    let e = ctx.get(fd)?;
+    match &mut e.kind {
+        Kind::File(f) => {
+            let mut fl = rustix::fs::fcntl_getfl(&f.file)?;
+            fl.set(rustix::fs::OFlags::APPEND, flags & fdflags::APPEND != 0);
+            fl.set(rustix::fs::OFlags::NONBLOCK, flags & fdflags::NONBLOCK != 0);
+            rustix::fs::fcntl_setfl(&f.file, fl)?;
+            f.append = flags & fdflags::APPEND != 0;
+            Ok(())
+        }
+        Kind::Stream(s) => {
+            s.set_nonblocking(flags & fdflags::NONBLOCK != 0)?;
+            e.flags = flags & fdflags::NONBLOCK;
+            Ok(())
+        }
+        Kind::Stdio(..) => {
+            // The host's own streams keep their mode; the flag is recorded.
+            e.flags = flags & (fdflags::APPEND | fdflags::NONBLOCK);
+            Ok(())
+        }
+        Kind::Dir(_) | Kind::Listener(_) => Ok(()),
+    }
+}
+
+/// `fd_fdstat_set_rights(fd, fs_rights_base: u64, fs_rights_inheriting:
+/// u64) -> errno`: rights can only be dropped (`ENOTCAPABLE` otherwise).
+pub fn fd_fdstat_set_rights(
+    ctx: &mut WasiCtx,
+    fd: u32,
+    base: u64,
+    inheriting: u64,
+) -> WasiResult<()> {
+    let e = ctx.get(fd)?;
+    if base & !e.base != 0 || inheriting & !e.inheriting != 0 {
+        return Err(Errno::Notcapable);
+    }
+    e.base = base;
+    e.inheriting = inheriting;
+    Ok(())
+}
+
+/// `fd_filestat_get(fd, buf: *filestat) -> errno` (layout at
+/// [`filestat_bytes`]).
+pub fn fd_filestat_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    buf: u32,
+) -> WasiResult<()> {
+    let e = ctx.get(fd)?;
+    let b = match &e.kind {
+        Kind::File(f) => filestat_bytes(&rustix::fs::fstat(&f.file)?),
+        Kind::Dir(d) => filestat_bytes(&rustix::fs::fstat(&d.fd)?),
+        Kind::Stream(s) => filestat_bytes(&rustix::fs::fstat(s)?),
+        Kind::Listener(l) => filestat_bytes(&rustix::fs::fstat(l)?),
+        Kind::Stdio(which, Stdio::Inherit) => {
+            let host = match which {
+                0 => rustix::stdio::stdin(),
+                1 => rustix::stdio::stdout(),
+                _ => rustix::stdio::stderr(),
+            };
+            let mut b = filestat_bytes(&rustix::fs::fstat(host)?);
+            if !rustix::termios::isatty(host) {
+                b[16] = filetype::UNKNOWN;
+            }
+            b
+        }
+        Kind::Stdio(..) => [0u8; 64],
+    };
+    mem.write(buf, &b)
+}
+
+/// `fd_filestat_set_size(fd, size: u64) -> errno`: truncates or extends.
+pub fn fd_filestat_set_size(ctx: &mut WasiCtx, fd: u32, size: u64) -> WasiResult<()> {
+    let e = ctx.get(fd)?;
+    let base = e.base;
+    match &e.kind {
+        Kind::File(f) if f.readonly => Err(Errno::Perm),
+        Kind::File(f) => {
+            need(base, rights::FD_FILESTAT_SET_SIZE).map_err(|_| Errno::Inval)?;
+            Ok(f.file.set_len(size)?)
+        }
+        _ => Err(Errno::Badf),
+    }
+}
+
+/// `fd_filestat_set_times(fd, atim: u64, mtim: u64, fst_flags: fstflags)
+/// -> errno`.
+pub fn fd_filestat_set_times(
+    ctx: &mut WasiCtx,
+    fd: u32,
+    atim: u64,
+    mtim: u64,
+    fst: u16,
+) -> WasiResult<()> {
+    let times = timestamps(atim, mtim, fst)?;
+    match &ctx.get(fd)?.kind {
+        Kind::File(f) if f.readonly => Err(Errno::Perm),
+        Kind::Dir(d) if d.readonly => Err(Errno::Perm),
+        Kind::File(f) => Ok(rustix::fs::futimens(&f.file, &times)?),
+        Kind::Dir(d) => Ok(rustix::fs::futimens(&d.fd, &times)?),
+        _ => Err(Errno::Badf),
+    }
+}
+
+/// `fd_prestat_get(fd, buf: *prestat) -> errno`. A `prestat` is 8 bytes:
+/// `tag: u8` at 0 (0: a directory), `pr_name_len: u32` at 4. `EBADF` for
+/// a descriptor that is not a preopened directory.
+pub fn fd_prestat_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    buf: u32,
+) -> WasiResult<()> {
+    match &ctx.get(fd)?.kind {
+        Kind::Dir(d) => {
+            let name = d.preopen.as_ref().ok_or(Errno::Badf)?;
+            let mut b = [0u8; 8];
+            b[4..8].copy_from_slice(&(name.len() as u32).to_le_bytes());
+            mem.write(buf, &b)
+        }
+        _ => Err(Errno::Badf),
+    }
+}
+
+/// `fd_prestat_dir_name(fd, path: *u8, path_len) -> errno`: the preopen's
+/// guest path (not NUL-terminated); `ENAMETOOLONG` if the buffer is
+/// shorter.
+pub fn fd_prestat_dir_name(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    path: u32,
+    len: u32,
+) -> WasiResult<()> {
+    match &ctx.get(fd)?.kind {
+        Kind::Dir(d) => {
+            let name = d.preopen.as_ref().ok_or(Errno::Badf)?;
+            if (len as usize) < name.len() {
+                return Err(Errno::Nametoolong);
+            }
+            mem.write(path, name.as_bytes())
+        }
+        _ => Err(Errno::Badf),
+    }
+}
+
+/// Reads a directory: `.` and `..` first, then the rest in the host's
+/// order.
+fn list(fd: impl AsFd) -> WasiResult<Vec<Dirent>> {
+    let mut dir = rustix::fs::Dir::read_from(fd)?;
+    let mut dots = Vec::new();
+    let mut rest = Vec::new();
+    while let Some(ent) = dir.read() {
+        let ent = ent?;
+        let name = ent.file_name().to_bytes().to_vec();
+        let d = Dirent {
+            ino: ent.ino(),
+            ty: wasi_filetype(ent.file_type()),
+            name,
+        };
+        if d.name == b"." || d.name == b".." {
+            dots.push(d);
+        } else {
+            rest.push(d);
+        }
+    }
+    dots.sort_by(|a, b| a.name.cmp(&b.name));
+    dots.extend(rest);
+    Ok(dots)
+}
+
+/// `fd_readdir(fd, buf: *u8, buf_len, cookie: u64, bufused: *size) ->
+/// errno`: entries from position `cookie` on, each a 24-byte `dirent`
+/// (`d_next: u64` at 0, the cookie of the next entry; `d_ino: u64` at 8;
+/// `d_namlen: u32` at 16; `d_type: u8` at 20) followed by the name. The
+/// last entry may be cut off; `bufused == buf_len` tells the guest to ask
+/// again with a larger buffer.
+pub fn fd_readdir(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    buf: u32,
+    buf_len: u32,
+    cookie: u64,
+    used: u32,
+) -> WasiResult<()> {
+    let e = ctx.get(fd)?;
+    let Kind::Dir(d) = &mut e.kind else {
+        return Err(Errno::Notdir);
+    };
+    if cookie == 0 || d.listing.is_none() {
+        d.listing = Some(list(&d.fd)?);
+    }
+    let listing = d.listing.as_deref().unwrap_or_default();
+    let mut out = Vec::new();
+    let start = usize::try_from(cookie).unwrap_or(usize::MAX);
+    for (i, ent) in listing.iter().enumerate().skip(start) {
+        if out.len() >= buf_len as usize {
+            break;
+        }
+        out.extend_from_slice(&(i as u64 + 1).to_le_bytes());
+        out.extend_from_slice(&ent.ino.to_le_bytes());
+        out.extend_from_slice(&(ent.name.len() as u32).to_le_bytes());
+        out.extend_from_slice(&[ent.ty, 0, 0, 0]);
+        out.extend_from_slice(&ent.name);
+    }
+    out.truncate(buf_len as usize);
+    mem.write(buf, &out)?;
+    mem.write_u32(used, out.len() as u32)
+}

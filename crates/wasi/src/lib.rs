@@ -1,0 +1,388 @@
+//! WASI preview1 (`wasi_snapshot_preview1`) for nanowasm.
+//!
+//! [`add_to_linker`] defines every preview1 function in a
+//! [`nanowasm::Linker`]; each store carries its own [`WasiCtx`] (arguments,
+//! environment, standard streams, descriptor table), so WASI state is as
+//! isolated as the store. Capabilities are deny-by-default: a guest sees
+//! only the directories and sockets preopened for it (see [`ctx`] for how
+//! paths are confined).
+//!
+//! Errors are WASI `errno` values returned to the guest; only `proc_exit`
+//! (an [`Error::Exit`]) and a module without an exported `memory` end the
+//! call. Nothing a guest passes can panic the host: every pointer is
+//! checked ([`mem`]).
+//!
+//! ```no_run
+//! use nanowasm::{Engine, Linker, Module, Store};
+//! use nanowasm_wasi::WasiCtx;
+//!
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, &std::fs::read("hello.wasm")?)?;
+//! let mut linker = Linker::new();
+//! nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+//! let cx = WasiCtx::builder().inherit_stdio().arg("hello").preopened_dir(".", ".", true).build()?;
+//! let mut store = Store::new(&engine, cx);
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! instance.get_typed_func::<(), ()>(&mut store, "_start")?.call(&mut store, ())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+// The functions mirror the WASI ABI, whose signatures are long.
+#![allow(clippy::too_many_arguments)]
+
+pub mod args;
+pub mod clock;
+pub mod ctx;
+pub mod errno;
+pub mod fd;
+pub mod mem;
+pub mod path;
+pub mod poll;
+pub mod sock;
+
+pub use ctx::{Stdio, WasiCtx, WasiCtxBuilder};
+pub use errno::Errno;
+
+use nanowasm::{Caller, Error, Extern, Linker};
+
+use crate::mem::GuestMemory;
+
+/// The import module name of WASI preview1.
+pub const MODULE: &str = "wasi_snapshot_preview1";
+
+/// Runs one WASI function body with the caller's memory and WASI state;
+/// the result is the `errno` returned to the guest.
+fn call<T, G>(
+    caller: &mut Caller<'_, T>,
+    get: G,
+    f: impl FnOnce(&mut WasiCtx, &mut GuestMemory<'_>) -> errno::WasiResult<()>,
+) -> Result<i32, Error>
+where
+    G: Fn(&mut T) -> &mut WasiCtx,
+{
+    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+        return Err(Error::host(
+            "WASI functions need the calling module to export its memory as `memory`",
+        ));
+    };
+    let (data, host) = memory.data_and_store_mut(caller);
+    let r = f(get(host), &mut GuestMemory(data));
+    Ok(match r {
+        Ok(()) => 0,
+        Err(e) => e as i32,
+    })
+}
+
+macro_rules! wasi {
+    ($linker:ident, $get:ident, $name:literal, |$ctx:pat_param, $mem:pat_param $(, $arg:ident : $ty:ty)*| $body:expr) => {
+        $linker.func_wrap(
+            MODULE,
+            $name,
+            move |mut caller: Caller<'_, T>, $($arg: $ty),*| -> Result<i32, Error> {
+                call(&mut caller, $get, |$ctx: &mut WasiCtx, $mem: &mut GuestMemory<'_>| $body)
+            },
+        )?;
+    };
+}
+
+/// Defines every `wasi_snapshot_preview1` function in `linker`; `get`
+/// finds the [`WasiCtx`] in the store's data.
+pub fn add_to_linker<T: 'static, G>(linker: &mut Linker<T>, get: G) -> Result<(), Error>
+where
+    G: Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
+{
+    use std::primitive::{i32 as I, i64 as L};
+    wasi!(linker, get, "args_get", |c, m, a: I, b: I| args::args_get(
+        c, m, a as u32, b as u32
+    ));
+    wasi!(linker, get, "args_sizes_get", |c, m, a: I, b: I| {
+        args::args_sizes_get(c, m, a as u32, b as u32)
+    });
+    wasi!(linker, get, "environ_get", |c, m, a: I, b: I| {
+        args::environ_get(c, m, a as u32, b as u32)
+    });
+    wasi!(linker, get, "environ_sizes_get", |c, m, a: I, b: I| {
+        args::environ_sizes_get(c, m, a as u32, b as u32)
+    });
+    wasi!(linker, get, "clock_res_get", |_, m, id: I, out: I| {
+        clock::clock_res_get(m, id as u32, out as u32)
+    });
+    wasi!(
+        linker,
+        get,
+        "clock_time_get",
+        |_, m, id: I, _p: L, out: I| clock::clock_time_get(m, id as u32, out as u32)
+    );
+    wasi!(linker, get, "random_get", |_, m, buf: I, len: I| {
+        clock::random_get(m, buf as u32, len as u32)
+    });
+    wasi!(linker, get, "sched_yield", |_, _| {
+        std::thread::yield_now();
+        Ok(())
+    });
+    wasi!(linker, get, "proc_raise", |_, _, _sig: I| Err(Errno::Nosys));
+    linker.func_wrap(MODULE, "proc_exit", |code: I| -> Result<(), Error> {
+        Err(Error::Exit(code))
+    })?;
+    wasi!(
+        linker,
+        get,
+        "fd_advise",
+        |c, _, fd: I, off: L, len: L, adv: I| fd::fd_advise(
+            c, fd as u32, off as u64, len as u64, adv as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "fd_allocate",
+        |c, _, fd: I, _off: L, _len: L| fd::fd_allocate(c, fd as u32)
+    );
+    wasi!(linker, get, "fd_close", |c, _, fd: I| fd::fd_close(
+        c, fd as u32
+    ));
+    wasi!(linker, get, "fd_datasync", |c, _, fd: I| fd::fd_datasync(
+        c, fd as u32
+    ));
+    wasi!(linker, get, "fd_sync", |c, _, fd: I| fd::fd_sync(
+        c, fd as u32
+    ));
+    wasi!(linker, get, "fd_fdstat_get", |c, m, fd: I, buf: I| {
+        fd::fd_fdstat_get(c, m, fd as u32, buf as u32)
+    });
+    wasi!(linker, get, "fd_fdstat_set_flags", |c, _, fd: I, fl: I| {
+        fd::fd_fdstat_set_flags(c, fd as u32, fl as u16)
+    });
+    wasi!(
+        linker,
+        get,
+        "fd_fdstat_set_rights",
+        |c, _, fd: I, b: L, i: L| fd::fd_fdstat_set_rights(c, fd as u32, b as u64, i as u64)
+    );
+    wasi!(linker, get, "fd_filestat_get", |c, m, fd: I, buf: I| {
+        fd::fd_filestat_get(c, m, fd as u32, buf as u32)
+    });
+    wasi!(
+        linker,
+        get,
+        "fd_filestat_set_size",
+        |c, _, fd: I, size: L| fd::fd_filestat_set_size(c, fd as u32, size as u64)
+    );
+    wasi!(
+        linker,
+        get,
+        "fd_filestat_set_times",
+        |c, _, fd: I, a: L, mt: L, f: I| fd::fd_filestat_set_times(
+            c, fd as u32, a as u64, mt as u64, f as u16
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "fd_pread",
+        |c, m, fd: I, iovs: I, n: I, off: L, out: I| fd::fd_pread(
+            c,
+            m,
+            fd as u32,
+            iovs as u32,
+            n as u32,
+            off as u64,
+            out as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "fd_pwrite",
+        |c, m, fd: I, iovs: I, n: I, off: L, out: I| fd::fd_pwrite(
+            c,
+            m,
+            fd as u32,
+            iovs as u32,
+            n as u32,
+            off as u64,
+            out as u32
+        )
+    );
+    wasi!(linker, get, "fd_prestat_get", |c, m, fd: I, buf: I| {
+        fd::fd_prestat_get(c, m, fd as u32, buf as u32)
+    });
+    wasi!(
+        linker,
+        get,
+        "fd_prestat_dir_name",
+        |c, m, fd: I, p: I, n: I| fd::fd_prestat_dir_name(c, m, fd as u32, p as u32, n as u32)
+    );
+    wasi!(
+        linker,
+        get,
+        "fd_read",
+        |c, m, fd: I, iovs: I, n: I, out: I| fd::fd_read(
+            c,
+            m,
+            fd as u32,
+            iovs as u32,
+            n as u32,
+            out as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "fd_write",
+        |c, m, fd: I, iovs: I, n: I, out: I| fd::fd_write(
+            c,
+            m,
+            fd as u32,
+            iovs as u32,
+            n as u32,
+            out as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "fd_readdir",
+        |c, m, fd: I, buf: I, len: I, cookie: L, out: I| fd::fd_readdir(
+            c,
+            m,
+            fd as u32,
+            buf as u32,
+            len as u32,
+            cookie as u64,
+            out as u32
+        )
+    );
+    wasi!(linker, get, "fd_renumber", |c, _, fd: I, to: I| {
+        fd::fd_renumber(c, fd as u32, to as u32)
+    });
+    wasi!(
+        linker,
+        get,
+        "fd_seek",
+        |c, m, fd: I, off: L, wh: I, out: I| fd::fd_seek(
+            c, m, fd as u32, off, wh as u32, out as u32
+        )
+    );
+    wasi!(linker, get, "fd_tell", |c, m, fd: I, out: I| fd::fd_tell(
+        c, m, fd as u32, out as u32
+    ));
+    wasi!(
+        linker,
+        get,
+        "path_create_directory",
+        |c, m, fd: I, p: I, n: I| path::path_create_directory(c, m, fd as u32, p as u32, n as u32)
+    );
+    wasi!(
+        linker,
+        get,
+        "path_remove_directory",
+        |c, m, fd: I, p: I, n: I| path::path_remove_directory(c, m, fd as u32, p as u32, n as u32)
+    );
+    wasi!(
+        linker,
+        get,
+        "path_unlink_file",
+        |c, m, fd: I, p: I, n: I| path::path_unlink_file(c, m, fd as u32, p as u32, n as u32)
+    );
+    wasi!(
+        linker,
+        get,
+        "path_filestat_get",
+        |c, m, fd: I, fl: I, p: I, n: I, buf: I| path::path_filestat_get(
+            c, m, fd as u32, fl as u32, p as u32, n as u32, buf as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "path_filestat_set_times",
+        |c, m, fd: I, fl: I, p: I, n: I, a: L, mt: L, f: I| path::path_filestat_set_times(
+            c, m, fd as u32, fl as u32, p as u32, n as u32, a as u64, mt as u64, f as u16
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "path_link",
+        |c, m, ofd: I, ofl: I, op: I, on: I, nfd: I, np: I, nn: I| path::path_link(
+            c, m, ofd as u32, ofl as u32, op as u32, on as u32, nfd as u32, np as u32, nn as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "path_open",
+        |c, m, fd: I, dfl: I, p: I, n: I, of: I, rb: L, ri: L, ff: I, out: I| path::path_open(
+            c, m, fd as u32, dfl as u32, p as u32, n as u32, of as u16, rb as u64, ri as u64,
+            ff as u16, out as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "path_readlink",
+        |c, m, fd: I, p: I, n: I, buf: I, len: I, out: I| path::path_readlink(
+            c, m, fd as u32, p as u32, n as u32, buf as u32, len as u32, out as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "path_rename",
+        |c, m, fd: I, op: I, on: I, nfd: I, np: I, nn: I| path::path_rename(
+            c, m, fd as u32, op as u32, on as u32, nfd as u32, np as u32, nn as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "path_symlink",
+        |c, m, op: I, on: I, fd: I, np: I, nn: I| path::path_symlink(
+            c, m, op as u32, on as u32, fd as u32, np as u32, nn as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "poll_oneoff",
+        |c, m, i: I, o: I, n: I, out: I| poll::poll_oneoff(
+            c, m, i as u32, o as u32, n as u32, out as u32
+        )
+    );
+    wasi!(linker, get, "sock_accept", |c, m, fd: I, fl: I, out: I| {
+        sock::sock_accept(c, m, fd as u32, fl as u16, out as u32)
+    });
+    wasi!(
+        linker,
+        get,
+        "sock_recv",
+        |c, m, fd: I, iovs: I, n: I, fl: I, len: I, ofl: I| sock::sock_recv(
+            c,
+            m,
+            fd as u32,
+            iovs as u32,
+            n as u32,
+            fl as u16,
+            len as u32,
+            ofl as u32
+        )
+    );
+    wasi!(
+        linker,
+        get,
+        "sock_send",
+        |c, m, fd: I, iovs: I, n: I, _fl: I, len: I| sock::sock_send(
+            c,
+            m,
+            fd as u32,
+            iovs as u32,
+            n as u32,
+            len as u32
+        )
+    );
+    wasi!(linker, get, "sock_shutdown", |c, _, fd: I, how: I| {
+        sock::sock_shutdown(c, fd as u32, how as u32)
+    });
+    Ok(())
+}

@@ -1,0 +1,451 @@
+//! `path_*`: operations on paths beneath a directory descriptor.
+//!
+//! Every path is resolved by the kernel with `openat2(RESOLVE_BENEATH |
+//! RESOLVE_NO_MAGICLINKS)` against the directory's host descriptor:
+//! absolute paths, `..` above the directory and symbolic links leading out
+//! of it fail (`EPERM`, as in wasmtime), whoever created the link and
+//! however the tree changes meanwhile. Operations on a final component
+//! (`unlinkat`, `mkdirat`, ...) run on the parent directory opened that
+//! way, with the component itself, which those calls never follow.
+//!
+//! Paths are `(ptr, len)` pairs of UTF-8 bytes in guest memory, not
+//! NUL-terminated.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
+
+use crate::ctx::{fdflags, rights, DirEntry, Entry, FileEntry, Kind, WasiCtx};
+use crate::errno::{Errno, WasiResult};
+use crate::fd::{filestat_bytes, timestamps};
+use crate::mem::GuestMemory;
+
+/// `lookupflags`: follow a final symbolic link.
+pub const SYMLINK_FOLLOW: u32 = 1;
+
+/// `oflags`.
+pub mod oflags {
+    #![allow(missing_docs)]
+    pub const CREAT: u16 = 1;
+    pub const DIRECTORY: u16 = 2;
+    pub const EXCL: u16 = 4;
+    pub const TRUNC: u16 = 8;
+}
+
+const RESOLVE: ResolveFlags = ResolveFlags::BENEATH.union(ResolveFlags::NO_MAGICLINKS);
+
+/// Opens `path` beneath `dir`. The kernel enforces the confinement.
+pub(crate) fn open_beneath(
+    dir: BorrowedFd<'_>,
+    path: &str,
+    flags: OFlags,
+    mode: Mode,
+) -> WasiResult<OwnedFd> {
+    if path.is_empty() {
+        return Err(Errno::Noent);
+    }
+    if path.starts_with('/') {
+        return Err(Errno::Perm);
+    }
+    // `openat2` asks for a retry (EAGAIN) if a rename raced the lookup.
+    for _ in 0..64 {
+        match rustix::fs::openat2(dir, path, flags | OFlags::CLOEXEC, mode, RESOLVE) {
+            Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => continue,
+            r => return Ok(r?),
+        }
+    }
+    Err(Errno::Again)
+}
+
+/// The directory a path operation starts from.
+fn dir(ctx: &mut WasiCtx, fd: u32, right: u64) -> WasiResult<(&DirEntry, u64)> {
+    let e = ctx.get(fd)?;
+    let base = e.base;
+    match &e.kind {
+        Kind::Dir(d) => {
+            if d.readonly && right & rights::MUTATING != 0 {
+                return Err(Errno::Perm);
+            }
+            if base & right == 0 {
+                return Err(Errno::Notcapable);
+            }
+            Ok((d, e.inheriting))
+        }
+        _ => Err(Errno::Badf),
+    }
+}
+
+/// Opens the directory holding `path`'s final component; returns it and
+/// the component (with a trailing `/` kept, so the kernel checks that the
+/// target is a directory).
+fn parent(dir: BorrowedFd<'_>, path: &str) -> WasiResult<(OwnedFd, String)> {
+    if path.is_empty() {
+        return Err(Errno::Noent);
+    }
+    if path.starts_with('/') {
+        return Err(Errno::Perm);
+    }
+    let trimmed = path.trim_end_matches('/');
+    let slash = if trimmed.len() < path.len() { "/" } else { "" };
+    let (head, last) = match trimmed.rfind('/') {
+        Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+        None => (".", trimmed),
+    };
+    let head = if head.is_empty() { "." } else { head };
+    let p = open_beneath(dir, head, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
+    if last == "." || last == ".." {
+        // The component names a directory itself: make sure that it is
+        // beneath too (`..` of the preopen is not).
+        open_beneath(
+            dir,
+            trimmed,
+            OFlags::PATH | OFlags::DIRECTORY,
+            Mode::empty(),
+        )?;
+    }
+    Ok((p, format!("{last}{slash}")))
+}
+
+/// `path_open(fd, dirflags: lookupflags, path, path_len, oflags: u16,
+/// fs_rights_base: u64, fs_rights_inheriting: u64, fdflags: u16,
+/// opened_fd: *fd) -> errno`: opens a file or directory beneath `fd`. The
+/// new descriptor's rights are those asked for, within the directory's
+/// inheriting rights; write access is asked for with `fd_write` (or
+/// `fd_allocate`, `fd_filestat_set_size`) in `fs_rights_base`.
+pub fn path_open(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    dirflags: u32,
+    path: u32,
+    path_len: u32,
+    oflags: u16,
+    base: u64,
+    inheriting: u64,
+    fdflags: u16,
+    out: u32,
+) -> WasiResult<()> {
+    let path = mem.str(path, path_len)?.to_owned();
+    let read = base & (rights::FD_READ | rights::FD_READDIR) != 0;
+    let write = base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0;
+    let mutates =
+        write || oflags & (oflags::CREAT | oflags::TRUNC) != 0 || fdflags & fdflags::APPEND != 0;
+    let (d, dir_inheriting) = dir(ctx, fd, rights::PATH_OPEN)?;
+    if d.readonly && mutates {
+        return Err(Errno::Perm);
+    }
+    let readonly = d.readonly;
+    let mut flags = match (read, write) {
+        (_, false) => OFlags::RDONLY,
+        (false, true) => OFlags::WRONLY,
+        (true, true) => OFlags::RDWR,
+    };
+    if oflags & oflags::CREAT != 0 {
+        flags |= OFlags::CREATE;
+    }
+    if oflags & oflags::DIRECTORY != 0 {
+        flags |= OFlags::DIRECTORY;
+    }
+    if oflags & oflags::EXCL != 0 {
+        flags |= OFlags::EXCL;
+    }
+    if oflags & oflags::TRUNC != 0 {
+        flags |= OFlags::TRUNC;
+    }
+    if fdflags & fdflags::APPEND != 0 {
+        flags |= OFlags::APPEND;
+    }
+    if fdflags & fdflags::NONBLOCK != 0 {
+        flags |= OFlags::NONBLOCK;
+    }
+    if fdflags & (fdflags::DSYNC | fdflags::RSYNC) != 0 {
+        flags |= OFlags::DSYNC;
+    }
+    if fdflags & fdflags::SYNC != 0 {
+        flags |= OFlags::SYNC;
+    }
+    if dirflags & SYMLINK_FOLLOW == 0 {
+        flags |= OFlags::NOFOLLOW;
+    }
+    // `openat2` insists on no mode unless a file may be created.
+    let mode = if flags.contains(OFlags::CREATE) {
+        Mode::from_raw_mode(0o666)
+    } else {
+        Mode::empty()
+    };
+    let host = open_beneath(d.fd.as_fd(), &path, flags, mode)?;
+    let st = rustix::fs::fstat(&host)?;
+    let is_dir = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory;
+    let entry = if is_dir {
+        let mut b = rights::DIRECTORY | (base & rights::FD_READ);
+        if readonly {
+            b &= !rights::MUTATING;
+        }
+        Entry {
+            kind: Kind::Dir(DirEntry {
+                fd: host,
+                preopen: None,
+                readonly,
+                listing: None,
+            }),
+            base: b & base & dir_inheriting,
+            inheriting: inheriting & dir_inheriting,
+            flags: 0,
+        }
+    } else {
+        if oflags & oflags::DIRECTORY != 0 {
+            return Err(Errno::Notdir);
+        }
+        let mut b = rights::FILE;
+        if !read {
+            b &= !rights::FD_READ;
+        }
+        if !write {
+            b &= !(rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE);
+        }
+        if readonly {
+            b &= !rights::MUTATING;
+        }
+        Entry {
+            kind: Kind::File(FileEntry {
+                file: std::fs::File::from(host),
+                readonly,
+                append: fdflags & fdflags::APPEND != 0,
+            }),
+            base: b & (base | rights::FD_FILESTAT_GET) & dir_inheriting,
+            inheriting: inheriting & dir_inheriting,
+            flags: 0,
+        }
+    };
+    let new = ctx.insert(entry)?;
+    if let Err(e) = mem.write_u32(out, new) {
+        ctx.fds.remove(&new);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// `path_create_directory(fd, path, path_len) -> errno`.
+pub fn path_create_directory(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    path: u32,
+    len: u32,
+) -> WasiResult<()> {
+    let path = mem.str(path, len)?;
+    let (d, _) = dir(ctx, fd, rights::PATH_CREATE_DIRECTORY)?;
+    let (p, last) = parent(d.fd.as_fd(), path)?;
+    Ok(rustix::fs::mkdirat(
+        &p,
+        last.as_str(),
+        Mode::from_raw_mode(0o777),
+    )?)
+}
+
+/// `path_remove_directory(fd, path, path_len) -> errno`: removes an empty
+/// directory.
+pub fn path_remove_directory(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    path: u32,
+    len: u32,
+) -> WasiResult<()> {
+    let path = mem.str(path, len)?;
+    let (d, _) = dir(ctx, fd, rights::PATH_REMOVE_DIRECTORY)?;
+    let (p, last) = parent(d.fd.as_fd(), path)?;
+    Ok(rustix::fs::unlinkat(&p, last.as_str(), AtFlags::REMOVEDIR)?)
+}
+
+/// `path_unlink_file(fd, path, path_len) -> errno`: removes a file or a
+/// symbolic link (never what it points to).
+pub fn path_unlink_file(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    path: u32,
+    len: u32,
+) -> WasiResult<()> {
+    let path = mem.str(path, len)?;
+    let (d, _) = dir(ctx, fd, rights::PATH_UNLINK_FILE)?;
+    let (p, last) = parent(d.fd.as_fd(), path)?;
+    if last.ends_with('/') {
+        // `unlink("file/")`: the trailing slash needs a directory, and a
+        // directory cannot be unlinked.
+        let st = rustix::fs::statat(&p, last.trim_end_matches('/'), AtFlags::SYMLINK_NOFOLLOW)?;
+        return Err(
+            if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory {
+                Errno::Isdir
+            } else {
+                Errno::Notdir
+            },
+        );
+    }
+    Ok(rustix::fs::unlinkat(&p, last.as_str(), AtFlags::empty())?)
+}
+
+/// `path_symlink(old_path, old_path_len, fd, new_path, new_path_len) ->
+/// errno`: creates a symbolic link at `new_path` with the text `old_path`.
+/// Absolute targets are refused (`EPERM`, as in wasmtime): they could
+/// never resolve beneath the directory.
+pub fn path_symlink(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    old: u32,
+    old_len: u32,
+    fd: u32,
+    new: u32,
+    new_len: u32,
+) -> WasiResult<()> {
+    let target = mem.str(old, old_len)?.to_owned();
+    let path = mem.str(new, new_len)?;
+    let (d, _) = dir(ctx, fd, rights::PATH_SYMLINK)?;
+    if target.starts_with('/') {
+        return Err(Errno::Perm);
+    }
+    let (p, last) = parent(d.fd.as_fd(), path)?;
+    Ok(rustix::fs::symlinkat(target.as_str(), &p, last.as_str())?)
+}
+
+/// `path_readlink(fd, path, path_len, buf, buf_len, bufused: *size) ->
+/// errno`: the link's text, truncated to `buf_len` bytes.
+pub fn path_readlink(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    path: u32,
+    len: u32,
+    buf: u32,
+    buf_len: u32,
+    used: u32,
+) -> WasiResult<()> {
+    let path = mem.str(path, len)?;
+    let (d, _) = dir(ctx, fd, rights::PATH_READLINK)?;
+    let (p, last) = parent(d.fd.as_fd(), path)?;
+    let target = rustix::fs::readlinkat(&p, last.as_str(), Vec::new())?;
+    let bytes = target.as_bytes();
+    let n = bytes.len().min(buf_len as usize);
+    mem.write(buf, &bytes[..n])?;
+    mem.write_u32(used, n as u32)
+}
+
+/// `path_link(old_fd, old_flags: lookupflags, old_path, old_path_len,
+/// new_fd, new_path, new_path_len) -> errno`: a hard link. Following a
+/// symbolic link first is not supported (`EINVAL`, as in wasmtime).
+pub fn path_link(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    old_fd: u32,
+    old_flags: u32,
+    old: u32,
+    old_len: u32,
+    new_fd: u32,
+    new: u32,
+    new_len: u32,
+) -> WasiResult<()> {
+    let old_path = mem.str(old, old_len)?.to_owned();
+    let new_path = mem.str(new, new_len)?.to_owned();
+    let (d, _) = dir(ctx, old_fd, rights::PATH_LINK_SOURCE)?;
+    let (op, olast) = parent(d.fd.as_fd(), &old_path)?;
+    let (d, _) = dir(ctx, new_fd, rights::PATH_LINK_TARGET)?;
+    let (np, nlast) = parent(d.fd.as_fd(), &new_path)?;
+    if old_flags & SYMLINK_FOLLOW != 0 {
+        return Err(Errno::Inval);
+    }
+    Ok(rustix::fs::linkat(
+        &op,
+        olast.as_str(),
+        &np,
+        nlast.as_str(),
+        AtFlags::empty(),
+    )?)
+}
+
+/// `path_rename(fd, old_path, old_path_len, new_fd, new_path,
+/// new_path_len) -> errno`.
+pub fn path_rename(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    old: u32,
+    old_len: u32,
+    new_fd: u32,
+    new: u32,
+    new_len: u32,
+) -> WasiResult<()> {
+    let old_path = mem.str(old, old_len)?.to_owned();
+    let new_path = mem.str(new, new_len)?.to_owned();
+    let (d, _) = dir(ctx, fd, rights::PATH_RENAME_SOURCE)?;
+    let (op, olast) = parent(d.fd.as_fd(), &old_path)?;
+    let (d, _) = dir(ctx, new_fd, rights::PATH_RENAME_TARGET)?;
+    let (np, nlast) = parent(d.fd.as_fd(), &new_path)?;
+    Ok(rustix::fs::renameat(
+        &op,
+        olast.as_str(),
+        &np,
+        nlast.as_str(),
+    )?)
+}
+
+/// `path_filestat_get(fd, flags: lookupflags, path, path_len, buf:
+/// *filestat) -> errno` (see [`crate::fd::fd_filestat_get`] for the
+/// layout).
+pub fn path_filestat_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    flags: u32,
+    path: u32,
+    len: u32,
+    buf: u32,
+) -> WasiResult<()> {
+    let path = mem.str(path, len)?;
+    let (d, _) = dir(ctx, fd, rights::PATH_FILESTAT_GET)?;
+    let st = if flags & SYMLINK_FOLLOW != 0 {
+        let f = open_beneath(d.fd.as_fd(), path, OFlags::PATH, Mode::empty())?;
+        rustix::fs::fstat(&f)?
+    } else {
+        let (p, last) = parent(d.fd.as_fd(), path)?;
+        rustix::fs::statat(&p, last.as_str(), AtFlags::SYMLINK_NOFOLLOW)?
+    };
+    mem.write(buf, &filestat_bytes(&st))
+}
+
+/// `path_filestat_set_times(fd, flags: lookupflags, path, path_len, atim:
+/// u64, mtim: u64, fst_flags: fstflags) -> errno`.
+pub fn path_filestat_set_times(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    flags: u32,
+    path: u32,
+    len: u32,
+    atim: u64,
+    mtim: u64,
+    fst: u16,
+) -> WasiResult<()> {
+    let path = mem.str(path, len)?;
+    let (d, _) = dir(ctx, fd, rights::PATH_FILESTAT_SET_TIMES)?;
+    let times = timestamps(atim, mtim, fst)?;
+    if flags & SYMLINK_FOLLOW != 0 {
+        // Resolve beneath, then set the times of what was found through
+        // its descriptor (`/proc/self/fd` reaches an `O_PATH` descriptor).
+        let f = open_beneath(d.fd.as_fd(), path, OFlags::PATH, Mode::empty())?;
+        let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&f));
+        Ok(rustix::fs::utimensat(
+            rustix::fs::CWD,
+            proc.as_str(),
+            &times,
+            AtFlags::empty(),
+        )?)
+    } else {
+        let (p, last) = parent(d.fd.as_fd(), path)?;
+        Ok(rustix::fs::utimensat(
+            &p,
+            last.as_str(),
+            &times,
+            AtFlags::SYMLINK_NOFOLLOW,
+        )?)
+    }
+}

@@ -1,0 +1,228 @@
+//! `poll_oneoff`: wait for clocks and descriptors.
+//!
+//! A `subscription` is 48 bytes: `userdata: u64` at 0, the tag `u8` at 8
+//! (0 clock, 1 fd_read, 2 fd_write), then at 16 either a clock (`id: u32`
+//! at 16, `timeout: u64` at 24, `precision: u64` at 32, `flags: u16` at 40,
+//! bit 0 = absolute time) or a descriptor (`fd: u32` at 16). An `event` is
+//! 32 bytes: `userdata: u64` at 0, `error: u16` at 8, `type: u8` at 10,
+//! and for descriptors `nbytes: u64` at 16 and `flags: u16` at 24 (bit 0 =
+//! hang-up).
+
+use std::os::fd::{AsFd, BorrowedFd};
+use std::time::Duration;
+
+use rustix::event::{PollFd, PollFlags};
+use rustix::time::ClockId;
+
+use crate::clock::{clock_id, now};
+use crate::ctx::{Kind, Stdio, WasiCtx};
+use crate::errno::{Errno, WasiResult};
+use crate::mem::GuestMemory;
+
+struct Event {
+    userdata: u64,
+    error: Errno,
+    ty: u8,
+    nbytes: u64,
+    hangup: bool,
+}
+
+impl Event {
+    fn bytes(&self) -> [u8; 32] {
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&self.userdata.to_le_bytes());
+        b[8..10].copy_from_slice(&(self.error as u16).to_le_bytes());
+        b[10] = self.ty;
+        b[16..24].copy_from_slice(&self.nbytes.to_le_bytes());
+        b[24..26].copy_from_slice(&u16::from(self.hangup).to_le_bytes());
+        b
+    }
+}
+
+/// `poll_oneoff(in: *subscription, out: *event, nsubscriptions, nevents:
+/// *size) -> errno`.
+pub fn poll_oneoff(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    subs: u32,
+    out: u32,
+    n: u32,
+    nevents: u32,
+) -> WasiResult<()> {
+    if n == 0 {
+        return Err(Errno::Inval);
+    }
+    let raw = mem
+        .slice(subs, n.checked_mul(48).ok_or(Errno::Fault)?)?
+        .to_vec();
+    // The output array must be writable before anything waits.
+    mem.slice_mut(out, n.checked_mul(32).ok_or(Errno::Fault)?)?;
+    let start = now(ClockId::Monotonic);
+    let mut ready = Vec::new();
+    let mut clocks = Vec::new(); // (userdata, deadline on the monotonic clock)
+    let mut waits = Vec::new(); // (userdata, type, host fd number)
+    for s in raw.chunks_exact(48) {
+        let u64_at = |i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or_default());
+        let u32_at = |i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or_default());
+        let userdata = u64_at(0);
+        let ty = s[8];
+        let event = |error, nbytes, hangup| Event {
+            userdata,
+            error,
+            ty,
+            nbytes,
+            hangup,
+        };
+        match ty {
+            0 => {
+                let id = u32_at(16);
+                let timeout = u64_at(24);
+                let absolute = u16::from_le_bytes([s[40], s[41]]) & 1 != 0;
+                match clock_id(id) {
+                    Err(e) => ready.push(event(e, 0, false)),
+                    Ok(clock) => {
+                        let deadline = if absolute {
+                            let left = timeout.saturating_sub(now(clock));
+                            start.saturating_add(left)
+                        } else {
+                            start.saturating_add(timeout)
+                        };
+                        clocks.push((userdata, deadline));
+                    }
+                }
+            }
+            1 | 2 => {
+                let fd = u32_at(16);
+                let read = ty == 1;
+                match ctx.fds.get(&fd).map(|e| &e.kind) {
+                    None => ready.push(event(Errno::Badf, 0, false)),
+                    Some(Kind::Stdio(which, Stdio::Inherit)) => {
+                        waits.push((userdata, ty, *which as i32))
+                    }
+                    Some(Kind::Stdio(_, Stdio::Buffer(b))) => {
+                        let len = if read {
+                            b.lock().map(|b| b.len()).unwrap_or(0)
+                        } else {
+                            0
+                        };
+                        ready.push(event(Errno::Success, len as u64, false));
+                    }
+                    Some(Kind::Stdio(_, Stdio::Null)) => ready.push(event(Errno::Success, 0, read)),
+                    Some(Kind::File(f)) => {
+                        let nbytes = if read {
+                            let size = f.file.metadata().map(|m| m.len()).unwrap_or(0);
+                            let pos = rustix::fs::tell(&f.file).unwrap_or(0);
+                            size.saturating_sub(pos)
+                        } else {
+                            0
+                        };
+                        ready.push(event(Errno::Success, nbytes, false));
+                    }
+                    Some(Kind::Stream(s)) => {
+                        waits.push((userdata, ty, std::os::fd::AsRawFd::as_raw_fd(s)));
+                    }
+                    Some(Kind::Listener(l)) => {
+                        waits.push((userdata, ty, std::os::fd::AsRawFd::as_raw_fd(l)));
+                    }
+                    Some(Kind::Dir(_)) => ready.push(event(Errno::Badf, 0, false)),
+                }
+            }
+            _ => return Err(Errno::Inval),
+        }
+    }
+    loop {
+        let t = now(ClockId::Monotonic);
+        let mut events: Vec<Event> = std::mem::take(&mut ready);
+        for &(userdata, deadline) in &clocks {
+            if deadline <= t {
+                events.push(Event {
+                    userdata,
+                    error: Errno::Success,
+                    ty: 0,
+                    nbytes: 0,
+                    hangup: false,
+                });
+            }
+        }
+        let wait = if events.is_empty() {
+            clocks.iter().map(|&(_, d)| d - t).min()
+        } else {
+            Some(0)
+        };
+        if !waits.is_empty() {
+            // SAFETY: the raw descriptors belong to entries of `ctx` (or the
+            // process's standard streams), which stay open for this call.
+            let borrowed: Vec<BorrowedFd<'_>> = waits
+                .iter()
+                .map(|&(_, _, fd)| unsafe { BorrowedFd::borrow_raw(fd) })
+                .collect();
+            let mut pfds: Vec<PollFd<'_>> = borrowed
+                .iter()
+                .zip(&waits)
+                .map(|(fd, &(_, ty, _))| {
+                    let flags = if ty == 1 {
+                        PollFlags::IN
+                    } else {
+                        PollFlags::OUT
+                    };
+                    PollFd::new(fd, flags)
+                })
+                .collect();
+            let timeout = wait.map(|ns| rustix::time::Timespec {
+                tv_sec: (ns / 1_000_000_000) as _,
+                tv_nsec: (ns % 1_000_000_000) as _,
+            });
+            match rustix::event::poll(&mut pfds, timeout.as_ref()) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+            for (p, &(userdata, ty, _)) in pfds.iter().zip(&waits) {
+                let r = p.revents();
+                if r.is_empty() {
+                    continue;
+                }
+                let error = if r.contains(PollFlags::NVAL) {
+                    Errno::Badf
+                } else {
+                    Errno::Success
+                };
+                let nbytes = if ty == 1 {
+                    rustix::io::ioctl_fionread(p.as_fd()).unwrap_or(0)
+                } else {
+                    0
+                };
+                events.push(Event {
+                    userdata,
+                    error,
+                    ty,
+                    nbytes,
+                    hangup: r.contains(PollFlags::HUP),
+                });
+            }
+        } else if let Some(ns) = wait {
+            if ns > 0 {
+                std::thread::sleep(Duration::from_nanos(ns));
+            }
+        }
+        if events.is_empty() {
+            continue;
+        }
+        let t = now(ClockId::Monotonic);
+        for &(userdata, deadline) in &clocks {
+            if deadline <= t && !events.iter().any(|e| e.ty == 0 && e.userdata == userdata) {
+                events.push(Event {
+                    userdata,
+                    error: Errno::Success,
+                    ty: 0,
+                    nbytes: 0,
+                    hangup: false,
+                });
+            }
+        }
+        events.truncate(n as usize);
+        for (i, e) in events.iter().enumerate() {
+            mem.write(out + 32 * i as u32, &e.bytes())?;
+        }
+        return mem.write_u32(nevents, events.len() as u32);
+    }
+}

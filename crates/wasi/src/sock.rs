@@ -1,0 +1,107 @@
+//! `sock_*`: sockets the host preopened (`--tcplisten`) and connections
+//! accepted on them. A guest cannot create or connect sockets itself.
+
+use std::io::{Read, Write};
+
+use crate::ctx::{fdflags, rights, Entry, Kind, WasiCtx};
+use crate::errno::{Errno, WasiResult};
+use crate::mem::{iov_total, GuestMemory};
+
+/// `sock_accept(fd, flags: fdflags, fd_out: *fd) -> errno`: accepts a
+/// connection on a listening socket (`NONBLOCK` in `flags` makes the new
+/// socket non-blocking).
+pub fn sock_accept(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    flags: u16,
+    out: u32,
+) -> WasiResult<()> {
+    let e = ctx.get(fd)?;
+    let Kind::Listener(l) = &e.kind else {
+        return Err(Errno::Notsock);
+    };
+    let (stream, _) = l.accept()?;
+    let nonblock = flags & fdflags::NONBLOCK != 0;
+    stream.set_nonblocking(nonblock)?;
+    let new = ctx.insert(Entry {
+        kind: Kind::Stream(stream),
+        base: rights::SOCKET & !rights::SOCK_ACCEPT,
+        inheriting: 0,
+        flags: if nonblock { fdflags::NONBLOCK } else { 0 },
+    })?;
+    mem.write_u32(out, new)
+}
+
+/// `sock_recv(fd, ri_data: *iovec, ri_data_len, ri_flags: u16,
+/// ro_datalen: *size, ro_flags: *u16) -> errno`: `ri_flags` bit 0 peeks,
+/// bit 1 waits for all requested bytes.
+pub fn sock_recv(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    iovs: u32,
+    count: u32,
+    flags: u16,
+    datalen: u32,
+    oflags: u32,
+) -> WasiResult<()> {
+    let iovs = mem.iovecs(iovs, count)?;
+    let mut buf = vec![0u8; iov_total(&iovs)];
+    let e = ctx.get(fd)?;
+    let Kind::Stream(s) = &mut e.kind else {
+        return Err(Errno::Notsock);
+    };
+    let n = if flags & 1 != 0 {
+        s.peek(&mut buf)?
+    } else if flags & 2 != 0 {
+        let mut got = 0;
+        while got < buf.len() {
+            match s.read(&mut buf[got..])? {
+                0 => break,
+                k => got += k,
+            }
+        }
+        got
+    } else {
+        s.read(&mut buf)?
+    };
+    mem.scatter(&iovs, &buf[..n])?;
+    mem.write_u32(datalen, n as u32)?;
+    mem.write_u16(oflags, 0)
+}
+
+/// `sock_send(fd, si_data: *ciovec, si_data_len, si_flags: u16,
+/// so_datalen: *size) -> errno`.
+pub fn sock_send(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    iovs: u32,
+    count: u32,
+    datalen: u32,
+) -> WasiResult<()> {
+    let data = mem.gather(iovs, count)?;
+    let e = ctx.get(fd)?;
+    let Kind::Stream(s) = &mut e.kind else {
+        return Err(Errno::Notsock);
+    };
+    let n = s.write(&data)?;
+    mem.write_u32(datalen, n as u32)
+}
+
+/// `sock_shutdown(fd, how: sdflags) -> errno`: bit 0 shuts down reading,
+/// bit 1 writing.
+pub fn sock_shutdown(ctx: &mut WasiCtx, fd: u32, how: u32) -> WasiResult<()> {
+    let e = ctx.get(fd)?;
+    let Kind::Stream(s) = &e.kind else {
+        return Err(Errno::Notsock);
+    };
+    let how = match how & 3 {
+        1 => std::net::Shutdown::Read,
+        2 => std::net::Shutdown::Write,
+        3 => std::net::Shutdown::Both,
+        _ => return Err(Errno::Inval),
+    };
+    Ok(s.shutdown(how)?)
+}
