@@ -219,3 +219,116 @@ fn print_rejects_a_malformed_module() {
     assert!(stderr.contains("unknown binary version"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+fn wat(name: &str) -> String {
+    format!("{}/../../tests/wasi/wat/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn stdin_streams_line_by_line() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+        .args(["run", &wat("echo_stdin.wat")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // Each line comes back before the next is written: nothing waits for
+    // the end of input.
+    for line in ["first line\n", "second\n", "third and last\n"] {
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let mut got = String::new();
+        stdout.read_line(&mut got).unwrap();
+        assert_eq!(got, line);
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn tcplisten_socket_echo() {
+    use std::io::{Read, Write};
+    // Find a free port, then hand it to the guest.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+        .args(["run", "--tcplisten", &addr, &wat("tcp_echo.wat")])
+        .spawn()
+        .unwrap();
+    let mut conn = None;
+    for _ in 0..200 {
+        match std::net::TcpStream::connect(&addr) {
+            Ok(c) => {
+                conn = Some(c);
+                break;
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+    let mut conn = conn.expect("connect to the guest's socket");
+    conn.write_all(b"ping over wasi sockets").unwrap();
+    conn.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut back = String::new();
+    conn.read_to_string(&mut back).unwrap();
+    assert_eq!(back, "ping over wasi sockets");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn wasi_dir_env_and_exit_status() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+        .args([
+            "run",
+            "--env",
+            "GREETING=hi",
+            "--env",
+            "NANOWASM_TEST_UNSET_VAR",
+        ])
+        .arg(format!(
+            "{}/../../tests/wasi/bin/env.wasm",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("GREETING=hi"), "{stdout}");
+    // An inherited variable that the host does not have is not passed.
+    assert!(!stdout.contains("NANOWASM_TEST_UNSET_VAR"), "{stdout}");
+    let out = nanowasm(&[
+        "run",
+        &format!(
+            "{}/../../tests/wasi/bin/exit_code.wasm",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let out = nanowasm(&["run", "--dir", "/definitely/not/here", &example()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/definitely/not/here"));
+}
+
+#[test]
+fn timeout_interrupts_a_runaway_guest() {
+    let spin = temp_file(
+        "spin.wat",
+        b"(module (func (export \"_start\") (loop $l (br $l))))",
+    );
+    let start = std::time::Instant::now();
+    let out = nanowasm(&["run", "--timeout", "200ms", spin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(134));
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interrupt"), "{stderr}");
+}
