@@ -1,0 +1,417 @@
+//! Differential execution against wasmi (the reference engine): the same
+//! module, the same calls, the same results.
+//!
+//! Both engines instantiate the module (running its start function), then
+//! call every exported function in export order with zero arguments. After
+//! instantiation and after every call they must agree on the outcome —
+//! results (NaNs compared by class), or the trap's kind — and on the state:
+//! every exported global's value, every exported table's size and every
+//! exported memory's size and contents (hashed). Running out of fuel or
+//! stack is engine-specific (their fuel units and stack limits differ), so
+//! exhaustion on either side ends the comparison without a verdict.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use crate::oracles::{FUEL, MAX_MEMORY, MAX_TABLE};
+
+/// A value, with NaNs reduced to their class.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// `i32`.
+    I32(i32),
+    /// `i64`.
+    I64(i64),
+    /// `f32` bits, or `None` for any NaN.
+    F32(Option<u32>),
+    /// `f64` bits, or `None` for any NaN.
+    F64(Option<u64>),
+    /// `v128` bits (modules are generated with canonical NaNs).
+    V128(u128),
+    /// A reference: whether it is null.
+    Ref(bool),
+}
+
+fn f32v(bits: u32) -> Value {
+    Value::F32((!f32::from_bits(bits).is_nan()).then_some(bits))
+}
+
+fn f64v(bits: u64) -> Value {
+    Value::F64((!f64::from_bits(bits).is_nan()).then_some(bits))
+}
+
+/// Trap kinds both engines can name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trap {
+    #[allow(missing_docs)]
+    Unreachable,
+    #[allow(missing_docs)]
+    MemoryOutOfBounds,
+    #[allow(missing_docs)]
+    TableOutOfBounds,
+    #[allow(missing_docs)]
+    IndirectCallToNull,
+    #[allow(missing_docs)]
+    IndirectCallTypeMismatch,
+    #[allow(missing_docs)]
+    DivisionByZero,
+    #[allow(missing_docs)]
+    IntegerOverflow,
+    #[allow(missing_docs)]
+    BadConversion,
+    /// Anything else (an engine error that is not a trap).
+    Other(String),
+}
+
+/// What one call did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Returned these values.
+    Values(Vec<Value>),
+    /// Trapped.
+    Trap(Trap),
+    /// Ran out of fuel or stack: no verdict.
+    Exhausted,
+}
+
+/// The observable state after a step (sorted by export name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct State {
+    /// Exported globals' values, by export name.
+    pub globals: Vec<(String, Value)>,
+    /// Exported tables' sizes.
+    pub tables: Vec<(String, u64)>,
+    /// Exported memories' sizes in bytes and a hash of their contents.
+    pub memories: Vec<(String, usize, u64)>,
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// One engine running a module.
+trait Engine {
+    fn instantiate(wasm: &[u8]) -> (Self, Outcome)
+    where
+        Self: Sized;
+    /// Exported function names, in export order.
+    fn funcs(&self) -> Vec<String>;
+    fn call(&mut self, name: &str) -> Outcome;
+    fn state(&mut self) -> State {
+        let mut s = self.raw_state();
+        s.globals.sort_by(|a, b| a.0.cmp(&b.0));
+        s.tables.sort();
+        s.memories.sort();
+        s
+    }
+    fn raw_state(&mut self) -> State;
+}
+
+struct Nano {
+    store: nanowasm::Store<()>,
+    instance: Option<nanowasm::Instance>,
+}
+
+fn nano_value(v: &nanowasm::Val) -> Value {
+    use nanowasm::Val;
+    match *v {
+        Val::I32(x) => Value::I32(x),
+        Val::I64(x) => Value::I64(x),
+        Val::F32(b) => f32v(b),
+        Val::F64(b) => f64v(b),
+        Val::V128(x) => Value::V128(x),
+        Val::FuncRef(r) => Value::Ref(r.is_none()),
+        Val::ExternRef(r) => Value::Ref(r.is_none()),
+    }
+}
+
+fn nano_outcome(r: Result<Vec<Value>, nanowasm::Error>) -> Outcome {
+    use nanowasm::TrapCode as T;
+    match r {
+        Ok(v) => Outcome::Values(v),
+        Err(e) => match e.trap_code() {
+            Some(T::OutOfFuel | T::StackOverflow | T::Interrupted) => Outcome::Exhausted,
+            Some(T::Unreachable) => Outcome::Trap(Trap::Unreachable),
+            Some(T::MemoryOutOfBounds) => Outcome::Trap(Trap::MemoryOutOfBounds),
+            Some(T::TableOutOfBounds | T::UndefinedElement) => {
+                Outcome::Trap(Trap::TableOutOfBounds)
+            }
+            Some(T::UninitializedElement) => Outcome::Trap(Trap::IndirectCallToNull),
+            Some(T::IndirectCallTypeMismatch) => Outcome::Trap(Trap::IndirectCallTypeMismatch),
+            Some(T::IntegerDivisionByZero) => Outcome::Trap(Trap::DivisionByZero),
+            Some(T::IntegerOverflow) => Outcome::Trap(Trap::IntegerOverflow),
+            Some(T::BadConversionToInteger) => Outcome::Trap(Trap::BadConversion),
+            Some(other) => Outcome::Trap(Trap::Other(format!("{other:?}"))),
+            None => match e {
+                // The stack of values, not only calls, is a limit too.
+                nanowasm::Error::Limit(_) => Outcome::Exhausted,
+                e => Outcome::Trap(Trap::Other(e.to_string())),
+            },
+        },
+    }
+}
+
+impl Engine for Nano {
+    fn instantiate(wasm: &[u8]) -> (Nano, Outcome) {
+        let mut config = nanowasm::Config::new();
+        config.consume_fuel(true);
+        let engine = nanowasm::Engine::new(&config);
+        let module = nanowasm::Module::new(&engine, wasm).expect("wasm-smith modules are valid");
+        let mut store = nanowasm::Store::new(&engine, ());
+        store.set_limits(
+            nanowasm::StoreLimitsBuilder::new()
+                .memory_size(MAX_MEMORY)
+                .table_elements(MAX_TABLE as u64)
+                .build(),
+        );
+        store.set_fuel(FUEL).unwrap();
+        match nanowasm::Linker::new().instantiate(&mut store, &module) {
+            Ok(i) => (
+                Nano {
+                    store,
+                    instance: Some(i),
+                },
+                Outcome::Values(Vec::new()),
+            ),
+            Err(e) => (
+                Nano {
+                    store,
+                    instance: None,
+                },
+                nano_outcome(Err(e)),
+            ),
+        }
+    }
+
+    fn funcs(&self) -> Vec<String> {
+        let Some(i) = self.instance else {
+            return Vec::new();
+        };
+        i.exports(&self.store)
+            .into_iter()
+            .filter(|(_, e)| matches!(e, nanowasm::Extern::Func(_)))
+            .map(|(n, _)| n.to_owned())
+            .collect()
+    }
+
+    fn call(&mut self, name: &str) -> Outcome {
+        let Some(i) = self.instance else {
+            return Outcome::Exhausted;
+        };
+        let Some(f) = i.get_func(&self.store, name) else {
+            return Outcome::Trap(Trap::Other("missing export".into()));
+        };
+        let ty = f.ty(&self.store);
+        let params: Vec<_> = ty
+            .params()
+            .iter()
+            .map(|&t| nanowasm::Val::default_for(t))
+            .collect();
+        let mut results: Vec<_> = ty
+            .results()
+            .iter()
+            .map(|&t| nanowasm::Val::default_for(t))
+            .collect();
+        self.store.set_fuel(FUEL).unwrap();
+        let r = f
+            .call(&mut self.store, &params, &mut results)
+            .map(|()| results.iter().map(nano_value).collect());
+        nano_outcome(r)
+    }
+
+    fn raw_state(&mut self) -> State {
+        let mut s = State {
+            globals: Vec::new(),
+            tables: Vec::new(),
+            memories: Vec::new(),
+        };
+        let Some(i) = self.instance else { return s };
+        for (name, e) in i.exports(&self.store) {
+            match e {
+                nanowasm::Extern::Global(g) => s
+                    .globals
+                    .push((name.to_owned(), nano_value(&g.get(&self.store)))),
+                nanowasm::Extern::Table(t) => s.tables.push((name.to_owned(), t.size(&self.store))),
+                nanowasm::Extern::Memory(m) => {
+                    let d = m.data(&self.store);
+                    s.memories.push((name.to_owned(), d.len(), hash(d)));
+                }
+                nanowasm::Extern::Func(_) => {}
+            }
+        }
+        s
+    }
+}
+
+struct Wasmi {
+    store: wasmi::Store<wasmi::StoreLimits>,
+    instance: Option<wasmi::Instance>,
+}
+
+fn wasmi_value(v: &wasmi::Val) -> Value {
+    use wasmi::Val;
+    match v {
+        Val::I32(x) => Value::I32(*x),
+        Val::I64(x) => Value::I64(*x),
+        Val::F32(f) => f32v(f.to_bits()),
+        Val::F64(f) => f64v(f.to_bits()),
+        Val::V128(x) => Value::V128(x.as_u128()),
+        Val::FuncRef(r) => Value::Ref(r.is_null()),
+        Val::ExternRef(r) => Value::Ref(r.is_null()),
+    }
+}
+
+fn wasmi_outcome(r: Result<Vec<Value>, wasmi::Error>) -> Outcome {
+    use wasmi::TrapCode as T;
+    match r {
+        Ok(v) => Outcome::Values(v),
+        Err(e) => match e.as_trap_code() {
+            Some(T::OutOfFuel | T::StackOverflow) => Outcome::Exhausted,
+            Some(T::UnreachableCodeReached) => Outcome::Trap(Trap::Unreachable),
+            Some(T::MemoryOutOfBounds) => Outcome::Trap(Trap::MemoryOutOfBounds),
+            Some(T::TableOutOfBounds) => Outcome::Trap(Trap::TableOutOfBounds),
+            Some(T::IndirectCallToNull) => Outcome::Trap(Trap::IndirectCallToNull),
+            Some(T::BadSignature) => Outcome::Trap(Trap::IndirectCallTypeMismatch),
+            Some(T::IntegerDivisionByZero) => Outcome::Trap(Trap::DivisionByZero),
+            Some(T::IntegerOverflow) => Outcome::Trap(Trap::IntegerOverflow),
+            Some(T::BadConversionToInteger) => Outcome::Trap(Trap::BadConversion),
+            Some(other) => Outcome::Trap(Trap::Other(format!("{other:?}"))),
+            // Segment initialization out of bounds is an instantiation
+            // error, not a trap, in wasmi.
+            None if e.to_string().contains("out of bounds table access") => {
+                Outcome::Trap(Trap::TableOutOfBounds)
+            }
+            None if e.to_string().contains("out of bounds memory access") => {
+                Outcome::Trap(Trap::MemoryOutOfBounds)
+            }
+            None => Outcome::Trap(Trap::Other(e.to_string())),
+        },
+    }
+}
+
+impl Engine for Wasmi {
+    fn instantiate(wasm: &[u8]) -> (Wasmi, Outcome) {
+        let mut config = wasmi::Config::default();
+        config.consume_fuel(true);
+        let engine = wasmi::Engine::new(&config);
+        let module =
+            wasmi::Module::new(&engine, wasm).expect("wasmi accepts wasm-smith's 2.0 modules");
+        let limits = wasmi::StoreLimitsBuilder::new()
+            .memory_size(MAX_MEMORY)
+            .table_elements(MAX_TABLE)
+            .build();
+        let mut store = wasmi::Store::new(&engine, limits);
+        store.limiter(|l| l);
+        store.set_fuel(FUEL).unwrap();
+        let linker = wasmi::Linker::<wasmi::StoreLimits>::new(&engine);
+        match linker.instantiate_and_start(&mut store, &module) {
+            Ok(i) => (
+                Wasmi {
+                    store,
+                    instance: Some(i),
+                },
+                Outcome::Values(Vec::new()),
+            ),
+            Err(e) => (
+                Wasmi {
+                    store,
+                    instance: None,
+                },
+                wasmi_outcome(Err(e)),
+            ),
+        }
+    }
+
+    fn funcs(&self) -> Vec<String> {
+        let Some(i) = self.instance else {
+            return Vec::new();
+        };
+        i.exports(&self.store)
+            .filter(|e| e.clone().into_func().is_some())
+            .map(|e| e.name().to_owned())
+            .collect()
+    }
+
+    fn call(&mut self, name: &str) -> Outcome {
+        let Some(i) = self.instance else {
+            return Outcome::Exhausted;
+        };
+        let Some(f) = i.get_func(&self.store, name) else {
+            return Outcome::Trap(Trap::Other("missing export".into()));
+        };
+        let ty = f.ty(&self.store);
+        let params: Vec<_> = ty
+            .params()
+            .iter()
+            .map(|&t| wasmi::Val::default(t))
+            .collect();
+        let mut results: Vec<_> = ty
+            .results()
+            .iter()
+            .map(|&t| wasmi::Val::default(t))
+            .collect();
+        self.store.set_fuel(FUEL).unwrap();
+        let r = f
+            .call(&mut self.store, &params, &mut results)
+            .map(|()| results.iter().map(wasmi_value).collect());
+        wasmi_outcome(r)
+    }
+
+    fn raw_state(&mut self) -> State {
+        let mut s = State {
+            globals: Vec::new(),
+            tables: Vec::new(),
+            memories: Vec::new(),
+        };
+        let Some(i) = self.instance else { return s };
+        let exports: Vec<(String, wasmi::Extern)> = i
+            .exports(&self.store)
+            .map(|e| (e.name().to_owned(), e.into_extern()))
+            .collect();
+        for (name, e) in exports {
+            match e {
+                wasmi::Extern::Global(g) => {
+                    s.globals.push((name, wasmi_value(&g.get(&self.store))))
+                }
+                wasmi::Extern::Table(t) => s.tables.push((name, t.size(&self.store))),
+                wasmi::Extern::Memory(m) => {
+                    let d = m.data(&self.store);
+                    s.memories.push((name, d.len(), hash(d)));
+                }
+                wasmi::Extern::Func(_) => {}
+            }
+        }
+        s
+    }
+}
+
+/// The differential oracle: panics if nanowasm and wasmi disagree on a
+/// module built by [`crate::generate_for_differential`].
+pub fn differential(wasm: &[u8]) {
+    let (mut a, oa) = Nano::instantiate(wasm);
+    let (mut b, ob) = Wasmi::instantiate(wasm);
+    if oa == Outcome::Exhausted || ob == Outcome::Exhausted {
+        return;
+    }
+    assert_eq!(oa, ob, "instantiation differs");
+    if a.instance.is_none() {
+        return;
+    }
+    assert_eq!(a.state(), b.state(), "state after instantiation differs");
+    // wasmi lists exports by name, nanowasm in module order: call them in
+    // name order on both.
+    let mut funcs = a.funcs();
+    funcs.sort();
+    let mut other = b.funcs();
+    other.sort();
+    assert_eq!(funcs, other, "exported functions differ");
+    for name in funcs {
+        let (ra, rb) = (a.call(&name), b.call(&name));
+        if ra == Outcome::Exhausted || rb == Outcome::Exhausted {
+            return;
+        }
+        assert_eq!(ra, rb, "calling `{name}` differs");
+        assert_eq!(a.state(), b.state(), "state after calling `{name}` differs");
+    }
+}

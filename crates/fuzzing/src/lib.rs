@@ -1,0 +1,69 @@
+//! Generators and oracles for fuzzing nanowasm, shared by the cargo-fuzz
+//! targets (`fuzz/`) and the smoke tests (`tests/smoke.rs`).
+//!
+//! Every oracle takes raw fuzzer input and panics on a finding (a wrong
+//! result, a disagreement, or a panic inside nanowasm); returning means the
+//! input was handled correctly. Inputs that are not interesting (a module
+//! the generator could not build) just return.
+
+use arbitrary::Unstructured;
+
+pub mod differential;
+pub mod oracles;
+
+/// A wasm-smith configuration for WebAssembly 2.0: every 2.0 proposal on
+/// (SIMD, bulk memory, reference types, multi-value, ...), everything newer
+/// off, no imports, memories small enough to hash.
+pub fn config_2_0(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
+    let mut c: wasm_smith::Config = u.arbitrary()?;
+    c.simd_enabled = true;
+    c.bulk_memory_enabled = true;
+    c.reference_types_enabled = true;
+    c.multi_value_enabled = true;
+    c.saturating_float_to_int_enabled = true;
+    c.sign_extension_ops_enabled = true;
+    c.relaxed_simd_enabled = false;
+    c.threads_enabled = false;
+    c.shared_everything_threads_enabled = false;
+    c.tail_call_enabled = false;
+    c.exceptions_enabled = false;
+    c.gc_enabled = false;
+    c.memory64_enabled = false;
+    c.custom_page_sizes_enabled = false;
+    c.wide_arithmetic_enabled = false;
+    c.extended_const_enabled = false;
+    c.custom_descriptors_enabled = false;
+    c.compact_imports_enabled = false;
+    c.acquire_release_atomics_enabled = false;
+    c.multibyte_array_access_enabled = false;
+    c.max_memories = c.max_memories.min(1);
+    c.max_tables = c.max_tables.min(4);
+    c.max_imports = 0;
+    c.min_imports = 0;
+    c.max_memory32_bytes = c.max_memory32_bytes.min(1 << 20);
+    c.max_table_elements = c.max_table_elements.min(1_000);
+    c.allow_invalid_funcs = false;
+    c.generate_custom_sections = false;
+    Ok(c)
+}
+
+/// A valid WebAssembly 2.0 module generated from `data`.
+pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
+    let mut u = Unstructured::new(data);
+    let config = config_2_0(&mut u).ok()?;
+    let module = wasm_smith::Module::new(config, &mut u).ok()?;
+    Some(module.to_bytes())
+}
+
+/// Like [`generate`], for differential execution: every entity exported
+/// and NaNs canonicalized, so results and memories are comparable across
+/// engines.
+pub fn generate_for_differential(data: &[u8]) -> Option<Vec<u8>> {
+    let mut u = Unstructured::new(data);
+    let mut config = config_2_0(&mut u).ok()?;
+    config.export_everything = true;
+    config.canonicalize_nans = true;
+    config.allow_start_export = true;
+    let module = wasm_smith::Module::new(config, &mut u).ok()?;
+    Some(module.to_bytes())
+}

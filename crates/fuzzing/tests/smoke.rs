@@ -1,0 +1,128 @@
+//! A short, deterministic run of every fuzz oracle on pseudo-random inputs,
+//! on every `cargo test` (the long campaigns run under cargo-fuzz, see
+//! `fuzz/README.md`). A failure prints the seed; `NANOWASM_FUZZ_ITERS`
+//! scales the number of inputs.
+
+use nanowasm_fuzzing::{differential, generate, generate_for_differential, oracles};
+
+/// xorshift64*: reproducible bytes without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let n = (self.next() as usize) % max;
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+fn iters(default: usize) -> usize {
+    std::env::var("NANOWASM_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn each_input(name: &str, n: usize, max_len: usize, f: impl Fn(&[u8])) {
+    for seed in 1..=n as u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let data = rng.bytes(max_len);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&data)));
+        if r.is_err() {
+            panic!(
+                "{name}: finding with seed {seed} ({} input bytes)",
+                data.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn decode_validate() {
+    // Random bytes behind a valid header, so sections get parsed.
+    each_input("decode_validate", iters(3000), 512, |d| {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend_from_slice(d);
+        oracles::decode_validate(&m);
+        oracles::decode_validate(d);
+    });
+}
+
+#[test]
+fn wat_parse() {
+    each_input("wat_parse", iters(3000), 512, oracles::wat_parse);
+    // Text shaped like WAT: random tokens.
+    const TOKENS: &[&str] = &[
+        "(",
+        ")",
+        "module",
+        "func",
+        "param",
+        "result",
+        "i32",
+        "i64.const",
+        "local.get",
+        "0",
+        "$x",
+        "block",
+        "loop",
+        "end",
+        "br_if",
+        "\"s\"",
+        "memory",
+        "data",
+        "(;",
+        ";)",
+        "nan:0x1",
+        "-0x1p3",
+        "v128.const",
+        "i8x16",
+        "call",
+        "export",
+        "type",
+        "elem",
+        "table",
+        "funcref",
+        "offset=4",
+    ];
+    each_input("wat_parse tokens", iters(3000), 256, |d| {
+        let text: Vec<&str> = d
+            .iter()
+            .map(|&b| TOKENS[b as usize % TOKENS.len()])
+            .collect();
+        oracles::wat_parse(text.join(" ").as_bytes());
+    });
+}
+
+#[test]
+fn roundtrip() {
+    each_input("roundtrip", iters(400), 4096, |d| {
+        if let Some(m) = generate(d) {
+            oracles::roundtrip(&m);
+        }
+    });
+}
+
+#[test]
+fn execute() {
+    each_input("execute", iters(400), 4096, |d| {
+        if let Some(m) = generate(d) {
+            oracles::execute(&m);
+        }
+    });
+}
+
+#[test]
+fn differential_against_wasmi() {
+    each_input("differential", iters(400), 4096, |d| {
+        if let Some(m) = generate_for_differential(d) {
+            differential::differential(&m);
+        }
+    });
+}

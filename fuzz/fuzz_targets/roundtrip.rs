@@ -1,0 +1,10 @@
+//! wasm-smith module → print → parse → the same module.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Some(wasm) = nanowasm_fuzzing::generate(data) {
+        nanowasm_fuzzing::oracles::roundtrip(&wasm);
+    }
+});
