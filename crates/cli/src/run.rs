@@ -11,8 +11,15 @@ use nanowasm_wasi::WasiCtx;
 #[derive(ClapArgs)]
 pub struct Args {
     /// The WebAssembly module to run (`.wasm` binary or `.wat` text).
-    #[arg(value_name = "FILE")]
-    file: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present = "manifest")]
+    file: Option<PathBuf>,
+
+    /// Run a composition of nanoprocesses described by a TOML manifest
+    /// (each process isolated, with only the capabilities the manifest
+    /// grants it) instead of one module: the manifest's `[run]` entry is
+    /// called.
+    #[arg(long, value_name = "MANIFEST", conflicts_with_all = ["invoke", "dirs", "dirs_ro", "envs"])]
+    manifest: Option<PathBuf>,
 
     /// Arguments: the program's arguments (after its name), or with
     /// `--invoke` the function's arguments (integers, or floats for f32/f64
@@ -94,8 +101,13 @@ fn dir_spec(s: &str) -> (&str, &str) {
 
 fn wasi_ctx(args: &Args) -> Result<WasiCtx, Error> {
     let mut b = WasiCtx::builder();
-    b.inherit_stdio();
-    b.arg(args.file.display().to_string());
+    b.inherit_stdio().allow_clocks(true).allow_random(true);
+    b.arg(
+        args.file
+            .as_deref()
+            .map(|f| f.display().to_string())
+            .unwrap_or_default(),
+    );
     if args.invoke.is_none() {
         b.args(args.args.iter().cloned());
     }
@@ -165,6 +177,9 @@ fn show(v: &Val) -> String {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
+    if let Some(m) = &args.manifest {
+        return run_manifest(m);
+    }
     match execute(&args) {
         Ok(code) => code,
         Err(e) => {
@@ -176,7 +191,10 @@ pub fn run(args: Args) -> ExitCode {
             };
             eprintln!(
                 "Error: failed to run `{}`\n\nCaused by:\n    {}",
-                args.file.display(),
+                args.file
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("-"))
+                    .display(),
                 indent(&e.to_string())
             );
             ExitCode::from(code)
@@ -189,7 +207,11 @@ fn indent(s: &str) -> String {
 }
 
 fn execute(args: &Args) -> Result<ExitCode, Error> {
-    let bytes = crate::input::read_module(&args.file).map_err(Error::Usage)?;
+    let file = args
+        .file
+        .as_deref()
+        .ok_or_else(|| Error::Usage("no module given".into()))?;
+    let bytes = crate::input::read_module(file).map_err(Error::Usage)?;
     let mut config = Config::new();
     config.consume_fuel(args.fuel.is_some());
     config.epoch_interruption(args.timeout.is_some());
@@ -246,4 +268,23 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
         println!("{}", show(r));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `nanowasm run --manifest FILE`.
+fn run_manifest(path: &std::path::Path) -> ExitCode {
+    use nanowasm_host::{HostError, Manifest, System};
+    let result = Manifest::from_file(path)
+        .and_then(|m| System::new(&m))
+        .and_then(|s| s.run());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(HostError::Exit { status, .. }) => ExitCode::from(status as u8),
+        Err(e) => {
+            eprintln!("Error: {}: {}", path.display(), indent(&e.to_string()));
+            ExitCode::from(match e {
+                HostError::Fault { .. } => 134,
+                _ => 1,
+            })
+        }
+    }
 }

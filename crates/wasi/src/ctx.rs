@@ -209,12 +209,25 @@ pub struct WasiCtx {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) fds: BTreeMap<u32, Entry>,
+    /// Whether the clocks may be read.
+    pub(crate) clocks: bool,
+    /// Whether `random_get` may be used.
+    pub(crate) random: bool,
 }
 
 impl WasiCtx {
     /// A builder.
     pub fn builder() -> WasiCtxBuilder {
         WasiCtxBuilder::default()
+    }
+
+    /// `ENOTCAPABLE` unless `granted`.
+    pub(crate) fn grant(&self, granted: bool) -> WasiResult<()> {
+        if granted {
+            Ok(())
+        } else {
+            Err(Errno::Notcapable)
+        }
     }
 
     pub(crate) fn get(&mut self, fd: u32) -> WasiResult<&mut Entry> {
@@ -297,12 +310,15 @@ impl WasiCtx {
 }
 
 /// Builds a [`WasiCtx`]. Nothing is granted unless asked for: no
-/// arguments, no environment, no directories, null standard streams.
+/// arguments, no environment, no directories, no clocks, no randomness,
+/// null standard streams.
 pub struct WasiCtxBuilder {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdio: [Stdio; 3],
     preopens: Vec<(Entry, String)>,
+    clocks: bool,
+    random: bool,
     error: Option<std::io::Error>,
 }
 
@@ -313,6 +329,8 @@ impl Default for WasiCtxBuilder {
             env: Vec::new(),
             stdio: [Stdio::Null, Stdio::Null, Stdio::Null],
             preopens: Vec::new(),
+            clocks: false,
+            random: false,
             error: None,
         }
     }
@@ -352,6 +370,19 @@ impl WasiCtxBuilder {
     /// Standard error.
     pub fn stderr(&mut self, s: Stdio) -> &mut Self {
         self.stdio[2] = s;
+        self
+    }
+
+    /// Grants reading the clocks (`clock_time_get`, `clock_res_get`);
+    /// without it they fail with `ENOTCAPABLE`.
+    pub fn allow_clocks(&mut self, allow: bool) -> &mut Self {
+        self.clocks = allow;
+        self
+    }
+
+    /// Grants `random_get`; without it, it fails with `ENOTCAPABLE`.
+    pub fn allow_random(&mut self, allow: bool) -> &mut Self {
+        self.random = allow;
         self
     }
 
@@ -449,6 +480,8 @@ impl WasiCtxBuilder {
             args: std::mem::take(&mut self.args),
             env: std::mem::take(&mut self.env),
             fds,
+            clocks: self.clocks,
+            random: self.random,
         })
     }
 }

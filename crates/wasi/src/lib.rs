@@ -20,7 +20,7 @@
 //! let module = Module::new(&engine, &std::fs::read("hello.wasm")?)?;
 //! let mut linker = Linker::new();
 //! nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
-//! let cx = WasiCtx::builder().inherit_stdio().arg("hello").preopened_dir(".", ".", true).build()?;
+//! let cx = WasiCtx::builder().inherit_stdio().allow_clocks(true).arg("hello").preopened_dir(".", ".", true).build()?;
 //! let mut store = Store::new(&engine, cx);
 //! let instance = linker.instantiate(&mut store, &module)?;
 //! instance.get_typed_func::<(), ()>(&mut store, "_start")?.call(&mut store, ())?;
@@ -104,16 +104,21 @@ where
     wasi!(linker, get, "environ_sizes_get", |c, m, a: I, b: I| {
         args::environ_sizes_get(c, m, a as u32, b as u32)
     });
-    wasi!(linker, get, "clock_res_get", |_, m, id: I, out: I| {
+    wasi!(linker, get, "clock_res_get", |c, m, id: I, out: I| {
+        c.grant(c.clocks)?;
         clock::clock_res_get(m, id as u32, out as u32)
     });
     wasi!(
         linker,
         get,
         "clock_time_get",
-        |_, m, id: I, _p: L, out: I| clock::clock_time_get(m, id as u32, out as u32)
+        |c, m, id: I, _p: L, out: I| {
+            c.grant(c.clocks)?;
+            clock::clock_time_get(m, id as u32, out as u32)
+        }
     );
-    wasi!(linker, get, "random_get", |_, m, buf: I, len: I| {
+    wasi!(linker, get, "random_get", |c, m, buf: I, len: I| {
+        c.grant(c.random)?;
         clock::random_get(m, buf as u32, len as u32)
     });
     wasi!(linker, get, "sched_yield", |_, _| {

@@ -1,0 +1,696 @@
+//! Nanoprocesses: every tenant or dependency in its own isolated instance.
+//!
+//! A [`Nanoprocess`] is one [`Store`] and one instance: its own memory,
+//! tables, globals, WASI descriptor table and limits (memory bytes, table
+//! elements, fuel per call, a wall-clock deadline per call). Nothing is
+//! shared: no API hands one process a pointer into another's memory; calls
+//! between processes copy typed data ([`abi`]). A [`System`] is a set of
+//! processes built from a [`Manifest`]: each gets exactly the imports its
+//! manifest grants (WASI with the listed directories, environment, clocks
+//! and randomness; named exports of other processes), and an import that
+//! is not granted fails at link time with an error naming it.
+//!
+//! Containment: a trap, fuel exhaustion, a passed deadline, a memory limit
+//! or stack exhaustion in a process ends that call with a [`HostError`]
+//! naming the process, marks the process failed (its state may be
+//! inconsistent) and leaves the host and every other process running;
+//! [`System::restart`] makes a fresh instance from the process's template
+//! ([`Template`], linked once).
+
+pub mod abi;
+pub mod manifest;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use nanowasm::{
+    Caller, Config, Engine, Error, Extern, Func, InstancePre, Linker, Memory, Module, Store,
+    StoreLimitsBuilder, TrapCode, Val,
+};
+use nanowasm_wasi::{Stdio, WasiCtx};
+
+pub use abi::{Sig, Ty, Value};
+pub use manifest::{Manifest, ProcessSpec};
+
+/// Why something failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The manifest is malformed or inconsistent.
+    #[error("manifest: {0}")]
+    Manifest(String),
+    /// A module failed to load or link (e.g. an import that is not granted).
+    #[error("nanoprocess `{process}`: {message}")]
+    Link {
+        /// The process.
+        process: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A call faulted inside a process; the process is marked failed.
+    #[error("nanoprocess `{process}` failed: {kind}: {message}")]
+    Fault {
+        /// The process.
+        process: String,
+        /// The kind of fault.
+        kind: FaultKind,
+        /// The trap message and backtrace, or the limit hit.
+        message: String,
+    },
+    /// A call to a process that failed earlier and was not restarted.
+    #[error("nanoprocess `{process}` is down after an earlier failure ({reason}); restart it")]
+    Down {
+        /// The process.
+        process: String,
+        /// The earlier failure.
+        reason: String,
+    },
+    /// Data passed between processes was malformed (bounds, size, UTF-8,
+    /// types).
+    #[error("bad argument: {0}")]
+    BadArgument(String),
+    /// No such process or export.
+    #[error("{0}")]
+    NotFound(String),
+    /// The guest called `proc_exit`.
+    #[error("nanoprocess `{process}` exited with status {status}")]
+    Exit {
+        /// The process.
+        process: String,
+        /// Its status.
+        status: i32,
+    },
+}
+
+/// The kinds of faults a process can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// A wasm trap.
+    Trap,
+    /// Its fuel for the call ran out.
+    OutOfFuel,
+    /// Its deadline for the call passed.
+    Deadline,
+    /// Call stack exhausted.
+    StackOverflow,
+    /// A resource limit of its store.
+    Limit,
+    /// A host function it called failed.
+    Host,
+}
+
+impl std::fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FaultKind::Trap => "trap",
+            FaultKind::OutOfFuel => "out of fuel",
+            FaultKind::Deadline => "deadline exceeded",
+            FaultKind::StackOverflow => "stack exhausted",
+            FaultKind::Limit => "resource limit",
+            FaultKind::Host => "host error",
+        })
+    }
+}
+
+/// The host data of a process's store.
+pub struct ProcState {
+    wasi: WasiCtx,
+}
+
+/// A process as a slot other processes' imports point to.
+type Slot = Arc<Mutex<Nanoprocess>>;
+
+/// A compiled, linked process, ready to instantiate many times.
+pub struct Template {
+    spec: ProcessSpec,
+    engine: Engine,
+    pre: InstancePre<ProcState>,
+    epoch_ticks: Option<u64>,
+}
+
+impl Template {
+    /// Compiles `spec.module` and links it against `grants` (the processes
+    /// its imports name).
+    fn new(
+        engine: &Engine,
+        spec: &ProcessSpec,
+        bytes: &[u8],
+        grants: &BTreeMap<String, Slot>,
+    ) -> Result<Template, HostError> {
+        let link_err = |message: String| HostError::Link {
+            process: spec.name.clone(),
+            message,
+        };
+        let module = Module::new(engine, bytes).map_err(|e| link_err(e.to_string()))?;
+        let mut linker: Linker<ProcState> = Linker::new();
+        nanowasm_wasi::add_to_linker(&mut linker, |s: &mut ProcState| &mut s.wasi)
+            .map_err(|e| link_err(e.to_string()))?;
+        for g in &spec.imports {
+            let sig = Sig::parse(&g.sig)?;
+            let target = grants[&g.module].clone();
+            let (caller_name, export) = (spec.name.clone(), g.name.clone());
+            linker
+                .func_new(
+                    &g.module,
+                    &g.name,
+                    sig.core_type(),
+                    move |caller, args, results| {
+                        cross_call(caller, &caller_name, &target, &export, &sig, args, results)
+                    },
+                )
+                .map_err(|e| link_err(e.to_string()))?;
+        }
+        for (m, n, _) in module.imports() {
+            if m != nanowasm_wasi::MODULE
+                && !spec.imports.iter().any(|g| g.module == m && g.name == n)
+            {
+                return Err(link_err(format!(
+                    "import `{m}::{n}` is not granted by the manifest"
+                )));
+            }
+        }
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| link_err(e.to_string()))?;
+        Ok(Template {
+            spec: spec.clone(),
+            engine: engine.clone(),
+            pre,
+            epoch_ticks: spec.limits.deadline_ms,
+        })
+    }
+
+    /// A fresh process: new store, new WASI state, new instance.
+    pub fn instantiate(&self) -> Result<Nanoprocess, HostError> {
+        let spec = &self.spec;
+        let mut b = WasiCtx::builder();
+        b.args(spec.args.iter().cloned())
+            .allow_clocks(spec.clocks)
+            .allow_random(spec.random);
+        if spec.stdout.as_deref() != Some("null") {
+            b.stdout(Stdio::Inherit).stderr(Stdio::Inherit);
+        }
+        for (k, v) in &spec.env {
+            b.env(k, v);
+        }
+        for d in &spec.dirs {
+            b.preopened_dir(&d.host, d.guest.clone(), d.readonly);
+        }
+        let wasi = b.build().map_err(|e| HostError::Link {
+            process: spec.name.clone(),
+            message: e.to_string(),
+        })?;
+        let mut store = Store::new(&self.engine, ProcState { wasi });
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(m) = spec.limits.max_memory {
+            limits = limits.memory_size(m);
+        }
+        if let Some(t) = spec.limits.max_table_elements {
+            limits = limits.table_elements(t);
+        }
+        store.set_limits(limits.build());
+        let mut p = Nanoprocess {
+            name: spec.name.clone(),
+            store,
+            instance: None,
+            memory: None,
+            realloc: None,
+            failed: None,
+            fuel: spec.limits.fuel_per_call,
+            epoch_ticks: self.epoch_ticks,
+        };
+        p.arm();
+        let instance = self.pre.instantiate(&mut p.store).map_err(|e| p.fault(e))?;
+        p.memory = instance.get_memory(&p.store, "memory");
+        p.realloc = instance.get_func(&p.store, "cabi_realloc");
+        p.instance = Some(instance);
+        // A WASI reactor initializes itself once, before any export is used.
+        if let Some(init) = instance.get_func(&p.store, "_initialize") {
+            p.arm();
+            init.call(&mut p.store, &[], &mut [])
+                .map_err(|e| p.fault(e))?;
+        }
+        Ok(p)
+    }
+}
+
+/// One isolated instance with its own store.
+pub struct Nanoprocess {
+    name: String,
+    store: Store<ProcState>,
+    instance: Option<nanowasm::Instance>,
+    memory: Option<Memory>,
+    realloc: Option<Func>,
+    failed: Option<String>,
+    fuel: Option<u64>,
+    epoch_ticks: Option<u64>,
+}
+
+impl Nanoprocess {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Why it is down, if it is.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    /// Sets the per-call budgets before entering the process.
+    fn arm(&mut self) {
+        if let Some(f) = self.fuel {
+            let _ = self.store.set_fuel(f);
+        }
+        if let Some(t) = self.epoch_ticks {
+            self.store.set_epoch_deadline(t);
+        }
+    }
+
+    /// Turns an engine error inside this process into a fault, marking it
+    /// down (except for `proc_exit`, a normal end).
+    fn fault(&mut self, e: Error) -> HostError {
+        // A failure passed up from a process this one called (or a bad
+        // argument it passed) is not this process's fault: its state is
+        // intact.
+        let e = match e {
+            Error::Host(inner) => match inner.downcast::<HostError>() {
+                Ok(h) => return *h,
+                Err(other) => Error::Host(other),
+            },
+            e => e,
+        };
+        if let Error::Exit(status) = e {
+            return HostError::Exit {
+                process: self.name.clone(),
+                status,
+            };
+        }
+        let kind = match e.trap_code() {
+            Some(TrapCode::OutOfFuel) => FaultKind::OutOfFuel,
+            Some(TrapCode::Interrupted) => FaultKind::Deadline,
+            Some(TrapCode::StackOverflow) => FaultKind::StackOverflow,
+            Some(_) => FaultKind::Trap,
+            None if matches!(e, Error::Limit(_)) => FaultKind::Limit,
+            None => FaultKind::Host,
+        };
+        let message = e.to_string();
+        self.failed = Some(format!("{kind}: {}", message.lines().next().unwrap_or("")));
+        HostError::Fault {
+            process: self.name.clone(),
+            kind,
+            message,
+        }
+    }
+
+    fn check_up(&self) -> Result<(), HostError> {
+        match &self.failed {
+            Some(reason) => Err(HostError::Down {
+                process: self.name.clone(),
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Copies `bytes` into the process's memory (allocated by its
+    /// `cabi_realloc`); returns the pointer.
+    fn put(&mut self, bytes: &[u8]) -> Result<u32, HostError> {
+        let who = format!("nanoprocess `{}`", self.name);
+        let (Some(realloc), Some(memory)) = (self.realloc, self.memory) else {
+            return Err(HostError::BadArgument(format!(
+                "{who} takes `string`/`bytes` but exports no `cabi_realloc` and `memory`"
+            )));
+        };
+        let mut out = [Val::I32(0)];
+        let len = bytes.len() as i32;
+        realloc
+            .call(
+                &mut self.store,
+                &[Val::I32(0), Val::I32(0), Val::I32(1), Val::I32(len)],
+                &mut out,
+            )
+            .map_err(|e| self.fault(e))?;
+        let Val::I32(ptr) = out[0] else {
+            return Err(HostError::BadArgument(format!(
+                "{who}: `cabi_realloc` returned a non-i32"
+            )));
+        };
+        let data = memory.data_mut(&mut self.store);
+        let end = (ptr as u32 as usize).checked_add(bytes.len());
+        match end.and_then(|end| data.get_mut(ptr as u32 as usize..end)) {
+            Some(dst) => dst.copy_from_slice(bytes),
+            None => {
+                return Err(HostError::BadArgument(format!(
+                    "{who}: `cabi_realloc` returned {ptr:#x}, outside its memory for {} bytes",
+                    bytes.len()
+                )))
+            }
+        }
+        Ok(ptr as u32)
+    }
+
+    /// Calls export `func` with signature `sig`, copying `string`/`bytes`
+    /// in and out. A fault marks the process down.
+    pub fn call(
+        &mut self,
+        func: &str,
+        sig: &Sig,
+        args: &[Value],
+    ) -> Result<Option<Value>, HostError> {
+        self.check_up()?;
+        if args.len() != sig.params.len() || args.iter().zip(&sig.params).any(|(a, t)| a.ty() != *t)
+        {
+            return Err(HostError::BadArgument(format!(
+                "`{}.{func}` takes {:?}, got {args:?}",
+                self.name, sig.params
+            )));
+        }
+        let instance = self
+            .instance
+            .ok_or_else(|| HostError::NotFound(format!("`{}` has no instance", self.name)))?;
+        let f = instance.get_func(&self.store, func).ok_or_else(|| {
+            HostError::NotFound(format!(
+                "nanoprocess `{}` exports no function `{func}`",
+                self.name
+            ))
+        })?;
+        let expected = sig.core_type();
+        if f.ty(&self.store) != expected {
+            return Err(HostError::Link {
+                process: self.name.clone(),
+                message: format!(
+                    "export `{func}` has type {}, but the manifest says {expected}",
+                    f.ty(&self.store)
+                ),
+            });
+        }
+        self.arm();
+        let mut flat = Vec::with_capacity(args.len() * 2);
+        for a in args {
+            match a {
+                Value::I32(x) => flat.push(Val::I32(*x)),
+                Value::I64(x) => flat.push(Val::I64(*x)),
+                Value::F32(x) => flat.push(Val::F32(x.to_bits())),
+                Value::F64(x) => flat.push(Val::F64(x.to_bits())),
+                Value::String(s) => {
+                    let p = self.put(s.as_bytes())?;
+                    flat.extend([Val::I32(p as i32), Val::I32(s.len() as i32)]);
+                }
+                Value::Bytes(b) => {
+                    let p = self.put(b)?;
+                    flat.extend([Val::I32(p as i32), Val::I32(b.len() as i32)]);
+                }
+            }
+        }
+        let mut out: Vec<Val> = expected
+            .results()
+            .iter()
+            .map(|&t| Val::default_for(t))
+            .collect();
+        f.call(&mut self.store, &flat, &mut out)
+            .map_err(|e| self.fault(e))?;
+        Ok(match (sig.result, out.first()) {
+            (None, _) | (_, None) => None,
+            (Some(Ty::I32), Some(Val::I32(x))) => Some(Value::I32(*x)),
+            (Some(Ty::I64), Some(Val::I64(x))) => Some(Value::I64(*x)),
+            (Some(Ty::F32), Some(Val::F32(x))) => Some(Value::F32(f32::from_bits(*x))),
+            (Some(Ty::F64), Some(Val::F64(x))) => Some(Value::F64(f64::from_bits(*x))),
+            (Some(t @ (Ty::String | Ty::Bytes)), Some(Val::I64(packed))) => {
+                let who = format!("result of `{}.{func}`", self.name);
+                let (ptr, len) = (*packed as u64 as u32, (*packed as u64 >> 32) as u32);
+                let mem = self.memory.map(|m| m.data(&self.store)).unwrap_or(&[]);
+                let bytes = abi::read(mem, ptr, len, &who)?;
+                Some(abi::lift_bytes(t, bytes, &who)?)
+            }
+            _ => None,
+        })
+    }
+}
+
+/// The host side of an import granted from another process: lift the
+/// arguments out of the caller's memory, call the target, lower the result
+/// into the caller's memory.
+fn cross_call(
+    mut caller: Caller<'_, ProcState>,
+    caller_name: &str,
+    target: &Slot,
+    export: &str,
+    sig: &Sig,
+    args: &[Val],
+    results: &mut [Val],
+) -> Result<(), Error> {
+    let err = |e: HostError| Error::Host(Box::new(e));
+    let who = format!("argument from `{caller_name}` to `{export}`");
+    let mem = match caller.get_export("memory") {
+        Some(Extern::Memory(m)) => Some(m),
+        _ => None,
+    };
+    let mut values = Vec::with_capacity(sig.params.len());
+    let mut it = args.iter();
+    for t in &sig.params {
+        let v = match (t, it.next()) {
+            (Ty::I32, Some(Val::I32(x))) => Value::I32(*x),
+            (Ty::I64, Some(Val::I64(x))) => Value::I64(*x),
+            (Ty::F32, Some(Val::F32(x))) => Value::F32(f32::from_bits(*x)),
+            (Ty::F64, Some(Val::F64(x))) => Value::F64(f64::from_bits(*x)),
+            (Ty::String | Ty::Bytes, Some(Val::I32(ptr))) => {
+                let Some(Val::I32(len)) = it.next() else {
+                    return Err(err(HostError::BadArgument(who)));
+                };
+                let data = mem.map(|m| m.data(&caller)).unwrap_or(&[]);
+                let bytes = abi::read(data, *ptr as u32, *len as u32, &who).map_err(err)?;
+                abi::lift_bytes(*t, bytes, &who).map_err(err)?
+            }
+            _ => return Err(err(HostError::BadArgument(who))),
+        };
+        values.push(v);
+    }
+    // The import graph is acyclic (checked when the system is built), so
+    // locks are always taken caller before callee: no deadlock.
+    let result = {
+        let mut callee = target.lock().unwrap_or_else(|p| p.into_inner());
+        callee.call(export, sig, &values).map_err(err)?
+    };
+    match result {
+        None => {}
+        Some(Value::I32(x)) => results[0] = Val::I32(x),
+        Some(Value::I64(x)) => results[0] = Val::I64(x),
+        Some(Value::F32(x)) => results[0] = Val::F32(x.to_bits()),
+        Some(Value::F64(x)) => results[0] = Val::F64(x.to_bits()),
+        Some(Value::String(s)) => {
+            results[0] = put_in_caller(&mut caller, caller_name, s.as_bytes())?
+        }
+        Some(Value::Bytes(b)) => results[0] = put_in_caller(&mut caller, caller_name, &b)?,
+    }
+    Ok(())
+}
+
+/// Copies a result into the calling process's memory through its
+/// `cabi_realloc`; returns the packed `(len << 32) | ptr`.
+fn put_in_caller(
+    caller: &mut Caller<'_, ProcState>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Val, Error> {
+    let bad = |m: String| {
+        Error::Host(Box::new(HostError::BadArgument(format!(
+            "nanoprocess `{name}`: {m}"
+        ))))
+    };
+    let Some(Extern::Func(realloc)) = caller.get_export("cabi_realloc") else {
+        return Err(bad(
+            "receives `string`/`bytes` but exports no `cabi_realloc`".into(),
+        ));
+    };
+    let Some(Extern::Memory(mem)) = caller.get_export("memory") else {
+        return Err(bad(
+            "receives `string`/`bytes` but exports no `memory`".into()
+        ));
+    };
+    let mut out = [Val::I32(0)];
+    let args = [
+        Val::I32(0),
+        Val::I32(0),
+        Val::I32(1),
+        Val::I32(bytes.len() as i32),
+    ];
+    realloc.call(&mut *caller, &args, &mut out)?;
+    let Val::I32(ptr) = out[0] else {
+        return Err(bad("`cabi_realloc` returned a non-i32".into()));
+    };
+    let data = mem.data_mut(caller);
+    let start = ptr as u32 as usize;
+    match start
+        .checked_add(bytes.len())
+        .and_then(|end| data.get_mut(start..end))
+    {
+        Some(dst) => dst.copy_from_slice(bytes),
+        None => {
+            return Err(bad(format!(
+                "`cabi_realloc` returned {ptr:#x}, outside its memory"
+            )))
+        }
+    }
+    Ok(Val::I64(
+        ((bytes.len() as u64) << 32 | ptr as u32 as u64) as i64,
+    ))
+}
+
+/// A running composition of nanoprocesses.
+pub struct System {
+    engine: Engine,
+    templates: BTreeMap<String, Arc<Template>>,
+    slots: BTreeMap<String, Slot>,
+    run: Option<manifest::RunSpec>,
+    ticking: Arc<AtomicBool>,
+}
+
+impl System {
+    /// Builds every process of `manifest`: callees before callers (the
+    /// import graph must be acyclic), each linked only to what it is
+    /// granted.
+    pub fn new(manifest: &Manifest) -> Result<System, HostError> {
+        let mut config = Config::new();
+        let fuel = manifest
+            .processes
+            .iter()
+            .any(|p| p.limits.fuel_per_call.is_some());
+        let deadline = manifest
+            .processes
+            .iter()
+            .any(|p| p.limits.deadline_ms.is_some());
+        config.consume_fuel(fuel).epoch_interruption(deadline);
+        let engine = Engine::new(&config);
+        let ticking = Arc::new(AtomicBool::new(deadline));
+        if deadline {
+            // One tick per millisecond: deadlines are in ticks.
+            let (engine, ticking) = (engine.clone(), ticking.clone());
+            std::thread::spawn(move || {
+                while ticking.load(Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    engine.increment_epoch();
+                }
+            });
+        }
+        let mut sys = System {
+            engine,
+            templates: BTreeMap::new(),
+            slots: BTreeMap::new(),
+            run: manifest.run.clone(),
+            ticking,
+        };
+        let order = topological(manifest)?;
+        for spec in order {
+            let bytes = std::fs::read(&spec.module).map_err(|e| HostError::Link {
+                process: spec.name.clone(),
+                message: format!("{}: {e}", spec.module.display()),
+            })?;
+            let template = Arc::new(Template::new(&sys.engine, spec, &bytes, &sys.slots)?);
+            let process = template.instantiate()?;
+            sys.slots
+                .insert(spec.name.clone(), Arc::new(Mutex::new(process)));
+            sys.templates.insert(spec.name.clone(), template);
+        }
+        Ok(sys)
+    }
+
+    fn slot(&self, name: &str) -> Result<&Slot, HostError> {
+        self.slots
+            .get(name)
+            .ok_or_else(|| HostError::NotFound(format!("no nanoprocess named `{name}`")))
+    }
+
+    /// Calls `name.func` with a signature like `(string) -> bytes`.
+    pub fn call(
+        &self,
+        name: &str,
+        func: &str,
+        sig: &str,
+        args: &[Value],
+    ) -> Result<Option<Value>, HostError> {
+        let sig = Sig::parse(sig)?;
+        let slot = self.slot(name)?;
+        let mut p = slot.lock().unwrap_or_else(|p| p.into_inner());
+        p.call(func, &sig, args)
+    }
+
+    /// Runs the manifest's entry (`[run]`): its `_start` by default.
+    pub fn run(&self) -> Result<(), HostError> {
+        let Some(run) = &self.run else {
+            return Err(HostError::Manifest("no [run] entry".into()));
+        };
+        match self.call(&run.entry, &run.func, "()", &[]) {
+            Err(HostError::Exit { status: 0, .. }) => Ok(()),
+            r => r.map(drop),
+        }
+    }
+
+    /// Replaces process `name` with a fresh instance from its template.
+    /// Processes that import from it keep working: they call through its
+    /// slot.
+    pub fn restart(&self, name: &str) -> Result<(), HostError> {
+        let fresh = self.templates[self.slot(name).map(|_| name)?].instantiate()?;
+        *self.slot(name)?.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
+    }
+
+    /// Why process `name` is down, if it is.
+    pub fn failure(&self, name: &str) -> Result<Option<String>, HostError> {
+        let p = self.slot(name)?.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(p.failure().map(str::to_owned))
+    }
+
+    /// The template of process `name` (to instantiate more copies).
+    pub fn template(&self, name: &str) -> Option<Arc<Template>> {
+        self.templates.get(name).cloned()
+    }
+
+    /// The engine all processes share (compiled code only; no state).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        self.ticking.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Processes ordered so that every process comes after those it imports
+/// from; an error names a cycle.
+fn topological(m: &Manifest) -> Result<Vec<&ProcessSpec>, HostError> {
+    let by_name: BTreeMap<&str, &ProcessSpec> =
+        m.processes.iter().map(|p| (p.name.as_str(), p)).collect();
+    let mut out = Vec::new();
+    let mut state: BTreeMap<&str, u8> = BTreeMap::new(); // 1 visiting, 2 done
+    fn visit<'a>(
+        p: &'a ProcessSpec,
+        by_name: &BTreeMap<&str, &'a ProcessSpec>,
+        state: &mut BTreeMap<&'a str, u8>,
+        out: &mut Vec<&'a ProcessSpec>,
+    ) -> Result<(), HostError> {
+        match state.get(p.name.as_str()) {
+            Some(2) => return Ok(()),
+            Some(_) => {
+                return Err(HostError::Manifest(format!(
+                    "the imports of `{}` form a cycle; calls between nanoprocesses must be acyclic",
+                    p.name
+                )))
+            }
+            None => {}
+        }
+        state.insert(&p.name, 1);
+        for i in &p.imports {
+            visit(by_name[i.module.as_str()], by_name, state, out)?;
+        }
+        state.insert(&p.name, 2);
+        out.push(p);
+        Ok(())
+    }
+    for p in &m.processes {
+        visit(p, &by_name, &mut state, &mut out)?;
+    }
+    Ok(out)
+}

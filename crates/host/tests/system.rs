@@ -1,0 +1,305 @@
+//! Nanoprocess systems: the three-process example, capability denial,
+//! containment of every fault kind under concurrent load, malformed
+//! cross-process arguments, and manifest checks.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nanowasm_host::{FaultKind, HostError, Manifest, System, Value};
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nanoprocesses")
+}
+
+/// A scratch directory with the example's modules, data and an empty log
+/// directory, so tests do not share files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nanowasm-host-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    for m in ["parser.wasm", "compressor.wasm", "logger.wasm"] {
+        std::fs::copy(example_dir().join(m), dir.join(m)).unwrap();
+    }
+    std::fs::copy(
+        example_dir().join("data/input.txt"),
+        dir.join("data/input.txt"),
+    )
+    .unwrap();
+    dir
+}
+
+fn example_system(name: &str) -> (System, PathBuf) {
+    let dir = scratch(name);
+    let text = std::fs::read_to_string(example_dir().join("app.toml")).unwrap();
+    let m = Manifest::parse(&text, &dir).unwrap();
+    (System::new(&m).unwrap(), dir)
+}
+
+#[test]
+fn the_example_runs_and_each_process_sees_only_its_own_files() {
+    let (sys, dir) = example_system("example");
+    sys.run().unwrap();
+    let log = std::fs::read_to_string(dir.join("logs/app.log")).unwrap();
+    assert!(
+        log.contains("[1] line 1: 9 words, 43 bytes, 86 compressed"),
+        "{log}"
+    );
+    assert!(
+        log.contains("/logs is not reachable to the parser"),
+        "{log}"
+    );
+    // The logger holds /logs only: the parser's data is not there for it.
+    let probe = |path: &str| {
+        sys.call(
+            "logger",
+            "probe",
+            "(string) -> i32",
+            &[Value::String(path.into())],
+        )
+        .unwrap()
+    };
+    assert_ne!(probe("/data/input.txt"), Some(Value::I32(0)));
+    assert_ne!(probe("../data/input.txt"), Some(Value::I32(0)));
+    assert_eq!(probe("/logs/app.log"), Some(Value::I32(0)));
+    // The compressor has no capabilities: no files, no clocks.
+    let r = sys.call(
+        "compressor",
+        "compress",
+        "(bytes) -> bytes",
+        &[Value::Bytes(b"aaab".to_vec())],
+    );
+    assert_eq!(r.unwrap(), Some(Value::Bytes(vec![3, b'a', 1, b'b'])));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn write_wat(dir: &Path, name: &str, wat: &str) {
+    std::fs::write(dir.join(name), nanowasm_text::parse_wat(wat).unwrap()).unwrap();
+}
+
+#[test]
+fn an_import_that_is_not_granted_fails_at_link_time() {
+    let dir = scratch("denied");
+    write_wat(
+        &dir,
+        "sneaky.wasm",
+        r#"(module (import "logger" "log" (func (param i32 i32))) (memory (export "memory") 1))"#,
+    );
+    let text = r#"
+        [[process]]
+        name = "logger"
+        module = "logger.wasm"
+        [[process]]
+        name = "sneaky"
+        module = "sneaky.wasm"
+    "#;
+    let err = System::new(&Manifest::parse(text, &dir).unwrap())
+        .err()
+        .expect("link error");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("sneaky") && msg.contains("logger::log") && msg.contains("not granted"),
+        "{msg}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn every_fault_stays_inside_its_process_under_concurrent_load() {
+    let (sys, dir) = example_system("contain");
+    let sys = Arc::new(sys);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Two threads keep the logger busy and check every answer.
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (sys, stop) = (sys.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    sys.call(
+                        "logger",
+                        "log",
+                        "(string)",
+                        &[Value::String("still fine".into())],
+                    )
+                    .unwrap();
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let kinds = [
+        (0, FaultKind::Trap),
+        (1, FaultKind::StackOverflow),
+        (2, FaultKind::OutOfFuel),
+        (3, FaultKind::Trap), // malloc fails at the memory limit, then it traps
+    ];
+    for (how, kind) in kinds {
+        match sys.call(
+            "compressor",
+            "misbehave",
+            "(i32) -> i32",
+            &[Value::I32(how)],
+        ) {
+            Err(HostError::Fault {
+                process, kind: k, ..
+            }) => {
+                assert_eq!(process, "compressor");
+                assert_eq!(k, kind, "misbehave({how})");
+            }
+            other => panic!("misbehave({how}): expected a fault, got {other:?}"),
+        }
+        // Down until restarted; everyone else unaffected.
+        assert!(matches!(
+            sys.call(
+                "compressor",
+                "compress",
+                "(bytes) -> bytes",
+                &[Value::Bytes(vec![1])]
+            ),
+            Err(HostError::Down { .. })
+        ));
+        assert!(sys.failure("compressor").unwrap().is_some());
+        assert!(sys.failure("logger").unwrap().is_none());
+        sys.restart("compressor").unwrap();
+        let r = sys.call(
+            "compressor",
+            "compress",
+            "(bytes) -> bytes",
+            &[Value::Bytes(b"zz".to_vec())],
+        );
+        assert_eq!(r.unwrap(), Some(Value::Bytes(vec![2, b'z'])));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let calls: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(calls > 0);
+    let lines = sys.call("logger", "lines", "() -> i32", &[]).unwrap();
+    assert_eq!(lines, Some(Value::I32(calls as i32)));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_deadline_interrupts_a_runaway_process() {
+    let dir = scratch("deadline");
+    let text = r#"
+        [[process]]
+        name = "compressor"
+        module = "compressor.wasm"
+        limits = { deadline_ms = 50 }
+    "#;
+    let sys = System::new(&Manifest::parse(text, &dir).unwrap()).unwrap();
+    let start = std::time::Instant::now();
+    match sys.call("compressor", "misbehave", "(i32) -> i32", &[Value::I32(2)]) {
+        Err(HostError::Fault {
+            kind: FaultKind::Deadline,
+            ..
+        }) => {}
+        other => panic!("expected a deadline fault, got {other:?}"),
+    }
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn malformed_cross_process_arguments_are_rejected_without_harm() {
+    let dir = scratch("malformed");
+    // A caller passing bad (ptr, len) pairs to the logger's `log`.
+    write_wat(
+        &dir,
+        "evil.wasm",
+        r#"(module
+          (import "logger" "log" (func $log (param i32 i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 100) "\ff\fe not utf-8")
+          (func (export "oob") (call $log (i32.const 65530) (i32.const 100)))
+          (func (export "huge") (call $log (i32.const 0) (i32.const -1)))
+          (func (export "utf8") (call $log (i32.const 100) (i32.const 13)))
+          (func (export "ok") (call $log (i32.const 104) (i32.const 9))))"#,
+    );
+    let text = r#"
+        [[process]]
+        name = "logger"
+        module = "logger.wasm"
+        dirs = [{ host = "logs", guest = "/logs" }]
+        [[process]]
+        name = "evil"
+        module = "evil.wasm"
+        imports = [{ module = "logger", name = "log", sig = "(string)" }]
+    "#;
+    let sys = System::new(&Manifest::parse(text, &dir).unwrap()).unwrap();
+    for (f, what) in [
+        ("oob", "outside its memory"),
+        ("huge", "limit"),
+        ("utf8", "UTF-8"),
+    ] {
+        let err = sys.call("evil", f, "()", &[]).expect_err("rejected");
+        assert!(err.to_string().contains(what), "{f}: {err}");
+    }
+    // The logger was never entered, and is fine.
+    assert_eq!(
+        sys.call("logger", "lines", "() -> i32", &[]).unwrap(),
+        Some(Value::I32(0))
+    );
+    assert!(sys.failure("logger").unwrap().is_none());
+    sys.call("evil", "ok", "()", &[]).unwrap();
+    assert_eq!(
+        sys.call("logger", "lines", "() -> i32", &[]).unwrap(),
+        Some(Value::I32(1))
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn manifests_are_checked() {
+    let dir = scratch("manifests");
+    let bad = |text: &str, want: &str| {
+        let err = Manifest::parse(text, &dir)
+            .map(|m| System::new(&m).map(drop))
+            .and_then(|r| r)
+            .expect_err("rejected");
+        assert!(err.to_string().contains(want), "{err}");
+    };
+    bad(
+        r#"[[process]]
+           name = "a"
+           module = "logger.wasm"
+           imports = [{ module = "b", name = "f", sig = "()" }]
+           [[process]]
+           name = "b"
+           module = "logger.wasm"
+           imports = [{ module = "a", name = "f", sig = "()" }]"#,
+        "cycle",
+    );
+    bad(
+        r#"[[process]]
+           name = "a"
+           module = "logger.wasm"
+           imports = [{ module = "nobody", name = "f", sig = "()" }]"#,
+        "not in the manifest",
+    );
+    bad(
+        r#"[[process]]
+           name = "a"
+           module = "logger.wasm"
+           imports = [{ module = "a", name = "f", sig = "(int)" }]"#,
+        "bad signature",
+    );
+    bad(
+        r#"[[process]]
+           name = "parent"
+           module = "logger.wasm"
+           dirs = [{ host = "data", guest = "/data", readonly = true }]
+           [[process]]
+           name = "child"
+           parent = "parent"
+           module = "logger.wasm"
+           dirs = [{ host = "data", guest = "/data" }]"#,
+        "read-write access",
+    );
+    bad(
+        "[[process]]\nname = \"x\"\nmodule = \"missing.wasm\"",
+        "missing.wasm",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
