@@ -111,8 +111,9 @@ impl fmt::Display for ValType {
 /// A function type: parameters and results.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct FuncType {
-    /// Parameters followed by results.
-    types: Box<[ValType]>,
+    /// Parameters followed by results (shared: cloning a type, which every
+    /// call from the host does, is a reference count increment).
+    types: std::sync::Arc<[ValType]>,
     /// How many of `types` are parameters.
     params: usize,
 }
@@ -127,7 +128,7 @@ impl FuncType {
         let params = types.len();
         types.extend(results);
         FuncType {
-            types: types.into_boxed_slice(),
+            types: types.into(),
             params,
         }
     }

@@ -149,21 +149,29 @@ impl Value {
     }
 }
 
-/// Copies `len` bytes at `ptr` out of `mem`, checking bounds and the limit.
-pub(crate) fn read(mem: &[u8], ptr: u32, len: u32, who: &str) -> Result<Vec<u8>, HostError> {
+/// The `len` bytes at `ptr` in `mem`, checking bounds and the limit;
+/// `who` names the value in an error.
+pub(crate) fn slice<'m>(
+    mem: &'m [u8],
+    ptr: u32,
+    len: u32,
+    who: &dyn Fn() -> String,
+) -> Result<&'m [u8], HostError> {
     if len as usize > MAX_TRANSFER {
         return Err(HostError::BadArgument(format!(
-            "{who}: a length of {len} bytes exceeds the {MAX_TRANSFER}-byte limit"
+            "{}: a length of {len} bytes exceeds the {MAX_TRANSFER}-byte limit",
+            who()
         )));
     }
     let end = (ptr as usize).checked_add(len as usize);
-    match end.and_then(|end| mem.get(ptr as usize..end)) {
-        Some(b) => Ok(b.to_vec()),
-        None => Err(HostError::BadArgument(format!(
-            "{who}: {len} bytes at {ptr:#x} are outside its memory ({} bytes)",
-            mem.len()
-        ))),
-    }
+    end.and_then(|end| mem.get(ptr as usize..end))
+        .ok_or_else(|| {
+            HostError::BadArgument(format!(
+                "{}: {len} bytes at {ptr:#x} are outside its memory ({} bytes)",
+                who(),
+                mem.len()
+            ))
+        })
 }
 
 /// The value of type `ty` from bytes read out of a process.

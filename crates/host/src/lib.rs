@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use nanowasm::{
-    Caller, Config, Engine, Error, Extern, Func, InstancePre, Linker, Memory, Module, Store,
+    Caller, Config, Engine, Error, Func, InstancePre, Linker, Memory, Module, Store,
     StoreLimitsBuilder, TrapCode, Val,
 };
 use nanowasm_wasi::{Stdio, WasiCtx};
@@ -115,6 +115,9 @@ impl std::fmt::Display for FaultKind {
 /// The host data of a process's store.
 pub struct ProcState {
     wasi: WasiCtx,
+    /// The process's own `memory` and `cabi_realloc`, found once.
+    memory: Option<Memory>,
+    realloc: Option<Func>,
 }
 
 /// A process as a slot other processes' imports point to.
@@ -200,7 +203,14 @@ impl Template {
             process: spec.name.clone(),
             message: e.to_string(),
         })?;
-        let mut store = Store::new(&self.engine, ProcState { wasi });
+        let mut store = Store::new(
+            &self.engine,
+            ProcState {
+                wasi,
+                memory: None,
+                realloc: None,
+            },
+        );
         let mut limits = StoreLimitsBuilder::new();
         if let Some(m) = spec.limits.max_memory {
             limits = limits.memory_size(m);
@@ -218,11 +228,14 @@ impl Template {
             failed: None,
             fuel: spec.limits.fuel_per_call,
             epoch_ticks: self.epoch_ticks,
+            exports: BTreeMap::new(),
         };
         p.arm();
         let instance = self.pre.instantiate(&mut p.store).map_err(|e| p.fault(e))?;
         p.memory = instance.get_memory(&p.store, "memory");
         p.realloc = instance.get_func(&p.store, "cabi_realloc");
+        p.store.data_mut().memory = p.memory;
+        p.store.data_mut().realloc = p.realloc;
         p.instance = Some(instance);
         // A WASI reactor initializes itself once, before any export is used.
         if let Some(init) = instance.get_func(&p.store, "_initialize") {
@@ -244,9 +257,41 @@ pub struct Nanoprocess {
     failed: Option<String>,
     fuel: Option<u64>,
     epoch_ticks: Option<u64>,
+    /// Exports already looked up and type-checked against a signature.
+    exports: BTreeMap<String, (Func, Sig)>,
 }
 
 impl Nanoprocess {
+    /// Export `func`, checked once against `sig`.
+    fn export(&mut self, func: &str, sig: &Sig) -> Result<Func, HostError> {
+        if let Some((f, s)) = self.exports.get(func) {
+            if s == sig {
+                return Ok(*f);
+            }
+        }
+        let instance = self
+            .instance
+            .ok_or_else(|| HostError::NotFound(format!("`{}` has no instance", self.name)))?;
+        let f = instance.get_func(&self.store, func).ok_or_else(|| {
+            HostError::NotFound(format!(
+                "nanoprocess `{}` exports no function `{func}`",
+                self.name
+            ))
+        })?;
+        let expected = sig.core_type();
+        let actual = f.ty(&self.store);
+        if actual != expected {
+            return Err(HostError::Link {
+                process: self.name.clone(),
+                message: format!(
+                    "export `{func}` has type {actual}, but the manifest says {expected}"
+                ),
+            });
+        }
+        self.exports.insert(func.to_owned(), (f, sig.clone()));
+        Ok(f)
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         &self.name
@@ -366,25 +411,8 @@ impl Nanoprocess {
                 self.name, sig.params
             )));
         }
-        let instance = self
-            .instance
-            .ok_or_else(|| HostError::NotFound(format!("`{}` has no instance", self.name)))?;
-        let f = instance.get_func(&self.store, func).ok_or_else(|| {
-            HostError::NotFound(format!(
-                "nanoprocess `{}` exports no function `{func}`",
-                self.name
-            ))
-        })?;
+        let f = self.export(func, sig)?;
         let expected = sig.core_type();
-        if f.ty(&self.store) != expected {
-            return Err(HostError::Link {
-                process: self.name.clone(),
-                message: format!(
-                    "export `{func}` has type {}, but the manifest says {expected}",
-                    f.ty(&self.store)
-                ),
-            });
-        }
         self.arm();
         let mut flat = Vec::with_capacity(args.len() * 2);
         for a in args {
@@ -417,20 +445,20 @@ impl Nanoprocess {
             (Some(Ty::F32), Some(Val::F32(x))) => Some(Value::F32(f32::from_bits(*x))),
             (Some(Ty::F64), Some(Val::F64(x))) => Some(Value::F64(f64::from_bits(*x))),
             (Some(t @ (Ty::String | Ty::Bytes)), Some(Val::I64(packed))) => {
-                let who = format!("result of `{}.{func}`", self.name);
+                let who = || format!("result of `{}.{func}`", self.name);
                 let (ptr, len) = (*packed as u64 as u32, (*packed as u64 >> 32) as u32);
                 let mem = self.memory.map(|m| m.data(&self.store)).unwrap_or(&[]);
-                let bytes = abi::read(mem, ptr, len, &who)?;
-                Some(abi::lift_bytes(t, bytes, &who)?)
+                let bytes = abi::slice(mem, ptr, len, &who)?.to_vec();
+                Some(abi::lift_bytes(t, bytes, &who())?)
             }
             _ => None,
         })
     }
 }
 
-/// The host side of an import granted from another process: lift the
-/// arguments out of the caller's memory, call the target, lower the result
-/// into the caller's memory.
+/// The host side of an import granted from another process: copy the
+/// arguments from the caller's memory straight into memory the callee
+/// allocates, call, and copy a `string`/`bytes` result back the same way.
 fn cross_call(
     mut caller: Caller<'_, ProcState>,
     caller_name: &str,
@@ -441,47 +469,55 @@ fn cross_call(
     results: &mut [Val],
 ) -> Result<(), Error> {
     let err = |e: HostError| Error::Host(Box::new(e));
-    let who = format!("argument from `{caller_name}` to `{export}`");
-    let mem = match caller.get_export("memory") {
-        Some(Extern::Memory(m)) => Some(m),
-        _ => None,
+    let who = || format!("argument from `{caller_name}` to `{export}`");
+    let utf8 = |w: String| {
+        err(HostError::BadArgument(format!(
+            "{w}: a `string` is not valid UTF-8"
+        )))
     };
-    let mut values = Vec::with_capacity(sig.params.len());
-    let mut it = args.iter();
-    for t in &sig.params {
-        let v = match (t, it.next()) {
-            (Ty::I32, Some(Val::I32(x))) => Value::I32(*x),
-            (Ty::I64, Some(Val::I64(x))) => Value::I64(*x),
-            (Ty::F32, Some(Val::F32(x))) => Value::F32(f32::from_bits(*x)),
-            (Ty::F64, Some(Val::F64(x))) => Value::F64(f64::from_bits(*x)),
-            (Ty::String | Ty::Bytes, Some(Val::I32(ptr))) => {
-                let Some(Val::I32(len)) = it.next() else {
-                    return Err(err(HostError::BadArgument(who)));
-                };
-                let data = mem.map(|m| m.data(&caller)).unwrap_or(&[]);
-                let bytes = abi::read(data, *ptr as u32, *len as u32, &who).map_err(err)?;
-                abi::lift_bytes(*t, bytes, &who).map_err(err)?
-            }
-            _ => return Err(err(HostError::BadArgument(who))),
-        };
-        values.push(v);
-    }
+    let caller_mem = caller.data().memory;
     // The import graph is acyclic (checked when the system is built), so
     // locks are always taken caller before callee: no deadlock.
-    let result = {
-        let mut callee = target.lock().unwrap_or_else(|p| p.into_inner());
-        callee.call(export, sig, &values).map_err(err)?
-    };
-    match result {
-        None => {}
-        Some(Value::I32(x)) => results[0] = Val::I32(x),
-        Some(Value::I64(x)) => results[0] = Val::I64(x),
-        Some(Value::F32(x)) => results[0] = Val::F32(x.to_bits()),
-        Some(Value::F64(x)) => results[0] = Val::F64(x.to_bits()),
-        Some(Value::String(s)) => {
-            results[0] = put_in_caller(&mut caller, caller_name, s.as_bytes())?
+    let mut guard = target.lock().unwrap_or_else(|p| p.into_inner());
+    let callee = &mut *guard;
+    callee.check_up().map_err(err)?;
+    let f = callee.export(export, sig).map_err(err)?;
+    callee.arm();
+    let mut flat: Vec<Val> = Vec::with_capacity(args.len());
+    let mut it = args.iter();
+    for t in &sig.params {
+        match (t, it.next()) {
+            (Ty::String | Ty::Bytes, Some(Val::I32(ptr))) => {
+                let Some(Val::I32(len)) = it.next() else {
+                    return Err(err(HostError::BadArgument(who())));
+                };
+                let data = caller_mem.map(|m| m.data(&caller)).unwrap_or(&[]);
+                let src = abi::slice(data, *ptr as u32, *len as u32, &who).map_err(err)?;
+                if *t == Ty::String && std::str::from_utf8(src).is_err() {
+                    return Err(utf8(who()));
+                }
+                let p = callee.put(src).map_err(err)?;
+                flat.extend([Val::I32(p as i32), Val::I32(*len)]);
+            }
+            (_, Some(v)) => flat.push(*v),
+            (_, None) => return Err(err(HostError::BadArgument(who()))),
         }
-        Some(Value::Bytes(b)) => results[0] = put_in_caller(&mut caller, caller_name, &b)?,
+    }
+    if let Err(e) = f.call(&mut callee.store, &flat, results) {
+        return Err(err(callee.fault(e)));
+    }
+    if let Some(t @ (Ty::String | Ty::Bytes)) = sig.result {
+        let Val::I64(packed) = results[0] else {
+            return Ok(());
+        };
+        let rwho = || format!("result of `{}.{export}`", callee.name);
+        let (ptr, len) = (packed as u64 as u32, (packed as u64 >> 32) as u32);
+        let data = callee.memory.map(|m| m.data(&callee.store)).unwrap_or(&[]);
+        let src = abi::slice(data, ptr, len, &rwho).map_err(err)?;
+        if t == Ty::String && std::str::from_utf8(src).is_err() {
+            return Err(utf8(rwho()));
+        }
+        results[0] = put_in_caller(&mut caller, caller_name, src)?;
     }
     Ok(())
 }
@@ -498,14 +534,9 @@ fn put_in_caller(
             "nanoprocess `{name}`: {m}"
         ))))
     };
-    let Some(Extern::Func(realloc)) = caller.get_export("cabi_realloc") else {
+    let (Some(realloc), Some(mem)) = (caller.data().realloc, caller.data().memory) else {
         return Err(bad(
-            "receives `string`/`bytes` but exports no `cabi_realloc`".into(),
-        ));
-    };
-    let Some(Extern::Memory(mem)) = caller.get_export("memory") else {
-        return Err(bad(
-            "receives `string`/`bytes` but exports no `memory`".into()
+            "receives `string`/`bytes` but exports no `cabi_realloc` and `memory`".into(),
         ));
     };
     let mut out = [Val::I32(0)];

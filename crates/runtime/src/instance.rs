@@ -330,7 +330,9 @@ pub(crate) fn instantiate<T>(
         }
         memories.push(inner.memories.len() as u32);
         inner.memories.push(MemoryEntity {
-            data: vec![0; bytes as usize],
+            data: crate::linear::LinearMemory::new(bytes as usize).ok_or_else(|| {
+                Error::Limit("the host refused memory for a linear memory".into())
+            })?,
             ty: *ty,
         });
     }

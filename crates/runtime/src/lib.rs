@@ -32,6 +32,7 @@ mod func;
 mod global;
 mod instance;
 mod interp;
+mod linear;
 mod linker;
 mod memory;
 mod module;

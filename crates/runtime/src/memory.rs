@@ -30,7 +30,9 @@ impl Memory {
         }
         let index = inner.memories.len() as u32;
         inner.memories.push(MemoryEntity {
-            data: vec![0; bytes as usize],
+            data: crate::linear::LinearMemory::new(bytes as usize).ok_or_else(|| {
+                Error::Limit("the host refused memory for a linear memory".into())
+            })?,
             ty,
         });
         Ok(Memory(Stored {
@@ -69,7 +71,7 @@ impl Memory {
             "memory used with the wrong store"
         );
         let mem = &mut store.inner.memories[self.0.index as usize].data;
-        (mem.as_mut_slice(), &mut store.data)
+        (&mut mem[..], &mut store.data)
     }
 
     /// The size in pages.
@@ -144,9 +146,6 @@ pub(crate) fn grow(inner: &mut StoreInner, memory: u32, delta: u64) -> Option<u6
     }
     let new_bytes = usize::try_from(new_bytes).ok()?;
     // Allocation failure is a failed grow, not an abort.
-    mem.data
-        .try_reserve_exact(new_bytes - mem.data.len())
-        .ok()?;
-    mem.data.resize(new_bytes, 0);
+    mem.data.resize(new_bytes)?;
     Some(old)
 }

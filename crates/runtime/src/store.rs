@@ -111,7 +111,7 @@ impl FuncEntity {
 }
 
 pub(crate) struct MemoryEntity {
-    pub(crate) data: Vec<u8>,
+    pub(crate) data: crate::linear::LinearMemory,
     pub(crate) ty: MemoryType,
 }
 

@@ -1,0 +1,22 @@
+;; Calls `echo.echo` (another nanoprocess) or `host.echo` (a host function)
+;; `n` times with the 100-byte string at 16.
+(module
+  (import "echo" "echo" (func $echo (param i32 i32) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789")
+  (global $next (mut i32) (i32.const 4096))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (local.get $p) (local.get 3)))
+    (if (i32.gt_u (global.get $next) (i32.const 60000))
+      (then (global.set $next (i32.add (i32.const 4096) (local.get 3)))
+            (local.set $p (i32.const 4096))))
+    (local.get $p))
+  (func (export "run") (param $n i32) (result i32)
+    (local $acc i32)
+    (loop $l
+      (local.set $acc (i32.add (local.get $acc)
+        (i32.wrap_i64 (i64.shr_u (call $echo (i32.const 16) (i32.const 100)) (i64.const 32)))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $acc)))
