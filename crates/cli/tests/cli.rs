@@ -335,17 +335,33 @@ fn timeout_interrupts_a_runaway_guest() {
 
 #[test]
 fn run_manifest_runs_the_nanoprocess_example() {
-    let src = format!("{}/../../examples/nanoprocesses", env!("CARGO_MANIFEST_DIR"));
+    let src = format!(
+        "{}/../../examples/nanoprocesses",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let dir = std::env::temp_dir().join(format!("nanowasm-cli-manifest-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::create_dir_all(dir.join("logs")).unwrap();
-    for f in ["app.toml", "parser.wasm", "compressor.wasm", "logger.wasm", "data/input.txt"] {
+    for f in [
+        "app.toml",
+        "parser.wasm",
+        "compressor.wasm",
+        "logger.wasm",
+        "data/input.txt",
+    ] {
         std::fs::copy(format!("{src}/{f}"), dir.join(f)).unwrap();
     }
     let out = nanowasm(&["run", "--manifest", dir.join("app.toml").to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.contains("3 lines, 15 words; /logs is not reachable"), "{stdout}");
+    assert!(
+        stdout.contains("3 lines, 15 words; /logs is not reachable"),
+        "{stdout}"
+    );
     let log = std::fs::read_to_string(dir.join("logs/app.log")).unwrap();
     assert_eq!(log.lines().count(), 4, "{log}");
     // A manifest that grants nothing the module imports fails at link time.

@@ -8,6 +8,9 @@
 //! - `kernels-printed`: the compute kernels under `bench/kernels`, printed
 //!   as text by our printer (fewer, larger functions in flat syntax).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -15,24 +18,6 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 #[path = "../../binary/tests/spec/scan.rs"]
 #[allow(dead_code)]
 mod scan;
-
-fn testsuite() -> PathBuf {
-    if let Ok(dir) = std::env::var("NANOWASM_TESTSUITE") {
-        return PathBuf::from(dir);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite-2.0")
-}
-
-fn wast_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            wast_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "wast") {
-            out.push(p);
-        }
-    }
-}
 
 fn text_modules(form: &scan::Sexp, src: &str, out: &mut Vec<String>) {
     if form.head() == Some("module") {
@@ -62,9 +47,7 @@ fn accepted_by_both(mods: Vec<String>) -> Vec<String> {
 }
 
 fn spec_modules() -> Vec<String> {
-    let mut files = Vec::new();
-    wast_files(&testsuite(), &mut files);
-    files.sort();
+    let files = common::wast_files(&common::testsuite());
     let mut mods = Vec::new();
     for f in files {
         let src = std::fs::read_to_string(&f).unwrap();

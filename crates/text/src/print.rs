@@ -177,41 +177,55 @@ fn limits(l: &Limits) -> String {
     }
 }
 
+/// A float literal for a NaN, infinity, or else the shortest decimal
+/// (`finite`), given the sign, the payload and the canonical payload.
+fn float_literal(
+    negative: bool,
+    nan: bool,
+    inf: bool,
+    payload: u64,
+    canonical: u64,
+    finite: impl FnOnce() -> String,
+) -> String {
+    let sign = if negative { "-" } else { "" };
+    if nan && payload == canonical {
+        format!("{sign}nan")
+    } else if nan {
+        format!("{sign}nan:0x{payload:x}")
+    } else if inf {
+        format!("{sign}inf")
+    } else {
+        // Debug formatting is the shortest decimal that reads back exactly.
+        finite()
+    }
+}
+
 /// An `f32` literal that parses back to exactly `bits`.
 pub fn f32_literal(bits: u32) -> String {
     let f = f32::from_bits(bits);
-    if f.is_nan() {
-        let sign = if bits >> 31 == 1 { "-" } else { "" };
-        let payload = bits & 0x7f_ffff;
-        if payload == 0x40_0000 {
-            format!("{sign}nan")
-        } else {
-            format!("{sign}nan:0x{payload:x}")
-        }
-    } else if f.is_infinite() {
-        if f < 0.0 { "-inf" } else { "inf" }.to_owned()
-    } else {
-        // Debug formatting is the shortest decimal that reads back exactly.
-        format!("{f:?}")
-    }
+    let payload = u64::from(bits & 0x7f_ffff);
+    float_literal(
+        bits >> 31 == 1,
+        f.is_nan(),
+        f.is_infinite(),
+        payload,
+        0x40_0000,
+        || format!("{f:?}"),
+    )
 }
 
 /// An `f64` literal that parses back to exactly `bits`.
 pub fn f64_literal(bits: u64) -> String {
     let f = f64::from_bits(bits);
-    if f.is_nan() {
-        let sign = if bits >> 63 == 1 { "-" } else { "" };
-        let payload = bits & 0xf_ffff_ffff_ffff;
-        if payload == 0x8_0000_0000_0000 {
-            format!("{sign}nan")
-        } else {
-            format!("{sign}nan:0x{payload:x}")
-        }
-    } else if f.is_infinite() {
-        if f < 0.0 { "-inf" } else { "inf" }.to_owned()
-    } else {
-        format!("{f:?}")
-    }
+    let payload = bits & 0xf_ffff_ffff_ffff;
+    float_literal(
+        bits >> 63 == 1,
+        f.is_nan(),
+        f.is_infinite(),
+        payload,
+        0x8_0000_0000_0000,
+        || format!("{f:?}"),
+    )
 }
 
 fn natural_align(op: Opcode) -> u32 {

@@ -9,28 +9,10 @@
 #[allow(dead_code)]
 mod scan;
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use nanowasm_binary::Features;
 use scan::Sexp;
-
-fn testsuite() -> PathBuf {
-    if let Ok(dir) = std::env::var("NANOWASM_TESTSUITE") {
-        return PathBuf::from(dir);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite-2.0")
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "wast") {
-            out.push(p);
-        }
-    }
-}
 
 fn text_modules<'a>(form: &Sexp, src: &'a str, out: &mut Vec<&'a str>) {
     if form.head() == Some("module") {
@@ -81,14 +63,13 @@ fn split_names(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
 
 #[test]
 fn lowering_matches_the_wat_crate() {
-    let root = testsuite();
+    let root = common::testsuite();
     assert!(
         root.is_dir(),
         "the spec testsuite is missing at {}",
         root.display()
     );
-    let mut all = Vec::new();
-    files(&root, &mut all);
+    let all = common::wast_files(&root);
     let (mut exact, mut names_only, mut differing, mut both_reject) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for path in &all {

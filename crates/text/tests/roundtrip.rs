@@ -9,28 +9,10 @@
 //! fixed point (printing the re-encoded module gives the same text) and
 //! counts them separately.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use nanowasm_text::wast::script::{Directive, ModuleSource};
 use nanowasm_text::{parse_wat, print_bytes};
-
-fn testsuite() -> PathBuf {
-    if let Ok(dir) = std::env::var("NANOWASM_TESTSUITE") {
-        return PathBuf::from(dir);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite-2.0")
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "wast") {
-            out.push(p);
-        }
-    }
-}
 
 /// Whether the module form starting on `line` (1-based) is `(module binary`.
 fn is_binary_form(src: &str, line: usize) -> bool {
@@ -53,15 +35,13 @@ fn is_binary_form(src: &str, line: usize) -> bool {
 
 #[test]
 fn print_then_parse_gives_the_same_bytes() {
-    let root = testsuite();
+    let root = common::testsuite();
     assert!(
         root.is_dir(),
         "the spec testsuite is missing at {}",
         root.display()
     );
-    let mut all = Vec::new();
-    files(&root, &mut all);
-    all.sort();
+    let all = common::wast_files(&root);
     let features = nanowasm_binary::Features::default();
     let (mut text_exact, mut binary_exact, mut binary_equivalent) = (0, 0, 0);
     let mut failures = Vec::new();

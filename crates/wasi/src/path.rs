@@ -330,6 +330,24 @@ pub fn path_readlink(
     mem.write_u32(used, n as u32)
 }
 
+/// The parents and final components of two paths, each beneath its own
+/// directory descriptor (for links and renames).
+#[allow(clippy::type_complexity)]
+fn two_parents(
+    ctx: &mut WasiCtx,
+    mem: &GuestMemory<'_>,
+    (fd, right, ptr, len): (u32, u64, u32, u32),
+    (fd2, right2, ptr2, len2): (u32, u64, u32, u32),
+) -> WasiResult<((OwnedFd, String), (OwnedFd, String))> {
+    let first = mem.str(ptr, len)?.to_owned();
+    let second = mem.str(ptr2, len2)?.to_owned();
+    let (d, _) = dir(ctx, fd, right)?;
+    let a = parent(d.fd.as_fd(), &first)?;
+    let (d, _) = dir(ctx, fd2, right2)?;
+    let b = parent(d.fd.as_fd(), &second)?;
+    Ok((a, b))
+}
+
 /// `path_link(old_fd, old_flags: lookupflags, old_path, old_path_len,
 /// new_fd, new_path, new_path_len) -> errno`: a hard link. Following a
 /// symbolic link first is not supported (`EINVAL`, as in wasmtime).
@@ -344,12 +362,12 @@ pub fn path_link(
     new: u32,
     new_len: u32,
 ) -> WasiResult<()> {
-    let old_path = mem.str(old, old_len)?.to_owned();
-    let new_path = mem.str(new, new_len)?.to_owned();
-    let (d, _) = dir(ctx, old_fd, rights::PATH_LINK_SOURCE)?;
-    let (op, olast) = parent(d.fd.as_fd(), &old_path)?;
-    let (d, _) = dir(ctx, new_fd, rights::PATH_LINK_TARGET)?;
-    let (np, nlast) = parent(d.fd.as_fd(), &new_path)?;
+    let ((op, olast), (np, nlast)) = two_parents(
+        ctx,
+        mem,
+        (old_fd, rights::PATH_LINK_SOURCE, old, old_len),
+        (new_fd, rights::PATH_LINK_TARGET, new, new_len),
+    )?;
     if old_flags & SYMLINK_FOLLOW != 0 {
         return Err(Errno::Inval);
     }
@@ -374,12 +392,12 @@ pub fn path_rename(
     new: u32,
     new_len: u32,
 ) -> WasiResult<()> {
-    let old_path = mem.str(old, old_len)?.to_owned();
-    let new_path = mem.str(new, new_len)?.to_owned();
-    let (d, _) = dir(ctx, fd, rights::PATH_RENAME_SOURCE)?;
-    let (op, olast) = parent(d.fd.as_fd(), &old_path)?;
-    let (d, _) = dir(ctx, new_fd, rights::PATH_RENAME_TARGET)?;
-    let (np, nlast) = parent(d.fd.as_fd(), &new_path)?;
+    let ((op, olast), (np, nlast)) = two_parents(
+        ctx,
+        mem,
+        (fd, rights::PATH_RENAME_SOURCE, old, old_len),
+        (new_fd, rights::PATH_RENAME_TARGET, new, new_len),
+    )?;
     Ok(rustix::fs::renameat(
         &op,
         olast.as_str(),
@@ -387,7 +405,6 @@ pub fn path_rename(
         nlast.as_str(),
     )?)
 }
-
 /// `path_filestat_get(fd, flags: lookupflags, path, path_len, buf:
 /// *filestat) -> errno` (see [`crate::fd::fd_filestat_get`] for the
 /// layout).
