@@ -2,7 +2,8 @@
 //!
 //! Spec: <https://webassembly.github.io/spec/core/text/lexical.html>.
 //! Whitespace, line comments `;;` and nested block comments `(; ;)` are
-//! skipped; annotations `(@name ...)` are skipped with their contents.
+//! skipped; annotations `(@name ...)` are skipped with their contents,
+//! except `(@custom ...)` (custom sections), which is kept as a list.
 
 use crate::error::Error;
 
@@ -75,6 +76,23 @@ pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>, Error> {
                 }
             }
             b'(' if b.get(i + 1) == Some(&b';') => i = block_comment(b, i)?,
+            // `(@custom ...)` is the one annotation with a meaning here: a
+            // custom section. It is lexed as a list headed `@custom`.
+            b'(' if src[i..].starts_with("(@custom")
+                && b.get(i + 8).is_none_or(|c| {
+                    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'(' | b')')
+                }) =>
+            {
+                out.push(Token {
+                    kind: TokenKind::LParen,
+                    offset: i,
+                });
+                out.push(Token {
+                    kind: TokenKind::Atom("@custom"),
+                    offset: i + 1,
+                });
+                i += 8;
+            }
             b'(' if b.get(i + 1) == Some(&b'@') => i = annotation(src, i)?,
             b'(' => {
                 out.push(Token {

@@ -79,6 +79,67 @@ struct Module<'s> {
     code: (Vec<u8>, u32),
     datas: (Vec<u8>, u32),
     uses_data_count: bool,
+    /// `(@custom "name" place? "data"*)`: where, name, contents.
+    customs: Vec<(Place, Vec<u8>, Vec<u8>)>,
+}
+
+/// Where a custom section goes, relative to the known sections.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    BeforeFirst,
+    Before(u8),
+    After(u8),
+    AfterLast,
+}
+
+/// Section ids by their names in custom-section placements.
+fn section_id(name: &str) -> Option<u8> {
+    Some(match name {
+        "type" => 1,
+        "import" => 2,
+        "func" => 3,
+        "table" => 4,
+        "memory" => 5,
+        "global" => 6,
+        "export" => 7,
+        "start" => 8,
+        "elem" => 9,
+        "code" => 10,
+        "data" => 11,
+        "datacount" => 12,
+        _ => return None,
+    })
+}
+
+/// `(@custom "name" (before|after section|first|last)? "data"*)`, after
+/// its head.
+fn custom_section(p: &mut Parser<'_, '_>, m: &mut Module<'_>) -> Result<(), Error> {
+    let name = p.string()?;
+    let mut place = Place::AfterLast;
+    if p.peek_lparen() {
+        let at = p.offset();
+        p.open()?;
+        let which = p.atom()?;
+        let target = p.atom()?;
+        place = match (which, target) {
+            ("before", "first") => Place::BeforeFirst,
+            ("after", "last") => Place::AfterLast,
+            ("before", s) => {
+                Place::Before(section_id(s).ok_or_else(|| Error::new(at, "malformed section id"))?)
+            }
+            ("after", s) => {
+                Place::After(section_id(s).ok_or_else(|| Error::new(at, "malformed section id"))?)
+            }
+            _ => return Err(Error::new(at, "malformed custom section placement")),
+        };
+        p.close()?;
+    }
+    let mut data = Vec::new();
+    while p.peek_string() {
+        data.extend(p.string()?);
+    }
+    m.customs.push((place, name, data));
+    Ok(())
 }
 
 fn space_index(s: Space) -> usize {
@@ -113,6 +174,7 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         code: Default::default(),
         datas: Default::default(),
         uses_data_count: false,
+        customs: Vec::new(),
     };
     first_pass(p, &mut m)?;
     p.pos = start;
@@ -229,7 +291,7 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
                 let id = p.opt_id();
                 m.names[space_index(Space::Data)].add(id, "data segment", at)?;
             }
-            "export" | "start" => {}
+            "export" | "start" | "@custom" => {}
             _ => return Err(Error::new(at, format!("unknown module field `{head}`"))),
         }
         p.pos = field_start;
@@ -692,6 +754,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                 next(Space::Data);
                 data_segment(p, m)?;
             }
+            "@custom" => custom_section(p, m)?,
             _ => return Err(p.error("unknown module field")),
         }
         p.close()?;
@@ -1440,49 +1503,62 @@ impl<'s> Module<'s> {
 
 fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
     let mut out = b"\0asm\x01\0\0\0".to_vec();
+    let customs = |out: &mut Vec<u8>, place: Place| {
+        for (_, name, data) in m.customs.iter().filter(|c| c.0 == place) {
+            let mut s = Vec::new();
+            encode::bytes(&mut s, name);
+            s.extend_from_slice(data);
+            encode::section(out, 0, &s);
+        }
+    };
     let section = |out: &mut Vec<u8>, id: u8, (body, n): &(Vec<u8>, u32)| {
+        customs(out, Place::Before(id));
         if *n > 0 {
             let mut s = Vec::new();
             encode::u32(&mut s, *n);
             s.extend_from_slice(body);
             encode::section(out, id, &s);
         }
+        customs(out, Place::After(id));
     };
-    if !m.types.is_empty() {
-        let mut s = Vec::new();
-        encode::u32(&mut s, m.types.len() as u32);
-        for t in &m.types {
-            s.push(0x60);
-            encode::u32(&mut s, t.params().len() as u32);
-            for &v in t.params() {
-                encode::val_type(&mut s, v);
-            }
-            encode::u32(&mut s, t.results().len() as u32);
-            for &v in t.results() {
-                encode::val_type(&mut s, v);
-            }
+    customs(&mut out, Place::BeforeFirst);
+    let mut types = Vec::new();
+    for t in &m.types {
+        types.push(0x60);
+        encode::u32(&mut types, t.params().len() as u32);
+        for &v in t.params() {
+            encode::val_type(&mut types, v);
         }
-        encode::section(&mut out, 1, &s);
+        encode::u32(&mut types, t.results().len() as u32);
+        for &v in t.results() {
+            encode::val_type(&mut types, v);
+        }
     }
+    section(&mut out, 1, &(types, m.types.len() as u32));
     section(&mut out, 2, &m.imports);
     section(&mut out, 3, &m.funcs);
     section(&mut out, 4, &m.tables);
     section(&mut out, 5, &m.memories);
     section(&mut out, 6, &m.globals);
     section(&mut out, 7, &m.exports);
+    customs(&mut out, Place::Before(8));
     if let Some(s) = m.start {
         let mut b = Vec::new();
         encode::u32(&mut b, s);
         encode::section(&mut out, 8, &b);
     }
+    customs(&mut out, Place::After(8));
     section(&mut out, 9, &m.elems);
+    customs(&mut out, Place::Before(12));
     if m.uses_data_count {
         let mut b = Vec::new();
         encode::u32(&mut b, m.datas.1);
         encode::section(&mut out, 12, &b);
     }
+    customs(&mut out, Place::After(12));
     section(&mut out, 10, &m.code);
     section(&mut out, 11, &m.datas);
+    customs(&mut out, Place::AfterLast);
     // The name section: module, function and local names.
     let mut names = Vec::new();
     if let Some(n) = module_name {

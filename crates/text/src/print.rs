@@ -394,6 +394,14 @@ impl Printer<'_> {
             let _ = write!(text, " {})", string_literal(m.slice(&seg.range)));
             self.line(1, &text);
         }
+        for (place, name, data) in custom_sections(&m.bytes) {
+            let text = format!(
+                "(@custom {} ({place}) {})",
+                string_literal(name),
+                string_literal(data)
+            );
+            self.line(1, &text);
+        }
         self.line(0, ")");
         Ok(())
     }
@@ -646,6 +654,66 @@ impl Printer<'_> {
         }
         s
     }
+}
+
+/// The custom sections other than `name`, each with its placement, name
+/// and contents. A custom section is placed `before` the next section that
+/// the encoder will write again (a non-empty one other than the data count
+/// section, which depends on the code), or `after last`: the placement
+/// survives a round trip even when empty sections around it do not.
+fn custom_sections(bytes: &[u8]) -> Vec<(&'static str, &[u8], &[u8])> {
+    const BEFORE: [&str; 12] = [
+        "after last",
+        "before type",
+        "before import",
+        "before func",
+        "before table",
+        "before memory",
+        "before global",
+        "before export",
+        "before start",
+        "before elem",
+        "before code",
+        "before data",
+    ];
+    // (id, name, contents) of every section, in order.
+    let mut sections = Vec::new();
+    let mut pos = 8;
+    while pos < bytes.len() {
+        let id = bytes[pos];
+        pos += 1;
+        let Ok(size) = nanowasm_core::leb128::read_u32(bytes, &mut pos) else {
+            break;
+        };
+        let end = pos.saturating_add(size as usize).min(bytes.len());
+        let body = &bytes[pos..end];
+        if id == 0 {
+            let mut p = 0;
+            if let Ok(n) = nanowasm_core::leb128::read_u32(body, &mut p) {
+                let name_end = p.saturating_add(n as usize).min(body.len());
+                sections.push((0u8, &body[p..name_end], &body[name_end..]));
+            }
+        } else {
+            sections.push((id, &body[..0], body));
+        }
+        pos = end;
+    }
+    let anchor = |id: u8, body: &[u8]| id != 0 && id != 12 && (id == 8 || body != [0]);
+    let mut out = Vec::new();
+    for (i, &(id, name, data)) in sections.iter().enumerate() {
+        if id != 0 || name == b"name" {
+            continue;
+        }
+        let next = sections[i + 1..]
+            .iter()
+            .find(|(id, _, body)| anchor(*id, body));
+        let place = match next {
+            Some(&(id, _, _)) if (id as usize) < BEFORE.len() => BEFORE[id as usize],
+            _ => BEFORE[0],
+        };
+        out.push((place, name, data));
+    }
+    out
 }
 
 /// Instructions in `m.bytes[start..end]`.
