@@ -81,6 +81,9 @@ pub struct Engine {
 pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) epoch: AtomicU64,
+    /// Linear-memory mappings released by dropped stores, reset and ready
+    /// for the next instance (see `linear.rs`).
+    pub(crate) memory_pool: Arc<crate::linear::MemoryPool>,
 }
 
 impl Engine {
@@ -90,6 +93,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 epoch: AtomicU64::new(0),
+                memory_pool: Arc::default(),
             }),
         }
     }

@@ -330,9 +330,10 @@ pub(crate) fn instantiate<T>(
         }
         memories.push(inner.memories.len() as u32);
         inner.memories.push(MemoryEntity {
-            data: crate::linear::LinearMemory::new(bytes as usize).ok_or_else(|| {
-                Error::Limit("the host refused memory for a linear memory".into())
-            })?,
+            data: crate::linear::LinearMemory::new(bytes as usize, &inner.engine.inner.memory_pool)
+                .ok_or_else(|| {
+                    Error::Limit("the host refused memory for a linear memory".into())
+                })?,
             ty: *ty,
         });
     }

@@ -30,9 +30,10 @@ impl Memory {
         }
         let index = inner.memories.len() as u32;
         inner.memories.push(MemoryEntity {
-            data: crate::linear::LinearMemory::new(bytes as usize).ok_or_else(|| {
-                Error::Limit("the host refused memory for a linear memory".into())
-            })?,
+            data: crate::linear::LinearMemory::new(bytes as usize, &inner.engine.inner.memory_pool)
+                .ok_or_else(|| {
+                    Error::Limit("the host refused memory for a linear memory".into())
+                })?,
             ty,
         });
         Ok(Memory(Stored {
