@@ -77,8 +77,8 @@ pub(crate) fn invoke<T>(
             instance, index, ..
         } => {
             let base = store.inner.stack_top;
-            let module = store.inner.instances[instance as usize].module.clone();
-            let compiled = module
+            let compiled = store.inner.instances[instance as usize]
+                .module
                 .compiled(index)
                 .map_err(|e| Error::Usage(format!("translation failed: {e}")))?;
             let need = base
