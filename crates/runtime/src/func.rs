@@ -190,22 +190,27 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     ) -> Result<Results, Error> {
         let store = store.as_context_mut();
         store.inner.check(self.func.0)?;
-        let mut args = [Val::I32(0); 16];
-        let mut args_vec;
-        let n = Params::types().len();
-        let args: &mut [Val] = if n <= 16 {
-            &mut args[..n]
+        // Small calls use stack buffers: no allocation per call.
+        let (mut args_buf, mut results_buf) = ([Val::I32(0); 4], [Val::I32(0); 4]);
+        let (mut args_vec, mut results_vec);
+        let args: &mut [Val] = if Params::COUNT <= 4 {
+            &mut args_buf[..Params::COUNT]
         } else {
-            args_vec = vec![Val::I32(0); n];
+            args_vec = vec![Val::I32(0); Params::COUNT];
             &mut args_vec
         };
         params.store(args);
         for v in args.iter() {
             check_val_store(store, v)?;
         }
-        let mut results = vec![Val::I32(0); Results::types().len()];
-        exec::invoke(store, self.func.0.index, args, &mut results)?;
-        Results::load(&results).ok_or_else(|| Error::Usage("result type mismatch".into()))
+        let results: &mut [Val] = if Results::COUNT <= 4 {
+            &mut results_buf[..Results::COUNT]
+        } else {
+            results_vec = vec![Val::I32(0); Results::COUNT];
+            &mut results_vec
+        };
+        exec::invoke(store, self.func.0.index, args, results)?;
+        Results::load(results).ok_or_else(|| Error::Usage("result type mismatch".into()))
     }
 
     /// The untyped function.
@@ -256,6 +261,8 @@ wasm_ty!(Option<ExternRef>, ValType::EXTERNREF, Val::ExternRef, Val::ExternRef(x
 
 /// Parameter lists: `()`, a single [`WasmTy`], or tuples of them.
 pub trait WasmParams: Sized {
+    /// How many values.
+    const COUNT: usize;
     /// The wasm types.
     fn types() -> Vec<ValType>;
     /// Writes the values into `out` (of length `types().len()`).
@@ -264,6 +271,8 @@ pub trait WasmParams: Sized {
 
 /// Result lists: `()`, a single [`WasmTy`], or tuples of them.
 pub trait WasmResults: Sized {
+    /// How many values.
+    const COUNT: usize;
     /// The wasm types.
     fn types() -> Vec<ValType>;
     /// Reads the values.
@@ -271,6 +280,7 @@ pub trait WasmResults: Sized {
 }
 
 impl<A: WasmTy> WasmParams for A {
+    const COUNT: usize = 1;
     fn types() -> Vec<ValType> {
         vec![A::valtype()]
     }
@@ -280,6 +290,7 @@ impl<A: WasmTy> WasmParams for A {
 }
 
 impl<A: WasmTy> WasmResults for A {
+    const COUNT: usize = 1;
     fn types() -> Vec<ValType> {
         vec![A::valtype()]
     }
@@ -291,6 +302,7 @@ impl<A: WasmTy> WasmResults for A {
 macro_rules! tuples {
     ($( ($($n:tt $t:ident),*) )*) => {$(
         impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
+            const COUNT: usize = { let n: &[usize] = &[$($n),*]; n.len() };
             fn types() -> Vec<ValType> {
                 vec![$($t::valtype()),*]
             }
@@ -300,6 +312,7 @@ macro_rules! tuples {
             }
         }
         impl<$($t: WasmTy),*> WasmResults for ($($t,)*) {
+            const COUNT: usize = { let n: &[usize] = &[$($n),*]; n.len() };
             fn types() -> Vec<ValType> {
                 vec![$($t::valtype()),*]
             }
