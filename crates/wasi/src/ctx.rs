@@ -174,8 +174,6 @@ pub struct FileEntry {
     pub file: std::fs::File,
     /// Whether it was opened through a read-only preopen.
     pub readonly: bool,
-    /// Whether writes go to the end.
-    pub append: bool,
 }
 
 /// What a guest descriptor refers to.

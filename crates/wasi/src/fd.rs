@@ -384,7 +384,6 @@ pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, fd: u32, flags: u16) -> WasiResult
             fl.set(rustix::fs::OFlags::APPEND, flags & fdflags::APPEND != 0);
             fl.set(rustix::fs::OFlags::NONBLOCK, flags & fdflags::NONBLOCK != 0);
             rustix::fs::fcntl_setfl(&f.file, fl)?;
-            f.append = flags & fdflags::APPEND != 0;
             Ok(())
         }
         Kind::Stream(s) => {

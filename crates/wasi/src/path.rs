@@ -210,7 +210,6 @@ pub fn path_open(
             kind: Kind::File(FileEntry {
                 file: std::fs::File::from(host),
                 readonly,
-                append: fdflags & fdflags::APPEND != 0,
             }),
             base: b & (base | rights::FD_FILESTAT_GET) & dir_inheriting,
             inheriting: inheriting & dir_inheriting,
