@@ -362,37 +362,7 @@ impl Nanoprocess {
     /// `cabi_realloc`); returns the pointer.
     fn put(&mut self, bytes: &[u8]) -> Result<u32, HostError> {
         let who = format!("nanoprocess `{}`", self.name);
-        let (Some(realloc), Some(memory)) = (self.realloc, self.memory) else {
-            return Err(HostError::BadArgument(format!(
-                "{who} takes `string`/`bytes` but exports no `cabi_realloc` and `memory`"
-            )));
-        };
-        let mut out = [Val::I32(0)];
-        let len = bytes.len() as i32;
-        realloc
-            .call(
-                &mut self.store,
-                &[Val::I32(0), Val::I32(0), Val::I32(1), Val::I32(len)],
-                &mut out,
-            )
-            .map_err(|e| self.fault(e))?;
-        let Val::I32(ptr) = out[0] else {
-            return Err(HostError::BadArgument(format!(
-                "{who}: `cabi_realloc` returned a non-i32"
-            )));
-        };
-        let data = memory.data_mut(&mut self.store);
-        let end = (ptr as u32 as usize).checked_add(bytes.len());
-        match end.and_then(|end| data.get_mut(ptr as u32 as usize..end)) {
-            Some(dst) => dst.copy_from_slice(bytes),
-            None => {
-                return Err(HostError::BadArgument(format!(
-                    "{who}: `cabi_realloc` returned {ptr:#x}, outside its memory for {} bytes",
-                    bytes.len()
-                )))
-            }
-        }
-        Ok(ptr as u32)
+        copy_in(&mut self.store, self.realloc, self.memory, bytes, &who).map_err(|e| self.fault(e))
     }
 
     /// Calls export `func` with signature `sig`, copying `string`/`bytes`
@@ -412,7 +382,7 @@ impl Nanoprocess {
             )));
         }
         let f = self.export(func, sig)?;
-        let expected = sig.core_type();
+        let ty = f.ty(&self.store);
         self.arm();
         let mut flat = Vec::with_capacity(args.len() * 2);
         for a in args {
@@ -431,11 +401,7 @@ impl Nanoprocess {
                 }
             }
         }
-        let mut out: Vec<Val> = expected
-            .results()
-            .iter()
-            .map(|&t| Val::default_for(t))
-            .collect();
+        let mut out: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
         f.call(&mut self.store, &flat, &mut out)
             .map_err(|e| self.fault(e))?;
         Ok(match (sig.result, out.first()) {
@@ -522,21 +488,21 @@ fn cross_call(
     Ok(())
 }
 
-/// Copies a result into the calling process's memory through its
-/// `cabi_realloc`; returns the packed `(len << 32) | ptr`.
-fn put_in_caller(
-    caller: &mut Caller<'_, ProcState>,
-    name: &str,
+/// Copies `bytes` into a process's memory through its `cabi_realloc`
+/// (`who` names it in errors); returns the pointer. A trap in
+/// `cabi_realloc` is returned as is; a missing export or a pointer outside
+/// memory is a [`HostError::BadArgument`] (wrapped in [`Error::Host`]).
+fn copy_in(
+    mut store: impl nanowasm::AsContextMut<Data = ProcState>,
+    realloc: Option<Func>,
+    memory: Option<Memory>,
     bytes: &[u8],
-) -> Result<Val, Error> {
-    let bad = |m: String| {
-        Error::Host(Box::new(HostError::BadArgument(format!(
-            "nanoprocess `{name}`: {m}"
-        ))))
-    };
-    let (Some(realloc), Some(mem)) = (caller.data().realloc, caller.data().memory) else {
+    who: &str,
+) -> Result<u32, Error> {
+    let bad = |m: String| Error::Host(Box::new(HostError::BadArgument(format!("{who}: {m}"))));
+    let (Some(realloc), Some(memory)) = (realloc, memory) else {
         return Err(bad(
-            "receives `string`/`bytes` but exports no `cabi_realloc` and `memory`".into(),
+            "exchanges `string`/`bytes` but exports no `cabi_realloc` and `memory`".into(),
         ));
     };
     let mut out = [Val::I32(0)];
@@ -546,11 +512,11 @@ fn put_in_caller(
         Val::I32(1),
         Val::I32(bytes.len() as i32),
     ];
-    realloc.call(&mut *caller, &args, &mut out)?;
+    realloc.call(&mut store, &args, &mut out)?;
     let Val::I32(ptr) = out[0] else {
         return Err(bad("`cabi_realloc` returned a non-i32".into()));
     };
-    let data = mem.data_mut(caller);
+    let data = memory.data_mut(&mut store);
     let start = ptr as u32 as usize;
     match start
         .checked_add(bytes.len())
@@ -559,12 +525,31 @@ fn put_in_caller(
         Some(dst) => dst.copy_from_slice(bytes),
         None => {
             return Err(bad(format!(
-                "`cabi_realloc` returned {ptr:#x}, outside its memory"
+                "`cabi_realloc` returned {ptr:#x}, outside its memory for {} bytes",
+                bytes.len()
             )))
         }
     }
+    Ok(ptr as u32)
+}
+
+/// Copies a result into the calling process's memory; returns the packed
+/// `(len << 32) | ptr`.
+fn put_in_caller(
+    caller: &mut Caller<'_, ProcState>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Val, Error> {
+    let (realloc, memory) = (caller.data().realloc, caller.data().memory);
+    let ptr = copy_in(
+        &mut *caller,
+        realloc,
+        memory,
+        bytes,
+        &format!("nanoprocess `{name}`"),
+    )?;
     Ok(Val::I64(
-        ((bytes.len() as u64) << 32 | ptr as u32 as u64) as i64,
+        ((bytes.len() as u64) << 32 | u64::from(ptr)) as i64,
     ))
 }
 

@@ -63,13 +63,7 @@ fn split_names(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
 
 #[test]
 fn lowering_matches_the_wat_crate() {
-    let root = common::testsuite();
-    assert!(
-        root.is_dir(),
-        "the spec testsuite is missing at {}",
-        root.display()
-    );
-    let all = common::wast_files(&root);
+    let all = common::spec_files();
     let (mut exact, mut names_only, mut differing, mut both_reject) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for path in &all {

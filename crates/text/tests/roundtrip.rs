@@ -35,13 +35,7 @@ fn is_binary_form(src: &str, line: usize) -> bool {
 
 #[test]
 fn print_then_parse_gives_the_same_bytes() {
-    let root = common::testsuite();
-    assert!(
-        root.is_dir(),
-        "the spec testsuite is missing at {}",
-        root.display()
-    );
-    let all = common::wast_files(&root);
+    let all = common::spec_files();
     let features = nanowasm_binary::Features::default();
     let (mut text_exact, mut binary_exact, mut binary_equivalent) = (0, 0, 0);
     let mut failures = Vec::new();

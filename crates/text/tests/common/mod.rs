@@ -27,3 +27,15 @@ pub fn wast_files(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Every `.wast` file of the testsuite; fails (not skips) when it is missing.
+#[allow(dead_code)] // not every user of this module needs it
+pub fn spec_files() -> Vec<PathBuf> {
+    let root = testsuite();
+    assert!(
+        root.is_dir(),
+        "the spec testsuite is missing at {}",
+        root.display()
+    );
+    wast_files(&root)
+}
