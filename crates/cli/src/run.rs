@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
+use nanowasm::wasi::WasiCtx;
 use nanowasm::{Config, Engine, Error, Linker, Module, Store, StoreLimitsBuilder, Val, ValType};
-use nanowasm_wasi::WasiCtx;
 
 /// Arguments of `nanowasm run`.
 #[derive(ClapArgs)]
@@ -233,7 +233,7 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
         });
     }
     let mut linker = Linker::new();
-    nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+    nanowasm::wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
     let instance = linker.instantiate(&mut store, &module)?;
     let name = args.invoke.as_deref().unwrap_or("_start");
     let func = instance.get_func(&store, name).ok_or_else(|| {
@@ -272,7 +272,7 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
 
 /// `nanowasm run --manifest FILE`.
 fn run_manifest(path: &std::path::Path) -> ExitCode {
-    use nanowasm_host::{HostError, Manifest, System};
+    use nanowasm::host::{HostError, Manifest, System};
     let result = Manifest::from_file(path)
         .and_then(|m| System::new(&m))
         .and_then(|s| s.run());

@@ -80,7 +80,7 @@ fn cross_call(c: &mut Criterion) {
     // The same module calling a host function that copies the string out
     // and back in (what a cross call does, minus the second store).
     {
-        use nanowasm::{Caller, Engine, Extern, Linker, Module, Store, Val};
+        use nanowasm_runtime::{Caller, Engine, Extern, Linker, Module, Store, Val};
         let engine = Engine::default();
         let wasm = std::fs::read(d.join("client.wasm")).unwrap();
         let module = Module::new(&engine, &wasm).unwrap();

@@ -19,7 +19,7 @@
 //! length over the limit or invalid UTF-8 fails the call with an error
 //! naming the culprit; the other side is untouched.
 
-use nanowasm::{FuncType, ValType};
+use nanowasm_runtime::{FuncType, ValType};
 
 use crate::HostError;
 

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use nanowasm::{
+use nanowasm_runtime::{
     Caller, Config, Engine, Error, Func, InstancePre, Linker, Memory, Module, Store,
     StoreLimitsBuilder, TrapCode, Val,
 };
@@ -251,7 +251,7 @@ impl Template {
 pub struct Nanoprocess {
     name: String,
     store: Store<ProcState>,
-    instance: Option<nanowasm::Instance>,
+    instance: Option<nanowasm_runtime::Instance>,
     memory: Option<Memory>,
     realloc: Option<Func>,
     failed: Option<String>,
@@ -493,7 +493,7 @@ fn cross_call(
 /// `cabi_realloc` is returned as is; a missing export or a pointer outside
 /// memory is a [`HostError::BadArgument`] (wrapped in [`Error::Host`]).
 fn copy_in(
-    mut store: impl nanowasm::AsContextMut<Data = ProcState>,
+    mut store: impl nanowasm_runtime::AsContextMut<Data = ProcState>,
     realloc: Option<Func>,
     memory: Option<Memory>,
     bytes: &[u8],

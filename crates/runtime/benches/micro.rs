@@ -3,7 +3,7 @@
 //! overhead of fuel metering on a compute kernel.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use nanowasm::{Config, Engine, Linker, Module, Store};
+use nanowasm_runtime::{Config, Engine, Linker, Module, Store};
 
 const SMALL: &str = r#"(module
     (import "env" "tick" (func $tick))

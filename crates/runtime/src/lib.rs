@@ -1,9 +1,11 @@
-//! nanowasm: a WebAssembly runtime.
+//! The nanowasm engine: modules, stores, instances, the linker and the
+//! interpreter. Embedders use it through the `nanowasm` crate, which
+//! re-exports everything here beside WASI and nanoprocesses.
 //!
 //! The embedding API follows wasmtime's vocabulary:
 //!
 //! ```
-//! use nanowasm::{Engine, Linker, Module, Store};
+//! use nanowasm_runtime::{Engine, Linker, Module, Store};
 //!
 //! let engine = Engine::default();
 //! // (module (import "host" "double" (func $d (param i32) (result i32)))
@@ -22,7 +24,7 @@
 //! let instance = linker.instantiate(&mut store, &module)?;
 //! let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
 //! assert_eq!(run.call(&mut store, 20)?, 42);
-//! # Ok::<(), nanowasm::Error>(())
+//! # Ok::<(), nanowasm_runtime::Error>(())
 //! ```
 #![deny(missing_docs)]
 

@@ -1,7 +1,7 @@
 //! WASI preview1 (`wasi_snapshot_preview1`) for nanowasm.
 //!
 //! [`add_to_linker`] defines every preview1 function in a
-//! [`nanowasm::Linker`]; each store carries its own [`WasiCtx`] (arguments,
+//! [`nanowasm_runtime::Linker`]; each store carries its own [`WasiCtx`] (arguments,
 //! environment, standard streams, descriptor table), so WASI state is as
 //! isolated as the store. Capabilities are deny-by-default: a guest sees
 //! only the directories and sockets preopened for it (see [`ctx`] for how
@@ -13,7 +13,7 @@
 //! checked ([`mem`]).
 //!
 //! ```no_run
-//! use nanowasm::{Engine, Linker, Module, Store};
+//! use nanowasm_runtime::{Engine, Linker, Module, Store};
 //! use nanowasm_wasi::WasiCtx;
 //!
 //! let engine = Engine::default();
@@ -43,7 +43,7 @@ pub mod sock;
 pub use ctx::{Stdio, WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
 
-use nanowasm::{Caller, Error, Extern, Linker};
+use nanowasm_runtime::{Caller, Error, Extern, Linker};
 
 use crate::mem::GuestMemory;
 

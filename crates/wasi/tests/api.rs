@@ -1,10 +1,10 @@
 //! WASI through the embedding API: captured stdio, bad guest pointers,
 //! `proc_exit`, capability denial, and isolation between stores.
 
-use nanowasm::{Engine, Error, Linker, Module, Store};
+use nanowasm_runtime::{Engine, Error, Linker, Module, Store};
 use nanowasm_wasi::{Stdio, WasiCtx};
 
-fn instantiate(wat: &str, cx: WasiCtx) -> (Store<WasiCtx>, nanowasm::Instance) {
+fn instantiate(wat: &str, cx: WasiCtx) -> (Store<WasiCtx>, nanowasm_runtime::Instance) {
     let engine = Engine::default();
     let bytes = nanowasm_text::parse_wat(wat).unwrap();
     let module = Module::new(&engine, &bytes).unwrap();

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nanowasm::*;
+use nanowasm_runtime::*;
 
 fn wat(src: &str) -> Vec<u8> {
     wat::parse_str(src).expect("valid wat")

@@ -1,0 +1,60 @@
+//! nanowasm: a WebAssembly runtime.
+//!
+//! This crate is the one embedders depend on. It re-exports
+//!
+//! - the engine ([`Engine`], [`Store`], [`Module`], [`Linker`],
+//!   [`Instance`], [`TypedFunc`], ...) from `nanowasm-runtime`, at the
+//!   crate root, in wasmtime's vocabulary;
+//! - [`wasi`]: WASI preview1 with capability-based file access
+//!   (`nanowasm-wasi`);
+//! - [`host`]: nanoprocesses, isolated instances composed by a manifest
+//!   with typed calls between them (`nanowasm-host`).
+//!
+//! The three live in their own crates because WASI and nanoprocesses are
+//! built on the engine's public API alone; this facade closes the loop
+//! without a dependency cycle.
+//!
+//! ```
+//! use nanowasm::{Engine, Linker, Module, Store};
+//!
+//! let engine = Engine::default();
+//! // (module (func (export "add") (param i32 i32) (result i32)
+//! //   (i32.add (local.get 0) (local.get 1))))
+//! let wasm = [
+//!     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f,
+//!     0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x07, 0x07, 0x01, 0x03, 0x61, 0x64, 0x64, 0x00, 0x00,
+//!     0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
+//! ];
+//! let module = Module::new(&engine, &wasm)?;
+//! let mut store = Store::new(&engine, ());
+//! let instance = Linker::new().instantiate(&mut store, &module)?;
+//! let add = instance.get_typed_func::<(i32, i32), i32>(&mut store, "add")?;
+//! assert_eq!(add.call(&mut store, (2, 3))?, 5);
+//! # Ok::<(), nanowasm::Error>(())
+//! ```
+//!
+//! Nanoprocesses from a manifest:
+//!
+//! ```no_run
+//! use nanowasm::host::{Manifest, System};
+//!
+//! let manifest = Manifest::from_file("app.toml".as_ref())?;
+//! let mut system = System::new(&manifest)?;
+//! system.run()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+pub use nanowasm_runtime::*;
+
+/// WASI preview1 (`wasi_snapshot_preview1`): [`wasi::WasiCtx`] and
+/// [`wasi::add_to_linker`]. See the `nanowasm-wasi` crate.
+pub mod wasi {
+    pub use nanowasm_wasi::*;
+}
+
+/// Nanoprocesses: [`host::Manifest`], [`host::System`]. See the
+/// `nanowasm-host` crate.
+pub mod host {
+    pub use nanowasm_host::*;
+}
