@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 
 use nanowasm_runtime::{
     Caller, Config, Engine, Error, Func, InstancePre, Linker, Memory, Module, Store,
-    StoreLimitsBuilder, TrapCode, Val,
+    StoreLimitsBuilder, TrapCode, TypedFunc, Val,
 };
 use nanowasm_wasi::{Stdio, WasiCtx};
 
@@ -117,8 +117,12 @@ pub struct ProcState {
     wasi: WasiCtx,
     /// The process's own `memory` and `cabi_realloc`, found once.
     memory: Option<Memory>,
-    realloc: Option<Func>,
+    realloc: Option<Realloc>,
 }
+
+/// `cabi_realloc(old_ptr, old_len, align, new_len) -> ptr`, type-checked
+/// once when the process starts.
+type Realloc = TypedFunc<(i32, i32, i32, i32), i32>;
 
 /// A process as a slot other processes' imports point to.
 type Slot = Arc<Mutex<Nanoprocess>>;
@@ -233,7 +237,13 @@ impl Template {
         p.arm();
         let instance = self.pre.instantiate(&mut p.store).map_err(|e| p.fault(e))?;
         p.memory = instance.get_memory(&p.store, "memory");
-        p.realloc = instance.get_func(&p.store, "cabi_realloc");
+        p.realloc = match instance.get_func(&p.store, "cabi_realloc") {
+            Some(f) => Some(f.typed(&p.store).map_err(|_| HostError::Link {
+                process: spec.name.clone(),
+                message: "`cabi_realloc` must have type (i32, i32, i32, i32) -> i32".into(),
+            })?),
+            None => None,
+        };
         p.store.data_mut().memory = p.memory;
         p.store.data_mut().realloc = p.realloc;
         p.instance = Some(instance);
@@ -253,7 +263,7 @@ pub struct Nanoprocess {
     store: Store<ProcState>,
     instance: Option<nanowasm_runtime::Instance>,
     memory: Option<Memory>,
-    realloc: Option<Func>,
+    realloc: Option<Realloc>,
     failed: Option<String>,
     fuel: Option<u64>,
     epoch_ticks: Option<u64>,
@@ -361,7 +371,8 @@ impl Nanoprocess {
     /// Copies `bytes` into the process's memory (allocated by its
     /// `cabi_realloc`); returns the pointer.
     fn put(&mut self, bytes: &[u8]) -> Result<u32, HostError> {
-        let who = format!("nanoprocess `{}`", self.name);
+        let name = &self.name;
+        let who = || format!("nanoprocess `{name}`");
         copy_in(&mut self.store, self.realloc, self.memory, bytes, &who).map_err(|e| self.fault(e))
     }
 
@@ -449,27 +460,43 @@ fn cross_call(
     callee.check_up().map_err(err)?;
     let f = callee.export(export, sig).map_err(err)?;
     callee.arm();
-    let mut flat: Vec<Val> = Vec::with_capacity(args.len());
-    let mut it = args.iter();
+    // The callee's flat arguments are the caller's, with each (ptr, len)
+    // pointing into the callee's copy instead: the same count. Small calls
+    // use a stack buffer.
+    let (mut buf, mut heap) = ([Val::I32(0); 8], Vec::new());
+    let flat: &mut [Val] = if args.len() <= buf.len() {
+        &mut buf[..args.len()]
+    } else {
+        heap.resize(args.len(), Val::I32(0));
+        &mut heap
+    };
+    let mut i = 0;
     for t in &sig.params {
-        match (t, it.next()) {
-            (Ty::String | Ty::Bytes, Some(Val::I32(ptr))) => {
-                let Some(Val::I32(len)) = it.next() else {
-                    return Err(err(HostError::BadArgument(who())));
-                };
+        match (t, args.get(i), args.get(i + 1)) {
+            (Ty::String | Ty::Bytes, Some(Val::I32(ptr)), Some(Val::I32(len))) => {
                 let data = caller_mem.map(|m| m.data(&caller)).unwrap_or(&[]);
                 let src = abi::slice(data, *ptr as u32, *len as u32, &who).map_err(err)?;
                 if *t == Ty::String && std::str::from_utf8(src).is_err() {
                     return Err(utf8(who()));
                 }
                 let p = callee.put(src).map_err(err)?;
-                flat.extend([Val::I32(p as i32), Val::I32(*len)]);
+                flat[i] = Val::I32(p as i32);
+                flat[i + 1] = Val::I32(*len);
+                i += 2;
             }
-            (_, Some(v)) => flat.push(*v),
-            (_, None) => return Err(err(HostError::BadArgument(who()))),
+            (Ty::String | Ty::Bytes, _, _) | (_, None, _) => {
+                return Err(err(HostError::BadArgument(who())))
+            }
+            (_, Some(v), _) => {
+                flat[i] = *v;
+                i += 1;
+            }
         }
     }
-    if let Err(e) = f.call(&mut callee.store, &flat, results) {
+    if i != args.len() {
+        return Err(err(HostError::BadArgument(who())));
+    }
+    if let Err(e) = f.call(&mut callee.store, flat, results) {
         return Err(err(callee.fault(e)));
     }
     if let Some(t @ (Ty::String | Ty::Bytes)) = sig.result {
@@ -494,28 +521,18 @@ fn cross_call(
 /// memory is a [`HostError::BadArgument`] (wrapped in [`Error::Host`]).
 fn copy_in(
     mut store: impl nanowasm_runtime::AsContextMut<Data = ProcState>,
-    realloc: Option<Func>,
+    realloc: Option<Realloc>,
     memory: Option<Memory>,
     bytes: &[u8],
-    who: &str,
+    who: &dyn Fn() -> String,
 ) -> Result<u32, Error> {
-    let bad = |m: String| Error::Host(Box::new(HostError::BadArgument(format!("{who}: {m}"))));
+    let bad = |m: String| Error::Host(Box::new(HostError::BadArgument(format!("{}: {m}", who()))));
     let (Some(realloc), Some(memory)) = (realloc, memory) else {
         return Err(bad(
             "exchanges `string`/`bytes` but exports no `cabi_realloc` and `memory`".into(),
         ));
     };
-    let mut out = [Val::I32(0)];
-    let args = [
-        Val::I32(0),
-        Val::I32(0),
-        Val::I32(1),
-        Val::I32(bytes.len() as i32),
-    ];
-    realloc.call(&mut store, &args, &mut out)?;
-    let Val::I32(ptr) = out[0] else {
-        return Err(bad("`cabi_realloc` returned a non-i32".into()));
-    };
+    let ptr = realloc.call(&mut store, (0, 0, 1, bytes.len() as i32))?;
     let data = memory.data_mut(&mut store);
     let start = ptr as u32 as usize;
     match start
@@ -541,13 +558,9 @@ fn put_in_caller(
     bytes: &[u8],
 ) -> Result<Val, Error> {
     let (realloc, memory) = (caller.data().realloc, caller.data().memory);
-    let ptr = copy_in(
-        &mut *caller,
-        realloc,
-        memory,
-        bytes,
-        &format!("nanoprocess `{name}`"),
-    )?;
+    let ptr = copy_in(&mut *caller, realloc, memory, bytes, &|| {
+        format!("nanoprocess `{name}`")
+    })?;
     Ok(Val::I64(
         ((bytes.len() as u64) << 32 | u64::from(ptr)) as i64,
     ))

@@ -30,9 +30,15 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn example_system(name: &str) -> (System, PathBuf) {
+    example_system_with(name, |_| {})
+}
+
+/// The example system, with its manifest changed by `edit` first.
+fn example_system_with(name: &str, edit: impl FnOnce(&mut Manifest)) -> (System, PathBuf) {
     let dir = scratch(name);
     let text = std::fs::read_to_string(example_dir().join("app.toml")).unwrap();
-    let m = Manifest::parse(&text, &dir).unwrap();
+    let mut m = Manifest::parse(&text, &dir).unwrap();
+    edit(&mut m);
     (System::new(&m).unwrap(), dir)
 }
 
@@ -106,7 +112,14 @@ fn an_import_that_is_not_granted_fails_at_link_time() {
 
 #[test]
 fn every_fault_stays_inside_its_process_under_concurrent_load() {
-    let (sys, dir) = example_system("contain");
+    // The runaway must run out of fuel, not time, even in a debug build on
+    // a loaded machine: a smaller fuel budget and a generous deadline.
+    let (sys, dir) = example_system_with("contain", |m| {
+        let c = m.processes.iter_mut().find(|p| p.name == "compressor");
+        let limits = &mut c.unwrap().limits;
+        limits.fuel_per_call = Some(5_000_000);
+        limits.deadline_ms = Some(120_000);
+    });
     let sys = Arc::new(sys);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // Two threads keep the logger busy and check every answer.

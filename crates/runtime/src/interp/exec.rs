@@ -1024,12 +1024,29 @@ fn call<T>(
             let ty = store.inner.types[type_id as usize].clone();
             let id = store.inner.id;
             let mut at = new_base;
-            let mut params = Vec::with_capacity(ty.params().len());
-            for &t in ty.params() {
-                params.push(load_val(id, &store.inner.stack, at, t));
+            // Small signatures use stack buffers: no allocation per call.
+            let (np, nr) = (ty.params().len(), ty.results().len());
+            let (mut pbuf, mut rbuf) = ([Val::I32(0); 8], [Val::I32(0); 8]);
+            let (mut pheap, mut rheap);
+            let params: &mut [Val] = if np <= pbuf.len() {
+                &mut pbuf[..np]
+            } else {
+                pheap = vec![Val::I32(0); np];
+                &mut pheap
+            };
+            let results: &mut [Val] = if nr <= rbuf.len() {
+                &mut rbuf[..nr]
+            } else {
+                rheap = vec![Val::I32(0); nr];
+                &mut rheap
+            };
+            for (p, &t) in params.iter_mut().zip(ty.params()) {
+                *p = load_val(id, &store.inner.stack, at, t);
                 at += if t == ValType::V128 { 2 } else { 1 };
             }
-            let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+            for (r, &t) in results.iter_mut().zip(ty.results()) {
+                *r = Val::default_for(t);
+            }
             let f = store.hosts[host as usize].clone();
             let saved_top = store.inner.stack_top;
             let saved_depth = store.inner.depth;
@@ -1040,8 +1057,8 @@ fn call<T>(
                     store: &mut *store,
                     instance: Some(cur.instance),
                 },
-                &params,
-                &mut results,
+                params,
+                results,
             );
             store.inner.stack_top = saved_top;
             store.inner.depth = saved_depth;
