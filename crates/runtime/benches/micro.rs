@@ -24,17 +24,36 @@ fn small(engine: &Engine) -> Module {
 }
 
 fn instantiate(c: &mut Criterion) {
-    let engine = Engine::default();
-    let module = small(&engine);
-    let mut linker = Linker::new();
-    linker.func_wrap("env", "tick", || {}).unwrap();
-    let pre = linker.instantiate_pre(&module).unwrap();
-    c.bench_function("instantiate/instance_pre_fresh_store", |b| {
-        b.iter(|| {
-            let mut store = Store::new(&engine, ());
-            pre.instantiate(&mut store).unwrap()
-        })
-    });
+    // The same modules with data segments mapped copy-on-write from the
+    // module's image (the default) and copied into each instance.
+    let big = format!(
+        r#"(module (memory 4) (data (i32.const 1024) "{}") (func (export "nop")))"#,
+        "x".repeat(128 * 1024)
+    );
+    for (cow, suffix) in [(true, ""), (false, "_copy")] {
+        let engine = Engine::new(Config::new().memory_init_cow(cow));
+        let module = small(&engine);
+        let mut linker = Linker::new();
+        linker.func_wrap("env", "tick", || {}).unwrap();
+        let pre = linker.instantiate_pre(&module).unwrap();
+        c.bench_function(
+            &format!("instantiate/instance_pre_fresh_store{suffix}"),
+            |b| {
+                b.iter(|| {
+                    let mut store = Store::new(&engine, ());
+                    pre.instantiate(&mut store).unwrap()
+                })
+            },
+        );
+        let module = Module::new(&engine, wat::parse_str(&big).unwrap()).unwrap();
+        let pre = Linker::<()>::new().instantiate_pre(&module).unwrap();
+        c.bench_function(&format!("instantiate/data_128KiB{suffix}"), |b| {
+            b.iter(|| {
+                let mut store = Store::new(&engine, ());
+                pre.instantiate(&mut store).unwrap()
+            })
+        });
+    }
 }
 
 fn calls(c: &mut Criterion) {

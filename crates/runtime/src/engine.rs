@@ -15,6 +15,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) max_call_depth: usize,
     pub(crate) max_stack_slots: usize,
+    pub(crate) memory_init_cow: bool,
 }
 
 impl Default for Config {
@@ -25,6 +26,7 @@ impl Default for Config {
             epoch_interruption: false,
             max_call_depth: 10_000,
             max_stack_slots: 1 << 20,
+            memory_init_cow: true,
         }
     }
 }
@@ -66,6 +68,18 @@ impl Config {
     /// a `call stack exhausted` trap.
     pub fn max_stack_slots(&mut self, slots: usize) -> &mut Config {
         self.max_stack_slots = slots.max(1024);
+        self
+    }
+
+    /// Initialize a module's own memory by mapping its data segments
+    /// copy-on-write from a memory image, built once per module, instead of
+    /// copying them into every instance (default: on; wasmtime's option of
+    /// the same name). Applies when every active data segment has a
+    /// constant offset and fits the memory's initial size; other modules
+    /// are initialized by copying either way. Instances then share the
+    /// image's pages until they write to them.
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Config {
+        self.memory_init_cow = enable;
         self
     }
 }

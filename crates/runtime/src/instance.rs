@@ -314,6 +314,12 @@ pub(crate) fn instantiate<T>(
             ty: *ty,
         });
     }
+    // Memory 0, when the module defines it, may start from the module's
+    // copy-on-write image instead of copying the data segments.
+    let image = match inner.engine.config().memory_init_cow {
+        true => module.memory_image(),
+        false => None,
+    };
     for ty in &m.memories[m.num_imported.memories as usize..] {
         if inner.memories.len() >= inner.limits.memories {
             return Err(Error::Limit("memory limit reached".into()));
@@ -330,10 +336,12 @@ pub(crate) fn instantiate<T>(
         }
         memories.push(inner.memories.len() as u32);
         inner.memories.push(MemoryEntity {
-            data: crate::linear::LinearMemory::new(bytes as usize, &inner.engine.inner.memory_pool)
-                .ok_or_else(|| {
-                    Error::Limit("the host refused memory for a linear memory".into())
-                })?,
+            data: crate::linear::LinearMemory::with_image(
+                bytes as usize,
+                &inner.engine.inner.memory_pool,
+                if memories.len() == 1 { image } else { None },
+            )
+            .ok_or_else(|| Error::Limit("the host refused memory for a linear memory".into()))?,
             ty: *ty,
         });
     }
@@ -406,6 +414,11 @@ pub(crate) fn instantiate<T>(
     }
     for (i, seg) in m.datas.iter().enumerate() {
         if let DataMode::Active { memory, offset } = &seg.mode {
+            if image.is_some() {
+                // Already in place: the image holds every active segment.
+                inner.instances[instance_index as usize].data_dropped[i] = true;
+                continue;
+            }
             let inst = &inner.instances[instance_index as usize];
             let offset = eval_const(
                 inner,

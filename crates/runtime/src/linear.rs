@@ -14,14 +14,145 @@
 //! `madvise(MADV_DONTNEED)` (its pages are released and read as zero
 //! again) and handed to the next memory of that engine that fits.
 //!
+//! Copy-on-write data images: a module whose data segments all have
+//! constant offsets inside its memory's initial size gets a
+//! [`MemoryImage`], built once: a sealed `memfd` holding the initial
+//! contents of the pages the segments cover. Each instance maps it
+//! `MAP_PRIVATE` over those pages instead of copying the segments: reads
+//! share the page cache's pages, and the first write to a page copies
+//! just that page. `madvise(MADV_DONTNEED)` on such a mapping brings the
+//! image's contents back, so a pooled mapping that last held the same
+//! image is ready with no system call at all.
+//!
+//! A memory with an image consists of up to three kernel mappings
+//! (anonymous below the image, the image, anonymous above it), and
+//! `mremap` moves only one mapping at a time: growing past the mapped size
+//! reserves the new size and moves each piece into it with
+//! `mremap(MREMAP_FIXED)`, copying a piece only if the kernel refuses.
+//!
 //! This is also the seam for a guard-page scheme (reserve 4 GiB + guard,
-//! drop bounds checks) and for copy-on-write data images.
+//! drop bounds checks).
 
 use std::ops::{Deref, DerefMut};
+use std::os::fd::OwnedFd;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 
 use rustix::mm::{MapFlags, MremapFlags, ProtFlags};
+
+/// A module's initial memory contents, mapped copy-on-write into every
+/// instance's memory.
+pub(crate) struct MemoryImage {
+    /// A sealed `memfd`: nobody can change or resize it.
+    fd: OwnedFd,
+    /// Where the image starts in linear memory (a host-page multiple).
+    offset: usize,
+    /// Its length (a host-page multiple, > 0).
+    len: usize,
+}
+
+impl std::fmt::Debug for MemoryImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryImage")
+            .field("offset", &self.offset)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl MemoryImage {
+    /// The image of a `memory_len`-byte memory initialized by `segments`
+    /// (offset, bytes), applied in order. `None` if there is nothing to
+    /// map, a segment does not fit, or the host refuses a `memfd`.
+    pub(crate) fn new<'a>(
+        memory_len: usize,
+        segments: impl Iterator<Item = (usize, &'a [u8])> + Clone,
+    ) -> Option<MemoryImage> {
+        let page = host_page();
+        let (mut lo, mut hi) = (usize::MAX, 0);
+        for (offset, bytes) in segments.clone() {
+            let end = offset.checked_add(bytes.len())?;
+            if end > memory_len {
+                return None;
+            }
+            if !bytes.is_empty() {
+                lo = lo.min(offset / page * page);
+                hi = hi.max(round_up(end)?);
+            }
+        }
+        if lo >= hi {
+            return None;
+        }
+        use rustix::fs::{MemfdFlags, SealFlags};
+        use std::os::unix::fs::FileExt;
+        let fd = rustix::fs::memfd_create(
+            "nanowasm-memory-image",
+            MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+        )
+        .ok()?;
+        let file = std::fs::File::from(fd);
+        file.set_len((hi - lo) as u64).ok()?;
+        // Only the segments' bytes are written; the gaps stay holes that
+        // read as zero.
+        for (offset, bytes) in segments {
+            if !bytes.is_empty() {
+                file.write_all_at(bytes, (offset - lo) as u64).ok()?;
+            }
+        }
+        let fd = OwnedFd::from(file);
+        rustix::fs::fcntl_add_seals(
+            &fd,
+            SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE,
+        )
+        .ok()?;
+        Some(MemoryImage {
+            fd,
+            offset: lo,
+            len: hi - lo,
+        })
+    }
+
+    /// Maps the image over its pages of the mapping at `base`.
+    ///
+    /// # Safety
+    /// `base` must start a mapping owned by the caller that covers
+    /// `self.offset + self.len` bytes, with no references into it.
+    unsafe fn map_at(&self, base: NonNull<u8>) -> Option<()> {
+        // SAFETY: the target range lies inside the caller's mapping (the
+        // function's contract), so MAP_FIXED replaces only its own pages.
+        unsafe {
+            rustix::mm::mmap(
+                base.as_ptr().add(self.offset).cast(),
+                self.len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::FIXED | MapFlags::NORESERVE,
+                &self.fd,
+                0,
+            )
+        }
+        .ok()
+        .map(drop)
+    }
+
+    /// Puts fresh anonymous zero pages back over the image's pages of the
+    /// mapping at `base`.
+    ///
+    /// # Safety
+    /// As for [`MemoryImage::map_at`].
+    unsafe fn unmap_at(&self, base: NonNull<u8>) -> Option<()> {
+        // SAFETY: as in `map_at`.
+        unsafe {
+            rustix::mm::mmap_anonymous(
+                base.as_ptr().add(self.offset).cast(),
+                self.len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::FIXED | MapFlags::NORESERVE,
+            )
+        }
+        .ok()
+        .map(drop)
+    }
+}
 
 /// The bytes of one linear memory.
 pub(crate) struct LinearMemory {
@@ -33,32 +164,51 @@ pub(crate) struct LinearMemory {
     mapped: usize,
     /// Where the mapping goes when the memory is dropped.
     pool: Option<Arc<MemoryPool>>,
+    /// The image mapped over part of the mapping, if any.
+    image: Option<Arc<MemoryImage>>,
 }
+
+/// A pooled mapping: address, mapped bytes, and the image over it.
+type Pooled = (usize, usize, Option<Arc<MemoryImage>>);
 
 /// Reset mappings of one engine, waiting for reuse.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryPool {
-    /// `(address, mapped bytes)` of mappings whose pages were released.
-    free: Mutex<Vec<(usize, usize)>>,
+    /// Mappings whose pages were released: anonymous pages read as zero
+    /// again, image pages as the image.
+    free: Mutex<Vec<Pooled>>,
 }
 
 impl MemoryPool {
     /// How many mappings a pool keeps at most (the rest are unmapped).
     const CAPACITY: usize = 4096;
 
-    /// A reset mapping of exactly `mapped` bytes, if one is waiting.
-    fn take(&self, mapped: usize) -> Option<NonNull<u8>> {
+    /// A reset mapping of exactly `mapped` bytes, if one is waiting, with
+    /// the image over it; one that already holds `image` if possible.
+    fn take(
+        &self,
+        mapped: usize,
+        image: Option<&Arc<MemoryImage>>,
+    ) -> Option<(NonNull<u8>, Option<Arc<MemoryImage>>)> {
         let mut free = self.free.lock().ok()?;
-        let i = free.iter().rposition(|&(_, m)| m == mapped)?;
-        let (addr, _) = free.swap_remove(i);
-        NonNull::new(addr as *mut u8)
+        let same = |i: &Option<Arc<MemoryImage>>| match (i, image) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        let i = free
+            .iter()
+            .rposition(|(_, m, i)| *m == mapped && same(i))
+            .or_else(|| free.iter().rposition(|(_, m, _)| *m == mapped))?;
+        let (addr, _, held) = free.swap_remove(i);
+        Some((NonNull::new(addr as *mut u8)?, held))
     }
 
     /// Keeps a reset mapping; `false` if the pool is full.
-    fn put(&self, ptr: NonNull<u8>, mapped: usize) -> bool {
+    fn put(&self, ptr: NonNull<u8>, mapped: usize, image: Option<Arc<MemoryImage>>) -> bool {
         match self.free.lock() {
             Ok(mut free) if free.len() < Self::CAPACITY => {
-                free.push((ptr.as_ptr() as usize, mapped));
+                free.push((ptr.as_ptr() as usize, mapped, image));
                 true
             }
             _ => false,
@@ -69,7 +219,7 @@ impl MemoryPool {
 impl Drop for MemoryPool {
     fn drop(&mut self) {
         let free = self.free.get_mut().map(std::mem::take).unwrap_or_default();
-        for (addr, mapped) in free {
+        for (addr, mapped, _) in free {
             // SAFETY: pooled mappings are owned by the pool alone (their
             // memories were dropped), and nothing uses them after this.
             let _ = unsafe { rustix::mm::munmap(addr as *mut _, mapped) };
@@ -96,20 +246,53 @@ impl LinearMemory {
     /// `len` zero bytes, reusing a mapping from `pool` if one fits, or
     /// `None` if the host refuses the mapping.
     pub(crate) fn new(len: usize, pool: &Arc<MemoryPool>) -> Option<LinearMemory> {
+        LinearMemory::with_image(len, pool, None)
+    }
+
+    /// `len` bytes holding `image` (zero elsewhere), reusing a mapping
+    /// from `pool` if one fits, or `None` if the host refuses the mapping.
+    /// The image must fit in `len` bytes.
+    pub(crate) fn with_image(
+        len: usize,
+        pool: &Arc<MemoryPool>,
+        image: Option<&Arc<MemoryImage>>,
+    ) -> Option<LinearMemory> {
         let mut m = LinearMemory {
             ptr: NonNull::dangling(),
             len: 0,
             mapped: 0,
             pool: Some(pool.clone()),
+            image: None,
         };
         if len > 0 {
             let mapped = round_up(len)?;
-            if let Some(ptr) = pool.take(mapped) {
+            if let Some((ptr, held)) = pool.take(mapped, image) {
                 m.ptr = ptr;
                 m.mapped = mapped;
+                m.image = held;
             }
         }
         m.resize(len)?;
+        let same = match (&m.image, image) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            if let Some(old) = m.image.take() {
+                // SAFETY: `m` owns its mapping, which covers the image it
+                // was holding; nothing references it yet.
+                unsafe { old.unmap_at(m.ptr) }?;
+            }
+            if let Some(new) = image {
+                if new.offset + new.len > m.mapped {
+                    return None;
+                }
+                // SAFETY: as above, and the image fits the mapping.
+                unsafe { new.map_at(m.ptr) }?;
+                m.image = Some(new.clone());
+            }
+        }
         Some(m)
     }
 
@@ -124,36 +307,100 @@ impl LinearMemory {
             return Some(());
         }
         let new_mapped = round_up(new_len)?;
-        let ptr = if self.mapped == 0 {
+        let ptr = if let Some(image) = &self.image {
+            // SAFETY: `ptr`/`mapped` describe exactly the mapping this value
+            // owns, which the image lies inside; no reference into it
+            // outlives this `&mut self` call.
+            unsafe { move_pieces(self.ptr, self.mapped, new_mapped, image) }?
+        } else if self.mapped == 0 {
             // SAFETY: a fresh anonymous private mapping at an address the
             // kernel picks; it aliases nothing.
-            unsafe {
+            let p = unsafe {
                 rustix::mm::mmap_anonymous(
                     std::ptr::null_mut(),
                     new_mapped,
                     ProtFlags::READ | ProtFlags::WRITE,
                     MapFlags::PRIVATE | MapFlags::NORESERVE,
                 )
-            }
+            };
+            NonNull::new(p.ok()?.cast::<u8>())?
         } else {
             // SAFETY: `ptr`/`mapped` describe exactly the mapping this
             // value owns; with MAYMOVE the kernel may relocate it, and no
             // reference into it outlives this `&mut self` call.
-            unsafe {
+            let p = unsafe {
                 rustix::mm::mremap(
                     self.ptr.as_ptr().cast(),
                     self.mapped,
                     new_mapped,
                     MremapFlags::MAYMOVE,
                 )
-            }
+            };
+            NonNull::new(p.ok()?.cast::<u8>())?
         };
-        let ptr = NonNull::new(ptr.ok()?.cast::<u8>())?;
         self.ptr = ptr;
         self.mapped = new_mapped;
         self.len = new_len;
         Some(())
     }
+}
+
+/// Moves a memory made of several kernel mappings (anonymous, image,
+/// anonymous) into a fresh `new_mapped`-byte reservation, piece by piece,
+/// without copying; a piece the kernel will not move (it was split or not
+/// merged) is copied instead. Returns the new base; the old range is gone.
+///
+/// # Safety
+/// `old`/`mapped` must be a range owned by the caller, with `image` mapped
+/// inside it, and nothing may reference it.
+unsafe fn move_pieces(
+    old: NonNull<u8>,
+    mapped: usize,
+    new_mapped: usize,
+    image: &MemoryImage,
+) -> Option<NonNull<u8>> {
+    // SAFETY: a fresh anonymous private mapping at an address the kernel
+    // picks; it aliases nothing.
+    let new = unsafe {
+        rustix::mm::mmap_anonymous(
+            std::ptr::null_mut(),
+            new_mapped,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::PRIVATE | MapFlags::NORESERVE,
+        )
+    };
+    let new = NonNull::new(new.ok()?.cast::<u8>())?;
+    let image_end = image.offset + image.len;
+    for (at, len) in [
+        (0, image.offset),
+        (image.offset, image.len),
+        (image_end, mapped - image_end),
+    ] {
+        if len == 0 {
+            continue;
+        }
+        // SAFETY: both ranges lie inside mappings owned here (the old one
+        // by the contract, the new one just made); MREMAP_FIXED replaces
+        // the reservation's pages at the target.
+        let moved = unsafe {
+            rustix::mm::mremap_fixed(
+                old.as_ptr().add(at).cast(),
+                len,
+                len,
+                MremapFlags::MAYMOVE,
+                new.as_ptr().add(at).cast(),
+            )
+        };
+        if moved.is_err() {
+            // SAFETY: the two ranges are in different mappings, so they do
+            // not overlap; both are readable/writable for `len` bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(old.as_ptr().add(at), new.as_ptr().add(at), len);
+                let _ = rustix::mm::munmap(old.as_ptr().add(at).cast(), len);
+            }
+        }
+    }
+    Some(new)
 }
 
 impl Drop for LinearMemory {
@@ -164,7 +411,8 @@ impl Drop for LinearMemory {
         if let Some(pool) = &self.pool {
             // SAFETY: the mapping is owned by this value and unused from
             // here on; DONTNEED on a private anonymous mapping releases its
-            // pages, which then read as zero, as a fresh mapping would.
+            // pages, which then read as zero, as a fresh mapping would (and
+            // on the image's private file mapping, as the image again).
             let reset = unsafe {
                 rustix::mm::madvise(
                     self.ptr.as_ptr().cast(),
@@ -172,7 +420,7 @@ impl Drop for LinearMemory {
                     rustix::mm::Advice::LinuxDontNeed,
                 )
             };
-            if reset.is_ok() && pool.put(self.ptr, self.mapped) {
+            if reset.is_ok() && pool.put(self.ptr, self.mapped, self.image.take()) {
                 return;
             }
         }
@@ -201,7 +449,7 @@ impl DerefMut for LinearMemory {
 
 #[cfg(test)]
 mod tests {
-    use super::LinearMemory;
+    use super::{LinearMemory, MemoryImage};
 
     #[test]
     fn reused_mappings_read_as_zero() {
@@ -213,6 +461,84 @@ mod tests {
         let b = LinearMemory::new(65536, &pool).unwrap();
         assert_eq!(b.as_ptr(), addr, "the mapping is reused");
         assert!(b.iter().all(|&x| x == 0));
+    }
+
+    fn image(len: usize, segs: &[(usize, &[u8])]) -> std::sync::Arc<MemoryImage> {
+        std::sync::Arc::new(MemoryImage::new(len, segs.iter().copied()).unwrap())
+    }
+
+    #[test]
+    fn images_cover_only_the_pages_their_segments_touch() {
+        let img = image(4 * 65536, &[(70000, b"abc"), (80000, b"z")]);
+        assert_eq!((img.offset, img.len), (69632, 12288));
+        assert!(MemoryImage::new(65536, [(65535, &b"ab"[..])].into_iter()).is_none());
+        assert!(MemoryImage::new(65536, [(10, &b""[..])].into_iter()).is_none());
+        // Later segments overwrite earlier ones, as copying would.
+        let img = image(65536, &[(100, b"aaaa"), (102, b"bb")]);
+        let m = LinearMemory::with_image(65536, &Default::default(), Some(&img)).unwrap();
+        assert_eq!(&m[100..104], b"aabb");
+    }
+
+    #[test]
+    fn instances_share_an_image_copy_on_write() {
+        let pool = std::sync::Arc::default();
+        let img = image(2 * 65536, &[(5000, b"hello"), (70000, b"world")]);
+        let mut a = LinearMemory::with_image(2 * 65536, &pool, Some(&img)).unwrap();
+        let b = LinearMemory::with_image(2 * 65536, &pool, Some(&img)).unwrap();
+        assert_eq!(&a[5000..5005], b"hello");
+        assert_eq!(&a[70000..70005], b"world");
+        assert!(a[..5000].iter().all(|&x| x == 0));
+        a[5000] = b'J';
+        a[0] = 1;
+        assert_eq!(&a[5000..5005], b"Jello");
+        assert_eq!(&b[5000..5005], b"hello", "a write stays in its memory");
+        assert_eq!(b[0], 0);
+    }
+
+    #[test]
+    fn pooled_mappings_come_back_as_their_image_or_as_zeros() {
+        let pool = std::sync::Arc::default();
+        let img = image(65536, &[(4096, b"data")]);
+        let mut a = LinearMemory::with_image(65536, &pool, Some(&img)).unwrap();
+        a[4096] = b'X';
+        a[9000] = 9;
+        let addr = a.as_ptr();
+        drop(a);
+        // Same image: reused as is, the writes gone.
+        let b = LinearMemory::with_image(65536, &pool, Some(&img)).unwrap();
+        assert_eq!(b.as_ptr(), addr);
+        assert_eq!(&b[4096..4100], b"data");
+        assert_eq!(b[9000], 0);
+        drop(b);
+        // No image: the image's pages are replaced by zeros.
+        let c = LinearMemory::new(65536, &pool).unwrap();
+        assert_eq!(c.as_ptr(), addr);
+        assert!(c.iter().all(|&x| x == 0));
+        drop(c);
+        // Another image over a plain mapping.
+        let other = image(65536, &[(60000, b"other")]);
+        let d = LinearMemory::with_image(65536, &pool, Some(&other)).unwrap();
+        assert_eq!(d.as_ptr(), addr);
+        assert_eq!(&d[60000..60005], b"other");
+        assert!(d[..60000].iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn image_memories_grow_keeping_every_piece() {
+        let img = image(65536, &[(20000, b"image")]);
+        let mut m = LinearMemory::with_image(65536, &Default::default(), Some(&img)).unwrap();
+        m[10] = 1; // below the image
+        m[20005] = 2; // inside it, after the segment
+        m[60000] = 3; // above it
+        for pages in [2, 5, 40] {
+            m.resize(pages * 65536).unwrap();
+            assert_eq!(m.len(), pages * 65536);
+            assert_eq!((m[10], m[20005], m[60000]), (1, 2, 3));
+            assert_eq!(&m[20000..20005], b"image");
+            assert!(m[65536..].iter().all(|&b| b == 0));
+        }
+        m[65536 * 39] = 4;
+        assert_eq!(m[65536 * 39], 4);
     }
 
     #[test]

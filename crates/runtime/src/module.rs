@@ -9,6 +9,7 @@ use crate::engine::Engine;
 use crate::error::Error;
 use crate::interp::code::CompiledFunc;
 use crate::interp::translate;
+use crate::linear::MemoryImage;
 
 /// A validated module, ready to instantiate. Cheap to clone; shared by
 /// every instance made from it. Function bodies are translated lazily, on
@@ -22,6 +23,8 @@ pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
     pub(crate) binary: binary::Module,
     compiled: Box<[OnceLock<Translated>]>,
+    /// The copy-on-write image of memory 0, built on first instantiation.
+    image: OnceLock<Option<Arc<MemoryImage>>>,
 }
 
 /// A function's translation, or why it failed.
@@ -50,6 +53,7 @@ impl Module {
                 engine: engine.clone(),
                 binary,
                 compiled,
+                image: OnceLock::new(),
             }),
         })
     }
@@ -90,6 +94,46 @@ impl Module {
             .exports
             .iter()
             .map(|e| (e.name.as_str(), e.kind))
+    }
+
+    /// The copy-on-write image of the module's own memory 0, if it can
+    /// have one: the memory is not imported and every active data segment
+    /// targets it at an `i32.const` offset, inside its initial size. Built
+    /// once, on first use.
+    pub(crate) fn memory_image(&self) -> Option<&Arc<MemoryImage>> {
+        self.inner
+            .image
+            .get_or_init(|| {
+                let m = &self.inner.binary;
+                if m.num_imported.memories != 0 {
+                    return None;
+                }
+                let ty = m.memories.first()?;
+                let len = usize::try_from(
+                    ty.limits
+                        .min
+                        .checked_mul(nanowasm_core::MemoryType::PAGE_SIZE)?,
+                )
+                .ok()?;
+                let mut segments = Vec::with_capacity(m.datas.len());
+                for seg in &m.datas {
+                    if let binary::module::DataMode::Active { memory, offset } = &seg.mode {
+                        if *memory != 0 {
+                            return None;
+                        }
+                        let code = &m.bytes[offset.range.clone()];
+                        let (&op, rest) = code.split_first()?;
+                        let mut pos = 0;
+                        let k = nanowasm_core::leb128::read_i32(rest, &mut pos).ok()?;
+                        if op != 0x41 || rest.get(pos..) != Some(&[0x0b][..]) {
+                            return None;
+                        }
+                        segments.push((k as u32 as usize, &m.bytes[seg.range.clone()]));
+                    }
+                }
+                MemoryImage::new(len, segments.into_iter()).map(Arc::new)
+            })
+            .as_ref()
     }
 
     /// The translated code of defined function `func` (index in the

@@ -411,3 +411,52 @@ fn memory_table_global_api() {
     assert_eq!(mem.grow(&mut store, 1).unwrap(), 1);
     assert!(mem.grow(&mut store, 1).is_err(), "max is 2 pages");
 }
+
+/// Data segments mapped copy-on-write from the module's image (the
+/// default) give every instance the same memory as copying them, writes
+/// stay in their instance, and a recycled memory starts over from the
+/// image.
+#[test]
+fn copy_on_write_images_match_copying() {
+    let src = r#"(module
+        (memory (export "memory") 3)
+        (data (i32.const 100) "hello")
+        (data (i32.const 70000) "world")
+        (data (i32.const 102) "LL")
+        (data $p "passive")
+        (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+        (func (export "init") (memory.init $p (i32.const 0) (i32.const 0) (i32.const 7))))"#;
+    let snapshot = |cow: bool| {
+        let engine = Engine::new(Config::new().memory_init_cow(cow));
+        let m = module(&engine, src);
+        let run = |pokes: &[(i32, i32)]| {
+            let mut store = Store::new(&engine, ());
+            let i = Linker::new().instantiate(&mut store, &m).unwrap();
+            let poke = i
+                .get_typed_func::<(i32, i32), ()>(&mut store, "poke")
+                .unwrap();
+            for &p in pokes {
+                poke.call(&mut store, p).unwrap();
+            }
+            let grow = i.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+            assert_eq!(grow.call(&mut store, 2).unwrap(), 3);
+            let init = i.get_typed_func::<(), ()>(&mut store, "init").unwrap();
+            init.call(&mut store, ()).unwrap();
+            let mem = i.get_memory(&store, "memory").unwrap();
+            mem.data(&store).to_vec()
+        };
+        let a = run(&[(100, b'J' as i32), (150_000, 9)]);
+        let b = run(&[]); // reuses a's pooled memory
+        (a, b)
+    };
+    let (cow_a, cow_b) = snapshot(true);
+    let (copy_a, copy_b) = snapshot(false);
+    assert_eq!(cow_a.len(), 5 * 65536);
+    assert_eq!(&cow_b[100..105], b"heLLo");
+    assert_eq!(&cow_a[100..105], b"JeLLo");
+    assert_eq!(&cow_b[70000..70005], b"world");
+    assert_eq!(&cow_b[0..7], b"passive");
+    assert_eq!((cow_a[150_000], cow_b[150_000]), (9, 0));
+    assert!(cow_a == copy_a && cow_b == copy_b, "same memory either way");
+}
