@@ -8,6 +8,27 @@
 //! cannot leave it, and there is no window for a race between a check and
 //! its use. A read-only preopen, and everything opened through it, refuses
 //! every change with `EPERM`.
+//!
+//! # Wrapped capabilities
+//!
+//! A parent can grant a child a weakened or virtual version of a
+//! capability instead of the host's own, each a grant like the real one
+//! (a plain [`WasiCtxBuilder::allow_clocks`]`(false)` or
+//! [`WasiCtxBuilder::allow_random`]`(false)` still denies with
+//! `ENOTCAPABLE`):
+//!
+//! - [`WasiCtxBuilder::coarse_clocks`]: the host clocks, truncated to a
+//!   coarser resolution (a weaker timer for timing side channels).
+//! - [`WasiCtxBuilder::virtual_clocks`]: a virtual time that never reads
+//!   the host's, advancing 1 µs per read and jumping ahead to the deadline
+//!   of a `poll_oneoff` clock subscription instead of sleeping, so runs are
+//!   reproducible and sleeps cost no real time.
+//! - [`WasiCtxBuilder::seeded_random`]: `random_get` from a deterministic
+//!   ChaCha12 stream.
+//! - [`WasiCtxBuilder::stdout_prefix`], [`WasiCtxBuilder::stderr_prefix`]:
+//!   every line of the stream starts with a prefix (e.g. the child's name).
+//! - [`WasiCtxBuilder::output_limit`]: a byte quota on the standard
+//!   streams, after which writes fail with `ENOSPC`.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -16,6 +37,8 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use rand_chacha::ChaCha12Rng;
+use rand_core::SeedableRng;
 use rustix::fs::{Mode, OFlags};
 
 use crate::errno::{Errno, WasiResult};
@@ -202,21 +225,86 @@ pub struct Entry {
     pub flags: u16,
 }
 
+/// How the clocks are granted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Clocks {
+    /// Not at all: `ENOTCAPABLE`.
+    Denied,
+    /// The host's clocks.
+    Host,
+    /// The host's clocks truncated to a multiple of this many nanoseconds
+    /// (at least 1).
+    Coarse(u64),
+    /// Virtual time: realtime is `start + t`, every other clock `t`.
+    Virtual {
+        /// The realtime clock at `t == 0`, in nanoseconds since the epoch.
+        start: u64,
+        /// Virtual nanoseconds elapsed.
+        t: u64,
+    },
+}
+
+/// How `random_get` is granted.
+pub(crate) enum Random {
+    /// Not at all: `ENOTCAPABLE`.
+    Denied,
+    /// The host's cryptographic random source.
+    Host,
+    /// A deterministic stream.
+    Seeded(Box<ChaCha12Rng>),
+}
+
+/// What random source the builder grants.
+#[derive(Clone, Copy)]
+enum RandomGrant {
+    Denied,
+    Host,
+    Seeded(u64),
+}
+
+/// The wrapping of the standard streams' output.
+pub(crate) struct Output {
+    /// The prefix of every line, by stream (0 stdin, 1 stdout, 2 stderr).
+    prefix: [Option<Vec<u8>>; 3],
+    /// Whether the next byte written to the stream starts a line.
+    line_start: [bool; 3],
+    /// Guest bytes the standard streams may still take, if limited.
+    left: Option<u64>,
+}
+
 /// The WASI state of a store.
 pub struct WasiCtx {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) fds: BTreeMap<u32, Entry>,
-    /// Whether the clocks may be read.
-    pub(crate) clocks: bool,
-    /// Whether `random_get` may be used.
-    pub(crate) random: bool,
+    /// What the clocks are.
+    pub(crate) clocks: Clocks,
+    /// Where `random_get` takes its bytes from.
+    pub(crate) random: Random,
+    /// Prefixes and quota of the standard streams.
+    pub(crate) output: Output,
 }
 
 impl WasiCtx {
     /// A builder.
     pub fn builder() -> WasiCtxBuilder {
         WasiCtxBuilder::default()
+    }
+
+    /// The virtual time elapsed (the virtual monotonic clock), in
+    /// nanoseconds, if the clocks are virtual
+    /// ([`WasiCtxBuilder::virtual_clocks`]).
+    pub fn virtual_time(&self) -> Option<u64> {
+        match self.clocks {
+            Clocks::Virtual { t, .. } => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The bytes the guest may still write to the standard streams, if
+    /// limited ([`WasiCtxBuilder::output_limit`]).
+    pub fn output_remaining(&self) -> Option<u64> {
+        self.output.left
     }
 
     /// `ENOTCAPABLE` unless `granted`.
@@ -274,8 +362,62 @@ impl WasiCtx {
         }
     }
 
-    /// Writes to a standard stream.
-    pub(crate) fn stdio_write(which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
+    /// Writes guest bytes to standard stream `which` through its wrapping:
+    /// the output quota (a short count, or `ENOSPC` once it is spent) and
+    /// the line prefix. The count returned is of guest bytes.
+    pub(crate) fn stdio_write(&mut self, which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
+        let i = (which as usize).min(2);
+        let mut data = data;
+        if let Some(left) = self.output.left {
+            if data.is_empty() {
+                return Ok(0);
+            }
+            if left == 0 {
+                return Err(Errno::Nospc);
+            }
+            let fit = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
+            data = &data[..fit];
+        }
+        let n = match self.output.prefix[i].as_deref() {
+            None => Self::stdio_sink(which, s, data)?,
+            Some(prefix) => {
+                // One write of the whole wrapped text, so that lines from
+                // writers sharing the host stream interleave whole.
+                let mut buf = Vec::with_capacity(data.len() + prefix.len());
+                let mut inserts = Vec::new(); // where each prefix starts in `buf`
+                let mut at_start = self.output.line_start[i];
+                for line in data.split_inclusive(|&b| b == b'\n') {
+                    if at_start {
+                        inserts.push(buf.len());
+                        buf.extend_from_slice(prefix);
+                    }
+                    buf.extend_from_slice(line);
+                    at_start = line.ends_with(b"\n");
+                }
+                let k = Self::stdio_sink(which, s, &buf)?;
+                // The guest bytes among the first `k` written.
+                let prefixed: usize = inserts
+                    .iter()
+                    .take_while(|&&p| p < k)
+                    .map(|&p| prefix.len().min(k - p))
+                    .sum();
+                let n = k - prefixed;
+                if n == data.len() {
+                    self.output.line_start[i] = at_start;
+                } else if n > 0 {
+                    self.output.line_start[i] = data[n - 1] == b'\n';
+                }
+                n
+            }
+        };
+        if let Some(left) = &mut self.output.left {
+            *left = left.saturating_sub(n as u64);
+        }
+        Ok(n)
+    }
+
+    /// Writes to a standard stream as it is.
+    fn stdio_sink(which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
         match s {
             Stdio::Inherit => {
                 let fd = match which {
@@ -315,8 +457,10 @@ pub struct WasiCtxBuilder {
     env: Vec<(String, String)>,
     stdio: [Stdio; 3],
     preopens: Vec<(Entry, String)>,
-    clocks: bool,
-    random: bool,
+    clocks: Clocks,
+    random: RandomGrant,
+    prefix: [Option<Vec<u8>>; 3],
+    output_limit: Option<u64>,
     error: Option<std::io::Error>,
 }
 
@@ -327,8 +471,10 @@ impl Default for WasiCtxBuilder {
             env: Vec::new(),
             stdio: [Stdio::Null, Stdio::Null, Stdio::Null],
             preopens: Vec::new(),
-            clocks: false,
-            random: false,
+            clocks: Clocks::Denied,
+            random: RandomGrant::Denied,
+            prefix: [None, None, None],
+            output_limit: None,
             error: None,
         }
     }
@@ -371,16 +517,102 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// Grants reading the clocks (`clock_time_get`, `clock_res_get`);
-    /// without it they fail with `ENOTCAPABLE`.
+    /// Grants reading the host's clocks (`clock_time_get`,
+    /// `clock_res_get`); without it they fail with `ENOTCAPABLE`. The last
+    /// of `allow_clocks`, [`coarse_clocks`](Self::coarse_clocks) and
+    /// [`virtual_clocks`](Self::virtual_clocks) called decides.
     pub fn allow_clocks(&mut self, allow: bool) -> &mut Self {
-        self.clocks = allow;
+        self.clocks = if allow { Clocks::Host } else { Clocks::Denied };
         self
     }
 
-    /// Grants `random_get`; without it, it fails with `ENOTCAPABLE`.
+    /// Grants the host's clocks at a coarser resolution: every
+    /// `clock_time_get` result, of all four clocks (realtime, monotonic,
+    /// process and thread CPU time), is truncated down to a multiple of
+    /// `resolution` (taken in nanoseconds, at least 1 ns), and
+    /// `clock_res_get` returns the larger of the host's resolution and
+    /// `resolution`. The monotonic clock stays non-decreasing.
+    /// `poll_oneoff` clock subscriptions behave as with the host's clocks
+    /// (the call really sleeps). Replaces any earlier clock grant.
+    pub fn coarse_clocks(&mut self, resolution: std::time::Duration) -> &mut Self {
+        let ns = u64::try_from(resolution.as_nanos()).unwrap_or(u64::MAX);
+        self.clocks = Clocks::Coarse(ns.max(1));
+        self
+    }
+
+    /// Grants virtual clocks: the guest sees time, but the host's is never
+    /// read. A virtual nanosecond counter `t` starts at 0; the realtime
+    /// clock reads `start_realtime_ns + t`, the monotonic, process and
+    /// thread CPU-time clocks read `t`. Every `clock_time_get` advances `t`
+    /// by 1 µs after reading it (so a loop waiting for time to pass makes
+    /// progress), and `clock_res_get` returns 1000 (1 µs).
+    ///
+    /// `poll_oneoff` clock subscriptions never sleep: if descriptor
+    /// subscriptions are ready without blocking (a poll with zero
+    /// timeout), those are reported (with any clock already due);
+    /// otherwise `t` advances to the earliest clock deadline (relative to
+    /// `t`, or absolute on that virtual clock with the `abstime` flag) and
+    /// the clock events whose deadline is reached are reported. With only
+    /// descriptor subscriptions `poll_oneoff` blocks as usual. A guest's
+    /// `sleep(10)` thus returns at once, with virtual time 10 s later.
+    /// Replaces any earlier clock grant.
+    pub fn virtual_clocks(&mut self, start_realtime_ns: u64) -> &mut Self {
+        self.clocks = Clocks::Virtual {
+            start: start_realtime_ns,
+            t: 0,
+        };
+        self
+    }
+
+    /// Grants `random_get` from the host's cryptographic random source;
+    /// without it, it fails with `ENOTCAPABLE`. The last of
+    /// `allow_random` and [`seeded_random`](Self::seeded_random) called
+    /// decides.
     pub fn allow_random(&mut self, allow: bool) -> &mut Self {
-        self.random = allow;
+        self.random = if allow {
+            RandomGrant::Host
+        } else {
+            RandomGrant::Denied
+        };
+        self
+    }
+
+    /// Grants `random_get`, with bytes from a deterministic ChaCha12 stream
+    /// (`ChaCha12Rng::seed_from_u64(seed)`) kept in the context: the same
+    /// seed gives the same byte sequence in every context built, across
+    /// instances and runs. Not a secret: for reproducible runs, not
+    /// cryptography. Replaces any earlier random grant.
+    pub fn seeded_random(&mut self, seed: u64) -> &mut Self {
+        self.random = RandomGrant::Seeded(seed);
+        self
+    }
+
+    /// Starts every line the guest writes to standard output with
+    /// `prefix`: the prefix goes before the first byte written and before
+    /// each byte that follows a newline, tracked across `fd_write` calls
+    /// (with prefix `"P "`, writing `"a\nb"` then `"c\n"` gives
+    /// `"P a\nP bc\n"`). Works with every [`Stdio`]; [`Stdio::Null`]
+    /// still discards everything.
+    pub fn stdout_prefix(&mut self, prefix: impl Into<Vec<u8>>) -> &mut Self {
+        self.prefix[1] = Some(prefix.into());
+        self
+    }
+
+    /// Starts every line the guest writes to standard error with `prefix`,
+    /// as [`stdout_prefix`](Self::stdout_prefix) does for standard output.
+    pub fn stderr_prefix(&mut self, prefix: impl Into<Vec<u8>>) -> &mut Self {
+        self.prefix[2] = Some(prefix.into());
+        self
+    }
+
+    /// Limits the bytes the guest may write to standard output and
+    /// standard error together to `max_bytes` (guest bytes: prefixes are
+    /// not counted; a write to descriptor 0 counts too). A write that only
+    /// partly fits writes the part that fits and returns that short count;
+    /// a write when nothing is left fails with `ENOSPC`. Writes to files
+    /// and sockets are not limited.
+    pub fn output_limit(&mut self, max_bytes: u64) -> &mut Self {
+        self.output_limit = Some(max_bytes);
         self
     }
 
@@ -479,7 +711,18 @@ impl WasiCtxBuilder {
             env: std::mem::take(&mut self.env),
             fds,
             clocks: self.clocks,
-            random: self.random,
+            random: match self.random {
+                RandomGrant::Denied => Random::Denied,
+                RandomGrant::Host => Random::Host,
+                RandomGrant::Seeded(seed) => {
+                    Random::Seeded(Box::new(ChaCha12Rng::seed_from_u64(seed)))
+                }
+            },
+            output: Output {
+                prefix: self.prefix.clone(),
+                line_start: [true; 3],
+                left: self.output_limit,
+            },
         })
     }
 }

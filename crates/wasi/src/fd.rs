@@ -179,7 +179,10 @@ pub fn fd_write(
     let e = ctx.get(fd)?;
     let base = e.base;
     let n = match &mut e.kind {
-        Kind::Stdio(which, s) => WasiCtx::stdio_write(*which, s, &data)?,
+        Kind::Stdio(which, s) => {
+            let (which, s) = (*which, s.clone());
+            ctx.stdio_write(which, &s, &data)?
+        }
         Kind::File(f) => {
             need(base, rights::FD_WRITE)?;
             if f.readonly {

@@ -5,7 +5,9 @@
 //! environment, standard streams, descriptor table), so WASI state is as
 //! isolated as the store. Capabilities are deny-by-default: a guest sees
 //! only the directories and sockets preopened for it (see [`ctx`] for how
-//! paths are confined).
+//! paths are confined). A capability can also be granted wrapped: coarse
+//! or virtual clocks, a seeded random stream, prefixed and size-limited
+//! standard output (see [`ctx`], "Wrapped capabilities").
 //!
 //! Errors are WASI `errno` values returned to the guest; only `proc_exit`
 //! (an [`Error::Exit`]) and a module without an exported `memory` end the
@@ -105,21 +107,16 @@ where
         args::environ_sizes_get(c, m, a as u32, b as u32)
     });
     wasi!(linker, get, "clock_res_get", |c, m, id: I, out: I| {
-        c.grant(c.clocks)?;
-        clock::clock_res_get(m, id as u32, out as u32)
+        clock::clock_res_get(c, m, id as u32, out as u32)
     });
     wasi!(
         linker,
         get,
         "clock_time_get",
-        |c, m, id: I, _p: L, out: I| {
-            c.grant(c.clocks)?;
-            clock::clock_time_get(m, id as u32, out as u32)
-        }
+        |c, m, id: I, _p: L, out: I| clock::clock_time_get(c, m, id as u32, out as u32)
     );
     wasi!(linker, get, "random_get", |c, m, buf: I, len: I| {
-        c.grant(c.random)?;
-        clock::random_get(m, buf as u32, len as u32)
+        clock::random_get(c, m, buf as u32, len as u32)
     });
     wasi!(linker, get, "sched_yield", |_, _| {
         std::thread::yield_now();

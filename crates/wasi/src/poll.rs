@@ -15,7 +15,7 @@ use rustix::event::{PollFd, PollFlags};
 use rustix::time::ClockId;
 
 use crate::clock::{clock_id, now};
-use crate::ctx::{Kind, Stdio, WasiCtx};
+use crate::ctx::{Clocks, Kind, Stdio, WasiCtx};
 use crate::errno::{Errno, WasiResult};
 use crate::mem::GuestMemory;
 
@@ -39,8 +39,28 @@ impl Event {
     }
 }
 
+/// A clock subscription.
+struct ClockSub {
+    userdata: u64,
+    clock: ClockId,
+    timeout: u64,
+    absolute: bool,
+}
+
+fn clock_event(userdata: u64) -> Event {
+    Event {
+        userdata,
+        error: Errno::Success,
+        ty: 0,
+        nbytes: 0,
+        hangup: false,
+    }
+}
+
 /// `poll_oneoff(in: *subscription, out: *event, nsubscriptions, nevents:
-/// *size) -> errno`.
+/// *size) -> errno`. With virtual clocks ([`crate::WasiCtxBuilder::virtual_clocks`])
+/// clock subscriptions never sleep: virtual time jumps to the earliest
+/// deadline unless a descriptor is ready at once.
 pub fn poll_oneoff(
     ctx: &mut WasiCtx,
     mem: &mut GuestMemory<'_>,
@@ -57,9 +77,8 @@ pub fn poll_oneoff(
         .to_vec();
     // The output array must be writable before anything waits.
     mem.slice_mut(out, n.checked_mul(32).ok_or(Errno::Fault)?)?;
-    let start = now(ClockId::Monotonic);
     let mut ready = Vec::new();
-    let mut clocks = Vec::new(); // (userdata, deadline on the monotonic clock)
+    let mut subs = Vec::new(); // clock subscriptions
     let mut waits = Vec::new(); // (userdata, type, host fd number)
     for s in raw.chunks_exact(48) {
         let u64_at = |i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or_default());
@@ -74,23 +93,15 @@ pub fn poll_oneoff(
             hangup,
         };
         match ty {
-            0 => {
-                let id = u32_at(16);
-                let timeout = u64_at(24);
-                let absolute = u16::from_le_bytes([s[40], s[41]]) & 1 != 0;
-                match clock_id(id) {
-                    Err(e) => ready.push(event(e, 0, false)),
-                    Ok(clock) => {
-                        let deadline = if absolute {
-                            let left = timeout.saturating_sub(now(clock));
-                            start.saturating_add(left)
-                        } else {
-                            start.saturating_add(timeout)
-                        };
-                        clocks.push((userdata, deadline));
-                    }
-                }
-            }
+            0 => match clock_id(u32_at(16)) {
+                Err(e) => ready.push(event(e, 0, false)),
+                Ok(clock) => subs.push(ClockSub {
+                    userdata,
+                    clock,
+                    timeout: u64_at(24),
+                    absolute: u16::from_le_bytes([s[40], s[41]]) & 1 != 0,
+                }),
+            },
             1 | 2 => {
                 let fd = u32_at(16);
                 let read = ty == 1;
@@ -130,18 +141,41 @@ pub fn poll_oneoff(
             _ => return Err(Errno::Inval),
         }
     }
+    let events = match &mut ctx.clocks {
+        Clocks::Virtual { start, t } if !subs.is_empty() => {
+            poll_virtual(*start, t, ready, &subs, &waits)?
+        }
+        _ => poll_host(ready, &subs, &waits)?,
+    };
+    write_events(mem, events, n, out, nevents)
+}
+
+/// Waits on the host clocks and descriptors.
+fn poll_host(
+    mut ready: Vec<Event>,
+    subs: &[ClockSub],
+    waits: &[(u64, u8, i32)],
+) -> WasiResult<Vec<Event>> {
+    let start = now(ClockId::Monotonic);
+    // (userdata, deadline on the monotonic clock)
+    let clocks: Vec<(u64, u64)> = subs
+        .iter()
+        .map(|c| {
+            let deadline = if c.absolute {
+                let left = c.timeout.saturating_sub(now(c.clock));
+                start.saturating_add(left)
+            } else {
+                start.saturating_add(c.timeout)
+            };
+            (c.userdata, deadline)
+        })
+        .collect();
     loop {
         let t = now(ClockId::Monotonic);
         let mut events: Vec<Event> = std::mem::take(&mut ready);
         for &(userdata, deadline) in &clocks {
             if deadline <= t {
-                events.push(Event {
-                    userdata,
-                    error: Errno::Success,
-                    ty: 0,
-                    nbytes: 0,
-                    hangup: false,
-                });
+                events.push(clock_event(userdata));
             }
         }
         let wait = if events.is_empty() {
@@ -150,55 +184,7 @@ pub fn poll_oneoff(
             Some(0)
         };
         if !waits.is_empty() {
-            // SAFETY: the raw descriptors belong to entries of `ctx` (or the
-            // process's standard streams), which stay open for this call.
-            let borrowed: Vec<BorrowedFd<'_>> = waits
-                .iter()
-                .map(|&(_, _, fd)| unsafe { BorrowedFd::borrow_raw(fd) })
-                .collect();
-            let mut pfds: Vec<PollFd<'_>> = borrowed
-                .iter()
-                .zip(&waits)
-                .map(|(fd, &(_, ty, _))| {
-                    let flags = if ty == 1 {
-                        PollFlags::IN
-                    } else {
-                        PollFlags::OUT
-                    };
-                    PollFd::new(fd, flags)
-                })
-                .collect();
-            let timeout = wait.map(|ns| rustix::time::Timespec {
-                tv_sec: (ns / 1_000_000_000) as _,
-                tv_nsec: (ns % 1_000_000_000) as _,
-            });
-            match rustix::event::poll(&mut pfds, timeout.as_ref()) {
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(e.into()),
-            }
-            for (p, &(userdata, ty, _)) in pfds.iter().zip(&waits) {
-                let r = p.revents();
-                if r.is_empty() {
-                    continue;
-                }
-                let error = if r.contains(PollFlags::NVAL) {
-                    Errno::Badf
-                } else {
-                    Errno::Success
-                };
-                let nbytes = if ty == 1 {
-                    rustix::io::ioctl_fionread(p.as_fd()).unwrap_or(0)
-                } else {
-                    0
-                };
-                events.push(Event {
-                    userdata,
-                    error,
-                    ty,
-                    nbytes,
-                    hangup: r.contains(PollFlags::HUP),
-                });
-            }
+            events.extend(poll_fds(waits, wait)?);
         } else if let Some(ns) = wait {
             if ns > 0 {
                 std::thread::sleep(Duration::from_nanos(ns));
@@ -210,19 +196,118 @@ pub fn poll_oneoff(
         let t = now(ClockId::Monotonic);
         for &(userdata, deadline) in &clocks {
             if deadline <= t && !events.iter().any(|e| e.ty == 0 && e.userdata == userdata) {
-                events.push(Event {
-                    userdata,
-                    error: Errno::Success,
-                    ty: 0,
-                    nbytes: 0,
-                    hangup: false,
-                });
+                events.push(clock_event(userdata));
             }
         }
-        events.truncate(n as usize);
-        for (i, e) in events.iter().enumerate() {
-            mem.write(out + 32 * i as u32, &e.bytes())?;
-        }
-        return mem.write_u32(nevents, events.len() as u32);
+        return Ok(events);
     }
+}
+
+/// Clock subscriptions on virtual time (`start` the realtime clock at
+/// `t == 0`): descriptors ready at once win; otherwise `t` jumps to the
+/// earliest deadline. No host clock is read and nothing sleeps.
+fn poll_virtual(
+    start: u64,
+    t: &mut u64,
+    mut events: Vec<Event>,
+    subs: &[ClockSub],
+    waits: &[(u64, u8, i32)],
+) -> WasiResult<Vec<Event>> {
+    if !waits.is_empty() {
+        events.extend(poll_fds(waits, Some(0))?);
+    }
+    // Each deadline as a value of `t`.
+    let deadlines: Vec<(u64, u64)> = subs
+        .iter()
+        .map(|c| {
+            let deadline = match (c.absolute, c.clock) {
+                (false, _) => t.saturating_add(c.timeout),
+                (true, ClockId::Realtime) => c.timeout.saturating_sub(start),
+                (true, _) => c.timeout,
+            };
+            (c.userdata, deadline)
+        })
+        .collect();
+    if events.is_empty() {
+        if let Some(earliest) = deadlines.iter().map(|&(_, d)| d).min() {
+            *t = (*t).max(earliest);
+        }
+    }
+    for &(userdata, deadline) in &deadlines {
+        if deadline <= *t {
+            events.push(clock_event(userdata));
+        }
+    }
+    Ok(events)
+}
+
+/// Polls host descriptors for up to `timeout` nanoseconds (`None`: until
+/// one is ready) and returns their events.
+fn poll_fds(waits: &[(u64, u8, i32)], timeout: Option<u64>) -> WasiResult<Vec<Event>> {
+    // SAFETY: the raw descriptors belong to entries of `ctx` (or the
+    // process's standard streams), which stay open for this call.
+    let borrowed: Vec<BorrowedFd<'_>> = waits
+        .iter()
+        .map(|&(_, _, fd)| unsafe { BorrowedFd::borrow_raw(fd) })
+        .collect();
+    let mut pfds: Vec<PollFd<'_>> = borrowed
+        .iter()
+        .zip(waits)
+        .map(|(fd, &(_, ty, _))| {
+            let flags = if ty == 1 {
+                PollFlags::IN
+            } else {
+                PollFlags::OUT
+            };
+            PollFd::new(fd, flags)
+        })
+        .collect();
+    let timeout = timeout.map(|ns| rustix::time::Timespec {
+        tv_sec: (ns / 1_000_000_000) as _,
+        tv_nsec: (ns % 1_000_000_000) as _,
+    });
+    match rustix::event::poll(&mut pfds, timeout.as_ref()) {
+        Ok(_) | Err(rustix::io::Errno::INTR) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let mut events = Vec::new();
+    for (p, &(userdata, ty, _)) in pfds.iter().zip(waits) {
+        let r = p.revents();
+        if r.is_empty() {
+            continue;
+        }
+        let error = if r.contains(PollFlags::NVAL) {
+            Errno::Badf
+        } else {
+            Errno::Success
+        };
+        let nbytes = if ty == 1 {
+            rustix::io::ioctl_fionread(p.as_fd()).unwrap_or(0)
+        } else {
+            0
+        };
+        events.push(Event {
+            userdata,
+            error,
+            ty,
+            nbytes,
+            hangup: r.contains(PollFlags::HUP),
+        });
+    }
+    Ok(events)
+}
+
+/// Writes at most `n` events at `out` and their count at `nevents`.
+fn write_events(
+    mem: &mut GuestMemory<'_>,
+    mut events: Vec<Event>,
+    n: u32,
+    out: u32,
+    nevents: u32,
+) -> WasiResult<()> {
+    events.truncate(n as usize);
+    for (i, e) in events.iter().enumerate() {
+        mem.write(out + 32 * i as u32, &e.bytes())?;
+    }
+    mem.write_u32(nevents, events.len() as u32)
 }
