@@ -31,7 +31,7 @@ use nanowasm_runtime::{
 use nanowasm_wasi::{Stdio, WasiCtx};
 
 pub use abi::{Sig, Ty, Value};
-pub use manifest::{Manifest, ProcessSpec};
+pub use manifest::{ClockGrant, Manifest, OutputGrant, ProcessSpec, RandomGrant};
 
 /// Why something failed.
 #[derive(Debug, thiserror::Error)]
@@ -191,11 +191,26 @@ impl Template {
     pub fn instantiate(&self) -> Result<Nanoprocess, HostError> {
         let spec = &self.spec;
         let mut b = WasiCtx::builder();
-        b.args(spec.args.iter().cloned())
-            .allow_clocks(spec.clocks)
-            .allow_random(spec.random);
-        if spec.stdout.as_deref() != Some("null") {
+        b.args(spec.args.iter().cloned());
+        match spec.clocks {
+            ClockGrant::Denied => b.allow_clocks(false),
+            ClockGrant::Virtual { start_ns } => b.virtual_clocks(start_ns),
+            ClockGrant::Coarse(resolution) => b.coarse_clocks(resolution),
+            ClockGrant::Host => b.allow_clocks(true),
+        };
+        match spec.random {
+            RandomGrant::Denied => b.allow_random(false),
+            RandomGrant::Seeded(seed) => b.seeded_random(seed),
+            RandomGrant::Host => b.allow_random(true),
+        };
+        if let OutputGrant::Inherit { prefix, max_bytes } = &spec.stdout {
             b.stdout(Stdio::Inherit).stderr(Stdio::Inherit);
+            if let Some(p) = prefix {
+                b.stdout_prefix(p.as_bytes()).stderr_prefix(p.as_bytes());
+            }
+            if let Some(n) = max_bytes {
+                b.output_limit(*n);
+            }
         }
         for (k, v) in &spec.env {
             b.env(k, v);

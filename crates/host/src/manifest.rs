@@ -10,8 +10,8 @@
 //! args = ["parser"]
 //! env = { MODE = "fast" }
 //! dirs = [{ host = "data", guest = "/data", readonly = true }]
-//! clocks = true               # may read clocks (default: no)
-//! random = false              # may use random_get (default: no)
+//! clocks = true               # may read clocks (default: no); see below
+//! random = false              # may use random_get (default: no); see below
 //! stdout = "inherit"          # or "null" (default: inherit); stdin is always null
 //! limits = { max_memory = 16777216, fuel_per_call = 100000000, deadline_ms = 5000 }
 //! imports = [{ module = "logger", name = "log", sig = "(string)" }]
@@ -20,12 +20,26 @@
 //! A process may import only what its manifest grants: WASI (with the
 //! capabilities above), and the exports of other processes listed in
 //! `imports`, with their signature. `parent = "name"` makes a process a
-//! child that may hold only a subset of its parent's directories (the same
-//! or deeper host paths, read-only if the parent's is), environment and
-//! clock/random grants.
+//! child that may hold only a subset of its parent's capabilities, or a
+//! wrapped version of one:
+//!
+//! | capability | full | wrapped (virtualized) versions |
+//! |---|---|---|
+//! | `dirs` | read-write | `readonly = true`; a deeper host path |
+//! | `clocks` | `true` (host clocks) | `{ resolution_ms = N }`: host time rounded down to N ms; `"virtual"` or `{ virtual_start_ns = T }`: a clock that starts at T, advances 1 µs per read, and makes sleeps instant, revealing nothing of the host |
+//! | `random` | `true` (host entropy) | `{ seed = N }`: a deterministic ChaCha12 stream |
+//! | `stdout` (and stderr) | `"inherit"` | `{ prefix = "[name] ", max_bytes = N }`: every line prefixed, at most N bytes in all (then `ENOSPC`) |
+//! | `env` | the parent's variables | any subset of them |
+//! | `imports` | what the parent imports | any subset, or the parent's own exports |
+//!
+//! A child may hold a wrapped version when its parent holds the full one
+//! or a wider wrapping: coarser clocks than the parent's, a prefix that
+//! extends the parent's, a smaller output quota. Virtual clocks and seeded
+//! randomness reveal nothing of the host, so any process may have them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -78,15 +92,15 @@ pub struct ProcessSpec {
     /// Preopened directories.
     #[serde(default)]
     pub dirs: Vec<DirGrant>,
-    /// May read clocks.
+    /// What its clocks show.
     #[serde(default)]
-    pub clocks: bool,
-    /// May use `random_get`.
+    pub clocks: ClockGrant,
+    /// Where `random_get` draws from.
     #[serde(default)]
-    pub random: bool,
-    /// `inherit` or `null`.
+    pub random: RandomGrant,
+    /// Where stdout and stderr go.
     #[serde(default)]
-    pub stdout: Option<String>,
+    pub stdout: OutputGrant,
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
@@ -132,6 +146,206 @@ pub struct ImportGrant {
     pub name: String,
     /// The signature, e.g. `(string, i32) -> bytes`.
     pub sig: String,
+}
+
+/// How a process may read time (`clocks = ...`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "toml::Value")]
+pub enum ClockGrant {
+    /// `false`: every clock call fails with `ENOTCAPABLE`.
+    #[default]
+    Denied,
+    /// `"virtual"` or `{ virtual_start_ns = T }`: virtual time from `T`.
+    Virtual {
+        /// The realtime clock's first reading, in ns since the epoch.
+        start_ns: u64,
+    },
+    /// `{ resolution_ms = N }`: host time, rounded down to `N` ms.
+    Coarse(Duration),
+    /// `true`: the host's clocks.
+    Host,
+}
+
+/// Where `random_get` draws from (`random = ...`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "toml::Value")]
+pub enum RandomGrant {
+    /// `false`: `random_get` fails with `ENOTCAPABLE`.
+    #[default]
+    Denied,
+    /// `{ seed = N }`: a deterministic stream from `N`.
+    Seeded(u64),
+    /// `true`: the host's entropy.
+    Host,
+}
+
+/// Where stdout and stderr go (`stdout = ...`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "toml::Value")]
+pub enum OutputGrant {
+    /// `"null"`: discarded.
+    Null,
+    /// `"inherit"` (with neither field) or `{ prefix = "...", max_bytes =
+    /// N }`: the host's stdout and stderr, each line prefixed, at most `N`
+    /// bytes in all.
+    Inherit {
+        /// Put before every line.
+        prefix: Option<String>,
+        /// A quota on the bytes written to both streams.
+        max_bytes: Option<u64>,
+    },
+}
+
+impl Default for OutputGrant {
+    fn default() -> Self {
+        OutputGrant::Inherit {
+            prefix: None,
+            max_bytes: None,
+        }
+    }
+}
+
+/// The keys of an inline table, refusing any not in `known`.
+fn table(
+    v: toml::Value,
+    what: &str,
+    known: &[&str],
+) -> Result<toml::map::Map<String, toml::Value>, String> {
+    let toml::Value::Table(t) = v else {
+        return Err(format!("`{what}` must be {}", known.join(" / ")));
+    };
+    if let Some(k) = t.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!(
+            "`{what}` has no setting `{k}`; expected one of {known:?}"
+        ));
+    }
+    Ok(t)
+}
+
+fn uint(t: &toml::map::Map<String, toml::Value>, key: &str) -> Result<Option<u64>, String> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(toml::Value::Integer(n)) if *n >= 0 => Ok(Some(*n as u64)),
+        Some(v) => Err(format!("`{key}` must be a non-negative integer, not {v}")),
+    }
+}
+
+impl TryFrom<toml::Value> for ClockGrant {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<Self, String> {
+        let expected = "`clocks` must be true, false, \"virtual\", { resolution_ms = N } or { virtual_start_ns = T }";
+        match v {
+            toml::Value::Boolean(true) => Ok(ClockGrant::Host),
+            toml::Value::Boolean(false) => Ok(ClockGrant::Denied),
+            toml::Value::String(s) if s == "virtual" => Ok(ClockGrant::Virtual { start_ns: 0 }),
+            v @ toml::Value::Table(_) => {
+                let t = table(v, "clocks", &["resolution_ms", "virtual_start_ns"])?;
+                match (uint(&t, "resolution_ms")?, uint(&t, "virtual_start_ns")?) {
+                    (Some(ms), None) if ms > 0 => Ok(ClockGrant::Coarse(Duration::from_millis(ms))),
+                    (None, Some(start_ns)) => Ok(ClockGrant::Virtual { start_ns }),
+                    _ => Err(expected.into()),
+                }
+            }
+            _ => Err(expected.into()),
+        }
+    }
+}
+
+impl TryFrom<toml::Value> for RandomGrant {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<Self, String> {
+        match v {
+            toml::Value::Boolean(true) => Ok(RandomGrant::Host),
+            toml::Value::Boolean(false) => Ok(RandomGrant::Denied),
+            v @ toml::Value::Table(_) => {
+                let t = table(v, "random", &["seed"])?;
+                let seed = uint(&t, "seed")?.ok_or("`random` needs a `seed`")?;
+                Ok(RandomGrant::Seeded(seed))
+            }
+            _ => Err("`random` must be true, false or { seed = N }".into()),
+        }
+    }
+}
+
+impl TryFrom<toml::Value> for OutputGrant {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<Self, String> {
+        match v {
+            toml::Value::String(s) if s == "null" => Ok(OutputGrant::Null),
+            toml::Value::String(s) if s == "inherit" => Ok(OutputGrant::default()),
+            v @ toml::Value::Table(_) => {
+                let t = table(v, "stdout", &["prefix", "max_bytes"])?;
+                let prefix = match t.get("prefix") {
+                    None => None,
+                    Some(toml::Value::String(p)) => Some(p.clone()),
+                    Some(v) => return Err(format!("`prefix` must be a string, not {v}")),
+                };
+                Ok(OutputGrant::Inherit {
+                    prefix,
+                    max_bytes: uint(&t, "max_bytes")?,
+                })
+            }
+            _ => Err(
+                "`stdout` must be \"inherit\", \"null\" or { prefix = \"...\", max_bytes = N }"
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl ClockGrant {
+    /// Whether a child may have `self` when its parent has `parent`.
+    fn within(&self, parent: &ClockGrant) -> bool {
+        match (self, parent) {
+            (ClockGrant::Denied | ClockGrant::Virtual { .. }, _) => true,
+            (ClockGrant::Coarse(c), ClockGrant::Coarse(p)) => c >= p,
+            (ClockGrant::Coarse(_), ClockGrant::Host) => true,
+            (ClockGrant::Host, ClockGrant::Host) => true,
+            _ => false,
+        }
+    }
+}
+
+impl RandomGrant {
+    /// Whether a child may have `self` when its parent has `parent`.
+    fn within(&self, parent: &RandomGrant) -> bool {
+        match self {
+            RandomGrant::Denied | RandomGrant::Seeded(_) => true,
+            RandomGrant::Host => *parent == RandomGrant::Host,
+        }
+    }
+}
+
+impl OutputGrant {
+    /// Whether a child may have `self` when its parent has `parent`.
+    fn within(&self, parent: &OutputGrant) -> bool {
+        match (self, parent) {
+            (OutputGrant::Null, _) => true,
+            (OutputGrant::Inherit { .. }, OutputGrant::Null) => false,
+            (
+                OutputGrant::Inherit {
+                    prefix: cp,
+                    max_bytes: cq,
+                },
+                OutputGrant::Inherit {
+                    prefix: pp,
+                    max_bytes: pq,
+                },
+            ) => {
+                let prefix_ok = match (cp, pp) {
+                    (_, None) => true,
+                    (Some(c), Some(p)) => c.starts_with(p.as_str()),
+                    (None, Some(_)) => false,
+                };
+                let quota_ok = match (cq, pq) {
+                    (_, None) => true,
+                    (Some(c), Some(p)) => c <= p,
+                    (None, Some(_)) => false,
+                };
+                prefix_ok && quota_ok
+            }
+        }
+    }
 }
 
 impl Manifest {
@@ -230,11 +444,24 @@ fn check_subset(child: &ProcessSpec, parent: &ProcessSpec) -> Result<(), HostErr
             return deny(format!("the environment variable {k}={v}"));
         }
     }
-    if child.clocks && !parent.clocks {
-        return deny("the clocks".into());
+    if !child.clocks.within(&parent.clocks) {
+        return deny(format!("clocks {:?}", child.clocks));
     }
-    if child.random && !parent.random {
-        return deny("randomness".into());
+    if !child.random.within(&parent.random) {
+        return deny(format!("randomness {:?}", child.random));
+    }
+    if !child.stdout.within(&parent.stdout) {
+        return deny(format!("output {:?}", child.stdout));
+    }
+    for i in &child.imports {
+        let held = i.module == parent.name
+            || parent
+                .imports
+                .iter()
+                .any(|p| p.module == i.module && p.name == i.name);
+        if !held {
+            return deny(format!("the import `{}::{}`", i.module, i.name));
+        }
     }
     Ok(())
 }

@@ -316,3 +316,177 @@ fn manifests_are_checked() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Reads a clock, draws random bytes, writes three bytes to stdout; each
+/// returns its value, or minus the WASI errno.
+const PROBE: &str = r#"(module
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $ct (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $rg (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fw (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "\40\00\00\00\03\00\00\00")
+  (data (i32.const 64) "ok\n")
+  (func $result (param $errno i32) (param $at i32) (result i64)
+    (if (result i64) (local.get $errno)
+      (then (i64.sub (i64.const 0) (i64.extend_i32_u (local.get $errno))))
+      (else (i64.load (local.get $at)))))
+  (func (export "now") (result i64)
+    (call $result (call $ct (i32.const 0) (i64.const 0) (i32.const 0)) (i32.const 0)))
+  (func (export "rand") (result i64)
+    (call $result (call $rg (i32.const 8) (i32.const 8)) (i32.const 8)))
+  (func (export "write") (result i64)
+    (i64.store (i32.const 32) (i64.const 0))
+    (call $result (call $fw (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 32)) (i32.const 32))))"#;
+
+#[test]
+fn children_get_wrapped_capabilities() {
+    let dir = scratch("wrapped");
+    write_wat(&dir, "probe.wasm", PROBE);
+    let text = r#"
+        [[process]]
+        name = "root"
+        module = "probe.wasm"
+        clocks = true
+        random = true
+        stdout = "null"
+        [[process]]
+        name = "virt"
+        parent = "root"
+        module = "probe.wasm"
+        clocks = { virtual_start_ns = 5000 }
+        random = { seed = 7 }
+        stdout = "null"
+        [[process]]
+        name = "twin"
+        module = "probe.wasm"
+        clocks = { virtual_start_ns = 5000 }
+        random = { seed = 7 }
+        [[process]]
+        name = "coarse"
+        parent = "root"
+        module = "probe.wasm"
+        clocks = { resolution_ms = 1000 }
+        stdout = "null"
+        [[process]]
+        name = "quota"
+        module = "probe.wasm"
+        stdout = { prefix = "[quota] ", max_bytes = 5 }
+        [[process]]
+        name = "bare"
+        module = "probe.wasm"
+    "#;
+    let sys = System::new(&Manifest::parse(text, &dir).unwrap()).unwrap();
+    let call = |p: &str, f: &str| match sys.call(p, f, "() -> i64", &[]).unwrap() {
+        Some(Value::I64(v)) => v,
+        other => panic!("{p}.{f}: {other:?}"),
+    };
+    const ENOTCAPABLE: i64 = -76;
+    const ENOSPC: i64 = -51;
+    // Virtual time: starts where the manifest says, 1 µs per read, and
+    // the same for every process given the same start.
+    assert_eq!((call("virt", "now"), call("virt", "now")), (5000, 6000));
+    assert_eq!((call("twin", "now"), call("twin", "now")), (5000, 6000));
+    // Seeded randomness: the same stream for the same seed.
+    let r = call("virt", "rand");
+    assert_eq!(r, call("twin", "rand"));
+    assert_ne!(call("virt", "rand"), r, "a stream, not one value");
+    // The parent's clock is the host's; the coarse child's is rounded.
+    assert!(call("root", "now") > 1_600_000_000_000_000_000);
+    let c = call("coarse", "now");
+    assert!(
+        c > 1_600_000_000_000_000_000 && c % 1_000_000_000 == 0,
+        "{c}"
+    );
+    // Nothing granted, nothing given.
+    assert_eq!(call("bare", "now"), ENOTCAPABLE);
+    assert_eq!(call("bare", "rand"), ENOTCAPABLE);
+    assert_eq!(call("coarse", "rand"), ENOTCAPABLE);
+    // A 5-byte output quota: 3 bytes, then 2 of the next 3, then none.
+    assert_eq!(call("quota", "write"), 3);
+    assert_eq!(call("quota", "write"), 2);
+    assert_eq!(call("quota", "write"), ENOSPC);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_child_cannot_unwrap_what_its_parent_holds_wrapped() {
+    let dir = scratch("unwrap");
+    write_wat(&dir, "probe.wasm", PROBE);
+    let family = |parent: &str, child: &str| {
+        format!(
+            "[[process]]\nname = \"p\"\nmodule = \"probe.wasm\"\n{parent}\n\
+             [[process]]\nname = \"c\"\nparent = \"p\"\nmodule = \"probe.wasm\"\n{child}\n"
+        )
+    };
+    let check = |parent: &str, child: &str| {
+        Manifest::parse(&family(parent, child), &dir).map(|m| System::new(&m).map(drop))
+    };
+    let refused = |parent: &str, child: &str, want: &str| match check(parent, child) {
+        Err(e) => assert!(e.to_string().contains(want), "{e}"),
+        Ok(r) => panic!("{child} under {parent} accepted: {r:?}"),
+    };
+    let allowed = |parent: &str, child: &str| {
+        check(parent, child)
+            .unwrap_or_else(|e| panic!("{child} under {parent}: {e}"))
+            .unwrap()
+    };
+    refused(
+        "clocks = { resolution_ms = 10 }",
+        "clocks = true",
+        "clocks Host",
+    );
+    refused(
+        "clocks = { resolution_ms = 10 }",
+        "clocks = { resolution_ms = 5 }",
+        "clocks Coarse",
+    );
+    allowed(
+        "clocks = { resolution_ms = 10 }",
+        "clocks = { resolution_ms = 20 }",
+    );
+    refused("clocks = \"virtual\"", "clocks = true", "clocks Host");
+    allowed("", "clocks = \"virtual\"");
+    refused("random = { seed = 1 }", "random = true", "randomness Host");
+    allowed("", "random = { seed = 1 }");
+    refused(
+        "stdout = { prefix = \"[p] \" }",
+        "stdout = { prefix = \"[c] \" }",
+        "output",
+    );
+    allowed(
+        "stdout = { prefix = \"[p] \" }",
+        "stdout = { prefix = \"[p] [c] \" }",
+    );
+    refused(
+        "stdout = { max_bytes = 50 }",
+        "stdout = { max_bytes = 100 }",
+        "output",
+    );
+    refused("stdout = { max_bytes = 50 }", "", "output");
+    refused("stdout = \"null\"", "", "output");
+    allowed("stdout = \"null\"", "stdout = \"null\"");
+    // Named exports: only what the parent holds, or the parent's own.
+    let imports =
+        |sig: &str| format!("imports = [{{ module = \"p\", name = \"now\", sig = \"{sig}\" }}]");
+    allowed("", &imports("() -> i64"));
+    let text = r#"
+        [[process]]
+        name = "x"
+        module = "probe.wasm"
+        [[process]]
+        name = "p"
+        module = "probe.wasm"
+        [[process]]
+        name = "c"
+        parent = "p"
+        module = "probe.wasm"
+        imports = [{ module = "x", name = "now", sig = "() -> i64" }]
+    "#;
+    let err = Manifest::parse(text, &dir).expect_err("refused");
+    assert!(err.to_string().contains("the import `x::now`"), "{err}");
+    // Settings are spelled out, not guessed.
+    refused("", "clocks = \"sometimes\"", "`clocks` must be");
+    refused("", "random = { sead = 1 }", "no setting `sead`");
+    refused("", "stdout = \"file\"", "`stdout` must be");
+    let _ = std::fs::remove_dir_all(dir);
+}
