@@ -3,7 +3,12 @@
 //! module (one 64 KiB page of linear memory) from a template, called once
 //! to touch its memory, then kept alive.
 //!
-//! `cargo run --release -p nanowasm-host --example density -- 100000`
+//! `cargo run --release -p nanowasm-host --example density -- 100000 [DATA_KIB]`
+//!
+//! With `DATA_KIB`, the module also has a data segment of that many KiB
+//! (read-only data, as a C program's `.rodata`): it is mapped
+//! copy-on-write from the module's image, so processes that only read it
+//! share its pages and the per-process figure stays flat.
 
 use nanowasm_host::{Manifest, Sig, System, Value};
 
@@ -24,10 +29,28 @@ fn main() {
         .unwrap_or(10_000);
     let dir = std::env::temp_dir().join(format!("nanowasm-density-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let wat = include_str!("../benches/modules/idle.wat");
+    let data_kib: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
+    let mut wat = include_str!("../benches/modules/idle.wat")
+        .trim_end()
+        .to_owned();
+    if data_kib > 0 {
+        wat.pop(); // the module's closing parenthesis
+        let pages = (4096 + data_kib * 1024).div_ceil(65536);
+        wat = wat.replace(
+            "(memory (export \"memory\") 1)",
+            &format!("(memory (export \"memory\") {pages})"),
+        );
+        wat += &format!(
+            "\n  (data (i32.const 4096) \"{}\"))",
+            "d".repeat(data_kib * 1024)
+        );
+    }
     std::fs::write(
         dir.join("idle.wasm"),
-        nanowasm_text::parse_wat(wat).unwrap(),
+        nanowasm_text::parse_wat(&wat).unwrap(),
     )
     .unwrap();
     let manifest = "[[process]]\nname = \"idle\"\nmodule = \"idle.wasm\"\n";
@@ -54,7 +77,7 @@ fn main() {
     }
     let per = after.saturating_sub(before) as f64 / n as f64;
     println!(
-        "{n} idle nanoprocesses: RSS {:.1} MiB -> {:.1} MiB, {:.1} KiB each; created in {:.3} s ({:.2} us each)",
+        "{n} idle nanoprocesses ({data_kib} KiB data each): RSS {:.1} MiB -> {:.1} MiB, {:.1} KiB each; created in {:.3} s ({:.2} us each)",
         before as f64 / f64::from(1 << 20),
         after as f64 / f64::from(1 << 20),
         per / 1024.0,

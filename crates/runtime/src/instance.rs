@@ -345,6 +345,12 @@ pub(crate) fn instantiate<T>(
             ty: *ty,
         });
     }
+    // Whether memory 0 holds the image (the host may have refused it).
+    let image = image.filter(|_| {
+        memories
+            .first()
+            .is_some_and(|&m| inner.memories[m as usize].data.has_image())
+    });
     // Globals: initializers see the imported globals and functions.
     for (k, ty) in m.globals[m.num_imported.globals as usize..]
         .iter()

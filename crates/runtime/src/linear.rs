@@ -68,21 +68,22 @@ impl MemoryImage {
         memory_len: usize,
         segments: impl Iterator<Item = (usize, &'a [u8])> + Clone,
     ) -> Option<MemoryImage> {
-        let page = host_page();
-        let (mut lo, mut hi) = (usize::MAX, 0);
+        let mut empty = true;
         for (offset, bytes) in segments.clone() {
             let end = offset.checked_add(bytes.len())?;
             if end > memory_len {
                 return None;
             }
-            if !bytes.is_empty() {
-                lo = lo.min(offset / page * page);
-                hi = hi.max(round_up(end)?);
-            }
+            empty &= bytes.is_empty();
         }
-        if lo >= hi {
+        if empty {
             return None;
         }
+        // The image spans the whole initial memory (the gaps are holes in
+        // the file, which cost nothing), so an instance's memory is one
+        // kernel mapping until it grows: the kernel's mapping count
+        // (`vm.max_map_count`) bounds how many instances can hold one.
+        let (lo, hi) = (0, round_up(memory_len)?);
         use rustix::fs::{MemfdFlags, SealFlags};
         use std::os::unix::fs::FileExt;
         let fd = rustix::fs::memfd_create(
@@ -177,11 +178,43 @@ pub(crate) struct MemoryPool {
     /// Mappings whose pages were released: anonymous pages read as zero
     /// again, image pages as the image.
     free: Mutex<Vec<Pooled>>,
+    /// Memories (live or pooled) with an image mapped: each costs the
+    /// process one to three kernel mappings that never merge.
+    images: std::sync::atomic::AtomicUsize,
+}
+
+/// How many image mappings one engine keeps at most: a quarter of the
+/// kernel's mapping limit (`vm.max_map_count`, 65530 by default), so that
+/// the rest of the process can always map memory. Past it, data segments
+/// are copied into plain (mergeable) anonymous memory.
+fn image_budget() -> usize {
+    static BUDGET: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BUDGET.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/vm/max_map_count")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .unwrap_or(65530)
+            / 4
+    })
 }
 
 impl MemoryPool {
     /// How many mappings a pool keeps at most (the rest are unmapped).
     const CAPACITY: usize = 4096;
+
+    /// Counts a new image mapping, if the budget allows one.
+    fn reserve_image(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.images
+            .fetch_update(Relaxed, Relaxed, |n| (n < image_budget()).then_some(n + 1))
+            .is_ok()
+    }
+
+    /// An image mapping is gone.
+    fn release_image(&self) {
+        self.images
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 
     /// A reset mapping of exactly `mapped` bytes, if one is waiting, with
     /// the image over it; one that already holds `image` if possible.
@@ -280,20 +313,36 @@ impl LinearMemory {
         };
         if !same {
             if let Some(old) = m.image.take() {
+                pool.release_image();
                 // SAFETY: `m` owns its mapping, which covers the image it
                 // was holding; nothing references it yet.
                 unsafe { old.unmap_at(m.ptr) }?;
             }
             if let Some(new) = image {
-                if new.offset + new.len > m.mapped {
-                    return None;
+                if new.offset + new.len > m.mapped || !pool.reserve_image() {
+                    return Some(m); // plain memory: the caller copies
                 }
                 // SAFETY: as above, and the image fits the mapping.
-                unsafe { new.map_at(m.ptr) }?;
+                if unsafe { new.map_at(m.ptr) }.is_none() {
+                    pool.release_image();
+                    // The host refused (out of mappings, say): the caller
+                    // copies the data into plain memory instead. A failed
+                    // MAP_FIXED may have left the range in any state, so
+                    // the mapping is not pooled.
+                    m.pool = None;
+                    drop(m);
+                    return LinearMemory::new(len, pool);
+                }
                 m.image = Some(new.clone());
             }
         }
         Some(m)
+    }
+
+    /// Whether a copy-on-write image is mapped (then it holds the data
+    /// segments; otherwise they must be copied in).
+    pub(crate) fn has_image(&self) -> bool {
+        self.image.is_some()
     }
 
     /// Grows to `new_len` bytes (new bytes are zero); `None` if the host
@@ -420,8 +469,11 @@ impl Drop for LinearMemory {
                     rustix::mm::Advice::LinuxDontNeed,
                 )
             };
-            if reset.is_ok() && pool.put(self.ptr, self.mapped, self.image.take()) {
+            if reset.is_ok() && pool.put(self.ptr, self.mapped, self.image.clone()) {
                 return;
+            }
+            if self.image.is_some() {
+                pool.release_image();
             }
         }
         // SAFETY: the mapping is owned by this value and unused from here
@@ -468,9 +520,9 @@ mod tests {
     }
 
     #[test]
-    fn images_cover_only_the_pages_their_segments_touch() {
+    fn images_span_the_initial_memory() {
         let img = image(4 * 65536, &[(70000, b"abc"), (80000, b"z")]);
-        assert_eq!((img.offset, img.len), (69632, 12288));
+        assert_eq!((img.offset, img.len), (0, 4 * 65536));
         assert!(MemoryImage::new(65536, [(65535, &b"ab"[..])].into_iter()).is_none());
         assert!(MemoryImage::new(65536, [(10, &b""[..])].into_iter()).is_none());
         // Later segments overwrite earlier ones, as copying would.
