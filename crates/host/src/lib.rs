@@ -143,6 +143,7 @@ impl Template {
         spec: &ProcessSpec,
         bytes: &[u8],
         grants: &BTreeMap<String, Slot>,
+        ports: &mut usize,
     ) -> Result<Template, HostError> {
         let link_err = |message: String| HostError::Link {
             process: spec.name.clone(),
@@ -156,13 +157,22 @@ impl Template {
             let sig = Sig::parse(&g.sig)?;
             let target = grants[&g.module].clone();
             let (caller_name, export) = (spec.name.clone(), g.name.clone());
+            // The callee caches the resolved export under this number.
+            let port = *ports;
+            *ports += 1;
             linker
                 .func_new(
                     &g.module,
                     &g.name,
                     sig.core_type(),
                     move |caller, args, results| {
-                        cross_call(caller, &caller_name, &target, &export, &sig, args, results)
+                        let to = Port {
+                            target: &target,
+                            export: &export,
+                            sig: &sig,
+                            port,
+                        };
+                        cross_call(caller, &caller_name, to, args, results)
                     },
                 )
                 .map_err(|e| link_err(e.to_string()))?;
@@ -248,6 +258,7 @@ impl Template {
             fuel: spec.limits.fuel_per_call,
             epoch_ticks: self.epoch_ticks,
             exports: BTreeMap::new(),
+            ports: Vec::new(),
         };
         p.arm();
         let instance = self.pre.instantiate(&mut p.store).map_err(|e| p.fault(e))?;
@@ -284,6 +295,19 @@ pub struct Nanoprocess {
     epoch_ticks: Option<u64>,
     /// Exports already looked up and type-checked against a signature.
     exports: BTreeMap<String, (Func, Sig)>,
+    /// Exports resolved for the imports of other processes, by port number
+    /// (one per import grant in the system): a cross call finds its
+    /// callee's function with one index.
+    ports: Vec<Option<Func>>,
+}
+
+/// Where a cross call goes.
+#[derive(Clone, Copy)]
+struct Port<'a> {
+    target: &'a Slot,
+    export: &'a str,
+    sig: &'a Sig,
+    port: usize,
 }
 
 impl Nanoprocess {
@@ -314,6 +338,19 @@ impl Nanoprocess {
             });
         }
         self.exports.insert(func.to_owned(), (f, sig.clone()));
+        Ok(f)
+    }
+
+    /// The export behind `port`, resolved (and checked) on first use.
+    fn port(&mut self, to: Port<'_>) -> Result<Func, HostError> {
+        if let Some(Some(f)) = self.ports.get(to.port) {
+            return Ok(*f);
+        }
+        let f = self.export(to.export, to.sig)?;
+        if self.ports.len() <= to.port {
+            self.ports.resize(to.port + 1, None);
+        }
+        self.ports[to.port] = Some(f);
         Ok(f)
     }
 
@@ -454,12 +491,11 @@ impl Nanoprocess {
 fn cross_call(
     mut caller: Caller<'_, ProcState>,
     caller_name: &str,
-    target: &Slot,
-    export: &str,
-    sig: &Sig,
+    to: Port<'_>,
     args: &[Val],
     results: &mut [Val],
 ) -> Result<(), Error> {
+    let (export, sig) = (to.export, to.sig);
     let err = |e: HostError| Error::Host(Box::new(e));
     let who = || format!("argument from `{caller_name}` to `{export}`");
     let utf8 = |w: String| {
@@ -470,10 +506,10 @@ fn cross_call(
     let caller_mem = caller.data().memory;
     // The import graph is acyclic (checked when the system is built), so
     // locks are always taken caller before callee: no deadlock.
-    let mut guard = target.lock().unwrap_or_else(|p| p.into_inner());
+    let mut guard = to.target.lock().unwrap_or_else(|p| p.into_inner());
     let callee = &mut *guard;
     callee.check_up().map_err(err)?;
-    let f = callee.export(export, sig).map_err(err)?;
+    let f = callee.port(to).map_err(err)?;
     callee.arm();
     // The callee's flat arguments are the caller's, with each (ptr, len)
     // pointing into the callee's copy instead: the same count. Small calls
@@ -625,12 +661,19 @@ impl System {
             ticking,
         };
         let order = topological(manifest)?;
+        let mut ports = 0;
         for spec in order {
             let bytes = std::fs::read(&spec.module).map_err(|e| HostError::Link {
                 process: spec.name.clone(),
                 message: format!("{}: {e}", spec.module.display()),
             })?;
-            let template = Arc::new(Template::new(&sys.engine, spec, &bytes, &sys.slots)?);
+            let template = Arc::new(Template::new(
+                &sys.engine,
+                spec,
+                &bytes,
+                &sys.slots,
+                &mut ports,
+            )?);
             let process = template.instantiate()?;
             sys.slots
                 .insert(spec.name.clone(), Arc::new(Mutex::new(process)));
