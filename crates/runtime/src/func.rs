@@ -118,18 +118,14 @@ impl Func {
     ) -> Result<(), Error> {
         let store = store.as_context_mut();
         store.inner.check(self.0)?;
-        let ty = store.inner.func_type(self.0.index).clone();
+        let ty = store.inner.func_type(self.0.index);
         if params.len() != ty.params().len()
             || params.iter().zip(ty.params()).any(|(v, t)| v.ty() != *t)
         {
-            return Err(Error::Usage(format!(
-                "wrong argument types for a function of type {ty}"
-            )));
+            return Err(wrong_type("wrong argument types for", ty));
         }
         if results.len() < ty.results().len() {
-            return Err(Error::Usage(format!(
-                "results buffer too small for a function of type {ty}"
-            )));
+            return Err(wrong_type("results buffer too small for", ty));
         }
         for v in params {
             check_val_store(store, v)?;
@@ -159,6 +155,13 @@ impl Func {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn wrong_type(what: &str, ty: &FuncType) -> Error {
+    Error::Usage(format!("{what} a function of type {ty}"))
+}
+
+#[inline]
 fn check_val_store<T>(store: &Store<T>, v: &Val) -> Result<(), Error> {
     match v {
         Val::FuncRef(Some(f)) => store.inner.check(f.0),

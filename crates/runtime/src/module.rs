@@ -137,8 +137,10 @@ impl Module {
     }
 
     /// The translated code of defined function `func` (index in the
-    /// function space), translating it on first use.
-    pub(crate) fn compiled(&self, func: u32) -> Result<Arc<CompiledFunc>, String> {
+    /// function space), translating it on first use. Borrowed: the caller
+    /// clones the `Arc` only if it keeps the code.
+    #[inline]
+    pub(crate) fn compiled(&self, func: u32) -> Result<&Arc<CompiledFunc>, &str> {
         let defined = func
             .checked_sub(self.inner.binary.num_imported.funcs)
             .ok_or("imported function")? as usize;
@@ -151,6 +153,7 @@ impl Module {
             )
             .map(Arc::new)
         })
-        .clone()
+        .as_ref()
+        .map_err(String::as_str)
     }
 }

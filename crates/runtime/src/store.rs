@@ -178,19 +178,25 @@ impl StoreInner {
         id
     }
 
+    #[inline]
     pub(crate) fn func_type(&self, func: u32) -> &FuncType {
         &self.types[self.funcs[func as usize].type_id() as usize]
     }
 
+    #[inline]
     pub(crate) fn check(&self, s: Stored) -> Result<(), crate::Error> {
         if s.store == self.id {
             Ok(())
         } else {
-            Err(crate::Error::Usage(
-                "object used with the wrong store".into(),
-            ))
+            Err(wrong_store())
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn wrong_store() -> crate::Error {
+    crate::Error::Usage("object used with the wrong store".into())
 }
 
 /// An isolated domain: instances, their memories, tables, globals and

@@ -28,15 +28,20 @@ struct Frame {
     index: u32,
 }
 
-/// Writes `v` into the slot(s) at `at`.
-fn store_val(stack: &mut [u64], at: usize, v: &Val) {
+/// Writes `v` into the slot(s) at `at`; returns the slot after them.
+#[inline]
+fn store_val(stack: &mut [u64], at: usize, v: &Val) -> usize {
     let raw = val_to_raw(v);
     stack[at] = raw as u64;
     if let Val::V128(_) = v {
         stack[at + 1] = (raw >> 64) as u64;
+        at + 2
+    } else {
+        at + 1
     }
 }
 
+#[inline]
 fn load_val(store: u64, stack: &[u64], at: usize, ty: ValType) -> Val {
     let raw = if ty == ValType::V128 {
         u128::from(stack[at]) | (u128::from(stack[at + 1]) << 64)
@@ -53,6 +58,22 @@ fn slots(types: &[ValType]) -> usize {
         .sum()
 }
 
+/// Zeroes `stack[from..to]` (a frame's declared locals). Most frames have
+/// none: skip the `memset` call then (on an empty stack its pointer is
+/// dangling, and a zero-length masked store there is very slow).
+#[inline]
+fn zero_locals(stack: &mut [u64], from: usize, to: usize) {
+    if from < to {
+        stack[from..to].fill(0);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn translation_failed(e: &str) -> Error {
+    Error::Usage(format!("translation failed: {e}"))
+}
+
 /// Calls store function `func` with `params`, writing `results`.
 pub(crate) fn invoke<T>(
     store: &mut Store<T>,
@@ -60,80 +81,102 @@ pub(crate) fn invoke<T>(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Error> {
-    let ty = store.inner.func_type(func).clone();
-    match store.inner.funcs[func as usize] {
-        FuncEntity::Host { host, .. } => {
-            let f = store.hosts[host as usize].clone();
-            f(
-                Caller {
-                    store,
-                    instance: None,
-                },
-                params,
-                results,
-            )
-        }
+    let (instance, index, type_id) = match store.inner.funcs[func as usize] {
         FuncEntity::Wasm {
-            instance, index, ..
-        } => {
-            let base = store.inner.stack_top;
-            let compiled = store.inner.instances[instance as usize]
-                .module
-                .compiled(index)
-                .map_err(|e| Error::Usage(format!("translation failed: {e}")))?;
-            let need = base
-                + (compiled.frame_slots as usize)
-                    .max(slots(ty.params()))
-                    .max(slots(ty.results()));
-            reserve(&mut store.inner, need)?;
-            let mut at = base;
-            for p in params {
-                store_val(&mut store.inner.stack, at, p);
-                at += if p.ty() == ValType::V128 { 2 } else { 1 };
-            }
-            store.inner.stack
-                [base + compiled.param_slots as usize..base + compiled.local_slots as usize]
-                .fill(0);
-            let saved_top = store.inner.stack_top;
-            let saved_depth = store.inner.depth;
-            store.inner.depth += 1;
-            if store.inner.depth > store.inner.engine.config().max_call_depth {
-                store.inner.depth = saved_depth;
-                return Err(TrapCode::StackOverflow.into());
-            }
-            let frame = Frame {
-                func: compiled,
-                pc: 0,
-                base,
-                instance,
-                index,
-            };
-            let r = run(store, frame);
-            store.inner.stack_top = saved_top;
-            store.inner.depth = saved_depth;
-            r?;
-            let mut at = base;
-            for (slot, &t) in results.iter_mut().zip(ty.results()) {
-                *slot = load_val(store.inner.id, &store.inner.stack, at, t);
-                at += if t == ValType::V128 { 2 } else { 1 };
-            }
-            Ok(())
-        }
+            instance,
+            index,
+            type_id,
+        } => (instance, index, type_id),
+        FuncEntity::Host { host, .. } => return invoke_host(store, host, params, results),
+    };
+    let inner = &mut store.inner;
+    let compiled = match inner.instances[instance as usize].module.compiled(index) {
+        Ok(c) => Arc::clone(c),
+        Err(e) => return Err(translation_failed(e)),
+    };
+    let base = inner.stack_top;
+    // The translator makes `frame_slots` cover the parameters, the locals
+    // and the results.
+    reserve(inner, base + compiled.frame_slots as usize)?;
+    let mut at = base;
+    for p in params {
+        at = store_val(&mut inner.stack, at, p);
     }
+    debug_assert_eq!(at, base + compiled.param_slots as usize);
+    zero_locals(
+        &mut inner.stack,
+        base + compiled.param_slots as usize,
+        base + compiled.local_slots as usize,
+    );
+    let saved_depth = inner.depth;
+    if saved_depth + 1 > inner.engine.config().max_call_depth {
+        return Err(TrapCode::StackOverflow.into());
+    }
+    inner.depth = saved_depth + 1;
+    let frame = Frame {
+        func: compiled,
+        pc: 0,
+        base,
+        instance,
+        index,
+    };
+    let r = run(store, frame);
+    store.inner.stack_top = base;
+    store.inner.depth = saved_depth;
+    r?;
+    let inner = &store.inner;
+    let mut at = base;
+    // Store types are only ever added: `type_id` is still valid.
+    for (slot, &t) in results
+        .iter_mut()
+        .zip(inner.types[type_id as usize].results())
+    {
+        *slot = load_val(inner.id, &inner.stack, at, t);
+        at += if t == ValType::V128 { 2 } else { 1 };
+    }
+    Ok(())
+}
+
+/// [`invoke`] of a host function.
+#[inline(never)]
+fn invoke_host<T>(
+    store: &mut Store<T>,
+    host: u32,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), Error> {
+    let f = store.hosts[host as usize].clone();
+    f(
+        Caller {
+            store,
+            instance: None,
+        },
+        params,
+        results,
+    )
 }
 
 /// Makes the value stack at least `need` slots long.
+#[inline]
 fn reserve(inner: &mut StoreInner, need: usize) -> Result<(), Error> {
     if need > inner.stack.len() {
-        if need > inner.engine.config().max_stack_slots {
-            return Err(TrapCode::StackOverflow.into());
-        }
-        let new_len = need
-            .max(inner.stack.len() * 2)
-            .min(inner.engine.config().max_stack_slots)
-            .max(need);
-        inner.stack.resize(new_len, 0);
+        grow_stack(inner, need)
+    } else {
+        Ok(())
     }
+}
+
+#[cold]
+#[inline(never)]
+fn grow_stack(inner: &mut StoreInner, need: usize) -> Result<(), Error> {
+    if need > inner.engine.config().max_stack_slots {
+        return Err(TrapCode::StackOverflow.into());
+    }
+    let new_len = need
+        .max(inner.stack.len() * 2)
+        .min(inner.engine.config().max_stack_slots)
+        .max(need);
+    inner.stack.resize(new_len, 0);
     Ok(())
 }
 
@@ -199,15 +242,25 @@ fn range(
     Ok(start as usize..end as usize)
 }
 
+#[inline]
 fn run<T>(store: &mut Store<T>, mut cur: Frame) -> Result<(), Error> {
     let mut calls: Vec<Frame> = Vec::new();
     match run_loop(store, &mut cur, &mut calls) {
         Ok(()) => Ok(()),
-        Err(Exit::Trap(code)) => {
-            let backtrace = backtrace(store, &cur, &calls);
-            Err(Error::Trap(Trap { code, backtrace }))
+        Err(e) => Err(exit_error(store, &cur, &calls, e)),
+    }
+}
+
+/// The error of an activation that ended with `exit` in frame `cur`.
+#[cold]
+#[inline(never)]
+fn exit_error<T>(store: &Store<T>, cur: &Frame, calls: &[Frame], exit: Exit) -> Error {
+    match exit {
+        Exit::Trap(code) => {
+            let backtrace = backtrace(store, cur, calls);
+            Error::Trap(Trap { code, backtrace })
         }
-        Err(Exit::Error(e)) => Err(e),
+        Exit::Error(e) => e,
     }
 }
 
@@ -228,6 +281,7 @@ fn frame_regs(inner: &mut StoreInner, base: usize) -> *mut u64 {
     inner.stack.as_mut_ptr().wrapping_add(base)
 }
 
+#[inline]
 fn mem_index(inner: &StoreInner, instance: u32) -> usize {
     inner.instances[instance as usize]
         .memories
@@ -997,14 +1051,17 @@ fn call<T>(
                 return Err(TrapCode::StackOverflow.into());
             }
             let module = &store.inner.instances[instance as usize].module;
-            let compiled = module
-                .compiled(index)
-                .map_err(|e| Exit::Error(Error::Usage(format!("translation failed: {e}"))))?;
+            let compiled = match module.compiled(index) {
+                Ok(c) => Arc::clone(c),
+                Err(e) => return Err(Exit::Error(translation_failed(e))),
+            };
             reserve(&mut store.inner, new_base + compiled.frame_slots as usize)
                 .map_err(|_| TrapCode::StackOverflow)?;
-            store.inner.stack[new_base + compiled.param_slots as usize
-                ..new_base + compiled.local_slots as usize]
-                .fill(0);
+            zero_locals(
+                &mut store.inner.stack,
+                new_base + compiled.param_slots as usize,
+                new_base + compiled.local_slots as usize,
+            );
             let callee = Frame {
                 func: compiled,
                 pc: 0,
@@ -1021,7 +1078,9 @@ fn call<T>(
             Ok(())
         }
         FuncEntity::Host { host, type_id } => {
-            let ty = store.inner.types[type_id as usize].clone();
+            // Store types are only ever added: `type_id` stays valid while
+            // the host runs, so the type is borrowed, not cloned.
+            let ty = &store.inner.types[type_id as usize];
             let id = store.inner.id;
             let mut at = new_base;
             // Small signatures use stack buffers: no allocation per call.
@@ -1060,20 +1119,28 @@ fn call<T>(
                 params,
                 results,
             );
+            if store.inner.id != id {
+                // The host swapped the whole store (`mem::replace` through
+                // the caller): nothing of this frame is in the new one.
+                return Err(Exit::Error(Error::Usage(
+                    "a host function replaced the store it was called from".into(),
+                )));
+            }
             store.inner.stack_top = saved_top;
             store.inner.depth = saved_depth;
             r.map_err(Exit::Error)?;
-            reserve(&mut store.inner, new_base + slots(ty.results()))
+            let result_slots = slots(store.inner.types[type_id as usize].results());
+            reserve(&mut store.inner, new_base + result_slots)
                 .map_err(|_| TrapCode::StackOverflow)?;
+            let inner = &mut store.inner;
             let mut at = new_base;
-            for (v, &t) in results.iter().zip(ty.results()) {
+            for (v, &t) in results.iter().zip(inner.types[type_id as usize].results()) {
                 if v.ty() != t {
                     return Err(Exit::Error(Error::Usage(
                         "host function returned a value of the wrong type".into(),
                     )));
                 }
-                store_val(&mut store.inner.stack, at, v);
-                at += if t == ValType::V128 { 2 } else { 1 };
+                at = store_val(&mut inner.stack, at, v);
             }
             // The host may have grown or replaced memories.
             *mem = mem_index(&store.inner, cur.instance);

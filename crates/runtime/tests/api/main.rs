@@ -460,3 +460,31 @@ fn copy_on_write_images_match_copying() {
     assert_eq!((cow_a[150_000], cow_b[150_000]), (9, 0));
     assert!(cow_a == copy_a && cow_b == copy_b, "same memory either way");
 }
+
+/// A host function that swaps out the store it runs in gets an error, not
+/// a wasm frame running on the other store's stack.
+#[test]
+fn replacing_the_store_inside_a_host_call_is_an_error() {
+    let engine = Engine::default();
+    let m = module(
+        &engine,
+        r#"(module
+            (import "host" "swap" (func $swap))
+            (func (export "run") (result i32)
+                (local i32 i32 i32 i32 i32 i32 i32 i32)
+                (call $swap)
+                (i32.const 7)))"#,
+    );
+    let mut linker: Linker<()> = Linker::new();
+    let engine2 = engine.clone();
+    linker
+        .func_wrap("host", "swap", move |mut caller: Caller<'_, ()>| {
+            let _old = std::mem::replace(caller.as_context_mut(), Store::new(&engine2, ()));
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let i = linker.instantiate(&mut store, &m).unwrap();
+    let run = i.get_typed_func::<(), i32>(&mut store, "run").unwrap();
+    let err = run.call(&mut store, ()).unwrap_err();
+    assert!(err.to_string().contains("replaced the store"), "{err}");
+}
