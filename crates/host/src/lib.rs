@@ -247,6 +247,9 @@ impl Template {
         if let Some(t) = spec.limits.max_table_elements {
             limits = limits.table_elements(t);
         }
+        if let Some(d) = spec.limits.max_call_depth {
+            limits = limits.call_depth(d);
+        }
         store.set_limits(limits.build());
         let mut p = Nanoprocess {
             name: spec.name.clone(),

@@ -13,7 +13,7 @@
 //! clocks = true               # may read clocks (default: no); see below
 //! random = false              # may use random_get (default: no); see below
 //! stdout = "inherit"          # or "null" (default: inherit); stdin is always null
-//! limits = { max_memory = 16777216, fuel_per_call = 100000000, deadline_ms = 5000 }
+//! limits = { max_memory = 16777216, fuel_per_call = 100000000, deadline_ms = 5000, max_call_depth = 1000 }
 //! imports = [{ module = "logger", name = "log", sig = "(string)" }]
 //! ```
 //!
@@ -134,6 +134,8 @@ pub struct Limits {
     pub fuel_per_call: Option<u64>,
     /// Wall-clock limit of each call, in milliseconds.
     pub deadline_ms: Option<u64>,
+    /// Nested calls inside the process (default: the engine's 10,000).
+    pub max_call_depth: Option<usize>,
 }
 
 /// Permission to call `module.name` (an export of process `module`).

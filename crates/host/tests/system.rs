@@ -490,3 +490,35 @@ fn a_child_cannot_unwrap_what_its_parent_holds_wrapped() {
     refused("", "stdout = \"file\"", "`stdout` must be");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn call_depth_is_limited_per_process() {
+    let dir = scratch("depth");
+    write_wat(
+        &dir,
+        "rec.wasm",
+        r#"(module
+            (func $rec (export "rec") (param i32) (result i32)
+                (if (result i32) (i32.eqz (local.get 0))
+                    (then (i32.const 0))
+                    (else (i32.add (i32.const 1) (call $rec (i32.sub (local.get 0) (i32.const 1))))))))"#,
+    );
+    let text = r#"
+        [[process]]
+        name = "shallow"
+        module = "rec.wasm"
+        limits = { max_call_depth = 50 }
+        [[process]]
+        name = "deep"
+        module = "rec.wasm"
+    "#;
+    let sys = System::new(&Manifest::parse(text, &dir).unwrap()).unwrap();
+    let rec = |p: &str, n: i32| sys.call(p, "rec", "(i32) -> i32", &[Value::I32(n)]);
+    assert_eq!(rec("shallow", 40).unwrap(), Some(Value::I32(40)));
+    match rec("shallow", 200) {
+        Err(HostError::Fault { kind, .. }) => assert_eq!(kind, FaultKind::StackOverflow),
+        other => panic!("expected a stack fault, got {other:?}"),
+    }
+    assert_eq!(rec("deep", 5000).unwrap(), Some(Value::I32(5000)));
+    let _ = std::fs::remove_dir_all(dir);
+}

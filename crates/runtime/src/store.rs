@@ -36,6 +36,10 @@ pub struct StoreLimits {
     pub memories: usize,
     /// Tables in the store.
     pub tables: usize,
+    /// Nested calls (wasm and host frames) in the store, at most the
+    /// engine's [`Config::max_call_depth`](crate::Config::max_call_depth);
+    /// deeper calls trap with `call stack exhausted`.
+    pub call_depth: Option<usize>,
 }
 
 impl Default for StoreLimits {
@@ -46,6 +50,7 @@ impl Default for StoreLimits {
             instances: 10_000,
             memories: 10_000,
             tables: 10_000,
+            call_depth: None,
         }
     }
 }
@@ -82,6 +87,12 @@ impl StoreLimitsBuilder {
     /// The most tables.
     pub fn tables(mut self, n: usize) -> Self {
         self.0.tables = n;
+        self
+    }
+    /// The most nested calls (capped by the engine's
+    /// [`Config::max_call_depth`](crate::Config::max_call_depth)).
+    pub fn call_depth(mut self, n: usize) -> Self {
+        self.0.call_depth = Some(n.max(1));
         self
     }
     /// The limits.
@@ -181,6 +192,14 @@ impl StoreInner {
     #[inline]
     pub(crate) fn func_type(&self, func: u32) -> &FuncType {
         &self.types[self.funcs[func as usize].type_id() as usize]
+    }
+
+    /// The deepest call nesting allowed: the engine's, or the store's
+    /// limit if lower.
+    #[inline]
+    pub(crate) fn max_call_depth(&self) -> usize {
+        let engine = self.engine.config().max_call_depth;
+        self.limits.call_depth.map_or(engine, |d| d.min(engine))
     }
 
     #[inline]

@@ -109,7 +109,7 @@ pub(crate) fn invoke<T>(
         base + compiled.local_slots as usize,
     );
     let saved_depth = inner.depth;
-    if saved_depth + 1 > inner.engine.config().max_call_depth {
+    if saved_depth + 1 > inner.max_call_depth() {
         return Err(TrapCode::StackOverflow.into());
     }
     inner.depth = saved_depth + 1;
@@ -308,7 +308,7 @@ fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) ->
         pc: cur.pc,
         regs: frame_regs(&mut store.inner, cur.base),
         mem: mem_index(&store.inner, cur.instance),
-        max_depth: store.inner.engine.config().max_call_depth,
+        max_depth: store.inner.max_call_depth(),
     };
     loop {
         match step(store, cur, calls, &mut st) {

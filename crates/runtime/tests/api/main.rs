@@ -267,6 +267,16 @@ fn deep_recursion_traps() {
         "wasm trap: call stack exhausted"
     );
     assert_eq!(f.call(&mut store, 10).unwrap(), 10);
+    // A store may be held to less depth than the engine allows; another
+    // store of the same engine is not.
+    let mut small = Store::new(&engine, ());
+    small.set_limits(StoreLimitsBuilder::new().call_depth(100).build());
+    let i = Instance::new(&mut small, &m, &[]).unwrap();
+    let g = i.get_typed_func::<i32, i32>(&mut small, "f").unwrap();
+    assert_eq!(g.call(&mut small, 98).unwrap(), 98);
+    let err = g.call(&mut small, 100).unwrap_err();
+    assert_eq!(err.trap_code(), Some(TrapCode::StackOverflow));
+    assert_eq!(f.call(&mut store, 5000).unwrap(), 5000);
 }
 
 #[test]
