@@ -294,6 +294,12 @@ fn mem_index(inner: &StoreInner, instance: u32) -> usize {
 struct LoopState {
     /// The next instruction of the current frame.
     pc: usize,
+    /// The current frame's code (`cur.func.code`), kept here so that the
+    /// fetch is not reloaded through `cur` after every register write
+    /// (which the compiler must assume may alias it). The frame's `Arc`
+    /// keeps it alive; refreshed wherever `cur` changes.
+    code: *const Instr,
+    code_len: usize,
     /// The current frame's slots. Valid while the value stack is not
     /// reallocated: refreshed after every call and return (the only places
     /// that reserve stack or switch frames).
@@ -306,6 +312,8 @@ struct LoopState {
 fn run_loop<T>(store: &mut Store<T>, cur: &mut Frame, calls: &mut Vec<Frame>) -> Result<(), Exit> {
     let mut st = LoopState {
         pc: cur.pc,
+        code: cur.func.code.as_ptr(),
+        code_len: cur.func.code.len(),
         regs: frame_regs(&mut store.inner, cur.base),
         mem: mem_index(&store.inner, cur.instance),
         max_depth: store.inner.max_call_depth(),
@@ -363,7 +371,15 @@ fn step<T>(
         };
     }
     {
-        let instr = cur.func.code[st.pc];
+        if st.pc >= st.code_len {
+            // The translator ends every function with `Return` and keeps
+            // branch targets inside it, so this is never taken.
+            return Err(TrapCode::Unreachable.into());
+        }
+        // SAFETY: `code`/`code_len` are the current frame's instructions
+        // (refreshed on every frame switch), kept alive by `cur.func`, and
+        // `pc < code_len` was just checked.
+        let instr = unsafe { *st.code.add(st.pc) };
         st.pc += 1;
         match instr {
             Instr::Unreachable => return Err(TrapCode::Unreachable.into()),
@@ -406,6 +422,8 @@ fn step<T>(
                     let instance_changed = caller.instance != cur.instance;
                     *cur = caller;
                     st.pc = cur.pc;
+                    st.code = cur.func.code.as_ptr();
+                    st.code_len = cur.func.code.len();
                     st.regs = frame_regs(&mut store.inner, cur.base);
                     if instance_changed {
                         st.mem = mem_index(&store.inner, cur.instance);
@@ -428,6 +446,8 @@ fn step<T>(
                 cur.pc = st.pc;
                 call(store, cur, calls, target, args, st.max_depth, &mut st.mem)?;
                 st.pc = cur.pc;
+                st.code = cur.func.code.as_ptr();
+                st.code_len = cur.func.code.len();
                 st.regs = frame_regs(&mut store.inner, cur.base);
             }
             Instr::CallIndirect {
@@ -454,6 +474,8 @@ fn step<T>(
                 cur.pc = st.pc;
                 call(store, cur, calls, target, args, st.max_depth, &mut st.mem)?;
                 st.pc = cur.pc;
+                st.code = cur.func.code.as_ptr();
+                st.code_len = cur.func.code.len();
                 st.regs = frame_regs(&mut store.inner, cur.base);
             }
             Instr::Select { dst, cond, a, b } => {
