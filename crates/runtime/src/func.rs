@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::instance::Extern;
 use crate::interp::exec;
 use crate::store::{AsContext, AsContextMut, FuncEntity, Store, Stored};
-use crate::values::{ExternRef, Val};
+use crate::values::{scratch, ExternRef, Val};
 
 /// A host function's implementation.
 pub(crate) type HostFunc<T> =
@@ -195,23 +195,13 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         store.inner.check(self.func.0)?;
         // Small calls use stack buffers: no allocation per call.
         let (mut args_buf, mut results_buf) = ([Val::I32(0); 4], [Val::I32(0); 4]);
-        let (mut args_vec, mut results_vec);
-        let args: &mut [Val] = if Params::COUNT <= 4 {
-            &mut args_buf[..Params::COUNT]
-        } else {
-            args_vec = vec![Val::I32(0); Params::COUNT];
-            &mut args_vec
-        };
+        let (mut args_vec, mut results_vec) = (Vec::new(), Vec::new());
+        let args = scratch(&mut args_buf, &mut args_vec, Params::COUNT);
         params.store(args);
         for v in args.iter() {
             check_val_store(store, v)?;
         }
-        let results: &mut [Val] = if Results::COUNT <= 4 {
-            &mut results_buf[..Results::COUNT]
-        } else {
-            results_vec = vec![Val::I32(0); Results::COUNT];
-            &mut results_vec
-        };
+        let results = scratch(&mut results_buf, &mut results_vec, Results::COUNT);
         exec::invoke(store, self.func.0.index, args, results)?;
         Results::load(results).ok_or_else(|| Error::Usage("result type mismatch".into()))
     }

@@ -17,17 +17,18 @@
 //! Copy-on-write data images: a module whose data segments all have
 //! constant offsets inside its memory's initial size gets a
 //! [`MemoryImage`], built once: a sealed `memfd` holding the initial
-//! contents of the pages the segments cover. Each instance maps it
-//! `MAP_PRIVATE` over those pages instead of copying the segments: reads
+//! memory (the gaps between segments are holes in the file). Each instance
+//! maps it `MAP_PRIVATE` over its initial pages instead of copying the
+//! segments: reads
 //! share the page cache's pages, and the first write to a page copies
 //! just that page. `madvise(MADV_DONTNEED)` on such a mapping brings the
 //! image's contents back, so a pooled mapping that last held the same
 //! image is ready with no system call at all.
 //!
-//! A memory with an image consists of up to three kernel mappings
-//! (anonymous below the image, the image, anonymous above it), and
-//! `mremap` moves only one mapping at a time: growing past the mapped size
-//! reserves the new size and moves each piece into it with
+//! A memory with an image is one kernel mapping until it grows, then two
+//! (the image, anonymous pages above it), and `mremap` moves only one
+//! mapping at a time: growing past the mapped size reserves the new size
+//! and moves each piece into it with
 //! `mremap(MREMAP_FIXED)`, copying a piece only if the kernel refuses.
 //!
 //! This is also the seam for a guard-page scheme (reserve 4 GiB + guard,
@@ -45,16 +46,14 @@ use rustix::mm::{MapFlags, MremapFlags, ProtFlags};
 pub(crate) struct MemoryImage {
     /// A sealed `memfd`: nobody can change or resize it.
     fd: OwnedFd,
-    /// Where the image starts in linear memory (a host-page multiple).
-    offset: usize,
-    /// Its length (a host-page multiple, > 0).
+    /// Its length, from the start of linear memory (a host-page multiple,
+    /// > 0).
     len: usize,
 }
 
 impl std::fmt::Debug for MemoryImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryImage")
-            .field("offset", &self.offset)
             .field("len", &self.len)
             .finish()
     }
@@ -83,7 +82,7 @@ impl MemoryImage {
         // the file, which cost nothing), so an instance's memory is one
         // kernel mapping until it grows: the kernel's mapping count
         // (`vm.max_map_count`) bounds how many instances can hold one.
-        let (lo, hi) = (0, round_up(memory_len)?);
+        let len = round_up(memory_len)?;
         use rustix::fs::{MemfdFlags, SealFlags};
         use std::os::unix::fs::FileExt;
         let fd = rustix::fs::memfd_create(
@@ -92,12 +91,12 @@ impl MemoryImage {
         )
         .ok()?;
         let file = std::fs::File::from(fd);
-        file.set_len((hi - lo) as u64).ok()?;
+        file.set_len(len as u64).ok()?;
         // Only the segments' bytes are written; the gaps stay holes that
         // read as zero.
         for (offset, bytes) in segments {
             if !bytes.is_empty() {
-                file.write_all_at(bytes, (offset - lo) as u64).ok()?;
+                file.write_all_at(bytes, offset as u64).ok()?;
             }
         }
         let fd = OwnedFd::from(file);
@@ -106,24 +105,20 @@ impl MemoryImage {
             SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE,
         )
         .ok()?;
-        Some(MemoryImage {
-            fd,
-            offset: lo,
-            len: hi - lo,
-        })
+        Some(MemoryImage { fd, len })
     }
 
     /// Maps the image over its pages of the mapping at `base`.
     ///
     /// # Safety
     /// `base` must start a mapping owned by the caller that covers
-    /// `self.offset + self.len` bytes, with no references into it.
+    /// `self.len` bytes, with no references into it.
     unsafe fn map_at(&self, base: NonNull<u8>) -> Option<()> {
         // SAFETY: the target range lies inside the caller's mapping (the
         // function's contract), so MAP_FIXED replaces only its own pages.
         unsafe {
             rustix::mm::mmap(
-                base.as_ptr().add(self.offset).cast(),
+                base.as_ptr().cast(),
                 self.len,
                 ProtFlags::READ | ProtFlags::WRITE,
                 MapFlags::PRIVATE | MapFlags::FIXED | MapFlags::NORESERVE,
@@ -144,7 +139,7 @@ impl MemoryImage {
         // SAFETY: as in `map_at`.
         unsafe {
             rustix::mm::mmap_anonymous(
-                base.as_ptr().add(self.offset).cast(),
+                base.as_ptr().cast(),
                 self.len,
                 ProtFlags::READ | ProtFlags::WRITE,
                 MapFlags::PRIVATE | MapFlags::FIXED | MapFlags::NORESERVE,
@@ -179,7 +174,7 @@ pub(crate) struct MemoryPool {
     /// again, image pages as the image.
     free: Mutex<Vec<Pooled>>,
     /// Memories (live or pooled) with an image mapped: each costs the
-    /// process one to three kernel mappings that never merge.
+    /// process one or two kernel mappings that never merge.
     images: std::sync::atomic::AtomicUsize,
 }
 
@@ -224,14 +219,9 @@ impl MemoryPool {
         image: Option<&Arc<MemoryImage>>,
     ) -> Option<(NonNull<u8>, Option<Arc<MemoryImage>>)> {
         let mut free = self.free.lock().ok()?;
-        let same = |i: &Option<Arc<MemoryImage>>| match (i, image) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
         let i = free
             .iter()
-            .rposition(|(_, m, i)| *m == mapped && same(i))
+            .rposition(|(_, m, i)| *m == mapped && same_image(i.as_ref(), image))
             .or_else(|| free.iter().rposition(|(_, m, _)| *m == mapped))?;
         let (addr, _, held) = free.swap_remove(i);
         Some((NonNull::new(addr as *mut u8)?, held))
@@ -265,6 +255,15 @@ impl Drop for MemoryPool {
 unsafe impl Send for LinearMemory {}
 // SAFETY: as above; shared references only read.
 unsafe impl Sync for LinearMemory {}
+
+/// Whether two mappings hold the same image (or both none).
+fn same_image(a: Option<&Arc<MemoryImage>>, b: Option<&Arc<MemoryImage>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
 
 fn host_page() -> usize {
     rustix::param::page_size()
@@ -306,12 +305,7 @@ impl LinearMemory {
             }
         }
         m.resize(len)?;
-        let same = match (&m.image, image) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        if !same {
+        if !same_image(m.image.as_ref(), image) {
             if let Some(old) = m.image.take() {
                 pool.release_image();
                 // SAFETY: `m` owns its mapping, which covers the image it
@@ -319,7 +313,7 @@ impl LinearMemory {
                 unsafe { old.unmap_at(m.ptr) }?;
             }
             if let Some(new) = image {
-                if new.offset + new.len > m.mapped || !pool.reserve_image() {
+                if new.len > m.mapped || !pool.reserve_image() {
                     return Some(m); // plain memory: the caller copies
                 }
                 // SAFETY: as above, and the image fits the mapping.
@@ -394,8 +388,8 @@ impl LinearMemory {
     }
 }
 
-/// Moves a memory made of several kernel mappings (anonymous, image,
-/// anonymous) into a fresh `new_mapped`-byte reservation, piece by piece,
+/// Moves a memory made of two kernel mappings (the image, then anonymous
+/// memory) into a fresh `new_mapped`-byte reservation, piece by piece,
 /// without copying; a piece the kernel will not move (it was split or not
 /// merged) is copied instead. Returns the new base; the old range is gone.
 ///
@@ -419,12 +413,7 @@ unsafe fn move_pieces(
         )
     };
     let new = NonNull::new(new.ok()?.cast::<u8>())?;
-    let image_end = image.offset + image.len;
-    for (at, len) in [
-        (0, image.offset),
-        (image.offset, image.len),
-        (image_end, mapped - image_end),
-    ] {
+    for (at, len) in [(0, image.len), (image.len, mapped - image.len)] {
         if len == 0 {
             continue;
         }
@@ -522,7 +511,7 @@ mod tests {
     #[test]
     fn images_span_the_initial_memory() {
         let img = image(4 * 65536, &[(70000, b"abc"), (80000, b"z")]);
-        assert_eq!((img.offset, img.len), (0, 4 * 65536));
+        assert_eq!(img.len, 4 * 65536);
         assert!(MemoryImage::new(65536, [(65535, &b"ab"[..])].into_iter()).is_none());
         assert!(MemoryImage::new(65536, [(10, &b""[..])].into_iter()).is_none());
         // Later segments overwrite earlier ones, as copying would.

@@ -57,6 +57,22 @@ pub enum Val {
     ExternRef(Option<ExternRef>),
 }
 
+/// `n` zeroed values in `stack` if they fit, else in `heap`: scratch space
+/// for a call's arguments or results that allocates only for signatures
+/// longer than `N`.
+pub(crate) fn scratch<'a, const N: usize>(
+    stack: &'a mut [Val; N],
+    heap: &'a mut Vec<Val>,
+    n: usize,
+) -> &'a mut [Val] {
+    if n <= N {
+        &mut stack[..n]
+    } else {
+        heap.resize(n, Val::I32(0));
+        heap
+    }
+}
+
 impl Val {
     /// The value's type.
     pub fn ty(&self) -> ValType {

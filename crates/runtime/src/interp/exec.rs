@@ -17,7 +17,7 @@ use crate::func::Caller;
 use crate::global::{raw_to_val, val_to_raw};
 use crate::store::{FuncEntity, Store, StoreInner};
 use crate::trap::TrapCode;
-use crate::values::Val;
+use crate::values::{scratch, Val};
 
 struct Frame {
     func: Arc<CompiledFunc>,
@@ -1108,19 +1108,9 @@ fn call<T>(
             // Small signatures use stack buffers: no allocation per call.
             let (np, nr) = (ty.params().len(), ty.results().len());
             let (mut pbuf, mut rbuf) = ([Val::I32(0); 8], [Val::I32(0); 8]);
-            let (mut pheap, mut rheap);
-            let params: &mut [Val] = if np <= pbuf.len() {
-                &mut pbuf[..np]
-            } else {
-                pheap = vec![Val::I32(0); np];
-                &mut pheap
-            };
-            let results: &mut [Val] = if nr <= rbuf.len() {
-                &mut rbuf[..nr]
-            } else {
-                rheap = vec![Val::I32(0); nr];
-                &mut rheap
-            };
+            let (mut pheap, mut rheap) = (Vec::new(), Vec::new());
+            let params = scratch(&mut pbuf, &mut pheap, np);
+            let results = scratch(&mut rbuf, &mut rheap, nr);
             for (p, &t) in params.iter_mut().zip(ty.params()) {
                 *p = load_val(id, &store.inner.stack, at, t);
                 at += if t == ValType::V128 { 2 } else { 1 };
