@@ -272,6 +272,62 @@ pub(crate) struct Output {
     left: Option<u64>,
 }
 
+impl Output {
+    /// Writes guest bytes to standard stream `which` through its wrapping:
+    /// the output quota (a short count, or `ENOSPC` once it is spent) and
+    /// the line prefix. The count returned is of guest bytes.
+    pub(crate) fn write(&mut self, which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
+        let i = (which as usize).min(2);
+        let mut data = data;
+        if let Some(left) = self.left {
+            if data.is_empty() {
+                return Ok(0);
+            }
+            if left == 0 {
+                return Err(Errno::Nospc);
+            }
+            let fit = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
+            data = &data[..fit];
+        }
+        let n = match self.prefix[i].as_deref() {
+            None => WasiCtx::stdio_sink(which, s, data)?,
+            Some(prefix) => {
+                // One write of the whole wrapped text, so that lines from
+                // writers sharing the host stream interleave whole.
+                let mut buf = Vec::with_capacity(data.len() + prefix.len());
+                let mut inserts = Vec::new(); // where each prefix starts in `buf`
+                let mut at_start = self.line_start[i];
+                for line in data.split_inclusive(|&b| b == b'\n') {
+                    if at_start {
+                        inserts.push(buf.len());
+                        buf.extend_from_slice(prefix);
+                    }
+                    buf.extend_from_slice(line);
+                    at_start = line.ends_with(b"\n");
+                }
+                let k = WasiCtx::stdio_sink(which, s, &buf)?;
+                // The guest bytes among the first `k` written.
+                let prefixed: usize = inserts
+                    .iter()
+                    .take_while(|&&p| p < k)
+                    .map(|&p| prefix.len().min(k - p))
+                    .sum();
+                let n = k - prefixed;
+                if n == data.len() {
+                    self.line_start[i] = at_start;
+                } else if n > 0 {
+                    self.line_start[i] = data[n - 1] == b'\n';
+                }
+                n
+            }
+        };
+        if let Some(left) = &mut self.left {
+            *left = left.saturating_sub(n as u64);
+        }
+        Ok(n)
+    }
+}
+
 /// The WASI state of a store.
 pub struct WasiCtx {
     pub(crate) args: Vec<String>,
@@ -305,15 +361,6 @@ impl WasiCtx {
     /// limited ([`WasiCtxBuilder::output_limit`]).
     pub fn output_remaining(&self) -> Option<u64> {
         self.output.left
-    }
-
-    /// `ENOTCAPABLE` unless `granted`.
-    pub(crate) fn grant(&self, granted: bool) -> WasiResult<()> {
-        if granted {
-            Ok(())
-        } else {
-            Err(Errno::Notcapable)
-        }
     }
 
     pub(crate) fn get(&mut self, fd: u32) -> WasiResult<&mut Entry> {
@@ -362,62 +409,8 @@ impl WasiCtx {
         }
     }
 
-    /// Writes guest bytes to standard stream `which` through its wrapping:
-    /// the output quota (a short count, or `ENOSPC` once it is spent) and
-    /// the line prefix. The count returned is of guest bytes.
-    pub(crate) fn stdio_write(&mut self, which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
-        let i = (which as usize).min(2);
-        let mut data = data;
-        if let Some(left) = self.output.left {
-            if data.is_empty() {
-                return Ok(0);
-            }
-            if left == 0 {
-                return Err(Errno::Nospc);
-            }
-            let fit = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
-            data = &data[..fit];
-        }
-        let n = match self.output.prefix[i].as_deref() {
-            None => Self::stdio_sink(which, s, data)?,
-            Some(prefix) => {
-                // One write of the whole wrapped text, so that lines from
-                // writers sharing the host stream interleave whole.
-                let mut buf = Vec::with_capacity(data.len() + prefix.len());
-                let mut inserts = Vec::new(); // where each prefix starts in `buf`
-                let mut at_start = self.output.line_start[i];
-                for line in data.split_inclusive(|&b| b == b'\n') {
-                    if at_start {
-                        inserts.push(buf.len());
-                        buf.extend_from_slice(prefix);
-                    }
-                    buf.extend_from_slice(line);
-                    at_start = line.ends_with(b"\n");
-                }
-                let k = Self::stdio_sink(which, s, &buf)?;
-                // The guest bytes among the first `k` written.
-                let prefixed: usize = inserts
-                    .iter()
-                    .take_while(|&&p| p < k)
-                    .map(|&p| prefix.len().min(k - p))
-                    .sum();
-                let n = k - prefixed;
-                if n == data.len() {
-                    self.output.line_start[i] = at_start;
-                } else if n > 0 {
-                    self.output.line_start[i] = data[n - 1] == b'\n';
-                }
-                n
-            }
-        };
-        if let Some(left) = &mut self.output.left {
-            *left = left.saturating_sub(n as u64);
-        }
-        Ok(n)
-    }
-
     /// Writes to a standard stream as it is.
-    fn stdio_sink(which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
+    pub(crate) fn stdio_sink(which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
         match s {
             Stdio::Inherit => {
                 let fd = match which {

@@ -176,13 +176,11 @@ pub fn fd_write(
     nwritten: u32,
 ) -> WasiResult<()> {
     let data = mem.gather(iovs, count)?;
-    let e = ctx.get(fd)?;
+    // The entry and the output wrapping are separate fields of `ctx`.
+    let e = ctx.fds.get_mut(&fd).ok_or(Errno::Badf)?;
     let base = e.base;
     let n = match &mut e.kind {
-        Kind::Stdio(which, s) => {
-            let (which, s) = (*which, s.clone());
-            ctx.stdio_write(which, &s, &data)?
-        }
+        Kind::Stdio(which, s) => ctx.output.write(*which, s, &data)?,
         Kind::File(f) => {
             need(base, rights::FD_WRITE)?;
             if f.readonly {
