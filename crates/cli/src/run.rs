@@ -184,9 +184,13 @@ pub fn run(args: Args) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let code = match &e {
-                // Like wasmtime: a trap exits as if by SIGABRT.
-                Error::Exit(status) => return ExitCode::from(*status as u8),
-                Error::Trap(_) | Error::Host(_) => 134,
+                // WASI's `proc_exit` only exits with statuses in 0..126
+                // (anything else is a host error, below).
+                Error::Exit(status) => return ExitCode::from(u8::try_from(*status).unwrap_or(1)),
+                // Like wasmtime: a trap exits as if by SIGABRT; any other
+                // error (a failing host function, such as `proc_exit` with
+                // an invalid status) with 1.
+                Error::Trap(_) => 134,
                 _ => 1,
             };
             eprintln!(

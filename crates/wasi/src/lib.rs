@@ -124,7 +124,19 @@ where
     });
     wasi!(linker, get, "proc_raise", |_, _, _sig: I| Err(Errno::Nosys));
     linker.func_wrap(MODULE, "proc_exit", |code: I| -> Result<(), Error> {
-        Err(Error::Exit(code))
+        // As in wasmtime: a status of 126 or more (taken as unsigned, so
+        // negative ones too) is not an exit status a process can report
+        // faithfully (truncated to 8 bits, 256 would read as success, and
+        // 126..=255 are the shell's "cannot run" and signal statuses), so
+        // it ends the call with an error instead of an exit.
+        let status = code as u32;
+        if status < 126 {
+            Err(Error::Exit(code))
+        } else {
+            Err(Error::host(format!(
+                "exit with invalid exit status outside of [0..126): {status}"
+            )))
+        }
     })?;
     wasi!(
         linker,
