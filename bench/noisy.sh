@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Noisy neighbours: the call latency (p50, p99, ...) of 1,000 well-behaved
+# nanoprocesses, alone and beside one misbehaving tenant per fault class
+# (memory, output, cpu, blocking call, re-entrancy, descriptors), with the
+# baseline measured again at the end (the machine's noise).
+#
+# Prints a Markdown table on stdout (progress on stderr) and keeps a copy
+# in bench/results/noisy.md. Each scenario lasts --secs (default 5 s); a
+# misbehaving call that never returns is reported as a hang, not waited
+# for. Usage: bench/noisy.sh [--tenants N] [--fault CLASS] [--secs S]
+# [--workers N] [--work serve|echo] [--max-open-files N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build -q --release -p nanowasm-host --example noisy
+mkdir -p bench/results
+{
+    echo "nanowasm $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo ' (with uncommitted changes)'), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+    echo "command: target/release/examples/noisy $*"
+    echo
+    target/release/examples/noisy "$@"
+} | tee bench/results/noisy.md
