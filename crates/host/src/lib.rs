@@ -133,6 +133,9 @@ pub struct Template {
     engine: Engine,
     pre: InstancePre<ProcState>,
     epoch_ticks: Option<u64>,
+    /// Whether the engine meters fuel (then a process without a budget
+    /// gets `u64::MAX` on every entry).
+    metered: bool,
 }
 
 impl Template {
@@ -144,6 +147,7 @@ impl Template {
         bytes: &[u8],
         grants: &BTreeMap<String, Slot>,
         ports: &mut usize,
+        metered: bool,
     ) -> Result<Template, HostError> {
         let link_err = |message: String| HostError::Link {
             process: spec.name.clone(),
@@ -194,6 +198,7 @@ impl Template {
             engine: engine.clone(),
             pre,
             epoch_ticks: spec.limits.deadline_ms,
+            metered,
         })
     }
 
@@ -258,7 +263,12 @@ impl Template {
             memory: None,
             realloc: None,
             failed: None,
-            fuel: spec.limits.fuel_per_call,
+            // Unlimited means unlimited: when the engine meters fuel (for
+            // some other process), a process without a budget gets all
+            // there is on every entry.
+            fuel: self
+                .metered
+                .then(|| spec.limits.fuel_per_call.unwrap_or(u64::MAX)),
             epoch_ticks: self.epoch_ticks,
             exports: BTreeMap::new(),
             ports: Vec::new(),
@@ -294,6 +304,7 @@ pub struct Nanoprocess {
     memory: Option<Memory>,
     realloc: Option<Realloc>,
     failed: Option<String>,
+    /// The fuel set on every entry, when the engine meters it.
     fuel: Option<u64>,
     epoch_ticks: Option<u64>,
     /// Exports already looked up and type-checked against a signature.
@@ -367,9 +378,11 @@ impl Nanoprocess {
         self.failed.as_deref()
     }
 
-    /// Sets the per-call budgets before entering the process.
+    /// Sets the per-call budgets before entering the process (a call
+    /// from the host or another process, instantiation, `_initialize`).
     fn arm(&mut self) {
         if let Some(f) = self.fuel {
+            // Cannot fail: `fuel` is set only when the engine meters it.
             let _ = self.store.set_fuel(f);
         }
         if let Some(t) = self.epoch_ticks {
@@ -676,6 +689,7 @@ impl System {
                 &bytes,
                 &sys.slots,
                 &mut ports,
+                fuel,
             )?);
             let process = template.instantiate()?;
             sys.slots
