@@ -3,9 +3,13 @@
 //!
 //! ```text
 //! cargo run --release -p nanowasm-host --example noisy -- \
-//!     [--tenants 1000] [--fault all|memory|descriptors|output|cpu|blocking|reentrancy] \
+//!     [--tenants 1000] [--fault all|CLASS[,CLASS...]] \
 //!     [--secs 5] [--workers N] [--work serve|echo] [--max-open-files N]
 //! ```
+//!
+//! (`CLASS`: `memory`, `output`, `cpu`, `blocking`, `reentrancy`,
+//! `descriptors`; `--max-open-files` sets the descriptor hog's
+//! `limits.max_open_files`, where the manifest has that setting.)
 //!
 //! One [`System`] holds every tenant kind, so all share one engine (with
 //! fuel metering and epoch deadlines on, as any multi-tenant host with
@@ -372,8 +376,9 @@ struct Args {
 fn usage(msg: &str) -> ! {
     eprintln!("noisy: {msg}");
     eprintln!(
-        "usage: noisy [--tenants N] [--fault all|memory|descriptors|output|cpu|blocking|reentrancy] \
-         [--secs S] [--workers N] [--work serve|echo] [--max-open-files N]"
+        "usage: noisy [--tenants N] [--fault all|CLASS,...] \
+         [--secs S] [--workers N] [--work serve|echo] [--max-open-files N]\n\
+         CLASS: memory, output, cpu, blocking, reentrancy, descriptors"
     );
     std::process::exit(2)
 }
@@ -414,10 +419,15 @@ fn parse_args() -> Args {
             "--fault" => {
                 a.faults = match value.as_str() {
                     "all" => FAULTS.to_vec(),
-                    v => vec![FAULTS
-                        .into_iter()
-                        .find(|f| f.name() == v)
-                        .unwrap_or_else(|| usage(&format!("--fault: no fault class `{v}`")))],
+                    list => list
+                        .split(',')
+                        .map(|v| {
+                            FAULTS
+                                .into_iter()
+                                .find(|f| f.name() == v)
+                                .unwrap_or_else(|| usage(&format!("--fault: no fault class `{v}`")))
+                        })
+                        .collect(),
                 }
             }
             f => usage(&format!("unknown flag {f}")),
