@@ -1,14 +1,13 @@
 //! `fd_*`: operations on open descriptors.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom};
 use std::os::fd::AsFd;
-use std::os::unix::fs::FileExt;
 
 use rustix::fs::{FileType, Stat, Timestamps};
 
 use crate::ctx::{fdflags, filetype, rights, Kind, Stdio, WasiCtx};
 use crate::errno::{Errno, WasiResult};
-use crate::mem::{iov_total, GuestMemory};
+use crate::mem::{retry, write_pieces, GuestMemory};
 
 /// `fstflags`.
 pub mod fstflags {
@@ -121,20 +120,23 @@ pub fn fd_read(
     count: u32,
     nread: u32,
 ) -> WasiResult<()> {
-    let iovs = mem.iovecs(iovs, count)?;
-    let mut buf = vec![0u8; iov_total(&iovs)];
     let e = ctx.get(fd)?;
     let base = e.base;
     let n = match &mut e.kind {
-        Kind::Stdio(which, s) => WasiCtx::stdio_read(*which, s, &mut buf)?,
+        Kind::Stdio(which, s) => {
+            mem.read_iovecs(iovs, count, |buf| WasiCtx::stdio_read(*which, s, buf))?
+        }
         Kind::File(f) => {
             need(base, rights::FD_READ)?;
-            f.file.read(&mut buf)?
+            mem.read_iovecs(iovs, count, |buf| {
+                retry(|| rustix::io::read(&f.file, &mut *buf))
+            })?
         }
-        Kind::Stream(s) => s.read(&mut buf)?,
+        Kind::Stream(s) => mem.read_iovecs(iovs, count, |buf| {
+            retry(|| rustix::io::read(&*s, &mut *buf))
+        })?,
         Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
     };
-    mem.scatter(&iovs, &buf[..n])?;
     mem.write_u32(nread, n as u32)
 }
 
@@ -149,19 +151,18 @@ pub fn fd_pread(
     offset: u64,
     nread: u32,
 ) -> WasiResult<()> {
-    let iovs = mem.iovecs(iovs, count)?;
-    let mut buf = vec![0u8; iov_total(&iovs)];
     let e = ctx.get(fd)?;
     let base = e.base;
     let n = match &mut e.kind {
         Kind::File(f) => {
             need(base, rights::FD_READ | rights::FD_SEEK)?;
-            f.file.read_at(&mut buf, offset)?
+            mem.read_iovecs(iovs, count, |buf| {
+                retry(|| rustix::io::pread(&f.file, &mut *buf, offset))
+            })?
         }
         Kind::Stdio(..) | Kind::Stream(_) => return Err(Errno::Spipe),
         Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
     };
-    mem.scatter(&iovs, &buf[..n])?;
     mem.write_u32(nread, n as u32)
 }
 
@@ -175,20 +176,26 @@ pub fn fd_write(
     count: u32,
     nwritten: u32,
 ) -> WasiResult<()> {
-    let data = mem.gather(iovs, count)?;
+    // The buffers stay in guest memory: files take them in one `writev`;
+    // the standard streams (through their wrapping) and sockets piece by
+    // piece.
+    let bufs = mem.ciovecs(iovs, count)?;
     // The entry and the output wrapping are separate fields of `ctx`.
     let e = ctx.fds.get_mut(&fd).ok_or(Errno::Badf)?;
     let base = e.base;
     let n = match &mut e.kind {
-        Kind::Stdio(which, s) => ctx.output.write(*which, s, &data)?,
+        Kind::Stdio(which, s) => {
+            let output = &mut ctx.output;
+            write_pieces(&bufs, |piece| output.write(*which, s, piece))?
+        }
         Kind::File(f) => {
             need(base, rights::FD_WRITE)?;
             if f.readonly {
                 return Err(Errno::Perm);
             }
-            f.file.write(&data)?
+            retry(|| rustix::io::writev(&f.file, &bufs))?
         }
-        Kind::Stream(s) => s.write(&data)?,
+        Kind::Stream(s) => write_pieces(&bufs, |piece| retry(|| rustix::io::write(&*s, piece)))?,
         Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
     };
     mem.write_u32(nwritten, n as u32)
@@ -205,13 +212,13 @@ pub fn fd_pwrite(
     offset: u64,
     nwritten: u32,
 ) -> WasiResult<()> {
-    let data = mem.gather(iovs, count)?;
+    let bufs = mem.ciovecs(iovs, count)?;
     let e = ctx.get(fd)?;
     let base = e.base;
     let n = match &mut e.kind {
         Kind::File(f) => {
             need(base, rights::FD_WRITE | rights::FD_SEEK)?;
-            f.file.write_at(&data, offset)?
+            retry(|| rustix::io::pwritev(&f.file, &bufs, offset))?
         }
         Kind::Stdio(..) | Kind::Stream(_) => return Err(Errno::Spipe),
         Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
@@ -572,19 +579,24 @@ pub fn fd_readdir(
         d.listing = Some(list(&d.fd)?);
     }
     let listing = d.listing.as_deref().unwrap_or_default();
-    let mut out = Vec::new();
+    // Straight into guest memory, each entry cut off at the buffer's end.
+    let out = mem.slice_mut(buf, buf_len)?;
+    let mut n = 0;
     let start = usize::try_from(cookie).unwrap_or(usize::MAX);
     for (i, ent) in listing.iter().enumerate().skip(start) {
-        if out.len() >= buf_len as usize {
+        if n == out.len() {
             break;
         }
-        out.extend_from_slice(&(i as u64 + 1).to_le_bytes());
-        out.extend_from_slice(&ent.ino.to_le_bytes());
-        out.extend_from_slice(&(ent.name.len() as u32).to_le_bytes());
-        out.extend_from_slice(&[ent.ty, 0, 0, 0]);
-        out.extend_from_slice(&ent.name);
+        let mut head = [0u8; 24];
+        head[0..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+        head[8..16].copy_from_slice(&ent.ino.to_le_bytes());
+        head[16..20].copy_from_slice(&(ent.name.len() as u32).to_le_bytes());
+        head[20] = ent.ty;
+        for part in [&head[..], &ent.name[..]] {
+            let k = part.len().min(out.len() - n);
+            out[n..n + k].copy_from_slice(&part[..k]);
+            n += k;
+        }
     }
-    out.truncate(buf_len as usize);
-    mem.write(buf, &out)?;
-    mem.write_u32(used, out.len() as u32)
+    mem.write_u32(used, n as u32)
 }

@@ -125,7 +125,7 @@ pub fn path_open(
     fdflags: u16,
     out: u32,
 ) -> WasiResult<()> {
-    let path = mem.str(path, path_len)?.to_owned();
+    let path = mem.path(path, path_len)?.to_owned();
     let read = base & (rights::FD_READ | rights::FD_READDIR) != 0;
     let write = base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0;
     let mutates =
@@ -232,7 +232,7 @@ pub fn path_create_directory(
     path: u32,
     len: u32,
 ) -> WasiResult<()> {
-    let path = mem.str(path, len)?;
+    let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_CREATE_DIRECTORY)?;
     let (p, last) = parent(d.fd.as_fd(), path)?;
     Ok(rustix::fs::mkdirat(
@@ -251,7 +251,7 @@ pub fn path_remove_directory(
     path: u32,
     len: u32,
 ) -> WasiResult<()> {
-    let path = mem.str(path, len)?;
+    let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_REMOVE_DIRECTORY)?;
     let (p, last) = parent(d.fd.as_fd(), path)?;
     Ok(rustix::fs::unlinkat(&p, last.as_str(), AtFlags::REMOVEDIR)?)
@@ -266,7 +266,7 @@ pub fn path_unlink_file(
     path: u32,
     len: u32,
 ) -> WasiResult<()> {
-    let path = mem.str(path, len)?;
+    let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_UNLINK_FILE)?;
     let (p, last) = parent(d.fd.as_fd(), path)?;
     if last.ends_with('/') {
@@ -297,8 +297,8 @@ pub fn path_symlink(
     new: u32,
     new_len: u32,
 ) -> WasiResult<()> {
-    let target = mem.str(old, old_len)?.to_owned();
-    let path = mem.str(new, new_len)?;
+    let target = mem.path(old, old_len)?.to_owned();
+    let path = mem.path(new, new_len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_SYMLINK)?;
     if target.starts_with('/') {
         return Err(Errno::Perm);
@@ -319,7 +319,7 @@ pub fn path_readlink(
     buf_len: u32,
     used: u32,
 ) -> WasiResult<()> {
-    let path = mem.str(path, len)?;
+    let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_READLINK)?;
     let (p, last) = parent(d.fd.as_fd(), path)?;
     let target = rustix::fs::readlinkat(&p, last.as_str(), Vec::new())?;
@@ -338,8 +338,8 @@ fn two_parents(
     (fd, right, ptr, len): (u32, u64, u32, u32),
     (fd2, right2, ptr2, len2): (u32, u64, u32, u32),
 ) -> WasiResult<((OwnedFd, String), (OwnedFd, String))> {
-    let first = mem.str(ptr, len)?.to_owned();
-    let second = mem.str(ptr2, len2)?.to_owned();
+    let first = mem.path(ptr, len)?.to_owned();
+    let second = mem.path(ptr2, len2)?.to_owned();
     let (d, _) = dir(ctx, fd, right)?;
     let a = parent(d.fd.as_fd(), &first)?;
     let (d, _) = dir(ctx, fd2, right2)?;
@@ -416,7 +416,7 @@ pub fn path_filestat_get(
     len: u32,
     buf: u32,
 ) -> WasiResult<()> {
-    let path = mem.str(path, len)?;
+    let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_FILESTAT_GET)?;
     let st = if flags & SYMLINK_FOLLOW != 0 {
         let f = open_beneath(d.fd.as_fd(), path, OFlags::PATH, Mode::empty())?;
@@ -441,7 +441,7 @@ pub fn path_filestat_set_times(
     mtim: u64,
     fst: u16,
 ) -> WasiResult<()> {
-    let path = mem.str(path, len)?;
+    let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_FILESTAT_SET_TIMES)?;
     let times = timestamps(atim, mtim, fst)?;
     if flags & SYMLINK_FOLLOW != 0 {

@@ -1,11 +1,9 @@
 //! `sock_*`: sockets the host preopened (`--tcplisten`) and connections
 //! accepted on them. A guest cannot create or connect sockets itself.
 
-use std::io::{Read, Write};
-
 use crate::ctx::{fdflags, rights, Entry, Kind, WasiCtx};
 use crate::errno::{Errno, WasiResult};
-use crate::mem::{iov_total, GuestMemory};
+use crate::mem::{retry, write_pieces, GuestMemory};
 
 /// `sock_accept(fd, flags: fdflags, fd_out: *fd) -> errno`: accepts a
 /// connection on a listening socket (`NONBLOCK` in `flags` makes the new
@@ -46,27 +44,32 @@ pub fn sock_recv(
     datalen: u32,
     oflags: u32,
 ) -> WasiResult<()> {
-    let iovs = mem.iovecs(iovs, count)?;
-    let mut buf = vec![0u8; iov_total(&iovs)];
     let e = ctx.get(fd)?;
     let Kind::Stream(s) = &mut e.kind else {
         return Err(Errno::Notsock);
     };
-    let n = if flags & 1 != 0 {
-        s.peek(&mut buf)?
-    } else if flags & 2 != 0 {
-        let mut got = 0;
-        while got < buf.len() {
-            match s.read(&mut buf[got..])? {
-                0 => break,
-                k => got += k,
+    let recv =
+        |buf: &mut [u8], flags| retry(|| rustix::net::recv(&*s, &mut *buf, flags).map(|r| r.0));
+    // Into the buffers as `fd_read` reads (a bounded host buffer at most),
+    // so "wait for all" waits for all of what one call can take.
+    let n = mem.read_iovecs(iovs, count, |buf: &mut [u8]| {
+        if flags & 1 != 0 {
+            recv(buf, rustix::net::RecvFlags::PEEK)
+        } else if flags & 2 != 0 {
+            let mut got = 0;
+            while got < buf.len() {
+                match recv(&mut buf[got..], rustix::net::RecvFlags::empty()) {
+                    Ok(0) => break,
+                    Ok(k) => got += k,
+                    Err(e) if got == 0 => return Err(e),
+                    Err(_) => break,
+                }
             }
+            Ok(got)
+        } else {
+            recv(buf, rustix::net::RecvFlags::empty())
         }
-        got
-    } else {
-        s.read(&mut buf)?
-    };
-    mem.scatter(&iovs, &buf[..n])?;
+    })?;
     mem.write_u32(datalen, n as u32)?;
     mem.write_u16(oflags, 0)
 }
@@ -81,12 +84,14 @@ pub fn sock_send(
     count: u32,
     datalen: u32,
 ) -> WasiResult<()> {
-    let data = mem.gather(iovs, count)?;
+    let bufs = mem.ciovecs(iovs, count)?;
     let e = ctx.get(fd)?;
     let Kind::Stream(s) = &mut e.kind else {
         return Err(Errno::Notsock);
     };
-    let n = s.write(&data)?;
+    let n = write_pieces(&bufs, |piece| {
+        retry(|| rustix::net::send(&*s, piece, rustix::net::SendFlags::NOSIGNAL))
+    })?;
     mem.write_u32(datalen, n as u32)
 }
 
