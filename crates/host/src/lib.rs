@@ -16,11 +16,20 @@
 //! inconsistent) and leaves the host and every other process running;
 //! [`System::restart`] makes a fresh instance from the process's template
 //! ([`Template`], linked once).
+//!
+//! Directory grants are opened once, when the [`System`] is built and
+//! before any guest code runs: a process's own grants by path, a child's
+//! beneath its parent's descriptor (`openat2` with `RESOLVE_BENEATH`).
+//! Every instance, and every restart, gets a duplicate of those
+//! descriptors: what a process does to the paths later (a rename, a
+//! symbolic link in place of a directory) cannot change which directory a
+//! grant is.
 
 pub mod abi;
 pub mod manifest;
 
 use std::collections::BTreeMap;
+use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -136,6 +145,9 @@ pub struct Template {
     /// Whether the engine meters fuel (then a process without a budget
     /// gets `u64::MAX` on every entry).
     metered: bool,
+    /// The directory grants (`spec.dirs`, in order), opened once when the
+    /// system was built; each instance gets duplicates.
+    dirs: Vec<OwnedFd>,
 }
 
 impl Template {
@@ -148,6 +160,7 @@ impl Template {
         grants: &BTreeMap<String, Slot>,
         ports: &mut usize,
         metered: bool,
+        dirs: Vec<OwnedFd>,
     ) -> Result<Template, HostError> {
         let link_err = |message: String| HostError::Link {
             process: spec.name.clone(),
@@ -199,6 +212,7 @@ impl Template {
             pre,
             epoch_ticks: spec.limits.deadline_ms,
             metered,
+            dirs,
         })
     }
 
@@ -230,8 +244,17 @@ impl Template {
         for (k, v) in &spec.env {
             b.env(k, v);
         }
-        for d in &spec.dirs {
-            b.preopened_dir(&d.host, d.guest.clone(), d.readonly);
+        // The descriptors opened when the system was built, never the
+        // paths again: they may name something else by now.
+        for (d, fd) in spec.dirs.iter().zip(&self.dirs) {
+            let fd = fd.try_clone().map_err(|e| HostError::Link {
+                process: spec.name.clone(),
+                message: format!(
+                    "cannot duplicate the descriptor of its directory grant {}: {e}",
+                    d.host.display()
+                ),
+            })?;
+            b.preopened_dir_fd(fd, d.guest.clone(), d.readonly);
         }
         let wasi = b.build().map_err(|e| HostError::Link {
             process: spec.name.clone(),
@@ -645,7 +668,9 @@ pub struct System {
 impl System {
     /// Builds every process of `manifest`: callees before callers (the
     /// import graph must be acyclic), each linked only to what it is
-    /// granted.
+    /// granted. Every directory grant is opened first, before any guest
+    /// code runs: a child's beneath its parent's descriptor, so that it is
+    /// refused if it is not (or no longer) inside the parent's directory.
     pub fn new(manifest: &Manifest) -> Result<System, HostError> {
         let mut config = Config::new();
         let fuel = manifest
@@ -669,6 +694,7 @@ impl System {
                 }
             });
         }
+        let mut dirs = open_grants(manifest)?;
         let mut sys = System {
             engine,
             templates: BTreeMap::new(),
@@ -690,6 +716,7 @@ impl System {
                 &sys.slots,
                 &mut ports,
                 fuel,
+                dirs.remove(&spec.name).unwrap_or_default(),
             )?);
             let process = template.instantiate()?;
             sys.slots
@@ -730,9 +757,10 @@ impl System {
         }
     }
 
-    /// Replaces process `name` with a fresh instance from its template.
-    /// Processes that import from it keep working: they call through its
-    /// slot.
+    /// Replaces process `name` with a fresh instance from its template
+    /// (its directory grants are the descriptors opened when the system
+    /// was built). Processes that import from it keep working: they call
+    /// through its slot.
     pub fn restart(&self, name: &str) -> Result<(), HostError> {
         let fresh = self.templates[self.slot(name).map(|_| name)?].instantiate()?;
         *self.slot(name)?.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
@@ -759,6 +787,127 @@ impl System {
 impl Drop for System {
     fn drop(&mut self) {
         self.ticking.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Opens the directory grants of every process of `m`, parents before
+/// children: a process without a parent opens its grants by path (the
+/// operator chose them); a child opens each of its grants beneath the
+/// descriptor of the parent's grant that covers it, with
+/// `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` on the path relative
+/// to it, so that the kernel refuses anything that leads out of the
+/// parent's directory, whatever happened to the paths since the manifest
+/// was checked.
+fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError> {
+    let by_name: BTreeMap<&str, &ProcessSpec> =
+        m.processes.iter().map(|p| (p.name.as_str(), p)).collect();
+    let mut opened: BTreeMap<String, Vec<OwnedFd>> = BTreeMap::new();
+    fn open<'a>(
+        p: &'a ProcessSpec,
+        by_name: &BTreeMap<&str, &'a ProcessSpec>,
+        opened: &mut BTreeMap<String, Vec<OwnedFd>>,
+        depth: usize,
+    ) -> Result<(), HostError> {
+        if opened.contains_key(&p.name) {
+            return Ok(());
+        }
+        let fail = |message: String| HostError::Link {
+            process: p.name.clone(),
+            message,
+        };
+        // `Manifest::parse` refuses cycles of parents; a hand-built
+        // manifest might still have one.
+        if depth > by_name.len() {
+            return Err(HostError::Manifest(format!(
+                "the parents of `{}` form a cycle",
+                p.name
+            )));
+        }
+        let parent = match &p.parent {
+            Some(name) => {
+                let parent = *by_name.get(name.as_str()).ok_or_else(|| {
+                    HostError::Manifest(format!(
+                        "process `{}` has parent `{name}`, which is not in the manifest",
+                        p.name
+                    ))
+                })?;
+                open(parent, by_name, opened, depth + 1)?;
+                Some(parent)
+            }
+            None => None,
+        };
+        let mut fds = Vec::with_capacity(p.dirs.len());
+        for d in &p.dirs {
+            let fd = match parent {
+                None => rustix::fs::open(&d.host, dir_flags(), rustix::fs::Mode::empty()).map_err(
+                    |e| {
+                        fail(format!(
+                            "cannot open its directory grant {}: {e}",
+                            d.host.display()
+                        ))
+                    },
+                )?,
+                Some(parent) => {
+                    let (i, rel) = manifest::grant_within(d, parent).ok_or_else(|| {
+                        HostError::Manifest(format!(
+                            "process `{}` asks for {}, which its parent `{}` does not hold",
+                            p.name,
+                            d.host.display(),
+                            parent.name
+                        ))
+                    })?;
+                    let beneath = &opened[&parent.name][i];
+                    open_beneath(beneath, &rel).map_err(|e| {
+                        let why = if e == rustix::io::Errno::XDEV {
+                            "it leads out of that directory".to_owned()
+                        } else {
+                            e.to_string()
+                        };
+                        fail(format!(
+                            "cannot open its directory grant {} beneath its parent's grant {}: {why}",
+                            d.host.display(),
+                            parent.dirs[i].host.display()
+                        ))
+                    })?
+                }
+            };
+            fds.push(fd);
+        }
+        opened.insert(p.name.clone(), fds);
+        Ok(())
+    }
+    for p in &m.processes {
+        open(p, &by_name, &mut opened, 0)?;
+    }
+    Ok(opened)
+}
+
+/// How a granted directory is opened: read-only (the rights say what the
+/// guest may change), a directory, not inherited by child processes.
+fn dir_flags() -> rustix::fs::OFlags {
+    use rustix::fs::OFlags;
+    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC
+}
+
+/// Opens the directory `rel` beneath `dir`; the kernel refuses (`EXDEV`)
+/// a path that leads out of `dir` by `..`, an absolute path or a symbolic
+/// link, and any "magic" link (`/proc/self/fd/N`).
+fn open_beneath(dir: &OwnedFd, rel: &std::path::Path) -> rustix::io::Result<OwnedFd> {
+    use rustix::fs::{Mode, ResolveFlags};
+    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+    let rel = if rel.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        rel
+    };
+    let mut tries = 0;
+    loop {
+        match rustix::fs::openat2(dir, rel, dir_flags(), Mode::empty(), resolve) {
+            // A rename somewhere raced the lookup: the kernel asks for a
+            // retry rather than risk a wrong answer.
+            Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) if tries < 16 => tries += 1,
+            r => return r,
+        }
     }
 }
 

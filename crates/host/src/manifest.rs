@@ -25,7 +25,7 @@
 //!
 //! | capability | full | wrapped (virtualized) versions |
 //! |---|---|---|
-//! | `dirs` | read-write | `readonly = true`; a deeper host path |
+//! | `dirs` | read-write | `readonly = true`; a deeper host path (beneath the parent's by its text; see below) |
 //! | `clocks` | `true` (host clocks) | `{ resolution_ms = N }`: host time rounded down to N ms; `"virtual"` or `{ virtual_start_ns = T }`: a clock that starts at T, advances 1 µs per read, and makes sleeps instant, revealing nothing of the host |
 //! | `random` | `true` (host entropy) | `{ seed = N }`: a deterministic ChaCha12 stream |
 //! | `stdout` (and stderr) | `"inherit"` | `{ prefix = "[name] ", max_bytes = N }`: every line prefixed, at most N bytes in all (then `ENOSPC`) |
@@ -36,6 +36,18 @@
 //! or a wider wrapping: coarser clocks than the parent's, a prefix that
 //! extends the parent's, a smaller output quota. Virtual clocks and seeded
 //! randomness reveal nothing of the host, so any process may have them.
+//!
+//! Directory grants are opened once, when the system is built and before
+//! any guest code runs; instances and restarts get duplicates of those
+//! descriptors, so a grant stays the directory that was checked even if a
+//! process renames it or puts a symbolic link in its place. A process
+//! without a parent opens its grants by path (symbolic links in the
+//! manifest's own paths are followed: they are the operator's). A child's
+//! grant must be beneath one of its parent's grants by the text of the
+//! paths (made absolute, `.` dropped), and is opened beneath that grant's
+//! descriptor with `openat2(RESOLVE_BENEATH)`: a path that leads out of
+//! the parent's directory, by `..` or by a symbolic link, is refused when
+//! the system is built, whatever it was when the manifest was parsed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -394,6 +406,21 @@ impl Manifest {
                 }
                 crate::abi::Sig::parse(&i.sig)?;
             }
+            // A chain of parents ends (in at most as many steps as there
+            // are processes).
+            let mut up = p;
+            for _ in 0..=self.processes.len() {
+                match up.parent.as_deref().and_then(|n| names.get(n)) {
+                    Some(next) => up = next,
+                    None => break,
+                }
+            }
+            if up.parent.as_deref().is_some_and(|n| names.contains_key(n)) {
+                return Err(HostError::Manifest(format!(
+                    "the parents of process `{}` form a cycle",
+                    p.name
+                )));
+            }
             if let Some(parent) = &p.parent {
                 let Some(parent) = names.get(parent.as_str()) else {
                     return Err(HostError::Manifest(format!(
@@ -416,6 +443,22 @@ impl Manifest {
     }
 }
 
+/// The parent's grant that covers a child's grant `d`: its index in
+/// `parent.dirs`, and the path of `d` relative to it. `d` must be inside it
+/// by the text of the paths (made absolute, without following symbolic
+/// links: [`System::new`](crate::System::new) opens this relative path
+/// beneath the parent's descriptor, where the kernel resolves any link and
+/// `..` and refuses whatever leads out), and the parent's grant must allow
+/// `d`'s mode (a read-write child under a read-write parent).
+pub(crate) fn grant_within(d: &DirGrant, parent: &ProcessSpec) -> Option<(usize, PathBuf)> {
+    let child = std::path::absolute(&d.host).ok()?;
+    parent.dirs.iter().enumerate().find_map(|(i, pd)| {
+        let base = std::path::absolute(&pd.host).ok()?;
+        let rel = child.strip_prefix(&base).ok()?;
+        (d.readonly || !pd.readonly).then(|| (i, rel.to_path_buf()))
+    })
+}
+
 /// A child may hold only what its parent holds.
 fn check_subset(child: &ProcessSpec, parent: &ProcessSpec) -> Result<(), HostError> {
     let deny = |what: String| {
@@ -425,12 +468,14 @@ fn check_subset(child: &ProcessSpec, parent: &ProcessSpec) -> Result<(), HostErr
         )))
     };
     for d in &child.dirs {
-        let covered = parent.dirs.iter().any(|pd| {
-            let inside = match (d.host.canonicalize(), pd.host.canonicalize()) {
+        // Inside by the text of the paths, and (early, friendlier errors)
+        // where the paths lead now. Neither is the authority: the system
+        // opens the child's grant beneath the parent's descriptor.
+        let covered = grant_within(d, parent).is_some_and(|(i, _)| {
+            match (d.host.canonicalize(), parent.dirs[i].host.canonicalize()) {
                 (Ok(c), Ok(p)) => c.starts_with(p),
                 _ => false,
-            };
-            inside && (d.readonly || !pd.readonly)
+            }
         });
         if !covered {
             let mode = if d.readonly {

@@ -616,7 +616,10 @@ impl WasiCtxBuilder {
     }
 
     /// Grants the directory `host` to the guest as `guest` (e.g. `/data` or
-    /// `.`); `readonly` refuses every change beneath it.
+    /// `.`); `readonly` refuses every change beneath it. The path is opened
+    /// here, once, following symbolic links: it names a directory the
+    /// embedder chose. Use [`preopened_dir_fd`](Self::preopened_dir_fd) to
+    /// grant a directory already open.
     pub fn preopened_dir(
         &mut self,
         host: impl AsRef<Path>,
@@ -629,31 +632,7 @@ impl WasiCtxBuilder {
             Mode::empty(),
         );
         match opened {
-            Ok(fd) => {
-                let base = if readonly {
-                    rights::DIRECTORY & !rights::MUTATING
-                } else {
-                    rights::DIRECTORY
-                };
-                // The inheriting rights stay whole even when read-only, as in
-                // wasmtime: wasi-libc asks for the rights an `open` mode needs
-                // within them, so a write is asked for and refused (EPERM)
-                // rather than silently opened read-only.
-                let inheriting = rights::DIRECTORY | rights::FILE;
-                let guest = guest.into();
-                let entry = Entry {
-                    kind: Kind::Dir(DirEntry {
-                        fd,
-                        preopen: Some(guest.clone()),
-                        readonly,
-                        listing: None,
-                    }),
-                    base,
-                    inheriting,
-                    flags: 0,
-                };
-                self.preopens.push((entry, guest));
-            }
+            Ok(fd) => self.preopened_dir_fd(fd, guest, readonly),
             Err(e) => {
                 self.error.get_or_insert_with(|| {
                     std::io::Error::new(
@@ -661,8 +640,67 @@ impl WasiCtxBuilder {
                         format!("cannot open directory {}: {e}", host.as_ref().display()),
                     )
                 });
+                self
             }
         }
+    }
+
+    /// Grants the already open directory `fd` to the guest as `guest`, like
+    /// [`preopened_dir`](Self::preopened_dir): the guest gets exactly the
+    /// directory the descriptor refers to, whatever its path names now
+    /// (e.g. a descriptor the embedder opened and checked once and hands a
+    /// duplicate of to every instance). A descriptor that is not a
+    /// directory makes [`build`](Self::build) fail.
+    pub fn preopened_dir_fd(
+        &mut self,
+        fd: OwnedFd,
+        guest: impl Into<String>,
+        readonly: bool,
+    ) -> &mut Self {
+        let guest = guest.into();
+        match rustix::fs::fstat(&fd) {
+            Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir() => {}
+            Ok(_) => {
+                self.error.get_or_insert_with(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotADirectory,
+                        format!("the descriptor granted as {guest} is not a directory"),
+                    )
+                });
+                return self;
+            }
+            Err(e) => {
+                self.error.get_or_insert_with(|| {
+                    std::io::Error::new(
+                        std::io::Error::from(e).kind(),
+                        format!("the descriptor granted as {guest}: {e}"),
+                    )
+                });
+                return self;
+            }
+        }
+        let base = if readonly {
+            rights::DIRECTORY & !rights::MUTATING
+        } else {
+            rights::DIRECTORY
+        };
+        // The inheriting rights stay whole even when read-only, as in
+        // wasmtime: wasi-libc asks for the rights an `open` mode needs
+        // within them, so a write is asked for and refused (EPERM)
+        // rather than silently opened read-only.
+        let inheriting = rights::DIRECTORY | rights::FILE;
+        let entry = Entry {
+            kind: Kind::Dir(DirEntry {
+                fd,
+                preopen: Some(guest.clone()),
+                readonly,
+                listing: None,
+            }),
+            base,
+            inheriting,
+            flags: 0,
+        };
+        self.preopens.push((entry, guest));
         self
     }
 
