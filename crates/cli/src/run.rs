@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Args as ClapArgs;
 use nanowasm::wasi::WasiCtx;
@@ -68,8 +69,10 @@ pub struct Args {
     #[arg(long = "tcplisten", value_name = "ADDR")]
     tcplisten: Vec<String>,
 
-    /// Interrupt the guest after this long (e.g. `500ms`, `10s`, `2m`);
-    /// being interrupted is a trap.
+    /// Interrupt the guest after this long (e.g. `500ms`, `10s`, `2m`),
+    /// whether it is running or waiting in a WASI call (a sleep, a read of
+    /// stdin or a socket, a write to a full pipe); being interrupted is a
+    /// trap.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<std::time::Duration>,
 }
@@ -228,11 +231,16 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
     if let Some(max) = args.max_memory_size {
         store.set_limits(StoreLimitsBuilder::new().memory_size(max).build());
     }
-    if let Some(t) = args.timeout {
+    // One deadline for running code (the epoch) and for blocking WASI
+    // calls (`poll_oneoff`, reads of stdin and sockets, writes to a full
+    // pipe): both end the guest with the same interrupt trap. A timeout
+    // too large to add to now never comes.
+    if let Some(deadline) = args.timeout.and_then(|t| Instant::now().checked_add(t)) {
         store.set_epoch_deadline(1);
+        store.data_mut().set_deadline(Some(deadline));
         let engine = engine.clone();
         std::thread::spawn(move || {
-            std::thread::sleep(t);
+            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
             engine.increment_epoch();
         });
     }

@@ -36,12 +36,14 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rand_chacha::ChaCha12Rng;
 use rand_core::SeedableRng;
+use rustix::event::PollFlags;
 use rustix::fs::{Mode, OFlags};
 
-use crate::errno::{Errno, WasiResult};
+use crate::errno::{BlockingResult, Errno, WasiResult};
 
 /// Rights (`rights` in the spec): what a descriptor may be used for.
 pub mod rights {
@@ -275,8 +277,16 @@ pub(crate) struct Output {
 impl Output {
     /// Writes guest bytes to standard stream `which` through its wrapping:
     /// the output quota (a short count, or `ENOSPC` once it is spent) and
-    /// the line prefix. The count returned is of guest bytes.
-    pub(crate) fn write(&mut self, which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
+    /// the line prefix. The count returned is of guest bytes. A host
+    /// stream that cannot take the bytes is waited for at most until
+    /// `deadline` (see [`WasiCtx::set_deadline`]).
+    pub(crate) fn write(
+        &mut self,
+        which: u32,
+        s: &Stdio,
+        data: &[u8],
+        deadline: Option<Instant>,
+    ) -> BlockingResult<usize> {
         let i = (which as usize).min(2);
         let mut data = data;
         if let Some(left) = self.left {
@@ -284,13 +294,13 @@ impl Output {
                 return Ok(0);
             }
             if left == 0 {
-                return Err(Errno::Nospc);
+                return Err(Errno::Nospc.into());
             }
             let fit = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
             data = &data[..fit];
         }
         let n = match self.prefix[i].as_deref() {
-            None => WasiCtx::stdio_sink(which, s, data)?,
+            None => WasiCtx::stdio_sink(which, s, data, deadline)?,
             Some(prefix) => {
                 // One write of the whole wrapped text, so that lines from
                 // writers sharing the host stream interleave whole.
@@ -305,7 +315,7 @@ impl Output {
                     buf.extend_from_slice(line);
                     at_start = line.ends_with(b"\n");
                 }
-                let k = WasiCtx::stdio_sink(which, s, &buf)?;
+                let k = WasiCtx::stdio_sink(which, s, &buf, deadline)?;
                 // The guest bytes among the first `k` written.
                 let prefixed: usize = inserts
                     .iter()
@@ -339,6 +349,9 @@ pub struct WasiCtx {
     pub(crate) random: Random,
     /// Prefixes and quota of the standard streams.
     pub(crate) output: Output,
+    /// When calls that block must give up and trap (see
+    /// [`WasiCtx::set_deadline`]).
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl WasiCtx {
@@ -355,6 +368,24 @@ impl WasiCtx {
             Clocks::Virtual { t, .. } => Some(t),
             _ => None,
         }
+    }
+
+    /// Bounds every WASI call that can block by `deadline` (`None`: no
+    /// bound, the default). A call that would still wait when it passes
+    /// ends the guest with the interrupt trap, the one epoch interruption
+    /// gives ([`nanowasm_runtime::TrapCode::Interrupted`]): `poll_oneoff`
+    /// (clocks and descriptors), `fd_read` and `fd_write` on the host's
+    /// standard streams and on sockets, `sock_recv`, `sock_send` and
+    /// `sock_accept`. Regular files never wait. The deadline stays until
+    /// it is set again, so an embedder sets it before each call into the
+    /// guest (e.g. to the same instant as the epoch deadline).
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// The deadline set by [`set_deadline`](Self::set_deadline).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     /// The bytes the guest may still write to the standard streams, if
@@ -383,8 +414,14 @@ impl WasiCtx {
         Ok(n)
     }
 
-    /// Reads from a standard stream.
-    pub(crate) fn stdio_read(which: u32, s: &Stdio, buf: &mut [u8]) -> WasiResult<usize> {
+    /// Reads from a standard stream. The host's own stream is waited for
+    /// at most until `deadline`, then read.
+    pub(crate) fn stdio_read(
+        which: u32,
+        s: &Stdio,
+        buf: &mut [u8],
+        deadline: Option<Instant>,
+    ) -> BlockingResult<usize> {
         match s {
             Stdio::Inherit => {
                 let fd = match which {
@@ -392,6 +429,14 @@ impl WasiCtx {
                     1 => rustix::stdio::stdout(),
                     _ => rustix::stdio::stderr(),
                 };
+                if let Some(deadline) = deadline {
+                    // A reader sharing the host's stream could take the
+                    // bytes between the wait and the read: the read then
+                    // blocks until more come (the stream's file
+                    // description is shared, so it cannot be made
+                    // non-blocking for this read alone).
+                    crate::poll::wait_ready(fd, PollFlags::IN, deadline)?;
+                }
                 loop {
                     match rustix::io::read(fd, &mut *buf) {
                         Err(rustix::io::Errno::INTR) => continue,
@@ -402,15 +447,24 @@ impl WasiCtx {
             Stdio::Null => Ok(0),
             Stdio::Buffer(b) => {
                 let mut b = b.lock().map_err(|_| Errno::Io)?;
-                let n = (&b[..]).read(buf).map_err(Errno::from)?;
+                let n = (&b[..]).read(buf)?;
                 b.drain(..n);
                 Ok(n)
             }
         }
     }
 
-    /// Writes to a standard stream as it is.
-    pub(crate) fn stdio_sink(which: u32, s: &Stdio, data: &[u8]) -> WasiResult<usize> {
+    /// Writes to a standard stream as it is. With a `deadline`, a host
+    /// stream that can block (a pipe, socket or terminal) is written in
+    /// pieces of at most `PIPE_BUF` bytes, each after waiting (at most
+    /// until the deadline) for it to take them; a pipe with room takes
+    /// such a piece without blocking.
+    pub(crate) fn stdio_sink(
+        which: u32,
+        s: &Stdio,
+        data: &[u8],
+        deadline: Option<Instant>,
+    ) -> BlockingResult<usize> {
         match s {
             Stdio::Inherit => {
                 let fd = match which {
@@ -418,12 +472,22 @@ impl WasiCtx {
                     1 => rustix::stdio::stdout(),
                     _ => rustix::stdio::stderr(),
                 };
+                let deadline = deadline.filter(|_| !crate::poll::never_blocks(fd));
                 // Write it all, as a blocking stream would.
                 let mut done = 0;
                 while done < data.len() {
-                    match rustix::io::write(fd, &data[done..]) {
+                    let end = match deadline {
+                        Some(deadline) => {
+                            crate::poll::wait_ready(fd, PollFlags::OUT, deadline)?;
+                            data.len().min(done + crate::poll::PIPE_BUF)
+                        }
+                        None => data.len(),
+                    };
+                    match rustix::io::write(fd, &data[done..end]) {
                         Ok(n) => done += n,
                         Err(rustix::io::Errno::INTR) => continue,
+                        // A host stream in non-blocking mode that is full.
+                        Err(rustix::io::Errno::AGAIN) if deadline.is_some() => continue,
                         Err(e) if done == 0 => return Err(e.into()),
                         Err(_) => break,
                     }
@@ -432,10 +496,7 @@ impl WasiCtx {
             }
             Stdio::Null => Ok(data.len()),
             Stdio::Buffer(b) => {
-                b.lock()
-                    .map_err(|_| Errno::Io)?
-                    .write_all(data)
-                    .map_err(Errno::from)?;
+                b.lock().map_err(|_| Errno::Io)?.write_all(data)?;
                 Ok(data.len())
             }
         }
@@ -754,6 +815,7 @@ impl WasiCtxBuilder {
                 line_start: [true; 3],
                 left: self.output_limit,
             },
+            deadline: None,
         })
     }
 }

@@ -132,3 +132,54 @@ impl From<io::Error> for Errno {
         }
     }
 }
+
+/// How a WASI function that can block fails: with an `errno` returned to
+/// the guest, or with a trap that ends the guest (the store's deadline,
+/// [`crate::WasiCtx::set_deadline`], passed while the call waited).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WasiError {
+    /// An error number for the guest.
+    Errno(Errno),
+    /// A trap: the call does not return to the guest.
+    Trap(nanowasm_runtime::TrapCode),
+}
+
+/// The result of a WASI function body that can block.
+pub type BlockingResult<T> = Result<T, WasiError>;
+
+impl From<Errno> for WasiError {
+    fn from(e: Errno) -> WasiError {
+        WasiError::Errno(e)
+    }
+}
+
+impl From<rustix::io::Errno> for WasiError {
+    fn from(e: rustix::io::Errno) -> WasiError {
+        WasiError::Errno(e.into())
+    }
+}
+
+impl From<io::Error> for WasiError {
+    fn from(e: io::Error) -> WasiError {
+        WasiError::Errno(e.into())
+    }
+}
+
+/// Whether an error ends the guest rather than just the call: a loop that
+/// made partial progress reports such an error instead of the progress.
+pub(crate) trait Fatal {
+    /// Whether `self` is a trap.
+    fn is_fatal(&self) -> bool;
+}
+
+impl Fatal for Errno {
+    fn is_fatal(&self) -> bool {
+        false
+    }
+}
+
+impl Fatal for WasiError {
+    fn is_fatal(&self) -> bool {
+        matches!(self, WasiError::Trap(_))
+    }
+}

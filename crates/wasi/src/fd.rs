@@ -6,7 +6,7 @@ use std::os::fd::AsFd;
 use rustix::fs::{FileType, Stat, Timestamps};
 
 use crate::ctx::{fdflags, filetype, rights, Kind, Stdio, WasiCtx};
-use crate::errno::{Errno, WasiResult};
+use crate::errno::{BlockingResult, Errno, WasiResult};
 use crate::mem::{retry, write_pieces, GuestMemory};
 
 /// `fstflags`.
@@ -119,25 +119,30 @@ pub fn fd_read(
     iovs: u32,
     count: u32,
     nread: u32,
-) -> WasiResult<()> {
+) -> BlockingResult<()> {
+    let deadline = ctx.deadline;
     let e = ctx.get(fd)?;
     let base = e.base;
+    let nonblocking = e.flags & fdflags::NONBLOCK != 0;
     let n = match &mut e.kind {
-        Kind::Stdio(which, s) => {
-            mem.read_iovecs(iovs, count, |buf| WasiCtx::stdio_read(*which, s, buf))?
-        }
+        Kind::Stdio(which, s) => mem.read_iovecs(iovs, count, |buf| {
+            WasiCtx::stdio_read(*which, s, buf, deadline)
+        })?,
         Kind::File(f) => {
             need(base, rights::FD_READ)?;
             mem.read_iovecs(iovs, count, |buf| {
                 retry(|| rustix::io::read(&f.file, &mut *buf))
             })?
         }
-        Kind::Stream(s) => mem.read_iovecs(iovs, count, |buf| {
-            retry(|| rustix::io::read(&*s, &mut *buf))
-        })?,
-        Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
+        Kind::Stream(s) => {
+            let flags = rustix::net::RecvFlags::empty();
+            mem.read_iovecs(iovs, count, |buf| {
+                crate::poll::stream_recv(s, buf, flags, nonblocking, deadline)
+            })?
+        }
+        Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf.into()),
     };
-    mem.write_u32(nread, n as u32)
+    Ok(mem.write_u32(nread, n as u32)?)
 }
 
 /// `fd_pread(fd, iovs: *iovec, iovs_len, offset: u64, nread: *size) ->
@@ -175,30 +180,34 @@ pub fn fd_write(
     iovs: u32,
     count: u32,
     nwritten: u32,
-) -> WasiResult<()> {
+) -> BlockingResult<()> {
     // The buffers stay in guest memory: files take them in one `writev`;
     // the standard streams (through their wrapping) and sockets piece by
     // piece.
     let bufs = mem.ciovecs(iovs, count)?;
+    let deadline = ctx.deadline;
     // The entry and the output wrapping are separate fields of `ctx`.
     let e = ctx.fds.get_mut(&fd).ok_or(Errno::Badf)?;
     let base = e.base;
+    let nonblocking = e.flags & fdflags::NONBLOCK != 0;
     let n = match &mut e.kind {
         Kind::Stdio(which, s) => {
             let output = &mut ctx.output;
-            write_pieces(&bufs, |piece| output.write(*which, s, piece))?
+            write_pieces(&bufs, |piece| output.write(*which, s, piece, deadline))?
         }
         Kind::File(f) => {
             need(base, rights::FD_WRITE)?;
             if f.readonly {
-                return Err(Errno::Perm);
+                return Err(Errno::Perm.into());
             }
             retry(|| rustix::io::writev(&f.file, &bufs))?
         }
-        Kind::Stream(s) => write_pieces(&bufs, |piece| retry(|| rustix::io::write(&*s, piece)))?,
-        Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
+        Kind::Stream(s) => write_pieces(&bufs, |piece| {
+            crate::poll::stream_send(s, piece, nonblocking, deadline)
+        })?,
+        Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf.into()),
     };
-    mem.write_u32(nwritten, n as u32)
+    Ok(mem.write_u32(nwritten, n as u32)?)
 }
 
 /// `fd_pwrite(fd, iovs: *ciovec, iovs_len, offset: u64, nwritten: *size)

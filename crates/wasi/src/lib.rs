@@ -10,9 +10,10 @@
 //! standard output (see [`ctx`], "Wrapped capabilities").
 //!
 //! Errors are WASI `errno` values returned to the guest; only `proc_exit`
-//! (an [`Error::Exit`]) and a module without an exported `memory` end the
-//! call. Nothing a guest passes can panic the host: every pointer is
-//! checked ([`mem`]).
+//! (an [`Error::Exit`]), a module without an exported `memory`, and a
+//! blocking call that reaches the context's deadline
+//! ([`WasiCtx::set_deadline`], the interrupt trap) end the call. Nothing
+//! a guest passes can panic the host: every pointer is checked ([`mem`]).
 //!
 //! ```no_run
 //! use nanowasm_runtime::{Engine, Linker, Module, Store};
@@ -43,9 +44,9 @@ pub mod poll;
 pub mod sock;
 
 pub use ctx::{Stdio, WasiCtx, WasiCtxBuilder};
-pub use errno::Errno;
+pub use errno::{Errno, WasiError};
 
-use nanowasm_runtime::{Caller, Error, Extern, Linker};
+use nanowasm_runtime::{Caller, Error, Extern, Linker, Trap};
 
 use crate::mem::GuestMemory;
 
@@ -53,14 +54,16 @@ use crate::mem::GuestMemory;
 pub const MODULE: &str = "wasi_snapshot_preview1";
 
 /// Runs one WASI function body with the caller's memory and WASI state;
-/// the result is the `errno` returned to the guest.
-fn call<T, G>(
+/// the result is the `errno` returned to the guest, or the trap that ends
+/// it ([`WasiError::Trap`]: a blocking call reached the deadline).
+fn call<T, G, E>(
     caller: &mut Caller<'_, T>,
     get: G,
-    f: impl FnOnce(&mut WasiCtx, &mut GuestMemory<'_>) -> errno::WasiResult<()>,
+    f: impl FnOnce(&mut WasiCtx, &mut GuestMemory<'_>) -> Result<(), E>,
 ) -> Result<i32, Error>
 where
     G: Fn(&mut T) -> &mut WasiCtx,
+    E: Into<WasiError>,
 {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
         return Err(Error::host(
@@ -68,11 +71,11 @@ where
         ));
     };
     let (data, host) = memory.data_and_store_mut(caller);
-    let r = f(get(host), &mut GuestMemory(data));
-    Ok(match r {
-        Ok(()) => 0,
-        Err(e) => e as i32,
-    })
+    match f(get(host), &mut GuestMemory(data)).map_err(Into::into) {
+        Ok(()) => Ok(0),
+        Err(WasiError::Errno(e)) => Ok(e as i32),
+        Err(WasiError::Trap(code)) => Err(Error::Trap(Trap::new(code))),
+    }
 }
 
 macro_rules! wasi {
@@ -120,7 +123,7 @@ where
     });
     wasi!(linker, get, "sched_yield", |_, _| {
         std::thread::yield_now();
-        Ok(())
+        Ok::<(), Errno>(())
     });
     wasi!(linker, get, "proc_raise", |_, _, _sig: I| Err(Errno::Nosys));
     linker.func_wrap(MODULE, "proc_exit", |code: I| -> Result<(), Error> {

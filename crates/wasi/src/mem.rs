@@ -220,7 +220,7 @@ impl GuestMemory<'_> {
 /// standard streams), and stops at the first short write. Returns the
 /// bytes written; an error once some were written ends the write with
 /// that count instead (the guest sees the error on its next write).
-pub(crate) fn write_pieces<E>(
+pub(crate) fn write_pieces<E: crate::errno::Fatal>(
     bufs: &[IoSlice<'_>],
     mut write: impl FnMut(&[u8]) -> Result<usize, E>,
 ) -> Result<usize, E> {
@@ -234,7 +234,8 @@ pub(crate) fn write_pieces<E>(
                         return Ok(done);
                     }
                 }
-                Err(e) if done == 0 => return Err(e),
+                // A trap ends the guest even after a partial write.
+                Err(e) if done == 0 || e.is_fatal() => return Err(e),
                 Err(_) => return Ok(done),
             }
         }

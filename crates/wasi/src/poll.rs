@@ -7,16 +7,24 @@
 //! 32 bytes: `userdata: u64` at 0, `error: u16` at 8, `type: u8` at 10,
 //! and for descriptors `nbytes: u64` at 16 and `flags: u16` at 24 (bit 0 =
 //! hang-up).
+//!
+//! Also the waits of the other calls that can block (reads and writes of
+//! sockets and of the host's standard streams, `sock_accept`), each
+//! bounded by the context's deadline ([`WasiCtx::set_deadline`]).
 
+use std::net::TcpStream;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use nanowasm_runtime::TrapCode;
 use rustix::event::{PollFd, PollFlags};
-use rustix::time::ClockId;
+use rustix::fs::FileType;
+use rustix::net::{RecvFlags, SendFlags};
+use rustix::time::{ClockId, Timespec};
 
 use crate::clock::{clock_id, now};
 use crate::ctx::{Clocks, Kind, Stdio, WasiCtx};
-use crate::errno::{Errno, WasiResult};
+use crate::errno::{BlockingResult, Errno, WasiError, WasiResult};
 use crate::mem::GuestMemory;
 
 struct Event {
@@ -58,9 +66,15 @@ fn clock_event(userdata: u64) -> Event {
 }
 
 /// `poll_oneoff(in: *subscription, out: *event, nsubscriptions, nevents:
-/// *size) -> errno`. With virtual clocks ([`crate::WasiCtxBuilder::virtual_clocks`])
+/// *size) -> errno`.
+///
+/// With virtual clocks ([`crate::WasiCtxBuilder::virtual_clocks`])
 /// clock subscriptions never sleep: virtual time jumps to the earliest
 /// deadline unless a descriptor is ready at once.
+///
+/// The whole call waits at most until the context's deadline
+/// ([`WasiCtx::set_deadline`]); if it passes first, the guest ends with
+/// the interrupt trap.
 pub fn poll_oneoff(
     ctx: &mut WasiCtx,
     mem: &mut GuestMemory<'_>,
@@ -68,9 +82,9 @@ pub fn poll_oneoff(
     out: u32,
     n: u32,
     nevents: u32,
-) -> WasiResult<()> {
+) -> BlockingResult<()> {
     if n == 0 {
-        return Err(Errno::Inval);
+        return Err(Errno::Inval.into());
     }
     let raw = mem
         .slice(subs, n.checked_mul(48).ok_or(Errno::Fault)?)?
@@ -99,7 +113,7 @@ pub fn poll_oneoff(
                     userdata,
                     clock,
                     timeout: u64_at(24),
-                    absolute: u16::from_le_bytes([s[40], s[41]]) & 1 != 0,
+                    absolute: s[40] & 1 != 0, // `flags: u16`
                 }),
             },
             1 | 2 => {
@@ -138,50 +152,70 @@ pub fn poll_oneoff(
                     Some(Kind::Dir(_)) => ready.push(event(Errno::Badf, 0, false)),
                 }
             }
-            _ => return Err(Errno::Inval),
+            _ => return Err(Errno::Inval.into()),
         }
     }
+    let deadline = ctx.deadline;
     let events = match &mut ctx.clocks {
         Clocks::Virtual { start, t } if !subs.is_empty() => {
             poll_virtual(*start, t, ready, &subs, &waits)?
         }
-        _ => poll_host(ready, &subs, &waits)?,
+        _ => {
+            let mono = now(ClockId::Monotonic);
+            let wakes: Vec<(u64, u64)> = subs
+                .iter()
+                .map(|c| (c.userdata, wake_time(c, mono)))
+                .collect();
+            poll_host(ready, &wakes, &waits, deadline)?
+        }
     };
-    write_events(mem, events, n, out, nevents)
+    Ok(write_events(mem, events, n, out, nevents)?)
 }
 
-/// Waits on the host clocks and descriptors.
+/// When clock subscription `c` fires, on the host's monotonic clock
+/// (which reads `mono` now). Saturates: a deadline past the end of time
+/// never comes.
+fn wake_time(c: &ClockSub, mono: u64) -> u64 {
+    if c.absolute {
+        mono.saturating_add(c.timeout.saturating_sub(now(c.clock)))
+    } else {
+        mono.saturating_add(c.timeout)
+    }
+}
+
+/// Waits on the host clocks and descriptors: `wakes` are the clock
+/// subscriptions' (userdata, time on the monotonic clock), `deadline`
+/// bounds the wait (the interrupt trap when it passes first).
 fn poll_host(
     mut ready: Vec<Event>,
-    subs: &[ClockSub],
+    wakes: &[(u64, u64)],
     waits: &[(u64, u8, i32)],
-) -> WasiResult<Vec<Event>> {
+    deadline: Option<Instant>,
+) -> BlockingResult<Vec<Event>> {
     let start = now(ClockId::Monotonic);
-    // (userdata, deadline on the monotonic clock)
-    let clocks: Vec<(u64, u64)> = subs
-        .iter()
-        .map(|c| {
-            let deadline = if c.absolute {
-                let left = c.timeout.saturating_sub(now(c.clock));
-                start.saturating_add(left)
-            } else {
-                start.saturating_add(c.timeout)
-            };
-            (c.userdata, deadline)
-        })
-        .collect();
+    // The deadline on the monotonic clock (which `Instant` also reads).
+    let deadline = deadline.map(|d| {
+        let left = d.saturating_duration_since(Instant::now()).as_nanos();
+        start.saturating_add(u64::try_from(left).unwrap_or(u64::MAX))
+    });
     loop {
         let t = now(ClockId::Monotonic);
         let mut events: Vec<Event> = std::mem::take(&mut ready);
-        for &(userdata, deadline) in &clocks {
-            if deadline <= t {
+        for &(userdata, at) in wakes {
+            if at <= t {
                 events.push(clock_event(userdata));
             }
         }
         let wait = if events.is_empty() {
-            clocks.iter().map(|&(_, d)| d - t).min()
+            wakes.iter().map(|&(_, at)| at - t).min()
         } else {
             Some(0)
+        };
+        // Wait no longer than the deadline.
+        let (wait, bounded) = match (wait, deadline) {
+            (Some(w), Some(d)) if w <= d.saturating_sub(t) => (Some(w), false),
+            (_, Some(d)) => (Some(d.saturating_sub(t)), true),
+            (w, None) => (w, false),
         };
         if !waits.is_empty() {
             events.extend(poll_fds(waits, wait)?);
@@ -191,16 +225,25 @@ fn poll_host(
             }
         }
         if events.is_empty() {
+            if bounded && deadline.is_some_and(|d| now(ClockId::Monotonic) >= d) {
+                return Err(interrupted());
+            }
             continue;
         }
         let t = now(ClockId::Monotonic);
-        for &(userdata, deadline) in &clocks {
-            if deadline <= t && !events.iter().any(|e| e.ty == 0 && e.userdata == userdata) {
+        for &(userdata, at) in wakes {
+            if at <= t && !events.iter().any(|e| e.ty == 0 && e.userdata == userdata) {
                 events.push(clock_event(userdata));
             }
         }
         return Ok(events);
     }
+}
+
+/// The trap that ends a guest whose deadline passed while it waited: the
+/// one epoch interruption gives.
+fn interrupted() -> WasiError {
+    WasiError::Trap(TrapCode::Interrupted)
 }
 
 /// Clock subscriptions on virtual time (`start` the realtime clock at
@@ -241,6 +284,115 @@ fn poll_virtual(
     Ok(events)
 }
 
+/// A `poll` timeout of `ns` nanoseconds.
+fn timespec(ns: u64) -> Timespec {
+    Timespec {
+        tv_sec: (ns / 1_000_000_000) as _,
+        tv_nsec: (ns % 1_000_000_000) as _,
+    }
+}
+
+/// Bytes a pipe with room for one more write takes without blocking.
+pub(crate) const PIPE_BUF: usize = 4096;
+
+/// Whether reads and writes of host descriptor `fd` never wait (a regular
+/// file or a block device).
+pub(crate) fn never_blocks(fd: BorrowedFd<'_>) -> bool {
+    rustix::fs::fstat(fd).is_ok_and(|st| {
+        matches!(
+            FileType::from_raw_mode(st.st_mode),
+            FileType::RegularFile | FileType::BlockDevice
+        )
+    })
+}
+
+/// Waits until host descriptor `fd` is ready for `events` (`IN` or
+/// `OUT`; an error or a hang-up counts as ready, for the operation that
+/// follows to report), at most until `deadline`: past it, the interrupt
+/// trap.
+pub(crate) fn wait_ready(
+    fd: BorrowedFd<'_>,
+    events: PollFlags,
+    deadline: Instant,
+) -> BlockingResult<()> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let left = u64::try_from(left.as_nanos()).unwrap_or(u64::MAX);
+        let mut pfd = [PollFd::new(&fd, events)];
+        match rustix::event::poll(&mut pfd, Some(&timespec(left))) {
+            Ok(0) | Err(rustix::io::Errno::INTR) => {}
+            Ok(_) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        if left == 0 {
+            return Err(interrupted());
+        }
+    }
+}
+
+/// Receives from a connected socket into `buf` (`flags`: peek, wait for
+/// all). A blocking socket waits for data at most until `deadline`, and
+/// then receives without blocking (it is only this context's, so nothing
+/// else takes the data in between); a non-blocking one fails with
+/// `EAGAIN` as usual.
+pub(crate) fn stream_recv(
+    s: &TcpStream,
+    buf: &mut [u8],
+    flags: RecvFlags,
+    nonblocking: bool,
+    deadline: Option<Instant>,
+) -> BlockingResult<usize> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let deadline = deadline.filter(|_| !nonblocking);
+    loop {
+        let flags = match deadline {
+            Some(d) => {
+                wait_ready(s.as_fd(), PollFlags::IN, d)?;
+                flags | RecvFlags::DONTWAIT
+            }
+            None => flags,
+        };
+        match rustix::net::recv(s, &mut *buf, flags) {
+            Ok((n, _)) => return Ok(n),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::AGAIN) if deadline.is_some() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Sends `data` on a connected socket; the count sent. A blocking socket
+/// waits for room at most until `deadline`, then sends what fits without
+/// blocking.
+pub(crate) fn stream_send(
+    s: &TcpStream,
+    data: &[u8],
+    nonblocking: bool,
+    deadline: Option<Instant>,
+) -> BlockingResult<usize> {
+    if data.is_empty() {
+        return Ok(0);
+    }
+    let deadline = deadline.filter(|_| !nonblocking);
+    loop {
+        let flags = match deadline {
+            Some(d) => {
+                wait_ready(s.as_fd(), PollFlags::OUT, d)?;
+                SendFlags::NOSIGNAL | SendFlags::DONTWAIT
+            }
+            None => SendFlags::NOSIGNAL,
+        };
+        match rustix::net::send(s, data, flags) {
+            Ok(n) => return Ok(n),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::AGAIN) if deadline.is_some() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Polls host descriptors for up to `timeout` nanoseconds (`None`: until
 /// one is ready) and returns their events.
 fn poll_fds(waits: &[(u64, u8, i32)], timeout: Option<u64>) -> WasiResult<Vec<Event>> {
@@ -262,10 +414,7 @@ fn poll_fds(waits: &[(u64, u8, i32)], timeout: Option<u64>) -> WasiResult<Vec<Ev
             PollFd::new(fd, flags)
         })
         .collect();
-    let timeout = timeout.map(|ns| rustix::time::Timespec {
-        tv_sec: (ns / 1_000_000_000) as _,
-        tv_nsec: (ns % 1_000_000_000) as _,
-    });
+    let timeout = timeout.map(timespec);
     match rustix::event::poll(&mut pfds, timeout.as_ref()) {
         Ok(_) | Err(rustix::io::Errno::INTR) => {}
         Err(e) => return Err(e.into()),

@@ -1,9 +1,15 @@
 //! `sock_*`: sockets the host preopened (`--tcplisten`) and connections
 //! accepted on them. A guest cannot create or connect sockets itself.
 
+use std::os::fd::AsFd;
+
+use rustix::event::PollFlags;
+use rustix::net::RecvFlags;
+
 use crate::ctx::{fdflags, rights, Entry, Kind, WasiCtx};
-use crate::errno::{Errno, WasiResult};
-use crate::mem::{retry, write_pieces, GuestMemory};
+use crate::errno::{BlockingResult, Errno, Fatal, WasiResult};
+use crate::mem::{write_pieces, GuestMemory};
+use crate::poll::stream_recv;
 
 /// `sock_accept(fd, flags: fdflags, fd_out: *fd) -> errno`: accepts a
 /// connection on a listening socket (`NONBLOCK` in `flags` makes the new
@@ -14,11 +20,18 @@ pub fn sock_accept(
     fd: u32,
     flags: u16,
     out: u32,
-) -> WasiResult<()> {
+) -> BlockingResult<()> {
+    let deadline = ctx.deadline;
     let e = ctx.get(fd)?;
     let Kind::Listener(l) = &e.kind else {
-        return Err(Errno::Notsock);
+        return Err(Errno::Notsock.into());
     };
+    if let Some(deadline) = deadline {
+        // Another user of the same listening socket (a duplicate the
+        // embedder kept) could take the connection between the wait and
+        // the accept, which then blocks until the next one.
+        crate::poll::wait_ready(l.as_fd(), PollFlags::IN, deadline)?;
+    }
     let (stream, _) = l.accept()?;
     let nonblock = flags & fdflags::NONBLOCK != 0;
     stream.set_nonblocking(nonblock)?;
@@ -28,7 +41,7 @@ pub fn sock_accept(
         inheriting: 0,
         flags: if nonblock { fdflags::NONBLOCK } else { 0 },
     })?;
-    mem.write_u32(out, new)
+    Ok(mem.write_u32(out, new)?)
 }
 
 /// `sock_recv(fd, ri_data: *iovec, ri_data_len, ri_flags: u16,
@@ -43,35 +56,36 @@ pub fn sock_recv(
     flags: u16,
     datalen: u32,
     oflags: u32,
-) -> WasiResult<()> {
+) -> BlockingResult<()> {
+    let deadline = ctx.deadline;
     let e = ctx.get(fd)?;
+    let nonblocking = e.flags & fdflags::NONBLOCK != 0;
     let Kind::Stream(s) = &mut e.kind else {
-        return Err(Errno::Notsock);
+        return Err(Errno::Notsock.into());
     };
-    let recv =
-        |buf: &mut [u8], flags| retry(|| rustix::net::recv(&*s, &mut *buf, flags).map(|r| r.0));
+    let recv = |buf: &mut [u8], flags| stream_recv(s, buf, flags, nonblocking, deadline);
     // Into the buffers as `fd_read` reads (a bounded host buffer at most),
     // so "wait for all" waits for all of what one call can take.
     let n = mem.read_iovecs(iovs, count, |buf: &mut [u8]| {
         if flags & 1 != 0 {
-            recv(buf, rustix::net::RecvFlags::PEEK)
+            recv(buf, RecvFlags::PEEK)
         } else if flags & 2 != 0 {
             let mut got = 0;
             while got < buf.len() {
-                match recv(&mut buf[got..], rustix::net::RecvFlags::empty()) {
+                match recv(&mut buf[got..], RecvFlags::empty()) {
                     Ok(0) => break,
                     Ok(k) => got += k,
-                    Err(e) if got == 0 => return Err(e),
+                    Err(e) if got == 0 || e.is_fatal() => return Err(e),
                     Err(_) => break,
                 }
             }
             Ok(got)
         } else {
-            recv(buf, rustix::net::RecvFlags::empty())
+            recv(buf, RecvFlags::empty())
         }
     })?;
     mem.write_u32(datalen, n as u32)?;
-    mem.write_u16(oflags, 0)
+    Ok(mem.write_u16(oflags, 0)?)
 }
 
 /// `sock_send(fd, si_data: *ciovec, si_data_len, si_flags: u16,
@@ -83,16 +97,18 @@ pub fn sock_send(
     iovs: u32,
     count: u32,
     datalen: u32,
-) -> WasiResult<()> {
+) -> BlockingResult<()> {
     let bufs = mem.ciovecs(iovs, count)?;
+    let deadline = ctx.deadline;
     let e = ctx.get(fd)?;
+    let nonblocking = e.flags & fdflags::NONBLOCK != 0;
     let Kind::Stream(s) = &mut e.kind else {
-        return Err(Errno::Notsock);
+        return Err(Errno::Notsock.into());
     };
     let n = write_pieces(&bufs, |piece| {
-        retry(|| rustix::net::send(&*s, piece, rustix::net::SendFlags::NOSIGNAL))
+        crate::poll::stream_send(s, piece, nonblocking, deadline)
     })?;
-    mem.write_u32(datalen, n as u32)
+    Ok(mem.write_u32(datalen, n as u32)?)
 }
 
 /// `sock_shutdown(fd, how: sdflags) -> errno`: bit 0 shuts down reading,
