@@ -1,11 +1,13 @@
 //! `nanowasm print FILE`: a module as readable WAT.
 
-use std::io::Write as _;
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
 use nanowasm_core::Features;
+use nanowasm_text::{write_module, PrintError};
 
 /// Arguments of `nanowasm print`.
 #[derive(ClapArgs)]
@@ -19,7 +21,9 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-/// Runs the subcommand.
+/// Runs the subcommand. The module is decoded and validated first, so an
+/// invalid one writes nothing; then the text streams out line by line
+/// through a `BufWriter`, never whole in memory.
 pub fn run(args: Args) -> ExitCode {
     let bytes = match crate::input::read_module(&args.input) {
         Ok(b) => b,
@@ -28,26 +32,38 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let text = match nanowasm_text::print_bytes(&bytes, Features::default()) {
-        Ok(t) => t,
+    let features = Features::default();
+    let module = match nanowasm_binary::decode(bytes, features) {
+        Ok(m) => m,
         Err(e) => {
             eprintln!("{}: {e}", args.input.display());
             return ExitCode::FAILURE;
         }
     };
-    let written = match &args.output {
+    let (result, target) = match &args.output {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+            let target = path.display().to_string();
+            match File::create(path) {
+                Ok(f) => (write_module(&module, features, BufWriter::new(f)), target),
+                Err(e) => {
+                    eprintln!("{target}: cannot write: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
         }
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| format!("stdout: {e}")),
+        None => {
+            let out = BufWriter::new(std::io::stdout().lock());
+            (write_module(&module, features, out), "stdout".to_owned())
+        }
     };
-    match written {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
+        Err(PrintError::Write(e)) => {
+            eprintln!("{target}: cannot write: {e}");
+            ExitCode::FAILURE
+        }
+        Err(PrintError::Module(e)) => {
+            eprintln!("{}: {e}", args.input.display());
             ExitCode::FAILURE
         }
     }

@@ -16,7 +16,8 @@ pub mod print;
 pub mod wast;
 
 pub use error::Error;
-pub use print::{print_bytes, print_module};
+pub use module::MAX_NESTING;
+pub use print::{print_bytes, print_module, write_bytes, write_module, PrintError};
 
 /// Parses a text module (`(module ...)` or a bare list of module fields)
 /// and returns its binary encoding.

@@ -966,6 +966,10 @@ struct FuncCtx<'s> {
     blocks: u32,
     /// Named labels by that index, for the name section.
     label_names: Vec<(u32, &'s str)>,
+    /// The blocks and folded instructions being parsed, innermost last.
+    frames: Vec<Frame<'s>>,
+    /// Encodings that wait for folded operands (see [`Frame`]).
+    pending: Vec<u8>,
 }
 
 impl<'s> FuncCtx<'s> {
@@ -1160,73 +1164,234 @@ fn v128_const(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<(), Error> {
     Ok(())
 }
 
-/// One instruction, plain or folded (with its folded operands first).
+/// Deepest nesting of instructions the text parser accepts: blocks, `if`s
+/// and folded instructions inside one another.
+///
+/// The parser keeps its nesting on a heap stack, not the native stack (a
+/// few dozen bytes a level, less than the tokens of the level take), so
+/// this limit does not protect the stack: it is a plain bound on that heap
+/// stack, reported at the instruction that crosses it. It is as deep as
+/// blocks can nest in any function that an engine accepts: the JS API's
+/// limit on a function body, shared by the web engines and by `wasmparser`
+/// (so wasmtime), is 7,654,321 bytes, and each nested block takes at least 3
+/// (`block`, its block type, `end`).
+pub const MAX_NESTING: usize = 7_654_321 / 3;
+
+/// A block or folded instruction being parsed. The parser keeps these on a
+/// heap stack ([`FuncCtx::frames`]) instead of recursing, so that deep
+/// nesting costs heap memory in proportion to the input, and no native
+/// stack.
+#[derive(Clone, Copy)]
+enum Frame<'s> {
+    /// `block` or `loop` ... `end`, with its label.
+    Block(Option<&'s str>),
+    /// `if` ... `else` ... `end`, with its label.
+    If(Option<&'s str>),
+    /// `(block ...)` or `(loop ...)`.
+    FoldedBlock,
+    /// `(if ...)` in its condition, before `(then`; the encoding of its
+    /// block type waits in [`FuncCtx::pending`] from offset `bt`.
+    FoldedIf { label: Option<&'s str>, bt: usize },
+    /// `(if ...)` in `(then ...)`.
+    FoldedThen,
+    /// `(if ...)` in `(else ...)`.
+    FoldedElse,
+    /// A folded plain instruction `(op imm* operand*)`: the operator's
+    /// encoding waits in [`FuncCtx::pending`] from this offset until its
+    /// operands are encoded.
+    FoldedPlain(usize),
+}
+
+/// One instruction, plain or folded (its folded operands first), or a
+/// whole block up to its `end`. Nesting goes on `f.frames`, not the native
+/// stack; see [`MAX_NESTING`].
 fn instr<'s>(
     p: &mut Parser<'s, '_>,
     m: &mut Module<'s>,
     f: &mut FuncCtx<'s>,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    p.enter()?;
-    let r = instr_inner(p, m, f, out);
-    p.leave();
-    r
+    let base = f.frames.len();
+    loop {
+        begin(p, m, f, out)?;
+        // Close the frames whose end comes next, down to one that needs
+        // another instruction.
+        while f.frames.len() > base {
+            if !resume(p, f, out)? {
+                break;
+            }
+        }
+        if f.frames.len() == base {
+            return Ok(());
+        }
+    }
 }
 
-fn instr_inner<'s>(
+/// Pushes `frame` for an instruction at `at`, within [`MAX_NESTING`].
+fn push_frame<'s>(f: &mut FuncCtx<'s>, at: usize, frame: Frame<'s>) -> Result<(), Error> {
+    if f.frames.len() >= MAX_NESTING {
+        return Err(Error::new(
+            at,
+            format!("nesting too deep: more than {MAX_NESTING} nested instructions"),
+        ));
+    }
+    f.frames.push(frame);
+    Ok(())
+}
+
+/// Starts the instruction at the cursor: a plain one is encoded whole, a
+/// block or a folded one pushes its frame.
+fn begin<'s>(
     p: &mut Parser<'s, '_>,
     m: &mut Module<'s>,
     f: &mut FuncCtx<'s>,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    if p.peek_lparen() {
-        return folded(p, m, f, out);
+    let start = p.offset();
+    let folded = p.peek_lparen();
+    if folded {
+        p.open()?;
     }
     let at = p.offset();
     let kw = p.atom()?;
-    match kw {
-        "block" | "loop" => {
+    match (folded, kw) {
+        (_, "block" | "loop") => {
             let label = p.opt_id();
             out.push(if kw == "block" { 0x02 } else { 0x03 });
             block_type(p, m, out)?;
             f.push_label(label);
-            while !p.eat_keyword("end") {
-                if p.is_done() || p.peek_rparen() {
-                    return Err(p.error("expected `end`"));
-                }
-                instr(p, m, f, out)?;
-            }
-            end_label(p, label)?;
-            f.labels.pop();
-            out.push(0x0b);
-            Ok(())
+            let frame = if folded {
+                Frame::FoldedBlock
+            } else {
+                Frame::Block(label)
+            };
+            push_frame(f, start, frame)
         }
-        "if" => {
+        (false, "if") => {
             let label = p.opt_id();
             out.push(0x04);
             block_type(p, m, out)?;
             f.push_label(label);
-            loop {
-                if p.eat_keyword("else") {
-                    end_label(p, label)?;
-                    out.push(0x05);
-                    continue;
-                }
-                if p.eat_keyword("end") {
-                    break;
-                }
-                if p.is_done() || p.peek_rparen() {
-                    return Err(p.error("expected `end`"));
-                }
-                instr(p, m, f, out)?;
+            push_frame(f, start, Frame::If(label))
+        }
+        (true, "if") => {
+            // The block type is written after the condition.
+            let label = p.opt_id();
+            let bt = f.pending.len();
+            block_type(p, m, &mut f.pending)?;
+            push_frame(f, start, Frame::FoldedIf { label, bt })
+        }
+        (false, "end" | "else" | "then") => Err(Error::new(at, "unexpected token")),
+        (false, _) => plain(p, m, f, out, kw, at),
+        (true, _) => {
+            // Operands first: the immediates wait in `pending` until the
+            // folded operands are encoded.
+            let op = f.pending.len();
+            let mut pending = std::mem::take(&mut f.pending);
+            let r = plain(p, m, f, &mut pending, kw, at);
+            f.pending = pending;
+            r?;
+            push_frame(f, start, Frame::FoldedPlain(op))
+        }
+    }
+}
+
+/// What may follow the innermost frame's contents so far: its end (the
+/// frame is popped) or its next clause. `Ok(false)` when an instruction
+/// comes next instead.
+fn resume(p: &mut Parser<'_, '_>, f: &mut FuncCtx<'_>, out: &mut Vec<u8>) -> Result<bool, Error> {
+    let Some(&frame) = f.frames.last() else {
+        return Ok(false);
+    };
+    match frame {
+        Frame::Block(label) => {
+            if !p.eat_keyword("end") {
+                return expect_end(p);
             }
             end_label(p, label)?;
-            f.labels.pop();
-            out.push(0x0b);
-            Ok(())
         }
-        "end" | "else" | "then" => Err(Error::new(at, "unexpected token")),
-        _ => plain(p, m, f, out, kw, at),
+        Frame::If(label) => {
+            if p.eat_keyword("else") {
+                end_label(p, label)?;
+                out.push(0x05);
+                return Ok(true);
+            }
+            if !p.eat_keyword("end") {
+                return expect_end(p);
+            }
+            end_label(p, label)?;
+        }
+        Frame::FoldedBlock => {
+            if !p.peek_rparen() {
+                return Ok(false);
+            }
+            p.close()?;
+        }
+        Frame::FoldedIf { label, bt } => {
+            // The condition: folded instructions before `(then`.
+            if p.peek_lparen() && !p.peek_list("then") {
+                return Ok(false);
+            }
+            out.push(0x04);
+            out.extend_from_slice(&f.pending[bt..]);
+            f.pending.truncate(bt);
+            f.push_label(label);
+            if !p.eat_list("then")? {
+                return Err(p.error("expected `(then`"));
+            }
+            set_top(f, Frame::FoldedThen);
+            return Ok(true);
+        }
+        Frame::FoldedThen => {
+            if !p.peek_rparen() {
+                return Ok(false);
+            }
+            p.close()?;
+            if p.eat_list("else")? {
+                out.push(0x05);
+                set_top(f, Frame::FoldedElse);
+                return Ok(true);
+            }
+            p.close()?;
+        }
+        Frame::FoldedElse => {
+            if !p.peek_rparen() {
+                return Ok(false);
+            }
+            p.close()?;
+            p.close()?;
+        }
+        Frame::FoldedPlain(op) => {
+            if !p.peek_rparen() {
+                return Ok(false);
+            }
+            out.extend_from_slice(&f.pending[op..]);
+            f.pending.truncate(op);
+            f.frames.pop();
+            p.close()?;
+            return Ok(true);
+        }
+    }
+    // A block, loop or if ended.
+    f.labels.pop();
+    f.frames.pop();
+    out.push(0x0b);
+    Ok(true)
+}
+
+/// Inside a flat block, before an instruction: `end` must not be missing.
+fn expect_end(p: &Parser<'_, '_>) -> Result<bool, Error> {
+    if p.is_done() || p.peek_rparen() {
+        Err(p.error("expected `end`"))
+    } else {
+        Ok(false)
+    }
+}
+
+/// Replaces the innermost frame.
+fn set_top<'s>(f: &mut FuncCtx<'s>, frame: Frame<'s>) {
+    if let Some(top) = f.frames.last_mut() {
+        *top = frame;
     }
 }
 
@@ -1241,73 +1406,10 @@ fn end_label(p: &mut Parser<'_, '_>, label: Option<&str>) -> Result<(), Error> {
     Ok(())
 }
 
-fn folded<'s>(
-    p: &mut Parser<'s, '_>,
-    m: &mut Module<'s>,
-    f: &mut FuncCtx<'s>,
-    out: &mut Vec<u8>,
-) -> Result<(), Error> {
-    p.open()?;
-    let at = p.offset();
-    let kw = p.atom()?;
-    match kw {
-        "block" | "loop" => {
-            let label = p.opt_id();
-            out.push(if kw == "block" { 0x02 } else { 0x03 });
-            block_type(p, m, out)?;
-            f.push_label(label);
-            while !p.peek_rparen() {
-                instr(p, m, f, out)?;
-            }
-            f.labels.pop();
-            out.push(0x0b);
-        }
-        "if" => {
-            let label = p.opt_id();
-            let mut bt = Vec::new();
-            block_type(p, m, &mut bt)?;
-            // The condition: folded instructions before `(then`.
-            while p.peek_lparen() && !p.peek_list("then") {
-                instr(p, m, f, out)?;
-            }
-            out.push(0x04);
-            out.extend(bt);
-            f.push_label(label);
-            if !p.eat_list("then")? {
-                return Err(p.error("expected `(then`"));
-            }
-            while !p.peek_rparen() {
-                instr(p, m, f, out)?;
-            }
-            p.close()?;
-            if p.eat_list("else")? {
-                out.push(0x05);
-                while !p.peek_rparen() {
-                    instr(p, m, f, out)?;
-                }
-                p.close()?;
-            }
-            f.labels.pop();
-            out.push(0x0b);
-        }
-        _ => {
-            // Operands first: parse the immediates into a buffer, then the
-            // folded operands, then emit the instruction.
-            let mut op = Vec::new();
-            plain(p, m, f, &mut op, kw, at)?;
-            while !p.peek_rparen() {
-                instr(p, m, f, out)?;
-            }
-            out.extend(op);
-        }
-    }
-    p.close()
-}
-
 fn plain<'s>(
     p: &mut Parser<'s, '_>,
     m: &mut Module<'s>,
-    f: &mut FuncCtx<'s>,
+    f: &FuncCtx<'s>,
     out: &mut Vec<u8>,
     kw: &str,
     at: usize,

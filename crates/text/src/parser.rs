@@ -3,7 +3,10 @@
 use crate::error::Error;
 use crate::lexer::{Token, TokenKind};
 
-/// Deepest nesting of parentheses accepted (bounded recursion).
+/// Deepest recursion of the grammar rules that recurse on the native stack
+/// ([`Parser::enter`]): only nested `either` results in scripts. Modules
+/// never recurse: instructions nest on a heap stack (see
+/// [`crate::MAX_NESTING`]) and [`Parser::skip_item`] counts parentheses.
 const MAX_DEPTH: usize = 1000;
 
 /// The token cursor.
@@ -93,7 +96,7 @@ impl<'s, 't> Parser<'s, 't> {
     pub fn enter(&mut self) -> Result<(), Error> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error("nesting too deep"));
+            return Err(self.error(format!("nesting too deep: more than {MAX_DEPTH} levels")));
         }
         Ok(())
     }
@@ -184,24 +187,21 @@ impl<'s, 't> Parser<'s, 't> {
         String::from_utf8(b).map_err(|_| Error::new(at, "malformed UTF-8 encoding"))
     }
 
-    /// Skips one token or one balanced list.
+    /// Skips one token or one balanced list, counting parentheses (no
+    /// recursion, so any depth is fine).
     pub fn skip_item(&mut self) -> Result<(), Error> {
-        if self.peek_lparen() {
-            self.open()?;
-            self.enter()?;
-            while !self.peek_rparen() {
-                if self.is_done() {
-                    return Err(self.error("unexpected end of input"));
-                }
-                self.skip_item()?;
+        let mut depth = 0usize;
+        loop {
+            match self.peek() {
+                None => return Err(self.error("unexpected end of input")),
+                Some(TokenKind::LParen) => depth += 1,
+                Some(TokenKind::RParen) if depth > 0 => depth -= 1,
+                Some(_) => {}
             }
-            self.leave();
-            self.close()
-        } else if self.is_done() {
-            Err(self.error("unexpected end of input"))
-        } else {
             self.pos += 1;
-            Ok(())
+            if depth == 0 {
+                return Ok(());
+            }
         }
     }
 }

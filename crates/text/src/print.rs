@@ -1,17 +1,24 @@
 //! The printer: a decoded module as readable WAT.
 //!
 //! Output is the flat (linear) instruction form, one instruction per line,
-//! indented by block depth, with identifiers taken from the `name` section
-//! where a name is a valid, unique identifier. It is written so that
-//! [`crate::parse_wat`] gives back the module's bytes: every choice the
-//! encoder makes from the text (element and data segment forms, type uses,
-//! block types, memory arguments) is printed explicitly enough to make the
-//! same choice. A binary module that the encoder would not produce (for
+//! indented by block depth (up to [`MAX_INDENT`] levels), with identifiers
+//! taken from the `name` section where a name is a valid, unique
+//! identifier. It is written so that [`crate::parse_wat`] gives back the
+//! module's bytes: every choice the encoder makes from the text (element
+//! and data segment forms, type uses, block types, memory arguments) is
+//! printed explicitly enough to make the same choice. A binary module that the encoder would not produce (for
 //! example one with over-long LEB128 encodings or extra custom sections)
 //! prints as an equivalent module instead.
+//!
+//! [`write_module`] streams the text to an [`io::Write`]; [`print_module`]
+//! collects it in a `String`. Either way the printer needs no memory beyond
+//! the decoded module, its names and the current line, however deep the
+//! nesting.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write as _;
+use std::convert::Infallible;
+use std::fmt::{self, Write as _};
+use std::io;
 
 use nanowasm_binary::module::{ConstExpr, DataMode, ElementItems, ElementMode, ImportDesc, Module};
 use nanowasm_binary::reader::Reader;
@@ -21,22 +28,121 @@ use nanowasm_core::{
     ValType,
 };
 
+/// Indentation stops growing at this many levels, as in wasmprinter:
+/// deeper lines are indented as much as this, so that a line's whitespace
+/// is bounded and the text of a deeply nested function stays linear in the
+/// module's size (it would be quadratic in the nesting depth otherwise).
+pub const MAX_INDENT: usize = 50;
+
+/// The whitespace of the deepest indentation.
+const SPACES: &str = "                                                                                                    ";
+const _: () = assert!(SPACES.len() == 2 * MAX_INDENT);
+
 /// Decodes and validates `bytes` with `features`, then prints the module.
 pub fn print_bytes(bytes: &[u8], features: Features) -> Result<String, nanowasm_binary::Error> {
-    let module = nanowasm_binary::decode(bytes.to_vec(), features)?;
+    let module = nanowasm_binary::decode(bytes, features)?;
     print_module(&module, features)
 }
 
 /// Prints a decoded module as WAT.
 pub fn print_module(module: &Module, features: Features) -> Result<String, nanowasm_binary::Error> {
-    let mut p = Printer {
-        m: module,
-        features,
-        out: String::new(),
-        ids: Ids::new(module),
-    };
-    p.module()?;
-    Ok(p.out)
+    let mut out = String::new();
+    match Printer::new(module, features, &mut out).module() {
+        Ok(()) => Ok(out),
+        Err(Fail::Module(e)) => Err(e),
+        Err(Fail::Sink(never)) => match never {},
+    }
+}
+
+/// Decodes and validates `bytes` with `features`, then writes the module's
+/// text to `out` as it goes (see [`write_module`]).
+pub fn write_bytes(
+    bytes: &[u8],
+    features: Features,
+    out: impl io::Write,
+) -> Result<(), PrintError> {
+    let module = nanowasm_binary::decode(bytes, features).map_err(PrintError::Module)?;
+    write_module(&module, features, out)
+}
+
+/// Writes a decoded module as WAT to `out`, line by line, and flushes it:
+/// beyond the module and its names, the printer holds only the line it is
+/// writing. Each
+/// line takes a few small writes, so give an unbuffered writer (a file,
+/// stdout) a [`std::io::BufWriter`].
+pub fn write_module(
+    module: &Module,
+    features: Features,
+    mut out: impl io::Write,
+) -> Result<(), PrintError> {
+    match Printer::new(module, features, Io(&mut out)).module() {
+        Ok(()) => out.flush().map_err(PrintError::Write),
+        Err(Fail::Module(e)) => Err(PrintError::Module(e)),
+        Err(Fail::Sink(e)) => Err(PrintError::Write(e)),
+    }
+}
+
+/// Why [`write_bytes`] or [`write_module`] failed.
+#[derive(Debug)]
+pub enum PrintError {
+    /// The module is malformed or invalid.
+    Module(nanowasm_binary::Error),
+    /// Writing the text failed.
+    Write(io::Error),
+}
+
+impl fmt::Display for PrintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrintError::Module(e) => e.fmt(f),
+            PrintError::Write(e) => write!(f, "cannot write the text: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PrintError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PrintError::Module(e) => Some(e),
+            PrintError::Write(e) => Some(e),
+        }
+    }
+}
+
+/// Where the printer's text goes: a `String`, or an [`io::Write`].
+trait Sink {
+    type Error;
+    fn put(&mut self, text: &str) -> Result<(), Self::Error>;
+}
+
+impl Sink for &mut String {
+    type Error = Infallible;
+    fn put(&mut self, text: &str) -> Result<(), Infallible> {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
+/// An [`io::Write`] as a [`Sink`].
+struct Io<W>(W);
+
+impl<W: io::Write> Sink for Io<W> {
+    type Error = io::Error;
+    fn put(&mut self, text: &str) -> Result<(), io::Error> {
+        self.0.write_all(text.as_bytes())
+    }
+}
+
+/// Why printing stopped: the module, or the sink's error.
+enum Fail<E> {
+    Module(nanowasm_binary::Error),
+    Sink(E),
+}
+
+impl<E> From<nanowasm_binary::Error> for Fail<E> {
+    fn from(e: nanowasm_binary::Error) -> Self {
+        Fail::Module(e)
+    }
 }
 
 /// Identifiers for each index space, from the name section.
@@ -100,11 +206,22 @@ impl Ids {
     }
 }
 
-struct Printer<'a> {
+struct Printer<'a, S> {
     m: &'a Module,
     features: Features,
-    out: String,
+    out: S,
     ids: Ids,
+}
+
+impl<'a, S: Sink> Printer<'a, S> {
+    fn new(m: &'a Module, features: Features, out: S) -> Self {
+        Printer {
+            m,
+            features,
+            out,
+            ids: Ids::new(m),
+        }
+    }
 }
 
 /// `$name` if the space has a name for `index`, else the number.
@@ -256,22 +373,22 @@ fn memarg(op: Opcode, m: &MemArg) -> String {
     s
 }
 
-impl Printer<'_> {
-    fn line(&mut self, depth: usize, text: &str) {
-        for _ in 0..depth {
-            self.out.push_str("  ");
-        }
-        self.out.push_str(text);
-        self.out.push('\n');
+impl<S: Sink> Printer<'_, S> {
+    /// One line of text, indented by `depth` levels up to [`MAX_INDENT`].
+    fn line(&mut self, depth: usize, text: &str) -> Result<(), Fail<S::Error>> {
+        let indent = &SPACES[..2 * depth.min(MAX_INDENT)];
+        self.out.put(indent).map_err(Fail::Sink)?;
+        self.out.put(text).map_err(Fail::Sink)?;
+        self.out.put("\n").map_err(Fail::Sink)
     }
 
-    fn module(&mut self) -> Result<(), nanowasm_binary::Error> {
+    fn module(&mut self) -> Result<(), Fail<S::Error>> {
         let m = self.m;
         let name = match &m.names.module {
             Some(n) if is_id(n) => format!(" ${n}"),
             _ => String::new(),
         };
-        self.line(0, &format!("(module{name}"));
+        self.line(0, &format!("(module{name}"))?;
         for (i, ty) in m.types.iter().enumerate() {
             let i = i as u32;
             let text = format!(
@@ -279,7 +396,7 @@ impl Printer<'_> {
                 def_id(&self.ids.types, i),
                 signature(ty, None)
             );
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
         let mut counts = [0u32; 4];
         for imp in &m.imports {
@@ -327,7 +444,7 @@ impl Printer<'_> {
                 string_literal(imp.module.as_bytes()),
                 string_literal(imp.name.as_bytes())
             );
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
         let n = &m.num_imported;
         for (i, t) in m.tables.iter().enumerate().skip(n.tables as usize) {
@@ -337,7 +454,7 @@ impl Printer<'_> {
                 limits(&t.limits),
                 ref_type(t.element)
             );
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
         for (i, t) in m.memories.iter().enumerate().skip(n.memories as usize) {
             let text = format!(
@@ -345,7 +462,7 @@ impl Printer<'_> {
                 def_id(&self.ids.memories, i as u32),
                 limits(&t.limits)
             );
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
         for (k, init) in m.global_inits.iter().enumerate() {
             let i = n.globals + k as u32;
@@ -356,7 +473,7 @@ impl Printer<'_> {
                 global_type(&g),
                 self.const_expr(init)?
             );
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
         for e in &m.exports {
             let (kind, map) = match e.kind {
@@ -370,15 +487,15 @@ impl Printer<'_> {
                 string_literal(e.name.as_bytes()),
                 index(map, e.index)
             );
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
         if let Some(s) = m.start {
             let text = format!("(start {})", index(&self.ids.funcs, s));
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
         for (i, seg) in m.elements.iter().enumerate() {
             let text = self.elem(i as u32, seg)?;
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
         for (k, body) in m.bodies.iter().enumerate() {
             self.func(n.funcs + k as u32, body)?;
@@ -392,7 +509,7 @@ impl Printer<'_> {
                 let _ = write!(text, " (offset {})", self.const_expr(offset)?);
             }
             let _ = write!(text, " {})", string_literal(m.slice(&seg.range)));
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
         for (place, name, data) in custom_sections(&m.bytes) {
             let text = format!(
@@ -400,9 +517,9 @@ impl Printer<'_> {
                 string_literal(name),
                 string_literal(data)
             );
-            self.line(1, &text);
+            self.line(1, &text)?;
         }
-        self.line(0, ")");
+        self.line(0, ")")?;
         Ok(())
     }
 
@@ -471,7 +588,7 @@ impl Printer<'_> {
         &mut self,
         idx: u32,
         body: &nanowasm_binary::module::FuncBody,
-    ) -> Result<(), nanowasm_binary::Error> {
+    ) -> Result<(), Fail<S::Error>> {
         let ty = self.m.funcs[idx as usize];
         let mut head = format!(
             "(func{} {}",
@@ -498,7 +615,7 @@ impl Printer<'_> {
                 local += 1;
             }
         }
-        self.line(1, &head);
+        self.line(1, &head)?;
         let mut ops = ops(self.m, self.features, body.code.start, body.code.end);
         let mut depth = 2usize;
         let mut blocks = 0u32;
@@ -510,23 +627,23 @@ impl Printer<'_> {
                         break;
                     }
                     depth -= 1;
-                    self.line(depth, "end");
+                    self.line(depth, "end")?;
                 }
                 Opcode::Else => {
-                    self.line(depth - 1, "else");
+                    self.line(depth - 1, "else")?;
                 }
                 Opcode::Block | Opcode::Loop | Opcode::If => {
                     let text = self.instr(&instr, idx, &mut blocks);
-                    self.line(depth, &text);
+                    self.line(depth, &text)?;
                     depth += 1;
                 }
                 _ => {
                     let text = self.instr(&instr, idx, &mut blocks);
-                    self.line(depth, &text);
+                    self.line(depth, &text)?;
                 }
             }
         }
-        self.line(1, ")");
+        self.line(1, ")")?;
         Ok(())
     }
 

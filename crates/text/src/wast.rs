@@ -353,10 +353,13 @@ fn result(p: &mut Parser<'_, '_>) -> Result<Expected, Error> {
             Expected::RefFunc
         }
         "either" => {
+            // The one rule that recurses: bounded by `Parser::enter`.
+            p.enter()?;
             let mut options = Vec::new();
             while !p.peek_rparen() {
                 options.push(result(p)?);
             }
+            p.leave();
             Expected::Either(options)
         }
         _ => return Err(Error::new(at, format!("unexpected result `{kw}`"))),

@@ -129,3 +129,30 @@ pub fn random_get(
         }
     }
 }
+
+impl WasiCtx {
+    /// A host timestamp (nanoseconds since the epoch, e.g. a file's
+    /// modification time) as the clock grant lets the guest see it: as it
+    /// is with the host's clocks, truncated with coarse ones, and 0 with
+    /// no clocks or virtual ones (it would tell the host's time).
+    pub(crate) fn wrap_timestamp(&self, ns: u64) -> u64 {
+        match self.clocks {
+            Clocks::Host => ns,
+            Clocks::Coarse(r) => ns - ns % r,
+            Clocks::Denied | Clocks::Virtual { .. } => 0,
+        }
+    }
+
+    /// A `filestat` ([`crate::fd::filestat_bytes`]) with its three
+    /// timestamps (at 40, 48 and 56) wrapped by
+    /// [`wrap_timestamp`](Self::wrap_timestamp).
+    pub(crate) fn wrap_filestat(&self, mut b: [u8; 64]) -> [u8; 64] {
+        for at in [40, 48, 56] {
+            let mut t = [0u8; 8];
+            t.copy_from_slice(&b[at..at + 8]);
+            let t = self.wrap_timestamp(u64::from_le_bytes(t));
+            b[at..at + 8].copy_from_slice(&t.to_le_bytes());
+        }
+        b
+    }
+}

@@ -35,6 +35,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -225,6 +226,75 @@ pub struct Entry {
     pub inheriting: u64,
     /// `fdflags` the guest set that the host object does not keep itself.
     pub flags: u16,
+    /// What the descriptor took from the context's quota and the shared
+    /// budget, if the guest opened it (given back when the entry drops).
+    #[allow(dead_code)] // never read: held for its `Drop`
+    pub(crate) charge: Charge,
+}
+
+/// A budget of host descriptors shared by many contexts (e.g. every
+/// nanoprocess of a system): each descriptor a guest opens (`path_open`,
+/// `sock_accept`) draws one, and gives it back when closed, replaced by
+/// `fd_renumber`, or when its context is dropped; once all are drawn,
+/// opening fails with `ENFILE` in every context sharing it. Standard
+/// streams and preopened directories and sockets draw nothing. Clones
+/// share the budget.
+#[derive(Clone, Debug)]
+pub struct FdBudget(Arc<Budget>);
+
+#[derive(Debug)]
+struct Budget {
+    max: usize,
+    in_use: AtomicUsize,
+}
+
+impl FdBudget {
+    /// A budget of `max` descriptors, none in use.
+    pub fn new(max: usize) -> FdBudget {
+        FdBudget(Arc::new(Budget {
+            max,
+            in_use: AtomicUsize::new(0),
+        }))
+    }
+
+    /// The descriptors drawn now.
+    pub fn in_use(&self) -> usize {
+        self.0.in_use.load(Ordering::Acquire)
+    }
+
+    /// The size of the budget.
+    pub fn max(&self) -> usize {
+        self.0.max
+    }
+
+    /// Draws one descriptor, if any is left.
+    fn draw(&self) -> bool {
+        self.0
+            .in_use
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.0.max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+}
+
+/// What one descriptor the guest opened holds of its context's count and
+/// of the shared budget; dropping it gives both back.
+#[derive(Debug, Default)]
+pub(crate) struct Charge {
+    count: Option<Arc<AtomicUsize>>,
+    budget: Option<FdBudget>,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        if let Some(c) = &self.count {
+            c.fetch_sub(1, Ordering::AcqRel);
+        }
+        if let Some(b) = &self.budget {
+            b.0.in_use.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
 }
 
 /// How the clocks are granted.
@@ -352,6 +422,13 @@ pub struct WasiCtx {
     /// When calls that block must give up and trap (see
     /// [`WasiCtx::set_deadline`]).
     pub(crate) deadline: Option<Instant>,
+    /// The descriptors the guest opened and holds (shared with their
+    /// [`Charge`]s).
+    pub(crate) opened: Arc<AtomicUsize>,
+    /// The most it may hold ([`WasiCtxBuilder::max_open_files`]).
+    pub(crate) max_open: Option<usize>,
+    /// The budget shared with other contexts ([`WasiCtxBuilder::fd_budget`]).
+    pub(crate) budget: Option<FdBudget>,
 }
 
 impl WasiCtx {
@@ -398,6 +475,35 @@ impl WasiCtx {
         self.fds.get_mut(&fd).ok_or(Errno::Badf)
     }
 
+    /// The descriptors the guest opened itself and holds now (standard
+    /// streams and preopens are not counted).
+    pub fn open_files(&self) -> usize {
+        self.opened.load(Ordering::Acquire)
+    }
+
+    /// Takes one descriptor from the context's quota (`EMFILE` when it is
+    /// full) and from the shared budget (`ENFILE` when it is spent), for a
+    /// descriptor the guest is about to open; taken before the host
+    /// descriptor is opened, and given back when the returned charge (in
+    /// the new [`Entry`]) drops.
+    pub(crate) fn charge(&self) -> WasiResult<Charge> {
+        if self.max_open.is_some_and(|max| self.open_files() >= max) {
+            return Err(Errno::Mfile);
+        }
+        if self.fds.len() >= MAX_FDS {
+            return Err(Errno::Mfile);
+        }
+        let budget = match &self.budget {
+            Some(b) if !b.draw() => return Err(Errno::Nfile),
+            b => b.clone(),
+        };
+        self.opened.fetch_add(1, Ordering::AcqRel);
+        Ok(Charge {
+            count: Some(self.opened.clone()),
+            budget,
+        })
+    }
+
     /// The lowest free descriptor number.
     pub(crate) fn insert(&mut self, entry: Entry) -> WasiResult<u32> {
         let mut n = 0u32;
@@ -407,7 +513,7 @@ impl WasiCtx {
             }
             n = n.checked_add(1).ok_or(Errno::Mfile)?;
         }
-        if self.fds.len() >= 1 << 16 {
+        if self.fds.len() >= MAX_FDS {
             return Err(Errno::Mfile);
         }
         self.fds.insert(n, entry);
@@ -503,6 +609,9 @@ impl WasiCtx {
     }
 }
 
+/// The most descriptors a context's table holds, whatever the quota.
+const MAX_FDS: usize = 1 << 16;
+
 /// Builds a [`WasiCtx`]. Nothing is granted unless asked for: no
 /// arguments, no environment, no directories, no clocks, no randomness,
 /// null standard streams.
@@ -515,6 +624,8 @@ pub struct WasiCtxBuilder {
     random: RandomGrant,
     prefix: [Option<Vec<u8>>; 3],
     output_limit: Option<u64>,
+    max_open: Option<usize>,
+    budget: Option<FdBudget>,
     error: Option<std::io::Error>,
 }
 
@@ -529,6 +640,8 @@ impl Default for WasiCtxBuilder {
             random: RandomGrant::Denied,
             prefix: [None, None, None],
             output_limit: None,
+            max_open: None,
+            budget: None,
             error: None,
         }
     }
@@ -572,7 +685,10 @@ impl WasiCtxBuilder {
     }
 
     /// Grants reading the host's clocks (`clock_time_get`,
-    /// `clock_res_get`); without it they fail with `ENOTCAPABLE`. The last
+    /// `clock_res_get`); without it they fail with `ENOTCAPABLE`, a
+    /// `poll_oneoff` clock subscription with an absolute time gets an
+    /// `ENOTCAPABLE` event (a relative one still sleeps: it tells no
+    /// time), and file timestamps read as 0. The last
     /// of `allow_clocks`, [`coarse_clocks`](Self::coarse_clocks) and
     /// [`virtual_clocks`](Self::virtual_clocks) called decides.
     pub fn allow_clocks(&mut self, allow: bool) -> &mut Self {
@@ -585,9 +701,13 @@ impl WasiCtxBuilder {
     /// process and thread CPU time), is truncated down to a multiple of
     /// `resolution` (taken in nanoseconds, at least 1 ns), and
     /// `clock_res_get` returns the larger of the host's resolution and
-    /// `resolution`. The monotonic clock stays non-decreasing.
-    /// `poll_oneoff` clock subscriptions behave as with the host's clocks
-    /// (the call really sleeps). Replaces any earlier clock grant.
+    /// `resolution`. The monotonic clock stays non-decreasing. File
+    /// timestamps (`fd_filestat_get`, `path_filestat_get`) are truncated
+    /// alike. `poll_oneoff` clock subscriptions really sleep, until the
+    /// truncated clock reaches the deadline (a relative timeout counts
+    /// from the truncated now), so they wake on a multiple of
+    /// `resolution` and tell nothing finer. Replaces any earlier clock
+    /// grant.
     pub fn coarse_clocks(&mut self, resolution: std::time::Duration) -> &mut Self {
         let ns = u64::try_from(resolution.as_nanos()).unwrap_or(u64::MAX);
         self.clocks = Clocks::Coarse(ns.max(1));
@@ -609,6 +729,7 @@ impl WasiCtxBuilder {
     /// the clock events whose deadline is reached are reported. With only
     /// descriptor subscriptions `poll_oneoff` blocks as usual. A guest's
     /// `sleep(10)` thus returns at once, with virtual time 10 s later.
+    /// File timestamps read as 0 (the host's would tell its time).
     /// Replaces any earlier clock grant.
     pub fn virtual_clocks(&mut self, start_realtime_ns: u64) -> &mut Self {
         self.clocks = Clocks::Virtual {
@@ -667,6 +788,25 @@ impl WasiCtxBuilder {
     /// and sockets are not limited.
     pub fn output_limit(&mut self, max_bytes: u64) -> &mut Self {
         self.output_limit = Some(max_bytes);
+        self
+    }
+
+    /// Limits the descriptors the guest holds open at once, of those it
+    /// opens itself (`path_open`, `sock_accept`; standard streams and
+    /// preopens are not counted), to `n`: opening one more fails with
+    /// `EMFILE`, and closing one frees its slot. Without it, only the
+    /// table's own bound (65,536 descriptors) applies.
+    pub fn max_open_files(&mut self, n: usize) -> &mut Self {
+        self.max_open = Some(n);
+        self
+    }
+
+    /// Draws the descriptors the guest opens from `budget`, shared with
+    /// other contexts (see [`FdBudget`]): `ENFILE` once it is spent. The
+    /// context's descriptors go back to it when closed and when the
+    /// context is dropped.
+    pub fn fd_budget(&mut self, budget: FdBudget) -> &mut Self {
+        self.budget = Some(budget);
         self
     }
 
@@ -760,6 +900,7 @@ impl WasiCtxBuilder {
             base,
             inheriting,
             flags: 0,
+            charge: Charge::default(),
         };
         self.preopens.push((entry, guest));
         self
@@ -773,6 +914,7 @@ impl WasiCtxBuilder {
             base: rights::SOCKET,
             inheriting: rights::SOCKET,
             flags: 0,
+            charge: Charge::default(),
         };
         self.preopens.push((entry, String::new()));
         self
@@ -792,6 +934,7 @@ impl WasiCtxBuilder {
                     base: rights::STREAM,
                     inheriting: 0,
                     flags: 0,
+                    charge: Charge::default(),
                 },
             );
         }
@@ -816,6 +959,9 @@ impl WasiCtxBuilder {
                 left: self.output_limit,
             },
             deadline: None,
+            opened: Arc::new(AtomicUsize::new(0)),
+            max_open: self.max_open,
+            budget: self.budget.clone(),
         })
     }
 }

@@ -442,6 +442,13 @@ pub fn fd_filestat_get(
     fd: u32,
     buf: u32,
 ) -> WasiResult<()> {
+    let b = filestat(ctx, fd)?;
+    mem.write(buf, &b)
+}
+
+/// The `filestat` of `fd` for [`fd_filestat_get`], its times as the clock
+/// grant shows them.
+pub(crate) fn filestat(ctx: &mut WasiCtx, fd: u32) -> WasiResult<[u8; 64]> {
     let e = ctx.get(fd)?;
     let b = match &e.kind {
         Kind::File(f) => filestat_bytes(&rustix::fs::fstat(&f.file)?),
@@ -462,7 +469,7 @@ pub fn fd_filestat_get(
         }
         Kind::Stdio(..) => [0u8; 64],
     };
-    mem.write(buf, &b)
+    Ok(ctx.wrap_filestat(b))
 }
 
 /// `fd_filestat_set_size(fd, size: u64) -> errno`: truncates or extends.

@@ -416,6 +416,20 @@ pub fn path_filestat_get(
     len: u32,
     buf: u32,
 ) -> WasiResult<()> {
+    let b = filestat(ctx, mem, fd, flags, path, len)?;
+    mem.write(buf, &b)
+}
+
+/// The `filestat` for [`path_filestat_get`], its times as the clock grant
+/// shows them.
+pub(crate) fn filestat(
+    ctx: &mut WasiCtx,
+    mem: &GuestMemory<'_>,
+    fd: u32,
+    flags: u32,
+    path: u32,
+    len: u32,
+) -> WasiResult<[u8; 64]> {
     let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_FILESTAT_GET)?;
     let st = if flags & SYMLINK_FOLLOW != 0 {
@@ -425,7 +439,7 @@ pub fn path_filestat_get(
         let (p, last) = parent(d.fd.as_fd(), path)?;
         rustix::fs::statat(&p, last.as_str(), AtFlags::SYMLINK_NOFOLLOW)?
     };
-    mem.write(buf, &filestat_bytes(&st))
+    Ok(ctx.wrap_filestat(filestat_bytes(&st)))
 }
 
 /// `path_filestat_set_times(fd, flags: lookupflags, path, path_len, atim:

@@ -68,9 +68,20 @@ fn clock_event(userdata: u64) -> Event {
 /// `poll_oneoff(in: *subscription, out: *event, nsubscriptions, nevents:
 /// *size) -> errno`.
 ///
-/// With virtual clocks ([`crate::WasiCtxBuilder::virtual_clocks`])
-/// clock subscriptions never sleep: virtual time jumps to the earliest
-/// deadline unless a descriptor is ready at once.
+/// Clock subscriptions reveal only the time the granted clocks show:
+///
+/// - host clocks: the call sleeps until the deadline;
+/// - no clocks: a relative timeout still sleeps (the guest has no clock to
+///   measure it with), but an absolute one, a time on a clock the guest
+///   may not read, gets an event with error `ENOTCAPABLE` at once;
+/// - coarse clocks (resolution `r`): the guest's view of the clock,
+///   truncated to `r`, must reach the deadline, so the call wakes on an
+///   `r` boundary; a relative timeout counts from the guest's (truncated)
+///   view of now. When it wakes thus depends only on the truncated time
+///   and the timeout, never on the host time between two boundaries;
+/// - virtual clocks ([`crate::WasiCtxBuilder::virtual_clocks`]): nothing
+///   sleeps, virtual time jumps to the earliest deadline unless a
+///   descriptor is ready at once.
 ///
 /// The whole call waits at most until the context's deadline
 /// ([`WasiCtx::set_deadline`]); if it passes first, the guest ends with
@@ -160,12 +171,18 @@ pub fn poll_oneoff(
         Clocks::Virtual { start, t } if !subs.is_empty() => {
             poll_virtual(*start, t, ready, &subs, &waits)?
         }
-        _ => {
+        clocks => {
             let mono = now(ClockId::Monotonic);
-            let wakes: Vec<(u64, u64)> = subs
-                .iter()
-                .map(|c| (c.userdata, wake_time(c, mono)))
-                .collect();
+            let mut wakes = Vec::with_capacity(subs.len());
+            for c in &subs {
+                match wake_time(*clocks, c, mono) {
+                    Ok(at) => wakes.push((c.userdata, at)),
+                    Err(e) => ready.push(Event {
+                        error: e,
+                        ..clock_event(c.userdata)
+                    }),
+                }
+            }
             poll_host(ready, &wakes, &waits, deadline)?
         }
     };
@@ -173,13 +190,32 @@ pub fn poll_oneoff(
 }
 
 /// When clock subscription `c` fires, on the host's monotonic clock
-/// (which reads `mono` now). Saturates: a deadline past the end of time
-/// never comes.
-fn wake_time(c: &ClockSub, mono: u64) -> u64 {
-    if c.absolute {
-        mono.saturating_add(c.timeout.saturating_sub(now(c.clock)))
-    } else {
-        mono.saturating_add(c.timeout)
+/// (which reads `mono` now), given what the guest's clocks show (see
+/// [`poll_oneoff`]); an error for the event instead if it may not wait
+/// on that clock. Saturates: a deadline past the end of time never comes.
+fn wake_time(clocks: Clocks, c: &ClockSub, mono: u64) -> Result<u64, Errno> {
+    match clocks {
+        Clocks::Denied if c.absolute => Err(Errno::Notcapable),
+        Clocks::Coarse(r) => {
+            let host = now(c.clock);
+            let seen = host - host % r;
+            let target = if c.absolute {
+                c.timeout
+            } else {
+                seen.saturating_add(c.timeout)
+            };
+            // The first time the truncated clock reads `target` or later.
+            let boundary = match target % r {
+                0 => target,
+                rem => target.saturating_add(r - rem),
+            };
+            Ok(mono.saturating_add(boundary.saturating_sub(host)))
+        }
+        Clocks::Denied | Clocks::Host | Clocks::Virtual { .. } => Ok(if c.absolute {
+            mono.saturating_add(c.timeout.saturating_sub(now(c.clock)))
+        } else {
+            mono.saturating_add(c.timeout)
+        }),
     }
 }
 
