@@ -1,4 +1,5 @@
-//! WASI preview1 (`wasi_snapshot_preview1`) for nanowasm.
+//! WASI preview1 (`wasi_snapshot_preview1`, and the older `wasi_unstable`) for
+//! nanowasm.
 //!
 //! [`add_to_linker`] defines every preview1 function in a
 //! [`nanowasm_runtime::Linker`]; each store carries its own [`WasiCtx`] (arguments,
@@ -8,6 +9,9 @@
 //! paths are confined). A capability can also be granted wrapped: coarse
 //! or virtual clocks, a seeded random stream, prefixed and size-limited
 //! standard output (see [`ctx`], "Wrapped capabilities").
+//!
+//! Every function is defined under both import modules, the current
+//! `wasi_snapshot_preview1` and the older `wasi_unstable` ([`unstable`]).
 //!
 //! Errors are WASI `errno` values returned to the guest; only `proc_exit`
 //! (an [`Error::Exit`]), a module without an exported `memory`, and a
@@ -42,8 +46,9 @@ pub mod mem;
 pub mod path;
 pub mod poll;
 pub mod sock;
+pub mod unstable;
 
-pub use ctx::{Stdio, WasiCtx, WasiCtxBuilder};
+pub use ctx::{FdBudget, Stdio, WasiCtx, WasiCtxBuilder};
 pub use errno::{Errno, WasiError};
 
 use nanowasm_runtime::{Caller, Error, Extern, Linker, Trap};
@@ -52,6 +57,15 @@ use crate::mem::GuestMemory;
 
 /// The import module name of WASI preview1.
 pub const MODULE: &str = "wasi_snapshot_preview1";
+
+/// Every import module name [`add_to_linker`] defines functions under:
+/// [`MODULE`] and the older snapshot's [`unstable::MODULE`].
+pub const MODULES: [&str; 2] = [MODULE, unstable::MODULE];
+
+/// Whether `name` is a WASI import module ([`MODULES`]).
+pub fn is_wasi_module(name: &str) -> bool {
+    MODULES.contains(&name)
+}
 
 /// Runs one WASI function body with the caller's memory and WASI state;
 /// the result is the `errno` returned to the guest, or the trap that ends
@@ -79,9 +93,9 @@ where
 }
 
 macro_rules! wasi {
-    ($linker:ident, $get:ident, $name:literal, |$ctx:pat_param, $mem:pat_param $(, $arg:ident : $ty:ty)*| $body:expr) => {
+    ($linker:ident, $get:ident, $module:ident, $name:literal, |$ctx:pat_param, $mem:pat_param $(, $arg:ident : $ty:ty)*| $body:expr) => {
         $linker.func_wrap(
-            MODULE,
+            $module,
             $name,
             move |mut caller: Caller<'_, T>, $($arg: $ty),*| -> Result<i32, Error> {
                 call(&mut caller, $get, |$ctx: &mut WasiCtx, $mem: &mut GuestMemory<'_>| $body)
@@ -90,43 +104,72 @@ macro_rules! wasi {
     };
 }
 
-/// Defines every `wasi_snapshot_preview1` function in `linker`; `get`
-/// finds the [`WasiCtx`] in the store's data.
+/// Defines every WASI function in `linker`, under both import modules
+/// ([`MODULES`]: `wasi_snapshot_preview1` and the older `wasi_unstable`,
+/// see [`unstable`]); `get` finds the [`WasiCtx`] in the store's data.
 pub fn add_to_linker<T: 'static, G>(linker: &mut Linker<T>, get: G) -> Result<(), Error>
 where
     G: Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
 {
+    for module in MODULES {
+        add_module(linker, get, module)?;
+    }
+    Ok(())
+}
+
+/// Defines the functions of WASI import module `module` (one of
+/// [`MODULES`]).
+fn add_module<T: 'static, G>(
+    linker: &mut Linker<T>,
+    get: G,
+    module: &'static str,
+) -> Result<(), Error>
+where
+    G: Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
+{
     use std::primitive::{i32 as I, i64 as L};
-    wasi!(linker, get, "args_get", |c, m, a: I, b: I| args::args_get(
-        c, m, a as u32, b as u32
-    ));
-    wasi!(linker, get, "args_sizes_get", |c, m, a: I, b: I| {
+    let snapshot0 = module == unstable::MODULE;
+    wasi!(linker, get, module, "args_get", |c, m, a: I, b: I| {
+        args::args_get(c, m, a as u32, b as u32)
+    });
+    wasi!(linker, get, module, "args_sizes_get", |c, m, a: I, b: I| {
         args::args_sizes_get(c, m, a as u32, b as u32)
     });
-    wasi!(linker, get, "environ_get", |c, m, a: I, b: I| {
+    wasi!(linker, get, module, "environ_get", |c, m, a: I, b: I| {
         args::environ_get(c, m, a as u32, b as u32)
-    });
-    wasi!(linker, get, "environ_sizes_get", |c, m, a: I, b: I| {
-        args::environ_sizes_get(c, m, a as u32, b as u32)
-    });
-    wasi!(linker, get, "clock_res_get", |c, m, id: I, out: I| {
-        clock::clock_res_get(c, m, id as u32, out as u32)
     });
     wasi!(
         linker,
         get,
+        module,
+        "environ_sizes_get",
+        |c, m, a: I, b: I| { args::environ_sizes_get(c, m, a as u32, b as u32) }
+    );
+    wasi!(
+        linker,
+        get,
+        module,
+        "clock_res_get",
+        |c, m, id: I, out: I| { clock::clock_res_get(c, m, id as u32, out as u32) }
+    );
+    wasi!(
+        linker,
+        get,
+        module,
         "clock_time_get",
         |c, m, id: I, _p: L, out: I| clock::clock_time_get(c, m, id as u32, out as u32)
     );
-    wasi!(linker, get, "random_get", |c, m, buf: I, len: I| {
+    wasi!(linker, get, module, "random_get", |c, m, buf: I, len: I| {
         clock::random_get(c, m, buf as u32, len as u32)
     });
-    wasi!(linker, get, "sched_yield", |_, _| {
+    wasi!(linker, get, module, "sched_yield", |_, _| {
         std::thread::yield_now();
         Ok::<(), Errno>(())
     });
-    wasi!(linker, get, "proc_raise", |_, _, _sig: I| Err(Errno::Nosys));
-    linker.func_wrap(MODULE, "proc_exit", |code: I| -> Result<(), Error> {
+    wasi!(linker, get, module, "proc_raise", |_, _, _sig: I| Err(
+        Errno::Nosys
+    ));
+    linker.func_wrap(module, "proc_exit", |code: I| -> Result<(), Error> {
         // As in wasmtime: a status of 126 or more (taken as unsigned, so
         // negative ones too) is not an exit status a process can report
         // faithfully (truncated to 8 bits, 256 would read as success, and
@@ -144,6 +187,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "fd_advise",
         |c, _, fd: I, off: L, len: L, adv: I| fd::fd_advise(
             c, fd as u32, off as u64, len as u64, adv as u32
@@ -152,42 +196,70 @@ where
     wasi!(
         linker,
         get,
+        module,
         "fd_allocate",
         |c, _, fd: I, _off: L, _len: L| fd::fd_allocate(c, fd as u32)
     );
-    wasi!(linker, get, "fd_close", |c, _, fd: I| fd::fd_close(
+    wasi!(linker, get, module, "fd_close", |c, _, fd: I| fd::fd_close(
         c, fd as u32
     ));
-    wasi!(linker, get, "fd_datasync", |c, _, fd: I| fd::fd_datasync(
-        c, fd as u32
-    ));
-    wasi!(linker, get, "fd_sync", |c, _, fd: I| fd::fd_sync(
-        c, fd as u32
-    ));
-    wasi!(linker, get, "fd_fdstat_get", |c, m, fd: I, buf: I| {
-        fd::fd_fdstat_get(c, m, fd as u32, buf as u32)
+    wasi!(linker, get, module, "fd_datasync", |c, _, fd: I| {
+        fd::fd_datasync(c, fd as u32)
     });
-    wasi!(linker, get, "fd_fdstat_set_flags", |c, _, fd: I, fl: I| {
-        fd::fd_fdstat_set_flags(c, fd as u32, fl as u16)
-    });
+    wasi!(linker, get, module, "fd_sync", |c, _, fd: I| fd::fd_sync(
+        c, fd as u32
+    ));
     wasi!(
         linker,
         get,
+        module,
+        "fd_fdstat_get",
+        |c, m, fd: I, buf: I| {
+            if snapshot0 {
+                unstable::fd_fdstat_get(c, m, fd as u32, buf as u32)
+            } else {
+                fd::fd_fdstat_get(c, m, fd as u32, buf as u32)
+            }
+        }
+    );
+    wasi!(
+        linker,
+        get,
+        module,
+        "fd_fdstat_set_flags",
+        |c, _, fd: I, fl: I| { fd::fd_fdstat_set_flags(c, fd as u32, fl as u16) }
+    );
+    wasi!(
+        linker,
+        get,
+        module,
         "fd_fdstat_set_rights",
         |c, _, fd: I, b: L, i: L| fd::fd_fdstat_set_rights(c, fd as u32, b as u64, i as u64)
     );
-    wasi!(linker, get, "fd_filestat_get", |c, m, fd: I, buf: I| {
-        fd::fd_filestat_get(c, m, fd as u32, buf as u32)
-    });
     wasi!(
         linker,
         get,
+        module,
+        "fd_filestat_get",
+        |c, m, fd: I, buf: I| {
+            if snapshot0 {
+                unstable::fd_filestat_get(c, m, fd as u32, buf as u32)
+            } else {
+                fd::fd_filestat_get(c, m, fd as u32, buf as u32)
+            }
+        }
+    );
+    wasi!(
+        linker,
+        get,
+        module,
         "fd_filestat_set_size",
         |c, _, fd: I, size: L| fd::fd_filestat_set_size(c, fd as u32, size as u64)
     );
     wasi!(
         linker,
         get,
+        module,
         "fd_filestat_set_times",
         |c, _, fd: I, a: L, mt: L, f: I| fd::fd_filestat_set_times(
             c, fd as u32, a as u64, mt as u64, f as u16
@@ -196,6 +268,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "fd_pread",
         |c, m, fd: I, iovs: I, n: I, off: L, out: I| fd::fd_pread(
             c,
@@ -210,6 +283,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "fd_pwrite",
         |c, m, fd: I, iovs: I, n: I, off: L, out: I| fd::fd_pwrite(
             c,
@@ -221,18 +295,24 @@ where
             out as u32
         )
     );
-    wasi!(linker, get, "fd_prestat_get", |c, m, fd: I, buf: I| {
-        fd::fd_prestat_get(c, m, fd as u32, buf as u32)
-    });
     wasi!(
         linker,
         get,
+        module,
+        "fd_prestat_get",
+        |c, m, fd: I, buf: I| { fd::fd_prestat_get(c, m, fd as u32, buf as u32) }
+    );
+    wasi!(
+        linker,
+        get,
+        module,
         "fd_prestat_dir_name",
         |c, m, fd: I, p: I, n: I| fd::fd_prestat_dir_name(c, m, fd as u32, p as u32, n as u32)
     );
     wasi!(
         linker,
         get,
+        module,
         "fd_read",
         |c, m, fd: I, iovs: I, n: I, out: I| fd::fd_read(
             c,
@@ -246,6 +326,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "fd_write",
         |c, m, fd: I, iovs: I, n: I, out: I| fd::fd_write(
             c,
@@ -259,6 +340,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "fd_readdir",
         |c, m, fd: I, buf: I, len: I, cookie: L, out: I| fd::fd_readdir(
             c,
@@ -270,49 +352,65 @@ where
             out as u32
         )
     );
-    wasi!(linker, get, "fd_renumber", |c, _, fd: I, to: I| {
+    wasi!(linker, get, module, "fd_renumber", |c, _, fd: I, to: I| {
         fd::fd_renumber(c, fd as u32, to as u32)
     });
     wasi!(
         linker,
         get,
+        module,
         "fd_seek",
-        |c, m, fd: I, off: L, wh: I, out: I| fd::fd_seek(
-            c, m, fd as u32, off, wh as u32, out as u32
-        )
+        |c, m, fd: I, off: L, wh: I, out: I| {
+            let whence = if snapshot0 {
+                unstable::whence(wh as u32)
+            } else {
+                wh as u32
+            };
+            fd::fd_seek(c, m, fd as u32, off, whence, out as u32)
+        }
     );
-    wasi!(linker, get, "fd_tell", |c, m, fd: I, out: I| fd::fd_tell(
-        c, m, fd as u32, out as u32
-    ));
+    wasi!(linker, get, module, "fd_tell", |c, m, fd: I, out: I| {
+        fd::fd_tell(c, m, fd as u32, out as u32)
+    });
     wasi!(
         linker,
         get,
+        module,
         "path_create_directory",
         |c, m, fd: I, p: I, n: I| path::path_create_directory(c, m, fd as u32, p as u32, n as u32)
     );
     wasi!(
         linker,
         get,
+        module,
         "path_remove_directory",
         |c, m, fd: I, p: I, n: I| path::path_remove_directory(c, m, fd as u32, p as u32, n as u32)
     );
     wasi!(
         linker,
         get,
+        module,
         "path_unlink_file",
         |c, m, fd: I, p: I, n: I| path::path_unlink_file(c, m, fd as u32, p as u32, n as u32)
     );
     wasi!(
         linker,
         get,
+        module,
         "path_filestat_get",
-        |c, m, fd: I, fl: I, p: I, n: I, buf: I| path::path_filestat_get(
-            c, m, fd as u32, fl as u32, p as u32, n as u32, buf as u32
-        )
+        |c, m, fd: I, fl: I, p: I, n: I, buf: I| {
+            let (fd, fl, p, n, buf) = (fd as u32, fl as u32, p as u32, n as u32, buf as u32);
+            if snapshot0 {
+                unstable::path_filestat_get(c, m, fd, fl, p, n, buf)
+            } else {
+                path::path_filestat_get(c, m, fd, fl, p, n, buf)
+            }
+        }
     );
     wasi!(
         linker,
         get,
+        module,
         "path_filestat_set_times",
         |c, m, fd: I, fl: I, p: I, n: I, a: L, mt: L, f: I| path::path_filestat_set_times(
             c, m, fd as u32, fl as u32, p as u32, n as u32, a as u64, mt as u64, f as u16
@@ -321,6 +419,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "path_link",
         |c, m, ofd: I, ofl: I, op: I, on: I, nfd: I, np: I, nn: I| path::path_link(
             c, m, ofd as u32, ofl as u32, op as u32, on as u32, nfd as u32, np as u32, nn as u32
@@ -329,6 +428,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "path_open",
         |c, m, fd: I, dfl: I, p: I, n: I, of: I, rb: L, ri: L, ff: I, out: I| path::path_open(
             c, m, fd as u32, dfl as u32, p as u32, n as u32, of as u16, rb as u64, ri as u64,
@@ -338,6 +438,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "path_readlink",
         |c, m, fd: I, p: I, n: I, buf: I, len: I, out: I| path::path_readlink(
             c, m, fd as u32, p as u32, n as u32, buf as u32, len as u32, out as u32
@@ -346,6 +447,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "path_rename",
         |c, m, fd: I, op: I, on: I, nfd: I, np: I, nn: I| path::path_rename(
             c, m, fd as u32, op as u32, on as u32, nfd as u32, np as u32, nn as u32
@@ -354,6 +456,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "path_symlink",
         |c, m, op: I, on: I, fd: I, np: I, nn: I| path::path_symlink(
             c, m, op as u32, on as u32, fd as u32, np as u32, nn as u32
@@ -362,17 +465,32 @@ where
     wasi!(
         linker,
         get,
+        module,
         "poll_oneoff",
-        |c, m, i: I, o: I, n: I, out: I| poll::poll_oneoff(
-            c, m, i as u32, o as u32, n as u32, out as u32
-        )
+        |c, m, i: I, o: I, n: I, out: I| {
+            let layout = if snapshot0 {
+                poll::PREVIEW0
+            } else {
+                poll::PREVIEW1
+            };
+            poll::poll_with(c, m, i as u32, o as u32, n as u32, out as u32, layout)
+        }
     );
-    wasi!(linker, get, "sock_accept", |c, m, fd: I, fl: I, out: I| {
-        sock::sock_accept(c, m, fd as u32, fl as u16, out as u32)
-    });
+    if !snapshot0 {
+        wasi!(
+            linker,
+            get,
+            module,
+            "sock_accept",
+            |c, m, fd: I, fl: I, out: I| {
+                sock::sock_accept(c, m, fd as u32, fl as u16, out as u32)
+            }
+        );
+    }
     wasi!(
         linker,
         get,
+        module,
         "sock_recv",
         |c, m, fd: I, iovs: I, n: I, fl: I, len: I, ofl: I| sock::sock_recv(
             c,
@@ -388,6 +506,7 @@ where
     wasi!(
         linker,
         get,
+        module,
         "sock_send",
         |c, m, fd: I, iovs: I, n: I, _fl: I, len: I| sock::sock_send(
             c,
@@ -398,8 +517,12 @@ where
             len as u32
         )
     );
-    wasi!(linker, get, "sock_shutdown", |c, _, fd: I, how: I| {
-        sock::sock_shutdown(c, fd as u32, how as u32)
-    });
+    wasi!(
+        linker,
+        get,
+        module,
+        "sock_shutdown",
+        |c, _, fd: I, how: I| { sock::sock_shutdown(c, fd as u32, how as u32) }
+    );
     Ok(())
 }

@@ -6,7 +6,9 @@
 //! bit 0 = absolute time) or a descriptor (`fd: u32` at 16). An `event` is
 //! 32 bytes: `userdata: u64` at 0, `error: u16` at 8, `type: u8` at 10,
 //! and for descriptors `nbytes: u64` at 16 and `flags: u16` at 24 (bit 0 =
-//! hang-up).
+//! hang-up). In `wasi_unstable` a subscription is 56 bytes: the clock
+//! starts with an `identifier: u64` at 16 (unused), so its other fields
+//! are 8 bytes further.
 //!
 //! Also the waits of the other calls that can block (reads and writes of
 //! sockets and of the host's standard streams, `sock_accept`), each
@@ -65,6 +67,31 @@ fn clock_event(userdata: u64) -> Event {
     }
 }
 
+/// Where the fields of a clock subscription are: `wasi_snapshot_preview1`
+/// and `wasi_unstable` (whose clock subscription starts with an extra
+/// `identifier: u64`) differ.
+#[derive(Clone, Copy)]
+pub(crate) struct Layout {
+    /// The size of a subscription.
+    size: u32,
+    /// The offset of the clock's `id: u32`; `timeout: u64` follows at
+    /// `+8`, and `flags: u16` at `+24`.
+    clock: usize,
+}
+
+/// `wasi_snapshot_preview1`: 48-byte subscriptions.
+pub(crate) const PREVIEW1: Layout = Layout {
+    size: 48,
+    clock: 16,
+};
+
+/// `wasi_unstable`: 56-byte subscriptions, the clock's fields 8 bytes
+/// further.
+pub(crate) const PREVIEW0: Layout = Layout {
+    size: 56,
+    clock: 24,
+};
+
 /// `poll_oneoff(in: *subscription, out: *event, nsubscriptions, nevents:
 /// *size) -> errno`.
 ///
@@ -94,18 +121,31 @@ pub fn poll_oneoff(
     n: u32,
     nevents: u32,
 ) -> BlockingResult<()> {
+    poll_with(ctx, mem, subs, out, n, nevents, PREVIEW1)
+}
+
+/// [`poll_oneoff`] with subscriptions laid out as `layout` says.
+pub(crate) fn poll_with(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    subs: u32,
+    out: u32,
+    n: u32,
+    nevents: u32,
+    layout: Layout,
+) -> BlockingResult<()> {
     if n == 0 {
         return Err(Errno::Inval.into());
     }
     let raw = mem
-        .slice(subs, n.checked_mul(48).ok_or(Errno::Fault)?)?
+        .slice(subs, n.checked_mul(layout.size).ok_or(Errno::Fault)?)?
         .to_vec();
     // The output array must be writable before anything waits.
     mem.slice_mut(out, n.checked_mul(32).ok_or(Errno::Fault)?)?;
     let mut ready = Vec::new();
     let mut subs = Vec::new(); // clock subscriptions
     let mut waits = Vec::new(); // (userdata, type, host fd number)
-    for s in raw.chunks_exact(48) {
+    for s in raw.chunks_exact(layout.size as usize) {
         let u64_at = |i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or_default());
         let u32_at = |i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or_default());
         let userdata = u64_at(0);
@@ -118,13 +158,13 @@ pub fn poll_oneoff(
             hangup,
         };
         match ty {
-            0 => match clock_id(u32_at(16)) {
+            0 => match clock_id(u32_at(layout.clock)) {
                 Err(e) => ready.push(event(e, 0, false)),
                 Ok(clock) => subs.push(ClockSub {
                     userdata,
                     clock,
-                    timeout: u64_at(24),
-                    absolute: s[40] & 1 != 0, // `flags: u16`
+                    timeout: u64_at(layout.clock + 8),
+                    absolute: s[layout.clock + 24] & 1 != 0, // `flags: u16`
                 }),
             },
             1 | 2 => {
