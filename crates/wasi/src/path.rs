@@ -173,6 +173,10 @@ pub fn path_open(
     } else {
         Mode::empty()
     };
+    // The descriptor is charged to the quota and budget before the host
+    // opens it.
+    let charge = ctx.charge()?;
+    let (d, _) = dir(ctx, fd, rights::PATH_OPEN)?;
     let host = open_beneath(d.fd.as_fd(), &path, flags, mode)?;
     let st = rustix::fs::fstat(&host)?;
     let is_dir = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory;
@@ -191,6 +195,7 @@ pub fn path_open(
             base: b & base & dir_inheriting,
             inheriting: inheriting & dir_inheriting,
             flags: 0,
+            charge,
         }
     } else {
         if oflags & oflags::DIRECTORY != 0 {
@@ -214,6 +219,7 @@ pub fn path_open(
             base: b & (base | rights::FD_FILESTAT_GET) & dir_inheriting,
             inheriting: inheriting & dir_inheriting,
             flags: 0,
+            charge,
         }
     };
     let new = ctx.insert(entry)?;

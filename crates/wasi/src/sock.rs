@@ -22,6 +22,11 @@ pub fn sock_accept(
     out: u32,
 ) -> BlockingResult<()> {
     let deadline = ctx.deadline;
+    if !matches!(ctx.get(fd)?.kind, Kind::Listener(_)) {
+        return Err(Errno::Notsock.into());
+    }
+    // Charged to the quota and budget before the host accepts.
+    let charge = ctx.charge()?;
     let e = ctx.get(fd)?;
     let Kind::Listener(l) = &e.kind else {
         return Err(Errno::Notsock.into());
@@ -40,6 +45,7 @@ pub fn sock_accept(
         base: rights::SOCKET & !rights::SOCK_ACCEPT,
         inheriting: 0,
         flags: if nonblock { fdflags::NONBLOCK } else { 0 },
+        charge,
     })?;
     Ok(mem.write_u32(out, new)?)
 }
