@@ -15,6 +15,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) max_call_depth: usize,
     pub(crate) max_stack_slots: usize,
+    pub(crate) max_wasm_stack: usize,
     pub(crate) memory_init_cow: bool,
 }
 
@@ -26,6 +27,7 @@ impl Default for Config {
             epoch_interruption: false,
             max_call_depth: 10_000,
             max_stack_slots: 1 << 20,
+            max_wasm_stack: 512 << 10,
             memory_init_cow: true,
         }
     }
@@ -68,6 +70,25 @@ impl Config {
     /// a `call stack exhausted` trap.
     pub fn max_stack_slots(&mut self, slots: usize) -> &mut Config {
         self.max_stack_slots = slots.max(1024);
+        self
+    }
+
+    /// The most native stack, in bytes, that running a store may take from
+    /// its thread (default 512 KiB, as wasmtime's option of the same name).
+    ///
+    /// Wasm-to-wasm calls take none: the interpreter keeps wasm frames on
+    /// its own value stack (see [`max_call_depth`](Config::max_call_depth)
+    /// and [`max_stack_slots`](Config::max_stack_slots)). What takes native
+    /// stack is a host function calling back into wasm: each such re-entry
+    /// is checked against a limit set when the store is first entered from
+    /// the host, this many bytes below that point, so host→wasm→host
+    /// recursion traps with `call stack exhausted` instead of overflowing
+    /// the thread's stack (which would abort the process). Whatever this
+    /// setting, a re-entry also traps when less than 80 KiB of the thread's
+    /// real stack would remain (128 KiB in debug builds; on Linux, where
+    /// the thread's stack bounds are known), so small threads are safe too.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
+        self.max_wasm_stack = bytes;
         self
     }
 

@@ -38,6 +38,7 @@ mod linear;
 mod linker;
 mod memory;
 mod module;
+mod stack;
 mod store;
 mod table;
 mod trap;

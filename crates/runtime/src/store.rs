@@ -175,6 +175,11 @@ pub(crate) struct StoreInner {
     pub(crate) stack_top: usize,
     /// Wasm call depth across nested activations.
     pub(crate) depth: usize,
+    /// The native stack address of the outermost entry from the host; 0
+    /// while the store is not running (see `stack.rs`).
+    pub(crate) stack_entry: usize,
+    /// The engine's `Config::max_wasm_stack`, kept here for the entry path.
+    pub(crate) max_wasm_stack: usize,
 }
 
 impl StoreInner {
@@ -248,6 +253,8 @@ impl<T> Store<T> {
                 stack: Vec::new(),
                 stack_top: 0,
                 depth: 0,
+                stack_entry: 0,
+                max_wasm_stack: engine.config().max_wasm_stack,
             },
             hosts: Vec::new(),
             data,

@@ -74,7 +74,9 @@ fn translation_failed(e: &str) -> Error {
     Error::Usage(format!("translation failed: {e}"))
 }
 
-/// Calls store function `func` with `params`, writing `results`.
+/// Calls store function `func` with `params`, writing `results`: the
+/// host's way into a store, checked against the store's native stack limit
+/// (host functions that call back into wasm come here again).
 pub(crate) fn invoke<T>(
     store: &mut Store<T>,
     func: u32,
@@ -112,6 +114,7 @@ pub(crate) fn invoke<T>(
     if saved_depth + 1 > inner.max_call_depth() {
         return Err(TrapCode::StackOverflow.into());
     }
+    let saved_entry = crate::stack::enter(inner)?;
     inner.depth = saved_depth + 1;
     let frame = Frame {
         func: compiled,
@@ -123,6 +126,7 @@ pub(crate) fn invoke<T>(
     let r = run(store, frame);
     store.inner.stack_top = base;
     store.inner.depth = saved_depth;
+    store.inner.stack_entry = saved_entry;
     r?;
     let inner = &store.inner;
     let mut at = base;
@@ -146,14 +150,20 @@ fn invoke_host<T>(
     results: &mut [Val],
 ) -> Result<(), Error> {
     let f = store.hosts[host as usize].clone();
-    f(
+    let id = store.inner.id;
+    let saved_entry = crate::stack::enter(&mut store.inner)?;
+    let r = f(
         Caller {
-            store,
+            store: &mut *store,
             instance: None,
         },
         params,
         results,
-    )
+    );
+    if store.inner.id == id {
+        store.inner.stack_entry = saved_entry;
+    }
+    r
 }
 
 /// Makes the value stack at least `need` slots long.

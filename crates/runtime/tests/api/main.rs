@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use nanowasm_runtime::*;
 
+mod stack;
+
 fn wat(src: &str) -> Vec<u8> {
     wat::parse_str(src).expect("valid wat")
 }
