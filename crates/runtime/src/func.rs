@@ -103,13 +103,20 @@ impl Func {
     }
 
     /// The function's type.
+    ///
+    /// # Panics
+    ///
+    /// If `store` does not own the function.
     pub fn ty(&self, store: impl AsContext) -> FuncType {
         let store = store.as_context();
+        store.inner.assert_owns(self.0, "function");
         store.inner.func_type(self.0.index).clone()
     }
 
-    /// Calls the function. `params` must match its parameter types and
-    /// `results` must have room for its results.
+    /// Calls the function. `params` must match its parameter types (and
+    /// their references belong to `store`) and `results` must have room for
+    /// its results. A host function must produce results of its type, and
+    /// references of `store`, or the call fails.
     pub fn call<T>(
         &self,
         mut store: impl AsContextMut<Data = T>,
@@ -120,7 +127,7 @@ impl Func {
         store.inner.check(self.0)?;
         let ty = store.inner.func_type(self.0.index);
         if params.len() != ty.params().len()
-            || params.iter().zip(ty.params()).any(|(v, t)| v.ty() != *t)
+            || params.iter().zip(ty.params()).any(|(v, t)| !v.matches(*t))
         {
             return Err(wrong_type("wrong argument types for", ty));
         }
@@ -128,7 +135,7 @@ impl Func {
             return Err(wrong_type("results buffer too small for", ty));
         }
         for v in params {
-            check_val_store(store, v)?;
+            store.inner.check_ref(v)?;
         }
         exec::invoke(store, self.0.index, params, results)
     }
@@ -161,15 +168,6 @@ fn wrong_type(what: &str, ty: &FuncType) -> Error {
     Error::Usage(format!("{what} a function of type {ty}"))
 }
 
-#[inline]
-fn check_val_store<T>(store: &Store<T>, v: &Val) -> Result<(), Error> {
-    match v {
-        Val::FuncRef(Some(f)) => store.inner.check(f.0),
-        Val::ExternRef(Some(e)) => store.inner.check(e.0),
-        _ => Ok(()),
-    }
-}
-
 /// A function with a statically known type: calls skip the dynamic checks.
 pub struct TypedFunc<Params, Results> {
     func: Func,
@@ -199,7 +197,7 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         let args = scratch(&mut args_buf, &mut args_vec, Params::COUNT);
         params.store(args);
         for v in args.iter() {
-            check_val_store(store, v)?;
+            store.inner.check_ref(v)?;
         }
         let results = scratch(&mut results_buf, &mut results_vec, Results::COUNT);
         exec::invoke(store, self.func.0.index, args, results)?;

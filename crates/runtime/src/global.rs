@@ -34,16 +34,11 @@ pub(crate) fn raw_to_val(store: u64, raw: u128, ty: ValType) -> Val {
 }
 
 impl Global {
-    /// A new global.
+    /// A new global of type `ty` holding `value`, which must be of that
+    /// type (and, if a reference, of this store).
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global, Error> {
-        if value.ty() != ty.content {
-            return Err(Error::Usage(format!(
-                "global of type {} initialized with a {}",
-                ty.content,
-                value.ty()
-            )));
-        }
         let inner = &mut store.as_context_mut().inner;
+        inner.check_val(&value, ty.content, "the global")?;
         let index = inner.globals.len() as u32;
         inner.globals.push(GlobalEntity {
             ty,
@@ -56,29 +51,39 @@ impl Global {
     }
 
     /// The global's type.
+    ///
+    /// # Panics
+    ///
+    /// If `store` does not own the global.
     pub fn ty(&self, store: impl AsContext) -> GlobalType {
-        store.as_context().inner.globals[self.0.index as usize].ty
+        let inner = &store.as_context().inner;
+        inner.assert_owns(self.0, "global");
+        inner.globals[self.0.index as usize].ty
     }
 
     /// The current value.
+    ///
+    /// # Panics
+    ///
+    /// If `store` does not own the global.
     pub fn get(&self, store: impl AsContext) -> Val {
         let inner = &store.as_context().inner;
+        inner.assert_owns(self.0, "global");
         let g = &inner.globals[self.0.index as usize];
         raw_to_val(inner.id, g.value, g.ty.content)
     }
 
-    /// Sets the value of a mutable global.
+    /// Sets the value of a mutable global; `value` must be of the global's
+    /// type (and, if a reference, of this store).
     pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<(), Error> {
         let inner = &mut store.as_context_mut().inner;
         inner.check(self.0)?;
-        let g = &mut inner.globals[self.0.index as usize];
-        if !g.ty.mutable {
-            return Err(Error::Usage("global is immutable".into()));
+        let ty = inner.globals[self.0.index as usize].ty;
+        if !ty.mutable {
+            return Err(Error::Usage("cannot set an immutable global".into()));
         }
-        if value.ty() != g.ty.content {
-            return Err(Error::Usage("global type mismatch".into()));
-        }
-        g.value = val_to_raw(&value);
+        inner.check_val(&value, ty.content, "the global")?;
+        inner.globals[self.0.index as usize].value = val_to_raw(&value);
         Ok(())
     }
 }

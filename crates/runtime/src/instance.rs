@@ -114,7 +114,8 @@ impl Instance {
         instantiate(store.as_context_mut(), module, imports)
     }
 
-    /// An export by name.
+    /// An export by name; `None` if there is none, or if `store` does not
+    /// own the instance (as for the other `get_*` methods).
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
         let store = store.as_context();
         if store.inner.id != self.0.store {
@@ -140,8 +141,11 @@ impl Instance {
         })
     }
 
-    /// All exports, in order.
+    /// All exports, in order; none if `store` does not own the instance.
     pub fn exports<'a, T: 'a>(&self, store: &'a Store<T>) -> Vec<(&'a str, Extern)> {
+        if store.inner.check(self.0).is_err() {
+            return Vec::new();
+        }
         let Some(inst) = store.inner.instances.get(self.0.index as usize) else {
             return Vec::new();
         };

@@ -66,7 +66,8 @@ impl<T> Linker<T> {
         Ok(())
     }
 
-    /// Defines `module::name` as `item` (which belongs to one store).
+    /// Defines `module::name` as `item`, which belongs to one store:
+    /// instantiating in another store with it fails.
     pub fn define(
         &mut self,
         module: &str,
@@ -101,7 +102,8 @@ impl<T> Linker<T> {
         Ok(self)
     }
 
-    /// Defines every export of `instance` under `module`.
+    /// Defines every export of `instance`, an instance of `store`, under
+    /// `module`.
     pub fn instance(
         &mut self,
         store: impl AsContextMut<Data = T>,
@@ -109,6 +111,7 @@ impl<T> Linker<T> {
         instance: Instance,
     ) -> Result<&mut Self, Error> {
         let store = store.as_context();
+        store.inner.check(instance.0)?;
         for (name, ext) in instance.exports(store) {
             self.insert(module, name, Definition::Extern(ext))?;
         }

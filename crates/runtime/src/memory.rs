@@ -42,45 +42,51 @@ impl Memory {
         }))
     }
 
+    #[track_caller]
     fn entity<'a>(&self, inner: &'a StoreInner) -> &'a MemoryEntity {
-        assert_eq!(inner.id, self.0.store, "memory used with the wrong store");
+        inner.assert_owns(self.0, "memory");
         &inner.memories[self.0.index as usize]
     }
 
     /// The memory's bytes.
+    ///
+    /// # Panics
+    ///
+    /// If `store` does not own the memory (as for the other accessors that
+    /// return no `Result`).
     pub fn data<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> &'a [u8] {
         &self.entity(&store.as_context().inner).data
     }
 
-    /// The memory's bytes, mutably.
+    /// The memory's bytes, mutably. Panics if `store` does not own the
+    /// memory.
     pub fn data_mut<'a, T: 'a>(&self, store: &'a mut impl AsContextMut<Data = T>) -> &'a mut [u8] {
         let inner = &mut store.as_context_mut().inner;
-        assert_eq!(inner.id, self.0.store, "memory used with the wrong store");
+        inner.assert_owns(self.0, "memory");
         &mut inner.memories[self.0.index as usize].data
     }
 
     /// The memory's bytes and the store's host data, both mutably: what a
     /// host function needs to read guest buffers while updating its own
-    /// state (WASI's file table, for instance).
+    /// state (WASI's file table, for instance). Panics if `store` does not
+    /// own the memory.
     pub fn data_and_store_mut<'a, T: 'a>(
         &self,
         store: &'a mut impl AsContextMut<Data = T>,
     ) -> (&'a mut [u8], &'a mut T) {
         let store = store.as_context_mut();
-        assert_eq!(
-            store.inner.id, self.0.store,
-            "memory used with the wrong store"
-        );
+        store.inner.assert_owns(self.0, "memory");
         let mem = &mut store.inner.memories[self.0.index as usize].data;
         (&mut mem[..], &mut store.data)
     }
 
-    /// The size in pages.
+    /// The size in pages. Panics if `store` does not own the memory.
     pub fn size(&self, store: impl AsContext) -> u64 {
         self.entity(&store.as_context().inner).data.len() as u64 / MemoryType::PAGE_SIZE
     }
 
-    /// The memory's type, with its current size as minimum.
+    /// The memory's type, with its current size as minimum. Panics if
+    /// `store` does not own the memory.
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
         let e = self.entity(&store.as_context().inner);
         MemoryType {
@@ -103,7 +109,9 @@ impl Memory {
 
     /// Copies `buf.len()` bytes from offset `at`.
     pub fn read(&self, store: impl AsContext, at: usize, buf: &mut [u8]) -> Result<(), Error> {
-        let data = &self.entity(&store.as_context().inner).data;
+        let inner = &store.as_context().inner;
+        inner.check(self.0)?;
+        let data = &inner.memories[self.0.index as usize].data;
         let src = at
             .checked_add(buf.len())
             .and_then(|end| data.get(at..end))

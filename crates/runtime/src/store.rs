@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use nanowasm_core::{FuncType, GlobalType, MemoryType, TableType};
+use nanowasm_core::{FuncType, GlobalType, MemoryType, TableType, ValType};
 
 use crate::engine::Engine;
 use crate::func::HostFunc;
 use crate::module::Module;
+use crate::values::Val;
 
 /// A handle's identity: which store, which entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -207,6 +208,7 @@ impl StoreInner {
         self.limits.call_depth.map_or(engine, |d| d.min(engine))
     }
 
+    /// Checks that handle `s` belongs to this store.
     #[inline]
     pub(crate) fn check(&self, s: Stored) -> Result<(), crate::Error> {
         if s.store == self.id {
@@ -215,12 +217,61 @@ impl StoreInner {
             Err(wrong_store())
         }
     }
+
+    /// Panics unless handle `s` belongs to this store: for the accessors
+    /// that have no error to return (wasmtime's do the same).
+    #[inline]
+    #[track_caller]
+    pub(crate) fn assert_owns(&self, s: Stored, what: &'static str) {
+        if s.store != self.id {
+            wrong_store_panic(what)
+        }
+    }
+
+    /// Checks that a reference value, if it is one, belongs to this store.
+    #[inline]
+    pub(crate) fn check_ref(&self, v: &Val) -> Result<(), crate::Error> {
+        match v {
+            Val::FuncRef(Some(f)) => self.check(f.0),
+            Val::ExternRef(Some(e)) => self.check(e.0),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks that `v` may be stored in a place of type `ty` of this
+    /// store (`what` names the place): its type matches, and a reference
+    /// belongs to this store.
+    #[inline]
+    pub(crate) fn check_val(&self, v: &Val, ty: ValType, what: &str) -> Result<(), crate::Error> {
+        if !v.matches(ty) {
+            return Err(type_mismatch(what, ty, v));
+        }
+        self.check_ref(v)
+    }
 }
 
 #[cold]
 #[inline(never)]
 fn wrong_store() -> crate::Error {
     crate::Error::Usage("object used with the wrong store".into())
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn wrong_store_panic(what: &str) -> ! {
+    panic!("{what} used with the wrong store: the store does not own it")
+}
+
+/// `what` expected a value of type `ty` and got `v`.
+#[cold]
+#[inline(never)]
+pub(crate) fn type_mismatch(what: &str, ty: ValType, v: &Val) -> crate::Error {
+    let found = match v {
+        Val::FuncRef(None) | Val::ExternRef(None) => format!("a null {}", v.ty()),
+        _ => v.ty().to_string(),
+    };
+    crate::Error::Usage(format!("{what} has type {ty}, not {found}"))
 }
 
 /// An isolated domain: instances, their memories, tables, globals and

@@ -1,6 +1,6 @@
 //! Tables.
 
-use nanowasm_core::{Limits, TableType};
+use nanowasm_core::{HeapType, Limits, TableType, ValType};
 
 use crate::error::Error;
 use crate::func::Func;
@@ -11,7 +11,8 @@ use crate::values::{ExternRef, Val};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Table(pub(crate) Stored);
 
-/// A raw reference from a [`Val`] (0 for null).
+/// A raw reference from a [`Val`] (0 for null). Only the index is kept:
+/// the caller has checked that the reference belongs to the store.
 pub(crate) fn ref_to_raw(v: &Val) -> Option<u64> {
     match v {
         Val::FuncRef(None) | Val::ExternRef(None) => Some(0),
@@ -36,11 +37,24 @@ pub(crate) fn raw_to_ref(store: u64, raw: u64, func: bool) -> Val {
 }
 
 impl Table {
-    /// A new table of type `ty`, every element `init`.
+    /// A new table of type `ty`, every element `init`, which must be a
+    /// reference of the table's element type (and of this store).
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table, Error> {
         let inner = &mut store.as_context_mut().inner;
-        let raw = ref_to_raw(&init)
-            .ok_or_else(|| Error::Usage("table initializer is not a reference".into()))?;
+        inner.check_val(&init, ValType::Ref(ty.element), "a table element")?;
+        let raw = ref_to_raw(&init).unwrap_or(0);
+        if ty.limits.max.is_some_and(|max| max < ty.limits.min) {
+            return Err(Error::Usage(format!(
+                "invalid table type: minimum {} above maximum",
+                ty.limits.min
+            )));
+        }
+        if ty.limits.min > u64::from(u32::MAX) {
+            return Err(Error::Limit(format!(
+                "a table of {} elements is more than a table may have",
+                ty.limits.min
+            )));
+        }
         if inner
             .limits
             .table_elements
@@ -50,11 +64,13 @@ impl Table {
                 "table exceeds the store's element limit".into(),
             ));
         }
+        let mut elements = Vec::new();
+        elements
+            .try_reserve_exact(ty.limits.min as usize)
+            .map_err(|_| Error::Limit("the host refused memory for a table".into()))?;
+        elements.resize(ty.limits.min as usize, raw);
         let index = inner.tables.len() as u32;
-        inner.tables.push(TableEntity {
-            elements: vec![raw; ty.limits.min as usize],
-            ty,
-        });
+        inner.tables.push(TableEntity { elements, ty });
         Ok(Table(Stored {
             store: inner.id,
             index,
@@ -66,10 +82,24 @@ impl Table {
         Ok(&inner.tables[self.0.index as usize])
     }
 
+    /// Checks that `value` may be stored in this table of `inner` (whose
+    /// ownership of the table is checked): the table's element type, and a
+    /// reference of this store. Returns it raw.
+    fn checked_raw(&self, inner: &StoreInner, value: &Val) -> Result<u64, Error> {
+        let t = self.entity(inner)?;
+        inner.check_val(value, ValType::Ref(t.ty.element), "a table element")?;
+        Ok(ref_to_raw(value).unwrap_or(0))
+    }
+
     /// The number of elements.
+    ///
+    /// # Panics
+    ///
+    /// If `store` does not own the table.
     pub fn size(&self, store: impl AsContext) -> u64 {
-        self.entity(&store.as_context().inner)
-            .map_or(0, |t| t.elements.len() as u64)
+        let inner = &store.as_context().inner;
+        inner.assert_owns(self.0, "table");
+        inner.tables[self.0.index as usize].elements.len() as u64
     }
 
     /// The table's type with its current size as minimum.
@@ -84,7 +114,8 @@ impl Table {
         })
     }
 
-    /// Element `index`, if in bounds.
+    /// Element `index`; `None` if out of bounds, or if `store` does not own
+    /// the table.
     pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
         let inner = &store.as_context().inner;
         let t = self.entity(inner).ok()?;
@@ -92,15 +123,15 @@ impl Table {
         Some(raw_to_ref(
             inner.id,
             raw,
-            t.ty.element.heap == nanowasm_core::HeapType::Func,
+            t.ty.element.heap == HeapType::Func,
         ))
     }
 
-    /// Sets element `index`.
+    /// Sets element `index` to `value`, a reference of the table's element
+    /// type and of this store.
     pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<(), Error> {
         let inner = &mut store.as_context_mut().inner;
-        inner.check(self.0)?;
-        let raw = ref_to_raw(&value).ok_or_else(|| Error::Usage("not a reference".into()))?;
+        let raw = self.checked_raw(inner, &value)?;
         let slot = usize::try_from(index)
             .ok()
             .and_then(|i| inner.tables[self.0.index as usize].elements.get_mut(i))
@@ -109,13 +140,35 @@ impl Table {
         Ok(())
     }
 
-    /// Grows by `delta` elements set to `init`; returns the previous size.
+    /// Grows by `delta` elements set to `init` (a reference of the table's
+    /// element type and of this store); returns the previous size.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64, Error> {
         let inner = &mut store.as_context_mut().inner;
-        inner.check(self.0)?;
-        let raw = ref_to_raw(&init).ok_or_else(|| Error::Usage("not a reference".into()))?;
+        let raw = self.checked_raw(inner, &init)?;
         grow(inner, self.0.index, delta, raw)
             .ok_or_else(|| Error::Limit("table cannot grow that much".into()))
+    }
+
+    /// Sets the `len` elements from `dst` to `value` (a reference of the
+    /// table's element type and of this store), as `table.fill` does; out
+    /// of bounds, nothing changes.
+    pub fn fill(
+        &self,
+        mut store: impl AsContextMut,
+        dst: u64,
+        value: Val,
+        len: u64,
+    ) -> Result<(), Error> {
+        let inner = &mut store.as_context_mut().inner;
+        let raw = self.checked_raw(inner, &value)?;
+        let elements = &mut inner.tables[self.0.index as usize].elements;
+        let range = dst
+            .checked_add(len)
+            .filter(|&end| end <= elements.len() as u64)
+            .map(|end| dst as usize..end as usize)
+            .ok_or_else(|| Error::Usage("table fill out of bounds".into()))?;
+        elements[range].fill(raw);
+        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Values passed between the host and WebAssembly.
 
-use nanowasm_core::{RefType, ValType};
+use nanowasm_core::{HeapType, RefType, ValType};
 
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut, Stored};
@@ -87,6 +87,22 @@ impl Val {
         }
     }
 
+    /// Whether the value is of type `ty`: a reference must be of the
+    /// type's kind (`func` or `extern`), and null only if the type allows
+    /// null. Which store a reference belongs to is checked separately.
+    #[inline]
+    pub(crate) fn matches(&self, ty: ValType) -> bool {
+        match (self, ty) {
+            (Val::FuncRef(r), ValType::Ref(t)) => {
+                t.heap == HeapType::Func && (r.is_some() || t.nullable)
+            }
+            (Val::ExternRef(r), ValType::Ref(t)) => {
+                t.heap == HeapType::Extern && (r.is_some() || t.nullable)
+            }
+            (v, t) => v.ty() == t,
+        }
+    }
+
     /// The default (zero or null) value of a type.
     pub fn default_for(ty: ValType) -> Val {
         match ty {
@@ -96,7 +112,7 @@ impl Val {
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
             ValType::Ref(RefType {
-                heap: nanowasm_core::HeapType::Func,
+                heap: HeapType::Func,
                 ..
             }) => Val::FuncRef(None),
             ValType::Ref(_) => Val::ExternRef(None),

@@ -15,7 +15,7 @@ use super::{num, simd};
 use crate::error::{Error, FrameInfo, Trap};
 use crate::func::Caller;
 use crate::global::{raw_to_val, val_to_raw};
-use crate::store::{FuncEntity, Store, StoreInner};
+use crate::store::{type_mismatch, FuncEntity, Store, StoreInner};
 use crate::trap::TrapCode;
 use crate::values::{scratch, Val};
 
@@ -89,7 +89,9 @@ pub(crate) fn invoke<T>(
             index,
             type_id,
         } => (instance, index, type_id),
-        FuncEntity::Host { host, .. } => return invoke_host(store, host, params, results),
+        FuncEntity::Host { host, type_id } => {
+            return invoke_host(store, host, type_id, params, results)
+        }
     };
     let inner = &mut store.inner;
     let compiled = match inner.instances[instance as usize].module.compiled(index) {
@@ -146,6 +148,7 @@ pub(crate) fn invoke<T>(
 fn invoke_host<T>(
     store: &mut Store<T>,
     host: u32,
+    type_id: u32,
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Error> {
@@ -160,10 +163,47 @@ fn invoke_host<T>(
         params,
         results,
     );
-    if store.inner.id == id {
-        store.inner.stack_entry = saved_entry;
+    if store.inner.id != id {
+        return Err(store_replaced());
     }
-    r
+    store.inner.stack_entry = saved_entry;
+    r?;
+    let inner = &store.inner;
+    for (v, &t) in results.iter().zip(inner.types[type_id as usize].results()) {
+        check_host_result(inner, v, t)?;
+    }
+    Ok(())
+}
+
+/// Checks a value a host function returned as a result of type `t`: of
+/// that type, and a reference of this store.
+#[inline]
+fn check_host_result(inner: &StoreInner, v: &Val, t: ValType) -> Result<(), Error> {
+    if !v.matches(t) {
+        return Err(type_mismatch(
+            "a host function returned a value of the wrong type: its result",
+            t,
+            v,
+        ));
+    }
+    inner
+        .check_ref(v)
+        .map_err(|_| host_result_of_another_store())
+}
+
+#[cold]
+#[inline(never)]
+fn host_result_of_another_store() -> Error {
+    Error::Usage(
+        "a host function returned a reference of another store (object used with the wrong store)"
+            .into(),
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn store_replaced() -> Error {
+    Error::Usage("a host function replaced the store it was called from".into())
 }
 
 /// Makes the value stack at least `need` slots long.
@@ -1144,24 +1184,22 @@ fn call<T>(
             if store.inner.id != id {
                 // The host swapped the whole store (`mem::replace` through
                 // the caller): nothing of this frame is in the new one.
-                return Err(Exit::Error(Error::Usage(
-                    "a host function replaced the store it was called from".into(),
-                )));
+                return Err(Exit::Error(store_replaced()));
             }
             store.inner.stack_top = saved_top;
             store.inner.depth = saved_depth;
             r.map_err(Exit::Error)?;
+            // Nothing is written before every result is checked.
+            let inner = &store.inner;
+            for (v, &t) in results.iter().zip(inner.types[type_id as usize].results()) {
+                check_host_result(inner, v, t).map_err(Exit::Error)?;
+            }
             let result_slots = slots(store.inner.types[type_id as usize].results());
             reserve(&mut store.inner, new_base + result_slots)
                 .map_err(|_| TrapCode::StackOverflow)?;
             let inner = &mut store.inner;
             let mut at = new_base;
-            for (v, &t) in results.iter().zip(inner.types[type_id as usize].results()) {
-                if v.ty() != t {
-                    return Err(Exit::Error(Error::Usage(
-                        "host function returned a value of the wrong type".into(),
-                    )));
-                }
+            for v in results.iter() {
                 at = store_val(&mut inner.stack, at, v);
             }
             // The host may have grown or replaced memories.

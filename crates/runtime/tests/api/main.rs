@@ -8,6 +8,7 @@ use std::time::Duration;
 use nanowasm_runtime::*;
 
 mod stack;
+mod stores;
 
 fn wat(src: &str) -> Vec<u8> {
     wat::parse_str(src).expect("valid wat")
