@@ -7,7 +7,9 @@ use crate::lexer::{Token, TokenKind};
 /// ([`Parser::enter`]): only nested `either` results in scripts. Modules
 /// never recurse: instructions nest on a heap stack (see
 /// [`crate::MAX_NESTING`]) and [`Parser::skip_item`] counts parentheses.
-const MAX_DEPTH: usize = 1000;
+/// 100, as the `wast` crate's bound on nested parentheses: far more than a
+/// script needs, and little stack even in a debug build.
+const MAX_DEPTH: usize = 100;
 
 /// The token cursor.
 pub struct Parser<'s, 't> {
