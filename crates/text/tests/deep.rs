@@ -204,6 +204,11 @@ fn printing_streams_in_small_memory() {
         r.unwrap();
         (stats, decoding, printing)
     });
+    eprintln!(
+        "{size} bytes of module: {} bytes of text; peak heap {decoding} bytes decoding, \
+         {printing} bytes printing",
+        stats.bytes
+    );
     assert_eq!(stats.lines, 2 * DEPTH + 5);
     assert_eq!(stats.max_indent, 2 * MAX_INDENT);
     assert!(
@@ -226,6 +231,10 @@ fn printed_deep_module_parses_back_to_the_same_bytes() {
         move || {
             let text = print_bytes(&wasm, Features::default()).unwrap();
             let (bytes, peak) = peak_heap(|| parse_wat(&text));
+            eprintln!(
+                "{} bytes of text: peak heap {peak} bytes parsing",
+                text.len()
+            );
             // Tokens, the encoded bytes and the nesting stack: linear.
             assert!(peak < 64 * text.len(), "peak heap {peak} bytes");
             bytes
