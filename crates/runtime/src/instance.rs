@@ -312,11 +312,17 @@ pub(crate) fn instantiate<T>(
                 "table exceeds the store's element limit".into(),
             ));
         }
+        let elements = usize::try_from(ty.limits.min)
+            .ok()
+            .and_then(crate::table::null_elements)
+            .ok_or_else(|| {
+                Error::Limit(format!(
+                    "the host refused memory for a table of {} elements",
+                    ty.limits.min
+                ))
+            })?;
         tables.push(inner.tables.len() as u32);
-        inner.tables.push(TableEntity {
-            elements: vec![0; ty.limits.min as usize],
-            ty: *ty,
-        });
+        inner.tables.push(TableEntity { elements, ty: *ty });
     }
     // Memory 0, when the module defines it, may start from the module's
     // copy-on-write image instead of copying the data segments.

@@ -64,11 +64,17 @@ impl Table {
                 "table exceeds the store's element limit".into(),
             ));
         }
-        let mut elements = Vec::new();
-        elements
-            .try_reserve_exact(ty.limits.min as usize)
-            .map_err(|_| Error::Limit("the host refused memory for a table".into()))?;
-        elements.resize(ty.limits.min as usize, raw);
+        let refused = || Error::Limit("the host refused memory for a table".into());
+        let elements = if raw == 0 {
+            null_elements(ty.limits.min as usize).ok_or_else(refused)?
+        } else {
+            let mut elements = Vec::new();
+            elements
+                .try_reserve_exact(ty.limits.min as usize)
+                .map_err(|_| refused())?;
+            elements.resize(ty.limits.min as usize, raw);
+            elements
+        };
         let index = inner.tables.len() as u32;
         inner.tables.push(TableEntity { elements, ty });
         Ok(Table(Stored {
@@ -169,6 +175,28 @@ impl Table {
             .ok_or_else(|| Error::Usage("table fill out of bounds".into()))?;
         elements[range].fill(raw);
         Ok(())
+    }
+}
+
+/// `n` null elements, or `None` if the host refuses the memory. The
+/// allocator zeroes them (null is 0), so the pages of a large table cost
+/// nothing until written: a module's `(table 4294967295 funcref)` gets a
+/// lazily backed table or an error, never an allocation failure abort.
+pub(crate) fn null_elements(n: usize) -> Option<Vec<u64>> {
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u64>(n).ok()?;
+    // SAFETY: `layout` has a non-zero size (n > 0). A non-null result is
+    // memory for `n` zeroed `u64`s (zero is a valid `u64`) from the global
+    // allocator with the layout of `Vec<u64>` of capacity `n`, which is
+    // what `Vec::from_raw_parts` requires, with length `n` ≤ capacity.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout).cast::<u64>();
+        if p.is_null() {
+            return None;
+        }
+        Some(Vec::from_raw_parts(p, n, n))
     }
 }
 

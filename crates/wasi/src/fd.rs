@@ -3,9 +3,9 @@
 use std::io::{Seek, SeekFrom};
 use std::os::fd::AsFd;
 
-use rustix::fs::{FileType, Stat, Timestamps};
+use rustix::fs::{FileType, OFlags, Stat, Timestamps};
 
-use crate::ctx::{fdflags, filetype, rights, Kind, Stdio, WasiCtx};
+use crate::ctx::{fdflags, filetype, rights, FileEntry, Kind, Stdio, WasiCtx};
 use crate::errno::{BlockingResult, Errno, WasiResult};
 use crate::mem::{retry, write_pieces, GuestMemory};
 
@@ -101,12 +101,35 @@ pub(crate) fn timestamps(atim: u64, mtim: u64, fst: u16) -> WasiResult<Timestamp
     })
 }
 
-fn need(base: u64, right: u64) -> WasiResult<()> {
+/// The rights check: `ENOTCAPABLE` unless `base` has every bit of
+/// `right`. It comes after the checks of the descriptor itself (`EBADF`
+/// for an unknown one, then the errors of its kind: `ESPIPE`, `ENOTDIR`,
+/// ...), as in wasmtime.
+pub(crate) fn need(base: u64, right: u64) -> WasiResult<()> {
     if base & right == right {
         Ok(())
     } else {
-        Err(Errno::Badf)
+        Err(Errno::Notcapable)
     }
+}
+
+/// The rights check of a read or write on a file: a file the host did not
+/// open for that access at all (`write`: writing, else reading) fails as
+/// the host call would, with `unopened` (`EBADF` for reads and writes, as
+/// in wasmtime and POSIX: `path_open` opens for reading or writing exactly
+/// when the rights asked for allow it); a file opened for it whose right
+/// the guest dropped (`fd_fdstat_set_rights`) with `ENOTCAPABLE`.
+fn need_file(f: &FileEntry, base: u64, right: u64, write: bool, unopened: Errno) -> WasiResult<()> {
+    if base & right == right {
+        return Ok(());
+    }
+    let mode = rustix::fs::fcntl_getfl(&f.file)? & OFlags::ACCMODE;
+    let opened = if write {
+        mode == OFlags::WRONLY || mode == OFlags::RDWR
+    } else {
+        mode == OFlags::RDONLY || mode == OFlags::RDWR
+    };
+    Err(if opened { Errno::Notcapable } else { unopened })
 }
 
 /// `fd_read(fd, iovs: *iovec, iovs_len, nread: *size) -> errno`: reads
@@ -125,16 +148,20 @@ pub fn fd_read(
     let base = e.base;
     let nonblocking = e.flags & fdflags::NONBLOCK != 0;
     let n = match &mut e.kind {
-        Kind::Stdio(which, s) => mem.read_iovecs(iovs, count, |buf| {
-            WasiCtx::stdio_read(*which, s, buf, deadline)
-        })?,
-        Kind::File(f) => {
+        Kind::Stdio(which, s) => {
             need(base, rights::FD_READ)?;
+            mem.read_iovecs(iovs, count, |buf| {
+                WasiCtx::stdio_read(*which, s, buf, deadline)
+            })?
+        }
+        Kind::File(f) => {
+            need_file(f, base, rights::FD_READ, false, Errno::Badf)?;
             mem.read_iovecs(iovs, count, |buf| {
                 retry(|| rustix::io::read(&f.file, &mut *buf))
             })?
         }
         Kind::Stream(s) => {
+            need(base, rights::FD_READ)?;
             let flags = rustix::net::RecvFlags::empty();
             mem.read_iovecs(iovs, count, |buf| {
                 crate::poll::stream_recv(s, buf, flags, nonblocking, deadline)
@@ -160,7 +187,8 @@ pub fn fd_pread(
     let base = e.base;
     let n = match &mut e.kind {
         Kind::File(f) => {
-            need(base, rights::FD_READ | rights::FD_SEEK)?;
+            need_file(f, base, rights::FD_READ, false, Errno::Badf)?;
+            need(base, rights::FD_SEEK)?;
             mem.read_iovecs(iovs, count, |buf| {
                 retry(|| rustix::io::pread(&f.file, &mut *buf, offset))
             })?
@@ -192,19 +220,23 @@ pub fn fd_write(
     let nonblocking = e.flags & fdflags::NONBLOCK != 0;
     let n = match &mut e.kind {
         Kind::Stdio(which, s) => {
+            need(base, rights::FD_WRITE)?;
             let output = &mut ctx.output;
             write_pieces(&bufs, |piece| output.write(*which, s, piece, deadline))?
         }
         Kind::File(f) => {
-            need(base, rights::FD_WRITE)?;
+            need_file(f, base, rights::FD_WRITE, true, Errno::Badf)?;
             if f.readonly {
                 return Err(Errno::Perm.into());
             }
             retry(|| rustix::io::writev(&f.file, &bufs))?
         }
-        Kind::Stream(s) => write_pieces(&bufs, |piece| {
-            crate::poll::stream_send(s, piece, nonblocking, deadline)
-        })?,
+        Kind::Stream(s) => {
+            need(base, rights::FD_WRITE)?;
+            write_pieces(&bufs, |piece| {
+                crate::poll::stream_send(s, piece, nonblocking, deadline)
+            })?
+        }
         Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf.into()),
     };
     Ok(mem.write_u32(nwritten, n as u32)?)
@@ -226,7 +258,8 @@ pub fn fd_pwrite(
     let base = e.base;
     let n = match &mut e.kind {
         Kind::File(f) => {
-            need(base, rights::FD_WRITE | rights::FD_SEEK)?;
+            need_file(f, base, rights::FD_WRITE, true, Errno::Badf)?;
+            need(base, rights::FD_SEEK)?;
             retry(|| rustix::io::pwritev(&f.file, &bufs, offset))?
         }
         Kind::Stdio(..) | Kind::Stream(_) => return Err(Errno::Spipe),
@@ -252,8 +285,19 @@ pub fn fd_seek(
         2 => SeekFrom::End(offset),
         _ => return Err(Errno::Inval),
     };
+    // As in wasmtime: reading the position needs `fd_tell`, moving it
+    // `fd_seek` too.
+    let right = if matches!(pos, SeekFrom::Current(0)) {
+        rights::FD_TELL
+    } else {
+        rights::FD_TELL | rights::FD_SEEK
+    };
+    let base = e.base;
     let n = match &mut e.kind {
-        Kind::File(f) => f.file.seek(pos)?,
+        Kind::File(f) => {
+            need(base, right)?;
+            f.file.seek(pos)?
+        }
         Kind::Stdio(..) | Kind::Stream(_) => return Err(Errno::Spipe),
         Kind::Dir(_) | Kind::Listener(_) => return Err(Errno::Badf),
     };
@@ -283,7 +327,12 @@ pub fn fd_renumber(ctx: &mut WasiCtx, fd: u32, to: u32) -> WasiResult<()> {
 
 /// `fd_sync(fd) -> errno`.
 pub fn fd_sync(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
-    match &ctx.get(fd)?.kind {
+    let e = ctx.get(fd)?;
+    match &e.kind {
+        Kind::File(_) | Kind::Dir(_) => need(e.base, rights::FD_SYNC)?,
+        _ => {}
+    }
+    match &e.kind {
         Kind::File(f) => Ok(rustix::fs::fsync(&f.file)?),
         Kind::Dir(d) => Ok(rustix::fs::fsync(&d.fd)?),
         _ => Err(Errno::Inval),
@@ -292,7 +341,12 @@ pub fn fd_sync(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
 
 /// `fd_datasync(fd) -> errno`.
 pub fn fd_datasync(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
-    match &ctx.get(fd)?.kind {
+    let e = ctx.get(fd)?;
+    match &e.kind {
+        Kind::File(_) | Kind::Dir(_) => need(e.base, rights::FD_DATASYNC)?,
+        _ => {}
+    }
+    match &e.kind {
         Kind::File(f) => Ok(rustix::fs::fdatasync(&f.file)?),
         Kind::Dir(d) => Ok(rustix::fs::fdatasync(&d.fd)?),
         _ => Err(Errno::Inval),
@@ -311,8 +365,10 @@ pub fn fd_advise(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64, advice: u32)
         5 => Advice::NoReuse,
         _ => return Err(Errno::Inval),
     };
-    match &ctx.get(fd)?.kind {
+    let e = ctx.get(fd)?;
+    match &e.kind {
         Kind::File(f) => {
+            need(e.base, rights::FD_ADVISE)?;
             let len = std::num::NonZeroU64::new(len);
             Ok(rustix::fs::fadvise(&f.file, offset, len, advice)?)
         }
@@ -324,8 +380,12 @@ pub fn fd_advise(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64, advice: u32)
 /// `fd_allocate(fd, offset: u64, len: u64) -> errno`: not supported
 /// (`ENOTSUP`), as in wasmtime.
 pub fn fd_allocate(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
-    match &ctx.get(fd)?.kind {
-        Kind::File(_) => Err(Errno::Notsup),
+    let e = ctx.get(fd)?;
+    match &e.kind {
+        Kind::File(f) => {
+            need_file(f, e.base, rights::FD_ALLOCATE, true, Errno::Notsup)?;
+            Err(Errno::Notsup)
+        }
         _ => Err(Errno::Badf),
     }
 }
@@ -366,16 +426,16 @@ pub fn fd_fdstat_get(
         Kind::File(f) => {
             let fl = rustix::fs::fcntl_getfl(&f.file)?;
             let mut flags = 0;
-            if fl.contains(rustix::fs::OFlags::APPEND) {
+            if fl.contains(OFlags::APPEND) {
                 flags |= fdflags::APPEND;
             }
-            if fl.contains(rustix::fs::OFlags::NONBLOCK) {
+            if fl.contains(OFlags::NONBLOCK) {
                 flags |= fdflags::NONBLOCK;
             }
-            if fl.contains(rustix::fs::OFlags::DSYNC) {
+            if fl.contains(OFlags::DSYNC) {
                 flags |= fdflags::DSYNC;
             }
-            if fl.contains(rustix::fs::OFlags::SYNC) {
+            if fl.contains(OFlags::SYNC) {
                 flags |= fdflags::SYNC;
             }
             (host_filetype(&f.file), flags)
@@ -395,11 +455,12 @@ pub fn fd_fdstat_get(
 /// `NONBLOCK` can be changed.
 pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, fd: u32, flags: u16) -> WasiResult<()> {
     let e = ctx.get(fd)?;
+    need(e.base, rights::FD_FDSTAT_SET_FLAGS)?;
     match &mut e.kind {
         Kind::File(f) => {
             let mut fl = rustix::fs::fcntl_getfl(&f.file)?;
-            fl.set(rustix::fs::OFlags::APPEND, flags & fdflags::APPEND != 0);
-            fl.set(rustix::fs::OFlags::NONBLOCK, flags & fdflags::NONBLOCK != 0);
+            fl.set(OFlags::APPEND, flags & fdflags::APPEND != 0);
+            fl.set(OFlags::NONBLOCK, flags & fdflags::NONBLOCK != 0);
             rustix::fs::fcntl_setfl(&f.file, fl)?;
             Ok(())
         }
@@ -450,6 +511,7 @@ pub fn fd_filestat_get(
 /// grant shows them.
 pub(crate) fn filestat(ctx: &mut WasiCtx, fd: u32) -> WasiResult<[u8; 64]> {
     let e = ctx.get(fd)?;
+    need(e.base, rights::FD_FILESTAT_GET)?;
     let b = match &e.kind {
         Kind::File(f) => filestat_bytes(&rustix::fs::fstat(&f.file)?),
         Kind::Dir(d) => filestat_bytes(&rustix::fs::fstat(&d.fd)?),
@@ -479,7 +541,9 @@ pub fn fd_filestat_set_size(ctx: &mut WasiCtx, fd: u32, size: u64) -> WasiResult
     match &e.kind {
         Kind::File(f) if f.readonly => Err(Errno::Perm),
         Kind::File(f) => {
-            need(base, rights::FD_FILESTAT_SET_SIZE).map_err(|_| Errno::Inval)?;
+            // A file not open for writing is EINVAL, as in wasmtime (and
+            // `ftruncate`).
+            need_file(f, base, rights::FD_FILESTAT_SET_SIZE, true, Errno::Inval)?;
             Ok(f.file.set_len(size)?)
         }
         _ => Err(Errno::Badf),
@@ -496,9 +560,14 @@ pub fn fd_filestat_set_times(
     fst: u16,
 ) -> WasiResult<()> {
     let times = timestamps(atim, mtim, fst)?;
-    match &ctx.get(fd)?.kind {
-        Kind::File(f) if f.readonly => Err(Errno::Perm),
-        Kind::Dir(d) if d.readonly => Err(Errno::Perm),
+    let e = ctx.get(fd)?;
+    match &e.kind {
+        Kind::File(f) if f.readonly => return Err(Errno::Perm),
+        Kind::Dir(d) if d.readonly => return Err(Errno::Perm),
+        Kind::File(_) | Kind::Dir(_) => need(e.base, rights::FD_FILESTAT_SET_TIMES)?,
+        _ => {}
+    }
+    match &e.kind {
         Kind::File(f) => Ok(rustix::fs::futimens(&f.file, &times)?),
         Kind::Dir(d) => Ok(rustix::fs::futimens(&d.fd, &times)?),
         _ => Err(Errno::Badf),
@@ -591,6 +660,7 @@ pub fn fd_readdir(
     let Kind::Dir(d) = &mut e.kind else {
         return Err(Errno::Notdir);
     };
+    need(e.base, rights::FD_READDIR)?;
     if cookie == 0 || d.listing.is_none() {
         d.listing = Some(list(&d.fd)?);
     }

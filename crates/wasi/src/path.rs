@@ -17,7 +17,7 @@ use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
 
 use crate::ctx::{fdflags, rights, DirEntry, Entry, FileEntry, Kind, WasiCtx};
 use crate::errno::{Errno, WasiResult};
-use crate::fd::{filestat_bytes, timestamps};
+use crate::fd::{filestat_bytes, need, timestamps};
 use crate::mem::GuestMemory;
 
 /// `lookupflags`: follow a final symbolic link.
@@ -57,7 +57,12 @@ pub(crate) fn open_beneath(
     Err(Errno::Again)
 }
 
-/// The directory a path operation starts from.
+/// The directory a path operation starts from, and its inheriting
+/// rights. The checks come in wasmtime's order: an unknown descriptor or a
+/// standard stream is `EBADF`, another descriptor that is not a directory
+/// `ENOTDIR`; a change beneath a read-only preopen is `EPERM`; then
+/// `right` (every bit of it) must be among the directory's base rights,
+/// else `ENOTCAPABLE`.
 fn dir(ctx: &mut WasiCtx, fd: u32, right: u64) -> WasiResult<(&DirEntry, u64)> {
     let e = ctx.get(fd)?;
     let base = e.base;
@@ -66,12 +71,11 @@ fn dir(ctx: &mut WasiCtx, fd: u32, right: u64) -> WasiResult<(&DirEntry, u64)> {
             if d.readonly && right & rights::MUTATING != 0 {
                 return Err(Errno::Perm);
             }
-            if base & right == 0 {
-                return Err(Errno::Notcapable);
-            }
+            need(base, right)?;
             Ok((d, e.inheriting))
         }
-        _ => Err(Errno::Badf),
+        Kind::Stdio(..) => Err(Errno::Badf),
+        Kind::File(_) | Kind::Stream(_) | Kind::Listener(_) => Err(Errno::Notdir),
     }
 }
 
@@ -130,7 +134,16 @@ pub fn path_open(
     let write = base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0;
     let mutates =
         write || oflags & (oflags::CREAT | oflags::TRUNC) != 0 || fdflags & fdflags::APPEND != 0;
-    let (d, dir_inheriting) = dir(ctx, fd, rights::PATH_OPEN)?;
+    // Creating needs `path_create_file`, truncating
+    // `path_filestat_set_size`, on the directory.
+    let mut right = rights::PATH_OPEN;
+    if oflags & oflags::CREAT != 0 {
+        right |= rights::PATH_CREATE_FILE;
+    }
+    if oflags & oflags::TRUNC != 0 {
+        right |= rights::PATH_FILESTAT_SET_SIZE;
+    }
+    let (d, dir_inheriting) = dir(ctx, fd, right)?;
     if d.readonly && mutates {
         return Err(Errno::Perm);
     }

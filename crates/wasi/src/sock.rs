@@ -8,6 +8,7 @@ use rustix::net::RecvFlags;
 
 use crate::ctx::{fdflags, rights, Entry, Kind, WasiCtx};
 use crate::errno::{BlockingResult, Errno, Fatal, WasiResult};
+use crate::fd::need;
 use crate::mem::{write_pieces, GuestMemory};
 use crate::poll::stream_recv;
 
@@ -22,9 +23,11 @@ pub fn sock_accept(
     out: u32,
 ) -> BlockingResult<()> {
     let deadline = ctx.deadline;
-    if !matches!(ctx.get(fd)?.kind, Kind::Listener(_)) {
+    let e = ctx.get(fd)?;
+    if !matches!(e.kind, Kind::Listener(_)) {
         return Err(Errno::Notsock.into());
     }
+    need(e.base, rights::SOCK_ACCEPT)?;
     // Charged to the quota and budget before the host accepts.
     let charge = ctx.charge()?;
     let e = ctx.get(fd)?;
@@ -66,9 +69,11 @@ pub fn sock_recv(
     let deadline = ctx.deadline;
     let e = ctx.get(fd)?;
     let nonblocking = e.flags & fdflags::NONBLOCK != 0;
+    let base = e.base;
     let Kind::Stream(s) = &mut e.kind else {
         return Err(Errno::Notsock.into());
     };
+    need(base, rights::FD_READ)?;
     let recv = |buf: &mut [u8], flags| stream_recv(s, buf, flags, nonblocking, deadline);
     // Into the buffers as `fd_read` reads (a bounded host buffer at most),
     // so "wait for all" waits for all of what one call can take.
@@ -108,9 +113,11 @@ pub fn sock_send(
     let deadline = ctx.deadline;
     let e = ctx.get(fd)?;
     let nonblocking = e.flags & fdflags::NONBLOCK != 0;
+    let base = e.base;
     let Kind::Stream(s) = &mut e.kind else {
         return Err(Errno::Notsock.into());
     };
+    need(base, rights::FD_WRITE)?;
     let n = write_pieces(&bufs, |piece| {
         crate::poll::stream_send(s, piece, nonblocking, deadline)
     })?;
@@ -124,6 +131,7 @@ pub fn sock_shutdown(ctx: &mut WasiCtx, fd: u32, how: u32) -> WasiResult<()> {
     let Kind::Stream(s) = &e.kind else {
         return Err(Errno::Notsock);
     };
+    need(e.base, rights::SOCK_SHUTDOWN)?;
     let how = match how & 3 {
         1 => std::net::Shutdown::Read,
         2 => std::net::Shutdown::Write,

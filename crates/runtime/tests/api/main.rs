@@ -501,3 +501,29 @@ fn replacing_the_store_inside_a_host_call_is_an_error() {
     let err = run.call(&mut store, ()).unwrap_err();
     assert!(err.to_string().contains("replaced the store"), "{err}");
 }
+
+/// A 30-byte module declaring a table of 2^32 - 1 elements (32 GiB) made
+/// the host abort on the failed allocation. It gets a table whose memory
+/// is committed only as it is written, or an error; the store's element
+/// limit still refuses it up front.
+#[test]
+fn a_huge_table_is_not_an_abort() {
+    let engine = Engine::default();
+    let m = module(
+        &engine,
+        r#"(module (table (export "t") 4294967295 funcref))"#,
+    );
+    let mut store = Store::new(&engine, ());
+    match Instance::new(&mut store, &m, &[]) {
+        Ok(i) => {
+            let t = i.get_table(&store, "t").unwrap();
+            assert_eq!(t.size(&store), 4294967295);
+            assert_eq!(t.get(&store, 4294967294), Some(Val::FuncRef(None)));
+        }
+        Err(e) => assert!(e.to_string().contains("refused memory"), "{e}"),
+    }
+    let mut limited = Store::new(&engine, ());
+    limited.set_limits(StoreLimitsBuilder::new().table_elements(10_000).build());
+    let err = Instance::new(&mut limited, &m, &[]).unwrap_err();
+    assert!(err.to_string().contains("element limit"), "{err}");
+}

@@ -1,0 +1,548 @@
+//! WASI rights, as the preview1 rights model (and wasmtime's wasi-common,
+//! where rights were enforced) has them: every `fd_*` and `path_*` call
+//! needs its right in the descriptor's base rights and fails with
+//! `ENOTCAPABLE` without it; the checks come in wasmtime's order (an
+//! unknown descriptor is `EBADF`, a `path_*` call on a descriptor that is
+//! not a directory `ENOTDIR`, then the rights). Rights can be dropped with
+//! `fd_fdstat_set_rights`, never added; a descriptor opened with
+//! `path_open` gets the rights asked for within the directory's
+//! inheriting rights; truncating needs `fd_filestat_set_size`, or
+//! `path_filestat_set_size` on the directory for `O_TRUNC`.
+
+use nanowasm_runtime::{Engine, Instance, Linker, Module, Store, Val};
+use nanowasm_wasi::ctx::rights as r;
+use nanowasm_wasi::{Stdio, WasiCtx};
+
+const EBADF: i32 = 8;
+const ENOTDIR: i32 = 54;
+const ENOTCAPABLE: i32 = 76;
+const EPERM: i32 = 63;
+
+/// The preview1 functions tested, with their parameter types.
+const SIGS: &[(&str, &str)] = &[
+    ("fd_advise", "i32 i64 i64 i32"),
+    ("fd_allocate", "i32 i64 i64"),
+    ("fd_close", "i32"),
+    ("fd_datasync", "i32"),
+    ("fd_fdstat_get", "i32 i32"),
+    ("fd_fdstat_set_flags", "i32 i32"),
+    ("fd_fdstat_set_rights", "i32 i64 i64"),
+    ("fd_filestat_get", "i32 i32"),
+    ("fd_filestat_set_size", "i32 i64"),
+    ("fd_filestat_set_times", "i32 i64 i64 i32"),
+    ("fd_pread", "i32 i32 i32 i64 i32"),
+    ("fd_pwrite", "i32 i32 i32 i64 i32"),
+    ("fd_read", "i32 i32 i32 i32"),
+    ("fd_readdir", "i32 i32 i32 i64 i32"),
+    ("fd_seek", "i32 i64 i32 i32"),
+    ("fd_sync", "i32"),
+    ("fd_tell", "i32 i32"),
+    ("fd_write", "i32 i32 i32 i32"),
+    ("path_create_directory", "i32 i32 i32"),
+    ("path_filestat_get", "i32 i32 i32 i32 i32"),
+    ("path_filestat_set_times", "i32 i32 i32 i32 i64 i64 i32"),
+    ("path_link", "i32 i32 i32 i32 i32 i32 i32"),
+    ("path_open", "i32 i32 i32 i32 i32 i64 i64 i32 i32"),
+    ("path_readlink", "i32 i32 i32 i32 i32 i32"),
+    ("path_remove_directory", "i32 i32 i32"),
+    ("path_rename", "i32 i32 i32 i32 i32 i32"),
+    ("path_symlink", "i32 i32 i32 i32 i32"),
+    ("path_unlink_file", "i32 i32 i32"),
+    ("sock_accept", "i32 i32 i32"),
+    ("sock_recv", "i32 i32 i32 i32 i32 i32"),
+    ("sock_send", "i32 i32 i32 i32 i32"),
+    ("sock_shutdown", "i32 i32"),
+];
+
+/// A module that re-exports every function of [`SIGS`] as is.
+fn guest_wat() -> String {
+    let mut s = String::from("(module\n");
+    for (name, params) in SIGS {
+        s += &format!(
+            "(import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} (param {params}) (result i32)))\n"
+        );
+    }
+    s += "(memory (export \"memory\") 1)\n";
+    for (name, params) in SIGS {
+        let n = params.split(' ').count();
+        let args: String = (0..n).map(|i| format!(" (local.get {i})")).collect();
+        s += &format!(
+            "(func (export \"{name}\") (param {params}) (result i32) (call ${name}{args}))\n"
+        );
+    }
+    s + ")"
+}
+
+// Guest memory: scratch results at 0..64, an iovec at 64 (-> 128, 4
+// bytes), paths from 256 on, a buffer at 1024.
+const OUT: i64 = 0;
+const IOV: i64 = 64;
+const BUF: i64 = 1024;
+
+struct Guest {
+    store: Store<WasiCtx>,
+    inst: Instance,
+    dir: std::path::PathBuf,
+    /// Where the next path string goes.
+    next: usize,
+}
+
+impl Guest {
+    fn new(name: &str, build: impl FnOnce(&mut nanowasm_wasi::WasiCtxBuilder)) -> Guest {
+        let dir =
+            std::env::temp_dir().join(format!("nanowasm-rights-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("f.txt"), b"0123456789").unwrap();
+        std::os::unix::fs::symlink("f.txt", dir.join("link")).unwrap();
+        let mut b = WasiCtx::builder();
+        b.preopened_dir(&dir, "/d", false);
+        build(&mut b);
+        let engine = Engine::default();
+        let module = Module::new(&engine, nanowasm_text::parse_wat(&guest_wat()).unwrap()).unwrap();
+        let mut linker = Linker::new();
+        nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+        let mut store = Store::new(&engine, b.build().unwrap());
+        let inst = linker.instantiate(&mut store, &module).unwrap();
+        let mut g = Guest {
+            store,
+            inst,
+            dir,
+            next: 256,
+        };
+        g.poke(IOV as usize, &[128, 0, 0, 0, 4, 0, 0, 0]);
+        g
+    }
+
+    fn poke(&mut self, at: usize, bytes: &[u8]) {
+        let mem = self.inst.get_memory(&self.store, "memory").unwrap();
+        mem.write(&mut self.store, at, bytes).unwrap();
+    }
+
+    fn u32_at(&self, at: usize) -> u32 {
+        let mem = self.inst.get_memory(&self.store, "memory").unwrap();
+        let mut b = [0u8; 4];
+        mem.read(&self.store, at, &mut b).unwrap();
+        u32::from_le_bytes(b)
+    }
+
+    fn u64_at(&self, at: usize) -> u64 {
+        let mem = self.inst.get_memory(&self.store, "memory").unwrap();
+        let mut b = [0u8; 8];
+        mem.read(&self.store, at, &mut b).unwrap();
+        u64::from_le_bytes(b)
+    }
+
+    /// A path in guest memory: its `(ptr, len)`.
+    fn s(&mut self, text: &str) -> (i64, i64) {
+        let at = self.next;
+        self.poke(at, text.as_bytes());
+        self.next += text.len() + 1;
+        (at as i64, text.len() as i64)
+    }
+
+    /// Calls `name` with `args` (converted to its parameter types); the
+    /// errno.
+    fn call(&mut self, name: &str, args: &[i64]) -> i32 {
+        let params = SIGS.iter().find(|(n, _)| *n == name).unwrap().1;
+        let vals: Vec<Val> = params
+            .split(' ')
+            .zip(args)
+            .map(|(t, &a)| {
+                if t == "i64" {
+                    Val::I64(a)
+                } else {
+                    Val::I32(a as i32)
+                }
+            })
+            .collect();
+        assert_eq!(vals.len(), args.len(), "{name}: argument count");
+        let f = self.inst.get_func(&self.store, name).unwrap();
+        let mut out = [Val::I32(0)];
+        f.call(&mut self.store, &vals, &mut out).unwrap();
+        match out[0] {
+            Val::I32(e) => e,
+            _ => unreachable!(),
+        }
+    }
+
+    /// `path_open` beneath `dir`: the new descriptor or the errno.
+    fn open(
+        &mut self,
+        dir: u32,
+        path: &str,
+        oflags: i64,
+        base: u64,
+        inheriting: u64,
+    ) -> Result<u32, i32> {
+        let (p, n) = self.s(path);
+        match self.call(
+            "path_open",
+            &[
+                dir as i64,
+                0,
+                p,
+                n,
+                oflags,
+                base as i64,
+                inheriting as i64,
+                0,
+                OUT,
+            ],
+        ) {
+            0 => Ok(self.u32_at(0)),
+            e => Err(e),
+        }
+    }
+
+    fn set_rights(&mut self, fd: u32, base: u64, inheriting: u64) -> i32 {
+        self.call(
+            "fd_fdstat_set_rights",
+            &[fd as i64, base as i64, inheriting as i64],
+        )
+    }
+
+    /// The base and inheriting rights `fd_fdstat_get` reports.
+    fn rights(&mut self, fd: u32) -> (u64, u64) {
+        assert_eq!(self.call("fd_fdstat_get", &[fd as i64, OUT]), 0);
+        (self.u64_at(8), self.u64_at(16))
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Each `fd_*` call on a file, with its right and without it.
+#[test]
+fn fd_calls_need_their_rights() {
+    let mut g = Guest::new("fd", |_| {});
+    let cases: &[(&str, u64, &[i64])] = &[
+        ("fd_read", r::FD_READ, &[IOV, 1, OUT]),
+        ("fd_pread", r::FD_READ, &[IOV, 1, 0, OUT]),
+        ("fd_pread", r::FD_SEEK, &[IOV, 1, 0, OUT]),
+        ("fd_write", r::FD_WRITE, &[IOV, 1, OUT]),
+        ("fd_pwrite", r::FD_WRITE, &[IOV, 1, 0, OUT]),
+        ("fd_pwrite", r::FD_SEEK, &[IOV, 1, 0, OUT]),
+        ("fd_seek", r::FD_SEEK, &[2, 0, OUT]),
+        ("fd_tell", r::FD_TELL, &[OUT]),
+        ("fd_sync", r::FD_SYNC, &[]),
+        ("fd_datasync", r::FD_DATASYNC, &[]),
+        ("fd_advise", r::FD_ADVISE, &[0, 10, 0]),
+        ("fd_allocate", r::FD_ALLOCATE, &[0, 10]),
+        ("fd_fdstat_set_flags", r::FD_FDSTAT_SET_FLAGS, &[0]),
+        ("fd_filestat_get", r::FD_FILESTAT_GET, &[OUT]),
+        ("fd_filestat_set_size", r::FD_FILESTAT_SET_SIZE, &[10]),
+        (
+            "fd_filestat_set_times",
+            r::FD_FILESTAT_SET_TIMES,
+            &[0, 0, 2],
+        ),
+    ];
+    for &(name, right, rest) in cases {
+        let fd = g.open(3, "f.txt", 0, r::FILE, 0).unwrap();
+        let (base, _) = g.rights(fd);
+        assert_eq!(
+            base & right,
+            right,
+            "{name}: the file has the right at first"
+        );
+        let mut args = vec![fd as i64];
+        args.extend_from_slice(rest);
+        let with = g.call(name, &args);
+        assert_ne!(with, ENOTCAPABLE, "{name} with its right");
+        assert_eq!(g.set_rights(fd, base & !right, 0), 0);
+        assert_eq!(
+            g.call(name, &args),
+            ENOTCAPABLE,
+            "{name} without {right:#x}"
+        );
+        assert_eq!(g.call("fd_close", &[fd as i64]), 0);
+    }
+    // The file was never changed without the right: still 10 bytes.
+    assert_eq!(std::fs::metadata(g.dir.join("f.txt")).unwrap().len(), 10);
+    // An unknown descriptor comes first.
+    assert_eq!(g.call("fd_read", &[77, IOV, 1, OUT]), EBADF);
+}
+
+/// `fd_readdir` and each `path_*` call on a directory, with its right and
+/// without it.
+#[test]
+fn path_calls_need_their_rights() {
+    let mut g = Guest::new("path", |_| {});
+    let (f, f_n) = g.s("f.txt");
+    let (link, link_n) = g.s("link");
+    let (new, new_n) = g.s("new");
+    let (gone, gone_n) = g.s("gone");
+    let cases: Vec<(&str, u64, Vec<i64>)> = vec![
+        ("fd_readdir", r::FD_READDIR, vec![BUF, 256, 0, OUT]),
+        (
+            "path_create_directory",
+            r::PATH_CREATE_DIRECTORY,
+            vec![new, new_n],
+        ),
+        (
+            "path_filestat_get",
+            r::PATH_FILESTAT_GET,
+            vec![0, f, f_n, BUF],
+        ),
+        (
+            "path_filestat_set_times",
+            r::PATH_FILESTAT_SET_TIMES,
+            vec![0, f, f_n, 0, 0, 2],
+        ),
+        (
+            "path_readlink",
+            r::PATH_READLINK,
+            vec![link, link_n, BUF, 64, OUT],
+        ),
+        (
+            "path_remove_directory",
+            r::PATH_REMOVE_DIRECTORY,
+            vec![gone, gone_n],
+        ),
+        ("path_unlink_file", r::PATH_UNLINK_FILE, vec![gone, gone_n]),
+        (
+            "path_open",
+            r::PATH_OPEN,
+            vec![0, f, f_n, 0, r::FD_READ as i64, 0, 0, OUT],
+        ),
+        // O_CREAT needs path_create_file, O_TRUNC path_filestat_set_size.
+        (
+            "path_open",
+            r::PATH_CREATE_FILE,
+            vec![0, new, new_n, 1, 0, 0, 0, OUT],
+        ),
+        (
+            "path_open",
+            r::PATH_FILESTAT_SET_SIZE,
+            vec![0, f, f_n, 8, r::FD_WRITE as i64, 0, 0, OUT],
+        ),
+    ];
+    for (name, right, rest) in cases {
+        let d = g
+            .open(3, ".", 2, r::DIRECTORY | r::FD_READ, r::DIRECTORY | r::FILE)
+            .unwrap();
+        let (base, inheriting) = g.rights(d);
+        assert_eq!(
+            base & right,
+            right,
+            "{name}: the directory has the right at first"
+        );
+        assert_eq!(g.set_rights(d, base & !right, inheriting), 0);
+        let mut args = vec![d as i64];
+        args.extend_from_slice(&rest);
+        assert_eq!(
+            g.call(name, &args),
+            ENOTCAPABLE,
+            "{name} without {right:#x}"
+        );
+        assert_eq!(g.call("fd_close", &[d as i64]), 0);
+    }
+    // Nothing was created, removed or truncated.
+    assert!(!g.dir.join("new").exists());
+    assert_eq!(std::fs::metadata(g.dir.join("f.txt")).unwrap().len(), 10);
+    // The two-directory calls need their right on each side.
+    let two: &[(&str, u64, u64)] = &[
+        ("path_link", r::PATH_LINK_SOURCE, r::PATH_LINK_TARGET),
+        ("path_rename", r::PATH_RENAME_SOURCE, r::PATH_RENAME_TARGET),
+    ];
+    for &(name, source, target) in two {
+        for missing in [source, target] {
+            let a = g.open(3, ".", 2, r::DIRECTORY, 0).unwrap();
+            let b = g.open(3, "sub", 2, r::DIRECTORY, 0).unwrap();
+            let (base, _) = g.rights(if missing == source { a } else { b });
+            g.set_rights(if missing == source { a } else { b }, base & !missing, 0);
+            let args: Vec<i64> = if name == "path_link" {
+                vec![a as i64, 0, f, f_n, b as i64, new, new_n]
+            } else {
+                vec![a as i64, f, f_n, b as i64, new, new_n]
+            };
+            assert_eq!(
+                g.call(name, &args),
+                ENOTCAPABLE,
+                "{name} without {missing:#x}"
+            );
+            g.call("fd_close", &[a as i64]);
+            g.call("fd_close", &[b as i64]);
+        }
+    }
+    let d = g.open(3, ".", 2, r::DIRECTORY, 0).unwrap();
+    let (base, _) = g.rights(d);
+    g.set_rights(d, base & !r::PATH_SYMLINK, 0);
+    assert_eq!(
+        g.call("path_symlink", &[f, f_n, d as i64, new, new_n]),
+        ENOTCAPABLE
+    );
+    assert!(g.dir.join("f.txt").exists() && !g.dir.join("sub/new").exists());
+    assert!(std::fs::symlink_metadata(g.dir.join("new")).is_err());
+}
+
+/// `path_*` on a descriptor that is not a directory: `ENOTDIR` for a file
+/// (before any rights check: a file has no path rights), `EBADF` for an
+/// unknown descriptor and for the standard streams (as wasmtime).
+#[test]
+fn path_calls_on_non_directories() {
+    let mut g = Guest::new("notdir", |_| {});
+    let file = g.open(3, "f.txt", 0, r::FILE, 0).unwrap();
+    let (p, n) = g.s("x");
+    let calls: Vec<(&str, Vec<i64>)> = vec![
+        ("path_open", vec![0, p, n, 0, 2, 0, 0, OUT]),
+        ("path_create_directory", vec![p, n]),
+        ("path_filestat_get", vec![0, p, n, BUF]),
+        ("path_filestat_set_times", vec![0, p, n, 0, 0, 2]),
+        ("path_readlink", vec![p, n, BUF, 64, OUT]),
+        ("path_remove_directory", vec![p, n]),
+        ("path_unlink_file", vec![p, n]),
+    ];
+    for (name, rest) in &calls {
+        for (fd, want) in [(file as i64, ENOTDIR), (1, EBADF), (99, EBADF)] {
+            let mut args = vec![fd];
+            args.extend_from_slice(rest);
+            assert_eq!(g.call(name, &args), want, "{name} on descriptor {fd}");
+        }
+    }
+    assert_eq!(g.call("path_symlink", &[p, n, file as i64, p, n]), ENOTDIR);
+    assert_eq!(
+        g.call("path_link", &[file as i64, 0, p, n, 3, p, n]),
+        ENOTDIR
+    );
+    assert_eq!(
+        g.call("path_link", &[3, 0, p, n, file as i64, p, n]),
+        ENOTDIR
+    );
+    assert_eq!(
+        g.call("path_rename", &[file as i64, p, n, 3, p, n]),
+        ENOTDIR
+    );
+    assert_eq!(
+        g.call("path_rename", &[3, p, n, file as i64, p, n]),
+        ENOTDIR
+    );
+    // fd_readdir on a file is ENOTDIR too.
+    assert_eq!(
+        g.call("fd_readdir", &[file as i64, BUF, 64, 0, OUT]),
+        ENOTDIR
+    );
+}
+
+/// `fd_fdstat_set_rights` only drops rights; `path_open` gives what was
+/// asked within the directory's inheriting rights.
+#[test]
+fn rights_only_shrink() {
+    let mut g = Guest::new("shrink", |_| {});
+    let fd = g.open(3, "f.txt", 0, r::FD_READ | r::FD_SEEK, 0).unwrap();
+    let (base, _) = g.rights(fd);
+    assert_eq!(base & r::FD_WRITE, 0);
+    assert_eq!(g.set_rights(fd, base | r::FD_WRITE, 0), ENOTCAPABLE);
+    assert_eq!(
+        g.set_rights(fd, base, r::FD_READ),
+        ENOTCAPABLE,
+        "inheriting too"
+    );
+    assert_eq!(g.set_rights(fd, r::FD_READ, 0), 0);
+    assert_eq!(g.rights(fd), (r::FD_READ, 0));
+    assert_eq!(
+        g.set_rights(fd, base, 0),
+        ENOTCAPABLE,
+        "a dropped right stays dropped"
+    );
+    // A directory whose inheriting rights lack fd_write opens files
+    // without it, whatever is asked; writing is then refused.
+    let d = g
+        .open(3, ".", 2, r::DIRECTORY, r::FILE & !r::FD_WRITE)
+        .unwrap();
+    let (_, inheriting) = g.rights(d);
+    assert_eq!(inheriting & r::FD_WRITE, 0);
+    let f = g.open(d, "f.txt", 0, r::FILE, 0).unwrap();
+    assert_eq!(g.rights(f).0 & r::FD_WRITE, 0);
+    assert_ne!(g.call("fd_write", &[f as i64, IOV, 1, OUT]), 0);
+    assert_eq!(std::fs::read(g.dir.join("f.txt")).unwrap(), b"0123456789");
+}
+
+/// Truncation: without `fd_filestat_set_size` on the file, or
+/// `path_filestat_set_size` on the directory for `O_TRUNC`, the file keeps
+/// its size.
+#[test]
+fn truncation_needs_its_right() {
+    let mut g = Guest::new("trunc", |_| {});
+    // Open for writing, but without fd_filestat_set_size.
+    let fd = g.open(3, "f.txt", 0, r::FD_WRITE | r::FD_SEEK, 0).unwrap();
+    assert_eq!(g.call("fd_filestat_set_size", &[fd as i64, 0]), ENOTCAPABLE);
+    assert_eq!(std::fs::metadata(g.dir.join("f.txt")).unwrap().len(), 10);
+    // O_TRUNC through a directory without path_filestat_set_size.
+    let d = g.open(3, ".", 2, r::DIRECTORY, r::FILE).unwrap();
+    let (base, inheriting) = g.rights(d);
+    assert_eq!(
+        g.set_rights(d, base & !r::PATH_FILESTAT_SET_SIZE, inheriting),
+        0
+    );
+    assert_eq!(g.open(d, "f.txt", 8, r::FD_WRITE, 0), Err(ENOTCAPABLE));
+    assert_eq!(std::fs::metadata(g.dir.join("f.txt")).unwrap().len(), 10);
+    // With the rights, both truncate.
+    assert_eq!(g.open(3, "f.txt", 8, r::FD_WRITE, 0).map(|_| ()), Ok(()));
+    assert_eq!(std::fs::metadata(g.dir.join("f.txt")).unwrap().len(), 0);
+}
+
+/// The standard streams and sockets are checked too.
+#[test]
+fn streams_and_sockets_need_their_rights() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (out, buf) = Stdio::buffer(Vec::new());
+    let mut g = Guest::new("sock", |b| {
+        b.stdout(out).preopened_listener(listener);
+    });
+    // Descriptor 3 is the directory, 4 the listener.
+    let (base, _) = g.rights(1);
+    assert_eq!(g.set_rights(1, base & !r::FD_WRITE, 0), 0);
+    assert_eq!(g.call("fd_write", &[1, IOV, 1, OUT]), ENOTCAPABLE);
+    assert!(buf.lock().unwrap().is_empty());
+    // A connection waits in the backlog; accept it, then drop rights.
+    let client = std::net::TcpStream::connect(addr).unwrap();
+    assert_eq!(g.call("sock_accept", &[4, 0, OUT]), 0);
+    let s = g.u32_at(0) as i64;
+    let (base, _) = g.rights(s as u32);
+    assert_eq!(
+        g.set_rights(
+            s as u32,
+            base & !(r::FD_READ | r::FD_WRITE | r::SOCK_SHUTDOWN),
+            0
+        ),
+        0
+    );
+    assert_eq!(
+        g.call("sock_recv", &[s, IOV, 1, 0, OUT, OUT + 4]),
+        ENOTCAPABLE
+    );
+    assert_eq!(g.call("sock_send", &[s, IOV, 1, 0, OUT]), ENOTCAPABLE);
+    assert_eq!(g.call("sock_shutdown", &[s, 3]), ENOTCAPABLE);
+    let (base, _) = g.rights(4);
+    assert_eq!(g.set_rights(4, base & !r::SOCK_ACCEPT, 0), 0);
+    assert_eq!(g.call("sock_accept", &[4, 0, OUT]), ENOTCAPABLE);
+    drop(client);
+}
+
+/// A read-only preopen keeps refusing changes with `EPERM`, before the
+/// rights (its base rights lack every mutating one).
+#[test]
+fn readonly_preopens_stay_eperm() {
+    let dir = std::env::temp_dir().join(format!("nanowasm-rights-ro-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("f.txt"), b"0123456789").unwrap();
+    let mut g = Guest::new("ro-unused", |b| {
+        b.preopened_dir(&dir, "/ro", true);
+    });
+    // Descriptor 4 is the read-only one.
+    let (p, n) = g.s("f.txt");
+    assert_eq!(g.call("path_unlink_file", &[4, p, n]), EPERM);
+    assert_eq!(g.open(4, "f.txt", 8, r::FD_WRITE, 0), Err(EPERM));
+    let fd = g.open(4, "f.txt", 0, r::FD_READ, 0).unwrap();
+    assert_eq!(g.call("fd_write", &[fd as i64, IOV, 1, OUT]), EBADF);
+    assert_eq!(g.call("fd_filestat_set_size", &[fd as i64, 0]), EPERM);
+    assert_eq!(std::fs::read(dir.join("f.txt")).unwrap(), b"0123456789");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
