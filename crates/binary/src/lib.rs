@@ -22,7 +22,7 @@ pub use module::Module;
 pub use name::Names;
 pub use nanowasm_core::{Feature, Features};
 pub use operators::{BrTable, Imm, Instr, OperatorReader};
-pub use section::code::MAX_LOCALS;
+pub use section::code::{MAX_FUNCTION_SIZE, MAX_LOCALS};
 
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,13 @@ use crate::reader::Reader;
 /// wasmparser use 50,000) so that a tiny module cannot demand gigabytes.
 pub const MAX_LOCALS: u64 = 50_000;
 
+/// The largest function body, in bytes: the limit of the JS API and of
+/// wasmparser (so wasmtime). It also bounds how deep instructions can nest
+/// (each block takes at least 3 bytes), which lets the text parser promise
+/// to read back everything the validator accepts
+/// (`nanowasm_text::MAX_NESTING`).
+pub const MAX_FUNCTION_SIZE: u32 = 7_654_321;
+
 impl<'a> Decoder<'a> {
     pub(crate) fn code_section(&mut self, r: &mut Reader<'a>) -> Result<()> {
         let count_at = r.offset();
@@ -31,6 +38,9 @@ impl<'a> Decoder<'a> {
         for i in 0..n {
             let offset = r.offset();
             let size = r.u32()?;
+            if size > MAX_FUNCTION_SIZE {
+                return Err(Error::malformed("function body is too large", offset));
+            }
             let body_start = r.offset();
             let mut body = r.sub(size, body_start)?;
             let groups = body.count()?;
@@ -66,5 +76,52 @@ impl<'a> Decoder<'a> {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MAX_FUNCTION_SIZE;
+    use nanowasm_core::Features;
+
+    fn leb(mut n: u32, out: &mut Vec<u8>) {
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    /// A module with one `(func)` whose body is `size` bytes: no locals,
+    /// `nop`s, `end`.
+    fn module_with_body(size: u32) -> Vec<u8> {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]); // type () -> ()
+        m.extend_from_slice(&[3, 2, 1, 0]); // func 0: type 0
+        let mut body = vec![0u8]; // no local groups
+        body.resize(size as usize - 1, 0x01); // nop
+        body.push(0x0b); // end
+        let mut entry = Vec::new();
+        leb(size, &mut entry);
+        entry.extend_from_slice(&body);
+        let mut sec = Vec::new();
+        leb(1, &mut sec);
+        sec.extend_from_slice(&entry);
+        m.push(10);
+        leb(sec.len() as u32, &mut m);
+        m.extend_from_slice(&sec);
+        m
+    }
+
+    #[test]
+    fn function_bodies_are_limited_to_the_js_api_size() {
+        let f = Features::default();
+        crate::validate(&module_with_body(MAX_FUNCTION_SIZE), f).unwrap();
+        let e = crate::validate(&module_with_body(MAX_FUNCTION_SIZE + 1), f).unwrap_err();
+        assert!(e.to_string().contains("function body is too large"), "{e}");
     }
 }
