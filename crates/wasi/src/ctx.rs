@@ -41,7 +41,6 @@ use std::time::Instant;
 
 use rand_chacha::ChaCha12Rng;
 use rand_core::SeedableRng;
-use rustix::event::PollFlags;
 use rustix::fs::{Mode, OFlags};
 
 use crate::errno::{BlockingResult, Errno, WasiResult};
@@ -452,8 +451,11 @@ impl WasiCtx {
     /// ends the guest with the interrupt trap, the one epoch interruption
     /// gives ([`nanowasm_runtime::TrapCode::Interrupted`]): `poll_oneoff`
     /// (clocks and descriptors), `fd_read` and `fd_write` on the host's
-    /// standard streams and on sockets, `sock_recv`, `sock_send` and
-    /// `sock_accept`. Regular files never wait. The deadline stays until
+    /// standard streams, on sockets and on FIFOs or terminals opened
+    /// beneath a preopened directory, `sock_recv`, `sock_send` and
+    /// `sock_accept`. Regular files never wait, and `path_open` opens
+    /// without waiting (a FIFO without a reader: `ENXIO`). The deadline
+    /// stays until
     /// it is set again, so an embedder sets it before each call into the
     /// guest (e.g. to the same instant as the epoch deadline).
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
@@ -535,14 +537,12 @@ impl WasiCtx {
                     1 => rustix::stdio::stdout(),
                     _ => rustix::stdio::stderr(),
                 };
-                if let Some(deadline) = deadline {
-                    // A reader sharing the host's stream could take the
-                    // bytes between the wait and the read: the read then
-                    // blocks until more come (the stream's file
-                    // description is shared, so it cannot be made
-                    // non-blocking for this read alone).
-                    crate::poll::wait_ready(fd, PollFlags::IN, deadline)?;
-                }
+                // A reader sharing the host's stream could take the bytes
+                // between the wait and the read: the read then blocks
+                // until more come (the stream's file description is
+                // shared, so it cannot be made non-blocking for this read
+                // alone).
+                crate::poll::wait_readable(fd, deadline)?;
                 loop {
                     match rustix::io::read(fd, &mut *buf) {
                         Err(rustix::io::Errno::INTR) => continue,
@@ -560,11 +560,8 @@ impl WasiCtx {
         }
     }
 
-    /// Writes to a standard stream as it is. With a `deadline`, a host
-    /// stream that can block (a pipe, socket or terminal) is written in
-    /// pieces of at most `PIPE_BUF` bytes, each after waiting (at most
-    /// until the deadline) for it to take them; a pipe with room takes
-    /// such a piece without blocking.
+    /// Writes to a standard stream as it is; the host's own stream waits
+    /// for room at most until `deadline` ([`crate::poll::write_all`]).
     pub(crate) fn stdio_sink(
         which: u32,
         s: &Stdio,
@@ -578,27 +575,7 @@ impl WasiCtx {
                     1 => rustix::stdio::stdout(),
                     _ => rustix::stdio::stderr(),
                 };
-                let deadline = deadline.filter(|_| !crate::poll::never_blocks(fd));
-                // Write it all, as a blocking stream would.
-                let mut done = 0;
-                while done < data.len() {
-                    let end = match deadline {
-                        Some(deadline) => {
-                            crate::poll::wait_ready(fd, PollFlags::OUT, deadline)?;
-                            data.len().min(done + crate::poll::PIPE_BUF)
-                        }
-                        None => data.len(),
-                    };
-                    match rustix::io::write(fd, &data[done..end]) {
-                        Ok(n) => done += n,
-                        Err(rustix::io::Errno::INTR) => continue,
-                        // A host stream in non-blocking mode that is full.
-                        Err(rustix::io::Errno::AGAIN) if deadline.is_some() => continue,
-                        Err(e) if done == 0 => return Err(e.into()),
-                        Err(_) => break,
-                    }
-                }
-                Ok(done)
+                crate::poll::write_all(fd, data, deadline)
             }
             Stdio::Null => Ok(data.len()),
             Stdio::Buffer(b) => {

@@ -156,6 +156,8 @@ pub fn fd_read(
         }
         Kind::File(f) => {
             need_file(f, base, rights::FD_READ, false, Errno::Badf)?;
+            // A FIFO or a terminal (not a regular file) can make it wait.
+            crate::poll::wait_readable(f.file.as_fd(), deadline)?;
             mem.read_iovecs(iovs, count, |buf| {
                 retry(|| rustix::io::read(&f.file, &mut *buf))
             })?
@@ -229,7 +231,14 @@ pub fn fd_write(
             if f.readonly {
                 return Err(Errno::Perm.into());
             }
-            retry(|| rustix::io::writev(&f.file, &bufs))?
+            // A FIFO or a terminal (not a regular file) can make it wait.
+            if deadline.is_some() && crate::poll::may_block(f.file.as_fd()) {
+                write_pieces(&bufs, |piece| {
+                    crate::poll::write_all(f.file.as_fd(), piece, deadline)
+                })?
+            } else {
+                retry(|| rustix::io::writev(&f.file, &bufs))?
+            }
         }
         Kind::Stream(s) => {
             need(base, rights::FD_WRITE)?;

@@ -190,7 +190,16 @@ pub fn path_open(
     // opens it.
     let charge = ctx.charge()?;
     let (d, _) = dir(ctx, fd, rights::PATH_OPEN)?;
-    let host = open_beneath(d.fd.as_fd(), &path, flags, mode)?;
+    // Opened without waiting (a FIFO with no peer would hold the open
+    // for good, past any deadline: without one, reading opens at once and
+    // writing fails with `ENXIO`); the descriptor then gets the mode the
+    // guest asked for, and its reads and writes wait as `fd_read` and
+    // `fd_write` do.
+    let host = open_beneath(d.fd.as_fd(), &path, flags | OFlags::NONBLOCK, mode)?;
+    if !flags.contains(OFlags::NONBLOCK) {
+        let fl = rustix::fs::fcntl_getfl(&host)?;
+        rustix::fs::fcntl_setfl(&host, fl - OFlags::NONBLOCK)?;
+    }
     let st = rustix::fs::fstat(&host)?;
     let is_dir = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory;
     let entry = if is_dir {

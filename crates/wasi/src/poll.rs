@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use nanowasm_runtime::TrapCode;
 use rustix::event::{PollFd, PollFlags};
-use rustix::fs::FileType;
+use rustix::fs::{FileType, OFlags};
 use rustix::net::{RecvFlags, SendFlags};
 use rustix::time::{ClockId, Timespec};
 
@@ -371,15 +371,59 @@ fn timespec(ns: u64) -> Timespec {
 /// Bytes a pipe with room for one more write takes without blocking.
 pub(crate) const PIPE_BUF: usize = 4096;
 
-/// Whether reads and writes of host descriptor `fd` never wait (a regular
-/// file or a block device).
-pub(crate) fn never_blocks(fd: BorrowedFd<'_>) -> bool {
-    rustix::fs::fstat(fd).is_ok_and(|st| {
+/// Whether a read or write of host descriptor `fd` may wait: it is not a
+/// regular file or a block device (but a pipe, socket, terminal...), and
+/// not in non-blocking mode (where the call fails with `EAGAIN` instead).
+pub(crate) fn may_block(fd: BorrowedFd<'_>) -> bool {
+    let never = rustix::fs::fstat(fd).is_ok_and(|st| {
         matches!(
             FileType::from_raw_mode(st.st_mode),
             FileType::RegularFile | FileType::BlockDevice
         )
-    })
+    });
+    !never && rustix::fs::fcntl_getfl(fd).is_ok_and(|fl| !fl.contains(OFlags::NONBLOCK))
+}
+
+/// With a deadline, waits (at most until it) for host descriptor `fd` to
+/// have bytes to read if a read [may block](may_block); then a read does
+/// not block (unless another reader of the same file description takes
+/// the bytes first).
+pub(crate) fn wait_readable(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> BlockingResult<()> {
+    match deadline {
+        Some(deadline) if may_block(fd) => wait_ready(fd, PollFlags::IN, deadline),
+        _ => Ok(()),
+    }
+}
+
+/// Writes all of `data` to host descriptor `fd`, as a blocking stream
+/// would (a short count only if a write fails after some bytes). With a
+/// deadline, a descriptor that [may block](may_block) (a pipe, socket or
+/// terminal) is written in pieces of at most [`PIPE_BUF`] bytes, each
+/// after waiting (at most until the deadline) for room: a pipe with room
+/// takes such a piece without blocking.
+pub(crate) fn write_all(
+    fd: BorrowedFd<'_>,
+    data: &[u8],
+    deadline: Option<Instant>,
+) -> BlockingResult<usize> {
+    let deadline = deadline.filter(|_| may_block(fd));
+    let mut done = 0;
+    while done < data.len() {
+        let end = match deadline {
+            Some(deadline) => {
+                wait_ready(fd, PollFlags::OUT, deadline)?;
+                data.len().min(done + PIPE_BUF)
+            }
+            None => data.len(),
+        };
+        match rustix::io::write(fd, &data[done..end]) {
+            Ok(n) => done += n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) if done == 0 => return Err(e.into()),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
 }
 
 /// Waits until host descriptor `fd` is ready for `events` (`IN` or

@@ -22,8 +22,9 @@ const DEADLINE: Duration = Duration::from_millis(200);
 /// How long after the deadline the trap may come.
 const LATE: Duration = Duration::from_millis(800);
 
-/// Memory: 0 iovec (1024, len), 8 count, 12 `ro_flags`, 16 accepted fd,
-/// 512 subscriptions, 640 events, 704 `nevents`, 1024.. a 64 KiB buffer.
+/// Memory: 0 iovec (1024, len), 8 count, 12 `ro_flags`, 16 accepted or
+/// opened fd, 100 the file name "p", 512 subscriptions, 640 events, 704
+/// `nevents`, 1024.. a 64 KiB buffer.
 const GUEST: &str = r#"(module
   (import "wasi_snapshot_preview1" "poll_oneoff"
     (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
@@ -37,7 +38,10 @@ const GUEST: &str = r#"(module
     (func $sock_recv (param i32 i32 i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "sock_send"
     (func $sock_send (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
   (memory (export "memory") 2)
+  (data (i32.const 100) "p")
 
   ;; A count at 8 if $e is 0, else minus the errno.
   (func $count (param $e i32) (result i32)
@@ -69,6 +73,16 @@ const GUEST: &str = r#"(module
   (func (export "accept") (param $fd i32) (result i32)
     (local $e i32)
     (local.set $e (call $sock_accept (local.get $fd) (i32.const 0) (i32.const 16)))
+    (if (result i32) (local.get $e)
+      (then (i32.sub (i32.const 0) (local.get $e)))
+      (else (i32.load (i32.const 16)))))
+
+  ;; Opens "p" beneath descriptor 3 with rights $rights: the new
+  ;; descriptor, or minus the errno.
+  (func (export "open") (param $rights i64) (result i32)
+    (local $e i32)
+    (local.set $e (call $path_open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 1)
+      (i32.const 0) (local.get $rights) (i64.const 0) (i32.const 0) (i32.const 16)))
     (if (result i32) (local.get $e)
       (then (i32.sub (i32.const 0) (local.get $e)))
       (else (i32.load (i32.const 16)))))
@@ -316,4 +330,48 @@ fn descriptor_poll_on_virtual_clocks_ends_at_the_deadline() {
         g.deadline_in(DEADLINE);
         assert_eq!(g.call::<_, i32>("sleep", (1, -1i64, 0)), 0);
     });
+}
+
+#[test]
+fn fifo_open_read_and_write_end_at_the_deadline() {
+    const FD_READ: i64 = 1 << 1;
+    const FD_WRITE: i64 = 1 << 6;
+    const ENXIO: i32 = 60;
+    let dir = std::env::temp_dir().join(format!("nanowasm-deadline-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("p");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let path = dir.clone();
+    bounded(move || {
+        let cx = WasiCtx::builder()
+            .preopened_dir(&path, "/d", false)
+            .build()
+            .unwrap();
+        let mut g = Guest::new(cx);
+        g.deadline_in(Duration::from_secs(5));
+        // Writing with no reader: refused at once, not a wait for one.
+        assert_eq!(g.call::<_, i32>("open", FD_WRITE), -ENXIO);
+        // Reading with no writer opens at once (it used to wait for one).
+        let r: i32 = g.call("open", FD_READ);
+        assert!(r > 3, "path_open: errno {}", -r);
+        // A writer that never writes: the read waits, up to the deadline.
+        let writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        g.expect_interrupted("read", (r, 64));
+        // The guest's own write end, with the guest's reader not reading:
+        // the FIFO fills and the write waits.
+        g.deadline_in(Duration::from_secs(5));
+        let w: i32 = g.call("open", FD_WRITE);
+        assert!(w > 3, "path_open: errno {}", -w);
+        g.expect_interrupted("flood", (w, 1));
+        drop(writer);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }
