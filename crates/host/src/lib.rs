@@ -24,14 +24,24 @@
 //! descriptors: what a process does to the paths later (a rename, a
 //! symbolic link in place of a directory) cannot change which directory a
 //! grant is.
+//!
+//! Calls into a process are serialized: one call at a time per process. A
+//! call waits for a busy process at most until the caller's deadline (the
+//! process's own `deadline_ms` for a call from the host) and then fails
+//! with a [`FaultKind::Deadline`] fault; a call into a process that is
+//! already on the calling thread's call chain fails at once (as the
+//! component model refuses to re-enter an instance). The callee of a cross
+//! call is released before its result is copied into the caller, so the
+//! caller's `cabi_realloc` may call it again.
 
 pub mod abi;
 pub mod manifest;
 
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use nanowasm_runtime::{
     Caller, Config, Engine, Error, Func, InstancePre, Linker, Memory, Module, Store,
@@ -57,6 +67,10 @@ pub enum HostError {
         message: String,
     },
     /// A call faulted inside a process; the process is marked failed.
+    /// Also (with [`FaultKind::Deadline`], the process left as it was) a
+    /// call that gave up waiting for a busy process when its deadline
+    /// passed, and (with [`FaultKind::Trap`]) a call refused because it
+    /// would re-enter a process already on the thread's call chain.
     #[error("nanoprocess `{process}` failed: {kind}: {message}")]
     Fault {
         /// The process.
@@ -127,14 +141,160 @@ pub struct ProcState {
     /// The process's own `memory` and `cabi_realloc`, found once.
     memory: Option<Memory>,
     realloc: Option<Realloc>,
+    /// When the current call's deadline passes, if it has one: a cross
+    /// call out of the process waits for a busy callee until then.
+    deadline: Option<Instant>,
 }
 
 /// `cabi_realloc(old_ptr, old_len, align, new_len) -> ptr`, type-checked
 /// once when the process starts.
 type Realloc = TypedFunc<(i32, i32, i32, i32), i32>;
 
-/// A process as a slot other processes' imports point to.
-type Slot = Arc<Mutex<Nanoprocess>>;
+/// A process as a slot other processes' imports point to (and
+/// [`System::restart`] replaces the instance in).
+struct Slot {
+    /// The process's name, for errors about it that cannot lock it.
+    name: String,
+    /// How long a call from the host waits for it when busy: its deadline.
+    patience: Option<Duration>,
+    gate: Gate<Nanoprocess>,
+}
+
+/// A mutex that knows which thread holds it, so that a thread asking for
+/// it again gets an error instead of a deadlock, and whose waits can end
+/// at a deadline.
+struct Gate<T> {
+    inner: parking_lot::Mutex<T>,
+    /// [`thread_token`] of the holder; 0 when free.
+    owner: AtomicU64,
+}
+
+/// How long to wait for a busy [`Gate`].
+#[derive(Clone, Copy)]
+enum Wait {
+    Forever,
+    For(Duration),
+    Until(Instant),
+}
+
+/// Why a [`Gate`] was not entered.
+#[derive(Debug, PartialEq, Eq)]
+enum Refused {
+    /// The calling thread holds it already.
+    Reentered,
+    /// Another thread held it for the whole wait.
+    Busy,
+}
+
+/// A number for the current thread, never 0, and different from that of
+/// every other thread alive: the address of a thread-local. (A thread
+/// that ends may pass its number on to a later one, but a thread never
+/// ends while holding a [`Gate`]: the guard lives on its stack.)
+#[inline]
+fn thread_token() -> u64 {
+    thread_local!(static ANCHOR: u8 = const { 0 });
+    ANCHOR.with(|a| a as *const u8 as u64)
+}
+
+impl<T> Gate<T> {
+    fn new(value: T) -> Gate<T> {
+        Gate {
+            inner: parking_lot::Mutex::new(value),
+            owner: AtomicU64::new(0),
+        }
+    }
+
+    fn enter(&self, wait: Wait) -> Result<Entered<'_, T>, Refused> {
+        let me = thread_token();
+        // Only this thread ever stores its own token, and it clears it
+        // before unlocking: seeing it here means this thread holds the
+        // gate. (Relaxed suffices: a thread always sees its own writes.)
+        if self.owner.load(Ordering::Relaxed) == me {
+            return Err(Refused::Reentered);
+        }
+        let guard = match wait {
+            Wait::Forever => Some(self.inner.lock()),
+            Wait::For(d) => self.inner.try_lock_for(d),
+            Wait::Until(t) => self.inner.try_lock_until(t),
+        }
+        .ok_or(Refused::Busy)?;
+        self.owner.store(me, Ordering::Relaxed);
+        Ok(Entered {
+            guard,
+            owner: &self.owner,
+        })
+    }
+}
+
+/// A held [`Gate`].
+struct Entered<'a, T> {
+    guard: parking_lot::MutexGuard<'a, T>,
+    owner: &'a AtomicU64,
+}
+
+impl<T> Drop for Entered<'_, T> {
+    fn drop(&mut self) {
+        // Before the guard (a field) unlocks.
+        self.owner.store(0, Ordering::Relaxed);
+    }
+}
+
+impl<T> std::ops::Deref for Entered<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> std::ops::DerefMut for Entered<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl Slot {
+    /// Enters the process for a call; `caller` names who asks, to blame in
+    /// a refusal: the calling process (whose deadline passed), or `None`
+    /// for the host (the process's own deadline bounds the wait).
+    #[inline]
+    fn enter(
+        &self,
+        wait: Wait,
+        caller: Option<&str>,
+    ) -> Result<Entered<'_, Nanoprocess>, HostError> {
+        self.gate.enter(wait).map_err(|r| self.refusal(r, caller))
+    }
+
+    /// The error for a call that could not enter.
+    #[cold]
+    fn refusal(&self, r: Refused, caller: Option<&str>) -> HostError {
+        let name = &self.name;
+        match (r, caller) {
+            (Refused::Reentered, _) => HostError::Fault {
+                process: caller.unwrap_or(name).to_owned(),
+                kind: FaultKind::Trap,
+                message: format!(
+                    "cannot enter nanoprocess `{name}`: it is already on this thread's call chain, and re-entering a nanoprocess is refused"
+                ),
+            },
+            (Refused::Busy, Some(caller)) => HostError::Fault {
+                process: caller.to_owned(),
+                kind: FaultKind::Deadline,
+                message: format!(
+                    "its deadline passed while it waited for nanoprocess `{name}`, busy with another call"
+                ),
+            },
+            (Refused::Busy, None) => HostError::Fault {
+                process: name.clone(),
+                kind: FaultKind::Deadline,
+                message: format!(
+                    "busy with another call for longer than its deadline ({} ms)",
+                    self.patience.unwrap_or_default().as_millis()
+                ),
+            },
+        }
+    }
+}
 
 /// A compiled, linked process, ready to instantiate many times.
 pub struct Template {
@@ -157,7 +317,7 @@ impl Template {
         engine: &Engine,
         spec: &ProcessSpec,
         bytes: &[u8],
-        grants: &BTreeMap<String, Slot>,
+        grants: &BTreeMap<String, Arc<Slot>>,
         ports: &mut usize,
         metered: bool,
         dirs: Vec<OwnedFd>,
@@ -266,6 +426,7 @@ impl Template {
                 wasi,
                 memory: None,
                 realloc: None,
+                deadline: None,
             },
         );
         let mut limits = StoreLimitsBuilder::new();
@@ -408,9 +569,11 @@ impl Nanoprocess {
             // Cannot fail: `fuel` is set only when the engine meters it.
             let _ = self.store.set_fuel(f);
         }
-        if let Some(t) = self.epoch_ticks {
+        let deadline = self.epoch_ticks.and_then(|t| {
             self.store.set_epoch_deadline(t);
-        }
+            Instant::now().checked_add(Duration::from_millis(t))
+        });
+        self.store.data_mut().deadline = deadline;
     }
 
     /// Turns an engine error inside this process into a fault, marking it
@@ -544,8 +707,11 @@ fn cross_call(
     };
     let caller_mem = caller.data().memory;
     // The import graph is acyclic (checked when the system is built), so
-    // locks are always taken caller before callee: no deadlock.
-    let mut guard = to.target.lock().unwrap_or_else(|p| p.into_inner());
+    // locks are always taken caller before callee: no deadlock between
+    // threads. A wait for a callee busy on another thread ends at the
+    // caller's deadline; a callee this thread holds already is refused.
+    let wait = caller.data().deadline.map_or(Wait::Forever, Wait::Until);
+    let mut guard = to.target.enter(wait, Some(caller_name)).map_err(err)?;
     let callee = &mut *guard;
     callee.check_up().map_err(err)?;
     let f = callee.port(to).map_err(err)?;
@@ -593,14 +759,28 @@ fn cross_call(
         let Val::I64(packed) = results[0] else {
             return Ok(());
         };
-        let rwho = || format!("result of `{}.{export}`", callee.name);
-        let (ptr, len) = (packed as u64 as u32, (packed as u64 >> 32) as u32);
-        let data = callee.memory.map(|m| m.data(&callee.store)).unwrap_or(&[]);
-        let src = abi::slice(data, ptr, len, &rwho).map_err(err)?;
-        if t == Ty::String && std::str::from_utf8(src).is_err() {
-            return Err(utf8(rwho()));
-        }
-        results[0] = put_in_caller(&mut caller, caller_name, src)?;
+        // The result goes through a host buffer (on the stack when short),
+        // so that the callee is released before the caller's
+        // `cabi_realloc` runs: it may call the callee again.
+        let (mut small, mut large) = ([0u8; 256], Vec::new());
+        let bytes: &[u8] = {
+            let rwho = || format!("result of `{}.{export}`", callee.name);
+            let (ptr, len) = (packed as u64 as u32, (packed as u64 >> 32) as u32);
+            let data = callee.memory.map(|m| m.data(&callee.store)).unwrap_or(&[]);
+            let src = abi::slice(data, ptr, len, &rwho).map_err(err)?;
+            if t == Ty::String && std::str::from_utf8(src).is_err() {
+                return Err(utf8(rwho()));
+            }
+            if let Some(dst) = small.get_mut(..src.len()) {
+                dst.copy_from_slice(src);
+                dst
+            } else {
+                large.extend_from_slice(src);
+                &large
+            }
+        };
+        drop(guard);
+        results[0] = put_in_caller(&mut caller, caller_name, bytes)?;
     }
     Ok(())
 }
@@ -660,7 +840,7 @@ fn put_in_caller(
 pub struct System {
     engine: Engine,
     templates: BTreeMap<String, Arc<Template>>,
-    slots: BTreeMap<String, Slot>,
+    slots: BTreeMap<String, Arc<Slot>>,
     run: Option<manifest::RunSpec>,
     ticking: Arc<AtomicBool>,
 }
@@ -689,7 +869,7 @@ impl System {
             let (engine, ticking) = (engine.clone(), ticking.clone());
             std::thread::spawn(move || {
                 while ticking.load(Ordering::Relaxed) {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    std::thread::sleep(Duration::from_millis(1));
                     engine.increment_epoch();
                 }
             });
@@ -719,8 +899,12 @@ impl System {
                 dirs.remove(&spec.name).unwrap_or_default(),
             )?);
             let process = template.instantiate()?;
-            sys.slots
-                .insert(spec.name.clone(), Arc::new(Mutex::new(process)));
+            let slot = Slot {
+                name: spec.name.clone(),
+                patience: spec.limits.deadline_ms.map(Duration::from_millis),
+                gate: Gate::new(process),
+            };
+            sys.slots.insert(spec.name.clone(), Arc::new(slot));
             sys.templates.insert(spec.name.clone(), template);
         }
         Ok(sys)
@@ -729,10 +913,14 @@ impl System {
     fn slot(&self, name: &str) -> Result<&Slot, HostError> {
         self.slots
             .get(name)
+            .map(|s| &**s)
             .ok_or_else(|| HostError::NotFound(format!("no nanoprocess named `{name}`")))
     }
 
-    /// Calls `name.func` with a signature like `(string) -> bytes`.
+    /// Calls `name.func` with a signature like `(string) -> bytes`. If
+    /// the process is busy with another call, this waits at most its
+    /// `deadline_ms` for it (then fails with a [`FaultKind::Deadline`]
+    /// fault, the process left as it is).
     pub fn call(
         &self,
         name: &str,
@@ -742,8 +930,8 @@ impl System {
     ) -> Result<Option<Value>, HostError> {
         let sig = Sig::parse(sig)?;
         let slot = self.slot(name)?;
-        let mut p = slot.lock().unwrap_or_else(|p| p.into_inner());
-        p.call(func, &sig, args)
+        let wait = slot.patience.map_or(Wait::Forever, Wait::For);
+        slot.enter(wait, None)?.call(func, &sig, args)
     }
 
     /// Runs the manifest's entry (`[run]`): its `_start` by default.
@@ -760,16 +948,22 @@ impl System {
     /// Replaces process `name` with a fresh instance from its template
     /// (its directory grants are the descriptors opened when the system
     /// was built). Processes that import from it keep working: they call
-    /// through its slot.
+    /// through its slot. If a call is running in it, this waits for that
+    /// call to end.
     pub fn restart(&self, name: &str) -> Result<(), HostError> {
-        let fresh = self.templates[self.slot(name).map(|_| name)?].instantiate()?;
-        *self.slot(name)?.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+        let slot = self.slot(name)?;
+        let fresh = self.templates[name].instantiate()?;
+        let mut p = slot.enter(Wait::Forever, None)?;
+        let old = std::mem::replace(&mut *p, fresh);
+        drop(p);
+        // Its memory is unmapped after the slot is free again.
+        drop(old);
         Ok(())
     }
 
     /// Why process `name` is down, if it is.
     pub fn failure(&self, name: &str) -> Result<Option<String>, HostError> {
-        let p = self.slot(name)?.lock().unwrap_or_else(|p| p.into_inner());
+        let p = self.slot(name)?.enter(Wait::Forever, None)?;
         Ok(p.failure().map(str::to_owned))
     }
 
@@ -946,4 +1140,42 @@ fn topological(m: &Manifest) -> Result<Vec<&ProcessSpec>, HostError> {
         visit(p, &by_name, &mut state, &mut out)?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gate_refuses_its_holder_and_bounds_the_wait_of_others() {
+        let gate = Arc::new(Gate::new(0u32));
+        let mut held = gate.enter(Wait::Forever).unwrap();
+        *held += 1;
+        // The holder asking again: an error at once, not a deadlock (with
+        // any wait, even "forever").
+        for wait in [Wait::Forever, Wait::For(Duration::from_secs(60))] {
+            assert_eq!(gate.enter(wait).err(), Some(Refused::Reentered));
+        }
+        // Another thread gives up when its wait is over.
+        let other = gate.clone();
+        let waited = std::thread::spawn(move || {
+            let t = Instant::now();
+            let r = other.enter(Wait::For(Duration::from_millis(50))).err();
+            (r, t.elapsed())
+        })
+        .join()
+        .unwrap();
+        assert_eq!(waited.0, Some(Refused::Busy));
+        assert!(waited.1 >= Duration::from_millis(50), "{:?}", waited.1);
+        let until = Instant::now() + Duration::from_millis(20);
+        let other = gate.clone();
+        let r = std::thread::spawn(move || other.enter(Wait::Until(until)).err());
+        assert_eq!(r.join().unwrap(), Some(Refused::Busy));
+        // Released: anyone may enter, the former holder too.
+        drop(held);
+        let other = gate.clone();
+        let seen = std::thread::spawn(move || *other.enter(Wait::Forever).unwrap());
+        assert_eq!(seen.join().unwrap(), 1);
+        assert_eq!(*gate.enter(Wait::Forever).unwrap(), 1);
+    }
 }

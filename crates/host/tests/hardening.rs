@@ -5,6 +5,8 @@
 //! (item 6).
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use nanowasm_host::{FaultKind, HostError, Manifest, System, Value};
 
@@ -23,6 +25,29 @@ fn write_wat(dir: &Path, name: &str, wat: &str) {
 
 fn system(dir: &Path, manifest: &str) -> System {
     System::new(&Manifest::parse(manifest, dir).unwrap()).unwrap()
+}
+
+/// Runs `f` on its own thread and fails the test if it has not finished
+/// within `limit`: a regression to a deadlock fails instead of hanging.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(v) => {
+            worker.join().unwrap();
+            v
+        }
+        // The worker panicked: re-raise its panic.
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(p) => std::panic::resume_unwind(p),
+            Ok(()) => unreachable!("the worker sends before it ends"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("still running after {limit:?}: deadlocked or unbounded wait")
+        }
+    }
 }
 
 fn call_i32(sys: &System, process: &str, func: &str) -> i32 {
@@ -220,6 +245,161 @@ fn a_child_grant_must_be_beneath_its_parents_grant() {
                  [[process]]\nname = \"b\"\nparent = \"a\"\nmodule = \"peek.wasm\"\n";
     let err = Manifest::parse(cycle, &dir).expect_err("cycle of parents");
     assert!(err.to_string().contains("form a cycle"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---------------------------------------------------------------------
+// Item 3: no deadlock on a call back into the callee, and lock waits
+// bounded by the deadline.
+
+/// `get: () -> string` returns "hello from b"; `ping` counts its calls.
+const CALLEE: &str = r#"(module
+  (memory (export "memory") 1)
+  (data (i32.const 0) "hello from b")
+  (global $next (mut i32) (i32.const 1024))
+  (global $pings (mut i32) (i32.const 0))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  (func (export "get") (result i64) (i64.shl (i64.const 12) (i64.const 32)))
+  (func (export "ping") (result i32)
+    (global.set $pings (i32.add (global.get $pings) (i32.const 1)))
+    (global.get $pings)))"#;
+
+/// Calls `b.get`; its `cabi_realloc`, which the host calls to copy the
+/// result in, calls `b.ping` first: back into the callee during the copy.
+const REENTRANT_CALLER: &str = r#"(module
+  (import "b" "get" (func $get (result i64)))
+  (import "b" "ping" (func $ping (result i32)))
+  (memory (export "memory") 1)
+  (global $next (mut i32) (i32.const 1024))
+  (global $seen (mut i32) (i32.const 0))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (global.set $seen (call $ping))
+    (global.get $next))
+  ;; (length << 8) | first byte of the string `b.get` returned.
+  (func (export "run") (result i32)
+    (local $r i64)
+    (local.set $r (call $get))
+    (i32.or (i32.shl (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32))) (i32.const 8))
+            (i32.load8_u (i32.wrap_i64 (local.get $r)))))
+  (func (export "seen") (result i32) (global.get $seen)))"#;
+
+#[test]
+fn a_callers_realloc_calling_back_into_the_callee_does_not_deadlock() {
+    let dir = scratch("reenter");
+    write_wat(&dir, "b.wasm", CALLEE);
+    write_wat(&dir, "a.wasm", REENTRANT_CALLER);
+    let manifest = r#"
+        [[process]]
+        name = "b"
+        module = "b.wasm"
+        limits = { deadline_ms = 10000 }
+        [[process]]
+        name = "a"
+        module = "a.wasm"
+        limits = { deadline_ms = 10000 }
+        imports = [{ module = "b", name = "get", sig = "() -> string" },
+                   { module = "b", name = "ping", sig = "() -> i32" }]
+    "#;
+    let sys = system(&dir, manifest);
+    within(Duration::from_secs(60), move || {
+        // The callee is released before the caller's allocator runs, so
+        // the call back into it is an ordinary call.
+        assert_eq!(call_i32(&sys, "a", "run"), (12 << 8) | i32::from(b'h'));
+        assert_eq!(call_i32(&sys, "a", "seen"), 1);
+        // The callee is still usable, and can be restarted.
+        assert_eq!(call_i32(&sys, "b", "ping"), 2);
+        assert!(sys.failure("b").unwrap().is_none());
+        sys.restart("b").unwrap();
+        assert_eq!(call_i32(&sys, "b", "ping"), 1);
+        sys.restart("a").unwrap();
+        assert_eq!(call_i32(&sys, "a", "run"), (12 << 8) | i32::from(b'h'));
+    });
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `spin` never returns (until its deadline interrupts it).
+const SPINNER: &str = r#"(module (func (export "spin") (loop $l (br $l))))"#;
+
+/// `run` calls `q.spin`; `quick` returns 7.
+const WAITER: &str = r#"(module
+  (import "q" "spin" (func $spin))
+  (func (export "run") (call $spin))
+  (func (export "quick") (result i32) (i32.const 7)))"#;
+
+fn assert_deadline(r: Result<Option<Value>, HostError>, who: &str, started: Instant) {
+    let waited = started.elapsed();
+    match r {
+        Err(HostError::Fault {
+            process,
+            kind: FaultKind::Deadline,
+            message,
+        }) => {
+            assert_eq!(process, who, "{message}");
+            assert!(message.contains("busy"), "{message}");
+        }
+        other => panic!("expected `{who}` to give up at its deadline, got {other:?}"),
+    }
+    // The deadline is 300 ms; the busy process holds on for 2 s.
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_millis(1500),
+        "gave up after {waited:?}"
+    );
+}
+
+#[test]
+fn waiting_for_a_busy_process_ends_at_the_deadline() {
+    let dir = scratch("busy");
+    write_wat(&dir, "q.wasm", SPINNER);
+    write_wat(&dir, "a.wasm", WAITER);
+    let manifest = r#"
+        [[process]]
+        name = "q"
+        module = "q.wasm"
+        limits = { deadline_ms = 2000 }
+        [[process]]
+        name = "a"
+        module = "a.wasm"
+        limits = { deadline_ms = 300 }
+        imports = [{ module = "q", name = "spin", sig = "()" }]
+    "#;
+    let sys = std::sync::Arc::new(system(&dir, manifest));
+    within(Duration::from_secs(60), move || {
+        // Another thread keeps `q` busy; `a`'s call into it gives up when
+        // `a`'s deadline passes.
+        let busy = {
+            let sys = sys.clone();
+            std::thread::spawn(move || sys.call("q", "spin", "()", &[]))
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let t = Instant::now();
+        assert_deadline(sys.call("a", "run", "()", &[]), "a", t);
+        // `a` is not down: giving up on a busy callee is not its fault.
+        assert_eq!(call_i32(&sys, "a", "quick"), 7);
+        match busy.join().unwrap() {
+            Err(HostError::Fault {
+                kind: FaultKind::Deadline,
+                ..
+            }) => {}
+            other => panic!("the spin should end at q's deadline: {other:?}"),
+        }
+        sys.restart("q").unwrap();
+        // Now `a` itself is busy (inside `q.spin`, where its own deadline
+        // does not reach): a host call to it waits at most its deadline.
+        let busy = {
+            let sys = sys.clone();
+            std::thread::spawn(move || sys.call("a", "run", "()", &[]))
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let t = Instant::now();
+        assert_deadline(sys.call("a", "quick", "() -> i32", &[]), "a", t);
+        assert!(busy.join().unwrap().is_err());
+        sys.restart("q").unwrap();
+        assert_eq!(call_i32(&sys, "a", "quick"), 7);
+    });
     let _ = std::fs::remove_dir_all(dir);
 }
 
