@@ -455,9 +455,9 @@ impl WasiCtx {
     /// beneath a preopened directory, `sock_recv`, `sock_send` and
     /// `sock_accept`. Regular files never wait, and `path_open` opens
     /// without waiting (a FIFO without a reader: `ENXIO`). The deadline
-    /// stays until
-    /// it is set again, so an embedder sets it before each call into the
-    /// guest (e.g. to the same instant as the epoch deadline).
+    /// stays until it is set again, so an embedder sets it before each
+    /// call into the guest (e.g. to the same instant as the epoch
+    /// deadline).
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
     }
