@@ -10,25 +10,48 @@ use crate::ctx::WasiCtx;
 use crate::errno::{Errno, WasiResult};
 use crate::mem::GuestMemory;
 
-fn sizes(list: &[String], mem: &mut GuestMemory<'_>, count: u32, size: u32) -> WasiResult<()> {
-    let total: usize = list.iter().map(|s| s.len() + 1).sum();
-    mem.write_u32(count, list.len() as u32)?;
+/// The strings of a list, each as its parts (`NAME`, `=`, `VALUE` for the
+/// environment), so that nothing is joined on the host per call.
+fn sizes<'a, I, P>(list: I, mem: &mut GuestMemory<'_>, count: u32, size: u32) -> WasiResult<()>
+where
+    I: Iterator<Item = P>,
+    P: IntoIterator<Item = &'a [u8]>,
+{
+    let (mut n, mut total) = (0usize, 0usize);
+    for parts in list {
+        n += 1;
+        total += parts.into_iter().map(<[u8]>::len).sum::<usize>() + 1;
+    }
+    mem.write_u32(count, u32::try_from(n).map_err(|_| Errno::Overflow)?)?;
     mem.write_u32(size, u32::try_from(total).map_err(|_| Errno::Overflow)?)
 }
 
-fn get(list: &[String], mem: &mut GuestMemory<'_>, ptrs: u32, buf: u32) -> WasiResult<()> {
+fn get<'a, I, P>(list: I, mem: &mut GuestMemory<'_>, ptrs: u32, buf: u32) -> WasiResult<()>
+where
+    I: Iterator<Item = P>,
+    P: IntoIterator<Item = &'a [u8]>,
+{
     let mut at = buf;
-    for (i, s) in list.iter().enumerate() {
+    for (i, parts) in list.enumerate() {
         mem.write_u32(ptrs.wrapping_add(4 * i as u32), at)?;
-        mem.write(at, s.as_bytes())?;
-        mem.write_u8(at.wrapping_add(s.len() as u32), 0)?;
-        at = at.wrapping_add(s.len() as u32 + 1);
+        for part in parts {
+            mem.write(at, part)?;
+            at = at.wrapping_add(part.len() as u32);
+        }
+        mem.write_u8(at, 0)?;
+        at = at.wrapping_add(1);
     }
     Ok(())
 }
 
-fn environ(ctx: &WasiCtx) -> Vec<String> {
-    ctx.env.iter().map(|(k, v)| format!("{k}={v}")).collect()
+fn args(ctx: &WasiCtx) -> impl Iterator<Item = [&[u8]; 1]> {
+    ctx.args.iter().map(|a| [a.as_bytes()])
+}
+
+fn environ(ctx: &WasiCtx) -> impl Iterator<Item = [&[u8]; 3]> {
+    ctx.env
+        .iter()
+        .map(|(k, v)| [k.as_bytes(), b"=".as_slice(), v.as_bytes()])
 }
 
 /// `args_sizes_get(argc: *size, argv_buf_size: *size) -> errno`.
@@ -38,7 +61,7 @@ pub fn args_sizes_get(
     count: u32,
     size: u32,
 ) -> WasiResult<()> {
-    sizes(&ctx.args, mem, count, size)
+    sizes(args(ctx), mem, count, size)
 }
 
 /// `args_get(argv: **u8, argv_buf: *u8) -> errno`.
@@ -48,7 +71,7 @@ pub fn args_get(
     ptrs: u32,
     buf: u32,
 ) -> WasiResult<()> {
-    get(&ctx.args, mem, ptrs, buf)
+    get(args(ctx), mem, ptrs, buf)
 }
 
 /// `environ_sizes_get(count: *size, buf_size: *size) -> errno`.
@@ -58,7 +81,7 @@ pub fn environ_sizes_get(
     count: u32,
     size: u32,
 ) -> WasiResult<()> {
-    sizes(&environ(ctx), mem, count, size)
+    sizes(environ(ctx), mem, count, size)
 }
 
 /// `environ_get(environ: **u8, environ_buf: *u8) -> errno`.
@@ -68,5 +91,5 @@ pub fn environ_get(
     ptrs: u32,
     buf: u32,
 ) -> WasiResult<()> {
-    get(&environ(ctx), mem, ptrs, buf)
+    get(environ(ctx), mem, ptrs, buf)
 }
