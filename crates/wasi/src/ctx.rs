@@ -199,6 +199,10 @@ pub struct FileEntry {
     pub file: std::fs::File,
     /// Whether it was opened through a read-only preopen.
     pub readonly: bool,
+    /// Whether its reads and writes can wait: not a regular file or a
+    /// block device, but a FIFO, a terminal... (then, in blocking mode,
+    /// they wait at most until the deadline, [`WasiCtx::set_deadline`]).
+    pub can_wait: bool,
 }
 
 /// What a guest descriptor refers to.
@@ -542,7 +546,7 @@ impl WasiCtx {
                 // until more come (the stream's file description is
                 // shared, so it cannot be made non-blocking for this read
                 // alone).
-                crate::poll::wait_readable(fd, deadline)?;
+                crate::poll::wait_readable(fd, deadline.filter(|_| crate::poll::can_wait(fd)))?;
                 loop {
                     match rustix::io::read(fd, &mut *buf) {
                         Err(rustix::io::Errno::INTR) => continue,
@@ -575,7 +579,7 @@ impl WasiCtx {
                     1 => rustix::stdio::stdout(),
                     _ => rustix::stdio::stderr(),
                 };
-                crate::poll::write_all(fd, data, deadline)
+                crate::poll::write_all(fd, data, deadline.filter(|_| crate::poll::can_wait(fd)))
             }
             Stdio::Null => Ok(data.len()),
             Stdio::Buffer(b) => {

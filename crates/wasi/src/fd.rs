@@ -157,7 +157,7 @@ pub fn fd_read(
         Kind::File(f) => {
             need_file(f, base, rights::FD_READ, false, Errno::Badf)?;
             // A FIFO or a terminal (not a regular file) can make it wait.
-            crate::poll::wait_readable(f.file.as_fd(), deadline)?;
+            crate::poll::wait_readable(f.file.as_fd(), f.deadline(deadline))?;
             mem.read_iovecs(iovs, count, |buf| {
                 retry(|| rustix::io::read(&f.file, &mut *buf))
             })?
@@ -232,9 +232,9 @@ pub fn fd_write(
                 return Err(Errno::Perm.into());
             }
             // A FIFO or a terminal (not a regular file) can make it wait.
-            if deadline.is_some() && crate::poll::may_block(f.file.as_fd()) {
+            if let Some(deadline) = f.deadline(deadline) {
                 write_pieces(&bufs, |piece| {
-                    crate::poll::write_all(f.file.as_fd(), piece, deadline)
+                    crate::poll::write_all(f.file.as_fd(), piece, Some(deadline))
                 })?
             } else {
                 retry(|| rustix::io::writev(&f.file, &bufs))?

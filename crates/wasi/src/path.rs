@@ -237,6 +237,10 @@ pub fn path_open(
             kind: Kind::File(FileEntry {
                 file: std::fs::File::from(host),
                 readonly,
+                can_wait: !matches!(
+                    rustix::fs::FileType::from_raw_mode(st.st_mode),
+                    rustix::fs::FileType::RegularFile | rustix::fs::FileType::BlockDevice
+                ),
             }),
             base: b & (base | rights::FD_FILESTAT_GET) & dir_inheriting,
             inheriting: inheriting & dir_inheriting,

@@ -25,7 +25,7 @@ use rustix::net::{RecvFlags, SendFlags};
 use rustix::time::{ClockId, Timespec};
 
 use crate::clock::{clock_id, now};
-use crate::ctx::{Clocks, Kind, Stdio, WasiCtx};
+use crate::ctx::{Clocks, FileEntry, Kind, Stdio, WasiCtx};
 use crate::errno::{BlockingResult, Errno, WasiError, WasiResult};
 use crate::mem::GuestMemory;
 
@@ -371,42 +371,52 @@ fn timespec(ns: u64) -> Timespec {
 /// Bytes a pipe with room for one more write takes without blocking.
 pub(crate) const PIPE_BUF: usize = 4096;
 
-/// Whether a read or write of host descriptor `fd` may wait: it is not a
-/// regular file or a block device (but a pipe, socket, terminal...), and
-/// not in non-blocking mode (where the call fails with `EAGAIN` instead).
-pub(crate) fn may_block(fd: BorrowedFd<'_>) -> bool {
-    let never = rustix::fs::fstat(fd).is_ok_and(|st| {
+/// Whether reads and writes of host descriptor `fd` can wait: it is not a
+/// regular file or a block device (but a pipe, socket, terminal...).
+pub(crate) fn can_wait(fd: BorrowedFd<'_>) -> bool {
+    !rustix::fs::fstat(fd).is_ok_and(|st| {
         matches!(
             FileType::from_raw_mode(st.st_mode),
             FileType::RegularFile | FileType::BlockDevice
         )
-    });
-    !never && rustix::fs::fcntl_getfl(fd).is_ok_and(|fl| !fl.contains(OFlags::NONBLOCK))
+    })
+}
+
+impl FileEntry {
+    /// The deadline for a read or write of this file: none if it cannot
+    /// wait (a regular file) or is in non-blocking mode (where the call
+    /// fails with `EAGAIN` instead of waiting).
+    pub(crate) fn deadline(&self, deadline: Option<Instant>) -> Option<Instant> {
+        deadline.filter(|_| {
+            self.can_wait
+                && rustix::fs::fcntl_getfl(&self.file)
+                    .is_ok_and(|fl| !fl.contains(OFlags::NONBLOCK))
+        })
+    }
 }
 
 /// With a deadline, waits (at most until it) for host descriptor `fd` to
-/// have bytes to read if a read [may block](may_block); then a read does
-/// not block (unless another reader of the same file description takes
-/// the bytes first).
+/// have bytes to read; then a read does not block (unless another reader
+/// of the same file description takes the bytes first). Callers pass a
+/// deadline only for a descriptor that [can wait](can_wait).
 pub(crate) fn wait_readable(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> BlockingResult<()> {
     match deadline {
-        Some(deadline) if may_block(fd) => wait_ready(fd, PollFlags::IN, deadline),
-        _ => Ok(()),
+        Some(deadline) => wait_ready(fd, PollFlags::IN, deadline),
+        None => Ok(()),
     }
 }
 
 /// Writes all of `data` to host descriptor `fd`, as a blocking stream
 /// would (a short count only if a write fails after some bytes). With a
-/// deadline, a descriptor that [may block](may_block) (a pipe, socket or
-/// terminal) is written in pieces of at most [`PIPE_BUF`] bytes, each
-/// after waiting (at most until the deadline) for room: a pipe with room
-/// takes such a piece without blocking.
+/// deadline (callers pass one only for a descriptor that [can
+/// wait](can_wait)), it is written in pieces of at most [`PIPE_BUF`]
+/// bytes, each after waiting (at most until the deadline) for room: a
+/// pipe with room takes such a piece without blocking.
 pub(crate) fn write_all(
     fd: BorrowedFd<'_>,
     data: &[u8],
     deadline: Option<Instant>,
 ) -> BlockingResult<usize> {
-    let deadline = deadline.filter(|_| may_block(fd));
     let mut done = 0;
     while done < data.len() {
         let end = match deadline {
@@ -419,6 +429,9 @@ pub(crate) fn write_all(
         match rustix::io::write(fd, &data[done..end]) {
             Ok(n) => done += n,
             Err(rustix::io::Errno::INTR) => continue,
+            // A host standard stream in non-blocking mode, which another
+            // writer filled since the wait.
+            Err(rustix::io::Errno::AGAIN) if deadline.is_some() => continue,
             Err(e) if done == 0 => return Err(e.into()),
             Err(_) => break,
         }
