@@ -14,10 +14,13 @@
 //! `wasi_snapshot_preview1` and the older `wasi_unstable` ([`unstable`]).
 //!
 //! Errors are WASI `errno` values returned to the guest; only `proc_exit`
-//! (an [`Error::Exit`]), a module without an exported `memory`, and a
-//! blocking call that reaches the context's deadline
+//! (an [`Error::Exit`] for a status below 126; as in wasmtime, a larger
+//! one is an error, "invalid exit status"), a module without an exported
+//! `memory`, and a blocking call that reaches the context's deadline
 //! ([`WasiCtx::set_deadline`], the interrupt trap) end the call. Nothing
-//! a guest passes can panic the host: every pointer is checked ([`mem`]).
+//! a guest passes can panic the host: every pointer is checked ([`mem`]),
+//! and no call allocates on the host in proportion to the sizes a guest
+//! declares ([`mem::MAX_IO`]).
 //!
 //! ```no_run
 //! use nanowasm_runtime::{Engine, Linker, Module, Store};
@@ -234,7 +237,12 @@ where
         get,
         module,
         "fd_fdstat_set_rights",
-        |c, _, fd: I, b: L, i: L| fd::fd_fdstat_set_rights(c, fd as u32, b as u64, i as u64)
+        |c, _, fd: I, b: L, i: L| {
+            if snapshot0 {
+                unstable::rights(b as u64, i as u64)?;
+            }
+            fd::fd_fdstat_set_rights(c, fd as u32, b as u64, i as u64)
+        }
     );
     wasi!(
         linker,
@@ -430,10 +438,15 @@ where
         get,
         module,
         "path_open",
-        |c, m, fd: I, dfl: I, p: I, n: I, of: I, rb: L, ri: L, ff: I, out: I| path::path_open(
-            c, m, fd as u32, dfl as u32, p as u32, n as u32, of as u16, rb as u64, ri as u64,
-            ff as u16, out as u32
-        )
+        |c, m, fd: I, dfl: I, p: I, n: I, of: I, rb: L, ri: L, ff: I, out: I| {
+            if snapshot0 {
+                unstable::rights(rb as u64, ri as u64)?;
+            }
+            path::path_open(
+                c, m, fd as u32, dfl as u32, p as u32, n as u32, of as u16, rb as u64, ri as u64,
+                ff as u16, out as u32,
+            )
+        }
     );
     wasi!(
         linker,
