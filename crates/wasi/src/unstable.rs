@@ -12,15 +12,28 @@
 //! - a `subscription` is 56 bytes: the clock has an `identifier: u64`
 //!   first (not used; events carry the subscription's `userdata`), see
 //!   [`crate::poll`];
-//! - the rights have no `SOCK_ACCEPT` (bit 29), and there is no
+//! - the rights have no `SOCK_ACCEPT` (bit 29): `fd_fdstat_get` does not
+//!   report it, and `fd_fdstat_set_rights` or `path_open` asking for it
+//!   (or for any unknown right) fail with `EINVAL`; there is no
 //!   `sock_accept`.
 
 use crate::ctx::{rights, WasiCtx};
-use crate::errno::WasiResult;
+use crate::errno::{Errno, WasiResult};
 use crate::mem::GuestMemory;
 
 /// The import module name of WASI snapshot 0.
 pub const MODULE: &str = "wasi_unstable";
+
+/// Checks rights a snapshot-0 guest passes (`fd_fdstat_set_rights`,
+/// `path_open`): `EINVAL` for a bit that is not a snapshot-0 right, as
+/// wasmtime's flags parsing gives, before anything else is looked at.
+pub(crate) fn rights(base: u64, inheriting: u64) -> WasiResult<()> {
+    const KNOWN: u64 = rights::SOCK_ACCEPT - 1; // bits 0..=28
+    if (base | inheriting) & !KNOWN != 0 {
+        return Err(Errno::Inval);
+    }
+    Ok(())
+}
 
 /// The snapshot-1 `whence` for a snapshot-0 one (an unknown one stays
 /// unknown, for `fd_seek` to refuse with `EINVAL`).

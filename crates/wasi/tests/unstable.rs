@@ -27,6 +27,8 @@ const GUEST: &str = r#"(module
     (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
   (import "wasi_unstable" "fd_fdstat_get" (func $fd_fdstat_get (param i32 i32) (result i32)))
   (import "wasi_unstable" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_unstable" "fd_fdstat_set_rights"
+    (func $fd_fdstat_set_rights (param i32 i64 i64) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 100) "f")
 
@@ -56,6 +58,8 @@ const GUEST: &str = r#"(module
     (call $path_filestat_get (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))
   (func (export "fdstat") (param $fd i32) (result i32)
     (call $fd_fdstat_get (local.get $fd) (i32.const 200)))
+  (func (export "set_rights") (param $fd i32) (param $base i64) (param $inheriting i64) (result i32)
+    (call $fd_fdstat_set_rights (local.get $fd) (local.get $base) (local.get $inheriting)))
   (func (export "poll") (param $n i32) (result i32)
     (call $poll_oneoff (i32.const 512) (i32.const 1024) (local.get $n) (i32.const 1020)))
   (func (export "args_sizes") (result i32)
@@ -232,6 +236,18 @@ fn rights_have_no_sock_accept_and_there_is_no_sock_accept() {
     let base = g.u64_at(208);
     assert_eq!(base & SOCK_ACCEPT, 0, "{base:#x}");
     assert_ne!(base & (1 << 28), 0, "SOCK_SHUTDOWN stays: {base:#x}");
+    // Asking for it (or any unknown right) is invalid, before the
+    // descriptor is even looked at; giving it up is what the rights read
+    // back mean.
+    let set = |g: &mut Guest, fd: i32, b: u64, i: u64| -> i32 {
+        g.call("set_rights", (fd, b as i64, i as i64))
+    };
+    assert_eq!(set(&mut g, 3, base | SOCK_ACCEPT, 0), EINVAL as i32);
+    assert_eq!(set(&mut g, 3, base, 1 << 40), EINVAL as i32);
+    assert_eq!(set(&mut g, 99, SOCK_ACCEPT, 0), EINVAL as i32);
+    assert_eq!(set(&mut g, 3, base, 0), 0);
+    assert_eq!(g.call::<_, i32>("fdstat", 3), 0);
+    assert_eq!(g.u64_at(208), base);
     // wasmtime's snapshot 0 has no `sock_accept` either: linking fails.
     let engine = Engine::default();
     let bytes = nanowasm_text::parse_wat(
