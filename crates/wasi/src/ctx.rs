@@ -45,7 +45,11 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::errno::{BlockingResult, Errno, WasiResult};
 
-/// Rights (`rights` in the spec): what a descriptor may be used for.
+/// Rights (`rights` in the spec): what a descriptor may be used for. Every
+/// `fd_*`, `path_*` and `sock_*` call needs the right named after it (a
+/// `path_*` call, on the directory it starts from) among the descriptor's
+/// base rights, and fails with `ENOTCAPABLE` without it; rights can be
+/// dropped (`fd_fdstat_set_rights`), never added.
 pub mod rights {
     #![allow(missing_docs)]
     pub const FD_DATASYNC: u64 = 1 << 0;

@@ -114,8 +114,11 @@ fn parent(dir: BorrowedFd<'_>, path: &str) -> WasiResult<(OwnedFd, String)> {
 /// fs_rights_base: u64, fs_rights_inheriting: u64, fdflags: u16,
 /// opened_fd: *fd) -> errno`: opens a file or directory beneath `fd`. The
 /// new descriptor's rights are those asked for, within the directory's
-/// inheriting rights; write access is asked for with `fd_write` (or
-/// `fd_allocate`, `fd_filestat_set_size`) in `fs_rights_base`.
+/// inheriting rights (what is asked for beyond them is left out, as in
+/// wasmtime); write access is asked for with `fd_write` (or
+/// `fd_allocate`, `fd_filestat_set_size`) in `fs_rights_base`. The
+/// directory needs `path_open`, and `path_create_file` for `O_CREAT`,
+/// `path_filestat_set_size` for `O_TRUNC` (`ENOTCAPABLE` otherwise).
 pub fn path_open(
     ctx: &mut WasiCtx,
     mem: &mut GuestMemory<'_>,
