@@ -47,7 +47,7 @@ use nanowasm_runtime::{
     Caller, Config, Engine, Error, Func, InstancePre, Linker, Memory, Module, Store,
     StoreLimitsBuilder, TrapCode, TypedFunc, Val,
 };
-use nanowasm_wasi::{Stdio, WasiCtx};
+use nanowasm_wasi::{FdBudget, Stdio, WasiCtx};
 
 pub use abi::{Sig, Ty, Value};
 pub use manifest::{ClockGrant, Manifest, OutputGrant, ProcessSpec, RandomGrant};
@@ -296,6 +296,16 @@ impl Slot {
     }
 }
 
+/// What a [`System`] gives each template besides its spec.
+struct Provisions {
+    /// Whether the engine meters fuel.
+    metered: bool,
+    /// The process's directory grants, opened.
+    dirs: Vec<OwnedFd>,
+    /// The system's descriptor budget.
+    budget: FdBudget,
+}
+
 /// A compiled, linked process, ready to instantiate many times.
 pub struct Template {
     spec: ProcessSpec,
@@ -308,6 +318,8 @@ pub struct Template {
     /// The directory grants (`spec.dirs`, in order), opened once when the
     /// system was built; each instance gets duplicates.
     dirs: Vec<OwnedFd>,
+    /// The system's budget of descriptors that guests open.
+    budget: FdBudget,
 }
 
 impl Template {
@@ -319,8 +331,7 @@ impl Template {
         bytes: &[u8],
         grants: &BTreeMap<String, Arc<Slot>>,
         ports: &mut usize,
-        metered: bool,
-        dirs: Vec<OwnedFd>,
+        given: Provisions,
     ) -> Result<Template, HostError> {
         let link_err = |message: String| HostError::Link {
             process: spec.name.clone(),
@@ -371,8 +382,9 @@ impl Template {
             engine: engine.clone(),
             pre,
             epoch_ticks: spec.limits.deadline_ms,
-            metered,
-            dirs,
+            metered: given.metered,
+            dirs: given.dirs,
+            budget: given.budget,
         })
     }
 
@@ -404,6 +416,13 @@ impl Template {
         for (k, v) in &spec.env {
             b.env(k, v);
         }
+        // Its own quota, and the system's budget shared by all.
+        b.max_open_files(
+            spec.limits
+                .max_open_files
+                .unwrap_or(manifest::DEFAULT_MAX_OPEN_FILES),
+        );
+        b.fd_budget(self.budget.clone());
         // The descriptors opened when the system was built, never the
         // paths again: they may name something else by now.
         for (d, fd) in spec.dirs.iter().zip(&self.dirs) {
@@ -573,7 +592,11 @@ impl Nanoprocess {
             self.store.set_epoch_deadline(t);
             Instant::now().checked_add(Duration::from_millis(t))
         });
-        self.store.data_mut().deadline = deadline;
+        let state = self.store.data_mut();
+        state.deadline = deadline;
+        // Blocking WASI calls (a sleep, a read from a socket) end at the
+        // deadline too, with the same interrupt trap.
+        state.wasi.set_deadline(deadline);
     }
 
     /// Turns an engine error inside this process into a fault, marking it
@@ -841,6 +864,7 @@ pub struct System {
     engine: Engine,
     templates: BTreeMap<String, Arc<Template>>,
     slots: BTreeMap<String, Arc<Slot>>,
+    budget: FdBudget,
     run: Option<manifest::RunSpec>,
     ticking: Arc<AtomicBool>,
 }
@@ -875,10 +899,12 @@ impl System {
             });
         }
         let mut dirs = open_grants(manifest)?;
+        let budget = FdBudget::new(guest_fd_budget());
         let mut sys = System {
             engine,
             templates: BTreeMap::new(),
             slots: BTreeMap::new(),
+            budget,
             run: manifest.run.clone(),
             ticking,
         };
@@ -895,8 +921,11 @@ impl System {
                 &bytes,
                 &sys.slots,
                 &mut ports,
-                fuel,
-                dirs.remove(&spec.name).unwrap_or_default(),
+                Provisions {
+                    metered: fuel,
+                    dirs: dirs.remove(&spec.name).unwrap_or_default(),
+                    budget: sys.budget.clone(),
+                },
             )?);
             let process = template.instantiate()?;
             let slot = Slot {
@@ -972,6 +1001,13 @@ impl System {
         self.templates.get(name).cloned()
     }
 
+    /// The budget of host descriptors the system's processes draw from
+    /// when they open files or accept connections (see
+    /// [`manifest`]: the host's `RLIMIT_NOFILE` less its reserve).
+    pub fn fd_budget(&self) -> &FdBudget {
+        &self.budget
+    }
+
     /// The engine all processes share (compiled code only; no state).
     pub fn engine(&self) -> &Engine {
         &self.engine
@@ -982,6 +1018,20 @@ impl Drop for System {
     fn drop(&mut self) {
         self.ticking.store(false, Ordering::Relaxed);
     }
+}
+
+/// How many descriptors the guests of a system may hold open together: the
+/// process's soft `RLIMIT_NOFILE` less a reserve for the host itself
+/// (module files, directory grants and the preopens duplicated for each
+/// instance and restart, the embedder's own files and sockets) of an eighth
+/// of the limit, at least 64. With no limit, 1,048,576 (the Linux default
+/// ceiling, `fs.nr_open`) stands for it.
+fn guest_fd_budget() -> usize {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(1 << 20);
+    let reserve = (limit / 8).max(64);
+    usize::try_from(limit.saturating_sub(reserve)).unwrap_or(usize::MAX)
 }
 
 /// Opens the directory grants of every process of `m`, parents before

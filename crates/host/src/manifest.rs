@@ -13,9 +13,28 @@
 //! clocks = true               # may read clocks (default: no); see below
 //! random = false              # may use random_get (default: no); see below
 //! stdout = "inherit"          # or "null" (default: inherit); stdin is always null
-//! limits = { max_memory = 16777216, fuel_per_call = 100000000, deadline_ms = 5000, max_call_depth = 1000 }
+//! limits = { max_memory = 16777216, fuel_per_call = 100000000, deadline_ms = 5000, max_call_depth = 1000, max_open_files = 64 }
 //! imports = [{ module = "logger", name = "log", sig = "(string)" }]
 //! ```
+//!
+//! Limits, each per process:
+//!
+//! | limit | what | default |
+//! |---|---|---|
+//! | `max_memory` | bytes of each linear memory | none (the 4 GiB of 32-bit memories) |
+//! | `max_table_elements` | elements of each table | none |
+//! | `fuel_per_call` | instructions (fuel) of each call into it; out of fuel is a fault | unlimited (even when other processes have a budget) |
+//! | `deadline_ms` | wall-clock time of each call into it (a fault); also bounds blocking WASI calls, and how long a call waits for a busy process | none |
+//! | `max_call_depth` | nested wasm calls | 10,000 |
+//! | `max_open_files` | descriptors it holds open at once, of those it opens itself (`path_open`, `sock_accept`); one more is `EMFILE` | 256 |
+//!
+//! Besides each process's `max_open_files`, all the processes of a system
+//! draw the descriptors they open from one budget: the host's
+//! `RLIMIT_NOFILE` less a reserve the host keeps for itself (module files,
+//! directory grants and the preopens of instances and restarts, the
+//! embedder's own files and sockets) of an eighth of the limit, at least
+//! 64. Once it is spent, opening fails with `ENFILE` in every process,
+//! while the host can still restart processes.
 //!
 //! A process may import only what its manifest grants: WASI (with the
 //! capabilities above), and the exports of other processes listed in
@@ -148,7 +167,14 @@ pub struct Limits {
     pub deadline_ms: Option<u64>,
     /// Nested calls inside the process (default: the engine's 10,000).
     pub max_call_depth: Option<usize>,
+    /// Descriptors the process may hold open at once, of those it opens
+    /// itself (default: [`DEFAULT_MAX_OPEN_FILES`]).
+    pub max_open_files: Option<usize>,
 }
+
+/// The `max_open_files` of a process that does not set it: well below
+/// common host limits (1,024 and up), above what a tenant normally holds.
+pub const DEFAULT_MAX_OPEN_FILES: usize = 256;
 
 /// Permission to call `module.name` (an export of process `module`).
 #[derive(Clone, Debug, Deserialize)]

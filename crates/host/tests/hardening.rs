@@ -482,3 +482,48 @@ fn a_process_without_a_fuel_budget_has_unlimited_fuel() {
     spin("frugal", 1000).unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+// ---------------------------------------------------------------------
+// Items 5 and 3: a blocking WASI call ends at the process's deadline, so
+// the process (and its lock) is not held for good.
+
+/// Sleeps for u64::MAX nanoseconds in `poll_oneoff`.
+const SLEEPER: &str = r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff"
+    (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "sleep") (result i32)
+    (i32.store8 (i32.const 8) (i32.const 0))   ;; a clock subscription
+    (i32.store (i32.const 16) (i32.const 1))   ;; monotonic
+    (i64.store (i32.const 24) (i64.const -1))  ;; u64::MAX ns from now
+    (call $poll (i32.const 0) (i32.const 128) (i32.const 1) (i32.const 256)))
+  (func (export "quick") (result i32) (i32.const 7)))"#;
+
+#[test]
+fn a_blocking_wasi_call_ends_at_the_process_deadline() {
+    let dir = scratch("sleep");
+    write_wat(&dir, "sleeper.wasm", SLEEPER);
+    let manifest = r#"
+        [[process]]
+        name = "sleeper"
+        module = "sleeper.wasm"
+        clocks = true
+        limits = { deadline_ms = 200 }
+    "#;
+    let sys = system(&dir, manifest);
+    within(Duration::from_secs(60), move || {
+        let t = Instant::now();
+        match sys.call("sleeper", "sleep", "() -> i32", &[]) {
+            Err(HostError::Fault {
+                process,
+                kind: FaultKind::Deadline,
+                ..
+            }) => assert_eq!(process, "sleeper"),
+            other => panic!("expected a deadline fault, got {other:?}"),
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        sys.restart("sleeper").unwrap();
+        assert_eq!(call_i32(&sys, "sleeper", "quick"), 7);
+    });
+    let _ = std::fs::remove_dir_all(dir);
+}
