@@ -13,7 +13,7 @@ secs="${1:-30}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(decode_validate wat_parse roundtrip execute differential)
+    targets=(decode_validate wat_parse roundtrip execute differential wasi)
 fi
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t"

@@ -10,6 +10,7 @@ use arbitrary::Unstructured;
 
 pub mod differential;
 pub mod oracles;
+pub mod wasi;
 
 /// A wasm-smith configuration for WebAssembly 2.0: every 2.0 proposal on
 /// (SIMD, bulk memory, reference types, multi-value, ...), everything newer

@@ -3,7 +3,12 @@
 //! `fuzz/README.md`). A failure prints the seed; `NANOWASM_FUZZ_ITERS`
 //! scales the number of inputs.
 
-use nanowasm_fuzzing::{differential, generate, generate_for_differential, oracles};
+use nanowasm_fuzzing::{differential, generate, generate_for_differential, oracles, wasi};
+
+/// The `wasi` oracle bounds what each WASI call allocates through this
+/// allocator.
+#[global_allocator]
+static ALLOC: wasi::CountingAlloc = wasi::CountingAlloc;
 
 /// xorshift64*: reproducible bytes without a dependency.
 struct Rng(u64);
@@ -125,4 +130,10 @@ fn differential_against_wasmi() {
             differential::differential(&m);
         }
     });
+}
+
+#[test]
+fn wasi_calls() {
+    assert!(wasi::counting(), "the counting allocator is installed");
+    each_input("wasi", iters(300), 2048, wasi::wasi);
 }
