@@ -165,3 +165,49 @@ fn select_eqz_div_from_the_wasmi_2_discrepancy() {
     assert_eq!(f.call(&mut store, ()).unwrap(), 0);
     nanowasm_fuzzing::differential::differential(&wasm);
 }
+
+/// The first `wasi` campaign's only finding was the oracle's: a guest's
+/// listener is blocking, so `sock_accept` with no connection pending
+/// rightly waits, until the call's deadline (then the interrupt trap).
+/// The oracle gives every call a 20 ms deadline when a socket is
+/// preopened, and accepts the trap once that deadline has passed.
+#[test]
+fn wasi_oracle_lets_accept_wait_for_its_deadline() {
+    use nanowasm::Val::I32;
+    use nanowasm_fuzzing::wasi::{run, Clocks, Deadline, Input, Op, Random, Setup, FUNCS};
+    let accept = FUNCS.iter().position(|(n, _)| *n == "sock_accept").unwrap();
+    let mut input = Input {
+        setup: Setup {
+            pages: 1,
+            fill: 0,
+            readonly: false,
+            sub_readonly: false,
+            stdin: None,
+            stdout_limit: None,
+            prefix: false,
+            clocks: Clocks::Host,
+            random: Random::Denied,
+            args: Vec::new(),
+            env: Vec::new(),
+            // Descriptor 5 (after the two preopened directories), one
+            // connection pending.
+            listener: Some(1),
+            unstable: false,
+            deadline: Deadline::Soon,
+        },
+        // The first accept takes the connection, the second waits.
+        ops: vec![
+            Op::Call {
+                func: accept,
+                args: vec![I32(5), I32(0), I32(0)],
+            },
+            Op::Call {
+                func: accept,
+                args: vec![I32(5), I32(0), I32(0)],
+            },
+        ],
+    };
+    run(&input);
+    input.setup.deadline = Deadline::Past;
+    run(&input);
+}
