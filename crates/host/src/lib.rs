@@ -17,13 +17,14 @@
 //! [`System::restart`] makes a fresh instance from the process's template
 //! ([`Template`], linked once).
 //!
-//! Directory grants are opened once, when the [`System`] is built and
-//! before any guest code runs: a process's own grants by path, a child's
-//! beneath its parent's descriptor (`openat2` with `RESOLVE_BENEATH`).
-//! Every instance, and every restart, gets a duplicate of those
-//! descriptors: what a process does to the paths later (a rename, a
-//! symbolic link in place of a directory) cannot change which directory a
-//! grant is.
+//! Module files are read, and directory grants opened, once, when the
+//! [`System`] is built and before any guest code runs: a process's own
+//! grants by path, a child's beneath its parent's descriptor (`openat2`
+//! with `RESOLVE_BENEATH`). Every instance, and every restart, gets the
+//! compiled module and a duplicate of those descriptors: what a process
+//! does to the paths later (a rename, a symbolic link in place of a
+//! directory, a new module file) cannot change which directory a grant is
+//! or what another process runs.
 //!
 //! Calls into a process are serialized: one call at a time per process. A
 //! call waits for a busy process at most until the caller's deadline (the
@@ -872,9 +873,11 @@ pub struct System {
 impl System {
     /// Builds every process of `manifest`: callees before callers (the
     /// import graph must be acyclic), each linked only to what it is
-    /// granted. Every directory grant is opened first, before any guest
-    /// code runs: a child's beneath its parent's descriptor, so that it is
-    /// refused if it is not (or no longer) inside the parent's directory.
+    /// granted. Every module file is read and every directory grant opened
+    /// first, before any guest code runs (a child's grant beneath its
+    /// parent's descriptor, so that it is refused if it is not, or no
+    /// longer, inside the parent's directory); restarts use what was read
+    /// and opened then.
     pub fn new(manifest: &Manifest) -> Result<System, HostError> {
         let mut config = Config::new();
         let fuel = manifest
@@ -909,12 +912,20 @@ impl System {
             ticking,
         };
         let order = topological(manifest)?;
+        // Every module is read before any guest code runs (instantiation,
+        // `_initialize`): a process that can write where another's module
+        // lies must not choose what that process runs.
+        let modules = order
+            .iter()
+            .map(|spec| {
+                std::fs::read(&spec.module).map_err(|e| HostError::Link {
+                    process: spec.name.clone(),
+                    message: format!("{}: {e}", spec.module.display()),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut ports = 0;
-        for spec in order {
-            let bytes = std::fs::read(&spec.module).map_err(|e| HostError::Link {
-                process: spec.name.clone(),
-                message: format!("{}: {e}", spec.module.display()),
-            })?;
+        for (spec, bytes) in order.into_iter().zip(modules) {
             let template = Arc::new(Template::new(
                 &sys.engine,
                 spec,

@@ -527,3 +527,69 @@ fn a_blocking_wasi_call_ends_at_the_process_deadline() {
     });
     let _ = std::fs::remove_dir_all(dir);
 }
+
+// ---------------------------------------------------------------------
+// Item 1, the same hole for module files: every module is read before any
+// guest code runs, so a process's `_initialize` cannot replace the module
+// of a process built after it.
+
+/// Writes `len` bytes at 1024 over `victim.wasm`, in the directory it
+/// holds as descriptor 3, in its `_initialize`.
+fn overwriter(evil: &[u8]) -> String {
+    let data: String = evil.iter().map(|b| format!("\\{b:02x}")).collect();
+    format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "victim.wasm")
+  (data (i32.const 1024) "{data}")
+  (global $done (mut i32) (i32.const -1))
+  (func (export "_initialize")
+    (local $e i32)
+    ;; O_CREAT | O_TRUNC, FD_WRITE
+    (local.set $e (call $open (i32.const 3) (i32.const 1) (i32.const 0) (i32.const 11)
+                              (i32.const 9) (i64.const 64) (i64.const 0) (i32.const 0)
+                              (i32.const 64)))
+    (if (local.get $e) (then (global.set $done (local.get $e)) (return)))
+    (i32.store (i32.const 128) (i32.const 1024))
+    (i32.store (i32.const 132) (i32.const {len}))
+    (global.set $done (call $write (i32.load (i32.const 64)) (i32.const 128) (i32.const 1)
+                                   (i32.const 136))))
+  (func (export "done") (result i32) (global.get $done)))"#,
+        len = evil.len()
+    )
+}
+
+#[test]
+fn a_process_cannot_swap_the_module_of_a_process_built_after_it() {
+    let dir = scratch("module-swap");
+    std::fs::create_dir_all(dir.join("mods")).unwrap();
+    let good = r#"(module (func (export "who") (result i32) (i32.const 1)))"#;
+    let evil =
+        nanowasm_text::parse_wat(r#"(module (func (export "who") (result i32) (i32.const 666)))"#)
+            .unwrap();
+    write_wat(&dir.join("mods"), "victim.wasm", good);
+    write_wat(&dir, "overwriter.wasm", &overwriter(&evil));
+    let manifest = r#"
+        [[process]]
+        name = "overwriter"
+        module = "overwriter.wasm"
+        dirs = [{ host = "mods", guest = "/mods" }]
+        [[process]]
+        name = "victim"
+        module = "mods/victim.wasm"
+    "#;
+    let sys = system(&dir, manifest);
+    // The overwriter did replace the file, in its `_initialize`...
+    assert_eq!(call_i32(&sys, "overwriter", "done"), 0);
+    assert_eq!(std::fs::read(dir.join("mods/victim.wasm")).unwrap(), evil);
+    // ... after the victim's module had been read.
+    assert_eq!(call_i32(&sys, "victim", "who"), 1);
+    // Restarts use the compiled template, not the file.
+    sys.restart("victim").unwrap();
+    assert_eq!(call_i32(&sys, "victim", "who"), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
