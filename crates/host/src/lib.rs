@@ -367,7 +367,7 @@ impl Template {
                 .map_err(|e| link_err(e.to_string()))?;
         }
         for (m, n, _) in module.imports() {
-            if m != nanowasm_wasi::MODULE
+            if !nanowasm_wasi::is_wasi_module(m)
                 && !spec.imports.iter().any(|g| g.module == m && g.name == n)
             {
                 return Err(link_err(format!(

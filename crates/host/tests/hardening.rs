@@ -593,3 +593,32 @@ fn a_process_cannot_swap_the_module_of_a_process_built_after_it() {
     assert_eq!(call_i32(&sys, "victim", "who"), 1);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+// ---------------------------------------------------------------------
+// Item 13: modules built for the older snapshot link in nanoprocesses too.
+
+#[test]
+fn a_wasi_unstable_module_runs_as_a_nanoprocess() {
+    let dir = scratch("unstable");
+    write_wat(
+        &dir,
+        "old.wasm",
+        r#"(module
+  (import "wasi_unstable" "args_sizes_get"
+    (func $sizes (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "argc") (result i32)
+    (drop (call $sizes (i32.const 0) (i32.const 4)))
+    (i32.load (i32.const 0))))"#,
+    );
+    let sys = system(
+        &dir,
+        r#"
+[[process]]
+name = "old"
+module = "old.wasm"
+args = ["old", "a", "b"]
+"#,
+    );
+    assert_eq!(call_i32(&sys, "old", "argc"), 3);
+}
