@@ -25,7 +25,7 @@ use rustix::net::{RecvFlags, SendFlags};
 use rustix::time::{ClockId, Timespec};
 
 use crate::clock::{clock_id, now};
-use crate::ctx::{Clocks, FileEntry, Kind, Stdio, WasiCtx};
+use crate::ctx::{rights, Clocks, FileEntry, Kind, Stdio, WasiCtx};
 use crate::errno::{BlockingResult, Errno, WasiError, WasiResult};
 use crate::mem::GuestMemory;
 
@@ -124,6 +124,12 @@ pub fn poll_oneoff(
     poll_with(ctx, mem, subs, out, n, nevents, PREVIEW1)
 }
 
+/// The most subscriptions one `poll_oneoff` takes (`EINVAL` past it), so
+/// that the host's copies (subscriptions, events, waits) stay within a few
+/// MiB whatever the guest asks; the same order as Linux's `poll` limit of
+/// open descriptors, and far more than any guest waits on at once.
+pub const MAX_SUBSCRIPTIONS: u32 = 1 << 16;
+
 /// [`poll_oneoff`] with subscriptions laid out as `layout` says.
 pub(crate) fn poll_with(
     ctx: &mut WasiCtx,
@@ -134,7 +140,7 @@ pub(crate) fn poll_with(
     nevents: u32,
     layout: Layout,
 ) -> BlockingResult<()> {
-    if n == 0 {
+    if n == 0 || n > MAX_SUBSCRIPTIONS {
         return Err(Errno::Inval.into());
     }
     let raw = mem
@@ -170,37 +176,44 @@ pub(crate) fn poll_with(
             1 | 2 => {
                 let fd = u32_at(16);
                 let read = ty == 1;
-                match ctx.fds.get(&fd).map(|e| &e.kind) {
-                    None => ready.push(event(Errno::Badf, 0, false)),
-                    Some(Kind::Stdio(which, Stdio::Inherit)) => {
-                        waits.push((userdata, ty, *which as i32))
+                match ctx.fds.get(&fd).map(|e| (e.base, &e.kind)) {
+                    None | Some((_, Kind::Dir(_))) => ready.push(event(Errno::Badf, 0, false)),
+                    // As wasi-common: waiting on a descriptor needs its
+                    // `poll_fd_readwrite` right.
+                    Some((base, _)) if base & rights::POLL_FD_READWRITE == 0 => {
+                        ready.push(event(Errno::Notcapable, 0, false))
                     }
-                    Some(Kind::Stdio(_, Stdio::Buffer(b))) => {
-                        let len = if read {
-                            b.lock().map(|b| b.len()).unwrap_or(0)
-                        } else {
-                            0
-                        };
-                        ready.push(event(Errno::Success, len as u64, false));
-                    }
-                    Some(Kind::Stdio(_, Stdio::Null)) => ready.push(event(Errno::Success, 0, read)),
-                    Some(Kind::File(f)) => {
-                        let nbytes = if read {
-                            let size = f.file.metadata().map(|m| m.len()).unwrap_or(0);
-                            let pos = rustix::fs::tell(&f.file).unwrap_or(0);
-                            size.saturating_sub(pos)
-                        } else {
-                            0
-                        };
-                        ready.push(event(Errno::Success, nbytes, false));
-                    }
-                    Some(Kind::Stream(s)) => {
-                        waits.push((userdata, ty, std::os::fd::AsRawFd::as_raw_fd(s)));
-                    }
-                    Some(Kind::Listener(l)) => {
-                        waits.push((userdata, ty, std::os::fd::AsRawFd::as_raw_fd(l)));
-                    }
-                    Some(Kind::Dir(_)) => ready.push(event(Errno::Badf, 0, false)),
+                    Some((_, kind)) => match kind {
+                        Kind::Stdio(which, Stdio::Inherit) => {
+                            waits.push((userdata, ty, *which as i32))
+                        }
+                        Kind::Stdio(_, Stdio::Buffer(b)) => {
+                            let len = if read {
+                                b.lock().map(|b| b.len()).unwrap_or(0)
+                            } else {
+                                0
+                            };
+                            ready.push(event(Errno::Success, len as u64, false));
+                        }
+                        Kind::Stdio(_, Stdio::Null) => ready.push(event(Errno::Success, 0, read)),
+                        Kind::File(f) => {
+                            let nbytes = if read {
+                                let size = f.file.metadata().map(|m| m.len()).unwrap_or(0);
+                                let pos = rustix::fs::tell(&f.file).unwrap_or(0);
+                                size.saturating_sub(pos)
+                            } else {
+                                0
+                            };
+                            ready.push(event(Errno::Success, nbytes, false));
+                        }
+                        Kind::Stream(s) => {
+                            waits.push((userdata, ty, std::os::fd::AsRawFd::as_raw_fd(s)));
+                        }
+                        Kind::Listener(l) => {
+                            waits.push((userdata, ty, std::os::fd::AsRawFd::as_raw_fd(l)));
+                        }
+                        Kind::Dir(_) => ready.push(event(Errno::Badf, 0, false)),
+                    },
                 }
             }
             _ => return Err(Errno::Inval.into()),

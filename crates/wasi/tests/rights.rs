@@ -52,6 +52,7 @@ const SIGS: &[(&str, &str)] = &[
     ("sock_recv", "i32 i32 i32 i32 i32 i32"),
     ("sock_send", "i32 i32 i32 i32 i32"),
     ("sock_shutdown", "i32 i32"),
+    ("poll_oneoff", "i32 i32 i32 i32"),
 ];
 
 /// A module that re-exports every function of [`SIGS`] as is.
@@ -545,4 +546,40 @@ fn readonly_preopens_stay_eperm() {
     assert_eq!(g.call("fd_filestat_set_size", &[fd as i64, 0]), EPERM);
     assert_eq!(std::fs::read(dir.join("f.txt")).unwrap(), b"0123456789");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `poll_oneoff` on a descriptor needs its `poll_fd_readwrite` right (the
+/// event carries `ENOTCAPABLE`), and takes at most
+/// `poll::MAX_SUBSCRIPTIONS` subscriptions (`EINVAL`), before reading any.
+#[test]
+fn poll_needs_its_right_and_bounds_the_subscriptions() {
+    const EINVAL: i32 = 28;
+    const SUB: usize = 2048;
+    const EVENTS: i64 = 3072;
+    let mut g = Guest::new("poll", |_| {});
+    for (rights, expected) in [
+        (r::FILE, 0u16),
+        (r::FILE & !r::POLL_FD_READWRITE, ENOTCAPABLE as u16),
+    ] {
+        let fd = g.open(3, "f.txt", 0, rights, 0).unwrap();
+        let mut sub = [0u8; 48];
+        sub[0..8].copy_from_slice(&7u64.to_le_bytes()); // userdata
+        sub[8] = 1; // fd_read
+        sub[16..20].copy_from_slice(&fd.to_le_bytes());
+        g.poke(SUB, &sub);
+        assert_eq!(
+            g.call("poll_oneoff", &[SUB as i64, EVENTS, 1, OUT]),
+            0,
+            "poll_oneoff"
+        );
+        assert_eq!(g.u32_at(OUT as usize), 1, "one event");
+        assert_eq!(g.u64_at(EVENTS as usize), 7, "its userdata");
+        let error = g.u32_at(EVENTS as usize + 8) as u16;
+        assert_eq!(error, expected, "event error with rights {rights:#x}");
+    }
+    let too_many = i64::from(nanowasm_wasi::poll::MAX_SUBSCRIPTIONS) + 1;
+    assert_eq!(
+        g.call("poll_oneoff", &[SUB as i64, EVENTS, too_many, OUT]),
+        EINVAL
+    );
 }
