@@ -284,7 +284,7 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
 
 /// `nanowasm run --manifest FILE`.
 fn run_manifest(path: &std::path::Path) -> ExitCode {
-    use nanowasm::host::{HostError, Manifest, System};
+    use nanowasm::host::{FaultKind, HostError, Manifest, System};
     let result = Manifest::from_file(path)
         .and_then(|m| System::new(&m))
         .and_then(|s| s.run());
@@ -293,7 +293,14 @@ fn run_manifest(path: &std::path::Path) -> ExitCode {
         Err(HostError::Exit { status, .. }) => ExitCode::from(status as u8),
         Err(e) => {
             eprintln!("Error: {}: {}", path.display(), indent(&e.to_string()));
+            // As for one module: a trap (fuel and deadlines included)
+            // exits as if by SIGABRT, a failing host function (such as
+            // `proc_exit` with an invalid status) or a limit with 1.
             ExitCode::from(match e {
+                HostError::Fault {
+                    kind: FaultKind::Host | FaultKind::Limit,
+                    ..
+                } => 1,
                 HostError::Fault { .. } => 134,
                 _ => 1,
             })

@@ -58,3 +58,44 @@ fn statuses_from_126_are_an_error_exiting_1() {
         );
     }
 }
+
+/// The same statuses from a nanoprocess under `run --manifest`.
+#[test]
+fn manifest_processes_follow_the_same_rule() {
+    for (status, code) in [(3, 3), (256, 1), (-1, 1)] {
+        let wat = module(status);
+        let wasm = wat.with_extension("wasm");
+        let built = Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+            .arg("wat2wasm")
+            .arg(&wat)
+            .arg("-o")
+            .arg(&wasm)
+            .status()
+            .unwrap();
+        assert!(built.success());
+        let manifest = wat.with_extension("toml");
+        std::fs::write(
+            &manifest,
+            format!(
+                "[run]\nentry = \"p\"\n\n[[process]]\nname = \"p\"\nmodule = \"{}\"\n",
+                wasm.file_name().unwrap().to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+            .arg("run")
+            .arg("--manifest")
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "proc_exit({status}): {stderr}"
+        );
+        if code == 1 {
+            assert!(stderr.contains("invalid exit status"), "{stderr}");
+        }
+    }
+}
