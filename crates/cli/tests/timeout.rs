@@ -58,9 +58,9 @@ fn run(file: &PathBuf, extra: &[&str], stdin: Stdio, stdout: Stdio) -> (Child, I
     (child, start)
 }
 
-/// The message after the file name, without the backtrace (an epoch
-/// interruption has one, of the loop it stopped; a blocked call stops in
-/// the host).
+/// The message after the file name, without the backtrace (each run has
+/// one: of the loop an epoch interruption stopped, or of the wasm frames
+/// that made the blocked call).
 fn cause(stderr: &str) -> &str {
     let at = stderr.find("Caused by:").unwrap_or(0);
     let rest = &stderr[at..];
@@ -74,6 +74,10 @@ fn cause(stderr: &str) -> &str {
 /// within a few seconds.
 fn assert_interrupted(what: &str, (status, stderr, took): (ExitStatus, String, Duration)) {
     assert_eq!(status.code(), Some(134), "{what}: {stderr}");
+    assert!(
+        stderr.contains("wasm backtrace:\n      0: "),
+        "{what}: the trap names the wasm frame that blocked: {stderr}"
+    );
     assert_eq!(
         cause(&stderr),
         "Caused by:\n    wasm trap: interrupted",

@@ -310,6 +310,13 @@ fn exit_error<T>(store: &Store<T>, cur: &Frame, calls: &[Frame], exit: Exit) -> 
             let backtrace = backtrace(store, cur, calls);
             Error::Trap(Trap { code, backtrace })
         }
+        // A trap a host function returned (a WASI call ended by its
+        // deadline, say) gets the wasm frames that called it, unless it
+        // carries its own (from wasm it called in turn).
+        Exit::Error(Error::Trap(Trap { code, backtrace: b })) if b.is_empty() => {
+            let backtrace = backtrace(store, cur, calls);
+            Error::Trap(Trap { code, backtrace })
+        }
         Exit::Error(e) => e,
     }
 }
