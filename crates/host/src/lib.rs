@@ -453,9 +453,11 @@ impl Template {
         if let Some(m) = spec.limits.max_memory {
             limits = limits.memory_size(m);
         }
-        if let Some(t) = spec.limits.max_table_elements {
-            limits = limits.table_elements(t);
-        }
+        limits = limits.table_elements(
+            spec.limits
+                .max_table_elements
+                .unwrap_or(manifest::DEFAULT_MAX_TABLE_ELEMENTS),
+        );
         if let Some(d) = spec.limits.max_call_depth {
             limits = limits.call_depth(d);
         }

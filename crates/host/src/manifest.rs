@@ -22,7 +22,7 @@
 //! | limit | what | default |
 //! |---|---|---|
 //! | `max_memory` | bytes of each linear memory | none (the 4 GiB of 32-bit memories) |
-//! | `max_table_elements` | elements of each table | none |
+//! | `max_table_elements` | elements of each table; `table.grow` past it returns -1 | 1,000,000 |
 //! | `fuel_per_call` | instructions (fuel) of each call into it; out of fuel is a fault | unlimited (even when other processes have a budget) |
 //! | `deadline_ms` | wall-clock time of each call into it (a fault); also bounds blocking WASI calls, and how long a call waits for a busy process | none |
 //! | `max_call_depth` | nested wasm calls | 10,000 |
@@ -159,7 +159,8 @@ pub struct DirGrant {
 pub struct Limits {
     /// Linear memory bytes (each memory).
     pub max_memory: Option<usize>,
-    /// Table elements (each table).
+    /// Table elements (each table; default:
+    /// [`DEFAULT_MAX_TABLE_ELEMENTS`]).
     pub max_table_elements: Option<u64>,
     /// Fuel for each call into the process.
     pub fuel_per_call: Option<u64>,
@@ -175,6 +176,12 @@ pub struct Limits {
 /// The `max_open_files` of a process that does not set it: well below
 /// common host limits (1,024 and up), above what a tenant normally holds.
 pub const DEFAULT_MAX_OPEN_FILES: usize = 256;
+
+/// The `max_table_elements` of a process that does not set it. Unlike a
+/// 32-bit memory (at most 4 GiB), a table may declare up to 2^32 elements,
+/// 32 GiB of host memory; one million (8 MiB) is far more than toolchains
+/// emit (a table holds the functions whose address is taken).
+pub const DEFAULT_MAX_TABLE_ELEMENTS: u64 = 1_000_000;
 
 /// Permission to call `module.name` (an export of process `module`).
 #[derive(Clone, Debug, Deserialize)]

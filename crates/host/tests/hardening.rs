@@ -622,3 +622,36 @@ args = ["old", "a", "b"]
     );
     assert_eq!(call_i32(&sys, "old", "argc"), 3);
 }
+
+// ---------------------------------------------------------------------
+// Tables: a table may declare 2^32 elements (32 GiB of host memory), so a
+// process has a table limit even when its manifest sets none.
+
+#[test]
+fn tables_are_limited_by_default() {
+    let dir = scratch("tables");
+    write_wat(
+        &dir,
+        "t.wasm",
+        r#"(module
+  (table 0 funcref)
+  (func (export "grow") (param i32) (result i32)
+    (table.grow (ref.null func) (local.get 0))))"#,
+    );
+    let sys = system(
+        &dir,
+        r#"
+[[process]]
+name = "t"
+module = "t.wasm"
+"#,
+    );
+    let grow = |n: i32| match sys.call("t", "grow", "(i32) -> i32", &[Value::I32(n)]) {
+        Ok(Some(Value::I32(v))) => v,
+        other => panic!("grow({n}): {other:?}"),
+    };
+    assert_eq!(grow(1_000), 0, "a small table grows");
+    assert_eq!(grow(2_000_000), -1, "past the default limit");
+    assert_eq!(grow(-1), -1, "2^32 - 1 more elements");
+    assert_eq!(grow(0), 1_000, "the table is unchanged");
+}
