@@ -238,8 +238,12 @@ fn trap_is_the_one_epoch_interruption_gives() {
         g.deadline_in(Duration::from_millis(10));
         let e = g.try_call::<_, i32>("sleep", (1, -1i64, 0)).unwrap_err();
         let epoch = Error::from(TrapCode::Interrupted);
-        assert_eq!(e.to_string(), epoch.to_string());
-        assert_eq!(e.to_string(), "wasm trap: interrupted");
+        assert_eq!(e.trap_code(), Some(TrapCode::Interrupted));
+        // The same message, plus the wasm frames that made the call.
+        let first = e.to_string().lines().next().map(str::to_owned);
+        assert_eq!(first.as_deref(), Some(epoch.to_string().as_str()));
+        assert_eq!(first.as_deref(), Some("wasm trap: interrupted"));
+        assert!(e.as_trap().is_some_and(|t| !t.backtrace.is_empty()), "{e}");
     });
 }
 
