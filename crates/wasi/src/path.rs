@@ -97,6 +97,14 @@ fn parent(dir: BorrowedFd<'_>, path: &str) -> WasiResult<(OwnedFd, String)> {
     };
     let head = if head.is_empty() { "." } else { head };
     let p = open_beneath(dir, head, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
+    if !slash.is_empty() {
+        // With a trailing slash the kernel follows a final symbolic link
+        // even in a `*at` call that is told not to (`AT_SYMLINK_NOFOLLOW`):
+        // `esc/` with `esc -> ../outside` would reach outside. The
+        // component must lead to a directory beneath; callers that read
+        // or change what it names go through [`beneath_if_slashed`].
+        open_beneath(dir, path, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
+    }
     if last == "." || last == ".." {
         // The component names a directory itself: make sure that it is
         // beneath too (`..` of the preopen is not).
@@ -108,6 +116,13 @@ fn parent(dir: BorrowedFd<'_>, path: &str) -> WasiResult<(OwnedFd, String)> {
         )?;
     }
     Ok((p, format!("{last}{slash}")))
+}
+
+/// Whether `path` ends with `/`: then its final component is followed
+/// (as the kernel does) and must be resolved beneath the directory, by
+/// [`open_beneath`], never by a `*at` call on the component.
+fn slashed(path: &str) -> bool {
+    path.len() > 1 && path.ends_with('/')
 }
 
 /// `path_open(fd, dirflags: lookupflags, path, path_len, oflags: u16,
@@ -357,6 +372,10 @@ pub fn path_readlink(
     let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_READLINK)?;
     let (p, last) = parent(d.fd.as_fd(), path)?;
+    if slashed(path) {
+        // `parent` found a directory beneath there: not a link.
+        return Err(Errno::Inval);
+    }
     let target = rustix::fs::readlinkat(&p, last.as_str(), Vec::new())?;
     let bytes = target.as_bytes();
     let n = bytes.len().min(buf_len as usize);
@@ -467,7 +486,7 @@ pub(crate) fn filestat(
 ) -> WasiResult<[u8; 64]> {
     let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_FILESTAT_GET)?;
-    let st = if flags & SYMLINK_FOLLOW != 0 {
+    let st = if flags & SYMLINK_FOLLOW != 0 || slashed(path) {
         let f = open_beneath(d.fd.as_fd(), path, OFlags::PATH, Mode::empty())?;
         rustix::fs::fstat(&f)?
     } else {
@@ -493,7 +512,7 @@ pub fn path_filestat_set_times(
     let path = mem.path(path, len)?;
     let (d, _) = dir(ctx, fd, rights::PATH_FILESTAT_SET_TIMES)?;
     let times = timestamps(atim, mtim, fst)?;
-    if flags & SYMLINK_FOLLOW != 0 {
+    if flags & SYMLINK_FOLLOW != 0 || slashed(path) {
         // Resolve beneath, then set the times of what was found through
         // its descriptor (`/proc/self/fd` reaches an `O_PATH` descriptor).
         let f = open_beneath(d.fd.as_fd(), path, OFlags::PATH, Mode::empty())?;
