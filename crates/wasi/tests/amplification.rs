@@ -14,8 +14,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use nanowasm_runtime::{Engine, Instance, Linker, Module, Store};
 use nanowasm_wasi::{Stdio, WasiCtx};
+
+mod support;
+use support::Guest;
 
 const CEILING: usize = 768 << 20;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -132,34 +134,21 @@ const GUEST: &str = r#"(module
 
 const IOVS: i32 = 131_064;
 
-struct Guest {
-    store: Store<WasiCtx>,
-    inst: Instance,
+/// This file's guest, [`GUEST`], with `cx`.
+fn guest(cx: WasiCtx) -> Guest {
+    Guest::with(GUEST, cx)
 }
 
-impl Guest {
-    fn new(cx: WasiCtx) -> Guest {
-        let engine = Engine::default();
-        let module = Module::new(&engine, nanowasm_text::parse_wat(GUEST).unwrap()).unwrap();
-        let mut linker = Linker::new();
-        nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-        let mut store = Store::new(&engine, cx);
-        let inst = linker.instantiate(&mut store, &module).unwrap();
-        Guest { store, inst }
-    }
-
-    fn call<P: nanowasm_runtime::WasmParams, R: nanowasm_runtime::WasmResults>(
+/// What these tests add to the shared harness.
+trait Measure {
+    fn measure<P: nanowasm_runtime::WasmParams>(
         &mut self,
         name: &str,
         args: P,
-    ) -> R {
-        let f = self
-            .inst
-            .get_typed_func::<P, R>(&mut self.store, name)
-            .unwrap();
-        f.call(&mut self.store, args).unwrap()
-    }
+    ) -> (i32, u32, usize);
+}
 
+impl Measure for Guest {
     /// Runs `name(args)` and returns its errno, the count at `OUT` and the
     /// peak of heap bytes allocated meanwhile beyond those live before.
     fn measure<P: nanowasm_runtime::WasmParams>(
@@ -206,11 +195,11 @@ fn guest_declared_sizes_do_not_amplify_host_memory() {
     // fd_write of 128 GiB worth of iovecs to a discarded stdout, then to
     // a captured one, prefixed (the wrapping allocates per piece) and with
     // a quota that keeps the capture (the embedder's buffer) small.
-    let mut g = Guest::new(WasiCtx::builder().build().unwrap());
+    let mut g = guest(WasiCtx::builder().build().unwrap());
     let n = check("fd_write stdout (null)", g.measure("write", (1, IOVS)));
     assert!(n > 0);
     let (out, buf) = Stdio::buffer(Vec::new());
-    let mut g = Guest::new(
+    let mut g = guest(
         WasiCtx::builder()
             .stdout(out)
             .stdout_prefix("> ")
@@ -229,7 +218,7 @@ fn guest_declared_sizes_do_not_amplify_host_memory() {
 
     // A file: fd_write, fd_pwrite, then reads whose buffers all overlap.
     let dir = scratch("file");
-    let mut g = Guest::new(
+    let mut g = guest(
         WasiCtx::builder()
             .preopened_dir(&dir, "/d", false)
             .allow_random(true)
@@ -269,7 +258,7 @@ fn guest_declared_sizes_do_not_amplify_host_memory() {
             }
         }
     });
-    let mut g = Guest::new(
+    let mut g = guest(
         WasiCtx::builder()
             .preopened_listener(listener)
             .build()
@@ -294,7 +283,7 @@ fn long_paths_are_refused_before_any_copy() {
     // A path as long as memory: ENAMETOOLONG (PATH_MAX is 4096), found
     // without copying it.
     let dir = scratch("path");
-    let mut g = Guest::new(
+    let mut g = guest(
         WasiCtx::builder()
             .preopened_dir(&dir, "/d", false)
             .build()

@@ -4,8 +4,11 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use nanowasm_runtime::{Engine, Error, Instance, Linker, Module, Store, TrapCode};
+use nanowasm_runtime::TrapCode;
 use nanowasm_wasi::WasiCtx;
+
+mod support;
+use support::Guest;
 
 const ENOTCAPABLE: i32 = 76;
 const MS: u64 = 1_000_000;
@@ -58,42 +61,18 @@ const GUEST: &str = r#"(module
           (i32.const 0) (i64.const 2097154) (i64.const 0) (i32.const 0) (i32.const 8)))
         (call $fd_filestat_get (i32.load (i32.const 8)) (i32.const 200))))))"#;
 
-struct Guest {
-    store: Store<WasiCtx>,
-    inst: Instance,
+/// This file's guest, [`GUEST`], with `cx`.
+fn guest(cx: WasiCtx) -> Guest {
+    Guest::with(GUEST, cx)
 }
 
-impl Guest {
-    fn new(cx: WasiCtx) -> Guest {
-        let engine = Engine::default();
-        let bytes = nanowasm_text::parse_wat(GUEST).unwrap();
-        let module = Module::new(&engine, &bytes).unwrap();
-        let mut linker = Linker::new();
-        nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-        let mut store = Store::new(&engine, cx);
-        let inst = linker.instantiate(&mut store, &module).unwrap();
-        Guest { store, inst }
-    }
+/// What these tests add to the shared harness.
+trait Grant {
+    fn now(&mut self, id: i32) -> u64;
+    fn times(&mut self) -> [u64; 3];
+}
 
-    fn try_call<P, R>(&mut self, name: &str, args: P) -> Result<R, Error>
-    where
-        P: nanowasm_runtime::WasmParams,
-        R: nanowasm_runtime::WasmResults,
-    {
-        self.inst
-            .get_typed_func::<P, R>(&mut self.store, name)
-            .unwrap()
-            .call(&mut self.store, args)
-    }
-
-    fn call<P, R>(&mut self, name: &str, args: P) -> R
-    where
-        P: nanowasm_runtime::WasmParams,
-        R: nanowasm_runtime::WasmResults,
-    {
-        self.try_call(name, args).unwrap()
-    }
-
+impl Grant for Guest {
     fn now(&mut self, id: i32) -> u64 {
         let t: i64 = self.call("now", id);
         assert!(t >= 0, "clock_time_get({id}): errno {}", -t);
@@ -102,9 +81,7 @@ impl Guest {
 
     /// The three times of the last `stat`.
     fn times(&mut self) -> [u64; 3] {
-        let m = self.inst.get_memory(&self.store, "memory").unwrap();
-        let d = m.data(&self.store);
-        [240, 248, 256].map(|at| u64::from_le_bytes(d[at..at + 8].try_into().unwrap()))
+        [240, 248, 256].map(|at| self.u64_at(at))
     }
 }
 
@@ -118,7 +95,7 @@ fn real_ns() -> u64 {
 
 #[test]
 fn without_clocks_an_absolute_deadline_is_refused() {
-    let mut g = Guest::new(WasiCtx::builder().build().unwrap());
+    let mut g = guest(WasiCtx::builder().build().unwrap());
     // "now + 1 ms" and a deadline long past (the two cases whose firing
     // times would tell the host time apart) get the same answer, at once.
     for deadline in [real_ns() + MS, real_ns() + 3600 * SEC, 1] {
@@ -145,7 +122,7 @@ fn coarse_10s_absolute_deadline_waits_for_the_boundary() {
         .coarse_clocks(Duration::from_nanos(RES))
         .build()
         .unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     // Keep clear of a boundary, so that none passes during the test.
     if RES - real_ns() % RES < 2 * SEC {
         std::thread::sleep(Duration::from_nanos(RES - real_ns() % RES + 100 * MS));
@@ -178,7 +155,7 @@ fn coarse_deadlines_fire_on_a_boundary() {
         .coarse_clocks(Duration::from_nanos(RES))
         .build()
         .unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     for (i, offset) in [1, 37, 63, 99].into_iter().enumerate() {
         let seen = g.now(0);
         let (target, flags) = if i % 2 == 0 {
@@ -220,7 +197,7 @@ fn file_times_obey_the_clock_grant() {
         let mut b = WasiCtx::builder();
         b.preopened_dir(&dir, "/d", true);
         f(&mut b);
-        Guest::new(b.build().unwrap())
+        guest(b.build().unwrap())
     };
     for how in [0, 1] {
         let mut host = build(&|b| {

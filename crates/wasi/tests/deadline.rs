@@ -11,8 +11,11 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use nanowasm_runtime::{Engine, Error, Instance, Linker, Module, Store, TrapCode};
+use nanowasm_runtime::{Error, TrapCode};
 use nanowasm_wasi::WasiCtx;
+
+mod support;
+use support::Guest;
 
 const SEC: u64 = 1_000_000_000;
 /// How long a guest may stay blocked before the test gives up on it.
@@ -116,49 +119,17 @@ const GUEST: &str = r#"(module
       (br_if $again (i32.eqz (local.get $e))))
     (i32.sub (i32.const 0) (local.get $e))))"#;
 
-struct Guest {
-    store: Store<WasiCtx>,
-    inst: Instance,
+/// This file's guest, [`GUEST`], with `cx`.
+fn guest(cx: WasiCtx) -> Guest {
+    Guest::with(GUEST, cx)
 }
 
-impl Guest {
-    fn new(cx: WasiCtx) -> Guest {
-        let engine = Engine::default();
-        let bytes = nanowasm_text::parse_wat(GUEST).unwrap();
-        let module = Module::new(&engine, &bytes).unwrap();
-        let mut linker = Linker::new();
-        nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-        let mut store = Store::new(&engine, cx);
-        let inst = linker.instantiate(&mut store, &module).unwrap();
-        Guest { store, inst }
-    }
+/// What these tests add to the shared harness.
+trait Blocking {
+    fn expect_interrupted<P: nanowasm_runtime::WasmParams>(&mut self, name: &str, args: P);
+}
 
-    fn try_call<P, R>(&mut self, name: &str, args: P) -> Result<R, Error>
-    where
-        P: nanowasm_runtime::WasmParams,
-        R: nanowasm_runtime::WasmResults,
-    {
-        self.inst
-            .get_typed_func::<P, R>(&mut self.store, name)
-            .unwrap()
-            .call(&mut self.store, args)
-    }
-
-    fn call<P, R>(&mut self, name: &str, args: P) -> R
-    where
-        P: nanowasm_runtime::WasmParams,
-        R: nanowasm_runtime::WasmResults,
-    {
-        self.try_call(name, args).unwrap()
-    }
-
-    /// Sets the deadline `after` from now.
-    fn deadline_in(&mut self, after: Duration) {
-        self.store
-            .data_mut()
-            .set_deadline(Some(Instant::now() + after));
-    }
-
+impl Blocking for Guest {
     /// Calls `name` with the deadline `DEADLINE` away and checks that it
     /// ends with the interrupt trap, neither before the deadline nor long
     /// after it.
@@ -217,7 +188,7 @@ fn endless_sleep_ends_at_the_deadline() {
                     .build(),
             ),
         ] {
-            let mut g = Guest::new(cx.unwrap());
+            let mut g = guest(cx.unwrap());
             // Relative u64::MAX on the realtime and monotonic clocks
             // (nothing overflows), then absolute u64::MAX.
             for (id, flags) in [(0, 0), (1, 0), (1, 1), (0, 1)] {
@@ -234,7 +205,7 @@ fn endless_sleep_ends_at_the_deadline() {
 #[test]
 fn trap_is_the_one_epoch_interruption_gives() {
     bounded(|| {
-        let mut g = Guest::new(WasiCtx::builder().build().unwrap());
+        let mut g = guest(WasiCtx::builder().build().unwrap());
         g.deadline_in(Duration::from_millis(10));
         let e = g.try_call::<_, i32>("sleep", (1, -1i64, 0)).unwrap_err();
         let epoch = Error::from(TrapCode::Interrupted);
@@ -250,7 +221,7 @@ fn trap_is_the_one_epoch_interruption_gives() {
 #[test]
 fn sleeps_and_ready_calls_before_the_deadline_are_undisturbed() {
     bounded(|| {
-        let mut g = Guest::new(WasiCtx::builder().allow_clocks(true).build().unwrap());
+        let mut g = guest(WasiCtx::builder().allow_clocks(true).build().unwrap());
         // A short sleep well before the deadline.
         g.deadline_in(Duration::from_secs(5));
         let start = Instant::now();
@@ -273,7 +244,7 @@ fn sleeps_and_ready_calls_before_the_deadline_are_undisturbed() {
 fn blocked_socket_calls_end_at_the_deadline() {
     bounded(|| {
         let (l, addr) = listener();
-        let mut g = Guest::new(WasiCtx::builder().preopened_listener(l).build().unwrap());
+        let mut g = guest(WasiCtx::builder().preopened_listener(l).build().unwrap());
         // Nobody connects.
         g.expect_interrupted("accept", 3);
         // A peer that connects and then says nothing.
@@ -299,7 +270,7 @@ fn blocked_socket_calls_end_at_the_deadline() {
 fn ready_socket_calls_are_undisturbed() {
     bounded(|| {
         let (l, addr) = listener();
-        let mut g = Guest::new(WasiCtx::builder().preopened_listener(l).build().unwrap());
+        let mut g = guest(WasiCtx::builder().preopened_listener(l).build().unwrap());
         let mut peer = TcpStream::connect(addr).unwrap();
         peer.write_all(b"ping").unwrap();
         g.deadline_in(Duration::from_secs(5));
@@ -325,7 +296,7 @@ fn descriptor_poll_on_virtual_clocks_ends_at_the_deadline() {
             .preopened_listener(l)
             .build()
             .unwrap();
-        let mut g = Guest::new(cx);
+        let mut g = guest(cx);
         let _peer = TcpStream::connect(addr).unwrap();
         g.deadline_in(Duration::from_secs(5));
         let fd: i32 = g.call("accept", 3);
@@ -359,7 +330,7 @@ fn fifo_open_read_and_write_end_at_the_deadline() {
             .preopened_dir(&path, "/d", false)
             .build()
             .unwrap();
-        let mut g = Guest::new(cx);
+        let mut g = guest(cx);
         g.deadline_in(Duration::from_secs(5));
         // Writing with no reader: refused at once, not a wait for one.
         assert_eq!(g.call::<_, i32>("open", FD_WRITE), -ENXIO);

@@ -6,8 +6,11 @@ use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
-use nanowasm_runtime::{Engine, Instance, Linker, Module, Store};
+use nanowasm_runtime::{Engine, Linker, Module, Store};
 use nanowasm_wasi::WasiCtx;
+
+mod support;
+use support::Guest;
 
 const SEC: u64 = 1_000_000_000;
 const EINVAL: i64 = 28;
@@ -67,47 +70,9 @@ const GUEST: &str = r#"(module
   (func (export "args") (result i32)
     (call $args_get (i32.const 2048) (i32.const 3072))))"#;
 
-struct Guest {
-    store: Store<WasiCtx>,
-    inst: Instance,
-}
-
-impl Guest {
-    fn new(cx: WasiCtx) -> Guest {
-        let engine = Engine::default();
-        let bytes = nanowasm_text::parse_wat(GUEST).unwrap();
-        let module = Module::new(&engine, &bytes).unwrap();
-        let mut linker = Linker::new();
-        nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-        let mut store = Store::new(&engine, cx);
-        let inst = linker.instantiate(&mut store, &module).unwrap();
-        Guest { store, inst }
-    }
-
-    fn call<P, R>(&mut self, name: &str, args: P) -> R
-    where
-        P: nanowasm_runtime::WasmParams,
-        R: nanowasm_runtime::WasmResults,
-    {
-        self.inst
-            .get_typed_func::<P, R>(&mut self.store, name)
-            .unwrap()
-            .call(&mut self.store, args)
-            .unwrap()
-    }
-
-    fn mem(&mut self) -> &mut [u8] {
-        let m = self.inst.get_memory(&self.store, "memory").unwrap();
-        m.data_mut(&mut self.store)
-    }
-
-    fn u64_at(&mut self, at: usize) -> u64 {
-        u64::from_le_bytes(self.mem()[at..at + 8].try_into().unwrap())
-    }
-
-    fn u32_at(&mut self, at: usize) -> u32 {
-        u32::from_le_bytes(self.mem()[at..at + 4].try_into().unwrap())
-    }
+/// This file's guest, [`GUEST`], with `cx`.
+fn guest(cx: WasiCtx) -> Guest {
+    Guest::with(GUEST, cx)
 }
 
 /// A fresh directory holding `f` = "0123456789".
@@ -126,7 +91,7 @@ fn fd_seek_uses_the_snapshot0_whence_order() {
         .preopened_dir(&dir, "/d", true)
         .build()
         .unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     let fd: i32 = g.call("open", ());
     assert!(fd > 3, "path_open: errno {}", -fd);
     // CUR = 0, END = 1, SET = 2 (snapshot 1: SET = 0, CUR = 1, END = 2).
@@ -148,7 +113,7 @@ fn filestat_is_56_bytes_with_a_u32_nlink() {
         .preopened_dir(&dir, "/d", true)
         .build()
         .unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     let fd: i32 = g.call("open", ());
     for how in ["fstat", "pstat"] {
         let e: i32 = if how == "fstat" {
@@ -186,7 +151,7 @@ fn clock_sub(userdata: u64, identifier: u64, id: u32, timeout: u64, flags: u16) 
 #[test]
 fn poll_oneoff_reads_56_byte_subscriptions() {
     let cx = WasiCtx::builder().virtual_clocks(0).build().unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     // An absolute monotonic deadline at 5 s and a relative one of 10 s:
     // virtual time jumps to 5 s and only the first fires.
     let a = clock_sub(7, 0x1111, 1, 5 * SEC, 1);
@@ -218,7 +183,7 @@ fn poll_oneoff_reads_56_byte_subscriptions() {
 #[test]
 fn args_through_wasi_unstable() {
     let cx = WasiCtx::builder().arg("prog").arg("x y").build().unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     assert_eq!(g.call::<_, i32>("args_sizes", ()), 0);
     assert_eq!((g.u32_at(0), g.u32_at(4)), (2, 9));
     assert_eq!(g.call::<_, i32>("args", ()), 0);
@@ -231,7 +196,7 @@ fn rights_have_no_sock_accept_and_there_is_no_sock_accept() {
     const SOCK_ACCEPT: u64 = 1 << 29;
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let cx = WasiCtx::builder().preopened_listener(l).build().unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     assert_eq!(g.call::<_, i32>("fdstat", 3), 0);
     let base = g.u64_at(208);
     assert_eq!(base & SOCK_ACCEPT, 0, "{base:#x}");

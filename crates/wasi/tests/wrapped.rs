@@ -3,8 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use nanowasm_runtime::{Engine, Instance, Linker, Module, Store};
+use nanowasm_runtime::{Engine, Linker, Module, Store};
 use nanowasm_wasi::{Stdio, WasiCtx};
+
+mod support;
+use support::Guest;
 
 const ENOTCAPABLE: i32 = 76;
 const ENOSPC: i32 = 51;
@@ -91,35 +94,24 @@ const GUEST: &str = r#"(module
     (call $fd_write (local.get $fd) (i32.const 16) (i32.const 1) (i32.const 8)))
   (func (export "nwritten") (result i32) (i32.load (i32.const 8))))"#;
 
-struct Guest {
-    store: Store<WasiCtx>,
-    inst: Instance,
+/// This file's guest, [`GUEST`], with `cx`.
+fn guest(cx: WasiCtx) -> Guest {
+    Guest::with(GUEST, cx)
 }
 
-impl Guest {
-    fn new(cx: WasiCtx) -> Guest {
-        let engine = Engine::default();
-        let bytes = nanowasm_text::parse_wat(GUEST).unwrap();
-        let module = Module::new(&engine, &bytes).unwrap();
-        let mut linker = Linker::new();
-        nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-        let mut store = Store::new(&engine, cx);
-        let inst = linker.instantiate(&mut store, &module).unwrap();
-        Guest { store, inst }
-    }
+/// What these tests add to the shared harness.
+trait Wrapped {
+    fn now(&mut self, id: i32) -> u64;
+    fn now_raw(&mut self, id: i32) -> i64;
+    fn res(&mut self, id: i32) -> u64;
+    fn sleep(&mut self, id: i32, t: u64, absolute: bool) -> i32;
+    fn events(&mut self) -> Vec<(u64, i32, i32)>;
+    fn random(&mut self, len: usize) -> (i32, Vec<u8>);
+    fn write(&mut self, fd: i32, ptr: i32, len: i32) -> (i32, i32);
+    fn cx(&self) -> &WasiCtx;
+}
 
-    fn call<P, R>(&mut self, name: &str, args: P) -> R
-    where
-        P: nanowasm_runtime::WasmParams,
-        R: nanowasm_runtime::WasmResults,
-    {
-        self.inst
-            .get_typed_func::<P, R>(&mut self.store, name)
-            .unwrap()
-            .call(&mut self.store, args)
-            .unwrap()
-    }
-
+impl Wrapped for Guest {
     /// The time of clock `id`; panics on an errno.
     fn now(&mut self, id: i32) -> u64 {
         let t: i64 = self.call("now", id);
@@ -158,8 +150,7 @@ impl Guest {
     /// `random_get` of `len` bytes: the errno and the bytes.
     fn random(&mut self, len: usize) -> (i32, Vec<u8>) {
         let e: i32 = self.call("random", len as i32);
-        let mem = self.inst.get_memory(&self.store, "memory").unwrap();
-        (e, mem.data(&self.store)[1024..1024 + len].to_vec())
+        (e, self.mem()[1024..1024 + len].to_vec())
     }
 
     /// `fd_write` of guest memory `ptr..ptr + len`: the errno and the
@@ -186,7 +177,7 @@ fn coarse_clocks_truncate_every_clock() {
         .coarse_clocks(Duration::from_millis(100))
         .build()
         .unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     for id in 0..4 {
         let t = g.now(id);
         assert_eq!(t % RES, 0, "clock {id} reads {t}");
@@ -225,7 +216,7 @@ fn coarse_clocks_truncate_every_clock() {
 fn virtual_clocks_count_reads() {
     const START: u64 = 1_700_000_000 * SEC;
     let cx = WasiCtx::builder().virtual_clocks(START).build().unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     assert_eq!(g.now(0), START);
     assert_eq!(g.now(0), START + 1000);
     assert_eq!(g.now(0), START + 2000);
@@ -241,7 +232,7 @@ fn virtual_clocks_count_reads() {
     assert_eq!(g.now_raw(9), -28);
     assert_eq!(g.now(1), 6000);
 
-    let mut fresh = Guest::new(WasiCtx::builder().virtual_clocks(START).build().unwrap());
+    let mut fresh = guest(WasiCtx::builder().virtual_clocks(START).build().unwrap());
     assert_eq!(fresh.now(1), 0, "monotonic starts at 0");
     assert_eq!(fresh.now(1), 1000);
 }
@@ -250,7 +241,7 @@ fn virtual_clocks_count_reads() {
 fn virtual_sleep_costs_no_real_time() {
     const START: u64 = 1_700_000_000 * SEC;
     let cx = WasiCtx::builder().virtual_clocks(START).build().unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     let before = g.now(1);
     let real = Instant::now();
     assert_eq!(g.sleep(1, 10 * SEC, false), 0);
@@ -290,7 +281,7 @@ fn virtual_sleep_costs_no_real_time() {
 #[test]
 fn virtual_poll_prefers_a_ready_descriptor() {
     let cx = WasiCtx::builder().virtual_clocks(0).build().unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     // Null stdin is readable (at end of file) at once: time stays.
     let e: i32 = g.call("sleep_or_stdin", 10 * SEC as i64);
     assert_eq!(e, 0);
@@ -301,7 +292,7 @@ fn virtual_poll_prefers_a_ready_descriptor() {
 #[test]
 fn virtual_clocks_are_reproducible() {
     fn run(start: u64) -> Vec<u64> {
-        let mut g = Guest::new(WasiCtx::builder().virtual_clocks(start).build().unwrap());
+        let mut g = guest(WasiCtx::builder().virtual_clocks(start).build().unwrap());
         let mut seen = vec![g.now(0), g.now(1)];
         assert_eq!(g.sleep(1, 5 * SEC, false), 0);
         seen.extend([g.now(0), g.now(2), g.now(3)]);
@@ -330,7 +321,7 @@ fn clocks_stay_denied_by_default() {
             .build()
             .unwrap(),
     ] {
-        let mut g = Guest::new(cx);
+        let mut g = guest(cx);
         assert_eq!(g.now_raw(0), -i64::from(ENOTCAPABLE));
         assert_eq!(g.call::<i32, i64>("res", 1), -i64::from(ENOTCAPABLE));
     }
@@ -340,13 +331,13 @@ fn clocks_stay_denied_by_default() {
         .allow_clocks(true)
         .build()
         .unwrap();
-    assert!(Guest::new(cx).res(1) < 1000 * SEC);
+    assert!(guest(cx).res(1) < 1000 * SEC);
 }
 
 #[test]
 fn seeded_random_is_deterministic() {
     let bytes = |seed| {
-        let mut g = Guest::new(WasiCtx::builder().seeded_random(seed).build().unwrap());
+        let mut g = guest(WasiCtx::builder().seeded_random(seed).build().unwrap());
         let (e, first) = g.random(64);
         assert_eq!(e, 0);
         let (e, second) = g.random(64);
@@ -361,7 +352,7 @@ fn seeded_random_is_deterministic() {
     assert_ne!(a.0, c.0);
     assert_ne!(a.1, c.1);
     // Reads of other sizes consume the same stream.
-    let mut g = Guest::new(WasiCtx::builder().seeded_random(42).build().unwrap());
+    let mut g = guest(WasiCtx::builder().seeded_random(42).build().unwrap());
     let (_, head) = g.random(10);
     assert_eq!(head[..], a.0[..10]);
 
@@ -374,10 +365,10 @@ fn seeded_random_is_deterministic() {
             .build()
             .unwrap(),
     ] {
-        assert_eq!(Guest::new(cx).random(64).0, ENOTCAPABLE);
+        assert_eq!(guest(cx).random(64).0, ENOTCAPABLE);
     }
     // Host randomness still works.
-    let mut g = Guest::new(WasiCtx::builder().allow_random(true).build().unwrap());
+    let mut g = guest(WasiCtx::builder().allow_random(true).build().unwrap());
     assert_eq!(g.random(64).0, 0);
 }
 
@@ -392,7 +383,7 @@ fn prefix_starts_every_line() {
         .stderr_prefix(b"E: ".to_vec())
         .build()
         .unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     assert_eq!(g.write(1, A_NL_B.0, A_NL_B.1), (0, 3));
     assert_eq!(g.write(2, DIGITS, 2), (0, 2));
     assert_eq!(g.write(1, C_NL.0, C_NL.1), (0, 2));
@@ -408,7 +399,7 @@ fn prefix_starts_every_line() {
 #[test]
 fn prefix_with_null_discards() {
     let cx = WasiCtx::builder().stdout_prefix("[p] ").build().unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     assert_eq!(g.write(1, A_NL_B.0, A_NL_B.1), (0, 3));
 }
 
@@ -420,7 +411,7 @@ fn output_limit_is_a_shared_quota() {
         .output_limit(10)
         .build()
         .unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     assert_eq!(g.write(1, DIGITS, 8), (0, 8));
     assert_eq!(g.write(1, DIGITS, 8), (0, 2), "a short write");
     assert_eq!(g.write(1, DIGITS, 8).0, ENOSPC);
@@ -436,7 +427,7 @@ fn output_limit_is_a_shared_quota() {
         .output_limit(10)
         .build()
         .unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     assert_eq!(g.write(2, DIGITS, 6), (0, 6));
     assert_eq!(g.write(1, DIGITS, 6), (0, 4));
     assert_eq!(g.write(2, DIGITS, 1).0, ENOSPC);
@@ -454,7 +445,7 @@ fn output_limit_does_not_count_prefixes() {
         .output_limit(4)
         .build()
         .unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     assert_eq!(g.write(1, A_NL_B.0, A_NL_B.1), (0, 3));
     assert_eq!(g.cx().output_remaining(), Some(1));
     assert_eq!(g.write(1, C_NL.0, C_NL.1), (0, 1));
@@ -462,7 +453,7 @@ fn output_limit_does_not_count_prefixes() {
     assert_eq!(&*buf.lock().unwrap(), b"[p] a\n[p] bc");
     // Null output counts against the quota too.
     let cx = WasiCtx::builder().output_limit(3).build().unwrap();
-    let mut g = Guest::new(cx);
+    let mut g = guest(cx);
     assert_eq!(g.write(1, DIGITS, 5), (0, 3));
     assert_eq!(g.write(2, DIGITS, 5).0, ENOSPC);
 }
