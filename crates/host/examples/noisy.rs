@@ -725,7 +725,8 @@ struct Row {
     others: Option<f64>,
     bad: Option<BadResult>,
     bad_hang: Option<String>,
-    peak_rss: u64,
+    /// `None`: `/proc/self/statm` could never be read (EMFILE).
+    peak_rss: Option<u64>,
     peak_fds: Option<usize>,
     guest_output: u64,
     notes: Vec<String>,
@@ -971,7 +972,7 @@ impl Harness {
             max: samples.last().copied().unwrap_or(0).max(max_in_flight),
             bad,
             bad_hang,
-            peak_rss: peak_rss.unwrap_or(0),
+            peak_rss,
             peak_fds: (!fds_unreadable || peak_fds > 0).then_some(peak_fds),
             guest_output: self.out_bytes.load(Ordering::Relaxed) - out_before,
             notes,
@@ -1019,7 +1020,7 @@ fn table(rows: &[Row], args: &Args) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0}% | {} | {} | {} | {} | {:.0} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0}% | {} | {} | {} | {} | {} | {} |",
             r.scenario,
             r.calls,
             r.errors,
@@ -1034,7 +1035,10 @@ fn table(rows: &[Row], args: &Args) -> String {
             calls,
             if faults.is_empty() { "-".into() } else { faults },
             longest,
-            r.peak_rss as f64 / f64::from(1 << 20),
+            r.peak_rss.map_or("EMFILE".into(), |b| format!(
+                "{:.0}",
+                b as f64 / f64::from(1 << 20)
+            )),
             r.peak_fds.map_or("EMFILE".into(), |n| n.to_string()),
         );
     }
