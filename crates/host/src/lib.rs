@@ -20,7 +20,9 @@
 //! Module files are read, and directory grants opened, once, when the
 //! [`System`] is built and before any guest code runs: a process's own
 //! grants by path, a child's beneath its parent's descriptor (`openat2`
-//! with `RESOLVE_BENEATH`). Every instance, and every restart, gets the
+//! with `RESOLVE_BENEATH`), and a grant whose path lies inside any
+//! process's read-write grant beneath that directory too (a process may
+//! have put a symbolic link there in an earlier run). Every instance, and every restart, gets the
 //! compiled module and a duplicate of those descriptors: what a process
 //! does to the paths later (a rename, a symbolic link in place of a
 //! directory, a new module file) cannot change which directory a grant is
@@ -1059,11 +1061,21 @@ fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError
     let by_name: BTreeMap<&str, &ProcessSpec> =
         m.processes.iter().map(|p| (p.name.as_str(), p)).collect();
     let mut opened: BTreeMap<String, Vec<OwnedFd>> = BTreeMap::new();
+    // The read-write grants: a process may have replaced any directory
+    // beneath one of them by a symbolic link (in an earlier run).
+    let writable: Vec<&manifest::DirGrant> = m
+        .processes
+        .iter()
+        .flat_map(|p| &p.dirs)
+        .filter(|d| !d.readonly)
+        .collect();
+    let writable = &writable[..];
     fn open<'a>(
         p: &'a ProcessSpec,
         by_name: &BTreeMap<&str, &'a ProcessSpec>,
         opened: &mut BTreeMap<String, Vec<OwnedFd>>,
         depth: usize,
+        writable: &[&manifest::DirGrant],
     ) -> Result<(), HostError> {
         if opened.contains_key(&p.name) {
             return Ok(());
@@ -1088,7 +1100,7 @@ fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError
                         p.name
                     ))
                 })?;
-                open(parent, by_name, opened, depth + 1)?;
+                open(parent, by_name, opened, depth + 1, writable)?;
                 Some(parent)
             }
             None => None,
@@ -1096,14 +1108,19 @@ fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError
         let mut fds = Vec::with_capacity(p.dirs.len());
         for d in &p.dirs {
             let fd = match parent {
-                None => rustix::fs::open(&d.host, dir_flags(), rustix::fs::Mode::empty()).map_err(
-                    |e| {
-                        fail(format!(
-                            "cannot open its directory grant {}: {e}",
-                            d.host.display()
-                        ))
-                    },
-                )?,
+                None => open_root_grant(d, writable).map_err(|(e, within)| {
+                    let why = match within {
+                        Some(w) if e == rustix::io::Errno::XDEV => format!(
+                            "it lies in the read-write grant {} of a process, but its path leads out of that directory",
+                            w.display()
+                        ),
+                        _ => e.to_string(),
+                    };
+                    fail(format!(
+                        "cannot open its directory grant {}: {why}",
+                        d.host.display()
+                    ))
+                })?,
                 Some(parent) => {
                     let (i, rel) = manifest::grant_within(d, parent).ok_or_else(|| {
                         HostError::Manifest(format!(
@@ -1134,9 +1151,43 @@ fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError
         Ok(())
     }
     for p in &m.processes {
-        open(p, &by_name, &mut opened, 0)?;
+        open(p, &by_name, &mut opened, 0, writable)?;
     }
     Ok(opened)
+}
+
+/// Opens the grant `d` of a process without a parent. By its path, unless
+/// the path lies inside (by its text) a read-write grant of any process:
+/// that process may have put a symbolic link on the way (in an earlier
+/// run of the same manifest), so the grant is opened beneath the
+/// outermost such directory with `openat2(RESOLVE_BENEATH)` and cannot
+/// lead out of it. On failure, the error and the directory it was opened
+/// beneath.
+fn open_root_grant<'a>(
+    d: &manifest::DirGrant,
+    writable: &[&'a manifest::DirGrant],
+) -> Result<OwnedFd, (rustix::io::Errno, Option<&'a std::path::Path>)> {
+    let by_path = |p: &std::path::Path| {
+        rustix::fs::open(p, dir_flags(), rustix::fs::Mode::empty()).map_err(|e| (e, None))
+    };
+    let Ok(path) = std::path::absolute(&d.host) else {
+        return by_path(&d.host);
+    };
+    let outermost = writable
+        .iter()
+        .filter_map(|w| {
+            let base = std::path::absolute(&w.host).ok()?;
+            let rel = path.strip_prefix(&base).ok()?;
+            (!rel.as_os_str().is_empty()).then(|| (w, base.clone(), rel.to_path_buf()))
+        })
+        .min_by_key(|(_, base, _)| base.components().count());
+    match outermost {
+        None => by_path(&d.host),
+        Some((w, base, rel)) => {
+            let base = by_path(&base)?;
+            open_beneath(&base, &rel).map_err(|e| (e, Some(w.host.as_path())))
+        }
+    }
 }
 
 /// How a granted directory is opened: read-only (the rights say what the

@@ -1,0 +1,184 @@
+//! Red-team attacks on the nanoprocess host after the issue 13 fixes: each
+//! test is an attack, kept as a regression test.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nanowasm_host::{FaultKind, HostError, Manifest, System, Value};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nanowasm-redteam-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_wat(dir: &Path, name: &str, wat: &str) {
+    std::fs::write(dir.join(name), nanowasm_text::parse_wat(wat).unwrap()).unwrap();
+}
+
+fn system(dir: &Path, manifest: &str) -> System {
+    System::new(&Manifest::parse(manifest, dir).unwrap()).unwrap()
+}
+
+/// Runs `f` on its own thread; fails if it has not finished within `limit`.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(v) => {
+            worker.join().unwrap();
+            v
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(p) => std::panic::resume_unwind(p),
+            Ok(()) => unreachable!("the worker sends before it ends"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("still running after {limit:?}"),
+    }
+}
+
+fn call_i32(sys: &System, process: &str, func: &str) -> i32 {
+    match sys.call(process, func, "() -> i32", &[]) {
+        Ok(Some(Value::I32(v))) => v,
+        other => panic!("{process}.{func}: {other:?}"),
+    }
+}
+
+/// `nap` sleeps 3 s in `poll_oneoff`; `spin` loops until its own deadline.
+const SLOW: &str = r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff"
+    (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "nap") (result i32)
+    (i32.store8 (i32.const 8) (i32.const 0))
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const 3000000000))
+    (call $poll (i32.const 0) (i32.const 128) (i32.const 1) (i32.const 256)))
+  (func (export "spin") (result i32) (loop $l (br $l)) (i32.const 0)))"#;
+
+const CALLER: &str = r#"(module
+  (import "slow" "nap" (func $nap (result i32)))
+  (import "slow" "spin" (func $spin (result i32)))
+  (func (export "nap") (result i32) (call $nap))
+  (func (export "spin") (result i32) (call $spin)))"#;
+
+/// A process with `deadline_ms = 100` calls a process with a longer (or
+/// no) deadline: the call from the host must still end near 100 ms, or a
+/// tenant escapes its deadline by calling a slow dependency.
+#[test]
+#[ignore = "finding: a cross call runs the callee under the callee's own deadline (none, or longer), so a caller with deadline_ms = 100 held the host for 3 s; bounding the callee by the caller's deadline interrupts and marks down a shared callee, a policy for the lead"]
+fn a_cross_call_does_not_outlive_the_callers_deadline() {
+    let dir = scratch("xdeadline");
+    write_wat(&dir, "slow.wasm", SLOW);
+    write_wat(&dir, "caller.wasm", CALLER);
+    let manifest = r#"
+        [[process]]
+        name = "slow"
+        module = "slow.wasm"
+        clocks = true
+        limits = { deadline_ms = 3000 }
+        [[process]]
+        name = "caller"
+        module = "caller.wasm"
+        limits = { deadline_ms = 100 }
+        imports = [{ module = "slow", name = "nap", sig = "() -> i32" },
+                   { module = "slow", name = "spin", sig = "() -> i32" }]
+    "#;
+    let sys = system(&dir, manifest);
+    within(Duration::from_secs(30), move || {
+        for f in ["nap", "spin"] {
+            let t = Instant::now();
+            let r = sys.call("caller", f, "() -> i32", &[]);
+            let took = t.elapsed();
+            assert!(
+                matches!(
+                    r,
+                    Err(HostError::Fault {
+                        kind: FaultKind::Deadline,
+                        ..
+                    })
+                ),
+                "{f}: {r:?}"
+            );
+            assert!(
+                took < Duration::from_millis(1500),
+                "{f}: the caller's 100 ms deadline held it for {took:?}"
+            );
+            let _ = sys.restart("slow");
+            let _ = sys.restart("caller");
+        }
+    });
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Makes `b` (in the directory it holds as descriptor 3) a symbolic link
+/// to `..`, the directory above its own grant.
+const PLANTER: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_remove_directory"
+    (func $rmdir (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_symlink"
+    (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "b")
+  (data (i32.const 16) "..")
+  (func (export "plant") (result i32)
+    (local $e i32)
+    (local.set $e (call $rmdir (i32.const 3) (i32.const 0) (i32.const 1)))
+    (if (local.get $e) (then (return (local.get $e))))
+    (call $symlink (i32.const 16) (i32.const 2) (i32.const 3) (i32.const 0) (i32.const 1))))"#;
+
+/// Opens `secret.txt` in the directory it holds as descriptor 3; the errno.
+const PEEK: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "secret.txt")
+  (func (export "secret") (result i32)
+    (call $open (i32.const 3) (i32.const 1) (i32.const 0) (i32.const 10)
+                (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 64))))"#;
+
+/// Two processes without a parent whose grants overlap: `a` holds `cap`
+/// read-write, `b` holds `cap/b`. `a` replaces `cap/b` by a symbolic link
+/// climbing out of `cap`; the next system built from the same manifest (a
+/// service restart) must not give `b` what the link points to.
+#[test]
+fn a_grant_inside_another_processes_grant_is_not_redirected_by_it() {
+    let dir = scratch("overlap");
+    std::fs::create_dir_all(dir.join("cap/b")).unwrap();
+    std::fs::write(dir.join("secret.txt"), "host secret").unwrap();
+    write_wat(&dir, "a.wasm", PLANTER);
+    write_wat(&dir, "b.wasm", PEEK);
+    let manifest = r#"
+        [[process]]
+        name = "a"
+        module = "a.wasm"
+        dirs = [{ host = "cap", guest = "/cap" }]
+        [[process]]
+        name = "b"
+        module = "b.wasm"
+        dirs = [{ host = "cap/b", guest = "/b" }]
+    "#;
+    const ENOENT: i32 = 44;
+    let sys = system(&dir, manifest);
+    assert_eq!(call_i32(&sys, "b", "secret"), ENOENT);
+    assert_eq!(call_i32(&sys, "a", "plant"), 0);
+    drop(sys);
+    assert!(std::fs::symlink_metadata(dir.join("cap/b"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    match System::new(&Manifest::parse(manifest, &dir).unwrap()) {
+        // Refused: fine.
+        Err(_) => {}
+        Ok(sys) => assert_ne!(
+            call_i32(&sys, "b", "secret"),
+            0,
+            "b reached a file outside `cap` through a link `a` planted"
+        ),
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
