@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 cargo build -q --release -p nanowasm-host --example noisy
 mkdir -p bench/results
 # bench/results/noisy.md for the default settings, noisy-<args>.md otherwise.
-out=bench/results/noisy${*:+-$(printf '%s' "$*" | tr -c 'A-Za-z0-9,.' '_')}.md
+out=bench/results/noisy${*:+-$(printf '%s' "$*" | sed 's/--//g' | tr -c 'A-Za-z0-9,.-' '_')}.md
 {
     echo "nanowasm $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- 'crates/*/src' crates/host/examples || echo ' (with uncommitted changes to the sources)'), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
     echo "command: target/release/examples/noisy $*"
