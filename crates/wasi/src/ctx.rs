@@ -193,8 +193,6 @@ pub struct DirEntry {
     pub preopen: Option<String>,
     /// Whether changes are refused.
     pub readonly: bool,
-    /// The listing read by `fd_readdir` (refreshed when cookie 0 is asked).
-    pub listing: Option<Vec<crate::fd::Dirent>>,
 }
 
 /// An open regular file (or other non-directory node).
@@ -880,7 +878,6 @@ impl WasiCtxBuilder {
                 fd,
                 preopen: Some(guest.clone()),
                 readonly,
-                listing: None,
             }),
             base,
             inheriting,

@@ -625,29 +625,77 @@ pub fn fd_prestat_dir_name(
     }
 }
 
-/// Reads a directory: `.` and `..` first, then the rest in the host's
-/// order.
-fn list(fd: impl AsFd) -> WasiResult<Vec<Dirent>> {
+/// Writes the `dirent`s of directory `fd` from position `cookie` on into
+/// `out`, each cut off at its end; returns the bytes written. Positions:
+/// `.` and `..` first, then the rest in the host's order. The directory is
+/// read afresh on every call and streamed straight into `out`, so the
+/// host holds no listing, however large the directory and however many
+/// descriptors of it the guest holds.
+fn fill_dirents(fd: impl AsFd, cookie: u64, out: &mut [u8]) -> WasiResult<usize> {
+    let fd = fd.as_fd();
+    let start = usize::try_from(cookie).unwrap_or(usize::MAX);
+    let is_dot = |name: &[u8]| name == b"." || name == b"..";
+    // The dots, wherever the host lists them (first, on every common
+    // file system: the scan stops when both are seen).
+    let mut dots = Vec::with_capacity(2);
     let mut dir = rustix::fs::Dir::read_from(fd)?;
-    let mut dots = Vec::new();
-    let mut rest = Vec::new();
     while let Some(ent) = dir.read() {
         let ent = ent?;
-        let name = ent.file_name().to_bytes().to_vec();
-        let d = Dirent {
-            ino: ent.ino(),
-            ty: wasi_filetype(ent.file_type()),
-            name,
-        };
-        if d.name == b"." || d.name == b".." {
-            dots.push(d);
-        } else {
-            rest.push(d);
+        let name = ent.file_name().to_bytes();
+        if is_dot(name) {
+            dots.push(Dirent {
+                ino: ent.ino(),
+                ty: wasi_filetype(ent.file_type()),
+                name: name.to_vec(),
+            });
+            if dots.len() == 2 {
+                break;
+            }
         }
     }
+    drop(dir);
     dots.sort_by(|a, b| a.name.cmp(&b.name));
-    dots.extend(rest);
-    Ok(dots)
+    let mut n = 0;
+    let mut i = 0;
+    for d in &dots {
+        if i >= start && !put_dirent(out, &mut n, i, d.ino, d.ty, &d.name) {
+            return Ok(n);
+        }
+        i += 1;
+    }
+    if n == out.len() {
+        return Ok(n);
+    }
+    let mut dir = rustix::fs::Dir::read_from(fd)?;
+    while let Some(ent) = dir.read() {
+        let ent = ent?;
+        let name = ent.file_name().to_bytes();
+        if is_dot(name) {
+            continue;
+        }
+        let ty = wasi_filetype(ent.file_type());
+        if i >= start && !put_dirent(out, &mut n, i, ent.ino(), ty, name) {
+            break;
+        }
+        i += 1;
+    }
+    Ok(n)
+}
+
+/// Writes the `dirent` of entry `i` at `out[*n..]`, cut off at the end;
+/// false when `out` is full.
+fn put_dirent(out: &mut [u8], n: &mut usize, i: usize, ino: u64, ty: u8, name: &[u8]) -> bool {
+    let mut head = [0u8; 24];
+    head[0..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+    head[8..16].copy_from_slice(&ino.to_le_bytes());
+    head[16..20].copy_from_slice(&(name.len() as u32).to_le_bytes());
+    head[20] = ty;
+    for part in [&head[..], name] {
+        let k = part.len().min(out.len() - *n);
+        out[*n..*n + k].copy_from_slice(&part[..k]);
+        *n += k;
+    }
+    *n < out.len()
 }
 
 /// `fd_readdir(fd, buf: *u8, buf_len, cookie: u64, bufused: *size) ->
@@ -670,28 +718,8 @@ pub fn fd_readdir(
         return Err(Errno::Notdir);
     };
     need(e.base, rights::FD_READDIR)?;
-    if cookie == 0 || d.listing.is_none() {
-        d.listing = Some(list(&d.fd)?);
-    }
-    let listing = d.listing.as_deref().unwrap_or_default();
     // Straight into guest memory, each entry cut off at the buffer's end.
     let out = mem.slice_mut(buf, buf_len)?;
-    let mut n = 0;
-    let start = usize::try_from(cookie).unwrap_or(usize::MAX);
-    for (i, ent) in listing.iter().enumerate().skip(start) {
-        if n == out.len() {
-            break;
-        }
-        let mut head = [0u8; 24];
-        head[0..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
-        head[8..16].copy_from_slice(&ent.ino.to_le_bytes());
-        head[16..20].copy_from_slice(&(ent.name.len() as u32).to_le_bytes());
-        head[20] = ent.ty;
-        for part in [&head[..], &ent.name[..]] {
-            let k = part.len().min(out.len() - n);
-            out[n..n + k].copy_from_slice(&part[..k]);
-            n += k;
-        }
-    }
+    let n = fill_dirents(&d.fd, cookie, out)?;
     mem.write_u32(used, n as u32)
 }

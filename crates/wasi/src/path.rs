@@ -230,7 +230,6 @@ pub fn path_open(
                 fd: host,
                 preopen: None,
                 readonly,
-                listing: None,
             }),
             base: b & base & dir_inheriting,
             inheriting: inheriting & dir_inheriting,

@@ -278,3 +278,52 @@ fn trailing_slash_readlink_is_no_oracle_outside() {
         "readlink errno differs for an existing and a missing host path outside"
     );
 }
+
+/// Resident memory of this process, in bytes.
+fn rss() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split(' ').nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+/// `fd_readdir` kept a copy of the whole listing per open directory
+/// descriptor: a guest that opens one large directory many times (up to
+/// its descriptor quota) and reads one byte of each makes the host hold
+/// that many copies, however small the guest's memory. The host's memory
+/// for `fd_readdir` must not grow with the number of descriptors times the
+/// directory's size.
+#[test]
+fn readdir_does_not_keep_a_listing_per_descriptor() {
+    let mut g = Guest::new("readdir", |_| {});
+    let big = g.dir.join("jail/big");
+    std::fs::create_dir(&big).unwrap();
+    let long = "x".repeat(200);
+    for i in 0..3000 {
+        std::fs::write(big.join(format!("{long}{i}")), b"").unwrap();
+    }
+    const DIRECTORY: i64 = 2;
+    let mut fds = Vec::new();
+    for _ in 0..100 {
+        fds.push(
+            g.open(PREOPEN as u32, "big", DIRECTORY, 1 << 14, 0)
+                .unwrap(),
+        );
+    }
+    let before = rss();
+    for &fd in &fds {
+        // fd_readdir(fd, buf, 1 byte, cookie 0, used)
+        assert_eq!(g.call("fd_readdir", &[fd as i64, 512, 1, 0, 600]), 0);
+        assert_eq!(g.u32_at(600), 1);
+    }
+    let grew = rss().saturating_sub(before);
+    assert!(
+        grew < 16 << 20,
+        "fd_readdir on 100 descriptors of one 3,000-entry directory grew the host by {} MiB",
+        grew >> 20
+    );
+    // Reading on from a cookie still works: the entry after `.` and `..`.
+    let fd = fds[0] as i64;
+    assert_eq!(g.call("fd_readdir", &[fd, 512, 4096, 2, 600]), 0);
+    assert!(g.u32_at(600) > 24);
+    assert_eq!(g.u64_at(512), 3, "d_next of the third entry");
+}
