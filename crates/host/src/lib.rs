@@ -893,6 +893,23 @@ impl System {
             .iter()
             .any(|p| p.limits.deadline_ms.is_some());
         config.consume_fuel(fuel).epoch_interruption(deadline);
+        // What can fail before any process exists comes first, so that an
+        // error leaves no ticker thread behind.
+        let mut dirs = open_grants(manifest)?;
+        let budget = FdBudget::new(guest_fd_budget());
+        if let Some(p) = manifest
+            .processes
+            .iter()
+            .find(|p| p.limits.max_open_files.is_some_and(|n| n > budget.max()))
+        {
+            return Err(HostError::Manifest(format!(
+                "process `{}` asks for max_open_files = {}, more than the {} descriptors \
+                 this host can give all processes together (RLIMIT_NOFILE less its reserve)",
+                p.name,
+                p.limits.max_open_files.unwrap_or_default(),
+                budget.max()
+            )));
+        }
         let engine = Engine::new(&config);
         let ticking = Arc::new(AtomicBool::new(deadline));
         if deadline {
@@ -905,8 +922,6 @@ impl System {
                 }
             });
         }
-        let mut dirs = open_grants(manifest)?;
-        let budget = FdBudget::new(guest_fd_budget());
         let mut sys = System {
             engine,
             templates: BTreeMap::new(),

@@ -47,7 +47,7 @@
 //! | `dirs` | read-write | `readonly = true`; a deeper host path (beneath the parent's by its text; see below) |
 //! | `clocks` | `true` (host clocks) | `{ resolution_ms = N }`: host time rounded down to N ms; `"virtual"` or `{ virtual_start_ns = T }`: a clock that starts at T, advances 1 µs per read, and makes sleeps instant, revealing nothing of the host |
 //! | `random` | `true` (host entropy) | `{ seed = N }`: a deterministic ChaCha12 stream |
-//! | `stdout` (and stderr) | `"inherit"` | `{ prefix = "[name] ", max_bytes = N }`: every line prefixed, at most N bytes in all (then `ENOSPC`) |
+//! | `stdout` (and stderr) | `"inherit"` | `{ prefix = "[name] ", max_bytes = N }`: every line prefixed, at most N bytes of the guest's in all (then `ENOSPC`; prefixes are not counted, so a guest writing empty lines puts up to 1 + prefix length times N bytes on the host stream) |
 //! | `env` | the parent's variables | any subset of them |
 //! | `imports` | what the parent imports | any subset, or the parent's own exports |
 //!
@@ -234,7 +234,7 @@ pub enum OutputGrant {
     Null,
     /// `"inherit"` (with neither field) or `{ prefix = "...", max_bytes =
     /// N }`: the host's stdout and stderr, each line prefixed, at most `N`
-    /// bytes in all.
+    /// bytes of the guest's in all (prefixes not counted).
     Inherit {
         /// Put before every line.
         prefix: Option<String>,

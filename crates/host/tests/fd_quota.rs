@@ -100,17 +100,25 @@ fn one_tenant_opening_files_without_end_starves_neither_the_others_nor_the_host(
     assert_eq!(hog(&sys, "hog", 10), (10, 0));
     drop(sys);
 
-    // An operator who sets quotas above the host's limit still cannot let
-    // the guests take the host's reserve: the shared budget runs out first
-    // (ENFILE for every guest), and restarts still work.
-    let greedy = manifest.replace("max_open_files = 5", "max_open_files = 100000");
+    // A quota above what the host can give all processes is refused.
+    let huge = manifest.replace("max_open_files = 5", "max_open_files = 100000");
+    let e = System::new(&Manifest::parse(&huge, &dir).unwrap())
+        .err()
+        .expect("a quota over the budget is refused");
+    assert!(e.to_string().contains("max_open_files = 100000"), "{e}");
+
+    // An operator whose quotas add up to more than the host has still
+    // cannot let the guests take the host's reserve: the shared budget runs
+    // out first (ENFILE for every guest), and restarts still work.
+    let greedy = manifest.replace("max_open_files = 5", "max_open_files = 300");
     let greedy = greedy.replace(
         "name = \"hog\"\n        module = \"hog.wasm\"",
-        "name = \"hog\"\n        module = \"hog.wasm\"\n        limits = { max_open_files = 100000 }",
+        "name = \"hog\"\n        module = \"hog.wasm\"\n        limits = { max_open_files = 300 }",
     );
     let sys = build(&dir, &greedy);
-    assert_eq!(hog(&sys, "hog", 100_000), (600 - 75, ENFILE));
-    assert_eq!(hog(&sys, "small", 10), (0, ENFILE));
+    assert_eq!(hog(&sys, "hog", 100_000), (300, EMFILE));
+    assert_eq!(hog(&sys, "small", 100_000), (600 - 75 - 300, ENFILE));
+    assert_eq!(hog(&sys, "other", 10), (0, ENFILE));
     sys.restart("other").unwrap();
     sys.restart("small").unwrap();
     sys.restart("hog").unwrap();

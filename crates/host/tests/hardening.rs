@@ -655,3 +655,28 @@ module = "t.wasm"
     assert_eq!(grow(-1), -1, "2^32 - 1 more elements");
     assert_eq!(grow(0), 1_000, "the table is unchanged");
 }
+
+// ---------------------------------------------------------------------
+// A manifest that fails to build leaves nothing running behind it.
+
+#[test]
+fn a_system_that_fails_to_build_leaves_no_thread_behind() {
+    let dir = scratch("nothread");
+    write_wat(&dir, "p.wasm", "(module)");
+    let manifest = r#"
+[[process]]
+name = "p"
+module = "p.wasm"
+dirs = [{ host = "missing", guest = "/m" }]
+limits = { deadline_ms = 100 }
+"#;
+    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
+    let before = threads();
+    for _ in 0..20 {
+        let m = Manifest::parse(manifest, &dir).unwrap();
+        assert!(System::new(&m).is_err(), "a missing grant is an error");
+    }
+    // Other tests of this binary may run threads meanwhile: 20 leaked
+    // tickers would show whatever they do.
+    assert!(threads() < before + 10, "{before} -> {}", threads());
+}
