@@ -157,10 +157,14 @@ pub fn fd_read(
         Kind::File(f) => {
             need_file(f, base, rights::FD_READ, false, Errno::Badf)?;
             // A FIFO or a terminal (not a regular file) can make it wait.
-            crate::poll::wait_readable(f.file.as_fd(), f.deadline(deadline))?;
-            mem.read_iovecs(iovs, count, |buf| {
-                retry(|| rustix::io::read(&f.file, &mut *buf))
-            })?
+            match f.deadline(deadline) {
+                Some(deadline) => mem.read_iovecs(iovs, count, |buf| {
+                    crate::poll::read_waiting(f.file.as_fd(), buf, deadline)
+                })?,
+                None => mem.read_iovecs(iovs, count, |buf| {
+                    retry(|| rustix::io::read(&f.file, &mut *buf))
+                })?,
+            }
         }
         Kind::Stream(s) => {
             need(base, rights::FD_READ)?;
@@ -233,6 +237,9 @@ pub fn fd_write(
             }
             // A FIFO or a terminal (not a regular file) can make it wait.
             if let Some(deadline) = f.deadline(deadline) {
+                // Room seen by the wait may be taken by another writer
+                // before the write: it must not block then.
+                let _nonblocking = crate::poll::NonBlocking::new(f.file.as_fd())?;
                 write_pieces(&bufs, |piece| {
                     crate::poll::write_all(f.file.as_fd(), piece, Some(deadline))
                 })?

@@ -408,10 +408,53 @@ impl FileEntry {
     }
 }
 
+/// A FIFO's or terminal's file description in non-blocking mode while
+/// this lives, for a read or write under a deadline: another reader or
+/// writer of the same FIFO (another tenant, with its own description) can
+/// take the bytes, or the room, between the wait for readiness and the
+/// call, and a blocking call would then wait past the deadline.
+pub(crate) struct NonBlocking<'a> {
+    fd: BorrowedFd<'a>,
+    flags: OFlags,
+}
+
+impl<'a> NonBlocking<'a> {
+    pub(crate) fn new(fd: BorrowedFd<'a>) -> WasiResult<NonBlocking<'a>> {
+        let flags = rustix::fs::fcntl_getfl(fd)?;
+        rustix::fs::fcntl_setfl(fd, flags | OFlags::NONBLOCK)?;
+        Ok(NonBlocking { fd, flags })
+    }
+}
+
+impl Drop for NonBlocking<'_> {
+    fn drop(&mut self) {
+        let _ = rustix::fs::fcntl_setfl(self.fd, self.flags);
+    }
+}
+
+/// Reads from a FIFO or terminal in blocking mode (a file that [can
+/// wait](can_wait)) into `buf`, waiting for bytes at most until
+/// `deadline`; the read itself never blocks ([`NonBlocking`]): when
+/// another reader took the bytes first, it waits again.
+pub(crate) fn read_waiting(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> BlockingResult<usize> {
+    let _nonblocking = NonBlocking::new(fd)?;
+    loop {
+        wait_ready(fd, PollFlags::IN, deadline)?;
+        match rustix::io::read(fd, &mut *buf) {
+            Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => {}
+            r => return Ok(r?),
+        }
+    }
+}
+
 /// With a deadline, waits (at most until it) for host descriptor `fd` to
-/// have bytes to read; then a read does not block (unless another reader
-/// of the same file description takes the bytes first). Callers pass a
-/// deadline only for a descriptor that [can wait](can_wait).
+/// have bytes to read (a read may still find them taken by another
+/// reader: see [`read_waiting`]). Callers pass a deadline only for a
+/// descriptor that [can wait](can_wait).
 pub(crate) fn wait_readable(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> BlockingResult<()> {
     match deadline {
         Some(deadline) => wait_ready(fd, PollFlags::IN, deadline),

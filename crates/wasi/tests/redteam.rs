@@ -327,3 +327,76 @@ fn readdir_does_not_keep_a_listing_per_descriptor() {
     assert!(g.u32_at(600) > 24);
     assert_eq!(g.u64_at(512), 3, "d_next of the third entry");
 }
+
+/// Two guests (two contexts, each with a 200 ms deadline) read one byte
+/// from one FIFO both can open. One byte is written: both see the FIFO
+/// readable, one reads the byte, and the other's `read` must not block past
+/// its deadline (the wait for readiness and the read are separate steps; a
+/// blocking read after the wait is a race another tenant can win).
+#[test]
+fn a_fifo_read_raced_by_another_reader_ends_at_the_deadline() {
+    let shared = std::env::temp_dir().join(format!("nanowasm-redteam-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&shared);
+    std::fs::create_dir_all(&shared).unwrap();
+    let fifo = shared.join("p");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    // Keeps the FIFO open for writing, so that readers wait for data.
+    let mut writer = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut stuck = false;
+    'rounds: for round in 0..20 {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let readers: Vec<_> = (0..2)
+            .map(|k| {
+                let (shared, tx, ready_tx) = (shared.clone(), tx.clone(), ready_tx.clone());
+                std::thread::spawn(move || {
+                    let mut g = Guest::new(&format!("fifo{round}-{k}"), |b| {
+                        b.preopened_dir(&shared, "/s", false);
+                    });
+                    let fd = g.open(4, "p", 0, 2, 0).unwrap();
+                    let deadline =
+                        std::time::Instant::now() + std::time::Duration::from_millis(200);
+                    g.store.data_mut().set_deadline(Some(deadline));
+                    // iovec at 64 -> 128, 4 bytes
+                    ready_tx.send(()).unwrap();
+                    let f = g.inst.get_func(&g.store, "fd_read").unwrap();
+                    let mut out = [Val::I32(0)];
+                    let r = f.call(
+                        &mut g.store,
+                        &[Val::I32(fd as i32), Val::I32(64), Val::I32(1), Val::I32(0)],
+                        &mut out,
+                    );
+                    let _ = tx.send(r.is_ok());
+                })
+            })
+            .collect();
+        ready_rx.recv().unwrap();
+        ready_rx.recv().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::io::Write::write_all(&mut writer, b"x").unwrap();
+        for _ in 0..2 {
+            if rx.recv_timeout(std::time::Duration::from_secs(3)).is_err() {
+                stuck = true;
+                // Free the stuck reader.
+                std::io::Write::write_all(&mut writer, b"y").unwrap();
+                break 'rounds;
+            }
+        }
+        for r in readers {
+            r.join().unwrap();
+        }
+    }
+    let _ = std::fs::remove_dir_all(&shared);
+    assert!(
+        !stuck,
+        "a reader blocked in fd_read for seconds past its 200 ms deadline"
+    );
+}
