@@ -101,9 +101,14 @@ fn parent(dir: BorrowedFd<'_>, path: &str) -> WasiResult<(OwnedFd, String)> {
         // With a trailing slash the kernel follows a final symbolic link
         // even in a `*at` call that is told not to (`AT_SYMLINK_NOFOLLOW`):
         // `esc/` with `esc -> ../outside` would reach outside. The
-        // component must lead to a directory beneath; callers that read
-        // or change what it names go through [`beneath_if_slashed`].
-        open_beneath(dir, path, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
+        // component must lead to a directory beneath, or to nothing yet
+        // (`mkdir("new/")`: a link out of the directory fails with `EXDEV`
+        // before its target is looked up); callers that read or change
+        // what it names resolve it with [`open_beneath`].
+        match open_beneath(dir, path, OFlags::PATH | OFlags::DIRECTORY, Mode::empty()) {
+            Ok(_) | Err(Errno::Noent) => {}
+            Err(e) => return Err(e),
+        }
     }
     if last == "." || last == ".." {
         // The component names a directory itself: make sure that it is

@@ -255,6 +255,13 @@ fn trailing_slash_does_not_follow_a_link_out_of_the_preopen() {
     );
     assert_ne!(e, 0);
     assert_eq!(mtime(&outside), before);
+    // A trailing slash on a name that does not exist yet still works.
+    let (p, n) = g.s("newdir/");
+    assert_eq!(g.call("path_create_directory", &[PREOPEN, p, n]), 0);
+    let (p, n) = g.s("newdir/");
+    let (q, m) = g.s("renamed/");
+    assert_eq!(g.call("path_rename", &[PREOPEN, p, n, PREOPEN, q, m]), 0);
+    assert!(g.dir.join("jail/renamed").is_dir());
 }
 
 /// `path_readlink("esc/")` must not tell whether something exists
