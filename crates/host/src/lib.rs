@@ -1071,18 +1071,19 @@ fn guest_fd_budget() -> usize {
 /// `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` on the path relative
 /// to it, so that the kernel refuses anything that leads out of the
 /// parent's directory, whatever happened to the paths since the manifest
-/// was checked.
+/// was checked (and with `RESOLVE_NO_SYMLINKS` when a process other than
+/// the parent holds a read-write grant on the way).
 fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError> {
     let by_name: BTreeMap<&str, &ProcessSpec> =
         m.processes.iter().map(|p| (p.name.as_str(), p)).collect();
     let mut opened: BTreeMap<String, Vec<OwnedFd>> = BTreeMap::new();
     // The read-write grants: a process may have replaced any directory
     // beneath one of them by a symbolic link (in an earlier run).
-    let writable: Vec<&manifest::DirGrant> = m
+    let writable: Vec<(&str, &manifest::DirGrant)> = m
         .processes
         .iter()
-        .flat_map(|p| &p.dirs)
-        .filter(|d| !d.readonly)
+        .flat_map(|p| p.dirs.iter().map(|d| (p.name.as_str(), d)))
+        .filter(|(_, d)| !d.readonly)
         .collect();
     let writable = &writable[..];
     fn open<'a>(
@@ -1090,7 +1091,7 @@ fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError
         by_name: &BTreeMap<&str, &'a ProcessSpec>,
         opened: &mut BTreeMap<String, Vec<OwnedFd>>,
         depth: usize,
-        writable: &[&manifest::DirGrant],
+        writable: &[(&str, &manifest::DirGrant)],
     ) -> Result<(), HostError> {
         if opened.contains_key(&p.name) {
             return Ok(());
@@ -1125,8 +1126,8 @@ fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError
             let fd = match parent {
                 None => open_root_grant(d, writable).map_err(|(e, within)| {
                     let why = match within {
-                        Some(w) if e == rustix::io::Errno::XDEV => format!(
-                            "it lies in the read-write grant {} of a process, but its path leads out of that directory",
+                        Some(w) if e == rustix::io::Errno::XDEV || e == rustix::io::Errno::LOOP => format!(
+                            "it lies in the read-write grant {} of a process, but its path beneath it leads out of it or has a symbolic link",
                             w.display()
                         ),
                         _ => e.to_string(),
@@ -1146,9 +1147,20 @@ fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError
                         ))
                     })?;
                     let beneath = &opened[&parent.name][i];
-                    open_beneath(beneath, &rel).map_err(|e| {
+                    // A symbolic link on the way that stays beneath the
+                    // parent's directory is followed, unless a process
+                    // other than the parent may have put it there: one
+                    // whose read-write grant holds the child's path (a
+                    // sibling, or the child itself) could make the grant
+                    // any directory of the parent's, which neither holds.
+                    let strict = writable.iter().any(|(holder, w)| {
+                        *holder != parent.name && within(&d.host, &w.host).is_some()
+                    });
+                    open_beneath(beneath, &rel, strict).map_err(|e| {
                         let why = if e == rustix::io::Errno::XDEV {
                             "it leads out of that directory".to_owned()
+                        } else if e == rustix::io::Errno::LOOP {
+                            "its path beneath that directory has a symbolic link".to_owned()
                         } else {
                             e.to_string()
                         };
@@ -1180,29 +1192,40 @@ fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError
 /// beneath.
 fn open_root_grant<'a>(
     d: &manifest::DirGrant,
-    writable: &[&'a manifest::DirGrant],
+    writable: &[(&str, &'a manifest::DirGrant)],
 ) -> Result<OwnedFd, (rustix::io::Errno, Option<&'a std::path::Path>)> {
     let by_path = |p: &std::path::Path| {
         rustix::fs::open(p, dir_flags(), rustix::fs::Mode::empty()).map_err(|e| (e, None))
     };
-    let Ok(path) = std::path::absolute(&d.host) else {
-        return by_path(&d.host);
-    };
     let outermost = writable
         .iter()
-        .filter_map(|w| {
-            let base = std::path::absolute(&w.host).ok()?;
-            let rel = path.strip_prefix(&base).ok()?;
-            (!rel.as_os_str().is_empty()).then(|| (w, base.clone(), rel.to_path_buf()))
+        .filter_map(|(_, w)| {
+            let (base, rel) = within(&d.host, &w.host)?;
+            Some((w, base, rel))
         })
         .min_by_key(|(_, base, _)| base.components().count());
     match outermost {
         None => by_path(&d.host),
+        // Without following links: a process holding a directory on the
+        // way could otherwise send the grant to another directory of the
+        // container's (another tenant's).
         Some((w, base, rel)) => {
             let base = by_path(&base)?;
-            open_beneath(&base, &rel).map_err(|e| (e, Some(w.host.as_path())))
+            open_beneath(&base, &rel, true).map_err(|e| (e, Some(w.host.as_path())))
         }
     }
+}
+
+/// If `path` lies strictly inside `dir` by the text of their absolute
+/// forms: `dir`'s absolute form and the relative path from it.
+fn within(
+    path: &std::path::Path,
+    dir: &std::path::Path,
+) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let path = std::path::absolute(path).ok()?;
+    let dir = std::path::absolute(dir).ok()?;
+    let rel = path.strip_prefix(&dir).ok()?.to_path_buf();
+    (!rel.as_os_str().is_empty()).then_some((dir, rel))
 }
 
 /// How a granted directory is opened: read-only (the rights say what the
@@ -1214,10 +1237,16 @@ fn dir_flags() -> rustix::fs::OFlags {
 
 /// Opens the directory `rel` beneath `dir`; the kernel refuses (`EXDEV`)
 /// a path that leads out of `dir` by `..`, an absolute path or a symbolic
-/// link, and any "magic" link (`/proc/self/fd/N`).
-fn open_beneath(dir: &OwnedFd, rel: &std::path::Path) -> rustix::io::Result<OwnedFd> {
+/// link, and any "magic" link (`/proc/self/fd/N`); with `strict`, any
+/// symbolic link on the way (`ELOOP`): a process holding a directory on
+/// the way may have put one there, and even a link that stays beneath
+/// `dir` would make the grant a directory other than the one named.
+fn open_beneath(dir: &OwnedFd, rel: &std::path::Path, strict: bool) -> rustix::io::Result<OwnedFd> {
     use rustix::fs::{Mode, ResolveFlags};
-    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+    let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+    if strict {
+        resolve |= ResolveFlags::NO_SYMLINKS;
+    }
     let rel = if rel.as_os_str().is_empty() {
         std::path::Path::new(".")
     } else {

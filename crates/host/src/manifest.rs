@@ -67,6 +67,12 @@
 //! descriptor with `openat2(RESOLVE_BENEATH)`: a path that leads out of
 //! the parent's directory, by `..` or by a symbolic link, is refused when
 //! the system is built, whatever it was when the manifest was parsed.
+//! Where a process may have put a symbolic link on a grant's way in an
+//! earlier run, no link is followed at all (`RESOLVE_NO_SYMLINKS`): a
+//! grant of a process without a parent whose path lies inside any
+//! process's read-write grant is opened beneath the outermost such
+//! directory; a child's grant whose path lies inside a read-write grant of
+//! a process other than its parent (a sibling's, or its own).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

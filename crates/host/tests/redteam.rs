@@ -182,3 +182,129 @@ fn a_grant_inside_another_processes_grant_is_not_redirected_by_it() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `get` returns "hello"; `boom` traps.
+const TRAPPY_CALLEE: &str = r#"(module
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello")
+  (global $next (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get 3)))
+    (local.get $p))
+  (func (export "get") (result i64) (i64.or (i64.shl (i64.const 5) (i64.const 32)) (i64.const 16)))
+  (func (export "boom") (result i32) unreachable))"#;
+
+/// Its `cabi_realloc` calls `b.boom`, which traps, while the host copies
+/// the result of `b.get` into it.
+const TRAPPING_REALLOC_CALLER: &str = r#"(module
+  (import "b" "get" (func $get (result i64)))
+  (import "b" "boom" (func $boom (result i32)))
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (drop (call $boom))
+    (i32.const 2048))
+  (func (export "run") (result i32) (drop (call $get)) (i32.const 1))
+  (func (export "ping") (result i32) (i32.const 7)))"#;
+
+/// A callee that traps inside the caller's `cabi_realloc` (called back
+/// while its result is copied): no deadlock, no panic, the callee is down
+/// and restartable, and the caller still answers.
+#[test]
+fn a_callee_trapping_inside_the_callers_realloc_is_contained() {
+    let dir = scratch("realloc-trap");
+    write_wat(&dir, "b.wasm", TRAPPY_CALLEE);
+    write_wat(&dir, "a.wasm", TRAPPING_REALLOC_CALLER);
+    let manifest = r#"
+        [[process]]
+        name = "b"
+        module = "b.wasm"
+        limits = { deadline_ms = 5000 }
+        [[process]]
+        name = "a"
+        module = "a.wasm"
+        limits = { deadline_ms = 5000 }
+        imports = [{ module = "b", name = "get", sig = "() -> string" },
+                   { module = "b", name = "boom", sig = "() -> i32" }]
+    "#;
+    let sys = system(&dir, manifest);
+    within(Duration::from_secs(30), move || {
+        match sys.call("a", "run", "() -> i32", &[]) {
+            Err(HostError::Fault {
+                process,
+                kind: FaultKind::Trap,
+                ..
+            }) => assert_eq!(process, "b"),
+            other => panic!("expected b's trap, got {other:?}"),
+        }
+        assert!(sys.failure("b").unwrap().is_some());
+        assert_eq!(call_i32(&sys, "a", "ping"), 7);
+        sys.restart("b").unwrap();
+        assert!(sys.failure("b").unwrap().is_none());
+    });
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Makes `c` (in the directory it holds as descriptor 3) a symbolic link
+/// to `..`.
+const PLANT_C: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_remove_directory"
+    (func $rmdir (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_symlink"
+    (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "c")
+  (data (i32.const 16) "..")
+  (func (export "plant") (result i32)
+    (local $e i32)
+    (local.set $e (call $rmdir (i32.const 3) (i32.const 0) (i32.const 1)))
+    (if (local.get $e) (then (return (local.get $e))))
+    (call $symlink (i32.const 16) (i32.const 2) (i32.const 3) (i32.const 0) (i32.const 1))))"#;
+
+/// `p` holds `cap` read-only; its child `c` holds `cap/s/c`; a sibling
+/// `s` holds `cap/s` read-write. `s` replaces `cap/s/c` by a link to `..`
+/// (`cap`): in the next system `c` must not get `cap` (and `p`'s
+/// `secret.txt` there), which neither `s` nor `c` holds.
+#[test]
+fn a_sibling_cannot_widen_a_childs_grant_within_its_parents() {
+    let dir = scratch("widen");
+    std::fs::create_dir_all(dir.join("cap/s/c")).unwrap();
+    std::fs::write(dir.join("cap/secret.txt"), "p's secret").unwrap();
+    write_wat(
+        &dir,
+        "p.wasm",
+        r#"(module (func (export "ping") (result i32) (i32.const 1)))"#,
+    );
+    write_wat(&dir, "s.wasm", PLANT_C);
+    write_wat(&dir, "c.wasm", PEEK);
+    let manifest = r#"
+        [[process]]
+        name = "p"
+        module = "p.wasm"
+        dirs = [{ host = "cap", guest = "/cap", readonly = true }]
+        [[process]]
+        name = "s"
+        module = "s.wasm"
+        dirs = [{ host = "cap/s", guest = "/s" }]
+        [[process]]
+        name = "c"
+        parent = "p"
+        module = "c.wasm"
+        dirs = [{ host = "cap/s/c", guest = "/c", readonly = true }]
+    "#;
+    const ENOENT: i32 = 44;
+    let sys = system(&dir, manifest);
+    assert_eq!(call_i32(&sys, "c", "secret"), ENOENT);
+    assert_eq!(call_i32(&sys, "s", "plant"), 0);
+    drop(sys);
+    match System::new(&Manifest::parse(manifest, &dir).unwrap()) {
+        Err(_) => {}
+        Ok(sys) => assert_ne!(
+            call_i32(&sys, "c", "secret"),
+            0,
+            "c reached its parent's file outside its own grant through a link a sibling planted"
+        ),
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
