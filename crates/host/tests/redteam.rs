@@ -308,3 +308,67 @@ fn a_sibling_cannot_widen_a_childs_grant_within_its_parents() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Writes `evil` over `victim.wasm` in the directory it holds as
+/// descriptor 3 when `swap` is called; the errno.
+fn module_overwriter(evil: &[u8]) -> String {
+    let data: String = evil.iter().map(|b| format!("\\{b:02x}")).collect();
+    format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "victim.wasm")
+  (data (i32.const 1024) "{data}")
+  (func (export "swap") (result i32)
+    (local $e i32)
+    (local.set $e (call $open (i32.const 3) (i32.const 1) (i32.const 0) (i32.const 11)
+                              (i32.const 9) (i64.const 64) (i64.const 0) (i32.const 0)
+                              (i32.const 64)))
+    (if (local.get $e) (then (return (local.get $e))))
+    (i32.store (i32.const 128) (i32.const 1024))
+    (i32.store (i32.const 132) (i32.const {len}))
+    (call $write (i32.load (i32.const 64)) (i32.const 128) (i32.const 1) (i32.const 136))))"#,
+        len = evil.len()
+    )
+}
+
+/// A process holding the directory of another process's module read-write
+/// replaces the module file; the next system built from the same manifest
+/// (a service restart) runs the replacement with the victim's grants.
+/// Reading every module before any guest runs closes this only within one
+/// run.
+#[test]
+#[ignore = "finding: a module file inside another process's read-write grant can be replaced for the next run; System::new could refuse such a manifest (it breaks hardening.rs's module-swap test, which builds one)"]
+fn a_process_cannot_choose_another_processes_module_for_the_next_run() {
+    let dir = scratch("module-next-run");
+    std::fs::create_dir_all(dir.join("mods")).unwrap();
+    let good = r#"(module (func (export "who") (result i32) (i32.const 1)))"#;
+    let evil =
+        nanowasm_text::parse_wat(r#"(module (func (export "who") (result i32) (i32.const 666)))"#)
+            .unwrap();
+    write_wat(&dir.join("mods"), "victim.wasm", good);
+    write_wat(&dir, "overwriter.wasm", &module_overwriter(&evil));
+    let manifest = r#"
+        [[process]]
+        name = "overwriter"
+        module = "overwriter.wasm"
+        dirs = [{ host = "mods", guest = "/mods" }]
+        [[process]]
+        name = "victim"
+        module = "mods/victim.wasm"
+    "#;
+    let sys = system(&dir, manifest);
+    assert_eq!(call_i32(&sys, "overwriter", "swap"), 0);
+    drop(sys);
+    if let Ok(sys) = System::new(&Manifest::parse(manifest, &dir).unwrap()) {
+        assert_eq!(
+            call_i32(&sys, "victim", "who"),
+            1,
+            "the victim runs the module another process wrote"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
