@@ -372,3 +372,68 @@ fn a_process_cannot_choose_another_processes_module_for_the_next_run() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Makes `e` (in the directory it holds as descriptor 3) a symbolic link
+/// to `../t`.
+const PLANT_E: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_remove_directory"
+    (func $rmdir (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_symlink"
+    (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "e")
+  (data (i32.const 16) "../t")
+  (func (export "plant") (result i32)
+    (local $e i32)
+    (local.set $e (call $rmdir (i32.const 3) (i32.const 0) (i32.const 1)))
+    (if (local.get $e) (then (return (local.get $e))))
+    (call $symlink (i32.const 16) (i32.const 4) (i32.const 3) (i32.const 0) (i32.const 1))))"#;
+
+/// Four processes without a parent: `a` holds `cap`, `d` holds `cap/x`,
+/// `e` holds `cap/x/e`, `t` holds `cap/t` (with its `secret.txt`), all
+/// read-write. `d` replaces `cap/x/e` by a link to `../t`, which stays
+/// inside `cap`: in the next run `e` must not get `t`'s directory, which
+/// neither `d` nor `e` holds.
+#[test]
+fn a_link_that_stays_inside_a_container_does_not_hand_over_a_siblings_grant() {
+    let dir = scratch("nested");
+    std::fs::create_dir_all(dir.join("cap/x/e")).unwrap();
+    std::fs::create_dir_all(dir.join("cap/t")).unwrap();
+    std::fs::write(dir.join("cap/t/secret.txt"), "t's secret").unwrap();
+    let idle = r#"(module (func (export "ping") (result i32) (i32.const 1)))"#;
+    write_wat(&dir, "idle.wasm", idle);
+    write_wat(&dir, "d.wasm", PLANT_E);
+    write_wat(&dir, "e.wasm", PEEK);
+    let manifest = r#"
+        [[process]]
+        name = "a"
+        module = "idle.wasm"
+        dirs = [{ host = "cap", guest = "/cap" }]
+        [[process]]
+        name = "d"
+        module = "d.wasm"
+        dirs = [{ host = "cap/x", guest = "/x" }]
+        [[process]]
+        name = "e"
+        module = "e.wasm"
+        dirs = [{ host = "cap/x/e", guest = "/e" }]
+        [[process]]
+        name = "t"
+        module = "idle.wasm"
+        dirs = [{ host = "cap/t", guest = "/t" }]
+    "#;
+    const ENOENT: i32 = 44;
+    let sys = system(&dir, manifest);
+    assert_eq!(call_i32(&sys, "e", "secret"), ENOENT);
+    assert_eq!(call_i32(&sys, "d", "plant"), 0);
+    drop(sys);
+    match System::new(&Manifest::parse(manifest, &dir).unwrap()) {
+        Err(e) => assert!(e.to_string().contains("symbolic link"), "{e}"),
+        Ok(sys) => assert_ne!(
+            call_i32(&sys, "e", "secret"),
+            0,
+            "e reached t's file through a link d planted"
+        ),
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
