@@ -895,6 +895,13 @@ impl System {
         config.consume_fuel(fuel).epoch_interruption(deadline);
         // What can fail before any process exists comes first, so that an
         // error leaves no ticker thread behind.
+        if let Some((victim, writer)) = manifest::module_writable_by_another(manifest) {
+            return Err(HostError::Manifest(format!(
+                "the module of process `{victim}` lies inside a read-write directory grant of \
+                 process `{writer}`, which could replace it for the next run; keep modules \
+                 outside other processes' writable grants (or make `{writer}` its parent)"
+            )));
+        }
         let mut dirs = open_grants(manifest)?;
         let budget = FdBudget::new(guest_fd_budget());
         if let Some(p) = manifest

@@ -24,7 +24,7 @@
 //! | `max_memory` | bytes of each linear memory | none (the 4 GiB of 32-bit memories) |
 //! | `max_table_elements` | elements of each table; `table.grow` past it returns -1 | 1,000,000 |
 //! | `fuel_per_call` | instructions (fuel) of each call into it; out of fuel is a fault | unlimited (even when other processes have a budget) |
-//! | `deadline_ms` | wall-clock time of each call into it (a fault); also bounds blocking WASI calls, and how long a call waits for a busy process | none |
+//! | `deadline_ms` | wall-clock time of each call into it (a fault); also bounds blocking WASI calls, and how long a call waits for a busy process; time inside a process it calls counts against that process's own deadline | none |
 //! | `max_call_depth` | nested wasm calls | 10,000 |
 //! | `max_open_files` | descriptors it holds open at once, of those it opens itself (`path_open`, `sock_accept`); one more is `EMFILE` | 256 |
 //!
@@ -495,6 +495,51 @@ pub(crate) fn grant_within(d: &DirGrant, parent: &ProcessSpec) -> Option<(usize,
         let base = std::path::absolute(&pd.host).ok()?;
         let rel = child.strip_prefix(&base).ok()?;
         (d.readonly || !pd.readonly).then(|| (i, rel.to_path_buf()))
+    })
+}
+
+/// A process whose module file another process could replace: one that
+/// holds a read-write grant containing the file (by the text of the paths,
+/// made absolute, or by their canonical forms), unless that process is the
+/// module's own process or one of its ancestors (whose grants bound its
+/// own, so running code they chose gives them nothing). Such a file could
+/// be rewritten during one run and run, with the victim's grants, in the
+/// next: `(victim, writer)`.
+pub(crate) fn module_writable_by_another(m: &Manifest) -> Option<(&str, &str)> {
+    let by_name: BTreeMap<&str, &ProcessSpec> =
+        m.processes.iter().map(|p| (p.name.as_str(), p)).collect();
+    let ancestor = |of: &ProcessSpec, q: &str| {
+        let mut at = of.parent.as_deref();
+        for _ in 0..m.processes.len() {
+            match at {
+                Some(name) if name == q => return true,
+                Some(name) => at = by_name.get(name).and_then(|p| p.parent.as_deref()),
+                None => return false,
+            }
+        }
+        false
+    };
+    let inside = |file: &Path, dir: &Path| {
+        let lexical = match (std::path::absolute(file), std::path::absolute(dir)) {
+            (Ok(f), Ok(d)) => f.starts_with(d),
+            _ => false,
+        };
+        let canonical = match (file.canonicalize(), dir.canonicalize()) {
+            (Ok(f), Ok(d)) => f.starts_with(d),
+            _ => false,
+        };
+        lexical || canonical
+    };
+    m.processes.iter().find_map(|p| {
+        m.processes
+            .iter()
+            .filter(|q| q.name != p.name && !ancestor(p, &q.name))
+            .find(|q| {
+                q.dirs
+                    .iter()
+                    .any(|d| !d.readonly && inside(&p.module, &d.host))
+            })
+            .map(|q| (p.name.as_str(), q.name.as_str()))
     })
 }
 

@@ -581,7 +581,10 @@ fn a_process_cannot_swap_the_module_of_a_process_built_after_it() {
         [[process]]
         name = "victim"
         module = "mods/victim.wasm"
+        parent = "overwriter"
     "#;
+    // (Only an ancestor may hold the directory of a process's module
+    // read-write: see redteam.rs for any other process.)
     let sys = system(&dir, manifest);
     // The overwriter did replace the file, in its `_initialize`...
     assert_eq!(call_i32(&sys, "overwriter", "done"), 0);
