@@ -9,217 +9,32 @@
 //! inheriting rights; truncating needs `fd_filestat_set_size`, or
 //! `path_filestat_set_size` on the directory for `O_TRUNC`.
 
-use nanowasm_runtime::{Engine, Instance, Linker, Module, Store, Val};
 use nanowasm_wasi::ctx::rights as r;
-use nanowasm_wasi::{Stdio, WasiCtx};
+use nanowasm_wasi::Stdio;
+
+mod support;
+use support::raw::{Raw as Guest, BUF, IOV, OUT};
 
 const EBADF: i32 = 8;
 const ENOTDIR: i32 = 54;
 const ENOTCAPABLE: i32 = 76;
 const EPERM: i32 = 63;
 
-/// The preview1 functions tested, with their parameter types.
-const SIGS: &[(&str, &str)] = &[
-    ("fd_advise", "i32 i64 i64 i32"),
-    ("fd_allocate", "i32 i64 i64"),
-    ("fd_close", "i32"),
-    ("fd_datasync", "i32"),
-    ("fd_fdstat_get", "i32 i32"),
-    ("fd_fdstat_set_flags", "i32 i32"),
-    ("fd_fdstat_set_rights", "i32 i64 i64"),
-    ("fd_filestat_get", "i32 i32"),
-    ("fd_filestat_set_size", "i32 i64"),
-    ("fd_filestat_set_times", "i32 i64 i64 i32"),
-    ("fd_pread", "i32 i32 i32 i64 i32"),
-    ("fd_pwrite", "i32 i32 i32 i64 i32"),
-    ("fd_read", "i32 i32 i32 i32"),
-    ("fd_readdir", "i32 i32 i32 i64 i32"),
-    ("fd_seek", "i32 i64 i32 i32"),
-    ("fd_sync", "i32"),
-    ("fd_tell", "i32 i32"),
-    ("fd_write", "i32 i32 i32 i32"),
-    ("path_create_directory", "i32 i32 i32"),
-    ("path_filestat_get", "i32 i32 i32 i32 i32"),
-    ("path_filestat_set_times", "i32 i32 i32 i32 i64 i64 i32"),
-    ("path_link", "i32 i32 i32 i32 i32 i32 i32"),
-    ("path_open", "i32 i32 i32 i32 i32 i64 i64 i32 i32"),
-    ("path_readlink", "i32 i32 i32 i32 i32 i32"),
-    ("path_remove_directory", "i32 i32 i32"),
-    ("path_rename", "i32 i32 i32 i32 i32 i32"),
-    ("path_symlink", "i32 i32 i32 i32 i32"),
-    ("path_unlink_file", "i32 i32 i32"),
-    ("sock_accept", "i32 i32 i32"),
-    ("sock_recv", "i32 i32 i32 i32 i32 i32"),
-    ("sock_send", "i32 i32 i32 i32 i32"),
-    ("sock_shutdown", "i32 i32"),
-    ("poll_oneoff", "i32 i32 i32 i32"),
-];
-
-/// A module that re-exports every function of [`SIGS`] as is.
-fn guest_wat() -> String {
-    let mut s = String::from("(module\n");
-    for (name, params) in SIGS {
-        s += &format!(
-            "(import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} (param {params}) (result i32)))\n"
-        );
-    }
-    s += "(memory (export \"memory\") 1)\n";
-    for (name, params) in SIGS {
-        let n = params.split(' ').count();
-        let args: String = (0..n).map(|i| format!(" (local.get {i})")).collect();
-        s += &format!(
-            "(func (export \"{name}\") (param {params}) (result i32) (call ${name}{args}))\n"
-        );
-    }
-    s + ")"
-}
-
-// Guest memory: scratch results at 0..64, an iovec at 64 (-> 128, 4
-// bytes), paths from 256 on, a buffer at 1024.
-const OUT: i64 = 0;
-const IOV: i64 = 64;
-const BUF: i64 = 1024;
-
-struct Guest {
-    store: Store<WasiCtx>,
-    inst: Instance,
-    dir: std::path::PathBuf,
-    /// Where the next path string goes.
-    next: usize,
-}
-
-impl Guest {
-    fn new(name: &str, build: impl FnOnce(&mut nanowasm_wasi::WasiCtxBuilder)) -> Guest {
-        let dir =
-            std::env::temp_dir().join(format!("nanowasm-rights-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("sub")).unwrap();
-        std::fs::write(dir.join("f.txt"), b"0123456789").unwrap();
-        std::os::unix::fs::symlink("f.txt", dir.join("link")).unwrap();
-        let mut b = WasiCtx::builder();
-        b.preopened_dir(&dir, "/d", false);
-        build(&mut b);
-        let engine = Engine::default();
-        let module = Module::new(&engine, nanowasm_text::parse_wat(&guest_wat()).unwrap()).unwrap();
-        let mut linker = Linker::new();
-        nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-        let mut store = Store::new(&engine, b.build().unwrap());
-        let inst = linker.instantiate(&mut store, &module).unwrap();
-        let mut g = Guest {
-            store,
-            inst,
-            dir,
-            next: 256,
-        };
-        g.poke(IOV as usize, &[128, 0, 0, 0, 4, 0, 0, 0]);
-        g
-    }
-
-    fn poke(&mut self, at: usize, bytes: &[u8]) {
-        let mem = self.inst.get_memory(&self.store, "memory").unwrap();
-        mem.write(&mut self.store, at, bytes).unwrap();
-    }
-
-    fn u32_at(&self, at: usize) -> u32 {
-        let mem = self.inst.get_memory(&self.store, "memory").unwrap();
-        let mut b = [0u8; 4];
-        mem.read(&self.store, at, &mut b).unwrap();
-        u32::from_le_bytes(b)
-    }
-
-    fn u64_at(&self, at: usize) -> u64 {
-        let mem = self.inst.get_memory(&self.store, "memory").unwrap();
-        let mut b = [0u8; 8];
-        mem.read(&self.store, at, &mut b).unwrap();
-        u64::from_le_bytes(b)
-    }
-
-    /// A path in guest memory: its `(ptr, len)`.
-    fn s(&mut self, text: &str) -> (i64, i64) {
-        let at = self.next;
-        self.poke(at, text.as_bytes());
-        self.next += text.len() + 1;
-        (at as i64, text.len() as i64)
-    }
-
-    /// Calls `name` with `args` (converted to its parameter types); the
-    /// errno.
-    fn call(&mut self, name: &str, args: &[i64]) -> i32 {
-        let params = SIGS.iter().find(|(n, _)| *n == name).unwrap().1;
-        let vals: Vec<Val> = params
-            .split(' ')
-            .zip(args)
-            .map(|(t, &a)| {
-                if t == "i64" {
-                    Val::I64(a)
-                } else {
-                    Val::I32(a as i32)
-                }
-            })
-            .collect();
-        assert_eq!(vals.len(), args.len(), "{name}: argument count");
-        let f = self.inst.get_func(&self.store, name).unwrap();
-        let mut out = [Val::I32(0)];
-        f.call(&mut self.store, &vals, &mut out).unwrap();
-        match out[0] {
-            Val::I32(e) => e,
-            _ => unreachable!(),
-        }
-    }
-
-    /// `path_open` beneath `dir`: the new descriptor or the errno.
-    fn open(
-        &mut self,
-        dir: u32,
-        path: &str,
-        oflags: i64,
-        base: u64,
-        inheriting: u64,
-    ) -> Result<u32, i32> {
-        let (p, n) = self.s(path);
-        match self.call(
-            "path_open",
-            &[
-                dir as i64,
-                0,
-                p,
-                n,
-                oflags,
-                base as i64,
-                inheriting as i64,
-                0,
-                OUT,
-            ],
-        ) {
-            0 => Ok(self.u32_at(0)),
-            e => Err(e),
-        }
-    }
-
-    fn set_rights(&mut self, fd: u32, base: u64, inheriting: u64) -> i32 {
-        self.call(
-            "fd_fdstat_set_rights",
-            &[fd as i64, base as i64, inheriting as i64],
-        )
-    }
-
-    /// The base and inheriting rights `fd_fdstat_get` reports.
-    fn rights(&mut self, fd: u32) -> (u64, u64) {
-        assert_eq!(self.call("fd_fdstat_get", &[fd as i64, OUT]), 0);
-        (self.u64_at(8), self.u64_at(16))
-    }
-}
-
-impl Drop for Guest {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// A guest with a fresh directory preopened as `/d` (descriptor 3):
+/// `f.txt` ("0123456789"), `sub/` and `link -> f.txt`.
+fn guest(name: &str, build: impl FnOnce(&mut nanowasm_wasi::WasiCtxBuilder)) -> Guest {
+    let dir = std::env::temp_dir().join(format!("nanowasm-rights-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("f.txt"), b"0123456789").unwrap();
+    std::os::unix::fs::symlink("f.txt", dir.join("link")).unwrap();
+    Guest::new(dir.clone(), &dir, build)
 }
 
 /// Each `fd_*` call on a file, with its right and without it.
 #[test]
 fn fd_calls_need_their_rights() {
-    let mut g = Guest::new("fd", |_| {});
+    let mut g = guest("fd", |_| {});
     let cases: &[(&str, u64, &[i64])] = &[
         ("fd_read", r::FD_READ, &[IOV, 1, OUT]),
         ("fd_pread", r::FD_READ, &[IOV, 1, 0, OUT]),
@@ -272,7 +87,7 @@ fn fd_calls_need_their_rights() {
 /// without it.
 #[test]
 fn path_calls_need_their_rights() {
-    let mut g = Guest::new("path", |_| {});
+    let mut g = guest("path", |_| {});
     let (f, f_n) = g.s("f.txt");
     let (link, link_n) = g.s("link");
     let (new, new_n) = g.s("new");
@@ -386,7 +201,7 @@ fn path_calls_need_their_rights() {
 /// unknown descriptor and for the standard streams (as wasmtime).
 #[test]
 fn path_calls_on_non_directories() {
-    let mut g = Guest::new("notdir", |_| {});
+    let mut g = guest("notdir", |_| {});
     let file = g.open(3, "f.txt", 0, r::FILE, 0).unwrap();
     let (p, n) = g.s("x");
     let calls: Vec<(&str, Vec<i64>)> = vec![
@@ -433,7 +248,7 @@ fn path_calls_on_non_directories() {
 /// asked within the directory's inheriting rights.
 #[test]
 fn rights_only_shrink() {
-    let mut g = Guest::new("shrink", |_| {});
+    let mut g = guest("shrink", |_| {});
     let fd = g.open(3, "f.txt", 0, r::FD_READ | r::FD_SEEK, 0).unwrap();
     let (base, _) = g.rights(fd);
     assert_eq!(base & r::FD_WRITE, 0);
@@ -468,7 +283,7 @@ fn rights_only_shrink() {
 /// its size.
 #[test]
 fn truncation_needs_its_right() {
-    let mut g = Guest::new("trunc", |_| {});
+    let mut g = guest("trunc", |_| {});
     // Open for writing, but without fd_filestat_set_size.
     let fd = g.open(3, "f.txt", 0, r::FD_WRITE | r::FD_SEEK, 0).unwrap();
     assert_eq!(g.call("fd_filestat_set_size", &[fd as i64, 0]), ENOTCAPABLE);
@@ -493,7 +308,7 @@ fn streams_and_sockets_need_their_rights() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let (out, buf) = Stdio::buffer(Vec::new());
-    let mut g = Guest::new("sock", |b| {
+    let mut g = guest("sock", |b| {
         b.stdout(out).preopened_listener(listener);
     });
     // Descriptor 3 is the directory, 4 the listener.
@@ -534,7 +349,7 @@ fn readonly_preopens_stay_eperm() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("f.txt"), b"0123456789").unwrap();
-    let mut g = Guest::new("ro-unused", |b| {
+    let mut g = guest("ro-unused", |b| {
         b.preopened_dir(&dir, "/ro", true);
     });
     // Descriptor 4 is the read-only one.
@@ -556,7 +371,7 @@ fn poll_needs_its_right_and_bounds_the_subscriptions() {
     const EINVAL: i32 = 28;
     const SUB: usize = 2048;
     const EVENTS: i64 = 3072;
-    let mut g = Guest::new("poll", |_| {});
+    let mut g = guest("poll", |_| {});
     for (rights, expected) in [
         (r::FILE, 0u16),
         (r::FILE & !r::POLL_FD_READWRITE, ENOTCAPABLE as u16),

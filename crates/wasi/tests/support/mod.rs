@@ -68,3 +68,5 @@ impl Guest {
             .set_deadline(Some(Instant::now() + after));
     }
 }
+
+pub mod raw;
