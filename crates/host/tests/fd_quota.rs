@@ -3,10 +3,11 @@
 //! its own test binary: it lowers the process's `RLIMIT_NOFILE`, which
 //! would disturb tests running beside it.
 
-use std::path::Path;
-
 use nanowasm_host::{Manifest, System, Value};
 use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+
+mod support;
+use support::system;
 
 /// `hog(max)` opens `data.txt` (in the directory it holds as descriptor
 /// 3) until an open fails or `max` are open, and keeps them all; returns
@@ -46,10 +47,6 @@ fn hog(sys: &System, p: &str, max: i32) -> (i32, i32) {
     }
 }
 
-fn build(dir: &Path, manifest: &str) -> System {
-    System::new(&Manifest::parse(manifest, dir).unwrap()).unwrap()
-}
-
 #[test]
 fn one_tenant_opening_files_without_end_starves_neither_the_others_nor_the_host() {
     let dir = std::env::temp_dir().join(format!("nanowasm-fd-quota-{}", std::process::id()));
@@ -83,7 +80,7 @@ fn one_tenant_opening_files_without_end_starves_neither_the_others_nor_the_host(
         module = "hog.wasm"
         dirs = [{ host = "data", guest = "/data" }]
     "#;
-    let sys = build(&dir, manifest);
+    let sys = system(&dir, manifest);
     assert_eq!(sys.fd_budget().max(), 600 - 75);
     // The hog stops at the default quota, with EMFILE; so does a process
     // with a smaller one, at its own.
@@ -115,7 +112,7 @@ fn one_tenant_opening_files_without_end_starves_neither_the_others_nor_the_host(
         "name = \"hog\"\n        module = \"hog.wasm\"",
         "name = \"hog\"\n        module = \"hog.wasm\"\n        limits = { max_open_files = 300 }",
     );
-    let sys = build(&dir, &greedy);
+    let sys = system(&dir, &greedy);
     assert_eq!(hog(&sys, "hog", 100_000), (300, EMFILE));
     assert_eq!(hog(&sys, "small", 100_000), (600 - 75 - 300, ENFILE));
     assert_eq!(hog(&sys, "other", 10), (0, ENFILE));

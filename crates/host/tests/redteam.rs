@@ -1,52 +1,12 @@
 //! Red-team attacks on the nanoprocess host after the issue 13 fixes: each
 //! test is an attack, kept as a regression test.
 
-use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use nanowasm_host::{FaultKind, HostError, Manifest, System, Value};
+use nanowasm_host::{FaultKind, HostError, Manifest, System};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nanowasm-redteam-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write_wat(dir: &Path, name: &str, wat: &str) {
-    std::fs::write(dir.join(name), nanowasm_text::parse_wat(wat).unwrap()).unwrap();
-}
-
-fn system(dir: &Path, manifest: &str) -> System {
-    System::new(&Manifest::parse(manifest, dir).unwrap()).unwrap()
-}
-
-/// Runs `f` on its own thread; fails if it has not finished within `limit`.
-fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(v) => {
-            worker.join().unwrap();
-            v
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Err(p) => std::panic::resume_unwind(p),
-            Ok(()) => unreachable!("the worker sends before it ends"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("still running after {limit:?}"),
-    }
-}
-
-fn call_i32(sys: &System, process: &str, func: &str) -> i32 {
-    match sys.call(process, func, "() -> i32", &[]) {
-        Ok(Some(Value::I32(v))) => v,
-        other => panic!("{process}.{func}: {other:?}"),
-    }
-}
+mod support;
+use support::{call_i32, scratch, system, within, write_wat};
 
 /// `nap` sleeps 3 s in `poll_oneoff`; `spin` loops until its own deadline.
 const SLOW: &str = r#"(module
