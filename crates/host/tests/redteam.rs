@@ -81,21 +81,28 @@ fn a_cross_call_is_bounded_by_the_callees_deadline() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Makes `b` (in the directory it holds as descriptor 3) a symbolic link
-/// to `..`, the directory above its own grant.
-const PLANTER: &str = r#"(module
+/// A guest whose `plant` replaces the directory `name` (in the directory
+/// it holds as descriptor 3) by a symbolic link to `target`; the errno.
+fn planter(name: &str, target: &str) -> String {
+    format!(
+        r#"(module
   (import "wasi_snapshot_preview1" "path_remove_directory"
     (func $rmdir (param i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_symlink"
     (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
-  (data (i32.const 0) "b")
-  (data (i32.const 16) "..")
+  (data (i32.const 0) "{name}")
+  (data (i32.const 16) "{target}")
   (func (export "plant") (result i32)
     (local $e i32)
-    (local.set $e (call $rmdir (i32.const 3) (i32.const 0) (i32.const 1)))
+    (local.set $e (call $rmdir (i32.const 3) (i32.const 0) (i32.const {nlen})))
     (if (local.get $e) (then (return (local.get $e))))
-    (call $symlink (i32.const 16) (i32.const 2) (i32.const 3) (i32.const 0) (i32.const 1))))"#;
+    (call $symlink (i32.const 16) (i32.const {tlen}) (i32.const 3) (i32.const 0)
+      (i32.const {nlen}))))"#,
+        nlen = name.len(),
+        tlen = target.len()
+    )
+}
 
 /// Opens `secret.txt` in the directory it holds as descriptor 3; the errno.
 const PEEK: &str = r#"(module
@@ -116,7 +123,7 @@ fn a_grant_inside_another_processes_grant_is_not_redirected_by_it() {
     let dir = scratch("overlap");
     std::fs::create_dir_all(dir.join("cap/b")).unwrap();
     std::fs::write(dir.join("secret.txt"), "host secret").unwrap();
-    write_wat(&dir, "a.wasm", PLANTER);
+    write_wat(&dir, "a.wasm", &planter("b", ".."));
     write_wat(&dir, "b.wasm", PEEK);
     let manifest = r#"
         [[process]]
@@ -212,22 +219,6 @@ fn a_callee_trapping_inside_the_callers_realloc_is_contained() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Makes `c` (in the directory it holds as descriptor 3) a symbolic link
-/// to `..`.
-const PLANT_C: &str = r#"(module
-  (import "wasi_snapshot_preview1" "path_remove_directory"
-    (func $rmdir (param i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "path_symlink"
-    (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) "c")
-  (data (i32.const 16) "..")
-  (func (export "plant") (result i32)
-    (local $e i32)
-    (local.set $e (call $rmdir (i32.const 3) (i32.const 0) (i32.const 1)))
-    (if (local.get $e) (then (return (local.get $e))))
-    (call $symlink (i32.const 16) (i32.const 2) (i32.const 3) (i32.const 0) (i32.const 1))))"#;
-
 /// `p` holds `cap` read-only; its child `c` holds `cap/s/c`; a sibling
 /// `s` holds `cap/s` read-write. `s` replaces `cap/s/c` by a link to `..`
 /// (`cap`): in the next system `c` must not get `cap` (and `p`'s
@@ -242,7 +233,7 @@ fn a_sibling_cannot_widen_a_childs_grant_within_its_parents() {
         "p.wasm",
         r#"(module (func (export "ping") (result i32) (i32.const 1)))"#,
     );
-    write_wat(&dir, "s.wasm", PLANT_C);
+    write_wat(&dir, "s.wasm", &planter("c", ".."));
     write_wat(&dir, "c.wasm", PEEK);
     let manifest = r#"
         [[process]]
@@ -341,22 +332,6 @@ fn a_process_cannot_choose_another_processes_module_for_the_next_run() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Makes `e` (in the directory it holds as descriptor 3) a symbolic link
-/// to `../t`.
-const PLANT_E: &str = r#"(module
-  (import "wasi_snapshot_preview1" "path_remove_directory"
-    (func $rmdir (param i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "path_symlink"
-    (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) "e")
-  (data (i32.const 16) "../t")
-  (func (export "plant") (result i32)
-    (local $e i32)
-    (local.set $e (call $rmdir (i32.const 3) (i32.const 0) (i32.const 1)))
-    (if (local.get $e) (then (return (local.get $e))))
-    (call $symlink (i32.const 16) (i32.const 4) (i32.const 3) (i32.const 0) (i32.const 1))))"#;
-
 /// Four processes without a parent: `a` holds `cap`, `d` holds `cap/x`,
 /// `e` holds `cap/x/e`, `t` holds `cap/t` (with its `secret.txt`), all
 /// read-write. `d` replaces `cap/x/e` by a link to `../t`, which stays
@@ -370,7 +345,7 @@ fn a_link_that_stays_inside_a_container_does_not_hand_over_a_siblings_grant() {
     std::fs::write(dir.join("cap/t/secret.txt"), "t's secret").unwrap();
     let idle = r#"(module (func (export "ping") (result i32) (i32.const 1)))"#;
     write_wat(&dir, "idle.wasm", idle);
-    write_wat(&dir, "d.wasm", PLANT_E);
+    write_wat(&dir, "d.wasm", &planter("e", "../t"));
     write_wat(&dir, "e.wasm", PEEK);
     let manifest = r#"
         [[process]]
