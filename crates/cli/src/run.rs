@@ -128,11 +128,21 @@ fn wasi_ctx(args: &Args) -> Result<WasiCtx, Error> {
     }
     for d in &args.dirs {
         let (host, guest) = dir_spec(d);
-        b.preopened_dir(host, guest, false);
+        b.preopened_dir(
+            host,
+            guest,
+            nanowasm::wasi::DirPerms::all(),
+            nanowasm::wasi::FilePerms::all(),
+        );
     }
     for d in &args.dirs_ro {
         let (host, guest) = dir_spec(d);
-        b.preopened_dir(host, guest, true);
+        b.preopened_dir(
+            host,
+            guest,
+            nanowasm::wasi::DirPerms::READ,
+            nanowasm::wasi::FilePerms::READ,
+        );
     }
     for a in &args.tcplisten {
         let l = std::net::TcpListener::bind(a)
@@ -189,7 +199,9 @@ pub fn run(args: Args) -> ExitCode {
             let code = match &e {
                 // WASI's `proc_exit` only exits with statuses in 0..126
                 // (anything else is a host error, below).
-                Error::Exit(status) => return ExitCode::from(u8::try_from(*status).unwrap_or(1)),
+                Error::Exit(nanowasm::I32Exit(status)) => {
+                    return ExitCode::from(u8::try_from(*status).unwrap_or(1))
+                }
                 // Like wasmtime: a trap exits as if by SIGABRT; any other
                 // error (a failing host function, such as `proc_exit` with
                 // an invalid status) with 1.
@@ -244,7 +256,7 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
             engine.increment_epoch();
         });
     }
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     nanowasm::wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
     let instance = linker.instantiate(&mut store, &module)?;
     let name = args.invoke.as_deref().unwrap_or("_start");

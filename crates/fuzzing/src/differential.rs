@@ -166,7 +166,7 @@ impl Engine for Nano {
                 .build(),
         );
         store.set_fuel(FUEL).unwrap();
-        match nanowasm::Linker::new().instantiate(&mut store, &module) {
+        match nanowasm::Linker::new(&engine).instantiate(&mut store, &module) {
             Ok(i) => (
                 Nano {
                     store,

@@ -101,7 +101,7 @@ pub fn execute(wasm: &[u8]) {
             .build(),
     );
     store.set_fuel(FUEL).unwrap();
-    let Ok(instance) = Linker::new().instantiate(&mut store, &module) else {
+    let Ok(instance) = Linker::new(&engine).instantiate(&mut store, &module) else {
         return;
     };
     for (name, ext) in instance

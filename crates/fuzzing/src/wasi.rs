@@ -61,7 +61,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use arbitrary::{Result, Unstructured};
-use nanowasm::wasi::{Stdio, WasiCtx};
+use nanowasm::wasi::{DirPerms, FilePerms, Stdio, WasiCtx};
 use nanowasm::{Engine, InstancePre, Linker, Module, Store, TrapCode, Val};
 
 // ---------------------------------------------------------------------------
@@ -338,7 +338,7 @@ fn shim() -> &'static Shim {
         let wasm = nanowasm_text::parse_wat(&shim_wat()).expect("the WASI shim parses");
         let engine = Engine::default();
         let module = Module::new(&engine, &wasm).expect("the WASI shim is valid");
-        let mut linker = Linker::<WasiCtx>::new();
+        let mut linker = Linker::<WasiCtx>::new(&engine);
         nanowasm::wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)
             .expect("WASI functions are defined");
         let pre = linker
@@ -1097,10 +1097,20 @@ fn tame_subscriptions(
 
 fn context(setup: &Setup, scratch: &Path) -> (WasiCtx, Option<Arc<Mutex<Vec<u8>>>>) {
     let mut b = WasiCtx::builder();
-    b.preopened_dir(scratch, ".", setup.readonly).preopened_dir(
+    let perms = |readonly: bool| {
+        if readonly {
+            (DirPerms::READ, FilePerms::READ)
+        } else {
+            (DirPerms::all(), FilePerms::all())
+        }
+    };
+    let (dir, file) = perms(setup.readonly);
+    let (sub_dir, sub_file) = perms(setup.sub_readonly);
+    b.preopened_dir(scratch, ".", dir, file).preopened_dir(
         scratch.join("d"),
         "/sub",
-        setup.sub_readonly,
+        sub_dir,
+        sub_file,
     );
     if let Some(bytes) = &setup.stdin {
         b.stdin(Stdio::buffer(bytes.clone()).0);

@@ -158,7 +158,7 @@ fn select_eqz_div_from_the_wasmi_2_discrepancy() {
     let engine = nanowasm::Engine::default();
     let module = nanowasm::Module::new(&engine, &wasm).unwrap();
     let mut store = nanowasm::Store::new(&engine, ());
-    let instance = nanowasm::Linker::new()
+    let instance = nanowasm::Linker::new(&engine)
         .instantiate(&mut store, &module)
         .unwrap();
     let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();

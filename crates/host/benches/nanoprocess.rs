@@ -84,7 +84,7 @@ fn cross_call(c: &mut Criterion) {
         let engine = Engine::default();
         let wasm = std::fs::read(d.join("client.wasm")).unwrap();
         let module = Module::new(&engine, &wasm).unwrap();
-        let mut linker: Linker<()> = Linker::new();
+        let mut linker: Linker<()> = Linker::new(&engine);
         linker
             .func_wrap(
                 "echo",

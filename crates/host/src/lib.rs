@@ -50,7 +50,7 @@ use nanowasm_runtime::{
     Caller, Config, Engine, Error, Func, InstancePre, Linker, Memory, Module, Store,
     StoreLimitsBuilder, TrapCode, TypedFunc, Val,
 };
-use nanowasm_wasi::{FdBudget, Stdio, WasiCtx};
+use nanowasm_wasi::{DirPerms, FdBudget, FilePerms, Stdio, WasiCtx};
 
 pub use abi::{Sig, Ty, Value};
 pub use manifest::{ClockGrant, Manifest, OutputGrant, ProcessSpec, RandomGrant};
@@ -341,7 +341,7 @@ impl Template {
             message,
         };
         let module = Module::new(engine, bytes).map_err(|e| link_err(e.to_string()))?;
-        let mut linker: Linker<ProcState> = Linker::new();
+        let mut linker: Linker<ProcState> = Linker::new(engine);
         nanowasm_wasi::add_to_linker(&mut linker, |s: &mut ProcState| &mut s.wasi)
             .map_err(|e| link_err(e.to_string()))?;
         for g in &spec.imports {
@@ -436,7 +436,12 @@ impl Template {
                     d.host.display()
                 ),
             })?;
-            b.preopened_dir_fd(fd, d.guest.clone(), d.readonly);
+            let (perms, file_perms) = if d.readonly {
+                (DirPerms::READ, FilePerms::READ)
+            } else {
+                (DirPerms::all(), FilePerms::all())
+            };
+            b.preopened_dir_fd(fd, d.guest.clone(), perms, file_perms);
         }
         let wasi = b.build().map_err(|e| HostError::Link {
             process: spec.name.clone(),
@@ -617,7 +622,7 @@ impl Nanoprocess {
             },
             e => e,
         };
-        if let Error::Exit(status) = e {
+        if let Error::Exit(nanowasm_runtime::I32Exit(status)) = e {
             return HostError::Exit {
                 process: self.name.clone(),
                 status,

@@ -18,20 +18,21 @@
 //! use nanowasm::{Engine, Linker, Module, Store};
 //!
 //! let engine = Engine::default();
-//! // (module (func (export "add") (param i32 i32) (result i32)
-//! //   (i32.add (local.get 0) (local.get 1))))
-//! let wasm = [
-//!     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f,
-//!     0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x07, 0x07, 0x01, 0x03, 0x61, 0x64, 0x64, 0x00, 0x00,
-//!     0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
-//! ];
-//! let module = Module::new(&engine, &wasm)?;
+//! // Text (WAT) or binary: `Module::new` takes both.
+//! let module = Module::new(
+//!     &engine,
+//!     r#"(module (func (export "add") (param i32 i32) (result i32)
+//!          (i32.add (local.get 0) (local.get 1))))"#,
+//! )?;
 //! let mut store = Store::new(&engine, ());
-//! let instance = Linker::new().instantiate(&mut store, &module)?;
+//! let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
 //! let add = instance.get_typed_func::<(i32, i32), i32>(&mut store, "add")?;
 //! assert_eq!(add.call(&mut store, (2, 3))?, 5);
 //! # Ok::<(), nanowasm::Error>(())
 //! ```
+//!
+//! wasmtime's README example runs unchanged but for the crate's name:
+//! see `examples/hello.rs`.
 //!
 //! Nanoprocesses from a manifest:
 //!

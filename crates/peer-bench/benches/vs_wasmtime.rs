@@ -112,7 +112,7 @@ fn instantiate(c: &mut Criterion) {
         });
 
         let module = nanowasm_runtime::Module::new(&bare_engine, &bytes).expect("module");
-        let pre = nanowasm_runtime::Linker::<()>::new()
+        let pre = nanowasm_runtime::Linker::<()>::new(&bare_engine)
             .instantiate_pre(&module)
             .expect("instance-pre");
         if let Some(want) = expected_get(name) {

@@ -33,7 +33,7 @@ fn instantiate(c: &mut Criterion) {
     for (cow, suffix) in [(true, ""), (false, "_copy")] {
         let engine = Engine::new(Config::new().memory_init_cow(cow));
         let module = small(&engine);
-        let mut linker = Linker::new();
+        let mut linker = Linker::new(&engine);
         linker.func_wrap("env", "tick", || {}).unwrap();
         let pre = linker.instantiate_pre(&module).unwrap();
         c.bench_function(
@@ -46,7 +46,7 @@ fn instantiate(c: &mut Criterion) {
             },
         );
         let module = Module::new(&engine, wat::parse_str(&big).unwrap()).unwrap();
-        let pre = Linker::<()>::new().instantiate_pre(&module).unwrap();
+        let pre = Linker::<()>::new(&engine).instantiate_pre(&module).unwrap();
         c.bench_function(&format!("instantiate/data_128KiB{suffix}"), |b| {
             b.iter(|| {
                 let mut store = Store::new(&engine, ());
@@ -59,7 +59,7 @@ fn instantiate(c: &mut Criterion) {
 fn calls(c: &mut Criterion) {
     let engine = Engine::default();
     let module = small(&engine);
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     linker.func_wrap("env", "tick", || {}).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = linker.instantiate(&mut store, &module).unwrap();
@@ -108,7 +108,9 @@ fn fuel(c: &mut Criterion) {
                 if metered {
                     store.set_fuel(u64::MAX).unwrap();
                 }
-                let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+                let instance = Linker::new(&engine)
+                    .instantiate(&mut store, &module)
+                    .unwrap();
                 let run = instance
                     .get_typed_func::<(), i32>(&mut store, "run")
                     .unwrap();

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use nanowasm_core::Features;
+use nanowasm_core::{Feature, Features};
 
 use crate::interp::translate::TranslateConfig;
 
@@ -17,6 +17,40 @@ pub struct Config {
     pub(crate) max_stack_slots: usize,
     pub(crate) max_wasm_stack: usize,
     pub(crate) memory_init_cow: bool,
+    pub(crate) strategy: Strategy,
+}
+
+/// How an engine runs WebAssembly code ([`Config::strategy`]).
+///
+/// This build has one back end, the interpreter; the x86-64 compiler adds
+/// its variant when it lands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// The best back end for this host (today: the interpreter).
+    #[default]
+    Auto,
+    /// The interpreter: translates each function on its first call, runs
+    /// everywhere.
+    Interpreter,
+}
+
+impl Strategy {
+    /// The back end `Auto` stands for on this host, and any other strategy
+    /// as it is.
+    pub fn resolve(self) -> Strategy {
+        match self {
+            Strategy::Auto | Strategy::Interpreter => Strategy::Interpreter,
+        }
+    }
+
+    /// The name used by `-C strategy=NAME`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Auto => "auto",
+            Strategy::Interpreter => "interpreter",
+        }
+    }
 }
 
 impl Default for Config {
@@ -29,12 +63,32 @@ impl Default for Config {
             max_stack_slots: 1 << 20,
             max_wasm_stack: 512 << 10,
             memory_init_cow: true,
+            strategy: Strategy::Auto,
         }
     }
 }
 
 impl Config {
     /// The default configuration: WebAssembly 2.0, no fuel, no epochs.
+    ///
+    /// Methods are named as wasmtime's `Config`'s where the setting is the
+    /// same:
+    ///
+    /// ```
+    /// use nanowasm_runtime::{Config, Engine, Store, Strategy};
+    ///
+    /// let mut config = Config::new();
+    /// config
+    ///     .consume_fuel(true)
+    ///     .wasm_simd(false)
+    ///     .max_wasm_stack(256 << 10)
+    ///     .strategy(Strategy::Interpreter);
+    /// let engine = Engine::new(&config);
+    /// let mut store = Store::new(&engine, ());
+    /// store.set_fuel(10_000)?;
+    /// assert_eq!(store.get_fuel()?, 10_000);
+    /// # Ok::<(), nanowasm_runtime::Error>(())
+    /// ```
     pub fn new() -> Config {
         Config::default()
     }
@@ -43,6 +97,71 @@ impl Config {
     pub fn features(&mut self, features: Features) -> &mut Config {
         self.features = features;
         self
+    }
+
+    /// The proposals modules may use.
+    pub fn get_features(&self) -> Features {
+        self.features
+    }
+
+    /// Whether modules may use 128-bit SIMD (default: on).
+    pub fn wasm_simd(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::Simd, enable);
+        self
+    }
+
+    /// Whether modules may use bulk memory operations (default: on).
+    pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::BulkMemory, enable);
+        self
+    }
+
+    /// Whether blocks and functions may have several results (default: on).
+    pub fn wasm_multi_value(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::MultiValue, enable);
+        self
+    }
+
+    /// Whether modules may use reference types (default: on).
+    pub fn wasm_reference_types(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::ReferenceTypes, enable);
+        self
+    }
+
+    /// Which back end runs the code (default [`Strategy::Auto`]).
+    pub fn strategy(&mut self, strategy: Strategy) -> &mut Config {
+        self.strategy = strategy;
+        self
+    }
+
+    /// The back end chosen with [`strategy`](Config::strategy).
+    pub fn get_strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// Whether fuel is counted.
+    pub fn get_consume_fuel(&self) -> bool {
+        self.consume_fuel
+    }
+
+    /// Whether epochs are checked.
+    pub fn get_epoch_interruption(&self) -> bool {
+        self.epoch_interruption
+    }
+
+    /// The native stack limit set by [`max_wasm_stack`](Config::max_wasm_stack).
+    pub fn get_max_wasm_stack(&self) -> usize {
+        self.max_wasm_stack
+    }
+
+    /// The call depth limit set by [`max_call_depth`](Config::max_call_depth).
+    pub fn get_max_call_depth(&self) -> usize {
+        self.max_call_depth
+    }
+
+    /// Whether memories are initialized copy-on-write.
+    pub fn get_memory_init_cow(&self) -> bool {
+        self.memory_init_cow
     }
 
     /// Count executed instructions against each store's fuel
@@ -107,6 +226,26 @@ impl Config {
 
 /// A configured engine: cheap to clone, shared by every module and store
 /// made with it, thread-safe.
+///
+/// ```
+/// use nanowasm_runtime::{Config, Engine, Module, Store, TrapCode};
+///
+/// let engine = Engine::new(Config::new().epoch_interruption(true));
+/// let module = Module::new(&engine, r#"(module (func (export "spin") (loop (br 0))))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// // Interrupt the guest at the next epoch tick, from another thread.
+/// store.set_epoch_deadline(1);
+/// let ticker = engine.clone();
+/// std::thread::spawn(move || {
+///     std::thread::sleep(std::time::Duration::from_millis(10));
+///     ticker.increment_epoch();
+/// });
+/// let instance = nanowasm_runtime::Instance::new(&mut store, &module, &[])?;
+/// let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+/// let err = spin.call(&mut store, ()).unwrap_err();
+/// assert_eq!(err.trap_code(), Some(TrapCode::Interrupted));
+/// # Ok::<(), nanowasm_runtime::Error>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Engine {
     pub(crate) inner: Arc<EngineInner>,

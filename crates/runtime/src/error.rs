@@ -11,6 +11,10 @@ pub enum Error {
     /// The module is malformed or invalid.
     #[error("{0}")]
     Compile(#[from] nanowasm_binary::Error),
+    /// A text module (WAT) could not be parsed: `file:line:col: message`,
+    /// the source line and a caret.
+    #[error("{0}")]
+    Text(String),
     /// WebAssembly code trapped.
     #[error("{0}")]
     Trap(#[from] Trap),
@@ -27,8 +31,41 @@ pub enum Error {
     #[error("{0}")]
     Host(Box<dyn std::error::Error + Send + Sync>),
     /// The guest asked to exit with this status (WASI `proc_exit`).
-    #[error("exit with status {0}")]
-    Exit(i32),
+    #[error("{0}")]
+    Exit(I32Exit),
+}
+
+/// The result type of the embedding API.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A guest's request to exit the process with a status (WASI `proc_exit`),
+/// as in wasmtime: not a failure of the runtime but the program's end.
+///
+/// It reaches the embedder as [`Error::Exit`]; like wasmtime's, it can be
+/// found with a downcast:
+///
+/// ```
+/// use nanowasm_runtime::{Error, I32Exit};
+///
+/// let err = Error::from(I32Exit(3));
+/// assert_eq!(err.downcast_ref::<I32Exit>(), Some(&I32Exit(3)));
+/// assert_eq!(err.to_string(), "exited with i32 exit status 3");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct I32Exit(pub i32);
+
+impl fmt::Display for I32Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exited with i32 exit status {}", self.0)
+    }
+}
+
+impl std::error::Error for I32Exit {}
+
+impl From<I32Exit> for Error {
+    fn from(exit: I32Exit) -> Error {
+        Error::Exit(exit)
+    }
 }
 
 impl Error {
@@ -43,6 +80,36 @@ impl Error {
     /// The trap code, if this error is a trap.
     pub fn trap_code(&self) -> Option<TrapCode> {
         self.as_trap().map(|t| t.code)
+    }
+
+    /// The error as a `&E`, if it is one, in wasmtime's style
+    /// (`err.downcast_ref::<I32Exit>()`): [`I32Exit`] for a guest's exit,
+    /// [`Trap`] or [`TrapCode`] for a trap, and for a failing host function
+    /// the error it returned (any type).
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        use std::any::Any;
+        match self {
+            Error::Exit(exit) => (exit as &dyn Any).downcast_ref(),
+            Error::Trap(trap) => (trap as &dyn Any)
+                .downcast_ref()
+                .or_else(|| (&trap.code as &dyn Any).downcast_ref()),
+            Error::Host(inner) => inner.downcast_ref(),
+            Error::Compile(e) => (e as &dyn Any).downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the error is an `E` (see [`downcast_ref`](Error::downcast_ref)).
+    pub fn is<E: std::error::Error + 'static>(&self) -> bool {
+        self.downcast_ref::<E>().is_some()
+    }
+
+    /// The guest's exit status, if this error is its request to exit.
+    pub fn exit_status(&self) -> Option<i32> {
+        match self {
+            Error::Exit(I32Exit(status)) => Some(*status),
+            _ => None,
+        }
     }
 
     /// A host error from a message.

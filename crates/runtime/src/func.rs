@@ -16,6 +16,40 @@ pub(crate) type HostFunc<T> =
     dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
 
 /// A function of a store: defined by a module instance or by the host.
+///
+/// Calls through `Func` check the arguments' types at run time; a
+/// [`TypedFunc`] checks once.
+///
+/// ```
+/// use nanowasm_runtime::{Engine, Func, FuncType, Instance, Module, Store, Val, ValType};
+///
+/// let engine = Engine::default();
+/// let mut store = Store::new(&engine, ());
+/// // A host function from a closure: its type comes from the Rust types.
+/// let double = Func::wrap(&mut store, |x: i32| x * 2);
+/// // And one with a type given at run time.
+/// let ty = FuncType::new([ValType::I64], [ValType::I64]);
+/// let negate = Func::new(&mut store, ty, |_caller, args, results| {
+///     results[0] = Val::I64(-args[0].unwrap_i64());
+///     Ok(())
+/// });
+/// let module = Module::new(
+///     &engine,
+///     r#"(module
+///          (import "" "double" (func $double (param i32) (result i32)))
+///          (import "" "negate" (func $negate (param i64) (result i64)))
+///          (func (export "run") (param i32) (result i32)
+///            (call $double (local.get 0))))"#,
+/// )?;
+/// let instance = Instance::new(&mut store, &module, &[double.into(), negate.into()])?;
+/// let run = instance.get_func(&store, "run").unwrap();
+/// let mut results = [Val::I32(0)];
+/// run.call(&mut store, &[Val::I32(21)], &mut results)?;
+/// assert_eq!(results[0].unwrap_i32(), 42);
+/// // A wrong argument type is an error, not a crash.
+/// assert!(run.call(&mut store, &[Val::I64(21)], &mut results).is_err());
+/// # Ok::<(), nanowasm_runtime::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Func(pub(crate) Stored);
 
@@ -169,6 +203,31 @@ fn wrong_type(what: &str, ty: &FuncType) -> Error {
 }
 
 /// A function with a statically known type: calls skip the dynamic checks.
+///
+/// Parameters are a Rust type or a tuple of them (`i32`, `i64`, `f32`,
+/// `f64`, `u32`, `u64`, `Option<Func>`, ...), results likewise.
+///
+/// ```
+/// use nanowasm_runtime::{Engine, Instance, Module, Store};
+///
+/// let engine = Engine::default();
+/// let module = Module::new(
+///     &engine,
+///     r#"(module (func (export "divmod") (param i32 i32) (result i32 i32)
+///          (i32.div_u (local.get 0) (local.get 1))
+///          (i32.rem_u (local.get 0) (local.get 1))))"#,
+/// )?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// let divmod = instance.get_typed_func::<(i32, i32), (i32, i32)>(&mut store, "divmod")?;
+/// assert_eq!(divmod.call(&mut store, (17, 5))?, (3, 2));
+/// // A trap is an error with the trap's code and the wasm backtrace.
+/// let err = divmod.call(&mut store, (1, 0)).unwrap_err();
+/// assert!(err.to_string().starts_with("wasm trap: integer divide by zero"));
+/// // Asking for the wrong type fails at lookup, not at the call.
+/// assert!(instance.get_typed_func::<i64, i64>(&mut store, "divmod").is_err());
+/// # Ok::<(), nanowasm_runtime::Error>(())
+/// ```
 pub struct TypedFunc<Params, Results> {
     func: Func,
     _marker: PhantomData<fn(Params) -> Results>,

@@ -18,7 +18,7 @@
 //!     0x01, 0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x10, 0x00, 0x0b,
 //! ];
 //! let module = Module::new(&engine, &wasm)?;
-//! let mut linker = Linker::new();
+//! let mut linker = Linker::new(&engine);
 //! linker.func_wrap("host", "double", |x: i32| x * 2)?;
 //! let mut store = Store::new(&engine, ());
 //! let instance = linker.instantiate(&mut store, &module)?;
@@ -44,8 +44,8 @@ mod table;
 mod trap;
 mod values;
 
-pub use engine::{Config, Engine};
-pub use error::{Error, FrameInfo, Trap};
+pub use engine::{Config, Engine, Strategy};
+pub use error::{Error, FrameInfo, I32Exit, Result, Trap};
 pub use func::{Caller, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use global::Global;
 pub use instance::{Extern, Instance};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use nanowasm_core::FuncType;
 
+use crate::engine::Engine;
 use crate::error::Error;
 use crate::func::{Caller, Func, HostFunc, IntoFunc};
 use crate::instance::{instantiate, Extern, Instance};
@@ -27,26 +28,62 @@ impl<T> Clone for Definition<T> {
 }
 
 /// Resolves a module's imports by `(module, name)` and instantiates it.
-/// Host functions defined with [`func_wrap`](Linker::func_wrap) belong to no
-/// store: one linker serves every store.
+///
+/// A linker belongs to one [`Engine`]: it links that engine's modules into
+/// that engine's stores. Host functions defined with
+/// [`func_wrap`](Linker::func_wrap) or [`func_new`](Linker::func_new)
+/// belong to no store, so one linker serves every store of the engine.
+///
+/// ```
+/// use nanowasm_runtime::{Caller, Engine, Linker, Module, Store};
+///
+/// let engine = Engine::default();
+/// let mut linker: Linker<u32> = Linker::new(&engine);
+/// // A host function that counts its calls in the store's data.
+/// linker.func_wrap("host", "tick", |mut caller: Caller<'_, u32>| {
+///     *caller.data_mut() += 1;
+/// })?;
+/// let module = Module::new(
+///     &engine,
+///     r#"(module
+///          (import "host" "tick" (func $tick))
+///          (func (export "run") (call $tick) (call $tick)))"#,
+/// )?;
+/// let mut store = Store::new(&engine, 0);
+/// let instance = linker.instantiate(&mut store, &module)?;
+/// instance.get_typed_func::<(), ()>(&mut store, "run")?.call(&mut store, ())?;
+/// assert_eq!(*store.data(), 2);
+/// # Ok::<(), nanowasm_runtime::Error>(())
+/// ```
 pub struct Linker<T> {
+    engine: Engine,
     defs: HashMap<(String, String), Definition<T>>,
     allow_shadowing: bool,
 }
 
-impl<T> Default for Linker<T> {
-    fn default() -> Self {
+impl<T> Clone for Linker<T> {
+    fn clone(&self) -> Self {
         Linker {
-            defs: HashMap::new(),
-            allow_shadowing: false,
+            engine: self.engine.clone(),
+            defs: self.defs.clone(),
+            allow_shadowing: self.allow_shadowing,
         }
     }
 }
 
 impl<T> Linker<T> {
-    /// An empty linker.
-    pub fn new() -> Linker<T> {
-        Linker::default()
+    /// An empty linker for `engine`'s modules and stores.
+    pub fn new(engine: &Engine) -> Linker<T> {
+        Linker {
+            engine: engine.clone(),
+            defs: HashMap::new(),
+            allow_shadowing: false,
+        }
+    }
+
+    /// The engine this linker belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Whether a later definition may replace an earlier one.
@@ -131,6 +168,13 @@ impl<T> Linker<T> {
 
     /// Resolves the imports of `module` once, for many instantiations.
     pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>, Error> {
+        if !Engine::same(&self.engine, module.engine()) {
+            return Err(Error::Usage(
+                "cross-`Engine` instantiation is not currently supported: \
+                 the module was compiled by another engine than the linker's"
+                    .into(),
+            ));
+        }
         let mut imports = Vec::with_capacity(module.binary().imports.len());
         for import in &module.binary().imports {
             let def = self

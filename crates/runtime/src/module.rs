@@ -39,9 +39,51 @@ impl std::fmt::Debug for Module {
 }
 
 impl Module {
-    /// Decodes and validates a WebAssembly binary.
+    /// Decodes and validates a module: a WebAssembly binary, or, with the
+    /// `wat` cargo feature (on by default), the text format (WAT), which is
+    /// encoded to binary first. Bytes that begin with the binary magic
+    /// `\0asm` are always taken as binary.
+    ///
+    /// ```
+    /// use nanowasm_runtime::{Engine, Module};
+    ///
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module (func (export "f")))"#)?;
+    /// assert_eq!(module.exports().count(), 1);
+    /// // The same module as a binary.
+    /// let binary = [
+    ///     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03,
+    ///     0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00,
+    ///     0x0b,
+    /// ];
+    /// assert_eq!(Module::new(&engine, binary)?.exports().count(), 1);
+    /// // Errors in text name the line and column.
+    /// let err = Module::new(&engine, "(module (func (i32.ad)))").unwrap_err();
+    /// assert!(err.to_string().starts_with("<input>:1:16: "), "{err}");
+    /// # Ok::<(), nanowasm_runtime::Error>(())
+    /// ```
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
-        Module::from_binary(engine, bytes.as_ref())
+        let bytes = bytes.as_ref();
+        #[cfg(feature = "wat")]
+        if !bytes.starts_with(b"\0asm") {
+            return Module::from_binary(engine, &wat_to_binary(bytes, "<input>")?);
+        }
+        Module::from_binary(engine, bytes)
+    }
+
+    /// Reads, decodes and validates the module in the file at `path`: a
+    /// binary, or with the `wat` feature a text module (WAT) whose errors
+    /// name the file, line and column.
+    pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Usage(format!("failed to read `{}`: {e}", path.display())))?;
+        #[cfg(feature = "wat")]
+        if !bytes.starts_with(b"\0asm") {
+            let binary = wat_to_binary(&bytes, &path.display().to_string())?;
+            return Module::from_binary(engine, &binary);
+        }
+        Module::from_binary(engine, &bytes)
     }
 
     /// Decodes and validates a WebAssembly binary.
@@ -59,6 +101,8 @@ impl Module {
     }
 
     /// Validates a binary without keeping it.
+    ///
+    /// Unlike [`Module::new`], this takes only the binary format.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
         binary::validate(bytes, engine.config().features).map_err(Error::from)
     }
@@ -156,4 +200,15 @@ impl Module {
         .as_ref()
         .map_err(String::as_str)
     }
+}
+
+/// Encodes the text module `source` (named `path` in errors) to binary.
+#[cfg(feature = "wat")]
+fn wat_to_binary(source: &[u8], path: &str) -> Result<Vec<u8>, Error> {
+    let text = std::str::from_utf8(source).map_err(|e| {
+        Error::Text(format!(
+            "{path}: neither a WebAssembly binary (no `\\0asm` magic) nor UTF-8 text: {e}"
+        ))
+    })?;
+    nanowasm_text::parse_wat(text).map_err(|e| Error::Text(e.display_with(path, text)))
 }

@@ -277,6 +277,33 @@ pub(crate) fn type_mismatch(what: &str, ty: ValType, v: &Val) -> crate::Error {
 /// An isolated domain: instances, their memories, tables, globals and
 /// functions, host data `T`, fuel and limits. Nothing in one store can reach
 /// another store.
+///
+/// ```
+/// use nanowasm_runtime::{Config, Engine, Linker, Module, Store, StoreLimitsBuilder, TrapCode};
+///
+/// let engine = Engine::new(Config::new().consume_fuel(true));
+/// let module = Module::new(
+///     &engine,
+///     r#"(module (memory (export "mem") 1)
+///          (func (export "grow") (result i32) (memory.grow (i32.const 10)))
+///          (func (export "spin") (loop (br 0))))"#,
+/// )?;
+/// // Host data: here a request counter.
+/// let mut store = Store::new(&engine, 0u64);
+/// store.set_limits(StoreLimitsBuilder::new().memory_size(4 << 16).build());
+/// store.set_fuel(1_000_000)?;
+/// let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+/// *store.data_mut() += 1;
+/// // Growing past the limit fails inside wasm (`memory.grow` returns -1).
+/// let grow = instance.get_typed_func::<(), i32>(&mut store, "grow")?;
+/// assert_eq!(grow.call(&mut store, ())?, -1);
+/// // Running out of fuel traps; the store stays usable.
+/// let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+/// let err = spin.call(&mut store, ()).unwrap_err();
+/// assert_eq!(err.trap_code(), Some(TrapCode::OutOfFuel));
+/// assert_eq!(*store.data(), 1);
+/// # Ok::<(), nanowasm_runtime::Error>(())
+/// ```
 pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) hosts: Vec<Arc<HostFunc<T>>>,

@@ -58,3 +58,5 @@ impl fmt::Display for TrapCode {
         f.write_str(self.message())
     }
 }
+
+impl std::error::Error for TrapCode {}

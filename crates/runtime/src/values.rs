@@ -150,6 +150,34 @@ impl Val {
             _ => None,
         }
     }
+
+    /// The `i32`; panics if the value is not one (as wasmtime's).
+    #[track_caller]
+    pub fn unwrap_i32(&self) -> i32 {
+        self.i32()
+            .unwrap_or_else(|| panic!("expected i32, found {}", self.ty()))
+    }
+
+    /// The `i64`; panics if the value is not one (as wasmtime's).
+    #[track_caller]
+    pub fn unwrap_i64(&self) -> i64 {
+        self.i64()
+            .unwrap_or_else(|| panic!("expected i64, found {}", self.ty()))
+    }
+
+    /// The `f32`; panics if the value is not one (as wasmtime's).
+    #[track_caller]
+    pub fn unwrap_f32(&self) -> f32 {
+        self.f32()
+            .unwrap_or_else(|| panic!("expected f32, found {}", self.ty()))
+    }
+
+    /// The `f64`; panics if the value is not one (as wasmtime's).
+    #[track_caller]
+    pub fn unwrap_f64(&self) -> f64 {
+        self.f64()
+            .unwrap_or_else(|| panic!("expected f64, found {}", self.ty()))
+    }
 }
 
 impl From<i32> for Val {

@@ -35,7 +35,7 @@ pub fn run(script: &[Located], config: &Config) -> Outcome {
         // Plenty for every spec test; the point is that fuel accounting runs.
         let _ = store.set_fuel(u64::MAX / 2);
     }
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     linker.allow_shadowing(true);
     let mut outcome = Outcome::default();
     if let Err(e) = crate::spectest::define(&mut linker, &mut store) {

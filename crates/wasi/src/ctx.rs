@@ -44,6 +44,7 @@ use rand_core::SeedableRng;
 use rustix::fs::{Mode, OFlags};
 
 use crate::errno::{BlockingResult, Errno, WasiResult};
+use crate::perms::{DirPerms, FilePerms};
 
 /// Rights (`rights` in the spec): what a descriptor may be used for. Every
 /// `fd_*`, `path_*` and `sock_*` call needs the right named after it (a
@@ -191,16 +192,19 @@ pub struct DirEntry {
     pub fd: OwnedFd,
     /// The guest's name for it, if it is a preopen.
     pub preopen: Option<String>,
-    /// Whether changes are refused.
-    pub readonly: bool,
+    /// What the guest may do with it and the directories beneath.
+    pub perms: DirPerms,
+    /// What the guest may do with the files it opens beneath.
+    pub file_perms: FilePerms,
 }
 
 /// An open regular file (or other non-directory node).
 pub struct FileEntry {
     /// The host file.
     pub file: std::fs::File,
-    /// Whether it was opened through a read-only preopen.
-    pub readonly: bool,
+    /// What the grant it was opened through allows on files (its rights
+    /// say what this descriptor was opened for).
+    pub perms: FilePerms,
     /// Whether its reads and writes can wait: not a regular file or a
     /// block device, but a FIFO, a terminal... (then, in blocking mode,
     /// they wait at most until the deadline, [`WasiCtx::set_deadline`]).
@@ -800,15 +804,32 @@ impl WasiCtxBuilder {
     }
 
     /// Grants the directory `host` to the guest as `guest` (e.g. `/data` or
-    /// `.`); `readonly` refuses every change beneath it. The path is opened
-    /// here, once, following symbolic links: it names a directory the
-    /// embedder chose. Use [`preopened_dir_fd`](Self::preopened_dir_fd) to
-    /// grant a directory already open.
+    /// `.`), as in wasmtime: `perms` says what the guest may do with it and
+    /// the directories beneath ([`DirPerms::MUTATE`] to change anything),
+    /// `file_perms` what it may do with the files it opens there
+    /// ([`FilePerms::WRITE`] to write them). The path is opened here, once,
+    /// following symbolic links: it names a directory the embedder chose.
+    /// Use [`preopened_dir_fd`](Self::preopened_dir_fd) to grant a
+    /// directory already open.
+    ///
+    /// ```
+    /// use nanowasm_wasi::{DirPerms, FilePerms, WasiCtx};
+    ///
+    /// let dir = std::env::temp_dir();
+    /// let mut builder = WasiCtx::builder();
+    /// // Read-only: the guest can list and read, not change.
+    /// builder.preopened_dir(&dir, "/tmp", DirPerms::READ, FilePerms::READ);
+    /// // Read-write.
+    /// builder.preopened_dir(&dir, "/scratch", DirPerms::all(), FilePerms::all());
+    /// let ctx = builder.build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn preopened_dir(
         &mut self,
         host: impl AsRef<Path>,
         guest: impl Into<String>,
-        readonly: bool,
+        perms: DirPerms,
+        file_perms: FilePerms,
     ) -> &mut Self {
         let opened = rustix::fs::open(
             host.as_ref(),
@@ -816,7 +837,7 @@ impl WasiCtxBuilder {
             Mode::empty(),
         );
         match opened {
-            Ok(fd) => self.preopened_dir_fd(fd, guest, readonly),
+            Ok(fd) => self.preopened_dir_fd(fd, guest, perms, file_perms),
             Err(e) => {
                 self.error.get_or_insert_with(|| {
                     std::io::Error::new(
@@ -839,7 +860,8 @@ impl WasiCtxBuilder {
         &mut self,
         fd: OwnedFd,
         guest: impl Into<String>,
-        readonly: bool,
+        perms: DirPerms,
+        file_perms: FilePerms,
     ) -> &mut Self {
         let guest = guest.into();
         match rustix::fs::fstat(&fd) {
@@ -863,21 +885,22 @@ impl WasiCtxBuilder {
                 return self;
             }
         }
-        let base = if readonly {
-            rights::DIRECTORY & !rights::MUTATING
-        } else {
+        let base = if perms.contains(DirPerms::MUTATE) {
             rights::DIRECTORY
+        } else {
+            rights::DIRECTORY & !rights::MUTATING
         };
-        // The inheriting rights stay whole even when read-only, as in
-        // wasmtime: wasi-libc asks for the rights an `open` mode needs
-        // within them, so a write is asked for and refused (EPERM)
+        // The inheriting rights stay whole even without write permissions,
+        // as in wasmtime: wasi-libc asks for the rights an `open` mode
+        // needs within them, so a write is asked for and refused (EPERM)
         // rather than silently opened read-only.
         let inheriting = rights::DIRECTORY | rights::FILE;
         let entry = Entry {
             kind: Kind::Dir(DirEntry {
                 fd,
                 preopen: Some(guest.clone()),
-                readonly,
+                perms,
+                file_perms,
             }),
             base,
             inheriting,

@@ -8,6 +8,7 @@ use rustix::fs::{FileType, OFlags, Stat, Timestamps};
 use crate::ctx::{fdflags, filetype, rights, FileEntry, Kind, Stdio, WasiCtx};
 use crate::errno::{BlockingResult, Errno, WasiResult};
 use crate::mem::{retry, write_pieces, GuestMemory};
+use crate::perms::{DirPerms, FilePerms};
 
 /// `fstflags`.
 pub mod fstflags {
@@ -232,7 +233,7 @@ pub fn fd_write(
         }
         Kind::File(f) => {
             need_file(f, base, rights::FD_WRITE, true, Errno::Badf)?;
-            if f.readonly {
+            if !f.perms.contains(FilePerms::WRITE) {
                 return Err(Errno::Perm.into());
             }
             // A FIFO or a terminal (not a regular file) can make it wait.
@@ -555,7 +556,7 @@ pub fn fd_filestat_set_size(ctx: &mut WasiCtx, fd: u32, size: u64) -> WasiResult
     let e = ctx.get(fd)?;
     let base = e.base;
     match &e.kind {
-        Kind::File(f) if f.readonly => Err(Errno::Perm),
+        Kind::File(f) if !f.perms.contains(FilePerms::WRITE) => Err(Errno::Perm),
         Kind::File(f) => {
             // A file not open for writing is EINVAL, as in wasmtime (and
             // `ftruncate`).
@@ -578,8 +579,8 @@ pub fn fd_filestat_set_times(
     let times = timestamps(atim, mtim, fst)?;
     let e = ctx.get(fd)?;
     match &e.kind {
-        Kind::File(f) if f.readonly => return Err(Errno::Perm),
-        Kind::Dir(d) if d.readonly => return Err(Errno::Perm),
+        Kind::File(f) if !f.perms.contains(FilePerms::WRITE) => return Err(Errno::Perm),
+        Kind::Dir(d) if !d.perms.contains(DirPerms::MUTATE) => return Err(Errno::Perm),
         Kind::File(_) | Kind::Dir(_) => need(e.base, rights::FD_FILESTAT_SET_TIMES)?,
         _ => {}
     }
@@ -724,6 +725,9 @@ pub fn fd_readdir(
     let Kind::Dir(d) = &mut e.kind else {
         return Err(Errno::Notdir);
     };
+    if !d.perms.contains(DirPerms::READ) {
+        return Err(Errno::Perm);
+    }
     need(e.base, rights::FD_READDIR)?;
     // Straight into guest memory, each entry cut off at the buffer's end.
     let out = mem.slice_mut(buf, buf_len)?;

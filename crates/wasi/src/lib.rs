@@ -14,7 +14,7 @@
 //! `wasi_snapshot_preview1` and the older `wasi_unstable` ([`unstable`]).
 //!
 //! Errors are WASI `errno` values returned to the guest; only `proc_exit`
-//! (an [`Error::Exit`] for a status below 126; as in wasmtime, a larger
+//! (an [`Error::Exit`] carrying an [`I32Exit`] for a status below 126; as in wasmtime, a larger
 //! one is an error, "invalid exit status"), a module without an exported
 //! `memory`, and a blocking call that reaches the context's deadline
 //! ([`WasiCtx::set_deadline`], the interrupt trap) end the call. Nothing
@@ -22,18 +22,42 @@
 //! and no call allocates on the host in proportion to the sizes a guest
 //! declares ([`mem::MAX_IO`]).
 //!
-//! ```no_run
-//! use nanowasm_runtime::{Engine, Linker, Module, Store};
-//! use nanowasm_wasi::WasiCtx;
+//! ```
+//! use nanowasm_runtime::{Engine, I32Exit, Linker, Module, Store};
+//! use nanowasm_wasi::{DirPerms, FilePerms, Stdio, WasiCtx};
 //!
 //! let engine = Engine::default();
-//! let module = Module::new(&engine, &std::fs::read("hello.wasm")?)?;
-//! let mut linker = Linker::new();
+//! // A command: writes "hello\n" to standard output, then exits with 3.
+//! let module = Module::new(
+//!     &engine,
+//!     r#"(module
+//!          (import "wasi_snapshot_preview1" "fd_write"
+//!            (func $fd_write (param i32 i32 i32 i32) (result i32)))
+//!          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+//!          (memory (export "memory") 1)
+//!          (data (i32.const 16) "hello\n")
+//!          (func (export "_start")
+//!            (i32.store (i32.const 0) (i32.const 16))  ;; iovec: base
+//!            (i32.store (i32.const 4) (i32.const 6))   ;; iovec: length
+//!            (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+//!            (call $exit (i32.const 3))))"#,
+//! )?;
+//! let mut linker = Linker::new(&engine);
 //! nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
-//! let cx = WasiCtx::builder().inherit_stdio().allow_clocks(true).arg("hello").preopened_dir(".", ".", true).build()?;
+//! // Only what is granted: here the arguments, a captured standard output
+//! // and a read-only view of the temporary directory.
+//! let (stdout, output) = Stdio::buffer(Vec::new());
+//! let cx = WasiCtx::builder()
+//!     .arg("hello.wasm")
+//!     .stdout(stdout)
+//!     .preopened_dir(std::env::temp_dir(), "/tmp", DirPerms::READ, FilePerms::READ)
+//!     .build()?;
 //! let mut store = Store::new(&engine, cx);
 //! let instance = linker.instantiate(&mut store, &module)?;
-//! instance.get_typed_func::<(), ()>(&mut store, "_start")?.call(&mut store, ())?;
+//! let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+//! let err = start.call(&mut store, ()).unwrap_err();
+//! assert_eq!(err.downcast_ref::<I32Exit>(), Some(&I32Exit(3)));
+//! assert_eq!(*output.lock().unwrap(), b"hello\n");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -47,12 +71,15 @@ pub mod errno;
 pub mod fd;
 pub mod mem;
 pub mod path;
+pub mod perms;
 pub mod poll;
 pub mod sock;
 pub mod unstable;
 
 pub use ctx::{FdBudget, Stdio, WasiCtx, WasiCtxBuilder};
 pub use errno::{Errno, WasiError};
+pub use nanowasm_runtime::I32Exit;
+pub use perms::{DirPerms, FilePerms};
 
 use nanowasm_runtime::{Caller, Error, Extern, Linker, Trap};
 
@@ -180,7 +207,7 @@ where
         // it ends the call with an error instead of an exit.
         let status = code as u32;
         if status < 126 {
-            Err(Error::Exit(code))
+            Err(Error::Exit(I32Exit(code)))
         } else {
             Err(Error::host(format!(
                 "exit with invalid exit status outside of [0..126): {status}"

@@ -19,6 +19,7 @@ use crate::ctx::{fdflags, rights, DirEntry, Entry, FileEntry, Kind, WasiCtx};
 use crate::errno::{Errno, WasiResult};
 use crate::fd::{filestat_bytes, need, timestamps};
 use crate::mem::GuestMemory;
+use crate::perms::{DirPerms, FilePerms};
 
 /// `lookupflags`: follow a final symbolic link.
 pub const SYMLINK_FOLLOW: u32 = 1;
@@ -60,15 +61,21 @@ pub(crate) fn open_beneath(
 /// The directory a path operation starts from, and its inheriting
 /// rights. The checks come in wasmtime's order: an unknown descriptor or a
 /// standard stream is `EBADF`, another descriptor that is not a directory
-/// `ENOTDIR`; a change beneath a read-only preopen is `EPERM`; then
-/// `right` (every bit of it) must be among the directory's base rights,
-/// else `ENOTCAPABLE`.
+/// `ENOTDIR`; a change beneath a grant without [`DirPerms::MUTATE`], or a
+/// lookup beneath one without [`DirPerms::READ`], is `EPERM`; then `right`
+/// (every bit of it) must be among the directory's base rights, else
+/// `ENOTCAPABLE`.
 fn dir(ctx: &mut WasiCtx, fd: u32, right: u64) -> WasiResult<(&DirEntry, u64)> {
     let e = ctx.get(fd)?;
     let base = e.base;
     match &e.kind {
         Kind::Dir(d) => {
-            if d.readonly && right & rights::MUTATING != 0 {
+            let needed = if right & rights::MUTATING != 0 {
+                DirPerms::MUTATE
+            } else {
+                DirPerms::READ
+            };
+            if !d.perms.contains(needed) {
                 return Err(Errno::Perm);
             }
             need(base, right)?;
@@ -155,8 +162,11 @@ pub fn path_open(
     let path = mem.path(path, path_len)?.to_owned();
     let read = base & (rights::FD_READ | rights::FD_READDIR) != 0;
     let write = base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0;
-    let mutates =
-        write || oflags & (oflags::CREAT | oflags::TRUNC) != 0 || fdflags & fdflags::APPEND != 0;
+    // As wasmtime: creating or truncating changes the directory, writing
+    // (appending included) needs write permission on files, reading read
+    // permission.
+    let changes_dir = oflags & (oflags::CREAT | oflags::TRUNC) != 0;
+    let writes = write || fdflags & fdflags::APPEND != 0;
     // Creating needs `path_create_file`, truncating
     // `path_filestat_set_size`, on the directory.
     let mut right = rights::PATH_OPEN;
@@ -167,10 +177,14 @@ pub fn path_open(
         right |= rights::PATH_FILESTAT_SET_SIZE;
     }
     let (d, dir_inheriting) = dir(ctx, fd, right)?;
-    if d.readonly && mutates {
+    let (perms, file_perms) = (d.perms, d.file_perms);
+    if !perms.contains(DirPerms::READ)
+        || (changes_dir && !perms.contains(DirPerms::MUTATE))
+        || (writes && !file_perms.contains(FilePerms::WRITE))
+        || (base & rights::FD_READ != 0 && !file_perms.contains(FilePerms::READ))
+    {
         return Err(Errno::Perm);
     }
-    let readonly = d.readonly;
     let mut flags = match (read, write) {
         (_, false) => OFlags::RDONLY,
         (false, true) => OFlags::WRONLY,
@@ -227,14 +241,15 @@ pub fn path_open(
     let is_dir = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory;
     let entry = if is_dir {
         let mut b = rights::DIRECTORY | (base & rights::FD_READ);
-        if readonly {
+        if !perms.contains(DirPerms::MUTATE) {
             b &= !rights::MUTATING;
         }
         Entry {
             kind: Kind::Dir(DirEntry {
                 fd: host,
                 preopen: None,
-                readonly,
+                perms,
+                file_perms,
             }),
             base: b & base & dir_inheriting,
             inheriting: inheriting & dir_inheriting,
@@ -252,13 +267,13 @@ pub fn path_open(
         if !write {
             b &= !(rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE);
         }
-        if readonly {
+        if !file_perms.contains(FilePerms::WRITE) {
             b &= !rights::MUTATING;
         }
         Entry {
             kind: Kind::File(FileEntry {
                 file: std::fs::File::from(host),
-                readonly,
+                perms: file_perms,
                 can_wait: !matches!(
                     rustix::fs::FileType::from_raw_mode(st.st_mode),
                     rustix::fs::FileType::RegularFile | rustix::fs::FileType::BlockDevice

@@ -220,7 +220,12 @@ fn guest_declared_sizes_do_not_amplify_host_memory() {
     let dir = scratch("file");
     let mut g = guest(
         WasiCtx::builder()
-            .preopened_dir(&dir, "/d", false)
+            .preopened_dir(
+                &dir,
+                "/d",
+                nanowasm_wasi::DirPerms::all(),
+                nanowasm_wasi::FilePerms::all(),
+            )
             .allow_random(true)
             .build()
             .unwrap(),
@@ -285,7 +290,12 @@ fn long_paths_are_refused_before_any_copy() {
     let dir = scratch("path");
     let mut g = guest(
         WasiCtx::builder()
-            .preopened_dir(&dir, "/d", false)
+            .preopened_dir(
+                &dir,
+                "/d",
+                nanowasm_wasi::DirPerms::all(),
+                nanowasm_wasi::FilePerms::all(),
+            )
             .build()
             .unwrap(),
     );

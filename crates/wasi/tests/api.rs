@@ -8,7 +8,7 @@ fn instantiate(wat: &str, cx: WasiCtx) -> (Store<WasiCtx>, nanowasm_runtime::Ins
     let engine = Engine::default();
     let bytes = nanowasm_text::parse_wat(wat).unwrap();
     let module = Module::new(&engine, &bytes).unwrap();
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
     let mut store = Store::new(&engine, cx);
     let instance = linker.instantiate(&mut store, &module).unwrap();
@@ -72,7 +72,7 @@ fn proc_exit_ends_the_call_with_its_status() {
     let (mut store, inst) = instantiate(wat, WasiCtx::builder().build().unwrap());
     let start = inst.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
     match start.call(&mut store, ()) {
-        Err(Error::Exit(7)) => {}
+        Err(Error::Exit(nanowasm_runtime::I32Exit(7))) => {}
         other => panic!("expected exit 7, got {other:?}"),
     }
 }
@@ -95,7 +95,12 @@ fn stores_do_not_share_capabilities() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("secret.txt"), b"tenant a only").unwrap();
     let a = WasiCtx::builder()
-        .preopened_dir(&dir, "/a", true)
+        .preopened_dir(
+            &dir,
+            "/a",
+            nanowasm_wasi::DirPerms::READ,
+            nanowasm_wasi::FilePerms::READ,
+        )
         .build()
         .unwrap();
     let b = WasiCtx::builder().build().unwrap();
@@ -118,7 +123,12 @@ fn stores_do_not_share_capabilities() {
 #[test]
 fn a_missing_preopen_is_a_build_error() {
     let err = WasiCtx::builder()
-        .preopened_dir("/definitely/not/here", "/x", false)
+        .preopened_dir(
+            "/definitely/not/here",
+            "/x",
+            nanowasm_wasi::DirPerms::all(),
+            nanowasm_wasi::FilePerms::all(),
+        )
         .build()
         .err()
         .expect("error");

@@ -195,7 +195,12 @@ fn file_times_obey_the_clock_grant() {
         .as_nanos() as u64;
     let build = |f: &dyn Fn(&mut nanowasm_wasi::WasiCtxBuilder)| {
         let mut b = WasiCtx::builder();
-        b.preopened_dir(&dir, "/d", true);
+        b.preopened_dir(
+            &dir,
+            "/d",
+            nanowasm_wasi::DirPerms::READ,
+            nanowasm_wasi::FilePerms::READ,
+        );
         f(&mut b);
         guest(b.build().unwrap())
     };

@@ -327,7 +327,12 @@ fn fifo_open_read_and_write_end_at_the_deadline() {
     let path = dir.clone();
     bounded(move || {
         let cx = WasiCtx::builder()
-            .preopened_dir(&path, "/d", false)
+            .preopened_dir(
+                &path,
+                "/d",
+                nanowasm_wasi::DirPerms::all(),
+                nanowasm_wasi::FilePerms::all(),
+            )
             .build()
             .unwrap();
         let mut g = guest(cx);

@@ -180,7 +180,12 @@ fn a_fifo_read_raced_by_another_reader_ends_at_the_deadline() {
                 let (shared, tx, ready_tx) = (shared.clone(), tx.clone(), ready_tx.clone());
                 std::thread::spawn(move || {
                     let mut g = guest(&format!("fifo{round}-{k}"), |b| {
-                        b.preopened_dir(&shared, "/s", false);
+                        b.preopened_dir(
+                            &shared,
+                            "/s",
+                            nanowasm_wasi::DirPerms::all(),
+                            nanowasm_wasi::FilePerms::all(),
+                        );
                     });
                     let fd = g.open(4, "p", 0, 2, 0).unwrap();
                     let deadline =

@@ -350,7 +350,12 @@ fn readonly_preopens_stay_eperm() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("f.txt"), b"0123456789").unwrap();
     let mut g = guest("ro-unused", |b| {
-        b.preopened_dir(&dir, "/ro", true);
+        b.preopened_dir(
+            &dir,
+            "/ro",
+            nanowasm_wasi::DirPerms::READ,
+            nanowasm_wasi::FilePerms::READ,
+        );
     });
     // Descriptor 4 is the read-only one.
     let (p, n) = g.s("f.txt");
@@ -361,6 +366,72 @@ fn readonly_preopens_stay_eperm() {
     assert_eq!(g.call("fd_filestat_set_size", &[fd as i64, 0]), EPERM);
     assert_eq!(std::fs::read(dir.join("f.txt")).unwrap(), b"0123456789");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `DirPerms` and `FilePerms` separately, as in wasmtime: `READ` on the
+/// directory to look anything up, `MUTATE` to change entries (creating
+/// and truncating included), `FilePerms::READ`/`WRITE` to open files for
+/// reading/writing. Each denial is `EPERM`; the preopen is descriptor 4.
+#[test]
+fn dir_and_file_perms_are_separate() {
+    use nanowasm_wasi::{DirPerms, FilePerms};
+    const CREAT: i64 = 1;
+    const TRUNC: i64 = 8;
+    let grant = |name: &str, dir: DirPerms, file: FilePerms| {
+        guest(name, move |b| {
+            let host =
+                std::env::temp_dir().join(format!("nanowasm-rights-{name}-{}", std::process::id()));
+            b.preopened_dir(host, "/p", dir, file);
+        })
+    };
+    let contents = |g: &Guest| std::fs::read(g.dir.join("f.txt")).unwrap();
+
+    // Files writable, directory fixed: existing files can be written,
+    // nothing created, removed or truncated.
+    let mut g = grant("perms-files", DirPerms::READ, FilePerms::all());
+    let fd = g.open(4, "f.txt", 0, r::FD_WRITE | r::FD_READ, 0).unwrap();
+    g.poke(128, b"abcd");
+    assert_eq!(g.call("fd_write", &[fd as i64, IOV, 1, OUT]), 0);
+    assert_eq!(contents(&g), b"abcd456789");
+    assert_eq!(g.open(4, "new.txt", CREAT, r::FD_READ, 0), Err(EPERM));
+    assert_eq!(g.open(4, "f.txt", TRUNC, r::FD_WRITE, 0), Err(EPERM));
+    let (p, n) = g.s("f.txt");
+    assert_eq!(g.call("path_unlink_file", &[4, p, n]), EPERM);
+    let (p, n) = g.s("newdir");
+    assert_eq!(g.call("path_create_directory", &[4, p, n]), EPERM);
+    assert!(!g.dir.join("new.txt").exists() && !g.dir.join("newdir").exists());
+
+    // Directory changeable, files read-only: entries can be created and
+    // removed, no file opened for writing.
+    let mut g = grant("perms-dir", DirPerms::all(), FilePerms::READ);
+    assert_eq!(g.open(4, "f.txt", 0, r::FD_WRITE, 0), Err(EPERM));
+    let fd = g.open(4, "f.txt", 0, r::FD_READ, 0).unwrap();
+    assert_eq!(g.call("fd_write", &[fd as i64, IOV, 1, OUT]), EBADF);
+    let (p, n) = g.s("newdir");
+    assert_eq!(g.call("path_create_directory", &[4, p, n]), 0);
+    assert!(g.dir.join("newdir").is_dir());
+    g.open(4, "empty.txt", CREAT, r::FD_READ, 0).unwrap();
+    assert!(g.dir.join("empty.txt").is_file());
+    let (p, n) = g.s("f.txt");
+    assert_eq!(g.call("path_unlink_file", &[4, p, n]), 0);
+    assert!(!g.dir.join("f.txt").exists());
+
+    // Changeable but not readable: nothing can be looked up or listed.
+    let mut g = grant("perms-noread", DirPerms::MUTATE, FilePerms::all());
+    assert_eq!(g.open(4, "f.txt", 0, r::FD_READ, 0), Err(EPERM));
+    let (p, n) = g.s("f.txt");
+    assert_eq!(g.call("path_filestat_get", &[4, 0, p, n, OUT]), EPERM);
+    assert_eq!(g.call("fd_readdir", &[4, BUF, 256, 0, OUT]), EPERM);
+    let (p, n) = g.s("made");
+    assert_eq!(g.call("path_create_directory", &[4, p, n]), 0);
+
+    // Readable directory, no file permissions: files cannot be opened.
+    let mut g = grant("perms-nofile", DirPerms::READ, FilePerms::empty());
+    assert_eq!(g.open(4, "f.txt", 0, r::FD_READ, 0), Err(EPERM));
+    assert_eq!(g.open(4, "f.txt", 0, r::FD_WRITE, 0), Err(EPERM));
+    let (p, n) = g.s("f.txt");
+    assert_eq!(g.call("path_filestat_get", &[4, 0, p, n, OUT]), 0);
+    assert_eq!(contents(&g), b"0123456789");
 }
 
 /// `poll_oneoff` on a descriptor needs its `poll_fd_readwrite` right (the

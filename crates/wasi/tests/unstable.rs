@@ -88,7 +88,12 @@ fn scratch(name: &str) -> PathBuf {
 fn fd_seek_uses_the_snapshot0_whence_order() {
     let dir = scratch("seek");
     let cx = WasiCtx::builder()
-        .preopened_dir(&dir, "/d", true)
+        .preopened_dir(
+            &dir,
+            "/d",
+            nanowasm_wasi::DirPerms::READ,
+            nanowasm_wasi::FilePerms::READ,
+        )
         .build()
         .unwrap();
     let mut g = guest(cx);
@@ -110,7 +115,12 @@ fn filestat_is_56_bytes_with_a_u32_nlink() {
     let meta = std::fs::metadata(dir.join("f")).unwrap();
     let cx = WasiCtx::builder()
         .allow_clocks(true)
-        .preopened_dir(&dir, "/d", true)
+        .preopened_dir(
+            &dir,
+            "/d",
+            nanowasm_wasi::DirPerms::READ,
+            nanowasm_wasi::FilePerms::READ,
+        )
         .build()
         .unwrap();
     let mut g = guest(cx);
@@ -221,7 +231,7 @@ fn rights_have_no_sock_accept_and_there_is_no_sock_accept() {
     )
     .unwrap();
     let module = Module::new(&engine, &bytes).unwrap();
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
     let mut store = Store::new(&engine, WasiCtx::builder().build().unwrap());
     let err = linker.instantiate(&mut store, &module).unwrap_err();

@@ -470,13 +470,13 @@ fn run_c(name: &str, build: impl FnOnce(&mut nanowasm_wasi::WasiCtxBuilder)) -> 
     build(&mut b);
     let engine = Engine::default();
     let module = Module::new(&engine, &bytes).unwrap();
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
     let mut store = Store::new(&engine, b.build().unwrap());
     let inst = linker.instantiate(&mut store, &module).unwrap();
     let start = inst.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
     match start.call(&mut store, ()) {
-        Ok(()) | Err(nanowasm_runtime::Error::Exit(0)) => {}
+        Ok(()) | Err(nanowasm_runtime::Error::Exit(nanowasm_runtime::I32Exit(0))) => {}
         Err(e) => panic!("{name}: {e:?}"),
     }
     let out = String::from_utf8(buf.lock().unwrap().clone()).unwrap();

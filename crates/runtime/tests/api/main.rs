@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use nanowasm_runtime::*;
 
+mod parity;
 mod stack;
 mod stores;
 
@@ -33,7 +34,7 @@ fn host_functions_typed_and_dynamic() {
             (func (export "dyn") (param i64) (result i64 f64)
                 (call $dyn (local.get 0))))"#,
     );
-    let mut linker = Linker::<u32>::new();
+    let mut linker = Linker::<u32>::new(&engine);
     linker
         .func_wrap("host", "add", |a: i32, b: i32| a + b)
         .unwrap();
@@ -84,7 +85,7 @@ fn host_errors_propagate() {
         &engine,
         r#"(module (import "h" "fail" (func $f)) (func (export "run") (call $f)))"#,
     );
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     linker
         .func_wrap("h", "fail", || -> Result<(), Error> {
             Err(Error::host("boom"))
@@ -322,7 +323,7 @@ fn instance_pre_instantiates_many() {
     );
     let ticks = Arc::new(AtomicU32::new(0));
     let t = ticks.clone();
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     linker
         .func_wrap("h", "tick", move || {
             t.fetch_add(1, Ordering::Relaxed);
@@ -341,7 +342,7 @@ fn instance_pre_instantiates_many() {
     }
     assert_eq!(ticks.load(Ordering::Relaxed), 10);
     // Unknown imports name what is missing.
-    let err = Linker::<()>::new()
+    let err = Linker::<()>::new(&engine)
         .instantiate(&mut Store::new(&engine, ()), &m)
         .unwrap_err();
     assert_eq!(
@@ -396,7 +397,7 @@ fn memory_table_global_api() {
         Val::FuncRef(None),
     )
     .unwrap();
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     linker
         .define("env", "mem", mem)
         .unwrap()
@@ -445,7 +446,7 @@ fn copy_on_write_images_match_copying() {
         let m = module(&engine, src);
         let run = |pokes: &[(i32, i32)]| {
             let mut store = Store::new(&engine, ());
-            let i = Linker::new().instantiate(&mut store, &m).unwrap();
+            let i = Linker::new(&engine).instantiate(&mut store, &m).unwrap();
             let poke = i
                 .get_typed_func::<(i32, i32), ()>(&mut store, "poke")
                 .unwrap();
@@ -488,7 +489,7 @@ fn replacing_the_store_inside_a_host_call_is_an_error() {
                 (call $swap)
                 (i32.const 7)))"#,
     );
-    let mut linker: Linker<()> = Linker::new();
+    let mut linker: Linker<()> = Linker::new(&engine);
     let engine2 = engine.clone();
     linker
         .func_wrap("host", "swap", move |mut caller: Caller<'_, ()>| {

@@ -39,7 +39,7 @@ fn host_reentry_traps_on_a_256kib_thread() {
 /// each level takes (from the addresses of a host function's local).
 fn reentry_depth(m: &Module) -> (usize, usize) {
     type Data = (Option<Func>, Vec<usize>);
-    let mut linker = Linker::<Data>::new();
+    let mut linker = Linker::<Data>::new(m.engine());
     linker
         .func_wrap(
             "host",
@@ -138,7 +138,7 @@ fn a_panic_through_the_store_leaves_it_usable() {
     );
     // The `rec` export, and the level at which the host panics.
     type Data = (Option<Func>, i32);
-    let mut linker = Linker::<Data>::new();
+    let mut linker = Linker::<Data>::new(&engine);
     linker
         .func_wrap(
             "host",
@@ -177,7 +177,7 @@ fn reentry_on_another_thread_is_held_to_its_stack() {
     let m = reenter_module(&engine);
     // The `rec` export, and whether the recursion moved threads yet.
     type Data = (Option<Func>, bool, usize);
-    let mut linker = Linker::<Data>::new();
+    let mut linker = Linker::<Data>::new(&engine);
     linker
         .func_wrap(
             "host",

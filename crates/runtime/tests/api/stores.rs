@@ -61,7 +61,7 @@ fn host_returning_another_stores_funcref_is_an_error() {
     for foreign in [0, 40] {
         let (mut other, funcs) = store_with_funcs(&engine, 41);
         let alien = funcs[foreign];
-        let mut linker = Linker::<()>::new();
+        let mut linker = Linker::<()>::new(&engine);
         linker
             .func_wrap("host", "get", move || Some(alien))
             .unwrap();
@@ -101,7 +101,7 @@ fn host_returning_another_stores_externref_is_an_error() {
     );
     let mut other = Store::new(&engine, ());
     let alien = ExternRef::new(&mut other, "the other store's secret");
-    let mut linker = Linker::<()>::new();
+    let mut linker = Linker::<()>::new(&engine);
     linker
         .func_wrap("host", "get", move || Some(alien))
         .unwrap();
@@ -129,7 +129,7 @@ fn host_returning_the_wrong_reference_type_is_an_error() {
         |_: &mut Caller<'_, ()>| Val::ExternRef(None),
         |_: &mut Caller<'_, ()>| Val::I32(0),
     ] {
-        let mut linker = Linker::<()>::new();
+        let mut linker = Linker::<()>::new(&engine);
         linker
             .func_new(
                 "host",
@@ -341,7 +341,7 @@ fn linker_items_of_another_store() {
     let mut a = Store::new(&engine, ());
     let mut b = Store::new(&engine, ());
     let f_a = Func::wrap(&mut a, || 1);
-    let mut linker = Linker::<()>::new();
+    let mut linker = Linker::<()>::new(&engine);
     linker.define("host", "f", f_a).unwrap();
     assert_wrong_store(linker.instantiate(&mut b, &m).unwrap_err());
     let i = linker.instantiate(&mut a, &m).unwrap();
@@ -350,12 +350,12 @@ fn linker_items_of_another_store() {
     // Instance imports are checked the same way.
     assert_wrong_store(Instance::new(&mut b, &m, &[f_a.into()]).unwrap_err());
     // `Linker::instance` with another store's instance defines nothing.
-    let mut other = Linker::<()>::new();
+    let mut other = Linker::<()>::new(&engine);
     assert_wrong_store(other.instance(&mut b, "m", i).map(|_| ()).unwrap_err());
     assert!(other.get(&mut b, "m", "run").is_none());
     // Store `b` still instantiates with its own function.
     let f_b = Func::wrap(&mut b, || 2);
-    let mut linker_b = Linker::<()>::new();
+    let mut linker_b = Linker::<()>::new(&engine);
     linker_b.define("host", "f", f_b).unwrap();
     let ib = linker_b.instantiate(&mut b, &m).unwrap();
     let run = ib.get_typed_func::<(), i32>(&mut b, "run").unwrap();

@@ -21,7 +21,7 @@ pub fn reentrant_module(engine: &Engine) -> Module {
 
 /// A store whose host data is the `rec` export, and `rec` itself.
 fn reentrant(m: &Module) -> (Store<Option<Func>>, TypedFunc<i32, i32>) {
-    let mut linker = Linker::<Option<Func>>::new();
+    let mut linker = Linker::<Option<Func>>::new(m.engine());
     linker
         .func_wrap(
             "host",

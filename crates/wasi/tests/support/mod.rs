@@ -23,7 +23,7 @@ impl Guest {
         let engine = Engine::default();
         let bytes = nanowasm_text::parse_wat(wat).unwrap();
         let module = Module::new(&engine, &bytes).unwrap();
-        let mut linker = Linker::new();
+        let mut linker = Linker::new(&engine);
         nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
         let mut store = Store::new(&engine, cx);
         let inst = linker.instantiate(&mut store, &module).unwrap();

@@ -85,11 +85,16 @@ impl Raw {
         build: impl FnOnce(&mut nanowasm_wasi::WasiCtxBuilder),
     ) -> Raw {
         let mut b = WasiCtx::builder();
-        b.preopened_dir(preopen, "/d", false);
+        b.preopened_dir(
+            preopen,
+            "/d",
+            nanowasm_wasi::DirPerms::all(),
+            nanowasm_wasi::FilePerms::all(),
+        );
         build(&mut b);
         let engine = Engine::default();
         let module = Module::new(&engine, nanowasm_text::parse_wat(&guest_wat()).unwrap()).unwrap();
-        let mut linker = Linker::new();
+        let mut linker = Linker::new(&engine);
         nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
         let mut store = Store::new(&engine, b.build().unwrap());
         let inst = linker.instantiate(&mut store, &module).unwrap();
