@@ -1,177 +1,380 @@
-//! `nanowasm run [OPTIONS] FILE [ARGS...]`
+//! `nanowasm [run] [OPTIONS] WASM [ARGS...]`, as `wasmtime run`.
+//!
+//! Everything after the module goes to the guest, flags included, so
+//! `nanowasm x.wasm --nocapture -- a b` gives the guest the argv
+//! `[x.wasm, --nocapture, --, a, b]` (cargo's runner convention).
+//!
+//! Exit status (wasmtime's, on Unix): the guest's `proc_exit` status (WASI
+//! only lets it be below 126; a larger one is an error); 134 if the guest
+//! traps (as if by SIGABRT); 1 for any other error, with `Error:` and a
+//! `Caused by:` chain on stderr; 2 for a command line clap refuses.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use anyhow::{anyhow, bail, Context as _};
 use clap::Args as ClapArgs;
-use nanowasm::wasi::WasiCtx;
-use nanowasm::{Config, Engine, Error, Linker, Module, Store, StoreLimitsBuilder, Val, ValType};
+use nanowasm::wasi::{DirPerms, FilePerms, WasiCtx};
+use nanowasm::{
+    Config, Engine, Error, Extern, Func, I32Exit, Instance, Linker, Module, Store,
+    StoreLimitsBuilder, Strategy, Val, ValType,
+};
+use nanowasm_core::{Feature, Features};
 
-/// Arguments of `nanowasm run`.
-#[derive(ClapArgs)]
+use crate::opts::{self, GroupParser, Setting, Value};
+
+/// Arguments of `nanowasm run` (also of `nanowasm` without a subcommand).
+#[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// The WebAssembly module to run (`.wasm` binary or `.wat` text).
-    #[arg(value_name = "FILE", required_unless_present = "manifest")]
-    file: Option<PathBuf>,
+    /// Options for running WebAssembly (wasmtime's `-W`): `fuel=N`,
+    /// `max-memory-size=N`, `timeout=1h30m`, ...; `-W help` lists them.
+    #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::WASM))]
+    wasm: Vec<Vec<Setting>>,
 
-    /// Run a composition of nanoprocesses described by a TOML manifest
-    /// (each process isolated, with only the capabilities the manifest
-    /// grants it) instead of one module: the manifest's `[run]` entry is
-    /// called.
-    #[arg(long, value_name = "MANIFEST", conflicts_with_all = ["invoke", "dirs", "dirs_ro", "envs"])]
-    manifest: Option<PathBuf>,
+    /// Options for WASI (wasmtime's `-S`): `inherit-env`,
+    /// `tcplisten=ADDR`, `cli=n`, ...; `-S help` lists them.
+    #[arg(short = 'S', long = "wasi", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::WASI))]
+    wasi: Vec<Vec<Setting>>,
 
-    /// Arguments: the program's arguments (after its name), or with
-    /// `--invoke` the function's arguments (integers, or floats for f32/f64
-    /// parameters).
-    #[arg(
-        value_name = "ARGS",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
-    args: Vec<String>,
+    /// Code generation (wasmtime's `-C`): `strategy=interpreter|auto`;
+    /// `-C help` lists them.
+    #[arg(short = 'C', long = "codegen", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::CODEGEN))]
+    codegen: Vec<Vec<Setting>>,
 
-    /// Call this exported function instead of `_start` and print its
-    /// results, one per line.
-    #[arg(long, value_name = "FUNCTION")]
-    invoke: Option<String>,
+    /// Tuning (wasmtime's `-O`): `memory-init-cow=y|n`; `-O help` lists
+    /// them.
+    #[arg(short = 'O', long = "optimize", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::OPTIMIZE))]
+    optimize: Vec<Vec<Setting>>,
 
-    /// Run with this much fuel (about one unit per instruction); running out
-    /// is a trap.
-    #[arg(long, value_name = "N")]
-    fuel: Option<u64>,
-
-    /// The most bytes a linear memory may grow to; `memory.grow` beyond
-    /// returns -1.
-    #[arg(long, value_name = "BYTES")]
-    max_memory_size: Option<usize>,
+    /// Debugging (wasmtime's `-D`); `-D help` lists what nanowasm has.
+    #[arg(short = 'D', long = "debug", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::DEBUG))]
+    debug: Vec<Vec<Setting>>,
 
     /// Grant the guest the host directory HOST, seen as GUEST (default:
     /// HOST as written). Repeatable. Nothing else of the host file system is
     /// reachable: paths cannot leave it through `..`, absolute paths or
     /// symbolic links.
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    #[arg(long = "dir", value_name = "HOST_DIR[::GUEST_DIR]")]
     dirs: Vec<String>,
 
     /// Like `--dir`, read-only: every change beneath it fails (EPERM).
-    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    #[arg(long = "dir-ro", value_name = "HOST_DIR[::GUEST_DIR]")]
     dirs_ro: Vec<String>,
 
     /// Set an environment variable for the guest (`NAME=VALUE`), or pass
     /// the host's value of NAME (`NAME`). Repeatable; nothing else of the
-    /// host environment is visible.
-    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    /// host environment is visible unless `-S inherit-env`.
+    #[arg(long = "env", value_name = "NAME[=VAL]")]
     envs: Vec<String>,
 
-    /// Give the guest a TCP socket listening on ADDR (e.g. 127.0.0.1:8080)
-    /// as a preopened descriptor for `sock_accept`.
+    /// Call this exported function instead of `_start` and print its
+    /// results, one per line; the arguments after the module are its
+    /// arguments (integers, `0x` hexadecimal, or floats).
+    #[arg(long, value_name = "FUNCTION")]
+    invoke: Option<String>,
+
+    /// The guest's `argv[0]` (default: the module's file name).
+    #[arg(long, value_name = "NAME")]
+    argv0: Option<String>,
+
+    /// Instantiate the module at MODULE_PATH first and let the main module
+    /// import its exports under NAME. Repeatable.
+    #[arg(long = "preload", value_name = "NAME=MODULE_PATH", value_parser = parse_preload)]
+    preloads: Vec<(String, PathBuf)>,
+
+    /// Run a composition of nanoprocesses described by a TOML manifest
+    /// (each process isolated, with only the capabilities the manifest
+    /// grants it) instead of one module: the manifest's `[run]` entry is
+    /// called. The manifest names the modules, so no module may be given.
+    #[arg(long, value_name = "MANIFEST", conflicts_with_all = [
+        "module_and_args", "invoke", "dirs", "dirs_ro", "envs", "argv0", "preloads",
+        "wasm", "wasi", "fuel", "max_memory_size", "timeout", "tcplisten",
+    ])]
+    manifest: Option<PathBuf>,
+
+    /// Alias of `-W fuel=N`.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+
+    /// Alias of `-W max-memory-size=BYTES`.
+    #[arg(long, value_name = "BYTES")]
+    max_memory_size: Option<usize>,
+
+    /// Alias of `-W timeout=DURATION` (`500ms`, `10s`, `1h30m`; a number
+    /// alone is seconds).
+    #[arg(long, value_name = "DURATION", value_parser = opts::parse_duration)]
+    timeout: Option<Duration>,
+
+    /// Alias of `-S tcplisten=ADDR`.
     #[arg(long = "tcplisten", value_name = "ADDR")]
     tcplisten: Vec<String>,
 
-    /// Interrupt the guest after this long (e.g. `500ms`, `10s`, `2m`),
-    /// whether it is running or waiting in a WASI call (a sleep, a read of
-    /// stdin or a socket, a write to a full pipe); being interrupted is a
-    /// trap.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    timeout: Option<std::time::Duration>,
+    /// The module (`.wasm` binary or `.wat` text), then the guest's
+    /// arguments (or, with `--invoke`, the function's). Everything after the
+    /// module goes to the guest, even what looks like a flag.
+    #[arg(
+        value_name = "WASM",
+        trailing_var_arg = true,
+        required_unless_present = "manifest"
+    )]
+    module_and_args: Vec<OsString>,
 }
 
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
-    let v: f64 = num.parse().map_err(|_| format!("invalid duration `{s}`"))?;
-    let secs = match unit {
-        "ns" => v / 1e9,
-        "us" => v / 1e6,
-        "ms" => v / 1e3,
-        "s" => v,
-        "m" => v * 60.0,
-        "h" => v * 3600.0,
-        _ => return Err(format!("invalid duration `{s}`: unknown unit `{unit}`")),
-    };
-    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("invalid duration `{s}`: {e}"))
+fn parse_preload(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("`{s}`: expected NAME=MODULE_PATH")),
+    }
 }
 
 /// `HOST[::GUEST]`.
 fn dir_spec(s: &str) -> (&str, &str) {
-    match s.split_once("::") {
-        Some((h, g)) => (h, g),
-        None => (s, s),
-    }
+    s.split_once("::").unwrap_or((s, s))
 }
 
-fn wasi_ctx(args: &Args) -> Result<WasiCtx, Error> {
-    let mut b = WasiCtx::builder();
-    b.inherit_stdio().allow_clocks(true).allow_random(true);
-    b.arg(
-        args.file
-            .as_deref()
-            .map(|f| f.display().to_string())
-            .unwrap_or_default(),
-    );
-    if args.invoke.is_none() {
-        b.args(args.args.iter().cloned());
-    }
-    for e in &args.envs {
-        match e.split_once('=') {
-            Some((k, v)) => {
-                b.env(k, v);
+/// Every setting of the command line, the option groups and their long
+/// aliases merged (a later one wins).
+#[derive(Debug, Default)]
+struct Plan {
+    features: Features,
+    fuel: Option<u64>,
+    epoch_interruption: bool,
+    max_wasm_stack: Option<usize>,
+    timeout: Option<Duration>,
+    max_memory_size: Option<usize>,
+    max_table_elements: Option<u64>,
+    max_instances: Option<usize>,
+    max_tables: Option<usize>,
+    max_memories: Option<usize>,
+    memory_init_cow: Option<bool>,
+    strategy: Strategy,
+    wasi: bool,
+    inherit_env: bool,
+    tcplisten: Vec<String>,
+}
+
+fn num<T: TryFrom<u64>>(key: &str, n: u64) -> anyhow::Result<T> {
+    T::try_from(n).map_err(|_| anyhow!("-W {key}={n}: too large for this host"))
+}
+
+impl Plan {
+    fn new(args: &Args) -> anyhow::Result<Plan> {
+        let mut p = Plan {
+            features: Features::default(),
+            wasi: true,
+            ..Plan::default()
+        };
+        // wasmtime applies `all-proposals` before the single proposals,
+        // whatever their order.
+        let wasm: Vec<&Setting> = opts::flatten(&args.wasm).collect();
+        for s in &wasm {
+            if let ("all-proposals", Value::Bool(on)) = (s.key, &s.value) {
+                p.features = if *on {
+                    Features::default()
+                } else {
+                    Features::MVP
+                };
             }
-            None => {
-                if let Ok(v) = std::env::var(e) {
-                    b.env(e.as_str(), v);
+        }
+        for s in wasm {
+            match (s.key, &s.value) {
+                ("fuel", Value::Num(n)) => p.fuel = Some(*n),
+                ("epoch-interruption", Value::Bool(b)) => p.epoch_interruption = *b,
+                ("max-wasm-stack", Value::Num(n)) => p.max_wasm_stack = Some(num(s.key, *n)?),
+                ("timeout", Value::Duration(d)) => p.timeout = Some(*d),
+                ("max-memory-size", Value::Num(n)) => p.max_memory_size = Some(num(s.key, *n)?),
+                ("max-table-elements", Value::Num(n)) => p.max_table_elements = Some(*n),
+                ("max-instances", Value::Num(n)) => p.max_instances = Some(num(s.key, *n)?),
+                ("max-tables", Value::Num(n)) => p.max_tables = Some(num(s.key, *n)?),
+                ("max-memories", Value::Num(n)) => p.max_memories = Some(num(s.key, *n)?),
+                ("all-proposals", _) => {}
+                (name, Value::Bool(on)) => match Feature::from_name(name) {
+                    Some(f) if *on => p
+                        .features
+                        .enable(f)
+                        .map_err(|e| anyhow!("-W {name}: {e}"))?,
+                    Some(f) => p.features = p.features.with(f, false),
+                    // A proposal nanowasm does not know, turned off.
+                    None => {}
+                },
+                (key, value) => bail!("-W {key}: unexpected value {value:?}"),
+            }
+        }
+        for s in opts::flatten(&args.wasi) {
+            match (s.key, &s.value) {
+                ("cli" | "common", Value::Bool(b)) => p.wasi = *b,
+                ("inherit-env", Value::Bool(b)) => p.inherit_env = *b,
+                ("tcplisten", Value::Text(a)) => p.tcplisten.push(a.clone()),
+                // Off-only keys, turned off: nothing to do.
+                _ => {}
+            }
+        }
+        for s in opts::flatten(&args.codegen) {
+            if let ("strategy" | "compiler", Value::Text(v)) = (s.key, &s.value) {
+                match v.as_str() {
+                    "interpreter" => p.strategy = Strategy::Interpreter,
+                    "auto" => p.strategy = Strategy::Auto,
+                    "cranelift" | "winch" => bail!(
+                        "-C {}={v}: not built in: nanowasm runs modules with its interpreter; \
+                         its x86-64 compiler (JIT and ahead-of-time) arrives with issue 15",
+                        s.key
+                    ),
+                    other => bail!(
+                        "-C {}={other}: unknown strategy; `interpreter` and `auto` are accepted",
+                        s.key
+                    ),
                 }
             }
         }
+        for s in opts::flatten(&args.optimize) {
+            if let ("memory-init-cow", Value::Bool(b)) = (s.key, &s.value) {
+                p.memory_init_cow = Some(*b);
+            }
+        }
+        // The long flags of earlier nanowasm versions.
+        p.fuel = args.fuel.or(p.fuel);
+        p.max_memory_size = args.max_memory_size.or(p.max_memory_size);
+        p.timeout = args.timeout.or(p.timeout);
+        p.tcplisten.extend(args.tcplisten.iter().cloned());
+        Ok(p)
+    }
+
+    fn config(&self) -> Config {
+        let mut config = Config::new();
+        config
+            .strategy(self.strategy)
+            .features(self.features)
+            .consume_fuel(self.fuel.is_some())
+            .epoch_interruption(self.epoch_interruption || self.timeout.is_some());
+        if let Some(bytes) = self.max_wasm_stack {
+            config.max_wasm_stack(bytes);
+        }
+        if let Some(cow) = self.memory_init_cow {
+            config.memory_init_cow(cow);
+        }
+        config
+    }
+
+    fn limits(&self) -> nanowasm::StoreLimits {
+        let mut l = StoreLimitsBuilder::new();
+        if let Some(n) = self.max_memory_size {
+            l = l.memory_size(n);
+        }
+        if let Some(n) = self.max_table_elements {
+            l = l.table_elements(n);
+        }
+        if let Some(n) = self.max_instances {
+            l = l.instances(n);
+        }
+        if let Some(n) = self.max_tables {
+            l = l.tables(n);
+        }
+        if let Some(n) = self.max_memories {
+            l = l.memories(n);
+        }
+        l.build()
+    }
+}
+
+/// The guest's argv: `argv[0]` is `--argv0`, or the module's file name
+/// (the last component of the path as given, as wasmtime, so no host
+/// directory leaks); then every argument after the module.
+fn argv(args: &Args) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::with_capacity(args.module_and_args.len());
+    for (i, a) in args.module_and_args.iter().enumerate() {
+        let a: &std::ffi::OsStr = match (i, &args.argv0) {
+            (0, Some(name)) => name.as_ref(),
+            (0, None) => Path::new(a)
+                .components()
+                .next_back()
+                .map_or(a.as_os_str(), |c| c.as_os_str()),
+            _ => a,
+        };
+        out.push(
+            a.to_str()
+                .ok_or_else(|| anyhow!("failed to convert {a:?} to utf-8"))?
+                .to_owned(),
+        );
+    }
+    Ok(out)
+}
+
+fn wasi_ctx(args: &Args, plan: &Plan) -> anyhow::Result<WasiCtx> {
+    let mut b = WasiCtx::builder();
+    b.inherit_stdio().allow_clocks(true).allow_random(true);
+    b.args(argv(args)?);
+    // The environment, later definitions replacing earlier ones of the
+    // same name: the host's (`-S inherit-env`), then `--env`.
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut set = |k: &str, v: String| match env.iter_mut().find(|(n, _)| n == k) {
+        Some(slot) => slot.1 = v,
+        None => env.push((k.to_owned(), v)),
+    };
+    if plan.inherit_env {
+        for (k, v) in std::env::vars_os() {
+            if let (Some(k), Ok(v)) = (k.to_str(), v.into_string()) {
+                set(k, v);
+            }
+        }
+    }
+    for e in &args.envs {
+        match e.split_once('=') {
+            Some((k, v)) => set(k, v.to_owned()),
+            None => match std::env::var_os(e) {
+                Some(v) => set(
+                    e,
+                    v.into_string()
+                        .map_err(|_| anyhow!("environment variable `{e}` not valid utf-8"))?,
+                ),
+                // Unset on the host: unset for the guest.
+                None => {}
+            },
+        }
+    }
+    for (k, v) in env {
+        b.env(k, v);
     }
     for d in &args.dirs {
         let (host, guest) = dir_spec(d);
-        b.preopened_dir(
-            host,
-            guest,
-            nanowasm::wasi::DirPerms::all(),
-            nanowasm::wasi::FilePerms::all(),
-        );
+        b.preopened_dir(host, guest, DirPerms::all(), FilePerms::all());
     }
     for d in &args.dirs_ro {
         let (host, guest) = dir_spec(d);
-        b.preopened_dir(
-            host,
-            guest,
-            nanowasm::wasi::DirPerms::READ,
-            nanowasm::wasi::FilePerms::READ,
-        );
+        b.preopened_dir(host, guest, DirPerms::READ, FilePerms::READ);
     }
-    for a in &args.tcplisten {
+    for a in &plan.tcplisten {
         let l = std::net::TcpListener::bind(a)
-            .map_err(|e| Error::Usage(format!("--tcplisten {a}: {e}")))?;
+            .with_context(|| format!("failed to bind to address '{a}'"))?;
         b.preopened_listener(l);
     }
-    b.build().map_err(|e| Error::Usage(e.to_string()))
+    b.build().map_err(|e| anyhow!(e))
 }
 
-fn parse_arg(s: &str, ty: ValType) -> Result<Val, String> {
-    let bad = |e: &dyn std::fmt::Display| format!("invalid {ty} argument `{s}`: {e}");
+fn parse_arg(s: &str, ty: ValType) -> anyhow::Result<Val> {
+    let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"));
+    let bad = |e: &dyn std::fmt::Display| anyhow!("invalid {ty} argument `{s}`: {e}");
     Ok(match ty {
-        ValType::I32 => Val::I32(
-            s.parse::<i32>()
+        ValType::I32 => Val::I32(match hex {
+            Some(h) => u32::from_str_radix(h, 16).map_err(|e| bad(&e))? as i32,
+            None => s
+                .parse::<i32>()
                 .or_else(|_| s.parse::<u32>().map(|u| u as i32))
                 .map_err(|e| bad(&e))?,
-        ),
-        ValType::I64 => Val::I64(
-            s.parse::<i64>()
+        }),
+        ValType::I64 => Val::I64(match hex {
+            Some(h) => u64::from_str_radix(h, 16).map_err(|e| bad(&e))? as i64,
+            None => s
+                .parse::<i64>()
                 .or_else(|_| s.parse::<u64>().map(|u| u as i64))
                 .map_err(|e| bad(&e))?,
-        ),
+        }),
         ValType::F32 => Val::F32(s.parse::<f32>().map_err(|e| bad(&e))?.to_bits()),
         ValType::F64 => Val::F64(s.parse::<f64>().map_err(|e| bad(&e))?.to_bits()),
-        other => {
-            return Err(format!(
-                "cannot pass a {other} argument from the command line"
-            ))
-        }
+        other => bail!("unsupported argument type {other}"),
     })
 }
 
@@ -182,7 +385,8 @@ fn show(v: &Val) -> String {
         Val::F32(b) => f32::from_bits(*b).to_string(),
         Val::F64(b) => f64::from_bits(*b).to_string(),
         Val::V128(x) => format!("{x:#034x}"),
-        Val::FuncRef(None) | Val::ExternRef(None) => "null".into(),
+        Val::FuncRef(None) => "<null funcref>".into(),
+        Val::ExternRef(None) => "<null externref>".into(),
         Val::FuncRef(Some(_)) => "<funcref>".into(),
         Val::ExternRef(Some(_)) => "<externref>".into(),
     }
@@ -194,60 +398,65 @@ pub fn run(args: Args) -> ExitCode {
         return run_manifest(m);
     }
     match execute(&args) {
-        Ok(code) => code,
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = match &e {
-                // WASI's `proc_exit` only exits with statuses in 0..126
-                // (anything else is a host error, below).
-                Error::Exit(nanowasm::I32Exit(status)) => {
-                    return ExitCode::from(u8::try_from(*status).unwrap_or(1))
-                }
-                // Like wasmtime: a trap exits as if by SIGABRT; any other
-                // error (a failing host function, such as `proc_exit` with
-                // an invalid status) with 1.
-                Error::Trap(_) => 134,
-                _ => 1,
-            };
-            eprintln!(
-                "Error: failed to run `{}`\n\nCaused by:\n    {}",
-                args.file
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new("-"))
-                    .display(),
-                indent(&e.to_string())
-            );
-            ExitCode::from(code)
+            // The guest's `proc_exit`: its status, silently (WASI keeps it
+            // below 126; a larger one is already an error, below).
+            if let Some(Error::Exit(I32Exit(status))) = e.downcast_ref::<Error>() {
+                return ExitCode::from(u8::try_from(*status).unwrap_or(1));
+            }
+            crate::report(&e);
+            // As wasmtime on Unix: a trap exits as if by SIGABRT, any other
+            // error (a failing host function such as `proc_exit` with an
+            // invalid status, a module that does not load) with 1.
+            let trapped = matches!(e.downcast_ref::<Error>(), Some(Error::Trap(_)));
+            ExitCode::from(if trapped { 134 } else { 1 })
         }
     }
 }
 
-fn indent(s: &str) -> String {
-    s.replace('\n', "\n    ")
+/// Reads, decodes and validates a module.
+fn load(engine: &Engine, path: &Path) -> anyhow::Result<Module> {
+    let bytes = crate::input::read_module(path).map_err(|e| anyhow!(e))?;
+    Module::new(engine, &bytes)
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("failed to compile `{}`", path.display()))
 }
 
-fn execute(args: &Args) -> Result<ExitCode, Error> {
-    let file = args
-        .file
-        .as_deref()
-        .ok_or_else(|| Error::Usage("no module given".into()))?;
-    let bytes = crate::input::read_module(file).map_err(Error::Usage)?;
-    let mut config = Config::new();
-    config.consume_fuel(args.fuel.is_some());
-    config.epoch_interruption(args.timeout.is_some());
-    let engine = Engine::new(&config);
-    let module = Module::new(&engine, &bytes)?;
-    let mut store = Store::new(&engine, wasi_ctx(args)?);
-    if let Some(fuel) = args.fuel {
+/// Calls `_initialize` if the instance exports it (a WASI reactor, or a
+/// command that has both, as wasmtime does).
+fn initialize<T>(store: &mut Store<T>, instance: &Instance) -> anyhow::Result<()> {
+    if let Some(init) = instance.get_func(&*store, "_initialize") {
+        let ty = init.ty(&*store);
+        if !ty.params().is_empty() || !ty.results().is_empty() {
+            bail!("`_initialize` has type {ty}, not [] -> []");
+        }
+        init.call(&mut *store, &[], &mut [])
+            .map_err(anyhow::Error::new)
+            .context("failed to invoke `_initialize`")?;
+    }
+    Ok(())
+}
+
+fn execute(args: &Args) -> anyhow::Result<()> {
+    let plan = Plan::new(args)?;
+    let file = PathBuf::from(
+        args.module_and_args
+            .first()
+            .ok_or_else(|| anyhow!("no module given"))?,
+    );
+    let engine = Engine::new(&plan.config());
+    let module = load(&engine, &file)?;
+    let mut store = Store::new(&engine, wasi_ctx(args, &plan)?);
+    if let Some(fuel) = plan.fuel {
         store.set_fuel(fuel)?;
     }
-    if let Some(max) = args.max_memory_size {
-        store.set_limits(StoreLimitsBuilder::new().memory_size(max).build());
-    }
+    store.set_limits(plan.limits());
     // One deadline for running code (the epoch) and for blocking WASI
     // calls (`poll_oneoff`, reads of stdin and sockets, writes to a full
     // pipe): both end the guest with the same interrupt trap. A timeout
     // too large to add to now never comes.
-    if let Some(deadline) = args.timeout.and_then(|t| Instant::now().checked_add(t)) {
+    if let Some(deadline) = plan.timeout.and_then(|t| Instant::now().checked_add(t)) {
         store.set_epoch_deadline(1);
         store.data_mut().set_deadline(Some(deadline));
         let engine = engine.clone();
@@ -257,65 +466,106 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
         });
     }
     let mut linker = Linker::new(&engine);
-    nanowasm::wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
-    let instance = linker.instantiate(&mut store, &module)?;
-    let name = args.invoke.as_deref().unwrap_or("_start");
-    let func = instance.get_func(&store, name).ok_or_else(|| {
-        Error::Usage(match &args.invoke {
-            Some(n) => format!("the module exports no function named `{n}`"),
-            None => "the module has no `_start` function; use --invoke FUNCTION".into(),
-        })
-    })?;
-    let ty = func.ty(&store);
-    if args.invoke.is_none() {
-        // A command: its arguments went to WASI.
-        func.call(&mut store, &[], &mut [])?;
-        return Ok(ExitCode::SUCCESS);
+    if plan.wasi {
+        nanowasm::wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
     }
-    if args.args.len() != ty.params().len() {
-        return Err(Error::Usage(format!(
-            "`{name}` has type {ty}: expected {} arguments, got {}",
-            ty.params().len(),
-            args.args.len()
-        )));
+    for (name, path) in &args.preloads {
+        let mut preload = || -> anyhow::Result<()> {
+            let m = load(&engine, path)?;
+            let instance = linker.instantiate(&mut store, &m)?;
+            initialize(&mut store, &instance)?;
+            linker.instance(&mut store, name, instance)?;
+            Ok(())
+        };
+        preload().with_context(|| {
+            format!("failed to process preload `{name}` at `{}`", path.display())
+        })?;
     }
-    let params = args
-        .args
-        .iter()
-        .zip(ty.params())
-        .map(|(s, &t)| parse_arg(s, t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
+    run_main(args, &mut store, &linker, &module)
+        .with_context(|| format!("failed to run main module `{}`", file.display()))
+}
+
+fn run_main(
+    args: &Args,
+    store: &mut Store<WasiCtx>,
+    linker: &Linker<WasiCtx>,
+    module: &Module,
+) -> anyhow::Result<()> {
+    let instance = linker
+        .instantiate(&mut *store, module)
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("failed to instantiate {:?}", args.module_and_args[0]))?;
+    initialize(store, &instance)?;
+    let func = match &args.invoke {
+        Some(name) => Some(match instance.get_export(&*store, name) {
+            Some(Extern::Func(f)) => f,
+            Some(_) => bail!("export of `{name}` wasn't a function"),
+            None => bail!("no func export named `{name}` found"),
+        }),
+        // A command's default export (`""`, then `_start`); a reactor
+        // without either has run its `_initialize` and is done.
+        None => instance
+            .get_func(&*store, "")
+            .or_else(|| instance.get_func(&*store, "_start")),
+    };
+    match func {
+        Some(f) => invoke(args, store, f),
+        None => Ok(()),
+    }
+}
+
+fn invoke(args: &Args, store: &mut Store<WasiCtx>, func: Func) -> anyhow::Result<()> {
+    let ty = func.ty(&*store);
+    let what = match &args.invoke {
+        Some(name) => format!("`{name}`"),
+        None => "command default".to_owned(),
+    };
+    let mut given = args.module_and_args.iter().skip(1);
+    let mut params = Vec::with_capacity(ty.params().len());
+    for &t in ty.params() {
+        let Some(s) = given.next() else {
+            bail!("not enough arguments for {what}: it has type {ty}");
+        };
+        let s = s
+            .to_str()
+            .ok_or_else(|| anyhow!("argument is not valid utf-8: {s:?}"))?;
+        params.push(parse_arg(s, t)?);
+    }
     let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
-    func.call(&mut store, &params, &mut results)?;
+    func.call(&mut *store, &params, &mut results)
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("failed to invoke {what}"))?;
     for r in &results {
         println!("{}", show(r));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `nanowasm run --manifest FILE`.
-fn run_manifest(path: &std::path::Path) -> ExitCode {
+fn run_manifest(path: &Path) -> ExitCode {
     use nanowasm::host::{FaultKind, HostError, Manifest, System};
     let result = Manifest::from_file(path)
         .and_then(|m| System::new(&m))
         .and_then(|s| s.run());
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(HostError::Exit { status, .. }) => ExitCode::from(status as u8),
+        Err(HostError::Exit { status, .. }) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
         Err(e) => {
-            eprintln!("Error: {}: {}", path.display(), indent(&e.to_string()));
             // As for one module: a trap (fuel and deadlines included)
             // exits as if by SIGABRT, a failing host function (such as
             // `proc_exit` with an invalid status) or a limit with 1.
-            ExitCode::from(match e {
+            let code = match &e {
                 HostError::Fault {
                     kind: FaultKind::Host | FaultKind::Limit,
                     ..
                 } => 1,
                 HostError::Fault { .. } => 134,
                 _ => 1,
-            })
+            };
+            let e = anyhow::Error::new(e)
+                .context(format!("failed to run manifest `{}`", path.display()));
+            crate::report(&e);
+            ExitCode::from(code)
         }
     }
 }
