@@ -65,7 +65,7 @@ fn cause(stderr: &str) -> &str {
     let at = stderr.find("Caused by:").unwrap_or(0);
     let rest = &stderr[at..];
     let rest = rest
-        .find("\n    wasm backtrace:")
+        .find("\n       wasm backtrace:")
         .map_or(rest, |end| &rest[..end]);
     rest.trim_end()
 }
@@ -75,12 +75,12 @@ fn cause(stderr: &str) -> &str {
 fn assert_interrupted(what: &str, (status, stderr, took): (ExitStatus, String, Duration)) {
     assert_eq!(status.code(), Some(134), "{what}: {stderr}");
     assert!(
-        stderr.contains("wasm backtrace:\n      0: "),
+        stderr.contains("wasm backtrace:\n         0: "),
         "{what}: the trap names the wasm frame that blocked: {stderr}"
     );
     assert_eq!(
         cause(&stderr),
-        "Caused by:\n    wasm trap: interrupted",
+        "Caused by:\n    0: failed to invoke command default\n    1: wasm trap: interrupted",
         "{what}: {stderr}"
     );
     assert!(took >= Duration::from_millis(290), "{what}: {took:?}");
