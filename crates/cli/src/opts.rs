@@ -151,13 +151,10 @@ impl Group {
         let value = match key.kind {
             Kind::Bool => Value::Bool(parse_bool(val)?),
             Kind::Num => Value::Num(parse_num(val)?),
-            Kind::Duration => {
-                Value::Duration(parse_duration(val.ok_or("a value must be given as `key=DURATION`")?)?)
-            }
-            Kind::Text => Value::Text(
-                val.ok_or("a value must be given as `key=val`")?
-                    .to_owned(),
-            ),
+            Kind::Duration => Value::Duration(parse_duration(
+                val.ok_or("a value must be given as `key=DURATION`")?,
+            )?),
+            Kind::Text => Value::Text(val.ok_or("a value must be given as `key=val`")?.to_owned()),
         };
         match key.support {
             Support::Yes => {}
@@ -433,14 +430,28 @@ mod tests {
 
     #[test]
     fn parses_keys_values_and_lists() {
-        let s = WASM.parse("fuel=0x10,timeout=1h30m,simd=n,bulk-memory").unwrap();
+        let s = WASM
+            .parse("fuel=0x10,timeout=1h30m,simd=n,bulk-memory")
+            .unwrap();
         assert_eq!(
             s,
             vec![
-                Setting { key: "fuel", value: Value::Num(16) },
-                Setting { key: "timeout", value: Value::Duration(Duration::from_secs(5400)) },
-                Setting { key: "simd", value: Value::Bool(false) },
-                Setting { key: "bulk-memory", value: Value::Bool(true) },
+                Setting {
+                    key: "fuel",
+                    value: Value::Num(16)
+                },
+                Setting {
+                    key: "timeout",
+                    value: Value::Duration(Duration::from_secs(5400))
+                },
+                Setting {
+                    key: "simd",
+                    value: Value::Bool(false)
+                },
+                Setting {
+                    key: "bulk-memory",
+                    value: Value::Bool(true)
+                },
             ]
         );
         assert_eq!(
@@ -454,7 +465,10 @@ mod tests {
         let e = WASM.parse("bogus=1").unwrap_err();
         assert!(e.contains("unknown -W / --wasm option: `bogus`"), "{e}");
         let e = WASM.parse("wmemcheck").unwrap_err();
-        assert!(e.contains("-W wmemcheck: not supported by nanowasm: "), "{e}");
+        assert!(
+            e.contains("-W wmemcheck: not supported by nanowasm: "),
+            "{e}"
+        );
         let e = WASM.parse("gc").unwrap_err();
         assert!(e.contains("not implemented"), "{e}");
         assert!(WASM.parse("gc=n").is_ok());

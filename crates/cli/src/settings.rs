@@ -27,8 +27,23 @@ pub fn cpu_features() -> Vec<(&'static str, bool)> {
             ($($f:tt),*) => { vec![$(($f, std::arch::is_x86_feature_detected!($f))),*] };
         }
         detect!(
-            "sse2", "sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "lzcnt", "bmi1", "bmi2", "avx",
-            "avx2", "fma", "avx512f", "avx512vl", "avx512bw", "avx512dq", "cmpxchg16b"
+            "sse2",
+            "sse3",
+            "ssse3",
+            "sse4.1",
+            "sse4.2",
+            "popcnt",
+            "lzcnt",
+            "bmi1",
+            "bmi2",
+            "avx",
+            "avx2",
+            "fma",
+            "avx512f",
+            "avx512vl",
+            "avx512bw",
+            "avx512dq",
+            "cmpxchg16b"
         )
     }
     #[cfg(target_arch = "aarch64")]

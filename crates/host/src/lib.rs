@@ -948,12 +948,7 @@ impl System {
         // lies must not choose what that process runs.
         let modules = order
             .iter()
-            .map(|spec| {
-                std::fs::read(&spec.module).map_err(|e| HostError::Link {
-                    process: spec.name.clone(),
-                    message: format!("{}: {e}", spec.module.display()),
-                })
-            })
+            .map(|spec| manifest::read_module(spec))
             .collect::<Result<Vec<_>, _>>()?;
         let mut ports = 0;
         for (spec, bytes) in order.into_iter().zip(modules) {

@@ -6,7 +6,7 @@
 //!
 //! [[process]]
 //! name = "parser"
-//! module = "parser.wasm"      # relative to the manifest
+//! module = "parser.wasm"      # relative to the manifest; `.wat` text is accepted too
 //! args = ["parser"]
 //! env = { MODE = "fast" }
 //! dirs = [{ host = "data", guest = "/data", readonly = true }]
@@ -399,6 +399,32 @@ impl OutputGrant {
             }
         }
     }
+}
+
+/// Reads a process's module file: a binary module as it is, a text module
+/// (a `.wat` file, or any file that does not start with the binary magic
+/// `\0asm`) lowered to binary, so a manifest accepts `.wat` wherever the
+/// CLI does. Errors name the process and the file; a syntax error gives
+/// the line and column.
+pub fn read_module(spec: &ProcessSpec) -> Result<Vec<u8>, HostError> {
+    let path = &spec.module;
+    let fail = |message: String| HostError::Link {
+        process: spec.name.clone(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    let is_text = path.extension().is_some_and(|e| e == "wat") || !bytes.starts_with(b"\0asm");
+    if !is_text {
+        return Ok(bytes);
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        fail(format!(
+            "{}: not UTF-8 text nor a wasm binary",
+            path.display()
+        ))
+    })?;
+    nanowasm_text::parse_wat(&text)
+        .map_err(|e| fail(e.display_with(&path.display().to_string(), &text)))
 }
 
 impl Manifest {
