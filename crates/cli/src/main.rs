@@ -58,7 +58,7 @@ enum Command {
     ///
     /// Exit status: the guest's `proc_exit` status; 134 if the module traps
     /// (as wasmtime); 1 for any other error.
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Print the engine's settings (proposals, limits, strategy) and the
     /// host's CPU features.
     Settings(settings::Args),
@@ -122,7 +122,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => run::run(cli.run),
-        Some(Command::Run(args)) => run::run(args),
+        Some(Command::Run(args)) => run::run(*args),
         Some(Command::Settings(args)) => settings::run(args),
         Some(Command::Compile(args)) => compile::run(args),
         Some(Command::Validate(args)) => validate::run(args),

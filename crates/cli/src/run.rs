@@ -324,15 +324,16 @@ fn wasi_ctx(args: &Args, plan: &Plan) -> anyhow::Result<WasiCtx> {
     for e in &args.envs {
         match e.split_once('=') {
             Some((k, v)) => set(k, v.to_owned()),
-            None => match std::env::var_os(e) {
-                Some(v) => set(
-                    e,
-                    v.into_string()
-                        .map_err(|_| anyhow!("environment variable `{e}` not valid utf-8"))?,
-                ),
-                // Unset on the host: unset for the guest.
-                None => {}
-            },
+            // The host's value; a variable the host does not have stays
+            // unset for the guest.
+            None => {
+                if let Some(v) = std::env::var_os(e) {
+                    let v = v
+                        .into_string()
+                        .map_err(|_| anyhow!("environment variable `{e}` not valid utf-8"))?;
+                    set(e, v);
+                }
+            }
         }
     }
     for (k, v) in env {

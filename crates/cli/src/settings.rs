@@ -89,6 +89,32 @@ fn proposals() -> Vec<(&'static str, bool, bool)> {
         .collect()
 }
 
+/// The scalar fields of the default [`Config`], from its `Debug` form (the
+/// proposals are listed on their own), so the list follows the engine.
+fn config_fields() -> Vec<(String, String)> {
+    let debug = format!("{:#?}", Config::new());
+    let mut fields = Vec::new();
+    let mut depth = 0usize;
+    for line in debug.lines().skip(1) {
+        let line = line.trim();
+        if depth == 0 {
+            if let Some((key, value)) = line.split_once(": ") {
+                let value = value.trim_end_matches(',');
+                if value.ends_with('{') || value.ends_with('[') {
+                    depth = 1;
+                } else {
+                    fields.push((key.to_owned(), value.to_owned()));
+                }
+            }
+        } else if line.ends_with('{') || line.ends_with('[') {
+            depth += 1;
+        } else if line.starts_with('}') || line.starts_with(']') {
+            depth -= 1;
+        }
+    }
+    fields
+}
+
 fn text() -> String {
     let mut out = String::new();
     let target = format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS);
@@ -104,7 +130,10 @@ fn text() -> String {
         "  the x86-64 compiler (JIT and ahead-of-time) arrives with issue 15"
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "WebAssembly proposals (`-W NAME=y|n`):");
+    let _ = writeln!(
+        out,
+        "WebAssembly proposals (defaults; `-W NAME=y|n`, `validate --features`):"
+    );
     for (name, on, supported) in proposals() {
         let state = match (on, supported) {
             (true, _) => "on",
@@ -115,8 +144,8 @@ fn text() -> String {
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "Engine defaults (`Config::new()`):");
-    for line in format!("{:#?}", Config::new()).lines() {
-        let _ = writeln!(out, "  {line}");
+    for (key, value) in config_fields() {
+        let _ = writeln!(out, "  {key:<20} {value}");
     }
     let _ = writeln!(out);
     let l = StoreLimits::default();
@@ -195,6 +224,8 @@ mod tests {
         assert!(t.contains("  simd "), "{t}");
         assert!(t.contains("off (not implemented)"), "{t}");
         assert!(t.contains("max-instances       10000"), "{t}");
+        assert!(t.contains("  consume_fuel         false\n"), "{t}");
+        assert!(!t.contains("Config {"), "{t}");
         assert!(t.contains("Host CPU features"), "{t}");
         #[cfg(target_arch = "x86_64")]
         assert!(t.contains("sse2         yes"), "{t}");

@@ -1,0 +1,291 @@
+//! The command line in wasmtime's shape: option groups and their help,
+//! refusals with reasons, humantime durations, `--preload`, `settings`,
+//! `compile`, and `run --manifest` with a module.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nanowasm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+        .args(args)
+        .output()
+        .expect("run nanowasm")
+}
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nanowasm-options-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const SPIN: &str = r#"(module (func (export "_start") (loop $l (br $l))))"#;
+
+#[test]
+fn group_help_lists_the_keys_and_exits_0() {
+    for (flag, key) in [
+        ("-W", "-W max-memory-size=N"),
+        ("-S", "-S inherit-env[=y|n]"),
+        ("-C", "-C strategy=val"),
+        ("-O", "-O memory-init-cow[=y|n]"),
+    ] {
+        let out = nanowasm(&[flag, "help"]);
+        assert!(out.status.success(), "{flag} help: {}", stderr(&out));
+        assert!(stdout(&out).contains(key), "{flag} help: {}", stdout(&out));
+    }
+    // The top-level help names the groups and the implied `run`.
+    let help = stdout(&nanowasm(&["--help"]));
+    for s in [
+        "-W, --wasm",
+        "-S, --wasi",
+        "-C, --codegen",
+        "settings",
+        "compile",
+    ] {
+        assert!(help.contains(s), "{s}: {help}");
+    }
+    assert!(help.contains("the `run` subcommand will be used"), "{help}");
+}
+
+#[test]
+fn unknown_and_unsupported_keys_are_refused_with_a_reason() {
+    let dir = scratch("refused");
+    let m = write(&dir, "spin.wat", SPIN);
+    let cases: [(&[&str], &str); 6] = [
+        (&["-W", "bogus=1"], "unknown -W / --wasm option: `bogus`"),
+        (
+            &["-W", "wmemcheck"],
+            "-W wmemcheck: not supported by nanowasm: there is no memory checker",
+        ),
+        (
+            &["-W", "gc"],
+            "-W gc: not supported by nanowasm: the proposal is not implemented",
+        ),
+        (
+            &["-S", "preview2=n"],
+            "-S preview2: not supported by nanowasm",
+        ),
+        (&["-C", "cranelift-opt-level=2"], "issue 15"),
+        (&["-W", "timeout=soon"], "invalid duration `soon`"),
+    ];
+    for (flags, message) in cases {
+        let mut args = flags.to_vec();
+        args.push(&m);
+        let out = nanowasm(&args);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(message),
+            "{flags:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_compiler_strategy_is_not_built_in() {
+    let dir = scratch("strategy");
+    let m = write(&dir, "nop.wat", r#"(module (func (export "_start")))"#);
+    for v in ["cranelift", "winch"] {
+        let out = nanowasm(&["-C", &format!("compiler={v}"), &m]);
+        assert_eq!(out.status.code(), Some(1));
+        let e = stderr(&out);
+        assert!(e.contains("not built in") && e.contains("issue 15"), "{e}");
+    }
+    for v in ["interpreter", "auto"] {
+        let out = nanowasm(&["-C", &format!("strategy={v}"), "-C", "cache=n", &m]);
+        assert!(out.status.success(), "{v}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn durations_are_humantime() {
+    let dir = scratch("durations");
+    let spin = write(&dir, "spin.wat", SPIN);
+    let nop = write(&dir, "nop.wat", r#"(module (func (export "_start")))"#);
+    // Long ones parse (and do not fire).
+    for t in ["1h30m", "1h 30m", "2days", "90"] {
+        let out = nanowasm(&["--timeout", t, &nop]);
+        assert!(out.status.success(), "--timeout {t}: {}", stderr(&out));
+    }
+    // A short one stops a runaway guest, as the -W key or the long flag.
+    for args in [["-W", "timeout=300ms"], ["--timeout", "300ms"]] {
+        let start = std::time::Instant::now();
+        let out = nanowasm(&[args[0], args[1], &spin]);
+        assert_eq!(out.status.code(), Some(134), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("wasm trap: interrupted"));
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    }
+    let out = nanowasm(&["--timeout", "soon", &nop]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn proposals_can_be_switched_off() {
+    let dir = scratch("proposals");
+    let m = write(
+        &dir,
+        "simd.wat",
+        r#"(module (func (export "_start") (drop (v128.const i64x2 0 0))))"#,
+    );
+    assert!(nanowasm(&[&m]).status.success());
+    for flags in [["-W", "simd=n"], ["-W", "all-proposals=n"]] {
+        let out = nanowasm(&[flags[0], flags[1], &m]);
+        assert_eq!(out.status.code(), Some(1), "{flags:?}");
+        assert!(stderr(&out).contains("simd"), "{flags:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn preload_links_another_module_by_name() {
+    let dir = scratch("preload");
+    let lib = write(
+        &dir,
+        "lib.wat",
+        r#"(module
+  (global $base (mut i32) (i32.const 0))
+  (func (export "_initialize") (global.set $base (i32.const 40)))
+  (func (export "add") (param i32) (result i32) (i32.add (local.get 0) (global.get $base))))"#,
+    );
+    let main = write(
+        &dir,
+        "main.wat",
+        r#"(module
+  (import "lib" "add" (func $add (param i32) (result i32)))
+  (func (export "go") (result i32) (call $add (i32.const 2))))"#,
+    );
+    let out = nanowasm(&["--preload", &format!("lib={lib}"), "--invoke", "go", &main]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "42\n");
+    // A preload that does not load: the chain names it.
+    let out = nanowasm(&["--preload", "lib=/definitely/not/here.wat", &main]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .starts_with("Error: failed to process preload `lib` at `/definitely/not/here.wat`"),
+        "{}",
+        stderr(&out)
+    );
+    // Without it, the import is missing.
+    let out = nanowasm(&["--invoke", "go", &main]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("failed to instantiate"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn invoke_errors_name_the_function() {
+    let dir = scratch("invoke");
+    let m = write(
+        &dir,
+        "f.wat",
+        r#"(module (memory (export "mem") 1) (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#,
+    );
+    let out = nanowasm(&["--invoke", "add", &m, "0x10", "2"]);
+    assert_eq!(stdout(&out), "18\n", "{}", stderr(&out));
+    for (args, message) in [
+        (
+            vec!["--invoke", "add", &m, "1"],
+            "not enough arguments for `add`",
+        ),
+        (
+            vec!["--invoke", "nope", &m],
+            "no func export named `nope` found",
+        ),
+        (
+            vec!["--invoke", "mem", &m],
+            "export of `mem` wasn't a function",
+        ),
+        (
+            vec!["--invoke", "add", &m, "x", "1"],
+            "invalid i32 argument `x`",
+        ),
+    ] {
+        let out = nanowasm(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn settings_prints_proposals_limits_and_cpu_features() {
+    let out = nanowasm(&["settings"]);
+    assert!(out.status.success());
+    let s = stdout(&out);
+    for part in [
+        "Strategy:",
+        "interpreter",
+        "WebAssembly proposals",
+        "  simd ",
+        "Store limits",
+        "Host CPU features",
+    ] {
+        assert!(s.contains(part), "{part}: {s}");
+    }
+    let json = stdout(&nanowasm(&["settings", "--json"]));
+    assert!(
+        json.starts_with("{\"version\":") && json.trim_end().ends_with('}'),
+        "{json}"
+    );
+}
+
+#[test]
+fn compile_explains_that_it_arrives_with_the_compiler() {
+    let out = nanowasm(&["compile", "x.wasm", "-o", "x.cwasm"]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.starts_with("Error: `nanowasm compile` is not available yet"),
+        "{e}"
+    );
+    assert!(e.contains("issue 15"), "{e}");
+}
+
+#[test]
+fn a_manifest_and_a_module_together_are_refused() {
+    let dir = scratch("manifest");
+    let m = write(&dir, "spin.wat", SPIN);
+    let out = nanowasm(&["run", "--manifest", "app.toml", &m]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the argument '--manifest <MANIFEST>' cannot be used with"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_manifest_may_name_wat_modules() {
+    let dir = scratch("manifest-wat");
+    write(
+        &dir,
+        "hello.wat",
+        r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const 9))))"#,
+    );
+    let manifest = write(
+        &dir,
+        "app.toml",
+        "[run]\nentry = \"p\"\n\n[[process]]\nname = \"p\"\nmodule = \"hello.wat\"\n",
+    );
+    let out = nanowasm(&["run", "--manifest", &manifest]);
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+}

@@ -1,0 +1,419 @@
+//! The `nanowasm` CLI against wasmtime, case by case, where the behaviour
+//! can be compared: the same module runs under `nanowasm` and under
+//! `tests/wasmtime_run.py`, which does what `wasmtime run` does through the
+//! wasmtime Python package (the engine, through its C API), and their stdout
+//! and exit statuses must agree.
+//!
+//! Without the `wasmtime` package only nanowasm's side is checked (against
+//! the values wasmtime gives, written in each test), unless
+//! `NANOWASM_REQUIRE_PEERS=1` (set by `.ci/run`) makes a missing peer fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// A scratch directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nanowasm-compat-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn nanowasm(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run nanowasm")
+}
+
+/// Whether the wasmtime Python package is importable; without it and with
+/// `NANOWASM_REQUIRE_PEERS=1`, fails.
+fn have_wasmtime() -> bool {
+    static HAVE: OnceLock<bool> = OnceLock::new();
+    let have = *HAVE.get_or_init(|| {
+        Command::new("python3")
+            .args(["-c", "import wasmtime"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !have && std::env::var("NANOWASM_REQUIRE_PEERS").is_ok_and(|v| v == "1") {
+        panic!("the Python package `wasmtime` is missing (pip install wasmtime)");
+    }
+    have
+}
+
+/// The same run under wasmtime, or `None` without the package.
+fn wasmtime(args: &[&str], env: &[(&str, &str)]) -> Option<Output> {
+    if !have_wasmtime() {
+        return None;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasmtime_run.py");
+    Some(
+        Command::new("python3")
+            .arg(script)
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run python3"),
+    )
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs both; checks that stdout and the exit status agree, and returns
+/// nanowasm's output.
+fn same(ours: &[&str], theirs: &[&str], env: &[(&str, &str)]) -> Output {
+    let n = nanowasm(ours, env);
+    if let Some(w) = wasmtime(theirs, env) {
+        assert_eq!(
+            (n.status.code(), text(&n.stdout)),
+            (w.status.code(), text(&w.stdout)),
+            "nanowasm {ours:?} (left) and wasmtime {theirs:?} (right) differ\n\
+             nanowasm's stderr: {}\nwasmtime's stderr: {}",
+            text(&n.stderr),
+            text(&w.stderr)
+        );
+    }
+    n
+}
+
+/// Prints each argument of argv on a line of its own.
+const ARGS: &str = r#"(module
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (local $n i32) (local $i i32) (local $p i32) (local $len i32)
+    (drop (call $sizes (i32.const 0) (i32.const 4)))
+    (local.set $n (i32.load (i32.const 0)))
+    (drop (call $get (i32.const 16) (i32.const 1024)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $p (i32.load (i32.add (i32.const 16) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $len (i32.const 0))
+      (block $e (loop $s
+        (br_if $e (i32.eqz (i32.load8_u (i32.add (local.get $p) (local.get $len)))))
+        (local.set $len (i32.add (local.get $len) (i32.const 1)))
+        (br $s)))
+      ;; The terminating NUL becomes the newline.
+      (i32.store8 (i32.add (local.get $p) (local.get $len)) (i32.const 10))
+      (i32.store (i32.const 8) (local.get $p))
+      (i32.store (i32.const 12) (i32.add (local.get $len) (i32.const 1)))
+      (drop (call $write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))))"#;
+
+#[test]
+fn implicit_run_gives_the_guest_every_argument_after_the_module() {
+    let dir = scratch("implicit");
+    let m = write(&dir, "args.wat", ARGS);
+    let m = m.to_str().unwrap();
+    // cargo's runner: `nanowasm /path/x.wasm --nocapture -- a b`.
+    let out = same(
+        &[m, "--nocapture", "--", "a", "b"],
+        &[m, "--nocapture", "--", "a", "b"],
+        &[],
+    );
+    assert_eq!(text(&out.stdout), "args.wat\n--nocapture\n--\na\nb\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // `run` spelled out: the same.
+    let explicit = nanowasm(&["run", m, "--nocapture", "--", "a", "b"], &[]);
+    assert_eq!(explicit.stdout, out.stdout);
+    // Flags of nanowasm's own after the module are the guest's too.
+    let out = same(&[m, "-W", "fuel=1"], &[m, "-W", "fuel=1"], &[]);
+    assert_eq!(text(&out.stdout), "args.wat\n-W\nfuel=1\n");
+}
+
+#[test]
+fn argv0_is_the_file_name_or_argv0() {
+    let dir = scratch("argv0");
+    let m = write(&dir, "prog.wat", ARGS);
+    let m = m.to_str().unwrap();
+    // A full path: only the file name reaches the guest.
+    let out = same(&[m, "x"], &[m, "x"], &[]);
+    assert_eq!(text(&out.stdout), "prog.wat\nx\n");
+    let out = same(
+        &["--argv0", "tool", m, "x"],
+        &["--argv0", "tool", m, "x"],
+        &[],
+    );
+    assert_eq!(text(&out.stdout), "tool\nx\n");
+}
+
+fn exit_module(dir: &Path, status: i32) -> PathBuf {
+    write(
+        dir,
+        &format!("exit_{}.wat", status as u32),
+        &format!(
+            r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const {status})) unreachable))"#
+        ),
+    )
+}
+
+#[test]
+fn exit_statuses_follow_wasmtime_invalid_ones_included() {
+    let dir = scratch("exit");
+    for (status, expected) in [(0, 0), (3, 3), (125, 125), (126, 1), (300, 1), (-1, 1)] {
+        let m = exit_module(&dir, status);
+        let m = m.to_str().unwrap();
+        let out = same(&[m], &[m], &[]);
+        let stderr = text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(expected),
+            "proc_exit({status}): {stderr}"
+        );
+        if expected == 1 {
+            assert!(
+                stderr.starts_with("Error: failed to run main module `"),
+                "{stderr}"
+            );
+            assert!(stderr.contains("invalid exit status"), "{stderr}");
+        } else {
+            assert!(stderr.is_empty(), "proc_exit({status}): {stderr}");
+        }
+    }
+}
+
+/// The number of frames in a trap's backtrace: nanowasm's lines `N: ...`
+/// after `wasm backtrace:`, wasmtime's `frames: N` (from the script).
+fn our_frames(stderr: &str) -> usize {
+    let Some(at) = stderr.find("wasm backtrace:") else {
+        return 0;
+    };
+    stderr[at..]
+        .lines()
+        .skip(1)
+        .take_while(|l| {
+            let l = l.trim_start();
+            l.split_once(": ")
+                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+        })
+        .count()
+}
+
+fn their_frames(stderr: &str) -> Option<usize> {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("frames: "))
+        .map(|n| n.parse().unwrap())
+}
+
+#[test]
+fn a_trap_exits_134_with_the_chain_and_every_frame() {
+    let dir = scratch("trap");
+    let m = write(
+        &dir,
+        "trap.wat",
+        "(module (func $c unreachable) (func $b call $c) (func (export \"_start\") call $b))",
+    );
+    let m = m.to_str().unwrap();
+    let n = nanowasm(&[m], &[]);
+    let stderr = text(&n.stderr);
+    assert_eq!(n.status.code(), Some(134), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "Error: failed to run main module `{m}`\n\nCaused by:\n    \
+             0: failed to invoke command default\n    1: wasm trap: unreachable\n"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(our_frames(&stderr), 3, "{stderr}");
+    if let Some(w) = wasmtime(&[m], &[]) {
+        assert_eq!(w.status.code(), Some(134));
+        assert_eq!(
+            their_frames(&text(&w.stderr)),
+            Some(3),
+            "{}",
+            text(&w.stderr)
+        );
+    }
+}
+
+/// Loops `$n` times (the `--invoke` argument), then returns `$n`.
+const SPIN: &str = r#"(module
+  (func (export "spin") (param $n i32) (result i32) (local $i i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (local.get $n)))"#;
+
+#[test]
+fn fuel_runs_out_under_both_and_suffices_under_both() {
+    let dir = scratch("fuel");
+    let m = write(&dir, "spin.wat", SPIN);
+    let m = m.to_str().unwrap();
+    // 1,000 iterations take thousands of units in either engine.
+    for flag in ["fuel=100", "fuel=1000000"] {
+        let out = same(
+            &["-W", flag, "--invoke", "spin", m, "1000"],
+            &["-W", flag, "--invoke", "spin", m, "1000"],
+            &[],
+        );
+        if flag == "fuel=100" {
+            assert_eq!(out.status.code(), Some(134));
+            assert!(text(&out.stderr).contains("all fuel consumed"));
+        } else {
+            assert_eq!(text(&out.stdout), "1000\n");
+        }
+    }
+    // The old long flag is an alias.
+    let out = nanowasm(&["--fuel", "100", "--invoke", "spin", m, "1000"], &[]);
+    assert_eq!(out.status.code(), Some(134));
+}
+
+#[test]
+fn max_memory_size_makes_memory_grow_fail() {
+    let dir = scratch("memory");
+    let m = write(
+        &dir,
+        "grow.wat",
+        r#"(module (memory 1) (func (export "grow") (result i32) (memory.grow (i32.const 1))))"#,
+    );
+    let m = m.to_str().unwrap();
+    for (limit, result) in [("65536", "-1\n"), ("131072", "1\n")] {
+        let flag = format!("max-memory-size={limit}");
+        let out = same(
+            &["-W", &flag, "--invoke", "grow", m],
+            &["-W", &flag, "--invoke", "grow", m],
+            &[],
+        );
+        assert_eq!(text(&out.stdout), result, "{flag}");
+    }
+    let out = nanowasm(&["--max-memory-size", "65536", "--invoke", "grow", m], &[]);
+    assert_eq!(text(&out.stdout), "-1\n");
+}
+
+fn env_program() -> String {
+    format!(
+        "{}/../../tests/wasi/bin/env.wasm",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn inherit_env_passes_the_host_environment() {
+    let m = env_program();
+    let var = [("NANOWASM_COMPAT_VAR", "from-the-host")];
+    let mine = |out: &Output| -> Vec<String> {
+        text(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("NANOWASM_COMPAT"))
+            .map(str::to_owned)
+            .collect()
+    };
+    // Nothing without the flag.
+    let out = same(&[&m], &[&m], &var);
+    assert!(mine(&out).is_empty(), "{}", text(&out.stdout));
+    // Everything with it.
+    let n = nanowasm(&["-S", "inherit-env", &m], &var);
+    assert!(n.status.success(), "{}", text(&n.stderr));
+    assert!(
+        mine(&n)
+            .iter()
+            .any(|l| l.contains("NANOWASM_COMPAT_VAR=from-the-host")),
+        "{}",
+        text(&n.stdout)
+    );
+    // `--env` overrides an inherited variable.
+    let args = [
+        "-S",
+        "inherit-env",
+        "--env",
+        "NANOWASM_COMPAT_VAR=overridden",
+        &m,
+    ];
+    let o = nanowasm(&args, &var);
+    assert!(
+        mine(&o)
+            .iter()
+            .any(|l| l.contains("NANOWASM_COMPAT_VAR=overridden"))
+            && !mine(&o).iter().any(|l| l.contains("from-the-host")),
+        "{}",
+        text(&o.stdout)
+    );
+    if let Some(w) = wasmtime(&["-S", "inherit-env", &m], &var) {
+        assert_eq!(mine(&n), mine(&w));
+        let w = wasmtime(&args, &var).unwrap();
+        assert_eq!(mine(&o), mine(&w));
+    }
+}
+
+#[test]
+fn reactors_run_initialize_first() {
+    let dir = scratch("reactor");
+    // A reactor: `_initialize` sets the state `--invoke` reads.
+    let reactor = write(
+        &dir,
+        "reactor.wat",
+        r#"(module
+  (global $g (mut i32) (i32.const 0))
+  (func (export "_initialize") (global.set $g (i32.const 42)))
+  (func (export "get") (result i32) (global.get $g)))"#,
+    );
+    let reactor = reactor.to_str().unwrap();
+    let out = same(
+        &["--invoke", "get", reactor],
+        &["--invoke", "get", reactor],
+        &[],
+    );
+    assert_eq!(text(&out.stdout), "42\n");
+    // No `--invoke` and no `_start`: `_initialize` runs, and that is all.
+    let out = same(&[reactor], &[reactor], &[]);
+    assert!(out.status.success() && out.stdout.is_empty());
+    // Both `_initialize` and `_start`: `_initialize` first.
+    let both = write(
+        &dir,
+        "both.wat",
+        r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (global $g (mut i32) (i32.const 0))
+  (func (export "_initialize") (global.set $g (i32.const 7)))
+  (func (export "_start") (call $exit (global.get $g))))"#,
+    );
+    let both = both.to_str().unwrap();
+    let out = same(&[both], &[both], &[]);
+    assert_eq!(out.status.code(), Some(7));
+}
+
+#[test]
+fn an_invalid_module_is_an_error_naming_the_file_and_the_spec_message() {
+    let dir = scratch("invalid");
+    let m = write(
+        &dir,
+        "invalid.wat",
+        "(module (func (export \"_start\") (result i32) (i64.const 0)))",
+    );
+    let m = m.to_str().unwrap();
+    let out = same(&[m], &[m], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with(&format!("Error: failed to compile `{m}`\n\nCaused by:\n")),
+        "{stderr}"
+    );
+    // The spec testsuite's message, as wasmtime's text has it too.
+    assert!(stderr.contains("type mismatch"), "{stderr}");
+    if let Some(w) = wasmtime(&[m], &[]) {
+        assert!(
+            text(&w.stderr).contains("type mismatch"),
+            "{}",
+            text(&w.stderr)
+        );
+    }
+}
