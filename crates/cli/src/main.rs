@@ -76,6 +76,12 @@ enum Command {
     Wast(wast::Args),
     /// Translate a text module (`.wat`) to a binary module (`.wasm`).
     Wat2wasm(wat2wasm::Args),
+    /// Print a completion script for SHELL (bash, elvish, fish, powershell,
+    /// zsh) to stdout, e.g. `eval "$(nanowasm completion bash)"`.
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Print a module as text (WAT), with names from its `name` section.
     ///
     /// The output parses back (`nanowasm wat2wasm`) to the same bytes for
@@ -129,6 +135,12 @@ fn main() -> ExitCode {
         Some(Command::Wast(args)) => wast::run(args),
         Some(Command::Wat2wasm(args)) => wat2wasm::run(args),
         Some(Command::Print(args)) => print::run(args),
+        Some(Command::Completion { shell }) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "nanowasm", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
     }
 }
 

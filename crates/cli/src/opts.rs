@@ -48,6 +48,9 @@ pub enum Support {
     /// Honoured only with a `false` value (turning off what nanowasm does
     /// not have, or has off, anyway); `true` is refused with this reason.
     OffOnly(&'static str),
+    /// Honoured only with a `true` value (what nanowasm always does); `false`
+    /// is refused with this reason.
+    OnOnly(&'static str),
     /// Refused, with the reason.
     No(&'static str),
 }
@@ -163,6 +166,13 @@ impl Group {
                     return Err(format!("-{short} {name}: not supported by nanowasm: {why}"));
                 }
             }
+            Support::OnOnly(why) => {
+                if value == Value::Bool(false) {
+                    return Err(format!(
+                        "-{short} {name}=n: not supported by nanowasm: {why}"
+                    ));
+                }
+            }
             Support::No(why) => {
                 return Err(format!("-{short} {name}: not supported by nanowasm: {why}"));
             }
@@ -192,8 +202,10 @@ impl Group {
         for k in self.keys.iter().filter(supported) {
             let head = format!("{}{}", k.name, k.kind.help());
             out.push_str(&format!("  -{} {head:<width$} -- {}", self.short, k.doc));
-            if let Support::OffOnly(why) = k.support {
-                out.push_str(&format!(" (only `=n`: {why})"));
+            match k.support {
+                Support::OffOnly(why) => out.push_str(&format!(" (only `=n`: {why})")),
+                Support::OnOnly(why) => out.push_str(&format!(" (only `=y`: {why})")),
+                Support::Yes | Support::No(_) => {}
             }
             out.push('\n');
         }
@@ -318,7 +330,7 @@ pub static WASI: Group = Group {
         Key { name: "common", kind: Kind::Bool, support: Support::Yes, doc: "Deprecated alias for `cli`" },
         Key { name: "inherit-env", kind: Kind::Bool, support: Support::Yes, doc: "Pass every host environment variable to the guest (`--env` still overrides)" },
         Key { name: "tcplisten", kind: Kind::Text, support: Support::Yes, doc: "Give the guest a TCP socket listening on ADDR, for `sock_accept` (repeatable)" },
-        Key { name: "preview0", kind: Kind::Bool, support: Support::OffOnly("nanowasm always defines `wasi_unstable` beside `wasi_snapshot_preview1`") , doc: "" },
+        Key { name: "preview0", kind: Kind::Bool, support: Support::OnOnly("nanowasm always defines `wasi_unstable` beside `wasi_snapshot_preview1`"), doc: "Define the older `wasi_unstable` imports too (default: y)" },
         Key { name: "preview2", kind: Kind::Bool, support: Support::No("it chooses between wasmtime's two implementations of preview1; nanowasm has one"), doc: "" },
         Key { name: "threads", kind: Kind::Bool, support: Support::OffOnly("wasi-threads is not implemented"), doc: "wasi-threads" },
         Key { name: "nn", kind: Kind::Bool, support: Support::OffOnly("wasi-nn is not implemented"), doc: "wasi-nn" },
@@ -480,6 +492,9 @@ mod tests {
         assert!(e.contains("unknown boolean flag `maybe`"), "{e}");
         let e = WASM.parse("timeout=soon").unwrap_err();
         assert!(e.contains("invalid duration `soon`"), "{e}");
+        assert!(WASI.parse("preview0").is_ok());
+        let e = WASI.parse("preview0=n").unwrap_err();
+        assert!(e.contains("-S preview0=n: not supported"), "{e}");
         let e = CODEGEN.parse("cranelift-opt-level=2").unwrap_err();
         assert!(e.contains("issue 15"), "{e}");
     }
@@ -490,6 +505,36 @@ mod tests {
         assert!(h.starts_with("Available wasi options:\n\n"), "{h}");
         assert!(h.contains("  -S inherit-env[=y|n]"), "{h}");
         assert!(h.contains("preview2"), "{h}");
+    }
+
+    /// docs/wasmtime-cli.md has a row for every key, saying the same as
+    /// the table here.
+    #[test]
+    fn the_comparison_page_names_every_key() {
+        let page = include_str!("../../../docs/wasmtime-cli.md");
+        for g in [&WASM, &WASI, &CODEGEN, &OPTIMIZE, &DEBUG] {
+            let head = format!("### `-{}` / `--{}`", g.short, g.long);
+            let start = page.find(&head).expect("a section for each group");
+            let section = &page[start + head.len()..];
+            let section = &section[..section.find("\n#").unwrap_or(section.len())];
+            for k in g.keys {
+                let row = format!("| `{}` | ", k.name);
+                let Some(at) = section.find(&row) else {
+                    panic!(
+                        "docs/wasmtime-cli.md has no row for -{} {}",
+                        g.short, k.name
+                    );
+                };
+                let cell = section[at + row.len()..].lines().next().unwrap_or("");
+                let ok = match k.support {
+                    Support::Yes => cell.starts_with('✓'),
+                    Support::OffOnly(why) => cell.starts_with("`=n` ✓") && cell.contains(why),
+                    Support::OnOnly(why) => cell.starts_with("`=y` ✓") && cell.contains(why),
+                    Support::No(why) => cell.starts_with("refused: ") && cell.contains(why),
+                };
+                assert!(ok, "-{} {}: the page says {cell:?}", g.short, k.name);
+            }
+        }
     }
 
     #[test]

@@ -289,3 +289,16 @@ fn a_manifest_may_name_wat_modules() {
     let out = nanowasm(&["run", "--manifest", &manifest]);
     assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
 }
+
+#[test]
+fn completion_scripts_name_the_subcommands() {
+    let out = nanowasm(&["completion", "bash"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = stdout(&out);
+    assert!(
+        script.contains("nanowasm") && script.contains("settings"),
+        "{script}"
+    );
+    let out = nanowasm(&["completion", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
