@@ -302,3 +302,42 @@ fn completion_scripts_name_the_subcommands() {
     let out = nanowasm(&["completion", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn tcplisten_as_a_wasi_key_binds_like_the_flag() {
+    let dir = scratch("tcplisten");
+    let m = write(&dir, "nop.wat", r#"(module (func (export "_start")))"#);
+    for args in [
+        ["-S", "tcplisten=256.0.0.1:1"],
+        ["--tcplisten", "256.0.0.1:1"],
+    ] {
+        let out = nanowasm(&[args[0], args[1], &m]);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("failed to bind to address '256.0.0.1:1'"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = nanowasm(&["-S", "tcplisten=127.0.0.1:0", &m]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn cli_n_defines_no_wasi() {
+    let dir = scratch("cli-n");
+    let m = write(
+        &dir,
+        "exit.wat",
+        r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (func (export "_start") (call $exit (i32.const 0))))"#,
+    );
+    let out = nanowasm(&["-S", "cli=n", &m]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("failed to instantiate"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -298,6 +298,45 @@ fn max_memory_size_makes_memory_grow_fail() {
     assert_eq!(text(&out.stdout), "-1\n");
 }
 
+#[test]
+fn max_table_elements_makes_table_grow_fail() {
+    let dir = scratch("table");
+    let m = write(
+        &dir,
+        "table.wat",
+        r#"(module (table 1 funcref) (func (export "grow") (result i32) (table.grow (ref.null func) (i32.const 1))))"#,
+    );
+    let m = m.to_str().unwrap();
+    for (limit, result) in [("1", "-1\n"), ("2", "1\n")] {
+        let flag = format!("max-table-elements={limit}");
+        let out = same(
+            &["-W", &flag, "--invoke", "grow", m],
+            &["-W", &flag, "--invoke", "grow", m],
+            &[],
+        );
+        assert_eq!(text(&out.stdout), result, "{flag}");
+    }
+}
+
+#[test]
+fn max_instances_refuses_an_instance_too_many() {
+    let dir = scratch("instances");
+    let m = write(&dir, "nop.wat", r#"(module (func (export "_start")))"#);
+    let m = m.to_str().unwrap();
+    let out = same(
+        &["-W", "max-instances=0", m],
+        &["-W", "max-instances=0", m],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let out = same(
+        &["-W", "max-instances=1", m],
+        &["-W", "max-instances=1", m],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 fn env_program() -> String {
     format!(
         "{}/../../tests/wasi/bin/env.wasm",

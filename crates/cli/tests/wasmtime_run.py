@@ -52,8 +52,16 @@ def main(argv):
     store = wasmtime.Store(engine)
     if "fuel" in wasm:
         store.set_fuel(int(wasm["fuel"]))
-    if "max-memory-size" in wasm:
-        store.set_limits(memory_size=int(wasm["max-memory-size"]))
+    limits = {}
+    for key, arg in [
+        ("max-memory-size", "memory_size"),
+        ("max-table-elements", "table_elements"),
+        ("max-instances", "instances"),
+    ]:
+        if key in wasm:
+            limits[arg] = int(wasm[key])
+    if limits:
+        store.set_limits(**limits)
 
     cfg = wasmtime.WasiConfig()
     cfg.argv = [argv0 or os.path.basename(module_path)] + args
