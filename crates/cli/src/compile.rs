@@ -25,9 +25,9 @@ pub const MESSAGE: &str = "\
 Error: `nanowasm compile` is not available yet
 
 Caused by:
-    nanowasm runs modules with its interpreter, which translates each module
-    when it loads (nothing is compiled to native code, so there is no artifact
-    to write). Ahead-of-time compilation arrives with the x86-64 compiler
+    nanowasm runs modules with its interpreter, which translates each function
+    on its first call (nothing is compiled to native code, so there is no
+    artifact to write). Ahead-of-time compilation arrives with the x86-64 compiler
     (issue 15): a code generator of nanowasm's own, fed by the validating front
     end, with JIT and ahead-of-time artifacts that load without recompiling.
     Until then, run the module directly: `nanowasm run MODULE`.

@@ -361,8 +361,8 @@ pub static CODEGEN: Group = Group {
     keys: &[
         Key { name: "strategy", kind: Kind::Text, support: Support::Yes, doc: "How to run code: `interpreter` or `auto` (the same: the only one built in)" },
         Key { name: "compiler", kind: Kind::Text, support: Support::Yes, doc: "wasmtime's name for `strategy`: `interpreter` or `auto`; `cranelift` and `winch` are not built in" },
-        Key { name: "cache", kind: Kind::Bool, support: Support::OffOnly("there is no compilation cache: the interpreter translates each module as it loads, in one pass"), doc: "Cache compiled modules" },
-        Key { name: "parallel-compilation", kind: Kind::Bool, support: Support::OffOnly("translation for the interpreter runs on the loading thread"), doc: "Compile functions in parallel" },
+        Key { name: "cache", kind: Kind::Bool, support: Support::OffOnly("there is no compilation cache: the interpreter translates each function on its first call"), doc: "Cache compiled modules" },
+        Key { name: "parallel-compilation", kind: Kind::Bool, support: Support::OffOnly("the interpreter translates each function on its first call, on the calling thread"), doc: "Compile functions in parallel" },
         Key { name: "cache-config", kind: Kind::Text, support: Support::No("there is no compilation cache"), doc: "" },
         Key { name: "collector", kind: Kind::Text, support: Support::No(NOT_IMPLEMENTED), doc: "" },
         Key { name: "cranelift-debug-verifier", kind: Kind::Bool, support: Support::No(NO_COMPILER), doc: "" },

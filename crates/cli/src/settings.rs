@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
 use nanowasm::{Config, StoreLimits};
-use nanowasm_core::{Feature, Features};
+use nanowasm_core::Feature;
 
 /// Arguments of `nanowasm settings`.
 #[derive(ClapArgs)]
@@ -82,37 +82,24 @@ fn limit(v: Option<impl std::fmt::Display>) -> String {
 
 /// The proposals: name, on by default, implemented.
 fn proposals() -> Vec<(&'static str, bool, bool)> {
-    let defaults = Features::default();
+    let defaults = Config::new().get_features();
     Feature::ALL
         .iter()
         .map(|&f| (f.name(), defaults.has(f), f.is_supported()))
         .collect()
 }
 
-/// The scalar fields of the default [`Config`], from its `Debug` form (the
-/// proposals are listed on their own), so the list follows the engine.
-fn config_fields() -> Vec<(String, String)> {
-    let debug = format!("{:#?}", Config::new());
-    let mut fields = Vec::new();
-    let mut depth = 0usize;
-    for line in debug.lines().skip(1) {
-        let line = line.trim();
-        if depth == 0 {
-            if let Some((key, value)) = line.split_once(": ") {
-                let value = value.trim_end_matches(',');
-                if value.ends_with('{') || value.ends_with('[') {
-                    depth = 1;
-                } else {
-                    fields.push((key.to_owned(), value.to_owned()));
-                }
-            }
-        } else if line.ends_with('{') || line.ends_with('[') {
-            depth += 1;
-        } else if line.starts_with('}') || line.starts_with(']') {
-            depth -= 1;
-        }
-    }
-    fields
+/// The engine's defaults, from [`Config::new`]'s getters.
+fn config_fields() -> Vec<(&'static str, String)> {
+    let c = Config::new();
+    vec![
+        ("strategy", c.get_strategy().name().to_owned()),
+        ("consume-fuel", c.get_consume_fuel().to_string()),
+        ("epoch-interruption", c.get_epoch_interruption().to_string()),
+        ("max-wasm-stack", c.get_max_wasm_stack().to_string()),
+        ("max-call-depth", c.get_max_call_depth().to_string()),
+        ("memory-init-cow", c.get_memory_init_cow().to_string()),
+    ]
 }
 
 fn text() -> String {
@@ -123,7 +110,8 @@ fn text() -> String {
     let _ = writeln!(out, "Strategy:");
     let _ = writeln!(
         out,
-        "  interpreter (the only one built in; `-C strategy=interpreter|auto`)"
+        "  {} (what `auto` resolves to: the only one built in; `-C strategy=interpreter|auto`)",
+        nanowasm::Strategy::Auto.resolve().name()
     );
     let _ = writeln!(
         out,
@@ -185,15 +173,20 @@ fn json() -> String {
         .map(|(n, p)| format!("{}:{p}", json_str(n)))
         .collect();
     format!(
-        "{{\"version\":{},\"arch\":{},\"os\":{},\"strategy\":\"interpreter\",\
-         \"proposals\":[{}],\"config\":{},\"limits\":{{\"max-memory-size\":{},\
+        "{{\"version\":{},\"arch\":{},\"os\":{},\"strategy\":{},\
+         \"proposals\":[{}],\"config\":{{{}}},\"limits\":{{\"max-memory-size\":{},\
          \"max-table-elements\":{},\"max-instances\":{},\"max-memories\":{},\
          \"max-tables\":{},\"call-depth\":{}}},\"cpu\":{{{}}}}}\n",
         json_str(env!("CARGO_PKG_VERSION")),
         json_str(std::env::consts::ARCH),
         json_str(std::env::consts::OS),
+        json_str(nanowasm::Strategy::Auto.resolve().name()),
         proposals.join(","),
-        json_str(&format!("{:?}", Config::new())),
+        config_fields()
+            .iter()
+            .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
+            .collect::<Vec<_>>()
+            .join(","),
         opt(l.memory_size.map(|v| v as u64)),
         opt(l.table_elements),
         l.instances,
@@ -224,8 +217,7 @@ mod tests {
         assert!(t.contains("  simd "), "{t}");
         assert!(t.contains("off (not implemented)"), "{t}");
         assert!(t.contains("max-instances       10000"), "{t}");
-        assert!(t.contains("  consume_fuel         false\n"), "{t}");
-        assert!(!t.contains("Config {"), "{t}");
+        assert!(t.contains("  consume-fuel         false\n"), "{t}");
         assert!(t.contains("Host CPU features"), "{t}");
         #[cfg(target_arch = "x86_64")]
         assert!(t.contains("sse2         yes"), "{t}");
