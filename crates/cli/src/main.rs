@@ -76,17 +76,17 @@ enum Command {
     Wast(wast::Args),
     /// Translate a text module (`.wat`) to a binary module (`.wasm`).
     Wat2wasm(wat2wasm::Args),
+    /// Print a module as text (WAT), with names from its `name` section.
+    ///
+    /// The output parses back (`nanowasm wat2wasm`) to the same bytes for
+    /// modules in canonical encoding.
+    Print(print::Args),
     /// Print a completion script for SHELL (bash, elvish, fish, powershell,
     /// zsh) to stdout, e.g. `eval "$(nanowasm completion bash)"`.
     Completion {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print a module as text (WAT), with names from its `name` section.
-    ///
-    /// The output parses back (`nanowasm wat2wasm`) to the same bytes for
-    /// modules in canonical encoding.
-    Print(print::Args),
 }
 
 /// Prints `e` as wasmtime's CLI does (anyhow's `{:?}`): `Error: ` and the
