@@ -527,7 +527,9 @@ fn a_validation_error_names_the_function_and_the_types() {
     let m = write(
         &dir,
         "invalid.wat",
-        "(module (func (export \"_start\") (result i32) (i64.const 0)))",
+        r#"(module
+  (func $add (param i32 i64) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "_start")))"#,
     );
     let m = m.to_str().unwrap();
     let out = same(&[m], &[m], &[]);
@@ -538,7 +540,10 @@ fn a_validation_error_names_the_function_and_the_types() {
         stderr.contains("type mismatch: expected i32, found i64"),
         "{stderr}"
     );
-    assert!(stderr.contains("in function 0"), "{stderr}");
+    assert!(
+        stderr.contains("in function 0 `add`, at `i32.add`"),
+        "{stderr}"
+    );
     if let Some(w) = wasmtime(&[m], &[]) {
         let theirs = text(&w.stderr);
         assert!(
