@@ -3,9 +3,17 @@
 
 use std::path::Path;
 
-/// The module's binary bytes, or an error message ready to print.
+/// The module's binary bytes, or an error message ready to print. The path
+/// `-` is standard input, as in wasmtime.
 pub fn read_module(path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let bytes = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .map_err(|e| format!("standard input: cannot read: {e}"))?;
+        bytes
+    } else {
+        std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?
+    };
     let is_text =
         path.extension().is_some_and(|e| e == "wat" || e == "wast") || !bytes.starts_with(b"\0asm");
     if !is_text {

@@ -341,3 +341,24 @@ fn cli_n_defines_no_wasi() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_module_may_come_from_standard_input() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+        .args(["--invoke", "seven", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"(module (func (export "seven") (result i32) (i32.const 7)))"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "7\n");
+}
