@@ -38,6 +38,8 @@ pub(crate) struct Parts {
 
 /// Decoder state for one module.
 pub(crate) struct Decoder<'a> {
+    /// The whole module (errors look ahead in it for the `name` section).
+    pub bytes: &'a [u8],
     pub features: Features,
     pub parts: Parts,
     /// Functions that may be named by `ref.func` in code (the spec's
@@ -85,6 +87,7 @@ pub(crate) fn decode_parts(data: &[u8], features: Features) -> Result<Parts> {
         return Err(Error::malformed("unknown binary version", 4));
     }
     let mut d = Decoder {
+        bytes: data,
         features,
         parts: Parts::default(),
         refs: Vec::new(),

@@ -4,6 +4,22 @@
 //! validate → Module`, in one pass. Errors distinguish malformed from
 //! invalid modules and carry the spec testsuite's message and the byte
 //! offset.
+//!
+//! An [`Error`] displays like wasmparser's, the spec testsuite's message
+//! first, then what is known beyond it:
+//!
+//! ```text
+//! type mismatch: expected i32, found i64 (in function 3 `add`, at `i32.add`, offset 0x23)
+//! type mismatch: expected [i32 i32] but found [i32] (in function 0, at `end`, offset 0x21)
+//! unexpected end of section or function (at offset 0xe)
+//! ```
+//!
+//! Inside a function body the error names the function (its index, imports
+//! included, and its name from the `name` section, which is looked up even
+//! though it comes after the code section) and the instruction. Each part
+//! has an accessor ([`Error::message`], [`Error::detail`],
+//! [`Error::func_index`], [`Error::func_name`], [`Error::instruction`],
+//! [`Error::offset`]); the [`error`] module documents the format.
 #![forbid(unsafe_code)]
 
 mod decode;

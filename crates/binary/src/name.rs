@@ -73,6 +73,48 @@ impl Names {
     }
 }
 
+/// The name of function `func` in a `name` custom section among the
+/// sections that start at `pos` in `module`, if one names it. Best effort,
+/// for error messages: the sections after `pos` are not decoded yet, so
+/// anything malformed (in the name section or before it) means `None`.
+/// Only the function-name subsection is read, so a broken subsection of
+/// local or label names does not hide the function's name.
+pub(crate) fn function_name_after(module: &[u8], pos: usize, func: u32) -> Option<String> {
+    let mut r = Reader::new_at(module, pos);
+    while !r.is_empty() {
+        let id = r.u8().ok()?;
+        let size = r.u32().ok()?;
+        let at = r.offset();
+        let mut section = r.sub(size, at).ok()?;
+        if id == 0 && section.name().ok()? == "name" {
+            return function_name(section, func);
+        }
+    }
+    None
+}
+
+/// The name of function `func` in a `name` section's payload.
+fn function_name(mut r: Reader<'_>, func: u32) -> Option<String> {
+    while !r.is_empty() {
+        let id = r.u8().ok()?;
+        let size = r.u32().ok()?;
+        let at = r.offset();
+        let mut sub = r.sub(size, at).ok()?;
+        if id == 1 {
+            let n = sub.count().ok()?;
+            for _ in 0..n {
+                let index = sub.u32().ok()?;
+                let name = sub.name().ok()?;
+                if index == func {
+                    return Some(name.to_owned());
+                }
+            }
+            return None;
+        }
+    }
+    None
+}
+
 fn indirect_name_map(reader: &mut Reader<'_>) -> Result<BTreeMap<u32, BTreeMap<u32, String>>> {
     let n = reader.count()?;
     let mut map = BTreeMap::new();

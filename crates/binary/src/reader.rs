@@ -31,6 +31,16 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A reader over `data` (a whole module, or a prefix of one) positioned
+    /// at `pos`.
+    pub(crate) fn new_at(data: &'a [u8], pos: usize) -> Reader<'a> {
+        Reader {
+            data,
+            pos: pos.min(data.len()),
+            eof: EOF_SECTION,
+        }
+    }
+
     /// The window `[pos, pos + len)` as a section-level reader, advancing
     /// `self` past it. Fails with "length out of bounds" if `len` exceeds the
     /// bytes left.

@@ -4,6 +4,7 @@
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
 use crate::module::FuncBody;
+use crate::name;
 use crate::operators::OperatorReader;
 use crate::reader::Reader;
 
@@ -36,46 +37,88 @@ impl<'a> Decoder<'a> {
         let first = self.parts.num_imported.funcs;
         self.parts.bodies.reserve(n as usize);
         for i in 0..n {
-            let offset = r.offset();
-            let size = r.u32()?;
-            if size > MAX_FUNCTION_SIZE {
-                return Err(Error::malformed("function body is too large", offset));
-            }
-            let body_start = r.offset();
-            let mut body = r.sub(size, body_start)?;
-            let groups = body.count()?;
-            let mut locals = Vec::with_capacity(groups as usize);
-            let mut total: u64 = 0;
-            for _ in 0..groups {
-                let at = body.offset();
-                let count = body.u32()?;
-                total += u64::from(count);
-                if total > MAX_LOCALS {
-                    return Err(Error::malformed("too many locals", at));
-                }
-                locals.push((count, body.val_type(self.features)?));
-            }
-            let code_start = body.offset();
-            let code_end = code_start + body.remaining();
             let func = first + i;
-            let mut validator = std::mem::take(&mut self.func_validator);
-            let ends_section = r.is_empty();
-            let result = validator.validate(
-                self,
-                func,
-                &locals,
-                OperatorReader::new(body, self.features),
-                ends_section,
-            );
-            self.func_validator = validator;
-            result?;
-            self.parts.bodies.push(FuncBody {
-                locals,
-                code: code_start..code_end,
-                offset,
-            });
+            if let Err(e) = self.code_entry(r, func) {
+                return Err(self.in_function(e, func, r.data().len()));
+            }
         }
         Ok(())
+    }
+
+    /// Reads and validates the body of function `func`.
+    fn code_entry(&mut self, r: &mut Reader<'a>, func: u32) -> Result<()> {
+        let offset = r.offset();
+        let size = r.u32()?;
+        if size > MAX_FUNCTION_SIZE {
+            return Err(Error::malformed("function body is too large", offset));
+        }
+        let body_start = r.offset();
+        let mut body = r.sub(size, body_start)?;
+        let groups = body.count()?;
+        let mut locals = Vec::with_capacity(groups as usize);
+        let mut total: u64 = 0;
+        for _ in 0..groups {
+            let at = body.offset();
+            let count = body.u32()?;
+            total += u64::from(count);
+            if total > MAX_LOCALS {
+                return Err(Error::malformed("too many locals", at));
+            }
+            locals.push((count, body.val_type(self.features)?));
+        }
+        let code_start = body.offset();
+        let code_end = code_start + body.remaining();
+        let mut validator = std::mem::take(&mut self.func_validator);
+        let ends_section = r.is_empty();
+        let result = validator.validate(
+            self,
+            func,
+            &locals,
+            OperatorReader::new(body, self.features),
+            ends_section,
+        );
+        let at = validator.instruction_offset();
+        self.func_validator = validator;
+        if let Err(e) = result {
+            return Err(self.at_instruction(e, at, &r.data()[..code_end]));
+        }
+        self.parts.bodies.push(FuncBody {
+            locals,
+            code: code_start..code_end,
+            offset,
+        });
+        Ok(())
+    }
+
+    /// Names the instruction at `at` in the error if the error is about it
+    /// (the validator's errors are placed at the instruction's first byte).
+    /// The opcode is decoded again here, so that validation does not have to
+    /// remember it.
+    #[cold]
+    #[inline(never)]
+    fn at_instruction(&self, e: Error, at: usize, body: &[u8]) -> Error {
+        if e.offset() != at {
+            return e;
+        }
+        let mut ops = OperatorReader::new(Reader::new_at(body, at), self.features);
+        match ops.read_opcode() {
+            Ok(op) => e.with_instruction(op.name()),
+            Err(_) => e,
+        }
+    }
+
+    /// Places an error in function `func`, with its name from the `name`
+    /// section: the one read already, or else one after the code section,
+    /// which ends at `section_end` (a best-effort look: a missing or broken
+    /// name section means no name).
+    #[cold]
+    #[inline(never)]
+    fn in_function(&self, e: Error, func: u32, section_end: usize) -> Error {
+        let name = match self.parts.names.function(func) {
+            Some(name) => Some(name.to_owned()),
+            None => name::function_name_after(self.bytes, section_end, func),
+        };
+        e.in_function(func, name)
     }
 }
 

@@ -74,8 +74,11 @@ impl<'a> Decoder<'a> {
                 ElementItems::Funcs(v)
             };
             if let ElementMode::Active { table, .. } = mode {
-                if self.parts.tables[table as usize].element != ty {
-                    return Err(Error::invalid("type mismatch", ty_at));
+                let table_ty = self.parts.tables[table as usize].element;
+                if table_ty != ty {
+                    return Err(Error::invalid("type mismatch", ty_at).with_detail(format!(
+                        "expected elements of {table_ty} (table {table}), found {ty}"
+                    )));
                 }
             }
             self.parts.elements.push(ElementSegment {

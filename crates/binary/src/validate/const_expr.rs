@@ -80,7 +80,13 @@ impl<'a> Decoder<'a> {
         let end = ops.offset();
         *r = ops.into_reader();
         if stack.as_slice() != [expected] {
-            return Err(Error::invalid("type mismatch", end.saturating_sub(1)));
+            let found: Vec<String> = stack.iter().map(ValType::to_string).collect();
+            return Err(
+                Error::invalid("type mismatch", end.saturating_sub(1)).with_detail(format!(
+                    "expected [{expected}] but found [{}]",
+                    found.join(" ")
+                )),
+            );
         }
         Ok(ConstExpr {
             range: start..end,

@@ -90,6 +90,7 @@ impl FuncValidator {
         }
         self.operands.clear();
         self.frames.clear();
+        self.at = ops.offset();
         self.frames.push(Frame {
             kind: FrameKind::Func,
             ty: BlockType::Func(type_index),
@@ -157,14 +158,52 @@ impl FuncValidator {
         }
     }
 
+    /// The offset of the instruction validated last: errors at this offset
+    /// are about that instruction.
+    pub(crate) fn instruction_offset(&self) -> usize {
+        self.at
+    }
+
     #[cold]
     fn err(&self, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
         Error::invalid(msg, self.at)
     }
 
+    /// A "type mismatch" with what was expected and found. The error
+    /// builders are cold and out of line, so the checks on the hot path stay
+    /// a compare and a branch.
     #[cold]
-    fn mismatch(&self) -> Error {
-        self.err("type mismatch")
+    #[inline(never)]
+    fn mismatch(&self, detail: String) -> Error {
+        self.err("type mismatch").with_detail(detail)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn found(&self, expected: ValType, found: ValType) -> Error {
+        self.mismatch(format!("expected {expected}, found {found}"))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn nothing_on_stack(&self, expected: Option<ValType>) -> Error {
+        self.mismatch(match expected {
+            Some(t) => format!("expected {t} but nothing on stack"),
+            None => "expected a value but nothing on stack".to_owned(),
+        })
+    }
+
+    /// The end of a block (or `else`) whose operands do not match its
+    /// results: both listed, as `expected [i32 i32] but found [i32]`.
+    #[cold]
+    #[inline(never)]
+    fn end_mismatch(&self, frame: Frame, results: Types<'_>) -> Error {
+        let found = &self.operands[frame.height.min(self.operands.len())..];
+        self.mismatch(format!(
+            "expected {} but found {}",
+            type_list((0..results.len()).map(|i| Some(results.get(i)))),
+            type_list(found.iter().copied())
+        ))
     }
 
     #[inline]
@@ -180,7 +219,7 @@ impl FuncValidator {
             if frame.unreachable {
                 return Ok(None);
             }
-            return Err(self.mismatch());
+            return Err(self.nothing_on_stack(None));
         }
         Ok(self.operands.pop().flatten())
     }
@@ -195,12 +234,20 @@ impl FuncValidator {
                     self.operands.pop();
                     return Ok(Some(actual));
                 }
-                return Err(self.mismatch());
+                return Err(self.found(expected, actual));
             }
         }
-        let actual = self.pop_any()?;
+        // Slow path: an empty frame or an operand of unknown type.
+        let frame = self.frames.last().expect("control stack not empty");
+        if self.operands.len() == frame.height {
+            if frame.unreachable {
+                return Ok(None);
+            }
+            return Err(self.nothing_on_stack(Some(expected)));
+        }
+        let actual = self.operands.pop().flatten();
         match actual {
-            Some(t) if t != expected => Err(self.mismatch()),
+            Some(t) if t != expected => Err(self.found(expected, t)),
             _ => Ok(actual),
         }
     }
@@ -267,10 +314,25 @@ impl FuncValidator {
     fn pop_frame(&mut self, d: &Decoder<'_>) -> Result<Frame> {
         let frame = *self.frames.last().expect("control stack not empty");
         let (_, results) = self.block_types(d, frame.ty)?;
-        self.pop_types(results)?;
-        if self.operands.len() != frame.height {
-            return Err(self.mismatch());
+        // The operands above the frame must be its results, exactly (in
+        // unreachable code the bottom ones may be missing, and unknown
+        // operands match anything). Checked before anything is popped, so
+        // an error can list what was there.
+        let n = results.len();
+        let avail = self.operands.len() - frame.height;
+        if avail > n || (avail < n && !frame.unreachable) {
+            return Err(self.end_mismatch(frame, results));
         }
+        let base = frame.height;
+        let skip = n - avail;
+        for i in 0..avail {
+            if let Some(t) = self.operands[base + i] {
+                if t != results.get(skip + i) {
+                    return Err(self.end_mismatch(frame, results));
+                }
+            }
+        }
+        self.operands.truncate(base);
         self.frames.pop();
         Ok(frame)
     }
@@ -430,6 +492,19 @@ impl FuncValidator {
         }
     }
 
+    /// An `if` without `else` whose results are not its parameters: the
+    /// missing `else` passes the parameters on as results.
+    #[cold]
+    #[inline(never)]
+    fn if_without_else(&self, params: Types<'_>, results: Types<'_>) -> Error {
+        let list = |t: Types<'_>| type_list((0..t.len()).map(|i| Some(t.get(i))));
+        self.mismatch(format!(
+            "an `if` without `else` must return its parameters: expected {} but found {}",
+            list(results),
+            list(params)
+        ))
+    }
+
     #[cold]
     fn internal(&self, instr: Instr<'_>) -> Error {
         // The decoder produces the immediate kind the table names, so this
@@ -475,7 +550,7 @@ impl FuncValidator {
                     let same = params.len() == results.len()
                         && (0..params.len()).all(|i| params.get(i) == results.get(i));
                     if !same {
-                        return Err(self.mismatch());
+                        return Err(self.if_without_else(params, results));
                     }
                 }
                 self.push_types(results);
@@ -500,7 +575,11 @@ impl FuncValidator {
                 for depth in table.targets() {
                     let types = self.label_types(d, self.frame_at(depth)?)?;
                     if types.len() != arity {
-                        return Err(self.mismatch());
+                        return Err(self.mismatch(format!(
+                            "label {depth} takes {} values but the default label {} takes {arity}",
+                            types.len(),
+                            table.default
+                        )));
                     }
                     // Pop with the target's types, then restore what was
                     // there (unknown operands stay unknown).
@@ -531,7 +610,9 @@ impl FuncValidator {
             (O::CallIndirect, Imm::Index2(type_index, table)) => {
                 let elem = self.table(d, table)?;
                 if elem != RefType::FUNCREF {
-                    return Err(self.mismatch());
+                    return Err(self.mismatch(format!(
+                        "expected a funcref table, found table {table} of {elem}"
+                    )));
                 }
                 let ty = d
                     .parts
@@ -548,13 +629,16 @@ impl FuncValidator {
                 self.pop(ValType::I32)?;
                 let t1 = self.pop_any()?;
                 let t2 = self.pop_any()?;
-                let numeric_or_vec = |t: Operand| t.is_none_or(|t| !t.is_ref());
-                if !numeric_or_vec(t1) || !numeric_or_vec(t2) {
-                    return Err(self.mismatch());
+                for t in [t2, t1].into_iter().flatten() {
+                    if t.is_ref() {
+                        return Err(self.mismatch(format!(
+                            "expected a numeric or vector type, found {t}; a typed `select` takes references"
+                        )));
+                    }
                 }
                 if let (Some(a), Some(b)) = (t1, t2) {
                     if a != b {
-                        return Err(self.mismatch());
+                        return Err(self.found(b, a));
                     }
                 }
                 self.operands.push(t1.or(t2));
@@ -644,8 +728,8 @@ impl FuncValidator {
             })),
             (O::RefIsNull, _) => {
                 let t = self.pop_any()?;
-                if t.is_some_and(|t| !t.is_ref()) {
-                    return Err(self.mismatch());
+                if let Some(t) = t.filter(|t| !t.is_ref()) {
+                    return Err(self.mismatch(format!("expected a reference, found {t}")));
                 }
                 self.push(ValType::I32);
             }
@@ -688,7 +772,9 @@ impl FuncValidator {
                 let dst_ty = self.table(d, dst)?;
                 let src_ty = self.table(d, src)?;
                 if dst_ty != src_ty {
-                    return Err(self.mismatch());
+                    return Err(self.mismatch(format!(
+                        "expected a table of {dst_ty} (like table {dst}), found table {src} of {src_ty}"
+                    )));
                 }
                 self.pop(ValType::I32)?;
                 self.pop(ValType::I32)?;
@@ -698,7 +784,9 @@ impl FuncValidator {
                 let table_ty = self.table(d, table)?;
                 let elem_ty = self.elem(d, elem)?;
                 if table_ty != elem_ty {
-                    return Err(self.mismatch());
+                    return Err(self.mismatch(format!(
+                        "expected elements of {table_ty} (table {table}), found elem segment {elem} of {elem_ty}"
+                    )));
                 }
                 self.pop(ValType::I32)?;
                 self.pop(ValType::I32)?;
@@ -711,4 +799,20 @@ impl FuncValidator {
         }
         Ok(())
     }
+}
+
+/// `[i32 i64]`; an operand of unknown type (in unreachable code) is `_`.
+fn type_list(types: impl Iterator<Item = Operand>) -> String {
+    let mut out = String::from("[");
+    for (i, t) in types.enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        match t {
+            Some(t) => out.push_str(&t.to_string()),
+            None => out.push('_'),
+        }
+    }
+    out.push(']');
+    out
 }
