@@ -184,6 +184,19 @@ impl FuncValidator {
         self.mismatch(format!("expected {expected}, found {found}"))
     }
 
+    /// `pop(expected)` failed: the operand on top has another type, or there
+    /// is none. Works out which from the stacks, so the hot path passes
+    /// nothing but `expected`.
+    #[cold]
+    #[inline(never)]
+    fn pop_error(&self, expected: ValType) -> Error {
+        let height = self.frames.last().map_or(0, |f| f.height);
+        match self.operands.last() {
+            Some(&Some(found)) if self.operands.len() > height => self.found(expected, found),
+            _ => self.nothing_on_stack(Some(expected)),
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn nothing_on_stack(&self, expected: Option<ValType>) -> Error {
@@ -198,7 +211,7 @@ impl FuncValidator {
     #[cold]
     #[inline(never)]
     fn end_mismatch(&self, frame: Frame, results: Types<'_>) -> Error {
-        let found = &self.operands[frame.height.min(self.operands.len())..];
+        let found = self.operands.get(frame.height..).unwrap_or(&[]);
         self.mismatch(format!(
             "expected {} but found {}",
             type_list((0..results.len()).map(|i| Some(results.get(i)))),
@@ -229,27 +242,24 @@ impl FuncValidator {
         // Fast path: a known operand above the frame's height.
         let height = self.frames.last().map_or(0, |f| f.height);
         if self.operands.len() > height {
-            if let Some(Some(actual)) = self.operands.last().copied() {
-                if actual == expected {
+            return match self.operands.last().copied() {
+                Some(Some(actual)) if actual == expected => {
                     self.operands.pop();
-                    return Ok(Some(actual));
+                    Ok(Some(actual))
                 }
-                return Err(self.found(expected, actual));
-            }
+                Some(Some(_)) => Err(self.pop_error(expected)),
+                // An operand of unknown type (from unreachable code).
+                _ => {
+                    self.operands.pop();
+                    Ok(None)
+                }
+            };
         }
-        // Slow path: an empty frame or an operand of unknown type.
-        let frame = self.frames.last().expect("control stack not empty");
-        if self.operands.len() == frame.height {
-            if frame.unreachable {
-                return Ok(None);
-            }
-            return Err(self.nothing_on_stack(Some(expected)));
+        // The frame's operands are used up: fine only in unreachable code.
+        if self.frames.last().is_some_and(|f| f.unreachable) {
+            return Ok(None);
         }
-        let actual = self.operands.pop().flatten();
-        match actual {
-            Some(t) if t != expected => Err(self.found(expected, t)),
-            _ => Ok(actual),
-        }
+        Err(self.pop_error(expected))
     }
 
     fn pop_types(&mut self, types: Types<'_>) -> Result<()> {
@@ -314,27 +324,44 @@ impl FuncValidator {
     fn pop_frame(&mut self, d: &Decoder<'_>) -> Result<Frame> {
         let frame = *self.frames.last().expect("control stack not empty");
         let (_, results) = self.block_types(d, frame.ty)?;
-        // The operands above the frame must be its results, exactly (in
-        // unreachable code the bottom ones may be missing, and unknown
-        // operands match anything). Checked before anything is popped, so
-        // an error can list what was there.
-        let n = results.len();
-        let avail = self.operands.len() - frame.height;
-        if avail > n || (avail < n && !frame.unreachable) {
-            return Err(self.end_mismatch(frame, results));
-        }
-        let base = frame.height;
-        let skip = n - avail;
-        for i in 0..avail {
-            if let Some(t) = self.operands[base + i] {
-                if t != results.get(skip + i) {
-                    return Err(self.end_mismatch(frame, results));
-                }
+        // The operands above the frame must be its results, exactly (an
+        // operand of unknown type matches any). Checked before anything is
+        // popped, so that an error can list what was there.
+        let top = self.operands.get(frame.height..).unwrap_or(&[]);
+        let matches = |o: &Operand, t: ValType| o.is_none_or(|o| o == t);
+        let exact = match results {
+            Types::None => top.is_empty(),
+            Types::One(t) => matches!(top, [o] if matches(o, t)),
+            Types::Many(ts) => {
+                top.len() == ts.len() && top.iter().zip(ts).all(|(o, &t)| matches(o, t))
             }
+        };
+        if !exact {
+            self.frame_end_slow(frame, results)?;
         }
-        self.operands.truncate(base);
+        self.operands.truncate(frame.height);
         self.frames.pop();
         Ok(frame)
+    }
+
+    /// The end of a frame whose operands are not exactly its results: in
+    /// unreachable code the bottom ones may be missing; otherwise an error.
+    #[cold]
+    #[inline(never)]
+    fn frame_end_slow(&self, frame: Frame, results: Types<'_>) -> Result<()> {
+        let top = self.operands.get(frame.height..).unwrap_or(&[]);
+        let n = results.len();
+        if frame.unreachable && top.len() < n {
+            let skip = n - top.len();
+            let fits = top
+                .iter()
+                .enumerate()
+                .all(|(i, o)| o.is_none_or(|o| o == results.get(skip + i)));
+            if fits {
+                return Ok(());
+            }
+        }
+        Err(self.end_mismatch(frame, results))
     }
 
     fn set_unreachable(&mut self) {
