@@ -15,13 +15,19 @@
 //! - `DETAIL` says more where the validator knows more: the expected and
 //!   found types of a type mismatch (`expected i32, found i64`,
 //!   `expected i32 but nothing on stack`, or at the end of a block
-//!   `expected [i32 i32] but found [i32]`): [`Error::detail`].
+//!   `expected [i32 i32] but found [i32]`, where `_` is an operand of
+//!   unknown type left by unreachable code): [`Error::detail`].
 //! - For an error inside a function body, the parenthesis names the
 //!   function by its index in the module's function index space (imports
 //!   included), then its name from the `name` section when the module has
 //!   one ([`Error::func_index`], [`Error::func_name`]), then the
 //!   instruction being validated ([`Error::instruction`]), then the byte
-//!   offset in the module ([`Error::offset`]).
+//!   offset in the module ([`Error::offset`]). The `name` section follows
+//!   the code section, so for an error in a body it is looked for in the
+//!   bytes not decoded yet, best effort: a missing or malformed one means
+//!   no name. A name is shown escaped (`str::escape_debug`). The
+//!   instruction is named when the error is at its opcode or in its
+//!   immediates.
 //!
 //! Examples:
 //!

@@ -258,7 +258,7 @@ fn a_name_section_before_the_code_section_is_used() {
 }
 
 #[test]
-fn malformed_bodies_name_the_function_but_no_instruction() {
+fn malformed_bodies_name_the_function() {
     // `i32.const` whose immediate runs into the end of the body.
     let m = module(&[
         (1, &[1, 0x60, 0, 0]),
@@ -272,6 +272,30 @@ fn malformed_bodies_name_the_function_but_no_instruction() {
         "unexpected end of section or function (in function 0, offset 0x19)"
     );
     assert_eq!(e.instruction(), None);
+    // An `i32.const` whose immediate is too long: the instruction is named.
+    let body = [
+        1, 10, 0, 0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x1a, 0x0b,
+    ];
+    let e = validate(
+        &module(&[(1, &[1, 0x60, 0, 0]), (3, FUNC), (10, &body)]),
+        Features::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "integer representation too long (in function 0, at `i32.const`, offset 0x18)"
+    );
+    // Bytes after the function's final `end`: no instruction.
+    let body = [1, 4, 0, 0x0b, 0x01, 0x0b];
+    let e = validate(
+        &module(&[(1, &[1, 0x60, 0, 0]), (3, FUNC), (10, &body)]),
+        Features::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "section size mismatch (in function 0, offset 0x18)"
+    );
 }
 
 #[test]

@@ -90,14 +90,15 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    /// Names the instruction at `at` in the error if the error is about it
-    /// (the validator's errors are placed at the instruction's first byte).
-    /// The opcode is decoded again here, so that validation does not have to
-    /// remember it.
+    /// Names the instruction at `at` in an error of the body `body` (the
+    /// module up to the body's end) if the error is about it: placed at its
+    /// opcode or in its immediates, so not at the body's end ("unexpected
+    /// end"). The opcode is decoded again here, so that validation does not
+    /// have to remember it.
     #[cold]
     #[inline(never)]
     fn at_instruction(&self, e: Error, at: usize, body: &[u8]) -> Error {
-        if e.offset() != at {
+        if e.offset() < at || e.offset() >= body.len() {
             return e;
         }
         let mut ops = OperatorReader::new(Reader::new_at(body, at), self.features);

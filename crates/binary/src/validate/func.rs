@@ -151,6 +151,8 @@ impl FuncValidator {
             nanowasm_core::for_each_opcode!(dispatch);
             if self.frames.is_empty() {
                 if !ops.is_empty() {
+                    // Bytes after the final `end` belong to no instruction.
+                    self.at = usize::MAX;
                     return Err(Error::malformed("section size mismatch", ops.offset()));
                 }
                 return Ok(());
@@ -158,8 +160,10 @@ impl FuncValidator {
         }
     }
 
-    /// The offset of the instruction validated last: errors at this offset
-    /// are about that instruction.
+    /// The offset of the instruction validated last: an error of
+    /// [`validate`](Self::validate) from this offset up to the end of the
+    /// body is about that instruction (its opcode or immediates). After the
+    /// final `end` it is `usize::MAX`.
     pub(crate) fn instruction_offset(&self) -> usize {
         self.at
     }

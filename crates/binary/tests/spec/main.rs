@@ -178,6 +178,15 @@ fn run_file(path: &Path) -> Result<Counts, String> {
                     ));
                     continue;
                 }
+                // The full text starts with the message, so whoever matches
+                // the spec's text as a prefix of it still can.
+                if !e.to_string().starts_with(e.message()) {
+                    failures.push(format!(
+                        "line {line}: the text \"{e}\" does not start with the message \"{}\"",
+                        e.message()
+                    ));
+                    continue;
+                }
                 if e.message() == msg {
                     c.message_exact += 1;
                 } else if e.message().starts_with(msg.as_str()) {
