@@ -131,7 +131,8 @@ impl Runner {
 
     fn instantiate(&mut self, source: &ModuleSource) -> Result<Result<Instance, Error>, String> {
         let b = bytes(source).map_err(|e| format!("text error: {e}"))?;
-        let module = Module::new(&self.engine, b).map_err(|e| format!("module rejected: {e}"))?;
+        let module =
+            Module::from_binary(&self.engine, b).map_err(|e| format!("module rejected: {e}"))?;
         Ok(self.linker.instantiate(&mut self.store, &module))
     }
 
@@ -238,7 +239,7 @@ impl Runner {
                 // The text front end rejected it: malformed as expected.
                 Err(_) if *text => Ok(()),
                 Err(e) => Err(format!("cannot encode: {e}")),
-                Ok(b) => match Module::new(&self.engine, b) {
+                Ok(b) => match Module::from_binary(&self.engine, b) {
                     Ok(_) => Err(format!("expected malformed \"{message}\", module accepted")),
                     Err(Error::Compile(e)) if e.kind() == nanowasm_binary::ErrorKind::Malformed => {
                         Ok(())
@@ -249,7 +250,7 @@ impl Runner {
             Directive::AssertInvalid { source, message } => match bytes(source) {
                 // Rejected by the text front end (e.g. an unknown name).
                 Err(_) => Ok(()),
-                Ok(b) => match Module::new(&self.engine, b) {
+                Ok(b) => match Module::from_binary(&self.engine, b) {
                     Ok(_) => Err(format!("expected invalid \"{message}\", module accepted")),
                     Err(Error::Compile(e)) if e.kind() == nanowasm_binary::ErrorKind::Invalid => {
                         Ok(())
