@@ -68,8 +68,9 @@ enum Command {
     /// Decode and validate WebAssembly binaries.
     ///
     /// Prints nothing and exits 0 when every file is a valid module. For each
-    /// file that is not, prints `FILE: error at offset 0x..: MESSAGE` to
-    /// stderr; the exit status is then 1.
+    /// file that is not, prints `FILE: MESSAGE (in function N `name`, at
+    /// `instr`, offset 0x..)` to stderr (the spec's message first, then
+    /// what was expected and found); the exit status is then 1.
     Validate(validate::Args),
     /// Run WebAssembly spec scripts (`.wast`): prints `FILE: N passed, M
     /// failed` per file and each failure; exit status 1 if any failed.

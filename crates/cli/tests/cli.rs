@@ -38,7 +38,7 @@ fn validate_reports_file_offset_and_message() {
     assert_eq!(
         stderr,
         format!(
-            "{}: error at offset 0xe: unexpected end of section or function\n",
+            "{}: unexpected end of section or function (at offset 0xe)\n",
             bad.display()
         )
     );
@@ -55,7 +55,9 @@ fn validate_invalid_module() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.ends_with("error at offset 0x1a: type mismatch\n"),
+        stderr.ends_with(
+            "type mismatch: expected [i32] but found [i64] (in function 0, at `end`, offset 0x1a)\n"
+        ),
         "{stderr}"
     );
 }

@@ -521,7 +521,6 @@ fn a_stack_overflow_prints_a_capped_backtrace() {
 }
 
 #[test]
-#[ignore = "needs the validation errors of crates/binary (branch h-valerr): un-ignore when both are on main"]
 fn a_validation_error_names_the_function_and_the_types() {
     let dir = scratch("valerr");
     let m = write(
