@@ -55,7 +55,9 @@ impl<T> CVec<T> {
             // every vector passed to `_delete`.
             drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(self.data, self.size)) });
         }
-        *self = CVec::empty();
+        // Not `*self = CVec::empty()`, which would drop (free) it again.
+        self.size = 0;
+        self.data = ptr::null_mut();
     }
 }
 
