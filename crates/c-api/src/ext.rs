@@ -138,7 +138,10 @@ pub unsafe extern "C" fn nanowasm_store_set_epoch_deadline(s: *mut wasm_store_t,
 pub unsafe extern "C" fn nanowasm_trap_exit_status(t: *const Object, status: *mut c_int) -> bool {
     guard(false, || {
         // SAFETY: the caller's contract.
-        match unsafe { borrow(t) }.and_then(trap_info).and_then(|t| t.exit) {
+        match unsafe { borrow(t) }
+            .and_then(trap_info)
+            .and_then(|t| t.exit)
+        {
             Some(s) => {
                 // SAFETY: the caller's contract.
                 unsafe { write_out(status, s) };
@@ -178,7 +181,10 @@ fn trap_code_number(code: TrapCode) -> u8 {
 pub unsafe extern "C" fn nanowasm_trap_code(t: *const Object, code: *mut u8) -> bool {
     guard(false, || {
         // SAFETY: the caller's contract.
-        match unsafe { borrow(t) }.and_then(trap_info).and_then(|t| t.code) {
+        match unsafe { borrow(t) }
+            .and_then(trap_info)
+            .and_then(|t| t.code)
+        {
             Some(c) => {
                 // SAFETY: the caller's contract.
                 unsafe { write_out(code, trap_code_number(c)) };
@@ -204,7 +210,9 @@ pub struct nanowasm_wasi_config_t {
 /// null standard streams, no directories, no clocks, no randomness.
 #[no_mangle]
 pub extern "C" fn nanowasm_wasi_config_new() -> *mut nanowasm_wasi_config_t {
-    guard(std::ptr::null_mut(), || into_raw(nanowasm_wasi_config_t::default()))
+    guard(std::ptr::null_mut(), || {
+        into_raw(nanowasm_wasi_config_t::default())
+    })
 }
 
 /// Deletes a WASI configuration.
@@ -301,7 +309,12 @@ pub unsafe extern "C" fn nanowasm_wasi_config_inherit_env(c: *mut nanowasm_wasi_
         // SAFETY: the caller's contract.
         if let Some(c) = unsafe { borrow_mut(c) } {
             c.env = std::env::vars_os()
-                .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                })
                 .collect();
         }
     })
@@ -336,7 +349,10 @@ inherit!(nanowasm_wasi_config_inherit_stderr, 2, "standard error");
 ///
 /// `c` is null or valid.
 #[no_mangle]
-pub unsafe extern "C" fn nanowasm_wasi_config_allow_clocks(c: *mut nanowasm_wasi_config_t, allow: bool) {
+pub unsafe extern "C" fn nanowasm_wasi_config_allow_clocks(
+    c: *mut nanowasm_wasi_config_t,
+    allow: bool,
+) {
     guard((), || {
         // SAFETY: the caller's contract.
         if let Some(c) = unsafe { borrow_mut(c) } {
@@ -351,7 +367,10 @@ pub unsafe extern "C" fn nanowasm_wasi_config_allow_clocks(c: *mut nanowasm_wasi
 ///
 /// `c` is null or valid.
 #[no_mangle]
-pub unsafe extern "C" fn nanowasm_wasi_config_allow_random(c: *mut nanowasm_wasi_config_t, allow: bool) {
+pub unsafe extern "C" fn nanowasm_wasi_config_allow_random(
+    c: *mut nanowasm_wasi_config_t,
+    allow: bool,
+) {
     guard((), || {
         // SAFETY: the caller's contract.
         if let Some(c) = unsafe { borrow_mut(c) } {
@@ -472,10 +491,18 @@ pub unsafe extern "C" fn nanowasm_instance_new_with_wasi(
         let linked = wasi::add_to_linker(&mut linker, |d: &mut StoreData| &mut d.wasi);
         let result = match linked {
             Ok(()) => {
-                let resolve = |s: &mut nanowasm::Store<StoreData>, m: &str, n: &str| linker.get(s, m, n);
-                instantiate(store, module, imports.map_or(&[][..], CVec::as_slice), Some(&resolve))
+                let resolve =
+                    |s: &mut nanowasm::Store<StoreData>, m: &str, n: &str| linker.get(s, m, n);
+                instantiate(
+                    store,
+                    module,
+                    imports.map_or(&[][..], CVec::as_slice),
+                    Some(&resolve),
+                )
             }
-            Err(e) => Err(store.cell.with(|s| crate::object::TrapInfo::from_error(e, s.data()))),
+            Err(e) => Err(store
+                .cell
+                .with(|s| crate::object::TrapInfo::from_error(e, s.data()))),
         };
         match result {
             Ok(i) => i,

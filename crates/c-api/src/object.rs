@@ -76,7 +76,9 @@ impl Object {
                 (Which::Table(a), Which::Table(b)) => a == b,
                 (Which::Memory(a), Which::Memory(b)) => a == b,
                 (Which::Instance(a), Which::Instance(b)) => a == b,
-                (Which::Module(a), Which::Module(b)) => Arc::ptr_eq(&a.binary().bytes, &b.binary().bytes),
+                (Which::Module(a), Which::Module(b)) => {
+                    Arc::ptr_eq(&a.binary().bytes, &b.binary().bytes)
+                }
                 (Which::Trap(a), Which::Trap(b)) => Arc::ptr_eq(a, b),
                 (Which::Foreign(a), Which::Foreign(b)) => a == b,
                 _ => false,
@@ -84,7 +86,10 @@ impl Object {
     }
 
     /// The store, and what to do with it.
-    fn with_store<R>(&self, f: impl FnOnce(&mut nanowasm::Store<StoreData>, &Rc<StoreCell>) -> R) -> Option<R> {
+    fn with_store<R>(
+        &self,
+        f: impl FnOnce(&mut nanowasm::Store<StoreData>, &Rc<StoreCell>) -> R,
+    ) -> Option<R> {
         let cell = self.store.as_ref()?;
         Some(cell.with(|s| f(s, cell)))
     }
@@ -324,7 +329,14 @@ ref_base!(
 
 ref_type!(
     Which::Trap(_),
-    [wasm_trap_delete, wasm_trap_copy, wasm_trap_same, wasm_trap_get_host_info, wasm_trap_set_host_info, wasm_trap_set_host_info_with_finalizer],
+    [
+        wasm_trap_delete,
+        wasm_trap_copy,
+        wasm_trap_same,
+        wasm_trap_get_host_info,
+        wasm_trap_set_host_info,
+        wasm_trap_set_host_info_with_finalizer
+    ],
     wasm_trap_as_ref,
     wasm_ref_as_trap,
     wasm_trap_as_ref_const,
@@ -332,7 +344,14 @@ ref_type!(
 );
 ref_type!(
     Which::Foreign(_),
-    [wasm_foreign_delete, wasm_foreign_copy, wasm_foreign_same, wasm_foreign_get_host_info, wasm_foreign_set_host_info, wasm_foreign_set_host_info_with_finalizer],
+    [
+        wasm_foreign_delete,
+        wasm_foreign_copy,
+        wasm_foreign_same,
+        wasm_foreign_get_host_info,
+        wasm_foreign_set_host_info,
+        wasm_foreign_set_host_info_with_finalizer
+    ],
     wasm_foreign_as_ref,
     wasm_ref_as_foreign,
     wasm_foreign_as_ref_const,
@@ -340,7 +359,14 @@ ref_type!(
 );
 ref_type!(
     Which::Module(_),
-    [wasm_module_delete, wasm_module_copy, wasm_module_same, wasm_module_get_host_info, wasm_module_set_host_info, wasm_module_set_host_info_with_finalizer],
+    [
+        wasm_module_delete,
+        wasm_module_copy,
+        wasm_module_same,
+        wasm_module_get_host_info,
+        wasm_module_set_host_info,
+        wasm_module_set_host_info_with_finalizer
+    ],
     wasm_module_as_ref,
     wasm_ref_as_module,
     wasm_module_as_ref_const,
@@ -348,7 +374,14 @@ ref_type!(
 );
 ref_type!(
     Which::Func(_),
-    [wasm_func_delete, wasm_func_copy, wasm_func_same, wasm_func_get_host_info, wasm_func_set_host_info, wasm_func_set_host_info_with_finalizer],
+    [
+        wasm_func_delete,
+        wasm_func_copy,
+        wasm_func_same,
+        wasm_func_get_host_info,
+        wasm_func_set_host_info,
+        wasm_func_set_host_info_with_finalizer
+    ],
     wasm_func_as_ref,
     wasm_ref_as_func,
     wasm_func_as_ref_const,
@@ -356,7 +389,14 @@ ref_type!(
 );
 ref_type!(
     Which::Global(_),
-    [wasm_global_delete, wasm_global_copy, wasm_global_same, wasm_global_get_host_info, wasm_global_set_host_info, wasm_global_set_host_info_with_finalizer],
+    [
+        wasm_global_delete,
+        wasm_global_copy,
+        wasm_global_same,
+        wasm_global_get_host_info,
+        wasm_global_set_host_info,
+        wasm_global_set_host_info_with_finalizer
+    ],
     wasm_global_as_ref,
     wasm_ref_as_global,
     wasm_global_as_ref_const,
@@ -364,7 +404,14 @@ ref_type!(
 );
 ref_type!(
     Which::Table(_),
-    [wasm_table_delete, wasm_table_copy, wasm_table_same, wasm_table_get_host_info, wasm_table_set_host_info, wasm_table_set_host_info_with_finalizer],
+    [
+        wasm_table_delete,
+        wasm_table_copy,
+        wasm_table_same,
+        wasm_table_get_host_info,
+        wasm_table_set_host_info,
+        wasm_table_set_host_info_with_finalizer
+    ],
     wasm_table_as_ref,
     wasm_ref_as_table,
     wasm_table_as_ref_const,
@@ -372,7 +419,14 @@ ref_type!(
 );
 ref_type!(
     Which::Memory(_),
-    [wasm_memory_delete, wasm_memory_copy, wasm_memory_same, wasm_memory_get_host_info, wasm_memory_set_host_info, wasm_memory_set_host_info_with_finalizer],
+    [
+        wasm_memory_delete,
+        wasm_memory_copy,
+        wasm_memory_same,
+        wasm_memory_get_host_info,
+        wasm_memory_set_host_info,
+        wasm_memory_set_host_info_with_finalizer
+    ],
     wasm_memory_as_ref,
     wasm_ref_as_memory,
     wasm_memory_as_ref_const,
@@ -380,7 +434,14 @@ ref_type!(
 );
 ref_type!(
     Which::Func(_) | Which::Global(_) | Which::Table(_) | Which::Memory(_),
-    [wasm_extern_delete, wasm_extern_copy, wasm_extern_same, wasm_extern_get_host_info, wasm_extern_set_host_info, wasm_extern_set_host_info_with_finalizer],
+    [
+        wasm_extern_delete,
+        wasm_extern_copy,
+        wasm_extern_same,
+        wasm_extern_get_host_info,
+        wasm_extern_set_host_info,
+        wasm_extern_set_host_info_with_finalizer
+    ],
     wasm_extern_as_ref,
     wasm_ref_as_extern,
     wasm_extern_as_ref_const,
@@ -388,7 +449,14 @@ ref_type!(
 );
 ref_type!(
     Which::Instance(_),
-    [wasm_instance_delete, wasm_instance_copy, wasm_instance_same, wasm_instance_get_host_info, wasm_instance_set_host_info, wasm_instance_set_host_info_with_finalizer],
+    [
+        wasm_instance_delete,
+        wasm_instance_copy,
+        wasm_instance_same,
+        wasm_instance_get_host_info,
+        wasm_instance_set_host_info,
+        wasm_instance_set_host_info_with_finalizer
+    ],
     wasm_instance_as_ref,
     wasm_ref_as_instance,
     wasm_instance_as_ref_const,
@@ -483,8 +551,10 @@ pub unsafe extern "C" fn wasm_frame_func_index(f: *const wasm_frame_t) -> u32 {
 /// `f` is null or a valid frame.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_frame_func_offset(f: *const wasm_frame_t) -> usize {
-    // SAFETY: the caller's contract.
-    guard(usize::MAX, || unsafe { borrow(f) }.map_or(usize::MAX, |f| f.func_offset))
+    guard(usize::MAX, || {
+        // SAFETY: the caller's contract.
+        unsafe { borrow(f) }.map_or(usize::MAX, |f| f.func_offset)
+    })
 }
 
 /// The offset of the frame's instruction in its module's binary.
@@ -594,10 +664,15 @@ pub(crate) fn trap_raw(store: Option<&Rc<StoreCell>>, info: TrapInfo) -> *mut Ob
 /// `store` is null or a valid store; `message` is null (an empty message)
 /// or a valid vector.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_trap_new(store: *mut wasm_store_t, message: *const wasm_byte_vec_t) -> *mut Object {
+pub unsafe extern "C" fn wasm_trap_new(
+    store: *mut wasm_store_t,
+    message: *const wasm_byte_vec_t,
+) -> *mut Object {
     guard(std::ptr::null_mut(), || {
         // SAFETY: the caller's contract.
-        let message = unsafe { borrow(message) }.map(name_to_string).unwrap_or_default();
+        let message = unsafe { borrow(message) }
+            .map(name_to_string)
+            .unwrap_or_default();
         // SAFETY: the caller's contract.
         let store = unsafe { borrow(store) }.map(|s| &s.cell);
         trap_raw(store, TrapInfo::message(message))
@@ -613,7 +688,9 @@ pub unsafe extern "C" fn wasm_trap_new(store: *mut wasm_store_t, message: *const
 pub unsafe extern "C" fn wasm_trap_message(t: *const Object, out: *mut wasm_byte_vec_t) {
     guard((), || {
         // SAFETY: the caller's contract.
-        let message = unsafe { borrow(t) }.and_then(Object::trap).map_or("", |t| &t.message);
+        let message = unsafe { borrow(t) }
+            .and_then(Object::trap)
+            .map_or("", |t| &t.message);
         // SAFETY: the caller's contract.
         unsafe { write_out(out, name_from(message, true)) }
     })
@@ -629,7 +706,10 @@ pub unsafe extern "C" fn wasm_trap_message(t: *const Object, out: *mut wasm_byte
 pub unsafe extern "C" fn wasm_trap_origin(t: *const Object) -> *mut wasm_frame_t {
     guard(std::ptr::null_mut(), || {
         // SAFETY: the caller's contract.
-        match unsafe { borrow(t) }.and_then(Object::trap).and_then(|t| t.frames.first()) {
+        match unsafe { borrow(t) }
+            .and_then(Object::trap)
+            .and_then(|t| t.frames.first())
+        {
             Some(f) => into_raw(f.clone()),
             None => std::ptr::null_mut(),
         }
@@ -691,7 +771,10 @@ pub unsafe extern "C" fn wasm_foreign_new(store: *mut wasm_store_t) -> *mut Obje
 ///
 /// `store` and `binary` are null or valid.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_module_new(store: *mut wasm_store_t, binary: *const wasm_byte_vec_t) -> *mut Object {
+pub unsafe extern "C" fn wasm_module_new(
+    store: *mut wasm_store_t,
+    binary: *const wasm_byte_vec_t,
+) -> *mut Object {
     guard(std::ptr::null_mut(), || {
         // SAFETY: the caller's contract.
         let (Some(store), Some(binary)) = (unsafe { (borrow(store), borrow(binary)) }) else {
@@ -710,7 +793,10 @@ pub unsafe extern "C" fn wasm_module_new(store: *mut wasm_store_t, binary: *cons
 ///
 /// `store` and `binary` are null or valid.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_module_validate(store: *mut wasm_store_t, binary: *const wasm_byte_vec_t) -> bool {
+pub unsafe extern "C" fn wasm_module_validate(
+    store: *mut wasm_store_t,
+    binary: *const wasm_byte_vec_t,
+) -> bool {
     guard(false, || {
         // SAFETY: the caller's contract.
         let (Some(store), Some(binary)) = (unsafe { (borrow(store), borrow(binary)) }) else {
@@ -737,7 +823,10 @@ fn entity_type(m: &nanowasm_binary::Module, kind: ExternKind, index: u32) -> Opt
 ///
 /// `m` is null or a valid module; `out` is null or valid for writes.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_module_imports(m: *const Object, out: *mut crate::types::wasm_importtype_vec_t) {
+pub unsafe extern "C" fn wasm_module_imports(
+    m: *const Object,
+    out: *mut crate::types::wasm_importtype_vec_t,
+) {
     guard((), || {
         // SAFETY: the caller's contract.
         let imports: Vec<_> = match unsafe { borrow(m) }.and_then(Object::module) {
@@ -748,12 +837,16 @@ pub unsafe extern "C" fn wasm_module_imports(m: *const Object, out: *mut crate::
                     .filter_map(|i| {
                         use nanowasm_binary::module::ImportDesc;
                         let ty = match i.desc {
-                            ImportDesc::Func(t) => ExternType::func(b.types.get(t as usize)?.clone()),
+                            ImportDesc::Func(t) => {
+                                ExternType::func(b.types.get(t as usize)?.clone())
+                            }
                             ImportDesc::Table(t) => ExternType::table(t),
                             ImportDesc::Memory(t) => ExternType::memory(t),
                             ImportDesc::Global(t) => ExternType::global(t),
                         };
-                        Some(Some(Box::new(wasm_importtype_t::new(&i.module, &i.name, ty))))
+                        Some(Some(Box::new(wasm_importtype_t::new(
+                            &i.module, &i.name, ty,
+                        ))))
                     })
                     .collect()
             }
@@ -770,7 +863,10 @@ pub unsafe extern "C" fn wasm_module_imports(m: *const Object, out: *mut crate::
 ///
 /// `m` is null or a valid module; `out` is null or valid for writes.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_module_exports(m: *const Object, out: *mut crate::types::wasm_exporttype_vec_t) {
+pub unsafe extern "C" fn wasm_module_exports(
+    m: *const Object,
+    out: *mut crate::types::wasm_exporttype_vec_t,
+) {
     guard((), || {
         // SAFETY: the caller's contract.
         let exports: Vec<_> = match unsafe { borrow(m) }.and_then(Object::module) {
@@ -817,7 +913,10 @@ pub unsafe extern "C" fn wasm_module_serialize(m: *const Object, out: *mut wasm_
 ///
 /// `store` and `bytes` are null or valid.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_module_deserialize(store: *mut wasm_store_t, bytes: *const wasm_byte_vec_t) -> *mut Object {
+pub unsafe extern "C" fn wasm_module_deserialize(
+    store: *mut wasm_store_t,
+    bytes: *const wasm_byte_vec_t,
+) -> *mut Object {
     // SAFETY: the caller's contract.
     unsafe { wasm_module_new(store, bytes) }
 }
@@ -861,7 +960,10 @@ pub unsafe extern "C" fn wasm_module_share(m: *const Object) -> *mut wasm_shared
 ///
 /// `store` and `m` are null or valid.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_module_obtain(store: *mut wasm_store_t, m: *const wasm_shared_module_t) -> *mut Object {
+pub unsafe extern "C" fn wasm_module_obtain(
+    store: *mut wasm_store_t,
+    m: *const wasm_shared_module_t,
+) -> *mut Object {
     guard(std::ptr::null_mut(), || {
         // SAFETY: the caller's contract.
         let (Some(store), Some(m)) = (unsafe { (borrow(store), borrow(m)) }) else {
@@ -877,10 +979,14 @@ pub unsafe extern "C" fn wasm_module_obtain(store: *mut wasm_store_t, m: *const 
 // Functions
 
 /// `wasm_func_callback_t`.
-pub type wasm_func_callback_t = unsafe extern "C" fn(args: *const wasm_val_vec_t, results: *mut wasm_val_vec_t) -> *mut Object;
+pub type wasm_func_callback_t =
+    unsafe extern "C" fn(args: *const wasm_val_vec_t, results: *mut wasm_val_vec_t) -> *mut Object;
 /// `wasm_func_callback_with_env_t`.
-pub type wasm_func_callback_with_env_t =
-    unsafe extern "C" fn(env: *mut c_void, args: *const wasm_val_vec_t, results: *mut wasm_val_vec_t) -> *mut Object;
+pub type wasm_func_callback_with_env_t = unsafe extern "C" fn(
+    env: *mut c_void,
+    args: *const wasm_val_vec_t,
+    results: *mut wasm_val_vec_t,
+) -> *mut Object;
 
 enum Callback {
     Plain(wasm_func_callback_t),
@@ -919,7 +1025,12 @@ impl Drop for HostFunc {
 }
 
 impl HostFunc {
-    fn call(&self, mut caller: Caller<'_, StoreData>, args: &[Val], results: &mut [Val]) -> Result<(), Error> {
+    fn call(
+        &self,
+        mut caller: Caller<'_, StoreData>,
+        args: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Error> {
         // SAFETY: `cell` came from `Rc::into_raw` and the store is alive
         // (it is running this function): taking a new count makes an `Rc`
         // of our own.
@@ -927,39 +1038,58 @@ impl HostFunc {
             Rc::increment_strong_count(self.cell);
             Rc::from_raw(self.cell)
         };
+        // While the callback runs, and while the values it saw are dropped
+        // (their host-info finalizers may use the store), the store is the
+        // caller's. Declared first, the guard is dropped last.
+        let running: *mut nanowasm::Store<StoreData> =
+            nanowasm::AsContextMut::as_context_mut(&mut caller);
+        let _active = cell.enter(running);
         let c_args: Vec<wasm_val_t> = args
             .iter()
             .map(|v| to_c(*v, &cell))
             .collect::<Result<_, _>>()
             .map_err(Error::host)?;
         let c_args = CVec::from(c_args);
-        let mut c_results: CVec<wasm_val_t> =
-            CVec::from(std::iter::repeat_with(wasm_val_t::default).take(results.len()).collect::<Vec<_>>());
-        let trap = {
-            let running: *mut nanowasm::Store<StoreData> = nanowasm::AsContextMut::as_context_mut(&mut caller);
-            let _active = cell.enter(running);
-            // SAFETY: the callback is the C function the embedder gave for
-            // this type, called with valid vectors as `wasm.h` specifies.
-            unsafe {
-                match self.callback {
-                    Callback::Plain(f) => f(&c_args, &mut c_results),
-                    Callback::Env(f) => f(self.env, &c_args, &mut c_results),
-                }
+        let mut c_results: CVec<wasm_val_t> = CVec::from(
+            std::iter::repeat_with(wasm_val_t::default)
+                .take(results.len())
+                .collect::<Vec<_>>(),
+        );
+        // SAFETY: the callback is the C function the embedder gave for this
+        // type, called with valid vectors as `wasm.h` specifies.
+        let trap = unsafe {
+            match self.callback {
+                Callback::Plain(f) => f(&c_args, &mut c_results),
+                Callback::Env(f) => f(self.env, &c_args, &mut c_results),
             }
         };
         // SAFETY: a callback returns null or an owned trap.
         if let Some(trap) = unsafe { from_raw(trap) } {
-            let info = trap.trap().cloned().unwrap_or_else(|| TrapInfo::message("host function returned a non-trap".into()));
+            let info = trap
+                .trap()
+                .cloned()
+                .unwrap_or_else(|| TrapInfo::message("host function returned a non-trap".into()));
             return Err(Error::Host(Box::new(HostTrap(info))));
         }
-        for ((out, c), ty) in results.iter_mut().zip(c_results.as_slice()).zip(self.ty.results()) {
-            *out = from_c(c, *ty, &cell).map_err(|e| Error::host(format!("host function result: {e}")))?;
+        for ((out, c), ty) in results
+            .iter_mut()
+            .zip(c_results.as_slice())
+            .zip(self.ty.results())
+        {
+            *out = from_c(c, *ty, &cell)
+                .map_err(|e| Error::host(format!("host function result: {e}")))?;
         }
         Ok(())
     }
 }
 
-fn new_func(store: *mut wasm_store_t, ty: *const ExternType, callback: Callback, env: *mut c_void, finalizer: Option<Finalizer>) -> *mut Object {
+fn new_func(
+    store: *mut wasm_store_t,
+    ty: *const ExternType,
+    callback: Callback,
+    env: *mut c_void,
+    finalizer: Option<Finalizer>,
+) -> *mut Object {
     // SAFETY: the callers' contract: null or valid.
     let (store, ty) = unsafe { (borrow(store), borrow(ty)) };
     let host = |ty: FuncType, cell: *const StoreCell| HostFunc {
@@ -980,7 +1110,9 @@ fn new_func(store: *mut wasm_store_t, ty: *const ExternType, callback: Callback,
     unsafe { Rc::decrement_strong_count(raw) };
     let host = host(ty.clone(), raw);
     let f = store.cell.with(|s| {
-        Func::new(s, ty.clone(), move |caller, args, results| host.call(caller, args, results))
+        Func::new(s, ty.clone(), move |caller, args, results| {
+            host.call(caller, args, results)
+        })
     });
     Object::raw(&store.cell, Which::Func(f))
 }
@@ -991,8 +1123,20 @@ fn new_func(store: *mut wasm_store_t, ty: *const ExternType, callback: Callback,
 ///
 /// `store` and `ty` are null or valid; `callback` follows `wasm.h`.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_func_new(store: *mut wasm_store_t, ty: *const ExternType, callback: wasm_func_callback_t) -> *mut Object {
-    guard(std::ptr::null_mut(), || new_func(store, ty, Callback::Plain(callback), std::ptr::null_mut(), None))
+pub unsafe extern "C" fn wasm_func_new(
+    store: *mut wasm_store_t,
+    ty: *const ExternType,
+    callback: wasm_func_callback_t,
+) -> *mut Object {
+    guard(std::ptr::null_mut(), || {
+        new_func(
+            store,
+            ty,
+            Callback::Plain(callback),
+            std::ptr::null_mut(),
+            None,
+        )
+    })
 }
 
 /// A host function of type `ty` calling `callback` with `env`;
@@ -1010,7 +1154,9 @@ pub unsafe extern "C" fn wasm_func_new_with_env(
     env: *mut c_void,
     finalizer: Option<Finalizer>,
 ) -> *mut Object {
-    guard(std::ptr::null_mut(), || new_func(store, ty, Callback::Env(callback), env, finalizer))
+    guard(std::ptr::null_mut(), || {
+        new_func(store, ty, Callback::Env(callback), env, finalizer)
+    })
 }
 
 fn func_type(f: *const Object) -> Option<FuncType> {
@@ -1027,7 +1173,9 @@ fn func_type(f: *const Object) -> Option<FuncType> {
 /// `f` is null or a valid object.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_func_type(f: *const Object) -> *mut ExternType {
-    guard(std::ptr::null_mut(), || func_type(f).map_or(std::ptr::null_mut(), |t| into_raw(ExternType::func(t))))
+    guard(std::ptr::null_mut(), || {
+        func_type(f).map_or(std::ptr::null_mut(), |t| into_raw(ExternType::func(t)))
+    })
 }
 
 /// The number of parameters.
@@ -1059,15 +1207,25 @@ pub unsafe extern "C" fn wasm_func_result_arity(f: *const Object) -> usize {
 /// `f` is null or a valid function; `args` and `results` are null or valid
 /// vectors.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_func_call(f: *const Object, args: *const wasm_val_vec_t, results: *mut wasm_val_vec_t) -> *mut Object {
+pub unsafe extern "C" fn wasm_func_call(
+    f: *const Object,
+    args: *const wasm_val_vec_t,
+    results: *mut wasm_val_vec_t,
+) -> *mut Object {
     guard(std::ptr::null_mut(), || {
         // SAFETY: the caller's contract.
         let (f, args, results) = unsafe { (borrow(f), borrow(args), borrow_mut(results)) };
         let Some(f) = f else {
-            return trap_raw(None, TrapInfo::message("wasm_func_call: null function".into()));
+            return trap_raw(
+                None,
+                TrapInfo::message("wasm_func_call: null function".into()),
+            );
         };
         let (Some(func), Some(cell)) = (f.func(), f.store.clone()) else {
-            return trap_raw(None, TrapInfo::message("wasm_func_call: not a function".into()));
+            return trap_raw(
+                None,
+                TrapInfo::message("wasm_func_call: not a function".into()),
+            );
         };
         let args = args.map_or(&[][..], CVec::as_slice);
         let outcome = cell.with(|s| -> Result<Vec<Val>, TrapInfo> {
@@ -1097,7 +1255,11 @@ pub unsafe extern "C" fn wasm_func_call(f: *const Object, args: *const wasm_val_
         if slots.len() < outs.len() {
             return trap_raw(
                 Some(&cell),
-                TrapInfo::message(format!("wasm_func_call: room for {} results, {} needed", slots.len(), outs.len())),
+                TrapInfo::message(format!(
+                    "wasm_func_call: room for {} results, {} needed",
+                    slots.len(),
+                    outs.len()
+                )),
             );
         }
         for (slot, v) in slots.iter_mut().zip(outs) {
@@ -1106,7 +1268,12 @@ pub unsafe extern "C" fn wasm_func_call(f: *const Object, args: *const wasm_val_
                 // whose contents are uninitialized output: written, not
                 // dropped.
                 Ok(c) => unsafe { std::ptr::write(slot, c) },
-                Err(e) => return trap_raw(Some(&cell), TrapInfo::message(format!("wasm_func_call: result: {e}"))),
+                Err(e) => {
+                    return trap_raw(
+                        Some(&cell),
+                        TrapInfo::message(format!("wasm_func_call: result: {e}")),
+                    )
+                }
             }
         }
         std::ptr::null_mut()
@@ -1121,11 +1288,16 @@ pub unsafe extern "C" fn wasm_func_call(f: *const Object, args: *const wasm_val_
 ///
 /// Each argument is null or valid.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_global_new(store: *mut wasm_store_t, ty: *const ExternType, val: *const wasm_val_t) -> *mut Object {
+pub unsafe extern "C" fn wasm_global_new(
+    store: *mut wasm_store_t,
+    ty: *const ExternType,
+    val: *const wasm_val_t,
+) -> *mut Object {
     guard(std::ptr::null_mut(), || {
         // SAFETY: the caller's contract.
         let (store, ty, val) = unsafe { (borrow(store), borrow(ty), borrow(val)) };
-        let (Some(store), Some(ty), Some(val)) = (store, ty.and_then(ExternType::global_type), val) else {
+        let (Some(store), Some(ty), Some(val)) = (store, ty.and_then(ExternType::global_type), val)
+        else {
             return std::ptr::null_mut();
         };
         let Ok(v) = from_c(val, ty.content, &store.cell) else {
@@ -1153,7 +1325,8 @@ pub unsafe extern "C" fn wasm_global_type(g: *const Object) -> *mut ExternType {
         let Some(global) = g.global() else {
             return std::ptr::null_mut();
         };
-        g.with_store(|s, _| into_raw(ExternType::global(global.ty(s)))).unwrap_or(std::ptr::null_mut())
+        g.with_store(|s, _| into_raw(ExternType::global(global.ty(s))))
+            .unwrap_or(std::ptr::null_mut())
     })
 }
 
@@ -1169,7 +1342,8 @@ pub unsafe extern "C" fn wasm_global_get(g: *const Object, out: *mut wasm_val_t)
         let value = unsafe { borrow(g) }
             .and_then(|g| {
                 let global = g.global()?;
-                g.with_store(|s, cell| to_c(global.get(&*s), cell).ok()).flatten()
+                g.with_store(|s, cell| to_c(global.get(&*s), cell).ok())
+                    .flatten()
             })
             .unwrap_or_default();
         // SAFETY: the caller's contract.
@@ -1211,7 +1385,11 @@ pub unsafe extern "C" fn wasm_global_set(g: *mut Object, val: *const wasm_val_t)
 ///
 /// Each argument is null or valid.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_table_new(store: *mut wasm_store_t, ty: *const ExternType, init: *mut Object) -> *mut Object {
+pub unsafe extern "C" fn wasm_table_new(
+    store: *mut wasm_store_t,
+    ty: *const ExternType,
+    init: *mut Object,
+) -> *mut Object {
     guard(std::ptr::null_mut(), || {
         // SAFETY: the caller's contract.
         let (store, ty, init) = unsafe { (borrow(store), borrow(ty), borrow(init)) };
@@ -1317,7 +1495,8 @@ pub unsafe extern "C" fn wasm_table_size(t: *const Object) -> u32 {
         let Some(table) = t.table() else {
             return 0;
         };
-        t.with_store(|s, _| u32::try_from(table.size(&*s)).unwrap_or(u32::MAX)).unwrap_or(0)
+        t.with_store(|s, _| u32::try_from(table.size(&*s)).unwrap_or(u32::MAX))
+            .unwrap_or(0)
     })
 }
 
@@ -1358,7 +1537,10 @@ pub unsafe extern "C" fn wasm_table_grow(t: *mut Object, delta: u32, init: *mut 
 ///
 /// Each argument is null or valid.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_memory_new(store: *mut wasm_store_t, ty: *const ExternType) -> *mut Object {
+pub unsafe extern "C" fn wasm_memory_new(
+    store: *mut wasm_store_t,
+    ty: *const ExternType,
+) -> *mut Object {
     guard(std::ptr::null_mut(), || {
         // SAFETY: the caller's contract.
         let (store, ty) = unsafe { (borrow(store), borrow(ty)) };
@@ -1387,7 +1569,8 @@ pub unsafe extern "C" fn wasm_memory_type(m: *const Object) -> *mut ExternType {
         let Some(memory) = m.memory() else {
             return std::ptr::null_mut();
         };
-        m.with_store(|s, _| into_raw(ExternType::memory(memory.ty(&*s)))).unwrap_or(std::ptr::null_mut())
+        m.with_store(|s, _| into_raw(ExternType::memory(memory.ty(&*s))))
+            .unwrap_or(std::ptr::null_mut())
     })
 }
 
@@ -1406,7 +1589,8 @@ pub unsafe extern "C" fn wasm_memory_data(m: *mut Object) -> *mut u8 {
         let Some(memory) = m.memory() else {
             return std::ptr::null_mut();
         };
-        m.with_store(|s, _| memory.data_mut(s).as_mut_ptr()).unwrap_or(std::ptr::null_mut())
+        m.with_store(|s, _| memory.data_mut(s).as_mut_ptr())
+            .unwrap_or(std::ptr::null_mut())
     })
 }
 
@@ -1444,7 +1628,8 @@ pub unsafe extern "C" fn wasm_memory_size(m: *const Object) -> u32 {
         let Some(memory) = m.memory() else {
             return 0;
         };
-        m.with_store(|s, _| u32::try_from(memory.size(&*s)).unwrap_or(u32::MAX)).unwrap_or(0)
+        m.with_store(|s, _| u32::try_from(memory.size(&*s)).unwrap_or(u32::MAX))
+            .unwrap_or(0)
     })
 }
 
@@ -1463,7 +1648,8 @@ pub unsafe extern "C" fn wasm_memory_grow(m: *mut Object, delta: u32) -> bool {
         let Some(memory) = m.memory() else {
             return false;
         };
-        m.with_store(|s, _| memory.grow(s, u64::from(delta)).is_ok()).unwrap_or(false)
+        m.with_store(|s, _| memory.grow(s, u64::from(delta)).is_ok())
+            .unwrap_or(false)
     })
 }
 
@@ -1560,12 +1746,40 @@ macro_rules! extern_conversions {
     };
 }
 
-extern_conversions!(Which::Func(_), wasm_func_as_extern, wasm_func_as_extern_const, wasm_extern_as_func, wasm_extern_as_func_const);
-extern_conversions!(Which::Global(_), wasm_global_as_extern, wasm_global_as_extern_const, wasm_extern_as_global, wasm_extern_as_global_const);
-extern_conversions!(Which::Table(_), wasm_table_as_extern, wasm_table_as_extern_const, wasm_extern_as_table, wasm_extern_as_table_const);
-extern_conversions!(Which::Memory(_), wasm_memory_as_extern, wasm_memory_as_extern_const, wasm_extern_as_memory, wasm_extern_as_memory_const);
+extern_conversions!(
+    Which::Func(_),
+    wasm_func_as_extern,
+    wasm_func_as_extern_const,
+    wasm_extern_as_func,
+    wasm_extern_as_func_const
+);
+extern_conversions!(
+    Which::Global(_),
+    wasm_global_as_extern,
+    wasm_global_as_extern_const,
+    wasm_extern_as_global,
+    wasm_extern_as_global_const
+);
+extern_conversions!(
+    Which::Table(_),
+    wasm_table_as_extern,
+    wasm_table_as_extern_const,
+    wasm_extern_as_table,
+    wasm_extern_as_table_const
+);
+extern_conversions!(
+    Which::Memory(_),
+    wasm_memory_as_extern,
+    wasm_memory_as_extern_const,
+    wasm_extern_as_memory,
+    wasm_extern_as_memory_const
+);
 
 // Instances
+
+/// Finds a definition for import `module::name` in the store.
+pub(crate) type Resolver<'a> =
+    dyn Fn(&mut nanowasm::Store<StoreData>, &str, &str) -> Option<nanowasm::Extern> + 'a;
 
 /// Instantiates `module` in `store` with `imports` in the module's import
 /// order; entries that are null are resolved by `resolve` (nanowasm.h's
@@ -1574,7 +1788,7 @@ pub(crate) fn instantiate(
     store: &wasm_store_t,
     module: &Object,
     imports: &[Option<Box<Object>>],
-    resolve: Option<&dyn Fn(&mut nanowasm::Store<StoreData>, &str, &str) -> Option<nanowasm::Extern>>,
+    resolve: Option<&Resolver<'_>>,
 ) -> Result<*mut Object, TrapInfo> {
     let Some(m) = module.module() else {
         return Err(TrapInfo::message("wasm_instance_new: not a module".into()));
@@ -1614,7 +1828,12 @@ pub(crate) fn instantiate(
                 wanted.len()
             )));
         }
-        if !s.data().modules.iter().any(|k| Arc::ptr_eq(&k.binary().bytes, &m.binary().bytes)) {
+        if !s
+            .data()
+            .modules
+            .iter()
+            .any(|k| Arc::ptr_eq(&k.binary().bytes, &m.binary().bytes))
+        {
             s.data_mut().modules.push(m.clone());
         }
         match Instance::new(&mut *s, m, &externs) {

@@ -135,7 +135,9 @@ pub extern "C" fn wasm_engine_new() -> *mut wasm_engine_t {
 ///
 /// `config` is null or an owned configuration.
 #[no_mangle]
-pub unsafe extern "C" fn wasm_engine_new_with_config(config: *mut wasm_config_t) -> *mut wasm_engine_t {
+pub unsafe extern "C" fn wasm_engine_new_with_config(
+    config: *mut wasm_config_t,
+) -> *mut wasm_engine_t {
     guard(std::ptr::null_mut(), || {
         // SAFETY: the caller's contract.
         let config = unsafe { from_raw(config) }.map_or_else(Config::new, |c| c.config);

@@ -94,8 +94,10 @@ pub extern "C" fn wasm_valtype_new(kind: u8) -> *mut wasm_valtype_t {
 /// `t` is null or a valid value type.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_valtype_kind(t: *const wasm_valtype_t) -> u8 {
-    // SAFETY: the caller's contract.
-    guard(WASM_I32, || unsafe { borrow(t) }.map_or(WASM_I32, |t| kind_of(t.ty)))
+    guard(WASM_I32, || {
+        // SAFETY: the caller's contract.
+        unsafe { borrow(t) }.map_or(WASM_I32, |t| kind_of(t.ty))
+    })
 }
 
 /// `wasm_limits_t`.
@@ -162,7 +164,6 @@ pub(crate) enum Kind {
 pub struct ExternType {
     pub(crate) kind: Kind,
 }
-
 
 impl ExternType {
     pub(crate) fn func(ty: FuncType) -> ExternType {
@@ -323,8 +324,16 @@ type_fns!(ExternType, wasm_tabletype_delete, wasm_tabletype_copy);
 type_fns!(ExternType, wasm_memorytype_delete, wasm_memorytype_copy);
 type_fns!(ExternType, wasm_tagtype_delete, wasm_tagtype_copy);
 type_fns!(ExternType, wasm_externtype_delete, wasm_externtype_copy);
-type_fns!(wasm_importtype_t, wasm_importtype_delete, wasm_importtype_copy);
-type_fns!(wasm_exporttype_t, wasm_exporttype_delete, wasm_exporttype_copy);
+type_fns!(
+    wasm_importtype_t,
+    wasm_importtype_delete,
+    wasm_importtype_copy
+);
+type_fns!(
+    wasm_exporttype_t,
+    wasm_exporttype_delete,
+    wasm_exporttype_copy
+);
 
 macro_rules! type_vec {
     ($t:ty, $vec:ident, $a:ident, $b:ident, $c:ident, $d:ident, $e:ident) => {
@@ -686,8 +695,10 @@ pub unsafe extern "C" fn wasm_tagtype_functype(t: *const ExternType) -> *const E
 /// `t` is null or a valid type.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_externtype_kind(t: *const ExternType) -> u8 {
-    // SAFETY: the caller's contract.
-    guard(WASM_EXTERN_FUNC, || unsafe { borrow(t) }.map_or(WASM_EXTERN_FUNC, ExternType::extern_kind))
+    guard(WASM_EXTERN_FUNC, || {
+        // SAFETY: the caller's contract.
+        unsafe { borrow(t) }.map_or(WASM_EXTERN_FUNC, ExternType::extern_kind)
+    })
 }
 
 /// `X_as_externtype[_const]`: the same object. `externtype_as_X[_const]`:
@@ -860,8 +871,10 @@ pub unsafe extern "C" fn wasm_importtype_new(
 /// `t` is a valid import type.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_importtype_module(t: *const wasm_importtype_t) -> *const wasm_name_t {
-    // SAFETY: the caller's contract.
-    guard(std::ptr::null(), || unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &t.module))
+    guard(std::ptr::null(), || {
+        // SAFETY: the caller's contract.
+        unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &t.module)
+    })
 }
 
 /// The field name (owned by the import type).
@@ -871,8 +884,10 @@ pub unsafe extern "C" fn wasm_importtype_module(t: *const wasm_importtype_t) -> 
 /// `t` is a valid import type.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_importtype_name(t: *const wasm_importtype_t) -> *const wasm_name_t {
-    // SAFETY: the caller's contract.
-    guard(std::ptr::null(), || unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &t.name))
+    guard(std::ptr::null(), || {
+        // SAFETY: the caller's contract.
+        unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &t.name)
+    })
 }
 
 /// The imported entity's type (owned by the import type).
@@ -882,8 +897,10 @@ pub unsafe extern "C" fn wasm_importtype_name(t: *const wasm_importtype_t) -> *c
 /// `t` is a valid import type.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_importtype_type(t: *const wasm_importtype_t) -> *const ExternType {
-    // SAFETY: the caller's contract.
-    guard(std::ptr::null(), || unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &*t.ty))
+    guard(std::ptr::null(), || {
+        // SAFETY: the caller's contract.
+        unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &*t.ty)
+    })
 }
 
 /// An export type; takes ownership of its arguments. NULL if one is null.
@@ -913,8 +930,10 @@ pub unsafe extern "C" fn wasm_exporttype_new(
 /// `t` is a valid export type.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_exporttype_name(t: *const wasm_exporttype_t) -> *const wasm_name_t {
-    // SAFETY: the caller's contract.
-    guard(std::ptr::null(), || unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &t.name))
+    guard(std::ptr::null(), || {
+        // SAFETY: the caller's contract.
+        unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &t.name)
+    })
 }
 
 /// The exported entity's type (owned by the export type).
@@ -924,6 +943,8 @@ pub unsafe extern "C" fn wasm_exporttype_name(t: *const wasm_exporttype_t) -> *c
 /// `t` is a valid export type.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_exporttype_type(t: *const wasm_exporttype_t) -> *const ExternType {
-    // SAFETY: the caller's contract.
-    guard(std::ptr::null(), || unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &*t.ty))
+    guard(std::ptr::null(), || {
+        // SAFETY: the caller's contract.
+        unsafe { borrow(t) }.map_or(std::ptr::null(), |t| &*t.ty)
+    })
 }

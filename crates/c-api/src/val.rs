@@ -167,7 +167,9 @@ pub(crate) fn ref_to_val(
     match (&r.which, func) {
         (Which::Func(f), true) => Ok(Val::FuncRef(Some(*f))),
         (Which::Foreign(e), false) => Ok(Val::ExternRef(Some(*e))),
-        (Which::Func(_), false) => Err("a function reference where an externref is expected".into()),
+        (Which::Func(_), false) => {
+            Err("a function reference where an externref is expected".into())
+        }
         (_, true) => Err("expected a function reference".into()),
         (_, false) => Err(
             "only foreign objects (wasm_foreign_new) and null can be passed as externref".into(),
@@ -186,12 +188,16 @@ pub(crate) fn from_c(v: &wasm_val_t, ty: ValType, store: &Rc<StoreCell>) -> Resu
     if kind_of(ty) != v.kind {
         return mismatch();
     }
-    // SAFETY (each arm): the kind, checked above, says which field of the
-    // union the value holds.
+    // The kind, checked above, says which field of the union the value
+    // holds.
     Ok(match v.kind {
+        // SAFETY: an `i32` value holds `i32`.
         WASM_I32 => Val::I32(unsafe { v.of.i32 }),
+        // SAFETY: an `i64` value holds `i64`.
         WASM_I64 => Val::I64(unsafe { v.of.i64 }),
+        // SAFETY: an `f32` value holds `f32`.
         WASM_F32 => Val::F32(unsafe { v.of.f32 }.to_bits()),
+        // SAFETY: an `f64` value holds `f64`.
         WASM_F64 => Val::F64(unsafe { v.of.f64 }.to_bits()),
         WASM_EXTERNREF | WASM_FUNCREF => return ref_to_val(v.reference(), ty, store),
         _ => return mismatch(),

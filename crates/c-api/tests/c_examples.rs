@@ -107,8 +107,9 @@ fn run(name: &str) -> String {
 
 /// Runs example `name` and compares its output with `examples/NAME.out`.
 fn check(name: &str) {
-    let expected = std::fs::read_to_string(crate_dir().join("examples").join(format!("{name}.out")))
-        .expect("the example's expected output");
+    let expected =
+        std::fs::read_to_string(crate_dir().join("examples").join(format!("{name}.out")))
+            .expect("the example's expected output");
     let actual = run(name);
     assert_eq!(actual, expected, "output of example {name}");
 }
