@@ -25,6 +25,10 @@
 //   through wasm_func_call returns a trap.
 // - Tag types (wasm_tagtype_t) can be built and inspected; nanowasm has no
 //   exception handling, so no module imports or exports a tag.
+// - wasm_func_call with a results vector too small for the function's
+//   results runs the function, then returns a trap saying so (upstream's
+//   examples call trapping functions with no room for results, so the
+//   check cannot come first).
 // - wasm_global_set does nothing for an immutable global or a value of the
 //   wrong type (wasm.h has no way to report it).
 // - Host info belongs to a handle: a copy (wasm_X_copy, or a new handle

@@ -180,10 +180,11 @@ pub(crate) fn ref_to_val(
 /// A C value as a value of type `ty` in `store`.
 pub(crate) fn from_c(v: &wasm_val_t, ty: ValType, store: &Rc<StoreCell>) -> Result<Val, String> {
     let mismatch = || {
-        Err(format!(
-            "expected a value of type {ty}, got one of kind {}",
-            v.kind
-        ))
+        let got = match crate::types::type_of(v.kind) {
+            Some(t) => t.to_string(),
+            None => format!("invalid kind {}", v.kind),
+        };
+        Err(format!("expected a value of type {ty}, got {got}"))
     };
     if kind_of(ty) != v.kind {
         return mismatch();

@@ -1,10 +1,10 @@
-//! Builds every C example in `examples/` with `cc` against the static
-//! library (`libnanowasm_c.a`, which cargo builds before this test), runs
-//! it, and checks its whole output against `examples/NAME.out`.
+//! Builds every C example in `examples/` (and the API test in `tests/c/`)
+//! with `cc` against the static library (`libnanowasm_c.a`, which cargo
+//! builds before this test), runs it, and checks its whole output against
+//! `NAME.out` beside it.
 //!
-//! The examples read `NAME.wasm`, which this test encodes from
-//! `examples/NAME.wat` with nanowasm's text encoder, so nothing binary is
-//! committed. A missing C compiler is a failure, not a skip: set `CC` to
+//! The programs read `NAME.wasm`, which this test encodes from `NAME.wat`
+//! with nanowasm's text encoder, so nothing binary is committed. A missing C compiler is a failure, not a skip: set `CC` to
 //! use another compiler than `cc`.
 
 use std::path::{Path, PathBuf};
@@ -48,8 +48,8 @@ fn static_lib() -> PathBuf {
     }
 }
 
-/// Compiles `examples/NAME.c` into `dir/NAME`.
-fn compile(name: &str, dir: &Path) -> PathBuf {
+/// Compiles `src/NAME.c` into `dir/NAME`.
+fn compile(src: &Path, name: &str, dir: &Path) -> PathBuf {
     let lib = static_lib();
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let exe = dir.join(name);
@@ -58,7 +58,7 @@ fn compile(name: &str, dir: &Path) -> PathBuf {
         .arg(&exe)
         .arg("-I")
         .arg(crate_dir().join("include"))
-        .arg(crate_dir().join("examples").join(format!("{name}.c")))
+        .arg(src.join(format!("{name}.c")))
         .arg(&lib)
         .args(["-lpthread", "-ldl", "-lm"])
         .output()
@@ -73,9 +73,9 @@ fn compile(name: &str, dir: &Path) -> PathBuf {
     exe
 }
 
-/// Builds and runs example `name` in a scratch directory holding its
+/// Builds and runs program `src/NAME.c` in a scratch directory holding its
 /// module; returns its standard output after checking it succeeded.
-fn run(name: &str) -> String {
+fn run(src: &Path, name: &str) -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("c-examples")
         .join(name);
@@ -83,14 +83,14 @@ fn run(name: &str) -> String {
         std::fs::remove_dir_all(&dir).expect("clear the scratch directory");
     }
     std::fs::create_dir_all(&dir).expect("create the scratch directory");
-    let wat_path = crate_dir().join("examples").join(format!("{name}.wat"));
+    let wat_path = src.join(format!("{name}.wat"));
     if wat_path.exists() {
         let wat = std::fs::read_to_string(&wat_path).expect("read the example's module");
         let wasm = nanowasm_text::parse_wat(&wat)
             .unwrap_or_else(|e| panic!("{}: {e}", wat_path.display()));
         std::fs::write(dir.join(format!("{name}.wasm")), wasm).expect("write the module");
     }
-    let exe = compile(name, &dir);
+    let exe = compile(src, name, &dir);
     let output = Command::new(&exe)
         .current_dir(&dir)
         .output()
@@ -105,13 +105,19 @@ fn run(name: &str) -> String {
     stdout
 }
 
-/// Runs example `name` and compares its output with `examples/NAME.out`.
+/// Runs program `dir/NAME.c` (`dir` relative to the crate) and compares
+/// its output with `dir/NAME.out`.
+fn check_in(dir: &str, name: &str) {
+    let src = crate_dir().join(dir);
+    let expected = std::fs::read_to_string(src.join(format!("{name}.out")))
+        .expect("the program's expected output");
+    let actual = run(&src, name);
+    assert_eq!(actual, expected, "output of {dir}/{name}.c");
+}
+
+/// Runs example `examples/NAME.c`.
 fn check(name: &str) {
-    let expected =
-        std::fs::read_to_string(crate_dir().join("examples").join(format!("{name}.out")))
-            .expect("the example's expected output");
-    let actual = run(name);
-    assert_eq!(actual, expected, "output of example {name}");
+    check_in("examples", name);
 }
 
 #[test]
@@ -147,4 +153,9 @@ fn table() {
 #[test]
 fn wasi() {
     check("wasi");
+}
+
+#[test]
+fn api() {
+    check_in("tests/c", "api");
 }
