@@ -1,7 +1,8 @@
 // An embedding of nanowasm through nanowasm.h: a WASI guest, given as
 // WebAssembly text and encoded with nanowasm_wat2wasm, greets the name
 // passed as its argument, reads a file from a read-only preopened
-// directory, and exits with status 3, all under a fuel budget.
+// directory, is refused writing there, and exits with status 3, all under
+// a fuel budget.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ static const char GUEST[] =
   "  (data (i32.const 16) \"Hello, \")\n"
   "  (data (i32.const 32) \"!\\n\")\n"
   "  (data (i32.const 48) \"greeting.txt\")\n"
+  "  (data (i32.const 64) \"new.txt\")\n"
+  "  (data (i32.const 80) \"write refused\\n\")\n"
   "  ;; Writes memory[ptr, ptr+len) to standard output.\n"
   "  (func $print (param $ptr i32) (param $len i32)\n"
   "    (i32.store (i32.const 0) (local.get $ptr))\n"
@@ -52,6 +55,11 @@ static const char GUEST[] =
   "        (drop (call $fd_read (i32.load (i32.const 120)) (i32.const 8) (i32.const 1)\n"
   "          (i32.const 124)))\n"
   "        (call $print (i32.const 1024) (i32.load (i32.const 124)))))\n"
+  "    ;; Creating new.txt for writing is refused: the directory is read-only.\n"
+  "    (if (call $path_open (i32.const 3) (i32.const 0) (i32.const 64)\n"
+  "          (i32.const 7) (i32.const 1) (i64.const 64) (i64.const 0) (i32.const 0)\n"
+  "          (i32.const 128))\n"
+  "      (then (call $print (i32.const 80) (i32.const 14))))\n"
   "    (call $proc_exit (i32.const 3))))\n";
 
 static void fail(const char* what) {
@@ -88,7 +96,8 @@ int main(void) {
   const char* argv[] = {"wasi.wasm", "C API"};
   if (!nanowasm_wasi_config_set_argv(wasi, 2, argv)) fail("setting argv");
   nanowasm_wasi_config_inherit_stdout(wasi);
-  if (!nanowasm_wasi_config_preopen_dir(wasi, ".", ".", true)) fail("preopening .");
+  if (!nanowasm_wasi_config_preopen_dir(wasi, ".", ".",
+        NANOWASM_WASI_DIR_PERMS_READ, NANOWASM_WASI_FILE_PERMS_READ)) fail("preopening .");
   if (!nanowasm_store_set_wasi(store, wasi, &error)) {
     printf("> %s\n", error.data);
     wasm_byte_vec_delete(&error);
@@ -119,6 +128,9 @@ int main(void) {
   int status = -1;
   if (!trap || !nanowasm_trap_exit_status(trap, &status)) fail("expected proc_exit");
   printf("> exit status %d\n", status);
+  FILE* created = fopen("new.txt", "r");
+  printf("> new.txt %s\n", created ? "created!" : "not created");
+  if (created) fclose(created);
   wasm_trap_delete(trap);
 
   uint64_t fuel = 0;

@@ -141,12 +141,20 @@ WASM_API_EXTERN void nanowasm_wasi_config_inherit_stderr(nanowasm_wasi_config_t*
 WASM_API_EXTERN void nanowasm_wasi_config_allow_clocks(nanowasm_wasi_config_t*, bool);
 WASM_API_EXTERN void nanowasm_wasi_config_allow_random(nanowasm_wasi_config_t*, bool);
 
-// Grants host directory `host_path` as `guest_path` (e.g. "." or "/data");
-// `read_only` refuses every change beneath it. The guest cannot leave the
-// directory (no `..` or symbolic link escapes). False if a path is NULL.
+// What the guest may do beneath a preopened directory (wasmtime's
+// wasi_dir_perms) and with the files it opens there (wasi_file_perms).
+#define NANOWASM_WASI_DIR_PERMS_READ 1    // look up, open, list, stat
+#define NANOWASM_WASI_DIR_PERMS_MUTATE 2  // create, remove, rename, link
+#define NANOWASM_WASI_FILE_PERMS_READ 1   // read contents
+#define NANOWASM_WASI_FILE_PERMS_WRITE 2  // write, resize, set times
+
+// Grants host directory `host_path` as `guest_path` (e.g. "." or "/data")
+// with these permissions (read-only: both READ). The guest cannot leave the
+// directory (no `..` or symbolic link escapes). False if a path is NULL or
+// a permission has an unknown bit.
 WASM_API_EXTERN bool nanowasm_wasi_config_preopen_dir(
   nanowasm_wasi_config_t*, const char* host_path, const char* guest_path,
-  bool read_only);
+  uint8_t dir_perms, uint8_t file_perms);
 
 // Gives the store a WASI context built from `config` (taking ownership).
 // False if it cannot be built (a directory that cannot be opened), with the

@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int, CStr};
 
-use nanowasm::wasi::{self, Stdio, WasiCtx};
+use nanowasm::wasi::{self, DirPerms, FilePerms, Stdio, WasiCtx};
 use nanowasm::{Error, Linker, TrapCode};
 
 use crate::object::{instantiate, trap_info, trap_raw, wasm_extern_vec_t, Object};
@@ -13,7 +13,7 @@ use crate::{borrow, borrow_mut, from_raw, guard, into_raw, write_out};
 /// The exit status of a guest that called WASI `proc_exit`, if `e` is that.
 pub(crate) fn exit_status(e: &Error) -> Option<i32> {
     match e {
-        Error::Exit(status) => Some(*status),
+        Error::Exit(status) => Some(status.0),
         _ => None,
     }
 }
@@ -201,7 +201,7 @@ pub struct nanowasm_wasi_config_t {
     args: Vec<String>,
     env: Vec<(String, String)>,
     inherit: [bool; 3],
-    preopens: Vec<(String, String, bool)>,
+    preopens: Vec<(String, String, DirPerms, FilePerms)>,
     clocks: bool,
     random: bool,
 }
@@ -379,10 +379,12 @@ pub unsafe extern "C" fn nanowasm_wasi_config_allow_random(
     })
 }
 
-/// Grants the host directory `host_path` to the guest as `guest_path`;
-/// `read_only` refuses every change beneath it. The directory is opened by
+/// Grants the host directory `host_path` to the guest as `guest_path`,
+/// with what the guest may do beneath it (`dir_perms`: read 1, mutate 2)
+/// and with the files it opens there (`file_perms`: read 1, write 2), as
+/// wasmtime's `wasi_config_preopen_dir`. The directory is opened by
 /// `nanowasm_store_set_wasi`, which fails if it cannot be. False if a path
-/// is null.
+/// is null or a permission has an unknown bit.
 ///
 /// # Safety
 ///
@@ -392,15 +394,17 @@ pub unsafe extern "C" fn nanowasm_wasi_config_preopen_dir(
     c: *mut nanowasm_wasi_config_t,
     host_path: *const c_char,
     guest_path: *const c_char,
-    read_only: bool,
+    dir_perms: u8,
+    file_perms: u8,
 ) -> bool {
     guard(false, || {
         // SAFETY: the caller's contract.
         let paths = unsafe { strings(2, [host_path, guest_path].as_ptr()) };
+        let perms = DirPerms::from_bits(dir_perms).zip(FilePerms::from_bits(file_perms));
         // SAFETY: the caller's contract.
-        match (unsafe { borrow_mut(c) }, paths.as_deref()) {
-            (Some(c), Some([host, guest])) => {
-                c.preopens.push((host.clone(), guest.clone(), read_only));
+        match (unsafe { borrow_mut(c) }, paths.as_deref(), perms) {
+            (Some(c), Some([host, guest]), Some((dir, file))) => {
+                c.preopens.push((host.clone(), guest.clone(), dir, file));
                 true
             }
             _ => false,
@@ -423,8 +427,8 @@ fn build_wasi(c: &nanowasm_wasi_config_t) -> std::io::Result<WasiCtx> {
     if c.inherit[2] {
         b.stderr(Stdio::Inherit);
     }
-    for (host, guest, read_only) in &c.preopens {
-        b.preopened_dir(host, guest.clone(), *read_only);
+    for (host, guest, dir, file) in &c.preopens {
+        b.preopened_dir(host, guest.clone(), *dir, *file);
     }
     b.allow_clocks(c.clocks);
     b.allow_random(c.random);
@@ -487,7 +491,7 @@ pub unsafe extern "C" fn nanowasm_instance_new_with_wasi(
         let (Some(store), Some(module)) = (store, module) else {
             return std::ptr::null_mut();
         };
-        let mut linker: Linker<StoreData> = Linker::new();
+        let mut linker: Linker<StoreData> = Linker::new(&store.engine());
         let linked = wasi::add_to_linker(&mut linker, |d: &mut StoreData| &mut d.wasi);
         let result = match linked {
             Ok(()) => {
