@@ -269,6 +269,8 @@ macro_rules! ref_base {
     };
 }
 
+// These functions run no `guard`: they return their argument or test
+// its kind (a `match` on a valid object), which cannot panic.
 /// `WASM_DECLARE_REF`: the base functions and the conversions to and from
 /// `wasm_ref_t` (the same object; from a reference, NULL unless it is of
 /// this kind).
@@ -1702,6 +1704,8 @@ pub unsafe extern "C" fn wasm_extern_type(e: *const Object) -> *mut ExternType {
     })
 }
 
+// These functions run no `guard`: they return their argument or test
+// its kind (a `match` on a valid object), which cannot panic.
 /// `X_as_extern[_const]`: the same object. `extern_as_X[_const]`: the same
 /// object if the extern is an `X`, else NULL.
 macro_rules! extern_conversions {

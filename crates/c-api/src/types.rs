@@ -701,6 +701,8 @@ pub unsafe extern "C" fn wasm_externtype_kind(t: *const ExternType) -> u8 {
     })
 }
 
+// These functions run no `guard`: they return their argument or test
+// its kind (a `match` on a valid object), which cannot panic.
 /// `X_as_externtype[_const]`: the same object. `externtype_as_X[_const]`:
 /// the same object if it is of kind `X`, else NULL.
 macro_rules! conversions {
