@@ -766,8 +766,9 @@ pub unsafe extern "C" fn wasm_foreign_new(store: *mut wasm_store_t) -> *mut Obje
 
 // Modules
 
-/// Module `bytes`, decoded and validated with `store`'s engine; NULL if
-/// the module is malformed or invalid.
+/// Module `binary`, decoded and validated with `store`'s engine; NULL if
+/// the module is malformed or invalid. Only the binary format is accepted,
+/// as `wasm.h` specifies (`nanowasm_wat2wasm` encodes text).
 ///
 /// # Safety
 ///
@@ -782,7 +783,7 @@ pub unsafe extern "C" fn wasm_module_new(
         let (Some(store), Some(binary)) = (unsafe { (borrow(store), borrow(binary)) }) else {
             return std::ptr::null_mut();
         };
-        match Module::new(&store.engine(), binary.as_slice()) {
+        match Module::from_binary(&store.engine(), binary.as_slice()) {
             Ok(m) => into_raw(Object::new(None, Which::Module(m))),
             Err(_) => std::ptr::null_mut(),
         }
