@@ -265,8 +265,17 @@ fn same_image(a: Option<&Arc<MemoryImage>>, b: Option<&Arc<MemoryImage>>) -> boo
     }
 }
 
+/// The host's page size, from `sysconf` (rustix's `page_size()` parses
+/// the auxiliary vector and checks the vDSO's ELF header, which crashes
+/// under valgrind, where there is no vDSO: profiling with callgrind needs
+/// this to work).
 fn host_page() -> usize {
-    rustix::param::page_size()
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: `sysconf` only reads a system constant.
+        let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(4096)
+    })
 }
 
 fn round_up(n: usize) -> Option<usize> {
