@@ -36,6 +36,47 @@
 //! component model refuses to re-enter an instance). The callee of a cross
 //! call is released before its result is copied into the caller, so the
 //! caller's `cabi_realloc` may call it again.
+//!
+//! ```
+//! use nanowasm_host::{abi::Value, FaultKind, HostError, Manifest, System};
+//!
+//! // Two processes: one that spins forever, one that does its job.
+//! let dir = std::env::temp_dir().join(format!("nanowasm-host-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! std::fs::write(dir.join("spin.wat"), r#"(module (func (export "run") (loop (br 0))))"#)?;
+//! std::fs::write(
+//!     dir.join("square.wat"),
+//!     r#"(module (func (export "square") (param i32) (result i32)
+//!          (i32.mul (local.get 0) (local.get 0))))"#,
+//! )?;
+//! let manifest = Manifest::parse(
+//!     r#"
+//!     [[process]]
+//!     name = "spin"
+//!     module = "spin.wat"
+//!     limits = { fuel_per_call = 1000000 }
+//!
+//!     [[process]]
+//!     name = "square"
+//!     module = "square.wat"
+//!     "#,
+//!     &dir,
+//! )?;
+//! let system = System::new(&manifest)?;
+//! // The runaway is stopped by its own limit, and only it fails.
+//! match system.call("spin", "run", "()", &[]) {
+//!     Err(HostError::Fault { kind: FaultKind::OutOfFuel, .. }) => {}
+//!     other => panic!("{other:?}"),
+//! }
+//! assert!(system.failure("spin")?.is_some());
+//! let squared = system.call("square", "square", "(i32) -> i32", &[Value::I32(12)])?;
+//! assert_eq!(squared, Some(Value::I32(144)));
+//! // A fresh instance from the process's template.
+//! system.restart("spin")?;
+//! assert!(system.failure("spin")?.is_none());
+//! std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod abi;
 pub mod manifest;
