@@ -10,6 +10,7 @@
 
 mod compile;
 mod input;
+mod log;
 mod opts;
 mod print;
 mod run;
@@ -126,6 +127,7 @@ fn render(e: &anyhow::Error) -> String {
 }
 
 fn main() -> ExitCode {
+    log::init();
     let cli = Cli::parse();
     match cli.command {
         None => run::run(cli.run),

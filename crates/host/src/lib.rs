@@ -313,6 +313,12 @@ impl Slot {
     #[cold]
     fn refusal(&self, r: Refused, caller: Option<&str>) -> HostError {
         let name = &self.name;
+        tracing::debug!(
+            process = %name,
+            caller = caller.unwrap_or("<host>"),
+            reason = ?r,
+            "call refused"
+        );
         match (r, caller) {
             (Refused::Reentered, _) => HostError::Fault {
                 process: caller.unwrap_or(name).to_owned(),
@@ -542,10 +548,21 @@ impl Template {
         p.instance = Some(instance);
         // A WASI reactor initializes itself once, before any export is used.
         if let Some(init) = instance.get_func(&p.store, "_initialize") {
+            tracing::debug!(process = %spec.name, "running `_initialize`");
             p.arm();
             init.call(&mut p.store, &[], &mut [])
                 .map_err(|e| p.fault(e))?;
         }
+        tracing::debug!(
+            process = %spec.name,
+            module = %spec.module.display(),
+            dirs = spec.dirs.len(),
+            imports = spec.imports.len(),
+            fuel_per_call = ?spec.limits.fuel_per_call,
+            deadline_ms = ?spec.limits.deadline_ms,
+            max_memory = ?spec.limits.max_memory,
+            "nanoprocess created"
+        );
         Ok(p)
     }
 }
@@ -664,6 +681,7 @@ impl Nanoprocess {
             e => e,
         };
         if let Error::Exit(nanowasm_runtime::I32Exit(status)) = e {
+            tracing::debug!(process = %self.name, status, "nanoprocess exited");
             return HostError::Exit {
                 process: self.name.clone(),
                 status,
@@ -678,6 +696,7 @@ impl Nanoprocess {
             None => FaultKind::Host,
         };
         let message = e.to_string();
+        tracing::debug!(process = %self.name, %kind, error = %message, "nanoprocess faulted");
         self.failed = Some(format!("{kind}: {}", message.lines().next().unwrap_or("")));
         HostError::Fault {
             process: self.name.clone(),
@@ -721,6 +740,7 @@ impl Nanoprocess {
             )));
         }
         let f = self.export(func, sig)?;
+        tracing::trace!(process = %self.name, func, args = args.len(), "call from the host");
         let ty = f.ty(&self.store);
         self.arm();
         let mut flat = Vec::with_capacity(args.len() * 2);
@@ -772,6 +792,13 @@ fn cross_call(
     results: &mut [Val],
 ) -> Result<(), Error> {
     let (export, sig) = (to.export, to.sig);
+    tracing::trace!(
+        caller = caller_name,
+        callee = %to.target.name,
+        export,
+        args = args.len(),
+        "cross-process call"
+    );
     let err = |e: HostError| Error::Host(Box::new(e));
     let who = || format!("argument from `{caller_name}` to `{export}`");
     let utf8 = |w: String| {
@@ -829,6 +856,12 @@ fn cross_call(
     if let Err(e) = f.call(&mut callee.store, flat, results) {
         return Err(err(callee.fault(e)));
     }
+    tracing::trace!(
+        caller = caller_name,
+        callee = %callee.name,
+        export,
+        "cross-process call returned"
+    );
     if let Some(t @ (Ty::String | Ty::Bytes)) = sig.result {
         let Val::I64(packed) = results[0] else {
             return Ok(());
@@ -1014,6 +1047,13 @@ impl System {
             sys.slots.insert(spec.name.clone(), Arc::new(slot));
             sys.templates.insert(spec.name.clone(), template);
         }
+        tracing::debug!(
+            processes = sys.slots.len(),
+            fuel,
+            deadlines = deadline,
+            fd_budget = sys.budget.max(),
+            "system built"
+        );
         Ok(sys)
     }
 
@@ -1059,6 +1099,7 @@ impl System {
     /// call to end.
     pub fn restart(&self, name: &str) -> Result<(), HostError> {
         let slot = self.slot(name)?;
+        tracing::debug!(process = name, "restarting nanoprocess");
         let fresh = self.templates[name].instantiate()?;
         let mut p = slot.enter(Wait::Forever, None)?;
         let old = std::mem::replace(&mut *p, fresh);
@@ -1220,6 +1261,14 @@ fn open_grants(m: &Manifest) -> Result<BTreeMap<String, Vec<OwnedFd>>, HostError
                     })?
                 }
             };
+            tracing::debug!(
+                process = %p.name,
+                host = %d.host.display(),
+                guest = %d.guest,
+                readonly = d.readonly,
+                beneath = parent.map(|q| q.name.as_str()),
+                "directory grant opened"
+            );
             fds.push(fd);
         }
         opened.insert(p.name.clone(), fds);

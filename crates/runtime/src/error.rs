@@ -123,7 +123,8 @@ impl Error {
 pub struct FrameInfo {
     /// The function's index in its module.
     pub func_index: u32,
-    /// Its name from the name section.
+    /// Its name from the name section, as the module spells it (mangled
+    /// Rust or C++ names stay mangled here; `Display` demangles them).
     pub func_name: Option<String>,
     /// The byte offset in the module of the instruction being executed.
     pub offset: usize,
@@ -132,16 +133,73 @@ pub struct FrameInfo {
 }
 
 impl fmt::Display for FrameInfo {
+    /// `module!name (func 2) at offset 0x1a3`, the module and the name
+    /// when the name section gives them; the name demangled (with the
+    /// `demangle` feature) when it is a Rust or C++ symbol.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(m) = &self.module_name {
             write!(f, "{m}!")?;
         }
         match &self.func_name {
-            Some(name) => write!(f, "{name} (func {})", self.func_index)?,
+            Some(name) => {
+                write_demangled(f, name)?;
+                write!(f, " (func {})", self.func_index)?;
+            }
             None => write!(f, "func {}", self.func_index)?,
         }
         write!(f, " at offset {:#x}", self.offset)
     }
+}
+
+/// Writes `name` demangled when it is a Rust symbol (legacy `_ZN...E` or
+/// v0 `_R...`) or else an Itanium C++ one (`_Z...`), as is otherwise. The
+/// hash of a legacy Rust symbol is kept, as wasmtime prints it.
+#[cfg(feature = "demangle")]
+fn write_demangled(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    if let Ok(rust) = rustc_demangle::try_demangle(name) {
+        return write!(f, "{rust}");
+    }
+    // Only names in the Itanium form: `Symbol::new` also takes a bare
+    // type name (`i` for `int`), which is no symbol of a function.
+    if name.starts_with("_Z") {
+        if let Ok(symbol) = cpp_demangle::Symbol::new(name) {
+            // The name section is the guest's: a few bytes of nested
+            // substitutions can expand to megabytes, so the text is built
+            // in a bounded buffer and the raw name printed past the bound.
+            let mut out = Bounded(String::new());
+            let options = cpp_demangle::DemangleOptions::default();
+            if symbol.structured_demangle(&mut out, &options).is_ok() {
+                return f.write_str(&out.0);
+            }
+        }
+    }
+    f.write_str(name)
+}
+
+/// The most bytes a demangled C++ name may take (rustc-demangle bounds
+/// Rust names itself); a longer one is printed mangled.
+#[cfg(feature = "demangle")]
+const MAX_DEMANGLED_LEN: usize = 64 * 1024;
+
+/// A string that refuses to grow past [`MAX_DEMANGLED_LEN`].
+#[cfg(feature = "demangle")]
+struct Bounded(String);
+
+#[cfg(feature = "demangle")]
+impl fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.0.len() + s.len() > MAX_DEMANGLED_LEN {
+            return Err(fmt::Error);
+        }
+        self.0.push_str(s);
+        Ok(())
+    }
+}
+
+/// Writes `name` as it is (the `demangle` feature is off).
+#[cfg(not(feature = "demangle"))]
+fn write_demangled(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    f.write_str(name)
 }
 
 /// A trap: the reason and the wasm call stack, innermost frame first.
@@ -163,16 +221,55 @@ impl Trap {
     }
 }
 
+/// How many of the innermost frames a printed backtrace shows before it
+/// leaves frames out: the trapping function and its callers up to the
+/// code that failed. A Rust panic spends about a dozen frames in the panic
+/// machinery (`core::panicking::panic`, `rust_begin_unwind`,
+/// `std::panicking::rust_panic_with_hook`, ..., `abort`) before the
+/// function that panicked, so 20 still shows it and the few frames that
+/// called it, or a recursion's cycle several times over.
+const PRINTED_INNERMOST: usize = 20;
+
+/// How many of the outermost frames a printed backtrace shows after the
+/// frames it leaves out: the way in from the entry point. A Rust or C
+/// program's `_start` reaches the user's `main` through up to 8 frames
+/// (`__main_void`, `__original_main`, `main`, `std::rt::lang_start` and
+/// its closures, `__rust_begin_short_backtrace`, `FnOnce::call_once`),
+/// so 10 shows that path and the user's first frames.
+const PRINTED_OUTERMOST: usize = 10;
+
 impl fmt::Display for Trap {
     /// `wasm trap: integer divide by zero` then one line per frame:
-    /// `  0: fib (func 2) at offset 0x1a3`.
+    /// `  0: fib (func 2) at offset 0x1a3`. A deep backtrace (a stack
+    /// overflow has thousands of frames) prints its 20 innermost and 10
+    /// outermost frames, numbered as in [`Trap::backtrace`], with one line
+    /// `  ... N frames omitted ...` between them; [`Trap::backtrace`]
+    /// keeps every frame.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "wasm trap: {}", self.code)?;
-        if !self.backtrace.is_empty() {
-            write!(f, "\nwasm backtrace:")?;
-            for (i, frame) in self.backtrace.iter().enumerate() {
+        if self.backtrace.is_empty() {
+            return Ok(());
+        }
+        write!(f, "\nwasm backtrace:")?;
+        let len = self.backtrace.len();
+        // Leaving out a single frame would print as many lines as it saves.
+        let omitted = match len.checked_sub(PRINTED_INNERMOST + PRINTED_OUTERMOST) {
+            Some(n) if n >= 2 => n,
+            _ => 0,
+        };
+        let frames = self.backtrace.iter().enumerate();
+        if omitted == 0 {
+            for (i, frame) in frames {
                 write!(f, "\n  {i}: {frame}")?;
             }
+            return Ok(());
+        }
+        for (i, frame) in frames.clone().take(PRINTED_INNERMOST) {
+            write!(f, "\n  {i}: {frame}")?;
+        }
+        write!(f, "\n  ... {omitted} frames omitted ...")?;
+        for (i, frame) in frames.skip(PRINTED_INNERMOST + omitted) {
+            write!(f, "\n  {i}: {frame}")?;
         }
         Ok(())
     }

@@ -206,7 +206,56 @@ fn limits_match(actual: nanowasm_core::Limits, expected: nanowasm_core::Limits) 
         }
 }
 
+/// Instantiates `module` in `store`, logging the outcome at `debug`.
 pub(crate) fn instantiate<T>(
+    store: &mut Store<T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance, Error> {
+    // The clock is read only when the event will be recorded.
+    let start = tracing::enabled!(tracing::Level::DEBUG).then(std::time::Instant::now);
+    let result = instantiate_uninstrumented(store, module, imports);
+    if let Some(start) = start {
+        log_instantiation(store, module, &result, start.elapsed());
+    }
+    result
+}
+
+#[cold]
+#[inline(never)]
+fn log_instantiation<T>(
+    store: &Store<T>,
+    module: &Module,
+    result: &Result<Instance, Error>,
+    elapsed: std::time::Duration,
+) {
+    let name = module.name().unwrap_or("<unnamed>");
+    match result {
+        Ok(instance) => {
+            let inst = &store.inner.instances[instance.0.index as usize];
+            let pages: u64 = inst
+                .memories
+                .iter()
+                .map(|&m| store.inner.memories[m as usize].data.len() as u64)
+                .sum::<u64>()
+                / nanowasm_core::MemoryType::PAGE_SIZE;
+            tracing::debug!(
+                module = name,
+                instance = instance.0.index,
+                imports = module.binary().imports.len(),
+                functions = inst.funcs.len(),
+                memory_pages = pages,
+                tables = inst.tables.len(),
+                globals = inst.globals.len(),
+                ?elapsed,
+                "instantiated"
+            );
+        }
+        Err(error) => tracing::debug!(module = name, %error, ?elapsed, "instantiation failed"),
+    }
+}
+
+fn instantiate_uninstrumented<T>(
     store: &mut Store<T>,
     module: &Module,
     imports: &[Extern],
@@ -455,6 +504,7 @@ pub(crate) fn instantiate<T>(
         }
     }
     if let Some(start) = m.start {
+        tracing::debug!(func = start, "running the start function");
         let f = inner.instances[instance_index as usize].funcs[start as usize];
         exec::invoke(store, f, &[], &mut [])?;
     }

@@ -1,6 +1,7 @@
 //! Compiled modules.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use nanowasm_binary as binary;
 use nanowasm_core::ExternKind;
@@ -88,7 +89,36 @@ impl Module {
 
     /// Decodes and validates a WebAssembly binary.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        let binary = binary::decode(bytes.to_vec(), engine.config().features)?;
+        // The clock is read only when the event will be recorded.
+        let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+        let binary = match binary::decode(bytes.to_vec(), engine.config().features) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::debug!(bytes = bytes.len(), error = %e, "module rejected");
+                return Err(e.into());
+            }
+        };
+        if let Some(start) = start {
+            let imported = binary.num_imported.funcs as usize;
+            tracing::debug!(
+                name = binary.names.module.as_deref().unwrap_or("<unnamed>"),
+                bytes = bytes.len(),
+                functions = binary.funcs.len() - imported,
+                imported_functions = imported,
+                imports = binary.imports.len(),
+                exports = binary.exports.len(),
+                memories = binary.memories.len(),
+                data_segments = binary.datas.len(),
+                decode_and_validate = ?start.elapsed(),
+                "module loaded"
+            );
+            for i in &binary.imports {
+                tracing::trace!(module = %i.module, name = %i.name, kind = %i.desc.kind(), "import");
+            }
+            for e in &binary.exports {
+                tracing::trace!(name = %e.name, kind = %e.kind, index = e.index, "export");
+            }
+        }
         let compiled = (0..binary.bodies.len()).map(|_| OnceLock::new()).collect();
         Ok(Module {
             inner: Arc::new(ModuleInner {
@@ -189,16 +219,44 @@ impl Module {
             .checked_sub(self.inner.binary.num_imported.funcs)
             .ok_or("imported function")? as usize;
         let slot = self.inner.compiled.get(defined).ok_or("no such function")?;
-        slot.get_or_init(|| {
-            translate::translate(
-                &self.inner.binary,
-                func,
-                self.inner.engine.translate_config(),
-            )
-            .map(Arc::new)
-        })
-        .as_ref()
-        .map_err(String::as_str)
+        slot.get_or_init(|| self.translate(func, defined))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Translates defined function `func` (`defined` among the module's
+    /// own), logging it at `debug`: the interpreter translates each
+    /// function on its first call.
+    #[cold]
+    #[inline(never)]
+    fn translate(&self, func: u32, defined: usize) -> Translated {
+        let m = &self.inner.binary;
+        let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+        let result = translate::translate(m, func, self.inner.engine.translate_config());
+        if let Some(start) = start {
+            let elapsed = start.elapsed();
+            let body = m.bodies.get(defined).map_or(0, |b| b.code.len());
+            let name = m.names.function(func).unwrap_or("");
+            match &result {
+                Ok(code) => tracing::debug!(
+                    func,
+                    name,
+                    body_bytes = body,
+                    instructions = code.code.len(),
+                    frame_slots = code.frame_slots,
+                    ?elapsed,
+                    "function translated"
+                ),
+                Err(error) => tracing::debug!(
+                    func,
+                    name,
+                    body_bytes = body,
+                    %error,
+                    "function translation failed"
+                ),
+            }
+        }
+        result.map(Arc::new)
     }
 }
 

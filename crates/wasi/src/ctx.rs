@@ -925,10 +925,61 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Logs at `debug` what the context grants: arguments, the names of
+    /// the environment variables (not their values), the standard
+    /// streams, clocks, randomness and each preopened descriptor.
+    #[cold]
+    fn log_grants(&self) {
+        let stdio = |s: &Stdio| match s {
+            Stdio::Inherit => "inherit",
+            Stdio::Null => "null",
+            Stdio::Buffer(_) => "buffer",
+        };
+        let env: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        let random = match self.random {
+            RandomGrant::Denied => "denied".to_owned(),
+            RandomGrant::Host => "host".to_owned(),
+            RandomGrant::Seeded(seed) => format!("seeded({seed})"),
+        };
+        tracing::debug!(
+            args = ?self.args,
+            env = ?env,
+            stdin = stdio(&self.stdio[0]),
+            stdout = stdio(&self.stdio[1]),
+            stderr = stdio(&self.stdio[2]),
+            clocks = ?self.clocks,
+            random,
+            output_limit = ?self.output_limit,
+            max_open_files = ?self.max_open,
+            "WASI context"
+        );
+        for (fd, (entry, guest)) in (3..).zip(&self.preopens) {
+            match &entry.kind {
+                Kind::Dir(d) => tracing::debug!(
+                    fd,
+                    guest = %guest,
+                    perms = ?d.perms,
+                    file_perms = ?d.file_perms,
+                    "preopened directory"
+                ),
+                Kind::Listener(l) => tracing::debug!(
+                    fd,
+                    local_addr = ?l.local_addr().ok(),
+                    "preopened listening socket"
+                ),
+                _ => tracing::debug!(fd, "preopened descriptor"),
+            }
+        }
+    }
+
     /// The context, or the first error met (a preopen that does not exist).
     pub fn build(&mut self) -> std::io::Result<WasiCtx> {
         if let Some(e) = self.error.take() {
+            tracing::debug!(error = %e, "WASI context refused");
             return Err(e);
+        }
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            self.log_grants();
         }
         let mut fds = BTreeMap::new();
         for (i, s) in self.stdio.iter().enumerate() {

@@ -57,6 +57,62 @@ pub enum Errno {
     Inprogress = 26,
 }
 
+impl Errno {
+    /// The value's name in the WASI specification's `errno` enum
+    /// (`noent`, `badf`, `2big`...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Errno::Success => "success",
+            Errno::TooBig => "2big",
+            Errno::Acces => "acces",
+            Errno::Again => "again",
+            Errno::Badf => "badf",
+            Errno::Busy => "busy",
+            Errno::Exist => "exist",
+            Errno::Fault => "fault",
+            Errno::Fbig => "fbig",
+            Errno::Ilseq => "ilseq",
+            Errno::Intr => "intr",
+            Errno::Inval => "inval",
+            Errno::Io => "io",
+            Errno::Isdir => "isdir",
+            Errno::Loop => "loop",
+            Errno::Mfile => "mfile",
+            Errno::Mlink => "mlink",
+            Errno::Nametoolong => "nametoolong",
+            Errno::Nfile => "nfile",
+            Errno::Nodev => "nodev",
+            Errno::Noent => "noent",
+            Errno::Nomem => "nomem",
+            Errno::Nospc => "nospc",
+            Errno::Nosys => "nosys",
+            Errno::Notconn => "notconn",
+            Errno::Notdir => "notdir",
+            Errno::Notempty => "notempty",
+            Errno::Notsock => "notsock",
+            Errno::Notsup => "notsup",
+            Errno::Notty => "notty",
+            Errno::Nxio => "nxio",
+            Errno::Overflow => "overflow",
+            Errno::Perm => "perm",
+            Errno::Pipe => "pipe",
+            Errno::Range => "range",
+            Errno::Rofs => "rofs",
+            Errno::Spipe => "spipe",
+            Errno::Timedout => "timedout",
+            Errno::Txtbsy => "txtbsy",
+            Errno::Xdev => "xdev",
+            Errno::Notcapable => "notcapable",
+            Errno::Connreset => "connreset",
+            Errno::Connrefused => "connrefused",
+            Errno::Connaborted => "connaborted",
+            Errno::Addrinuse => "addrinuse",
+            Errno::Addrnotavail => "addrnotavail",
+            Errno::Inprogress => "inprogress",
+        }
+    }
+}
+
 /// The result of a WASI function body.
 pub type WasiResult<T> = Result<T, Errno>;
 

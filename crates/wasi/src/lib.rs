@@ -99,8 +99,10 @@ pub fn is_wasi_module(name: &str) -> bool {
 
 /// Runs one WASI function body with the caller's memory and WASI state;
 /// the result is the `errno` returned to the guest, or the trap that ends
-/// it ([`WasiError::Trap`]: a blocking call reached the deadline).
+/// it ([`WasiError::Trap`]: a blocking call reached the deadline). The
+/// outcome is logged at `trace` as `NAME -> errno`.
 fn call<T, G, E>(
+    name: &'static str,
     caller: &mut Caller<'_, T>,
     get: G,
     f: impl FnOnce(&mut WasiCtx, &mut GuestMemory<'_>) -> Result<(), E>,
@@ -110,25 +112,65 @@ where
     E: Into<WasiError>,
 {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+        tracing::trace!("{name} -> error: the caller exports no memory");
         return Err(Error::host(
             "WASI functions need the calling module to export its memory as `memory`",
         ));
     };
     let (data, host) = memory.data_and_store_mut(caller);
     match f(get(host), &mut GuestMemory(data)).map_err(Into::into) {
-        Ok(()) => Ok(0),
-        Err(WasiError::Errno(e)) => Ok(e as i32),
-        Err(WasiError::Trap(code)) => Err(Error::Trap(Trap::new(code))),
+        Ok(()) => {
+            tracing::trace!("{name} -> success");
+            Ok(0)
+        }
+        Err(WasiError::Errno(e)) => {
+            tracing::trace!("{name} -> {} ({})", e.name(), e as u16);
+            Ok(e as i32)
+        }
+        Err(WasiError::Trap(code)) => {
+            tracing::trace!("{name} -> trap: {code}");
+            Err(Error::Trap(Trap::new(code)))
+        }
     }
 }
 
+/// How a WASI argument is logged: an `i32` (a pointer, a length, a
+/// descriptor, flags) as unsigned, an `i64` as it is.
+trait LogArg {
+    /// The logged value.
+    type Logged: tracing::Value;
+    /// `self` as logged.
+    fn logged(self) -> Self::Logged;
+}
+
+impl LogArg for i32 {
+    type Logged = u32;
+    #[inline]
+    fn logged(self) -> u32 {
+        self as u32
+    }
+}
+
+impl LogArg for i64 {
+    type Logged = i64;
+    #[inline]
+    fn logged(self) -> i64 {
+        self
+    }
+}
+
+/// Defines WASI function `$name` in `$linker` under `$module`. Each call is
+/// logged at `trace` (target `nanowasm_wasi`): its name and arguments
+/// (named as in the WASI specification) on entry, its `errno` on return.
+/// The arguments are formatted only when that level is on.
 macro_rules! wasi {
     ($linker:ident, $get:ident, $module:ident, $name:literal, |$ctx:pat_param, $mem:pat_param $(, $arg:ident : $ty:ty)*| $body:expr) => {
         $linker.func_wrap(
             $module,
             $name,
             move |mut caller: Caller<'_, T>, $($arg: $ty),*| -> Result<i32, Error> {
-                call(&mut caller, $get, |$ctx: &mut WasiCtx, $mem: &mut GuestMemory<'_>| $body)
+                tracing::trace!($($arg = LogArg::logged($arg),)* $name);
+                call($name, &mut caller, $get, |$ctx: &mut WasiCtx, $mem: &mut GuestMemory<'_>| $body)
             },
         )?;
     };
@@ -159,55 +201,74 @@ where
 {
     use std::primitive::{i32 as I, i64 as L};
     let snapshot0 = module == unstable::MODULE;
-    wasi!(linker, get, module, "args_get", |c, m, a: I, b: I| {
-        args::args_get(c, m, a as u32, b as u32)
-    });
-    wasi!(linker, get, module, "args_sizes_get", |c, m, a: I, b: I| {
-        args::args_sizes_get(c, m, a as u32, b as u32)
-    });
-    wasi!(linker, get, module, "environ_get", |c, m, a: I, b: I| {
-        args::environ_get(c, m, a as u32, b as u32)
+    wasi!(linker, get, module, "args_get", |c, m, argv: I, argv_buf: I| {
+        args::args_get(c, m, argv as u32, argv_buf as u32)
     });
     wasi!(
         linker,
         get,
         module,
+        "args_sizes_get",
+        |c, m, argc: I, argv_buf_size: I| {
+            args::args_sizes_get(c, m, argc as u32, argv_buf_size as u32)
+        }
+    );
+    wasi!(
+        linker,
+        get,
+        module,
+        "environ_get",
+        |c, m, environ: I, environ_buf: I| {
+            args::environ_get(c, m, environ as u32, environ_buf as u32)
+        }
+    );
+    wasi!(
+        linker,
+        get,
+        module,
         "environ_sizes_get",
-        |c, m, a: I, b: I| { args::environ_sizes_get(c, m, a as u32, b as u32) }
+        |c, m, environc: I, environ_buf_size: I| {
+            args::environ_sizes_get(c, m, environc as u32, environ_buf_size as u32)
+        }
     );
     wasi!(
         linker,
         get,
         module,
         "clock_res_get",
-        |c, m, id: I, out: I| { clock::clock_res_get(c, m, id as u32, out as u32) }
+        |c, m, id: I, resolution: I| {
+            clock::clock_res_get(c, m, id as u32, resolution as u32)
+        }
     );
     wasi!(
         linker,
         get,
         module,
         "clock_time_get",
-        |c, m, id: I, _p: L, out: I| clock::clock_time_get(c, m, id as u32, out as u32)
+        |c, m, id: I, precision: L, time: I| {
+            clock::clock_time_get(c, m, id as u32, time as u32)
+        }
     );
-    wasi!(linker, get, module, "random_get", |c, m, buf: I, len: I| {
-        clock::random_get(c, m, buf as u32, len as u32)
+    wasi!(linker, get, module, "random_get", |c, m, buf: I, buf_len: I| {
+        clock::random_get(c, m, buf as u32, buf_len as u32)
     });
     wasi!(linker, get, module, "sched_yield", |_, _| {
         std::thread::yield_now();
         Ok::<(), Errno>(())
     });
-    wasi!(linker, get, module, "proc_raise", |_, _, _sig: I| Err(
-        Errno::Nosys
-    ));
-    linker.func_wrap(module, "proc_exit", |code: I| -> Result<(), Error> {
+    wasi!(linker, get, module, "proc_raise", |_, _, sig: I| {
+        Err(Errno::Nosys)
+    });
+    linker.func_wrap(module, "proc_exit", |rval: I| -> Result<(), Error> {
+        tracing::trace!(rval, "proc_exit");
         // As in wasmtime: a status of 126 or more (taken as unsigned, so
         // negative ones too) is not an exit status a process can report
         // faithfully (truncated to 8 bits, 256 would read as success, and
         // 126..=255 are the shell's "cannot run" and signal statuses), so
         // it ends the call with an error instead of an exit.
-        let status = code as u32;
+        let status = rval as u32;
         if status < 126 {
-            Err(Error::Exit(I32Exit(code)))
+            Err(Error::Exit(I32Exit(rval)))
         } else {
             Err(Error::host(format!(
                 "exit with invalid exit status outside of [0..126): {status}"
@@ -219,8 +280,12 @@ where
         get,
         module,
         "fd_advise",
-        |c, _, fd: I, off: L, len: L, adv: I| fd::fd_advise(
-            c, fd as u32, off as u64, len as u64, adv as u32
+        |c, _, fd: I, offset: L, len: L, advice: I| fd::fd_advise(
+            c,
+            fd as u32,
+            offset as u64,
+            len as u64,
+            advice as u32
         )
     );
     wasi!(
@@ -228,7 +293,9 @@ where
         get,
         module,
         "fd_allocate",
-        |c, _, fd: I, _off: L, _len: L| fd::fd_allocate(c, fd as u32)
+        |c, _, fd: I, offset: L, len: L| {
+            fd::fd_allocate(c, fd as u32)
+        }
     );
     wasi!(linker, get, module, "fd_close", |c, _, fd: I| fd::fd_close(
         c, fd as u32
@@ -244,11 +311,11 @@ where
         get,
         module,
         "fd_fdstat_get",
-        |c, m, fd: I, buf: I| {
+        |c, m, fd: I, stat: I| {
             if snapshot0 {
-                unstable::fd_fdstat_get(c, m, fd as u32, buf as u32)
+                unstable::fd_fdstat_get(c, m, fd as u32, stat as u32)
             } else {
-                fd::fd_fdstat_get(c, m, fd as u32, buf as u32)
+                fd::fd_fdstat_get(c, m, fd as u32, stat as u32)
             }
         }
     );
@@ -257,18 +324,19 @@ where
         get,
         module,
         "fd_fdstat_set_flags",
-        |c, _, fd: I, fl: I| { fd::fd_fdstat_set_flags(c, fd as u32, fl as u16) }
+        |c, _, fd: I, flags: I| { fd::fd_fdstat_set_flags(c, fd as u32, flags as u16) }
     );
     wasi!(
         linker,
         get,
         module,
         "fd_fdstat_set_rights",
-        |c, _, fd: I, b: L, i: L| {
+        |c, _, fd: I, fs_rights_base: L, fs_rights_inheriting: L| {
+            let (base, inheriting) = (fs_rights_base as u64, fs_rights_inheriting as u64);
             if snapshot0 {
-                unstable::rights(b as u64, i as u64)?;
+                unstable::rights(base, inheriting)?;
             }
-            fd::fd_fdstat_set_rights(c, fd as u32, b as u64, i as u64)
+            fd::fd_fdstat_set_rights(c, fd as u32, base, inheriting)
         }
     );
     wasi!(
@@ -296,8 +364,12 @@ where
         get,
         module,
         "fd_filestat_set_times",
-        |c, _, fd: I, a: L, mt: L, f: I| fd::fd_filestat_set_times(
-            c, fd as u32, a as u64, mt as u64, f as u16
+        |c, _, fd: I, atim: L, mtim: L, fst_flags: I| fd::fd_filestat_set_times(
+            c,
+            fd as u32,
+            atim as u64,
+            mtim as u64,
+            fst_flags as u16
         )
     );
     wasi!(
@@ -305,14 +377,14 @@ where
         get,
         module,
         "fd_pread",
-        |c, m, fd: I, iovs: I, n: I, off: L, out: I| fd::fd_pread(
+        |c, m, fd: I, iovs: I, iovs_len: I, offset: L, nread: I| fd::fd_pread(
             c,
             m,
             fd as u32,
             iovs as u32,
-            n as u32,
-            off as u64,
-            out as u32
+            iovs_len as u32,
+            offset as u64,
+            nread as u32
         )
     );
     wasi!(
@@ -320,14 +392,14 @@ where
         get,
         module,
         "fd_pwrite",
-        |c, m, fd: I, iovs: I, n: I, off: L, out: I| fd::fd_pwrite(
+        |c, m, fd: I, iovs: I, iovs_len: I, offset: L, nwritten: I| fd::fd_pwrite(
             c,
             m,
             fd as u32,
             iovs as u32,
-            n as u32,
-            off as u64,
-            out as u32
+            iovs_len as u32,
+            offset as u64,
+            nwritten as u32
         )
     );
     wasi!(
@@ -342,20 +414,26 @@ where
         get,
         module,
         "fd_prestat_dir_name",
-        |c, m, fd: I, p: I, n: I| fd::fd_prestat_dir_name(c, m, fd as u32, p as u32, n as u32)
+        |c, m, fd: I, path: I, path_len: I| fd::fd_prestat_dir_name(
+            c,
+            m,
+            fd as u32,
+            path as u32,
+            path_len as u32
+        )
     );
     wasi!(
         linker,
         get,
         module,
         "fd_read",
-        |c, m, fd: I, iovs: I, n: I, out: I| fd::fd_read(
+        |c, m, fd: I, iovs: I, iovs_len: I, nread: I| fd::fd_read(
             c,
             m,
             fd as u32,
             iovs as u32,
-            n as u32,
-            out as u32
+            iovs_len as u32,
+            nread as u32
         )
     );
     wasi!(
@@ -363,13 +441,13 @@ where
         get,
         module,
         "fd_write",
-        |c, m, fd: I, iovs: I, n: I, out: I| fd::fd_write(
+        |c, m, fd: I, iovs: I, iovs_len: I, nwritten: I| fd::fd_write(
             c,
             m,
             fd as u32,
             iovs as u32,
-            n as u32,
-            out as u32
+            iovs_len as u32,
+            nwritten as u32
         )
     );
     wasi!(
@@ -377,14 +455,14 @@ where
         get,
         module,
         "fd_readdir",
-        |c, m, fd: I, buf: I, len: I, cookie: L, out: I| fd::fd_readdir(
+        |c, m, fd: I, buf: I, buf_len: I, cookie: L, bufused: I| fd::fd_readdir(
             c,
             m,
             fd as u32,
             buf as u32,
-            len as u32,
+            buf_len as u32,
             cookie as u64,
-            out as u32
+            bufused as u32
         )
     );
     wasi!(linker, get, module, "fd_renumber", |c, _, fd: I, to: I| {
@@ -395,46 +473,70 @@ where
         get,
         module,
         "fd_seek",
-        |c, m, fd: I, off: L, wh: I, out: I| {
+        |c, m, fd: I, offset: L, whence: I, newoffset: I| {
             let whence = if snapshot0 {
-                unstable::whence(wh as u32)
+                unstable::whence(whence as u32)
             } else {
-                wh as u32
+                whence as u32
             };
-            fd::fd_seek(c, m, fd as u32, off, whence, out as u32)
+            fd::fd_seek(c, m, fd as u32, offset, whence, newoffset as u32)
         }
     );
-    wasi!(linker, get, module, "fd_tell", |c, m, fd: I, out: I| {
-        fd::fd_tell(c, m, fd as u32, out as u32)
+    wasi!(linker, get, module, "fd_tell", |c, m, fd: I, offset: I| {
+        fd::fd_tell(c, m, fd as u32, offset as u32)
     });
     wasi!(
         linker,
         get,
         module,
         "path_create_directory",
-        |c, m, fd: I, p: I, n: I| path::path_create_directory(c, m, fd as u32, p as u32, n as u32)
+        |c, m, fd: I, path: I, path_len: I| path::path_create_directory(
+            c,
+            m,
+            fd as u32,
+            path as u32,
+            path_len as u32
+        )
     );
     wasi!(
         linker,
         get,
         module,
         "path_remove_directory",
-        |c, m, fd: I, p: I, n: I| path::path_remove_directory(c, m, fd as u32, p as u32, n as u32)
+        |c, m, fd: I, path: I, path_len: I| path::path_remove_directory(
+            c,
+            m,
+            fd as u32,
+            path as u32,
+            path_len as u32
+        )
     );
     wasi!(
         linker,
         get,
         module,
         "path_unlink_file",
-        |c, m, fd: I, p: I, n: I| path::path_unlink_file(c, m, fd as u32, p as u32, n as u32)
+        |c, m, fd: I, path: I, path_len: I| path::path_unlink_file(
+            c,
+            m,
+            fd as u32,
+            path as u32,
+            path_len as u32
+        )
     );
     wasi!(
         linker,
         get,
         module,
         "path_filestat_get",
-        |c, m, fd: I, fl: I, p: I, n: I, buf: I| {
-            let (fd, fl, p, n, buf) = (fd as u32, fl as u32, p as u32, n as u32, buf as u32);
+        |c, m, fd: I, flags: I, path: I, path_len: I, buf: I| {
+            let (fd, fl, p, n, buf) = (
+                fd as u32,
+                flags as u32,
+                path as u32,
+                path_len as u32,
+                buf as u32,
+            );
             if snapshot0 {
                 unstable::path_filestat_get(c, m, fd, fl, p, n, buf)
             } else {
@@ -447,17 +549,43 @@ where
         get,
         module,
         "path_filestat_set_times",
-        |c, m, fd: I, fl: I, p: I, n: I, a: L, mt: L, f: I| path::path_filestat_set_times(
-            c, m, fd as u32, fl as u32, p as u32, n as u32, a as u64, mt as u64, f as u16
-        )
+        |c, m, fd: I, flags: I, path: I, path_len: I, atim: L, mtim: L, fst_flags: I| {
+            path::path_filestat_set_times(
+                c,
+                m,
+                fd as u32,
+                flags as u32,
+                path as u32,
+                path_len as u32,
+                atim as u64,
+                mtim as u64,
+                fst_flags as u16,
+            )
+        }
     );
     wasi!(
         linker,
         get,
         module,
         "path_link",
-        |c, m, ofd: I, ofl: I, op: I, on: I, nfd: I, np: I, nn: I| path::path_link(
-            c, m, ofd as u32, ofl as u32, op as u32, on as u32, nfd as u32, np as u32, nn as u32
+        |c,
+         m,
+         old_fd: I,
+         old_flags: I,
+         old_path: I,
+         old_path_len: I,
+         new_fd: I,
+         new_path: I,
+         new_path_len: I| path::path_link(
+            c,
+            m,
+            old_fd as u32,
+            old_flags as u32,
+            old_path as u32,
+            old_path_len as u32,
+            new_fd as u32,
+            new_path as u32,
+            new_path_len as u32
         )
     );
     wasi!(
@@ -465,13 +593,33 @@ where
         get,
         module,
         "path_open",
-        |c, m, fd: I, dfl: I, p: I, n: I, of: I, rb: L, ri: L, ff: I, out: I| {
+        |c,
+         m,
+         fd: I,
+         dirflags: I,
+         path: I,
+         path_len: I,
+         oflags: I,
+         fs_rights_base: L,
+         fs_rights_inheriting: L,
+         fdflags: I,
+         opened_fd: I| {
+            let (base, inheriting) = (fs_rights_base as u64, fs_rights_inheriting as u64);
             if snapshot0 {
-                unstable::rights(rb as u64, ri as u64)?;
+                unstable::rights(base, inheriting)?;
             }
             path::path_open(
-                c, m, fd as u32, dfl as u32, p as u32, n as u32, of as u16, rb as u64, ri as u64,
-                ff as u16, out as u32,
+                c,
+                m,
+                fd as u32,
+                dirflags as u32,
+                path as u32,
+                path_len as u32,
+                oflags as u16,
+                base,
+                inheriting,
+                fdflags as u16,
+                opened_fd as u32,
             )
         }
     );
@@ -480,40 +628,74 @@ where
         get,
         module,
         "path_readlink",
-        |c, m, fd: I, p: I, n: I, buf: I, len: I, out: I| path::path_readlink(
-            c, m, fd as u32, p as u32, n as u32, buf as u32, len as u32, out as u32
-        )
+        |c, m, fd: I, path: I, path_len: I, buf: I, buf_len: I, bufused: I| {
+            path::path_readlink(
+                c,
+                m,
+                fd as u32,
+                path as u32,
+                path_len as u32,
+                buf as u32,
+                buf_len as u32,
+                bufused as u32,
+            )
+        }
     );
     wasi!(
         linker,
         get,
         module,
         "path_rename",
-        |c, m, fd: I, op: I, on: I, nfd: I, np: I, nn: I| path::path_rename(
-            c, m, fd as u32, op as u32, on as u32, nfd as u32, np as u32, nn as u32
-        )
+        |c, m, fd: I, old_path: I, old_path_len: I, new_fd: I, new_path: I, new_path_len: I| {
+            path::path_rename(
+                c,
+                m,
+                fd as u32,
+                old_path as u32,
+                old_path_len as u32,
+                new_fd as u32,
+                new_path as u32,
+                new_path_len as u32,
+            )
+        }
     );
     wasi!(
         linker,
         get,
         module,
         "path_symlink",
-        |c, m, op: I, on: I, fd: I, np: I, nn: I| path::path_symlink(
-            c, m, op as u32, on as u32, fd as u32, np as u32, nn as u32
-        )
+        |c, m, old_path: I, old_path_len: I, fd: I, new_path: I, new_path_len: I| {
+            path::path_symlink(
+                c,
+                m,
+                old_path as u32,
+                old_path_len as u32,
+                fd as u32,
+                new_path as u32,
+                new_path_len as u32,
+            )
+        }
     );
     wasi!(
         linker,
         get,
         module,
         "poll_oneoff",
-        |c, m, i: I, o: I, n: I, out: I| {
+        |c, m, subscriptions: I, events: I, nsubscriptions: I, nevents: I| {
             let layout = if snapshot0 {
                 poll::PREVIEW0
             } else {
                 poll::PREVIEW1
             };
-            poll::poll_with(c, m, i as u32, o as u32, n as u32, out as u32, layout)
+            poll::poll_with(
+                c,
+                m,
+                subscriptions as u32,
+                events as u32,
+                nsubscriptions as u32,
+                nevents as u32,
+                layout,
+            )
         }
     );
     if !snapshot0 {
@@ -522,8 +704,8 @@ where
             get,
             module,
             "sock_accept",
-            |c, m, fd: I, fl: I, out: I| {
-                sock::sock_accept(c, m, fd as u32, fl as u16, out as u32)
+            |c, m, fd: I, flags: I, ro_fd: I| {
+                sock::sock_accept(c, m, fd as u32, flags as u16, ro_fd as u32)
             }
         );
     }
@@ -532,30 +714,34 @@ where
         get,
         module,
         "sock_recv",
-        |c, m, fd: I, iovs: I, n: I, fl: I, len: I, ofl: I| sock::sock_recv(
-            c,
-            m,
-            fd as u32,
-            iovs as u32,
-            n as u32,
-            fl as u16,
-            len as u32,
-            ofl as u32
-        )
+        |c, m, fd: I, ri_data: I, ri_data_len: I, ri_flags: I, ro_datalen: I, ro_flags: I| {
+            sock::sock_recv(
+                c,
+                m,
+                fd as u32,
+                ri_data as u32,
+                ri_data_len as u32,
+                ri_flags as u16,
+                ro_datalen as u32,
+                ro_flags as u32,
+            )
+        }
     );
     wasi!(
         linker,
         get,
         module,
         "sock_send",
-        |c, m, fd: I, iovs: I, n: I, _fl: I, len: I| sock::sock_send(
-            c,
-            m,
-            fd as u32,
-            iovs as u32,
-            n as u32,
-            len as u32
-        )
+        |c, m, fd: I, si_data: I, si_data_len: I, si_flags: I, so_datalen: I| {
+            sock::sock_send(
+                c,
+                m,
+                fd as u32,
+                si_data as u32,
+                si_data_len as u32,
+                so_datalen as u32,
+            )
+        }
     );
     wasi!(
         linker,

@@ -64,7 +64,9 @@ impl GuestMemory<'_> {
         if len as usize > PATH_MAX {
             return Err(Errno::Nametoolong);
         }
-        self.str(ptr, len)
+        let path = self.str(ptr, len)?;
+        tracing::trace!(path, "path argument");
+        Ok(path)
     }
 
     /// Reads `N` bytes at `ptr`.

@@ -308,6 +308,7 @@ fn exit_error<T>(store: &Store<T>, cur: &Frame, calls: &[Frame], exit: Exit) -> 
     match exit {
         Exit::Trap(code) => {
             let backtrace = backtrace(store, cur, calls);
+            log_trap(code, &backtrace, "wasm trapped");
             Error::Trap(Trap { code, backtrace })
         }
         // A trap a host function returned (a WASI call ended by its
@@ -315,9 +316,32 @@ fn exit_error<T>(store: &Store<T>, cur: &Frame, calls: &[Frame], exit: Exit) -> 
         // carries its own (from wasm it called in turn).
         Exit::Error(Error::Trap(Trap { code, backtrace: b })) if b.is_empty() => {
             let backtrace = backtrace(store, cur, calls);
+            log_trap(code, &backtrace, "a host function trapped");
             Error::Trap(Trap { code, backtrace })
         }
         Exit::Error(e) => e,
+    }
+}
+
+/// Logs a trap at `debug`: its code, the innermost frame and the depth.
+fn log_trap(code: TrapCode, backtrace: &[FrameInfo], what: &'static str) {
+    tracing::debug!(
+        trap = %code,
+        at = %FrameOrNone(backtrace.first()),
+        depth = backtrace.len(),
+        "{what}"
+    );
+}
+
+/// Displays a frame, or `-` for none.
+struct FrameOrNone<'a>(Option<&'a FrameInfo>);
+
+impl std::fmt::Display for FrameOrNone<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(frame) => frame.fmt(f),
+            None => f.write_str("-"),
+        }
     }
 }
 
