@@ -201,9 +201,13 @@ where
 {
     use std::primitive::{i32 as I, i64 as L};
     let snapshot0 = module == unstable::MODULE;
-    wasi!(linker, get, module, "args_get", |c, m, argv: I, argv_buf: I| {
-        args::args_get(c, m, argv as u32, argv_buf as u32)
-    });
+    wasi!(
+        linker,
+        get,
+        module,
+        "args_get",
+        |c, m, argv: I, argv_buf: I| { args::args_get(c, m, argv as u32, argv_buf as u32) }
+    );
     wasi!(
         linker,
         get,
@@ -236,9 +240,7 @@ where
         get,
         module,
         "clock_res_get",
-        |c, m, id: I, resolution: I| {
-            clock::clock_res_get(c, m, id as u32, resolution as u32)
-        }
+        |c, m, id: I, resolution: I| { clock::clock_res_get(c, m, id as u32, resolution as u32) }
     );
     wasi!(
         linker,
@@ -249,9 +251,13 @@ where
             clock::clock_time_get(c, m, id as u32, time as u32)
         }
     );
-    wasi!(linker, get, module, "random_get", |c, m, buf: I, buf_len: I| {
-        clock::random_get(c, m, buf as u32, buf_len as u32)
-    });
+    wasi!(
+        linker,
+        get,
+        module,
+        "random_get",
+        |c, m, buf: I, buf_len: I| { clock::random_get(c, m, buf as u32, buf_len as u32) }
+    );
     wasi!(linker, get, module, "sched_yield", |_, _| {
         std::thread::yield_now();
         Ok::<(), Errno>(())
@@ -293,9 +299,7 @@ where
         get,
         module,
         "fd_allocate",
-        |c, _, fd: I, offset: L, len: L| {
-            fd::fd_allocate(c, fd as u32)
-        }
+        |c, _, fd: I, offset: L, len: L| { fd::fd_allocate(c, fd as u32) }
     );
     wasi!(linker, get, module, "fd_close", |c, _, fd: I| fd::fd_close(
         c, fd as u32

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use nanowasm_runtime::*;
 
+mod backtrace;
 mod parity;
 mod stack;
 mod stores;
