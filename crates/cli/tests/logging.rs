@@ -114,7 +114,9 @@ fn debug_names_the_load_the_translation_and_the_instantiation() {
     let preopen = events(&err, "DEBUG", "nanowasm_wasi::ctx", "preopened directory");
     assert_eq!(preopen.len(), 1, "{err}");
     assert!(
-        preopen[0].ends_with("preopened directory fd=3 guest=/data readonly=true"),
+        preopen[0].ends_with(
+            "preopened directory fd=3 guest=/data perms=DirPerms(READ) file_perms=FilePerms(READ)"
+        ),
         "{}",
         preopen[0]
     );

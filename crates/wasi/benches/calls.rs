@@ -29,7 +29,7 @@ const CALLS: u32 = 1000;
 fn wasi_calls(c: &mut Criterion) {
     let engine = Engine::default();
     let module = Module::new(&engine, nanowasm_text::parse_wat(GUEST).unwrap()).unwrap();
-    let mut linker = Linker::new();
+    let mut linker = Linker::new(&engine);
     nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
     let cx = WasiCtx::builder()
         .stdout(Stdio::Null)
