@@ -58,6 +58,60 @@ pub enum Errno {
 }
 
 impl Errno {
+    /// The value with number `n`, if WASI defines one this crate returns.
+    pub const fn from_raw(n: u16) -> Option<Errno> {
+        Some(match n {
+            0 => Errno::Success,
+            1 => Errno::TooBig,
+            2 => Errno::Acces,
+            3 => Errno::Addrinuse,
+            4 => Errno::Addrnotavail,
+            6 => Errno::Again,
+            8 => Errno::Badf,
+            10 => Errno::Busy,
+            13 => Errno::Connaborted,
+            14 => Errno::Connrefused,
+            15 => Errno::Connreset,
+            20 => Errno::Exist,
+            21 => Errno::Fault,
+            22 => Errno::Fbig,
+            25 => Errno::Ilseq,
+            26 => Errno::Inprogress,
+            27 => Errno::Intr,
+            28 => Errno::Inval,
+            29 => Errno::Io,
+            31 => Errno::Isdir,
+            32 => Errno::Loop,
+            33 => Errno::Mfile,
+            34 => Errno::Mlink,
+            37 => Errno::Nametoolong,
+            41 => Errno::Nfile,
+            43 => Errno::Nodev,
+            44 => Errno::Noent,
+            48 => Errno::Nomem,
+            51 => Errno::Nospc,
+            52 => Errno::Nosys,
+            53 => Errno::Notconn,
+            54 => Errno::Notdir,
+            55 => Errno::Notempty,
+            57 => Errno::Notsock,
+            58 => Errno::Notsup,
+            59 => Errno::Notty,
+            60 => Errno::Nxio,
+            61 => Errno::Overflow,
+            63 => Errno::Perm,
+            64 => Errno::Pipe,
+            68 => Errno::Range,
+            69 => Errno::Rofs,
+            70 => Errno::Spipe,
+            73 => Errno::Timedout,
+            74 => Errno::Txtbsy,
+            75 => Errno::Xdev,
+            76 => Errno::Notcapable,
+            _ => return None,
+        })
+    }
+
     /// The value's name in the WASI specification's `errno` enum
     /// (`noent`, `badf`, `2big`...).
     pub const fn name(self) -> &'static str {

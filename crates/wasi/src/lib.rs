@@ -99,10 +99,8 @@ pub fn is_wasi_module(name: &str) -> bool {
 
 /// Runs one WASI function body with the caller's memory and WASI state;
 /// the result is the `errno` returned to the guest, or the trap that ends
-/// it ([`WasiError::Trap`]: a blocking call reached the deadline). The
-/// outcome is logged at `trace` as `NAME -> errno`.
+/// it ([`WasiError::Trap`]: a blocking call reached the deadline).
 fn call<T, G, E>(
-    name: &'static str,
     caller: &mut Caller<'_, T>,
     get: G,
     f: impl FnOnce(&mut WasiCtx, &mut GuestMemory<'_>) -> Result<(), E>,
@@ -112,25 +110,39 @@ where
     E: Into<WasiError>,
 {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        tracing::trace!("{name} -> error: the caller exports no memory");
         return Err(Error::host(
             "WASI functions need the calling module to export its memory as `memory`",
         ));
     };
     let (data, host) = memory.data_and_store_mut(caller);
     match f(get(host), &mut GuestMemory(data)).map_err(Into::into) {
-        Ok(()) => {
-            tracing::trace!("{name} -> success");
-            Ok(0)
-        }
-        Err(WasiError::Errno(e)) => {
-            tracing::trace!("{name} -> {} ({})", e.name(), e as u16);
-            Ok(e as i32)
-        }
-        Err(WasiError::Trap(code)) => {
-            tracing::trace!("{name} -> trap: {code}");
-            Err(Error::Trap(Trap::new(code)))
-        }
+        Ok(()) => Ok(0),
+        Err(WasiError::Errno(e)) => Ok(e as i32),
+        Err(WasiError::Trap(code)) => Err(Error::Trap(Trap::new(code))),
+    }
+}
+
+/// Runs `f` out of line: the building of a log event stays out of the
+/// code of the WASI call around it.
+#[cold]
+#[inline(never)]
+fn cold(f: impl FnOnce()) {
+    f()
+}
+
+/// Logs the outcome of WASI call `name` at `trace`: `NAME -> success`,
+/// `NAME -> noent (44)`, `NAME -> trap: interrupted`, `NAME -> error: ...`.
+#[cold]
+#[inline(never)]
+fn log_result(name: &'static str, result: &Result<i32, Error>) {
+    match result {
+        Ok(0) => tracing::trace!("{name} -> success"),
+        Ok(n) => match u16::try_from(*n).ok().and_then(Errno::from_raw) {
+            Some(e) => tracing::trace!("{name} -> {} ({n})", e.name()),
+            None => tracing::trace!("{name} -> {n}"),
+        },
+        Err(Error::Trap(t)) => tracing::trace!("{name} -> trap: {}", t.code),
+        Err(e) => tracing::trace!("{name} -> error: {e}"),
     }
 }
 
@@ -169,8 +181,17 @@ macro_rules! wasi {
             $module,
             $name,
             move |mut caller: Caller<'_, T>, $($arg: $ty),*| -> Result<i32, Error> {
-                tracing::trace!($($arg = LogArg::logged($arg),)* $name);
-                call($name, &mut caller, $get, |$ctx: &mut WasiCtx, $mem: &mut GuestMemory<'_>| $body)
+                // One level check per call; the events are built out of
+                // line, and only when the level is on.
+                let traced = tracing::enabled!(tracing::Level::TRACE);
+                if traced {
+                    cold(|| tracing::trace!($($arg = LogArg::logged($arg),)* $name));
+                }
+                let result = call(&mut caller, $get, |$ctx: &mut WasiCtx, $mem: &mut GuestMemory<'_>| $body);
+                if traced {
+                    log_result($name, &result);
+                }
+                result
             },
         )?;
     };
