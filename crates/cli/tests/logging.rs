@@ -170,7 +170,8 @@ fn trace_names_every_wasi_call_its_arguments_and_errno() {
     let imports = events(&err, "TRACE", "nanowasm_runtime::module", "import ");
     assert_eq!(imports.len(), 3, "{err}");
     assert!(imports[1].ends_with("import module=wasi_snapshot_preview1 name=path_open kind=func"));
-    // The calls, in order, each with its arguments and then its result.
+    // The calls, in order, each once it returned: its outcome and its
+    // arguments (and, during `path_open`, the path it was given).
     let wasi: Vec<&str> = err
         .lines()
         .filter_map(|l| l.split_once(" TRACE nanowasm_wasi"))
@@ -179,14 +180,11 @@ fn trace_names_every_wasi_call_its_arguments_and_errno() {
     assert_eq!(
         wasi,
         [
-            ": fd_write fd=1 iovs=0 iovs_len=1 nwritten=8",
-            ": fd_write -> success",
-            ": path_open fd=3 dirflags=0 path=32 path_len=11 oflags=0 fs_rights_base=2 \
-             fs_rights_inheriting=0 fdflags=0 opened_fd=64",
+            ": fd_write -> success fd=1 iovs=0 iovs_len=1 nwritten=8",
             "::mem: path argument path=\"missing.txt\"",
-            ": path_open -> noent (44)",
-            ": fd_close fd=99",
-            ": fd_close -> badf (8)",
+            ": path_open -> noent (44) fd=3 dirflags=0 path=32 path_len=11 oflags=0 \
+             fs_rights_base=2 fs_rights_inheriting=0 fdflags=0 opened_fd=64",
+            ": fd_close -> badf (8) fd=99",
         ],
         "{err}"
     );
@@ -199,7 +197,7 @@ fn a_filter_selects_targets() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     let err = stderr_of(&out);
     assert!(
-        err.contains(" TRACE nanowasm_wasi: fd_write fd=1 "),
+        err.contains(" TRACE nanowasm_wasi: fd_write -> success fd=1 "),
         "{err}"
     );
     assert!(

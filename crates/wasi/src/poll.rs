@@ -307,9 +307,15 @@ fn poll_host(
             (w, None) => (w, false),
         };
         if !waits.is_empty() {
+            tracing::trace!(
+                descriptors = waits.len(),
+                timeout_ns = ?wait,
+                "poll_oneoff waits for descriptors"
+            );
             events.extend(poll_fds(waits, wait)?);
         } else if let Some(ns) = wait {
             if ns > 0 {
+                tracing::trace!(ns, "poll_oneoff sleeps");
                 std::thread::sleep(Duration::from_nanos(ns));
             }
         }
@@ -504,6 +510,11 @@ pub(crate) fn wait_ready(
     events: PollFlags,
     deadline: Instant,
 ) -> BlockingResult<()> {
+    tracing::trace!(
+        fd = std::os::fd::AsRawFd::as_raw_fd(&fd),
+        ?events,
+        "waiting for a descriptor to be ready"
+    );
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let left = u64::try_from(left.as_nanos()).unwrap_or(u64::MAX);
