@@ -474,7 +474,6 @@ fn frame_lines(stderr: &str) -> Vec<&str> {
 }
 
 #[test]
-#[ignore = "needs the capped backtraces of crates/runtime/src/error.rs (branch h-logging): un-ignore when both are on main"]
 fn a_stack_overflow_prints_a_capped_backtrace() {
     let dir = scratch("overflow");
     let m = write(
