@@ -269,6 +269,53 @@ macro_rules! ref_base {
     };
 }
 
+/// The conversions between two views of one object (`wasm_func_t` and
+/// `wasm_ref_t`, or `wasm_extern_t`): `$to` returns the same pointer, `$from`
+/// the same pointer if the object is of kind `$is`, else NULL.
+macro_rules! same_object {
+    ($is:pat, $what:literal, $to:ident, $to_const:ident, $from:ident, $from_const:ident) => {
+        #[doc = concat!("The same object, as ", $what, ".")]
+        #[no_mangle]
+        pub extern "C" fn $to(o: *mut Object) -> *mut Object {
+            o
+        }
+
+        #[doc = concat!("The same object, as ", $what, ".")]
+        #[no_mangle]
+        pub extern "C" fn $to_const(o: *const Object) -> *const Object {
+            o
+        }
+
+        #[doc = concat!("The same object if ", $what, " is of this kind, else NULL.")]
+        ///
+        /// # Safety
+        ///
+        /// `o` is null or a valid object.
+        #[no_mangle]
+        pub unsafe extern "C" fn $from(o: *mut Object) -> *mut Object {
+            // SAFETY: the caller's contract.
+            match unsafe { borrow(o) } {
+                Some(Object { which: $is, .. }) => o,
+                _ => std::ptr::null_mut(),
+            }
+        }
+
+        #[doc = concat!("The same object if ", $what, " is of this kind, else NULL.")]
+        ///
+        /// # Safety
+        ///
+        /// `o` is null or a valid object.
+        #[no_mangle]
+        pub unsafe extern "C" fn $from_const(o: *const Object) -> *const Object {
+            // SAFETY: the caller's contract.
+            match unsafe { borrow(o) } {
+                Some(Object { which: $is, .. }) => o,
+                _ => std::ptr::null(),
+            }
+        }
+    };
+}
+
 // These functions run no `guard`: they return their argument or test
 // its kind (a `match` on a valid object), which cannot panic.
 /// `WASM_DECLARE_REF`: the base functions and the conversions to and from
@@ -277,46 +324,7 @@ macro_rules! ref_base {
 macro_rules! ref_type {
     ($is:pat, [$($base:ident),*], $as_ref:ident, $ref_as:ident, $as_ref_const:ident, $ref_as_const:ident) => {
         ref_base!($($base),*);
-
-        /// The same object, as a reference.
-        #[no_mangle]
-        pub extern "C" fn $as_ref(o: *mut Object) -> *mut Object {
-            o
-        }
-
-        /// The same object, as a reference.
-        #[no_mangle]
-        pub extern "C" fn $as_ref_const(o: *const Object) -> *const Object {
-            o
-        }
-
-        /// The same object if the reference is of this kind, else NULL.
-        ///
-        /// # Safety
-        ///
-        /// `r` is null or a valid reference.
-        #[no_mangle]
-        pub unsafe extern "C" fn $ref_as(r: *mut Object) -> *mut Object {
-            // SAFETY: the caller's contract.
-            match unsafe { borrow(r) } {
-                Some(Object { which: $is, .. }) => r,
-                _ => std::ptr::null_mut(),
-            }
-        }
-
-        /// The same object if the reference is of this kind, else NULL.
-        ///
-        /// # Safety
-        ///
-        /// `r` is null or a valid reference.
-        #[no_mangle]
-        pub unsafe extern "C" fn $ref_as_const(r: *const Object) -> *const Object {
-            // SAFETY: the caller's contract.
-            match unsafe { borrow(r) } {
-                Some(Object { which: $is, .. }) => r,
-                _ => std::ptr::null(),
-            }
-        }
+        same_object!($is, "a reference", $as_ref, $as_ref_const, $ref_as, $ref_as_const);
     };
 }
 
@@ -1711,45 +1719,7 @@ pub unsafe extern "C" fn wasm_extern_type(e: *const Object) -> *mut ExternType {
 /// object if the extern is an `X`, else NULL.
 macro_rules! extern_conversions {
     ($is:pat, $to:ident, $to_const:ident, $from:ident, $from_const:ident) => {
-        /// The same object, as an extern.
-        #[no_mangle]
-        pub extern "C" fn $to(o: *mut Object) -> *mut Object {
-            o
-        }
-
-        /// The same object, as an extern.
-        #[no_mangle]
-        pub extern "C" fn $to_const(o: *const Object) -> *const Object {
-            o
-        }
-
-        /// The same object if the extern is of this kind, else NULL.
-        ///
-        /// # Safety
-        ///
-        /// `e` is null or a valid object.
-        #[no_mangle]
-        pub unsafe extern "C" fn $from(e: *mut Object) -> *mut Object {
-            // SAFETY: the caller's contract.
-            match unsafe { borrow(e) } {
-                Some(Object { which: $is, .. }) => e,
-                _ => std::ptr::null_mut(),
-            }
-        }
-
-        /// The same object if the extern is of this kind, else NULL.
-        ///
-        /// # Safety
-        ///
-        /// `e` is null or a valid object.
-        #[no_mangle]
-        pub unsafe extern "C" fn $from_const(e: *const Object) -> *const Object {
-            // SAFETY: the caller's contract.
-            match unsafe { borrow(e) } {
-                Some(Object { which: $is, .. }) => e,
-                _ => std::ptr::null(),
-            }
-        }
+        same_object!($is, "an extern", $to, $to_const, $from, $from_const);
     };
 }
 
