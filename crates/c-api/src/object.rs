@@ -1472,6 +1472,25 @@ pub unsafe extern "C" fn wasm_table_get(t: *const Object, index: u32) -> *mut Ob
 /// `t` and `r` are null or valid.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_table_set(t: *mut Object, index: u32, r: *mut Object) -> bool {
+    // SAFETY: the caller's contract.
+    unsafe {
+        with_table_ref(t, r, |table, s, v| {
+            table.set(s, u64::from(index), v).is_ok()
+        })
+    }
+}
+
+/// Runs `f` on table `t`, its store and `r` as a value of the table's
+/// element type; false if `t` is not a live table or `r` does not fit.
+///
+/// # Safety
+///
+/// `t` and `r` are null or valid.
+unsafe fn with_table_ref(
+    t: *mut Object,
+    r: *mut Object,
+    f: impl FnOnce(nanowasm::Table, &mut nanowasm::Store<StoreData>, nanowasm::Val) -> bool,
+) -> bool {
     guard(false, || {
         // SAFETY: the caller's contract.
         let (Some(t), r) = (unsafe { (borrow(t), borrow(r)) }) else {
@@ -1485,7 +1504,7 @@ pub unsafe extern "C" fn wasm_table_set(t: *mut Object, index: u32, r: *mut Obje
                 return false;
             };
             match ref_to_val(r, nanowasm::ValType::Ref(ty.element), cell) {
-                Ok(v) => table.set(s, u64::from(index), v).is_ok(),
+                Ok(v) => f(table, s, v),
                 Err(_) => false,
             }
         })
@@ -1521,25 +1540,12 @@ pub unsafe extern "C" fn wasm_table_size(t: *const Object) -> u32 {
 /// `t` and `init` are null or valid.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_table_grow(t: *mut Object, delta: u32, init: *mut Object) -> bool {
-    guard(false, || {
-        // SAFETY: the caller's contract.
-        let (Some(t), init) = (unsafe { (borrow(t), borrow(init)) }) else {
-            return false;
-        };
-        let Some(table) = t.table() else {
-            return false;
-        };
-        t.with_store(|s, cell| {
-            let Ok(ty) = table.ty(&*s) else {
-                return false;
-            };
-            match ref_to_val(init, nanowasm::ValType::Ref(ty.element), cell) {
-                Ok(v) => table.grow(s, u64::from(delta), v).is_ok(),
-                Err(_) => false,
-            }
+    // SAFETY: the caller's contract.
+    unsafe {
+        with_table_ref(t, init, |table, s, v| {
+            table.grow(s, u64::from(delta), v).is_ok()
         })
-        .unwrap_or(false)
-    })
+    }
 }
 
 // Memories
