@@ -1489,7 +1489,7 @@ pub unsafe extern "C" fn wasm_table_set(t: *mut Object, index: u32, r: *mut Obje
 unsafe fn with_table_ref(
     t: *mut Object,
     r: *mut Object,
-    f: impl FnOnce(nanowasm::Table, &mut nanowasm::Store<StoreData>, nanowasm::Val) -> bool,
+    f: impl FnOnce(Table, &mut nanowasm::Store<StoreData>, Val) -> bool,
 ) -> bool {
     guard(false, || {
         // SAFETY: the caller's contract.
