@@ -121,5 +121,49 @@ fn fuel(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, instantiate, calls, fuel);
+/// Translation throughput: every function of every kernel translated, per
+/// byte of code section (`Module::translate_all` on a fresh module).
+fn translate(c: &mut Criterion) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/kernels");
+    let mut kernels: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    kernels.sort();
+    let engine = Engine::default();
+    let code_bytes: usize = kernels
+        .iter()
+        .map(|k| {
+            let m = Module::new(&engine, k).unwrap();
+            m.binary()
+                .bodies
+                .iter()
+                .map(|b| b.code.len())
+                .sum::<usize>()
+        })
+        .sum();
+    let mut group = c.benchmark_group("translate");
+    group.throughput(criterion::Throughput::Bytes(code_bytes as u64));
+    group.bench_function("all_kernels", |b| {
+        b.iter_batched(
+            || {
+                kernels
+                    .iter()
+                    .map(|k| Module::new(&engine, k).unwrap())
+                    .collect::<Vec<_>>()
+            },
+            |modules| {
+                for m in &modules {
+                    m.translate_all().unwrap();
+                }
+                modules
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, instantiate, calls, fuel, translate);
 criterion_main!(benches);

@@ -152,3 +152,26 @@ fn exits_and_traps_downcast() -> Result<()> {
     assert_eq!(err.downcast_ref::<Mine>().map(|m| m.0), Some(9));
     Ok(())
 }
+
+#[test]
+fn translate_all_front_loads_every_function() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "f" (func))
+            (func $a (result i32) (i32.const 1))
+            (func $b (result i32) (call $a))
+            (func (export "c") (result i32) (i32.add (call $a) (call $b))))"#,
+    )?;
+    module.translate_all()?;
+    // Twice is fine (nothing is translated again), and the module runs.
+    module.translate_all()?;
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("host", "f", || {})?;
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module)?;
+    let c = instance.get_typed_func::<(), i32>(&mut store, "c")?;
+    assert_eq!(c.call(&mut store, ())?, 2);
+    Ok(())
+}
