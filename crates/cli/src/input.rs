@@ -1,5 +1,5 @@
-//! Reading a module from a file: `.wat` text is lowered to binary, as
-//! wasmtime does; anything else is taken as binary.
+//! Reading a module from a file: a binary as it is, anything else as text
+//! (WAT) lowered to binary, as wasmtime does.
 
 use std::path::Path;
 
@@ -14,12 +14,5 @@ pub fn read_module(path: &Path) -> Result<Vec<u8>, String> {
     } else {
         std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?
     };
-    let is_text =
-        path.extension().is_some_and(|e| e == "wat" || e == "wast") || !bytes.starts_with(b"\0asm");
-    if !is_text {
-        return Ok(bytes);
-    }
-    let src = String::from_utf8(bytes)
-        .map_err(|_| format!("{}: not UTF-8 text nor a wasm binary", path.display()))?;
-    nanowasm_text::parse_wat(&src).map_err(|e| e.display_with(&path.display().to_string(), &src))
+    nanowasm_text::binary_or_wat(bytes, &path.display().to_string())
 }

@@ -413,18 +413,7 @@ pub fn read_module(spec: &ProcessSpec) -> Result<Vec<u8>, HostError> {
         message,
     };
     let bytes = std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
-    let is_text = path.extension().is_some_and(|e| e == "wat") || !bytes.starts_with(b"\0asm");
-    if !is_text {
-        return Ok(bytes);
-    }
-    let text = String::from_utf8(bytes).map_err(|_| {
-        fail(format!(
-            "{}: not UTF-8 text nor a wasm binary",
-            path.display()
-        ))
-    })?;
-    nanowasm_text::parse_wat(&text)
-        .map_err(|e| fail(e.display_with(&path.display().to_string(), &text)))
+    nanowasm_text::binary_or_wat(bytes, &path.display().to_string()).map_err(fail)
 }
 
 impl Manifest {

@@ -67,7 +67,9 @@ impl Module {
         let bytes = bytes.as_ref();
         #[cfg(feature = "wat")]
         if !bytes.starts_with(b"\0asm") {
-            return Module::from_binary(engine, &wat_to_binary(bytes, "<input>")?);
+            let binary =
+                nanowasm_text::binary_or_wat(bytes.to_vec(), "<input>").map_err(Error::Text)?;
+            return Module::from_binary(engine, &binary);
         }
         Module::from_binary(engine, bytes)
     }
@@ -80,10 +82,8 @@ impl Module {
         let bytes = std::fs::read(path)
             .map_err(|e| Error::Usage(format!("failed to read `{}`: {e}", path.display())))?;
         #[cfg(feature = "wat")]
-        if !bytes.starts_with(b"\0asm") {
-            let binary = wat_to_binary(&bytes, &path.display().to_string())?;
-            return Module::from_binary(engine, &binary);
-        }
+        let bytes = nanowasm_text::binary_or_wat(bytes, &path.display().to_string())
+            .map_err(Error::Text)?;
         Module::from_binary(engine, &bytes)
     }
 
@@ -282,15 +282,4 @@ impl Module {
         }
         result.map(Arc::new)
     }
-}
-
-/// Encodes the text module `source` (named `path` in errors) to binary.
-#[cfg(feature = "wat")]
-fn wat_to_binary(source: &[u8], path: &str) -> Result<Vec<u8>, Error> {
-    let text = std::str::from_utf8(source).map_err(|e| {
-        Error::Text(format!(
-            "{path}: neither a WebAssembly binary (no `\\0asm` magic) nor UTF-8 text: {e}"
-        ))
-    })?;
-    nanowasm_text::parse_wat(text).map_err(|e| Error::Text(e.display_with(path, text)))
 }

@@ -19,6 +19,24 @@ pub use error::Error;
 pub use module::MAX_NESTING;
 pub use print::{print_bytes, print_module, write_bytes, write_module, PrintError};
 
+/// A module's binary encoding from the bytes of a module file named `path`
+/// (used in errors): the bytes as they are when they begin with the binary
+/// magic `\0asm`, else the text they hold, parsed and encoded (as wasmtime
+/// and the `wat` crate decide). Errors read `path:line:col: message`, then
+/// the source line and a caret.
+pub fn binary_or_wat(bytes: Vec<u8>, path: &str) -> Result<Vec<u8>, String> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes);
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{path}: neither a WebAssembly binary (no `\\0asm` magic) nor UTF-8 text: {}",
+            e.utf8_error()
+        )
+    })?;
+    parse_wat(&text).map_err(|e| e.display_with(path, &text))
+}
+
 /// Parses a text module (`(module ...)` or a bare list of module fields)
 /// and returns its binary encoding.
 pub fn parse_wat(source: &str) -> Result<Vec<u8>, Error> {
