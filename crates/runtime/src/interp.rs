@@ -3,6 +3,7 @@
 
 pub(crate) mod code;
 pub(crate) mod exec;
+pub(crate) mod handlers;
 pub(crate) mod num;
 pub(crate) mod simd;
 pub(crate) mod translate;

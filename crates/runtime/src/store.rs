@@ -172,6 +172,8 @@ pub(crate) struct StoreInner {
     pub(crate) limits: StoreLimits,
     /// The value stack shared by all activations in this store.
     pub(crate) stack: Vec<u64>,
+    /// A frame stack kept for the next activation (empty between them).
+    pub(crate) frames: crate::interp::handlers::FrameCache,
     /// The first free slot of `stack` (activations nest above it).
     pub(crate) stack_top: usize,
     /// Wasm call depth across nested activations.
@@ -304,6 +306,9 @@ pub(crate) fn type_mismatch(what: &str, ty: ValType, v: &Val) -> crate::Error {
 /// assert_eq!(*store.data(), 1);
 /// # Ok::<(), nanowasm_runtime::Error>(())
 /// ```
+// `repr(C)` with `inner` first: the interpreter reaches the `StoreInner`
+// of a type-erased store pointer (`interp::handlers::Cx::inner`).
+#[repr(C)]
 pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) hosts: Vec<Arc<HostFunc<T>>>,
@@ -329,6 +334,7 @@ impl<T> Store<T> {
                 epoch_deadline: u64::MAX,
                 limits: StoreLimits::default(),
                 stack: Vec::new(),
+                frames: Default::default(),
                 stack_top: 0,
                 depth: 0,
                 stack_entry: 0,

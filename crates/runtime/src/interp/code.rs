@@ -12,543 +12,308 @@ use nanowasm_core::Opcode;
 /// A slot index relative to the frame base.
 pub(crate) type Reg = u32;
 
-/// One instruction.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Instr {
-    /// Trap: `unreachable`.
-    Unreachable,
-    /// Subtract this many units of fuel; trap if there is not enough.
-    ConsumeFuel(u32),
-    /// Trap if the store's epoch deadline has passed.
-    CheckInterrupt,
-    /// Jump to the instruction at this index.
-    Br(u32),
-    /// Jump if the `i32` in `cond` is not zero.
-    BrIfNez { cond: Reg, target: u32 },
-    /// Jump if the `i32` in `cond` is zero.
-    BrIfEqz { cond: Reg, target: u32 },
-    /// Jump if `a cmp b` holds for the `i32`s in `a` and `b` (a comparison
-    /// fused with the `br_if`/`if` that consumes it).
-    BrIfCmp32 {
-        cmp: Cmp32,
-        a: Reg,
-        b: Reg,
-        target: u32,
-    },
-    /// Jump to entry `min(index, len)` of the `len + 1` `Br` that follow.
-    BrTable { index: Reg, len: u32 },
-    /// Return from the function; the results are in slots `0..`.
-    Return,
-    /// Copy one slot.
-    Copy { dst: Reg, src: Reg },
-    /// Copy two slots (a `v128`).
-    Copy2 { dst: Reg, src: Reg },
-    /// Write a 32-bit constant (zero-extended).
-    Const32 { dst: Reg, value: u32 },
-    /// Write a 64-bit constant, split to keep instructions 4-aligned.
-    Const64 { dst: Reg, lo: u32, hi: u32 },
-    /// Write a `v128` constant from the constant pool.
-    ConstV128 { dst: Reg, index: u32 },
-    /// Call function `func` of the current instance; its arguments are in
-    /// slots `args..`, which become the callee's first slots.
-    Call { func: u32, args: Reg },
-    /// Call through table `table` the element whose index is in `index`,
-    /// expecting type `ty` of the current module.
-    CallIndirect {
-        ty: u32,
-        table: u32,
-        index: Reg,
-        args: Reg,
-    },
-    /// `dst = cond != 0 ? a : b` (one slot).
-    Select { dst: Reg, cond: Reg, a: Reg, b: Reg },
-    /// `select` of two slots (`v128`).
-    Select2 { dst: Reg, cond: Reg, a: Reg, b: Reg },
-    /// Read global `global` of the current instance (one slot).
-    GlobalGet { dst: Reg, global: u32 },
-    /// Read a `v128` global.
-    GlobalGet2 { dst: Reg, global: u32 },
-    /// Write global `global` (one slot).
-    GlobalSet { src: Reg, global: u32 },
-    /// Write a `v128` global.
-    GlobalSet2 { src: Reg, global: u32 },
-    /// A scalar load: `op` is the load opcode; `offset` is the static offset.
-    Load {
-        op: Opcode,
-        dst: Reg,
-        addr: Reg,
-        offset: u32,
-    },
-    /// A scalar or `v128` store.
-    Store {
-        op: Opcode,
-        addr: Reg,
-        src: Reg,
-        offset: u32,
-    },
-    /// `I32Load` (and its float twin), specialized.
-    I32Load { dst: Reg, addr: Reg, offset: u32 },
-    /// `I64Load` (and its float twin), specialized.
-    I64Load { dst: Reg, addr: Reg, offset: u32 },
-    /// `I32Load8U` (and its float twin), specialized.
-    I32Load8U { dst: Reg, addr: Reg, offset: u32 },
-    /// `I32Load8S` (and its float twin), specialized.
-    I32Load8S { dst: Reg, addr: Reg, offset: u32 },
-    /// `I32Load16U` (and its float twin), specialized.
-    I32Load16U { dst: Reg, addr: Reg, offset: u32 },
-    /// `I32Load16S` (and its float twin), specialized.
-    I32Load16S { dst: Reg, addr: Reg, offset: u32 },
-    /// `I32Store` (and its float twin), specialized.
-    I32Store { addr: Reg, src: Reg, offset: u32 },
-    /// `I64Store` (and its float twin), specialized.
-    I64Store { addr: Reg, src: Reg, offset: u32 },
-    /// `I32Store8` (and its float twin), specialized.
-    I32Store8 { addr: Reg, src: Reg, offset: u32 },
-    /// `I32Store16` (and its float twin), specialized.
-    I32Store16 { addr: Reg, src: Reg, offset: u32 },
-    /// `v128.loadN_lane`: `src` holds the vector to update.
-    LoadLane {
-        op: Opcode,
-        lane: u8,
-        dst: Reg,
-        addr: Reg,
-        src: Reg,
-        offset: u32,
-    },
-    /// `v128.storeN_lane`.
-    StoreLane {
-        op: Opcode,
-        lane: u8,
-        addr: Reg,
-        src: Reg,
-        offset: u32,
-    },
-    /// `memory.size`.
-    MemorySize { dst: Reg },
-    /// `memory.grow`: `delta` in, previous size or -1 out.
-    MemoryGrow { dst: Reg, delta: Reg },
-    /// `memory.fill` with (dst, value, len) in `args..args+3`.
-    MemoryFill { args: Reg },
-    /// `memory.copy` with (dst, src, len) in `args..`.
-    MemoryCopy { args: Reg },
-    /// `memory.init` of data segment `seg`, (dst, src, len) in `args..`.
-    MemoryInit { seg: u32, args: Reg },
-    /// `data.drop`.
-    DataDrop { seg: u32 },
-    /// `table.get`.
-    TableGet { table: u32, dst: Reg, index: Reg },
-    /// `table.set` with (index, value) in `args..`.
-    TableSet { table: u32, args: Reg },
-    /// `table.size`.
-    TableSize { table: u32, dst: Reg },
-    /// `table.grow` with (init, delta) in `args..`; result in `args`.
-    TableGrow { table: u32, args: Reg },
-    /// `table.fill` with (index, value, len) in `args..`.
-    TableFill { table: u32, args: Reg },
-    /// `table.copy` with (dst, src, len) in `args..`.
-    TableCopy {
-        dst_table: u32,
-        src_table: u32,
-        args: Reg,
-    },
-    /// `table.init` of element segment `seg`, (dst, src, len) in `args..`.
-    TableInit { table: u32, seg: u32, args: Reg },
-    /// `elem.drop`.
-    ElemDrop { seg: u32 },
-    /// `ref.func`: a reference to function `func` of the current instance.
-    RefFunc { dst: Reg, func: u32 },
-    /// `ref.is_null`.
-    RefIsNull { dst: Reg, src: Reg },
-    /// Scalar numeric `[t] -> [t']` (see `num::unary`).
-    Unary { op: Opcode, dst: Reg, src: Reg },
-    /// Scalar numeric `[t t] -> [t']` (see `num::binary`).
-    Binary {
-        op: Opcode,
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    // The most frequent binary operations get their own variants (no
-    // second dispatch on the opcode); see `translate::specialize`.
-    /// `I32Add`, specialized.
-    I32Add { dst: Reg, a: Reg, b: Reg },
-    /// `I32Sub`, specialized.
-    I32Sub { dst: Reg, a: Reg, b: Reg },
-    /// `I32Mul`, specialized.
-    I32Mul { dst: Reg, a: Reg, b: Reg },
-    /// `I32And`, specialized.
-    I32And { dst: Reg, a: Reg, b: Reg },
-    /// `I32Or`, specialized.
-    I32Or { dst: Reg, a: Reg, b: Reg },
-    /// `I32Xor`, specialized.
-    I32Xor { dst: Reg, a: Reg, b: Reg },
-    /// `I32Shl`, specialized.
-    I32Shl { dst: Reg, a: Reg, b: Reg },
-    /// `I32ShrS`, specialized.
-    I32ShrS { dst: Reg, a: Reg, b: Reg },
-    /// `I32ShrU`, specialized.
-    I32ShrU { dst: Reg, a: Reg, b: Reg },
-    /// `I32Eq`, specialized.
-    I32Eq { dst: Reg, a: Reg, b: Reg },
-    /// `I32Ne`, specialized.
-    I32Ne { dst: Reg, a: Reg, b: Reg },
-    /// `I32LtS`, specialized.
-    I32LtS { dst: Reg, a: Reg, b: Reg },
-    /// `I32LtU`, specialized.
-    I32LtU { dst: Reg, a: Reg, b: Reg },
-    /// `I32GtS`, specialized.
-    I32GtS { dst: Reg, a: Reg, b: Reg },
-    /// `I32GtU`, specialized.
-    I32GtU { dst: Reg, a: Reg, b: Reg },
-    /// `I32LeS`, specialized.
-    I32LeS { dst: Reg, a: Reg, b: Reg },
-    /// `I32LeU`, specialized.
-    I32LeU { dst: Reg, a: Reg, b: Reg },
-    /// `I32GeS`, specialized.
-    I32GeS { dst: Reg, a: Reg, b: Reg },
-    /// `I32GeU`, specialized.
-    I32GeU { dst: Reg, a: Reg, b: Reg },
-    /// `I64Add`, specialized.
-    I64Add { dst: Reg, a: Reg, b: Reg },
-    /// `I64Sub`, specialized.
-    I64Sub { dst: Reg, a: Reg, b: Reg },
-    /// `I64Mul`, specialized.
-    I64Mul { dst: Reg, a: Reg, b: Reg },
-    /// `I64And`, specialized.
-    I64And { dst: Reg, a: Reg, b: Reg },
-    /// `I64Or`, specialized.
-    I64Or { dst: Reg, a: Reg, b: Reg },
-    /// `I64Xor`, specialized.
-    I64Xor { dst: Reg, a: Reg, b: Reg },
-    /// `I64Shl`, specialized.
-    I64Shl { dst: Reg, a: Reg, b: Reg },
-    /// `I64ShrS`, specialized.
-    I64ShrS { dst: Reg, a: Reg, b: Reg },
-    /// `I64ShrU`, specialized.
-    I64ShrU { dst: Reg, a: Reg, b: Reg },
-    /// `I64Eq`, specialized.
-    I64Eq { dst: Reg, a: Reg, b: Reg },
-    /// `I64Ne`, specialized.
-    I64Ne { dst: Reg, a: Reg, b: Reg },
-    /// `I64LtS`, specialized.
-    I64LtS { dst: Reg, a: Reg, b: Reg },
-    /// `I64LtU`, specialized.
-    I64LtU { dst: Reg, a: Reg, b: Reg },
-    /// `I64GtS`, specialized.
-    I64GtS { dst: Reg, a: Reg, b: Reg },
-    /// `I64GtU`, specialized.
-    I64GtU { dst: Reg, a: Reg, b: Reg },
-    /// `I64LeS`, specialized.
-    I64LeS { dst: Reg, a: Reg, b: Reg },
-    /// `I64LeU`, specialized.
-    I64LeU { dst: Reg, a: Reg, b: Reg },
-    /// `I64GeS`, specialized.
-    I64GeS { dst: Reg, a: Reg, b: Reg },
-    /// `I64GeU`, specialized.
-    I64GeU { dst: Reg, a: Reg, b: Reg },
-    /// `F32Add`, specialized.
-    F32Add { dst: Reg, a: Reg, b: Reg },
-    /// `F32Sub`, specialized.
-    F32Sub { dst: Reg, a: Reg, b: Reg },
-    /// `F32Mul`, specialized.
-    F32Mul { dst: Reg, a: Reg, b: Reg },
-    /// `F32Div`, specialized.
-    F32Div { dst: Reg, a: Reg, b: Reg },
-    /// `F64Add`, specialized.
-    F64Add { dst: Reg, a: Reg, b: Reg },
-    /// `F64Sub`, specialized.
-    F64Sub { dst: Reg, a: Reg, b: Reg },
-    /// `F64Mul`, specialized.
-    F64Mul { dst: Reg, a: Reg, b: Reg },
-    /// `F64Div`, specialized.
-    F64Div { dst: Reg, a: Reg, b: Reg },
-    /// `i32.eqz`, specialized.
-    I32Eqz { dst: Reg, src: Reg },
-    /// `i64.eqz`, specialized.
-    I64Eqz { dst: Reg, src: Reg },
-    /// SIMD `[v128] -> [v128]`.
-    SimdUnary { op: Opcode, dst: Reg, src: Reg },
-    /// SIMD `[v128 v128] -> [v128]`.
-    SimdBinary {
-        op: Opcode,
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    /// `v128.bitselect`.
-    SimdTernary {
-        op: Opcode,
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-        c: Reg,
-    },
-    /// SIMD `[v128] -> [i32]`.
-    SimdTest { op: Opcode, dst: Reg, src: Reg },
-    /// SIMD shifts `[v128 i32] -> [v128]`.
-    SimdShift {
-        op: Opcode,
-        dst: Reg,
-        a: Reg,
-        count: Reg,
-    },
-    /// `*.splat`.
-    SimdSplat { op: Opcode, dst: Reg, src: Reg },
-    /// `*.extract_lane*`.
-    SimdExtract {
-        op: Opcode,
-        lane: u8,
-        dst: Reg,
-        src: Reg,
-    },
-    /// `*.replace_lane`.
-    SimdReplace {
-        op: Opcode,
-        lane: u8,
-        dst: Reg,
-        a: Reg,
-        x: Reg,
-    },
-    /// `i8x16.shuffle` with lanes from the constant pool.
-    Shuffle {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-        lanes: u32,
-    },
+// The instruction table. Each row is one instruction of the translator's
+// output: its fields, each with a *kind*, and the handler that executes it
+// (an expression that may read the fields, e.g. to pick the handler of an
+// opcode from a table built from `for_each_opcode!`). From the rows the
+// macro generates:
+//
+// * `Instr`, the translator's instruction type (a field's Rust type follows
+//   from its kind);
+// * `ops::*`, one `#[repr(C)]` struct of `u32`s per row: the operands as
+//   the handler reads them, right after the handler's word in the code;
+// * `Instr::slots_end`, from the kinds (a `Slot` names one slot, a `Slot2`
+//   two, a `Slot3` three), so the executor's unchecked slot accesses are
+//   covered by the frame size by construction;
+// * `Instr::encode`, which writes the handler and the operands.
+//
+// Kinds: `Slot`/`Slot2`/`Slot3` (a frame slot and how many it spans),
+// `Imm` (a `u32` immediate), `Target` (a branch target: an instruction
+// index in `Instr`, a word offset relative to the instruction in the code),
+// `Op` (an `Opcode`), `Cmp` (a `Cmp32`), `Lane` (a lane index).
+macro_rules! ir_ty {
+    (Slot) => {
+        Reg
+    };
+    (Slot2) => {
+        Reg
+    };
+    (Slot3) => {
+        Reg
+    };
+    (Imm) => {
+        u32
+    };
+    (Target) => {
+        u32
+    };
+    (Op) => {
+        Opcode
+    };
+    (Cmp) => {
+        Cmp32
+    };
+    (Lane) => {
+        u8
+    };
 }
 
-impl Instr {
-    /// One past the highest frame slot this instruction reads or writes
-    /// (a callee's slots belong to the callee's frame). The translator
-    /// checks this against the frame size so that the executor may index
-    /// slots without bounds checks.
-    pub(crate) fn slots_end(&self) -> u32 {
-        match *self {
-            Instr::CallIndirect { index, .. } => index + 1,
-            Instr::I32Load { dst, addr, .. } => (dst + 1).max(addr + 1),
-            Instr::I64Load { dst, addr, .. } => (dst + 1).max(addr + 1),
-            Instr::I32Load8U { dst, addr, .. } => (dst + 1).max(addr + 1),
-            Instr::I32Load8S { dst, addr, .. } => (dst + 1).max(addr + 1),
-            Instr::I32Load16U { dst, addr, .. } => (dst + 1).max(addr + 1),
-            Instr::I32Load16S { dst, addr, .. } => (dst + 1).max(addr + 1),
-            Instr::I32Store { addr, src, .. } => (addr + 1).max(src + 1),
-            Instr::I64Store { addr, src, .. } => (addr + 1).max(src + 1),
-            Instr::I32Store8 { addr, src, .. } => (addr + 1).max(src + 1),
-            Instr::I32Store16 { addr, src, .. } => (addr + 1).max(src + 1),
-            // Loads and stores may be `v128` (two slots).
-            Instr::Load { dst, addr, .. } => (dst + 2).max(addr + 1),
-            Instr::Store { addr, src, .. } => (addr + 1).max(src + 2),
-            Instr::LoadLane { dst, addr, src, .. } => (dst + 2).max(addr + 1).max(src + 2),
-            Instr::StoreLane { addr, src, .. } => (addr + 1).max(src + 2),
-            Instr::TableCopy { args, .. } => args + 3,
-            Instr::Binary { dst, a, b, .. } => (dst + 1).max(a + 1).max(b + 1),
-            Instr::SimdBinary { dst, a, b, .. } => (dst + 2).max(a + 2).max(b + 2),
-            Instr::SimdTernary { dst, a, b, c, .. } => (dst + 2).max(a + 2).max(b + 2).max(c + 2),
-            Instr::SimdShift { dst, a, count, .. } => (dst + 2).max(a + 2).max(count + 1),
-            Instr::SimdExtract { dst, src, .. } => (dst + 1).max(src + 2),
-            Instr::SimdReplace { dst, a, x, .. } => (dst + 2).max(a + 2).max(x + 1),
-            Instr::Shuffle { dst, a, b, .. } => (dst + 2).max(a + 2).max(b + 2),
-            Instr::Unreachable => 0,
-            Instr::ConsumeFuel(_) => 0,
-            Instr::CheckInterrupt => 0,
-            Instr::Br(_) => 0,
-            Instr::BrIfCmp32 { a, b, .. } => (a + 1).max(b + 1),
-            Instr::BrIfNez { cond, .. } => [cond + 1].into_iter().max().unwrap_or(0),
-            Instr::BrIfEqz { cond, .. } => [cond + 1].into_iter().max().unwrap_or(0),
-            Instr::BrTable { index, .. } => [index + 1].into_iter().max().unwrap_or(0),
-            Instr::Return => 0,
-            Instr::Copy { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
-            Instr::Copy2 { dst, src, .. } => [dst + 2, src + 2].into_iter().max().unwrap_or(0),
-            Instr::Const32 { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
-            Instr::Const64 { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
-            Instr::ConstV128 { dst, index, .. } => {
-                [dst + 2, index + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::Call { .. } => 0,
-            Instr::Select {
-                dst, cond, a, b, ..
-            } => [dst + 1, cond + 1, a + 1, b + 1]
-                .into_iter()
-                .max()
-                .unwrap_or(0),
-            Instr::Select2 {
-                dst, cond, a, b, ..
-            } => [dst + 2, cond + 1, a + 2, b + 2]
-                .into_iter()
-                .max()
-                .unwrap_or(0),
-            Instr::GlobalGet { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
-            Instr::GlobalGet2 { dst, .. } => [dst + 2].into_iter().max().unwrap_or(0),
-            Instr::GlobalSet { src, .. } => [src + 1].into_iter().max().unwrap_or(0),
-            Instr::GlobalSet2 { src, .. } => [src + 2].into_iter().max().unwrap_or(0),
-            Instr::MemorySize { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
-            Instr::MemoryGrow { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
-            Instr::MemoryFill { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
-            Instr::MemoryCopy { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
-            Instr::MemoryInit { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
-            Instr::DataDrop { .. } => 0,
-            Instr::TableGet { dst, index, .. } => {
-                [dst + 1, index + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::TableSet { args, .. } => [args + 2].into_iter().max().unwrap_or(0),
-            Instr::TableSize { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
-            Instr::TableGrow { args, .. } => [args + 2].into_iter().max().unwrap_or(0),
-            Instr::TableFill { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
-            Instr::TableInit { args, .. } => [args + 3].into_iter().max().unwrap_or(0),
-            Instr::ElemDrop { .. } => 0,
-            Instr::RefFunc { dst, .. } => [dst + 1].into_iter().max().unwrap_or(0),
-            Instr::RefIsNull { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
-            Instr::Unary { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
-            Instr::I32Add { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32Sub { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32Mul { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32And { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32Or { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32Xor { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32Shl { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32ShrS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32ShrU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32Eq { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32Ne { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32LtS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32LtU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32GtS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32GtU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32LeS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32LeU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32GeS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32GeU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64Add { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64Sub { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64Mul { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64And { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64Or { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64Xor { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64Shl { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64ShrS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64ShrU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64Eq { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64Ne { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64LtS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64LtU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64GtS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64GtU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64LeS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64LeU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64GeS { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I64GeU { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::F32Add { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::F32Sub { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::F32Mul { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::F32Div { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::F64Add { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::F64Sub { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::F64Mul { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::F64Div { dst, a, b, .. } => {
-                [dst + 1, a + 1, b + 1].into_iter().max().unwrap_or(0)
-            }
-            Instr::I32Eqz { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
-            Instr::I64Eqz { dst, src, .. } => [dst + 1, src + 1].into_iter().max().unwrap_or(0),
-            Instr::SimdUnary { dst, src, .. } => [dst + 2, src + 2].into_iter().max().unwrap_or(0),
-            Instr::SimdTest { dst, src, .. } => [dst + 1, src + 2].into_iter().max().unwrap_or(0),
-            Instr::SimdSplat { dst, src, .. } => [dst + 2, src + 1].into_iter().max().unwrap_or(0),
+macro_rules! op_ty {
+    (Target) => {
+        i32
+    };
+    ($k:ident) => {
+        u32
+    };
+}
+
+macro_rules! slot_end {
+    (Slot, $v:expr) => {
+        $v + 1
+    };
+    (Slot2, $v:expr) => {
+        $v + 2
+    };
+    (Slot3, $v:expr) => {
+        $v + 3
+    };
+    ($k:ident, $v:expr) => {{
+        let _ = $v;
+        0
+    }};
+}
+
+macro_rules! encode_field {
+    (Target, $v:expr, $rel:expr) => {
+        $rel($v)
+    };
+    (Op, $v:expr, $rel:expr) => {
+        $v as u32
+    };
+    (Cmp, $v:expr, $rel:expr) => {
+        $v as u32
+    };
+    (Lane, $v:expr, $rel:expr) => {
+        u32::from($v)
+    };
+    ($k:ident, $v:expr, $rel:expr) => {
+        $v
+    };
+}
+
+macro_rules! instructions {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident { $($f:ident : $k:ident),* $(,)? } => $handler:expr;
+    )*) => {
+        /// One instruction of the translator's output.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub(crate) enum Instr {
+            $( $(#[doc = $doc])* $name { $($f: ir_ty!($k)),* }, )*
         }
+
+        /// The operands of each instruction as its handler reads them.
+        #[allow(dead_code)]
+        pub(crate) mod ops {
+            $(
+                #[doc = concat!("The operands of `", stringify!($name), "`.")]
+                #[repr(C)]
+                #[derive(Clone, Copy, Debug)]
+                pub(crate) struct $name { $(pub $f: op_ty!($k)),* }
+            )*
+        }
+
+        impl Instr {
+            /// One past the highest frame slot this instruction reads or
+            /// writes (a callee's slots belong to the callee's frame).
+            pub(crate) fn slots_end(&self) -> u32 {
+                match *self {
+                    $( Instr::$name { $($f),* } => {
+                        #[allow(unused_mut)]
+                        let mut end = 0u32;
+                        $( end = end.max(slot_end!($k, $f)); )*
+                        end
+                    } )*
+                }
+            }
+
+            /// The number of code words this instruction takes: the
+            /// handler, then its operands.
+            pub(crate) fn words(&self) -> usize {
+                match self {
+                    $( Instr::$name { .. } => 1 + words_of::<ops::$name>(), )*
+                }
+            }
+
+            /// Appends the handler and the operands to `out`. `rel` turns a
+            /// branch target into a word offset relative to this
+            /// instruction. Fails if no handler exists for the operands (a
+            /// translator bug).
+            #[allow(unused_variables)]
+            pub(crate) fn encode(
+                &self,
+                out: &mut Vec<u64>,
+                rel: &dyn Fn(u32) -> i32,
+            ) -> Result<(), String> {
+                match *self {
+                    $( Instr::$name { $($f),* } => {
+                        let handler: Option<Handler> = $handler;
+                        let handler = handler
+                            .ok_or_else(|| format!("no handler for {:?}", self))?;
+                        let op = ops::$name { $($f: encode_field!($k, $f, rel)),* };
+                        push_code(out, handler, op);
+                    } )*
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+/// Words of code taken by an operand struct.
+pub(crate) const fn words_of<T>() -> usize {
+    size_of::<T>().div_ceil(8)
+}
+
+/// Appends `handler` and `op` (a struct of `u32`s, so without padding) to
+/// the code.
+fn push_code<T: Copy>(out: &mut Vec<u64>, handler: Handler, op: T) {
+    let at = out.len();
+    out.resize(at + 1 + words_of::<T>(), 0);
+    // SAFETY: `out` has `1 + words_of::<T>()` zeroed words from `at`, and
+    // `u64` alignment (8) is at least that of `Handler` and of `T` (whose
+    // fields are `u32`/`i32`). A `Handler` is written as a typed value, so
+    // the word keeps the function pointer's provenance; the code is only
+    // ever read back through the same types (never as `u64`).
+    unsafe {
+        let p = out.as_mut_ptr().add(at);
+        p.cast::<Handler>().write(handler);
+        p.add(1).cast::<T>().write(op);
     }
+}
+
+use super::handlers::{self as h, Handler};
+
+instructions! {
+    /// Trap: `unreachable`.
+    Unreachable {} => Some(h::control::unreachable);
+    /// Subtract this many units of fuel; trap if there is not enough.
+    ConsumeFuel { fuel: Imm } => Some(h::control::consume_fuel);
+    /// Trap if the store's epoch deadline has passed.
+    CheckInterrupt {} => Some(h::control::check_interrupt);
+    /// Jump to the instruction at `target`.
+    Br { target: Target } => Some(h::control::br);
+    /// Jump if the `i32` in `cond` is not zero.
+    BrIfNez { cond: Slot, target: Target } => Some(h::control::br_if_nez);
+    /// Jump if the `i32` in `cond` is zero.
+    BrIfEqz { cond: Slot, target: Target } => Some(h::control::br_if_eqz);
+    /// Jump if `a cmp b` holds for the `i32`s in `a` and `b` (a comparison
+    /// fused with the `br_if`/`if` that consumes it).
+    BrIfCmp32 { cmp: Cmp, a: Slot, b: Slot, target: Target } => Some(h::control::br_if_cmp32(cmp));
+    /// Jump to entry `min(index, len)` of the `len + 1` `Br` that follow.
+    BrTable { index: Slot, len: Imm } => Some(h::control::br_table);
+    /// Return from the function; the results are in slots `0..`.
+    Return {} => Some(h::control::ret);
+    /// Call function `func` of the current instance; its arguments are in
+    /// slots `args..`, which become the callee's first slots.
+    Call { func: Imm, args: Imm } => Some(h::control::call);
+    /// Call through table `table` the element whose index is in `index`,
+    /// expecting type `ty` of the current module.
+    CallIndirect { ty: Imm, table: Imm, index: Slot, args: Imm } => Some(h::control::call_indirect);
+    /// Copy one slot.
+    Copy { dst: Slot, src: Slot } => Some(h::control::copy);
+    /// Copy two slots (a `v128`).
+    Copy2 { dst: Slot2, src: Slot2 } => Some(h::control::copy2);
+    /// Write a 32-bit constant (zero-extended).
+    Const32 { dst: Slot, value: Imm } => Some(h::control::const32);
+    /// Write a 64-bit constant.
+    Const64 { dst: Slot, lo: Imm, hi: Imm } => Some(h::control::const64);
+    /// Write a `v128` constant from the constant pool.
+    ConstV128 { dst: Slot2, index: Imm } => Some(h::control::const_v128);
+    /// `dst = cond != 0 ? a : b` (one slot).
+    Select { dst: Slot, cond: Slot, a: Slot, b: Slot } => Some(h::control::select);
+    /// `select` of two slots (`v128`).
+    Select2 { dst: Slot2, cond: Slot, a: Slot2, b: Slot2 } => Some(h::control::select2);
+    /// Read global `global` of the current instance (one slot).
+    GlobalGet { dst: Slot, global: Imm } => Some(h::reference::global_get);
+    /// Read a `v128` global.
+    GlobalGet2 { dst: Slot2, global: Imm } => Some(h::reference::global_get2);
+    /// Write global `global` (one slot).
+    GlobalSet { src: Slot, global: Imm } => Some(h::reference::global_set);
+    /// Write a `v128` global.
+    GlobalSet2 { src: Slot2, global: Imm } => Some(h::reference::global_set2);
+    /// A load (`op` picks the handler; `dst` may be a `v128`).
+    Load { op: Op, dst: Slot2, addr: Slot, offset: Imm } => h::memory::load(op);
+    /// A store (`src` may be a `v128`).
+    Store { op: Op, addr: Slot, src: Slot2, offset: Imm } => h::memory::store(op);
+    /// `v128.loadN_lane`: `src` holds the vector to update.
+    LoadLane { op: Op, lane: Lane, dst: Slot2, addr: Slot, src: Slot2, offset: Imm } => h::memory::load_lane(op);
+    /// `v128.storeN_lane`.
+    StoreLane { op: Op, lane: Lane, addr: Slot, src: Slot2, offset: Imm } => h::memory::store_lane(op);
+    /// `memory.size`.
+    MemorySize { dst: Slot } => Some(h::memory::memory_size);
+    /// `memory.grow`: `delta` in, previous size or -1 out.
+    MemoryGrow { dst: Slot, delta: Slot } => Some(h::memory::memory_grow);
+    /// `memory.fill` with (dst, value, len) in `args..args+3`.
+    MemoryFill { args: Slot3 } => Some(h::memory::memory_fill);
+    /// `memory.copy` with (dst, src, len) in `args..`.
+    MemoryCopy { args: Slot3 } => Some(h::memory::memory_copy);
+    /// `memory.init` of data segment `seg`, (dst, src, len) in `args..`.
+    MemoryInit { seg: Imm, args: Slot3 } => Some(h::memory::memory_init);
+    /// `data.drop`.
+    DataDrop { seg: Imm } => Some(h::memory::data_drop);
+    /// `table.get`.
+    TableGet { table: Imm, dst: Slot, index: Slot } => Some(h::reference::table_get);
+    /// `table.set` with (index, value) in `args..`.
+    TableSet { table: Imm, args: Slot2 } => Some(h::reference::table_set);
+    /// `table.size`.
+    TableSize { table: Imm, dst: Slot } => Some(h::reference::table_size);
+    /// `table.grow` with (init, delta) in `args..`; result in `args`.
+    TableGrow { table: Imm, args: Slot2 } => Some(h::reference::table_grow);
+    /// `table.fill` with (index, value, len) in `args..`.
+    TableFill { table: Imm, args: Slot3 } => Some(h::reference::table_fill);
+    /// `table.copy` with (dst, src, len) in `args..`.
+    TableCopy { dst_table: Imm, src_table: Imm, args: Slot3 } => Some(h::reference::table_copy);
+    /// `table.init` of element segment `seg`, (dst, src, len) in `args..`.
+    TableInit { table: Imm, seg: Imm, args: Slot3 } => Some(h::reference::table_init);
+    /// `elem.drop`.
+    ElemDrop { seg: Imm } => Some(h::reference::elem_drop);
+    /// `ref.func`: a reference to function `func` of the current instance.
+    RefFunc { dst: Slot, func: Imm } => Some(h::reference::ref_func);
+    /// `ref.is_null`.
+    RefIsNull { dst: Slot, src: Slot } => Some(h::reference::ref_is_null);
+    /// Scalar numeric `[t] -> [t']` (see `num::unary`); one handler per
+    /// opcode.
+    Unary { op: Op, dst: Slot, src: Slot } => h::numeric::unary(op);
+    /// Scalar numeric `[t t] -> [t']` (see `num::binary`); one handler per
+    /// opcode.
+    Binary { op: Op, dst: Slot, a: Slot, b: Slot } => h::numeric::binary(op);
+    /// `[i32 i32] -> [i32]` with a constant second operand (`i32.add`
+    /// of a constant and friends); one handler per opcode.
+    BinaryImm32 { op: Op, dst: Slot, a: Slot, imm: Imm } => h::numeric::binary_imm32(op);
+    /// SIMD `[v128] -> [v128]`.
+    SimdUnary { op: Op, dst: Slot2, src: Slot2 } => h::simd::unary(op);
+    /// SIMD `[v128 v128] -> [v128]`.
+    SimdBinary { op: Op, dst: Slot2, a: Slot2, b: Slot2 } => h::simd::binary(op);
+    /// `v128.bitselect`.
+    SimdTernary { op: Op, dst: Slot2, a: Slot2, b: Slot2, c: Slot2 } => h::simd::ternary(op);
+    /// SIMD `[v128] -> [i32]`.
+    SimdTest { op: Op, dst: Slot, src: Slot2 } => h::simd::test(op);
+    /// SIMD shifts `[v128 i32] -> [v128]`.
+    SimdShift { op: Op, dst: Slot2, a: Slot2, count: Slot } => h::simd::shift(op);
+    /// `*.splat`.
+    SimdSplat { op: Op, dst: Slot2, src: Slot } => h::simd::splat(op);
+    /// `*.extract_lane*`.
+    SimdExtract { op: Op, lane: Lane, dst: Slot, src: Slot2 } => h::simd::extract(op);
+    /// `*.replace_lane`.
+    SimdReplace { op: Op, lane: Lane, dst: Slot2, a: Slot2, x: Slot } => h::simd::replace(op);
+    /// `i8x16.shuffle` with lanes from the constant pool.
+    Shuffle { dst: Slot2, a: Slot2, b: Slot2, lanes: Imm } => Some(h::simd::shuffle);
 }
 
 /// An `i32` comparison fused into a branch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Cmp32 {
     Eq,
     Ne,
@@ -563,6 +328,31 @@ pub(crate) enum Cmp32 {
 }
 
 impl Cmp32 {
+    /// Every comparison, indexed by its discriminant.
+    pub(crate) const ALL: [Cmp32; 10] = {
+        use Cmp32::*;
+        [Eq, Ne, LtS, LtU, GtS, GtU, LeS, LeU, GeS, GeU]
+    };
+
+    /// The comparison an `i32` comparison opcode computes.
+    pub(crate) fn of(op: Opcode) -> Option<Cmp32> {
+        use Cmp32::*;
+        use Opcode as O;
+        Some(match op {
+            O::I32Eq => Eq,
+            O::I32Ne => Ne,
+            O::I32LtS => LtS,
+            O::I32LtU => LtU,
+            O::I32GtS => GtS,
+            O::I32GtU => GtU,
+            O::I32LeS => LeS,
+            O::I32LeU => LeU,
+            O::I32GeS => GeS,
+            O::I32GeU => GeU,
+            _ => return None,
+        })
+    }
+
     /// The comparison that holds exactly when `self` does not.
     pub(crate) fn negate(self) -> Cmp32 {
         use Cmp32::*;
@@ -600,13 +390,15 @@ impl Cmp32 {
 }
 
 /// A translated function.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct CompiledFunc {
-    /// The instructions.
-    pub code: Vec<Instr>,
-    /// For each instruction, the byte offset in the module of the wasm
-    /// instruction it came from (for backtraces).
-    pub offsets: Vec<u32>,
+    /// The code: each instruction is its handler's word followed by its
+    /// operands (`ops::*`). Only ever read through those types.
+    pub code: Box<[u64]>,
+    /// For each instruction, its first code word and the byte offset in
+    /// the module of the wasm instruction it came from (for backtraces),
+    /// sorted by word.
+    pub offsets: Vec<(u32, u32)>,
     /// `v128` constants and shuffle lane sets.
     pub pool: Vec<u128>,
     /// Slots taken by the parameters.
@@ -617,12 +409,96 @@ pub(crate) struct CompiledFunc {
     pub frame_slots: u32,
 }
 
+impl std::fmt::Debug for CompiledFunc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledFunc")
+            .field("code_words", &self.code.len())
+            .field("param_slots", &self.param_slots)
+            .field("local_slots", &self.local_slots)
+            .field("frame_slots", &self.frame_slots)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CompiledFunc {
+    /// Encodes the translator's instructions: branch targets (instruction
+    /// indices) become word offsets relative to the branching instruction.
+    pub(crate) fn encode(
+        instrs: &[Instr],
+        wasm_offsets: &[u32],
+        pool: Vec<u128>,
+        param_slots: u32,
+        local_slots: u32,
+        frame_slots: u32,
+    ) -> Result<CompiledFunc, String> {
+        let mut starts = Vec::with_capacity(instrs.len() + 1);
+        let mut at = 0usize;
+        for i in instrs {
+            starts.push(at);
+            at += i.words();
+        }
+        starts.push(at);
+        if at > i32::MAX as usize / 2 {
+            return Err("function too large".into());
+        }
+        let mut code = Vec::with_capacity(at);
+        let mut offsets = Vec::with_capacity(instrs.len());
+        for (n, i) in instrs.iter().enumerate() {
+            let here = starts[n];
+            let rel = |target: u32| {
+                let to = starts.get(target as usize).copied().unwrap_or(at);
+                to as i32 - here as i32
+            };
+            if instrs
+                .get(n)
+                .is_some_and(|i| branch_target(i).is_some_and(|t| t as usize >= instrs.len()))
+            {
+                return Err(format!("branch target out of range in {i:?}"));
+            }
+            i.encode(&mut code, &rel)?;
+            offsets.push((here as u32, wasm_offsets.get(n).copied().unwrap_or(0)));
+        }
+        debug_assert_eq!(code.len(), at);
+        Ok(CompiledFunc {
+            code: code.into_boxed_slice(),
+            offsets,
+            pool,
+            param_slots,
+            local_slots,
+            frame_slots,
+        })
+    }
+
+    /// The wasm byte offset of the instruction at code word `word`.
+    pub(crate) fn wasm_offset(&self, word: usize) -> u32 {
+        match self
+            .offsets
+            .binary_search_by_key(&(word as u32), |&(w, _)| w)
+        {
+            Ok(i) => self.offsets[i].1,
+            Err(0) => 0,
+            Err(i) => self.offsets[i - 1].1,
+        }
+    }
+}
+
+/// The branch target of a jump, if `i` is one.
+fn branch_target(i: &Instr) -> Option<u32> {
+    match *i {
+        Instr::Br { target }
+        | Instr::BrIfNez { target, .. }
+        | Instr::BrIfEqz { target, .. }
+        | Instr::BrIfCmp32 { target, .. } => Some(target),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn instructions_stay_small() {
-        assert!(size_of::<Instr>() <= 20, "{}", size_of::<Instr>());
+        assert!(size_of::<Instr>() <= 28, "{}", size_of::<Instr>());
     }
 }

@@ -212,7 +212,7 @@ pub(crate) fn is_num_op(op: Opcode) -> bool {
 }
 
 /// `[t] -> [t']` instructions.
-#[inline]
+#[inline(always)]
 pub(crate) fn unary(op: Opcode, x: u64) -> Result<u64, TrapCode> {
     use Opcode as O;
     let x32 = x as u32;
@@ -284,7 +284,7 @@ pub(crate) fn unary(op: Opcode, x: u64) -> Result<u64, TrapCode> {
 }
 
 /// `[t t] -> [t']` instructions.
-#[inline]
+#[inline(always)]
 pub(crate) fn binary(op: Opcode, a: u64, bb: u64) -> Result<u64, TrapCode> {
     use Opcode as O;
     let (a32, b32) = (a as u32, bb as u32);

@@ -39,17 +39,22 @@ pub(crate) enum SimdClass {
 /// The class of a SIMD opcode, or `None` for the ones the executor does
 /// itself (`v128.load`, `v128.store`, `v128.const`, lane loads/stores).
 pub(crate) fn class(op: Opcode) -> Option<SimdClass> {
+    class_of(op, op.sig())
+}
+
+/// [`class`] from the opcode's typing rule (usable in constants).
+pub(crate) const fn class_of(op: Opcode, sig: &Sig) -> Option<SimdClass> {
     use ValType::V128;
-    if op == Opcode::I8x16Shuffle {
+    if matches!(op, Opcode::I8x16Shuffle) {
         return Some(SimdClass::Shuffle);
     }
-    match *op.sig() {
+    match *sig {
         Sig::Lane(_, params, _) => Some(if params.len() == 1 {
             SimdClass::ExtractLane
         } else {
             SimdClass::ReplaceLane
         }),
-        Sig::Load(V128, _) if op != Opcode::V128Load => Some(SimdClass::Load),
+        Sig::Load(V128, _) if !matches!(op, Opcode::V128Load) => Some(SimdClass::Load),
         Sig::Fixed(params, results) => Some(match (params, results) {
             ([V128], [V128]) => SimdClass::Unary,
             ([V128, V128], [V128]) => SimdClass::Binary,
@@ -237,6 +242,7 @@ fn f64_pmax(a: f64, b: f64) -> f64 {
 }
 
 /// `[v128] -> [v128]` instructions.
+#[inline(always)]
 pub(crate) fn unary(op: Opcode, a: u128) -> u128 {
     use Opcode as O;
     match op {
@@ -328,6 +334,7 @@ pub(crate) fn unary(op: Opcode, a: u128) -> u128 {
 }
 
 /// `[v128 v128] -> [v128]` instructions.
+#[inline(always)]
 pub(crate) fn binary(op: Opcode, a: u128, b: u128) -> u128 {
     use Opcode as O;
     match op {
@@ -521,12 +528,14 @@ pub(crate) fn binary(op: Opcode, a: u128, b: u128) -> u128 {
 }
 
 /// `v128.bitselect`: bits of `a` where `c` is 1, of `b` where it is 0.
+#[inline(always)]
 pub(crate) fn ternary(op: Opcode, a: u128, b: u128, c: u128) -> u128 {
     debug_assert_eq!(op, Opcode::V128Bitselect);
     (a & c) | (b & !c)
 }
 
 /// `[v128] -> [i32]` instructions.
+#[inline(always)]
 pub(crate) fn test(op: Opcode, a: u128) -> u32 {
     use Opcode as O;
     match op {
@@ -559,6 +568,7 @@ pub(crate) fn test(op: Opcode, a: u128) -> u32 {
 }
 
 /// Shifts; the count is taken modulo the lane width.
+#[inline(always)]
 pub(crate) fn shift(op: Opcode, a: u128, count: u32) -> u128 {
     use Opcode as O;
     match op {
@@ -582,6 +592,7 @@ pub(crate) fn shift(op: Opcode, a: u128, count: u32) -> u128 {
 }
 
 /// `*.splat`.
+#[inline(always)]
 pub(crate) fn splat(op: Opcode, x: u64) -> u128 {
     use Opcode as O;
     match op {
@@ -597,6 +608,7 @@ pub(crate) fn splat(op: Opcode, x: u64) -> u128 {
 }
 
 /// `*.extract_lane*` (lane already validated).
+#[inline(always)]
 pub(crate) fn extract_lane(op: Opcode, a: u128, lane: u8) -> u64 {
     use Opcode as O;
     let i = lane as usize;
@@ -615,6 +627,7 @@ pub(crate) fn extract_lane(op: Opcode, a: u128, lane: u8) -> u64 {
 }
 
 /// `*.replace_lane` (lane already validated).
+#[inline(always)]
 pub(crate) fn replace_lane(op: Opcode, a: u128, lane: u8, x: u64) -> u128 {
     use Opcode as O;
     let i = lane as usize;
@@ -661,6 +674,7 @@ pub(crate) fn shuffle(a: u128, b: u128, lanes: [u8; 16]) -> u128 {
 }
 
 /// Loads that extend or splat: `bytes` holds the loaded bytes, little-endian.
+#[inline(always)]
 pub(crate) fn load(op: Opcode, bytes: u64) -> u128 {
     use Opcode as O;
     let v = u128::from(bytes);

@@ -189,7 +189,7 @@ pub(crate) fn translate(
         dead: false,
     });
     if config.epoch {
-        t.emit(Instr::CheckInterrupt);
+        t.emit(Instr::CheckInterrupt {});
     }
     t.start_fuel_block();
     let reader = {
@@ -212,14 +212,14 @@ pub(crate) fn translate(
         .max(slots_of(ty.results()))
         .max(t.local_slots)
         .max(used);
-    Ok(CompiledFunc {
-        code: t.code,
-        offsets: t.offsets,
-        pool: t.pool,
+    CompiledFunc::encode(
+        &t.code,
+        &t.offsets,
+        t.pool,
         param_slots,
-        local_slots: t.local_slots,
+        t.local_slots,
         frame_slots,
-    })
+    )
 }
 
 struct Translator<'m> {
@@ -258,13 +258,13 @@ impl Translator<'_> {
 
     fn start_fuel_block(&mut self) {
         if self.config.fuel {
-            self.fuel_index = Some(self.emit(Instr::ConsumeFuel(0)));
+            self.fuel_index = Some(self.emit(Instr::ConsumeFuel { fuel: 0 }));
         }
     }
 
     fn charge(&mut self, n: u32) {
         if let Some(i) = self.fuel_index {
-            if let Instr::ConsumeFuel(f) = &mut self.code[i] {
+            if let Instr::ConsumeFuel { fuel: f } = &mut self.code[i] {
                 *f = f.saturating_add(n);
             }
         }
@@ -405,14 +405,14 @@ impl Translator<'_> {
     fn jump_to(&mut self, idx: usize) {
         match self.ctrls[idx].kind {
             CtrlKind::Func => {
-                self.emit(Instr::Return);
+                self.emit(Instr::Return {});
             }
             CtrlKind::Loop => {
                 let pc = self.ctrls[idx].loop_pc;
-                self.emit(Instr::Br(pc));
+                self.emit(Instr::Br { target: pc });
             }
             _ => {
-                let at = self.emit(Instr::Br(u32::MAX));
+                let at = self.emit(Instr::Br { target: u32::MAX });
                 self.ctrls[idx].fixups.push(at);
             }
         }
@@ -430,7 +430,7 @@ impl Translator<'_> {
             self.label();
         }
         match &mut self.code[at] {
-            Instr::Br(t)
+            Instr::Br { target: t }
             | Instr::BrIfNez { target: t, .. }
             | Instr::BrIfEqz { target: t, .. }
             | Instr::BrIfCmp32 { target: t, .. } => *t = target,
@@ -474,7 +474,7 @@ impl Translator<'_> {
         }
         match (instr.op, instr.imm) {
             (O::Unreachable, _) => {
-                self.emit(Instr::Unreachable);
+                self.emit(Instr::Unreachable {});
                 self.set_dead();
             }
             (O::Nop, _) => {}
@@ -495,7 +495,7 @@ impl Translator<'_> {
                     self.label();
                     self.start_fuel_block();
                     if self.config.epoch {
-                        self.emit(Instr::CheckInterrupt);
+                        self.emit(Instr::CheckInterrupt {});
                     }
                 }
                 self.ctrls.push(Ctrl {
@@ -596,7 +596,7 @@ impl Translator<'_> {
                 });
                 let first_entry = self.code.len();
                 for _ in &targets {
-                    self.emit(Instr::Br(u32::MAX));
+                    self.emit(Instr::Br { target: u32::MAX });
                 }
                 for (k, &depth) in targets.iter().enumerate() {
                     let idx = self.ctrl_index(depth)?;
@@ -614,7 +614,7 @@ impl Translator<'_> {
                         match self.ctrls[idx].kind {
                             CtrlKind::Func => {
                                 let tramp = self.pc();
-                                self.emit(Instr::Return);
+                                self.emit(Instr::Return {});
                                 self.patch(entry, tramp);
                             }
                             CtrlKind::Loop => {
@@ -630,7 +630,7 @@ impl Translator<'_> {
             (O::Return, _) => {
                 self.materialize_all();
                 self.branch_copies(0)?;
-                self.emit(Instr::Return);
+                self.emit(Instr::Return {});
                 self.set_dead();
             }
             (O::Call, Imm::Index(f)) => {
@@ -880,6 +880,25 @@ impl Translator<'_> {
         Ok(slot)
     }
 
+    /// If `op` has a form with a constant second operand and the
+    /// instruction just emitted wrote that constant into `b` (a temporary
+    /// the operation consumes), removes it and returns the constant.
+    fn constant_operand(&mut self, b: Option<Reg>, op: Opcode) -> Option<u32> {
+        let b = b?;
+        super::handlers::numeric::binary_imm32(op)?;
+        if self.code.is_empty() || (self.code.len() as u32 - 1) < self.last_label {
+            return None;
+        }
+        match *self.code.last()? {
+            Instr::Const32 { dst, value } if dst == b => {
+                self.code.pop();
+                self.offsets.pop();
+                Some(value)
+            }
+            _ => None,
+        }
+    }
+
     /// The branch condition for a popped `i32` operand: if the instruction
     /// just emitted computed it by a comparison, that comparison is removed
     /// and fused into the branch (its result slot is dead once popped).
@@ -892,17 +911,15 @@ impl Translator<'_> {
             return plain;
         }
         let fused = match *self.code.last().expect("not empty") {
-            Instr::I32Eqz { dst, src } if dst == cond.slot => Cond::Eqz(src),
-            Instr::I32Eq { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::Eq, a, b),
-            Instr::I32Ne { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::Ne, a, b),
-            Instr::I32LtS { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::LtS, a, b),
-            Instr::I32LtU { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::LtU, a, b),
-            Instr::I32GtS { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::GtS, a, b),
-            Instr::I32GtU { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::GtU, a, b),
-            Instr::I32LeS { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::LeS, a, b),
-            Instr::I32LeU { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::LeU, a, b),
-            Instr::I32GeS { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::GeS, a, b),
-            Instr::I32GeU { dst, a, b } if dst == cond.slot => Cond::Cmp(Cmp32::GeU, a, b),
+            Instr::Unary {
+                op: Opcode::I32Eqz,
+                dst,
+                src,
+            } if dst == cond.slot => Cond::Eqz(src),
+            Instr::Binary { op, dst, a, b } if dst == cond.slot => match Cmp32::of(op) {
+                Some(cmp) => Cond::Cmp(cmp, a, b),
+                None => return plain,
+            },
             _ => return plain,
         };
         self.code.pop();
@@ -924,63 +941,10 @@ impl Translator<'_> {
         let dst = match last {
             Instr::Unary { dst, .. }
             | Instr::Binary { dst, .. }
-            | Instr::I32Add { dst, .. }
-            | Instr::I32Sub { dst, .. }
-            | Instr::I32Mul { dst, .. }
-            | Instr::I32And { dst, .. }
-            | Instr::I32Or { dst, .. }
-            | Instr::I32Xor { dst, .. }
-            | Instr::I32Shl { dst, .. }
-            | Instr::I32ShrS { dst, .. }
-            | Instr::I32ShrU { dst, .. }
-            | Instr::I32Eq { dst, .. }
-            | Instr::I32Ne { dst, .. }
-            | Instr::I32LtS { dst, .. }
-            | Instr::I32LtU { dst, .. }
-            | Instr::I32GtS { dst, .. }
-            | Instr::I32GtU { dst, .. }
-            | Instr::I32LeS { dst, .. }
-            | Instr::I32LeU { dst, .. }
-            | Instr::I32GeS { dst, .. }
-            | Instr::I32GeU { dst, .. }
-            | Instr::I64Add { dst, .. }
-            | Instr::I64Sub { dst, .. }
-            | Instr::I64Mul { dst, .. }
-            | Instr::I64And { dst, .. }
-            | Instr::I64Or { dst, .. }
-            | Instr::I64Xor { dst, .. }
-            | Instr::I64Shl { dst, .. }
-            | Instr::I64ShrS { dst, .. }
-            | Instr::I64ShrU { dst, .. }
-            | Instr::I64Eq { dst, .. }
-            | Instr::I64Ne { dst, .. }
-            | Instr::I64LtS { dst, .. }
-            | Instr::I64LtU { dst, .. }
-            | Instr::I64GtS { dst, .. }
-            | Instr::I64GtU { dst, .. }
-            | Instr::I64LeS { dst, .. }
-            | Instr::I64LeU { dst, .. }
-            | Instr::I64GeS { dst, .. }
-            | Instr::I64GeU { dst, .. }
-            | Instr::F32Add { dst, .. }
-            | Instr::F32Sub { dst, .. }
-            | Instr::F32Mul { dst, .. }
-            | Instr::F32Div { dst, .. }
-            | Instr::F64Add { dst, .. }
-            | Instr::F64Sub { dst, .. }
-            | Instr::F64Mul { dst, .. }
-            | Instr::F64Div { dst, .. }
-            | Instr::I32Eqz { dst, .. }
-            | Instr::I64Eqz { dst, .. }
+            | Instr::BinaryImm32 { dst, .. }
             | Instr::Const32 { dst, .. }
             | Instr::Const64 { dst, .. }
             | Instr::Load { dst, .. }
-            | Instr::I32Load { dst, .. }
-            | Instr::I64Load { dst, .. }
-            | Instr::I32Load8U { dst, .. }
-            | Instr::I32Load8S { dst, .. }
-            | Instr::I32Load16U { dst, .. }
-            | Instr::I32Load16S { dst, .. }
             | Instr::GlobalGet { dst, .. } => dst,
             _ => return false,
         };
@@ -1069,7 +1033,7 @@ impl Translator<'_> {
             // Fallthrough: the results must sit at the frame's slots.
             self.result_copies(idx)?;
             if kind == CtrlKind::Func {
-                self.emit(Instr::Return);
+                self.emit(Instr::Return {});
             }
         }
         let c = self.ctrls.pop().expect("control stack not empty");
@@ -1112,12 +1076,14 @@ impl Translator<'_> {
         params: &[ValType],
         results: &[ValType],
     ) -> Result<(), String> {
-        use Opcode as O;
         let op = instr.op;
         let mut ins = [0 as Reg; 3];
+        let mut temp = [false; 3];
         let n = params.len();
         for k in (0..n).rev() {
-            ins[k] = self.pop()?.reg();
+            let o = self.pop()?;
+            ins[k] = o.reg();
+            temp[k] = o.src == Src::Temp;
         }
         let result = results.first().copied().ok_or("no result")?;
         let dst = self.push(result);
@@ -1174,21 +1140,24 @@ impl Translator<'_> {
             }
         } else {
             match (op, n) {
-                (O::I32Eqz, _) => Instr::I32Eqz { dst, src: ins[0] },
-                (O::I64Eqz, _) => Instr::I64Eqz { dst, src: ins[0] },
-                (_, 2) if is_specialized(op) => {
-                    specialize(op, dst, ins[0], ins[1]).ok_or("no specialization")?
-                }
                 (_, 1) => Instr::Unary {
                     op,
                     dst,
                     src: ins[0],
                 },
-                (_, 2) => Instr::Binary {
-                    op,
-                    dst,
-                    a: ins[0],
-                    b: ins[1],
+                (_, 2) => match self.constant_operand(temp[1].then_some(ins[1]), op) {
+                    Some(imm) => Instr::BinaryImm32 {
+                        op,
+                        dst,
+                        a: ins[0],
+                        imm,
+                    },
+                    None => Instr::Binary {
+                        op,
+                        dst,
+                        a: ins[0],
+                        b: ins[1],
+                    },
                 },
                 _ => return Err(format!("cannot translate {}", op.name())),
             }
@@ -1241,12 +1210,6 @@ impl Translator<'_> {
         let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
         let addr = addr.reg();
         self.emit(match instr.op {
-            Opcode::I32Load | Opcode::F32Load => Instr::I32Load { dst, addr, offset },
-            Opcode::I64Load | Opcode::F64Load => Instr::I64Load { dst, addr, offset },
-            Opcode::I32Load8U => Instr::I32Load8U { dst, addr, offset },
-            Opcode::I32Load8S => Instr::I32Load8S { dst, addr, offset },
-            Opcode::I32Load16U => Instr::I32Load16U { dst, addr, offset },
-            Opcode::I32Load16S => Instr::I32Load16S { dst, addr, offset },
             op => Instr::Load {
                 op,
                 dst,
@@ -1266,10 +1229,6 @@ impl Translator<'_> {
         let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
         let (addr, src) = (addr.reg(), src.reg());
         self.emit(match instr.op {
-            Opcode::I32Store | Opcode::F32Store => Instr::I32Store { addr, src, offset },
-            Opcode::I64Store | Opcode::F64Store => Instr::I64Store { addr, src, offset },
-            Opcode::I32Store8 | Opcode::I64Store8 => Instr::I32Store8 { addr, src, offset },
-            Opcode::I32Store16 | Opcode::I64Store16 => Instr::I32Store16 { addr, src, offset },
             op => Instr::Store {
                 op,
                 addr,
@@ -1308,62 +1267,4 @@ impl Translator<'_> {
         }
         Ok(())
     }
-}
-
-fn is_specialized(op: Opcode) -> bool {
-    specialize(op, 0, 0, 0).is_some()
-}
-
-/// The specialized instruction for a hot binary operation, if it has one.
-fn specialize(op: Opcode, dst: Reg, a: Reg, b: Reg) -> Option<Instr> {
-    use Opcode as O;
-    Some(match op {
-        O::I32Add => Instr::I32Add { dst, a, b },
-        O::I32Sub => Instr::I32Sub { dst, a, b },
-        O::I32Mul => Instr::I32Mul { dst, a, b },
-        O::I32And => Instr::I32And { dst, a, b },
-        O::I32Or => Instr::I32Or { dst, a, b },
-        O::I32Xor => Instr::I32Xor { dst, a, b },
-        O::I32Shl => Instr::I32Shl { dst, a, b },
-        O::I32ShrS => Instr::I32ShrS { dst, a, b },
-        O::I32ShrU => Instr::I32ShrU { dst, a, b },
-        O::I32Eq => Instr::I32Eq { dst, a, b },
-        O::I32Ne => Instr::I32Ne { dst, a, b },
-        O::I32LtS => Instr::I32LtS { dst, a, b },
-        O::I32LtU => Instr::I32LtU { dst, a, b },
-        O::I32GtS => Instr::I32GtS { dst, a, b },
-        O::I32GtU => Instr::I32GtU { dst, a, b },
-        O::I32LeS => Instr::I32LeS { dst, a, b },
-        O::I32LeU => Instr::I32LeU { dst, a, b },
-        O::I32GeS => Instr::I32GeS { dst, a, b },
-        O::I32GeU => Instr::I32GeU { dst, a, b },
-        O::I64Add => Instr::I64Add { dst, a, b },
-        O::I64Sub => Instr::I64Sub { dst, a, b },
-        O::I64Mul => Instr::I64Mul { dst, a, b },
-        O::I64And => Instr::I64And { dst, a, b },
-        O::I64Or => Instr::I64Or { dst, a, b },
-        O::I64Xor => Instr::I64Xor { dst, a, b },
-        O::I64Shl => Instr::I64Shl { dst, a, b },
-        O::I64ShrS => Instr::I64ShrS { dst, a, b },
-        O::I64ShrU => Instr::I64ShrU { dst, a, b },
-        O::I64Eq => Instr::I64Eq { dst, a, b },
-        O::I64Ne => Instr::I64Ne { dst, a, b },
-        O::I64LtS => Instr::I64LtS { dst, a, b },
-        O::I64LtU => Instr::I64LtU { dst, a, b },
-        O::I64GtS => Instr::I64GtS { dst, a, b },
-        O::I64GtU => Instr::I64GtU { dst, a, b },
-        O::I64LeS => Instr::I64LeS { dst, a, b },
-        O::I64LeU => Instr::I64LeU { dst, a, b },
-        O::I64GeS => Instr::I64GeS { dst, a, b },
-        O::I64GeU => Instr::I64GeU { dst, a, b },
-        O::F32Add => Instr::F32Add { dst, a, b },
-        O::F32Sub => Instr::F32Sub { dst, a, b },
-        O::F32Mul => Instr::F32Mul { dst, a, b },
-        O::F32Div => Instr::F32Div { dst, a, b },
-        O::F64Add => Instr::F64Add { dst, a, b },
-        O::F64Sub => Instr::F64Sub { dst, a, b },
-        O::F64Mul => Instr::F64Mul { dst, a, b },
-        O::F64Div => Instr::F64Div { dst, a, b },
-        _ => return None,
-    })
 }

@@ -1,0 +1,338 @@
+//! Control: traps, fuel and epoch checks, branches, calls and returns,
+//! copies, constants and `select`.
+
+use std::sync::Arc;
+
+use super::{
+    after, exit, next, operands, s, set_v128, trap, v128, Cx, Done, FrameRec, Handler, Ip, Sp,
+};
+use crate::interp::code::{ops, words_of, Cmp32, CompiledFunc};
+use crate::interp::exec::{grow_stack, translation_failed, Exit};
+use crate::store::FuncEntity;
+use crate::trap::TrapCode;
+
+/// Defines a handler that reads its operands `$o` of type `ops::$t`, runs
+/// `$body` (which may `return` to trap or to jump) and goes on to the next
+/// instruction.
+macro_rules! handler {
+    ($(#[$m:meta])* $name:ident($o:ident: $t:ident, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident) $body:block) => {
+        $(#[$m])*
+        #[allow(unused_variables, unreachable_code)]
+        pub(crate) unsafe fn $name($ip: Ip, $sp: Sp, $mem: *mut u8, $len: usize, $cx: *mut Cx) -> Done {
+            let $o: &ops::$t = operands!($ip, ops::$t);
+            $body
+            next!(after!($ip, ops::$t), $sp, $mem, $len, $cx)
+        }
+    };
+}
+pub(crate) use handler;
+
+handler!(
+    /// `unreachable`.
+    unreachable(o: Unreachable, ip, sp, mem, len, cx) {
+        return trap(cx, ip, TrapCode::Unreachable);
+    }
+);
+
+handler!(
+    /// Fuel for the straight-line block that starts here.
+    consume_fuel(o: ConsumeFuel, ip, sp, mem, len, cx) {
+        // SAFETY: handlers run with the store live and otherwise unused.
+        let inner = unsafe { Cx::inner(cx) };
+        let n = u64::from(o.fuel);
+        if inner.fuel < n {
+            inner.fuel = 0;
+            return trap(cx, ip, TrapCode::OutOfFuel);
+        }
+        inner.fuel -= n;
+    }
+);
+
+handler!(
+    /// The epoch deadline, at function entry and loop headers.
+    check_interrupt(o: CheckInterrupt, ip, sp, mem, len, cx) {
+        // SAFETY: handlers run with the store live and otherwise unused.
+        let inner = unsafe { Cx::inner(cx) };
+        if inner.engine.epoch() >= inner.epoch_deadline {
+            return trap(cx, ip, TrapCode::Interrupted);
+        }
+    }
+);
+
+/// The instruction `rel` words from `ip` (a branch target).
+#[inline(always)]
+fn jump(ip: Ip, rel: i32) -> Ip {
+    ip.wrapping_offset(rel as isize)
+}
+
+handler!(
+    /// An unconditional jump.
+    br(o: Br, ip, sp, mem, len, cx) {
+        next!(jump(ip, o.target), sp, mem, len, cx);
+    }
+);
+
+handler!(
+    /// `br_if` on a non-zero `i32`.
+    br_if_nez(o: BrIfNez, ip, sp, mem, len, cx) {
+        if s!(sp, o.cond) as u32 != 0 {
+            next!(jump(ip, o.target), sp, mem, len, cx);
+        }
+    }
+);
+
+handler!(
+    /// `br_if` on a zero `i32` (`if`, and a negated condition).
+    br_if_eqz(o: BrIfEqz, ip, sp, mem, len, cx) {
+        if s!(sp, o.cond) as u32 == 0 {
+            next!(jump(ip, o.target), sp, mem, len, cx);
+        }
+    }
+);
+
+/// A jump on an `i32` comparison, one handler per comparison.
+unsafe fn br_if_cmp<const C: u8>(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
+    let o = operands!(ip, ops::BrIfCmp32);
+    let cmp = const { Cmp32::ALL[C as usize] };
+    if cmp.eval(s!(sp, o.a) as u32, s!(sp, o.b) as u32) {
+        next!(jump(ip, o.target), sp, mem, len, cx);
+    }
+    next!(after!(ip, ops::BrIfCmp32), sp, mem, len, cx)
+}
+
+/// The handler of a fused comparison and branch.
+pub(crate) fn br_if_cmp32(cmp: Cmp32) -> Handler {
+    use Cmp32::*;
+    match cmp {
+        Eq => br_if_cmp::<{ Eq as u8 }>,
+        Ne => br_if_cmp::<{ Ne as u8 }>,
+        LtS => br_if_cmp::<{ LtS as u8 }>,
+        LtU => br_if_cmp::<{ LtU as u8 }>,
+        GtS => br_if_cmp::<{ GtS as u8 }>,
+        GtU => br_if_cmp::<{ GtU as u8 }>,
+        LeS => br_if_cmp::<{ LeS as u8 }>,
+        LeU => br_if_cmp::<{ LeU as u8 }>,
+        GeS => br_if_cmp::<{ GeS as u8 }>,
+        GeU => br_if_cmp::<{ GeU as u8 }>,
+    }
+}
+
+handler!(
+    /// `br_table`: entry `min(index, len)` of the `Br`s that follow.
+    br_table(o: BrTable, ip, sp, mem, len, cx) {
+        let i = (s!(sp, o.index) as u32).min(o.len) as usize;
+        let entry = after!(ip, ops::BrTable).wrapping_add(i * (1 + words_of::<ops::Br>()));
+        next!(entry, sp, mem, len, cx);
+    }
+);
+
+/// Returns to the caller, or ends the activation from its entry frame.
+pub(crate) unsafe fn ret(_ip: Ip, _sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
+    // SAFETY: every handler receives the activation's live context.
+    let c = unsafe { &mut *cx };
+    let Some(caller) = c.frames.pop() else {
+        return Done::Return;
+    };
+    c.func = caller.func;
+    c.index = caller.index;
+    // SAFETY: the caller's base is inside the value stack, which was long
+    // enough for the caller's frame when it was entered and never shrinks.
+    let sp = unsafe { c.stack.add(caller.base) };
+    let (mut mem, mut len) = (mem, len);
+    if caller.instance != c.instance {
+        // SAFETY: handlers run with the store live and otherwise unused.
+        let inner = unsafe { Cx::inner(cx) };
+        (mem, len) = c.enter_instance(inner, caller.instance);
+    }
+    next!(caller.ret_ip, sp, mem, len, cx)
+}
+
+handler!(
+    /// A direct call.
+    call(o: Call, ip, sp, mem, len, cx) {
+        // SAFETY: `funcs` is the current instance's function map, which
+        // validation checked `func` against.
+        let target = unsafe { *(*cx).funcs.add(o.func as usize) };
+        // SAFETY: this handler's own conditions.
+        return unsafe { enter(ip, after!(ip, ops::Call), sp, o.args, target, mem, len, cx) };
+    }
+);
+
+handler!(
+    /// An indirect call, checked for the element and its type.
+    call_indirect(o: CallIndirect, ip, sp, mem, len, cx) {
+        let i = s!(sp, o.index) as u32;
+        // SAFETY: handlers run with the store live and otherwise unused.
+        let inner = unsafe { Cx::inner(cx) };
+        // SAFETY: every handler receives the activation's live context.
+        let inst = &inner.instances[unsafe { (*cx).instance } as usize];
+        let expected = inst.type_ids[o.ty as usize];
+        let table = &inner.tables[inst.tables[o.table as usize] as usize];
+        let Some(&raw) = table.elements.get(i as usize) else {
+            return trap(cx, ip, TrapCode::UndefinedElement);
+        };
+        if raw == 0 {
+            return trap(cx, ip, TrapCode::UninitializedElement);
+        }
+        let target = (raw - 1) as u32;
+        if inner.funcs[target as usize].type_id() != expected {
+            return trap(cx, ip, TrapCode::IndirectCallTypeMismatch);
+        }
+        // SAFETY: this handler's own conditions.
+        return unsafe { enter(ip, after!(ip, ops::CallIndirect), sp, o.args, target, mem, len, cx) };
+    }
+);
+
+/// Calls store function `target` from the instruction at `ip` (continuing
+/// at `ret`), with its arguments in the caller's slots from `args`: a wasm
+/// callee becomes the current frame, a host callee runs now.
+///
+/// # Safety
+/// A handler's conditions.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn enter(
+    ip: Ip,
+    ret: Ip,
+    sp: Sp,
+    args: u32,
+    target: u32,
+    mem: *mut u8,
+    len: usize,
+    cx: *mut Cx,
+) -> Done {
+    // SAFETY: handlers run with the store live and otherwise unused.
+    let inner = unsafe { Cx::inner(cx) };
+    let (instance, index) = match inner.funcs[target as usize] {
+        FuncEntity::Wasm {
+            instance, index, ..
+        } => (instance, index),
+        // SAFETY: this function's own conditions.
+        FuncEntity::Host { .. } => return unsafe { call_host(ip, ret, sp, args, target, cx) },
+    };
+    // SAFETY: every handler receives the activation's live context.
+    let c = unsafe { &mut *cx };
+    if c.frames.len() >= c.max_frames {
+        return trap(cx, ip, TrapCode::StackOverflow);
+    }
+    let f: *const CompiledFunc = match inner.instances[instance as usize].module.compiled(index) {
+        Ok(f) => Arc::as_ptr(f),
+        Err(e) => return exit(cx, ip, Exit::Error(translation_failed(e))),
+    };
+    // SAFETY: the module (kept by the instance, which the store keeps)
+    // never drops a translation it made, so `f` outlives the activation.
+    let f = unsafe { &*f };
+    // SAFETY: `sp` points into the value stack that starts at `c.stack`.
+    let caller_base = unsafe { sp.offset_from(c.stack) } as usize;
+    let base = caller_base + args as usize;
+    let need = base + f.frame_slots as usize;
+    if need > c.stack_len {
+        if grow_stack(inner, need).is_err() {
+            return trap(cx, ip, TrapCode::StackOverflow);
+        }
+        c.refresh_stack(inner);
+    }
+    c.frames.push(FrameRec {
+        func: c.func,
+        ret_ip: ret,
+        base: caller_base,
+        instance: c.instance,
+        index: c.index,
+    });
+    // SAFETY: the stack is at least `need` slots long (checked above), and
+    // the declared locals lie between the parameters and `frame_slots`.
+    let callee_sp = unsafe {
+        let callee_sp = c.stack.add(base);
+        let locals = (f.local_slots - f.param_slots) as usize;
+        if locals != 0 {
+            callee_sp.add(f.param_slots as usize).write_bytes(0, locals);
+        }
+        callee_sp
+    };
+    c.func = f;
+    c.index = index;
+    let (mut mem, mut len) = (mem, len);
+    if instance != c.instance {
+        (mem, len) = c.enter_instance(inner, instance);
+    }
+    next!(f.code.as_ptr(), callee_sp, mem, len, cx)
+}
+
+/// Calls host function `target` (see [`enter`]).
+///
+/// # Safety
+/// A handler's conditions.
+#[inline(never)]
+unsafe fn call_host(ip: Ip, ret: Ip, sp: Sp, args: u32, target: u32, cx: *mut Cx) -> Done {
+    // SAFETY: every handler receives the activation's live context.
+    let c = unsafe { &mut *cx };
+    // SAFETY: `sp` points into the value stack that starts at `c.stack`.
+    let caller_base = unsafe { sp.offset_from(c.stack) } as usize;
+    // SAFETY: `call_host` is the store's own trampoline.
+    if let Err(e) = unsafe { (c.call_host)(c, target, caller_base, caller_base + args as usize) } {
+        return exit(cx, ip, e);
+    }
+    // SAFETY: handlers run with the store live and otherwise unused (the
+    // host function has returned).
+    let inner = unsafe { Cx::inner(cx) };
+    // The host may have grown the value stack (by calling back into wasm)
+    // and grown or moved memories.
+    c.refresh_stack(inner);
+    let (mem, len) = c.memory(inner);
+    // SAFETY: the caller's frame is inside the (possibly moved) stack.
+    let sp = unsafe { c.stack.add(caller_base) };
+    next!(ret, sp, mem, len, cx)
+}
+
+handler!(
+    /// Copies one slot.
+    copy(o: Copy, ip, sp, mem, len, cx) {
+        s!(sp, o.dst) = s!(sp, o.src);
+    }
+);
+
+handler!(
+    /// Copies two slots.
+    copy2(o: Copy2, ip, sp, mem, len, cx) {
+        s!(sp, o.dst) = s!(sp, o.src);
+        s!(sp, o.dst + 1) = s!(sp, o.src + 1);
+    }
+);
+
+handler!(
+    /// A 32-bit constant.
+    const32(o: Const32, ip, sp, mem, len, cx) {
+        s!(sp, o.dst) = u64::from(o.value);
+    }
+);
+
+handler!(
+    /// A 64-bit constant.
+    const64(o: Const64, ip, sp, mem, len, cx) {
+        s!(sp, o.dst) = u64::from(o.lo) | (u64::from(o.hi) << 32);
+    }
+);
+
+handler!(
+    /// A `v128` constant from the pool.
+    const_v128(o: ConstV128, ip, sp, mem, len, cx) {
+        // SAFETY: `func` is the current frame's code, alive while it runs.
+        let v = unsafe { (&(*(*cx).func).pool)[o.index as usize] };
+        set_v128!(sp, o.dst, v);
+    }
+);
+
+handler!(
+    /// `select`.
+    select(o: Select, ip, sp, mem, len, cx) {
+        s!(sp, o.dst) = if s!(sp, o.cond) as u32 != 0 { s!(sp, o.a) } else { s!(sp, o.b) };
+    }
+);
+
+handler!(
+    /// `select` of `v128`s.
+    select2(o: Select2, ip, sp, mem, len, cx) {
+        let v = if s!(sp, o.cond) as u32 != 0 { v128!(sp, o.a) } else { v128!(sp, o.b) };
+        set_v128!(sp, o.dst, v);
+    }
+);

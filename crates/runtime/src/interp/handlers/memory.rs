@@ -1,0 +1,326 @@
+//! Linear memory: one handler per load and store opcode (its width and
+//! extension are constants), lane accesses, and the bulk operations.
+//!
+//! The memory's base and length are handler arguments: a bounds check is
+//! one add and one compare against a register.
+
+use nanowasm_core::opcode::COUNT;
+use nanowasm_core::{for_each_opcode, MemoryType, Opcode, Sig, ValType};
+
+use super::control::handler;
+use super::{after, next, operands, s, set_v128, trap, v128, Cx, Done, Handler, Ip, Sp};
+use crate::interp::code::ops;
+use crate::interp::exec::range;
+use crate::interp::simd as simd_sem;
+use crate::trap::TrapCode;
+
+/// The bytes an access of this typing rule touches (its natural alignment
+/// is log2 of it).
+const fn access_bytes(sig: &Sig) -> usize {
+    match *sig {
+        Sig::Load(_, a) | Sig::Store(_, a) | Sig::LoadLane(a) | Sig::StoreLane(a) => 1 << a,
+        _ => 0,
+    }
+}
+
+/// The effective address of an `n`-byte access, or `None` out of bounds.
+#[inline(always)]
+fn ea(addr: u64, offset: u32, n: usize, len: usize) -> Option<usize> {
+    let start = u64::from(addr as u32) + u64::from(offset);
+    if start + n as u64 > len as u64 {
+        return None;
+    }
+    Some(start as usize)
+}
+
+/// Reads `n` (1, 2, 4 or 8) bytes at `p`, zero-extended.
+///
+/// # Safety
+/// `p..p + n` is inside the memory.
+#[inline(always)]
+unsafe fn read(p: *const u8, n: usize) -> u64 {
+    // SAFETY: the caller's guarantee; unaligned reads of plain integers.
+    unsafe {
+        match n {
+            1 => u64::from(*p),
+            2 => u64::from(u16::from_le(p.cast::<u16>().read_unaligned())),
+            4 => u64::from(u32::from_le(p.cast::<u32>().read_unaligned())),
+            _ => u64::from_le(p.cast::<u64>().read_unaligned()),
+        }
+    }
+}
+
+/// The value a scalar load of `op` produces from its zero-extended bytes.
+#[inline(always)]
+const fn extend(op: Opcode, raw: u64) -> u64 {
+    use Opcode as O;
+    match op {
+        O::I32Load8S => raw as u8 as i8 as i32 as u32 as u64,
+        O::I32Load16S => raw as u16 as i16 as i32 as u32 as u64,
+        O::I64Load8S => raw as u8 as i8 as i64 as u64,
+        O::I64Load16S => raw as u16 as i16 as i64 as u64,
+        O::I64Load32S => raw as u32 as i32 as i64 as u64,
+        _ => raw,
+    }
+}
+
+/// Load `OP` of `N` bytes, producing a `v128` if `V`.
+unsafe fn load_op<const OP: u16, const N: usize, const V: bool>(
+    ip: Ip,
+    sp: Sp,
+    mem: *mut u8,
+    len: usize,
+    cx: *mut Cx,
+) -> Done {
+    let o = operands!(ip, ops::Load);
+    let op = const { Opcode::ALL[OP as usize] };
+    let (n, v128_result) = (N, V);
+    let Some(at) = ea(s!(sp, o.addr), o.offset, n, len) else {
+        return trap(cx, ip, TrapCode::MemoryOutOfBounds);
+    };
+    // SAFETY: `at..at + n` is within the memory's `len` bytes (checked),
+    // and `mem`/`len` are the current memory's.
+    let p = unsafe { mem.add(at) };
+    if !v128_result {
+        // SAFETY: as above.
+        s!(sp, o.dst) = extend(op, unsafe { read(p, n) });
+    } else if n == 16 {
+        // SAFETY: as above.
+        let v = u128::from_le(unsafe { p.cast::<u128>().read_unaligned() });
+        set_v128!(sp, o.dst, v);
+    } else {
+        // SAFETY: as above.
+        set_v128!(sp, o.dst, simd_sem::load(op, unsafe { read(p, n) }));
+    }
+    next!(after!(ip, ops::Load), sp, mem, len, cx)
+}
+
+/// `Store` of `N` bytes.
+unsafe fn store_op<const N: usize>(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
+    let o = operands!(ip, ops::Store);
+    let n = N;
+    let Some(at) = ea(s!(sp, o.addr), o.offset, n, len) else {
+        return trap(cx, ip, TrapCode::MemoryOutOfBounds);
+    };
+    let v = if n == 16 {
+        v128!(sp, o.src)
+    } else {
+        u128::from(s!(sp, o.src))
+    };
+    // SAFETY: `at..at + n` is within the memory's `len` bytes (checked),
+    // and `mem`/`len` are the current memory's; unaligned writes of plain
+    // integers.
+    unsafe {
+        let p = mem.add(at);
+        match n {
+            1 => *p = v as u8,
+            2 => p.cast::<u16>().write_unaligned((v as u16).to_le()),
+            4 => p.cast::<u32>().write_unaligned((v as u32).to_le()),
+            8 => p.cast::<u64>().write_unaligned((v as u64).to_le()),
+            _ => p.cast::<u128>().write_unaligned(v.to_le()),
+        }
+    }
+    next!(after!(ip, ops::Store), sp, mem, len, cx)
+}
+
+/// `LoadLane` of `N` bytes.
+unsafe fn load_lane_op<const N: usize>(
+    ip: Ip,
+    sp: Sp,
+    mem: *mut u8,
+    len: usize,
+    cx: *mut Cx,
+) -> Done {
+    let o = operands!(ip, ops::LoadLane);
+    let n = N;
+    let Some(at) = ea(s!(sp, o.addr), o.offset, n, len) else {
+        return trap(cx, ip, TrapCode::MemoryOutOfBounds);
+    };
+    let mut v = v128!(sp, o.src).to_le_bytes();
+    let lane = (o.lane as usize * n) & 15;
+    // SAFETY: `at..at + n` is within the memory (checked); validation
+    // keeps `lane < 16 / n`, and the mask keeps the copy inside `v`.
+    let bytes = unsafe { std::slice::from_raw_parts(mem.add(at), n) };
+    if let Some(dst) = v.get_mut(lane..lane + n) {
+        dst.copy_from_slice(bytes);
+    }
+    set_v128!(sp, o.dst, u128::from_le_bytes(v));
+    next!(after!(ip, ops::LoadLane), sp, mem, len, cx)
+}
+
+/// `StoreLane` of `N` bytes.
+unsafe fn store_lane_op<const N: usize>(
+    ip: Ip,
+    sp: Sp,
+    mem: *mut u8,
+    len: usize,
+    cx: *mut Cx,
+) -> Done {
+    let o = operands!(ip, ops::StoreLane);
+    let n = N;
+    let Some(at) = ea(s!(sp, o.addr), o.offset, n, len) else {
+        return trap(cx, ip, TrapCode::MemoryOutOfBounds);
+    };
+    let v = v128!(sp, o.src).to_le_bytes();
+    let lane = (o.lane as usize * n) & 15;
+    if let Some(src) = v.get(lane..lane + n) {
+        // SAFETY: `at..at + n` is within the memory (checked).
+        unsafe { std::slice::from_raw_parts_mut(mem.add(at), n) }.copy_from_slice(src);
+    }
+    next!(after!(ip, ops::StoreLane), sp, mem, len, cx)
+}
+
+macro_rules! tables {
+    ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+        // Only the handlers stored here are instantiated (see `numeric`).
+        static LOAD: [Option<Handler>; COUNT] = {
+            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            $( if matches!($sig, Sig::Load(..)) {
+                t[Opcode::$v as usize] = Some(load_op::<{ Opcode::$v as u16 }, { access_bytes(&$sig) }, { matches!($sig, Sig::Load(ValType::V128, _)) }>);
+            } )*
+            t
+        };
+        static STORE: [Option<Handler>; COUNT] = {
+            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            $( if matches!($sig, Sig::Store(..)) {
+                t[Opcode::$v as usize] = Some(store_op::<{ access_bytes(&$sig) }>);
+            } )*
+            t
+        };
+        static LOAD_LANE: [Option<Handler>; COUNT] = {
+            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            $( if matches!($sig, Sig::LoadLane(..)) {
+                t[Opcode::$v as usize] = Some(load_lane_op::<{ access_bytes(&$sig) }>);
+            } )*
+            t
+        };
+        static STORE_LANE: [Option<Handler>; COUNT] = {
+            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            $( if matches!($sig, Sig::StoreLane(..)) {
+                t[Opcode::$v as usize] = Some(store_lane_op::<{ access_bytes(&$sig) }>);
+            } )*
+            t
+        };
+    };
+}
+for_each_opcode!(tables);
+
+/// The handler of load `op`.
+pub(crate) fn load(op: Opcode) -> Option<Handler> {
+    LOAD[op as usize]
+}
+
+/// The handler of store `op`.
+pub(crate) fn store(op: Opcode) -> Option<Handler> {
+    STORE[op as usize]
+}
+
+/// The handler of `v128.loadN_lane` `op`.
+pub(crate) fn load_lane(op: Opcode) -> Option<Handler> {
+    LOAD_LANE[op as usize]
+}
+
+/// The handler of `v128.storeN_lane` `op`.
+pub(crate) fn store_lane(op: Opcode) -> Option<Handler> {
+    STORE_LANE[op as usize]
+}
+
+/// The current memory as a slice.
+///
+/// # Safety
+/// `mem`/`len` are the current memory's base and length, and nothing else
+/// accesses it while the slice lives.
+#[inline]
+unsafe fn bytes<'a>(mem: *mut u8, len: usize) -> &'a mut [u8] {
+    // SAFETY: the caller's guarantee (`mem` is dangling and `len` 0
+    // without a memory, which makes an empty slice).
+    unsafe { std::slice::from_raw_parts_mut(mem, len) }
+}
+
+handler!(
+    /// `memory.size`.
+    memory_size(o: MemorySize, ip, sp, mem, len, cx) {
+        s!(sp, o.dst) = len as u64 / MemoryType::PAGE_SIZE;
+    }
+);
+
+/// `memory.grow`.
+pub(crate) unsafe fn memory_grow(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut Cx) -> Done {
+    let o = operands!(ip, ops::MemoryGrow);
+    let d = u64::from(s!(sp, o.delta) as u32);
+    // SAFETY: every handler receives the activation's live context.
+    let c = unsafe { &mut *cx };
+    if c.mem == usize::MAX {
+        return trap(cx, ip, TrapCode::MemoryOutOfBounds);
+    }
+    // SAFETY: handlers run with the store live and otherwise unused.
+    let inner = unsafe { Cx::inner(cx) };
+    let r = crate::memory::grow(inner, c.mem as u32, d);
+    s!(sp, o.dst) = u64::from(r.map_or(u32::MAX, |old| old as u32));
+    // Growing may move the memory.
+    let (mem, len) = c.memory(inner);
+    next!(after!(ip, ops::MemoryGrow), sp, mem, len, cx)
+}
+
+handler!(
+    /// `memory.fill`.
+    memory_fill(o: MemoryFill, ip, sp, mem, len, cx) {
+        let (d, val, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u8, s!(sp, o.args + 2) as u32);
+        // SAFETY: `mem`/`len` are the current memory's.
+        let m = unsafe { bytes(mem, len) };
+        match range(u64::from(d), u64::from(n), m.len(), TrapCode::MemoryOutOfBounds) {
+            Ok(r) => m[r].fill(val),
+            Err(t) => return trap(cx, ip, t),
+        }
+    }
+);
+
+handler!(
+    /// `memory.copy`.
+    memory_copy(o: MemoryCopy, ip, sp, mem, len, cx) {
+        let (d, src, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u32, s!(sp, o.args + 2) as u32);
+        // SAFETY: `mem`/`len` are the current memory's.
+        let m = unsafe { bytes(mem, len) };
+        let oob = TrapCode::MemoryOutOfBounds;
+        match (range(u64::from(src), u64::from(n), len, oob), range(u64::from(d), u64::from(n), len, oob)) {
+            (Ok(sr), Ok(dr)) => m.copy_within(sr, dr.start),
+            (Err(t), _) | (_, Err(t)) => return trap(cx, ip, t),
+        }
+    }
+);
+
+handler!(
+    /// `memory.init`.
+    memory_init(o: MemoryInit, ip, sp, mem, len, cx) {
+        let (d, src, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u32, s!(sp, o.args + 2) as u32);
+        // SAFETY: handlers run with the store live and otherwise unused.
+        let inner = unsafe { Cx::inner(cx) };
+        // SAFETY: every handler receives the activation's live context.
+        let inst = &inner.instances[unsafe { (*cx).instance } as usize];
+        let module = inst.module.binary();
+        let data: &[u8] = if inst.data_dropped[o.seg as usize] {
+            &[]
+        } else {
+            &module.bytes[module.datas[o.seg as usize].range.clone()]
+        };
+        let oob = TrapCode::MemoryOutOfBounds;
+        let (sr, dr) = match (range(u64::from(src), u64::from(n), data.len(), oob), range(u64::from(d), u64::from(n), len, oob)) {
+            (Ok(sr), Ok(dr)) => (sr, dr),
+            (Err(t), _) | (_, Err(t)) => return trap(cx, ip, t),
+        };
+        // SAFETY: `mem`/`len` are the current memory's; the segment's bytes
+        // belong to the module, not to the memory.
+        let m = unsafe { bytes(mem, len) };
+        m[dr].copy_from_slice(&data[sr]);
+    }
+);
+
+handler!(
+    /// `data.drop`.
+    data_drop(o: DataDrop, ip, sp, mem, len, cx) {
+        // SAFETY: handlers run with the store live and otherwise unused.
+        let inner = unsafe { Cx::inner(cx) };
+        // SAFETY: every handler receives the activation's live context.
+        inner.instances[unsafe { (*cx).instance } as usize].data_dropped[o.seg as usize] = true;
+    }
+);

@@ -1,0 +1,135 @@
+//! Scalar numeric instructions: one handler per opcode, instantiated from
+//! the opcode table for every opcode whose typing rule is a fixed
+//! `[t] -> [t']` or `[t t] -> [t']` over numbers. The semantics are
+//! `num::unary`/`num::binary`, inlined with the opcode as a constant.
+
+use nanowasm_core::opcode::COUNT;
+use nanowasm_core::{for_each_opcode, ImmKind, Opcode, Sig, ValType};
+
+use super::{after, next, operands, s, trap, Cx, Done, Handler, Ip, Sp};
+use crate::interp::code::ops;
+use crate::interp::num;
+
+/// Whether `t` is a number type.
+const fn is_num(t: ValType) -> bool {
+    matches!(t, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64)
+}
+
+/// Whether every type in `ts` is a number type.
+const fn all_num(ts: &[ValType]) -> bool {
+    let mut i = 0;
+    while i < ts.len() {
+        if !is_num(ts[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The number of operands of a scalar numeric instruction (`num::unary`:
+/// 1, `num::binary`: 2), or 0 for any other instruction.
+pub(crate) const fn arity(sig: &Sig, imm: ImmKind) -> usize {
+    match *sig {
+        Sig::Fixed(params, results)
+            if matches!(imm, ImmKind::None)
+                && results.len() == 1
+                && all_num(params)
+                && all_num(results) =>
+        {
+            params.len()
+        }
+        _ => 0,
+    }
+}
+
+/// Whether a binary instruction takes two `i32`s (and so has a form with a
+/// constant second operand).
+const fn is_i32_binary(sig: &Sig) -> bool {
+    matches!(
+        *sig,
+        Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32])
+    )
+}
+
+unsafe fn unary_op<const OP: u16>(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
+    let o = operands!(ip, ops::Unary);
+    let op = const { Opcode::ALL[OP as usize] };
+    match num::unary(op, s!(sp, o.src)) {
+        Ok(v) => s!(sp, o.dst) = v,
+        Err(t) => return trap(cx, ip, t),
+    }
+    next!(after!(ip, ops::Unary), sp, mem, len, cx)
+}
+
+unsafe fn binary_op<const OP: u16>(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
+    let o = operands!(ip, ops::Binary);
+    let op = const { Opcode::ALL[OP as usize] };
+    match num::binary(op, s!(sp, o.a), s!(sp, o.b)) {
+        Ok(v) => s!(sp, o.dst) = v,
+        Err(t) => return trap(cx, ip, t),
+    }
+    next!(after!(ip, ops::Binary), sp, mem, len, cx)
+}
+
+unsafe fn binary_imm32_op<const OP: u16>(
+    ip: Ip,
+    sp: Sp,
+    mem: *mut u8,
+    len: usize,
+    cx: *mut Cx,
+) -> Done {
+    let o = operands!(ip, ops::BinaryImm32);
+    let op = const { Opcode::ALL[OP as usize] };
+    match num::binary(op, s!(sp, o.a), u64::from(o.imm)) {
+        Ok(v) => s!(sp, o.dst) = v,
+        Err(t) => return trap(cx, ip, t),
+    }
+    next!(after!(ip, ops::BinaryImm32), sp, mem, len, cx)
+}
+
+macro_rules! tables {
+    ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+        // Only the handlers stored here are instantiated: statics are
+        // evaluated at compile time and code is generated for what their
+        // values reference.
+        static UNARY: [Option<Handler>; COUNT] = {
+            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            $( if arity(&$sig, ImmKind::$imm) == 1 {
+                t[Opcode::$v as usize] = Some(unary_op::<{ Opcode::$v as u16 }>);
+            } )*
+            t
+        };
+        static BINARY: [Option<Handler>; COUNT] = {
+            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            $( if arity(&$sig, ImmKind::$imm) == 2 {
+                t[Opcode::$v as usize] = Some(binary_op::<{ Opcode::$v as u16 }>);
+            } )*
+            t
+        };
+        static BINARY_IMM32: [Option<Handler>; COUNT] = {
+            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            $( if arity(&$sig, ImmKind::$imm) == 2 && is_i32_binary(&$sig) {
+                t[Opcode::$v as usize] = Some(binary_imm32_op::<{ Opcode::$v as u16 }>);
+            } )*
+            t
+        };
+    };
+}
+for_each_opcode!(tables);
+
+/// The handler of unary numeric instruction `op`.
+pub(crate) fn unary(op: Opcode) -> Option<Handler> {
+    UNARY[op as usize]
+}
+
+/// The handler of binary numeric instruction `op`.
+pub(crate) fn binary(op: Opcode) -> Option<Handler> {
+    BINARY[op as usize]
+}
+
+/// The handler of `[i32 i32] -> [i32]` instruction `op` with a constant
+/// second operand.
+pub(crate) fn binary_imm32(op: Opcode) -> Option<Handler> {
+    BINARY_IMM32[op as usize]
+}
