@@ -160,6 +160,10 @@ pub(crate) struct StoreInner {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
     pub(crate) funcs: Vec<FuncEntity>,
+    /// The interpreter's call cache: for store function `i`, once it has
+    /// been called from wasm, its code, instance and index (`None` for
+    /// host functions and functions not called yet).
+    pub(crate) callees: Vec<Option<crate::interp::handlers::Callee>>,
     pub(crate) instances: Vec<InstanceEntity>,
     pub(crate) memories: Vec<MemoryEntity>,
     pub(crate) tables: Vec<TableEntity>,
@@ -334,6 +338,7 @@ impl<T> Store<T> {
                 epoch_deadline: u64::MAX,
                 limits: StoreLimits::default(),
                 stack: Vec::new(),
+                callees: Vec::new(),
                 frames: Default::default(),
                 stack_top: 0,
                 depth: 0,

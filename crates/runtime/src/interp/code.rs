@@ -210,6 +210,8 @@ instructions! {
     /// Jump if `a cmp b` holds for the `i32`s in `a` and `b` (a comparison
     /// fused with the `br_if`/`if` that consumes it).
     BrIfCmp32 { cmp: Cmp, a: Slot, b: Slot, target: Target } => Some(h::control::br_if_cmp32(cmp));
+    /// Jump if `a cmp imm` holds for the `i32` in `a` and a constant.
+    BrIfCmpImm32 { cmp: Cmp, a: Slot, imm: Imm, target: Target } => Some(h::control::br_if_cmp_imm32(cmp));
     /// Jump to entry `min(index, len)` of the `len + 1` `Br` that follow.
     BrTable { index: Slot, len: Imm } => Some(h::control::br_table);
     /// Return from the function; the results are in slots `0..`.
@@ -488,7 +490,8 @@ fn branch_target(i: &Instr) -> Option<u32> {
         Instr::Br { target }
         | Instr::BrIfNez { target, .. }
         | Instr::BrIfEqz { target, .. }
-        | Instr::BrIfCmp32 { target, .. } => Some(target),
+        | Instr::BrIfCmp32 { target, .. }
+        | Instr::BrIfCmpImm32 { target, .. } => Some(target),
         _ => None,
     }
 }

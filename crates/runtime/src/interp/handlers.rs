@@ -67,6 +67,17 @@ pub(crate) struct FrameRec {
     pub index: u32,
 }
 
+/// A resolved wasm callee (see `StoreInner::callees`).
+#[derive(Clone)]
+pub(crate) struct Callee {
+    /// Its code, kept alive here (and by its module).
+    pub code: std::sync::Arc<CompiledFunc>,
+    /// Its instance (store index).
+    pub instance: u32,
+    /// Its index in its module.
+    pub index: u32,
+}
+
 /// A frame stack kept by the store between activations, always empty
 /// there (its raw pointers are only meaningful while an activation runs).
 #[derive(Default)]
@@ -114,6 +125,7 @@ pub(crate) struct Cx {
     pub exit: Option<Exit>,
     pub exit_ip: Ip,
     /// (Portable loop only) the state for the next handler.
+    #[cfg_attr(nanowasm_tail_dispatch, allow(dead_code))]
     pub resume: (Ip, Sp, *mut u8, usize),
 }
 

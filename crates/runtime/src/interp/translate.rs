@@ -79,6 +79,8 @@ enum Cond {
     Eqz(Reg),
     /// A comparison of two `i32` registers.
     Cmp(Cmp32, Reg, Reg),
+    /// A comparison of an `i32` register with a constant.
+    CmpImm(Cmp32, Reg, u32),
 }
 
 impl Cond {
@@ -87,6 +89,7 @@ impl Cond {
             Cond::Nez(r) => Cond::Eqz(r),
             Cond::Eqz(r) => Cond::Nez(r),
             Cond::Cmp(c, a, b) => Cond::Cmp(c.negate(), a, b),
+            Cond::CmpImm(c, a, imm) => Cond::CmpImm(c.negate(), a, imm),
         }
     }
 
@@ -96,6 +99,12 @@ impl Cond {
             Cond::Nez(cond) => Instr::BrIfNez { cond, target },
             Cond::Eqz(cond) => Instr::BrIfEqz { cond, target },
             Cond::Cmp(cmp, a, b) => Instr::BrIfCmp32 { cmp, a, b, target },
+            Cond::CmpImm(cmp, a, imm) => Instr::BrIfCmpImm32 {
+                cmp,
+                a,
+                imm,
+                target,
+            },
         }
     }
 }
@@ -433,7 +442,8 @@ impl Translator<'_> {
             Instr::Br { target: t }
             | Instr::BrIfNez { target: t, .. }
             | Instr::BrIfEqz { target: t, .. }
-            | Instr::BrIfCmp32 { target: t, .. } => *t = target,
+            | Instr::BrIfCmp32 { target: t, .. }
+            | Instr::BrIfCmpImm32 { target: t, .. } => *t = target,
             other => debug_assert!(false, "patching a non-branch {other:?}"),
         }
     }
@@ -918,6 +928,10 @@ impl Translator<'_> {
             } if dst == cond.slot => Cond::Eqz(src),
             Instr::Binary { op, dst, a, b } if dst == cond.slot => match Cmp32::of(op) {
                 Some(cmp) => Cond::Cmp(cmp, a, b),
+                None => return plain,
+            },
+            Instr::BinaryImm32 { op, dst, a, imm } if dst == cond.slot => match Cmp32::of(op) {
+                Some(cmp) => Cond::CmpImm(cmp, a, imm),
                 None => return plain,
             },
             _ => return plain,

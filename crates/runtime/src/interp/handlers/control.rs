@@ -8,7 +8,8 @@ use super::{
 };
 use crate::interp::code::{ops, words_of, Cmp32, CompiledFunc};
 use crate::interp::exec::{grow_stack, translation_failed, Exit};
-use crate::store::FuncEntity;
+use crate::interp::handlers::Callee;
+use crate::store::{FuncEntity, StoreInner};
 use crate::trap::TrapCode;
 
 /// Defines a handler that reads its operands `$o` of type `ops::$t`, runs
@@ -117,6 +118,40 @@ pub(crate) fn br_if_cmp32(cmp: Cmp32) -> Handler {
     }
 }
 
+/// A jump on an `i32` comparison with a constant, one handler per
+/// comparison.
+unsafe fn br_if_cmp_imm<const C: u8>(
+    ip: Ip,
+    sp: Sp,
+    mem: *mut u8,
+    len: usize,
+    cx: *mut Cx,
+) -> Done {
+    let o = operands!(ip, ops::BrIfCmpImm32);
+    let cmp = const { Cmp32::ALL[C as usize] };
+    if cmp.eval(s!(sp, o.a) as u32, o.imm) {
+        next!(jump(ip, o.target), sp, mem, len, cx);
+    }
+    next!(after!(ip, ops::BrIfCmpImm32), sp, mem, len, cx)
+}
+
+/// The handler of a fused comparison with a constant and branch.
+pub(crate) fn br_if_cmp_imm32(cmp: Cmp32) -> Handler {
+    use Cmp32::*;
+    match cmp {
+        Eq => br_if_cmp_imm::<{ Eq as u8 }>,
+        Ne => br_if_cmp_imm::<{ Ne as u8 }>,
+        LtS => br_if_cmp_imm::<{ LtS as u8 }>,
+        LtU => br_if_cmp_imm::<{ LtU as u8 }>,
+        GtS => br_if_cmp_imm::<{ GtS as u8 }>,
+        GtU => br_if_cmp_imm::<{ GtU as u8 }>,
+        LeS => br_if_cmp_imm::<{ LeS as u8 }>,
+        LeU => br_if_cmp_imm::<{ LeU as u8 }>,
+        GeS => br_if_cmp_imm::<{ GeS as u8 }>,
+        GeU => br_if_cmp_imm::<{ GeU as u8 }>,
+    }
+}
+
 handler!(
     /// `br_table`: entry `min(index, len)` of the `Br`s that follow.
     br_table(o: BrTable, ip, sp, mem, len, cx) {
@@ -203,22 +238,20 @@ unsafe fn enter(
 ) -> Done {
     // SAFETY: handlers run with the store live and otherwise unused.
     let inner = unsafe { Cx::inner(cx) };
-    let (instance, index) = match inner.funcs[target as usize] {
-        FuncEntity::Wasm {
-            instance, index, ..
-        } => (instance, index),
-        // SAFETY: this function's own conditions.
-        FuncEntity::Host { .. } => return unsafe { call_host(ip, ret, sp, args, target, cx) },
+    let (f, instance, index) = match inner.callees.get(target as usize) {
+        Some(Some(c)) => (Arc::as_ptr(&c.code), c.instance, c.index),
+        _ => match resolve(inner, target) {
+            Ok(Some(c)) => c,
+            // SAFETY: this function's own conditions.
+            Ok(None) => return unsafe { call_host(ip, ret, sp, args, target, cx) },
+            Err(e) => return exit(cx, ip, e),
+        },
     };
     // SAFETY: every handler receives the activation's live context.
     let c = unsafe { &mut *cx };
     if c.frames.len() >= c.max_frames {
         return trap(cx, ip, TrapCode::StackOverflow);
     }
-    let f: *const CompiledFunc = match inner.instances[instance as usize].module.compiled(index) {
-        Ok(f) => Arc::as_ptr(f),
-        Err(e) => return exit(cx, ip, Exit::Error(translation_failed(e))),
-    };
     // SAFETY: the module (kept by the instance, which the store keeps)
     // never drops a translation it made, so `f` outlives the activation.
     let f = unsafe { &*f };
@@ -244,8 +277,14 @@ unsafe fn enter(
     let callee_sp = unsafe {
         let callee_sp = c.stack.add(base);
         let locals = (f.local_slots - f.param_slots) as usize;
-        if locals != 0 {
-            callee_sp.add(f.param_slots as usize).write_bytes(0, locals);
+        let first = callee_sp.add(f.param_slots as usize);
+        if locals <= 8 {
+            // Most frames have a few locals: a loop beats a `memset` call.
+            for i in 0..locals {
+                first.add(i).write(0);
+            }
+        } else {
+            first.write_bytes(0, locals);
         }
         callee_sp
     };
@@ -256,6 +295,38 @@ unsafe fn enter(
         (mem, len) = c.enter_instance(inner, instance);
     }
     next!(f.code.as_ptr(), callee_sp, mem, len, cx)
+}
+
+/// Looks up store function `target` on its first call from wasm:
+/// translates it if needed and caches it in `callees`; `None` for a host
+/// function.
+#[cold]
+#[inline(never)]
+fn resolve(
+    inner: &mut StoreInner,
+    target: u32,
+) -> Result<Option<(*const CompiledFunc, u32, u32)>, Exit> {
+    let (instance, index) = match inner.funcs[target as usize] {
+        FuncEntity::Wasm {
+            instance, index, ..
+        } => (instance, index),
+        FuncEntity::Host { .. } => return Ok(None),
+    };
+    let code = match inner.instances[instance as usize].module.compiled(index) {
+        Ok(f) => Arc::clone(f),
+        Err(e) => return Err(Exit::Error(translation_failed(e))),
+    };
+    let f = Arc::as_ptr(&code);
+    let at = target as usize;
+    if inner.callees.len() <= at {
+        inner.callees.resize(at + 1, None);
+    }
+    inner.callees[at] = Some(Callee {
+        code,
+        instance,
+        index,
+    });
+    Ok(Some((f, instance, index)))
 }
 
 /// Calls host function `target` (see [`enter`]).
