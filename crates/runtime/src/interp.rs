@@ -7,3 +7,84 @@ pub(crate) mod handlers;
 pub(crate) mod num;
 pub(crate) mod simd;
 pub(crate) mod translate;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use nanowasm_binary as binary;
+
+use code::CompiledFunc;
+use translate::TranslateConfig;
+
+/// A function's translation, or why it failed.
+type Translated = Result<Arc<CompiledFunc>, String>;
+
+/// The interpreter's artifact of a module: each defined function's code,
+/// translated on its first use.
+pub(crate) struct Artifact {
+    funcs: Box<[OnceLock<Translated>]>,
+}
+
+impl Artifact {
+    /// An artifact with nothing translated yet.
+    pub(crate) fn new(binary: &binary::Module) -> Artifact {
+        Artifact {
+            funcs: (0..binary.bodies.len()).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The code of function `func` of `binary`, translating it with
+    /// `config` on first use.
+    pub(crate) fn get(
+        &self,
+        binary: &binary::Module,
+        func: u32,
+        config: TranslateConfig,
+    ) -> Result<&Arc<CompiledFunc>, &str> {
+        let defined = func
+            .checked_sub(binary.num_imported.funcs)
+            .ok_or("imported function")? as usize;
+        let slot = self.funcs.get(defined).ok_or("no such function")?;
+        slot.get_or_init(|| translate_logged(binary, func, defined, config))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
+/// Translates defined function `func` (`defined` among the module's own),
+/// logging it at `debug`.
+#[cold]
+#[inline(never)]
+fn translate_logged(
+    m: &binary::Module,
+    func: u32,
+    defined: usize,
+    config: TranslateConfig,
+) -> Translated {
+    let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+    let result = translate::translate(m, func, config);
+    if let Some(start) = start {
+        let elapsed = start.elapsed();
+        let body = m.bodies.get(defined).map_or(0, |b| b.code.len());
+        let name = m.names.function(func).unwrap_or("");
+        match &result {
+            Ok(code) => tracing::debug!(
+                func,
+                name,
+                body_bytes = body,
+                code_words = code.code.len(),
+                frame_slots = code.frame_slots,
+                ?elapsed,
+                "function translated"
+            ),
+            Err(error) => tracing::debug!(
+                func,
+                name,
+                body_bytes = body,
+                %error,
+                "function translation failed"
+            ),
+        }
+    }
+    result.map(Arc::new)
+}

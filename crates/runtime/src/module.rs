@@ -8,8 +8,7 @@ use nanowasm_core::ExternKind;
 
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::interp::code::CompiledFunc;
-use crate::interp::translate;
+use crate::interp::{self, code::CompiledFunc};
 use crate::linear::MemoryImage;
 
 /// A validated module, ready to instantiate. Cheap to clone; shared by
@@ -23,13 +22,18 @@ pub struct Module {
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
     pub(crate) binary: binary::Module,
-    compiled: Box<[OnceLock<Translated>]>,
+    /// What each back end made of the module (today the interpreter's
+    /// lazily translated code; the compiler's artifact joins it here).
+    pub(crate) artifacts: Artifacts,
     /// The copy-on-write image of memory 0, built on first instantiation.
     image: OnceLock<Option<Arc<MemoryImage>>>,
 }
 
-/// A function's translation, or why it failed.
-type Translated = Result<Arc<CompiledFunc>, String>;
+/// The back ends' artifacts of one module.
+pub(crate) struct Artifacts {
+    /// The interpreter's code, translated per function on first call.
+    pub(crate) interp: interp::Artifact,
+}
 
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -119,12 +123,14 @@ impl Module {
                 tracing::trace!(name = %e.name, kind = %e.kind, index = e.index, "export");
             }
         }
-        let compiled = (0..binary.bodies.len()).map(|_| OnceLock::new()).collect();
+        let artifacts = Artifacts {
+            interp: interp::Artifact::new(&binary),
+        };
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 binary,
-                compiled,
+                artifacts,
                 image: OnceLock::new(),
             }),
         })
@@ -230,7 +236,7 @@ impl Module {
     /// ```
     pub fn translate_all(&self) -> Result<(), Error> {
         let first = self.inner.binary.num_imported.funcs;
-        for defined in 0..self.inner.compiled.len() {
+        for defined in 0..self.inner.binary.bodies.len() {
             let func = first + defined as u32;
             self.compiled(func)
                 .map_err(|e| Error::Limit(format!("function {func} cannot be translated: {e}")))?;
@@ -238,48 +244,13 @@ impl Module {
         Ok(())
     }
 
+    /// The interpreter's code for function `func` (translated now if this
+    /// is its first use).
     pub(crate) fn compiled(&self, func: u32) -> Result<&Arc<CompiledFunc>, &str> {
-        let defined = func
-            .checked_sub(self.inner.binary.num_imported.funcs)
-            .ok_or("imported function")? as usize;
-        let slot = self.inner.compiled.get(defined).ok_or("no such function")?;
-        slot.get_or_init(|| self.translate(func, defined))
-            .as_ref()
-            .map_err(String::as_str)
-    }
-
-    /// Translates defined function `func` (`defined` among the module's
-    /// own), logging it at `debug`: the interpreter translates each
-    /// function on its first call.
-    #[cold]
-    #[inline(never)]
-    fn translate(&self, func: u32, defined: usize) -> Translated {
-        let m = &self.inner.binary;
-        let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-        let result = translate::translate(m, func, self.inner.engine.translate_config());
-        if let Some(start) = start {
-            let elapsed = start.elapsed();
-            let body = m.bodies.get(defined).map_or(0, |b| b.code.len());
-            let name = m.names.function(func).unwrap_or("");
-            match &result {
-                Ok(code) => tracing::debug!(
-                    func,
-                    name,
-                    body_bytes = body,
-                    instructions = code.code.len(),
-                    frame_slots = code.frame_slots,
-                    ?elapsed,
-                    "function translated"
-                ),
-                Err(error) => tracing::debug!(
-                    func,
-                    name,
-                    body_bytes = body,
-                    %error,
-                    "function translation failed"
-                ),
-            }
-        }
-        result.map(Arc::new)
+        let inner = &*self.inner;
+        inner
+            .artifacts
+            .interp
+            .get(&inner.binary, func, inner.engine.translate_config())
     }
 }

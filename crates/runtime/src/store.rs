@@ -160,10 +160,6 @@ pub(crate) struct StoreInner {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
     pub(crate) funcs: Vec<FuncEntity>,
-    /// The interpreter's call cache: for store function `i`, once it has
-    /// been called from wasm, its code, instance and index (`None` for
-    /// host functions and functions not called yet).
-    pub(crate) callees: Vec<Option<crate::interp::handlers::Callee>>,
     pub(crate) instances: Vec<InstanceEntity>,
     pub(crate) memories: Vec<MemoryEntity>,
     pub(crate) tables: Vec<TableEntity>,
@@ -174,12 +170,9 @@ pub(crate) struct StoreInner {
     pub(crate) fuel: u64,
     pub(crate) epoch_deadline: u64,
     pub(crate) limits: StoreLimits,
-    /// The value stack shared by all activations in this store.
-    pub(crate) stack: Vec<u64>,
-    /// A frame stack kept for the next activation (empty between them).
-    pub(crate) frames: crate::interp::handlers::FrameCache,
-    /// The first free slot of `stack` (activations nest above it).
-    pub(crate) stack_top: usize,
+    /// The interpreter's execution state (value stack, frame stack, call
+    /// cache): the back end's, not the store's.
+    pub(crate) interp: crate::interp::exec::StoreState,
     /// Wasm call depth across nested activations.
     pub(crate) depth: usize,
     /// The native stack address of the outermost entry from the host; 0
@@ -337,10 +330,7 @@ impl<T> Store<T> {
                 fuel: 0,
                 epoch_deadline: u64::MAX,
                 limits: StoreLimits::default(),
-                stack: Vec::new(),
-                callees: Vec::new(),
-                frames: Default::default(),
-                stack_top: 0,
+                interp: Default::default(),
                 depth: 0,
                 stack_entry: 0,
                 max_wasm_stack: engine.config().max_wasm_stack,

@@ -67,6 +67,21 @@ pub(crate) fn translation_failed(e: &str) -> Error {
     Error::Usage(format!("translation failed: {e}"))
 }
 
+/// The interpreter's state in a store: what its activations share.
+#[derive(Default)]
+pub(crate) struct StoreState {
+    /// The value stack shared by all activations in this store.
+    pub stack: Vec<u64>,
+    /// The first free slot of `stack` (activations nest above it).
+    pub top: usize,
+    /// A frame stack kept for the next activation (empty between them).
+    pub frames: handlers::FrameCache,
+    /// The call cache: for store function `i`, once it has been called
+    /// from wasm, its code, instance and index (`None` for host functions
+    /// and functions not called yet).
+    pub callees: Vec<Option<handlers::Callee>>,
+}
+
 /// Calls store function `func` with `params`, writing `results`: the
 /// host's way into a store, checked against the store's native stack limit
 /// (host functions that call back into wasm come here again).
@@ -91,17 +106,17 @@ pub(crate) fn invoke<T>(
         Ok(c) => Arc::clone(c),
         Err(e) => return Err(translation_failed(e)),
     };
-    let base = inner.stack_top;
+    let base = inner.interp.top;
     // The translator makes `frame_slots` cover the parameters, the locals
     // and the results.
     reserve(inner, base + compiled.frame_slots as usize)?;
     let mut at = base;
     for p in params {
-        at = store_val(&mut inner.stack, at, p);
+        at = store_val(&mut inner.interp.stack, at, p);
     }
     debug_assert_eq!(at, base + compiled.param_slots as usize);
     zero_locals(
-        &mut inner.stack,
+        &mut inner.interp.stack,
         base + compiled.param_slots as usize,
         base + compiled.local_slots as usize,
     );
@@ -112,7 +127,7 @@ pub(crate) fn invoke<T>(
     let saved_entry = crate::stack::enter(inner)?;
     inner.depth = saved_depth + 1;
     let r = run(store, &compiled, base, instance, index);
-    store.inner.stack_top = base;
+    store.inner.interp.top = base;
     store.inner.depth = saved_depth;
     store.inner.stack_entry = saved_entry;
     r?;
@@ -123,7 +138,7 @@ pub(crate) fn invoke<T>(
         .iter_mut()
         .zip(inner.types[type_id as usize].results())
     {
-        *slot = load_val(inner.id, &inner.stack, at, t);
+        *slot = load_val(inner.id, &inner.interp.stack, at, t);
         at += if t == ValType::V128 { 2 } else { 1 };
     }
     Ok(())
@@ -142,7 +157,7 @@ fn run<T>(
         .inner
         .max_call_depth()
         .saturating_sub(store.inner.depth);
-    let frames = std::mem::take(&mut store.inner.frames.0);
+    let frames = std::mem::take(&mut store.inner.interp.frames.0);
     let store_ptr: *mut Store<T> = store;
     let dangling = std::ptr::NonNull::<u64>::dangling().as_ptr();
     let mut cx = Cx {
@@ -186,8 +201,8 @@ fn run<T>(
     };
     let mut frames = std::mem::take(&mut cx.frames);
     frames.clear();
-    if frames.capacity() > store.inner.frames.0.capacity() {
-        store.inner.frames.0 = frames;
+    if frames.capacity() > store.inner.interp.frames.0.capacity() {
+        store.inner.interp.frames.0 = frames;
     }
     result
 }
@@ -226,16 +241,16 @@ pub(crate) unsafe fn call_host<T>(
     let params = scratch(&mut pbuf, &mut pheap, np);
     let results = scratch(&mut rbuf, &mut rheap, nr);
     for (p, &t) in params.iter_mut().zip(ty.params()) {
-        *p = load_val(id, &store.inner.stack, at, t);
+        *p = load_val(id, &store.inner.interp.stack, at, t);
         at += if t == ValType::V128 { 2 } else { 1 };
     }
     for (r, &t) in results.iter_mut().zip(ty.results()) {
         *r = Val::default_for(t);
     }
     let f = store.hosts[host as usize].clone();
-    let saved_top = store.inner.stack_top;
+    let saved_top = store.inner.interp.top;
     let saved_depth = store.inner.depth;
-    store.inner.stack_top = (caller_base + caller_slots).max(args);
+    store.inner.interp.top = (caller_base + caller_slots).max(args);
     store.inner.depth += cx.frames.len() + 1;
     let r = f(
         Caller {
@@ -250,7 +265,7 @@ pub(crate) unsafe fn call_host<T>(
         // caller): nothing of this frame is in the new one.
         return Err(Exit::Error(store_replaced()));
     }
-    store.inner.stack_top = saved_top;
+    store.inner.interp.top = saved_top;
     store.inner.depth = saved_depth;
     r.map_err(Exit::Error)?;
     // Nothing is written before every result is checked.
@@ -263,7 +278,7 @@ pub(crate) unsafe fn call_host<T>(
     let inner = &mut store.inner;
     let mut at = args;
     for v in results.iter() {
-        at = store_val(&mut inner.stack, at, v);
+        at = store_val(&mut inner.interp.stack, at, v);
     }
     Ok(())
 }
@@ -334,7 +349,7 @@ fn store_replaced() -> Error {
 /// Makes the value stack at least `need` slots long.
 #[inline]
 fn reserve(inner: &mut StoreInner, need: usize) -> Result<(), Error> {
-    if need > inner.stack.len() {
+    if need > inner.interp.stack.len() {
         grow_stack(inner, need)
     } else {
         Ok(())
@@ -348,10 +363,10 @@ pub(crate) fn grow_stack(inner: &mut StoreInner, need: usize) -> Result<(), Erro
         return Err(TrapCode::StackOverflow.into());
     }
     let new_len = need
-        .max(inner.stack.len() * 2)
+        .max(inner.interp.stack.len() * 2)
         .min(inner.engine.config().max_stack_slots)
         .max(need);
-    inner.stack.resize(new_len, 0);
+    inner.interp.stack.resize(new_len, 0);
     Ok(())
 }
 

@@ -174,8 +174,8 @@ impl Cx {
     /// Re-reads the value stack's address after it may have moved.
     #[inline]
     pub(crate) fn refresh_stack(&mut self, inner: &mut StoreInner) {
-        self.stack = inner.stack.as_mut_ptr();
-        self.stack_len = inner.stack.len();
+        self.stack = inner.interp.stack.as_mut_ptr();
+        self.stack_len = inner.interp.stack.len();
     }
 }
 

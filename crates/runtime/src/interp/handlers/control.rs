@@ -241,7 +241,7 @@ unsafe fn enter(
 ) -> Done {
     // SAFETY: handlers run with the store live and otherwise unused.
     let inner = unsafe { Cx::inner(cx) };
-    let (f, instance, index) = match inner.callees.get(target as usize) {
+    let (f, instance, index) = match inner.interp.callees.get(target as usize) {
         Some(Some(c)) => (Arc::as_ptr(&c.code), c.instance, c.index),
         _ => match resolve(inner, target) {
             Ok(Some(c)) => c,
@@ -323,10 +323,10 @@ fn resolve(
     };
     let f = Arc::as_ptr(&code);
     let at = target as usize;
-    if inner.callees.len() <= at {
-        inner.callees.resize(at + 1, None);
+    if inner.interp.callees.len() <= at {
+        inner.interp.callees.resize(at + 1, None);
     }
-    inner.callees[at] = Some(Callee {
+    inner.interp.callees[at] = Some(Callee {
         code,
         instance,
         index,
