@@ -258,6 +258,41 @@ pub(crate) struct EngineInner {
     /// Linear-memory mappings released by dropped stores, reset and ready
     /// for the next instance (see `linear.rs`).
     pub(crate) memory_pool: Arc<crate::linear::MemoryPool>,
+    /// Function types, each with one engine-wide id.
+    pub(crate) types: TypeRegistry,
+}
+
+/// The engine's function types: every distinct `FuncType` gets one id, so
+/// a type check anywhere (imports, `call_indirect`, across instances and
+/// stores of the engine) is one integer compare. Modules register their
+/// types once, when they are loaded; host functions when they are made.
+/// Ids are never reused: the registry holds each type once, however many
+/// modules use it.
+#[derive(Debug, Default)]
+pub(crate) struct TypeRegistry {
+    ids: std::sync::RwLock<std::collections::HashMap<nanowasm_core::FuncType, u32>>,
+}
+
+impl TypeRegistry {
+    /// The id of `ty`, registering it on first sight.
+    pub(crate) fn register(&self, ty: &nanowasm_core::FuncType) -> u32 {
+        // A poisoned lock only means another thread panicked while holding
+        // it; the map itself is always consistent (one insert).
+        if let Some(&id) = self
+            .ids
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(ty)
+        {
+            return id;
+        }
+        let mut ids = self
+            .ids
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = ids.len() as u32;
+        *ids.entry(ty.clone()).or_insert(next)
+    }
 }
 
 impl Engine {
@@ -268,6 +303,7 @@ impl Engine {
                 config: config.clone(),
                 epoch: AtomicU64::new(0),
                 memory_pool: Arc::default(),
+                types: TypeRegistry::default(),
             }),
         }
     }

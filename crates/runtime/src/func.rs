@@ -113,9 +113,10 @@ impl Func {
     }
 
     pub(crate) fn from_host<T>(store: &mut Store<T>, ty: &FuncType, f: Arc<HostFunc<T>>) -> Func {
-        let type_id = store.inner.intern_type(ty);
+        let type_id = store.inner.engine.inner.types.register(ty);
         let host = store.hosts.len() as u32;
         store.hosts.push(f);
+        store.inner.host_types.push(ty.clone());
         let index = store.inner.funcs.len() as u32;
         store.inner.funcs.push(FuncEntity::Host { host, type_id });
         Func(Stored {

@@ -276,7 +276,7 @@ fn instantiate_uninstrumented<T>(
     }
     let inner = &mut store.inner;
     let instance_index = inner.instances.len() as u32;
-    let type_ids: Vec<u32> = m.types.iter().map(|t| inner.intern_type(t)).collect();
+    let type_ids = std::sync::Arc::clone(&module.inner.type_ids);
     let mut funcs = Vec::with_capacity(m.funcs.len());
     let mut tables = Vec::with_capacity(m.tables.len());
     let mut memories = Vec::with_capacity(m.memories.len());

@@ -22,6 +22,8 @@ pub struct Module {
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
     pub(crate) binary: binary::Module,
+    /// The engine-wide ids of the module's types (by type index).
+    pub(crate) type_ids: Arc<[u32]>,
     /// What each back end made of the module (today the interpreter's
     /// lazily translated code; the compiler's artifact joins it here).
     pub(crate) artifacts: Artifacts,
@@ -123,6 +125,11 @@ impl Module {
                 tracing::trace!(name = %e.name, kind = %e.kind, index = e.index, "export");
             }
         }
+        let type_ids = binary
+            .types
+            .iter()
+            .map(|t| engine.inner.types.register(t))
+            .collect();
         let artifacts = Artifacts {
             interp: interp::Artifact::new(&binary),
         };
@@ -130,6 +137,7 @@ impl Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 binary,
+                type_ids,
                 artifacts,
                 image: OnceLock::new(),
             }),

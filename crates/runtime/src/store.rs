@@ -1,7 +1,6 @@
 //! Stores: one isolated domain of instances and everything they own.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -152,7 +151,7 @@ pub(crate) struct InstanceEntity {
     /// Whether each data segment was dropped.
     pub(crate) data_dropped: Vec<bool>,
     /// Store type ids of the module's types.
-    pub(crate) type_ids: Vec<u32>,
+    pub(crate) type_ids: Arc<[u32]>,
 }
 
 /// Everything in a store but the host data and host functions.
@@ -165,8 +164,10 @@ pub(crate) struct StoreInner {
     pub(crate) tables: Vec<TableEntity>,
     pub(crate) globals: Vec<GlobalEntity>,
     pub(crate) externs: Vec<Box<dyn Any + Send + Sync>>,
-    pub(crate) types: Vec<FuncType>,
-    type_map: HashMap<FuncType, u32>,
+    /// The types of the host functions (by `FuncEntity::Host::host`).
+    pub(crate) host_types: Vec<FuncType>,
+    /// `[] -> []`, never the type of a function here (see `func_type`).
+    empty_type: FuncType,
     pub(crate) fuel: u64,
     pub(crate) epoch_deadline: u64,
     pub(crate) limits: StoreLimits,
@@ -183,20 +184,21 @@ pub(crate) struct StoreInner {
 }
 
 impl StoreInner {
-    /// The store-wide id of a function type.
-    pub(crate) fn intern_type(&mut self, ty: &FuncType) -> u32 {
-        if let Some(&id) = self.type_map.get(ty) {
-            return id;
-        }
-        let id = self.types.len() as u32;
-        self.types.push(ty.clone());
-        self.type_map.insert(ty.clone(), id);
-        id
-    }
-
+    /// The type of store function `func`: a wasm function's from its
+    /// module, a host function's from `host_types`.
     #[inline]
     pub(crate) fn func_type(&self, func: u32) -> &FuncType {
-        &self.types[self.funcs[func as usize].type_id() as usize]
+        match self.funcs[func as usize] {
+            FuncEntity::Wasm {
+                instance, index, ..
+            } => {
+                let module = &self.instances[instance as usize].module;
+                // Instances only hold functions of their own module, whose
+                // types it has.
+                module.binary().func_type(index).unwrap_or(&self.empty_type)
+            }
+            FuncEntity::Host { host, .. } => &self.host_types[host as usize],
+        }
     }
 
     /// The deepest call nesting allowed: the engine's, or the store's
@@ -325,8 +327,8 @@ impl<T> Store<T> {
                 tables: Vec::new(),
                 globals: Vec::new(),
                 externs: Vec::new(),
-                types: Vec::new(),
-                type_map: HashMap::new(),
+                host_types: Vec::new(),
+                empty_type: FuncType::new([], []),
                 fuel: 0,
                 epoch_deadline: u64::MAX,
                 limits: StoreLimits::default(),

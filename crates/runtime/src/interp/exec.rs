@@ -91,15 +91,11 @@ pub(crate) fn invoke<T>(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Error> {
-    let (instance, index, type_id) = match store.inner.funcs[func as usize] {
+    let (instance, index) = match store.inner.funcs[func as usize] {
         FuncEntity::Wasm {
-            instance,
-            index,
-            type_id,
-        } => (instance, index, type_id),
-        FuncEntity::Host { host, type_id } => {
-            return invoke_host(store, host, type_id, params, results)
-        }
+            instance, index, ..
+        } => (instance, index),
+        FuncEntity::Host { host, .. } => return invoke_host(store, host, params, results),
     };
     let inner = &mut store.inner;
     let compiled = match inner.instances[instance as usize].module.compiled(index) {
@@ -133,11 +129,7 @@ pub(crate) fn invoke<T>(
     r?;
     let inner = &store.inner;
     let mut at = base;
-    // Store types are only ever added: `type_id` is still valid.
-    for (slot, &t) in results
-        .iter_mut()
-        .zip(inner.types[type_id as usize].results())
-    {
+    for (slot, &t) in results.iter_mut().zip(inner.func_type(func).results()) {
         *slot = load_val(inner.id, &inner.interp.stack, at, t);
         at += if t == ValType::V128 { 2 } else { 1 };
     }
@@ -222,16 +214,16 @@ pub(crate) unsafe fn call_host<T>(
 ) -> Result<(), Exit> {
     // SAFETY: the caller's guarantee; `Cx` is a separate object.
     let store = unsafe { &mut *cx.store.cast::<Store<T>>() };
-    let FuncEntity::Host { host, type_id } = store.inner.funcs[func as usize] else {
+    let FuncEntity::Host { host, .. } = store.inner.funcs[func as usize] else {
         return Err(Exit::Error(Error::Usage(
             "internal error: a host call to a wasm function".into(),
         )));
     };
     // SAFETY: the current frame's code is alive while it runs.
     let caller_slots = unsafe { (*cx.func).frame_slots } as usize;
-    // Store types are only ever added: `type_id` stays valid while the host
+    // Host types are only ever added: `host` stays valid while the host
     // runs, so the type is borrowed, not cloned.
-    let ty = &store.inner.types[type_id as usize];
+    let ty = &store.inner.host_types[host as usize];
     let id = store.inner.id;
     let mut at = args;
     // Small signatures use stack buffers: no allocation per call.
@@ -270,10 +262,13 @@ pub(crate) unsafe fn call_host<T>(
     r.map_err(Exit::Error)?;
     // Nothing is written before every result is checked.
     let inner = &store.inner;
-    for (v, &t) in results.iter().zip(inner.types[type_id as usize].results()) {
+    for (v, &t) in results
+        .iter()
+        .zip(inner.host_types[host as usize].results())
+    {
         check_host_result(inner, v, t).map_err(Exit::Error)?;
     }
-    let result_slots = slots(store.inner.types[type_id as usize].results());
+    let result_slots = slots(store.inner.host_types[host as usize].results());
     reserve(&mut store.inner, args + result_slots).map_err(|_| TrapCode::StackOverflow)?;
     let inner = &mut store.inner;
     let mut at = args;
@@ -288,7 +283,6 @@ pub(crate) unsafe fn call_host<T>(
 fn invoke_host<T>(
     store: &mut Store<T>,
     host: u32,
-    type_id: u32,
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Error> {
@@ -309,7 +303,10 @@ fn invoke_host<T>(
     store.inner.stack_entry = saved_entry;
     r?;
     let inner = &store.inner;
-    for (v, &t) in results.iter().zip(inner.types[type_id as usize].results()) {
+    for (v, &t) in results
+        .iter()
+        .zip(inner.host_types[host as usize].results())
+    {
         check_host_result(inner, v, t)?;
     }
     Ok(())
