@@ -246,6 +246,10 @@ instructions! {
     GlobalSet2 { src: Slot2, global: Imm } => Some(h::reference::global_set2);
     /// A load (`op` picks the handler; `dst` may be a `v128`).
     Load { op: Op, dst: Slot2, addr: Slot, offset: Imm } => h::memory::load(op);
+    /// A scalar load from `a + imm` (`i32.add` of a constant fused in).
+    LoadAddImm { op: Op, dst: Slot, a: Slot, imm: Imm, offset: Imm } => h::memory::load_add_imm(op);
+    /// A scalar load from `a + b` (`i32.add` fused in).
+    LoadAdd { op: Op, dst: Slot, a: Slot, b: Slot, offset: Imm } => h::memory::load_add(op);
     /// A store (`src` may be a `v128`).
     Store { op: Op, addr: Slot, src: Slot2, offset: Imm } => h::memory::store(op);
     /// `v128.loadN_lane`: `src` holds the vector to update.
@@ -451,11 +455,18 @@ impl CompiledFunc {
                 let to = starts.get(target as usize).copied().unwrap_or(at);
                 to as i32 - here as i32
             };
-            if instrs
-                .get(n)
-                .is_some_and(|i| branch_target(i).is_some_and(|t| t as usize >= instrs.len()))
-            {
+            if branch_target(i).is_some_and(|t| t as usize >= instrs.len()) {
                 return Err(format!("branch target out of range in {i:?}"));
+            }
+            // The `BrTable` handler reads its entries as `Br`s.
+            if let Instr::BrTable { len, .. } = *i {
+                let entries = instrs.get(n + 1..n + 2 + len as usize);
+                if !entries.is_some_and(|e| e.iter().all(|e| matches!(e, Instr::Br { .. }))) {
+                    return Err(format!(
+                        "`BrTable` at {n} is not followed by {} `Br`",
+                        len + 1
+                    ));
+                }
             }
             i.encode(&mut code, &rel)?;
             offsets.push((here as u32, wasm_offsets.get(n).copied().unwrap_or(0)));

@@ -909,6 +909,42 @@ impl Translator<'_> {
         }
     }
 
+    /// A load of `op` into `dst` whose address is the temporary `addr`
+    /// that the instruction just emitted computed with `i32.add`: the
+    /// addition fused into the load (which wraps it as `i32.add` does).
+    fn fused_address(&self, addr: Reg, op: Opcode, dst: Reg, offset: u32) -> Option<Instr> {
+        if self.code.is_empty() || (self.code.len() as u32 - 1) < self.last_label {
+            return None;
+        }
+        match *self.code.last()? {
+            Instr::BinaryImm32 {
+                op: Opcode::I32Add,
+                dst: d,
+                a,
+                imm,
+            } if d == addr => Some(Instr::LoadAddImm {
+                op,
+                dst,
+                a,
+                imm,
+                offset,
+            }),
+            Instr::Binary {
+                op: Opcode::I32Add,
+                dst: d,
+                a,
+                b,
+            } if d == addr => Some(Instr::LoadAdd {
+                op,
+                dst,
+                a,
+                b,
+                offset,
+            }),
+            _ => None,
+        }
+    }
+
     /// The branch condition for a popped `i32` operand: if the instruction
     /// just emitted computed it by a comparison, that comparison is removed
     /// and fused into the branch (its result slot is dead once popped).
@@ -959,6 +995,8 @@ impl Translator<'_> {
             | Instr::Const32 { dst, .. }
             | Instr::Const64 { dst, .. }
             | Instr::Load { dst, .. }
+            | Instr::LoadAddImm { dst, .. }
+            | Instr::LoadAdd { dst, .. }
             | Instr::GlobalGet { dst, .. } => dst,
             _ => return false,
         };
@@ -1222,6 +1260,14 @@ impl Translator<'_> {
         let addr = self.pop()?;
         let dst = self.push(t);
         let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
+        if t != ValType::V128 && addr.src == Src::Temp {
+            if let Some(fused) = self.fused_address(addr.slot, instr.op, dst, offset) {
+                self.code.pop();
+                self.offsets.pop();
+                self.emit(fused);
+                return Ok(());
+            }
+        }
         let addr = addr.reg();
         self.emit(match instr.op {
             op => Instr::Load {

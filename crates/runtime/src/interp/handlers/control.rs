@@ -157,7 +157,11 @@ handler!(
     br_table(o: BrTable, ip, sp, mem, len, cx) {
         let i = (s!(sp, o.index) as u32).min(o.len) as usize;
         let entry = after!(ip, ops::BrTable).wrapping_add(i * (1 + words_of::<ops::Br>()));
-        next!(entry, sp, mem, len, cx);
+        // The entry is a `Br` (the translator emits `len + 1` of them right
+        // after the `BrTable`, so they never move): jump straight to its
+        // target rather than dispatching through it.
+        let br = operands!(entry, ops::Br);
+        next!(jump(entry, br.target), sp, mem, len, cx);
     }
 );
 

@@ -23,6 +23,11 @@ const fn access_bytes(sig: &Sig) -> usize {
     }
 }
 
+/// Whether a typing rule is a load of a number (not a `v128`).
+const fn is_scalar_load(sig: &Sig) -> bool {
+    matches!(sig, Sig::Load(t, _) if !matches!(t, ValType::V128))
+}
+
 /// The effective address of an `n`-byte access, or `None` out of bounds.
 #[inline(always)]
 fn ea(addr: u64, offset: u32, n: usize, len: usize) -> Option<usize> {
@@ -64,36 +69,57 @@ const fn extend(op: Opcode, raw: u64) -> u64 {
     }
 }
 
-/// Load `OP` of `N` bytes, producing a `v128` if `V`.
-unsafe fn load_op<const OP: u16, const N: usize, const V: bool>(
-    ip: Ip,
-    sp: Sp,
-    mem: *mut u8,
-    len: usize,
-    cx: *mut Cx,
-) -> Done {
-    let o = operands!(ip, ops::Load);
-    let op = const { Opcode::ALL[OP as usize] };
-    let (n, v128_result) = (N, V);
-    let Some(at) = ea(s!(sp, o.addr), o.offset, n, len) else {
-        return trap(cx, ip, TrapCode::MemoryOutOfBounds);
+/// Defines a load handler `$name::<OP, N, V>` (load `OP` of `N` bytes,
+/// producing a `v128` if `V`) over operands `ops::$t`, whose address is
+/// `$addr` (a `u32`, wrapped as `i32.add` wraps).
+macro_rules! load_handler {
+    ($(#[$m:meta])* $name:ident($o:ident: $t:ident, $sp:ident) => $addr:expr) => {
+        $(#[$m])*
+        unsafe fn $name<const OP: u16, const N: usize, const V: bool>(
+            ip: Ip,
+            $sp: Sp,
+            mem: *mut u8,
+            len: usize,
+            cx: *mut Cx,
+        ) -> Done {
+            let $o = operands!(ip, ops::$t);
+            let op = const { Opcode::ALL[OP as usize] };
+            let (n, v128_result) = (N, V);
+            let addr: u32 = $addr;
+            let Some(at) = ea(u64::from(addr), $o.offset, n, len) else {
+                return trap(cx, ip, TrapCode::MemoryOutOfBounds);
+            };
+            // SAFETY: `at..at + n` is within the memory's `len` bytes
+            // (checked), and `mem`/`len` are the current memory's.
+            let p = unsafe { mem.add(at) };
+            if !v128_result {
+                // SAFETY: as above.
+                s!($sp, $o.dst) = extend(op, unsafe { read(p, n) });
+            } else if n == 16 {
+                // SAFETY: as above.
+                let v = u128::from_le(unsafe { p.cast::<u128>().read_unaligned() });
+                set_v128!($sp, $o.dst, v);
+            } else {
+                // SAFETY: as above.
+                set_v128!($sp, $o.dst, simd_sem::load(op, unsafe { read(p, n) }));
+            }
+            next!(after!(ip, ops::$t), $sp, mem, len, cx)
+        }
     };
-    // SAFETY: `at..at + n` is within the memory's `len` bytes (checked),
-    // and `mem`/`len` are the current memory's.
-    let p = unsafe { mem.add(at) };
-    if !v128_result {
-        // SAFETY: as above.
-        s!(sp, o.dst) = extend(op, unsafe { read(p, n) });
-    } else if n == 16 {
-        // SAFETY: as above.
-        let v = u128::from_le(unsafe { p.cast::<u128>().read_unaligned() });
-        set_v128!(sp, o.dst, v);
-    } else {
-        // SAFETY: as above.
-        set_v128!(sp, o.dst, simd_sem::load(op, unsafe { read(p, n) }));
-    }
-    next!(after!(ip, ops::Load), sp, mem, len, cx)
 }
+
+load_handler!(
+    /// A load from the address in a slot.
+    load_op(o: Load, sp) => s!(sp, o.addr) as u32
+);
+load_handler!(
+    /// A load from `a + imm` (an `i32.add` of a constant fused in).
+    load_add_imm_op(o: LoadAddImm, sp) => (s!(sp, o.a) as u32).wrapping_add(o.imm)
+);
+load_handler!(
+    /// A load from `a + b` (an `i32.add` fused in).
+    load_add_op(o: LoadAdd, sp) => (s!(sp, o.a) as u32).wrapping_add(s!(sp, o.b) as u32)
+);
 
 /// `Store` of `N` bytes.
 unsafe fn store_op<const N: usize>(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
@@ -180,6 +206,20 @@ macro_rules! tables {
             } )*
             t
         };
+        static LOAD_ADD_IMM: [Option<Handler>; COUNT] = {
+            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            $( if is_scalar_load(&$sig) {
+                t[Opcode::$v as usize] = Some(load_add_imm_op::<{ Opcode::$v as u16 }, { access_bytes(&$sig) }, false>);
+            } )*
+            t
+        };
+        static LOAD_ADD: [Option<Handler>; COUNT] = {
+            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            $( if is_scalar_load(&$sig) {
+                t[Opcode::$v as usize] = Some(load_add_op::<{ Opcode::$v as u16 }, { access_bytes(&$sig) }, false>);
+            } )*
+            t
+        };
         static STORE: [Option<Handler>; COUNT] = {
             let mut t: [Option<Handler>; COUNT] = [None; COUNT];
             $( if matches!($sig, Sig::Store(..)) {
@@ -208,6 +248,16 @@ for_each_opcode!(tables);
 /// The handler of load `op`.
 pub(crate) fn load(op: Opcode) -> Option<Handler> {
     LOAD[op as usize]
+}
+
+/// The handler of scalar load `op` from `a + imm`.
+pub(crate) fn load_add_imm(op: Opcode) -> Option<Handler> {
+    LOAD_ADD_IMM[op as usize]
+}
+
+/// The handler of scalar load `op` from `a + b`.
+pub(crate) fn load_add(op: Opcode) -> Option<Handler> {
+    LOAD_ADD[op as usize]
 }
 
 /// The handler of store `op`.
