@@ -167,6 +167,11 @@ fn run<T>(
         stack_len: 0,
         exit: None,
         exit_ip: std::ptr::null(),
+        pending: handlers::Pending {
+            target: 0,
+            args: 0,
+            ret: std::ptr::null(),
+        },
         resume: (std::ptr::null(), dangling, std::ptr::null_mut(), 0),
     };
     // SAFETY: `store_ptr` comes from the live `&mut Store<T>`, which is not
@@ -206,7 +211,22 @@ fn run<T>(
 /// # Safety
 /// `cx.store` is the live `Store<T>` of the running activation, otherwise
 /// unused while this runs.
-pub(crate) unsafe fn call_host<T>(
+pub(crate) unsafe fn call_host<T>(cx: &mut Cx, func: u32, caller_base: usize, args: usize) -> bool {
+    // SAFETY: the caller's guarantee.
+    match unsafe { call_host_result::<T>(cx, func, caller_base, args) } {
+        Ok(()) => true,
+        Err(e) => {
+            cx.exit = Some(e);
+            false
+        }
+    }
+}
+
+/// [`call_host`] with its error as a value.
+///
+/// # Safety
+/// As for [`call_host`].
+unsafe fn call_host_result<T>(
     cx: &mut Cx,
     func: u32,
     caller_base: usize,
@@ -397,7 +417,7 @@ fn backtrace<T>(store: &Store<T>, cx: &Cx) -> Vec<FrameInfo> {
 }
 
 /// `[start, start + len)` within `size`, or a trap.
-#[inline]
+#[inline(always)]
 pub(crate) fn range(
     start: u64,
     len: u64,

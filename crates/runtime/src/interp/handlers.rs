@@ -51,6 +51,17 @@ pub(crate) enum Done {
     Next,
 }
 
+/// A call in progress (see `Cx::pending`).
+#[derive(Clone, Copy)]
+pub(crate) struct Pending {
+    /// The callee (a store function index).
+    pub target: u32,
+    /// The first argument slot, relative to the caller's frame.
+    pub args: u32,
+    /// Where the caller continues.
+    pub ret: Ip,
+}
+
 /// A frame record: the caller's state while a callee runs.
 #[derive(Clone, Copy)]
 pub(crate) struct FrameRec {
@@ -92,10 +103,11 @@ unsafe impl Sync for FrameCache {}
 
 /// Calls host function `func` (a store index) from the frame at slot
 /// `caller_base`, with its arguments in the slots from `args`, writing its
-/// results there: the store's type
+/// results there; on failure it sets `cx.exit` and returns `false` (a
+/// `bool`, not a `Result`, so nothing comes back through memory): the store's type
 /// parameter is erased behind this function pointer.
 pub(crate) type HostCall =
-    unsafe fn(cx: &mut Cx, func: u32, caller_base: usize, args: usize) -> Result<(), Exit>;
+    unsafe fn(cx: &mut Cx, func: u32, caller_base: usize, args: usize) -> bool;
 
 /// An activation's context: what handlers need besides the hot registers.
 pub(crate) struct Cx {
@@ -124,6 +136,9 @@ pub(crate) struct Cx {
     /// Why the activation ended (with [`Done::Exit`]), and where.
     pub exit: Option<Exit>,
     pub exit_ip: Ip,
+    /// The call being made, for the handlers of slow calls (which take
+    /// only a handler's arguments).
+    pub pending: Pending,
     /// (Portable loop only) the state for the next handler.
     #[cfg_attr(nanowasm_tail_dispatch, allow(dead_code))]
     pub resume: (Ip, Sp, *mut u8, usize),

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use super::{
-    after, exit, next, operands, s, set_v128, trap, v128, Cx, Done, FrameRec, Handler, Ip, Sp,
+    after, exit, next, operands, s, set_v128, trap, v128, Cx, Done, FrameRec, Handler, Ip, Pending,
+    Sp,
 };
-use crate::interp::code::{ops, words_of, Cmp32, CompiledFunc};
+use crate::interp::code::{ops, words_of, Cmp32};
 use crate::interp::exec::{grow_stack, translation_failed, Exit};
 use crate::interp::handlers::Callee;
 use crate::store::{FuncEntity, StoreInner};
@@ -247,12 +248,15 @@ unsafe fn enter(
     let inner = unsafe { Cx::inner(cx) };
     let (f, instance, index) = match inner.interp.callees.get(target as usize) {
         Some(Some(c)) => (Arc::as_ptr(&c.code), c.instance, c.index),
-        _ => match resolve(inner, target) {
-            Ok(Some(c)) => c,
+        _ => {
+            // The slow path is a handler-shaped function called in tail
+            // position (its other arguments travel in the context), which
+            // LLVM reliably turns into a jump.
+            // SAFETY: every handler receives the activation's live context.
+            unsafe { (*cx).pending = Pending { target, args, ret } };
             // SAFETY: this function's own conditions.
-            Ok(None) => return unsafe { call_host(ip, ret, sp, args, target, cx) },
-            Err(e) => return exit(cx, ip, e),
-        },
+            return unsafe { call_uncached(ip, sp, mem, len, cx) };
+        }
     };
     // SAFETY: every handler receives the activation's live context.
     let c = unsafe { &mut *cx };
@@ -268,18 +272,29 @@ unsafe fn enter(
     // `ZEROED` more: see the zeroing of the locals below.
     let need = base + f.frame_slots as usize + ZEROED;
     if need > c.stack_len {
-        if grow_stack(inner, need).is_err() {
+        if !grow_stack_for_call(inner, need) {
             return trap(cx, ip, TrapCode::StackOverflow);
         }
         c.refresh_stack(inner);
     }
-    c.frames.push(FrameRec {
-        func: c.func,
-        ret_ip: ret,
-        base: caller_base,
-        instance: c.instance,
-        index: c.index,
-    });
+    // `Vec::push` by hand: the record is written straight into the vector,
+    // never built in this frame (see `Resolved`).
+    if c.frames.len() == c.frames.capacity() {
+        grow_frames(c);
+    }
+    let n = c.frames.len();
+    // SAFETY: there is room for one more record (ensured above); it is
+    // written before the length covers it.
+    unsafe {
+        c.frames.as_mut_ptr().add(n).write(FrameRec {
+            func: c.func,
+            ret_ip: ret,
+            base: caller_base,
+            instance: c.instance,
+            index: c.index,
+        });
+        c.frames.set_len(n + 1);
+    }
     // SAFETY: the stack is at least `need` slots long (checked above): the
     // declared locals lie between the parameters and `frame_slots`, and
     // `ZEROED` slots from the first local are within `need`.
@@ -306,26 +321,54 @@ unsafe fn enter(
     next!(f.code.as_ptr(), callee_sp, mem, len, cx)
 }
 
+/// A call whose callee is not in the call cache: a host function, or a
+/// wasm function called for the first time from this store.
+///
+/// # Safety
+/// A handler's conditions, with `cx.pending` describing the call.
+#[inline(never)]
+unsafe fn call_uncached(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
+    // SAFETY: every handler receives the activation's live context.
+    let p = unsafe { (*cx).pending };
+    // SAFETY: handlers run with the store live and otherwise unused.
+    let inner = unsafe { Cx::inner(cx) };
+    match resolve(inner, p.target) {
+        Resolved::Wasm => {}
+        // SAFETY: this function's own conditions.
+        Resolved::Host => return unsafe { call_host(ip, sp, mem, len, cx) },
+        Resolved::Failed => return translation_failed_at(cx, ip, inner, p.target),
+    }
+    // Now in the cache.
+    // SAFETY: this function's own conditions.
+    unsafe { enter(ip, p.ret, sp, p.args, p.target, mem, len, cx) }
+}
+
+/// What [`resolve`] found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Resolved {
+    /// A wasm function, now in the call cache.
+    Wasm,
+    /// A host function.
+    Host,
+    /// A wasm function whose translation failed.
+    Failed,
+}
+
 /// Looks up store function `target` on its first call from wasm:
-/// translates it if needed and caches it in `callees`; `None` for a host
-/// function.
+/// translates it if needed and caches it in `callees`.
 #[cold]
 #[inline(never)]
-fn resolve(
-    inner: &mut StoreInner,
-    target: u32,
-) -> Result<Option<(*const CompiledFunc, u32, u32)>, Exit> {
+fn resolve(inner: &mut StoreInner, target: u32) -> Resolved {
     let (instance, index) = match inner.funcs[target as usize] {
         FuncEntity::Wasm {
             instance, index, ..
         } => (instance, index),
-        FuncEntity::Host { .. } => return Ok(None),
+        FuncEntity::Host { .. } => return Resolved::Host,
     };
-    let code = match inner.instances[instance as usize].module.compiled(index) {
-        Ok(f) => Arc::clone(f),
-        Err(e) => return Err(Exit::Error(translation_failed(e))),
+    let Ok(code) = inner.instances[instance as usize].module.compiled(index) else {
+        return Resolved::Failed;
     };
-    let f = Arc::as_ptr(&code);
+    let code = Arc::clone(code);
     let at = target as usize;
     if inner.interp.callees.len() <= at {
         inner.interp.callees.resize(at + 1, None);
@@ -335,22 +378,60 @@ fn resolve(
         instance,
         index,
     });
-    Ok(Some((f, instance, index)))
+    Resolved::Wasm
 }
 
-/// Calls host function `target` (see [`enter`]).
+/// Ends the activation with the translation error of wasm function
+/// `target`.
+#[cold]
+#[inline(never)]
+fn translation_failed_at(cx: *mut Cx, ip: Ip, inner: &StoreInner, target: u32) -> Done {
+    let e = match inner.funcs[target as usize] {
+        FuncEntity::Wasm {
+            instance, index, ..
+        } => match inner.instances[instance as usize].module.compiled(index) {
+            Err(e) => translation_failed(e),
+            Ok(_) => translation_failed("the function's code vanished"),
+        },
+        FuncEntity::Host { .. } => translation_failed("a host function has no code"),
+    };
+    exit(cx, ip, Exit::Error(e))
+}
+
+/// Makes room for one more frame record (cold: the frame stack is kept
+/// between activations, so it rarely grows).
+#[cold]
+#[inline(never)]
+fn grow_frames(c: &mut Cx) {
+    c.frames.reserve(c.frames.len().max(16));
+}
+
+/// [`grow_stack`] for a handler: whether the stack could grow (a `bool`
+/// comes back in a register; see [`Resolved`]).
+#[cold]
+#[inline(never)]
+fn grow_stack_for_call(inner: &mut StoreInner, need: usize) -> bool {
+    grow_stack(inner, need).is_ok()
+}
+
+/// Calls the host function `cx.pending` describes (see [`enter`]).
 ///
 /// # Safety
 /// A handler's conditions.
 #[inline(never)]
-unsafe fn call_host(ip: Ip, ret: Ip, sp: Sp, args: u32, target: u32, cx: *mut Cx) -> Done {
+unsafe fn call_host(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut Cx) -> Done {
+    // SAFETY: every handler receives the activation's live context.
+    let Pending { target, args, ret } = unsafe { (*cx).pending };
     // SAFETY: every handler receives the activation's live context.
     let c = unsafe { &mut *cx };
     // SAFETY: `sp` points into the value stack that starts at `c.stack`.
     let caller_base = unsafe { sp.offset_from(c.stack) } as usize;
     // SAFETY: `call_host` is the store's own trampoline.
-    if let Err(e) = unsafe { (c.call_host)(c, target, caller_base, caller_base + args as usize) } {
-        return exit(cx, ip, e);
+    if !unsafe { (c.call_host)(c, target, caller_base, caller_base + args as usize) } {
+        // `call_host` left the reason in `cx.exit`.
+        // SAFETY: every handler receives the activation's live context.
+        unsafe { (*cx).exit_ip = ip };
+        return Done::Exit;
     }
     // SAFETY: handlers run with the store live and otherwise unused (the
     // host function has returned).
