@@ -19,6 +19,8 @@
 //! The macro is exported so other crates can generate their own code from
 //! the rows (`for_each_opcode!(my_macro)` calls `my_macro! { rows }`).
 
+use alloc::vec::Vec;
+
 use crate::{Feature, ValType};
 
 /// Which immediates follow an opcode.
