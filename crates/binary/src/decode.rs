@@ -3,8 +3,8 @@
 //! [`crate::section`]; validation happens as the sections arrive, function
 //! bodies included, so a module is decoded and validated in one pass.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use nanowasm_core::{Feature, Features};
 
@@ -14,6 +14,13 @@ use crate::name::Names;
 use crate::reader::Reader;
 use crate::validate::func::FuncValidator;
 use crate::{features3, module};
+
+/// The export names seen so far: a hash set where `std` is linked, a B-tree
+/// set (no hasher needed) where it is not.
+#[cfg(feature = "std")]
+type NameSet<'a> = std::collections::HashSet<&'a str>;
+#[cfg(not(feature = "std"))]
+type NameSet<'a> = alloc::collections::BTreeSet<&'a str>;
 
 /// Everything of a [`Module`] but its bytes, built section by section.
 #[derive(Default)]
@@ -46,7 +53,7 @@ pub(crate) struct Decoder<'a> {
     /// `C.refs`): those mentioned in element segments, exports and global
     /// initializers.
     pub refs: Vec<bool>,
-    pub export_names: HashSet<&'a str>,
+    pub export_names: NameSet<'a>,
     /// The function section's count, if it was present.
     pub func_section_count: Option<u32>,
     /// The code section's count, if it was present.
@@ -91,7 +98,7 @@ pub(crate) fn decode_parts(data: &[u8], features: Features) -> Result<Parts> {
         features,
         parts: Parts::default(),
         refs: Vec::new(),
-        export_names: HashSet::new(),
+        export_names: NameSet::new(),
         func_section_count: None,
         code_count: None,
         func_validator: FuncValidator::default(),

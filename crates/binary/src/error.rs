@@ -41,8 +41,10 @@
 //! The context is gathered only when an error is built, so it costs
 //! nothing while a valid module is validated.
 
-use std::borrow::Cow;
-use std::fmt;
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::fmt;
 
 /// Whether a module is *malformed* (not a well-formed binary, rejected by the
 /// decoder) or *invalid* (well formed but ill typed, rejected by the
@@ -201,14 +203,15 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// Result alias for this crate.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn error_is_one_pointer() {

@@ -3,6 +3,9 @@
 //! "feature not enabled" error naming the proposal, instead of a bare
 //! "illegal opcode".
 
+use alloc::format;
+use alloc::string::String;
+
 use crate::error::{Error, Result};
 use nanowasm_core::{Feature, Features};
 

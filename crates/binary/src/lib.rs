@@ -20,7 +20,17 @@
 //! has an accessor ([`Error::message`], [`Error::detail`],
 //! [`Error::func_index`], [`Error::func_name`], [`Error::instruction`],
 //! [`Error::offset`]); the [`error`] module documents the format.
+//!
+//! The crate is `#![no_std]` and needs only `alloc`. Its `std` feature (on by
+//! default) links `std`; with it, the duplicate-export check uses a hash set
+//! instead of a B-tree set. [`Error`] implements `core::error::Error` either
+//! way.
+#![no_std]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
 
 mod decode;
 pub mod error;

@@ -1,7 +1,9 @@
 //! The decoded and validated module.
 
-use std::ops::Range;
-use std::sync::Arc;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::ops::Range;
 
 use nanowasm_core::{ExternKind, FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
 

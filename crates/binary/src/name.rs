@@ -5,7 +5,9 @@
 //! Custom sections are not validated, so a malformed name section is
 //! dropped (names stay empty) rather than rejecting the module.
 
-use std::collections::BTreeMap;
+use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
 
 use crate::error::Result;
 use crate::reader::Reader;

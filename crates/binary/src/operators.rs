@@ -4,6 +4,8 @@
 //! is a table lookup for the opcode and one `match` on its [`ImmKind`]; no
 //! instruction is special-cased here.
 
+use alloc::format;
+
 use crate::error::{Error, Result};
 use crate::features3;
 use crate::reader::{decode_val_type, Reader};

@@ -5,6 +5,8 @@
 //! sub-reader bounded by its size: running off its end is "unexpected end of
 //! section or function", running off the module is "unexpected end".
 
+use alloc::format;
+
 use crate::error::{Error, Result};
 use crate::features3;
 use nanowasm_core::leb128::{self, LebError};
@@ -199,7 +201,7 @@ impl<'a> Reader<'a> {
             return Err(Error::malformed("length out of bounds", start));
         }
         let bytes = self.bytes(n)?;
-        std::str::from_utf8(bytes).map_err(|_| Error::malformed("malformed UTF-8 encoding", start))
+        core::str::from_utf8(bytes).map_err(|_| Error::malformed("malformed UTF-8 encoding", start))
     }
 
     /// A value type.

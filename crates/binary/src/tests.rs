@@ -1,5 +1,9 @@
 //! Unit tests of the decoder's API and of feature gating.
 
+use alloc::string::ToString;
+use alloc::vec;
+use alloc::vec::Vec;
+
 use crate::{decode, validate, ErrorKind, Feature, Features};
 use nanowasm_core::ValType;
 

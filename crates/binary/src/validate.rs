@@ -6,6 +6,8 @@
 pub(crate) mod const_expr;
 pub mod func;
 
+use alloc::format;
+
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
 

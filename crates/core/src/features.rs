@@ -6,6 +6,9 @@
 //! "feature not enabled" error (never a panic); their implementations land
 //! one by one and are switched on here when they do.
 
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 macro_rules! features {

@@ -6,6 +6,8 @@
 //! unsigned integers and copies of the sign bit for signed ones
 //! ([`LebError::TooLarge`], "integer too large").
 
+use alloc::vec::Vec;
+
 /// Why a LEB128 integer could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LebError {

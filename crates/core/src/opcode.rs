@@ -19,6 +19,8 @@
 //! The macro is exported so other crates can generate their own code from
 //! the rows (`for_each_opcode!(my_macro)` calls `my_macro! { rows }`).
 
+use alloc::vec::Vec;
+
 use crate::{Feature, ValType};
 
 /// Which immediates follow an opcode.
@@ -575,7 +577,10 @@ macro_rules! define_opcodes {
         // One array per column, indexed by opcode: the hot columns (`imm`,
         // `feature`, `sig`) stay dense in cache, and indexing an array of
         // exactly `COUNT` entries by an `Opcode` needs no bounds check.
-        static NAMES: [&str; COUNT] = [$( $name, )*];
+        // The names are one string and offsets into it (`NAME_STARTS`):
+        // an array of `&str` would cost 16 bytes and a load-time relocation
+        // (24 bytes in a position-independent executable) per opcode.
+        static NAME_TEXT: &str = concat!($( $name, )*);
         static IMMS: [ImmKind; COUNT] = [$( ImmKind::$imm, )*];
         static FEATURES: [Feature; COUNT] = [$( Feature::$feat, )*];
         static SIGS: [Sig; COUNT] = [$( $sig, )*];
@@ -603,6 +608,22 @@ macro_rules! define_name_list {
     };
 }
 for_each_opcode!(define_name_list);
+
+/// Where each opcode's name starts in `NAME_TEXT`; entry `COUNT` is the
+/// text's length, so name `i` is `NAME_STARTS[i]..NAME_STARTS[i + 1]`.
+static NAME_STARTS: [u16; COUNT + 1] = {
+    let mut starts = [0u16; COUNT + 1];
+    let mut at = 0usize;
+    let mut i = 0;
+    while i < COUNT {
+        starts[i] = at as u16;
+        at += NAME_LIST[i].len();
+        i += 1;
+    }
+    assert!(at <= u16::MAX as usize, "the opcode names fit u16 offsets");
+    starts[COUNT] = at as u16;
+    starts
+};
 
 /// Lookup table from first byte (or prefixed sub-opcode) to opcode.
 const fn build_table<const N: usize>(prefix: u8) -> [Option<Opcode>; N] {
@@ -668,7 +689,8 @@ impl Opcode {
     /// The instruction's name in the text format (`"i32.add"`).
     #[inline]
     pub fn name(self) -> &'static str {
-        NAMES[self as usize]
+        let i = self as usize;
+        &NAME_TEXT[NAME_STARTS[i] as usize..NAME_STARTS[i + 1] as usize]
     }
 
     /// The prefix byte (`0xfc`, `0xfd`) or `None` for one-byte opcodes.
@@ -739,14 +761,15 @@ impl Opcode {
         let mut hi = COUNT;
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if str_lt(NAMES[BY_NAME[mid] as usize], name) {
+            if str_lt(Opcode::ALL[BY_NAME[mid] as usize].name(), name) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
         let idx = *BY_NAME.get(lo)? as usize;
-        (NAMES[idx] == name).then(|| Opcode::ALL[idx])
+        let op = Opcode::ALL[idx];
+        (op.name() == name).then_some(op)
     }
 }
 

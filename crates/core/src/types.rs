@@ -5,6 +5,8 @@
 //! typed-function-references and GC proposals (Wasm 3.0) extend them without
 //! changing their shape for 2.0 code.
 
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
 
 /// A heap type: what a reference points to.
@@ -113,7 +115,7 @@ impl fmt::Display for ValType {
 pub struct FuncType {
     /// Parameters followed by results (shared: cloning a type, which every
     /// call from the host does, is a reference count increment).
-    types: std::sync::Arc<[ValType]>,
+    types: Arc<[ValType]>,
     /// How many of `types` are parameters.
     params: usize,
 }
@@ -267,6 +269,7 @@ impl fmt::Display for ExternKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn valtype_is_small() {

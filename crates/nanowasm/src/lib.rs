@@ -15,6 +15,8 @@
 //! without a dependency cycle.
 //!
 //! ```
+//! # #[cfg(feature = "wat")]
+//! # fn main() -> nanowasm::Result<()> {
 //! use nanowasm::{Engine, Linker, Module, Store};
 //!
 //! let engine = Engine::default();
@@ -28,7 +30,10 @@
 //! let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
 //! let add = instance.get_typed_func::<(i32, i32), i32>(&mut store, "add")?;
 //! assert_eq!(add.call(&mut store, (2, 3))?, 5);
-//! # Ok::<(), nanowasm::Error>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "wat"))]
+//! # fn main() {}
 //! ```
 //!
 //! wasmtime's README example runs unchanged but for the crate's name:
@@ -37,13 +42,32 @@
 //! Nanoprocesses from a manifest:
 //!
 //! ```no_run
+//! # #[cfg(feature = "host")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use nanowasm::host::{Manifest, System};
 //!
 //! let manifest = Manifest::from_file("app.toml".as_ref())?;
 //! let mut system = System::new(&manifest)?;
 //! system.run()?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "host"))]
+//! # fn main() {}
 //! ```
+//!
+//! # Features
+//!
+//! All on by default; `default-features = false` gives the bare engine
+//! (the interpreter and the embedding API), for a small build (see
+//! `examples/minimal.rs`).
+//!
+//! | Feature    | What it adds                                                  |
+//! |------------|---------------------------------------------------------------|
+//! | `wat`      | `Module::new`/`from_file` accept the text format              |
+//! | `demangle` | demangled Rust and C++ names in backtraces                    |
+//! | `tracing`  | the engine logs through `tracing`                             |
+//! | `wasi`     | [`wasi`]: WASI preview1                                       |
+//! | `host`     | [`host`]: nanoprocesses (implies `wasi`)                      |
 #![deny(missing_docs)]
 
 // One explicit list, so what the facade promises is visible here and a
@@ -57,13 +81,16 @@ pub use nanowasm_runtime::{
 };
 
 /// WASI preview1 (`wasi_snapshot_preview1`): [`wasi::WasiCtx`] and
-/// [`wasi::add_to_linker`]. See the `nanowasm-wasi` crate.
+/// [`wasi::add_to_linker`]. See the `nanowasm-wasi` crate. Needs the `wasi`
+/// feature (on by default).
+#[cfg(feature = "wasi")]
 pub mod wasi {
     pub use nanowasm_wasi::*;
 }
 
 /// Nanoprocesses: [`host::Manifest`], [`host::System`]. See the
-/// `nanowasm-host` crate.
+/// `nanowasm-host` crate. Needs the `host` feature (on by default).
+#[cfg(feature = "host")]
 pub mod host {
     pub use nanowasm_host::*;
 }

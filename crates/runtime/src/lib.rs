@@ -28,6 +28,15 @@
 //! ```
 #![deny(missing_docs)]
 
+// Without the `tracing` feature, `tracing::` names this crate, whose root
+// re-exports the stand-ins of `no_tracing` (see there).
+#[cfg(not(feature = "tracing"))]
+extern crate self as tracing;
+#[cfg(not(feature = "tracing"))]
+mod no_tracing;
+#[cfg(not(feature = "tracing"))]
+use no_tracing::{debug, enabled, no_tracing_fields, trace, Level};
+
 mod engine;
 mod error;
 mod func;

@@ -1,6 +1,9 @@
 //! Code section (id 10): locals and instructions of each defined function,
 //! validated as they are read.
 
+use alloc::borrow::ToOwned;
+use alloc::vec::Vec;
+
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
 use crate::module::FuncBody;
@@ -68,7 +71,7 @@ impl<'a> Decoder<'a> {
         }
         let code_start = body.offset();
         let code_end = code_start + body.remaining();
-        let mut validator = std::mem::take(&mut self.func_validator);
+        let mut validator = core::mem::take(&mut self.func_validator);
         let ends_section = r.is_empty();
         let result = validator.validate(
             self,
@@ -126,6 +129,9 @@ impl<'a> Decoder<'a> {
 #[cfg(test)]
 mod tests {
     use super::MAX_FUNCTION_SIZE;
+    use alloc::string::ToString;
+    use alloc::vec;
+    use alloc::vec::Vec;
     use nanowasm_core::Features;
 
     fn leb(mut n: u32, out: &mut Vec<u8>) {

@@ -1,5 +1,7 @@
 //! Custom sections (id 0), including `name`.
 
+use alloc::borrow::ToOwned;
+
 use crate::decode::Decoder;
 use crate::error::Result;
 use crate::module::CustomSection;

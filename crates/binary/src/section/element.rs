@@ -1,5 +1,8 @@
 //! Element section (id 9): the eight segment encodings (flags 0-7).
 
+use alloc::format;
+use alloc::vec::Vec;
+
 use nanowasm_core::{Feature, RefType, ValType};
 
 use crate::decode::Decoder;

@@ -1,5 +1,7 @@
 //! Export section (id 7).
 
+use alloc::borrow::ToOwned;
+
 use nanowasm_core::ExternKind;
 
 use crate::decode::Decoder;

@@ -1,5 +1,7 @@
 //! Import section (id 2).
 
+use alloc::borrow::ToOwned;
+
 use nanowasm_core::Feature;
 
 use crate::decode::Decoder;

@@ -1,5 +1,7 @@
 //! Type section (id 1): function types.
 
+use alloc::vec::Vec;
+
 use nanowasm_core::{Feature, FuncType};
 
 use crate::decode::Decoder;

@@ -5,6 +5,10 @@
 //! `ref.func` or `global.get` of an immutable global, then `end`. Global
 //! initializers see only imported globals.
 
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use nanowasm_core::{HeapType, Opcode, RefType, ValType};
 
 use crate::decode::Decoder;

@@ -5,6 +5,11 @@
 //! one generic path; the rest (control, variables, memory, tables,
 //! references) are typed here by hand.
 
+use alloc::borrow::{Cow, ToOwned};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use nanowasm_core::{BlockType, FuncType, ImmKind, MemArg, Opcode, RefType, Sig, ValType};
 
 use crate::decode::Decoder;
@@ -86,7 +91,7 @@ impl FuncValidator {
         self.locals.clear();
         self.locals.extend_from_slice(ty.params());
         for &(n, t) in locals {
-            self.locals.extend(std::iter::repeat_n(t, n as usize));
+            self.locals.extend(core::iter::repeat_n(t, n as usize));
         }
         self.operands.clear();
         self.frames.clear();
@@ -169,7 +174,7 @@ impl FuncValidator {
     }
 
     #[cold]
-    fn err(&self, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    fn err(&self, msg: impl Into<Cow<'static, str>>) -> Error {
         Error::invalid(msg, self.at)
     }
 
