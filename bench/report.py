@@ -512,7 +512,7 @@ def startup_tables(data):
                     continue
                 rows.append([name, f"{j['code_bytes'] / 1e6:.2f}", f"{j['translate_ms']:.1f}",
                              f"**{j['translate_mb_s']:.1f}**", f"{j['translate_module_mb_s']:.1f}",
-                             f"Module::new {j['new_ms']:.1f} ms ({j['new_mb_s']:.0f} MB/s of module)"])
+                             f"Module::new {j['new_ms']:.2f} ms ({j['new_mb_s']:.0f} MB/s of module)"])
             md += [table(["modules", "code MB", "translate_all ms", "MB/s of code", "MB/s of module", "notes"], rows,
                          ["---", "---:", "---:", "---:", "---:", "---"]), ""]
             if T.get("esbuild_note"):
@@ -542,6 +542,7 @@ def write_report(data, out_dir, results_rel):
             ["load average (1 min)", load_txt + (" — **the machine was busy (other jobs running); absolute times are "
                                                  "noisy, ratios from interleaved runs less so**" if busy else "")]]
     md += ["## Machine", "", "| | |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows] + [""]
+    md += [f"- **Note:** {n}" for n in data.get("notes", [])] + ([""] if data.get("notes") else [])
     rows = []
     for e, info in data.get("engines", {}).items():
         if info.get("ok"):
