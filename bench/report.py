@@ -387,8 +387,10 @@ def micro_tables(data, charts_dir, chart_rel):
     nw_all = [d["nanowasm"] for d in vr.values() if "nanowasm" in d]
     rows.append(["validation throughput (geomean over modules)", f"{geomean(nw_all):.0f} MB/s" if nw_all else "—",
                  f"{geomean(ratios):.2f}× wasmparser" if ratios else ""])
-    tr = M.get("translate", {})
-    rows.append(["translation throughput", "not measured", tr.get("skipped", "")])
+    v = crit(mi, "translate/all_kernels", "mb_s")
+    rows.append(["translation throughput, every kernel (`translate/all_kernels`)", f"{v:.1f} MB/s" if v else "—",
+                 "`Module::translate_all` per byte of code section; whole modules incl. esbuild.wasm: see the "
+                 "start-up section"])
     pa = M.get("parse", {})
     pr = {}
     for name, r in pa.get("results", {}).items():
@@ -429,6 +431,95 @@ def micro_tables(data, charts_dir, chart_rel):
     return md
 
 
+def coremark_tables(data):
+    C = data.get("coremark")
+    if not C:
+        return []
+    md = ["## CoreMark 1.0", ""]
+    if C.get("skipped"):
+        return md + [f"Not run: {C['skipped']}", ""]
+    md += [f"The prebuilt CoreMark files from `{C.get('dir')}` (the wasm3 project's builds, from which wasm3, wasmi "
+           "and Stitch publish their scores; not copied into this repository). Score = CoreMark iterations per "
+           "second as printed by the benchmark itself (higher is better); each run lasts about 10 s. Median of "
+           f"{C.get('reps')} runs per engine, engines interleaved. CoreMark is reported on its own and is **not** "
+           "part of the kernels' geometric mean.", ""]
+    E = C.get("engines", {})
+    nw = E.get("nanowasm", {}).get("score", {}).get("median") if E.get("nanowasm", {}).get("status") == "ok" else None
+    rows = []
+    for e, c in E.items():
+        if c.get("status") != "ok":
+            rows.append([e, "—", "—", "—", f"not run: {c.get('reason', '')}".replace("|", "\\|")])
+            continue
+        s = c["score"]
+        rows.append([e, f"**{s['median']:.1f}**", f"{s['min']:.1f} – {s['max']:.1f}",
+                     fr(ratio(s["median"], nw)) if nw else "—", c.get("how", "")])
+    md += [table(["engine", "CoreMark score", "min – max", "score / nanowasm's", "how"], rows,
+                 ["---", "---:", "---:", "---:", "---"]), ""]
+    if nw:
+        parts = []
+        for p in ("wasmi", "wasm3"):
+            pc = E.get(p, {})
+            if pc.get("status") == "ok":
+                ps = pc["score"]["median"]
+                parts.append(f"**{p} {ps / nw:.2f}×** (nanowasm's time per iteration / {p}'s)")
+        if parts:
+            md += ["nanowasm against the interpreters in the same run: " + ", ".join(parts) + ".", ""]
+    return md
+
+
+def startup_tables(data):
+    S = data.get("startup")
+    if not S:
+        return []
+    md = ["## Start-up: esbuild.wasm to the first instruction", "", S.get("definition", ""), ""]
+    if S.get("skipped"):
+        md += [f"Not run: {S['skipped']}", ""]
+    else:
+        rows = []
+        floors = {r["engine"]: r["wall_s"]["median"] for r in S.get("rows", [])
+                  if r["variant"] == "empty" and r.get("status") == "ok"}
+        nw = next((r["wall_s"]["median"] for r in S.get("rows", [])
+                   if r["engine"] == "nanowasm" and r["variant"] == "esbuild" and r.get("status") == "ok"), None)
+        for r in S.get("rows", []):
+            if r.get("status") != "ok":
+                rows.append([r["engine"], r["variant"], "—", "—", "—", "—",
+                             f"failed: {r.get('reason', '')}".replace("|", "\\|").replace("\n", " ")])
+                continue
+            w = r["wall_s"]
+            over = w["median"] - floors[r["engine"]] if r["variant"] != "empty" and r["engine"] in floors else None
+            rows.append([r["engine"], r["variant"], f"**{w['median'] * 1e3:.1f}**",
+                         f"{w['min'] * 1e3:.1f} – {w['max'] * 1e3:.1f}",
+                         f"{over * 1e3:.1f}" if over is not None else "",
+                         fr(ratio(nw, w["median"])) if nw and r["variant"] != "empty" else "",
+                         f"{r['maxrss_kb'] / 1024:.1f}"])
+        md += [f"esbuild.wasm: {S.get('module_bytes', 0) / 1e6:.1f} MB; median of {S.get('reps')} runs.", "",
+               table(["engine", "variant", "ms (median)", "min – max", "ms above the empty program",
+                      "nanowasm esbuild / this", "peak RSS MiB"], rows,
+                     ["---", "---", "---:", "---:", "---:", "---:", "---:"]), ""]
+    T = S.get("translate")
+    if T:
+        md += ["### Translation throughput, forced for whole modules", "",
+               f"`{T.get('command', '')}` (crates/peer-bench `src/bin/translate.rs`): `Module::new` and then "
+               "`Module::translate_all` on a fresh module, timed apart; median of the summed times over "
+               "repetitions. MB/s = 10⁶ bytes/s, per byte of code section (and per byte of the whole module).", ""]
+        if T.get("skipped"):
+            md += [f"Not run: {T['skipped']}", ""]
+        else:
+            rows = []
+            for name, j in T.get("modules", {}).items():
+                if "error" in j:
+                    rows.append([name, "—", "—", "—", "—", f"failed: {j['error']}".replace("\n", " ")])
+                    continue
+                rows.append([name, f"{j['code_bytes'] / 1e6:.2f}", f"{j['translate_ms']:.1f}",
+                             f"**{j['translate_mb_s']:.1f}**", f"{j['translate_module_mb_s']:.1f}",
+                             f"Module::new {j['new_ms']:.2f} ms ({j['new_mb_s']:.0f} MB/s of module)"])
+            md += [table(["modules", "code MB", "translate_all ms", "MB/s of code", "MB/s of module", "notes"], rows,
+                         ["---", "---:", "---:", "---:", "---:", "---"]), ""]
+            if T.get("esbuild_note"):
+                md += [f"- {T['esbuild_note']}", ""]
+    return md
+
+
 def write_report(data, out_dir, results_rel):
     charts_dir = os.path.join(out_dir, "charts")
     os.makedirs(charts_dir, exist_ok=True)
@@ -451,6 +542,7 @@ def write_report(data, out_dir, results_rel):
             ["load average (1 min)", load_txt + (" — **the machine was busy (other jobs running); absolute times are "
                                                  "noisy, ratios from interleaved runs less so**" if busy else "")]]
     md += ["## Machine", "", "| | |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows] + [""]
+    md += [f"- **Note:** {n}" for n in data.get("notes", [])] + ([""] if data.get("notes") else [])
     rows = []
     for e, info in data.get("engines", {}).items():
         if info.get("ok"):
@@ -472,7 +564,8 @@ def write_report(data, out_dir, results_rel):
         md += ["## Headline", "",
                "Geometric means over the compute kernels of nanowasm time / peer time (above 1: nanowasm slower): "
                + ", ".join(f"**{p} {fr(g[p])}**" for p in PEERS if g.get(p)) + ".", ""]
-    md += kmd + wasi_tables(data, charts_dir, "charts") + micro_tables(data, charts_dir, "charts")
+    md += kmd + coremark_tables(data) + startup_tables(data) + wasi_tables(data, charts_dir, "charts") \
+        + micro_tables(data, charts_dir, "charts")
     path = os.path.join(out_dir, "report.md")
     with open(path, "w") as f:
         f.write("\n".join(md).rstrip() + "\n")
@@ -488,6 +581,17 @@ def summary(data):
             g = geomean([r for r in rs if r])
             if g:
                 lines.append(f"  geomean nanowasm/{p}: {g:.2f} ({sum(1 for r in rs if r)} kernels)")
+    C = data.get("coremark") or {}
+    for e, c in C.get("engines", {}).items():
+        lines.append(f"  CoreMark {e}: " + (f"{c['score']['median']:.1f}" if c.get("status") == "ok"
+                                             else f"not run ({c.get('reason', '')[:80]})"))
+    S = data.get("startup") or {}
+    for r in S.get("rows", []):
+        lines.append(f"  start-up {r['engine']} {r['variant']}: " + (
+            f"{r['wall_s']['median'] * 1e3:.1f} ms" if r.get("status") == "ok" else "failed"))
+    for name, j in (S.get("translate") or {}).get("modules", {}).items():
+        if "translate_mb_s" in j:
+            lines.append(f"  translate {name}: {j['translate_mb_s']:.1f} MB/s of code")
     return "\n".join(lines)
 
 

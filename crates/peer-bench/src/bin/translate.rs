@@ -1,0 +1,138 @@
+//! `nanowasm-translate [--reps N] FILE...`: translation throughput of whole
+//! modules, for `bench/run` (the start-up section).
+//!
+//! nanowasm translates each function lazily, on its first call; this forces
+//! the whole module with `Module::translate_all` and times it apart from
+//! `Module::new` (decode + validate). For each of `N` repetitions (default 5)
+//! every file is built and translated afresh; the medians over repetitions of
+//! the summed times are printed as one JSON line, with MB/s (10^6 bytes) per
+//! byte of code section and per byte of module.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use nanowasm_runtime::{Engine, Module};
+
+struct Args {
+    reps: usize,
+    files: Vec<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut reps = 5;
+    let mut files = Vec::new();
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--reps" => {
+                let v = it.next().ok_or("--reps needs a value")?;
+                reps = v
+                    .parse()
+                    .ok()
+                    .filter(|&n: &usize| n > 0)
+                    .ok_or_else(|| format!("--reps: not a positive integer: {v}"))?;
+            }
+            "-h" | "--help" => {
+                return Err("usage: nanowasm-translate [--reps N] FILE.wasm...".into());
+            }
+            _ => files.push(a),
+        }
+    }
+    if files.is_empty() {
+        return Err("usage: nanowasm-translate [--reps N] FILE.wasm...".into());
+    }
+    Ok(Args { reps, files })
+}
+
+/// Reads an unsigned LEB128 `u32` at `*pos`, advancing it.
+fn leb_u32(bytes: &[u8], pos: &mut usize) -> Option<u32> {
+    let mut result: u32 = 0;
+    for shift in (0..35).step_by(7) {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        result |= u32::from(b & 0x7f).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some(result);
+        }
+    }
+    None
+}
+
+/// Size of the code section's contents (section id 10), from the section
+/// headers alone; 0 when the module has none.
+fn code_section_bytes(bytes: &[u8]) -> Result<usize, String> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err("not a binary WebAssembly module".into());
+    }
+    let mut pos = 8;
+    while pos < bytes.len() {
+        let id = bytes[pos];
+        pos += 1;
+        let size = leb_u32(bytes, &mut pos).ok_or("malformed section size")? as usize;
+        if id == 10 {
+            return Ok(size);
+        }
+        pos = pos.checked_add(size).ok_or("section size overflows")?;
+    }
+    Ok(0)
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn run(args: &Args) -> Result<String, String> {
+    let mut modules = Vec::new();
+    for f in &args.files {
+        let bytes = std::fs::read(f).map_err(|e| format!("{f}: {e}"))?;
+        let code = code_section_bytes(&bytes).map_err(|e| format!("{f}: {e}"))?;
+        modules.push((f, bytes, code));
+    }
+    let engine = Engine::default();
+    let (mut news, mut translates) = (Vec::new(), Vec::new());
+    for _ in 0..args.reps {
+        let (mut new_t, mut tr_t) = (Duration::ZERO, Duration::ZERO);
+        for (f, bytes, _) in &modules {
+            let t0 = Instant::now();
+            let m = Module::new(&engine, bytes).map_err(|e| format!("{f}: Module::new: {e}"))?;
+            let t1 = Instant::now();
+            m.translate_all()
+                .map_err(|e| format!("{f}: translate_all: {e}"))?;
+            let t2 = Instant::now();
+            new_t += t1 - t0;
+            tr_t += t2 - t1;
+        }
+        news.push(new_t);
+        translates.push(tr_t);
+    }
+    let module_bytes: usize = modules.iter().map(|m| m.1.len()).sum();
+    let code_bytes: usize = modules.iter().map(|m| m.2).sum();
+    let (new_t, tr_t) = (median(news), median(translates));
+    let mb_s = |bytes: usize, t: Duration| bytes as f64 / 1e6 / t.as_secs_f64().max(1e-12);
+    Ok(format!(
+        "{{\"files\": {}, \"reps\": {}, \"module_bytes\": {module_bytes}, \"code_bytes\": {code_bytes}, \
+         \"new_ms\": {:.3}, \"translate_ms\": {:.3}, \"translate_mb_s\": {:.2}, \
+         \"translate_module_mb_s\": {:.2}, \"new_mb_s\": {:.2}}}",
+        modules.len(),
+        args.reps,
+        new_t.as_secs_f64() * 1e3,
+        tr_t.as_secs_f64() * 1e3,
+        mb_s(code_bytes, tr_t),
+        mb_s(module_bytes, tr_t),
+        mb_s(module_bytes, new_t),
+    ))
+}
+
+fn main() -> ExitCode {
+    match parse_args().and_then(|a| run(&a)) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("nanowasm-translate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
