@@ -1269,13 +1269,11 @@ impl Translator<'_> {
             }
         }
         let addr = addr.reg();
-        self.emit(match instr.op {
-            op => Instr::Load {
-                op,
-                dst,
-                addr,
-                offset,
-            },
+        self.emit(Instr::Load {
+            op: instr.op,
+            dst,
+            addr,
+            offset,
         });
         Ok(())
     }
@@ -1288,13 +1286,11 @@ impl Translator<'_> {
         let addr = self.pop()?;
         let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
         let (addr, src) = (addr.reg(), src.reg());
-        self.emit(match instr.op {
-            op => Instr::Store {
-                op,
-                addr,
-                src,
-                offset,
-            },
+        self.emit(Instr::Store {
+            op: instr.op,
+            addr,
+            src,
+            offset,
         });
         Ok(())
     }
