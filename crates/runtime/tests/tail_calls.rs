@@ -466,7 +466,9 @@ fn run_on_small_stack(fuel_and_epochs: bool) -> i32 {
     config.epoch_interruption(fuel_and_epochs);
     let engine = Engine::new(&config);
     let module = Module::new(&engine, &text).expect("the generated module is valid");
-    module.translate_all().expect("the generated module translates");
+    module
+        .translate_all()
+        .expect("the generated module translates");
     std::thread::Builder::new()
         .name("small-stack".into())
         .stack_size(STACK)
