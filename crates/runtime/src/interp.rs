@@ -2,6 +2,8 @@
 //! register-based code, and its execution.
 
 pub(crate) mod code;
+#[cfg(test)]
+pub(crate) mod disasm;
 pub(crate) mod exec;
 pub(crate) mod handlers;
 pub(crate) mod num;

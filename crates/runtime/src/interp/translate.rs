@@ -146,6 +146,33 @@ pub(crate) fn translate(
     func: u32,
     config: TranslateConfig,
 ) -> Result<CompiledFunc, String> {
+    let t = translate_instrs(module, func, config)?;
+    CompiledFunc::encode(
+        &t.code,
+        &t.offsets,
+        t.pool,
+        t.param_slots,
+        t.local_slots,
+        t.frame_slots,
+    )
+}
+
+/// A function's translation before encoding (what `disasm` prints).
+pub(crate) struct Translation {
+    pub code: Vec<Instr>,
+    pub offsets: Vec<u32>,
+    pub pool: Vec<u128>,
+    pub param_slots: u32,
+    pub local_slots: u32,
+    pub frame_slots: u32,
+}
+
+/// [`translate`] without the encoding.
+pub(crate) fn translate_instrs(
+    module: &Module,
+    func: u32,
+    config: TranslateConfig,
+) -> Result<Translation, String> {
     let defined = func
         .checked_sub(module.num_imported.funcs)
         .ok_or_else(|| format!("function {func} is imported"))?;
@@ -221,14 +248,14 @@ pub(crate) fn translate(
         .max(slots_of(ty.results()))
         .max(t.local_slots)
         .max(used);
-    CompiledFunc::encode(
-        &t.code,
-        &t.offsets,
-        t.pool,
+    Ok(Translation {
+        code: t.code,
+        offsets: t.offsets,
+        pool: t.pool,
         param_slots,
-        t.local_slots,
+        local_slots: t.local_slots,
         frame_slots,
-    )
+    })
 }
 
 struct Translator<'m> {

@@ -122,7 +122,15 @@ handler!(
     /// `i8x16.shuffle`.
     shuffle(o: Shuffle, ip, sp, mem, len, cx) {
         // SAFETY: `func` is the current frame's code, alive while it runs.
-        let lanes = unsafe { (&(*(*cx).func).pool)[o.lanes as usize] }.to_le_bytes();
-        set_v128!(sp, o.dst, sem::shuffle(v128!(sp, o.a), v128!(sp, o.b), lanes));
+        let lanes = unsafe { (&(*(*cx).func).pool)[o.lanes as usize] };
+        set_v128!(sp, o.dst, shuffle_out_of_line(v128!(sp, o.a), v128!(sp, o.b), lanes));
     }
 );
+
+/// `i8x16.shuffle`'s work, out of line: inlined, its lane arrays live in the
+/// handler's frame and LLVM no longer makes the handler's call to the next
+/// one a jump (`tests/tail_calls.rs` caught it).
+#[inline(never)]
+fn shuffle_out_of_line(a: u128, b: u128, lanes: u128) -> u128 {
+    sem::shuffle(a, b, lanes.to_le_bytes())
+}
