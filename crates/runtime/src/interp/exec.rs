@@ -314,12 +314,14 @@ fn exit_error<T>(store: &Store<T>, cur: &Frame, calls: &[Frame], exit: Exit) -> 
         // A trap a host function returned (a WASI call ended by its
         // deadline, say) gets the wasm frames that called it, unless it
         // carries its own (from wasm it called in turn).
-        Exit::Error(Error::Trap(Trap { code, backtrace: b })) if b.is_empty() => {
-            let backtrace = backtrace(store, cur, calls);
-            log_trap(code, &backtrace, "a host function trapped");
-            Error::Trap(Trap { code, backtrace })
-        }
-        Exit::Error(e) => e,
+        Exit::Error(e) => match e.trap_without_backtrace() {
+            Some(code) => {
+                let backtrace = backtrace(store, cur, calls);
+                log_trap(code, &backtrace, "a host function trapped");
+                Error::Trap(Trap { code, backtrace })
+            }
+            None => e,
+        },
     }
 }
 
