@@ -15,9 +15,9 @@ use crate::trap::TrapCode;
 /// ```
 /// use nanowasm_runtime::{Error, ErrorKind, TrapCode};
 ///
-/// let err = Error::from(TrapCode::UnreachableCodeReached);
+/// let err = Error::from(TrapCode::Unreachable);
 /// assert!(matches!(err.kind(), ErrorKind::Trap(_)));
-/// assert_eq!(err.trap_code(), Some(TrapCode::UnreachableCodeReached));
+/// assert_eq!(err.trap_code(), Some(TrapCode::Unreachable));
 /// assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
 /// ```
 pub struct Error(Box<ErrorKind>);
