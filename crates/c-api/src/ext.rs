@@ -12,10 +12,7 @@ use crate::{borrow, borrow_mut, from_raw, guard, into_raw, write_out};
 
 /// The exit status of a guest that called WASI `proc_exit`, if `e` is that.
 pub(crate) fn exit_status(e: &Error) -> Option<i32> {
-    match e {
-        Error::Exit(status) => Some(status.0),
-        _ => None,
-    }
+    e.exit_status()
 }
 
 /// Count fuel (see `nanowasm_store_set_fuel`): running out traps.

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use nanowasm::{
-    Caller, Error, ExternKind, ExternRef, Func, FuncType, Global, Instance, Memory, Module, Table,
-    TrapCode, Val,
+    Caller, Error, ErrorKind, ExternKind, ExternRef, Func, FuncType, Global, Instance, Memory,
+    Module, Table, TrapCode, Val,
 };
 
 use crate::store::{wasm_store_t, StoreCell, StoreData};
@@ -613,8 +613,8 @@ impl TrapInfo {
 
     /// The trap for an error of a call or instantiation in `store`.
     pub(crate) fn from_error(e: Error, store: &StoreData) -> TrapInfo {
-        match e {
-            Error::Trap(t) => TrapInfo {
+        match e.into_kind() {
+            ErrorKind::Trap(t) => TrapInfo {
                 message: format!("wasm trap: {}", t.code),
                 frames: t
                     .backtrace
@@ -628,11 +628,12 @@ impl TrapInfo {
                 code: Some(t.code),
                 exit: None,
             },
-            Error::Host(e) => match e.downcast::<HostTrap>() {
+            ErrorKind::Host(e) => match e.downcast::<HostTrap>() {
                 Ok(t) => t.0,
                 Err(e) => TrapInfo::message(e.to_string()),
             },
-            e => {
+            kind => {
+                let e = Error::from(kind);
                 let exit = crate::ext::exit_status(&e);
                 TrapInfo {
                     exit,
@@ -1080,7 +1081,7 @@ impl HostFunc {
                 .trap()
                 .cloned()
                 .unwrap_or_else(|| TrapInfo::message("host function returned a non-trap".into()));
-            return Err(Error::Host(Box::new(HostTrap(info))));
+            return Err(Error::new(HostTrap(info)));
         }
         for ((out, c), ty) in results
             .iter_mut()

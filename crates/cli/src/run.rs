@@ -18,8 +18,8 @@ use anyhow::{anyhow, bail, Context as _};
 use clap::Args as ClapArgs;
 use nanowasm::wasi::{DirPerms, FilePerms, WasiCtx};
 use nanowasm::{
-    Config, Engine, Error, Extern, Func, I32Exit, Instance, Linker, Module, Store,
-    StoreLimitsBuilder, Strategy, Val, ValType,
+    Config, Engine, Error, Extern, Func, Instance, Linker, Module, Store, StoreLimitsBuilder,
+    Strategy, Val, ValType,
 };
 use nanowasm_core::{Feature, Features};
 
@@ -403,14 +403,16 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) => {
             // The guest's `proc_exit`: its status, silently (WASI keeps it
             // below 126; a larger one is already an error, below).
-            if let Some(Error::Exit(I32Exit(status))) = e.downcast_ref::<Error>() {
-                return ExitCode::from(u8::try_from(*status).unwrap_or(1));
+            if let Some(status) = e.downcast_ref::<Error>().and_then(Error::exit_status) {
+                return ExitCode::from(u8::try_from(status).unwrap_or(1));
             }
             crate::report(&e);
             // As wasmtime on Unix: a trap exits as if by SIGABRT, any other
             // error (a failing host function such as `proc_exit` with an
             // invalid status, a module that does not load) with 1.
-            let trapped = matches!(e.downcast_ref::<Error>(), Some(Error::Trap(_)));
+            let trapped = e
+                .downcast_ref::<Error>()
+                .is_some_and(|e| e.as_trap().is_some());
             ExitCode::from(if trapped { 134 } else { 1 })
         }
     }

@@ -143,11 +143,9 @@ fn nano_outcome(r: Result<Vec<Value>, nanowasm::Error>) -> Outcome {
             Some(T::IntegerOverflow) => Outcome::Trap(Trap::IntegerOverflow),
             Some(T::BadConversionToInteger) => Outcome::Trap(Trap::BadConversion),
             Some(other) => Outcome::Trap(Trap::Other(format!("{other:?}"))),
-            None => match e {
-                // The stack of values, not only calls, is a limit too.
-                nanowasm::Error::Limit(_) => Outcome::Exhausted,
-                e => Outcome::Trap(Trap::Other(e.to_string())),
-            },
+            // The stack of values, not only calls, is a limit too.
+            None if matches!(e.kind(), nanowasm::ErrorKind::Limit(_)) => Outcome::Exhausted,
+            None => Outcome::Trap(Trap::Other(e.to_string())),
         },
     }
 }

@@ -88,7 +88,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nanowasm_runtime::{
-    Caller, Config, Engine, Error, Func, InstancePre, Linker, Memory, Module, Store,
+    Caller, Config, Engine, Error, ErrorKind, Func, InstancePre, Linker, Memory, Module, Store,
     StoreLimitsBuilder, TrapCode, TypedFunc, Val,
 };
 use nanowasm_wasi::{DirPerms, FdBudget, FilePerms, Stdio, WasiCtx};
@@ -673,14 +673,18 @@ impl Nanoprocess {
         // A failure passed up from a process this one called (or a bad
         // argument it passed) is not this process's fault: its state is
         // intact.
-        let e = match e {
-            Error::Host(inner) => match inner.downcast::<HostError>() {
-                Ok(h) => return *h,
-                Err(other) => Error::Host(other),
-            },
-            e => e,
+        let e = if e.is::<HostError>() {
+            match e.into_kind() {
+                ErrorKind::Host(inner) => match inner.downcast::<HostError>() {
+                    Ok(h) => return *h,
+                    Err(other) => Error::from_boxed(other),
+                },
+                kind => Error::from(kind),
+            }
+        } else {
+            e
         };
-        if let Error::Exit(nanowasm_runtime::I32Exit(status)) = e {
+        if let Some(status) = e.exit_status() {
             tracing::debug!(process = %self.name, status, "nanoprocess exited");
             return HostError::Exit {
                 process: self.name.clone(),
@@ -692,7 +696,7 @@ impl Nanoprocess {
             Some(TrapCode::Interrupted) => FaultKind::Deadline,
             Some(TrapCode::StackOverflow) => FaultKind::StackOverflow,
             Some(_) => FaultKind::Trap,
-            None if matches!(e, Error::Limit(_)) => FaultKind::Limit,
+            None if matches!(e.kind(), ErrorKind::Limit(_)) => FaultKind::Limit,
             None => FaultKind::Host,
         };
         let message = e.to_string();
@@ -799,7 +803,7 @@ fn cross_call(
         args = args.len(),
         "cross-process call"
     );
-    let err = |e: HostError| Error::Host(Box::new(e));
+    let err = |e: HostError| Error::new(e);
     let who = || format!("argument from `{caller_name}` to `{export}`");
     let utf8 = |w: String| {
         err(HostError::BadArgument(format!(
@@ -903,7 +907,7 @@ fn copy_in(
     bytes: &[u8],
     who: &dyn Fn() -> String,
 ) -> Result<u32, Error> {
-    let bad = |m: String| Error::Host(Box::new(HostError::BadArgument(format!("{}: {m}", who()))));
+    let bad = |m: String| Error::new(HostError::BadArgument(format!("{}: {m}", who())));
     let (Some(realloc), Some(memory)) = (realloc, memory) else {
         return Err(bad(
             "exchanges `string`/`bytes` but exports no `cabi_realloc` and `memory`".into(),

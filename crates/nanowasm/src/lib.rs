@@ -73,11 +73,11 @@
 // One explicit list, so what the facade promises is visible here and a
 // new item in the runtime is exported only on purpose.
 pub use nanowasm_runtime::{
-    AsContext, AsContextMut, Caller, Config, Engine, Error, Extern, ExternKind, ExternRef, Feature,
-    Features, FrameInfo, Func, FuncType, Global, GlobalType, HeapType, HostReturn, I32Exit,
-    Instance, InstancePre, IntoFunc, Limits, Linker, Memory, MemoryType, Module, RefType, Result,
-    Store, StoreLimits, StoreLimitsBuilder, Strategy, Table, TableType, Trap, TrapCode, TypedFunc,
-    Val, ValType, WasmParams, WasmResults, WasmTy,
+    AsContext, AsContextMut, Caller, CompileError, CompileErrorKind, Config, Engine, Error,
+    ErrorKind, Extern, ExternKind, ExternRef, Feature, Features, FrameInfo, Func, FuncType, Global,
+    GlobalType, HeapType, HostReturn, I32Exit, Instance, InstancePre, IntoFunc, Limits, Linker,
+    Memory, MemoryType, Module, RefType, Result, Store, StoreLimits, StoreLimitsBuilder, Strategy,
+    Table, TableType, Trap, TrapCode, TypedFunc, Val, ValType, WasmParams, WasmResults, WasmTy,
 };
 
 /// WASI preview1 (`wasi_snapshot_preview1`): [`wasi::WasiCtx`] and

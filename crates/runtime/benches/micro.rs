@@ -137,11 +137,7 @@ fn translate(c: &mut Criterion) {
         .iter()
         .map(|k| {
             let m = Module::new(&engine, k).unwrap();
-            m.binary()
-                .bodies
-                .iter()
-                .map(|b| b.code.len())
-                .sum::<usize>()
+            m.code_size()
         })
         .sum();
     let mut group = c.benchmark_group("translate");

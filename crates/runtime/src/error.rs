@@ -5,19 +5,37 @@ use std::fmt;
 use crate::trap::TrapCode;
 
 /// Everything that can go wrong in the embedding API.
+///
+/// One pointer wide (the details are boxed, as in wasmi and wasmtime), so a
+/// `Result<T, Error>` costs a word more than `T` at most. Match on
+/// [`kind`](Error::kind) to tell the cases apart, or use the shortcuts
+/// [`as_trap`](Error::as_trap), [`exit_status`](Error::exit_status) and
+/// [`downcast_ref`](Error::downcast_ref):
+///
+/// ```
+/// use nanowasm_runtime::{Error, ErrorKind, TrapCode};
+///
+/// let err = Error::from(TrapCode::Unreachable);
+/// assert!(matches!(err.kind(), ErrorKind::Trap(_)));
+/// assert_eq!(err.trap_code(), Some(TrapCode::Unreachable));
+/// assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+/// ```
+pub struct Error(Box<ErrorKind>);
+
+/// What went wrong: the cases of an [`Error`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// The module is malformed or invalid.
     #[error("{0}")]
-    Compile(#[from] nanowasm_binary::Error),
+    Compile(#[source] CompileError),
     /// A text module (WAT) could not be parsed: `file:line:col: message`,
     /// the source line and a caret.
     #[error("{0}")]
     Text(String),
     /// WebAssembly code trapped.
     #[error("{0}")]
-    Trap(#[from] Trap),
+    Trap(Trap),
     /// An import could not be resolved or has the wrong type.
     #[error("{0}")]
     Link(String),
@@ -33,15 +51,129 @@ pub enum Error {
     /// The guest asked to exit with this status (WASI `proc_exit`).
     #[error("{0}")]
     Exit(I32Exit),
+    /// An internal invariant of nanowasm was broken: a bug in nanowasm,
+    /// never the embedder's or the guest's fault.
+    #[error("internal error: {0} (this is a bug in nanowasm; please report it)")]
+    Bug(String),
 }
 
 /// The result type of the embedding API.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Whether a module was rejected as malformed or as invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CompileErrorKind {
+    /// The bytes do not follow the binary format (the spec testsuite's
+    /// `assert_malformed`).
+    Malformed,
+    /// The module is well formed but violates a validation rule
+    /// (`assert_invalid`).
+    Invalid,
+}
+
+/// Why a module was rejected by the decoder or the validator, and where.
+///
+/// Displays as `message: detail (in function 3 `add`, at `i32.add`,
+/// offset 0x23)`; its [`source`](std::error::Error::source) is the
+/// decoder's own error, with the same text.
+pub struct CompileError(nanowasm_binary::Error);
+
+impl CompileError {
+    /// Malformed or invalid.
+    pub fn kind(&self) -> CompileErrorKind {
+        match self.0.kind() {
+            nanowasm_binary::ErrorKind::Malformed => CompileErrorKind::Malformed,
+            nanowasm_binary::ErrorKind::Invalid => CompileErrorKind::Invalid,
+        }
+    }
+
+    /// The reason, in the spec testsuite's words where it has them
+    /// (`"unexpected end"`, `"type mismatch"`, ...).
+    pub fn message(&self) -> &str {
+        self.0.message()
+    }
+
+    /// What the reason leaves out (the types found, say), if anything.
+    pub fn detail(&self) -> Option<&str> {
+        self.0.detail()
+    }
+
+    /// The byte offset in the module where the problem was found.
+    pub fn offset(&self) -> usize {
+        self.0.offset()
+    }
+
+    /// The index of the function being validated, if any.
+    pub fn func_index(&self) -> Option<u32> {
+        self.0.func_index()
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for CompileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl From<nanowasm_binary::Error> for Error {
+    fn from(e: nanowasm_binary::Error) -> Error {
+        ErrorKind::Compile(CompileError(e)).into()
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Error {
+        Error(Box::new(kind))
+    }
+}
+
+impl From<Trap> for Error {
+    fn from(trap: Trap) -> Error {
+        ErrorKind::Trap(trap).into()
+    }
+}
+
+impl From<CompileError> for Error {
+    fn from(e: CompileError) -> Error {
+        ErrorKind::Compile(e).into()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0)
+    }
+}
+
 /// A guest's request to exit the process with a status (WASI `proc_exit`),
 /// as in wasmtime: not a failure of the runtime but the program's end.
 ///
-/// It reaches the embedder as [`Error::Exit`]; like wasmtime's, it can be
+/// It reaches the embedder as [`ErrorKind::Exit`]; like wasmtime's, it can be
 /// found with a downcast:
 ///
 /// ```
@@ -64,15 +196,81 @@ impl std::error::Error for I32Exit {}
 
 impl From<I32Exit> for Error {
     fn from(exit: I32Exit) -> Error {
-        Error::Exit(exit)
+        ErrorKind::Exit(exit).into()
     }
 }
 
 impl Error {
+    /// What went wrong, to match on.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// The case, by value (to take a host function's error back out).
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    /// A failing host function's error, as wasmtime's `Error::new`
+    /// (anyhow's): [`ErrorKind::Host`], found again by
+    /// [`downcast_ref`](Error::downcast_ref).
+    pub fn new<E: std::error::Error + Send + Sync + 'static>(error: E) -> Error {
+        ErrorKind::Host(Box::new(error)).into()
+    }
+
+    /// A host error from a boxed error ([`ErrorKind::Host`]).
+    pub fn from_boxed(error: Box<dyn std::error::Error + Send + Sync>) -> Error {
+        ErrorKind::Host(error).into()
+    }
+
+    /// A host error from a message.
+    pub fn host(message: impl Into<String>) -> Error {
+        Error::from_boxed(message.into().into())
+    }
+
+    /// A wrong use of the API ([`ErrorKind::Usage`]).
+    pub fn usage(message: impl Into<String>) -> Error {
+        ErrorKind::Usage(message.into()).into()
+    }
+
+    /// An import that does not resolve ([`ErrorKind::Link`]).
+    pub fn link(message: impl Into<String>) -> Error {
+        ErrorKind::Link(message.into()).into()
+    }
+
+    /// A resource limit reached ([`ErrorKind::Limit`]).
+    pub fn limit(message: impl Into<String>) -> Error {
+        ErrorKind::Limit(message.into()).into()
+    }
+
+    /// A text module that does not parse ([`ErrorKind::Text`]).
+    pub fn text(message: impl Into<String>) -> Error {
+        ErrorKind::Text(message.into()).into()
+    }
+
+    /// A broken internal invariant ([`ErrorKind::Bug`]): the message says
+    /// which; the error says it is a bug in nanowasm.
+    pub fn bug(message: impl Into<String>) -> Error {
+        ErrorKind::Bug(message.into()).into()
+    }
+
+    /// Whether this is a broken internal invariant ([`ErrorKind::Bug`]).
+    pub fn is_bug(&self) -> bool {
+        matches!(*self.0, ErrorKind::Bug(_))
+    }
+
+    /// The module's rejection, if this error is one.
+    pub fn as_compile_error(&self) -> Option<&CompileError> {
+        match &*self.0 {
+            ErrorKind::Compile(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The trap, if this error is one.
     pub fn as_trap(&self) -> Option<&Trap> {
-        match self {
-            Error::Trap(t) => Some(t),
+        match &*self.0 {
+            ErrorKind::Trap(t) => Some(t),
             _ => None,
         }
     }
@@ -82,19 +280,28 @@ impl Error {
         self.as_trap().map(|t| t.code)
     }
 
+    /// The code of a trap that has no backtrace yet (one a host function
+    /// returned), for the interpreter to add the wasm frames.
+    pub(crate) fn trap_without_backtrace(&self) -> Option<TrapCode> {
+        self.as_trap()
+            .filter(|t| t.backtrace.is_empty())
+            .map(|t| t.code)
+    }
+
     /// The error as a `&E`, if it is one, in wasmtime's style
     /// (`err.downcast_ref::<I32Exit>()`): [`I32Exit`] for a guest's exit,
-    /// [`Trap`] or [`TrapCode`] for a trap, and for a failing host function
-    /// the error it returned (any type).
+    /// [`Trap`] or [`TrapCode`] for a trap, [`CompileError`] for a
+    /// rejected module, and for a failing host function the error it
+    /// returned (any type).
     pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
         use std::any::Any;
-        match self {
-            Error::Exit(exit) => (exit as &dyn Any).downcast_ref(),
-            Error::Trap(trap) => (trap as &dyn Any)
+        match &*self.0 {
+            ErrorKind::Exit(exit) => (exit as &dyn Any).downcast_ref(),
+            ErrorKind::Trap(trap) => (trap as &dyn Any)
                 .downcast_ref()
                 .or_else(|| (&trap.code as &dyn Any).downcast_ref()),
-            Error::Host(inner) => inner.downcast_ref(),
-            Error::Compile(e) => (e as &dyn Any).downcast_ref(),
+            ErrorKind::Host(inner) => inner.downcast_ref(),
+            ErrorKind::Compile(e) => (e as &dyn Any).downcast_ref(),
             _ => None,
         }
     }
@@ -106,15 +313,10 @@ impl Error {
 
     /// The guest's exit status, if this error is its request to exit.
     pub fn exit_status(&self) -> Option<i32> {
-        match self {
-            Error::Exit(I32Exit(status)) => Some(*status),
+        match &*self.0 {
+            ErrorKind::Exit(I32Exit(status)) => Some(*status),
             _ => None,
         }
-    }
-
-    /// A host error from a message.
-    pub fn host(message: impl Into<String>) -> Error {
-        Error::Host(message.into().into())
     }
 }
 
@@ -279,6 +481,64 @@ impl std::error::Error for Trap {}
 
 impl From<TrapCode> for Error {
     fn from(code: TrapCode) -> Error {
-        Error::Trap(Trap::new(code))
+        Error::from(Trap::new(code))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    #[test]
+    fn error_is_one_word() {
+        assert_eq!(size_of::<Error>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<(), Error>>(), size_of::<usize>());
+    }
+
+    #[test]
+    fn bug_says_it_is_a_bug() {
+        let e = Error::bug("a frame without a function");
+        assert!(e.is_bug());
+        let text = e.to_string();
+        assert!(text.contains("a frame without a function"), "{text}");
+        assert!(text.contains("bug in nanowasm"), "{text}");
+    }
+
+    #[test]
+    fn compile_error_keeps_the_decoder_error_as_source() {
+        let e = Error::from(nanowasm_binary::Error::invalid("type mismatch", 0x23));
+        let compile = e.as_compile_error().expect("a compile error");
+        assert_eq!(compile.kind(), CompileErrorKind::Invalid);
+        assert_eq!(compile.offset(), 0x23);
+        assert_eq!(compile.message(), "type mismatch");
+        assert!(e.is::<CompileError>());
+        let mut chain = Vec::new();
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(c) = cur {
+            chain.push(c.to_string());
+            cur = c.source();
+        }
+        assert_eq!(chain.len(), 3, "{chain:?}");
+        assert!(chain.iter().all(|c| c == &chain[0]), "{chain:?}");
+    }
+
+    #[test]
+    fn host_errors_downcast() {
+        #[derive(Debug, PartialEq)]
+        struct Mine(u8);
+        impl fmt::Display for Mine {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "mine {}", self.0)
+            }
+        }
+        impl std::error::Error for Mine {}
+        let e = Error::new(Mine(4));
+        assert_eq!(e.downcast_ref::<Mine>(), Some(&Mine(4)));
+        assert!(!e.is::<I32Exit>());
+        match e.into_kind() {
+            ErrorKind::Host(inner) => assert_eq!(*inner.downcast::<Mine>().unwrap(), Mine(4)),
+            other => panic!("not a host error: {other:?}"),
+        }
     }
 }

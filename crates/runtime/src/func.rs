@@ -185,7 +185,7 @@ impl Func {
         let ty = store.inner.func_type(self.0.index);
         if ty.params() != Params::types().as_slice() || ty.results() != Results::types().as_slice()
         {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "type mismatch: the function has type {ty}, not {}",
                 FuncType::new(Params::types(), Results::types())
             )));
@@ -200,7 +200,7 @@ impl Func {
 #[cold]
 #[inline(never)]
 fn wrong_type(what: &str, ty: &FuncType) -> Error {
-    Error::Usage(format!("{what} a function of type {ty}"))
+    Error::usage(format!("{what} a function of type {ty}"))
 }
 
 /// A function with a statically known type: calls skip the dynamic checks.
@@ -261,7 +261,7 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         }
         let results = scratch(&mut results_buf, &mut results_vec, Results::COUNT);
         exec::invoke(store, self.func.0.index, args, results)?;
-        Results::load(results).ok_or_else(|| Error::Usage("result type mismatch".into()))
+        Results::load(results).ok_or_else(|| Error::usage("result type mismatch"))
     }
 
     /// The untyped function.
@@ -426,7 +426,7 @@ macro_rules! into_func {
             fn into_host(self) -> (FuncType, Arc<HostFunc<T>>) {
                 let ty = FuncType::new(vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
                 let f = move |_caller: Caller<'_, T>, args: &[Val], results: &mut [Val]| -> Result<(), Error> {
-                    $( let $t = $t::from_val(args[$n]).ok_or_else(|| Error::Usage("argument type".into()))?; )*
+                    $( let $t = $t::from_val(args[$n]).ok_or_else(|| Error::usage("argument type"))?; )*
                     let r = (self)($($t),*).into_result()?;
                     r.store(results);
                     Ok(())
@@ -444,7 +444,7 @@ macro_rules! into_func {
             fn into_host(self) -> (FuncType, Arc<HostFunc<T>>) {
                 let ty = FuncType::new(vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
                 let f = move |caller: Caller<'_, T>, args: &[Val], results: &mut [Val]| -> Result<(), Error> {
-                    $( let $t = $t::from_val(args[$n]).ok_or_else(|| Error::Usage("argument type".into()))?; )*
+                    $( let $t = $t::from_val(args[$n]).ok_or_else(|| Error::usage("argument type"))?; )*
                     let r = (self)(caller, $($t),*).into_result()?;
                     r.store(results);
                     Ok(())

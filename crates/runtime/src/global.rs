@@ -80,7 +80,7 @@ impl Global {
         inner.check(self.0)?;
         let ty = inner.globals[self.0.index as usize].ty;
         if !ty.mutable {
-            return Err(Error::Usage("cannot set an immutable global".into()));
+            return Err(Error::usage("cannot set an immutable global"));
         }
         inner.check_val(&value, ty.content, "the global")?;
         inner.globals[self.0.index as usize].value = val_to_raw(&value);

@@ -170,7 +170,7 @@ impl Instance {
     ) -> Result<crate::TypedFunc<P, R>, Error> {
         let f = self
             .get_func(&store, name)
-            .ok_or_else(|| Error::Usage(format!("no exported function named `{name}`")))?;
+            .ok_or_else(|| Error::usage(format!("no exported function named `{name}`")))?;
         f.typed(&store)
     }
 
@@ -191,7 +191,7 @@ impl Instance {
 }
 
 fn link_error(module: &str, name: &str, why: &str) -> Error {
-    Error::Link(format!(
+    Error::link(format!(
         "incompatible import type for `{module}::{name}`: {why}"
     ))
 }
@@ -261,18 +261,18 @@ fn instantiate_uninstrumented<T>(
     imports: &[Extern],
 ) -> Result<Instance, Error> {
     if !crate::Engine::same(store.engine(), module.engine()) {
-        return Err(Error::Usage("the module belongs to another engine".into()));
+        return Err(Error::usage("the module belongs to another engine"));
     }
     let m = module.binary();
     if imports.len() != m.imports.len() {
-        return Err(Error::Link(format!(
+        return Err(Error::link(format!(
             "expected {} imports, got {}",
             m.imports.len(),
             imports.len()
         )));
     }
     if store.inner.instances.len() >= store.inner.limits.instances {
-        return Err(Error::Limit("instance limit reached".into()));
+        return Err(Error::limit("instance limit reached"));
     }
     let inner = &mut store.inner;
     let instance_index = inner.instances.len() as u32;
@@ -350,22 +350,20 @@ fn instantiate_uninstrumented<T>(
     // Defined tables and memories.
     for ty in &m.tables[m.num_imported.tables as usize..] {
         if inner.tables.len() >= inner.limits.tables {
-            return Err(Error::Limit("table limit reached".into()));
+            return Err(Error::limit("table limit reached"));
         }
         if inner
             .limits
             .table_elements
             .is_some_and(|max| ty.limits.min > max)
         {
-            return Err(Error::Limit(
-                "table exceeds the store's element limit".into(),
-            ));
+            return Err(Error::limit("table exceeds the store's element limit"));
         }
         let elements = usize::try_from(ty.limits.min)
             .ok()
             .and_then(crate::table::null_elements)
             .ok_or_else(|| {
-                Error::Limit(format!(
+                Error::limit(format!(
                     "the host refused memory for a table of {} elements",
                     ty.limits.min
                 ))
@@ -381,7 +379,7 @@ fn instantiate_uninstrumented<T>(
     };
     for ty in &m.memories[m.num_imported.memories as usize..] {
         if inner.memories.len() >= inner.limits.memories {
-            return Err(Error::Limit("memory limit reached".into()));
+            return Err(Error::limit("memory limit reached"));
         }
         let bytes = ty.limits.min * nanowasm_core::MemoryType::PAGE_SIZE;
         if inner
@@ -389,9 +387,7 @@ fn instantiate_uninstrumented<T>(
             .memory_size
             .is_some_and(|max| bytes > max as u64)
         {
-            return Err(Error::Limit(
-                "memory exceeds the store's memory limit".into(),
-            ));
+            return Err(Error::limit("memory exceeds the store's memory limit"));
         }
         memories.push(inner.memories.len() as u32);
         inner.memories.push(MemoryEntity {
@@ -400,7 +396,7 @@ fn instantiate_uninstrumented<T>(
                 &inner.engine.inner.memory_pool,
                 if memories.len() == 1 { image } else { None },
             )
-            .ok_or_else(|| Error::Limit("the host refused memory for a linear memory".into()))?,
+            .ok_or_else(|| Error::limit("the host refused memory for a linear memory"))?,
             ty: *ty,
         });
     }
@@ -537,7 +533,7 @@ fn eval_const(
             (Opcode::RefFunc, Imm::Index(f)) => u128::from(funcs[f as usize]) + 1,
             (Opcode::GlobalGet, Imm::Index(g)) => inner.globals[globals[g as usize] as usize].value,
             (op, _) => {
-                return Err(Error::Usage(format!(
+                return Err(Error::usage(format!(
                     "`{}` in a constant expression",
                     op.name()
                 )))

@@ -54,7 +54,9 @@ mod trap;
 mod values;
 
 pub use engine::{Config, Engine, Strategy};
-pub use error::{Error, FrameInfo, I32Exit, Result, Trap};
+pub use error::{
+    CompileError, CompileErrorKind, Error, ErrorKind, FrameInfo, I32Exit, Result, Trap,
+};
 pub use func::{Caller, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use global::Global;
 pub use instance::{Extern, Instance};

@@ -95,7 +95,7 @@ impl<T> Linker<T> {
     fn insert(&mut self, module: &str, name: &str, def: Definition<T>) -> Result<(), Error> {
         let key = (module.to_owned(), name.to_owned());
         if !self.allow_shadowing && self.defs.contains_key(&key) {
-            return Err(Error::Link(format!(
+            return Err(Error::link(format!(
                 "`{module}::{name}` is already defined"
             )));
         }
@@ -169,10 +169,9 @@ impl<T> Linker<T> {
     /// Resolves the imports of `module` once, for many instantiations.
     pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>, Error> {
         if !Engine::same(&self.engine, module.engine()) {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "cross-`Engine` instantiation is not currently supported: \
-                 the module was compiled by another engine than the linker's"
-                    .into(),
+                 the module was compiled by another engine than the linker's",
             ));
         }
         let mut imports = Vec::with_capacity(module.binary().imports.len());
@@ -181,7 +180,7 @@ impl<T> Linker<T> {
                 .defs
                 .get(&(import.module.clone(), import.name.clone()))
                 .ok_or_else(|| {
-                    Error::Link(format!(
+                    Error::link(format!(
                         "unknown import: `{}::{}` has not been defined",
                         import.module, import.name
                     ))

@@ -16,7 +16,7 @@ impl Memory {
         if ty.limits.min > MemoryType::MAX_PAGES_32
             || ty.limits.max.is_some_and(|m| m < ty.limits.min)
         {
-            return Err(Error::Usage("invalid memory type".into()));
+            return Err(Error::usage("invalid memory type"));
         }
         let bytes = ty.limits.min * MemoryType::PAGE_SIZE;
         if inner
@@ -24,16 +24,12 @@ impl Memory {
             .memory_size
             .is_some_and(|max| bytes > max as u64)
         {
-            return Err(Error::Limit(
-                "memory exceeds the store's memory limit".into(),
-            ));
+            return Err(Error::limit("memory exceeds the store's memory limit"));
         }
         let index = inner.memories.len() as u32;
         inner.memories.push(MemoryEntity {
             data: crate::linear::LinearMemory::new(bytes as usize, &inner.engine.inner.memory_pool)
-                .ok_or_else(|| {
-                    Error::Limit("the host refused memory for a linear memory".into())
-                })?,
+                .ok_or_else(|| Error::limit("the host refused memory for a linear memory"))?,
             ty,
         });
         Ok(Memory(Stored {
@@ -103,8 +99,7 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64, Error> {
         let inner = &mut store.as_context_mut().inner;
         inner.check(self.0)?;
-        grow(inner, self.0.index, delta)
-            .ok_or_else(|| Error::Limit("memory cannot grow that much".into()))
+        grow(inner, self.0.index, delta).ok_or_else(|| Error::limit("memory cannot grow that much"))
     }
 
     /// Copies `buf.len()` bytes from offset `at`.
@@ -115,7 +110,7 @@ impl Memory {
         let src = at
             .checked_add(buf.len())
             .and_then(|end| data.get(at..end))
-            .ok_or_else(|| Error::Usage("out of bounds memory access".into()))?;
+            .ok_or_else(|| Error::usage("out of bounds memory access"))?;
         buf.copy_from_slice(src);
         Ok(())
     }
@@ -128,7 +123,7 @@ impl Memory {
         let dst = at
             .checked_add(buf.len())
             .and_then(|end| data.get_mut(at..end))
-            .ok_or_else(|| Error::Usage("out of bounds memory access".into()))?;
+            .ok_or_else(|| Error::usage("out of bounds memory access"))?;
         dst.copy_from_slice(buf);
         Ok(())
     }

@@ -74,7 +74,7 @@ impl Module {
         #[cfg(feature = "wat")]
         if !bytes.starts_with(b"\0asm") {
             let binary =
-                nanowasm_text::binary_or_wat(bytes.to_vec(), "<input>").map_err(Error::Text)?;
+                nanowasm_text::binary_or_wat(bytes.to_vec(), "<input>").map_err(Error::text)?;
             return Module::from_binary(engine, &binary);
         }
         Module::from_binary(engine, bytes)
@@ -86,10 +86,10 @@ impl Module {
     pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module, Error> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
-            .map_err(|e| Error::Usage(format!("failed to read `{}`: {e}", path.display())))?;
+            .map_err(|e| Error::usage(format!("failed to read `{}`: {e}", path.display())))?;
         #[cfg(feature = "wat")]
         let bytes = nanowasm_text::binary_or_wat(bytes, &path.display().to_string())
-            .map_err(Error::Text)?;
+            .map_err(Error::text)?;
         Module::from_binary(engine, &bytes)
     }
 
@@ -161,9 +161,26 @@ impl Module {
         self.inner.binary.names.module.as_deref()
     }
 
-    /// The decoded module.
+    /// The decoded module. Not part of the documented API: its types are
+    /// the decoder's (`nanowasm-binary`); only the C API still reads it
+    /// (import and export types, function body offsets, the bytes), until
+    /// the runtime offers those itself. Everything else uses
+    /// [`imports`](Module::imports), [`exports`](Module::exports),
+    /// [`code_size`](Module::code_size) and the like.
+    #[doc(hidden)]
     pub fn binary(&self) -> &binary::Module {
         &self.inner.binary
+    }
+
+    /// How many functions the module defines (imports left out).
+    pub fn defined_funcs(&self) -> usize {
+        self.inner.binary.bodies.len()
+    }
+
+    /// The size in bytes of the code of the functions the module defines
+    /// (their bodies in the code section): what translation reads.
+    pub fn code_size(&self) -> usize {
+        self.inner.binary.bodies.iter().map(|b| b.code.len()).sum()
     }
 
     /// The imports: module name, field name, kind.
@@ -247,7 +264,7 @@ impl Module {
         for defined in 0..self.inner.binary.bodies.len() {
             let func = first + defined as u32;
             self.compiled(func)
-                .map_err(|e| Error::Limit(format!("function {func} cannot be translated: {e}")))?;
+                .map_err(|e| Error::limit(format!("function {func} cannot be translated: {e}")))?;
         }
         Ok(())
     }

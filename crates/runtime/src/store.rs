@@ -254,7 +254,7 @@ impl StoreInner {
 #[cold]
 #[inline(never)]
 fn wrong_store() -> crate::Error {
-    crate::Error::Usage("object used with the wrong store".into())
+    crate::Error::usage("object used with the wrong store")
 }
 
 #[cold]
@@ -272,7 +272,7 @@ pub(crate) fn type_mismatch(what: &str, ty: ValType, v: &Val) -> crate::Error {
         Val::FuncRef(None) | Val::ExternRef(None) => format!("a null {}", v.ty()),
         _ => v.ty().to_string(),
     };
-    crate::Error::Usage(format!("{what} has type {ty}, not {found}"))
+    crate::Error::usage(format!("{what} has type {ty}, not {found}"))
 }
 
 /// An isolated domain: instances, their memories, tables, globals and
@@ -365,8 +365,8 @@ impl<T> Store<T> {
     /// Sets the remaining fuel (requires `Config::consume_fuel`).
     pub fn set_fuel(&mut self, fuel: u64) -> Result<(), crate::Error> {
         if !self.inner.engine.config().consume_fuel {
-            return Err(crate::Error::Usage(
-                "fuel is not enabled in this engine's config".into(),
+            return Err(crate::Error::usage(
+                "fuel is not enabled in this engine's config",
             ));
         }
         self.inner.fuel = fuel;
@@ -376,8 +376,8 @@ impl<T> Store<T> {
     /// The remaining fuel (requires `Config::consume_fuel`).
     pub fn get_fuel(&self) -> Result<u64, crate::Error> {
         if !self.inner.engine.config().consume_fuel {
-            return Err(crate::Error::Usage(
-                "fuel is not enabled in this engine's config".into(),
+            return Err(crate::Error::usage(
+                "fuel is not enabled in this engine's config",
             ));
         }
         Ok(self.inner.fuel)

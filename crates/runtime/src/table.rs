@@ -44,13 +44,13 @@ impl Table {
         inner.check_val(&init, ValType::Ref(ty.element), "a table element")?;
         let raw = ref_to_raw(&init).unwrap_or(0);
         if ty.limits.max.is_some_and(|max| max < ty.limits.min) {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "invalid table type: minimum {} above maximum",
                 ty.limits.min
             )));
         }
         if ty.limits.min > u64::from(u32::MAX) {
-            return Err(Error::Limit(format!(
+            return Err(Error::limit(format!(
                 "a table of {} elements is more than a table may have",
                 ty.limits.min
             )));
@@ -60,11 +60,9 @@ impl Table {
             .table_elements
             .is_some_and(|max| ty.limits.min > max)
         {
-            return Err(Error::Limit(
-                "table exceeds the store's element limit".into(),
-            ));
+            return Err(Error::limit("table exceeds the store's element limit"));
         }
-        let refused = || Error::Limit("the host refused memory for a table".into());
+        let refused = || Error::limit("the host refused memory for a table");
         let elements = if raw == 0 {
             null_elements(ty.limits.min as usize).ok_or_else(refused)?
         } else {
@@ -141,7 +139,7 @@ impl Table {
         let slot = usize::try_from(index)
             .ok()
             .and_then(|i| inner.tables[self.0.index as usize].elements.get_mut(i))
-            .ok_or_else(|| Error::Usage("table index out of bounds".into()))?;
+            .ok_or_else(|| Error::usage("table index out of bounds"))?;
         *slot = raw;
         Ok(())
     }
@@ -152,7 +150,7 @@ impl Table {
         let inner = &mut store.as_context_mut().inner;
         let raw = self.checked_raw(inner, &init)?;
         grow(inner, self.0.index, delta, raw)
-            .ok_or_else(|| Error::Limit("table cannot grow that much".into()))
+            .ok_or_else(|| Error::limit("table cannot grow that much"))
     }
 
     /// Sets the `len` elements from `dst` to `value` (a reference of the
@@ -172,7 +170,7 @@ impl Table {
             .checked_add(len)
             .filter(|&end| end <= elements.len() as u64)
             .map(|end| dst as usize..end as usize)
-            .ok_or_else(|| Error::Usage("table fill out of bounds".into()))?;
+            .ok_or_else(|| Error::usage("table fill out of bounds"))?;
         elements[range].fill(raw);
         Ok(())
     }

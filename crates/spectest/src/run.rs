@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use nanowasm::{
-    Config, Engine, Error, Extern, ExternRef, HeapType, Instance, Linker, Module, Store, Val,
+    CompileErrorKind, Config, Engine, Error, ErrorKind, Extern, ExternRef, HeapType, Instance,
+    Linker, Module, Store, Val,
 };
 
 use crate::script::{
@@ -241,9 +242,7 @@ impl Runner {
                 Err(e) => Err(format!("cannot encode: {e}")),
                 Ok(b) => match Module::from_binary(&self.engine, b) {
                     Ok(_) => Err(format!("expected malformed \"{message}\", module accepted")),
-                    Err(Error::Compile(e)) if e.kind() == nanowasm_binary::ErrorKind::Malformed => {
-                        Ok(())
-                    }
+                    Err(e) if is_compile_error(&e, CompileErrorKind::Malformed) => Ok(()),
                     Err(e) => Err(format!("expected malformed \"{message}\", got {e}")),
                 },
             },
@@ -252,15 +251,13 @@ impl Runner {
                 Err(_) => Ok(()),
                 Ok(b) => match Module::from_binary(&self.engine, b) {
                     Ok(_) => Err(format!("expected invalid \"{message}\", module accepted")),
-                    Err(Error::Compile(e)) if e.kind() == nanowasm_binary::ErrorKind::Invalid => {
-                        Ok(())
-                    }
+                    Err(e) if is_compile_error(&e, CompileErrorKind::Invalid) => Ok(()),
                     Err(e) => Err(format!("expected invalid \"{message}\", got {e}")),
                 },
             },
             Directive::AssertUnlinkable { source, message } => match self.instantiate(source)? {
                 Ok(_) => Err(format!("expected unlinkable \"{message}\", instantiated")),
-                Err(Error::Link(_) | Error::Limit(_)) => Ok(()),
+                Err(e) if matches!(e.kind(), ErrorKind::Link(_) | ErrorKind::Limit(_)) => Ok(()),
                 Err(e) => Err(format!("expected unlinkable \"{message}\", got {e}")),
             },
             Directive::AssertUninstantiable { source, message } => {
@@ -294,4 +291,9 @@ pub fn exports(instance: Instance, store: &Store<()>) -> Vec<String> {
         .filter(|(_, e)| matches!(e, Extern::Func(_)))
         .map(|(n, _)| n.to_owned())
         .collect()
+}
+
+/// Whether `e` is the rejection of a module as `kind` (malformed or invalid).
+fn is_compile_error(e: &Error, kind: CompileErrorKind) -> bool {
+    e.as_compile_error().is_some_and(|c| c.kind() == kind)
 }

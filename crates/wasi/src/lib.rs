@@ -14,7 +14,8 @@
 //! `wasi_snapshot_preview1` and the older `wasi_unstable` ([`unstable`]).
 //!
 //! Errors are WASI `errno` values returned to the guest; only `proc_exit`
-//! (an [`Error::Exit`] carrying an [`I32Exit`] for a status below 126; as in wasmtime, a larger
+//! (an [`ErrorKind::Exit`](nanowasm_runtime::ErrorKind::Exit) carrying an
+//! [`I32Exit`] for a status below 126; as in wasmtime, a larger
 //! one is an error, "invalid exit status"), a module without an exported
 //! `memory`, and a blocking call that reaches the context's deadline
 //! ([`WasiCtx::set_deadline`], the interrupt trap) end the call. Nothing
@@ -118,7 +119,7 @@ where
     match f(get(host), &mut GuestMemory(data)).map_err(Into::into) {
         Ok(()) => Ok(0),
         Err(WasiError::Errno(e)) => Ok(e as i32),
-        Err(WasiError::Trap(code)) => Err(Error::Trap(Trap::new(code))),
+        Err(WasiError::Trap(code)) => Err(Error::from(Trap::new(code))),
     }
 }
 
@@ -142,8 +143,10 @@ impl std::fmt::Display for Outcome<'_> {
                 Some(e) => write!(f, "{} ({n})", e.name()),
                 None => write!(f, "{n}"),
             },
-            Err(Error::Trap(t)) => write!(f, "trap: {}", t.code),
-            Err(e) => write!(f, "error: {e}"),
+            Err(e) => match e.trap_code() {
+                Some(code) => write!(f, "trap: {code}"),
+                None => write!(f, "error: {e}"),
+            },
         }
     }
 }
@@ -297,7 +300,7 @@ where
         // it ends the call with an error instead of an exit.
         let status = rval as u32;
         if status < 126 {
-            Err(Error::Exit(I32Exit(rval)))
+            Err(Error::from(I32Exit(rval)))
         } else {
             Err(Error::host(format!(
                 "exit with invalid exit status outside of [0..126): {status}"

@@ -1,7 +1,7 @@
 //! WASI through the embedding API: captured stdio, bad guest pointers,
 //! `proc_exit`, capability denial, and isolation between stores.
 
-use nanowasm_runtime::{Engine, Error, Linker, Module, Store};
+use nanowasm_runtime::{Engine, ErrorKind, Linker, Module, Store};
 use nanowasm_wasi::{Stdio, WasiCtx};
 
 fn instantiate(wat: &str, cx: WasiCtx) -> (Store<WasiCtx>, nanowasm_runtime::Instance) {
@@ -71,10 +71,12 @@ fn proc_exit_ends_the_call_with_its_status() {
       (func (export "_start") (call $exit (i32.const 7)) unreachable))"#;
     let (mut store, inst) = instantiate(wat, WasiCtx::builder().build().unwrap());
     let start = inst.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
-    match start.call(&mut store, ()) {
-        Err(Error::Exit(nanowasm_runtime::I32Exit(7))) => {}
-        other => panic!("expected exit 7, got {other:?}"),
-    }
+    let err = start.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.exit_status(), Some(7), "expected exit 7, got {err:?}");
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Exit(nanowasm_runtime::I32Exit(7))
+    ));
 }
 
 const OPEN: &str = r#"(module

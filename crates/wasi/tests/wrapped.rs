@@ -476,7 +476,8 @@ fn run_c(name: &str, build: impl FnOnce(&mut nanowasm_wasi::WasiCtxBuilder)) -> 
     let inst = linker.instantiate(&mut store, &module).unwrap();
     let start = inst.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
     match start.call(&mut store, ()) {
-        Ok(()) | Err(nanowasm_runtime::Error::Exit(nanowasm_runtime::I32Exit(0))) => {}
+        Ok(()) => {}
+        Err(e) if e.exit_status() == Some(0) => {}
         Err(e) => panic!("{name}: {e:?}"),
     }
     let out = String::from_utf8(buf.lock().unwrap().clone()).unwrap();

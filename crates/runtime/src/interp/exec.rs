@@ -64,7 +64,7 @@ fn zero_locals(stack: &mut [u64], from: usize, to: usize) {
 #[cold]
 #[inline(never)]
 pub(crate) fn translation_failed(e: &str) -> Error {
-    Error::Usage(format!("translation failed: {e}"))
+    Error::usage(format!("translation failed: {e}"))
 }
 
 /// The interpreter's state in a store: what its activations share.
@@ -190,8 +190,8 @@ fn run<T>(
     let result = match done {
         Done::Return => Ok(()),
         Done::Exit | Done::Next => {
-            let exit = cx.exit.take().unwrap_or(Exit::Error(Error::Usage(
-                "internal error: the interpreter stopped without a reason".into(),
+            let exit = cx.exit.take().unwrap_or(Exit::Error(Error::bug(
+                "the interpreter stopped without a reason",
             )));
             Err(exit_error(store, &cx, exit))
         }
@@ -235,9 +235,7 @@ unsafe fn call_host_result<T>(
     // SAFETY: the caller's guarantee; `Cx` is a separate object.
     let store = unsafe { &mut *cx.store.cast::<Store<T>>() };
     let FuncEntity::Host { host, .. } = store.inner.funcs[func as usize] else {
-        return Err(Exit::Error(Error::Usage(
-            "internal error: a host call to a wasm function".into(),
-        )));
+        return Err(Exit::Error(Error::bug("a host call to a wasm function")));
     };
     // SAFETY: the current frame's code is alive while it runs.
     let caller_slots = unsafe { (*cx.func).frame_slots } as usize;
@@ -351,16 +349,15 @@ fn check_host_result(inner: &StoreInner, v: &Val, t: ValType) -> Result<(), Erro
 #[cold]
 #[inline(never)]
 fn host_result_of_another_store() -> Error {
-    Error::Usage(
-        "a host function returned a reference of another store (object used with the wrong store)"
-            .into(),
+    Error::usage(
+        "a host function returned a reference of another store (object used with the wrong store)",
     )
 }
 
 #[cold]
 #[inline(never)]
 fn store_replaced() -> Error {
-    Error::Usage("a host function replaced the store it was called from".into())
+    Error::usage("a host function replaced the store it was called from")
 }
 
 /// Makes the value stack at least `need` slots long.
@@ -439,17 +436,19 @@ fn exit_error<T>(store: &Store<T>, cx: &Cx, exit: Exit) -> Error {
         Exit::Trap(code) => {
             let backtrace = backtrace(store, cx);
             log_trap(code, &backtrace, "wasm trapped");
-            Error::Trap(Trap { code, backtrace })
+            Error::from(Trap { code, backtrace })
         }
         // A trap a host function returned (a WASI call ended by its
         // deadline, say) gets the wasm frames that called it, unless it
         // carries its own (from wasm it called in turn).
-        Exit::Error(Error::Trap(Trap { code, backtrace: b })) if b.is_empty() => {
-            let backtrace = backtrace(store, cx);
-            log_trap(code, &backtrace, "a host function trapped");
-            Error::Trap(Trap { code, backtrace })
-        }
-        Exit::Error(e) => e,
+        Exit::Error(e) => match e.trap_without_backtrace() {
+            Some(code) => {
+                let backtrace = backtrace(store, cx);
+                log_trap(code, &backtrace, "a host function trapped");
+                Error::from(Trap { code, backtrace })
+            }
+            None => e,
+        },
     }
 }
 
