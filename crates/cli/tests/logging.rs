@@ -130,7 +130,7 @@ fn debug_names_the_load_the_translation_and_the_instantiation() {
     let translated = events(
         &err,
         "DEBUG",
-        "nanowasm_runtime::module",
+        "nanowasm_runtime::interp",
         "function translated",
     );
     assert_eq!(translated.len(), 1, "{err}");
