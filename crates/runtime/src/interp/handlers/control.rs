@@ -92,6 +92,25 @@ handler!(
     }
 );
 
+/// The instance of the generic handler `$h::<C>` for comparison `$cmp`.
+macro_rules! per_cmp {
+    ($cmp:expr, $h:ident) => {{
+        use Cmp32::*;
+        match $cmp {
+            Eq => $h::<{ Eq as u8 }> as Handler,
+            Ne => $h::<{ Ne as u8 }>,
+            LtS => $h::<{ LtS as u8 }>,
+            LtU => $h::<{ LtU as u8 }>,
+            GtS => $h::<{ GtS as u8 }>,
+            GtU => $h::<{ GtU as u8 }>,
+            LeS => $h::<{ LeS as u8 }>,
+            LeU => $h::<{ LeU as u8 }>,
+            GeS => $h::<{ GeS as u8 }>,
+            GeU => $h::<{ GeU as u8 }>,
+        }
+    }};
+}
+
 /// A jump on an `i32` comparison, one handler per comparison.
 unsafe fn br_if_cmp<const C: u8>(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
     let o = operands!(ip, ops::BrIfCmp32);
@@ -104,19 +123,7 @@ unsafe fn br_if_cmp<const C: u8>(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *
 
 /// The handler of a fused comparison and branch.
 pub(crate) fn br_if_cmp32(cmp: Cmp32) -> Handler {
-    use Cmp32::*;
-    match cmp {
-        Eq => br_if_cmp::<{ Eq as u8 }>,
-        Ne => br_if_cmp::<{ Ne as u8 }>,
-        LtS => br_if_cmp::<{ LtS as u8 }>,
-        LtU => br_if_cmp::<{ LtU as u8 }>,
-        GtS => br_if_cmp::<{ GtS as u8 }>,
-        GtU => br_if_cmp::<{ GtU as u8 }>,
-        LeS => br_if_cmp::<{ LeS as u8 }>,
-        LeU => br_if_cmp::<{ LeU as u8 }>,
-        GeS => br_if_cmp::<{ GeS as u8 }>,
-        GeU => br_if_cmp::<{ GeU as u8 }>,
-    }
+    per_cmp!(cmp, br_if_cmp)
 }
 
 /// A jump on an `i32` comparison with a constant, one handler per
@@ -138,19 +145,7 @@ unsafe fn br_if_cmp_imm<const C: u8>(
 
 /// The handler of a fused comparison with a constant and branch.
 pub(crate) fn br_if_cmp_imm32(cmp: Cmp32) -> Handler {
-    use Cmp32::*;
-    match cmp {
-        Eq => br_if_cmp_imm::<{ Eq as u8 }>,
-        Ne => br_if_cmp_imm::<{ Ne as u8 }>,
-        LtS => br_if_cmp_imm::<{ LtS as u8 }>,
-        LtU => br_if_cmp_imm::<{ LtU as u8 }>,
-        GtS => br_if_cmp_imm::<{ GtS as u8 }>,
-        GtU => br_if_cmp_imm::<{ GtU as u8 }>,
-        LeS => br_if_cmp_imm::<{ LeS as u8 }>,
-        LeU => br_if_cmp_imm::<{ LeU as u8 }>,
-        GeS => br_if_cmp_imm::<{ GeS as u8 }>,
-        GeU => br_if_cmp_imm::<{ GeU as u8 }>,
-    }
+    per_cmp!(cmp, br_if_cmp_imm)
 }
 
 handler!(
