@@ -120,7 +120,7 @@ impl FuncValidator {
             // the common case (a fixed signature, no immediates) compiles to
             // straight-line pops and pushes after a single indirect jump.
             macro_rules! dispatch {
-                ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+                ($( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
                     // The local instructions come first; their table rows
                     // below are then unreachable, which is intended.
                     #[allow(unreachable_patterns)]

@@ -197,7 +197,7 @@ unsafe fn store_lane_op<const N: usize>(
 }
 
 macro_rules! tables {
-    ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+    ($( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
         // Only the handlers stored here are instantiated (see `numeric`).
         static LOAD: [Option<Handler>; COUNT] = {
             let mut t: [Option<Handler>; COUNT] = [None; COUNT];

@@ -89,7 +89,7 @@ unsafe fn binary_imm32_op<const OP: u16>(
 }
 
 macro_rules! tables {
-    ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+    ($( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
         // Only the handlers stored here are instantiated: statics are
         // evaluated at compile time and code is generated for what their
         // values reference.

@@ -59,7 +59,7 @@ const fn is(feature: Feature, op: Opcode, sig: &Sig, c: SimdClass) -> bool {
 }
 
 macro_rules! tables {
-    ($( $v:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
+    ($( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
         /// Builds the handler table of one class (only the handlers stored
         /// are instantiated; see `numeric`).
         macro_rules! table {
