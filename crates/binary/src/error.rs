@@ -56,6 +56,11 @@ pub enum ErrorKind {
     Malformed,
     /// The module is well formed but violates a validation rule.
     Invalid,
+    /// The module is valid, but a back end (a [`VisitOperator`]) cannot
+    /// compile it.
+    ///
+    /// [`VisitOperator`]: crate::VisitOperator
+    Unsupported,
 }
 
 /// Why a module was rejected, and where.
@@ -88,6 +93,13 @@ impl Error {
     #[cold]
     pub fn invalid(message: impl Into<Cow<'static, str>>, offset: usize) -> Error {
         Error::new(ErrorKind::Invalid, message.into(), offset)
+    }
+
+    /// A back end's error at byte `offset`: the module is valid but the
+    /// back end cannot compile it (a feature it lacks, a limit of its own).
+    #[cold]
+    pub fn unsupported(message: impl Into<Cow<'static, str>>, offset: usize) -> Error {
+        Error::new(ErrorKind::Unsupported, message.into(), offset)
     }
 
     #[cold]

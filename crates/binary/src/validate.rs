@@ -5,6 +5,7 @@
 
 pub(crate) mod const_expr;
 pub mod func;
+pub mod visit;
 
 use alloc::format;
 
@@ -61,10 +62,5 @@ impl Decoder<'_> {
         if let Some(slot) = self.refs.get_mut(index as usize) {
             *slot = true;
         }
-    }
-
-    /// Whether `ref.func index` is allowed in a function body.
-    pub(crate) fn is_ref_declared(&self, index: u32) -> bool {
-        self.refs.get(index as usize).copied().unwrap_or(false)
     }
 }

@@ -70,6 +70,8 @@ pub enum CompileErrorKind {
     /// The module is well formed but violates a validation rule
     /// (`assert_invalid`).
     Invalid,
+    /// The module is valid, but the engine's back end cannot compile it.
+    Unsupported,
 }
 
 /// Why a module was rejected by the decoder or the validator, and where.
@@ -85,6 +87,7 @@ impl CompileError {
         match self.0.kind() {
             nanowasm_binary::ErrorKind::Malformed => CompileErrorKind::Malformed,
             nanowasm_binary::ErrorKind::Invalid => CompileErrorKind::Invalid,
+            nanowasm_binary::ErrorKind::Unsupported => CompileErrorKind::Unsupported,
         }
     }
 

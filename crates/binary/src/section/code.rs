@@ -10,6 +10,8 @@ use crate::module::FuncBody;
 use crate::name;
 use crate::operators::OperatorReader;
 use crate::reader::Reader;
+use crate::validate::func::Env;
+use crate::validate::visit::NoVisitor;
 
 /// The most locals (declared, not counting parameters) one function may
 /// have. The spec allows up to 2^32-1; engines bound it (wasmtime and
@@ -73,12 +75,23 @@ impl<'a> Decoder<'a> {
         let code_end = code_start + body.remaining();
         let mut validator = core::mem::take(&mut self.func_validator);
         let ends_section = r.is_empty();
+        let env = Env {
+            types: &self.parts.types,
+            funcs: &self.parts.funcs,
+            tables: &self.parts.tables,
+            memories: &self.parts.memories,
+            globals: &self.parts.globals,
+            elements: &self.parts.elements,
+            data_count: self.parts.data_count,
+            refs: Some(&self.refs),
+        };
         let result = validator.validate(
-            self,
+            &env,
             func,
             &locals,
             OperatorReader::new(body, self.features),
             ends_section,
+            &mut NoVisitor,
         );
         let at = validator.instruction_offset();
         self.func_validator = validator;

@@ -10,62 +10,63 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use nanowasm_core::{BlockType, FuncType, ImmKind, MemArg, Opcode, RefType, Sig, ValType};
+use nanowasm_core::{
+    BlockType, Features, FuncType, GlobalType, ImmKind, MemArg, MemoryType, Opcode, RefType, Sig,
+    TableType, ValType,
+};
 
-use crate::decode::Decoder;
 use crate::error::{Error, Result};
+use crate::module::{ElementSegment, Module};
 use crate::operators::{Imm, Instr, OperatorReader};
+use crate::reader::Reader;
+use crate::validate::visit::{
+    Ending, Extra, Frame, FrameKind, FuncStart, Resolved, Types, VisitOperator,
+};
 
 /// An operand type, or `None` for the unknown type of unreachable code.
 type Operand = Option<ValType>;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum FrameKind {
-    Block,
-    Loop,
-    If,
-    Else,
-    Func,
+/// What a function body is validated against: the module's index spaces,
+/// from the decoder while it decodes, or from a decoded [`Module`].
+pub(crate) struct Env<'m> {
+    pub types: &'m [FuncType],
+    pub funcs: &'m [u32],
+    pub tables: &'m [TableType],
+    pub memories: &'m [MemoryType],
+    pub globals: &'m [GlobalType],
+    pub elements: &'m [ElementSegment],
+    pub data_count: Option<u32>,
+    /// The functions `ref.func` may name (the spec's `C.refs`); `None` for
+    /// a module that was validated whole already, which passed the check.
+    pub refs: Option<&'m [bool]>,
 }
 
-#[derive(Clone, Copy)]
-struct Frame {
-    kind: FrameKind,
-    ty: BlockType,
-    height: usize,
-    unreachable: bool,
-}
-
-/// The parameter or result types of a block type, borrowed from the module.
-#[derive(Clone, Copy)]
-enum Types<'m> {
-    None,
-    One(ValType),
-    Many(&'m [ValType]),
-}
-
-impl Types<'_> {
-    #[inline]
-    fn len(self) -> usize {
-        match self {
-            Types::None => 0,
-            Types::One(_) => 1,
-            Types::Many(s) => s.len(),
+impl<'m> Env<'m> {
+    /// The environment of a decoded module.
+    pub(crate) fn of_module(m: &'m Module) -> Env<'m> {
+        Env {
+            types: &m.types,
+            funcs: &m.funcs,
+            tables: &m.tables,
+            memories: &m.memories,
+            globals: &m.globals,
+            elements: &m.elements,
+            data_count: m.data_count,
+            refs: None,
         }
     }
 
-    #[inline]
-    fn get(self, i: usize) -> ValType {
-        match self {
-            Types::One(t) => t,
-            Types::Many(s) => s[i],
-            Types::None => unreachable!("index into empty type list"),
+    fn is_ref_declared(&self, f: u32) -> bool {
+        match self.refs {
+            Some(refs) => refs.get(f as usize).copied().unwrap_or(false),
+            None => true,
         }
     }
 }
 
-/// Validates function bodies. Keeps its stacks between functions so a module
-/// is validated with a handful of allocations.
+/// Validates function bodies, and drives a back end's [`VisitOperator`]
+/// while it does. Keeps its stacks between functions, so a module is
+/// validated with a handful of allocations.
 #[derive(Default)]
 pub struct FuncValidator {
     locals: Vec<ValType>,
@@ -77,17 +78,62 @@ pub struct FuncValidator {
 }
 
 impl FuncValidator {
-    /// Validates the body of function `func` (locals already decoded).
-    pub(crate) fn validate(
+    /// A validator with empty stacks.
+    pub fn new() -> FuncValidator {
+        FuncValidator::default()
+    }
+
+    /// Validates the body of defined function `func` (an index in the
+    /// function space, imports included) of `module` again, with
+    /// `features`, calling `visitor` for each reachable instruction (see
+    /// [`VisitOperator`]). This is how a back end translates a function:
+    /// `module` was validated whole when it was decoded, so only the body's
+    /// own rules are checked here.
+    pub fn visit_function<V: VisitOperator + ?Sized>(
         &mut self,
-        d: &Decoder<'_>,
+        module: &Module,
+        features: Features,
+        func: u32,
+        visitor: &mut V,
+    ) -> Result<()> {
+        let body = func
+            .checked_sub(module.num_imported.funcs)
+            .and_then(|i| module.bodies.get(i as usize))
+            .ok_or_else(|| Error::invalid(format!("no body for function {func}"), 0))?;
+        let bytes = module
+            .bytes
+            .get(..body.code.end)
+            .ok_or_else(|| Error::malformed("function body out of range", body.code.start))?;
+        let ops = OperatorReader::new(Reader::new_at(bytes, body.code.start), features);
+        self.validate(
+            &Env::of_module(module),
+            func,
+            &body.locals,
+            ops,
+            true,
+            visitor,
+        )
+    }
+
+    /// Validates the body of function `func` (locals already decoded),
+    /// calling `visitor` for each reachable instruction.
+    pub(crate) fn validate<V: VisitOperator + ?Sized>(
+        &mut self,
+        env: &Env<'_>,
         func: u32,
         locals: &[(u32, ValType)],
         mut ops: OperatorReader<'_>,
         body_ends_section: bool,
+        visitor: &mut V,
     ) -> Result<()> {
-        let type_index = d.parts.funcs[func as usize];
-        let ty = &d.parts.types[type_index as usize];
+        let type_index = *env
+            .funcs
+            .get(func as usize)
+            .ok_or_else(|| Error::invalid(format!("unknown function {func}"), ops.offset()))?;
+        let ty = env
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| Error::invalid(format!("unknown type {type_index}"), ops.offset()))?;
         self.locals.clear();
         self.locals.extend_from_slice(ty.params());
         for &(n, t) in locals {
@@ -101,7 +147,14 @@ impl FuncValidator {
             ty: BlockType::Func(type_index),
             height: 0,
             unreachable: false,
+            visible: true,
         });
+        visitor.visit_start(&FuncStart {
+            func,
+            ty,
+            locals: &self.locals,
+            offset: self.at,
+        })?;
         loop {
             if ops.is_empty() {
                 return Err(Error::malformed(
@@ -115,10 +168,15 @@ impl FuncValidator {
             }
             self.at = ops.offset();
             let op = ops.read_opcode()?;
+            // Whether the instruction is reachable, so visited. Read before
+            // it is validated: `br` and the like make what follows them
+            // unreachable, not themselves.
+            let live = self.live();
             // One `match` on the opcode, generated from the opcode table:
             // each arm has its immediate kind and signature as constants, so
             // the common case (a fixed signature, no immediates) compiles to
             // straight-line pops and pushes after a single indirect jump.
+            // The visitor is called after the instruction validated.
             macro_rules! dispatch {
                 ($( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
                     // The local instructions come first; their table rows
@@ -126,27 +184,62 @@ impl FuncValidator {
                     #[allow(unreachable_patterns)]
                     match op {
                         Opcode::LocalGet => {
-                            let t = self.local(ops.read_index()?)?;
+                            let i = ops.read_index()?;
+                            let t = self.local(i)?;
                             self.push(t);
+                            if V::ACTIVE && live {
+                                let at = self.resolved(env, Extra { ty: Some(t), ..Extra::default() });
+                                visitor.visit_local_get(Imm::Index(i), &at)?;
+                            }
                         }
                         Opcode::LocalSet => {
-                            let t = self.local(ops.read_index()?)?;
+                            let i = ops.read_index()?;
+                            let t = self.local(i)?;
                             self.pop(t)?;
+                            if V::ACTIVE && live {
+                                let at = self.resolved(env, Extra { ty: Some(t), ..Extra::default() });
+                                visitor.visit_local_set(Imm::Index(i), &at)?;
+                            }
                         }
                         Opcode::LocalTee => {
-                            let t = self.local(ops.read_index()?)?;
+                            let i = ops.read_index()?;
+                            let t = self.local(i)?;
                             self.pop(t)?;
                             self.push(t);
+                            if V::ACTIVE && live {
+                                let at = self.resolved(env, Extra { ty: Some(t), ..Extra::default() });
+                                visitor.visit_local_tee(Imm::Index(i), &at)?;
+                            }
                         }
                         $( Opcode::$v => {
                             const SIG: Sig = $sig;
                             match (SIG, ImmKind::$imm) {
                                 (Sig::Fixed(params, results), ImmKind::None) => {
-                                    self.fixed(params, results)?
+                                    self.fixed(params, results)?;
+                                    if V::ACTIVE && live {
+                                        let at = self.resolved(env, Extra::default());
+                                        visitor.$visit(Imm::None, &at)?;
+                                    }
                                 }
                                 _ => {
                                     let imm = ops.read_imm_of(ImmKind::$imm)?;
-                                    self.instr(d, ty, Instr { op, imm }, &SIG)?;
+                                    let instr = Instr { op, imm };
+                                    if V::ACTIVE {
+                                        let mut extra = Extra::default();
+                                        self.instr::<V>(env, ty, instr, &SIG, Some(&mut extra))?;
+                                        // An `else` or `end` is visited with
+                                        // the block it closes.
+                                        let visit = match extra.ending {
+                                            Some(e) => e.visible,
+                                            None => live,
+                                        };
+                                        if visit {
+                                            let at = self.resolved(env, extra);
+                                            visitor.$visit(imm, &at)?;
+                                        }
+                                    } else {
+                                        self.instr::<V>(env, ty, instr, &SIG, None)?;
+                                    }
                                 }
                             }
                         } )*
@@ -162,6 +255,26 @@ impl FuncValidator {
                 }
                 return Ok(());
             }
+        }
+    }
+
+    /// Whether the current instruction is reachable, so visited: its frame
+    /// was visited and is not past an unconditional branch.
+    #[inline(always)]
+    fn live(&self) -> bool {
+        self.frames
+            .last()
+            .is_some_and(|f| f.visible && !f.unreachable)
+    }
+
+    /// The visitor's view of the instruction just validated.
+    #[inline(always)]
+    fn resolved<'r>(&'r self, env: &Env<'r>, extra: Extra<'r>) -> Resolved<'r> {
+        Resolved {
+            offset: self.at,
+            extra,
+            frames: &self.frames,
+            types: env.types,
         }
     }
 
@@ -284,23 +397,21 @@ impl FuncValidator {
         }
     }
 
-    fn block_types<'m>(&self, d: &'m Decoder<'_>, bt: BlockType) -> Result<(Types<'m>, Types<'m>)> {
-        Ok(match bt {
-            BlockType::Empty => (Types::None, Types::None),
-            BlockType::Value(t) => (Types::None, Types::One(t)),
-            BlockType::Func(i) => {
-                let ft: &FuncType = d
-                    .parts
-                    .types
-                    .get(i as usize)
-                    .ok_or_else(|| self.err(format!("unknown type {i}")))?;
-                (Types::Many(ft.params()), Types::Many(ft.results()))
-            }
-        })
+    fn block_types<'m>(&self, env: &Env<'m>, bt: BlockType) -> Result<(Types<'m>, Types<'m>)> {
+        Types::of_block(env.types, bt).ok_or_else(|| self.unknown_block_type(bt))
     }
 
-    fn label_types<'m>(&self, d: &'m Decoder<'_>, frame: Frame) -> Result<Types<'m>> {
-        let (params, results) = self.block_types(d, frame.ty)?;
+    #[cold]
+    #[inline(never)]
+    fn unknown_block_type(&self, bt: BlockType) -> Error {
+        match bt {
+            BlockType::Func(i) => self.err(format!("unknown type {i}")),
+            _ => self.err("unknown block type"),
+        }
+    }
+
+    fn label_types<'m>(&self, env: &Env<'m>, frame: Frame) -> Result<Types<'m>> {
+        let (params, results) = self.block_types(env, frame.ty)?;
         Ok(if frame.kind == FrameKind::Loop {
             params
         } else {
@@ -317,22 +428,30 @@ impl FuncValidator {
         }
     }
 
-    fn push_frame(&mut self, d: &Decoder<'_>, kind: FrameKind, ty: BlockType) -> Result<()> {
-        let (params, _) = self.block_types(d, ty)?;
+    /// Starts a block, visible to a visitor if `visible`. It is visible if it starts in reachable code.
+    fn push_frame(
+        &mut self,
+        env: &Env<'_>,
+        kind: FrameKind,
+        ty: BlockType,
+        visible: bool,
+    ) -> Result<()> {
+        let (params, _) = self.block_types(env, ty)?;
         self.pop_types(params)?;
         self.frames.push(Frame {
             kind,
             ty,
             height: self.operands.len(),
             unreachable: false,
+            visible,
         });
         self.push_types(params);
         Ok(())
     }
 
-    fn pop_frame(&mut self, d: &Decoder<'_>) -> Result<Frame> {
+    fn pop_frame(&mut self, env: &Env<'_>) -> Result<Frame> {
         let frame = *self.frames.last().expect("control stack not empty");
-        let (_, results) = self.block_types(d, frame.ty)?;
+        let (_, results) = self.block_types(env, frame.ty)?;
         // The operands above the frame must be its results, exactly (an
         // operand of unknown type matches any). Checked before anything is
         // popped, so that an error can list what was there.
@@ -386,32 +505,30 @@ impl FuncValidator {
             .ok_or_else(|| self.err(format!("unknown local {index}")))
     }
 
-    fn memory(&self, d: &Decoder<'_>, index: u32) -> Result<ValType> {
-        match d.parts.memories.get(index as usize) {
+    fn memory(&self, env: &Env<'_>, index: u32) -> Result<ValType> {
+        match env.memories.get(index as usize) {
             Some(m) if m.memory64 => Ok(ValType::I64),
             Some(_) => Ok(ValType::I32),
             None => Err(self.err(format!("unknown memory {index}"))),
         }
     }
 
-    fn table(&self, d: &Decoder<'_>, index: u32) -> Result<RefType> {
-        d.parts
-            .tables
+    fn table(&self, env: &Env<'_>, index: u32) -> Result<RefType> {
+        env.tables
             .get(index as usize)
             .map(|t| t.element)
             .ok_or_else(|| self.err(format!("unknown table {index}")))
     }
 
-    fn elem(&self, d: &Decoder<'_>, index: u32) -> Result<RefType> {
-        d.parts
-            .elements
+    fn elem(&self, env: &Env<'_>, index: u32) -> Result<RefType> {
+        env.elements
             .get(index as usize)
             .map(|e| e.ty)
             .ok_or_else(|| self.err(format!("unknown elem segment {index}")))
     }
 
-    fn data(&self, d: &Decoder<'_>, index: u32) -> Result<()> {
-        match d.parts.data_count {
+    fn data(&self, env: &Env<'_>, index: u32) -> Result<()> {
+        match env.data_count {
             None => Err(Error::malformed("data count section required", self.at)),
             Some(n) if index < n => Ok(()),
             Some(_) => Err(self.err(format!("unknown data segment {index}"))),
@@ -419,8 +536,8 @@ impl FuncValidator {
     }
 
     /// Checks a memory argument and returns the address type.
-    fn memarg(&self, d: &Decoder<'_>, m: MemArg, natural: u8) -> Result<ValType> {
-        let addr = self.memory(d, m.memory)?;
+    fn memarg(&self, env: &Env<'_>, m: MemArg, natural: u8) -> Result<ValType> {
+        let addr = self.memory(env, m.memory)?;
         if m.align > u32::from(natural) {
             return Err(self.err("alignment must not be larger than natural"));
         }
@@ -456,13 +573,22 @@ impl FuncValidator {
     }
 
     #[inline(always)]
-    fn instr(
+    fn instr<'m, V: VisitOperator + ?Sized>(
         &mut self,
-        d: &Decoder<'_>,
-        func_ty: &FuncType,
+        env: &Env<'m>,
+        func_ty: &'m FuncType,
         instr: Instr<'_>,
         sig: &Sig,
+        mut extra: Option<&mut Extra<'m>>,
     ) -> Result<()> {
+        // Record the type a visitor is passed, if there is one.
+        macro_rules! typed {
+            ($t:expr) => {
+                if let Some(extra) = extra.as_deref_mut() {
+                    extra.ty = Some($t);
+                }
+            };
+        }
         match *sig {
             Sig::Fixed(params, results) => {
                 if let Imm::Bytes16(lanes) = instr.imm {
@@ -471,7 +597,8 @@ impl FuncValidator {
                         return Err(self.err("invalid lane index"));
                     }
                 }
-                self.fixed(params, results)
+                self.fixed(params, results)?;
+                Ok(())
             }
             Sig::Lane(count, params, results) => {
                 if let Imm::Lane(lane) = instr.imm {
@@ -489,42 +616,46 @@ impl FuncValidator {
                 let Imm::MemArg(m) = instr.imm else {
                     return Err(self.internal(instr));
                 };
-                let addr = self.memarg(d, m, natural)?;
+                let addr = self.memarg(env, m, natural)?;
                 self.pop(addr)?;
                 self.push(t);
+                typed!(t);
                 Ok(())
             }
             Sig::Store(t, natural) => {
                 let Imm::MemArg(m) = instr.imm else {
                     return Err(self.internal(instr));
                 };
-                let addr = self.memarg(d, m, natural)?;
+                let addr = self.memarg(env, m, natural)?;
                 self.pop(t)?;
                 self.pop(addr)?;
+                typed!(t);
                 Ok(())
             }
             Sig::LoadLane(natural) => {
                 let Imm::MemArgLane(m, lane) = instr.imm else {
                     return Err(self.internal(instr));
                 };
-                let addr = self.memarg(d, m, natural)?;
+                let addr = self.memarg(env, m, natural)?;
                 self.lane(lane, 16 >> natural)?;
                 self.pop(ValType::V128)?;
                 self.pop(addr)?;
                 self.push(ValType::V128);
+                typed!(ValType::V128);
                 Ok(())
             }
             Sig::StoreLane(natural) => {
                 let Imm::MemArgLane(m, lane) = instr.imm else {
                     return Err(self.internal(instr));
                 };
-                let addr = self.memarg(d, m, natural)?;
+                let addr = self.memarg(env, m, natural)?;
                 self.lane(lane, 16 >> natural)?;
                 self.pop(ValType::V128)?;
                 self.pop(addr)?;
+                typed!(ValType::V128);
                 Ok(())
             }
-            Sig::Special => self.special(d, func_ty, instr),
+            Sig::Special => self.special::<V>(env, func_ty, instr, extra),
         }
     }
 
@@ -552,19 +683,52 @@ impl FuncValidator {
     }
 
     #[inline(never)]
-    fn special(&mut self, d: &Decoder<'_>, func_ty: &FuncType, instr: Instr<'_>) -> Result<()> {
+    ///
+    /// What a visitor is passed goes to `extra`, if `V` is active.
+    fn special<'m, V: VisitOperator + ?Sized>(
+        &mut self,
+        env: &Env<'m>,
+        func_ty: &'m FuncType,
+        instr: Instr<'_>,
+        mut extra: Option<&mut Extra<'m>>,
+    ) -> Result<()> {
         use Opcode as O;
+        // Record what a visitor is passed, if there is one.
+        macro_rules! set {
+            ($field:ident = $value:expr) => {
+                if V::ACTIVE {
+                    if let Some(extra) = extra.as_deref_mut() {
+                        extra.$field = $value;
+                    }
+                }
+            };
+        }
+        // Whether a block starting here is visible to the visitor.
+        let visible = V::ACTIVE && self.live();
         match (instr.op, instr.imm) {
             (O::Unreachable, _) => self.set_unreachable(),
             (O::Nop, _) => {}
-            (O::Block, Imm::Block(bt)) => self.push_frame(d, FrameKind::Block, bt)?,
-            (O::Loop, Imm::Block(bt)) => self.push_frame(d, FrameKind::Loop, bt)?,
+            (O::Block, Imm::Block(bt)) => {
+                self.push_frame(env, FrameKind::Block, bt, visible)?;
+                if V::ACTIVE {
+                    set!(block = Some(self.block_types(env, bt)?));
+                }
+            }
+            (O::Loop, Imm::Block(bt)) => {
+                self.push_frame(env, FrameKind::Loop, bt, visible)?;
+                if V::ACTIVE {
+                    set!(block = Some(self.block_types(env, bt)?));
+                }
+            }
             (O::If, Imm::Block(bt)) => {
                 self.pop(ValType::I32)?;
-                self.push_frame(d, FrameKind::If, bt)?;
+                self.push_frame(env, FrameKind::If, bt, visible)?;
+                if V::ACTIVE {
+                    set!(block = Some(self.block_types(env, bt)?));
+                }
             }
             (O::Else, _) => {
-                let frame = self.pop_frame(d)?;
+                let frame = self.pop_frame(env)?;
                 if frame.kind != FrameKind::If {
                     return Err(self.err("else found outside an if block"));
                 }
@@ -573,13 +737,22 @@ impl FuncValidator {
                     ty: frame.ty,
                     height: self.operands.len(),
                     unreachable: false,
+                    visible: frame.visible,
                 });
-                let (params, _) = self.block_types(d, frame.ty)?;
+                let (params, results) = self.block_types(env, frame.ty)?;
                 self.push_types(params);
+                set!(block = Some((params, results)));
+                set!(
+                    ending = Some(Ending {
+                        kind: frame.kind,
+                        visible: frame.visible,
+                        reachable: !frame.unreachable,
+                    })
+                );
             }
             (O::End, _) => {
-                let frame = self.pop_frame(d)?;
-                let (params, results) = self.block_types(d, frame.ty)?;
+                let frame = self.pop_frame(env)?;
+                let (params, results) = self.block_types(env, frame.ty)?;
                 if frame.kind == FrameKind::If {
                     // An `if` without `else` has an empty else branch, which
                     // types only if the block's inputs are its outputs.
@@ -590,26 +763,36 @@ impl FuncValidator {
                     }
                 }
                 self.push_types(results);
+                if frame.kind != FrameKind::Func {
+                    set!(block = Some((params, results)));
+                }
+                set!(
+                    ending = Some(Ending {
+                        kind: frame.kind,
+                        visible: frame.visible,
+                        reachable: !frame.unreachable,
+                    })
+                );
             }
             (O::Br, Imm::Index(depth)) => {
                 let frame = self.frame_at(depth)?;
-                let types = self.label_types(d, frame)?;
+                let types = self.label_types(env, frame)?;
                 self.pop_types(types)?;
                 self.set_unreachable();
             }
             (O::BrIf, Imm::Index(depth)) => {
                 self.pop(ValType::I32)?;
                 let frame = self.frame_at(depth)?;
-                let types = self.label_types(d, frame)?;
+                let types = self.label_types(env, frame)?;
                 self.pop_types(types)?;
                 self.push_types(types);
             }
             (O::BrTable, Imm::BrTable(table)) => {
                 self.pop(ValType::I32)?;
-                let default = self.label_types(d, self.frame_at(table.default)?)?;
+                let default = self.label_types(env, self.frame_at(table.default)?)?;
                 let arity = default.len();
                 for depth in table.targets() {
-                    let types = self.label_types(d, self.frame_at(depth)?)?;
+                    let types = self.label_types(env, self.frame_at(depth)?)?;
                     if types.len() != arity {
                         return Err(self.mismatch(format!(
                             "label {depth} takes {} values but the default label {} takes {arity}",
@@ -634,32 +817,38 @@ impl FuncValidator {
             (O::Return, _) => {
                 self.pop_types(Types::Many(func_ty.results()))?;
                 self.set_unreachable();
+                set!(callee = Some(func_ty));
             }
             (O::Call, Imm::Index(f)) => {
-                let ty = d
-                    .parts
+                let ty = env
                     .funcs
                     .get(f as usize)
                     .ok_or_else(|| self.err(format!("unknown function {f}")))?;
-                self.call(&d.parts.types[*ty as usize])?;
+                let callee = env
+                    .types
+                    .get(*ty as usize)
+                    .ok_or_else(|| self.err(format!("unknown type {ty}")))?;
+                self.call(callee)?;
+                set!(callee = Some(callee));
             }
             (O::CallIndirect, Imm::Index2(type_index, table)) => {
-                let elem = self.table(d, table)?;
+                let elem = self.table(env, table)?;
                 if elem != RefType::FUNCREF {
                     return Err(self.mismatch(format!(
                         "expected a funcref table, found table {table} of {elem}"
                     )));
                 }
-                let ty = d
-                    .parts
+                let ty = env
                     .types
                     .get(type_index as usize)
                     .ok_or_else(|| self.err(format!("unknown type {type_index}")))?;
                 self.pop(ValType::I32)?;
                 self.call(ty)?;
+                set!(callee = Some(ty));
             }
             (O::Drop, _) => {
-                self.pop_any()?;
+                let t = self.pop_any()?;
+                set!(ty = t);
             }
             (O::Select, _) => {
                 self.pop(ValType::I32)?;
@@ -678,37 +867,41 @@ impl FuncValidator {
                     }
                 }
                 self.operands.push(t1.or(t2));
+                set!(ty = t1.or(t2));
             }
             (O::SelectTyped, Imm::SelectT(t)) => {
                 self.pop(ValType::I32)?;
                 self.pop(t)?;
                 self.pop(t)?;
                 self.push(t);
+                set!(ty = Some(t));
             }
             (O::LocalGet, Imm::Index(i)) => {
                 let t = self.local(i)?;
                 self.push(t);
+                set!(ty = Some(t));
             }
             (O::LocalSet, Imm::Index(i)) => {
                 let t = self.local(i)?;
                 self.pop(t)?;
+                set!(ty = Some(t));
             }
             (O::LocalTee, Imm::Index(i)) => {
                 let t = self.local(i)?;
                 self.pop(t)?;
                 self.push(t);
+                set!(ty = Some(t));
             }
             (O::GlobalGet, Imm::Index(g)) => {
-                let gt = d
-                    .parts
+                let gt = env
                     .globals
                     .get(g as usize)
                     .ok_or_else(|| self.err(format!("unknown global {g}")))?;
                 self.push(gt.content);
+                set!(ty = Some(gt.content));
             }
             (O::GlobalSet, Imm::Index(g)) => {
-                let gt = *d
-                    .parts
+                let gt = *env
                     .globals
                     .get(g as usize)
                     .ok_or_else(|| self.err(format!("unknown global {g}")))?;
@@ -716,6 +909,7 @@ impl FuncValidator {
                     return Err(self.err("global is immutable"));
                 }
                 self.pop(gt.content)?;
+                set!(ty = Some(gt.content));
             }
             (O::I32Const, _) => self.push(ValType::I32),
             (O::I64Const, _) => self.push(ValType::I64),
@@ -723,23 +917,23 @@ impl FuncValidator {
             (O::F64Const, _) => self.push(ValType::F64),
             (O::V128Const, _) => self.push(ValType::V128),
             (O::MemorySize, Imm::Index(m)) => {
-                let addr = self.memory(d, m)?;
+                let addr = self.memory(env, m)?;
                 self.push(addr);
             }
             (O::MemoryGrow, Imm::Index(m)) => {
-                let addr = self.memory(d, m)?;
+                let addr = self.memory(env, m)?;
                 self.pop(addr)?;
                 self.push(addr);
             }
             (O::MemoryFill, Imm::Index(m)) => {
-                let addr = self.memory(d, m)?;
+                let addr = self.memory(env, m)?;
                 self.pop(addr)?;
                 self.pop(ValType::I32)?;
                 self.pop(addr)?;
             }
             (O::MemoryCopy, Imm::Index2(dst, src)) => {
-                let dst_addr = self.memory(d, dst)?;
-                let src_addr = self.memory(d, src)?;
+                let dst_addr = self.memory(env, dst)?;
+                let src_addr = self.memory(env, src)?;
                 // The length is i64 only if both memories are 64-bit.
                 let len = if dst_addr == ValType::I64 && src_addr == ValType::I64 {
                     ValType::I64
@@ -751,13 +945,13 @@ impl FuncValidator {
                 self.pop(dst_addr)?;
             }
             (O::MemoryInit, Imm::Index2(data, m)) => {
-                let addr = self.memory(d, m)?;
-                self.data(d, data)?;
+                let addr = self.memory(env, m)?;
+                self.data(env, data)?;
                 self.pop(ValType::I32)?;
                 self.pop(ValType::I32)?;
                 self.pop(addr)?;
             }
-            (O::DataDrop, Imm::Index(data)) => self.data(d, data)?,
+            (O::DataDrop, Imm::Index(data)) => self.data(env, data)?,
             (O::RefNull, Imm::RefNull(heap)) => self.push(ValType::Ref(RefType {
                 nullable: true,
                 heap,
@@ -767,46 +961,51 @@ impl FuncValidator {
                 if let Some(t) = t.filter(|t| !t.is_ref()) {
                     return Err(self.mismatch(format!("expected a reference, found {t}")));
                 }
+                set!(ty = t);
                 self.push(ValType::I32);
             }
             (O::RefFunc, Imm::Index(f)) => {
-                if f as usize >= d.parts.funcs.len() {
+                if f as usize >= env.funcs.len() {
                     return Err(self.err(format!("unknown function {f}")));
                 }
-                if !d.is_ref_declared(f) {
+                if !env.is_ref_declared(f) {
                     return Err(self.err("undeclared function reference"));
                 }
                 self.push(ValType::FUNCREF);
             }
             (O::TableGet, Imm::Index(t)) => {
-                let elem = self.table(d, t)?;
+                let elem = self.table(env, t)?;
                 self.pop(ValType::I32)?;
                 self.push(ValType::Ref(elem));
+                set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableSet, Imm::Index(t)) => {
-                let elem = self.table(d, t)?;
+                let elem = self.table(env, t)?;
                 self.pop(ValType::Ref(elem))?;
                 self.pop(ValType::I32)?;
+                set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableSize, Imm::Index(t)) => {
-                self.table(d, t)?;
+                self.table(env, t)?;
                 self.push(ValType::I32);
             }
             (O::TableGrow, Imm::Index(t)) => {
-                let elem = self.table(d, t)?;
+                let elem = self.table(env, t)?;
                 self.pop(ValType::I32)?;
                 self.pop(ValType::Ref(elem))?;
                 self.push(ValType::I32);
+                set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableFill, Imm::Index(t)) => {
-                let elem = self.table(d, t)?;
+                let elem = self.table(env, t)?;
                 self.pop(ValType::I32)?;
                 self.pop(ValType::Ref(elem))?;
                 self.pop(ValType::I32)?;
+                set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableCopy, Imm::Index2(dst, src)) => {
-                let dst_ty = self.table(d, dst)?;
-                let src_ty = self.table(d, src)?;
+                let dst_ty = self.table(env, dst)?;
+                let src_ty = self.table(env, src)?;
                 if dst_ty != src_ty {
                     return Err(self.mismatch(format!(
                         "expected a table of {dst_ty} (like table {dst}), found table {src} of {src_ty}"
@@ -817,8 +1016,8 @@ impl FuncValidator {
                 self.pop(ValType::I32)?;
             }
             (O::TableInit, Imm::Index2(elem, table)) => {
-                let table_ty = self.table(d, table)?;
-                let elem_ty = self.elem(d, elem)?;
+                let table_ty = self.table(env, table)?;
+                let elem_ty = self.elem(env, elem)?;
                 if table_ty != elem_ty {
                     return Err(self.mismatch(format!(
                         "expected elements of {table_ty} (table {table}), found elem segment {elem} of {elem_ty}"
@@ -829,7 +1028,7 @@ impl FuncValidator {
                 self.pop(ValType::I32)?;
             }
             (O::ElemDrop, Imm::Index(elem)) => {
-                self.elem(d, elem)?;
+                self.elem(env, elem)?;
             }
             _ => return Err(self.internal(instr)),
         }

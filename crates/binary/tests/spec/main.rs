@@ -207,6 +207,9 @@ fn run_file(path: &Path) -> Result<Counts, String> {
                     (ErrorKind::Malformed, _) => c.binary_malformed += 1,
                     (ErrorKind::Invalid, true) => c.binary_invalid += 1,
                     (ErrorKind::Invalid, false) => c.text_invalid += 1,
+                    (ErrorKind::Unsupported, _) => {
+                        failures.push(format!("line {line}: the validator reported a back-end error"));
+                    }
                 }
             }
         }
