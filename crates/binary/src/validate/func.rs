@@ -359,7 +359,7 @@ impl FuncValidator {
         Ok(self.operands.pop().flatten())
     }
 
-    #[inline]
+    #[inline(always)]
     fn pop(&mut self, expected: ValType) -> Result<Operand> {
         // Fast path: a known operand above the frame's height.
         let height = self.frames.last().map_or(0, |f| f.height);
@@ -498,6 +498,7 @@ impl FuncValidator {
         frame.unreachable = true;
     }
 
+    #[inline(always)]
     fn local(&self, index: u32) -> Result<ValType> {
         self.locals
             .get(index as usize)
@@ -710,22 +711,16 @@ impl FuncValidator {
             (O::Nop, _) => {}
             (O::Block, Imm::Block(bt)) => {
                 self.push_frame(env, FrameKind::Block, bt, visible)?;
-                if V::ACTIVE {
-                    set!(block = Some(self.block_types(env, bt)?));
-                }
+                set!(block = Some(bt));
             }
             (O::Loop, Imm::Block(bt)) => {
                 self.push_frame(env, FrameKind::Loop, bt, visible)?;
-                if V::ACTIVE {
-                    set!(block = Some(self.block_types(env, bt)?));
-                }
+                set!(block = Some(bt));
             }
             (O::If, Imm::Block(bt)) => {
                 self.pop(ValType::I32)?;
                 self.push_frame(env, FrameKind::If, bt, visible)?;
-                if V::ACTIVE {
-                    set!(block = Some(self.block_types(env, bt)?));
-                }
+                set!(block = Some(bt));
             }
             (O::Else, _) => {
                 let frame = self.pop_frame(env)?;
@@ -739,9 +734,9 @@ impl FuncValidator {
                     unreachable: false,
                     visible: frame.visible,
                 });
-                let (params, results) = self.block_types(env, frame.ty)?;
+                let (params, _) = self.block_types(env, frame.ty)?;
                 self.push_types(params);
-                set!(block = Some((params, results)));
+                set!(block = Some(frame.ty));
                 set!(
                     ending = Some(Ending {
                         kind: frame.kind,
@@ -764,7 +759,7 @@ impl FuncValidator {
                 }
                 self.push_types(results);
                 if frame.kind != FrameKind::Func {
-                    set!(block = Some((params, results)));
+                    set!(block = Some(frame.ty));
                 }
                 set!(
                     ending = Some(Ending {

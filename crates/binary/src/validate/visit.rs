@@ -144,7 +144,8 @@ pub(crate) struct Ending {
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Extra<'m> {
     pub ty: Option<ValType>,
-    pub block: Option<(Types<'m>, Types<'m>)>,
+    /// Resolved to types only if the visitor asks ([`Resolved::block`]).
+    pub block: Option<BlockType>,
     pub ending: Option<Ending>,
     pub callee: Option<&'m FuncType>,
 }
@@ -180,7 +181,7 @@ impl<'r> Resolved<'r> {
     /// otherwise.
     #[inline]
     pub fn block(&self) -> Option<(Types<'r>, Types<'r>)> {
-        self.extra.block
+        Types::of_block(self.types, self.extra.block?)
     }
 
     /// For `else` and `end`: the kind of the frame that ends (`If` for an

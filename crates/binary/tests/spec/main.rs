@@ -208,7 +208,9 @@ fn run_file(path: &Path) -> Result<Counts, String> {
                     (ErrorKind::Invalid, true) => c.binary_invalid += 1,
                     (ErrorKind::Invalid, false) => c.text_invalid += 1,
                     (ErrorKind::Unsupported, _) => {
-                        failures.push(format!("line {line}: the validator reported a back-end error"));
+                        failures.push(format!(
+                            "line {line}: the validator reported a back-end error"
+                        ));
                     }
                 }
             }

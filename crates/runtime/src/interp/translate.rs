@@ -8,12 +8,18 @@
 //! they alias is written, and before any control flow, so that at every
 //! label the stack's values sit exactly in their positional slots.
 //!
-//! The body has been validated, so the translator trusts its typing; any
-//! inconsistency it still meets becomes an error, never a panic.
+//! The translator is a [`VisitOperator`] of the validating front end: the
+//! function validator decodes and types each instruction and hands it over
+//! with what it resolved (block and label types, the callee's type, the
+//! type of a local or global). The translator never decodes a body itself,
+//! and it is never shown dead code (see `nanowasm_binary::VisitOperator`).
+//! Any inconsistency it still meets becomes an error, never a panic.
 
-use nanowasm_binary::reader::Reader;
-use nanowasm_binary::{Imm, Instr as WasmInstr, Module, OperatorReader};
-use nanowasm_core::{BlockType, Features, ImmKind, Opcode, Sig, ValType};
+use nanowasm_binary::{
+    FrameKind, FuncStart, FuncValidator, Imm, Instr as WasmInstr, Module, Resolved, Types,
+    VisitOperator,
+};
+use nanowasm_core::{Features, FuncType, ImmKind, Opcode, Sig, ValType};
 
 use super::code::{Cmp32, CompiledFunc, Instr, Reg};
 use crate::interp::simd::{self, SimdClass};
@@ -109,19 +115,11 @@ impl Cond {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum CtrlKind {
-    Block,
-    Loop,
-    If,
-    Else,
-    Func,
-}
+use FrameKind as CtrlKind;
 
 #[derive(Debug)]
 struct Ctrl {
     kind: CtrlKind,
-    ty: BlockType,
     /// Operand stack length when the frame's params are on it.
     height: usize,
     /// The slot of the first param / result.
@@ -173,16 +171,8 @@ pub(crate) fn translate_instrs(
     func: u32,
     config: TranslateConfig,
 ) -> Result<Translation, String> {
-    let defined = func
-        .checked_sub(module.num_imported.funcs)
-        .ok_or_else(|| format!("function {func} is imported"))?;
-    let body = module
-        .bodies
-        .get(defined as usize)
-        .ok_or("no such function body")?;
     let ty = module.func_type(func).ok_or("no such function type")?;
     let mut t = Translator {
-        module,
         config,
         code: Vec::new(),
         offsets: Vec::new(),
@@ -190,55 +180,17 @@ pub(crate) fn translate_instrs(
         stack: Vec::new(),
         ctrls: Vec::new(),
         locals: Vec::new(),
+        param_slots: 0,
         local_slots: 0,
         max_slot: 0,
-        at: body.code.start as u32,
+        at: 0,
         fuel_index: None,
-        dead_depth: 0,
         last_label: 0,
         results: ty.results().to_vec(),
     };
-    // Locals: parameters first, then declared locals, each at a slot offset.
-    let mut slot = 0;
-    for &p in ty.params() {
-        t.locals.push((slot, p));
-        slot += width(p);
-    }
-    let param_slots = slot;
-    for &(n, lt) in &body.locals {
-        for _ in 0..n {
-            t.locals.push((slot, lt));
-            slot += width(lt);
-        }
-    }
-    t.local_slots = slot;
-    t.max_slot = slot;
-    t.ctrls.push(Ctrl {
-        kind: CtrlKind::Func,
-        ty: BlockType::Empty,
-        height: 0,
-        base_slot: 0,
-        fixups: Vec::new(),
-        loop_pc: 0,
-        else_fixup: None,
-        hidden: 0,
-        dead: false,
-    });
-    if config.epoch {
-        t.emit(Instr::CheckInterrupt {});
-    }
-    t.start_fuel_block();
-    let reader = {
-        let mut r = Reader::new(&module.bytes[..body.code.end]);
-        r.bytes(body.code.start).map_err(|e| e.to_string())?;
-        r
-    };
-    let mut ops = OperatorReader::new(reader, config.features);
-    while !t.ctrls.is_empty() {
-        t.at = ops.offset() as u32;
-        let instr = ops.read().map_err(|e| e.to_string())?;
-        t.instr(instr)?;
-    }
+    FuncValidator::new()
+        .visit_function(module, config.features, func, &mut t)
+        .map_err(|e| e.to_string())?;
     // The executor indexes slots without bounds checks: the frame must
     // cover every slot any instruction names. Computing it from the code
     // itself makes that hold by construction.
@@ -252,14 +204,13 @@ pub(crate) fn translate_instrs(
         code: t.code,
         offsets: t.offsets,
         pool: t.pool,
-        param_slots,
+        param_slots: t.param_slots,
         local_slots: t.local_slots,
         frame_slots,
     })
 }
 
-struct Translator<'m> {
-    module: &'m Module,
+struct Translator {
     config: TranslateConfig,
     code: Vec<Instr>,
     offsets: Vec<u32>,
@@ -268,20 +219,61 @@ struct Translator<'m> {
     ctrls: Vec<Ctrl>,
     /// Slot and type of every local (parameters first).
     locals: Vec<(Reg, ValType)>,
+    param_slots: u32,
     local_slots: u32,
     max_slot: u32,
     /// Offset of the wasm instruction being translated.
     at: u32,
     /// The current `ConsumeFuel` instruction, if fuel is on.
     fuel_index: Option<usize>,
-    /// Nesting depth of blocks inside unreachable code.
-    dead_depth: u32,
     /// The most recent jump target (see `label`).
     last_label: u32,
     results: Vec<ValType>,
 }
 
-impl Translator<'_> {
+impl VisitOperator for Translator {
+    fn visit_start(&mut self, start: &FuncStart<'_>) -> nanowasm_binary::Result<()> {
+        // Locals: parameters first, then declared locals, each at a slot
+        // offset.
+        let mut slot = 0;
+        for &t in start.locals {
+            self.locals.push((slot, t));
+            slot += width(t);
+        }
+        self.param_slots = slots_of(start.ty.params());
+        self.local_slots = slot;
+        self.max_slot = slot;
+        self.at = start.offset as u32;
+        self.ctrls.push(Ctrl {
+            kind: CtrlKind::Func,
+            height: 0,
+            base_slot: 0,
+            fixups: Vec::new(),
+            loop_pc: 0,
+            else_fixup: None,
+            hidden: 0,
+            dead: false,
+        });
+        if self.config.epoch {
+            self.emit(Instr::CheckInterrupt {});
+        }
+        self.start_fuel_block();
+        Ok(())
+    }
+
+    fn visit_operator(
+        &mut self,
+        op: Opcode,
+        imm: Imm<'_>,
+        at: &Resolved<'_>,
+    ) -> nanowasm_binary::Result<()> {
+        self.at = at.offset() as u32;
+        self.instr(op, imm, at)
+            .map_err(|e| nanowasm_binary::Error::unsupported(e, at.offset()))
+    }
+}
+
+impl Translator {
     fn emit(&mut self, i: Instr) -> usize {
         self.code.push(i);
         self.offsets.push(self.at);
@@ -370,48 +362,19 @@ impl Translator<'_> {
         }
     }
 
-    fn block_types(&self, bt: BlockType) -> Result<(Vec<ValType>, Vec<ValType>), String> {
-        Ok(match bt {
-            BlockType::Empty => (vec![], vec![]),
-            BlockType::Value(t) => (vec![], vec![t]),
-            BlockType::Func(i) => {
-                let ft = self.module.types.get(i as usize).ok_or("bad block type")?;
-                (ft.params().to_vec(), ft.results().to_vec())
-            }
-        })
+    /// The frame that label `depth` names, and how many values a branch
+    /// to it carries.
+    fn target(&self, at: &Resolved<'_>, depth: u32) -> Result<(usize, usize), String> {
+        let arity = at.label(depth).ok_or("unknown label")?.types.len();
+        let idx = (self.ctrls.len())
+            .checked_sub(1 + depth as usize)
+            .ok_or("unknown label")?;
+        Ok((idx, arity))
     }
 
-    /// The types a branch to `ctrl` carries.
-    fn label_types(&self, depth: usize) -> Result<Vec<ValType>, String> {
-        let c = &self.ctrls[depth];
-        Ok(match c.kind {
-            CtrlKind::Func => self.results.clone(),
-            CtrlKind::Loop => self.block_types(c.ty)?.0,
-            _ => self.block_types(c.ty)?.1,
-        })
-    }
-
-    fn ctrl_index(&self, relative: u32) -> Result<usize, String> {
-        (self.ctrls.len())
-            .checked_sub(1 + relative as usize)
-            .ok_or_else(|| "unknown label".into())
-    }
-
-    /// Emits the copies that move the top operands (the branch values of
-    /// label `idx`) to the label's slots. Returns whether any were needed.
-    fn branch_copies(&mut self, idx: usize) -> Result<bool, String> {
-        let types = self.label_types(idx)?;
-        self.copies_to_frame(idx, types.len())
-    }
-
-    /// Emits the copies that move the frame's results (at fallthrough) to
-    /// the frame's slots.
-    fn result_copies(&mut self, idx: usize) -> Result<bool, String> {
-        let n = match self.ctrls[idx].kind {
-            CtrlKind::Func => self.results.len(),
-            _ => self.block_types(self.ctrls[idx].ty)?.1.len(),
-        };
-        self.copies_to_frame(idx, n)
+    /// The parameter and result types of the block being started or ended.
+    fn block<'r>(&self, at: &Resolved<'r>) -> Result<(Types<'r>, Types<'r>), String> {
+        at.block().ok_or_else(|| "block without block type".into())
     }
 
     /// Copies the top `n` operands to the slots starting at frame `idx`'s
@@ -475,23 +438,13 @@ impl Translator<'_> {
         }
     }
 
-    fn instr(&mut self, instr: WasmInstr<'_>) -> Result<(), String> {
+    fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), String> {
         use Opcode as O;
-        // Unreachable code: skip to the frame's `else`/`end`.
-        if self.ctrls.last().is_some_and(|c| c.dead) {
-            match instr.op {
-                O::Block | O::Loop | O::If => {
-                    self.dead_depth += 1;
-                    return Ok(());
-                }
-                O::End if self.dead_depth > 0 => {
-                    self.dead_depth -= 1;
-                    return Ok(());
-                }
-                O::Else if self.dead_depth > 0 => return Ok(()),
-                O::End | O::Else => {}
-                _ => return Ok(()),
-            }
+        let instr = WasmInstr { op, imm };
+        if matches!(op, O::Else | O::End) {
+            // Whether the branch that ends here falls through to it.
+            let top = self.ctrls.last_mut().ok_or("control stack underflow")?;
+            top.dead = !at.end_reachable();
         }
         match instr.op {
             O::Nop | O::Drop | O::Block | O::Loop | O::End | O::Else => {}
@@ -515,10 +468,14 @@ impl Translator<'_> {
                 self.set_dead();
             }
             (O::Nop, _) => {}
-            (O::Block, Imm::Block(bt)) | (O::Loop, Imm::Block(bt)) => {
+            (O::Block, Imm::Block(_)) | (O::Loop, Imm::Block(_)) => {
                 self.materialize_all();
-                let (params, _) = self.block_types(bt)?;
-                let height = self.stack.len() - params.len();
+                let (params, _) = self.block(at)?;
+                let height = self
+                    .stack
+                    .len()
+                    .checked_sub(params.len())
+                    .ok_or("operand stack underflow")?;
                 let base_slot = self.stack.get(height).map_or(self.next_slot(), |o| o.slot);
                 let kind = if instr.op == O::Loop {
                     CtrlKind::Loop
@@ -537,7 +494,6 @@ impl Translator<'_> {
                 }
                 self.ctrls.push(Ctrl {
                     kind,
-                    ty: bt,
                     height,
                     base_slot,
                     fixups: Vec::new(),
@@ -547,12 +503,12 @@ impl Translator<'_> {
                     dead: false,
                 });
             }
-            (O::If, Imm::Block(bt)) => {
+            (O::If, Imm::Block(_)) => {
                 let cond = self.pop()?;
                 let cond = self.condition(cond);
                 self.materialize_all();
-                let at = self.emit(cond.negate().jump(u32::MAX));
-                let (params, _) = self.block_types(bt)?;
+                let skip = self.emit(cond.negate().jump(u32::MAX));
+                let (params, _) = self.block(at)?;
                 let n = params.len();
                 let hidden = n;
                 if n > 0 {
@@ -569,12 +525,11 @@ impl Translator<'_> {
                 let base_slot = self.stack.get(height).map_or(self.next_slot(), |o| o.slot);
                 self.ctrls.push(Ctrl {
                     kind: CtrlKind::If,
-                    ty: bt,
                     height,
                     base_slot,
                     fixups: Vec::new(),
                     loop_pc: 0,
-                    else_fixup: Some(at),
+                    else_fixup: Some(skip),
                     hidden,
                     dead: false,
                 });
@@ -582,25 +537,26 @@ impl Translator<'_> {
             }
             (O::Else, _) => {
                 let idx = self.ctrls.len() - 1;
-                self.else_branch(idx)?;
+                let (params, results) = self.block(at)?;
+                self.else_branch(idx, params, results.len())?;
             }
-            (O::End, _) => self.end()?,
+            (O::End, _) => self.end(at)?,
             (O::Br, Imm::Index(depth)) => {
-                let idx = self.ctrl_index(depth)?;
+                let (idx, arity) = self.target(at, depth)?;
                 self.materialize_all();
-                self.branch_copies(idx)?;
+                self.copies_to_frame(idx, arity)?;
                 self.jump_to(idx);
                 self.set_dead();
             }
             (O::BrIf, Imm::Index(depth)) => {
                 let cond = self.pop()?;
                 let cond = self.condition(cond);
-                let idx = self.ctrl_index(depth)?;
+                let (idx, arity) = self.target(at, depth)?;
                 self.materialize_all();
                 // Do the copies only when the branch is taken.
                 let mark = self.code.len();
                 let skip = self.emit(cond.negate().jump(u32::MAX));
-                let copied = self.branch_copies(idx)?;
+                let copied = self.copies_to_frame(idx, arity)?;
                 if copied || self.ctrls[idx].kind == CtrlKind::Func {
                     self.jump_to(idx);
                     let pc = self.pc();
@@ -636,12 +592,12 @@ impl Translator<'_> {
                     self.emit(Instr::Br { target: u32::MAX });
                 }
                 for (k, &depth) in targets.iter().enumerate() {
-                    let idx = self.ctrl_index(depth)?;
+                    let (idx, arity) = self.target(at, depth)?;
                     let entry = first_entry + k;
                     // Trampoline: copies then the jump, unless none needed.
                     let mark = self.code.len();
                     let tramp = self.pc();
-                    let copied = self.branch_copies(idx)?;
+                    let copied = self.copies_to_frame(idx, arity)?;
                     if copied {
                         self.jump_to(idx);
                         self.patch(entry, tramp);
@@ -666,12 +622,12 @@ impl Translator<'_> {
             }
             (O::Return, _) => {
                 self.materialize_all();
-                self.branch_copies(0)?;
+                self.copies_to_frame(0, self.results.len())?;
                 self.emit(Instr::Return {});
                 self.set_dead();
             }
             (O::Call, Imm::Index(f)) => {
-                let ty = self.module.func_type(f).ok_or("unknown function")?.clone();
+                let ty = Self::callee(at)?;
                 self.call(ty.params(), ty.results(), |args| Instr::Call {
                     func: f,
                     args,
@@ -682,12 +638,7 @@ impl Translator<'_> {
                 // is read before the call runs.
                 let index = self.pop()?;
                 let index_reg = index.reg();
-                let ty = self
-                    .module
-                    .types
-                    .get(type_index as usize)
-                    .ok_or("unknown type")?
-                    .clone();
+                let ty = Self::callee(at)?;
                 self.call(ty.params(), ty.results(), |args| Instr::CallIndirect {
                     ty: type_index,
                     table,
@@ -743,12 +694,7 @@ impl Translator<'_> {
                 }
             }
             (O::GlobalGet, Imm::Index(g)) => {
-                let ty = self
-                    .module
-                    .globals
-                    .get(g as usize)
-                    .ok_or("unknown global")?
-                    .content;
+                let ty = at.ty().ok_or("global.get without type")?;
                 let dst = self.push(ty);
                 self.emit(if width(ty) == 2 {
                     Instr::GlobalGet2 { dst, global: g }
@@ -811,6 +757,15 @@ impl Translator<'_> {
                 let dst = self.push(ValType::FUNCREF);
                 self.emit(Instr::RefFunc { dst, func });
             }
+            (O::MemorySize | O::MemoryGrow | O::MemoryFill, Imm::Index(m))
+            | (O::MemoryInit, Imm::Index2(_, m))
+                if m != 0 =>
+            {
+                return Err(Self::other_memory(m));
+            }
+            (O::MemoryCopy, Imm::Index2(dst, src)) if dst != 0 || src != 0 => {
+                return Err(Self::other_memory(dst.max(src)));
+            }
             (O::MemorySize, _) => {
                 let dst = self.push(ValType::I32);
                 self.emit(Instr::MemorySize { dst });
@@ -840,7 +795,7 @@ impl Translator<'_> {
             }
             (O::TableGet, Imm::Index(table)) => {
                 let index = self.pop()?;
-                let ty = self.table_type(table)?;
+                let ty = at.ty().ok_or("table.get without type")?;
                 let dst = self.push(ty);
                 self.emit(Instr::TableGet {
                     table,
@@ -885,14 +840,26 @@ impl Translator<'_> {
         Ok(())
     }
 
-    fn table_type(&self, table: u32) -> Result<ValType, String> {
-        Ok(ValType::Ref(
-            self.module
-                .tables
-                .get(table as usize)
-                .ok_or("unknown table")?
-                .element,
-        ))
+    /// The error for an instruction on a memory other than the first: the
+    /// interpreter keeps memory 0 in registers and has no instructions for
+    /// the others yet (multi-memory is a Wasm 3.0 feature).
+    #[cold]
+    fn other_memory(index: u32) -> String {
+        format!("the interpreter does not support multiple memories yet (memory {index})")
+    }
+
+    /// The offset of a memory argument, if the interpreter can address its
+    /// memory.
+    fn memarg_offset(m: nanowasm_core::MemArg) -> Result<u32, String> {
+        if m.memory != 0 {
+            return Err(Self::other_memory(m.memory));
+        }
+        u32::try_from(m.offset).map_err(|_| "offset too large".into())
+    }
+
+    /// The callee's type at a call.
+    fn callee<'r>(at: &Resolved<'r>) -> Result<&'r FuncType, String> {
+        at.callee().ok_or_else(|| "call without callee type".into())
     }
 
     fn const64(&mut self, dst: Reg, v: u64) {
@@ -1059,11 +1026,12 @@ impl Translator<'_> {
     }
 
     /// `else`: finish the then-branch and start the else-branch of frame
-    /// `idx` (also used to synthesize the empty else of an `if` with params).
-    fn else_branch(&mut self, idx: usize) -> Result<(), String> {
+    /// `idx`, whose block takes `params` and returns `results` values (also
+    /// used to synthesize the empty else of an `if` with params).
+    fn else_branch(&mut self, idx: usize, params: Types<'_>, results: usize) -> Result<(), String> {
         if !self.ctrls[idx].dead {
             self.materialize_all();
-            self.result_copies(idx)?;
+            self.copies_to_frame(idx, results)?;
             self.jump_to(idx);
         }
         let else_pc = self.pc();
@@ -1074,8 +1042,6 @@ impl Translator<'_> {
         let else_fixup = c.else_fixup.take();
         let height = c.height;
         let hidden = c.hidden;
-        let ty = c.ty;
-        self.dead_depth = 0;
         if let Some(at) = else_fixup {
             self.patch(at, else_pc);
         }
@@ -1090,7 +1056,7 @@ impl Translator<'_> {
                 self.copy(slot, o.reg(), o.ty);
             }
         } else {
-            for p in self.block_types(ty)?.0 {
+            for p in params.iter() {
                 self.push(p);
             }
         }
@@ -1098,28 +1064,33 @@ impl Translator<'_> {
         Ok(())
     }
 
-    fn end(&mut self) -> Result<(), String> {
+    /// `end` of the innermost frame.
+    fn end(&mut self, at: &Resolved<'_>) -> Result<(), String> {
         let idx = self.ctrls.len() - 1;
-        if self.ctrls[idx].kind == CtrlKind::If && self.ctrls[idx].hidden > 0 {
+        let kind = self.ctrls[idx].kind;
+        if kind == CtrlKind::Func {
+            if !self.ctrls[idx].dead {
+                self.materialize_all();
+                // Fallthrough: the results must sit at the frame's slots.
+                self.copies_to_frame(idx, self.results.len())?;
+                self.emit(Instr::Return {});
+            }
+            self.ctrls.pop();
+            return Ok(());
+        }
+        let (params, results) = self.block(at)?;
+        if kind == CtrlKind::If && self.ctrls[idx].hidden > 0 {
             // An `if` with params and no `else`: its false branch passes the
             // params through, which needs the copies an explicit empty
             // `else` makes.
-            self.else_branch(idx)?;
+            self.else_branch(idx, params, results.len())?;
         }
-        let kind = self.ctrls[idx].kind;
         if !self.ctrls[idx].dead {
             self.materialize_all();
             // Fallthrough: the results must sit at the frame's slots.
-            self.result_copies(idx)?;
-            if kind == CtrlKind::Func {
-                self.emit(Instr::Return {});
-            }
+            self.copies_to_frame(idx, results.len())?;
         }
-        let c = self.ctrls.pop().expect("control stack not empty");
-        self.dead_depth = 0;
-        if kind == CtrlKind::Func {
-            return Ok(());
-        }
+        let c = self.ctrls.pop().ok_or("control stack underflow")?;
         let end_pc = self.pc();
         self.label();
         for at in c.fixups {
@@ -1129,19 +1100,18 @@ impl Translator<'_> {
             // `if` without `else`: the false branch jumps to the end.
             self.patch(at, end_pc);
         }
-        let (_, results) = self.block_types(c.ty)?;
         self.stack.truncate(c.height - c.hidden);
         if c.hidden > 0 {
             // Results were computed above the hidden original params: move
             // them down to where the originals were.
             let mut src = c.base_slot;
-            for &t in &results {
+            for t in results.iter() {
                 let dst = self.push(t);
                 self.copy(dst, src, t);
                 src += width(t);
             }
         } else {
-            for &t in &results {
+            for t in results.iter() {
                 self.push(t);
             }
         }
@@ -1286,7 +1256,7 @@ impl Translator<'_> {
         };
         let addr = self.pop()?;
         let dst = self.push(t);
-        let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
+        let offset = Self::memarg_offset(m)?;
         if t != ValType::V128 && addr.src == Src::Temp {
             if let Some(fused) = self.fused_address(addr.slot, instr.op, dst, offset) {
                 self.code.pop();
@@ -1311,7 +1281,7 @@ impl Translator<'_> {
         };
         let src = self.pop()?;
         let addr = self.pop()?;
-        let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
+        let offset = Self::memarg_offset(m)?;
         let (addr, src) = (addr.reg(), src.reg());
         self.emit(Instr::Store {
             op: instr.op,
@@ -1326,7 +1296,7 @@ impl Translator<'_> {
         let Imm::MemArgLane(m, lane) = instr.imm else {
             return Err("lane access without memarg".into());
         };
-        let offset = u32::try_from(m.offset).map_err(|_| "offset too large")?;
+        let offset = Self::memarg_offset(m)?;
         let src = self.pop()?;
         let addr = self.pop()?;
         if matches!(instr.op.sig(), Sig::LoadLane(_)) {
