@@ -13,7 +13,7 @@ use std::sync::Arc;
 use nanowasm_core::ValType;
 
 use super::code::CompiledFunc;
-use super::handlers::{self, Cx, Done};
+use super::handlers::{self, control, Cx, Done};
 use crate::error::{Error, FrameInfo, Trap};
 use crate::func::Caller;
 use crate::global::{raw_to_val, val_to_raw};
@@ -49,16 +49,6 @@ fn slots(types: &[ValType]) -> usize {
         .iter()
         .map(|&t| if t == ValType::V128 { 2 } else { 1 })
         .sum()
-}
-
-/// Zeroes `stack[from..to]` (a frame's declared locals). Most frames have
-/// none: skip the `memset` call then (on an empty stack its pointer is
-/// dangling, and a zero-length masked store there is very slow).
-#[inline]
-fn zero_locals(stack: &mut [u64], from: usize, to: usize) {
-    if from < to {
-        stack[from..to].fill(0);
-    }
 }
 
 #[cold]
@@ -103,19 +93,13 @@ pub(crate) fn invoke<T>(
         Err(e) => return Err(translation_failed(e)),
     };
     let base = inner.interp.top;
-    // The translator makes `frame_slots` cover the parameters, the locals
-    // and the results.
-    reserve(inner, base + compiled.frame_slots as usize)?;
+    // Room for the parameters; `run` makes room for the rest of the frame.
+    reserve(inner, base + compiled.param_slots as usize)?;
     let mut at = base;
     for p in params {
         at = store_val(&mut inner.interp.stack, at, p);
     }
     debug_assert_eq!(at, base + compiled.param_slots as usize);
-    zero_locals(
-        &mut inner.interp.stack,
-        base + compiled.param_slots as usize,
-        base + compiled.local_slots as usize,
-    );
     let saved_depth = inner.depth;
     if saved_depth + 1 > inner.max_call_depth() {
         return Err(TrapCode::StackOverflow.into());
@@ -177,19 +161,24 @@ fn run<T>(
     // SAFETY: `store_ptr` comes from the live `&mut Store<T>`, which is not
     // used again until the activation ends; every access below goes
     // through `cx.store`.
-    let done = unsafe {
+    let entry = unsafe {
         let inner = &mut (*store_ptr).inner;
         let (mem, len) = cx.enter_instance(inner, instance);
         cx.refresh_stack(inner);
-        // `reserve` made the stack at least `base + frame_slots` long.
-        let sp = cx.stack.add(base);
-        // `func`'s code starts with an instruction and `sp`, the memory and
-        // `cx` are this activation's: `run`'s conditions.
-        handlers::run(func.code.as_ptr(), sp, mem, len, &mut cx)
+        // The frame, as a call makes it but with no caller (its parameters
+        // are in place): `refresh_stack` made `cx.stack` the store's value
+        // stack.
+        control::frame_at(&mut cx, inner, None, base, func).map(|sp| (sp, mem, len))
     };
+    let done = entry.map(|(sp, mem, len)| {
+        // SAFETY: `func`'s code starts with an instruction and `sp`, the
+        // memory and `cx` are this activation's: `run`'s conditions.
+        unsafe { handlers::run(func.code.as_ptr(), sp, mem, len, &mut cx) }
+    });
     let result = match done {
-        Done::Return => Ok(()),
-        Done::Exit | Done::Next => {
+        None => Err(TrapCode::StackOverflow.into()),
+        Some(Done::Return) => Ok(()),
+        Some(Done::Exit | Done::Next) => {
             let exit = cx.exit.take().unwrap_or(Exit::Error(Error::bug(
                 "the interpreter stopped without a reason",
             )));

@@ -29,6 +29,7 @@ use super::code::CompiledFunc;
 use super::exec::Exit;
 use crate::store::StoreInner;
 use crate::trap::TrapCode;
+use nanowasm_core::{Feature, ImmKind, Opcode, Sig};
 
 /// The instruction pointer: a handler's word in a function's code.
 pub(crate) type Ip = *const u64;
@@ -286,7 +287,79 @@ macro_rules! next {
     }};
 }
 
-pub(crate) use {after, next, operands, s, set_v128, v128};
+/// A row of the opcode table (`nanowasm_core::for_each_opcode!`), for the
+/// predicates and handler instances of [`handler_tables!`].
+#[derive(Clone, Copy)]
+pub(crate) struct Row {
+    pub op: Opcode,
+    pub sig: Sig,
+    pub imm: ImmKind,
+    pub feature: Feature,
+}
+
+/// Defines lookup functions `fn(Opcode) -> Option<Handler>`, each over a
+/// table built from the opcode table, one function a line:
+///
+/// ```ignore
+/// handler_tables! {
+///     /// The handler of unary numeric instruction `op`.
+///     pub(crate) fn unary = |r| arity(&r) == 1 => unary_op::<{ r.op as u16 }>;
+/// }
+/// ```
+///
+/// For each opcode, `r` is a constant [`Row`]: where the predicate holds,
+/// the opcode's entry is the handler expression, a generic handler
+/// instantiated with constants computed from `r`.
+///
+/// The table is a `static`, evaluated at compile time, so only the handlers
+/// it holds are instantiated (code is generated for what its value
+/// references, not for every opcode).
+macro_rules! handler_tables {
+    ($( $(#[$m:meta])* $vis:vis fn $f:ident = |$r:ident| $pred:expr => $h:expr; )*) => {
+        // `$` for the callback defined below, whose own metavariables must
+        // be left alone by this expansion.
+        $crate::interp::handlers::handler_tables!(@callback ($)
+            $( [$(#[$m])* $vis fn $f = |$r| ($pred) => ($h)] )*
+        );
+    };
+    (@callback ($d:tt) $($table:tt)*) => {
+        macro_rules! handler_tables_of_rows {
+            ($d ($d row:tt)*) => {
+                $( $crate::interp::handlers::handler_tables!(@table $table $d ($d row)*); )*
+            };
+        }
+        ::nanowasm_core::for_each_opcode!(handler_tables_of_rows);
+    };
+    (@table
+        [$(#[$m:meta])* $vis:vis fn $f:ident = |$r:ident| ($pred:expr) => ($h:expr)]
+        $( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*
+    ) => {
+        $(#[$m])*
+        $vis fn $f(opcode: ::nanowasm_core::Opcode) -> Option<$crate::interp::handlers::Handler> {
+            use ::nanowasm_core::opcode::COUNT;
+            use $crate::interp::handlers::{Handler, Row};
+            static TABLE: [Option<Handler>; COUNT] = {
+                let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+                $( {
+                    #[allow(non_upper_case_globals)]
+                    const $r: Row = Row {
+                        op: ::nanowasm_core::Opcode::$v,
+                        sig: $sig,
+                        imm: ::nanowasm_core::ImmKind::$imm,
+                        feature: ::nanowasm_core::Feature::$feat,
+                    };
+                    if $pred {
+                        t[$r.op as usize] = Some($h);
+                    }
+                } )*
+                t
+            };
+            TABLE[opcode as usize]
+        }
+    };
+}
+
+pub(crate) use {after, handler_tables, next, operands, s, set_v128, v128};
 
 /// Runs handlers from `ip` until the activation ends.
 ///

@@ -7,7 +7,7 @@ use super::{
     after, exit, next, operands, s, set_v128, trap, v128, Cx, Done, FrameRec, Handler, Ip, Pending,
     Sp,
 };
-use crate::interp::code::{ops, words_of, Cmp32};
+use crate::interp::code::{ops, words_of, Cmp32, CompiledFunc};
 use crate::interp::exec::{grow_stack, translation_failed, Exit};
 use crate::interp::handlers::Callee;
 use crate::store::{FuncEntity, StoreInner};
@@ -255,57 +255,17 @@ unsafe fn enter(
     };
     // SAFETY: every handler receives the activation's live context.
     let c = unsafe { &mut *cx };
-    if c.frames.len() >= c.max_frames {
-        return trap(cx, ip, TrapCode::StackOverflow);
-    }
     // SAFETY: the module (kept by the instance, which the store keeps)
     // never drops a translation it made, so `f` outlives the activation.
     let f = unsafe { &*f };
     // SAFETY: `sp` points into the value stack that starts at `c.stack`.
     let caller_base = unsafe { sp.offset_from(c.stack) } as usize;
-    let base = caller_base + args as usize;
-    // `ZEROED` more: see the zeroing of the locals below.
-    let need = base + f.frame_slots as usize + ZEROED;
-    if need > c.stack_len {
-        if !grow_stack_for_call(inner, need) {
-            return trap(cx, ip, TrapCode::StackOverflow);
-        }
-        c.refresh_stack(inner);
-    }
-    // `Vec::push` by hand: the record is written straight into the vector,
-    // never built in this frame (see `Resolved`).
-    if c.frames.len() == c.frames.capacity() {
-        grow_frames(c);
-    }
-    let n = c.frames.len();
-    // SAFETY: there is room for one more record (ensured above); it is
-    // written before the length covers it.
-    unsafe {
-        c.frames.as_mut_ptr().add(n).write(FrameRec {
-            func: c.func,
-            ret_ip: ret,
-            base: caller_base,
-            instance: c.instance,
-            index: c.index,
-        });
-        c.frames.set_len(n + 1);
-    }
-    // SAFETY: the stack is at least `need` slots long (checked above): the
-    // declared locals lie between the parameters and `frame_slots`, and
-    // `ZEROED` slots from the first local are within `need`.
-    let callee_sp = unsafe {
-        let callee_sp = c.stack.add(base);
-        let locals = (f.local_slots - f.param_slots) as usize;
-        let first = callee_sp.add(f.param_slots as usize);
-        if locals <= ZEROED {
-            // Most frames have a few locals: two vector stores beat a
-            // `memset` call. The slots past the locals are the frame's
-            // temporaries (written before they are read) or unused stack.
-            first.cast::<[u64; ZEROED]>().write_unaligned([0; ZEROED]);
-        } else {
-            first.write_bytes(0, locals);
-        }
-        callee_sp
+    let caller = Some((ret, caller_base));
+    // SAFETY: `c.stack`/`c.stack_len` are the store's value stack (a
+    // handler's conditions).
+    let Some(callee_sp) = (unsafe { frame_at(c, inner, caller, caller_base + args as usize, f) })
+    else {
+        return trap(cx, ip, TrapCode::StackOverflow);
     };
     c.func = f;
     c.index = index;
@@ -314,6 +274,79 @@ unsafe fn enter(
         (mem, len) = c.enter_instance(inner, instance);
     }
     next!(f.code.as_ptr(), callee_sp, mem, len, cx)
+}
+
+/// Readies the frame of `f` whose first slot is `base`: checks the call
+/// depth, makes the value stack long enough for the frame (growing it,
+/// which may move it, if it is too short), pushes the record of the frame
+/// that calls it (`caller`: where that one continues and its first slot;
+/// `None` for the host's entry, whose depth `exec::invoke` checks) and
+/// zeroes its declared locals. Returns its first slot, or `None` (with
+/// nothing pushed) on a stack overflow: the call depth reached or a value
+/// stack that may not grow that far. Both ways into a frame use it: a call
+/// ([`enter`]) and the host's entry (`exec::run`).
+///
+/// # Safety
+/// `c.stack` and `c.stack_len` are `inner`'s value stack (as
+/// [`Cx::refresh_stack`] leaves them).
+#[inline(always)]
+pub(crate) unsafe fn frame_at(
+    c: &mut Cx,
+    inner: &mut StoreInner,
+    caller: Option<(Ip, usize)>,
+    base: usize,
+    f: &CompiledFunc,
+) -> Option<Sp> {
+    let n = c.frames.len();
+    if caller.is_some() && n >= c.max_frames {
+        return None;
+    }
+    // `ZEROED` more: see the zeroing of the locals below.
+    let need = base + f.frame_slots as usize + ZEROED;
+    if need > c.stack_len {
+        if !grow_stack_for_call(inner, need) {
+            return None;
+        }
+        c.refresh_stack(inner);
+    }
+    if let Some((ret_ip, caller_base)) = caller {
+        // `Vec::push` by hand: the record is written straight into the
+        // vector, never built in this frame (see `Resolved`), and only now,
+        // with the stack checked: built earlier, its parts would hold
+        // registers across the check and spill.
+        if n == c.frames.capacity() {
+            grow_frames(c);
+        }
+        // SAFETY: there is room for one more record (ensured above); it is
+        // written before the length covers it.
+        unsafe {
+            c.frames.as_mut_ptr().add(n).write(FrameRec {
+                func: c.func,
+                ret_ip,
+                base: caller_base,
+                instance: c.instance,
+                index: c.index,
+            });
+            c.frames.set_len(n + 1);
+        }
+    }
+    // SAFETY: the stack is at least `need` slots long (checked above): the
+    // declared locals lie between the parameters and `frame_slots`, and
+    // `ZEROED` slots from the first local are within `need`.
+    unsafe {
+        let sp = c.stack.add(base);
+        let locals = (f.local_slots - f.param_slots) as usize;
+        let first = sp.add(f.param_slots as usize);
+        if locals <= ZEROED {
+            // Most frames have a few locals: two vector stores beat a
+            // `memset` call. The slots past the locals are the frame's
+            // temporaries (written before they are read) or unused stack.
+            first.cast::<[u64; ZEROED]>().write_unaligned([0; ZEROED]);
+        } else {
+            first.write_bytes(0, locals);
+        }
+        Some(sp)
+    }
 }
 
 /// A call whose callee is not in the call cache: a host function, or a

@@ -4,11 +4,10 @@
 //! The memory's base and length are handler arguments: a bounds check is
 //! one add and one compare against a register.
 
-use nanowasm_core::opcode::COUNT;
-use nanowasm_core::{for_each_opcode, MemoryType, Opcode, Sig, ValType};
+use nanowasm_core::{MemoryType, Opcode, Sig, ValType};
 
 use super::control::handler;
-use super::{after, next, operands, s, set_v128, trap, v128, Cx, Done, Handler, Ip, Sp};
+use super::{after, handler_tables, next, operands, s, set_v128, trap, v128, Cx, Done, Ip, Sp};
 use crate::interp::code::ops;
 use crate::interp::exec::range;
 use crate::interp::simd as simd_sem;
@@ -25,7 +24,12 @@ const fn access_bytes(sig: &Sig) -> usize {
 
 /// Whether a typing rule is a load of a number (not a `v128`).
 const fn is_scalar_load(sig: &Sig) -> bool {
-    matches!(sig, Sig::Load(t, _) if !matches!(t, ValType::V128))
+    matches!(sig, Sig::Load(..)) && !is_v128_load(sig)
+}
+
+/// Whether a typing rule is a load of a `v128`.
+const fn is_v128_load(sig: &Sig) -> bool {
+    matches!(sig, Sig::Load(ValType::V128, _))
 }
 
 /// The effective address of an `n`-byte access, or `None` out of bounds.
@@ -196,83 +200,25 @@ unsafe fn store_lane_op<const N: usize>(
     next!(after!(ip, ops::StoreLane), sp, mem, len, cx)
 }
 
-macro_rules! tables {
-    ($( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
-        // Only the handlers stored here are instantiated (see `numeric`).
-        static LOAD: [Option<Handler>; COUNT] = {
-            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-            $( if matches!($sig, Sig::Load(..)) {
-                t[Opcode::$v as usize] = Some(load_op::<{ Opcode::$v as u16 }, { access_bytes(&$sig) }, { matches!($sig, Sig::Load(ValType::V128, _)) }>);
-            } )*
-            t
-        };
-        static LOAD_ADD_IMM: [Option<Handler>; COUNT] = {
-            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-            $( if is_scalar_load(&$sig) {
-                t[Opcode::$v as usize] = Some(load_add_imm_op::<{ Opcode::$v as u16 }, { access_bytes(&$sig) }, false>);
-            } )*
-            t
-        };
-        static LOAD_ADD: [Option<Handler>; COUNT] = {
-            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-            $( if is_scalar_load(&$sig) {
-                t[Opcode::$v as usize] = Some(load_add_op::<{ Opcode::$v as u16 }, { access_bytes(&$sig) }, false>);
-            } )*
-            t
-        };
-        static STORE: [Option<Handler>; COUNT] = {
-            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-            $( if matches!($sig, Sig::Store(..)) {
-                t[Opcode::$v as usize] = Some(store_op::<{ access_bytes(&$sig) }>);
-            } )*
-            t
-        };
-        static LOAD_LANE: [Option<Handler>; COUNT] = {
-            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-            $( if matches!($sig, Sig::LoadLane(..)) {
-                t[Opcode::$v as usize] = Some(load_lane_op::<{ access_bytes(&$sig) }>);
-            } )*
-            t
-        };
-        static STORE_LANE: [Option<Handler>; COUNT] = {
-            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-            $( if matches!($sig, Sig::StoreLane(..)) {
-                t[Opcode::$v as usize] = Some(store_lane_op::<{ access_bytes(&$sig) }>);
-            } )*
-            t
-        };
-    };
-}
-for_each_opcode!(tables);
-
-/// The handler of load `op`.
-pub(crate) fn load(op: Opcode) -> Option<Handler> {
-    LOAD[op as usize]
-}
-
-/// The handler of scalar load `op` from `a + imm`.
-pub(crate) fn load_add_imm(op: Opcode) -> Option<Handler> {
-    LOAD_ADD_IMM[op as usize]
-}
-
-/// The handler of scalar load `op` from `a + b`.
-pub(crate) fn load_add(op: Opcode) -> Option<Handler> {
-    LOAD_ADD[op as usize]
-}
-
-/// The handler of store `op`.
-pub(crate) fn store(op: Opcode) -> Option<Handler> {
-    STORE[op as usize]
-}
-
-/// The handler of `v128.loadN_lane` `op`.
-pub(crate) fn load_lane(op: Opcode) -> Option<Handler> {
-    LOAD_LANE[op as usize]
-}
-
-/// The handler of `v128.storeN_lane` `op`.
-pub(crate) fn store_lane(op: Opcode) -> Option<Handler> {
-    STORE_LANE[op as usize]
+handler_tables! {
+    /// The handler of load `op`.
+    pub(crate) fn load = |r| matches!(r.sig, Sig::Load(..))
+        => load_op::<{ r.op as u16 }, { access_bytes(&r.sig) }, { is_v128_load(&r.sig) }>;
+    /// The handler of scalar load `op` from `a + imm`.
+    pub(crate) fn load_add_imm = |r| is_scalar_load(&r.sig)
+        => load_add_imm_op::<{ r.op as u16 }, { access_bytes(&r.sig) }, false>;
+    /// The handler of scalar load `op` from `a + b`.
+    pub(crate) fn load_add = |r| is_scalar_load(&r.sig)
+        => load_add_op::<{ r.op as u16 }, { access_bytes(&r.sig) }, false>;
+    /// The handler of store `op`.
+    pub(crate) fn store = |r| matches!(r.sig, Sig::Store(..))
+        => store_op::<{ access_bytes(&r.sig) }>;
+    /// The handler of `v128.loadN_lane` `op`.
+    pub(crate) fn load_lane = |r| matches!(r.sig, Sig::LoadLane(..))
+        => load_lane_op::<{ access_bytes(&r.sig) }>;
+    /// The handler of `v128.storeN_lane` `op`.
+    pub(crate) fn store_lane = |r| matches!(r.sig, Sig::StoreLane(..))
+        => store_lane_op::<{ access_bytes(&r.sig) }>;
 }
 
 /// The current memory as a slice.

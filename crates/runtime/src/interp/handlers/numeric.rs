@@ -3,10 +3,9 @@
 //! `[t] -> [t']` or `[t t] -> [t']` over numbers. The semantics are
 //! `num::unary`/`num::binary`, inlined with the opcode as a constant.
 
-use nanowasm_core::opcode::COUNT;
-use nanowasm_core::{for_each_opcode, ImmKind, Opcode, Sig, ValType};
+use nanowasm_core::{ImmKind, Opcode, Sig, ValType};
 
-use super::{after, next, operands, s, trap, Cx, Done, Handler, Ip, Sp};
+use super::{after, handler_tables, next, operands, s, trap, Cx, Done, Ip, Row, Sp};
 use crate::interp::code::ops;
 use crate::interp::num;
 
@@ -29,10 +28,10 @@ const fn all_num(ts: &[ValType]) -> bool {
 
 /// The number of operands of a scalar numeric instruction (`num::unary`:
 /// 1, `num::binary`: 2), or 0 for any other instruction.
-pub(crate) const fn arity(sig: &Sig, imm: ImmKind) -> usize {
-    match *sig {
+const fn arity(r: &Row) -> usize {
+    match r.sig {
         Sig::Fixed(params, results)
-            if matches!(imm, ImmKind::None)
+            if matches!(r.imm, ImmKind::None)
                 && results.len() == 1
                 && all_num(params)
                 && all_num(results) =>
@@ -43,13 +42,14 @@ pub(crate) const fn arity(sig: &Sig, imm: ImmKind) -> usize {
     }
 }
 
-/// Whether a binary instruction takes two `i32`s (and so has a form with a
-/// constant second operand).
-const fn is_i32_binary(sig: &Sig) -> bool {
-    matches!(
-        *sig,
-        Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32])
-    )
+/// Whether an instruction is a binary numeric one that takes two `i32`s
+/// (and so has a form with a constant second operand).
+const fn is_i32_binary(r: &Row) -> bool {
+    arity(r) == 2
+        && matches!(
+            r.sig,
+            Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32])
+        )
 }
 
 unsafe fn unary_op<const OP: u16>(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
@@ -88,48 +88,12 @@ unsafe fn binary_imm32_op<const OP: u16>(
     next!(after!(ip, ops::BinaryImm32), sp, mem, len, cx)
 }
 
-macro_rules! tables {
-    ($( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
-        // Only the handlers stored here are instantiated: statics are
-        // evaluated at compile time and code is generated for what their
-        // values reference.
-        static UNARY: [Option<Handler>; COUNT] = {
-            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-            $( if arity(&$sig, ImmKind::$imm) == 1 {
-                t[Opcode::$v as usize] = Some(unary_op::<{ Opcode::$v as u16 }>);
-            } )*
-            t
-        };
-        static BINARY: [Option<Handler>; COUNT] = {
-            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-            $( if arity(&$sig, ImmKind::$imm) == 2 {
-                t[Opcode::$v as usize] = Some(binary_op::<{ Opcode::$v as u16 }>);
-            } )*
-            t
-        };
-        static BINARY_IMM32: [Option<Handler>; COUNT] = {
-            let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-            $( if arity(&$sig, ImmKind::$imm) == 2 && is_i32_binary(&$sig) {
-                t[Opcode::$v as usize] = Some(binary_imm32_op::<{ Opcode::$v as u16 }>);
-            } )*
-            t
-        };
-    };
-}
-for_each_opcode!(tables);
-
-/// The handler of unary numeric instruction `op`.
-pub(crate) fn unary(op: Opcode) -> Option<Handler> {
-    UNARY[op as usize]
-}
-
-/// The handler of binary numeric instruction `op`.
-pub(crate) fn binary(op: Opcode) -> Option<Handler> {
-    BINARY[op as usize]
-}
-
-/// The handler of `[i32 i32] -> [i32]` instruction `op` with a constant
-/// second operand.
-pub(crate) fn binary_imm32(op: Opcode) -> Option<Handler> {
-    BINARY_IMM32[op as usize]
+handler_tables! {
+    /// The handler of unary numeric instruction `op`.
+    pub(crate) fn unary = |r| arity(&r) == 1 => unary_op::<{ r.op as u16 }>;
+    /// The handler of binary numeric instruction `op`.
+    pub(crate) fn binary = |r| arity(&r) == 2 => binary_op::<{ r.op as u16 }>;
+    /// The handler of `[i32 i32] -> [i32]` instruction `op` with a constant
+    /// second operand.
+    pub(crate) fn binary_imm32 = |r| is_i32_binary(&r) => binary_imm32_op::<{ r.op as u16 }>;
 }

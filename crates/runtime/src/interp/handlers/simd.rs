@@ -2,11 +2,10 @@
 //! instantiated from the opcode table; the semantics are `interp::simd`,
 //! inlined with the opcode as a constant.
 
-use nanowasm_core::opcode::COUNT;
-use nanowasm_core::{for_each_opcode, Feature, Opcode, Sig, ValType};
+use nanowasm_core::{Feature, Opcode, Sig, ValType};
 
 use super::control::handler;
-use super::{after, next, operands, s, set_v128, v128, Cx, Done, Handler, Ip, Sp};
+use super::{after, handler_tables, next, operands, s, set_v128, v128, Cx, Done, Ip, Row, Sp};
 use crate::interp::code::ops;
 use crate::interp::simd::{self as sem, class_of, SimdClass};
 
@@ -48,74 +47,33 @@ simd_handler!(replace_op(o: SimdReplace, op, sp) {
 });
 
 /// Whether a row is a SIMD instruction of class `c`.
-const fn is(feature: Feature, op: Opcode, sig: &Sig, c: SimdClass) -> bool {
-    if !matches!(feature, Feature::Simd) {
+const fn is(r: &Row, c: SimdClass) -> bool {
+    if !matches!(r.feature, Feature::Simd) {
         return false;
     }
-    match class_of(op, sig) {
+    match class_of(r.op, &r.sig) {
         Some(k) => k as u8 == c as u8,
         None => false,
     }
 }
 
-macro_rules! tables {
-    ($( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
-        /// Builds the handler table of one class (only the handlers stored
-        /// are instantiated; see `numeric`).
-        macro_rules! table {
-            ($table:ident, $class:ident, $h:ident) => {
-                static $table: [Option<Handler>; COUNT] = {
-                    let mut t: [Option<Handler>; COUNT] = [None; COUNT];
-                    $( if is(Feature::$feat, Opcode::$v, &$sig, SimdClass::$class) {
-                        t[Opcode::$v as usize] = Some($h::<{ Opcode::$v as u16 }>);
-                    } )*
-                    t
-                };
-            };
-        }
-        table!(UNARY, Unary, unary_op);
-        table!(BINARY, Binary, binary_op);
-        table!(TERNARY, Ternary, ternary_op);
-        table!(TEST, Test, test_op);
-        table!(SHIFT, Shift, shift_op);
-        table!(SPLAT, Splat, splat_op);
-        table!(EXTRACT, ExtractLane, extract_op);
-        table!(REPLACE, ReplaceLane, replace_op);
-    };
-}
-for_each_opcode!(tables);
-
-/// The handler of SIMD `[v128] -> [v128]` instruction `op`.
-pub(crate) fn unary(op: Opcode) -> Option<Handler> {
-    UNARY[op as usize]
-}
-/// The handler of SIMD `[v128 v128] -> [v128]` instruction `op`.
-pub(crate) fn binary(op: Opcode) -> Option<Handler> {
-    BINARY[op as usize]
-}
-/// The handler of SIMD `[v128 v128 v128] -> [v128]` instruction `op`.
-pub(crate) fn ternary(op: Opcode) -> Option<Handler> {
-    TERNARY[op as usize]
-}
-/// The handler of SIMD `[v128] -> [i32]` instruction `op`.
-pub(crate) fn test(op: Opcode) -> Option<Handler> {
-    TEST[op as usize]
-}
-/// The handler of SIMD shift `op`.
-pub(crate) fn shift(op: Opcode) -> Option<Handler> {
-    SHIFT[op as usize]
-}
-/// The handler of splat `op`.
-pub(crate) fn splat(op: Opcode) -> Option<Handler> {
-    SPLAT[op as usize]
-}
-/// The handler of lane extraction `op`.
-pub(crate) fn extract(op: Opcode) -> Option<Handler> {
-    EXTRACT[op as usize]
-}
-/// The handler of lane replacement `op`.
-pub(crate) fn replace(op: Opcode) -> Option<Handler> {
-    REPLACE[op as usize]
+handler_tables! {
+    /// The handler of SIMD `[v128] -> [v128]` instruction `op`.
+    pub(crate) fn unary = |r| is(&r, SimdClass::Unary) => unary_op::<{ r.op as u16 }>;
+    /// The handler of SIMD `[v128 v128] -> [v128]` instruction `op`.
+    pub(crate) fn binary = |r| is(&r, SimdClass::Binary) => binary_op::<{ r.op as u16 }>;
+    /// The handler of SIMD `[v128 v128 v128] -> [v128]` instruction `op`.
+    pub(crate) fn ternary = |r| is(&r, SimdClass::Ternary) => ternary_op::<{ r.op as u16 }>;
+    /// The handler of SIMD `[v128] -> [i32]` instruction `op`.
+    pub(crate) fn test = |r| is(&r, SimdClass::Test) => test_op::<{ r.op as u16 }>;
+    /// The handler of SIMD shift `op`.
+    pub(crate) fn shift = |r| is(&r, SimdClass::Shift) => shift_op::<{ r.op as u16 }>;
+    /// The handler of splat `op`.
+    pub(crate) fn splat = |r| is(&r, SimdClass::Splat) => splat_op::<{ r.op as u16 }>;
+    /// The handler of lane extraction `op`.
+    pub(crate) fn extract = |r| is(&r, SimdClass::ExtractLane) => extract_op::<{ r.op as u16 }>;
+    /// The handler of lane replacement `op`.
+    pub(crate) fn replace = |r| is(&r, SimdClass::ReplaceLane) => replace_op::<{ r.op as u16 }>;
 }
 
 handler!(
