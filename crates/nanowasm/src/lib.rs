@@ -69,6 +69,7 @@
 //! | `wasi`     | [`wasi`]: WASI preview1                                       |
 //! | `host`     | [`host`]: nanoprocesses (implies `wasi`)                      |
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 // One explicit list, so what the facade promises is visible here and a
 // new item in the runtime is exported only on purpose.

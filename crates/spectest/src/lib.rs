@@ -3,6 +3,7 @@
 //! Runs WebAssembly spec scripts (`.wast`) on the engine: a parsed script
 //! ([`script`]) is executed directive by directive ([`run`]) against a
 //! store with the `spectest` host module ([`spectest`]).
+#![forbid(unsafe_code)]
 
 pub mod run;
 pub mod script;
