@@ -33,6 +33,9 @@ const FUNCREF: ValType = ValType::FUNCREF;
 // ---------------------------------------------------------------------------
 // What a visitor saw.
 
+/// Parameter and result types.
+type Signature = (Vec<ValType>, Vec<ValType>);
+
 /// One visited instruction, with everything [`Resolved`] offers.
 #[derive(Clone, Debug, PartialEq)]
 struct Seen {
@@ -40,11 +43,11 @@ struct Seen {
     offset: usize,
     ty: Option<ValType>,
     /// Block parameters and results.
-    block: Option<(Vec<ValType>, Vec<ValType>)>,
+    block: Option<Signature>,
     ending: Option<FrameKind>,
     end_reachable: bool,
     /// The callee's parameters and results.
-    callee: Option<(Vec<ValType>, Vec<ValType>)>,
+    callee: Option<Signature>,
     /// For `br`, `br_if` and `br_table`: the label of each target (a
     /// `br_table`'s targets, then its default), `None` where `label` said
     /// there is none.
@@ -66,7 +69,7 @@ fn types_vec(t: Types<'_>) -> Vec<ValType> {
     v
 }
 
-fn func_type_vecs(f: &FuncType) -> (Vec<ValType>, Vec<ValType>) {
+fn func_type_vecs(f: &FuncType) -> Signature {
     (f.params().to_vec(), f.results().to_vec())
 }
 
@@ -338,7 +341,7 @@ fn block_gives_params_and_results_of_block_loop_if_else_end() {
                block
                end))"#,
     );
-    let blocks: Vec<(Opcode, Option<(Vec<ValType>, Vec<ValType>)>)> = rec
+    let blocks: Vec<(Opcode, Option<Signature>)> = rec
         .seen
         .iter()
         .filter(|s| {
@@ -566,24 +569,21 @@ impl VisitOperator for LabelProbe {
 
 #[test]
 fn callee_at_call_call_indirect_and_return() {
-    let (_, rec) = {
-        let m = module(
-            r#"(module
-                 (type $t (func (param i32) (result i32)))
-                 (import "env" "h" (func $h (param f64)))
-                 (table 1 funcref)
-                 (func $f (type $t) (local.get 0))
-                 (func (param i32 i64) (result i32)
-                   (call $h (f64.const 1))
-                   (call $f (local.get 0))
-                   (call_indirect (type $t) (i32.const 7) (i32.const 0))
-                   i32.add
-                   return))"#,
-        );
-        let rec = record(&m, 2);
-        (m, rec)
-    };
-    let calls: Vec<(Opcode, Option<(Vec<ValType>, Vec<ValType>)>)> = rec
+    let m = module(
+        r#"(module
+             (type $t (func (param i32) (result i32)))
+             (import "env" "h" (func $h (param f64)))
+             (table 1 funcref)
+             (func $f (type $t) (local.get 0))
+             (func (param i32 i64) (result i32)
+               (call $h (f64.const 1))
+               (call $f (local.get 0))
+               (call_indirect (type $t) (i32.const 7) (i32.const 0))
+               i32.add
+               return))"#,
+    );
+    let rec = record(&m, 2);
+    let calls: Vec<(Opcode, Option<Signature>)> = rec
         .seen
         .iter()
         .filter(|s| s.callee.is_some() || matches!(s.op, O::Call | O::CallIndirect | O::Return))
@@ -993,7 +993,7 @@ struct ModelFrame {
     dead: bool,
 }
 
-fn block_types(m: &Module, ty: BlockType) -> (Vec<ValType>, Vec<ValType>) {
+fn block_types(m: &Module, ty: BlockType) -> Signature {
     match ty {
         BlockType::Empty => (vec![], vec![]),
         BlockType::Value(t) => (vec![], vec![t]),

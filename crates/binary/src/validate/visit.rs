@@ -225,6 +225,9 @@ impl<'r> Resolved<'r> {
     }
 
     /// How many frames enclose the instruction, the function's included.
+    /// At `block`, `loop`, `if` and `else` the frame the instruction opens
+    /// is counted (so `label(0)` is that block); at `end` the frame it
+    /// closes is not.
     #[inline]
     pub fn depth(&self) -> usize {
         self.frames.len()
