@@ -429,6 +429,7 @@ impl FuncValidator {
     }
 
     /// Starts a block, visible to a visitor if `visible`. It is visible if it starts in reachable code.
+    #[inline(always)]
     fn push_frame(
         &mut self,
         env: &Env<'_>,
@@ -449,6 +450,7 @@ impl FuncValidator {
         Ok(())
     }
 
+    #[inline(always)]
     fn pop_frame(&mut self, env: &Env<'_>) -> Result<Frame> {
         let frame = *self.frames.last().expect("control stack not empty");
         let (_, results) = self.block_types(env, frame.ty)?;
