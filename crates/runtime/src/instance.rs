@@ -115,7 +115,9 @@ impl Instance {
     }
 
     /// An export by name; `None` if there is none, or if `store` does not
-    /// own the instance (as for the other `get_*` methods).
+    /// own the instance (as for the other `get_*` methods, whose `Option`
+    /// is wasmtime's shape: an instance of another store has no exports in
+    /// this one). [`get_typed_func`](Instance::get_typed_func) says which.
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
         let store = store.as_context();
         if store.inner.id != self.0.store {
@@ -162,12 +164,15 @@ impl Instance {
         self.get_export(store, name)?.into_func()
     }
 
-    /// An exported function with a static type.
+    /// An exported function with a static type; an error if there is no
+    /// such function, if its type is not `P -> R`, or if `store` does not
+    /// own the instance.
     pub fn get_typed_func<P: crate::WasmParams, R: crate::WasmResults>(
         &self,
         store: impl AsContextMut,
         name: &str,
     ) -> Result<crate::TypedFunc<P, R>, Error> {
+        store.as_context().inner.check(self.0)?;
         let f = self
             .get_func(&store, name)
             .ok_or_else(|| Error::usage(format!("no exported function named `{name}`")))?;
