@@ -98,12 +98,11 @@ fn cross_call(c: &mut Criterion) {
                         return Ok(0);
                     };
                     let mut out = [Val::I32(0)];
-                    realloc
-                        .call(
-                            &mut caller,
-                            &[Val::I32(0), Val::I32(0), Val::I32(1), Val::I32(len)],
-                            &mut out,
-                        )?;
+                    realloc.call(
+                        &mut caller,
+                        &[Val::I32(0), Val::I32(0), Val::I32(1), Val::I32(len)],
+                        &mut out,
+                    )?;
                     let Val::I32(p) = out[0] else { return Ok(0) };
                     m.data_mut(&mut caller)?[p as usize..p as usize + data.len()]
                         .copy_from_slice(&data);

@@ -64,7 +64,7 @@ impl Extern {
             _ => None,
         }
     }
-    fn stored(&self) -> Stored {
+    pub(crate) fn stored(&self) -> Stored {
         match self {
             Extern::Func(f) => f.0,
             Extern::Table(t) => t.0,

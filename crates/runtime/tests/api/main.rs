@@ -303,7 +303,10 @@ fn stores_are_isolated() {
     let peek_b = ib.get_typed_func::<i32, i32>(&mut b, "peek").unwrap();
     assert_eq!(peek_a.call(&mut a, 16).unwrap(), 77);
     assert_eq!(peek_b.call(&mut b, 16).unwrap(), 0);
-    assert_eq!(ib.get_global(&b, "g").unwrap().get(&b).unwrap(), Val::I32(0));
+    assert_eq!(
+        ib.get_global(&b, "g").unwrap().get(&b).unwrap(),
+        Val::I32(0)
+    );
     // A handle from store `a` cannot be used with store `b`.
     assert!(poke.call(&mut b, (16, 1)).is_err());
     assert!(ia.get_memory(&b, "mem").is_none());
@@ -415,7 +418,10 @@ fn memory_table_global_api() {
     assert_eq!(g.get(&store).unwrap(), Val::I64(42));
     let call1 = i.get_typed_func::<(), i32>(&mut store, "call1").unwrap();
     assert_eq!(call1.call(&mut store, ()).unwrap(), 7);
-    assert!(matches!(tab.get(&store, 1), Ok(Some(Val::FuncRef(Some(_))))));
+    assert!(matches!(
+        tab.get(&store, 1),
+        Ok(Some(Val::FuncRef(Some(_))))
+    ));
     tab.set(&mut store, 1, Val::FuncRef(None)).unwrap();
     assert_eq!(
         call1.call(&mut store, ()).unwrap_err().trap_code(),
