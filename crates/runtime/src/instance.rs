@@ -522,11 +522,11 @@ fn eval_const(
 ) -> Result<u128, Error> {
     let bytes = &module.binary().bytes;
     let mut r = Reader::new(&bytes[..range.end]);
-    r.bytes(range.start)?;
+    r.bytes(range.start).map_err(Error::compile)?;
     let mut ops = OperatorReader::new(r, module.engine().config().features);
     let mut value = 0u128;
     loop {
-        let instr = ops.read()?;
+        let instr = ops.read().map_err(Error::compile)?;
         value = match (instr.op, instr.imm) {
             (Opcode::End, _) => return Ok(value),
             (Opcode::I32Const, Imm::I32(v)) => u128::from(v as u32),

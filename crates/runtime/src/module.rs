@@ -101,7 +101,7 @@ impl Module {
             Ok(b) => b,
             Err(e) => {
                 tracing::debug!(bytes = bytes.len(), error = %e, "module rejected");
-                return Err(e.into());
+                return Err(Error::compile(e));
             }
         };
         if let Some(start) = start {
@@ -148,7 +148,7 @@ impl Module {
     ///
     /// Unlike [`Module::new`], this takes only the binary format.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
-        binary::validate(bytes, engine.config().features).map_err(Error::from)
+        binary::validate(bytes, engine.config().features).map_err(Error::compile)
     }
 
     /// The engine the module belongs to.
