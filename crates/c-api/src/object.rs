@@ -7,8 +7,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use nanowasm::{
-    Caller, Error, ErrorKind, ExternKind, ExternRef, Func, FuncType, Global, Instance, Memory,
-    Module, Table, TrapCode, Val,
+    Caller, Error, ErrorKind, ExternRef, Func, FuncType, Global, Instance, Memory, Module, Table,
+    TrapCode, Val,
 };
 
 use crate::store::{wasm_store_t, StoreCell, StoreData};
@@ -76,9 +76,7 @@ impl Object {
                 (Which::Table(a), Which::Table(b)) => a == b,
                 (Which::Memory(a), Which::Memory(b)) => a == b,
                 (Which::Instance(a), Which::Instance(b)) => a == b,
-                (Which::Module(a), Which::Module(b)) => {
-                    Arc::ptr_eq(&a.binary().bytes, &b.binary().bytes)
-                }
+                (Which::Module(a), Which::Module(b)) => Module::same(a, b),
                 (Which::Trap(a), Which::Trap(b)) => Arc::ptr_eq(a, b),
                 (Which::Foreign(a), Which::Foreign(b)) => a == b,
                 _ => false,
@@ -649,13 +647,11 @@ impl TrapInfo {
 /// the function's body starts.
 fn func_offset(store: &StoreData, f: &nanowasm::FrameInfo) -> usize {
     let mut starts = store.modules.iter().filter_map(|m| {
-        let b = m.binary();
-        if b.names.module != f.module_name {
+        if m.name() != f.module_name.as_deref() {
             return None;
         }
-        let defined = f.func_index.checked_sub(b.num_imported.funcs)?;
-        let body = b.bodies.get(defined as usize)?;
-        (body.offset <= f.offset).then_some(body.offset)
+        let start = m.func_body_offset(f.func_index)?;
+        (start <= f.offset).then_some(start)
     });
     match starts.next() {
         Some(first) if starts.all(|s| s == first) => f.offset - first,
@@ -818,15 +814,14 @@ pub unsafe extern "C" fn wasm_module_validate(
     })
 }
 
-/// The extern type of entity `index` of kind `kind` in `m`.
-fn entity_type(m: &nanowasm_binary::Module, kind: ExternKind, index: u32) -> Option<ExternType> {
-    let i = index as usize;
-    Some(match kind {
-        ExternKind::Func => ExternType::func(m.func_type(index)?.clone()),
-        ExternKind::Table => ExternType::table(*m.tables.get(i)?),
-        ExternKind::Memory => ExternType::memory(*m.memories.get(i)?),
-        ExternKind::Global => ExternType::global(*m.globals.get(i)?),
-    })
+/// The C API's extern type of a runtime one.
+fn c_type(ty: nanowasm::ExternType) -> ExternType {
+    match ty {
+        nanowasm::ExternType::Func(t) => ExternType::func(t),
+        nanowasm::ExternType::Table(t) => ExternType::table(t),
+        nanowasm::ExternType::Memory(t) => ExternType::memory(t),
+        nanowasm::ExternType::Global(t) => ExternType::global(t),
+    }
 }
 
 /// The module's imports, in order.
@@ -842,26 +837,16 @@ pub unsafe extern "C" fn wasm_module_imports(
     guard((), || {
         // SAFETY: the caller's contract.
         let imports: Vec<_> = match unsafe { borrow(m) }.and_then(Object::module) {
-            Some(m) => {
-                let b = m.binary();
-                b.imports
-                    .iter()
-                    .filter_map(|i| {
-                        use nanowasm_binary::module::ImportDesc;
-                        let ty = match i.desc {
-                            ImportDesc::Func(t) => {
-                                ExternType::func(b.types.get(t as usize)?.clone())
-                            }
-                            ImportDesc::Table(t) => ExternType::table(t),
-                            ImportDesc::Memory(t) => ExternType::memory(t),
-                            ImportDesc::Global(t) => ExternType::global(t),
-                        };
-                        Some(Some(Box::new(wasm_importtype_t::new(
-                            &i.module, &i.name, ty,
-                        ))))
-                    })
-                    .collect()
-            }
+            Some(m) => m
+                .imports()
+                .map(|i| {
+                    Some(Box::new(wasm_importtype_t::new(
+                        i.module(),
+                        i.name(),
+                        c_type(i.ty()),
+                    )))
+                })
+                .collect(),
             None => Vec::new(),
         };
         // SAFETY: the caller's contract.
@@ -882,16 +867,10 @@ pub unsafe extern "C" fn wasm_module_exports(
     guard((), || {
         // SAFETY: the caller's contract.
         let exports: Vec<_> = match unsafe { borrow(m) }.and_then(Object::module) {
-            Some(m) => {
-                let b = m.binary();
-                b.exports
-                    .iter()
-                    .filter_map(|e| {
-                        let ty = entity_type(b, e.kind, e.index)?;
-                        Some(Some(Box::new(wasm_exporttype_t::new(&e.name, ty))))
-                    })
-                    .collect()
-            }
+            Some(m) => m
+                .exports()
+                .map(|e| Some(Box::new(wasm_exporttype_t::new(e.name(), c_type(e.ty())))))
+                .collect(),
             None => Vec::new(),
         };
         // SAFETY: the caller's contract.
@@ -911,7 +890,7 @@ pub unsafe extern "C" fn wasm_module_serialize(m: *const Object, out: *mut wasm_
         // SAFETY: the caller's contract.
         let bytes = unsafe { borrow(m) }
             .and_then(Object::module)
-            .map(|m| m.binary().bytes.to_vec())
+            .and_then(|m| m.serialize().ok())
             .unwrap_or_default();
         // SAFETY: the caller's contract.
         unsafe { write_out(out, CVec::from(bytes)) }
@@ -1175,7 +1154,7 @@ fn func_type(f: *const Object) -> Option<FuncType> {
     // SAFETY: the callers' contract: null or valid.
     let f = unsafe { borrow(f) }?;
     let func = f.func()?;
-    f.with_store(|s, _| func.ty(s))
+    f.with_store(|s, _| func.ty(s).ok()).flatten()
 }
 
 /// The function's type; NULL if `f` is not a function.
@@ -1243,7 +1222,9 @@ pub unsafe extern "C" fn wasm_func_call(
         let slots = results.map_or(&mut [][..], CVec::as_mut_slice);
         let room = slots.len();
         let outcome = cell.with(|s| -> Result<Vec<Val>, TrapInfo> {
-            let ty = func.ty(&*s);
+            let ty = func
+                .ty(&*s)
+                .map_err(|e| TrapInfo::message(format!("wasm_func_call: {e}")))?;
             if args.len() != ty.params().len() {
                 return Err(TrapInfo::message(format!(
                     "wasm_func_call: {} arguments for a function of type {ty}",
@@ -1339,8 +1320,9 @@ pub unsafe extern "C" fn wasm_global_type(g: *const Object) -> *mut ExternType {
         let Some(global) = g.global() else {
             return std::ptr::null_mut();
         };
-        g.with_store(|s, _| into_raw(ExternType::global(global.ty(s))))
-            .unwrap_or(std::ptr::null_mut())
+        g.with_store(|s, _| global.ty(s).ok())
+            .flatten()
+            .map_or(std::ptr::null_mut(), |ty| into_raw(ExternType::global(ty)))
     })
 }
 
@@ -1356,7 +1338,7 @@ pub unsafe extern "C" fn wasm_global_get(g: *const Object, out: *mut wasm_val_t)
         let value = unsafe { borrow(g) }
             .and_then(|g| {
                 let global = g.global()?;
-                g.with_store(|s, cell| to_c(global.get(&*s), cell).ok())
+                g.with_store(|s, cell| to_c(global.get(&*s).ok()?, cell).ok())
                     .flatten()
             })
             .unwrap_or_default();
@@ -1382,7 +1364,9 @@ pub unsafe extern "C" fn wasm_global_set(g: *mut Object, val: *const wasm_val_t)
             return;
         };
         g.with_store(|s, cell| {
-            let ty = global.ty(&*s);
+            let Ok(ty) = global.ty(&*s) else {
+                return;
+            };
             if let Ok(v) = from_c(val, ty.content, cell) {
                 let _ = global.set(s, v);
             }
@@ -1456,11 +1440,13 @@ pub unsafe extern "C" fn wasm_table_get(t: *const Object, index: u32) -> *mut Ob
         let Some(table) = t.table() else {
             return std::ptr::null_mut();
         };
-        t.with_store(|s, cell| match table.get(&*s, u64::from(index)) {
-            Some(Val::FuncRef(Some(f))) => Object::raw(cell, Which::Func(f)),
-            Some(Val::ExternRef(Some(e))) => Object::raw(cell, Which::Foreign(e)),
-            _ => std::ptr::null_mut(),
-        })
+        t.with_store(
+            |s, cell| match table.get(&*s, u64::from(index)).ok().flatten() {
+                Some(Val::FuncRef(Some(f))) => Object::raw(cell, Which::Func(f)),
+                Some(Val::ExternRef(Some(e))) => Object::raw(cell, Which::Foreign(e)),
+                _ => std::ptr::null_mut(),
+            },
+        )
         .unwrap_or(std::ptr::null_mut())
     })
 }
@@ -1528,8 +1514,12 @@ pub unsafe extern "C" fn wasm_table_size(t: *const Object) -> u32 {
         let Some(table) = t.table() else {
             return 0;
         };
-        t.with_store(|s, _| u32::try_from(table.size(&*s)).unwrap_or(u32::MAX))
-            .unwrap_or(0)
+        t.with_store(|s, _| {
+            table
+                .size(&*s)
+                .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+        })
+        .unwrap_or(0)
     })
 }
 
@@ -1589,8 +1579,9 @@ pub unsafe extern "C" fn wasm_memory_type(m: *const Object) -> *mut ExternType {
         let Some(memory) = m.memory() else {
             return std::ptr::null_mut();
         };
-        m.with_store(|s, _| into_raw(ExternType::memory(memory.ty(&*s))))
-            .unwrap_or(std::ptr::null_mut())
+        m.with_store(|s, _| memory.ty(&*s).ok())
+            .flatten()
+            .map_or(std::ptr::null_mut(), |ty| into_raw(ExternType::memory(ty)))
     })
 }
 
@@ -1609,7 +1600,8 @@ pub unsafe extern "C" fn wasm_memory_data(m: *mut Object) -> *mut u8 {
         let Some(memory) = m.memory() else {
             return std::ptr::null_mut();
         };
-        m.with_store(|s, _| memory.data_mut(s).as_mut_ptr())
+        m.with_store(|s, _| memory.data_mut(s).map(<[u8]>::as_mut_ptr).ok())
+            .flatten()
             .unwrap_or(std::ptr::null_mut())
     })
 }
@@ -1629,7 +1621,8 @@ pub unsafe extern "C" fn wasm_memory_data_size(m: *const Object) -> usize {
         let Some(memory) = m.memory() else {
             return 0;
         };
-        m.with_store(|s, _| memory.data(&*s).len()).unwrap_or(0)
+        m.with_store(|s, _| memory.data(&*s).map_or(0, <[u8]>::len))
+            .unwrap_or(0)
     })
 }
 
@@ -1648,8 +1641,12 @@ pub unsafe extern "C" fn wasm_memory_size(m: *const Object) -> u32 {
         let Some(memory) = m.memory() else {
             return 0;
         };
-        m.with_store(|s, _| u32::try_from(memory.size(&*s)).unwrap_or(u32::MAX))
-            .unwrap_or(0)
+        m.with_store(|s, _| {
+            memory
+                .size(&*s)
+                .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+        })
+        .unwrap_or(0)
     })
 }
 
@@ -1707,10 +1704,10 @@ pub unsafe extern "C" fn wasm_extern_type(e: *const Object) -> *mut ExternType {
         };
         e.with_store(|s, _| {
             let ty = match e.which {
-                Which::Func(f) => ExternType::func(f.ty(&*s)),
-                Which::Global(g) => ExternType::global(g.ty(&*s)),
+                Which::Func(f) => ExternType::func(f.ty(&*s).ok()?),
+                Which::Global(g) => ExternType::global(g.ty(&*s).ok()?),
                 Which::Table(t) => ExternType::table(t.ty(&*s).ok()?),
-                Which::Memory(m) => ExternType::memory(m.ty(&*s)),
+                Which::Memory(m) => ExternType::memory(m.ty(&*s).ok()?),
                 _ => return None,
             };
             Some(into_raw(ty))
@@ -1779,7 +1776,7 @@ pub(crate) fn instantiate(
     };
     let cell = &store.cell;
     cell.with(|s| {
-        let wanted = &m.binary().imports;
+        let wanted: Vec<_> = m.imports().collect();
         let mut externs = Vec::with_capacity(wanted.len());
         for (i, import) in wanted.iter().enumerate() {
             let given = imports.get(i).and_then(|o| o.as_deref());
@@ -1788,19 +1785,21 @@ pub(crate) fn instantiate(
                     if !o.store.as_ref().is_some_and(|c| Rc::ptr_eq(c, cell)) {
                         return Err(TrapInfo::message(format!(
                             "import `{}::{}` belongs to another store",
-                            import.module, import.name
+                            import.module(),
+                            import.name()
                         )));
                     }
                     o.as_extern()
                 }
-                None => resolve.and_then(|r| r(s, &import.module, &import.name)),
+                None => resolve.and_then(|r| r(s, import.module(), import.name())),
             };
             match e {
                 Some(e) => externs.push(e),
                 None => {
                     return Err(TrapInfo::message(format!(
                         "missing import `{}::{}`",
-                        import.module, import.name
+                        import.module(),
+                        import.name()
                     )))
                 }
             }
@@ -1812,12 +1811,7 @@ pub(crate) fn instantiate(
                 wanted.len()
             )));
         }
-        if !s
-            .data()
-            .modules
-            .iter()
-            .any(|k| Arc::ptr_eq(&k.binary().bytes, &m.binary().bytes))
-        {
+        if !s.data().modules.iter().any(|k| Module::same(k, m)) {
             s.data_mut().modules.push(m.clone());
         }
         match Instance::new(&mut *s, m, &externs) {

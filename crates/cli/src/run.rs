@@ -430,7 +430,7 @@ fn load(engine: &Engine, path: &Path) -> anyhow::Result<Module> {
 /// command that has both, as wasmtime does).
 fn initialize<T>(store: &mut Store<T>, instance: &Instance) -> anyhow::Result<()> {
     if let Some(init) = instance.get_func(&*store, "_initialize") {
-        let ty = init.ty(&*store);
+        let ty = init.ty(&*store)?;
         if !ty.params().is_empty() || !ty.results().is_empty() {
             bail!("`_initialize` has type {ty}, not [] -> []");
         }
@@ -518,7 +518,7 @@ fn run_main(
 }
 
 fn invoke(args: &Args, store: &mut Store<WasiCtx>, func: Func) -> anyhow::Result<()> {
-    let ty = func.ty(&*store);
+    let ty = func.ty(&*store)?;
     let what = match &args.invoke {
         Some(name) => format!("`{name}`"),
         None => "command default".to_owned(),

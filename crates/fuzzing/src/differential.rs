@@ -200,7 +200,9 @@ impl Engine for Nano {
         let Some(f) = i.get_func(&self.store, name) else {
             return Outcome::Trap(Trap::Other("missing export".into()));
         };
-        let ty = f.ty(&self.store);
+        let Ok(ty) = f.ty(&self.store) else {
+            return Outcome::Trap(Trap::Other("function of another store".into()));
+        };
         let params: Vec<_> = ty
             .params()
             .iter()
@@ -227,12 +229,16 @@ impl Engine for Nano {
         let Some(i) = self.instance else { return s };
         for (name, e) in i.exports(&self.store) {
             match e {
-                nanowasm::Extern::Global(g) => s
-                    .globals
-                    .push((name.to_owned(), nano_value(&g.get(&self.store)))),
-                nanowasm::Extern::Table(t) => s.tables.push((name.to_owned(), t.size(&self.store))),
+                nanowasm::Extern::Global(g) => s.globals.push((
+                    name.to_owned(),
+                    nano_value(&g.get(&self.store).expect("the store owns its global")),
+                )),
+                nanowasm::Extern::Table(t) => s.tables.push((
+                    name.to_owned(),
+                    t.size(&self.store).expect("the store owns its table"),
+                )),
                 nanowasm::Extern::Memory(m) => {
-                    let d = m.data(&self.store);
+                    let d = m.data(&self.store).expect("the store owns its memory");
                     s.memories.push((name.to_owned(), d.len(), hash(d)));
                 }
                 nanowasm::Extern::Func(_) => {}

@@ -111,7 +111,9 @@ pub fn execute(wasm: &[u8]) {
         .collect::<Vec<_>>()
     {
         let Extern::Func(f) = ext else { continue };
-        let ty = f.ty(&store);
+        let ty = f
+            .ty(&store)
+            .expect("the store owns its instance's functions");
         let params: Vec<Val> = ty.params().iter().map(|&t| Val::default_for(t)).collect();
         let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
         store.set_fuel(FUEL).unwrap();

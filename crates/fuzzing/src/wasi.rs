@@ -1187,7 +1187,11 @@ pub fn run(input: &Input) {
         .expect("the memory grows to 16 pages");
     if setup.fill != 0 {
         let mut x = setup.fill | 1;
-        for chunk in memory.data_mut(&mut store).chunks_mut(8) {
+        for chunk in memory
+            .data_mut(&mut store)
+            .expect("the store owns the memory")
+            .chunks_mut(8)
+        {
             x ^= x >> 12;
             x ^= x << 25;
             x ^= x >> 27;
@@ -1195,7 +1199,10 @@ pub fn run(input: &Input) {
             chunk.copy_from_slice(&v[..chunk.len()]);
         }
     }
-    let mem_len = memory.data(&store).len();
+    let mem_len = memory
+        .data(&store)
+        .expect("the store owns the memory")
+        .len();
     let funcs: Vec<_> = FUNCS
         .iter()
         .map(|(name, _)| {
@@ -1215,7 +1222,9 @@ pub fn run(input: &Input) {
     for op in &input.ops {
         match op {
             Op::Write { at, bytes } => {
-                let mem = memory.data_mut(&mut store);
+                let mem = memory
+                    .data_mut(&mut store)
+                    .expect("the store owns the memory");
                 let at = (*at as usize).min(mem.len());
                 let n = bytes.len().min(mem.len() - at);
                 mem[at..at + n].copy_from_slice(&bytes[..n]);
@@ -1227,7 +1236,9 @@ pub fn run(input: &Input) {
                 stride,
                 len,
             } => {
-                let mem = memory.data_mut(&mut store);
+                let mem = memory
+                    .data_mut(&mut store)
+                    .expect("the store owns the memory");
                 let mut at = *at as usize;
                 for i in 0..*count {
                     let Some(e) = mem.get_mut(at..at + 8) else {
@@ -1245,7 +1256,9 @@ pub fn run(input: &Input) {
                     let arg = |i: usize| args[i].i32().unwrap_or(0) as u32;
                     let clocks = setup.clocks;
                     tame_subscriptions(
-                        memory.data_mut(&mut store),
+                        memory
+                            .data_mut(&mut store)
+                            .expect("the store owns the memory"),
                         arg(0),
                         arg(2),
                         layout(setup.unstable),
@@ -1301,7 +1314,11 @@ pub fn run(input: &Input) {
             }
         }
     }
-    let leaked_memory = read_something && contains(memory.data(&store), &jail.secret);
+    let leaked_memory = read_something
+        && contains(
+            memory.data(&store).expect("the store owns the memory"),
+            &jail.secret,
+        );
     drop(store);
     let leaked_out = stdout.is_some_and(|b| contains(&b.lock().unwrap(), &jail.secret));
     assert!(

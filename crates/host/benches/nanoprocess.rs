@@ -80,7 +80,7 @@ fn cross_call(c: &mut Criterion) {
     // The same module calling a host function that copies the string out
     // and back in (what a cross call does, minus the second store).
     {
-        use nanowasm_runtime::{Caller, Engine, Extern, Linker, Module, Store, Val};
+        use nanowasm_runtime::{Caller, Engine, Error, Extern, Linker, Module, Store, Val};
         let engine = Engine::default();
         let wasm = std::fs::read(d.join("client.wasm")).unwrap();
         let module = Module::new(&engine, &wasm).unwrap();
@@ -89,26 +89,24 @@ fn cross_call(c: &mut Criterion) {
             .func_wrap(
                 "echo",
                 "echo",
-                |mut caller: Caller<'_, ()>, ptr: i32, len: i32| -> i64 {
+                |mut caller: Caller<'_, ()>, ptr: i32, len: i32| -> Result<i64, Error> {
                     let Some(Extern::Memory(m)) = caller.get_export("memory") else {
-                        return 0;
+                        return Ok(0);
                     };
-                    let data = m.data(&caller)[ptr as usize..(ptr + len) as usize].to_vec();
+                    let data = m.data(&caller)?[ptr as usize..(ptr + len) as usize].to_vec();
                     let Some(Extern::Func(realloc)) = caller.get_export("cabi_realloc") else {
-                        return 0;
+                        return Ok(0);
                     };
                     let mut out = [Val::I32(0)];
-                    realloc
-                        .call(
-                            &mut caller,
-                            &[Val::I32(0), Val::I32(0), Val::I32(1), Val::I32(len)],
-                            &mut out,
-                        )
-                        .unwrap();
-                    let Val::I32(p) = out[0] else { return 0 };
-                    m.data_mut(&mut caller)[p as usize..p as usize + data.len()]
+                    realloc.call(
+                        &mut caller,
+                        &[Val::I32(0), Val::I32(0), Val::I32(1), Val::I32(len)],
+                        &mut out,
+                    )?;
+                    let Val::I32(p) = out[0] else { return Ok(0) };
+                    m.data_mut(&mut caller)?[p as usize..p as usize + data.len()]
                         .copy_from_slice(&data);
-                    ((len as i64) << 32) | p as i64
+                    Ok(((len as i64) << 32) | p as i64)
                 },
             )
             .unwrap();

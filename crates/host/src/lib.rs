@@ -416,7 +416,8 @@ impl Template {
                 )
                 .map_err(|e| link_err(e.to_string()))?;
         }
-        for (m, n, _) in module.imports() {
+        for import in module.imports() {
+            let (m, n) = (import.module(), import.name());
             if !nanowasm_wasi::is_wasi_module(m)
                 && !spec.imports.iter().any(|g| g.module == m && g.name == n)
             {
@@ -614,7 +615,7 @@ impl Nanoprocess {
             ))
         })?;
         let expected = sig.core_type();
-        let actual = f.ty(&self.store);
+        let actual = f.ty(&self.store).map_err(|e| self.fault(e))?;
         if actual != expected {
             return Err(HostError::Link {
                 process: self.name.clone(),
@@ -746,7 +747,7 @@ impl Nanoprocess {
         }
         let f = self.export(func, sig)?;
         tracing::trace!(process = %self.name, func, args = args.len(), "call from the host");
-        let ty = f.ty(&self.store);
+        let ty = f.ty(&self.store).map_err(|e| self.fault(e))?;
         self.arm();
         let mut flat = Vec::with_capacity(args.len() * 2);
         for a in args {
@@ -775,9 +776,13 @@ impl Nanoprocess {
             (Some(Ty::F32), Some(Val::F32(x))) => Some(Value::F32(f32::from_bits(*x))),
             (Some(Ty::F64), Some(Val::F64(x))) => Some(Value::F64(f64::from_bits(*x))),
             (Some(t @ (Ty::String | Ty::Bytes)), Some(Val::I64(packed))) => {
+                let mem = match self.memory.map(|m| m.data(&self.store)) {
+                    Some(Ok(mem)) => mem,
+                    None => &[],
+                    Some(Err(e)) => return Err(self.fault(e)),
+                };
                 let who = || format!("result of `{}.{func}`", self.name);
                 let (ptr, len) = (*packed as u64 as u32, (*packed as u64 >> 32) as u32);
-                let mem = self.memory.map(|m| m.data(&self.store)).unwrap_or(&[]);
                 let bytes = abi::slice(mem, ptr, len, &who)?.to_vec();
                 Some(abi::lift_bytes(t, bytes, &who())?)
             }
@@ -836,7 +841,10 @@ fn cross_call(
     for t in &sig.params {
         match (t, args.get(i), args.get(i + 1)) {
             (Ty::String | Ty::Bytes, Some(Val::I32(ptr)), Some(Val::I32(len))) => {
-                let data = caller_mem.map(|m| m.data(&caller)).unwrap_or(&[]);
+                let data = match caller_mem {
+                    Some(m) => m.data(&caller)?,
+                    None => &[],
+                };
                 let src = abi::slice(data, *ptr as u32, *len as u32, &who).map_err(err)?;
                 if *t == Ty::String && std::str::from_utf8(src).is_err() {
                     return Err(utf8(who()));
@@ -878,7 +886,10 @@ fn cross_call(
         let bytes: &[u8] = {
             let rwho = || format!("result of `{}.{export}`", callee.name);
             let (ptr, len) = (packed as u64 as u32, (packed as u64 >> 32) as u32);
-            let data = callee.memory.map(|m| m.data(&callee.store)).unwrap_or(&[]);
+            let data = match callee.memory {
+                Some(m) => m.data(&callee.store)?,
+                None => &[],
+            };
             let src = abi::slice(data, ptr, len, &rwho).map_err(err)?;
             if t == Ty::String && std::str::from_utf8(src).is_err() {
                 return Err(utf8(rwho()));
@@ -915,7 +926,7 @@ fn copy_in(
         ));
     };
     let ptr = realloc.call(&mut store, (0, 0, 1, bytes.len() as i32))?;
-    let data = memory.data_mut(&mut store);
+    let data = memory.data_mut(&mut store)?;
     let start = ptr as u32 as usize;
     match start
         .checked_add(bytes.len())

@@ -131,8 +131,11 @@ impl std::error::Error for CompileError {
     }
 }
 
-impl From<nanowasm_binary::Error> for Error {
-    fn from(e: nanowasm_binary::Error) -> Error {
+impl Error {
+    /// A rejected module, from the decoder's error. A crate-private
+    /// constructor, not a `From` impl: a trait impl would put the decoder's
+    /// type in the public API.
+    pub(crate) fn compile(e: nanowasm_binary::Error) -> Error {
         ErrorKind::Compile(CompileError(e)).into()
     }
 }
@@ -510,7 +513,7 @@ mod tests {
 
     #[test]
     fn compile_error_keeps_the_decoder_error_as_source() {
-        let e = Error::from(nanowasm_binary::Error::invalid("type mismatch", 0x23));
+        let e = Error::compile(nanowasm_binary::Error::invalid("type mismatch", 0x23));
         let compile = e.as_compile_error().expect("a compile error");
         assert_eq!(compile.kind(), CompileErrorKind::Invalid);
         assert_eq!(compile.offset(), 0x23);

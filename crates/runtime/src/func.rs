@@ -137,15 +137,11 @@ impl Func {
         Func::from_host(store, &ty, host)
     }
 
-    /// The function's type.
-    ///
-    /// # Panics
-    ///
-    /// If `store` does not own the function.
-    pub fn ty(&self, store: impl AsContext) -> FuncType {
+    /// The function's type; an error if `store` does not own the function.
+    pub fn ty(&self, store: impl AsContext) -> Result<FuncType, Error> {
         let store = store.as_context();
-        store.inner.assert_owns(self.0, "function");
-        store.inner.func_type(self.0.index).clone()
+        store.inner.check(self.0)?;
+        Ok(store.inner.func_type(self.0.index).clone())
     }
 
     /// Calls the function. `params` must match its parameter types (and

@@ -50,27 +50,19 @@ impl Global {
         }))
     }
 
-    /// The global's type.
-    ///
-    /// # Panics
-    ///
-    /// If `store` does not own the global.
-    pub fn ty(&self, store: impl AsContext) -> GlobalType {
+    /// The global's type; an error if `store` does not own the global.
+    pub fn ty(&self, store: impl AsContext) -> Result<GlobalType, Error> {
         let inner = &store.as_context().inner;
-        inner.assert_owns(self.0, "global");
-        inner.globals[self.0.index as usize].ty
+        inner.check(self.0)?;
+        Ok(inner.globals[self.0.index as usize].ty)
     }
 
-    /// The current value.
-    ///
-    /// # Panics
-    ///
-    /// If `store` does not own the global.
-    pub fn get(&self, store: impl AsContext) -> Val {
+    /// The current value; an error if `store` does not own the global.
+    pub fn get(&self, store: impl AsContext) -> Result<Val, Error> {
         let inner = &store.as_context().inner;
-        inner.assert_owns(self.0, "global");
+        inner.check(self.0)?;
         let g = &inner.globals[self.0.index as usize];
-        raw_to_val(inner.id, g.value, g.ty.content)
+        Ok(raw_to_val(inner.id, g.value, g.ty.content))
     }
 
     /// Sets the value of a mutable global; `value` must be of the global's

@@ -64,7 +64,7 @@ impl Extern {
             _ => None,
         }
     }
-    fn stored(&self) -> Stored {
+    pub(crate) fn stored(&self) -> Stored {
         match self {
             Extern::Func(f) => f.0,
             Extern::Table(t) => t.0,
@@ -115,7 +115,9 @@ impl Instance {
     }
 
     /// An export by name; `None` if there is none, or if `store` does not
-    /// own the instance (as for the other `get_*` methods).
+    /// own the instance (as for the other `get_*` methods, whose `Option`
+    /// is wasmtime's shape: an instance of another store has no exports in
+    /// this one). [`get_typed_func`](Instance::get_typed_func) says which.
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
         let store = store.as_context();
         if store.inner.id != self.0.store {
@@ -162,12 +164,15 @@ impl Instance {
         self.get_export(store, name)?.into_func()
     }
 
-    /// An exported function with a static type.
+    /// An exported function with a static type; an error if there is no
+    /// such function, if its type is not `P -> R`, or if `store` does not
+    /// own the instance.
     pub fn get_typed_func<P: crate::WasmParams, R: crate::WasmResults>(
         &self,
         store: impl AsContextMut,
         name: &str,
     ) -> Result<crate::TypedFunc<P, R>, Error> {
+        store.as_context().inner.check(self.0)?;
         let f = self
             .get_func(&store, name)
             .ok_or_else(|| Error::usage(format!("no exported function named `{name}`")))?;
@@ -517,11 +522,11 @@ fn eval_const(
 ) -> Result<u128, Error> {
     let bytes = &module.binary().bytes;
     let mut r = Reader::new(&bytes[..range.end]);
-    r.bytes(range.start)?;
+    r.bytes(range.start).map_err(Error::compile)?;
     let mut ops = OperatorReader::new(r, module.engine().config().features);
     let mut value = 0u128;
     loop {
-        let instr = ops.read()?;
+        let instr = ops.read().map_err(Error::compile)?;
         value = match (instr.op, instr.imm) {
             (Opcode::End, _) => return Ok(value),
             (Opcode::I32Const, Imm::I32(v)) => u128::from(v as u32),

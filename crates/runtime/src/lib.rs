@@ -62,7 +62,7 @@ pub use global::Global;
 pub use instance::{Extern, Instance};
 pub use linker::{InstancePre, Linker};
 pub use memory::Memory;
-pub use module::Module;
+pub use module::{ExportType, ExternType, ImportType, Module};
 pub use nanowasm_core::{
     ExternKind, Feature, Features, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
     TableType, ValType,

@@ -155,7 +155,9 @@ impl<T> Linker<T> {
         Ok(self)
     }
 
-    /// The definition of `module::name`, as an item of `store`.
+    /// The definition of `module::name`, as an item of `store`; `None` if
+    /// there is none, or if it is an item of another store (defined with
+    /// [`define`](Linker::define) or [`instance`](Linker::instance)).
     pub fn get(
         &self,
         mut store: impl AsContextMut<Data = T>,
@@ -163,7 +165,11 @@ impl<T> Linker<T> {
         name: &str,
     ) -> Option<Extern> {
         let def = self.defs.get(&(module.to_owned(), name.to_owned()))?;
-        Some(resolve(store.as_context_mut(), def))
+        let store = store.as_context_mut();
+        if let Definition::Extern(e) = def {
+            store.inner.check(e.stored()).ok()?;
+        }
+        Some(resolve(store, def))
     }
 
     /// Resolves the imports of `module` once, for many instantiations.

@@ -38,60 +38,55 @@ impl Memory {
         }))
     }
 
-    #[track_caller]
-    fn entity<'a>(&self, inner: &'a StoreInner) -> &'a MemoryEntity {
-        inner.assert_owns(self.0, "memory");
-        &inner.memories[self.0.index as usize]
+    fn entity<'a>(&self, inner: &'a StoreInner) -> Result<&'a MemoryEntity, Error> {
+        inner.check(self.0)?;
+        Ok(&inner.memories[self.0.index as usize])
     }
 
-    /// The memory's bytes.
-    ///
-    /// # Panics
-    ///
-    /// If `store` does not own the memory (as for the other accessors that
-    /// return no `Result`).
-    pub fn data<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> &'a [u8] {
-        &self.entity(&store.as_context().inner).data
+    /// The memory's bytes; an error if `store` does not own the memory (as
+    /// for every method here).
+    pub fn data<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<&'a [u8], Error> {
+        Ok(&self.entity(&store.as_context().inner)?.data)
     }
 
-    /// The memory's bytes, mutably. Panics if `store` does not own the
-    /// memory.
-    pub fn data_mut<'a, T: 'a>(&self, store: &'a mut impl AsContextMut<Data = T>) -> &'a mut [u8] {
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'a, T: 'a>(
+        &self,
+        store: &'a mut impl AsContextMut<Data = T>,
+    ) -> Result<&'a mut [u8], Error> {
         let inner = &mut store.as_context_mut().inner;
-        inner.assert_owns(self.0, "memory");
-        &mut inner.memories[self.0.index as usize].data
+        inner.check(self.0)?;
+        Ok(&mut inner.memories[self.0.index as usize].data)
     }
 
     /// The memory's bytes and the store's host data, both mutably: what a
     /// host function needs to read guest buffers while updating its own
-    /// state (WASI's file table, for instance). Panics if `store` does not
-    /// own the memory.
+    /// state (WASI's file table, for instance).
     pub fn data_and_store_mut<'a, T: 'a>(
         &self,
         store: &'a mut impl AsContextMut<Data = T>,
-    ) -> (&'a mut [u8], &'a mut T) {
+    ) -> Result<(&'a mut [u8], &'a mut T), Error> {
         let store = store.as_context_mut();
-        store.inner.assert_owns(self.0, "memory");
+        store.inner.check(self.0)?;
         let mem = &mut store.inner.memories[self.0.index as usize].data;
-        (&mut mem[..], &mut store.data)
+        Ok((&mut mem[..], &mut store.data))
     }
 
-    /// The size in pages. Panics if `store` does not own the memory.
-    pub fn size(&self, store: impl AsContext) -> u64 {
-        self.entity(&store.as_context().inner).data.len() as u64 / MemoryType::PAGE_SIZE
+    /// The size in pages.
+    pub fn size(&self, store: impl AsContext) -> Result<u64, Error> {
+        Ok(self.entity(&store.as_context().inner)?.data.len() as u64 / MemoryType::PAGE_SIZE)
     }
 
-    /// The memory's type, with its current size as minimum. Panics if
-    /// `store` does not own the memory.
-    pub fn ty(&self, store: impl AsContext) -> MemoryType {
-        let e = self.entity(&store.as_context().inner);
-        MemoryType {
+    /// The memory's type, with its current size as minimum.
+    pub fn ty(&self, store: impl AsContext) -> Result<MemoryType, Error> {
+        let e = self.entity(&store.as_context().inner)?;
+        Ok(MemoryType {
             limits: Limits {
                 min: e.data.len() as u64 / MemoryType::PAGE_SIZE,
                 max: e.ty.limits.max,
             },
             ..e.ty
-        }
+        })
     }
 
     /// Grows by `delta` pages, returning the previous size, or an error if
@@ -104,9 +99,7 @@ impl Memory {
 
     /// Copies `buf.len()` bytes from offset `at`.
     pub fn read(&self, store: impl AsContext, at: usize, buf: &mut [u8]) -> Result<(), Error> {
-        let inner = &store.as_context().inner;
-        inner.check(self.0)?;
-        let data = &inner.memories[self.0.index as usize].data;
+        let data = &self.entity(&store.as_context().inner)?.data;
         let src = at
             .checked_add(buf.len())
             .and_then(|end| data.get(at..end))

@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use nanowasm_binary as binary;
-use nanowasm_core::ExternKind;
+use nanowasm_core::{ExternKind, FuncType, GlobalType, MemoryType, TableType};
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -101,7 +101,7 @@ impl Module {
             Ok(b) => b,
             Err(e) => {
                 tracing::debug!(bytes = bytes.len(), error = %e, "module rejected");
-                return Err(e.into());
+                return Err(Error::compile(e));
             }
         };
         if let Some(start) = start {
@@ -148,7 +148,7 @@ impl Module {
     ///
     /// Unlike [`Module::new`], this takes only the binary format.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
-        binary::validate(bytes, engine.config().features).map_err(Error::from)
+        binary::validate(bytes, engine.config().features).map_err(Error::compile)
     }
 
     /// The engine the module belongs to.
@@ -161,14 +161,19 @@ impl Module {
         self.inner.binary.names.module.as_deref()
     }
 
-    /// The decoded module. Not part of the documented API: its types are
-    /// the decoder's (`nanowasm-binary`); only the C API still reads it
-    /// (import and export types, function body offsets, the bytes), until
-    /// the runtime offers those itself. Everything else uses
-    /// [`imports`](Module::imports), [`exports`](Module::exports),
-    /// [`code_size`](Module::code_size) and the like.
-    #[doc(hidden)]
-    pub fn binary(&self) -> &binary::Module {
+    /// Whether `a` and `b` are the same module: clones of one
+    /// [`Module::new`] (as [`Engine::same`] for engines). Two modules made
+    /// from the same bytes are different modules.
+    pub fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// The decoded module, for the runtime's own use: its types are the
+    /// decoder's (`nanowasm-binary`), which stay out of the public API.
+    /// Embedders use [`imports`](Module::imports),
+    /// [`exports`](Module::exports), [`serialize`](Module::serialize),
+    /// [`func_body_offset`](Module::func_body_offset) and the like.
+    pub(crate) fn binary(&self) -> &binary::Module {
         &self.inner.binary
     }
 
@@ -183,22 +188,92 @@ impl Module {
         self.inner.binary.bodies.iter().map(|b| b.code.len()).sum()
     }
 
-    /// The imports: module name, field name, kind.
-    pub fn imports(&self) -> impl Iterator<Item = (&str, &str, ExternKind)> {
-        self.inner
-            .binary
-            .imports
-            .iter()
-            .map(|i| (i.module.as_str(), i.name.as_str(), i.desc.kind()))
+    /// Where the body of function `func` (an index in the module's
+    /// function space) starts in the module's binary: the offset of its
+    /// size field, from which a [`FrameInfo::offset`](crate::FrameInfo)
+    /// gives the offset in the function. `None` for an imported function
+    /// or an index past the module's functions.
+    pub fn func_body_offset(&self, func: u32) -> Option<usize> {
+        let b = &self.inner.binary;
+        let defined = func.checked_sub(b.num_imported.funcs)?;
+        Some(b.bodies.get(defined as usize)?.offset)
     }
 
-    /// The exports: name and kind.
-    pub fn exports(&self) -> impl Iterator<Item = (&str, ExternKind)> {
-        self.inner
-            .binary
-            .exports
-            .iter()
-            .map(|e| (e.name.as_str(), e.kind))
+    /// The module's binary: what [`Module::new`] took, or its encoding if
+    /// that was text. Functions are translated lazily, on first call, so
+    /// there is nothing compiled to keep: [`Module::new`] takes the bytes
+    /// back. (wasmtime's returns its compiled artifact, for its
+    /// `unsafe fn deserialize`.)
+    ///
+    /// ```
+    /// use nanowasm_runtime::{Engine, Module};
+    ///
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module (func (export "f")))"#)?;
+    /// let bytes = module.serialize()?;
+    /// assert!(bytes.starts_with(b"\0asm"));
+    /// let again = Module::new(&engine, &bytes)?;
+    /// assert_eq!(again.exports().count(), 1);
+    /// assert!(!Module::same(&module, &again));
+    /// # Ok::<(), nanowasm_runtime::Error>(())
+    /// ```
+    pub fn serialize(&self) -> Result<Vec<u8>, Error> {
+        Ok(self.inner.binary.bytes.to_vec())
+    }
+
+    /// The imports, in order: module name, field name and type.
+    ///
+    /// ```
+    /// use nanowasm_runtime::{Engine, ExternType, FuncType, Module, ValType};
+    ///
+    /// let engine = Engine::default();
+    /// let module = Module::new(
+    ///     &engine,
+    ///     r#"(module (import "env" "log" (func (param i32)))
+    ///          (memory (export "mem") 1 2))"#,
+    /// )?;
+    /// let import = module.imports().next().unwrap();
+    /// assert_eq!((import.module(), import.name()), ("env", "log"));
+    /// assert_eq!(import.ty(), ExternType::Func(FuncType::new([ValType::I32], [])));
+    /// let export = module.exports().next().unwrap();
+    /// assert_eq!(export.name(), "mem");
+    /// assert_eq!(export.ty().memory().map(|m| m.limits.max), Some(Some(2)));
+    /// # Ok::<(), nanowasm_runtime::Error>(())
+    /// ```
+    pub fn imports(&self) -> impl Iterator<Item = ImportType<'_>> {
+        let b = &self.inner.binary;
+        // Validation checked the type indices: no import is left out.
+        b.imports.iter().filter_map(move |i| {
+            let ty = match i.desc {
+                binary::module::ImportDesc::Func(t) => {
+                    ExternType::Func(b.types.get(t as usize)?.clone())
+                }
+                binary::module::ImportDesc::Table(t) => ExternType::Table(t),
+                binary::module::ImportDesc::Memory(t) => ExternType::Memory(t),
+                binary::module::ImportDesc::Global(t) => ExternType::Global(t),
+            };
+            Some(ImportType {
+                module: &i.module,
+                name: &i.name,
+                ty,
+            })
+        })
+    }
+
+    /// The exports, in order: name and type.
+    pub fn exports(&self) -> impl Iterator<Item = ExportType<'_>> {
+        let b = &self.inner.binary;
+        // Validation checked every index: no export is left out.
+        b.exports.iter().filter_map(move |e| {
+            let i = e.index as usize;
+            let ty = match e.kind {
+                ExternKind::Func => ExternType::Func(b.func_type(e.index)?.clone()),
+                ExternKind::Table => ExternType::Table(*b.tables.get(i)?),
+                ExternKind::Memory => ExternType::Memory(*b.memories.get(i)?),
+                ExternKind::Global => ExternType::Global(*b.globals.get(i)?),
+            };
+            Some(ExportType { name: &e.name, ty })
+        })
     }
 
     /// The copy-on-write image of the module's own memory 0, if it can
@@ -214,12 +289,8 @@ impl Module {
                     return None;
                 }
                 let ty = m.memories.first()?;
-                let len = usize::try_from(
-                    ty.limits
-                        .min
-                        .checked_mul(nanowasm_core::MemoryType::PAGE_SIZE)?,
-                )
-                .ok()?;
+                let len =
+                    usize::try_from(ty.limits.min.checked_mul(MemoryType::PAGE_SIZE)?).ok()?;
                 let mut segments = Vec::with_capacity(m.datas.len());
                 for seg in &m.datas {
                     if let binary::module::DataMode::Active { memory, offset } = &seg.mode {
@@ -241,10 +312,6 @@ impl Module {
             .as_ref()
     }
 
-    /// The translated code of defined function `func` (index in the
-    /// function space), translating it on first use. Borrowed: the caller
-    /// clones the `Arc` only if it keeps the code.
-    #[inline]
     /// Translates every function now instead of on its first call, and
     /// returns the first failure. Calls do the same work lazily; this front-
     /// loads it (before a latency-sensitive phase, or to measure translation
@@ -277,5 +344,100 @@ impl Module {
             .artifacts
             .interp
             .get(&inner.binary, func, inner.engine.translate_config())
+    }
+}
+
+/// The type of an import or export: a function, table, memory or global
+/// type (wasmtime's `ExternType`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExternType {
+    /// A function of this type.
+    Func(FuncType),
+    /// A table of this type.
+    Table(TableType),
+    /// A memory of this type.
+    Memory(MemoryType),
+    /// A global of this type.
+    Global(GlobalType),
+}
+
+impl ExternType {
+    /// Which kind of entity.
+    pub fn kind(&self) -> ExternKind {
+        match self {
+            ExternType::Func(_) => ExternKind::Func,
+            ExternType::Table(_) => ExternKind::Table,
+            ExternType::Memory(_) => ExternKind::Memory,
+            ExternType::Global(_) => ExternKind::Global,
+        }
+    }
+    /// The function type, if it is one.
+    pub fn func(&self) -> Option<&FuncType> {
+        match self {
+            ExternType::Func(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The table type, if it is one.
+    pub fn table(&self) -> Option<&TableType> {
+        match self {
+            ExternType::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The memory type, if it is one.
+    pub fn memory(&self) -> Option<&MemoryType> {
+        match self {
+            ExternType::Memory(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The global type, if it is one.
+    pub fn global(&self) -> Option<&GlobalType> {
+        match self {
+            ExternType::Global(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// One import of a [`Module`] (see [`Module::imports`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportType<'module> {
+    module: &'module str,
+    name: &'module str,
+    ty: ExternType,
+}
+
+impl<'module> ImportType<'module> {
+    /// The module name it is imported from.
+    pub fn module(&self) -> &'module str {
+        self.module
+    }
+    /// The field name.
+    pub fn name(&self) -> &'module str {
+        self.name
+    }
+    /// The type the module expects.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// One export of a [`Module`] (see [`Module::exports`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportType<'module> {
+    name: &'module str,
+    ty: ExternType,
+}
+
+impl<'module> ExportType<'module> {
+    /// The export's name.
+    pub fn name(&self) -> &'module str {
+        self.name
+    }
+    /// The exported entity's type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
     }
 }

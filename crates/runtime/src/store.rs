@@ -209,23 +209,18 @@ impl StoreInner {
         self.limits.call_depth.map_or(engine, |d| d.min(engine))
     }
 
-    /// Checks that handle `s` belongs to this store.
+    /// Checks that handle `s` belongs to this store. Every public method
+    /// that takes a handle and a store checks this first: a handle of
+    /// another store (or of a dropped one: store ids are never reused) is
+    /// an error, never a panic, and never another entity of this store. A
+    /// handle that passes indexes its store's vectors in bounds, since
+    /// entities are never removed from a store.
     #[inline]
     pub(crate) fn check(&self, s: Stored) -> Result<(), crate::Error> {
         if s.store == self.id {
             Ok(())
         } else {
             Err(wrong_store())
-        }
-    }
-
-    /// Panics unless handle `s` belongs to this store: for the accessors
-    /// that have no error to return (wasmtime's do the same).
-    #[inline]
-    #[track_caller]
-    pub(crate) fn assert_owns(&self, s: Stored, what: &'static str) {
-        if s.store != self.id {
-            wrong_store_panic(what)
         }
     }
 
@@ -255,13 +250,6 @@ impl StoreInner {
 #[inline(never)]
 fn wrong_store() -> crate::Error {
     crate::Error::usage("object used with the wrong store")
-}
-
-#[cold]
-#[inline(never)]
-#[track_caller]
-fn wrong_store_panic(what: &str) -> ! {
-    panic!("{what} used with the wrong store: the store does not own it")
 }
 
 /// `what` expected a value of type `ty` and got `v`.

@@ -95,18 +95,13 @@ impl Table {
         Ok(ref_to_raw(value).unwrap_or(0))
     }
 
-    /// The number of elements.
-    ///
-    /// # Panics
-    ///
-    /// If `store` does not own the table.
-    pub fn size(&self, store: impl AsContext) -> u64 {
-        let inner = &store.as_context().inner;
-        inner.assert_owns(self.0, "table");
-        inner.tables[self.0.index as usize].elements.len() as u64
+    /// The number of elements; an error if `store` does not own the table.
+    pub fn size(&self, store: impl AsContext) -> Result<u64, Error> {
+        Ok(self.entity(&store.as_context().inner)?.elements.len() as u64)
     }
 
-    /// The table's type with its current size as minimum.
+    /// The table's type with its current size as minimum; an error if
+    /// `store` does not own the table.
     pub fn ty(&self, store: impl AsContext) -> Result<TableType, Error> {
         let t = self.entity(&store.as_context().inner)?;
         Ok(TableType {
@@ -118,17 +113,19 @@ impl Table {
         })
     }
 
-    /// Element `index`; `None` if out of bounds, or if `store` does not own
-    /// the table.
-    pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
+    /// Element `index`, `None` if out of bounds; an error if `store` does
+    /// not own the table.
+    pub fn get(&self, store: impl AsContext, index: u64) -> Result<Option<Val>, Error> {
         let inner = &store.as_context().inner;
-        let t = self.entity(inner).ok()?;
-        let raw = *t.elements.get(usize::try_from(index).ok()?)?;
-        Some(raw_to_ref(
+        let t = self.entity(inner)?;
+        let Some(&raw) = usize::try_from(index).ok().and_then(|i| t.elements.get(i)) else {
+            return Ok(None);
+        };
+        Ok(Some(raw_to_ref(
             inner.id,
             raw,
             t.ty.element.heap == HeapType::Func,
-        ))
+        )))
     }
 
     /// Sets element `index` to `value`, a reference of the table's element

@@ -25,16 +25,17 @@ impl ExternRef {
         })
     }
 
-    /// The value, if `store` holds this reference.
+    /// The value the reference holds; an error if `store` does not hold
+    /// this reference. (wasmtime's returns `Result<Option<_>>`, `None` for
+    /// a reference its GC gave a host value of another kind; here every
+    /// reference holds a host value.)
     pub fn data<'a, T: 'a>(
         &self,
         store: &'a impl AsContext<Data = T>,
-    ) -> Option<&'a (dyn std::any::Any + Send + Sync)> {
+    ) -> Result<&'a (dyn std::any::Any + Send + Sync), crate::Error> {
         let inner = &store.as_context().inner;
-        if inner.id != self.0.store {
-            return None;
-        }
-        inner.externs.get(self.0.index as usize).map(|b| &**b)
+        inner.check(self.0)?;
+        Ok(&*inner.externs[self.0.index as usize])
     }
 }
 

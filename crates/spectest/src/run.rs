@@ -145,7 +145,11 @@ impl Runner {
                     .get_func(&self.store, name)
                     .ok_or_else(|| format!("no exported function {name:?}"))?;
                 let args: Vec<Val> = args.iter().map(|v| to_val(v, &mut self.store)).collect();
-                let n = f.ty(&self.store).results().len();
+                let n = f
+                    .ty(&self.store)
+                    .map_err(|e| e.to_string())?
+                    .results()
+                    .len();
                 let mut results = vec![Val::I32(0); n];
                 Ok(f.call(&mut self.store, &args, &mut results)
                     .map(|()| results))
@@ -155,7 +159,7 @@ impl Runner {
                 let g = inst
                     .get_global(&self.store, name)
                     .ok_or_else(|| format!("no exported global {name:?}"))?;
-                Ok(Ok(vec![g.get(&self.store)]))
+                Ok(g.get(&self.store).map(|v| vec![v]))
             }
         }
     }
@@ -179,7 +183,10 @@ impl Runner {
             (Expected::RefFunc, Val::FuncRef(Some(_))) => true,
             (Expected::RefExtern(None), Val::ExternRef(Some(_))) => true,
             (Expected::RefExtern(Some(n)), Val::ExternRef(Some(r))) => {
-                r.data(&self.store).and_then(|d| d.downcast_ref::<u32>()) == Some(n)
+                r.data(&self.store)
+                    .ok()
+                    .and_then(|d| d.downcast_ref::<u32>())
+                    == Some(n)
             }
             (Expected::Either(options), v) => options.iter().any(|o| self.matches(v, o)),
             _ => false,

@@ -115,7 +115,7 @@ where
             "WASI functions need the calling module to export its memory as `memory`",
         ));
     };
-    let (data, host) = memory.data_and_store_mut(caller);
+    let (data, host) = memory.data_and_store_mut(caller)?;
     match f(get(host), &mut GuestMemory(data)).map_err(Into::into) {
         Ok(()) => Ok(0),
         Err(WasiError::Errno(e)) => Ok(e as i32),

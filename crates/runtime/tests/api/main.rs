@@ -241,7 +241,7 @@ fn memory_limit_denies_grow() {
     assert_eq!(grow.call(&mut store, 1).unwrap(), 3);
     assert_eq!(grow.call(&mut store, 65536).unwrap(), -1);
     let mem = i.get_memory(&store, "mem").unwrap();
-    assert_eq!(mem.size(&store), 4);
+    assert_eq!(mem.size(&store).unwrap(), 4);
     // A module whose initial memory exceeds the limit fails to instantiate.
     let big = module(&engine, "(module (memory 5))");
     let err = Instance::new(&mut store, &big, &[]).unwrap_err();
@@ -303,7 +303,10 @@ fn stores_are_isolated() {
     let peek_b = ib.get_typed_func::<i32, i32>(&mut b, "peek").unwrap();
     assert_eq!(peek_a.call(&mut a, 16).unwrap(), 77);
     assert_eq!(peek_b.call(&mut b, 16).unwrap(), 0);
-    assert_eq!(ib.get_global(&b, "g").unwrap().get(&b), Val::I32(0));
+    assert_eq!(
+        ib.get_global(&b, "g").unwrap().get(&b).unwrap(),
+        Val::I32(0)
+    );
     // A handle from store `a` cannot be used with store `b`.
     assert!(poke.call(&mut b, (16, 1)).is_err());
     assert!(ia.get_memory(&b, "mem").is_none());
@@ -412,10 +415,13 @@ fn memory_table_global_api() {
         .unwrap()
         .call(&mut store, ())
         .unwrap();
-    assert_eq!(g.get(&store), Val::I64(42));
+    assert_eq!(g.get(&store).unwrap(), Val::I64(42));
     let call1 = i.get_typed_func::<(), i32>(&mut store, "call1").unwrap();
     assert_eq!(call1.call(&mut store, ()).unwrap(), 7);
-    assert!(matches!(tab.get(&store, 1), Some(Val::FuncRef(Some(_)))));
+    assert!(matches!(
+        tab.get(&store, 1),
+        Ok(Some(Val::FuncRef(Some(_))))
+    ));
     tab.set(&mut store, 1, Val::FuncRef(None)).unwrap();
     assert_eq!(
         call1.call(&mut store, ()).unwrap_err().trap_code(),
@@ -457,7 +463,7 @@ fn copy_on_write_images_match_copying() {
             let init = i.get_typed_func::<(), ()>(&mut store, "init").unwrap();
             init.call(&mut store, ()).unwrap();
             let mem = i.get_memory(&store, "memory").unwrap();
-            mem.data(&store).to_vec()
+            mem.data(&store).unwrap().to_vec()
         };
         let a = run(&[(100, b'J' as i32), (150_000, 9)]);
         let b = run(&[]); // reuses a's pooled memory
@@ -517,8 +523,8 @@ fn a_huge_table_is_not_an_abort() {
     match Instance::new(&mut store, &m, &[]) {
         Ok(i) => {
             let t = i.get_table(&store, "t").unwrap();
-            assert_eq!(t.size(&store), 4294967295);
-            assert_eq!(t.get(&store, 4294967294), Some(Val::FuncRef(None)));
+            assert_eq!(t.size(&store).unwrap(), 4294967295);
+            assert_eq!(t.get(&store, 4294967294).unwrap(), Some(Val::FuncRef(None)));
         }
         Err(e) => assert!(e.to_string().contains("refused memory"), "{e}"),
     }

@@ -50,7 +50,7 @@ impl Guest {
     /// The guest's memory `memory`.
     pub fn mem(&mut self) -> &mut [u8] {
         let m = self.inst.get_memory(&self.store, "memory").unwrap();
-        m.data_mut(&mut self.store)
+        m.data_mut(&mut self.store).unwrap()
     }
 
     pub fn u64_at(&mut self, at: usize) -> u64 {
