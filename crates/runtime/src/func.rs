@@ -109,11 +109,28 @@ impl Func {
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Func {
         let store = store.as_context_mut();
-        Func::from_host(store, &ty, Arc::new(f))
+        Func::from_host_new(store, ty, Arc::new(f))
     }
 
-    pub(crate) fn from_host<T>(store: &mut Store<T>, ty: &FuncType, f: Arc<HostFunc<T>>) -> Func {
-        let type_id = store.inner.engine.inner.types.register(ty);
+    /// A host function of type `ty`, registered in the store's engine now.
+    pub(crate) fn from_host_new<T>(
+        store: &mut Store<T>,
+        ty: FuncType,
+        f: Arc<HostFunc<T>>,
+    ) -> Func {
+        let type_id = store.inner.engine.inner.types.register(&ty);
+        Func::from_host(store, &Arc::new(ty), type_id, f)
+    }
+
+    /// A host function whose type `ty` has id `type_id` in the store's
+    /// engine already (a [`Linker`](crate::Linker) registers its functions'
+    /// types once, when they are defined, not at every instantiation).
+    pub(crate) fn from_host<T>(
+        store: &mut Store<T>,
+        ty: &Arc<FuncType>,
+        type_id: u32,
+        f: Arc<HostFunc<T>>,
+    ) -> Func {
         let host = store.hosts.len() as u32;
         store.hosts.push(f);
         store.inner.host_types.push(ty.clone());
@@ -134,7 +151,7 @@ impl Func {
     ) -> Func {
         let store = store.as_context_mut();
         let (ty, host) = f.into_host();
-        Func::from_host(store, &ty, host)
+        Func::from_host_new(store, ty, host)
     }
 
     /// The function's type; an error if `store` does not own the function.

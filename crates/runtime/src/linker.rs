@@ -15,14 +15,16 @@ use crate::values::Val;
 
 enum Definition<T> {
     Extern(Extern),
-    HostFunc(FuncType, Arc<HostFunc<T>>),
+    /// A host function, its type, and the type's id in the linker's
+    /// engine (registered once, when the function is defined).
+    HostFunc(Arc<FuncType>, u32, Arc<HostFunc<T>>),
 }
 
 impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
             Definition::Extern(e) => Definition::Extern(*e),
-            Definition::HostFunc(ty, f) => Definition::HostFunc(ty.clone(), f.clone()),
+            Definition::HostFunc(ty, id, f) => Definition::HostFunc(ty.clone(), *id, f.clone()),
         }
     }
 }
@@ -123,7 +125,8 @@ impl<T> Linker<T> {
         f: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self, Error> {
         let (ty, host) = f.into_host();
-        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        let def = self.host_func(ty, host);
+        self.insert(module, name, def)?;
         Ok(self)
     }
 
@@ -135,8 +138,15 @@ impl<T> Linker<T> {
         ty: FuncType,
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Result<&mut Self, Error> {
-        self.insert(module, name, Definition::HostFunc(ty, Arc::new(f)))?;
+        let def = self.host_func(ty, Arc::new(f));
+        self.insert(module, name, def)?;
         Ok(self)
+    }
+
+    /// A host function's definition, its type registered in the engine.
+    fn host_func(&self, ty: FuncType, f: Arc<HostFunc<T>>) -> Definition<T> {
+        let id = self.engine.inner.types.register(&ty);
+        Definition::HostFunc(Arc::new(ty), id, f)
     }
 
     /// Defines every export of `instance`, an instance of `store`, under
@@ -213,7 +223,7 @@ impl<T> Linker<T> {
 fn resolve<T>(store: &mut Store<T>, def: &Definition<T>) -> Extern {
     match def {
         Definition::Extern(e) => *e,
-        Definition::HostFunc(ty, f) => Extern::Func(Func::from_host(store, ty, f.clone())),
+        Definition::HostFunc(ty, id, f) => Extern::Func(Func::from_host(store, ty, *id, f.clone())),
     }
 }
 
@@ -241,6 +251,11 @@ impl<T> InstancePre<T> {
     /// A new instance in `store`.
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance, Error> {
         let store = store.as_context_mut();
+        // Checked before resolving: the host functions' type ids are the
+        // linker's engine's, and nothing is added to a store that fails.
+        if !Engine::same(store.engine(), self.module.engine()) {
+            return Err(Error::usage("the module belongs to another engine"));
+        }
         let imports: Vec<Extern> = self.imports.iter().map(|d| resolve(store, d)).collect();
         instantiate(store, &self.module, &imports)
     }

@@ -165,7 +165,7 @@ pub(crate) struct StoreInner {
     pub(crate) globals: Vec<GlobalEntity>,
     pub(crate) externs: Vec<Box<dyn Any + Send + Sync>>,
     /// The types of the host functions (by `FuncEntity::Host::host`).
-    pub(crate) host_types: Vec<FuncType>,
+    pub(crate) host_types: Vec<Arc<FuncType>>,
     /// `[] -> []`, never the type of a function here (see `func_type`).
     empty_type: FuncType,
     pub(crate) fuel: u64,
