@@ -237,6 +237,11 @@ const SPECIAL: &str = r#"
       local.get $v128
       local.tee $sv128
       drop
+      ;; two copies in a row (one `CopyPair`)
+      local.get $i32
+      local.set $si32
+      local.get $i64
+      local.set $si64
       ;; globals of every type
       global.get $gi32
       i32.const 1

@@ -226,6 +226,9 @@ instructions! {
     Copy { dst: Slot, src: Slot } => Some(h::control::copy);
     /// Copy two slots (a `v128`).
     Copy2 { dst: Slot2, src: Slot2 } => Some(h::control::copy2);
+    /// Two one-slot copies in order: `dst0 = src0`, then `dst1 = src1`
+    /// (adjacent `Copy` instructions with no label between them).
+    CopyPair { dst0: Slot, src0: Slot, dst1: Slot, src1: Slot } => Some(h::control::copy_pair);
     /// Write a 32-bit constant (zero-extended).
     Const32 { dst: Slot, value: Imm } => Some(h::control::const32);
     /// Write a 64-bit constant.

@@ -322,6 +322,15 @@ impl Translator {
             .ok_or_else(|| "operand stack underflow".into())
     }
 
+    /// The last instruction emitted, unless a label follows it (then it
+    /// is not the only way to the current position).
+    fn last_in_block(&self) -> Option<&Instr> {
+        if self.code.is_empty() || (self.code.len() as u32 - 1) < self.last_label {
+            return None;
+        }
+        self.code.last()
+    }
+
     /// Marks the current position as a jump target: the straight-line
     /// sequence before it may not be rewritten by `retarget_last`.
     fn label(&mut self) {
@@ -356,6 +365,20 @@ impl Translator {
         if dst != src {
             if width(ty) == 2 {
                 self.emit(Instr::Copy2 { dst, src });
+            } else if let Some(Instr::Copy {
+                dst: dst0,
+                src: src0,
+            }) = self.last_in_block().copied()
+            {
+                // One dispatch for two copies (a loop's rotation of its
+                // variables is a run of them).
+                let last = self.code.len() - 1;
+                self.code[last] = Instr::CopyPair {
+                    dst0,
+                    src0,
+                    dst1: dst,
+                    src1: src,
+                };
             } else {
                 self.emit(Instr::Copy { dst, src });
             }
@@ -378,16 +401,55 @@ impl Translator {
     }
 
     /// Copies the top `n` operands to the slots starting at frame `idx`'s
-    /// base (slot 0 for the function frame).
+    /// base (slot 0 for the function frame), reading a value that still
+    /// aliases a local straight from the local. The operand stack is left
+    /// as it was: the copies may run on one path only (a taken `br_if`, one
+    /// `br_table` trampoline).
     fn copies_to_frame(&mut self, idx: usize, n: usize) -> Result<bool, String> {
         if self.stack.len() < n {
             return Err("operand stack underflow at branch".into());
         }
+        let first = self.stack.len() - n;
+        let saved: Vec<Src> = self.stack[first..].iter().map(|o| o.src).collect();
+        let any = self.copies_to_frame_inner(idx, first);
+        for (o, src) in self.stack[first..].iter_mut().zip(saved) {
+            o.src = src;
+        }
+        Ok(any)
+    }
+
+    fn copies_to_frame_inner(&mut self, idx: usize, first: usize) -> bool {
         let mut dst = match self.ctrls[idx].kind {
             CtrlKind::Func => 0,
             _ => self.ctrls[idx].base_slot,
         };
-        let first = self.stack.len() - n;
+        if self.ctrls[idx].kind == CtrlKind::Func {
+            // The function's result slots start at slot 0, where the locals
+            // are: a value still aliasing a local that an earlier copy of
+            // this sequence overwrites is moved to its own slot first. (The
+            // other frames' slots lie above the locals: no copy there can
+            // clobber a local, and a temporary's slot is never below its
+            // destination, so copying in order is safe.)
+            let mut end = dst;
+            for i in first..self.stack.len() {
+                let o = self.stack[i];
+                if matches!(o.src, Src::Local(r) if r < end) {
+                    self.materialize_at(i);
+                }
+                end += width(o.ty);
+            }
+        }
+        if first + 1 == self.stack.len() {
+            // One value, computed into its temporary by the instruction just
+            // emitted: that instruction writes the frame's slot instead.
+            // (Nothing runs between it and the label or return on this
+            // path, and the slot holds nothing live: it belongs to the
+            // frame being left, or is the function's result.)
+            let o = self.stack[first];
+            if o.src == Src::Temp && o.slot != dst && self.retarget_last(o.slot, dst) {
+                return true;
+            }
+        }
         let mut any = false;
         for i in first..self.stack.len() {
             let o = self.stack[i];
@@ -397,7 +459,7 @@ impl Translator {
             }
             dst += width(o.ty);
         }
-        Ok(any)
+        any
     }
 
     /// Emits a jump to label `idx` (copies already done).
@@ -543,7 +605,6 @@ impl Translator {
             (O::End, _) => self.end(at)?,
             (O::Br, Imm::Index(depth)) => {
                 let (idx, arity) = self.target(at, depth)?;
-                self.materialize_all();
                 self.copies_to_frame(idx, arity)?;
                 self.jump_to(idx);
                 self.set_dead();
@@ -552,7 +613,6 @@ impl Translator {
                 let cond = self.pop()?;
                 let cond = self.condition(cond);
                 let (idx, arity) = self.target(at, depth)?;
-                self.materialize_all();
                 // Do the copies only when the branch is taken.
                 let mark = self.code.len();
                 let skip = self.emit(cond.negate().jump(u32::MAX));
@@ -578,7 +638,6 @@ impl Translator {
             }
             (O::BrTable, Imm::BrTable(table)) => {
                 let index = self.pop()?;
-                self.materialize_all();
                 let targets: Vec<u32> = table
                     .targets()
                     .chain(std::iter::once(table.default))
@@ -621,7 +680,6 @@ impl Translator {
                 self.set_dead();
             }
             (O::Return, _) => {
-                self.materialize_all();
                 self.copies_to_frame(0, self.results.len())?;
                 self.emit(Instr::Return {});
                 self.set_dead();
@@ -1030,7 +1088,6 @@ impl Translator {
     /// used to synthesize the empty else of an `if` with params).
     fn else_branch(&mut self, idx: usize, params: Types<'_>, results: usize) -> Result<(), String> {
         if !self.ctrls[idx].dead {
-            self.materialize_all();
             self.copies_to_frame(idx, results)?;
             self.jump_to(idx);
         }
@@ -1070,7 +1127,6 @@ impl Translator {
         let kind = self.ctrls[idx].kind;
         if kind == CtrlKind::Func {
             if !self.ctrls[idx].dead {
-                self.materialize_all();
                 // Fallthrough: the results must sit at the frame's slots.
                 self.copies_to_frame(idx, self.results.len())?;
                 self.emit(Instr::Return {});
@@ -1086,7 +1142,6 @@ impl Translator {
             self.else_branch(idx, params, results.len())?;
         }
         if !self.ctrls[idx].dead {
-            self.materialize_all();
             // Fallthrough: the results must sit at the frame's slots.
             self.copies_to_frame(idx, results.len())?;
         }

@@ -481,6 +481,15 @@ handler!(
 );
 
 handler!(
+    /// Two one-slot copies, in order (the second may read what the first
+    /// wrote).
+    copy_pair(o: CopyPair, ip, sp, mem, len, cx) {
+        s!(sp, o.dst0) = s!(sp, o.src0);
+        s!(sp, o.dst1) = s!(sp, o.src1);
+    }
+);
+
+handler!(
     /// Copies two slots.
     copy2(o: Copy2, ip, sp, mem, len, cx) {
         s!(sp, o.dst) = s!(sp, o.src);
