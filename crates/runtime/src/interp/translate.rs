@@ -284,17 +284,31 @@ impl Translator {
         self.code.len() as u32
     }
 
+    /// Starts a straight-line region whose instructions are paid for
+    /// together. Its `ConsumeFuel` is emitted by the first instruction
+    /// that costs fuel (before that instruction's code), so a region that
+    /// costs nothing (a loop header right before another, the end of a
+    /// block followed by another end) has none. Only free code (copies at
+    /// `end`, a `CheckInterrupt`) can precede it in the region, so the
+    /// region still pays before anything observable runs.
     fn start_fuel_block(&mut self) {
-        if self.config.fuel {
-            self.fuel_index = Some(self.emit(Instr::ConsumeFuel { fuel: 0 }));
-        }
+        self.fuel_index = None;
     }
 
     fn charge(&mut self, n: u32) {
-        if let Some(i) = self.fuel_index {
-            if let Instr::ConsumeFuel { fuel: f } = &mut self.code[i] {
-                *f = f.saturating_add(n);
+        if !self.config.fuel {
+            return;
+        }
+        let i = match self.fuel_index {
+            Some(i) => i,
+            None => {
+                let i = self.emit(Instr::ConsumeFuel { fuel: 0 });
+                self.fuel_index = Some(i);
+                i
             }
+        };
+        if let Instr::ConsumeFuel { fuel: f } = &mut self.code[i] {
+            *f = f.saturating_add(n);
         }
     }
 
@@ -544,14 +558,23 @@ impl Translator {
                 } else {
                     CtrlKind::Block
                 };
-                let loop_pc = self.pc();
+                let mut loop_pc = self.pc();
                 if kind == CtrlKind::Loop {
                     // A loop header is a label: back edges jump to its fuel
                     // charge and interruption check.
                     self.label();
                     self.start_fuel_block();
                     if self.config.epoch {
-                        self.emit(Instr::CheckInterrupt {});
+                        if let Some(Instr::CheckInterrupt {}) = self.code.last() {
+                            // A check just before (the function's entry, an
+                            // enclosing loop's header): the back edges jump
+                            // to it, one check per iteration. (Entering
+                            // here by a forward branch skips it, which the
+                            // back edges make up for.)
+                            loop_pc -= 1;
+                        } else {
+                            self.emit(Instr::CheckInterrupt {});
+                        }
                     }
                 }
                 self.ctrls.push(Ctrl {
