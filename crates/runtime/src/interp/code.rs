@@ -297,9 +297,13 @@ instructions! {
     /// Scalar numeric `[t t] -> [t']` (see `num::binary`); one handler per
     /// opcode.
     Binary { op: Op, dst: Slot, a: Slot, b: Slot } => h::numeric::binary(op);
-    /// `[i32 i32] -> [i32]` with a constant second operand (`i32.add`
-    /// of a constant and friends); one handler per opcode.
+    /// Scalar numeric `[t i32] -> [t']` or `[t f32] -> [t']` with a
+    /// constant second operand (`i32.add` of a constant and friends); one
+    /// handler per opcode.
     BinaryImm32 { op: Op, dst: Slot, a: Slot, imm: Imm } => h::numeric::binary_imm32(op);
+    /// Scalar numeric `[t i64] -> [t']` or `[t f64] -> [t']` with the
+    /// constant `hi << 32 | lo` as second operand; one handler per opcode.
+    BinaryImm64 { op: Op, dst: Slot, a: Slot, lo: Imm, hi: Imm } => h::numeric::binary_imm64(op);
     /// SIMD `[v128] -> [v128]`.
     SimdUnary { op: Op, dst: Slot2, src: Slot2 } => h::simd::unary(op);
     /// SIMD `[v128 v128] -> [v128]`.

@@ -115,6 +115,16 @@ impl Cond {
     }
 }
 
+/// The constant second operand of a binary operation, as the constant
+/// instruction that the operation absorbs wrote it.
+#[derive(Clone, Copy, Debug)]
+enum Imm64 {
+    /// An `i32` or `f32` (`BinaryImm32`).
+    Bits32(u32),
+    /// An `i64` or `f64`, low and high halves (`BinaryImm64`).
+    Bits64(u32, u32),
+}
+
 use FrameKind as CtrlKind;
 
 #[derive(Debug)]
@@ -968,20 +978,24 @@ impl Translator {
     /// If `op` has a form with a constant second operand and the
     /// instruction just emitted wrote that constant into `b` (a temporary
     /// the operation consumes), removes it and returns the constant.
-    fn constant_operand(&mut self, b: Option<Reg>, op: Opcode) -> Option<u32> {
+    fn constant_operand(&mut self, b: Option<Reg>, op: Opcode) -> Option<Imm64> {
         let b = b?;
-        super::handlers::numeric::binary_imm32(op)?;
-        if self.code.is_empty() || (self.code.len() as u32 - 1) < self.last_label {
-            return None;
-        }
-        match *self.code.last()? {
-            Instr::Const32 { dst, value } if dst == b => {
-                self.code.pop();
-                self.offsets.pop();
-                Some(value)
+        let imm = match *self.last_in_block()? {
+            Instr::Const32 { dst, value }
+                if dst == b && super::handlers::numeric::binary_imm32(op).is_some() =>
+            {
+                Imm64::Bits32(value)
             }
-            _ => None,
-        }
+            Instr::Const64 { dst, lo, hi }
+                if dst == b && super::handlers::numeric::binary_imm64(op).is_some() =>
+            {
+                Imm64::Bits64(lo, hi)
+            }
+            _ => return None,
+        };
+        self.code.pop();
+        self.offsets.pop();
+        Some(imm)
     }
 
     /// A load of `op` into `dst` whose address is the temporary `addr`
@@ -1067,6 +1081,7 @@ impl Translator {
             Instr::Unary { dst, .. }
             | Instr::Binary { dst, .. }
             | Instr::BinaryImm32 { dst, .. }
+            | Instr::BinaryImm64 { dst, .. }
             | Instr::Const32 { dst, .. }
             | Instr::Const64 { dst, .. }
             | Instr::Load { dst, .. }
@@ -1273,11 +1288,18 @@ impl Translator {
                     src: ins[0],
                 },
                 (_, 2) => match self.constant_operand(temp[1].then_some(ins[1]), op) {
-                    Some(imm) => Instr::BinaryImm32 {
+                    Some(Imm64::Bits32(imm)) => Instr::BinaryImm32 {
                         op,
                         dst,
                         a: ins[0],
                         imm,
+                    },
+                    Some(Imm64::Bits64(lo, hi)) => Instr::BinaryImm64 {
+                        op,
+                        dst,
+                        a: ins[0],
+                        lo,
+                        hi,
                     },
                     None => Instr::Binary {
                         op,

@@ -42,14 +42,18 @@ const fn arity(r: &Row) -> usize {
     }
 }
 
-/// Whether an instruction is a binary numeric one that takes two `i32`s
-/// (and so has a form with a constant second operand).
-const fn is_i32_binary(r: &Row) -> bool {
-    arity(r) == 2
-        && matches!(
-            r.sig,
-            Sig::Fixed(&[ValType::I32, ValType::I32], &[ValType::I32])
-        )
+/// Whether an instruction is a binary numeric one whose second operand is
+/// 32 bits wide (`i32` or `f32`), so it has a form with a 32-bit constant
+/// second operand.
+const fn is_binary_32(r: &Row) -> bool {
+    arity(r) == 2 && matches!(r.sig, Sig::Fixed(&[_, ValType::I32 | ValType::F32], _))
+}
+
+/// Whether an instruction is a binary numeric one whose second operand is
+/// 64 bits wide (`i64` or `f64`), so it has a form with a 64-bit constant
+/// second operand.
+const fn is_binary_64(r: &Row) -> bool {
+    arity(r) == 2 && matches!(r.sig, Sig::Fixed(&[_, ValType::I64 | ValType::F64], _))
 }
 
 unsafe fn unary_op<const OP: u16>(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
@@ -88,12 +92,32 @@ unsafe fn binary_imm32_op<const OP: u16>(
     next!(after!(ip, ops::BinaryImm32), sp, mem, len, cx)
 }
 
+unsafe fn binary_imm64_op<const OP: u16>(
+    ip: Ip,
+    sp: Sp,
+    mem: *mut u8,
+    len: usize,
+    cx: *mut Cx,
+) -> Done {
+    let o = operands!(ip, ops::BinaryImm64);
+    let op = const { Opcode::ALL[OP as usize] };
+    let imm = u64::from(o.lo) | u64::from(o.hi) << 32;
+    match num::binary(op, s!(sp, o.a), imm) {
+        Ok(v) => s!(sp, o.dst) = v,
+        Err(t) => return trap(cx, ip, t),
+    }
+    next!(after!(ip, ops::BinaryImm64), sp, mem, len, cx)
+}
+
 handler_tables! {
     /// The handler of unary numeric instruction `op`.
     pub(crate) fn unary = |r| arity(&r) == 1 => unary_op::<{ r.op as u16 }>;
     /// The handler of binary numeric instruction `op`.
     pub(crate) fn binary = |r| arity(&r) == 2 => binary_op::<{ r.op as u16 }>;
-    /// The handler of `[i32 i32] -> [i32]` instruction `op` with a constant
-    /// second operand.
-    pub(crate) fn binary_imm32 = |r| is_i32_binary(&r) => binary_imm32_op::<{ r.op as u16 }>;
+    /// The handler of binary numeric instruction `op` with a constant
+    /// `i32` or `f32` second operand.
+    pub(crate) fn binary_imm32 = |r| is_binary_32(&r) => binary_imm32_op::<{ r.op as u16 }>;
+    /// The handler of binary numeric instruction `op` with a constant
+    /// `i64` or `f64` second operand.
+    pub(crate) fn binary_imm64 = |r| is_binary_64(&r) => binary_imm64_op::<{ r.op as u16 }>;
 }
