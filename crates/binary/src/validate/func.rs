@@ -20,7 +20,7 @@ use crate::module::{ElementSegment, Module};
 use crate::operators::{Imm, Instr, OperatorReader};
 use crate::reader::Reader;
 use crate::validate::visit::{
-    Ending, Extra, Frame, FrameKind, FuncStart, Resolved, Types, VisitOperator,
+    visit_op, Ending, Extra, Frame, FrameKind, FuncStart, Resolved, Types, VisitOperator,
 };
 
 /// An operand type, or `None` for the unknown type of unreachable code.
@@ -168,15 +168,21 @@ impl FuncValidator {
             }
             self.at = ops.offset();
             let op = ops.read_opcode()?;
-            // Whether the instruction is reachable, so visited. Read before
-            // it is validated: `br` and the like make what follows them
-            // unreachable, not themselves.
-            let live = self.live();
-            // One `match` on the opcode, generated from the opcode table:
-            // each arm has its immediate kind and signature as constants, so
-            // the common case (a fixed signature, no immediates) compiles to
-            // straight-line pops and pushes after a single indirect jump.
-            // The visitor is called after the instruction validated.
+            if V::ACTIVE {
+                // A back end's validation: one generic step per instruction
+                // (the opcode's signature looked up at run time), so the
+                // back end's copy of the validator stays small.
+                self.step_visited(env, ty, op, &mut ops, visitor)?;
+                if self.frames.is_empty() {
+                    return self.finish(&ops);
+                }
+                continue;
+            }
+            // Validation alone: one `match` on the opcode, generated from the
+            // opcode table: each arm has its immediate kind and signature as
+            // constants, so the common case (a fixed signature, no
+            // immediates) compiles to straight-line pops and pushes after a
+            // single indirect jump.
             macro_rules! dispatch {
                 ($( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*) => {
                     // The local instructions come first; their table rows
@@ -184,62 +190,27 @@ impl FuncValidator {
                     #[allow(unreachable_patterns)]
                     match op {
                         Opcode::LocalGet => {
-                            let i = ops.read_index()?;
-                            let t = self.local(i)?;
+                            let t = self.local(ops.read_index()?)?;
                             self.push(t);
-                            if V::ACTIVE && live {
-                                let at = self.resolved(env, Extra { ty: Some(t), ..Extra::default() });
-                                visitor.visit_local_get(Imm::Index(i), &at)?;
-                            }
                         }
                         Opcode::LocalSet => {
-                            let i = ops.read_index()?;
-                            let t = self.local(i)?;
+                            let t = self.local(ops.read_index()?)?;
                             self.pop(t)?;
-                            if V::ACTIVE && live {
-                                let at = self.resolved(env, Extra { ty: Some(t), ..Extra::default() });
-                                visitor.visit_local_set(Imm::Index(i), &at)?;
-                            }
                         }
                         Opcode::LocalTee => {
-                            let i = ops.read_index()?;
-                            let t = self.local(i)?;
+                            let t = self.local(ops.read_index()?)?;
                             self.pop(t)?;
                             self.push(t);
-                            if V::ACTIVE && live {
-                                let at = self.resolved(env, Extra { ty: Some(t), ..Extra::default() });
-                                visitor.visit_local_tee(Imm::Index(i), &at)?;
-                            }
                         }
                         $( Opcode::$v => {
                             const SIG: Sig = $sig;
                             match (SIG, ImmKind::$imm) {
                                 (Sig::Fixed(params, results), ImmKind::None) => {
-                                    self.fixed(params, results)?;
-                                    if V::ACTIVE && live {
-                                        let at = self.resolved(env, Extra::default());
-                                        visitor.$visit(Imm::None, &at)?;
-                                    }
+                                    self.fixed(params, results)?
                                 }
                                 _ => {
                                     let imm = ops.read_imm_of(ImmKind::$imm)?;
-                                    let instr = Instr { op, imm };
-                                    if V::ACTIVE {
-                                        let mut extra = Extra::default();
-                                        self.instr::<V>(env, ty, instr, &SIG, Some(&mut extra))?;
-                                        // An `else` or `end` is visited with
-                                        // the block it closes.
-                                        let visit = match extra.ending {
-                                            Some(e) => e.visible,
-                                            None => live,
-                                        };
-                                        if visit {
-                                            let at = self.resolved(env, extra);
-                                            visitor.$visit(imm, &at)?;
-                                        }
-                                    } else {
-                                        self.instr::<V>(env, ty, instr, &SIG, None)?;
-                                    }
+                                    self.instr::<V>(env, ty, Instr { op, imm }, &SIG, None)?;
                                 }
                             }
                         } )*
@@ -248,14 +219,69 @@ impl FuncValidator {
             }
             nanowasm_core::for_each_opcode!(dispatch);
             if self.frames.is_empty() {
-                if !ops.is_empty() {
-                    // Bytes after the final `end` belong to no instruction.
-                    self.at = usize::MAX;
-                    return Err(Error::malformed("section size mismatch", ops.offset()));
-                }
-                return Ok(());
+                return self.finish(&ops);
             }
         }
+    }
+
+    /// After the body's final `end`: nothing may follow it.
+    fn finish(&mut self, ops: &OperatorReader<'_>) -> Result<()> {
+        if !ops.is_empty() {
+            // Bytes after the final `end` belong to no instruction.
+            self.at = usize::MAX;
+            return Err(Error::malformed("section size mismatch", ops.offset()));
+        }
+        Ok(())
+    }
+
+    /// Validates instruction `op` (its opcode read) for a back end, then
+    /// calls the visitor if it is reachable (or, for `else` and `end`, if
+    /// the block it closes was visited).
+    #[inline(never)]
+    fn step_visited<'e, V: VisitOperator + ?Sized>(
+        &mut self,
+        env: &Env<'e>,
+        ty: &'e FuncType,
+        op: Opcode,
+        ops: &mut OperatorReader<'_>,
+        visitor: &mut V,
+    ) -> Result<()> {
+        // Read before the instruction is validated: `br` and the like make
+        // what follows them unreachable, not themselves.
+        let live = self.live();
+        let imm = ops.read_imm(op)?;
+        let mut extra = Extra::default();
+        match op {
+            Opcode::LocalGet | Opcode::LocalSet | Opcode::LocalTee => {
+                let Imm::Index(i) = imm else {
+                    return Err(self.internal(Instr { op, imm }));
+                };
+                let t = self.local(i)?;
+                if op != Opcode::LocalGet {
+                    self.pop(t)?;
+                }
+                if op != Opcode::LocalSet {
+                    self.push(t);
+                }
+                extra.ty = Some(t);
+            }
+            _ => self.instr::<V>(env, ty, Instr { op, imm }, op.sig(), Some(&mut extra))?,
+        }
+        // An `else` or `end` is visited with the block it closes.
+        let visit = match extra.ending {
+            Some(e) => e.visible,
+            None => live,
+        };
+        if visit {
+            let at = Resolved {
+                offset: self.at,
+                extra,
+                frames: &self.frames,
+                types: env.types,
+            };
+            visit_op(visitor, op, imm, &at)?;
+        }
+        Ok(())
     }
 
     /// Whether the current instruction is reachable, so visited: its frame
@@ -265,17 +291,6 @@ impl FuncValidator {
         self.frames
             .last()
             .is_some_and(|f| f.visible && !f.unreachable)
-    }
-
-    /// The visitor's view of the instruction just validated.
-    #[inline(always)]
-    fn resolved<'r>(&'r self, env: &Env<'r>, extra: Extra<'r>) -> Resolved<'r> {
-        Resolved {
-            offset: self.at,
-            extra,
-            frames: &self.frames,
-            types: env.types,
-        }
     }
 
     /// The offset of the instruction validated last: an error of

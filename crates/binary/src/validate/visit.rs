@@ -284,6 +284,19 @@ macro_rules! define_visitor {
                 }
             )*
         }
+
+        /// Calls `visitor`'s method for `op`.
+        #[inline(always)]
+        pub(crate) fn visit_op<V: VisitOperator + ?Sized>(
+            visitor: &mut V,
+            op: Opcode,
+            imm: Imm<'_>,
+            at: &Resolved<'_>,
+        ) -> Result<()> {
+            match op {
+                $( Opcode::$v => visitor.$visit(imm, at), )*
+            }
+        }
     };
 }
 nanowasm_core::for_each_opcode!(define_visitor);
