@@ -426,12 +426,9 @@ impl FuncValidator {
     }
 
     fn label_types<'m>(&self, env: &Env<'m>, frame: Frame) -> Result<Types<'m>> {
-        let (params, results) = self.block_types(env, frame.ty)?;
-        Ok(if frame.kind == FrameKind::Loop {
-            params
-        } else {
-            results
-        })
+        frame
+            .label_types(env.types)
+            .ok_or_else(|| self.unknown_block_type(frame.ty))
     }
 
     fn frame_at(&self, depth: u32) -> Result<Frame> {

@@ -121,6 +121,20 @@ pub(crate) struct Frame {
     pub visible: bool,
 }
 
+impl Frame {
+    /// The types a branch to this frame carries: a loop's parameters,
+    /// another frame's results. `None` if its block type names a type
+    /// index `types` does not have.
+    pub(crate) fn label_types(self, types: &[FuncType]) -> Option<Types<'_>> {
+        let (params, results) = Types::of_block(types, self.ty)?;
+        Some(if self.kind == FrameKind::Loop {
+            params
+        } else {
+            results
+        })
+    }
+}
+
 /// A branch target: the kind of the frame a label names and the types a
 /// branch to it carries (a loop's parameters, another frame's results).
 #[derive(Clone, Copy, Debug)]
@@ -213,14 +227,9 @@ impl<'r> Resolved<'r> {
     pub fn label(&self, depth: u32) -> Option<Label<'r>> {
         let i = self.frames.len().checked_sub(1 + depth as usize)?;
         let frame = self.frames[i];
-        let (params, results) = Types::of_block(self.types, frame.ty)?;
         Some(Label {
             kind: frame.kind,
-            types: if frame.kind == FrameKind::Loop {
-                params
-            } else {
-                results
-            },
+            types: frame.label_types(self.types)?,
         })
     }
 

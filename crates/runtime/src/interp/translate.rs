@@ -181,7 +181,6 @@ pub(crate) fn translate_instrs(
     func: u32,
     config: TranslateConfig,
 ) -> Result<Translation, String> {
-    let ty = module.func_type(func).ok_or("no such function type")?;
     let mut t = Translator {
         config,
         code: Vec::new(),
@@ -196,7 +195,7 @@ pub(crate) fn translate_instrs(
         at: 0,
         fuel_index: None,
         last_label: 0,
-        results: ty.results().to_vec(),
+        results: Vec::new(),
     };
     FuncValidator::new()
         .visit_function(module, config.features, func, &mut t)
@@ -207,7 +206,7 @@ pub(crate) fn translate_instrs(
     let used = t.code.iter().map(Instr::slots_end).max().unwrap_or(0);
     let frame_slots = t
         .max_slot
-        .max(slots_of(ty.results()))
+        .max(slots_of(&t.results))
         .max(t.local_slots)
         .max(used);
     Ok(Translation {
@@ -251,6 +250,7 @@ impl VisitOperator for Translator {
             slot += width(t);
         }
         self.param_slots = slots_of(start.ty.params());
+        self.results = start.ty.results().to_vec();
         self.local_slots = slot;
         self.max_slot = slot;
         self.at = start.offset as u32;
