@@ -16,6 +16,10 @@
 
 #[path = "../spec/scan.rs"]
 mod scan;
+// Only `wast_files` is used here; the rest serves the 2.0 tests.
+#[allow(dead_code)]
+#[path = "../spec/suite.rs"]
+mod suite;
 
 use std::path::{Path, PathBuf};
 
@@ -45,23 +49,6 @@ fn testsuite3() -> PathBuf {
         }
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite")
-}
-
-fn wast_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "wast") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn modules(form: &Sexp, src: &str, out: &mut Vec<(usize, Vec<u8>)>) {
@@ -162,7 +149,7 @@ fn main() {
         "the Wasm 3.0 testsuite is missing at {}",
         root.display()
     );
-    let trials = wast_files(&root)
+    let trials = suite::wast_files(&root)
         .into_iter()
         .map(|path| {
             let name = path
