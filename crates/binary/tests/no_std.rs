@@ -1,8 +1,9 @@
 //! Builds `crates/no-std-check` (a `#![no_std]`, `#![no_main]` program with
-//! its own panic handler that depends on this crate and `nanowasm-core`
-//! with `default-features = false`) and runs it: the build fails if either
-//! crate links `std`, and the program decodes and validates a module and
-//! checks that corrupted copies are rejected.
+//! its own panic handler that depends on this crate, `nanowasm-core` and
+//! `nanowasm-runtime` with `default-features = false`) and runs it: the
+//! build fails if any of them links `std`, and the program decodes and
+//! validates a module, checks that corrupted copies are rejected, and runs
+//! the module in the engine.
 //!
 //! The check is its own workspace (see its `Cargo.toml`), so this test runs
 //! a nested `cargo build` into a directory of this workspace's target.
@@ -43,7 +44,9 @@ fn no_std_check_builds_and_runs() {
         stdout,
         "no_std decode+validate ok: 5 types, 1 imports, 5 functions, 4 exports, \
          45 instructions, 19 data bytes\n\
-         rejected a corrupted copy: illegal opcode 0x27 (in function 2 `mul`, offset 0x93)\n"
+         rejected a corrupted copy: illegal opcode 0x27 (in function 2 `mul`, offset 0x93)\n\
+         no_std engine ok: 6*7 = 42, sum 1..=100000 = 5000050000, simd 14, \
+         logged \"checked without std\", trapped: wasm trap: undefined element\n"
     );
     assert_eq!(stderr, "");
 }

@@ -58,11 +58,12 @@
 //! # Features
 //!
 //! All on by default; `default-features = false` gives the bare engine
-//! (the interpreter and the embedding API), for a small build (see
-//! `examples/minimal.rs`).
+//! (the interpreter and the embedding API), `no_std` + `alloc`, for a small
+//! build (see `examples/minimal`).
 //!
 //! | Feature    | What it adds                                                  |
 //! |------------|---------------------------------------------------------------|
+//! | `std`      | links `std`: memories in virtual memory (`mmap`), `Module::from_file`; every feature below needs it |
 //! | `wat`      | `Module::new`/`from_file` accept the text format              |
 //! | `demangle` | demangled Rust and C++ names in backtraces                    |
 //! | `tracing`  | the engine logs through `tracing`                             |
@@ -70,6 +71,7 @@
 //! | `host`     | [`host`]: nanoprocesses (implies `wasi`)                      |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(not(feature = "std"), no_std)]
 
 // One explicit list, so what the facade promises is visible here and a
 // new item in the runtime is exported only on purpose.

@@ -1,6 +1,8 @@
-//! Proof that `nanowasm-core` and `nanowasm-binary` build without `std`.
+//! Proof that `nanowasm-core`, `nanowasm-binary` and the engine
+//! (`nanowasm-runtime`: the interpreter and the embedding API) build and run
+//! without `std`.
 //!
-//! This crate is `#![no_std]` and depends on both with
+//! This crate is `#![no_std]` and depends on the three with
 //! `default-features = false`. Its binary (`src/main.rs`) brings its own
 //! `#[panic_handler]` and is built with `panic = "abort"`: if anything in the
 //! dependency graph linked `std`, the build would fail with "duplicate lang
@@ -15,6 +17,8 @@
 
 extern crate alloc;
 
+use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -22,6 +26,7 @@ use core::fmt;
 use nanowasm_binary::reader::Reader;
 use nanowasm_binary::{decode, Error, Features, Module, OperatorReader};
 use nanowasm_core::Opcode;
+use nanowasm_runtime::{Caller, Engine, Extern, Linker, Module as RtModule, Store, TrapCode};
 
 /// The module the check decodes and validates: `src/check.wat`, encoded by
 /// the build script.
@@ -144,6 +149,85 @@ fn find_opcode(bytes: &[u8], wanted: Opcode) -> Option<usize> {
     None
 }
 
+/// What [`run`] computed with the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    /// `apply(1, 6, 7)`: `call_indirect` through the table to `$mul`.
+    pub product: i32,
+    /// `sum_to(100000)`: a loop of 100,000 iterations.
+    pub sum: i64,
+    /// `splat_sum(10)`: SIMD.
+    pub simd: i32,
+    /// What the host function `env.log` read from linear memory.
+    pub logged: String,
+    /// `apply(7, 1, 2)`, an index past the table: the trap's message, with
+    /// its wasm backtrace.
+    pub trap: String,
+}
+
+impl fmt::Display for Ran {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "6*7 = {}, sum 1..=100000 = {}, simd {}, logged {:?}, trapped: {}",
+            self.product,
+            self.sum,
+            self.simd,
+            self.logged,
+            self.trap.lines().next().unwrap_or_default()
+        )
+    }
+}
+
+/// Runs [`MODULE`] in the engine: instantiates it with a host function that
+/// reads the guest's memory, calls its exports, and checks that a bad
+/// indirect call traps with the right code (an error, not a panic).
+pub fn run() -> Result<Ran, nanowasm_runtime::Error> {
+    let engine = Engine::default();
+    let module = RtModule::new(&engine, MODULE)?;
+    let mut store = Store::new(&engine, String::new());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap(
+        "env",
+        "log",
+        |mut caller: Caller<'_, String>,
+         at: i32,
+         len: i32|
+         -> Result<(), nanowasm_runtime::Error> {
+            let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+                return Err(nanowasm_runtime::Error::host("no memory export"));
+            };
+            let mut bytes = vec![0; len as u32 as usize];
+            memory.read(&caller, at as u32 as usize, &mut bytes)?;
+            *caller.data_mut() = String::from_utf8_lossy(&bytes).into_owned();
+            Ok(())
+        },
+    )?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let apply = instance.get_typed_func::<(i32, i32, i32), i32>(&mut store, "apply")?;
+    let sum_to = instance.get_typed_func::<i32, i64>(&mut store, "sum_to")?;
+    let splat_sum = instance.get_typed_func::<i32, i32>(&mut store, "splat_sum")?;
+    let product = apply.call(&mut store, (1, 6, 7))?;
+    let sum = sum_to.call(&mut store, 100_000)?;
+    let simd = splat_sum.call(&mut store, 10)?;
+    let trap = match apply.call(&mut store, (7, 1, 2)) {
+        Err(e) if e.trap_code() == Some(TrapCode::UndefinedElement) => e.to_string(),
+        Err(e) => return Err(e),
+        Ok(v) => {
+            return Err(nanowasm_runtime::Error::host(format!(
+                "apply(7, 1, 2) returned {v} instead of trapping"
+            )))
+        }
+    };
+    Ok(Ran {
+        product,
+        sum,
+        simd,
+        logged: store.data().clone(),
+        trap,
+    })
+}
+
 /// What `check.wat` contains.
 pub const EXPECTED: Summary = Summary {
     types: 5,
@@ -199,6 +283,19 @@ mod tests {
         assert_eq!(summary, EXPECTED);
         assert_eq!(bad_opcode.message(), "illegal opcode 0x27");
         assert_eq!(bad_opcode.func_name(), Some("mul"));
+    }
+
+    #[test]
+    fn the_engine_runs_the_module() {
+        let ran = run().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ran.product, 42);
+        assert_eq!(ran.sum, 5_000_050_000);
+        assert_eq!(ran.simd, 14);
+        assert_eq!(ran.logged, "checked without std");
+        assert_eq!(
+            ran.trap,
+            "wasm trap: undefined element\nwasm backtrace:\n  0: check!func 3 at offset 0xaa"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The engine: configuration shared by modules and stores.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use nanowasm_core::{Feature, Features};
 
@@ -56,7 +56,9 @@ impl Strategy {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            features: Features::default(),
+            // SIMD only where its handlers are compiled in (crate feature
+            // `simd`, on by default).
+            features: Features::default().with(Feature::Simd, cfg!(feature = "simd")),
             consume_fuel: false,
             epoch_interruption: false,
             max_call_depth: 10_000,
@@ -104,7 +106,10 @@ impl Config {
         self.features
     }
 
-    /// Whether modules may use 128-bit SIMD (default: on).
+    /// Whether modules may use 128-bit SIMD (default: on if the crate
+    /// feature `simd` is, which it is by default). Without that feature,
+    /// enabling SIMD makes every [`Module::new`](crate::Module::new) fail
+    /// with an error that says so.
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::Simd, enable);
         self
@@ -270,26 +275,16 @@ pub(crate) struct EngineInner {
 /// modules use it.
 #[derive(Debug, Default)]
 pub(crate) struct TypeRegistry {
-    ids: std::sync::RwLock<std::collections::HashMap<nanowasm_core::FuncType, u32>>,
+    ids: crate::sync::RwLock<hashbrown::HashMap<nanowasm_core::FuncType, u32>>,
 }
 
 impl TypeRegistry {
     /// The id of `ty`, registering it on first sight.
     pub(crate) fn register(&self, ty: &nanowasm_core::FuncType) -> u32 {
-        // A poisoned lock only means another thread panicked while holding
-        // it; the map itself is always consistent (one insert).
-        if let Some(&id) = self
-            .ids
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(ty)
-        {
+        if let Some(&id) = self.ids.read().get(ty) {
             return id;
         }
-        let mut ids = self
-            .ids
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ids = self.ids.write();
         let next = ids.len() as u32;
         *ids.entry(ty.clone()).or_insert(next)
     }

@@ -1,6 +1,7 @@
 //! Errors and traps.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use crate::trap::TrapCode;
 
@@ -18,7 +19,7 @@ use crate::trap::TrapCode;
 /// let err = Error::from(TrapCode::Unreachable);
 /// assert!(matches!(err.kind(), ErrorKind::Trap(_)));
 /// assert_eq!(err.trap_code(), Some(TrapCode::Unreachable));
-/// assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+/// assert_eq!(core::mem::size_of::<Error>(), core::mem::size_of::<usize>());
 /// ```
 pub struct Error(Box<ErrorKind>);
 
@@ -47,7 +48,7 @@ pub enum ErrorKind {
     Limit(String),
     /// A host function failed.
     #[error("{0}")]
-    Host(Box<dyn std::error::Error + Send + Sync>),
+    Host(Box<dyn core::error::Error + Send + Sync>),
     /// The guest asked to exit with this status (WASI `proc_exit`).
     #[error("{0}")]
     Exit(I32Exit),
@@ -58,7 +59,7 @@ pub enum ErrorKind {
 }
 
 /// The result type of the embedding API.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// Whether a module was rejected as malformed or as invalid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,7 +78,7 @@ pub enum CompileErrorKind {
 /// Why a module was rejected by the decoder or the validator, and where.
 ///
 /// Displays as `message: detail (in function 3 `add`, at `i32.add`,
-/// offset 0x23)`; its [`source`](std::error::Error::source) is the
+/// offset 0x23)`; its [`source`](core::error::Error::source) is the
 /// decoder's own error, with the same text.
 pub struct CompileError(nanowasm_binary::Error);
 
@@ -125,8 +126,8 @@ impl fmt::Debug for CompileError {
     }
 }
 
-impl std::error::Error for CompileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for CompileError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         Some(&self.0)
     }
 }
@@ -170,9 +171,9 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&*self.0)
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        core::error::Error::source(&*self.0)
     }
 }
 
@@ -198,7 +199,7 @@ impl fmt::Display for I32Exit {
     }
 }
 
-impl std::error::Error for I32Exit {}
+impl core::error::Error for I32Exit {}
 
 impl From<I32Exit> for Error {
     fn from(exit: I32Exit) -> Error {
@@ -220,12 +221,12 @@ impl Error {
     /// A failing host function's error, as wasmtime's `Error::new`
     /// (anyhow's): [`ErrorKind::Host`], found again by
     /// [`downcast_ref`](Error::downcast_ref).
-    pub fn new<E: std::error::Error + Send + Sync + 'static>(error: E) -> Error {
+    pub fn new<E: core::error::Error + Send + Sync + 'static>(error: E) -> Error {
         ErrorKind::Host(Box::new(error)).into()
     }
 
     /// A host error from a boxed error ([`ErrorKind::Host`]).
-    pub fn from_boxed(error: Box<dyn std::error::Error + Send + Sync>) -> Error {
+    pub fn from_boxed(error: Box<dyn core::error::Error + Send + Sync>) -> Error {
         ErrorKind::Host(error).into()
     }
 
@@ -299,8 +300,8 @@ impl Error {
     /// [`Trap`] or [`TrapCode`] for a trap, [`CompileError`] for a
     /// rejected module, and for a failing host function the error it
     /// returned (any type).
-    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
-        use std::any::Any;
+    pub fn downcast_ref<E: core::error::Error + 'static>(&self) -> Option<&E> {
+        use core::any::Any;
         match &*self.0 {
             ErrorKind::Exit(exit) => (exit as &dyn Any).downcast_ref(),
             ErrorKind::Trap(trap) => (trap as &dyn Any)
@@ -313,7 +314,7 @@ impl Error {
     }
 
     /// Whether the error is an `E` (see [`downcast_ref`](Error::downcast_ref)).
-    pub fn is<E: std::error::Error + 'static>(&self) -> bool {
+    pub fn is<E: core::error::Error + 'static>(&self) -> bool {
         self.downcast_ref::<E>().is_some()
     }
 
@@ -483,7 +484,7 @@ impl fmt::Display for Trap {
     }
 }
 
-impl std::error::Error for Trap {}
+impl core::error::Error for Trap {}
 
 impl From<TrapCode> for Error {
     fn from(code: TrapCode) -> Error {
@@ -494,7 +495,7 @@ impl From<TrapCode> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::mem::size_of;
+    use core::mem::size_of;
 
     #[test]
     fn error_is_one_word() {
@@ -520,7 +521,7 @@ mod tests {
         assert_eq!(compile.message(), "type mismatch");
         assert!(e.is::<CompileError>());
         let mut chain = Vec::new();
-        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        let mut cur: Option<&(dyn core::error::Error + 'static)> = Some(&e);
         while let Some(c) = cur {
             chain.push(c.to_string());
             cur = c.source();
@@ -538,7 +539,7 @@ mod tests {
                 write!(f, "mine {}", self.0)
             }
         }
-        impl std::error::Error for Mine {}
+        impl core::error::Error for Mine {}
         let e = Error::new(Mine(4));
         assert_eq!(e.downcast_ref::<Mine>(), Some(&Mine(4)));
         assert!(!e.is::<I32Exit>());

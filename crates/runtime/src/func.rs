@@ -1,7 +1,8 @@
 //! Functions: handles, host functions, typed calls.
 
-use std::marker::PhantomData;
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::marker::PhantomData;
 
 use nanowasm_core::{FuncType, ValType};
 

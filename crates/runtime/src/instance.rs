@@ -1,5 +1,6 @@
 //! Instances and instantiation.
 
+use crate::prelude::*;
 use nanowasm_binary::module::{DataMode, ElementItems, ElementMode, ImportDesc};
 use nanowasm_binary::reader::Reader;
 use nanowasm_binary::{Imm, OperatorReader};
@@ -218,7 +219,7 @@ pub(crate) fn instantiate<T>(
     imports: &[Extern],
 ) -> Result<Instance, Error> {
     // The clock is read only when the event will be recorded.
-    let start = tracing::enabled!(tracing::Level::DEBUG).then(std::time::Instant::now);
+    let start = tracing::enabled!(tracing::Level::DEBUG).then(crate::Instant::now);
     let result = instantiate_uninstrumented(store, module, imports);
     if let Some(start) = start {
         log_instantiation(store, module, &result, start.elapsed());
@@ -232,7 +233,7 @@ fn log_instantiation<T>(
     store: &Store<T>,
     module: &Module,
     result: &Result<Instance, Error>,
-    elapsed: std::time::Duration,
+    elapsed: core::time::Duration,
 ) {
     let name = module.name().unwrap_or("<unnamed>");
     match result {
@@ -281,7 +282,7 @@ fn instantiate_uninstrumented<T>(
     }
     let inner = &mut store.inner;
     let instance_index = inner.instances.len() as u32;
-    let type_ids = std::sync::Arc::clone(&module.inner.type_ids);
+    let type_ids = alloc::sync::Arc::clone(&module.inner.type_ids);
     let mut funcs = Vec::with_capacity(m.funcs.len());
     let mut tables = Vec::with_capacity(m.tables.len());
     let mut memories = Vec::with_capacity(m.memories.len());
@@ -516,7 +517,7 @@ fn instantiate_uninstrumented<T>(
 fn eval_const(
     inner: &crate::store::StoreInner,
     module: &Module,
-    range: &std::ops::Range<usize>,
+    range: &core::ops::Range<usize>,
     globals: &[u32],
     funcs: &[u32],
 ) -> Result<u128, Error> {

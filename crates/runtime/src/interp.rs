@@ -1,6 +1,7 @@
 //! The interpreter: translation of validated WebAssembly into a compact
 //! register-based code, and its execution.
 
+use crate::prelude::*;
 pub(crate) mod code;
 #[cfg(test)]
 pub(crate) mod disasm;
@@ -10,8 +11,10 @@ pub(crate) mod num;
 pub(crate) mod simd;
 pub(crate) mod translate;
 
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use alloc::sync::Arc;
+
+use crate::sync::OnceLock;
+use crate::Instant;
 
 use nanowasm_binary as binary;
 

@@ -27,6 +27,22 @@
 //! # Ok::<(), nanowasm_runtime::Error>(())
 //! ```
 #![deny(missing_docs)]
+#![no_std]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+/// What the standard prelude would bring, for a `no_std` crate: every
+/// module starts with `use crate::prelude::*;`.
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::boxed::Box;
+    pub(crate) use alloc::format;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec;
+    pub(crate) use alloc::vec::Vec;
+}
 
 // Without the `tracing` feature, `tracing::` names this crate, whose root
 // re-exports the stand-ins of `no_tracing` (see there).
@@ -36,19 +52,30 @@ extern crate self as tracing;
 mod no_tracing;
 #[cfg(not(feature = "tracing"))]
 use no_tracing::{debug, enabled, no_tracing_fields, trace, Level};
+// The clock of log events: read only when an event is recorded.
+#[cfg(not(feature = "tracing"))]
+use no_tracing::Instant;
+#[cfg(feature = "tracing")]
+use std::time::Instant;
 
 mod engine;
 mod error;
+mod float;
 mod func;
 mod global;
 mod instance;
 mod interp;
+#[cfg(feature = "std")]
+mod linear;
+#[cfg(not(feature = "std"))]
+#[path = "linear_heap.rs"]
 mod linear;
 mod linker;
 mod memory;
 mod module;
 mod stack;
 mod store;
+mod sync;
 mod table;
 mod trap;
 mod values;

@@ -34,6 +34,7 @@
 //! This is also the seam for a guard-page scheme (reserve 4 GiB + guard,
 //! drop bounds checks).
 
+use crate::prelude::*;
 use std::ops::{Deref, DerefMut};
 use std::os::fd::OwnedFd;
 use std::ptr::NonNull;

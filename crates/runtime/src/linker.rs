@@ -1,7 +1,8 @@
 //! Linking imports by name.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
+use hashbrown::HashMap;
 
 use nanowasm_core::FuncType;
 

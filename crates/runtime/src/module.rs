@@ -1,7 +1,10 @@
 //! Compiled modules.
 
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use crate::prelude::*;
+use alloc::sync::Arc;
+
+use crate::sync::OnceLock;
+use crate::Instant;
 
 use nanowasm_binary as binary;
 use nanowasm_core::{ExternKind, FuncType, GlobalType, MemoryType, TableType};
@@ -37,8 +40,8 @@ pub(crate) struct Artifacts {
     pub(crate) interp: interp::Artifact,
 }
 
-impl std::fmt::Debug for Module {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Module {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Module")
             .field("name", &self.name())
             .finish_non_exhaustive()
@@ -83,6 +86,7 @@ impl Module {
     /// Reads, decodes and validates the module in the file at `path`: a
     /// binary, or with the `wat` feature a text module (WAT) whose errors
     /// name the file, line and column.
+    #[cfg(feature = "std")]
     pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module, Error> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
@@ -95,6 +99,7 @@ impl Module {
 
     /// Decodes and validates a WebAssembly binary.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        supported(engine)?;
         // The clock is read only when the event will be recorded.
         let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let binary = match binary::decode(bytes.to_vec(), engine.config().features) {
@@ -148,6 +153,7 @@ impl Module {
     ///
     /// Unlike [`Module::new`], this takes only the binary format.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
+        supported(engine)?;
         binary::validate(bytes, engine.config().features).map_err(Error::compile)
     }
 
@@ -440,4 +446,15 @@ impl<'module> ExportType<'module> {
     pub fn ty(&self) -> ExternType {
         self.ty.clone()
     }
+}
+
+/// Refuses a configuration that enables what this build cannot run.
+fn supported(engine: &Engine) -> Result<(), Error> {
+    if !cfg!(feature = "simd") && engine.config().features.has(nanowasm_core::Feature::Simd) {
+        return Err(Error::usage(
+            "this build of nanowasm has no SIMD support (its `simd` cargo feature is off): \
+             disable SIMD with `Config::wasm_simd(false)`",
+        ));
+    }
+    Ok(())
 }

@@ -14,8 +14,14 @@
 //! of the thread's real stack, it traps with `call stack exhausted`. Like
 //! wasmtime, which measures its `max_wasm_stack` from the first wasm entry
 //! too.
+//!
+//! Without `std` a thread's stack bounds are unknown (there are no
+//! threads to ask about, and no thread-local storage to cache them in):
+//! only `max_wasm_stack` bounds re-entry, and the embedder must run
+//! stores on a stack at least that deep plus [`RESERVE`].
 
-use std::cell::Cell;
+#[cfg(feature = "std")]
+use core::cell::Cell;
 
 use crate::error::Error;
 use crate::store::StoreInner;
@@ -37,7 +43,8 @@ pub(crate) const CYCLE_MAX: usize = if cfg!(debug_assertions) {
 /// plus one cycle. The thread's guard page lies below it.
 pub(crate) const RESERVE: usize = (64 << 10) + CYCLE_MAX;
 
-thread_local! {
+#[cfg(feature = "std")]
+std::thread_local! {
     /// This thread's stack as `(low, high)` addresses; `high` is 0 until
     /// first asked.
     static BOUNDS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
@@ -54,7 +61,7 @@ pub(crate) fn stack_pointer() -> usize {
     // SAFETY: copies the stack pointer into a register; reads and writes
     // no memory, and changes neither the stack nor the flags.
     unsafe {
-        std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
+        core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
     }
     sp
 }
@@ -67,7 +74,7 @@ pub(crate) fn stack_pointer() -> usize {
     // SAFETY: copies the stack pointer into a register; reads and writes
     // no memory, and changes neither the stack nor the flags.
     unsafe {
-        std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
+        core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
     }
     sp
 }
@@ -78,11 +85,27 @@ pub(crate) fn stack_pointer() -> usize {
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 pub(crate) fn stack_pointer() -> usize {
     let marker = 0u8;
-    std::hint::black_box(&marker) as *const u8 as usize
+    core::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// The lowest stack address at which the host may enter a store, if this
+/// thread's is known; `usize::MAX` if not asked yet.
+#[inline(always)]
+#[cfg(feature = "std")]
+fn floor() -> usize {
+    FLOOR.with(Cell::get)
+}
+
+/// Without `std` the floor is unknown: none.
+#[inline(always)]
+#[cfg(not(feature = "std"))]
+fn floor() -> usize {
+    0
 }
 
 /// The current thread's stack bounds, cached per thread.
 #[inline]
+#[cfg(feature = "std")]
 fn thread_bounds() -> (usize, usize) {
     let cached = BOUNDS.with(Cell::get);
     if cached.1 != 0 {
@@ -98,18 +121,18 @@ fn thread_bounds() -> (usize, usize) {
 /// space if it cannot (then only `max_wasm_stack` bounds recursion).
 #[cold]
 #[inline(never)]
-#[cfg(target_os = "linux")]
+#[cfg(all(feature = "std", target_os = "linux"))]
 fn query_thread_bounds() -> (usize, usize) {
     // SAFETY: `attr` is initialized by `pthread_getattr_np` before it is
     // read, and destroyed only when that succeeded; `pthread_self()` is
     // the calling thread, which is alive. `pthread_attr_getstack` writes
     // the two out-pointers, which point at locals.
     unsafe {
-        let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+        let mut attr = core::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
         if libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()) != 0 {
             return (0, usize::MAX);
         }
-        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut addr: *mut libc::c_void = core::ptr::null_mut();
         let mut size: libc::size_t = 0;
         let ok = libc::pthread_attr_getstack(attr.as_ptr(), &mut addr, &mut size) == 0;
         libc::pthread_attr_destroy(attr.as_mut_ptr());
@@ -123,8 +146,15 @@ fn query_thread_bounds() -> (usize, usize) {
 
 #[cold]
 #[inline(never)]
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(feature = "std", not(target_os = "linux")))]
 fn query_thread_bounds() -> (usize, usize) {
+    (0, usize::MAX)
+}
+
+/// Without `std`: unknown, so the whole address space.
+#[inline(always)]
+#[cfg(not(feature = "std"))]
+fn thread_bounds() -> (usize, usize) {
     (0, usize::MAX)
 }
 
@@ -143,7 +173,7 @@ pub(crate) fn enter(inner: &mut StoreInner) -> Result<usize, Error> {
     if inner.stack_entry != 0 {
         return enter_again(inner, sp);
     }
-    if sp < FLOOR.with(Cell::get) {
+    if sp < floor() {
         // This thread's first entry (the floor is not known yet), or a
         // host with less than the reserve left.
         check_floor(sp)?;

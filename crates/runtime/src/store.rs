@@ -1,8 +1,9 @@
 //! Stores: one isolated domain of instances and everything they own.
 
-use std::any::Any;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::any::Any;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use nanowasm_core::{FuncType, GlobalType, MemoryType, TableType, ValType};
 

@@ -1,5 +1,6 @@
 //! Tables.
 
+use crate::prelude::*;
 use nanowasm_core::{HeapType, Limits, TableType, ValType};
 
 use crate::error::Error;
@@ -181,13 +182,13 @@ pub(crate) fn null_elements(n: usize) -> Option<Vec<u64>> {
     if n == 0 {
         return Some(Vec::new());
     }
-    let layout = std::alloc::Layout::array::<u64>(n).ok()?;
+    let layout = alloc::alloc::Layout::array::<u64>(n).ok()?;
     // SAFETY: `layout` has a non-zero size (n > 0). A non-null result is
     // memory for `n` zeroed `u64`s (zero is a valid `u64`) from the global
     // allocator with the layout of `Vec<u64>` of capacity `n`, which is
     // what `Vec::from_raw_parts` requires, with length `n` ≤ capacity.
     unsafe {
-        let p = std::alloc::alloc_zeroed(layout).cast::<u64>();
+        let p = alloc::alloc::alloc_zeroed(layout).cast::<u64>();
         if p.is_null() {
             return None;
         }

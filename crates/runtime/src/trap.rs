@@ -1,6 +1,6 @@
 //! Traps: why a WebAssembly computation stopped abnormally.
 
-use std::fmt;
+use core::fmt;
 
 /// The reason for a trap. `message()` is the spec testsuite's text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -59,4 +59,4 @@ impl fmt::Display for TrapCode {
     }
 }
 
-impl std::error::Error for TrapCode {}
+impl core::error::Error for TrapCode {}

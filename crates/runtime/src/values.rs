@@ -1,5 +1,6 @@
 //! Values passed between the host and WebAssembly.
 
+use crate::prelude::*;
 use nanowasm_core::{HeapType, RefType, ValType};
 
 use crate::func::Func;
@@ -14,7 +15,7 @@ impl ExternRef {
     /// Stores `value` in `store` and returns a reference to it.
     pub fn new<T>(
         mut store: impl AsContextMut<Data = T>,
-        value: impl std::any::Any + Send + Sync,
+        value: impl core::any::Any + Send + Sync,
     ) -> ExternRef {
         let inner = &mut store.as_context_mut().inner;
         let index = inner.externs.len() as u32;
@@ -32,7 +33,7 @@ impl ExternRef {
     pub fn data<'a, T: 'a>(
         &self,
         store: &'a impl AsContext<Data = T>,
-    ) -> Result<&'a (dyn std::any::Any + Send + Sync), crate::Error> {
+    ) -> Result<&'a (dyn core::any::Any + Send + Sync), crate::Error> {
         let inner = &store.as_context().inner;
         inner.check(self.0)?;
         Ok(&*inner.externs[self.0.index as usize])

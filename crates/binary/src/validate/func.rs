@@ -168,10 +168,12 @@ impl FuncValidator {
             }
             self.at = ops.offset();
             let op = ops.read_opcode()?;
-            if V::ACTIVE {
+            if V::ACTIVE || !cfg!(feature = "fast-validation") {
                 // A back end's validation: one generic step per instruction
                 // (the opcode's signature looked up at run time), so the
-                // back end's copy of the validator stays small.
+                // back end's copy of the validator stays small. Validation
+                // alone takes it too in a build without the specialized
+                // dispatch below (the small build).
                 self.step_visited(env, ty, op, &mut ops, visitor)?;
                 if self.frames.is_empty() {
                     return self.finish(&ops);

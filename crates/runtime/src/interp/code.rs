@@ -7,6 +7,7 @@
 //! relative to the frame's base ([`Reg`]). Immediates that would not fit
 //! (v128 constants, shuffle lanes) live in the function's constant pool.
 
+use crate::prelude::*;
 use nanowasm_core::Opcode;
 
 /// A slot index relative to the frame base.
@@ -321,7 +322,8 @@ instructions! {
     /// `*.replace_lane`.
     SimdReplace { op: Op, lane: Lane, dst: Slot2, a: Slot2, x: Slot } => h::simd::replace(op);
     /// `i8x16.shuffle` with lanes from the constant pool.
-    Shuffle { dst: Slot2, a: Slot2, b: Slot2, lanes: Imm } => Some(h::simd::shuffle);
+    Shuffle { dst: Slot2, a: Slot2, b: Slot2, lanes: Imm } =>
+        cfg!(feature = "simd").then_some(h::simd::shuffle as Handler);
 }
 
 /// An `i32` comparison fused into a branch.
@@ -422,8 +424,8 @@ pub(crate) struct CompiledFunc {
     pub frame_slots: u32,
 }
 
-impl std::fmt::Debug for CompiledFunc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for CompiledFunc {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("CompiledFunc")
             .field("code_words", &self.code.len())
             .field("param_slots", &self.param_slots)

@@ -4,7 +4,8 @@
 //! and fields (branch targets are instruction indices), after a header with
 //! the frame layout.
 
-use std::fmt::Write as _;
+use crate::prelude::*;
+use core::fmt::Write as _;
 
 use nanowasm_binary as binary;
 

@@ -8,7 +8,8 @@
 //! they call back into wasm, that activation runs above `stack_top` on the
 //! same value stack.
 
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
 
 use nanowasm_core::ValType;
 
@@ -133,9 +134,9 @@ fn run<T>(
         .inner
         .max_call_depth()
         .saturating_sub(store.inner.depth);
-    let frames = std::mem::take(&mut store.inner.interp.frames.0);
+    let frames = core::mem::take(&mut store.inner.interp.frames.0);
     let store_ptr: *mut Store<T> = store;
-    let dangling = std::ptr::NonNull::<u64>::dangling().as_ptr();
+    let dangling = core::ptr::NonNull::<u64>::dangling().as_ptr();
     let mut cx = Cx {
         store: store_ptr.cast(),
         call_host: call_host::<T>,
@@ -144,19 +145,19 @@ fn run<T>(
         func: Arc::as_ptr(func),
         instance: u32::MAX,
         index,
-        funcs: std::ptr::null(),
-        globals: std::ptr::null(),
+        funcs: core::ptr::null(),
+        globals: core::ptr::null(),
         mem: usize::MAX,
         stack: dangling,
         stack_len: 0,
         exit: None,
-        exit_ip: std::ptr::null(),
+        exit_ip: core::ptr::null(),
         pending: handlers::Pending {
             target: 0,
             args: 0,
-            ret: std::ptr::null(),
+            ret: core::ptr::null(),
         },
-        resume: (std::ptr::null(), dangling, std::ptr::null_mut(), 0),
+        resume: (core::ptr::null(), dangling, core::ptr::null_mut(), 0),
     };
     // SAFETY: `store_ptr` comes from the live `&mut Store<T>`, which is not
     // used again until the activation ends; every access below goes
@@ -185,7 +186,7 @@ fn run<T>(
             Err(exit_error(store, &cx, exit))
         }
     };
-    let mut frames = std::mem::take(&mut cx.frames);
+    let mut frames = core::mem::take(&mut cx.frames);
     frames.clear();
     if frames.capacity() > store.inner.interp.frames.0.capacity() {
         store.inner.interp.frames.0 = frames;
@@ -383,7 +384,7 @@ fn backtrace<T>(store: &Store<T>, cx: &Cx) -> Vec<FrameInfo> {
         .iter()
         .rev()
         .map(|f| (f.func, f.ret_ip.wrapping_sub(1), f.instance, f.index));
-    std::iter::once(current)
+    core::iter::once(current)
         .chain(callers)
         .filter_map(|(func, ip, instance, index)| {
             let module = &store.inner.instances.get(instance as usize)?.module;
@@ -409,7 +410,7 @@ pub(crate) fn range(
     len: u64,
     size: usize,
     trap: TrapCode,
-) -> Result<std::ops::Range<usize>, TrapCode> {
+) -> Result<core::ops::Range<usize>, TrapCode> {
     let end = start.checked_add(len).ok_or(trap)?;
     if end > size as u64 {
         return Err(trap);
@@ -454,8 +455,8 @@ fn log_trap(code: TrapCode, backtrace: &[FrameInfo], what: &'static str) {
 /// Displays a frame, or `-` for none.
 struct FrameOrNone<'a>(Option<&'a FrameInfo>);
 
-impl std::fmt::Display for FrameOrNone<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for FrameOrNone<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self.0 {
             Some(frame) => frame.fmt(f),
             None => f.write_str("-"),

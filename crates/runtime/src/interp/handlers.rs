@@ -19,6 +19,7 @@
 //! A handler leaves the activation by returning [`Done::Return`] (the entry
 //! frame returned), [`Done::Trap`]/[`Done::Error`] (with `cx.exit` set).
 
+use crate::prelude::*;
 pub(crate) mod control;
 pub(crate) mod memory;
 pub(crate) mod numeric;
@@ -83,7 +84,7 @@ pub(crate) struct FrameRec {
 #[derive(Clone)]
 pub(crate) struct Callee {
     /// Its code, kept alive here (and by its module).
-    pub code: std::sync::Arc<CompiledFunc>,
+    pub code: alloc::sync::Arc<CompiledFunc>,
     /// Its instance (store index).
     pub instance: u32,
     /// Its index in its module.
@@ -183,7 +184,7 @@ impl Cx {
                 let data: &mut [u8] = &mut m.data;
                 (data.as_mut_ptr(), data.len())
             }
-            None => (std::ptr::NonNull::<u8>::dangling().as_ptr(), 0),
+            None => (core::ptr::NonNull::<u8>::dangling().as_ptr(), 0),
         }
     }
 
@@ -338,8 +339,13 @@ macro_rules! handler_tables {
         $vis fn $f(opcode: ::nanowasm_core::Opcode) -> Option<$crate::interp::handlers::Handler> {
             use ::nanowasm_core::opcode::COUNT;
             use $crate::interp::handlers::{Handler, Row};
-            static TABLE: [Option<Handler>; COUNT] = {
-                let mut t: [Option<Handler>; COUNT] = [None; COUNT];
+            // Two levels, as most opcodes have no handler in a given
+            // family: a byte per opcode (0 for none, else 1 + the index of
+            // its handler), and the family's handlers alone. A table of
+            // `Option<Handler>` per opcode took 3.5 KB per family, and as
+            // many relocations as handlers either way.
+            const N: usize = {
+                let mut n = 0;
                 $( {
                     #[allow(non_upper_case_globals)]
                     const $r: Row = Row {
@@ -348,15 +354,62 @@ macro_rules! handler_tables {
                         imm: ::nanowasm_core::ImmKind::$imm,
                         feature: ::nanowasm_core::Feature::$feat,
                     };
-                    if $pred {
-                        t[$r.op as usize] = Some($h);
+                    if $pred && $crate::interp::handlers::compiled_in($r.feature) {
+                        n += 1;
+                    }
+                } )*
+                assert!(n < 256, "a family's handlers are indexed by a byte");
+                n
+            };
+            static INDEX: [u8; COUNT] = {
+                let mut t = [0u8; COUNT];
+                let mut n = 0;
+                $( {
+                    #[allow(non_upper_case_globals)]
+                    const $r: Row = Row {
+                        op: ::nanowasm_core::Opcode::$v,
+                        sig: $sig,
+                        imm: ::nanowasm_core::ImmKind::$imm,
+                        feature: ::nanowasm_core::Feature::$feat,
+                    };
+                    if $pred && $crate::interp::handlers::compiled_in($r.feature) {
+                        n += 1;
+                        t[$r.op as usize] = n as u8;
                     }
                 } )*
                 t
             };
-            TABLE[opcode as usize]
+            static HANDLERS: [Option<Handler>; N] = {
+                let mut t: [Option<Handler>; N] = [None; N];
+                let mut n = 0;
+                $( {
+                    #[allow(non_upper_case_globals)]
+                    const $r: Row = Row {
+                        op: ::nanowasm_core::Opcode::$v,
+                        sig: $sig,
+                        imm: ::nanowasm_core::ImmKind::$imm,
+                        feature: ::nanowasm_core::Feature::$feat,
+                    };
+                    if $pred && $crate::interp::handlers::compiled_in($r.feature) {
+                        t[n] = Some($h);
+                        n += 1;
+                    }
+                } )*
+                t
+            };
+            match INDEX[opcode as usize] {
+                0 => None,
+                i => HANDLERS[i as usize - 1],
+            }
         }
     };
+}
+
+/// Whether the handlers of instructions of `feature` are compiled in:
+/// SIMD's only with the crate feature `simd` (without it, the validator
+/// refuses SIMD, see `Engine::new`, and no SIMD handler is linked).
+pub(crate) const fn compiled_in(feature: Feature) -> bool {
+    cfg!(feature = "simd") || feature as u8 != Feature::Simd as u8
 }
 
 pub(crate) use {after, handler_tables, next, operands, s, set_v128, v128};

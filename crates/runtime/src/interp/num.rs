@@ -99,49 +99,49 @@ pub(crate) fn quiet64(x: f64) -> f64 {
 /// `f32.ceil`.
 #[inline]
 pub(crate) fn f32_ceil(x: f32) -> f32 {
-    quiet32(x.ceil())
+    quiet32(crate::float::ceil32(x))
 }
 
 /// `f32.floor`.
 #[inline]
 pub(crate) fn f32_floor(x: f32) -> f32 {
-    quiet32(x.floor())
+    quiet32(crate::float::floor32(x))
 }
 
 /// `f32.trunc`.
 #[inline]
 pub(crate) fn f32_trunc(x: f32) -> f32 {
-    quiet32(x.trunc())
+    quiet32(crate::float::trunc32(x))
 }
 
 /// `f64.ceil`.
 #[inline]
 pub(crate) fn f64_ceil(x: f64) -> f64 {
-    quiet64(x.ceil())
+    quiet64(crate::float::ceil64(x))
 }
 
 /// `f64.floor`.
 #[inline]
 pub(crate) fn f64_floor(x: f64) -> f64 {
-    quiet64(x.floor())
+    quiet64(crate::float::floor64(x))
 }
 
 /// `f64.trunc`.
 #[inline]
 pub(crate) fn f64_trunc(x: f64) -> f64 {
-    quiet64(x.trunc())
+    quiet64(crate::float::trunc64(x))
 }
 
 /// Round to nearest, ties to even.
 #[inline]
 pub(crate) fn f32_nearest(x: f32) -> f32 {
-    quiet32(x.round_ties_even())
+    quiet32(crate::float::nearest32(x))
 }
 
 /// Round to nearest, ties to even.
 #[inline]
 pub(crate) fn f64_nearest(x: f64) -> f64 {
-    quiet64(x.round_ties_even())
+    quiet64(crate::float::nearest64(x))
 }
 
 macro_rules! trunc {
@@ -231,14 +231,14 @@ pub(crate) fn unary(op: Opcode, x: u64) -> Result<u64, TrapCode> {
         O::F32Floor => from_f32(f32_floor(f32_of(x))),
         O::F32Trunc => from_f32(f32_trunc(f32_of(x))),
         O::F32Nearest => from_f32(f32_nearest(f32_of(x))),
-        O::F32Sqrt => from_f32(f32_of(x).sqrt()),
+        O::F32Sqrt => from_f32(crate::float::sqrt32(f32_of(x))),
         O::F64Abs => x & 0x7fff_ffff_ffff_ffff,
         O::F64Neg => x ^ 0x8000_0000_0000_0000,
         O::F64Ceil => from_f64(f64_ceil(f64_of(x))),
         O::F64Floor => from_f64(f64_floor(f64_of(x))),
         O::F64Trunc => from_f64(f64_trunc(f64_of(x))),
         O::F64Nearest => from_f64(f64_nearest(f64_of(x))),
-        O::F64Sqrt => from_f64(f64_of(x).sqrt()),
+        O::F64Sqrt => from_f64(crate::float::sqrt64(f64_of(x))),
         O::I32WrapI64 => u64::from(x32),
         O::I32TruncF32S => u64::from(i32_trunc_f32_s(f32_of(x))? as u32),
         O::I32TruncF32U => u64::from(i32_trunc_f32_u(f32_of(x))?),

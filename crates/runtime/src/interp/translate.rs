@@ -15,6 +15,7 @@
 //! and it is never shown dead code (see `nanowasm_binary::VisitOperator`).
 //! Any inconsistency it still meets becomes an error, never a panic.
 
+use crate::prelude::*;
 use nanowasm_binary::{
     FrameKind, FuncStart, FuncValidator, Imm, Instr as WasmInstr, Module, Resolved, Types,
     VisitOperator,
@@ -673,7 +674,7 @@ impl Translator {
                 let index = self.pop()?;
                 let targets: Vec<u32> = table
                     .targets()
-                    .chain(std::iter::once(table.default))
+                    .chain(core::iter::once(table.default))
                     .collect();
                 self.emit(Instr::BrTable {
                     index: index.reg(),

@@ -1,7 +1,7 @@
 //! Control: traps, fuel and epoch checks, branches, calls and returns,
 //! copies, constants and `select`.
 
-use std::sync::Arc;
+use alloc::sync::Arc;
 
 use super::{
     after, exit, next, operands, s, set_v128, trap, v128, Cx, Done, FrameRec, Handler, Ip, Pending,

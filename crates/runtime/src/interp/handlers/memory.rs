@@ -170,7 +170,7 @@ unsafe fn load_lane_op<const N: usize>(
     let lane = (o.lane as usize * n) & 15;
     // SAFETY: `at..at + n` is within the memory (checked); validation
     // keeps `lane < 16 / n`, and the mask keeps the copy inside `v`.
-    let bytes = unsafe { std::slice::from_raw_parts(mem.add(at), n) };
+    let bytes = unsafe { core::slice::from_raw_parts(mem.add(at), n) };
     if let Some(dst) = v.get_mut(lane..lane + n) {
         dst.copy_from_slice(bytes);
     }
@@ -195,7 +195,7 @@ unsafe fn store_lane_op<const N: usize>(
     let lane = (o.lane as usize * n) & 15;
     if let Some(src) = v.get(lane..lane + n) {
         // SAFETY: `at..at + n` is within the memory (checked).
-        unsafe { std::slice::from_raw_parts_mut(mem.add(at), n) }.copy_from_slice(src);
+        unsafe { core::slice::from_raw_parts_mut(mem.add(at), n) }.copy_from_slice(src);
     }
     next!(after!(ip, ops::StoreLane), sp, mem, len, cx)
 }
@@ -230,7 +230,7 @@ handler_tables! {
 unsafe fn bytes<'a>(mem: *mut u8, len: usize) -> &'a mut [u8] {
     // SAFETY: the caller's guarantee (`mem` is dangling and `len` 0
     // without a memory, which makes an empty slice).
-    unsafe { std::slice::from_raw_parts_mut(mem, len) }
+    unsafe { core::slice::from_raw_parts_mut(mem, len) }
 }
 
 handler!(

@@ -4,6 +4,7 @@ use super::control::handler;
 use super::{after, next, operands, s, set_v128, trap, v128, Cx, Done, Ip, Sp};
 use crate::interp::code::ops;
 use crate::interp::exec::range;
+use crate::prelude::*;
 use crate::store::StoreInner;
 use crate::trap::TrapCode;
 

@@ -1,3 +1,4 @@
+use crate::prelude::*;
 use super::*;
 use nanowasm_core::{Feature, Opcode as O};
 
