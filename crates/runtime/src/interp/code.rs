@@ -138,6 +138,14 @@ macro_rules! instructions {
                 }
             }
 
+            /// The variant's name, for the errors of translator bugs (the
+            /// derived `Debug` would bring its 4 KB into every build).
+            pub(crate) fn name(&self) -> &'static str {
+                match self {
+                    $( Instr::$name { .. } => stringify!($name), )*
+                }
+            }
+
             /// The number of code words this instruction takes: the
             /// handler, then its operands.
             pub(crate) fn words(&self) -> usize {
@@ -160,7 +168,7 @@ macro_rules! instructions {
                     $( Instr::$name { $($f),* } => {
                         let handler: Option<Handler> = $handler;
                         let handler = handler
-                            .ok_or_else(|| format!("no handler for {:?}", self))?;
+                            .ok_or_else(|| format!("no handler for `{}`", self.name()))?;
                         let op = ops::$name { $($f: encode_field!($k, $f, rel)),* };
                         push_code(out, handler, op);
                     } )*
@@ -465,7 +473,10 @@ impl CompiledFunc {
                 to as i32 - here as i32
             };
             if branch_target(i).is_some_and(|t| t as usize >= instrs.len()) {
-                return Err(format!("branch target out of range in {i:?}"));
+                return Err(format!(
+                    "branch target out of range in `{}` at {n}",
+                    i.name()
+                ));
             }
             // The `BrTable` handler reads its entries as `Br`s.
             if let Instr::BrTable { len, .. } = *i {

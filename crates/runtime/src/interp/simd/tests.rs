@@ -1,5 +1,5 @@
-use crate::prelude::*;
 use super::*;
+use crate::prelude::*;
 use nanowasm_core::{Feature, Opcode as O};
 
 #[test]
