@@ -3,10 +3,22 @@
 //! `opt-level = 0`, where calls stay calls and the native stack would grow
 //! with every instruction. `NANOWASM_DISPATCH=loop` forces the loop (to test it); so does a
 //! sanitizer.
+//!
+//! Also chooses what the engine takes from the system: without the `std`
+//! feature, only `alloc` and `core` (`nanowasm_portable`: linear memory in
+//! a heap buffer, float rounding from `libm`). `NANOWASM_PORTABLE=1` makes
+//! a `std` build do the same, so the host's test suites can run that
+//! configuration.
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(nanowasm_tail_dispatch)");
     println!("cargo::rerun-if-env-changed=NANOWASM_DISPATCH");
+    println!("cargo::rustc-check-cfg=cfg(nanowasm_portable)");
+    println!("cargo::rerun-if-env-changed=NANOWASM_PORTABLE");
+    let std = std::env::var_os("CARGO_FEATURE_STD").is_some();
+    if !std || std::env::var("NANOWASM_PORTABLE").as_deref() == Ok("1") {
+        println!("cargo::rustc-cfg=nanowasm_portable");
+    }
     let opt = std::env::var("OPT_LEVEL").unwrap_or_default();
     // Sanitizers instrument stack frames, which can keep LLVM from making
     // the tail calls (cargo fuzz builds with AddressSanitizer).

@@ -1,6 +1,6 @@
 //! The float operations that `core` lacks: rounding to an integer and the
 //! square root. With `std` they are the standard library's (compiler
-//! intrinsics); without it, `libm`'s, which are exact too (these five are
+//! intrinsics); without it (`nanowasm_portable`, see `build.rs`), `libm`'s, which are exact too (these five are
 //! correctly rounded by definition, so both give the same bits; NaNs are
 //! quieted by the callers either way).
 
@@ -8,9 +8,9 @@ macro_rules! float_ops {
     ($($name:ident: $ty:ty => $method:ident, $libm:ident;)*) => {$(
         #[inline]
         pub(crate) fn $name(x: $ty) -> $ty {
-            #[cfg(feature = "std")]
+            #[cfg(not(nanowasm_portable))]
             return x.$method();
-            #[cfg(not(feature = "std"))]
+            #[cfg(nanowasm_portable)]
             return libm::$libm(x);
         }
     )*};

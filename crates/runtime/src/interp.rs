@@ -3,7 +3,7 @@
 
 use crate::prelude::*;
 pub(crate) mod code;
-#[cfg(test)]
+#[cfg(all(test, feature = "wat"))]
 pub(crate) mod disasm;
 pub(crate) mod exec;
 pub(crate) mod handlers;

@@ -65,9 +65,11 @@ mod func;
 mod global;
 mod instance;
 mod interp;
-#[cfg(feature = "std")]
+// Linear memory: virtual memory (`mmap`), or a heap buffer where there is
+// none (`nanowasm_portable`, set by the build script without `std`).
+#[cfg(not(nanowasm_portable))]
 mod linear;
-#[cfg(not(feature = "std"))]
+#[cfg(nanowasm_portable)]
 #[path = "linear_heap.rs"]
 mod linear;
 mod linker;

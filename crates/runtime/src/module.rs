@@ -458,3 +458,41 @@ fn supported(engine: &Engine) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Feature};
+
+    /// `(module)`.
+    const EMPTY: &[u8] = b"\0asm\x01\0\0\0";
+
+    /// SIMD is on by default exactly where its handlers are compiled in,
+    /// and a configuration that turns it on without them is refused with
+    /// an error that says why (CI runs this without the `simd` feature
+    /// too).
+    #[test]
+    fn simd_is_on_only_where_compiled_in() {
+        let default = Engine::default();
+        assert_eq!(
+            default.config().get_features().has(Feature::Simd),
+            cfg!(feature = "simd")
+        );
+        assert!(Module::from_binary(&default, EMPTY).is_ok());
+        let mut config = Config::new();
+        config.wasm_simd(true);
+        let simd = Engine::new(&config);
+        let compiled_in = cfg!(feature = "simd");
+        match Module::from_binary(&simd, EMPTY) {
+            Ok(_) => assert!(compiled_in),
+            Err(e) => {
+                assert!(!compiled_in);
+                assert!(e.to_string().contains("`simd` cargo feature is off"), "{e}");
+            }
+        }
+        assert_eq!(
+            Module::validate(&simd, EMPTY).is_ok(),
+            cfg!(feature = "simd")
+        );
+    }
+}

@@ -698,5 +698,5 @@ pub(crate) fn load(op: Opcode, bytes: u64) -> u128 {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "simd"))]
 mod tests;
