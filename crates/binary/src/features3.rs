@@ -64,8 +64,6 @@ pub fn opcode(prefix: Option<u8>, code: u32) -> Option<(&'static str, Feature)> 
             ("an exception-handling instruction", Feature::Exceptions)
         }
         (None, 0x1f) => ("try_table", Feature::Exceptions),
-        (None, 0x12) => ("return_call", Feature::TailCall),
-        (None, 0x13) => ("return_call_indirect", Feature::TailCall),
         (None, 0x15) => ("return_call_ref", Feature::TailCall),
         (None, 0x14) => ("call_ref", Feature::FunctionReferences),
         (None, 0xd3..=0xd6) => (

@@ -70,7 +70,7 @@ features! {
     /// 128-bit packed SIMD.
     Simd = 7, "simd", true, true;
     /// `return_call` and `return_call_indirect` (Wasm 3.0).
-    TailCall = 8, "tail-call", false, false;
+    TailCall = 8, "tail-call", false, true;
     /// Arithmetic in constant expressions (Wasm 3.0).
     ExtendedConst = 9, "extended-const", false, false;
     /// Several memories in one module (Wasm 3.0).

@@ -121,6 +121,8 @@ macro_rules! for_each_opcode {
             Return                    visit_return                           "return"                        plain 0x0f None       Mvp                  (Sig::Special);
             Call                      visit_call                             "call"                          plain 0x10 Func       Mvp                  (Sig::Special);
             CallIndirect              visit_call_indirect                    "call_indirect"                 plain 0x11 CallIndirect Mvp                  (Sig::Special);
+            ReturnCall                visit_return_call                      "return_call"                   plain 0x12 Func       TailCall             (Sig::Special);
+            ReturnCallIndirect        visit_return_call_indirect             "return_call_indirect"          plain 0x13 CallIndirect TailCall             (Sig::Special);
             Drop                      visit_drop                             "drop"                          plain 0x1a None       Mvp                  (Sig::Special);
             Select                    visit_select                           "select"                        plain 0x1b None       Mvp                  (Sig::Special);
             LocalGet                  visit_local_get                        "local.get"                     plain 0x20 Local      Mvp                  (Sig::Special);

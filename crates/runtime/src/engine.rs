@@ -115,6 +115,13 @@ impl Config {
         self
     }
 
+    /// Whether modules may use tail calls, `return_call` and
+    /// `return_call_indirect` (default: off).
+    pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::TailCall, enable);
+        self
+    }
+
     /// Whether modules may use bulk memory operations (default: on).
     pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::BulkMemory, enable);

@@ -8,8 +8,8 @@
 //! whose body executes every numeric and SIMD opcode with a fixed signature
 //! (operands from locals, and with a constant last operand), every load and
 //! store width (plain and with a fused address add), every lane operation,
-//! fused compare-and-branch, select, locals, globals, calls (direct,
-//! indirect, host), br_table, if/else, memory and table operations and the
+//! fused compare-and-branch, select, locals, globals, calls and tail calls
+//! (direct, indirect, host), br_table, if/else, memory and table operations and the
 //! reference instructions, and runs it for many iterations on a thread with
 //! a 256 KiB stack, with and without fuel and epoch checks.
 //!
@@ -325,6 +325,16 @@ const SPECIAL: &str = r#"
       local.get $v128
       call $vec
       local.set $sv128
+      ;; tail calls: direct (recursive), indirect, to the host
+      i32.const 3
+      call $tail_countdown
+      local.set $si32
+      local.get $i32
+      call $tail_indirect
+      local.set $si32
+      local.get $i32
+      call $tail_host
+      local.set $si32
       ;; memory
       memory.size
       local.set $si32
@@ -421,6 +431,24 @@ fn module_text() -> (String, usize) {
       i32.sub
       call $countdown
     end)
+  (func $tail_countdown (param i32) (result i32)
+    local.get 0
+    i32.eqz
+    if (result i32)
+      i32.const 0
+    else
+      local.get 0
+      i32.const 1
+      i32.sub
+      return_call $tail_countdown
+    end)
+  (func $tail_indirect (param i32) (result i32)
+    local.get 0
+    i32.const 1
+    return_call_indirect $tab (type $unary))
+  (func $tail_host (param i32) (result i32)
+    local.get 0
+    return_call $host)
   (func (export "run") (param $n i32) (result i32)
     (local $i32 i32) (local $i64 i64) (local $f32 f32) (local $f64 f64) (local $v128 v128)
     (local $fref funcref) (local $eref externref) (local $addr i32)
@@ -471,6 +499,7 @@ fn run_on_small_stack(fuel_and_epochs: bool) -> i32 {
     let mut config = Config::new();
     config.consume_fuel(fuel_and_epochs);
     config.epoch_interruption(fuel_and_epochs);
+    config.wasm_tail_call(true);
     let engine = Engine::new(&config);
     let module = Module::new(&engine, &text).expect("the generated module is valid");
     module
@@ -501,7 +530,8 @@ fn run_on_small_stack(fuel_and_epochs: bool) -> i32 {
                 .get_typed_func::<i32, i32>(&mut store, "run")
                 .unwrap();
             let n = run.call(&mut store, ITERATIONS).unwrap();
-            assert_eq!(*store.data(), ITERATIONS as u64, "host calls");
+            // `call $host` and `return_call $host` per iteration.
+            assert_eq!(*store.data(), 2 * ITERATIONS as u64, "host calls");
             n
         })
         .unwrap()

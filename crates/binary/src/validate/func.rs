@@ -569,6 +569,56 @@ impl FuncValidator {
         }
     }
 
+    /// The type of function `f`, the callee of a `call` or `return_call`.
+    fn callee<'m>(&self, env: &Env<'m>, f: u32) -> Result<&'m FuncType> {
+        let ty = env
+            .funcs
+            .get(f as usize)
+            .ok_or_else(|| self.err(format!("unknown function {f}")))?;
+        env.types
+            .get(*ty as usize)
+            .ok_or_else(|| self.err(format!("unknown type {ty}")))
+    }
+
+    /// The callee type of a `call_indirect` or `return_call_indirect`
+    /// through `table`, whose element index it pops.
+    fn indirect_callee<'m>(
+        &mut self,
+        env: &Env<'m>,
+        type_index: u32,
+        table: u32,
+    ) -> Result<&'m FuncType> {
+        let elem = self.table(env, table)?;
+        if elem != RefType::FUNCREF {
+            return Err(self.mismatch(format!(
+                "expected a funcref table, found table {table} of {elem}"
+            )));
+        }
+        let ty = env
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| self.err(format!("unknown type {type_index}")))?;
+        self.pop(ValType::I32)?;
+        Ok(ty)
+    }
+
+    /// A tail call of a `callee` from a function of type `func_ty`: pops
+    /// the arguments; the callee's results become the function's, so they
+    /// must be the same types.
+    fn return_call(&mut self, func_ty: &FuncType, callee: &FuncType) -> Result<()> {
+        for &t in callee.params().iter().rev() {
+            self.pop(t)?;
+        }
+        if callee.results() != func_ty.results() {
+            return Err(self.mismatch(format!(
+                "a tail call to a function of type {callee} from a function of type {func_ty}: \
+                 the results differ"
+            )));
+        }
+        self.set_unreachable();
+        Ok(())
+    }
+
     fn call(&mut self, ty: &FuncType) -> Result<()> {
         for &t in ty.params().iter().rev() {
             self.pop(t)?;
@@ -831,30 +881,23 @@ impl FuncValidator {
                 set!(callee = Some(func_ty));
             }
             (O::Call, Imm::Index(f)) => {
-                let ty = env
-                    .funcs
-                    .get(f as usize)
-                    .ok_or_else(|| self.err(format!("unknown function {f}")))?;
-                let callee = env
-                    .types
-                    .get(*ty as usize)
-                    .ok_or_else(|| self.err(format!("unknown type {ty}")))?;
+                let callee = self.callee(env, f)?;
                 self.call(callee)?;
                 set!(callee = Some(callee));
             }
             (O::CallIndirect, Imm::Index2(type_index, table)) => {
-                let elem = self.table(env, table)?;
-                if elem != RefType::FUNCREF {
-                    return Err(self.mismatch(format!(
-                        "expected a funcref table, found table {table} of {elem}"
-                    )));
-                }
-                let ty = env
-                    .types
-                    .get(type_index as usize)
-                    .ok_or_else(|| self.err(format!("unknown type {type_index}")))?;
-                self.pop(ValType::I32)?;
+                let ty = self.indirect_callee(env, type_index, table)?;
                 self.call(ty)?;
+                set!(callee = Some(ty));
+            }
+            (O::ReturnCall, Imm::Index(f)) => {
+                let callee = self.callee(env, f)?;
+                self.return_call(func_ty, callee)?;
+                set!(callee = Some(callee));
+            }
+            (O::ReturnCallIndirect, Imm::Index2(type_index, table)) => {
+                let ty = self.indirect_callee(env, type_index, table)?;
+                self.return_call(func_ty, ty)?;
                 set!(callee = Some(ty));
             }
             (O::Drop, _) => {

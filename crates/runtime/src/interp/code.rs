@@ -231,6 +231,14 @@ instructions! {
     /// Call through table `table` the element whose index is in `index`,
     /// expecting type `ty` of the current module.
     CallIndirect { ty: Imm, table: Imm, index: Slot, args: Imm } => Some(h::control::call_indirect);
+    /// Tail-call function `func` of the current instance: its arguments,
+    /// in slots `args..`, move to slots `0..` and its frame replaces this
+    /// one. A host callee's results (`results` slots) come back at `args`
+    /// and are moved to `0..` before returning.
+    ReturnCall { func: Imm, args: Imm, results: Imm } => Some(h::control::return_call);
+    /// `CallIndirect` as a tail call (see `ReturnCall`).
+    ReturnCallIndirect { ty: Imm, table: Imm, index: Slot, args: Imm, results: Imm } =>
+        Some(h::control::return_call_indirect);
     /// Copy one slot.
     Copy { dst: Slot, src: Slot } => Some(h::control::copy);
     /// Copy two slots (a `v128`).

@@ -156,6 +156,7 @@ fn run<T>(
             target: 0,
             args: 0,
             ret: core::ptr::null(),
+            tail: None,
         },
         resume: (core::ptr::null(), dangling, core::ptr::null_mut(), 0),
     };

@@ -62,6 +62,9 @@ pub(crate) struct Pending {
     pub args: u32,
     /// Where the caller continues.
     pub ret: Ip,
+    /// For a tail call, the callee's result slots: its frame replaces the
+    /// caller's (see `control::enter_tail`).
+    pub tail: Option<u32>,
 }
 
 /// A frame record: the caller's state while a callee runs.

@@ -738,6 +738,30 @@ impl Translator {
                     args,
                 })?;
             }
+            (O::ReturnCall, Imm::Index(f)) => {
+                let ty = Self::callee(at)?;
+                self.return_call(ty.params(), ty.results(), |args, results| {
+                    Instr::ReturnCall {
+                        func: f,
+                        args,
+                        results,
+                    }
+                })?;
+            }
+            (O::ReturnCallIndirect, Imm::Index2(type_index, table)) => {
+                let index = self.pop()?;
+                let index_reg = index.reg();
+                let ty = Self::callee(at)?;
+                self.return_call(ty.params(), ty.results(), |args, results| {
+                    Instr::ReturnCallIndirect {
+                        ty: type_index,
+                        table,
+                        index: index_reg,
+                        args,
+                        results,
+                    }
+                })?;
+            }
             (O::Drop, _) => {
                 self.pop()?;
             }
@@ -1104,14 +1128,7 @@ impl Translator {
         results: &[ValType],
         make: impl FnOnce(Reg) -> Instr,
     ) -> Result<(), String> {
-        self.materialize_all();
-        let n = params.len();
-        if self.stack.len() < n {
-            return Err("operand stack underflow".into());
-        }
-        let first = self.stack.len() - n;
-        let args = self.stack.get(first).map_or(self.next_slot(), |o| o.slot);
-        self.stack.truncate(first);
+        let args = self.pop_args(params.len())?;
         self.emit(make(args));
         for &r in results {
             self.push(r);
@@ -1119,6 +1136,37 @@ impl Translator {
         // The callee's frame starts at `args`; its results land there.
         self.max_slot = self.max_slot.max(args + slots_of(results));
         self.start_fuel_block();
+        Ok(())
+    }
+
+    /// Pops the `n` arguments of a call, materialized in consecutive slots;
+    /// returns the first (where the callee's frame starts).
+    fn pop_args(&mut self, n: usize) -> Result<Reg, String> {
+        self.materialize_all();
+        if self.stack.len() < n {
+            return Err("operand stack underflow".into());
+        }
+        let first = self.stack.len() - n;
+        let args = self.stack.get(first).map_or(self.next_slot(), |o| o.slot);
+        self.stack.truncate(first);
+        Ok(args)
+    }
+
+    /// A tail call made by `make(args, result_slots)`: the arguments are
+    /// materialized in consecutive slots from `args` (as for a call), and
+    /// nothing follows. A host callee's results come back at `args`, so the
+    /// frame has room for them there.
+    fn return_call(
+        &mut self,
+        params: &[ValType],
+        results: &[ValType],
+        make: impl FnOnce(Reg, u32) -> Instr,
+    ) -> Result<(), String> {
+        let args = self.pop_args(params.len())?;
+        let result_slots = slots_of(results);
+        self.emit(make(args, result_slots));
+        self.max_slot = self.max_slot.max(args + result_slots);
+        self.set_dead();
         Ok(())
     }
 

@@ -11,6 +11,7 @@ mod backtrace;
 mod parity;
 mod stack;
 mod stores;
+mod tail_call;
 
 fn wat(src: &str) -> Vec<u8> {
     wat::parse_str(src).expect("valid wat")

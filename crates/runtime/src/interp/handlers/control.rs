@@ -196,27 +196,122 @@ handler!(
 handler!(
     /// An indirect call, checked for the element and its type.
     call_indirect(o: CallIndirect, ip, sp, mem, len, cx) {
-        let i = s!(sp, o.index) as u32;
-        // SAFETY: handlers run with the store live and otherwise unused.
-        let inner = unsafe { Cx::inner(cx) };
-        // SAFETY: every handler receives the activation's live context.
-        let inst = &inner.instances[unsafe { (*cx).instance } as usize];
-        let expected = inst.type_ids[o.ty as usize];
-        let table = &inner.tables[inst.tables[o.table as usize] as usize];
-        let Some(&raw) = table.elements.get(i as usize) else {
-            return trap(cx, ip, TrapCode::UndefinedElement);
+        let target = match indirect_target(cx, ip, s!(sp, o.index) as u32, o.ty, o.table) {
+            Ok(target) => target,
+            Err(done) => return done,
         };
-        if raw == 0 {
-            return trap(cx, ip, TrapCode::UninitializedElement);
-        }
-        let target = (raw - 1) as u32;
-        if inner.funcs[target as usize].type_id() != expected {
-            return trap(cx, ip, TrapCode::IndirectCallTypeMismatch);
-        }
         // SAFETY: this handler's own conditions.
         return unsafe { enter(ip, after!(ip, ops::CallIndirect), sp, o.args, target, mem, len, cx) };
     }
 );
+
+handler!(
+    /// A direct tail call.
+    return_call(o: ReturnCall, ip, sp, mem, len, cx) {
+        // SAFETY: as in `call`.
+        let target = unsafe { *(*cx).funcs.add(o.func as usize) };
+        // SAFETY: this handler's own conditions.
+        return unsafe { enter_tail(ip, sp, o.args, o.results, target, mem, len, cx) };
+    }
+);
+
+handler!(
+    /// An indirect tail call, checked as `call_indirect` is.
+    return_call_indirect(o: ReturnCallIndirect, ip, sp, mem, len, cx) {
+        let target = match indirect_target(cx, ip, s!(sp, o.index) as u32, o.ty, o.table) {
+            Ok(target) => target,
+            Err(done) => return done,
+        };
+        // SAFETY: this handler's own conditions.
+        return unsafe { enter_tail(ip, sp, o.args, o.results, target, mem, len, cx) };
+    }
+);
+
+/// The store function that element `i` of the current instance's table
+/// `table` holds, if it has the type `ty` of the current module; otherwise
+/// the trap.
+#[inline(always)]
+fn indirect_target(cx: *mut Cx, ip: Ip, i: u32, ty: u32, table: u32) -> Result<u32, Done> {
+    // SAFETY: handlers run with the store live and otherwise unused.
+    let inner = unsafe { Cx::inner(cx) };
+    // SAFETY: every handler receives the activation's live context.
+    let inst = &inner.instances[unsafe { (*cx).instance } as usize];
+    let expected = inst.type_ids[ty as usize];
+    let table = &inner.tables[inst.tables[table as usize] as usize];
+    let Some(&raw) = table.elements.get(i as usize) else {
+        return Err(trap(cx, ip, TrapCode::UndefinedElement));
+    };
+    if raw == 0 {
+        return Err(trap(cx, ip, TrapCode::UninitializedElement));
+    }
+    let target = (raw - 1) as u32;
+    if inner.funcs[target as usize].type_id() != expected {
+        return Err(trap(cx, ip, TrapCode::IndirectCallTypeMismatch));
+    }
+    Ok(target)
+}
+
+/// Tail-calls store function `target` from the instruction at `ip`, with
+/// its arguments in the current frame's slots from `args`: a wasm callee's
+/// frame replaces the current one (the arguments move to its first slots,
+/// no frame record is pushed, and the call depth stays), so it returns
+/// straight to the current frame's caller; a host callee runs now, and its
+/// `results` slots move to the frame's first slots before returning.
+///
+/// # Safety
+/// A handler's conditions.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn enter_tail(
+    ip: Ip,
+    sp: Sp,
+    args: u32,
+    results: u32,
+    target: u32,
+    mem: *mut u8,
+    len: usize,
+    cx: *mut Cx,
+) -> Done {
+    // SAFETY: handlers run with the store live and otherwise unused.
+    let inner = unsafe { Cx::inner(cx) };
+    let (f, instance, index) = match inner.interp.callees.get(target as usize) {
+        Some(Some(c)) => (Arc::as_ptr(&c.code), c.instance, c.index),
+        _ => {
+            // SAFETY: every handler receives the activation's live context.
+            unsafe {
+                (*cx).pending = Pending {
+                    target,
+                    args,
+                    ret: ip,
+                    tail: Some(results),
+                }
+            };
+            // SAFETY: this function's own conditions.
+            return unsafe { call_uncached(ip, sp, mem, len, cx) };
+        }
+    };
+    // SAFETY: every handler receives the activation's live context.
+    let c = unsafe { &mut *cx };
+    // SAFETY: as in `enter`.
+    let f = unsafe { &*f };
+    // SAFETY: the arguments lie in the current frame, above its first slot,
+    // inside the value stack; `copy` allows the overlap.
+    unsafe { core::ptr::copy(sp.add(args as usize), sp, f.param_slots as usize) };
+    // SAFETY: `sp` points into the value stack that starts at `c.stack`.
+    let base = unsafe { sp.offset_from(c.stack) } as usize;
+    // SAFETY: `c.stack`/`c.stack_len` are the store's value stack (a
+    // handler's conditions).
+    let Some(callee_sp) = (unsafe { frame_at(c, inner, None, base, f) }) else {
+        return trap(cx, ip, TrapCode::StackOverflow);
+    };
+    c.func = f;
+    c.index = index;
+    let (mut mem, mut len) = (mem, len);
+    if instance != c.instance {
+        (mem, len) = c.enter_instance(inner, instance);
+    }
+    next!(f.code.as_ptr(), callee_sp, mem, len, cx)
+}
 
 /// Frames with at most this many declared locals zero this many slots.
 const ZEROED: usize = 8;
@@ -248,7 +343,14 @@ unsafe fn enter(
             // position (its other arguments travel in the context), which
             // LLVM reliably turns into a jump.
             // SAFETY: every handler receives the activation's live context.
-            unsafe { (*cx).pending = Pending { target, args, ret } };
+            unsafe {
+                (*cx).pending = Pending {
+                    target,
+                    args,
+                    ret,
+                    tail: None,
+                }
+            };
             // SAFETY: this function's own conditions.
             return unsafe { call_uncached(ip, sp, mem, len, cx) };
         }
@@ -367,8 +469,12 @@ unsafe fn call_uncached(ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -
         Resolved::Failed => return translation_failed_at(cx, ip, inner, p.target),
     }
     // Now in the cache.
-    // SAFETY: this function's own conditions.
-    unsafe { enter(ip, p.ret, sp, p.args, p.target, mem, len, cx) }
+    match p.tail {
+        // SAFETY: this function's own conditions.
+        None => unsafe { enter(ip, p.ret, sp, p.args, p.target, mem, len, cx) },
+        // SAFETY: this function's own conditions.
+        Some(results) => unsafe { enter_tail(ip, sp, p.args, results, p.target, mem, len, cx) },
+    }
 }
 
 /// What [`resolve`] found.
@@ -449,7 +555,12 @@ fn grow_stack_for_call(inner: &mut StoreInner, need: usize) -> bool {
 #[inline(never)]
 unsafe fn call_host(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut Cx) -> Done {
     // SAFETY: every handler receives the activation's live context.
-    let Pending { target, args, ret } = unsafe { (*cx).pending };
+    let Pending {
+        target,
+        args,
+        ret: resume,
+        tail,
+    } = unsafe { (*cx).pending };
     // SAFETY: every handler receives the activation's live context.
     let c = unsafe { &mut *cx };
     // SAFETY: `sp` points into the value stack that starts at `c.stack`.
@@ -470,7 +581,16 @@ unsafe fn call_host(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut Cx) -> Done {
     let (mem, len) = c.memory(inner);
     // SAFETY: the caller's frame is inside the (possibly moved) stack.
     let sp = unsafe { c.stack.add(caller_base) };
-    next!(ret, sp, mem, len, cx)
+    if let Some(results) = tail {
+        // A tail call: the results become the calling frame's, which
+        // returns now. They lie in its frame (the translator reserved
+        // `args + results` slots), above its first slot.
+        // SAFETY: both ranges are inside the frame; `copy` allows overlap.
+        unsafe { core::ptr::copy(sp.add(args as usize), sp, results as usize) };
+        // SAFETY: this function's own conditions.
+        return unsafe { ret(ip, sp, mem, len, cx) };
+    }
+    next!(resume, sp, mem, len, cx)
 }
 
 handler!(
