@@ -49,6 +49,7 @@ pub use name::Names;
 pub use nanowasm_core::{Feature, Features};
 pub use operators::{BrTable, Imm, Instr, OperatorReader};
 pub use section::code::{MAX_FUNCTION_SIZE, MAX_LOCALS};
+pub use validate::const_expr::extended_arith;
 pub use validate::func::FuncValidator;
 pub use validate::visit::{FrameKind, FuncStart, Label, NoVisitor, Resolved, Types, VisitOperator};
 

@@ -298,7 +298,7 @@ pub static WASM: Group = Group {
         Key { name: "function-references", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The function-references proposal" },
         Key { name: "gc", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The GC proposal" },
         Key { name: "exceptions", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The exception-handling proposal" },
-        Key { name: "extended-const", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The extended-const proposal" },
+        Key { name: "extended-const", kind: Kind::Bool, support: Support::Yes, doc: "The extended-const proposal: `add`, `sub`, `mul` in constant expressions (default: off)" },
         Key { name: "wide-arithmetic", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The wide-arithmetic proposal" },
         Key { name: "custom-page-sizes", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The custom-page-sizes proposal" },
         Key { name: "stack-switching", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The stack-switching proposal" },

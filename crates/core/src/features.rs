@@ -72,7 +72,7 @@ features! {
     /// `return_call` and `return_call_indirect` (Wasm 3.0).
     TailCall = 8, "tail-call", false, true;
     /// Arithmetic in constant expressions (Wasm 3.0).
-    ExtendedConst = 9, "extended-const", false, false;
+    ExtendedConst = 9, "extended-const", false, true;
     /// Several memories in one module (Wasm 3.0).
     MultiMemory = 10, "multi-memory", false, false;
     /// 64-bit memory indices (Wasm 3.0).

@@ -122,6 +122,13 @@ impl Config {
         self
     }
 
+    /// Whether constant expressions may use `i32`/`i64` `add`, `sub` and
+    /// `mul` (extended-const; default: off).
+    pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::ExtendedConst, enable);
+        self
+    }
+
     /// Whether modules may use bulk memory operations (default: on).
     pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::BulkMemory, enable);

@@ -525,11 +525,32 @@ fn eval_const(
     let mut r = Reader::new(&bytes[..range.end]);
     r.bytes(range.start).map_err(Error::compile)?;
     let mut ops = OperatorReader::new(r, module.engine().config().features);
-    let mut value = 0u128;
+    // Validation checked the types; extended-const arithmetic pops two.
+    let mut stack: Vec<u128> = Vec::new();
     loop {
         let instr = ops.read().map_err(Error::compile)?;
-        value = match (instr.op, instr.imm) {
-            (Opcode::End, _) => return Ok(value),
+        if nanowasm_binary::extended_arith(instr.op).is_some() {
+            let (Some(b), Some(a)) = (stack.pop(), stack.pop()) else {
+                return Err(Error::bug("constant expression stack underflow"));
+            };
+            let (a32, b32, a64, b64) = (a as u32, b as u32, a as u64, b as u64);
+            let v: u128 = match instr.op {
+                Opcode::I32Add => a32.wrapping_add(b32).into(),
+                Opcode::I32Sub => a32.wrapping_sub(b32).into(),
+                Opcode::I32Mul => a32.wrapping_mul(b32).into(),
+                Opcode::I64Add => a64.wrapping_add(b64).into(),
+                Opcode::I64Sub => a64.wrapping_sub(b64).into(),
+                _ => a64.wrapping_mul(b64).into(),
+            };
+            stack.push(v);
+            continue;
+        }
+        let value = match (instr.op, instr.imm) {
+            (Opcode::End, _) => {
+                return stack
+                    .pop()
+                    .ok_or_else(|| Error::bug("empty constant expression"));
+            }
             (Opcode::I32Const, Imm::I32(v)) => u128::from(v as u32),
             (Opcode::I64Const, Imm::I64(v)) => u128::from(v as u64),
             (Opcode::F32Const, Imm::F32(v)) => u128::from(v),
@@ -545,5 +566,6 @@ fn eval_const(
                 )))
             }
         };
+        stack.push(value);
     }
 }

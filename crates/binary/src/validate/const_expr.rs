@@ -3,13 +3,14 @@
 //!
 //! In Wasm 2.0 a constant expression is one `*.const`, `ref.null`,
 //! `ref.func` or `global.get` of an immutable global, then `end`. Global
-//! initializers see only imported globals.
+//! initializers see only imported globals. The extended-const proposal
+//! (Wasm 3.0) adds `i32`/`i64` `add`, `sub` and `mul`.
 
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use nanowasm_core::{HeapType, Opcode, RefType, ValType};
+use nanowasm_core::{Feature, HeapType, Opcode, RefType, ValType};
 
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
@@ -45,6 +46,24 @@ impl<'a> Decoder<'a> {
         loop {
             let at = ops.offset();
             let instr = ops.read()?;
+            let arith = match self.features.has(Feature::ExtendedConst) {
+                true => extended_arith(instr.op),
+                false => None,
+            };
+            if let Some(t) = arith {
+                for _ in 0..2 {
+                    match stack.pop() {
+                        Some(found) if found == t => {}
+                        found => {
+                            let found = found.map_or("nothing".to_string(), |f| f.to_string());
+                            return Err(Error::invalid("type mismatch", at)
+                                .with_detail(format!("expected {t} but found {found}")));
+                        }
+                    }
+                }
+                stack.push(t);
+                continue;
+            }
             let ty = match (instr.op, instr.imm) {
                 (Opcode::End, _) => break,
                 (Opcode::I32Const, _) => ValType::I32,
@@ -96,5 +115,15 @@ impl<'a> Decoder<'a> {
             range: start..end,
             ty: expected,
         })
+    }
+}
+
+/// The operand type of an arithmetic instruction that extended-const allows
+/// in constant expressions.
+pub fn extended_arith(op: Opcode) -> Option<ValType> {
+    match op {
+        Opcode::I32Add | Opcode::I32Sub | Opcode::I32Mul => Some(ValType::I32),
+        Opcode::I64Add | Opcode::I64Sub | Opcode::I64Mul => Some(ValType::I64),
+        _ => None,
     }
 }

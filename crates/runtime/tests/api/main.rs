@@ -8,6 +8,7 @@ use std::time::Duration;
 use nanowasm_runtime::*;
 
 mod backtrace;
+mod extended_const;
 mod parity;
 mod stack;
 mod stores;
