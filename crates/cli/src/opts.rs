@@ -259,8 +259,36 @@ impl TypedValueParser for GroupParser {
 }
 
 /// Settings of several uses of one group, in order.
-pub fn flatten(groups: &[Vec<Setting>]) -> impl Iterator<Item = &Setting> {
+pub fn flatten(groups: &[Vec<Setting>]) -> impl Iterator<Item = &Setting> + Clone {
     groups.iter().flatten()
+}
+
+/// The proposals that `-W` settings enable, from the engine's defaults:
+/// `all-proposals` first, whatever its position (as wasmtime does), then
+/// each proposal's own flag in order. Other keys are left to the caller.
+pub fn features<'a>(
+    wasm: impl Iterator<Item = &'a Setting> + Clone,
+) -> Result<nanowasm::Features, String> {
+    use nanowasm::{Feature, Features};
+    let mut features = Features::default();
+    for s in wasm.clone() {
+        if let ("all-proposals", Value::Bool(on)) = (s.key, &s.value) {
+            features = Features::MVP;
+            if *on {
+                features.apply_list("all")?;
+            }
+        }
+    }
+    for s in wasm {
+        if let (name, Value::Bool(on)) = (s.key, &s.value) {
+            match Feature::from_name(name) {
+                Some(f) if *on => features.enable(f).map_err(|e| format!("-W {name}: {e}"))?,
+                Some(f) => features = features.with(f, false),
+                None => {}
+            }
+        }
+    }
+    Ok(features)
 }
 
 const NO_COMPILER: &str = "nanowasm runs modules with its interpreter; the x86-64 compiler \

@@ -21,7 +21,7 @@ use nanowasm::{
     Config, Engine, Error, Extern, Func, Instance, Linker, Module, Store, StoreLimitsBuilder,
     Strategy, Val, ValType,
 };
-use nanowasm_core::{Feature, Features};
+use nanowasm_core::Features;
 
 use crate::opts::{self, GroupParser, Setting, Value};
 
@@ -163,23 +163,12 @@ fn num<T: TryFrom<u64>>(key: &str, n: u64) -> anyhow::Result<T> {
 
 impl Plan {
     fn new(args: &Args) -> anyhow::Result<Plan> {
+        let wasm: Vec<&Setting> = opts::flatten(&args.wasm).collect();
         let mut p = Plan {
-            features: Features::default(),
+            features: opts::features(wasm.iter().copied()).map_err(|e| anyhow!(e))?,
             wasi: true,
             ..Plan::default()
         };
-        // wasmtime applies `all-proposals` before the single proposals,
-        // whatever their order.
-        let wasm: Vec<&Setting> = opts::flatten(&args.wasm).collect();
-        for s in &wasm {
-            if let ("all-proposals", Value::Bool(on)) = (s.key, &s.value) {
-                p.features = if *on {
-                    Features::default()
-                } else {
-                    Features::MVP
-                };
-            }
-        }
         for s in wasm {
             match (s.key, &s.value) {
                 ("fuel", Value::Num(n)) => p.fuel = Some(*n),
@@ -191,16 +180,9 @@ impl Plan {
                 ("max-instances", Value::Num(n)) => p.max_instances = Some(num(s.key, *n)?),
                 ("max-tables", Value::Num(n)) => p.max_tables = Some(num(s.key, *n)?),
                 ("max-memories", Value::Num(n)) => p.max_memories = Some(num(s.key, *n)?),
-                ("all-proposals", _) => {}
-                (name, Value::Bool(on)) => match Feature::from_name(name) {
-                    Some(f) if *on => p
-                        .features
-                        .enable(f)
-                        .map_err(|e| anyhow!("-W {name}: {e}"))?,
-                    Some(f) => p.features = p.features.with(f, false),
-                    // A proposal nanowasm does not know, turned off.
-                    None => {}
-                },
+                // Proposals: see `opts::features`. A proposal nanowasm does
+                // not know was accepted only turned off.
+                ("all-proposals", _) | (_, Value::Bool(_)) => {}
                 (key, value) => bail!("-W {key}: unexpected value {value:?}"),
             }
         }

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
-use nanowasm::Config;
+use nanowasm::{Config, Feature};
+
+use crate::opts::{self, GroupParser, Setting, Value};
 
 /// Arguments of `nanowasm wast`.
 #[derive(ClapArgs)]
@@ -16,6 +18,12 @@ pub struct Args {
     /// Meter fuel while running (checks that metering changes no result).
     #[arg(long)]
     fuel: bool,
+
+    /// Proposals, as for `run` (wasmtime's `-W`): `tail-call`,
+    /// `extended-const`, `all-proposals`, `simd=n`, ...; other `-W` keys do
+    /// not apply to scripts.
+    #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::WASM))]
+    wasm: Vec<Vec<Setting>>,
 }
 
 /// Runs the subcommand: prints `FILE: N passed, M failed` per file and the
@@ -23,6 +31,26 @@ pub struct Args {
 pub fn run(args: Args) -> ExitCode {
     let mut config = Config::new();
     config.consume_fuel(args.fuel);
+    for s in opts::flatten(&args.wasm) {
+        let proposal = matches!(s.value, Value::Bool(_))
+            && (s.key == "all-proposals" || Feature::from_name(s.key).is_some());
+        if !proposal {
+            eprintln!(
+                "nanowasm wast: -W {}: only proposals apply to spec scripts",
+                s.key
+            );
+            return ExitCode::from(2);
+        }
+    }
+    match opts::features(opts::flatten(&args.wasm)) {
+        Ok(features) => {
+            config.features(features);
+        }
+        Err(e) => {
+            eprintln!("nanowasm wast: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let (mut passed, mut failed) = (0, 0);
     for path in &args.files {
         let name = path.display().to_string();

@@ -178,6 +178,36 @@ fn wast_reports_counts() {
 }
 
 #[test]
+fn wast_takes_proposals_with_w() {
+    let script = temp_file(
+        "tail.wast",
+        br#"(module
+              (func $count (export "count") (param i64) (result i64)
+                (if (result i64) (i64.eqz (local.get 0))
+                  (then (i64.const 7))
+                  (else (return_call $count (i64.sub (local.get 0) (i64.const 1)))))))
+            (assert_return (invoke "count" (i64.const 1000000)) (i64.const 7))"#,
+    );
+    let path = script.to_str().unwrap();
+    let out = nanowasm(&["wast", "-W", "tail-call", path]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.ends_with(": 2 passed, 0 failed\n"), "{stdout}");
+    let out = nanowasm(&["wast", "-W", "all-proposals", path]);
+    assert!(out.status.success());
+    // Off by default: the module is rejected, naming the proposal.
+    let out = nanowasm(&["wast", path]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("`tail-call` proposal"), "{stderr}");
+    // Only proposals apply.
+    let out = nanowasm(&["wast", "-W", "fuel=10", path]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("-W fuel: only proposals apply"), "{stderr}");
+}
+
+#[test]
 fn print_round_trips_through_wat2wasm() {
     let out = nanowasm(&["print", &example()]);
     assert!(
