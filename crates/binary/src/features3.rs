@@ -73,7 +73,6 @@ pub fn opcode(prefix: Option<u8>, code: u32) -> Option<(&'static str, Feature)> 
         (Some(0xfb), _) => ("a GC instruction", Feature::Gc),
         (Some(0xfe), _) => ("an atomic instruction", Feature::Threads),
         (Some(0xfc), 0x13..=0x16) => ("a wide-arithmetic instruction", Feature::WideArithmetic),
-        (Some(0xfd), 0x100..=0x113) => ("a relaxed SIMD instruction", Feature::RelaxedSimd),
         _ => return None,
     })
 }

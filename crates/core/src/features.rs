@@ -84,7 +84,7 @@ features! {
     /// Structs, arrays, `i31ref`, subtyping (Wasm 3.0).
     Gc = 14, "gc", false, false;
     /// Relaxed SIMD (Wasm 3.0).
-    RelaxedSimd = 15, "relaxed-simd", false, false;
+    RelaxedSimd = 15, "relaxed-simd", false, true;
     /// Shared memories and atomics.
     Threads = 16, "threads", false, false;
     /// 128-bit integer arithmetic (`i64.add128`, `i64.mul_wide_s`, ...).
@@ -219,7 +219,13 @@ mod tests {
         f.apply_list("mvp").unwrap();
         assert_eq!(f, Features::MVP);
         f.apply_list("all").unwrap();
-        assert_eq!(f, Features::WASM2);
+        assert_eq!(
+            f,
+            Features::WASM2
+                .with(Feature::TailCall, true)
+                .with(Feature::ExtendedConst, true)
+                .with(Feature::RelaxedSimd, true)
+        );
         assert!(f.apply_list("gc").unwrap_err().contains("not implemented"));
         assert!(f
             .apply_list("nope")

@@ -547,6 +547,26 @@ macro_rules! for_each_opcode {
             F64x2ConvertLowI32x4U     visit_f64x2_convert_low_i32x4_u        "f64x2.convert_low_i32x4_u"     0xfd  0xff None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
             F32x4DemoteF64x2Zero      visit_f32x4_demote_f64x2_zero          "f32x4.demote_f64x2_zero"       0xfd  0x5e None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
             F64x2PromoteLowF32x4      visit_f64x2_promote_low_f32x4          "f64x2.promote_low_f32x4"       0xfd  0x5f None       Simd                 (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I8x16RelaxedSwizzle       visit_i8x16_relaxed_swizzle            "i8x16.relaxed_swizzle"         0xfd  0x100 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4RelaxedTruncF32x4S   visit_i32x4_relaxed_trunc_f32x4_s      "i32x4.relaxed_trunc_f32x4_s"   0xfd  0x101 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4RelaxedTruncF32x4U   visit_i32x4_relaxed_trunc_f32x4_u      "i32x4.relaxed_trunc_f32x4_u"   0xfd  0x102 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4RelaxedTruncF64x2SZero visit_i32x4_relaxed_trunc_f64x2_s_zero "i32x4.relaxed_trunc_f64x2_s_zero" 0xfd  0x103 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            I32x4RelaxedTruncF64x2UZero visit_i32x4_relaxed_trunc_f64x2_u_zero "i32x4.relaxed_trunc_f64x2_u_zero" 0xfd  0x104 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128], &[ValType::V128]));
+            F32x4RelaxedMadd          visit_f32x4_relaxed_madd               "f32x4.relaxed_madd"            0xfd  0x105 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4RelaxedNmadd         visit_f32x4_relaxed_nmadd              "f32x4.relaxed_nmadd"           0xfd  0x106 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2RelaxedMadd          visit_f64x2_relaxed_madd               "f64x2.relaxed_madd"            0xfd  0x107 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2RelaxedNmadd         visit_f64x2_relaxed_nmadd              "f64x2.relaxed_nmadd"           0xfd  0x108 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
+            I8x16RelaxedLaneselect    visit_i8x16_relaxed_laneselect         "i8x16.relaxed_laneselect"      0xfd  0x109 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8RelaxedLaneselect    visit_i16x8_relaxed_laneselect         "i16x8.relaxed_laneselect"      0xfd  0x10a None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4RelaxedLaneselect    visit_i32x4_relaxed_laneselect         "i32x4.relaxed_laneselect"      0xfd  0x10b None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
+            I64x2RelaxedLaneselect    visit_i64x2_relaxed_laneselect         "i64x2.relaxed_laneselect"      0xfd  0x10c None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4RelaxedMin           visit_f32x4_relaxed_min                "f32x4.relaxed_min"             0xfd  0x10d None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F32x4RelaxedMax           visit_f32x4_relaxed_max                "f32x4.relaxed_max"             0xfd  0x10e None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2RelaxedMin           visit_f64x2_relaxed_min                "f64x2.relaxed_min"             0xfd  0x10f None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            F64x2RelaxedMax           visit_f64x2_relaxed_max                "f64x2.relaxed_max"             0xfd  0x110 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8RelaxedQ15mulrS      visit_i16x8_relaxed_q15mulr_s          "i16x8.relaxed_q15mulr_s"       0xfd  0x111 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I16x8RelaxedDotI8x16I7x16S visit_i16x8_relaxed_dot_i8x16_i7x16_s  "i16x8.relaxed_dot_i8x16_i7x16_s" 0xfd  0x112 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128], &[ValType::V128]));
+            I32x4RelaxedDotI8x16I7x16AddS visit_i32x4_relaxed_dot_i8x16_i7x16_add_s "i32x4.relaxed_dot_i8x16_i7x16_add_s" 0xfd  0x113 None       RelaxedSimd          (Sig::Fixed(&[ValType::V128, ValType::V128, ValType::V128], &[ValType::V128]));
         }
     };
 }
@@ -813,17 +833,31 @@ mod tests {
 
     #[test]
     fn table_covers_wasm2() {
-        let simd = Opcode::ALL
+        let count = |f: Feature| Opcode::ALL.iter().filter(|o| o.feature() == f).count();
+        assert_eq!(count(Feature::Simd), 236);
+        let wasm2 = Opcode::ALL
             .iter()
-            .filter(|o| o.feature() == Feature::Simd)
+            .filter(|o| o.feature().in_wasm_2_0())
             .count();
-        assert_eq!(simd, 236);
-        assert_eq!(COUNT, 437);
+        assert_eq!(wasm2, 437);
+        // Wasm 3.0 so far: tail calls, relaxed SIMD.
+        assert_eq!(count(Feature::TailCall), 2);
+        assert_eq!(count(Feature::RelaxedSimd), 20);
+        assert_eq!(COUNT, 459);
+        v_encodes(Opcode::I32x4RelaxedDotI8x16I7x16AddS, &[0xfd, 0x93, 0x02]);
+        v_encodes(Opcode::ReturnCall, &[0x12]);
         let mut v = Vec::new();
         Opcode::I8x16Shuffle.encode(&mut v);
         assert_eq!(v, [0xfd, 0x0d]);
         v.clear();
         Opcode::I32x4DotI16x8S.encode(&mut v);
         assert_eq!(v, [0xfd, 0xba, 0x01]);
+    }
+
+    fn v_encodes(op: Opcode, bytes: &[u8]) {
+        let mut v = Vec::new();
+        op.encode(&mut v);
+        assert_eq!(v, bytes, "{}", op.name());
+        assert_eq!(Opcode::from_name(op.name()), Some(op));
     }
 }

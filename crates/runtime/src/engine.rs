@@ -129,6 +129,15 @@ impl Config {
         self
     }
 
+    /// Whether modules may use relaxed SIMD (default: off). Each relaxed
+    /// instruction makes one fixed choice among the results the proposal
+    /// allows, the same on every host (see ARCHITECTURE.md). Needs the
+    /// `simd` crate feature, as SIMD does.
+    pub fn wasm_relaxed_simd(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::RelaxedSimd, enable);
+        self
+    }
+
     /// Whether modules may use bulk memory operations (default: on).
     pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::BulkMemory, enable);

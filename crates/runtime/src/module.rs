@@ -450,7 +450,10 @@ impl<'module> ExportType<'module> {
 
 /// Refuses a configuration that enables what this build cannot run.
 fn supported(engine: &Engine) -> Result<(), Error> {
-    if !cfg!(feature = "simd") && engine.config().features.has(nanowasm_core::Feature::Simd) {
+    let features = engine.config().features;
+    let simd = features.has(nanowasm_core::Feature::Simd)
+        || features.has(nanowasm_core::Feature::RelaxedSimd);
+    if !cfg!(feature = "simd") && simd {
         return Err(Error::usage(
             "this build of nanowasm has no SIMD support (its `simd` cargo feature is off): \
              disable SIMD with `Config::wasm_simd(false)`",

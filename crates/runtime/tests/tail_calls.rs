@@ -500,6 +500,7 @@ fn run_on_small_stack(fuel_and_epochs: bool) -> i32 {
     config.consume_fuel(fuel_and_epochs);
     config.epoch_interruption(fuel_and_epochs);
     config.wasm_tail_call(true);
+    config.wasm_relaxed_simd(true);
     let engine = Engine::new(&config);
     let module = Module::new(&engine, &text).expect("the generated module is valid");
     module

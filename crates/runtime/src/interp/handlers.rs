@@ -409,10 +409,11 @@ macro_rules! handler_tables {
 }
 
 /// Whether the handlers of instructions of `feature` are compiled in:
-/// SIMD's only with the crate feature `simd` (without it, the validator
-/// refuses SIMD, see `Engine::new`, and no SIMD handler is linked).
+/// SIMD's and relaxed SIMD's only with the crate feature `simd` (without
+/// it, the validator refuses them, see `Module::new`, and no SIMD handler
+/// is linked).
 pub(crate) const fn compiled_in(feature: Feature) -> bool {
-    cfg!(feature = "simd") || feature as u8 != Feature::Simd as u8
+    cfg!(feature = "simd") || !matches!(feature, Feature::Simd | Feature::RelaxedSimd)
 }
 
 pub(crate) use {after, handler_tables, next, operands, s, set_v128, v128};

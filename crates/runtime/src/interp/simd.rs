@@ -133,6 +133,19 @@ macro_rules! zip {
     }};
 }
 
+/// Lane-wise `|x, y, z| e` of three vectors viewed with `$to`.
+macro_rules! zip3 {
+    ($a:expr, $b:expr, $c:expr, $to:ident, $from:ident, |$x:ident, $y:ident, $z:ident| $e:expr) => {{
+        let mut l = $to($a);
+        let (m, r) = ($to($b), $to($c));
+        for ((o, &$y), &$z) in l.iter_mut().zip(m.iter()).zip(r.iter()) {
+            let $x = *o;
+            *o = $e;
+        }
+        $from(l)
+    }};
+}
+
 /// A comparison result lane: all ones or all zeros.
 macro_rules! cmp {
     ($a:expr, $b:expr, $to:ident, $uto:ident, $ufrom:ident, $ut:ty, |$x:ident, $y:ident| $e:expr) => {{
@@ -462,6 +475,7 @@ pub(crate) fn binary(op: Opcode, a: u128, b: u128) -> u128 {
         O::I32x4MinU => zip!(a, b, u32s, from_u32s, |x, y| x.min(y)),
         O::I32x4MaxS => zip!(a, b, i32s, from_i32s, |x, y| x.max(y)),
         O::I32x4MaxU => zip!(a, b, u32s, from_u32s, |x, y| x.max(y)),
+        O::I16x8RelaxedDotI8x16I7x16S => dot_i8x16_i7x16(a, b),
         O::I32x4DotI16x8S => {
             let (l, r) = (i16s(a), i16s(b));
             let mut out = [0i32; 4];
@@ -527,11 +541,76 @@ pub(crate) fn binary(op: Opcode, a: u128, b: u128) -> u128 {
     }
 }
 
-/// `v128.bitselect`: bits of `a` where `c` is 1, of `b` where it is 0.
+/// `[v128 v128 v128] -> [v128]` instructions: `v128.bitselect` (bits of
+/// `a` where `c` is 1, of `b` where it is 0) and the relaxed ones without a
+/// 2.0 counterpart (see [`deterministic`]).
 #[inline(always)]
 pub(crate) fn ternary(op: Opcode, a: u128, b: u128, c: u128) -> u128 {
-    debug_assert_eq!(op, Opcode::V128Bitselect);
-    (a & c) | (b & !c)
+    use Opcode as O;
+    match op {
+        O::V128Bitselect => (a & c) | (b & !c),
+        // Not fused: the product is rounded, then the sum (what hardware
+        // without FMA computes; the proposal allows either).
+        O::F32x4RelaxedMadd => zip3!(a, b, c, f32s, from_f32s, |x, y, z| x * y + z),
+        O::F32x4RelaxedNmadd => zip3!(a, b, c, f32s, from_f32s, |x, y, z| -(x * y) + z),
+        O::F64x2RelaxedMadd => zip3!(a, b, c, f64s, from_f64s, |x, y, z| x * y + z),
+        O::F64x2RelaxedNmadd => zip3!(a, b, c, f64s, from_f64s, |x, y, z| -(x * y) + z),
+        O::I32x4RelaxedDotI8x16I7x16AddS => {
+            let pairs = i16s(dot_i8x16_i7x16(a, b));
+            let acc = i32s(c);
+            let mut out = [0i32; 4];
+            for (i, o) in out.iter_mut().enumerate() {
+                let sum = i32::from(pairs[2 * i]) + i32::from(pairs[2 * i + 1]);
+                *o = sum.wrapping_add(acc[i]);
+            }
+            from_i32s(out)
+        }
+        _ => {
+            debug_assert!(false, "{} is not a ternary SIMD instruction", op.name());
+            0
+        }
+    }
+}
+
+/// `i16x8.relaxed_dot_i8x16_i7x16_s`, deterministically: both operands'
+/// lanes signed (the proposal allows the second to be read unsigned when
+/// it is not a 7-bit value), each pair of products summed with `i16`
+/// wrap-around (the proposal allows saturation too).
+fn dot_i8x16_i7x16(a: u128, b: u128) -> u128 {
+    let (l, r) = (i8s(a), i8s(b));
+    let mut out = [0i16; 8];
+    for (i, o) in out.iter_mut().enumerate() {
+        let p0 = i16::from(l[2 * i]) * i16::from(r[2 * i]);
+        let p1 = i16::from(l[2 * i + 1]) * i16::from(r[2 * i + 1]);
+        *o = p0.wrapping_add(p1);
+    }
+    from_i16s(out)
+}
+
+/// The instruction that runs a relaxed SIMD instruction: its 2.0
+/// counterpart where the proposal allows that counterpart's result (every
+/// relaxed instruction but the fused multiply-adds and the dot products,
+/// which [`binary`] and [`ternary`] implement), so the choice is the same
+/// on every host. Other instructions map to themselves.
+pub(crate) const fn deterministic(op: Opcode) -> Opcode {
+    use Opcode as O;
+    match op {
+        O::I8x16RelaxedSwizzle => O::I8x16Swizzle,
+        O::I32x4RelaxedTruncF32x4S => O::I32x4TruncSatF32x4S,
+        O::I32x4RelaxedTruncF32x4U => O::I32x4TruncSatF32x4U,
+        O::I32x4RelaxedTruncF64x2SZero => O::I32x4TruncSatF64x2SZero,
+        O::I32x4RelaxedTruncF64x2UZero => O::I32x4TruncSatF64x2UZero,
+        O::I8x16RelaxedLaneselect
+        | O::I16x8RelaxedLaneselect
+        | O::I32x4RelaxedLaneselect
+        | O::I64x2RelaxedLaneselect => O::V128Bitselect,
+        O::F32x4RelaxedMin => O::F32x4Min,
+        O::F32x4RelaxedMax => O::F32x4Max,
+        O::F64x2RelaxedMin => O::F64x2Min,
+        O::F64x2RelaxedMax => O::F64x2Max,
+        O::I16x8RelaxedQ15mulrS => O::I16x8Q15MulrSatS,
+        other => other,
+    }
 }
 
 /// `[v128] -> [i32]` instructions.

@@ -1278,7 +1278,11 @@ impl Translator {
         }
         let result = results.first().copied().ok_or("no result")?;
         let dst = self.push(result);
-        let i = if op.feature() == nanowasm_core::Feature::Simd {
+        let i = if matches!(
+            op.feature(),
+            nanowasm_core::Feature::Simd | nanowasm_core::Feature::RelaxedSimd
+        ) {
+            let op = simd::deterministic(op);
             match (simd::class(op), n) {
                 (Some(SimdClass::Unary), _) => Instr::SimdUnary {
                     op,

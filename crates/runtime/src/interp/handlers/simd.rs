@@ -46,9 +46,13 @@ simd_handler!(replace_op(o: SimdReplace, op, sp) {
     set_v128!(sp, o.dst, sem::replace_lane(op, v128!(sp, o.a), o.lane as u8, s!(sp, o.x)));
 });
 
-/// Whether a row is a SIMD instruction of class `c`.
+/// Whether a row is a SIMD instruction of class `c` with a handler of its
+/// own (a relaxed instruction with a 2.0 counterpart runs that one's, see
+/// `simd::deterministic`).
 const fn is(r: &Row, c: SimdClass) -> bool {
-    if !matches!(r.feature, Feature::Simd) {
+    if !matches!(r.feature, Feature::Simd | Feature::RelaxedSimd)
+        || sem::deterministic(r.op) as u16 != r.op as u16
+    {
         return false;
     }
     match class_of(r.op, &r.sig) {

@@ -5,8 +5,12 @@ use nanowasm_core::{Feature, Opcode as O};
 #[test]
 fn every_simd_opcode_is_classified_and_handled() {
     let mut executor_ops = Vec::new();
-    for &op in O::ALL.iter().filter(|o| o.feature() == Feature::Simd) {
+    for &op in O::ALL
+        .iter()
+        .filter(|o| matches!(o.feature(), Feature::Simd | Feature::RelaxedSimd))
+    {
         let v = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128;
+        let op = deterministic(op);
         match class(op) {
             Some(SimdClass::Unary) => {
                 unary(op, v);
@@ -125,4 +129,47 @@ fn lanes_shifts_masks() {
         i16s(load(O::V128Load8x8S, 0xff01)),
         [1, -1, 0, 0, 0, 0, 0, 0]
     );
+}
+
+/// Each relaxed instruction's fixed choice.
+#[test]
+fn relaxed_simd_choices() {
+    let f32x4 = |x: f32| from_f32s([x; 4]);
+    let f64x2 = |x: f64| from_f64s([x; 2]);
+    // Multiply-add is not fused: FLT_MAX * 2 overflows before the add.
+    let m = ternary(
+        O::F32x4RelaxedMadd,
+        f32x4(f32::MAX),
+        f32x4(2.0),
+        f32x4(-f32::MAX),
+    );
+    assert_eq!(f32s(m), [f32::INFINITY; 4]);
+    let m = ternary(O::F64x2RelaxedNmadd, f64x2(3.0), f64x2(2.0), f64x2(1.0));
+    assert_eq!(f64s(m), [-5.0; 2]);
+    // Dot products: signed lanes, i16 pairs wrap.
+    let a = from_i8s([-128; 16]);
+    let d = binary(O::I16x8RelaxedDotI8x16I7x16S, a, a);
+    assert_eq!(i16s(d), [i16::MIN; 8]);
+    let b = from_i8s([-127; 16]);
+    let d = ternary(
+        O::I32x4RelaxedDotI8x16I7x16AddS,
+        a,
+        b,
+        from_i32s([1, 2, 3, 4]),
+    );
+    assert_eq!(i32s(d), [65025, 65026, 65027, 65028]);
+    // The others are their 2.0 counterparts.
+    for (relaxed, counterpart) in [
+        (O::I8x16RelaxedSwizzle, O::I8x16Swizzle),
+        (O::I32x4RelaxedTruncF32x4S, O::I32x4TruncSatF32x4S),
+        (O::I32x4RelaxedTruncF64x2UZero, O::I32x4TruncSatF64x2UZero),
+        (O::I64x2RelaxedLaneselect, O::V128Bitselect),
+        (O::F32x4RelaxedMin, O::F32x4Min),
+        (O::F64x2RelaxedMax, O::F64x2Max),
+        (O::I16x8RelaxedQ15mulrS, O::I16x8Q15MulrSatS),
+    ] {
+        assert_eq!(deterministic(relaxed), counterpart);
+    }
+    assert_eq!(deterministic(O::F32x4RelaxedMadd), O::F32x4RelaxedMadd);
+    assert_eq!(deterministic(O::I32x4Add), O::I32x4Add);
 }
