@@ -65,6 +65,31 @@ mod func;
 mod global;
 mod instance;
 mod interp;
+/// `Deref<Target = [u8]>` and `DerefMut` for a linear memory type whose
+/// `ptr` is valid for `len` initialized bytes that it owns exclusively
+/// (both implementations of `linear`).
+macro_rules! slices_of_mapping {
+    ($t:ty) => {
+        impl core::ops::Deref for $t {
+            type Target = [u8];
+            fn deref(&self) -> &[u8] {
+                // SAFETY: `ptr` is valid for `len` initialized bytes (mapped
+                // or allocated, or dangling with `len == 0`), owned by
+                // `self`.
+                unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+            }
+        }
+
+        impl core::ops::DerefMut for $t {
+            fn deref_mut(&mut self) -> &mut [u8] {
+                // SAFETY: as in `deref`, and `&mut self` makes the access
+                // exclusive.
+                unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+            }
+        }
+    };
+}
+
 // Linear memory: virtual memory (`mmap`), or a heap buffer where there is
 // none (`nanowasm_portable`, set by the build script without `std`).
 #[cfg(not(nanowasm_portable))]

@@ -35,7 +35,6 @@
 //! drop bounds checks).
 
 use crate::prelude::*;
-use std::ops::{Deref, DerefMut};
 use std::os::fd::OwnedFd;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
@@ -481,22 +480,7 @@ impl Drop for LinearMemory {
     }
 }
 
-impl Deref for LinearMemory {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        // SAFETY: `ptr` is valid for `len` readable bytes (mapped, or
-        // dangling with `len == 0`), and the mapping lives as long as
-        // `self`.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-impl DerefMut for LinearMemory {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as in `deref`, and `&mut self` makes the access exclusive.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
-    }
-}
+slices_of_mapping!(LinearMemory);
 
 #[cfg(test)]
 mod tests {

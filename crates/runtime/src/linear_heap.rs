@@ -9,7 +9,6 @@
 
 use alloc::alloc::{alloc_zeroed, dealloc, realloc, Layout};
 use alloc::sync::Arc;
-use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
 /// The alignment of a memory's buffer: enough for any wasm value, so that
@@ -126,21 +125,7 @@ impl Drop for LinearMemory {
     }
 }
 
-impl Deref for LinearMemory {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        // SAFETY: `ptr` is valid for `len` initialized bytes (allocated,
-        // or dangling with `len == 0`), owned by `self`.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-impl DerefMut for LinearMemory {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as in `deref`, and `&mut self` makes the access exclusive.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
-    }
-}
+slices_of_mapping!(LinearMemory);
 
 #[cfg(test)]
 mod tests {

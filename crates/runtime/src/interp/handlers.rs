@@ -334,6 +334,16 @@ macro_rules! handler_tables {
         }
         ::nanowasm_core::for_each_opcode!(handler_tables_of_rows);
     };
+    // The constant row `$r` a predicate and a handler see.
+    (@row $r:ident $v:ident $imm:ident $feat:ident ($sig:expr)) => {
+        #[allow(non_upper_case_globals)]
+        const $r: Row = Row {
+            op: ::nanowasm_core::Opcode::$v,
+            sig: $sig,
+            imm: ::nanowasm_core::ImmKind::$imm,
+            feature: ::nanowasm_core::Feature::$feat,
+        };
+    };
     (@table
         [$(#[$m:meta])* $vis:vis fn $f:ident = |$r:ident| ($pred:expr) => ($h:expr)]
         $( $v:ident $visit:ident $name:literal $prefix:tt $code:literal $imm:ident $feat:ident ($sig:expr); )*
@@ -347,55 +357,41 @@ macro_rules! handler_tables {
             // its handler), and the family's handlers alone. A table of
             // `Option<Handler>` per opcode took 3.5 KB per family, and as
             // many relocations as handlers either way.
-            const N: usize = {
-                let mut n = 0;
+            // Which rows have a handler in this family.
+            const MATCH: [bool; COUNT] = {
+                let mut m = [false; COUNT];
                 $( {
-                    #[allow(non_upper_case_globals)]
-                    const $r: Row = Row {
-                        op: ::nanowasm_core::Opcode::$v,
-                        sig: $sig,
-                        imm: ::nanowasm_core::ImmKind::$imm,
-                        feature: ::nanowasm_core::Feature::$feat,
-                    };
-                    if $pred && $crate::interp::handlers::compiled_in($r.feature) {
-                        n += 1;
-                    }
+                    $crate::interp::handlers::handler_tables!(@row $r $v $imm $feat ($sig));
+                    m[$r.op as usize] = $pred && $crate::interp::handlers::compiled_in($r.feature);
                 } )*
+                m
+            };
+            const N: usize = {
+                let (mut n, mut i) = (0, 0);
+                while i < COUNT {
+                    n += MATCH[i] as usize;
+                    i += 1;
+                }
                 assert!(n < 256, "a family's handlers are indexed by a byte");
                 n
             };
             static INDEX: [u8; COUNT] = {
-                let mut t = [0u8; COUNT];
-                let mut n = 0;
-                $( {
-                    #[allow(non_upper_case_globals)]
-                    const $r: Row = Row {
-                        op: ::nanowasm_core::Opcode::$v,
-                        sig: $sig,
-                        imm: ::nanowasm_core::ImmKind::$imm,
-                        feature: ::nanowasm_core::Feature::$feat,
-                    };
-                    if $pred && $crate::interp::handlers::compiled_in($r.feature) {
+                let (mut t, mut n, mut i) = ([0u8; COUNT], 0, 0);
+                while i < COUNT {
+                    if MATCH[i] {
                         n += 1;
-                        t[$r.op as usize] = n as u8;
+                        t[i] = n as u8;
                     }
-                } )*
+                    i += 1;
+                }
                 t
             };
             static HANDLERS: [Option<Handler>; N] = {
                 let mut t: [Option<Handler>; N] = [None; N];
-                let mut n = 0;
                 $( {
-                    #[allow(non_upper_case_globals)]
-                    const $r: Row = Row {
-                        op: ::nanowasm_core::Opcode::$v,
-                        sig: $sig,
-                        imm: ::nanowasm_core::ImmKind::$imm,
-                        feature: ::nanowasm_core::Feature::$feat,
-                    };
-                    if $pred && $crate::interp::handlers::compiled_in($r.feature) {
-                        t[n] = Some($h);
-                        n += 1;
+                    $crate::interp::handlers::handler_tables!(@row $r $v $imm $feat ($sig));
+                    if MATCH[$r.op as usize] {
+                        t[INDEX[$r.op as usize] as usize - 1] = Some($h);
                     }
                 } )*
                 t

@@ -1,13 +1,23 @@
 //! Tail calls (`return_call`, `return_call_indirect`): constant stack,
 //! across instances, into the host, with traps, fuel and epochs.
 
-use nanowasm_runtime::{Caller, Config, Engine, Linker, Module, Store, TrapCode};
+use nanowasm_runtime::{Caller, Config, Engine, Instance, Linker, Module, Store, TrapCode};
 
 fn engine(configure: impl FnOnce(&mut Config)) -> Engine {
     let mut config = Config::new();
     config.wasm_tail_call(true);
     configure(&mut config);
     Engine::new(&config)
+}
+
+/// `wat` instantiated in a new store of `engine` with no imports.
+fn instantiate(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
+    let module = Module::new(engine, wat).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    (store, instance)
 }
 
 const EVEN_ODD: &str = r#"(module
@@ -33,11 +43,7 @@ const EVEN_ODD: &str = r#"(module
 #[test]
 fn deep_mutual_recursion_runs_in_constant_space() {
     let engine = engine(|_| {});
-    let module = Module::new(&engine, EVEN_ODD).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
+    let (mut store, instance) = instantiate(&engine, EVEN_ODD);
     let even = instance
         .get_typed_func::<i64, i32>(&mut store, "even")
         .unwrap();
@@ -177,12 +183,8 @@ fn endless_tail_calls_are_stopped_by_fuel_and_epochs() {
     let engine = engine(|c| {
         c.consume_fuel(true);
     });
-    let module = Module::new(&engine, SPIN).unwrap();
-    let mut store = Store::new(&engine, ());
+    let (mut store, instance) = instantiate(&engine, SPIN);
     store.set_fuel(1_000_000).unwrap();
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
     let spin = instance
         .get_typed_func::<i64, i64>(&mut store, "spin")
         .unwrap();
@@ -190,12 +192,8 @@ fn endless_tail_calls_are_stopped_by_fuel_and_epochs() {
     assert_eq!(e.trap_code(), Some(TrapCode::OutOfFuel), "{e}");
 
     let engine = engine_with_epochs();
-    let module = Module::new(&engine, SPIN).unwrap();
-    let mut store = Store::new(&engine, ());
+    let (mut store, instance) = instantiate(&engine, SPIN);
     store.set_epoch_deadline(1);
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
     let spin = instance
         .get_typed_func::<i64, i64>(&mut store, "spin")
         .unwrap();

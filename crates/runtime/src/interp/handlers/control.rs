@@ -274,21 +274,16 @@ unsafe fn enter_tail(
 ) -> Done {
     // SAFETY: handlers run with the store live and otherwise unused.
     let inner = unsafe { Cx::inner(cx) };
-    let (f, instance, index) = match inner.interp.callees.get(target as usize) {
-        Some(Some(c)) => (Arc::as_ptr(&c.code), c.instance, c.index),
-        _ => {
-            // SAFETY: every handler receives the activation's live context.
-            unsafe {
-                (*cx).pending = Pending {
-                    target,
-                    args,
-                    ret: ip,
-                    tail: Some(results),
-                }
-            };
-            // SAFETY: this function's own conditions.
-            return unsafe { call_uncached(ip, sp, mem, len, cx) };
-        }
+    let Some((f, instance, index)) = cached(inner, target) else {
+        let tail = Some(results);
+        let call = Pending {
+            target,
+            args,
+            ret: ip,
+            tail,
+        };
+        // SAFETY: this function's own conditions.
+        return unsafe { uncached(call, ip, sp, mem, len, cx) };
     };
     // SAFETY: every handler receives the activation's live context.
     let c = unsafe { &mut *cx };
@@ -304,13 +299,8 @@ unsafe fn enter_tail(
     let Some(callee_sp) = (unsafe { frame_at(c, inner, None, base, f) }) else {
         return trap(cx, ip, TrapCode::StackOverflow);
     };
-    c.func = f;
-    c.index = index;
-    let (mut mem, mut len) = (mem, len);
-    if instance != c.instance {
-        (mem, len) = c.enter_instance(inner, instance);
-    }
-    next!(f.code.as_ptr(), callee_sp, mem, len, cx)
+    // SAFETY: this function's own conditions; `callee_sp` is `f`'s frame.
+    unsafe { start(c, inner, f, instance, index, callee_sp, mem, len, cx) }
 }
 
 /// Frames with at most this many declared locals zero this many slots.
@@ -336,24 +326,15 @@ unsafe fn enter(
 ) -> Done {
     // SAFETY: handlers run with the store live and otherwise unused.
     let inner = unsafe { Cx::inner(cx) };
-    let (f, instance, index) = match inner.interp.callees.get(target as usize) {
-        Some(Some(c)) => (Arc::as_ptr(&c.code), c.instance, c.index),
-        _ => {
-            // The slow path is a handler-shaped function called in tail
-            // position (its other arguments travel in the context), which
-            // LLVM reliably turns into a jump.
-            // SAFETY: every handler receives the activation's live context.
-            unsafe {
-                (*cx).pending = Pending {
-                    target,
-                    args,
-                    ret,
-                    tail: None,
-                }
-            };
-            // SAFETY: this function's own conditions.
-            return unsafe { call_uncached(ip, sp, mem, len, cx) };
-        }
+    let Some((f, instance, index)) = cached(inner, target) else {
+        let call = Pending {
+            target,
+            args,
+            ret,
+            tail: None,
+        };
+        // SAFETY: this function's own conditions.
+        return unsafe { uncached(call, ip, sp, mem, len, cx) };
     };
     // SAFETY: every handler receives the activation's live context.
     let c = unsafe { &mut *cx };
@@ -369,13 +350,60 @@ unsafe fn enter(
     else {
         return trap(cx, ip, TrapCode::StackOverflow);
     };
+    // SAFETY: this function's own conditions; `callee_sp` is `f`'s frame.
+    unsafe { start(c, inner, f, instance, index, callee_sp, mem, len, cx) }
+}
+
+/// A call whose callee is not in the call cache: the slow path is a
+/// handler-shaped function called in tail position (the call travels in
+/// the context), which LLVM reliably turns into a jump.
+///
+/// # Safety
+/// A handler's conditions.
+#[inline(always)]
+unsafe fn uncached(call: Pending, ip: Ip, sp: Sp, mem: *mut u8, len: usize, cx: *mut Cx) -> Done {
+    // SAFETY: every handler receives the activation's live context.
+    unsafe { (*cx).pending = call };
+    // SAFETY: this function's own conditions.
+    unsafe { call_uncached(ip, sp, mem, len, cx) }
+}
+
+/// The code, instance and function index of store function `target`, if
+/// it is a wasm function in the call cache.
+#[inline(always)]
+fn cached(inner: &StoreInner, target: u32) -> Option<(*const CompiledFunc, u32, u32)> {
+    match inner.interp.callees.get(target as usize) {
+        Some(Some(c)) => Some((Arc::as_ptr(&c.code), c.instance, c.index)),
+        _ => None,
+    }
+}
+
+/// Runs `f` (function `index` of `instance`) from its first instruction in
+/// its readied frame at `sp`, entering its instance if it is another.
+///
+/// # Safety
+/// A handler's conditions, with `c` and `inner` the context and store of
+/// `cx`, and `sp` the frame [`frame_at`] readied for `f`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn start(
+    c: &mut Cx,
+    inner: &mut StoreInner,
+    f: &CompiledFunc,
+    instance: u32,
+    index: u32,
+    sp: Sp,
+    mem: *mut u8,
+    len: usize,
+    cx: *mut Cx,
+) -> Done {
     c.func = f;
     c.index = index;
     let (mut mem, mut len) = (mem, len);
     if instance != c.instance {
         (mem, len) = c.enter_instance(inner, instance);
     }
-    next!(f.code.as_ptr(), callee_sp, mem, len, cx)
+    next!(f.code.as_ptr(), sp, mem, len, cx)
 }
 
 /// Readies the frame of `f` whose first slot is `base`: checks the call
