@@ -318,7 +318,7 @@ pub static WASM: Group = Group {
         Key { name: "multi-value", kind: Kind::Bool, support: Support::Yes, doc: "The multi-value proposal (default: on)" },
         Key { name: "reference-types", kind: Kind::Bool, support: Support::Yes, doc: "The reference-types proposal (default: on)" },
         Key { name: "simd", kind: Kind::Bool, support: Support::Yes, doc: "The 128-bit SIMD proposal (default: on)" },
-        Key { name: "multi-memory", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The multi-memory proposal" },
+        Key { name: "multi-memory", kind: Kind::Bool, support: Support::Yes, doc: "The multi-memory proposal: several memories, each memory instruction naming one (default: off)" },
         Key { name: "relaxed-simd", kind: Kind::Bool, support: Support::Yes, doc: "The relaxed-simd proposal, each instruction with one fixed choice (default: off)" },
         Key { name: "tail-call", kind: Kind::Bool, support: Support::Yes, doc: "The tail-call proposal: `return_call`, `return_call_indirect` (default: off)" },
         Key { name: "threads", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The threads proposal" },

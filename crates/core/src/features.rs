@@ -74,7 +74,7 @@ features! {
     /// Arithmetic in constant expressions (Wasm 3.0).
     ExtendedConst = 9, "extended-const", false, true;
     /// Several memories in one module (Wasm 3.0).
-    MultiMemory = 10, "multi-memory", false, false;
+    MultiMemory = 10, "multi-memory", false, true;
     /// 64-bit memory indices (Wasm 3.0).
     Memory64 = 11, "memory64", false, false;
     /// `try_table`, `throw`, `throw_ref`, tags (Wasm 3.0).

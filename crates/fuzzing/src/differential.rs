@@ -303,8 +303,7 @@ impl Engine for Wasmi {
         config.consume_fuel(true);
         config.wasm_tail_call(true).wasm_extended_const(true);
         let engine = wasmi::Engine::new(&config);
-        let module =
-            wasmi::Module::new(&engine, wasm).expect("wasmi accepts wasm-smith's modules");
+        let module = wasmi::Module::new(&engine, wasm).expect("wasmi accepts wasm-smith's modules");
         let limits = wasmi::StoreLimitsBuilder::new()
             .memory_size(MAX_MEMORY)
             .table_elements(MAX_TABLE)

@@ -138,6 +138,13 @@ impl Config {
         self
     }
 
+    /// Whether modules may have several memories, each memory instruction
+    /// naming its own (multi-memory; default: off).
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::MultiMemory, enable);
+        self
+    }
+
     /// Whether modules may use bulk memory operations (default: on).
     pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::BulkMemory, enable);

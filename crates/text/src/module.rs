@@ -1101,7 +1101,9 @@ fn natural_align(op: Opcode) -> u32 {
     }
 }
 
-fn memarg(p: &mut Parser<'_, '_>, op: Opcode, out: &mut Vec<u8>) -> Result<(), Error> {
+/// A memory argument (`offset=`, `align=`) of an access to memory `mem`:
+/// the alignment's bit 6 says that a memory index other than 0 follows it.
+fn memarg(p: &mut Parser<'_, '_>, op: Opcode, mem: u32, out: &mut Vec<u8>) -> Result<(), Error> {
     let mut offset: u64 = 0;
     let mut align: Option<u32> = None;
     if let Some(a) = p.peek_atom() {
@@ -1124,7 +1126,13 @@ fn memarg(p: &mut Parser<'_, '_>, op: Opcode, out: &mut Vec<u8>) -> Result<(), E
             align = Some(n.trailing_zeros());
         }
     }
-    encode::u32(out, align.unwrap_or_else(|| natural_align(op)));
+    let align = align.unwrap_or_else(|| natural_align(op));
+    if mem == 0 {
+        encode::u32(out, align);
+    } else {
+        encode::u32(out, align | 0x40);
+        encode::u32(out, mem);
+    }
     nanowasm_core::leb128::write_u64(out, offset);
     Ok(())
 }
@@ -1484,10 +1492,31 @@ fn plain<'s>(
             };
             encode::u32(out, i);
         }
-        ImmKind::Memory => out.push(0),
-        ImmKind::MemArg => memarg(p, op, out)?,
+        ImmKind::Memory => {
+            let i = m.opt_memory(p)?;
+            encode::u32(out, i);
+        }
+        ImmKind::MemArg => {
+            let mem = m.opt_memory(p)?;
+            memarg(p, op, mem, out)?;
+        }
         ImmKind::MemArgLane => {
-            memarg(p, op, out)?;
+            // `memory? memarg lane`: a name is a memory; a number is one only
+            // if something other than the lane follows (a number or the
+            // memarg), since the lane is a number too.
+            let mem = match (p.peek(), p.peek_at(1)) {
+                (Some(TokenKind::Id(_)), _) => m.opt_memory(p)?,
+                (Some(TokenKind::Atom(a)), Some(TokenKind::Atom(b)))
+                    if a.starts_with(|c: char| c.is_ascii_digit())
+                        && (b.starts_with(|c: char| c.is_ascii_digit())
+                            || b.starts_with("offset=")
+                            || b.starts_with("align=")) =>
+                {
+                    m.opt_memory(p)?
+                }
+                _ => 0,
+            };
+            memarg(p, op, mem, out)?;
             out.push(lane_index(p)?);
         }
         ImmKind::Lane => out.push(lane_index(p)?),
@@ -1530,12 +1559,29 @@ fn plain<'s>(
             });
         }
         ImmKind::MemoryInit => {
-            let d = m.index(p, Space::Data)?;
+            // `memory.init data` or `memory.init memory data`.
+            let first = m.index_any(p)?;
+            let (mem, d) = if Module::peek_index(p) {
+                let mem = first.resolve(m, Space::Memory)?;
+                (mem, m.index(p, Space::Data)?)
+            } else {
+                (0, first.resolve(m, Space::Data)?)
+            };
             m.uses_data_count = true;
             encode::u32(out, d);
-            out.push(0);
+            encode::u32(out, mem);
         }
-        ImmKind::MemoryCopy => out.extend_from_slice(&[0, 0]),
+        ImmKind::MemoryCopy => {
+            // `memory.copy` or `memory.copy dst src`.
+            let dst = m.opt_memory(p)?;
+            let src = if dst != 0 || Module::peek_index(p) {
+                m.index(p, Space::Memory)?
+            } else {
+                0
+            };
+            encode::u32(out, dst);
+            encode::u32(out, src);
+        }
         ImmKind::Data => {
             let d = m.index(p, Space::Data)?;
             m.uses_data_count = true;
@@ -1591,6 +1637,15 @@ impl<'s> AnyIndex<'s> {
 }
 
 impl<'s> Module<'s> {
+    /// An optional memory index (a name or a number); 0 if there is none.
+    fn opt_memory(&self, p: &mut Parser<'s, '_>) -> Result<u32, Error> {
+        if Module::peek_index(p) {
+            self.index(p, Space::Memory)
+        } else {
+            Ok(0)
+        }
+    }
+
     fn index_any(&self, p: &mut Parser<'s, '_>) -> Result<AnyIndex<'s>, Error> {
         let at = p.offset();
         match p.peek() {

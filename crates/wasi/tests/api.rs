@@ -40,6 +40,34 @@ fn stdout_is_captured() {
     assert_eq!(&*buf.lock().unwrap(), b"hello, wasi\n");
 }
 
+/// With several memories (multi-memory), WASI uses the one exported as
+/// `memory`, whatever its index.
+#[test]
+fn the_exported_memory_is_used_not_memory_0() {
+    let wat = r#"(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+      (memory $scratch 1)
+      (memory $io (export "memory") 1)
+      (data (memory $scratch) (i32.const 16) "wrong memory\n")
+      (data (memory $io) (i32.const 16) "right memory\n")
+      (func (export "write") (result i32)
+        (i32.store $io (i32.const 0) (i32.const 16))
+        (i32.store $io (i32.const 4) (i32.const 13))
+        (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))"#;
+    let mut config = nanowasm_runtime::Config::new();
+    config.wasm_multi_memory(true);
+    let engine = Engine::new(&config);
+    let module = Module::new(&engine, nanowasm_text::parse_wat(wat).unwrap()).unwrap();
+    let mut linker = Linker::new(&engine);
+    nanowasm_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+    let (out, buf) = Stdio::buffer(Vec::new());
+    let mut store = Store::new(&engine, WasiCtx::builder().stdout(out).build().unwrap());
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    let write = inst.get_typed_func::<(), i32>(&mut store, "write").unwrap();
+    assert_eq!(write.call(&mut store, ()).unwrap(), 0);
+    assert_eq!(&*buf.lock().unwrap(), b"right memory\n");
+}
+
 #[test]
 fn bad_pointers_are_efault_not_panics() {
     let (out, buf) = Stdio::buffer(Vec::new());

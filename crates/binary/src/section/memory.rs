@@ -57,7 +57,9 @@ impl Decoder<'_> {
 
     pub(crate) fn check_memory_count(&self, at: usize) -> Result<()> {
         if self.parts.memories.len() > 1 && !self.features.has(Feature::MultiMemory) {
-            return Err(Error::invalid("multiple memories", at));
+            return Err(Error::invalid("multiple memories", at).with_detail(
+                "several memories need the `multi-memory` proposal, which is not enabled",
+            ));
         }
         Ok(())
     }

@@ -277,6 +277,13 @@ instructions! {
     /// `v128.storeN_lane`.
     StoreLane { op: Op, lane: Lane, addr: Slot, src: Slot2, offset: Imm } => h::memory::store_lane(op);
     /// `memory.size`.
+    /// Make memory `index` of the current instance the one that the next
+    /// instructions access (their `mem`/`len`, and `memory.grow`'s), until
+    /// `UseMemory { index: 0 }`. The translator brackets each access to a
+    /// memory other than 0 with a pair, so memory 0 stays in registers.
+    UseMemory { index: Imm } => Some(h::memory::use_memory);
+    /// `memory.copy` between two different memories of the instance.
+    MemoryCopyBetween { dst_mem: Imm, src_mem: Imm, args: Slot3 } => Some(h::memory::memory_copy_between);
     MemorySize { dst: Slot } => Some(h::memory::memory_size);
     /// `memory.grow`: `delta` in, previous size or -1 out.
     MemoryGrow { dst: Slot, delta: Slot } => Some(h::memory::memory_grow);

@@ -544,9 +544,11 @@ impl Translator {
                 return self.fixed(instr, params, results);
             }
             Sig::Lane(_, params, results) => return self.lane(instr, params, results),
-            Sig::Load(t, _) => return self.load(instr, t),
-            Sig::Store(..) => return self.store(instr),
-            Sig::LoadLane(_) | Sig::StoreLane(_) => return self.lane_memory(instr),
+            Sig::Load(t, _) => return self.in_memory(memory_of(&instr), |s| s.load(instr, t)),
+            Sig::Store(..) => return self.in_memory(memory_of(&instr), |s| s.store(instr)),
+            Sig::LoadLane(_) | Sig::StoreLane(_) => {
+                return self.in_memory(memory_of(&instr), |s| s.lane_memory(instr))
+            }
             _ => {}
         }
         match (instr.op, instr.imm) {
@@ -873,39 +875,43 @@ impl Translator {
                 let dst = self.push(ValType::FUNCREF);
                 self.emit(Instr::RefFunc { dst, func });
             }
-            (O::MemorySize | O::MemoryGrow | O::MemoryFill, Imm::Index(m))
-            | (O::MemoryInit, Imm::Index2(_, m))
-                if m != 0 =>
-            {
-                return Err(Self::other_memory(m));
-            }
-            (O::MemoryCopy, Imm::Index2(dst, src)) if dst != 0 || src != 0 => {
-                return Err(Self::other_memory(dst.max(src)));
-            }
-            (O::MemorySize, _) => {
-                let dst = self.push(ValType::I32);
-                self.emit(Instr::MemorySize { dst });
-            }
-            (O::MemoryGrow, _) => {
-                let delta = self.pop()?;
-                let dst = self.push(ValType::I32);
-                self.emit(Instr::MemoryGrow {
+            (O::MemorySize, Imm::Index(m)) => self.in_memory(m, |t| {
+                let dst = t.push(ValType::I32);
+                t.emit(Instr::MemorySize { dst });
+                Ok(())
+            })?,
+            (O::MemoryGrow, Imm::Index(m)) => self.in_memory(m, |t| {
+                let delta = t.pop()?;
+                let dst = t.push(ValType::I32);
+                t.emit(Instr::MemoryGrow {
                     dst,
                     delta: delta.reg(),
                 });
-            }
-            (O::MemoryFill, _) => {
+                Ok(())
+            })?,
+            (O::MemoryFill, Imm::Index(m)) => self.in_memory(m, |t| {
+                let args = t.args(3)?;
+                t.emit(Instr::MemoryFill { args });
+                Ok(())
+            })?,
+            (O::MemoryCopy, Imm::Index2(dst_mem, src_mem)) if dst_mem != src_mem => {
                 let args = self.args(3)?;
-                self.emit(Instr::MemoryFill { args });
+                self.emit(Instr::MemoryCopyBetween {
+                    dst_mem,
+                    src_mem,
+                    args,
+                });
             }
-            (O::MemoryCopy, _) => {
-                let args = self.args(3)?;
-                self.emit(Instr::MemoryCopy { args });
-            }
-            (O::MemoryInit, Imm::Index2(seg, _)) => {
-                let args = self.args(3)?;
-                self.emit(Instr::MemoryInit { seg, args });
-            }
+            (O::MemoryCopy, Imm::Index2(m, _)) => self.in_memory(m, |t| {
+                let args = t.args(3)?;
+                t.emit(Instr::MemoryCopy { args });
+                Ok(())
+            })?,
+            (O::MemoryInit, Imm::Index2(seg, m)) => self.in_memory(m, |t| {
+                let args = t.args(3)?;
+                t.emit(Instr::MemoryInit { seg, args });
+                Ok(())
+            })?,
             (O::DataDrop, Imm::Index(seg)) => {
                 self.emit(Instr::DataDrop { seg });
             }
@@ -956,20 +962,26 @@ impl Translator {
         Ok(())
     }
 
-    /// The error for an instruction on a memory other than the first: the
-    /// interpreter keeps memory 0 in registers and has no instructions for
-    /// the others yet (multi-memory is a Wasm 3.0 feature).
-    #[cold]
-    fn other_memory(index: u32) -> String {
-        format!("the interpreter does not support multiple memories yet (memory {index})")
+    /// Emits what `emit` emits as an access to memory `m`: memory 0 is in
+    /// the handlers' registers; another memory is put there by a
+    /// `UseMemory` before and memory 0 put back by one after (so no fusion
+    /// reaches across them).
+    fn in_memory(
+        &mut self,
+        m: u32,
+        emit: impl FnOnce(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if m == 0 {
+            return emit(self);
+        }
+        self.emit(Instr::UseMemory { index: m });
+        emit(self)?;
+        self.emit(Instr::UseMemory { index: 0 });
+        Ok(())
     }
 
-    /// The offset of a memory argument, if the interpreter can address its
-    /// memory.
+    /// The offset of a memory argument (a 32-bit memory's).
     fn memarg_offset(m: nanowasm_core::MemArg) -> Result<u32, String> {
-        if m.memory != 0 {
-            return Err(Self::other_memory(m.memory));
-        }
         u32::try_from(m.offset).map_err(|_| "offset too large".into())
     }
 
@@ -1410,7 +1422,7 @@ impl Translator {
         let addr = self.pop()?;
         let dst = self.push(t);
         let offset = Self::memarg_offset(m)?;
-        if t != ValType::V128 && addr.src == Src::Temp {
+        if m.memory == 0 && t != ValType::V128 && addr.src == Src::Temp {
             if let Some(fused) = self.fused_address(addr.slot, instr.op, dst, offset) {
                 self.code.pop();
                 self.offsets.pop();
@@ -1472,5 +1484,13 @@ impl Translator {
             });
         }
         Ok(())
+    }
+}
+
+/// The memory a load, store or lane access addresses.
+fn memory_of(instr: &WasmInstr<'_>) -> u32 {
+    match instr.imm {
+        Imm::MemArg(m) | Imm::MemArgLane(m, _) => m.memory,
+        _ => 0,
     }
 }

@@ -9,6 +9,7 @@ use nanowasm_runtime::*;
 
 mod backtrace;
 mod extended_const;
+mod multi_memory;
 mod parity;
 mod stack;
 mod stores;

@@ -10,6 +10,10 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../common/files.rs"]
+mod files;
+use files::wast_files;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use nanowasm::{Config, HeapType};
 use nanowasm_spectest::script::{FloatPattern, NanKind};
@@ -24,23 +28,6 @@ fn testsuite() -> PathBuf {
         return PathBuf::from(dir);
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite-2.0")
-}
-
-fn wast_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "wast") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn heap(h: &WHeap<'_>) -> Result<HeapType, String> {

@@ -233,6 +233,53 @@ unsafe fn bytes<'a>(mem: *mut u8, len: usize) -> &'a mut [u8] {
     unsafe { core::slice::from_raw_parts_mut(mem, len) }
 }
 
+/// `UseMemory`: points the context and the `mem`/`len` registers at memory
+/// `index` of the current instance.
+pub(crate) unsafe fn use_memory(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut Cx) -> Done {
+    let o = operands!(ip, ops::UseMemory);
+    // SAFETY: handlers run with the store live and otherwise unused.
+    let inner = unsafe { Cx::inner(cx) };
+    // SAFETY: every handler receives the activation's live context.
+    let c = unsafe { &mut *cx };
+    let inst = &inner.instances[c.instance as usize];
+    // Validation checked the index against the module's memories, which
+    // the instance has.
+    c.mem = inst
+        .memories
+        .get(o.index as usize)
+        .map_or(usize::MAX, |&m| m as usize);
+    let (mem, len) = c.memory(inner);
+    next!(after!(ip, ops::UseMemory), sp, mem, len, cx)
+}
+
+handler!(
+    /// `memory.copy` from memory `src_mem` to another memory `dst_mem`.
+    memory_copy_between(o: MemoryCopyBetween, ip, sp, mem, len, cx) {
+        let (d, src, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u32, s!(sp, o.args + 2) as u32);
+        // SAFETY: handlers run with the store live and otherwise unused.
+        let inner = unsafe { Cx::inner(cx) };
+        // SAFETY: every handler receives the activation's live context.
+        let inst = &inner.instances[unsafe { (*cx).instance } as usize];
+        let (dm, sm) = (inst.memories[o.dst_mem as usize] as usize, inst.memories[o.src_mem as usize] as usize);
+        let oob = TrapCode::MemoryOutOfBounds;
+        let (sr, dr) = match (
+            range(u64::from(src), u64::from(n), inner.memories[sm].data.len(), oob),
+            range(u64::from(d), u64::from(n), inner.memories[dm].data.len(), oob),
+        ) {
+            (Ok(sr), Ok(dr)) => (sr, dr),
+            (Err(t), _) | (_, Err(t)) => return trap(cx, ip, t),
+        };
+        if dm == sm {
+            // Two indices may name one memory (imported twice).
+            inner.memories[dm].data.copy_within(sr, dr.start);
+        } else {
+            let (lo, hi) = inner.memories.split_at_mut(dm.max(sm));
+            let (d_mem, s_mem) = if dm < sm { (&mut lo[dm], &hi[0]) } else { (&mut hi[0], &lo[sm]) };
+            d_mem.data[dr].copy_from_slice(&s_mem.data[sr]);
+        }
+    }
+);
+
 handler!(
     /// `memory.size`.
     memory_size(o: MemorySize, ip, sp, mem, len, cx) {
