@@ -156,7 +156,10 @@ impl Engine for Nano {
         config.consume_fuel(true);
         // The Wasm 3.0 proposals that both engines implement (see
         // `generate_for_differential`).
-        config.wasm_tail_call(true).wasm_extended_const(true);
+        config
+            .wasm_tail_call(true)
+            .wasm_extended_const(true)
+            .wasm_multi_memory(true);
         let engine = nanowasm::Engine::new(&config);
         let module = nanowasm::Module::new(&engine, wasm).expect("wasm-smith modules are valid");
         let mut store = nanowasm::Store::new(&engine, ());
@@ -301,7 +304,10 @@ impl Engine for Wasmi {
     fn instantiate(wasm: &[u8]) -> (Wasmi, Outcome) {
         let mut config = wasmi::Config::default();
         config.consume_fuel(true);
-        config.wasm_tail_call(true).wasm_extended_const(true);
+        config
+            .wasm_tail_call(true)
+            .wasm_extended_const(true)
+            .wasm_multi_memory(true);
         let engine = wasmi::Engine::new(&config);
         let module = wasmi::Module::new(&engine, wasm).expect("wasmi accepts wasm-smith's modules");
         let limits = wasmi::StoreLimitsBuilder::new()
