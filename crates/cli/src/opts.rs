@@ -270,7 +270,7 @@ pub fn features<'a>(
     wasm: impl Iterator<Item = &'a Setting> + Clone,
 ) -> Result<nanowasm::Features, String> {
     use nanowasm::{Feature, Features};
-    let mut features = Features::default();
+    let mut features = nanowasm::Config::new().get_features();
     for s in wasm.clone() {
         if let ("all-proposals", Value::Bool(on)) = (s.key, &s.value) {
             features = Features::MVP;
@@ -318,15 +318,15 @@ pub static WASM: Group = Group {
         Key { name: "multi-value", kind: Kind::Bool, support: Support::Yes, doc: "The multi-value proposal (default: on)" },
         Key { name: "reference-types", kind: Kind::Bool, support: Support::Yes, doc: "The reference-types proposal (default: on)" },
         Key { name: "simd", kind: Kind::Bool, support: Support::Yes, doc: "The 128-bit SIMD proposal (default: on)" },
-        Key { name: "multi-memory", kind: Kind::Bool, support: Support::Yes, doc: "The multi-memory proposal: several memories, each memory instruction naming one (default: off)" },
-        Key { name: "relaxed-simd", kind: Kind::Bool, support: Support::Yes, doc: "The relaxed-simd proposal, each instruction with one fixed choice (default: off)" },
-        Key { name: "tail-call", kind: Kind::Bool, support: Support::Yes, doc: "The tail-call proposal: `return_call`, `return_call_indirect` (default: off)" },
+        Key { name: "multi-memory", kind: Kind::Bool, support: Support::Yes, doc: "The multi-memory proposal: several memories, each memory instruction naming one (default: on)" },
+        Key { name: "relaxed-simd", kind: Kind::Bool, support: Support::Yes, doc: "The relaxed-simd proposal, each instruction with one fixed choice (default: on)" },
+        Key { name: "tail-call", kind: Kind::Bool, support: Support::Yes, doc: "The tail-call proposal: `return_call`, `return_call_indirect` (default: on)" },
         Key { name: "threads", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The threads proposal" },
         Key { name: "memory64", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The memory64 proposal" },
         Key { name: "function-references", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The function-references proposal" },
         Key { name: "gc", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The GC proposal" },
         Key { name: "exceptions", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The exception-handling proposal" },
-        Key { name: "extended-const", kind: Kind::Bool, support: Support::Yes, doc: "The extended-const proposal: `add`, `sub`, `mul` in constant expressions (default: off)" },
+        Key { name: "extended-const", kind: Kind::Bool, support: Support::Yes, doc: "The extended-const proposal: `add`, `sub`, `mul` in constant expressions (default: on)" },
         Key { name: "wide-arithmetic", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The wide-arithmetic proposal" },
         Key { name: "custom-page-sizes", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The custom-page-sizes proposal" },
         Key { name: "stack-switching", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The stack-switching proposal" },

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
-use nanowasm_core::Features;
 use nanowasm_text::{write_module, PrintError};
 
 /// Arguments of `nanowasm print`.
@@ -32,7 +31,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let features = Features::default();
+    let features = nanowasm::Config::new().get_features();
     let module = match nanowasm_binary::decode(bytes, features) {
         Ok(m) => m,
         Err(e) => {

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
-use nanowasm_core::Features;
 
 /// Arguments of `nanowasm validate`.
 #[derive(ClapArgs)]
@@ -14,16 +13,18 @@ pub struct Args {
     files: Vec<PathBuf>,
 
     /// Proposals to enable or disable, comma-separated: `simd`,
-    /// `-bulk-memory`, `all`, `mvp`. The WebAssembly 2.0 proposals are on by
-    /// default: mutable-global, sign-extension, saturating-float-to-int,
-    /// multi-value, reference-types, bulk-memory, simd.
+    /// `-bulk-memory`, `all`, `mvp`. On by default, as for `run`: the
+    /// WebAssembly 2.0 proposals (mutable-global, sign-extension,
+    /// saturating-float-to-int, multi-value, reference-types, bulk-memory,
+    /// simd) and the implemented 3.0 ones (tail-call, extended-const,
+    /// multi-memory, relaxed-simd).
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     features: Option<String>,
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
-    let mut features = Features::default();
+    let mut features = nanowasm::Config::new().get_features();
     if let Some(list) = &args.features {
         if let Err(e) = features.apply_list(list) {
             eprintln!("error: --features: {e}");

@@ -195,8 +195,11 @@ fn wast_takes_proposals_with_w() {
     assert!(stdout.ends_with(": 2 passed, 0 failed\n"), "{stdout}");
     let out = nanowasm(&["wast", "-W", "all-proposals", path]);
     assert!(out.status.success());
-    // Off by default: the module is rejected, naming the proposal.
+    // On by default, as in wasmtime; turned off, the module is rejected,
+    // naming the proposal.
     let out = nanowasm(&["wast", path]);
+    assert!(out.status.success());
+    let out = nanowasm(&["wast", "-W", "tail-call=n", path]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("`tail-call` proposal"), "{stderr}");

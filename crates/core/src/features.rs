@@ -225,6 +225,7 @@ mod tests {
                 .with(Feature::TailCall, true)
                 .with(Feature::ExtendedConst, true)
                 .with(Feature::RelaxedSimd, true)
+                .with(Feature::MultiMemory, true)
         );
         assert!(f.apply_list("gc").unwrap_err().contains("not implemented"));
         assert!(f

@@ -53,12 +53,25 @@ impl Strategy {
     }
 }
 
+/// The proposals on by default, as in wasmtime: WebAssembly 2.0 and the
+/// standardized (Wasm 3.0) proposals that nanowasm implements: tail calls,
+/// extended constant expressions, multi-memory and relaxed SIMD. SIMD and
+/// relaxed SIMD only where their handlers are compiled in (crate feature
+/// `simd`, on by default).
+fn default_features() -> Features {
+    let simd = cfg!(feature = "simd");
+    Features::WASM2
+        .with(Feature::Simd, simd)
+        .with(Feature::RelaxedSimd, simd)
+        .with(Feature::TailCall, true)
+        .with(Feature::ExtendedConst, true)
+        .with(Feature::MultiMemory, true)
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
-            // SIMD only where its handlers are compiled in (crate feature
-            // `simd`, on by default).
-            features: Features::default().with(Feature::Simd, cfg!(feature = "simd")),
+            features: default_features(),
             consume_fuel: false,
             epoch_interruption: false,
             max_call_depth: 10_000,
@@ -71,7 +84,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The default configuration: WebAssembly 2.0, no fuel, no epochs.
+    /// The default configuration: WebAssembly 2.0 and the implemented 3.0
+    /// proposals (see [`Config::features`]), no fuel, no epochs.
     ///
     /// Methods are named as wasmtime's `Config`'s where the setting is the
     /// same:
@@ -95,7 +109,10 @@ impl Config {
         Config::default()
     }
 
-    /// Which proposals modules may use.
+    /// Which proposals modules may use. By default WebAssembly 2.0 and
+    /// the standardized 3.0 proposals nanowasm implements (tail calls,
+    /// extended constant expressions, multi-memory, relaxed SIMD), as in
+    /// wasmtime.
     pub fn features(&mut self, features: Features) -> &mut Config {
         self.features = features;
         self
@@ -116,20 +133,20 @@ impl Config {
     }
 
     /// Whether modules may use tail calls, `return_call` and
-    /// `return_call_indirect` (default: off).
+    /// `return_call_indirect` (default: on).
     pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::TailCall, enable);
         self
     }
 
     /// Whether constant expressions may use `i32`/`i64` `add`, `sub` and
-    /// `mul` (extended-const; default: off).
+    /// `mul` (extended-const; default: on).
     pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::ExtendedConst, enable);
         self
     }
 
-    /// Whether modules may use relaxed SIMD (default: off). Each relaxed
+    /// Whether modules may use relaxed SIMD (default: on where SIMD is). Each relaxed
     /// instruction makes one fixed choice among the results the proposal
     /// allows, the same on every host (see ARCHITECTURE.md). Needs the
     /// `simd` crate feature, as SIMD does.
@@ -139,7 +156,7 @@ impl Config {
     }
 
     /// Whether modules may have several memories, each memory instruction
-    /// naming its own (multi-memory; default: off).
+    /// naming its own (multi-memory; default: on).
     pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::MultiMemory, enable);
         self

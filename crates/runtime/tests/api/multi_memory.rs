@@ -154,6 +154,9 @@ fn imported_memories() {
 
 #[test]
 fn several_memories_need_the_feature() {
-    let e = Module::new(&Engine::default(), TWO).unwrap_err();
+    // On by default (as in wasmtime); turned off here.
+    let mut config = Config::new();
+    config.wasm_multi_memory(false);
+    let e = Module::new(&Engine::new(&config), TWO).unwrap_err();
     assert!(e.to_string().contains("multi-memory"), "{e}");
 }
