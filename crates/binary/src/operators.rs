@@ -291,7 +291,16 @@ impl<'a> OperatorReader<'a> {
         } else {
             (flags, 0)
         };
-        if align >= 32 {
+        // With multi-memory the flags are below 128 (bit 6 taken above),
+        // so an alignment exponent up to 63 decodes and validation rejects
+        // it as larger than natural (3.0 `align.wast`); before it, above
+        // 31 is malformed.
+        let max = if self.features.has(Feature::MultiMemory) {
+            64
+        } else {
+            32
+        };
+        if align >= max {
             return Err(Error::malformed("malformed memop flags", start));
         }
         let offset = if self.features.has(Feature::Memory64) {

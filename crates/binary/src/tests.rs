@@ -153,3 +153,32 @@ fn trailing_code_after_function_end() {
     let e = validate(&m, Features::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Malformed);
 }
+
+#[test]
+fn alignment_exponents_32_to_63_are_invalid_with_multi_memory() {
+    let m = wat("(module (memory 1) (func (drop (i32.load (i32.const 0)))))");
+    let at = m
+        .windows(3)
+        .position(|w| w == [0x28, 0x02, 0x00])
+        .expect("the load's memarg");
+    let mm = Features::WASM2.with(Feature::MultiMemory, true);
+    for flags in [0x20, 0x3f] {
+        let mut m = m.clone();
+        m[at + 1] = flags;
+        let e = validate(&m, Features::WASM2).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.message()),
+            (ErrorKind::Malformed, "malformed memop flags"),
+            "{flags:#x}"
+        );
+        let e = validate(&m, mm).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.message()),
+            (
+                ErrorKind::Invalid,
+                "alignment must not be larger than natural"
+            ),
+            "{flags:#x}"
+        );
+    }
+}

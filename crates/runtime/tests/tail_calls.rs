@@ -9,8 +9,10 @@
 //! (operands from locals, and with a constant last operand), every load and
 //! store width (plain and with a fused address add), every lane operation,
 //! fused compare-and-branch, select, locals, globals, calls and tail calls
-//! (direct, indirect, host), br_table, if/else, memory and table operations and the
-//! reference instructions, and runs it for many iterations on a thread with
+//! (direct, indirect, host), br_table, if/else, memory and table operations
+//! (loads, stores, lane forms and bulk operations also on memory 1, through
+//! `UseMemory`, and `memory.copy` between memories) and the reference
+//! instructions, and runs it for many iterations on a thread with
 //! a 256 KiB stack, with and without fuel and epoch checks.
 //!
 //! Checked by hand to catch a regression: making one handler's `next!` a
@@ -139,6 +141,8 @@ fn opcode_body() -> (String, usize) {
                     "local.get $addr\n      i32.const 24\n      i32.add\n      OP".to_string(),
                     "local.get $addr\n      local.get $addr\n      i32.add\n      OP offset=4"
                         .to_string(),
+                    // On memory 1 (`UseMemory` around the access).
+                    "local.get $addr\n      OP $m1 offset=8".to_string(),
                 ] {
                     writeln!(body, "      {}", form.replace("OP", name)).unwrap();
                     writeln!(body, "      local.set {}", sink(*t)).unwrap();
@@ -150,6 +154,8 @@ fn opcode_body() -> (String, usize) {
                     "local.get $addr\n      VAL\n      OP offset=8",
                     "local.get $addr\n      i32.const 24\n      i32.add\n      VAL\n      OP",
                     "local.get $addr\n      CONST\n      OP",
+                    // On memory 1.
+                    "local.get $addr\n      VAL\n      OP $m1 offset=8",
                 ] {
                     let text = form
                         .replace("VAL", &format!("local.get {}", src(*t)))
@@ -164,11 +170,23 @@ fn opcode_body() -> (String, usize) {
                     "      local.get $addr\n      local.get $v128\n      {name} 1\n      local.set $sv128"
                 )
                 .unwrap();
+                // On memory 1.
+                writeln!(
+                    body,
+                    "      local.get $addr\n      local.get $v128\n      {name} $m1 1\n      local.set $sv128"
+                )
+                .unwrap();
             }
             (Sig::StoreLane(_), ImmKind::MemArgLane) => {
                 writeln!(
                     body,
                     "      local.get $addr\n      local.get $v128\n      {name} offset=4 1"
+                )
+                .unwrap();
+                // On memory 1.
+                writeln!(
+                    body,
+                    "      local.get $addr\n      local.get $v128\n      {name} $m1 offset=4 1"
                 )
                 .unwrap();
             }
@@ -353,6 +371,32 @@ const SPECIAL: &str = r#"
       i32.const 0
       i32.const 0
       memory.init $data
+      ;; memory 1 (not in the handlers' registers)
+      memory.size $m1
+      local.set $si32
+      i32.const 0
+      memory.grow $m1
+      local.set $si32
+      i32.const 256
+      i32.const 0xcd
+      i32.const 32
+      memory.fill $m1
+      i32.const 512
+      i32.const 256
+      i32.const 32
+      memory.copy $m1 $m1
+      i32.const 512
+      i32.const 256
+      i32.const 32
+      memory.copy 0 $m1
+      i32.const 512
+      i32.const 256
+      i32.const 32
+      memory.copy $m1 0
+      i32.const 1024
+      i32.const 0
+      i32.const 0
+      memory.init $m1 $data
       data.drop $data
       ;; tables and references
       table.size $tab
@@ -403,6 +447,7 @@ fn module_text() -> (String, usize) {
   (type $unary (func (param i32) (result i32)))
   (import "host" "tick" (func $host (param i32) (result i32)))
   (memory 1 2)
+  (memory $m1 1 2)
   (table $tab 4 8 funcref)
   (table $etab 2 externref)
   (elem (table $tab) (i32.const 0) func $inc $dec)
@@ -501,6 +546,7 @@ fn run_on_small_stack(fuel_and_epochs: bool) -> i32 {
     config.epoch_interruption(fuel_and_epochs);
     config.wasm_tail_call(true);
     config.wasm_relaxed_simd(true);
+    config.wasm_multi_memory(true);
     let engine = Engine::new(&config);
     let module = Module::new(&engine, &text).expect("the generated module is valid");
     module

@@ -61,6 +61,7 @@ mod tests {
         let mut config = Config::new();
         config.consume_fuel(options.split_whitespace().any(|o| o == "fuel"));
         config.epoch_interruption(options.split_whitespace().any(|o| o == "epoch"));
+        config.wasm_multi_memory(options.split_whitespace().any(|o| o == "multi-memory"));
         let engine = Engine::new(&config);
         let module = Module::new(&engine, text).map_err(|e| e.to_string())?;
         let binary = module.binary();

@@ -10,6 +10,7 @@ use nanowasm_runtime::*;
 mod backtrace;
 mod extended_const;
 mod multi_memory;
+mod multi_memory_edges;
 mod parity;
 mod stack;
 mod stores;
