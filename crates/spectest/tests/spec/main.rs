@@ -10,11 +10,11 @@
 
 use std::path::{Path, PathBuf};
 
-#[path = "../common/files.rs"]
-mod files;
-use files::wast_files;
+#[path = "../common/ratchet.rs"]
+mod ratchet;
+use ratchet::{known_failures, ratchet_trial, run_script, wast_files};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Arguments;
 use nanowasm::{Config, HeapType};
 use nanowasm_spectest::script::{FloatPattern, NanKind};
 use nanowasm_spectest::{Action, Directive, Expected, Located, ModuleSource, Value};
@@ -247,38 +247,13 @@ enum ScriptParser {
 }
 
 fn run_file(path: &Path, config: &Config, parser: ScriptParser) -> Result<(), String> {
-    let src = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let script = match parser {
-        ScriptParser::Ours => nanowasm_text::wast::parse_script(&src)
-            .map_err(|e| e.display_with(&path.display().to_string(), &src))?,
-        ScriptParser::WastCrate => convert(&src)?,
-    };
-    let outcome = nanowasm_spectest::run(&script, config);
-    if outcome.failures.is_empty() {
-        Ok(())
-    } else {
-        let n = outcome.failures.len();
-        let mut shown: Vec<String> = outcome.failures.into_iter().take(20).collect();
-        if n > 20 {
-            shown.push(format!("... and {} more", n - 20));
+    match parser {
+        ScriptParser::Ours => ratchet::run_file(path, config),
+        ScriptParser::WastCrate => {
+            let src = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+            run_script(&convert(&src)?, config)
         }
-        Err(format!(
-            "{n} of {} directives failed:\n{}",
-            n + outcome.passed,
-            shown.join("\n")
-        ))
     }
-}
-
-fn known_failures() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spec/known_failures.txt");
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
 }
 
 fn main() {
@@ -295,7 +270,7 @@ fn main() {
         "expected the 148 files of the 2.0 testsuite, found {}",
         files.len()
     );
-    let known = known_failures();
+    let known = known_failures("spec/known_failures.txt");
     // The 2.0 suite checks 2.0's rules ("multiple memories" is invalid
     // there, say), so its engines have exactly the 2.0 proposals on.
     let mut wasm2 = Config::new();
@@ -316,18 +291,10 @@ fn main() {
                 .to_string_lossy()
                 .replace('\\', "/");
             let name = format!("{prefix}/{rel}");
-            let expected_to_fail = known.contains(&name);
             let path = path.clone();
             let config = config.clone();
-            trials.push(Trial::test(name, move || {
-                match (run_file(&path, &config, parser), expected_to_fail) {
-                    (Ok(()), false) => Ok(()),
-                    (Err(e), false) => Err(Failed::from(e)),
-                    (Err(_), true) => Ok(()),
-                    (Ok(()), true) => Err(Failed::from(
-                        "listed in known_failures.txt but passes: remove it from the list",
-                    )),
-                }
+            trials.push(ratchet_trial(name, &known, move || {
+                run_file(&path, &config, parser)
             }));
         }
     }

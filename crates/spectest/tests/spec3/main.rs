@@ -13,46 +13,18 @@
 
 use std::path::{Path, PathBuf};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Arguments;
 use nanowasm::{Config, Features};
 
-#[path = "../common/files.rs"]
-mod files;
-use files::wast_files;
+#[path = "../common/ratchet.rs"]
+mod ratchet;
+use ratchet::{known_failures, ratchet_trial, run_file, wast_files};
 
 fn testsuite3() -> PathBuf {
     if let Ok(dir) = std::env::var("NANOWASM_TESTSUITE3") {
         return PathBuf::from(dir);
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite")
-}
-
-fn run_file(path: &Path, config: &Config) -> Result<(), String> {
-    let src = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let script = nanowasm_text::wast::parse_script(&src)
-        .map_err(|e| e.display_with(&path.display().to_string(), &src))?;
-    let outcome = nanowasm_spectest::run(&script, config);
-    if outcome.failures.is_empty() {
-        return Ok(());
-    }
-    let n = outcome.failures.len();
-    let shown: Vec<String> = outcome.failures.into_iter().take(10).collect();
-    Err(format!(
-        "{n} of {} directives failed:\n{}",
-        n + outcome.passed,
-        shown.join("\n")
-    ))
-}
-
-fn known_failures() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spec3/known_failures.txt");
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
 }
 
 fn main() {
@@ -78,7 +50,7 @@ fn main() {
     config.features(all);
     let mut fuel = config.clone();
     fuel.consume_fuel(true);
-    let known = known_failures();
+    let known = known_failures("spec3/known_failures.txt");
     let mut trials = Vec::new();
     for (prefix, config) in [("interp", config), ("interp-fuel", fuel)] {
         for path in &files {
@@ -88,18 +60,10 @@ fn main() {
                 .to_string_lossy()
                 .replace('\\', "/");
             let name = format!("{prefix}/{rel}");
-            let expected_to_fail = known.contains(&name);
             let path = path.clone();
             let config = config.clone();
-            trials.push(Trial::test(name, move || {
-                match (run_file(&path, &config), expected_to_fail) {
-                    (Ok(()), false) => Ok(()),
-                    (Err(e), false) => Err(Failed::from(e)),
-                    (Err(_), true) => Ok(()),
-                    (Ok(()), true) => Err(Failed::from(
-                        "listed in known_failures.txt but passes: remove it from the list",
-                    )),
-                }
+            trials.push(ratchet_trial(name, &known, move || {
+                run_file(&path, &config)
             }));
         }
     }
