@@ -97,6 +97,29 @@ mod linear;
 #[cfg(nanowasm_portable)]
 #[path = "linear_heap.rs"]
 mod linear;
+
+/// The interface both linear memories share, tested on whichever this
+/// build has (CI runs both).
+#[cfg(test)]
+mod linear_interface_tests {
+    use super::linear::LinearMemory;
+
+    #[test]
+    fn grows_zeroed_keeps_contents_and_refuses_without_aborting() {
+        let pool = Default::default();
+        let mut m = LinearMemory::new(0, &pool).unwrap();
+        assert!(m.is_empty());
+        m.resize(65536).unwrap();
+        assert!(m.iter().all(|&b| b == 0));
+        m[65535] = 7;
+        m.resize(10 * 65536).unwrap();
+        assert_eq!(m[65535], 7);
+        assert_eq!(m.len(), 10 * 65536);
+        assert!(m[65536..].iter().all(|&b| b == 0));
+        assert!(m.resize(usize::MAX).is_none(), "refused, not an abort");
+        assert_eq!(m.len(), 10 * 65536);
+    }
+}
 mod linker;
 mod memory;
 mod module;

@@ -126,24 +126,3 @@ impl Drop for LinearMemory {
 }
 
 slices_of_mapping!(LinearMemory);
-
-#[cfg(test)]
-mod tests {
-    use super::LinearMemory;
-
-    #[test]
-    fn grows_zeroed_and_keeps_contents() {
-        let pool = Default::default();
-        let mut m = LinearMemory::new(0, &pool).unwrap();
-        assert!(m.is_empty());
-        m.resize(65536).unwrap();
-        assert!(m.iter().all(|&b| b == 0));
-        m[65535] = 7;
-        m.resize(10 * 65536).unwrap();
-        assert_eq!(m[65535], 7);
-        assert_eq!(m.len(), 10 * 65536);
-        assert!(m[65536..].iter().all(|&b| b == 0));
-        assert!(m.resize(usize::MAX).is_none(), "refused, not an abort");
-        assert_eq!(m.len(), 10 * 65536);
-    }
-}
