@@ -2,7 +2,7 @@
 //! handlers' registers, every other memory is reached by its index.
 
 use nanowasm_runtime::{
-    Config, Engine, Limits, Linker, Memory, MemoryType, Module, Store, TrapCode,
+    Config, Engine, Instance, Limits, Linker, Memory, MemoryType, Module, Store, TrapCode,
 };
 
 const TWO: &str = r#"(module
@@ -28,14 +28,20 @@ fn engine() -> Engine {
     Engine::new(&config)
 }
 
-#[test]
-fn loads_stores_copies_across_memories() {
+/// [`TWO`] instantiated in a new store.
+fn two_memories() -> (Store<()>, Instance) {
     let engine = engine();
     let module = Module::new(&engine, TWO).unwrap();
     let mut store = Store::new(&engine, ());
     let i = Linker::new(&engine)
         .instantiate(&mut store, &module)
         .unwrap();
+    (store, i)
+}
+
+#[test]
+fn loads_stores_copies_across_memories() {
+    let (mut store, i) = two_memories();
     let f2 = |store: &mut Store<()>, n| i.get_typed_func::<(i32, i32), ()>(&mut *store, n).unwrap();
     let f1 = |store: &mut Store<()>, n| i.get_typed_func::<i32, i32>(&mut *store, n).unwrap();
     assert_eq!(f1(&mut store, "load_b").call(&mut store, 16).unwrap(), 42);
@@ -65,12 +71,7 @@ fn loads_stores_copies_across_memories() {
 
 #[test]
 fn growing_another_memory_leaves_memory_0_alone() {
-    let engine = engine();
-    let module = Module::new(&engine, TWO).unwrap();
-    let mut store = Store::new(&engine, ());
-    let i = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
+    let (mut store, i) = two_memories();
     let store_a = i
         .get_typed_func::<(i32, i32), ()>(&mut store, "store_a")
         .unwrap();
@@ -95,12 +96,7 @@ fn growing_another_memory_leaves_memory_0_alone() {
 
 #[test]
 fn out_of_bounds_on_another_memory_traps() {
-    let engine = engine();
-    let module = Module::new(&engine, TWO).unwrap();
-    let mut store = Store::new(&engine, ());
-    let i = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
+    let (mut store, i) = two_memories();
     let load_b = i.get_typed_func::<i32, i32>(&mut store, "load_b").unwrap();
     let copy = i
         .get_typed_func::<(i32, i32, i32), ()>(&mut store, "copy_b_to_a")
