@@ -9,6 +9,9 @@
 //! a heap buffer, float rounding from `libm`). `NANOWASM_PORTABLE=1` makes
 //! a `std` build do the same, so the host's test suites can run that
 //! configuration.
+//!
+//! `nanowasm_compiler`: the x86-64 compiler is built (feature `compiler`
+//! on an x86-64 Linux target).
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(nanowasm_tail_dispatch)");
@@ -18,6 +21,13 @@ fn main() {
     let std = std::env::var_os("CARGO_FEATURE_STD").is_some();
     if !std || std::env::var("NANOWASM_PORTABLE").as_deref() == Ok("1") {
         println!("cargo::rustc-cfg=nanowasm_portable");
+    }
+    println!("cargo::rustc-check-cfg=cfg(nanowasm_compiler)");
+    let compiler = std::env::var_os("CARGO_FEATURE_COMPILER").is_some()
+        && std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64")
+        && std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux");
+    if compiler {
+        println!("cargo::rustc-cfg=nanowasm_compiler");
     }
     let opt = std::env::var("OPT_LEVEL").unwrap_or_default();
     // Sanitizers instrument stack frames, which can keep LLVM from making

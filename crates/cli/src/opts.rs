@@ -387,8 +387,8 @@ pub static CODEGEN: Group = Group {
     short: 'C',
     long: "codegen",
     keys: &[
-        Key { name: "strategy", kind: Kind::Text, support: Support::Yes, doc: "How to run code: `interpreter` or `auto` (the same: the only one built in)" },
-        Key { name: "compiler", kind: Kind::Text, support: Support::Yes, doc: "wasmtime's name for `strategy`: `interpreter` or `auto`; `cranelift` and `winch` are not built in" },
+        Key { name: "strategy", kind: Kind::Text, support: Support::Yes, doc: "How to run code: `auto` (the compiler where it supports the module and host, else the interpreter), `compiler` or `interpreter`" },
+        Key { name: "compiler", kind: Kind::Text, support: Support::Yes, doc: "wasmtime's name for `strategy`: `cranelift` and `winch` select nanowasm's compiler" },
         Key { name: "cache", kind: Kind::Bool, support: Support::OffOnly("there is no compilation cache: the interpreter translates each function on its first call"), doc: "Cache compiled modules" },
         Key { name: "parallel-compilation", kind: Kind::Bool, support: Support::OffOnly("the interpreter translates each function on its first call, on the calling thread"), doc: "Compile functions in parallel" },
         Key { name: "cache-config", kind: Kind::Text, support: Support::No("there is no compilation cache"), doc: "" },

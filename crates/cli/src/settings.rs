@@ -110,12 +110,13 @@ fn text() -> String {
     let _ = writeln!(out, "Strategy:");
     let _ = writeln!(
         out,
-        "  {} (what `auto` resolves to: the only one built in; `-C strategy=interpreter|auto`)",
+        "  {} (what `auto` resolves to; `-C strategy=auto|compiler|interpreter`)",
         nanowasm::Strategy::Auto.resolve().name()
     );
     let _ = writeln!(
         out,
-        "  the x86-64 compiler (JIT and ahead-of-time) arrives with issue 15"
+        "  `auto` runs modules the compiler does not support yet (SIMD, reference types, \
+         tail calls, fuel, epochs) in the interpreter"
     );
     let _ = writeln!(out);
     let _ = writeln!(

@@ -21,26 +21,38 @@ pub struct Config {
 }
 
 /// How an engine runs WebAssembly code ([`Config::strategy`]).
-///
-/// This build has one back end, the interpreter; the x86-64 compiler adds
-/// its variant when it lands.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Strategy {
-    /// The best back end for this host (today: the interpreter).
+    /// The best back end for this host and configuration: the compiler on
+    /// x86-64 Linux (when the build has the `compiler` feature and the
+    /// CPU has SSE4.1, `popcnt`, `lzcnt` and BMI1) for modules it can
+    /// compile, the interpreter otherwise. Today the compiler does not
+    /// compile fuel or epoch checks, SIMD, reference-type and table
+    /// instructions, bulk memory beyond `memory.fill`/`memory.copy`, tail
+    /// calls or memories other than memory 0: modules using them, and
+    /// engines with fuel or epochs, run in the interpreter.
     #[default]
     Auto,
     /// The interpreter: translates each function on its first call, runs
     /// everywhere.
     Interpreter,
+    /// The x86-64 compiler: compiles whole modules at
+    /// [`Module::new`](crate::Module::new), which fails with the reason
+    /// when a module, the engine's configuration or the host is outside
+    /// what the compiler supports.
+    Compiler,
 }
 
 impl Strategy {
     /// The back end `Auto` stands for on this host, and any other strategy
-    /// as it is.
+    /// as it is. (`Auto` may still run a module the compiler cannot
+    /// compile in the interpreter.)
     pub fn resolve(self) -> Strategy {
         match self {
-            Strategy::Auto | Strategy::Interpreter => Strategy::Interpreter,
+            Strategy::Auto if cfg!(nanowasm_compiler) => Strategy::Compiler,
+            Strategy::Auto => Strategy::Interpreter,
+            s => s,
         }
     }
 
@@ -49,6 +61,7 @@ impl Strategy {
         match self {
             Strategy::Auto => "auto",
             Strategy::Interpreter => "interpreter",
+            Strategy::Compiler => "compiler",
         }
     }
 }

@@ -58,6 +58,8 @@ use no_tracing::Instant;
 #[cfg(feature = "tracing")]
 use std::time::Instant;
 
+#[cfg(nanowasm_compiler)]
+mod compiler;
 mod engine;
 mod error;
 mod float;

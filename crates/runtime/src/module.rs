@@ -38,6 +38,10 @@ pub(crate) struct ModuleInner {
 pub(crate) struct Artifacts {
     /// The interpreter's code, translated per function on first call.
     pub(crate) interp: interp::Artifact,
+    /// The compiler's code, when the engine's strategy chose the compiler
+    /// and it could compile the module.
+    #[cfg(nanowasm_compiler)]
+    pub(crate) compiled: Option<Arc<crate::compiler::CompiledModule>>,
 }
 
 impl core::fmt::Debug for Module {
@@ -137,6 +141,8 @@ impl Module {
             .collect();
         let artifacts = Artifacts {
             interp: interp::Artifact::new(&binary),
+            #[cfg(nanowasm_compiler)]
+            compiled: compile(engine, &binary)?,
         };
         Ok(Module {
             inner: Arc::new(ModuleInner {
@@ -342,6 +348,12 @@ impl Module {
         Ok(())
     }
 
+    /// The compiled code of the module, if the compiler made it.
+    #[cfg(nanowasm_compiler)]
+    pub(crate) fn compiled_code(&self) -> Option<&Arc<crate::compiler::CompiledModule>> {
+        self.inner.artifacts.compiled.as_ref()
+    }
+
     /// The interpreter's code for function `func` (translated now if this
     /// is its first use).
     pub(crate) fn compiled(&self, func: u32) -> Result<&Arc<CompiledFunc>, &str> {
@@ -350,6 +362,40 @@ impl Module {
             .artifacts
             .interp
             .get(&inner.binary, func, inner.engine.translate_config())
+    }
+}
+
+/// Compiles `binary` if the engine's strategy is the compiler: `None` when
+/// the interpreter runs it (`Strategy::Interpreter`, or `Strategy::Auto`
+/// and something the compiler does not support, which is logged at
+/// `debug`); an error when `Strategy::Compiler` cannot compile it.
+#[cfg(nanowasm_compiler)]
+fn compile(
+    engine: &Engine,
+    binary: &binary::Module,
+) -> Result<Option<Arc<crate::compiler::CompiledModule>>, Error> {
+    let config = engine.config();
+    let strategy = config.get_strategy();
+    if strategy.resolve() != crate::Strategy::Compiler {
+        return Ok(None);
+    }
+    let result = if config.consume_fuel || config.epoch_interruption {
+        Err("fuel and epoch interruption are not supported by the compiler yet".to_owned())
+    } else {
+        let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+        let r = crate::compiler::compile(binary, config.get_features());
+        if let (Some(start), Ok(_)) = (start, &r) {
+            tracing::debug!(elapsed = ?start.elapsed(), "module compiled");
+        }
+        r
+    };
+    match result {
+        Ok(code) => Ok(Some(code)),
+        Err(why) if strategy == crate::Strategy::Auto => {
+            tracing::debug!(%why, "the interpreter runs the module");
+            Ok(None)
+        }
+        Err(why) => Err(Error::usage(format!("cannot compile the module: {why}"))),
     }
 }
 

@@ -229,3 +229,20 @@ fn enter_again(inner: &mut StoreInner, sp: usize) -> Result<usize, Error> {
 fn exhausted() -> Error {
     TrapCode::StackOverflow.into()
 }
+
+/// The lowest stack address compiled code may reach in an activation of
+/// `inner` (after [`enter`]): `max_wasm_stack` below the outermost entry
+/// (below this entry when the store re-entered on another thread, whose
+/// stack the outermost entry is not on), and never into the reserve above
+/// the thread's stack end.
+#[cfg(nanowasm_compiler)]
+pub(crate) fn compiled_limit(inner: &StoreInner) -> usize {
+    let (low, high) = thread_bounds();
+    let floor = low.saturating_add(RESERVE);
+    let entry = if (low..high).contains(&inner.stack_entry) {
+        inner.stack_entry
+    } else {
+        stack_pointer()
+    };
+    floor.max(entry.saturating_sub(inner.max_wasm_stack))
+}

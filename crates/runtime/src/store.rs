@@ -175,6 +175,9 @@ pub(crate) struct StoreInner {
     /// The interpreter's execution state (value stack, frame stack, call
     /// cache): the back end's, not the store's.
     pub(crate) interp: crate::interp::exec::StoreState,
+    /// The compiler's state (instance contexts, a failed libcall's error).
+    #[cfg(nanowasm_compiler)]
+    pub(crate) compiled: crate::compiler::StoreState,
     /// Wasm call depth across nested activations.
     pub(crate) depth: usize,
     /// The native stack address of the outermost entry from the host; 0
@@ -322,6 +325,8 @@ impl<T> Store<T> {
                 epoch_deadline: u64::MAX,
                 limits: StoreLimits::default(),
                 interp: Default::default(),
+                #[cfg(nanowasm_compiler)]
+                compiled: Default::default(),
                 depth: 0,
                 stack_entry: 0,
                 max_wasm_stack: engine.config().max_wasm_stack,

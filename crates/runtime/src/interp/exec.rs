@@ -88,6 +88,14 @@ pub(crate) fn invoke<T>(
         } => (instance, index),
         FuncEntity::Host { host, .. } => return invoke_host(store, host, params, results),
     };
+    #[cfg(nanowasm_compiler)]
+    if let Some(code) = store.inner.instances[instance as usize]
+        .module
+        .compiled_code()
+        .cloned()
+    {
+        return crate::compiler::invoke(store, &code, instance, index, params, results);
+    }
     let inner = &mut store.inner;
     let compiled = match inner.instances[instance as usize].module.compiled(index) {
         Ok(c) => Arc::clone(c),
@@ -324,7 +332,7 @@ fn invoke_host<T>(
 /// Checks a value a host function returned as a result of type `t`: of
 /// that type, and a reference of this store.
 #[inline]
-fn check_host_result(inner: &StoreInner, v: &Val, t: ValType) -> Result<(), Error> {
+pub(crate) fn check_host_result(inner: &StoreInner, v: &Val, t: ValType) -> Result<(), Error> {
     if !v.matches(t) {
         return Err(type_mismatch(
             "a host function returned a value of the wrong type: its result",

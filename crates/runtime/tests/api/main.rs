@@ -8,6 +8,7 @@ use std::time::Duration;
 use nanowasm_runtime::*;
 
 mod backtrace;
+mod compiler;
 mod extended_const;
 mod multi_memory;
 mod multi_memory_edges;

@@ -1,9 +1,12 @@
-//! Runs every `.wast` file of the WebAssembly 2.0 spec testsuite on the
-//! interpreter, one trial per file and engine configuration:
+//! Runs every `.wast` file of the WebAssembly 2.0 spec testsuite, one
+//! trial per file and engine configuration: on the interpreter,
 //! `interp/<path>` (default) and `interp-fuel/<path>` (fuel metering on),
 //! both parsed by nanowasm's own text format, and `interp-wast-crate/<path>`
 //! with scripts parsed by the `wast` crate (a dev-dependency) as a
-//! differential check of our parser. The engine sees only binaries.
+//! differential check of our parser; on the x86-64 compiler (where it is
+//! built), `compiled/<path>` with `Strategy::Compiler`, so a module the
+//! compiler cannot compile yet fails its file. The engine sees only
+//! binaries.
 //!
 //! `known_failures.txt` lists trials expected to fail; it can only shrink:
 //! a listed trial that passes fails the run until it is removed.
@@ -15,7 +18,7 @@ mod ratchet;
 use ratchet::{known_failures, ratchet_trial, run_script, wast_files};
 
 use libtest_mimic::Arguments;
-use nanowasm::{Config, HeapType};
+use nanowasm::{Config, HeapType, Strategy};
 use nanowasm_spectest::script::{FloatPattern, NanKind};
 use nanowasm_spectest::{Action, Directive, Expected, Located, ModuleSource, Value};
 use wast::core::{
@@ -274,14 +277,21 @@ fn main() {
     // The 2.0 suite checks 2.0's rules ("multiple memories" is invalid
     // there, say), so its engines have exactly the 2.0 proposals on.
     let mut wasm2 = Config::new();
-    wasm2.features(nanowasm::Features::WASM2);
+    wasm2
+        .features(nanowasm::Features::WASM2)
+        .strategy(Strategy::Interpreter);
     let mut fuel = wasm2.clone();
     fuel.consume_fuel(true);
-    let configs = [
+    let mut configs = vec![
         ("interp", wasm2.clone(), ScriptParser::Ours),
         ("interp-fuel", fuel, ScriptParser::Ours),
-        ("interp-wast-crate", wasm2, ScriptParser::WastCrate),
+        ("interp-wast-crate", wasm2.clone(), ScriptParser::WastCrate),
     ];
+    if Strategy::Auto.resolve() == Strategy::Compiler {
+        let mut compiled = wasm2;
+        compiled.strategy(Strategy::Compiler);
+        configs.push(("compiled", compiled, ScriptParser::Ours));
+    }
     let mut trials = Vec::new();
     for (prefix, config, parser) in configs {
         for path in &files {

@@ -1,0 +1,1954 @@
+//! The baseline code generator: one pass over the validating front end's
+//! instruction stream, emitting x86-64 through `nanowasm-x64`.
+//!
+//! The value model (see ARCHITECTURE "The x86-64 compiler"): the operand
+//! stack is kept at compile time as [`Entry`]s, each a constant, a
+//! register, a local not yet copied, or a value in its own stack slot. An
+//! operand reaches a register only when an instruction needs it there.
+//! At every control-flow boundary all operands move to their slots, so
+//! merging paths is trivial: a block's results are always in the slots of
+//! their stack positions.
+//!
+//! Frame (`rbp`-based, 16-byte aligned):
+//!
+//! ```text
+//! [rbp + 16 + 8*i]   parameter i / result i (the caller's outgoing area)
+//! [rbp + 8]          return address
+//! [rbp]              caller's rbp
+//! [rbp - 8*(1+j)]    declared local j
+//! [rbp - 8*(1+L+d)]  the operand at stack depth d (L declared locals)
+//! [rsp + 8*i]        outgoing arguments and results of calls
+//! ```
+//!
+//! Pinned registers: `r15` the instance's `VMContext`, `r14` memory 0's
+//! base. `rax`, `rcx`, `rdx`, `xmm0` and `xmm1` are scratch; the other
+//! registers are allocated to operands. Every register is caller-saved at
+//! calls.
+
+use crate::prelude::*;
+use nanowasm_binary::{
+    FrameKind, FuncStart, FuncValidator, Imm, Module, Resolved, Types, VisitOperator,
+};
+use nanowasm_core::{Features, FuncType, MemArg, Opcode, ValType};
+use nanowasm_x64::{
+    Alu, Assembler, BitCount, Cond, Gpr, Label, Mem, Scale, Shift, Size, Sse, SseImm, Xmm,
+};
+
+use super::vm::{self, Code};
+
+/// Why a function cannot be compiled (yet): the instruction or type.
+pub(crate) type Unsupported = String;
+
+/// What the module-level code needs from a function's compilation.
+pub(super) struct Shared<'a> {
+    pub asm: &'a mut Assembler,
+    /// The entry label of each defined function.
+    pub func_labels: &'a [Label],
+    /// The trap stub of each trap code (`Code` as index).
+    pub trap_stubs: &'a [Label],
+    /// `(return address offset, wasm offset)` of every call and trap site.
+    pub sites: &'a mut Vec<(u32, u32)>,
+    /// Imported functions (calls to them go through the host).
+    pub num_imported: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Loc {
+    Const(u64),
+    Gpr(Gpr),
+    Xmm(Xmm),
+    Local(u32),
+    Slot,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    ty: ValType,
+    loc: Loc,
+}
+
+struct Ctrl {
+    kind: FrameKind,
+    /// Operand stack height below the block's parameters.
+    height: usize,
+    /// The end label (the head for a loop).
+    label: Label,
+    /// The `else` label of an `if` not yet at its `else`.
+    else_label: Option<Label>,
+}
+
+const ALLOC_GPRS: [Gpr; 9] = [
+    Gpr::Rbx,
+    Gpr::Rsi,
+    Gpr::Rdi,
+    Gpr::R8,
+    Gpr::R9,
+    Gpr::R10,
+    Gpr::R11,
+    Gpr::R12,
+    Gpr::R13,
+];
+const MEM_BASE: Gpr = Gpr::R14;
+const VMCTX: Gpr = Gpr::R15;
+const XMM_SCRATCH0: Xmm = Xmm(0);
+const XMM_SCRATCH1: Xmm = Xmm(1);
+
+fn is_float(t: ValType) -> bool {
+    matches!(t, ValType::F32 | ValType::F64)
+}
+
+fn size_of(t: ValType) -> Size {
+    if matches!(t, ValType::I32 | ValType::F32) {
+        Size::S32
+    } else {
+        Size::S64
+    }
+}
+
+/// Whether the compiler handles values of type `t`.
+fn supported_type(t: ValType) -> Result<(), Unsupported> {
+    match t {
+        ValType::V128 => Err("v128 values".into()),
+        _ => Ok(()),
+    }
+}
+
+/// Compiles defined function `func` of `module` into `shared.asm`, at
+/// `shared.func_labels[func - imported]`.
+pub(super) fn compile_function(
+    module: &Module,
+    features: Features,
+    func: u32,
+    shared: Shared<'_>,
+) -> Result<(), Unsupported> {
+    let mut c = FuncCompiler {
+        s: shared,
+        stack: Vec::new(),
+        ctrls: Vec::new(),
+        locals: Vec::new(),
+        nparams: 0,
+        results: Vec::new(),
+        max_depth: 0,
+        out_slots: 0,
+        free_gpr: ALLOC_GPRS.to_vec(),
+        free_xmm: (2..16).rev().map(Xmm).collect(),
+        traps: Vec::new(),
+        at: 0,
+        frame_patch: 0,
+        error: None,
+    };
+    let r = FuncValidator::new().visit_function(module, features, func, &mut c);
+    if let Some(e) = c.error.take() {
+        return Err(e);
+    }
+    r.map_err(|e| e.to_string())
+}
+
+struct FuncCompiler<'a> {
+    s: Shared<'a>,
+    stack: Vec<Entry>,
+    ctrls: Vec<Ctrl>,
+    locals: Vec<ValType>,
+    nparams: u32,
+    results: Vec<ValType>,
+    /// The deepest operand stack (slots to reserve).
+    max_depth: usize,
+    /// The largest outgoing area a call needs, in slots.
+    out_slots: usize,
+    free_gpr: Vec<Gpr>,
+    free_xmm: Vec<Xmm>,
+    /// Out-of-line trap sites: their label, code and wasm offset.
+    traps: Vec<(Label, Code, u32)>,
+    /// The wasm offset of the instruction being compiled.
+    at: u32,
+    /// Where the frame size (an `imm32`) is patched at the end.
+    frame_patch: usize,
+    /// Why compilation stopped, when the front end only carries a string.
+    error: Option<Unsupported>,
+}
+
+impl VisitOperator for FuncCompiler<'_> {
+    fn visit_start(&mut self, start: &FuncStart<'_>) -> nanowasm_binary::Result<()> {
+        let r = self.start(start);
+        self.fail(r, start.offset)
+    }
+
+    fn visit_operator(
+        &mut self,
+        op: Opcode,
+        imm: Imm<'_>,
+        at: &Resolved<'_>,
+    ) -> nanowasm_binary::Result<()> {
+        self.at = at.offset() as u32;
+        let r = self.instr(op, imm, at);
+        self.fail(r, at.offset())
+    }
+}
+
+impl FuncCompiler<'_> {
+    fn fail(&mut self, r: Result<(), Unsupported>, offset: usize) -> nanowasm_binary::Result<()> {
+        r.map_err(|e| {
+            let err = nanowasm_binary::Error::unsupported(e.clone(), offset);
+            self.error = Some(e);
+            err
+        })
+    }
+
+    fn asm(&mut self) -> &mut Assembler {
+        self.s.asm
+    }
+
+    // ---- frame layout -------------------------------------------------
+
+    fn declared_locals(&self) -> u32 {
+        self.locals.len() as u32 - self.nparams
+    }
+
+    fn local_mem(&self, i: u32) -> Mem {
+        if i < self.nparams {
+            Mem::base(Gpr::Rbp, 16 + 8 * i as i32)
+        } else {
+            Mem::base(Gpr::Rbp, -8 * (1 + (i - self.nparams) as i32))
+        }
+    }
+
+    fn slot_mem(&self, depth: usize) -> Mem {
+        Mem::base(
+            Gpr::Rbp,
+            -8 * (1 + self.declared_locals() as i32 + depth as i32),
+        )
+    }
+
+    fn start(&mut self, start: &FuncStart<'_>) -> Result<(), Unsupported> {
+        for &t in start.locals {
+            supported_type(t)?;
+        }
+        for &t in start.ty.results() {
+            supported_type(t)?;
+        }
+        self.locals = start.locals.to_vec();
+        self.nparams = start.ty.params().len() as u32;
+        self.results = start.ty.results().to_vec();
+        self.at = start.offset as u32;
+        let defined = start.func - self.s.num_imported;
+        let label = self.s.func_labels[defined as usize];
+        let a = self.asm();
+        a.align(16);
+        a.bind(label);
+        a.push(Gpr::Rbp);
+        a.mov_rr(Size::S64, Gpr::Rbp, Gpr::Rsp);
+        // `sub rsp, imm32`, patched when the frame size is known.
+        a.alu_ri(Alu::Sub, Size::S64, Gpr::Rsp, 0x7fff_0000);
+        self.frame_patch = self.asm().offset() - 4;
+        let overflow = self.trap_site(Code::StackOverflow);
+        let a = self.asm();
+        a.alu_rm(
+            Alu::Cmp,
+            Size::S64,
+            Gpr::Rsp,
+            Mem::base(VMCTX, vm::STACK_LIMIT),
+        );
+        a.jcc(Cond::B, overflow);
+        a.alu_mi(Alu::Sub, Size::S64, Mem::base(VMCTX, vm::DEPTH_LEFT), 1);
+        a.jcc(Cond::B, overflow);
+        // Declared locals start at zero.
+        let n = self.declared_locals();
+        if n > 0 {
+            let a = &mut *self.s.asm;
+            a.alu_rr(Alu::Xor, Size::S32, Gpr::Rax, Gpr::Rax);
+            if n <= 16 {
+                for j in 0..n {
+                    a.mov_mr(
+                        Size::S64,
+                        Mem::base(Gpr::Rbp, -8 * (1 + j as i32)),
+                        Gpr::Rax,
+                    );
+                }
+            } else {
+                // [rdx + 8*(rcx-1)] for rcx = n down to 1, rdx the lowest.
+                a.lea(Size::S64, Gpr::Rdx, Mem::base(Gpr::Rbp, -8 * n as i32));
+                a.mov_ri(Size::S32, Gpr::Rcx, i64::from(n));
+                let head = a.new_label();
+                a.bind(head);
+                a.mov_mr(
+                    Size::S64,
+                    Mem::base_index(Gpr::Rdx, Gpr::Rcx, Scale::S8, -8),
+                    Gpr::Rax,
+                );
+                a.alu_ri(Alu::Sub, Size::S64, Gpr::Rcx, 1);
+                a.jcc(Cond::Ne, head);
+            }
+        }
+        self.ctrls.push(Ctrl {
+            kind: FrameKind::Func,
+            height: 0,
+            label: self.s.asm.new_label(),
+            else_label: None,
+        });
+        Ok(())
+    }
+
+    /// Emits the out-of-line trap sites and patches the frame size.
+    fn finish(&mut self) {
+        let traps = core::mem::take(&mut self.traps);
+        for (label, code, wasm) in traps {
+            let stub = self.s.trap_stubs[code as usize];
+            let a = self.asm();
+            a.bind(label);
+            a.call_label(stub);
+            let ret = a.offset() as u32;
+            self.s.sites.push((ret, wasm));
+        }
+        let slots = self.declared_locals() as usize + self.max_depth + self.out_slots;
+        let bytes = (slots * 8).next_multiple_of(16) as u32;
+        self.s.asm.patch_u32(self.frame_patch, bytes);
+    }
+
+    /// A label whose code traps with `code` at the current instruction.
+    fn trap_site(&mut self, code: Code) -> Label {
+        let l = self.s.asm.new_label();
+        self.traps.push((l, code, self.at));
+        l
+    }
+
+    // ---- registers and operands ---------------------------------------
+
+    fn push(&mut self, ty: ValType, loc: Loc) {
+        self.stack.push(Entry { ty, loc });
+        self.max_depth = self.max_depth.max(self.stack.len());
+    }
+
+    fn pop(&mut self) -> Result<(Entry, usize), Unsupported> {
+        let e = self.stack.pop().ok_or("operand stack underflow")?;
+        Ok((e, self.stack.len()))
+    }
+
+    fn free(&mut self, loc: Loc) {
+        match loc {
+            Loc::Gpr(r) => self.free_gpr.push(r),
+            Loc::Xmm(x) => self.free_xmm.push(x),
+            _ => {}
+        }
+    }
+
+    fn alloc_gpr(&mut self) -> Gpr {
+        if let Some(r) = self.free_gpr.pop() {
+            return r;
+        }
+        let d = self
+            .stack
+            .iter()
+            .position(|e| matches!(e.loc, Loc::Gpr(_)))
+            .expect("every allocatable register holds an operand");
+        self.spill(d);
+        self.free_gpr.pop().expect("a register was just spilled")
+    }
+
+    fn alloc_xmm(&mut self) -> Xmm {
+        if let Some(r) = self.free_xmm.pop() {
+            return r;
+        }
+        let d = self
+            .stack
+            .iter()
+            .position(|e| matches!(e.loc, Loc::Xmm(_)))
+            .expect("every allocatable register holds an operand");
+        self.spill(d);
+        self.free_xmm.pop().expect("a register was just spilled")
+    }
+
+    /// Stores `value` (of type `ty`) to `m`, through `rax` if needed.
+    fn store_loc(&mut self, m: Mem, ty: ValType, loc: Loc, depth: usize) {
+        match loc {
+            Loc::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
+            Loc::Xmm(x) => {
+                let op = if ty == ValType::F32 {
+                    Sse::Movss
+                } else {
+                    Sse::Movsd
+                };
+                self.asm().sse_mr(op, m, x)
+            }
+            Loc::Const(c) => {
+                if let Ok(v) = i32::try_from(c as i64) {
+                    self.asm().mov_mi(Size::S64, m, v);
+                } else {
+                    let a = self.asm();
+                    a.mov_ri(Size::S64, Gpr::Rax, c as i64);
+                    a.mov_mr(Size::S64, m, Gpr::Rax);
+                }
+            }
+            Loc::Local(i) => {
+                let src = self.local_mem(i);
+                let a = self.asm();
+                a.mov_rm(Size::S64, Gpr::Rax, src);
+                a.mov_mr(Size::S64, m, Gpr::Rax);
+            }
+            Loc::Slot => {
+                let src = self.slot_mem(depth);
+                let a = self.asm();
+                a.mov_rm(Size::S64, Gpr::Rax, src);
+                a.mov_mr(Size::S64, m, Gpr::Rax);
+            }
+        }
+    }
+
+    /// Moves the operand at depth `d` to its slot.
+    fn spill(&mut self, d: usize) {
+        let e = self.stack[d];
+        if e.loc == Loc::Slot {
+            return;
+        }
+        let m = self.slot_mem(d);
+        self.store_loc(m, e.ty, e.loc, d);
+        self.free(e.loc);
+        self.stack[d].loc = Loc::Slot;
+    }
+
+    fn spill_all(&mut self) {
+        for d in 0..self.stack.len() {
+            self.spill(d);
+        }
+    }
+
+    /// Loads an operand into a register of its class that the caller
+    /// owns (a fresh one unless the operand was already in a register).
+    fn gpr_of(&mut self, e: Entry, depth: usize) -> Gpr {
+        match e.loc {
+            Loc::Gpr(r) => r,
+            _ => {
+                let r = self.alloc_gpr();
+                self.load_gpr(r, e, depth);
+                r
+            }
+        }
+    }
+
+    /// Loads an integer operand into `r` (any register, scratch included).
+    fn load_gpr(&mut self, r: Gpr, e: Entry, depth: usize) {
+        match e.loc {
+            Loc::Gpr(s) => {
+                if s != r {
+                    self.asm().mov_rr(Size::S64, r, s)
+                }
+            }
+            Loc::Const(c) => self.asm().mov_ri(Size::S64, r, c as i64),
+            Loc::Local(i) => {
+                let m = self.local_mem(i);
+                self.asm().mov_rm(Size::S64, r, m)
+            }
+            Loc::Slot => {
+                let m = self.slot_mem(depth);
+                self.asm().mov_rm(Size::S64, r, m)
+            }
+            Loc::Xmm(x) => self.asm().movd_rx(size_of(e.ty), r, x),
+        }
+    }
+
+    fn xmm_of(&mut self, e: Entry, depth: usize) -> Xmm {
+        match e.loc {
+            Loc::Xmm(x) => x,
+            _ => {
+                let x = self.alloc_xmm();
+                self.load_xmm(x, e, depth);
+                x
+            }
+        }
+    }
+
+    fn load_xmm(&mut self, x: Xmm, e: Entry, depth: usize) {
+        let op = if e.ty == ValType::F32 {
+            Sse::Movss
+        } else {
+            Sse::Movsd
+        };
+        match e.loc {
+            Loc::Xmm(s) => {
+                if s != x {
+                    self.asm().sse_rr(Sse::Movaps, x, s)
+                }
+            }
+            Loc::Const(c) => {
+                let a = self.asm();
+                a.mov_ri(Size::S64, Gpr::Rax, c as i64);
+                a.movd_xr(Size::S64, x, Gpr::Rax);
+            }
+            Loc::Local(i) => {
+                let m = self.local_mem(i);
+                self.asm().sse_rm(op, x, m)
+            }
+            Loc::Slot => {
+                let m = self.slot_mem(depth);
+                self.asm().sse_rm(op, x, m)
+            }
+            Loc::Gpr(r) => self.asm().movd_xr(size_of(e.ty), x, r),
+        }
+    }
+
+    /// The operand as a memory operand, if it has one (a local or a slot).
+    fn mem_of(&self, e: Entry, depth: usize) -> Option<Mem> {
+        match e.loc {
+            Loc::Local(i) => Some(self.local_mem(i)),
+            Loc::Slot => Some(self.slot_mem(depth)),
+            _ => None,
+        }
+    }
+
+    fn pop_gpr(&mut self) -> Result<Gpr, Unsupported> {
+        let (e, d) = self.pop()?;
+        Ok(self.gpr_of(e, d))
+    }
+
+    fn pop_xmm(&mut self) -> Result<Xmm, Unsupported> {
+        let (e, d) = self.pop()?;
+        Ok(self.xmm_of(e, d))
+    }
+
+    /// Before local `i` is written: operands that still read it get their
+    /// own copy.
+    fn detach_local(&mut self, i: u32) {
+        for d in 0..self.stack.len() {
+            if self.stack[d].loc == Loc::Local(i) {
+                self.spill(d);
+            }
+        }
+    }
+
+    // ---- control -------------------------------------------------------
+
+    fn set_dead(&mut self) {
+        let h = self.ctrls.last().map_or(0, |c| c.height);
+        while self.stack.len() > h {
+            let e = self.stack.pop().expect("above the frame's height");
+            self.free(e.loc);
+        }
+    }
+
+    fn ctrl_index(&self, depth: u32) -> Result<usize, Unsupported> {
+        self.ctrls
+            .len()
+            .checked_sub(1 + depth as usize)
+            .ok_or_else(|| "unknown label".into())
+    }
+
+    /// Copies the top `arity` operands into the slots of frame `idx`'s
+    /// label (they are all in their own slots already: `spill_all` ran).
+    fn copy_to_label(&mut self, idx: usize, arity: usize) {
+        let h = self.ctrls[idx].height;
+        let first = self.stack.len() - arity;
+        if first == h {
+            return;
+        }
+        for i in 0..arity {
+            let src = self.slot_mem(first + i);
+            let dst = self.slot_mem(h + i);
+            let a = self.asm();
+            a.mov_rm(Size::S64, Gpr::Rax, src);
+            a.mov_mr(Size::S64, dst, Gpr::Rax);
+        }
+    }
+
+    /// A branch to frame `idx` carrying `arity` values, all operands in
+    /// their slots.
+    fn branch(&mut self, idx: usize, arity: usize) {
+        if self.ctrls[idx].kind == FrameKind::Func {
+            self.ret();
+            return;
+        }
+        self.copy_to_label(idx, arity);
+        let l = self.ctrls[idx].label;
+        self.asm().jmp_label(l);
+    }
+
+    /// Returns the top `results.len()` operands.
+    fn ret(&mut self) {
+        let n = self.results.len();
+        let first = self.stack.len() - n;
+        // Results overwrite the parameters: read every parameter they need
+        // first.
+        for d in first..self.stack.len() {
+            if let Loc::Local(i) = self.stack[d].loc {
+                if i < self.nparams {
+                    self.spill(d);
+                }
+            }
+        }
+        for i in 0..n {
+            let e = self.stack[first + i];
+            let m = Mem::base(Gpr::Rbp, 16 + 8 * i as i32);
+            self.store_loc(m, e.ty, e.loc, first + i);
+        }
+        let a = self.asm();
+        a.alu_mi(Alu::Add, Size::S64, Mem::base(VMCTX, vm::DEPTH_LEFT), 1);
+        a.mov_rr(Size::S64, Gpr::Rsp, Gpr::Rbp);
+        a.pop(Gpr::Rbp);
+        a.ret();
+    }
+
+    fn block_types<'r>(at: &Resolved<'r>) -> Result<(Types<'r>, Types<'r>), Unsupported> {
+        at.block().ok_or_else(|| "block without block type".into())
+    }
+
+    fn push_types(&mut self, types: Types<'_>) -> Result<(), Unsupported> {
+        for t in types.iter() {
+            supported_type(t)?;
+            self.push(t, Loc::Slot);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, at: &Resolved<'_>) -> Result<(), Unsupported> {
+        let reachable = at.end_reachable();
+        let ctrl = self.ctrls.pop().ok_or("end without a frame")?;
+        if ctrl.kind == FrameKind::Func {
+            if reachable {
+                self.ret();
+            }
+            self.set_dead_to(0);
+            self.finish();
+            return Ok(());
+        }
+        if reachable {
+            self.spill_all();
+        }
+        let (_, results) = Self::block_types(at)?;
+        if let Some(l) = ctrl.else_label {
+            // An `if` without `else`: its false path falls through here with
+            // its parameters (which are its results) in their slots.
+            self.asm().bind(l);
+        }
+        if ctrl.kind != FrameKind::Loop {
+            self.asm().bind(ctrl.label);
+        }
+        self.set_dead_to(ctrl.height);
+        self.push_types(results)
+    }
+
+    fn set_dead_to(&mut self, h: usize) {
+        while self.stack.len() > h {
+            let e = self.stack.pop().expect("above the height");
+            self.free(e.loc);
+        }
+    }
+
+    // ---- calls ---------------------------------------------------------
+
+    /// Writes the top `n` operands to the outgoing area and pops them;
+    /// every other operand goes to its slot.
+    fn call_args(&mut self, ty: &FuncType) -> Result<(), Unsupported> {
+        for &t in ty.params().iter().chain(ty.results()) {
+            supported_type(t)?;
+        }
+        let n = ty.params().len();
+        self.out_slots = self.out_slots.max(n).max(ty.results().len());
+        let first = self.stack.len().checked_sub(n).ok_or("missing arguments")?;
+        for i in 0..n {
+            let e = self.stack[first + i];
+            self.store_loc(Mem::base(Gpr::Rsp, 8 * i as i32), e.ty, e.loc, first + i);
+        }
+        self.set_dead_to(first);
+        self.spill_all();
+        Ok(())
+    }
+
+    /// After a call: the results from the outgoing area.
+    fn call_results(&mut self, ty: &FuncType) {
+        for (i, &t) in ty.results().iter().enumerate() {
+            let m = Mem::base(Gpr::Rsp, 8 * i as i32);
+            if is_float(t) {
+                let x = self.alloc_xmm();
+                let op = if t == ValType::F32 {
+                    Sse::Movss
+                } else {
+                    Sse::Movsd
+                };
+                self.asm().sse_rm(op, x, m);
+                self.push(t, Loc::Xmm(x));
+            } else {
+                let r = self.alloc_gpr();
+                self.asm().mov_rm(Size::S64, r, m);
+                self.push(t, Loc::Gpr(r));
+            }
+        }
+    }
+
+    /// Records the return address of the call just emitted.
+    fn call_site(&mut self) {
+        let ret = self.asm().offset() as u32;
+        let at = self.at;
+        self.s.sites.push((ret, at));
+    }
+
+    /// After a call into the host: a failure unwinds; memory may have moved.
+    fn after_host_call(&mut self) {
+        let fail = self.trap_site(Code::Propagate);
+        let a = self.asm();
+        a.test_rr(Size::S32, Gpr::Rax, Gpr::Rax);
+        a.jcc(Cond::Ne, fail);
+        a.mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
+    }
+
+    fn call(&mut self, func: u32, ty: &FuncType) -> Result<(), Unsupported> {
+        self.call_args(ty)?;
+        if func < self.s.num_imported {
+            let a = self.asm();
+            a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
+            a.mov_ri(Size::S32, Gpr::Rsi, i64::from(func));
+            a.mov_rr(Size::S64, Gpr::Rdx, Gpr::Rsp);
+            a.call_m(Mem::base(VMCTX, vm::CALL_IMPORT));
+            self.call_site();
+            self.after_host_call();
+        } else {
+            let l = self.s.func_labels[(func - self.s.num_imported) as usize];
+            self.asm().call_label(l);
+            self.call_site();
+            // The callee may have grown memory.
+            self.asm()
+                .mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
+        }
+        self.call_results(ty);
+        Ok(())
+    }
+
+    fn call_indirect(
+        &mut self,
+        ty_index: u32,
+        table: u32,
+        ty: &FuncType,
+    ) -> Result<(), Unsupported> {
+        let (index, d) = self.pop()?;
+        // The index stays where it is while the arguments are written (it
+        // is not on the stack any more, so `call_args` does not move it).
+        let index = match index.loc {
+            Loc::Slot => {
+                // Its slot is about to be reused: read it first.
+                let m = self.slot_mem(d);
+                let r = self.alloc_gpr();
+                self.asm().mov_rm(Size::S32, r, m);
+                Entry {
+                    ty: ValType::I32,
+                    loc: Loc::Gpr(r),
+                }
+            }
+            _ => index,
+        };
+        self.call_args(ty)?;
+        match index.loc {
+            Loc::Gpr(r) => self.asm().mov_rr(Size::S32, Gpr::Rcx, r),
+            Loc::Const(c) => self.asm().mov_ri(Size::S32, Gpr::Rcx, c as u32 as i64),
+            Loc::Local(i) => {
+                let m = self.local_mem(i);
+                self.asm().mov_rm(Size::S32, Gpr::Rcx, m)
+            }
+            _ => return Err("call_indirect index".into()),
+        }
+        self.free(index.loc);
+        let a = self.asm();
+        a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
+        a.mov_ri(Size::S32, Gpr::Rsi, i64::from(ty_index));
+        a.mov_ri(Size::S32, Gpr::Rdx, i64::from(table));
+        a.mov_rr(Size::S64, Gpr::R8, Gpr::Rsp);
+        a.call_m(Mem::base(VMCTX, vm::CALL_INDIRECT));
+        self.call_site();
+        self.after_host_call();
+        self.call_results(ty);
+        Ok(())
+    }
+
+    // ---- memory --------------------------------------------------------
+
+    /// Checks an access of `size` bytes at the popped address plus
+    /// `offset` and returns its operand (`[r14 + rax + disp]`).
+    fn address(&mut self, m: MemArg, size: u32) -> Result<Mem, Unsupported> {
+        if m.memory != 0 {
+            return Err("memories other than memory 0".into());
+        }
+        let (e, d) = self.pop()?;
+        match e.loc {
+            Loc::Const(c) => {
+                let ea = u64::from(c as u32) + m.offset;
+                self.asm().mov_ri(Size::S64, Gpr::Rax, ea as i64);
+            }
+            Loc::Gpr(r) => {
+                self.asm().mov_rr(Size::S32, Gpr::Rax, r);
+                self.free(e.loc);
+            }
+            _ => {
+                let src = self.mem_of(e, d).ok_or("address operand")?;
+                self.asm().mov_rm(Size::S32, Gpr::Rax, src);
+            }
+        }
+        let offset = if matches!(e.loc, Loc::Const(_)) {
+            0
+        } else {
+            m.offset
+        };
+        let end = offset + u64::from(size);
+        let oob = self.trap_site(Code::MemoryOutOfBounds);
+        let a = self.asm();
+        if end <= i32::MAX as u64 {
+            a.lea(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rax, end as i32));
+        } else {
+            a.mov_ri(Size::S64, Gpr::Rcx, end as i64);
+            a.alu_rr(Alu::Add, Size::S64, Gpr::Rcx, Gpr::Rax);
+        }
+        a.alu_rm(Alu::Cmp, Size::S64, Gpr::Rcx, Mem::base(VMCTX, vm::MEM_LEN));
+        a.jcc(Cond::A, oob);
+        if offset <= i32::MAX as u64 {
+            Ok(Mem::base_index(
+                MEM_BASE,
+                Gpr::Rax,
+                Scale::S1,
+                offset as i32,
+            ))
+        } else {
+            a.lea(Size::S64, Gpr::Rax, Mem::base(Gpr::Rcx, -(size as i32)));
+            Ok(Mem::base_index(MEM_BASE, Gpr::Rax, Scale::S1, 0))
+        }
+    }
+
+    fn load(&mut self, op: Opcode, m: MemArg) -> Result<(), Unsupported> {
+        use Opcode as O;
+        let (ty, size) = match op {
+            O::I32Load => (ValType::I32, 4),
+            O::I64Load => (ValType::I64, 8),
+            O::F32Load => (ValType::F32, 4),
+            O::F64Load => (ValType::F64, 8),
+            O::I32Load8S | O::I32Load8U => (ValType::I32, 1),
+            O::I32Load16S | O::I32Load16U => (ValType::I32, 2),
+            O::I64Load8S | O::I64Load8U => (ValType::I64, 1),
+            O::I64Load16S | O::I64Load16U => (ValType::I64, 2),
+            _ => (ValType::I64, 4),
+        };
+        let mem = self.address(m, size)?;
+        if is_float(ty) {
+            let x = self.alloc_xmm();
+            let sse = if ty == ValType::F32 {
+                Sse::Movss
+            } else {
+                Sse::Movsd
+            };
+            self.asm().sse_rm(sse, x, mem);
+            self.push(ty, Loc::Xmm(x));
+            return Ok(());
+        }
+        let r = self.alloc_gpr();
+        let a = self.asm();
+        match op {
+            O::I32Load | O::I64Load32U => a.mov_rm(Size::S32, r, mem),
+            O::I64Load => a.mov_rm(Size::S64, r, mem),
+            O::I32Load8U | O::I64Load8U => a.movzx_rm(Size::S32, r, Size::S8, mem),
+            O::I32Load16U | O::I64Load16U => a.movzx_rm(Size::S32, r, Size::S16, mem),
+            O::I32Load8S => a.movsx_rm(Size::S32, r, Size::S8, mem),
+            O::I32Load16S => a.movsx_rm(Size::S32, r, Size::S16, mem),
+            O::I64Load8S => a.movsx_rm(Size::S64, r, Size::S8, mem),
+            O::I64Load16S => a.movsx_rm(Size::S64, r, Size::S16, mem),
+            _ => a.movsx_rm(Size::S64, r, Size::S32, mem),
+        }
+        self.push(ty, Loc::Gpr(r));
+        Ok(())
+    }
+
+    fn store(&mut self, op: Opcode, m: MemArg) -> Result<(), Unsupported> {
+        use Opcode as O;
+        let size = match op {
+            O::I32Store8 | O::I64Store8 => Size::S8,
+            O::I32Store16 | O::I64Store16 => Size::S16,
+            O::I32Store | O::F32Store | O::I64Store32 => Size::S32,
+            _ => Size::S64,
+        };
+        let bytes = match size {
+            Size::S8 => 1,
+            Size::S16 => 2,
+            Size::S32 => 4,
+            Size::S64 => 8,
+        };
+        let (v, vd) = self.pop()?;
+        // The value must survive the address computation (which uses rax,
+        // rcx): put it in an allocated register.
+        let val = if is_float(v.ty) {
+            Loc::Xmm(self.xmm_of(v, vd))
+        } else if let Loc::Const(c) = v.loc {
+            Loc::Const(c)
+        } else {
+            Loc::Gpr(self.gpr_of(v, vd))
+        };
+        let mem = self.address(m, bytes)?;
+        match val {
+            Loc::Xmm(x) => {
+                let sse = if size == Size::S32 {
+                    Sse::Movss
+                } else {
+                    Sse::Movsd
+                };
+                self.asm().sse_mr(sse, mem, x);
+            }
+            Loc::Const(c) => {
+                let imm = match size {
+                    Size::S8 => c as u8 as i8 as i32,
+                    Size::S16 => c as u16 as i16 as i32,
+                    Size::S32 => c as u32 as i32,
+                    Size::S64 => match i32::try_from(c as i64) {
+                        Ok(v) => v,
+                        Err(_) => {
+                            let a = self.asm();
+                            a.mov_ri(Size::S64, Gpr::Rdx, c as i64);
+                            a.mov_mr(Size::S64, mem, Gpr::Rdx);
+                            return Ok(());
+                        }
+                    },
+                };
+                self.asm().mov_mi(size, mem, imm);
+            }
+            Loc::Gpr(r) => self.asm().mov_mr(size, mem, r),
+            _ => {}
+        }
+        self.free(val);
+        Ok(())
+    }
+
+    /// Calls a memory libcall at `offset` in the `VMContext` with `rdi` =
+    /// the `VMContext` and the popped operands in `rsi`, `rdx`, `rcx`;
+    /// pushes `eax` as an `i32` result if `result`, else checks it as a
+    /// status.
+    fn memory_libcall(&mut self, slot: i32, args: usize, result: bool) -> Result<(), Unsupported> {
+        const ARGS: [Gpr; 3] = [Gpr::Rsi, Gpr::Rdx, Gpr::Rcx];
+        let first = self
+            .stack
+            .len()
+            .checked_sub(args)
+            .ok_or("missing operands")?;
+        let ops: Vec<Entry> = self.stack[first..].to_vec();
+        // Read the operands into rsi/rdx/rcx (all of them are spilled to
+        // slots first, so no allocated register is clobbered).
+        self.spill_all();
+        for (i, _) in ops.iter().enumerate() {
+            let m = self.slot_mem(first + i);
+            self.asm().mov_rm(Size::S32, ARGS[i], m);
+        }
+        self.set_dead_to(first);
+        let a = self.asm();
+        a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
+        a.call_m(Mem::base(VMCTX, slot));
+        self.call_site();
+        if result {
+            self.asm()
+                .mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
+            let r = self.alloc_gpr();
+            self.asm().mov_rr(Size::S32, r, Gpr::Rax);
+            self.push(ValType::I32, Loc::Gpr(r));
+        } else {
+            self.after_host_call();
+        }
+        Ok(())
+    }
+
+    // ---- numbers -------------------------------------------------------
+
+    fn int_binop(&mut self, ty: ValType, op: Alu) -> Result<(), Unsupported> {
+        let s = size_of(ty);
+        let (b, bd) = self.pop()?;
+        let (a, ad) = self.pop()?;
+        let ra = self.gpr_of(a, ad);
+        match b.loc {
+            Loc::Const(c) if i32::try_from(c as i64).is_ok() || s == Size::S32 => {
+                self.asm().alu_ri(op, s, ra, c as i64 as i32)
+            }
+            Loc::Local(_) | Loc::Slot => {
+                let m = self.mem_of(b, bd).expect("a memory operand");
+                self.asm().alu_rm(op, s, ra, m)
+            }
+            _ => {
+                let rb = self.gpr_of(b, bd);
+                self.asm().alu_rr(op, s, ra, rb);
+                self.free(Loc::Gpr(rb));
+            }
+        }
+        self.push(ty, Loc::Gpr(ra));
+        Ok(())
+    }
+
+    fn int_compare(&mut self, ty: ValType, cond: Cond) -> Result<(), Unsupported> {
+        let s = size_of(ty);
+        let (b, bd) = self.pop()?;
+        let (a, ad) = self.pop()?;
+        let ra = self.gpr_of(a, ad);
+        match b.loc {
+            Loc::Const(c) if i32::try_from(c as i64).is_ok() || s == Size::S32 => {
+                self.asm().alu_ri(Alu::Cmp, s, ra, c as i64 as i32)
+            }
+            Loc::Local(_) | Loc::Slot => {
+                let m = self.mem_of(b, bd).expect("a memory operand");
+                self.asm().alu_rm(Alu::Cmp, s, ra, m)
+            }
+            _ => {
+                let rb = self.gpr_of(b, bd);
+                self.asm().alu_rr(Alu::Cmp, s, ra, rb);
+                self.free(Loc::Gpr(rb));
+            }
+        }
+        let a = self.asm();
+        a.setcc(cond, ra);
+        a.movzx_rr(Size::S32, ra, Size::S8, ra);
+        self.push(ValType::I32, Loc::Gpr(ra));
+        Ok(())
+    }
+
+    fn shift(&mut self, ty: ValType, op: Shift) -> Result<(), Unsupported> {
+        let s = size_of(ty);
+        let (b, bd) = self.pop()?;
+        let (a, ad) = self.pop()?;
+        let ra = self.gpr_of(a, ad);
+        if let Loc::Const(c) = b.loc {
+            let mask = if s == Size::S32 { 31 } else { 63 };
+            self.asm().shift_ri(op, s, ra, (c & mask) as u8);
+        } else {
+            self.load_gpr(Gpr::Rcx, b, bd);
+            self.free(b.loc);
+            self.asm().shift_cl(op, s, ra);
+        }
+        self.push(ty, Loc::Gpr(ra));
+        Ok(())
+    }
+
+    fn unop_gpr(
+        &mut self,
+        ty: ValType,
+        f: impl FnOnce(&mut Assembler, Size, Gpr),
+    ) -> Result<(), Unsupported> {
+        let r = self.pop_gpr()?;
+        f(self.asm(), size_of(ty), r);
+        self.push(ty, Loc::Gpr(r));
+        Ok(())
+    }
+
+    /// `div`/`rem`: operands in rax and a register, with the checks wasm
+    /// needs before the instruction.
+    fn divrem(&mut self, ty: ValType, signed: bool, rem: bool) -> Result<(), Unsupported> {
+        let s = size_of(ty);
+        let (b, bd) = self.pop()?;
+        let (a, ad) = self.pop()?;
+        let rb = self.gpr_of(b, bd);
+        self.load_gpr(Gpr::Rax, a, ad);
+        self.free(a.loc);
+        let zero = self.trap_site(Code::IntegerDivisionByZero);
+        let asm = self.asm();
+        asm.test_rr(s, rb, rb);
+        asm.jcc(Cond::E, zero);
+        let done = asm.new_label();
+        if signed {
+            // INT_MIN / -1 overflows (div traps, rem is 0).
+            let normal = asm.new_label();
+            asm.alu_ri(Alu::Cmp, s, rb, -1);
+            asm.jcc(Cond::Ne, normal);
+            if rem {
+                asm.alu_rr(Alu::Xor, Size::S32, Gpr::Rdx, Gpr::Rdx);
+                asm.jmp_label(done);
+            } else {
+                let overflow = self.trap_site(Code::IntegerOverflow);
+                let asm = self.asm();
+                if s == Size::S32 {
+                    asm.alu_ri(Alu::Cmp, s, Gpr::Rax, i32::MIN);
+                } else {
+                    asm.mov_ri(Size::S64, Gpr::Rdx, i64::MIN);
+                    asm.alu_rr(Alu::Cmp, s, Gpr::Rax, Gpr::Rdx);
+                }
+                asm.jcc(Cond::E, overflow);
+            }
+            let asm = self.asm();
+            asm.bind(normal);
+            if s == Size::S32 {
+                asm.cdq();
+            } else {
+                asm.cqo();
+            }
+            asm.idiv_r(s, rb);
+        } else {
+            asm.alu_rr(Alu::Xor, Size::S32, Gpr::Rdx, Gpr::Rdx);
+            asm.div_r(s, rb);
+        }
+        let asm = self.asm();
+        asm.bind(done);
+        asm.mov_rr(s, rb, if rem { Gpr::Rdx } else { Gpr::Rax });
+        self.push(ty, Loc::Gpr(rb));
+        Ok(())
+    }
+
+    fn float_binop(&mut self, ty: ValType, op32: Sse, op64: Sse) -> Result<(), Unsupported> {
+        let (b, bd) = self.pop()?;
+        let (a, ad) = self.pop()?;
+        let xa = self.xmm_of(a, ad);
+        let op = if ty == ValType::F32 { op32 } else { op64 };
+        match self.mem_of(b, bd) {
+            // A 4-byte `ss` read of an 8-byte slot reads the value's bits.
+            Some(m) => self.asm().sse_rm(op, xa, m),
+            None => {
+                let xb = self.xmm_of(b, bd);
+                self.asm().sse_rr(op, xa, xb);
+                self.free(Loc::Xmm(xb));
+            }
+        }
+        self.push(ty, Loc::Xmm(xa));
+        Ok(())
+    }
+
+    /// `min`/`max` with wasm's NaN and signed-zero rules.
+    fn float_minmax(&mut self, ty: ValType, max: bool) -> Result<(), Unsupported> {
+        let xb = self.pop_xmm()?;
+        let xa = self.pop_xmm()?;
+        let f32 = ty == ValType::F32;
+        let a = self.asm();
+        let (nan, equal, done) = (a.new_label(), a.new_label(), a.new_label());
+        a.sse_rr(if f32 { Sse::Ucomiss } else { Sse::Ucomisd }, xa, xb);
+        a.jcc(Cond::P, nan);
+        a.jcc(Cond::E, equal);
+        let op = match (f32, max) {
+            (true, false) => Sse::Minss,
+            (true, true) => Sse::Maxss,
+            (false, false) => Sse::Minsd,
+            (false, true) => Sse::Maxsd,
+        };
+        a.sse_rr(op, xa, xb);
+        a.jmp_label(done);
+        a.bind(equal);
+        // Equal: only the signs of zeros can differ. min ORs them (-0 wins),
+        // max ANDs them (+0 wins).
+        a.sse_rr(if max { Sse::Andps } else { Sse::Orps }, xa, xb);
+        a.jmp_label(done);
+        a.bind(nan);
+        a.sse_rr(if f32 { Sse::Addss } else { Sse::Addsd }, xa, xb);
+        a.bind(done);
+        self.free(Loc::Xmm(xb));
+        self.push(ty, Loc::Xmm(xa));
+        Ok(())
+    }
+
+    fn float_compare(&mut self, ty: ValType, op: Opcode) -> Result<(), Unsupported> {
+        use Opcode as O;
+        let xb = self.pop_xmm()?;
+        let xa = self.pop_xmm()?;
+        let r = self.alloc_gpr();
+        let u = if ty == ValType::F32 {
+            Sse::Ucomiss
+        } else {
+            Sse::Ucomisd
+        };
+        let a = self.asm();
+        match op {
+            O::F32Eq | O::F64Eq => {
+                a.sse_rr(u, xa, xb);
+                a.setcc(Cond::E, r);
+                a.setcc(Cond::Np, Gpr::Rax);
+                a.alu_rr(Alu::And, Size::S32, r, Gpr::Rax);
+            }
+            O::F32Ne | O::F64Ne => {
+                a.sse_rr(u, xa, xb);
+                a.setcc(Cond::Ne, r);
+                a.setcc(Cond::P, Gpr::Rax);
+                a.alu_rr(Alu::Or, Size::S32, r, Gpr::Rax);
+            }
+            O::F32Lt | O::F64Lt => {
+                a.sse_rr(u, xb, xa);
+                a.setcc(Cond::A, r);
+            }
+            O::F32Le | O::F64Le => {
+                a.sse_rr(u, xb, xa);
+                a.setcc(Cond::Ae, r);
+            }
+            O::F32Gt | O::F64Gt => {
+                a.sse_rr(u, xa, xb);
+                a.setcc(Cond::A, r);
+            }
+            _ => {
+                a.sse_rr(u, xa, xb);
+                a.setcc(Cond::Ae, r);
+            }
+        }
+        a.movzx_rr(Size::S32, r, Size::S8, r);
+        self.free(Loc::Xmm(xa));
+        self.free(Loc::Xmm(xb));
+        self.push(ValType::I32, Loc::Gpr(r));
+        Ok(())
+    }
+
+    /// `abs`, `neg`, `copysign` on the bits in a general register.
+    fn float_bits(&mut self, ty: ValType, op: Opcode) -> Result<(), Unsupported> {
+        use Opcode as O;
+        let f32 = ty == ValType::F32;
+        let s = size_of(ty);
+        let sign: i64 = if f32 { 0x8000_0000 } else { i64::MIN };
+        if matches!(op, O::F32Copysign | O::F64Copysign) {
+            let xb = self.pop_xmm()?;
+            let xa = self.pop_xmm()?;
+            let a = self.asm();
+            a.movd_rx(s, Gpr::Rax, xa);
+            a.movd_rx(s, Gpr::Rcx, xb);
+            a.mov_ri(s, Gpr::Rdx, !sign);
+            a.alu_rr(Alu::And, s, Gpr::Rax, Gpr::Rdx);
+            a.not_r(s, Gpr::Rdx);
+            a.alu_rr(Alu::And, s, Gpr::Rcx, Gpr::Rdx);
+            a.alu_rr(Alu::Or, s, Gpr::Rax, Gpr::Rcx);
+            a.movd_xr(s, xa, Gpr::Rax);
+            self.free(Loc::Xmm(xb));
+            self.push(ty, Loc::Xmm(xa));
+            return Ok(());
+        }
+        let xa = self.pop_xmm()?;
+        let a = self.asm();
+        a.movd_rx(s, Gpr::Rax, xa);
+        if matches!(op, O::F32Abs | O::F64Abs) {
+            a.mov_ri(s, Gpr::Rcx, !sign);
+            a.alu_rr(Alu::And, s, Gpr::Rax, Gpr::Rcx);
+        } else {
+            a.mov_ri(s, Gpr::Rcx, sign);
+            a.alu_rr(Alu::Xor, s, Gpr::Rax, Gpr::Rcx);
+        }
+        a.movd_xr(s, xa, Gpr::Rax);
+        self.push(ty, Loc::Xmm(xa));
+        Ok(())
+    }
+
+    fn float_unop(&mut self, ty: ValType, op: Opcode) -> Result<(), Unsupported> {
+        use Opcode as O;
+        let f32 = ty == ValType::F32;
+        let x = self.pop_xmm()?;
+        let a = self.asm();
+        let round = |mode: u8| {
+            if f32 {
+                (SseImm::Roundss, mode)
+            } else {
+                (SseImm::Roundsd, mode)
+            }
+        };
+        // Rounding modes with the precision exception suppressed (bit 3).
+        let r = match op {
+            O::F32Ceil | O::F64Ceil => Some(round(0b1010)),
+            O::F32Floor | O::F64Floor => Some(round(0b1001)),
+            O::F32Trunc | O::F64Trunc => Some(round(0b1011)),
+            O::F32Nearest | O::F64Nearest => Some(round(0b1000)),
+            _ => None,
+        };
+        match r {
+            Some((op, mode)) => a.sse_rri(op, x, x, mode),
+            None => a.sse_rr(if f32 { Sse::Sqrtss } else { Sse::Sqrtsd }, x, x),
+        }
+        self.push(ty, Loc::Xmm(x));
+        Ok(())
+    }
+
+    /// Loads the float constant `bits` (of `f32`'s or `f64`'s width) into `x`.
+    fn float_const(&mut self, x: Xmm, f32: bool, bits: u64) {
+        let a = self.asm();
+        a.mov_ri(Size::S64, Gpr::Rax, bits as i64);
+        a.movd_xr(if f32 { Size::S32 } else { Size::S64 }, x, Gpr::Rax);
+    }
+
+    /// Float to integer, trapping (`sat` false) or saturating.
+    fn truncate(&mut self, op: Opcode, sat: bool) -> Result<(), Unsupported> {
+        use Opcode as O;
+        let (from64, to64, signed) = match op {
+            O::I32TruncF32S | O::I32TruncSatF32S => (false, false, true),
+            O::I32TruncF32U | O::I32TruncSatF32U => (false, false, false),
+            O::I32TruncF64S | O::I32TruncSatF64S => (true, false, true),
+            O::I32TruncF64U | O::I32TruncSatF64U => (true, false, false),
+            O::I64TruncF32S | O::I64TruncSatF32S => (false, true, true),
+            O::I64TruncF32U | O::I64TruncSatF32U => (false, true, false),
+            O::I64TruncF64S | O::I64TruncSatF64S => (true, true, true),
+            _ => (true, true, false),
+        };
+        let x = self.pop_xmm()?;
+        let r = self.alloc_gpr();
+        let f32 = !from64;
+        let bits = |v: f64| {
+            if f32 {
+                u64::from((v as f32).to_bits())
+            } else {
+                v.to_bits()
+            }
+        };
+        // The valid range is (lo, hi): exclusive bounds, exactly
+        // representable in the source type.
+        let (lo, hi): (f64, f64) = match (to64, signed) {
+            (false, true) => (
+                if f32 { -2147483904.0 } else { -2147483649.0 },
+                2147483648.0,
+            ),
+            (false, false) => (-1.0, 4294967296.0),
+            (true, true) => (
+                if f32 {
+                    -9223373136366403584.0
+                } else {
+                    -9223372036854777856.0
+                },
+                9223372036854775808.0,
+            ),
+            (true, false) => (-1.0, 18446744073709551616.0),
+        };
+        let ucomi = if f32 { Sse::Ucomiss } else { Sse::Ucomisd };
+        let done = self.asm().new_label();
+        let (nan_l, low_l, high_l);
+        if sat {
+            let a = self.asm();
+            nan_l = a.new_label();
+            low_l = a.new_label();
+            high_l = a.new_label();
+        } else {
+            nan_l = self.trap_site(Code::BadConversionToInteger);
+            let ov = self.trap_site(Code::IntegerOverflow);
+            low_l = ov;
+            high_l = ov;
+        }
+        a_ucomi_checks(self, x, ucomi, f32, lo, hi, bits, nan_l, low_l, high_l);
+        // In range: convert.
+        let s = if to64 { Size::S64 } else { Size::S32 };
+        let a = self.asm();
+        let cvt = |a: &mut Assembler, s: Size, r: Gpr, x: Xmm| {
+            if f32 {
+                a.cvttss2si(s, r, x)
+            } else {
+                a.cvttsd2si(s, r, x)
+            }
+        };
+        match (to64, signed) {
+            (_, true) => cvt(a, s, r, x),
+            (false, false) => cvt(a, Size::S64, r, x),
+            (true, false) => {
+                // Below 2^63 directly; above, convert x - 2^63 and set the
+                // top bit.
+                let big = a.new_label();
+                let join = a.new_label();
+                let two63 = bits(9223372036854775808.0);
+                a.mov_ri(Size::S64, Gpr::Rax, two63 as i64);
+                a.movd_xr(
+                    if f32 { Size::S32 } else { Size::S64 },
+                    XMM_SCRATCH0,
+                    Gpr::Rax,
+                );
+                a.sse_rr(ucomi, x, XMM_SCRATCH0);
+                a.jcc(Cond::Ae, big);
+                cvt(a, Size::S64, r, x);
+                a.jmp_label(join);
+                a.bind(big);
+                a.sse_rr(Sse::Movaps, XMM_SCRATCH1, x);
+                a.sse_rr(
+                    if f32 { Sse::Subss } else { Sse::Subsd },
+                    XMM_SCRATCH1,
+                    XMM_SCRATCH0,
+                );
+                cvt(a, Size::S64, r, XMM_SCRATCH1);
+                a.mov_ri(Size::S64, Gpr::Rax, i64::MIN);
+                a.alu_rr(Alu::Xor, Size::S64, r, Gpr::Rax);
+                a.bind(join);
+            }
+        }
+        if sat {
+            let a = self.asm();
+            a.jmp_label(done);
+            let (min, max): (i64, i64) = match (to64, signed) {
+                (false, true) => (i64::from(i32::MIN), i64::from(i32::MAX)),
+                (false, false) => (0, i64::from(u32::MAX)),
+                (true, true) => (i64::MIN, i64::MAX),
+                (true, false) => (0, -1),
+            };
+            a.bind(nan_l);
+            a.alu_rr(Alu::Xor, Size::S32, r, r);
+            a.jmp_label(done);
+            a.bind(low_l);
+            a.mov_ri(s, r, min);
+            a.jmp_label(done);
+            a.bind(high_l);
+            a.mov_ri(s, r, max);
+        }
+        self.asm().bind(done);
+        self.free(Loc::Xmm(x));
+        self.push(if to64 { ValType::I64 } else { ValType::I32 }, Loc::Gpr(r));
+        Ok(())
+    }
+
+    fn convert(&mut self, op: Opcode) -> Result<(), Unsupported> {
+        use Opcode as O;
+        let (to32, from64, signed) = match op {
+            O::F32ConvertI32S => (true, false, true),
+            O::F32ConvertI32U => (true, false, false),
+            O::F32ConvertI64S => (true, true, true),
+            O::F32ConvertI64U => (true, true, false),
+            O::F64ConvertI32S => (false, false, true),
+            O::F64ConvertI32U => (false, false, false),
+            O::F64ConvertI64S => (false, true, true),
+            _ => (false, true, false),
+        };
+        let r = self.pop_gpr()?;
+        let x = self.alloc_xmm();
+        let a = self.asm();
+        let cvt = |a: &mut Assembler, s: Size, x: Xmm, r: Gpr| {
+            if to32 {
+                a.cvtsi2ss(s, x, r)
+            } else {
+                a.cvtsi2sd(s, x, r)
+            }
+        };
+        a.sse_rr(Sse::Xorps, x, x);
+        match (from64, signed) {
+            (false, true) => cvt(a, Size::S32, x, r),
+            (false, false) => {
+                a.mov_rr(Size::S32, Gpr::Rax, r);
+                cvt(a, Size::S64, x, Gpr::Rax);
+            }
+            (true, true) => cvt(a, Size::S64, x, r),
+            (true, false) => {
+                // Top bit clear: signed conversion. Set: halve (keeping the
+                // low bit for rounding), convert, double.
+                let (big, done) = (a.new_label(), a.new_label());
+                a.test_rr(Size::S64, r, r);
+                a.jcc(Cond::S, big);
+                cvt(a, Size::S64, x, r);
+                a.jmp_label(done);
+                a.bind(big);
+                a.mov_rr(Size::S64, Gpr::Rax, r);
+                a.shift_ri(Shift::Shr, Size::S64, Gpr::Rax, 1);
+                a.mov_rr(Size::S64, Gpr::Rcx, r);
+                a.alu_ri(Alu::And, Size::S64, Gpr::Rcx, 1);
+                a.alu_rr(Alu::Or, Size::S64, Gpr::Rax, Gpr::Rcx);
+                cvt(a, Size::S64, x, Gpr::Rax);
+                a.sse_rr(if to32 { Sse::Addss } else { Sse::Addsd }, x, x);
+                a.bind(done);
+            }
+        }
+        self.free(Loc::Gpr(r));
+        self.push(if to32 { ValType::F32 } else { ValType::F64 }, Loc::Xmm(x));
+        Ok(())
+    }
+
+    fn select(&mut self) -> Result<(), Unsupported> {
+        let c = self.pop_gpr()?;
+        let (b, bd) = self.pop()?;
+        let (a, ad) = self.pop()?;
+        if is_float(a.ty) {
+            let xa = self.xmm_of(a, ad);
+            let xb = self.xmm_of(b, bd);
+            let asm = self.asm();
+            let keep = asm.new_label();
+            asm.test_rr(Size::S32, c, c);
+            asm.jcc(Cond::Ne, keep);
+            asm.sse_rr(Sse::Movaps, xa, xb);
+            asm.bind(keep);
+            self.free(Loc::Xmm(xb));
+            self.free(Loc::Gpr(c));
+            self.push(a.ty, Loc::Xmm(xa));
+        } else {
+            let ra = self.gpr_of(a, ad);
+            let rb = self.gpr_of(b, bd);
+            let asm = self.asm();
+            asm.test_rr(Size::S32, c, c);
+            asm.cmovcc(Cond::E, Size::S64, ra, rb);
+            self.free(Loc::Gpr(rb));
+            self.free(Loc::Gpr(c));
+            self.push(a.ty, Loc::Gpr(ra));
+        }
+        Ok(())
+    }
+
+    fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), Unsupported> {
+        use Opcode as O;
+        use ValType::{F32, F64, I32, I64};
+        match (op, imm) {
+            (O::Nop, _) => {}
+            (O::Unreachable, _) => {
+                let l = self.trap_site(Code::Unreachable);
+                self.asm().jmp_label(l);
+                self.set_dead();
+            }
+            (O::Block, _) | (O::Loop, _) => {
+                let (params, _) = Self::block_types(at)?;
+                self.spill_all();
+                let height = self
+                    .stack
+                    .len()
+                    .checked_sub(params.len())
+                    .ok_or("block parameters")?;
+                let label = self.asm().new_label();
+                let kind = if op == O::Loop {
+                    self.asm().bind(label);
+                    FrameKind::Loop
+                } else {
+                    FrameKind::Block
+                };
+                self.ctrls.push(Ctrl {
+                    kind,
+                    height,
+                    label,
+                    else_label: None,
+                });
+            }
+            (O::If, _) => {
+                let (params, _) = Self::block_types(at)?;
+                if !params.is_empty() {
+                    // Both branches start from the parameters' slots, which
+                    // the `then` branch may overwrite: not handled yet.
+                    return Err("`if` with block parameters".into());
+                }
+                let c = self.pop_gpr()?;
+                self.spill_all();
+                let height = self
+                    .stack
+                    .len()
+                    .checked_sub(params.len())
+                    .ok_or("block parameters")?;
+                let a = self.asm();
+                let (label, else_label) = (a.new_label(), a.new_label());
+                a.test_rr(Size::S32, c, c);
+                a.jcc(Cond::E, else_label);
+                self.free(Loc::Gpr(c));
+                self.ctrls.push(Ctrl {
+                    kind: FrameKind::If,
+                    height,
+                    label,
+                    else_label: Some(else_label),
+                });
+            }
+            (O::Else, _) => {
+                let (params, _) = Self::block_types(at)?;
+                if at.end_reachable() {
+                    self.spill_all();
+                    let l = self.ctrls.last().ok_or("else without if")?.label;
+                    self.asm().jmp_label(l);
+                }
+                let ctrl = self.ctrls.last_mut().ok_or("else without if")?;
+                let l = ctrl.else_label.take().ok_or("else without if")?;
+                ctrl.kind = FrameKind::Else;
+                let h = ctrl.height;
+                self.asm().bind(l);
+                self.set_dead_to(h);
+                self.push_types(params)?;
+            }
+            (O::End, _) => self.end(at)?,
+            (O::Br, Imm::Index(depth)) => {
+                let idx = self.ctrl_index(depth)?;
+                let arity = at.label(depth).ok_or("unknown label")?.types.len();
+                self.spill_all();
+                self.branch(idx, arity);
+                self.set_dead();
+            }
+            (O::BrIf, Imm::Index(depth)) => {
+                let idx = self.ctrl_index(depth)?;
+                let arity = at.label(depth).ok_or("unknown label")?.types.len();
+                let c = self.pop_gpr()?;
+                self.spill_all();
+                let direct = self.ctrls[idx].kind != FrameKind::Func
+                    && (arity == 0 || self.stack.len() - arity == self.ctrls[idx].height);
+                let a = self.asm();
+                a.test_rr(Size::S32, c, c);
+                self.free(Loc::Gpr(c));
+                if direct {
+                    let l = self.ctrls[idx].label;
+                    self.asm().jcc(Cond::Ne, l);
+                } else {
+                    let skip = self.asm().new_label();
+                    self.asm().jcc(Cond::E, skip);
+                    self.branch(idx, arity);
+                    self.asm().bind(skip);
+                }
+            }
+            (O::BrTable, Imm::BrTable(table)) => {
+                let arity = at.label(table.default).ok_or("unknown label")?.types.len();
+                let r = self.pop_gpr()?;
+                self.spill_all();
+                let targets: Vec<u32> = table.targets().collect();
+                let n = targets.len();
+                let a = self.asm();
+                let (table_l, default_l) = (a.new_label(), a.new_label());
+                a.mov_rr(Size::S32, r, r);
+                a.alu_ri(Alu::Cmp, Size::S32, r, n as i32);
+                a.jcc(Cond::Ae, default_l);
+                a.lea(Size::S64, Gpr::Rax, Mem::rip(table_l, 0));
+                a.movsx_rm(
+                    Size::S64,
+                    Gpr::Rcx,
+                    Size::S32,
+                    Mem::base_index(Gpr::Rax, r, Scale::S4, 0),
+                );
+                a.alu_rr(Alu::Add, Size::S64, Gpr::Rax, Gpr::Rcx);
+                a.jmp_r(Gpr::Rax);
+                self.free(Loc::Gpr(r));
+                let stubs: Vec<Label> = (0..n).map(|_| self.s.asm.new_label()).collect();
+                let a = self.asm();
+                a.align(4);
+                a.bind(table_l);
+                for &l in &stubs {
+                    a.emit_label_diff32(l, table_l);
+                }
+                for (i, depth) in targets.iter().copied().chain([table.default]).enumerate() {
+                    let l = if i < n { stubs[i] } else { default_l };
+                    self.asm().bind(l);
+                    let idx = self.ctrl_index(depth)?;
+                    self.branch(idx, arity);
+                }
+                self.set_dead();
+            }
+            (O::Return, _) => {
+                self.ret();
+                self.set_dead();
+            }
+            (O::Call, Imm::Index(f)) => {
+                let ty = at.callee().ok_or("call without type")?.clone();
+                self.call(f, &ty)?;
+            }
+            (O::CallIndirect, Imm::Index2(ty_index, table)) => {
+                let ty = at.callee().ok_or("call without type")?.clone();
+                self.call_indirect(ty_index, table, &ty)?;
+            }
+            (O::Drop, _) => {
+                let (e, _) = self.pop()?;
+                self.free(e.loc);
+            }
+            (O::Select | O::SelectTyped, _) => self.select()?,
+            (O::LocalGet, Imm::Index(i)) => {
+                let ty = *self.locals.get(i as usize).ok_or("unknown local")?;
+                self.push(ty, Loc::Local(i));
+            }
+            (O::LocalSet, Imm::Index(i)) | (O::LocalTee, Imm::Index(i)) => {
+                self.detach_local(i);
+                let (e, d) = self.pop()?;
+                let m = self.local_mem(i);
+                // A value in a register stays there for `tee`.
+                let e = if op == O::LocalTee && !matches!(e.loc, Loc::Gpr(_) | Loc::Xmm(_)) {
+                    let loc = if is_float(e.ty) {
+                        Loc::Xmm(self.xmm_of(e, d))
+                    } else {
+                        Loc::Gpr(self.gpr_of(e, d))
+                    };
+                    Entry { ty: e.ty, loc }
+                } else {
+                    e
+                };
+                self.store_loc(m, e.ty, e.loc, d);
+                if op == O::LocalTee {
+                    self.push(e.ty, e.loc);
+                } else {
+                    self.free(e.loc);
+                }
+            }
+            (O::GlobalGet, Imm::Index(g)) => {
+                let ty = at.ty().ok_or("global without type")?;
+                supported_type(ty)?;
+                let a = self.asm();
+                a.mov_rm(Size::S64, Gpr::Rax, Mem::base(VMCTX, vm::GLOBALS));
+                a.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, 8 * g as i32));
+                if is_float(ty) {
+                    let x = self.alloc_xmm();
+                    let op = if ty == F32 { Sse::Movss } else { Sse::Movsd };
+                    self.asm().sse_rm(op, x, Mem::base(Gpr::Rax, 0));
+                    self.push(ty, Loc::Xmm(x));
+                } else {
+                    let r = self.alloc_gpr();
+                    self.asm().mov_rm(Size::S64, r, Mem::base(Gpr::Rax, 0));
+                    self.push(ty, Loc::Gpr(r));
+                }
+            }
+            (O::GlobalSet, Imm::Index(g)) => {
+                let (e, d) = self.pop()?;
+                supported_type(e.ty)?;
+                let loc = if is_float(e.ty) {
+                    Loc::Xmm(self.xmm_of(e, d))
+                } else {
+                    Loc::Gpr(self.gpr_of(e, d))
+                };
+                let a = self.asm();
+                a.mov_rm(Size::S64, Gpr::Rax, Mem::base(VMCTX, vm::GLOBALS));
+                a.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, 8 * g as i32));
+                match loc {
+                    Loc::Xmm(x) => a.sse_mr(Sse::Movsd, Mem::base(Gpr::Rax, 0), x),
+                    Loc::Gpr(r) => a.mov_mr(Size::S64, Mem::base(Gpr::Rax, 0), r),
+                    _ => {}
+                }
+                self.free(loc);
+            }
+            (
+                O::I32Load
+                | O::I64Load
+                | O::F32Load
+                | O::F64Load
+                | O::I32Load8S
+                | O::I32Load8U
+                | O::I32Load16S
+                | O::I32Load16U
+                | O::I64Load8S
+                | O::I64Load8U
+                | O::I64Load16S
+                | O::I64Load16U
+                | O::I64Load32S
+                | O::I64Load32U,
+                Imm::MemArg(m),
+            ) => self.load(op, m)?,
+            (
+                O::I32Store
+                | O::I64Store
+                | O::F32Store
+                | O::F64Store
+                | O::I32Store8
+                | O::I32Store16
+                | O::I64Store8
+                | O::I64Store16
+                | O::I64Store32,
+                Imm::MemArg(m),
+            ) => self.store(op, m)?,
+            (O::MemorySize, Imm::Index(0)) => {
+                let r = self.alloc_gpr();
+                let a = self.asm();
+                a.mov_rm(Size::S64, r, Mem::base(VMCTX, vm::MEM_LEN));
+                a.shift_ri(Shift::Shr, Size::S64, r, 16);
+                self.push(I32, Loc::Gpr(r));
+            }
+            (O::MemoryGrow, Imm::Index(0)) => self.memory_libcall(vm::MEMORY_GROW, 1, true)?,
+            (O::MemoryFill, Imm::Index(0)) => self.memory_libcall(vm::MEMORY_FILL, 3, false)?,
+            (O::MemoryCopy, Imm::Index2(0, 0)) => self.memory_libcall(vm::MEMORY_COPY, 3, false)?,
+            (O::I32Const, Imm::I32(v)) => self.push(I32, Loc::Const(v as u32 as u64)),
+            (O::I64Const, Imm::I64(v)) => self.push(I64, Loc::Const(v as u64)),
+            (O::F32Const, Imm::F32(v)) => self.push(F32, Loc::Const(u64::from(v))),
+            (O::F64Const, Imm::F64(v)) => self.push(F64, Loc::Const(v)),
+            (O::I32Eqz | O::I64Eqz, _) => {
+                let s = if op == O::I32Eqz {
+                    Size::S32
+                } else {
+                    Size::S64
+                };
+                let r = self.pop_gpr()?;
+                let a = self.asm();
+                a.test_rr(s, r, r);
+                a.setcc(Cond::E, r);
+                a.movzx_rr(Size::S32, r, Size::S8, r);
+                self.push(I32, Loc::Gpr(r));
+            }
+            (O::I32Eq, _) => self.int_compare(I32, Cond::E)?,
+            (O::I32Ne, _) => self.int_compare(I32, Cond::Ne)?,
+            (O::I32LtS, _) => self.int_compare(I32, Cond::L)?,
+            (O::I32LtU, _) => self.int_compare(I32, Cond::B)?,
+            (O::I32GtS, _) => self.int_compare(I32, Cond::G)?,
+            (O::I32GtU, _) => self.int_compare(I32, Cond::A)?,
+            (O::I32LeS, _) => self.int_compare(I32, Cond::Le)?,
+            (O::I32LeU, _) => self.int_compare(I32, Cond::Be)?,
+            (O::I32GeS, _) => self.int_compare(I32, Cond::Ge)?,
+            (O::I32GeU, _) => self.int_compare(I32, Cond::Ae)?,
+            (O::I64Eq, _) => self.int_compare(I64, Cond::E)?,
+            (O::I64Ne, _) => self.int_compare(I64, Cond::Ne)?,
+            (O::I64LtS, _) => self.int_compare(I64, Cond::L)?,
+            (O::I64LtU, _) => self.int_compare(I64, Cond::B)?,
+            (O::I64GtS, _) => self.int_compare(I64, Cond::G)?,
+            (O::I64GtU, _) => self.int_compare(I64, Cond::A)?,
+            (O::I64LeS, _) => self.int_compare(I64, Cond::Le)?,
+            (O::I64LeU, _) => self.int_compare(I64, Cond::Be)?,
+            (O::I64GeS, _) => self.int_compare(I64, Cond::Ge)?,
+            (O::I64GeU, _) => self.int_compare(I64, Cond::Ae)?,
+            (O::F32Eq | O::F32Ne | O::F32Lt | O::F32Gt | O::F32Le | O::F32Ge, _) => {
+                self.float_compare(F32, op)?
+            }
+            (O::F64Eq | O::F64Ne | O::F64Lt | O::F64Gt | O::F64Le | O::F64Ge, _) => {
+                self.float_compare(F64, op)?
+            }
+            (O::I32Clz | O::I32Ctz | O::I32Popcnt | O::I64Clz | O::I64Ctz | O::I64Popcnt, _) => {
+                let ty = if matches!(op, O::I32Clz | O::I32Ctz | O::I32Popcnt) {
+                    I32
+                } else {
+                    I64
+                };
+                let which = match op {
+                    O::I32Clz | O::I64Clz => BitCount::Lzcnt,
+                    O::I32Ctz | O::I64Ctz => BitCount::Tzcnt,
+                    _ => BitCount::Popcnt,
+                };
+                self.unop_gpr(ty, |a, s, r| a.bitcount(which, s, r, r))?;
+            }
+            (O::I32Add, _) => self.int_binop(I32, Alu::Add)?,
+            (O::I32Sub, _) => self.int_binop(I32, Alu::Sub)?,
+            (O::I32And, _) => self.int_binop(I32, Alu::And)?,
+            (O::I32Or, _) => self.int_binop(I32, Alu::Or)?,
+            (O::I32Xor, _) => self.int_binop(I32, Alu::Xor)?,
+            (O::I64Add, _) => self.int_binop(I64, Alu::Add)?,
+            (O::I64Sub, _) => self.int_binop(I64, Alu::Sub)?,
+            (O::I64And, _) => self.int_binop(I64, Alu::And)?,
+            (O::I64Or, _) => self.int_binop(I64, Alu::Or)?,
+            (O::I64Xor, _) => self.int_binop(I64, Alu::Xor)?,
+            (O::I32Mul | O::I64Mul, _) => {
+                let ty = if op == O::I32Mul { I32 } else { I64 };
+                let s = size_of(ty);
+                let (b, bd) = self.pop()?;
+                let (a, ad) = self.pop()?;
+                let ra = self.gpr_of(a, ad);
+                match (b.loc, self.mem_of(b, bd)) {
+                    (Loc::Const(c), _) if i32::try_from(c as i64).is_ok() || s == Size::S32 => {
+                        self.asm().imul_rri(s, ra, ra, c as i64 as i32)
+                    }
+                    (_, Some(m)) => self.asm().imul_rm(s, ra, m),
+                    _ => {
+                        let rb = self.gpr_of(b, bd);
+                        self.asm().imul_rr(s, ra, rb);
+                        self.free(Loc::Gpr(rb));
+                    }
+                }
+                self.push(ty, Loc::Gpr(ra));
+            }
+            (O::I32DivS, _) => self.divrem(I32, true, false)?,
+            (O::I32DivU, _) => self.divrem(I32, false, false)?,
+            (O::I32RemS, _) => self.divrem(I32, true, true)?,
+            (O::I32RemU, _) => self.divrem(I32, false, true)?,
+            (O::I64DivS, _) => self.divrem(I64, true, false)?,
+            (O::I64DivU, _) => self.divrem(I64, false, false)?,
+            (O::I64RemS, _) => self.divrem(I64, true, true)?,
+            (O::I64RemU, _) => self.divrem(I64, false, true)?,
+            (O::I32Shl, _) => self.shift(I32, Shift::Shl)?,
+            (O::I32ShrS, _) => self.shift(I32, Shift::Sar)?,
+            (O::I32ShrU, _) => self.shift(I32, Shift::Shr)?,
+            (O::I32Rotl, _) => self.shift(I32, Shift::Rol)?,
+            (O::I32Rotr, _) => self.shift(I32, Shift::Ror)?,
+            (O::I64Shl, _) => self.shift(I64, Shift::Shl)?,
+            (O::I64ShrS, _) => self.shift(I64, Shift::Sar)?,
+            (O::I64ShrU, _) => self.shift(I64, Shift::Shr)?,
+            (O::I64Rotl, _) => self.shift(I64, Shift::Rol)?,
+            (O::I64Rotr, _) => self.shift(I64, Shift::Ror)?,
+            (O::F32Abs | O::F32Neg | O::F32Copysign, _) => self.float_bits(F32, op)?,
+            (O::F64Abs | O::F64Neg | O::F64Copysign, _) => self.float_bits(F64, op)?,
+            (O::F32Ceil | O::F32Floor | O::F32Trunc | O::F32Nearest | O::F32Sqrt, _) => {
+                self.float_unop(F32, op)?
+            }
+            (O::F64Ceil | O::F64Floor | O::F64Trunc | O::F64Nearest | O::F64Sqrt, _) => {
+                self.float_unop(F64, op)?
+            }
+            (O::F32Add, _) => self.float_binop(F32, Sse::Addss, Sse::Addsd)?,
+            (O::F32Sub, _) => self.float_binop(F32, Sse::Subss, Sse::Subsd)?,
+            (O::F32Mul, _) => self.float_binop(F32, Sse::Mulss, Sse::Mulsd)?,
+            (O::F32Div, _) => self.float_binop(F32, Sse::Divss, Sse::Divsd)?,
+            (O::F64Add, _) => self.float_binop(F64, Sse::Addss, Sse::Addsd)?,
+            (O::F64Sub, _) => self.float_binop(F64, Sse::Subss, Sse::Subsd)?,
+            (O::F64Mul, _) => self.float_binop(F64, Sse::Mulss, Sse::Mulsd)?,
+            (O::F64Div, _) => self.float_binop(F64, Sse::Divss, Sse::Divsd)?,
+            (O::F32Min, _) => self.float_minmax(F32, false)?,
+            (O::F32Max, _) => self.float_minmax(F32, true)?,
+            (O::F64Min, _) => self.float_minmax(F64, false)?,
+            (O::F64Max, _) => self.float_minmax(F64, true)?,
+            (O::I32WrapI64, _) => self.unop_gpr(I32, |a, _, r| a.mov_rr(Size::S32, r, r))?,
+            (O::I64ExtendI32S, _) => {
+                self.unop_gpr(I64, |a, _, r| a.movsx_rr(Size::S64, r, Size::S32, r))?
+            }
+            (O::I64ExtendI32U, _) => self.unop_gpr(I64, |a, _, r| a.mov_rr(Size::S32, r, r))?,
+            (O::I32Extend8S, _) => {
+                self.unop_gpr(I32, |a, _, r| a.movsx_rr(Size::S32, r, Size::S8, r))?
+            }
+            (O::I32Extend16S, _) => {
+                self.unop_gpr(I32, |a, _, r| a.movsx_rr(Size::S32, r, Size::S16, r))?
+            }
+            (O::I64Extend8S, _) => {
+                self.unop_gpr(I64, |a, _, r| a.movsx_rr(Size::S64, r, Size::S8, r))?
+            }
+            (O::I64Extend16S, _) => {
+                self.unop_gpr(I64, |a, _, r| a.movsx_rr(Size::S64, r, Size::S16, r))?
+            }
+            (O::I64Extend32S, _) => {
+                self.unop_gpr(I64, |a, _, r| a.movsx_rr(Size::S64, r, Size::S32, r))?
+            }
+            (
+                O::I32TruncF32S
+                | O::I32TruncF32U
+                | O::I32TruncF64S
+                | O::I32TruncF64U
+                | O::I64TruncF32S
+                | O::I64TruncF32U
+                | O::I64TruncF64S
+                | O::I64TruncF64U,
+                _,
+            ) => self.truncate(op, false)?,
+            (
+                O::I32TruncSatF32S
+                | O::I32TruncSatF32U
+                | O::I32TruncSatF64S
+                | O::I32TruncSatF64U
+                | O::I64TruncSatF32S
+                | O::I64TruncSatF32U
+                | O::I64TruncSatF64S
+                | O::I64TruncSatF64U,
+                _,
+            ) => self.truncate(op, true)?,
+            (
+                O::F32ConvertI32S
+                | O::F32ConvertI32U
+                | O::F32ConvertI64S
+                | O::F32ConvertI64U
+                | O::F64ConvertI32S
+                | O::F64ConvertI32U
+                | O::F64ConvertI64S
+                | O::F64ConvertI64U,
+                _,
+            ) => self.convert(op)?,
+            (O::F32DemoteF64 | O::F64PromoteF32, _) => {
+                let x = self.pop_xmm()?;
+                let (sse, ty) = if op == O::F32DemoteF64 {
+                    (Sse::Cvtsd2ss, F32)
+                } else {
+                    (Sse::Cvtss2sd, F64)
+                };
+                self.asm().sse_rr(sse, x, x);
+                self.push(ty, Loc::Xmm(x));
+            }
+            (O::I32ReinterpretF32 | O::I64ReinterpretF64, _) => {
+                let (e, d) = self.pop()?;
+                let ty = if op == O::I32ReinterpretF32 { I32 } else { I64 };
+                let loc = match e.loc {
+                    Loc::Xmm(x) => {
+                        let r = self.alloc_gpr();
+                        self.asm().movd_rx(size_of(ty), r, x);
+                        self.free(e.loc);
+                        Loc::Gpr(r)
+                    }
+                    // Constants, locals and slots hold the same bits.
+                    other => {
+                        let _ = d;
+                        other
+                    }
+                };
+                self.push(ty, loc);
+            }
+            (O::F32ReinterpretI32 | O::F64ReinterpretI64, _) => {
+                let (e, _) = self.pop()?;
+                let ty = if op == O::F32ReinterpretI32 { F32 } else { F64 };
+                let loc = match e.loc {
+                    Loc::Gpr(r) => {
+                        let x = self.alloc_xmm();
+                        self.asm().movd_xr(size_of(ty), x, r);
+                        self.free(e.loc);
+                        Loc::Xmm(x)
+                    }
+                    other => other,
+                };
+                self.push(ty, loc);
+            }
+            _ => return Err(format!("`{}`", op.name())),
+        }
+        Ok(())
+    }
+}
+
+/// The range checks of a float-to-integer conversion: NaN to `nan`,
+/// `x <= lo` to `low`, `x >= hi` to `high`.
+#[allow(clippy::too_many_arguments)]
+fn a_ucomi_checks(
+    c: &mut FuncCompiler<'_>,
+    x: Xmm,
+    ucomi: Sse,
+    f32: bool,
+    lo: f64,
+    hi: f64,
+    bits: impl Fn(f64) -> u64,
+    nan: Label,
+    low: Label,
+    high: Label,
+) {
+    c.float_const(XMM_SCRATCH0, f32, bits(lo));
+    let a = c.asm();
+    a.sse_rr(ucomi, x, x);
+    a.jcc(Cond::P, nan);
+    a.sse_rr(ucomi, x, XMM_SCRATCH0);
+    a.jcc(Cond::Be, low);
+    c.float_const(XMM_SCRATCH0, f32, bits(hi));
+    let a = c.asm();
+    a.sse_rr(ucomi, x, XMM_SCRATCH0);
+    a.jcc(Cond::Ae, high);
+}

@@ -1,0 +1,274 @@
+//! The x86-64 compiler (baseline tier): whole modules compiled to one
+//! position-independent code image at `Module::new`, run through an entry
+//! trampoline. See ARCHITECTURE "The x86-64 compiler".
+//!
+//! A module is compiled only if every function is within what the compiler
+//! supports (`codegen`); otherwise `Strategy::Auto` runs it in the
+//! interpreter and `Strategy::Compiler` refuses it with the reason. Both
+//! back ends share the store's state (memories, tables, globals), so an
+//! interpreted caller may run a compiled module's function in the
+//! interpreter and the result is the same.
+
+use crate::prelude::*;
+use alloc::sync::Arc;
+
+use nanowasm_binary::Module as Binary;
+use nanowasm_core::Features;
+use nanowasm_x64::{Alu, Assembler, Gpr, Label, Mem, Scale, Size};
+
+mod codegen;
+pub(crate) mod vm;
+
+pub(crate) use vm::{invoke, StoreState};
+use vm::{Code, EntryFn};
+
+/// Whether this CPU has what compiled code uses beyond x86-64's baseline
+/// (SSE4.1 rounding, `popcnt`, `lzcnt`, `tzcnt`); the reason if not.
+pub(crate) fn host_supported() -> Result<(), String> {
+    let missing: Vec<&str> = [
+        ("sse4.1", std::is_x86_feature_detected!("sse4.1")),
+        ("popcnt", std::is_x86_feature_detected!("popcnt")),
+        ("lzcnt", std::is_x86_feature_detected!("lzcnt")),
+        ("bmi1", std::is_x86_feature_detected!("bmi1")),
+    ]
+    .into_iter()
+    .filter(|(_, has)| !has)
+    .map(|(name, _)| name)
+    .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the CPU lacks {}", missing.join(", ")))
+    }
+}
+
+/// Executable memory holding a module's code: mapped writable, filled, then
+/// made read+execute (never both writable and executable).
+struct CodeMemory {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is immutable after construction and freed once.
+unsafe impl Send for CodeMemory {}
+// SAFETY: as above.
+unsafe impl Sync for CodeMemory {}
+
+impl CodeMemory {
+    fn new(code: &[u8]) -> Result<CodeMemory, String> {
+        use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
+        let len = code.len().max(1).next_multiple_of(4096);
+        // SAFETY: a fresh anonymous mapping; nothing else refers to it.
+        let ptr = unsafe {
+            rustix::mm::mmap_anonymous(
+                core::ptr::null_mut(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE,
+            )
+        }
+        .map_err(|e| format!("cannot map code memory: {e}"))?
+        .cast::<u8>();
+        // SAFETY: `ptr` is `len >= code.len()` writable bytes, just mapped.
+        unsafe { core::ptr::copy_nonoverlapping(code.as_ptr(), ptr, code.len()) };
+        // SAFETY: the mapping is ours; from here on it is only executed.
+        let r = unsafe {
+            rustix::mm::mprotect(ptr.cast(), len, MprotectFlags::READ | MprotectFlags::EXEC)
+        };
+        let mem = CodeMemory { ptr, len };
+        r.map_err(|e| format!("cannot make code executable: {e}"))?;
+        Ok(mem)
+    }
+}
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        // SAFETY: the mapping was made by `new` and is unmapped once; no
+        // compiled code of it runs any more (modules own their code, and
+        // instances their module).
+        let _ = unsafe { rustix::mm::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+/// A compiled module: its code image and what the runtime needs to run it
+/// and to walk its frames.
+pub(crate) struct CompiledModule {
+    code: CodeMemory,
+    /// The entry trampoline's offset.
+    entry: usize,
+    /// Each defined function's start offset (ascending).
+    starts: Vec<u32>,
+    /// Where the last function's code ends.
+    end: u32,
+    /// `(return address offset, wasm offset)` of every call and trap site,
+    /// sorted.
+    sites: Vec<(u32, u32)>,
+    num_imported: u32,
+}
+
+impl CompiledModule {
+    /// The entry trampoline.
+    pub(crate) fn entry(&self) -> EntryFn {
+        // SAFETY: the entry trampoline is at `entry` in the executable
+        // image and follows `EntryFn`'s convention (see `emit_entry`).
+        unsafe { core::mem::transmute::<*const u8, EntryFn>(self.code.ptr.add(self.entry)) }
+    }
+
+    /// The code of function `index` (in the module's function space; a
+    /// defined function).
+    pub(crate) fn func_code(&self, index: u32) -> *const u8 {
+        let start = self.starts[(index - self.num_imported) as usize];
+        // SAFETY: function starts are inside the image.
+        unsafe { self.code.ptr.add(start as usize) }
+    }
+
+    /// The function (module index) and wasm offset of return address `pc`,
+    /// if it is a call or trap site of this module's functions.
+    pub(crate) fn lookup(&self, pc: usize) -> Option<(u32, u32)> {
+        let off = u32::try_from(pc.checked_sub(self.code.ptr as usize)?).ok()?;
+        if off == 0 || off > self.end {
+            return None;
+        }
+        // The function containing the call instruction (just before `pc`).
+        let f = self.starts.partition_point(|&s| s < off).checked_sub(1)?;
+        let i = self.sites.binary_search_by_key(&off, |s| s.0).ok()?;
+        Some((f as u32 + self.num_imported, self.sites[i].1))
+    }
+}
+
+/// Compiles every defined function of `binary`; the reason if any cannot be.
+pub(crate) fn compile(binary: &Binary, features: Features) -> Result<Arc<CompiledModule>, String> {
+    host_supported()?;
+    let mut asm = Assembler::with_capacity(binary.bodies.iter().map(|b| b.code.len() * 8).sum());
+    let num_imported = binary.num_imported.funcs;
+    let func_labels: Vec<Label> = binary.bodies.iter().map(|_| asm.new_label()).collect();
+    let trap_stubs: Vec<Label> = (0..=Code::TRAPS.len()).map(|_| asm.new_label()).collect();
+    let entry = emit_entry(&mut asm, &trap_stubs);
+    let mut sites = Vec::new();
+    for i in 0..binary.bodies.len() as u32 {
+        let func = num_imported + i;
+        codegen::compile_function(
+            binary,
+            features,
+            func,
+            codegen::Shared {
+                asm: &mut asm,
+                func_labels: &func_labels,
+                trap_stubs: &trap_stubs,
+                sites: &mut sites,
+                num_imported,
+            },
+        )
+        .map_err(|e| {
+            let name = binary.names.function(func).unwrap_or("");
+            format!("function {func} {name}: {e} is not supported by the compiler yet")
+        })?;
+    }
+    let end = asm.offset() as u32;
+    let starts = func_labels
+        .iter()
+        .map(|&l| asm.label_offset(l).map(|o| o as u32))
+        .collect::<Option<Vec<u32>>>()
+        .ok_or("a function was not emitted")?;
+    let entry = asm.label_offset(entry).ok_or("no entry trampoline")?;
+    let bytes = asm
+        .finish()
+        .map_err(|e| format!("code generation failed: {e}"))?;
+    sites.sort_unstable();
+    Ok(Arc::new(CompiledModule {
+        code: CodeMemory::new(&bytes)?,
+        entry,
+        starts,
+        end,
+        sites,
+        num_imported,
+    }))
+}
+
+/// Emits the entry trampoline and the trap stubs; returns the entry label.
+///
+/// The entry, `extern "sysv64" fn(vmctx, code, slots, n) -> u32`, saves the
+/// callee-saved registers and the context's previous `entry_sp` (entries
+/// nest when host functions call back into wasm), copies `n` slots to the
+/// callee's incoming area, calls `code`, copies the `n` slots back, and
+/// returns 0. A trap stub puts its code in `eax`, has the host record the
+/// wasm frames from the trap site's return address and frame pointer, and
+/// returns through the same exit with the stack reset to `entry_sp`.
+fn emit_entry(a: &mut Assembler, trap_stubs: &[Label]) -> Label {
+    use Gpr::*;
+    let vm = |off: i32| Mem::base(R15, off);
+    let entry = a.new_label();
+    let exit = a.new_label();
+    let trap_common = a.new_label();
+    a.bind(entry);
+    a.push(Rbp);
+    a.mov_rr(Size::S64, Rbp, Rsp);
+    for r in [Rbx, R12, R13, R14, R15] {
+        a.push(r);
+    }
+    a.mov_rm(Size::S64, Rax, Mem::base(Rdi, vm::ENTRY_SP));
+    a.push(Rax);
+    a.push(Rdx);
+    a.push(Rcx);
+    a.mov_mr(Size::S64, Mem::base(Rdi, vm::ENTRY_SP), Rsp);
+    a.mov_rr(Size::S64, R15, Rdi);
+    a.mov_rm(Size::S64, R14, vm(vm::MEM_BASE));
+    // The callee's incoming area: n slots, 16-byte aligned.
+    a.lea(Size::S64, Rax, Mem::base_index(Rcx, Rcx, Scale::S1, 0));
+    a.shift_ri(nanowasm_x64::Shift::Shl, Size::S64, Rax, 2);
+    a.alu_ri(Alu::Add, Size::S64, Rax, 15);
+    a.alu_ri(Alu::And, Size::S64, Rax, -16);
+    a.alu_rr(Alu::Sub, Size::S64, Rsp, Rax);
+    copy_slots(a, Rdx, Rsp);
+    a.call_r(Rsi);
+    a.mov_rm(Size::S64, Rax, vm(vm::ENTRY_SP));
+    a.mov_rm(Size::S64, Rcx, Mem::base(Rax, 0));
+    a.mov_rm(Size::S64, Rdx, Mem::base(Rax, 8));
+    copy_slots(a, Rsp, Rdx);
+    a.alu_rr(Alu::Xor, Size::S32, Rax, Rax);
+    a.bind(exit);
+    a.mov_rm(Size::S64, Rsp, vm(vm::ENTRY_SP));
+    a.alu_ri(Alu::Add, Size::S64, Rsp, 16);
+    a.pop(Rcx);
+    a.mov_mr(Size::S64, vm(vm::ENTRY_SP), Rcx);
+    for r in [R15, R14, R13, R12, Rbx, Rbp] {
+        a.pop(r);
+    }
+    a.ret();
+    // Trap stubs: `call stub` from a trap site.
+    // The frames are walked (`record_trap`) before the exit unwinds them:
+    // host code running after the entry returns reuses their stack.
+    a.bind(trap_common);
+    a.pop(Rsi);
+    a.mov_rr(Size::S64, Rdx, Rbp);
+    a.mov_rr(Size::S64, Rdi, R15);
+    a.mov_rr(Size::S32, Rbx, Rax);
+    a.alu_ri(Alu::And, Size::S64, Rsp, -16);
+    a.call_m(vm(vm::RECORD_TRAP));
+    a.mov_rr(Size::S32, Rax, Rbx);
+    a.jmp_label(exit);
+    for code in Code::TRAPS {
+        a.bind(trap_stubs[code as usize]);
+        a.mov_ri(Size::S32, Rax, code as i64);
+        a.jmp_label(trap_common);
+    }
+    // Index 0 (`Code::Ok`) is never a trap; bind it anywhere harmless.
+    a.bind(trap_stubs[0]);
+    a.ud2();
+    entry
+}
+
+/// Copies `rcx` 8-byte slots from `[src]` to `[dst]` (clobbers r8, r9).
+fn copy_slots(a: &mut Assembler, src: Gpr, dst: Gpr) {
+    use Gpr::*;
+    let (head, test) = (a.new_label(), a.new_label());
+    a.alu_rr(Alu::Xor, Size::S32, R9, R9);
+    a.jmp_label(test);
+    a.bind(head);
+    a.mov_rm(Size::S64, R8, Mem::base_index(src, R9, Scale::S8, 0));
+    a.mov_mr(Size::S64, Mem::base_index(dst, R9, Scale::S8, 0), R8);
+    a.alu_ri(Alu::Add, Size::S64, R9, 1);
+    a.bind(test);
+    a.alu_rr(Alu::Cmp, Size::S64, R9, Rcx);
+    a.jcc(nanowasm_x64::Cond::B, head);
+}

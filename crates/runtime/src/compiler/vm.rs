@@ -1,0 +1,597 @@
+//! What compiled code reads at run time: the instance's `VMContext`, the
+//! host functions it calls (libcalls), and the host's way in (`invoke`).
+//!
+//! Compiled code keeps the `VMContext` in `r15` and reaches everything of
+//! its instance through it: memory 0's base and length, the globals, the
+//! stack limit, and the libcalls (calls to imports, `call_indirect`,
+//! `memory.grow`, `memory.fill`, `memory.copy`), whose pointers are
+//! refreshed at every entry because they are monomorphized for the
+//! store's `T`. After every libcall the host refreshes the memory and
+//! globals fields, since host code may have grown a memory or added globals.
+//!
+//! A trap in compiled code calls its trap stub, which records the trap's
+//! return address and frame pointer here and unwinds to the entry
+//! trampoline (`entry_sp`); `invoke` then walks the `rbp` chain for the
+//! backtrace.
+
+use crate::prelude::*;
+use alloc::rc::Rc;
+use alloc::sync::Arc;
+use core::mem::offset_of;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+use super::CompiledModule;
+use crate::error::{Error, FrameInfo, Trap};
+use crate::func::Caller;
+use crate::global::{raw_to_val, val_to_raw};
+use crate::interp::exec::{self, range};
+use crate::store::{FuncEntity, Store, StoreInner};
+use crate::trap::TrapCode;
+use crate::values::Val;
+
+/// How compiled code left: 0 returned; a trap code; or `Propagate`, an
+/// error stored in the store (a host function's, a nested activation's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum Code {
+    Ok = 0,
+    Unreachable,
+    IntegerOverflow,
+    IntegerDivisionByZero,
+    BadConversionToInteger,
+    MemoryOutOfBounds,
+    StackOverflow,
+    Propagate,
+}
+
+impl Code {
+    /// Every code but `Ok`: the trap stubs.
+    pub(crate) const TRAPS: [Code; 7] = [
+        Code::Unreachable,
+        Code::IntegerOverflow,
+        Code::IntegerDivisionByZero,
+        Code::BadConversionToInteger,
+        Code::MemoryOutOfBounds,
+        Code::StackOverflow,
+        Code::Propagate,
+    ];
+
+    fn from_u32(v: u32) -> Option<Code> {
+        Code::TRAPS.into_iter().find(|c| *c as u32 == v)
+    }
+
+    fn trap(self) -> Option<TrapCode> {
+        Some(match self {
+            Code::Unreachable => TrapCode::Unreachable,
+            Code::IntegerOverflow => TrapCode::IntegerOverflow,
+            Code::IntegerDivisionByZero => TrapCode::IntegerDivisionByZero,
+            Code::BadConversionToInteger => TrapCode::BadConversionToInteger,
+            Code::MemoryOutOfBounds => TrapCode::MemoryOutOfBounds,
+            Code::StackOverflow => TrapCode::StackOverflow,
+            Code::Ok | Code::Propagate => return None,
+        })
+    }
+}
+
+type CallImportFn = unsafe extern "sysv64" fn(*mut VMContext, u32, *mut u64) -> u32;
+type CallIndirectFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32, *mut u64) -> u32;
+type GrowFn = unsafe extern "sysv64" fn(*mut VMContext, u32) -> u32;
+type BulkFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32) -> u32;
+type RecordTrapFn = unsafe extern "sysv64" fn(*mut VMContext, usize, usize);
+/// The entry trampoline: `(vmctx, code, slots, slot count) -> Code`.
+pub(crate) type EntryFn =
+    unsafe extern "sysv64" fn(*mut VMContext, *const u8, *mut u64, usize) -> u32;
+
+/// One instance's context for compiled code. The fields up to `globals`
+/// are read by generated code at the offsets below.
+#[repr(C)]
+pub(crate) struct VMContext {
+    store: *mut (),
+    call_import: CallImportFn,
+    call_indirect: CallIndirectFn,
+    memory_grow: GrowFn,
+    memory_fill: BulkFn,
+    memory_copy: BulkFn,
+    record_trap: RecordTrapFn,
+    mem_base: *mut u8,
+    mem_len: u64,
+    stack_limit: usize,
+    /// Calls the store's call-depth limit still allows; every prologue
+    /// takes one (a trap when there is none left), every return gives it
+    /// back.
+    depth_left: u64,
+    entry_sp: usize,
+    globals: *const *mut u128,
+    // Not read by generated code.
+    instance: u32,
+    store_id: u64,
+    /// The call-depth limit `depth_left` counts down from.
+    max_depth: u64,
+    global_ptrs: Vec<*mut u128>,
+    /// `StoreInner::globals`' buffer when `global_ptrs` was made.
+    globals_base: usize,
+}
+
+pub(crate) const CALL_IMPORT: i32 = offset_of!(VMContext, call_import) as i32;
+pub(crate) const CALL_INDIRECT: i32 = offset_of!(VMContext, call_indirect) as i32;
+pub(crate) const MEMORY_GROW: i32 = offset_of!(VMContext, memory_grow) as i32;
+pub(crate) const MEMORY_FILL: i32 = offset_of!(VMContext, memory_fill) as i32;
+pub(crate) const MEMORY_COPY: i32 = offset_of!(VMContext, memory_copy) as i32;
+pub(crate) const RECORD_TRAP: i32 = offset_of!(VMContext, record_trap) as i32;
+pub(crate) const MEM_BASE: i32 = offset_of!(VMContext, mem_base) as i32;
+pub(crate) const MEM_LEN: i32 = offset_of!(VMContext, mem_len) as i32;
+pub(crate) const STACK_LIMIT: i32 = offset_of!(VMContext, stack_limit) as i32;
+pub(crate) const DEPTH_LEFT: i32 = offset_of!(VMContext, depth_left) as i32;
+pub(crate) const ENTRY_SP: i32 = offset_of!(VMContext, entry_sp) as i32;
+pub(crate) const GLOBALS: i32 = offset_of!(VMContext, globals) as i32;
+
+/// A context, written by compiled code and the host in turn.
+pub(crate) struct VmCell(core::cell::UnsafeCell<VMContext>);
+
+/// The compiler's state in a store.
+#[derive(Default)]
+pub(crate) struct StoreState {
+    /// Each instance's context, made on its first compiled call. Compiled
+    /// code holds its address, and each running entry a reference: a host
+    /// function that replaces the whole store does not free a context
+    /// that compiled code still uses.
+    vmctxs: Vec<Option<Rc<VmCell>>>,
+    /// The error a libcall failed with, for the entry to return.
+    error: Option<Error>,
+    /// A host function's panic, resumed once compiled frames are left.
+    panic: Option<Box<dyn core::any::Any + Send>>,
+    /// The wasm frames of the last trap, `(function, wasm offset)`
+    /// innermost first, walked before the trap unwound them.
+    trap_frames: Vec<(u32, u32)>,
+}
+
+// SAFETY: the raw pointers in the contexts point into this store (its
+// memories, globals, the store itself) and are only dereferenced by code
+// running in a call that borrows the store mutably; they are refreshed at
+// every entry. The `Rc`s are cloned only for the duration of such a call,
+// so between calls each has one owner, and moving the store to another
+// thread moves them all.
+unsafe impl Send for StoreState {}
+// SAFETY: shared access never reads through the pointers.
+unsafe impl Sync for StoreState {}
+
+/// Refreshes what may have changed since the context was last used:
+/// memory 0's base and length, and the global pointers if the store's
+/// globals moved.
+fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
+    let inst = &inner.instances[vm.instance as usize];
+    match inst.memories.first() {
+        Some(&m) => {
+            let data: &mut [u8] = &mut inner.memories[m as usize].data;
+            vm.mem_base = data.as_mut_ptr();
+            vm.mem_len = data.len() as u64;
+        }
+        None => {
+            vm.mem_base = core::ptr::NonNull::dangling().as_ptr();
+            vm.mem_len = 0;
+        }
+    }
+    let base = inner.globals.as_mut_ptr();
+    if base as usize != vm.globals_base || vm.global_ptrs.len() != inst.globals.len() {
+        vm.global_ptrs = inst
+            .globals
+            .iter()
+            // SAFETY: instance globals are indices into `inner.globals`.
+            .map(|&g| unsafe { core::ptr::addr_of_mut!((*base.add(g as usize)).value) })
+            .collect();
+        vm.globals = vm.global_ptrs.as_ptr();
+        vm.globals_base = base as usize;
+    }
+}
+
+/// Calls function `index` of `instance` (whose module is compiled) with
+/// `params`, writing `results`.
+pub(crate) fn invoke<T>(
+    store: &mut Store<T>,
+    module: &Arc<CompiledModule>,
+    instance: u32,
+    index: u32,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), Error> {
+    let store_ptr: *mut Store<T> = store;
+    let inner = &mut store.inner;
+    let saved_depth = inner.depth;
+    if saved_depth + 1 > inner.max_call_depth() {
+        return Err(TrapCode::StackOverflow.into());
+    }
+    let saved_entry = crate::stack::enter(inner)?;
+    inner.depth = saved_depth + 1;
+    let limit = crate::stack::compiled_limit(inner);
+    let max_depth = inner.max_call_depth() as u64;
+    let store_id = inner.id;
+    let state = &mut inner.compiled;
+    let i = instance as usize;
+    if state.vmctxs.len() <= i {
+        state.vmctxs.resize_with(i + 1, || None);
+    }
+    let cell = state.vmctxs[i]
+        .get_or_insert_with(|| {
+            Rc::new(VmCell(core::cell::UnsafeCell::new(VMContext {
+                store: core::ptr::null_mut(),
+                call_import: call_import::<T>,
+                call_indirect: call_indirect::<T>,
+                memory_grow,
+                memory_fill,
+                memory_copy,
+                record_trap,
+                mem_base: core::ptr::null_mut(),
+                mem_len: 0,
+                stack_limit: 0,
+                depth_left: 0,
+                entry_sp: 0,
+                globals: core::ptr::null(),
+                instance,
+                store_id,
+                max_depth: 0,
+                global_ptrs: Vec::new(),
+                globals_base: 0,
+            })))
+        })
+        .clone();
+    let vm: *mut VMContext = cell.0.get();
+    // SAFETY: `cell` keeps the context alive; no compiled code of this
+    // instance runs while the host writes it (an outer activation of the
+    // same instance is waiting in a libcall, and gets its depth back below).
+    let vmr = unsafe { &mut *vm };
+    let saved_depth_left = (vmr.depth_left, vmr.max_depth);
+    vmr.store = store_ptr.cast();
+    vmr.call_import = call_import::<T>;
+    vmr.call_indirect = call_indirect::<T>;
+    vmr.stack_limit = limit;
+    vmr.max_depth = max_depth;
+    vmr.depth_left = max_depth.saturating_sub(saved_depth as u64);
+    refresh(vmr, inner);
+
+    let n = params.len().max(results.len());
+    let mut buf = [0u64; 16];
+    let mut heap = Vec::new();
+    let slots: &mut [u64] = if n <= buf.len() {
+        &mut buf[..n]
+    } else {
+        heap.resize(n, 0);
+        &mut heap
+    };
+    for (s, p) in slots.iter_mut().zip(params) {
+        *s = val_to_raw(p) as u64;
+    }
+    let code = module.func_code(index);
+    // SAFETY: `entry` is the module's entry trampoline and `code` one of
+    // its functions, whose parameters and results fit in `slots`; `vm` is
+    // this instance's live context, refreshed above.
+    let status = unsafe { (module.entry())(vm, code, slots.as_mut_ptr(), n) };
+    // SAFETY: as above; the entry returned.
+    unsafe { ((*vm).depth_left, (*vm).max_depth) = saved_depth_left };
+    drop(cell);
+    let inner = &mut store.inner;
+    inner.depth = saved_depth;
+    inner.stack_entry = saved_entry;
+    if status == Code::Ok as u32 {
+        let id = inner.id;
+        let ty = inner.instances[i].module.binary().func_type(index);
+        for ((r, s), &t) in results
+            .iter_mut()
+            .zip(slots.iter())
+            .zip(ty.map_or(&[][..], |t| t.results()))
+        {
+            *r = raw_to_val(id, u128::from(*s), t);
+        }
+        return Ok(());
+    }
+    if let Some(p) = inner.compiled.panic.take() {
+        resume_unwind(p);
+    }
+    let frames = core::mem::take(&mut inner.compiled.trap_frames);
+    let code = Code::from_u32(status).unwrap_or(Code::Propagate);
+    let error = match code.trap() {
+        Some(t) => Error::from(Trap {
+            code: t,
+            backtrace: backtrace(inner, instance, &frames),
+        }),
+        None => {
+            let e = inner
+                .compiled
+                .error
+                .take()
+                .unwrap_or_else(|| Error::bug("compiled code failed without an error"));
+            match e.trap_without_backtrace() {
+                Some(t) => Error::from(Trap {
+                    code: t,
+                    backtrace: backtrace(inner, instance, &frames),
+                }),
+                None => e,
+            }
+        }
+    };
+    Err(error)
+}
+
+/// The backtrace of `frames` (as `record_trap` found them) of `instance`.
+fn backtrace(inner: &StoreInner, instance: u32, frames: &[(u32, u32)]) -> Vec<FrameInfo> {
+    let Some(inst) = inner.instances.get(instance as usize) else {
+        return Vec::new();
+    };
+    let names = &inst.module.binary().names;
+    frames
+        .iter()
+        .map(|&(func, offset)| FrameInfo {
+            func_index: func,
+            func_name: names.function(func).map(str::to_owned),
+            offset: offset as usize,
+            module_name: names.module.clone(),
+        })
+        .collect()
+}
+
+/// Called by the trap stub before it unwinds: walks the `rbp` chain from
+/// the trap site's return address `pc` in frame `fp` up to the entry
+/// trampoline and keeps the frames in the store.
+///
+/// # Safety
+/// `vm` is the running context; `pc` and `fp` are the trapping frame's,
+/// and every frame up to the entry is a compiled frame of the context's
+/// module, still on the stack.
+unsafe extern "sysv64" fn record_trap(vm: *mut VMContext, mut pc: usize, mut fp: usize) {
+    // SAFETY: the caller's guarantee; `inner` comes first in `Store<T>`.
+    let (inner, instance, id) = unsafe {
+        (
+            &mut *(*vm).store.cast::<StoreInner>(),
+            (*vm).instance,
+            (*vm).store_id,
+        )
+    };
+    let mut frames = core::mem::take(&mut inner.compiled.trap_frames);
+    frames.clear();
+    // (A host function may have replaced the store: then there is nothing
+    // of these frames in it.)
+    let module = inner
+        .instances
+        .get(instance as usize)
+        .filter(|_| inner.id == id)
+        .and_then(|i| i.module.compiled_code());
+    if let Some(module) = module {
+        while let Some(frame) = module.lookup(pc) {
+            frames.push(frame);
+            if fp == 0 {
+                break;
+            }
+            // SAFETY: `fp` is a compiled frame's `rbp`, which holds the
+            // caller's `rbp` at `[rbp]` and the return address at
+            // `[rbp + 8]`; the frames are live (the stub has not unwound).
+            unsafe {
+                pc = *(fp as *const usize).add(1);
+                fp = *(fp as *const usize);
+            }
+        }
+    }
+    inner.compiled.trap_frames = frames;
+}
+
+/// Runs `f` for a libcall of the context `vm`, with the store: the
+/// result or error becomes the status compiled code checks; a panic is
+/// kept for `invoke` to resume.
+///
+/// # Safety
+/// `vm` is a live context whose `store` is the running `Store<T>`.
+unsafe fn libcall<T>(
+    vm: *mut VMContext,
+    f: impl FnOnce(&mut Store<T>, u32) -> Result<u32, Error>,
+) -> u32 {
+    // SAFETY: the caller's guarantee: compiled code passes its own context,
+    // and the store it names is borrowed by the running `invoke`.
+    let (store, instance) = unsafe { (&mut *(*vm).store.cast::<Store<T>>(), (*vm).instance) };
+    // SAFETY: as above.
+    let saved = start_libcall(unsafe { &*vm }, &mut store.inner);
+    let r = catch_unwind(AssertUnwindSafe(|| f(&mut *store, instance)));
+    // SAFETY: as above; the context is a separate allocation.
+    finish_libcall(unsafe { &mut *vm }, &mut store.inner, r, saved)
+}
+
+/// [`libcall`] for the libcalls that only need the store's `StoreInner`
+/// (the store's type does not matter: `inner` comes first in every
+/// `Store<T>`).
+///
+/// # Safety
+/// As for [`libcall`].
+unsafe fn libcall_inner(
+    vm: *mut VMContext,
+    f: impl FnOnce(&mut StoreInner, u32) -> Result<u32, Error>,
+) -> u32 {
+    // SAFETY: the caller's guarantee; `Store<T>` is `repr(C)` with `inner`
+    // first.
+    let (inner, instance) = unsafe { (&mut *(*vm).store.cast::<StoreInner>(), (*vm).instance) };
+    // SAFETY: as above.
+    let saved = start_libcall(unsafe { &*vm }, inner);
+    let r = catch_unwind(AssertUnwindSafe(|| f(&mut *inner, instance)));
+    // SAFETY: as above.
+    finish_libcall(unsafe { &mut *vm }, inner, r, saved)
+}
+
+/// Makes the store's call depth count the compiled frames below the
+/// libcall; returns the depth to restore.
+fn start_libcall(vm: &VMContext, inner: &mut StoreInner) -> usize {
+    let saved = inner.depth;
+    inner.depth = vm.max_depth.saturating_sub(vm.depth_left) as usize;
+    saved
+}
+
+fn finish_libcall(
+    vm: &mut VMContext,
+    inner: &mut StoreInner,
+    r: std::thread::Result<Result<u32, Error>>,
+    saved_depth: usize,
+) -> u32 {
+    // A host function may have replaced the whole store: nothing of this
+    // context is in the new one (the error says so).
+    if inner.id == vm.store_id {
+        inner.depth = saved_depth;
+        refresh(vm, inner);
+    }
+    match r {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            inner.compiled.error = Some(e);
+            u32::MAX
+        }
+        Err(p) => {
+            inner.compiled.panic = Some(p);
+            u32::MAX
+        }
+    }
+}
+
+/// Calls store function `func` for instance `instance` with the arguments
+/// in `args`, writing the results there.
+///
+/// # Safety
+/// `args` holds the function's parameters and has room for its results.
+unsafe fn call_store_func<T>(
+    store: &mut Store<T>,
+    instance: u32,
+    func: u32,
+    args: *mut u64,
+) -> Result<u32, Error> {
+    let id = store.inner.id;
+    let ty = store.inner.func_type(func).clone();
+    let n = ty.params().len().max(ty.results().len());
+    // SAFETY: the caller's guarantee.
+    let slots = unsafe { core::slice::from_raw_parts_mut(args, n) };
+    let params: Vec<Val> = ty
+        .params()
+        .iter()
+        .zip(slots.iter())
+        .map(|(&t, &s)| raw_to_val(id, u128::from(s), t))
+        .collect();
+    let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+    match store.inner.funcs[func as usize] {
+        FuncEntity::Wasm { .. } => exec::invoke(store, func, &params, &mut results)?,
+        FuncEntity::Host { host, .. } => {
+            let f = store.hosts[host as usize].clone();
+            store.inner.depth += 1;
+            let r = f(
+                Caller {
+                    store: &mut *store,
+                    instance: Some(instance),
+                },
+                &params,
+                &mut results,
+            );
+            if store.inner.id != id {
+                return Err(Error::usage(
+                    "a host function replaced the store it was called from",
+                ));
+            }
+            store.inner.depth -= 1;
+            r?;
+            for (v, &t) in results.iter().zip(ty.results()) {
+                exec::check_host_result(&store.inner, v, t)?;
+            }
+        }
+    }
+    for (s, v) in slots.iter_mut().zip(&results) {
+        if matches!(v, Val::V128(_)) {
+            return Err(Error::bug("a v128 result in compiled code"));
+        }
+        *s = val_to_raw(v) as u64;
+    }
+    Ok(0)
+}
+
+unsafe extern "sysv64" fn call_import<T>(vm: *mut VMContext, func: u32, args: *mut u64) -> u32 {
+    // SAFETY: compiled code passes its context and an argument area that
+    // fits the import's parameters and results.
+    unsafe {
+        libcall::<T>(vm, |store, instance| {
+            let f = store.inner.instances[instance as usize].funcs[func as usize];
+            call_store_func(store, instance, f, args)
+        })
+    }
+}
+
+unsafe extern "sysv64" fn call_indirect<T>(
+    vm: *mut VMContext,
+    ty: u32,
+    table: u32,
+    elem: u32,
+    args: *mut u64,
+) -> u32 {
+    // SAFETY: as for `call_import`.
+    unsafe {
+        libcall::<T>(vm, |store, instance| {
+            let inner = &store.inner;
+            let inst = &inner.instances[instance as usize];
+            let expected = inst.type_ids[ty as usize];
+            let table = &inner.tables[inst.tables[table as usize] as usize];
+            let raw = *table
+                .elements
+                .get(elem as usize)
+                .ok_or(TrapCode::UndefinedElement)?;
+            if raw == 0 {
+                return Err(TrapCode::UninitializedElement.into());
+            }
+            let target = (raw - 1) as u32;
+            if inner.funcs[target as usize].type_id() != expected {
+                return Err(TrapCode::IndirectCallTypeMismatch.into());
+            }
+            call_store_func(store, instance, target, args)
+        })
+    }
+}
+
+/// The store index of memory 0 of `instance`.
+fn memory0(inner: &StoreInner, instance: u32) -> Result<usize, Error> {
+    inner.instances[instance as usize]
+        .memories
+        .first()
+        .map(|&m| m as usize)
+        .ok_or_else(|| Error::bug("a memory instruction without a memory"))
+}
+
+unsafe extern "sysv64" fn memory_grow(vm: *mut VMContext, delta: u32) -> u32 {
+    // SAFETY: compiled code passes its context.
+    unsafe {
+        libcall_inner(vm, |inner, instance| {
+            let m = memory0(inner, instance)?;
+            Ok(crate::memory::grow(inner, m as u32, u64::from(delta))
+                .map_or(u32::MAX, |old| old as u32))
+        })
+    }
+}
+
+unsafe extern "sysv64" fn memory_fill(vm: *mut VMContext, dst: u32, val: u32, len: u32) -> u32 {
+    // SAFETY: as for `memory_grow`.
+    unsafe {
+        libcall_inner(vm, |inner, instance| {
+            let m = memory0(inner, instance)?;
+            let data: &mut [u8] = &mut inner.memories[m].data;
+            let r = range(
+                u64::from(dst),
+                u64::from(len),
+                data.len(),
+                TrapCode::MemoryOutOfBounds,
+            )?;
+            data[r].fill(val as u8);
+            Ok(0)
+        })
+    }
+}
+
+unsafe extern "sysv64" fn memory_copy(vm: *mut VMContext, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: as for `memory_grow`.
+    unsafe {
+        libcall_inner(vm, |inner, instance| {
+            let m = memory0(inner, instance)?;
+            let data: &mut [u8] = &mut inner.memories[m].data;
+            let oob = TrapCode::MemoryOutOfBounds;
+            let s = range(u64::from(src), u64::from(len), data.len(), oob)?;
+            let d = range(u64::from(dst), u64::from(len), data.len(), oob)?;
+            data.copy_within(s, d.start);
+            Ok(0)
+        })
+    }
+}

@@ -1,0 +1,377 @@
+//! The x86-64 compiler against the interpreter: every trap kind with its
+//! backtrace, calls into and out of the host, re-entry, memory growth and
+//! globals, and what `Strategy::Compiler` refuses. Each case runs the same
+//! module on both back ends and compares results, trap messages and
+//! backtraces.
+#![cfg(all(target_arch = "x86_64", target_os = "linux", feature = "compiler"))]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use nanowasm_runtime::*;
+
+use super::wat;
+
+fn engine(strategy: Strategy) -> Engine {
+    let mut c = Config::new();
+    c.strategy(strategy);
+    Engine::new(&c)
+}
+
+/// What calling `name` with `args` gives: the results, or the error's text
+/// (trap message and backtrace).
+fn outcome(strategy: Strategy, src: &str, name: &str, args: &[Val]) -> Result<Vec<Val>, String> {
+    let engine = engine(strategy);
+    let m = Module::new(&engine, wat(src)).map_err(|e| format!("module: {e}"))?;
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .func_wrap("host", "id", |x: i32| x)
+        .map_err(|e| e.to_string())?;
+    linker
+        .func_wrap("host", "fail", |x: i32| -> Result<i32, Error> {
+            Err(Error::host(format!("host failed with {x}")))
+        })
+        .map_err(|e| e.to_string())?;
+    linker
+        .func_wrap(
+            "host",
+            "reenter",
+            |mut caller: Caller<'_, ()>, x: i32| -> Result<i32, Error> {
+                let f = caller
+                    .get_export("callback")
+                    .and_then(Extern::into_func)
+                    .ok_or_else(|| Error::host("no callback"))?;
+                let mut r = [Val::I32(0)];
+                f.call(&mut caller, &[Val::I32(x)], &mut r)?;
+                Ok(r[0].i32().unwrap_or(0) + 1)
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    let mut store = Store::new(&engine, ());
+    let i = linker
+        .instantiate(&mut store, &m)
+        .map_err(|e| format!("instantiate: {e}"))?;
+    let f = i.get_func(&store, name).ok_or("no export")?;
+    let mut results = vec![Val::I32(0); f.ty(&store).map_err(|e| e.to_string())?.results().len()];
+    match f.call(&mut store, args, &mut results) {
+        Ok(()) => Ok(results),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Runs `name(args)` on both back ends: the same outcome, returned.
+fn both(src: &str, name: &str, args: &[Val]) -> Result<Vec<Val>, String> {
+    let interp = outcome(Strategy::Interpreter, src, name, args);
+    let compiled = outcome(Strategy::Compiler, src, name, args);
+    assert_eq!(
+        format!("{compiled:?}"),
+        format!("{interp:?}"),
+        "compiled (left) and interpreted (right) differ for {name}{args:?}"
+    );
+    compiled
+}
+
+fn trap_text(src: &str, name: &str, args: &[Val]) -> String {
+    both(src, name, args).expect_err("a trap")
+}
+
+const TRAPS: &str = r#"(module $traps
+    (memory 1)
+    (table 2 funcref)
+    (type $ii (func (param i32) (result i32)))
+    (elem (i32.const 0) $inc)
+    (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
+    (func $load (export "load") (param i32) (result i32) (i32.load offset=8 (local.get 0)))
+    (func $store (export "store") (param i32) (i64.store16 (local.get 0) (i64.const 7)))
+    (func $divs (export "div_s") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+    (func $divu (export "div_u64") (param i64 i64) (result i64) (i64.div_u (local.get 0) (local.get 1)))
+    (func $rems (export "rem_s") (param i32 i32) (result i32) (i32.rem_s (local.get 0) (local.get 1)))
+    (func $trunc (export "trunc") (param f64) (result i32) (i32.trunc_f64_s (local.get 0)))
+    (func $truncu (export "trunc_u64") (param f32) (result i64) (i64.trunc_f32_u (local.get 0)))
+    (func $unreachable (export "unreachable") unreachable)
+    (func $indirect (export "indirect") (param i32) (result i32)
+        (call_indirect (type $ii) (i32.const 5) (local.get 0)))
+    (func $wrong (export "wrong_type") (result i64)
+        (call_indirect (result i64) (i32.const 0)))
+    (func $deep (export "deep") (param i32) (result i32)
+        (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+    (func $outer (export "outer") (param i32) (result i32) (call $load (local.get 0)))
+)"#;
+
+#[test]
+fn memory_traps_with_backtraces() {
+    assert_eq!(both(TRAPS, "load", &[Val::I32(100)]), Ok(vec![Val::I32(0)]));
+    let t = trap_text(TRAPS, "load", &[Val::I32(65_528)]);
+    assert!(
+        t.starts_with("wasm trap: out of bounds memory access"),
+        "{t}"
+    );
+    // Through a caller: two frames, each named.
+    let t = trap_text(TRAPS, "outer", &[Val::I32(-1)]);
+    assert!(
+        t.contains("0: traps!load") && t.contains("1: traps!outer"),
+        "{t}"
+    );
+    let t = trap_text(TRAPS, "store", &[Val::I32(65_535)]);
+    assert!(
+        t.starts_with("wasm trap: out of bounds memory access"),
+        "{t}"
+    );
+    assert_eq!(both(TRAPS, "store", &[Val::I32(65_534)]), Ok(vec![]));
+}
+
+#[test]
+fn arithmetic_traps() {
+    let t = trap_text(TRAPS, "div_s", &[Val::I32(1), Val::I32(0)]);
+    assert!(t.starts_with("wasm trap: integer divide by zero"), "{t}");
+    let t = trap_text(TRAPS, "div_s", &[Val::I32(i32::MIN), Val::I32(-1)]);
+    assert!(t.starts_with("wasm trap: integer overflow"), "{t}");
+    assert_eq!(
+        both(TRAPS, "rem_s", &[Val::I32(i32::MIN), Val::I32(-1)]),
+        Ok(vec![Val::I32(0)])
+    );
+    assert_eq!(
+        both(TRAPS, "div_s", &[Val::I32(-7), Val::I32(2)]),
+        Ok(vec![Val::I32(-3)])
+    );
+    let t = trap_text(TRAPS, "div_u64", &[Val::I64(1), Val::I64(0)]);
+    assert!(t.starts_with("wasm trap: integer divide by zero"), "{t}");
+    let t = trap_text(TRAPS, "trunc", &[Val::from(f64::NAN)]);
+    assert!(
+        t.starts_with("wasm trap: invalid conversion to integer"),
+        "{t}"
+    );
+    let t = trap_text(TRAPS, "trunc", &[Val::from(3e9f64)]);
+    assert!(t.starts_with("wasm trap: integer overflow"), "{t}");
+    assert_eq!(
+        both(TRAPS, "trunc", &[Val::from(-2147483648.9f64)]),
+        Ok(vec![Val::I32(i32::MIN)])
+    );
+    assert_eq!(
+        both(TRAPS, "trunc_u64", &[Val::from(1.8e19f32)]),
+        Ok(vec![Val::I64(1.8e19f32 as u64 as i64)])
+    );
+    let t = trap_text(TRAPS, "trunc_u64", &[Val::from(-1.0f32)]);
+    assert!(t.starts_with("wasm trap: integer overflow"), "{t}");
+}
+
+#[test]
+fn unreachable_indirect_and_stack_overflow() {
+    let t = trap_text(TRAPS, "unreachable", &[]);
+    assert!(t.starts_with("wasm trap: unreachable"), "{t}");
+    assert!(t.contains("0: traps!unreachable"), "{t}");
+    assert_eq!(
+        both(TRAPS, "indirect", &[Val::I32(0)]),
+        Ok(vec![Val::I32(6)])
+    );
+    let t = trap_text(TRAPS, "indirect", &[Val::I32(1)]);
+    assert!(t.starts_with("wasm trap: uninitialized element"), "{t}");
+    let t = trap_text(TRAPS, "indirect", &[Val::I32(2)]);
+    assert!(t.starts_with("wasm trap: undefined element"), "{t}");
+    let t = trap_text(TRAPS, "wrong_type", &[]);
+    assert!(
+        t.starts_with("wasm trap: indirect call type mismatch"),
+        "{t}"
+    );
+    // Infinite recursion: the compiled prologue's stack check.
+    let t = outcome(Strategy::Compiler, TRAPS, "deep", &[Val::I32(0)]).unwrap_err();
+    assert!(t.starts_with("wasm trap: call stack exhausted"), "{t}");
+    assert!(t.contains("0: traps!deep"), "{t}");
+}
+
+const HOST: &str = r#"(module $host
+    (import "host" "id" (func $id (param i32) (result i32)))
+    (import "host" "fail" (func $fail (param i32) (result i32)))
+    (import "host" "reenter" (func $reenter (param i32) (result i32)))
+    (memory (export "memory") 1 4)
+    (global $g (mut i64) (i64.const 5))
+    (func (export "id") (param i32) (result i32) (i32.mul (call $id (local.get 0)) (i32.const 3)))
+    (func (export "fail") (param i32) (result i32) (call $fail (local.get 0)))
+    (func $callback (export "callback") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0))
+            (then (i32.const 100))
+            (else (call $reenter (i32.sub (local.get 0) (i32.const 1))))))
+    (func (export "reenter") (param i32) (result i32) (call $reenter (local.get 0)))
+    (func (export "reenter_forever") (param i32) (result i32) (call $reenter (i32.const 1000000000)))
+    (func (export "grow") (param i32) (result i32 i32 i32)
+        (i32.store (i32.const 65532) (i32.const 9))
+        (memory.grow (local.get 0))
+        (memory.size)
+        (i32.load (i32.const 65532)))
+    (func (export "globals") (result i64)
+        (global.set $g (i64.add (global.get $g) (i64.const 10)))
+        (global.get $g))
+    (func (export "fill_copy") (result i32)
+        (memory.fill (i32.const 10) (i32.const 0xab) (i32.const 4))
+        (memory.copy (i32.const 20) (i32.const 9) (i32.const 6))
+        (i32.load (i32.const 20)))
+    (func (export "fill_oob") (memory.fill (i32.const 65535) (i32.const 0) (i32.const 2)))
+)"#;
+
+#[test]
+fn calls_into_the_host_and_back() {
+    assert_eq!(both(HOST, "id", &[Val::I32(14)]), Ok(vec![Val::I32(42)]));
+    let t = both(HOST, "fail", &[Val::I32(3)]).unwrap_err();
+    assert!(t.contains("host failed with 3"), "{t}");
+    // wasm -> host -> wasm -> host ... six host levels deep, each adding 1.
+    assert_eq!(
+        both(HOST, "reenter", &[Val::I32(5)]),
+        Ok(vec![Val::I32(106)])
+    );
+    // Unbounded re-entry through the host ends in a trap, not a crash.
+    let t = outcome(Strategy::Compiler, HOST, "reenter_forever", &[Val::I32(0)]).unwrap_err();
+    assert!(t.contains("call stack exhausted"), "{t}");
+}
+
+#[test]
+fn memory_growth_globals_and_bulk_memory() {
+    assert_eq!(
+        both(HOST, "grow", &[Val::I32(2)]),
+        Ok(vec![Val::I32(1), Val::I32(3), Val::I32(9)])
+    );
+    assert_eq!(
+        both(HOST, "grow", &[Val::I32(5)]),
+        Ok(vec![Val::I32(-1), Val::I32(1), Val::I32(9)])
+    );
+    assert_eq!(both(HOST, "globals", &[]), Ok(vec![Val::I64(15)]));
+    assert_eq!(
+        both(HOST, "fill_copy", &[]),
+        Ok(vec![Val::I32(0xabab_ab00u32 as i32)])
+    );
+    let t = trap_text(HOST, "fill_oob", &[]);
+    assert!(
+        t.starts_with("wasm trap: out of bounds memory access"),
+        "{t}"
+    );
+    assert!(t.contains("0: host!"), "{t}");
+}
+
+#[test]
+fn a_host_panic_unwinds_through_compiled_code() {
+    let engine = engine(Strategy::Compiler);
+    let m = Module::new(
+        &engine,
+        wat(r#"(module (import "host" "boom" (func $boom))
+                 (func (export "run") (call $boom)))"#),
+    )
+    .unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .func_wrap("host", "boom", || -> () { panic!("host panic") })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let i = linker.instantiate(&mut store, &m).unwrap();
+    let run = i.get_typed_func::<(), ()>(&mut store, "run").unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = run.call(&mut store, ());
+    }));
+    let payload = caught.expect_err("the panic comes back");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"host panic"));
+    // The store still works.
+    let count = Arc::new(AtomicU32::new(0));
+    let c = Arc::clone(&count);
+    let m2 = Module::new(
+        &engine,
+        wat(r#"(module (import "host" "tick" (func $t)) (func (export "run") (call $t)))"#),
+    )
+    .unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .func_wrap("host", "tick", move || {
+            c.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+    let i = linker.instantiate(&mut store, &m2).unwrap();
+    i.get_typed_func::<(), ()>(&mut store, "run")
+        .unwrap()
+        .call(&mut store, ())
+        .unwrap();
+    assert_eq!(count.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn strategy_compiler_refuses_what_it_cannot_compile_and_auto_falls_back() {
+    let simd = wat(r#"(module (func (export "f") (result i32)
+        (i32x4.extract_lane 0 (v128.const i32x4 7 0 0 0))))"#);
+    let err = Module::new(&engine(Strategy::Compiler), &simd).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("cannot compile the module"), "{text}");
+    assert!(text.contains("not supported by the compiler yet"), "{text}");
+    // Auto runs it in the interpreter.
+    let engine = engine(Strategy::Auto);
+    let m = Module::new(&engine, &simd).unwrap();
+    let mut store = Store::new(&engine, ());
+    let i = Instance::new(&mut store, &m, &[]).unwrap();
+    let f = i.get_typed_func::<(), i32>(&mut store, "f").unwrap();
+    assert_eq!(f.call(&mut store, ()).unwrap(), 7);
+    // Fuel is not compiled yet: the compiler refuses, Auto interprets.
+    let mut c = Config::new();
+    c.strategy(Strategy::Compiler).consume_fuel(true);
+    let err = Module::new(&Engine::new(&c), wat("(module)")).unwrap_err();
+    assert!(err.to_string().contains("fuel"), "{err}");
+}
+
+#[test]
+fn numeric_edge_cases_match_the_interpreter() {
+    let src = r#"(module
+        (func (export "fmin") (param f64 f64) (result f64) (f64.min (local.get 0) (local.get 1)))
+        (func (export "fmax") (param f32 f32) (result f32) (f32.max (local.get 0) (local.get 1)))
+        (func (export "nearest") (param f64) (result f64) (f64.nearest (local.get 0)))
+        (func (export "copysign") (param f64 f64) (result f64) (f64.copysign (local.get 0) (local.get 1)))
+        (func (export "conv_u64") (param i64) (result f32) (f32.convert_i64_u (local.get 0)))
+        (func (export "sat") (param f64) (result i64) (i64.trunc_sat_f64_u (local.get 0)))
+        (func (export "sat32") (param f32) (result i32) (i32.trunc_sat_f32_s (local.get 0)))
+        (func (export "rotl") (param i64 i64) (result i64) (i64.rotl (local.get 0) (local.get 1)))
+        (func (export "clz") (param i32) (result i32) (i32.clz (local.get 0)))
+        (func (export "ctz") (param i64) (result i64) (i64.ctz (local.get 0)))
+        (func (export "select") (param i32 f64 f64) (result f64)
+            (select (local.get 1) (local.get 2) (local.get 0)))
+        (func (export "lt") (param f64 f64) (result i32) (f64.lt (local.get 0) (local.get 1)))
+        (func (export "ne") (param f32 f32) (result i32) (f32.ne (local.get 0) (local.get 1)))
+        (func (export "br_table") (param i32) (result i32)
+            (block (block (block (block (br_table 0 1 2 3 (local.get 0)))
+                (return (i32.const 10))) (return (i32.const 11))) (return (i32.const 12)))
+            (i32.const 13))
+        (func (export "loop") (param i32) (result i64) (local i64)
+            (loop $l
+                (local.set 1 (i64.add (local.get 1) (i64.extend_i32_u (local.get 0))))
+                (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+            (local.get 1))
+    )"#;
+    let nan = f64::NAN;
+    for (name, args) in [
+        ("fmin", vec![Val::from(-0.0f64), Val::from(0.0f64)]),
+        ("fmin", vec![Val::from(nan), Val::from(1.0f64)]),
+        ("fmin", vec![Val::from(1.0f64), Val::from(nan)]),
+        ("fmin", vec![Val::from(2.0f64), Val::from(-3.0f64)]),
+        ("fmax", vec![Val::from(-0.0f32), Val::from(0.0f32)]),
+        ("fmax", vec![Val::from(f32::NAN), Val::from(0.0f32)]),
+        ("nearest", vec![Val::from(2.5f64)]),
+        ("nearest", vec![Val::from(-3.5f64)]),
+        ("copysign", vec![Val::from(2.0f64), Val::from(-0.0f64)]),
+        ("conv_u64", vec![Val::I64(-1)]),
+        ("conv_u64", vec![Val::I64(0x7fff_ffff_ffff_fdff)]),
+        ("sat", vec![Val::from(-5.0f64)]),
+        ("sat", vec![Val::from(1e30f64)]),
+        ("sat", vec![Val::from(nan)]),
+        ("sat32", vec![Val::from(-1e10f32)]),
+        (
+            "rotl",
+            vec![Val::I64(0x8000_0000_0000_0001u64 as i64), Val::I64(65)],
+        ),
+        ("clz", vec![Val::I32(0)]),
+        ("ctz", vec![Val::I64(0)]),
+        (
+            "select",
+            vec![Val::I32(0), Val::from(1.0f64), Val::from(2.0f64)],
+        ),
+        ("lt", vec![Val::from(nan), Val::from(1.0f64)]),
+        ("ne", vec![Val::from(f32::NAN), Val::from(f32::NAN)]),
+        ("br_table", vec![Val::I32(0)]),
+        ("br_table", vec![Val::I32(2)]),
+        ("br_table", vec![Val::I32(99)]),
+        ("loop", vec![Val::I32(100_000)]),
+    ] {
+        both(src, name, &args).unwrap();
+    }
+}
