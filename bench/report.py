@@ -11,9 +11,9 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WASM_ENGINES = ["nanowasm", "wasm3", "wasmi", "wasmtime", "node"]
+WASM_ENGINES = ["nanowasm", "nanowasm-interp", "wasm3", "wasmi", "wasmtime", "node"]
 PEERS = ["wasm3", "wasmi", "wasmtime", "node", "native"]
-COLORS = {"nanowasm": "#d62728", "wasm3": "#1f77b4", "wasmi": "#2ca02c", "wasmtime": "#9467bd",
+COLORS = {"nanowasm": "#d62728", "nanowasm-interp": "#ff9896", "wasm3": "#1f77b4", "wasmi": "#2ca02c", "wasmtime": "#9467bd",
           "node": "#ff7f0e", "native": "#7f7f7f", "wasmparser": "#17becf", "wat": "#17becf"}
 
 
@@ -172,7 +172,7 @@ def kernel_tables(data, charts_dir, chart_rel):
     if not K:
         return [], {}
     kernels = list(K)
-    engines = [e for e in ["nanowasm", "wasm3", "wasmi", "wasmtime", "node", "native"]
+    engines = [e for e in ["nanowasm", "nanowasm-interp", "wasm3", "wasmi", "wasmtime", "node", "native"]
                if any(e in K[k]["engines"] for k in kernels)]
     wasm = [e for e in engines if e != "native"]
     peers = [e for e in engines if e != "nanowasm"]
@@ -296,7 +296,7 @@ def wasi_tables(data, charts_dir, chart_rel):
     if not W:
         return []
     workloads = list(W)
-    engines = [e for e in ["nanowasm", "wasmtime", "node", "native"] if any(e in W[w]["engines"] for w in workloads)]
+    engines = [e for e in ["nanowasm", "nanowasm-interp", "wasmtime", "node", "native"] if any(e in W[w]["engines"] for w in workloads)]
     peers = [e for e in engines if e != "nanowasm"]
     md = ["## WASI workloads", "",
           "Whole processes (`bench/wasi/*.c`: WASI preview1 commands built with wasi-libc; native: the same "

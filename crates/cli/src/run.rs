@@ -195,21 +195,10 @@ impl Plan {
                 _ => {}
             }
         }
-        for s in opts::flatten(&args.codegen) {
-            if let ("strategy" | "compiler", Value::Text(v)) = (s.key, &s.value) {
-                match v.as_str() {
-                    "interpreter" => p.strategy = Strategy::Interpreter,
-                    "auto" => p.strategy = Strategy::Auto,
-                    // wasmtime's compilers' names: nanowasm's own compiler
-                    // stands in for both.
-                    "compiler" | "cranelift" | "winch" => p.strategy = Strategy::Compiler,
-                    other => bail!(
-                        "-C {}={other}: unknown strategy; `auto`, `compiler` (also spelled \
-                         `cranelift` or `winch`) and `interpreter` are accepted",
-                        s.key
-                    ),
-                }
-            }
+        if let Some(strategy) =
+            opts::strategy(opts::flatten(&args.codegen)).map_err(|e| anyhow!(e))?
+        {
+            p.strategy = strategy;
         }
         for s in opts::flatten(&args.optimize) {
             if let ("memory-init-cow", Value::Bool(b)) = (s.key, &s.value) {

@@ -24,6 +24,11 @@ pub struct Args {
     /// not apply to scripts.
     #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::WASM))]
     wasm: Vec<Vec<Setting>>,
+
+    /// Code generation, as for `run` (wasmtime's `-C`): only
+    /// `strategy=auto|compiler|interpreter` applies to scripts.
+    #[arg(short = 'C', long = "codegen", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::CODEGEN))]
+    codegen: Vec<Vec<Setting>>,
 }
 
 /// Runs the subcommand: prints `FILE: N passed, M failed` per file and the
@@ -39,6 +44,16 @@ pub fn run(args: Args) -> ExitCode {
                 "nanowasm wast: -W {}: only proposals apply to spec scripts",
                 s.key
             );
+            return ExitCode::from(2);
+        }
+    }
+    match opts::strategy(opts::flatten(&args.codegen)) {
+        Ok(Some(strategy)) => {
+            config.strategy(strategy);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("nanowasm wast: {e}");
             return ExitCode::from(2);
         }
     }

@@ -88,7 +88,7 @@ fn unset_logs_nothing() {
 }
 
 #[test]
-fn debug_names_the_load_the_translation_and_the_instantiation() {
+fn debug_names_the_load_the_compilation_and_the_instantiation() {
     let s = Scratch::new("debug");
     let out = run(&s, &s.file("guest.wat", GUEST), Some("debug"));
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -127,22 +127,18 @@ fn debug_names_the_load_the_translation_and_the_instantiation() {
         "{}",
         inst[0]
     );
-    let translated = events(
-        &err,
-        "DEBUG",
-        "nanowasm_runtime::interp",
-        "function translated",
-    );
-    assert_eq!(translated.len(), 1, "{err}");
+    // The default strategy compiles the module when it is loaded.
+    let compiled = events(&err, "DEBUG", "nanowasm_runtime::module", "module compiled");
+    assert_eq!(compiled.len(), 1, "{err}");
     assert!(
-        translated[0].contains("func=3 name=\"main\" body_bytes="),
+        compiled[0].contains("functions=1 code_bytes="),
         "{}",
-        translated[0]
+        compiled[0]
     );
-    // Loaded, then instantiated, then run.
+    // Loaded and compiled, then instantiated.
     let at = |line: &str| err.find(line).unwrap();
     assert!(
-        at(load[0]) < at(inst[0]) && at(inst[0]) < at(translated[0]),
+        at(load[0]) < at(compiled[0]) && at(compiled[0]) < at(inst[0]),
         "{err}"
     );
     // WASI calls are at `trace` only.

@@ -129,6 +129,7 @@ mod stack;
 mod store;
 mod sync;
 mod table;
+mod tables;
 mod trap;
 mod values;
 

@@ -384,8 +384,13 @@ fn compile(
     } else {
         let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let r = crate::compiler::compile(binary, config.get_features());
-        if let (Some(start), Ok(_)) = (start, &r) {
-            tracing::debug!(elapsed = ?start.elapsed(), "module compiled");
+        if let (Some(start), Ok(code)) = (start, &r) {
+            tracing::debug!(
+                functions = binary.bodies.len(),
+                code_bytes = code.code_size(),
+                elapsed = ?start.elapsed(),
+                "module compiled"
+            );
         }
         r
     };

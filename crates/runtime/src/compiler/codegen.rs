@@ -639,8 +639,14 @@ impl FuncCompiler<'_> {
         for &t in ty.params().iter().chain(ty.results()) {
             supported_type(t)?;
         }
-        let n = ty.params().len();
-        self.out_slots = self.out_slots.max(n).max(ty.results().len());
+        self.outgoing(ty.params().len(), ty.results().len())
+    }
+
+    /// Writes the top `n` operands to the outgoing area (which must hold
+    /// `results` results too) and pops them; every other operand goes to
+    /// its slot.
+    fn outgoing(&mut self, n: usize, results: usize) -> Result<(), Unsupported> {
+        self.out_slots = self.out_slots.max(n).max(results);
         let first = self.stack.len().checked_sub(n).ok_or("missing arguments")?;
         for i in 0..n {
             let e = self.stack[first + i];
@@ -752,6 +758,34 @@ impl FuncCompiler<'_> {
         self.call_site();
         self.after_host_call();
         self.call_results(ty);
+        Ok(())
+    }
+
+    /// A table, reference or segment instruction, run by the host
+    /// (`vm::host_op`): its `args` operands go through the outgoing area,
+    /// its result (if `result`) comes back in the first slot.
+    fn host_op(
+        &mut self,
+        op: vm::HostOp,
+        imm: (u32, u32),
+        args: usize,
+        result: Option<ValType>,
+    ) -> Result<(), Unsupported> {
+        self.outgoing(args, usize::from(result.is_some()))?;
+        let a = self.asm();
+        a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
+        a.mov_ri(Size::S32, Gpr::Rsi, op as i64);
+        a.mov_ri(Size::S32, Gpr::Rdx, i64::from(imm.0));
+        a.mov_ri(Size::S32, Gpr::Rcx, i64::from(imm.1));
+        a.mov_rr(Size::S64, Gpr::R8, Gpr::Rsp);
+        a.call_m(Mem::base(VMCTX, vm::HOST_OP));
+        self.call_site();
+        self.after_host_call();
+        if let Some(t) = result {
+            let r = self.alloc_gpr();
+            self.asm().mov_rm(Size::S64, r, Mem::base(Gpr::Rsp, 0));
+            self.push(t, Loc::Gpr(r));
+        }
         Ok(())
     }
 
@@ -1702,6 +1736,54 @@ impl FuncCompiler<'_> {
             (O::MemoryGrow, Imm::Index(0)) => self.memory_libcall(vm::MEMORY_GROW, 1, true)?,
             (O::MemoryFill, Imm::Index(0)) => self.memory_libcall(vm::MEMORY_FILL, 3, false)?,
             (O::MemoryCopy, Imm::Index2(0, 0)) => self.memory_libcall(vm::MEMORY_COPY, 3, false)?,
+            (O::RefNull, Imm::RefNull(heap)) => {
+                let ty = ValType::Ref(nanowasm_core::RefType {
+                    nullable: true,
+                    heap,
+                });
+                self.push(ty, Loc::Const(0));
+            }
+            (O::RefIsNull, _) => {
+                let r = self.pop_gpr()?;
+                let a = self.asm();
+                a.test_rr(Size::S64, r, r);
+                a.setcc(Cond::E, r);
+                a.movzx_rr(Size::S32, r, Size::S8, r);
+                self.push(I32, Loc::Gpr(r));
+            }
+            (O::RefFunc, Imm::Index(f)) => {
+                let ty = at.ty().unwrap_or(ValType::FUNCREF);
+                self.host_op(vm::HostOp::RefFunc, (f, 0), 0, Some(ty))?
+            }
+            (O::TableGet, Imm::Index(t)) => {
+                let ty = at.ty().ok_or("table.get without type")?;
+                self.host_op(vm::HostOp::TableGet, (t, 0), 1, Some(ty))?
+            }
+            (O::TableSet, Imm::Index(t)) => self.host_op(vm::HostOp::TableSet, (t, 0), 2, None)?,
+            (O::TableSize, Imm::Index(t)) => {
+                self.host_op(vm::HostOp::TableSize, (t, 0), 0, Some(I32))?
+            }
+            (O::TableGrow, Imm::Index(t)) => {
+                self.host_op(vm::HostOp::TableGrow, (t, 0), 2, Some(I32))?
+            }
+            (O::TableFill, Imm::Index(t)) => {
+                self.host_op(vm::HostOp::TableFill, (t, 0), 3, None)?
+            }
+            (O::TableCopy, Imm::Index2(d, s)) => {
+                self.host_op(vm::HostOp::TableCopy, (d, s), 3, None)?
+            }
+            (O::TableInit, Imm::Index2(seg, t)) => {
+                self.host_op(vm::HostOp::TableInit, (seg, t), 3, None)?
+            }
+            (O::ElemDrop, Imm::Index(seg)) => {
+                self.host_op(vm::HostOp::ElemDrop, (seg, 0), 0, None)?
+            }
+            (O::MemoryInit, Imm::Index2(seg, 0)) => {
+                self.host_op(vm::HostOp::MemoryInit, (seg, 0), 3, None)?
+            }
+            (O::DataDrop, Imm::Index(seg)) => {
+                self.host_op(vm::HostOp::DataDrop, (seg, 0), 0, None)?
+            }
             (O::I32Const, Imm::I32(v)) => self.push(I32, Loc::Const(v as u32 as u64)),
             (O::I64Const, Imm::I64(v)) => self.push(I64, Loc::Const(v as u64)),
             (O::F32Const, Imm::F32(v)) => self.push(F32, Loc::Const(u64::from(v))),

@@ -114,6 +114,11 @@ impl CompiledModule {
         unsafe { core::mem::transmute::<*const u8, EntryFn>(self.code.ptr.add(self.entry)) }
     }
 
+    /// The size of the code image in bytes.
+    pub(crate) fn code_size(&self) -> usize {
+        self.end as usize
+    }
+
     /// The code of function `index` (in the module's function space; a
     /// defined function).
     pub(crate) fn func_code(&self, index: u32) -> *const u8 {
@@ -160,8 +165,11 @@ pub(crate) fn compile(binary: &Binary, features: Features) -> Result<Arc<Compile
             },
         )
         .map_err(|e| {
-            let name = binary.names.function(func).unwrap_or("");
-            format!("function {func} {name}: {e} is not supported by the compiler yet")
+            let name = binary
+                .names
+                .function(func)
+                .map_or(String::new(), |n| format!(" `{n}`"));
+            format!("function {func}{name}: {e} is not supported by the compiler yet")
         })?;
     }
     let end = asm.offset() as u32;

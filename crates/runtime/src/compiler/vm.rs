@@ -26,6 +26,7 @@ use crate::func::Caller;
 use crate::global::{raw_to_val, val_to_raw};
 use crate::interp::exec::{self, range};
 use crate::store::{FuncEntity, Store, StoreInner};
+use crate::tables;
 use crate::trap::TrapCode;
 use crate::values::Val;
 
@@ -77,6 +78,7 @@ type CallImportFn = unsafe extern "sysv64" fn(*mut VMContext, u32, *mut u64) -> 
 type CallIndirectFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32, *mut u64) -> u32;
 type GrowFn = unsafe extern "sysv64" fn(*mut VMContext, u32) -> u32;
 type BulkFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32) -> u32;
+type HostOpFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32, *mut u64) -> u32;
 type RecordTrapFn = unsafe extern "sysv64" fn(*mut VMContext, usize, usize);
 /// The entry trampoline: `(vmctx, code, slots, slot count) -> Code`.
 pub(crate) type EntryFn =
@@ -93,6 +95,7 @@ pub(crate) struct VMContext {
     memory_fill: BulkFn,
     memory_copy: BulkFn,
     record_trap: RecordTrapFn,
+    host_op: HostOpFn,
     mem_base: *mut u8,
     mem_len: u64,
     stack_limit: usize,
@@ -118,6 +121,7 @@ pub(crate) const MEMORY_GROW: i32 = offset_of!(VMContext, memory_grow) as i32;
 pub(crate) const MEMORY_FILL: i32 = offset_of!(VMContext, memory_fill) as i32;
 pub(crate) const MEMORY_COPY: i32 = offset_of!(VMContext, memory_copy) as i32;
 pub(crate) const RECORD_TRAP: i32 = offset_of!(VMContext, record_trap) as i32;
+pub(crate) const HOST_OP: i32 = offset_of!(VMContext, host_op) as i32;
 pub(crate) const MEM_BASE: i32 = offset_of!(VMContext, mem_base) as i32;
 pub(crate) const MEM_LEN: i32 = offset_of!(VMContext, mem_len) as i32;
 pub(crate) const STACK_LIMIT: i32 = offset_of!(VMContext, stack_limit) as i32;
@@ -220,6 +224,7 @@ pub(crate) fn invoke<T>(
                 memory_fill,
                 memory_copy,
                 record_trap,
+                host_op,
                 mem_base: core::ptr::null_mut(),
                 mem_len: 0,
                 stack_limit: 0,
@@ -289,10 +294,11 @@ pub(crate) fn invoke<T>(
     let frames = core::mem::take(&mut inner.compiled.trap_frames);
     let code = Code::from_u32(status).unwrap_or(Code::Propagate);
     let error = match code.trap() {
-        Some(t) => Error::from(Trap {
-            code: t,
-            backtrace: backtrace(inner, instance, &frames),
-        }),
+        Some(t) => {
+            let backtrace = backtrace(inner, instance, &frames);
+            exec::log_trap(t, &backtrace, "wasm trapped");
+            Error::from(Trap { code: t, backtrace })
+        }
         None => {
             let e = inner
                 .compiled
@@ -300,10 +306,11 @@ pub(crate) fn invoke<T>(
                 .take()
                 .unwrap_or_else(|| Error::bug("compiled code failed without an error"));
             match e.trap_without_backtrace() {
-                Some(t) => Error::from(Trap {
-                    code: t,
-                    backtrace: backtrace(inner, instance, &frames),
-                }),
+                Some(t) => {
+                    let backtrace = backtrace(inner, instance, &frames);
+                    exec::log_trap(t, &backtrace, "a host function trapped");
+                    Error::from(Trap { code: t, backtrace })
+                }
                 None => e,
             }
         }
@@ -592,6 +599,131 @@ unsafe extern "sysv64" fn memory_copy(vm: *mut VMContext, dst: u32, src: u32, le
             let d = range(u64::from(dst), u64::from(len), data.len(), oob)?;
             data.copy_within(s, d.start);
             Ok(0)
+        })
+    }
+}
+
+/// The table, reference and segment instructions compiled code leaves to
+/// the host (`host_op`): their operands and result go through the
+/// outgoing area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum HostOp {
+    RefFunc,
+    TableGet,
+    TableSet,
+    TableSize,
+    TableGrow,
+    TableFill,
+    TableCopy,
+    TableInit,
+    ElemDrop,
+    MemoryInit,
+    DataDrop,
+}
+
+impl HostOp {
+    const ALL: [HostOp; 11] = [
+        HostOp::RefFunc,
+        HostOp::TableGet,
+        HostOp::TableSet,
+        HostOp::TableSize,
+        HostOp::TableGrow,
+        HostOp::TableFill,
+        HostOp::TableCopy,
+        HostOp::TableInit,
+        HostOp::ElemDrop,
+        HostOp::MemoryInit,
+        HostOp::DataDrop,
+    ];
+}
+
+/// Runs host operation `op` with immediates `a` and `b` on the operands
+/// in `args` (the result goes to `args[0]`).
+///
+/// # Safety
+/// As for the other libcalls; `args` holds the operation's operands and
+/// room for its result.
+unsafe extern "sysv64" fn host_op(
+    vm: *mut VMContext,
+    op: u32,
+    a: u32,
+    b: u32,
+    args: *mut u64,
+) -> u32 {
+    // SAFETY: compiled code passes its context and an outgoing area that
+    // holds the operation's operands and its result.
+    unsafe {
+        libcall_inner(vm, |inner, instance| {
+            let arg = |i: usize| *args.add(i);
+            let op = HostOp::ALL
+                .get(op as usize)
+                .copied()
+                .ok_or_else(|| Error::bug("unknown host operation"))?;
+            let r = match op {
+                HostOp::RefFunc => {
+                    *args = tables::func_ref(inner, instance, a);
+                    Ok(())
+                }
+                HostOp::TableGet => {
+                    tables::get(inner, instance, a, arg(0) as u32).map(|v| *args = v)
+                }
+                HostOp::TableSet => tables::set(inner, instance, a, arg(0) as u32, arg(1)),
+                HostOp::TableSize => {
+                    *args = tables::size(inner, instance, a);
+                    Ok(())
+                }
+                HostOp::TableGrow => {
+                    *args = u64::from(tables::grow(inner, instance, a, arg(0), arg(1) as u32));
+                    Ok(())
+                }
+                HostOp::TableFill => {
+                    tables::fill(inner, instance, a, arg(0) as u32, arg(1), arg(2) as u32)
+                }
+                HostOp::TableCopy => tables::copy(
+                    inner,
+                    instance,
+                    a,
+                    b,
+                    arg(0) as u32,
+                    arg(1) as u32,
+                    arg(2) as u32,
+                ),
+                HostOp::TableInit => tables::init(
+                    inner,
+                    instance,
+                    b,
+                    a,
+                    arg(0) as u32,
+                    arg(1) as u32,
+                    arg(2) as u32,
+                ),
+                HostOp::ElemDrop => {
+                    tables::elem_drop(inner, instance, a);
+                    Ok(())
+                }
+                HostOp::MemoryInit => {
+                    let m = memory0(inner, instance)?;
+                    let mem: *mut [u8] = &mut *inner.memories[m].data;
+                    // SAFETY: the memory's bytes are a mapping of their own,
+                    // apart from the store's tables `memory_init` reads.
+                    let mem = &mut *mem;
+                    tables::memory_init(
+                        inner,
+                        instance,
+                        mem,
+                        a,
+                        arg(0) as u32,
+                        arg(1) as u32,
+                        arg(2) as u32,
+                    )
+                }
+                HostOp::DataDrop => {
+                    tables::data_drop(inner, instance, a);
+                    Ok(())
+                }
+            };
+            r.map(|()| 0).map_err(Error::from)
         })
     }
 }

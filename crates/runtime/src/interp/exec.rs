@@ -452,7 +452,7 @@ fn exit_error<T>(store: &Store<T>, cx: &Cx, exit: Exit) -> Error {
 }
 
 /// Logs a trap at `debug`: its code, the innermost frame and the depth.
-fn log_trap(code: TrapCode, backtrace: &[FrameInfo], what: &'static str) {
+pub(crate) fn log_trap(code: TrapCode, backtrace: &[FrameInfo], what: &'static str) {
     tracing::debug!(
         trap = %code,
         at = %FrameOrNone(backtrace.first()),

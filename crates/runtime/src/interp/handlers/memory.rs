@@ -11,6 +11,7 @@ use super::{after, handler_tables, next, operands, s, set_v128, trap, v128, Cx, 
 use crate::interp::code::ops;
 use crate::interp::exec::range;
 use crate::interp::simd as simd_sem;
+use crate::tables;
 use crate::trap::TrapCode;
 
 /// The bytes an access of this typing rule touches (its natural alignment
@@ -336,34 +337,24 @@ handler!(
     /// `memory.init`.
     memory_init(o: MemoryInit, ip, sp, mem, len, cx) {
         let (d, src, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u32, s!(sp, o.args + 2) as u32);
-        // SAFETY: handlers run with the store live and otherwise unused.
-        let inner = unsafe { Cx::inner(cx) };
-        // SAFETY: every handler receives the activation's live context.
-        let inst = &inner.instances[unsafe { (*cx).instance } as usize];
-        let module = inst.module.binary();
-        let data: &[u8] = if inst.data_dropped[o.seg as usize] {
-            &[]
-        } else {
-            &module.bytes[module.datas[o.seg as usize].range.clone()]
-        };
-        let oob = TrapCode::MemoryOutOfBounds;
-        let (sr, dr) = match (range(u64::from(src), u64::from(n), data.len(), oob), range(u64::from(d), u64::from(n), len, oob)) {
-            (Ok(sr), Ok(dr)) => (sr, dr),
-            (Err(t), _) | (_, Err(t)) => return trap(cx, ip, t),
-        };
+        // SAFETY: handlers run with the store live and otherwise unused;
+        // every handler receives the activation's live context.
+        let (inner, inst) = unsafe { (Cx::inner(cx), (*cx).instance) };
         // SAFETY: `mem`/`len` are the current memory's; the segment's bytes
         // belong to the module, not to the memory.
         let m = unsafe { bytes(mem, len) };
-        m[dr].copy_from_slice(&data[sr]);
+        if let Err(code) = tables::memory_init(inner, inst, m, o.seg, d, src, n) {
+            return trap(cx, ip, code);
+        }
     }
 );
 
 handler!(
     /// `data.drop`.
     data_drop(o: DataDrop, ip, sp, mem, len, cx) {
-        // SAFETY: handlers run with the store live and otherwise unused.
-        let inner = unsafe { Cx::inner(cx) };
-        // SAFETY: every handler receives the activation's live context.
-        inner.instances[unsafe { (*cx).instance } as usize].data_dropped[o.seg as usize] = true;
+        // SAFETY: handlers run with the store live and otherwise unused;
+        // every handler receives the activation's live context.
+        let (inner, inst) = unsafe { (Cx::inner(cx), (*cx).instance) };
+        tables::data_drop(inner, inst, o.seg);
     }
 );
