@@ -464,6 +464,34 @@ pub static DEBUG: Group = Group {
     prefixes: &[],
 };
 
+/// The `-C strategy=` (or wasmtime's `-C compiler=`) choice among
+/// `settings`, the last one winning; `None` if there is none.
+pub fn strategy<'a>(
+    settings: impl IntoIterator<Item = &'a Setting>,
+) -> Result<Option<nanowasm::Strategy>, String> {
+    use nanowasm::Strategy;
+    let mut chosen = None;
+    for s in settings {
+        if let ("strategy" | "compiler", Value::Text(v)) = (s.key, &s.value) {
+            chosen = Some(match v.as_str() {
+                "interpreter" => Strategy::Interpreter,
+                "auto" => Strategy::Auto,
+                // wasmtime's compilers' names: nanowasm's own compiler stands
+                // in for both.
+                "compiler" | "cranelift" | "winch" => Strategy::Compiler,
+                other => {
+                    return Err(format!(
+                        "-C {}={other}: unknown strategy; `auto`, `compiler` (also spelled \
+                         `cranelift` or `winch`) and `interpreter` are accepted",
+                        s.key
+                    ))
+                }
+            });
+        }
+    }
+    Ok(chosen)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,32 +603,4 @@ mod tests {
             assert_eq!(n, names.len(), "-{}", g.short);
         }
     }
-}
-
-/// The `-C strategy=` (or wasmtime's `-C compiler=`) choice among
-/// `settings`, the last one winning; `None` if there is none.
-pub fn strategy<'a>(
-    settings: impl IntoIterator<Item = &'a Setting>,
-) -> Result<Option<nanowasm::Strategy>, String> {
-    use nanowasm::Strategy;
-    let mut chosen = None;
-    for s in settings {
-        if let ("strategy" | "compiler", Value::Text(v)) = (s.key, &s.value) {
-            chosen = Some(match v.as_str() {
-                "interpreter" => Strategy::Interpreter,
-                "auto" => Strategy::Auto,
-                // wasmtime's compilers' names: nanowasm's own compiler stands
-                // in for both.
-                "compiler" | "cranelift" | "winch" => Strategy::Compiler,
-                other => {
-                    return Err(format!(
-                        "-C {}={other}: unknown strategy; `auto`, `compiler` (also spelled \
-                         `cranelift` or `winch`) and `interpreter` are accepted",
-                        s.key
-                    ))
-                }
-            });
-        }
-    }
-    Ok(chosen)
 }
