@@ -134,7 +134,7 @@ impl Module {
                 tracing::trace!(name = %e.name, kind = %e.kind, index = e.index, "export");
             }
         }
-        let type_ids = binary
+        let type_ids: Arc<[u32]> = binary
             .types
             .iter()
             .map(|t| engine.inner.types.register(t))
@@ -142,7 +142,7 @@ impl Module {
         let artifacts = Artifacts {
             interp: interp::Artifact::new(&binary),
             #[cfg(nanowasm_compiler)]
-            compiled: compile(engine, &binary)?,
+            compiled: compile(engine, &binary, &type_ids)?,
         };
         Ok(Module {
             inner: Arc::new(ModuleInner {
@@ -373,6 +373,7 @@ impl Module {
 fn compile(
     engine: &Engine,
     binary: &binary::Module,
+    type_ids: &[u32],
 ) -> Result<Option<Arc<crate::compiler::CompiledModule>>, Error> {
     let config = engine.config();
     let strategy = config.get_strategy();
@@ -383,7 +384,7 @@ fn compile(
         Err("fuel and epoch interruption are not supported by the compiler yet".to_owned())
     } else {
         let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-        let r = crate::compiler::compile(binary, config.get_features());
+        let r = crate::compiler::compile(binary, config.get_features(), type_ids);
         if let (Some(start), Ok(code)) = (start, &r) {
             tracing::debug!(
                 functions = binary.bodies.len(),

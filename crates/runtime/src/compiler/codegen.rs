@@ -50,6 +50,8 @@ pub(super) struct Shared<'a> {
     pub sites: &'a mut Vec<(u32, u32)>,
     /// Imported functions (calls to them go through the host).
     pub num_imported: u32,
+    /// The engine-wide ids of the module's types.
+    pub type_ids: &'a [u32],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,6 +61,10 @@ enum Loc {
     Xmm(Xmm),
     Local(u32),
     Slot,
+    /// An `i32` boolean still in the flags (a comparison just emitted):
+    /// only ever the top operand, consumed by the next instruction
+    /// (`br_if`, `if`, `select`, `i32.eqz`) or put in a register first.
+    Cond(Cond),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -390,6 +396,12 @@ impl FuncCompiler<'_> {
                 a.mov_rm(Size::S64, Gpr::Rax, src);
                 a.mov_mr(Size::S64, m, Gpr::Rax);
             }
+            Loc::Cond(c) => {
+                let a = self.asm();
+                a.setcc(c, Gpr::Rax);
+                a.movzx_rr(Size::S32, Gpr::Rax, Size::S8, Gpr::Rax);
+                a.mov_mr(Size::S64, m, Gpr::Rax);
+            }
         }
     }
 
@@ -442,6 +454,11 @@ impl FuncCompiler<'_> {
                 self.asm().mov_rm(Size::S64, r, m)
             }
             Loc::Xmm(x) => self.asm().movd_rx(size_of(e.ty), r, x),
+            Loc::Cond(c) => {
+                let a = self.asm();
+                a.setcc(c, r);
+                a.movzx_rr(Size::S32, r, Size::S8, r);
+            }
         }
     }
 
@@ -482,6 +499,12 @@ impl FuncCompiler<'_> {
                 self.asm().sse_rm(op, x, m)
             }
             Loc::Gpr(r) => self.asm().movd_xr(size_of(e.ty), x, r),
+            Loc::Cond(c) => {
+                let a = self.asm();
+                a.setcc(c, Gpr::Rax);
+                a.movzx_rr(Size::S32, Gpr::Rax, Size::S8, Gpr::Rax);
+                a.movd_xr(Size::S32, x, Gpr::Rax);
+            }
         }
     }
 
@@ -502,6 +525,37 @@ impl FuncCompiler<'_> {
     fn pop_xmm(&mut self) -> Result<Xmm, Unsupported> {
         let (e, d) = self.pop()?;
         Ok(self.xmm_of(e, d))
+    }
+
+    /// Pops an `i32` condition: the flags' condition if a comparison left
+    /// it there, else "not zero" of the value (tested now).
+    fn pop_cond(&mut self) -> Result<Cond, Unsupported> {
+        if let Some(Entry {
+            loc: Loc::Cond(c), ..
+        }) = self.stack.last().copied()
+        {
+            self.stack.pop();
+            return Ok(c);
+        }
+        let r = self.pop_gpr()?;
+        self.asm().test_rr(Size::S32, r, r);
+        self.free(Loc::Gpr(r));
+        Ok(Cond::Ne)
+    }
+
+    /// Puts a condition left in the flags into a register.
+    fn materialize_cond(&mut self) {
+        if let Some(Entry {
+            loc: Loc::Cond(c), ..
+        }) = self.stack.last().copied()
+        {
+            let d = self.stack.len() - 1;
+            let r = self.alloc_gpr();
+            let a = self.asm();
+            a.setcc(c, r);
+            a.movzx_rr(Size::S32, r, Size::S8, r);
+            self.stack[d].loc = Loc::Gpr(r);
+        }
     }
 
     /// Before local `i` is written: operands that still read it get their
@@ -749,6 +803,54 @@ impl FuncCompiler<'_> {
             _ => return Err("call_indirect index".into()),
         }
         self.free(index.loc);
+        let done = self.asm().new_label();
+        if table == 0 {
+            // The fast path: a function of this instance, compiled, of the
+            // expected type, straight from table 0 and the store's function
+            // references (`vm::FuncRef`). Anything else takes the host path.
+            let id = *self
+                .s
+                .type_ids
+                .get(ty_index as usize)
+                .ok_or("unknown type")?;
+            let a = &mut *self.s.asm;
+            let slow = a.new_label();
+            a.alu_rm(
+                Alu::Cmp,
+                Size::S64,
+                Gpr::Rcx,
+                Mem::base(VMCTX, vm::TABLE0_LEN),
+            );
+            a.jcc(Cond::Ae, slow);
+            a.mov_rm(Size::S64, Gpr::Rax, Mem::base(VMCTX, vm::TABLE0));
+            a.mov_rm(
+                Size::S64,
+                Gpr::Rax,
+                Mem::base_index(Gpr::Rax, Gpr::Rcx, Scale::S8, 0),
+            );
+            a.test_rr(Size::S64, Gpr::Rax, Gpr::Rax);
+            a.jcc(Cond::E, slow);
+            // Raw reference r = store function + 1: its entry is at
+            // func_refs + 16*r - 16.
+            a.shift_ri(Shift::Shl, Size::S64, Gpr::Rax, 4);
+            a.alu_rm(
+                Alu::Add,
+                Size::S64,
+                Gpr::Rax,
+                Mem::base(VMCTX, vm::FUNC_REFS),
+            );
+            a.alu_mi(Alu::Cmp, Size::S32, Mem::base(Gpr::Rax, -16), id as i32);
+            a.jcc(Cond::Ne, slow);
+            a.mov_rm(Size::S32, Gpr::Rdx, Mem::base(VMCTX, vm::INSTANCE));
+            a.alu_rm(Alu::Cmp, Size::S32, Gpr::Rdx, Mem::base(Gpr::Rax, -12));
+            a.jcc(Cond::Ne, slow);
+            a.call_m(Mem::base(Gpr::Rax, -8));
+            self.call_site();
+            let a = self.asm();
+            a.mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
+            a.jmp_label(done);
+            a.bind(slow);
+        }
         let a = self.asm();
         a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
         a.mov_ri(Size::S32, Gpr::Rsi, i64::from(ty_index));
@@ -757,6 +859,7 @@ impl FuncCompiler<'_> {
         a.call_m(Mem::base(VMCTX, vm::CALL_INDIRECT));
         self.call_site();
         self.after_host_call();
+        self.asm().bind(done);
         self.call_results(ty);
         Ok(())
     }
@@ -1021,10 +1124,8 @@ impl FuncCompiler<'_> {
                 self.free(Loc::Gpr(rb));
             }
         }
-        let a = self.asm();
-        a.setcc(cond, ra);
-        a.movzx_rr(Size::S32, ra, Size::S8, ra);
-        self.push(ValType::I32, Loc::Gpr(ra));
+        self.free(Loc::Gpr(ra));
+        self.push(ValType::I32, Loc::Cond(cond));
         Ok(())
     }
 
@@ -1161,6 +1262,27 @@ impl FuncCompiler<'_> {
         use Opcode as O;
         let xb = self.pop_xmm()?;
         let xa = self.pop_xmm()?;
+        let u = if ty == ValType::F32 {
+            Sse::Ucomiss
+        } else {
+            Sse::Ucomisd
+        };
+        // The ordered comparisons are one flag test (unordered clears
+        // "above"/"above or equal"): left in the flags.
+        let ordered = match op {
+            O::F32Lt | O::F64Lt => Some((xb, xa, Cond::A)),
+            O::F32Le | O::F64Le => Some((xb, xa, Cond::Ae)),
+            O::F32Gt | O::F64Gt => Some((xa, xb, Cond::A)),
+            O::F32Ge | O::F64Ge => Some((xa, xb, Cond::Ae)),
+            _ => None,
+        };
+        if let Some((l, r, c)) = ordered {
+            self.asm().sse_rr(u, l, r);
+            self.free(Loc::Xmm(xa));
+            self.free(Loc::Xmm(xb));
+            self.push(ValType::I32, Loc::Cond(c));
+            return Ok(());
+        }
         let r = self.alloc_gpr();
         let u = if ty == ValType::F32 {
             Sse::Ucomiss
@@ -1454,7 +1576,9 @@ impl FuncCompiler<'_> {
     }
 
     fn select(&mut self) -> Result<(), Unsupported> {
-        let c = self.pop_gpr()?;
+        // The condition is tested first; loading the operands after it
+        // only moves data, which keeps the flags.
+        let c = self.pop_cond()?;
         let (b, bd) = self.pop()?;
         let (a, ad) = self.pop()?;
         if is_float(a.ty) {
@@ -1462,21 +1586,16 @@ impl FuncCompiler<'_> {
             let xb = self.xmm_of(b, bd);
             let asm = self.asm();
             let keep = asm.new_label();
-            asm.test_rr(Size::S32, c, c);
-            asm.jcc(Cond::Ne, keep);
+            asm.jcc(c, keep);
             asm.sse_rr(Sse::Movaps, xa, xb);
             asm.bind(keep);
             self.free(Loc::Xmm(xb));
-            self.free(Loc::Gpr(c));
             self.push(a.ty, Loc::Xmm(xa));
         } else {
             let ra = self.gpr_of(a, ad);
             let rb = self.gpr_of(b, bd);
-            let asm = self.asm();
-            asm.test_rr(Size::S32, c, c);
-            asm.cmovcc(Cond::E, Size::S64, ra, rb);
+            self.asm().cmovcc(c.invert(), Size::S64, ra, rb);
             self.free(Loc::Gpr(rb));
-            self.free(Loc::Gpr(c));
             self.push(a.ty, Loc::Gpr(ra));
         }
         Ok(())
@@ -1485,6 +1604,9 @@ impl FuncCompiler<'_> {
     fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), Unsupported> {
         use Opcode as O;
         use ValType::{F32, F64, I32, I64};
+        if !matches!(op, O::BrIf | O::If | O::Select | O::SelectTyped | O::I32Eqz) {
+            self.materialize_cond();
+        }
         match (op, imm) {
             (O::Nop, _) => {}
             (O::Unreachable, _) => {
@@ -1521,7 +1643,8 @@ impl FuncCompiler<'_> {
                     // the `then` branch may overwrite: not handled yet.
                     return Err("`if` with block parameters".into());
                 }
-                let c = self.pop_gpr()?;
+                // Spilling only moves data: the flags survive it.
+                let c = self.pop_cond()?;
                 self.spill_all();
                 let height = self
                     .stack
@@ -1530,9 +1653,7 @@ impl FuncCompiler<'_> {
                     .ok_or("block parameters")?;
                 let a = self.asm();
                 let (label, else_label) = (a.new_label(), a.new_label());
-                a.test_rr(Size::S32, c, c);
-                a.jcc(Cond::E, else_label);
-                self.free(Loc::Gpr(c));
+                a.jcc(c.invert(), else_label);
                 self.ctrls.push(Ctrl {
                     kind: FrameKind::If,
                     height,
@@ -1566,19 +1687,17 @@ impl FuncCompiler<'_> {
             (O::BrIf, Imm::Index(depth)) => {
                 let idx = self.ctrl_index(depth)?;
                 let arity = at.label(depth).ok_or("unknown label")?.types.len();
-                let c = self.pop_gpr()?;
+                // Spilling only moves data: the flags survive it.
+                let c = self.pop_cond()?;
                 self.spill_all();
                 let direct = self.ctrls[idx].kind != FrameKind::Func
                     && (arity == 0 || self.stack.len() - arity == self.ctrls[idx].height);
-                let a = self.asm();
-                a.test_rr(Size::S32, c, c);
-                self.free(Loc::Gpr(c));
                 if direct {
                     let l = self.ctrls[idx].label;
-                    self.asm().jcc(Cond::Ne, l);
+                    self.asm().jcc(c, l);
                 } else {
                     let skip = self.asm().new_label();
-                    self.asm().jcc(Cond::E, skip);
+                    self.asm().jcc(c.invert(), skip);
                     self.branch(idx, arity);
                     self.asm().bind(skip);
                 }

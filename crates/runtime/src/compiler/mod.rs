@@ -142,7 +142,11 @@ impl CompiledModule {
 }
 
 /// Compiles every defined function of `binary`; the reason if any cannot be.
-pub(crate) fn compile(binary: &Binary, features: Features) -> Result<Arc<CompiledModule>, String> {
+pub(crate) fn compile(
+    binary: &Binary,
+    features: Features,
+    type_ids: &[u32],
+) -> Result<Arc<CompiledModule>, String> {
     host_supported()?;
     let mut asm = Assembler::with_capacity(binary.bodies.iter().map(|b| b.code.len() * 8).sum());
     let num_imported = binary.num_imported.funcs;
@@ -162,6 +166,7 @@ pub(crate) fn compile(binary: &Binary, features: Features) -> Result<Arc<Compile
                 trap_stubs: &trap_stubs,
                 sites: &mut sites,
                 num_imported,
+                type_ids,
             },
         )
         .map_err(|e| {

@@ -105,8 +105,13 @@ pub(crate) struct VMContext {
     depth_left: u64,
     entry_sp: usize,
     globals: *const *mut u128,
-    // Not read by generated code.
+    /// Table 0's elements and length (none: length 0).
+    table0: *const u64,
+    table0_len: u64,
+    /// The store's function references (`StoreState::func_refs`).
+    func_refs: *const FuncRef,
     instance: u32,
+    // Not read by generated code.
     store_id: u64,
     /// The call-depth limit `depth_left` counts down from.
     max_depth: u64,
@@ -127,7 +132,22 @@ pub(crate) const MEM_LEN: i32 = offset_of!(VMContext, mem_len) as i32;
 pub(crate) const STACK_LIMIT: i32 = offset_of!(VMContext, stack_limit) as i32;
 pub(crate) const DEPTH_LEFT: i32 = offset_of!(VMContext, depth_left) as i32;
 pub(crate) const ENTRY_SP: i32 = offset_of!(VMContext, entry_sp) as i32;
+pub(crate) const TABLE0: i32 = offset_of!(VMContext, table0) as i32;
+pub(crate) const TABLE0_LEN: i32 = offset_of!(VMContext, table0_len) as i32;
+pub(crate) const FUNC_REFS: i32 = offset_of!(VMContext, func_refs) as i32;
+pub(crate) const INSTANCE: i32 = offset_of!(VMContext, instance) as i32;
 pub(crate) const GLOBALS: i32 = offset_of!(VMContext, globals) as i32;
+
+/// What compiled code's `call_indirect` needs of a store function: its
+/// type, and for a compiled wasm function its instance and code (a host
+/// function, or one the interpreter runs, has instance `u32::MAX`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct FuncRef {
+    type_id: u32,
+    instance: u32,
+    code: *const u8,
+}
 
 /// A context, written by compiled code and the host in turn.
 pub(crate) struct VmCell(core::cell::UnsafeCell<VMContext>);
@@ -144,12 +164,16 @@ pub(crate) struct StoreState {
     error: Option<Error>,
     /// A host function's panic, resumed once compiled frames are left.
     panic: Option<Box<dyn core::any::Any + Send>>,
+    /// Every store function's [`FuncRef`], by store index; rebuilt when
+    /// functions were added.
+    func_refs: Vec<FuncRef>,
     /// The wasm frames of the last trap, `(function, wasm offset)`
     /// innermost first, walked before the trap unwound them.
     trap_frames: Vec<(u32, u32)>,
 }
 
-// SAFETY: the raw pointers in the contexts point into this store (its
+// SAFETY: the raw pointers in the contexts and function references point
+// into this store or its modules' code (its
 // memories, globals, the store itself) and are only dereferenced by code
 // running in a call that borrows the store mutably; they are refreshed at
 // every entry. The `Rc`s are cloned only for the duration of such a call,
@@ -163,7 +187,49 @@ unsafe impl Sync for StoreState {}
 /// memory 0's base and length, and the global pointers if the store's
 /// globals moved.
 fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
+    if inner.compiled.func_refs.len() != inner.funcs.len() {
+        let refs = inner
+            .funcs
+            .iter()
+            .map(|f| match *f {
+                FuncEntity::Wasm {
+                    instance,
+                    index,
+                    type_id,
+                } => match inner.instances[instance as usize].module.compiled_code() {
+                    Some(code) => FuncRef {
+                        type_id,
+                        instance,
+                        code: code.func_code(index),
+                    },
+                    None => FuncRef {
+                        type_id,
+                        instance: u32::MAX,
+                        code: core::ptr::null(),
+                    },
+                },
+                FuncEntity::Host { type_id, .. } => FuncRef {
+                    type_id,
+                    instance: u32::MAX,
+                    code: core::ptr::null(),
+                },
+            })
+            .collect();
+        inner.compiled.func_refs = refs;
+    }
+    vm.func_refs = inner.compiled.func_refs.as_ptr();
     let inst = &inner.instances[vm.instance as usize];
+    match inst.tables.first() {
+        Some(&t) => {
+            let el = &inner.tables[t as usize].elements;
+            vm.table0 = el.as_ptr();
+            vm.table0_len = el.len() as u64;
+        }
+        None => {
+            vm.table0 = core::ptr::null();
+            vm.table0_len = 0;
+        }
+    }
     match inst.memories.first() {
         Some(&m) => {
             let data: &mut [u8] = &mut inner.memories[m as usize].data;
@@ -231,6 +297,9 @@ pub(crate) fn invoke<T>(
                 depth_left: 0,
                 entry_sp: 0,
                 globals: core::ptr::null(),
+                table0: core::ptr::null(),
+                table0_len: 0,
+                func_refs: core::ptr::null(),
                 instance,
                 store_id,
                 max_depth: 0,
