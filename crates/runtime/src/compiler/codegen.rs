@@ -73,6 +73,14 @@ struct Entry {
     loc: Loc,
 }
 
+/// Where a local lives for the whole function when it is kept in a
+/// register (see `choose_pins`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Pin {
+    Gpr(Gpr),
+    Xmm(Xmm),
+}
+
 struct Ctrl {
     kind: FrameKind,
     /// Operand stack height below the block's parameters.
@@ -94,6 +102,9 @@ const ALLOC_GPRS: [Gpr; 9] = [
     Gpr::R12,
     Gpr::R13,
 ];
+/// Registers that may hold locals (taken out of the operand pool).
+const PIN_GPRS: [Gpr; 4] = [Gpr::Rbx, Gpr::R12, Gpr::R13, Gpr::R11];
+const PIN_XMMS: [Xmm; 4] = [Xmm(12), Xmm(13), Xmm(14), Xmm(15)];
 const MEM_BASE: Gpr = Gpr::R14;
 const VMCTX: Gpr = Gpr::R15;
 const XMM_SCRATCH0: Xmm = Xmm(0);
@@ -127,7 +138,9 @@ pub(super) fn compile_function(
     func: u32,
     shared: Shared<'_>,
 ) -> Result<(), Unsupported> {
+    let pins = choose_pins(module, features, func)?;
     let mut c = FuncCompiler {
+        pins: pins.clone(),
         s: shared,
         stack: Vec::new(),
         ctrls: Vec::new(),
@@ -136,8 +149,15 @@ pub(super) fn compile_function(
         results: Vec::new(),
         max_depth: 0,
         out_slots: 0,
-        free_gpr: ALLOC_GPRS.to_vec(),
-        free_xmm: (2..16).rev().map(Xmm).collect(),
+        free_gpr: ALLOC_GPRS
+            .into_iter()
+            .filter(|r| !pins.contains(&Some(Pin::Gpr(*r))))
+            .collect(),
+        free_xmm: (2..16)
+            .rev()
+            .map(Xmm)
+            .filter(|x| !pins.contains(&Some(Pin::Xmm(*x))))
+            .collect(),
         traps: Vec::new(),
         at: 0,
         frame_patch: 0,
@@ -151,6 +171,8 @@ pub(super) fn compile_function(
 }
 
 struct FuncCompiler<'a> {
+    /// The register of each local kept in one (`None`: in its slot).
+    pins: Vec<Option<Pin>>,
     s: Shared<'a>,
     stack: Vec<Entry>,
     ctrls: Vec<Ctrl>,
@@ -285,6 +307,19 @@ impl FuncCompiler<'_> {
                 a.jcc(Cond::Ne, head);
             }
         }
+        // Pinned locals: parameters from their slots, the others zero.
+        for i in 0..self.pins.len() as u32 {
+            let param = i < self.nparams;
+            let m = self.local_mem(i);
+            let a = &mut *self.s.asm;
+            match (self.pins[i as usize], param) {
+                (Some(Pin::Gpr(r)), true) => a.mov_rm(Size::S64, r, m),
+                (Some(Pin::Gpr(r)), false) => a.alu_rr(Alu::Xor, Size::S32, r, r),
+                (Some(Pin::Xmm(x)), true) => a.sse_rm(Sse::Movsd, x, m),
+                (Some(Pin::Xmm(x)), false) => a.sse_rr(Sse::Xorps, x, x),
+                (None, _) => {}
+            }
+        }
         self.ctrls.push(Ctrl {
             kind: FrameKind::Func,
             height: 0,
@@ -384,12 +419,16 @@ impl FuncCompiler<'_> {
                     a.mov_mr(Size::S64, m, Gpr::Rax);
                 }
             }
-            Loc::Local(i) => {
-                let src = self.local_mem(i);
-                let a = self.asm();
-                a.mov_rm(Size::S64, Gpr::Rax, src);
-                a.mov_mr(Size::S64, m, Gpr::Rax);
-            }
+            Loc::Local(i) => match self.pin(i) {
+                Some(Pin::Gpr(r)) => self.asm().mov_mr(Size::S64, m, r),
+                Some(Pin::Xmm(x)) => self.asm().sse_mr(Sse::Movsd, m, x),
+                None => {
+                    let src = self.local_mem(i);
+                    let a = self.asm();
+                    a.mov_rm(Size::S64, Gpr::Rax, src);
+                    a.mov_mr(Size::S64, m, Gpr::Rax);
+                }
+            },
             Loc::Slot => {
                 let src = self.slot_mem(depth);
                 let a = self.asm();
@@ -445,10 +484,14 @@ impl FuncCompiler<'_> {
                 }
             }
             Loc::Const(c) => self.asm().mov_ri(Size::S64, r, c as i64),
-            Loc::Local(i) => {
-                let m = self.local_mem(i);
-                self.asm().mov_rm(Size::S64, r, m)
-            }
+            Loc::Local(i) => match self.pin(i) {
+                Some(Pin::Gpr(p)) => self.asm().mov_rr(Size::S64, r, p),
+                Some(Pin::Xmm(x)) => self.asm().movd_rx(size_of(e.ty), r, x),
+                None => {
+                    let m = self.local_mem(i);
+                    self.asm().mov_rm(Size::S64, r, m)
+                }
+            },
             Loc::Slot => {
                 let m = self.slot_mem(depth);
                 self.asm().mov_rm(Size::S64, r, m)
@@ -490,10 +533,14 @@ impl FuncCompiler<'_> {
                 a.mov_ri(Size::S64, Gpr::Rax, c as i64);
                 a.movd_xr(Size::S64, x, Gpr::Rax);
             }
-            Loc::Local(i) => {
-                let m = self.local_mem(i);
-                self.asm().sse_rm(op, x, m)
-            }
+            Loc::Local(i) => match self.pin(i) {
+                Some(Pin::Xmm(p)) => self.asm().sse_rr(Sse::Movaps, x, p),
+                Some(Pin::Gpr(r)) => self.asm().movd_xr(size_of(e.ty), x, r),
+                None => {
+                    let m = self.local_mem(i);
+                    self.asm().sse_rm(op, x, m)
+                }
+            },
             Loc::Slot => {
                 let m = self.slot_mem(depth);
                 self.asm().sse_rm(op, x, m)
@@ -511,9 +558,53 @@ impl FuncCompiler<'_> {
     /// The operand as a memory operand, if it has one (a local or a slot).
     fn mem_of(&self, e: Entry, depth: usize) -> Option<Mem> {
         match e.loc {
-            Loc::Local(i) => Some(self.local_mem(i)),
+            Loc::Local(i) if self.pin(i).is_none() => Some(self.local_mem(i)),
             Loc::Slot => Some(self.slot_mem(depth)),
             _ => None,
+        }
+    }
+
+    /// The register of local `i`, if it is kept in one.
+    fn pin(&self, i: u32) -> Option<Pin> {
+        self.pins.get(i as usize).copied().flatten()
+    }
+
+    /// A general register holding the operand that the instruction may
+    /// read but not write: a pinned integer local's.
+    fn pinned_gpr(&self, e: Entry) -> Option<Gpr> {
+        match e.loc {
+            Loc::Local(i) => match self.pin(i) {
+                Some(Pin::Gpr(r)) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Before a call: every pinned local to its slot (all registers are
+    /// caller-saved).
+    fn save_pinned(&mut self) {
+        for i in 0..self.pins.len() as u32 {
+            if let Some(p) = self.pin(i) {
+                let m = self.local_mem(i);
+                match p {
+                    Pin::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
+                    Pin::Xmm(x) => self.asm().sse_mr(Sse::Movsd, m, x),
+                }
+            }
+        }
+    }
+
+    /// After a call: the pinned locals back from their slots.
+    fn reload_pinned(&mut self) {
+        for i in 0..self.pins.len() as u32 {
+            if let Some(p) = self.pin(i) {
+                let m = self.local_mem(i);
+                match p {
+                    Pin::Gpr(r) => self.asm().mov_rm(Size::S64, r, m),
+                    Pin::Xmm(x) => self.asm().sse_rm(Sse::Movsd, x, m),
+                }
+            }
         }
     }
 
@@ -750,6 +841,7 @@ impl FuncCompiler<'_> {
 
     fn call(&mut self, func: u32, ty: &FuncType) -> Result<(), Unsupported> {
         self.call_args(ty)?;
+        self.save_pinned();
         if func < self.s.num_imported {
             let a = self.asm();
             a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
@@ -766,6 +858,7 @@ impl FuncCompiler<'_> {
             self.asm()
                 .mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
         }
+        self.reload_pinned();
         self.call_results(ty);
         Ok(())
     }
@@ -796,13 +889,11 @@ impl FuncCompiler<'_> {
         match index.loc {
             Loc::Gpr(r) => self.asm().mov_rr(Size::S32, Gpr::Rcx, r),
             Loc::Const(c) => self.asm().mov_ri(Size::S32, Gpr::Rcx, c as u32 as i64),
-            Loc::Local(i) => {
-                let m = self.local_mem(i);
-                self.asm().mov_rm(Size::S32, Gpr::Rcx, m)
-            }
+            Loc::Local(_) => self.load_gpr(Gpr::Rcx, index, 0),
             _ => return Err("call_indirect index".into()),
         }
         self.free(index.loc);
+        self.save_pinned();
         let done = self.asm().new_label();
         if table == 0 {
             // The fast path: a function of this instance, compiled, of the
@@ -860,6 +951,7 @@ impl FuncCompiler<'_> {
         self.call_site();
         self.after_host_call();
         self.asm().bind(done);
+        self.reload_pinned();
         self.call_results(ty);
         Ok(())
     }
@@ -875,6 +967,7 @@ impl FuncCompiler<'_> {
         result: Option<ValType>,
     ) -> Result<(), Unsupported> {
         self.outgoing(args, usize::from(result.is_some()))?;
+        self.save_pinned();
         let a = self.asm();
         a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
         a.mov_ri(Size::S32, Gpr::Rsi, op as i64);
@@ -883,6 +976,7 @@ impl FuncCompiler<'_> {
         a.mov_rr(Size::S64, Gpr::R8, Gpr::Rsp);
         a.call_m(Mem::base(VMCTX, vm::HOST_OP));
         self.call_site();
+        self.reload_pinned();
         self.after_host_call();
         if let Some(t) = result {
             let r = self.alloc_gpr();
@@ -910,10 +1004,13 @@ impl FuncCompiler<'_> {
                 self.asm().mov_rr(Size::S32, Gpr::Rax, r);
                 self.free(e.loc);
             }
-            _ => {
-                let src = self.mem_of(e, d).ok_or("address operand")?;
-                self.asm().mov_rm(Size::S32, Gpr::Rax, src);
-            }
+            _ => match self.mem_of(e, d) {
+                Some(src) => self.asm().mov_rm(Size::S32, Gpr::Rax, src),
+                None => {
+                    self.load_gpr(Gpr::Rax, e, d);
+                    self.asm().mov_rr(Size::S32, Gpr::Rax, Gpr::Rax);
+                }
+            },
         }
         let offset = if matches!(e.loc, Loc::Const(_)) {
             0
@@ -1064,10 +1161,12 @@ impl FuncCompiler<'_> {
             self.asm().mov_rm(Size::S32, ARGS[i], m);
         }
         self.set_dead_to(first);
+        self.save_pinned();
         let a = self.asm();
         a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
         a.call_m(Mem::base(VMCTX, slot));
         self.call_site();
+        self.reload_pinned();
         if result {
             self.asm()
                 .mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
@@ -1091,9 +1190,13 @@ impl FuncCompiler<'_> {
             Loc::Const(c) if i32::try_from(c as i64).is_ok() || s == Size::S32 => {
                 self.asm().alu_ri(op, s, ra, c as i64 as i32)
             }
-            Loc::Local(_) | Loc::Slot => {
+            _ if self.mem_of(b, bd).is_some() => {
                 let m = self.mem_of(b, bd).expect("a memory operand");
                 self.asm().alu_rm(op, s, ra, m)
+            }
+            _ if self.pinned_gpr(b).is_some() => {
+                let rb = self.pinned_gpr(b).expect("a pinned local");
+                self.asm().alu_rr(op, s, ra, rb)
             }
             _ => {
                 let rb = self.gpr_of(b, bd);
@@ -1114,9 +1217,13 @@ impl FuncCompiler<'_> {
             Loc::Const(c) if i32::try_from(c as i64).is_ok() || s == Size::S32 => {
                 self.asm().alu_ri(Alu::Cmp, s, ra, c as i64 as i32)
             }
-            Loc::Local(_) | Loc::Slot => {
+            _ if self.mem_of(b, bd).is_some() => {
                 let m = self.mem_of(b, bd).expect("a memory operand");
                 self.asm().alu_rm(Alu::Cmp, s, ra, m)
+            }
+            _ if self.pinned_gpr(b).is_some() => {
+                let rb = self.pinned_gpr(b).expect("a pinned local");
+                self.asm().alu_rr(Alu::Cmp, s, ra, rb)
             }
             _ => {
                 let rb = self.gpr_of(b, bd);
@@ -1759,6 +1866,21 @@ impl FuncCompiler<'_> {
                 let ty = *self.locals.get(i as usize).ok_or("unknown local")?;
                 self.push(ty, Loc::Local(i));
             }
+            (O::LocalSet, Imm::Index(i)) | (O::LocalTee, Imm::Index(i))
+                if self.pin(i).is_some() =>
+            {
+                self.detach_local(i);
+                let (e, d) = self.pop()?;
+                match self.pin(i) {
+                    Some(Pin::Gpr(r)) => self.load_gpr(r, e, d),
+                    Some(Pin::Xmm(x)) => self.load_xmm(x, e, d),
+                    None => {}
+                }
+                self.free(e.loc);
+                if op == O::LocalTee {
+                    self.push(e.ty, Loc::Local(i));
+                }
+            }
             (O::LocalSet, Imm::Index(i)) | (O::LocalTee, Imm::Index(i)) => {
                 self.detach_local(i);
                 let (e, d) = self.pop()?;
@@ -2152,4 +2274,65 @@ fn a_ucomi_checks(
     let a = c.asm();
     a.sse_rr(ucomi, x, XMM_SCRATCH0);
     a.jcc(Cond::Ae, high);
+}
+
+/// Chooses the locals kept in registers for the whole function: the most
+/// used integer and float locals (uses inside loops count more), up to
+/// `PIN_GPRS` and `PIN_XMMS`. A pre-pass over the body's instructions, so
+/// the single pass knows every local's home from the start.
+fn choose_pins(
+    module: &Module,
+    features: Features,
+    func: u32,
+) -> Result<Vec<Option<Pin>>, Unsupported> {
+    let defined = func
+        .checked_sub(module.num_imported.funcs)
+        .ok_or("an imported function")?;
+    let body = module.bodies.get(defined as usize).ok_or("no such body")?;
+    let ty = module.func_type(func).ok_or("no such function")?;
+    let mut types: Vec<ValType> = ty.params().to_vec();
+    for &(n, t) in &body.locals {
+        types.extend(core::iter::repeat_n(t, n as usize));
+    }
+    let mut weight = vec![0u64; types.len()];
+    let mut ops = nanowasm_binary::OperatorReader::new(
+        nanowasm_binary::reader::Reader::new(&module.bytes[body.code.clone()]),
+        features,
+    );
+    // The loop nesting of each open block.
+    let mut blocks: Vec<bool> = Vec::new();
+    let mut loops = 0u32;
+    while !ops.is_empty() {
+        let Ok(instr) = ops.read() else { break };
+        match (instr.op, instr.imm) {
+            (Opcode::Loop, _) => {
+                blocks.push(true);
+                loops += 1;
+            }
+            (Opcode::Block | Opcode::If, _) => blocks.push(false),
+            (Opcode::End, _) => {
+                if blocks.pop() == Some(true) {
+                    loops -= 1;
+                }
+            }
+            (Opcode::LocalGet | Opcode::LocalSet | Opcode::LocalTee, Imm::Index(i)) => {
+                if let Some(w) = weight.get_mut(i as usize) {
+                    *w += 1 << (3 * loops.min(5));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut order: Vec<usize> = (0..types.len()).filter(|&i| weight[i] >= 2).collect();
+    order.sort_by_key(|&i| core::cmp::Reverse(weight[i]));
+    let mut pins = vec![None; types.len()];
+    let (mut gprs, mut xmms) = (PIN_GPRS.iter(), PIN_XMMS.iter());
+    for i in order {
+        pins[i] = match types[i] {
+            ValType::I32 | ValType::I64 => gprs.next().map(|&r| Pin::Gpr(r)),
+            ValType::F32 | ValType::F64 => xmms.next().map(|&x| Pin::Xmm(x)),
+            _ => None,
+        };
+    }
+    Ok(pins)
 }
