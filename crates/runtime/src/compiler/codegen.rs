@@ -2310,11 +2310,7 @@ fn choose_pins(
                 loops += 1;
             }
             (Opcode::Block | Opcode::If, _) => blocks.push(false),
-            (Opcode::End, _) => {
-                if blocks.pop() == Some(true) {
-                    loops -= 1;
-                }
-            }
+            (Opcode::End, _) => loops -= u32::from(blocks.pop() == Some(true)),
             (Opcode::LocalGet | Opcode::LocalSet | Opcode::LocalTee, Imm::Index(i)) => {
                 if let Some(w) = weight.get_mut(i as usize) {
                     *w += 1 << (3 * loops.min(5));
