@@ -115,8 +115,8 @@ fn text() -> String {
     );
     let _ = writeln!(
         out,
-        "  `auto` runs modules the compiler does not support yet (SIMD, reference types, \
-         tail calls, fuel, epochs) in the interpreter"
+        "  `auto` runs modules the compiler does not support yet (SIMD, tail calls, \
+         multi-memory) in the interpreter"
     );
     let _ = writeln!(out);
     let _ = writeln!(

@@ -375,6 +375,13 @@ impl Engine {
         self.inner.epoch.fetch_add(1, Ordering::Release);
     }
 
+    /// Where the epoch is, for compiled code's checks (which read it with
+    /// a plain load: x86-64 loads are atomic and acquire).
+    #[cfg(nanowasm_compiler)]
+    pub(crate) fn epoch_ptr(&self) -> *const u64 {
+        self.inner.epoch.as_ptr()
+    }
+
     pub(crate) fn epoch(&self) -> u64 {
         self.inner.epoch.load(Ordering::Acquire)
     }

@@ -380,11 +380,9 @@ fn compile(
     if strategy.resolve() != crate::Strategy::Compiler {
         return Ok(None);
     }
-    let result = if config.consume_fuel || config.epoch_interruption {
-        Err("fuel and epoch interruption are not supported by the compiler yet".to_owned())
-    } else {
+    let result = {
         let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-        let r = crate::compiler::compile(binary, config.get_features(), type_ids);
+        let r = crate::compiler::compile(binary, engine.translate_config(), type_ids);
         if let (Some(start), Ok(code)) = (start, &r) {
             tracing::debug!(
                 functions = binary.bodies.len(),

@@ -30,6 +30,8 @@ use nanowasm_binary::{
     FrameKind, FuncStart, FuncValidator, Imm, Module, Resolved, Types, VisitOperator,
 };
 use nanowasm_core::{Features, FuncType, MemArg, Opcode, ValType};
+
+use crate::interp::translate::TranslateConfig;
 use nanowasm_x64::{
     Alu, Assembler, BitCount, Cond, Gpr, Label, Mem, Scale, Shift, Size, Sse, SseImm, Xmm,
 };
@@ -134,12 +136,16 @@ fn supported_type(t: ValType) -> Result<(), Unsupported> {
 /// `shared.func_labels[func - imported]`.
 pub(super) fn compile_function(
     module: &Module,
-    features: Features,
+    config: TranslateConfig,
     func: u32,
     shared: Shared<'_>,
 ) -> Result<(), Unsupported> {
+    let features = config.features;
     let pins = choose_pins(module, features, func)?;
     let mut c = FuncCompiler {
+        fuel: config.fuel,
+        epoch: config.epoch,
+        fuel_region: None,
         pins: pins.clone(),
         s: shared,
         stack: Vec::new(),
@@ -171,6 +177,13 @@ pub(super) fn compile_function(
 }
 
 struct FuncCompiler<'a> {
+    /// Charge fuel, as the interpreter does: each straight-line region
+    /// pays for its instructions before its first one runs.
+    fuel: bool,
+    /// Check the epoch deadline at function entry and loop headers.
+    epoch: bool,
+    /// The open fuel region: where its charge's immediate is, and its cost.
+    fuel_region: Option<(usize, u32)>,
     /// The register of each local kept in one (`None`: in its slot).
     pins: Vec<Option<Pin>>,
     s: Shared<'a>,
@@ -326,11 +339,60 @@ impl FuncCompiler<'_> {
             label: self.s.asm.new_label(),
             else_label: None,
         });
+        self.check_epoch();
+        self.start_fuel_region();
         Ok(())
+    }
+
+    /// Ends the current fuel region (its charge is final) and starts one
+    /// (whose charge comes with its first instruction that costs fuel).
+    fn start_fuel_region(&mut self) {
+        if let Some((at, cost)) = self.fuel_region.take() {
+            self.s.asm.patch_u32(at, cost);
+        }
+    }
+
+    /// Counts one instruction's fuel, emitting the region's charge if this
+    /// is its first: `sub [fuel], cost; jb out_of_fuel` (the cost patched
+    /// when the region ends).
+    fn charge(&mut self) {
+        if !self.fuel {
+            return;
+        }
+        if let Some((_, cost)) = &mut self.fuel_region {
+            *cost += 1;
+            return;
+        }
+        // The charge sets the flags: a condition left in them goes to a
+        // register first.
+        self.materialize_cond();
+        let out = self.trap_site(Code::OutOfFuel);
+        let a = &mut *self.s.asm;
+        a.mov_rm(Size::S64, Gpr::Rax, Mem::base(VMCTX, vm::FUEL));
+        // A placeholder that needs the imm32 form.
+        a.alu_mi(Alu::Sub, Size::S64, Mem::base(Gpr::Rax, 0), 0x7fff_0000);
+        let at = a.offset() - 4;
+        a.jcc(Cond::B, out);
+        self.fuel_region = Some((at, 1));
+    }
+
+    /// The epoch deadline check (function entry and loop headers).
+    fn check_epoch(&mut self) {
+        if !self.epoch {
+            return;
+        }
+        let stop = self.trap_site(Code::Interrupted);
+        let a = &mut *self.s.asm;
+        a.mov_rm(Size::S64, Gpr::Rax, Mem::base(VMCTX, vm::EPOCH));
+        a.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, 0));
+        a.mov_rm(Size::S64, Gpr::Rcx, Mem::base(VMCTX, vm::EPOCH_DEADLINE));
+        a.alu_rm(Alu::Cmp, Size::S64, Gpr::Rax, Mem::base(Gpr::Rcx, 0));
+        a.jcc(Cond::Ae, stop);
     }
 
     /// Emits the out-of-line trap sites and patches the frame size.
     fn finish(&mut self) {
+        self.start_fuel_region();
         let traps = core::mem::take(&mut self.traps);
         for (label, code, wasm) in traps {
             let stub = self.s.trap_stubs[code as usize];
@@ -765,6 +827,7 @@ impl FuncCompiler<'_> {
         if ctrl.kind != FrameKind::Loop {
             self.asm().bind(ctrl.label);
         }
+        self.start_fuel_region();
         self.set_dead_to(ctrl.height);
         self.push_types(results)
     }
@@ -860,6 +923,7 @@ impl FuncCompiler<'_> {
         }
         self.reload_pinned();
         self.call_results(ty);
+        self.start_fuel_region();
         Ok(())
     }
 
@@ -953,6 +1017,7 @@ impl FuncCompiler<'_> {
         self.asm().bind(done);
         self.reload_pinned();
         self.call_results(ty);
+        self.start_fuel_region();
         Ok(())
     }
 
@@ -1714,6 +1779,9 @@ impl FuncCompiler<'_> {
         if !matches!(op, O::BrIf | O::If | O::Select | O::SelectTyped | O::I32Eqz) {
             self.materialize_cond();
         }
+        if !matches!(op, O::Nop | O::Drop | O::Block | O::Loop | O::End | O::Else) {
+            self.charge();
+        }
         match (op, imm) {
             (O::Nop, _) => {}
             (O::Unreachable, _) => {
@@ -1731,7 +1799,11 @@ impl FuncCompiler<'_> {
                     .ok_or("block parameters")?;
                 let label = self.asm().new_label();
                 let kind = if op == O::Loop {
+                    // A loop header: back edges come to its epoch check
+                    // and its fuel region, as in the interpreter.
+                    self.start_fuel_region();
                     self.asm().bind(label);
+                    self.check_epoch();
                     FrameKind::Loop
                 } else {
                     FrameKind::Block
@@ -1761,6 +1833,7 @@ impl FuncCompiler<'_> {
                 let a = self.asm();
                 let (label, else_label) = (a.new_label(), a.new_label());
                 a.jcc(c.invert(), else_label);
+                self.start_fuel_region();
                 self.ctrls.push(Ctrl {
                     kind: FrameKind::If,
                     height,
@@ -1779,6 +1852,7 @@ impl FuncCompiler<'_> {
                 let l = ctrl.else_label.take().ok_or("else without if")?;
                 ctrl.kind = FrameKind::Else;
                 let h = ctrl.height;
+                self.start_fuel_region();
                 self.asm().bind(l);
                 self.set_dead_to(h);
                 self.push_types(params)?;
@@ -1808,6 +1882,7 @@ impl FuncCompiler<'_> {
                     self.branch(idx, arity);
                     self.asm().bind(skip);
                 }
+                self.start_fuel_region();
             }
             (O::BrTable, Imm::BrTable(table)) => {
                 let arity = at.label(table.default).ok_or("unknown label")?.types.len();

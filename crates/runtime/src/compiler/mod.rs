@@ -12,8 +12,8 @@
 use crate::prelude::*;
 use alloc::sync::Arc;
 
+use crate::interp::translate::TranslateConfig;
 use nanowasm_binary::Module as Binary;
-use nanowasm_core::Features;
 use nanowasm_x64::{Alu, Assembler, Gpr, Label, Mem, Scale, Size};
 
 mod codegen;
@@ -144,7 +144,7 @@ impl CompiledModule {
 /// Compiles every defined function of `binary`; the reason if any cannot be.
 pub(crate) fn compile(
     binary: &Binary,
-    features: Features,
+    config: TranslateConfig,
     type_ids: &[u32],
 ) -> Result<Arc<CompiledModule>, String> {
     host_supported()?;
@@ -158,7 +158,7 @@ pub(crate) fn compile(
         let func = num_imported + i;
         codegen::compile_function(
             binary,
-            features,
+            config,
             func,
             codegen::Shared {
                 asm: &mut asm,

@@ -42,18 +42,22 @@ pub(crate) enum Code {
     BadConversionToInteger,
     MemoryOutOfBounds,
     StackOverflow,
+    OutOfFuel,
+    Interrupted,
     Propagate,
 }
 
 impl Code {
     /// Every code but `Ok`: the trap stubs.
-    pub(crate) const TRAPS: [Code; 7] = [
+    pub(crate) const TRAPS: [Code; 9] = [
         Code::Unreachable,
         Code::IntegerOverflow,
         Code::IntegerDivisionByZero,
         Code::BadConversionToInteger,
         Code::MemoryOutOfBounds,
         Code::StackOverflow,
+        Code::OutOfFuel,
+        Code::Interrupted,
         Code::Propagate,
     ];
 
@@ -69,6 +73,8 @@ impl Code {
             Code::BadConversionToInteger => TrapCode::BadConversionToInteger,
             Code::MemoryOutOfBounds => TrapCode::MemoryOutOfBounds,
             Code::StackOverflow => TrapCode::StackOverflow,
+            Code::OutOfFuel => TrapCode::OutOfFuel,
+            Code::Interrupted => TrapCode::Interrupted,
             Code::Ok | Code::Propagate => return None,
         })
     }
@@ -105,6 +111,11 @@ pub(crate) struct VMContext {
     depth_left: u64,
     entry_sp: usize,
     globals: *const *mut u128,
+    /// The store's fuel (`StoreInner::fuel`), the engine's epoch and the
+    /// store's epoch deadline.
+    fuel: *mut u64,
+    epoch: *const u64,
+    epoch_deadline: *const u64,
     /// Table 0's elements and length (none: length 0).
     table0: *const u64,
     table0_len: u64,
@@ -132,6 +143,9 @@ pub(crate) const MEM_LEN: i32 = offset_of!(VMContext, mem_len) as i32;
 pub(crate) const STACK_LIMIT: i32 = offset_of!(VMContext, stack_limit) as i32;
 pub(crate) const DEPTH_LEFT: i32 = offset_of!(VMContext, depth_left) as i32;
 pub(crate) const ENTRY_SP: i32 = offset_of!(VMContext, entry_sp) as i32;
+pub(crate) const FUEL: i32 = offset_of!(VMContext, fuel) as i32;
+pub(crate) const EPOCH: i32 = offset_of!(VMContext, epoch) as i32;
+pub(crate) const EPOCH_DEADLINE: i32 = offset_of!(VMContext, epoch_deadline) as i32;
 pub(crate) const TABLE0: i32 = offset_of!(VMContext, table0) as i32;
 pub(crate) const TABLE0_LEN: i32 = offset_of!(VMContext, table0_len) as i32;
 pub(crate) const FUNC_REFS: i32 = offset_of!(VMContext, func_refs) as i32;
@@ -218,6 +232,9 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
         inner.compiled.func_refs = refs;
     }
     vm.func_refs = inner.compiled.func_refs.as_ptr();
+    vm.fuel = &mut inner.fuel;
+    vm.epoch = inner.engine.epoch_ptr();
+    vm.epoch_deadline = &inner.epoch_deadline;
     let inst = &inner.instances[vm.instance as usize];
     match inst.tables.first() {
         Some(&t) => {
@@ -297,6 +314,9 @@ pub(crate) fn invoke<T>(
                 depth_left: 0,
                 entry_sp: 0,
                 globals: core::ptr::null(),
+                fuel: core::ptr::null_mut(),
+                epoch: core::ptr::null(),
+                epoch_deadline: core::ptr::null(),
                 table0: core::ptr::null(),
                 table0_len: 0,
                 func_refs: core::ptr::null(),
@@ -362,6 +382,10 @@ pub(crate) fn invoke<T>(
     }
     let frames = core::mem::take(&mut inner.compiled.trap_frames);
     let code = Code::from_u32(status).unwrap_or(Code::Propagate);
+    if code == Code::OutOfFuel {
+        // The charge that failed wrapped the counter: nothing is left.
+        inner.fuel = 0;
+    }
     let error = match code.trap() {
         Some(t) => {
             let backtrace = backtrace(inner, instance, &frames);

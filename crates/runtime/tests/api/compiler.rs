@@ -304,11 +304,67 @@ fn strategy_compiler_refuses_what_it_cannot_compile_and_auto_falls_back() {
     let i = Instance::new(&mut store, &m, &[]).unwrap();
     let f = i.get_typed_func::<(), i32>(&mut store, "f").unwrap();
     assert_eq!(f.call(&mut store, ()).unwrap(), 7);
-    // Fuel is not compiled yet: the compiler refuses, Auto interprets.
+}
+
+/// Fuel in compiled code is charged as the interpreter charges it: the same
+/// fuel left after a run, and the same trap, at the same place, when it
+/// runs out. An epoch deadline stops a compiled infinite loop.
+#[test]
+fn fuel_and_epochs_match_the_interpreter() {
+    let src = r#"(module $fuel
+        (func $sum (export "sum") (param i32) (result i32) (local i32)
+            (block $done
+                (loop $l
+                    (br_if $done (i32.eqz (local.get 0)))
+                    (local.set 1 (i32.add (local.get 1) (call $sq (local.get 0))))
+                    (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+                    (br $l)))
+            (local.get 1))
+        (func $sq (param i32) (result i32)
+            (if (result i32) (i32.gt_u (local.get 0) (i32.const 1000))
+                (then (i32.const 0))
+                (else (i32.mul (local.get 0) (local.get 0)))))
+        (func (export "spin") (loop $l (br $l))))"#;
+    let run = |strategy: Strategy, fuel: u64, n: i32| {
+        let mut c = Config::new();
+        c.strategy(strategy).consume_fuel(true);
+        let engine = Engine::new(&c);
+        let m = Module::new(&engine, wat(src)).unwrap();
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(fuel).unwrap();
+        let i = Instance::new(&mut store, &m, &[]).unwrap();
+        let f = i.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
+        let r = f.call(&mut store, n).map_err(|e| e.to_string());
+        (r, store.get_fuel().unwrap())
+    };
+    for (fuel, n) in [(1_000_000, 100), (500, 100), (1, 5), (0, 1), (37, 3)] {
+        let interp = run(Strategy::Interpreter, fuel, n);
+        let compiled = run(Strategy::Compiler, fuel, n);
+        assert_eq!(compiled, interp, "fuel {fuel}, n {n}");
+    }
+    let (r, _) = run(Strategy::Compiler, 50, 100);
+    assert!(r.unwrap_err().starts_with("wasm trap: all fuel consumed"));
+    // An epoch deadline stops a compiled loop that never calls anything.
     let mut c = Config::new();
-    c.strategy(Strategy::Compiler).consume_fuel(true);
-    let err = Module::new(&Engine::new(&c), wat("(module)")).unwrap_err();
-    assert!(err.to_string().contains("fuel"), "{err}");
+    c.strategy(Strategy::Compiler).epoch_interruption(true);
+    let engine = Engine::new(&c);
+    let m = Module::new(&engine, wat(src)).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(1);
+    let i = Instance::new(&mut store, &m, &[]).unwrap();
+    let spin = i.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
+    let e2 = engine.clone();
+    let ticker = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        e2.increment_epoch();
+    });
+    let err = spin.call(&mut store, ()).unwrap_err();
+    ticker.join().unwrap();
+    assert_eq!(err.trap_code(), Some(TrapCode::Interrupted), "{err}");
+    assert!(
+        err.to_string().contains("0: fuel!func 2 at offset"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //! with scripts parsed by the `wast` crate (a dev-dependency) as a
 //! differential check of our parser; on the x86-64 compiler (where it is
 //! built), `compiled/<path>` with `Strategy::Compiler`, so a module the
-//! compiler cannot compile yet fails its file. The engine sees only
+//! compiler cannot compile yet fails its file, and `compiled-fuel/<path>`
+//! with fuel metering and epoch checks compiled in as well. The engine sees only
 //! binaries.
 //!
 //! `known_failures.txt` lists trials expected to fail; it can only shrink:
@@ -290,7 +291,10 @@ fn main() {
     if Strategy::Auto.resolve() == Strategy::Compiler {
         let mut compiled = wasm2;
         compiled.strategy(Strategy::Compiler);
+        let mut compiled_fuel = compiled.clone();
+        compiled_fuel.consume_fuel(true).epoch_interruption(true);
         configs.push(("compiled", compiled, ScriptParser::Ours));
+        configs.push(("compiled-fuel", compiled_fuel, ScriptParser::Ours));
     }
     let mut trials = Vec::new();
     for (prefix, config, parser) in configs {
