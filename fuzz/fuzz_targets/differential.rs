@@ -1,6 +1,7 @@
 //! wasm-smith module (all 2.0 features, NaNs canonicalized, everything
-//! exported) → nanowasm and wasmi: same results, traps, globals, tables,
-//! memories.
+//! exported) → nanowasm's compiler (the default strategy, where it supports
+//! the module), nanowasm's interpreter and wasmi: same results, traps,
+//! globals, tables, memories.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

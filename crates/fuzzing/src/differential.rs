@@ -150,10 +150,12 @@ fn nano_outcome(r: Result<Vec<Value>, nanowasm::Error>) -> Outcome {
     }
 }
 
-impl Engine for Nano {
-    fn instantiate(wasm: &[u8]) -> (Nano, Outcome) {
+impl Nano {
+    /// The module instantiated with `strategy` (`Auto`: compiled where the
+    /// compiler supports the module, as by default).
+    fn with_strategy(wasm: &[u8], strategy: nanowasm::Strategy) -> (Nano, Outcome) {
         let mut config = nanowasm::Config::new();
-        config.consume_fuel(true);
+        config.consume_fuel(true).strategy(strategy);
         // The Wasm 3.0 proposals that both engines implement (see
         // `generate_for_differential`).
         config
@@ -186,6 +188,13 @@ impl Engine for Nano {
                 nano_outcome(Err(e)),
             ),
         }
+    }
+
+}
+
+impl Engine for Nano {
+    fn instantiate(wasm: &[u8]) -> (Nano, Outcome) {
+        Nano::with_strategy(wasm, nanowasm::Strategy::Auto)
     }
 
     fn funcs(&self) -> Vec<String> {
@@ -403,6 +412,14 @@ impl Engine for Wasmi {
 /// module built by [`crate::generate_for_differential`].
 pub fn differential(wasm: &[u8]) {
     let (mut a, oa) = Nano::instantiate(wasm);
+    // nanowasm's two back ends agree exactly, fuel included.
+    // (Both stop only at the same fuel; a deep recursion may exhaust the
+    // compiled code's native stack before the interpreter's call depth.)
+    let (mut c, oc) = Nano::with_strategy(wasm, nanowasm::Strategy::Interpreter);
+    if oa == Outcome::Exhausted || oc == Outcome::Exhausted {
+        return;
+    }
+    assert_eq!(oa, oc, "instantiation differs between the compiler and the interpreter");
     let (mut b, ob) = Wasmi::instantiate(wasm);
     if oa == Outcome::Exhausted || ob == Outcome::Exhausted {
         return;
@@ -420,7 +437,13 @@ pub fn differential(wasm: &[u8]) {
     other.sort();
     assert_eq!(funcs, other, "exported functions differ");
     for name in funcs {
-        let (ra, rb) = (a.call(&name), b.call(&name));
+        let (ra, rc) = (a.call(&name), c.call(&name));
+        if ra == Outcome::Exhausted || rc == Outcome::Exhausted {
+            return;
+        }
+        assert_eq!(ra, rc, "calling `{name}` differs between the compiler and the interpreter");
+        assert_eq!(a.state(), c.state(), "state after `{name}` differs between the back ends");
+        let rb = b.call(&name);
         if ra == Outcome::Exhausted || rb == Outcome::Exhausted {
             return;
         }

@@ -21,9 +21,10 @@
 //! ```
 //!
 //! Pinned registers: `r15` the instance's `VMContext`, `r14` memory 0's
-//! base. `rax`, `rcx`, `rdx`, `xmm0` and `xmm1` are scratch; the other
-//! registers are allocated to operands. Every register is caller-saved at
-//! calls.
+//! base. `rax`, `rcx`, `rdx`, `xmm0` and `xmm1` are scratch. The most used
+//! locals live in `rbx`, `r12`, `r13` (callee-saved: a function saves the
+//! ones it uses) and `xmm12`-`xmm15` (caller-saved). Operands get `rsi`,
+//! `rdi`, `r8`-`r11` and the other `xmm` registers, all caller-saved.
 
 use crate::prelude::*;
 use nanowasm_binary::{
@@ -93,19 +94,17 @@ struct Ctrl {
     else_label: Option<Label>,
 }
 
-const ALLOC_GPRS: [Gpr; 9] = [
-    Gpr::Rbx,
-    Gpr::Rsi,
-    Gpr::Rdi,
-    Gpr::R8,
-    Gpr::R9,
-    Gpr::R10,
-    Gpr::R11,
-    Gpr::R12,
-    Gpr::R13,
-];
+/// Registers for operands. (`rbx`, `r12` and `r13` only ever hold pinned
+/// locals: they are callee-saved, so a function that does not pin them
+/// must not touch them.)
+const ALLOC_GPRS: [Gpr; 6] = [Gpr::Rsi, Gpr::Rdi, Gpr::R8, Gpr::R9, Gpr::R10, Gpr::R11];
 /// Registers that may hold locals (taken out of the operand pool).
-const PIN_GPRS: [Gpr; 4] = [Gpr::Rbx, Gpr::R12, Gpr::R13, Gpr::R11];
+///
+/// The general ones are callee-saved (in the System V convention too, so
+/// host calls keep them): a function saves those it pins in its frame and
+/// restores them when it returns, and calls need not touch them. The
+/// `xmm` ones are caller-saved: saved to their locals' slots around calls.
+const PIN_GPRS: [Gpr; 3] = [Gpr::Rbx, Gpr::R12, Gpr::R13];
 const PIN_XMMS: [Xmm; 4] = [Xmm(12), Xmm(13), Xmm(14), Xmm(15)];
 const MEM_BASE: Gpr = Gpr::R14;
 const VMCTX: Gpr = Gpr::R15;
@@ -155,10 +154,7 @@ pub(super) fn compile_function(
         results: Vec::new(),
         max_depth: 0,
         out_slots: 0,
-        free_gpr: ALLOC_GPRS
-            .into_iter()
-            .filter(|r| !pins.contains(&Some(Pin::Gpr(*r))))
-            .collect(),
+        free_gpr: ALLOC_GPRS.to_vec(),
         free_xmm: (2..16)
             .rev()
             .map(Xmm)
@@ -245,18 +241,34 @@ impl FuncCompiler<'_> {
         self.locals.len() as u32 - self.nparams
     }
 
+    /// The callee-saved registers this function pins, saved at the top of
+    /// its frame.
+    fn saved_gprs(&self) -> Vec<Gpr> {
+        PIN_GPRS
+            .into_iter()
+            .filter(|r| self.pins.contains(&Some(Pin::Gpr(*r))))
+            .collect()
+    }
+
+    fn saved_slots(&self) -> i32 {
+        self.saved_gprs().len() as i32
+    }
+
     fn local_mem(&self, i: u32) -> Mem {
         if i < self.nparams {
             Mem::base(Gpr::Rbp, 16 + 8 * i as i32)
         } else {
-            Mem::base(Gpr::Rbp, -8 * (1 + (i - self.nparams) as i32))
+            Mem::base(
+                Gpr::Rbp,
+                -8 * (1 + self.saved_slots() + (i - self.nparams) as i32),
+            )
         }
     }
 
     fn slot_mem(&self, depth: usize) -> Mem {
         Mem::base(
             Gpr::Rbp,
-            -8 * (1 + self.declared_locals() as i32 + depth as i32),
+            -8 * (1 + self.saved_slots() + self.declared_locals() as i32 + depth as i32),
         )
     }
 
@@ -292,22 +304,35 @@ impl FuncCompiler<'_> {
         a.jcc(Cond::B, overflow);
         a.alu_mi(Alu::Sub, Size::S64, Mem::base(VMCTX, vm::DEPTH_LEFT), 1);
         a.jcc(Cond::B, overflow);
-        // Declared locals start at zero.
+        // The pinned callee-saved registers, saved at the top of the frame.
+        for (k, r) in self.saved_gprs().into_iter().enumerate() {
+            self.s
+                .asm
+                .mov_mr(Size::S64, Mem::base(Gpr::Rbp, -8 * (1 + k as i32)), r);
+        }
+        // Declared locals start at zero (in their slots unless pinned).
         let n = self.declared_locals();
-        if n > 0 {
+        let unpinned = (self.nparams..self.nparams + n).any(|i| self.pin(i).is_none());
+        if unpinned {
+            let first = self.local_mem(self.nparams + n - 1);
             let a = &mut *self.s.asm;
             a.alu_rr(Alu::Xor, Size::S32, Gpr::Rax, Gpr::Rax);
             if n <= 16 {
-                for j in 0..n {
-                    a.mov_mr(
-                        Size::S64,
-                        Mem::base(Gpr::Rbp, -8 * (1 + j as i32)),
-                        Gpr::Rax,
-                    );
+                for i in self.nparams..self.nparams + n {
+                    if self.pins[i as usize].is_none() {
+                        let m = {
+                            let saved = PIN_GPRS
+                                .into_iter()
+                                .filter(|r| self.pins.contains(&Some(Pin::Gpr(*r))))
+                                .count() as i32;
+                            Mem::base(Gpr::Rbp, -8 * (1 + saved + (i - self.nparams) as i32))
+                        };
+                        a.mov_mr(Size::S64, m, Gpr::Rax);
+                    }
                 }
             } else {
                 // [rdx + 8*(rcx-1)] for rcx = n down to 1, rdx the lowest.
-                a.lea(Size::S64, Gpr::Rdx, Mem::base(Gpr::Rbp, -8 * n as i32));
+                a.lea(Size::S64, Gpr::Rdx, first);
                 a.mov_ri(Size::S32, Gpr::Rcx, i64::from(n));
                 let head = a.new_label();
                 a.bind(head);
@@ -402,7 +427,10 @@ impl FuncCompiler<'_> {
             let ret = a.offset() as u32;
             self.s.sites.push((ret, wasm));
         }
-        let slots = self.declared_locals() as usize + self.max_depth + self.out_slots;
+        let slots = self.saved_slots() as usize
+            + self.declared_locals() as usize
+            + self.max_depth
+            + self.out_slots;
         let bytes = (slots * 8).next_multiple_of(16) as u32;
         self.s.asm.patch_u32(self.frame_patch, bytes);
     }
@@ -643,29 +671,23 @@ impl FuncCompiler<'_> {
         }
     }
 
-    /// Before a call: every pinned local to its slot (all registers are
-    /// caller-saved).
+    /// Before a call: the locals pinned to (caller-saved) `xmm` registers
+    /// to their slots. (The general ones are callee-saved.)
     fn save_pinned(&mut self) {
         for i in 0..self.pins.len() as u32 {
-            if let Some(p) = self.pin(i) {
+            if let Some(Pin::Xmm(x)) = self.pin(i) {
                 let m = self.local_mem(i);
-                match p {
-                    Pin::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
-                    Pin::Xmm(x) => self.asm().sse_mr(Sse::Movsd, m, x),
-                }
+                self.asm().sse_mr(Sse::Movsd, m, x);
             }
         }
     }
 
-    /// After a call: the pinned locals back from their slots.
+    /// After a call: the `xmm`-pinned locals back from their slots.
     fn reload_pinned(&mut self) {
         for i in 0..self.pins.len() as u32 {
-            if let Some(p) = self.pin(i) {
+            if let Some(Pin::Xmm(x)) = self.pin(i) {
                 let m = self.local_mem(i);
-                match p {
-                    Pin::Gpr(r) => self.asm().mov_rm(Size::S64, r, m),
-                    Pin::Xmm(x) => self.asm().sse_rm(Sse::Movsd, x, m),
-                }
+                self.asm().sse_rm(Sse::Movsd, x, m);
             }
         }
     }
@@ -784,6 +806,11 @@ impl FuncCompiler<'_> {
             let e = self.stack[first + i];
             let m = Mem::base(Gpr::Rbp, 16 + 8 * i as i32);
             self.store_loc(m, e.ty, e.loc, first + i);
+        }
+        for (k, r) in self.saved_gprs().into_iter().enumerate() {
+            self.s
+                .asm
+                .mov_rm(Size::S64, r, Mem::base(Gpr::Rbp, -8 * (1 + k as i32)));
         }
         let a = self.asm();
         a.alu_mi(Alu::Add, Size::S64, Mem::base(VMCTX, vm::DEPTH_LEFT), 1);
@@ -1252,6 +1279,8 @@ impl FuncCompiler<'_> {
         let (a, ad) = self.pop()?;
         let ra = self.gpr_of(a, ad);
         match b.loc {
+            // x + 0, x - 0, x | 0, x ^ 0: x.
+            Loc::Const(0) if matches!(op, Alu::Add | Alu::Sub | Alu::Or | Alu::Xor) => {}
             Loc::Const(c) if i32::try_from(c as i64).is_ok() || s == Size::S32 => {
                 self.asm().alu_ri(op, s, ra, c as i64 as i32)
             }
