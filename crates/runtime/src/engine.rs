@@ -28,8 +28,8 @@ pub enum Strategy {
     /// x86-64 Linux (when the build has the `compiler` feature and the
     /// CPU has SSE4.1, `popcnt`, `lzcnt` and BMI1) for modules it can
     /// compile, the interpreter otherwise. Today the compiler does not
-    /// compile SIMD, tail calls, `if` blocks with parameters or memories
-    /// other than memory 0: modules using them run in the interpreter.
+    /// compile SIMD, tail calls or memories other than memory 0: modules
+    /// using them run in the interpreter.
     #[default]
     Auto,
     /// The interpreter: translates each function on its first call, runs

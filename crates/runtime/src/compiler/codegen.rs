@@ -1846,11 +1846,6 @@ impl FuncCompiler<'_> {
             }
             (O::If, _) => {
                 let (params, _) = Self::block_types(at)?;
-                if !params.is_empty() {
-                    // Both branches start from the parameters' slots, which
-                    // the `then` branch may overwrite: not handled yet.
-                    return Err("`if` with block parameters".into());
-                }
                 // Spilling only moves data: the flags survive it.
                 let c = self.pop_cond()?;
                 self.spill_all();
