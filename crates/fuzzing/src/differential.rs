@@ -189,7 +189,6 @@ impl Nano {
             ),
         }
     }
-
 }
 
 impl Engine for Nano {
@@ -419,7 +418,10 @@ pub fn differential(wasm: &[u8]) {
     if oa == Outcome::Exhausted || oc == Outcome::Exhausted {
         return;
     }
-    assert_eq!(oa, oc, "instantiation differs between the compiler and the interpreter");
+    assert_eq!(
+        oa, oc,
+        "instantiation differs between the compiler and the interpreter"
+    );
     let (mut b, ob) = Wasmi::instantiate(wasm);
     if oa == Outcome::Exhausted || ob == Outcome::Exhausted {
         return;
@@ -441,8 +443,15 @@ pub fn differential(wasm: &[u8]) {
         if ra == Outcome::Exhausted || rc == Outcome::Exhausted {
             return;
         }
-        assert_eq!(ra, rc, "calling `{name}` differs between the compiler and the interpreter");
-        assert_eq!(a.state(), c.state(), "state after `{name}` differs between the back ends");
+        assert_eq!(
+            ra, rc,
+            "calling `{name}` differs between the compiler and the interpreter"
+        );
+        assert_eq!(
+            a.state(),
+            c.state(),
+            "state after `{name}` differs between the back ends"
+        );
         let rb = b.call(&name);
         if ra == Outcome::Exhausted || rb == Outcome::Exhausted {
             return;

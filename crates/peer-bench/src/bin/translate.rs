@@ -1,5 +1,9 @@
-//! `nanowasm-translate [--reps N] FILE...`: translation throughput of whole
-//! modules, for `bench/run` (the start-up section).
+//! `nanowasm-translate [--reps N] [--compile] FILE...`: translation
+//! throughput of whole modules, for `bench/run` (the start-up section).
+//!
+//! With `--compile`, the x86-64 compiler's throughput instead: `Module::new`
+//! with `Strategy::Compiler` (decode, validate, compile) less `Module::new`
+//! with the interpreter (decode, validate), per byte of code section.
 //!
 //! nanowasm translates each function lazily, on its first call; this forces
 //! the whole module with `Module::translate_all` and times it apart from
@@ -11,15 +15,17 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use nanowasm_runtime::{Engine, Module};
+use nanowasm_runtime::{Config, Engine, Module, Strategy};
 
 struct Args {
     reps: usize,
+    compile: bool,
     files: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut reps = 5;
+    let mut compile = false;
     let mut files = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -32,16 +38,21 @@ fn parse_args() -> Result<Args, String> {
                     .filter(|&n: &usize| n > 0)
                     .ok_or_else(|| format!("--reps: not a positive integer: {v}"))?;
             }
+            "--compile" => compile = true,
             "-h" | "--help" => {
-                return Err("usage: nanowasm-translate [--reps N] FILE.wasm...".into());
+                return Err("usage: nanowasm-translate [--reps N] [--compile] FILE.wasm...".into());
             }
             _ => files.push(a),
         }
     }
     if files.is_empty() {
-        return Err("usage: nanowasm-translate [--reps N] FILE.wasm...".into());
+        return Err("usage: nanowasm-translate [--reps N] [--compile] FILE.wasm...".into());
     }
-    Ok(Args { reps, files })
+    Ok(Args {
+        reps,
+        compile,
+        files,
+    })
 }
 
 /// Reads an unsigned LEB128 `u32` at `*pos`, advancing it.
@@ -89,7 +100,12 @@ fn run(args: &Args) -> Result<String, String> {
         let code = code_section_bytes(&bytes).map_err(|e| format!("{f}: {e}"))?;
         modules.push((f, bytes, code));
     }
-    let engine = Engine::default();
+    let mut config = Config::new();
+    config.strategy(Strategy::Interpreter);
+    let engine = Engine::new(&config);
+    if args.compile {
+        return compile(args, &modules, &engine);
+    }
     let (mut news, mut translates) = (Vec::new(), Vec::new());
     for _ in 0..args.reps {
         let (mut new_t, mut tr_t) = (Duration::ZERO, Duration::ZERO);
@@ -121,6 +137,57 @@ fn run(args: &Args) -> Result<String, String> {
         mb_s(code_bytes, tr_t),
         mb_s(module_bytes, tr_t),
         mb_s(module_bytes, new_t),
+    ))
+}
+
+/// `--compile`: the compiler's time per module, as `Module::new` with the
+/// compiler less `Module::new` with the interpreter.
+fn compile(
+    args: &Args,
+    modules: &[(&String, Vec<u8>, usize)],
+    interp: &Engine,
+) -> Result<String, String> {
+    let mut config = Config::new();
+    config.strategy(Strategy::Compiler);
+    let compiler = Engine::new(&config);
+    let mut rows = Vec::new();
+    for (f, bytes, code) in modules {
+        let (mut news, mut fulls) = (Vec::new(), Vec::new());
+        let mut error = None;
+        for _ in 0..args.reps {
+            let t0 = Instant::now();
+            Module::new(interp, bytes).map_err(|e| format!("{f}: Module::new: {e}"))?;
+            let t1 = Instant::now();
+            if let Err(e) = Module::new(&compiler, bytes) {
+                error = Some(e.to_string());
+                break;
+            }
+            let t2 = Instant::now();
+            news.push(t1 - t0);
+            fulls.push(t2 - t1);
+        }
+        let name = std::path::Path::new(f.as_str())
+            .file_name()
+            .map_or_else(|| f.to_string(), |n| n.to_string_lossy().into_owned());
+        rows.push(match error {
+            Some(e) => format!("{{\"file\": {name:?}, \"error\": {e:?}}}"),
+            None => {
+                let (new_t, full_t) = (median(news), median(fulls));
+                let compile_t = full_t.saturating_sub(new_t);
+                format!(
+                    "{{\"file\": {name:?}, \"code_bytes\": {code}, \"new_ms\": {:.3}, \
+                     \"compile_ms\": {:.3}, \"compile_mb_s\": {:.2}}}",
+                    new_t.as_secs_f64() * 1e3,
+                    compile_t.as_secs_f64() * 1e3,
+                    *code as f64 / 1e6 / compile_t.as_secs_f64().max(1e-12),
+                )
+            }
+        });
+    }
+    Ok(format!(
+        "{{\"reps\": {}, \"modules\": [{}]}}",
+        args.reps,
+        rows.join(", ")
     ))
 }
 

@@ -141,7 +141,12 @@ pub(super) fn compile_function(
 ) -> Result<(), Unsupported> {
     let features = config.features;
     let pins = choose_pins(module, features, func)?;
+    let saved = PIN_GPRS
+        .into_iter()
+        .filter(|r| pins.contains(&Some(Pin::Gpr(*r))))
+        .count() as i32;
     let mut c = FuncCompiler {
+        saved,
         fuel: config.fuel,
         epoch: config.epoch,
         fuel_region: None,
@@ -182,6 +187,8 @@ struct FuncCompiler<'a> {
     fuel_region: Option<(usize, u32)>,
     /// The register of each local kept in one (`None`: in its slot).
     pins: Vec<Option<Pin>>,
+    /// How many callee-saved registers the function pins (and saves).
+    saved: i32,
     s: Shared<'a>,
     stack: Vec<Entry>,
     ctrls: Vec<Ctrl>,
@@ -251,7 +258,7 @@ impl FuncCompiler<'_> {
     }
 
     fn saved_slots(&self) -> i32 {
-        self.saved_gprs().len() as i32
+        self.saved
     }
 
     fn local_mem(&self, i: u32) -> Mem {
@@ -320,13 +327,8 @@ impl FuncCompiler<'_> {
             if n <= 16 {
                 for i in self.nparams..self.nparams + n {
                     if self.pins[i as usize].is_none() {
-                        let m = {
-                            let saved = PIN_GPRS
-                                .into_iter()
-                                .filter(|r| self.pins.contains(&Some(Pin::Gpr(*r))))
-                                .count() as i32;
-                            Mem::base(Gpr::Rbp, -8 * (1 + saved + (i - self.nparams) as i32))
-                        };
+                        let m =
+                            Mem::base(Gpr::Rbp, -8 * (1 + self.saved + (i - self.nparams) as i32));
                         a.mov_mr(Size::S64, m, Gpr::Rax);
                     }
                 }
