@@ -18,8 +18,8 @@ use anyhow::{anyhow, bail, Context as _};
 use clap::Args as ClapArgs;
 use nanowasm::wasi::{DirPerms, FilePerms, WasiCtx};
 use nanowasm::{
-    Config, Engine, Error, Extern, Func, Instance, Linker, Module, Store, StoreLimitsBuilder,
-    Strategy, Val, ValType,
+    Config, Engine, Error, Extern, Func, Instance, Linker, Module, ProfilingStrategy, Store,
+    StoreLimitsBuilder, Strategy, Val, ValType,
 };
 use nanowasm_core::Features;
 
@@ -51,6 +51,13 @@ pub struct Args {
     /// Debugging (wasmtime's `-D`); `-D help` lists what nanowasm has.
     #[arg(short = 'D', long = "debug", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::DEBUG))]
     debug: Vec<Vec<Setting>>,
+
+    /// Profiling (wasmtime's flag): `perfmap` appends each compiled
+    /// function's code range to /tmp/perf-<pid>.map, so `perf report`
+    /// names guest functions (functions the interpreter runs are not
+    /// listed). wasmtime's `jitdump`, `vtune` and `guest` are refused.
+    #[arg(long = "profile", value_name = "STRATEGY")]
+    profile: Option<String>,
 
     /// Grant the guest the host directory HOST, seen as GUEST (default:
     /// HOST as written). Repeatable. Nothing else of the host file system is
@@ -152,6 +159,7 @@ struct Plan {
     max_memories: Option<usize>,
     memory_init_cow: Option<bool>,
     strategy: Strategy,
+    perfmap: bool,
     wasi: bool,
     inherit_env: bool,
     tcplisten: Vec<String>,
@@ -200,6 +208,14 @@ impl Plan {
         {
             p.strategy = strategy;
         }
+        match args.profile.as_deref() {
+            None => {}
+            Some("perfmap") => p.perfmap = true,
+            Some(other @ ("jitdump" | "vtune" | "guest")) => bail!(
+                "--profile={other}: not supported: nanowasm writes perf maps (`--profile=perfmap`) only"
+            ),
+            Some(other) => bail!("--profile={other}: unknown profiling strategy; `perfmap` is supported"),
+        }
         for s in opts::flatten(&args.optimize) {
             if let ("memory-init-cow", Value::Bool(b)) = (s.key, &s.value) {
                 p.memory_init_cow = Some(*b);
@@ -225,6 +241,9 @@ impl Plan {
         }
         if let Some(cow) = self.memory_init_cow {
             config.memory_init_cow(cow);
+        }
+        if self.perfmap {
+            config.profiler(ProfilingStrategy::PerfMap);
         }
         config
     }

@@ -386,3 +386,37 @@ fn the_module_may_come_from_standard_input() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "7\n");
 }
+
+#[test]
+fn profile_perfmap_names_compiled_functions() {
+    let dir = scratch("perfmap");
+    let m = write(
+        &dir,
+        "named.wat",
+        r#"(module $app (func $work (export "_start") (drop (i32.const 1))))"#,
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+        .args(["run", "--profile=perfmap", &m])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let path = format!("/tmp/perf-{pid}.map");
+    let map = std::fs::read_to_string(&path).unwrap_or_default();
+    let _ = std::fs::remove_file(&path);
+    // `START SIZE NAME`, hexadecimal.
+    let line = map.lines().find(|l| l.ends_with(" app!work")).unwrap_or("");
+    let fields: Vec<&str> = line.split(' ').collect();
+    assert_eq!(fields.len(), 3, "{map}");
+    assert!(u64::from_str_radix(fields[0], 16).unwrap() > 0, "{map}");
+    assert!(u64::from_str_radix(fields[1], 16).unwrap() > 0, "{map}");
+    for (flag, message) in [
+        ("--profile=jitdump", "not supported"),
+        ("--profile=fast", "unknown profiling strategy"),
+    ] {
+        let out = nanowasm(&[flag, &m]);
+        assert_ne!(out.status.code(), Some(0));
+        assert!(stderr(&out).contains(message), "{flag}: {}", stderr(&out));
+    }
+}

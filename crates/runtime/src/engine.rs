@@ -18,6 +18,22 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) memory_init_cow: bool,
     pub(crate) strategy: Strategy,
+    pub(crate) profiler: ProfilingStrategy,
+}
+
+/// How compiled code is made visible to profilers
+/// ([`Config::profiler`], wasmtime's `ProfilingStrategy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProfilingStrategy {
+    /// Nothing.
+    #[default]
+    None,
+    /// Each compiled function is appended to `/tmp/perf-<pid>.map`
+    /// (`START SIZE NAME` in hexadecimal), which `perf report` reads to
+    /// name the guest's functions. Functions the interpreter runs are not
+    /// listed.
+    PerfMap,
 }
 
 /// How an engine runs WebAssembly code ([`Config::strategy`]).
@@ -90,6 +106,7 @@ impl Default for Config {
             max_wasm_stack: 512 << 10,
             memory_init_cow: true,
             strategy: Strategy::Auto,
+            profiler: ProfilingStrategy::None,
         }
     }
 }
@@ -194,6 +211,12 @@ impl Config {
     /// Which back end runs the code (default [`Strategy::Auto`]).
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Config {
         self.strategy = strategy;
+        self
+    }
+
+    /// How compiled code is shown to profilers (default: not at all).
+    pub fn profiler(&mut self, profiler: ProfilingStrategy) -> &mut Config {
+        self.profiler = profiler;
         self
     }
 

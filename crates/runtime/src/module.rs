@@ -382,7 +382,8 @@ fn compile(
     }
     let result = {
         let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-        let r = crate::compiler::compile(binary, engine.translate_config(), type_ids);
+        let perfmap = config.profiler == crate::ProfilingStrategy::PerfMap;
+        let r = crate::compiler::compile(binary, engine.translate_config(), type_ids, perfmap);
         if let (Some(start), Ok(code)) = (start, &r) {
             tracing::debug!(
                 functions = binary.bodies.len(),

@@ -127,6 +127,35 @@ impl CompiledModule {
         unsafe { self.code.ptr.add(start as usize) }
     }
 
+    /// Appends every function's code range to `/tmp/perf-<pid>.map`, the
+    /// file `perf report` reads for code it finds no symbols for. A failed
+    /// write is logged, never an error: profiling is best effort.
+    fn write_perfmap(&self, binary: &Binary) {
+        use core::fmt::Write as _;
+        use std::io::Write as _;
+        let module = binary.names.module.as_deref().unwrap_or("wasm");
+        let mut out = String::new();
+        for (i, &start) in self.starts.iter().enumerate() {
+            let end = self.starts.get(i + 1).copied().unwrap_or(self.end);
+            let func = self.num_imported + i as u32;
+            let addr = self.code.ptr as usize + start as usize;
+            let name = binary.names.function(func);
+            let _ = match name {
+                Some(n) => writeln!(out, "{addr:x} {:x} {module}!{n}", end - start),
+                None => writeln!(out, "{addr:x} {:x} {module}!func[{func}]", end - start),
+            };
+        }
+        let path = format!("/tmp/perf-{}.map", std::process::id());
+        let r = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(out.as_bytes()));
+        if let Err(e) = r {
+            tracing::debug!(%path, error = %e, "perf map not written");
+        }
+    }
+
     /// The function (module index) and wasm offset of return address `pc`,
     /// if it is a call or trap site of this module's functions.
     pub(crate) fn lookup(&self, pc: usize) -> Option<(u32, u32)> {
@@ -146,6 +175,7 @@ pub(crate) fn compile(
     binary: &Binary,
     config: TranslateConfig,
     type_ids: &[u32],
+    perfmap: bool,
 ) -> Result<Arc<CompiledModule>, String> {
     host_supported()?;
     let mut asm = Assembler::with_capacity(binary.bodies.iter().map(|b| b.code.len() * 8).sum());
@@ -188,14 +218,18 @@ pub(crate) fn compile(
         .finish()
         .map_err(|e| format!("code generation failed: {e}"))?;
     sites.sort_unstable();
-    Ok(Arc::new(CompiledModule {
+    let module = CompiledModule {
         code: CodeMemory::new(&bytes)?,
         entry,
         starts,
         end,
         sites,
         num_imported,
-    }))
+    };
+    if perfmap {
+        module.write_perfmap(binary);
+    }
+    Ok(Arc::new(module))
 }
 
 /// Emits the entry trampoline and the trap stubs; returns the entry label.
