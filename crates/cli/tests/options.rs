@@ -395,7 +395,7 @@ fn profile_perfmap_names_compiled_functions() {
         "named.wat",
         r#"(module $app (func $work (export "_start") (drop (i32.const 1))))"#,
     );
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_nanowasm"))
+    let child = Command::new(env!("CARGO_BIN_EXE_nanowasm"))
         .args(["run", "--profile=perfmap", &m])
         .spawn()
         .unwrap();
