@@ -60,6 +60,8 @@ pub(crate) struct Decoder<'a> {
     pub code_count: Option<u32>,
     /// Reused between function bodies.
     pub func_validator: FuncValidator,
+    /// Whether function bodies are validated ([`decode_trusted`] skips them).
+    pub validate_bodies: bool,
 }
 
 /// The order in which non-custom sections must appear.
@@ -84,6 +86,10 @@ fn section_rank(id: u8) -> Option<u8> {
 
 /// Decodes and validates `data`, returning everything but the bytes.
 pub(crate) fn decode_parts(data: &[u8], features: Features) -> Result<Parts> {
+    decode_parts_with(data, features, true)
+}
+
+fn decode_parts_with(data: &[u8], features: Features, validate_bodies: bool) -> Result<Parts> {
     let mut r = Reader::new(data);
     let magic = r.bytes(4)?;
     if magic != b"\0asm" {
@@ -102,6 +108,7 @@ pub(crate) fn decode_parts(data: &[u8], features: Features) -> Result<Parts> {
         func_section_count: None,
         code_count: None,
         func_validator: FuncValidator::default(),
+        validate_bodies,
     };
     let mut last_rank = 0u8;
     let mut saw_data = false;
@@ -173,8 +180,21 @@ pub(crate) fn decode_parts(data: &[u8], features: Features) -> Result<Parts> {
 
 /// Decodes and validates a module, keeping its bytes.
 pub fn decode(bytes: impl Into<Arc<[u8]>>, features: Features) -> Result<Module> {
-    let bytes: Arc<[u8]> = bytes.into();
-    let p = decode_parts(&bytes, features)?;
+    decode_with(bytes.into(), features, true)
+}
+
+/// Decodes a module whose function bodies were validated before, with the
+/// same features (the module inside a compiled artifact this engine wrote):
+/// every section is decoded and checked as by [`decode`], but the
+/// instructions of function bodies are not validated. A body that was never
+/// validated may make a back end fail, or run code the spec forbids: this
+/// is for trusted input only, as wasmtime's `Module::deserialize` is.
+pub fn decode_trusted(bytes: impl Into<Arc<[u8]>>, features: Features) -> Result<Module> {
+    decode_with(bytes.into(), features, false)
+}
+
+fn decode_with(bytes: Arc<[u8]>, features: Features, validate_bodies: bool) -> Result<Module> {
+    let p = decode_parts_with(&bytes, features, validate_bodies)?;
     Ok(Module {
         bytes,
         types: p.types,

@@ -42,7 +42,7 @@ pub mod reader;
 mod section;
 mod validate;
 
-pub use decode::{decode, validate};
+pub use decode::{decode, decode_trusted, validate};
 pub use error::{Error, ErrorKind, Result};
 pub use module::Module;
 pub use name::Names;

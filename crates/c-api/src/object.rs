@@ -878,8 +878,9 @@ pub unsafe extern "C" fn wasm_module_exports(
     })
 }
 
-/// The module's serialized form: its binary (nanowasm compiles lazily, so
-/// there is nothing more to keep). `wasm_module_deserialize` takes it back.
+/// The module's serialized form: a compiled artifact (`Module::serialize`:
+/// its machine code and its binary). `wasm_module_deserialize` takes it
+/// back.
 ///
 /// # Safety
 ///
@@ -897,19 +898,31 @@ pub unsafe extern "C" fn wasm_module_serialize(m: *const Object, out: *mut wasm_
     })
 }
 
-/// A module from `wasm_module_serialize`'s output (a module binary); NULL
-/// if it is not a valid module.
+/// A module from `wasm_module_serialize`'s output; NULL if the bytes are
+/// not an artifact of this nanowasm with the engine's settings (damage is
+/// detected by a checksum).
 ///
 /// # Safety
 ///
-/// `store` and `bytes` are null or valid.
+/// `store` and `bytes` are null or valid, and `bytes` come from
+/// `wasm_module_serialize` (their machine code runs as it is, as with
+/// wasmtime's `wasm_module_deserialize`).
 #[no_mangle]
 pub unsafe extern "C" fn wasm_module_deserialize(
     store: *mut wasm_store_t,
     bytes: *const wasm_byte_vec_t,
 ) -> *mut Object {
-    // SAFETY: the caller's contract.
-    unsafe { wasm_module_new(store, bytes) }
+    guard(std::ptr::null_mut(), || {
+        // SAFETY: the caller's contract.
+        let (Some(store), Some(bytes)) = (unsafe { (borrow(store), borrow(bytes)) }) else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: the caller's contract: the bytes are an artifact.
+        match unsafe { Module::deserialize(&store.engine(), bytes.as_slice()) } {
+            Ok(m) => into_raw(Object::new(None, Which::Module(m))),
+            Err(_) => std::ptr::null_mut(),
+        }
+    })
 }
 
 /// `wasm_shared_module_t`: a module that may move to other threads.

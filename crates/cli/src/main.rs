@@ -6,7 +6,9 @@
 //! option groups, and errors print as wasmtime's do (`Error:` and the
 //! `Caused by:` chain). docs/wasmtime-cli.md compares every command and
 //! flag.
-#![forbid(unsafe_code)]
+// One `unsafe` call: loading a precompiled artifact the user allowed
+// (`run --allow-precompiled`, in `run.rs`).
+#![deny(unsafe_code)]
 
 mod compile;
 mod input;
@@ -63,8 +65,8 @@ enum Command {
     /// Print the engine's settings (proposals, limits, strategy) and the
     /// host's CPU features.
     Settings(settings::Args),
-    /// Compile a module ahead of time: not available until the x86-64
-    /// compiler lands (issue 15); explains that and exits 1.
+    /// Compile a module ahead of time to a `.cwasm` artifact, which
+    /// `run --allow-precompiled` loads without compiling again.
     Compile(compile::Args),
     /// Decode and validate WebAssembly binaries.
     ///

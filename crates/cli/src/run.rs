@@ -59,6 +59,12 @@ pub struct Args {
     #[arg(long = "profile", value_name = "STRATEGY")]
     profile: Option<String>,
 
+    /// Allow running a precompiled artifact (`.cwasm`, from `nanowasm
+    /// compile`), as wasmtime's flag does. Its machine code runs as it is:
+    /// only run artifacts you made or trust.
+    #[arg(long = "allow-precompiled")]
+    allow_precompiled: bool,
+
     /// Grant the guest the host directory HOST, seen as GUEST (default:
     /// HOST as written). Repeatable. Nothing else of the host file system is
     /// reachable: paths cannot leave it through `..`, absolute paths or
@@ -407,12 +413,39 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-/// Reads, decodes and validates a module.
-fn load(engine: &Engine, path: &Path) -> anyhow::Result<Module> {
+/// Reads, decodes and validates a module, or loads a precompiled artifact
+/// if `allow_precompiled`.
+#[allow(unsafe_code)]
+fn load(engine: &Engine, path: &Path, allow_precompiled: bool) -> anyhow::Result<Module> {
+    if path != Path::new("-") && is_precompiled(engine, path) {
+        if !allow_precompiled {
+            bail!(
+                "`{}` is a precompiled artifact: running one needs `--allow-precompiled` \
+                 (its machine code runs as it is: only run artifacts you trust)",
+                path.display()
+            );
+        }
+        // SAFETY: the user vouched for the artifact with
+        // `--allow-precompiled`, as with wasmtime; loading still checks its
+        // version, settings, CPU features and checksum.
+        return unsafe { Module::deserialize_file(engine, path) }
+            .map_err(anyhow::Error::new)
+            .with_context(|| format!("failed to load `{}`", path.display()));
+    }
     let bytes = crate::input::read_module(path).map_err(|e| anyhow!(e))?;
     Module::new(engine, &bytes)
         .map_err(anyhow::Error::new)
         .with_context(|| format!("failed to compile `{}`", path.display()))
+}
+
+/// Whether the file at `path` starts like a precompiled artifact.
+fn is_precompiled(engine: &Engine, path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    engine.detect_precompiled(&head[..n]).is_some()
 }
 
 /// Calls `_initialize` if the instance exports it (a WASI reactor, or a
@@ -438,7 +471,7 @@ fn execute(args: &Args) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow!("no module given"))?,
     );
     let engine = Engine::new(&plan.config());
-    let module = load(&engine, &file)?;
+    let module = load(&engine, &file, args.allow_precompiled)?;
     let mut store = Store::new(&engine, wasi_ctx(args, &plan)?);
     if let Some(fuel) = plan.fuel {
         store.set_fuel(fuel)?;
@@ -463,7 +496,7 @@ fn execute(args: &Args) -> anyhow::Result<()> {
     }
     for (name, path) in &args.preloads {
         let mut preload = || -> anyhow::Result<()> {
-            let m = load(&engine, path)?;
+            let m = load(&engine, path, args.allow_precompiled)?;
             let instance = linker.instantiate(&mut store, &m)?;
             initialize(&mut store, &instance)?;
             linker.instance(&mut store, name, instance)?;

@@ -270,15 +270,15 @@ fn settings_prints_proposals_limits_and_cpu_features() {
 }
 
 #[test]
-fn compile_explains_that_it_arrives_with_the_compiler() {
-    let out = nanowasm(&["compile", "x.wasm", "-o", "x.cwasm"]);
+fn compile_of_a_missing_file_is_an_error() {
+    let out = nanowasm(&["compile", "missing.wasm", "-o", "x.cwasm"]);
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
     assert!(
-        e.starts_with("Error: `nanowasm compile` is not available yet"),
+        e.starts_with("Error: failed to compile `missing.wasm`"),
         "{e}"
     );
-    assert!(e.contains("issue 15"), "{e}");
+    assert!(e.contains("cannot read"), "{e}");
 }
 
 #[test]
@@ -419,4 +419,67 @@ fn profile_perfmap_names_compiled_functions() {
         assert_ne!(out.status.code(), Some(0));
         assert!(stderr(&out).contains(message), "{flag}: {}", stderr(&out));
     }
+}
+
+/// `nanowasm compile` then `run --allow-precompiled`, on a WASI program:
+/// the same output and exit status as the module itself; without the flag,
+/// and for a damaged artifact, a clear error.
+#[test]
+fn compile_then_run_precompiled() {
+    let dir = scratch("aot");
+    let wasm = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/wasi/bin/args.wasm");
+    let wasm = wasm.to_str().unwrap().to_owned();
+    let cwasm = dir.join("args.cwasm");
+    let cwasm = cwasm.to_str().unwrap().to_owned();
+    let out = nanowasm(&["compile", &wasm, "-o", &cwasm]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let direct = nanowasm(&["run", &wasm, "a", "b c"]);
+    let pre = nanowasm(&["run", "--allow-precompiled", &cwasm, "a", "b c"]);
+    assert_eq!(pre.status.code(), direct.status.code(), "{}", stderr(&pre));
+    assert!(!direct.stdout.is_empty());
+    // argv[0] is the file given, so compare the arguments after it.
+    let tail = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .replace(&cwasm, "")
+            .replace(&wasm, "")
+    };
+    assert_eq!(tail(&pre), tail(&direct));
+    let out = nanowasm(&["run", &cwasm]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--allow-precompiled"),
+        "{}",
+        stderr(&out)
+    );
+    // A damaged artifact is refused, not run.
+    let mut bytes = std::fs::read(&cwasm).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    let bad = dir.join("bad.cwasm");
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = nanowasm(&["run", "--allow-precompiled", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("checksum mismatch"),
+        "{}",
+        stderr(&out)
+    );
+    // Settings must match: an artifact compiled without fuel does not load
+    // into a run with fuel.
+    let out = nanowasm(&["run", "--allow-precompiled", "--fuel", "1000", &cwasm]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("fuel"), "{}", stderr(&out));
+    // A module the compiler cannot compile yet is an error for `compile`.
+    let simd = write(
+        &dir,
+        "simd.wat",
+        r#"(module (func (export "_start") (drop (i32x4.splat (i32.const 1)))))"#,
+    );
+    let out = nanowasm(&["compile", &simd]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not supported by the compiler yet"),
+        "{}",
+        stderr(&out)
+    );
 }

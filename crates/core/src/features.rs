@@ -118,6 +118,12 @@ impl Features {
         Features(bits)
     };
 
+    /// The set as bits (one per [`Feature`], in table order), for
+    /// comparing sets stored elsewhere (compiled artifacts).
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
     /// Whether `feature` is enabled.
     #[inline]
     pub const fn has(self, feature: Feature) -> bool {

@@ -21,6 +21,14 @@ pub struct Config {
     pub(crate) profiler: ProfilingStrategy,
 }
 
+/// What kind of compiled artifact bytes are ([`Engine::detect_precompiled`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Precompiled {
+    /// A module (`Module::serialize`, `nanowasm compile`).
+    Module,
+}
+
 /// How compiled code is made visible to profilers
 /// ([`Config::profiler`], wasmtime's `ProfilingStrategy`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -413,6 +421,18 @@ impl Engine {
             epoch: self.inner.config.epoch_interruption,
             features: self.inner.config.features,
         }
+    }
+
+    /// What `bytes` are, if they are a compiled artifact that
+    /// [`Module::deserialize`](crate::Module::deserialize) loads (only the
+    /// magic is looked at: loading checks the rest). wasmtime's name.
+    pub fn detect_precompiled(&self, bytes: &[u8]) -> Option<Precompiled> {
+        #[cfg(nanowasm_compiler)]
+        if crate::compiler::artifact::is_artifact(bytes) {
+            return Some(Precompiled::Module);
+        }
+        let _ = bytes;
+        None
     }
 
     /// Whether two handles name the same engine.

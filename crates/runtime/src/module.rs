@@ -78,6 +78,7 @@ impl Module {
     /// ```
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
         let bytes = bytes.as_ref();
+        not_an_artifact(bytes)?;
         #[cfg(feature = "wat")]
         if !bytes.starts_with(b"\0asm") {
             let binary =
@@ -95,6 +96,7 @@ impl Module {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
             .map_err(|e| Error::usage(format!("failed to read `{}`: {e}", path.display())))?;
+        not_an_artifact(&bytes)?;
         #[cfg(feature = "wat")]
         let bytes = nanowasm_text::binary_or_wat(bytes, &path.display().to_string())
             .map_err(Error::text)?;
@@ -104,6 +106,7 @@ impl Module {
     /// Decodes and validates a WebAssembly binary.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         supported(engine)?;
+        not_an_artifact(bytes)?;
         // The clock is read only when the event will be recorded.
         let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let binary = match binary::decode(bytes.to_vec(), engine.config().features) {
@@ -139,12 +142,30 @@ impl Module {
             .iter()
             .map(|t| engine.inner.types.register(t))
             .collect();
+        #[cfg(nanowasm_compiler)]
+        let compiled = compile(engine, &binary, &type_ids)?;
+        Ok(Module::assemble(
+            engine,
+            binary,
+            type_ids,
+            #[cfg(nanowasm_compiler)]
+            compiled,
+        ))
+    }
+
+    /// A module from its decoded binary and its code.
+    fn assemble(
+        engine: &Engine,
+        binary: binary::Module,
+        type_ids: Arc<[u32]>,
+        #[cfg(nanowasm_compiler)] compiled: Option<Arc<crate::compiler::CompiledModule>>,
+    ) -> Module {
         let artifacts = Artifacts {
             interp: interp::Artifact::new(&binary),
             #[cfg(nanowasm_compiler)]
-            compiled: compile(engine, &binary, &type_ids)?,
+            compiled,
         };
-        Ok(Module {
+        Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 binary,
@@ -152,7 +173,7 @@ impl Module {
                 artifacts,
                 image: OnceLock::new(),
             }),
-        })
+        }
     }
 
     /// Validates a binary without keeping it.
@@ -211,11 +232,15 @@ impl Module {
         Some(b.bodies.get(defined as usize)?.offset)
     }
 
-    /// The module's binary: what [`Module::new`] took, or its encoding if
-    /// that was text. Functions are translated lazily, on first call, so
-    /// there is nothing compiled to keep: [`Module::new`] takes the bytes
-    /// back. (wasmtime's returns its compiled artifact, for its
-    /// `unsafe fn deserialize`.)
+    /// The module as a compiled artifact (a `.cwasm`, what `nanowasm
+    /// compile` writes), for [`Module::deserialize`] and
+    /// [`Module::deserialize_file`]: its machine code if the compiler made
+    /// it, and its WebAssembly binary (a module the interpreter runs has
+    /// only that). The artifact holds the engine's settings that the code
+    /// depends on, and loads only into an engine with the same ones.
+    ///
+    /// Without the compiler in the build, the artifact is the module's
+    /// binary.
     ///
     /// ```
     /// use nanowasm_runtime::{Engine, Module};
@@ -223,14 +248,120 @@ impl Module {
     /// let engine = Engine::default();
     /// let module = Module::new(&engine, r#"(module (func (export "f")))"#)?;
     /// let bytes = module.serialize()?;
-    /// assert!(bytes.starts_with(b"\0asm"));
-    /// let again = Module::new(&engine, &bytes)?;
+    /// // SAFETY: the bytes were just made by this engine.
+    /// let again = unsafe { Module::deserialize(&engine, &bytes)? };
     /// assert_eq!(again.exports().count(), 1);
     /// assert!(!Module::same(&module, &again));
     /// # Ok::<(), nanowasm_runtime::Error>(())
     /// ```
     pub fn serialize(&self) -> Result<Vec<u8>, Error> {
+        #[cfg(nanowasm_compiler)]
+        return Ok(crate::compiler::artifact::serialize(
+            self.inner.engine.config(),
+            &self.inner.binary.bytes,
+            self.compiled_code().map(|c| &**c),
+        ));
+        #[cfg(not(nanowasm_compiler))]
         Ok(self.inner.binary.bytes.to_vec())
+    }
+
+    /// Loads an artifact made by [`Module::serialize`] (or `nanowasm
+    /// compile`) with an engine of the same settings: its code runs
+    /// without being compiled again, and its WebAssembly is decoded but its
+    /// function bodies are not validated again. A truncated or corrupted
+    /// artifact, one of another nanowasm version, or one whose settings
+    /// (proposals, fuel, epochs) differ from the engine's is an error.
+    ///
+    /// # Safety
+    ///
+    /// The bytes must be an artifact this nanowasm made, unchanged: the
+    /// checks above catch accidents, not forgeries, and the machine code in
+    /// an artifact runs as it is (as with wasmtime's `deserialize`).
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
+        let bytes = bytes.as_ref();
+        supported(engine)?;
+        #[cfg(nanowasm_compiler)]
+        {
+            let parts = crate::compiler::artifact::check(engine.config(), bytes)?;
+            let code = match &parts.code {
+                Some(r) => Some(
+                    crate::compiler::CodeMemory::new(&bytes[r.clone()]).map_err(Error::limit)?,
+                ),
+                None => None,
+            };
+            Module::from_artifact(engine, &parts, code)
+        }
+        #[cfg(not(nanowasm_compiler))]
+        Module::from_binary(engine, bytes)
+    }
+
+    /// [`Module::deserialize`] of the artifact in the file at `path`, whose
+    /// code pages are mapped from the file read+execute, never copied.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`]; also, the file must not change while
+    /// the module (or an instance of it) lives.
+    #[cfg(feature = "std")]
+    pub unsafe fn deserialize_file(
+        engine: &Engine,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Module, Error> {
+        let path = path.as_ref();
+        let read_error =
+            |e: std::io::Error| Error::usage(format!("failed to read `{}`: {e}", path.display()));
+        #[cfg(nanowasm_compiler)]
+        {
+            supported(engine)?;
+            let file = std::fs::File::open(path).map_err(read_error)?;
+            let map = crate::compiler::artifact::FileMap::new(&file).map_err(read_error)?;
+            let parts = crate::compiler::artifact::check(engine.config(), map.bytes())?;
+            let code = match &parts.code {
+                Some(r) => Some(
+                    crate::compiler::CodeMemory::map_file(&file, r.start, r.len())
+                        .map_err(Error::limit)?,
+                ),
+                None => None,
+            };
+            Module::from_artifact(engine, &parts, code)
+        }
+        #[cfg(not(nanowasm_compiler))]
+        {
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            // SAFETY: the caller's guarantee.
+            unsafe { Module::deserialize(engine, bytes) }
+        }
+    }
+
+    /// The module of a checked artifact, with its code mapped.
+    #[cfg(nanowasm_compiler)]
+    fn from_artifact(
+        engine: &Engine,
+        parts: &crate::compiler::artifact::Parts<'_>,
+        code: Option<crate::compiler::CodeMemory>,
+    ) -> Result<Module, Error> {
+        let binary = binary::decode_trusted(parts.wasm.to_vec(), engine.config().features)
+            .map_err(Error::compile)?;
+        let compiled = match code {
+            Some(code) => {
+                let c = parts.compiled(code)?;
+                if c.num_imported != binary.num_imported.funcs
+                    || c.starts.len() != binary.bodies.len()
+                {
+                    return Err(Error::usage(
+                        "invalid compiled artifact: its code does not match its module",
+                    ));
+                }
+                Some(c)
+            }
+            None => None,
+        };
+        let type_ids: Arc<[u32]> = binary
+            .types
+            .iter()
+            .map(|t| engine.inner.types.register(t))
+            .collect();
+        Ok(Module::assemble(engine, binary, type_ids, compiled))
     }
 
     /// The imports, in order: module name, field name and type.
@@ -402,6 +533,20 @@ fn compile(
         }
         Err(why) => Err(Error::usage(format!("cannot compile the module: {why}"))),
     }
+}
+
+/// An error if `bytes` are a compiled artifact rather than a module, which
+/// only [`Module::deserialize`] loads.
+fn not_an_artifact(bytes: &[u8]) -> Result<(), Error> {
+    #[cfg(nanowasm_compiler)]
+    if crate::compiler::artifact::is_artifact(bytes) {
+        return Err(Error::usage(
+            "this is a compiled artifact (`.cwasm`), not a WebAssembly module: load it with \
+             `Module::deserialize` (`nanowasm run --allow-precompiled`)",
+        ));
+    }
+    let _ = bytes;
+    Ok(())
 }
 
 /// The type of an import or export: a function, table, memory or global

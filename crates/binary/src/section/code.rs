@@ -73,30 +73,32 @@ impl<'a> Decoder<'a> {
         }
         let code_start = body.offset();
         let code_end = code_start + body.remaining();
-        let mut validator = core::mem::take(&mut self.func_validator);
-        let ends_section = r.is_empty();
-        let env = Env {
-            types: &self.parts.types,
-            funcs: &self.parts.funcs,
-            tables: &self.parts.tables,
-            memories: &self.parts.memories,
-            globals: &self.parts.globals,
-            elements: &self.parts.elements,
-            data_count: self.parts.data_count,
-            refs: Some(&self.refs),
-        };
-        let result = validator.validate(
-            &env,
-            func,
-            &locals,
-            OperatorReader::new(body, self.features),
-            ends_section,
-            &mut NoVisitor,
-        );
-        let at = validator.instruction_offset();
-        self.func_validator = validator;
-        if let Err(e) = result {
-            return Err(self.at_instruction(e, at, &r.data()[..code_end]));
+        if self.validate_bodies {
+            let mut validator = core::mem::take(&mut self.func_validator);
+            let ends_section = r.is_empty();
+            let env = Env {
+                types: &self.parts.types,
+                funcs: &self.parts.funcs,
+                tables: &self.parts.tables,
+                memories: &self.parts.memories,
+                globals: &self.parts.globals,
+                elements: &self.parts.elements,
+                data_count: self.parts.data_count,
+                refs: Some(&self.refs),
+            };
+            let result = validator.validate(
+                &env,
+                func,
+                &locals,
+                OperatorReader::new(body, self.features),
+                ends_section,
+                &mut NoVisitor,
+            );
+            let at = validator.instruction_offset();
+            self.func_validator = validator;
+            if let Err(e) = result {
+                return Err(self.at_instruction(e, at, &r.data()[..code_end]));
+            }
         }
         self.parts.bodies.push(FuncBody {
             locals,

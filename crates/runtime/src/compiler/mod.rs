@@ -16,10 +16,12 @@ use crate::interp::translate::TranslateConfig;
 use nanowasm_binary::Module as Binary;
 use nanowasm_x64::{Alu, Assembler, Gpr, Label, Mem, Scale, Size};
 
+pub(crate) mod artifact;
 mod codegen;
 pub(crate) mod vm;
 
 pub(crate) use vm::{invoke, StoreState};
+
 use vm::{Code, EntryFn};
 
 /// Whether this CPU has what compiled code uses beyond x86-64's baseline
@@ -44,9 +46,12 @@ pub(crate) fn host_supported() -> Result<(), String> {
 
 /// Executable memory holding a module's code: mapped writable, filled, then
 /// made read+execute (never both writable and executable).
-struct CodeMemory {
+pub(crate) struct CodeMemory {
     ptr: *mut u8,
+    /// The mapping's length (whole pages).
     len: usize,
+    /// The code's length.
+    size: usize,
 }
 
 // SAFETY: the mapping is immutable after construction and freed once.
@@ -55,7 +60,46 @@ unsafe impl Send for CodeMemory {}
 unsafe impl Sync for CodeMemory {}
 
 impl CodeMemory {
-    fn new(code: &[u8]) -> Result<CodeMemory, String> {
+    /// The code bytes.
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping holds `size` readable bytes for its lifetime.
+        unsafe { core::slice::from_raw_parts(self.ptr, self.size) }
+    }
+
+    /// Maps `len` bytes of `file` at `offset` (a multiple of the page size)
+    /// read+execute, private: the code of an artifact, used in place.
+    pub(crate) fn map_file(
+        file: &std::fs::File,
+        offset: usize,
+        len: usize,
+    ) -> Result<CodeMemory, String> {
+        use rustix::mm::{MapFlags, ProtFlags};
+        let mapped = len.max(1).next_multiple_of(4096);
+        // SAFETY: a fresh private mapping of the file; the kernel checks the
+        // descriptor, the offset and the length. The pages are never
+        // writable, so nothing can change the code through this mapping;
+        // `deserialize_file`'s caller promises the file is not modified
+        // while it is mapped (as with wasmtime's).
+        let ptr = unsafe {
+            rustix::mm::mmap(
+                core::ptr::null_mut(),
+                mapped,
+                ProtFlags::READ | ProtFlags::EXEC,
+                MapFlags::PRIVATE,
+                file,
+                offset as u64,
+            )
+        }
+        .map_err(|e| format!("cannot map the artifact's code: {e}"))?
+        .cast::<u8>();
+        Ok(CodeMemory {
+            ptr,
+            len: mapped,
+            size: len,
+        })
+    }
+
+    pub(crate) fn new(code: &[u8]) -> Result<CodeMemory, String> {
         use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
         let len = code.len().max(1).next_multiple_of(4096);
         // SAFETY: a fresh anonymous mapping; nothing else refers to it.
@@ -75,7 +119,11 @@ impl CodeMemory {
         let r = unsafe {
             rustix::mm::mprotect(ptr.cast(), len, MprotectFlags::READ | MprotectFlags::EXEC)
         };
-        let mem = CodeMemory { ptr, len };
+        let mem = CodeMemory {
+            ptr,
+            len,
+            size: code.len(),
+        };
         r.map_err(|e| format!("cannot make code executable: {e}"))?;
         Ok(mem)
     }
@@ -93,17 +141,17 @@ impl Drop for CodeMemory {
 /// A compiled module: its code image and what the runtime needs to run it
 /// and to walk its frames.
 pub(crate) struct CompiledModule {
-    code: CodeMemory,
+    pub(crate) code: CodeMemory,
     /// The entry trampoline's offset.
-    entry: usize,
+    pub(crate) entry: usize,
     /// Each defined function's start offset (ascending).
-    starts: Vec<u32>,
+    pub(crate) starts: Vec<u32>,
     /// Where the last function's code ends.
-    end: u32,
+    pub(crate) end: u32,
     /// `(return address offset, wasm offset)` of every call and trap site,
     /// sorted.
-    sites: Vec<(u32, u32)>,
-    num_imported: u32,
+    pub(crate) sites: Vec<(u32, u32)>,
+    pub(crate) num_imported: u32,
 }
 
 impl CompiledModule {

@@ -431,3 +431,103 @@ fn numeric_edge_cases_match_the_interpreter() {
         both(src, name, &args).unwrap();
     }
 }
+
+/// Artifacts: what `serialize` writes loads back (from bytes and from a
+/// file) and runs the same; anything damaged or mismatched is an error.
+#[test]
+fn artifacts_round_trip_and_refuse_damage() {
+    let src = r#"(module $aot
+        (memory (export "memory") 1)
+        (func $sq (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+        (func (export "run") (param i32) (result i32)
+            (i32.store (i32.const 8) (call $sq (local.get 0)))
+            (i32.load (i32.const 8)))
+        (func (export "trap") unreachable))"#;
+    let engine = engine(Strategy::Auto);
+    let module = Module::new(&engine, wat(src)).unwrap();
+    let bytes = module.serialize().unwrap();
+    assert!(engine.detect_precompiled(&bytes).is_some());
+    assert!(engine.detect_precompiled(&wat(src)).is_none());
+    let run = |m: &Module| {
+        let mut store = Store::new(&engine, ());
+        let i = Instance::new(&mut store, m, &[]).unwrap();
+        let f = i.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+        let t = i.get_typed_func::<(), ()>(&mut store, "trap").unwrap();
+        (
+            f.call(&mut store, 12).unwrap(),
+            t.call(&mut store, ()).unwrap_err().to_string(),
+        )
+    };
+    let expected = run(&module);
+    assert_eq!(expected.0, 144);
+    assert!(
+        expected.1.contains("0: aot!func 2 at offset"),
+        "{}",
+        expected.1
+    );
+    // SAFETY: made by this engine just above.
+    let again = unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
+    assert_eq!(run(&again), expected);
+    let dir = std::env::temp_dir().join(format!("nanowasm-aot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("m.cwasm");
+    std::fs::write(&file, &bytes).unwrap();
+    // SAFETY: as above; the file is not changed while the module lives.
+    let mapped = unsafe { Module::deserialize_file(&engine, &file) }.unwrap();
+    assert_eq!(run(&mapped), expected);
+    // `Module::new` says what the bytes are.
+    let err = Module::new(&engine, &bytes).unwrap_err().to_string();
+    assert!(err.contains("compiled artifact"), "{err}");
+    // Damage: every kind is an error, never a crash.
+    let mut flipped = bytes.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x40;
+    let mut in_header = bytes.clone();
+    in_header[41] ^= 1;
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (flipped, "checksum mismatch"),
+        (bytes[..bytes.len() - 3].to_vec(), "truncated"),
+        (bytes[..50].to_vec(), "truncated"),
+        (in_header, "invalid compiled artifact"),
+        (wat(src), "not a nanowasm artifact"),
+    ];
+    for (bad, message) in cases {
+        // SAFETY: the point of the test: the checks catch these.
+        let err = unsafe { Module::deserialize(&engine, &bad) }
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(message), "{message}: {err}");
+    }
+    // Mismatched settings.
+    let mut fuel = Config::new();
+    fuel.consume_fuel(true);
+    let mut interp = Config::new();
+    interp.strategy(Strategy::Interpreter);
+    let mut mvp = Config::new();
+    mvp.features(Features::WASM2);
+    for (config, message) in [(fuel, "fuel"), (interp, "interpreter"), (mvp, "proposals")] {
+        // SAFETY: as above.
+        let err = unsafe { Module::deserialize(&Engine::new(&config), &bytes) }
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(message), "{message}: {err}");
+    }
+    // A module the compiler does not support yet: its artifact holds the
+    // WebAssembly alone, which the interpreter runs.
+    let simd = wat(r#"(module (func (export "f") (result i32)
+        (i32x4.extract_lane 1 (v128.const i32x4 1 2 3 4))))"#);
+    let m = Module::new(&engine, &simd).unwrap();
+    let a = m.serialize().unwrap();
+    // SAFETY: as above.
+    let m = unsafe { Module::deserialize(&engine, &a) }.unwrap();
+    let mut store = Store::new(&engine, ());
+    let i = Instance::new(&mut store, &m, &[]).unwrap();
+    assert_eq!(
+        i.get_typed_func::<(), i32>(&mut store, "f")
+            .unwrap()
+            .call(&mut store, ())
+            .unwrap(),
+        2
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

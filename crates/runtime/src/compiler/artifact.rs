@@ -1,0 +1,289 @@
+//! Compiled artifacts (`.cwasm`): `Module::serialize`, `nanowasm compile`,
+//! and `Module::deserialize{,_file}`.
+//!
+//! Layout (little-endian):
+//!
+//! ```text
+//! 0    magic "\0nwcwasm" (8 bytes; never a wasm binary's "\0asm")
+//! 8    format version (u32)
+//! 12   flags (u32): 1 fuel, 2 epochs, 4 compiled code present
+//! 16   proposals (Features::bits, u32)
+//! 20   CPU features the code needs (u32: 1 sse4.1, 2 popcnt, 4 lzcnt, 8 bmi1)
+//! 24   nanowasm's version, zero-padded (16 bytes)
+//! 40   wasm length (u64)
+//! 48   metadata length (u64)
+//! 56   code offset (u64, a multiple of the page size)
+//! 64   code length (u64)
+//! 72   CRC-32 of everything else: the header with this field zero, then
+//!      every byte after the header (u32)
+//! 76   zero (u32)
+//! 80   the module's wasm bytes, the metadata, zero padding, the code
+//! ```
+//!
+//! The code image is position-independent (every reference inside it is
+//! RIP-relative, everything outside goes through the `VMContext`), so it is
+//! used as it is: `deserialize_file` maps those pages of the file
+//! read+execute, never writable. Everything is checked before any of it is
+//! used: a truncated, corrupted or mismatched artifact is an error.
+
+use crate::prelude::*;
+use alloc::sync::Arc;
+
+use super::{CodeMemory, CompiledModule};
+use crate::error::Error;
+
+const MAGIC: &[u8; 8] = b"\0nwcwasm";
+const VERSION: u32 = 1;
+const HEADER: usize = 80;
+const PAGE: usize = 4096;
+const FUEL: u32 = 1;
+const EPOCH: u32 = 2;
+const CODE: u32 = 4;
+/// What the compiler's code uses beyond x86-64's baseline.
+const CPU_NEEDED: u32 = 0b1111;
+
+/// Whether `bytes` start like an artifact (for the CLI's
+/// `--allow-precompiled` and for a clear error from `Module::new`).
+pub(crate) fn is_artifact(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+fn version_bytes() -> [u8; 16] {
+    let mut v = [0u8; 16];
+    let s = env!("CARGO_PKG_VERSION").as_bytes();
+    let n = s.len().min(16);
+    v[..n].copy_from_slice(&s[..n]);
+    v
+}
+
+/// What the engine's configuration says compiled code must have been
+/// compiled with.
+fn engine_flags(config: &crate::Config) -> u32 {
+    (if config.consume_fuel { FUEL } else { 0 })
+        | (if config.epoch_interruption { EPOCH } else { 0 })
+}
+
+/// The artifact of a module: its wasm, and its code if it was compiled.
+pub(crate) fn serialize(
+    config: &crate::Config,
+    wasm: &[u8],
+    code: Option<&CompiledModule>,
+) -> Vec<u8> {
+    let mut meta = Vec::new();
+    let mut put = |v: u32| meta.extend_from_slice(&v.to_le_bytes());
+    let image: &[u8] = match code {
+        Some(c) => {
+            put(c.entry as u32);
+            put(c.end);
+            put(c.num_imported);
+            put(c.starts.len() as u32);
+            for &s in &c.starts {
+                put(s);
+            }
+            put(c.sites.len() as u32);
+            for &(a, b) in &c.sites {
+                put(a);
+                put(b);
+            }
+            c.code.bytes()
+        }
+        None => &[],
+    };
+    let code_offset = (HEADER + wasm.len() + meta.len()).next_multiple_of(PAGE);
+    let mut out = Vec::with_capacity(code_offset + image.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    let flags = engine_flags(config) | if code.is_some() { CODE } else { 0 };
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&config.get_features().bits().to_le_bytes());
+    out.extend_from_slice(&CPU_NEEDED.to_le_bytes());
+    out.extend_from_slice(&version_bytes());
+    for v in [wasm.len(), meta.len(), code_offset, image.len()] {
+        out.extend_from_slice(&(v as u64).to_le_bytes());
+    }
+    out.extend_from_slice(&[0; 8]);
+    debug_assert_eq!(out.len(), HEADER);
+    out.extend_from_slice(wasm);
+    out.extend_from_slice(&meta);
+    out.resize(code_offset, 0);
+    out.extend_from_slice(image);
+    let crc = crc32fast::hash(&out);
+    out[72..76].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// An artifact's parts, checked.
+pub(crate) struct Parts<'a> {
+    pub wasm: &'a [u8],
+    meta: &'a [u8],
+    /// Where the code is in the artifact, if it has code.
+    pub code: Option<core::ops::Range<usize>>,
+}
+
+fn bad(why: impl core::fmt::Display) -> Error {
+    Error::usage(format!("invalid compiled artifact: {why}"))
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// Checks `bytes` (a whole artifact) against this build and `config`:
+/// magic, version, settings, CPU, lengths and checksum.
+pub(crate) fn check<'a>(config: &crate::Config, bytes: &'a [u8]) -> Result<Parts<'a>, Error> {
+    if bytes.len() < HEADER || !is_artifact(bytes) {
+        return Err(bad("not a nanowasm artifact, or truncated"));
+    }
+    let version = u32_at(bytes, 8);
+    if version != VERSION || bytes[24..40] != version_bytes() {
+        return Err(bad(format!(
+            "made by another nanowasm version (format {version}); compile the module again"
+        )));
+    }
+    let flags = u32_at(bytes, 12);
+    if flags & (FUEL | EPOCH) != engine_flags(config) {
+        return Err(bad(
+            "compiled with other fuel or epoch-interruption settings than this engine's",
+        ));
+    }
+    if u32_at(bytes, 16) != config.get_features().bits() {
+        return Err(bad(
+            "compiled with other WebAssembly proposals than this engine's",
+        ));
+    }
+    if flags & CODE != 0 {
+        if u32_at(bytes, 20) & !CPU_NEEDED != 0 {
+            return Err(bad("needs CPU features this nanowasm does not know"));
+        }
+        super::host_supported().map_err(|e| bad(format!("its code cannot run here: {e}")))?;
+        if config.get_strategy() == crate::Strategy::Interpreter {
+            return Err(bad(
+                "it holds compiled code and this engine's strategy is the interpreter",
+            ));
+        }
+    }
+    let len = |at| usize::try_from(u64_at(bytes, at)).map_err(|_| bad("a length is too large"));
+    let (wasm_len, meta_len, code_offset, code_len) = (len(40)?, len(48)?, len(56)?, len(64)?);
+    let wasm_end = HEADER
+        .checked_add(wasm_len)
+        .ok_or_else(|| bad("lengths overflow"))?;
+    let meta_end = wasm_end
+        .checked_add(meta_len)
+        .ok_or_else(|| bad("lengths overflow"))?;
+    let code_end = code_offset
+        .checked_add(code_len)
+        .ok_or_else(|| bad("lengths overflow"))?;
+    if code_offset < meta_end || code_offset % PAGE != 0 || code_end != bytes.len() {
+        return Err(bad("truncated, or its sections do not fit"));
+    }
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&bytes[..72]);
+    hasher.update(&[0; 4]);
+    hasher.update(&bytes[76..]);
+    if hasher.finalize() != u32_at(bytes, 72) {
+        return Err(bad("checksum mismatch (the file is corrupted)"));
+    }
+    Ok(Parts {
+        wasm: &bytes[HEADER..wasm_end],
+        meta: &bytes[wasm_end..meta_end],
+        code: (flags & CODE != 0).then_some(code_offset..code_end),
+    })
+}
+
+impl Parts<'_> {
+    /// The compiled module over `code` (the image, already executable),
+    /// from the metadata; every offset is checked against the image.
+    pub(crate) fn compiled(&self, code: CodeMemory) -> Result<Arc<CompiledModule>, Error> {
+        let mut at = 0;
+        let meta = self.meta;
+        let mut next = || -> Result<u32, Error> {
+            let v = meta
+                .get(at..at + 4)
+                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+                .ok_or_else(|| bad("truncated metadata"))?;
+            at += 4;
+            Ok(v)
+        };
+        let (entry, end, num_imported) = (next()? as usize, next()?, next()?);
+        let n = next()? as usize;
+        let starts = (0..n)
+            .map(|_| next())
+            .collect::<Result<Vec<u32>, Error>>()?;
+        let n = next()? as usize;
+        let sites = (0..n)
+            .map(|_| Ok((next()?, next()?)))
+            .collect::<Result<Vec<(u32, u32)>, Error>>()?;
+        let len = code.size;
+        let ascending =
+            starts.windows(2).all(|w| w[0] < w[1]) && sites.windows(2).all(|w| w[0].0 <= w[1].0);
+        if entry >= len
+            || end as usize > len
+            || !ascending
+            || starts.iter().any(|&s| s >= end)
+            || sites.iter().any(|&(s, _)| s > end)
+        {
+            return Err(bad("its metadata does not match its code"));
+        }
+        Ok(Arc::new(CompiledModule {
+            code,
+            entry,
+            starts,
+            end,
+            sites,
+            num_imported,
+        }))
+    }
+}
+
+/// A whole file mapped read-only (the artifact's bytes for the checks,
+/// without reading them into memory).
+pub(crate) struct FileMap {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl FileMap {
+    pub(crate) fn new(file: &std::fs::File) -> std::io::Result<FileMap> {
+        use rustix::mm::{MapFlags, ProtFlags};
+        let len = usize::try_from(file.metadata()?.len())
+            .map_err(|_| std::io::Error::other("file too large"))?;
+        if len == 0 {
+            return Ok(FileMap {
+                ptr: core::ptr::NonNull::dangling().as_ptr(),
+                len: 0,
+            });
+        }
+        // SAFETY: a fresh read-only private mapping of the whole file.
+        let ptr = unsafe {
+            rustix::mm::mmap(
+                core::ptr::null_mut(),
+                len,
+                ProtFlags::READ,
+                MapFlags::PRIVATE,
+                file,
+                0,
+            )
+        }?
+        .cast::<u8>();
+        Ok(FileMap { ptr, len })
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: `len` readable bytes are mapped for the map's lifetime (a
+        // dangling pointer with length 0 for an empty file).
+        unsafe { core::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for FileMap {
+    fn drop(&mut self) {
+        if self.len > 0 {
+            // SAFETY: mapped by `new`, unmapped once; no slice outlives it.
+            let _ = unsafe { rustix::mm::munmap(self.ptr.cast(), self.len) };
+        }
+    }
+}
