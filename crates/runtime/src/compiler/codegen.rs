@@ -23,8 +23,10 @@
 //! Pinned registers: `r15` the instance's `VMContext`, `r14` memory 0's
 //! base. `rax`, `rcx`, `rdx`, `xmm0` and `xmm1` are scratch. The most used
 //! locals live in `rbx`, `r12`, `r13` (callee-saved: a function saves the
-//! ones it uses) and `xmm12`-`xmm15` (caller-saved). Operands get `rsi`,
-//! `rdi`, `r8`-`r11` and the other `xmm` registers, all caller-saved.
+//! ones it uses), then `r10`, `r11`, and `xmm12`-`xmm15` (caller-saved:
+//! saved to their slots around calls). Operands get `rsi`, `rdi`, `r8`,
+//! `r9`, `r10` and `r11` when no local has them, and the other `xmm`
+//! registers, all caller-saved.
 
 use crate::prelude::*;
 use nanowasm_binary::{
@@ -105,6 +107,10 @@ const ALLOC_GPRS: [Gpr; 6] = [Gpr::Rsi, Gpr::Rdi, Gpr::R8, Gpr::R9, Gpr::R10, Gp
 /// restores them when it returns, and calls need not touch them. The
 /// `xmm` ones are caller-saved: saved to their locals' slots around calls.
 const PIN_GPRS: [Gpr; 3] = [Gpr::Rbx, Gpr::R12, Gpr::R13];
+/// More integer locals, when a function has more: caller-saved (saved to
+/// their slots around calls, as the `xmm` ones), taken from the operand
+/// registers.
+const PIN_GPRS_CALLER_SAVED: [Gpr; 2] = [Gpr::R10, Gpr::R11];
 const PIN_XMMS: [Xmm; 4] = [Xmm(12), Xmm(13), Xmm(14), Xmm(15)];
 const MEM_BASE: Gpr = Gpr::R14;
 const VMCTX: Gpr = Gpr::R15;
@@ -159,7 +165,10 @@ pub(super) fn compile_function(
         results: Vec::new(),
         max_depth: 0,
         out_slots: 0,
-        free_gpr: ALLOC_GPRS.to_vec(),
+        free_gpr: ALLOC_GPRS
+            .into_iter()
+            .filter(|r| !pins.contains(&Some(Pin::Gpr(*r))))
+            .collect(),
         free_xmm: (2..16)
             .rev()
             .map(Xmm)
@@ -673,23 +682,31 @@ impl FuncCompiler<'_> {
         }
     }
 
-    /// Before a call: the locals pinned to (caller-saved) `xmm` registers
-    /// to their slots. (The general ones are callee-saved.)
+    /// Before a call: the locals pinned to caller-saved registers (`xmm`,
+    /// `r10`, `r11`) to their slots. (`rbx`, `r12`, `r13` are callee-saved.)
     fn save_pinned(&mut self) {
         for i in 0..self.pins.len() as u32 {
-            if let Some(Pin::Xmm(x)) = self.pin(i) {
-                let m = self.local_mem(i);
-                self.asm().sse_mr(Sse::Movsd, m, x);
+            let m = self.local_mem(i);
+            match self.pin(i) {
+                Some(Pin::Xmm(x)) => self.asm().sse_mr(Sse::Movsd, m, x),
+                Some(Pin::Gpr(r)) if PIN_GPRS_CALLER_SAVED.contains(&r) => {
+                    self.asm().mov_mr(Size::S64, m, r)
+                }
+                _ => {}
             }
         }
     }
 
-    /// After a call: the `xmm`-pinned locals back from their slots.
+    /// After a call: those locals back from their slots.
     fn reload_pinned(&mut self) {
         for i in 0..self.pins.len() as u32 {
-            if let Some(Pin::Xmm(x)) = self.pin(i) {
-                let m = self.local_mem(i);
-                self.asm().sse_rm(Sse::Movsd, x, m);
+            let m = self.local_mem(i);
+            match self.pin(i) {
+                Some(Pin::Xmm(x)) => self.asm().sse_rm(Sse::Movsd, x, m),
+                Some(Pin::Gpr(r)) if PIN_GPRS_CALLER_SAVED.contains(&r) => {
+                    self.asm().mov_rm(Size::S64, r, m)
+                }
+                _ => {}
             }
         }
     }
@@ -1098,6 +1115,10 @@ impl FuncCompiler<'_> {
                 self.asm().mov_rr(Size::S32, Gpr::Rax, r);
                 self.free(e.loc);
             }
+            _ if self.pinned_gpr(e).is_some() => {
+                let r = self.pinned_gpr(e).expect("a pinned local");
+                self.asm().mov_rr(Size::S32, Gpr::Rax, r);
+            }
             _ => match self.mem_of(e, d) {
                 Some(src) => self.asm().mov_rm(Size::S32, Gpr::Rax, src),
                 None => {
@@ -1308,7 +1329,13 @@ impl FuncCompiler<'_> {
         let s = size_of(ty);
         let (b, bd) = self.pop()?;
         let (a, ad) = self.pop()?;
-        let ra = self.gpr_of(a, ad);
+        // A comparison only reads its first operand: a pinned local's
+        // register serves as it is.
+        let pinned = self.pinned_gpr(a);
+        let ra = match pinned {
+            Some(r) => r,
+            None => self.gpr_of(a, ad),
+        };
         match b.loc {
             Loc::Const(c) if i32::try_from(c as i64).is_ok() || s == Size::S32 => {
                 self.asm().alu_ri(Alu::Cmp, s, ra, c as i64 as i32)
@@ -1327,7 +1354,9 @@ impl FuncCompiler<'_> {
                 self.free(Loc::Gpr(rb));
             }
         }
-        self.free(Loc::Gpr(ra));
+        if pinned.is_none() {
+            self.free(Loc::Gpr(ra));
+        }
         self.push(ValType::I32, Loc::Cond(cond));
         Ok(())
     }
@@ -2423,7 +2452,10 @@ fn choose_pins(
     let mut order: Vec<usize> = (0..types.len()).filter(|&i| weight[i] >= 2).collect();
     order.sort_by_key(|&i| core::cmp::Reverse(weight[i]));
     let mut pins = vec![None; types.len()];
-    let (mut gprs, mut xmms) = (PIN_GPRS.iter(), PIN_XMMS.iter());
+    let (mut gprs, mut xmms) = (
+        PIN_GPRS.iter().chain(PIN_GPRS_CALLER_SAVED.iter()),
+        PIN_XMMS.iter(),
+    );
     for i in order {
         pins[i] = match types[i] {
             ValType::I32 | ValType::I64 => gprs.next().map(|&r| Pin::Gpr(r)),
