@@ -1086,6 +1086,17 @@ impl Assembler {
         self.buf.extend_from_slice(&[0; 4][..usize::from(bytes)]);
     }
 
+    /// `call` to code outside this buffer: emits `call rel32` with a zero
+    /// displacement and returns the displacement's offset, for the caller
+    /// to patch once the target's place is known (relative to the end of
+    /// the 4-byte field).
+    pub fn call_extern(&mut self) -> usize {
+        self.buf.push(0xe8);
+        let at = self.buf.len();
+        self.emit_u32(0);
+        at
+    }
+
     /// `call label` (rel32).
     pub fn call_label(&mut self, l: Label) {
         self.buf.push(0xe8);

@@ -44,13 +44,30 @@ use super::vm::{self, Code};
 /// Why a function cannot be compiled (yet): the instruction or type.
 pub(crate) type Unsupported = String;
 
-/// What the module-level code needs from a function's compilation.
+/// A call from a function's code to code outside it, patched when the
+/// module's image is laid out.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Target {
+    /// Defined function `i` (its index among the module's own).
+    Func(u32),
+    /// The trap stub of a code.
+    Stub(Code),
+}
+
+/// A function compiled on its own: its code (starting at offset 0), its
+/// calls to other code (offset of each `rel32` field and its target) and
+/// its call and trap sites (`(return address offset, wasm offset)`).
+pub(super) struct FuncCode {
+    pub code: Vec<u8>,
+    pub relocs: Vec<(usize, Target)>,
+    pub sites: Vec<(u32, u32)>,
+}
+
+/// What a function's compilation needs from its module.
 pub(super) struct Shared<'a> {
     pub asm: &'a mut Assembler,
-    /// The entry label of each defined function.
-    pub func_labels: &'a [Label],
-    /// The trap stub of each trap code (`Code` as index).
-    pub trap_stubs: &'a [Label],
+    /// Calls to other code, to patch at layout.
+    pub relocs: &'a mut Vec<(usize, Target)>,
     /// `(return address offset, wasm offset)` of every call and trap site.
     pub sites: &'a mut Vec<(u32, u32)>,
     /// Imported functions (calls to them go through the host).
@@ -137,9 +154,43 @@ fn supported_type(t: ValType) -> Result<(), Unsupported> {
     }
 }
 
-/// Compiles defined function `func` of `module` into `shared.asm`, at
-/// `shared.func_labels[func - imported]`.
+/// Compiles defined function `func` of `module` on its own.
 pub(super) fn compile_function(
+    module: &Module,
+    config: TranslateConfig,
+    func: u32,
+    type_ids: &[u32],
+) -> Result<FuncCode, Unsupported> {
+    let mut asm = Assembler::with_capacity(
+        module
+            .bodies
+            .get((func - module.num_imported.funcs) as usize)
+            .map_or(0, |b| b.code.len() * 8),
+    );
+    let (mut relocs, mut sites) = (Vec::new(), Vec::new());
+    compile_into(
+        module,
+        config,
+        func,
+        Shared {
+            asm: &mut asm,
+            relocs: &mut relocs,
+            sites: &mut sites,
+            num_imported: module.num_imported.funcs,
+            type_ids,
+        },
+    )?;
+    let code = asm
+        .finish()
+        .map_err(|e| format!("code generation failed: {e}"))?;
+    Ok(FuncCode {
+        code,
+        relocs,
+        sites,
+    })
+}
+
+fn compile_into(
     module: &Module,
     config: TranslateConfig,
     func: u32,
@@ -299,11 +350,7 @@ impl FuncCompiler<'_> {
         self.nparams = start.ty.params().len() as u32;
         self.results = start.ty.results().to_vec();
         self.at = start.offset as u32;
-        let defined = start.func - self.s.num_imported;
-        let label = self.s.func_labels[defined as usize];
         let a = self.asm();
-        a.align(16);
-        a.bind(label);
         a.push(Gpr::Rbp);
         a.mov_rr(Size::S64, Gpr::Rbp, Gpr::Rsp);
         // `sub rsp, imm32`, patched when the frame size is known.
@@ -431,11 +478,11 @@ impl FuncCompiler<'_> {
         self.start_fuel_region();
         let traps = core::mem::take(&mut self.traps);
         for (label, code, wasm) in traps {
-            let stub = self.s.trap_stubs[code as usize];
-            let a = self.asm();
+            let a = &mut *self.s.asm;
             a.bind(label);
-            a.call_label(stub);
+            let at = a.call_extern();
             let ret = a.offset() as u32;
+            self.s.relocs.push((at, Target::Stub(code)));
             self.s.sites.push((ret, wasm));
         }
         let slots = self.saved_slots() as usize
@@ -960,8 +1007,10 @@ impl FuncCompiler<'_> {
             self.call_site();
             self.after_host_call();
         } else {
-            let l = self.s.func_labels[(func - self.s.num_imported) as usize];
-            self.asm().call_label(l);
+            let at = self.s.asm.call_extern();
+            self.s
+                .relocs
+                .push((at, Target::Func(func - self.s.num_imported)));
             self.call_site();
             // The callee may have grown memory.
             self.asm()

@@ -218,7 +218,8 @@ impl CompiledModule {
     }
 }
 
-/// Compiles every defined function of `binary`; the reason if any cannot be.
+/// Compiles every defined function of `binary`, in parallel; the reason if
+/// any cannot be (the first such function's).
 pub(crate) fn compile(
     binary: &Binary,
     config: TranslateConfig,
@@ -226,45 +227,52 @@ pub(crate) fn compile(
     perfmap: bool,
 ) -> Result<Arc<CompiledModule>, String> {
     host_supported()?;
-    let mut asm = Assembler::with_capacity(binary.bodies.iter().map(|b| b.code.len() * 8).sum());
     let num_imported = binary.num_imported.funcs;
-    let func_labels: Vec<Label> = binary.bodies.iter().map(|_| asm.new_label()).collect();
+    let funcs = compile_functions(binary, config, type_ids).map_err(|(i, e)| {
+        let func = num_imported + i;
+        let name = binary
+            .names
+            .function(func)
+            .map_or(String::new(), |n| format!(" `{n}`"));
+        format!("function {func}{name}: {e} is not supported by the compiler yet")
+    })?;
+    // The image: the entry trampoline and the trap stubs, then each
+    // function (16-byte aligned), its calls patched to their targets.
+    let mut asm =
+        Assembler::with_capacity(funcs.iter().map(|f| f.code.len() + 16).sum::<usize>() + 256);
     let trap_stubs: Vec<Label> = (0..=Code::TRAPS.len()).map(|_| asm.new_label()).collect();
     let entry = emit_entry(&mut asm, &trap_stubs);
-    let mut sites = Vec::new();
-    for i in 0..binary.bodies.len() as u32 {
-        let func = num_imported + i;
-        codegen::compile_function(
-            binary,
-            config,
-            func,
-            codegen::Shared {
-                asm: &mut asm,
-                func_labels: &func_labels,
-                trap_stubs: &trap_stubs,
-                sites: &mut sites,
-                num_imported,
-                type_ids,
-            },
-        )
-        .map_err(|e| {
-            let name = binary
-                .names
-                .function(func)
-                .map_or(String::new(), |n| format!(" `{n}`"));
-            format!("function {func}{name}: {e} is not supported by the compiler yet")
-        })?;
+    let mut starts = Vec::with_capacity(funcs.len());
+    for f in &funcs {
+        asm.align(16);
+        starts.push(asm.offset() as u32);
+        asm.emit_bytes(&f.code);
     }
     let end = asm.offset() as u32;
-    let starts = func_labels
+    let stubs = trap_stubs
         .iter()
-        .map(|&l| asm.label_offset(l).map(|o| o as u32))
-        .collect::<Option<Vec<u32>>>()
-        .ok_or("a function was not emitted")?;
+        .map(|&l| asm.label_offset(l))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or("a trap stub was not emitted")?;
     let entry = asm.label_offset(entry).ok_or("no entry trampoline")?;
-    let bytes = asm
+    let mut bytes = asm
         .finish()
         .map_err(|e| format!("code generation failed: {e}"))?;
+    let mut sites = Vec::with_capacity(funcs.iter().map(|f| f.sites.len()).sum());
+    for (f, &start) in funcs.iter().zip(&starts) {
+        for &(at, target) in &f.relocs {
+            let field = start as usize + at;
+            let to = match target {
+                codegen::Target::Func(i) => {
+                    *starts.get(i as usize).ok_or("call to no function")? as usize
+                }
+                codegen::Target::Stub(code) => stubs[code as usize],
+            };
+            let rel = to as i64 - (field + 4) as i64;
+            bytes[field..field + 4].copy_from_slice(&(rel as i32).to_le_bytes());
+        }
+        sites.extend(f.sites.iter().map(|&(ret, wasm)| (start + ret, wasm)));
+    }
     sites.sort_unstable();
     let module = CompiledModule {
         code: CodeMemory::new(&bytes)?,
@@ -278,6 +286,79 @@ pub(crate) fn compile(
         module.write_perfmap(binary);
     }
     Ok(Arc::new(module))
+}
+
+/// Compiles the defined functions on up to one thread per CPU (functions
+/// are handed out one at a time, so large ones do not hold up the rest);
+/// the first failure by function order.
+fn compile_functions(
+    binary: &Binary,
+    config: TranslateConfig,
+    type_ids: &[u32],
+) -> Result<Vec<codegen::FuncCode>, (u32, String)> {
+    use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let n = binary.bodies.len();
+    let num_imported = binary.num_imported.funcs;
+    let one =
+        |i: usize| codegen::compile_function(binary, config, num_imported + i as u32, type_ids);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(n / 16)
+        .min(16);
+    if threads <= 1 {
+        return (0..n).map(|i| one(i).map_err(|e| (i as u32, e))).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let mut results: Vec<Option<Result<codegen::FuncCode, String>>> =
+        (0..n).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    while !failed.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        let r = one(i);
+                        if r.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        done.push((i, r));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for w in workers {
+            // A worker that panicked is a compiler bug: its functions stay
+            // `None` and are reported below.
+            if let Ok(done) = w.join() {
+                for (i, r) in done {
+                    results[i] = Some(r);
+                }
+            }
+        }
+    });
+    // The first failure by function order (functions after it may not
+    // have been compiled).
+    if let Some((i, Some(Err(e)))) = results
+        .iter()
+        .enumerate()
+        .find(|(_, r)| matches!(r, Some(Err(_))))
+    {
+        return Err((i as u32, e.clone()));
+    }
+    let mut out = Vec::with_capacity(n);
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Some(Ok(f)) => out.push(f),
+            _ => return Err((i as u32, "a compiler thread failed".into())),
+        }
+    }
+    Ok(out)
 }
 
 /// Emits the entry trampoline and the trap stubs; returns the entry label.
