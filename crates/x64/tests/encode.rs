@@ -771,3 +771,17 @@ proptest! {
         prop_assert_eq!(l.len(), ops.len());
     }
 }
+
+#[test]
+fn external_calls_leave_their_displacement_to_the_caller() {
+    let mut a = Assembler::new();
+    a.nop(3);
+    let at = a.call_extern();
+    assert_eq!(at, 4);
+    let mut b = a.finish().unwrap();
+    assert_eq!(dis(&b[3..]), "call 5");
+    b[at..at + 4].copy_from_slice(&(-8i32).to_le_bytes());
+    // Relative to the end of the field (offset 8): offset 0.
+    let l = listing(&b);
+    assert_eq!(l[l.len() - 1].1, "call 0");
+}
