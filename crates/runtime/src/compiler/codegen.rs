@@ -1350,9 +1350,20 @@ impl FuncCompiler<'_> {
         let (b, bd) = self.pop()?;
         let (a, ad) = self.pop()?;
         let ra = self.gpr_of(a, ad);
+        // x + 0, x - 0, x | 0, x ^ 0: x.
+        let identity =
+            b.loc == Loc::Const(0) && matches!(op, Alu::Add | Alu::Sub | Alu::Or | Alu::Xor);
+        if !identity {
+            self.alu_with(op, s, ra, b, bd);
+        }
+        self.push(ty, Loc::Gpr(ra));
+        Ok(())
+    }
+
+    /// `op ra, b` with `b` as an immediate, a memory operand, a pinned
+    /// local's register or a register of its own (freed after).
+    fn alu_with(&mut self, op: Alu, s: Size, ra: Gpr, b: Entry, bd: usize) {
         match b.loc {
-            // x + 0, x - 0, x | 0, x ^ 0: x.
-            Loc::Const(0) if matches!(op, Alu::Add | Alu::Sub | Alu::Or | Alu::Xor) => {}
             Loc::Const(c) if i32::try_from(c as i64).is_ok() || s == Size::S32 => {
                 self.asm().alu_ri(op, s, ra, c as i64 as i32)
             }
@@ -1370,8 +1381,6 @@ impl FuncCompiler<'_> {
                 self.free(Loc::Gpr(rb));
             }
         }
-        self.push(ty, Loc::Gpr(ra));
-        Ok(())
     }
 
     fn int_compare(&mut self, ty: ValType, cond: Cond) -> Result<(), Unsupported> {
@@ -1385,24 +1394,7 @@ impl FuncCompiler<'_> {
             Some(r) => r,
             None => self.gpr_of(a, ad),
         };
-        match b.loc {
-            Loc::Const(c) if i32::try_from(c as i64).is_ok() || s == Size::S32 => {
-                self.asm().alu_ri(Alu::Cmp, s, ra, c as i64 as i32)
-            }
-            _ if self.mem_of(b, bd).is_some() => {
-                let m = self.mem_of(b, bd).expect("a memory operand");
-                self.asm().alu_rm(Alu::Cmp, s, ra, m)
-            }
-            _ if self.pinned_gpr(b).is_some() => {
-                let rb = self.pinned_gpr(b).expect("a pinned local");
-                self.asm().alu_rr(Alu::Cmp, s, ra, rb)
-            }
-            _ => {
-                let rb = self.gpr_of(b, bd);
-                self.asm().alu_rr(Alu::Cmp, s, ra, rb);
-                self.free(Loc::Gpr(rb));
-            }
-        }
+        self.alu_with(Alu::Cmp, s, ra, b, bd);
         if pinned.is_none() {
             self.free(Loc::Gpr(ra));
         }
