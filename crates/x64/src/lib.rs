@@ -139,6 +139,14 @@ impl Mem {
             disp,
         }
     }
+
+    /// The same operand `d` bytes further.
+    pub fn offset(self, d: i32) -> Mem {
+        Mem {
+            disp: self.disp + d,
+            ..self
+        }
+    }
 }
 
 /// A condition code, in encoding order.

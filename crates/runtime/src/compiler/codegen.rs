@@ -32,7 +32,9 @@ use crate::prelude::*;
 use nanowasm_binary::{
     FrameKind, FuncStart, FuncValidator, Imm, Module, Resolved, Types, VisitOperator,
 };
-use nanowasm_core::{Features, FuncType, MemArg, Opcode, ValType};
+use nanowasm_core::{Feature, Features, FuncType, MemArg, Opcode, ValType};
+
+mod simd;
 
 use crate::interp::translate::TranslateConfig;
 use nanowasm_x64::{
@@ -138,6 +140,36 @@ fn is_float(t: ValType) -> bool {
     matches!(t, ValType::F32 | ValType::F64)
 }
 
+/// Whether values of type `t` live in `xmm` registers (floats and `v128`).
+fn in_xmm(t: ValType) -> bool {
+    matches!(t, ValType::F32 | ValType::F64 | ValType::V128)
+}
+
+/// The move that loads or stores a value of type `t` in an `xmm`
+/// register.
+fn xmm_move(t: ValType) -> Sse {
+    match t {
+        ValType::F32 => Sse::Movss,
+        ValType::V128 => Sse::Movdqu,
+        _ => Sse::Movsd,
+    }
+}
+
+/// The byte offsets of values of types `types` in a call's argument or
+/// result area (8 bytes each, 16 for a `v128`), and the area's size.
+pub(super) fn cell_offsets(types: &[ValType]) -> (Vec<i32>, usize) {
+    let mut at = 0;
+    let offs = types
+        .iter()
+        .map(|&t| {
+            let o = at;
+            at += if t == ValType::V128 { 16 } else { 8 };
+            o as i32
+        })
+        .collect();
+    (offs, at)
+}
+
 fn size_of(t: ValType) -> Size {
     if matches!(t, ValType::I32 | ValType::F32) {
         Size::S32
@@ -148,10 +180,8 @@ fn size_of(t: ValType) -> Size {
 
 /// Whether the compiler handles values of type `t`.
 fn supported_type(t: ValType) -> Result<(), Unsupported> {
-    match t {
-        ValType::V128 => Err("v128 values".into()),
-        _ => Ok(()),
-    }
+    let _ = t;
+    Ok(())
 }
 
 /// Compiles defined function `func` of `module` on its own.
@@ -197,7 +227,7 @@ fn compile_into(
     shared: Shared<'_>,
 ) -> Result<(), Unsupported> {
     let features = config.features;
-    let pins = choose_pins(module, features, func)?;
+    let (pins, vectors) = choose_pins(module, features, func)?;
     let saved = PIN_GPRS
         .into_iter()
         .filter(|r| pins.contains(&Some(Pin::Gpr(*r))))
@@ -215,7 +245,11 @@ fn compile_into(
         nparams: 0,
         results: Vec::new(),
         max_depth: 0,
-        out_slots: 0,
+        out_bytes: 0,
+        cell: if vectors { 16 } else { 8 },
+        param_offs: Vec::new(),
+        result_offs: Vec::new(),
+        consts: Vec::new(),
         free_gpr: ALLOC_GPRS
             .into_iter()
             .filter(|r| !pins.contains(&Some(Pin::Gpr(*r))))
@@ -257,8 +291,17 @@ struct FuncCompiler<'a> {
     results: Vec<ValType>,
     /// The deepest operand stack (slots to reserve).
     max_depth: usize,
-    /// The largest outgoing area a call needs, in slots.
-    out_slots: usize,
+    /// The largest outgoing area a call needs, in bytes.
+    out_bytes: usize,
+    /// The size of a local's or an operand's slot: 16 in a function that
+    /// has `v128` values, else 8.
+    cell: i32,
+    /// Where each parameter is, above `rbp + 16`.
+    param_offs: Vec<i32>,
+    /// Where each result goes, above `rbp + 16`.
+    result_offs: Vec<i32>,
+    /// 16-byte constants, emitted after the code (`[rip + label]`).
+    consts: Vec<(Label, [u8; 16])>,
     free_gpr: Vec<Gpr>,
     free_xmm: Vec<Xmm>,
     /// Out-of-line trap sites: their label, code and wasm offset.
@@ -323,11 +366,11 @@ impl FuncCompiler<'_> {
 
     fn local_mem(&self, i: u32) -> Mem {
         if i < self.nparams {
-            Mem::base(Gpr::Rbp, 16 + 8 * i as i32)
+            Mem::base(Gpr::Rbp, 16 + self.param_offs[i as usize])
         } else {
             Mem::base(
                 Gpr::Rbp,
-                -8 * (1 + self.saved_slots() + (i - self.nparams) as i32),
+                -8 * self.saved_slots() - self.cell * (1 + (i - self.nparams) as i32),
             )
         }
     }
@@ -335,7 +378,8 @@ impl FuncCompiler<'_> {
     fn slot_mem(&self, depth: usize) -> Mem {
         Mem::base(
             Gpr::Rbp,
-            -8 * (1 + self.saved_slots() + self.declared_locals() as i32 + depth as i32),
+            -8 * self.saved_slots()
+                - self.cell * (1 + self.declared_locals() as i32 + depth as i32),
         )
     }
 
@@ -349,6 +393,8 @@ impl FuncCompiler<'_> {
         self.locals = start.locals.to_vec();
         self.nparams = start.ty.params().len() as u32;
         self.results = start.ty.results().to_vec();
+        self.param_offs = cell_offsets(start.ty.params()).0;
+        self.result_offs = cell_offsets(start.ty.results()).0;
         self.at = start.offset as u32;
         let a = self.asm();
         a.push(Gpr::Rbp);
@@ -378,20 +424,24 @@ impl FuncCompiler<'_> {
         let unpinned = (self.nparams..self.nparams + n).any(|i| self.pin(i).is_none());
         if unpinned {
             let first = self.local_mem(self.nparams + n - 1);
+            let words = self.cell / 8;
+            let ms: Vec<Mem> = (self.nparams..self.nparams + n)
+                .filter(|&i| self.pins[i as usize].is_none())
+                .flat_map(|i| {
+                    let m = self.local_mem(i);
+                    (0..words).map(move |k| m.offset(8 * k))
+                })
+                .collect();
             let a = &mut *self.s.asm;
             a.alu_rr(Alu::Xor, Size::S32, Gpr::Rax, Gpr::Rax);
-            if n <= 16 {
-                for i in self.nparams..self.nparams + n {
-                    if self.pins[i as usize].is_none() {
-                        let m =
-                            Mem::base(Gpr::Rbp, -8 * (1 + self.saved + (i - self.nparams) as i32));
-                        a.mov_mr(Size::S64, m, Gpr::Rax);
-                    }
+            if ms.len() <= 16 {
+                for m in ms {
+                    a.mov_mr(Size::S64, m, Gpr::Rax);
                 }
             } else {
                 // [rdx + 8*(rcx-1)] for rcx = n down to 1, rdx the lowest.
                 a.lea(Size::S64, Gpr::Rdx, first);
-                a.mov_ri(Size::S32, Gpr::Rcx, i64::from(n));
+                a.mov_ri(Size::S32, Gpr::Rcx, i64::from(n) * i64::from(words));
                 let head = a.new_label();
                 a.bind(head);
                 a.mov_mr(
@@ -485,11 +535,15 @@ impl FuncCompiler<'_> {
             self.s.relocs.push((at, Target::Stub(code)));
             self.s.sites.push((ret, wasm));
         }
-        let slots = self.saved_slots() as usize
-            + self.declared_locals() as usize
-            + self.max_depth
-            + self.out_slots;
-        let bytes = (slots * 8).next_multiple_of(16) as u32;
+        for (label, bytes) in core::mem::take(&mut self.consts) {
+            let a = &mut *self.s.asm;
+            a.bind(label);
+            a.emit_bytes(&bytes);
+        }
+        let bytes = self.saved_slots() as usize * 8
+            + (self.declared_locals() as usize + self.max_depth) * self.cell as usize
+            + self.out_bytes;
+        let bytes = bytes.next_multiple_of(16) as u32;
         self.s.asm.patch_u32(self.frame_patch, bytes);
     }
 
@@ -550,13 +604,12 @@ impl FuncCompiler<'_> {
     fn store_loc(&mut self, m: Mem, ty: ValType, loc: Loc, depth: usize) {
         match loc {
             Loc::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
-            Loc::Xmm(x) => {
-                let op = if ty == ValType::F32 {
-                    Sse::Movss
-                } else {
-                    Sse::Movsd
-                };
-                self.asm().sse_mr(op, m, x)
+            Loc::Xmm(x) => self.asm().sse_mr(xmm_move(ty), m, x),
+            Loc::Local(_) | Loc::Slot if ty == ValType::V128 => {
+                let src = self.mem_of(Entry { ty, loc }, depth).expect("in memory");
+                let a = self.asm();
+                a.sse_rm(Sse::Movdqu, XMM_SCRATCH0, src);
+                a.sse_mr(Sse::Movdqu, m, XMM_SCRATCH0);
             }
             Loc::Const(c) => {
                 if let Ok(v) = i32::try_from(c as i64) {
@@ -665,11 +718,7 @@ impl FuncCompiler<'_> {
     }
 
     fn load_xmm(&mut self, x: Xmm, e: Entry, depth: usize) {
-        let op = if e.ty == ValType::F32 {
-            Sse::Movss
-        } else {
-            Sse::Movsd
-        };
+        let op = xmm_move(e.ty);
         match e.loc {
             Loc::Xmm(s) => {
                 if s != x {
@@ -837,9 +886,15 @@ impl FuncCompiler<'_> {
         for i in 0..arity {
             let src = self.slot_mem(first + i);
             let dst = self.slot_mem(h + i);
+            let ty = self.stack[first + i].ty;
             let a = self.asm();
-            a.mov_rm(Size::S64, Gpr::Rax, src);
-            a.mov_mr(Size::S64, dst, Gpr::Rax);
+            if ty == ValType::V128 {
+                a.sse_rm(Sse::Movdqu, XMM_SCRATCH0, src);
+                a.sse_mr(Sse::Movdqu, dst, XMM_SCRATCH0);
+            } else {
+                a.mov_rm(Size::S64, Gpr::Rax, src);
+                a.mov_mr(Size::S64, dst, Gpr::Rax);
+            }
         }
     }
 
@@ -870,7 +925,7 @@ impl FuncCompiler<'_> {
         }
         for i in 0..n {
             let e = self.stack[first + i];
-            let m = Mem::base(Gpr::Rbp, 16 + 8 * i as i32);
+            let m = Mem::base(Gpr::Rbp, 16 + self.result_offs[i]);
             self.store_loc(m, e.ty, e.loc, first + i);
         }
         for (k, r) in self.saved_gprs().into_iter().enumerate() {
@@ -940,18 +995,21 @@ impl FuncCompiler<'_> {
         for &t in ty.params().iter().chain(ty.results()) {
             supported_type(t)?;
         }
-        self.outgoing(ty.params().len(), ty.results().len())
+        let (offs, size) = cell_offsets(ty.params());
+        let results = cell_offsets(ty.results()).1;
+        self.outgoing(&offs, size.max(results))
     }
 
-    /// Writes the top `n` operands to the outgoing area (which must hold
-    /// `results` results too) and pops them; every other operand goes to
-    /// its slot.
-    fn outgoing(&mut self, n: usize, results: usize) -> Result<(), Unsupported> {
-        self.out_slots = self.out_slots.max(n).max(results);
+    /// Writes the top `offs.len()` operands to the outgoing area at
+    /// `offs` (the area must be `size` bytes) and pops them; every other
+    /// operand goes to its slot.
+    fn outgoing(&mut self, offs: &[i32], size: usize) -> Result<(), Unsupported> {
+        self.out_bytes = self.out_bytes.max(size);
+        let n = offs.len();
         let first = self.stack.len().checked_sub(n).ok_or("missing arguments")?;
-        for i in 0..n {
+        for (i, &o) in offs.iter().enumerate() {
             let e = self.stack[first + i];
-            self.store_loc(Mem::base(Gpr::Rsp, 8 * i as i32), e.ty, e.loc, first + i);
+            self.store_loc(Mem::base(Gpr::Rsp, o), e.ty, e.loc, first + i);
         }
         self.set_dead_to(first);
         self.spill_all();
@@ -960,16 +1018,12 @@ impl FuncCompiler<'_> {
 
     /// After a call: the results from the outgoing area.
     fn call_results(&mut self, ty: &FuncType) {
-        for (i, &t) in ty.results().iter().enumerate() {
-            let m = Mem::base(Gpr::Rsp, 8 * i as i32);
-            if is_float(t) {
+        let offs = cell_offsets(ty.results()).0;
+        for (&t, o) in ty.results().iter().zip(offs) {
+            let m = Mem::base(Gpr::Rsp, o);
+            if in_xmm(t) {
                 let x = self.alloc_xmm();
-                let op = if t == ValType::F32 {
-                    Sse::Movss
-                } else {
-                    Sse::Movsd
-                };
-                self.asm().sse_rm(op, x, m);
+                self.asm().sse_rm(xmm_move(t), x, m);
                 self.push(t, Loc::Xmm(x));
             } else {
                 let r = self.alloc_gpr();
@@ -1126,7 +1180,8 @@ impl FuncCompiler<'_> {
         args: usize,
         result: Option<ValType>,
     ) -> Result<(), Unsupported> {
-        self.outgoing(args, usize::from(result.is_some()))?;
+        let offs: Vec<i32> = (0..args as i32).map(|i| 8 * i).collect();
+        self.outgoing(&offs, 8 * args.max(usize::from(result.is_some())))?;
         self.save_pinned();
         let a = self.asm();
         a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
@@ -1854,7 +1909,7 @@ impl FuncCompiler<'_> {
         let c = self.pop_cond()?;
         let (b, bd) = self.pop()?;
         let (a, ad) = self.pop()?;
-        if is_float(a.ty) {
+        if in_xmm(a.ty) {
             let xa = self.xmm_of(a, ad);
             let xb = self.xmm_of(b, bd);
             let asm = self.asm();
@@ -2058,7 +2113,7 @@ impl FuncCompiler<'_> {
                 let m = self.local_mem(i);
                 // A value in a register stays there for `tee`.
                 let e = if op == O::LocalTee && !matches!(e.loc, Loc::Gpr(_) | Loc::Xmm(_)) {
-                    let loc = if is_float(e.ty) {
+                    let loc = if in_xmm(e.ty) {
                         Loc::Xmm(self.xmm_of(e, d))
                     } else {
                         Loc::Gpr(self.gpr_of(e, d))
@@ -2080,10 +2135,9 @@ impl FuncCompiler<'_> {
                 let a = self.asm();
                 a.mov_rm(Size::S64, Gpr::Rax, Mem::base(VMCTX, vm::GLOBALS));
                 a.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, 8 * g as i32));
-                if is_float(ty) {
+                if in_xmm(ty) {
                     let x = self.alloc_xmm();
-                    let op = if ty == F32 { Sse::Movss } else { Sse::Movsd };
-                    self.asm().sse_rm(op, x, Mem::base(Gpr::Rax, 0));
+                    self.asm().sse_rm(xmm_move(ty), x, Mem::base(Gpr::Rax, 0));
                     self.push(ty, Loc::Xmm(x));
                 } else {
                     let r = self.alloc_gpr();
@@ -2094,7 +2148,7 @@ impl FuncCompiler<'_> {
             (O::GlobalSet, Imm::Index(g)) => {
                 let (e, d) = self.pop()?;
                 supported_type(e.ty)?;
-                let loc = if is_float(e.ty) {
+                let loc = if in_xmm(e.ty) {
                     Loc::Xmm(self.xmm_of(e, d))
                 } else {
                     Loc::Gpr(self.gpr_of(e, d))
@@ -2103,7 +2157,7 @@ impl FuncCompiler<'_> {
                 a.mov_rm(Size::S64, Gpr::Rax, Mem::base(VMCTX, vm::GLOBALS));
                 a.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, 8 * g as i32));
                 match loc {
-                    Loc::Xmm(x) => a.sse_mr(Sse::Movsd, Mem::base(Gpr::Rax, 0), x),
+                    Loc::Xmm(x) => a.sse_mr(xmm_move(e.ty), Mem::base(Gpr::Rax, 0), x),
                     Loc::Gpr(r) => a.mov_mr(Size::S64, Mem::base(Gpr::Rax, 0), r),
                     _ => {}
                 }
@@ -2414,6 +2468,7 @@ impl FuncCompiler<'_> {
                 };
                 self.push(ty, loc);
             }
+            _ if matches!(op.feature(), Feature::Simd) => self.simd(op, imm)?,
             _ => return Err(format!("`{}`", op.name())),
         }
         Ok(())
@@ -2455,7 +2510,7 @@ fn choose_pins(
     module: &Module,
     features: Features,
     func: u32,
-) -> Result<Vec<Option<Pin>>, Unsupported> {
+) -> Result<(Vec<Option<Pin>>, bool), Unsupported> {
     let defined = func
         .checked_sub(module.num_imported.funcs)
         .ok_or("an imported function")?;
@@ -2465,6 +2520,16 @@ fn choose_pins(
     for &(n, t) in &body.locals {
         types.extend(core::iter::repeat_n(t, n as usize));
     }
+    let mut vectors = types
+        .iter()
+        .chain(ty.results())
+        .any(|&t| t == ValType::V128);
+    let has_v128 = |t: &FuncType| {
+        t.params()
+            .iter()
+            .chain(t.results())
+            .any(|&t| t == ValType::V128)
+    };
     let mut weight = vec![0u64; types.len()];
     let mut ops = nanowasm_binary::OperatorReader::new(
         nanowasm_binary::reader::Reader::new(&module.bytes[body.code.clone()]),
@@ -2487,7 +2552,17 @@ fn choose_pins(
                     *w += 1 << (3 * loops.min(5));
                 }
             }
-            _ => {}
+            (Opcode::Call, Imm::Index(f)) => vectors |= module.func_type(f).is_some_and(has_v128),
+            (Opcode::CallIndirect, Imm::Index2(t, _)) => {
+                vectors |= module.types.get(t as usize).is_some_and(has_v128)
+            }
+            (Opcode::GlobalGet, Imm::Index(g)) => {
+                vectors |= module
+                    .globals
+                    .get(g as usize)
+                    .is_some_and(|g| g.content == ValType::V128)
+            }
+            (op, _) => vectors |= op.feature() == Feature::Simd,
         }
     }
     let mut order: Vec<usize> = (0..types.len()).filter(|&i| weight[i] >= 2).collect();
@@ -2504,5 +2579,5 @@ fn choose_pins(
             _ => None,
         };
     }
-    Ok(pins)
+    Ok((pins, vectors))
 }

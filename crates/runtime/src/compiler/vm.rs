@@ -29,6 +29,7 @@ use crate::store::{FuncEntity, Store, StoreInner};
 use crate::tables;
 use crate::trap::TrapCode;
 use crate::values::Val;
+use nanowasm_core::ValType;
 
 /// How compiled code left: 0 returned; a trap code; or `Propagate`, an
 /// error stored in the store (a host function's, a nested activation's).
@@ -86,6 +87,7 @@ type GrowFn = unsafe extern "sysv64" fn(*mut VMContext, u32) -> u32;
 type BulkFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32) -> u32;
 type HostOpFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32, *mut u64) -> u32;
 type RecordTrapFn = unsafe extern "sysv64" fn(*mut VMContext, usize, usize);
+type SimdOpFn = unsafe extern "sysv64" fn(u32, *mut u8);
 /// The entry trampoline: `(vmctx, code, slots, slot count) -> Code`.
 pub(crate) type EntryFn =
     unsafe extern "sysv64" fn(*mut VMContext, *const u8, *mut u64, usize) -> u32;
@@ -102,6 +104,7 @@ pub(crate) struct VMContext {
     memory_copy: BulkFn,
     record_trap: RecordTrapFn,
     host_op: HostOpFn,
+    simd_op: SimdOpFn,
     mem_base: *mut u8,
     mem_len: u64,
     stack_limit: usize,
@@ -138,6 +141,7 @@ pub(crate) const MEMORY_FILL: i32 = offset_of!(VMContext, memory_fill) as i32;
 pub(crate) const MEMORY_COPY: i32 = offset_of!(VMContext, memory_copy) as i32;
 pub(crate) const RECORD_TRAP: i32 = offset_of!(VMContext, record_trap) as i32;
 pub(crate) const HOST_OP: i32 = offset_of!(VMContext, host_op) as i32;
+pub(crate) const SIMD_OP: i32 = offset_of!(VMContext, simd_op) as i32;
 pub(crate) const MEM_BASE: i32 = offset_of!(VMContext, mem_base) as i32;
 pub(crate) const MEM_LEN: i32 = offset_of!(VMContext, mem_len) as i32;
 pub(crate) const STACK_LIMIT: i32 = offset_of!(VMContext, stack_limit) as i32;
@@ -308,6 +312,7 @@ pub(crate) fn invoke<T>(
                 memory_copy,
                 record_trap,
                 host_op,
+                simd_op,
                 mem_base: core::ptr::null_mut(),
                 mem_len: 0,
                 stack_limit: 0,
@@ -342,7 +347,12 @@ pub(crate) fn invoke<T>(
     vmr.depth_left = max_depth.saturating_sub(saved_depth as u64);
     refresh(vmr, inner);
 
-    let n = params.len().max(results.len());
+    let result_types: Vec<ValType> = inner.instances[i]
+        .module
+        .binary()
+        .func_type(index)
+        .map_or(Vec::new(), |t| t.results().to_vec());
+    let n = cells(params.iter().map(Val::ty)).max(cells(result_types.iter().copied()));
     let mut buf = [0u64; 16];
     let mut heap = Vec::new();
     let slots: &mut [u64] = if n <= buf.len() {
@@ -351,9 +361,7 @@ pub(crate) fn invoke<T>(
         heap.resize(n, 0);
         &mut heap
     };
-    for (s, p) in slots.iter_mut().zip(params) {
-        *s = val_to_raw(p) as u64;
-    }
+    write_cells(slots, params);
     let code = module.func_code(index);
     // SAFETY: `entry` is the module's entry trampoline and `code` one of
     // its functions, whose parameters and results fit in `slots`; `vm` is
@@ -367,14 +375,7 @@ pub(crate) fn invoke<T>(
     inner.stack_entry = saved_entry;
     if status == Code::Ok as u32 {
         let id = inner.id;
-        let ty = inner.instances[i].module.binary().func_type(index);
-        for ((r, s), &t) in results
-            .iter_mut()
-            .zip(slots.iter())
-            .zip(ty.map_or(&[][..], |t| t.results()))
-        {
-            *r = raw_to_val(id, u128::from(*s), t);
-        }
+        read_cells(id, slots, &result_types, results);
         return Ok(());
     }
     if let Some(p) = inner.compiled.panic.take() {
@@ -558,15 +559,11 @@ unsafe fn call_store_func<T>(
 ) -> Result<u32, Error> {
     let id = store.inner.id;
     let ty = store.inner.func_type(func).clone();
-    let n = ty.params().len().max(ty.results().len());
+    let n = cells(ty.params().iter().copied()).max(cells(ty.results().iter().copied()));
     // SAFETY: the caller's guarantee.
     let slots = unsafe { core::slice::from_raw_parts_mut(args, n) };
-    let params: Vec<Val> = ty
-        .params()
-        .iter()
-        .zip(slots.iter())
-        .map(|(&t, &s)| raw_to_val(id, u128::from(s), t))
-        .collect();
+    let mut params: Vec<Val> = ty.params().iter().map(|&t| Val::default_for(t)).collect();
+    read_cells(id, slots, ty.params(), &mut params);
     let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
     match store.inner.funcs[func as usize] {
         FuncEntity::Wasm { .. } => exec::invoke(store, func, &params, &mut results)?,
@@ -593,13 +590,67 @@ unsafe fn call_store_func<T>(
             }
         }
     }
-    for (s, v) in slots.iter_mut().zip(&results) {
-        if matches!(v, Val::V128(_)) {
-            return Err(Error::bug("a v128 result in compiled code"));
-        }
-        *s = val_to_raw(v) as u64;
-    }
+    write_cells(slots, &results);
     Ok(0)
+}
+
+/// How many 8-byte cells values of `types` take in an argument area (two
+/// for a `v128`, see `codegen::cell_offsets`).
+fn cells(types: impl Iterator<Item = ValType>) -> usize {
+    types.map(|t| if t == ValType::V128 { 2 } else { 1 }).sum()
+}
+
+/// Writes `vals` to an argument area, in cells.
+fn write_cells(slots: &mut [u64], vals: &[Val]) {
+    let mut k = 0;
+    for v in vals {
+        let raw = val_to_raw(v);
+        slots[k] = raw as u64;
+        k += 1;
+        if matches!(v, Val::V128(_)) {
+            slots[k] = (raw >> 64) as u64;
+            k += 1;
+        }
+    }
+}
+
+/// Reads values of `types` from an argument area into `out`.
+fn read_cells(store: u64, slots: &[u64], types: &[ValType], out: &mut [Val]) {
+    let mut k = 0;
+    for (o, &t) in out.iter_mut().zip(types) {
+        let mut raw = u128::from(slots[k]);
+        k += 1;
+        if t == ValType::V128 {
+            raw |= u128::from(slots[k]) << 64;
+            k += 1;
+        }
+        *o = raw_to_val(store, raw, t);
+    }
+}
+
+/// A SIMD instruction that compiled code does not inline: `op` (an index
+/// in `Opcode::ALL`) on the operands in `args` (16 bytes each, scalars in
+/// the low bytes), its result written over the first. The semantics are
+/// the interpreter's (`interp::simd`); they cannot fail.
+unsafe extern "sysv64" fn simd_op(op: u32, args: *mut u8) {
+    use crate::interp::simd::{self as sem, SimdClass};
+    let Some(&op) = nanowasm_core::Opcode::ALL.get(op as usize) else {
+        return;
+    };
+    // SAFETY: compiled code passes its outgoing area, which holds 16 bytes
+    // for each of the instruction's operands.
+    let arg = |i: usize| unsafe { args.add(16 * i).cast::<u128>().read_unaligned() };
+    let out = match sem::class(op) {
+        Some(SimdClass::Unary) => sem::unary(op, arg(0)),
+        Some(SimdClass::Binary) => sem::binary(op, arg(0), arg(1)),
+        Some(SimdClass::Ternary) => sem::ternary(op, arg(0), arg(1), arg(2)),
+        Some(SimdClass::Test) => u128::from(sem::test(op, arg(0))),
+        Some(SimdClass::Shift) => sem::shift(op, arg(0), arg(1) as u32),
+        Some(SimdClass::Splat) => sem::splat(op, arg(0) as u64),
+        _ => return,
+    };
+    // SAFETY: as above.
+    unsafe { args.cast::<u128>().write_unaligned(out) };
 }
 
 unsafe extern "sysv64" fn call_import<T>(vm: *mut VMContext, func: u32, args: *mut u64) -> u32 {

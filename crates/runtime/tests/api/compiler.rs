@@ -291,8 +291,10 @@ fn a_host_panic_unwinds_through_compiled_code() {
 
 #[test]
 fn strategy_compiler_refuses_what_it_cannot_compile_and_auto_falls_back() {
-    let simd = wat(r#"(module (func (export "f") (result i32)
-        (i32x4.extract_lane 0 (v128.const i32x4 7 0 0 0))))"#);
+    // A second memory (multi-memory) is not compiled yet.
+    let simd = wat(r#"(module (memory 1) (memory $m1 1)
+        (data (memory $m1) (i32.const 0) "\07")
+        (func (export "f") (result i32) (i32.load8_u $m1 (i32.const 0))))"#);
     let err = Module::new(&engine(Strategy::Compiler), &simd).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("cannot compile the module"), "{text}");
@@ -530,4 +532,112 @@ fn artifacts_round_trip_and_refuse_damage() {
         2
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+const VECTORS: &str = r#"(module
+    (import "host" "mix" (func $mix (param v128 i32 v128) (result i32 v128)))
+    (global $g (mut v128) (v128.const i32x4 1 2 3 4))
+    (type $t (func (param v128 i64 v128) (result v128 v128)))
+    (table 1 funcref)
+    (elem (i32.const 0) $swap)
+    (func $swap (type $t) (local $tmp v128)
+        (local.set $tmp (local.get 0))
+        (i32x4.add (local.get 2) (i64x2.splat (local.get 1)))
+        (local.get $tmp))
+    (func (export "run") (param $a v128) (param $n i32) (param $b v128)
+        (result v128 i32 v128)
+        (local $r i32) (local $x v128)
+        (call $mix (local.get $a) (local.get $n) (local.get $b))
+        (global.set $g (i32x4.add (global.get $g)))
+        (local.set $r)
+        (call_indirect (type $t)
+            (global.get $g) (i64.extend_i32_u (local.get $r)) (local.get $b) (i32.const 0))
+        (local.set $x)
+        (local.get $r)
+        (local.get $x))
+    (func (export "shuffle") (param v128 v128) (result v128)
+        (i8x16.shuffle 31 0 30 1 29 2 28 3 27 4 26 5 25 6 24 7 (local.get 0) (local.get 1)))
+    (func (export "lanes") (param $v v128) (result i32 i64 f32 f64)
+        (i8x16.extract_lane_s 15 (local.get $v))
+        (i64x2.extract_lane 1 (local.get $v))
+        (f32x4.extract_lane 2 (local.get $v))
+        (f64x2.extract_lane 0 (local.get $v))))"#;
+
+fn i32x4(l: [i32; 4]) -> Val {
+    let mut v = 0u128;
+    for (i, x) in l.iter().enumerate() {
+        v |= u128::from(*x as u32) << (32 * i);
+    }
+    Val::V128(v)
+}
+
+fn vectors(strategy: Strategy, name: &str, args: &[Val]) -> Vec<Val> {
+    let engine = engine(strategy);
+    let m = Module::new(&engine, wat(VECTORS)).unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    let v = ValType::V128;
+    linker
+        .func_new(
+            "host",
+            "mix",
+            FuncType::new([v, ValType::I32, v], [ValType::I32, v]),
+            |_, args, results| {
+                let (Val::V128(a), Val::I32(n), Val::V128(b)) = (&args[0], &args[1], &args[2])
+                else {
+                    return Err(Error::host("wrong argument types"));
+                };
+                results[0] = Val::I32(n + 1);
+                results[1] = Val::V128(a ^ b);
+                Ok(())
+            },
+        )
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let i = linker.instantiate(&mut store, &m).unwrap();
+    let f = i.get_func(&store, name).unwrap();
+    let ty = f.ty(&store).unwrap();
+    let mut results: Vec<Val> = ty.results().iter().map(|_| Val::I32(0)).collect();
+    f.call(&mut store, args, &mut results).unwrap();
+    results
+}
+
+/// `v128` values in compiled code's calls: host to wasm and back
+/// (parameters and results around scalars), into a host import, through
+/// `call_indirect`, in a global and in locals.
+#[test]
+fn v128_values_cross_every_boundary() {
+    let a = i32x4([10, 20, 30, 40]);
+    let b = i32x4([1, 2, 3, 4]);
+    let args = [a, Val::I32(5), b];
+    let compiled = vectors(Strategy::Compiler, "run", &args);
+    let interp = vectors(Strategy::Interpreter, "run", &args);
+    assert_eq!(format!("{compiled:?}"), format!("{interp:?}"));
+    // g = (1,2,3,4) + (a ^ b); the indirect call adds splat64(6) to b.
+    let g = i32x4([1 + (10 ^ 1), 2 + (20 ^ 2), 3 + (30 ^ 3), 4 + (40 ^ 4)]);
+    assert_eq!(
+        format!("{compiled:?}"),
+        format!("{:?}", [i32x4([7, 2, 9, 4]), Val::I32(6), g])
+    );
+
+    let x = Val::V128(0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100);
+    let y = Val::V128(0x1f1e_1d1c_1b1a_1918_1716_1514_1312_1110);
+    let shuffled = vectors(Strategy::Compiler, "shuffle", &[x, y]);
+    assert_eq!(
+        format!("{shuffled:?}"),
+        format!("{:?}", vectors(Strategy::Interpreter, "shuffle", &[x, y]))
+    );
+    assert_eq!(
+        format!("{shuffled:?}"),
+        format!(
+            "{:?}",
+            [Val::V128(0x0718_0619_051a_041b_031c_021d_011e_001f)]
+        )
+    );
+
+    let v = Val::V128(0x8000_0000_0000_0000_4049_0fdb_0000_0000u128 | (0xbf80_0000u128 << 64));
+    let lanes = vectors(Strategy::Compiler, "lanes", &[v]);
+    assert_eq!(
+        format!("{lanes:?}"),
+        format!("{:?}", vectors(Strategy::Interpreter, "lanes", &[v]))
+    );
 }
