@@ -36,6 +36,12 @@ pub struct Args {
     /// its WebAssembly, which the interpreter runs).
     #[arg(short = 'C', long = "codegen", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::CODEGEN))]
     codegen: Vec<Vec<Setting>>,
+
+    /// Tuning (wasmtime's `-O`): `signals-based-traps=n` compiles explicit
+    /// bounds checks instead of relying on guard regions; `nanowasm run`
+    /// must then be given it too.
+    #[arg(short = 'O', long = "optimize", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::OPTIMIZE))]
+    optimize: Vec<Vec<Setting>>,
 }
 
 fn config(args: &Args) -> Result<Config, String> {
@@ -61,6 +67,9 @@ fn config(args: &Args) -> Result<Config, String> {
         return Err("-C strategy=interpreter: nothing to compile ahead of time".into());
     }
     config.strategy(strategy);
+    if let Some(bounds) = opts::memory_bounds(opts::flatten(&args.optimize)) {
+        config.memory_bounds(bounds);
+    }
     Ok(config)
 }
 

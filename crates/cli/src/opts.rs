@@ -291,11 +291,12 @@ pub fn features<'a>(
     Ok(features)
 }
 
-const NO_COMPILER: &str = "nanowasm runs modules with its interpreter; the x86-64 compiler \
-                           arrives with issue 15";
+const NO_COMPILER: &str = "nanowasm's compiler is a single-pass baseline: it has no optimization \
+                           levels, register allocators or Cranelift settings to choose";
 const NO_COMPONENTS: &str = "nanowasm runs core modules; the component model arrives with issue 17";
-const NO_POOLING: &str = "nanowasm allocates each memory and table on demand; it has no \
-                          pooling allocator nor virtual-memory reservations to tune";
+const NO_POOLING: &str = "nanowasm allocates each memory and table on demand (reusing released \
+                          mappings); guard regions are fixed at 4 GiB + 32 MiB, and \
+                          `-O signals-based-traps=n` turns them off";
 const NOT_IMPLEMENTED: &str = "the proposal is not implemented (issue 16)";
 
 #[rustfmt::skip]
@@ -389,8 +390,8 @@ pub static CODEGEN: Group = Group {
     keys: &[
         Key { name: "strategy", kind: Kind::Text, support: Support::Yes, doc: "How to run code: `auto` (the compiler where it supports the module and host, else the interpreter), `compiler` or `interpreter`" },
         Key { name: "compiler", kind: Kind::Text, support: Support::Yes, doc: "wasmtime's name for `strategy`: `cranelift` and `winch` select nanowasm's compiler" },
-        Key { name: "cache", kind: Kind::Bool, support: Support::OffOnly("there is no compilation cache: the interpreter translates each function on its first call"), doc: "Cache compiled modules" },
-        Key { name: "parallel-compilation", kind: Kind::Bool, support: Support::OffOnly("the interpreter translates each function on its first call, on the calling thread"), doc: "Compile functions in parallel" },
+        Key { name: "cache", kind: Kind::Bool, support: Support::OffOnly("there is no compilation cache; `nanowasm compile` makes artifacts to run with `--allow-precompiled`"), doc: "Cache compiled modules" },
+        Key { name: "parallel-compilation", kind: Kind::Bool, support: Support::OnOnly("the compiler always compiles a module's functions in parallel"), doc: "Compile functions in parallel (default: y)" },
         Key { name: "cache-config", kind: Kind::Text, support: Support::No("there is no compilation cache"), doc: "" },
         Key { name: "collector", kind: Kind::Text, support: Support::No(NOT_IMPLEMENTED), doc: "" },
         Key { name: "cranelift-debug-verifier", kind: Kind::Bool, support: Support::No(NO_COMPILER), doc: "" },
@@ -409,7 +410,7 @@ pub static OPTIMIZE: Group = Group {
         Key { name: "memory-init-cow", kind: Kind::Bool, support: Support::Yes, doc: "Map data segments copy-on-write from a per-module image (default: y)" },
         Key { name: "opt-level", kind: Kind::Text, support: Support::No(NO_COMPILER), doc: "" },
         Key { name: "regalloc-algorithm", kind: Kind::Text, support: Support::No(NO_COMPILER), doc: "" },
-        Key { name: "signals-based-traps", kind: Kind::Bool, support: Support::No("the interpreter checks every access; it takes no signals"), doc: "" },
+        Key { name: "signals-based-traps", kind: Kind::Bool, support: Support::Yes, doc: "Compiled code relies on guard regions and a fault handler to keep memory accesses in bounds (default: y where the compiler runs); `n` compiles explicit checks and reserves no address space" },
         Key { name: "memory-may-move", kind: Kind::Bool, support: Support::No(NO_POOLING), doc: "" },
         Key { name: "memory-reservation", kind: Kind::Num, support: Support::No(NO_POOLING), doc: "" },
         Key { name: "memory-reservation-for-growth", kind: Kind::Num, support: Support::No(NO_POOLING), doc: "" },
@@ -463,6 +464,24 @@ pub static DEBUG: Group = Group {
     ],
     prefixes: &[],
 };
+
+/// The `-O signals-based-traps=` choice among `settings` (the last one
+/// wins): `n` is explicit bounds checks; `None` if there is none.
+pub fn memory_bounds<'a>(
+    settings: impl IntoIterator<Item = &'a Setting>,
+) -> Option<nanowasm::MemoryBounds> {
+    let mut chosen = None;
+    for s in settings {
+        if let ("signals-based-traps", Value::Bool(b)) = (s.key, &s.value) {
+            chosen = Some(if *b {
+                nanowasm::MemoryBounds::GuardRegions
+            } else {
+                nanowasm::MemoryBounds::Explicit
+            });
+        }
+    }
+    chosen
+}
 
 /// The `-C strategy=` (or wasmtime's `-C compiler=`) choice among
 /// `settings`, the last one winning; `None` if there is none.
@@ -552,7 +571,7 @@ mod tests {
         let e = WASI.parse("preview0=n").unwrap_err();
         assert!(e.contains("-S preview0=n: not supported"), "{e}");
         let e = CODEGEN.parse("cranelift-opt-level=2").unwrap_err();
-        assert!(e.contains("issue 15"), "{e}");
+        assert!(e.contains("single-pass baseline"), "{e}");
     }
 
     #[test]

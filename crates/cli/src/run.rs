@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(short = 'C', long = "codegen", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::CODEGEN))]
     codegen: Vec<Vec<Setting>>,
 
-    /// Tuning (wasmtime's `-O`): `memory-init-cow=y|n`; `-O help` lists
+    /// Tuning (wasmtime's `-O`): `memory-init-cow=y|n`, `signals-based-traps=y|n`; `-O help` lists
     /// them.
     #[arg(short = 'O', long = "optimize", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::OPTIMIZE))]
     optimize: Vec<Vec<Setting>>,
@@ -164,6 +164,7 @@ struct Plan {
     max_tables: Option<usize>,
     max_memories: Option<usize>,
     memory_init_cow: Option<bool>,
+    memory_bounds: Option<nanowasm::MemoryBounds>,
     strategy: Strategy,
     perfmap: bool,
     wasi: bool,
@@ -227,6 +228,7 @@ impl Plan {
                 p.memory_init_cow = Some(*b);
             }
         }
+        p.memory_bounds = opts::memory_bounds(opts::flatten(&args.optimize));
         // The long flags of earlier nanowasm versions.
         p.fuel = args.fuel.or(p.fuel);
         p.max_memory_size = args.max_memory_size.or(p.max_memory_size);
@@ -247,6 +249,9 @@ impl Plan {
         }
         if let Some(cow) = self.memory_init_cow {
             config.memory_init_cow(cow);
+        }
+        if let Some(bounds) = self.memory_bounds {
+            config.memory_bounds(bounds);
         }
         if self.perfmap {
             config.profiler(ProfilingStrategy::PerfMap);

@@ -29,6 +29,11 @@ pub struct Args {
     /// `strategy=auto|compiler|interpreter` applies to scripts.
     #[arg(short = 'C', long = "codegen", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::CODEGEN))]
     codegen: Vec<Vec<Setting>>,
+
+    /// Tuning, as for `run` (wasmtime's `-O`): `signals-based-traps=n`
+    /// runs compiled code with explicit bounds checks.
+    #[arg(short = 'O', long = "optimize", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::OPTIMIZE))]
+    optimize: Vec<Vec<Setting>>,
 }
 
 /// Runs the subcommand: prints `FILE: N passed, M failed` per file and the
@@ -65,6 +70,9 @@ pub fn run(args: Args) -> ExitCode {
             eprintln!("nanowasm wast: {e}");
             return ExitCode::from(2);
         }
+    }
+    if let Some(bounds) = opts::memory_bounds(opts::flatten(&args.optimize)) {
+        config.memory_bounds(bounds);
     }
     let (mut passed, mut failed) = (0, 0);
     for path in &args.files {

@@ -79,7 +79,7 @@ fn unknown_and_unsupported_keys_are_refused_with_a_reason() {
             &["-S", "preview2=n"],
             "-S preview2: not supported by nanowasm",
         ),
-        (&["-C", "cranelift-opt-level=2"], "issue 15"),
+        (&["-C", "cranelift-opt-level=2"], "single-pass baseline"),
         (&["-W", "timeout=soon"], "invalid duration `soon`"),
     ];
     for (flags, message) in cases {
@@ -124,8 +124,9 @@ fn every_strategy_runs_and_an_unknown_one_is_refused() {
     // `compiler`, run by the interpreter under `auto`.
     let simd = write(
         &dir,
-        "simd.wat",
-        r#"(module (func (export "_start") (drop (i32x4.splat (i32.const 1)))))"#,
+        "multi_memory.wat",
+        r#"(module (memory 1) (memory 1)
+            (func (export "_start") (drop (i32.load 1 (i32.const 0)))))"#,
     );
     let out = nanowasm(&["-C", "strategy=compiler", &simd]);
     assert_eq!(out.status.code(), Some(1));
@@ -133,6 +134,22 @@ fn every_strategy_runs_and_an_unknown_one_is_refused() {
     assert!(e.contains("not supported by the compiler yet"), "{e}");
     let out = nanowasm(&["-C", "strategy=auto", &simd]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // Both bounds strategies trap an access out of bounds alike.
+    let oob = write(
+        &dir,
+        "oob.wat",
+        r#"(module (memory 1)
+            (func (export "_start") (drop (i32.load (i32.const 65535)))))"#,
+    );
+    let mut codes = Vec::new();
+    for flag in ["signals-based-traps=y", "signals-based-traps=n"] {
+        let out = nanowasm(&["-C", "strategy=compiler", "-O", flag, &oob]);
+        let e = stderr(&out);
+        assert!(e.contains("out of bounds memory access"), "{flag}: {e}");
+        codes.push(out.status.code());
+    }
+    assert_eq!(codes[0], codes[1]);
+    assert_ne!(codes[0], Some(0));
 }
 
 #[test]
@@ -469,11 +486,47 @@ fn compile_then_run_precompiled() {
     let out = nanowasm(&["run", "--allow-precompiled", "--fuel", "1000", &cwasm]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("fuel"), "{}", stderr(&out));
+    // ... nor into a run with the other bounds checks.
+    let out = nanowasm(&[
+        "run",
+        "--allow-precompiled",
+        "-O",
+        "signals-based-traps=n",
+        &cwasm,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("memory bounds checks"),
+        "{}",
+        stderr(&out)
+    );
+    let explicit = dir.join("explicit.cwasm");
+    let explicit = explicit.to_str().unwrap();
+    let out = nanowasm(&[
+        "compile",
+        "-O",
+        "signals-based-traps=n",
+        &wasm,
+        "-o",
+        explicit,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = nanowasm(&[
+        "run",
+        "--allow-precompiled",
+        "-O",
+        "signals-based-traps=n",
+        explicit,
+        "a",
+        "b c",
+    ]);
+    assert_eq!(out.status.code(), direct.status.code(), "{}", stderr(&out));
     // A module the compiler cannot compile yet is an error for `compile`.
     let simd = write(
         &dir,
-        "simd.wat",
-        r#"(module (func (export "_start") (drop (i32x4.splat (i32.const 1)))))"#,
+        "multi_memory.wat",
+        r#"(module (memory 1) (memory 1)
+            (func (export "_start") (drop (i32.load 1 (i32.const 0)))))"#,
     );
     let out = nanowasm(&["compile", &simd]);
     assert_eq!(out.status.code(), Some(1));

@@ -89,8 +89,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nanowasm_runtime::{
-    Caller, Config, Engine, Error, ErrorKind, Func, InstancePre, Linker, Memory, Module, Store,
-    StoreLimitsBuilder, TrapCode, TypedFunc, Val,
+    Caller, Config, Engine, Error, ErrorKind, Func, InstancePre, Linker, Memory, MemoryBounds,
+    Module, Store, StoreLimitsBuilder, TrapCode, TypedFunc, Val,
 };
 use nanowasm_wasi::{DirPerms, FdBudget, FilePerms, Stdio, WasiCtx};
 
@@ -987,7 +987,13 @@ impl System {
             .processes
             .iter()
             .any(|p| p.limits.deadline_ms.is_some());
-        config.consume_fuel(fuel).epoch_interruption(deadline);
+        config
+            .consume_fuel(fuel)
+            .epoch_interruption(deadline)
+            .memory_bounds(memory_bounds_for(
+                manifest.processes.len(),
+                rustix::process::getrlimit(rustix::process::Resource::As).current,
+            ));
         // What can fail before any process exists comes first, so that an
         // error leaves no ticker thread behind.
         if let Some((victim, writer)) = manifest::module_writable_by_another(manifest) {
@@ -1161,6 +1167,27 @@ impl Drop for System {
 /// instance and restart, the embedder's own files and sockets) of an eighth
 /// of the limit, at least 64. With no limit, 1,048,576 (the Linux default
 /// ceiling, `fs.nr_open`) stands for it.
+/// Systems of more processes than this run compiled code with explicit
+/// bounds checks instead of guard regions. Each memory with guard regions
+/// reserves 4 GiB + 32 MiB of address space; x86-64 Linux gives a process
+/// 128 TiB, so about 31,000 such memories fit, and a host holds other
+/// engines, restarted processes and its own mappings too. 1,024 processes
+/// reserve about 4 TiB (3% of the address space); a dense host of 10,000
+/// or 100,000 nanoprocesses would need 40 to 400 TiB, so it checks.
+pub const GUARD_REGIONS_MAX_PROCESSES: usize = 1024;
+
+/// The bounds strategy for a system of `processes` processes under an
+/// address-space limit (`RLIMIT_AS`, `None` when unlimited): guard regions
+/// unless the system is large, or a limit would make each 4 GiB
+/// reservation count against it.
+pub fn memory_bounds_for(processes: usize, address_space_limit: Option<u64>) -> MemoryBounds {
+    if processes > GUARD_REGIONS_MAX_PROCESSES || address_space_limit.is_some() {
+        MemoryBounds::Explicit
+    } else {
+        MemoryBounds::Auto
+    }
+}
+
 fn guest_fd_budget() -> usize {
     let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
         .current
@@ -1416,6 +1443,20 @@ fn topological(m: &Manifest) -> Result<Vec<&ProcessSpec>, HostError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_systems_and_address_space_limits_take_explicit_bounds_checks() {
+        assert_eq!(memory_bounds_for(1, None), MemoryBounds::Auto);
+        assert_eq!(
+            memory_bounds_for(GUARD_REGIONS_MAX_PROCESSES, None),
+            MemoryBounds::Auto
+        );
+        assert_eq!(
+            memory_bounds_for(GUARD_REGIONS_MAX_PROCESSES + 1, None),
+            MemoryBounds::Explicit
+        );
+        assert_eq!(memory_bounds_for(1, Some(8 << 30)), MemoryBounds::Explicit);
+    }
 
     #[test]
     fn a_gate_refuses_its_holder_and_bounds_the_wait_of_others() {

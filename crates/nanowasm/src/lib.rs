@@ -79,7 +79,7 @@ pub use nanowasm_runtime::{
     AsContext, AsContextMut, Caller, CompileError, CompileErrorKind, Config, Engine, Error,
     ErrorKind, ExportType, Extern, ExternKind, ExternRef, ExternType, Feature, Features, FrameInfo,
     Func, FuncType, Global, GlobalType, HeapType, HostReturn, I32Exit, ImportType, Instance,
-    InstancePre, IntoFunc, Limits, Linker, Memory, MemoryType, Module, Precompiled,
+    InstancePre, IntoFunc, Limits, Linker, Memory, MemoryBounds, MemoryType, Module, Precompiled,
     ProfilingStrategy, RefType, Result, Store, StoreLimits, StoreLimitsBuilder, Strategy, Table,
     TableType, Trap, TrapCode, TypedFunc, Val, ValType, WasmParams, WasmResults, WasmTy,
 };

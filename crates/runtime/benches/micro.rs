@@ -3,7 +3,7 @@
 //! overhead of fuel metering on a compute kernel.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use nanowasm_runtime::{Config, Engine, Linker, Module, Store};
+use nanowasm_runtime::{Config, Engine, Linker, MemoryBounds, Module, Store};
 
 const SMALL: &str = r#"(module
     (import "env" "tick" (func $tick))
@@ -25,13 +25,19 @@ fn small(engine: &Engine) -> Module {
 
 fn instantiate(c: &mut Criterion) {
     // The same modules with data segments mapped copy-on-write from the
-    // module's image (the default) and copied into each instance.
+    // module's image (the default) and copied into each instance; and with
+    // explicit bounds checks instead of guard regions (memories are then
+    // plain mappings, not 4 GiB reservations).
     let big = format!(
         r#"(module (memory 4) (data (i32.const 1024) "{}") (func (export "nop")))"#,
         "x".repeat(128 * 1024)
     );
-    for (cow, suffix) in [(true, ""), (false, "_copy")] {
-        let engine = Engine::new(Config::new().memory_init_cow(cow));
+    for (cow, bounds, suffix) in [
+        (true, MemoryBounds::Auto, ""),
+        (false, MemoryBounds::Auto, "_copy"),
+        (true, MemoryBounds::Explicit, "_explicit"),
+    ] {
+        let engine = Engine::new(Config::new().memory_init_cow(cow).memory_bounds(bounds));
         let module = small(&engine);
         let mut linker = Linker::new(&engine);
         linker.func_wrap("env", "tick", || {}).unwrap();

@@ -19,6 +19,28 @@ pub struct Config {
     pub(crate) memory_init_cow: bool,
     pub(crate) strategy: Strategy,
     pub(crate) profiler: ProfilingStrategy,
+    pub(crate) memory_bounds: MemoryBounds,
+}
+
+/// How compiled code keeps loads and stores inside linear memory
+/// ([`Config::memory_bounds`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MemoryBounds {
+    /// Guard regions where the engine compiles (x86-64 Linux), explicit
+    /// checks otherwise.
+    #[default]
+    Auto,
+    /// Every memory reserves 4 GiB of address space plus a 32 MiB guard,
+    /// all inaccessible beyond the memory's size, so compiled loads and
+    /// stores carry no check: an access out of bounds faults, and a signal
+    /// handler turns the fault into a wasm trap. (wasmtime's default.)
+    /// Costs address space: about 32,000 memories fit in 128 TiB.
+    GuardRegions,
+    /// Every compiled load and store compares its address with the
+    /// memory's size. Memories take only the address space they use, for
+    /// hosts with very many instances. (The interpreter always checks.)
+    Explicit,
 }
 
 /// What kind of compiled artifact bytes are ([`Engine::detect_precompiled`]).
@@ -115,6 +137,7 @@ impl Default for Config {
             memory_init_cow: true,
             strategy: Strategy::Auto,
             profiler: ProfilingStrategy::None,
+            memory_bounds: MemoryBounds::Auto,
         }
     }
 }
@@ -220,6 +243,23 @@ impl Config {
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Config {
         self.strategy = strategy;
         self
+    }
+
+    /// How compiled code keeps memory accesses in bounds (default
+    /// [`MemoryBounds::Auto`]: guard regions when the engine compiles).
+    pub fn memory_bounds(&mut self, bounds: MemoryBounds) -> &mut Config {
+        self.memory_bounds = bounds;
+        self
+    }
+
+    /// Whether this configuration's memories have guard regions and its
+    /// compiled code relies on them: the strategy compiles, and guard
+    /// regions are not turned off (nor unavailable: a portable build keeps
+    /// memory in heap buffers).
+    pub fn get_guard_regions(&self) -> bool {
+        cfg!(all(nanowasm_compiler, not(nanowasm_portable)))
+            && self.strategy.resolve() == Strategy::Compiler
+            && self.memory_bounds != MemoryBounds::Explicit
     }
 
     /// How compiled code is shown to profilers (default: not at all).
@@ -340,12 +380,21 @@ impl Config {
 /// assert_eq!(err.trap_code(), Some(TrapCode::Interrupted));
 /// # Ok::<(), nanowasm_runtime::Error>(())
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Engine {
     pub(crate) inner: Arc<EngineInner>,
 }
 
-#[derive(Debug, Default)]
+impl Default for Engine {
+    /// [`Engine::new`] with the default configuration. (Not derived: the
+    /// memory pool must be made for the configuration, with guard
+    /// regions when its compiled code relies on them.)
+    fn default() -> Engine {
+        Engine::new(&Config::default())
+    }
+}
+
+#[derive(Debug)]
 pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) epoch: AtomicU64,
@@ -386,7 +435,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 epoch: AtomicU64::new(0),
-                memory_pool: Arc::default(),
+                memory_pool: Arc::new(crate::linear::MemoryPool::new(config.get_guard_regions())),
                 types: TypeRegistry::default(),
             }),
         }
@@ -420,6 +469,7 @@ impl Engine {
             fuel: self.inner.config.consume_fuel,
             epoch: self.inner.config.epoch_interruption,
             features: self.inner.config.features,
+            guard_regions: self.inner.config.get_guard_regions(),
         }
     }
 

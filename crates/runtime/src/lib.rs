@@ -133,7 +133,7 @@ mod tables;
 mod trap;
 mod values;
 
-pub use engine::{Config, Engine, Precompiled, ProfilingStrategy, Strategy};
+pub use engine::{Config, Engine, MemoryBounds, Precompiled, ProfilingStrategy, Strategy};
 pub use error::{
     CompileError, CompileErrorKind, Error, ErrorKind, FrameInfo, I32Exit, Result, Trap,
 };

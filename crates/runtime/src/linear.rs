@@ -31,8 +31,15 @@
 //! and moves each piece into it with
 //! `mremap(MREMAP_FIXED)`, copying a piece only if the kernel refuses.
 //!
-//! This is also the seam for a guard-page scheme (reserve 4 GiB + guard,
-//! drop bounds checks).
+//! Guard regions (an engine whose compiled code relies on them, see
+//! `MemoryBounds`): every memory reserves [`RESERVATION`] bytes of address
+//! space, inaccessible (`PROT_NONE`) beyond its size, and growing makes
+//! more of it accessible in place (`mprotect`): the base never moves, and
+//! any 32-bit address plus a static offset below [`GUARD_SIZE`] lands in
+//! the reservation, so compiled code can access memory unchecked and let
+//! the fault handler (`compiler::signals`) turn a fault into a trap. A
+//! reservation is never given up for a plain mapping: compiled code
+//! relies on it, so a memory without one is an error.
 
 use crate::prelude::*;
 use std::os::fd::OwnedFd;
@@ -150,6 +157,12 @@ impl MemoryImage {
     }
 }
 
+/// The guard beyond the 32-bit address space: accesses whose static
+/// offset plus size is at most this need no check (wasmtime's default).
+pub(crate) const GUARD_SIZE: usize = 32 << 20;
+/// The address space a memory with guard regions reserves.
+pub(crate) const RESERVATION: usize = (4 << 30) + GUARD_SIZE;
+
 /// The bytes of one linear memory.
 pub(crate) struct LinearMemory {
     /// Start of the mapping (dangling when nothing is mapped).
@@ -162,6 +175,9 @@ pub(crate) struct LinearMemory {
     pool: Option<Arc<MemoryPool>>,
     /// The image mapped over part of the mapping, if any.
     image: Option<Arc<MemoryImage>>,
+    /// The reservation's size with guard regions (the mapping then spans
+    /// it all, accessible up to `mapped`), else 0.
+    reserved: usize,
 }
 
 /// A pooled mapping: address, mapped bytes, and the image over it.
@@ -176,6 +192,8 @@ pub(crate) struct MemoryPool {
     /// Memories (live or pooled) with an image mapped: each costs the
     /// process one or two kernel mappings that never merge.
     images: std::sync::atomic::AtomicUsize,
+    /// Memories are guard-region reservations ([`RESERVATION`]).
+    guard: bool,
 }
 
 /// How many image mappings one engine keeps at most: a quarter of the
@@ -196,6 +214,30 @@ fn image_budget() -> usize {
 impl MemoryPool {
     /// How many mappings a pool keeps at most (the rest are unmapped).
     const CAPACITY: usize = 4096;
+
+    /// A pool of plain mappings, or of guard-region reservations.
+    pub(crate) fn new(guard_regions: bool) -> MemoryPool {
+        MemoryPool {
+            free: Mutex::default(),
+            images: Default::default(),
+            guard: guard_regions,
+        }
+    }
+
+    /// A pooled reservation (any: they are all the same size) and how much
+    /// of it is accessible; one that already holds `image` if possible.
+    fn take_reserved(
+        &self,
+        image: Option<&Arc<MemoryImage>>,
+    ) -> Option<(NonNull<u8>, usize, Option<Arc<MemoryImage>>)> {
+        let mut free = self.free.lock().ok()?;
+        let i = free
+            .iter()
+            .rposition(|(_, _, i)| same_image(i.as_ref(), image))
+            .or_else(|| free.len().checked_sub(1))?;
+        let (addr, mapped, held) = free.swap_remove(i);
+        Some((NonNull::new(addr as *mut u8)?, mapped, held))
+    }
 
     /// Counts a new image mapping, if the budget allows one.
     fn reserve_image(&self) -> bool {
@@ -242,10 +284,11 @@ impl MemoryPool {
 impl Drop for MemoryPool {
     fn drop(&mut self) {
         let free = self.free.get_mut().map(std::mem::take).unwrap_or_default();
+        let reserved = if self.guard { RESERVATION } else { 0 };
         for (addr, mapped, _) in free {
             // SAFETY: pooled mappings are owned by the pool alone (their
             // memories were dropped), and nothing uses them after this.
-            let _ = unsafe { rustix::mm::munmap(addr as *mut _, mapped) };
+            let _ = unsafe { rustix::mm::munmap(addr as *mut _, mapped.max(reserved)) };
         }
     }
 }
@@ -298,12 +341,16 @@ impl LinearMemory {
         pool: &Arc<MemoryPool>,
         image: Option<&Arc<MemoryImage>>,
     ) -> Option<LinearMemory> {
+        if pool.guard {
+            return LinearMemory::reserved(len, pool, image);
+        }
         let mut m = LinearMemory {
             ptr: NonNull::dangling(),
             len: 0,
             mapped: 0,
             pool: Some(pool.clone()),
             image: None,
+            reserved: 0,
         };
         if len > 0 {
             let mapped = round_up(len)?;
@@ -342,6 +389,98 @@ impl LinearMemory {
         Some(m)
     }
 
+    /// [`with_image`](LinearMemory::with_image) with guard regions: a
+    /// reservation (pooled or new), accessible for exactly `len` bytes.
+    fn reserved(
+        len: usize,
+        pool: &Arc<MemoryPool>,
+        image: Option<&Arc<MemoryImage>>,
+    ) -> Option<LinearMemory> {
+        use rustix::mm::MprotectFlags;
+        let mapped = round_up(len)?;
+        let (ptr, was_mapped, held) = match pool.take_reserved(image) {
+            Some(p) => p,
+            None => {
+                // SAFETY: a fresh anonymous private reservation at an
+                // address the kernel picks; it aliases nothing.
+                let p = unsafe {
+                    rustix::mm::mmap_anonymous(
+                        std::ptr::null_mut(),
+                        RESERVATION,
+                        ProtFlags::empty(),
+                        MapFlags::PRIVATE | MapFlags::NORESERVE,
+                    )
+                };
+                (NonNull::new(p.ok()?.cast::<u8>())?, 0, None)
+            }
+        };
+        let mut m = LinearMemory {
+            ptr,
+            len,
+            mapped,
+            pool: Some(pool.clone()),
+            image: held,
+            reserved: RESERVATION,
+        };
+        // How far pages may be accessible now (an image put back over its
+        // pages makes them so).
+        let mut reach = was_mapped;
+        if !same_image(m.image.as_ref(), image) {
+            if let Some(old) = m.image.take() {
+                pool.release_image();
+                reach = reach.max(old.len);
+                // SAFETY: `m` owns the reservation, which covers the image
+                // it was holding; nothing references it yet.
+                unsafe { old.unmap_at(m.ptr) }?;
+            }
+            if let Some(new) = image {
+                if new.len <= mapped && pool.reserve_image() {
+                    // SAFETY: as above, and the image fits the accessible
+                    // part.
+                    if unsafe { new.map_at(m.ptr) }.is_some() {
+                        m.image = Some(new.clone());
+                    } else {
+                        // A failed MAP_FIXED may have left the range in any
+                        // state: this reservation is not reused.
+                        pool.release_image();
+                        m.pool = None;
+                        drop(m);
+                        let pool = Arc::new(MemoryPool::new(true));
+                        let mut fresh = LinearMemory::reserved(len, &pool, None)?;
+                        fresh.pool = None;
+                        return Some(fresh);
+                    }
+                }
+            }
+        }
+        // SAFETY: both ranges lie inside the reservation this value owns,
+        // and no reference into them exists yet.
+        unsafe {
+            if mapped > was_mapped {
+                rustix::mm::mprotect(
+                    m.ptr.as_ptr().add(was_mapped).cast(),
+                    mapped - was_mapped,
+                    MprotectFlags::READ | MprotectFlags::WRITE,
+                )
+                .ok()?;
+            }
+            if reach > mapped {
+                rustix::mm::mprotect(
+                    m.ptr.as_ptr().add(mapped).cast(),
+                    reach - mapped,
+                    MprotectFlags::empty(),
+                )
+                .ok()?;
+            }
+        }
+        Some(m)
+    }
+
+    /// Whether the memory is a guard-region reservation.
+    pub(crate) fn is_reserved(&self) -> bool {
+        self.reserved >= RESERVATION
+    }
+
     /// Whether a copy-on-write image is mapped (then it holds the data
     /// segments; otherwise they must be copied in).
     pub(crate) fn has_image(&self) -> bool {
@@ -359,6 +498,24 @@ impl LinearMemory {
             return Some(());
         }
         let new_mapped = round_up(new_len)?;
+        if self.reserved > 0 {
+            if new_mapped > self.reserved - GUARD_SIZE {
+                return None;
+            }
+            // SAFETY: the range lies inside the reservation this value
+            // owns; making it accessible moves nothing.
+            unsafe {
+                rustix::mm::mprotect(
+                    self.ptr.as_ptr().add(self.mapped).cast(),
+                    new_mapped - self.mapped,
+                    rustix::mm::MprotectFlags::READ | rustix::mm::MprotectFlags::WRITE,
+                )
+            }
+            .ok()?;
+            self.mapped = new_mapped;
+            self.len = new_len;
+            return Some(());
+        }
         let ptr = if let Some(image) = &self.image {
             // SAFETY: `ptr`/`mapped` describe exactly the mapping this value
             // owns, which the image lies inside; no reference into it
@@ -452,7 +609,7 @@ unsafe fn move_pieces(
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        if self.mapped == 0 {
+        if self.mapped == 0 && self.reserved == 0 {
             return;
         }
         if let Some(pool) = &self.pool {
@@ -476,7 +633,8 @@ impl Drop for LinearMemory {
         }
         // SAFETY: the mapping is owned by this value and unused from here
         // on.
-        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.mapped) };
+        let _ =
+            unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.mapped.max(self.reserved)) };
     }
 }
 

@@ -30,9 +30,26 @@ impl MemoryImage {
     }
 }
 
+/// Guard regions are not used with heap buffers; the sizes are
+/// `linear.rs`'s, for code that names them.
+#[allow(dead_code)]
+pub(crate) const GUARD_SIZE: usize = 32 << 20;
+/// See [`GUARD_SIZE`].
+#[allow(dead_code)]
+pub(crate) const RESERVATION: usize = (4 << 30) + GUARD_SIZE;
+
 /// Nothing to pool: a dropped memory's buffer goes back to the allocator.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryPool;
+
+impl MemoryPool {
+    /// A pool; there are no guard regions in heap buffers (engines never
+    /// ask for them in a portable build).
+    pub(crate) fn new(guard_regions: bool) -> MemoryPool {
+        debug_assert!(!guard_regions, "no guard regions in a portable build");
+        MemoryPool
+    }
+}
 
 /// The bytes of one linear memory.
 pub(crate) struct LinearMemory {
@@ -49,6 +66,12 @@ unsafe impl Send for LinearMemory {}
 unsafe impl Sync for LinearMemory {}
 
 impl LinearMemory {
+    /// Heap buffers are never guard-region reservations.
+    #[allow(dead_code)]
+    pub(crate) fn is_reserved(&self) -> bool {
+        false
+    }
+
     /// `len` zero bytes, or `None` if the allocator refuses.
     pub(crate) fn new(len: usize, _pool: &Arc<MemoryPool>) -> Option<LinearMemory> {
         let mut m = LinearMemory {

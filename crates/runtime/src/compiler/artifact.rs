@@ -6,7 +6,8 @@
 //! ```text
 //! 0    magic "\0nwcwasm" (8 bytes; never a wasm binary's "\0asm")
 //! 8    format version (u32)
-//! 12   flags (u32): 1 fuel, 2 epochs, 4 compiled code present
+//! 12   flags (u32): 1 fuel, 2 epochs, 4 compiled code present, 8 guard
+//!      regions (its loads and stores rely on them)
 //! 16   proposals (Features::bits, u32)
 //! 20   CPU features the code needs (u32: 1 sse4.1, 2 popcnt, 4 lzcnt, 8 bmi1)
 //! 24   nanowasm's version, zero-padded (16 bytes)
@@ -33,12 +34,13 @@ use super::{CodeMemory, CompiledModule};
 use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"\0nwcwasm";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const HEADER: usize = 80;
 const PAGE: usize = 4096;
 const FUEL: u32 = 1;
 const EPOCH: u32 = 2;
 const CODE: u32 = 4;
+const GUARD: u32 = 8;
 /// What the compiler's code uses beyond x86-64's baseline.
 const CPU_NEEDED: u32 = 0b1111;
 
@@ -61,6 +63,7 @@ fn version_bytes() -> [u8; 16] {
 fn engine_flags(config: &crate::Config) -> u32 {
     (if config.consume_fuel { FUEL } else { 0 })
         | (if config.epoch_interruption { EPOCH } else { 0 })
+        | (if config.get_guard_regions() { GUARD } else { 0 })
 }
 
 /// The artifact of a module: its wasm, and its code if it was compiled.
@@ -82,6 +85,12 @@ pub(crate) fn serialize(
             }
             put(c.sites.len() as u32);
             for &(a, b) in &c.sites {
+                put(a);
+                put(b);
+            }
+            put(c.oob_stub);
+            put(c.faults.len() as u32);
+            for &(a, b) in &c.faults {
                 put(a);
                 put(b);
             }
@@ -145,7 +154,7 @@ pub(crate) fn check<'a>(config: &crate::Config, bytes: &'a [u8]) -> Result<Parts
         )));
     }
     let flags = u32_at(bytes, 12);
-    if flags & (FUEL | EPOCH) != engine_flags(config) {
+    if flags & (FUEL | EPOCH) != engine_flags(config) & (FUEL | EPOCH) {
         return Err(bad(
             "compiled with other fuel or epoch-interruption settings than this engine's",
         ));
@@ -163,6 +172,11 @@ pub(crate) fn check<'a>(config: &crate::Config, bytes: &'a [u8]) -> Result<Parts
         if config.get_strategy() == crate::Strategy::Interpreter {
             return Err(bad(
                 "it holds compiled code and this engine's strategy is the interpreter",
+            ));
+        }
+        if flags & GUARD != engine_flags(config) & GUARD {
+            return Err(bad(
+                "compiled for other memory bounds checks (guard regions or explicit) than this engine's",
             ));
         }
     }
@@ -217,16 +231,27 @@ impl Parts<'_> {
         let sites = (0..n)
             .map(|_| Ok((next()?, next()?)))
             .collect::<Result<Vec<(u32, u32)>, Error>>()?;
+        let oob_stub = next()?;
+        let n = next()? as usize;
+        let faults = (0..n)
+            .map(|_| Ok((next()?, next()?)))
+            .collect::<Result<Vec<(u32, u32)>, Error>>()?;
         let len = code.size;
-        let ascending =
-            starts.windows(2).all(|w| w[0] < w[1]) && sites.windows(2).all(|w| w[0].0 <= w[1].0);
+        let ascending = starts.windows(2).all(|w| w[0] < w[1])
+            && sites.windows(2).all(|w| w[0].0 <= w[1].0)
+            && faults.windows(2).all(|w| w[0].1 <= w[1].0);
         if entry >= len
             || end as usize > len
+            || oob_stub as usize >= len
             || !ascending
             || starts.iter().any(|&s| s >= end)
             || sites.iter().any(|&(s, _)| s > end)
+            || faults.iter().any(|&(a, b)| a >= b || b > end)
         {
             return Err(bad("its metadata does not match its code"));
+        }
+        if !faults.is_empty() {
+            super::signals::install();
         }
         Ok(Arc::new(CompiledModule {
             code,
@@ -235,6 +260,8 @@ impl Parts<'_> {
             end,
             sites,
             num_imported,
+            faults,
+            oob_stub,
         }))
     }
 }

@@ -63,6 +63,10 @@ pub(super) struct FuncCode {
     pub code: Vec<u8>,
     pub relocs: Vec<(usize, Target)>,
     pub sites: Vec<(u32, u32)>,
+    /// Unchecked memory accesses (guard regions): `(start, end, wasm
+    /// offset)` of the code a fault in which is that instruction's
+    /// out-of-bounds access.
+    pub faults: Vec<(u32, u32, u32)>,
 }
 
 /// What a function's compilation needs from its module.
@@ -72,6 +76,8 @@ pub(super) struct Shared<'a> {
     pub relocs: &'a mut Vec<(usize, Target)>,
     /// `(return address offset, wasm offset)` of every call and trap site.
     pub sites: &'a mut Vec<(u32, u32)>,
+    /// Unchecked accesses, as in [`FuncCode::faults`].
+    pub faults: &'a mut Vec<(u32, u32, u32)>,
     /// Imported functions (calls to them go through the host).
     pub num_imported: u32,
     /// The engine-wide ids of the module's types.
@@ -197,7 +203,7 @@ pub(super) fn compile_function(
             .get((func - module.num_imported.funcs) as usize)
             .map_or(0, |b| b.code.len() * 8),
     );
-    let (mut relocs, mut sites) = (Vec::new(), Vec::new());
+    let (mut relocs, mut sites, mut faults) = (Vec::new(), Vec::new(), Vec::new());
     compile_into(
         module,
         config,
@@ -206,6 +212,7 @@ pub(super) fn compile_function(
             asm: &mut asm,
             relocs: &mut relocs,
             sites: &mut sites,
+            faults: &mut faults,
             num_imported: module.num_imported.funcs,
             type_ids,
         },
@@ -217,6 +224,7 @@ pub(super) fn compile_function(
         code,
         relocs,
         sites,
+        faults,
     })
 }
 
@@ -236,6 +244,8 @@ fn compile_into(
         saved,
         fuel: config.fuel,
         epoch: config.epoch,
+        guard: config.guard_regions,
+        fault_start: None,
         fuel_region: None,
         pins: pins.clone(),
         s: shared,
@@ -277,6 +287,11 @@ struct FuncCompiler<'a> {
     fuel: bool,
     /// Check the epoch deadline at function entry and loop headers.
     epoch: bool,
+    /// Memories have guard regions: accesses with small static offsets
+    /// go unchecked.
+    guard: bool,
+    /// Where the current instruction's unchecked access starts.
+    fault_start: Option<usize>,
     /// The open fuel region: where its charge's immediate is, and its cost.
     fuel_region: Option<(usize, u32)>,
     /// The register of each local kept in one (`None`: in its slot).
@@ -328,6 +343,10 @@ impl VisitOperator for FuncCompiler<'_> {
     ) -> nanowasm_binary::Result<()> {
         self.at = at.offset() as u32;
         let r = self.instr(op, imm, at);
+        if let Some(start) = self.fault_start.take() {
+            let end = self.s.asm.offset() as u32;
+            self.s.faults.push((start as u32, end, self.at));
+        }
         self.fail(r, at.offset())
     }
 }
@@ -1237,6 +1256,24 @@ impl FuncCompiler<'_> {
             m.offset
         };
         let end = offset + u64::from(size);
+        // With guard regions an access needs no check when it cannot
+        // reach past the reservation: a constant address's end within it,
+        // any other's static offset and size within the guard. What
+        // follows (up to the next instruction) is the access, whose fault
+        // the handler turns into this trap.
+        let unchecked = match e.loc {
+            Loc::Const(_) => end <= crate::linear::RESERVATION as u64,
+            _ => end <= crate::linear::GUARD_SIZE as u64,
+        };
+        if self.guard && unchecked {
+            self.fault_start = Some(self.s.asm.offset());
+            return Ok(Mem::base_index(
+                MEM_BASE,
+                Gpr::Rax,
+                Scale::S1,
+                offset as i32,
+            ));
+        }
         let oob = self.trap_site(Code::MemoryOutOfBounds);
         let a = self.asm();
         if end <= i32::MAX as u64 {

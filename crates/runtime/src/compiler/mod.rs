@@ -18,6 +18,7 @@ use nanowasm_x64::{Alu, Assembler, Gpr, Label, Mem, Scale, Size};
 
 pub(crate) mod artifact;
 mod codegen;
+pub(crate) mod signals;
 pub(crate) mod vm;
 
 pub(crate) use vm::{invoke, StoreState};
@@ -152,9 +153,26 @@ pub(crate) struct CompiledModule {
     /// sorted.
     pub(crate) sites: Vec<(u32, u32)>,
     pub(crate) num_imported: u32,
+    /// `(start, end)` of every unchecked memory access (guard regions),
+    /// sorted: a fault there is an out-of-bounds access, whose trap site
+    /// (in `sites`) is at `start + 1`.
+    pub(crate) faults: Vec<(u32, u32)>,
+    /// The out-of-bounds trap stub's offset.
+    pub(crate) oob_stub: u32,
 }
 
 impl CompiledModule {
+    /// If `pc` is in an unchecked memory access of this module: where to
+    /// resume (the out-of-bounds trap stub) and the return address to push
+    /// (the access's trap site), as if the access had called the stub.
+    pub(crate) fn fault_target(&self, pc: usize) -> Option<(usize, usize)> {
+        let base = self.code.ptr as usize;
+        let off = u32::try_from(pc.checked_sub(base)?).ok()?;
+        let i = self.faults.partition_point(|f| f.0 <= off).checked_sub(1)?;
+        let (start, end) = self.faults[i];
+        (off < end).then(|| (base + self.oob_stub as usize, base + start as usize + 1))
+    }
+
     /// The entry trampoline.
     pub(crate) fn entry(&self) -> EntryFn {
         // SAFETY: the entry trampoline is at `entry` in the executable
@@ -259,7 +277,12 @@ pub(crate) fn compile(
         .finish()
         .map_err(|e| format!("code generation failed: {e}"))?;
     let mut sites = Vec::with_capacity(funcs.iter().map(|f| f.sites.len()).sum());
+    let mut faults = Vec::with_capacity(funcs.iter().map(|f| f.faults.len()).sum());
     for (f, &start) in funcs.iter().zip(&starts) {
+        for &(a, b, wasm) in &f.faults {
+            faults.push((start + a, start + b));
+            sites.push((start + a + 1, wasm));
+        }
         for &(at, target) in &f.relocs {
             let field = start as usize + at;
             let to = match target {
@@ -274,6 +297,10 @@ pub(crate) fn compile(
         sites.extend(f.sites.iter().map(|&(ret, wasm)| (start + ret, wasm)));
     }
     sites.sort_unstable();
+    faults.sort_unstable();
+    if !faults.is_empty() {
+        signals::install();
+    }
     let module = CompiledModule {
         code: CodeMemory::new(&bytes)?,
         entry,
@@ -281,6 +308,8 @@ pub(crate) fn compile(
         end,
         sites,
         num_imported,
+        faults,
+        oob_stub: stubs[Code::MemoryOutOfBounds as usize] as u32,
     };
     if perfmap {
         module.write_perfmap(binary);

@@ -287,6 +287,21 @@ pub(crate) fn invoke<T>(
 ) -> Result<(), Error> {
     let store_ptr: *mut Store<T> = store;
     let inner = &mut store.inner;
+    // Unchecked accesses need memory 0 to be a guard-region reservation.
+    // The engine makes every memory so when its code relies on them; this
+    // is the last line against running such code on a plain mapping.
+    if !module.faults.is_empty() {
+        let inst = &inner.instances[instance as usize];
+        let reserved = inst
+            .memories
+            .first()
+            .is_some_and(|&m| inner.memories[m as usize].data.is_reserved());
+        if !reserved {
+            return Err(Error::bug(
+                "compiled code relies on guard regions that its memory does not have",
+            ));
+        }
+    }
     let saved_depth = inner.depth;
     if saved_depth + 1 > inner.max_call_depth() {
         return Err(TrapCode::StackOverflow.into());
@@ -366,7 +381,9 @@ pub(crate) fn invoke<T>(
     // SAFETY: `entry` is the module's entry trampoline and `code` one of
     // its functions, whose parameters and results fit in `slots`; `vm` is
     // this instance's live context, refreshed above.
-    let status = unsafe { (module.entry())(vm, code, slots.as_mut_ptr(), n) };
+    let status = super::signals::with_activation(module, || unsafe {
+        (module.entry())(vm, code, slots.as_mut_ptr(), n)
+    });
     // SAFETY: as above; the entry returned.
     unsafe { ((*vm).depth_left, (*vm).max_depth) = saved_depth_left };
     drop(cell);

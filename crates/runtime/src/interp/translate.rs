@@ -34,6 +34,9 @@ pub(crate) struct TranslateConfig {
     pub epoch: bool,
     /// The features the module was validated with.
     pub features: Features,
+    /// Compiled code relies on guard regions instead of bounds checks
+    /// (the interpreter always checks).
+    pub guard_regions: bool,
 }
 
 /// How many slots a value of type `t` takes.

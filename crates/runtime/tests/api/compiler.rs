@@ -13,15 +13,29 @@ use nanowasm_runtime::*;
 use super::wat;
 
 fn engine(strategy: Strategy) -> Engine {
+    engine_with(strategy, MemoryBounds::Auto)
+}
+
+fn engine_with(strategy: Strategy, bounds: MemoryBounds) -> Engine {
     let mut c = Config::new();
-    c.strategy(strategy);
+    c.strategy(strategy).memory_bounds(bounds);
     Engine::new(&c)
 }
 
 /// What calling `name` with `args` gives: the results, or the error's text
 /// (trap message and backtrace).
 fn outcome(strategy: Strategy, src: &str, name: &str, args: &[Val]) -> Result<Vec<Val>, String> {
-    let engine = engine(strategy);
+    outcome_with(strategy, MemoryBounds::Auto, src, name, args)
+}
+
+fn outcome_with(
+    strategy: Strategy,
+    bounds: MemoryBounds,
+    src: &str,
+    name: &str,
+    args: &[Val],
+) -> Result<Vec<Val>, String> {
+    let engine = engine_with(strategy, bounds);
     let m = Module::new(&engine, wat(src)).map_err(|e| format!("module: {e}"))?;
     let mut linker = Linker::<()>::new(&engine);
     linker
@@ -59,7 +73,8 @@ fn outcome(strategy: Strategy, src: &str, name: &str, args: &[Val]) -> Result<Ve
     }
 }
 
-/// Runs `name(args)` on both back ends: the same outcome, returned.
+/// Runs `name(args)` on both back ends, the compiler with guard regions
+/// and with explicit bounds checks: the same outcome, returned.
 fn both(src: &str, name: &str, args: &[Val]) -> Result<Vec<Val>, String> {
     let interp = outcome(Strategy::Interpreter, src, name, args);
     let compiled = outcome(Strategy::Compiler, src, name, args);
@@ -67,6 +82,12 @@ fn both(src: &str, name: &str, args: &[Val]) -> Result<Vec<Val>, String> {
         format!("{compiled:?}"),
         format!("{interp:?}"),
         "compiled (left) and interpreted (right) differ for {name}{args:?}"
+    );
+    let explicit = outcome_with(Strategy::Compiler, MemoryBounds::Explicit, src, name, args);
+    assert_eq!(
+        format!("{explicit:?}"),
+        format!("{interp:?}"),
+        "compiled with explicit checks (left) and interpreted (right) differ for {name}{args:?}"
     );
     compiled
 }
@@ -118,6 +139,74 @@ fn memory_traps_with_backtraces() {
         "{t}"
     );
     assert_eq!(both(TRAPS, "store", &[Val::I32(65_534)]), Ok(vec![]));
+    // Just past the end, and far past it (the last address, its offset
+    // carrying it beyond 4 GiB): a fault in the guard region with guard
+    // regions, a failed check without.
+    for addr in [65_529, -9, -1] {
+        let t = trap_text(TRAPS, "load", &[Val::I32(addr)]);
+        assert!(
+            t.starts_with("wasm trap: out of bounds memory access") && t.contains("0: traps!load"),
+            "{t}"
+        );
+    }
+}
+
+/// Guard regions: every memory reserves its address space up front, an
+/// access just past a grown memory's end still traps, and the other
+/// strategy's artifacts are refused.
+#[test]
+fn guard_regions_follow_memory_growth() {
+    let src = r#"(module (memory 1 3)
+        (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+        (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+        (func (export "poke") (param i32) (i32.store8 (local.get 0) (i32.const 9))))"#;
+    for bounds in [MemoryBounds::GuardRegions, MemoryBounds::Explicit] {
+        let engine = engine_with(Strategy::Compiler, bounds);
+        assert_eq!(
+            engine.config().get_guard_regions(),
+            bounds == MemoryBounds::GuardRegions
+        );
+        let m = Module::new(&engine, wat(src)).unwrap();
+        let mut store = Store::new(&engine, ());
+        let i = Instance::new(&mut store, &m, &[]).unwrap();
+        let grow = i.get_typed_func::<(), i32>(&mut store, "grow").unwrap();
+        let peek = i.get_typed_func::<i32, i32>(&mut store, "peek").unwrap();
+        let poke = i.get_typed_func::<i32, ()>(&mut store, "poke").unwrap();
+        let err = poke.call(&mut store, 65_536).unwrap_err().to_string();
+        assert!(err.contains("out of bounds memory access"), "{err}");
+        assert_eq!(grow.call(&mut store, ()).unwrap(), 1);
+        poke.call(&mut store, 131_071).unwrap();
+        assert_eq!(peek.call(&mut store, 131_071).unwrap(), 9);
+        let err = peek.call(&mut store, 131_072).unwrap_err().to_string();
+        assert!(err.contains("out of bounds memory access"), "{err}");
+        assert_eq!(grow.call(&mut store, ()).unwrap(), 2);
+        assert_eq!(grow.call(&mut store, ()).unwrap(), -1);
+        let err = peek.call(&mut store, 196_608).unwrap_err().to_string();
+        assert!(err.contains("out of bounds memory access"), "{err}");
+
+        // An artifact runs only on an engine with the same strategy.
+        let bytes = m.serialize().unwrap();
+        let other = match bounds {
+            MemoryBounds::GuardRegions => MemoryBounds::Explicit,
+            _ => MemoryBounds::GuardRegions,
+        };
+        // SAFETY: bytes `serialize` just produced.
+        let err = unsafe { Module::deserialize(&engine_with(Strategy::Compiler, other), &bytes) }
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("memory bounds checks"), "{err}");
+    }
+    // `Engine::default()` too (it once made its memory pool without guard
+    // regions while its code relied on them: an access past the end read
+    // whatever was mapped there).
+    let engine = Engine::default();
+    let m = Module::new(&engine, wat(src)).unwrap();
+    let mut store = Store::new(&engine, ());
+    let i = Instance::new(&mut store, &m, &[]).unwrap();
+    let peek = i.get_typed_func::<i32, i32>(&mut store, "peek").unwrap();
+    let err = peek.call(&mut store, 65_536).unwrap_err().to_string();
+    assert!(err.contains("out of bounds memory access"), "{err}");
 }
 
 #[test]
@@ -516,8 +605,9 @@ fn artifacts_round_trip_and_refuse_damage() {
     }
     // A module the compiler does not support yet: its artifact holds the
     // WebAssembly alone, which the interpreter runs.
-    let simd = wat(r#"(module (func (export "f") (result i32)
-        (i32x4.extract_lane 1 (v128.const i32x4 1 2 3 4))))"#);
+    let simd = wat(r#"(module (memory 1) (memory $m1 1)
+        (data (memory $m1) (i32.const 0) "\02")
+        (func (export "f") (result i32) (i32.load8_u $m1 (i32.const 0))))"#);
     let m = Module::new(&engine, &simd).unwrap();
     let a = m.serialize().unwrap();
     // SAFETY: as above.
@@ -640,4 +730,63 @@ fn v128_values_cross_every_boundary() {
         format!("{lanes:?}"),
         format!("{:?}", vectors(Strategy::Interpreter, "lanes", &[v]))
     );
+}
+
+/// Attacks on the fault handler: out-of-bounds accesses on many threads at
+/// once (each thread's faults are found through its own activations), and
+/// a fault in wasm entered from a host function that compiled code called
+/// (nested activations: the inner trap unwinds the inner entry only, and
+/// the outer caller goes on).
+#[test]
+fn guard_region_faults_on_many_threads_and_through_reentry() {
+    let src = r#"(module
+        (import "host" "poke" (func $poke (param i32) (result i32)))
+        (memory 1)
+        (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+        (func (export "outer") (param i32) (result i32)
+            (i32.add (call $poke (local.get 0)) (i32.load (i32.const 0)))))"#;
+    let engine = engine_with(Strategy::Compiler, MemoryBounds::GuardRegions);
+    let module = Module::new(&engine, wat(src)).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (engine, module) = (engine.clone(), module.clone());
+            std::thread::spawn(move || {
+                let mut linker = Linker::<()>::new(&engine);
+                linker
+                    .func_wrap(
+                        "host",
+                        "poke",
+                        |mut caller: Caller<'_, ()>, addr: i32| -> Result<i32, Error> {
+                            let load = caller
+                                .get_export("load")
+                                .and_then(Extern::into_func)
+                                .ok_or_else(|| Error::host("no load"))?;
+                            let mut r = [Val::I32(0)];
+                            // The inner call traps; the host turns the trap
+                            // into a value and returns to compiled code.
+                            match load.call(&mut caller, &[Val::I32(addr)], &mut r) {
+                                Ok(()) => Ok(r[0].i32().unwrap_or(0)),
+                                Err(e) if e.to_string().contains("out of bounds") => Ok(-1),
+                                Err(e) => Err(e),
+                            }
+                        },
+                    )
+                    .unwrap();
+                let mut store = Store::new(&engine, ());
+                let i = linker.instantiate(&mut store, &module).unwrap();
+                let load = i.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+                let outer = i.get_typed_func::<i32, i32>(&mut store, "outer").unwrap();
+                for k in 0..200 {
+                    let addr = 65_533 + (k + t) % 1000;
+                    let err = load.call(&mut store, addr).unwrap_err().to_string();
+                    assert!(err.contains("out of bounds memory access"), "{err}");
+                    assert_eq!(outer.call(&mut store, addr).unwrap(), -1);
+                    assert_eq!(outer.call(&mut store, 4).unwrap(), 0);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
 }

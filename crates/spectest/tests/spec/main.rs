@@ -6,8 +6,10 @@
 //! differential check of our parser; on the x86-64 compiler (where it is
 //! built), `compiled/<path>` with `Strategy::Compiler`, so a module the
 //! compiler cannot compile yet fails its file, and `compiled-fuel/<path>`
-//! with fuel metering and epoch checks compiled in as well. The engine sees only
-//! binaries.
+//! with fuel metering and epoch checks compiled in as well; both with guard
+//! regions (out-of-bounds accesses fault and the signal handler traps), and
+//! again with explicit bounds checks as `compiled-explicit/<path>` and
+//! `compiled-explicit-fuel/<path>`. The engine sees only binaries.
 //!
 //! `known_failures.txt` lists trials expected to fail; it can only shrink:
 //! a listed trial that passes fails the run until it is removed.
@@ -19,7 +21,7 @@ mod ratchet;
 use ratchet::{known_failures, ratchet_trial, run_script, wast_files};
 
 use libtest_mimic::Arguments;
-use nanowasm::{Config, HeapType, Strategy};
+use nanowasm::{Config, HeapType, MemoryBounds, Strategy};
 use nanowasm_spectest::script::{FloatPattern, NanKind};
 use nanowasm_spectest::{Action, Directive, Expected, Located, ModuleSource, Value};
 use wast::core::{
@@ -293,8 +295,17 @@ fn main() {
         compiled.strategy(Strategy::Compiler);
         let mut compiled_fuel = compiled.clone();
         compiled_fuel.consume_fuel(true).epoch_interruption(true);
+        // The same two with explicit bounds checks instead of guard
+        // regions (the default where the compiler runs).
+        let mut explicit = compiled.clone();
+        explicit.memory_bounds(MemoryBounds::Explicit);
+        let mut explicit_fuel = compiled_fuel.clone();
+        explicit_fuel.memory_bounds(MemoryBounds::Explicit);
+        assert!(compiled.get_guard_regions() && !explicit.get_guard_regions());
         configs.push(("compiled", compiled, ScriptParser::Ours));
         configs.push(("compiled-fuel", compiled_fuel, ScriptParser::Ours));
+        configs.push(("compiled-explicit", explicit, ScriptParser::Ours));
+        configs.push(("compiled-explicit-fuel", explicit_fuel, ScriptParser::Ours));
     }
     let mut trials = Vec::new();
     for (prefix, config, parser) in configs {
