@@ -41,6 +41,8 @@ pub(crate) struct Parts {
     pub datas: Vec<module::DataSegment>,
     pub customs: Vec<module::CustomSection>,
     pub names: Names,
+    /// The decoder's `refs`, once every section is read.
+    pub refs: Vec<bool>,
 }
 
 /// Decoder state for one module.
@@ -175,6 +177,7 @@ fn decode_parts_with(data: &[u8], features: Features, validate_bodies: bool) -> 
             end,
         ));
     }
+    d.parts.refs = core::mem::take(&mut d.refs);
     Ok(d.parts)
 }
 
@@ -195,6 +198,7 @@ pub fn decode_trusted(bytes: impl Into<Arc<[u8]>>, features: Features) -> Result
 
 fn decode_with(bytes: Arc<[u8]>, features: Features, validate_bodies: bool) -> Result<Module> {
     let p = decode_parts_with(&bytes, features, validate_bodies)?;
+    let refs = p.refs;
     Ok(Module {
         bytes,
         types: p.types,
@@ -213,6 +217,7 @@ fn decode_with(bytes: Arc<[u8]>, features: Features, validate_bodies: bool) -> R
         datas: p.datas,
         customs: p.customs,
         names: p.names,
+        refs,
     })
 }
 

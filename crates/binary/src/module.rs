@@ -47,6 +47,12 @@ pub struct Module {
     pub customs: Vec<CustomSection>,
     /// Names from the `name` section (empty if absent or malformed).
     pub names: Names,
+    /// The functions `ref.func` may name in function bodies (the spec's
+    /// `C.refs`: those in element segments, exports and global
+    /// initializers), by function index, so that a body validated after
+    /// decoding ([`crate::FuncValidator::visit_function`]) is held to the
+    /// same rule.
+    pub refs: Vec<bool>,
 }
 
 impl Module {

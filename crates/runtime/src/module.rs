@@ -109,7 +109,20 @@ impl Module {
         not_an_artifact(bytes)?;
         // The clock is read only when the event will be recorded.
         let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-        let binary = match binary::decode(bytes.to_vec(), engine.config().features) {
+        // When the compiler will compile the module, its pass validates
+        // every function body as it compiles it (in parallel): decoding
+        // checks everything else, and validating the bodies here as well
+        // would do that work twice. If compilation fails for any reason,
+        // the module is validated in full before anything else (`compile`).
+        #[cfg(nanowasm_compiler)]
+        let decode = if engine.config().get_strategy().resolve() == crate::Strategy::Compiler {
+            binary::decode_trusted
+        } else {
+            binary::decode
+        };
+        #[cfg(not(nanowasm_compiler))]
+        let decode = binary::decode;
+        let binary = match decode(bytes.to_vec(), engine.config().features) {
             Ok(b) => b,
             Err(e) => {
                 tracing::debug!(bytes = bytes.len(), error = %e, "module rejected");
@@ -525,6 +538,12 @@ fn compile(
         }
         r
     };
+    if result.is_err() {
+        // The bodies were not validated when the module was decoded
+        // (`from_binary`): an invalid module gets the validator's verdict,
+        // not the compiler's.
+        binary::validate(&binary.bytes, config.features).map_err(Error::compile)?;
+    }
     match result {
         Ok(code) => Ok(Some(code)),
         Err(why) if strategy == crate::Strategy::Auto => {

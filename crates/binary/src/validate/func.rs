@@ -36,8 +36,8 @@ pub(crate) struct Env<'m> {
     pub globals: &'m [GlobalType],
     pub elements: &'m [ElementSegment],
     pub data_count: Option<u32>,
-    /// The functions `ref.func` may name (the spec's `C.refs`); `None` for
-    /// a module that was validated whole already, which passed the check.
+    /// The functions `ref.func` may name (the spec's `C.refs`); `None`
+    /// means any.
     pub refs: Option<&'m [bool]>,
 }
 
@@ -52,7 +52,7 @@ impl<'m> Env<'m> {
             globals: &m.globals,
             elements: &m.elements,
             data_count: m.data_count,
-            refs: None,
+            refs: Some(&m.refs),
         }
     }
 
@@ -86,9 +86,10 @@ impl FuncValidator {
     /// Validates the body of defined function `func` (an index in the
     /// function space, imports included) of `module` again, with
     /// `features`, calling `visitor` for each reachable instruction (see
-    /// [`VisitOperator`]). This is how a back end translates a function:
-    /// `module` was validated whole when it was decoded, so only the body's
-    /// own rules are checked here.
+    /// [`VisitOperator`]). This is how a back end translates a function;
+    /// it validates the body completely (the compiler relies on it for
+    /// modules decoded without validating bodies, see
+    /// [`decode_trusted`](crate::decode_trusted)).
     pub fn visit_function<V: VisitOperator + ?Sized>(
         &mut self,
         module: &Module,

@@ -362,11 +362,9 @@ pub(crate) fn invoke<T>(
     vmr.depth_left = max_depth.saturating_sub(saved_depth as u64);
     refresh(vmr, inner);
 
-    let result_types: Vec<ValType> = inner.instances[i]
-        .module
-        .binary()
-        .func_type(index)
-        .map_or(Vec::new(), |t| t.results().to_vec());
+    // (A clone of a function type is a reference count increment.)
+    let func_type = inner.instances[i].module.binary().func_type(index).cloned();
+    let result_types = func_type.as_ref().map_or(&[][..], |t| t.results());
     let n = cells(params.iter().map(Val::ty)).max(cells(result_types.iter().copied()));
     let mut buf = [0u64; 16];
     let mut heap = Vec::new();
@@ -392,7 +390,7 @@ pub(crate) fn invoke<T>(
     inner.stack_entry = saved_entry;
     if status == Code::Ok as u32 {
         let id = inner.id;
-        read_cells(id, slots, &result_types, results);
+        read_cells(id, slots, result_types, results);
         return Ok(());
     }
     if let Some(p) = inner.compiled.panic.take() {
@@ -579,11 +577,30 @@ unsafe fn call_store_func<T>(
     let n = cells(ty.params().iter().copied()).max(cells(ty.results().iter().copied()));
     // SAFETY: the caller's guarantee.
     let slots = unsafe { core::slice::from_raw_parts_mut(args, n) };
-    let mut params: Vec<Val> = ty.params().iter().map(|&t| Val::default_for(t)).collect();
-    read_cells(id, slots, ty.params(), &mut params);
-    let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+    // Up to 8 parameters and results on the stack: no allocation per call.
+    const INLINE: usize = 8;
+    let (np, nr) = (ty.params().len(), ty.results().len());
+    let (mut pbuf, mut rbuf) = ([Val::I32(0); INLINE], [Val::I32(0); INLINE]);
+    let (mut pheap, mut rheap) = (Vec::new(), Vec::new());
+    let params: &mut [Val] = if np <= INLINE {
+        &mut pbuf[..np]
+    } else {
+        pheap.resize(np, Val::I32(0));
+        &mut pheap
+    };
+    read_cells(id, slots, ty.params(), params);
+    let params: &[Val] = params;
+    let results: &mut [Val] = if nr <= INLINE {
+        &mut rbuf[..nr]
+    } else {
+        rheap.resize(nr, Val::I32(0));
+        &mut rheap
+    };
+    for (r, &t) in results.iter_mut().zip(ty.results()) {
+        *r = Val::default_for(t);
+    }
     match store.inner.funcs[func as usize] {
-        FuncEntity::Wasm { .. } => exec::invoke(store, func, &params, &mut results)?,
+        FuncEntity::Wasm { .. } => exec::invoke(store, func, params, results)?,
         FuncEntity::Host { host, .. } => {
             let f = store.hosts[host as usize].clone();
             store.inner.depth += 1;
@@ -592,8 +609,8 @@ unsafe fn call_store_func<T>(
                     store: &mut *store,
                     instance: Some(instance),
                 },
-                &params,
-                &mut results,
+                params,
+                results,
             );
             if store.inner.id != id {
                 return Err(Error::usage(
@@ -607,7 +624,7 @@ unsafe fn call_store_func<T>(
             }
         }
     }
-    write_cells(slots, &results);
+    write_cells(slots, results);
     Ok(0)
 }
 

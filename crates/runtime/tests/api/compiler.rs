@@ -790,3 +790,32 @@ fn guard_region_faults_on_many_threads_and_through_reentry() {
         t.join().unwrap();
     }
 }
+
+/// The compiler validates function bodies as it compiles them (decoding
+/// skips them): an invalid body, an undeclared `ref.func` or an illegal
+/// opcode gets exactly the validator's error, as with the interpreter.
+#[test]
+fn invalid_bodies_get_the_validators_verdict_when_compiling() {
+    let cases: [&[u8]; 3] = [
+        &wat(r#"(module (func (result i32) (i64.const 1)))"#),
+        &wat(r#"(module (func $f) (func (drop (ref.func $f))))"#),
+        // An illegal opcode (0xff) in the body of the only function.
+        &[
+            0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 5, 1, 3, 0, 0xff,
+            0x0b,
+        ],
+    ];
+    for bytes in cases {
+        let interp = Module::new(&engine(Strategy::Interpreter), bytes)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        for strategy in [Strategy::Compiler, Strategy::Auto] {
+            let compiled = Module::new(&engine(strategy), bytes)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+            assert_eq!(compiled, interp, "{strategy:?}");
+        }
+    }
+}
