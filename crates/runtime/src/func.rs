@@ -132,8 +132,7 @@ impl Func {
         type_id: u32,
         f: Arc<HostFunc<T>>,
     ) -> Func {
-        let host = store.hosts.len() as u32;
-        store.hosts.push(f);
+        let host = store.hosts.push(f);
         store.inner.host_types.push(ty.clone());
         let index = store.inner.funcs.len() as u32;
         store.inner.funcs.push(FuncEntity::Host { host, type_id });

@@ -302,8 +302,36 @@ pub(crate) fn type_mismatch(what: &str, ty: ValType, v: &Val) -> crate::Error {
 #[repr(C)]
 pub struct Store<T> {
     pub(crate) inner: StoreInner,
-    pub(crate) hosts: Vec<Arc<HostFunc<T>>>,
+    pub(crate) hosts: HostFuncs<T>,
     pub(crate) data: T,
+}
+
+/// A store's host functions. A call holds its function through an `Rc`
+/// for its duration (a host function may replace the whole store, which
+/// must not free the closure that is running): a count that is not
+/// atomic, since an atomic increment and decrement were most of the cost
+/// of a call from wasm into the host.
+pub(crate) struct HostFuncs<T>(Vec<alloc::rc::Rc<Arc<HostFunc<T>>>>);
+
+// SAFETY: the `Rc`s are cloned only by a call that has the store mutably
+// (so on one thread), and dropped before it returns: between calls each
+// has exactly one owner, this vector, and moving the store to another
+// thread moves them all. The closures themselves are `Send + Sync`.
+unsafe impl<T> Send for HostFuncs<T> {}
+// SAFETY: shared access (`&Store`) never clones or drops an `Rc`.
+unsafe impl<T> Sync for HostFuncs<T> {}
+
+impl<T> HostFuncs<T> {
+    /// Adds a host function; its index.
+    pub(crate) fn push(&mut self, f: Arc<HostFunc<T>>) -> u32 {
+        self.0.push(alloc::rc::Rc::new(f));
+        self.0.len() as u32 - 1
+    }
+
+    /// Host function `i`, held for a call.
+    pub(crate) fn get(&self, i: u32) -> alloc::rc::Rc<Arc<HostFunc<T>>> {
+        self.0[i as usize].clone()
+    }
 }
 
 impl<T> Store<T> {
@@ -331,7 +359,7 @@ impl<T> Store<T> {
                 stack_entry: 0,
                 max_wasm_stack: engine.config().max_wasm_stack,
             },
-            hosts: Vec::new(),
+            hosts: HostFuncs(Vec::new()),
             data,
         }
     }

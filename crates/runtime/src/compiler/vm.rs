@@ -168,7 +168,13 @@ pub(crate) struct FuncRef {
 }
 
 /// A context, written by compiled code and the host in turn.
-pub(crate) struct VmCell(core::cell::UnsafeCell<VMContext>);
+pub(crate) struct VmCell {
+    ctx: core::cell::UnsafeCell<VMContext>,
+    /// The instance's code: an entry holds the cell (an `Rc`, not an
+    /// atomic count per call), and through it the code, which stays mapped
+    /// even if a host function replaces the whole store meanwhile.
+    module: Arc<CompiledModule>,
+}
 
 /// The compiler's state in a store.
 #[derive(Default)]
@@ -279,7 +285,6 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
 /// `params`, writing `results`.
 pub(crate) fn invoke<T>(
     store: &mut Store<T>,
-    module: &Arc<CompiledModule>,
     instance: u32,
     index: u32,
     params: &[Val],
@@ -287,10 +292,17 @@ pub(crate) fn invoke<T>(
 ) -> Result<(), Error> {
     let store_ptr: *mut Store<T> = store;
     let inner = &mut store.inner;
+    let i = instance as usize;
+    let unchecked = !inner.instances[i]
+        .module
+        .compiled_code()
+        .ok_or_else(|| Error::bug("no compiled code for a compiled call"))?
+        .faults
+        .is_empty();
     // Unchecked accesses need memory 0 to be a guard-region reservation.
     // The engine makes every memory so when its code relies on them; this
     // is the last line against running such code on a plain mapping.
-    if !module.faults.is_empty() {
+    if unchecked {
         let inst = &inner.instances[instance as usize];
         let reserved = inst
             .memories
@@ -311,44 +323,54 @@ pub(crate) fn invoke<T>(
     let limit = crate::stack::compiled_limit(inner);
     let max_depth = inner.max_call_depth() as u64;
     let store_id = inner.id;
+    // The instance's first compiled call makes its context, which keeps
+    // its code (a clone of the module's, once).
+    let first = inner.compiled.vmctxs.get(i).is_none_or(Option::is_none);
+    let new_module = if first {
+        inner.instances[i].module.compiled_code().cloned()
+    } else {
+        None
+    };
     let state = &mut inner.compiled;
-    let i = instance as usize;
     if state.vmctxs.len() <= i {
         state.vmctxs.resize_with(i + 1, || None);
     }
     let cell = state.vmctxs[i]
         .get_or_insert_with(|| {
-            Rc::new(VmCell(core::cell::UnsafeCell::new(VMContext {
-                store: core::ptr::null_mut(),
-                call_import: call_import::<T>,
-                call_indirect: call_indirect::<T>,
-                memory_grow,
-                memory_fill,
-                memory_copy,
-                record_trap,
-                host_op,
-                simd_op,
-                mem_base: core::ptr::null_mut(),
-                mem_len: 0,
-                stack_limit: 0,
-                depth_left: 0,
-                entry_sp: 0,
-                globals: core::ptr::null(),
-                fuel: core::ptr::null_mut(),
-                epoch: core::ptr::null(),
-                epoch_deadline: core::ptr::null(),
-                table0: core::ptr::null(),
-                table0_len: 0,
-                func_refs: core::ptr::null(),
-                instance,
-                store_id,
-                max_depth: 0,
-                global_ptrs: Vec::new(),
-                globals_base: 0,
-            })))
+            Rc::new(VmCell {
+                module: new_module.expect("a first call has the module's code"),
+                ctx: core::cell::UnsafeCell::new(VMContext {
+                    store: core::ptr::null_mut(),
+                    call_import: call_import::<T>,
+                    call_indirect: call_indirect::<T>,
+                    memory_grow,
+                    memory_fill,
+                    memory_copy,
+                    record_trap,
+                    host_op,
+                    simd_op,
+                    mem_base: core::ptr::null_mut(),
+                    mem_len: 0,
+                    stack_limit: 0,
+                    depth_left: 0,
+                    entry_sp: 0,
+                    globals: core::ptr::null(),
+                    fuel: core::ptr::null_mut(),
+                    epoch: core::ptr::null(),
+                    epoch_deadline: core::ptr::null(),
+                    table0: core::ptr::null(),
+                    table0_len: 0,
+                    func_refs: core::ptr::null(),
+                    instance,
+                    store_id,
+                    max_depth: 0,
+                    global_ptrs: Vec::new(),
+                    globals_base: 0,
+                }),
+            })
         })
         .clone();
-    let vm: *mut VMContext = cell.0.get();
+    let vm: *mut VMContext = cell.ctx.get();
     // SAFETY: `cell` keeps the context alive; no compiled code of this
     // instance runs while the host writes it (an outer activation of the
     // same instance is waiting in a libcall, and gets its depth back below).
@@ -362,10 +384,14 @@ pub(crate) fn invoke<T>(
     vmr.depth_left = max_depth.saturating_sub(saved_depth as u64);
     refresh(vmr, inner);
 
-    // (A clone of a function type is a reference count increment.)
-    let func_type = inner.instances[i].module.binary().func_type(index).cloned();
-    let result_types = func_type.as_ref().map_or(&[][..], |t| t.results());
-    let n = cells(params.iter().map(Val::ty)).max(cells(result_types.iter().copied()));
+    // The function type is borrowed, not cloned: a clone is an atomic
+    // reference count increment and decrement, which were most of a call's
+    // cost.
+    let n = {
+        let ty = inner.instances[i].module.binary().func_type(index);
+        let results = ty.map_or(&[][..], |t| t.results());
+        cells(params.iter().map(Val::ty)).max(cells(results.iter().copied()))
+    };
     let mut buf = [0u64; 16];
     let mut heap = Vec::new();
     let slots: &mut [u64] = if n <= buf.len() {
@@ -375,6 +401,7 @@ pub(crate) fn invoke<T>(
         &mut heap
     };
     write_cells(slots, params);
+    let module: &CompiledModule = &cell.module;
     let code = module.func_code(index);
     // SAFETY: `entry` is the module's entry trampoline and `code` one of
     // its functions, whose parameters and results fit in `slots`; `vm` is
@@ -390,7 +417,8 @@ pub(crate) fn invoke<T>(
     inner.stack_entry = saved_entry;
     if status == Code::Ok as u32 {
         let id = inner.id;
-        read_cells(id, slots, result_types, results);
+        let ty = inner.instances[i].module.binary().func_type(index);
+        read_cells(id, slots, ty.map_or(&[][..], |t| t.results()), results);
         return Ok(());
     }
     if let Some(p) = inner.compiled.panic.take() {
@@ -573,36 +601,44 @@ unsafe fn call_store_func<T>(
     args: *mut u64,
 ) -> Result<u32, Error> {
     let id = store.inner.id;
-    let ty = store.inner.func_type(func).clone();
-    let n = cells(ty.params().iter().copied()).max(cells(ty.results().iter().copied()));
+    // The types are copied out (a host function gets the store mutably):
+    // onto the stack when there are few, which avoids the atomic reference
+    // count of cloning the function type.
+    let mut tbuf = [ValType::I32; 16];
+    let heap: Vec<ValType>;
+    let (types, np) = {
+        let ty = store.inner.func_type(func);
+        let (p, r) = (ty.params(), ty.results());
+        let all = p.len() + r.len();
+        let types: &[ValType] = if all <= tbuf.len() {
+            tbuf[..p.len()].copy_from_slice(p);
+            tbuf[p.len()..all].copy_from_slice(r);
+            &tbuf[..all]
+        } else {
+            heap = p.iter().chain(r).copied().collect();
+            &heap
+        };
+        (types, p.len())
+    };
+    let (ptypes, rtypes) = types.split_at(np);
+    let n = cells(ptypes.iter().copied()).max(cells(rtypes.iter().copied()));
     // SAFETY: the caller's guarantee.
     let slots = unsafe { core::slice::from_raw_parts_mut(args, n) };
     // Up to 8 parameters and results on the stack: no allocation per call.
-    const INLINE: usize = 8;
-    let (np, nr) = (ty.params().len(), ty.results().len());
-    let (mut pbuf, mut rbuf) = ([Val::I32(0); INLINE], [Val::I32(0); INLINE]);
+    let (np, nr) = (ptypes.len(), rtypes.len());
+    let (mut pbuf, mut rbuf) = ([Val::I32(0); 8], [Val::I32(0); 8]);
     let (mut pheap, mut rheap) = (Vec::new(), Vec::new());
-    let params: &mut [Val] = if np <= INLINE {
-        &mut pbuf[..np]
-    } else {
-        pheap.resize(np, Val::I32(0));
-        &mut pheap
-    };
-    read_cells(id, slots, ty.params(), params);
+    let params = crate::values::scratch(&mut pbuf, &mut pheap, np);
+    read_cells(id, slots, ptypes, params);
     let params: &[Val] = params;
-    let results: &mut [Val] = if nr <= INLINE {
-        &mut rbuf[..nr]
-    } else {
-        rheap.resize(nr, Val::I32(0));
-        &mut rheap
-    };
-    for (r, &t) in results.iter_mut().zip(ty.results()) {
+    let results = crate::values::scratch(&mut rbuf, &mut rheap, nr);
+    for (r, &t) in results.iter_mut().zip(rtypes) {
         *r = Val::default_for(t);
     }
     match store.inner.funcs[func as usize] {
         FuncEntity::Wasm { .. } => exec::invoke(store, func, params, results)?,
         FuncEntity::Host { host, .. } => {
-            let f = store.hosts[host as usize].clone();
+            let f = store.hosts.get(host);
             store.inner.depth += 1;
             let r = f(
                 Caller {
@@ -619,7 +655,7 @@ unsafe fn call_store_func<T>(
             }
             store.inner.depth -= 1;
             r?;
-            for (v, &t) in results.iter().zip(ty.results()) {
+            for (v, &t) in results.iter().zip(rtypes) {
                 exec::check_host_result(&store.inner, v, t)?;
             }
         }

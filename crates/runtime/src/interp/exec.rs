@@ -89,12 +89,12 @@ pub(crate) fn invoke<T>(
         FuncEntity::Host { host, .. } => return invoke_host(store, host, params, results),
     };
     #[cfg(nanowasm_compiler)]
-    if let Some(code) = store.inner.instances[instance as usize]
+    if store.inner.instances[instance as usize]
         .module
         .compiled_code()
-        .cloned()
+        .is_some()
     {
-        return crate::compiler::invoke(store, &code, instance, index, params, results);
+        return crate::compiler::invoke(store, instance, index, params, results);
     }
     let inner = &mut store.inner;
     let compiled = match inner.instances[instance as usize].module.compiled(index) {
@@ -256,7 +256,7 @@ unsafe fn call_host_result<T>(
     for (r, &t) in results.iter_mut().zip(ty.results()) {
         *r = Val::default_for(t);
     }
-    let f = store.hosts[host as usize].clone();
+    let f = store.hosts.get(host);
     let saved_top = store.inner.interp.top;
     let saved_depth = store.inner.depth;
     store.inner.interp.top = (caller_base + caller_slots).max(args);
@@ -303,7 +303,7 @@ fn invoke_host<T>(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Error> {
-    let f = store.hosts[host as usize].clone();
+    let f = store.hosts.get(host);
     let id = store.inner.id;
     let saved_entry = crate::stack::enter(&mut store.inner)?;
     let r = f(

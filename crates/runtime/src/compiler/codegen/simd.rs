@@ -202,6 +202,16 @@ fn splat_bytes(v: u32, n: usize) -> [u8; 16] {
 }
 
 impl FuncCompiler<'_> {
+    /// Pops two operands into `xmm` registers the caller owns: `(a, b)`,
+    /// `b` the top one.
+    fn pop_xmm_pair(&mut self) -> Result<(Xmm, Xmm), Unsupported> {
+        let (b, bd) = self.pop()?;
+        let (a, ad) = self.pop()?;
+        let xa = self.xmm_of(a, ad);
+        let xb = self.xmm_of(b, bd);
+        Ok((xa, xb))
+    }
+
     /// A 16-byte constant in the function's pool.
     fn const16(&mut self, bytes: [u8; 16]) -> Mem {
         if let Some((l, _)) = self.consts.iter().find(|(_, b)| *b == bytes) {
@@ -235,10 +245,7 @@ impl FuncCompiler<'_> {
         use Opcode as O;
         use ValType::{F32, F64, I32, I64, V128};
         if let Some(b) = binary(op) {
-            let (b_, bd) = self.pop()?;
-            let (a_, ad) = self.pop()?;
-            let xa = self.xmm_of(a_, ad);
-            let xb = self.xmm_of(b_, bd);
+            let (xa, xb) = self.pop_xmm_pair()?;
             let (dst, src) = if b.swap { (xb, xa) } else { (xa, xb) };
             self.asm().sse_rr(b.op, dst, src);
             self.free(Loc::Xmm(src));
@@ -246,10 +253,7 @@ impl FuncCompiler<'_> {
             return Ok(());
         }
         if let Some((cmp, pred, swap)) = float_compare(op) {
-            let (b_, bd) = self.pop()?;
-            let (a_, ad) = self.pop()?;
-            let xa = self.xmm_of(a_, ad);
-            let xb = self.xmm_of(b_, bd);
+            let (xa, xb) = self.pop_xmm_pair()?;
             let (dst, src) = if swap { (xb, xa) } else { (xa, xb) };
             self.asm().sse_rri(cmp, dst, src, pred);
             self.free(Loc::Xmm(src));
@@ -514,10 +518,7 @@ impl FuncCompiler<'_> {
             (O::I8x16Shuffle, Imm::Bytes16(lanes)) => {
                 // pshufb each input with the lanes it supplies (0x80 zeroes
                 // the others), then or.
-                let (b_, bd) = self.pop()?;
-                let (a_, ad) = self.pop()?;
-                let xa = self.xmm_of(a_, ad);
-                let xb = self.xmm_of(b_, bd);
+                let (xa, xb) = self.pop_xmm_pair()?;
                 let ma = lanes.map(|l| if l < 16 { l } else { 0x80 });
                 let mb = lanes.map(|l| if l >= 16 { l - 16 } else { 0x80 });
                 self.with_const(Sse::Pshufb, xa, ma);
@@ -530,10 +531,7 @@ impl FuncCompiler<'_> {
                 // Indices of 16 and more select zero: adding 0x70 with
                 // unsigned saturation sets their top bit (pshufb's zero)
                 // and keeps the low four bits of the others.
-                let (s_, sd) = self.pop()?;
-                let (a_, ad) = self.pop()?;
-                let xa = self.xmm_of(a_, ad);
-                let xs = self.xmm_of(s_, sd);
+                let (xa, xs) = self.pop_xmm_pair()?;
                 self.with_const(Sse::Paddusb, xs, [0x70; 16]);
                 self.asm().sse_rr(Sse::Pshufb, xa, xs);
                 self.free(Loc::Xmm(xs));
@@ -565,10 +563,7 @@ impl FuncCompiler<'_> {
                     O::I32x4Ne => Sse::Pcmpeqd,
                     _ => Sse::Pcmpeqq,
                 };
-                let (b_, bd) = self.pop()?;
-                let (a_, ad) = self.pop()?;
-                let xa = self.xmm_of(a_, ad);
-                let xb = self.xmm_of(b_, bd);
+                let (xa, xb) = self.pop_xmm_pair()?;
                 self.asm().sse_rr(eq, xa, xb);
                 self.free(Loc::Xmm(xb));
                 self.with_const(Sse::Pxor, xa, [0xff; 16]);
