@@ -1,9 +1,11 @@
 //! `nanowasm-translate [--reps N] [--compile] FILE...`: translation
 //! throughput of whole modules, for `bench/run` (the start-up section).
 //!
-//! With `--compile`, the x86-64 compiler's throughput instead: `Module::new`
-//! with `Strategy::Compiler` (decode, validate, compile) less `Module::new`
-//! with the interpreter (decode, validate), per byte of code section.
+//! With `--compile`, the x86-64 compiler's throughput instead: the whole of
+//! `Module::new` with `Strategy::Compiler` (decode, and validate and compile
+//! every body in one parallel pass), per byte of code section, as wasmtime's
+//! `Module::new` is timed; `Module::new` with the interpreter (decode and
+//! validate, translation lazy) is printed beside it.
 //!
 //! nanowasm translates each function lazily, on its first call; this forces
 //! the whole module with `Module::translate_all` and times it apart from
@@ -140,8 +142,8 @@ fn run(args: &Args) -> Result<String, String> {
     ))
 }
 
-/// `--compile`: the compiler's time per module, as `Module::new` with the
-/// compiler less `Module::new` with the interpreter.
+/// `--compile`: `Module::new` with the compiler per module (and with the
+/// interpreter, for reference).
 fn compile(
     args: &Args,
     modules: &[(&String, Vec<u8>, usize)],
@@ -173,13 +175,12 @@ fn compile(
             Some(e) => format!("{{\"file\": {name:?}, \"error\": {e:?}}}"),
             None => {
                 let (new_t, full_t) = (median(news), median(fulls));
-                let compile_t = full_t.saturating_sub(new_t);
                 format!(
-                    "{{\"file\": {name:?}, \"code_bytes\": {code}, \"new_ms\": {:.3}, \
+                    "{{\"file\": {name:?}, \"code_bytes\": {code}, \"interp_new_ms\": {:.3}, \
                      \"compile_ms\": {:.3}, \"compile_mb_s\": {:.2}}}",
                     new_t.as_secs_f64() * 1e3,
-                    compile_t.as_secs_f64() * 1e3,
-                    *code as f64 / 1e6 / compile_t.as_secs_f64().max(1e-12),
+                    full_t.as_secs_f64() * 1e3,
+                    *code as f64 / 1e6 / full_t.as_secs_f64().max(1e-12),
                 )
             }
         });

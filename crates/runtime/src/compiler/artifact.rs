@@ -212,30 +212,46 @@ impl Parts<'_> {
     /// The compiled module over `code` (the image, already executable),
     /// from the metadata; every offset is checked against the image.
     pub(crate) fn compiled(&self, code: CodeMemory) -> Result<Arc<CompiledModule>, Error> {
-        let mut at = 0;
-        let meta = self.meta;
-        let mut next = || -> Result<u32, Error> {
-            let v = meta
-                .get(at..at + 4)
-                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        // The metadata: u32 scalars and arrays (n, then n items), read
+        // a slice at a time (a site table has millions of entries).
+        let mut rest = self.meta;
+        let mut take = |words: usize| -> Result<&[u8], Error> {
+            let bytes = words
+                .checked_mul(4)
+                .filter(|&b| b <= rest.len())
                 .ok_or_else(|| bad("truncated metadata"))?;
-            at += 4;
-            Ok(v)
+            let (head, tail) = rest.split_at(bytes);
+            rest = tail;
+            Ok(head)
         };
-        let (entry, end, num_imported) = (next()? as usize, next()?, next()?);
-        let n = next()? as usize;
-        let starts = (0..n)
-            .map(|_| next())
-            .collect::<Result<Vec<u32>, Error>>()?;
-        let n = next()? as usize;
-        let sites = (0..n)
-            .map(|_| Ok((next()?, next()?)))
-            .collect::<Result<Vec<(u32, u32)>, Error>>()?;
-        let oob_stub = next()?;
-        let n = next()? as usize;
-        let faults = (0..n)
-            .map(|_| Ok((next()?, next()?)))
-            .collect::<Result<Vec<(u32, u32)>, Error>>()?;
+        let words = |b: &[u8]| -> Vec<u32> {
+            b.chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect()
+        };
+        let pairs = |b: &[u8]| -> Vec<(u32, u32)> {
+            b.chunks_exact(8)
+                .map(|c| {
+                    (
+                        u32::from_le_bytes(c[..4].try_into().expect("4 bytes")),
+                        u32::from_le_bytes(c[4..].try_into().expect("4 bytes")),
+                    )
+                })
+                .collect()
+        };
+        let head = words(take(4)?);
+        let (entry, end, num_imported) = (head[0] as usize, head[1], head[2]);
+        let starts = words(take(head[3] as usize)?);
+        let n = words(take(1)?)[0] as usize;
+        let sites = pairs(take(
+            n.checked_mul(2).ok_or_else(|| bad("truncated metadata"))?,
+        )?);
+        let tail = words(take(2)?);
+        let oob_stub = tail[0];
+        let n = tail[1] as usize;
+        let faults = pairs(take(
+            n.checked_mul(2).ok_or_else(|| bad("truncated metadata"))?,
+        )?);
         let len = code.size;
         let ascending = starts.windows(2).all(|w| w[0] < w[1])
             && sites.windows(2).all(|w| w[0].0 <= w[1].0)
