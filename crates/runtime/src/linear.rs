@@ -477,6 +477,7 @@ impl LinearMemory {
     }
 
     /// Whether the memory is a guard-region reservation.
+    #[cfg_attr(not(nanowasm_compiler), allow(dead_code))]
     pub(crate) fn is_reserved(&self) -> bool {
         self.reserved >= RESERVATION
     }

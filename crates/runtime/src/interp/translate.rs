@@ -35,7 +35,9 @@ pub(crate) struct TranslateConfig {
     /// The features the module was validated with.
     pub features: Features,
     /// Compiled code relies on guard regions instead of bounds checks
-    /// (the interpreter always checks).
+    /// (the interpreter always checks). Read only by the compiler, so
+    /// builds without it never read it.
+    #[cfg_attr(not(nanowasm_compiler), allow(dead_code))]
     pub guard_regions: bool,
 }
 
