@@ -44,10 +44,14 @@ pub struct Args {
     optimize: Vec<Vec<Setting>>,
 }
 
-fn config(args: &Args) -> Result<Config, String> {
+pub(crate) fn config_of(
+    wasm: &[Vec<Setting>],
+    codegen: &[Vec<Setting>],
+    optimize: &[Vec<Setting>],
+) -> Result<Config, String> {
     let mut config = Config::new();
-    config.features(opts::features(opts::flatten(&args.wasm))?);
-    for s in opts::flatten(&args.wasm) {
+    config.features(opts::features(opts::flatten(wasm))?);
+    for s in opts::flatten(wasm) {
         match (s.key, &s.value) {
             ("fuel", Value::Num(_)) => {
                 config.consume_fuel(true);
@@ -62,12 +66,12 @@ fn config(args: &Args) -> Result<Config, String> {
             (key, _) => return Err(format!("-W {key}: does not apply to compilation")),
         }
     }
-    let strategy = opts::strategy(opts::flatten(&args.codegen))?.unwrap_or(Strategy::Compiler);
+    let strategy = opts::strategy(opts::flatten(codegen))?.unwrap_or(Strategy::Compiler);
     if strategy == Strategy::Interpreter {
         return Err("-C strategy=interpreter: nothing to compile ahead of time".into());
     }
     config.strategy(strategy);
-    if let Some(bounds) = opts::memory_bounds(opts::flatten(&args.optimize)) {
+    if let Some(bounds) = opts::memory_bounds(opts::flatten(optimize)) {
         config.memory_bounds(bounds);
     }
     Ok(config)
@@ -76,7 +80,7 @@ fn config(args: &Args) -> Result<Config, String> {
 /// Runs the subcommand: exit 0 with the artifact written, 1 on an error
 /// (printed), 2 for bad options.
 pub fn run(args: Args) -> ExitCode {
-    let config = match config(&args) {
+    let config = match config_of(&args.wasm, &args.codegen, &args.optimize) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("nanowasm compile: {e}");

@@ -13,6 +13,7 @@
 mod compile;
 mod input;
 mod log;
+mod objdump;
 mod opts;
 mod print;
 mod run;
@@ -68,6 +69,9 @@ enum Command {
     /// Compile a module ahead of time to a `.cwasm` artifact, which
     /// `run --allow-precompiled` loads without compiling again.
     Compile(compile::Args),
+    /// Disassemble the machine code the compiler makes for a module, or
+    /// that a `.cwasm` artifact holds, function by function (Intel syntax).
+    Objdump(objdump::Args),
     /// Decode and validate WebAssembly binaries.
     ///
     /// Prints nothing and exits 0 when every file is a valid module. For each
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(*args),
         Some(Command::Settings(args)) => settings::run(args),
         Some(Command::Compile(args)) => compile::run(args),
+        Some(Command::Objdump(args)) => objdump::run(args),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Wast(args)) => wast::run(args),
         Some(Command::Wat2wasm(args)) => wat2wasm::run(args),

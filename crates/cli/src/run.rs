@@ -421,7 +421,11 @@ pub fn run(args: Args) -> ExitCode {
 /// Reads, decodes and validates a module, or loads a precompiled artifact
 /// if `allow_precompiled`.
 #[allow(unsafe_code)]
-fn load(engine: &Engine, path: &Path, allow_precompiled: bool) -> anyhow::Result<Module> {
+pub(crate) fn load(
+    engine: &Engine,
+    path: &Path,
+    allow_precompiled: bool,
+) -> anyhow::Result<Module> {
     if path != Path::new("-") && is_precompiled(engine, path) {
         if !allow_precompiled {
             bail!(

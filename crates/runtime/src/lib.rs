@@ -142,7 +142,7 @@ pub use global::Global;
 pub use instance::{Extern, Instance};
 pub use linker::{InstancePre, Linker};
 pub use memory::Memory;
-pub use module::{ExportType, ExternType, ImportType, Module};
+pub use module::{CompiledFunction, ExportType, ExternType, ImportType, Module};
 pub use nanowasm_core::{
     ExternKind, Feature, Features, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
     TableType, ValType,

@@ -44,6 +44,20 @@ pub(crate) struct Artifacts {
     pub(crate) compiled: Option<Arc<crate::compiler::CompiledModule>>,
 }
 
+/// One function's machine code, from [`Module::compiled_functions`].
+#[derive(Clone, Copy, Debug)]
+pub struct CompiledFunction<'a> {
+    /// The function's index in the module's function space.
+    pub index: u32,
+    /// Its name in the `name` section, if any.
+    pub name: Option<&'a str>,
+    /// Where its code starts in the module's code image: relative jumps
+    /// and calls are relative to these offsets.
+    pub offset: u32,
+    /// The code, as loaded.
+    pub code: &'a [u8],
+}
+
 impl core::fmt::Debug for Module {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Module")
@@ -490,6 +504,28 @@ impl Module {
                 .map_err(|e| Error::limit(format!("function {func} cannot be translated: {e}")))?;
         }
         Ok(())
+    }
+
+    /// The machine code the compiler made for each defined function, in
+    /// index order. Empty when the interpreter runs the module. For
+    /// disassembly (`nanowasm objdump`) and tooling.
+    pub fn compiled_functions(&self) -> Vec<CompiledFunction<'_>> {
+        #[cfg(nanowasm_compiler)]
+        if let Some(c) = self.compiled_code() {
+            let names = &self.inner.binary.names;
+            return (0..c.starts.len())
+                .map(|i| {
+                    let index = c.num_imported + i as u32;
+                    CompiledFunction {
+                        index,
+                        name: names.function(index),
+                        offset: c.starts[i],
+                        code: c.func_bytes(i),
+                    }
+                })
+                .collect();
+        }
+        Vec::new()
     }
 
     /// The compiled code of the module, if the compiler made it.

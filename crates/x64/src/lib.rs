@@ -1071,6 +1071,11 @@ impl Assembler {
         self.buf.push(0x50 | (i & 7));
     }
 
+    /// `push qword ptr m`.
+    pub fn push_m(&mut self, m: Mem) {
+        self.op(None, false, &[0xff], 6, Rm::Mem(m), 0, (false, false));
+    }
+
     /// `pop r`.
     pub fn pop(&mut self, r: Gpr) {
         let i = r.index();

@@ -257,6 +257,7 @@ fn moves() {
             a.test_mi(Size::S32, m, 7)
         });
         check(&format!("call qword ptr {mt}"), |a| a.call_m(m));
+        check(&format!("push qword ptr {mt}"), |a| a.push_m(m));
         check(&format!("jmp qword ptr {mt}"), |a| a.jmp_m(m));
     }
     for dst in Gpr::ALL {

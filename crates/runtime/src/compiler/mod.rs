@@ -193,6 +193,15 @@ impl CompiledModule {
         unsafe { self.code.ptr.add(start as usize) }
     }
 
+    /// The code of defined function `i` (an index into `starts`).
+    pub(crate) fn func_bytes(&self, i: usize) -> &[u8] {
+        let start = self.starts[i] as usize;
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.end) as usize;
+        // SAFETY: `start..end` is inside the image, which is mapped
+        // readable for as long as `self` lives and never written again.
+        unsafe { core::slice::from_raw_parts(self.code.ptr.add(start), end - start) }
+    }
+
     /// Appends every function's code range to `/tmp/perf-<pid>.map`, the
     /// file `perf report` reads for code it finds no symbols for. A failed
     /// write is logged, never an error: profiling is best effort.
@@ -397,7 +406,8 @@ fn compile_functions(
 
 /// Emits the entry trampoline and the trap stubs; returns the entry label.
 ///
-/// The entry, `extern "sysv64" fn(vmctx, code, slots, n) -> u32`, saves the
+/// The entry, `extern "sysv64" fn(vmctx, code, slots, n) -> u32`, puts the
+/// context's calls left where the callee's prologue reads them, saves the
 /// callee-saved registers and the context's previous `entry_sp` (entries
 /// nest when host functions call back into wasm), copies `n` slots to the
 /// callee's incoming area, calls `code`, copies the `n` slots back, and
@@ -413,10 +423,15 @@ fn emit_entry(a: &mut Assembler, trap_stubs: &[Label]) -> Label {
     a.bind(entry);
     a.push(Rbp);
     a.mov_rr(Size::S64, Rbp, Rsp);
+    // `[rbp - 8]`: the calls left, where a compiled function's prologue
+    // reads its caller's (see the frame layout in `codegen`).
+    a.push_m(Mem::base(Rdi, vm::DEPTH_LEFT));
     for r in [Rbx, R12, R13, R14, R15] {
         a.push(r);
     }
     a.mov_rm(Size::S64, Rax, Mem::base(Rdi, vm::ENTRY_SP));
+    // Padding (keeps `rsp` 16-byte aligned), then the previous `entry_sp`.
+    a.push(Rax);
     a.push(Rax);
     a.push(Rdx);
     a.push(Rcx);
@@ -441,7 +456,7 @@ fn emit_entry(a: &mut Assembler, trap_stubs: &[Label]) -> Label {
     a.alu_ri(Alu::Add, Size::S64, Rsp, 16);
     a.pop(Rcx);
     a.mov_mr(Size::S64, vm(vm::ENTRY_SP), Rcx);
-    for r in [R15, R14, R13, R12, Rbx, Rbp] {
+    for r in [Rcx, R15, R14, R13, R12, Rbx, Rcx, Rbp] {
         a.pop(r);
     }
     a.ret();

@@ -108,9 +108,11 @@ pub(crate) struct VMContext {
     mem_base: *mut u8,
     mem_len: u64,
     stack_limit: usize,
-    /// Calls the store's call-depth limit still allows; every prologue
-    /// takes one (a trap when there is none left), every return gives it
-    /// back.
+    /// Calls the store's call-depth limit still allows: set by the host
+    /// for an entry (the trampoline puts it where the first callee's
+    /// prologue reads it), and written by compiled code before each call
+    /// into the host, from its frame (each frame holds its own count, see
+    /// `codegen`), so libcalls count the compiled frames below them.
     depth_left: u64,
     entry_sp: usize,
     globals: *const *mut u128,

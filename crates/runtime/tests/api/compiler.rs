@@ -819,3 +819,73 @@ fn invalid_bodies_get_the_validators_verdict_when_compiling() {
         }
     }
 }
+
+/// The smallest `n` for which `name(n)` fails under a store call-depth
+/// limit of `limit`, on `strategy`; the failure must be a stack
+/// exhaustion.
+fn first_too_deep(strategy: Strategy, src: &str, name: &str, limit: usize) -> i32 {
+    let engine = engine(strategy);
+    let m = Module::new(&engine, wat(src)).unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .func_wrap(
+            "host",
+            "reenter",
+            |mut caller: Caller<'_, ()>, x: i32| -> Result<i32, Error> {
+                let f = caller
+                    .get_export("callback")
+                    .and_then(Extern::into_func)
+                    .ok_or_else(|| Error::host("no callback"))?;
+                let mut r = [Val::I32(0)];
+                f.call(&mut caller, &[Val::I32(x)], &mut r)?;
+                Ok(r[0].i32().unwrap_or(0) + 1)
+            },
+        )
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_limits(StoreLimitsBuilder::new().call_depth(limit).build());
+    let i = linker.instantiate(&mut store, &m).unwrap();
+    let f = i.get_typed_func::<i32, i32>(&mut store, name).unwrap();
+    for n in 0..4 * limit as i32 {
+        if let Err(e) = f.call(&mut store, n) {
+            assert_eq!(e.trap_code(), Some(TrapCode::StackOverflow), "{e}");
+            // The store is usable after the trap, at full depth again.
+            assert!(f.call(&mut store, n - 1).is_ok());
+            return n;
+        }
+    }
+    panic!("{name}: no depth limit on {strategy:?}");
+}
+
+/// Compiled frames count their depth in the frame (no shared counter), and
+/// a call into the host hands the count over: the limit is exact, the same
+/// as the interpreter's, for direct, indirect and host-interleaved
+/// recursion.
+#[test]
+fn the_call_depth_limit_is_exact_in_compiled_code() {
+    const DEPTH: &str = r#"(module
+        (import "host" "reenter" (func $reenter (param i32) (result i32)))
+        (type $ii (func (param i32) (result i32)))
+        (table funcref (elem $indirect))
+        (func $direct (export "direct") (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+                (else (i32.add (i32.const 1) (call $direct (i32.sub (local.get 0) (i32.const 1)))))))
+        (func $indirect (export "indirect") (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+                (else (i32.add (i32.const 1)
+                    (call_indirect (type $ii) (i32.sub (local.get 0) (i32.const 1)) (i32.const 0))))))
+        (func $callback (export "callback") (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 100))
+                (else (call $reenter (i32.sub (local.get 0) (i32.const 1))))))
+    )"#;
+    for name in ["direct", "indirect", "callback"] {
+        for limit in [1, 2, 37] {
+            let interp = first_too_deep(Strategy::Interpreter, DEPTH, name, limit);
+            let compiled = first_too_deep(Strategy::Compiler, DEPTH, name, limit);
+            assert_eq!(
+                compiled, interp,
+                "{name} with a call-depth limit of {limit}"
+            );
+        }
+    }
+}
