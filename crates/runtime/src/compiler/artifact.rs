@@ -127,6 +127,8 @@ pub(crate) struct Parts<'a> {
     meta: &'a [u8],
     /// Where the code is in the artifact, if it has code.
     pub code: Option<core::ops::Range<usize>>,
+    /// The code relies on guard regions.
+    guard: bool,
 }
 
 fn bad(why: impl core::fmt::Display) -> Error {
@@ -205,6 +207,7 @@ pub(crate) fn check<'a>(config: &crate::Config, bytes: &'a [u8]) -> Result<Parts
         wasm: &bytes[HEADER..wasm_end],
         meta: &bytes[wasm_end..meta_end],
         code: (flags & CODE != 0).then_some(code_offset..code_end),
+        guard: flags & GUARD != 0,
     })
 }
 
@@ -278,6 +281,7 @@ impl Parts<'_> {
             num_imported,
             faults,
             oob_stub,
+            guard: self.guard,
         }))
     }
 }

@@ -93,6 +93,16 @@ enum Loc {
     Gpr(Gpr),
     Xmm(Xmm),
     Local(u32),
+    /// An integer sum not computed yet: local `a` plus local `b` (if any)
+    /// plus `k`, wrapping at the entry's type, both locals in general
+    /// registers (pinned). One `lea` computes it where it is needed, so
+    /// `i = i + 1` is one instruction and `p + 8` costs nothing before
+    /// an access. Spilled before either local changes.
+    Sum {
+        a: u32,
+        b: Option<u32>,
+        k: i32,
+    },
     Slot,
     /// An `i32` boolean still in the flags (a comparison just emitted):
     /// only ever the top operand, consumed by the next instruction
@@ -667,6 +677,10 @@ impl FuncCompiler<'_> {
                 a.mov_rm(Size::S64, Gpr::Rax, src);
                 a.mov_mr(Size::S64, m, Gpr::Rax);
             }
+            Loc::Sum { .. } => {
+                self.load_gpr(Gpr::Rax, Entry { ty, loc }, depth);
+                self.asm().mov_mr(Size::S64, m, Gpr::Rax);
+            }
             Loc::Cond(c) => {
                 let a = self.asm();
                 a.setcc(c, Gpr::Rax);
@@ -674,6 +688,23 @@ impl FuncCompiler<'_> {
                 a.mov_mr(Size::S64, m, Gpr::Rax);
             }
         }
+    }
+
+    /// The `lea` operand of a sum of pinned locals.
+    fn sum_mem(&self, a: u32, b: Option<u32>, k: i32) -> Mem {
+        let reg = |i| match self.pin(i) {
+            Some(Pin::Gpr(r)) => r,
+            _ => unreachable!("a sum of locals not in general registers"),
+        };
+        match b {
+            Some(b) => Mem::base_index(reg(a), reg(b), Scale::S1, k),
+            None => Mem::base(reg(a), k),
+        }
+    }
+
+    /// Whether local `i` is kept in a general register.
+    fn in_gpr(&self, i: u32) -> bool {
+        matches!(self.pin(i), Some(Pin::Gpr(_)))
     }
 
     /// Moves the operand at depth `d` to its slot.
@@ -729,6 +760,10 @@ impl FuncCompiler<'_> {
                 self.asm().mov_rm(Size::S64, r, m)
             }
             Loc::Xmm(x) => self.asm().movd_rx(size_of(e.ty), r, x),
+            Loc::Sum { a, b, k } => {
+                let m = self.sum_mem(a, b, k);
+                self.asm().lea(size_of(e.ty), r, m)
+            }
             Loc::Cond(c) => {
                 let a = self.asm();
                 a.setcc(c, r);
@@ -774,6 +809,10 @@ impl FuncCompiler<'_> {
                 self.asm().sse_rm(op, x, m)
             }
             Loc::Gpr(r) => self.asm().movd_xr(size_of(e.ty), x, r),
+            Loc::Sum { .. } => {
+                self.load_gpr(Gpr::Rax, e, depth);
+                self.asm().movd_xr(size_of(e.ty), x, Gpr::Rax);
+            }
             Loc::Cond(c) => {
                 let a = self.asm();
                 a.setcc(c, Gpr::Rax);
@@ -883,7 +922,12 @@ impl FuncCompiler<'_> {
     /// own copy.
     fn detach_local(&mut self, i: u32) {
         for d in 0..self.stack.len() {
-            if self.stack[d].loc == Loc::Local(i) {
+            let uses = match self.stack[d].loc {
+                Loc::Local(j) => j == i,
+                Loc::Sum { a, b, .. } => a == i || b == Some(i),
+                _ => false,
+            };
+            if uses {
                 self.spill(d);
             }
         }
@@ -1085,7 +1129,16 @@ impl FuncCompiler<'_> {
         let a = self.asm();
         a.test_rr(Size::S32, Gpr::Rax, Gpr::Rax);
         a.jcc(Cond::Ne, fail);
-        a.mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
+        self.reload_mem_base();
+    }
+
+    /// After anything that may have grown memory: memory 0's base, which
+    /// moves only without guard regions (a reservation grows in place).
+    fn reload_mem_base(&mut self) {
+        if !self.guard {
+            self.asm()
+                .mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
+        }
     }
 
     fn call(&mut self, func: u32, ty: &FuncType) -> Result<(), Unsupported> {
@@ -1107,8 +1160,7 @@ impl FuncCompiler<'_> {
                 .push((at, Target::Func(func - self.s.num_imported)));
             self.call_site();
             // The callee may have grown memory.
-            self.asm()
-                .mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
+            self.reload_mem_base();
         }
         self.reload_pinned();
         self.call_results(ty);
@@ -1142,7 +1194,7 @@ impl FuncCompiler<'_> {
         match index.loc {
             Loc::Gpr(r) => self.asm().mov_rr(Size::S32, Gpr::Rcx, r),
             Loc::Const(c) => self.asm().mov_ri(Size::S32, Gpr::Rcx, c as u32 as i64),
-            Loc::Local(_) => self.load_gpr(Gpr::Rcx, index, 0),
+            Loc::Local(_) | Loc::Sum { .. } => self.load_gpr(Gpr::Rcx, index, 0),
             _ => return Err("call_indirect index".into()),
         }
         self.free(index.loc);
@@ -1190,8 +1242,8 @@ impl FuncCompiler<'_> {
             a.jcc(Cond::Ne, slow);
             a.call_m(Mem::base(Gpr::Rax, -8));
             self.call_site();
+            self.reload_mem_base();
             let a = self.asm();
-            a.mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
             a.jmp_label(done);
             a.bind(slow);
         }
@@ -1265,6 +1317,8 @@ impl FuncCompiler<'_> {
                 let r = self.pinned_gpr(e).expect("a pinned local");
                 self.asm().mov_rr(Size::S32, Gpr::Rax, r);
             }
+            // A 32-bit `lea`: the sum wraps and is zero-extended.
+            Loc::Sum { .. } => self.load_gpr(Gpr::Rax, e, d),
             _ => match self.mem_of(e, d) {
                 Some(src) => self.asm().mov_rm(Size::S32, Gpr::Rax, src),
                 None => {
@@ -1448,8 +1502,7 @@ impl FuncCompiler<'_> {
         self.call_site();
         self.reload_pinned();
         if result {
-            self.asm()
-                .mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
+            self.reload_mem_base();
             let r = self.alloc_gpr();
             self.asm().mov_rr(Size::S32, r, Gpr::Rax);
             self.push(ValType::I32, Loc::Gpr(r));
@@ -1465,6 +1518,10 @@ impl FuncCompiler<'_> {
         let s = size_of(ty);
         let (b, bd) = self.pop()?;
         let (a, ad) = self.pop()?;
+        if let Some(sum) = self.sum_of(op, a, b) {
+            self.push(ty, sum);
+            return Ok(());
+        }
         let ra = self.gpr_of(a, ad);
         // x + 0, x - 0, x | 0, x ^ 0: x.
         let identity =
@@ -1474,6 +1531,64 @@ impl FuncCompiler<'_> {
         }
         self.push(ty, Loc::Gpr(ra));
         Ok(())
+    }
+
+    /// `a op b` as a sum of pinned locals and a constant (`Loc::Sum`), if
+    /// it is one: additions of such locals and constants, subtractions of
+    /// constants (the constant must be a 32-bit displacement).
+    fn sum_of(&self, op: Alu, a: Entry, b: Entry) -> Option<Loc> {
+        let disp = |c: u64| -> Option<i32> {
+            if a.ty == ValType::I32 {
+                Some(c as u32 as i32)
+            } else {
+                i32::try_from(c as i64).ok()
+            }
+        };
+        let gpr = |e: Entry| match e.loc {
+            Loc::Local(i) if self.in_gpr(i) => Some(i),
+            _ => None,
+        };
+        let (a, b) = match (op, a.loc, b.loc) {
+            (Alu::Add, Loc::Const(_), _) => (b, a),
+            (Alu::Add | Alu::Sub, _, _) => (a, b),
+            _ => return None,
+        };
+        let neg = |k: i32| {
+            if op == Alu::Sub {
+                k.checked_neg()
+            } else {
+                Some(k)
+            }
+        };
+        match (a.loc, b.loc) {
+            (Loc::Local(_), Loc::Const(c)) => {
+                let k = neg(disp(c)?)?;
+                (k != 0).then_some(Loc::Sum {
+                    a: gpr(a)?,
+                    b: None,
+                    k,
+                })
+            }
+            (Loc::Sum { a: x, b: y, k }, Loc::Const(c)) => {
+                let k = if a.ty == ValType::I32 {
+                    k.wrapping_add(neg(disp(c)?)?)
+                } else {
+                    k.checked_add(neg(disp(c)?)?)?
+                };
+                Some(Loc::Sum { a: x, b: y, k })
+            }
+            (Loc::Local(_), Loc::Local(_)) if op == Alu::Add => Some(Loc::Sum {
+                a: gpr(a)?,
+                b: Some(gpr(b)?),
+                k: 0,
+            }),
+            (Loc::Sum { a: x, b: None, k }, Loc::Local(_)) if op == Alu::Add => Some(Loc::Sum {
+                a: x,
+                b: Some(gpr(b)?),
+                k,
+            }),
+            _ => None,
+        }
     }
 
     /// `op ra, b` with `b` as an immediate, a memory operand, a pinned
@@ -2156,8 +2271,10 @@ impl FuncCompiler<'_> {
             (O::LocalSet, Imm::Index(i)) | (O::LocalTee, Imm::Index(i))
                 if self.pin(i).is_some() =>
             {
-                self.detach_local(i);
+                // The value first: it may read the local's old value
+                // (`i = i + 1` is then one `lea` into the local's register).
                 let (e, d) = self.pop()?;
+                self.detach_local(i);
                 match self.pin(i) {
                     Some(Pin::Gpr(r)) => self.load_gpr(r, e, d),
                     Some(Pin::Xmm(x)) => self.load_xmm(x, e, d),

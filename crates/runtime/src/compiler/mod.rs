@@ -159,6 +159,10 @@ pub(crate) struct CompiledModule {
     pub(crate) faults: Vec<(u32, u32)>,
     /// The out-of-bounds trap stub's offset.
     pub(crate) oob_stub: u32,
+    /// Compiled for guard regions: unchecked accesses, and memory 0's base
+    /// never reloaded after calls (a reservation grows in place), so the
+    /// memory must be a reservation (`vm::invoke` checks).
+    pub(crate) guard: bool,
 }
 
 impl CompiledModule {
@@ -324,6 +328,7 @@ pub(crate) fn compile(
         num_imported,
         faults,
         oob_stub: stubs[Code::MemoryOutOfBounds as usize] as u32,
+        guard: config.guard_regions,
     };
     if perfmap {
         module.write_perfmap(binary);

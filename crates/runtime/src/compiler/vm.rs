@@ -295,13 +295,13 @@ pub(crate) fn invoke<T>(
     let store_ptr: *mut Store<T> = store;
     let inner = &mut store.inner;
     let i = instance as usize;
-    let unchecked = !inner.instances[i]
+    let unchecked = inner.instances[i]
         .module
         .compiled_code()
         .ok_or_else(|| Error::bug("no compiled code for a compiled call"))?
-        .faults
-        .is_empty();
-    // Unchecked accesses need memory 0 to be a guard-region reservation.
+        .guard;
+    // Unchecked accesses, and code that never reloads memory 0's base
+    // after a call, need memory 0 to be a guard-region reservation.
     // The engine makes every memory so when its code relies on them; this
     // is the last line against running such code on a plain mapping.
     if unchecked {
@@ -309,7 +309,7 @@ pub(crate) fn invoke<T>(
         let reserved = inst
             .memories
             .first()
-            .is_some_and(|&m| inner.memories[m as usize].data.is_reserved());
+            .is_none_or(|&m| inner.memories[m as usize].data.is_reserved());
         if !reserved {
             return Err(Error::bug(
                 "compiled code relies on guard regions that its memory does not have",

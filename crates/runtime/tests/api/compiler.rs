@@ -889,3 +889,74 @@ fn the_call_depth_limit_is_exact_in_compiled_code() {
         }
     }
 }
+
+/// Sums of locals and constants are computed late, by one `lea`
+/// (`Loc::Sum`): they wrap at their type, as addresses they wrap before the
+/// access, and they keep the values the locals had when they were taken.
+#[test]
+fn sums_of_locals_wrap_and_keep_their_operands() {
+    const SUMS: &str = r#"(module
+        (memory 1)
+        (data (i32.const 0) "\2a\00\00\00")
+        (func (export "wrap32") (param $a i32) (param $b i32) (result i32)
+            (i32.add (i32.add (local.get $a) (local.get $b)) (i32.const 0x7fffffff)))
+        (func (export "wrap64") (param $a i64) (param $b i64) (result i64)
+            (i64.sub (i64.add (local.get $a) (local.get $b)) (i64.const 0x7fffffff)))
+        (func (export "wrap_address") (param $p i32) (result i32)
+            (i32.load (i32.add (local.get $p) (i32.const 8))))
+        (func (export "past_the_end") (param $p i32) (result i32)
+            (i32.load offset=4 (i32.add (local.get $p) (i32.const 65528))))
+        ;; The sum is taken, then both of its locals change; it must keep
+        ;; their old values. Loops make the locals hot enough to be kept in
+        ;; registers.
+        (func (export "kept") (param $i i32) (param $j i32) (result i32)
+            (local $n i32) (local $s i32)
+            (loop $l
+                (i32.add (local.get $i) (local.get $j))
+                (local.set $i (i32.const 1000))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (i32.add (i32.const 3))
+                (local.set $s (i32.add (local.get $s)))
+                (local.set $i (i32.sub (local.get $i) (i32.const 999)))
+                (local.tee $n (i32.add (local.get $n) (i32.const 1)))
+                (br_if $l (i32.lt_u (i32.const 5)))
+            )
+            (i32.add (local.get $s) (i32.mul (local.get $i) (i32.const 100000))))
+        (func (export "counter") (param $n i32) (result i32)
+            (local $i i32) (local $x i32)
+            (loop $l
+                (local.set $x (i32.add (i32.add (local.get $x) (local.get $i)) (i32.const -2)))
+                (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+            (local.get $x))
+    )"#;
+    let i = |v: i32| Val::I32(v);
+    assert_eq!(both(SUMS, "wrap32", &[i(-1), i(i32::MIN)]), Ok(vec![i(-2)]));
+    assert_eq!(
+        both(SUMS, "wrap64", &[Val::I64(i64::MAX), Val::I64(i64::MAX)]),
+        Ok(vec![Val::I64(
+            i64::MAX.wrapping_add(i64::MAX).wrapping_sub(0x7fff_ffff)
+        )])
+    );
+    // -8 + 8 wraps to address 0, which holds 42.
+    assert_eq!(both(SUMS, "wrap_address", &[i(-8)]), Ok(vec![i(42)]));
+    assert_eq!(both(SUMS, "past_the_end", &[i(0)]), Ok(vec![i(0)]));
+    let t = both(SUMS, "past_the_end", &[i(4)]).unwrap_err();
+    assert!(
+        t.starts_with("wasm trap: out of bounds memory access"),
+        "{t}"
+    );
+    let t = both(SUMS, "wrap_address", &[i(65530)]).unwrap_err();
+    assert!(
+        t.starts_with("wasm trap: out of bounds memory access"),
+        "{t}"
+    );
+    // i = 10, j = 20: first s += 10 + 20 + 3; then i is 1 and j counts up.
+    assert_eq!(
+        both(SUMS, "kept", &[i(10), i(20)]),
+        Ok(vec![i(33 + 25 + 26 + 27 + 28 + 100_000)])
+    );
+    assert_eq!(
+        both(SUMS, "counter", &[i(100)]),
+        Ok(vec![i((0..100).map(|k| k - 2).sum())])
+    );
+}
