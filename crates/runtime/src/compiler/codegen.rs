@@ -791,6 +791,7 @@ impl FuncCompiler<'_> {
                     self.asm().sse_rr(Sse::Movaps, x, s)
                 }
             }
+            Loc::Const(0) => self.asm().sse_rr(Sse::Xorps, x, x),
             Loc::Const(c) => {
                 let a = self.asm();
                 a.mov_ri(Size::S64, Gpr::Rax, c as i64);
@@ -1305,6 +1306,22 @@ impl FuncCompiler<'_> {
         }
         let (e, d) = self.pop()?;
         match e.loc {
+            // A constant address below 2 GiB is the displacement itself:
+            // `[r14 + ea]`, checked (without guard regions) against an
+            // immediate.
+            Loc::Const(c) if u64::from(c as u32) + m.offset + u64::from(size) <= i32::MAX as u64 => {
+                let ea = u64::from(c as u32) + m.offset;
+                let end = ea + u64::from(size);
+                if !self.guard {
+                    let oob = self.trap_site(Code::MemoryOutOfBounds);
+                    let a = self.asm();
+                    a.alu_mi(Alu::Cmp, Size::S64, Mem::base(VMCTX, vm::MEM_LEN), end as i32);
+                    a.jcc(Cond::B, oob);
+                } else {
+                    self.fault_start = Some(self.s.asm.offset());
+                }
+                return Ok(Mem::base(MEM_BASE, ea as i32));
+            }
             Loc::Const(c) => {
                 let ea = u64::from(c as u32) + m.offset;
                 self.asm().mov_ri(Size::S64, Gpr::Rax, ea as i64);
@@ -1718,7 +1735,24 @@ impl FuncCompiler<'_> {
         let (a, ad) = self.pop()?;
         let xa = self.xmm_of(a, ad);
         let op = if ty == ValType::F32 { op32 } else { op64 };
-        match self.mem_of(b, bd) {
+        // The second operand where it is: a pinned local's register, a
+        // constant in the pool, a slot.
+        if let Loc::Local(i) = b.loc {
+            if let Some(Pin::Xmm(x)) = self.pin(i) {
+                self.asm().sse_rr(op, xa, x);
+                self.push(ty, Loc::Xmm(xa));
+                return Ok(());
+            }
+        }
+        let operand = match b.loc {
+            Loc::Const(c) => {
+                let mut bytes = [0; 16];
+                bytes[..8].copy_from_slice(&c.to_le_bytes());
+                Some(self.const16(bytes))
+            }
+            _ => self.mem_of(b, bd),
+        };
+        match operand {
             // A 4-byte `ss` read of an 8-byte slot reads the value's bits.
             Some(m) => self.asm().sse_rm(op, xa, m),
             None => {

@@ -213,7 +213,7 @@ impl FuncCompiler<'_> {
     }
 
     /// A 16-byte constant in the function's pool.
-    fn const16(&mut self, bytes: [u8; 16]) -> Mem {
+    pub(super) fn const16(&mut self, bytes: [u8; 16]) -> Mem {
         if let Some((l, _)) = self.consts.iter().find(|(_, b)| *b == bytes) {
             return Mem::rip(*l, 0);
         }
