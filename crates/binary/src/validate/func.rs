@@ -252,7 +252,16 @@ impl FuncValidator {
         // Read before the instruction is validated: `br` and the like make
         // what follows them unreachable, not themselves.
         let live = self.live();
-        let imm = ops.read_imm(op)?;
+        // The common immediates (none, one index) read here, the rest out
+        // of line: a call returning the `Imm` through memory, read back in
+        // pieces, stalled store forwarding on every instruction.
+        let imm = match op.imm() {
+            ImmKind::None => Imm::None,
+            ImmKind::Label | ImmKind::Func | ImmKind::Local | ImmKind::Global => {
+                Imm::Index(ops.read_index()?)
+            }
+            _ => ops.read_imm(op)?,
+        };
         let mut extra = Extra::default();
         match op {
             Opcode::LocalGet | Opcode::LocalSet | Opcode::LocalTee => {
