@@ -260,6 +260,17 @@ fn compile_into(
         guard: config.guard_regions,
         fault_start: None,
         fuel_region: None,
+        caller_saved: pins
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match *p {
+                Some(Pin::Xmm(x)) => Some((i as u32, Pin::Xmm(x))),
+                Some(Pin::Gpr(r)) if PIN_GPRS_CALLER_SAVED.contains(&r) => {
+                    Some((i as u32, Pin::Gpr(r)))
+                }
+                _ => None,
+            })
+            .collect(),
         pins: pins.clone(),
         s: shared,
         stack: Vec::new(),
@@ -309,6 +320,10 @@ struct FuncCompiler<'a> {
     fuel_region: Option<(usize, u32)>,
     /// The register of each local kept in one (`None`: in its slot).
     pins: Vec<Option<Pin>>,
+    /// The locals pinned to caller-saved registers (saved around calls),
+    /// found once rather than per call (functions can have thousands of
+    /// locals).
+    caller_saved: Vec<(u32, Pin)>,
     /// How many callee-saved registers the function pins (and saves).
     saved: i32,
     s: Shared<'a>,
@@ -852,28 +867,24 @@ impl FuncCompiler<'_> {
     /// Before a call: the locals pinned to caller-saved registers (`xmm`,
     /// `r10`, `r11`) to their slots. (`rbx`, `r12`, `r13` are callee-saved.)
     fn save_pinned(&mut self) {
-        for i in 0..self.pins.len() as u32 {
+        for k in 0..self.caller_saved.len() {
+            let (i, pin) = self.caller_saved[k];
             let m = self.local_mem(i);
-            match self.pin(i) {
-                Some(Pin::Xmm(x)) => self.asm().sse_mr(Sse::Movsd, m, x),
-                Some(Pin::Gpr(r)) if PIN_GPRS_CALLER_SAVED.contains(&r) => {
-                    self.asm().mov_mr(Size::S64, m, r)
-                }
-                _ => {}
+            match pin {
+                Pin::Xmm(x) => self.asm().sse_mr(Sse::Movsd, m, x),
+                Pin::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
             }
         }
     }
 
     /// After a call: those locals back from their slots.
     fn reload_pinned(&mut self) {
-        for i in 0..self.pins.len() as u32 {
+        for k in 0..self.caller_saved.len() {
+            let (i, pin) = self.caller_saved[k];
             let m = self.local_mem(i);
-            match self.pin(i) {
-                Some(Pin::Xmm(x)) => self.asm().sse_rm(Sse::Movsd, x, m),
-                Some(Pin::Gpr(r)) if PIN_GPRS_CALLER_SAVED.contains(&r) => {
-                    self.asm().mov_rm(Size::S64, r, m)
-                }
-                _ => {}
+            match pin {
+                Pin::Xmm(x) => self.asm().sse_rm(Sse::Movsd, x, m),
+                Pin::Gpr(r) => self.asm().mov_rm(Size::S64, r, m),
             }
         }
     }

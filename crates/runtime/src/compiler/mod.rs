@@ -292,14 +292,20 @@ pub(crate) fn compile(
     let mut sites = Vec::with_capacity(funcs.iter().map(|f| f.sites.len()).sum());
     let mut faults = Vec::with_capacity(funcs.iter().map(|f| f.faults.len()).sum());
     for (f, &start) in funcs.iter().zip(&starts) {
-        // Each function's sites sorted on their own (its code lies above
-        // the previous function's, so the whole table ends up sorted: no
-        // sort of millions of entries at the end).
-        let first = sites.len();
+        // Each function's sites in order (its code lies above the previous
+        // function's, so the whole table ends up sorted): its call and
+        // trap sites and its unchecked accesses are each in code order
+        // (trap stubs follow the code), so they merge without a sort.
+        let mut calls = f.sites.iter().map(|&(ret, wasm)| (start + ret, wasm)).peekable();
         for &(a, b, wasm) in &f.faults {
             faults.push((start + a, start + b));
-            sites.push((start + a + 1, wasm));
+            let site = (start + a + 1, wasm);
+            while let Some(c) = calls.next_if(|c| *c < site) {
+                sites.push(c);
+            }
+            sites.push(site);
         }
+        sites.extend(calls);
         for &(at, target) in &f.relocs {
             let field = start as usize + at;
             let to = match target {
@@ -311,8 +317,6 @@ pub(crate) fn compile(
             let rel = to as i64 - (field + 4) as i64;
             bytes[field..field + 4].copy_from_slice(&(rel as i32).to_le_bytes());
         }
-        sites.extend(f.sites.iter().map(|&(ret, wasm)| (start + ret, wasm)));
-        sites[first..].sort_unstable();
     }
     debug_assert!(sites.windows(2).all(|w| w[0] <= w[1]));
     debug_assert!(faults.windows(2).all(|w| w[0] <= w[1]));
