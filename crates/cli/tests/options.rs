@@ -536,3 +536,59 @@ fn compile_then_run_precompiled() {
         stderr(&out)
     );
 }
+
+/// `nanowasm objdump`: a module's compiled functions, disassembled, from
+/// the module itself or from its artifact (the same code), filtered by
+/// name; the settings show in the code (explicit bounds checks compare
+/// against the memory's length).
+#[test]
+fn objdump_disassembles_compiled_code() {
+    let dir = scratch("objdump");
+    let wat = write(
+        &dir,
+        "m.wat",
+        r#"(module (memory 1)
+            (func $load (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+            (func $add (export "add") (param i32 i32) (result i32)
+                (i32.add (local.get 0) (local.get 1))))"#,
+    );
+    let out = nanowasm(&["objdump", &wat]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("<load (func[0])>:"), "{text}");
+    assert!(text.contains("<add (func[1])>:"), "{text}");
+    assert!(text.contains("push    rbp"), "{text}");
+    assert!(text.contains("ret"), "{text}");
+    // Only the functions asked for.
+    let out = nanowasm(&["objdump", "--funcs", "add", &wat]);
+    let only = stdout(&out);
+    assert!(only.contains("<add") && !only.contains("<load"), "{only}");
+    // The artifact holds the same code.
+    let cwasm = dir.join("m.cwasm");
+    let cwasm = cwasm.to_str().unwrap();
+    assert!(nanowasm(&["compile", &wat, "-o", cwasm]).status.success());
+    let from_artifact = nanowasm(&["objdump", cwasm]);
+    assert!(from_artifact.status.success(), "{}", stderr(&from_artifact));
+    assert_eq!(stdout(&from_artifact), text);
+    // Guard regions: the load is not checked; explicit checks compare
+    // with the length in the context.
+    let explicit = stdout(&nanowasm(&[
+        "objdump",
+        "-O",
+        "signals-based-traps=n",
+        "--funcs",
+        "load",
+        &wat,
+    ]));
+    let guarded = stdout(&nanowasm(&["objdump", "--funcs", "load", &wat]));
+    assert!(
+        explicit.lines().count() > guarded.lines().count(),
+        "{explicit}\n{guarded}"
+    );
+    // Bytes on request; a missing file is an error.
+    let bytes = stdout(&nanowasm(&["objdump", "--bytes", "--funcs", "add", &wat]));
+    assert!(bytes.contains("55 "), "{bytes}");
+    let out = nanowasm(&["objdump", "no-such.wasm"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no-such.wasm"), "{}", stderr(&out));
+}

@@ -909,10 +909,26 @@ impl FuncCompiler<'_> {
             self.stack.pop();
             return Ok(c);
         }
-        let r = self.pop_gpr()?;
-        self.asm().test_rr(Size::S32, r, r);
-        self.free(Loc::Gpr(r));
+        let (e, d) = self.pop()?;
+        self.test_zero(Size::S32, e, d);
         Ok(Cond::Ne)
+    }
+
+    /// Sets the flags as `test x, x` does for the (popped) integer operand
+    /// `e`, without copying it when it is in a register or in memory
+    /// already; frees its register.
+    fn test_zero(&mut self, s: Size, e: Entry, d: usize) {
+        if let Some(r) = self.pinned_gpr(e) {
+            self.asm().test_rr(s, r, r);
+        } else if let Some(m) = self.mem_of(e, d) {
+            self.asm().alu_mi(Alu::Cmp, s, m, 0);
+        } else if let Loc::Gpr(r) = e.loc {
+            self.asm().test_rr(s, r, r);
+            self.free(e.loc);
+        } else {
+            self.load_gpr(Gpr::Rax, e, d);
+            self.asm().test_rr(s, Gpr::Rax, Gpr::Rax);
+        }
     }
 
     /// Puts a condition left in the flags into a register.
@@ -1320,13 +1336,20 @@ impl FuncCompiler<'_> {
             // A constant address below 2 GiB is the displacement itself:
             // `[r14 + ea]`, checked (without guard regions) against an
             // immediate.
-            Loc::Const(c) if u64::from(c as u32) + m.offset + u64::from(size) <= i32::MAX as u64 => {
+            Loc::Const(c)
+                if u64::from(c as u32) + m.offset + u64::from(size) <= i32::MAX as u64 =>
+            {
                 let ea = u64::from(c as u32) + m.offset;
                 let end = ea + u64::from(size);
                 if !self.guard {
                     let oob = self.trap_site(Code::MemoryOutOfBounds);
                     let a = self.asm();
-                    a.alu_mi(Alu::Cmp, Size::S64, Mem::base(VMCTX, vm::MEM_LEN), end as i32);
+                    a.alu_mi(
+                        Alu::Cmp,
+                        Size::S64,
+                        Mem::base(VMCTX, vm::MEM_LEN),
+                        end as i32,
+                    );
                     a.jcc(Cond::B, oob);
                 } else {
                     self.fault_start = Some(self.s.asm.offset());
@@ -2478,17 +2501,28 @@ impl FuncCompiler<'_> {
             (O::F32Const, Imm::F32(v)) => self.push(F32, Loc::Const(u64::from(v))),
             (O::F64Const, Imm::F64(v)) => self.push(F64, Loc::Const(v)),
             (O::I32Eqz | O::I64Eqz, _) => {
-                let s = if op == O::I32Eqz {
-                    Size::S32
-                } else {
-                    Size::S64
+                // A condition in the flags is inverted; anything else is
+                // tested where it is. Either way the result stays in the
+                // flags for a `br_if`, `if` or `select` to use.
+                let c = match self.stack.last().copied() {
+                    Some(Entry {
+                        loc: Loc::Cond(c), ..
+                    }) => {
+                        self.stack.pop();
+                        c.invert()
+                    }
+                    _ => {
+                        let s = if op == O::I32Eqz {
+                            Size::S32
+                        } else {
+                            Size::S64
+                        };
+                        let (e, d) = self.pop()?;
+                        self.test_zero(s, e, d);
+                        Cond::E
+                    }
                 };
-                let r = self.pop_gpr()?;
-                let a = self.asm();
-                a.test_rr(s, r, r);
-                a.setcc(Cond::E, r);
-                a.movzx_rr(Size::S32, r, Size::S8, r);
-                self.push(I32, Loc::Gpr(r));
+                self.push(I32, Loc::Cond(c));
             }
             (O::I32Eq, _) => self.int_compare(I32, Cond::E)?,
             (O::I32Ne, _) => self.int_compare(I32, Cond::Ne)?,

@@ -296,7 +296,11 @@ pub(crate) fn compile(
         // function's, so the whole table ends up sorted): its call and
         // trap sites and its unchecked accesses are each in code order
         // (trap stubs follow the code), so they merge without a sort.
-        let mut calls = f.sites.iter().map(|&(ret, wasm)| (start + ret, wasm)).peekable();
+        let mut calls = f
+            .sites
+            .iter()
+            .map(|&(ret, wasm)| (start + ret, wasm))
+            .peekable();
         for &(a, b, wasm) in &f.faults {
             faults.push((start + a, start + b));
             let site = (start + a + 1, wasm);

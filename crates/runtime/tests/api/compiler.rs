@@ -960,3 +960,60 @@ fn sums_of_locals_wrap_and_keep_their_operands() {
         Ok(vec![i((0..100).map(|k| k - 2).sum())])
     );
 }
+
+/// `eqz` leaves its result in the flags: a comparison's condition is
+/// inverted (unordered floats included), other operands are tested where
+/// they are; branches, `if`, `select` and plain values all see wasm's
+/// result.
+#[test]
+fn eqz_in_the_flags_matches_the_interpreter() {
+    const EQZ: &str = r#"(module
+        (func (export "not_lt") (param f64 f64) (result i32)
+            (i32.eqz (f64.lt (local.get 0) (local.get 1))))
+        (func (export "not_ge_branch") (param f32 f32) (result i32)
+            (block (br_if 0 (i32.eqz (f32.ge (local.get 0) (local.get 1)))) (return (i32.const 7)))
+            (i32.const 9))
+        (func (export "eqz_eqz") (param i64) (result i32)
+            (i32.eqz (i32.eqz (i64.eqz (local.get 0)))))
+        (func (export "select") (param i32 i32 i32) (result i32)
+            (select (local.get 1) (local.get 2) (i32.eqz (i32.lt_s (local.get 0) (i32.const 3)))))
+        (func (export "if") (param i64) (result i32)
+            (local $x i64)
+            (local.set $x (i64.add (local.get 0) (i64.const 1)))
+            (if (result i32) (i64.eqz (local.get $x)) (then (i32.const 1)) (else (i32.const 2))))
+        (func (export "loop") (param i32) (result i32)
+            (local $n i32)
+            (loop $l
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (br_if $l (i32.eqz (i32.eqz (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))))
+            (local.get $n))
+    )"#;
+    let (i, l) = (Val::I32, Val::I64);
+    let d = |x: f64| Val::F64(x.to_bits());
+    let f = |x: f32| Val::F32(x.to_bits());
+    for (a, b) in [(1.0, 2.0), (2.0, 1.0), (f64::NAN, 1.0), (1.0, 1.0)] {
+        let want = i32::from(!(a < b));
+        assert_eq!(both(EQZ, "not_lt", &[d(a), d(b)]), Ok(vec![i(want)]));
+        let (a, b) = (a as f32, b as f32);
+        let want = if a >= b { 7 } else { 9 };
+        assert_eq!(both(EQZ, "not_ge_branch", &[f(a), f(b)]), Ok(vec![i(want)]));
+    }
+    for x in [0, 1, -1, 1 << 40] {
+        assert_eq!(
+            both(EQZ, "eqz_eqz", &[l(x)]),
+            Ok(vec![i(i32::from(x == 0))])
+        );
+        assert_eq!(
+            both(EQZ, "if", &[l(x - 1)]),
+            Ok(vec![i(if x == 0 { 1 } else { 2 })])
+        );
+    }
+    for x in [0, 2, 3, 5] {
+        let want = if x >= 3 { 10 } else { 20 };
+        assert_eq!(
+            both(EQZ, "select", &[i(x), i(10), i(20)]),
+            Ok(vec![i(want)])
+        );
+    }
+    assert_eq!(both(EQZ, "loop", &[i(5)]), Ok(vec![i(5)]));
+}
