@@ -22,6 +22,15 @@ pub struct Args {
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
 
+    /// The settings compiled into the code.
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// The settings compiled into the code, shared by `nanowasm compile` and
+/// `nanowasm objdump`.
+#[derive(ClapArgs)]
+pub struct Settings {
     /// Proposals and the settings compiled into the code (wasmtime's
     /// `-W`): `fuel=N` and `epoch-interruption` (or `timeout=...`) compile
     /// fuel metering and epoch checks in; `nanowasm run` must then be given
@@ -44,43 +53,43 @@ pub struct Args {
     optimize: Vec<Vec<Setting>>,
 }
 
-pub(crate) fn config_of(
-    wasm: &[Vec<Setting>],
-    codegen: &[Vec<Setting>],
-    optimize: &[Vec<Setting>],
-) -> Result<Config, String> {
-    let mut config = Config::new();
-    config.features(opts::features(opts::flatten(wasm))?);
-    for s in opts::flatten(wasm) {
-        match (s.key, &s.value) {
-            ("fuel", Value::Num(_)) => {
-                config.consume_fuel(true);
+impl Settings {
+    /// The engine configuration these settings describe.
+    pub(crate) fn config(&self) -> Result<Config, String> {
+        let (wasm, codegen, optimize) = (&self.wasm, &self.codegen, &self.optimize);
+        let mut config = Config::new();
+        config.features(opts::features(opts::flatten(wasm))?);
+        for s in opts::flatten(wasm) {
+            match (s.key, &s.value) {
+                ("fuel", Value::Num(_)) => {
+                    config.consume_fuel(true);
+                }
+                ("epoch-interruption", Value::Bool(b)) => {
+                    config.epoch_interruption(*b);
+                }
+                ("timeout", Value::Duration(_)) => {
+                    config.epoch_interruption(true);
+                }
+                ("all-proposals", _) | (_, Value::Bool(_)) => {}
+                (key, _) => return Err(format!("-W {key}: does not apply to compilation")),
             }
-            ("epoch-interruption", Value::Bool(b)) => {
-                config.epoch_interruption(*b);
-            }
-            ("timeout", Value::Duration(_)) => {
-                config.epoch_interruption(true);
-            }
-            ("all-proposals", _) | (_, Value::Bool(_)) => {}
-            (key, _) => return Err(format!("-W {key}: does not apply to compilation")),
         }
+        let strategy = opts::strategy(opts::flatten(codegen))?.unwrap_or(Strategy::Compiler);
+        if strategy == Strategy::Interpreter {
+            return Err("-C strategy=interpreter: nothing to compile ahead of time".into());
+        }
+        config.strategy(strategy);
+        if let Some(bounds) = opts::memory_bounds(opts::flatten(optimize)) {
+            config.memory_bounds(bounds);
+        }
+        Ok(config)
     }
-    let strategy = opts::strategy(opts::flatten(codegen))?.unwrap_or(Strategy::Compiler);
-    if strategy == Strategy::Interpreter {
-        return Err("-C strategy=interpreter: nothing to compile ahead of time".into());
-    }
-    config.strategy(strategy);
-    if let Some(bounds) = opts::memory_bounds(opts::flatten(optimize)) {
-        config.memory_bounds(bounds);
-    }
-    Ok(config)
 }
 
 /// Runs the subcommand: exit 0 with the artifact written, 1 on an error
 /// (printed), 2 for bad options.
 pub fn run(args: Args) -> ExitCode {
-    let config = match config_of(&args.wasm, &args.codegen, &args.optimize) {
+    let config = match args.settings.config() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("nanowasm compile: {e}");

@@ -10,8 +10,6 @@ use clap::Args as ClapArgs;
 use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
 use nanowasm::{Engine, Strategy};
 
-use crate::opts::{self, GroupParser, Setting};
-
 /// Arguments of `nanowasm objdump`.
 #[derive(ClapArgs)]
 pub struct Args {
@@ -28,24 +26,15 @@ pub struct Args {
     #[arg(long)]
     bytes: bool,
 
-    /// Proposals and the settings compiled into the code (as for `nanowasm
-    /// compile`): `fuel=N` and `epoch-interruption` add their checks.
-    #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::WASM))]
-    wasm: Vec<Vec<Setting>>,
-
-    /// Code generation (as for `nanowasm compile`).
-    #[arg(short = 'C', long = "codegen", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::CODEGEN))]
-    codegen: Vec<Vec<Setting>>,
-
-    /// Tuning: `signals-based-traps=n` shows explicit bounds checks.
-    #[arg(short = 'O', long = "optimize", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(&opts::OPTIMIZE))]
-    optimize: Vec<Vec<Setting>>,
+    /// The settings compiled into the code, as for `nanowasm compile`.
+    #[command(flatten)]
+    settings: crate::compile::Settings,
 }
 
 /// Runs the subcommand: the listing on stdout and exit 0; 1 on an error
 /// (printed), 2 for bad options.
 pub fn run(args: Args) -> ExitCode {
-    let mut config = match crate::compile::config_of(&args.wasm, &args.codegen, &args.optimize) {
+    let mut config = match args.settings.config() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("nanowasm objdump: {e}");

@@ -46,21 +46,7 @@ fn outcome_with(
             Err(Error::host(format!("host failed with {x}")))
         })
         .map_err(|e| e.to_string())?;
-    linker
-        .func_wrap(
-            "host",
-            "reenter",
-            |mut caller: Caller<'_, ()>, x: i32| -> Result<i32, Error> {
-                let f = caller
-                    .get_export("callback")
-                    .and_then(Extern::into_func)
-                    .ok_or_else(|| Error::host("no callback"))?;
-                let mut r = [Val::I32(0)];
-                f.call(&mut caller, &[Val::I32(x)], &mut r)?;
-                Ok(r[0].i32().unwrap_or(0) + 1)
-            },
-        )
-        .map_err(|e| e.to_string())?;
+    add_reenter(&mut linker).map_err(|e| e.to_string())?;
     let mut store = Store::new(&engine, ());
     let i = linker
         .instantiate(&mut store, &m)
@@ -71,6 +57,25 @@ fn outcome_with(
         Ok(()) => Ok(results),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// `host.reenter(x)`: calls the instance's export `callback(x)` and
+/// returns its result plus one (wasm -> host -> wasm).
+fn add_reenter(linker: &mut Linker<()>) -> Result<(), Error> {
+    linker.func_wrap(
+        "host",
+        "reenter",
+        |mut caller: Caller<'_, ()>, x: i32| -> Result<i32, Error> {
+            let f = caller
+                .get_export("callback")
+                .and_then(Extern::into_func)
+                .ok_or_else(|| Error::host("no callback"))?;
+            let mut r = [Val::I32(0)];
+            f.call(&mut caller, &[Val::I32(x)], &mut r)?;
+            Ok(r[0].i32().unwrap_or(0) + 1)
+        },
+    )?;
+    Ok(())
 }
 
 /// Runs `name(args)` on both back ends, the compiler with guard regions
@@ -827,21 +832,7 @@ fn first_too_deep(strategy: Strategy, src: &str, name: &str, limit: usize) -> i3
     let engine = engine(strategy);
     let m = Module::new(&engine, wat(src)).unwrap();
     let mut linker = Linker::<()>::new(&engine);
-    linker
-        .func_wrap(
-            "host",
-            "reenter",
-            |mut caller: Caller<'_, ()>, x: i32| -> Result<i32, Error> {
-                let f = caller
-                    .get_export("callback")
-                    .and_then(Extern::into_func)
-                    .ok_or_else(|| Error::host("no callback"))?;
-                let mut r = [Val::I32(0)];
-                f.call(&mut caller, &[Val::I32(x)], &mut r)?;
-                Ok(r[0].i32().unwrap_or(0) + 1)
-            },
-        )
-        .unwrap();
+    add_reenter(&mut linker).unwrap();
     let mut store = Store::new(&engine, ());
     store.set_limits(StoreLimitsBuilder::new().call_depth(limit).build());
     let i = linker.instantiate(&mut store, &m).unwrap();
