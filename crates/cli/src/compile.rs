@@ -56,10 +56,9 @@ pub struct Settings {
 impl Settings {
     /// The engine configuration these settings describe.
     pub(crate) fn config(&self) -> Result<Config, String> {
-        let (wasm, codegen, optimize) = (&self.wasm, &self.codegen, &self.optimize);
         let mut config = Config::new();
-        config.features(opts::features(opts::flatten(wasm))?);
-        for s in opts::flatten(wasm) {
+        config.features(opts::features(opts::flatten(&self.wasm))?);
+        for s in opts::flatten(&self.wasm) {
             match (s.key, &s.value) {
                 ("fuel", Value::Num(_)) => {
                     config.consume_fuel(true);
@@ -74,12 +73,12 @@ impl Settings {
                 (key, _) => return Err(format!("-W {key}: does not apply to compilation")),
             }
         }
-        let strategy = opts::strategy(opts::flatten(codegen))?.unwrap_or(Strategy::Compiler);
+        let strategy = opts::strategy(opts::flatten(&self.codegen))?.unwrap_or(Strategy::Compiler);
         if strategy == Strategy::Interpreter {
             return Err("-C strategy=interpreter: nothing to compile ahead of time".into());
         }
         config.strategy(strategy);
-        if let Some(bounds) = opts::memory_bounds(opts::flatten(optimize)) {
+        if let Some(bounds) = opts::memory_bounds(opts::flatten(&self.optimize)) {
             config.memory_bounds(bounds);
         }
         Ok(config)

@@ -264,9 +264,9 @@ fn compile_into(
             .iter()
             .enumerate()
             .filter_map(|(i, p)| match *p {
-                Some(Pin::Xmm(x)) => Some((i as u32, Pin::Xmm(x))),
-                Some(Pin::Gpr(r)) if PIN_GPRS_CALLER_SAVED.contains(&r) => {
-                    Some((i as u32, Pin::Gpr(r)))
+                Some(pin @ Pin::Xmm(_)) => Some((i as u32, pin)),
+                Some(pin @ Pin::Gpr(r)) if PIN_GPRS_CALLER_SAVED.contains(&r) => {
+                    Some((i as u32, pin))
                 }
                 _ => None,
             })

@@ -197,13 +197,21 @@ impl CompiledModule {
         unsafe { self.code.ptr.add(start as usize) }
     }
 
+    /// Where defined function `i` (an index into `starts`) lies in the
+    /// image: its start, and the next function's (or the code's end).
+    fn func_range(&self, i: usize) -> (u32, u32) {
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.end);
+        (self.starts[i], end)
+    }
+
     /// The code of defined function `i` (an index into `starts`).
     pub(crate) fn func_bytes(&self, i: usize) -> &[u8] {
-        let start = self.starts[i] as usize;
-        let end = self.starts.get(i + 1).copied().unwrap_or(self.end) as usize;
+        let (start, end) = self.func_range(i);
         // SAFETY: `start..end` is inside the image, which is mapped
         // readable for as long as `self` lives and never written again.
-        unsafe { core::slice::from_raw_parts(self.code.ptr.add(start), end - start) }
+        unsafe {
+            core::slice::from_raw_parts(self.code.ptr.add(start as usize), (end - start) as usize)
+        }
     }
 
     /// Appends every function's code range to `/tmp/perf-<pid>.map`, the
@@ -214,8 +222,8 @@ impl CompiledModule {
         use std::io::Write as _;
         let module = binary.names.module.as_deref().unwrap_or("wasm");
         let mut out = String::new();
-        for (i, &start) in self.starts.iter().enumerate() {
-            let end = self.starts.get(i + 1).copied().unwrap_or(self.end);
+        for i in 0..self.starts.len() {
+            let (start, end) = self.func_range(i);
             let func = self.num_imported + i as u32;
             let addr = self.code.ptr as usize + start as usize;
             let name = binary.names.function(func);
@@ -469,6 +477,8 @@ fn emit_entry(a: &mut Assembler, trap_stubs: &[Label]) -> Label {
     a.alu_ri(Alu::Add, Size::S64, Rsp, 16);
     a.pop(Rcx);
     a.mov_mr(Size::S64, vm(vm::ENTRY_SP), Rcx);
+    // The padding, the saved registers, the calls left (both into the
+    // scratch `rcx`), then `rbp`.
     for r in [Rcx, R15, R14, R13, R12, Rbx, Rcx, Rbp] {
         a.pop(r);
     }

@@ -295,7 +295,7 @@ pub(crate) fn invoke<T>(
     let store_ptr: *mut Store<T> = store;
     let inner = &mut store.inner;
     let i = instance as usize;
-    let unchecked = inner.instances[i]
+    let guard = inner.instances[i]
         .module
         .compiled_code()
         .ok_or_else(|| Error::bug("no compiled code for a compiled call"))?
@@ -304,7 +304,7 @@ pub(crate) fn invoke<T>(
     // after a call, need memory 0 to be a guard-region reservation.
     // The engine makes every memory so when its code relies on them; this
     // is the last line against running such code on a plain mapping.
-    if unchecked {
+    if guard {
         let inst = &inner.instances[instance as usize];
         let reserved = inst
             .memories
