@@ -12,9 +12,46 @@ use crate::interp::exec;
 use crate::store::{AsContext, AsContextMut, FuncEntity, Store, Stored};
 use crate::values::{scratch, ExternRef, Val};
 
-/// A host function's implementation.
-pub(crate) type HostFunc<T> =
+/// A host function's implementation on values.
+pub(crate) type DynHostFn<T> =
     dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
+
+/// A typed host function's implementation on cells: its parameters in the
+/// 8-byte cells wasm passes them in (two for a `v128`), overwritten by
+/// its results.
+pub(crate) type RawHostFn<T> = dyn Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Error> + Send + Sync;
+
+/// A host function: its implementation on values, and for a typed closure
+/// ([`Func::wrap`], [`Linker::func_wrap`](crate::Linker::func_wrap)) also
+/// one on cells, which calls from wasm take without converting to and
+/// from [`Val`]s.
+#[doc(hidden)]
+pub struct HostFunc<T> {
+    pub(crate) call: Box<DynHostFn<T>>,
+    /// The cells the raw form reads and writes (the larger of its
+    /// parameters' and results'), and the raw form.
+    pub(crate) raw: Option<(usize, Box<RawHostFn<T>>)>,
+}
+
+impl<T> HostFunc<T> {
+    /// A host function on values only.
+    pub(crate) fn dynamic(
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Arc<HostFunc<T>> {
+        Arc::new(HostFunc {
+            call: Box::new(f),
+            raw: None,
+        })
+    }
+}
+
+/// How many 8-byte cells values of `types` take (two for a `v128`).
+pub(crate) fn cells_of(types: &[ValType]) -> usize {
+    types
+        .iter()
+        .map(|&t| if t == ValType::V128 { 2 } else { 1 })
+        .sum()
+}
 
 /// A function of a store: defined by a module instance or by the host.
 ///
@@ -110,7 +147,7 @@ impl Func {
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Func {
         let store = store.as_context_mut();
-        Func::from_host_new(store, ty, Arc::new(f))
+        Func::from_host_new(store, ty, HostFunc::dynamic(f))
     }
 
     /// A host function of type `ty`, registered in the store's engine now.
@@ -264,6 +301,30 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     ) -> Result<Results, Error> {
         let store = store.as_context_mut();
         store.inner.check(self.func.0)?;
+        // Compiled code takes its arguments in cells: written and read
+        // here directly, without `Val`s.
+        #[cfg(nanowasm_compiler)]
+        if let FuncEntity::Wasm {
+            instance, index, ..
+        } = store.inner.funcs[self.func.0.index as usize]
+        {
+            let n = Params::cells().max(Results::cells());
+            if n <= 16
+                && store.inner.instances[instance as usize]
+                    .module
+                    .compiled_code()
+                    .is_some()
+            {
+                let id = store.inner.id;
+                let mut cells = [0u64; 16];
+                if !params.store_cells(id, &mut cells) {
+                    return Err(crate::store::wrong_store());
+                }
+                crate::compiler::invoke_cells(store, instance, index, &mut cells[..n])?;
+                return Results::load_cells(id, &cells)
+                    .ok_or_else(|| Error::usage("result type mismatch"));
+            }
+        }
         // Small calls use stack buffers: no allocation per call.
         let (mut args_buf, mut results_buf) = ([Val::I32(0); 4], [Val::I32(0); 4]);
         let (mut args_vec, mut results_vec) = (Vec::new(), Vec::new());
@@ -291,6 +352,46 @@ pub trait WasmTy: Sized {
     fn into_val(self) -> Val;
     /// From a [`Val`] of the right type.
     fn from_val(v: Val) -> Option<Self>;
+
+    /// How many 8-byte cells it takes where wasm passes values: two for a
+    /// `v128`, one otherwise.
+    #[doc(hidden)]
+    fn cells() -> usize {
+        if Self::valtype() == ValType::V128 {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Reads it from the start of `cells`, references as of store `store`.
+    #[doc(hidden)]
+    fn load_cells(store: u64, cells: &[u64]) -> Option<Self> {
+        let ty = Self::valtype();
+        let mut raw = u128::from(*cells.first()?);
+        if ty == ValType::V128 {
+            raw |= u128::from(*cells.get(1)?) << 64;
+        }
+        Self::from_val(crate::global::raw_to_val(store, raw, ty))
+    }
+
+    /// Writes it to the start of `cells`; false if it is a reference of
+    /// another store than `store`.
+    #[doc(hidden)]
+    fn store_cells(self, store: u64, cells: &mut [u64]) -> bool {
+        let v = self.into_val();
+        let owner = match &v {
+            Val::FuncRef(Some(f)) => f.0.store,
+            Val::ExternRef(Some(e)) => e.0.store,
+            _ => store,
+        };
+        let raw = crate::global::val_to_raw(&v);
+        cells[0] = raw as u64;
+        if matches!(v, Val::V128(_)) {
+            cells[1] = (raw >> 64) as u64;
+        }
+        owner == store
+    }
 }
 
 macro_rules! wasm_ty {
@@ -331,6 +432,13 @@ pub trait WasmParams: Sized {
     fn types() -> Vec<ValType>;
     /// Writes the values into `out` (of length `types().len()`).
     fn store(self, out: &mut [Val]);
+    /// How many 8-byte cells the values take (two for a `v128`).
+    #[doc(hidden)]
+    fn cells() -> usize;
+    /// Writes the values into `out` in cells; false if one is a reference
+    /// of another store than `store`.
+    #[doc(hidden)]
+    fn store_cells(self, store: u64, out: &mut [u64]) -> bool;
 }
 
 /// Result lists: `()`, a single [`WasmTy`], or tuples of them.
@@ -341,6 +449,12 @@ pub trait WasmResults: Sized {
     fn types() -> Vec<ValType>;
     /// Reads the values.
     fn load(vals: &[Val]) -> Option<Self>;
+    /// How many 8-byte cells the values take (two for a `v128`).
+    #[doc(hidden)]
+    fn cells() -> usize;
+    /// Reads the values from cells, references as of store `store`.
+    #[doc(hidden)]
+    fn load_cells(store: u64, cells: &[u64]) -> Option<Self>;
 }
 
 impl<A: WasmTy> WasmParams for A {
@@ -351,6 +465,12 @@ impl<A: WasmTy> WasmParams for A {
     fn store(self, out: &mut [Val]) {
         out[0] = self.into_val();
     }
+    fn cells() -> usize {
+        <A as WasmTy>::cells()
+    }
+    fn store_cells(self, store: u64, out: &mut [u64]) -> bool {
+        WasmTy::store_cells(self, store, out)
+    }
 }
 
 impl<A: WasmTy> WasmResults for A {
@@ -360,6 +480,12 @@ impl<A: WasmTy> WasmResults for A {
     }
     fn load(vals: &[Val]) -> Option<Self> {
         A::from_val(*vals.first()?)
+    }
+    fn cells() -> usize {
+        <A as WasmTy>::cells()
+    }
+    fn load_cells(store: u64, cells: &[u64]) -> Option<Self> {
+        WasmTy::load_cells(store, cells)
     }
 }
 
@@ -374,6 +500,18 @@ macro_rules! tuples {
             fn store(self, out: &mut [Val]) {
                 $( out[$n] = self.$n.into_val(); )*
             }
+            fn cells() -> usize {
+                0 $( + <$t as WasmTy>::cells() )*
+            }
+            #[allow(unused_variables, unused_mut, unused_assignments)]
+            fn store_cells(self, store: u64, out: &mut [u64]) -> bool {
+                let (mut k, mut ok) = (0, true);
+                $(
+                    ok &= WasmTy::store_cells(self.$n, store, &mut out[k..]);
+                    k += <$t as WasmTy>::cells();
+                )*
+                ok
+            }
         }
         impl<$($t: WasmTy),*> WasmResults for ($($t,)*) {
             const COUNT: usize = { let n: &[usize] = &[$($n),*]; n.len() };
@@ -383,6 +521,18 @@ macro_rules! tuples {
             #[allow(unused_variables)]
             fn load(vals: &[Val]) -> Option<Self> {
                 Some(($($t::from_val(*vals.get($n)?)?,)*))
+            }
+            fn cells() -> usize {
+                0 $( + <$t as WasmTy>::cells() )*
+            }
+            #[allow(unused_variables, unused_mut, unused_assignments)]
+            fn load_cells(store: u64, cells: &[u64]) -> Option<Self> {
+                let mut k = 0;
+                Some(($({
+                    let v = <$t as WasmTy>::load_cells(store, cells.get(k..)?)?;
+                    k += <$t as WasmTy>::cells();
+                    v
+                },)*))
             }
         }
     )*};
@@ -428,9 +578,31 @@ pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     fn into_host(self) -> (FuncType, Arc<HostFunc<T>>);
 }
 
+/// A typed closure's host function: `call` on values, `raw` on cells.
+fn typed_host<T>(
+    ty: &FuncType,
+    call: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
+    raw: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Error> + Send + Sync + 'static,
+) -> Arc<HostFunc<T>> {
+    let cells = cells_of(ty.params()).max(cells_of(ty.results()));
+    Arc::new(HostFunc {
+        call: Box::new(call),
+        raw: Some((cells, Box::new(raw))),
+    })
+}
+
+/// Writes a typed closure's results over its argument cells.
+fn store_results<R: WasmParams>(r: R, store: u64, cells: &mut [u64]) -> Result<(), Error> {
+    if r.store_cells(store, cells) {
+        Ok(())
+    } else {
+        Err(exec::host_result_of_another_store())
+    }
+}
+
 macro_rules! into_func {
     ($( ($($n:tt $t:ident),*) )*) => {$(
-        #[allow(non_snake_case, unused_variables, unused_mut)]
+        #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments)]
         impl<T, F, R, $($t: WasmTy + 'static),*> IntoFunc<T, ($($t,)*), R> for F
         where
             F: Fn($($t),*) -> R + Send + Sync + 'static,
@@ -438,17 +610,30 @@ macro_rules! into_func {
         {
             fn into_host(self) -> (FuncType, Arc<HostFunc<T>>) {
                 let ty = FuncType::new(vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
-                let f = move |_caller: Caller<'_, T>, args: &[Val], results: &mut [Val]| -> Result<(), Error> {
+                let f = Arc::new(self);
+                let g = Arc::clone(&f);
+                let call = move |_caller: Caller<'_, T>, args: &[Val], results: &mut [Val]| -> Result<(), Error> {
                     $( let $t = $t::from_val(args[$n]).ok_or_else(|| Error::usage("argument type"))?; )*
-                    let r = (self)($($t),*).into_result()?;
+                    let r = (f)($($t),*).into_result()?;
                     r.store(results);
                     Ok(())
                 };
-                (ty, Arc::new(f))
+                let raw = move |caller: Caller<'_, T>, cells: &mut [u64]| -> Result<(), Error> {
+                    let store = caller.store.inner.id;
+                    let mut k = 0;
+                    $(
+                        let $t = cells.get(k..).and_then(|c| $t::load_cells(store, c))
+                            .ok_or_else(|| Error::usage("argument type"))?;
+                        k += <$t as WasmTy>::cells();
+                    )*
+                    store_results((g)($($t),*).into_result()?, store, cells)
+                };
+                let host = typed_host(&ty, call, raw);
+                (ty, host)
             }
         }
 
-        #[allow(non_snake_case, unused_variables, unused_mut)]
+        #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments)]
         impl<T, F, R, $($t: WasmTy + 'static),*> IntoFunc<T, (Caller<'static, T>, $($t,)*), R> for F
         where
             F: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
@@ -456,13 +641,26 @@ macro_rules! into_func {
         {
             fn into_host(self) -> (FuncType, Arc<HostFunc<T>>) {
                 let ty = FuncType::new(vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
-                let f = move |caller: Caller<'_, T>, args: &[Val], results: &mut [Val]| -> Result<(), Error> {
+                let f = Arc::new(self);
+                let g = Arc::clone(&f);
+                let call = move |caller: Caller<'_, T>, args: &[Val], results: &mut [Val]| -> Result<(), Error> {
                     $( let $t = $t::from_val(args[$n]).ok_or_else(|| Error::usage("argument type"))?; )*
-                    let r = (self)(caller, $($t),*).into_result()?;
+                    let r = (f)(caller, $($t),*).into_result()?;
                     r.store(results);
                     Ok(())
                 };
-                (ty, Arc::new(f))
+                let raw = move |caller: Caller<'_, T>, cells: &mut [u64]| -> Result<(), Error> {
+                    let store = caller.store.inner.id;
+                    let mut k = 0;
+                    $(
+                        let $t = cells.get(k..).and_then(|c| $t::load_cells(store, c))
+                            .ok_or_else(|| Error::usage("argument type"))?;
+                        k += <$t as WasmTy>::cells();
+                    )*
+                    store_results((g)(caller, $($t),*).into_result()?, store, cells)
+                };
+                let host = typed_host(&ty, call, raw);
+                (ty, host)
             }
         }
     )*};

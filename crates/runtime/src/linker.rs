@@ -139,7 +139,7 @@ impl<T> Linker<T> {
         ty: FuncType,
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Result<&mut Self, Error> {
-        let def = self.host_func(ty, Arc::new(f));
+        let def = self.host_func(ty, HostFunc::dynamic(f));
         self.insert(module, name, def)?;
         Ok(self)
     }

@@ -230,6 +230,27 @@ fn exhausted() -> Error {
     TrapCode::StackOverflow.into()
 }
 
+/// [`enter`] for compiled code: also returns [`compiled_limit`]. The
+/// outermost entry on a thread whose stack is known takes a few
+/// instructions.
+#[cfg(nanowasm_compiler)]
+#[inline]
+pub(crate) fn enter_compiled(inner: &mut StoreInner) -> Result<(usize, usize), Error> {
+    let sp = stack_pointer();
+    // (Without `std` the floor is unknown and `compiled_limit` decides.)
+    if cfg!(feature = "std") && inner.stack_entry == 0 {
+        let floor = floor();
+        if sp >= floor {
+            // `floor` is known (it is `usize::MAX` until it is), so `sp`
+            // is on this thread's stack: the limit is `compiled_limit`'s.
+            inner.stack_entry = sp;
+            return Ok((0, floor.max(sp.saturating_sub(inner.max_wasm_stack))));
+        }
+    }
+    let saved = enter(inner)?;
+    Ok((saved, compiled_limit(inner)))
+}
+
 /// The lowest stack address compiled code may reach in an activation of
 /// `inner` (after [`enter`]): `max_wasm_stack` below the outermost entry
 /// (below this entry when the store re-entered on another thread, whose

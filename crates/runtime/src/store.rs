@@ -252,7 +252,7 @@ impl StoreInner {
 
 #[cold]
 #[inline(never)]
-fn wrong_store() -> crate::Error {
+pub(crate) fn wrong_store() -> crate::Error {
     crate::Error::usage("object used with the wrong store")
 }
 
@@ -310,7 +310,9 @@ pub struct Store<T> {
 /// for its duration (a host function may replace the whole store, which
 /// must not free the closure that is running): a count that is not
 /// atomic, since an atomic increment and decrement were most of the cost
-/// of a call from wasm into the host.
+/// of a call from wasm into the host. (The `Arc` inside is shared with
+/// the linker that defined the function, and so with other stores.)
+#[allow(clippy::redundant_allocation)]
 pub(crate) struct HostFuncs<T>(Vec<alloc::rc::Rc<Arc<HostFunc<T>>>>);
 
 // SAFETY: the `Rc`s are cloned only by a call that has the store mutably
@@ -329,6 +331,7 @@ impl<T> HostFuncs<T> {
     }
 
     /// Host function `i`, held for a call.
+    #[allow(clippy::redundant_allocation)]
     pub(crate) fn get(&self, i: u32) -> alloc::rc::Rc<Arc<HostFunc<T>>> {
         self.0[i as usize].clone()
     }

@@ -24,7 +24,7 @@ use super::CompiledModule;
 use crate::error::{Error, FrameInfo, Trap};
 use crate::func::Caller;
 use crate::global::{raw_to_val, val_to_raw};
-use crate::interp::exec::{self, range};
+use crate::interp::exec::{self, range, store_replaced};
 use crate::store::{FuncEntity, Store, StoreInner};
 use crate::tables;
 use crate::trap::TrapCode;
@@ -131,6 +131,10 @@ pub(crate) struct VMContext {
     store_id: u64,
     /// The call-depth limit `depth_left` counts down from.
     max_depth: u64,
+    /// The store indices of the instance's table 0 and memory 0, which
+    /// never change.
+    table0_index: Option<u32>,
+    memory0_index: Option<u32>,
     global_ptrs: Vec<*mut u128>,
     /// `StoreInner::globals`' buffer when `global_ptrs` was made.
     globals_base: usize,
@@ -212,6 +216,7 @@ unsafe impl Sync for StoreState {}
 /// Refreshes what may have changed since the context was last used:
 /// memory 0's base and length, and the global pointers if the store's
 /// globals moved.
+#[inline(always)]
 fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
     if inner.compiled.func_refs.len() != inner.funcs.len() {
         let refs = inner
@@ -247,9 +252,8 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
     vm.fuel = &mut inner.fuel;
     vm.epoch = inner.engine.epoch_ptr();
     vm.epoch_deadline = &inner.epoch_deadline;
-    let inst = &inner.instances[vm.instance as usize];
-    match inst.tables.first() {
-        Some(&t) => {
+    match vm.table0_index {
+        Some(t) => {
             let el = &inner.tables[t as usize].elements;
             vm.table0 = el.as_ptr();
             vm.table0_len = el.len() as u64;
@@ -259,8 +263,8 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
             vm.table0_len = 0;
         }
     }
-    match inst.memories.first() {
-        Some(&m) => {
+    match vm.memory0_index {
+        Some(m) => {
             let data: &mut [u8] = &mut inner.memories[m as usize].data;
             vm.mem_base = data.as_mut_ptr();
             vm.mem_len = data.len() as u64;
@@ -271,7 +275,8 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
         }
     }
     let base = inner.globals.as_mut_ptr();
-    if base as usize != vm.globals_base || vm.global_ptrs.len() != inst.globals.len() {
+    if base as usize != vm.globals_base {
+        let inst = &inner.instances[vm.instance as usize];
         vm.global_ptrs = inst
             .globals
             .iter()
@@ -283,6 +288,74 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
     }
 }
 
+/// Makes `instance`'s context, on its first compiled call: it keeps the
+/// instance's code (a clone of the module's, once).
+#[cold]
+#[inline(never)]
+fn new_context<T>(inner: &mut StoreInner, instance: u32) -> Result<Rc<VmCell>, Error> {
+    let i = instance as usize;
+    let inst = &inner.instances[i];
+    let module = inst
+        .module
+        .compiled_code()
+        .cloned()
+        .ok_or_else(|| Error::bug("no compiled code for a compiled call"))?;
+    // Unchecked accesses, and code that never reloads memory 0's base
+    // after a call, need memory 0 to be a guard-region reservation.
+    // The engine makes every memory so when its code relies on them; this
+    // is the last line against running such code on a plain mapping. An
+    // instance's memories never change, so its first call checks.
+    if module.guard
+        && !inst
+            .memories
+            .first()
+            .is_none_or(|&m| inner.memories[m as usize].data.is_reserved())
+    {
+        return Err(Error::bug(
+            "compiled code relies on guard regions that its memory does not have",
+        ));
+    }
+    let cell = Rc::new(VmCell {
+        module,
+        ctx: core::cell::UnsafeCell::new(VMContext {
+            store: core::ptr::null_mut(),
+            call_import: call_import::<T>,
+            call_indirect: call_indirect::<T>,
+            memory_grow,
+            memory_fill,
+            memory_copy,
+            record_trap,
+            host_op,
+            simd_op,
+            mem_base: core::ptr::null_mut(),
+            mem_len: 0,
+            stack_limit: 0,
+            depth_left: 0,
+            entry_sp: 0,
+            globals: core::ptr::null(),
+            fuel: core::ptr::null_mut(),
+            epoch: core::ptr::null(),
+            epoch_deadline: core::ptr::null(),
+            table0: core::ptr::null(),
+            table0_len: 0,
+            func_refs: core::ptr::null(),
+            instance,
+            store_id: inner.id,
+            max_depth: 0,
+            table0_index: inst.tables.first().copied(),
+            memory0_index: inst.memories.first().copied(),
+            global_ptrs: Vec::new(),
+            globals_base: 0,
+        }),
+    });
+    let state = &mut inner.compiled;
+    if state.vmctxs.len() <= i {
+        state.vmctxs.resize_with(i + 1, || None);
+    }
+    state.vmctxs[i] = Some(cell.clone());
+    Ok(cell)
+}
+
 /// Calls function `index` of `instance` (whose module is compiled) with
 /// `params`, writing `results`.
 pub(crate) fn invoke<T>(
@@ -292,105 +365,13 @@ pub(crate) fn invoke<T>(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Error> {
-    let store_ptr: *mut Store<T> = store;
-    let inner = &mut store.inner;
-    let i = instance as usize;
-    let guard = inner.instances[i]
-        .module
-        .compiled_code()
-        .ok_or_else(|| Error::bug("no compiled code for a compiled call"))?
-        .guard;
-    // Unchecked accesses, and code that never reloads memory 0's base
-    // after a call, need memory 0 to be a guard-region reservation.
-    // The engine makes every memory so when its code relies on them; this
-    // is the last line against running such code on a plain mapping.
-    if guard {
-        let inst = &inner.instances[instance as usize];
-        let reserved = inst
-            .memories
-            .first()
-            .is_none_or(|&m| inner.memories[m as usize].data.is_reserved());
-        if !reserved {
-            return Err(Error::bug(
-                "compiled code relies on guard regions that its memory does not have",
-            ));
-        }
-    }
-    let saved_depth = inner.depth;
-    if saved_depth + 1 > inner.max_call_depth() {
-        return Err(TrapCode::StackOverflow.into());
-    }
-    let saved_entry = crate::stack::enter(inner)?;
-    inner.depth = saved_depth + 1;
-    let limit = crate::stack::compiled_limit(inner);
-    let max_depth = inner.max_call_depth() as u64;
-    let store_id = inner.id;
-    // The instance's first compiled call makes its context, which keeps
-    // its code (a clone of the module's, once).
-    let first = inner.compiled.vmctxs.get(i).is_none_or(Option::is_none);
-    let new_module = if first {
-        inner.instances[i].module.compiled_code().cloned()
-    } else {
-        None
-    };
-    let state = &mut inner.compiled;
-    if state.vmctxs.len() <= i {
-        state.vmctxs.resize_with(i + 1, || None);
-    }
-    let cell = state.vmctxs[i]
-        .get_or_insert_with(|| {
-            Rc::new(VmCell {
-                module: new_module.expect("a first call has the module's code"),
-                ctx: core::cell::UnsafeCell::new(VMContext {
-                    store: core::ptr::null_mut(),
-                    call_import: call_import::<T>,
-                    call_indirect: call_indirect::<T>,
-                    memory_grow,
-                    memory_fill,
-                    memory_copy,
-                    record_trap,
-                    host_op,
-                    simd_op,
-                    mem_base: core::ptr::null_mut(),
-                    mem_len: 0,
-                    stack_limit: 0,
-                    depth_left: 0,
-                    entry_sp: 0,
-                    globals: core::ptr::null(),
-                    fuel: core::ptr::null_mut(),
-                    epoch: core::ptr::null(),
-                    epoch_deadline: core::ptr::null(),
-                    table0: core::ptr::null(),
-                    table0_len: 0,
-                    func_refs: core::ptr::null(),
-                    instance,
-                    store_id,
-                    max_depth: 0,
-                    global_ptrs: Vec::new(),
-                    globals_base: 0,
-                }),
-            })
-        })
-        .clone();
-    let vm: *mut VMContext = cell.ctx.get();
-    // SAFETY: `cell` keeps the context alive; no compiled code of this
-    // instance runs while the host writes it (an outer activation of the
-    // same instance is waiting in a libcall, and gets its depth back below).
-    let vmr = unsafe { &mut *vm };
-    let saved_depth_left = (vmr.depth_left, vmr.max_depth);
-    vmr.store = store_ptr.cast();
-    vmr.call_import = call_import::<T>;
-    vmr.call_indirect = call_indirect::<T>;
-    vmr.stack_limit = limit;
-    vmr.max_depth = max_depth;
-    vmr.depth_left = max_depth.saturating_sub(saved_depth as u64);
-    refresh(vmr, inner);
-
     // The function type is borrowed, not cloned: a clone is an atomic
-    // reference count increment and decrement, which were most of a call's
-    // cost.
+    // reference count increment and decrement.
     let n = {
-        let ty = inner.instances[i].module.binary().func_type(index);
+        let ty = store.inner.instances[instance as usize]
+            .module
+            .binary()
+            .func_type(index);
         let results = ty.map_or(&[][..], |t| t.results());
         cells(params.iter().map(Val::ty)).max(cells(results.iter().copied()))
     };
@@ -403,6 +384,61 @@ pub(crate) fn invoke<T>(
         &mut heap
     };
     write_cells(slots, params);
+    invoke_cells(store, instance, index, slots)?;
+    let inner = &store.inner;
+    let ty = inner.instances[instance as usize]
+        .module
+        .binary()
+        .func_type(index);
+    read_cells(
+        inner.id,
+        slots,
+        ty.map_or(&[][..], |t| t.results()),
+        results,
+    );
+    Ok(())
+}
+
+/// [`invoke`] with the parameters in `slots`, in cells (two for a `v128`),
+/// overwritten by the results: `slots` has room for both.
+pub(crate) fn invoke_cells<T>(
+    store: &mut Store<T>,
+    instance: u32,
+    index: u32,
+    slots: &mut [u64],
+) -> Result<(), Error> {
+    let store_ptr: *mut Store<T> = store;
+    let inner = &mut store.inner;
+    let i = instance as usize;
+    let saved_depth = inner.depth;
+    if saved_depth + 1 > inner.max_call_depth() {
+        return Err(TrapCode::StackOverflow.into());
+    }
+    let (saved_entry, limit) = crate::stack::enter_compiled(inner)?;
+    let max_depth = inner.max_call_depth() as u64;
+    let cell = match inner.compiled.vmctxs.get(i) {
+        Some(Some(cell)) => cell.clone(),
+        _ => match new_context::<T>(inner, instance) {
+            Ok(cell) => cell,
+            Err(e) => {
+                inner.stack_entry = saved_entry;
+                return Err(e);
+            }
+        },
+    };
+    inner.depth = saved_depth + 1;
+    let vm: *mut VMContext = cell.ctx.get();
+    // SAFETY: `cell` keeps the context alive; no compiled code of this
+    // instance runs while the host writes it (an outer activation of the
+    // same instance is waiting in a libcall, and gets its depth back below).
+    let vmr = unsafe { &mut *vm };
+    let saved_depth_left = (vmr.depth_left, vmr.max_depth);
+    vmr.store = store_ptr.cast();
+    vmr.stack_limit = limit;
+    vmr.max_depth = max_depth;
+    vmr.depth_left = max_depth.saturating_sub(saved_depth as u64);
+    refresh(vmr, inner);
+    let n = slots.len();
     let module: &CompiledModule = &cell.module;
     let code = module.func_code(index);
     // SAFETY: `entry` is the module's entry trampoline and `code` one of
@@ -418,9 +454,6 @@ pub(crate) fn invoke<T>(
     inner.depth = saved_depth;
     inner.stack_entry = saved_entry;
     if status == Code::Ok as u32 {
-        let id = inner.id;
-        let ty = inner.instances[i].module.binary().func_type(index);
-        read_cells(id, slots, ty.map_or(&[][..], |t| t.results()), results);
         return Ok(());
     }
     if let Some(p) = inner.compiled.panic.take() {
@@ -603,6 +636,28 @@ unsafe fn call_store_func<T>(
     args: *mut u64,
 ) -> Result<u32, Error> {
     let id = store.inner.id;
+    // A typed host function reads and writes the cells in place.
+    if let FuncEntity::Host { host, .. } = store.inner.funcs[func as usize] {
+        let f = store.hosts.get(host);
+        if let Some((n, raw)) = &f.raw {
+            // SAFETY: the caller's guarantee: the import's type is the
+            // host function's (linking checked it), and `n` its cells.
+            let slots = unsafe { core::slice::from_raw_parts_mut(args, *n) };
+            store.inner.depth += 1;
+            let r = raw(
+                Caller {
+                    store: &mut *store,
+                    instance: Some(instance),
+                },
+                slots,
+            );
+            if store.inner.id != id {
+                return Err(store_replaced());
+            }
+            store.inner.depth -= 1;
+            return r.map(|()| 0);
+        }
+    }
     // The types are copied out (a host function gets the store mutably):
     // onto the stack when there are few, which avoids the atomic reference
     // count of cloning the function type.
@@ -642,7 +697,7 @@ unsafe fn call_store_func<T>(
         FuncEntity::Host { host, .. } => {
             let f = store.hosts.get(host);
             store.inner.depth += 1;
-            let r = f(
+            let r = (f.call)(
                 Caller {
                     store: &mut *store,
                     instance: Some(instance),
@@ -651,9 +706,7 @@ unsafe fn call_store_func<T>(
                 results,
             );
             if store.inner.id != id {
-                return Err(Error::usage(
-                    "a host function replaced the store it was called from",
-                ));
+                return Err(store_replaced());
             }
             store.inner.depth -= 1;
             r?;

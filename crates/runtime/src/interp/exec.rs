@@ -242,6 +242,34 @@ unsafe fn call_host_result<T>(
     // runs, so the type is borrowed, not cloned.
     let ty = &store.inner.host_types[host as usize];
     let id = store.inner.id;
+    let f = store.hosts.get(host);
+    if let Some((n, raw)) = f.raw.as_ref().filter(|&&(n, _)| n <= 16) {
+        // A typed host function works on a copy of the argument cells
+        // (the host may grow the value stack by calling back into wasm).
+        let (np, nr) = (slots(ty.params()), slots(ty.results()));
+        let mut cells = [0u64; 16];
+        cells[..np].copy_from_slice(&store.inner.interp.stack[args..args + np]);
+        let saved_top = store.inner.interp.top;
+        let saved_depth = store.inner.depth;
+        store.inner.interp.top = (caller_base + caller_slots).max(args);
+        store.inner.depth += cx.frames.len() + 1;
+        let r = raw(
+            Caller {
+                store: &mut *store,
+                instance: Some(cx.instance),
+            },
+            &mut cells[..*n],
+        );
+        if store.inner.id != id {
+            return Err(Exit::Error(store_replaced()));
+        }
+        store.inner.interp.top = saved_top;
+        store.inner.depth = saved_depth;
+        r.map_err(Exit::Error)?;
+        reserve(&mut store.inner, args + nr).map_err(|_| TrapCode::StackOverflow)?;
+        store.inner.interp.stack[args..args + nr].copy_from_slice(&cells[..nr]);
+        return Ok(());
+    }
     let mut at = args;
     // Small signatures use stack buffers: no allocation per call.
     let (np, nr) = (ty.params().len(), ty.results().len());
@@ -256,12 +284,11 @@ unsafe fn call_host_result<T>(
     for (r, &t) in results.iter_mut().zip(ty.results()) {
         *r = Val::default_for(t);
     }
-    let f = store.hosts.get(host);
     let saved_top = store.inner.interp.top;
     let saved_depth = store.inner.depth;
     store.inner.interp.top = (caller_base + caller_slots).max(args);
     store.inner.depth += cx.frames.len() + 1;
-    let r = f(
+    let r = (f.call)(
         Caller {
             store: &mut *store,
             instance: Some(cx.instance),
@@ -306,7 +333,7 @@ fn invoke_host<T>(
     let f = store.hosts.get(host);
     let id = store.inner.id;
     let saved_entry = crate::stack::enter(&mut store.inner)?;
-    let r = f(
+    let r = (f.call)(
         Caller {
             store: &mut *store,
             instance: None,
@@ -347,7 +374,7 @@ pub(crate) fn check_host_result(inner: &StoreInner, v: &Val, t: ValType) -> Resu
 
 #[cold]
 #[inline(never)]
-fn host_result_of_another_store() -> Error {
+pub(crate) fn host_result_of_another_store() -> Error {
     Error::usage(
         "a host function returned a reference of another store (object used with the wrong store)",
     )
@@ -355,7 +382,7 @@ fn host_result_of_another_store() -> Error {
 
 #[cold]
 #[inline(never)]
-fn store_replaced() -> Error {
+pub(crate) fn store_replaced() -> Error {
     Error::usage("a host function replaced the store it was called from")
 }
 

@@ -16,6 +16,7 @@ mod parity;
 mod stack;
 mod stores;
 mod tail_call;
+mod typed_cells;
 
 fn wat(src: &str) -> Vec<u8> {
     wat::parse_str(src).expect("valid wat")

@@ -1,0 +1,130 @@
+//! Typed calls pass values in cells, not `Val`s: `TypedFunc::call` into
+//! compiled code, and typed host functions (`func_wrap`) called from either
+//! back end. Every value type, a `v128` (two cells) between scalars, and
+//! references, round trip; a reference of another store is refused.
+
+use nanowasm_runtime::*;
+
+use super::module;
+
+/// `mix` calls the host's `mix` with its arguments and returns what it
+/// returns; `refs` passes references through the host's `refs`.
+const GUEST: &str = r#"(module
+    (import "host" "mix" (func $mix (param i32 i64 v128 f32 f64) (result f64 v128 i32 i64 f32)))
+    (import "host" "refs" (func $refs (param funcref externref) (result externref funcref)))
+    (func $f (export "f") (result i32) (i32.const 5))
+    (elem declare func $f)
+    (func (export "mix") (param i32 i64 v128 f32 f64) (result f64 v128 i32 i64 f32)
+        (call $mix (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4)))
+    (func (export "refs") (param externref) (result externref funcref)
+        (call $refs (ref.func $f) (local.get 0))))"#;
+
+fn linker(engine: &Engine, alien: Option<ExternRef>) -> Linker<()> {
+    let mut linker = Linker::new(engine);
+    linker
+        .func_wrap(
+            "host",
+            "mix",
+            |a: i32, b: i64, v: u128, x: f32, y: f64| -> (f64, u128, i32, i64, f32) {
+                (y * 2.0, v.rotate_left(8), a.wrapping_neg(), b ^ 0x5555, -x)
+            },
+        )
+        .unwrap();
+    linker
+        .func_wrap(
+            "host",
+            "refs",
+            move |f: Option<Func>, e: Option<ExternRef>| -> (Option<ExternRef>, Option<Func>) {
+                (alien.or(e), f)
+            },
+        )
+        .unwrap();
+    linker
+}
+
+#[test]
+fn every_value_type_round_trips_through_typed_calls() {
+    for strategy in [Strategy::Interpreter, Strategy::Compiler] {
+        let engine = Engine::new(Config::new().strategy(strategy));
+        let m = module(&engine, GUEST);
+        let mut store = Store::new(&engine, ());
+        let i = linker(&engine, None).instantiate(&mut store, &m).unwrap();
+        let mix = i
+            .get_typed_func::<(i32, i64, u128, f32, f64), (f64, u128, i32, i64, f32)>(
+                &mut store, "mix",
+            )
+            .unwrap();
+        let v = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128;
+        let (y, w, a, b, x) = mix.call(&mut store, (7, -1, v, 1.5, -0.25)).unwrap();
+        assert_eq!(
+            (y, w, a, b, x),
+            (-0.5, v.rotate_left(8), -7, !0x5555, -1.5),
+            "{strategy:?}"
+        );
+        // NaN payloads pass unchanged (cells hold the bits).
+        let nan = f64::from_bits(0x7ff4_0000_0000_0001);
+        let (y, ..) = mix.call(&mut store, (0, 0, 0, f32::NAN, nan)).unwrap();
+        assert!(y.is_nan(), "{strategy:?}");
+
+        let refs = i
+            .get_typed_func::<Option<ExternRef>, (Option<ExternRef>, Option<Func>)>(
+                &mut store, "refs",
+            )
+            .unwrap();
+        let e = ExternRef::new(&mut store, 41u32);
+        let (back, f) = refs.call(&mut store, Some(e)).unwrap();
+        let back = back.expect("the externref comes back");
+        assert_eq!(back.data(&store).unwrap().downcast_ref::<u32>(), Some(&41));
+        let f = f.expect("the funcref comes back");
+        assert_eq!(
+            f.typed::<(), i32>(&store)
+                .unwrap()
+                .call(&mut store, ())
+                .unwrap(),
+            5
+        );
+        let (none, _) = refs.call(&mut store, None).unwrap();
+        assert!(none.is_none(), "{strategy:?}");
+
+        // A reference of another store, as a typed argument: refused
+        // before anything runs.
+        let mut other = Store::new(&engine, ());
+        let alien = ExternRef::new(&mut other, 1u32);
+        let err = refs.call(&mut store, Some(alien)).unwrap_err();
+        assert!(
+            err.to_string().contains("wrong store"),
+            "{strategy:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_typed_host_function_returning_another_stores_reference_fails() {
+    for strategy in [Strategy::Interpreter, Strategy::Compiler] {
+        let engine = Engine::new(Config::new().strategy(strategy));
+        let m = module(&engine, GUEST);
+        let mut other = Store::new(&engine, ());
+        let alien = ExternRef::new(&mut other, "secret");
+        let mut store = Store::new(&engine, ());
+        let i = linker(&engine, Some(alien))
+            .instantiate(&mut store, &m)
+            .unwrap();
+        let refs = i
+            .get_typed_func::<Option<ExternRef>, (Option<ExternRef>, Option<Func>)>(
+                &mut store, "refs",
+            )
+            .unwrap();
+        let err = refs.call(&mut store, None).unwrap_err();
+        assert!(
+            err.to_string().contains("wrong store"),
+            "{strategy:?}: {err}"
+        );
+        // The store still works.
+        let mix = i
+            .get_typed_func::<(i32, i64, u128, f32, f64), (f64, u128, i32, i64, f32)>(
+                &mut store, "mix",
+            )
+            .unwrap();
+        assert_eq!(mix.call(&mut store, (1, 0, 0, 0.0, 1.0)).unwrap().2, -1);
+    }
+}
