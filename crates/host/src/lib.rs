@@ -400,20 +400,15 @@ impl Template {
             let port = *ports;
             *ports += 1;
             linker
-                .func_new(
-                    &g.module,
-                    &g.name,
-                    sig.core_type(),
-                    move |caller, args, results| {
-                        let to = Port {
-                            target: &target,
-                            export: &export,
-                            sig: &sig,
-                            port,
-                        };
-                        cross_call(caller, &caller_name, to, args, results)
-                    },
-                )
+                .func_new_cells(&g.module, &g.name, sig.core_type(), move |caller, cells| {
+                    let to = Port {
+                        target: &target,
+                        export: &export,
+                        sig: &sig,
+                        port,
+                    };
+                    cross_call(caller, &caller_name, to, cells)
+                })
                 .map_err(|e| link_err(e.to_string()))?;
         }
         for import in module.imports() {
@@ -794,19 +789,20 @@ impl Nanoprocess {
 /// The host side of an import granted from another process: copy the
 /// arguments from the caller's memory straight into memory the callee
 /// allocates, call, and copy a `string`/`bytes` result back the same way.
+/// The arguments and the result are in `cells`, one per flat value (the
+/// signature has no `v128` or references), as `Func::call_cells` takes
+/// them: no conversion to values on the way.
 fn cross_call(
     mut caller: Caller<'_, ProcState>,
     caller_name: &str,
     to: Port<'_>,
-    args: &[Val],
-    results: &mut [Val],
+    cells: &mut [u64],
 ) -> Result<(), Error> {
     let (export, sig) = (to.export, to.sig);
     tracing::trace!(
         caller = caller_name,
         callee = %to.target.name,
         export,
-        args = args.len(),
         "cross-process call"
     );
     let err = |e: HostError| Error::new(e);
@@ -828,45 +824,28 @@ fn cross_call(
     let f = callee.port(to).map_err(err)?;
     callee.arm();
     // The callee's flat arguments are the caller's, with each (ptr, len)
-    // pointing into the callee's copy instead: the same count. Small calls
-    // use a stack buffer.
-    let (mut buf, mut heap) = ([Val::I32(0); 8], Vec::new());
-    let flat: &mut [Val] = if args.len() <= buf.len() {
-        &mut buf[..args.len()]
-    } else {
-        heap.resize(args.len(), Val::I32(0));
-        &mut heap
-    };
+    // rewritten in place to point into the callee's copy.
     let mut i = 0;
     for t in &sig.params {
-        match (t, args.get(i), args.get(i + 1)) {
-            (Ty::String | Ty::Bytes, Some(Val::I32(ptr)), Some(Val::I32(len))) => {
-                let data = match caller_mem {
-                    Some(m) => m.data(&caller)?,
-                    None => &[],
-                };
-                let src = abi::slice(data, *ptr as u32, *len as u32, &who).map_err(err)?;
-                if *t == Ty::String && std::str::from_utf8(src).is_err() {
-                    return Err(utf8(who()));
-                }
-                let p = callee.put(src).map_err(err)?;
-                flat[i] = Val::I32(p as i32);
-                flat[i + 1] = Val::I32(*len);
-                i += 2;
+        if matches!(t, Ty::String | Ty::Bytes) {
+            let (Some(&ptr), Some(&len)) = (cells.get(i), cells.get(i + 1)) else {
+                return Err(err(HostError::BadArgument(who())));
+            };
+            let data = match caller_mem {
+                Some(m) => m.data(&caller)?,
+                None => &[],
+            };
+            let src = abi::slice(data, ptr as u32, len as u32, &who).map_err(err)?;
+            if *t == Ty::String && std::str::from_utf8(src).is_err() {
+                return Err(utf8(who()));
             }
-            (Ty::String | Ty::Bytes, _, _) | (_, None, _) => {
-                return Err(err(HostError::BadArgument(who())))
-            }
-            (_, Some(v), _) => {
-                flat[i] = *v;
-                i += 1;
-            }
+            cells[i] = u64::from(callee.put(src).map_err(err)?);
+            i += 2;
+        } else {
+            i += 1;
         }
     }
-    if i != args.len() {
-        return Err(err(HostError::BadArgument(who())));
-    }
-    if let Err(e) = f.call(&mut callee.store, flat, results) {
+    if let Err(e) = f.call_cells(&mut callee.store, cells) {
         return Err(err(callee.fault(e)));
     }
     tracing::trace!(
@@ -876,16 +855,14 @@ fn cross_call(
         "cross-process call returned"
     );
     if let Some(t @ (Ty::String | Ty::Bytes)) = sig.result {
-        let Val::I64(packed) = results[0] else {
-            return Ok(());
-        };
         // The result goes through a host buffer (on the stack when short),
         // so that the callee is released before the caller's
         // `cabi_realloc` runs: it may call the callee again.
         let (mut small, mut large) = ([0u8; 256], Vec::new());
         let bytes: &[u8] = {
             let rwho = || format!("result of `{}.{export}`", callee.name);
-            let (ptr, len) = (packed as u64 as u32, (packed as u64 >> 32) as u32);
+            let packed = cells[0];
+            let (ptr, len) = (packed as u32, (packed >> 32) as u32);
             let data = match callee.memory {
                 Some(m) => m.data(&callee.store)?,
                 None => &[],
@@ -903,7 +880,7 @@ fn cross_call(
             }
         };
         drop(guard);
-        results[0] = put_in_caller(&mut caller, caller_name, bytes)?;
+        cells[0] = put_in_caller(&mut caller, caller_name, bytes)?;
     }
     Ok(())
 }
@@ -949,14 +926,12 @@ fn put_in_caller(
     caller: &mut Caller<'_, ProcState>,
     name: &str,
     bytes: &[u8],
-) -> Result<Val, Error> {
+) -> Result<u64, Error> {
     let (realloc, memory) = (caller.data().realloc, caller.data().memory);
     let ptr = copy_in(&mut *caller, realloc, memory, bytes, &|| {
         format!("nanoprocess `{name}`")
     })?;
-    Ok(Val::I64(
-        ((bytes.len() as u64) << 32 | u64::from(ptr)) as i64,
-    ))
+    Ok((bytes.len() as u64) << 32 | u64::from(ptr))
 }
 
 /// A running composition of nanoprocesses.

@@ -45,6 +45,76 @@ impl<T> HostFunc<T> {
     }
 }
 
+impl<T> HostFunc<T> {
+    /// A host function on cells, of a type without references (raw cells
+    /// cannot carry them safely: see [`Linker::func_new_cells`](crate::Linker::func_new_cells)).
+    pub(crate) fn from_cells(
+        ty: &FuncType,
+        f: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Result<Arc<HostFunc<T>>, Error> {
+        if ty.params().iter().chain(ty.results()).any(|t| t.is_ref()) {
+            return Err(wrong_type(
+                "host functions on cells cannot have references, and this is",
+                ty,
+            ));
+        }
+        let n = cells_of(ty.params()).max(cells_of(ty.results()));
+        let results: Vec<ValType> = ty.results().to_vec();
+        let f = Arc::new(f);
+        let g = Arc::clone(&f);
+        let call = move |caller: Caller<'_, T>, args: &[Val], out: &mut [Val]| {
+            let mut buf = [0u64; 16];
+            let mut heap = Vec::new();
+            let cells: &mut [u64] = if n <= buf.len() {
+                &mut buf[..n]
+            } else {
+                heap.resize(n, 0);
+                &mut heap
+            };
+            write_val_cells(cells, args);
+            g(caller, cells)?;
+            read_val_cells(0, cells, &results, out);
+            Ok(())
+        };
+        Ok(Arc::new(HostFunc {
+            call: Box::new(call),
+            raw: Some((
+                n,
+                Box::new(move |caller: Caller<'_, T>, cells: &mut [u64]| f(caller, cells)),
+            )),
+        }))
+    }
+}
+
+/// Writes `vals` in cells (two for a `v128`).
+pub(crate) fn write_val_cells(cells: &mut [u64], vals: &[Val]) {
+    let mut k = 0;
+    for v in vals {
+        let raw = crate::global::val_to_raw(v);
+        cells[k] = raw as u64;
+        k += 1;
+        if matches!(v, Val::V128(_)) {
+            cells[k] = (raw >> 64) as u64;
+            k += 1;
+        }
+    }
+}
+
+/// Reads values of `types` from cells into `out`, references as of store
+/// `store`.
+pub(crate) fn read_val_cells(store: u64, cells: &[u64], types: &[ValType], out: &mut [Val]) {
+    let mut k = 0;
+    for (o, &t) in out.iter_mut().zip(types) {
+        let mut raw = u128::from(cells[k]);
+        k += 1;
+        if t == ValType::V128 {
+            raw |= u128::from(cells[k]) << 64;
+            k += 1;
+        }
+        *o = crate::global::raw_to_val(store, raw, t);
+    }
+}
+
 /// How many 8-byte cells values of `types` take (two for a `v128`).
 pub(crate) fn cells_of(types: &[ValType]) -> usize {
     types
@@ -223,6 +293,58 @@ impl Func {
             store.inner.check_ref(v)?;
         }
         exec::invoke(store, self.0.index, params, results)
+    }
+
+    /// Calls the function with its arguments in `cells`, 8-byte cells in
+    /// order (a `v128` takes two, low half first; `i32` and `f32` are in
+    /// the low 32 bits), which the results then overwrite. `cells` must
+    /// have room for the larger of the two. For a compiled function this
+    /// skips converting to and from [`Val`]s; calls between nanoprocesses
+    /// use it.
+    ///
+    /// Functions whose type has references are refused: raw cells cannot
+    /// carry them safely. Use [`Func::call`] or a [`TypedFunc`].
+    pub fn call_cells<T>(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        cells: &mut [u64],
+    ) -> Result<(), Error> {
+        let store = store.as_context_mut();
+        store.inner.check(self.0)?;
+        let ty = store.inner.func_type(self.0.index);
+        if ty.params().iter().chain(ty.results()).any(|t| t.is_ref()) {
+            return Err(wrong_type("Func::call_cells cannot call", ty));
+        }
+        let n = cells_of(ty.params()).max(cells_of(ty.results()));
+        let Some(cells) = cells.get_mut(..n) else {
+            return Err(wrong_type("too few cells for", ty));
+        };
+        #[cfg(nanowasm_compiler)]
+        if let FuncEntity::Wasm {
+            instance, index, ..
+        } = store.inner.funcs[self.0.index as usize]
+        {
+            if store.inner.instances[instance as usize]
+                .module
+                .compiled_code()
+                .is_some()
+            {
+                return crate::compiler::invoke_cells(store, instance, index, cells);
+            }
+        }
+        // Otherwise through values: small signatures on the stack.
+        let (np, nr) = (ty.params().len(), ty.results().len());
+        let (mut pbuf, mut rbuf) = ([Val::I32(0); 8], [Val::I32(0); 8]);
+        let (mut pheap, mut rheap) = (Vec::new(), Vec::new());
+        let params = scratch(&mut pbuf, &mut pheap, np);
+        read_val_cells(0, cells, ty.params(), params);
+        let results = scratch(&mut rbuf, &mut rheap, nr);
+        for (r, &t) in results.iter_mut().zip(ty.results()) {
+            *r = Val::default_for(t);
+        }
+        exec::invoke(store, self.0.index, params, results)?;
+        write_val_cells(cells, results);
+        Ok(())
     }
 
     /// A typed view of the function, checked against `Params -> Results`.

@@ -144,6 +144,24 @@ impl<T> Linker<T> {
         Ok(self)
     }
 
+    /// Defines a host function with a dynamic type that works on cells,
+    /// as [`Func::call_cells`] passes them: its arguments in order, which
+    /// its results overwrite (`cells` has room for both). Calls from wasm
+    /// skip converting to and from [`Val`]s. `ty` must have no references:
+    /// raw cells cannot carry them safely.
+    pub fn func_new_cells(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Result<&mut Self, Error> {
+        let host = HostFunc::from_cells(&ty, f)?;
+        let def = self.host_func(ty, host);
+        self.insert(module, name, def)?;
+        Ok(self)
+    }
+
     /// A host function's definition, its type registered in the engine.
     fn host_func(&self, ty: FuncType, f: Arc<HostFunc<T>>) -> Definition<T> {
         let id = self.engine.inner.types.register(&ty);

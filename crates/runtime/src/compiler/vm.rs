@@ -22,8 +22,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use super::CompiledModule;
 use crate::error::{Error, FrameInfo, Trap};
-use crate::func::Caller;
-use crate::global::{raw_to_val, val_to_raw};
+use crate::func::{read_val_cells, write_val_cells, Caller};
 use crate::interp::exec::{self, range, store_replaced};
 use crate::store::{FuncEntity, Store, StoreInner};
 use crate::tables;
@@ -383,14 +382,14 @@ pub(crate) fn invoke<T>(
         heap.resize(n, 0);
         &mut heap
     };
-    write_cells(slots, params);
+    write_val_cells(slots, params);
     invoke_cells(store, instance, index, slots)?;
     let inner = &store.inner;
     let ty = inner.instances[instance as usize]
         .module
         .binary()
         .func_type(index);
-    read_cells(
+    read_val_cells(
         inner.id,
         slots,
         ty.map_or(&[][..], |t| t.results()),
@@ -686,7 +685,7 @@ unsafe fn call_store_func<T>(
     let (mut pbuf, mut rbuf) = ([Val::I32(0); 8], [Val::I32(0); 8]);
     let (mut pheap, mut rheap) = (Vec::new(), Vec::new());
     let params = crate::values::scratch(&mut pbuf, &mut pheap, np);
-    read_cells(id, slots, ptypes, params);
+    read_val_cells(id, slots, ptypes, params);
     let params: &[Val] = params;
     let results = crate::values::scratch(&mut rbuf, &mut rheap, nr);
     for (r, &t) in results.iter_mut().zip(rtypes) {
@@ -715,7 +714,7 @@ unsafe fn call_store_func<T>(
             }
         }
     }
-    write_cells(slots, results);
+    write_val_cells(slots, results);
     Ok(0)
 }
 
@@ -723,34 +722,6 @@ unsafe fn call_store_func<T>(
 /// for a `v128`, see `codegen::cell_offsets`).
 fn cells(types: impl Iterator<Item = ValType>) -> usize {
     types.map(|t| if t == ValType::V128 { 2 } else { 1 }).sum()
-}
-
-/// Writes `vals` to an argument area, in cells.
-fn write_cells(slots: &mut [u64], vals: &[Val]) {
-    let mut k = 0;
-    for v in vals {
-        let raw = val_to_raw(v);
-        slots[k] = raw as u64;
-        k += 1;
-        if matches!(v, Val::V128(_)) {
-            slots[k] = (raw >> 64) as u64;
-            k += 1;
-        }
-    }
-}
-
-/// Reads values of `types` from an argument area into `out`.
-fn read_cells(store: u64, slots: &[u64], types: &[ValType], out: &mut [Val]) {
-    let mut k = 0;
-    for (o, &t) in out.iter_mut().zip(types) {
-        let mut raw = u128::from(slots[k]);
-        k += 1;
-        if t == ValType::V128 {
-            raw |= u128::from(slots[k]) << 64;
-            k += 1;
-        }
-        *o = raw_to_val(store, raw, t);
-    }
 }
 
 /// A SIMD instruction that compiled code does not inline: `op` (an index

@@ -16,7 +16,7 @@ use nanowasm_core::ValType;
 use super::code::CompiledFunc;
 use super::handlers::{self, control, Cx, Done};
 use crate::error::{Error, FrameInfo, Trap};
-use crate::func::Caller;
+use crate::func::{cells_of, Caller};
 use crate::global::{raw_to_val, val_to_raw};
 use crate::store::{type_mismatch, FuncEntity, Store, StoreInner};
 use crate::trap::TrapCode;
@@ -43,13 +43,6 @@ fn load_val(store: u64, stack: &[u64], at: usize, ty: ValType) -> Val {
         u128::from(stack[at])
     };
     raw_to_val(store, raw, ty)
-}
-
-fn slots(types: &[ValType]) -> usize {
-    types
-        .iter()
-        .map(|&t| if t == ValType::V128 { 2 } else { 1 })
-        .sum()
 }
 
 #[cold]
@@ -246,7 +239,7 @@ unsafe fn call_host_result<T>(
     if let Some((n, raw)) = f.raw.as_ref().filter(|&&(n, _)| n <= 16) {
         // A typed host function works on a copy of the argument cells
         // (the host may grow the value stack by calling back into wasm).
-        let (np, nr) = (slots(ty.params()), slots(ty.results()));
+        let (np, nr) = (cells_of(ty.params()), cells_of(ty.results()));
         let mut cells = [0u64; 16];
         cells[..np].copy_from_slice(&store.inner.interp.stack[args..args + np]);
         let saved_top = store.inner.interp.top;
@@ -312,7 +305,7 @@ unsafe fn call_host_result<T>(
     {
         check_host_result(inner, v, t).map_err(Exit::Error)?;
     }
-    let result_slots = slots(store.inner.host_types[host as usize].results());
+    let result_slots = cells_of(store.inner.host_types[host as usize].results());
     reserve(&mut store.inner, args + result_slots).map_err(|_| TrapCode::StackOverflow)?;
     let inner = &mut store.inner;
     let mut at = args;

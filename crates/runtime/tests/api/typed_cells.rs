@@ -128,3 +128,62 @@ fn a_typed_host_function_returning_another_stores_reference_fails() {
         assert_eq!(mix.call(&mut store, (1, 0, 0, 0.0, 1.0)).unwrap().2, -1);
     }
 }
+
+/// `Func::call_cells` and `Linker::func_new_cells`: the same answers as
+/// values on both back ends, through a host function on cells; types
+/// with references and too few cells are refused.
+#[test]
+fn calls_on_cells_match_calls_on_values() {
+    const SRC: &str = r#"(module
+        (import "host" "scale" (func $scale (param i64 f64 v128) (result v128 f64)))
+        (func (export "run") (param i64 f64 v128) (result v128 f64)
+            (call $scale (local.get 0) (local.get 1) (local.get 2)))
+        (func (export "refs") (param externref) (result externref) (local.get 0)))"#;
+    for strategy in [Strategy::Interpreter, Strategy::Compiler] {
+        let engine = Engine::new(Config::new().strategy(strategy));
+        let m = module(&engine, SRC);
+        let mut linker = Linker::<()>::new(&engine);
+        let ty = FuncType::new(
+            [ValType::I64, ValType::F64, ValType::V128],
+            [ValType::V128, ValType::F64],
+        );
+        linker
+            .func_new_cells("host", "scale", ty, |_caller, cells| {
+                // (k, x, v) -> (v * k lane-wise on the low lane, x * k)
+                let (k, x) = (cells[0], f64::from_bits(cells[1]));
+                let (lo, hi) = (cells[2], cells[3]);
+                cells[0] = lo.wrapping_mul(k);
+                cells[1] = hi;
+                cells[2] = (x * k as f64).to_bits();
+                Ok(())
+            })
+            .unwrap();
+        // References cannot be defined on cells.
+        let refs_ty = FuncType::new([ValType::EXTERNREF], []);
+        assert!(linker
+            .func_new_cells("host", "refs", refs_ty, |_, _| Ok(()))
+            .is_err());
+        let mut store = Store::new(&engine, ());
+        let i = linker.instantiate(&mut store, &m).unwrap();
+        let run = i.get_func(&store, "run").unwrap();
+        let v = 0x0000_0000_0000_0007_0000_0000_0000_0003u128;
+        let mut cells = [3, 2.5f64.to_bits(), v as u64, (v >> 64) as u64];
+        run.call_cells(&mut store, &mut cells).unwrap();
+        assert_eq!(cells[..3], [9, 7, 7.5f64.to_bits()], "{strategy:?}");
+        let mut out = [Val::I32(0), Val::I32(0)];
+        run.call(
+            &mut store,
+            &[Val::I64(3), Val::from(2.5f64), Val::V128(v)],
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out[0], Val::V128(9 | (7u128 << 64)), "{strategy:?}");
+        assert_eq!(out[1], Val::from(7.5f64), "{strategy:?}");
+        // Too few cells, and a type with references: errors, nothing runs.
+        let err = run.call_cells(&mut store, &mut [0; 3]).unwrap_err();
+        assert!(err.to_string().contains("too few cells"), "{err}");
+        let refs = i.get_func(&store, "refs").unwrap();
+        let err = refs.call_cells(&mut store, &mut [0; 1]).unwrap_err();
+        assert!(err.to_string().contains("cannot call"), "{err}");
+    }
+}
