@@ -143,6 +143,7 @@ pub(crate) fn grow(inner: &mut StoreInner, memory: u32, delta: u64) -> Option<u6
     }
     let new_bytes = usize::try_from(new_bytes).ok()?;
     // Allocation failure is a failed grow, not an abort.
+    inner.resizes += 1;
     mem.data.resize(new_bytes)?;
     Some(old)
 }

@@ -180,6 +180,12 @@ pub(crate) struct StoreInner {
     pub(crate) compiled: crate::compiler::StoreState,
     /// Wasm call depth across nested activations.
     pub(crate) depth: usize,
+    /// How many times a memory or a table has been resized (whose data may
+    /// then have moved): compiled code's contexts refresh their copies of
+    /// memory 0's and table 0's base and length after a call into the host
+    /// only when this changed. Every resize goes through `memory::grow` or
+    /// `table::grow`, which count it.
+    pub(crate) resizes: u64,
     /// The native stack address of the outermost entry from the host; 0
     /// while the store is not running (see `stack.rs`).
     pub(crate) stack_entry: usize,
@@ -359,6 +365,7 @@ impl<T> Store<T> {
                 #[cfg(nanowasm_compiler)]
                 compiled: Default::default(),
                 depth: 0,
+                resizes: 0,
                 stack_entry: 0,
                 max_wasm_stack: engine.config().max_wasm_stack,
             },

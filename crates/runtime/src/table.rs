@@ -206,6 +206,7 @@ pub(crate) fn grow(inner: &mut StoreInner, table: u32, delta: u64, init: u64) ->
         return None;
     }
     let new = usize::try_from(new).ok()?;
+    inner.resizes += 1;
     t.elements.try_reserve_exact(new - t.elements.len()).ok()?;
     t.elements.resize(new, init);
     Some(old)

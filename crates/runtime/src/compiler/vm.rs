@@ -134,6 +134,8 @@ pub(crate) struct VMContext {
     /// never change.
     table0_index: Option<u32>,
     memory0_index: Option<u32>,
+    /// `StoreInner::resizes` when memory 0 and table 0 were last read.
+    resizes: u64,
     global_ptrs: Vec<*mut u128>,
     /// `StoreInner::globals`' buffer when `global_ptrs` was made.
     globals_base: usize,
@@ -251,6 +253,7 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
     vm.fuel = &mut inner.fuel;
     vm.epoch = inner.engine.epoch_ptr();
     vm.epoch_deadline = &inner.epoch_deadline;
+    vm.resizes = inner.resizes;
     match vm.table0_index {
         Some(t) => {
             let el = &inner.tables[t as usize].elements;
@@ -343,6 +346,7 @@ fn new_context<T>(inner: &mut StoreInner, instance: u32) -> Result<Rc<VmCell>, E
             max_depth: 0,
             table0_index: inst.tables.first().copied(),
             memory0_index: inst.memories.first().copied(),
+            resizes: 0,
             global_ptrs: Vec::new(),
             globals_base: 0,
         }),
@@ -598,6 +602,7 @@ fn start_libcall(vm: &VMContext, inner: &mut StoreInner) -> usize {
     saved
 }
 
+#[inline(always)]
 fn finish_libcall(
     vm: &mut VMContext,
     inner: &mut StoreInner,
@@ -608,7 +613,15 @@ fn finish_libcall(
     // context is in the new one (the error says so).
     if inner.id == vm.store_id {
         inner.depth = saved_depth;
-        refresh(vm, inner);
+        // The store did not move (the call borrowed it): what the context
+        // points into changed only if a memory or table was resized,
+        // globals or functions were added.
+        if vm.resizes != inner.resizes
+            || vm.globals_base != inner.globals.as_ptr() as usize
+            || inner.compiled.func_refs.len() != inner.funcs.len()
+        {
+            refresh(vm, inner);
+        }
     }
     match r {
         Ok(Ok(v)) => v,
@@ -628,6 +641,7 @@ fn finish_libcall(
 ///
 /// # Safety
 /// `args` holds the function's parameters and has room for its results.
+#[inline(always)]
 unsafe fn call_store_func<T>(
     store: &mut Store<T>,
     instance: u32,
@@ -657,6 +671,23 @@ unsafe fn call_store_func<T>(
             return r.map(|()| 0);
         }
     }
+    // SAFETY: the caller's guarantee.
+    unsafe { call_store_func_vals(store, instance, func, args) }
+}
+
+/// [`call_store_func`] through values: wasm functions, and host functions
+/// on values.
+///
+/// # Safety
+/// As for [`call_store_func`].
+#[inline(never)]
+unsafe fn call_store_func_vals<T>(
+    store: &mut Store<T>,
+    instance: u32,
+    func: u32,
+    args: *mut u64,
+) -> Result<u32, Error> {
+    let id = store.inner.id;
     // The types are copied out (a host function gets the store mutably):
     // onto the stack when there are few, which avoids the atomic reference
     // count of cloning the function type.

@@ -187,3 +187,89 @@ fn calls_on_cells_match_calls_on_values() {
         assert!(err.to_string().contains("cannot call"), "{err}");
     }
 }
+
+/// Compiled code keeps memory 0's and table 0's base and length across a
+/// call into the host, and reads them again only when something was
+/// resized: a host function that grows the caller's memory and table (so
+/// their data may move), adds globals and functions, must leave the
+/// caller seeing the new sizes and its globals, in every configuration.
+#[test]
+fn resizes_in_a_host_call_are_seen_by_the_caller() {
+    const SRC: &str = r#"(module
+        (import "host" "grow" (func $grow))
+        (import "host" "add" (func $add))
+        (memory (export "memory") 1)
+        (table (export "table") 1 funcref)
+        (global $g (mut i32) (i32.const 7))
+        (type $r (func (result i32)))
+        (func $nine (result i32) (i32.const 9))
+        (func $seven (result i32) (i32.const 7))
+        (elem (i32.const 0) $seven)
+        (elem declare func $nine)
+        (func (export "run") (result i32) (local $r i32)
+            ;; Beyond the first page: out of bounds until the host grows it.
+            (call $grow) ;; the memory
+            (i32.store (i32.const 200000) (i32.const 5))
+            (call $grow) ;; the table
+            ;; Element 0 of the grown (maybe moved) table, read through
+            ;; the context: $nine, not the $seven of before the move.
+            (table.set (i32.const 0) (ref.func $nine))
+            (local.set $r (call_indirect (type $r) (i32.const 0)))
+            (call $add)
+            (i32.add (local.get $r)
+                (i32.add (i32.load (i32.const 200000)) (global.get $g)))))"#;
+    for (strategy, bounds) in [
+        (Strategy::Interpreter, MemoryBounds::Auto),
+        (Strategy::Compiler, MemoryBounds::Auto),
+        (Strategy::Compiler, MemoryBounds::Explicit),
+    ] {
+        let engine = Engine::new(Config::new().strategy(strategy).memory_bounds(bounds));
+        let m = module(&engine, SRC);
+        let mut linker = Linker::<()>::new(&engine);
+        linker
+            .func_wrap(
+                "host",
+                "grow",
+                |mut caller: Caller<'_, ()>| -> Result<(), Error> {
+                    let memory = caller.get_export("memory").and_then(Extern::into_memory);
+                    let table = caller.get_export("table").and_then(Extern::into_table);
+                    let (Some(memory), Some(table)) = (memory, table) else {
+                        return Err(Error::host("no memory or table"));
+                    };
+                    if memory.size(&caller)? == 1 {
+                        memory.grow(&mut caller, 7)?;
+                    } else {
+                        table.grow(&mut caller, 100, Val::FuncRef(None))?;
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+        linker
+            .func_wrap(
+                "host",
+                "add",
+                |mut caller: Caller<'_, ()>| -> Result<(), Error> {
+                    // New globals and functions: their vectors may move.
+                    for i in 0..64 {
+                        let ty = GlobalType {
+                            content: ValType::I64,
+                            mutable: false,
+                        };
+                        Global::new(&mut caller, ty, Val::I64(i))?;
+                        Func::wrap(&mut caller, move || i);
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let mut store = Store::new(&engine, ());
+        let i = linker.instantiate(&mut store, &m).unwrap();
+        let run = i.get_typed_func::<(), i32>(&mut store, "run").unwrap();
+        assert_eq!(
+            run.call(&mut store, ()).unwrap(),
+            5 + 7 + 9,
+            "{strategy:?} {bounds:?}"
+        );
+    }
+}
