@@ -78,6 +78,9 @@ impl Settings {
             return Err("-C strategy=interpreter: nothing to compile ahead of time".into());
         }
         config.strategy(strategy);
+        if let Some(avx2) = opts::avx2(opts::flatten(&self.codegen)) {
+            config.avx2(avx2);
+        }
         if let Some(bounds) = opts::memory_bounds(opts::flatten(&self.optimize)) {
             config.memory_bounds(bounds);
         }

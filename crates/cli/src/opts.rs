@@ -390,6 +390,7 @@ pub static CODEGEN: Group = Group {
     keys: &[
         Key { name: "strategy", kind: Kind::Text, support: Support::Yes, doc: "How to run code: `auto` (the compiler where it supports the module and host, else the interpreter), `compiler` or `interpreter`" },
         Key { name: "compiler", kind: Kind::Text, support: Support::Yes, doc: "wasmtime's name for `strategy`: `cranelift` and `winch` select nanowasm's compiler" },
+        Key { name: "avx2", kind: Kind::Bool, support: Support::Yes, doc: "Compiled code may use AVX2 where the CPU has it, detected at run time (default: y); `n` compiles for the SSE4.1 baseline, for artifacts that must load on older CPUs" },
         Key { name: "cache", kind: Kind::Bool, support: Support::OffOnly("there is no compilation cache; `nanowasm compile` makes artifacts to run with `--allow-precompiled`"), doc: "Cache compiled modules" },
         Key { name: "parallel-compilation", kind: Kind::Bool, support: Support::OnOnly("the compiler always compiles a module's functions in parallel"), doc: "Compile functions in parallel (default: y)" },
         Key { name: "cache-config", kind: Kind::Text, support: Support::No("there is no compilation cache"), doc: "" },
@@ -478,6 +479,18 @@ pub fn memory_bounds<'a>(
             } else {
                 nanowasm::MemoryBounds::Explicit
             });
+        }
+    }
+    chosen
+}
+
+/// The `-C avx2=` choice among `settings` (the last one wins); `None` if
+/// there is none.
+pub fn avx2<'a>(settings: impl IntoIterator<Item = &'a Setting>) -> Option<bool> {
+    let mut chosen = None;
+    for s in settings {
+        if let ("avx2", Value::Bool(b)) = (s.key, &s.value) {
+            chosen = Some(*b);
         }
     }
     chosen

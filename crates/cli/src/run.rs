@@ -165,6 +165,7 @@ struct Plan {
     max_memories: Option<usize>,
     memory_init_cow: Option<bool>,
     memory_bounds: Option<nanowasm::MemoryBounds>,
+    avx2: Option<bool>,
     strategy: Strategy,
     perfmap: bool,
     wasi: bool,
@@ -229,6 +230,7 @@ impl Plan {
             }
         }
         p.memory_bounds = opts::memory_bounds(opts::flatten(&args.optimize));
+        p.avx2 = opts::avx2(opts::flatten(&args.codegen));
         // The long flags of earlier nanowasm versions.
         p.fuel = args.fuel.or(p.fuel);
         p.max_memory_size = args.max_memory_size.or(p.max_memory_size);
@@ -252,6 +254,9 @@ impl Plan {
         }
         if let Some(bounds) = self.memory_bounds {
             config.memory_bounds(bounds);
+        }
+        if let Some(avx2) = self.avx2 {
+            config.avx2(avx2);
         }
         if self.perfmap {
             config.profiler(ProfilingStrategy::PerfMap);

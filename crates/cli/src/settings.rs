@@ -100,6 +100,7 @@ fn config_fields() -> Vec<(&'static str, String)> {
         ("max-call-depth", c.get_max_call_depth().to_string()),
         ("memory-init-cow", c.get_memory_init_cow().to_string()),
         ("signals-based-traps", c.get_guard_regions().to_string()),
+        ("avx2", c.get_avx2().to_string()),
     ]
 }
 

@@ -74,6 +74,9 @@ pub fn run(args: Args) -> ExitCode {
     if let Some(bounds) = opts::memory_bounds(opts::flatten(&args.optimize)) {
         config.memory_bounds(bounds);
     }
+    if let Some(avx2) = opts::avx2(opts::flatten(&args.codegen)) {
+        config.avx2(avx2);
+    }
     let (mut passed, mut failed) = (0, 0);
     for path in &args.files {
         let name = path.display().to_string();

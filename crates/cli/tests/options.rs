@@ -592,3 +592,42 @@ fn objdump_disassembles_compiled_code() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no-such.wasm"), "{}", stderr(&out));
 }
+
+/// Where the CPU has AVX2 the compiler uses its three-operand forms and
+/// broadcasts; `-C avx2=n` compiles for the SSE4.1 baseline, and its
+/// artifact says it needs no AVX2 (the header's CPU field, offset 20).
+#[test]
+fn avx2_is_used_where_the_cpu_has_it_and_can_be_turned_off() {
+    if !std::is_x86_feature_detected!("avx2") {
+        return;
+    }
+    let dir = scratch("avx2");
+    let wat = write(
+        &dir,
+        "simd.wat",
+        r#"(module (func (export "f") (param i32) (result i32)
+            (i32x4.extract_lane 1
+                (i32x4.mul (i32x4.add (i32x4.splat (local.get 0)) (i32x4.splat (local.get 0)))
+                    (i8x16.splat (local.get 0))))))"#,
+    );
+    let avx = stdout(&nanowasm(&["objdump", &wat]));
+    assert!(
+        avx.contains("vpaddd") && avx.contains("vpbroadcastb"),
+        "{avx}"
+    );
+    let sse = stdout(&nanowasm(&["objdump", "-C", "avx2=n", &wat]));
+    assert!(sse.contains("paddd") && !sse.contains("vp"), "{sse}");
+    for (flag, needs_avx2) in [("avx2=y", true), ("avx2=n", false)] {
+        let out = dir.join(format!("{flag}.cwasm"));
+        let out = out.to_str().unwrap();
+        let r = nanowasm(&["compile", "-C", flag, &wat, "-o", out]);
+        assert!(r.status.success(), "{}", stderr(&r));
+        let bytes = std::fs::read(out).unwrap();
+        let cpu = u32::from_le_bytes(bytes[20..24].try_into().unwrap());
+        assert_eq!(cpu & 16 != 0, needs_avx2, "{flag}: {cpu:#x}");
+        // Both run here, with the same answer: (3 + 3) * 0x03030303.
+        let run = nanowasm(&["run", "--allow-precompiled", "--invoke", "f", out, "3"]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        assert_eq!(stdout(&run).trim(), (6 * 0x0303_0303).to_string());
+    }
+}

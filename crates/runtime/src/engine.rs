@@ -20,6 +20,7 @@ pub struct Config {
     pub(crate) strategy: Strategy,
     pub(crate) profiler: ProfilingStrategy,
     pub(crate) memory_bounds: MemoryBounds,
+    pub(crate) avx2: bool,
 }
 
 /// How compiled code keeps loads and stores inside linear memory
@@ -138,6 +139,7 @@ impl Default for Config {
             strategy: Strategy::Auto,
             profiler: ProfilingStrategy::None,
             memory_bounds: MemoryBounds::Auto,
+            avx2: true,
         }
     }
 }
@@ -250,6 +252,21 @@ impl Config {
     pub fn memory_bounds(&mut self, bounds: MemoryBounds) -> &mut Config {
         self.memory_bounds = bounds;
         self
+    }
+
+    /// Whether compiled code may use AVX2 (VEX-encoded three-operand SIMD
+    /// and float instructions, `vpbroadcast`) when the CPU has it, checked
+    /// at run time (default: on). Off, the code needs only the SSE4.1
+    /// baseline, for artifacts that must load on older CPUs.
+    pub fn avx2(&mut self, enable: bool) -> &mut Config {
+        self.avx2 = enable;
+        self
+    }
+
+    /// Whether compiled code uses AVX2: allowed by [`avx2`](Config::avx2)
+    /// and present on this CPU.
+    pub fn get_avx2(&self) -> bool {
+        self.avx2 && cpu_has_avx2()
     }
 
     /// Whether this configuration's memories have guard regions and its
@@ -470,6 +487,7 @@ impl Engine {
             epoch: self.inner.config.epoch_interruption,
             features: self.inner.config.features,
             guard_regions: self.inner.config.get_guard_regions(),
+            avx2: self.inner.config.get_avx2(),
         }
     }
 
@@ -489,4 +507,16 @@ impl Engine {
     pub fn same(a: &Engine, b: &Engine) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
+}
+
+/// Whether this CPU has AVX2 (and so AVX), as compiled code would use it.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) fn cpu_has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2")
+}
+
+/// Without `std` or off x86-64: never (only the compiler uses it).
+#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+pub(crate) fn cpu_has_avx2() -> bool {
+    false
 }

@@ -1294,6 +1294,83 @@ impl Assembler {
         );
     }
 
+    // ---- AVX (VEX-encoded 128-bit forms) -----------------------------
+
+    /// The VEX form of an SSE instruction: `reg`, the extra source `vvvv`
+    /// (ignored by the CPU where the instruction has none: pass 0), and
+    /// `rm`; the vector length is 128 bits (which zeroes the upper half of
+    /// the `ymm` register, so no AVX-SSE transition penalty arises).
+    fn vex(&mut self, op: SseOp, w: bool, reg: u8, vvvv: u8, rm: Rm, imm: usize) {
+        let (x, b) = match rm {
+            Rm::Reg(r) => (0, r >> 3),
+            Rm::Mem(Mem {
+                base: Base::Gpr(base, index),
+                ..
+            }) => (index.map_or(0, |(i, _)| i.index() >> 3), base.index() >> 3),
+            Rm::Mem(_) => (0, 0),
+        };
+        let r = reg >> 3;
+        let pp = match op.prefix {
+            None => 0,
+            Some(0x66) => 1,
+            Some(0xf3) => 2,
+            _ => 3,
+        };
+        let (map, opcode) = match *op.map {
+            [0x38, o] => (2, o),
+            [0x3a, o] => (3, o),
+            [o, ..] => (1, o),
+            [] => (1, 0),
+        };
+        let v = (!vvvv & 0xf) << 3;
+        if map == 1 && x == 0 && b == 0 && !w {
+            self.buf.extend_from_slice(&[0xc5, ((r ^ 1) << 7) | v | pp]);
+        } else {
+            self.buf.extend_from_slice(&[
+                0xc4,
+                ((r ^ 1) << 7) | ((x ^ 1) << 6) | ((b ^ 1) << 5) | map,
+                (u8::from(w) << 7) | v | pp,
+            ]);
+        }
+        self.buf.push(opcode);
+        self.modrm(reg & 7, rm, imm);
+    }
+
+    /// `vop dst, a, b` (AVX): `dst = a op b`, neither source overwritten.
+    pub fn vex_rrr(&mut self, op: Sse, dst: Xmm, a: Xmm, b: Xmm) {
+        self.vex(op.op(), false, dst.0, a.0, Rm::Reg(b.0), 0);
+    }
+
+    /// `vop dst, a, [m]` (AVX; `m` need not be 16-byte aligned).
+    pub fn vex_rrm(&mut self, op: Sse, dst: Xmm, a: Xmm, m: Mem) {
+        self.vex(op.op(), false, dst.0, a.0, Rm::Mem(m), 0);
+    }
+
+    /// `vop dst, a, b, imm` (AVX).
+    pub fn vex_rrri(&mut self, op: SseImm, dst: Xmm, a: Xmm, b: Xmm, imm: u8) {
+        self.vex(op.op(), false, dst.0, a.0, Rm::Reg(b.0), 1);
+        self.buf.push(imm);
+    }
+
+    /// `vpbroadcastb/w/d/q dst, src` (AVX2): the low lane of `src` in
+    /// every lane of `dst`; `lane` is the lane's width in bytes.
+    pub fn vpbroadcast(&mut self, lane: u8, dst: Xmm, src: Xmm) {
+        let opcode = match lane {
+            1 => 0x78,
+            2 => 0x79,
+            4 => 0x58,
+            _ => 0x59,
+        };
+        let map: &'static [u8] = match opcode {
+            0x78 => &[0x38, 0x78],
+            0x79 => &[0x38, 0x79],
+            0x58 => &[0x38, 0x58],
+            _ => &[0x38, 0x59],
+        };
+        let op = SseOp { prefix: P66, map };
+        self.vex(op, false, dst.0, 0, Rm::Reg(src.0), 0);
+    }
+
     /// `movd`/`movq dst, src` (32 or 64 bits, general to SSE).
     pub fn movd_xr(&mut self, s: Size, dst: Xmm, src: Gpr) {
         self.op(

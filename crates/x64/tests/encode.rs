@@ -786,3 +786,90 @@ fn external_calls_leave_their_displacement_to_the_caller() {
     let l = listing(&b);
     assert_eq!(l[l.len() - 1].1, "call 0");
 }
+
+#[test]
+fn avx_three_operand_forms() {
+    let ops: &[(Sse, &str, &str)] = &[
+        (Sse::Addss, "vaddss", "dword ptr "),
+        (Sse::Subsd, "vsubsd", "qword ptr "),
+        (Sse::Mulps, "vmulps", "xmmword ptr "),
+        (Sse::Divpd, "vdivpd", "xmmword ptr "),
+        (Sse::Minps, "vminps", "xmmword ptr "),
+        (Sse::Maxpd, "vmaxpd", "xmmword ptr "),
+        (Sse::Andps, "vandps", "xmmword ptr "),
+        (Sse::Andnpd, "vandnpd", "xmmword ptr "),
+        (Sse::Orps, "vorps", "xmmword ptr "),
+        (Sse::Xorpd, "vxorpd", "xmmword ptr "),
+        (Sse::Paddb, "vpaddb", "xmmword ptr "),
+        (Sse::Paddq, "vpaddq", "xmmword ptr "),
+        (Sse::Psubw, "vpsubw", "xmmword ptr "),
+        (Sse::Pcmpeqq, "vpcmpeqq", "xmmword ptr "),
+        (Sse::Pcmpgtb, "vpcmpgtb", "xmmword ptr "),
+        (Sse::Pand, "vpand", "xmmword ptr "),
+        (Sse::Pandn, "vpandn", "xmmword ptr "),
+        (Sse::Pxor, "vpxor", "xmmword ptr "),
+        (Sse::Pshufb, "vpshufb", "xmmword ptr "),
+        (Sse::Pmulld, "vpmulld", "xmmword ptr "),
+        (Sse::Pmullw, "vpmullw", "xmmword ptr "),
+        (Sse::Pminud, "vpminud", "xmmword ptr "),
+        (Sse::Pmaxsb, "vpmaxsb", "xmmword ptr "),
+        (Sse::Punpcklbw, "vpunpcklbw", "xmmword ptr "),
+        (Sse::Punpckhqdq, "vpunpckhqdq", "xmmword ptr "),
+        (Sse::Packusdw, "vpackusdw", "xmmword ptr "),
+        (Sse::Packsswb, "vpacksswb", "xmmword ptr "),
+        (Sse::Paddusw, "vpaddusw", "xmmword ptr "),
+        (Sse::Pavgb, "vpavgb", "xmmword ptr "),
+        (Sse::Pmaddwd, "vpmaddwd", "xmmword ptr "),
+        (Sse::Unpcklps, "vunpcklps", "xmmword ptr "),
+    ];
+    let mems = mems();
+    for (k, &(op, name, size)) in ops.iter().enumerate() {
+        for d in 0..16u8 {
+            for a in [0u8, 5, 8, 15] {
+                let b = (d + a + 3) % 16;
+                check(
+                    &format!("{name} {}, {}, {}", xmm(d), xmm(a), xmm(b)),
+                    |asm| asm.vex_rrr(op, Xmm(d), Xmm(a), Xmm(b)),
+                );
+            }
+            let (m, mt) = &mems[(k * 16 + usize::from(d)) * 7 % mems.len()];
+            let a = 15 - d;
+            check(
+                &format!("{name} {}, {}, {size}{mt}", xmm(d), xmm(a)),
+                |asm| asm.vex_rrm(op, Xmm(d), Xmm(a), *m),
+            );
+        }
+    }
+    for (op, name) in [(SseImm::Cmpps, "vcmpltps"), (SseImm::Cmpsd, "vcmpltsd")] {
+        check(&format!("{name} xmm3, xmm12, xmm7"), |asm| {
+            asm.vex_rrri(op, Xmm(3), Xmm(12), Xmm(7), 1)
+        });
+    }
+    for (op, name) in [
+        (SseImm::Shufps, "vshufps"),
+        (SseImm::Palignr, "vpalignr"),
+        (SseImm::Pblendw, "vpblendw"),
+    ] {
+        for d in 0..16u8 {
+            for a in [0u8, 9] {
+                let b = 15 - d;
+                check(
+                    &format!("{name} {}, {}, {}, 9", xmm(d), xmm(a), xmm(b)),
+                    |asm| asm.vex_rrri(op, Xmm(d), Xmm(a), Xmm(b), 9),
+                );
+            }
+        }
+    }
+    for (lane, name) in [
+        (1, "vpbroadcastb"),
+        (2, "vpbroadcastw"),
+        (4, "vpbroadcastd"),
+        (8, "vpbroadcastq"),
+    ] {
+        for d in 0..16u8 {
+            check(&format!("{name} {}, {}", xmm(d), xmm(15 - d)), |asm| {
+                asm.vpbroadcast(lane, Xmm(d), Xmm(15 - d))
+            });
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! `nanowasm-kernel [--strategy auto|compiler|interpreter] FILE`: one compute
+//! `nanowasm-kernel [--strategy auto|compiler|interpreter] [--no-avx2] FILE`: one compute
 //! kernel (`run() -> i32`, no imports) for `bench/run`, timed inside the
 //! process as the wasmtime, wasm3 and node peers are: from the bytes to the
 //! result (engine, `Module::new`, instantiation, the call), so process
@@ -12,6 +12,7 @@ use nanowasm_runtime::{Config, Engine, Instance, Module, Store, Strategy};
 
 fn main() -> ExitCode {
     let mut strategy = Strategy::Auto;
+    let mut avx2 = true;
     let mut file = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -27,11 +28,13 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            // Compiled code for the SSE4.1 baseline (`-C avx2=n`).
+            "--no-avx2" => avx2 = false,
             _ => file = Some(a),
         }
     }
     let Some(file) = file else {
-        eprintln!("usage: nanowasm-kernel [--strategy auto|compiler|interpreter] FILE");
+        eprintln!("usage: nanowasm-kernel [--strategy auto|compiler|interpreter] [--no-avx2] FILE");
         return ExitCode::from(2);
     };
     let bytes = match std::fs::read(&file) {
@@ -43,7 +46,7 @@ fn main() -> ExitCode {
     };
     let t0 = Instant::now();
     let mut config = Config::new();
-    config.strategy(strategy);
+    config.strategy(strategy).avx2(avx2);
     let engine = Engine::new(&config);
     let result = Module::new(&engine, &bytes).and_then(|m| {
         let mut store = Store::new(&engine, ());

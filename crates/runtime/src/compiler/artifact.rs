@@ -9,7 +9,8 @@
 //! 12   flags (u32): 1 fuel, 2 epochs, 4 compiled code present, 8 guard
 //!      regions (its loads and stores rely on them)
 //! 16   proposals (Features::bits, u32)
-//! 20   CPU features the code needs (u32: 1 sse4.1, 2 popcnt, 4 lzcnt, 8 bmi1)
+//! 20   CPU features the code needs (u32: 1 sse4.1, 2 popcnt, 4 lzcnt, 8 bmi1,
+//!      16 avx2)
 //! 24   nanowasm's version, zero-padded (16 bytes)
 //! 40   wasm length (u64)
 //! 48   metadata length (u64)
@@ -41,8 +42,13 @@ const FUEL: u32 = 1;
 const EPOCH: u32 = 2;
 const CODE: u32 = 4;
 const GUARD: u32 = 8;
-/// What the compiler's code uses beyond x86-64's baseline.
-const CPU_NEEDED: u32 = 0b1111;
+/// What the compiler's code always uses beyond x86-64's baseline.
+const CPU_BASE: u32 = 0b1111;
+/// AVX2, which code compiled with [`Config::avx2`](crate::Config::avx2)
+/// on a CPU that has it uses.
+const CPU_AVX2: u32 = 16;
+/// Every CPU feature this build knows.
+const CPU_KNOWN: u32 = CPU_BASE | CPU_AVX2;
 
 /// Whether `bytes` start like an artifact (for the CLI's
 /// `--allow-precompiled` and for a clear error from `Module::new`).
@@ -105,7 +111,13 @@ pub(crate) fn serialize(
     let flags = engine_flags(config) | if code.is_some() { CODE } else { 0 };
     out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(&config.get_features().bits().to_le_bytes());
-    out.extend_from_slice(&CPU_NEEDED.to_le_bytes());
+    let cpu = CPU_BASE
+        | if code.is_some_and(|c| c.avx2) {
+            CPU_AVX2
+        } else {
+            0
+        };
+    out.extend_from_slice(&cpu.to_le_bytes());
     out.extend_from_slice(&version_bytes());
     for v in [wasm.len(), meta.len(), code_offset, image.len()] {
         out.extend_from_slice(&(v as u64).to_le_bytes());
@@ -129,6 +141,8 @@ pub(crate) struct Parts<'a> {
     pub code: Option<core::ops::Range<usize>>,
     /// The code relies on guard regions.
     guard: bool,
+    /// The code uses AVX2.
+    avx2: bool,
 }
 
 fn bad(why: impl core::fmt::Display) -> Error {
@@ -167,10 +181,16 @@ pub(crate) fn check<'a>(config: &crate::Config, bytes: &'a [u8]) -> Result<Parts
         ));
     }
     if flags & CODE != 0 {
-        if u32_at(bytes, 20) & !CPU_NEEDED != 0 {
+        let cpu = u32_at(bytes, 20);
+        if cpu & !CPU_KNOWN != 0 {
             return Err(bad("needs CPU features this nanowasm does not know"));
         }
         super::host_supported().map_err(|e| bad(format!("its code cannot run here: {e}")))?;
+        if cpu & CPU_AVX2 != 0 && !crate::engine::cpu_has_avx2() {
+            return Err(bad(
+                "its code uses AVX2, which this CPU lacks (compile it with AVX2 off)",
+            ));
+        }
         if config.get_strategy() == crate::Strategy::Interpreter {
             return Err(bad(
                 "it holds compiled code and this engine's strategy is the interpreter",
@@ -208,6 +228,7 @@ pub(crate) fn check<'a>(config: &crate::Config, bytes: &'a [u8]) -> Result<Parts
         meta: &bytes[wasm_end..meta_end],
         code: (flags & CODE != 0).then_some(code_offset..code_end),
         guard: flags & GUARD != 0,
+        avx2: u32_at(bytes, 20) & CPU_AVX2 != 0,
     })
 }
 
@@ -282,6 +303,7 @@ impl Parts<'_> {
             faults,
             oob_stub,
             guard: self.guard,
+            avx2: self.avx2,
         }))
     }
 }

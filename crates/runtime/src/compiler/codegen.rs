@@ -258,6 +258,7 @@ fn compile_into(
         fuel: config.fuel,
         epoch: config.epoch,
         guard: config.guard_regions,
+        avx2: config.avx2,
         fault_start: None,
         fuel_region: None,
         caller_saved: pins
@@ -314,6 +315,9 @@ struct FuncCompiler<'a> {
     /// Memories have guard regions: accesses with small static offsets
     /// go unchecked.
     guard: bool,
+    /// The CPU has AVX2: three-operand VEX forms (no copy of an operand
+    /// that must survive, unaligned memory operands) and `vpbroadcast`.
+    avx2: bool,
     /// Where the current instruction's unchecked access starts.
     fault_start: Option<usize>,
     /// The open fuel region: where its charge's immediate is, and its cost.
@@ -1765,10 +1769,13 @@ impl FuncCompiler<'_> {
     }
 
     fn float_binop(&mut self, ty: ValType, op32: Sse, op64: Sse) -> Result<(), Unsupported> {
+        let op = if ty == ValType::F32 { op32 } else { op64 };
+        if self.avx2 {
+            return self.vex_binop(op, ty, false);
+        }
         let (b, bd) = self.pop()?;
         let (a, ad) = self.pop()?;
         let xa = self.xmm_of(a, ad);
-        let op = if ty == ValType::F32 { op32 } else { op64 };
         // The second operand where it is: a pinned local's register, a
         // constant in the pool, a slot.
         if let Loc::Local(i) = b.loc {
@@ -1796,6 +1803,68 @@ impl FuncCompiler<'_> {
             }
         }
         self.push(ty, Loc::Xmm(xa));
+        Ok(())
+    }
+
+    /// An operand that an instruction reads but does not write: a pinned
+    /// local's register as it is, or a register of its own (`true`).
+    pub(super) fn xmm_read(&mut self, e: Entry, depth: usize) -> (Xmm, bool) {
+        if let Loc::Local(i) = e.loc {
+            if let Some(Pin::Xmm(p)) = self.pin(i) {
+                return (p, false);
+            }
+        }
+        (self.xmm_of(e, depth), true)
+    }
+
+    /// `op` on the top two operands in its AVX form, `dst = a op b` (`b op
+    /// a` if `swap`): no operand is copied to keep it, the second may
+    /// stay in memory (a slot, a local, a scalar constant: VEX memory
+    /// operands need no alignment), and the result takes a register
+    /// either operand frees.
+    pub(super) fn vex_binop(
+        &mut self,
+        op: Sse,
+        ty: ValType,
+        swap: bool,
+    ) -> Result<(), Unsupported> {
+        let (b, bd) = self.pop()?;
+        let (a, ad) = self.pop()?;
+        let ((first, fd), (second, sd)) = if swap {
+            ((b, bd), (a, ad))
+        } else {
+            ((a, ad), (b, bd))
+        };
+        let (x1, own1) = self.xmm_read(first, fd);
+        let mem = match second.loc {
+            Loc::Const(c) if ty != ValType::V128 => {
+                let mut bytes = [0; 16];
+                bytes[..8].copy_from_slice(&c.to_le_bytes());
+                Some(self.const16(bytes))
+            }
+            _ => self.mem_of(second, sd),
+        };
+        let dst;
+        match mem {
+            // A 4-byte `ss` read of an 8-byte slot reads the value's bits.
+            Some(m) => {
+                dst = if own1 { x1 } else { self.alloc_xmm() };
+                self.asm().vex_rrm(op, dst, x1, m);
+            }
+            None => {
+                let (x2, own2) = self.xmm_read(second, sd);
+                dst = match (own1, own2) {
+                    (true, _) => x1,
+                    (false, true) => x2,
+                    (false, false) => self.alloc_xmm(),
+                };
+                self.asm().vex_rrr(op, dst, x1, x2);
+                if own1 && own2 {
+                    self.free(Loc::Xmm(x2));
+                }
+            }
+        }
+        self.push(ty, Loc::Xmm(dst));
         Ok(())
     }
 

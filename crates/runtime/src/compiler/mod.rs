@@ -163,6 +163,9 @@ pub(crate) struct CompiledModule {
     /// never reloaded after calls (a reservation grows in place), so the
     /// memory must be a reservation (`vm::invoke` checks).
     pub(crate) guard: bool,
+    /// The code uses AVX2 instructions (the artifact says so, and a CPU
+    /// without AVX2 refuses it).
+    pub(crate) avx2: bool,
 }
 
 impl CompiledModule {
@@ -345,6 +348,7 @@ pub(crate) fn compile(
         faults,
         oob_stub: stubs[Code::MemoryOutOfBounds as usize] as u32,
         guard: config.guard_regions,
+        avx2: config.avx2,
     };
     if perfmap {
         module.write_perfmap(binary);

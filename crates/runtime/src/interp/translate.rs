@@ -39,6 +39,10 @@ pub(crate) struct TranslateConfig {
     /// builds without it never read it.
     #[cfg_attr(not(nanowasm_compiler), allow(dead_code))]
     pub guard_regions: bool,
+    /// Compiled code may use AVX2 (the CPU has it). Read only by the
+    /// compiler.
+    #[cfg_attr(not(nanowasm_compiler), allow(dead_code))]
+    pub avx2: bool,
 }
 
 /// How many slots a value of type `t` takes.

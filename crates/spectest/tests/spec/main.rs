@@ -9,7 +9,9 @@
 //! with fuel metering and epoch checks compiled in as well; both with guard
 //! regions (out-of-bounds accesses fault and the signal handler traps), and
 //! again with explicit bounds checks as `compiled-explicit/<path>` and
-//! `compiled-explicit-fuel/<path>`. The engine sees only binaries.
+//! `compiled-explicit-fuel/<path>`. Where the CPU has AVX2 (which the
+//! compiler then uses), `compiled-sse41/<path>` runs code compiled for the
+//! SSE4.1 baseline. The engine sees only binaries.
 //!
 //! `known_failures.txt` lists trials expected to fail; it can only shrink:
 //! a listed trial that passes fails the run until it is removed.
@@ -306,11 +308,17 @@ fn main() {
         // have no reservations, so their compiled code always checks
         // explicitly: the first two configurations are already those.
         let guard = compiled.get_guard_regions();
+        let mut sse41 = compiled.clone();
+        sse41.avx2(false);
+        let avx2 = compiled.get_avx2();
         configs.push(("compiled", compiled, ScriptParser::Ours));
         configs.push(("compiled-fuel", compiled_fuel, ScriptParser::Ours));
         if guard {
             configs.push(("compiled-explicit", explicit, ScriptParser::Ours));
             configs.push(("compiled-explicit-fuel", explicit_fuel, ScriptParser::Ours));
+        }
+        if avx2 {
+            configs.push(("compiled-sse41", sse41, ScriptParser::Ours));
         }
     }
     let mut trials = Vec::new();

@@ -245,6 +245,9 @@ impl FuncCompiler<'_> {
         use Opcode as O;
         use ValType::{F32, F64, I32, I64, V128};
         if let Some(b) = binary(op) {
+            if self.avx2 {
+                return self.vex_binop(b.op, V128, b.swap);
+            }
             let (xa, xb) = self.pop_xmm_pair()?;
             let (dst, src) = if b.swap { (xb, xa) } else { (xa, xb) };
             self.asm().sse_rr(b.op, dst, src);
@@ -426,8 +429,8 @@ impl FuncCompiler<'_> {
             }
             (O::F32x4Splat | O::F64x2Splat, _) => {
                 let x = self.pop_xmm()?;
-                let imm = if op == O::F32x4Splat { 0 } else { 0x44 };
-                self.asm().sse_rri(SseImm::Pshufd, x, x, imm);
+                let size = if op == O::F32x4Splat { 4 } else { 8 };
+                self.splat_lanes(x, size, op);
                 self.push(V128, Loc::Xmm(x));
             }
             (
@@ -647,7 +650,12 @@ impl FuncCompiler<'_> {
         if matches!(op, Opcode::V128Load32Zero | Opcode::V128Load64Zero) {
             return;
         }
+        let avx2 = self.avx2;
         let a = self.asm();
+        if avx2 {
+            a.vpbroadcast(size as u8, x, x);
+            return;
+        }
         match size {
             1 => {
                 a.sse_rr(Sse::Pxor, XMM_SCRATCH0, XMM_SCRATCH0);
