@@ -1110,6 +1110,15 @@ impl Assembler {
         at
     }
 
+    /// `jmp rel32` to code outside this buffer: returns where the rel32
+    /// field is, for the caller to patch once the target is placed.
+    pub fn jmp_extern(&mut self) -> usize {
+        self.buf.push(0xe9);
+        let at = self.buf.len();
+        self.emit_u32(0);
+        at
+    }
+
     /// `call label` (rel32).
     pub fn call_label(&mut self, l: Label) {
         self.buf.push(0xe8);

@@ -85,6 +85,32 @@ pub(super) struct Shared<'a> {
     pub num_imported: u32,
     /// The engine-wide ids of the module's types.
     pub type_ids: &'a [u32],
+    /// The smallest argument area every call into this module's functions
+    /// reserves ([`tail_area`]).
+    pub tail_area: usize,
+}
+
+/// The most a module's calls reserve for tail calls: a tail call whose
+/// callee needs more than this and more than its caller's own area is
+/// not compiled (the interpreter runs the module).
+const TAIL_AREA_MAX: usize = 256;
+
+/// The argument area every call into `module`'s functions reserves, so
+/// that a tail call can put its callee's arguments where its own were: the
+/// largest of its types' areas (up to [`TAIL_AREA_MAX`]), if tail calls
+/// are on; else 0.
+pub(super) fn tail_area(module: &Module, features: Features) -> usize {
+    if !features.has(Feature::TailCall) {
+        return 0;
+    }
+    module
+        .types
+        .iter()
+        .map(|t| cell_offsets(t.params()).1.max(cell_offsets(t.results()).1))
+        .max()
+        .unwrap_or(0)
+        .min(TAIL_AREA_MAX)
+        .next_multiple_of(16)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -209,6 +235,7 @@ pub(super) fn compile_function(
     config: TranslateConfig,
     func: u32,
     type_ids: &[u32],
+    tail_area: usize,
 ) -> Result<FuncCode, Unsupported> {
     let mut asm = Assembler::with_capacity(
         module
@@ -228,6 +255,7 @@ pub(super) fn compile_function(
             faults: &mut faults,
             num_imported: module.num_imported.funcs,
             type_ids,
+            tail_area,
         },
     )?;
     let code = asm
@@ -284,6 +312,7 @@ fn compile_into(
         cell: if vectors { 16 } else { 8 },
         param_offs: Vec::new(),
         result_offs: Vec::new(),
+        in_bytes: 0,
         consts: Vec::new(),
         free_gpr: ALLOC_GPRS
             .into_iter()
@@ -347,6 +376,10 @@ struct FuncCompiler<'a> {
     param_offs: Vec<i32>,
     /// Where each result goes, above `rbp + 16`.
     result_offs: Vec<i32>,
+    /// The bytes above `rbp + 16` that the caller reserved: the larger of
+    /// the parameters' and results' areas, and at least the module's
+    /// [`tail_area`].
+    in_bytes: usize,
     /// 16-byte constants, emitted after the code (`[rip + label]`).
     consts: Vec<(Label, [u8; 16])>,
     free_gpr: Vec<Gpr>,
@@ -448,6 +481,10 @@ impl FuncCompiler<'_> {
         self.results = start.ty.results().to_vec();
         self.param_offs = cell_offsets(start.ty.params()).0;
         self.result_offs = cell_offsets(start.ty.results()).0;
+        self.in_bytes = cell_offsets(start.ty.params())
+            .1
+            .max(cell_offsets(start.ty.results()).1)
+            .max(self.s.tail_area);
         self.at = start.offset as u32;
         let a = self.asm();
         // The calls left, from the caller's frame (or the entry
@@ -1035,6 +1072,13 @@ impl FuncCompiler<'_> {
             let m = Mem::base(Gpr::Rbp, 16 + self.result_offs[i]);
             self.store_loc(m, e.ty, e.loc, first + i);
         }
+        self.leave_frame();
+        self.asm().ret();
+    }
+
+    /// Restores the callee-saved registers and the caller's `rbp` and
+    /// `rsp`: the frame is gone, the return address on top.
+    fn leave_frame(&mut self) {
         for (k, r) in self.saved_gprs().into_iter().enumerate() {
             self.s
                 .asm
@@ -1043,7 +1087,32 @@ impl FuncCompiler<'_> {
         let a = self.asm();
         a.mov_rr(Size::S64, Gpr::Rsp, Gpr::Rbp);
         a.pop(Gpr::Rbp);
-        a.ret();
+    }
+
+    /// A tail call's arguments: to the outgoing area as for a call, then
+    /// (once every operand, the parameters included, has been read) over
+    /// this function's own incoming area, where the callee finds them and
+    /// writes its results for this function's caller. Then the frame is
+    /// left: a jump to the callee follows. `scratch` is the register the
+    /// copy uses (not the one holding an indirect callee).
+    fn tail_args(&mut self, ty: &FuncType, scratch: Gpr) -> Result<(), Unsupported> {
+        let size = cell_offsets(ty.params())
+            .1
+            .max(cell_offsets(ty.results()).1);
+        if size > self.in_bytes {
+            return Err(format!(
+                "a tail call needing {size} bytes of arguments where its caller has {}",
+                self.in_bytes
+            ));
+        }
+        let params = cell_offsets(ty.params()).1;
+        let a = self.asm();
+        for off in (0..params as i32).step_by(8) {
+            a.mov_rm(Size::S64, scratch, Mem::base(Gpr::Rsp, off));
+            a.mov_mr(Size::S64, Mem::base(Gpr::Rbp, 16 + off), scratch);
+        }
+        self.leave_frame();
+        Ok(())
     }
 
     fn block_types<'r>(at: &Resolved<'r>) -> Result<(Types<'r>, Types<'r>), Unsupported> {
@@ -1103,7 +1172,8 @@ impl FuncCompiler<'_> {
         }
         let (offs, size) = cell_offsets(ty.params());
         let results = cell_offsets(ty.results()).1;
-        self.outgoing(&offs, size.max(results))
+        // At least the module's tail-call area: the callee may tail-call.
+        self.outgoing(&offs, size.max(results).max(self.s.tail_area))
     }
 
     /// Writes the top `offs.len()` operands to the outgoing area at
@@ -1200,11 +1270,42 @@ impl FuncCompiler<'_> {
         Ok(())
     }
 
+    /// `return_call`: a jump to a function of this module, in constant
+    /// stack space; an import is called through the host and returned
+    /// from.
+    fn return_call(&mut self, func: u32, ty: &FuncType) -> Result<(), Unsupported> {
+        if func < self.s.num_imported {
+            self.call(func, ty)?;
+            self.ret();
+            return Ok(());
+        }
+        self.call_args(ty)?;
+        self.tail_args(ty, Gpr::Rax)?;
+        let at = self.s.asm.jmp_extern();
+        self.s
+            .relocs
+            .push((at, Target::Func(func - self.s.num_imported)));
+        Ok(())
+    }
+
     fn call_indirect(
         &mut self,
         ty_index: u32,
         table: u32,
         ty: &FuncType,
+    ) -> Result<(), Unsupported> {
+        self.call_indirect_or_tail(ty_index, table, ty, false)
+    }
+
+    /// `call_indirect`, or with `tail` `return_call_indirect`: its fast
+    /// path (a function of this instance) jumps to the callee in
+    /// constant stack space; the host path calls and returns.
+    fn call_indirect_or_tail(
+        &mut self,
+        ty_index: u32,
+        table: u32,
+        ty: &FuncType,
+        tail: bool,
     ) -> Result<(), Unsupported> {
         let (index, d) = self.pop()?;
         // The index stays where it is while the arguments are written (it
@@ -1272,12 +1373,18 @@ impl FuncCompiler<'_> {
             a.mov_rm(Size::S32, Gpr::Rdx, Mem::base(VMCTX, vm::INSTANCE));
             a.alu_rm(Alu::Cmp, Size::S32, Gpr::Rdx, Mem::base(Gpr::Rax, -12));
             a.jcc(Cond::Ne, slow);
-            a.call_m(Mem::base(Gpr::Rax, -8));
-            self.call_site();
-            self.reload_mem_base();
-            let a = self.asm();
-            a.jmp_label(done);
-            a.bind(slow);
+            if tail {
+                self.tail_args(ty, Gpr::Rdx)?;
+                self.asm().jmp_m(Mem::base(Gpr::Rax, -8));
+                self.asm().bind(slow);
+            } else {
+                a.call_m(Mem::base(Gpr::Rax, -8));
+                self.call_site();
+                self.reload_mem_base();
+                let a = self.asm();
+                a.jmp_label(done);
+                a.bind(slow);
+            }
         }
         self.sync_depth();
         let a = self.asm();
@@ -1291,7 +1398,11 @@ impl FuncCompiler<'_> {
         self.asm().bind(done);
         self.reload_pinned();
         self.call_results(ty);
-        self.start_fuel_region();
+        if tail {
+            self.ret();
+        } else {
+            self.start_fuel_region();
+        }
         Ok(())
     }
 
@@ -2395,6 +2506,16 @@ impl FuncCompiler<'_> {
             (O::CallIndirect, Imm::Index2(ty_index, table)) => {
                 let ty = at.callee().ok_or("call without type")?.clone();
                 self.call_indirect(ty_index, table, &ty)?;
+            }
+            (O::ReturnCall, Imm::Index(f)) => {
+                let ty = at.callee().ok_or("call without type")?.clone();
+                self.return_call(f, &ty)?;
+                self.set_dead();
+            }
+            (O::ReturnCallIndirect, Imm::Index2(ty_index, table)) => {
+                let ty = at.callee().ok_or("call without type")?.clone();
+                self.call_indirect_or_tail(ty_index, table, &ty, true)?;
+                self.set_dead();
             }
             (O::Drop, _) => {
                 let (e, _) = self.pop()?;

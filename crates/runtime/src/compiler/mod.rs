@@ -270,7 +270,8 @@ pub(crate) fn compile(
 ) -> Result<Arc<CompiledModule>, String> {
     host_supported()?;
     let num_imported = binary.num_imported.funcs;
-    let funcs = compile_functions(binary, config, type_ids).map_err(|(i, e)| {
+    let tail_area = codegen::tail_area(binary, config.features);
+    let funcs = compile_functions(binary, config, type_ids, tail_area).map_err(|(i, e)| {
         let func = num_imported + i;
         let name = binary
             .names
@@ -283,7 +284,7 @@ pub(crate) fn compile(
     let mut asm =
         Assembler::with_capacity(funcs.iter().map(|f| f.code.len() + 16).sum::<usize>() + 256);
     let trap_stubs: Vec<Label> = (0..=Code::TRAPS.len()).map(|_| asm.new_label()).collect();
-    let entry = emit_entry(&mut asm, &trap_stubs);
+    let entry = emit_entry(&mut asm, &trap_stubs, tail_area);
     let mut starts = Vec::with_capacity(funcs.len());
     for f in &funcs {
         asm.align(16);
@@ -363,12 +364,14 @@ fn compile_functions(
     binary: &Binary,
     config: TranslateConfig,
     type_ids: &[u32],
+    tail_area: usize,
 ) -> Result<Vec<codegen::FuncCode>, (u32, String)> {
     use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let n = binary.bodies.len();
     let num_imported = binary.num_imported.funcs;
-    let one =
-        |i: usize| codegen::compile_function(binary, config, num_imported + i as u32, type_ids);
+    let one = |i: usize| {
+        codegen::compile_function(binary, config, num_imported + i as u32, type_ids, tail_area)
+    };
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(n / 16)
@@ -439,7 +442,7 @@ fn compile_functions(
 /// returns 0. A trap stub puts its code in `eax`, has the host record the
 /// wasm frames from the trap site's return address and frame pointer, and
 /// returns through the same exit with the stack reset to `entry_sp`.
-fn emit_entry(a: &mut Assembler, trap_stubs: &[Label]) -> Label {
+fn emit_entry(a: &mut Assembler, trap_stubs: &[Label], tail_area: usize) -> Label {
     use Gpr::*;
     let vm = |off: i32| Mem::base(R15, off);
     let entry = a.new_label();
@@ -468,6 +471,14 @@ fn emit_entry(a: &mut Assembler, trap_stubs: &[Label]) -> Label {
     a.shift_ri(nanowasm_x64::Shift::Shl, Size::S64, Rax, 2);
     a.alu_ri(Alu::Add, Size::S64, Rax, 15);
     a.alu_ri(Alu::And, Size::S64, Rax, -16);
+    if tail_area > 0 {
+        // At least the module's tail-call area (`codegen::tail_area`).
+        let big = a.new_label();
+        a.alu_ri(Alu::Cmp, Size::S64, Rax, tail_area as i32);
+        a.jcc_short(nanowasm_x64::Cond::Ae, big);
+        a.mov_ri(Size::S64, Rax, tail_area as i64);
+        a.bind(big);
+    }
     a.alu_rr(Alu::Sub, Size::S64, Rsp, Rax);
     copy_slots(a, Rdx, Rsp);
     a.call_r(Rsi);

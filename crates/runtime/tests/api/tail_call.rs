@@ -1,7 +1,9 @@
 //! Tail calls (`return_call`, `return_call_indirect`): constant stack,
 //! across instances, into the host, with traps, fuel and epochs.
 
-use nanowasm_runtime::{Caller, Config, Engine, Instance, Linker, Module, Store, TrapCode};
+use nanowasm_runtime::{
+    Caller, Config, Engine, Instance, Linker, Module, Store, Strategy, TrapCode,
+};
 
 fn engine(configure: impl FnOnce(&mut Config)) -> Engine {
     let mut config = Config::new();
@@ -240,4 +242,42 @@ fn tail_calls_must_return_the_callers_results() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("type mismatch"), "{e}");
+}
+
+/// A function of one parameter and one of six tail-call each other ten
+/// million times: the callee's arguments need more room than the caller
+/// was given, which every call into a module with tail calls reserves
+/// (the module's largest type), from the host and from wasm alike. Both
+/// back ends, constant stack.
+#[test]
+fn tail_calls_between_signatures_of_different_sizes() {
+    const SRC: &str = r#"(module
+      (func $a (export "a") (param i64) (result i64)
+        (if (i64.eqz (local.get 0)) (then (return (i64.const 7))))
+        (return_call $b (local.get 0) (i64.const 1) (i64.const 2) (i64.const 3)
+          (f64.const 0.5) (i32.const 9)))
+      (func $b (param i64 i64 i64 i64 f64 i32) (result i64)
+        ;; n - 1, from every argument: (n - 1 - 2 - 3 + 2 + 3 + 9 - 9) + ...
+        (return_call $a
+          (i64.add
+            (i64.sub (local.get 0) (local.get 1))
+            (i64.sub (i64.add (local.get 2) (local.get 3))
+              (i64.add (i64.add (local.get 2) (local.get 3))
+                (i64.sub (i64.trunc_f64_s (local.get 4)) (i64.extend_i32_u (i32.sub (local.get 5) (i32.const 9)))))))))
+      (func (export "via_call") (param i64) (result i64)
+        (i64.add (call $a (local.get 0)) (i64.const 1))))"#;
+    for strategy in [Strategy::Interpreter, Strategy::Compiler] {
+        let engine = engine(|c| {
+            c.strategy(strategy);
+        });
+        let (mut store, instance) = instantiate(&engine, SRC);
+        let a = instance
+            .get_typed_func::<i64, i64>(&mut store, "a")
+            .unwrap();
+        assert_eq!(a.call(&mut store, 10_000_000).unwrap(), 7, "{strategy:?}");
+        let via = instance
+            .get_typed_func::<i64, i64>(&mut store, "via_call")
+            .unwrap();
+        assert_eq!(via.call(&mut store, 1_000_000).unwrap(), 8, "{strategy:?}");
+    }
 }

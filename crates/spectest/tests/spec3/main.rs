@@ -2,7 +2,11 @@
 //! `proposals/`, which holds proposals beyond 3.0) on the interpreter with
 //! every proposal nanowasm implements turned on, one trial per file and
 //! configuration: `interp/<path>` and `interp-fuel/<path>` (fuel metering
-//! on). Scripts are parsed by nanowasm's own text format.
+//! on); where the x86-64 compiler is built, also with `Strategy::Compiler`
+//! as `compiled/<path>` and `compiled-fuel/<path>` (fuel and epochs), where
+//! a module the compiler does not support fails its file (so the list
+//! below says which 3.0 features the compiler lacks). Scripts are parsed by
+//! nanowasm's own text format.
 //!
 //! `known_failures.txt` lists the files expected to fail, the 3.0
 //! features not implemented yet; it can only shrink: a listed trial that
@@ -14,7 +18,7 @@
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::Arguments;
-use nanowasm::{Config, Features};
+use nanowasm::{Config, Features, Strategy};
 
 #[path = "../common/ratchet.rs"]
 mod ratchet;
@@ -47,12 +51,21 @@ fn main() {
     let mut all = Features::MVP;
     all.apply_list("all").expect("`all` is a feature list");
     let mut config = Config::new();
-    config.features(all);
+    config.features(all).strategy(Strategy::Interpreter);
     let mut fuel = config.clone();
     fuel.consume_fuel(true);
+    let mut configs = vec![("interp", config.clone()), ("interp-fuel", fuel)];
+    if Strategy::Auto.resolve() == Strategy::Compiler {
+        let mut compiled = config;
+        compiled.strategy(Strategy::Compiler);
+        let mut compiled_fuel = compiled.clone();
+        compiled_fuel.consume_fuel(true).epoch_interruption(true);
+        configs.push(("compiled", compiled));
+        configs.push(("compiled-fuel", compiled_fuel));
+    }
     let known = known_failures("spec3/known_failures.txt");
     let mut trials = Vec::new();
-    for (prefix, config) in [("interp", config), ("interp-fuel", fuel)] {
+    for (prefix, config) in configs {
         for path in &files {
             let rel = path
                 .strip_prefix(&root)
