@@ -120,13 +120,16 @@ fn every_strategy_runs_and_an_unknown_one_is_refused() {
     assert_ne!(out.status.code(), Some(0));
     let e = stderr(&out);
     assert!(e.contains("unknown strategy"), "{e}");
-    // A module the compiler cannot compile yet: refused with the reason by
+    // A module the compiler cannot compile: refused with the reason by
     // `compiler`, run by the interpreter under `auto`.
     let simd = write(
         &dir,
-        "multi_memory.wat",
-        r#"(module (memory 1) (memory 1)
-            (func (export "_start") (drop (i32.load 1 (i32.const 0)))))"#,
+        "wide_tail_call.wat",
+        // A tail call whose callee takes 320 bytes of arguments, more than
+        // the compiler reserves for tail calls (256) and than its caller's.
+        r#"(module
+            (func $wide (param i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64))
+            (func (export "_start") (return_call $wide (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0))))"#,
     );
     let out = nanowasm(&["-C", "strategy=compiler", &simd]);
     assert_eq!(out.status.code(), Some(1));
@@ -524,9 +527,12 @@ fn compile_then_run_precompiled() {
     // A module the compiler cannot compile yet is an error for `compile`.
     let simd = write(
         &dir,
-        "multi_memory.wat",
-        r#"(module (memory 1) (memory 1)
-            (func (export "_start") (drop (i32.load 1 (i32.const 0)))))"#,
+        "wide_tail_call.wat",
+        // A tail call whose callee takes 320 bytes of arguments, more than
+        // the compiler reserves for tail calls (256) and than its caller's.
+        r#"(module
+            (func $wide (param i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64))
+            (func (export "_start") (return_call $wide (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0))))"#,
     );
     let out = nanowasm(&["compile", &simd]);
     assert_eq!(out.status.code(), Some(1));

@@ -1444,7 +1444,7 @@ impl FuncCompiler<'_> {
     /// `offset` and returns its operand (`[r14 + rax + disp]`).
     fn address(&mut self, m: MemArg, size: u32) -> Result<Mem, Unsupported> {
         if m.memory != 0 {
-            return Err("memories other than memory 0".into());
+            return self.address_in(m, size);
         }
         let (e, d) = self.pop()?;
         match e.loc {
@@ -1471,33 +1471,9 @@ impl FuncCompiler<'_> {
                 }
                 return Ok(Mem::base(MEM_BASE, ea as i32));
             }
-            Loc::Const(c) => {
-                let ea = u64::from(c as u32) + m.offset;
-                self.asm().mov_ri(Size::S64, Gpr::Rax, ea as i64);
-            }
-            Loc::Gpr(r) => {
-                self.asm().mov_rr(Size::S32, Gpr::Rax, r);
-                self.free(e.loc);
-            }
-            _ if self.pinned_gpr(e).is_some() => {
-                let r = self.pinned_gpr(e).expect("a pinned local");
-                self.asm().mov_rr(Size::S32, Gpr::Rax, r);
-            }
-            // A 32-bit `lea`: the sum wraps and is zero-extended.
-            Loc::Sum { .. } => self.load_gpr(Gpr::Rax, e, d),
-            _ => match self.mem_of(e, d) {
-                Some(src) => self.asm().mov_rm(Size::S32, Gpr::Rax, src),
-                None => {
-                    self.load_gpr(Gpr::Rax, e, d);
-                    self.asm().mov_rr(Size::S32, Gpr::Rax, Gpr::Rax);
-                }
-            },
+            _ => {}
         }
-        let offset = if matches!(e.loc, Loc::Const(_)) {
-            0
-        } else {
-            m.offset
-        };
+        let offset = self.address_to_rax(e, d, m.offset);
         let end = offset + u64::from(size);
         // With guard regions an access needs no check when it cannot
         // reach past the reservation: a constant address's end within it,
@@ -1538,6 +1514,75 @@ impl FuncCompiler<'_> {
             a.lea(Size::S64, Gpr::Rax, Mem::base(Gpr::Rcx, -(size as i32)));
             Ok(Mem::base_index(MEM_BASE, Gpr::Rax, Scale::S1, 0))
         }
+    }
+
+    /// Puts the access's address (the popped operand `e`, zero-extended)
+    /// in `rax`; returns the static offset still to add (0 when a constant
+    /// address has it folded in).
+    fn address_to_rax(&mut self, e: Entry, d: usize, offset: u64) -> u64 {
+        match e.loc {
+            Loc::Const(c) => {
+                let ea = u64::from(c as u32) + offset;
+                self.asm().mov_ri(Size::S64, Gpr::Rax, ea as i64);
+                return 0;
+            }
+            Loc::Gpr(r) => {
+                self.asm().mov_rr(Size::S32, Gpr::Rax, r);
+                self.free(e.loc);
+            }
+            _ if self.pinned_gpr(e).is_some() => {
+                let r = self.pinned_gpr(e).expect("a pinned local");
+                self.asm().mov_rr(Size::S32, Gpr::Rax, r);
+            }
+            // A 32-bit `lea`: the sum wraps and is zero-extended.
+            Loc::Sum { .. } => self.load_gpr(Gpr::Rax, e, d),
+            _ => match self.mem_of(e, d) {
+                Some(src) => self.asm().mov_rm(Size::S32, Gpr::Rax, src),
+                None => {
+                    self.load_gpr(Gpr::Rax, e, d);
+                    self.asm().mov_rr(Size::S32, Gpr::Rax, Gpr::Rax);
+                }
+            },
+        }
+        offset
+    }
+
+    /// [`address`](Self::address) in a memory other than memory 0: its
+    /// base and length from the context's memory table, checked
+    /// explicitly in both bounds strategies; returns `[rcx + rax + disp]`
+    /// (`rdx`, which loads and stores use after the address, stays free).
+    fn address_in(&mut self, m: MemArg, size: u32) -> Result<Mem, Unsupported> {
+        let (e, d) = self.pop()?;
+        let offset = self.address_to_rax(e, d, m.offset);
+        let end = offset + u64::from(size);
+        let slot = i32::try_from(m.memory)
+            .ok()
+            .and_then(|k| k.checked_mul(vm::MEM_SLOT_SIZE))
+            .ok_or("a memory index too large")?;
+        let oob = self.trap_site(Code::MemoryOutOfBounds);
+        let a = self.asm();
+        a.mov_rm(Size::S64, Gpr::Rdx, Mem::base(VMCTX, vm::MEMORIES));
+        if end <= i32::MAX as u64 {
+            a.lea(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rax, end as i32));
+        } else {
+            a.mov_ri(Size::S64, Gpr::Rcx, end as i64);
+            a.alu_rr(Alu::Add, Size::S64, Gpr::Rcx, Gpr::Rax);
+        }
+        a.alu_rm(
+            Alu::Cmp,
+            Size::S64,
+            Gpr::Rcx,
+            Mem::base(Gpr::Rdx, slot + vm::MEM_SLOT_LEN),
+        );
+        a.jcc(Cond::A, oob);
+        let disp = if offset <= i32::MAX as u64 {
+            offset as i32
+        } else {
+            a.lea(Size::S64, Gpr::Rax, Mem::base(Gpr::Rcx, -(size as i32)));
+            0
+        };
+        a.mov_rm(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rdx, slot));
+        Ok(Mem::base_index(Gpr::Rcx, Gpr::Rax, Scale::S1, disp))
     }
 
     fn load(&mut self, op: Opcode, m: MemArg) -> Result<(), Unsupported> {
@@ -2638,6 +2683,29 @@ impl FuncCompiler<'_> {
             (O::MemoryGrow, Imm::Index(0)) => self.memory_libcall(vm::MEMORY_GROW, 1, true)?,
             (O::MemoryFill, Imm::Index(0)) => self.memory_libcall(vm::MEMORY_FILL, 3, false)?,
             (O::MemoryCopy, Imm::Index2(0, 0)) => self.memory_libcall(vm::MEMORY_COPY, 3, false)?,
+            // Other memories: the size from the context's memory table, the
+            // rest through the host.
+            (O::MemorySize, Imm::Index(k)) => {
+                let slot = i32::try_from(k)
+                    .ok()
+                    .and_then(|k| k.checked_mul(vm::MEM_SLOT_SIZE))
+                    .ok_or("a memory index too large")?;
+                let r = self.alloc_gpr();
+                let a = self.asm();
+                a.mov_rm(Size::S64, r, Mem::base(VMCTX, vm::MEMORIES));
+                a.mov_rm(Size::S64, r, Mem::base(r, slot + vm::MEM_SLOT_LEN));
+                a.shift_ri(Shift::Shr, Size::S64, r, 16);
+                self.push(I32, Loc::Gpr(r));
+            }
+            (O::MemoryGrow, Imm::Index(k)) => {
+                self.host_op(vm::HostOp::MemoryGrow, (k, 0), 1, Some(I32))?
+            }
+            (O::MemoryFill, Imm::Index(k)) => {
+                self.host_op(vm::HostOp::MemoryFill, (k, 0), 3, None)?
+            }
+            (O::MemoryCopy, Imm::Index2(dst, src)) => {
+                self.host_op(vm::HostOp::MemoryCopy, (dst, src), 3, None)?
+            }
             (O::RefNull, Imm::RefNull(heap)) => {
                 let ty = ValType::Ref(nanowasm_core::RefType {
                     nullable: true,
@@ -2680,8 +2748,8 @@ impl FuncCompiler<'_> {
             (O::ElemDrop, Imm::Index(seg)) => {
                 self.host_op(vm::HostOp::ElemDrop, (seg, 0), 0, None)?
             }
-            (O::MemoryInit, Imm::Index2(seg, 0)) => {
-                self.host_op(vm::HostOp::MemoryInit, (seg, 0), 3, None)?
+            (O::MemoryInit, Imm::Index2(seg, mem)) => {
+                self.host_op(vm::HostOp::MemoryInit, (seg, mem), 3, None)?
             }
             (O::DataDrop, Imm::Index(seg)) => {
                 self.host_op(vm::HostOp::DataDrop, (seg, 0), 0, None)?
@@ -2915,7 +2983,12 @@ impl FuncCompiler<'_> {
                 };
                 self.push(ty, loc);
             }
-            _ if matches!(op.feature(), Feature::Simd) => self.simd(op, imm)?,
+            // Relaxed SIMD makes the interpreter's deterministic choice: the
+            // 2.0 instruction it stands for, or its own semantics (the
+            // fused multiply-adds and dot products) through the libcall.
+            _ if matches!(op.feature(), Feature::Simd | Feature::RelaxedSimd) => {
+                self.simd(crate::interp::simd::deterministic(op), imm)?
+            }
             _ => return Err(format!("`{}`", op.name())),
         }
         Ok(())
@@ -3009,7 +3082,7 @@ fn choose_pins(
                     .get(g as usize)
                     .is_some_and(|g| g.content == ValType::V128)
             }
-            (op, _) => vectors |= op.feature() == Feature::Simd,
+            (op, _) => vectors |= matches!(op.feature(), Feature::Simd | Feature::RelaxedSimd),
         }
     }
     let mut order: Vec<usize> = (0..types.len()).filter(|&i| weight[i] >= 2).collect();

@@ -126,6 +126,10 @@ pub(crate) struct VMContext {
     /// The store's function references (`StoreState::func_refs`).
     func_refs: *const FuncRef,
     instance: u32,
+    /// Every memory of the instance, by index: its base and length
+    /// (memory 0 is also `mem_base`/`mem_len`); compiled code reads the
+    /// others through it. Empty when the instance has one memory or none.
+    memories: *const MemSlot,
     // Not read by generated code.
     store_id: u64,
     /// The call-depth limit `depth_left` counts down from.
@@ -136,6 +140,10 @@ pub(crate) struct VMContext {
     memory0_index: Option<u32>,
     /// `StoreInner::resizes` when memory 0 and table 0 were last read.
     resizes: u64,
+    /// The store indices of the instance's memories when it has more than
+    /// one, and `memories`' storage.
+    memory_indices: Vec<u32>,
+    mem_slots: Vec<MemSlot>,
     global_ptrs: Vec<*mut u128>,
     /// `StoreInner::globals`' buffer when `global_ptrs` was made.
     globals_base: usize,
@@ -162,6 +170,16 @@ pub(crate) const TABLE0_LEN: i32 = offset_of!(VMContext, table0_len) as i32;
 pub(crate) const FUNC_REFS: i32 = offset_of!(VMContext, func_refs) as i32;
 pub(crate) const INSTANCE: i32 = offset_of!(VMContext, instance) as i32;
 pub(crate) const GLOBALS: i32 = offset_of!(VMContext, globals) as i32;
+pub(crate) const MEMORIES: i32 = offset_of!(VMContext, memories) as i32;
+/// A memory's base and length in [`VMContext::memories`].
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct MemSlot {
+    base: *mut u8,
+    len: u64,
+}
+pub(crate) const MEM_SLOT_SIZE: i32 = size_of::<MemSlot>() as i32;
+pub(crate) const MEM_SLOT_LEN: i32 = offset_of!(MemSlot, len) as i32;
 
 /// What compiled code's `call_indirect` needs of a store function: its
 /// type, and for a compiled wasm function its instance and code (a host
@@ -276,6 +294,9 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
             vm.mem_len = 0;
         }
     }
+    if !vm.memory_indices.is_empty() {
+        refresh_memories(vm, inner);
+    }
     let base = inner.globals.as_mut_ptr();
     if base as usize != vm.globals_base {
         let inst = &inner.instances[vm.instance as usize];
@@ -288,6 +309,21 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
         vm.globals = vm.global_ptrs.as_ptr();
         vm.globals_base = base as usize;
     }
+}
+
+/// Refreshes the bases and lengths of an instance with several memories.
+#[cold]
+#[inline(never)]
+fn refresh_memories(vm: &mut VMContext, inner: &mut StoreInner) {
+    vm.mem_slots.clear();
+    for &m in &vm.memory_indices {
+        let data: &mut [u8] = &mut inner.memories[m as usize].data;
+        vm.mem_slots.push(MemSlot {
+            base: data.as_mut_ptr(),
+            len: data.len() as u64,
+        });
+    }
+    vm.memories = vm.mem_slots.as_ptr();
 }
 
 /// Makes `instance`'s context, on its first compiled call: it keeps the
@@ -347,6 +383,13 @@ fn new_context<T>(inner: &mut StoreInner, instance: u32) -> Result<Rc<VmCell>, E
             table0_index: inst.tables.first().copied(),
             memory0_index: inst.memories.first().copied(),
             resizes: 0,
+            memories: core::ptr::null(),
+            memory_indices: if inst.memories.len() > 1 {
+                inst.memories.clone()
+            } else {
+                Vec::new()
+            },
+            mem_slots: Vec::new(),
             global_ptrs: Vec::new(),
             globals_base: 0,
         }),
@@ -821,6 +864,40 @@ unsafe extern "sysv64" fn call_indirect<T>(
     }
 }
 
+/// The store index of memory `k` of `instance`.
+fn memory_at(inner: &StoreInner, instance: u32, k: u32) -> Result<usize, Error> {
+    inner.instances[instance as usize]
+        .memories
+        .get(k as usize)
+        .map(|&m| m as usize)
+        .ok_or_else(|| Error::bug("a memory instruction without its memory"))
+}
+
+/// `memory.copy` from store memory `s` to store memory `d` (the same or
+/// two different ones): `(dst, src, len)`.
+fn memory_copy_between(
+    inner: &mut StoreInner,
+    (d, s): (usize, usize),
+    (dst, src, len): (u32, u32, u32),
+) -> Result<(), TrapCode> {
+    let oob = TrapCode::MemoryOutOfBounds;
+    if d == s {
+        let data: &mut [u8] = &mut inner.memories[d].data;
+        let sr = range(u64::from(src), u64::from(len), data.len(), oob)?;
+        let dr = range(u64::from(dst), u64::from(len), data.len(), oob)?;
+        data.copy_within(sr, dr.start);
+        return Ok(());
+    }
+    let (lo, hi) = (d.min(s), d.max(s));
+    let (left, right) = inner.memories.split_at_mut(hi);
+    let (a, b) = (&mut left[lo].data, &mut right[0].data);
+    let (dm, sm): (&mut [u8], &[u8]) = if d < s { (a, b) } else { (b, a) };
+    let sr = range(u64::from(src), u64::from(len), sm.len(), oob)?;
+    let dr = range(u64::from(dst), u64::from(len), dm.len(), oob)?;
+    dm[dr].copy_from_slice(&sm[sr]);
+    Ok(())
+}
+
 /// The store index of memory 0 of `instance`.
 fn memory0(inner: &StoreInner, instance: u32) -> Result<usize, Error> {
     inner.instances[instance as usize]
@@ -891,10 +968,13 @@ pub(crate) enum HostOp {
     ElemDrop,
     MemoryInit,
     DataDrop,
+    MemoryGrow,
+    MemoryFill,
+    MemoryCopy,
 }
 
 impl HostOp {
-    const ALL: [HostOp; 11] = [
+    const ALL: [HostOp; 14] = [
         HostOp::RefFunc,
         HostOp::TableGet,
         HostOp::TableSet,
@@ -906,6 +986,9 @@ impl HostOp {
         HostOp::ElemDrop,
         HostOp::MemoryInit,
         HostOp::DataDrop,
+        HostOp::MemoryGrow,
+        HostOp::MemoryFill,
+        HostOp::MemoryCopy,
     ];
 }
 
@@ -974,7 +1057,7 @@ unsafe extern "sysv64" fn host_op(
                     Ok(())
                 }
                 HostOp::MemoryInit => {
-                    let m = memory0(inner, instance)?;
+                    let m = memory_at(inner, instance, b)?;
                     let mem: *mut [u8] = &mut *inner.memories[m].data;
                     // SAFETY: the memory's bytes are a mapping of their own,
                     // apart from the store's tables `memory_init` reads.
@@ -992,6 +1075,31 @@ unsafe extern "sysv64" fn host_op(
                 HostOp::DataDrop => {
                     tables::data_drop(inner, instance, a);
                     Ok(())
+                }
+                HostOp::MemoryGrow => {
+                    let m = memory_at(inner, instance, a)?;
+                    *args = crate::memory::grow(inner, m as u32, u64::from(arg(0) as u32))
+                        .map_or(u64::from(u32::MAX), |old| old);
+                    Ok(())
+                }
+                HostOp::MemoryFill => {
+                    let m = memory_at(inner, instance, a)?;
+                    let data: &mut [u8] = &mut inner.memories[m].data;
+                    let (dst, val, len) = (arg(0) as u32, arg(1) as u8, arg(2) as u32);
+                    range(
+                        u64::from(dst),
+                        u64::from(len),
+                        data.len(),
+                        TrapCode::MemoryOutOfBounds,
+                    )
+                    .map(|r| data[r].fill(val))
+                }
+                HostOp::MemoryCopy => {
+                    let mems = (
+                        memory_at(inner, instance, a)?,
+                        memory_at(inner, instance, b)?,
+                    );
+                    memory_copy_between(inner, mems, (arg(0) as u32, arg(1) as u32, arg(2) as u32))
                 }
             };
             r.map(|()| 0).map_err(Error::from)

@@ -3,7 +3,8 @@
 //! every proposal nanowasm implements turned on, one trial per file and
 //! configuration: `interp/<path>` and `interp-fuel/<path>` (fuel metering
 //! on); where the x86-64 compiler is built, also with `Strategy::Compiler`
-//! as `compiled/<path>` and `compiled-fuel/<path>` (fuel and epochs), where
+//! as `compiled/<path>`, `compiled-fuel/<path>` (fuel and epochs) and
+//! `compiled-explicit/<path>` (explicit bounds checks), where
 //! a module the compiler does not support fails its file (so the list
 //! below says which 3.0 features the compiler lacks). Scripts are parsed by
 //! nanowasm's own text format.
@@ -18,7 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::Arguments;
-use nanowasm::{Config, Features, Strategy};
+use nanowasm::{Config, Features, MemoryBounds, Strategy};
 
 #[path = "../common/ratchet.rs"]
 mod ratchet;
@@ -60,8 +61,15 @@ fn main() {
         compiled.strategy(Strategy::Compiler);
         let mut compiled_fuel = compiled.clone();
         compiled_fuel.consume_fuel(true).epoch_interruption(true);
+        let mut explicit = compiled.clone();
+        explicit.memory_bounds(MemoryBounds::Explicit);
+        let guard = compiled.get_guard_regions();
         configs.push(("compiled", compiled));
         configs.push(("compiled-fuel", compiled_fuel));
+        // Explicit bounds checks too, where guard regions are the default.
+        if guard {
+            configs.push(("compiled-explicit", explicit));
+        }
     }
     let known = known_failures("spec3/known_failures.txt");
     let mut trials = Vec::new();
