@@ -612,7 +612,14 @@ unsafe fn libcall<T>(
     let (store, instance) = unsafe { (&mut *(*vm).store.cast::<Store<T>>(), (*vm).instance) };
     // SAFETY: as above.
     let saved = start_libcall(unsafe { &*vm }, &mut store.inner);
-    let r = catch_unwind(AssertUnwindSafe(|| f(&mut *store, instance)));
+    // The error is kept here, so the unwind guard's result is a plain
+    // `u32`: a `Result<u32, Error>` came back through memory as two
+    // 32-bit stores and one 64-bit load, which store forwarding cannot
+    // serve (half a wasm→host call's time went to that stall).
+    let r = catch_unwind(AssertUnwindSafe(|| match f(&mut *store, instance) {
+        Ok(v) => v,
+        Err(e) => fail(&mut store.inner, e),
+    }));
     // SAFETY: as above; the context is a separate allocation.
     finish_libcall(unsafe { &mut *vm }, &mut store.inner, r, saved)
 }
@@ -632,9 +639,20 @@ unsafe fn libcall_inner(
     let (inner, instance) = unsafe { (&mut *(*vm).store.cast::<StoreInner>(), (*vm).instance) };
     // SAFETY: as above.
     let saved = start_libcall(unsafe { &*vm }, inner);
-    let r = catch_unwind(AssertUnwindSafe(|| f(&mut *inner, instance)));
+    let r = catch_unwind(AssertUnwindSafe(|| match f(&mut *inner, instance) {
+        Ok(v) => v,
+        Err(e) => fail(inner, e),
+    }));
     // SAFETY: as above.
     finish_libcall(unsafe { &mut *vm }, inner, r, saved)
+}
+
+/// Keeps a libcall's error for the entry to return; the failure status.
+#[cold]
+#[inline(never)]
+fn fail(inner: &mut StoreInner, e: Error) -> u32 {
+    inner.compiled.error = Some(e);
+    u32::MAX
 }
 
 /// Makes the store's call depth count the compiled frames below the
@@ -649,7 +667,7 @@ fn start_libcall(vm: &VMContext, inner: &mut StoreInner) -> usize {
 fn finish_libcall(
     vm: &mut VMContext,
     inner: &mut StoreInner,
-    r: std::thread::Result<Result<u32, Error>>,
+    r: std::thread::Result<u32>,
     saved_depth: usize,
 ) -> u32 {
     // A host function may have replaced the whole store: nothing of this
@@ -667,11 +685,7 @@ fn finish_libcall(
         }
     }
     match r {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => {
-            inner.compiled.error = Some(e);
-            u32::MAX
-        }
+        Ok(v) => v,
         Err(p) => {
             inner.compiled.panic = Some(p);
             u32::MAX
