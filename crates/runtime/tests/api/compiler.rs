@@ -385,10 +385,11 @@ fn a_host_panic_unwinds_through_compiled_code() {
 
 #[test]
 fn strategy_compiler_refuses_what_it_cannot_compile_and_auto_falls_back() {
-    // A second memory (multi-memory) is not compiled yet.
-    let simd = wat(r#"(module (memory 1) (memory $m1 1)
-        (data (memory $m1) (i32.const 0) "\07")
-        (func (export "f") (result i32) (i32.load8_u $m1 (i32.const 0))))"#);
+    // A tail call whose callee takes 320 bytes of arguments: more than the
+    // compiler reserves for tail calls (256) and than its caller has.
+    let simd = wat(r#"(module
+        (func $wide (param i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i32.const 7))
+        (func (export "f") (result i32) (return_call $wide (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1) (i64.const 1))))"#);
     let err = Module::new(&engine(Strategy::Compiler), &simd).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("cannot compile the module"), "{text}");
