@@ -63,14 +63,8 @@ impl<T> HostFunc<T> {
         let f = Arc::new(f);
         let g = Arc::clone(&f);
         let call = move |caller: Caller<'_, T>, args: &[Val], out: &mut [Val]| {
-            let mut buf = [0u64; 16];
-            let mut heap = Vec::new();
-            let cells: &mut [u64] = if n <= buf.len() {
-                &mut buf[..n]
-            } else {
-                heap.resize(n, 0);
-                &mut heap
-            };
+            let (mut buf, mut heap) = ([0u64; 16], Vec::new());
+            let cells = scratch(&mut buf, &mut heap, n);
             write_val_cells(cells, args);
             g(caller, cells)?;
             read_val_cells(0, cells, &results, out);

@@ -59,18 +59,19 @@ pub enum Val {
     ExternRef(Option<ExternRef>),
 }
 
-/// `n` zeroed values in `stack` if they fit, else in `heap`: scratch space
+/// `n` values (values or cells) in `stack` if they fit, else in `heap`
+/// (filled with `stack`'s first, which callers make a zero): scratch space
 /// for a call's arguments or results that allocates only for signatures
-/// longer than `N`.
-pub(crate) fn scratch<'a, const N: usize>(
-    stack: &'a mut [Val; N],
-    heap: &'a mut Vec<Val>,
+/// longer than `N` (at least 1).
+pub(crate) fn scratch<'a, T: Clone, const N: usize>(
+    stack: &'a mut [T; N],
+    heap: &'a mut Vec<T>,
     n: usize,
-) -> &'a mut [Val] {
+) -> &'a mut [T] {
     if n <= N {
         &mut stack[..n]
     } else {
-        heap.resize(n, Val::I32(0));
+        heap.resize(n, stack[0].clone());
         heap
     }
 }

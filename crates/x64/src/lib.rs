@@ -425,6 +425,21 @@ enum Rm {
     Mem(Mem),
 }
 
+impl Rm {
+    /// The REX/VEX `X` and `B` bits: the high bits of the index and of the
+    /// base (or of the register operand).
+    fn extension_bits(self) -> (u8, u8) {
+        match self {
+            Rm::Reg(r) => (0, r >> 3),
+            Rm::Mem(Mem {
+                base: Base::Gpr(base, index),
+                ..
+            }) => (index.map_or(0, |(i, _)| i.index() >> 3), base.index() >> 3),
+            Rm::Mem(_) => (0, 0),
+        }
+    }
+}
+
 /// An x86-64 code buffer.
 #[derive(Default)]
 pub struct Assembler {
@@ -579,14 +594,7 @@ impl Assembler {
         if let Some(p) = prefix {
             self.buf.push(p);
         }
-        let (x, b) = match rm {
-            Rm::Reg(r) => (0, r >> 3),
-            Rm::Mem(Mem {
-                base: Base::Gpr(base, index),
-                ..
-            }) => (index.map_or(0, |(i, _)| i.index() >> 3), base.index() >> 3),
-            Rm::Mem(_) => (0, 0),
-        };
+        let (x, b) = rm.extension_bits();
         let r = reg >> 3;
         let force = (byte_regs.0 && is_byte_reg_needing_rex(reg))
             || (byte_regs.1 && matches!(rm, Rm::Reg(n) if is_byte_reg_needing_rex(n)));
@@ -1310,14 +1318,7 @@ impl Assembler {
     /// `rm`; the vector length is 128 bits (which zeroes the upper half of
     /// the `ymm` register, so no AVX-SSE transition penalty arises).
     fn vex(&mut self, op: SseOp, w: bool, reg: u8, vvvv: u8, rm: Rm, imm: usize) {
-        let (x, b) = match rm {
-            Rm::Reg(r) => (0, r >> 3),
-            Rm::Mem(Mem {
-                base: Base::Gpr(base, index),
-                ..
-            }) => (index.map_or(0, |(i, _)| i.index() >> 3), base.index() >> 3),
-            Rm::Mem(_) => (0, 0),
-        };
+        let (x, b) = rm.extension_bits();
         let r = reg >> 3;
         let pp = match op.prefix {
             None => 0,

@@ -421,14 +421,8 @@ pub(crate) fn invoke<T>(
         let results = ty.map_or(&[][..], |t| t.results());
         cells(params.iter().map(Val::ty)).max(cells(results.iter().copied()))
     };
-    let mut buf = [0u64; 16];
-    let mut heap = Vec::new();
-    let slots: &mut [u64] = if n <= buf.len() {
-        &mut buf[..n]
-    } else {
-        heap.resize(n, 0);
-        &mut heap
-    };
+    let (mut buf, mut heap) = ([0u64; 16], Vec::new());
+    let slots = crate::values::scratch(&mut buf, &mut heap, n);
     write_val_cells(slots, params);
     invoke_cells(store, instance, index, slots)?;
     let inner = &store.inner;
