@@ -122,13 +122,14 @@ fn every_fault_stays_inside_its_process_under_concurrent_load() {
     });
     let sys = Arc::new(sys);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     // Two threads keep the logger busy and check every answer.
     let workers: Vec<_> = (0..2)
         .map(|_| {
-            let (sys, stop) = (sys.clone(), stop.clone());
+            let (sys, stop, busy) = (sys.clone(), stop.clone(), busy.clone());
             std::thread::spawn(move || {
                 let mut n = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                loop {
                     sys.call(
                         "logger",
                         "log",
@@ -137,11 +138,28 @@ fn every_fault_stays_inside_its_process_under_concurrent_load() {
                     )
                     .unwrap();
                     n += 1;
+                    if n == 1 {
+                        busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
                 }
                 n
             })
         })
         .collect();
+    // The faults come while both workers are calling (each has made a
+    // call): on a loaded machine, or with fast calls, the fault sequence
+    // could otherwise end before a worker has run at all.
+    let start = std::time::Instant::now();
+    while busy.load(std::sync::atomic::Ordering::Relaxed) < 2 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the workers never got to call the logger"
+        );
+        std::thread::yield_now();
+    }
     let kinds = [
         (0, FaultKind::Trap),
         (1, FaultKind::StackOverflow),
