@@ -43,22 +43,20 @@ impl<T> HostFunc<T> {
             raw: None,
         })
     }
-}
 
-impl<T> HostFunc<T> {
     /// A host function on cells, of a type without references (raw cells
     /// cannot carry them safely: see [`Linker::func_new_cells`](crate::Linker::func_new_cells)).
     pub(crate) fn from_cells(
         ty: &FuncType,
         f: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Result<Arc<HostFunc<T>>, Error> {
-        if ty.params().iter().chain(ty.results()).any(|t| t.is_ref()) {
+        if has_refs(ty) {
             return Err(wrong_type(
                 "host functions on cells cannot have references, and this is",
                 ty,
             ));
         }
-        let n = cells_of(ty.params()).max(cells_of(ty.results()));
+        let n = area_cells(ty);
         let results: Vec<ValType> = ty.results().to_vec();
         let f = Arc::new(f);
         let g = Arc::clone(&f);
@@ -115,6 +113,17 @@ pub(crate) fn cells_of(types: &[ValType]) -> usize {
         .iter()
         .map(|&t| if t == ValType::V128 { 2 } else { 1 })
         .sum()
+}
+
+/// The cells a call of type `ty` passes: its parameters, which its results
+/// overwrite.
+pub(crate) fn area_cells(ty: &FuncType) -> usize {
+    cells_of(ty.params()).max(cells_of(ty.results()))
+}
+
+/// Whether `ty` has a reference, which raw cells cannot carry safely.
+fn has_refs(ty: &FuncType) -> bool {
+    ty.params().iter().chain(ty.results()).any(|t| t.is_ref())
 }
 
 /// A function of a store: defined by a module instance or by the host.
@@ -306,25 +315,18 @@ impl Func {
         let store = store.as_context_mut();
         store.inner.check(self.0)?;
         let ty = store.inner.func_type(self.0.index);
-        if ty.params().iter().chain(ty.results()).any(|t| t.is_ref()) {
+        if has_refs(ty) {
             return Err(wrong_type("Func::call_cells cannot call", ty));
         }
-        let n = cells_of(ty.params()).max(cells_of(ty.results()));
+        let n = area_cells(ty);
         let Some(cells) = cells.get_mut(..n) else {
             return Err(wrong_type("too few cells for", ty));
         };
         #[cfg(nanowasm_compiler)]
-        if let FuncEntity::Wasm {
-            instance, index, ..
-        } = store.inner.funcs[self.0.index as usize]
+        if let Some((instance, index)) =
+            crate::compiler::compiled_target(&store.inner, self.0.index)
         {
-            if store.inner.instances[instance as usize]
-                .module
-                .compiled_code()
-                .is_some()
-            {
-                return crate::compiler::invoke_cells(store, instance, index, cells);
-            }
+            return crate::compiler::invoke_cells(store, instance, index, cells);
         }
         // Otherwise through values: small signatures on the stack.
         let (np, nr) = (ty.params().len(), ty.results().len());
@@ -420,17 +422,10 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         // Compiled code takes its arguments in cells: written and read
         // here directly, without `Val`s.
         #[cfg(nanowasm_compiler)]
-        if let FuncEntity::Wasm {
-            instance, index, ..
-        } = store.inner.funcs[self.func.0.index as usize]
         {
             let n = Params::cells().max(Results::cells());
-            if n <= 16
-                && store.inner.instances[instance as usize]
-                    .module
-                    .compiled_code()
-                    .is_some()
-            {
+            let target = crate::compiler::compiled_target(&store.inner, self.func.0.index);
+            if let Some((instance, index)) = target.filter(|_| n <= 16) {
                 let id = store.inner.id;
                 let mut cells = [0u64; 16];
                 if !params.store_cells(id, &mut cells) {
@@ -700,10 +695,9 @@ fn typed_host<T>(
     call: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     raw: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Error> + Send + Sync + 'static,
 ) -> Arc<HostFunc<T>> {
-    let cells = cells_of(ty.params()).max(cells_of(ty.results()));
     Arc::new(HostFunc {
         call: Box::new(call),
-        raw: Some((cells, Box::new(raw))),
+        raw: Some((area_cells(ty), Box::new(raw))),
     })
 }
 

@@ -223,6 +223,15 @@ fn size_of(t: ValType) -> Size {
     }
 }
 
+/// Where memory `k`'s base is in the context's memory table
+/// (`vm::MEMORIES`); its length is `vm::MEM_SLOT_LEN` further.
+fn mem_slot(k: u32) -> Result<i32, Unsupported> {
+    i32::try_from(k)
+        .ok()
+        .and_then(|k| k.checked_mul(vm::MEM_SLOT_SIZE))
+        .ok_or_else(|| "a memory index too large".into())
+}
+
 /// Whether the compiler handles values of type `t`.
 fn supported_type(t: ValType) -> Result<(), Unsupported> {
     let _ = t;
@@ -1555,10 +1564,7 @@ impl FuncCompiler<'_> {
         let (e, d) = self.pop()?;
         let offset = self.address_to_rax(e, d, m.offset);
         let end = offset + u64::from(size);
-        let slot = i32::try_from(m.memory)
-            .ok()
-            .and_then(|k| k.checked_mul(vm::MEM_SLOT_SIZE))
-            .ok_or("a memory index too large")?;
+        let slot = mem_slot(m.memory)?;
         let oob = self.trap_site(Code::MemoryOutOfBounds);
         let a = self.asm();
         a.mov_rm(Size::S64, Gpr::Rdx, Mem::base(VMCTX, vm::MEMORIES));
@@ -2686,10 +2692,7 @@ impl FuncCompiler<'_> {
             // Other memories: the size from the context's memory table, the
             // rest through the host.
             (O::MemorySize, Imm::Index(k)) => {
-                let slot = i32::try_from(k)
-                    .ok()
-                    .and_then(|k| k.checked_mul(vm::MEM_SLOT_SIZE))
-                    .ok_or("a memory index too large")?;
+                let slot = mem_slot(k)?;
                 let r = self.alloc_gpr();
                 let a = self.asm();
                 a.mov_rm(Size::S64, r, Mem::base(VMCTX, vm::MEMORIES));

@@ -21,7 +21,7 @@ mod codegen;
 pub(crate) mod signals;
 pub(crate) mod vm;
 
-pub(crate) use vm::{invoke, invoke_cells, StoreState};
+pub(crate) use vm::{compiled_target, invoke, invoke_cells, StoreState};
 
 use vm::{Code, EntryFn};
 

@@ -22,7 +22,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use super::CompiledModule;
 use crate::error::{Error, FrameInfo, Trap};
-use crate::func::{read_val_cells, write_val_cells, Caller};
+use crate::func::{area_cells, cells_of, read_val_cells, write_val_cells, Caller};
 use crate::interp::exec::{self, range, store_replaced};
 use crate::store::{FuncEntity, Store, StoreInner};
 use crate::tables;
@@ -402,6 +402,23 @@ fn new_context<T>(inner: &mut StoreInner, instance: u32) -> Result<Rc<VmCell>, E
     Ok(cell)
 }
 
+/// Store function `func` as `(instance, index)` if it is a wasm function
+/// whose module is compiled: the calls that compiled code can take.
+pub(crate) fn compiled_target(inner: &StoreInner, func: u32) -> Option<(u32, u32)> {
+    match inner.funcs[func as usize] {
+        FuncEntity::Wasm {
+            instance, index, ..
+        } if inner.instances[instance as usize]
+            .module
+            .compiled_code()
+            .is_some() =>
+        {
+            Some((instance, index))
+        }
+        _ => None,
+    }
+}
+
 /// Calls function `index` of `instance` (whose module is compiled) with
 /// `params`, writing `results`.
 pub(crate) fn invoke<T>(
@@ -413,14 +430,11 @@ pub(crate) fn invoke<T>(
 ) -> Result<(), Error> {
     // The function type is borrowed, not cloned: a clone is an atomic
     // reference count increment and decrement.
-    let n = {
-        let ty = store.inner.instances[instance as usize]
-            .module
-            .binary()
-            .func_type(index);
-        let results = ty.map_or(&[][..], |t| t.results());
-        cells(params.iter().map(Val::ty)).max(cells(results.iter().copied()))
-    };
+    let n = store.inner.instances[instance as usize]
+        .module
+        .binary()
+        .func_type(index)
+        .map_or(0, area_cells);
     let (mut buf, mut heap) = ([0u64; 16], Vec::new());
     let slots = crate::values::scratch(&mut buf, &mut heap, n);
     write_val_cells(slots, params);
@@ -687,6 +701,27 @@ fn finish_libcall(
     }
 }
 
+/// Runs host function call `f` for `instance` with the store's call depth
+/// counting it; an error if the host replaced the whole store meanwhile.
+#[inline(always)]
+fn in_host<T, R>(
+    store: &mut Store<T>,
+    instance: u32,
+    f: impl FnOnce(Caller<'_, T>) -> R,
+) -> Result<R, Error> {
+    let id = store.inner.id;
+    store.inner.depth += 1;
+    let r = f(Caller {
+        store: &mut *store,
+        instance: Some(instance),
+    });
+    if store.inner.id != id {
+        return Err(store_replaced());
+    }
+    store.inner.depth -= 1;
+    Ok(r)
+}
+
 /// Calls store function `func` for instance `instance` with the arguments
 /// in `args`, writing the results there.
 ///
@@ -699,7 +734,6 @@ unsafe fn call_store_func<T>(
     func: u32,
     args: *mut u64,
 ) -> Result<u32, Error> {
-    let id = store.inner.id;
     // A typed host function reads and writes the cells in place.
     if let FuncEntity::Host { host, .. } = store.inner.funcs[func as usize] {
         let f = store.hosts.get(host);
@@ -707,19 +741,7 @@ unsafe fn call_store_func<T>(
             // SAFETY: the caller's guarantee: the import's type is the
             // host function's (linking checked it), and `n` its cells.
             let slots = unsafe { core::slice::from_raw_parts_mut(args, *n) };
-            store.inner.depth += 1;
-            let r = raw(
-                Caller {
-                    store: &mut *store,
-                    instance: Some(instance),
-                },
-                slots,
-            );
-            if store.inner.id != id {
-                return Err(store_replaced());
-            }
-            store.inner.depth -= 1;
-            return r.map(|()| 0);
+            return in_host(store, instance, |caller| raw(caller, slots))?.map(|()| 0);
         }
     }
     // SAFETY: the caller's guarantee.
@@ -759,7 +781,7 @@ unsafe fn call_store_func_vals<T>(
         (types, p.len())
     };
     let (ptypes, rtypes) = types.split_at(np);
-    let n = cells(ptypes.iter().copied()).max(cells(rtypes.iter().copied()));
+    let n = cells_of(ptypes).max(cells_of(rtypes));
     // SAFETY: the caller's guarantee.
     let slots = unsafe { core::slice::from_raw_parts_mut(args, n) };
     // Up to 8 parameters and results on the stack: no allocation per call.
@@ -777,20 +799,7 @@ unsafe fn call_store_func_vals<T>(
         FuncEntity::Wasm { .. } => exec::invoke(store, func, params, results)?,
         FuncEntity::Host { host, .. } => {
             let f = store.hosts.get(host);
-            store.inner.depth += 1;
-            let r = (f.call)(
-                Caller {
-                    store: &mut *store,
-                    instance: Some(instance),
-                },
-                params,
-                results,
-            );
-            if store.inner.id != id {
-                return Err(store_replaced());
-            }
-            store.inner.depth -= 1;
-            r?;
+            in_host(store, instance, |caller| (f.call)(caller, params, results))??;
             for (v, &t) in results.iter().zip(rtypes) {
                 exec::check_host_result(&store.inner, v, t)?;
             }
@@ -798,12 +807,6 @@ unsafe fn call_store_func_vals<T>(
     }
     write_val_cells(slots, results);
     Ok(0)
-}
-
-/// How many 8-byte cells values of `types` take in an argument area (two
-/// for a `v128`, see `codegen::cell_offsets`).
-fn cells(types: impl Iterator<Item = ValType>) -> usize {
-    types.map(|t| if t == ValType::V128 { 2 } else { 1 }).sum()
 }
 
 /// A SIMD instruction that compiled code does not inline: `op` (an index
@@ -881,6 +884,23 @@ fn memory_at(inner: &StoreInner, instance: u32, k: u32) -> Result<usize, Error> 
         .ok_or_else(|| Error::bug("a memory instruction without its memory"))
 }
 
+/// `memory.fill` of store memory `m`: `(dst, val, len)`.
+fn memory_fill_in(
+    inner: &mut StoreInner,
+    m: usize,
+    (dst, val, len): (u32, u8, u32),
+) -> Result<(), TrapCode> {
+    let data: &mut [u8] = &mut inner.memories[m].data;
+    let r = range(
+        u64::from(dst),
+        u64::from(len),
+        data.len(),
+        TrapCode::MemoryOutOfBounds,
+    )?;
+    data[r].fill(val);
+    Ok(())
+}
+
 /// `memory.copy` from store memory `s` to store memory `d` (the same or
 /// two different ones): `(dst, src, len)`.
 fn memory_copy_between(
@@ -906,20 +926,11 @@ fn memory_copy_between(
     Ok(())
 }
 
-/// The store index of memory 0 of `instance`.
-fn memory0(inner: &StoreInner, instance: u32) -> Result<usize, Error> {
-    inner.instances[instance as usize]
-        .memories
-        .first()
-        .map(|&m| m as usize)
-        .ok_or_else(|| Error::bug("a memory instruction without a memory"))
-}
-
 unsafe extern "sysv64" fn memory_grow(vm: *mut VMContext, delta: u32) -> u32 {
     // SAFETY: compiled code passes its context.
     unsafe {
         libcall_inner(vm, |inner, instance| {
-            let m = memory0(inner, instance)?;
+            let m = memory_at(inner, instance, 0)?;
             Ok(crate::memory::grow(inner, m as u32, u64::from(delta))
                 .map_or(u32::MAX, |old| old as u32))
         })
@@ -930,15 +941,8 @@ unsafe extern "sysv64" fn memory_fill(vm: *mut VMContext, dst: u32, val: u32, le
     // SAFETY: as for `memory_grow`.
     unsafe {
         libcall_inner(vm, |inner, instance| {
-            let m = memory0(inner, instance)?;
-            let data: &mut [u8] = &mut inner.memories[m].data;
-            let r = range(
-                u64::from(dst),
-                u64::from(len),
-                data.len(),
-                TrapCode::MemoryOutOfBounds,
-            )?;
-            data[r].fill(val as u8);
+            let m = memory_at(inner, instance, 0)?;
+            memory_fill_in(inner, m, (dst, val as u8, len))?;
             Ok(0)
         })
     }
@@ -948,12 +952,8 @@ unsafe extern "sysv64" fn memory_copy(vm: *mut VMContext, dst: u32, src: u32, le
     // SAFETY: as for `memory_grow`.
     unsafe {
         libcall_inner(vm, |inner, instance| {
-            let m = memory0(inner, instance)?;
-            let data: &mut [u8] = &mut inner.memories[m].data;
-            let oob = TrapCode::MemoryOutOfBounds;
-            let s = range(u64::from(src), u64::from(len), data.len(), oob)?;
-            let d = range(u64::from(dst), u64::from(len), data.len(), oob)?;
-            data.copy_within(s, d.start);
+            let m = memory_at(inner, instance, 0)?;
+            memory_copy_between(inner, (m, m), (dst, src, len))?;
             Ok(0)
         })
     }
@@ -1092,15 +1092,7 @@ unsafe extern "sysv64" fn host_op(
                 }
                 HostOp::MemoryFill => {
                     let m = memory_at(inner, instance, a)?;
-                    let data: &mut [u8] = &mut inner.memories[m].data;
-                    let (dst, val, len) = (arg(0) as u32, arg(1) as u8, arg(2) as u32);
-                    range(
-                        u64::from(dst),
-                        u64::from(len),
-                        data.len(),
-                        TrapCode::MemoryOutOfBounds,
-                    )
-                    .map(|r| data[r].fill(val))
+                    memory_fill_in(inner, m, (arg(0) as u32, arg(1) as u8, arg(2) as u32))
                 }
                 HostOp::MemoryCopy => {
                     let mems = (

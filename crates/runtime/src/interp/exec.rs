@@ -75,20 +75,16 @@ pub(crate) fn invoke<T>(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Error> {
+    #[cfg(nanowasm_compiler)]
+    if let Some((instance, index)) = crate::compiler::compiled_target(&store.inner, func) {
+        return crate::compiler::invoke(store, instance, index, params, results);
+    }
     let (instance, index) = match store.inner.funcs[func as usize] {
         FuncEntity::Wasm {
             instance, index, ..
         } => (instance, index),
         FuncEntity::Host { host, .. } => return invoke_host(store, host, params, results),
     };
-    #[cfg(nanowasm_compiler)]
-    if store.inner.instances[instance as usize]
-        .module
-        .compiled_code()
-        .is_some()
-    {
-        return crate::compiler::invoke(store, instance, index, params, results);
-    }
     let inner = &mut store.inner;
     let compiled = match inner.instances[instance as usize].module.compiled(index) {
         Ok(c) => Arc::clone(c),
@@ -214,6 +210,34 @@ pub(crate) unsafe fn call_host<T>(cx: &mut Cx, func: u32, caller_base: usize, ar
     }
 }
 
+/// Runs host function call `f` from the current frame: the value stack's
+/// top at `top` (above the caller's frame and the arguments) and the call
+/// depth counting the interpreter's frames, both restored afterwards; an
+/// error if the host replaced the whole store meanwhile (nothing of this
+/// frame is in the new one).
+fn in_host<T, R>(
+    store: &mut Store<T>,
+    cx: &Cx,
+    top: usize,
+    f: impl FnOnce(Caller<'_, T>) -> R,
+) -> Result<R, Exit> {
+    let id = store.inner.id;
+    let saved_top = store.inner.interp.top;
+    let saved_depth = store.inner.depth;
+    store.inner.interp.top = top;
+    store.inner.depth += cx.frames.len() + 1;
+    let r = f(Caller {
+        store: &mut *store,
+        instance: Some(cx.instance),
+    });
+    if store.inner.id != id {
+        return Err(Exit::Error(store_replaced()));
+    }
+    store.inner.interp.top = saved_top;
+    store.inner.depth = saved_depth;
+    Ok(r)
+}
+
 /// [`call_host`] with its error as a value.
 ///
 /// # Safety
@@ -242,23 +266,9 @@ unsafe fn call_host_result<T>(
         let (np, nr) = (cells_of(ty.params()), cells_of(ty.results()));
         let mut cells = [0u64; 16];
         cells[..np].copy_from_slice(&store.inner.interp.stack[args..args + np]);
-        let saved_top = store.inner.interp.top;
-        let saved_depth = store.inner.depth;
-        store.inner.interp.top = (caller_base + caller_slots).max(args);
-        store.inner.depth += cx.frames.len() + 1;
-        let r = raw(
-            Caller {
-                store: &mut *store,
-                instance: Some(cx.instance),
-            },
-            &mut cells[..*n],
-        );
-        if store.inner.id != id {
-            return Err(Exit::Error(store_replaced()));
-        }
-        store.inner.interp.top = saved_top;
-        store.inner.depth = saved_depth;
-        r.map_err(Exit::Error)?;
+        let top = (caller_base + caller_slots).max(args);
+        let cells = &mut cells[..*n];
+        in_host(store, cx, top, |caller| raw(caller, cells))?.map_err(Exit::Error)?;
         reserve(&mut store.inner, args + nr).map_err(|_| TrapCode::StackOverflow)?;
         store.inner.interp.stack[args..args + nr].copy_from_slice(&cells[..nr]);
         return Ok(());
@@ -277,26 +287,8 @@ unsafe fn call_host_result<T>(
     for (r, &t) in results.iter_mut().zip(ty.results()) {
         *r = Val::default_for(t);
     }
-    let saved_top = store.inner.interp.top;
-    let saved_depth = store.inner.depth;
-    store.inner.interp.top = (caller_base + caller_slots).max(args);
-    store.inner.depth += cx.frames.len() + 1;
-    let r = (f.call)(
-        Caller {
-            store: &mut *store,
-            instance: Some(cx.instance),
-        },
-        params,
-        results,
-    );
-    if store.inner.id != id {
-        // The host swapped the whole store (`mem::replace` through the
-        // caller): nothing of this frame is in the new one.
-        return Err(Exit::Error(store_replaced()));
-    }
-    store.inner.interp.top = saved_top;
-    store.inner.depth = saved_depth;
-    r.map_err(Exit::Error)?;
+    let top = (caller_base + caller_slots).max(args);
+    in_host(store, cx, top, |caller| (f.call)(caller, params, results))?.map_err(Exit::Error)?;
     // Nothing is written before every result is checked.
     let inner = &store.inner;
     for (v, &t) in results
