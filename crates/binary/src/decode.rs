@@ -3,13 +3,12 @@
 //! [`crate::section`]; validation happens as the sections arrive, function
 //! bodies included, so a module is decoded and validated in one pass.
 
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use nanowasm_core::{Feature, Features};
 
 use crate::error::{Error, Result};
-use crate::module::{ImportCounts, Module};
+use crate::module::{Bytes, ImportCounts, Module};
 use crate::name::Names;
 use crate::reader::Reader;
 use crate::validate::func::FuncValidator;
@@ -64,6 +63,8 @@ pub(crate) struct Decoder<'a> {
     pub func_validator: FuncValidator,
     /// Whether function bodies are validated ([`decode_trusted`] skips them).
     pub validate_bodies: bool,
+    /// Reused between constant expressions.
+    pub const_stack: Vec<nanowasm_core::ValType>,
 }
 
 /// The order in which non-custom sections must appear.
@@ -111,6 +112,7 @@ fn decode_parts_with(data: &[u8], features: Features, validate_bodies: bool) -> 
         code_count: None,
         func_validator: FuncValidator::default(),
         validate_bodies,
+        const_stack: Vec::new(),
     };
     let mut last_rank = 0u8;
     let mut saw_data = false;
@@ -182,7 +184,7 @@ fn decode_parts_with(data: &[u8], features: Features, validate_bodies: bool) -> 
 }
 
 /// Decodes and validates a module, keeping its bytes.
-pub fn decode(bytes: impl Into<Arc<[u8]>>, features: Features) -> Result<Module> {
+pub fn decode(bytes: impl Into<Bytes>, features: Features) -> Result<Module> {
     decode_with(bytes.into(), features, true)
 }
 
@@ -192,11 +194,11 @@ pub fn decode(bytes: impl Into<Arc<[u8]>>, features: Features) -> Result<Module>
 /// instructions of function bodies are not validated. A body that was never
 /// validated may make a back end fail, or run code the spec forbids: this
 /// is for trusted input only, as wasmtime's `Module::deserialize` is.
-pub fn decode_trusted(bytes: impl Into<Arc<[u8]>>, features: Features) -> Result<Module> {
+pub fn decode_trusted(bytes: impl Into<Bytes>, features: Features) -> Result<Module> {
     decode_with(bytes.into(), features, false)
 }
 
-fn decode_with(bytes: Arc<[u8]>, features: Features, validate_bodies: bool) -> Result<Module> {
+fn decode_with(bytes: Bytes, features: Features, validate_bodies: bool) -> Result<Module> {
     let p = decode_parts_with(&bytes, features, validate_bodies)?;
     let refs = p.refs;
     Ok(Module {

@@ -44,7 +44,7 @@ mod validate;
 
 pub use decode::{decode, decode_trusted, validate};
 pub use error::{Error, ErrorKind, Result};
-pub use module::Module;
+pub use module::{Bytes, Module};
 pub use name::Names;
 pub use nanowasm_core::{Feature, Features};
 pub use operators::{BrTable, Imm, Instr, OperatorReader};

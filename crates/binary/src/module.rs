@@ -14,7 +14,7 @@ use crate::name::Names;
 #[derive(Debug, Clone)]
 pub struct Module {
     /// The module's binary encoding.
-    pub bytes: Arc<[u8]>,
+    pub bytes: Bytes,
     /// The type section.
     pub types: Vec<FuncType>,
     /// The imports, in order.
@@ -65,6 +65,84 @@ impl Module {
     /// The bytes of `range`.
     pub fn slice(&self, range: &Range<usize>) -> &[u8] {
         &self.bytes[range.clone()]
+    }
+}
+
+/// Shared, immutable bytes: a module's binary, owned (`Vec<u8>`,
+/// `Arc<[u8]>`) or borrowed from an owner that keeps it alive, such as a
+/// mapped artifact file, so that a loaded artifact's wasm is never copied.
+#[derive(Clone)]
+pub struct Bytes {
+    owner: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    range: Range<usize>,
+}
+
+impl Bytes {
+    /// The bytes `range` of `owner`'s bytes, sharing `owner`; `None` if
+    /// `range` is not within them.
+    pub fn from_owner(
+        owner: Arc<dyn AsRef<[u8]> + Send + Sync>,
+        range: Range<usize>,
+    ) -> Option<Bytes> {
+        (*owner).as_ref().get(range.clone())?;
+        Some(Bytes { owner, range })
+    }
+}
+
+impl Bytes {
+    /// The bytes `range` of these, sharing their owner; `None` if `range`
+    /// is not within them.
+    pub fn slice(&self, range: Range<usize>) -> Option<Bytes> {
+        self.get(range.clone())?;
+        Some(Bytes {
+            owner: self.owner.clone(),
+            range: self.range.start + range.start..self.range.start + range.end,
+        })
+    }
+}
+
+impl core::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &(*self.owner).as_ref()[self.range.clone()]
+    }
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl core::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Bytes({} bytes)", self.len())
+    }
+}
+
+impl From<Arc<[u8]>> for Bytes {
+    fn from(b: Arc<[u8]>) -> Bytes {
+        let range = 0..b.len();
+        Bytes {
+            owner: Arc::new(b),
+            range,
+        }
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(b: Vec<u8>) -> Bytes {
+        let range = 0..b.len();
+        Bytes {
+            owner: Arc::new(b),
+            range,
+        }
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(b: &[u8]) -> Bytes {
+        b.to_vec().into()
     }
 }
 

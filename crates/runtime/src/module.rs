@@ -310,13 +310,18 @@ impl Module {
         #[cfg(nanowasm_compiler)]
         {
             let parts = crate::compiler::artifact::check(engine.config(), bytes)?;
-            let code = match &parts.code {
-                Some(r) => Some(
-                    crate::compiler::CodeMemory::new(&bytes[r.clone()]).map_err(Error::limit)?,
-                ),
-                None => None,
-            };
-            Module::from_artifact(engine, &parts, code)
+            parts.verified_while(|| {
+                let code = match &parts.code {
+                    Some(r) => Some(
+                        crate::compiler::CodeMemory::new(&bytes[r.clone()])
+                            .map_err(Error::limit)?,
+                    ),
+                    None => None,
+                };
+                let owned = |b: &[u8]| binary::Bytes::from(b);
+                let (wasm, meta) = (owned(parts.wasm), owned(parts.meta));
+                Module::from_artifact(engine, &parts, wasm, meta, code)
+            })
         }
         #[cfg(not(nanowasm_compiler))]
         Module::from_binary(engine, bytes)
@@ -341,16 +346,24 @@ impl Module {
         {
             supported(engine)?;
             let file = std::fs::File::open(path).map_err(read_error)?;
-            let map = crate::compiler::artifact::FileMap::new(&file).map_err(read_error)?;
+            let map = Arc::new(crate::compiler::artifact::FileMap::new(&file).map_err(read_error)?);
             let parts = crate::compiler::artifact::check(engine.config(), map.bytes())?;
-            let code = match &parts.code {
-                Some(r) => Some(
-                    crate::compiler::CodeMemory::map_file(&file, r.start, r.len())
-                        .map_err(Error::limit)?,
-                ),
-                None => None,
-            };
-            Module::from_artifact(engine, &parts, code)
+            parts.verified_while(|| {
+                let code = match &parts.code {
+                    Some(r) => Some(
+                        crate::compiler::CodeMemory::map_file(&file, r.start, r.len())
+                            .map_err(Error::limit)?,
+                    ),
+                    None => None,
+                };
+                // The module's wasm and tables stay in the mapped file: not
+                // copied.
+                let shared = |r| {
+                    binary::Bytes::from_owner(map.clone(), r).expect("check placed it in the file")
+                };
+                let (wasm, meta) = (shared(parts.wasm_range()), shared(parts.meta_range()));
+                Module::from_artifact(engine, &parts, wasm, meta, code)
+            })
         }
         #[cfg(not(nanowasm_compiler))]
         {
@@ -365,13 +378,15 @@ impl Module {
     fn from_artifact(
         engine: &Engine,
         parts: &crate::compiler::artifact::Parts<'_>,
+        wasm: binary::Bytes,
+        meta: binary::Bytes,
         code: Option<crate::compiler::CodeMemory>,
     ) -> Result<Module, Error> {
-        let binary = binary::decode_trusted(parts.wasm.to_vec(), engine.config().features)
-            .map_err(Error::compile)?;
+        let binary =
+            binary::decode_trusted(wasm, engine.config().features).map_err(Error::compile)?;
         let compiled = match code {
             Some(code) => {
-                let c = parts.compiled(code)?;
+                let c = parts.compiled(code, meta)?;
                 if c.num_imported != binary.num_imported.funcs
                     || c.starts.len() != binary.bodies.len()
                 {

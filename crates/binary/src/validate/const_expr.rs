@@ -40,9 +40,40 @@ impl<'a> Decoder<'a> {
         expected: ValType,
         scope: GlobalScope,
     ) -> Result<ConstExpr> {
+        // The common form, `i32.const n end` (a segment offset), without
+        // an operator reader: a module can have 100,000 data segments. Any
+        // other form, or a malformed one, takes the general path from the
+        // start.
+        if expected == ValType::I32 {
+            let start = r.offset();
+            let mut fast = r.clone();
+            if fast.u8().ok() == Some(0x41) && fast.i32().is_ok() && fast.u8().ok() == Some(0x0b) {
+                *r = fast;
+                return Ok(ConstExpr {
+                    range: start..r.offset(),
+                    ty: expected,
+                });
+            }
+        }
+        // One operand stack for every expression: a module can have tens of
+        // thousands of segments, and an allocation each was most of the time
+        // spent decoding them.
+        let mut stack = core::mem::take(&mut self.const_stack);
+        stack.clear();
+        let result = self.const_expr_on(r, expected, scope, &mut stack);
+        self.const_stack = stack;
+        result
+    }
+
+    fn const_expr_on(
+        &mut self,
+        r: &mut Reader<'a>,
+        expected: ValType,
+        scope: GlobalScope,
+        stack: &mut Vec<ValType>,
+    ) -> Result<ConstExpr> {
         let start = r.offset();
         let mut ops = OperatorReader::new(r.clone(), self.features);
-        let mut stack: Vec<ValType> = Vec::new();
         loop {
             let at = ops.offset();
             let instr = ops.read()?;

@@ -25,8 +25,11 @@
 //! The code image is position-independent (every reference inside it is
 //! RIP-relative, everything outside goes through the `VMContext`), so it is
 //! used as it is: `deserialize_file` maps those pages of the file
-//! read+execute, never writable. Everything is checked before any of it is
-//! used: a truncated, corrupted or mismatched artifact is an error.
+//! read+execute, never writable. Nothing in it runs before all of it is
+//! checked: a truncated, corrupted or mismatched artifact is an error. The
+//! checksum is computed on other threads while the module is decoded (see
+//! [`Parts::verified_while`]), and the loaded module's wasm and tables stay
+//! in the mapped file.
 
 use crate::prelude::*;
 use alloc::sync::Arc;
@@ -90,16 +93,11 @@ pub(crate) fn serialize(
                 put(s);
             }
             put(c.sites.len() as u32);
-            for &(a, b) in &c.sites {
-                put(a);
-                put(b);
-            }
+            meta.extend_from_slice(c.sites.bytes());
+            let mut put = |v: u32| meta.extend_from_slice(&v.to_le_bytes());
             put(c.oob_stub);
             put(c.faults.len() as u32);
-            for &(a, b) in &c.faults {
-                put(a);
-                put(b);
-            }
+            meta.extend_from_slice(c.faults.bytes());
             c.code.bytes()
         }
         None => &[],
@@ -133,10 +131,13 @@ pub(crate) fn serialize(
     out
 }
 
-/// An artifact's parts, checked.
+/// An artifact's parts, checked but for the checksum
+/// ([`Parts::verified_while`]).
 pub(crate) struct Parts<'a> {
+    /// The whole artifact.
+    bytes: &'a [u8],
     pub wasm: &'a [u8],
-    meta: &'a [u8],
+    pub meta: &'a [u8],
     /// Where the code is in the artifact, if it has code.
     pub code: Option<core::ops::Range<usize>>,
     /// The code relies on guard regions.
@@ -158,7 +159,8 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 }
 
 /// Checks `bytes` (a whole artifact) against this build and `config`:
-/// magic, version, settings, CPU, lengths and checksum.
+/// magic, version, settings, CPU and lengths (the checksum is
+/// [`Parts::verified_while`]'s).
 pub(crate) fn check<'a>(config: &crate::Config, bytes: &'a [u8]) -> Result<Parts<'a>, Error> {
     if bytes.len() < HEADER || !is_artifact(bytes) {
         return Err(bad("not a nanowasm artifact, or truncated"));
@@ -216,14 +218,8 @@ pub(crate) fn check<'a>(config: &crate::Config, bytes: &'a [u8]) -> Result<Parts
     if code_offset < meta_end || code_offset % PAGE != 0 || code_end != bytes.len() {
         return Err(bad("truncated, or its sections do not fit"));
     }
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(&bytes[..72]);
-    hasher.update(&[0; 4]);
-    hasher.update(&bytes[76..]);
-    if hasher.finalize() != u32_at(bytes, 72) {
-        return Err(bad("checksum mismatch (the file is corrupted)"));
-    }
     Ok(Parts {
+        bytes,
         wasm: &bytes[HEADER..wasm_end],
         meta: &bytes[wasm_end..meta_end],
         code: (flags & CODE != 0).then_some(code_offset..code_end),
@@ -232,61 +228,124 @@ pub(crate) fn check<'a>(config: &crate::Config, bytes: &'a [u8]) -> Result<Parts
     })
 }
 
+/// How much of an artifact one thread checksums at a time.
+const CHUNK: usize = 4 << 20;
+
 impl Parts<'_> {
-    /// The compiled module over `code` (the image, already executable),
-    /// from the metadata; every offset is checked against the image.
-    pub(crate) fn compiled(&self, code: CodeMemory) -> Result<Arc<CompiledModule>, Error> {
-        // The metadata: u32 scalars and arrays (n, then n items), read
-        // a slice at a time (a site table has millions of entries).
-        let mut rest = self.meta;
-        let mut take = |words: usize| -> Result<&[u8], Error> {
-            let bytes = words
-                .checked_mul(4)
-                .filter(|&b| b <= rest.len())
-                .ok_or_else(|| bad("truncated metadata"))?;
-            let (head, tail) = rest.split_at(bytes);
-            rest = tail;
-            Ok(head)
+    /// Runs `load` (which decodes the artifact's parts and maps its code
+    /// but runs none of it) while other threads checksum the artifact, then
+    /// helps them; `load`'s result only if the checksum matches.
+    ///
+    /// Loading esbuild's artifact reads 47 MB: hashing it on one thread
+    /// after decoding took longer than everything else together. The
+    /// decoder takes any input (it is the one for untrusted modules, less
+    /// the validation of function bodies), so running it before the
+    /// checksum is known is safe; what it made is dropped on a mismatch.
+    pub(crate) fn verified_while<T>(
+        &self,
+        load: impl FnOnce() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        use core::sync::atomic::{AtomicUsize, Ordering};
+        use crc32fast::Hasher;
+        let bytes = self.bytes;
+        let chunks: Vec<&[u8]> = bytes[76..].chunks(CHUNK).collect();
+        let next = AtomicUsize::new(0);
+        let hash_chunks = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(chunk) = chunks.get(i) else {
+                    return done;
+                };
+                let mut h = Hasher::new();
+                h.update(chunk);
+                done.push((i, h));
+            }
         };
-        let words = |b: &[u8]| -> Vec<u32> {
-            b.chunks_exact(4)
-                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect()
-        };
-        let pairs = |b: &[u8]| -> Vec<(u32, u32)> {
-            b.chunks_exact(8)
-                .map(|c| {
-                    (
-                        u32::from_le_bytes(c[..4].try_into().expect("4 bytes")),
-                        u32::from_le_bytes(c[4..].try_into().expect("4 bytes")),
-                    )
+        let helpers = (super::cpus() - 1)
+            .min(chunks.len().saturating_sub(1))
+            .min(7);
+        let (loaded, mut hashed) = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..helpers)
+                .filter_map(|_| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(s, hash_chunks)
+                        .ok()
                 })
+                .collect();
+            let loaded = load();
+            let mut hashed = hash_chunks();
+            for t in threads {
+                match t.join() {
+                    Ok(more) => hashed.extend(more),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            (loaded, hashed)
+        });
+        hashed.sort_unstable_by_key(|&(i, _)| i);
+        let mut crc = Hasher::new();
+        crc.update(&bytes[..72]);
+        crc.update(&[0; 4]);
+        for (_, h) in &hashed {
+            crc.combine(h);
+        }
+        if hashed.len() != chunks.len() || crc.finalize() != u32_at(bytes, 72) {
+            return Err(bad("checksum mismatch (the file is corrupted)"));
+        }
+        loaded
+    }
+
+    /// Where the wasm is in the artifact.
+    pub(crate) fn wasm_range(&self) -> core::ops::Range<usize> {
+        HEADER..HEADER + self.wasm.len()
+    }
+
+    /// The compiled module over `code` (the image, already executable),
+    /// from the metadata `meta` (these parts' metadata, shared with its
+    /// owner: its tables are used in place, not copied). The scalars are
+    /// checked against the image; the tables' order is not checked again
+    /// (the checksum covers them, and they are only searched).
+    pub(crate) fn compiled(
+        &self,
+        code: CodeMemory,
+        meta: nanowasm_binary::Bytes,
+    ) -> Result<Arc<CompiledModule>, Error> {
+        // The metadata: u32 scalars and arrays (n, then n items).
+        let mut at = 0usize;
+        let mut take = |words: usize| -> Result<core::ops::Range<usize>, Error> {
+            let end = words
+                .checked_mul(4)
+                .and_then(|b| at.checked_add(b))
+                .filter(|&end| end <= meta.len())
+                .ok_or_else(|| bad("truncated metadata"))?;
+            let r = at..end;
+            at = end;
+            Ok(r)
+        };
+        let words = |r: core::ops::Range<usize>| -> Vec<u32> {
+            meta[r]
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
                 .collect()
         };
         let head = words(take(4)?);
         let (entry, end, num_imported) = (head[0] as usize, head[1], head[2]);
         let starts = words(take(head[3] as usize)?);
         let n = words(take(1)?)[0] as usize;
-        let sites = pairs(take(
-            n.checked_mul(2).ok_or_else(|| bad("truncated metadata"))?,
-        )?);
+        let sites = take(n.checked_mul(2).ok_or_else(|| bad("truncated metadata"))?)?;
         let tail = words(take(2)?);
         let oob_stub = tail[0];
         let n = tail[1] as usize;
-        let faults = pairs(take(
-            n.checked_mul(2).ok_or_else(|| bad("truncated metadata"))?,
-        )?);
+        let faults = take(n.checked_mul(2).ok_or_else(|| bad("truncated metadata"))?)?;
+        let table = |r| meta.slice(r).map(super::Pairs::from_bytes);
+        let (sites, faults) = table(sites).zip(table(faults)).expect("taken from meta");
         let len = code.size;
-        let ascending = starts.windows(2).all(|w| w[0] < w[1])
-            && sites.windows(2).all(|w| w[0].0 <= w[1].0)
-            && faults.windows(2).all(|w| w[0].1 <= w[1].0);
         if entry >= len
             || end as usize > len
             || oob_stub as usize >= len
-            || !ascending
-            || starts.iter().any(|&s| s >= end)
-            || sites.iter().any(|&(s, _)| s > end)
-            || faults.iter().any(|&(a, b)| a >= b || b > end)
+            || !starts.windows(2).all(|w| w[0] < w[1])
+            || starts.last().is_some_and(|&s| s >= end)
         {
             return Err(bad("its metadata does not match its code"));
         }
@@ -305,6 +364,12 @@ impl Parts<'_> {
             guard: self.guard,
             avx2: self.avx2,
         }))
+    }
+
+    /// Where the metadata is in the artifact.
+    pub(crate) fn meta_range(&self) -> core::ops::Range<usize> {
+        let start = HEADER + self.wasm.len();
+        start..start + self.meta.len()
     }
 }
 
@@ -347,6 +412,21 @@ impl FileMap {
         unsafe { core::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
+
+impl AsRef<[u8]> for FileMap {
+    fn as_ref(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+// SAFETY: the mapping is read-only and private, so shared references to its
+// bytes from any thread see memory that never changes (the caller of
+// `deserialize_file` promises the file does not change), and unmapping in
+// `drop` happens once, by whichever thread drops the last owner.
+unsafe impl Send for FileMap {}
+// SAFETY: as for `Send`: `&FileMap` only gives out `&[u8]` of immutable
+// memory.
+unsafe impl Sync for FileMap {}
 
 impl Drop for FileMap {
     fn drop(&mut self) {

@@ -139,6 +139,72 @@ impl Drop for CodeMemory {
     }
 }
 
+/// A sorted table of `(u32, u32)` pairs, stored as little-endian words: in
+/// memory for a module compiled here, in the mapped file for a loaded
+/// artifact (so loading neither copies nor reads it).
+pub(crate) struct Pairs(nanowasm_binary::Bytes);
+
+impl Pairs {
+    /// The pairs in `bytes` (a whole number of 8-byte pairs).
+    pub(crate) fn from_bytes(bytes: nanowasm_binary::Bytes) -> Pairs {
+        debug_assert_eq!(bytes.len() % 8, 0);
+        Pairs(bytes)
+    }
+
+    pub(crate) fn from_vec(pairs: &[(u32, u32)]) -> Pairs {
+        let mut b = Vec::with_capacity(pairs.len() * 8);
+        for &(x, y) in pairs {
+            b.extend_from_slice(&x.to_le_bytes());
+            b.extend_from_slice(&y.to_le_bytes());
+        }
+        Pairs(b.into())
+    }
+
+    /// The encoded table (as [`Pairs::from_bytes`] takes it).
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len() / 8
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.len() < 8
+    }
+
+    pub(crate) fn get(&self, i: usize) -> (u32, u32) {
+        let b = &self.0[i * 8..i * 8 + 8];
+        let word = |at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        (word(0), word(4))
+    }
+
+    /// How many leading pairs have a first word `<= key` (the table is
+    /// sorted by its first words).
+    pub(crate) fn count_le(&self, key: u32) -> usize {
+        let b: &[u8] = &self.0;
+        let (mut lo, mut hi) = (0, b.len() / 8);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let at = mid * 8;
+            let first = u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+            if first <= key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// The second word of the pair whose first word is `key`, if any.
+    pub(crate) fn find(&self, key: u32) -> Option<u32> {
+        let i = self.count_le(key).checked_sub(1)?;
+        let (k, v) = self.get(i);
+        (k == key).then_some(v)
+    }
+}
+
 /// A compiled module: its code image and what the runtime needs to run it
 /// and to walk its frames.
 pub(crate) struct CompiledModule {
@@ -151,12 +217,12 @@ pub(crate) struct CompiledModule {
     pub(crate) end: u32,
     /// `(return address offset, wasm offset)` of every call and trap site,
     /// sorted.
-    pub(crate) sites: Vec<(u32, u32)>,
+    pub(crate) sites: Pairs,
     pub(crate) num_imported: u32,
     /// `(start, end)` of every unchecked memory access (guard regions),
     /// sorted: a fault there is an out-of-bounds access, whose trap site
     /// (in `sites`) is at `start + 1`.
-    pub(crate) faults: Vec<(u32, u32)>,
+    pub(crate) faults: Pairs,
     /// The out-of-bounds trap stub's offset.
     pub(crate) oob_stub: u32,
     /// Compiled for guard regions: unchecked accesses, and memory 0's base
@@ -175,8 +241,8 @@ impl CompiledModule {
     pub(crate) fn fault_target(&self, pc: usize) -> Option<(usize, usize)> {
         let base = self.code.ptr as usize;
         let off = u32::try_from(pc.checked_sub(base)?).ok()?;
-        let i = self.faults.partition_point(|f| f.0 <= off).checked_sub(1)?;
-        let (start, end) = self.faults[i];
+        let i = self.faults.count_le(off).checked_sub(1)?;
+        let (start, end) = self.faults.get(i);
         (off < end).then(|| (base + self.oob_stub as usize, base + start as usize + 1))
     }
 
@@ -255,8 +321,7 @@ impl CompiledModule {
         }
         // The function containing the call instruction (just before `pc`).
         let f = self.starts.partition_point(|&s| s < off).checked_sub(1)?;
-        let i = self.sites.binary_search_by_key(&off, |s| s.0).ok()?;
-        Some((f as u32 + self.num_imported, self.sites[i].1))
+        Some((f as u32 + self.num_imported, self.sites.find(off)?))
     }
 }
 
@@ -344,9 +409,9 @@ pub(crate) fn compile(
         entry,
         starts,
         end,
-        sites,
+        sites: Pairs::from_vec(&sites),
         num_imported,
-        faults,
+        faults: Pairs::from_vec(&faults),
         oob_stub: stubs[Code::MemoryOutOfBounds as usize] as u32,
         guard: config.guard_regions,
         avx2: config.avx2,
@@ -355,6 +420,14 @@ pub(crate) fn compile(
         module.write_perfmap(binary);
     }
     Ok(Arc::new(module))
+}
+
+/// How many threads can run at once: `available_parallelism`, asked once
+/// (it reads cgroup files on Linux, which took longer than loading a small
+/// artifact).
+pub(crate) fn cpus() -> usize {
+    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// Compiles the defined functions on up to one thread per CPU (functions
@@ -372,10 +445,7 @@ fn compile_functions(
     let one = |i: usize| {
         codegen::compile_function(binary, config, num_imported + i as u32, type_ids, tail_area)
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(n / 16)
-        .min(16);
+    let threads = cpus().min(n / 16).min(16);
     if threads <= 1 {
         return (0..n).map(|i| one(i).map_err(|e| (i as u32, e))).collect();
     }

@@ -697,6 +697,80 @@ fn vectors(strategy: Strategy, name: &str, args: &[Val]) -> Vec<Val> {
     results
 }
 
+/// An artifact larger than one checksum chunk (4 MiB; loading hashes the
+/// chunks on several threads while it decodes): it loads from a file and
+/// runs, and a flipped byte in any part of it (the wasm's data, the
+/// metadata, the code, the last byte) is a checksum error.
+#[test]
+fn large_artifacts_are_checked_in_every_chunk() {
+    // A module with a 9 MiB data segment, and a function reading it.
+    let data: Vec<u8> = (0..9u32 << 20).map(|i| (i % 251) as u8).collect();
+    let leb = |mut n: u32, out: &mut Vec<u8>| loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            break;
+        }
+        out.push(b | 0x80);
+    };
+    let section = |id: u8, body: &[u8], out: &mut Vec<u8>| {
+        out.push(id);
+        leb(body.len() as u32, out);
+        out.extend_from_slice(body);
+    };
+    let mut m = b"\0asm\x01\0\0\0".to_vec();
+    section(1, &[1, 0x60, 1, 0x7f, 1, 0x7f], &mut m); // (i32) -> i32
+    section(3, &[1, 0], &mut m);
+    section(5, &[1, 0, 0xa0, 0x01], &mut m); // 160 pages
+    section(7, &[1, 4, b'p', b'e', b'e', b'k', 0, 0], &mut m);
+    // peek: i32.load8_u (local.get 0)
+    section(10, &[1, 7, 0, 0x20, 0, 0x2d, 0, 0, 0x0b], &mut m);
+    let mut seg = vec![1, 0, 0x41, 0, 0x0b];
+    leb(data.len() as u32, &mut seg);
+    seg.extend_from_slice(&data);
+    section(11, &seg, &mut m);
+    let engine = Engine::new(Config::new().strategy(Strategy::Compiler));
+    let bytes = Module::new(&engine, &m).unwrap().serialize().unwrap();
+    assert!(bytes.len() > 9 << 20);
+    let dir = std::env::temp_dir().join(format!("nanowasm-aot-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("large.cwasm");
+    let peek = |module: &Module, at: i32| {
+        let mut store = Store::new(&engine, ());
+        let i = Instance::new(&mut store, module, &[]).unwrap();
+        let f = i.get_typed_func::<i32, i32>(&mut store, "peek").unwrap();
+        f.call(&mut store, at).unwrap()
+    };
+    std::fs::write(&file, &bytes).unwrap();
+    // SAFETY: made by this engine just above, and not changed while the
+    // module lives.
+    let module = unsafe { Module::deserialize_file(&engine, &file) }.unwrap();
+    for at in [0, 1 << 20, (9 << 20) - 1] {
+        assert_eq!(peek(&module, at), (at as u32 % 251) as i32);
+    }
+    drop(module);
+    let len = bytes.len();
+    for at in [100, 4 << 20, (8 << 20) + 3, len - 5000, len - 1] {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x10;
+        std::fs::write(&file, &bad).unwrap();
+        // SAFETY: the point of the test: the checksum catches it.
+        let err = unsafe { Module::deserialize_file(&engine, &file) }
+            .err()
+            .unwrap_or_else(|| panic!("byte {at} of {len} flipped, and it loaded"))
+            .to_string();
+        assert!(err.contains("checksum mismatch"), "byte {at}: {err}");
+        // SAFETY: as above.
+        let err = unsafe { Module::deserialize(&engine, &bad) }
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("checksum mismatch"), "byte {at}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `v128` values in compiled code's calls: host to wasm and back
 /// (parameters and results around scalars), into a host import, through
 /// `call_indirect`, in a global and in locals.
