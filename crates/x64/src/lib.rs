@@ -501,6 +501,14 @@ impl Assembler {
 
     /// The code with every label reference resolved.
     pub fn finish(mut self) -> Result<Vec<u8>, EncodeError> {
+        self.resolve()?;
+        Ok(self.buf)
+    }
+
+    /// Patches every reference to a label, as [`Assembler::finish`] does,
+    /// leaving the code in [`Assembler::code`] (and the buffer for more, or
+    /// for [`Assembler::clear`]).
+    pub fn resolve(&mut self) -> Result<(), EncodeError> {
         for f in core::mem::take(&mut self.fixups) {
             let target = self
                 .label_offset(f.label)
@@ -524,7 +532,20 @@ impl Assembler {
                 }
             }
         }
-        Ok(self.buf)
+        Ok(())
+    }
+
+    /// The code emitted so far.
+    pub fn code(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Empties the buffer and forgets every label, keeping the memory (a
+    /// compiler thread reuses one assembler for all its functions).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.labels.clear();
+        self.fixups.clear();
     }
 
     /// Pads with multi-byte `nop`s to a multiple of `n`.

@@ -238,27 +238,25 @@ fn supported_type(t: ValType) -> Result<(), Unsupported> {
     Ok(())
 }
 
-/// Compiles defined function `func` of `module` on its own.
+/// Compiles defined function `func` of `module` on its own, in `asm` (a
+/// compiler thread's, reused from function to function so that its buffer
+/// is allocated once; emptied here).
 pub(super) fn compile_function(
     module: &Module,
     config: TranslateConfig,
     func: u32,
     type_ids: &[u32],
     tail_area: usize,
+    asm: &mut Assembler,
 ) -> Result<FuncCode, Unsupported> {
-    let mut asm = Assembler::with_capacity(
-        module
-            .bodies
-            .get((func - module.num_imported.funcs) as usize)
-            .map_or(0, |b| b.code.len() * 8),
-    );
+    asm.clear();
     let (mut relocs, mut sites, mut faults) = (Vec::new(), Vec::new(), Vec::new());
     compile_into(
         module,
         config,
         func,
         Shared {
-            asm: &mut asm,
+            asm,
             relocs: &mut relocs,
             sites: &mut sites,
             faults: &mut faults,
@@ -267,11 +265,10 @@ pub(super) fn compile_function(
             tail_area,
         },
     )?;
-    let code = asm
-        .finish()
+    asm.resolve()
         .map_err(|e| format!("code generation failed: {e}"))?;
     Ok(FuncCode {
-        code,
+        code: asm.code().to_vec(),
         relocs,
         sites,
         faults,

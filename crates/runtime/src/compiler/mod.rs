@@ -101,8 +101,20 @@ impl CodeMemory {
     }
 
     pub(crate) fn new(code: &[u8]) -> Result<CodeMemory, String> {
+        CodeMemory::build(code.len(), |image| {
+            image.copy_from_slice(code);
+            Ok(())
+        })
+    }
+
+    /// Code memory of `size` bytes, written by `fill` (while it is still
+    /// writable, and before it is executable), then made read+execute.
+    pub(crate) fn build(
+        size: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), String>,
+    ) -> Result<CodeMemory, String> {
         use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
-        let len = code.len().max(1).next_multiple_of(4096);
+        let len = size.max(1).next_multiple_of(4096);
         // SAFETY: a fresh anonymous mapping; nothing else refers to it.
         let ptr = unsafe {
             rustix::mm::mmap_anonymous(
@@ -114,18 +126,14 @@ impl CodeMemory {
         }
         .map_err(|e| format!("cannot map code memory: {e}"))?
         .cast::<u8>();
-        // SAFETY: `ptr` is `len >= code.len()` writable bytes, just mapped.
-        unsafe { core::ptr::copy_nonoverlapping(code.as_ptr(), ptr, code.len()) };
+        // Owned from here: unmapped on every early return.
+        let mem = CodeMemory { ptr, len, size };
+        // SAFETY: `ptr` is `len >= size` writable bytes, just mapped, and
+        // nothing else refers to them while `fill` writes them.
+        fill(unsafe { core::slice::from_raw_parts_mut(ptr, size) })?;
         // SAFETY: the mapping is ours; from here on it is only executed.
-        let r = unsafe {
-            rustix::mm::mprotect(ptr.cast(), len, MprotectFlags::READ | MprotectFlags::EXEC)
-        };
-        let mem = CodeMemory {
-            ptr,
-            len,
-            size: code.len(),
-        };
-        r.map_err(|e| format!("cannot make code executable: {e}"))?;
+        unsafe { rustix::mm::mprotect(ptr.cast(), len, MprotectFlags::READ | MprotectFlags::EXEC) }
+            .map_err(|e| format!("cannot make code executable: {e}"))?;
         Ok(mem)
     }
 }
@@ -149,15 +157,6 @@ impl Pairs {
     pub(crate) fn from_bytes(bytes: nanowasm_binary::Bytes) -> Pairs {
         debug_assert_eq!(bytes.len() % 8, 0);
         Pairs(bytes)
-    }
-
-    pub(crate) fn from_vec(pairs: &[(u32, u32)]) -> Pairs {
-        let mut b = Vec::with_capacity(pairs.len() * 8);
-        for &(x, y) in pairs {
-            b.extend_from_slice(&x.to_le_bytes());
-            b.extend_from_slice(&y.to_le_bytes());
-        }
-        Pairs(b.into())
     }
 
     /// The encoded table (as [`Pairs::from_bytes`] takes it).
@@ -202,6 +201,30 @@ impl Pairs {
         let i = self.count_le(key).checked_sub(1)?;
         let (k, v) = self.get(i);
         (k == key).then_some(v)
+    }
+}
+
+/// A [`Pairs`] table being built, in order.
+struct PairsBuf(Vec<u8>);
+
+impl PairsBuf {
+    fn with_capacity(n: usize) -> PairsBuf {
+        PairsBuf(Vec::with_capacity(n * 8))
+    }
+
+    fn push(&mut self, (x, y): (u32, u32)) {
+        debug_assert!(
+            self.0.len() < 8 || {
+                let l = self.0.len() - 8;
+                u32::from_le_bytes(self.0[l..l + 4].try_into().expect("4 bytes")) <= x
+            }
+        );
+        self.0.extend_from_slice(&x.to_le_bytes());
+        self.0.extend_from_slice(&y.to_le_bytes());
+    }
+
+    fn finish(self) -> Pairs {
+        Pairs(self.0.into())
     }
 }
 
@@ -345,29 +368,31 @@ pub(crate) fn compile(
         format!("function {func}{name}: {e} is not supported by the compiler yet")
     })?;
     // The image: the entry trampoline and the trap stubs, then each
-    // function (16-byte aligned), its calls patched to their targets.
-    let mut asm =
-        Assembler::with_capacity(funcs.iter().map(|f| f.code.len() + 16).sum::<usize>() + 256);
+    // function (16-byte aligned, padded with `nop`s), its calls patched to
+    // their targets, written straight into the code memory.
+    let mut asm = Assembler::new();
     let trap_stubs: Vec<Label> = (0..=Code::TRAPS.len()).map(|_| asm.new_label()).collect();
     let entry = emit_entry(&mut asm, &trap_stubs, tail_area);
-    let mut starts = Vec::with_capacity(funcs.len());
-    for f in &funcs {
-        asm.align(16);
-        starts.push(asm.offset() as u32);
-        asm.emit_bytes(&f.code);
-    }
-    let end = asm.offset() as u32;
+    asm.resolve()
+        .map_err(|e| format!("code generation failed: {e}"))?;
     let stubs = trap_stubs
         .iter()
         .map(|&l| asm.label_offset(l))
         .collect::<Option<Vec<usize>>>()
         .ok_or("a trap stub was not emitted")?;
     let entry = asm.label_offset(entry).ok_or("no entry trampoline")?;
-    let mut bytes = asm
-        .finish()
-        .map_err(|e| format!("code generation failed: {e}"))?;
-    let mut sites = Vec::with_capacity(funcs.iter().map(|f| f.sites.len()).sum());
-    let mut faults = Vec::with_capacity(funcs.iter().map(|f| f.faults.len()).sum());
+    let head = asm.code();
+    let mut starts = Vec::with_capacity(funcs.len());
+    let mut at = head.len();
+    for f in &funcs {
+        at = at.next_multiple_of(16);
+        starts.push(u32::try_from(at).map_err(|_| "the code is larger than 4 GiB")?);
+        at += f.code.len();
+    }
+    let end = u32::try_from(at).map_err(|_| "the code is larger than 4 GiB")?;
+    let mut sites =
+        PairsBuf::with_capacity(funcs.iter().map(|f| f.sites.len() + f.faults.len()).sum());
+    let mut faults = PairsBuf::with_capacity(funcs.iter().map(|f| f.faults.len()).sum());
     for (f, &start) in funcs.iter().zip(&starts) {
         // Each function's sites in order (its code lies above the previous
         // function's, so the whole table ends up sorted): its call and
@@ -386,32 +411,49 @@ pub(crate) fn compile(
             }
             sites.push(site);
         }
-        sites.extend(calls);
-        for &(at, target) in &f.relocs {
-            let field = start as usize + at;
-            let to = match target {
-                codegen::Target::Func(i) => {
-                    *starts.get(i as usize).ok_or("call to no function")? as usize
-                }
-                codegen::Target::Stub(code) => stubs[code as usize],
-            };
-            let rel = to as i64 - (field + 4) as i64;
-            bytes[field..field + 4].copy_from_slice(&(rel as i32).to_le_bytes());
-        }
+        calls.for_each(|c| sites.push(c));
     }
-    debug_assert!(sites.windows(2).all(|w| w[0] <= w[1]));
-    debug_assert!(faults.windows(2).all(|w| w[0] <= w[1]));
+    let nops: Vec<Vec<u8>> = (0..16)
+        .map(|n| {
+            let mut a = Assembler::new();
+            a.nop(n);
+            a.code().to_vec()
+        })
+        .collect();
+    let code = CodeMemory::build(at, |image| {
+        image[..head.len()].copy_from_slice(head);
+        let mut filled = head.len();
+        for (f, &start) in funcs.iter().zip(&starts) {
+            let start = start as usize;
+            image[filled..start].copy_from_slice(&nops[start - filled]);
+            image[start..start + f.code.len()].copy_from_slice(&f.code);
+            filled = start + f.code.len();
+            for &(at, target) in &f.relocs {
+                let field = start + at;
+                let to = match target {
+                    codegen::Target::Func(i) => {
+                        *starts.get(i as usize).ok_or("call to no function")? as usize
+                    }
+                    codegen::Target::Stub(code) => stubs[code as usize],
+                };
+                let rel = to as i64 - (field + 4) as i64;
+                image[field..field + 4].copy_from_slice(&(rel as i32).to_le_bytes());
+            }
+        }
+        Ok(())
+    })?;
+    let (sites, faults) = (sites.finish(), faults.finish());
     if !faults.is_empty() {
         signals::install();
     }
     let module = CompiledModule {
-        code: CodeMemory::new(&bytes)?,
+        code,
         entry,
         starts,
         end,
-        sites: Pairs::from_vec(&sites),
+        sites,
         num_imported,
-        faults: Pairs::from_vec(&faults),
+        faults,
         oob_stub: stubs[Code::MemoryOutOfBounds as usize] as u32,
         guard: config.guard_regions,
         avx2: config.avx2,
@@ -430,9 +472,10 @@ pub(crate) fn cpus() -> usize {
     *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
-/// Compiles the defined functions on up to one thread per CPU (functions
-/// are handed out one at a time, so large ones do not hold up the rest);
-/// the first failure by function order.
+/// Compiles the defined functions on up to one thread per CPU; the first
+/// failure by function order. Functions are handed out one at a time,
+/// largest first, so that a large one taken last does not leave the other
+/// threads idle while it compiles.
 fn compile_functions(
     binary: &Binary,
     config: TranslateConfig,
@@ -442,28 +485,41 @@ fn compile_functions(
     use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let n = binary.bodies.len();
     let num_imported = binary.num_imported.funcs;
-    let one = |i: usize| {
-        codegen::compile_function(binary, config, num_imported + i as u32, type_ids, tail_area)
+    let one = |i: usize, asm: &mut Assembler| {
+        codegen::compile_function(
+            binary,
+            config,
+            num_imported + i as u32,
+            type_ids,
+            tail_area,
+            asm,
+        )
     };
+    let mut asm = Assembler::new();
     let threads = cpus().min(n / 16).min(16);
     if threads <= 1 {
-        return (0..n).map(|i| one(i).map_err(|e| (i as u32, e))).collect();
+        return (0..n)
+            .map(|i| one(i, &mut asm).map_err(|e| (i as u32, e)))
+            .collect();
     }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| core::cmp::Reverse(binary.bodies[i].code.len()));
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let mut results: Vec<Option<Result<codegen::FuncCode, String>>> =
         (0..n).map(|_| None).collect();
+    let mut panicked = false;
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
                     let mut done = Vec::new();
+                    let mut asm = Assembler::new();
                     while !failed.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= n {
+                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                             break;
-                        }
-                        let r = one(i);
+                        };
+                        let r = one(i, &mut asm);
                         if r.is_err() {
                             failed.store(true, Ordering::Relaxed);
                         }
@@ -474,30 +530,28 @@ fn compile_functions(
             })
             .collect();
         for w in workers {
-            // A worker that panicked is a compiler bug: its functions stay
-            // `None` and are reported below.
-            if let Ok(done) = w.join() {
-                for (i, r) in done {
-                    results[i] = Some(r);
+            match w.join() {
+                Ok(done) => {
+                    for (i, r) in done {
+                        results[i] = Some(r);
+                    }
                 }
+                // A compiler bug: reported below as an error, not a panic.
+                Err(_) => panicked = true,
             }
         }
     });
-    // The first failure by function order (functions after it may not
-    // have been compiled).
-    if let Some((i, Some(Err(e)))) = results
-        .iter()
-        .enumerate()
-        .find(|(_, r)| matches!(r, Some(Err(_))))
-    {
-        return Err((i as u32, e.clone()));
-    }
     let mut out = Vec::with_capacity(n);
     for (i, r) in results.into_iter().enumerate() {
-        match r {
-            Some(Ok(f)) => out.push(f),
-            _ => return Err((i as u32, "a compiler thread failed".into())),
-        }
+        // After a failure, functions before it that no thread reached are
+        // compiled here, so that the failure reported is the first by
+        // function order.
+        let r = match r {
+            Some(r) => r,
+            None if panicked => Err("a compiler thread failed".into()),
+            None => one(i, &mut asm),
+        };
+        out.push(r.map_err(|e| (i as u32, e))?);
     }
     Ok(out)
 }
