@@ -25,8 +25,11 @@ pub enum TokenKind<'a> {
     RParen,
     /// A keyword, number or other reserved word (`i32.add`, `42`, `nan:0x1`).
     Atom(&'a str),
-    /// An identifier, without the `$`.
+    /// An identifier, without the `$` (a quoted one, `$"..."`, unescaped).
     Id(&'a str),
+    /// A quoted identifier `$"..."` as [`tokenize`] leaves it: its index
+    /// in the identifiers it returns ([`resolve_ids`] makes it an `Id`).
+    QuotedId(usize),
     /// A string, unescaped to bytes.
     String(Vec<u8>),
 }
@@ -60,10 +63,13 @@ fn is_idchar(c: u8) -> bool {
         )
 }
 
-/// Splits `src` into tokens.
-pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>, Error> {
+/// Splits `src` into tokens: identifiers written `$"..."` (Wasm 3.0) are
+/// [`TokenKind::QuotedId`]s, indices into the unescaped identifiers
+/// returned beside the tokens; [`resolve_ids`] turns them into `Id`s.
+pub fn tokenize(src: &str) -> Result<(Vec<Token<'_>>, Vec<String>), Error> {
     let b = src.as_bytes();
     let mut out = Vec::new();
+    let mut ids = Vec::new();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -120,6 +126,24 @@ pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>, Error> {
                     return Err(Error::new(i, "unknown operator"));
                 }
             }
+            b'$' if b.get(i + 1) == Some(&b'"') => {
+                let (bytes, end) = string(b, i + 1)?;
+                if bytes.is_empty() {
+                    return Err(Error::new(i, "empty identifier"));
+                }
+                let id = String::from_utf8(bytes)
+                    .map_err(|_| Error::new(i, "malformed UTF-8 encoding"))?;
+                out.push(Token {
+                    kind: TokenKind::QuotedId(ids.len()),
+                    offset: i,
+                });
+                ids.push(id);
+                i = end;
+                if i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'(' | b')' | b';')
+                {
+                    return Err(Error::new(i, "unknown operator"));
+                }
+            }
             _ if is_idchar(c) => {
                 let start = i;
                 while i < b.len() && is_idchar(b[i]) {
@@ -149,7 +173,18 @@ pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>, Error> {
             }
         }
     }
-    Ok(out)
+    Ok((out, ids))
+}
+
+/// `tokens` with every [`TokenKind::QuotedId`] made the `Id` it indexes in
+/// `ids` (as [`tokenize`] returned them).
+pub fn resolve_ids<'a>(mut tokens: Vec<Token<'a>>, ids: &'a [String]) -> Vec<Token<'a>> {
+    for t in &mut tokens {
+        if let TokenKind::QuotedId(i) = t.kind {
+            t.kind = TokenKind::Id(&ids[i]);
+        }
+    }
+    tokens
 }
 
 fn block_comment(b: &[u8], mut i: usize) -> Result<usize, Error> {

@@ -40,7 +40,8 @@ pub fn binary_or_wat(bytes: Vec<u8>, path: &str) -> Result<Vec<u8>, String> {
 /// Parses a text module (`(module ...)` or a bare list of module fields)
 /// and returns its binary encoding.
 pub fn parse_wat(source: &str) -> Result<Vec<u8>, Error> {
-    let tokens = lexer::tokenize(source)?;
+    let (tokens, ids) = lexer::tokenize(source)?;
+    let tokens = lexer::resolve_ids(tokens, &ids);
     let mut p = parser::Parser::new(source, &tokens);
     let bytes = if p.peek_list("module") {
         p.open()?;

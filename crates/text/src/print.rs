@@ -166,7 +166,18 @@ fn is_id(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-./:<=>?@\\^_`|~".contains(&c))
 }
 
-/// The names of `map` usable as identifiers: valid and not repeated.
+/// How `name` is written after `$`: as it is if it is a plain identifier,
+/// else quoted (`$"..."`, Wasm 3.0's identifiers of any non-empty text).
+fn id_text(name: &str) -> String {
+    if is_id(name) {
+        name.to_owned()
+    } else {
+        string_literal(name.as_bytes())
+    }
+}
+
+/// The names of `map` usable as identifiers, written as [`id_text`]:
+/// non-empty and not repeated.
 fn unique_ids(map: &BTreeMap<u32, String>) -> BTreeMap<u32, String> {
     let mut seen = HashSet::new();
     let mut dup = HashSet::new();
@@ -176,8 +187,8 @@ fn unique_ids(map: &BTreeMap<u32, String>) -> BTreeMap<u32, String> {
         }
     }
     map.iter()
-        .filter(|(_, n)| is_id(n) && !dup.contains(n.as_str()))
-        .map(|(i, n)| (*i, n.clone()))
+        .filter(|(_, n)| !n.is_empty() && !dup.contains(n.as_str()))
+        .map(|(i, n)| (*i, id_text(n)))
         .collect()
 }
 
@@ -198,8 +209,8 @@ impl Ids {
                 .labels
                 .iter()
                 .map(|(f, l)| {
-                    let ok = l.iter().filter(|(_, n)| is_id(n));
-                    (*f, ok.map(|(i, n)| (*i, n.clone())).collect())
+                    let ok = l.iter().filter(|(_, n)| !n.is_empty());
+                    (*f, ok.map(|(i, n)| (*i, id_text(n))).collect())
                 })
                 .collect(),
         }
@@ -385,7 +396,7 @@ impl<S: Sink> Printer<'_, S> {
     fn module(&mut self) -> Result<(), Fail<S::Error>> {
         let m = self.m;
         let name = match &m.names.module {
-            Some(n) if is_id(n) => format!(" ${n}"),
+            Some(n) if !n.is_empty() => format!(" ${}", id_text(n)),
             _ => String::new(),
         };
         self.line(0, &format!("(module{name}"))?;

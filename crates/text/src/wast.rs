@@ -17,7 +17,8 @@ use script::{Action, Directive, Expected, FloatPattern, Located, ModuleSource, N
 
 /// Parses a whole script.
 pub fn parse_script(src: &str) -> Result<Vec<Located>, Error> {
-    let tokens = lexer::tokenize(src)?;
+    let (tokens, ids) = lexer::tokenize(src)?;
+    let tokens = lexer::resolve_ids(tokens, &ids);
     let mut p = Parser::new(src, &tokens);
     let mut out = Vec::new();
     if !p.is_done() && !p.peek_lparen() {

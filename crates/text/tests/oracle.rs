@@ -125,3 +125,52 @@ fn lowering_matches_the_wat_crate() {
         failures.len()
     );
 }
+
+/// Quoted identifiers (`$"..."`, Wasm 3.0): the same names as plain ones,
+/// escapes unescaped, and the same bytes (name section included) as the
+/// `wat` crate; an empty or non-UTF-8 one is an error on both sides.
+#[test]
+fn quoted_identifiers_match_the_wat_crate() {
+    let src = r#"(module
+      (func $fg) (func (call $"fg"))
+      (func $" random \t stuff ") (func (call $" random \t stuff "))
+      (func $"\41B") (func (call $AB) (call $"A\42") (call $"\u{41}\u{42}"))
+      (func $"\u{f61a}\u{f4a9}" (param $"p q" i32) (local $"\u{f61a}" i64)
+        block $"l 1" (br $"l 1") end $"l 1"
+        (local.set $"\u{f61a}" (i64.extend_i32_u (local.get $"p q"))))
+      (global $"g" (mut i32) (i32.const 0))
+      (func (global.set $g (i32.const 1))))"#;
+    let ours = nanowasm_text::parse_wat(src).unwrap();
+    assert_eq!(ours, wat::parse_str(src).unwrap());
+    // Printed, every name comes back (quoted where it is not a plain
+    // identifier), and the text parses to the same bytes.
+    let printed = nanowasm_text::print::print_bytes(&ours, Features::default()).unwrap();
+    assert!(
+        printed.contains(r#"(func $" random \t stuff ""#),
+        "{printed}"
+    );
+    assert!(printed.contains(r#"(param $"p q" i32)"#), "{printed}");
+    assert_eq!(
+        nanowasm_text::parse_wat(&printed).unwrap(),
+        ours,
+        "{printed}"
+    );
+    let names = nanowasm_binary::decode(ours, Features::default())
+        .unwrap()
+        .names;
+    assert_eq!(names.function(2), Some(" random \t stuff "));
+    assert_eq!(names.function(4), Some("AB"));
+    for bad in [
+        r#"(func $"")"#,
+        r#"(func $"\ef")"#,
+        "(func $ \"a\")",
+        "(func $)",
+    ] {
+        let err = nanowasm_text::parse_wat(bad).unwrap_err().to_string();
+        assert!(
+            err.contains("empty identifier") || err.contains("malformed UTF-8"),
+            "{bad}: {err}"
+        );
+        assert!(wat::parse_str(bad).is_err(), "{bad}");
+    }
+}

@@ -440,6 +440,23 @@ impl Rm {
     }
 }
 
+/// One instruction's bytes, built before they are appended (x86-64
+/// instructions are at most 15 bytes).
+#[derive(Default, Clone, Copy)]
+struct Insn {
+    bytes: [u8; 16],
+    len: u8,
+}
+
+impl Insn {
+    #[inline]
+    fn put(&mut self, b: u8) {
+        debug_assert!(self.len < 15, "an x86-64 instruction is at most 15 bytes");
+        self.bytes[usize::from(self.len & 15)] = b;
+        self.len += 1;
+    }
+}
+
 /// An x86-64 code buffer.
 #[derive(Default)]
 pub struct Assembler {
@@ -612,34 +629,42 @@ impl Assembler {
         imm: usize,
         byte_regs: (bool, bool),
     ) {
+        let mut b = Insn::default();
         if let Some(p) = prefix {
-            self.buf.push(p);
+            b.put(p);
         }
-        let (x, b) = rm.extension_bits();
+        let (x, xb) = rm.extension_bits();
         let r = reg >> 3;
         let force = (byte_regs.0 && is_byte_reg_needing_rex(reg))
             || (byte_regs.1 && matches!(rm, Rm::Reg(n) if is_byte_reg_needing_rex(n)));
-        if w || r != 0 || x != 0 || b != 0 || force {
-            self.buf
-                .push(0x40 | (u8::from(w) << 3) | (r << 2) | (x << 1) | b);
+        if w || r != 0 || x != 0 || xb != 0 || force {
+            b.put(0x40 | (u8::from(w) << 3) | (r << 2) | (x << 1) | xb);
         }
-        self.buf.extend_from_slice(opcode);
-        self.modrm(reg & 7, rm, imm);
+        for &o in opcode {
+            b.put(o);
+        }
+        self.modrm_after(b, reg & 7, rm, imm);
     }
 
-    fn modrm(&mut self, reg: u8, rm: Rm, imm: usize) {
+    /// Emits `head`, then the ModRM byte for `reg` and `rm`, its SIB byte
+    /// and displacement: one store of up to 16 bytes into the buffer
+    /// rather than a push per byte (encoding was a fifth of compile time).
+    fn modrm_after(&mut self, mut head: Insn, reg: u8, rm: Rm, imm: usize) {
         let m = match rm {
             Rm::Reg(r) => {
-                self.buf.push(0xc0 | (reg << 3) | (r & 7));
-                return;
+                head.put(0xc0 | (reg << 3) | (r & 7));
+                return self.emit_insn(head);
             }
             Rm::Mem(m) => m,
         };
         let (base, index) = match m.base {
             Base::Rip(label) => {
-                self.buf.push((reg << 3) | 5);
-                let at = self.buf.len();
-                self.emit_u32(0);
+                head.put((reg << 3) | 5);
+                let at = self.buf.len() + head.len as usize;
+                for _ in 0..4 {
+                    head.put(0);
+                }
+                self.emit_insn(head);
                 self.fixups.push(Fixup {
                     at,
                     label,
@@ -662,23 +687,35 @@ impl Assembler {
             2
         };
         match index {
-            None if base != 4 => self.buf.push((md << 6) | (reg << 3) | base),
+            None if base != 4 => head.put((md << 6) | (reg << 3) | base),
             None => {
                 // rsp/r12 as a base need a SIB byte (no index).
-                self.buf.push((md << 6) | (reg << 3) | 4);
-                self.buf.push(0x24);
+                head.put((md << 6) | (reg << 3) | 4);
+                head.put(0x24);
             }
             Some((i, s)) => {
-                self.buf.push((md << 6) | (reg << 3) | 4);
-                self.buf
-                    .push(((s as u8) << 6) | ((i.index() & 7) << 3) | base);
+                head.put((md << 6) | (reg << 3) | 4);
+                head.put(((s as u8) << 6) | ((i.index() & 7) << 3) | base);
             }
         }
         match md {
-            1 => self.buf.push(m.disp as u8),
-            2 => self.emit_u32(m.disp as u32),
+            1 => head.put(m.disp as u8),
+            2 => {
+                for byte in m.disp.to_le_bytes() {
+                    head.put(byte);
+                }
+            }
             _ => {}
         }
+        self.emit_insn(head);
+    }
+
+    /// Appends `insn`'s bytes: all 16 stored at once, then the length cut
+    /// back (a fixed-size copy, where a variable one is a `memcpy` call).
+    fn emit_insn(&mut self, insn: Insn) {
+        let len = self.buf.len();
+        self.buf.extend_from_slice(&insn.bytes);
+        self.buf.truncate(len + insn.len as usize);
     }
 
     /// An integer instruction of size `s`: `66` for 16 bits, REX.W for 64,
@@ -1354,17 +1391,17 @@ impl Assembler {
             [] => (1, 0),
         };
         let v = (!vvvv & 0xf) << 3;
+        let mut head = Insn::default();
         if map == 1 && x == 0 && b == 0 && !w {
-            self.buf.extend_from_slice(&[0xc5, ((r ^ 1) << 7) | v | pp]);
+            head.put(0xc5);
+            head.put(((r ^ 1) << 7) | v | pp);
         } else {
-            self.buf.extend_from_slice(&[
-                0xc4,
-                ((r ^ 1) << 7) | ((x ^ 1) << 6) | ((b ^ 1) << 5) | map,
-                (u8::from(w) << 7) | v | pp,
-            ]);
+            head.put(0xc4);
+            head.put(((r ^ 1) << 7) | ((x ^ 1) << 6) | ((b ^ 1) << 5) | map);
+            head.put((u8::from(w) << 7) | v | pp);
         }
-        self.buf.push(opcode);
-        self.modrm(reg & 7, rm, imm);
+        head.put(opcode);
+        self.modrm_after(head, reg & 7, rm, imm);
     }
 
     /// `vop dst, a, b` (AVX): `dst = a op b`, neither source overwritten.

@@ -238,23 +238,32 @@ fn supported_type(t: ValType) -> Result<(), Unsupported> {
     Ok(())
 }
 
-/// Compiles defined function `func` of `module` on its own, in `asm` (a
-/// compiler thread's, reused from function to function so that its buffer
-/// is allocated once; emptied here).
+/// What a compiler thread reuses from function to function, so that its
+/// buffers are allocated once.
+#[derive(Default)]
+pub(super) struct Scratch {
+    asm: Assembler,
+    validator: FuncValidator,
+}
+
+/// Compiles defined function `func` of `module` on its own, with a
+/// thread's `scratch`.
 pub(super) fn compile_function(
     module: &Module,
     config: TranslateConfig,
     func: u32,
     type_ids: &[u32],
     tail_area: usize,
-    asm: &mut Assembler,
+    scratch: &mut Scratch,
 ) -> Result<FuncCode, Unsupported> {
+    let Scratch { asm, validator } = scratch;
     asm.clear();
     let (mut relocs, mut sites, mut faults) = (Vec::new(), Vec::new(), Vec::new());
     compile_into(
         module,
         config,
         func,
+        validator,
         Shared {
             asm,
             relocs: &mut relocs,
@@ -279,6 +288,7 @@ fn compile_into(
     module: &Module,
     config: TranslateConfig,
     func: u32,
+    validator: &mut FuncValidator,
     shared: Shared<'_>,
 ) -> Result<(), Unsupported> {
     let features = config.features;
@@ -334,7 +344,7 @@ fn compile_into(
         frame_patch: 0,
         error: None,
     };
-    let r = FuncValidator::new().visit_function(module, features, func, &mut c);
+    let r = validator.visit_function(module, features, func, &mut c);
     if let Some(e) = c.error.take() {
         return Err(e);
     }

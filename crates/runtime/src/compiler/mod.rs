@@ -485,21 +485,21 @@ fn compile_functions(
     use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let n = binary.bodies.len();
     let num_imported = binary.num_imported.funcs;
-    let one = |i: usize, asm: &mut Assembler| {
+    let one = |i: usize, scratch: &mut codegen::Scratch| {
         codegen::compile_function(
             binary,
             config,
             num_imported + i as u32,
             type_ids,
             tail_area,
-            asm,
+            scratch,
         )
     };
-    let mut asm = Assembler::new();
+    let mut scratch = codegen::Scratch::default();
     let threads = cpus().min(n / 16).min(16);
     if threads <= 1 {
         return (0..n)
-            .map(|i| one(i, &mut asm).map_err(|e| (i as u32, e)))
+            .map(|i| one(i, &mut scratch).map_err(|e| (i as u32, e)))
             .collect();
     }
     let mut order: Vec<usize> = (0..n).collect();
@@ -514,12 +514,12 @@ fn compile_functions(
             .map(|_| {
                 s.spawn(|| {
                     let mut done = Vec::new();
-                    let mut asm = Assembler::new();
+                    let mut scratch = codegen::Scratch::default();
                     while !failed.load(Ordering::Relaxed) {
                         let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                             break;
                         };
-                        let r = one(i, &mut asm);
+                        let r = one(i, &mut scratch);
                         if r.is_err() {
                             failed.store(true, Ordering::Relaxed);
                         }
@@ -549,7 +549,7 @@ fn compile_functions(
         let r = match r {
             Some(r) => r,
             None if panicked => Err("a compiler thread failed".into()),
-            None => one(i, &mut asm),
+            None => one(i, &mut scratch),
         };
         out.push(r.map_err(|e| (i as u32, e))?);
     }
