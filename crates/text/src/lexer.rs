@@ -209,16 +209,38 @@ fn block_comment(b: &[u8], mut i: usize) -> Result<usize, Error> {
     }
 }
 
-/// Skips an annotation `(@id ...)` with balanced parentheses.
+/// Skips an annotation `(@id ...)`: its id (identifier characters, or a
+/// non-empty UTF-8 string), then tokens with balanced parentheses. The
+/// tokens are checked as the text format's (reserved words, strings,
+/// comments), so a control or non-ASCII character outside a string is an
+/// error, as elsewhere.
 fn annotation(src: &str, start: usize) -> Result<usize, Error> {
     let b = src.as_bytes();
-    let mut depth = 0;
-    let mut i = start;
+    let mut i = start + 2;
+    match b.get(i) {
+        Some(b'"') => {
+            let (id, end) = string(b, i)?;
+            if id.is_empty() {
+                return Err(Error::new(start, "empty annotation id"));
+            }
+            if core::str::from_utf8(&id).is_err() {
+                return Err(Error::new(i, "malformed UTF-8 encoding"));
+            }
+            i = end;
+        }
+        Some(&c) if is_idchar(c) => {
+            while i < b.len() && is_idchar(b[i]) {
+                i += 1;
+            }
+        }
+        _ => return Err(Error::new(start, "empty annotation id")),
+    }
+    let mut depth = 1;
     while i < b.len() {
         match b[i] {
             b'(' if b.get(i + 1) == Some(&b';') => i = block_comment(b, i)?,
             b';' if b.get(i + 1) == Some(&b';') => {
-                while i < b.len() && b[i] != b'\n' {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
                     i += 1;
                 }
             }
@@ -234,7 +256,12 @@ fn annotation(src: &str, start: usize) -> Result<usize, Error> {
                     return Ok(i);
                 }
             }
-            _ => i += 1,
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            c if is_idchar(c) || matches!(c, b',' | b';' | b'[' | b']' | b'{' | b'}') => i += 1,
+            _ => {
+                let ch = src[i..].chars().next().unwrap_or('?');
+                return Err(Error::new(i, format!("illegal character {ch:?}")));
+            }
         }
     }
     Err(Error::new(start, "unclosed annotation"))
@@ -316,5 +343,50 @@ fn string(b: &[u8], start: usize) -> Result<(Vec<u8>, usize), Error> {
                 i += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{resolve_ids, tokenize, TokenKind};
+
+    fn error(src: &str) -> String {
+        match tokenize(src) {
+            Ok(_) => panic!("{src:?} lexed"),
+            Err(e) => e.message,
+        }
+    }
+
+    #[test]
+    fn annotations_hold_tokens_and_need_an_id() {
+        // Reserved words, strings, comments and nested lists are skipped.
+        let (t, _) = tokenize("((@a x-y$z\"a)\" , ; ] [ }{ (b (c)) (;c;) ;; )\n) module)").unwrap();
+        assert_eq!(t.len(), 3, "{t:?}");
+        assert_eq!(t[1].kind, TokenKind::Atom("module"));
+        tokenize("(@\"a b\" (@) (@ x))").unwrap();
+        for bad in ["(@a \u{1})", "(@a \u{7f})", "(@a Heiße)", "(@a \u{a0})"] {
+            assert!(error(bad).starts_with("illegal character"), "{bad:?}");
+        }
+        for bad in ["(@)", "(@ x)", "(@\"\")", "(@(@a)x)"] {
+            assert_eq!(error(bad), "empty annotation id", "{bad:?}");
+        }
+        assert_eq!(error("(@\"\\ef\")"), "malformed UTF-8 encoding");
+        assert_eq!(error("(@x (y)"), "unclosed annotation");
+    }
+
+    #[test]
+    fn quoted_identifiers_are_unescaped() {
+        let (t, ids) = tokenize("$a $\"a\" $\"\\41\\u{42}\" $\"x y\"").unwrap();
+        let t = resolve_ids(t, &ids);
+        let names: Vec<_> = t
+            .iter()
+            .map(|t| match t.kind {
+                TokenKind::Id(id) => id,
+                _ => panic!("{t:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["a", "a", "AB", "x y"]);
+        assert_eq!(error("$\"\""), "empty identifier");
+        assert_eq!(error("$\"\\ff\""), "malformed UTF-8 encoding");
     }
 }

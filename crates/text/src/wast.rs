@@ -99,19 +99,28 @@ fn directive(p: &mut Parser<'_, '_>) -> Result<Directive, Error> {
             p.close()?;
             Ok(Directive::AssertExhaustion { action, message })
         }
-        "assert_malformed" | "assert_invalid" | "assert_unlinkable" | "assert_uninstantiable" => {
+        // `_custom`: malformed or invalid in a custom annotation (`@custom`,
+        // `@name`, a branch hint), which the text front end checks.
+        "assert_malformed"
+        | "assert_invalid"
+        | "assert_malformed_custom"
+        | "assert_invalid_custom"
+        | "assert_unlinkable"
+        | "assert_uninstantiable" => {
             p.open()?;
             p.pos += 1;
             let (_, source, text) = wast_module(p)?;
             let message = p.name()?;
             p.close()?;
             Ok(match head {
-                "assert_malformed" => Directive::AssertMalformed {
+                "assert_malformed" | "assert_malformed_custom" => Directive::AssertMalformed {
                     source,
                     message,
                     text,
                 },
-                "assert_invalid" => Directive::AssertInvalid { source, message },
+                "assert_invalid" | "assert_invalid_custom" => {
+                    Directive::AssertInvalid { source, message }
+                }
                 "assert_unlinkable" => Directive::AssertUnlinkable { source, message },
                 _ => Directive::AssertUninstantiable { source, message },
             })
