@@ -63,6 +63,9 @@ fn is_idchar(c: u8) -> bool {
         )
 }
 
+/// The annotations kept as lists (their name an atom); others are skipped.
+const KEPT_ANNOTATIONS: [&str; 2] = ["@custom", "@metadata.code.branch_hint"];
+
 /// Splits `src` into tokens: identifiers written `$"..."` (Wasm 3.0) are
 /// [`TokenKind::QuotedId`]s, indices into the unescaped identifiers
 /// returned beside the tokens; [`resolve_ids`] turns them into `Id`s.
@@ -82,22 +85,28 @@ pub fn tokenize(src: &str) -> Result<(Vec<Token<'_>>, Vec<String>), Error> {
                 }
             }
             b'(' if b.get(i + 1) == Some(&b';') => i = block_comment(b, i)?,
-            // `(@custom ...)` is the one annotation with a meaning here: a
-            // custom section. It is lexed as a list headed `@custom`.
-            b'(' if src[i..].starts_with("(@custom")
-                && b.get(i + 8).is_none_or(|c| {
-                    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'(' | b')')
-                }) =>
+            // The annotations with a meaning here, a custom section and a
+            // branch hint, are lexed as lists headed by their name.
+            b'(' if KEPT_ANNOTATIONS.iter().any(|a| {
+                src[i + 1..].starts_with(a)
+                    && b.get(i + 1 + a.len()).is_none_or(|c| {
+                        matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'(' | b')')
+                    })
+            }) =>
             {
+                let name = KEPT_ANNOTATIONS
+                    .iter()
+                    .find(|a| src[i + 1..].starts_with(**a))
+                    .expect("matched above");
                 out.push(Token {
                     kind: TokenKind::LParen,
                     offset: i,
                 });
                 out.push(Token {
-                    kind: TokenKind::Atom("@custom"),
+                    kind: TokenKind::Atom(name),
                     offset: i + 1,
                 });
-                i += 8;
+                i += 1 + name.len();
             }
             b'(' if b.get(i + 1) == Some(&b'@') => i = annotation(src, i)?,
             b'(' => {

@@ -81,6 +81,9 @@ struct Module<'s> {
     uses_data_count: bool,
     /// `(@custom "name" place? "data"*)`: where, name, contents.
     customs: Vec<(Place, Vec<u8>, Vec<u8>)>,
+    /// Branch hints (`@metadata.code.branch_hint`), by function: each
+    /// hinted instruction's offset in the body and the hint.
+    branch_hints: Vec<(u32, Vec<(u32, u8)>)>,
 }
 
 /// Where a custom section goes, relative to the known sections.
@@ -175,6 +178,7 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         datas: Default::default(),
         uses_data_count: false,
         customs: Vec::new(),
+        branch_hints: Vec::new(),
     };
     first_pass(p, &mut m)?;
     p.pos = start;
@@ -291,7 +295,7 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
                 let id = p.opt_id();
                 m.names[space_index(Space::Data)].add(id, "data segment", at)?;
             }
-            "export" | "start" | "@custom" => {}
+            "export" | "start" | "@custom" | BRANCH_HINT => {}
             _ => return Err(Error::new(at, format!("unknown module field `{head}`"))),
         }
         p.pos = field_start;
@@ -755,6 +759,9 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                 data_segment(p, m)?;
             }
             "@custom" => custom_section(p, m)?,
+            BRANCH_HINT => {
+                return Err(p.error("@metadata.code.branch_hint annotation: not in a function"))
+            }
             _ => return Err(p.error("unknown module field")),
         }
         p.close()?;
@@ -970,6 +977,8 @@ struct FuncCtx<'s> {
     frames: Vec<Frame<'s>>,
     /// Encodings that wait for folded operands (see [`Frame`]).
     pending: Vec<u8>,
+    /// The function's branch hints: offset in the body, hint.
+    hints: Vec<(u32, u8)>,
 }
 
 impl<'s> FuncCtx<'s> {
@@ -1034,6 +1043,9 @@ fn func_body<'s>(
     if !f.label_names.is_empty() {
         m.label_names
             .push((idx, std::mem::take(&mut f.label_names)));
+    }
+    if !f.hints.is_empty() {
+        m.branch_hints.push((idx, std::mem::take(&mut f.hints)));
     }
     Ok(())
 }
@@ -1199,7 +1211,11 @@ enum Frame<'s> {
     FoldedBlock,
     /// `(if ...)` in its condition, before `(then`; the encoding of its
     /// block type waits in [`FuncCtx::pending`] from offset `bt`.
-    FoldedIf { label: Option<&'s str>, bt: usize },
+    FoldedIf {
+        label: Option<&'s str>,
+        bt: usize,
+        hint: Option<u8>,
+    },
     /// `(if ...)` in `(then ...)`.
     FoldedThen,
     /// `(if ...)` in `(else ...)`.
@@ -1207,7 +1223,7 @@ enum Frame<'s> {
     /// A folded plain instruction `(op imm* operand*)`: the operator's
     /// encoding waits in [`FuncCtx::pending`] from this offset until its
     /// operands are encoded.
-    FoldedPlain(usize),
+    FoldedPlain { op: usize, hint: Option<u8> },
 }
 
 /// One instruction, plain or folded (its folded operands first), or a
@@ -1255,6 +1271,7 @@ fn begin<'s>(
     f: &mut FuncCtx<'s>,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
+    let hint = branch_hint(p)?;
     let start = p.offset();
     let folded = p.peek_lparen();
     if folded {
@@ -1262,6 +1279,12 @@ fn begin<'s>(
     }
     let at = p.offset();
     let kw = p.atom()?;
+    if hint.is_some() && kw != "if" && kw != "br_if" {
+        return Err(Error::new(
+            at,
+            "@metadata.code.branch_hint annotation: invalid target",
+        ));
+    }
     match (folded, kw) {
         (_, "block" | "loop") => {
             let label = p.opt_id();
@@ -1277,6 +1300,7 @@ fn begin<'s>(
         }
         (false, "if") => {
             let label = p.opt_id();
+            hinted(f, hint, out);
             out.push(0x04);
             block_type(p, m, out)?;
             f.push_label(label);
@@ -1287,10 +1311,13 @@ fn begin<'s>(
             let label = p.opt_id();
             let bt = f.pending.len();
             block_type(p, m, &mut f.pending)?;
-            push_frame(f, start, Frame::FoldedIf { label, bt })
+            push_frame(f, start, Frame::FoldedIf { label, bt, hint })
         }
         (false, "end" | "else" | "then") => Err(Error::new(at, "unexpected token")),
-        (false, _) => plain(p, m, f, out, kw, at),
+        (false, _) => {
+            hinted(f, hint, out);
+            plain(p, m, f, out, kw, at)
+        }
         (true, _) => {
             // Operands first: the immediates wait in `pending` until the
             // folded operands are encoded.
@@ -1299,8 +1326,47 @@ fn begin<'s>(
             let r = plain(p, m, f, &mut pending, kw, at);
             f.pending = pending;
             r?;
-            push_frame(f, start, Frame::FoldedPlain(op))
+            push_frame(f, start, Frame::FoldedPlain { op, hint })
         }
+    }
+}
+
+/// The name of the branch-hint annotation, lexed as a list head.
+const BRANCH_HINT: &str = "@metadata.code.branch_hint";
+
+/// A branch hint `(@metadata.code.branch_hint "\00"|"\01")` before the
+/// instruction at the cursor (which must be an `if` or a `br_if`), if
+/// there is one.
+fn branch_hint(p: &mut Parser<'_, '_>) -> Result<Option<u8>, Error> {
+    let mut hint = None;
+    while p.peek_list(BRANCH_HINT) {
+        let at = p.offset();
+        p.open()?;
+        p.pos += 1;
+        let value = p.string()?;
+        p.close()?;
+        if hint.is_some() {
+            return Err(Error::new(
+                at,
+                "@metadata.code.branch_hint annotation: duplicate annotation",
+            ));
+        }
+        match value.as_slice() {
+            [v @ (0 | 1)] => hint = Some(*v),
+            _ => return Err(Error::new(
+                at,
+                "@metadata.code.branch_hint annotation: malformed hint (not \"\\00\" or \"\\01\")",
+            )),
+        }
+    }
+    Ok(hint)
+}
+
+/// Records `hint` for the instruction about to be written at the end of
+/// `out` (the function body, from its locals).
+fn hinted(f: &mut FuncCtx<'_>, hint: Option<u8>, out: &[u8]) {
+    if let Some(h) = hint {
+        f.hints.push((out.len() as u32, h));
     }
 }
 
@@ -1335,11 +1401,12 @@ fn resume(p: &mut Parser<'_, '_>, f: &mut FuncCtx<'_>, out: &mut Vec<u8>) -> Res
             }
             p.close()?;
         }
-        Frame::FoldedIf { label, bt } => {
+        Frame::FoldedIf { label, bt, hint } => {
             // The condition: folded instructions before `(then`.
             if p.peek_lparen() && !p.peek_list("then") {
                 return Ok(false);
             }
+            hinted(f, hint, out);
             out.push(0x04);
             out.extend_from_slice(&f.pending[bt..]);
             f.pending.truncate(bt);
@@ -1369,10 +1436,11 @@ fn resume(p: &mut Parser<'_, '_>, f: &mut FuncCtx<'_>, out: &mut Vec<u8>) -> Res
             p.close()?;
             p.close()?;
         }
-        Frame::FoldedPlain(op) => {
+        Frame::FoldedPlain { op, hint } => {
             if !p.peek_rparen() {
                 return Ok(false);
             }
+            hinted(f, hint, out);
             out.extend_from_slice(&f.pending[op..]);
             f.pending.truncate(op);
             f.frames.pop();
@@ -1713,6 +1781,23 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
         encode::section(&mut out, 12, &b);
     }
     customs(&mut out, Place::After(12));
+    if !m.branch_hints.is_empty() {
+        let mut s = Vec::new();
+        encode::bytes(&mut s, &BRANCH_HINT.as_bytes()[1..]);
+        let mut funcs = m.branch_hints.clone();
+        funcs.sort_by_key(|(i, _)| *i);
+        encode::u32(&mut s, funcs.len() as u32);
+        for (func, hints) in funcs {
+            encode::u32(&mut s, func);
+            encode::u32(&mut s, hints.len() as u32);
+            for (offset, hint) in hints {
+                encode::u32(&mut s, offset);
+                encode::u32(&mut s, 1);
+                s.push(hint);
+            }
+        }
+        encode::section(&mut out, 0, &s);
+    }
     section(&mut out, 10, &m.code);
     section(&mut out, 11, &m.datas);
     customs(&mut out, Place::AfterLast);

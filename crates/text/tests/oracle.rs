@@ -174,3 +174,55 @@ fn quoted_identifiers_match_the_wat_crate() {
         assert!(wat::parse_str(bad).is_err(), "{bad}");
     }
 }
+
+/// Branch hints (`@metadata.code.branch_hint`): on plain and folded `if`s
+/// and `br_if`s, encoded in their custom section as the `wat` crate does;
+/// misplaced, duplicated or malformed hints are errors.
+#[test]
+fn branch_hints_match_the_wat_crate() {
+    let src = r#"(module
+      (func $dummy)
+      (func (param i32 i32) (result i32) (local i64)
+        (@metadata.code.branch_hint "\00")
+        (if (result i32) (local.get 0)
+          (then
+            (block $b
+              (@metadata.code.branch_hint "\01") (br_if $b (local.get 1))
+              local.get 1
+              (@metadata.code.branch_hint "\00") br_if $b
+              (call $dummy))
+            (i32.const 9))
+          (else
+            local.get 1
+            (@metadata.code.branch_hint "\01") if (result i32)
+              i32.const 1
+            else
+              i32.const 2
+            end)))
+      (func (param i32)
+        (@metadata.code.branch_hint "\01") (if (local.get 0) (then))))"#;
+    let ours = nanowasm_text::parse_wat(src).unwrap();
+    assert_eq!(ours, wat::parse_str(src).unwrap());
+    nanowasm_binary::decode(ours, Features::default()).unwrap();
+    for (bad, message) in [
+        (
+            r#"(func (@metadata.code.branch_hint "\01") nop)"#,
+            "invalid target",
+        ),
+        (
+            r#"(func (param i32) local.get 0 (@metadata.code.branch_hint "\01") (@metadata.code.branch_hint "\01") if end)"#,
+            "duplicate annotation",
+        ),
+        (
+            r#"(@metadata.code.branch_hint "\01") (func)"#,
+            "not in a function",
+        ),
+        (
+            r#"(func (param i32) (@metadata.code.branch_hint "\02") (if (local.get 0) (then)))"#,
+            "malformed hint",
+        ),
+    ] {
+        let err = nanowasm_text::parse_wat(bad).unwrap_err().to_string();
+        assert!(err.contains(message), "{bad}: {err}");
+    }
+}
