@@ -64,7 +64,7 @@ fn is_idchar(c: u8) -> bool {
 }
 
 /// The annotations kept as lists (their name an atom); others are skipped.
-const KEPT_ANNOTATIONS: [&str; 2] = ["@custom", "@metadata.code.branch_hint"];
+const KEPT_ANNOTATIONS: [&str; 3] = ["@custom", "@metadata.code.branch_hint", "@name"];
 
 /// Splits `src` into tokens: identifiers written `$"..."` (Wasm 3.0) are
 /// [`TokenKind::QuotedId`]s, indices into the unescaped identifiers
@@ -85,8 +85,8 @@ pub fn tokenize(src: &str) -> Result<(Vec<Token<'_>>, Vec<String>), Error> {
                 }
             }
             b'(' if b.get(i + 1) == Some(&b';') => i = block_comment(b, i)?,
-            // The annotations with a meaning here, a custom section and a
-            // branch hint, are lexed as lists headed by their name.
+            // The annotations with a meaning here (a custom section, a
+            // branch hint, a name) are lexed as lists headed by their name.
             b'(' if KEPT_ANNOTATIONS.iter().any(|a| {
                 src[i + 1..].starts_with(a)
                     && b.get(i + 1 + a.len()).is_none_or(|c| {

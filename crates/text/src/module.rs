@@ -81,6 +81,11 @@ struct Module<'s> {
     uses_data_count: bool,
     /// `(@custom "name" place? "data"*)`: where, name, contents.
     customs: Vec<(Place, Vec<u8>, Vec<u8>)>,
+    /// `(@name "...")` of the module, first among its fields.
+    module_annot: Option<String>,
+    /// `(@name "...")` of functions, by index: their names in the name
+    /// section instead of their identifiers.
+    func_annots: Vec<(u32, String)>,
     /// Branch hints (`@metadata.code.branch_hint`), by function: each
     /// hinted instruction's offset in the body and the hint.
     branch_hints: Vec<(u32, Vec<(u32, u8)>)>,
@@ -179,10 +184,13 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         uses_data_count: false,
         customs: Vec::new(),
         branch_hints: Vec::new(),
+        module_annot: None,
+        func_annots: Vec::new(),
     };
     first_pass(p, &mut m)?;
     p.pos = start;
     second_pass(p, &mut m)?;
+    let module_name = m.module_annot.as_deref().or(module_name);
     Ok(assemble(&m, module_name))
 }
 
@@ -249,6 +257,9 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
             }
             "func" | "table" | "memory" | "global" => {
                 let id = p.opt_id();
+                if head == "func" {
+                    name_annot(p)?;
+                }
                 skip_exports(p)?;
                 let imported = p.peek_list("import");
                 if imported {
@@ -295,7 +306,7 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
                 let id = p.opt_id();
                 m.names[space_index(Space::Data)].add(id, "data segment", at)?;
             }
-            "export" | "start" | "@custom" | BRANCH_HINT => {}
+            "export" | "start" | "@custom" | BRANCH_HINT | NAME => {}
             _ => return Err(Error::new(at, format!("unknown module field `{head}`"))),
         }
         p.pos = field_start;
@@ -532,10 +543,27 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
         counters[space_index(s)] += 1;
         i
     };
+    let mut first = true;
     while p.peek_lparen() {
         let Some(head) = p.peek_list_head() else {
             return Err(p.error("expected a module field"));
         };
+        let at = p.offset();
+        if head == NAME {
+            // The module's name: before every other field, once.
+            let Some(name) = name_annot(p)? else {
+                unreachable!("a list headed `@name`")
+            };
+            if m.module_annot.is_some() {
+                return Err(Error::new(at, "@name annotation: multiple module names"));
+            }
+            if !first {
+                return Err(Error::new(at, "misplaced @name annotation"));
+            }
+            m.module_annot = Some(name);
+            continue;
+        }
+        first = false;
         p.open()?;
         p.pos += 1;
         match head {
@@ -589,6 +617,9 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
             "func" => {
                 let idx = next(Space::Func);
                 let id = p.opt_id();
+                if let Some(name) = name_annot(p)? {
+                    m.func_annots.push((idx, name));
+                }
                 m.export_inline(p, 0, idx)?;
                 if let Some((module, name)) = import_names(p)? {
                     let (ty, params) = m.type_use(p, true)?;
@@ -1331,6 +1362,24 @@ fn begin<'s>(
     }
 }
 
+/// The name annotation, lexed as a list head.
+const NAME: &str = "@name";
+
+/// `(@name "...")` at the cursor, if there is one: its text, which must be
+/// UTF-8.
+fn name_annot(p: &mut Parser<'_, '_>) -> Result<Option<String>, Error> {
+    if !p.peek_list(NAME) {
+        return Ok(None);
+    }
+    p.open()?;
+    p.pos += 1;
+    let at = p.offset();
+    let name = String::from_utf8(p.string()?)
+        .map_err(|_| Error::new(at, "@name annotation: malformed UTF-8 encoding"))?;
+    p.close()?;
+    Ok(Some(name))
+}
+
 /// The name of the branch-hint annotation, lexed as a list head.
 const BRANCH_HINT: &str = "@metadata.code.branch_hint";
 
@@ -1809,8 +1858,15 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
         names.push(0);
         encode::bytes(&mut names, &sub);
     }
-    if !m.func_names.is_empty() {
-        let mut fnames = m.func_names.clone();
+    if !m.func_names.is_empty() || !m.func_annots.is_empty() {
+        // `@name` over the identifier.
+        let mut fnames: Vec<(u32, &str)> = m
+            .func_names
+            .iter()
+            .filter(|(i, _)| !m.func_annots.iter().any(|(a, _)| a == i))
+            .copied()
+            .chain(m.func_annots.iter().map(|(i, n)| (*i, n.as_str())))
+            .collect();
         fnames.sort_by_key(|(i, _)| *i);
         let mut sub = Vec::new();
         encode::u32(&mut sub, fnames.len() as u32);

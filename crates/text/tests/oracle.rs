@@ -226,3 +226,34 @@ fn branch_hints_match_the_wat_crate() {
         assert!(err.contains(message), "{bad}: {err}");
     }
 }
+
+/// `(@name "...")` names a module or a function in the name section (over
+/// its identifier), as the `wat` crate does; a second module name, or one
+/// after other fields, is an error.
+#[test]
+fn name_annotations_match_the_wat_crate() {
+    for src in [
+        r#"(module (@name "Modül"))"#,
+        r#"(module $moduel (@name "Modül") (func))"#,
+        r#"(module (type $t (func)) (func (@name "λ") (type $t)) (func $lambda (@name "λ") (type $t)) (func $f (call $lambda)))"#,
+        r#"(module (func $f (@name "imported") (import "m" "f")) (func (@name "x y") (export "e") (call $f)))"#,
+    ] {
+        let ours = nanowasm_text::parse_wat(src).unwrap();
+        assert_eq!(ours, wat::parse_str(src).unwrap(), "{src}");
+    }
+    let names = nanowasm_binary::decode(
+        nanowasm_text::parse_wat(r#"(module $m (@name "Modül") (func $f (@name "λ")))"#).unwrap(),
+        Features::default(),
+    )
+    .unwrap()
+    .names;
+    assert_eq!(names.module.as_deref(), Some("Modül"));
+    assert_eq!(names.function(0), Some("λ"));
+    for (bad, message) in [
+        (r#"(module (@name "M1") (@name "M2"))"#, "multiple module"),
+        (r#"(module (func) (@name "M"))"#, "misplaced @name"),
+    ] {
+        let err = nanowasm_text::parse_wat(bad).unwrap_err().to_string();
+        assert!(err.contains(message), "{bad}: {err}");
+    }
+}
