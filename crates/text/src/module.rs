@@ -1860,10 +1860,12 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
     }
     if !m.func_names.is_empty() || !m.func_annots.is_empty() {
         // `@name` over the identifier.
+        let annotated: std::collections::HashSet<u32> =
+            m.func_annots.iter().map(|(i, _)| *i).collect();
         let mut fnames: Vec<(u32, &str)> = m
             .func_names
             .iter()
-            .filter(|(i, _)| !m.func_annots.iter().any(|(a, _)| a == i))
+            .filter(|(i, _)| !annotated.contains(i))
             .copied()
             .chain(m.func_annots.iter().map(|(i, n)| (*i, n.as_str())))
             .collect();

@@ -705,15 +705,7 @@ fn vectors(strategy: Strategy, name: &str, args: &[Val]) -> Vec<Val> {
 fn large_artifacts_are_checked_in_every_chunk() {
     // A module with a 9 MiB data segment, and a function reading it.
     let data: Vec<u8> = (0..9u32 << 20).map(|i| (i % 251) as u8).collect();
-    let leb = |mut n: u32, out: &mut Vec<u8>| loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(b);
-            break;
-        }
-        out.push(b | 0x80);
-    };
+    let leb = |n: u32, out: &mut Vec<u8>| nanowasm_core::leb128::write_u32(out, n);
     let section = |id: u8, body: &[u8], out: &mut Vec<u8>| {
         out.push(id);
         leb(body.len() as u32, out);
