@@ -34,7 +34,7 @@
 use crate::prelude::*;
 use alloc::sync::Arc;
 
-use super::{CodeMemory, CompiledModule};
+use super::{u32_at, CodeMemory, CompiledModule};
 use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"\0nwcwasm";
@@ -82,21 +82,20 @@ pub(crate) fn serialize(
     code: Option<&CompiledModule>,
 ) -> Vec<u8> {
     let mut meta = Vec::new();
-    let mut put = |v: u32| meta.extend_from_slice(&v.to_le_bytes());
+    let put = |meta: &mut Vec<u8>, v: u32| meta.extend_from_slice(&v.to_le_bytes());
     let image: &[u8] = match code {
         Some(c) => {
-            put(c.entry as u32);
-            put(c.end);
-            put(c.num_imported);
-            put(c.starts.len() as u32);
+            put(&mut meta, c.entry as u32);
+            put(&mut meta, c.end);
+            put(&mut meta, c.num_imported);
+            put(&mut meta, c.starts.len() as u32);
             for &s in &c.starts {
-                put(s);
+                put(&mut meta, s);
             }
-            put(c.sites.len() as u32);
+            put(&mut meta, c.sites.len() as u32);
             meta.extend_from_slice(c.sites.bytes());
-            let mut put = |v: u32| meta.extend_from_slice(&v.to_le_bytes());
-            put(c.oob_stub);
-            put(c.faults.len() as u32);
+            put(&mut meta, c.oob_stub);
+            put(&mut meta, c.faults.len() as u32);
             meta.extend_from_slice(c.faults.bytes());
             c.code.bytes()
         }
@@ -148,10 +147,6 @@ pub(crate) struct Parts<'a> {
 
 fn bad(why: impl core::fmt::Display) -> Error {
     Error::usage(format!("invalid compiled artifact: {why}"))
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {

@@ -147,6 +147,11 @@ impl Drop for CodeMemory {
     }
 }
 
+/// The little-endian `u32` at `at` in `b`.
+pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
 /// A sorted table of `(u32, u32)` pairs, stored as little-endian words: in
 /// memory for a module compiled here, in the mapped file for a loaded
 /// artifact (so loading neither copies nor reads it).
@@ -173,21 +178,16 @@ impl Pairs {
     }
 
     pub(crate) fn get(&self, i: usize) -> (u32, u32) {
-        let b = &self.0[i * 8..i * 8 + 8];
-        let word = |at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-        (word(0), word(4))
+        (u32_at(&self.0, i * 8), u32_at(&self.0, i * 8 + 4))
     }
 
     /// How many leading pairs have a first word `<= key` (the table is
     /// sorted by its first words).
     pub(crate) fn count_le(&self, key: u32) -> usize {
-        let b: &[u8] = &self.0;
-        let (mut lo, mut hi) = (0, b.len() / 8);
+        let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let at = mid * 8;
-            let first = u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-            if first <= key {
+            if self.get(mid).0 <= key {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -213,12 +213,7 @@ impl PairsBuf {
     }
 
     fn push(&mut self, (x, y): (u32, u32)) {
-        debug_assert!(
-            self.0.len() < 8 || {
-                let l = self.0.len() - 8;
-                u32::from_le_bytes(self.0[l..l + 4].try_into().expect("4 bytes")) <= x
-            }
-        );
+        debug_assert!(self.0.len() < 8 || u32_at(&self.0, self.0.len() - 8) <= x);
         self.0.extend_from_slice(&x.to_le_bytes());
         self.0.extend_from_slice(&y.to_le_bytes());
     }
