@@ -66,6 +66,17 @@ fn is_idchar(c: u8) -> bool {
 /// The annotations kept as lists (their name an atom); others are skipped.
 const KEPT_ANNOTATIONS: [&str; 3] = ["@custom", "@metadata.code.branch_hint", "@name"];
 
+/// The kept annotation `rest` starts with (its name then a delimiter).
+fn kept_annotation(rest: &str) -> Option<&'static str> {
+    KEPT_ANNOTATIONS.into_iter().find(|a| {
+        rest.starts_with(a)
+            && rest
+                .as_bytes()
+                .get(a.len())
+                .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'(' | b')'))
+    })
+}
+
 /// Splits `src` into tokens: identifiers written `$"..."` (Wasm 3.0) are
 /// [`TokenKind::QuotedId`]s, indices into the unescaped identifiers
 /// returned beside the tokens; [`resolve_ids`] turns them into `Id`s.
@@ -86,29 +97,22 @@ pub fn tokenize(src: &str) -> Result<(Vec<Token<'_>>, Vec<String>), Error> {
             }
             b'(' if b.get(i + 1) == Some(&b';') => i = block_comment(b, i)?,
             // The annotations with a meaning here (a custom section, a
-            // branch hint, a name) are lexed as lists headed by their name.
-            b'(' if KEPT_ANNOTATIONS.iter().any(|a| {
-                src[i + 1..].starts_with(a)
-                    && b.get(i + 1 + a.len()).is_none_or(|c| {
-                        matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'(' | b')')
-                    })
-            }) =>
-            {
-                let name = KEPT_ANNOTATIONS
-                    .iter()
-                    .find(|a| src[i + 1..].starts_with(**a))
-                    .expect("matched above");
-                out.push(Token {
-                    kind: TokenKind::LParen,
-                    offset: i,
-                });
-                out.push(Token {
-                    kind: TokenKind::Atom(name),
-                    offset: i + 1,
-                });
-                i += 1 + name.len();
-            }
-            b'(' if b.get(i + 1) == Some(&b'@') => i = annotation(src, i)?,
+            // branch hint, a name) are lexed as lists headed by their name;
+            // the others are skipped.
+            b'(' if b.get(i + 1) == Some(&b'@') => match kept_annotation(&src[i + 1..]) {
+                Some(name) => {
+                    out.push(Token {
+                        kind: TokenKind::LParen,
+                        offset: i,
+                    });
+                    out.push(Token {
+                        kind: TokenKind::Atom(name),
+                        offset: i + 1,
+                    });
+                    i += 1 + name.len();
+                }
+                None => i = annotation(src, i)?,
+            },
             b'(' => {
                 out.push(Token {
                     kind: TokenKind::LParen,
