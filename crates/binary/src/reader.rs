@@ -249,7 +249,9 @@ impl<'a> Reader<'a> {
                 start,
             ));
         }
-        let is64 = flags & 0b100 != 0;
+        // Wasm 3.0 encodes every limit as a u64 (validation bounds a
+        // 32-bit one); before it, as a u32.
+        let is64 = flags & 0b100 != 0 || features.has(nanowasm_core::Feature::Memory64);
         let min = if is64 {
             self.u64()?
         } else {

@@ -571,6 +571,7 @@ pub unsafe extern "C" fn wasm_tabletype_new(
             (Some(ValType::Ref(element)), Some(limits)) => into_raw(ExternType::table(TableType {
                 element,
                 limits: (*limits).into(),
+                table64: false,
             })),
             _ => std::ptr::null_mut(),
         }

@@ -323,7 +323,7 @@ pub static WASM: Group = Group {
         Key { name: "relaxed-simd", kind: Kind::Bool, support: Support::Yes, doc: "The relaxed-simd proposal, each instruction with one fixed choice (default: on)" },
         Key { name: "tail-call", kind: Kind::Bool, support: Support::Yes, doc: "The tail-call proposal: `return_call`, `return_call_indirect` (default: on)" },
         Key { name: "threads", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The threads proposal" },
-        Key { name: "memory64", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The memory64 proposal" },
+        Key { name: "memory64", kind: Kind::Bool, support: Support::Yes, doc: "The memory64 proposal: 64-bit memories and tables, each memory at most 4 GiB (default: on)" },
         Key { name: "function-references", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The function-references proposal" },
         Key { name: "gc", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The GC proposal" },
         Key { name: "exceptions", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The exception-handling proposal" },

@@ -76,7 +76,7 @@ features! {
     /// Several memories in one module (Wasm 3.0).
     MultiMemory = 10, "multi-memory", false, true;
     /// 64-bit memory indices (Wasm 3.0).
-    Memory64 = 11, "memory64", false, false;
+    Memory64 = 11, "memory64", false, true;
     /// `try_table`, `throw`, `throw_ref`, tags (Wasm 3.0).
     Exceptions = 12, "exceptions", false, false;
     /// Typed function references, `call_ref` (Wasm 3.0).
@@ -232,6 +232,7 @@ mod tests {
                 .with(Feature::ExtendedConst, true)
                 .with(Feature::RelaxedSimd, true)
                 .with(Feature::MultiMemory, true)
+                .with(Feature::Memory64, true)
         );
         assert!(f.apply_list("gc").unwrap_err().contains("not implemented"));
         assert!(f

@@ -191,6 +191,19 @@ pub struct TableType {
     pub element: RefType,
     /// Size in elements.
     pub limits: Limits,
+    /// Indexed by `i64` (table64, part of memory64); always false in 2.0.
+    pub table64: bool,
+}
+
+impl TableType {
+    /// The type of the table's indices: `i64` for a 64-bit table.
+    pub const fn index_type(&self) -> ValType {
+        if self.table64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
 }
 
 /// A linear memory's type.
@@ -209,6 +222,15 @@ impl MemoryType {
     pub const PAGE_SIZE: u64 = 65536;
     /// The most pages a 32-bit memory may have (4 GiB).
     pub const MAX_PAGES_32: u64 = 65536;
+
+    /// The type of the memory's addresses: `i64` for a 64-bit memory.
+    pub const fn index_type(&self) -> ValType {
+        if self.memory64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
 }
 
 /// A global's type.

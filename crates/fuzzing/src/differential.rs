@@ -161,7 +161,8 @@ impl Nano {
         config
             .wasm_tail_call(true)
             .wasm_extended_const(true)
-            .wasm_multi_memory(true);
+            .wasm_multi_memory(true)
+            .wasm_memory64(true);
         let engine = nanowasm::Engine::new(&config);
         let module = nanowasm::Module::new(&engine, wasm).expect("wasm-smith modules are valid");
         let mut store = nanowasm::Store::new(&engine, ());
@@ -315,7 +316,8 @@ impl Engine for Wasmi {
         config
             .wasm_tail_call(true)
             .wasm_extended_const(true)
-            .wasm_multi_memory(true);
+            .wasm_multi_memory(true)
+            .wasm_memory64(true);
         let engine = wasmi::Engine::new(&config);
         let module = wasmi::Module::new(&engine, wasm).expect("wasmi accepts wasm-smith's modules");
         let limits = wasmi::StoreLimitsBuilder::new()

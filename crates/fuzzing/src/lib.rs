@@ -60,12 +60,15 @@ pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
 /// and NaNs canonicalized, so results and memories are comparable across
 /// engines; and, in some modules, the Wasm 3.0 proposals that both
 /// nanowasm and the oracle (wasmi 1.x) implement: tail calls, extended
-/// constant expressions and multi-memory.
+/// constant expressions, multi-memory and memory64 (64-bit memories and
+/// tables).
 pub fn generate_for_differential(data: &[u8]) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(data);
     let mut config = config_2_0(&mut u).ok()?;
     config.tail_call_enabled = u.arbitrary().ok()?;
     config.extended_const_enabled = u.arbitrary().ok()?;
+    config.memory64_enabled = u.arbitrary().ok()?;
+    config.max_memory64_bytes = config.max_memory64_bytes.min(1 << 20);
     // Up to three memories (multi-memory when more than one).
     config.max_memories = u.int_in_range(1..=3).ok()?;
     config.export_everything = true;

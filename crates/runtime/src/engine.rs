@@ -113,7 +113,8 @@ impl Strategy {
 
 /// The proposals on by default, as in wasmtime: WebAssembly 2.0 and the
 /// standardized (Wasm 3.0) proposals that nanowasm implements: tail calls,
-/// extended constant expressions, multi-memory and relaxed SIMD. SIMD and
+/// extended constant expressions, multi-memory, memory64 (with table64)
+/// and relaxed SIMD. SIMD and
 /// relaxed SIMD only where their handlers are compiled in (crate feature
 /// `simd`, on by default).
 fn default_features() -> Features {
@@ -124,6 +125,7 @@ fn default_features() -> Features {
         .with(Feature::TailCall, true)
         .with(Feature::ExtendedConst, true)
         .with(Feature::MultiMemory, true)
+        .with(Feature::Memory64, true)
 }
 
 impl Default for Config {
@@ -197,6 +199,15 @@ impl Config {
     /// `return_call_indirect` (default: on).
     pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::TailCall, enable);
+        self
+    }
+
+    /// Whether memories and tables may be 64-bit (memory64, which includes
+    /// table64; default: on). A 64-bit memory still gets at most 4 GiB:
+    /// `memory.grow` past that returns -1, and a larger minimum fails
+    /// instantiation with a limit error.
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::Memory64, enable);
         self
     }
 

@@ -312,7 +312,10 @@ fn instantiate_uninstrumented<T>(
                     min: actual.elements.len() as u64,
                     max: actual.ty.limits.max,
                 };
-                if actual.ty.element != ty.element || !limits_match(actual_limits, ty.limits) {
+                if actual.ty.element != ty.element
+                    || actual.ty.table64 != ty.table64
+                    || !limits_match(actual_limits, ty.limits)
+                {
                     return Err(link_error(mname, fname, "table types differ"));
                 }
                 tables.push(idx);
@@ -324,6 +327,9 @@ fn instantiate_uninstrumented<T>(
                     min: pages,
                     max: actual.ty.limits.max,
                 };
+                if actual.ty.memory64 != ty.memory64 {
+                    return Err(link_error(mname, fname, "memory address types differ"));
+                }
                 if !limits_match(actual_limits, ty.limits) {
                     return Err(link_error(mname, fname, "memory limits differ"));
                 }
@@ -367,6 +373,7 @@ fn instantiate_uninstrumented<T>(
         }
         let elements = usize::try_from(ty.limits.min)
             .ok()
+            .filter(|&n| n <= u32::MAX as usize)
             .and_then(crate::table::null_elements)
             .ok_or_else(|| {
                 Error::limit(format!(
@@ -386,6 +393,14 @@ fn instantiate_uninstrumented<T>(
     for ty in &m.memories[m.num_imported.memories as usize..] {
         if inner.memories.len() >= inner.limits.memories {
             return Err(Error::limit("memory limit reached"));
+        }
+        // A 64-bit memory may declare up to 2^48 pages; it gets at most
+        // the 4 GiB a 32-bit one may have.
+        if ty.limits.min > nanowasm_core::MemoryType::MAX_PAGES_32 {
+            return Err(Error::limit(format!(
+                "a memory of {} pages is more than nanowasm supports (65536 pages, 4 GiB)",
+                ty.limits.min
+            )));
         }
         let bytes = ty.limits.min * nanowasm_core::MemoryType::PAGE_SIZE;
         if inner
@@ -463,15 +478,18 @@ fn instantiate_uninstrumented<T>(
                     &offset.range,
                     &inst.globals.clone(),
                     &inst.funcs.clone(),
-                )? as u32;
+                )?;
                 let inst = &mut inner.instances[instance_index as usize];
                 let items = inst.elems[i].take().unwrap_or_default();
                 let table = &mut inner.tables[inst.tables[*table as usize] as usize];
-                let end = offset as usize + items.len();
-                if end > table.elements.len() {
-                    return Err(TrapCode::TableOutOfBounds.into());
-                }
-                table.elements[offset as usize..end].copy_from_slice(&items);
+                let offset = segment_offset(offset, table.ty.table64);
+                let r = exec::range(
+                    offset,
+                    items.len() as u64,
+                    table.elements.len(),
+                    TrapCode::TableOutOfBounds,
+                )?;
+                table.elements[r].copy_from_slice(&items);
             }
             ElementMode::Declared => {
                 inner.instances[instance_index as usize].elems[i] = None;
@@ -493,16 +511,19 @@ fn instantiate_uninstrumented<T>(
                 &offset.range,
                 &inst.globals.clone(),
                 &inst.funcs.clone(),
-            )? as u32;
+            )?;
             let inst = &mut inner.instances[instance_index as usize];
             inst.data_dropped[i] = true;
             let mem = &mut inner.memories[inst.memories[*memory as usize] as usize];
             let bytes = &m.bytes[seg.range.clone()];
-            let end = offset as usize + bytes.len();
-            if end > mem.data.len() {
-                return Err(TrapCode::MemoryOutOfBounds.into());
-            }
-            mem.data[offset as usize..end].copy_from_slice(bytes);
+            let offset = segment_offset(offset, mem.ty.memory64);
+            let r = exec::range(
+                offset,
+                bytes.len() as u64,
+                mem.data.len(),
+                TrapCode::MemoryOutOfBounds,
+            )?;
+            mem.data[r].copy_from_slice(bytes);
         }
     }
     if let Some(start) = m.start {
@@ -511,6 +532,16 @@ fn instantiate_uninstrumented<T>(
         exec::invoke(store, f, &[], &mut [])?;
     }
     Ok(instance)
+}
+
+/// An active segment's offset from its constant expression's raw bits:
+/// an `i64` in a 64-bit memory or table, else an `i32`.
+fn segment_offset(raw: u128, is64: bool) -> u64 {
+    if is64 {
+        raw as u64
+    } else {
+        u64::from(raw as u32)
+    }
 }
 
 /// Evaluates a validated constant expression to raw bits.

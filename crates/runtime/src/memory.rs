@@ -3,6 +3,7 @@
 use nanowasm_core::{Limits, MemoryType};
 
 use crate::error::Error;
+use crate::prelude::*;
 use crate::store::{AsContext, AsContextMut, MemoryEntity, StoreInner, Stored};
 
 /// A linear memory of a store.
@@ -13,10 +14,25 @@ impl Memory {
     /// A new memory of type `ty` (not shared with any module until imported).
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory, Error> {
         let inner = &mut store.as_context_mut().inner;
-        if ty.limits.min > MemoryType::MAX_PAGES_32
-            || ty.limits.max.is_some_and(|m| m < ty.limits.min)
+        let bound = if ty.memory64 {
+            1 << 48
+        } else {
+            MemoryType::MAX_PAGES_32
+        };
+        if ty.limits.min > bound
+            || ty
+                .limits
+                .max
+                .is_some_and(|m| m < ty.limits.min || m > bound)
         {
             return Err(Error::usage("invalid memory type"));
+        }
+        // A 64-bit memory gets at most the 4 GiB a 32-bit one may have.
+        if ty.limits.min > MemoryType::MAX_PAGES_32 {
+            return Err(Error::limit(format!(
+                "a memory of {} pages is more than nanowasm supports (65536 pages, 4 GiB)",
+                ty.limits.min
+            )));
         }
         let bytes = ty.limits.min * MemoryType::PAGE_SIZE;
         if inner

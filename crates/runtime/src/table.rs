@@ -111,6 +111,7 @@ impl Table {
                 min: t.elements.len() as u64,
                 max: t.ty.limits.max,
             },
+            table64: t.ty.table64,
         })
     }
 
@@ -202,7 +203,9 @@ pub(crate) fn grow(inner: &mut StoreInner, table: u32, delta: u64, init: u64) ->
     let t = &mut inner.tables[table as usize];
     let old = t.elements.len() as u64;
     let new = old.checked_add(delta)?;
-    if new > t.ty.limits.max.unwrap_or(u64::from(u32::MAX)) || limit.is_some_and(|l| new > l) {
+    // A table has at most 2^32 - 1 elements, even a 64-bit one.
+    let max = t.ty.limits.max.unwrap_or(u64::MAX).min(u64::from(u32::MAX));
+    if new > max || limit.is_some_and(|l| new > l) {
         return None;
     }
     let new = usize::try_from(new).ok()?;

@@ -4,7 +4,8 @@
 //!
 //! `instance` is the store index of the running instance; table and
 //! segment numbers are the module's (validated). References are raw: 0 is
-//! null, otherwise a store index plus one.
+//! null, otherwise a store index plus one. Indices and lengths are `u64`,
+//! as a 64-bit table or memory has them (a 32-bit one's zero-extended).
 
 use crate::interp::exec::range;
 use crate::prelude::*;
@@ -21,9 +22,14 @@ fn table_index(inner: &StoreInner, instance: u32, table: u32) -> usize {
 
 /// `table.get`.
 #[inline(always)]
-pub(crate) fn get(inner: &StoreInner, instance: u32, table: u32, i: u32) -> Result<u64, TrapCode> {
+pub(crate) fn get(inner: &StoreInner, instance: u32, table: u32, i: u64) -> Result<u64, TrapCode> {
     let t = table_index(inner, instance, table);
-    inner.tables[t].elements.get(i as usize).copied().ok_or(OOB)
+    let el = &inner.tables[t].elements;
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| el.get(i))
+        .copied()
+        .ok_or(OOB)
 }
 
 /// `table.set`.
@@ -32,11 +38,15 @@ pub(crate) fn set(
     inner: &mut StoreInner,
     instance: u32,
     table: u32,
-    i: u32,
+    i: u64,
     v: u64,
 ) -> Result<(), TrapCode> {
     let t = table_index(inner, instance, table);
-    *inner.tables[t].elements.get_mut(i as usize).ok_or(OOB)? = v;
+    let el = &mut inner.tables[t].elements;
+    *usize::try_from(i)
+        .ok()
+        .and_then(|i| el.get_mut(i))
+        .ok_or(OOB)? = v;
     Ok(())
 }
 
@@ -48,17 +58,17 @@ pub(crate) fn size(inner: &StoreInner, instance: u32, table: u32) -> u64 {
         .len() as u64
 }
 
-/// `table.grow`: the old size, or `u32::MAX` (-1) if the table cannot grow.
+/// `table.grow`: the old size, or `None` if the table cannot grow.
 #[inline(always)]
 pub(crate) fn grow(
     inner: &mut StoreInner,
     instance: u32,
     table: u32,
     init: u64,
-    delta: u32,
-) -> u32 {
+    delta: u64,
+) -> Option<u64> {
     let t = table_index(inner, instance, table);
-    crate::table::grow(inner, t as u32, u64::from(delta), init).map_or(u32::MAX, |old| old as u32)
+    crate::table::grow(inner, t as u32, delta, init)
 }
 
 /// `table.fill`.
@@ -67,13 +77,13 @@ pub(crate) fn fill(
     inner: &mut StoreInner,
     instance: u32,
     table: u32,
-    i: u32,
+    i: u64,
     v: u64,
-    n: u32,
+    n: u64,
 ) -> Result<(), TrapCode> {
     let t = table_index(inner, instance, table);
     let el = &mut inner.tables[t].elements;
-    let r = range(u64::from(i), u64::from(n), el.len(), OOB)?;
+    let r = range(i, n, el.len(), OOB)?;
     el[r].fill(v);
     Ok(())
 }
@@ -86,26 +96,16 @@ pub(crate) fn copy(
     instance: u32,
     dst_table: u32,
     src_table: u32,
-    d: u32,
-    s: u32,
-    n: u32,
+    d: u64,
+    s: u64,
+    n: u64,
 ) -> Result<(), TrapCode> {
     let (dt, st) = (
         table_index(inner, instance, dst_table),
         table_index(inner, instance, src_table),
     );
-    let sr = range(
-        u64::from(s),
-        u64::from(n),
-        inner.tables[st].elements.len(),
-        OOB,
-    );
-    let dr = range(
-        u64::from(d),
-        u64::from(n),
-        inner.tables[dt].elements.len(),
-        OOB,
-    );
+    let sr = range(s, n, inner.tables[st].elements.len(), OOB);
+    let dr = range(d, n, inner.tables[dt].elements.len(), OOB);
     let (sr, dr) = (sr?, dr?);
     if dt == st {
         inner.tables[dt].elements.copy_within(sr, dr.start);
@@ -124,20 +124,15 @@ pub(crate) fn init(
     instance: u32,
     table: u32,
     seg: u32,
-    d: u32,
-    s: u32,
-    n: u32,
+    d: u64,
+    s: u64,
+    n: u64,
 ) -> Result<(), TrapCode> {
     let t = table_index(inner, instance, table);
     let inst = &inner.instances[instance as usize];
     let items: &[u64] = inst.elems[seg as usize].as_deref().unwrap_or(&[]);
-    let sr = range(u64::from(s), u64::from(n), items.len(), OOB);
-    let dr = range(
-        u64::from(d),
-        u64::from(n),
-        inner.tables[t].elements.len(),
-        OOB,
-    );
+    let sr = range(s, n, items.len(), OOB);
+    let dr = range(d, n, inner.tables[t].elements.len(), OOB);
     let (sr, dr) = (sr?, dr?);
     let items: Vec<u64> = items[sr].to_vec();
     inner.tables[t].elements[dr].copy_from_slice(&items);
@@ -157,9 +152,9 @@ pub(crate) fn memory_init(
     instance: u32,
     mem: &mut [u8],
     seg: u32,
-    d: u32,
-    s: u32,
-    n: u32,
+    d: u64,
+    s: u64,
+    n: u64,
 ) -> Result<(), TrapCode> {
     let inst = &inner.instances[instance as usize];
     let module = inst.module.binary();
@@ -169,8 +164,8 @@ pub(crate) fn memory_init(
         &module.bytes[module.datas[seg as usize].range.clone()]
     };
     let oob = TrapCode::MemoryOutOfBounds;
-    let sr = range(u64::from(s), u64::from(n), data.len(), oob);
-    let dr = range(u64::from(d), u64::from(n), mem.len(), oob);
+    let sr = range(s, n, data.len(), oob);
+    let dr = range(d, n, mem.len(), oob);
     let (sr, dr) = (sr?, dr?);
     mem[dr].copy_from_slice(&data[sr]);
     Ok(())

@@ -92,6 +92,7 @@ fn error_rows() -> Vec<ErrorRow> {
     let table_ty = TableType {
         element: RefType::FUNCREF,
         limits: Limits { min: 1, max: None },
+        table64: false,
     };
     let global_ty = GlobalType {
         content: ValType::FUNCREF,

@@ -26,6 +26,9 @@ struct Runner {
     linker: Linker<()>,
     named: HashMap<String, Instance>,
     last: Option<Instance>,
+    /// Modules from `module definition`, by name, and the latest.
+    definitions: HashMap<String, Module>,
+    last_definition: Option<Module>,
 }
 
 /// Runs `script` on a fresh engine with `config`.
@@ -51,6 +54,8 @@ pub fn run(script: &[Located], config: &Config) -> Outcome {
         linker,
         named: HashMap::new(),
         last: None,
+        definitions: HashMap::new(),
+        last_definition: None,
     };
     for d in script {
         match runner.directive(&d.directive) {
@@ -201,6 +206,33 @@ impl Runner {
                     .map_err(|e| format!("instantiation failed: {e}"))?;
                 self.last = Some(inst);
                 if let Some(n) = name {
+                    self.named.insert(n.clone(), inst);
+                }
+                Ok(())
+            }
+            Directive::ModuleDefinition { name, source } => {
+                let b = bytes(source).map_err(|e| format!("text error: {e}"))?;
+                let module = Module::from_binary(&self.engine, b)
+                    .map_err(|e| format!("module rejected: {e}"))?;
+                if let Some(n) = name {
+                    self.definitions.insert(n.clone(), module.clone());
+                }
+                self.last_definition = Some(module);
+                Ok(())
+            }
+            Directive::ModuleInstance { instance, module } => {
+                let m = match module {
+                    Some(n) => self.definitions.get(n),
+                    None => self.last_definition.as_ref(),
+                }
+                .ok_or_else(|| format!("no module definition {module:?}"))?
+                .clone();
+                let inst = self
+                    .linker
+                    .instantiate(&mut self.store, &m)
+                    .map_err(|e| format!("instantiation failed: {e}"))?;
+                self.last = Some(inst);
+                if let Some(n) = instance {
                     self.named.insert(n.clone(), inst);
                 }
                 Ok(())

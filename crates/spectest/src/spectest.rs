@@ -38,18 +38,22 @@ pub fn define<T>(linker: &mut Linker<T>, store: &mut Store<T>) -> Result<(), Err
     linker.define("spectest", "global_f32", g)?;
     let g = global(store, ValType::F64, Val::F64(666.6f64.to_bits()))?;
     linker.define("spectest", "global_f64", g)?;
-    let table = Table::new(
-        &mut *store,
-        TableType {
-            element: RefType::FUNCREF,
-            limits: Limits {
-                min: 10,
-                max: Some(20),
+    // `table` and its 64-bit twin `table64` (memory64's tests import it).
+    for (name, table64) in [("table", false), ("table64", true)] {
+        let table = Table::new(
+            &mut *store,
+            TableType {
+                element: RefType::FUNCREF,
+                limits: Limits {
+                    min: 10,
+                    max: Some(20),
+                },
+                table64,
             },
-        },
-        Val::FuncRef(None),
-    )?;
-    linker.define("spectest", "table", table)?;
+            Val::FuncRef(None),
+        )?;
+        linker.define("spectest", name, table)?;
+    }
     let memory = Memory::new(
         &mut *store,
         MemoryType {

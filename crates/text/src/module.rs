@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use nanowasm_core::{FuncType, HeapType, ImmKind, Opcode, RefType, Sig, ValType};
+use nanowasm_core::{leb128, FuncType, HeapType, ImmKind, Opcode, RefType, Sig, ValType};
 
 use crate::encode;
 use crate::error::Error;
@@ -282,8 +282,9 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
                 };
                 m.names[space_index(space)].add(id, space.what(), at)?;
                 if head == "table" && !imported {
-                    // `(table reftype (elem ...))` defines an elem segment.
+                    // `(table i64? reftype (elem ...))` defines an elem segment.
                     let save = p.pos;
+                    addr_type(p);
                     if p.peek_atom()
                         .is_some_and(|a| a == "funcref" || a == "externref")
                     {
@@ -294,8 +295,11 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
                     }
                     p.pos = save;
                 }
-                if head == "memory" && !imported && p.peek_list("data") {
-                    m.names[space_index(Space::Data)].add(None, "data", at)?;
+                if head == "memory" && !imported {
+                    // `(memory i64? (data ...))` defines a data segment.
+                    if past_addr_type(p, |p| p.peek_list("data")) {
+                        m.names[space_index(Space::Data)].add(None, "data", at)?;
+                    }
                 }
             }
             "elem" => {
@@ -397,28 +401,60 @@ fn u32_atom(p: &mut Parser<'_, '_>) -> Result<u32, Error> {
     num::u32_lit(a).ok_or_else(|| Error::new(at, "i32 constant out of range"))
 }
 
-fn limits(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<(u32, Option<u32>), Error> {
-    let min = u32_atom(p)?;
+/// The offset expression of an inline segment: `i32.const 0` or, in a
+/// 64-bit memory or table, `i64.const 0`.
+fn zero_offset(is64: bool) -> [u8; 3] {
+    [if is64 { 0x42 } else { 0x41 }, 0x00, 0x0b]
+}
+
+/// An optional address type (`i32` or `i64`, memory64) before a memory's
+/// or table's limits: whether it is `i64`.
+fn addr_type(p: &mut Parser<'_, '_>) -> bool {
+    if p.eat_keyword("i64") {
+        return true;
+    }
+    p.eat_keyword("i32");
+    false
+}
+
+/// `look` at what follows an optional address type, consuming nothing.
+fn past_addr_type<T>(p: &mut Parser<'_, '_>, look: impl FnOnce(&Parser<'_, '_>) -> T) -> T {
+    let save = p.pos;
+    addr_type(p);
+    let r = look(p);
+    p.pos = save;
+    r
+}
+
+/// An unsigned 64-bit limit.
+fn u64_atom(p: &mut Parser<'_, '_>) -> Result<u64, Error> {
+    let at = p.offset();
+    let a = p.atom()?;
+    num::int(a, 64)
+        .filter(|_| !a.starts_with(['+', '-']))
+        .ok_or_else(|| Error::new(at, "i64 constant out of range"))
+}
+
+/// A memory's or table's address type and limits, encoded as the flags
+/// byte and LEB128 numbers (u64, as Wasm 3.0 encodes every limit;
+/// validation bounds a 32-bit one).
+fn limits(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    let is64 = addr_type(p);
+    let min = u64_atom(p)?;
     let max = if p
         .peek_atom()
         .is_some_and(|a| a.starts_with(|c: char| c.is_ascii_digit()))
     {
-        Some(u32_atom(p)?)
+        Some(u64_atom(p)?)
     } else {
         None
     };
-    match max {
-        Some(max) => {
-            out.push(1);
-            encode::u32(out, min);
-            encode::u32(out, max);
-        }
-        None => {
-            out.push(0);
-            encode::u32(out, min);
-        }
+    out.push(u8::from(max.is_some()) | u8::from(is64) << 2);
+    leb128::write_u64(out, min);
+    if let Some(max) = max {
+        leb128::write_u64(out, max);
     }
-    Ok((min, max))
+    Ok(())
 }
 
 fn global_type(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<ValType, Error> {
@@ -647,11 +683,12 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     encode::ref_type(&mut m.imports.0, r);
                     m.imports.0.extend(lim);
                     m.imports.1 += 1;
-                } else if p
-                    .peek_atom()
-                    .is_some_and(|a| a == "funcref" || a == "externref")
-                {
-                    // Inline elements: `(table reftype (elem ...))`.
+                } else if past_addr_type(p, |p| {
+                    p.peek_atom()
+                        .is_some_and(|a| a == "funcref" || a == "externref")
+                }) {
+                    // Inline elements: `(table i64? reftype (elem ...))`.
+                    let is64 = addr_type(p);
                     let r = ref_type(p)?;
                     p.open()?;
                     p.keyword("elem")?;
@@ -671,21 +708,19 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     }
                     p.close()?;
                     encode::ref_type(&mut m.tables.0, r);
-                    m.tables.0.push(1);
+                    m.tables.0.push(1 | u8::from(is64) << 2);
                     encode::u32(&mut m.tables.0, n);
                     encode::u32(&mut m.tables.0, n);
                     m.tables.1 += 1;
                     let e = &mut m.elems.0;
+                    // Active, explicit table, at offset 0; expressions (6)
+                    // or function indices (2).
+                    e.push(if exprs { 6 } else { 2 });
+                    encode::u32(e, idx);
+                    e.extend_from_slice(&zero_offset(is64));
                     if exprs {
-                        // Active, explicit table, expressions.
-                        e.push(6);
-                        encode::u32(e, idx);
-                        e.extend_from_slice(&[0x41, 0x00, 0x0b]);
                         encode::ref_type(e, r);
                     } else {
-                        e.push(2);
-                        encode::u32(e, idx);
-                        e.extend_from_slice(&[0x41, 0x00, 0x0b]);
                         e.push(0);
                     }
                     encode::u32(e, n);
@@ -710,7 +745,9 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     m.imports.0.push(2);
                     limits(p, &mut m.imports.0)?;
                     m.imports.1 += 1;
-                } else if p.eat_list("data")? {
+                } else if past_addr_type(p, |p| p.peek_list("data")) {
+                    let is64 = addr_type(p);
+                    p.eat_list("data")?;
                     next(Space::Data);
                     let mut bytes = Vec::new();
                     while p.peek_string() {
@@ -718,7 +755,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     }
                     p.close()?;
                     let pages = bytes.len().div_ceil(65536) as u32;
-                    m.memories.0.push(1);
+                    m.memories.0.push(1 | u8::from(is64) << 2);
                     encode::u32(&mut m.memories.0, pages);
                     encode::u32(&mut m.memories.0, pages);
                     m.memories.1 += 1;
@@ -729,7 +766,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                         d.push(2);
                         encode::u32(d, idx);
                     }
-                    d.extend_from_slice(&[0x41, 0x00, 0x0b]);
+                    d.extend_from_slice(&zero_offset(is64));
                     encode::bytes(d, &bytes);
                     m.datas.1 += 1;
                 } else {
@@ -1120,7 +1157,7 @@ fn block_type<'s>(
     let at = p.offset();
     if p.peek_list("type") {
         let (ty, _) = m.type_use(p, false)?;
-        nanowasm_core::leb128::write_i64(out, i64::from(ty));
+        leb128::write_i64(out, i64::from(ty));
         return Ok(());
     }
     let (params, results) = func_sig(p, false)?;
@@ -1131,7 +1168,7 @@ fn block_type<'s>(
         _ => {
             let ps: Vec<ValType> = params.iter().map(|(_, t)| *t).collect();
             let ty = m.type_for(&ps, &results);
-            nanowasm_core::leb128::write_i64(out, i64::from(ty));
+            leb128::write_i64(out, i64::from(ty));
         }
     }
     Ok(())
@@ -1153,9 +1190,10 @@ fn memarg(p: &mut Parser<'_, '_>, op: Opcode, mem: u32, out: &mut Vec<u8>) -> Re
         if let Some(v) = a.strip_prefix("offset=") {
             let at = p.offset();
             p.pos += 1;
-            offset = num::int(v, 32)
-                .filter(|_| !v.starts_with('-'))
-                .ok_or_else(|| Error::new(at, "i32 constant out of range"))?;
+            // Validation bounds the offset of a 32-bit memory's access.
+            offset = num::int(v, 64)
+                .filter(|_| !v.starts_with(['+', '-']))
+                .ok_or_else(|| Error::new(at, "i64 constant out of range"))?;
         }
     }
     if let Some(a) = p.peek_atom() {
@@ -1176,7 +1214,7 @@ fn memarg(p: &mut Parser<'_, '_>, op: Opcode, mem: u32, out: &mut Vec<u8>) -> Re
         encode::u32(out, align | 0x40);
         encode::u32(out, mem);
     }
-    nanowasm_core::leb128::write_u64(out, offset);
+    leb128::write_u64(out, offset);
     Ok(())
 }
 
@@ -1646,13 +1684,13 @@ fn plain<'s>(
             let at = p.offset();
             let a = p.atom()?;
             let v = num::int(a, 32).ok_or_else(|| Error::new(at, "i32 constant out of range"))?;
-            nanowasm_core::leb128::write_i32(out, v as u32 as i32);
+            leb128::write_i32(out, v as u32 as i32);
         }
         ImmKind::I64 => {
             let at = p.offset();
             let a = p.atom()?;
             let v = num::int(a, 64).ok_or_else(|| Error::new(at, "i64 constant out of range"))?;
-            nanowasm_core::leb128::write_i64(out, v as i64);
+            leb128::write_i64(out, v as i64);
         }
         ImmKind::F32 => {
             let at = p.offset();

@@ -298,10 +298,12 @@ fn heap_type(h: HeapType) -> &'static str {
     }
 }
 
-fn limits(l: &Limits) -> String {
+/// A memory's or table's limits, after `i64 ` if it is 64-bit.
+fn limits(l: &Limits, is64: bool) -> String {
+    let at = if is64 { "i64 " } else { "" };
     match l.max {
-        Some(max) => format!("{} {max}", l.min),
-        None => l.min.to_string(),
+        Some(max) => format!("{at}{} {max}", l.min),
+        None => format!("{at}{}", l.min),
     }
 }
 
@@ -427,7 +429,7 @@ impl<S: Sink> Printer<'_, S> {
                     format!(
                         "(table{} {} {})",
                         def_id(&self.ids.tables, i),
-                        limits(&t.limits),
+                        limits(&t.limits, t.table64),
                         ref_type(t.element)
                     )
                 }
@@ -437,7 +439,7 @@ impl<S: Sink> Printer<'_, S> {
                     format!(
                         "(memory{} {})",
                         def_id(&self.ids.memories, i),
-                        limits(&t.limits)
+                        limits(&t.limits, t.memory64)
                     )
                 }
                 ImportDesc::Global(g) => {
@@ -462,7 +464,7 @@ impl<S: Sink> Printer<'_, S> {
             let text = format!(
                 "(table{} {} {})",
                 def_id(&self.ids.tables, i as u32),
-                limits(&t.limits),
+                limits(&t.limits, t.table64),
                 ref_type(t.element)
             );
             self.line(1, &text)?;
@@ -471,7 +473,7 @@ impl<S: Sink> Printer<'_, S> {
             let text = format!(
                 "(memory{} {})",
                 def_id(&self.ids.memories, i as u32),
-                limits(&t.limits)
+                limits(&t.limits, t.memory64)
             );
             self.line(1, &text)?;
         }

@@ -9,7 +9,7 @@ pub mod script;
 use nanowasm_core::HeapType;
 
 use crate::error::Error;
-use crate::lexer;
+use crate::lexer::{self, TokenKind};
 use crate::module;
 use crate::num;
 use crate::parser::Parser;
@@ -52,9 +52,23 @@ fn directive(p: &mut Parser<'_, '_>) -> Result<Directive, Error> {
         return Err(p.error("expected a directive"));
     };
     match head {
+        // `(module instance $I? $M?)` (Wasm 3.0 scripts).
+        "module" if matches!(p.peek_at(2), Some(TokenKind::Atom("instance"))) => {
+            p.open()?;
+            p.pos += 2;
+            let instance = p.opt_id().map(str::to_owned);
+            let module = p.opt_id().map(str::to_owned);
+            p.close()?;
+            Ok(Directive::ModuleInstance { instance, module })
+        }
         "module" => {
+            let definition = matches!(p.peek_at(2), Some(TokenKind::Atom("definition")));
             let (name, source, _) = wast_module(p)?;
-            Ok(Directive::Module { name, source })
+            Ok(if definition {
+                Directive::ModuleDefinition { name, source }
+            } else {
+                Directive::Module { name, source }
+            })
         }
         "register" => {
             p.open()?;
@@ -135,6 +149,8 @@ fn directive(p: &mut Parser<'_, '_>) -> Result<Directive, Error> {
 fn wast_module(p: &mut Parser<'_, '_>) -> Result<(Option<String>, ModuleSource, bool), Error> {
     p.open()?;
     p.keyword("module")?;
+    // `module definition` (Wasm 3.0 scripts): the caller tells it apart.
+    p.eat_keyword("definition");
     let name = p.opt_id().map(str::to_owned);
     if p.eat_keyword("binary") {
         let mut bytes = Vec::new();

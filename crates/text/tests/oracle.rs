@@ -61,12 +61,12 @@ fn split_names(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (rest, names)
 }
 
-#[test]
-fn lowering_matches_the_wat_crate() {
-    let all = common::spec_files();
+/// Lowers every text module of `files` with both encoders; returns the
+/// counts line and the failures.
+fn compare_with_wat(files: &[std::path::PathBuf]) -> (String, Vec<String>) {
     let (mut exact, mut names_only, mut differing, mut both_reject) = (0, 0, 0, 0);
     let mut failures = Vec::new();
-    for path in &all {
+    for path in files {
         let src = std::fs::read_to_string(path).unwrap();
         let forms = scan::parse(&src).unwrap();
         let mut mods = Vec::new();
@@ -113,9 +113,15 @@ fn lowering_matches_the_wat_crate() {
             }
         }
     }
-    eprintln!(
+    let counts = format!(
         "text modules: {exact} byte-identical, {names_only} differ only in the name section, {differing} differ, {both_reject} rejected by both"
     );
+    (counts, failures)
+}
+
+fn assert_same_as_wat(files: &[std::path::PathBuf]) {
+    let (counts, failures) = compare_with_wat(files);
+    eprintln!("{counts}");
     for f in &failures {
         eprintln!("{f}\n");
     }
@@ -124,6 +130,40 @@ fn lowering_matches_the_wat_crate() {
         "{} modules differ from the wat crate's bytes or verdict",
         failures.len()
     );
+}
+
+#[test]
+fn lowering_matches_the_wat_crate() {
+    assert_same_as_wat(&common::spec_files());
+}
+
+/// The memory64 files of the Wasm 3.0 suite (64-bit memories and tables,
+/// `i64` offsets and limits, inline data and elements): the same bytes as
+/// the `wat` crate's. (`table_init64.wast` also needs GC.)
+#[test]
+fn memory64_lowering_matches_the_wat_crate() {
+    let root = std::env::var("NANOWASM_TESTSUITE3").map_or_else(
+        |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite"),
+        std::path::PathBuf::from,
+    );
+    assert!(
+        root.is_dir(),
+        "the Wasm 3.0 testsuite is missing at {}",
+        root.display()
+    );
+    let files: Vec<_> = common::wast_files(&root)
+        .into_iter()
+        .filter(|p| p.parent() == Some(root.as_path()))
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            let src = std::fs::read_to_string(p).unwrap();
+            name != "table_init64.wast"
+                && (src.contains("(memory i64") || src.contains("(table i64"))
+                || name == "memory.wast"
+        })
+        .collect();
+    assert!(files.len() >= 16, "only {} memory64 files", files.len());
+    assert_same_as_wat(&files);
 }
 
 /// Quoted identifiers (`$"..."`, Wasm 3.0): the same names as plain ones,

@@ -1,6 +1,6 @@
 //! Data section (id 11).
 
-use nanowasm_core::{Feature, ValType};
+use nanowasm_core::Feature;
 
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
@@ -28,7 +28,8 @@ impl<'a> Decoder<'a> {
                     let mem_at = r.offset();
                     let memory = if flags == 2 { r.u32()? } else { 0 };
                     self.check_memory_index(memory, mem_at)?;
-                    let offset = self.const_expr(r, ValType::I32, GlobalScope::All)?;
+                    let index = self.parts.memories[memory as usize].index_type();
+                    let offset = self.const_expr(r, index, GlobalScope::All)?;
                     DataMode::Active { memory, offset }
                 }
                 1 => {

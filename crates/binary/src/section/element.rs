@@ -43,7 +43,8 @@ impl<'a> Decoder<'a> {
                 let table_at = r.offset();
                 let table = if explicit { r.u32()? } else { 0 };
                 self.check_table_index(table, table_at)?;
-                let offset = self.const_expr(r, ValType::I32, GlobalScope::All)?;
+                let index = self.parts.tables[table as usize].index_type();
+                let offset = self.const_expr(r, index, GlobalScope::All)?;
                 ElementMode::Active { table, offset }
             };
             // Flags 0 and 4 have no element kind / type byte: funcref.

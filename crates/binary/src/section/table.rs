@@ -30,15 +30,28 @@ impl Decoder<'_> {
     pub(crate) fn table_type(&self, r: &mut Reader<'_>) -> Result<TableType> {
         let element = r.ref_type(self.features)?;
         let at = r.offset();
-        let (limits, _flags) = r.limits(self.features, false)?;
-        // A 64-bit table needs memory64, which `limits` already refused.
+        let (limits, flags) = r.limits(self.features, false)?;
+        // A 64-bit table needs memory64, which `limits` refused without it.
+        let table64 = flags & 0b100 != 0;
+        let bound = if table64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        if limits.min > bound || limits.max.is_some_and(|m| m > bound) {
+            return Err(Error::invalid("table size must be at most 2^32-1", at));
+        }
         if limits.max.is_some_and(|max| limits.min > max) {
             return Err(Error::invalid(
                 "size minimum must not be greater than maximum",
                 at,
             ));
         }
-        Ok(TableType { element, limits })
+        Ok(TableType {
+            element,
+            limits,
+            table64,
+        })
     }
 
     pub(crate) fn check_table_count(&self, at: usize) -> Result<()> {

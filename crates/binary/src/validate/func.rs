@@ -532,18 +532,17 @@ impl FuncValidator {
             .ok_or_else(|| self.err(format!("unknown local {index}")))
     }
 
+    /// The address type of memory `index`.
     fn memory(&self, env: &Env<'_>, index: u32) -> Result<ValType> {
-        match env.memories.get(index as usize) {
-            Some(m) if m.memory64 => Ok(ValType::I64),
-            Some(_) => Ok(ValType::I32),
-            None => Err(self.err(format!("unknown memory {index}"))),
-        }
+        env.memories
+            .get(index as usize)
+            .map(MemoryType::index_type)
+            .ok_or_else(|| self.err(format!("unknown memory {index}")))
     }
 
-    fn table(&self, env: &Env<'_>, index: u32) -> Result<RefType> {
+    fn table_type<'m>(&self, env: &Env<'m>, index: u32) -> Result<&'m TableType> {
         env.tables
             .get(index as usize)
-            .map(|t| t.element)
             .ok_or_else(|| self.err(format!("unknown table {index}")))
     }
 
@@ -567,6 +566,9 @@ impl FuncValidator {
         let addr = self.memory(env, m.memory)?;
         if m.align > u32::from(natural) {
             return Err(self.err("alignment must not be larger than natural"));
+        }
+        if addr == ValType::I32 && m.offset > u64::from(u32::MAX) {
+            return Err(self.err("offset out of range"));
         }
         Ok(addr)
     }
@@ -598,7 +600,8 @@ impl FuncValidator {
         type_index: u32,
         table: u32,
     ) -> Result<&'m FuncType> {
-        let elem = self.table(env, table)?;
+        let tt = self.table_type(env, table)?;
+        let elem = tt.element;
         if elem != RefType::FUNCREF {
             return Err(self.mismatch(format!(
                 "expected a funcref table, found table {table} of {elem}"
@@ -608,7 +611,7 @@ impl FuncValidator {
             .types
             .get(type_index as usize)
             .ok_or_else(|| self.err(format!("unknown type {type_index}")))?;
-        self.pop(ValType::I32)?;
+        self.pop(tt.index_type())?;
         Ok(ty)
     }
 
@@ -1038,49 +1041,60 @@ impl FuncValidator {
                 self.push(ValType::FUNCREF);
             }
             (O::TableGet, Imm::Index(t)) => {
-                let elem = self.table(env, t)?;
-                self.pop(ValType::I32)?;
+                let tt = self.table_type(env, t)?;
+                let elem = tt.element;
+                self.pop(tt.index_type())?;
                 self.push(ValType::Ref(elem));
                 set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableSet, Imm::Index(t)) => {
-                let elem = self.table(env, t)?;
+                let tt = self.table_type(env, t)?;
+                let elem = tt.element;
                 self.pop(ValType::Ref(elem))?;
-                self.pop(ValType::I32)?;
+                self.pop(tt.index_type())?;
                 set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableSize, Imm::Index(t)) => {
-                self.table(env, t)?;
-                self.push(ValType::I32);
+                let tt = self.table_type(env, t)?;
+                self.push(tt.index_type());
             }
             (O::TableGrow, Imm::Index(t)) => {
-                let elem = self.table(env, t)?;
-                self.pop(ValType::I32)?;
+                let tt = self.table_type(env, t)?;
+                let elem = tt.element;
+                self.pop(tt.index_type())?;
                 self.pop(ValType::Ref(elem))?;
-                self.push(ValType::I32);
+                self.push(tt.index_type());
                 set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableFill, Imm::Index(t)) => {
-                let elem = self.table(env, t)?;
-                self.pop(ValType::I32)?;
+                let tt = self.table_type(env, t)?;
+                let elem = tt.element;
+                self.pop(tt.index_type())?;
                 self.pop(ValType::Ref(elem))?;
-                self.pop(ValType::I32)?;
+                self.pop(tt.index_type())?;
                 set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableCopy, Imm::Index2(dst, src)) => {
-                let dst_ty = self.table(env, dst)?;
-                let src_ty = self.table(env, src)?;
+                let (dt, st) = (self.table_type(env, dst)?, self.table_type(env, src)?);
+                let (dst_ty, src_ty) = (dt.element, st.element);
                 if dst_ty != src_ty {
                     return Err(self.mismatch(format!(
                         "expected a table of {dst_ty} (like table {dst}), found table {src} of {src_ty}"
                     )));
                 }
-                self.pop(ValType::I32)?;
-                self.pop(ValType::I32)?;
-                self.pop(ValType::I32)?;
+                // The length is i64 only if both tables are 64-bit.
+                let len = if dt.table64 && st.table64 {
+                    ValType::I64
+                } else {
+                    ValType::I32
+                };
+                self.pop(len)?;
+                self.pop(st.index_type())?;
+                self.pop(dt.index_type())?;
             }
             (O::TableInit, Imm::Index2(elem, table)) => {
-                let table_ty = self.table(env, table)?;
+                let tt = self.table_type(env, table)?;
+                let table_ty = tt.element;
                 let elem_ty = self.elem(env, elem)?;
                 if table_ty != elem_ty {
                     return Err(self.mismatch(format!(
@@ -1089,7 +1103,7 @@ impl FuncValidator {
                 }
                 self.pop(ValType::I32)?;
                 self.pop(ValType::I32)?;
-                self.pop(ValType::I32)?;
+                self.pop(tt.index_type())?;
             }
             (O::ElemDrop, Imm::Index(elem)) => {
                 self.elem(env, elem)?;

@@ -298,6 +298,7 @@ fn compile_into(
         .filter(|r| pins.contains(&Some(Pin::Gpr(*r))))
         .count() as i32;
     let mut c = FuncCompiler {
+        module,
         saved,
         fuel: config.fuel,
         epoch: config.epoch,
@@ -352,6 +353,8 @@ fn compile_into(
 }
 
 struct FuncCompiler<'a> {
+    /// The module (for its memories' and tables' address types).
+    module: &'a Module,
     /// Charge fuel, as the interpreter does: each straight-line region
     /// pays for its instructions before its first one runs.
     fuel: bool,
@@ -1324,6 +1327,10 @@ impl FuncCompiler<'_> {
         tail: bool,
     ) -> Result<(), Unsupported> {
         let (index, d) = self.pop()?;
+        // A 64-bit table's index is an i64; a table has fewer than 2^32
+        // elements, so one clamped to u32::MAX is as far out of bounds.
+        let wide = index.ty == ValType::I64;
+        let size = if wide { Size::S64 } else { Size::S32 };
         // The index stays where it is while the arguments are written (it
         // is not on the stack any more, so `call_args` does not move it).
         let index = match index.loc {
@@ -1331,9 +1338,9 @@ impl FuncCompiler<'_> {
                 // Its slot is about to be reused: read it first.
                 let m = self.slot_mem(d);
                 let r = self.alloc_gpr();
-                self.asm().mov_rm(Size::S32, r, m);
+                self.asm().mov_rm(size, r, m);
                 Entry {
-                    ty: ValType::I32,
+                    ty: index.ty,
                     loc: Loc::Gpr(r),
                 }
             }
@@ -1341,10 +1348,23 @@ impl FuncCompiler<'_> {
         };
         self.call_args(ty)?;
         match index.loc {
-            Loc::Gpr(r) => self.asm().mov_rr(Size::S32, Gpr::Rcx, r),
+            Loc::Gpr(r) => self.asm().mov_rr(size, Gpr::Rcx, r),
+            Loc::Const(c) if wide => {
+                let c = c.min(u64::from(u32::MAX));
+                self.asm().mov_ri(Size::S32, Gpr::Rcx, c as u32 as i64)
+            }
             Loc::Const(c) => self.asm().mov_ri(Size::S32, Gpr::Rcx, c as u32 as i64),
             Loc::Local(_) | Loc::Sum { .. } => self.load_gpr(Gpr::Rcx, index, 0),
             _ => return Err("call_indirect index".into()),
+        }
+        if wide && !matches!(index.loc, Loc::Const(_)) {
+            let a = self.asm();
+            let small = a.new_label();
+            a.mov_rr(Size::S64, Gpr::Rax, Gpr::Rcx);
+            a.shift_ri(Shift::Shr, Size::S64, Gpr::Rax, 32);
+            a.jcc(Cond::E, small);
+            a.mov_ri(Size::S32, Gpr::Rcx, i64::from(u32::MAX));
+            a.bind(small);
         }
         self.free(index.loc);
         self.save_pinned();
@@ -1432,13 +1452,25 @@ impl FuncCompiler<'_> {
         args: usize,
         result: Option<ValType>,
     ) -> Result<(), Unsupported> {
+        // Which operands are `i64`s (a 64-bit memory's or table's), as
+        // `vm::host_op` reads them: bit `16 + i` of the operation.
+        let first = self
+            .stack
+            .len()
+            .checked_sub(args)
+            .ok_or("missing operands")?;
+        let wide = self.stack[first..]
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.ty == ValType::I64)
+            .fold(0u32, |w, (i, _)| w | 1 << (16 + i));
         let offs: Vec<i32> = (0..args as i32).map(|i| 8 * i).collect();
         self.outgoing(&offs, 8 * args.max(usize::from(result.is_some())))?;
         self.save_pinned();
         self.sync_depth();
         let a = self.asm();
         a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
-        a.mov_ri(Size::S32, Gpr::Rsi, op as i64);
+        a.mov_ri(Size::S32, Gpr::Rsi, i64::from(op as u32 | wide));
         a.mov_ri(Size::S32, Gpr::Rdx, i64::from(imm.0));
         a.mov_ri(Size::S32, Gpr::Rcx, i64::from(imm.1));
         a.mov_rr(Size::S64, Gpr::R8, Gpr::Rsp);
@@ -1459,6 +1491,9 @@ impl FuncCompiler<'_> {
     /// Checks an access of `size` bytes at the popped address plus
     /// `offset` and returns its operand (`[r14 + rax + disp]`).
     fn address(&mut self, m: MemArg, size: u32) -> Result<Mem, Unsupported> {
+        if self.memory64(m.memory) {
+            return self.address64(m, size);
+        }
         if m.memory != 0 {
             return self.address_in(m, size);
         }
@@ -1561,6 +1596,77 @@ impl FuncCompiler<'_> {
             },
         }
         offset
+    }
+
+    /// Whether memory `k` of the module is 64-bit.
+    fn memory64(&self, k: u32) -> bool {
+        self.module
+            .memories
+            .get(k as usize)
+            .is_some_and(|m| m.memory64)
+    }
+
+    /// The address type of memory `k`.
+    fn memory_index_type(&self, k: u32) -> ValType {
+        self.module
+            .memories
+            .get(k as usize)
+            .map_or(ValType::I32, |m| m.index_type())
+    }
+
+    /// The index type of table `t`.
+    fn table_index_type(&self, t: u32) -> ValType {
+        self.module
+            .tables
+            .get(t as usize)
+            .map_or(ValType::I32, |t| t.index_type())
+    }
+
+    /// [`address`](Self::address) in a 64-bit memory: the popped `i64`
+    /// plus the offset, checked explicitly whatever the bounds strategy
+    /// (guard regions cover 32-bit addresses only), the sum's carry
+    /// included; returns `[base + rax]` with the memory's base in `r14`
+    /// (memory 0) or `rcx` (`rdx`, which stores use after the address,
+    /// stays free).
+    fn address64(&mut self, m: MemArg, size: u32) -> Result<Mem, Unsupported> {
+        let (e, d) = self.pop()?;
+        self.load_gpr(Gpr::Rax, e, d);
+        self.free(e.loc);
+        let oob = self.trap_site(Code::MemoryOutOfBounds);
+        let Some(end) = m.offset.checked_add(u64::from(size)) else {
+            // Past any address: always out of bounds.
+            self.asm().jmp_label(oob);
+            return Ok(Mem::base_index(MEM_BASE, Gpr::Rax, Scale::S1, 0));
+        };
+        let a = self.asm();
+        a.mov_ri(Size::S64, Gpr::Rcx, end as i64);
+        a.alu_rr(Alu::Add, Size::S64, Gpr::Rcx, Gpr::Rax);
+        a.jcc(Cond::B, oob);
+        let base = if m.memory == 0 {
+            a.alu_rm(Alu::Cmp, Size::S64, Gpr::Rcx, Mem::base(VMCTX, vm::MEM_LEN));
+            a.jcc(Cond::A, oob);
+            MEM_BASE
+        } else {
+            let slot = mem_slot(m.memory)?;
+            let a = self.asm();
+            a.mov_rm(Size::S64, Gpr::Rdx, Mem::base(VMCTX, vm::MEMORIES));
+            a.alu_rm(
+                Alu::Cmp,
+                Size::S64,
+                Gpr::Rcx,
+                Mem::base(Gpr::Rdx, slot + vm::MEM_SLOT_LEN),
+            );
+            a.jcc(Cond::A, oob);
+            Gpr::Rcx
+        };
+        let a = self.asm();
+        a.lea(Size::S64, Gpr::Rax, Mem::base(Gpr::Rcx, -(size as i32)));
+        if base == Gpr::Rcx {
+            let slot = mem_slot(m.memory)?;
+            self.asm()
+                .mov_rm(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rdx, slot));
+        }
+        Ok(Mem::base_index(base, Gpr::Rax, Scale::S1, 0))
     }
 
     /// [`address`](Self::address) in a memory other than memory 0: its
@@ -2691,13 +2797,19 @@ impl FuncCompiler<'_> {
                 let a = self.asm();
                 a.mov_rm(Size::S64, r, Mem::base(VMCTX, vm::MEM_LEN));
                 a.shift_ri(Shift::Shr, Size::S64, r, 16);
-                self.push(I32, Loc::Gpr(r));
+                self.push(self.memory_index_type(0), Loc::Gpr(r));
             }
-            (O::MemoryGrow, Imm::Index(0)) => self.memory_libcall(vm::MEMORY_GROW, 1, true)?,
-            (O::MemoryFill, Imm::Index(0)) => self.memory_libcall(vm::MEMORY_FILL, 3, false)?,
-            (O::MemoryCopy, Imm::Index2(0, 0)) => self.memory_libcall(vm::MEMORY_COPY, 3, false)?,
-            // Other memories: the size from the context's memory table, the
-            // rest through the host.
+            (O::MemoryGrow, Imm::Index(0)) if !self.memory64(0) => {
+                self.memory_libcall(vm::MEMORY_GROW, 1, true)?
+            }
+            (O::MemoryFill, Imm::Index(0)) if !self.memory64(0) => {
+                self.memory_libcall(vm::MEMORY_FILL, 3, false)?
+            }
+            (O::MemoryCopy, Imm::Index2(0, 0)) if !self.memory64(0) => {
+                self.memory_libcall(vm::MEMORY_COPY, 3, false)?
+            }
+            // Other memories (and a 64-bit memory 0): the size from the
+            // context's memory table, the rest through the host.
             (O::MemorySize, Imm::Index(k)) => {
                 let slot = mem_slot(k)?;
                 let r = self.alloc_gpr();
@@ -2705,10 +2817,11 @@ impl FuncCompiler<'_> {
                 a.mov_rm(Size::S64, r, Mem::base(VMCTX, vm::MEMORIES));
                 a.mov_rm(Size::S64, r, Mem::base(r, slot + vm::MEM_SLOT_LEN));
                 a.shift_ri(Shift::Shr, Size::S64, r, 16);
-                self.push(I32, Loc::Gpr(r));
+                self.push(self.memory_index_type(k), Loc::Gpr(r));
             }
             (O::MemoryGrow, Imm::Index(k)) => {
-                self.host_op(vm::HostOp::MemoryGrow, (k, 0), 1, Some(I32))?
+                let ty = self.memory_index_type(k);
+                self.host_op(vm::HostOp::MemoryGrow, (k, 0), 1, Some(ty))?
             }
             (O::MemoryFill, Imm::Index(k)) => {
                 self.host_op(vm::HostOp::MemoryFill, (k, 0), 3, None)?
@@ -2741,10 +2854,12 @@ impl FuncCompiler<'_> {
             }
             (O::TableSet, Imm::Index(t)) => self.host_op(vm::HostOp::TableSet, (t, 0), 2, None)?,
             (O::TableSize, Imm::Index(t)) => {
-                self.host_op(vm::HostOp::TableSize, (t, 0), 0, Some(I32))?
+                let ty = self.table_index_type(t);
+                self.host_op(vm::HostOp::TableSize, (t, 0), 0, Some(ty))?
             }
             (O::TableGrow, Imm::Index(t)) => {
-                self.host_op(vm::HostOp::TableGrow, (t, 0), 2, Some(I32))?
+                let ty = self.table_index_type(t);
+                self.host_op(vm::HostOp::TableGrow, (t, 0), 2, Some(ty))?
             }
             (O::TableFill, Imm::Index(t)) => {
                 self.host_op(vm::HostOp::TableFill, (t, 0), 3, None)?

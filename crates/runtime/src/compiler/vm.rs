@@ -24,6 +24,7 @@ use super::CompiledModule;
 use crate::error::{Error, FrameInfo, Trap};
 use crate::func::{area_cells, cells_of, read_val_cells, write_val_cells, Caller};
 use crate::interp::exec::{self, range, store_replaced};
+use crate::interp::handlers;
 use crate::store::{FuncEntity, Store, StoreInner};
 use crate::tables;
 use crate::trap::TrapCode;
@@ -888,15 +889,10 @@ fn memory_at(inner: &StoreInner, instance: u32, k: u32) -> Result<usize, Error> 
 fn memory_fill_in(
     inner: &mut StoreInner,
     m: usize,
-    (dst, val, len): (u32, u8, u32),
+    (dst, val, len): (u64, u8, u64),
 ) -> Result<(), TrapCode> {
     let data: &mut [u8] = &mut inner.memories[m].data;
-    let r = range(
-        u64::from(dst),
-        u64::from(len),
-        data.len(),
-        TrapCode::MemoryOutOfBounds,
-    )?;
+    let r = range(dst, len, data.len(), TrapCode::MemoryOutOfBounds)?;
     data[r].fill(val);
     Ok(())
 }
@@ -906,13 +902,13 @@ fn memory_fill_in(
 fn memory_copy_between(
     inner: &mut StoreInner,
     (d, s): (usize, usize),
-    (dst, src, len): (u32, u32, u32),
+    (dst, src, len): (u64, u64, u64),
 ) -> Result<(), TrapCode> {
     let oob = TrapCode::MemoryOutOfBounds;
     if d == s {
         let data: &mut [u8] = &mut inner.memories[d].data;
-        let sr = range(u64::from(src), u64::from(len), data.len(), oob)?;
-        let dr = range(u64::from(dst), u64::from(len), data.len(), oob)?;
+        let sr = range(src, len, data.len(), oob)?;
+        let dr = range(dst, len, data.len(), oob)?;
         data.copy_within(sr, dr.start);
         return Ok(());
     }
@@ -920,8 +916,8 @@ fn memory_copy_between(
     let (left, right) = inner.memories.split_at_mut(hi);
     let (a, b) = (&mut left[lo].data, &mut right[0].data);
     let (dm, sm): (&mut [u8], &[u8]) = if d < s { (a, b) } else { (b, a) };
-    let sr = range(u64::from(src), u64::from(len), sm.len(), oob)?;
-    let dr = range(u64::from(dst), u64::from(len), dm.len(), oob)?;
+    let sr = range(src, len, sm.len(), oob)?;
+    let dr = range(dst, len, dm.len(), oob)?;
     dm[dr].copy_from_slice(&sm[sr]);
     Ok(())
 }
@@ -942,7 +938,7 @@ unsafe extern "sysv64" fn memory_fill(vm: *mut VMContext, dst: u32, val: u32, le
     unsafe {
         libcall_inner(vm, |inner, instance| {
             let m = memory_at(inner, instance, 0)?;
-            memory_fill_in(inner, m, (dst, val as u8, len))?;
+            memory_fill_in(inner, m, (u64::from(dst), val as u8, u64::from(len)))?;
             Ok(0)
         })
     }
@@ -953,7 +949,11 @@ unsafe extern "sysv64" fn memory_copy(vm: *mut VMContext, dst: u32, src: u32, le
     unsafe {
         libcall_inner(vm, |inner, instance| {
             let m = memory_at(inner, instance, 0)?;
-            memory_copy_between(inner, (m, m), (dst, src, len))?;
+            memory_copy_between(
+                inner,
+                (m, m),
+                (u64::from(dst), u64::from(src), u64::from(len)),
+            )?;
             Ok(0)
         })
     }
@@ -1017,9 +1017,13 @@ unsafe extern "sysv64" fn host_op(
     // holds the operation's operands and its result.
     unsafe {
         libcall_inner(vm, |inner, instance| {
+            // Bit 16 + i of `op`: operand i is an i64 (a 64-bit memory's
+            // or table's address or length), else an i32.
+            let wide = op >> 16;
             let arg = |i: usize| *args.add(i);
+            let at = |i: usize| handlers::arg(arg(i), wide, i as u32);
             let op = HostOp::ALL
-                .get(op as usize)
+                .get((op & 0xffff) as usize)
                 .copied()
                 .ok_or_else(|| Error::bug("unknown host operation"))?;
             let r = match op {
@@ -1027,39 +1031,20 @@ unsafe extern "sysv64" fn host_op(
                     *args = tables::func_ref(inner, instance, a);
                     Ok(())
                 }
-                HostOp::TableGet => {
-                    tables::get(inner, instance, a, arg(0) as u32).map(|v| *args = v)
-                }
-                HostOp::TableSet => tables::set(inner, instance, a, arg(0) as u32, arg(1)),
+                HostOp::TableGet => tables::get(inner, instance, a, at(0)).map(|v| *args = v),
+                HostOp::TableSet => tables::set(inner, instance, a, at(0), arg(1)),
                 HostOp::TableSize => {
                     *args = tables::size(inner, instance, a);
                     Ok(())
                 }
                 HostOp::TableGrow => {
-                    *args = u64::from(tables::grow(inner, instance, a, arg(0), arg(1) as u32));
+                    *args = tables::grow(inner, instance, a, arg(0), at(1))
+                        .unwrap_or(handlers::minus_one(wide >> 1));
                     Ok(())
                 }
-                HostOp::TableFill => {
-                    tables::fill(inner, instance, a, arg(0) as u32, arg(1), arg(2) as u32)
-                }
-                HostOp::TableCopy => tables::copy(
-                    inner,
-                    instance,
-                    a,
-                    b,
-                    arg(0) as u32,
-                    arg(1) as u32,
-                    arg(2) as u32,
-                ),
-                HostOp::TableInit => tables::init(
-                    inner,
-                    instance,
-                    b,
-                    a,
-                    arg(0) as u32,
-                    arg(1) as u32,
-                    arg(2) as u32,
-                ),
+                HostOp::TableFill => tables::fill(inner, instance, a, at(0), arg(1), at(2)),
+                HostOp::TableCopy => tables::copy(inner, instance, a, b, at(0), at(1), at(2)),
+                HostOp::TableInit => tables::init(inner, instance, b, a, at(0), at(1), at(2)),
                 HostOp::ElemDrop => {
                     tables::elem_drop(inner, instance, a);
                     Ok(())
@@ -1070,15 +1055,7 @@ unsafe extern "sysv64" fn host_op(
                     // SAFETY: the memory's bytes are a mapping of their own,
                     // apart from the store's tables `memory_init` reads.
                     let mem = &mut *mem;
-                    tables::memory_init(
-                        inner,
-                        instance,
-                        mem,
-                        a,
-                        arg(0) as u32,
-                        arg(1) as u32,
-                        arg(2) as u32,
-                    )
+                    tables::memory_init(inner, instance, mem, a, at(0), at(1), at(2))
                 }
                 HostOp::DataDrop => {
                     tables::data_drop(inner, instance, a);
@@ -1086,20 +1063,20 @@ unsafe extern "sysv64" fn host_op(
                 }
                 HostOp::MemoryGrow => {
                     let m = memory_at(inner, instance, a)?;
-                    *args = crate::memory::grow(inner, m as u32, u64::from(arg(0) as u32))
-                        .map_or(u64::from(u32::MAX), |old| old);
+                    *args = crate::memory::grow(inner, m as u32, at(0))
+                        .unwrap_or(handlers::minus_one(wide));
                     Ok(())
                 }
                 HostOp::MemoryFill => {
                     let m = memory_at(inner, instance, a)?;
-                    memory_fill_in(inner, m, (arg(0) as u32, arg(1) as u8, arg(2) as u32))
+                    memory_fill_in(inner, m, (at(0), arg(1) as u8, at(2)))
                 }
                 HostOp::MemoryCopy => {
                     let mems = (
                         memory_at(inner, instance, a)?,
                         memory_at(inner, instance, b)?,
                     );
-                    memory_copy_between(inner, mems, (arg(0) as u32, arg(1) as u32, arg(2) as u32))
+                    memory_copy_between(inner, mems, (at(0), at(1), at(2)))
                 }
             };
             r.map(|()| 0).map_err(Error::from)

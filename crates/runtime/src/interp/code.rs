@@ -276,39 +276,44 @@ instructions! {
     LoadLane { op: Op, lane: Lane, dst: Slot2, addr: Slot, src: Slot2, offset: Imm } => h::memory::load_lane(op);
     /// `v128.storeN_lane`.
     StoreLane { op: Op, lane: Lane, addr: Slot, src: Slot2, offset: Imm } => h::memory::store_lane(op);
-    /// `memory.size`.
     /// Make memory `index` of the current instance the one that the next
     /// instructions access (their `mem`/`len`, and `memory.grow`'s), until
     /// `UseMemory { index: 0 }`. The translator brackets each access to a
     /// memory other than 0 with a pair, so memory 0 stays in registers.
     UseMemory { index: Imm } => Some(h::memory::use_memory);
     /// `memory.copy` between two different memories of the instance.
-    MemoryCopyBetween { dst_mem: Imm, src_mem: Imm, args: Slot3 } => Some(h::memory::memory_copy_between);
+    MemoryCopyBetween { dst_mem: Imm, src_mem: Imm, args: Slot3, wide: Imm } => Some(h::memory::memory_copy_between);
+    /// `memory.size`.
     MemorySize { dst: Slot } => Some(h::memory::memory_size);
+    /// The effective address of an access to a 64-bit memory: `addr`
+    /// becomes `addr + (hi << 32 | lo)`, which the access (at offset 0)
+    /// then checks; an address that overflows or is 4 GiB or more (past
+    /// any memory nanowasm gives a 64-bit memory) traps here.
+    Addr64 { addr: Slot, lo: Imm, hi: Imm } => Some(h::memory::addr64);
     /// `memory.grow`: `delta` in, previous size or -1 out.
-    MemoryGrow { dst: Slot, delta: Slot } => Some(h::memory::memory_grow);
+    MemoryGrow { dst: Slot, delta: Slot, wide: Imm } => Some(h::memory::memory_grow);
     /// `memory.fill` with (dst, value, len) in `args..args+3`.
-    MemoryFill { args: Slot3 } => Some(h::memory::memory_fill);
+    MemoryFill { args: Slot3, wide: Imm } => Some(h::memory::memory_fill);
     /// `memory.copy` with (dst, src, len) in `args..`.
-    MemoryCopy { args: Slot3 } => Some(h::memory::memory_copy);
+    MemoryCopy { args: Slot3, wide: Imm } => Some(h::memory::memory_copy);
     /// `memory.init` of data segment `seg`, (dst, src, len) in `args..`.
-    MemoryInit { seg: Imm, args: Slot3 } => Some(h::memory::memory_init);
+    MemoryInit { seg: Imm, args: Slot3, wide: Imm } => Some(h::memory::memory_init);
     /// `data.drop`.
     DataDrop { seg: Imm } => Some(h::memory::data_drop);
     /// `table.get`.
-    TableGet { table: Imm, dst: Slot, index: Slot } => Some(h::reference::table_get);
+    TableGet { table: Imm, dst: Slot, index: Slot, wide: Imm } => Some(h::reference::table_get);
     /// `table.set` with (index, value) in `args..`.
-    TableSet { table: Imm, args: Slot2 } => Some(h::reference::table_set);
+    TableSet { table: Imm, args: Slot2, wide: Imm } => Some(h::reference::table_set);
     /// `table.size`.
     TableSize { table: Imm, dst: Slot } => Some(h::reference::table_size);
     /// `table.grow` with (init, delta) in `args..`; result in `args`.
-    TableGrow { table: Imm, args: Slot2 } => Some(h::reference::table_grow);
+    TableGrow { table: Imm, args: Slot2, wide: Imm } => Some(h::reference::table_grow);
     /// `table.fill` with (index, value, len) in `args..`.
-    TableFill { table: Imm, args: Slot3 } => Some(h::reference::table_fill);
+    TableFill { table: Imm, args: Slot3, wide: Imm } => Some(h::reference::table_fill);
     /// `table.copy` with (dst, src, len) in `args..`.
-    TableCopy { dst_table: Imm, src_table: Imm, args: Slot3 } => Some(h::reference::table_copy);
+    TableCopy { dst_table: Imm, src_table: Imm, args: Slot3, wide: Imm } => Some(h::reference::table_copy);
     /// `table.init` of element segment `seg`, (dst, src, len) in `args..`.
-    TableInit { table: Imm, seg: Imm, args: Slot3 } => Some(h::reference::table_init);
+    TableInit { table: Imm, seg: Imm, args: Slot3, wide: Imm } => Some(h::reference::table_init);
     /// `elem.drop`.
     ElemDrop { seg: Imm } => Some(h::reference::elem_drop);
     /// `ref.func`: a reference to function `func` of the current instance.

@@ -199,6 +199,29 @@ impl Cx {
     }
 }
 
+/// Operand `k` of a table or bulk-memory instruction whose `wide` mask
+/// has bit `k` set when that operand is an `i64` (a 64-bit memory's or
+/// table's address or length): the whole slot, else its `i32`.
+#[inline(always)]
+pub(crate) fn arg(v: u64, wide: u32, k: u32) -> u64 {
+    if wide >> k & 1 != 0 {
+        v
+    } else {
+        u64::from(v as u32)
+    }
+}
+
+/// The `-1` a failed `memory.grow` or `table.grow` returns: an `i64` if
+/// bit 0 of `wide` is set, else an `i32`.
+#[inline(always)]
+pub(crate) fn minus_one(wide: u32) -> u64 {
+    if wide & 1 != 0 {
+        u64::MAX
+    } else {
+        u64::from(u32::MAX)
+    }
+}
+
 /// Ends the activation with a trap at `ip`.
 #[cold]
 #[inline(never)]

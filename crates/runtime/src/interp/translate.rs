@@ -206,6 +206,8 @@ pub(crate) fn translate_instrs(
         fuel_index: None,
         last_label: 0,
         results: Vec::new(),
+        memory64: module.memories.iter().map(|m| m.memory64).collect(),
+        table64: module.tables.iter().map(|t| t.table64).collect(),
     };
     FuncValidator::new()
         .visit_function(module, config.features, func, &mut t)
@@ -248,6 +250,10 @@ struct Translator {
     /// The most recent jump target (see `label`).
     last_label: u32,
     results: Vec<ValType>,
+    /// Whether each memory of the module is 64-bit.
+    memory64: Vec<bool>,
+    /// Whether each table of the module is 64-bit.
+    table64: Vec<bool>,
 }
 
 impl VisitOperator for Translator {
@@ -739,6 +745,7 @@ impl Translator {
             (O::CallIndirect, Imm::Index2(type_index, table)) => {
                 // The index is on top of the arguments; its slot (or local)
                 // is read before the call runs.
+                let table = self.indirect_table(table);
                 let index = self.pop()?;
                 let index_reg = index.reg();
                 let ty = Self::callee(at)?;
@@ -760,6 +767,7 @@ impl Translator {
                 })?;
             }
             (O::ReturnCallIndirect, Imm::Index2(type_index, table)) => {
+                let table = self.indirect_table(table);
                 let index = self.pop()?;
                 let index_reg = index.reg();
                 let ty = Self::callee(at)?;
@@ -885,46 +893,54 @@ impl Translator {
                 self.emit(Instr::RefFunc { dst, func });
             }
             (O::MemorySize, Imm::Index(m)) => self.in_memory(m, |t| {
-                let dst = t.push(ValType::I32);
+                let dst = t.push(t.index_type(&t.memory64, m));
                 t.emit(Instr::MemorySize { dst });
                 Ok(())
             })?,
             (O::MemoryGrow, Imm::Index(m)) => self.in_memory(m, |t| {
+                let wide = t.wide(1);
                 let delta = t.pop()?;
-                let dst = t.push(ValType::I32);
+                let dst = t.push(delta.ty);
                 t.emit(Instr::MemoryGrow {
                     dst,
                     delta: delta.reg(),
+                    wide,
                 });
                 Ok(())
             })?,
             (O::MemoryFill, Imm::Index(m)) => self.in_memory(m, |t| {
+                let wide = t.wide(3);
                 let args = t.args(3)?;
-                t.emit(Instr::MemoryFill { args });
+                t.emit(Instr::MemoryFill { args, wide });
                 Ok(())
             })?,
             (O::MemoryCopy, Imm::Index2(dst_mem, src_mem)) if dst_mem != src_mem => {
+                let wide = self.wide(3);
                 let args = self.args(3)?;
                 self.emit(Instr::MemoryCopyBetween {
                     dst_mem,
                     src_mem,
                     args,
+                    wide,
                 });
             }
             (O::MemoryCopy, Imm::Index2(m, _)) => self.in_memory(m, |t| {
+                let wide = t.wide(3);
                 let args = t.args(3)?;
-                t.emit(Instr::MemoryCopy { args });
+                t.emit(Instr::MemoryCopy { args, wide });
                 Ok(())
             })?,
             (O::MemoryInit, Imm::Index2(seg, m)) => self.in_memory(m, |t| {
+                let wide = t.wide(3);
                 let args = t.args(3)?;
-                t.emit(Instr::MemoryInit { seg, args });
+                t.emit(Instr::MemoryInit { seg, args, wide });
                 Ok(())
             })?,
             (O::DataDrop, Imm::Index(seg)) => {
                 self.emit(Instr::DataDrop { seg });
             }
             (O::TableGet, Imm::Index(table)) => {
+                let wide = self.wide(1);
                 let index = self.pop()?;
                 let ty = at.ty().ok_or("table.get without type")?;
                 let dst = self.push(ty);
@@ -932,36 +948,50 @@ impl Translator {
                     table,
                     dst,
                     index: index.reg(),
+                    wide,
                 });
             }
             (O::TableSet, Imm::Index(table)) => {
+                let wide = self.wide(2);
                 let args = self.args(2)?;
-                self.emit(Instr::TableSet { table, args });
+                self.emit(Instr::TableSet { table, args, wide });
             }
             (O::TableSize, Imm::Index(table)) => {
-                let dst = self.push(ValType::I32);
+                let dst = self.push(self.index_type(&self.table64, table));
                 self.emit(Instr::TableSize { table, dst });
             }
             (O::TableGrow, Imm::Index(table)) => {
+                // Bit 0 of the mask: the delta (and the result) is an i64.
+                let wide = self.wide(1);
+                let ty = self.index_type(&self.table64, table);
                 let args = self.args(2)?;
-                self.push(ValType::I32);
-                self.emit(Instr::TableGrow { table, args });
+                self.push(ty);
+                self.emit(Instr::TableGrow { table, args, wide });
             }
             (O::TableFill, Imm::Index(table)) => {
+                let wide = self.wide(3);
                 let args = self.args(3)?;
-                self.emit(Instr::TableFill { table, args });
+                self.emit(Instr::TableFill { table, args, wide });
             }
             (O::TableCopy, Imm::Index2(dst_table, src_table)) => {
+                let wide = self.wide(3);
                 let args = self.args(3)?;
                 self.emit(Instr::TableCopy {
                     dst_table,
                     src_table,
                     args,
+                    wide,
                 });
             }
             (O::TableInit, Imm::Index2(seg, table)) => {
+                let wide = self.wide(3);
                 let args = self.args(3)?;
-                self.emit(Instr::TableInit { table, seg, args });
+                self.emit(Instr::TableInit {
+                    table,
+                    seg,
+                    args,
+                    wide,
+                });
             }
             (O::ElemDrop, Imm::Index(seg)) => {
                 self.emit(Instr::ElemDrop { seg });
@@ -989,9 +1019,62 @@ impl Translator {
         Ok(())
     }
 
-    /// The offset of a memory argument (a 32-bit memory's).
-    fn memarg_offset(m: nanowasm_core::MemArg) -> Result<u32, String> {
-        u32::try_from(m.offset).map_err(|_| "offset too large".into())
+    /// The offset of a memory argument, for an access whose address is
+    /// the operand at `depth` from the top: a 32-bit memory's as it is; a
+    /// 64-bit memory's added to the address by an `Addr64` (in the
+    /// operand's own slot), leaving offset 0.
+    fn memarg_offset(&mut self, m: nanowasm_core::MemArg, depth: usize) -> Result<u32, String> {
+        if !self
+            .memory64
+            .get(m.memory as usize)
+            .copied()
+            .unwrap_or(false)
+        {
+            return u32::try_from(m.offset).map_err(|_| "offset too large".into());
+        }
+        let i = self
+            .stack
+            .len()
+            .checked_sub(depth + 1)
+            .ok_or("operand stack underflow")?;
+        self.materialize_at(i);
+        let addr = self.stack[i].slot;
+        self.emit(Instr::Addr64 {
+            addr,
+            lo: m.offset as u32,
+            hi: (m.offset >> 32) as u32,
+        });
+        Ok(0)
+    }
+
+    /// `i64` for a 64-bit memory or table (`is64` of the module's
+    /// memories or tables, entry `index`), else `i32`.
+    fn index_type(&self, is64: &[bool], index: u32) -> ValType {
+        if is64.get(index as usize).copied().unwrap_or(false) {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
+
+    /// The mask of the top `n` operands (bit 0 the deepest) that are
+    /// `i64`s: a table or bulk-memory instruction's `wide`.
+    fn wide(&self, n: usize) -> u32 {
+        let top = &self.stack[self.stack.len().saturating_sub(n)..];
+        top.iter()
+            .enumerate()
+            .filter(|(_, o)| o.ty == ValType::I64)
+            .fold(0, |w, (k, _)| w | 1 << k)
+    }
+
+    /// The `table` immediate of an indirect call through `table`, with
+    /// the `TABLE64` flag if the table is 64-bit.
+    fn indirect_table(&self, table: u32) -> u32 {
+        if self.index_type(&self.table64, table) == ValType::I64 {
+            table | crate::interp::handlers::control::TABLE64
+        } else {
+            table
+        }
     }
 
     /// The callee's type at a call.
@@ -1428,10 +1511,10 @@ impl Translator {
         let Imm::MemArg(m) = instr.imm else {
             return Err("load without memarg".into());
         };
+        let offset = self.memarg_offset(m, 0)?;
         let addr = self.pop()?;
         let dst = self.push(t);
-        let offset = Self::memarg_offset(m)?;
-        if m.memory == 0 && t != ValType::V128 && addr.src == Src::Temp {
+        if m.memory == 0 && t != ValType::V128 && addr.src == Src::Temp && addr.ty == ValType::I32 {
             if let Some(fused) = self.fused_address(addr.slot, instr.op, dst, offset) {
                 self.code.pop();
                 self.offsets.pop();
@@ -1453,9 +1536,9 @@ impl Translator {
         let Imm::MemArg(m) = instr.imm else {
             return Err("store without memarg".into());
         };
+        let offset = self.memarg_offset(m, 1)?;
         let src = self.pop()?;
         let addr = self.pop()?;
-        let offset = Self::memarg_offset(m)?;
         let (addr, src) = (addr.reg(), src.reg());
         self.emit(Instr::Store {
             op: instr.op,
@@ -1470,7 +1553,7 @@ impl Translator {
         let Imm::MemArgLane(m, lane) = instr.imm else {
             return Err("lane access without memarg".into());
         };
-        let offset = Self::memarg_offset(m)?;
+        let offset = self.memarg_offset(m, 1)?;
         let src = self.pop()?;
         let addr = self.pop()?;
         if matches!(instr.op.sig(), Sig::LoadLane(_)) {

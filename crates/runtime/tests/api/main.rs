@@ -10,6 +10,7 @@ use nanowasm_runtime::*;
 mod backtrace;
 mod compiler;
 mod extended_const;
+mod memory64;
 mod multi_memory;
 mod multi_memory_edges;
 mod parity;
@@ -401,6 +402,7 @@ fn memory_table_global_api() {
         TableType {
             element: RefType::FUNCREF,
             limits: Limits { min: 2, max: None },
+            table64: false,
         },
         Val::FuncRef(None),
     )

@@ -172,6 +172,7 @@ fn tables_reject_another_stores_funcref() {
     let ty = TableType {
         element: RefType::FUNCREF,
         limits: Limits { min: 1, max: None },
+        table64: false,
     };
     assert_wrong_store(Table::new(&mut store, ty, alien).unwrap_err());
     // The same calls with this store's values work.
@@ -212,6 +213,7 @@ fn tables_reject_the_wrong_reference_type() {
     let ty = TableType {
         element: RefType::EXTERNREF,
         limits: Limits { min: 1, max: None },
+        table64: false,
     };
     let x = Table::new(&mut store, ty, Val::ExternRef(Some(x0))).unwrap();
     let f = Func::wrap(&mut store, || 1);

@@ -106,6 +106,21 @@ pub enum Directive {
         /// Its bytes.
         source: ModuleSource,
     },
+    /// Define a module without instantiating it (`module definition`,
+    /// Wasm 3.0 scripts): it must decode and validate.
+    ModuleDefinition {
+        /// Its `$name`, for `module instance`.
+        name: Option<String>,
+        /// Its bytes.
+        source: ModuleSource,
+    },
+    /// Instantiate a defined module (`module instance $I $M`).
+    ModuleInstance {
+        /// The instance's `$name`.
+        instance: Option<String>,
+        /// The definition (`None`: the most recent one).
+        module: Option<String>,
+    },
     /// Make a module's exports importable under `name`.
     Register {
         /// The import module name.

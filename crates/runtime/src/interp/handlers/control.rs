@@ -196,7 +196,7 @@ handler!(
 handler!(
     /// An indirect call, checked for the element and its type.
     call_indirect(o: CallIndirect, ip, sp, mem, len, cx) {
-        let target = match indirect_target(cx, ip, s!(sp, o.index) as u32, o.ty, o.table) {
+        let target = match indirect_target(cx, ip, s!(sp, o.index), o.ty, o.table) {
             Ok(target) => target,
             Err(done) => return done,
         };
@@ -218,7 +218,7 @@ handler!(
 handler!(
     /// An indirect tail call, checked as `call_indirect` is.
     return_call_indirect(o: ReturnCallIndirect, ip, sp, mem, len, cx) {
-        let target = match indirect_target(cx, ip, s!(sp, o.index) as u32, o.ty, o.table) {
+        let target = match indirect_target(cx, ip, s!(sp, o.index), o.ty, o.table) {
             Ok(target) => target,
             Err(done) => return done,
         };
@@ -227,17 +227,28 @@ handler!(
     }
 );
 
+/// The flag in the `table` of a `CallIndirect` or `ReturnCallIndirect`
+/// that says the table is 64-bit (its index an `i64`).
+pub(crate) const TABLE64: u32 = 1 << 31;
+
 /// The store function that element `i` of the current instance's table
 /// `table` holds, if it has the type `ty` of the current module; otherwise
 /// the trap.
 #[inline(always)]
-fn indirect_target(cx: *mut Cx, ip: Ip, i: u32, ty: u32, table: u32) -> Result<u32, Done> {
+fn indirect_target(cx: *mut Cx, ip: Ip, i: u64, ty: u32, table: u32) -> Result<u32, Done> {
     // SAFETY: handlers run with the store live and otherwise unused.
     let inner = unsafe { Cx::inner(cx) };
     // SAFETY: every handler receives the activation's live context.
     let inst = &inner.instances[unsafe { (*cx).instance } as usize];
     let expected = inst.type_ids[ty as usize];
-    let table = &inner.tables[inst.tables[table as usize] as usize];
+    // A 64-bit table's index is the whole slot; a table has fewer than
+    // 2^32 elements, so an index clamped to `u32::MAX` is as far out.
+    let i = if table & TABLE64 != 0 {
+        i.min(u64::from(u32::MAX)) as u32
+    } else {
+        i as u32
+    };
+    let table = &inner.tables[inst.tables[(table & !TABLE64) as usize] as usize];
     let Some(&raw) = table.elements.get(i as usize) else {
         return Err(trap(cx, ip, TrapCode::UndefinedElement));
     };

@@ -7,7 +7,10 @@
 use nanowasm_core::{MemoryType, Opcode, Sig, ValType};
 
 use super::control::handler;
-use super::{after, handler_tables, next, operands, s, set_v128, trap, v128, Cx, Done, Ip, Sp};
+use super::{
+    after, arg, handler_tables, minus_one, next, operands, s, set_v128, trap, v128, Cx, Done, Ip,
+    Sp,
+};
 use crate::interp::code::ops;
 use crate::interp::exec::range;
 use crate::interp::simd as simd_sem;
@@ -256,7 +259,7 @@ pub(crate) unsafe fn use_memory(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut C
 handler!(
     /// `memory.copy` from memory `src_mem` to another memory `dst_mem`.
     memory_copy_between(o: MemoryCopyBetween, ip, sp, mem, len, cx) {
-        let (d, src, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u32, s!(sp, o.args + 2) as u32);
+        let (d, src, n) = (arg(s!(sp, o.args), o.wide, 0), arg(s!(sp, o.args + 1), o.wide, 1), arg(s!(sp, o.args + 2), o.wide, 2));
         // SAFETY: handlers run with the store live and otherwise unused.
         let inner = unsafe { Cx::inner(cx) };
         // SAFETY: every handler receives the activation's live context.
@@ -264,8 +267,8 @@ handler!(
         let (dm, sm) = (inst.memories[o.dst_mem as usize] as usize, inst.memories[o.src_mem as usize] as usize);
         let oob = TrapCode::MemoryOutOfBounds;
         let (sr, dr) = match (
-            range(u64::from(src), u64::from(n), inner.memories[sm].data.len(), oob),
-            range(u64::from(d), u64::from(n), inner.memories[dm].data.len(), oob),
+            range(src, n, inner.memories[sm].data.len(), oob),
+            range(d, n, inner.memories[dm].data.len(), oob),
         ) {
             (Ok(sr), Ok(dr)) => (sr, dr),
             (Err(t), _) | (_, Err(t)) => return trap(cx, ip, t),
@@ -288,10 +291,21 @@ handler!(
     }
 );
 
+handler!(
+    /// `Addr64`: a 64-bit memory's effective address, checked below 4 GiB.
+    addr64(o: Addr64, ip, sp, mem, len, cx) {
+        let offset = u64::from(o.hi) << 32 | u64::from(o.lo);
+        match s!(sp, o.addr).checked_add(offset) {
+            Some(ea) if ea <= u64::from(u32::MAX) => s!(sp, o.addr) = ea,
+            _ => return trap(cx, ip, TrapCode::MemoryOutOfBounds),
+        }
+    }
+);
+
 /// `memory.grow`.
 pub(crate) unsafe fn memory_grow(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut Cx) -> Done {
     let o = operands!(ip, ops::MemoryGrow);
-    let d = u64::from(s!(sp, o.delta) as u32);
+    let d = arg(s!(sp, o.delta), o.wide, 0);
     // SAFETY: every handler receives the activation's live context.
     let c = unsafe { &mut *cx };
     if c.mem == usize::MAX {
@@ -300,7 +314,7 @@ pub(crate) unsafe fn memory_grow(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut 
     // SAFETY: handlers run with the store live and otherwise unused.
     let inner = unsafe { Cx::inner(cx) };
     let r = crate::memory::grow(inner, c.mem as u32, d);
-    s!(sp, o.dst) = u64::from(r.map_or(u32::MAX, |old| old as u32));
+    s!(sp, o.dst) = r.unwrap_or(minus_one(o.wide));
     // Growing may move the memory.
     let (mem, len) = c.memory(inner);
     next!(after!(ip, ops::MemoryGrow), sp, mem, len, cx)
@@ -309,10 +323,10 @@ pub(crate) unsafe fn memory_grow(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut 
 handler!(
     /// `memory.fill`.
     memory_fill(o: MemoryFill, ip, sp, mem, len, cx) {
-        let (d, val, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u8, s!(sp, o.args + 2) as u32);
+        let (d, val, n) = (arg(s!(sp, o.args), o.wide, 0), s!(sp, o.args + 1) as u8, arg(s!(sp, o.args + 2), o.wide, 2));
         // SAFETY: `mem`/`len` are the current memory's.
         let m = unsafe { bytes(mem, len) };
-        match range(u64::from(d), u64::from(n), m.len(), TrapCode::MemoryOutOfBounds) {
+        match range(d, n, m.len(), TrapCode::MemoryOutOfBounds) {
             Ok(r) => m[r].fill(val),
             Err(t) => return trap(cx, ip, t),
         }
@@ -322,11 +336,11 @@ handler!(
 handler!(
     /// `memory.copy`.
     memory_copy(o: MemoryCopy, ip, sp, mem, len, cx) {
-        let (d, src, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u32, s!(sp, o.args + 2) as u32);
+        let (d, src, n) = (arg(s!(sp, o.args), o.wide, 0), arg(s!(sp, o.args + 1), o.wide, 1), arg(s!(sp, o.args + 2), o.wide, 2));
         // SAFETY: `mem`/`len` are the current memory's.
         let m = unsafe { bytes(mem, len) };
         let oob = TrapCode::MemoryOutOfBounds;
-        match (range(u64::from(src), u64::from(n), len, oob), range(u64::from(d), u64::from(n), len, oob)) {
+        match (range(src, n, len, oob), range(d, n, len, oob)) {
             (Ok(sr), Ok(dr)) => m.copy_within(sr, dr.start),
             (Err(t), _) | (_, Err(t)) => return trap(cx, ip, t),
         }
@@ -336,7 +350,7 @@ handler!(
 handler!(
     /// `memory.init`.
     memory_init(o: MemoryInit, ip, sp, mem, len, cx) {
-        let (d, src, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u32, s!(sp, o.args + 2) as u32);
+        let (d, src, n) = (arg(s!(sp, o.args), o.wide, 0), arg(s!(sp, o.args + 1), o.wide, 1), arg(s!(sp, o.args + 2), o.wide, 2));
         // SAFETY: handlers run with the store live and otherwise unused;
         // every handler receives the activation's live context.
         let (inner, inst) = unsafe { (Cx::inner(cx), (*cx).instance) };

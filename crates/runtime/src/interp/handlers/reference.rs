@@ -1,7 +1,7 @@
 //! Globals, tables and references.
 
 use super::control::handler;
-use super::{after, next, operands, s, set_v128, trap, v128, Cx, Done, Ip, Sp};
+use super::{after, arg, minus_one, next, operands, s, set_v128, trap, v128, Cx, Done, Ip, Sp};
 use crate::interp::code::ops;
 use crate::tables;
 
@@ -68,7 +68,7 @@ handler!(
     table_get(o: TableGet, ip, sp, mem, len, cx) {
         // SAFETY: handlers run with the store live and otherwise unused.
         let (inner, inst) = unsafe { (Cx::inner(cx), instance(cx)) };
-        match tables::get(inner, inst, o.table, s!(sp, o.index) as u32) {
+        match tables::get(inner, inst, o.table, arg(s!(sp, o.index), o.wide, 0)) {
             Ok(v) => s!(sp, o.dst) = v,
             Err(code) => return trap(cx, ip, code),
         }
@@ -78,7 +78,7 @@ handler!(
 handler!(
     /// `table.set`.
     table_set(o: TableSet, ip, sp, mem, len, cx) {
-        let (i, v) = (s!(sp, o.args) as u32, s!(sp, o.args + 1));
+        let (i, v) = (arg(s!(sp, o.args), o.wide, 0), s!(sp, o.args + 1));
         // SAFETY: handlers run with the store live and otherwise unused.
         let (inner, inst) = unsafe { (Cx::inner(cx), instance(cx)) };
         if let Err(code) = tables::set(inner, inst, o.table, i, v) {
@@ -99,17 +99,17 @@ handler!(
 handler!(
     /// `table.grow`.
     table_grow(o: TableGrow, ip, sp, mem, len, cx) {
-        let (init, delta) = (s!(sp, o.args), s!(sp, o.args + 1) as u32);
+        let (init, delta) = (s!(sp, o.args), arg(s!(sp, o.args + 1), o.wide, 0));
         // SAFETY: handlers run with the store live and otherwise unused.
         let (inner, inst) = unsafe { (Cx::inner(cx), instance(cx)) };
-        s!(sp, o.args) = u64::from(tables::grow(inner, inst, o.table, init, delta));
+        s!(sp, o.args) = tables::grow(inner, inst, o.table, init, delta).unwrap_or(minus_one(o.wide));
     }
 );
 
 handler!(
     /// `table.fill`.
     table_fill(o: TableFill, ip, sp, mem, len, cx) {
-        let (i, v, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1), s!(sp, o.args + 2) as u32);
+        let (i, v, n) = (arg(s!(sp, o.args), o.wide, 0), s!(sp, o.args + 1), arg(s!(sp, o.args + 2), o.wide, 2));
         // SAFETY: handlers run with the store live and otherwise unused.
         let (inner, inst) = unsafe { (Cx::inner(cx), instance(cx)) };
         if let Err(code) = tables::fill(inner, inst, o.table, i, v, n) {
@@ -121,7 +121,7 @@ handler!(
 handler!(
     /// `table.copy`.
     table_copy(o: TableCopy, ip, sp, mem, len, cx) {
-        let (d, src, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u32, s!(sp, o.args + 2) as u32);
+        let (d, src, n) = (arg(s!(sp, o.args), o.wide, 0), arg(s!(sp, o.args + 1), o.wide, 1), arg(s!(sp, o.args + 2), o.wide, 2));
         // SAFETY: handlers run with the store live and otherwise unused.
         let (inner, inst) = unsafe { (Cx::inner(cx), instance(cx)) };
         if let Err(code) = tables::copy(inner, inst, o.dst_table, o.src_table, d, src, n) {
@@ -133,7 +133,7 @@ handler!(
 handler!(
     /// `table.init`.
     table_init(o: TableInit, ip, sp, mem, len, cx) {
-        let (d, src, n) = (s!(sp, o.args) as u32, s!(sp, o.args + 1) as u32, s!(sp, o.args + 2) as u32);
+        let (d, src, n) = (arg(s!(sp, o.args), o.wide, 0), arg(s!(sp, o.args + 1), o.wide, 1), arg(s!(sp, o.args + 2), o.wide, 2));
         // SAFETY: handlers run with the store live and otherwise unused.
         let (inner, inst) = unsafe { (Cx::inner(cx), instance(cx)) };
         if let Err(code) = tables::init(inner, inst, o.table, o.seg, d, src, n) {
