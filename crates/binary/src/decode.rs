@@ -5,14 +5,14 @@
 
 use alloc::vec::Vec;
 
-use nanowasm_core::{Feature, Features};
+use nanowasm_core::Features;
 
 use crate::error::{Error, Result};
+use crate::module;
 use crate::module::{Bytes, ImportCounts, Module};
 use crate::name::Names;
 use crate::reader::Reader;
 use crate::validate::func::FuncValidator;
-use crate::{features3, module};
 
 /// The export names seen so far: a hash set where `std` is linked, a B-tree
 /// set (no hasher needed) where it is not.
@@ -30,6 +30,7 @@ pub(crate) struct Parts {
     pub tables: Vec<nanowasm_core::TableType>,
     pub memories: Vec<nanowasm_core::MemoryType>,
     pub globals: Vec<nanowasm_core::GlobalType>,
+    pub tags: Vec<u32>,
     pub global_inits: Vec<module::ConstExpr>,
     pub num_imported: ImportCounts,
     pub exports: Vec<module::Export>,
@@ -152,13 +153,7 @@ fn decode_parts_with(data: &[u8], features: Features, validate_bodies: bool) -> 
                     d.data_section(&mut s)?
                 }
                 12 => d.data_count_section(&mut s)?,
-                13 => {
-                    return Err(features3::not_enabled(
-                        Feature::Exceptions,
-                        "the tag section",
-                        id_offset,
-                    ))
-                }
+                13 => d.tag_section(&mut s, id_offset)?,
                 _ => unreachable!("section_rank covers the ids"),
             }
         }
@@ -209,6 +204,7 @@ fn decode_with(bytes: Bytes, features: Features, validate_bodies: bool) -> Resul
         tables: p.tables,
         memories: p.memories,
         globals: p.globals,
+        tags: p.tags,
         global_inits: p.global_inits,
         num_imported: p.num_imported,
         exports: p.exports,

@@ -60,10 +60,6 @@ pub fn ref_type_byte(b: u8) -> Option<(&'static str, Feature)> {
 /// Opcodes of Wasm 3.0 proposals (without a prefix, or with 0xfb/0xfc/0xfd/0xfe).
 pub fn opcode(prefix: Option<u8>, code: u32) -> Option<(&'static str, Feature)> {
     Some(match (prefix, code) {
-        (None, 0x06..=0x0a) | (None, 0x18) | (None, 0x19) => {
-            ("an exception-handling instruction", Feature::Exceptions)
-        }
-        (None, 0x1f) => ("try_table", Feature::Exceptions),
         (None, 0x15) => ("return_call_ref", Feature::TailCall),
         (None, 0x14) => ("call_ref", Feature::FunctionReferences),
         (None, 0xd3..=0xd6) => (

@@ -27,6 +27,9 @@ pub struct Module {
     pub memories: Vec<MemoryType>,
     /// Every global's type: imported ones first.
     pub globals: Vec<GlobalType>,
+    /// The type index of every tag (exception handling): imported ones
+    /// first.
+    pub tags: Vec<u32>,
     /// The initializers of the defined (non-imported) globals.
     pub global_inits: Vec<ConstExpr>,
     /// How many of the functions, tables, memories and globals are imported.
@@ -157,6 +160,8 @@ pub struct ImportCounts {
     pub memories: u32,
     /// Imported globals.
     pub globals: u32,
+    /// Imported tags.
+    pub tags: u32,
 }
 
 /// What an import brings in.
@@ -170,6 +175,8 @@ pub enum ImportDesc {
     Memory(MemoryType),
     /// A global.
     Global(GlobalType),
+    /// A tag of this (function) type index.
+    Tag(u32),
 }
 
 impl ImportDesc {
@@ -180,6 +187,7 @@ impl ImportDesc {
             ImportDesc::Table(_) => ExternKind::Table,
             ImportDesc::Memory(_) => ExternKind::Memory,
             ImportDesc::Global(_) => ExternKind::Global,
+            ImportDesc::Tag(_) => ExternKind::Tag,
         }
     }
 }

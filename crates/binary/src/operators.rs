@@ -45,6 +45,8 @@ pub enum Imm<'a> {
     SelectT(ValType),
     /// The heap type of `ref.null`.
     RefNull(HeapType),
+    /// A `try_table`'s block type and catch clauses.
+    TryTable(TryTable<'a>),
 }
 
 /// One decoded instruction.
@@ -85,6 +87,96 @@ impl<'a> BrTable<'a> {
             // Already checked when the instruction was decoded.
             nanowasm_core::leb128::read_u32(bytes, &mut pos).unwrap_or(0)
         })
+    }
+}
+
+/// One catch clause of a `try_table`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Catch {
+    /// `catch x l`: an exception of tag `x`; its values go to label `l`.
+    Tag { tag: u32, label: u32 },
+    /// `catch_ref x l`: as `catch`, then the exception as an `exnref`.
+    TagRef { tag: u32, label: u32 },
+    /// `catch_all l`: any exception, no values.
+    All { label: u32 },
+    /// `catch_all_ref l`: any exception, as an `exnref`.
+    AllRef { label: u32 },
+}
+
+impl Catch {
+    /// The label the clause branches to.
+    pub fn label(self) -> u32 {
+        match self {
+            Catch::Tag { label, .. }
+            | Catch::TagRef { label, .. }
+            | Catch::All { label }
+            | Catch::AllRef { label } => label,
+        }
+    }
+
+    /// The tag the clause catches (`None`: any).
+    pub fn tag(self) -> Option<u32> {
+        match self {
+            Catch::Tag { tag, .. } | Catch::TagRef { tag, .. } => Some(tag),
+            Catch::All { .. } | Catch::AllRef { .. } => None,
+        }
+    }
+
+    /// Whether the clause passes the exception as an `exnref`.
+    pub fn is_ref(self) -> bool {
+        matches!(self, Catch::TagRef { .. } | Catch::AllRef { .. })
+    }
+}
+
+/// A `try_table`'s immediates: its block type and its catch clauses, read
+/// lazily from the body bytes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TryTable<'a> {
+    /// The block type.
+    pub ty: BlockType,
+    bytes: &'a [u8],
+    start: usize,
+    count: u32,
+}
+
+impl<'a> TryTable<'a> {
+    /// The catch clauses, in order.
+    pub fn catches(&self) -> impl Iterator<Item = Catch> + 'a {
+        let mut pos = self.start;
+        let bytes = self.bytes;
+        (0..self.count).map(move |_| {
+            // Already checked when the instruction was decoded.
+            let mut u32_at = || nanowasm_core::leb128::read_u32(bytes, &mut pos).unwrap_or(0);
+            let kind = u32_at();
+            match kind {
+                0 => {
+                    let tag = u32_at();
+                    Catch::Tag {
+                        tag,
+                        label: u32_at(),
+                    }
+                }
+                1 => {
+                    let tag = u32_at();
+                    Catch::TagRef {
+                        tag,
+                        label: u32_at(),
+                    }
+                }
+                2 => Catch::All { label: u32_at() },
+                _ => Catch::AllRef { label: u32_at() },
+            }
+        })
+    }
+
+    /// The number of catch clauses.
+    pub fn len(&self) -> u32 {
+        self.count
+    }
+
+    /// Whether it has no catch clauses.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
     }
 }
 
@@ -166,7 +258,9 @@ impl<'a> OperatorReader<'a> {
             | ImmKind::Global
             | ImmKind::Table
             | ImmKind::Data
-            | ImmKind::Elem => Imm::Index(self.reader.u32()?),
+            | ImmKind::Elem
+            | ImmKind::Tag => Imm::Index(self.reader.u32()?),
+            ImmKind::TryTable => Imm::TryTable(self.try_table()?),
             ImmKind::I32 => Imm::I32(self.reader.i32()?),
             ImmKind::I64 => Imm::I64(self.reader.i64()?),
             ImmKind::F32 => Imm::F32(u32::from_le_bytes(self.reader.array()?)),
@@ -216,6 +310,7 @@ impl<'a> OperatorReader<'a> {
                 Imm::RefNull(match b {
                     0x70 => HeapType::Func,
                     0x6f => HeapType::Extern,
+                    0x69 if self.features.has(Feature::Exceptions) => HeapType::Exn,
                     _ => return Err(Error::malformed("malformed reference type", at)),
                 })
             }
@@ -245,6 +340,31 @@ impl<'a> OperatorReader<'a> {
             },
             start,
         ))
+    }
+
+    fn try_table(&mut self) -> Result<TryTable<'a>> {
+        let ty = self.block_type()?;
+        let count = self.reader.count()?;
+        let start = self.reader.offset();
+        for _ in 0..count {
+            let at = self.reader.offset();
+            match self.reader.u8()? {
+                0 | 1 => {
+                    self.reader.u32()?;
+                    self.reader.u32()?;
+                }
+                2 | 3 => {
+                    self.reader.u32()?;
+                }
+                _ => return Err(Error::malformed("malformed catch clause", at)),
+            }
+        }
+        Ok(TryTable {
+            ty,
+            bytes: self.reader.data(),
+            start,
+            count,
+        })
     }
 
     fn block_type(&mut self) -> Result<BlockType> {

@@ -302,6 +302,7 @@ pub fn decode_ref_type(b: u8, features: Features, offset: usize) -> Result<RefTy
     let r = match b {
         0x70 => RefType::FUNCREF,
         0x6f => RefType::EXTERNREF,
+        0x69 if features.has(nanowasm_core::Feature::Exceptions) => RefType::EXNREF,
         _ => {
             if let Some((name, feature)) = features3::ref_type_byte(b) {
                 return Err(features3::not_enabled(feature, name, offset));

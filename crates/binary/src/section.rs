@@ -15,4 +15,5 @@ mod import;
 mod memory;
 mod start;
 mod table;
+mod tag;
 mod r#type;

@@ -24,6 +24,9 @@ pub(crate) enum Which {
     Global(Global),
     Table(Table),
     Memory(Memory),
+    /// A tag (exception handling; `wasm_extern_kind` says
+    /// `WASM_EXTERN_TAG`).
+    Tag(nanowasm::Tag),
     Instance(Instance),
     Module(Module),
     Trap(Arc<TrapInfo>),
@@ -75,6 +78,7 @@ impl Object {
                 (Which::Global(a), Which::Global(b)) => a == b,
                 (Which::Table(a), Which::Table(b)) => a == b,
                 (Which::Memory(a), Which::Memory(b)) => a == b,
+                (Which::Tag(a), Which::Tag(b)) => a == b,
                 (Which::Instance(a), Which::Instance(b)) => a == b,
                 (Which::Module(a), Which::Module(b)) => Module::same(a, b),
                 (Which::Trap(a), Which::Trap(b)) => Arc::ptr_eq(a, b),
@@ -141,6 +145,7 @@ impl Object {
             Which::Global(g) => g.into(),
             Which::Table(t) => t.into(),
             Which::Memory(m) => m.into(),
+            Which::Tag(t) => t.into(),
             _ => return None,
         })
     }
@@ -151,6 +156,7 @@ impl Object {
             nanowasm::Extern::Global(g) => Which::Global(g),
             nanowasm::Extern::Table(t) => Which::Table(t),
             nanowasm::Extern::Memory(m) => Which::Memory(m),
+            nanowasm::Extern::Tag(t) => Which::Tag(t),
         };
         Object::new(Some(store.clone()), which)
     }
@@ -441,7 +447,7 @@ ref_type!(
     wasm_ref_as_memory_const
 );
 ref_type!(
-    Which::Func(_) | Which::Global(_) | Which::Table(_) | Which::Memory(_),
+    Which::Func(_) | Which::Global(_) | Which::Table(_) | Which::Memory(_) | Which::Tag(_),
     [
         wasm_extern_delete,
         wasm_extern_copy,
@@ -821,6 +827,7 @@ fn c_type(ty: nanowasm::ExternType) -> ExternType {
         nanowasm::ExternType::Table(t) => ExternType::table(t),
         nanowasm::ExternType::Memory(t) => ExternType::memory(t),
         nanowasm::ExternType::Global(t) => ExternType::global(t),
+        nanowasm::ExternType::Tag(t) => ExternType::tag(t),
     }
 }
 
@@ -1698,6 +1705,7 @@ pub unsafe extern "C" fn wasm_extern_kind(e: *const Object) -> u8 {
             Some(Which::Global(_)) => crate::types::WASM_EXTERN_GLOBAL,
             Some(Which::Table(_)) => crate::types::WASM_EXTERN_TABLE,
             Some(Which::Memory(_)) => crate::types::WASM_EXTERN_MEMORY,
+            Some(Which::Tag(_)) => crate::types::WASM_EXTERN_TAG,
             _ => crate::types::WASM_EXTERN_FUNC,
         }
     })
@@ -1721,6 +1729,7 @@ pub unsafe extern "C" fn wasm_extern_type(e: *const Object) -> *mut ExternType {
                 Which::Global(g) => ExternType::global(g.ty(&*s).ok()?),
                 Which::Table(t) => ExternType::table(t.ty(&*s).ok()?),
                 Which::Memory(m) => ExternType::memory(m.ty(&*s).ok()?),
+                Which::Tag(t) => ExternType::tag(t.ty(&*s).ok()?),
                 _ => return None,
             };
             Some(into_raw(ty))

@@ -205,6 +205,14 @@ impl ExternType {
         }
     }
 
+    pub(crate) fn tag(ty: FuncType) -> ExternType {
+        ExternType {
+            kind: Kind::Tag {
+                func: Box::new(ExternType::func(ty)),
+            },
+        }
+    }
+
     pub(crate) fn func_type(&self) -> Option<&FuncType> {
         match &self.kind {
             Kind::Func { ty, .. } => Some(ty),
@@ -651,8 +659,8 @@ pub unsafe extern "C" fn wasm_memorytype_limits(t: *const ExternType) -> *const 
 // Tag types
 
 /// A tag type of function type `f` (taking ownership of it); NULL if `f`
-/// is not a function type. nanowasm runs no exception-handling code, so
-/// tag types describe nothing a module can have.
+/// is not a function type. The tags of a module's imports and exports
+/// have these types; `wasm.h` has no way to throw or catch.
 ///
 /// # Safety
 ///

@@ -326,7 +326,7 @@ pub static WASM: Group = Group {
         Key { name: "memory64", kind: Kind::Bool, support: Support::Yes, doc: "The memory64 proposal: 64-bit memories and tables, each memory at most 4 GiB (default: on)" },
         Key { name: "function-references", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The function-references proposal" },
         Key { name: "gc", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The GC proposal" },
-        Key { name: "exceptions", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The exception-handling proposal" },
+        Key { name: "exceptions", kind: Kind::Bool, support: Support::Yes, doc: "The exception-handling proposal: tags, `throw`, `throw_ref`, `try_table`, and the legacy `try`/`catch` (default: on; the interpreter runs it)" },
         Key { name: "extended-const", kind: Kind::Bool, support: Support::Yes, doc: "The extended-const proposal: `add`, `sub`, `mul` in constant expressions (default: on)" },
         Key { name: "wide-arithmetic", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The wide-arithmetic proposal" },
         Key { name: "custom-page-sizes", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The custom-page-sizes proposal" },

@@ -395,6 +395,8 @@ fn show(v: &Val) -> String {
         Val::ExternRef(None) => "<null externref>".into(),
         Val::FuncRef(Some(_)) => "<funcref>".into(),
         Val::ExternRef(Some(_)) => "<externref>".into(),
+        Val::ExnRef(None) => "<null exnref>".into(),
+        Val::ExnRef(Some(_)) => "<exnref>".into(),
     }
 }
 

@@ -78,7 +78,7 @@ features! {
     /// 64-bit memory indices (Wasm 3.0).
     Memory64 = 11, "memory64", false, true;
     /// `try_table`, `throw`, `throw_ref`, tags (Wasm 3.0).
-    Exceptions = 12, "exceptions", false, false;
+    Exceptions = 12, "exceptions", false, true;
     /// Typed function references, `call_ref` (Wasm 3.0).
     FunctionReferences = 13, "function-references", false, false;
     /// Structs, arrays, `i31ref`, subtyping (Wasm 3.0).
@@ -233,6 +233,7 @@ mod tests {
                 .with(Feature::RelaxedSimd, true)
                 .with(Feature::MultiMemory, true)
                 .with(Feature::Memory64, true)
+                .with(Feature::Exceptions, true)
         );
         assert!(f.apply_list("gc").unwrap_err().contains("not implemented"));
         assert!(f

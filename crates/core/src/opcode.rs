@@ -80,6 +80,10 @@ pub enum ImmKind {
     TableCopy,
     /// An element segment index (`elem.drop`).
     Elem,
+    /// A tag index (`throw`, legacy `catch`).
+    Tag,
+    /// A block type and a vector of catch clauses (`try_table`).
+    TryTable,
 }
 
 /// How the validator types an instruction.
@@ -114,6 +118,11 @@ macro_rules! for_each_opcode {
             Loop                      visit_loop                             "loop"                          plain 0x03 BlockType  Mvp                  (Sig::Special);
             If                        visit_if                               "if"                            plain 0x04 BlockType  Mvp                  (Sig::Special);
             Else                      visit_else                             "else"                          plain 0x05 None       Mvp                  (Sig::Special);
+            Try                       visit_try                              "try"                           plain 0x06 BlockType  Exceptions           (Sig::Special);
+            Catch                     visit_catch                            "catch"                         plain 0x07 Tag        Exceptions           (Sig::Special);
+            Throw                     visit_throw                            "throw"                         plain 0x08 Tag        Exceptions           (Sig::Special);
+            Rethrow                   visit_rethrow                          "rethrow"                       plain 0x09 Label      Exceptions           (Sig::Special);
+            ThrowRef                  visit_throw_ref                        "throw_ref"                     plain 0x0a None       Exceptions           (Sig::Special);
             End                       visit_end                              "end"                           plain 0x0b None       Mvp                  (Sig::Special);
             Br                        visit_br                               "br"                            plain 0x0c Label      Mvp                  (Sig::Special);
             BrIf                      visit_br_if                            "br_if"                         plain 0x0d Label      Mvp                  (Sig::Special);
@@ -123,8 +132,11 @@ macro_rules! for_each_opcode {
             CallIndirect              visit_call_indirect                    "call_indirect"                 plain 0x11 CallIndirect Mvp                  (Sig::Special);
             ReturnCall                visit_return_call                      "return_call"                   plain 0x12 Func       TailCall             (Sig::Special);
             ReturnCallIndirect        visit_return_call_indirect             "return_call_indirect"          plain 0x13 CallIndirect TailCall             (Sig::Special);
+            Delegate                  visit_delegate                         "delegate"                      plain 0x18 Label      Exceptions           (Sig::Special);
+            CatchAll                  visit_catch_all                        "catch_all"                     plain 0x19 None       Exceptions           (Sig::Special);
             Drop                      visit_drop                             "drop"                          plain 0x1a None       Mvp                  (Sig::Special);
             Select                    visit_select                           "select"                        plain 0x1b None       Mvp                  (Sig::Special);
+            TryTable                  visit_try_table                        "try_table"                     plain 0x1f TryTable   Exceptions           (Sig::Special);
             LocalGet                  visit_local_get                        "local.get"                     plain 0x20 Local      Mvp                  (Sig::Special);
             LocalSet                  visit_local_set                        "local.set"                     plain 0x21 Local      Mvp                  (Sig::Special);
             LocalTee                  visit_local_tee                        "local.tee"                     plain 0x22 Local      Mvp                  (Sig::Special);
@@ -840,10 +852,14 @@ mod tests {
             .filter(|o| o.feature().in_wasm_2_0())
             .count();
         assert_eq!(wasm2, 437);
-        // Wasm 3.0 so far: tail calls, relaxed SIMD.
+        // Wasm 3.0 so far: tail calls, relaxed SIMD, exception handling
+        // (`try_table`, `throw`, `throw_ref` and the legacy five).
         assert_eq!(count(Feature::TailCall), 2);
         assert_eq!(count(Feature::RelaxedSimd), 20);
-        assert_eq!(COUNT, 459);
+        assert_eq!(count(Feature::Exceptions), 8);
+        assert_eq!(COUNT, 467);
+        v_encodes(Opcode::TryTable, &[0x1f]);
+        v_encodes(Opcode::Delegate, &[0x18]);
         v_encodes(Opcode::I32x4RelaxedDotI8x16I7x16AddS, &[0xfd, 0x93, 0x02]);
         v_encodes(Opcode::ReturnCall, &[0x12]);
         let mut v = Vec::new();

@@ -16,6 +16,8 @@ pub enum HeapType {
     Func,
     /// Any host reference (`extern`).
     Extern,
+    /// An exception (`exn`, exception handling).
+    Exn,
 }
 
 /// A reference type.
@@ -38,6 +40,11 @@ impl RefType {
         nullable: true,
         heap: HeapType::Extern,
     };
+    /// `exnref`.
+    pub const EXNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Exn,
+    };
 }
 
 impl fmt::Display for RefType {
@@ -45,8 +52,10 @@ impl fmt::Display for RefType {
         match (self.nullable, self.heap) {
             (true, HeapType::Func) => f.write_str("funcref"),
             (true, HeapType::Extern) => f.write_str("externref"),
+            (true, HeapType::Exn) => f.write_str("exnref"),
             (false, HeapType::Func) => f.write_str("(ref func)"),
             (false, HeapType::Extern) => f.write_str("(ref extern)"),
+            (false, HeapType::Exn) => f.write_str("(ref exn)"),
         }
     }
 }
@@ -73,6 +82,8 @@ impl ValType {
     pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
     /// `externref`.
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`.
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
 
     /// Whether values of this type are references.
     pub const fn is_ref(self) -> bool {
@@ -275,6 +286,8 @@ pub enum ExternKind {
     Memory,
     /// A global.
     Global,
+    /// A tag (exception handling).
+    Tag,
 }
 
 impl fmt::Display for ExternKind {
@@ -284,6 +297,7 @@ impl fmt::Display for ExternKind {
             ExternKind::Table => "table",
             ExternKind::Memory => "memory",
             ExternKind::Global => "global",
+            ExternKind::Tag => "tag",
         })
     }
 }

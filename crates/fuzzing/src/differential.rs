@@ -123,6 +123,7 @@ fn nano_value(v: &nanowasm::Val) -> Value {
         Val::V128(x) => Value::V128(x),
         Val::FuncRef(r) => Value::Ref(r.is_none()),
         Val::ExternRef(r) => Value::Ref(r.is_none()),
+        Val::ExnRef(r) => Value::Ref(r.is_none()),
     }
 }
 
@@ -256,7 +257,7 @@ impl Engine for Nano {
                     let d = m.data(&self.store).expect("the store owns its memory");
                     s.memories.push((name.to_owned(), d.len(), hash(d)));
                 }
-                nanowasm::Extern::Func(_) => {}
+                nanowasm::Extern::Func(_) | nanowasm::Extern::Tag(_) => {}
             }
         }
         s

@@ -48,10 +48,34 @@ pub fn config_2_0(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Con
     Ok(c)
 }
 
-/// A valid WebAssembly 2.0 module generated from `data`.
+/// The proposals nanowasm implements, every one on: what the oracles
+/// decode, validate and print with.
+pub fn features() -> nanowasm_binary::Features {
+    let mut f = nanowasm_binary::Features::WASM2;
+    f.apply_list("all").expect("`all` is a feature list");
+    f
+}
+
+/// [`config_2_0`] and, each switched on in some modules, the Wasm 3.0
+/// proposals that nanowasm implements and wasm-smith generates: tail
+/// calls, extended constant expressions, multi-memory (up to three
+/// memories), memory64 (64-bit memories and tables) and relaxed SIMD.
+pub fn config_3_0(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
+    let mut c = config_2_0(u)?;
+    c.tail_call_enabled = u.arbitrary()?;
+    c.extended_const_enabled = u.arbitrary()?;
+    c.relaxed_simd_enabled = u.arbitrary()?;
+    c.memory64_enabled = u.arbitrary()?;
+    c.max_memory64_bytes = c.max_memory64_bytes.min(1 << 20);
+    c.max_memories = u.int_in_range(1..=3)?;
+    Ok(c)
+}
+
+/// A valid module generated from `data`: WebAssembly 2.0 and the 3.0
+/// proposals of [`config_3_0`].
 pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(data);
-    let config = config_2_0(&mut u).ok()?;
+    let config = config_3_0(&mut u).ok()?;
     let module = wasm_smith::Module::new(config, &mut u).ok()?;
     Some(module.to_bytes())
 }
@@ -64,13 +88,9 @@ pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
 /// tables).
 pub fn generate_for_differential(data: &[u8]) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(data);
-    let mut config = config_2_0(&mut u).ok()?;
-    config.tail_call_enabled = u.arbitrary().ok()?;
-    config.extended_const_enabled = u.arbitrary().ok()?;
-    config.memory64_enabled = u.arbitrary().ok()?;
-    config.max_memory64_bytes = config.max_memory64_bytes.min(1 << 20);
-    // Up to three memories (multi-memory when more than one).
-    config.max_memories = u.int_in_range(1..=3).ok()?;
+    let mut config = config_3_0(&mut u).ok()?;
+    // wasmi's relaxed SIMD choices are not ours.
+    config.relaxed_simd_enabled = false;
     config.export_everything = true;
     config.canonicalize_nans = true;
     config.allow_start_export = true;

@@ -113,8 +113,8 @@ impl Strategy {
 
 /// The proposals on by default, as in wasmtime: WebAssembly 2.0 and the
 /// standardized (Wasm 3.0) proposals that nanowasm implements: tail calls,
-/// extended constant expressions, multi-memory, memory64 (with table64)
-/// and relaxed SIMD. SIMD and
+/// extended constant expressions, multi-memory, memory64 (with table64),
+/// exception handling and relaxed SIMD. SIMD and
 /// relaxed SIMD only where their handlers are compiled in (crate feature
 /// `simd`, on by default).
 fn default_features() -> Features {
@@ -126,6 +126,7 @@ fn default_features() -> Features {
         .with(Feature::ExtendedConst, true)
         .with(Feature::MultiMemory, true)
         .with(Feature::Memory64, true)
+        .with(Feature::Exceptions, true)
 }
 
 impl Default for Config {

@@ -49,6 +49,10 @@ pub enum ErrorKind {
     /// A host function failed.
     #[error("{0}")]
     Host(Box<dyn core::error::Error + Send + Sync>),
+    /// A WebAssembly exception that no handler caught, or one a host
+    /// function throws ([`Error::exception`]): the message names its tag.
+    #[error("uncaught exception: {1}")]
+    Exception(crate::exn::ExnRef, String),
     /// The guest asked to exit with this status (WASI `proc_exit`).
     #[error("{0}")]
     Exit(I32Exit),
@@ -233,6 +237,21 @@ impl Error {
     /// A host error from a message.
     pub fn host(message: impl Into<String>) -> Error {
         Error::from_boxed(message.into().into())
+    }
+
+    /// Throws `exn` ([`ErrorKind::Exception`]): a host function that
+    /// returns this error throws the exception into its wasm caller,
+    /// where a handler may catch it.
+    pub fn exception(exn: crate::exn::ExnRef) -> Error {
+        ErrorKind::Exception(exn, String::from("thrown by the host")).into()
+    }
+
+    /// The exception, if this error is one.
+    pub fn as_exception(&self) -> Option<crate::exn::ExnRef> {
+        match &*self.0 {
+            ErrorKind::Exception(e, _) => Some(*e),
+            _ => None,
+        }
     }
 
     /// A wrong use of the API ([`ErrorKind::Usage`]).

@@ -494,6 +494,7 @@ pub trait WasmTy: Sized {
         let owner = match &v {
             Val::FuncRef(Some(f)) => f.0.store,
             Val::ExternRef(Some(e)) => e.0.store,
+            Val::ExnRef(Some(e)) => e.0.store,
             _ => store,
         };
         let raw = crate::global::val_to_raw(&v);

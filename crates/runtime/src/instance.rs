@@ -34,6 +34,8 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// A tag (exception handling).
+    Tag(crate::exn::Tag),
 }
 
 impl Extern {
@@ -65,12 +67,20 @@ impl Extern {
             _ => None,
         }
     }
+    /// The tag, if it is one.
+    pub fn into_tag(self) -> Option<crate::exn::Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
     pub(crate) fn stored(&self) -> Stored {
         match self {
             Extern::Func(f) => f.0,
             Extern::Table(t) => t.0,
             Extern::Memory(m) => m.0,
             Extern::Global(g) => g.0,
+            Extern::Tag(t) => t.0,
         }
     }
     fn kind(&self) -> ExternKind {
@@ -79,6 +89,7 @@ impl Extern {
             Extern::Table(_) => ExternKind::Table,
             Extern::Memory(_) => ExternKind::Memory,
             Extern::Global(_) => ExternKind::Global,
+            Extern::Tag(_) => ExternKind::Tag,
         }
     }
 }
@@ -91,6 +102,11 @@ impl From<Func> for Extern {
 impl From<Memory> for Extern {
     fn from(m: Memory) -> Extern {
         Extern::Memory(m)
+    }
+}
+impl From<crate::exn::Tag> for Extern {
+    fn from(t: crate::exn::Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 impl From<Table> for Extern {
@@ -141,6 +157,7 @@ impl Instance {
             ExternKind::Table => Extern::Table(Table(s(inst.tables[i]))),
             ExternKind::Memory => Extern::Memory(Memory(s(inst.memories[i]))),
             ExternKind::Global => Extern::Global(Global(s(inst.globals[i]))),
+            ExternKind::Tag => Extern::Tag(crate::exn::Tag(s(inst.tags[i]))),
         })
     }
 
@@ -188,6 +205,11 @@ impl Instance {
     /// An exported global.
     pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
+    }
+
+    /// An exported tag.
+    pub fn get_tag(&self, store: impl AsContext, name: &str) -> Option<crate::exn::Tag> {
+        self.get_export(store, name)?.into_tag()
     }
 
     /// An exported table.
@@ -287,6 +309,7 @@ fn instantiate_uninstrumented<T>(
     let mut tables = Vec::with_capacity(m.tables.len());
     let mut memories = Vec::with_capacity(m.memories.len());
     let mut globals = Vec::with_capacity(m.globals.len());
+    let mut tags = Vec::with_capacity(m.tags.len());
     // Imports: check kinds and types.
     for (import, ext) in m.imports.iter().zip(imports) {
         inner.check(ext.stored())?;
@@ -341,6 +364,14 @@ fn instantiate_uninstrumented<T>(
                 }
                 globals.push(idx);
             }
+            (ImportDesc::Tag(ty), Extern::Tag(_)) => {
+                // Tags match by their types' structure, as functions do
+                // through their engine-wide type ids.
+                if inner.tags[idx as usize].ty != m.types[*ty as usize] {
+                    return Err(link_error(mname, fname, "tag types differ"));
+                }
+                tags.push(idx);
+            }
             _ => return Err(link_error(mname, fname, "kind mismatch")),
         }
     }
@@ -358,6 +389,13 @@ fn instantiate_uninstrumented<T>(
             type_id: type_ids[ty as usize],
         });
         funcs.push(index);
+    }
+    // Defined tags: a new identity per instantiation.
+    for &ty in &m.tags[m.num_imported.tags as usize..] {
+        tags.push(inner.tags.len() as u32);
+        inner.tags.push(crate::exn::TagEntity {
+            ty: m.types[ty as usize].clone(),
+        });
     }
     // Defined tables and memories.
     for ty in &m.tables[m.num_imported.tables as usize..] {
@@ -458,6 +496,7 @@ fn instantiate_uninstrumented<T>(
         tables,
         memories,
         globals,
+        tags,
         elems,
         data_dropped,
         type_ids,

@@ -62,6 +62,7 @@ use std::time::Instant;
 mod compiler;
 mod engine;
 mod error;
+mod exn;
 mod float;
 mod func;
 mod global;
@@ -137,6 +138,7 @@ pub use engine::{Config, Engine, MemoryBounds, Precompiled, ProfilingStrategy, S
 pub use error::{
     CompileError, CompileErrorKind, Error, ErrorKind, FrameInfo, I32Exit, Result, Trap,
 };
+pub use exn::{ExnRef, Tag};
 pub use func::{Caller, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use global::Global;
 pub use instance::{Extern, Instance};

@@ -436,6 +436,9 @@ impl Module {
                 binary::module::ImportDesc::Table(t) => ExternType::Table(t),
                 binary::module::ImportDesc::Memory(t) => ExternType::Memory(t),
                 binary::module::ImportDesc::Global(t) => ExternType::Global(t),
+                binary::module::ImportDesc::Tag(t) => {
+                    ExternType::Tag(b.types.get(t as usize)?.clone())
+                }
             };
             Some(ImportType {
                 module: &i.module,
@@ -456,6 +459,7 @@ impl Module {
                 ExternKind::Table => ExternType::Table(*b.tables.get(i)?),
                 ExternKind::Memory => ExternType::Memory(*b.memories.get(i)?),
                 ExternKind::Global => ExternType::Global(*b.globals.get(i)?),
+                ExternKind::Tag => ExternType::Tag(b.types.get(*b.tags.get(i)? as usize)?.clone()),
             };
             Some(ExportType { name: &e.name, ty })
         })
@@ -631,6 +635,8 @@ pub enum ExternType {
     Memory(MemoryType),
     /// A global of this type.
     Global(GlobalType),
+    /// A tag whose exceptions carry values of this type's parameters.
+    Tag(FuncType),
 }
 
 impl ExternType {
@@ -641,6 +647,7 @@ impl ExternType {
             ExternType::Table(_) => ExternKind::Table,
             ExternType::Memory(_) => ExternKind::Memory,
             ExternType::Global(_) => ExternKind::Global,
+            ExternType::Tag(_) => ExternKind::Tag,
         }
     }
     /// The function type, if it is one.
@@ -668,6 +675,13 @@ impl ExternType {
     pub fn global(&self) -> Option<&GlobalType> {
         match self {
             ExternType::Global(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The tag's type, if it is a tag.
+    pub fn tag(&self) -> Option<&FuncType> {
+        match self {
+            ExternType::Tag(t) => Some(t),
             _ => None,
         }
     }
@@ -725,6 +739,14 @@ fn supported(engine: &Engine) -> Result<(), Error> {
              disable SIMD with `Config::wasm_simd(false)`",
         ));
     }
+    // The decoder and validator know every proposal a `Features` can name;
+    // the engines run only the supported ones (`Feature::is_supported`).
+    if let Some(f) = features.iter().find(|f| !f.is_supported()) {
+        return Err(Error::usage(format!(
+            "the `{f}` proposal is not implemented by nanowasm's engines yet: \
+             turn it off in `Config::features`"
+        )));
+    }
     Ok(())
 }
 
@@ -763,5 +785,19 @@ mod tests {
             Module::validate(&simd, EMPTY).is_ok(),
             cfg!(feature = "simd")
         );
+    }
+
+    /// A proposal the decoder knows but the engines do not run yet
+    /// (exceptions, say) may be set in `Config::features`, but then no
+    /// module loads, with an error that names it, and none is half run.
+    #[test]
+    fn proposals_the_engines_do_not_run_are_refused() {
+        for f in Feature::ALL.iter().filter(|f| !f.is_supported()) {
+            let mut config = Config::new();
+            config.features(config.get_features().with(*f, true));
+            let err = Module::from_binary(&Engine::new(&config), EMPTY).unwrap_err();
+            assert!(err.to_string().contains(&format!("`{f}`")), "{err}");
+            assert!(err.to_string().contains("not implemented"), "{err}");
+        }
     }
 }

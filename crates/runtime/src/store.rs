@@ -147,6 +147,8 @@ pub(crate) struct InstanceEntity {
     pub(crate) tables: Vec<u32>,
     pub(crate) memories: Vec<u32>,
     pub(crate) globals: Vec<u32>,
+    /// Store indices of the instance's tags.
+    pub(crate) tags: Vec<u32>,
     /// Element segments (`None` once dropped), as raw references.
     pub(crate) elems: Vec<Option<Box<[u64]>>>,
     /// Whether each data segment was dropped.
@@ -165,6 +167,9 @@ pub(crate) struct StoreInner {
     pub(crate) tables: Vec<TableEntity>,
     pub(crate) globals: Vec<GlobalEntity>,
     pub(crate) externs: Vec<Box<dyn Any + Send + Sync>>,
+    pub(crate) tags: Vec<crate::exn::TagEntity>,
+    /// Exception objects (see `exn`).
+    pub(crate) exns: crate::exn::Exns,
     /// The types of the host functions (by `FuncEntity::Host::host`).
     pub(crate) host_types: Vec<Arc<FuncType>>,
     /// `[] -> []`, never the type of a function here (see `func_type`).
@@ -240,6 +245,7 @@ impl StoreInner {
         match v {
             Val::FuncRef(Some(f)) => self.check(f.0),
             Val::ExternRef(Some(e)) => self.check(e.0),
+            Val::ExnRef(Some(e)) => self.check(e.0),
             _ => Ok(()),
         }
     }
@@ -267,7 +273,9 @@ pub(crate) fn wrong_store() -> crate::Error {
 #[inline(never)]
 pub(crate) fn type_mismatch(what: &str, ty: ValType, v: &Val) -> crate::Error {
     let found = match v {
-        Val::FuncRef(None) | Val::ExternRef(None) => format!("a null {}", v.ty()),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => {
+            format!("a null {}", v.ty())
+        }
         _ => v.ty().to_string(),
     };
     crate::Error::usage(format!("{what} has type {ty}, not {found}"))
@@ -356,6 +364,8 @@ impl<T> Store<T> {
                 tables: Vec::new(),
                 globals: Vec::new(),
                 externs: Vec::new(),
+                tags: Vec::new(),
+                exns: Default::default(),
                 host_types: Vec::new(),
                 empty_type: FuncType::new([], []),
                 fuel: 0,

@@ -16,24 +16,27 @@ pub struct Table(pub(crate) Stored);
 /// the caller has checked that the reference belongs to the store.
 pub(crate) fn ref_to_raw(v: &Val) -> Option<u64> {
     match v {
-        Val::FuncRef(None) | Val::ExternRef(None) => Some(0),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => Some(0),
         Val::FuncRef(Some(f)) => Some(u64::from(f.0.index) + 1),
         Val::ExternRef(Some(e)) => Some(u64::from(e.0.index) + 1),
+        Val::ExnRef(Some(e)) => Some(u64::from(e.0.index) + 1),
         _ => None,
     }
 }
 
-/// A [`Val`] from a raw reference of type `ty`.
-pub(crate) fn raw_to_ref(store: u64, raw: u64, func: bool) -> Val {
+/// A [`Val`] from a raw reference to a `heap`.
+pub(crate) fn raw_to_ref(store: u64, raw: u64, heap: HeapType) -> Val {
     let s = |raw: u64| Stored {
         store,
         index: (raw - 1) as u32,
     };
-    match (func, raw) {
-        (true, 0) => Val::FuncRef(None),
-        (false, 0) => Val::ExternRef(None),
-        (true, r) => Val::FuncRef(Some(Func(s(r)))),
-        (false, r) => Val::ExternRef(Some(ExternRef(s(r)))),
+    match (heap, raw) {
+        (HeapType::Func, 0) => Val::FuncRef(None),
+        (HeapType::Extern, 0) => Val::ExternRef(None),
+        (HeapType::Exn, 0) => Val::ExnRef(None),
+        (HeapType::Func, r) => Val::FuncRef(Some(Func(s(r)))),
+        (HeapType::Extern, r) => Val::ExternRef(Some(ExternRef(s(r)))),
+        (HeapType::Exn, r) => Val::ExnRef(Some(crate::exn::ExnRef(s(r)))),
     }
 }
 
@@ -123,11 +126,7 @@ impl Table {
         let Some(&raw) = usize::try_from(index).ok().and_then(|i| t.elements.get(i)) else {
             return Ok(None);
         };
-        Ok(Some(raw_to_ref(
-            inner.id,
-            raw,
-            t.ty.element.heap == HeapType::Func,
-        )))
+        Ok(Some(raw_to_ref(inner.id, raw, t.ty.element.heap)))
     }
 
     /// Sets element `index` to `value`, a reference of the table's element

@@ -31,6 +31,8 @@ pub enum TrapCode {
     OutOfFuel,
     /// The store's epoch deadline passed (interrupted by the host).
     Interrupted,
+    /// `throw_ref` of a null exception reference.
+    NullReference,
 }
 
 impl TrapCode {
@@ -49,6 +51,7 @@ impl TrapCode {
             TrapCode::StackOverflow => "call stack exhausted",
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::Interrupted => "interrupted",
+            TrapCode::NullReference => "null exception reference",
         }
     }
 }

@@ -57,6 +57,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// `externref`, null or a host reference.
     ExternRef(Option<ExternRef>),
+    /// `exnref`, null or an exception.
+    ExnRef(Option<crate::exn::ExnRef>),
 }
 
 /// `n` values (values or cells) in `stack` if they fit, else in `heap`
@@ -87,6 +89,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -101,6 +104,9 @@ impl Val {
             }
             (Val::ExternRef(r), ValType::Ref(t)) => {
                 t.heap == HeapType::Extern && (r.is_some() || t.nullable)
+            }
+            (Val::ExnRef(r), ValType::Ref(t)) => {
+                t.heap == HeapType::Exn && (r.is_some() || t.nullable)
             }
             (v, t) => v.ty() == t,
         }
@@ -118,6 +124,10 @@ impl Val {
                 heap: HeapType::Func,
                 ..
             }) => Val::FuncRef(None),
+            ValType::Ref(RefType {
+                heap: HeapType::Exn,
+                ..
+            }) => Val::ExnRef(None),
             ValType::Ref(_) => Val::ExternRef(None),
         }
     }

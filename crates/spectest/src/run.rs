@@ -88,6 +88,7 @@ fn to_val(v: &Value, store: &mut Store<()>) -> Val {
         Value::V128(x) => Val::V128(x),
         Value::RefNull(HeapType::Func) => Val::FuncRef(None),
         Value::RefNull(HeapType::Extern) => Val::ExternRef(None),
+        Value::RefNull(HeapType::Exn) => Val::ExnRef(None),
         Value::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, n))),
     }
 }
@@ -182,7 +183,11 @@ impl Runner {
             (Expected::V128F64(lanes), Val::V128(y)) => {
                 (0..2).all(|i| f64_matches((*y >> (64 * i)) as u64, lanes[i]))
             }
-            (Expected::RefNull(None), Val::FuncRef(None) | Val::ExternRef(None)) => true,
+            (
+                Expected::RefNull(None),
+                Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None),
+            ) => true,
+            (Expected::RefNull(Some(HeapType::Exn)), Val::ExnRef(None)) => true,
             (Expected::RefNull(Some(HeapType::Func)), Val::FuncRef(None)) => true,
             (Expected::RefNull(Some(HeapType::Extern)), Val::ExternRef(None)) => true,
             (Expected::RefFunc, Val::FuncRef(Some(_))) => true,
@@ -266,6 +271,11 @@ impl Runner {
             Directive::AssertTrapModule { source, message } => match self.instantiate(source)? {
                 Ok(_) => Err(format!("expected trap \"{message}\" during instantiation")),
                 Err(e) => expect_trap(&e, message),
+            },
+            Directive::AssertException { action } => match self.action(action)? {
+                Ok(v) => Err(format!("expected an exception, got {v:?}")),
+                Err(e) if e.as_exception().is_some() => Ok(()),
+                Err(e) => Err(format!("expected an exception, got: {e}")),
             },
             Directive::AssertExhaustion { action, message } => match self.action(action)? {
                 Ok(v) => Err(format!("expected exhaustion, got {v:?}")),

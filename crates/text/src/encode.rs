@@ -1,7 +1,7 @@
 //! Binary-format writing helpers.
 
 use nanowasm_core::leb128;
-use nanowasm_core::{RefType, ValType};
+use nanowasm_core::{HeapType, RefType, ValType};
 
 pub fn u32(out: &mut Vec<u8>, v: u32) {
     leb128::write_u32(out, v);
@@ -23,11 +23,22 @@ pub fn val_type(out: &mut Vec<u8>, t: ValType) {
     });
 }
 
+/// A reference type: a nullable one in its one-byte shorthand (`funcref`,
+/// `externref`, `exnref`), a non-nullable one as `0x64` and its heap type.
 pub fn ref_type(out: &mut Vec<u8>, r: RefType) {
-    out.push(match r.heap {
-        nanowasm_core::HeapType::Func => 0x70,
-        nanowasm_core::HeapType::Extern => 0x6f,
-    });
+    if !r.nullable {
+        out.push(0x64);
+    }
+    out.push(heap_type(r.heap));
+}
+
+/// The byte of an abstract heap type.
+pub fn heap_type(h: HeapType) -> u8 {
+    match h {
+        HeapType::Func => 0x70,
+        HeapType::Extern => 0x6f,
+        HeapType::Exn => 0x69,
+    }
 }
 
 /// Appends section `id` with `body` if the body is not empty (or `force`).

@@ -44,6 +44,7 @@ enum Space {
     Global,
     Elem,
     Data,
+    Tag,
 }
 
 impl Space {
@@ -56,13 +57,14 @@ impl Space {
             Space::Global => "global",
             Space::Elem => "elem segment",
             Space::Data => "data segment",
+            Space::Tag => "tag",
         }
     }
 }
 
 struct Module<'s> {
     types: Vec<FuncType>,
-    names: [Names<'s>; 7],
+    names: [Names<'s>; 8],
     /// Names of locals per function (for the name section), by function index.
     func_names: Vec<(u32, &'s str)>,
     local_names: Vec<(u32, Vec<(u32, &'s str)>)>,
@@ -73,6 +75,8 @@ struct Module<'s> {
     tables: (Vec<u8>, u32),
     memories: (Vec<u8>, u32),
     globals: (Vec<u8>, u32),
+    /// The tag section (exception handling).
+    tags: (Vec<u8>, u32),
     exports: (Vec<u8>, u32),
     start: Option<u32>,
     elems: (Vec<u8>, u32),
@@ -81,11 +85,17 @@ struct Module<'s> {
     uses_data_count: bool,
     /// `(@custom "name" place? "data"*)`: where, name, contents.
     customs: Vec<(Place, Vec<u8>, Vec<u8>)>,
+    /// Names of the parameters of defined tags with an inline signature,
+    /// by tag index (the name section's subsection 13, as the `wat` crate
+    /// writes it).
+    tag_param_names: Vec<(u32, Vec<(u32, &'s str)>)>,
     /// `(@name "...")` of the module, first among its fields.
     module_annot: Option<String>,
     /// `(@name "...")` of functions, by index: their names in the name
     /// section instead of their identifiers.
     func_annots: Vec<(u32, String)>,
+    /// Tags named by `@name` (over their identifier).
+    tag_annots: Vec<(u32, String)>,
     /// Branch hints (`@metadata.code.branch_hint`), by function: each
     /// hinted instruction's offset in the body and the hint.
     branch_hints: Vec<(u32, Vec<(u32, u8)>)>,
@@ -115,6 +125,7 @@ fn section_id(name: &str) -> Option<u8> {
         "code" => 10,
         "data" => 11,
         "datacount" => 12,
+        "tag" => 13,
         _ => return None,
     })
 }
@@ -176,6 +187,7 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         tables: Default::default(),
         memories: Default::default(),
         globals: Default::default(),
+        tags: Default::default(),
         exports: Default::default(),
         start: None,
         elems: Default::default(),
@@ -186,6 +198,8 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         branch_hints: Vec::new(),
         module_annot: None,
         func_annots: Vec::new(),
+        tag_annots: Vec::new(),
+        tag_param_names: Vec::new(),
     };
     first_pass(p, &mut m)?;
     p.pos = start;
@@ -251,13 +265,14 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
                     "table" => Space::Table,
                     "memory" => Space::Memory,
                     "global" => Space::Global,
+                    "tag" => Space::Tag,
                     _ => return Err(Error::new(desc_at, "unexpected token")),
                 };
                 m.names[space_index(space)].add(id, space.what(), desc_at)?;
             }
-            "func" | "table" | "memory" | "global" => {
+            "func" | "table" | "memory" | "global" | "tag" => {
                 let id = p.opt_id();
-                if head == "func" {
+                if head == "func" || head == "tag" {
                     name_annot(p)?;
                 }
                 skip_exports(p)?;
@@ -271,6 +286,7 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
                         "func" => "function",
                         "table" => "table",
                         "memory" => "memory",
+                        "tag" => "tag",
                         _ => "global",
                     });
                 }
@@ -278,6 +294,7 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
                     "func" => Space::Func,
                     "table" => Space::Table,
                     "memory" => Space::Memory,
+                    "tag" => Space::Tag,
                     _ => Space::Global,
                 };
                 m.names[space_index(space)].add(id, space.what(), at)?;
@@ -285,10 +302,8 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
                     // `(table i64? reftype (elem ...))` defines an elem segment.
                     let save = p.pos;
                     addr_type(p);
-                    if p.peek_atom()
-                        .is_some_and(|a| a == "funcref" || a == "externref")
-                    {
-                        p.pos += 1;
+                    if peek_ref_type(p) {
+                        p.skip_item()?;
                         if p.peek_list("elem") {
                             m.names[space_index(Space::Elem)].add(None, "elem", at)?;
                         }
@@ -356,6 +371,9 @@ fn func_sig<'s>(
 }
 
 fn val_type(p: &mut Parser<'_, '_>) -> Result<ValType, Error> {
+    if p.peek_list("ref") {
+        return Ok(ValType::Ref(ref_type(p)?));
+    }
     let at = p.offset();
     Ok(match p.atom()? {
         "i32" => ValType::I32,
@@ -365,6 +383,7 @@ fn val_type(p: &mut Parser<'_, '_>) -> Result<ValType, Error> {
         "v128" => ValType::V128,
         "funcref" => ValType::FUNCREF,
         "externref" => ValType::EXTERNREF,
+        "exnref" => ValType::EXNREF,
         other => {
             return Err(Error::new(
                 at,
@@ -374,11 +393,28 @@ fn val_type(p: &mut Parser<'_, '_>) -> Result<ValType, Error> {
     })
 }
 
+/// Whether a reference type starts at the cursor: `funcref`, `externref`,
+/// `exnref` or `(ref ...)`.
+fn peek_ref_type(p: &Parser<'_, '_>) -> bool {
+    p.peek_atom()
+        .is_some_and(|a| matches!(a, "funcref" | "externref" | "exnref"))
+        || p.peek_list("ref")
+}
+
+/// A reference type: a shorthand (`funcref`, `externref`, `exnref`) or
+/// `(ref null? heaptype)`.
 fn ref_type(p: &mut Parser<'_, '_>) -> Result<RefType, Error> {
+    if p.eat_list("ref")? {
+        let nullable = p.eat_keyword("null");
+        let heap = heap_type(p)?;
+        p.close()?;
+        return Ok(RefType { nullable, heap });
+    }
     let at = p.offset();
     match p.atom()? {
         "funcref" => Ok(RefType::FUNCREF),
         "externref" => Ok(RefType::EXTERNREF),
+        "exnref" => Ok(RefType::EXNREF),
         _ => Err(Error::new(
             at,
             "unexpected token, expected a reference type",
@@ -386,11 +422,21 @@ fn ref_type(p: &mut Parser<'_, '_>) -> Result<RefType, Error> {
     }
 }
 
+/// An abstract heap type: `func`, `extern` or `exn`. A type index (typed
+/// function references) is not supported.
 fn heap_type(p: &mut Parser<'_, '_>) -> Result<HeapType, Error> {
     let at = p.offset();
+    if Module::peek_index(p) {
+        return Err(Error::new(
+            at,
+            "unsupported heap type: a type index needs typed function references, \
+             which are not implemented",
+        ));
+    }
     match p.atom()? {
         "func" => Ok(HeapType::Func),
         "extern" => Ok(HeapType::Extern),
+        "exn" => Ok(HeapType::Exn),
         _ => Err(Error::new(at, "unexpected token, expected a heap type")),
     }
 }
@@ -573,7 +619,7 @@ impl<'s> Module<'s> {
 }
 
 fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Error> {
-    let mut counters = [0u32; 7];
+    let mut counters = [0u32; 8];
     let mut next = |s: Space| {
         let i = counters[space_index(s)];
         counters[space_index(s)] += 1;
@@ -640,6 +686,12 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                         out.push(2);
                         limits(p, out)?;
                     }
+                    "tag" => {
+                        next(Space::Tag);
+                        let (ty, _) = m.type_use(p, true)?;
+                        out.extend_from_slice(&[4, 0]);
+                        encode::u32(out, ty);
+                    }
                     _ => {
                         next(Space::Global);
                         out.push(3);
@@ -683,10 +735,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     encode::ref_type(&mut m.imports.0, r);
                     m.imports.0.extend(lim);
                     m.imports.1 += 1;
-                } else if past_addr_type(p, |p| {
-                    p.peek_atom()
-                        .is_some_and(|a| a == "funcref" || a == "externref")
-                }) {
+                } else if past_addr_type(p, peek_ref_type) {
                     // Inline elements: `(table i64? reftype (elem ...))`.
                     let is64 = addr_type(p);
                     let r = ref_type(p)?;
@@ -792,6 +841,38 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     m.globals.1 += 1;
                 }
             }
+            "tag" => {
+                let idx = next(Space::Tag);
+                p.opt_id();
+                if let Some(name) = name_annot(p)? {
+                    m.tag_annots.push((idx, name));
+                }
+                m.export_inline(p, 4, idx)?;
+                let import = import_names(p)?;
+                // An inline signature's parameter names, as the `wat` crate
+                // records them: for a defined tag only.
+                let (ty, params) = m.type_use(p, true)?;
+                if let Some((module, name)) = import {
+                    encode::bytes(&mut m.imports.0, module.as_bytes());
+                    encode::bytes(&mut m.imports.0, name.as_bytes());
+                    m.imports.0.extend_from_slice(&[4, 0]);
+                    encode::u32(&mut m.imports.0, ty);
+                    m.imports.1 += 1;
+                } else {
+                    // The attribute 0 (an exception), then the type.
+                    m.tags.0.push(0);
+                    encode::u32(&mut m.tags.0, ty);
+                    m.tags.1 += 1;
+                    let named: Vec<(u32, &'s str)> = params
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, (n, _))| n.map(|n| (i as u32, n)))
+                        .collect();
+                    if !named.is_empty() {
+                        m.tag_param_names.push((idx, named));
+                    }
+                }
+            }
             "export" => {
                 let name = p.name()?;
                 let at = p.offset();
@@ -803,6 +884,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     "table" => (1, Space::Table),
                     "memory" => (2, Space::Memory),
                     "global" => (3, Space::Global),
+                    "tag" => (4, Space::Tag),
                     _ => return Err(Error::new(at, "unexpected token")),
                 };
                 let i = m.index(p, space)?;
@@ -916,7 +998,7 @@ fn elem_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Er
         Mode::Declared
     } else if p.peek_list("table")
         || p.peek_list("offset")
-        || (p.peek_lparen() && !p.peek_list("item"))
+        || (p.peek_lparen() && !p.peek_list("item") && !p.peek_list("ref"))
     {
         let explicit = p.eat_list("table")?;
         let table = if explicit {
@@ -935,16 +1017,11 @@ fn elem_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Er
     // Element list: `func idx*`, `reftype expr*`, or bare indices (legacy).
     let mut items = Vec::new();
     let mut n = 0u32;
-    let (exprs, ty) = match p.peek_atom() {
-        Some("funcref") | Some("externref") => {
-            let r = ref_type(p)?;
-            (true, r)
-        }
-        Some("func") => {
-            p.pos += 1;
-            (false, RefType::FUNCREF)
-        }
-        _ => (false, RefType::FUNCREF),
+    let (exprs, ty) = if peek_ref_type(p) {
+        (true, ref_type(p)?)
+    } else {
+        p.eat_keyword("func");
+        (false, RefType::FUNCREF)
     };
     while !p.peek_rparen() {
         if exprs {
@@ -1293,6 +1370,23 @@ enum Frame<'s> {
     /// encoding waits in [`FuncCtx::pending`] from this offset until its
     /// operands are encoded.
     FoldedPlain { op: usize, hint: Option<u8> },
+    /// Legacy exception handling: `try` ... `catch`/`catch_all` ... `end`
+    /// (or `delegate`), with its label and the clause it is in.
+    Try {
+        label: Option<&'s str>,
+        clause: TryClause,
+    },
+    /// `(try ...)` in `(do ...)`, `(catch ...)` or `(catch_all ...)`.
+    FoldedTry(TryClause),
+}
+
+/// Where a legacy `try` is: its body, a `catch` or its `catch_all`. The
+/// `try`'s label stays in scope in every clause (so `rethrow` can name it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TryClause {
+    Body,
+    Catch,
+    CatchAll,
 }
 
 /// One instruction, plain or folded (its folded operands first), or a
@@ -1310,7 +1404,7 @@ fn instr<'s>(
         // Close the frames whose end comes next, down to one that needs
         // another instruction.
         while f.frames.len() > base {
-            if !resume(p, f, out)? {
+            if !resume(p, m, f, out)? {
                 break;
             }
         }
@@ -1382,6 +1476,43 @@ fn begin<'s>(
             block_type(p, m, &mut f.pending)?;
             push_frame(f, start, Frame::FoldedIf { label, bt, hint })
         }
+        (_, "try_table") => {
+            let label = p.opt_id();
+            out.push(0x1f);
+            block_type(p, m, out)?;
+            // The clauses' labels are resolved outside the `try_table`: its
+            // own label is not in scope yet.
+            catch_clauses(p, m, f, out)?;
+            f.push_label(label);
+            let frame = if folded {
+                Frame::FoldedBlock
+            } else {
+                Frame::Block(label)
+            };
+            push_frame(f, start, frame)
+        }
+        (_, "try") => {
+            let label = p.opt_id();
+            out.push(0x06);
+            block_type(p, m, out)?;
+            f.push_label(label);
+            let frame = if folded {
+                if !p.eat_list("do")? {
+                    return Err(p.error("expected `(do` after the block type of `(try`"));
+                }
+                Frame::FoldedTry(TryClause::Body)
+            } else {
+                Frame::Try {
+                    label,
+                    clause: TryClause::Body,
+                }
+            };
+            push_frame(f, start, frame)
+        }
+        (_, "catch" | "catch_all" | "delegate") => Err(Error::new(
+            at,
+            format!("unexpected token: `{kw}` outside a `try` block"),
+        )),
         (false, "end" | "else" | "then") => Err(Error::new(at, "unexpected token")),
         (false, _) => {
             hinted(f, hint, out);
@@ -1457,10 +1588,98 @@ fn hinted(f: &mut FuncCtx<'_>, hint: Option<u8>, out: &[u8]) {
     }
 }
 
+/// The catch clauses of a `try_table` (`(catch x l)`, `(catch_ref x l)`,
+/// `(catch_all l)`, `(catch_all_ref l)`, in any order), encoded as their
+/// vector. Their labels are resolved against `f`'s labels as they are,
+/// outside the `try_table`.
+fn catch_clauses<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &Module<'s>,
+    f: &FuncCtx<'s>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let mut clauses = Vec::new();
+    let mut n = 0u32;
+    loop {
+        let kind = match p.peek_list_head() {
+            Some("catch") => 0u8,
+            Some("catch_ref") => 1,
+            Some("catch_all") => 2,
+            Some("catch_all_ref") => 3,
+            _ => break,
+        };
+        p.open()?;
+        p.pos += 1;
+        clauses.push(kind);
+        if kind < 2 {
+            let tag = m.index(p, Space::Tag)?;
+            encode::u32(&mut clauses, tag);
+        }
+        let label = label_index(p, f)?;
+        encode::u32(&mut clauses, label);
+        p.close()?;
+        n += 1;
+    }
+    encode::u32(out, n);
+    out.extend(clauses);
+    Ok(())
+}
+
+/// A legacy `catch x` (after its keyword): the opcode and the tag.
+fn legacy_catch<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &Module<'s>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    out.push(0x07);
+    let tag = m.index(p, Space::Tag)?;
+    encode::u32(out, tag);
+    Ok(())
+}
+
+/// `delegate l` (after its keyword) ends the innermost frame, a `try`
+/// without clauses: its label leaves scope first, so `l` counts from the
+/// labels outside the `try`.
+fn delegate(p: &mut Parser<'_, '_>, f: &mut FuncCtx<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    f.labels.pop();
+    f.frames.pop();
+    let label = label_index(p, f)?;
+    out.push(0x18);
+    encode::u32(out, label);
+    Ok(())
+}
+
+/// Checks that clause `kw` of a legacy `try` may follow its current
+/// `clause`: `catch` and `catch_all` not after `catch_all`, `delegate`
+/// only right after the body.
+fn try_clause(at: usize, kw: &str, clause: TryClause) -> Result<(), Error> {
+    let misplaced = match kw {
+        "delegate" => clause != TryClause::Body,
+        _ => clause == TryClause::CatchAll,
+    };
+    if misplaced {
+        let after = if clause == TryClause::CatchAll {
+            "`catch_all`"
+        } else {
+            "`catch`"
+        };
+        return Err(Error::new(
+            at,
+            format!("unexpected token: `{kw}` after {after} in a `try` block"),
+        ));
+    }
+    Ok(())
+}
+
 /// What may follow the innermost frame's contents so far: its end (the
 /// frame is popped) or its next clause. `Ok(false)` when an instruction
 /// comes next instead.
-fn resume(p: &mut Parser<'_, '_>, f: &mut FuncCtx<'_>, out: &mut Vec<u8>) -> Result<bool, Error> {
+fn resume<'s>(
+    p: &mut Parser<'s, '_>,
+    m: &Module<'s>,
+    f: &mut FuncCtx<'s>,
+    out: &mut Vec<u8>,
+) -> Result<bool, Error> {
     let Some(&frame) = f.frames.last() else {
         return Ok(false);
     };
@@ -1534,8 +1753,78 @@ fn resume(p: &mut Parser<'_, '_>, f: &mut FuncCtx<'_>, out: &mut Vec<u8>) -> Res
             p.close()?;
             return Ok(true);
         }
+        Frame::Try { label, clause } => {
+            let at = p.offset();
+            match p.peek_atom() {
+                Some(kw @ ("catch" | "catch_all" | "delegate")) => {
+                    try_clause(at, kw, clause)?;
+                    p.pos += 1;
+                    let clause = match kw {
+                        "catch" => {
+                            legacy_catch(p, m, out)?;
+                            TryClause::Catch
+                        }
+                        "catch_all" => {
+                            out.push(0x19);
+                            TryClause::CatchAll
+                        }
+                        _ => {
+                            delegate(p, f, out)?;
+                            return Ok(true);
+                        }
+                    };
+                    set_top(f, Frame::Try { label, clause });
+                    return Ok(true);
+                }
+                Some("end") => {
+                    p.pos += 1;
+                    end_label(p, label)?;
+                }
+                _ => return expect_end(p),
+            }
+        }
+        Frame::FoldedTry(clause) => {
+            if !p.peek_rparen() {
+                return Ok(false);
+            }
+            // The end of `(do ...)`, `(catch ...)` or `(catch_all ...)`.
+            p.close()?;
+            let at = p.offset();
+            match p.peek_list_head() {
+                Some(kw @ ("catch" | "catch_all" | "delegate")) => {
+                    try_clause(at, kw, clause)?;
+                    p.open()?;
+                    p.pos += 1;
+                    let clause = match kw {
+                        "catch" => {
+                            legacy_catch(p, m, out)?;
+                            TryClause::Catch
+                        }
+                        "catch_all" => {
+                            out.push(0x19);
+                            TryClause::CatchAll
+                        }
+                        _ => {
+                            delegate(p, f, out)?;
+                            p.close()?;
+                            p.close()?;
+                            return Ok(true);
+                        }
+                    };
+                    set_top(f, Frame::FoldedTry(clause));
+                    return Ok(true);
+                }
+                _ if p.peek_rparen() => p.close()?,
+                _ => {
+                    return Err(Error::new(
+                        at,
+                        "unexpected token: expected `(catch`, `(catch_all`, `(delegate` or `)` in `(try`",
+                    ))
+                }
+            }
+        }
     }
-    // A block, loop or if ended.
+    // A block, loop, if or try ended.
     f.labels.pop();
     f.frames.pop();
     out.push(0x0b);
@@ -1708,10 +1997,7 @@ fn plain<'s>(
         ImmKind::SelectT => {}
         ImmKind::RefNull => {
             let h = heap_type(p)?;
-            out.push(match h {
-                HeapType::Func => 0x70,
-                HeapType::Extern => 0x6f,
-            });
+            out.push(encode::heap_type(h));
         }
         ImmKind::MemoryInit => {
             // `memory.init data` or `memory.init memory data`.
@@ -1768,6 +2054,12 @@ fn plain<'s>(
             let e = m.index(p, Space::Elem)?;
             encode::u32(out, e);
         }
+        ImmKind::Tag => {
+            let t = m.index(p, Space::Tag)?;
+            encode::u32(out, t);
+        }
+        // `try_table` is parsed as a block (see `begin`).
+        ImmKind::TryTable => return Err(Error::new(at, "unexpected block instruction")),
     }
     Ok(())
 }
@@ -1851,6 +2143,8 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
     section(&mut out, 3, &m.funcs);
     section(&mut out, 4, &m.tables);
     section(&mut out, 5, &m.memories);
+    // The tag section goes between the memory and global sections.
+    section(&mut out, 13, &m.tags);
     section(&mut out, 6, &m.globals);
     section(&mut out, 7, &m.exports);
     customs(&mut out, Place::Before(8));
@@ -1917,11 +2211,13 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
         names.push(1);
         encode::bytes(&mut names, &sub);
     }
-    for (sub_id, list) in [(2u8, &m.local_names), (3, &m.label_names)] {
+    // An indirect name map (names of locals, labels or tag parameters, by
+    // function or tag).
+    let indirect = |names: &mut Vec<u8>, sub_id: u8, list: &[(u32, Vec<(u32, &str)>)]| {
         if list.is_empty() {
-            continue;
+            return;
         }
-        let mut list = list.clone();
+        let mut list = list.to_vec();
         list.sort_by_key(|(i, _)| *i);
         let mut sub = Vec::new();
         encode::u32(&mut sub, list.len() as u32);
@@ -1934,8 +2230,10 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
             }
         }
         names.push(sub_id);
-        encode::bytes(&mut names, &sub);
-    }
+        encode::bytes(names, &sub);
+    };
+    indirect(&mut names, 2, &m.local_names);
+    indirect(&mut names, 3, &m.label_names);
     // Names of the other index spaces (the extended name section), as the
     // `wat` crate emits them.
     for (sub_id, space) in [
@@ -1945,11 +2243,20 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
         (7, Space::Global),
         (8, Space::Elem),
         (9, Space::Data),
+        (11, Space::Tag),
     ] {
+        let annots: &[(u32, String)] = if space == Space::Tag {
+            &m.tag_annots
+        } else {
+            &[]
+        };
+        // `@name` over the identifier.
         let mut list: Vec<(u32, &str)> = m.names[space_index(space)]
             .map
             .iter()
             .map(|(n, i)| (*i, *n))
+            .filter(|(i, _)| !annots.iter().any(|(a, _)| a == i))
+            .chain(annots.iter().map(|(i, n)| (*i, n.as_str())))
             .collect();
         if list.is_empty() {
             continue;
@@ -1964,6 +2271,7 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
         names.push(sub_id);
         encode::bytes(&mut names, &sub);
     }
+    indirect(&mut names, 13, &m.tag_param_names);
     if !names.is_empty() {
         let mut s = Vec::new();
         encode::bytes(&mut s, b"name");

@@ -21,8 +21,9 @@ use std::fmt::{self, Write as _};
 use std::io;
 
 use nanowasm_binary::module::{ConstExpr, DataMode, ElementItems, ElementMode, ImportDesc, Module};
+use nanowasm_binary::operators::{Catch, TryTable};
 use nanowasm_binary::reader::Reader;
-use nanowasm_binary::{Features, Imm, Instr, OperatorReader};
+use nanowasm_binary::{Features, Imm, Instr, Names, OperatorReader};
 use nanowasm_core::{
     BlockType, ExternKind, FuncType, GlobalType, HeapType, Limits, MemArg, Opcode, RefType, Sig,
     ValType,
@@ -154,8 +155,12 @@ struct Ids {
     globals: BTreeMap<u32, String>,
     elems: BTreeMap<u32, String>,
     datas: BTreeMap<u32, String>,
+    /// Tag names (subsection 11).
+    tags: BTreeMap<u32, String>,
     locals: BTreeMap<u32, BTreeMap<u32, String>>,
     labels: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// Names of tag parameters by tag (subsection 13).
+    tag_params: BTreeMap<u32, BTreeMap<u32, String>>,
 }
 
 /// Whether `name` can be written as `$name`.
@@ -192,9 +197,61 @@ fn unique_ids(map: &BTreeMap<u32, String>) -> BTreeMap<u32, String> {
         .collect()
 }
 
+/// The name section's tag names (subsection 11) and tag parameter names
+/// (subsection 13), which [`Names`] does not keep, read from the module's
+/// last `name` section as the decoder reads that section: if any part of it
+/// is malformed, there are no names at all.
+fn tag_names(m: &Module) -> (BTreeMap<u32, String>, BTreeMap<u32, BTreeMap<u32, String>>) {
+    let mut tags = BTreeMap::new();
+    let mut params = BTreeMap::new();
+    let Some(section) = m.customs.iter().rev().find(|c| c.name == "name") else {
+        return (tags, params);
+    };
+    let Some(bytes) = m.bytes.get(..section.range.end) else {
+        return (tags, params);
+    };
+    let mut r = Reader::new(bytes);
+    if r.bytes(section.range.start).is_err() || Names::parse(r.clone()).is_err() {
+        return (tags, params);
+    }
+    let name_map = |r: &mut Reader<'_>| -> Option<BTreeMap<u32, String>> {
+        let mut map = BTreeMap::new();
+        for _ in 0..r.count().ok()? {
+            let i = r.u32().ok()?;
+            map.insert(i, r.name().ok()?.to_owned());
+        }
+        Some(map)
+    };
+    let mut parse = || -> Option<()> {
+        while !r.is_empty() {
+            let id = r.u8().ok()?;
+            let size = r.u32().ok()?;
+            let at = r.offset();
+            let mut sub = r.sub(size, at).ok()?;
+            match id {
+                11 => tags = name_map(&mut sub)?,
+                13 => {
+                    params = BTreeMap::new();
+                    for _ in 0..sub.count().ok()? {
+                        let tag = sub.u32().ok()?;
+                        params.insert(tag, name_map(&mut sub)?);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(())
+    };
+    if parse().is_none() {
+        return (BTreeMap::new(), BTreeMap::new());
+    }
+    (tags, params)
+}
+
 impl Ids {
     fn new(m: &Module) -> Ids {
         let n = &m.names;
+        let (tags, tag_params) = tag_names(m);
         Ids {
             types: unique_ids(&n.types),
             funcs: unique_ids(&n.functions),
@@ -203,7 +260,12 @@ impl Ids {
             globals: unique_ids(&n.globals),
             elems: unique_ids(&n.elems),
             datas: unique_ids(&n.datas),
+            tags: unique_ids(&tags),
             locals: n.locals.iter().map(|(f, l)| (*f, unique_ids(l))).collect(),
+            tag_params: tag_params
+                .iter()
+                .map(|(t, l)| (*t, unique_ids(l)))
+                .collect(),
             // Labels may shadow each other, so they need not be unique.
             labels: n
                 .labels
@@ -286,8 +348,10 @@ fn ref_type(r: RefType) -> &'static str {
     match (r.heap, r.nullable) {
         (HeapType::Func, true) => "funcref",
         (HeapType::Extern, true) => "externref",
+        (HeapType::Exn, true) => "exnref",
         (HeapType::Func, false) => "(ref func)",
         (HeapType::Extern, false) => "(ref extern)",
+        (HeapType::Exn, false) => "(ref exn)",
     }
 }
 
@@ -295,6 +359,7 @@ fn heap_type(h: HeapType) -> &'static str {
     match h {
         HeapType::Func => "func",
         HeapType::Extern => "extern",
+        HeapType::Exn => "exn",
     }
 }
 
@@ -411,7 +476,7 @@ impl<S: Sink> Printer<'_, S> {
             );
             self.line(1, &text)?;
         }
-        let mut counts = [0u32; 4];
+        let mut counts = [0u32; 5];
         for imp in &m.imports {
             let desc = match imp.desc {
                 ImportDesc::Func(ty) => {
@@ -451,6 +516,15 @@ impl<S: Sink> Printer<'_, S> {
                         global_type(&g)
                     )
                 }
+                ImportDesc::Tag(ty) => {
+                    let i = counts[4];
+                    counts[4] += 1;
+                    format!(
+                        "(tag{} {})",
+                        def_id(&self.ids.tags, i),
+                        self.tag_type(ty, i)
+                    )
+                }
             };
             let text = format!(
                 "(import {} {} {desc})",
@@ -477,6 +551,15 @@ impl<S: Sink> Printer<'_, S> {
             );
             self.line(1, &text)?;
         }
+        for (i, &ty) in m.tags.iter().enumerate().skip(n.tags as usize) {
+            let i = i as u32;
+            let text = format!(
+                "(tag{} {})",
+                def_id(&self.ids.tags, i),
+                self.tag_type(ty, i)
+            );
+            self.line(1, &text)?;
+        }
         for (k, init) in m.global_inits.iter().enumerate() {
             let i = n.globals + k as u32;
             let g = m.globals[i as usize];
@@ -494,6 +577,7 @@ impl<S: Sink> Printer<'_, S> {
                 ExternKind::Table => ("table", &self.ids.tables),
                 ExternKind::Memory => ("memory", &self.ids.memories),
                 ExternKind::Global => ("global", &self.ids.globals),
+                ExternKind::Tag => ("tag", &self.ids.tags),
             };
             let text = format!(
                 "(export {} ({kind} {}))",
@@ -541,6 +625,22 @@ impl<S: Sink> Printer<'_, S> {
         let mut s = format!("(type {})", index(&self.ids.types, ty));
         if let Some(t) = self.m.types.get(ty as usize) {
             s.push_str(&signature(t, self.ids.locals.get(&func)));
+        }
+        s
+    }
+
+    /// `(type N) (param ...)` for tag `tag` of type `ty`, with the names of
+    /// its parameters if it is defined (the encoder, as the `wat` crate,
+    /// keeps no parameter names for an imported tag).
+    fn tag_type(&self, ty: u32, tag: u32) -> String {
+        let mut s = format!("(type {})", index(&self.ids.types, ty));
+        let names = if tag < self.m.num_imported.tags {
+            None
+        } else {
+            self.ids.tag_params.get(&tag)
+        };
+        if let Some(t) = self.m.types.get(ty as usize) {
+            s.push_str(&signature(t, names));
         }
         s
     }
@@ -642,10 +742,18 @@ impl<S: Sink> Printer<'_, S> {
                     depth -= 1;
                     self.line(depth, "end")?;
                 }
-                Opcode::Else => {
-                    self.line(depth - 1, "else")?;
+                // The clauses of `if` and of a legacy `try` line up with it.
+                Opcode::Else | Opcode::Catch | Opcode::CatchAll => {
+                    let text = self.instr(&instr, idx, &mut blocks);
+                    self.line(depth - 1, &text)?;
                 }
-                Opcode::Block | Opcode::Loop | Opcode::If => {
+                // `delegate` ends its `try` instead of `end`.
+                Opcode::Delegate => {
+                    depth -= 1;
+                    let text = self.instr(&instr, idx, &mut blocks);
+                    self.line(depth, &text)?;
+                }
+                Opcode::Block | Opcode::Loop | Opcode::If | Opcode::Try | Opcode::TryTable => {
                     let text = self.instr(&instr, idx, &mut blocks);
                     self.line(depth, &text)?;
                     depth += 1;
@@ -668,21 +776,8 @@ impl<S: Sink> Printer<'_, S> {
         let ids = &self.ids;
         match instr.imm {
             Imm::None => {}
-            Imm::Block(bt) => {
-                if let Some(l) = ids.labels.get(&func).and_then(|l| l.get(blocks)) {
-                    let _ = write!(s, " ${l}");
-                }
-                *blocks += 1;
-                match bt {
-                    BlockType::Empty => {}
-                    BlockType::Value(t) => {
-                        let _ = write!(s, " (result {})", val_type(t));
-                    }
-                    BlockType::Func(t) => {
-                        let _ = write!(s, " (type {})", index(&ids.types, t));
-                    }
-                }
-            }
+            Imm::Block(bt) => self.block_head(&mut s, bt, func, blocks),
+            Imm::TryTable(tt) => self.try_table(&mut s, &tt, func, blocks),
             Imm::Index(i) => {
                 let text = match op.imm() {
                     nanowasm_core::ImmKind::Func => index(&ids.funcs, i),
@@ -690,6 +785,7 @@ impl<S: Sink> Printer<'_, S> {
                     nanowasm_core::ImmKind::Table => index(&ids.tables, i),
                     nanowasm_core::ImmKind::Data => index(&ids.datas, i),
                     nanowasm_core::ImmKind::Elem => index(&ids.elems, i),
+                    nanowasm_core::ImmKind::Tag => index(&ids.tags, i),
                     nanowasm_core::ImmKind::Local => match ids.locals.get(&func) {
                         Some(l) => index(l, i),
                         None => i.to_string(),
@@ -786,6 +882,45 @@ impl<S: Sink> Printer<'_, S> {
     }
 }
 
+impl<S> Printer<'_, S> {
+    /// A block instruction's label (if the name section gives the
+    /// function's block number `blocks` one) and block type, after its
+    /// name; counts the block.
+    fn block_head(&self, s: &mut String, bt: BlockType, func: u32, blocks: &mut u32) {
+        let ids = &self.ids;
+        if let Some(l) = ids.labels.get(&func).and_then(|l| l.get(blocks)) {
+            let _ = write!(s, " ${l}");
+        }
+        *blocks += 1;
+        match bt {
+            BlockType::Empty => {}
+            BlockType::Value(t) => {
+                let _ = write!(s, " (result {})", val_type(t));
+            }
+            BlockType::Func(t) => {
+                let _ = write!(s, " (type {})", index(&ids.types, t));
+            }
+        }
+    }
+
+    /// A `try_table`'s label, block type and catch clauses, in their order
+    /// (the clauses' labels as depths, counted outside the `try_table`).
+    fn try_table(&self, s: &mut String, tt: &TryTable<'_>, func: u32, blocks: &mut u32) {
+        self.block_head(s, tt.ty, func, blocks);
+        let tags = &self.ids.tags;
+        for c in tt.catches() {
+            let _ = match c {
+                Catch::Tag { tag, label } => write!(s, " (catch {} {label})", index(tags, tag)),
+                Catch::TagRef { tag, label } => {
+                    write!(s, " (catch_ref {} {label})", index(tags, tag))
+                }
+                Catch::All { label } => write!(s, " (catch_all {label})"),
+                Catch::AllRef { label } => write!(s, " (catch_all_ref {label})"),
+            };
+        }
+    }
+}
+
 /// The custom sections other than `name`, each with its placement, name
 /// and contents. A custom section is placed `before` the next section that
 /// the encoder will write again (a non-empty one other than the data count
@@ -839,6 +974,7 @@ fn custom_sections(bytes: &[u8]) -> Vec<(&'static str, &[u8], &[u8])> {
             .find(|(id, _, body)| anchor(*id, body));
         let place = match next {
             Some(&(id, _, _)) if (id as usize) < BEFORE.len() => BEFORE[id as usize],
+            Some((13, _, _)) => "before tag",
             _ => BEFORE[0],
         };
         out.push((place, name, data));

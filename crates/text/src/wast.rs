@@ -27,6 +27,7 @@ pub fn parse_script(src: &str) -> Result<Vec<Located>, Error> {
     // A script may also be the fields of one module (an inline module).
     const FIELDS: &[&str] = &[
         "type", "import", "func", "table", "memory", "global", "export", "start", "elem", "data",
+        "tag",
     ];
     if p.peek_list_head().is_some_and(|h| FIELDS.contains(&h)) {
         let source = ModuleSource::Bytes(Ok(module::parse_module_body(&mut p)?));
@@ -104,6 +105,15 @@ fn directive(p: &mut Parser<'_, '_>) -> Result<Directive, Error> {
             };
             p.close()?;
             Ok(d)
+        }
+        // Exception handling: the action throws an exception that nothing
+        // catches.
+        "assert_exception" => {
+            p.open()?;
+            p.pos += 1;
+            let action = action(p)?;
+            p.close()?;
+            Ok(Directive::AssertException { action })
         }
         "assert_exhaustion" => {
             p.open()?;
@@ -296,7 +306,8 @@ fn heap(p: &mut Parser<'_, '_>) -> Result<HeapType, Error> {
     match p.atom()? {
         "func" => Ok(HeapType::Func),
         "extern" => Ok(HeapType::Extern),
-        _ => Err(Error::new(at, "expected `func` or `extern`")),
+        "exn" => Ok(HeapType::Exn),
+        _ => Err(Error::new(at, "expected `func`, `extern` or `exn`")),
     }
 }
 
@@ -420,5 +431,45 @@ mod tests {
             }
         ));
         assert_eq!(s[1].line, 2);
+    }
+
+    #[test]
+    fn parses_exception_directives() {
+        let s = parse_script(
+            r#"(module (tag $e) (func (export "f") (param exnref) (result exnref) (throw $e)))
+               (assert_exception (invoke "f" (ref.null exn)))
+               (assert_return (invoke "f" (ref.null exn)) (ref.null exn))"#,
+        )
+        .unwrap();
+        assert_eq!(s.len(), 3);
+        assert!(matches!(
+            &s[0].directive,
+            Directive::Module {
+                source: ModuleSource::Bytes(Ok(_)),
+                ..
+            }
+        ));
+        let Directive::AssertException {
+            action: Action::Invoke { name, args, .. },
+        } = &s[1].directive
+        else {
+            panic!("{:?}", s[1].directive)
+        };
+        assert_eq!(name, "f");
+        assert_eq!(args, &[Value::RefNull(HeapType::Exn)]);
+        assert!(matches!(
+            &s[2].directive,
+            Directive::AssertReturn { expected, .. }
+                if expected == &[Expected::RefNull(Some(HeapType::Exn))]
+        ));
+        // A script of module fields: tags are fields too.
+        let s = parse_script("(tag $e (param i32))").unwrap();
+        assert!(matches!(
+            &s[0].directive,
+            Directive::Module {
+                source: ModuleSource::Bytes(Ok(_)),
+                ..
+            }
+        ));
     }
 }

@@ -82,6 +82,7 @@ impl<'a> Decoder<'a> {
                 tables: &self.parts.tables,
                 memories: &self.parts.memories,
                 globals: &self.parts.globals,
+                tags: &self.parts.tags,
                 elements: &self.parts.elements,
                 data_count: self.parts.data_count,
                 refs: Some(&self.refs),

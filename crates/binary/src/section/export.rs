@@ -2,7 +2,7 @@
 
 use alloc::borrow::ToOwned;
 
-use nanowasm_core::ExternKind;
+use nanowasm_core::{ExternKind, Feature};
 
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
@@ -22,6 +22,7 @@ impl<'a> Decoder<'a> {
                 1 => ExternKind::Table,
                 2 => ExternKind::Memory,
                 3 => ExternKind::Global,
+                4 if self.features.has(Feature::Exceptions) => ExternKind::Tag,
                 _ => return Err(Error::malformed("malformed export kind", at)),
             };
             let index_at = r.offset();
@@ -34,6 +35,7 @@ impl<'a> Decoder<'a> {
                 ExternKind::Table => self.check_table_index(index, index_at)?,
                 ExternKind::Memory => self.check_memory_index(index, index_at)?,
                 ExternKind::Global => self.check_global_index(index, index_at)?,
+                ExternKind::Tag => self.check_tag_index(index, index_at)?,
             }
             if !self.export_names.insert(name) {
                 return Err(Error::invalid("duplicate export name", name_at));

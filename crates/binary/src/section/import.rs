@@ -55,12 +55,18 @@ impl Decoder<'_> {
                     ImportDesc::Global(g)
                 }
                 0x04 => {
-                    return Err(features3::not_enabled_as(
-                        "malformed import kind",
-                        Feature::Exceptions,
-                        "a tag import",
-                        at,
-                    ))
+                    if !self.features.has(Feature::Exceptions) {
+                        return Err(features3::not_enabled_as(
+                            "malformed import kind",
+                            Feature::Exceptions,
+                            "a tag import",
+                            at,
+                        ));
+                    }
+                    let ty = self.tag_type(r)?;
+                    self.parts.tags.push(ty);
+                    self.parts.num_imported.tags += 1;
+                    ImportDesc::Tag(ty)
                 }
                 _ => return Err(Error::malformed("malformed import kind", at)),
             };

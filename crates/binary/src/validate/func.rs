@@ -17,7 +17,7 @@ use nanowasm_core::{
 
 use crate::error::{Error, Result};
 use crate::module::{ElementSegment, Module};
-use crate::operators::{Imm, Instr, OperatorReader};
+use crate::operators::{Catch, Imm, Instr, OperatorReader};
 use crate::reader::Reader;
 use crate::validate::visit::{
     visit_op, Ending, Extra, Frame, FrameKind, FuncStart, Resolved, Types, VisitOperator,
@@ -34,6 +34,8 @@ pub(crate) struct Env<'m> {
     pub tables: &'m [TableType],
     pub memories: &'m [MemoryType],
     pub globals: &'m [GlobalType],
+    /// The type index of every tag.
+    pub tags: &'m [u32],
     pub elements: &'m [ElementSegment],
     pub data_count: Option<u32>,
     /// The functions `ref.func` may name (the spec's `C.refs`); `None`
@@ -50,6 +52,7 @@ impl<'m> Env<'m> {
             tables: &m.tables,
             memories: &m.memories,
             globals: &m.globals,
+            tags: &m.tags,
             elements: &m.elements,
             data_count: m.data_count,
             refs: Some(&m.refs),
@@ -573,6 +576,39 @@ impl FuncValidator {
         Ok(addr)
     }
 
+    /// The type of tag `index`.
+    fn tag<'m>(&self, env: &Env<'m>, index: u32) -> Result<&'m FuncType> {
+        let ty = env
+            .tags
+            .get(index as usize)
+            .ok_or_else(|| self.err(format!("unknown tag {index}")))?;
+        env.types
+            .get(*ty as usize)
+            .ok_or_else(|| self.err(format!("unknown type {ty}")))
+    }
+
+    /// Checks a `try_table` catch clause against its label: the label
+    /// takes the tag's values (and the `exnref` of a `_ref` clause).
+    fn catch_clause(&self, env: &Env<'_>, c: Catch) -> Result<()> {
+        let label = self.label_types(env, self.frame_at(c.label())?)?;
+        let values: &[ValType] = match c.tag() {
+            Some(tag) => self.tag(env, tag)?.params(),
+            None => &[],
+        };
+        let n = values.len() + usize::from(c.is_ref());
+        let fits = label.len() == n
+            && values.iter().enumerate().all(|(i, &t)| label.get(i) == t)
+            && (!c.is_ref() || label.get(n - 1) == ValType::EXNREF);
+        if fits {
+            Ok(())
+        } else {
+            Err(self.mismatch(format!(
+                "the catch clause's values do not match label {}",
+                c.label()
+            )))
+        }
+    }
+
     fn lane(&self, lane: u8, count: u8) -> Result<()> {
         if lane < count {
             Ok(())
@@ -800,6 +836,87 @@ impl FuncValidator {
                 self.pop(ValType::I32)?;
                 self.push_frame(env, FrameKind::If, bt, visible)?;
                 set!(block = Some(bt));
+            }
+            (O::TryTable, Imm::TryTable(tt)) => {
+                // The clauses' labels are those around the `try_table`.
+                for c in tt.catches() {
+                    self.catch_clause(env, c)?;
+                }
+                self.push_frame(env, FrameKind::TryTable, tt.ty, visible)?;
+                set!(block = Some(tt.ty));
+            }
+            (O::Throw, Imm::Index(tag)) => {
+                let ty = self.tag(env, tag)?;
+                self.pop_types(Types::Many(ty.params()))?;
+                self.set_unreachable();
+                set!(callee = Some(ty));
+            }
+            (O::ThrowRef, _) => {
+                self.pop(ValType::EXNREF)?;
+                self.set_unreachable();
+            }
+            (O::Try, Imm::Block(bt)) => {
+                self.push_frame(env, FrameKind::Try, bt, visible)?;
+                set!(block = Some(bt));
+            }
+            (O::Catch | O::CatchAll, imm) => {
+                let frame = self.pop_frame(env)?;
+                if !matches!(frame.kind, FrameKind::Try | FrameKind::Catch) {
+                    return Err(self.err(if frame.kind == FrameKind::CatchAll {
+                        "catch found after catch_all"
+                    } else {
+                        "catch found outside a try block"
+                    }));
+                }
+                let (kind, values) = match imm {
+                    Imm::Index(tag) => {
+                        let ty = self.tag(env, tag)?;
+                        set!(callee = Some(ty));
+                        (FrameKind::Catch, Types::Many(ty.params()))
+                    }
+                    _ => (FrameKind::CatchAll, Types::None),
+                };
+                self.frames.push(Frame {
+                    kind,
+                    ty: frame.ty,
+                    height: self.operands.len(),
+                    unreachable: false,
+                    visible: frame.visible,
+                });
+                self.push_types(values);
+                set!(block = Some(frame.ty));
+                set!(
+                    ending = Some(Ending {
+                        kind: frame.kind,
+                        visible: frame.visible,
+                        reachable: !frame.unreachable,
+                    })
+                );
+            }
+            (O::Delegate, Imm::Index(depth)) => {
+                let frame = self.pop_frame(env)?;
+                if frame.kind != FrameKind::Try {
+                    return Err(self.err("delegate found outside a try block"));
+                }
+                // The label is counted from outside the `try`.
+                self.frame_at(depth)?;
+                let (_, results) = self.block_types(env, frame.ty)?;
+                self.push_types(results);
+                set!(block = Some(frame.ty));
+                set!(
+                    ending = Some(Ending {
+                        kind: frame.kind,
+                        visible: frame.visible,
+                        reachable: !frame.unreachable,
+                    })
+                );
+            }
+            (O::Rethrow, Imm::Index(depth)) => {
+                let frame = self.frame_at(depth)?;
+                if !matches!(frame.kind, FrameKind::Catch | FrameKind::CatchAll) {
+                    return Err(self.err("invalid rethrow label"));
+                }
+                self.set_unreachable();
             }
             (O::Else, _) => {
                 let frame = self.pop_frame(env)?;

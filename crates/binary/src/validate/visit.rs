@@ -46,6 +46,15 @@ pub enum FrameKind {
     Else,
     /// The function body: a branch to it returns.
     Func,
+    /// `try_table` (exception handling): a block whose catch clauses
+    /// branch to labels outside it.
+    TryTable,
+    /// The body of a legacy `try` (before its first `catch`).
+    Try,
+    /// A legacy `catch x` handler of a `try`.
+    Catch,
+    /// A legacy `catch_all` handler of a `try`.
+    CatchAll,
 }
 
 /// A list of value types (a block's parameters or results, a label's

@@ -206,6 +206,14 @@ use super::handlers::{self as h, Handler};
 instructions! {
     /// Trap: `unreachable`.
     Unreachable {} => Some(h::control::unreachable);
+    /// `throw` of module tag `tag` with its values in the slots from
+    /// `args`.
+    Throw { tag: Imm, args: Imm } => Some(h::exception::throw);
+    /// `throw_ref` (and a legacy `rethrow`) of the `exnref` in `src`.
+    ThrowRef { src: Slot } => Some(h::exception::throw_ref);
+    /// The end of a legacy `catch` block: the exception in `src` (the
+    /// block's hidden slot) is freed unless a reference to it was made.
+    ExnRelease { src: Slot } => Some(h::exception::exn_release);
     /// Subtract this many units of fuel; trap if there is not enough.
     ConsumeFuel { fuel: Imm } => Some(h::control::consume_fuel);
     /// Trap if the store's epoch deadline has passed.
@@ -450,6 +458,52 @@ pub(crate) struct CompiledFunc {
     pub local_slots: u32,
     /// Slots the frame needs at most.
     pub frame_slots: u32,
+    /// The exception handlers, innermost first (see [`ExnHandler`]).
+    pub handlers: Vec<ExnHandler>,
+}
+
+/// An exception handler of a translated function: a `try_table` or a
+/// legacy `try`, with code positions as words (in the translator, as
+/// instruction indices until [`CompiledFunc::encode`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ExnHandler {
+    /// The body's code: an exception thrown at a word in `start..end` (or
+    /// by a call there) is this handler's.
+    pub start: u32,
+    pub end: u32,
+    /// Where the caught values go: the frame's slots from here (a legacy
+    /// `catch` puts the exception's reference first).
+    pub base_slot: u32,
+    /// The number of enclosing control frames (the function's included)
+    /// at the `try`: what a `delegate` compares against.
+    pub nesting: u32,
+    /// The clauses, in order: the first that matches takes the exception.
+    pub clauses: Vec<Clause>,
+}
+
+/// One catch clause of an [`ExnHandler`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clause {
+    /// The module tag it catches; `None`: any.
+    pub tag: Option<u32>,
+    pub kind: ClauseKind,
+    /// The landing pad's word.
+    pub pad: u32,
+}
+
+/// What a clause does with the exception.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClauseKind {
+    /// Its values (`catch`, `catch_all`); the object is freed.
+    Values,
+    /// Its values, then its reference (`catch_ref`, `catch_all_ref`).
+    ValuesRef,
+    /// Its reference, then its values (a legacy `catch`/`catch_all` block,
+    /// whose hidden slot `rethrow` reads).
+    RefValues,
+    /// A legacy `delegate`: the search goes on among the handlers of at
+    /// most this nesting.
+    Delegate(u32),
 }
 
 impl core::fmt::Debug for CompiledFunc {
@@ -473,6 +527,7 @@ impl CompiledFunc {
         param_slots: u32,
         local_slots: u32,
         frame_slots: u32,
+        mut handlers: Vec<ExnHandler>,
     ) -> Result<CompiledFunc, String> {
         let mut starts = Vec::with_capacity(instrs.len() + 1);
         let mut at = 0usize;
@@ -512,6 +567,18 @@ impl CompiledFunc {
             offsets.push((here as u32, wasm_offsets.get(n).copied().unwrap_or(0)));
         }
         debug_assert_eq!(code.len(), at);
+        // Instruction indices become words.
+        let word = |i: u32| starts.get(i as usize).copied().unwrap_or(at) as u32;
+        for h in &mut handlers {
+            h.start = word(h.start);
+            h.end = word(h.end);
+            for c in &mut h.clauses {
+                if c.pad as usize >= instrs.len() {
+                    return Err("landing pad out of range".into());
+                }
+                c.pad = word(c.pad);
+            }
+        }
         Ok(CompiledFunc {
             code: code.into_boxed_slice(),
             offsets,
@@ -519,6 +586,7 @@ impl CompiledFunc {
             param_slots,
             local_slots,
             frame_slots,
+            handlers,
         })
     }
 

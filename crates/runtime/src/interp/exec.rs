@@ -15,7 +15,7 @@ use nanowasm_core::ValType;
 
 use super::code::CompiledFunc;
 use super::handlers::{self, control, Cx, Done};
-use crate::error::{Error, FrameInfo, Trap};
+use crate::error::{Error, ErrorKind, FrameInfo, Trap};
 use crate::func::{cells_of, Caller};
 use crate::global::{raw_to_val, val_to_raw};
 use crate::store::{type_mismatch, FuncEntity, Store, StoreInner};
@@ -149,6 +149,7 @@ fn run<T>(
         stack_len: 0,
         exit: None,
         exit_ip: core::ptr::null(),
+        exit_base: 0,
         pending: handlers::Pending {
             target: 0,
             args: 0,
@@ -169,19 +170,40 @@ fn run<T>(
         // stack.
         control::frame_at(&mut cx, inner, None, base, func).map(|sp| (sp, mem, len))
     };
-    let done = entry.map(|(sp, mem, len)| {
+    let mut done = entry.map(|(sp, mem, len)| {
         // SAFETY: `func`'s code starts with an instruction and `sp`, the
         // memory and `cx` are this activation's: `run`'s conditions.
         unsafe { handlers::run(func.code.as_ptr(), sp, mem, len, &mut cx) }
     });
-    let result = match done {
-        None => Err(TrapCode::StackOverflow.into()),
-        Some(Done::Return) => Ok(()),
-        Some(Done::Exit | Done::Next) => {
-            let exit = cx.exit.take().unwrap_or(Exit::Error(Error::bug(
-                "the interpreter stopped without a reason",
-            )));
-            Err(exit_error(store, &cx, exit))
+    let result = loop {
+        match done {
+            None => break Err(TrapCode::StackOverflow.into()),
+            Some(Done::Return) => break Ok(()),
+            Some(Done::Exit | Done::Next) => {
+                let exit = cx.exit.take().unwrap_or(Exit::Error(Error::bug(
+                    "the interpreter stopped without a reason",
+                )));
+                // SAFETY: as for `entry`: the activation is between
+                // handlers, and nothing else uses the store.
+                let inner = unsafe { &mut (*store_ptr).inner };
+                let Some(exn) = thrown(inner, &exit) else {
+                    break Err(exit_error(store, &cx, exit));
+                };
+                // An exception: its handler in this activation, if any.
+                cx.refresh_stack(inner);
+                // SAFETY: `cx` is this activation's, stopped at a throw
+                // (or a failed call) of its current frame.
+                match unsafe { unwind(&mut cx, inner, exn) } {
+                    Ok(Some((ip, sp, mem, len))) => {
+                        // SAFETY: `ip` is a landing pad of the current
+                        // frame's code, `sp` its frame and `mem`/`len` its
+                        // instance's memory: `run`'s conditions.
+                        done = Some(unsafe { handlers::run(ip, sp, mem, len, &mut cx) });
+                    }
+                    Ok(None) => break Err(uncaught(inner, exn)),
+                    Err(e) => break Err(e),
+                }
+            }
         }
     };
     let mut frames = core::mem::take(&mut cx.frames);
@@ -439,6 +461,126 @@ pub(crate) fn range(
     Ok(start as usize..end as usize)
 }
 
+/// The exception object `exit` throws: a `throw`'s, or one that a host
+/// function (or a nested activation) failed with, if it is this store's.
+fn thrown(inner: &StoreInner, exit: &Exit) -> Option<u32> {
+    match exit {
+        Exit::Throw(exn) => Some(*exn),
+        Exit::Error(e) => e
+            .as_exception()
+            .filter(|x| x.0.store == inner.id)
+            .map(|x| x.0.index),
+        Exit::Trap(_) => None,
+    }
+}
+
+/// The error of an exception that no handler caught: a reference to it
+/// (so it is never freed) and its tag's description.
+fn uncaught(inner: &mut StoreInner, exn: u32) -> Error {
+    inner.exns.expose(exn);
+    let tag = inner.exns.get(exn).tag;
+    let what = crate::exn::describe_tag(inner, tag);
+    tracing::debug!(exception = %what, "uncaught exception");
+    let r = crate::exn::ExnRef(crate::store::Stored {
+        store: inner.id,
+        index: exn,
+    });
+    ErrorKind::Exception(r, what).into()
+}
+
+/// Finds the handler of exception object `exn`, thrown by the current
+/// frame at `cx.exit_ip` (its frame at `cx.exit_base`), there or in a
+/// caller of this activation (each searched at its call, the frames
+/// above popped): writes what the clause passes into the frame's slots
+/// and returns the landing pad, its frame and its instance's memory.
+/// `None`: no handler here (the frames are all popped).
+///
+/// # Safety
+/// `cx` is this activation's, stopped at a throw of its current frame,
+/// with its value stack refreshed.
+unsafe fn unwind(
+    cx: &mut Cx,
+    inner: &mut StoreInner,
+    exn: u32,
+) -> Result<Option<(handlers::Ip, handlers::Sp, *mut u8, usize)>, Error> {
+    use crate::interp::code::ClauseKind;
+    let mut ip = cx.exit_ip;
+    let mut base = cx.exit_base;
+    loop {
+        // SAFETY: `cx.func` is the running frame's code, kept alive by its
+        // module (and the call cache) while the activation runs.
+        let func = unsafe { &*cx.func };
+        // SAFETY: `ip` points into `func`'s code.
+        let word = unsafe { ip.offset_from(func.code.as_ptr()) } as u32;
+        let tag = inner.exns.get(exn).tag;
+        let mut limit = u32::MAX;
+        for h in &func.handlers {
+            if word < h.start || word >= h.end || h.nesting > limit {
+                continue;
+            }
+            for c in &h.clauses {
+                if let ClauseKind::Delegate(n) = c.kind {
+                    // The search goes on outside the delegate's label.
+                    limit = n;
+                    break;
+                }
+                let tags = &inner.instances[cx.instance as usize].tags;
+                if c.tag.is_some_and(|t| tags[t as usize] != tag) {
+                    continue;
+                }
+                let raw = u64::from(exn) + 1;
+                // A clause of any tag (`catch_all`) takes no values.
+                let values: &[u64] = match c.tag {
+                    Some(_) => &inner.exns.get(exn).values,
+                    None => &[],
+                };
+                let mut at = base + h.base_slot as usize;
+                let n = values.len() + usize::from(c.kind != ClauseKind::Values);
+                let slots = inner
+                    .interp
+                    .stack
+                    .get_mut(at..at + n)
+                    .ok_or_else(|| Error::bug("a landing pad's slots are outside the stack"))?;
+                if c.kind == ClauseKind::RefValues {
+                    slots[0] = raw;
+                    at = 1;
+                } else {
+                    at = 0;
+                }
+                slots[at..at + values.len()].copy_from_slice(values);
+                match c.kind {
+                    ClauseKind::ValuesRef => {
+                        slots[n - 1] = raw;
+                        inner.exns.expose(exn);
+                    }
+                    ClauseKind::Values => inner.exns.release(exn),
+                    _ => {}
+                }
+                let (mem, len) = cx.memory(inner);
+                // SAFETY: the pad is a word of `func`'s code (checked when
+                // it was encoded), and `base` is the frame's slot in the
+                // value stack that starts at `cx.stack`.
+                let (pad, sp) =
+                    unsafe { (func.code.as_ptr().add(c.pad as usize), cx.stack.add(base)) };
+                return Ok(Some((pad, sp, mem, len)));
+            }
+        }
+        // Not here: the caller, at its call.
+        let Some(caller) = cx.frames.pop() else {
+            return Ok(None);
+        };
+        cx.func = caller.func;
+        cx.index = caller.index;
+        if caller.instance != cx.instance {
+            cx.enter_instance(inner, caller.instance);
+        }
+        // SAFETY: a return address follows its call instruction in the
+        // same code.
+        ip = unsafe { caller.ret_ip.sub(1) };
+        base = caller.base;
+    }
+}
+
 /// The error of an activation that ended with `exit`.
 #[cold]
 #[inline(never)]
@@ -460,6 +602,8 @@ fn exit_error<T>(store: &Store<T>, cx: &Cx, exit: Exit) -> Error {
             }
             None => e,
         },
+        // `run` handles exceptions before it comes here.
+        Exit::Throw(_) => Error::bug("an exception reached `exit_error`"),
     }
 }
 
@@ -489,6 +633,8 @@ impl core::fmt::Display for FrameOrNone<'_> {
 pub(crate) enum Exit {
     Trap(TrapCode),
     Error(Error),
+    /// An exception (a store exception object) was thrown.
+    Throw(u32),
 }
 
 impl From<TrapCode> for Exit {

@@ -21,6 +21,7 @@
 
 use crate::prelude::*;
 pub(crate) mod control;
+pub(crate) mod exception;
 pub(crate) mod memory;
 pub(crate) mod numeric;
 pub(crate) mod reference;
@@ -141,6 +142,9 @@ pub(crate) struct Cx {
     /// Why the activation ended (with [`Done::Exit`]), and where.
     pub exit: Option<Exit>,
     pub exit_ip: Ip,
+    /// The base slot of the frame that threw (an `Exit::Throw`, or a host
+    /// call that failed with an exception).
+    pub exit_base: usize,
     /// The call being made, for the handlers of slow calls (which take
     /// only a handler's arguments).
     pub pending: Pending,

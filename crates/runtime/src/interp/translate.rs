@@ -17,12 +17,12 @@
 
 use crate::prelude::*;
 use nanowasm_binary::{
-    FrameKind, FuncStart, FuncValidator, Imm, Instr as WasmInstr, Module, Resolved, Types,
-    VisitOperator,
+    operators::TryTable, FrameKind, FuncStart, FuncValidator, Imm, Instr as WasmInstr, Module,
+    Resolved, Types, VisitOperator,
 };
 use nanowasm_core::{Features, FuncType, ImmKind, Opcode, Sig, ValType};
 
-use super::code::{Cmp32, CompiledFunc, Instr, Reg};
+use super::code::{Clause, ClauseKind, Cmp32, CompiledFunc, ExnHandler, Instr, Reg};
 use crate::interp::simd::{self, SimdClass};
 
 /// What the translator needs to know about the engine's configuration.
@@ -155,6 +155,9 @@ struct Ctrl {
     hidden: usize,
     /// The rest of the frame's body is unreachable.
     dead: bool,
+    /// A `try_table`'s or legacy `try`'s exception handler, finished (and
+    /// moved to the function's) at its `end`.
+    handler: Option<ExnHandler>,
 }
 
 /// Translates function `func` (an index in the module's function space,
@@ -172,6 +175,7 @@ pub(crate) fn translate(
         t.param_slots,
         t.local_slots,
         t.frame_slots,
+        t.handlers,
     )
 }
 
@@ -183,6 +187,7 @@ pub(crate) struct Translation {
     pub param_slots: u32,
     pub local_slots: u32,
     pub frame_slots: u32,
+    pub handlers: Vec<ExnHandler>,
 }
 
 /// [`translate`] without the encoding.
@@ -208,6 +213,12 @@ pub(crate) fn translate_instrs(
         results: Vec::new(),
         memory64: module.memories.iter().map(|m| m.memory64).collect(),
         table64: module.tables.iter().map(|t| t.table64).collect(),
+        tags: module
+            .tags
+            .iter()
+            .map(|&t| module.types[t as usize].clone())
+            .collect(),
+        handlers: Vec::new(),
     };
     FuncValidator::new()
         .visit_function(module, config.features, func, &mut t)
@@ -228,6 +239,7 @@ pub(crate) fn translate_instrs(
         param_slots: t.param_slots,
         local_slots: t.local_slots,
         frame_slots,
+        handlers: t.handlers,
     })
 }
 
@@ -254,6 +266,10 @@ struct Translator {
     memory64: Vec<bool>,
     /// Whether each table of the module is 64-bit.
     table64: Vec<bool>,
+    /// The type of each tag of the module.
+    tags: Vec<FuncType>,
+    /// The finished exception handlers, innermost first.
+    handlers: Vec<ExnHandler>,
 }
 
 impl VisitOperator for Translator {
@@ -279,6 +295,7 @@ impl VisitOperator for Translator {
             else_fixup: None,
             hidden: 0,
             dead: false,
+            handler: None,
         });
         if self.config.epoch {
             self.emit(Instr::CheckInterrupt {});
@@ -543,13 +560,23 @@ impl Translator {
     fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), String> {
         use Opcode as O;
         let instr = WasmInstr { op, imm };
-        if matches!(op, O::Else | O::End) {
+        if matches!(op, O::Else | O::End | O::Catch | O::CatchAll | O::Delegate) {
             // Whether the branch that ends here falls through to it.
             let top = self.ctrls.last_mut().ok_or("control stack underflow")?;
             top.dead = !at.end_reachable();
         }
         match instr.op {
-            O::Nop | O::Drop | O::Block | O::Loop | O::End | O::Else => {}
+            O::Nop
+            | O::Drop
+            | O::Block
+            | O::Loop
+            | O::End
+            | O::Else
+            | O::TryTable
+            | O::Try
+            | O::Catch
+            | O::CatchAll
+            | O::Delegate => {}
             _ => self.charge(1),
         }
         match *instr.op.sig() {
@@ -614,6 +641,7 @@ impl Translator {
                     else_fixup: None,
                     hidden: 0,
                     dead: false,
+                    handler: None,
                 });
             }
             (O::If, Imm::Block(_)) => {
@@ -645,8 +673,52 @@ impl Translator {
                     else_fixup: Some(skip),
                     hidden,
                     dead: false,
+                    handler: None,
                 });
                 self.start_fuel_block();
+            }
+            (O::TryTable, Imm::TryTable(tt)) => self.try_table(at, tt)?,
+            (O::Throw, Imm::Index(tag)) => {
+                let n = self.tag_params(tag)?.len();
+                let args = self.pop_args(n)?;
+                self.emit(Instr::Throw { tag, args });
+                self.set_dead();
+            }
+            (O::ThrowRef, _) => {
+                let v = self.pop()?;
+                self.emit(Instr::ThrowRef { src: v.reg() });
+                self.set_dead();
+            }
+            (O::Try, Imm::Block(_)) => self.legacy_try(at)?,
+            (O::Catch, Imm::Index(tag)) => self.legacy_catch(at, Some(tag))?,
+            (O::CatchAll, _) => self.legacy_catch(at, None)?,
+            (O::Delegate, Imm::Index(depth)) => {
+                let idx = self.ctrls.len() - 1;
+                let target = idx.checked_sub(1 + depth as usize).ok_or("unknown label")?;
+                let end = self.pc();
+                let h = self.ctrls[idx]
+                    .handler
+                    .as_mut()
+                    .ok_or("delegate outside a try")?;
+                h.end = end;
+                h.clauses.push(Clause {
+                    tag: None,
+                    kind: ClauseKind::Delegate(target as u32),
+                    pad: h.start,
+                });
+                self.end(at)?;
+            }
+            (O::Rethrow, Imm::Index(depth)) => {
+                let idx = self
+                    .ctrls
+                    .len()
+                    .checked_sub(1 + depth as usize)
+                    .ok_or("unknown label")?;
+                // The caught exception's reference, in the slot under the
+                // catch block's operands.
+                let src = self.ctrls[idx].base_slot - 1;
+                self.emit(Instr::ThrowRef { src });
+                self.set_dead();
             }
             (O::Else, _) => {
                 let idx = self.ctrls.len() - 1;
@@ -1312,10 +1384,207 @@ impl Translator {
         Ok(())
     }
 
+    /// The parameter types of tag `tag`.
+    fn tag_params(&self, tag: u32) -> Result<Vec<ValType>, String> {
+        self.tags
+            .get(tag as usize)
+            .map(|t| t.params().to_vec())
+            .ok_or_else(|| "unknown tag".into())
+    }
+
+    /// `try_table`: its clauses' landing pads, jumped over, then a block
+    /// whose handler covers its body. Each pad sees the operands around
+    /// the `try_table` and the caught values in the slots from its base,
+    /// and branches to the clause's label as a `br` would.
+    fn try_table(&mut self, at: &Resolved<'_>, tt: TryTable<'_>) -> Result<(), String> {
+        self.materialize_all();
+        let (params, _) = self.block(at)?;
+        let height = self
+            .stack
+            .len()
+            .checked_sub(params.len())
+            .ok_or("operand stack underflow")?;
+        let base_slot = self.stack.get(height).map_or(self.next_slot(), |o| o.slot);
+        let nesting = self.ctrls.len() as u32;
+        let skip = self.emit(Instr::Br { target: u32::MAX });
+        let mut clauses = Vec::with_capacity(tt.len() as usize);
+        for c in tt.catches() {
+            self.label();
+            self.start_fuel_block();
+            let pad = self.pc();
+            let saved = self.stack.clone();
+            self.stack.truncate(height);
+            let values = match c.tag() {
+                Some(t) => self.tag_params(t)?,
+                None => Vec::new(),
+            };
+            for &t in &values {
+                self.push(t);
+            }
+            if c.is_ref() {
+                self.push(ValType::EXNREF);
+            }
+            let n = values.len() + usize::from(c.is_ref());
+            // The label counts from outside the `try_table`, which is not
+            // on the control stack yet.
+            let idx = self
+                .ctrls
+                .len()
+                .checked_sub(1 + c.label() as usize)
+                .ok_or("unknown label")?;
+            self.copies_to_frame(idx, n)?;
+            self.jump_to(idx);
+            self.stack = saved;
+            let kind = if c.is_ref() {
+                ClauseKind::ValuesRef
+            } else {
+                ClauseKind::Values
+            };
+            clauses.push(Clause {
+                tag: c.tag(),
+                kind,
+                pad,
+            });
+        }
+        let start = self.pc();
+        self.patch(skip, start);
+        self.start_fuel_block();
+        self.ctrls.push(Ctrl {
+            kind: CtrlKind::TryTable,
+            height,
+            base_slot,
+            fixups: Vec::new(),
+            loop_pc: 0,
+            else_fixup: None,
+            hidden: 0,
+            dead: false,
+            handler: Some(ExnHandler {
+                start,
+                end: start,
+                base_slot,
+                nesting,
+                clauses,
+            }),
+        });
+        Ok(())
+    }
+
+    /// A legacy `try`: a block with a hidden slot under its operands, where
+    /// a `catch` block finds the exception's reference (for `rethrow`);
+    /// the params move up one slot to make room, and the results move down
+    /// at the `end` (the `hidden` mechanism of an `if` with params).
+    fn legacy_try(&mut self, at: &Resolved<'_>) -> Result<(), String> {
+        self.materialize_all();
+        let (params, _) = self.block(at)?;
+        let height = self
+            .stack
+            .len()
+            .checked_sub(params.len())
+            .ok_or("operand stack underflow")?;
+        let nesting = self.ctrls.len() as u32;
+        let originals: Vec<Operand> = self.stack.drain(height..).collect();
+        let hidden = self.push(ValType::EXNREF);
+        let moved: Vec<Reg> = originals.iter().map(|o| self.push(o.ty)).collect();
+        // Last first: each copy goes one slot up, over its own original.
+        for (o, &dst) in originals.iter().zip(&moved).rev() {
+            self.copy(dst, o.reg(), o.ty);
+        }
+        let start = self.pc();
+        self.label();
+        self.ctrls.push(Ctrl {
+            kind: CtrlKind::Try,
+            height: height + 1,
+            base_slot: hidden + 1,
+            fixups: Vec::new(),
+            loop_pc: 0,
+            else_fixup: None,
+            hidden: 1,
+            dead: false,
+            handler: Some(ExnHandler {
+                start,
+                end: start,
+                base_slot: hidden,
+                nesting,
+                clauses: Vec::new(),
+            }),
+        });
+        Ok(())
+    }
+
+    /// A legacy `catch` (of `tag`) or `catch_all`: ends the `try` body or
+    /// the previous catch block as `else` ends a `then`, and starts a
+    /// block that the unwinder enters with the exception's reference in
+    /// the hidden slot and its values above.
+    fn legacy_catch(&mut self, at: &Resolved<'_>, tag: Option<u32>) -> Result<(), String> {
+        let idx = self.ctrls.len() - 1;
+        let (_, results) = self.block(at)?;
+        let hidden = self.ctrls[idx].base_slot - 1;
+        match self.ctrls[idx].kind {
+            CtrlKind::Try => {
+                let end = self.pc();
+                if let Some(h) = self.ctrls[idx].handler.as_mut() {
+                    h.end = end;
+                }
+            }
+            _ if !self.ctrls[idx].dead => {
+                self.emit(Instr::ExnRelease { src: hidden });
+            }
+            _ => {}
+        }
+        if !self.ctrls[idx].dead {
+            self.copies_to_frame(idx, results.len())?;
+            self.jump_to(idx);
+        }
+        self.label();
+        let pad = self.pc();
+        let values = match tag {
+            Some(t) => self.tag_params(t)?,
+            None => Vec::new(),
+        };
+        let c = &mut self.ctrls[idx];
+        c.kind = if tag.is_some() {
+            CtrlKind::Catch
+        } else {
+            CtrlKind::CatchAll
+        };
+        c.dead = false;
+        c.handler
+            .as_mut()
+            .ok_or("catch outside a try")?
+            .clauses
+            .push(Clause {
+                tag,
+                kind: ClauseKind::RefValues,
+                pad,
+            });
+        let height = c.height;
+        self.stack.truncate(height);
+        for &t in &values {
+            self.push(t);
+        }
+        self.start_fuel_block();
+        Ok(())
+    }
+
     /// `end` of the innermost frame.
     fn end(&mut self, at: &Resolved<'_>) -> Result<(), String> {
         let idx = self.ctrls.len() - 1;
         let kind = self.ctrls[idx].kind;
+        match kind {
+            CtrlKind::TryTable | CtrlKind::Try => {
+                let end = self.pc();
+                if let Some(h) = self.ctrls[idx].handler.as_mut() {
+                    h.end = h.end.max(end);
+                }
+            }
+            CtrlKind::Catch | CtrlKind::CatchAll if !self.ctrls[idx].dead => {
+                // The exception of a catch block that falls through is
+                // freed (unless a reference to it was made).
+                let src = self.ctrls[idx].base_slot - 1;
+                self.emit(Instr::ExnRelease { src });
+            }
+            _ => {}
+        }
         if kind == CtrlKind::Func {
             if !self.ctrls[idx].dead {
                 // Fallthrough: the results must sit at the frame's slots.
@@ -1336,7 +1605,10 @@ impl Translator {
             // Fallthrough: the results must sit at the frame's slots.
             self.copies_to_frame(idx, results.len())?;
         }
-        let c = self.ctrls.pop().ok_or("control stack underflow")?;
+        let mut c = self.ctrls.pop().ok_or("control stack underflow")?;
+        if let Some(h) = c.handler.take().filter(|h| !h.clauses.is_empty()) {
+            self.handlers.push(h);
+        }
         let end_pc = self.pc();
         self.label();
         for at in c.fixups {

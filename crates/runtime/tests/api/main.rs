@@ -9,6 +9,7 @@ use nanowasm_runtime::*;
 
 mod backtrace;
 mod compiler;
+mod exceptions;
 mod extended_const;
 mod memory64;
 mod multi_memory;

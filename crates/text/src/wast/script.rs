@@ -151,6 +151,12 @@ pub enum Directive {
         /// The expected message.
         message: String,
     },
+    /// The action throws an exception that is not caught (exception
+    /// handling).
+    AssertException {
+        /// The action.
+        action: Action,
+    },
     /// The action exhausts the call stack.
     AssertExhaustion {
         /// The action.

@@ -608,7 +608,10 @@ unsafe fn call_host(ip: Ip, sp: Sp, _: *mut u8, _: usize, cx: *mut Cx) -> Done {
     if !unsafe { (c.call_host)(c, target, caller_base, caller_base + args as usize) } {
         // `call_host` left the reason in `cx.exit`.
         // SAFETY: every handler receives the activation's live context.
-        unsafe { (*cx).exit_ip = ip };
+        unsafe {
+            (*cx).exit_ip = ip;
+            (*cx).exit_base = caller_base;
+        }
         return Done::Exit;
     }
     // SAFETY: handlers run with the store live and otherwise unused (the

@@ -1,0 +1,176 @@
+//! The exception-handling proposal (Wasm 3.0) in the decoder and
+//! validator: tags, `throw`, `throw_ref`, `try_table` and `exnref`, and the
+//! legacy `try`/`catch`/`catch_all`/`rethrow`/`delegate`.
+//!
+//! Every module of the 3.0 suite's exception files (lowered by the `wat`
+//! oracle, including those of `assert_invalid` and `assert_malformed`)
+//! gets the same verdict from us as from `wasmparser` configured for what
+//! nanowasm implements plus exceptions, legacy ones included.
+
+#[path = "spec/scan.rs"]
+#[allow(dead_code)]
+mod scan;
+
+use std::path::{Path, PathBuf};
+
+use nanowasm_binary::{Feature, Features};
+use scan::Sexp;
+
+fn testsuite3() -> PathBuf {
+    if let Ok(dir) = std::env::var("NANOWASM_TESTSUITE3") {
+        return PathBuf::from(dir);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite")
+}
+
+/// Every supported proposal, and exceptions.
+fn ours() -> Features {
+    let mut f = Features::WASM2;
+    f.apply_list("all").unwrap();
+    f.with(Feature::Exceptions, true)
+}
+
+fn theirs() -> wasmparser::WasmFeatures {
+    use wasmparser::WasmFeatures as W;
+    W::WASM2
+        | W::EXCEPTIONS
+        | W::LEGACY_EXCEPTIONS
+        | W::TAIL_CALL
+        | W::EXTENDED_CONST
+        | W::MULTI_MEMORY
+        | W::MEMORY64
+        | W::RELAXED_SIMD
+}
+
+/// The text modules of `form` (and of the assertions in it), lowered by
+/// the `wat` crate, with their lines.
+fn modules(form: &Sexp, src: &str, out: &mut Vec<(usize, Vec<u8>)>) {
+    if form.head() == Some("module") {
+        let items = form.items();
+        let mut i = 1;
+        while let Some(Sexp::Atom(a)) = items.get(i) {
+            if a.starts_with('$') || a == "definition" {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let Sexp::List(_, span) = form else { return };
+        let line = src[..span.start].lines().count().max(1);
+        match items.get(i) {
+            Some(Sexp::Atom(a)) if a == "binary" => {
+                let mut bytes = Vec::new();
+                for s in &items[i + 1..] {
+                    if let Sexp::Str(b) = s {
+                        bytes.extend_from_slice(b);
+                    }
+                }
+                out.push((line, bytes));
+            }
+            Some(Sexp::Atom(a)) if a == "quote" || a == "instance" => {}
+            _ => {
+                if let Ok(bytes) = wat::parse_str(&src[span.clone()]) {
+                    out.push((line, bytes));
+                }
+            }
+        }
+        return;
+    }
+    for item in form.items() {
+        if let Sexp::List(..) = item {
+            modules(item, src, out);
+        }
+    }
+}
+
+#[test]
+fn exception_modules_get_wasmparsers_verdict() {
+    let root = testsuite3();
+    assert!(
+        root.is_dir(),
+        "the Wasm 3.0 testsuite is missing at {}",
+        root.display()
+    );
+    let files = [
+        "throw.wast",
+        "throw_ref.wast",
+        "try_table.wast",
+        "tag.wast",
+        "legacy/throw.wast",
+        "legacy/rethrow.wast",
+        "legacy/try_catch.wast",
+        "legacy/try_delegate.wast",
+    ];
+    let (mut accepted, mut rejected) = (0, 0);
+    let mut failures = Vec::new();
+    for name in files {
+        let src = std::fs::read_to_string(root.join(name)).unwrap();
+        let mut found = Vec::new();
+        for form in scan::parse(&src).unwrap() {
+            modules(&form, &src, &mut found);
+        }
+        for (line, bytes) in found {
+            let ours = nanowasm_binary::validate(&bytes, ours());
+            let theirs = wasmparser::Validator::new_with_features(theirs()).validate_all(&bytes);
+            match (&ours, &theirs) {
+                (Ok(()), Ok(_)) => accepted += 1,
+                (Err(_), Err(_)) => rejected += 1,
+                (Ok(()), Err(e)) => {
+                    failures.push(format!("{name}:{line}: we accept, wasmparser rejects: {e}"))
+                }
+                (Err(e), Ok(_)) => failures.push(format!(
+                    "{name}:{line}: we reject ({e}), wasmparser accepts"
+                )),
+            }
+        }
+    }
+    eprintln!("exception modules: {accepted} accepted and {rejected} rejected by both");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        accepted >= 10 && rejected >= 20,
+        "only {accepted} + {rejected} modules"
+    );
+}
+
+/// The rules a back end relies on, each with the message a user sees.
+#[test]
+fn invalid_exception_code_is_rejected_with_the_reason() {
+    let cases: &[(&str, &str)] = &[
+        // A catch clause whose label takes other values than the tag's.
+        (
+            r#"(module (tag $e (param i32))
+                 (func (drop (block $l (result i64) (try_table (catch $e $l)) (i64.const 0)))))"#,
+            "catch clause",
+        ),
+        (
+            r#"(module (func (block (try_table (catch_all_ref 0)))))"#,
+            "catch clause",
+        ),
+        (r#"(module (func (throw 0)))"#, "unknown tag 0"),
+        (
+            r#"(module (func (i32.const 0) (throw_ref)))"#,
+            "type mismatch",
+        ),
+        (
+            r#"(module (tag (param i32)) (func (throw 0)))"#,
+            "type mismatch",
+        ),
+        (
+            r#"(module (func (block (rethrow 0))))"#,
+            "invalid rethrow label",
+        ),
+        (
+            r#"(module (type (func (result i32))) (tag (type 0)))"#,
+            "non-empty tag result type",
+        ),
+    ];
+    for (src, message) in cases {
+        let bytes = wat::parse_str(src).unwrap();
+        let err = nanowasm_binary::validate(&bytes, ours()).expect_err(src);
+        assert!(err.to_string().contains(message), "{src}: {err}");
+    }
+    // Without the proposal, the same constructs name it.
+    let bytes = wat::parse_str(r#"(module (tag) (func (throw 0)))"#).unwrap();
+    let err = nanowasm_binary::validate(&bytes, Features::WASM2).unwrap_err();
+    assert!(err.to_string().contains("`exceptions`"), "{err}");
+}
