@@ -123,6 +123,9 @@ pub(crate) struct ExnEntity {
     pub(crate) values: Box<[u64]>,
     /// Whether a reference to it was ever made: then it is never freed.
     pub(crate) exposed: bool,
+    /// How many legacy `catch` blocks hold it (for `rethrow`): it is not
+    /// freed while one does.
+    pub(crate) holds: u32,
 }
 
 /// A store's exception objects.
@@ -144,6 +147,7 @@ impl Exns {
             tag,
             values,
             exposed,
+            holds: 0,
         };
         if let Some(i) = self.free.pop() {
             self.items[i as usize] = entity;
@@ -168,13 +172,33 @@ impl Exns {
         self.items[i as usize].exposed = true;
     }
 
-    /// Frees object `i` if no reference to it was ever made.
+    /// Frees object `i` if no reference to it was ever made and no catch
+    /// block holds it.
     pub(crate) fn release(&mut self, i: u32) {
         let e = &mut self.items[i as usize];
-        if !e.exposed && e.tag != u32::MAX {
+        if !e.exposed && e.holds == 0 && e.tag != u32::MAX {
             e.tag = u32::MAX;
             e.values = Box::new([]);
             self.free.push(i);
+        }
+    }
+
+    /// A legacy `catch` block holds object `i`.
+    pub(crate) fn hold(&mut self, i: u32) {
+        let e = &mut self.items[i as usize];
+        e.holds = e.holds.saturating_add(1);
+    }
+
+    /// A legacy `catch` block is left: it no longer holds object `i`,
+    /// which is freed if nothing else keeps it, unless it is `in_flight`
+    /// (the exception being thrown out of the block).
+    pub(crate) fn unhold(&mut self, i: u32, in_flight: Option<u32>) {
+        let Some(e) = self.items.get_mut(i as usize) else {
+            return;
+        };
+        e.holds = e.holds.saturating_sub(1);
+        if in_flight != Some(i) {
+            self.release(i);
         }
     }
 
@@ -188,7 +212,9 @@ impl Exns {
 /// What an uncaught exception's error says about its tag: the name it is
 /// exported under, if an instance exports it, and its type.
 pub(crate) fn describe_tag(inner: &StoreInner, tag: u32) -> String {
-    let ty = &inner.tags[tag as usize].ty;
+    let Some(ty) = inner.tags.get(tag as usize).map(|t| &t.ty) else {
+        return String::from("a freed exception");
+    };
     for inst in &inner.instances {
         let m = inst.module.binary();
         for e in &m.exports {

@@ -479,6 +479,10 @@ pub(crate) struct ExnHandler {
     pub nesting: u32,
     /// The clauses, in order: the first that matches takes the exception.
     pub clauses: Vec<Clause>,
+    /// A legacy `try`'s catch blocks: an exception that leaves them frees
+    /// theirs (unless a reference to it was made). Empty otherwise.
+    pub catch_start: u32,
+    pub catch_end: u32,
 }
 
 /// One catch clause of an [`ExnHandler`].
@@ -572,6 +576,8 @@ impl CompiledFunc {
         for h in &mut handlers {
             h.start = word(h.start);
             h.end = word(h.end);
+            h.catch_start = word(h.catch_start);
+            h.catch_end = word(h.catch_end);
             for c in &mut h.clauses {
                 if c.pad as usize >= instrs.len() {
                     return Err("landing pad out of range".into());

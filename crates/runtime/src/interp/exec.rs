@@ -514,7 +514,14 @@ unsafe fn unwind(
         let word = unsafe { ip.offset_from(func.code.as_ptr()) } as u32;
         let tag = inner.exns.get(exn).tag;
         let mut limit = u32::MAX;
+        // The legacy catch blocks the exception leaves (those around the
+        // throw, inside the handler that takes it): their hidden slots.
+        let mut left: Vec<usize> = Vec::new();
         for h in &func.handlers {
+            if (h.catch_start..h.catch_end).contains(&word) {
+                left.push(base + h.base_slot as usize);
+                continue;
+            }
             if word < h.start || word >= h.end || h.nesting > limit {
                 continue;
             }
@@ -548,13 +555,17 @@ unsafe fn unwind(
                     at = 0;
                 }
                 slots[at..at + values.len()].copy_from_slice(values);
+                if c.kind == ClauseKind::ValuesRef {
+                    slots[n - 1] = raw;
+                }
                 match c.kind {
-                    ClauseKind::ValuesRef => {
-                        slots[n - 1] = raw;
-                        inner.exns.expose(exn);
-                    }
-                    ClauseKind::Values => inner.exns.release(exn),
+                    ClauseKind::ValuesRef => inner.exns.expose(exn),
+                    ClauseKind::RefValues => inner.exns.hold(exn),
                     _ => {}
+                }
+                leave_catches(inner, &left, exn);
+                if c.kind == ClauseKind::Values {
+                    inner.exns.release(exn);
                 }
                 let (mem, len) = cx.memory(inner);
                 // SAFETY: the pad is a word of `func`'s code (checked when
@@ -565,6 +576,7 @@ unsafe fn unwind(
                 return Ok(Some((pad, sp, mem, len)));
             }
         }
+        leave_catches(inner, &left, exn);
         // Not here: the caller, at its call.
         let Some(caller) = cx.frames.pop() else {
             return Ok(None);
@@ -578,6 +590,16 @@ unsafe fn unwind(
         // same code.
         ip = unsafe { caller.ret_ip.sub(1) };
         base = caller.base;
+    }
+}
+
+/// The legacy catch blocks whose hidden slots are `left` no longer hold
+/// their exceptions (the one in flight, `exn`, is not freed).
+fn leave_catches(inner: &mut StoreInner, left: &[usize], exn: u32) {
+    for &slot in left {
+        if let Some(raw) = inner.interp.stack.get(slot).copied().filter(|&r| r != 0) {
+            inner.exns.unhold((raw - 1) as u32, Some(exn));
+        }
     }
 }
 

@@ -728,6 +728,7 @@ impl Translator {
             (O::End, _) => self.end(at)?,
             (O::Br, Imm::Index(depth)) => {
                 let (idx, arity) = self.target(at, depth)?;
+                self.release_catches(idx);
                 self.copies_to_frame(idx, arity)?;
                 self.jump_to(idx);
                 self.set_dead();
@@ -739,8 +740,9 @@ impl Translator {
                 // Do the copies only when the branch is taken.
                 let mark = self.code.len();
                 let skip = self.emit(cond.negate().jump(u32::MAX));
+                let released = self.release_catches(idx);
                 let copied = self.copies_to_frame(idx, arity)?;
-                if copied || self.ctrls[idx].kind == CtrlKind::Func {
+                if copied || released || self.ctrls[idx].kind == CtrlKind::Func {
                     self.jump_to(idx);
                     let pc = self.pc();
                     self.patch(skip, pc);
@@ -779,8 +781,9 @@ impl Translator {
                     // Trampoline: copies then the jump, unless none needed.
                     let mark = self.code.len();
                     let tramp = self.pc();
+                    let released = self.release_catches(idx);
                     let copied = self.copies_to_frame(idx, arity)?;
-                    if copied {
+                    if copied || released {
                         self.jump_to(idx);
                         self.patch(entry, tramp);
                     } else {
@@ -803,6 +806,7 @@ impl Translator {
                 self.set_dead();
             }
             (O::Return, _) => {
+                self.release_catches(0);
                 self.copies_to_frame(0, self.results.len())?;
                 self.emit(Instr::Return {});
                 self.set_dead();
@@ -1340,6 +1344,7 @@ impl Translator {
     ) -> Result<(), String> {
         let args = self.pop_args(params.len())?;
         let result_slots = slots_of(results);
+        self.release_catches(0);
         self.emit(make(args, result_slots));
         self.max_slot = self.max_slot.max(args + result_slots);
         self.set_dead();
@@ -1382,6 +1387,21 @@ impl Translator {
         }
         self.start_fuel_block();
         Ok(())
+    }
+
+    /// Before a branch out of legacy catch blocks to frame `idx` (a
+    /// return: 0): frees the exception each one holds (unless a reference
+    /// to it was made). Whether it emitted anything.
+    fn release_catches(&mut self, idx: usize) -> bool {
+        let hidden: Vec<Reg> = self.ctrls[idx + 1..]
+            .iter()
+            .filter(|c| matches!(c.kind, CtrlKind::Catch | CtrlKind::CatchAll))
+            .map(|c| c.base_slot - 1)
+            .collect();
+        for &src in &hidden {
+            self.emit(Instr::ExnRelease { src });
+        }
+        !hidden.is_empty()
     }
 
     /// The parameter types of tag `tag`.
@@ -1464,6 +1484,8 @@ impl Translator {
                 base_slot,
                 nesting,
                 clauses,
+                catch_start: 0,
+                catch_end: 0,
             }),
         });
         Ok(())
@@ -1506,6 +1528,8 @@ impl Translator {
                 base_slot: hidden,
                 nesting,
                 clauses: Vec::new(),
+                catch_start: 0,
+                catch_end: 0,
             }),
         });
         Ok(())
@@ -1542,6 +1566,11 @@ impl Translator {
             None => Vec::new(),
         };
         let c = &mut self.ctrls[idx];
+        if c.kind == CtrlKind::Try {
+            if let Some(h) = c.handler.as_mut() {
+                h.catch_start = pad;
+            }
+        }
         c.kind = if tag.is_some() {
             CtrlKind::Catch
         } else {
@@ -1577,11 +1606,17 @@ impl Translator {
                     h.end = h.end.max(end);
                 }
             }
-            CtrlKind::Catch | CtrlKind::CatchAll if !self.ctrls[idx].dead => {
-                // The exception of a catch block that falls through is
-                // freed (unless a reference to it was made).
-                let src = self.ctrls[idx].base_slot - 1;
-                self.emit(Instr::ExnRelease { src });
+            CtrlKind::Catch | CtrlKind::CatchAll => {
+                if !self.ctrls[idx].dead {
+                    // The exception of a catch block that falls through
+                    // is freed (unless a reference to it was made).
+                    let src = self.ctrls[idx].base_slot - 1;
+                    self.emit(Instr::ExnRelease { src });
+                }
+                let end = self.pc();
+                if let Some(h) = self.ctrls[idx].handler.as_mut() {
+                    h.catch_end = end;
+                }
             }
             _ => {}
         }

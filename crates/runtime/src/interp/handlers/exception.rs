@@ -51,14 +51,15 @@ handler!(
 );
 
 handler!(
-    /// The end of a legacy `catch` block: its exception is freed unless a
-    /// reference to it was made.
+    /// Leaving a legacy `catch` block (at its end, or by a branch): it no
+    /// longer holds its exception, which is freed unless a reference to
+    /// it was made.
     exn_release(o: ExnRelease, ip, sp, mem, len, cx) {
         let raw = s!(sp, o.src);
         if raw != 0 {
             // SAFETY: handlers run with the store live and otherwise unused.
             let inner = unsafe { Cx::inner(cx) };
-            inner.exns.release((raw - 1) as u32);
+            inner.exns.unhold((raw - 1) as u32, None);
         }
     }
 );
