@@ -20,7 +20,7 @@ use crate::module::{ElementSegment, Module};
 use crate::operators::{Catch, Imm, Instr, OperatorReader};
 use crate::reader::Reader;
 use crate::validate::visit::{
-    visit_op, Ending, Extra, Frame, FrameKind, FuncStart, Resolved, Types, VisitOperator,
+    visit_op, Extra, Frame, FrameKind, FuncStart, Resolved, Types, VisitOperator,
 };
 
 /// An operand type, or `None` for the unknown type of unreachable code.
@@ -885,13 +885,7 @@ impl FuncValidator {
                 });
                 self.push_types(values);
                 set!(block = Some(frame.ty));
-                set!(
-                    ending = Some(Ending {
-                        kind: frame.kind,
-                        visible: frame.visible,
-                        reachable: !frame.unreachable,
-                    })
-                );
+                set!(ending = Some(frame.ending()));
             }
             (O::Delegate, Imm::Index(depth)) => {
                 let frame = self.pop_frame(env)?;
@@ -903,13 +897,7 @@ impl FuncValidator {
                 let (_, results) = self.block_types(env, frame.ty)?;
                 self.push_types(results);
                 set!(block = Some(frame.ty));
-                set!(
-                    ending = Some(Ending {
-                        kind: frame.kind,
-                        visible: frame.visible,
-                        reachable: !frame.unreachable,
-                    })
-                );
+                set!(ending = Some(frame.ending()));
             }
             (O::Rethrow, Imm::Index(depth)) => {
                 let frame = self.frame_at(depth)?;
@@ -933,13 +921,7 @@ impl FuncValidator {
                 let (params, _) = self.block_types(env, frame.ty)?;
                 self.push_types(params);
                 set!(block = Some(frame.ty));
-                set!(
-                    ending = Some(Ending {
-                        kind: frame.kind,
-                        visible: frame.visible,
-                        reachable: !frame.unreachable,
-                    })
-                );
+                set!(ending = Some(frame.ending()));
             }
             (O::End, _) => {
                 let frame = self.pop_frame(env)?;
@@ -957,13 +939,7 @@ impl FuncValidator {
                 if frame.kind != FrameKind::Func {
                     set!(block = Some(frame.ty));
                 }
-                set!(
-                    ending = Some(Ending {
-                        kind: frame.kind,
-                        visible: frame.visible,
-                        reachable: !frame.unreachable,
-                    })
-                );
+                set!(ending = Some(frame.ending()));
             }
             (O::Br, Imm::Index(depth)) => {
                 let frame = self.frame_at(depth)?;

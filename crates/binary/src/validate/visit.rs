@@ -154,12 +154,24 @@ pub struct Label<'m> {
     pub types: Types<'m>,
 }
 
-/// How a frame ended, for `else` and `end`.
+/// How a frame ended, for `else` and `end` (and a legacy `catch`,
+/// `catch_all` or `delegate`).
 #[derive(Clone, Copy)]
 pub(crate) struct Ending {
     pub kind: FrameKind,
     pub visible: bool,
     pub reachable: bool,
+}
+
+impl Frame {
+    /// How this frame, just popped, ended.
+    pub(crate) fn ending(self) -> Ending {
+        Ending {
+            kind: self.kind,
+            visible: self.visible,
+            reachable: !self.unreachable,
+        }
+    }
 }
 
 /// What the validator resolved for one instruction beyond its immediates.

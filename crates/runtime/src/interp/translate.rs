@@ -600,13 +600,7 @@ impl Translator {
             }
             (O::Nop, _) => {}
             (O::Block, Imm::Block(_)) | (O::Loop, Imm::Block(_)) => {
-                self.materialize_all();
-                let (params, _) = self.block(at)?;
-                let height = self
-                    .stack
-                    .len()
-                    .checked_sub(params.len())
-                    .ok_or("operand stack underflow")?;
+                let height = self.block_start(at)?;
                 let base_slot = self.stack.get(height).map_or(self.next_slot(), |o| o.slot);
                 let kind = if instr.op == O::Loop {
                     CtrlKind::Loop
@@ -1404,6 +1398,17 @@ impl Translator {
         !hidden.is_empty()
     }
 
+    /// The start of a block-like frame: every operand in its own slot;
+    /// returns the operand stack's height below the block's params.
+    fn block_start(&mut self, at: &Resolved<'_>) -> Result<usize, String> {
+        self.materialize_all();
+        let (params, _) = self.block(at)?;
+        self.stack
+            .len()
+            .checked_sub(params.len())
+            .ok_or_else(|| "operand stack underflow".into())
+    }
+
     /// The parameter types of tag `tag`.
     fn tag_params(&self, tag: u32) -> Result<Vec<ValType>, String> {
         self.tags
@@ -1417,13 +1422,7 @@ impl Translator {
     /// the `try_table` and the caught values in the slots from its base,
     /// and branches to the clause's label as a `br` would.
     fn try_table(&mut self, at: &Resolved<'_>, tt: TryTable<'_>) -> Result<(), String> {
-        self.materialize_all();
-        let (params, _) = self.block(at)?;
-        let height = self
-            .stack
-            .len()
-            .checked_sub(params.len())
-            .ok_or("operand stack underflow")?;
+        let height = self.block_start(at)?;
         let base_slot = self.stack.get(height).map_or(self.next_slot(), |o| o.slot);
         let nesting = self.ctrls.len() as u32;
         let skip = self.emit(Instr::Br { target: u32::MAX });
@@ -1496,13 +1495,7 @@ impl Translator {
     /// the params move up one slot to make room, and the results move down
     /// at the `end` (the `hidden` mechanism of an `if` with params).
     fn legacy_try(&mut self, at: &Resolved<'_>) -> Result<(), String> {
-        self.materialize_all();
-        let (params, _) = self.block(at)?;
-        let height = self
-            .stack
-            .len()
-            .checked_sub(params.len())
-            .ok_or("operand stack underflow")?;
+        let height = self.block_start(at)?;
         let nesting = self.ctrls.len() as u32;
         let originals: Vec<Operand> = self.stack.drain(height..).collect();
         let hidden = self.push(ValType::EXNREF);
