@@ -328,3 +328,93 @@ fn legacy_catch_blocks_free_their_exceptions() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
+
+/// interpreted (catches) → compiled (no exceptions, so `Auto` compiles it)
+/// → interpreted (throws): the compiled frame passes the exception
+/// through, and the handler beyond it catches it.
+#[test]
+fn exceptions_cross_compiled_frames() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let inner = Module::new(
+        &engine,
+        r#"(module (tag $e (export "e") (param i32))
+             (func (export "throw") (param i32) (throw $e (local.get 0))))"#,
+    )
+    .unwrap();
+    let a = linker.instantiate(&mut store, &inner).unwrap();
+    linker.instance(&mut store, "a", a).unwrap();
+    let mid = Module::new(
+        &engine,
+        r#"(module (import "a" "throw" (func $t (param i32)))
+             (func (export "mid") (param i32) (call $t (i32.add (local.get 0) (i32.const 1)))))"#,
+    )
+    .unwrap();
+    if Strategy::Auto.resolve() == Strategy::Compiler {
+        assert!(
+            !mid.compiled_functions().is_empty(),
+            "a module without exceptions compiles"
+        );
+        assert!(
+            inner.compiled_functions().is_empty(),
+            "a module that throws runs on the interpreter"
+        );
+    }
+    let b = linker.instantiate(&mut store, &mid).unwrap();
+    linker.instance(&mut store, "b", b).unwrap();
+    let outer = Module::new(
+        &engine,
+        r#"(module (import "a" "e" (tag $e (param i32)))
+             (import "b" "mid" (func $mid (param i32)))
+             (func (export "run") (param i32) (result i32)
+               (block $h (result i32)
+                 (try_table (catch $e $h) (call $mid (local.get 0)))
+                 (i32.const -1))))"#,
+    )
+    .unwrap();
+    let c = linker.instantiate(&mut store, &outer).unwrap();
+    let run = c.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+    assert_eq!(run.call(&mut store, 41).unwrap(), 42);
+}
+
+/// A guest that throws and catches forever is stopped by fuel and by the
+/// epoch deadline like any other loop.
+#[test]
+fn a_throwing_loop_runs_out_of_fuel_and_time() {
+    let src = r#"(module (tag $e)
+      (func (export "spin")
+        (loop $l
+          (block $h (try_table (catch $e $h) (throw $e)))
+          (try (do (throw $e)) (catch_all))
+          (br $l))))"#;
+    let mut c = Config::new();
+    c.consume_fuel(true);
+    let engine = Engine::new(&c);
+    let m = Module::new(&engine, src).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_fuel(1_000_000).unwrap();
+    let i = Linker::new(&engine).instantiate(&mut store, &m).unwrap();
+    let spin = i.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
+    let err = spin.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.trap_code(), Some(TrapCode::OutOfFuel), "{err}");
+
+    let mut c = Config::new();
+    c.epoch_interruption(true);
+    let engine = Engine::new(&c);
+    let m = Module::new(&engine, src).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(1);
+    let i = Linker::new(&engine).instantiate(&mut store, &m).unwrap();
+    let spin = i.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
+    let ticker = {
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            engine.increment_epoch();
+        })
+    };
+    let err = spin.call(&mut store, ()).unwrap_err();
+    ticker.join().unwrap();
+    assert_eq!(err.trap_code(), Some(TrapCode::Interrupted), "{err}");
+}
