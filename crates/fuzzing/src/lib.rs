@@ -59,9 +59,11 @@ pub fn features() -> nanowasm_binary::Features {
 /// [`config_2_0`] and, each switched on in some modules, the Wasm 3.0
 /// proposals that nanowasm implements and wasm-smith generates: tail
 /// calls, extended constant expressions, multi-memory (up to three
-/// memories), memory64 (64-bit memories and tables) and relaxed SIMD.
+/// memories), memory64 (64-bit memories and tables), exception handling
+/// (tags, `throw`, `throw_ref`, `try_table`) and relaxed SIMD.
 pub fn config_3_0(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
     let mut c = config_2_0(u)?;
+    c.exceptions_enabled = u.arbitrary()?;
     c.tail_call_enabled = u.arbitrary()?;
     c.extended_const_enabled = u.arbitrary()?;
     c.relaxed_simd_enabled = u.arbitrary()?;
@@ -89,8 +91,9 @@ pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
 pub fn generate_for_differential(data: &[u8]) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(data);
     let mut config = config_3_0(&mut u).ok()?;
-    // wasmi's relaxed SIMD choices are not ours.
+    // wasmi's relaxed SIMD choices are not ours, and it has no exceptions.
     config.relaxed_simd_enabled = false;
+    config.exceptions_enabled = false;
     config.export_everything = true;
     config.canonicalize_nans = true;
     config.allow_start_export = true;

@@ -85,7 +85,8 @@ pub const MAX_MEMORY: usize = 16 << 20;
 pub const MAX_TABLE: usize = 100_000;
 
 /// A valid module → instantiate with fuel and limits, call every exported
-/// function with zero arguments: traps and exhaustion are fine, a panic or
+/// function with zero arguments: traps, exhaustion, uncaught exceptions and
+/// the store's limits (of live exception objects, say) are fine, a panic or
 /// a host error is not.
 pub fn execute(wasm: &[u8]) {
     let mut config = Config::new();
@@ -118,7 +119,10 @@ pub fn execute(wasm: &[u8]) {
         store.set_fuel(FUEL).unwrap();
         match f.call(&mut store, &params, &mut results) {
             Ok(()) => {}
-            Err(e) if e.as_trap().is_some() => {}
+            Err(e)
+                if e.as_trap().is_some()
+                    || e.as_exception().is_some()
+                    || matches!(e.kind(), nanowasm::ErrorKind::Limit(_)) => {}
             Err(e) => panic!("calling `{name}`: not a trap: {e}"),
         }
     }
