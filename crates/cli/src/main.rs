@@ -61,7 +61,8 @@ enum Command {
     /// are printed one per line.
     ///
     /// Exit status: the guest's `proc_exit` status; 134 if the module traps
-    /// (as wasmtime); 1 for any other error.
+    /// or throws an exception nothing catches (as wasmtime); 1 for any other
+    /// error.
     Run(Box<run::Args>),
     /// Print the engine's settings (proposals, limits, strategy) and the
     /// host's CPU features.

@@ -6,7 +6,8 @@
 //!
 //! Exit status (wasmtime's, on Unix): the guest's `proc_exit` status (WASI
 //! only lets it be below 126; a larger one is an error); 134 if the guest
-//! traps (as if by SIGABRT); 1 for any other error, with `Error:` and a
+//! traps or throws an exception nothing catches (as if by SIGABRT); 1 for
+//! any other error, with `Error:` and a
 //! `Caused by:` chain on stderr; 2 for a command line clap refuses.
 
 use std::ffi::OsString;
@@ -414,12 +415,13 @@ pub fn run(args: Args) -> ExitCode {
                 return ExitCode::from(u8::try_from(status).unwrap_or(1));
             }
             crate::report(&e);
-            // As wasmtime on Unix: a trap exits as if by SIGABRT, any other
-            // error (a failing host function such as `proc_exit` with an
-            // invalid status, a module that does not load) with 1.
+            // As wasmtime on Unix: a trap or an uncaught exception exits as
+            // if by SIGABRT, any other error (a failing host function such
+            // as `proc_exit` with an invalid status, a module that does not
+            // load) with 1.
             let trapped = e
                 .downcast_ref::<Error>()
-                .is_some_and(|e| e.as_trap().is_some());
+                .is_some_and(|e| e.as_trap().is_some() || e.as_exception().is_some());
             ExitCode::from(if trapped { 134 } else { 1 })
         }
     }

@@ -550,3 +550,78 @@ fn a_validation_error_names_the_function_and_the_types() {
         );
     }
 }
+
+/// Exception handling: the same values from catches (across calls,
+/// `call_indirect`, nested handlers, `catch_ref` and `throw_ref`, several
+/// values), and an uncaught exception exits as a trap does, 134.
+#[test]
+fn exceptions_give_what_wasmtime_gives() {
+    let dir = scratch("exceptions");
+    let m = write(
+        &dir,
+        "exn.wat",
+        r#"(module
+          (tag $a (param i32))
+          (tag $b (param i32 i64))
+          (tag $none)
+          (table 1 funcref)
+          (elem (i32.const 0) $thrower)
+          (func $thrower (param i32)
+            (if (i32.eq (local.get 0) (i32.const 1)) (then (throw $a (i32.const 11))))
+            (if (i32.eq (local.get 0) (i32.const 2)) (then (throw $b (i32.const 22) (i64.const -5))))
+            (if (i32.eq (local.get 0) (i32.const 3)) (then (throw $none))))
+          (func (export "direct") (param i32) (result i32)
+            (block $ha (result i32)
+              (block $hb (result i32 i64)
+                (block $hn
+                  (try_table (catch $a $ha) (catch $b $hb) (catch $none $hn)
+                    (call $thrower (local.get 0)))
+                  (return (i32.const 0)))
+                (return (i32.const 33)))
+              (i32.wrap_i64)
+              (i32.add)))
+          (func (export "indirect") (param i32) (result i32)
+            (block $h
+              (try_table (catch_all $h)
+                (call_indirect (param i32) (local.get 0) (i32.const 0)))
+              (return (i32.const 7)))
+            (i32.const 99))
+          (func (export "rethrown") (param i32) (result i32) (local exnref)
+            (block $outer (result i32)
+              (try_table (catch $a $outer)
+                (block $inner (result i32 exnref)
+                  (try_table (catch_ref $a $inner) (call $thrower (local.get 0)))
+                  (return (i32.const -1)))
+                (local.set 1)
+                (drop)
+                (throw_ref (local.get 1)))
+              (unreachable)))
+          (func (export "uncaught") (param i32) (result i32)
+            (call $thrower (local.get 0))
+            (i32.const 5)))"#,
+    );
+    let m = m.to_str().unwrap();
+    for (func, arg, expect) in [
+        ("direct", "0", "0\n"),
+        ("direct", "1", "11\n"),
+        ("direct", "2", "17\n"),
+        ("direct", "3", "33\n"),
+        ("indirect", "0", "7\n"),
+        ("indirect", "2", "99\n"),
+        ("rethrown", "1", "11\n"),
+        ("uncaught", "0", "5\n"),
+    ] {
+        let args = ["-W", "exceptions=y", "--invoke", func, m, arg];
+        let out = same(&args, &args, &[]);
+        assert_eq!(text(&out.stdout), expect, "{func}({arg})");
+        assert!(out.status.success(), "{func}({arg}): {}", text(&out.stderr));
+    }
+    let args = ["-W", "exceptions=y", "--invoke", "uncaught", m, "2"];
+    let out = same(&args, &args, &[]);
+    assert_eq!(out.status.code(), Some(134));
+    assert!(
+        text(&out.stderr).contains("uncaught exception"),
+        "{}",
+        text(&out.stderr)
+    );
+}

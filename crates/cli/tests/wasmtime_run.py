@@ -48,6 +48,8 @@ def main(argv):
     config = wasmtime.Config()
     if "fuel" in wasm:
         config.consume_fuel = True
+    if wasm.get("exceptions") == "y":
+        config.wasm_exceptions = True
     engine = wasmtime.Engine(config)
     store = wasmtime.Store(engine)
     if "fuel" in wasm:
