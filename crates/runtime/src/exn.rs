@@ -201,12 +201,6 @@ impl Exns {
             self.release(i);
         }
     }
-
-    /// How many objects are live (for tests).
-    #[allow(dead_code)]
-    pub(crate) fn live(&self) -> usize {
-        self.items.len() - self.free.len()
-    }
 }
 
 /// What an uncaught exception's error says about its tag: the name it is
