@@ -24,10 +24,11 @@ type NameSet<'a> = alloc::collections::BTreeSet<&'a str>;
 /// Everything of a [`Module`] but its bytes, built section by section.
 #[derive(Default)]
 pub(crate) struct Parts {
-    pub types: Vec<nanowasm_core::FuncType>,
+    pub types: crate::types::TypeSection,
     pub imports: Vec<module::Import>,
     pub funcs: Vec<u32>,
     pub tables: Vec<nanowasm_core::TableType>,
+    pub table_inits: Vec<Option<module::ConstExpr>>,
     pub memories: Vec<nanowasm_core::MemoryType>,
     pub globals: Vec<nanowasm_core::GlobalType>,
     pub tags: Vec<u32>,
@@ -202,6 +203,7 @@ fn decode_with(bytes: Bytes, features: Features, validate_bodies: bool) -> Resul
         imports: p.imports,
         funcs: p.funcs,
         tables: p.tables,
+        table_inits: p.table_inits,
         memories: p.memories,
         globals: p.globals,
         tags: p.tags,

@@ -45,28 +45,9 @@ pub fn require(features: Features, feature: Feature, what: &str, offset: usize) 
     }
 }
 
-/// One-byte type encodings of Wasm 3.0.
-pub fn ref_type_byte(b: u8) -> Option<(&'static str, Feature)> {
-    Some(match b {
-        0x64 => ("(ref ht)", Feature::FunctionReferences),
-        0x63 => ("(ref null ht)", Feature::FunctionReferences),
-        0x69 => ("exnref", Feature::Exceptions),
-        0x74 => ("nullexnref", Feature::Exceptions),
-        0x71..=0x73 | 0x6a..=0x6e => ("a GC reference type", Feature::Gc),
-        _ => return None,
-    })
-}
-
 /// Opcodes of Wasm 3.0 proposals (without a prefix, or with 0xfb/0xfc/0xfd/0xfe).
 pub fn opcode(prefix: Option<u8>, code: u32) -> Option<(&'static str, Feature)> {
     Some(match (prefix, code) {
-        (None, 0x15) => ("return_call_ref", Feature::TailCall),
-        (None, 0x14) => ("call_ref", Feature::FunctionReferences),
-        (None, 0xd3..=0xd6) => (
-            "a typed function reference instruction",
-            Feature::FunctionReferences,
-        ),
-        (Some(0xfb), _) => ("a GC instruction", Feature::Gc),
         (Some(0xfe), _) => ("an atomic instruction", Feature::Threads),
         (Some(0xfc), 0x13..=0x16) => ("a wide-arithmetic instruction", Feature::WideArithmetic),
         _ => return None,

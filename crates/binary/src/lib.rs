@@ -40,6 +40,7 @@ pub mod name;
 pub mod operators;
 pub mod reader;
 mod section;
+pub mod types;
 mod validate;
 
 pub use decode::{decode, decode_trusted, validate};
@@ -49,6 +50,7 @@ pub use name::Names;
 pub use nanowasm_core::{Feature, Features};
 pub use operators::{BrTable, Imm, Instr, OperatorReader};
 pub use section::code::{MAX_FUNCTION_SIZE, MAX_LOCALS};
+pub use types::TypeSection;
 pub use validate::const_expr::extended_arith;
 pub use validate::func::FuncValidator;
 pub use validate::visit::{FrameKind, FuncStart, Label, NoVisitor, Resolved, Types, VisitOperator};

@@ -16,13 +16,16 @@ pub struct Module {
     /// The module's binary encoding.
     pub bytes: Bytes,
     /// The type section.
-    pub types: Vec<FuncType>,
+    pub types: crate::types::TypeSection,
     /// The imports, in order.
     pub imports: Vec<Import>,
     /// The type index of every function: imported ones first.
     pub funcs: Vec<u32>,
     /// Every table: imported ones first.
     pub tables: Vec<TableType>,
+    /// The initializer of each defined (non-imported) table, if it has one
+    /// (typed function references); without one a table starts null.
+    pub table_inits: Vec<Option<ConstExpr>>,
     /// Every memory: imported ones first.
     pub memories: Vec<MemoryType>,
     /// Every global's type: imported ones first.
@@ -62,7 +65,7 @@ impl Module {
     /// The type of function `index`.
     pub fn func_type(&self, index: u32) -> Option<&FuncType> {
         let ty = *self.funcs.get(index as usize)?;
-        self.types.get(ty as usize)
+        self.types.func(ty)
     }
 
     /// The bytes of `range`.

@@ -9,7 +9,9 @@ use alloc::format;
 use crate::error::{Error, Result};
 use crate::features3;
 use crate::reader::{decode_val_type, Reader};
-use nanowasm_core::{BlockType, Feature, Features, HeapType, ImmKind, MemArg, Opcode, ValType};
+use nanowasm_core::{
+    BlockType, Feature, Features, HeapType, ImmKind, MemArg, Opcode, RefType, ValType,
+};
 
 /// The immediates of an instruction.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,8 +45,18 @@ pub enum Imm<'a> {
     F64(u64),
     /// The type of a typed `select`.
     SelectT(ValType),
-    /// The heap type of `ref.null`.
-    RefNull(HeapType),
+    /// A heap type (`ref.null`, `ref.test`, `ref.cast`).
+    Heap(HeapType),
+    /// `br_on_cast` and `br_on_cast_fail`: the label, the operand's type
+    /// and the type cast to.
+    BrOnCast {
+        /// The branch target.
+        label: u32,
+        /// The type the operand is known to have.
+        from: RefType,
+        /// The type it is tested against.
+        to: RefType,
+    },
     /// A `try_table`'s block type and catch clauses.
     TryTable(TryTable<'a>),
 }
@@ -304,15 +316,32 @@ impl<'a> OperatorReader<'a> {
                 }
                 Imm::SelectT(self.reader.val_type(self.features)?)
             }
-            ImmKind::RefNull => {
+            ImmKind::RefNull | ImmKind::HeapType => {
+                Imm::Heap(self.reader.heap_type(self.features)?)
+            }
+            ImmKind::Type => Imm::Index(self.reader.u32()?),
+            ImmKind::StructField
+            | ImmKind::ArrayFixed
+            | ImmKind::ArrayData
+            | ImmKind::ArrayElem
+            | ImmKind::ArrayCopy => {
+                let a = self.reader.u32()?;
+                Imm::Index2(a, self.reader.u32()?)
+            }
+            ImmKind::BrOnCast => {
                 let at = self.reader.offset();
-                let b = self.reader.u8()?;
-                Imm::RefNull(match b {
-                    0x70 => HeapType::Func,
-                    0x6f => HeapType::Extern,
-                    0x69 if self.features.has(Feature::Exceptions) => HeapType::Exn,
-                    _ => return Err(Error::malformed("malformed reference type", at)),
-                })
+                let flags = self.reader.u8()?;
+                if flags > 3 {
+                    return Err(Error::malformed("invalid br_on_cast flags", at));
+                }
+                let label = self.reader.u32()?;
+                let from = self.reader.heap_type(self.features)?;
+                let to = self.reader.heap_type(self.features)?;
+                Imm::BrOnCast {
+                    label,
+                    from: RefType::new(flags & 1 != 0, from),
+                    to: RefType::new(flags & 2 != 0, to),
+                }
             }
         })
     }
@@ -374,6 +403,7 @@ impl<'a> OperatorReader<'a> {
                 self.reader.u8()?;
                 Ok(BlockType::Empty)
             }
+            Some(0x63 | 0x64) => Ok(BlockType::Value(self.reader.val_type(self.features)?)),
             Some(b) if b & 0xc0 == 0x40 => {
                 // A negative one-byte s33: a value type.
                 self.reader.u8()?;

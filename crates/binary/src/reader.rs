@@ -10,7 +10,7 @@ use alloc::format;
 use crate::error::{Error, Result};
 use crate::features3;
 use nanowasm_core::leb128::{self, LebError};
-use nanowasm_core::{Features, HeapType, Limits, RefType, ValType};
+use nanowasm_core::{Feature, Features, HeapType, Limits, RefType, ValType, MAX_CONCRETE_INDEX};
 
 const EOF_MODULE: &str = "unexpected end";
 const EOF_SECTION: &str = "unexpected end of section or function";
@@ -208,14 +208,68 @@ impl<'a> Reader<'a> {
     pub fn val_type(&mut self, features: Features) -> Result<ValType> {
         let start = self.pos;
         let b = self.u8()?;
-        decode_val_type(b, features, start)
+        match b {
+            0x63 | 0x64 => Ok(ValType::Ref(self.ref_type_after(b, features, start)?)),
+            _ => decode_val_type(b, features, start),
+        }
     }
 
     /// A reference type.
     pub fn ref_type(&mut self, features: Features) -> Result<RefType> {
         let start = self.pos;
         let b = self.u8()?;
-        decode_ref_type(b, features, start)
+        match b {
+            0x63 | 0x64 => self.ref_type_after(b, features, start),
+            _ => decode_ref_type(b, features, start),
+        }
+    }
+
+    /// The heap type of `(ref null? ht)` (`0x63`/`0x64`, already read
+    /// from `start`).
+    fn ref_type_after(&mut self, b: u8, features: Features, start: usize) -> Result<RefType> {
+        if !features.has(Feature::FunctionReferences) {
+            let what = if b == 0x63 {
+                "(ref null ht)"
+            } else {
+                "(ref ht)"
+            };
+            return Err(features3::not_enabled(
+                Feature::FunctionReferences,
+                what,
+                start,
+            ));
+        }
+        Ok(RefType::new(b == 0x63, self.heap_type(features)?))
+    }
+
+    /// A heap type: an abstract one (a negative one-byte s33) or a type
+    /// index.
+    pub fn heap_type(&mut self, features: Features) -> Result<HeapType> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b) if b & 0xc0 == 0x40 => {
+                self.u8()?;
+                decode_heap_type(b, features, start)
+            }
+            _ => {
+                let idx = self.s33()?;
+                if idx < 0 {
+                    return Err(Error::malformed("malformed heap type", start));
+                }
+                if idx > i64::from(MAX_CONCRETE_INDEX) {
+                    // No module has this many types (the limit is 10^6).
+                    return Err(Error::invalid(format!("unknown type {idx}"), start));
+                }
+                if !features.has(Feature::FunctionReferences) {
+                    return Err(features3::not_enabled(
+                        Feature::FunctionReferences,
+                        "a concrete heap type",
+                        start,
+                    ));
+                }
+                Ok(HeapType::Concrete(idx as u32))
+            }
+        }
     }
 
     /// Memory or table limits: a flags byte, a minimum, an optional maximum.
@@ -233,25 +287,25 @@ impl<'a> Reader<'a> {
         if flags & !known != 0 {
             return Err(Error::malformed("integer too large", start));
         }
-        if flags & 0b010 != 0 && !features.has(nanowasm_core::Feature::Threads) {
+        if flags & 0b010 != 0 && !features.has(Feature::Threads) {
             return Err(features3::not_enabled_as(
                 "integer too large",
-                nanowasm_core::Feature::Threads,
+                Feature::Threads,
                 "a shared memory",
                 start,
             ));
         }
-        if flags & 0b100 != 0 && !features.has(nanowasm_core::Feature::Memory64) {
+        if flags & 0b100 != 0 && !features.has(Feature::Memory64) {
             return Err(features3::not_enabled_as(
                 "integer too large",
-                nanowasm_core::Feature::Memory64,
+                Feature::Memory64,
                 "a 64-bit memory or table",
                 start,
             ));
         }
         // Wasm 3.0 encodes every limit as a u64 (validation bounds a
         // 32-bit one); before it, as a u32.
-        let is64 = flags & 0b100 != 0 || features.has(nanowasm_core::Feature::Memory64);
+        let is64 = flags & 0b100 != 0 || features.has(Feature::Memory64);
         let min = if is64 {
             self.u64()?
         } else {
@@ -278,12 +332,8 @@ pub fn decode_val_type(b: u8, features: Features, offset: usize) -> Result<ValTy
         0x7d => ValType::F32,
         0x7c => ValType::F64,
         0x7b => {
-            if !features.has(nanowasm_core::Feature::Simd) {
-                return Err(features3::not_enabled(
-                    nanowasm_core::Feature::Simd,
-                    "v128",
-                    offset,
-                ));
+            if !features.has(Feature::Simd) {
+                return Err(features3::not_enabled(Feature::Simd, "v128", offset));
             }
             ValType::V128
         }
@@ -297,25 +347,38 @@ pub fn decode_val_type(b: u8, features: Features, offset: usize) -> Result<ValTy
     })
 }
 
-/// Decodes a one-byte reference type.
-pub fn decode_ref_type(b: u8, features: Features, offset: usize) -> Result<RefType> {
-    let r = match b {
-        0x70 => RefType::FUNCREF,
-        0x6f => RefType::EXTERNREF,
-        0x69 if features.has(nanowasm_core::Feature::Exceptions) => RefType::EXNREF,
-        _ => {
-            if let Some((name, feature)) = features3::ref_type_byte(b) {
-                return Err(features3::not_enabled(feature, name, offset));
-            }
-            return Err(Error::malformed("malformed reference type", offset));
-        }
+/// Decodes a one-byte abstract heap type.
+pub fn decode_heap_type(b: u8, features: Features, offset: usize) -> Result<HeapType> {
+    let (heap, feature) = match b {
+        0x70 => (HeapType::Func, Feature::Mvp),
+        0x6f => (HeapType::Extern, Feature::ReferenceTypes),
+        0x69 => (HeapType::Exn, Feature::Exceptions),
+        0x74 => (HeapType::NoExn, Feature::Exceptions),
+        0x73 => (HeapType::NoFunc, Feature::FunctionReferences),
+        0x72 => (HeapType::NoExtern, Feature::FunctionReferences),
+        0x71 => (HeapType::None, Feature::Gc),
+        0x6e => (HeapType::Any, Feature::Gc),
+        0x6d => (HeapType::Eq, Feature::Gc),
+        0x6c => (HeapType::I31, Feature::Gc),
+        0x6b => (HeapType::Struct, Feature::Gc),
+        0x6a => (HeapType::Array, Feature::Gc),
+        _ => return Err(Error::malformed("malformed reference type", offset)),
     };
-    if r.heap == HeapType::Extern && !features.has(nanowasm_core::Feature::ReferenceTypes) {
+    if feature != Feature::Mvp && !features.has(feature) {
         return Err(features3::not_enabled(
-            nanowasm_core::Feature::ReferenceTypes,
-            "externref",
+            feature,
+            heap.abstract_name().unwrap_or("a heap type"),
             offset,
         ));
     }
-    Ok(r)
+    Ok(heap)
+}
+
+/// Decodes a one-byte reference type (a nullable abstract one:
+/// `funcref`, `externref`, `anyref`, ...).
+pub fn decode_ref_type(b: u8, features: Features, offset: usize) -> Result<RefType> {
+    if matches!(b, 0x63 | 0x64) {
+        return Err(Error::malformed("malformed reference type", offset));
+    }
+    Ok(RefType::new(true, decode_heap_type(b, features, offset)?))
 }

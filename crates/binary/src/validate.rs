@@ -11,6 +11,7 @@ use alloc::format;
 
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
+use nanowasm_core::{FuncType, HeapType, ValType};
 
 impl Decoder<'_> {
     pub(crate) fn check_type_index(&self, index: u32, at: usize) -> Result<()> {
@@ -18,6 +19,31 @@ impl Decoder<'_> {
             Ok(())
         } else {
             Err(Error::invalid(format!("unknown type {index}"), at))
+        }
+    }
+
+    /// Checks that `index` names a function type, and returns it.
+    pub(crate) fn func_type_at(&self, index: u32, at: usize) -> Result<&FuncType> {
+        self.check_type_index(index, at)?;
+        self.parts
+            .types
+            .func(index)
+            .ok_or_else(|| Error::invalid(format!("non-function type {index}"), at))
+    }
+
+    /// Checks that a value type names only types that exist.
+    pub(crate) fn check_val_type(&self, t: ValType, at: usize) -> Result<()> {
+        match t {
+            ValType::Ref(r) => self.check_heap_type(r.heap(), at),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks that a heap type names a type that exists.
+    pub(crate) fn check_heap_type(&self, h: HeapType, at: usize) -> Result<()> {
+        match h {
+            HeapType::Concrete(i) => self.check_type_index(i, at),
+            _ => Ok(()),
         }
     }
 

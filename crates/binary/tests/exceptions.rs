@@ -23,7 +23,8 @@ fn testsuite3() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite")
 }
 
-/// Every supported proposal, and exceptions.
+/// Every supported proposal (typed function references among them), and
+/// exceptions.
 fn ours() -> Features {
     let mut f = Features::WASM2;
     f.apply_list("all").unwrap();
@@ -40,6 +41,7 @@ fn theirs() -> wasmparser::WasmFeatures {
         | W::MULTI_MEMORY
         | W::MEMORY64
         | W::RELAXED_SIMD
+        | W::FUNCTION_REFERENCES
 }
 
 /// The text modules of `form` (and of the assertions in it), lowered by

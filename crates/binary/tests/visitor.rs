@@ -997,7 +997,7 @@ fn block_types(m: &Module, ty: BlockType) -> Signature {
     match ty {
         BlockType::Empty => (vec![], vec![]),
         BlockType::Value(t) => (vec![], vec![t]),
-        BlockType::Func(i) => func_type_vecs(&m.types[i as usize]),
+        BlockType::Func(i) => func_type_vecs(m.types.func(i).unwrap()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Type representations: value, function, global, table, memory, tag,
 //! extern, import and export types.
 
-use nanowasm::{FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType, ValType};
+use nanowasm::{FuncType, GlobalType, HeapType, Limits, MemoryType, TableType, ValType};
 
 use crate::vec::{declare_vec, name_to_string, wasm_name_t, CVec};
 use crate::{borrow, from_raw, guard, into_raw};
@@ -31,10 +31,14 @@ pub(crate) fn kind_of(ty: ValType) -> u8 {
         ValType::F32 => WASM_F32,
         ValType::F64 => WASM_F64,
         ValType::V128 => NANOWASM_V128,
-        ValType::Ref(RefType {
-            heap: HeapType::Func,
-            ..
-        }) => WASM_FUNCREF,
+        ValType::Ref(r)
+            if matches!(
+                r.heap(),
+                HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_)
+            ) =>
+        {
+            WASM_FUNCREF
+        }
         ValType::Ref(_) => WASM_EXTERNREF,
     }
 }

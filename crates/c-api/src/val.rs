@@ -152,7 +152,10 @@ pub(crate) fn ref_to_val(
     store: &Rc<StoreCell>,
 ) -> Result<Val, String> {
     let func = match ty {
-        ValType::Ref(t) => t.heap == HeapType::Func,
+        ValType::Ref(t) => matches!(
+            t.heap(),
+            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_)
+        ),
         _ => return Err(format!("expected a value of type {ty}, got a reference")),
     };
     let Some(r) = r else {

@@ -324,7 +324,7 @@ pub static WASM: Group = Group {
         Key { name: "tail-call", kind: Kind::Bool, support: Support::Yes, doc: "The tail-call proposal: `return_call`, `return_call_indirect` (default: on)" },
         Key { name: "threads", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The threads proposal" },
         Key { name: "memory64", kind: Kind::Bool, support: Support::Yes, doc: "The memory64 proposal: 64-bit memories and tables, each memory at most 4 GiB (default: on)" },
-        Key { name: "function-references", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The function-references proposal" },
+        Key { name: "function-references", kind: Kind::Bool, support: Support::Yes, doc: "Typed function references: `(ref $t)`, `call_ref`, `br_on_null`, `br_on_non_null`, `ref.as_non_null` (default: on; the interpreter runs them)" },
         Key { name: "gc", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The GC proposal" },
         Key { name: "exceptions", kind: Kind::Bool, support: Support::Yes, doc: "The exception-handling proposal: tags, `throw`, `throw_ref`, `try_table`, and the legacy `try`/`catch` (default: on; the interpreter runs it)" },
         Key { name: "extended-const", kind: Kind::Bool, support: Support::Yes, doc: "The extended-const proposal: `add`, `sub`, `mul` in constant expressions (default: on)" },

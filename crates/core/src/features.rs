@@ -80,7 +80,7 @@ features! {
     /// `try_table`, `throw`, `throw_ref`, tags (Wasm 3.0).
     Exceptions = 12, "exceptions", false, true;
     /// Typed function references, `call_ref` (Wasm 3.0).
-    FunctionReferences = 13, "function-references", false, false;
+    FunctionReferences = 13, "function-references", false, true;
     /// Structs, arrays, `i31ref`, subtyping (Wasm 3.0).
     Gc = 14, "gc", false, false;
     /// Relaxed SIMD (Wasm 3.0).
@@ -234,6 +234,7 @@ mod tests {
                 .with(Feature::MultiMemory, true)
                 .with(Feature::Memory64, true)
                 .with(Feature::Exceptions, true)
+                .with(Feature::FunctionReferences, true)
         );
         assert!(f.apply_list("gc").unwrap_err().contains("not implemented"));
         assert!(f

@@ -18,6 +18,7 @@ extern crate std;
 pub mod features;
 pub mod leb128;
 pub mod opcode;
+pub mod subtype;
 pub mod types;
 
 pub use features::{Feature, Features};

@@ -2,6 +2,8 @@
 
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
+use nanowasm_core::subtype::{heap_subtype, rec_group_key, val_subtype, TypeSpace, REC_MARK};
+use nanowasm_core::{FuncType, HeapType, SubType, ValType};
 
 use nanowasm_core::{Feature, Features};
 
@@ -114,7 +116,7 @@ impl Strategy {
 /// The proposals on by default, as in wasmtime: WebAssembly 2.0 and the
 /// standardized (Wasm 3.0) proposals that nanowasm implements: tail calls,
 /// extended constant expressions, multi-memory, memory64 (with table64),
-/// exception handling and relaxed SIMD. SIMD and
+/// exception handling, typed function references and relaxed SIMD. SIMD and
 /// relaxed SIMD only where their handlers are compiled in (crate feature
 /// `simd`, on by default).
 fn default_features() -> Features {
@@ -127,6 +129,7 @@ fn default_features() -> Features {
         .with(Feature::MultiMemory, true)
         .with(Feature::Memory64, true)
         .with(Feature::Exceptions, true)
+        .with(Feature::FunctionReferences, true)
 }
 
 impl Default for Config {
@@ -232,6 +235,14 @@ impl Config {
     /// naming its own (multi-memory; default: on).
     pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::MultiMemory, enable);
+        self
+    }
+
+    /// Whether modules may use typed function references: `(ref $t)`,
+    /// `call_ref`, `return_call_ref`, `br_on_null`, `br_on_non_null`,
+    /// `ref.as_non_null` and tables with initializers (default: on).
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::FunctionReferences, enable);
         self
     }
 
@@ -434,26 +445,136 @@ pub(crate) struct EngineInner {
     pub(crate) types: TypeRegistry,
 }
 
-/// The engine's function types: every distinct `FuncType` gets one id, so
-/// a type check anywhere (imports, `call_indirect`, across instances and
-/// stores of the engine) is one integer compare. Modules register their
-/// types once, when they are loaded; host functions when they are made.
-/// Ids are never reused: the registry holds each type once, however many
-/// modules use it.
+/// The engine's types: every distinct type gets one id, so a type check
+/// anywhere (imports, `call_indirect`, across instances and stores of the
+/// engine) is one integer compare, plus a walk up the declared supertypes
+/// when the ids differ (GC subtyping).
+///
+/// Types are registered a rec group at a time, and canonicalized
+/// iso-recursively: two rec groups are the same when their types are the
+/// same with references inside the group written as positions in it and
+/// references outside it as the ids of what they name
+/// ([`rec_group_key`]). So equal types of different modules get the same
+/// id. Modules register their types once, when they are loaded; host
+/// functions when they are made. Ids are never reused: the registry holds
+/// each type once, however many modules use it.
+///
+/// In the registry's types (and in every type the runtime hands out),
+/// [`HeapType::Concrete`](nanowasm_core::HeapType::Concrete) holds an id of
+/// this registry, not a module's type index.
 #[derive(Debug, Default)]
 pub(crate) struct TypeRegistry {
-    ids: crate::sync::RwLock<hashbrown::HashMap<nanowasm_core::FuncType, u32>>,
+    inner: crate::sync::RwLock<Registry>,
+}
+
+#[derive(Debug, Default)]
+struct Registry {
+    /// Each rec group's key to the id of its first type.
+    groups: hashbrown::HashMap<alloc::vec::Vec<SubType>, u32>,
+    /// The types by id, their indices ids.
+    types: alloc::vec::Vec<SubType>,
+}
+
+/// How many type ids the modules of one engine may use: ids live in 22
+/// bits of a rec group's key ([`REC_MARK`]); the last 64 Ki are kept for
+/// host function types.
+const MAX_MODULE_TYPE_IDS: usize = REC_MARK as usize - (1 << 16);
+
+impl TypeRegistry {
+    /// The id of host function type `ty` (whose concrete heap types, if
+    /// any, are ids of this registry), registering it on first sight.
+    pub(crate) fn register(&self, ty: &FuncType) -> u32 {
+        let group = alloc::vec![SubType::func(ty.clone())];
+        if let Some(&id) = self.inner.read().groups.get(&group) {
+            return id;
+        }
+        let mut r = self.inner.write();
+        let next = r.types.len() as u32;
+        let id = *r.groups.entry(group).or_insert(next);
+        if id == next {
+            r.types.push(SubType::func(ty.clone()));
+        }
+        id
+    }
+
+    /// Registers the types of a module's type section; returns the id of
+    /// each of its type indices.
+    pub(crate) fn register_module(
+        &self,
+        section: &nanowasm_binary::TypeSection,
+    ) -> Result<alloc::vec::Vec<u32>, crate::Error> {
+        let all: alloc::vec::Vec<SubType> = section.iter().cloned().collect();
+        let mut ids: alloc::vec::Vec<u32> = alloc::vec::Vec::with_capacity(all.len());
+        let mut r = self.inner.write();
+        for group in section.rec_groups() {
+            let key = rec_group_key(&all, group.clone(), |i| ids[i as usize]);
+            let base = match r.groups.get(&key) {
+                Some(&base) => base,
+                None => {
+                    let base = r.types.len() as u32;
+                    if r.types.len() + key.len() > MAX_MODULE_TYPE_IDS {
+                        return Err(crate::Error::limit(
+                            "too many distinct types in one engine (the limit is 4,128,768)",
+                        ));
+                    }
+                    for t in &all[group.start as usize..group.end as usize] {
+                        let canonical = t.map_indices(|i| {
+                            if group.contains(&i) {
+                                base + (i - group.start)
+                            } else {
+                                ids[i as usize]
+                            }
+                        });
+                        r.types.push(canonical);
+                    }
+                    r.groups.insert(key, base);
+                    base
+                }
+            };
+            ids.extend(base..base + (group.end - group.start));
+        }
+        Ok(ids)
+    }
+
+    /// Whether the type with id `a` is `b` or declares it among its
+    /// supertypes.
+    pub(crate) fn is_subtype(&self, a: u32, b: u32) -> bool {
+        if a == b {
+            return true;
+        }
+        let r = self.inner.read();
+        // An id the registry never gave out (a host's made-up type) is
+        // no subtype of anything.
+        let n = r.types.len() as u32;
+        a < n && b < n && heap_subtype(&*r, HeapType::Concrete(a), HeapType::Concrete(b))
+    }
 }
 
 impl TypeRegistry {
-    /// The id of `ty`, registering it on first sight.
-    pub(crate) fn register(&self, ty: &nanowasm_core::FuncType) -> u32 {
-        if let Some(&id) = self.ids.read().get(ty) {
-            return id;
+    /// Whether value type `a` matches `b` (both in registry ids).
+    pub(crate) fn val_subtype(&self, a: ValType, b: ValType) -> bool {
+        if a == b {
+            return true;
         }
-        let mut ids = self.ids.write();
-        let next = ids.len() as u32;
-        *ids.entry(ty.clone()).or_insert(next)
+        let r = self.inner.read();
+        let known = |t: ValType| match t {
+            ValType::Ref(x) => match x.heap() {
+                HeapType::Concrete(i) => (i as usize) < r.types.len(),
+                _ => true,
+            },
+            _ => true,
+        };
+        known(a) && known(b) && val_subtype(&*r, a, b)
+    }
+}
+
+impl TypeSpace for Registry {
+    fn sub_type(&self, index: u32) -> &SubType {
+        &self.types[index as usize]
+    }
+
+    fn same(&self, a: u32, b: u32) -> bool {
+        a == b
     }
 }
 

@@ -295,6 +295,16 @@ impl Func {
         for v in params {
             store.inner.check_ref(v)?;
         }
+        // Typed function references: a function argument must have the
+        // parameter's concrete type (checked once the references are known
+        // to be of this store).
+        if params
+            .iter()
+            .zip(ty.params())
+            .any(|(v, t)| !store.inner.matches_concrete(v, *t))
+        {
+            return Err(wrong_type("wrong argument types for", ty));
+        }
         exec::invoke(store, self.0.index, params, results)
     }
 

@@ -29,7 +29,7 @@ pub(crate) fn raw_to_val(store: u64, raw: u128, ty: ValType) -> Val {
         ValType::F32 => Val::F32(raw as u32),
         ValType::F64 => Val::F64(raw as u64),
         ValType::V128 => Val::V128(raw),
-        ValType::Ref(r) => raw_to_ref(store, raw as u64, r.heap),
+        ValType::Ref(r) => raw_to_ref(store, raw as u64, r.heap()),
     }
 }
 

@@ -4,7 +4,7 @@ use crate::prelude::*;
 use nanowasm_binary::module::{DataMode, ElementItems, ElementMode, ImportDesc};
 use nanowasm_binary::reader::Reader;
 use nanowasm_binary::{Imm, OperatorReader};
-use nanowasm_core::{ExternKind, Opcode};
+use nanowasm_core::{ExternKind, FuncType, GlobalType, Opcode};
 
 use crate::error::Error;
 use crate::func::Func;
@@ -13,8 +13,8 @@ use crate::interp::exec;
 use crate::memory::Memory;
 use crate::module::Module;
 use crate::store::{
-    AsContext, AsContextMut, FuncEntity, GlobalEntity, InstanceEntity, MemoryEntity, Store, Stored,
-    TableEntity,
+    AsContext, AsContextMut, FuncEntity, GlobalEntity, InstanceEntity, MemoryEntity, Store,
+    StoreInner, Stored, TableEntity,
 };
 use crate::table::Table;
 use crate::trap::TrapCode;
@@ -324,7 +324,11 @@ fn instantiate_uninstrumented<T>(
         let idx = ext.stored().index;
         match (&import.desc, ext) {
             (ImportDesc::Func(ty), Extern::Func(_)) => {
-                if inner.funcs[idx as usize].type_id() != type_ids[*ty as usize] {
+                let (actual, expected) =
+                    (inner.funcs[idx as usize].type_id(), type_ids[*ty as usize]);
+                // A function matches an import of its type or of a
+                // declared supertype (GC).
+                if actual != expected && !inner.engine.inner.types.is_subtype(actual, expected) {
                     return Err(link_error(mname, fname, "function types differ"));
                 }
                 funcs.push(idx);
@@ -335,7 +339,7 @@ fn instantiate_uninstrumented<T>(
                     min: actual.elements.len() as u64,
                     max: actual.ty.limits.max,
                 };
-                if actual.ty.element != ty.element
+                if actual.ty.element != module.inner.engine_table(*ty).element
                     || actual.ty.table64 != ty.table64
                     || !limits_match(actual_limits, ty.limits)
                 {
@@ -359,7 +363,11 @@ fn instantiate_uninstrumented<T>(
                 memories.push(idx);
             }
             (ImportDesc::Global(ty), Extern::Global(_)) => {
-                if inner.globals[idx as usize].ty != *ty {
+                if !global_matches(
+                    inner,
+                    inner.globals[idx as usize].ty,
+                    module.inner.engine_global(*ty),
+                ) {
                     return Err(link_error(mname, fname, "global types differ"));
                 }
                 globals.push(idx);
@@ -367,7 +375,7 @@ fn instantiate_uninstrumented<T>(
             (ImportDesc::Tag(ty), Extern::Tag(_)) => {
                 // Tags match by their types' structure, as functions do
                 // through their engine-wide type ids.
-                if inner.tags[idx as usize].ty != m.types[*ty as usize] {
+                if Some(&inner.tags[idx as usize].ty) != m.types.func(*ty) {
                     return Err(link_error(mname, fname, "tag types differ"));
                 }
                 tags.push(idx);
@@ -394,11 +402,20 @@ fn instantiate_uninstrumented<T>(
     for &ty in &m.tags[m.num_imported.tags as usize..] {
         tags.push(inner.tags.len() as u32);
         inner.tags.push(crate::exn::TagEntity {
-            ty: m.types[ty as usize].clone(),
+            ty: m
+                .types
+                .func(ty)
+                .cloned()
+                .unwrap_or_else(|| FuncType::new([], [])),
         });
     }
     // Defined tables and memories.
-    for ty in &m.tables[m.num_imported.tables as usize..] {
+    let table_inits = &m.table_inits;
+    for (k, ty) in m.tables[m.num_imported.tables as usize..]
+        .iter()
+        .enumerate()
+    {
+        let ty = &module.inner.engine_table(*ty);
         if inner.tables.len() >= inner.limits.tables {
             return Err(Error::limit("table limit reached"));
         }
@@ -419,6 +436,13 @@ fn instantiate_uninstrumented<T>(
                     ty.limits.min
                 ))
             })?;
+        let mut elements = elements;
+        // A table with an initializer (typed function references) starts
+        // with its value in every element, a table without one null.
+        if let Some(Some(init)) = table_inits.get(k) {
+            let raw = eval_const(inner, module, &init.range, &globals, &funcs)?;
+            elements.fill(raw as u64);
+        }
         tables.push(inner.tables.len() as u32);
         inner.tables.push(TableEntity { elements, ty: *ty });
     }
@@ -472,7 +496,8 @@ fn instantiate_uninstrumented<T>(
     {
         let value = eval_const(inner, module, &m.global_inits[k].range, &globals, &funcs)?;
         globals.push(inner.globals.len() as u32);
-        inner.globals.push(GlobalEntity { ty: *ty, value });
+        let ty = module.inner.engine_global(*ty);
+        inner.globals.push(GlobalEntity { ty, value });
     }
     // Element segments, evaluated to raw references.
     let mut elems = Vec::with_capacity(m.elements.len());
@@ -584,8 +609,24 @@ fn segment_offset(raw: u128, is64: bool) -> u64 {
 }
 
 /// Evaluates a validated constant expression to raw bits.
+/// Whether a global of type `actual` satisfies an import of type
+/// `expected` (both engine types): the same mutability, and a mutable
+/// global's content type the same, an immutable one's a subtype.
+fn global_matches(inner: &StoreInner, actual: GlobalType, expected: GlobalType) -> bool {
+    if actual == expected {
+        return true;
+    }
+    actual.mutable == expected.mutable
+        && !actual.mutable
+        && inner
+            .engine
+            .inner
+            .types
+            .val_subtype(actual.content, expected.content)
+}
+
 fn eval_const(
-    inner: &crate::store::StoreInner,
+    inner: &StoreInner,
     module: &Module,
     range: &core::ops::Range<usize>,
     globals: &[u32],

@@ -7,7 +7,9 @@ use crate::sync::OnceLock;
 use crate::Instant;
 
 use nanowasm_binary as binary;
-use nanowasm_core::{ExternKind, FuncType, GlobalType, MemoryType, TableType};
+use nanowasm_core::{
+    ExternKind, FuncType, GlobalType, HeapType, MemoryType, RefType, TableType, ValType,
+};
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -27,11 +29,68 @@ pub(crate) struct ModuleInner {
     pub(crate) binary: binary::Module,
     /// The engine-wide ids of the module's types (by type index).
     pub(crate) type_ids: Arc<[u32]>,
+    /// The module's function types as the engine's (type indices made
+    /// engine ids), by type index; an empty type for a struct or array
+    /// type. What the host sees of a function's type, and what values
+    /// passed to it are checked against.
+    pub(crate) func_types: Box<[FuncType]>,
     /// What each back end made of the module (today the interpreter's
     /// lazily translated code; the compiler's artifact joins it here).
     pub(crate) artifacts: Artifacts,
     /// The copy-on-write image of memory 0, built on first instantiation.
     image: OnceLock<Option<Arc<MemoryImage>>>,
+}
+
+impl ModuleInner {
+    /// `h` of the module's types as the engine's: a type index becomes the
+    /// type's engine-wide id (what every type outside a module holds).
+    pub(crate) fn engine_heap(&self, h: HeapType) -> HeapType {
+        match h {
+            HeapType::Concrete(i) => HeapType::Concrete(self.type_ids[i as usize]),
+            _ => h,
+        }
+    }
+
+    /// `t` of the module's types as the engine's (see [`Self::engine_heap`]).
+    pub(crate) fn engine_val(&self, t: ValType) -> ValType {
+        match t {
+            ValType::Ref(r) => ValType::Ref(RefType::new(r.nullable(), self.engine_heap(r.heap()))),
+            _ => t,
+        }
+    }
+
+    /// A function type of the module as the engine's (shared, not copied,
+    /// when it names no type index).
+    pub(crate) fn engine_func(&self, f: &FuncType) -> FuncType {
+        let concrete = |t: &ValType| matches!(t, ValType::Ref(r) if !r.heap().is_abstract());
+        if !f.params().iter().chain(f.results()).any(concrete) {
+            return f.clone();
+        }
+        FuncType::new(
+            f.params()
+                .iter()
+                .map(|&t| self.engine_val(t))
+                .collect::<Vec<_>>(),
+            f.results()
+                .iter()
+                .map(|&t| self.engine_val(t))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// A table type of the module as the engine's.
+    pub(crate) fn engine_table(&self, t: TableType) -> TableType {
+        let element = RefType::new(t.element.nullable(), self.engine_heap(t.element.heap()));
+        TableType { element, ..t }
+    }
+
+    /// A global type of the module as the engine's.
+    pub(crate) fn engine_global(&self, g: GlobalType) -> GlobalType {
+        GlobalType {
+            content: self.engine_val(g.content),
+            ..g
+        }
+    }
 }
 
 /// The back ends' artifacts of one module.
@@ -164,11 +223,7 @@ impl Module {
                 tracing::trace!(name = %e.name, kind = %e.kind, index = e.index, "export");
             }
         }
-        let type_ids: Arc<[u32]> = binary
-            .types
-            .iter()
-            .map(|t| engine.inner.types.register(t))
-            .collect();
+        let type_ids: Arc<[u32]> = engine.inner.types.register_module(&binary.types)?.into();
         #[cfg(nanowasm_compiler)]
         let compiled = compile(engine, &binary, &type_ids)?;
         Ok(Module::assemble(
@@ -192,14 +247,25 @@ impl Module {
             #[cfg(nanowasm_compiler)]
             compiled,
         };
+        let mut inner = ModuleInner {
+            engine: engine.clone(),
+            binary,
+            type_ids,
+            func_types: Box::default(),
+            artifacts,
+            image: OnceLock::new(),
+        };
+        inner.func_types = inner
+            .binary
+            .types
+            .iter()
+            .map(|t| match t.as_func() {
+                Some(f) => inner.engine_func(f),
+                None => FuncType::new([], []),
+            })
+            .collect();
         Module {
-            inner: Arc::new(ModuleInner {
-                engine: engine.clone(),
-                binary,
-                type_ids,
-                artifacts,
-                image: OnceLock::new(),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
@@ -398,11 +464,7 @@ impl Module {
             }
             None => None,
         };
-        let type_ids: Arc<[u32]> = binary
-            .types
-            .iter()
-            .map(|t| engine.inner.types.register(t))
-            .collect();
+        let type_ids: Arc<[u32]> = engine.inner.types.register_module(&binary.types)?.into();
         Ok(Module::assemble(engine, binary, type_ids, compiled))
     }
 
@@ -431,14 +493,16 @@ impl Module {
         b.imports.iter().filter_map(move |i| {
             let ty = match i.desc {
                 binary::module::ImportDesc::Func(t) => {
-                    ExternType::Func(b.types.get(t as usize)?.clone())
+                    ExternType::Func(self.inner.func_types.get(t as usize)?.clone())
                 }
-                binary::module::ImportDesc::Table(t) => ExternType::Table(t),
+                binary::module::ImportDesc::Table(t) => {
+                    ExternType::Table(self.inner.engine_table(t))
+                }
                 binary::module::ImportDesc::Memory(t) => ExternType::Memory(t),
-                binary::module::ImportDesc::Global(t) => ExternType::Global(t),
-                binary::module::ImportDesc::Tag(t) => {
-                    ExternType::Tag(b.types.get(t as usize)?.clone())
+                binary::module::ImportDesc::Global(t) => {
+                    ExternType::Global(self.inner.engine_global(t))
                 }
+                binary::module::ImportDesc::Tag(t) => ExternType::Tag(b.types.func(t)?.clone()),
             };
             Some(ImportType {
                 module: &i.module,
@@ -455,11 +519,18 @@ impl Module {
         b.exports.iter().filter_map(move |e| {
             let i = e.index as usize;
             let ty = match e.kind {
-                ExternKind::Func => ExternType::Func(b.func_type(e.index)?.clone()),
-                ExternKind::Table => ExternType::Table(*b.tables.get(i)?),
+                ExternKind::Func => ExternType::Func(
+                    self.inner
+                        .func_types
+                        .get(*b.funcs.get(i)? as usize)?
+                        .clone(),
+                ),
+                ExternKind::Table => ExternType::Table(self.inner.engine_table(*b.tables.get(i)?)),
                 ExternKind::Memory => ExternType::Memory(*b.memories.get(i)?),
-                ExternKind::Global => ExternType::Global(*b.globals.get(i)?),
-                ExternKind::Tag => ExternType::Tag(b.types.get(*b.tags.get(i)? as usize)?.clone()),
+                ExternKind::Global => {
+                    ExternType::Global(self.inner.engine_global(*b.globals.get(i)?))
+                }
+                ExternKind::Tag => ExternType::Tag(b.types.func(*b.tags.get(i)?)?.clone()),
             };
             Some(ExportType { name: &e.name, ty })
         })

@@ -210,7 +210,12 @@ impl StoreInner {
                 let module = &self.instances[instance as usize].module;
                 // Instances only hold functions of their own module, whose
                 // types it has.
-                module.binary().func_type(index).unwrap_or(&self.empty_type)
+                module
+                    .binary()
+                    .funcs
+                    .get(index as usize)
+                    .and_then(|&t| module.inner.func_types.get(t as usize))
+                    .unwrap_or(&self.empty_type)
             }
             FuncEntity::Host { host, .. } => &self.host_types[host as usize],
         }
@@ -258,7 +263,28 @@ impl StoreInner {
         if !v.matches(ty) {
             return Err(type_mismatch(what, ty, v));
         }
-        self.check_ref(v)
+        self.check_ref(v)?;
+        if !self.matches_concrete(v, ty) {
+            return Err(type_mismatch(what, ty, v));
+        }
+        Ok(())
+    }
+
+    /// Whether `v`, a value of this store that [`Val::matches`] `ty`, also
+    /// has the concrete type `ty` names, if it names one: a function's type
+    /// is that type or declares it as a supertype.
+    #[inline]
+    pub(crate) fn matches_concrete(&self, v: &Val, ty: ValType) -> bool {
+        match (v, ty) {
+            (Val::FuncRef(Some(f)), ValType::Ref(r)) => match r.heap() {
+                nanowasm_core::HeapType::Concrete(want) => {
+                    let have = self.funcs[f.0.index as usize].type_id();
+                    self.engine.inner.types.is_subtype(have, want)
+                }
+                _ => true,
+            },
+            _ => true,
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use nanowasm_core::{HeapType, Limits, TableType, ValType};
 use crate::error::Error;
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut, StoreInner, Stored, TableEntity};
-use crate::values::{ExternRef, Val};
+use crate::values::{ExternRef, RefKind, Val};
 
 /// A table of a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,13 +30,13 @@ pub(crate) fn raw_to_ref(store: u64, raw: u64, heap: HeapType) -> Val {
         store,
         index: (raw - 1) as u32,
     };
-    match (heap, raw) {
-        (HeapType::Func, 0) => Val::FuncRef(None),
-        (HeapType::Extern, 0) => Val::ExternRef(None),
-        (HeapType::Exn, 0) => Val::ExnRef(None),
-        (HeapType::Func, r) => Val::FuncRef(Some(Func(s(r)))),
-        (HeapType::Extern, r) => Val::ExternRef(Some(ExternRef(s(r)))),
-        (HeapType::Exn, r) => Val::ExnRef(Some(crate::exn::ExnRef(s(r)))),
+    match (RefKind::of(heap), raw) {
+        (RefKind::Func, 0) => Val::FuncRef(None),
+        (RefKind::Extern | RefKind::Any, 0) => Val::ExternRef(None),
+        (RefKind::Exn, 0) => Val::ExnRef(None),
+        (RefKind::Func, r) => Val::FuncRef(Some(Func(s(r)))),
+        (RefKind::Extern | RefKind::Any, r) => Val::ExternRef(Some(ExternRef(s(r)))),
+        (RefKind::Exn, r) => Val::ExnRef(Some(crate::exn::ExnRef(s(r)))),
     }
 }
 
@@ -126,7 +126,7 @@ impl Table {
         let Some(&raw) = usize::try_from(index).ok().and_then(|i| t.elements.get(i)) else {
             return Ok(None);
         };
-        Ok(Some(raw_to_ref(inner.id, raw, t.ty.element.heap)))
+        Ok(Some(raw_to_ref(inner.id, raw, t.ty.element.heap())))
     }
 
     /// Sets element `index` to `value`, a reference of the table's element

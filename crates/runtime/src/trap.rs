@@ -31,8 +31,12 @@ pub enum TrapCode {
     OutOfFuel,
     /// The store's epoch deadline passed (interrupted by the host).
     Interrupted,
-    /// `throw_ref` of a null exception reference.
+    /// `ref.as_non_null` of a null reference.
     NullReference,
+    /// `call_ref` or `return_call_ref` of a null function reference.
+    NullFunctionReference,
+    /// `throw_ref` of a null exception reference.
+    NullExceptionReference,
 }
 
 impl TrapCode {
@@ -51,7 +55,9 @@ impl TrapCode {
             TrapCode::StackOverflow => "call stack exhausted",
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::Interrupted => "interrupted",
-            TrapCode::NullReference => "null exception reference",
+            TrapCode::NullReference => "null reference",
+            TrapCode::NullFunctionReference => "null function reference",
+            TrapCode::NullExceptionReference => "null exception reference",
         }
     }
 }

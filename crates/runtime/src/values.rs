@@ -1,7 +1,7 @@
 //! Values passed between the host and WebAssembly.
 
 use crate::prelude::*;
-use nanowasm_core::{HeapType, RefType, ValType};
+use nanowasm_core::{HeapType, ValType};
 
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut, Stored};
@@ -94,22 +94,26 @@ impl Val {
     }
 
     /// Whether the value is of type `ty`: a reference must be of the
-    /// type's kind (`func` or `extern`), and null only if the type allows
-    /// null. Which store a reference belongs to is checked separately.
+    /// type's hierarchy (`func`, `extern` or `exn`), not be null unless the
+    /// type allows null, and not be a non-null reference of a bottom type.
+    /// Which store a reference belongs to, and whether a function matches a
+    /// concrete function type, are checked separately (they need the store).
     #[inline]
     pub(crate) fn matches(&self, ty: ValType) -> bool {
-        match (self, ty) {
-            (Val::FuncRef(r), ValType::Ref(t)) => {
-                t.heap == HeapType::Func && (r.is_some() || t.nullable)
-            }
-            (Val::ExternRef(r), ValType::Ref(t)) => {
-                t.heap == HeapType::Extern && (r.is_some() || t.nullable)
-            }
-            (Val::ExnRef(r), ValType::Ref(t)) => {
-                t.heap == HeapType::Exn && (r.is_some() || t.nullable)
-            }
-            (v, t) => v.ty() == t,
-        }
+        let ValType::Ref(t) = ty else {
+            return self.ty() == ty;
+        };
+        let (kind, present) = match self {
+            Val::FuncRef(r) => (RefKind::Func, r.is_some()),
+            Val::ExternRef(r) => (RefKind::Extern, r.is_some()),
+            Val::ExnRef(r) => (RefKind::Exn, r.is_some()),
+            _ => return false,
+        };
+        let bottom = matches!(
+            t.heap(),
+            HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn | HeapType::None
+        );
+        RefKind::of(t.heap()) == kind && if present { !bottom } else { t.nullable() }
     }
 
     /// The default (zero or null) value of a type.
@@ -120,15 +124,11 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::Ref(RefType {
-                heap: HeapType::Func,
-                ..
-            }) => Val::FuncRef(None),
-            ValType::Ref(RefType {
-                heap: HeapType::Exn,
-                ..
-            }) => Val::ExnRef(None),
-            ValType::Ref(_) => Val::ExternRef(None),
+            ValType::Ref(r) => match RefKind::of(r.heap()) {
+                RefKind::Func => Val::FuncRef(None),
+                RefKind::Exn => Val::ExnRef(None),
+                RefKind::Extern | RefKind::Any => Val::ExternRef(None),
+            },
         }
     }
 
@@ -214,5 +214,34 @@ impl From<f32> for Val {
 impl From<f64> for Val {
     fn from(v: f64) -> Val {
         Val::F64(v.to_bits())
+    }
+}
+
+/// Which of the runtime's reference representations a heap type's values
+/// take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RefKind {
+    /// Functions ([`Val::FuncRef`]).
+    Func,
+    /// Host references ([`Val::ExternRef`]).
+    Extern,
+    /// Exceptions ([`Val::ExnRef`]).
+    Exn,
+    /// GC references (`any` and below), which no module the runtime accepts
+    /// has yet.
+    Any,
+}
+
+impl RefKind {
+    /// The representation of `heap`'s values. A concrete heap type is a
+    /// function type: the runtime refuses modules with struct and array
+    /// types (GC) for now, so no other kind is registered.
+    pub(crate) const fn of(heap: HeapType) -> RefKind {
+        match heap {
+            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => RefKind::Func,
+            HeapType::Extern | HeapType::NoExtern => RefKind::Extern,
+            HeapType::Exn | HeapType::NoExn => RefKind::Exn,
+            _ => RefKind::Any,
+        }
     }
 }

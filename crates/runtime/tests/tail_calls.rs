@@ -108,6 +108,9 @@ fn opcode_body() -> (String, usize) {
     let mut covered = 0;
     for &op in Opcode::ALL {
         let name = op.name();
+        if !op.feature().is_supported() {
+            continue;
+        }
         match (op.sig(), op.imm()) {
             (Sig::Fixed(params, results), ImmKind::None | ImmKind::Shuffle) => {
                 let name = if op.imm() == ImmKind::Shuffle {
@@ -329,6 +332,35 @@ const SPECIAL: &str = r#"
       i32.and
       call_indirect $tab (type $unary)
       local.set $si32
+      ;; typed function references: call_ref, ref.as_non_null,
+      ;; br_on_null and br_on_non_null (taken and not)
+      local.get $i32
+      ref.func $inc
+      ref.as_non_null
+      call_ref $unary
+      local.set $si32
+      block $null
+        ref.null $unary
+        br_on_null $null
+        drop
+      end
+      block $null
+        ref.func $dec
+        br_on_null $null
+        drop
+      end
+      block $nn (result (ref $unary))
+        ref.func $inc
+        br_on_non_null $nn
+        ref.func $dec
+      end
+      drop
+      block $nn (result (ref $unary))
+        ref.func $dec
+        ref.null $unary
+        br_on_non_null $nn
+      end
+      drop
       local.get $i32
       call $host
       local.set $si32
@@ -349,6 +381,9 @@ const SPECIAL: &str = r#"
       local.set $si32
       local.get $i32
       call $tail_indirect
+      local.set $si32
+      local.get $i32
+      call $tail_ref
       local.set $si32
       local.get $i32
       call $tail_host
@@ -491,6 +526,10 @@ fn module_text() -> (String, usize) {
     local.get 0
     i32.const 1
     return_call_indirect $tab (type $unary))
+  (func $tail_ref (param i32) (result i32)
+    local.get 0
+    ref.func $inc
+    return_call_ref $unary)
   (func $tail_host (param i32) (result i32)
     local.get 0
     return_call $host)
@@ -538,7 +577,12 @@ fn run_on_small_stack(fuel_and_epochs: bool) -> i32 {
         .iter()
         .filter(|op| matches!(op.sig(), Sig::Special))
         .count();
-    assert_eq!(covered + special, Opcode::ALL.len());
+    // Those of proposals the engines do not run yet (GC) are left out.
+    let unsupported = Opcode::ALL
+        .iter()
+        .filter(|op| !matches!(op.sig(), Sig::Special) && !op.feature().is_supported())
+        .count();
+    assert_eq!(covered + special + unsupported, Opcode::ALL.len());
     // Parsing, validation and translation run here, on the test's own
     // stack: only the execution is under test.
     let mut config = Config::new();

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use nanowasm::{
-    CompileErrorKind, Config, Engine, Error, ErrorKind, Extern, ExternRef, HeapType, Instance,
-    Linker, Module, Store, Val,
+    CompileErrorKind, Config, Engine, Error, ErrorKind, Extern, ExternRef, Instance, Linker,
+    Module, RefType, Store, Val, ValType,
 };
 
 use crate::script::{
@@ -86,9 +86,7 @@ fn to_val(v: &Value, store: &mut Store<()>) -> Val {
         Value::F32(x) => Val::F32(x),
         Value::F64(x) => Val::F64(x),
         Value::V128(x) => Val::V128(x),
-        Value::RefNull(HeapType::Func) => Val::FuncRef(None),
-        Value::RefNull(HeapType::Extern) => Val::ExternRef(None),
-        Value::RefNull(HeapType::Exn) => Val::ExnRef(None),
+        Value::RefNull(h) => Val::default_for(ValType::Ref(RefType::new(true, h))),
         Value::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, n))),
     }
 }
@@ -187,9 +185,9 @@ impl Runner {
                 Expected::RefNull(None),
                 Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None),
             ) => true,
-            (Expected::RefNull(Some(HeapType::Exn)), Val::ExnRef(None)) => true,
-            (Expected::RefNull(Some(HeapType::Func)), Val::FuncRef(None)) => true,
-            (Expected::RefNull(Some(HeapType::Extern)), Val::ExternRef(None)) => true,
+            (Expected::RefNull(Some(h)), v) => {
+                *v == Val::default_for(ValType::Ref(RefType::new(true, *h)))
+            }
             (Expected::RefFunc, Val::FuncRef(Some(_))) => true,
             (Expected::RefExtern(None), Val::ExternRef(Some(_))) => true,
             (Expected::RefExtern(Some(n)), Val::ExternRef(Some(r))) => {

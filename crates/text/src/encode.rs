@@ -1,7 +1,7 @@
 //! Binary-format writing helpers.
 
 use nanowasm_core::leb128;
-use nanowasm_core::{HeapType, RefType, ValType};
+use nanowasm_core::{CompositeType, FieldType, HeapType, RefType, StorageType, ValType};
 
 pub fn u32(out: &mut Vec<u8>, v: u32) {
     leb128::write_u32(out, v);
@@ -23,21 +23,73 @@ pub fn val_type(out: &mut Vec<u8>, t: ValType) {
     });
 }
 
-/// A reference type: a nullable one in its one-byte shorthand (`funcref`,
-/// `externref`, `exnref`), a non-nullable one as `0x64` and its heap type.
+/// A reference type: a nullable abstract one in its one-byte shorthand
+/// (`funcref`, `anyref`, ...), else `0x63` (nullable) or `0x64` and its
+/// heap type.
 pub fn ref_type(out: &mut Vec<u8>, r: RefType) {
-    if !r.nullable {
-        out.push(0x64);
+    let heap = r.heap();
+    match (r.nullable(), heap) {
+        (true, HeapType::Concrete(_)) => out.push(0x63),
+        (true, _) => {}
+        (false, _) => out.push(0x64),
     }
-    out.push(heap_type(r.heap));
+    heap_type(out, heap);
 }
 
-/// The byte of an abstract heap type.
-pub fn heap_type(h: HeapType) -> u8 {
-    match h {
+/// A heap type: an abstract one as its byte, a type index as an s33.
+pub fn heap_type(out: &mut Vec<u8>, h: HeapType) {
+    out.push(match h {
         HeapType::Func => 0x70,
         HeapType::Extern => 0x6f,
         HeapType::Exn => 0x69,
+        HeapType::NoExn => 0x74,
+        HeapType::NoFunc => 0x73,
+        HeapType::NoExtern => 0x72,
+        HeapType::None => 0x71,
+        HeapType::Any => 0x6e,
+        HeapType::Eq => 0x6d,
+        HeapType::I31 => 0x6c,
+        HeapType::Struct => 0x6b,
+        HeapType::Array => 0x6a,
+        HeapType::Concrete(i) => return leb128::write_i64(out, i64::from(i)),
+    });
+}
+
+/// A struct field's or an array's element type and mutability.
+pub fn field_type(out: &mut Vec<u8>, f: FieldType) {
+    match f.storage {
+        StorageType::I8 => out.push(0x78),
+        StorageType::I16 => out.push(0x77),
+        StorageType::Val(t) => val_type(out, t),
+    }
+    out.push(u8::from(f.mutable));
+}
+
+/// A composite type: `func`, `struct` or `array`.
+pub fn composite_type(out: &mut Vec<u8>, c: &CompositeType) {
+    match c {
+        CompositeType::Func(f) => {
+            out.push(0x60);
+            u32(out, f.params().len() as u32);
+            for &t in f.params() {
+                val_type(out, t);
+            }
+            u32(out, f.results().len() as u32);
+            for &t in f.results() {
+                val_type(out, t);
+            }
+        }
+        CompositeType::Struct(fields) => {
+            out.push(0x5f);
+            u32(out, fields.len() as u32);
+            for &f in fields.iter() {
+                field_type(out, f);
+            }
+        }
+        CompositeType::Array(f) => {
+            out.push(0x5e);
+            field_type(out, *f);
+        }
     }
 }
 

@@ -1,14 +1,19 @@
 //! Text modules, lowered directly to the binary format.
 //!
 //! Two passes over the module's fields: the first assigns every named
-//! entity its index (so fields may refer to names defined later) and
-//! collects the explicit types; the second encodes each field into its
+//! entity its index (so fields may refer to names defined later, types
+//! included) and notes where the type definitions are, which are then
+//! parsed (`(type ...)` and `(rec ...)`: function, struct and array types,
+//! subtypes, and their field names); the second encodes each field into its
 //! section, adding the implicit types of type uses as it meets them, and
 //! finally the sections are assembled in binary order.
 
 use std::collections::HashMap;
 
-use nanowasm_core::{leb128, FuncType, HeapType, ImmKind, Opcode, RefType, Sig, ValType};
+use nanowasm_core::{
+    leb128, CompositeType, FieldType, FuncType, HeapType, ImmKind, Opcode, RefType, Sig,
+    StorageType, ValType, MAX_CONCRETE_INDEX,
+};
 
 use crate::encode;
 use crate::error::Error;
@@ -62,8 +67,109 @@ impl Space {
     }
 }
 
+/// A defined type as the text gives it: its supertypes are a list (the
+/// text allows several, which validation refuses), and a type is final
+/// unless `(sub ...)` without `final` says otherwise.
+struct TypeDef {
+    is_final: bool,
+    parents: Vec<u32>,
+    composite: CompositeType,
+}
+
+impl TypeDef {
+    fn func(&self) -> Option<&FuncType> {
+        self.composite.as_func()
+    }
+}
+
+/// One entry of the type section: a type on its own, or a recursion group
+/// `(rec ...)` (encoded as one even if it has one type, or none), as the
+/// indices of its types.
+#[derive(Clone, Copy)]
+struct TypeEntry {
+    rec: bool,
+    start: u32,
+    len: u32,
+}
+
+/// The text of a function type for matching implicit type uses, as the
+/// `wat` crate compares them: each value type with the `$id` its heap type
+/// was written with, if any (so `(ref $t)` and `(ref 0)` differ even when
+/// `$t` is type 0), parameters then results.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct FuncKey<'s> {
+    params: Vec<(ValType, Option<&'s str>)>,
+    results: Vec<(ValType, Option<&'s str>)>,
+}
+
+/// A parsed `(param ...)* (result ...)*`.
+struct FuncSig<'s> {
+    /// The parameters, with their names.
+    params: Vec<(Option<&'s str>, ValType)>,
+    results: Vec<ValType>,
+    /// The `$id` of the heap type of each parameter then each result (see
+    /// [`FuncKey`]).
+    ids: Vec<Option<&'s str>>,
+}
+
+impl<'s> FuncSig<'s> {
+    fn is_empty(&self) -> bool {
+        self.params.is_empty() && self.results.is_empty()
+    }
+
+    fn param_types(&self) -> Vec<ValType> {
+        self.params.iter().map(|(_, t)| *t).collect()
+    }
+
+    fn func_type(&self) -> FuncType {
+        FuncType::new(self.param_types(), self.results.iter().copied())
+    }
+
+    fn key(&self) -> FuncKey<'s> {
+        let n = self.params.len();
+        FuncKey {
+            params: self
+                .params
+                .iter()
+                .zip(&self.ids)
+                .map(|((_, t), id)| (*t, *id))
+                .collect(),
+            results: self
+                .results
+                .iter()
+                .zip(&self.ids[n..])
+                .map(|(t, id)| (*t, *id))
+                .collect(),
+        }
+    }
+
+    /// The parameters' names, by position.
+    fn names(&self) -> Vec<(u32, &'s str)> {
+        self.params
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (n, _))| n.map(|n| (i as u32, n)))
+            .collect()
+    }
+}
+
 struct Module<'s> {
-    types: Vec<FuncType>,
+    types: Vec<TypeDef>,
+    /// The type section's entries, in order.
+    type_entries: Vec<TypeEntry>,
+    /// Where each `(type ...)` and `(rec ...)` field is (token positions),
+    /// from the first pass, for [`types_pass`].
+    type_fields: Vec<usize>,
+    /// The function type of each defined `(type (func ...))` outside a
+    /// `rec`, and each implicit type, by its text: the first one's index,
+    /// which a type use without `(type x)` refers to.
+    func_keys: HashMap<FuncKey<'s>, u32>,
+    /// Named fields of struct types, by type index.
+    fields: HashMap<u32, Names<'s>>,
+    /// Field names by struct type (the name section's subsection 10).
+    field_names: Vec<(u32, Vec<(u32, &'s str)>)>,
+    /// Parameter names of function types (subsection 12).
+    type_param_names: Vec<(u32, Vec<(u32, &'s str)>)>,
     names: [Names<'s>; 8],
     /// Names of locals per function (for the name section), by function index.
     func_names: Vec<(u32, &'s str)>,
@@ -178,6 +284,12 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
     let start = p.pos;
     let mut m = Module {
         types: Vec::new(),
+        type_entries: Vec::new(),
+        type_fields: Vec::new(),
+        func_keys: HashMap::new(),
+        fields: HashMap::new(),
+        field_names: Vec::new(),
+        type_param_names: Vec::new(),
         names: Default::default(),
         func_names: Vec::new(),
         local_names: Vec::new(),
@@ -202,6 +314,7 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         tag_param_names: Vec::new(),
     };
     first_pass(p, &mut m)?;
+    types_pass(p, &mut m)?;
     p.pos = start;
     second_pass(p, &mut m)?;
     let module_name = m.module_annot.as_deref().or(module_name);
@@ -240,12 +353,20 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
             "type" => {
                 let id = p.opt_id();
                 m.names[space_index(Space::Type)].add(id, "type", at)?;
-                p.open()?;
-                p.keyword("func")?;
-                let (params, results) = func_sig(p, true)?;
-                p.close()?;
-                m.types
-                    .push(FuncType::new(params.into_iter().map(|(_, t)| t), results));
+                m.type_fields.push(field_start);
+            }
+            "rec" => {
+                m.type_fields.push(field_start);
+                while p.peek_list("type") {
+                    let at = p.offset();
+                    let item = p.pos;
+                    p.open()?;
+                    p.pos += 1;
+                    let id = p.opt_id();
+                    m.names[space_index(Space::Type)].add(id, "type", at)?;
+                    p.pos = item;
+                    p.skip_item()?;
+                }
             }
             "import" => {
                 if let Some(kind) = seen_definition {
@@ -337,108 +458,355 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
     Ok(())
 }
 
-/// `(param ...)* (result ...)*`, with parameter names if `names`.
-#[allow(clippy::type_complexity)]
+/// `(param ...)* (result ...)*`, with parameter names if `names`; type
+/// names are those of `types`.
 fn func_sig<'s>(
     p: &mut Parser<'s, '_>,
+    types: &Names<'s>,
     names: bool,
-) -> Result<(Vec<(Option<&'s str>, ValType)>, Vec<ValType>), Error> {
-    let mut params = Vec::new();
-    let mut results = Vec::new();
+) -> Result<FuncSig<'s>, Error> {
+    let mut sig = FuncSig {
+        params: Vec::new(),
+        results: Vec::new(),
+        ids: Vec::new(),
+    };
     while p.eat_list("param")? {
         if let Some(id) = p.opt_id() {
             if !names {
                 return Err(p.error("unexpected identifier"));
             }
-            params.push((Some(id), val_type(p)?));
+            let (t, h) = val_type_id(p, types)?;
+            sig.params.push((Some(id), t));
+            sig.ids.push(h);
         } else {
             while !p.peek_rparen() {
-                params.push((None, val_type(p)?));
+                let (t, h) = val_type_id(p, types)?;
+                sig.params.push((None, t));
+                sig.ids.push(h);
             }
         }
         p.close()?;
     }
     while p.eat_list("result")? {
         while !p.peek_rparen() {
-            results.push(val_type(p)?);
+            let (t, h) = val_type_id(p, types)?;
+            sig.results.push(t);
+            sig.ids.push(h);
         }
         p.close()?;
     }
     if p.peek_list("param") {
         return Err(p.error("unexpected token: params after results"));
     }
-    Ok((params, results))
+    Ok(sig)
 }
 
-fn val_type(p: &mut Parser<'_, '_>) -> Result<ValType, Error> {
+/// A value type; type names are those of `types`.
+fn val_type<'s>(p: &mut Parser<'s, '_>, types: &Names<'s>) -> Result<ValType, Error> {
+    Ok(val_type_id(p, types)?.0)
+}
+
+/// A value type and the `$id` its heap type is written with, if any.
+fn val_type_id<'s>(
+    p: &mut Parser<'s, '_>,
+    types: &Names<'s>,
+) -> Result<(ValType, Option<&'s str>), Error> {
     if p.peek_list("ref") {
-        return Ok(ValType::Ref(ref_type(p)?));
+        let (r, id) = ref_type_id(p, types)?;
+        return Ok((ValType::Ref(r), id));
     }
     let at = p.offset();
-    Ok(match p.atom()? {
-        "i32" => ValType::I32,
-        "i64" => ValType::I64,
-        "f32" => ValType::F32,
-        "f64" => ValType::F64,
-        "v128" => ValType::V128,
-        "funcref" => ValType::FUNCREF,
-        "externref" => ValType::EXTERNREF,
-        "exnref" => ValType::EXNREF,
-        other => {
-            return Err(Error::new(
-                at,
-                format!("unexpected token `{other}`, expected a value type"),
-            ))
-        }
+    let a = p.atom()?;
+    Ok((
+        match a {
+            "i32" => ValType::I32,
+            "i64" => ValType::I64,
+            "f32" => ValType::F32,
+            "f64" => ValType::F64,
+            "v128" => ValType::V128,
+            other => match ref_shorthand(other) {
+                Some(r) => ValType::Ref(r),
+                None => {
+                    return Err(Error::new(
+                        at,
+                        format!("unexpected token `{other}`, expected a value type"),
+                    ))
+                }
+            },
+        },
+        None,
+    ))
+}
+
+/// The reference type a shorthand keyword (`funcref`, `anyref`,
+/// `nullref`, ...) stands for.
+fn ref_shorthand(a: &str) -> Option<RefType> {
+    let heap = match a {
+        "funcref" => HeapType::Func,
+        "externref" => HeapType::Extern,
+        "exnref" => HeapType::Exn,
+        "anyref" => HeapType::Any,
+        "eqref" => HeapType::Eq,
+        "i31ref" => HeapType::I31,
+        "structref" => HeapType::Struct,
+        "arrayref" => HeapType::Array,
+        "nullref" => HeapType::None,
+        "nullfuncref" => HeapType::NoFunc,
+        "nullexternref" => HeapType::NoExtern,
+        "nullexnref" => HeapType::NoExn,
+        _ => return None,
+    };
+    Some(RefType::new(true, heap))
+}
+
+/// The abstract heap type named `a`.
+fn abstract_heap_type(a: &str) -> Option<HeapType> {
+    Some(match a {
+        "func" => HeapType::Func,
+        "extern" => HeapType::Extern,
+        "exn" => HeapType::Exn,
+        "any" => HeapType::Any,
+        "eq" => HeapType::Eq,
+        "i31" => HeapType::I31,
+        "struct" => HeapType::Struct,
+        "array" => HeapType::Array,
+        "none" => HeapType::None,
+        "nofunc" => HeapType::NoFunc,
+        "noextern" => HeapType::NoExtern,
+        "noexn" => HeapType::NoExn,
+        _ => return None,
     })
 }
 
-/// Whether a reference type starts at the cursor: `funcref`, `externref`,
-/// `exnref` or `(ref ...)`.
+/// Whether a reference type starts at the cursor: a shorthand keyword or
+/// `(ref ...)`.
 fn peek_ref_type(p: &Parser<'_, '_>) -> bool {
-    p.peek_atom()
-        .is_some_and(|a| matches!(a, "funcref" | "externref" | "exnref"))
-        || p.peek_list("ref")
+    p.peek_atom().is_some_and(|a| ref_shorthand(a).is_some()) || p.peek_list("ref")
 }
 
-/// A reference type: a shorthand (`funcref`, `externref`, `exnref`) or
+/// A reference type: a shorthand (`funcref`, `anyref`, ...) or
 /// `(ref null? heaptype)`.
-fn ref_type(p: &mut Parser<'_, '_>) -> Result<RefType, Error> {
+fn ref_type<'s>(p: &mut Parser<'s, '_>, types: &Names<'s>) -> Result<RefType, Error> {
+    Ok(ref_type_id(p, types)?.0)
+}
+
+/// A reference type and the `$id` its heap type is written with, if any.
+fn ref_type_id<'s>(
+    p: &mut Parser<'s, '_>,
+    types: &Names<'s>,
+) -> Result<(RefType, Option<&'s str>), Error> {
     if p.eat_list("ref")? {
         let nullable = p.eat_keyword("null");
-        let heap = heap_type(p)?;
+        let (heap, id) = heap_type_id(p, types)?;
         p.close()?;
-        return Ok(RefType { nullable, heap });
+        return Ok((RefType::new(nullable, heap), id));
     }
     let at = p.offset();
-    match p.atom()? {
-        "funcref" => Ok(RefType::FUNCREF),
-        "externref" => Ok(RefType::EXTERNREF),
-        "exnref" => Ok(RefType::EXNREF),
-        _ => Err(Error::new(
+    match p.peek_atom().and_then(ref_shorthand) {
+        Some(r) => {
+            p.pos += 1;
+            Ok((r, None))
+        }
+        None => Err(Error::new(
             at,
             "unexpected token, expected a reference type",
         )),
     }
 }
 
-/// An abstract heap type: `func`, `extern` or `exn`. A type index (typed
-/// function references) is not supported.
-fn heap_type(p: &mut Parser<'_, '_>) -> Result<HeapType, Error> {
+/// A heap type: an abstract one (`func`, `any`, `none`, ...) or a type
+/// index, with the `$id` it is written with, if any.
+fn heap_type_id<'s>(
+    p: &mut Parser<'s, '_>,
+    types: &Names<'s>,
+) -> Result<(HeapType, Option<&'s str>), Error> {
     let at = p.offset();
+    let id = match p.peek() {
+        Some(TokenKind::Id(id)) => Some(*id),
+        _ => None,
+    };
     if Module::peek_index(p) {
-        return Err(Error::new(
-            at,
-            "unsupported heap type: a type index needs typed function references, \
-             which are not implemented",
-        ));
+        let i = lookup(p, types, Space::Type)?;
+        if i > MAX_CONCRETE_INDEX {
+            return Err(Error::new(at, "type index out of range"));
+        }
+        return Ok((HeapType::Concrete(i), id));
     }
-    match p.atom()? {
-        "func" => Ok(HeapType::Func),
-        "extern" => Ok(HeapType::Extern),
-        "exn" => Ok(HeapType::Exn),
-        _ => Err(Error::new(at, "unexpected token, expected a heap type")),
+    match p.peek_atom().and_then(abstract_heap_type) {
+        Some(h) => {
+            p.pos += 1;
+            Ok((h, None))
+        }
+        None => Err(Error::new(at, "unexpected token, expected a heap type")),
     }
+}
+
+/// A storage type: `i8`, `i16` or a value type.
+fn storage_type<'s>(p: &mut Parser<'s, '_>, types: &Names<'s>) -> Result<StorageType, Error> {
+    if p.peek_atom().is_none() && !p.peek_list("ref") {
+        return Err(
+            p.error("unexpected token, expected a storage type (`i8`, `i16` or a value type)")
+        );
+    }
+    if p.eat_keyword("i8") {
+        Ok(StorageType::I8)
+    } else if p.eat_keyword("i16") {
+        Ok(StorageType::I16)
+    } else {
+        Ok(StorageType::Val(val_type(p, types)?))
+    }
+}
+
+/// A field type: a storage type, or `(mut storagetype)`.
+fn field_type<'s>(p: &mut Parser<'s, '_>, types: &Names<'s>) -> Result<FieldType, Error> {
+    if p.eat_list("mut")? {
+        let storage = storage_type(p, types)?;
+        p.close()?;
+        Ok(FieldType {
+            storage,
+            mutable: true,
+        })
+    } else {
+        Ok(FieldType {
+            storage: storage_type(p, types)?,
+            mutable: false,
+        })
+    }
+}
+
+/// The index `$id` or number at the cursor names in `names`.
+fn lookup(p: &mut Parser<'_, '_>, names: &Names<'_>, space: Space) -> Result<u32, Error> {
+    let at = p.offset();
+    match p.peek() {
+        Some(TokenKind::Id(id)) => {
+            p.pos += 1;
+            names
+                .map
+                .get(id)
+                .copied()
+                .ok_or_else(|| Error::new(at, format!("unknown {} ${id}", space.what())))
+        }
+        Some(TokenKind::Atom(_)) => u32_atom(p),
+        _ => Err(Error::new(at, format!("expected a {} index", space.what()))),
+    }
+}
+
+/// Parses the type definitions, `(type ...)` and `(rec ...)`, whose places
+/// the first pass found (every type's name is known by then, so types may
+/// refer to later ones), in order.
+fn types_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Error> {
+    for k in 0..m.type_fields.len() {
+        p.pos = m.type_fields[k];
+        p.open()?;
+        let start = m.types.len() as u32;
+        if p.eat_keyword("rec") {
+            while !p.peek_rparen() {
+                p.open()?;
+                p.keyword("type")?;
+                type_def(p, m, false)?;
+                p.close()?;
+            }
+            let len = m.types.len() as u32 - start;
+            m.type_entries.push(TypeEntry {
+                rec: true,
+                start,
+                len,
+            });
+        } else {
+            p.keyword("type")?;
+            type_def(p, m, true)?;
+            m.type_entries.push(TypeEntry {
+                rec: false,
+                start,
+                len: 1,
+            });
+        }
+        p.close()?;
+    }
+    Ok(())
+}
+
+/// A type definition after `type`: `$id? (sub final? x* comptype)` or
+/// `$id? comptype`. Only a function type outside a `rec` group is one that
+/// a type use without `(type x)` may refer to (`top_level`), as the `wat`
+/// crate decides.
+fn type_def<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>, top_level: bool) -> Result<(), Error> {
+    let idx = m.types.len() as u32;
+    p.opt_id();
+    p.open()?;
+    let sub = p.eat_keyword("sub");
+    let (is_final, parents) = if sub {
+        let is_final = p.eat_keyword("final");
+        let mut parents = Vec::new();
+        while Module::peek_index(p) {
+            parents.push(m.index(p, Space::Type)?);
+        }
+        p.open()?;
+        (is_final, parents)
+    } else {
+        (true, Vec::new())
+    };
+    let types = &m.names[space_index(Space::Type)];
+    let at = p.offset();
+    let composite = match p.atom()? {
+        "func" => {
+            let sig = func_sig(p, types, true)?;
+            let names = sig.names();
+            if !names.is_empty() {
+                m.type_param_names.push((idx, names));
+            }
+            if top_level {
+                m.func_keys.entry(sig.key()).or_insert(idx);
+            }
+            CompositeType::Func(sig.func_type())
+        }
+        "struct" => {
+            let mut fields = Vec::new();
+            let mut named: Vec<(u32, &'s str)> = Vec::new();
+            let mut ids = Names::default();
+            while p.eat_list("field")? {
+                let at = p.offset();
+                if let Some(id) = p.opt_id() {
+                    let i = fields.len() as u32;
+                    if ids.map.insert(id, i).is_some() {
+                        return Err(Error::new(at, format!("duplicate field ${id}")));
+                    }
+                    named.push((i, id));
+                    fields.push(field_type(p, types)?);
+                } else {
+                    while !p.peek_rparen() {
+                        fields.push(field_type(p, types)?);
+                    }
+                }
+                p.close()?;
+            }
+            if !p.peek_rparen() {
+                return Err(p.error("unexpected token, expected `(field ...)`"));
+            }
+            if !named.is_empty() {
+                m.fields.insert(idx, ids);
+                m.field_names.push((idx, named));
+            }
+            CompositeType::Struct(fields.into())
+        }
+        "array" => CompositeType::Array(field_type(p, types)?),
+        other => {
+            return Err(Error::new(
+                at,
+                format!("unexpected token `{other}`, expected `func`, `struct` or `array`"),
+            ))
+        }
+    };
+    p.close()?;
+    if sub {
+        p.close()?;
+    }
+    m.types.push(TypeDef {
+        is_final,
+        parents,
+        composite,
+    });
+    Ok(())
 }
 
 fn u32_atom(p: &mut Parser<'_, '_>) -> Result<u32, Error> {
@@ -503,15 +871,19 @@ fn limits(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<(), Error> {
     Ok(())
 }
 
-fn global_type(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<ValType, Error> {
+fn global_type<'s>(
+    p: &mut Parser<'s, '_>,
+    types: &Names<'s>,
+    out: &mut Vec<u8>,
+) -> Result<ValType, Error> {
     if p.eat_list("mut")? {
-        let t = val_type(p)?;
+        let t = val_type(p, types)?;
         p.close()?;
         encode::val_type(out, t);
         out.push(1);
         Ok(t)
     } else {
-        let t = val_type(p)?;
+        let t = val_type(p, types)?;
         encode::val_type(out, t);
         out.push(0);
         Ok(t)
@@ -520,19 +892,12 @@ fn global_type(p: &mut Parser<'_, '_>, out: &mut Vec<u8>) -> Result<ValType, Err
 
 impl<'s> Module<'s> {
     fn index(&self, p: &mut Parser<'s, '_>, space: Space) -> Result<u32, Error> {
-        let at = p.offset();
-        match p.peek() {
-            Some(TokenKind::Id(id)) => {
-                p.pos += 1;
-                self.names[space_index(space)]
-                    .map
-                    .get(id)
-                    .copied()
-                    .ok_or_else(|| Error::new(at, format!("unknown {} ${id}", space.what())))
-            }
-            Some(TokenKind::Atom(_)) => u32_atom(p),
-            _ => Err(Error::new(at, format!("expected a {} index", space.what()))),
-        }
+        lookup(p, &self.names[space_index(space)], space)
+    }
+
+    /// The names of the type index space.
+    fn type_names(&self) -> &Names<'s> {
+        &self.names[space_index(Space::Type)]
     }
 
     fn peek_index(p: &Parser<'_, '_>) -> bool {
@@ -543,20 +908,28 @@ impl<'s> Module<'s> {
         }
     }
 
-    /// The index of a function type, adding it at the end if new.
-    fn type_for(&mut self, params: &[ValType], results: &[ValType]) -> u32 {
-        if let Some(i) = self
-            .types
-            .iter()
-            .position(|t| t.params() == params && t.results() == results)
-        {
-            return i as u32;
+    /// The index of the type that an inline signature without `(type x)`
+    /// stands for: the first function type written the same way outside a
+    /// `rec` group (see [`FuncKey`]), else a new one appended, as the `wat`
+    /// crate decides.
+    fn type_for(&mut self, sig: &FuncSig<'s>) -> u32 {
+        let key = sig.key();
+        if let Some(&i) = self.func_keys.get(&key) {
+            return i;
         }
-        self.types.push(FuncType::new(
-            params.iter().copied(),
-            results.iter().copied(),
-        ));
-        (self.types.len() - 1) as u32
+        let i = self.types.len() as u32;
+        self.types.push(TypeDef {
+            is_final: true,
+            parents: Vec::new(),
+            composite: CompositeType::Func(sig.func_type()),
+        });
+        self.type_entries.push(TypeEntry {
+            rec: false,
+            start: i,
+            len: 1,
+        });
+        self.func_keys.insert(key, i);
+        i
     }
 
     /// A type use: `(type x)?` then params and results. Returns the type
@@ -575,33 +948,30 @@ impl<'s> Module<'s> {
         } else {
             None
         };
-        let (params, results) = func_sig(p, names)?;
-        match explicit {
-            Some(i) => {
-                let Some(ty) = self.types.get(i as usize) else {
-                    // Out of range. With an inline signature to check against,
-                    // the text itself is malformed; without one, encode it
-                    // anyway and the validator reports it as invalid, as for
-                    // a binary module.
-                    if !params.is_empty() || !results.is_empty() {
-                        return Err(Error::new(at, "unknown type"));
-                    }
-                    return Ok((i, params));
-                };
-                if !params.is_empty() || !results.is_empty() {
-                    let ps: Vec<ValType> = params.iter().map(|(_, t)| *t).collect();
-                    if ty.params() != ps.as_slice() || ty.results() != results.as_slice() {
-                        return Err(Error::new(at, "inline function type"));
-                    }
-                    Ok((i, params))
-                } else {
-                    Ok((i, ty.params().iter().map(|&t| (None, t)).collect()))
+        let sig = func_sig(p, self.type_names(), names)?;
+        let Some(i) = explicit else {
+            let ty = self.type_for(&sig);
+            return Ok((ty, sig.params));
+        };
+        match self.types.get(i as usize).map(TypeDef::func) {
+            // Out of range. With an inline signature to check against, the
+            // text itself is malformed; without one, encode it anyway and
+            // the validator reports it as invalid, as for a binary module.
+            None if !sig.is_empty() => Err(Error::new(at, "unknown type")),
+            None => Ok((i, sig.params)),
+            // Not a function type: likewise.
+            Some(None) if !sig.is_empty() => Err(Error::new(
+                at,
+                "inline function type: the type is not a function type",
+            )),
+            Some(None) => Ok((i, Vec::new())),
+            Some(Some(ty)) if !sig.is_empty() => {
+                if ty.params() != sig.param_types().as_slice() || ty.results() != sig.results {
+                    return Err(Error::new(at, "inline function type"));
                 }
+                Ok((i, sig.params))
             }
-            None => {
-                let ps: Vec<ValType> = params.iter().map(|(_, t)| *t).collect();
-                Ok((self.type_for(&ps, &results), params))
-            }
+            Some(Some(ty)) => Ok((i, ty.params().iter().map(|&t| (None, t)).collect())),
         }
     }
 
@@ -649,10 +1019,11 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
         p.open()?;
         p.pos += 1;
         match head {
-            "type" => {
-                next(Space::Type);
-                p.opt_id();
-                p.skip_item()?;
+            // Parsed by `types_pass`.
+            "type" | "rec" => {
+                while !p.peek_rparen() {
+                    p.skip_item()?;
+                }
             }
             "import" => {
                 let module = p.name()?;
@@ -677,7 +1048,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                         out.push(1);
                         let mut lim = Vec::new();
                         limits(p, &mut lim)?;
-                        let r = ref_type(p)?;
+                        let r = ref_type(p, m.type_names())?;
                         encode::ref_type(out, r);
                         out.extend(lim);
                     }
@@ -695,7 +1066,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     _ => {
                         next(Space::Global);
                         out.push(3);
-                        global_type(p, out)?;
+                        global_type(p, m.type_names(), out)?;
                     }
                 }
                 p.close()?;
@@ -731,27 +1102,37 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     m.imports.0.push(1);
                     let mut lim = Vec::new();
                     limits(p, &mut lim)?;
-                    let r = ref_type(p)?;
+                    let r = ref_type(p, m.type_names())?;
                     encode::ref_type(&mut m.imports.0, r);
                     m.imports.0.extend(lim);
                     m.imports.1 += 1;
                 } else if past_addr_type(p, peek_ref_type) {
                     // Inline elements: `(table i64? reftype (elem ...))`.
                     let is64 = addr_type(p);
-                    let r = ref_type(p)?;
+                    let r = ref_type(p, m.type_names())?;
                     p.open()?;
                     p.keyword("elem")?;
                     let seg = next(Space::Elem);
                     let _ = seg;
                     let mut items = Vec::new();
                     let mut n = 0u32;
-                    let exprs = p.peek_lparen();
+                    // Function indices for another type than `funcref` are
+                    // `ref.func` expressions (the only encoding of such a
+                    // segment), as the `wat` crate writes them.
+                    let indices = !p.peek_lparen();
+                    let exprs = !indices || r != RefType::FUNCREF;
                     while !p.peek_rparen() {
-                        if exprs {
+                        if !indices {
                             elem_expr(p, m, &mut items)?;
                         } else {
                             let f = m.index(p, Space::Func)?;
-                            encode::u32(&mut items, f);
+                            if exprs {
+                                items.push(0xd2);
+                                encode::u32(&mut items, f);
+                                items.push(0x0b);
+                            } else {
+                                encode::u32(&mut items, f);
+                            }
                         }
                         n += 1;
                     }
@@ -778,9 +1159,19 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                 } else {
                     let mut lim = Vec::new();
                     limits(p, &mut lim)?;
-                    let r = ref_type(p)?;
-                    encode::ref_type(&mut m.tables.0, r);
-                    m.tables.0.extend(lim);
+                    let r = ref_type(p, m.type_names())?;
+                    if p.peek_rparen() {
+                        encode::ref_type(&mut m.tables.0, r);
+                        m.tables.0.extend(lim);
+                    } else {
+                        // A table with an initializer (typed function
+                        // references): `0x40 0x00 tabletype expr`.
+                        let mut t = vec![0x40, 0x00];
+                        encode::ref_type(&mut t, r);
+                        t.extend(lim);
+                        const_expr(p, m, &mut t)?;
+                        m.tables.0.extend(t);
+                    }
                     m.tables.1 += 1;
                 }
             }
@@ -831,11 +1222,11 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     encode::bytes(&mut m.imports.0, module.as_bytes());
                     encode::bytes(&mut m.imports.0, name.as_bytes());
                     m.imports.0.push(3);
-                    global_type(p, &mut m.imports.0)?;
+                    global_type(p, &m.names[space_index(Space::Type)], &mut m.imports.0)?;
                     m.imports.1 += 1;
                 } else {
                     let mut g = Vec::new();
-                    global_type(p, &mut g)?;
+                    global_type(p, m.type_names(), &mut g)?;
                     const_expr(p, m, &mut g)?;
                     m.globals.0.extend(g);
                     m.globals.1 += 1;
@@ -1018,7 +1409,7 @@ fn elem_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Er
     let mut items = Vec::new();
     let mut n = 0u32;
     let (exprs, ty) = if peek_ref_type(p) {
-        (true, ref_type(p)?)
+        (true, ref_type(p, m.type_names())?)
     } else {
         p.eat_keyword("func");
         (false, RefType::FUNCREF)
@@ -1124,6 +1515,10 @@ struct FuncCtx<'s> {
     pending: Vec<u8>,
     /// The function's branch hints: offset in the body, hint.
     hints: Vec<(u32, u8)>,
+    /// Whether this is a function body (not a constant expression): only
+    /// a body's instructions make the `wat` crate write a data count
+    /// section.
+    body: bool,
 }
 
 impl<'s> FuncCtx<'s> {
@@ -1148,15 +1543,18 @@ fn func_body<'s>(
     let mut locals: Vec<(Option<&'s str>, ValType)> = Vec::new();
     while p.eat_list("local")? {
         if let Some(lid) = p.opt_id() {
-            locals.push((Some(lid), val_type(p)?));
+            locals.push((Some(lid), val_type(p, m.type_names())?));
         } else {
             while !p.peek_rparen() {
-                locals.push((None, val_type(p)?));
+                locals.push((None, val_type(p, m.type_names())?));
             }
         }
         p.close()?;
     }
-    let mut f = FuncCtx::default();
+    let mut f = FuncCtx {
+        body: true,
+        ..FuncCtx::default()
+    };
     for (i, (n, _)) in params.iter().chain(&locals).enumerate() {
         if let Some(n) = n {
             if f.locals.insert(n, i as u32).is_some() {
@@ -1231,20 +1629,17 @@ fn block_type<'s>(
     m: &mut Module<'s>,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    let at = p.offset();
     if p.peek_list("type") {
         let (ty, _) = m.type_use(p, false)?;
         leb128::write_i64(out, i64::from(ty));
         return Ok(());
     }
-    let (params, results) = func_sig(p, false)?;
-    let _ = at;
-    match (params.len(), results.as_slice()) {
+    let sig = func_sig(p, m.type_names(), false)?;
+    match (sig.params.len(), sig.results.as_slice()) {
         (0, []) => out.push(0x40),
         (0, [t]) => encode::val_type(out, *t),
         _ => {
-            let ps: Vec<ValType> = params.iter().map(|(_, t)| *t).collect();
-            let ty = m.type_for(&ps, &results);
+            let ty = m.type_for(&sig);
             leb128::write_i64(out, i64::from(ty));
         }
     }
@@ -1870,12 +2265,25 @@ fn plain<'s>(
         return Err(Error::new(at, format!("unknown operator `{kw}`")));
     };
     if op == Opcode::Select && p.peek_list("result") {
-        let (_, results) = func_sig(p, false)?;
+        let sig = func_sig(p, m.type_names(), false)?;
         Opcode::SelectTyped.encode(out);
-        encode::u32(out, results.len() as u32);
-        for t in results {
+        encode::u32(out, sig.results.len() as u32);
+        for t in sig.results {
             encode::val_type(out, t);
         }
+        return Ok(());
+    }
+    // `ref.test` and `ref.cast` name one opcode for a nullable target type
+    // and another for a non-nullable one.
+    if op.imm() == ImmKind::HeapType {
+        let r = ref_type(p, m.type_names())?;
+        let op = match (op, r.nullable()) {
+            (Opcode::RefTest, true) => Opcode::RefTestNull,
+            (Opcode::RefCast, true) => Opcode::RefCastNull,
+            (op, _) => op,
+        };
+        op.encode(out);
+        encode::heap_type(out, r.heap());
         return Ok(());
     }
     op.encode(out);
@@ -1996,8 +2404,8 @@ fn plain<'s>(
         ImmKind::V128 => v128_const(p, out)?,
         ImmKind::SelectT => {}
         ImmKind::RefNull => {
-            let h = heap_type(p)?;
-            out.push(encode::heap_type(h));
+            let (h, _) = heap_type_id(p, m.type_names())?;
+            encode::heap_type(out, h);
         }
         ImmKind::MemoryInit => {
             // `memory.init data` or `memory.init memory data`.
@@ -2008,7 +2416,7 @@ fn plain<'s>(
             } else {
                 (0, first.resolve(m, Space::Data)?)
             };
-            m.uses_data_count = true;
+            m.uses_data_count |= f.body;
             encode::u32(out, d);
             encode::u32(out, mem);
         }
@@ -2025,7 +2433,7 @@ fn plain<'s>(
         }
         ImmKind::Data => {
             let d = m.index(p, Space::Data)?;
-            m.uses_data_count = true;
+            m.uses_data_count |= f.body;
             encode::u32(out, d);
         }
         ImmKind::TableInit => {
@@ -2060,6 +2468,52 @@ fn plain<'s>(
         }
         // `try_table` is parsed as a block (see `begin`).
         ImmKind::TryTable => return Err(Error::new(at, "unexpected block instruction")),
+        ImmKind::Type => {
+            let t = m.index(p, Space::Type)?;
+            encode::u32(out, t);
+        }
+        ImmKind::StructField => {
+            let t = m.index(p, Space::Type)?;
+            let field = m.field_index(p, t)?;
+            encode::u32(out, t);
+            encode::u32(out, field);
+        }
+        ImmKind::ArrayFixed => {
+            let t = m.index(p, Space::Type)?;
+            let n = u32_atom(p)?;
+            encode::u32(out, t);
+            encode::u32(out, n);
+        }
+        ImmKind::ArrayData => {
+            let t = m.index(p, Space::Type)?;
+            let d = m.index(p, Space::Data)?;
+            m.uses_data_count |= f.body;
+            encode::u32(out, t);
+            encode::u32(out, d);
+        }
+        ImmKind::ArrayElem => {
+            let t = m.index(p, Space::Type)?;
+            let e = m.index(p, Space::Elem)?;
+            encode::u32(out, t);
+            encode::u32(out, e);
+        }
+        ImmKind::ArrayCopy => {
+            let dst = m.index(p, Space::Type)?;
+            let src = m.index(p, Space::Type)?;
+            encode::u32(out, dst);
+            encode::u32(out, src);
+        }
+        // Handled above, with the choice of opcode.
+        ImmKind::HeapType => return Err(Error::new(at, "unexpected heap type instruction")),
+        ImmKind::BrOnCast => {
+            let l = label_index(p, f)?;
+            let from = ref_type(p, m.type_names())?;
+            let to = ref_type(p, m.type_names())?;
+            out.push(u8::from(from.nullable()) | u8::from(to.nullable()) << 1);
+            encode::u32(out, l);
+            encode::heap_type(out, from.heap());
+            encode::heap_type(out, to.heap());
+        }
     }
     Ok(())
 }
@@ -2084,6 +2538,23 @@ impl<'s> AnyIndex<'s> {
 }
 
 impl<'s> Module<'s> {
+    /// A field index of struct type `ty`: a number, or the name of one of
+    /// its fields.
+    fn field_index(&self, p: &mut Parser<'s, '_>, ty: u32) -> Result<u32, Error> {
+        let at = p.offset();
+        match p.peek() {
+            Some(TokenKind::Id(id)) => {
+                p.pos += 1;
+                self.fields
+                    .get(&ty)
+                    .and_then(|f| f.map.get(id))
+                    .copied()
+                    .ok_or_else(|| Error::new(at, format!("unknown field ${id}")))
+            }
+            _ => u32_atom(p),
+        }
+    }
+
     /// An optional memory index (a name or a number); 0 if there is none.
     fn opt_memory(&self, p: &mut Parser<'s, '_>) -> Result<u32, Error> {
         if Module::peek_index(p) {
@@ -2127,18 +2598,26 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
     };
     customs(&mut out, Place::BeforeFirst);
     let mut types = Vec::new();
-    for t in &m.types {
-        types.push(0x60);
-        encode::u32(&mut types, t.params().len() as u32);
-        for &v in t.params() {
-            encode::val_type(&mut types, v);
+    for e in &m.type_entries {
+        let defs = &m.types[e.start as usize..(e.start + e.len) as usize];
+        if e.rec {
+            types.push(0x4e);
+            encode::u32(&mut types, e.len);
         }
-        encode::u32(&mut types, t.results().len() as u32);
-        for &v in t.results() {
-            encode::val_type(&mut types, v);
+        for t in defs {
+            // A prefix only when needed: a final type without supertypes
+            // is its composite type alone.
+            if !t.is_final || !t.parents.is_empty() {
+                types.push(if t.is_final { 0x4f } else { 0x50 });
+                encode::u32(&mut types, t.parents.len() as u32);
+                for &s in &t.parents {
+                    encode::u32(&mut types, s);
+                }
+            }
+            encode::composite_type(&mut types, &t.composite);
         }
     }
-    section(&mut out, 1, &(types, m.types.len() as u32));
+    section(&mut out, 1, &(types, m.type_entries.len() as u32));
     section(&mut out, 2, &m.imports);
     section(&mut out, 3, &m.funcs);
     section(&mut out, 4, &m.tables);
@@ -2235,16 +2714,9 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
     indirect(&mut names, 2, &m.local_names);
     indirect(&mut names, 3, &m.label_names);
     // Names of the other index spaces (the extended name section), as the
-    // `wat` crate emits them.
-    for (sub_id, space) in [
-        (4u8, Space::Type),
-        (5, Space::Table),
-        (6, Space::Memory),
-        (7, Space::Global),
-        (8, Space::Elem),
-        (9, Space::Data),
-        (11, Space::Tag),
-    ] {
+    // `wat` crate emits them; between them, struct field names (10) and
+    // function types' parameter names (12), by type.
+    let name_map = |names: &mut Vec<u8>, sub_id: u8, space: Space| {
         let annots: &[(u32, String)] = if space == Space::Tag {
             &m.tag_annots
         } else {
@@ -2259,7 +2731,7 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
             .chain(annots.iter().map(|(i, n)| (*i, n.as_str())))
             .collect();
         if list.is_empty() {
-            continue;
+            return;
         }
         list.sort_unstable();
         let mut sub = Vec::new();
@@ -2269,8 +2741,21 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
             encode::bytes(&mut sub, n.as_bytes());
         }
         names.push(sub_id);
-        encode::bytes(&mut names, &sub);
+        encode::bytes(names, &sub);
+    };
+    for (sub_id, space) in [
+        (4u8, Space::Type),
+        (5, Space::Table),
+        (6, Space::Memory),
+        (7, Space::Global),
+        (8, Space::Elem),
+        (9, Space::Data),
+    ] {
+        name_map(&mut names, sub_id, space);
     }
+    indirect(&mut names, 10, &m.field_names);
+    name_map(&mut names, 11, Space::Tag);
+    indirect(&mut names, 12, &m.type_param_names);
     indirect(&mut names, 13, &m.tag_param_names);
     if !names.is_empty() {
         let mut s = Vec::new();

@@ -5,8 +5,9 @@
 //! taken from the `name` section where a name is a valid, unique
 //! identifier. It is written so that [`crate::parse_wat`] gives back the
 //! module's bytes: every choice the encoder makes from the text (element
-//! and data segment forms, type uses, block types, memory arguments) is
-//! printed explicitly enough to make the same choice. A binary module that the encoder would not produce (for
+//! and data segment forms, type uses, block types, memory arguments,
+//! recursion groups, even of one type or none, read from the type section's
+//! bytes) is printed explicitly enough to make the same choice. A binary module that the encoder would not produce (for
 //! example one with over-long LEB128 encodings or extra custom sections)
 //! prints as an equivalent module instead.
 //!
@@ -25,8 +26,8 @@ use nanowasm_binary::operators::{Catch, TryTable};
 use nanowasm_binary::reader::Reader;
 use nanowasm_binary::{Features, Imm, Instr, Names, OperatorReader};
 use nanowasm_core::{
-    BlockType, ExternKind, FuncType, GlobalType, HeapType, Limits, MemArg, Opcode, RefType, Sig,
-    ValType,
+    BlockType, CompositeType, ExternKind, FieldType, FuncType, GlobalType, HeapType, Limits,
+    MemArg, Opcode, RefType, Sig, StorageType, SubType, ValType,
 };
 
 /// Indentation stops growing at this many levels, as in wasmprinter:
@@ -161,6 +162,10 @@ struct Ids {
     labels: BTreeMap<u32, BTreeMap<u32, String>>,
     /// Names of tag parameters by tag (subsection 13).
     tag_params: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// Names of struct fields by type (subsection 10).
+    fields: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// Names of function types' parameters by type (subsection 12).
+    type_params: BTreeMap<u32, BTreeMap<u32, String>>,
 }
 
 /// Whether `name` can be written as `$name`.
@@ -197,22 +202,32 @@ fn unique_ids(map: &BTreeMap<u32, String>) -> BTreeMap<u32, String> {
         .collect()
 }
 
-/// The name section's tag names (subsection 11) and tag parameter names
-/// (subsection 13), which [`Names`] does not keep, read from the module's
-/// last `name` section as the decoder reads that section: if any part of it
-/// is malformed, there are no names at all.
-fn tag_names(m: &Module) -> (BTreeMap<u32, String>, BTreeMap<u32, BTreeMap<u32, String>>) {
-    let mut tags = BTreeMap::new();
-    let mut params = BTreeMap::new();
+/// The name section's subsections that [`Names`] does not keep.
+#[derive(Default)]
+struct ExtraNames {
+    /// Tag names (subsection 11).
+    tags: BTreeMap<u32, String>,
+    /// Tag parameter names, by tag (subsection 13).
+    tag_params: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// Struct field names, by type (subsection 10).
+    fields: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// Function type parameter names, by type (subsection 12).
+    type_params: BTreeMap<u32, BTreeMap<u32, String>>,
+}
+
+/// The name section's subsections that [`Names`] does not keep, read from
+/// the module's last `name` section as the decoder reads that section: if
+/// any part of it is malformed, there are no names at all.
+fn extra_names(m: &Module) -> ExtraNames {
     let Some(section) = m.customs.iter().rev().find(|c| c.name == "name") else {
-        return (tags, params);
+        return ExtraNames::default();
     };
     let Some(bytes) = m.bytes.get(..section.range.end) else {
-        return (tags, params);
+        return ExtraNames::default();
     };
     let mut r = Reader::new(bytes);
     if r.bytes(section.range.start).is_err() || Names::parse(r.clone()).is_err() {
-        return (tags, params);
+        return ExtraNames::default();
     }
     let name_map = |r: &mut Reader<'_>| -> Option<BTreeMap<u32, String>> {
         let mut map = BTreeMap::new();
@@ -222,6 +237,15 @@ fn tag_names(m: &Module) -> (BTreeMap<u32, String>, BTreeMap<u32, BTreeMap<u32, 
         }
         Some(map)
     };
+    let indirect = |r: &mut Reader<'_>| -> Option<BTreeMap<u32, BTreeMap<u32, String>>> {
+        let mut map = BTreeMap::new();
+        for _ in 0..r.count().ok()? {
+            let i = r.u32().ok()?;
+            map.insert(i, name_map(r)?);
+        }
+        Some(map)
+    };
+    let mut out = ExtraNames::default();
     let mut parse = || -> Option<()> {
         while !r.is_empty() {
             let id = r.u8().ok()?;
@@ -229,29 +253,30 @@ fn tag_names(m: &Module) -> (BTreeMap<u32, String>, BTreeMap<u32, BTreeMap<u32, 
             let at = r.offset();
             let mut sub = r.sub(size, at).ok()?;
             match id {
-                11 => tags = name_map(&mut sub)?,
-                13 => {
-                    params = BTreeMap::new();
-                    for _ in 0..sub.count().ok()? {
-                        let tag = sub.u32().ok()?;
-                        params.insert(tag, name_map(&mut sub)?);
-                    }
-                }
+                10 => out.fields = indirect(&mut sub)?,
+                11 => out.tags = name_map(&mut sub)?,
+                12 => out.type_params = indirect(&mut sub)?,
+                13 => out.tag_params = indirect(&mut sub)?,
                 _ => {}
             }
         }
         Some(())
     };
-    if parse().is_none() {
-        return (BTreeMap::new(), BTreeMap::new());
+    match parse() {
+        Some(()) => out,
+        None => ExtraNames::default(),
     }
-    (tags, params)
 }
 
 impl Ids {
     fn new(m: &Module) -> Ids {
         let n = &m.names;
-        let (tags, tag_params) = tag_names(m);
+        let extra = extra_names(m);
+        let indirect = |map: &BTreeMap<u32, BTreeMap<u32, String>>| {
+            map.iter()
+                .map(|(t, l)| (*t, unique_ids(l)))
+                .collect::<BTreeMap<_, _>>()
+        };
         Ids {
             types: unique_ids(&n.types),
             funcs: unique_ids(&n.functions),
@@ -260,12 +285,11 @@ impl Ids {
             globals: unique_ids(&n.globals),
             elems: unique_ids(&n.elems),
             datas: unique_ids(&n.datas),
-            tags: unique_ids(&tags),
-            locals: n.locals.iter().map(|(f, l)| (*f, unique_ids(l))).collect(),
-            tag_params: tag_params
-                .iter()
-                .map(|(t, l)| (*t, unique_ids(l)))
-                .collect(),
+            tags: unique_ids(&extra.tags),
+            locals: indirect(&n.locals),
+            tag_params: indirect(&extra.tag_params),
+            fields: indirect(&extra.fields),
+            type_params: indirect(&extra.type_params),
             // Labels may shadow each other, so they need not be unique.
             labels: n
                 .labels
@@ -333,33 +357,49 @@ pub fn string_literal(bytes: &[u8]) -> String {
     s
 }
 
-fn val_type(t: ValType) -> &'static str {
+/// A value type, with the names of `types` for type indices.
+fn val_type(types: &BTreeMap<u32, String>, t: ValType) -> String {
     match t {
-        ValType::I32 => "i32",
-        ValType::I64 => "i64",
-        ValType::F32 => "f32",
-        ValType::F64 => "f64",
-        ValType::V128 => "v128",
-        ValType::Ref(r) => ref_type(r),
+        ValType::I32 => "i32".into(),
+        ValType::I64 => "i64".into(),
+        ValType::F32 => "f32".into(),
+        ValType::F64 => "f64".into(),
+        ValType::V128 => "v128".into(),
+        ValType::Ref(r) => ref_type(types, r),
     }
 }
 
-fn ref_type(r: RefType) -> &'static str {
-    match (r.heap, r.nullable) {
-        (HeapType::Func, true) => "funcref",
-        (HeapType::Extern, true) => "externref",
-        (HeapType::Exn, true) => "exnref",
-        (HeapType::Func, false) => "(ref func)",
-        (HeapType::Extern, false) => "(ref extern)",
-        (HeapType::Exn, false) => "(ref exn)",
+/// A reference type: the shorthand of a nullable abstract one, else
+/// `(ref null? heaptype)`.
+fn ref_type(types: &BTreeMap<u32, String>, r: RefType) -> String {
+    let heap = r.heap();
+    match (r.nullable(), heap.abstract_name()) {
+        (true, Some(_)) => r.to_string(),
+        (true, None) => format!("(ref null {})", heap_type(types, heap)),
+        (false, _) => format!("(ref {})", heap_type(types, heap)),
     }
 }
 
-fn heap_type(h: HeapType) -> &'static str {
-    match h {
-        HeapType::Func => "func",
-        HeapType::Extern => "extern",
-        HeapType::Exn => "exn",
+/// A heap type: its name if abstract, else the type's `$name` or index.
+fn heap_type(types: &BTreeMap<u32, String>, h: HeapType) -> String {
+    match (h.abstract_name(), h) {
+        (Some(n), _) => n.to_owned(),
+        (None, HeapType::Concrete(i)) => index(types, i),
+        (None, _) => h.to_string(),
+    }
+}
+
+/// A struct field's or an array's element type: `(mut t)` or `t`.
+fn field_type(types: &BTreeMap<u32, String>, f: &FieldType) -> String {
+    let t = match f.storage {
+        StorageType::I8 => "i8".to_owned(),
+        StorageType::I16 => "i16".to_owned(),
+        StorageType::Val(t) => val_type(types, t),
+    };
+    if f.mutable {
+        format!("(mut {t})")
+    } else {
+        t
     }
 }
 
@@ -467,14 +507,21 @@ impl<S: Sink> Printer<'_, S> {
             _ => String::new(),
         };
         self.line(0, &format!("(module{name}"))?;
-        for (i, ty) in m.types.iter().enumerate() {
-            let i = i as u32;
-            let text = format!(
-                "(type{} (func{}))",
-                def_id(&self.ids.types, i),
-                signature(ty, None)
-            );
-            self.line(1, &text)?;
+        let mut next = 0u32;
+        for (rec, len) in type_groups(m) {
+            if rec {
+                self.line(1, "(rec")?;
+            }
+            for i in next..next + len {
+                if let Some(ty) = m.types.get(i) {
+                    let text = self.type_def(i, ty);
+                    self.line(if rec { 2 } else { 1 }, &text)?;
+                }
+            }
+            if rec {
+                self.line(1, ")")?;
+            }
+            next += len;
         }
         let mut counts = [0u32; 5];
         for imp in &m.imports {
@@ -495,7 +542,7 @@ impl<S: Sink> Printer<'_, S> {
                         "(table{} {} {})",
                         def_id(&self.ids.tables, i),
                         limits(&t.limits, t.table64),
-                        ref_type(t.element)
+                        ref_type(&self.ids.types, t.element)
                     )
                 }
                 ImportDesc::Memory(t) => {
@@ -513,7 +560,7 @@ impl<S: Sink> Printer<'_, S> {
                     format!(
                         "(global{} {})",
                         def_id(&self.ids.globals, i),
-                        global_type(&g)
+                        global_type(&self.ids.types, &g)
                     )
                 }
                 ImportDesc::Tag(ty) => {
@@ -535,12 +582,17 @@ impl<S: Sink> Printer<'_, S> {
         }
         let n = &m.num_imported;
         for (i, t) in m.tables.iter().enumerate().skip(n.tables as usize) {
-            let text = format!(
-                "(table{} {} {})",
+            let mut text = format!(
+                "(table{} {} {}",
                 def_id(&self.ids.tables, i as u32),
                 limits(&t.limits, t.table64),
-                ref_type(t.element)
+                ref_type(&self.ids.types, t.element)
             );
+            let init = m.table_inits.get(i - n.tables as usize);
+            if let Some(Some(init)) = init {
+                let _ = write!(text, " {}", self.const_expr(init)?);
+            }
+            text.push(')');
             self.line(1, &text)?;
         }
         for (i, t) in m.memories.iter().enumerate().skip(n.memories as usize) {
@@ -566,7 +618,7 @@ impl<S: Sink> Printer<'_, S> {
             let text = format!(
                 "(global{} {} {})",
                 def_id(&self.ids.globals, i),
-                global_type(&g),
+                global_type(&self.ids.types, &g),
                 self.const_expr(init)?
             );
             self.line(1, &text)?;
@@ -623,10 +675,50 @@ impl<S: Sink> Printer<'_, S> {
     /// `(type N) (param ...) (result ...)` for function `func` of type `ty`.
     fn type_use(&self, ty: u32, func: u32) -> String {
         let mut s = format!("(type {})", index(&self.ids.types, ty));
-        if let Some(t) = self.m.types.get(ty as usize) {
-            s.push_str(&signature(t, self.ids.locals.get(&func)));
+        if let Some(t) = self.m.types.func(ty) {
+            s.push_str(&signature(&self.ids.types, t, self.ids.locals.get(&func)));
         }
         s
+    }
+
+    /// The definition of type `i`: `(type $name (sub final? $super? comptype))`,
+    /// without the `sub` for a final type without a supertype.
+    fn type_def(&self, i: u32, t: &SubType) -> String {
+        let types = &self.ids.types;
+        let mut body = match &t.composite {
+            CompositeType::Func(ft) => {
+                format!(
+                    "(func{})",
+                    signature(types, ft, self.ids.type_params.get(&i))
+                )
+            }
+            CompositeType::Struct(fields) => {
+                let names = self.ids.fields.get(&i);
+                let mut s = String::from("(struct");
+                for (k, f) in fields.iter().enumerate() {
+                    match names.and_then(|n| n.get(&(k as u32))) {
+                        Some(n) => {
+                            let _ = write!(s, " (field ${n} {})", field_type(types, f));
+                        }
+                        None => {
+                            let _ = write!(s, " (field {})", field_type(types, f));
+                        }
+                    }
+                }
+                s.push(')');
+                s
+            }
+            CompositeType::Array(f) => format!("(array {})", field_type(types, f)),
+        };
+        if !t.is_final || t.supertype.is_some() {
+            let fin = if t.is_final { " final" } else { "" };
+            let sup = match t.supertype {
+                Some(s) => format!(" {}", index(types, s)),
+                None => String::new(),
+            };
+            body = format!("(sub{fin}{sup} {body})");
+        }
+        format!("(type{} {body})", def_id(types, i))
     }
 
     /// `(type N) (param ...)` for tag `tag` of type `ty`, with the names of
@@ -639,8 +731,8 @@ impl<S: Sink> Printer<'_, S> {
         } else {
             self.ids.tag_params.get(&tag)
         };
-        if let Some(t) = self.m.types.get(ty as usize) {
-            s.push_str(&signature(t, names));
+        if let Some(t) = self.m.types.func(ty) {
+            s.push_str(&signature(&self.ids.types, t, names));
         }
         s
     }
@@ -674,7 +766,7 @@ impl<S: Sink> Printer<'_, S> {
                 }
             }
             ElementItems::Exprs(es) => {
-                let _ = write!(s, " {}", ref_type(seg.ty));
+                let _ = write!(s, " {}", ref_type(&self.ids.types, seg.ty));
                 for e in es {
                     let _ = write!(s, " (item {})", self.const_expr(e)?);
                 }
@@ -708,21 +800,18 @@ impl<S: Sink> Printer<'_, S> {
             def_id(&self.ids.funcs, idx),
             self.type_use(ty, idx)
         );
-        let nparams = self
-            .m
-            .types
-            .get(ty as usize)
-            .map_or(0, |t| t.params().len() as u32);
-        let names = self.ids.locals.get(&idx);
+        let nparams = self.m.types.func(ty).map_or(0, |t| t.params().len() as u32);
+        let ids = &self.ids;
+        let names = ids.locals.get(&idx);
         let mut local = nparams;
         for &(count, t) in &body.locals {
             for _ in 0..count {
                 match names.and_then(|n| n.get(&local)) {
                     Some(n) => {
-                        let _ = write!(head, " (local ${n} {})", val_type(t));
+                        let _ = write!(head, " (local ${n} {})", val_type(&ids.types, t));
                     }
                     None => {
-                        let _ = write!(head, " (local {})", val_type(t));
+                        let _ = write!(head, " (local {})", val_type(&ids.types, t));
                     }
                 }
                 local += 1;
@@ -793,6 +882,7 @@ impl<S: Sink> Printer<'_, S> {
                     // The default memory is implicit.
                     nanowasm_core::ImmKind::Memory if i == 0 => String::new(),
                     nanowasm_core::ImmKind::Memory => index(&ids.memories, i),
+                    nanowasm_core::ImmKind::Type => index(&ids.types, i),
                     _ => i.to_string(),
                 };
                 if !text.is_empty() {
@@ -827,6 +917,25 @@ impl<S: Sink> Printer<'_, S> {
                 }
                 nanowasm_core::ImmKind::TableInit => {
                     let _ = write!(s, " {} {}", index(&ids.tables, b), index(&ids.elems, a));
+                }
+                nanowasm_core::ImmKind::StructField => {
+                    let field = match ids.fields.get(&a) {
+                        Some(f) => index(f, b),
+                        None => b.to_string(),
+                    };
+                    let _ = write!(s, " {} {field}", index(&ids.types, a));
+                }
+                nanowasm_core::ImmKind::ArrayFixed => {
+                    let _ = write!(s, " {} {b}", index(&ids.types, a));
+                }
+                nanowasm_core::ImmKind::ArrayData => {
+                    let _ = write!(s, " {} {}", index(&ids.types, a), index(&ids.datas, b));
+                }
+                nanowasm_core::ImmKind::ArrayElem => {
+                    let _ = write!(s, " {} {}", index(&ids.types, a), index(&ids.elems, b));
+                }
+                nanowasm_core::ImmKind::ArrayCopy => {
+                    let _ = write!(s, " {} {}", index(&ids.types, a), index(&ids.types, b));
                 }
                 _ => {
                     let _ = write!(s, " {} {}", index(&ids.tables, a), index(&ids.tables, b));
@@ -872,10 +981,29 @@ impl<S: Sink> Printer<'_, S> {
                 let _ = write!(s, " {}", f64_literal(b));
             }
             Imm::SelectT(t) => {
-                let _ = write!(s, " (result {})", val_type(t));
+                let _ = write!(s, " (result {})", val_type(&ids.types, t));
             }
-            Imm::RefNull(h) => {
-                let _ = write!(s, " {}", heap_type(h));
+            // `ref.test` and `ref.cast` take a reference type, whose
+            // nullability is the opcode's.
+            Imm::Heap(h) => {
+                let text = match op {
+                    Opcode::RefTest | Opcode::RefCast => {
+                        ref_type(&ids.types, RefType::new(false, h))
+                    }
+                    Opcode::RefTestNull | Opcode::RefCastNull => {
+                        ref_type(&ids.types, RefType::new(true, h))
+                    }
+                    _ => heap_type(&ids.types, h),
+                };
+                let _ = write!(s, " {text}");
+            }
+            Imm::BrOnCast { label, from, to } => {
+                let _ = write!(
+                    s,
+                    " {label} {} {}",
+                    ref_type(&ids.types, from),
+                    ref_type(&ids.types, to)
+                );
             }
         }
         s
@@ -895,7 +1023,7 @@ impl<S> Printer<'_, S> {
         match bt {
             BlockType::Empty => {}
             BlockType::Value(t) => {
-                let _ = write!(s, " (result {})", val_type(t));
+                let _ = write!(s, " (result {})", val_type(&ids.types, t));
             }
             BlockType::Func(t) => {
                 let _ = write!(s, " (type {})", index(&ids.types, t));
@@ -982,6 +1110,103 @@ fn custom_sections(bytes: &[u8]) -> Vec<(&'static str, &[u8], &[u8])> {
     out
 }
 
+/// The entries of the type section: for each, whether it is a recursion
+/// group (`rec`, even of one type or none) and how many types it has. Read
+/// from the section's bytes, since the decoded types do not say which
+/// single types were written as a group; if they cannot be read, each
+/// group of the decoded types, as `rec` when it has several.
+fn type_groups(m: &Module) -> Vec<(bool, u32)> {
+    let fallback = || {
+        m.types
+            .rec_groups()
+            .map(|g| (g.len() != 1, g.end - g.start))
+            .collect()
+    };
+    match scan_type_groups(&m.bytes) {
+        Some(groups) if groups.iter().map(|g| g.1 as usize).sum::<usize>() == m.types.len() => {
+            groups
+        }
+        _ => fallback(),
+    }
+}
+
+/// [`type_groups`] from the bytes of a module's type section, if it has one
+/// that reads.
+fn scan_type_groups(bytes: &[u8]) -> Option<Vec<(bool, u32)>> {
+    use nanowasm_core::leb128::{read_s33, read_u32};
+    let mut pos = 8;
+    let body = loop {
+        let id = *bytes.get(pos)?;
+        pos += 1;
+        let size = read_u32(bytes, &mut pos).ok()? as usize;
+        let body = bytes.get(pos..pos.checked_add(size)?)?;
+        if id == 1 {
+            break body;
+        }
+        pos += size;
+    };
+    let b = body;
+    let mut pos = 0;
+    let val_type = |pos: &mut usize| -> Option<()> {
+        let t = *b.get(*pos)?;
+        *pos += 1;
+        if t == 0x63 || t == 0x64 {
+            read_s33(b, pos).ok()?;
+        }
+        Some(())
+    };
+    let field_type = |pos: &mut usize| -> Option<()> {
+        match *b.get(*pos)? {
+            0x78 | 0x77 => *pos += 1,
+            _ => val_type(pos)?,
+        }
+        *pos += 1;
+        Some(())
+    };
+    let sub_type = |pos: &mut usize| -> Option<()> {
+        if matches!(*b.get(*pos)?, 0x50 | 0x4f) {
+            *pos += 1;
+            for _ in 0..read_u32(b, pos).ok()? {
+                read_u32(b, pos).ok()?;
+            }
+        }
+        let kind = *b.get(*pos)?;
+        *pos += 1;
+        match kind {
+            0x60 => {
+                for _ in 0..2 {
+                    for _ in 0..read_u32(b, pos).ok()? {
+                        val_type(pos)?;
+                    }
+                }
+            }
+            0x5f => {
+                for _ in 0..read_u32(b, pos).ok()? {
+                    field_type(pos)?;
+                }
+            }
+            0x5e => field_type(pos)?,
+            _ => return None,
+        }
+        Some(())
+    };
+    let mut groups = Vec::new();
+    for _ in 0..read_u32(b, &mut pos).ok()? {
+        if *b.get(pos)? == 0x4e {
+            pos += 1;
+            let n = read_u32(b, &mut pos).ok()?;
+            for _ in 0..n {
+                sub_type(&mut pos)?;
+            }
+            groups.push((true, n));
+        } else {
+            sub_type(&mut pos)?;
+            groups.push((false, 1));
+        }
+    }
+    Some(groups)
+}
+
 /// Instructions in `m.bytes[start..end]`.
 fn ops(m: &Module, features: Features, start: usize, end: usize) -> OperatorReader<'_> {
     let mut r = Reader::new(&m.bytes[..end]);
@@ -990,19 +1215,23 @@ fn ops(m: &Module, features: Features, start: usize, end: usize) -> OperatorRead
     OperatorReader::new(r, features)
 }
 
-fn global_type(g: &GlobalType) -> String {
+fn global_type(types: &BTreeMap<u32, String>, g: &GlobalType) -> String {
     if g.mutable {
-        format!("(mut {})", val_type(g.content))
+        format!("(mut {})", val_type(types, g.content))
     } else {
-        val_type(g.content).to_owned()
+        val_type(types, g.content)
     }
 }
 
 /// ` (param ...) (result ...)`, with parameter names where given.
-fn signature(ty: &FuncType, names: Option<&BTreeMap<u32, String>>) -> String {
+fn signature(
+    types: &BTreeMap<u32, String>,
+    ty: &FuncType,
+    names: Option<&BTreeMap<u32, String>>,
+) -> String {
     let mut s = String::new();
     let mut unnamed = Vec::new();
-    let flush = |s: &mut String, unnamed: &mut Vec<&str>| {
+    let flush = |s: &mut String, unnamed: &mut Vec<String>| {
         if !unnamed.is_empty() {
             let _ = write!(s, " (param {})", unnamed.join(" "));
             unnamed.clear();
@@ -1012,14 +1241,14 @@ fn signature(ty: &FuncType, names: Option<&BTreeMap<u32, String>>) -> String {
         match names.and_then(|n| n.get(&(i as u32))) {
             Some(n) => {
                 flush(&mut s, &mut unnamed);
-                let _ = write!(s, " (param ${n} {})", val_type(t));
+                let _ = write!(s, " (param ${n} {})", val_type(types, t));
             }
-            None => unnamed.push(val_type(t)),
+            None => unnamed.push(val_type(types, t)),
         }
     }
     flush(&mut s, &mut unnamed);
     if !ty.results().is_empty() {
-        let r: Vec<&str> = ty.results().iter().map(|&t| val_type(t)).collect();
+        let r: Vec<String> = ty.results().iter().map(|&t| val_type(types, t)).collect();
         let _ = write!(s, " (result {})", r.join(" "));
     }
     s

@@ -26,8 +26,8 @@ pub fn parse_script(src: &str) -> Result<Vec<Located>, Error> {
     }
     // A script may also be the fields of one module (an inline module).
     const FIELDS: &[&str] = &[
-        "type", "import", "func", "table", "memory", "global", "export", "start", "elem", "data",
-        "tag",
+        "type", "rec", "import", "func", "table", "memory", "global", "export", "start", "elem",
+        "data", "tag",
     ];
     if p.peek_list_head().is_some_and(|h| FIELDS.contains(&h)) {
         let source = ModuleSource::Bytes(Ok(module::parse_module_body(&mut p)?));
@@ -301,14 +301,32 @@ fn value(p: &mut Parser<'_, '_>) -> Result<Value, Error> {
     Ok(v)
 }
 
+/// An abstract heap type (`func`, `extern`, `any`, `none`, ...).
 fn heap(p: &mut Parser<'_, '_>) -> Result<HeapType, Error> {
     let at = p.offset();
-    match p.atom()? {
-        "func" => Ok(HeapType::Func),
-        "extern" => Ok(HeapType::Extern),
-        "exn" => Ok(HeapType::Exn),
-        _ => Err(Error::new(at, "expected `func`, `extern` or `exn`")),
-    }
+    let a = p.atom()?;
+    [
+        HeapType::Func,
+        HeapType::Extern,
+        HeapType::Exn,
+        HeapType::Any,
+        HeapType::Eq,
+        HeapType::I31,
+        HeapType::Struct,
+        HeapType::Array,
+        HeapType::None,
+        HeapType::NoFunc,
+        HeapType::NoExtern,
+        HeapType::NoExn,
+    ]
+    .into_iter()
+    .find(|h| h.abstract_name() == Some(a))
+    .ok_or_else(|| {
+        Error::new(
+            at,
+            "expected an abstract heap type (`func`, `extern`, `any`, ...)",
+        )
+    })
 }
 
 fn nan_pattern(a: &str) -> Option<NanKind> {
@@ -389,6 +407,12 @@ fn result(p: &mut Parser<'_, '_>) -> Result<Expected, Error> {
             }
             Expected::RefFunc
         }
+        "ref.any" => Expected::RefAny,
+        "ref.eq" => Expected::RefEq,
+        "ref.i31" => Expected::RefI31,
+        "ref.struct" => Expected::RefStruct,
+        "ref.array" => Expected::RefArray,
+        "ref.host" => Expected::RefHost(atom_num(p, num::u32_lit, "i32")?),
         "either" => {
             // The one rule that recurses: bounded by `Parser::enter`.
             p.enter()?;

@@ -58,6 +58,30 @@ const WORDS: &[&str] = &[
     "ref.null",
     "assert_return",
     "invoke",
+    "rec",
+    "sub",
+    "final",
+    "struct",
+    "array",
+    "field",
+    "ref",
+    "null",
+    "i8",
+    "i16",
+    "anyref",
+    "nullref",
+    "none",
+    "any",
+    "struct.get",
+    "struct.new",
+    "array.new_fixed",
+    "array.copy",
+    "ref.test",
+    "ref.cast",
+    "br_on_cast",
+    "br_on_null",
+    "call_ref",
+    "99999999",
     "(;",
     ";)",
     ";;\n",
@@ -81,6 +105,25 @@ proptest! {
         let _ = nanowasm_text::wast::parse_script(&s);
         if let Err(e) = nanowasm_text::parse_wat(&s) {
             // Error display never panics either.
+            let _ = e.display_with("soup.wat", &s);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Token soup inside a module with struct, array and function types
+    /// named `$x` and `$y`, so that type and field lookups run.
+    #[test]
+    fn gc_token_soup(words in proptest::collection::vec(0..WORDS.len(), 0..60)) {
+        let s: Vec<&str> = words.iter().map(|&i| WORDS[i]).collect();
+        let s = format!(
+            "(module (rec (type $x (sub (struct (field $x (mut i8)) (field $y (ref null $y)))))) \
+             (type $y (array (mut anyref))) (func $x (param $x (ref null $x)) {}))",
+            s.join(" ")
+        );
+        if let Err(e) = nanowasm_text::parse_wat(&s) {
             let _ = e.display_with("soup.wat", &s);
         }
     }

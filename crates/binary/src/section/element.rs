@@ -3,7 +3,7 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use nanowasm_core::{Feature, RefType, ValType};
+use nanowasm_core::{Feature, HeapType, RefType, ValType};
 
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
@@ -49,13 +49,19 @@ impl<'a> Decoder<'a> {
             };
             // Flags 0 and 4 have no element kind / type byte: funcref.
             let ty_at = r.offset();
-            let ty = if flags == 0 || flags == 4 {
+            // A list of function indices holds non-null references (Wasm
+            // 3.0 gives it `(ref func)`, a subtype of 2.0's `funcref`).
+            let ty = if flags == 4 {
                 RefType::FUNCREF
+            } else if flags == 0 {
+                RefType::new(false, HeapType::Func)
             } else if exprs {
-                r.ref_type(self.features)?
+                let t = r.ref_type(self.features)?;
+                self.check_heap_type(t.heap(), ty_at)?;
+                t
             } else {
                 match r.u8()? {
-                    0x00 => RefType::FUNCREF,
+                    0x00 => RefType::new(false, HeapType::Func),
                     _ => return Err(Error::malformed("malformed element kind", ty_at)),
                 }
             };
@@ -79,7 +85,7 @@ impl<'a> Decoder<'a> {
             };
             if let ElementMode::Active { table, .. } = mode {
                 let table_ty = self.parts.tables[table as usize].element;
-                if table_ty != ty {
+                if !nanowasm_core::subtype::ref_subtype(&self.parts.types, ty, table_ty) {
                     return Err(Error::invalid("type mismatch", ty_at).with_detail(format!(
                         "expected elements of {table_ty} (table {table}), found {ty}"
                     )));

@@ -21,7 +21,9 @@ impl<'a> Decoder<'a> {
 
     /// A global type: value type, then mutability.
     pub(crate) fn global_type(&self, r: &mut Reader<'_>) -> Result<GlobalType> {
+        let ty_at = r.offset();
         let content = r.val_type(self.features)?;
+        self.check_val_type(content, ty_at)?;
         let at = r.offset();
         let mutable = match r.u8()? {
             0 => false,

@@ -9,7 +9,7 @@ impl Decoder<'_> {
         let at = r.offset();
         let index = r.u32()?;
         self.check_func_index(index, at)?;
-        let ty = &self.parts.types[self.parts.funcs[index as usize] as usize];
+        let ty = self.func_type_at(self.parts.funcs[index as usize], at)?;
         if !ty.params().is_empty() || !ty.results().is_empty() {
             return Err(Error::invalid("start function", at));
         }

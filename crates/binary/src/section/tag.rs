@@ -30,8 +30,7 @@ impl Decoder<'_> {
         }
         let ty_at = r.offset();
         let ty = r.u32()?;
-        self.check_type_index(ty, ty_at)?;
-        if !self.parts.types[ty as usize].results().is_empty() {
+        if !self.func_type_at(ty, ty_at)?.results().is_empty() {
             return Err(Error::invalid("non-empty tag result type", ty_at));
         }
         Ok(ty)

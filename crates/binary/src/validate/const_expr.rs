@@ -10,7 +10,10 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use nanowasm_core::{Feature, HeapType, Opcode, RefType, ValType};
+use nanowasm_core::subtype::val_subtype;
+use nanowasm_core::{
+    CompositeType, Feature, FieldType, HeapType, Opcode, RefType, StorageType, ValType,
+};
 
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
@@ -102,22 +105,29 @@ impl<'a> Decoder<'a> {
                 (Opcode::F32Const, _) => ValType::F32,
                 (Opcode::F64Const, _) => ValType::F64,
                 (Opcode::V128Const, _) => ValType::V128,
-                (Opcode::RefNull, Imm::RefNull(heap)) => ValType::Ref(RefType {
-                    nullable: true,
-                    heap,
-                }),
+                (Opcode::RefNull, Imm::Heap(heap)) => {
+                    self.check_heap_type(heap, at)?;
+                    ValType::Ref(RefType::new(true, heap))
+                }
                 (Opcode::RefFunc, Imm::Index(f)) => {
                     self.check_func_index(f, at)?;
                     self.mark_ref(f);
-                    ValType::Ref(RefType {
-                        nullable: true,
-                        heap: HeapType::Func,
-                    })
+                    ValType::Ref(self.func_ref_type(f))
                 }
+                (op, imm) if op.feature() == Feature::Gc => self.gc_const(op, imm, at, stack)?,
                 (Opcode::GlobalGet, Imm::Index(g)) => {
-                    // Wasm 2.0: imported globals only, whatever the scope.
-                    let _ = scope;
-                    let visible = self.parts.num_imported.globals;
+                    // Wasm 2.0: imported globals only. Wasm 3.0 (the GC
+                    // proposal's rule, which typed function references
+                    // need for their tables' initializers too): global
+                    // initializers see the globals defined before them,
+                    // and segments every global.
+                    let wasm3 = self.features.has(Feature::Gc)
+                        || self.features.has(Feature::FunctionReferences);
+                    let visible = match (wasm3, scope) {
+                        (false, _) => self.parts.num_imported.globals,
+                        (true, GlobalScope::Imported) => self.parts.globals.len() as u32,
+                        (true, GlobalScope::All) => self.parts.globals.len() as u32,
+                    };
                     if g >= visible {
                         return Err(Error::invalid(format!("unknown global {g}"), at));
                     }
@@ -133,7 +143,11 @@ impl<'a> Decoder<'a> {
         }
         let end = ops.offset();
         *r = ops.into_reader();
-        if stack.as_slice() != [expected] {
+        let fits = match stack.as_slice() {
+            &[t] => val_subtype(&self.parts.types, t, expected),
+            _ => false,
+        };
+        if !fits {
             let found: Vec<String> = stack.iter().map(ValType::to_string).collect();
             return Err(
                 Error::invalid("type mismatch", end.saturating_sub(1)).with_detail(format!(
@@ -145,6 +159,108 @@ impl<'a> Decoder<'a> {
         Ok(ConstExpr {
             range: start..end,
             ty: expected,
+        })
+    }
+}
+
+impl Decoder<'_> {
+    /// The type of `ref.func f`: a non-null reference to its function type
+    /// with typed function references, `funcref` without.
+    pub(crate) fn func_ref_type(&self, f: u32) -> RefType {
+        if self.features.has(Feature::FunctionReferences) {
+            RefType::new(false, HeapType::Concrete(self.parts.funcs[f as usize]))
+        } else {
+            RefType::FUNCREF
+        }
+    }
+
+    /// Types one of the GC instructions allowed in constant expressions,
+    /// popping its operands from `stack`; returns its result type.
+    fn gc_const(
+        &self,
+        op: Opcode,
+        imm: Imm<'_>,
+        at: usize,
+        stack: &mut Vec<ValType>,
+    ) -> Result<ValType> {
+        let pop = |stack: &mut Vec<ValType>, want: ValType| -> Result<()> {
+            match stack.pop() {
+                Some(t) if val_subtype(&self.parts.types, t, want) => Ok(()),
+                found => {
+                    let found = found.map_or("nothing".to_string(), |f| f.to_string());
+                    Err(Error::invalid("type mismatch", at)
+                        .with_detail(format!("expected {want} but found {found}")))
+                }
+            }
+        };
+        let defined = |ty: u32| -> Result<&CompositeType> {
+            self.check_type_index(ty, at)?;
+            Ok(&self.parts.types.get(ty).expect("checked").composite)
+        };
+        let field_default = |f: &FieldType| match f.storage {
+            StorageType::Val(ValType::Ref(r)) => r.nullable(),
+            _ => true,
+        };
+        let new = |ty: u32| ValType::Ref(RefType::new(false, HeapType::Concrete(ty)));
+        Ok(match (op, imm) {
+            (Opcode::RefI31, _) => {
+                pop(stack, ValType::I32)?;
+                ValType::REF_I31
+            }
+            (Opcode::StructNew | Opcode::StructNewDefault, Imm::Index(ty)) => {
+                let CompositeType::Struct(fields) = defined(ty)? else {
+                    return Err(Error::invalid("type mismatch", at)
+                        .with_detail(format!("type {ty} is not a struct type")));
+                };
+                if op == Opcode::StructNew {
+                    for f in fields.iter().rev() {
+                        pop(stack, f.storage.unpacked())?;
+                    }
+                } else if !fields.iter().all(field_default) {
+                    return Err(Error::invalid("type mismatch", at)
+                        .with_detail(format!("struct type {ty} has a non-defaultable field")));
+                }
+                new(ty)
+            }
+            (Opcode::ArrayNew | Opcode::ArrayNewDefault, Imm::Index(ty))
+            | (Opcode::ArrayNewFixed, Imm::Index2(ty, _)) => {
+                let CompositeType::Array(elem) = defined(ty)? else {
+                    return Err(Error::invalid("type mismatch", at)
+                        .with_detail(format!("type {ty} is not an array type")));
+                };
+                match imm {
+                    Imm::Index2(_, n) => {
+                        for _ in 0..n {
+                            pop(stack, elem.storage.unpacked())?;
+                        }
+                    }
+                    _ => {
+                        pop(stack, ValType::I32)?;
+                        if op == Opcode::ArrayNew {
+                            pop(stack, elem.storage.unpacked())?;
+                        } else if !field_default(elem) {
+                            return Err(Error::invalid("type mismatch", at).with_detail(format!(
+                                "array type {ty} has a non-defaultable element"
+                            )));
+                        }
+                    }
+                }
+                new(ty)
+            }
+            (Opcode::AnyConvertExtern | Opcode::ExternConvertAny, _) => {
+                let (from, to) = if op == Opcode::AnyConvertExtern {
+                    (HeapType::Extern, HeapType::Any)
+                } else {
+                    (HeapType::Any, HeapType::Extern)
+                };
+                let nullable = match stack.last() {
+                    Some(ValType::Ref(r)) => r.nullable(),
+                    _ => true,
+                };
+                pop(stack, ValType::Ref(RefType::new(true, from)))?;
+                ValType::Ref(RefType::new(nullable, to))
+            }
+            _ => return Err(Error::invalid("constant expression required", at)),
         })
     }
 }

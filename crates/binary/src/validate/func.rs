@@ -11,17 +11,19 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use nanowasm_core::{
-    BlockType, Features, FuncType, GlobalType, ImmKind, MemArg, MemoryType, Opcode, RefType, Sig,
-    TableType, ValType,
+    BlockType, CompositeType, Features, FieldType, FuncType, GlobalType, HeapType, ImmKind, MemArg,
+    MemoryType, Opcode, RefType, Sig, StorageType, TableType, ValType,
 };
 
 use crate::error::{Error, Result};
 use crate::module::{ElementSegment, Module};
 use crate::operators::{Catch, Imm, Instr, OperatorReader};
 use crate::reader::Reader;
+use crate::types::TypeSection;
 use crate::validate::visit::{
     visit_op, Extra, Frame, FrameKind, FuncStart, Resolved, Types, VisitOperator,
 };
+use nanowasm_core::subtype::{ref_subtype, top, val_subtype};
 
 /// An operand type, or `None` for the unknown type of unreachable code.
 type Operand = Option<ValType>;
@@ -29,7 +31,7 @@ type Operand = Option<ValType>;
 /// What a function body is validated against: the module's index spaces,
 /// from the decoder while it decodes, or from a decoded [`Module`].
 pub(crate) struct Env<'m> {
-    pub types: &'m [FuncType],
+    pub types: &'m TypeSection,
     pub funcs: &'m [u32],
     pub tables: &'m [TableType],
     pub memories: &'m [MemoryType],
@@ -76,6 +78,12 @@ pub struct FuncValidator {
     operands: Vec<Operand>,
     frames: Vec<Frame>,
     scratch: Vec<Operand>,
+    /// Per local: whether it holds a value. Only non-defaultable locals
+    /// (typed references) can be unset.
+    inits: Vec<bool>,
+    /// The non-defaultable locals set since their frame started, innermost
+    /// last (see [`Frame::inits`]).
+    init_stack: Vec<u32>,
     /// Offset of the instruction being validated, for errors.
     at: usize,
 }
@@ -136,13 +144,28 @@ impl FuncValidator {
             .ok_or_else(|| Error::invalid(format!("unknown function {func}"), ops.offset()))?;
         let ty = env
             .types
-            .get(type_index as usize)
+            .func(type_index)
             .ok_or_else(|| Error::invalid(format!("unknown type {type_index}"), ops.offset()))?;
         self.locals.clear();
         self.locals.extend_from_slice(ty.params());
         for &(n, t) in locals {
+            if let ValType::Ref(r) = t {
+                if let HeapType::Concrete(i) = r.heap() {
+                    if env.types.get(i).is_none() {
+                        return Err(Error::invalid(format!("unknown type {i}"), ops.offset()));
+                    }
+                }
+            }
             self.locals.extend(core::iter::repeat_n(t, n as usize));
         }
+        self.inits.clear();
+        self.inits.resize(self.locals.len(), true);
+        for (i, t) in self.locals.iter().enumerate().skip(ty.params().len()) {
+            if !t.is_defaultable() {
+                self.inits[i] = false;
+            }
+        }
+        self.init_stack.clear();
         self.operands.clear();
         self.frames.clear();
         self.at = ops.offset();
@@ -152,6 +175,7 @@ impl FuncValidator {
             height: 0,
             unreachable: false,
             visible: true,
+            inits: 0,
         });
         visitor.visit_start(&FuncStart {
             func,
@@ -196,23 +220,23 @@ impl FuncValidator {
                     #[allow(unreachable_patterns)]
                     match op {
                         Opcode::LocalGet => {
-                            let t = self.local(ops.read_index()?)?;
+                            let t = self.local_get(ops.read_index()?)?;
                             self.push(t);
                         }
                         Opcode::LocalSet => {
-                            let t = self.local(ops.read_index()?)?;
-                            self.pop(t)?;
+                            let t = self.local_set(ops.read_index()?)?;
+                            self.pop(env, t)?;
                         }
                         Opcode::LocalTee => {
-                            let t = self.local(ops.read_index()?)?;
-                            self.pop(t)?;
+                            let t = self.local_set(ops.read_index()?)?;
+                            self.pop(env, t)?;
                             self.push(t);
                         }
                         $( Opcode::$v => {
                             const SIG: Sig = $sig;
                             match (SIG, ImmKind::$imm) {
                                 (Sig::Fixed(params, results), ImmKind::None) => {
-                                    self.fixed(params, results)?
+                                    self.fixed(env, params, results)?
                                 }
                                 _ => {
                                     let imm = ops.read_imm_of(ImmKind::$imm)?;
@@ -271,9 +295,13 @@ impl FuncValidator {
                 let Imm::Index(i) = imm else {
                     return Err(self.internal(Instr { op, imm }));
                 };
-                let t = self.local(i)?;
+                let t = if op == Opcode::LocalGet {
+                    self.local_get(i)?
+                } else {
+                    self.local_set(i)?
+                };
                 if op != Opcode::LocalGet {
-                    self.pop(t)?;
+                    self.pop(env, t)?;
                 }
                 if op != Opcode::LocalSet {
                     self.push(t);
@@ -390,12 +418,18 @@ impl FuncValidator {
     }
 
     #[inline(always)]
-    fn pop(&mut self, expected: ValType) -> Result<Operand> {
+    fn pop(&mut self, env: &Env<'_>, expected: ValType) -> Result<Operand> {
         // Fast path: a known operand above the frame's height.
         let height = self.frames.last().map_or(0, |f| f.height);
         if self.operands.len() > height {
             return match self.operands.last().copied() {
                 Some(Some(actual)) if actual == expected => {
+                    self.operands.pop();
+                    Ok(Some(actual))
+                }
+                Some(Some(actual))
+                    if actual.is_ref() && val_subtype(env.types, actual, expected) =>
+                {
                     self.operands.pop();
                     Ok(Some(actual))
                 }
@@ -414,9 +448,9 @@ impl FuncValidator {
         Err(self.pop_error(expected))
     }
 
-    fn pop_types(&mut self, types: Types<'_>) -> Result<()> {
+    fn pop_types(&mut self, env: &Env<'_>, types: Types<'_>) -> Result<()> {
         for i in (0..types.len()).rev() {
-            self.pop(types.get(i))?;
+            self.pop(env, types.get(i))?;
         }
         Ok(())
     }
@@ -428,6 +462,9 @@ impl FuncValidator {
     }
 
     fn block_types<'m>(&self, env: &Env<'m>, bt: BlockType) -> Result<(Types<'m>, Types<'m>)> {
+        if let BlockType::Value(ValType::Ref(r)) = bt {
+            self.heap_type(env, r.heap())?;
+        }
         Types::of_block(env.types, bt).ok_or_else(|| self.unknown_block_type(bt))
     }
 
@@ -465,13 +502,14 @@ impl FuncValidator {
         visible: bool,
     ) -> Result<()> {
         let (params, _) = self.block_types(env, ty)?;
-        self.pop_types(params)?;
+        self.pop_types(env, params)?;
         self.frames.push(Frame {
             kind,
             ty,
             height: self.operands.len(),
             unreachable: false,
             visible,
+            inits: self.init_stack.len() as u32,
         });
         self.push_types(params);
         Ok(())
@@ -485,7 +523,8 @@ impl FuncValidator {
         // operand of unknown type matches any). Checked before anything is
         // popped, so that an error can list what was there.
         let top = self.operands.get(frame.height..).unwrap_or(&[]);
-        let matches = |o: &Operand, t: ValType| o.is_none_or(|o| o == t);
+        let matches =
+            |o: &Operand, t: ValType| o.is_none_or(|o| o == t || val_subtype(env.types, o, t));
         let exact = match results {
             Types::None => top.is_empty(),
             Types::One(t) => matches!(top, [o] if matches(o, t)),
@@ -494,10 +533,14 @@ impl FuncValidator {
             }
         };
         if !exact {
-            self.frame_end_slow(frame, results)?;
+            self.frame_end_slow(env, frame, results)?;
         }
         self.operands.truncate(frame.height);
         self.frames.pop();
+        while self.init_stack.len() > frame.inits as usize {
+            let i = self.init_stack.pop().expect("above the frame's height");
+            self.inits[i as usize] = false;
+        }
         Ok(frame)
     }
 
@@ -505,7 +548,7 @@ impl FuncValidator {
     /// unreachable code the bottom ones may be missing; otherwise an error.
     #[cold]
     #[inline(never)]
-    fn frame_end_slow(&self, frame: Frame, results: Types<'_>) -> Result<()> {
+    fn frame_end_slow(&self, env: &Env<'_>, frame: Frame, results: Types<'_>) -> Result<()> {
         let top = self.operands.get(frame.height..).unwrap_or(&[]);
         let n = results.len();
         if frame.unreachable && top.len() < n {
@@ -513,7 +556,7 @@ impl FuncValidator {
             let fits = top
                 .iter()
                 .enumerate()
-                .all(|(i, o)| o.is_none_or(|o| o == results.get(skip + i)));
+                .all(|(i, o)| o.is_none_or(|o| val_subtype(env.types, o, results.get(skip + i))));
             if fits {
                 return Ok(());
             }
@@ -533,6 +576,28 @@ impl FuncValidator {
             .get(index as usize)
             .copied()
             .ok_or_else(|| self.err(format!("unknown local {index}")))
+    }
+
+    /// The type of local `index` for `local.get`, which must be set.
+    #[inline(always)]
+    fn local_get(&self, index: u32) -> Result<ValType> {
+        let t = self.local(index)?;
+        if !t.is_defaultable() && !self.inits[index as usize] {
+            return Err(self.err("uninitialized local"));
+        }
+        Ok(t)
+    }
+
+    /// The type of local `index` for `local.set` and `local.tee`, which
+    /// set it.
+    #[inline(always)]
+    fn local_set(&mut self, index: u32) -> Result<ValType> {
+        let t = self.local(index)?;
+        if !t.is_defaultable() && !self.inits[index as usize] {
+            self.inits[index as usize] = true;
+            self.init_stack.push(index);
+        }
+        Ok(t)
     }
 
     /// The address type of memory `index`.
@@ -583,7 +648,7 @@ impl FuncValidator {
             .get(index as usize)
             .ok_or_else(|| self.err(format!("unknown tag {index}")))?;
         env.types
-            .get(*ty as usize)
+            .func(*ty)
             .ok_or_else(|| self.err(format!("unknown type {ty}")))
     }
 
@@ -596,9 +661,13 @@ impl FuncValidator {
             None => &[],
         };
         let n = values.len() + usize::from(c.is_ref());
+        let exn = ValType::Ref(RefType::new(false, HeapType::Exn));
         let fits = label.len() == n
-            && values.iter().enumerate().all(|(i, &t)| label.get(i) == t)
-            && (!c.is_ref() || label.get(n - 1) == ValType::EXNREF);
+            && values
+                .iter()
+                .enumerate()
+                .all(|(i, &t)| val_subtype(env.types, t, label.get(i)))
+            && (!c.is_ref() || val_subtype(env.types, exn, label.get(n - 1)));
         if fits {
             Ok(())
         } else {
@@ -624,7 +693,7 @@ impl FuncValidator {
             .get(f as usize)
             .ok_or_else(|| self.err(format!("unknown function {f}")))?;
         env.types
-            .get(*ty as usize)
+            .func(*ty)
             .ok_or_else(|| self.err(format!("unknown type {ty}")))
     }
 
@@ -638,27 +707,333 @@ impl FuncValidator {
     ) -> Result<&'m FuncType> {
         let tt = self.table_type(env, table)?;
         let elem = tt.element;
-        if elem != RefType::FUNCREF {
+        if !ref_subtype(env.types, elem, RefType::FUNCREF) {
             return Err(self.mismatch(format!(
                 "expected a funcref table, found table {table} of {elem}"
             )));
         }
-        let ty = env
-            .types
-            .get(type_index as usize)
-            .ok_or_else(|| self.err(format!("unknown type {type_index}")))?;
-        self.pop(tt.index_type())?;
+        let ty = self.func_type_index(env, type_index)?;
+        self.pop(env, tt.index_type())?;
         Ok(ty)
+    }
+
+    /// The function type at `index`.
+    fn func_type_index<'m>(&self, env: &Env<'m>, index: u32) -> Result<&'m FuncType> {
+        env.types
+            .func(index)
+            .ok_or_else(|| self.err(format!("unknown type {index}")))
+    }
+
+    /// Checks that a heap type names only types that exist.
+    fn heap_type(&self, env: &Env<'_>, heap: HeapType) -> Result<()> {
+        match heap {
+            HeapType::Concrete(i) if env.types.get(i).is_none() => {
+                Err(self.err(format!("unknown type {i}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Pops a reference of any type; `None` if unknown (unreachable code).
+    fn pop_ref(&mut self, env: &Env<'_>) -> Result<Option<RefType>> {
+        match self.pop_any()? {
+            None => Ok(None),
+            Some(ValType::Ref(r)) => Ok(Some(r)),
+            Some(t) => {
+                let _ = env;
+                Err(self.mismatch(format!("expected a reference, found {t}")))
+            }
+        }
+    }
+
+    /// The fields of struct type `index`.
+    fn struct_type<'m>(&self, env: &Env<'m>, index: u32) -> Result<&'m [FieldType]> {
+        match env.types.get(index).map(|t| &t.composite) {
+            Some(CompositeType::Struct(fields)) => Ok(fields),
+            Some(_) => Err(self.mismatch(format!("type {index} is not a struct type"))),
+            None => Err(self.err(format!("unknown type {index}"))),
+        }
+    }
+
+    /// The element type of array type `index`.
+    fn array_type(&self, env: &Env<'_>, index: u32) -> Result<FieldType> {
+        match env.types.get(index).map(|t| &t.composite) {
+            Some(CompositeType::Array(elem)) => Ok(*elem),
+            Some(_) => Err(self.mismatch(format!("type {index} is not an array type"))),
+            None => Err(self.err(format!("unknown type {index}"))),
+        }
+    }
+
+    /// Field `field` of struct type `ty`, read with a `get` (`_s`/`_u`
+    /// for `packed`) or written with a `set`.
+    fn field(&self, f: FieldType, packed: bool, set: bool, what: &str) -> Result<ValType> {
+        if packed != f.storage.is_packed() {
+            return Err(self.mismatch(if packed {
+                format!("{what} is not packed: read it with `get`")
+            } else {
+                format!("{what} is packed: read it with `get_s` or `get_u`")
+            }));
+        }
+        if set && !f.mutable {
+            return Err(self.err(if what.starts_with("field") {
+                "immutable field"
+            } else {
+                "immutable array"
+            }));
+        }
+        Ok(f.storage.unpacked())
+    }
+
+    /// Types a GC instruction.
+    fn gc(
+        &mut self,
+        env: &Env<'_>,
+        op: Opcode,
+        imm: Imm<'_>,
+        extra: Option<&mut Extra<'_>>,
+    ) -> Result<()> {
+        use Opcode as O;
+        let _ = extra;
+        let concrete = |nullable, ty| ValType::Ref(RefType::new(nullable, HeapType::Concrete(ty)));
+        let defaultable = |f: &FieldType| match f.storage {
+            StorageType::Val(t) => t.is_defaultable(),
+            _ => true,
+        };
+        match (op, imm) {
+            (O::StructNew, Imm::Index(ty)) => {
+                let fields = self.struct_type(env, ty)?;
+                for f in fields.iter().rev() {
+                    self.pop(env, f.storage.unpacked())?;
+                }
+                self.push(concrete(false, ty));
+            }
+            (O::StructNewDefault, Imm::Index(ty)) => {
+                let fields = self.struct_type(env, ty)?;
+                if !fields.iter().all(defaultable) {
+                    return Err(self.mismatch(format!(
+                        "struct type {ty} has a field without a default value"
+                    )));
+                }
+                self.push(concrete(false, ty));
+            }
+            (O::StructGet | O::StructGetS | O::StructGetU | O::StructSet, Imm::Index2(ty, i)) => {
+                let fields = self.struct_type(env, ty)?;
+                let f = *fields
+                    .get(i as usize)
+                    .ok_or_else(|| self.err(format!("unknown field {i}")))?;
+                let what = format!("field {i} of type {ty}");
+                let packed = match op {
+                    O::StructSet => f.storage.is_packed(),
+                    _ => op != O::StructGet,
+                };
+                let t = self.field(f, packed, op == O::StructSet, &what)?;
+                if op == O::StructSet {
+                    self.pop(env, t)?;
+                    self.pop(env, concrete(true, ty))?;
+                } else {
+                    self.pop(env, concrete(true, ty))?;
+                    self.push(t);
+                }
+            }
+            (O::ArrayNew, Imm::Index(ty)) => {
+                let e = self.array_type(env, ty)?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, e.storage.unpacked())?;
+                self.push(concrete(false, ty));
+            }
+            (O::ArrayNewDefault, Imm::Index(ty)) => {
+                let e = self.array_type(env, ty)?;
+                if !defaultable(&e) {
+                    return Err(self.mismatch(format!(
+                        "array type {ty} has elements without a default value"
+                    )));
+                }
+                self.pop(env, ValType::I32)?;
+                self.push(concrete(false, ty));
+            }
+            (O::ArrayNewFixed, Imm::Index2(ty, n)) => {
+                let e = self.array_type(env, ty)?;
+                for _ in 0..n {
+                    self.pop(env, e.storage.unpacked())?;
+                }
+                self.push(concrete(false, ty));
+            }
+            (O::ArrayNewData | O::ArrayInitData, Imm::Index2(ty, data)) => {
+                let e = self.array_type(env, ty)?;
+                if matches!(e.storage, StorageType::Val(t) if t.is_ref()) {
+                    return Err(self.err("array type is not numeric or vector"));
+                }
+                self.data(env, data)?;
+                self.array_from_segment(env, op == O::ArrayInitData, ty, e)?;
+            }
+            (O::ArrayNewElem | O::ArrayInitElem, Imm::Index2(ty, elem)) => {
+                let e = self.array_type(env, ty)?;
+                let seg = self.elem(env, elem)?;
+                if !val_subtype(env.types, ValType::Ref(seg), e.storage.unpacked())
+                    || e.storage.is_packed()
+                {
+                    return Err(self.mismatch(format!(
+                        "elem segment {elem} of {seg} does not fit array type {ty}"
+                    )));
+                }
+                self.array_from_segment(env, op == O::ArrayInitElem, ty, e)?;
+            }
+            (O::ArrayGet | O::ArrayGetS | O::ArrayGetU, Imm::Index(ty)) => {
+                let e = self.array_type(env, ty)?;
+                let t = self.field(e, op != O::ArrayGet, false, "the array's element")?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, concrete(true, ty))?;
+                self.push(t);
+            }
+            (O::ArraySet, Imm::Index(ty)) => {
+                let e = self.array_type(env, ty)?;
+                let t = self.field(e, e.storage.is_packed(), true, "the array's element")?;
+                self.pop(env, t)?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, concrete(true, ty))?;
+            }
+            (O::ArrayFill, Imm::Index(ty)) => {
+                let e = self.array_type(env, ty)?;
+                let t = self.field(e, e.storage.is_packed(), true, "the array's element")?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, t)?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, concrete(true, ty))?;
+            }
+            (O::ArrayCopy, Imm::Index2(dst, src)) => {
+                let d = self.array_type(env, dst)?;
+                let s = self.array_type(env, src)?;
+                if !d.mutable {
+                    return Err(self.err("immutable array"));
+                }
+                let fits = match (s.storage, d.storage) {
+                    (StorageType::Val(a), StorageType::Val(b)) => val_subtype(env.types, a, b),
+                    (a, b) => a == b,
+                };
+                if !fits {
+                    return Err(self.err("array types do not match"));
+                }
+                self.pop(env, ValType::I32)?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, concrete(true, src))?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, concrete(true, dst))?;
+            }
+            (O::RefTest | O::RefTestNull | O::RefCast | O::RefCastNull, Imm::Heap(heap)) => {
+                self.heap_type(env, heap)?;
+                let nullable = matches!(op, O::RefTestNull | O::RefCastNull);
+                let target = RefType::new(nullable, heap);
+                let t = self.pop_ref(env)?;
+                if let Some(t) = t {
+                    if top(env.types, t.heap()) != top(env.types, heap) {
+                        return Err(self.mismatch(format!(
+                            "a cast from {t} to {target}: they are in different hierarchies"
+                        )));
+                    }
+                }
+                if matches!(op, O::RefTest | O::RefTestNull) {
+                    self.push(ValType::I32);
+                } else {
+                    self.push(ValType::Ref(target));
+                }
+            }
+            (O::BrOnCast | O::BrOnCastFail, Imm::BrOnCast { label, from, to }) => {
+                self.heap_type(env, from.heap())?;
+                self.heap_type(env, to.heap())?;
+                if !ref_subtype(env.types, to, from) {
+                    return Err(self.mismatch(format!(
+                        "br_on_cast: the target type {to} does not match the source type {from}"
+                    )));
+                }
+                let diff = from.with_nullable(from.nullable() && !to.nullable());
+                let (taken, fallthrough) = if op == O::BrOnCast {
+                    (to, diff)
+                } else {
+                    (diff, to)
+                };
+                let types = self.label_types(env, self.frame_at(label)?)?;
+                let n = types.len();
+                let last = match n.checked_sub(1).map(|i| types.get(i)) {
+                    Some(ValType::Ref(r)) => r,
+                    _ => {
+                        return Err(self.mismatch(format!(
+                            "{} needs a label whose last value is a reference: label {label}",
+                            op.name()
+                        )))
+                    }
+                };
+                if !ref_subtype(env.types, taken, last) {
+                    return Err(self.found(ValType::Ref(last), ValType::Ref(taken)));
+                }
+                self.pop(env, ValType::Ref(from))?;
+                // The values below the reference take the label's types.
+                for i in (0..n - 1).rev() {
+                    self.pop(env, types.get(i))?;
+                }
+                for i in 0..n - 1 {
+                    self.push(types.get(i));
+                }
+                self.push(ValType::Ref(fallthrough));
+            }
+            (O::AnyConvertExtern | O::ExternConvertAny, _) => {
+                let (from, to) = if op == O::AnyConvertExtern {
+                    (HeapType::Extern, HeapType::Any)
+                } else {
+                    (HeapType::Any, HeapType::Extern)
+                };
+                let t = self.pop(env, ValType::Ref(RefType::new(true, from)))?;
+                let nullable = match t {
+                    Some(ValType::Ref(r)) => r.nullable(),
+                    _ => false,
+                };
+                self.push(ValType::Ref(RefType::new(nullable, to)));
+            }
+            _ => return Err(self.internal(Instr { op, imm })),
+        }
+        Ok(())
+    }
+
+    /// `array.new_data`/`_elem` (`init` false): `[i32 i32] -> [(ref ty)]`;
+    /// `array.init_data`/`_elem`: `[(ref null ty) i32 i32 i32] -> []`, on
+    /// a mutable array.
+    fn array_from_segment(
+        &mut self,
+        env: &Env<'_>,
+        init: bool,
+        ty: u32,
+        e: FieldType,
+    ) -> Result<()> {
+        self.pop(env, ValType::I32)?;
+        self.pop(env, ValType::I32)?;
+        if init {
+            if !e.mutable {
+                return Err(self.err("immutable array"));
+            }
+            self.pop(env, ValType::I32)?;
+            self.pop(
+                env,
+                ValType::Ref(RefType::new(true, HeapType::Concrete(ty))),
+            )?;
+        } else {
+            self.push(ValType::Ref(RefType::new(false, HeapType::Concrete(ty))));
+        }
+        Ok(())
     }
 
     /// A tail call of a `callee` from a function of type `func_ty`: pops
     /// the arguments; the callee's results become the function's, so they
     /// must be the same types.
-    fn return_call(&mut self, func_ty: &FuncType, callee: &FuncType) -> Result<()> {
+    fn return_call(&mut self, env: &Env<'_>, func_ty: &FuncType, callee: &FuncType) -> Result<()> {
         for &t in callee.params().iter().rev() {
-            self.pop(t)?;
+            self.pop(env, t)?;
         }
-        if callee.results() != func_ty.results() {
+        let fits = callee.results().len() == func_ty.results().len()
+            && callee
+                .results()
+                .iter()
+                .zip(func_ty.results())
+                .all(|(&a, &b)| val_subtype(env.types, a, b));
+        if !fits {
             return Err(self.mismatch(format!(
                 "a tail call to a function of type {callee} from a function of type {func_ty}: \
                  the results differ"
@@ -668,9 +1043,9 @@ impl FuncValidator {
         Ok(())
     }
 
-    fn call(&mut self, ty: &FuncType) -> Result<()> {
+    fn call(&mut self, env: &Env<'_>, ty: &FuncType) -> Result<()> {
         for &t in ty.params().iter().rev() {
-            self.pop(t)?;
+            self.pop(env, t)?;
         }
         self.operands.extend(ty.results().iter().map(|&t| Some(t)));
         Ok(())
@@ -678,9 +1053,9 @@ impl FuncValidator {
 
     /// Pops `params` (last on top) and pushes `results`.
     #[inline(always)]
-    fn fixed(&mut self, params: &[ValType], results: &[ValType]) -> Result<()> {
+    fn fixed(&mut self, env: &Env<'_>, params: &[ValType], results: &[ValType]) -> Result<()> {
         for &t in params.iter().rev() {
-            self.pop(t)?;
+            self.pop(env, t)?;
         }
         for &t in results {
             self.push(t);
@@ -713,7 +1088,7 @@ impl FuncValidator {
                         return Err(self.err("invalid lane index"));
                     }
                 }
-                self.fixed(params, results)?;
+                self.fixed(env, params, results)?;
                 Ok(())
             }
             Sig::Lane(count, params, results) => {
@@ -721,7 +1096,7 @@ impl FuncValidator {
                     self.lane(lane, count)?;
                 }
                 for &t in params.iter().rev() {
-                    self.pop(t)?;
+                    self.pop(env, t)?;
                 }
                 for &t in results {
                     self.push(t);
@@ -733,7 +1108,7 @@ impl FuncValidator {
                     return Err(self.internal(instr));
                 };
                 let addr = self.memarg(env, m, natural)?;
-                self.pop(addr)?;
+                self.pop(env, addr)?;
                 self.push(t);
                 typed!(t);
                 Ok(())
@@ -743,8 +1118,8 @@ impl FuncValidator {
                     return Err(self.internal(instr));
                 };
                 let addr = self.memarg(env, m, natural)?;
-                self.pop(t)?;
-                self.pop(addr)?;
+                self.pop(env, t)?;
+                self.pop(env, addr)?;
                 typed!(t);
                 Ok(())
             }
@@ -754,8 +1129,8 @@ impl FuncValidator {
                 };
                 let addr = self.memarg(env, m, natural)?;
                 self.lane(lane, 16 >> natural)?;
-                self.pop(ValType::V128)?;
-                self.pop(addr)?;
+                self.pop(env, ValType::V128)?;
+                self.pop(env, addr)?;
                 self.push(ValType::V128);
                 typed!(ValType::V128);
                 Ok(())
@@ -766,8 +1141,8 @@ impl FuncValidator {
                 };
                 let addr = self.memarg(env, m, natural)?;
                 self.lane(lane, 16 >> natural)?;
-                self.pop(ValType::V128)?;
-                self.pop(addr)?;
+                self.pop(env, ValType::V128)?;
+                self.pop(env, addr)?;
                 typed!(ValType::V128);
                 Ok(())
             }
@@ -833,7 +1208,7 @@ impl FuncValidator {
                 set!(block = Some(bt));
             }
             (O::If, Imm::Block(bt)) => {
-                self.pop(ValType::I32)?;
+                self.pop(env, ValType::I32)?;
                 self.push_frame(env, FrameKind::If, bt, visible)?;
                 set!(block = Some(bt));
             }
@@ -847,12 +1222,12 @@ impl FuncValidator {
             }
             (O::Throw, Imm::Index(tag)) => {
                 let ty = self.tag(env, tag)?;
-                self.pop_types(Types::Many(ty.params()))?;
+                self.pop_types(env, Types::Many(ty.params()))?;
                 self.set_unreachable();
                 set!(callee = Some(ty));
             }
             (O::ThrowRef, _) => {
-                self.pop(ValType::EXNREF)?;
+                self.pop(env, ValType::EXNREF)?;
                 self.set_unreachable();
             }
             (O::Try, Imm::Block(bt)) => {
@@ -882,6 +1257,7 @@ impl FuncValidator {
                     height: self.operands.len(),
                     unreachable: false,
                     visible: frame.visible,
+                    inits: self.init_stack.len() as u32,
                 });
                 self.push_types(values);
                 set!(block = Some(frame.ty));
@@ -917,6 +1293,7 @@ impl FuncValidator {
                     height: self.operands.len(),
                     unreachable: false,
                     visible: frame.visible,
+                    inits: self.init_stack.len() as u32,
                 });
                 let (params, _) = self.block_types(env, frame.ty)?;
                 self.push_types(params);
@@ -930,7 +1307,8 @@ impl FuncValidator {
                     // An `if` without `else` has an empty else branch, which
                     // types only if the block's inputs are its outputs.
                     let same = params.len() == results.len()
-                        && (0..params.len()).all(|i| params.get(i) == results.get(i));
+                        && (0..params.len())
+                            .all(|i| val_subtype(env.types, params.get(i), results.get(i)));
                     if !same {
                         return Err(self.if_without_else(params, results));
                     }
@@ -944,18 +1322,18 @@ impl FuncValidator {
             (O::Br, Imm::Index(depth)) => {
                 let frame = self.frame_at(depth)?;
                 let types = self.label_types(env, frame)?;
-                self.pop_types(types)?;
+                self.pop_types(env, types)?;
                 self.set_unreachable();
             }
             (O::BrIf, Imm::Index(depth)) => {
-                self.pop(ValType::I32)?;
+                self.pop(env, ValType::I32)?;
                 let frame = self.frame_at(depth)?;
                 let types = self.label_types(env, frame)?;
-                self.pop_types(types)?;
+                self.pop_types(env, types)?;
                 self.push_types(types);
             }
             (O::BrTable, Imm::BrTable(table)) => {
-                self.pop(ValType::I32)?;
+                self.pop(env, ValType::I32)?;
                 let default = self.label_types(env, self.frame_at(table.default)?)?;
                 let arity = default.len();
                 for depth in table.targets() {
@@ -971,39 +1349,39 @@ impl FuncValidator {
                     // there (unknown operands stay unknown).
                     self.scratch.clear();
                     for i in (0..types.len()).rev() {
-                        let actual = self.pop(types.get(i))?;
+                        let actual = self.pop(env, types.get(i))?;
                         self.scratch.push(actual);
                     }
                     while let Some(v) = self.scratch.pop() {
                         self.operands.push(v);
                     }
                 }
-                self.pop_types(default)?;
+                self.pop_types(env, default)?;
                 self.set_unreachable();
             }
             (O::Return, _) => {
-                self.pop_types(Types::Many(func_ty.results()))?;
+                self.pop_types(env, Types::Many(func_ty.results()))?;
                 self.set_unreachable();
                 set!(callee = Some(func_ty));
             }
             (O::Call, Imm::Index(f)) => {
                 let callee = self.callee(env, f)?;
-                self.call(callee)?;
+                self.call(env, callee)?;
                 set!(callee = Some(callee));
             }
             (O::CallIndirect, Imm::Index2(type_index, table)) => {
                 let ty = self.indirect_callee(env, type_index, table)?;
-                self.call(ty)?;
+                self.call(env, ty)?;
                 set!(callee = Some(ty));
             }
             (O::ReturnCall, Imm::Index(f)) => {
                 let callee = self.callee(env, f)?;
-                self.return_call(func_ty, callee)?;
+                self.return_call(env, func_ty, callee)?;
                 set!(callee = Some(callee));
             }
             (O::ReturnCallIndirect, Imm::Index2(type_index, table)) => {
                 let ty = self.indirect_callee(env, type_index, table)?;
-                self.return_call(func_ty, ty)?;
+                self.return_call(env, func_ty, ty)?;
                 set!(callee = Some(ty));
             }
             (O::Drop, _) => {
@@ -1011,7 +1389,7 @@ impl FuncValidator {
                 set!(ty = t);
             }
             (O::Select, _) => {
-                self.pop(ValType::I32)?;
+                self.pop(env, ValType::I32)?;
                 let t1 = self.pop_any()?;
                 let t2 = self.pop_any()?;
                 for t in [t2, t1].into_iter().flatten() {
@@ -1030,25 +1408,28 @@ impl FuncValidator {
                 set!(ty = t1.or(t2));
             }
             (O::SelectTyped, Imm::SelectT(t)) => {
-                self.pop(ValType::I32)?;
-                self.pop(t)?;
-                self.pop(t)?;
+                if let ValType::Ref(r) = t {
+                    self.heap_type(env, r.heap())?;
+                }
+                self.pop(env, ValType::I32)?;
+                self.pop(env, t)?;
+                self.pop(env, t)?;
                 self.push(t);
                 set!(ty = Some(t));
             }
             (O::LocalGet, Imm::Index(i)) => {
-                let t = self.local(i)?;
+                let t = self.local_get(i)?;
                 self.push(t);
                 set!(ty = Some(t));
             }
             (O::LocalSet, Imm::Index(i)) => {
-                let t = self.local(i)?;
-                self.pop(t)?;
+                let t = self.local_set(i)?;
+                self.pop(env, t)?;
                 set!(ty = Some(t));
             }
             (O::LocalTee, Imm::Index(i)) => {
-                let t = self.local(i)?;
-                self.pop(t)?;
+                let t = self.local_set(i)?;
+                self.pop(env, t)?;
                 self.push(t);
                 set!(ty = Some(t));
             }
@@ -1068,7 +1449,7 @@ impl FuncValidator {
                 if !gt.mutable {
                     return Err(self.err("global is immutable"));
                 }
-                self.pop(gt.content)?;
+                self.pop(env, gt.content)?;
                 set!(ty = Some(gt.content));
             }
             (O::I32Const, _) => self.push(ValType::I32),
@@ -1082,14 +1463,14 @@ impl FuncValidator {
             }
             (O::MemoryGrow, Imm::Index(m)) => {
                 let addr = self.memory(env, m)?;
-                self.pop(addr)?;
+                self.pop(env, addr)?;
                 self.push(addr);
             }
             (O::MemoryFill, Imm::Index(m)) => {
                 let addr = self.memory(env, m)?;
-                self.pop(addr)?;
-                self.pop(ValType::I32)?;
-                self.pop(addr)?;
+                self.pop(env, addr)?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, addr)?;
             }
             (O::MemoryCopy, Imm::Index2(dst, src)) => {
                 let dst_addr = self.memory(env, dst)?;
@@ -1100,29 +1481,67 @@ impl FuncValidator {
                 } else {
                     ValType::I32
                 };
-                self.pop(len)?;
-                self.pop(src_addr)?;
-                self.pop(dst_addr)?;
+                self.pop(env, len)?;
+                self.pop(env, src_addr)?;
+                self.pop(env, dst_addr)?;
             }
             (O::MemoryInit, Imm::Index2(data, m)) => {
                 let addr = self.memory(env, m)?;
                 self.data(env, data)?;
-                self.pop(ValType::I32)?;
-                self.pop(ValType::I32)?;
-                self.pop(addr)?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, addr)?;
             }
             (O::DataDrop, Imm::Index(data)) => self.data(env, data)?,
-            (O::RefNull, Imm::RefNull(heap)) => self.push(ValType::Ref(RefType {
-                nullable: true,
-                heap,
-            })),
+            (O::RefNull, Imm::Heap(heap)) => {
+                self.heap_type(env, heap)?;
+                self.push(ValType::Ref(RefType::new(true, heap)));
+            }
             (O::RefIsNull, _) => {
-                let t = self.pop_any()?;
-                if let Some(t) = t.filter(|t| !t.is_ref()) {
-                    return Err(self.mismatch(format!("expected a reference, found {t}")));
-                }
-                set!(ty = t);
+                let t = self.pop_ref(env)?;
+                set!(ty = t.map(ValType::Ref));
                 self.push(ValType::I32);
+            }
+            (O::RefAsNonNull, _) => {
+                let t = self.pop_ref(env)?;
+                set!(ty = t.map(ValType::Ref));
+                self.operands
+                    .push(t.map(|r| ValType::Ref(r.with_nullable(false))));
+            }
+            (O::BrOnNull, Imm::Index(depth)) => {
+                let t = self.pop_ref(env)?;
+                let types = self.label_types(env, self.frame_at(depth)?)?;
+                self.pop_types(env, types)?;
+                self.push_types(types);
+                self.operands
+                    .push(t.map(|r| ValType::Ref(r.with_nullable(false))));
+                set!(ty = t.map(ValType::Ref));
+            }
+            (O::BrOnNonNull, Imm::Index(depth)) => {
+                let t = self.pop_ref(env)?;
+                let types = self.label_types(env, self.frame_at(depth)?)?;
+                let n = types.len();
+                let last = match n.checked_sub(1).map(|i| types.get(i)) {
+                    Some(ValType::Ref(r)) => r,
+                    _ => {
+                        return Err(self.mismatch(format!(
+                            "br_on_non_null needs a label whose last value is a reference: label {depth}"
+                        )))
+                    }
+                };
+                if let Some(r) = t {
+                    if !ref_subtype(env.types, r.with_nullable(false), last) {
+                        return Err(self.found(ValType::Ref(last), ValType::Ref(r)));
+                    }
+                }
+                // The values below the reference take the label's types.
+                for i in (0..n - 1).rev() {
+                    self.pop(env, types.get(i))?;
+                }
+                for i in 0..n - 1 {
+                    self.push(types.get(i));
+                }
+                set!(ty = t.map(ValType::Ref));
             }
             (O::RefFunc, Imm::Index(f)) => {
                 if f as usize >= env.funcs.len() {
@@ -1131,20 +1550,42 @@ impl FuncValidator {
                 if !env.is_ref_declared(f) {
                     return Err(self.err("undeclared function reference"));
                 }
-                self.push(ValType::FUNCREF);
+                let ty = env.funcs[f as usize];
+                self.push(ValType::Ref(RefType::new(false, HeapType::Concrete(ty))));
+            }
+            (O::CallRef, Imm::Index(type_index)) => {
+                let ty = self.func_type_index(env, type_index)?;
+                self.pop(
+                    env,
+                    ValType::Ref(RefType::new(true, HeapType::Concrete(type_index))),
+                )?;
+                self.call(env, ty)?;
+                set!(callee = Some(ty));
+            }
+            (O::ReturnCallRef, Imm::Index(type_index)) => {
+                let ty = self.func_type_index(env, type_index)?;
+                self.pop(
+                    env,
+                    ValType::Ref(RefType::new(true, HeapType::Concrete(type_index))),
+                )?;
+                self.return_call(env, func_ty, ty)?;
+                set!(callee = Some(ty));
+            }
+            (op, imm) if op.feature() == nanowasm_core::Feature::Gc => {
+                self.gc(env, op, imm, extra.as_deref_mut())?
             }
             (O::TableGet, Imm::Index(t)) => {
                 let tt = self.table_type(env, t)?;
                 let elem = tt.element;
-                self.pop(tt.index_type())?;
+                self.pop(env, tt.index_type())?;
                 self.push(ValType::Ref(elem));
                 set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableSet, Imm::Index(t)) => {
                 let tt = self.table_type(env, t)?;
                 let elem = tt.element;
-                self.pop(ValType::Ref(elem))?;
-                self.pop(tt.index_type())?;
+                self.pop(env, ValType::Ref(elem))?;
+                self.pop(env, tt.index_type())?;
                 set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableSize, Imm::Index(t)) => {
@@ -1154,23 +1595,23 @@ impl FuncValidator {
             (O::TableGrow, Imm::Index(t)) => {
                 let tt = self.table_type(env, t)?;
                 let elem = tt.element;
-                self.pop(tt.index_type())?;
-                self.pop(ValType::Ref(elem))?;
+                self.pop(env, tt.index_type())?;
+                self.pop(env, ValType::Ref(elem))?;
                 self.push(tt.index_type());
                 set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableFill, Imm::Index(t)) => {
                 let tt = self.table_type(env, t)?;
                 let elem = tt.element;
-                self.pop(tt.index_type())?;
-                self.pop(ValType::Ref(elem))?;
-                self.pop(tt.index_type())?;
+                self.pop(env, tt.index_type())?;
+                self.pop(env, ValType::Ref(elem))?;
+                self.pop(env, tt.index_type())?;
                 set!(ty = Some(ValType::Ref(elem)));
             }
             (O::TableCopy, Imm::Index2(dst, src)) => {
                 let (dt, st) = (self.table_type(env, dst)?, self.table_type(env, src)?);
                 let (dst_ty, src_ty) = (dt.element, st.element);
-                if dst_ty != src_ty {
+                if !ref_subtype(env.types, src_ty, dst_ty) {
                     return Err(self.mismatch(format!(
                         "expected a table of {dst_ty} (like table {dst}), found table {src} of {src_ty}"
                     )));
@@ -1181,22 +1622,22 @@ impl FuncValidator {
                 } else {
                     ValType::I32
                 };
-                self.pop(len)?;
-                self.pop(st.index_type())?;
-                self.pop(dt.index_type())?;
+                self.pop(env, len)?;
+                self.pop(env, st.index_type())?;
+                self.pop(env, dt.index_type())?;
             }
             (O::TableInit, Imm::Index2(elem, table)) => {
                 let tt = self.table_type(env, table)?;
                 let table_ty = tt.element;
                 let elem_ty = self.elem(env, elem)?;
-                if table_ty != elem_ty {
+                if !ref_subtype(env.types, elem_ty, table_ty) {
                     return Err(self.mismatch(format!(
                         "expected elements of {table_ty} (table {table}), found elem segment {elem} of {elem_ty}"
                     )));
                 }
-                self.pop(ValType::I32)?;
-                self.pop(ValType::I32)?;
-                self.pop(tt.index_type())?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, ValType::I32)?;
+                self.pop(env, tt.index_type())?;
             }
             (O::ElemDrop, Imm::Index(elem)) => {
                 self.elem(env, elem)?;

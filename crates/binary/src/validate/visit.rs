@@ -31,6 +31,7 @@ use nanowasm_core::{BlockType, FuncType, Opcode, ValType};
 
 use crate::error::Result;
 use crate::operators::Imm;
+use crate::types::TypeSection;
 
 /// The kind of a control frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,12 +104,15 @@ impl<'m> Types<'m> {
 
     /// The parameter and result types of block type `bt`, or `None` if it
     /// names a type index that `types` does not have.
-    pub(crate) fn of_block(types: &'m [FuncType], bt: BlockType) -> Option<(Types<'m>, Types<'m>)> {
+    pub(crate) fn of_block(
+        types: &'m TypeSection,
+        bt: BlockType,
+    ) -> Option<(Types<'m>, Types<'m>)> {
         Some(match bt {
             BlockType::Empty => (Types::None, Types::None),
             BlockType::Value(t) => (Types::None, Types::One(t)),
             BlockType::Func(i) => {
-                let ft = types.get(i as usize)?;
+                let ft = types.func(i)?;
                 (Types::Many(ft.params()), Types::Many(ft.results()))
             }
         })
@@ -128,13 +132,17 @@ pub(crate) struct Frame {
     /// The frame started in reachable code, so its start was visited and
     /// so will its `else` and `end` be.
     pub visible: bool,
+    /// The height of the validator's stack of locals initialized in this
+    /// frame (non-defaultable locals, typed function references): they are
+    /// uninitialized again after its `end`.
+    pub inits: u32,
 }
 
 impl Frame {
     /// The types a branch to this frame carries: a loop's parameters,
     /// another frame's results. `None` if its block type names a type
     /// index `types` does not have.
-    pub(crate) fn label_types(self, types: &[FuncType]) -> Option<Types<'_>> {
+    pub(crate) fn label_types(self, types: &TypeSection) -> Option<Types<'_>> {
         let (params, results) = Types::of_block(types, self.ty)?;
         Some(if self.kind == FrameKind::Loop {
             params
@@ -190,7 +198,7 @@ pub struct Resolved<'r> {
     pub(crate) offset: usize,
     pub(crate) extra: Extra<'r>,
     pub(crate) frames: &'r [Frame],
-    pub(crate) types: &'r [FuncType],
+    pub(crate) types: &'r TypeSection,
 }
 
 impl<'r> Resolved<'r> {

@@ -38,7 +38,7 @@ use super::{u32_at, CodeMemory, CompiledModule};
 use crate::error::Error;
 
 const MAGIC: &[u8; 8] = b"\0nwcwasm";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 const HEADER: usize = 80;
 const PAGE: usize = 4096;
 const FUEL: u32 = 1;

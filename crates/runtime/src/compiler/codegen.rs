@@ -106,6 +106,7 @@ pub(super) fn tail_area(module: &Module, features: Features) -> usize {
     module
         .types
         .iter()
+        .filter_map(|t| t.as_func())
         .map(|t| cell_offsets(t.params()).1.max(cell_offsets(t.results()).1))
         .max()
         .unwrap_or(0)
@@ -1063,6 +1064,22 @@ impl FuncCompiler<'_> {
 
     /// A branch to frame `idx` carrying `arity` values, all operands in
     /// their slots.
+    /// A branch to frame `idx` carrying the top `arity` operands, taken
+    /// when `c` holds in the flags (every operand spilled).
+    fn branch_if(&mut self, idx: usize, arity: usize, c: Cond) {
+        let direct = self.ctrls[idx].kind != FrameKind::Func
+            && (arity == 0 || self.stack.len() - arity == self.ctrls[idx].height);
+        if direct {
+            let l = self.ctrls[idx].label;
+            self.asm().jcc(c, l);
+        } else {
+            let skip = self.asm().new_label();
+            self.asm().jcc(c.invert(), skip);
+            self.branch(idx, arity);
+            self.asm().bind(skip);
+        }
+    }
+
     fn branch(&mut self, idx: usize, arity: usize) {
         if self.ctrls[idx].kind == FrameKind::Func {
             self.ret();
@@ -1318,7 +1335,10 @@ impl FuncCompiler<'_> {
 
     /// `call_indirect`, or with `tail` `return_call_indirect`: its fast
     /// path (a function of this instance) jumps to the callee in
-    /// constant stack space; the host path calls and returns.
+    /// constant stack space; the host path calls and returns. With `table`
+    /// [`vm::CALL_REF`] it is `call_ref` (`return_call_ref`): the operand
+    /// is a function reference, null traps, and no type is checked
+    /// (validation typed the reference).
     fn call_indirect_or_tail(
         &mut self,
         ty_index: u32,
@@ -1327,8 +1347,10 @@ impl FuncCompiler<'_> {
         tail: bool,
     ) -> Result<(), Unsupported> {
         let (index, d) = self.pop()?;
+        let by_ref = table == vm::CALL_REF;
         // A 64-bit table's index is an i64; a table has fewer than 2^32
         // elements, so one clamped to u32::MAX is as far out of bounds.
+        // A reference (store function + 1) fits 32 bits.
         let wide = index.ty == ValType::I64;
         let size = if wide { Size::S64 } else { Size::S32 };
         // The index stays where it is while the arguments are written (it
@@ -1369,7 +1391,38 @@ impl FuncCompiler<'_> {
         self.free(index.loc);
         self.save_pinned();
         let done = self.asm().new_label();
-        if table == 0 {
+        if by_ref {
+            // The fast path: a compiled function of this instance, from the
+            // store's function references. Null and anything else take the
+            // host path (which traps on null).
+            let a = &mut *self.s.asm;
+            let slow = a.new_label();
+            a.test_rr(Size::S32, Gpr::Rcx, Gpr::Rcx);
+            a.jcc(Cond::E, slow);
+            a.mov_rr(Size::S32, Gpr::Rax, Gpr::Rcx);
+            a.shift_ri(Shift::Shl, Size::S64, Gpr::Rax, 4);
+            a.alu_rm(
+                Alu::Add,
+                Size::S64,
+                Gpr::Rax,
+                Mem::base(VMCTX, vm::FUNC_REFS),
+            );
+            a.mov_rm(Size::S32, Gpr::Rdx, Mem::base(VMCTX, vm::INSTANCE));
+            a.alu_rm(Alu::Cmp, Size::S32, Gpr::Rdx, Mem::base(Gpr::Rax, -12));
+            a.jcc(Cond::Ne, slow);
+            if tail {
+                self.tail_args(ty, Gpr::Rdx)?;
+                self.asm().jmp_m(Mem::base(Gpr::Rax, -8));
+                self.asm().bind(slow);
+            } else {
+                a.call_m(Mem::base(Gpr::Rax, -8));
+                self.call_site();
+                self.reload_mem_base();
+                let a = self.asm();
+                a.jmp_label(done);
+                a.bind(slow);
+            }
+        } else if table == 0 {
             // The fast path: a function of this instance, compiled, of the
             // expected type, straight from table 0 and the store's function
             // references (`vm::FuncRef`). Anything else takes the host path.
@@ -2610,17 +2663,7 @@ impl FuncCompiler<'_> {
                 // Spilling only moves data: the flags survive it.
                 let c = self.pop_cond()?;
                 self.spill_all();
-                let direct = self.ctrls[idx].kind != FrameKind::Func
-                    && (arity == 0 || self.stack.len() - arity == self.ctrls[idx].height);
-                if direct {
-                    let l = self.ctrls[idx].label;
-                    self.asm().jcc(c, l);
-                } else {
-                    let skip = self.asm().new_label();
-                    self.asm().jcc(c.invert(), skip);
-                    self.branch(idx, arity);
-                    self.asm().bind(skip);
-                }
+                self.branch_if(idx, arity, c);
                 self.start_fuel_region();
             }
             (O::BrTable, Imm::BrTable(table)) => {
@@ -2680,6 +2723,45 @@ impl FuncCompiler<'_> {
                 let ty = at.callee().ok_or("call without type")?.clone();
                 self.call_indirect_or_tail(ty_index, table, &ty, true)?;
                 self.set_dead();
+            }
+            (O::CallRef, Imm::Index(ty_index)) => {
+                let ty = at.callee().ok_or("call without type")?.clone();
+                self.call_indirect_or_tail(ty_index, vm::CALL_REF, &ty, false)?;
+            }
+            (O::ReturnCallRef, Imm::Index(ty_index)) => {
+                let ty = at.callee().ok_or("call without type")?.clone();
+                self.call_indirect_or_tail(ty_index, vm::CALL_REF, &ty, true)?;
+                self.set_dead();
+            }
+            (O::RefAsNonNull, _) => {
+                let (e, d) = self.pop()?;
+                let r = self.gpr_of(e, d);
+                let null = self.trap_site(Code::NullReference);
+                let a = self.asm();
+                a.test_rr(Size::S64, r, r);
+                a.jcc(Cond::E, null);
+                self.push(e.ty, Loc::Gpr(r));
+            }
+            (O::BrOnNull | O::BrOnNonNull, Imm::Index(depth)) => {
+                let idx = self.ctrl_index(depth)?;
+                let arity = at.label(depth).ok_or("unknown label")?.types.len();
+                // Everything to its slot: the reference is tested there and
+                // stays there on the way that keeps it.
+                self.spill_all();
+                let top = self.stack.len().checked_sub(1).ok_or("missing operand")?;
+                let m = self.slot_mem(top);
+                self.asm().alu_mi(Alu::Cmp, Size::S64, m, 0);
+                if op == O::BrOnNull {
+                    // Taken without the reference, on null.
+                    let r = self.stack.pop().ok_or("missing operand")?;
+                    self.branch_if(idx, arity, Cond::E);
+                    self.stack.push(r);
+                } else {
+                    // Taken with it, when not null; it is dropped otherwise.
+                    self.branch_if(idx, arity, Cond::Ne);
+                    self.stack.pop();
+                }
+                self.start_fuel_region();
             }
             (O::Drop, _) => {
                 let (e, _) = self.pop()?;
@@ -2829,11 +2911,8 @@ impl FuncCompiler<'_> {
             (O::MemoryCopy, Imm::Index2(dst, src)) => {
                 self.host_op(vm::HostOp::MemoryCopy, (dst, src), 3, None)?
             }
-            (O::RefNull, Imm::RefNull(heap)) => {
-                let ty = ValType::Ref(nanowasm_core::RefType {
-                    nullable: true,
-                    heap,
-                });
+            (O::RefNull, Imm::Heap(heap)) => {
+                let ty = ValType::Ref(nanowasm_core::RefType::new(true, heap));
                 self.push(ty, Loc::Const(0));
             }
             (O::RefIsNull, _) => {
@@ -3199,7 +3278,7 @@ fn choose_pins(
             }
             (Opcode::Call, Imm::Index(f)) => vectors |= module.func_type(f).is_some_and(has_v128),
             (Opcode::CallIndirect, Imm::Index2(t, _)) => {
-                vectors |= module.types.get(t as usize).is_some_and(has_v128)
+                vectors |= module.types.func(t).is_some_and(has_v128)
             }
             (Opcode::GlobalGet, Imm::Index(g)) => {
                 vectors |= module

@@ -46,11 +46,13 @@ pub(crate) enum Code {
     OutOfFuel,
     Interrupted,
     Propagate,
+    NullReference,
+    NullFunctionReference,
 }
 
 impl Code {
     /// Every code but `Ok`: the trap stubs.
-    pub(crate) const TRAPS: [Code; 9] = [
+    pub(crate) const TRAPS: [Code; 11] = [
         Code::Unreachable,
         Code::IntegerOverflow,
         Code::IntegerDivisionByZero,
@@ -60,6 +62,8 @@ impl Code {
         Code::OutOfFuel,
         Code::Interrupted,
         Code::Propagate,
+        Code::NullReference,
+        Code::NullFunctionReference,
     ];
 
     fn from_u32(v: u32) -> Option<Code> {
@@ -76,10 +80,16 @@ impl Code {
             Code::StackOverflow => TrapCode::StackOverflow,
             Code::OutOfFuel => TrapCode::OutOfFuel,
             Code::Interrupted => TrapCode::Interrupted,
+            Code::NullReference => TrapCode::NullReference,
+            Code::NullFunctionReference => TrapCode::NullFunctionReference,
             Code::Ok | Code::Propagate => return None,
         })
     }
 }
+
+/// The `table` of a [`call_indirect`] that is a `call_ref`: its `elem` is
+/// then a function reference (store function + 1, or 0 for null).
+pub(crate) const CALL_REF: u32 = u32::MAX;
 
 type CallImportFn = unsafe extern "sysv64" fn(*mut VMContext, u32, *mut u64) -> u32;
 type CallIndirectFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32, *mut u64) -> u32;
@@ -857,6 +867,13 @@ unsafe extern "sysv64" fn call_indirect<T>(
     unsafe {
         libcall::<T>(vm, |store, instance| {
             let inner = &store.inner;
+            if table == CALL_REF {
+                // `call_ref`: `elem` is the reference, typed by validation.
+                if elem == 0 {
+                    return Err(TrapCode::NullFunctionReference.into());
+                }
+                return call_store_func(store, instance, elem - 1, args);
+            }
             let inst = &inner.instances[instance as usize];
             let expected = inst.type_ids[ty as usize];
             let table = &inner.tables[inst.tables[table as usize] as usize];
@@ -868,7 +885,8 @@ unsafe extern "sysv64" fn call_indirect<T>(
                 return Err(TrapCode::UninitializedElement.into());
             }
             let target = (raw - 1) as u32;
-            if inner.funcs[target as usize].type_id() != expected {
+            let actual = inner.funcs[target as usize].type_id();
+            if actual != expected && !inner.engine.inner.types.is_subtype(actual, expected) {
                 return Err(TrapCode::IndirectCallTypeMismatch.into());
             }
             call_store_func(store, instance, target, args)

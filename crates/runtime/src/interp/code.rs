@@ -247,6 +247,14 @@ instructions! {
     /// `CallIndirect` as a tail call (see `ReturnCall`).
     ReturnCallIndirect { ty: Imm, table: Imm, index: Slot, args: Imm, results: Imm } =>
         Some(h::control::return_call_indirect);
+    /// Call the function whose reference is in `func` (`call_ref`); a
+    /// null reference traps. Validation typed the reference, so no type
+    /// check is needed.
+    CallRef { func: Slot, args: Imm } => Some(h::control::call_ref);
+    /// `CallRef` as a tail call (see `ReturnCall`).
+    ReturnCallRef { func: Slot, args: Imm, results: Imm } => Some(h::control::return_call_ref);
+    /// Trap if the reference in `src` is null (`ref.as_non_null`).
+    RefAsNonNull { src: Slot } => Some(h::reference::ref_as_non_null);
     /// Copy one slot.
     Copy { dst: Slot, src: Slot } => Some(h::control::copy);
     /// Copy two slots (a `v128`).

@@ -376,7 +376,15 @@ pub(crate) fn check_host_result(inner: &StoreInner, v: &Val, t: ValType) -> Resu
     }
     inner
         .check_ref(v)
-        .map_err(|_| host_result_of_another_store())
+        .map_err(|_| host_result_of_another_store())?;
+    if !inner.matches_concrete(v, t) {
+        return Err(type_mismatch(
+            "a host function returned a value of the wrong type: its result",
+            t,
+            v,
+        ));
+    }
+    Ok(())
 }
 
 #[cold]

@@ -216,7 +216,13 @@ pub(crate) fn translate_instrs(
         tags: module
             .tags
             .iter()
-            .map(|&t| module.types[t as usize].clone())
+            .map(|&t| {
+                module
+                    .types
+                    .func(t)
+                    .cloned()
+                    .unwrap_or_else(|| FuncType::new([], []))
+            })
             .collect(),
         handlers: Vec::new(),
     };
@@ -730,30 +736,42 @@ impl Translator {
             (O::BrIf, Imm::Index(depth)) => {
                 let cond = self.pop()?;
                 let cond = self.condition(cond);
-                let (idx, arity) = self.target(at, depth)?;
-                // Do the copies only when the branch is taken.
-                let mark = self.code.len();
-                let skip = self.emit(cond.negate().jump(u32::MAX));
-                let released = self.release_catches(idx);
-                let copied = self.copies_to_frame(idx, arity)?;
-                if copied || released || self.ctrls[idx].kind == CtrlKind::Func {
-                    self.jump_to(idx);
-                    let pc = self.pc();
-                    self.patch(skip, pc);
-                } else {
-                    // No copies: a single conditional jump.
-                    self.code.truncate(mark);
-                    self.offsets.truncate(mark);
-                    let target = match self.ctrls[idx].kind {
-                        CtrlKind::Loop => self.ctrls[idx].loop_pc,
-                        _ => u32::MAX,
-                    };
-                    let at = self.emit(cond.jump(target));
-                    if self.ctrls[idx].kind != CtrlKind::Loop {
-                        self.ctrls[idx].fixups.push(at);
+                self.br_if(at, depth, cond)?;
+            }
+            (O::BrOnNull, Imm::Index(depth)) => {
+                // Branches without the reference; falls through with it.
+                let r = self.pop()?;
+                self.br_if(at, depth, Cond::Eqz(r.reg()))?;
+                self.stack.push(r);
+            }
+            (O::BrOnNonNull, Imm::Index(depth)) => {
+                // Branches with the reference; falls through without it.
+                let r = self.stack.last().ok_or("operand stack underflow")?.reg();
+                self.br_if(at, depth, Cond::Nez(r))?;
+                self.pop()?;
+            }
+            (O::RefAsNonNull, _) => {
+                let r = self.stack.last().ok_or("operand stack underflow")?.reg();
+                self.emit(Instr::RefAsNonNull { src: r });
+            }
+            (O::CallRef, Imm::Index(_)) => {
+                let func = self.pop()?.reg();
+                let ty = Self::callee(at)?;
+                self.call(ty.params(), ty.results(), |args| Instr::CallRef {
+                    func,
+                    args,
+                })?;
+            }
+            (O::ReturnCallRef, Imm::Index(_)) => {
+                let func = self.pop()?.reg();
+                let ty = Self::callee(at)?;
+                self.return_call(ty.params(), ty.results(), |args, results| {
+                    Instr::ReturnCallRef {
+                        func,
+                        args,
+                        results,
                     }
-                }
-                self.start_fuel_block();
+                })?;
             }
             (O::BrTable, Imm::BrTable(table)) => {
                 let index = self.pop()?;
@@ -946,11 +964,8 @@ impl Translator {
                 self.pool.push(u128::from_le_bytes(bytes));
                 self.emit(Instr::ConstV128 { dst, index });
             }
-            (O::RefNull, Imm::RefNull(heap)) => {
-                let dst = self.push(ValType::Ref(nanowasm_core::RefType {
-                    nullable: true,
-                    heap,
-                }));
+            (O::RefNull, Imm::Heap(heap)) => {
+                let dst = self.push(ValType::Ref(nanowasm_core::RefType::new(true, heap)));
                 self.emit(Instr::Const32 { dst, value: 0 });
             }
             (O::RefIsNull, _) => {
@@ -1236,6 +1251,37 @@ impl Translator {
     /// The branch condition for a popped `i32` operand: if the instruction
     /// just emitted computed it by a comparison, that comparison is removed
     /// and fused into the branch (its result slot is dead once popped).
+    /// A conditional branch to label `depth`, taken when `cond` holds:
+    /// with the copies of the label's values (and the release of legacy
+    /// catches) done only when it is taken.
+    fn br_if(&mut self, at: &Resolved<'_>, depth: u32, cond: Cond) -> Result<(), String> {
+        let (idx, arity) = self.target(at, depth)?;
+        // Do the copies only when the branch is taken.
+        let mark = self.code.len();
+        let skip = self.emit(cond.negate().jump(u32::MAX));
+        let released = self.release_catches(idx);
+        let copied = self.copies_to_frame(idx, arity)?;
+        if copied || released || self.ctrls[idx].kind == CtrlKind::Func {
+            self.jump_to(idx);
+            let pc = self.pc();
+            self.patch(skip, pc);
+        } else {
+            // No copies: a single conditional jump.
+            self.code.truncate(mark);
+            self.offsets.truncate(mark);
+            let target = match self.ctrls[idx].kind {
+                CtrlKind::Loop => self.ctrls[idx].loop_pc,
+                _ => u32::MAX,
+            };
+            let fixup = self.emit(cond.jump(target));
+            if self.ctrls[idx].kind != CtrlKind::Loop {
+                self.ctrls[idx].fixups.push(fixup);
+            }
+        }
+        self.start_fuel_block();
+        Ok(())
+    }
+
     fn condition(&mut self, cond: Operand) -> Cond {
         let plain = Cond::Nez(cond.reg());
         if cond.src != Src::Temp

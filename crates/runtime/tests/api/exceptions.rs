@@ -76,7 +76,11 @@ fn exnrefs_go_to_the_host_and_back() {
     let err = rethrow
         .call(&mut store, &[Val::ExnRef(None)], &mut [])
         .unwrap_err();
-    assert_eq!(err.trap_code(), Some(TrapCode::NullReference), "{err}");
+    assert_eq!(
+        err.trap_code(),
+        Some(TrapCode::NullExceptionReference),
+        "{err}"
+    );
     // Another store's exnref is refused.
     let (mut other, _) = thrower(Strategy::Auto);
     let err = rethrow.call(&mut other, &r, &mut []).unwrap_err();

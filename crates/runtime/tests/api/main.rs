@@ -11,6 +11,7 @@ mod backtrace;
 mod compiler;
 mod exceptions;
 mod extended_const;
+mod function_references;
 mod memory64;
 mod multi_memory;
 mod multi_memory_edges;

@@ -71,6 +71,19 @@ pub enum Expected {
     RefExtern(Option<u32>),
     /// Any non-null funcref.
     RefFunc,
+    /// Any non-null reference of the `any` hierarchy (`ref.any`, GC).
+    RefAny,
+    /// Any non-null reference that `ref.eq` compares (`ref.eq`, GC).
+    RefEq,
+    /// Any `i31` reference (`ref.i31`, GC).
+    RefI31,
+    /// Any struct reference (`ref.struct`, GC).
+    RefStruct,
+    /// Any array reference (`ref.array`, GC).
+    RefArray,
+    /// The host reference `N`, internalized into the `any` hierarchy
+    /// (`ref.host N`, GC).
+    RefHost(u32),
     /// Any of these (Wasm 3.0 `either`).
     Either(Vec<Expected>),
 }

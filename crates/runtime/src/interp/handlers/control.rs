@@ -227,6 +227,30 @@ handler!(
     }
 );
 
+handler!(
+    /// A call through a function reference (`call_ref`).
+    call_ref(o: CallRef, ip, sp, mem, len, cx) {
+        let target = match s!(sp, o.func) {
+            0 => return trap(cx, ip, TrapCode::NullFunctionReference),
+            raw => (raw - 1) as u32,
+        };
+        // SAFETY: this handler's own conditions.
+        return unsafe { enter(ip, after!(ip, ops::CallRef), sp, o.args, target, mem, len, cx) };
+    }
+);
+
+handler!(
+    /// A tail call through a function reference (`return_call_ref`).
+    return_call_ref(o: ReturnCallRef, ip, sp, mem, len, cx) {
+        let target = match s!(sp, o.func) {
+            0 => return trap(cx, ip, TrapCode::NullFunctionReference),
+            raw => (raw - 1) as u32,
+        };
+        // SAFETY: this handler's own conditions.
+        return unsafe { enter_tail(ip, sp, o.args, o.results, target, mem, len, cx) };
+    }
+);
+
 /// The flag in the `table` of a `CallIndirect` or `ReturnCallIndirect`
 /// that says the table is 64-bit (its index an `i64`).
 pub(crate) const TABLE64: u32 = 1 << 31;
@@ -256,7 +280,10 @@ fn indirect_target(cx: *mut Cx, ip: Ip, i: u64, ty: u32, table: u32) -> Result<u
         return Err(trap(cx, ip, TrapCode::UninitializedElement));
     }
     let target = (raw - 1) as u32;
-    if inner.funcs[target as usize].type_id() != expected {
+    let actual = inner.funcs[target as usize].type_id();
+    // Same type: one compare. Otherwise the function's type may still
+    // declare the expected one as a supertype (GC subtyping).
+    if actual != expected && !inner.engine.inner.types.is_subtype(actual, expected) {
         return Err(trap(cx, ip, TrapCode::IndirectCallTypeMismatch));
     }
     Ok(target)

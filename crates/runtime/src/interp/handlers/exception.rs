@@ -44,7 +44,7 @@ handler!(
     /// `throw_ref`: the exception the reference names; null traps.
     throw_ref(o: ThrowRef, ip, sp, mem, len, cx) {
         match s!(sp, o.src) {
-            0 => return trap(cx, ip, TrapCode::NullReference),
+            0 => return trap(cx, ip, TrapCode::NullExceptionReference),
             raw => return throw_exn(cx, ip, sp, (raw - 1) as u32),
         }
     }

@@ -4,6 +4,7 @@ use super::control::handler;
 use super::{after, arg, minus_one, next, operands, s, set_v128, trap, v128, Cx, Done, Ip, Sp};
 use crate::interp::code::ops;
 use crate::tables;
+use crate::trap::TrapCode;
 
 /// The store index of global `global` of the current instance.
 ///
@@ -157,6 +158,16 @@ handler!(
         // SAFETY: handlers run with the store live and otherwise unused.
         let (inner, inst) = unsafe { (Cx::inner(cx), instance(cx)) };
         s!(sp, o.dst) = tables::func_ref(inner, inst, o.func);
+    }
+);
+
+handler!(
+    /// `ref.as_non_null`: a null reference traps; the value stays where
+    /// it is.
+    ref_as_non_null(o: RefAsNonNull, ip, sp, mem, len, cx) {
+        if s!(sp, o.src) == 0 {
+            return trap(cx, ip, TrapCode::NullReference);
+        }
     }
 );
 
