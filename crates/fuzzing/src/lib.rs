@@ -56,6 +56,24 @@ pub fn features() -> nanowasm_binary::Features {
     f
 }
 
+/// What the front end (decoder, validator, text format) handles: every
+/// proposal the engines run, and GC (with typed function references),
+/// which the engines do not run yet.
+pub fn front_end_features() -> nanowasm_binary::Features {
+    features().with(nanowasm_binary::Feature::Gc, true)
+}
+
+/// Like [`generate`], with GC (and so typed function references, which
+/// wasm-smith ties to it) switched on in some modules: for the oracles of
+/// the front end alone.
+pub fn generate_front_end(data: &[u8]) -> Option<Vec<u8>> {
+    let mut u = Unstructured::new(data);
+    let mut config = config_3_0(&mut u).ok()?;
+    config.gc_enabled = u.arbitrary().ok()?;
+    let module = wasm_smith::Module::new(config, &mut u).ok()?;
+    Some(module.to_bytes())
+}
+
 /// [`config_2_0`] and, each switched on in some modules, the Wasm 3.0
 /// proposals that nanowasm implements and wasm-smith generates: tail
 /// calls, extended constant expressions, multi-memory (up to three

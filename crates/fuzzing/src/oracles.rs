@@ -6,8 +6,8 @@ use nanowasm::{Config, Engine, Extern, Linker, Module, Store, StoreLimitsBuilder
 /// Arbitrary bytes → decode + validate: both entry points must agree, and
 /// neither may panic.
 pub fn decode_validate(data: &[u8]) {
-    let a = nanowasm_binary::validate(data, crate::features());
-    let b = nanowasm_binary::decode(data.to_vec(), crate::features());
+    let a = nanowasm_binary::validate(data, crate::front_end_features());
+    let b = nanowasm_binary::decode(data.to_vec(), crate::front_end_features());
     match (&a, &b) {
         (Ok(()), Ok(_)) => {}
         (Err(x), Err(y)) => {
@@ -23,7 +23,7 @@ pub fn decode_validate(data: &[u8]) {
 pub fn wat_parse(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(bytes) = nanowasm_text::parse_wat(&text) {
-        let _ = nanowasm_binary::decode(bytes, crate::features());
+        let _ = nanowasm_binary::decode(bytes, crate::front_end_features());
     }
     let _ = nanowasm_text::wast::parse_script(&text);
 }
@@ -35,7 +35,7 @@ pub fn wat_parse(data: &[u8]) {
 /// the re-encoded module must give exactly the same text, which spells out
 /// every type, local, instruction, immediate and name.
 pub fn roundtrip(wasm: &[u8]) {
-    let features = crate::features();
+    let features = crate::front_end_features();
     let Ok(text) = nanowasm_text::print_bytes(wasm, features) else {
         panic!("print rejected a module that wasm-smith made valid");
     };

@@ -3,7 +3,9 @@
 //! `fuzz/README.md`). A failure prints the seed; `NANOWASM_FUZZ_ITERS`
 //! scales the number of inputs.
 
-use nanowasm_fuzzing::{differential, generate, generate_for_differential, oracles, wasi};
+use nanowasm_fuzzing::{
+    differential, generate, generate_for_differential, generate_front_end, oracles, wasi,
+};
 
 /// The `wasi` oracle bounds what each WASI call allocates through this
 /// allocator.
@@ -115,7 +117,7 @@ fn wat_parse() {
 #[test]
 fn roundtrip() {
     each_input("roundtrip", iters(400), 4096, |d| {
-        if let Some(m) = generate(d) {
+        if let Some(m) = generate_front_end(d) {
             oracles::roundtrip(&m);
         }
     });
