@@ -8,21 +8,9 @@
 //! `assert_malformed`) gets the same verdict from us as from `wasmparser`
 //! configured for what nanowasm implements plus GC.
 
-#[path = "spec/scan.rs"]
-#[allow(dead_code)]
-mod scan;
-
-use std::path::{Path, PathBuf};
+mod common;
 
 use nanowasm_binary::{Feature, Features};
-use scan::Sexp;
-
-fn testsuite3() -> PathBuf {
-    if let Ok(dir) = std::env::var("NANOWASM_TESTSUITE3") {
-        return PathBuf::from(dir);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testsuite")
-}
 
 /// Every supported proposal, typed function references and GC.
 fn ours() -> Features {
@@ -48,78 +36,9 @@ fn theirs() -> wasmparser::WasmFeatures {
         | W::GC_TYPES
 }
 
-/// The text modules of `form` (and of the assertions in it), lowered by
-/// the `wat` crate, with their lines.
-fn modules(form: &Sexp, src: &str, out: &mut Vec<(usize, Vec<u8>)>) {
-    if form.head() == Some("module") {
-        let items = form.items();
-        let mut i = 1;
-        while let Some(Sexp::Atom(a)) = items.get(i) {
-            if a.starts_with('$') || a == "definition" {
-                i += 1;
-            } else {
-                break;
-            }
-        }
-        let Sexp::List(_, span) = form else { return };
-        let line = src[..span.start].lines().count().max(1);
-        match items.get(i) {
-            Some(Sexp::Atom(a)) if a == "binary" => {
-                let mut bytes = Vec::new();
-                for s in &items[i + 1..] {
-                    if let Sexp::Str(b) = s {
-                        bytes.extend_from_slice(b);
-                    }
-                }
-                out.push((line, bytes));
-            }
-            Some(Sexp::Atom(a)) if a == "quote" || a == "instance" => {}
-            _ => {
-                if let Ok(bytes) = wat::parse_str(&src[span.clone()]) {
-                    out.push((line, bytes));
-                }
-            }
-        }
-        return;
-    }
-    for item in form.items() {
-        if let Sexp::List(..) = item {
-            modules(item, src, out);
-        }
-    }
-}
-
 #[test]
 fn gc_modules_get_wasmparsers_verdict() {
-    let root = testsuite3();
-    assert!(
-        root.is_dir(),
-        "the Wasm 3.0 testsuite is missing at {}",
-        root.display()
-    );
-    let mut failures = Vec::new();
-    let (mut accepted, mut rejected) = (0, 0);
-    for name in FILES {
-        let src = std::fs::read_to_string(root.join(name)).unwrap();
-        let mut found = Vec::new();
-        for form in scan::parse(&src).unwrap() {
-            modules(&form, &src, &mut found);
-        }
-        for (line, bytes) in found {
-            let ours = nanowasm_binary::validate(&bytes, ours());
-            let theirs = wasmparser::Validator::new_with_features(theirs()).validate_all(&bytes);
-            match (&ours, &theirs) {
-                (Ok(()), Ok(_)) => accepted += 1,
-                (Err(_), Err(_)) => rejected += 1,
-                (Ok(()), Err(e)) => {
-                    failures.push(format!("{name}:{line}: we accept, wasmparser rejects: {e}"))
-                }
-                (Err(e), Ok(_)) => failures.push(format!(
-                    "{name}:{line}: we reject ({e}), wasmparser accepts"
-                )),
-            }
-        }
-    }
+    let (accepted, rejected, failures) = common::compare_verdicts(FILES, ours(), theirs());
     eprintln!(
         "typed-reference and GC modules: {accepted} accepted and {rejected} rejected by both"
     );

@@ -625,3 +625,106 @@ fn exceptions_give_what_wasmtime_gives() {
         text(&out.stderr)
     );
 }
+
+/// Typed function references: the same results from `call_ref`,
+/// `return_call_ref`, `br_on_null`, `br_on_non_null` and a typed table
+/// with an initializer, on every back end, and the same exit status (134,
+/// a trap) for a null `call_ref` and `ref.as_non_null`.
+#[test]
+fn typed_function_references_give_what_wasmtime_gives() {
+    let dir = scratch("function-references");
+    let m = write(
+        &dir,
+        "refs.wat",
+        r#"(module
+          (type $un (func (param i32) (result i32)))
+          (func $inc (type $un) (i32.add (local.get 0) (i32.const 1)))
+          (func $dbl (type $un) (i32.mul (local.get 0) (i32.const 2)))
+          (elem declare func $inc $dbl)
+          (table $t 2 (ref $un) (ref.func $inc))
+          (func (export "pick") (param i32) (result i32)
+            (call_ref $un (i32.const 20)
+              (if (result (ref $un)) (local.get 0)
+                (then (ref.func $dbl)) (else (ref.func $inc)))))
+          (func $count (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0))
+              (then (i32.const 77))
+              (else (return_call_ref $un (i32.sub (local.get 0) (i32.const 1))
+                                        (ref.func $count)))))
+          (elem declare func $count)
+          (func (export "count") (param i32) (result i32)
+            (call_ref $un (local.get 0) (ref.func $count)))
+          (func (export "on_null") (param i32) (result i32)
+            (block $null
+              (return (call_ref $un (i32.const 5)
+                (br_on_null $null
+                  (select (result (ref null $un))
+                    (ref.null $un) (ref.func $dbl) (local.get 0))))))
+            (i32.const -1))
+          (func (export "on_non_null") (param i32) (result i32) (local $f (ref $un))
+            (local.set $f
+              (block $nn (result (ref $un))
+                (br_on_non_null $nn
+                  (select (result (ref null $un))
+                    (ref.null $un) (ref.func $inc) (local.get 0)))
+                (return (i32.const -2))))
+            (call_ref $un (i32.const 8) (local.get $f)))
+          (func (export "table") (param i32) (result i32)
+            (call_ref $un (local.get 0) (table.get $t (i32.const 1))))
+          (func (export "null_call") (param i32) (result i32)
+            (call_ref $un (local.get 0) (ref.null $un)))
+          (func (export "as_non_null") (param i32) (result i32)
+            (call_ref $un (local.get 0)
+              (ref.as_non_null (select (result (ref null $un))
+                (ref.null $un) (ref.func $inc) (local.get 0))))))"#,
+    );
+    let m = m.to_str().unwrap();
+    for strategy in ["interpreter", "compiler"] {
+        let strat = format!("strategy={strategy}");
+        for (func, arg, expect) in [
+            ("pick", "0", "21\n"),
+            ("pick", "1", "40\n"),
+            ("count", "100000", "77\n"),
+            ("on_null", "1", "-1\n"),
+            ("on_null", "0", "10\n"),
+            ("on_non_null", "1", "-2\n"),
+            ("on_non_null", "0", "9\n"),
+            ("table", "4", "5\n"),
+            ("as_non_null", "0", "1\n"),
+        ] {
+            let ours = [
+                "-C",
+                &strat,
+                "-W",
+                "function-references=y",
+                "--invoke",
+                func,
+                m,
+                arg,
+            ];
+            let theirs = ["-W", "function-references=y", "--invoke", func, m, arg];
+            let out = same(&ours, &theirs, &[]);
+            assert_eq!(text(&out.stdout), expect, "{strategy}: {func}({arg})");
+            assert!(out.status.success(), "{func}({arg}): {}", text(&out.stderr));
+        }
+        for (func, message) in [
+            ("null_call", "null function reference"),
+            ("as_non_null", "null reference"),
+        ] {
+            let ours = [
+                "-C",
+                &strat,
+                "-W",
+                "function-references=y",
+                "--invoke",
+                func,
+                m,
+                "1",
+            ];
+            let theirs = ["-W", "function-references=y", "--invoke", func, m, "1"];
+            let out = same(&ours, &theirs, &[]);
+            assert_eq!(out.status.code(), Some(134), "{strategy}: {func}");
+            assert!(text(&out.stderr).contains(message), "{}", text(&out.stderr));
+        }
+    }
+}

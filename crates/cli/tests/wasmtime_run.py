@@ -50,6 +50,10 @@ def main(argv):
         config.consume_fuel = True
     if wasm.get("exceptions") == "y":
         config.wasm_exceptions = True
+    if wasm.get("function-references") == "y":
+        config.wasm_function_references = True
+    if wasm.get("gc") == "y":
+        config.wasm_gc = True
     engine = wasmtime.Engine(config)
     store = wasmtime.Store(engine)
     if "fuel" in wasm:

@@ -66,6 +66,22 @@ pub const MAX_CONCRETE_INDEX: u32 = (1 << 23) - 1;
 const ABSTRACT_BASE: u32 = 0xff_ff00;
 
 impl HeapType {
+    /// Every abstract heap type.
+    pub const ABSTRACT: [HeapType; 12] = [
+        HeapType::Func,
+        HeapType::Extern,
+        HeapType::Exn,
+        HeapType::Any,
+        HeapType::Eq,
+        HeapType::I31,
+        HeapType::Struct,
+        HeapType::Array,
+        HeapType::None,
+        HeapType::NoFunc,
+        HeapType::NoExtern,
+        HeapType::NoExn,
+    ];
+
     /// Whether this is an abstract (non-indexed) heap type.
     pub const fn is_abstract(self) -> bool {
         !matches!(self, HeapType::Concrete(_))
@@ -115,20 +131,10 @@ impl HeapType {
         if v < ABSTRACT_BASE {
             return HeapType::Concrete(v);
         }
-        match v - ABSTRACT_BASE {
-            0 => HeapType::Func,
-            1 => HeapType::Extern,
-            2 => HeapType::Exn,
-            3 => HeapType::Any,
-            4 => HeapType::Eq,
-            5 => HeapType::I31,
-            6 => HeapType::Struct,
-            7 => HeapType::Array,
-            8 => HeapType::None,
-            9 => HeapType::NoFunc,
-            10 => HeapType::NoExtern,
-            _ => HeapType::NoExn,
-        }
+        // Only `pack` makes these values, so the index is in range; the
+        // `min` keeps a corrupt value from panicking.
+        let i = (v - ABSTRACT_BASE) as usize;
+        HeapType::ABSTRACT[if i < 12 { i } else { 11 }]
     }
 
     /// The text format's name of an abstract heap type.
@@ -696,24 +702,12 @@ mod tests {
 
     #[test]
     fn ref_types_pack_every_heap_type() {
-        let heaps = [
-            HeapType::Func,
-            HeapType::Extern,
-            HeapType::Exn,
-            HeapType::Any,
-            HeapType::Eq,
-            HeapType::I31,
-            HeapType::Struct,
-            HeapType::Array,
-            HeapType::None,
-            HeapType::NoFunc,
-            HeapType::NoExtern,
-            HeapType::NoExn,
+        let concrete = [
             HeapType::Concrete(0),
             HeapType::Concrete(999_999),
             HeapType::Concrete(MAX_CONCRETE_INDEX),
         ];
-        for h in heaps {
+        for h in HeapType::ABSTRACT.into_iter().chain(concrete) {
             for n in [false, true] {
                 let r = RefType::new(n, h);
                 assert_eq!((r.nullable(), r.heap()), (n, h));

@@ -1391,63 +1391,43 @@ impl FuncCompiler<'_> {
         self.free(index.loc);
         self.save_pinned();
         let done = self.asm().new_label();
-        if by_ref {
+        if by_ref || table == 0 {
             // The fast path: a compiled function of this instance, from the
-            // store's function references. Null and anything else take the
-            // host path (which traps on null).
+            // store's function references (`vm::FuncRef`): for `call_ref`
+            // the reference itself (null takes the host path, which
+            // traps), for `call_indirect` table 0's element, of the
+            // expected type. Anything else takes the host path.
+            let id = match by_ref {
+                true => 0,
+                false => *self
+                    .s
+                    .type_ids
+                    .get(ty_index as usize)
+                    .ok_or("unknown type")?,
+            };
             let a = &mut *self.s.asm;
             let slow = a.new_label();
-            a.test_rr(Size::S32, Gpr::Rcx, Gpr::Rcx);
-            a.jcc(Cond::E, slow);
-            a.mov_rr(Size::S32, Gpr::Rax, Gpr::Rcx);
-            a.shift_ri(Shift::Shl, Size::S64, Gpr::Rax, 4);
-            a.alu_rm(
-                Alu::Add,
-                Size::S64,
-                Gpr::Rax,
-                Mem::base(VMCTX, vm::FUNC_REFS),
-            );
-            a.mov_rm(Size::S32, Gpr::Rdx, Mem::base(VMCTX, vm::INSTANCE));
-            a.alu_rm(Alu::Cmp, Size::S32, Gpr::Rdx, Mem::base(Gpr::Rax, -12));
-            a.jcc(Cond::Ne, slow);
-            if tail {
-                self.tail_args(ty, Gpr::Rdx)?;
-                self.asm().jmp_m(Mem::base(Gpr::Rax, -8));
-                self.asm().bind(slow);
+            if by_ref {
+                a.test_rr(Size::S32, Gpr::Rcx, Gpr::Rcx);
+                a.jcc(Cond::E, slow);
+                a.mov_rr(Size::S32, Gpr::Rax, Gpr::Rcx);
             } else {
-                a.call_m(Mem::base(Gpr::Rax, -8));
-                self.call_site();
-                self.reload_mem_base();
-                let a = self.asm();
-                a.jmp_label(done);
-                a.bind(slow);
+                a.alu_rm(
+                    Alu::Cmp,
+                    Size::S64,
+                    Gpr::Rcx,
+                    Mem::base(VMCTX, vm::TABLE0_LEN),
+                );
+                a.jcc(Cond::Ae, slow);
+                a.mov_rm(Size::S64, Gpr::Rax, Mem::base(VMCTX, vm::TABLE0));
+                a.mov_rm(
+                    Size::S64,
+                    Gpr::Rax,
+                    Mem::base_index(Gpr::Rax, Gpr::Rcx, Scale::S8, 0),
+                );
+                a.test_rr(Size::S64, Gpr::Rax, Gpr::Rax);
+                a.jcc(Cond::E, slow);
             }
-        } else if table == 0 {
-            // The fast path: a function of this instance, compiled, of the
-            // expected type, straight from table 0 and the store's function
-            // references (`vm::FuncRef`). Anything else takes the host path.
-            let id = *self
-                .s
-                .type_ids
-                .get(ty_index as usize)
-                .ok_or("unknown type")?;
-            let a = &mut *self.s.asm;
-            let slow = a.new_label();
-            a.alu_rm(
-                Alu::Cmp,
-                Size::S64,
-                Gpr::Rcx,
-                Mem::base(VMCTX, vm::TABLE0_LEN),
-            );
-            a.jcc(Cond::Ae, slow);
-            a.mov_rm(Size::S64, Gpr::Rax, Mem::base(VMCTX, vm::TABLE0));
-            a.mov_rm(
-                Size::S64,
-                Gpr::Rax,
-                Mem::base_index(Gpr::Rax, Gpr::Rcx, Scale::S8, 0),
-            );
-            a.test_rr(Size::S64, Gpr::Rax, Gpr::Rax);
-            a.jcc(Cond::E, slow);
             // Raw reference r = store function + 1: its entry is at
             // func_refs + 16*r - 16.
             a.shift_ri(Shift::Shl, Size::S64, Gpr::Rax, 4);
@@ -1457,8 +1437,10 @@ impl FuncCompiler<'_> {
                 Gpr::Rax,
                 Mem::base(VMCTX, vm::FUNC_REFS),
             );
-            a.alu_mi(Alu::Cmp, Size::S32, Mem::base(Gpr::Rax, -16), id as i32);
-            a.jcc(Cond::Ne, slow);
+            if !by_ref {
+                a.alu_mi(Alu::Cmp, Size::S32, Mem::base(Gpr::Rax, -16), id as i32);
+                a.jcc(Cond::Ne, slow);
+            }
             a.mov_rm(Size::S32, Gpr::Rdx, Mem::base(VMCTX, vm::INSTANCE));
             a.alu_rm(Alu::Cmp, Size::S32, Gpr::Rdx, Mem::base(Gpr::Rax, -12));
             a.jcc(Cond::Ne, slow);
