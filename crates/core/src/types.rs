@@ -200,6 +200,16 @@ impl RefType {
         }
     }
 
+    /// The type as one word (nullability in the low byte, the heap type
+    /// above), for comparisons.
+    #[inline(always)]
+    const fn bits(self) -> u32 {
+        self.nullable as u32
+            | (self.heap[0] as u32) << 8
+            | (self.heap[1] as u32) << 16
+            | (self.heap[2] as u32) << 24
+    }
+
     /// Whether `null` is a value of this type.
     #[inline]
     pub const fn nullable(self) -> bool {
@@ -259,7 +269,10 @@ impl fmt::Display for RefType {
 }
 
 /// A value type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+// Equality is structural, as the derived `Hash` assumes (see the
+// `PartialEq` impl below).
+#[allow(clippy::derived_hash_with_manual_eq)]
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialOrd, Ord)]
 pub enum ValType {
     /// 32-bit integer.
     I32,
@@ -273,6 +286,22 @@ pub enum ValType {
     V128,
     /// A reference.
     Ref(RefType),
+}
+
+// Structural equality, as derived, but cheaper: the validator compares
+// value types on every pop. The derived version decodes both
+// discriminants from the niche byte before comparing; here two numeric
+// types compare as their discriminants and two references as one 32-bit
+// word.
+impl PartialEq for ValType {
+    #[inline(always)]
+    fn eq(&self, other: &ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.bits() == b.bits(),
+            (ValType::Ref(_), _) | (_, ValType::Ref(_)) => false,
+            _ => core::mem::discriminant(self) == core::mem::discriminant(other),
+        }
+    }
 }
 
 impl ValType {

@@ -50,7 +50,7 @@ pub fn parse_wat(source: &str) -> Result<Vec<u8>, Error> {
         p.close()?;
         m
     } else {
-        module::parse_module_body(&mut p)?
+        module::parse_module_fields(&mut p)?
     };
     if !p.is_done() {
         return Err(p.error("unexpected token after the module"));

@@ -8,6 +8,7 @@
 //! section, adding the implicit types of type uses as it meets them, and
 //! finally the sections are assembled in binary order.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use nanowasm_core::{
@@ -102,10 +103,58 @@ struct FuncKey<'s> {
     results: Vec<(ValType, Option<&'s str>)>,
 }
 
+/// A name in the name section: an `$identifier`, or the text of an
+/// `(@name "...")` annotation, which the `wat` crate writes instead of the
+/// identifier.
+type NameText<'s> = Cow<'s, str>;
+
+/// A name map (a name section subsection): names by index.
+type NameMap<'s> = Vec<(u32, NameText<'s>)>;
+
+/// The name of a definition in the name section: its `@name` annotation,
+/// else its identifier.
+fn name_of<'s>(id: Option<&'s str>, annot: Option<&str>) -> Option<NameText<'s>> {
+    match annot {
+        Some(a) => Some(Cow::Owned(a.to_owned())),
+        None => id.map(Cow::Borrowed),
+    }
+}
+
+/// A parameter or a local: its identifier, its `@name` annotation and its
+/// type.
+struct Param<'s> {
+    id: Option<&'s str>,
+    annot: Option<String>,
+    ty: ValType,
+}
+
+impl<'s> Param<'s> {
+    fn unnamed(ty: ValType) -> Self {
+        Param {
+            id: None,
+            annot: None,
+            ty,
+        }
+    }
+
+    fn name(&self) -> Option<NameText<'s>> {
+        name_of(self.id, self.annot.as_deref())
+    }
+}
+
+/// The names of `params` by position.
+fn param_names<'s>(params: &[Param<'s>]) -> NameMap<'s> {
+    params
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.name().map(|n| (i as u32, n)))
+        .collect()
+}
+
 /// A parsed `(param ...)* (result ...)*`.
 struct FuncSig<'s> {
     /// The parameters, with their names.
-    params: Vec<(Option<&'s str>, ValType)>,
+    params: Vec<Param<'s>>,
     results: Vec<ValType>,
     /// The `$id` of the heap type of each parameter then each result (see
     /// [`FuncKey`]).
@@ -118,7 +167,7 @@ impl<'s> FuncSig<'s> {
     }
 
     fn param_types(&self) -> Vec<ValType> {
-        self.params.iter().map(|(_, t)| *t).collect()
+        self.params.iter().map(|p| p.ty).collect()
     }
 
     fn func_type(&self) -> FuncType {
@@ -132,7 +181,7 @@ impl<'s> FuncSig<'s> {
                 .params
                 .iter()
                 .zip(&self.ids)
-                .map(|((_, t), id)| (*t, *id))
+                .map(|(p, id)| (p.ty, *id))
                 .collect(),
             results: self
                 .results
@@ -144,12 +193,8 @@ impl<'s> FuncSig<'s> {
     }
 
     /// The parameters' names, by position.
-    fn names(&self) -> Vec<(u32, &'s str)> {
-        self.params
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (n, _))| n.map(|n| (i as u32, n)))
-            .collect()
+    fn names(&self) -> NameMap<'s> {
+        param_names(&self.params)
     }
 }
 
@@ -167,14 +212,19 @@ struct Module<'s> {
     /// Named fields of struct types, by type index.
     fields: HashMap<u32, Names<'s>>,
     /// Field names by struct type (the name section's subsection 10).
-    field_names: Vec<(u32, Vec<(u32, &'s str)>)>,
+    field_names: Vec<(u32, NameMap<'s>)>,
     /// Parameter names of function types (subsection 12).
-    type_param_names: Vec<(u32, Vec<(u32, &'s str)>)>,
+    type_param_names: Vec<(u32, NameMap<'s>)>,
     names: [Names<'s>; 8],
     /// Names of locals per function (for the name section), by function index.
     func_names: Vec<(u32, &'s str)>,
-    local_names: Vec<(u32, Vec<(u32, &'s str)>)>,
-    label_names: Vec<(u32, Vec<(u32, &'s str)>)>,
+    local_names: Vec<(u32, NameMap<'s>)>,
+    /// Names of the locals of functions whose type use has no inline
+    /// signature: by function, its type, and the names by position after
+    /// the parameters, which the type gives once every type is known (the
+    /// `wat` crate drops them if it is not a function type).
+    later_local_names: Vec<(u32, u32, NameMap<'s>)>,
+    label_names: Vec<(u32, NameMap<'s>)>,
     // Section bodies (without their counts) and counts.
     imports: (Vec<u8>, u32),
     funcs: (Vec<u8>, u32),
@@ -194,14 +244,12 @@ struct Module<'s> {
     /// Names of the parameters of defined tags with an inline signature,
     /// by tag index (the name section's subsection 13, as the `wat` crate
     /// writes it).
-    tag_param_names: Vec<(u32, Vec<(u32, &'s str)>)>,
+    tag_param_names: Vec<(u32, NameMap<'s>)>,
     /// `(@name "...")` of the module, first among its fields.
     module_annot: Option<String>,
-    /// `(@name "...")` of functions, by index: their names in the name
-    /// section instead of their identifiers.
-    func_annots: Vec<(u32, String)>,
-    /// Tags named by `@name` (over their identifier).
-    tag_annots: Vec<(u32, String)>,
+    /// `(@name "...")` of definitions, by index space then index: their
+    /// names in the name section instead of their identifiers.
+    annots: [Vec<(u32, String)>; 8],
     /// Branch hints (`@metadata.code.branch_hint`), by function: each
     /// hinted instruction's offset in the body and the hint.
     branch_hints: Vec<(u32, Vec<(u32, u8)>)>,
@@ -271,9 +319,64 @@ fn space_index(s: Space) -> usize {
     s as usize
 }
 
-/// Parses module fields up to the closing `)` (or the end) and encodes them.
+/// Parses the rest of `(module ...)` up to its closing `)` and encodes it:
+/// `$id? (@name "...")?` then `binary "..."*` or the module's fields.
 pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
+    module_body(p, true).map_err(|e| misplaced_name(p, e))
+}
+
+/// Parses a bare list of module fields (a module without `(module ...)`,
+/// which the `wat` crate gives no `(@name "...")`) up to the end or a
+/// closing `)`, and encodes it.
+pub fn parse_module_fields(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
+    module_body(p, false).map_err(|e| misplaced_name(p, e))
+}
+
+/// An error at a `(@name ...)` annotation that nothing expected there (so
+/// that the grammar rule at it failed, whatever it expected) is reported
+/// as a misplaced annotation, or a duplicate one if it follows another:
+/// `@name` is only accepted where the `wat` crate accepts it, after the
+/// identifier (if any) of a definition.
+fn misplaced_name(p: &Parser<'_, '_>, e: Error) -> Error {
+    if e.message.contains("@name annotation") {
+        return e;
+    }
+    let tokens = p.tokens;
+    let Ok(i) = tokens.binary_search_by_key(&e.offset, |t| t.offset) else {
+        return e;
+    };
+    let is_name =
+        |k: usize| matches!(tokens.get(k).map(|t| &t.kind), Some(TokenKind::Atom(a)) if *a == NAME);
+    let is_lparen = |k: usize| matches!(tokens.get(k).map(|t| &t.kind), Some(TokenKind::LParen));
+    let start = if is_lparen(i) && is_name(i + 1) {
+        i
+    } else if i > 0 && is_lparen(i - 1) && is_name(i) {
+        i - 1
+    } else {
+        return e;
+    };
+    // Right after `(@name "...")`?
+    let duplicate = start >= 4
+        && is_lparen(start - 4)
+        && is_name(start - 3)
+        && matches!(tokens[start - 2].kind, TokenKind::String(_))
+        && matches!(tokens[start - 1].kind, TokenKind::RParen);
+    let message = if duplicate {
+        "duplicate @name annotation"
+    } else {
+        "misplaced @name annotation"
+    };
+    Error::new(tokens[start].offset, message)
+}
+
+/// [`parse_module_body`] (`wrapped`) or [`parse_module_fields`].
+fn module_body(p: &mut Parser<'_, '_>, wrapped: bool) -> Result<Vec<u8>, Error> {
     let module_name = p.opt_id();
+    // `binary` may follow a module name too.
+    let save = p.pos;
+    if wrapped {
+        name_annot(p)?;
+    }
     if p.eat_keyword("binary") {
         let mut out = Vec::new();
         while p.peek_string() {
@@ -281,6 +384,7 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         }
         return Ok(out);
     }
+    p.pos = save;
     let start = p.pos;
     let mut m = Module {
         types: Vec::new(),
@@ -293,6 +397,7 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         names: Default::default(),
         func_names: Vec::new(),
         local_names: Vec::new(),
+        later_local_names: Vec::new(),
         label_names: Vec::new(),
         imports: Default::default(),
         funcs: Default::default(),
@@ -309,14 +414,13 @@ pub fn parse_module_body(p: &mut Parser<'_, '_>) -> Result<Vec<u8>, Error> {
         customs: Vec::new(),
         branch_hints: Vec::new(),
         module_annot: None,
-        func_annots: Vec::new(),
-        tag_annots: Vec::new(),
+        annots: Default::default(),
         tag_param_names: Vec::new(),
     };
     first_pass(p, &mut m)?;
     types_pass(p, &mut m)?;
     p.pos = start;
-    second_pass(p, &mut m)?;
+    second_pass(p, &mut m, wrapped)?;
     let module_name = m.module_annot.as_deref().or(module_name);
     Ok(assemble(&m, module_name))
 }
@@ -393,9 +497,7 @@ fn first_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
             }
             "func" | "table" | "memory" | "global" | "tag" => {
                 let id = p.opt_id();
-                if head == "func" || head == "tag" {
-                    name_annot(p)?;
-                }
+                name_annot(p)?;
                 skip_exports(p)?;
                 let imported = p.peek_list("import");
                 if imported {
@@ -471,17 +573,21 @@ fn func_sig<'s>(
         ids: Vec::new(),
     };
     while p.eat_list("param")? {
-        if let Some(id) = p.opt_id() {
-            if !names {
-                return Err(p.error("unexpected identifier"));
-            }
-            let (t, h) = val_type_id(p, types)?;
-            sig.params.push((Some(id), t));
+        // `(param $id? (@name "...")? type)` names one parameter; `@name`
+        // only where names are (as the `wat` crate parses it).
+        let id = p.opt_id();
+        if id.is_some() && !names {
+            return Err(p.error("unexpected identifier"));
+        }
+        let annot = if names { name_annot(p)? } else { None };
+        if id.is_some() || annot.is_some() {
+            let (ty, h) = val_type_id(p, types)?;
+            sig.params.push(Param { id, annot, ty });
             sig.ids.push(h);
         } else {
             while !p.peek_rparen() {
                 let (t, h) = val_type_id(p, types)?;
-                sig.params.push((None, t));
+                sig.params.push(Param::unnamed(t));
                 sig.ids.push(h);
             }
         }
@@ -733,6 +839,9 @@ fn types_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Erro
 fn type_def<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>, top_level: bool) -> Result<(), Error> {
     let idx = m.types.len() as u32;
     p.opt_id();
+    if let Some(name) = name_annot(p)? {
+        m.annots[space_index(Space::Type)].push((idx, name));
+    }
     p.open()?;
     let sub = p.eat_keyword("sub");
     let (is_final, parents) = if sub {
@@ -762,16 +871,21 @@ fn type_def<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>, top_level: bool) -> 
         }
         "struct" => {
             let mut fields = Vec::new();
-            let mut named: Vec<(u32, &'s str)> = Vec::new();
+            let mut named: NameMap<'s> = Vec::new();
             let mut ids = Names::default();
             while p.eat_list("field")? {
+                // `(field $id? (@name "...")? fieldtype)` names one field.
                 let at = p.offset();
-                if let Some(id) = p.opt_id() {
+                let id = p.opt_id();
+                let annot = name_annot(p)?;
+                if id.is_some() || annot.is_some() {
                     let i = fields.len() as u32;
-                    if ids.map.insert(id, i).is_some() {
-                        return Err(Error::new(at, format!("duplicate field ${id}")));
+                    if let Some(id) = id {
+                        if ids.map.insert(id, i).is_some() {
+                            return Err(Error::new(at, format!("duplicate field ${id}")));
+                        }
                     }
-                    named.push((i, id));
+                    named.extend(name_of(id, annot.as_deref()).map(|n| (i, n)));
                     fields.push(field_type(p, types)?);
                 } else {
                     while !p.peek_rparen() {
@@ -783,8 +897,10 @@ fn type_def<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>, top_level: bool) -> 
             if !p.peek_rparen() {
                 return Err(p.error("unexpected token, expected `(field ...)`"));
             }
-            if !named.is_empty() {
+            if !ids.map.is_empty() {
                 m.fields.insert(idx, ids);
+            }
+            if !named.is_empty() {
                 m.field_names.push((idx, named));
             }
             CompositeType::Struct(fields.into())
@@ -933,13 +1049,15 @@ impl<'s> Module<'s> {
     }
 
     /// A type use: `(type x)?` then params and results. Returns the type
-    /// index and the parameters (with names).
-    #[allow(clippy::type_complexity)]
+    /// index, the parameters (with names; those of the type, unnamed, if
+    /// there is no inline signature) and whether the text gives them: an
+    /// inline signature, or none and no `(type x)` either (whereas the type
+    /// of `(type x)` alone may be unknown yet, or not a function type).
     fn type_use(
         &mut self,
         p: &mut Parser<'s, '_>,
         names: bool,
-    ) -> Result<(u32, Vec<(Option<&'s str>, ValType)>), Error> {
+    ) -> Result<(u32, Vec<Param<'s>>, bool), Error> {
         let at = p.offset();
         let explicit = if p.eat_list("type")? {
             let i = self.index(p, Space::Type)?;
@@ -951,27 +1069,31 @@ impl<'s> Module<'s> {
         let sig = func_sig(p, self.type_names(), names)?;
         let Some(i) = explicit else {
             let ty = self.type_for(&sig);
-            return Ok((ty, sig.params));
+            return Ok((ty, sig.params, true));
         };
         match self.types.get(i as usize).map(TypeDef::func) {
             // Out of range. With an inline signature to check against, the
             // text itself is malformed; without one, encode it anyway and
             // the validator reports it as invalid, as for a binary module.
             None if !sig.is_empty() => Err(Error::new(at, "unknown type")),
-            None => Ok((i, sig.params)),
+            None => Ok((i, sig.params, false)),
             // Not a function type: likewise.
             Some(None) if !sig.is_empty() => Err(Error::new(
                 at,
                 "inline function type: the type is not a function type",
             )),
-            Some(None) => Ok((i, Vec::new())),
+            Some(None) => Ok((i, Vec::new(), false)),
             Some(Some(ty)) if !sig.is_empty() => {
                 if ty.params() != sig.param_types().as_slice() || ty.results() != sig.results {
                     return Err(Error::new(at, "inline function type"));
                 }
-                Ok((i, sig.params))
+                Ok((i, sig.params, true))
             }
-            Some(Some(ty)) => Ok((i, ty.params().iter().map(|&t| (None, t)).collect())),
+            Some(Some(ty)) => Ok((
+                i,
+                ty.params().iter().map(|&t| Param::unnamed(t)).collect(),
+                false,
+            )),
         }
     }
 
@@ -988,7 +1110,9 @@ impl<'s> Module<'s> {
     }
 }
 
-fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Error> {
+/// Encodes the module's fields; `(@name "...")` may come first if
+/// `named` (the module is written `(module ...)`).
+fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>, named: bool) -> Result<(), Error> {
     let mut counters = [0u32; 8];
     let mut next = |s: Space| {
         let i = counters[space_index(s)];
@@ -1009,7 +1133,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
             if m.module_annot.is_some() {
                 return Err(Error::new(at, "@name annotation: multiple module names"));
             }
-            if !first {
+            if !first || !named {
                 return Err(Error::new(at, "misplaced @name annotation"));
             }
             m.module_annot = Some(name);
@@ -1032,19 +1156,29 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                 p.open()?;
                 p.pos += 1;
                 let id = p.opt_id();
+                let space = match kind {
+                    "func" => Space::Func,
+                    "table" => Space::Table,
+                    "memory" => Space::Memory,
+                    "tag" => Space::Tag,
+                    _ => Space::Global,
+                };
+                let idx = next(space);
+                // `(@name "...")` names every kind of import here.
+                if let Some(name) = name_annot(p)? {
+                    m.annots[space_index(space)].push((idx, name));
+                }
                 let out = &mut Vec::new();
                 encode::bytes(out, module.as_bytes());
                 encode::bytes(out, name.as_bytes());
                 match kind {
                     "func" => {
-                        let idx = next(Space::Func);
-                        let (ty, params) = m.type_use(p, true)?;
+                        let (ty, params, _) = m.type_use(p, true)?;
                         out.push(0);
                         encode::u32(out, ty);
-                        record_names(m, idx, id, &params, &[]);
+                        record_names(m, idx, id, &params);
                     }
                     "table" => {
-                        next(Space::Table);
                         out.push(1);
                         let mut lim = Vec::new();
                         limits(p, &mut lim)?;
@@ -1053,18 +1187,15 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                         out.extend(lim);
                     }
                     "memory" => {
-                        next(Space::Memory);
                         out.push(2);
                         limits(p, out)?;
                     }
                     "tag" => {
-                        next(Space::Tag);
-                        let (ty, _) = m.type_use(p, true)?;
+                        let (ty, _, _) = m.type_use(p, true)?;
                         out.extend_from_slice(&[4, 0]);
                         encode::u32(out, ty);
                     }
                     _ => {
-                        next(Space::Global);
                         out.push(3);
                         global_type(p, m.type_names(), out)?;
                     }
@@ -1077,17 +1208,17 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                 let idx = next(Space::Func);
                 let id = p.opt_id();
                 if let Some(name) = name_annot(p)? {
-                    m.func_annots.push((idx, name));
+                    m.annots[space_index(Space::Func)].push((idx, name));
                 }
                 m.export_inline(p, 0, idx)?;
                 if let Some((module, name)) = import_names(p)? {
-                    let (ty, params) = m.type_use(p, true)?;
+                    let (ty, params, _) = m.type_use(p, true)?;
                     encode::bytes(&mut m.imports.0, module.as_bytes());
                     encode::bytes(&mut m.imports.0, name.as_bytes());
                     m.imports.0.push(0);
                     encode::u32(&mut m.imports.0, ty);
                     m.imports.1 += 1;
-                    record_names(m, idx, id, &params, &[]);
+                    record_names(m, idx, id, &params);
                 } else {
                     func_body(p, m, idx, id)?;
                 }
@@ -1095,8 +1226,15 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
             "table" => {
                 let idx = next(Space::Table);
                 p.opt_id();
+                let annot = name_annot(p)?;
                 m.export_inline(p, 1, idx)?;
-                if let Some((module, name)) = import_names(p)? {
+                let import = import_names(p)?;
+                // The `wat` crate drops the `@name` of an inline import
+                // (of anything but a function).
+                if import.is_none() {
+                    m.annots[space_index(Space::Table)].extend(annot.map(|n| (idx, n)));
+                }
+                if let Some((module, name)) = import {
                     encode::bytes(&mut m.imports.0, module.as_bytes());
                     encode::bytes(&mut m.imports.0, name.as_bytes());
                     m.imports.0.push(1);
@@ -1112,8 +1250,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     let r = ref_type(p, m.type_names())?;
                     p.open()?;
                     p.keyword("elem")?;
-                    let seg = next(Space::Elem);
-                    let _ = seg;
+                    next(Space::Elem);
                     let mut items = Vec::new();
                     let mut n = 0u32;
                     // Function indices for another type than `funcref` are
@@ -1178,8 +1315,13 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
             "memory" => {
                 let idx = next(Space::Memory);
                 p.opt_id();
+                let annot = name_annot(p)?;
                 m.export_inline(p, 2, idx)?;
-                if let Some((module, name)) = import_names(p)? {
+                let import = import_names(p)?;
+                if import.is_none() {
+                    m.annots[space_index(Space::Memory)].extend(annot.map(|n| (idx, n)));
+                }
+                if let Some((module, name)) = import {
                     encode::bytes(&mut m.imports.0, module.as_bytes());
                     encode::bytes(&mut m.imports.0, name.as_bytes());
                     m.imports.0.push(2);
@@ -1217,8 +1359,13 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
             "global" => {
                 let idx = next(Space::Global);
                 p.opt_id();
+                let annot = name_annot(p)?;
                 m.export_inline(p, 3, idx)?;
-                if let Some((module, name)) = import_names(p)? {
+                let import = import_names(p)?;
+                if import.is_none() {
+                    m.annots[space_index(Space::Global)].extend(annot.map(|n| (idx, n)));
+                }
+                if let Some((module, name)) = import {
                     encode::bytes(&mut m.imports.0, module.as_bytes());
                     encode::bytes(&mut m.imports.0, name.as_bytes());
                     m.imports.0.push(3);
@@ -1235,14 +1382,15 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
             "tag" => {
                 let idx = next(Space::Tag);
                 p.opt_id();
-                if let Some(name) = name_annot(p)? {
-                    m.tag_annots.push((idx, name));
-                }
+                let annot = name_annot(p)?;
                 m.export_inline(p, 4, idx)?;
                 let import = import_names(p)?;
+                if import.is_none() {
+                    m.annots[space_index(Space::Tag)].extend(annot.map(|n| (idx, n)));
+                }
                 // An inline signature's parameter names, as the `wat` crate
                 // records them: for a defined tag only.
-                let (ty, params) = m.type_use(p, true)?;
+                let (ty, params, _) = m.type_use(p, true)?;
                 if let Some((module, name)) = import {
                     encode::bytes(&mut m.imports.0, module.as_bytes());
                     encode::bytes(&mut m.imports.0, name.as_bytes());
@@ -1254,11 +1402,7 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                     m.tags.0.push(0);
                     encode::u32(&mut m.tags.0, ty);
                     m.tags.1 += 1;
-                    let named: Vec<(u32, &'s str)> = params
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, (n, _))| n.map(|n| (i as u32, n)))
-                        .collect();
+                    let named = param_names(&params);
                     if !named.is_empty() {
                         m.tag_param_names.push((idx, named));
                     }
@@ -1292,11 +1436,19 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
                 m.start = Some(m.index(p, Space::Func)?);
             }
             "elem" => {
-                next(Space::Elem);
+                let idx = next(Space::Elem);
+                p.opt_id();
+                if let Some(name) = name_annot(p)? {
+                    m.annots[space_index(Space::Elem)].push((idx, name));
+                }
                 elem_segment(p, m)?;
             }
             "data" => {
-                next(Space::Data);
+                let idx = next(Space::Data);
+                p.opt_id();
+                if let Some(name) = name_annot(p)? {
+                    m.annots[space_index(Space::Data)].push((idx, name));
+                }
                 data_segment(p, m)?;
             }
             "@custom" => custom_section(p, m)?,
@@ -1310,22 +1462,13 @@ fn second_pass<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Err
     Ok(())
 }
 
-fn record_names<'s>(
-    m: &mut Module<'s>,
-    idx: u32,
-    id: Option<&'s str>,
-    params: &[(Option<&'s str>, ValType)],
-    locals: &[(Option<&'s str>, ValType)],
-) {
+/// Records the identifier of function `idx` and the names of its
+/// parameters and locals, `locals` (by position).
+fn record_names<'s>(m: &mut Module<'s>, idx: u32, id: Option<&'s str>, locals: &[Param<'s>]) {
     if let Some(id) = id {
         m.func_names.push((idx, id));
     }
-    let named: Vec<(u32, &'s str)> = params
-        .iter()
-        .chain(locals)
-        .enumerate()
-        .filter_map(|(i, (n, _))| n.map(|n| (i as u32, n)))
-        .collect();
+    let named = param_names(locals);
     if !named.is_empty() {
         m.local_names.push((idx, named));
     }
@@ -1378,8 +1521,8 @@ fn elem_expr<'s>(
     }
 }
 
+/// An element segment after `elem $id? (@name "...")?`.
 fn elem_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Error> {
-    p.opt_id();
     enum Mode {
         Passive,
         Declared,
@@ -1468,8 +1611,8 @@ fn elem_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Er
     Ok(())
 }
 
+/// A data segment after `data $id? (@name "...")?`.
 fn data_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Error> {
-    p.opt_id();
     let mut seg = Vec::new();
     if p.peek_lparen() {
         let explicit = p.eat_list("memory")?;
@@ -1504,11 +1647,15 @@ fn data_segment<'s>(p: &mut Parser<'s, '_>, m: &mut Module<'s>) -> Result<(), Er
 struct FuncCtx<'s> {
     locals: HashMap<&'s str, u32>,
     labels: Vec<Option<&'s str>>,
-    /// How many `block`, `loop` and `if` instructions were seen: the next
-    /// label's index in the name section.
+    /// How many block instructions (`block`, `loop`, `if`, `try`,
+    /// `try_table`) were seen: the next label's index in the name section.
     blocks: u32,
     /// Named labels by that index, for the name section.
-    label_names: Vec<(u32, &'s str)>,
+    label_names: NameMap<'s>,
+    /// The `@name` annotations of the folded `if`s whose condition is being
+    /// parsed (those with one), innermost last: their labels count at
+    /// `(then`, after the blocks of the condition.
+    if_annots: Vec<String>,
     /// The blocks and folded instructions being parsed, innermost last.
     frames: Vec<Frame<'s>>,
     /// Encodings that wait for folded operands (see [`Frame`]).
@@ -1522,8 +1669,10 @@ struct FuncCtx<'s> {
 }
 
 impl<'s> FuncCtx<'s> {
-    fn push_label(&mut self, label: Option<&'s str>) {
-        if let Some(name) = label {
+    /// Enters a block labeled `label`, named `annot` in the name section
+    /// (if it has an `@name` annotation, else by its label).
+    fn push_label(&mut self, label: Option<&'s str>, annot: Option<String>) {
+        if let Some(name) = name_of(label, annot.as_deref()) {
             self.label_names.push((self.blocks, name));
         }
         self.blocks += 1;
@@ -1537,16 +1686,20 @@ fn func_body<'s>(
     idx: u32,
     id: Option<&'s str>,
 ) -> Result<(), Error> {
-    let (ty, params) = m.type_use(p, true)?;
+    let (ty, mut params, inline) = m.type_use(p, true)?;
     encode::u32(&mut m.funcs.0, ty);
     m.funcs.1 += 1;
-    let mut locals: Vec<(Option<&'s str>, ValType)> = Vec::new();
+    let mut locals: Vec<Param<'s>> = Vec::new();
     while p.eat_list("local")? {
-        if let Some(lid) = p.opt_id() {
-            locals.push((Some(lid), val_type(p, m.type_names())?));
+        // `(local $id? (@name "...")? type)` names one local.
+        let lid = p.opt_id();
+        let annot = name_annot(p)?;
+        if lid.is_some() || annot.is_some() {
+            let ty = val_type(p, m.type_names())?;
+            locals.push(Param { id: lid, annot, ty });
         } else {
             while !p.peek_rparen() {
-                locals.push((None, val_type(p, m.type_names())?));
+                locals.push(Param::unnamed(val_type(p, m.type_names())?));
             }
         }
         p.close()?;
@@ -1555,8 +1708,8 @@ fn func_body<'s>(
         body: true,
         ..FuncCtx::default()
     };
-    for (i, (n, _)) in params.iter().chain(&locals).enumerate() {
-        if let Some(n) = n {
+    for (i, local) in params.iter().chain(&locals).enumerate() {
+        if let Some(n) = local.id {
             if f.locals.insert(n, i as u32).is_some() {
                 return Err(p.error(format!("duplicate local ${n}")));
             }
@@ -1565,7 +1718,7 @@ fn func_body<'s>(
     let mut body = Vec::new();
     // Locals, run-length encoded.
     let mut groups: Vec<(u32, ValType)> = Vec::new();
-    for &(_, t) in &locals {
+    for &Param { ty: t, .. } in &locals {
         match groups.last_mut() {
             Some((n, lt)) if *lt == t => *n += 1,
             _ => groups.push((1, t)),
@@ -1582,7 +1735,18 @@ fn func_body<'s>(
     body.push(0x0b);
     encode::bytes(&mut m.code.0, &body);
     m.code.1 += 1;
-    record_names(m, idx, id, &params, &locals);
+    if inline {
+        params.extend(locals);
+        record_names(m, idx, id, &params);
+    } else {
+        // The locals' indices start after the parameters of the type,
+        // which may be an implicit type added later.
+        record_names(m, idx, id, &[]);
+        let named = param_names(&locals);
+        if !named.is_empty() {
+            m.later_local_names.push((idx, ty, named));
+        }
+    }
     if !f.label_names.is_empty() {
         m.label_names
             .push((idx, std::mem::take(&mut f.label_names)));
@@ -1630,7 +1794,7 @@ fn block_type<'s>(
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
     if p.peek_list("type") {
-        let (ty, _) = m.type_use(p, false)?;
+        let (ty, _, _) = m.type_use(p, false)?;
         leb128::write_i64(out, i64::from(ty));
         return Ok(());
     }
@@ -1754,6 +1918,9 @@ enum Frame<'s> {
     /// block type waits in [`FuncCtx::pending`] from offset `bt`.
     FoldedIf {
         label: Option<&'s str>,
+        /// Whether it has an `@name` annotation (in
+        /// [`FuncCtx::if_annots`]).
+        named: bool,
         bt: usize,
         hint: Option<u8>,
     },
@@ -1846,9 +2013,10 @@ fn begin<'s>(
     match (folded, kw) {
         (_, "block" | "loop") => {
             let label = p.opt_id();
+            let annot = name_annot(p)?;
             out.push(if kw == "block" { 0x02 } else { 0x03 });
             block_type(p, m, out)?;
-            f.push_label(label);
+            f.push_label(label, annot);
             let frame = if folded {
                 Frame::FoldedBlock
             } else {
@@ -1858,27 +2026,41 @@ fn begin<'s>(
         }
         (false, "if") => {
             let label = p.opt_id();
+            let annot = name_annot(p)?;
             hinted(f, hint, out);
             out.push(0x04);
             block_type(p, m, out)?;
-            f.push_label(label);
+            f.push_label(label, annot);
             push_frame(f, start, Frame::If(label))
         }
         (true, "if") => {
             // The block type is written after the condition.
             let label = p.opt_id();
+            let annot = name_annot(p)?;
+            let named = annot.is_some();
+            f.if_annots.extend(annot);
             let bt = f.pending.len();
             block_type(p, m, &mut f.pending)?;
-            push_frame(f, start, Frame::FoldedIf { label, bt, hint })
+            push_frame(
+                f,
+                start,
+                Frame::FoldedIf {
+                    label,
+                    named,
+                    bt,
+                    hint,
+                },
+            )
         }
         (_, "try_table") => {
             let label = p.opt_id();
+            let annot = name_annot(p)?;
             out.push(0x1f);
             block_type(p, m, out)?;
             // The clauses' labels are resolved outside the `try_table`: its
             // own label is not in scope yet.
             catch_clauses(p, m, f, out)?;
-            f.push_label(label);
+            f.push_label(label, annot);
             let frame = if folded {
                 Frame::FoldedBlock
             } else {
@@ -1888,9 +2070,10 @@ fn begin<'s>(
         }
         (_, "try") => {
             let label = p.opt_id();
+            let annot = name_annot(p)?;
             out.push(0x06);
             block_type(p, m, out)?;
-            f.push_label(label);
+            f.push_label(label, annot);
             let frame = if folded {
                 if !p.eat_list("do")? {
                     return Err(p.error("expected `(do` after the block type of `(try`"));
@@ -2102,7 +2285,12 @@ fn resume<'s>(
             }
             p.close()?;
         }
-        Frame::FoldedIf { label, bt, hint } => {
+        Frame::FoldedIf {
+            label,
+            named,
+            bt,
+            hint,
+        } => {
             // The condition: folded instructions before `(then`.
             if p.peek_lparen() && !p.peek_list("then") {
                 return Ok(false);
@@ -2111,7 +2299,8 @@ fn resume<'s>(
             out.push(0x04);
             out.extend_from_slice(&f.pending[bt..]);
             f.pending.truncate(bt);
-            f.push_label(label);
+            let annot = if named { f.if_annots.pop() } else { None };
+            f.push_label(label, annot);
             if !p.eat_list("then")? {
                 return Err(p.error("expected `(then`"));
             }
@@ -2321,8 +2510,8 @@ fn plain<'s>(
             } else {
                 0
             };
-            let (ty, params) = m.type_use(p, false)?;
-            if params.iter().any(|(n, _)| n.is_some()) {
+            let (ty, params, _) = m.type_use(p, false)?;
+            if params.iter().any(|p| p.id.is_some()) {
                 return Err(p.error("unexpected identifier"));
             }
             encode::u32(out, ty);
@@ -2669,64 +2858,12 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
         names.push(0);
         encode::bytes(&mut names, &sub);
     }
-    if !m.func_names.is_empty() || !m.func_annots.is_empty() {
-        // `@name` over the identifier.
-        let annotated: std::collections::HashSet<u32> =
-            m.func_annots.iter().map(|(i, _)| *i).collect();
-        let mut fnames: Vec<(u32, &str)> = m
-            .func_names
-            .iter()
-            .filter(|(i, _)| !annotated.contains(i))
-            .copied()
-            .chain(m.func_annots.iter().map(|(i, n)| (*i, n.as_str())))
-            .collect();
-        fnames.sort_by_key(|(i, _)| *i);
-        let mut sub = Vec::new();
-        encode::u32(&mut sub, fnames.len() as u32);
-        for (i, n) in fnames {
-            encode::u32(&mut sub, i);
-            encode::bytes(&mut sub, n.as_bytes());
-        }
-        names.push(1);
-        encode::bytes(&mut names, &sub);
-    }
-    // An indirect name map (names of locals, labels or tag parameters, by
-    // function or tag).
-    let indirect = |names: &mut Vec<u8>, sub_id: u8, list: &[(u32, Vec<(u32, &str)>)]| {
-        if list.is_empty() {
-            return;
-        }
-        let mut list = list.to_vec();
-        list.sort_by_key(|(i, _)| *i);
-        let mut sub = Vec::new();
-        encode::u32(&mut sub, list.len() as u32);
-        for (f, entries) in list {
-            encode::u32(&mut sub, f);
-            encode::u32(&mut sub, entries.len() as u32);
-            for (i, n) in entries {
-                encode::u32(&mut sub, i);
-                encode::bytes(&mut sub, n.as_bytes());
-            }
-        }
-        names.push(sub_id);
-        encode::bytes(names, &sub);
-    };
-    indirect(&mut names, 2, &m.local_names);
-    indirect(&mut names, 3, &m.label_names);
-    // Names of the other index spaces (the extended name section), as the
-    // `wat` crate emits them; between them, struct field names (10) and
-    // function types' parameter names (12), by type.
-    let name_map = |names: &mut Vec<u8>, sub_id: u8, space: Space| {
-        let annots: &[(u32, String)] = if space == Space::Tag {
-            &m.tag_annots
-        } else {
-            &[]
-        };
-        // `@name` over the identifier.
-        let mut list: Vec<(u32, &str)> = m.names[space_index(space)]
-            .map
-            .iter()
-            .map(|(n, i)| (*i, *n))
+    // A name map, with the `@name` annotations of `space` over the
+    // identifiers.
+    let name_map = |names: &mut Vec<u8>, sub_id: u8, space: Space, ids: Vec<(u32, &str)>| {
+        let annots = &m.annots[space_index(space)];
+        let mut list: Vec<(u32, &str)> = ids
+            .into_iter()
             .filter(|(i, _)| !annots.iter().any(|(a, _)| a == i))
             .chain(annots.iter().map(|(i, n)| (*i, n.as_str())))
             .collect();
@@ -2743,6 +2880,51 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
         names.push(sub_id);
         encode::bytes(names, &sub);
     };
+    // The identifiers of `space`.
+    let ids = |space: Space| -> Vec<(u32, &str)> {
+        m.names[space_index(space)]
+            .map
+            .iter()
+            .map(|(n, i)| (*i, *n))
+            .collect()
+    };
+    name_map(&mut names, 1, Space::Func, m.func_names.clone());
+    // An indirect name map (names of locals, labels, fields or parameters,
+    // by function, type or tag).
+    let indirect = |names: &mut Vec<u8>, sub_id: u8, list: &[(u32, NameMap<'_>)]| {
+        if list.is_empty() {
+            return;
+        }
+        let mut list: Vec<&(u32, NameMap<'_>)> = list.iter().collect();
+        list.sort_by_key(|(i, _)| *i);
+        let mut sub = Vec::new();
+        encode::u32(&mut sub, list.len() as u32);
+        for (f, entries) in list {
+            encode::u32(&mut sub, *f);
+            encode::u32(&mut sub, entries.len() as u32);
+            for (i, n) in entries {
+                encode::u32(&mut sub, *i);
+                encode::bytes(&mut sub, n.as_bytes());
+            }
+        }
+        names.push(sub_id);
+        encode::bytes(names, &sub);
+    };
+    // The names of the locals of functions whose parameters their type
+    // gives, after those (none if it is not a function type).
+    let mut locals: Vec<(u32, NameMap<'_>)> = m.local_names.clone();
+    for (f, ty, named) in &m.later_local_names {
+        if let Some(Some(t)) = m.types.get(*ty as usize).map(TypeDef::func) {
+            let first = t.params().len() as u32;
+            let named = named.iter().map(|(i, n)| (first + i, n.clone()));
+            locals.push((*f, named.collect()));
+        }
+    }
+    indirect(&mut names, 2, &locals);
+    indirect(&mut names, 3, &m.label_names);
+    // Names of the other index spaces (the extended name section), as the
+    // `wat` crate emits them; between them, struct field names (10) and
+    // function types' parameter names (12), by type.
     for (sub_id, space) in [
         (4u8, Space::Type),
         (5, Space::Table),
@@ -2751,10 +2933,10 @@ fn assemble(m: &Module<'_>, module_name: Option<&str>) -> Vec<u8> {
         (8, Space::Elem),
         (9, Space::Data),
     ] {
-        name_map(&mut names, sub_id, space);
+        name_map(&mut names, sub_id, space, ids(space));
     }
     indirect(&mut names, 10, &m.field_names);
-    name_map(&mut names, 11, Space::Tag);
+    name_map(&mut names, 11, Space::Tag, ids(Space::Tag));
     indirect(&mut names, 12, &m.type_param_names);
     indirect(&mut names, 13, &m.tag_param_names);
     if !names.is_empty() {

@@ -166,6 +166,65 @@ struct Ids {
     fields: BTreeMap<u32, BTreeMap<u32, String>>,
     /// Names of function types' parameters by type (subsection 12).
     type_params: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// The names that are not written as identifiers.
+    annots: Annots,
+}
+
+/// The names of the name section that cannot be written as identifiers
+/// (empty, or the same as another's in their index space), as they are:
+/// their definitions are written with an `(@name "...")` annotation
+/// instead, so that they come back, and references to them use indices.
+#[derive(Default)]
+struct Annots {
+    types: BTreeMap<u32, String>,
+    funcs: BTreeMap<u32, String>,
+    tables: BTreeMap<u32, String>,
+    memories: BTreeMap<u32, String>,
+    globals: BTreeMap<u32, String>,
+    elems: BTreeMap<u32, String>,
+    datas: BTreeMap<u32, String>,
+    tags: BTreeMap<u32, String>,
+    locals: BTreeMap<u32, BTreeMap<u32, String>>,
+    labels: BTreeMap<u32, BTreeMap<u32, String>>,
+    tag_params: BTreeMap<u32, BTreeMap<u32, String>>,
+    fields: BTreeMap<u32, BTreeMap<u32, String>>,
+    type_params: BTreeMap<u32, BTreeMap<u32, String>>,
+}
+
+/// The names of `all` that `ids` leaves out.
+fn left_out(all: &BTreeMap<u32, String>, ids: &BTreeMap<u32, String>) -> BTreeMap<u32, String> {
+    all.iter()
+        .filter(|(i, _)| !ids.contains_key(i))
+        .map(|(i, n)| (*i, n.clone()))
+        .collect()
+}
+
+/// [`left_out`] of each map of an indirect name map.
+fn left_out_indirect(
+    all: &BTreeMap<u32, BTreeMap<u32, String>>,
+    ids: &BTreeMap<u32, BTreeMap<u32, String>>,
+) -> BTreeMap<u32, BTreeMap<u32, String>> {
+    let none = BTreeMap::new();
+    all.iter()
+        .map(|(t, l)| (*t, left_out(l, ids.get(t).unwrap_or(&none))))
+        .filter(|(_, l)| !l.is_empty())
+        .collect()
+}
+
+/// How entry `i` of an index space with identifiers `ids` and the other
+/// names `annots` is named at its definition: `$id`, `(@name "...")`, or
+/// not at all.
+fn decl(
+    ids: Option<&BTreeMap<u32, String>>,
+    annots: Option<&BTreeMap<u32, String>>,
+    i: u32,
+) -> Option<String> {
+    if let Some(n) = ids.and_then(|m| m.get(&i)) {
+        return Some(format!("${n}"));
+    }
+    annots
+        .and_then(|m| m.get(&i))
+        .map(|n| format!("(@name {})", string_literal(n.as_bytes())))
 }
 
 /// Whether `name` can be written as `$name`.
@@ -277,7 +336,7 @@ impl Ids {
                 .map(|(t, l)| (*t, unique_ids(l)))
                 .collect::<BTreeMap<_, _>>()
         };
-        Ids {
+        let mut ids = Ids {
             types: unique_ids(&n.types),
             funcs: unique_ids(&n.functions),
             tables: unique_ids(&n.tables),
@@ -299,7 +358,24 @@ impl Ids {
                     (*f, ok.map(|(i, n)| (*i, id_text(n))).collect())
                 })
                 .collect(),
-        }
+            annots: Annots::default(),
+        };
+        ids.annots = Annots {
+            types: left_out(&n.types, &ids.types),
+            funcs: left_out(&n.functions, &ids.funcs),
+            tables: left_out(&n.tables, &ids.tables),
+            memories: left_out(&n.memories, &ids.memories),
+            globals: left_out(&n.globals, &ids.globals),
+            elems: left_out(&n.elems, &ids.elems),
+            datas: left_out(&n.datas, &ids.datas),
+            tags: left_out(&extra.tags, &ids.tags),
+            locals: left_out_indirect(&n.locals, &ids.locals),
+            labels: left_out_indirect(&n.labels, &ids.labels),
+            tag_params: left_out_indirect(&extra.tag_params, &ids.tag_params),
+            fields: left_out_indirect(&extra.fields, &ids.fields),
+            type_params: left_out_indirect(&extra.type_params, &ids.type_params),
+        };
+        ids
     }
 }
 
@@ -329,10 +405,11 @@ fn index(map: &BTreeMap<u32, String>, index: u32) -> String {
     }
 }
 
-/// ` $name` for a definition, or its index as a comment.
-fn def_id(map: &BTreeMap<u32, String>, index: u32) -> String {
-    match map.get(&index) {
-        Some(n) => format!(" ${n}"),
+/// ` $name` for a definition (or ` (@name "...")`, see [`Annots`]), or
+/// its index as a comment.
+fn def_id(map: &BTreeMap<u32, String>, annots: &BTreeMap<u32, String>, index: u32) -> String {
+    match decl(Some(map), Some(annots), index) {
+        Some(d) => format!(" {d}"),
         None => format!(" (;{index};)"),
     }
 }
@@ -504,7 +581,8 @@ impl<S: Sink> Printer<'_, S> {
         let m = self.m;
         let name = match &m.names.module {
             Some(n) if !n.is_empty() => format!(" ${}", id_text(n)),
-            _ => String::new(),
+            Some(n) => format!(" (@name {})", string_literal(n.as_bytes())),
+            None => String::new(),
         };
         self.line(0, &format!("(module{name}"))?;
         let mut next = 0u32;
@@ -531,7 +609,7 @@ impl<S: Sink> Printer<'_, S> {
                     counts[0] += 1;
                     format!(
                         "(func{} {})",
-                        def_id(&self.ids.funcs, i),
+                        def_id(&self.ids.funcs, &self.ids.annots.funcs, i),
                         self.type_use(ty, i)
                     )
                 }
@@ -540,7 +618,7 @@ impl<S: Sink> Printer<'_, S> {
                     counts[1] += 1;
                     format!(
                         "(table{} {} {})",
-                        def_id(&self.ids.tables, i),
+                        def_id(&self.ids.tables, &self.ids.annots.tables, i),
                         limits(&t.limits, t.table64),
                         ref_type(&self.ids.types, t.element)
                     )
@@ -550,7 +628,7 @@ impl<S: Sink> Printer<'_, S> {
                     counts[2] += 1;
                     format!(
                         "(memory{} {})",
-                        def_id(&self.ids.memories, i),
+                        def_id(&self.ids.memories, &self.ids.annots.memories, i),
                         limits(&t.limits, t.memory64)
                     )
                 }
@@ -559,7 +637,7 @@ impl<S: Sink> Printer<'_, S> {
                     counts[3] += 1;
                     format!(
                         "(global{} {})",
-                        def_id(&self.ids.globals, i),
+                        def_id(&self.ids.globals, &self.ids.annots.globals, i),
                         global_type(&self.ids.types, &g)
                     )
                 }
@@ -568,7 +646,7 @@ impl<S: Sink> Printer<'_, S> {
                     counts[4] += 1;
                     format!(
                         "(tag{} {})",
-                        def_id(&self.ids.tags, i),
+                        def_id(&self.ids.tags, &self.ids.annots.tags, i),
                         self.tag_type(ty, i)
                     )
                 }
@@ -584,7 +662,7 @@ impl<S: Sink> Printer<'_, S> {
         for (i, t) in m.tables.iter().enumerate().skip(n.tables as usize) {
             let mut text = format!(
                 "(table{} {} {}",
-                def_id(&self.ids.tables, i as u32),
+                def_id(&self.ids.tables, &self.ids.annots.tables, i as u32),
                 limits(&t.limits, t.table64),
                 ref_type(&self.ids.types, t.element)
             );
@@ -598,7 +676,7 @@ impl<S: Sink> Printer<'_, S> {
         for (i, t) in m.memories.iter().enumerate().skip(n.memories as usize) {
             let text = format!(
                 "(memory{} {})",
-                def_id(&self.ids.memories, i as u32),
+                def_id(&self.ids.memories, &self.ids.annots.memories, i as u32),
                 limits(&t.limits, t.memory64)
             );
             self.line(1, &text)?;
@@ -607,7 +685,7 @@ impl<S: Sink> Printer<'_, S> {
             let i = i as u32;
             let text = format!(
                 "(tag{} {})",
-                def_id(&self.ids.tags, i),
+                def_id(&self.ids.tags, &self.ids.annots.tags, i),
                 self.tag_type(ty, i)
             );
             self.line(1, &text)?;
@@ -617,7 +695,7 @@ impl<S: Sink> Printer<'_, S> {
             let g = m.globals[i as usize];
             let text = format!(
                 "(global{} {} {})",
-                def_id(&self.ids.globals, i),
+                def_id(&self.ids.globals, &self.ids.annots.globals, i),
                 global_type(&self.ids.types, &g),
                 self.const_expr(init)?
             );
@@ -650,7 +728,10 @@ impl<S: Sink> Printer<'_, S> {
             self.func(n.funcs + k as u32, body)?;
         }
         for (i, seg) in m.datas.iter().enumerate() {
-            let mut text = format!("(data{}", def_id(&self.ids.datas, i as u32));
+            let mut text = format!(
+                "(data{}",
+                def_id(&self.ids.datas, &self.ids.annots.datas, i as u32)
+            );
             if let DataMode::Active { memory, offset } = &seg.mode {
                 if *memory != 0 {
                     let _ = write!(text, " (memory {})", index(&self.ids.memories, *memory));
@@ -676,7 +757,12 @@ impl<S: Sink> Printer<'_, S> {
     fn type_use(&self, ty: u32, func: u32) -> String {
         let mut s = format!("(type {})", index(&self.ids.types, ty));
         if let Some(t) = self.m.types.func(ty) {
-            s.push_str(&signature(&self.ids.types, t, self.ids.locals.get(&func)));
+            s.push_str(&signature(
+                &self.ids.types,
+                t,
+                self.ids.locals.get(&func),
+                self.ids.annots.locals.get(&func),
+            ));
         }
         s
     }
@@ -689,16 +775,22 @@ impl<S: Sink> Printer<'_, S> {
             CompositeType::Func(ft) => {
                 format!(
                     "(func{})",
-                    signature(types, ft, self.ids.type_params.get(&i))
+                    signature(
+                        types,
+                        ft,
+                        self.ids.type_params.get(&i),
+                        self.ids.annots.type_params.get(&i)
+                    )
                 )
             }
             CompositeType::Struct(fields) => {
                 let names = self.ids.fields.get(&i);
+                let annots = self.ids.annots.fields.get(&i);
                 let mut s = String::from("(struct");
                 for (k, f) in fields.iter().enumerate() {
-                    match names.and_then(|n| n.get(&(k as u32))) {
+                    match decl(names, annots, k as u32) {
                         Some(n) => {
-                            let _ = write!(s, " (field ${n} {})", field_type(types, f));
+                            let _ = write!(s, " (field {n} {})", field_type(types, f));
                         }
                         None => {
                             let _ = write!(s, " (field {})", field_type(types, f));
@@ -718,7 +810,7 @@ impl<S: Sink> Printer<'_, S> {
             };
             body = format!("(sub{fin}{sup} {body})");
         }
-        format!("(type{} {body})", def_id(types, i))
+        format!("(type{} {body})", def_id(types, &self.ids.annots.types, i))
     }
 
     /// `(type N) (param ...)` for tag `tag` of type `ty`, with the names of
@@ -726,13 +818,16 @@ impl<S: Sink> Printer<'_, S> {
     /// keeps no parameter names for an imported tag).
     fn tag_type(&self, ty: u32, tag: u32) -> String {
         let mut s = format!("(type {})", index(&self.ids.types, ty));
-        let names = if tag < self.m.num_imported.tags {
-            None
+        let (names, annots) = if tag < self.m.num_imported.tags {
+            (None, None)
         } else {
-            self.ids.tag_params.get(&tag)
+            (
+                self.ids.tag_params.get(&tag),
+                self.ids.annots.tag_params.get(&tag),
+            )
         };
         if let Some(t) = self.m.types.func(ty) {
-            s.push_str(&signature(&self.ids.types, t, names));
+            s.push_str(&signature(&self.ids.types, t, names, annots));
         }
         s
     }
@@ -742,7 +837,10 @@ impl<S: Sink> Printer<'_, S> {
         i: u32,
         seg: &nanowasm_binary::module::ElementSegment,
     ) -> Result<String, nanowasm_binary::Error> {
-        let mut s = format!("(elem{}", def_id(&self.ids.elems, i));
+        let mut s = format!(
+            "(elem{}",
+            def_id(&self.ids.elems, &self.ids.annots.elems, i)
+        );
         // The encoder picks the binary form from what the text spells out:
         // an explicit table selects the forms with a table index, and
         // `func` indices versus `reftype` expressions the item encoding.
@@ -797,18 +895,19 @@ impl<S: Sink> Printer<'_, S> {
         let ty = self.m.funcs[idx as usize];
         let mut head = format!(
             "(func{} {}",
-            def_id(&self.ids.funcs, idx),
+            def_id(&self.ids.funcs, &self.ids.annots.funcs, idx),
             self.type_use(ty, idx)
         );
         let nparams = self.m.types.func(ty).map_or(0, |t| t.params().len() as u32);
         let ids = &self.ids;
         let names = ids.locals.get(&idx);
+        let annots = ids.annots.locals.get(&idx);
         let mut local = nparams;
         for &(count, t) in &body.locals {
             for _ in 0..count {
-                match names.and_then(|n| n.get(&local)) {
+                match decl(names, annots, local) {
                     Some(n) => {
-                        let _ = write!(head, " (local ${n} {})", val_type(&ids.types, t));
+                        let _ = write!(head, " (local {n} {})", val_type(&ids.types, t));
                     }
                     None => {
                         let _ = write!(head, " (local {})", val_type(&ids.types, t));
@@ -1016,8 +1115,8 @@ impl<S> Printer<'_, S> {
     /// name; counts the block.
     fn block_head(&self, s: &mut String, bt: BlockType, func: u32, blocks: &mut u32) {
         let ids = &self.ids;
-        if let Some(l) = ids.labels.get(&func).and_then(|l| l.get(blocks)) {
-            let _ = write!(s, " ${l}");
+        if let Some(l) = decl(ids.labels.get(&func), ids.annots.labels.get(&func), *blocks) {
+            let _ = write!(s, " {l}");
         }
         *blocks += 1;
         match bt {
@@ -1223,11 +1322,13 @@ fn global_type(types: &BTreeMap<u32, String>, g: &GlobalType) -> String {
     }
 }
 
-/// ` (param ...) (result ...)`, with parameter names where given.
+/// ` (param ...) (result ...)`, with parameter names where given (as
+/// identifiers, `names`, or annotations, `annots`).
 fn signature(
     types: &BTreeMap<u32, String>,
     ty: &FuncType,
     names: Option<&BTreeMap<u32, String>>,
+    annots: Option<&BTreeMap<u32, String>>,
 ) -> String {
     let mut s = String::new();
     let mut unnamed = Vec::new();
@@ -1238,10 +1339,10 @@ fn signature(
         }
     };
     for (i, &t) in ty.params().iter().enumerate() {
-        match names.and_then(|n| n.get(&(i as u32))) {
+        match decl(names, annots, i as u32) {
             Some(n) => {
                 flush(&mut s, &mut unnamed);
-                let _ = write!(s, " (param ${n} {})", val_type(types, t));
+                let _ = write!(s, " (param {n} {})", val_type(types, t));
             }
             None => unnamed.push(val_type(types, t)),
         }

@@ -30,7 +30,7 @@ pub fn parse_script(src: &str) -> Result<Vec<Located>, Error> {
         "data", "tag",
     ];
     if p.peek_list_head().is_some_and(|h| FIELDS.contains(&h)) {
-        let source = ModuleSource::Bytes(Ok(module::parse_module_body(&mut p)?));
+        let source = ModuleSource::Bytes(Ok(module::parse_module_fields(&mut p)?));
         if !p.is_done() {
             return Err(p.error("unexpected token after the module fields"));
         }
@@ -183,7 +183,10 @@ fn wast_module(p: &mut Parser<'_, '_>) -> Result<(Option<String>, ModuleSource, 
         return Ok((name, ModuleSource::Bytes(result), true));
     }
     // A text module: parse it now; on error, skip to its end and keep the
-    // error for the directive.
+    // error for the directive. (`binary` after a `(@name "...")` is parsed
+    // with the text, but it is a binary module still.)
+    let text = !(p.peek_list("@name")
+        && matches!(p.peek_at(4), Some(TokenKind::Atom(a)) if *a == "binary"));
     let start = p.pos;
     let result = module::parse_module_body(p).and_then(|b| {
         if p.peek_rparen() {
@@ -195,7 +198,7 @@ fn wast_module(p: &mut Parser<'_, '_>) -> Result<(Option<String>, ModuleSource, 
     match result {
         Ok(bytes) => {
             p.close()?;
-            Ok((name, ModuleSource::Bytes(Ok(bytes)), true))
+            Ok((name, ModuleSource::Bytes(Ok(bytes)), text))
         }
         Err(e) => {
             // Resynchronize: skip the rest of the module's list.
@@ -207,7 +210,7 @@ fn wast_module(p: &mut Parser<'_, '_>) -> Result<(Option<String>, ModuleSource, 
                 p.skip_item()?;
             }
             p.close()?;
-            Ok((name, ModuleSource::Bytes(Err(e.message)), true))
+            Ok((name, ModuleSource::Bytes(Err(e.message)), text))
         }
     }
 }
@@ -305,20 +308,7 @@ fn value(p: &mut Parser<'_, '_>) -> Result<Value, Error> {
 fn heap(p: &mut Parser<'_, '_>) -> Result<HeapType, Error> {
     let at = p.offset();
     let a = p.atom()?;
-    [
-        HeapType::Func,
-        HeapType::Extern,
-        HeapType::Exn,
-        HeapType::Any,
-        HeapType::Eq,
-        HeapType::I31,
-        HeapType::Struct,
-        HeapType::Array,
-        HeapType::None,
-        HeapType::NoFunc,
-        HeapType::NoExtern,
-        HeapType::NoExn,
-    ]
+    HeapType::ABSTRACT
     .into_iter()
     .find(|h| h.abstract_name() == Some(a))
     .ok_or_else(|| {

@@ -158,14 +158,21 @@ impl FuncValidator {
             }
             self.locals.extend(core::iter::repeat_n(t, n as usize));
         }
+        // Which locals are set: only non-defaultable ones (typed
+        // references) can be unset, and most functions have none, so the
+        // vector is built only for those that do (`local_get` and
+        // `local_set` read it only for such a local).
         self.inits.clear();
-        self.inits.resize(self.locals.len(), true);
-        for (i, t) in self.locals.iter().enumerate().skip(ty.params().len()) {
-            if !t.is_defaultable() {
-                self.inits[i] = false;
+        self.init_stack.clear();
+        let declared = &self.locals[ty.params().len()..];
+        if declared.iter().any(|t| !t.is_defaultable()) {
+            self.inits.resize(self.locals.len(), true);
+            for (i, t) in self.locals.iter().enumerate().skip(ty.params().len()) {
+                if !t.is_defaultable() {
+                    self.inits[i] = false;
+                }
             }
         }
-        self.init_stack.clear();
         self.operands.clear();
         self.frames.clear();
         self.at = ops.offset();
@@ -427,13 +434,7 @@ impl FuncValidator {
                     self.operands.pop();
                     Ok(Some(actual))
                 }
-                Some(Some(actual))
-                    if actual.is_ref() && val_subtype(env.types, actual, expected) =>
-                {
-                    self.operands.pop();
-                    Ok(Some(actual))
-                }
-                Some(Some(_)) => Err(self.pop_error(expected)),
+                Some(Some(actual)) => self.pop_subtype(env, actual, expected),
                 // An operand of unknown type (from unreachable code).
                 _ => {
                     self.operands.pop();
@@ -444,6 +445,24 @@ impl FuncValidator {
         // The frame's operands are used up: fine only in unreachable code.
         if self.frames.last().is_some_and(|f| f.unreachable) {
             return Ok(None);
+        }
+        Err(self.pop_error(expected))
+    }
+
+    /// `pop(expected)` found `actual`, another type: fine if it is a
+    /// subtype (typed references), else an error. Out of line, so the exact
+    /// match stays the whole fast path.
+    #[cold]
+    #[inline(never)]
+    fn pop_subtype(
+        &mut self,
+        env: &Env<'_>,
+        actual: ValType,
+        expected: ValType,
+    ) -> Result<Operand> {
+        if actual.is_ref() && val_subtype(env.types, actual, expected) {
+            self.operands.pop();
+            return Ok(Some(actual));
         }
         Err(self.pop_error(expected))
     }
@@ -462,9 +481,6 @@ impl FuncValidator {
     }
 
     fn block_types<'m>(&self, env: &Env<'m>, bt: BlockType) -> Result<(Types<'m>, Types<'m>)> {
-        if let BlockType::Value(ValType::Ref(r)) = bt {
-            self.heap_type(env, r.heap())?;
-        }
         Types::of_block(env.types, bt).ok_or_else(|| self.unknown_block_type(bt))
     }
 
@@ -501,6 +517,10 @@ impl FuncValidator {
         ty: BlockType,
         visible: bool,
     ) -> Result<()> {
+        if let BlockType::Value(ValType::Ref(r)) = ty {
+            // A block's own type is checked where the block starts.
+            self.heap_type(env, r.heap())?;
+        }
         let (params, _) = self.block_types(env, ty)?;
         self.pop_types(env, params)?;
         self.frames.push(Frame {
@@ -582,8 +602,10 @@ impl FuncValidator {
     #[inline(always)]
     fn local_get(&self, index: u32) -> Result<ValType> {
         let t = self.local(index)?;
-        if !t.is_defaultable() && !self.inits[index as usize] {
-            return Err(self.err("uninitialized local"));
+        // `inits` is empty unless the function has non-defaultable locals,
+        // and true for every local that holds a value.
+        if !self.inits.is_empty() && !self.inits[index as usize] {
+            return Err(self.uninitialized());
         }
         Ok(t)
     }
@@ -593,11 +615,17 @@ impl FuncValidator {
     #[inline(always)]
     fn local_set(&mut self, index: u32) -> Result<ValType> {
         let t = self.local(index)?;
-        if !t.is_defaultable() && !self.inits[index as usize] {
+        if !self.inits.is_empty() && !self.inits[index as usize] {
             self.inits[index as usize] = true;
             self.init_stack.push(index);
         }
         Ok(t)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn uninitialized(&self) -> Error {
+        self.err("uninitialized local")
     }
 
     /// The address type of memory `index`.
