@@ -32,6 +32,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod branch_hints;
 mod decode;
 pub mod error;
 mod features3;

@@ -21,6 +21,7 @@ use std::convert::Infallible;
 use std::fmt::{self, Write as _};
 use std::io;
 
+use nanowasm_binary::branch_hints::{self, Hint};
 use nanowasm_binary::module::{ConstExpr, DataMode, ElementItems, ElementMode, ImportDesc, Module};
 use nanowasm_binary::operators::{Catch, TryTable};
 use nanowasm_binary::reader::Reader;
@@ -384,6 +385,10 @@ struct Printer<'a, S> {
     features: Features,
     out: S,
     ids: Ids,
+    /// The branch hints, by function, when they are printed inline as
+    /// `(@metadata.code.branch_hint ...)` before their instructions (then
+    /// the raw section is not printed); empty otherwise.
+    hints: BTreeMap<u32, Vec<Hint>>,
 }
 
 impl<'a, S: Sink> Printer<'a, S> {
@@ -393,6 +398,7 @@ impl<'a, S: Sink> Printer<'a, S> {
             features,
             out,
             ids: Ids::new(m),
+            hints: inline_hints(m, features),
         }
     }
 }
@@ -742,6 +748,9 @@ impl<S: Sink> Printer<'_, S> {
             self.line(1, &text)?;
         }
         for (place, name, data) in custom_sections(&m.bytes) {
+            if name == branch_hints::SECTION.as_bytes() && !self.hints.is_empty() {
+                continue;
+            }
             let text = format!(
                 "(@custom {} ({place}) {})",
                 string_literal(name),
@@ -920,8 +929,20 @@ impl<S: Sink> Printer<'_, S> {
         let mut ops = ops(self.m, self.features, body.code.start, body.code.end);
         let mut depth = 2usize;
         let mut blocks = 0u32;
+        let hints = self.hints.get(&idx).cloned().unwrap_or_default();
+        let locals_start = body_locals_start(&self.m.bytes, body.offset);
+        let mut next_hint = 0;
         while !ops.is_empty() {
+            let at = ops.offset();
             let instr = ops.read()?;
+            if let Some(h) = hints.get(next_hint) {
+                if locals_start + h.offset as usize == at {
+                    next_hint += 1;
+                    let hint = if h.likely { "\\01" } else { "\\00" };
+                    let text = format!("(@metadata.code.branch_hint \"{hint}\")");
+                    self.line(depth, &text)?;
+                }
+            }
             match instr.op {
                 Opcode::End => {
                     if depth == 2 {
@@ -1146,6 +1167,57 @@ impl<S> Printer<'_, S> {
             };
         }
     }
+}
+
+/// The branch hints of `m`, by function, if every one names an `if` or a
+/// `br_if` of its function's body, so the printer can write them inline;
+/// else none (the section is printed raw, as a custom section).
+fn inline_hints(m: &Module, features: Features) -> BTreeMap<u32, Vec<Hint>> {
+    let none = BTreeMap::new();
+    let Some(section) = m.customs.iter().find(|c| c.name == branch_hints::SECTION) else {
+        return none;
+    };
+    let Ok(funcs) = branch_hints::parse(m.slice(&section.range)) else {
+        return none;
+    };
+    let mut out = BTreeMap::new();
+    for f in funcs {
+        let Some(body) = f
+            .func
+            .checked_sub(m.num_imported.funcs)
+            .and_then(|k| m.bodies.get(k as usize))
+        else {
+            return none;
+        };
+        let start = body_locals_start(&m.bytes, body.offset);
+        let mut ops = ops(m, features, body.code.start, body.code.end);
+        let mut want = f.hints.iter().peekable();
+        while let Some(h) = want.peek() {
+            if ops.is_empty() {
+                return none;
+            }
+            let at = ops.offset();
+            let Ok(instr) = ops.read() else {
+                return none;
+            };
+            match (start + h.offset as usize).cmp(&at) {
+                core::cmp::Ordering::Equal if matches!(instr.op, Opcode::If | Opcode::BrIf) => {
+                    want.next();
+                }
+                core::cmp::Ordering::Greater => {}
+                _ => return none,
+            }
+        }
+        out.insert(f.func, f.hints);
+    }
+    out
+}
+
+/// Where a function body's locals start: after its size, at `offset`.
+fn body_locals_start(bytes: &[u8], offset: usize) -> usize {
+    let mut pos = offset;
+    let _ = nanowasm_core::leb128::read_u32(bytes, &mut pos);
+    pos
 }
 
 /// The custom sections other than `name`, each with its placement, name

@@ -309,14 +309,14 @@ fn heap(p: &mut Parser<'_, '_>) -> Result<HeapType, Error> {
     let at = p.offset();
     let a = p.atom()?;
     HeapType::ABSTRACT
-    .into_iter()
-    .find(|h| h.abstract_name() == Some(a))
-    .ok_or_else(|| {
-        Error::new(
-            at,
-            "expected an abstract heap type (`func`, `extern`, `any`, ...)",
-        )
-    })
+        .into_iter()
+        .find(|h| h.abstract_name() == Some(a))
+        .ok_or_else(|| {
+            Error::new(
+                at,
+                "expected an abstract heap type (`func`, `extern`, `any`, ...)",
+            )
+        })
 }
 
 fn nan_pattern(a: &str) -> Option<NanKind> {

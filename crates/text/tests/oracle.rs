@@ -298,7 +298,57 @@ fn branch_hints_match_the_wat_crate() {
         (@metadata.code.branch_hint "\01") (if (local.get 0) (then))))"#;
     let ours = nanowasm_text::parse_wat(src).unwrap();
     assert_eq!(ours, wat::parse_str(src).unwrap());
-    nanowasm_binary::decode(ours, Features::default()).unwrap();
+    nanowasm_binary::decode(ours.clone(), Features::default()).unwrap();
+    // Printed back inline, before their instructions, and encoded again
+    // to the same bytes.
+    let printed = nanowasm_text::print::print_bytes(&ours, Features::default()).unwrap();
+    assert_eq!(
+        printed.matches("(@metadata.code.branch_hint").count(),
+        5,
+        "{printed}"
+    );
+    assert!(!printed.contains("@custom"), "{printed}");
+    assert_eq!(
+        nanowasm_text::parse_wat(&printed).unwrap(),
+        ours,
+        "{printed}"
+    );
+    // The same with an import before the functions (hints name functions
+    // by index, imports included) and from the 3.0 suite.
+    let imported = src.replacen("(func $dummy)", r#"(import "m" "f" (func $dummy))"#, 1);
+    let mut modules = vec![src.to_string(), imported];
+    let suite = testsuite3().join("custom/branch_hint.wast");
+    let text = std::fs::read_to_string(&suite).unwrap();
+    for form in scan::parse(&text).unwrap() {
+        let mut found = Vec::new();
+        text_modules(&form, &text, &mut found);
+        modules.extend(found.into_iter().map(str::to_string));
+    }
+    let mut round_trips = 0;
+    for m in &modules {
+        let Ok(bytes) = nanowasm_text::parse_wat(m) else {
+            continue;
+        };
+        if nanowasm_binary::decode(bytes.clone(), Features::default()).is_err() {
+            continue;
+        }
+        let printed = nanowasm_text::print::print_bytes(&bytes, Features::default()).unwrap();
+        assert_eq!(
+            nanowasm_text::parse_wat(&printed).unwrap(),
+            bytes,
+            "{printed}"
+        );
+        round_trips += 1;
+    }
+    assert!(round_trips >= 3, "only {round_trips} modules round-tripped");
+    // A hint that names no `if` or `br_if` (a hand-made section) keeps the
+    // section raw, so nothing is lost.
+    let raw = r#"(module (func (param i32) (drop (local.get 0)))
+      (@custom "metadata.code.branch_hint" (before code) "\01\00\01\01\01\01"))"#;
+    let bytes = nanowasm_text::parse_wat(raw).unwrap();
+    let printed = nanowasm_text::print::print_bytes(&bytes, Features::default()).unwrap();
+    assert!(printed.contains("@custom"), "{printed}");
+    assert_eq!(nanowasm_text::parse_wat(&printed).unwrap(), bytes);
     for (bad, message) in [
         (
             r#"(func (@metadata.code.branch_hint "\01") nop)"#,
