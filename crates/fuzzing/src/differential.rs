@@ -10,7 +10,9 @@
 //! stack is engine-specific (their fuel units and stack limits differ), so
 //! exhaustion on either side ends the comparison without a verdict.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Mutex;
 
 use crate::oracles::{FUEL, MAX_MEMORY, MAX_TABLE};
 
@@ -29,6 +31,9 @@ pub enum Value {
     V128(u128),
     /// A reference: whether it is null.
     Ref(bool),
+    /// A value a peer cannot read (wasmtime's Python API and an
+    /// `exnref`): left out of comparisons.
+    Opaque,
 }
 
 fn f32v(bits: u32) -> Value {
@@ -58,6 +63,11 @@ pub enum Trap {
     IntegerOverflow,
     #[allow(missing_docs)]
     BadConversion,
+    /// An exception no handler caught.
+    UncaughtException,
+    /// A null reference where a value is needed (`throw_ref`, `call_ref`,
+    /// `ref.as_non_null`).
+    NullReference,
     /// Anything else (an engine error that is not a trap).
     Other(String),
 }
@@ -84,10 +94,21 @@ pub struct State {
     pub memories: Vec<(String, usize, u64)>,
 }
 
+/// CRC-32 (IEEE), as Python's `zlib.crc32` computes it, so every peer
+/// hashes memories alike.
 fn hash(bytes: &[u8]) -> u64 {
-    let mut h = DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    u64::from(!crc)
 }
 
 /// One engine running a module.
@@ -143,9 +164,13 @@ fn nano_outcome(r: Result<Vec<Value>, nanowasm::Error>) -> Outcome {
             Some(T::IntegerDivisionByZero) => Outcome::Trap(Trap::DivisionByZero),
             Some(T::IntegerOverflow) => Outcome::Trap(Trap::IntegerOverflow),
             Some(T::BadConversionToInteger) => Outcome::Trap(Trap::BadConversion),
+            Some(T::NullReference | T::NullFunctionReference | T::NullExceptionReference) => {
+                Outcome::Trap(Trap::NullReference)
+            }
             Some(other) => Outcome::Trap(Trap::Other(format!("{other:?}"))),
             // The stack of values, not only calls, is a limit too.
             None if matches!(e.kind(), nanowasm::ErrorKind::Limit(_)) => Outcome::Exhausted,
+            None if e.as_exception().is_some() => Outcome::Trap(Trap::UncaughtException),
             None => Outcome::Trap(Trap::Other(e.to_string())),
         },
     }
@@ -462,4 +487,231 @@ pub fn differential(wasm: &[u8]) {
         assert_eq!(ra, rb, "calling `{name}` differs");
         assert_eq!(a.state(), b.state(), "state after calling `{name}` differs");
     }
+}
+
+/// wasmtime (the PyPI package), through `peer/wasmtime_peer.py`: one Python
+/// process for every module, driven by JSON lines.
+struct Wasmtime {
+    instantiated: bool,
+}
+
+struct Peer {
+    _child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+static PEER: Mutex<Option<Peer>> = Mutex::new(None);
+
+/// Whether the `wasmtime` Python package can be imported.
+pub fn have_wasmtime() -> bool {
+    Command::new("python3")
+        .args(["-c", "import wasmtime"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Sends `cmd` to the peer (starting it on first use) and returns its
+/// answer.
+fn ask(cmd: serde_json::Value) -> serde_json::Value {
+    let mut guard = PEER.lock().unwrap_or_else(|e| e.into_inner());
+    let peer = guard.get_or_insert_with(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/peer/wasmtime_peer.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the wasmtime peer (python3)");
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Peer {
+            _child: child,
+            stdin,
+            stdout,
+        }
+    });
+    writeln!(peer.stdin, "{cmd}").expect("write to the wasmtime peer");
+    peer.stdin.flush().expect("flush the wasmtime peer's input");
+    let mut line = String::new();
+    peer.stdout
+        .read_line(&mut line)
+        .expect("read from the wasmtime peer");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("the wasmtime peer said {line:?}: {e}"))
+}
+
+fn peer_value(v: &serde_json::Value) -> Value {
+    let kind = v[0].as_str().unwrap_or("");
+    let n = &v[1];
+    match kind {
+        "i32" => Value::I32(n.as_i64().unwrap_or(0) as i32),
+        "i64" => Value::I64(n.as_i64().unwrap_or(0)),
+        "f32" => f32v(n.as_u64().unwrap_or(0) as u32),
+        "f64" => f64v(n.as_u64().unwrap_or(0)),
+        "opaque" => Value::Opaque,
+        _ => Value::Ref(n.as_bool().unwrap_or(true)),
+    }
+}
+
+fn peer_outcome(o: &serde_json::Value) -> Outcome {
+    if o.as_str() == Some("exhausted") {
+        return Outcome::Exhausted;
+    }
+    if let Some(values) = o["values"].as_array() {
+        return Outcome::Values(values.iter().map(peer_value).collect());
+    }
+    Outcome::Trap(match o["trap"].as_str().unwrap_or("") {
+        "unreachable" => Trap::Unreachable,
+        "memory" => Trap::MemoryOutOfBounds,
+        "table" => Trap::TableOutOfBounds,
+        "null_call" => Trap::IndirectCallToNull,
+        "signature" => Trap::IndirectCallTypeMismatch,
+        "div0" => Trap::DivisionByZero,
+        "overflow" => Trap::IntegerOverflow,
+        "conversion" => Trap::BadConversion,
+        "exception" => Trap::UncaughtException,
+        "null" => Trap::NullReference,
+        other => Trap::Other(other.to_owned()),
+    })
+}
+
+impl Engine for Wasmtime {
+    fn instantiate(wasm: &[u8]) -> (Wasmtime, Outcome) {
+        let path = std::env::temp_dir().join(format!("nanowasm-peer-{}.wasm", std::process::id()));
+        std::fs::write(&path, wasm).expect("write the module for the wasmtime peer");
+        let answer = ask(serde_json::json!({
+            "op": "load",
+            "path": path.to_string_lossy(),
+            "fuel": FUEL,
+            "memory": MAX_MEMORY,
+            "tables": MAX_TABLE,
+            "opaque": opaque_exports(wasm),
+        }));
+        let outcome = peer_outcome(&answer["outcome"]);
+        let instantiated = outcome == Outcome::Values(Vec::new());
+        (Wasmtime { instantiated }, outcome)
+    }
+
+    fn funcs(&self) -> Vec<String> {
+        if !self.instantiated {
+            return Vec::new();
+        }
+        ask(serde_json::json!({"op": "funcs"}))["funcs"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn call(&mut self, name: &str) -> Outcome {
+        peer_outcome(&ask(serde_json::json!({"op": "call", "name": name}))["outcome"])
+    }
+
+    fn raw_state(&mut self) -> State {
+        let s = ask(serde_json::json!({"op": "state"}));
+        let list = |k: &str| s[k].as_array().cloned().unwrap_or_default();
+        State {
+            globals: list("globals")
+                .iter()
+                .map(|g| (g[0].as_str().unwrap_or("").to_owned(), peer_value(&g[1])))
+                .collect(),
+            tables: list("tables")
+                .iter()
+                .map(|t| {
+                    (
+                        t[0].as_str().unwrap_or("").to_owned(),
+                        t[1].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            memories: list("memories")
+                .iter()
+                .map(|m| {
+                    (
+                        m[0].as_str().unwrap_or("").to_owned(),
+                        m[1].as_u64().unwrap_or(0) as usize,
+                        m[2].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The exports whose types hold an exception reference, which the Python
+/// API cannot handle (see `peer/wasmtime_peer.py`).
+fn opaque_exports(wasm: &[u8]) -> Vec<String> {
+    let exn = |t: &nanowasm::ValType| {
+        matches!(t, nanowasm::ValType::Ref(r)
+            if matches!(r.heap(), nanowasm::HeapType::Exn | nanowasm::HeapType::NoExn))
+    };
+    let engine = nanowasm::Engine::default();
+    let Ok(module) = nanowasm::Module::new(&engine, wasm) else {
+        return Vec::new();
+    };
+    module
+        .exports()
+        .filter(|e| match e.ty() {
+            nanowasm::ExternType::Global(g) => exn(&g.content),
+            nanowasm::ExternType::Func(f) => f.params().iter().chain(f.results()).any(exn),
+            _ => false,
+        })
+        .map(|e| e.name().to_owned())
+        .collect()
+}
+
+/// The differential oracle against wasmtime, for what wasmi lacks
+/// (exception handling): panics if nanowasm (its default back end) and
+/// wasmtime disagree on a module built by
+/// [`crate::generate_for_wasmtime`]. Needs the `wasmtime` Python package.
+/// Returns how many calls were compared, and how many of them ended in an
+/// uncaught exception on both sides.
+pub fn against_wasmtime(wasm: &[u8]) -> (usize, usize) {
+    let mut compared = (0, 0);
+    let (mut a, oa) = Nano::instantiate(wasm);
+    let (mut b, ob) = Wasmtime::instantiate(wasm);
+    if oa == Outcome::Exhausted || ob == Outcome::Exhausted {
+        return compared;
+    }
+    assert_eq!(oa, ob, "instantiation differs from wasmtime's");
+    if a.instance.is_none() {
+        return compared;
+    }
+    // Globals wasmtime's Python API cannot read are left out on both sides.
+    let states = |a: &mut Nano, b: &mut Wasmtime| {
+        let (mut x, mut y) = (a.state(), b.state());
+        let opaque: Vec<String> = y
+            .globals
+            .iter()
+            .filter(|(_, v)| *v == Value::Opaque)
+            .map(|(n, _)| n.clone())
+            .collect();
+        x.globals.retain(|(n, _)| !opaque.contains(n));
+        y.globals.retain(|(n, _)| !opaque.contains(n));
+        (x, y)
+    };
+    let (x, y) = states(&mut a, &mut b);
+    assert_eq!(x, y, "state after instantiation differs from wasmtime's");
+    let mut funcs = a.funcs();
+    funcs.sort();
+    let mut other = b.funcs();
+    other.sort();
+    assert_eq!(funcs, other, "exported functions differ from wasmtime's");
+    for name in funcs {
+        let (ra, rb) = (a.call(&name), b.call(&name));
+        if ra == Outcome::Exhausted || rb == Outcome::Exhausted {
+            return compared;
+        }
+        assert_eq!(ra, rb, "calling `{name}` differs from wasmtime");
+        compared.0 += 1;
+        if ra == Outcome::Trap(Trap::UncaughtException) {
+            compared.1 += 1;
+        }
+        let (x, y) = states(&mut a, &mut b);
+        assert_eq!(x, y, "state after calling `{name}` differs from wasmtime's");
+    }
+    compared
 }

@@ -74,6 +74,29 @@ pub fn generate_front_end(data: &[u8]) -> Option<Vec<u8>> {
     Some(module.to_bytes())
 }
 
+/// Like [`generate_for_differential`], for the comparison with wasmtime
+/// ([`differential::against_wasmtime`]): exception handling on, and
+/// without SIMD (the Python API has no `v128` values).
+pub fn generate_for_wasmtime(data: &[u8]) -> Option<Vec<u8>> {
+    let mut u = Unstructured::new(data);
+    let mut config = config_3_0(&mut u).ok()?;
+    config.exceptions_enabled = true;
+    // At least one tag, so functions can throw.
+    config.min_tags = 1;
+    config.max_tags = config.max_tags.max(1);
+    config.min_types = config.min_types.max(1);
+    config.max_types = config.max_types.max(1);
+    config.min_funcs = 2;
+    config.max_funcs = config.max_funcs.max(2);
+    config.simd_enabled = false;
+    config.relaxed_simd_enabled = false;
+    config.export_everything = true;
+    config.canonicalize_nans = true;
+    config.allow_start_export = true;
+    let module = wasm_smith::Module::new(config, &mut u).ok()?;
+    Some(module.to_bytes())
+}
+
 /// [`config_2_0`] and, each switched on in some modules, the Wasm 3.0
 /// proposals that nanowasm implements and wasm-smith generates: tail
 /// calls, extended constant expressions, multi-memory (up to three

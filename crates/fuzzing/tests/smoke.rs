@@ -4,7 +4,8 @@
 //! scales the number of inputs.
 
 use nanowasm_fuzzing::{
-    differential, generate, generate_for_differential, generate_front_end, oracles, wasi,
+    differential, generate, generate_for_differential, generate_for_wasmtime, generate_front_end,
+    oracles, wasi,
 };
 
 /// The `wasi` oracle bounds what each WASI call allocates through this
@@ -139,6 +140,47 @@ fn differential_against_wasmi() {
             differential::differential(&m);
         }
     });
+}
+
+/// Exception handling (and the rest of what wasm-smith generates but SIMD)
+/// against wasmtime, which wasmi lacks: the same outcomes and state for
+/// every export. Needs the `wasmtime` Python package (CI installs it and
+/// sets `NANOWASM_REQUIRE_PEERS=1`, which makes its absence a failure).
+#[test]
+fn differential_against_wasmtime() {
+    if !differential::have_wasmtime() {
+        assert!(
+            std::env::var("NANOWASM_REQUIRE_PEERS").as_deref() != Ok("1"),
+            "the Python package `wasmtime` is missing (pip install wasmtime)"
+        );
+        eprintln!("skipped: the Python package `wasmtime` is missing");
+        return;
+    }
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let with_tags = AtomicUsize::new(0);
+    let modules = AtomicUsize::new(0);
+    let calls = AtomicUsize::new(0);
+    let thrown = AtomicUsize::new(0);
+    each_input("differential_wasmtime", iters(500), 4096, |d| {
+        if let Some(m) = generate_for_wasmtime(d) {
+            modules.fetch_add(1, Relaxed);
+            if nanowasm_binary::decode(m.clone(), nanowasm_fuzzing::features())
+                .is_ok_and(|b| !b.tags.is_empty())
+            {
+                with_tags.fetch_add(1, Relaxed);
+            }
+            let (c, t) = differential::against_wasmtime(&m);
+            calls.fetch_add(c, Relaxed);
+            thrown.fetch_add(t, Relaxed);
+        }
+    });
+    let (n, t) = (modules.into_inner(), with_tags.into_inner());
+    let (c, x) = (calls.into_inner(), thrown.into_inner());
+    eprintln!(
+        "{n} modules against wasmtime, {t} with tags; {c} calls compared, {x} ended in an uncaught exception"
+    );
+    assert!(t * 2 >= n, "too few modules with exceptions: {t} of {n}");
+    assert!(x > 0, "no call threw an exception out of the module");
 }
 
 #[test]
