@@ -20,8 +20,9 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-/// Runs the subcommand. The module is decoded and validated first, so an
-/// invalid one writes nothing; then the text streams out line by line
+/// Runs the subcommand. The module is decoded and validated first (with
+/// every proposal the front end handles, GC included), so an invalid one
+/// writes nothing; then the text streams out line by line
 /// through a `BufWriter`, never whole in memory.
 pub fn run(args: Args) -> ExitCode {
     let bytes = match crate::input::read_module(&args.input) {
@@ -31,7 +32,9 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let features = nanowasm::Config::new().get_features();
+    // Every proposal the front end reads, GC included (printing runs
+    // nothing).
+    let features = nanowasm_binary::Features::front_end();
     let module = match nanowasm_binary::decode(bytes, features) {
         Ok(m) => m,
         Err(e) => {

@@ -13,11 +13,13 @@ pub struct Args {
     files: Vec<PathBuf>,
 
     /// Proposals to enable or disable, comma-separated: `simd`,
-    /// `-bulk-memory`, `all`, `mvp`. On by default, as for `run`: the
+    /// `-bulk-memory`, `gc`, `all`, `mvp`. On by default, as for `run`: the
     /// WebAssembly 2.0 proposals (mutable-global, sign-extension,
     /// saturating-float-to-int, multi-value, reference-types, bulk-memory,
     /// simd) and the implemented 3.0 ones (tail-call, extended-const,
-    /// multi-memory, relaxed-simd).
+    /// multi-memory, memory64, exceptions, function-references,
+    /// relaxed-simd). `gc` (and `all`, which includes it) validates GC
+    /// modules, which `run` does not run yet.
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     features: Option<String>,
 }
@@ -26,7 +28,7 @@ pub struct Args {
 pub fn run(args: Args) -> ExitCode {
     let mut features = nanowasm::Config::new().get_features();
     if let Some(list) = &args.features {
-        if let Err(e) = features.apply_list(list) {
+        if let Err(e) = features.apply_list_front_end(list) {
             eprintln!("error: --features: {e}");
             return ExitCode::from(2);
         }

@@ -40,6 +40,13 @@ macro_rules! features {
                 match self { $(Feature::$variant => $supported,)* }
             }
 
+            /// Whether nanowasm's front end (the decoder, the validator and
+            /// the text format) handles the proposal: every supported one,
+            /// and GC, which the engines do not run yet.
+            pub const fn is_decoded(self) -> bool {
+                self.is_supported() || matches!(self, Feature::Gc)
+            }
+
             /// Looks a proposal up by its [`name`](Self::name).
             pub fn from_name(name: &str) -> Option<Feature> {
                 Feature::ALL.iter().copied().find(|f| f.name() == name)
@@ -155,10 +162,31 @@ impl Features {
         Ok(())
     }
 
+    /// Every proposal the front end handles ([`Feature::is_decoded`]): for
+    /// tools that decode, validate or print modules without running them.
+    pub fn front_end() -> Features {
+        let mut f = Features::MVP;
+        for &feature in Feature::ALL.iter().filter(|f| f.is_decoded()) {
+            f = f.with(feature, true);
+        }
+        f
+    }
+
+    /// Like [`apply_list`](Self::apply_list), for the front end alone: it
+    /// also enables the proposals only the front end handles (GC), and
+    /// `all` enables every one of those.
+    pub fn apply_list_front_end(&mut self, list: &str) -> Result<(), String> {
+        self.apply_list_with(list, Feature::is_decoded)
+    }
+
     /// Applies a comma-separated list like `simd,-bulk-memory,all`
     /// (`-name` disables, `all` enables every supported proposal, `mvp`
     /// disables everything beyond the MVP).
     pub fn apply_list(&mut self, list: &str) -> Result<(), String> {
+        self.apply_list_with(list, Feature::is_supported)
+    }
+
+    fn apply_list_with(&mut self, list: &str, allowed: fn(Feature) -> bool) -> Result<(), String> {
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (on, name) = match item.strip_prefix('-') {
                 Some(rest) => (false, rest),
@@ -166,7 +194,7 @@ impl Features {
             };
             match (name, on) {
                 ("all", true) => {
-                    for f in Feature::ALL.iter().filter(|f| f.is_supported()) {
+                    for f in Feature::ALL.iter().filter(|f| allowed(**f)) {
                         *self = self.with(*f, true);
                     }
                 }
@@ -176,8 +204,12 @@ impl Features {
                         let known: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
                         format!("unknown feature `{name}` (known: {})", known.join(", "))
                     })?;
-                    if on {
-                        self.enable(feature)?;
+                    if on && !allowed(feature) {
+                        return Err(format!(
+                            "the `{feature}` proposal is not implemented by nanowasm yet"
+                        ));
+                    } else if on {
+                        *self = self.with(feature, true);
                     } else {
                         *self = self.with(feature, false);
                     }
