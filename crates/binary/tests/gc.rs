@@ -10,15 +10,11 @@
 
 mod common;
 
-use nanowasm_binary::{Feature, Features};
+use nanowasm_binary::Features;
 
-/// Every supported proposal, typed function references and GC.
+/// Every proposal the front end reads: the supported ones and GC.
 fn ours() -> Features {
-    let mut f = Features::WASM2;
-    f.apply_list("all").unwrap();
-    f.with(Feature::Exceptions, true)
-        .with(Feature::FunctionReferences, true)
-        .with(Feature::Gc, true)
+    Features::front_end()
 }
 
 fn theirs() -> wasmparser::WasmFeatures {

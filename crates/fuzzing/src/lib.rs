@@ -60,7 +60,7 @@ pub fn features() -> nanowasm_binary::Features {
 /// proposal the engines run, and GC (with typed function references),
 /// which the engines do not run yet.
 pub fn front_end_features() -> nanowasm_binary::Features {
-    features().with(nanowasm_binary::Feature::Gc, true)
+    nanowasm_binary::Features::front_end()
 }
 
 /// Like [`generate`], with GC (and so typed function references, which

@@ -9,20 +9,15 @@
 #[allow(dead_code)]
 mod scan;
 
-use nanowasm_binary::{Feature, Features};
+use nanowasm_binary::Features;
 use nanowasm_core::HeapType;
 use nanowasm_text::wast::script::{Directive, Expected};
 use nanowasm_text::{parse_wat, print_module};
 use scan::Sexp;
 
-/// Every proposal the decoder implements, with exception handling, typed
-/// function references and GC.
+/// Every proposal the front end reads: the supported ones and GC.
 fn features() -> Features {
-    let mut f = Features::WASM2;
-    f.apply_list("all").unwrap();
-    f.with(Feature::Exceptions, true)
-        .with(Feature::FunctionReferences, true)
-        .with(Feature::Gc, true)
+    Features::front_end()
 }
 
 /// `$NANOWASM_TESTSUITE3`, or `../shared/testsuite` beside the
