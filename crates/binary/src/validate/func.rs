@@ -675,9 +675,7 @@ impl FuncValidator {
             .tags
             .get(index as usize)
             .ok_or_else(|| self.err(format!("unknown tag {index}")))?;
-        env.types
-            .func(*ty)
-            .ok_or_else(|| self.err(format!("unknown type {ty}")))
+        self.func_type_index(env, *ty)
     }
 
     /// Checks a `try_table` catch clause against its label: the label
@@ -720,9 +718,7 @@ impl FuncValidator {
             .funcs
             .get(f as usize)
             .ok_or_else(|| self.err(format!("unknown function {f}")))?;
-        env.types
-            .func(*ty)
-            .ok_or_else(|| self.err(format!("unknown type {ty}")))
+        self.func_type_index(env, *ty)
     }
 
     /// The callee type of a `call_indirect` or `return_call_indirect`
@@ -763,15 +759,39 @@ impl FuncValidator {
     }
 
     /// Pops a reference of any type; `None` if unknown (unreachable code).
-    fn pop_ref(&mut self, env: &Env<'_>) -> Result<Option<RefType>> {
+    fn pop_ref(&mut self) -> Result<Option<RefType>> {
         match self.pop_any()? {
             None => Ok(None),
             Some(ValType::Ref(r)) => Ok(Some(r)),
-            Some(t) => {
-                let _ = env;
-                Err(self.mismatch(format!("expected a reference, found {t}")))
-            }
+            Some(t) => Err(self.mismatch(format!("expected a reference, found {t}"))),
         }
+    }
+
+    /// The types of label `depth` for `op` (`br_on_non_null`,
+    /// `br_on_cast`, `br_on_cast_fail`), whose branch carries a reference
+    /// last: the types and that reference type.
+    fn ref_label<'m>(&self, env: &Env<'m>, op: Opcode, depth: u32) -> Result<(Types<'m>, RefType)> {
+        let types = self.label_types(env, self.frame_at(depth)?)?;
+        match types.len().checked_sub(1).map(|i| types.get(i)) {
+            Some(ValType::Ref(r)) => Ok((types, r)),
+            _ => Err(self.mismatch(format!(
+                "{} needs a label whose last value is a reference: label {depth}",
+                op.name()
+            ))),
+        }
+    }
+
+    /// The values below a branch's reference take the label's types (all
+    /// of `types` but the last).
+    fn pass_label_prefix(&mut self, env: &Env<'_>, types: Types<'_>) -> Result<()> {
+        let n = types.len() - 1;
+        for i in (0..n).rev() {
+            self.pop(env, types.get(i))?;
+        }
+        for i in 0..n {
+            self.push(types.get(i));
+        }
+        Ok(())
     }
 
     /// The fields of struct type `index`.
@@ -951,7 +971,7 @@ impl FuncValidator {
                 self.heap_type(env, heap)?;
                 let nullable = matches!(op, O::RefTestNull | O::RefCastNull);
                 let target = RefType::new(nullable, heap);
-                let t = self.pop_ref(env)?;
+                let t = self.pop_ref()?;
                 if let Some(t) = t {
                     if top(env.types, t.heap()) != top(env.types, heap) {
                         return Err(self.mismatch(format!(
@@ -979,28 +999,12 @@ impl FuncValidator {
                 } else {
                     (diff, to)
                 };
-                let types = self.label_types(env, self.frame_at(label)?)?;
-                let n = types.len();
-                let last = match n.checked_sub(1).map(|i| types.get(i)) {
-                    Some(ValType::Ref(r)) => r,
-                    _ => {
-                        return Err(self.mismatch(format!(
-                            "{} needs a label whose last value is a reference: label {label}",
-                            op.name()
-                        )))
-                    }
-                };
+                let (types, last) = self.ref_label(env, op, label)?;
                 if !ref_subtype(env.types, taken, last) {
                     return Err(self.found(ValType::Ref(last), ValType::Ref(taken)));
                 }
                 self.pop(env, ValType::Ref(from))?;
-                // The values below the reference take the label's types.
-                for i in (0..n - 1).rev() {
-                    self.pop(env, types.get(i))?;
-                }
-                for i in 0..n - 1 {
-                    self.push(types.get(i));
-                }
+                self.pass_label_prefix(env, types)?;
                 self.push(ValType::Ref(fallthrough));
             }
             (O::AnyConvertExtern | O::ExternConvertAny, _) => {
@@ -1526,18 +1530,18 @@ impl FuncValidator {
                 self.push(ValType::Ref(RefType::new(true, heap)));
             }
             (O::RefIsNull, _) => {
-                let t = self.pop_ref(env)?;
+                let t = self.pop_ref()?;
                 set!(ty = t.map(ValType::Ref));
                 self.push(ValType::I32);
             }
             (O::RefAsNonNull, _) => {
-                let t = self.pop_ref(env)?;
+                let t = self.pop_ref()?;
                 set!(ty = t.map(ValType::Ref));
                 self.operands
                     .push(t.map(|r| ValType::Ref(r.with_nullable(false))));
             }
             (O::BrOnNull, Imm::Index(depth)) => {
-                let t = self.pop_ref(env)?;
+                let t = self.pop_ref()?;
                 let types = self.label_types(env, self.frame_at(depth)?)?;
                 self.pop_types(env, types)?;
                 self.push_types(types);
@@ -1546,29 +1550,14 @@ impl FuncValidator {
                 set!(ty = t.map(ValType::Ref));
             }
             (O::BrOnNonNull, Imm::Index(depth)) => {
-                let t = self.pop_ref(env)?;
-                let types = self.label_types(env, self.frame_at(depth)?)?;
-                let n = types.len();
-                let last = match n.checked_sub(1).map(|i| types.get(i)) {
-                    Some(ValType::Ref(r)) => r,
-                    _ => {
-                        return Err(self.mismatch(format!(
-                            "br_on_non_null needs a label whose last value is a reference: label {depth}"
-                        )))
-                    }
-                };
+                let t = self.pop_ref()?;
+                let (types, last) = self.ref_label(env, O::BrOnNonNull, depth)?;
                 if let Some(r) = t {
                     if !ref_subtype(env.types, r.with_nullable(false), last) {
                         return Err(self.found(ValType::Ref(last), ValType::Ref(r)));
                     }
                 }
-                // The values below the reference take the label's types.
-                for i in (0..n - 1).rev() {
-                    self.pop(env, types.get(i))?;
-                }
-                for i in 0..n - 1 {
-                    self.push(types.get(i));
-                }
+                self.pass_label_prefix(env, types)?;
                 set!(ty = t.map(ValType::Ref));
             }
             (O::RefFunc, Imm::Index(f)) => {
