@@ -29,8 +29,6 @@ pub fn not_enabled_as(spec: &str, feature: Feature, what: &str, offset: usize) -
 fn not_enabled_text(feature: Feature, what: &str) -> String {
     let status = if feature.is_supported() {
         "is not enabled"
-    } else if feature.is_decoded() {
-        "is not enabled (nanowasm's engines do not run it yet; `nanowasm validate --features gc` and `nanowasm print` read such modules)"
     } else {
         "is not enabled (not implemented by nanowasm yet)"
     };

@@ -11,8 +11,8 @@ mod common;
 
 use nanowasm_binary::{Feature, Features};
 
-/// Every supported proposal (typed function references among them), and
-/// exceptions.
+/// Every supported proposal (typed function references and GC among
+/// them), and exceptions.
 fn ours() -> Features {
     let mut f = Features::WASM2;
     f.apply_list("all").unwrap();
@@ -30,6 +30,8 @@ fn theirs() -> wasmparser::WasmFeatures {
         | W::MEMORY64
         | W::RELAXED_SIMD
         | W::FUNCTION_REFERENCES
+        | W::GC
+        | W::GC_TYPES
 }
 
 #[test]

@@ -124,6 +124,9 @@ pub(crate) fn to_c(v: Val, store: &Rc<StoreCell>) -> Result<wasm_val_t, String> 
         },
         Val::V128(_) => return Err("a v128 value cannot be passed through wasm.h".into()),
         Val::ExnRef(_) => return Err("an exnref value cannot be passed through wasm.h".into()),
+        Val::AnyRef(_) => {
+            return Err("a GC reference (anyref) cannot be passed through wasm.h".into())
+        }
         Val::FuncRef(f) => wasm_val_t {
             kind: WASM_FUNCREF,
             of: match f {

@@ -398,6 +398,11 @@ fn show(v: &Val) -> String {
         Val::ExternRef(Some(_)) => "<externref>".into(),
         Val::ExnRef(None) => "<null exnref>".into(),
         Val::ExnRef(Some(_)) => "<exnref>".into(),
+        Val::AnyRef(None) => "<null anyref>".into(),
+        Val::AnyRef(Some(a)) => match a.i31_s() {
+            Some(v) => format!("<i31 {v}>"),
+            None => "<anyref>".into(),
+        },
     }
 }
 

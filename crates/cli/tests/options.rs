@@ -72,8 +72,8 @@ fn unknown_and_unsupported_keys_are_refused_with_a_reason() {
             "-W wmemcheck: not supported by nanowasm: there is no memory checker",
         ),
         (
-            &["-W", "gc"],
-            "-W gc: not supported by nanowasm: the proposal is not implemented",
+            &["-W", "threads"],
+            "-W threads: not supported by nanowasm: the proposal is not implemented",
         ),
         (
             &["-S", "preview2=n"],

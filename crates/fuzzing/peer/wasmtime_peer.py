@@ -36,6 +36,8 @@ TRAPS = {
     "INTEGER_OVERFLOW": "overflow",
     "BAD_CONVERSION_TO_INTEGER": "conversion",
     "NULL_REFERENCE": "null",
+    "CAST_FAILURE": "cast",
+    "ARRAY_OUT_OF_BOUNDS": "array",
 }
 
 
@@ -72,7 +74,7 @@ def outcome(e):
                 return {"trap": "exception"}
             return {"trap": "other: " + str(e).splitlines()[0]}
         name = code.name
-        if name in ("OUT_OF_FUEL", "STACK_OVERFLOW", "INTERRUPT"):
+        if name in ("OUT_OF_FUEL", "STACK_OVERFLOW", "INTERRUPT", "ALLOCATION_TOO_LARGE"):
             return "exhausted"
         return {"trap": TRAPS.get(name, "other: " + name)}
     text = str(e)
@@ -83,7 +85,7 @@ def outcome(e):
     ):
         if needle in text:
             return {"trap": kind}
-    if "resource limit" in text or "memory minimum size" in text or "table minimum size" in text:
+    if "GC heap" in text or "out of memory" in text or "resource limit" in text or "memory minimum size" in text or "table minimum size" in text:
         return "exhausted"
     return {"trap": "other: " + text.splitlines()[0]}
 
@@ -100,6 +102,8 @@ class Peer:
         config.wasm_tail_call = True
         config.wasm_multi_memory = True
         config.wasm_memory64 = True
+        config.wasm_function_references = True
+        config.wasm_gc = True
         engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(engine)
         self.store.set_fuel(cmd["fuel"])

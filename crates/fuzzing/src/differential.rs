@@ -66,8 +66,12 @@ pub enum Trap {
     /// An exception no handler caught.
     UncaughtException,
     /// A null reference where a value is needed (`throw_ref`, `call_ref`,
-    /// `ref.as_non_null`).
+    /// `ref.as_non_null`, a field or element access, `i31.get_*`).
     NullReference,
+    /// `ref.cast` of a value of another type (GC).
+    CastFailure,
+    /// An array access out of bounds (GC).
+    ArrayOutOfBounds,
     /// Anything else (an engine error that is not a trap).
     Other(String),
 }
@@ -145,6 +149,7 @@ fn nano_value(v: &nanowasm::Val) -> Value {
         Val::FuncRef(r) => Value::Ref(r.is_none()),
         Val::ExternRef(r) => Value::Ref(r.is_none()),
         Val::ExnRef(r) => Value::Ref(r.is_none()),
+        Val::AnyRef(r) => Value::Ref(r.is_none()),
     }
 }
 
@@ -164,9 +169,17 @@ fn nano_outcome(r: Result<Vec<Value>, nanowasm::Error>) -> Outcome {
             Some(T::IntegerDivisionByZero) => Outcome::Trap(Trap::DivisionByZero),
             Some(T::IntegerOverflow) => Outcome::Trap(Trap::IntegerOverflow),
             Some(T::BadConversionToInteger) => Outcome::Trap(Trap::BadConversion),
-            Some(T::NullReference | T::NullFunctionReference | T::NullExceptionReference) => {
-                Outcome::Trap(Trap::NullReference)
-            }
+            Some(
+                T::NullReference
+                | T::NullFunctionReference
+                | T::NullExceptionReference
+                | T::NullStructReference
+                | T::NullArrayReference
+                | T::NullI31Reference,
+            ) => Outcome::Trap(Trap::NullReference),
+            Some(T::CastFailure) => Outcome::Trap(Trap::CastFailure),
+            Some(T::ArrayOutOfBounds) => Outcome::Trap(Trap::ArrayOutOfBounds),
+            Some(T::GcHeapExhausted) => Outcome::Exhausted,
             Some(other) => Outcome::Trap(Trap::Other(format!("{other:?}"))),
             // The stack of values, not only calls, is a limit too.
             None if matches!(e.kind(), nanowasm::ErrorKind::Limit(_)) => Outcome::Exhausted,
@@ -571,6 +584,8 @@ fn peer_outcome(o: &serde_json::Value) -> Outcome {
         "conversion" => Trap::BadConversion,
         "exception" => Trap::UncaughtException,
         "null" => Trap::NullReference,
+        "cast" => Trap::CastFailure,
+        "array" => Trap::ArrayOutOfBounds,
         other => Trap::Other(other.to_owned()),
     })
 }
@@ -641,12 +656,17 @@ impl Engine for Wasmtime {
     }
 }
 
-/// The exports whose types hold an exception reference, which the Python
-/// API cannot handle (see `peer/wasmtime_peer.py`).
+/// The exports whose types the Python API cannot handle (see
+/// `peer/wasmtime_peer.py`): an exception reference, a GC reference (its
+/// values cannot be compared across engines), a concrete or bottom type,
+/// or a non-nullable reference (no default argument).
 fn opaque_exports(wasm: &[u8]) -> Vec<String> {
-    let exn = |t: &nanowasm::ValType| {
-        matches!(t, nanowasm::ValType::Ref(r)
-            if matches!(r.heap(), nanowasm::HeapType::Exn | nanowasm::HeapType::NoExn))
+    use nanowasm::HeapType as H;
+    let opaque = |t: &nanowasm::ValType| match t {
+        // The Python API handles `funcref` and `externref` alone (it
+        // aborts on the type of anything else).
+        nanowasm::ValType::Ref(r) => !(r.nullable() && matches!(r.heap(), H::Func | H::Extern)),
+        _ => false,
     };
     let engine = nanowasm::Engine::default();
     let Ok(module) = nanowasm::Module::new(&engine, wasm) else {
@@ -655,8 +675,8 @@ fn opaque_exports(wasm: &[u8]) -> Vec<String> {
     module
         .exports()
         .filter(|e| match e.ty() {
-            nanowasm::ExternType::Global(g) => exn(&g.content),
-            nanowasm::ExternType::Func(f) => f.params().iter().chain(f.results()).any(exn),
+            nanowasm::ExternType::Global(g) => opaque(&g.content),
+            nanowasm::ExternType::Func(f) => f.params().iter().chain(f.results()).any(opaque),
             _ => false,
         })
         .map(|e| e.name().to_owned())

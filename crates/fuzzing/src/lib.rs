@@ -75,12 +75,14 @@ pub fn generate_front_end(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Like [`generate_for_differential`], for the comparison with wasmtime
-/// ([`differential::against_wasmtime`]): exception handling on, and
-/// without SIMD (the Python API has no `v128` values).
+/// ([`differential::against_wasmtime`]): exception handling on, GC (with
+/// typed function references) in some modules, and without SIMD (the
+/// Python API has no `v128` values).
 pub fn generate_for_wasmtime(data: &[u8]) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(data);
     let mut config = config_3_0(&mut u).ok()?;
     config.exceptions_enabled = true;
+    config.gc_enabled = u.arbitrary().ok()?;
     // At least one tag, so functions can throw.
     config.min_tags = 1;
     config.max_tags = config.max_tags.max(1);

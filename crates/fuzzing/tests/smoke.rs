@@ -158,28 +158,39 @@ fn differential_against_wasmtime() {
     }
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     let with_tags = AtomicUsize::new(0);
+    let with_gc = AtomicUsize::new(0);
     let modules = AtomicUsize::new(0);
     let calls = AtomicUsize::new(0);
     let thrown = AtomicUsize::new(0);
     each_input("differential_wasmtime", iters(500), 4096, |d| {
         if let Some(m) = generate_for_wasmtime(d) {
             modules.fetch_add(1, Relaxed);
-            if nanowasm_binary::decode(m.clone(), nanowasm_fuzzing::features())
-                .is_ok_and(|b| !b.tags.is_empty())
+            if let Ok(b) =
+                nanowasm_binary::decode(m.clone(), nanowasm_fuzzing::front_end_features())
             {
-                with_tags.fetch_add(1, Relaxed);
+                if !b.tags.is_empty() {
+                    with_tags.fetch_add(1, Relaxed);
+                }
+                if b.types.iter().any(|t| t.composite.as_func().is_none()) {
+                    with_gc.fetch_add(1, Relaxed);
+                }
             }
             let (c, t) = differential::against_wasmtime(&m);
             calls.fetch_add(c, Relaxed);
             thrown.fetch_add(t, Relaxed);
         }
     });
-    let (n, t) = (modules.into_inner(), with_tags.into_inner());
+    let (n, t, g) = (
+        modules.into_inner(),
+        with_tags.into_inner(),
+        with_gc.into_inner(),
+    );
     let (c, x) = (calls.into_inner(), thrown.into_inner());
     eprintln!(
-        "{n} modules against wasmtime, {t} with tags; {c} calls compared, {x} ended in an uncaught exception"
+        "{n} modules against wasmtime, {t} with tags, {g} with GC types; {c} calls compared, {x} ended in an uncaught exception"
     );
     assert!(t * 2 >= n, "too few modules with exceptions: {t} of {n}");
+    assert!(g * 10 >= n, "too few modules with GC types: {g} of {n}");
     assert!(x > 0, "no call threw an exception out of the module");
 }
 

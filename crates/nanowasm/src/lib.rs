@@ -76,13 +76,13 @@
 // One explicit list, so what the facade promises is visible here and a
 // new item in the runtime is exported only on purpose.
 pub use nanowasm_runtime::{
-    AsContext, AsContextMut, Caller, CompileError, CompileErrorKind, CompiledFunction, Config,
-    Engine, Error, ErrorKind, ExnRef, ExportType, Extern, ExternKind, ExternRef, ExternType,
-    Feature, Features, FrameInfo, Func, FuncType, Global, GlobalType, HeapType, HostReturn,
-    I32Exit, ImportType, Instance, InstancePre, IntoFunc, Limits, Linker, Memory, MemoryBounds,
-    MemoryType, Module, Precompiled, ProfilingStrategy, RefType, Result, Store, StoreLimits,
-    StoreLimitsBuilder, Strategy, Table, TableType, Tag, Trap, TrapCode, TypedFunc, Val, ValType,
-    WasmParams, WasmResults, WasmTy,
+    AnyRef, AsContext, AsContextMut, Caller, CompileError, CompileErrorKind, CompiledFunction,
+    Config, Engine, Error, ErrorKind, ExnRef, ExportType, Extern, ExternKind, ExternRef,
+    ExternType, Feature, Features, FrameInfo, Func, FuncType, GcStats, Global, GlobalType,
+    HeapType, HostReturn, I32Exit, ImportType, Instance, InstancePre, IntoFunc, Limits, Linker,
+    Memory, MemoryBounds, MemoryType, Module, Precompiled, ProfilingStrategy, RefType, Result,
+    Store, StoreLimits, StoreLimitsBuilder, Strategy, Table, TableType, Tag, Trap, TrapCode,
+    TypedFunc, Val, ValType, WasmParams, WasmResults, WasmTy,
 };
 
 /// WASI preview1 (`wasi_snapshot_preview1`): [`wasi::WasiCtx`] and

@@ -130,6 +130,7 @@ fn default_features() -> Features {
         .with(Feature::Memory64, true)
         .with(Feature::Exceptions, true)
         .with(Feature::FunctionReferences, true)
+        .with(Feature::Gc, true)
 }
 
 impl Default for Config {
@@ -243,6 +244,16 @@ impl Config {
     /// `ref.as_non_null` and tables with initializers (default: on).
     pub fn wasm_function_references(&mut self, enable: bool) -> &mut Config {
         self.features = self.features.with(Feature::FunctionReferences, enable);
+        self
+    }
+
+    /// Whether modules may use GC: struct and array types, `i31ref`,
+    /// subtyping, casts, and a collected heap per store (default: on).
+    /// The interpreter runs such modules; the compiler refuses them, so
+    /// [`Strategy::Auto`] runs them in the interpreter (see
+    /// ARCHITECTURE.md, "GC").
+    pub fn wasm_gc(&mut self, enable: bool) -> &mut Config {
+        self.features = self.features.with(Feature::Gc, enable);
         self
     }
 
@@ -547,6 +558,40 @@ impl TypeRegistry {
         // no subtype of anything.
         let n = r.types.len() as u32;
         a < n && b < n && heap_subtype(&*r, HeapType::Concrete(a), HeapType::Concrete(b))
+    }
+}
+
+impl TypeRegistry {
+    /// Type `id`, if the registry gave it out.
+    pub(crate) fn sub_type(&self, id: u32) -> Option<SubType> {
+        self.inner.read().types.get(id as usize).cloned()
+    }
+
+    /// Whether `id` is a function type.
+    pub(crate) fn is_func(&self, id: u32) -> bool {
+        self.inner
+            .read()
+            .types
+            .get(id as usize)
+            .is_some_and(|t| matches!(t.composite, nanowasm_core::CompositeType::Func(_)))
+    }
+
+    /// The declared supertypes of `id`, outermost first, then `id`.
+    pub(crate) fn supertypes(&self, id: u32) -> alloc::vec::Vec<u32> {
+        let r = self.inner.read();
+        let mut chain = alloc::vec![id];
+        let mut at = id;
+        // Validation bounds the depth (63); the bound here only guards
+        // against a cycle, which registration rules out.
+        while let Some(s) = r.types.get(at as usize).and_then(|t| t.supertype) {
+            if chain.len() > 64 {
+                break;
+            }
+            chain.push(s);
+            at = s;
+        }
+        chain.reverse();
+        chain
     }
 }
 

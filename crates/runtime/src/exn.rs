@@ -40,7 +40,11 @@ impl Tag {
         }
         let inner = &mut store.as_context_mut().inner;
         let index = inner.tags.len() as u32;
-        inner.tags.push(TagEntity { ty: ty.clone() });
+        let type_id = inner.engine.inner.types.register(ty);
+        inner.tags.push(TagEntity {
+            ty: ty.clone(),
+            type_id,
+        });
         Ok(Tag(Stored {
             store: inner.id,
             index,
@@ -105,14 +109,17 @@ impl ExnRef {
         let e = inner.exns.get(self.0.index);
         let ty = &inner.tags[e.tag as usize].ty;
         let mut out = vec![Val::I32(0); ty.params().len()];
-        crate::func::read_val_cells(inner.id, &e.values, ty.params(), &mut out);
+        crate::func::read_val_cells(Some(inner), &e.values, ty.params(), &mut out);
         Ok(out)
     }
 }
 
 /// A tag's entity.
 pub(crate) struct TagEntity {
+    /// Its type, concrete types as registry ids.
     pub(crate) ty: FuncType,
+    /// The engine-wide id of its type: what an import must match.
+    pub(crate) type_id: u32,
 }
 
 /// An exception object.
@@ -160,6 +167,14 @@ impl Exns {
         }
         self.items.push(entity);
         Ok(self.items.len() as u32 - 1)
+    }
+
+    /// Calls `f` with every value cell of every live object (what the GC
+    /// scans: a payload may hold references).
+    pub(crate) fn for_each_value(&self, mut f: impl FnMut(u64)) {
+        for e in self.items.iter().filter(|e| e.tag != u32::MAX) {
+            e.values.iter().for_each(|&v| f(v));
+        }
     }
 
     /// Object `i` (valid: a live object's index).

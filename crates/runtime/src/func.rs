@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::instance::Extern;
 use crate::interp::exec;
 use crate::store::{AsContext, AsContextMut, FuncEntity, Store, Stored};
-use crate::values::{scratch, ExternRef, Val};
+use crate::values::{scratch, AnyRef, ExternRef, Val};
 
 /// A host function's implementation on values.
 pub(crate) type DynHostFn<T> =
@@ -65,7 +65,7 @@ impl<T> HostFunc<T> {
             let cells = scratch(&mut buf, &mut heap, n);
             write_val_cells(cells, args);
             g(caller, cells)?;
-            read_val_cells(0, cells, &results, out);
+            read_val_cells(None, cells, &results, out);
             Ok(())
         };
         Ok(Arc::new(HostFunc {
@@ -93,8 +93,13 @@ pub(crate) fn write_val_cells(cells: &mut [u64], vals: &[Val]) {
 }
 
 /// Reads values of `types` from cells into `out`, references as of store
-/// `store`.
-pub(crate) fn read_val_cells(store: u64, cells: &[u64], types: &[ValType], out: &mut [Val]) {
+/// `inner` (`None`: `types` has no references).
+pub(crate) fn read_val_cells(
+    inner: Option<&crate::store::StoreInner>,
+    cells: &[u64],
+    types: &[ValType],
+    out: &mut [Val],
+) {
     let mut k = 0;
     for (o, &t) in out.iter_mut().zip(types) {
         let mut raw = u128::from(cells[k]);
@@ -103,7 +108,10 @@ pub(crate) fn read_val_cells(store: u64, cells: &[u64], types: &[ValType], out: 
             raw |= u128::from(cells[k]) << 64;
             k += 1;
         }
-        *o = crate::global::raw_to_val(store, raw, t);
+        *o = match inner {
+            Some(inner) => inner.raw_to_val(raw, t),
+            None => crate::global::num_to_val(raw, t),
+        };
     }
 }
 
@@ -343,7 +351,7 @@ impl Func {
         let (mut pbuf, mut rbuf) = ([Val::I32(0); 8], [Val::I32(0); 8]);
         let (mut pheap, mut rheap) = (Vec::new(), Vec::new());
         let params = scratch(&mut pbuf, &mut pheap, np);
-        read_val_cells(0, cells, ty.params(), params);
+        read_val_cells(None, cells, ty.params(), params);
         let results = scratch(&mut rbuf, &mut rheap, nr);
         for (r, &t) in results.iter_mut().zip(ty.results()) {
             *r = Val::default_for(t);
@@ -435,7 +443,8 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         {
             let n = Params::cells().max(Results::cells());
             let target = crate::compiler::compiled_target(&store.inner, self.func.0.index);
-            if let Some((instance, index)) = target.filter(|_| n <= 16) {
+            let plain = || n <= 16 && !gc_refs(&FuncType::new(Params::types(), Results::types()));
+            if let Some((instance, index)) = target.filter(|_| plain()) {
                 let id = store.inner.id;
                 let mut cells = [0u64; 16];
                 if !params.store_cells(id, &mut cells) {
@@ -493,7 +502,14 @@ pub trait WasmTy: Sized {
         if ty == ValType::V128 {
             raw |= u128::from(*cells.get(1)?) << 64;
         }
-        Self::from_val(crate::global::raw_to_val(store, raw, ty))
+        // Typed calls carry references in cells only when no GC object
+        // can be among them (see `typed_host`): nothing to pin.
+        Self::from_val(match ty {
+            ValType::Ref(r) => {
+                crate::table::raw_to_ref(store, raw as u64, crate::values::RefKind::of(r.heap()))
+            }
+            t => crate::global::num_to_val(raw, t),
+        })
     }
 
     /// Writes it to the start of `cells`; false if it is a reference of
@@ -503,8 +519,9 @@ pub trait WasmTy: Sized {
         let v = self.into_val();
         let owner = match &v {
             Val::FuncRef(Some(f)) => f.0.store,
-            Val::ExternRef(Some(e)) => e.0.store,
+            Val::ExternRef(Some(e)) => e.store,
             Val::ExnRef(Some(e)) => e.0.store,
+            Val::AnyRef(Some(a)) => a.store,
             _ => store,
         };
         let raw = crate::global::val_to_raw(&v);
@@ -545,6 +562,7 @@ wasm_ty!(f64, ValType::F64, |x: f64| Val::F64(x.to_bits()), Val::F64(x) => f64::
 wasm_ty!(u128, ValType::V128, Val::V128, Val::V128(x) => x);
 wasm_ty!(Option<Func>, ValType::FUNCREF, Val::FuncRef, Val::FuncRef(x) => x);
 wasm_ty!(Option<ExternRef>, ValType::EXTERNREF, Val::ExternRef, Val::ExternRef(x) => x);
+wasm_ty!(Option<AnyRef>, ValType::ANYREF, Val::AnyRef, Val::AnyRef(x) => x);
 
 /// Parameter lists: `()`, a single [`WasmTy`], or tuples of them.
 pub trait WasmParams: Sized {
@@ -700,15 +718,35 @@ pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     fn into_host(self) -> (FuncType, Arc<HostFunc<T>>);
 }
 
+/// Whether values of `ty` may carry a GC object: an `anyref` (or below)
+/// or an `externref` (`extern.convert_any`).
+fn gc_refs(ty: &FuncType) -> bool {
+    ty.params().iter().chain(ty.results()).any(|t| {
+        matches!(t, ValType::Ref(r) if !matches!(
+            r.heap(),
+            nanowasm_core::HeapType::Func | nanowasm_core::HeapType::NoFunc
+                | nanowasm_core::HeapType::Exn | nanowasm_core::HeapType::NoExn
+        ))
+    })
+}
+
 /// A typed closure's host function: `call` on values, `raw` on cells.
 fn typed_host<T>(
     ty: &FuncType,
     call: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     raw: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Error> + Send + Sync + 'static,
 ) -> Arc<HostFunc<T>> {
+    // An `externref` or `anyref` may carry a GC object, which the host
+    // must pin when it receives it (`StoreInner::raw_to_val`): such
+    // functions take the values path.
+    let raw: Option<(usize, Box<RawHostFn<T>>)> = if gc_refs(ty) {
+        None
+    } else {
+        Some((area_cells(ty), Box::new(raw)))
+    };
     Arc::new(HostFunc {
         call: Box::new(call),
-        raw: Some((area_cells(ty), Box::new(raw))),
+        raw,
     })
 }
 

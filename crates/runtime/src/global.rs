@@ -4,7 +4,7 @@ use nanowasm_core::{GlobalType, ValType};
 
 use crate::error::Error;
 use crate::store::{AsContext, AsContextMut, GlobalEntity, Stored};
-use crate::table::{raw_to_ref, ref_to_raw};
+use crate::table::ref_to_raw;
 use crate::values::Val;
 
 /// A global of a store.
@@ -22,14 +22,16 @@ pub(crate) fn val_to_raw(v: &Val) -> u128 {
     }
 }
 
-pub(crate) fn raw_to_val(store: u64, raw: u128, ty: ValType) -> Val {
+/// A number from its raw bits (a reference type gives a null function
+/// reference: references go through `StoreInner::raw_to_val`).
+pub(crate) fn num_to_val(raw: u128, ty: ValType) -> Val {
     match ty {
         ValType::I32 => Val::I32(raw as u32 as i32),
         ValType::I64 => Val::I64(raw as u64 as i64),
         ValType::F32 => Val::F32(raw as u32),
         ValType::F64 => Val::F64(raw as u64),
         ValType::V128 => Val::V128(raw),
-        ValType::Ref(r) => raw_to_ref(store, raw as u64, r.heap()),
+        ValType::Ref(_) => Val::FuncRef(None),
     }
 }
 
@@ -62,7 +64,7 @@ impl Global {
         let inner = &store.as_context().inner;
         inner.check(self.0)?;
         let g = &inner.globals[self.0.index as usize];
-        Ok(raw_to_val(inner.id, g.value, g.ty.content))
+        Ok(inner.raw_to_val(g.value, g.ty.content))
     }
 
     /// Sets the value of a mutable global; `value` must be of the global's

@@ -305,6 +305,19 @@ fn instantiate_uninstrumented<T>(
     let inner = &mut store.inner;
     let instance_index = inner.instances.len() as u32;
     let type_ids = alloc::sync::Arc::clone(&module.inner.type_ids);
+    let gc_layouts: Box<[u32]> = if m
+        .types
+        .iter()
+        .any(|t| !matches!(t.composite, nanowasm_core::CompositeType::Func(_)))
+    {
+        let engine = inner.engine.clone();
+        type_ids
+            .iter()
+            .map(|&id| inner.gc.layout(&engine.inner.types, id).unwrap_or(u32::MAX))
+            .collect()
+    } else {
+        Box::default()
+    };
     let mut funcs = Vec::with_capacity(m.funcs.len());
     let mut tables = Vec::with_capacity(m.tables.len());
     let mut memories = Vec::with_capacity(m.memories.len());
@@ -373,9 +386,9 @@ fn instantiate_uninstrumented<T>(
                 globals.push(idx);
             }
             (ImportDesc::Tag(ty), Extern::Tag(_)) => {
-                // Tags match by their types' structure, as functions do
-                // through their engine-wide type ids.
-                if Some(&inner.tags[idx as usize].ty) != m.types.func(*ty) {
+                // Tags match by their engine-wide type ids: the same type
+                // (rec groups canonicalized), in both directions.
+                if inner.tags[idx as usize].type_id != type_ids[*ty as usize] {
                     return Err(link_error(mname, fname, "tag types differ"));
                 }
                 tags.push(idx);
@@ -402,11 +415,14 @@ fn instantiate_uninstrumented<T>(
     for &ty in &m.tags[m.num_imported.tags as usize..] {
         tags.push(inner.tags.len() as u32);
         inner.tags.push(crate::exn::TagEntity {
-            ty: m
-                .types
-                .func(ty)
+            // The engine's view (concrete types as registry ids).
+            ty: module
+                .inner
+                .func_types
+                .get(ty as usize)
                 .cloned()
                 .unwrap_or_else(|| FuncType::new([], [])),
+            type_id: type_ids[ty as usize],
         });
     }
     // Defined tables and memories.
@@ -440,7 +456,7 @@ fn instantiate_uninstrumented<T>(
         // A table with an initializer (typed function references) starts
         // with its value in every element, a table without one null.
         if let Some(Some(init)) = table_inits.get(k) {
-            let raw = eval_const(inner, module, &init.range, &globals, &funcs)?;
+            let raw = eval_const(inner, module, &init.range, &globals, &funcs, &gc_layouts)?;
             elements.fill(raw as u64);
         }
         tables.push(inner.tables.len() as u32);
@@ -494,7 +510,14 @@ fn instantiate_uninstrumented<T>(
         .iter()
         .enumerate()
     {
-        let value = eval_const(inner, module, &m.global_inits[k].range, &globals, &funcs)?;
+        let value = eval_const(
+            inner,
+            module,
+            &m.global_inits[k].range,
+            &globals,
+            &funcs,
+            &gc_layouts,
+        )?;
         globals.push(inner.globals.len() as u32);
         let ty = module.inner.engine_global(*ty);
         inner.globals.push(GlobalEntity { ty, value });
@@ -509,7 +532,10 @@ fn instantiate_uninstrumented<T>(
                 .collect(),
             ElementItems::Exprs(es) => es
                 .iter()
-                .map(|e| eval_const(inner, module, &e.range, &globals, &funcs).map(|v| v as u64))
+                .map(|e| {
+                    eval_const(inner, module, &e.range, &globals, &funcs, &gc_layouts)
+                        .map(|v| v as u64)
+                })
                 .collect::<Result<_, _>>()?,
         };
         elems.push(Some(items));
@@ -525,6 +551,7 @@ fn instantiate_uninstrumented<T>(
         elems,
         data_dropped,
         type_ids,
+        gc_layouts,
     });
     let instance = Instance(Stored {
         store: inner.id,
@@ -536,13 +563,8 @@ fn instantiate_uninstrumented<T>(
         match &seg.mode {
             ElementMode::Active { table, offset } => {
                 let inst = &inner.instances[instance_index as usize];
-                let offset = eval_const(
-                    inner,
-                    module,
-                    &offset.range,
-                    &inst.globals.clone(),
-                    &inst.funcs.clone(),
-                )?;
+                let (g, f) = (inst.globals.clone(), inst.funcs.clone());
+                let offset = eval_const(inner, module, &offset.range, &g, &f, &[])?;
                 let inst = &mut inner.instances[instance_index as usize];
                 let items = inst.elems[i].take().unwrap_or_default();
                 let table = &mut inner.tables[inst.tables[*table as usize] as usize];
@@ -569,13 +591,8 @@ fn instantiate_uninstrumented<T>(
                 continue;
             }
             let inst = &inner.instances[instance_index as usize];
-            let offset = eval_const(
-                inner,
-                module,
-                &offset.range,
-                &inst.globals.clone(),
-                &inst.funcs.clone(),
-            )?;
+            let (g, f) = (inst.globals.clone(), inst.funcs.clone());
+            let offset = eval_const(inner, module, &offset.range, &g, &f, &[])?;
             let inst = &mut inner.instances[instance_index as usize];
             inst.data_dropped[i] = true;
             let mem = &mut inner.memories[inst.memories[*memory as usize] as usize];
@@ -626,11 +643,12 @@ fn global_matches(inner: &StoreInner, actual: GlobalType, expected: GlobalType) 
 }
 
 fn eval_const(
-    inner: &StoreInner,
+    inner: &mut StoreInner,
     module: &Module,
     range: &core::ops::Range<usize>,
     globals: &[u32],
     funcs: &[u32],
+    gc_layouts: &[u32],
 ) -> Result<u128, Error> {
     let bytes = &module.binary().bytes;
     let mut r = Reader::new(&bytes[..range.end]);
@@ -654,6 +672,10 @@ fn eval_const(
                 _ => a64.wrapping_mul(b64).into(),
             };
             stack.push(v);
+            continue;
+        }
+        if instr.op.feature() == nanowasm_core::Feature::Gc {
+            crate::gc::eval_const_op(inner, instr.op, instr.imm, gc_layouts, &mut stack)?;
             continue;
         }
         let value = match (instr.op, instr.imm) {

@@ -65,6 +65,7 @@ mod error;
 mod exn;
 mod float;
 mod func;
+mod gc;
 mod global;
 mod instance;
 mod interp;
@@ -140,6 +141,7 @@ pub use error::{
 };
 pub use exn::{ExnRef, Tag};
 pub use func::{Caller, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use gc::GcStats;
 pub use global::Global;
 pub use instance::{Extern, Instance};
 pub use linker::{InstancePre, Linker};
@@ -149,7 +151,9 @@ pub use nanowasm_core::{
     ExternKind, Feature, Features, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
     TableType, ValType,
 };
-pub use store::{AsContext, AsContextMut, Store, StoreLimits, StoreLimitsBuilder};
+pub use store::{
+    AsContext, AsContextMut, Store, StoreLimits, StoreLimitsBuilder, DEFAULT_GC_HEAP_LIMIT,
+};
 pub use table::Table;
 pub use trap::TrapCode;
-pub use values::{ExternRef, Val};
+pub use values::{AnyRef, ExternRef, Val};

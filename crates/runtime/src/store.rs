@@ -41,7 +41,16 @@ pub struct StoreLimits {
     /// engine's [`Config::max_call_depth`](crate::Config::max_call_depth);
     /// deeper calls trap with `call stack exhausted`.
     pub call_depth: Option<usize>,
+    /// Bytes the store's GC heap (structs and arrays) may hold, counting
+    /// each object's payload and a fixed overhead; an allocation that does
+    /// not fit after a collection traps with
+    /// [`TrapCode::GcHeapExhausted`](crate::TrapCode::GcHeapExhausted).
+    pub gc_heap: usize,
 }
+
+/// The default [`StoreLimits::gc_heap`]: 4 GiB, what one linear memory of
+/// a 32-bit module may reach.
+pub const DEFAULT_GC_HEAP_LIMIT: usize = 1 << 32;
 
 impl Default for StoreLimits {
     fn default() -> Self {
@@ -52,6 +61,7 @@ impl Default for StoreLimits {
             memories: 10_000,
             tables: 10_000,
             call_depth: None,
+            gc_heap: DEFAULT_GC_HEAP_LIMIT,
         }
     }
 }
@@ -94,6 +104,12 @@ impl StoreLimitsBuilder {
     /// [`Config::max_call_depth`](crate::Config::max_call_depth)).
     pub fn call_depth(mut self, n: usize) -> Self {
         self.0.call_depth = Some(n.max(1));
+        self
+    }
+    /// The most bytes the GC heap may hold (default
+    /// [`DEFAULT_GC_HEAP_LIMIT`]); an allocation beyond traps.
+    pub fn gc_heap(mut self, bytes: usize) -> Self {
+        self.0.gc_heap = bytes;
         self
     }
     /// The limits.
@@ -155,6 +171,9 @@ pub(crate) struct InstanceEntity {
     pub(crate) data_dropped: Vec<bool>,
     /// Store type ids of the module's types.
     pub(crate) type_ids: Arc<[u32]>,
+    /// The GC heap's layout of each of the module's struct and array
+    /// types (`u32::MAX` for a function type); empty without such types.
+    pub(crate) gc_layouts: Box<[u32]>,
 }
 
 /// Everything in a store but the host data and host functions.
@@ -191,6 +210,13 @@ pub(crate) struct StoreInner {
     /// only when this changed. Every resize goes through `memory::grow` or
     /// `table::grow`, which count it.
     pub(crate) resizes: u64,
+    /// The GC heap (structs and arrays).
+    pub(crate) gc: crate::gc::GcHeap,
+    /// Compiled activations of this store on the native stack: the
+    /// collector does not run while there are any (their frames may hold
+    /// references it cannot see).
+    #[cfg(nanowasm_compiler)]
+    pub(crate) compiled_active: u32,
     /// The native stack address of the outermost entry from the host; 0
     /// while the store is not running (see `stack.rs`).
     pub(crate) stack_entry: usize,
@@ -244,15 +270,54 @@ impl StoreInner {
         }
     }
 
+    /// [`check`](Self::check) of a handle that is a store id and a raw
+    /// value (`ExternRef`, `AnyRef`).
+    #[inline]
+    pub(crate) fn check_id(&self, store: u64) -> Result<(), crate::Error> {
+        if store == self.id {
+            Ok(())
+        } else {
+            Err(wrong_store())
+        }
+    }
+
     /// Checks that a reference value, if it is one, belongs to this store.
     #[inline]
     pub(crate) fn check_ref(&self, v: &Val) -> Result<(), crate::Error> {
         match v {
             Val::FuncRef(Some(f)) => self.check(f.0),
-            Val::ExternRef(Some(e)) => self.check(e.0),
+            Val::ExternRef(Some(e)) => self.check_id(e.store),
             Val::ExnRef(Some(e)) => self.check(e.0),
+            Val::AnyRef(Some(a)) => self.check_id(a.store),
             _ => Ok(()),
         }
+    }
+
+    /// The representation of values of `heap` (engine ids): a concrete
+    /// type's is a function's or a GC object's, as the registry says.
+    pub(crate) fn ref_kind(&self, heap: nanowasm_core::HeapType) -> crate::values::RefKind {
+        use crate::values::RefKind;
+        match heap {
+            nanowasm_core::HeapType::Concrete(id) if !self.engine.inner.types.is_func(id) => {
+                RefKind::Any
+            }
+            h => RefKind::of(h),
+        }
+    }
+
+    /// The value of `ty` whose raw bits are `raw`, with this store's
+    /// references. A struct or array handed out this way (directly, or
+    /// inside an `externref`) is pinned: the host may keep it.
+    pub(crate) fn raw_to_val(&self, raw: u128, ty: ValType) -> Val {
+        use crate::values::RefKind;
+        let ValType::Ref(r) = ty else {
+            return crate::global::num_to_val(raw, ty);
+        };
+        let (kind, raw) = (self.ref_kind(r.heap()), raw as u64);
+        if matches!(kind, RefKind::Any | RefKind::Extern) && raw != 0 {
+            self.gc.pin(raw);
+        }
+        crate::table::raw_to_ref(self.id, raw, kind)
     }
 
     /// Checks that `v` may be stored in a place of type `ty` of this
@@ -276,6 +341,27 @@ impl StoreInner {
     #[inline]
     pub(crate) fn matches_concrete(&self, v: &Val, ty: ValType) -> bool {
         match (v, ty) {
+            (Val::AnyRef(Some(a)), ValType::Ref(r)) => match r.heap() {
+                nanowasm_core::HeapType::Concrete(want) => self
+                    .gc
+                    .get(a.raw)
+                    .is_some_and(|(l, _)| l.is_subtype_of(want)),
+                // The abstract types below `any` the value must be of.
+                h => crate::interp::handlers::gc::passes(
+                    self,
+                    0,
+                    a.raw,
+                    crate::interp::handlers::gc::target::abstract_code(h),
+                    false,
+                ),
+            },
+            (Val::AnyRef(None), ValType::Ref(r)) => {
+                // A null of a concrete type: of a struct or array type.
+                !matches!(r.heap(), nanowasm_core::HeapType::Concrete(id) if self.engine.inner.types.is_func(id))
+            }
+            (Val::FuncRef(_), ValType::Ref(r)) if matches!(r.heap(), nanowasm_core::HeapType::Concrete(id) if !self.engine.inner.types.is_func(id)) => {
+                false
+            }
             (Val::FuncRef(Some(f)), ValType::Ref(r)) => match r.heap() {
                 nanowasm_core::HeapType::Concrete(want) => {
                     let have = self.funcs[f.0.index as usize].type_id();
@@ -299,7 +385,7 @@ pub(crate) fn wrong_store() -> crate::Error {
 #[inline(never)]
 pub(crate) fn type_mismatch(what: &str, ty: ValType, v: &Val) -> crate::Error {
     let found = match v {
-        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => {
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None) => {
             format!("a null {}", v.ty())
         }
         _ => v.ty().to_string(),
@@ -402,6 +488,9 @@ impl<T> Store<T> {
                 compiled: Default::default(),
                 depth: 0,
                 resizes: 0,
+                gc: Default::default(),
+                #[cfg(nanowasm_compiler)]
+                compiled_active: 0,
                 stack_entry: 0,
                 max_wasm_stack: engine.config().max_wasm_stack,
             },
@@ -455,6 +544,18 @@ impl<T> Store<T> {
     /// epoch plus `delta` (requires `Config::epoch_interruption`).
     pub fn set_epoch_deadline(&mut self, delta: u64) {
         self.inner.epoch_deadline = self.inner.engine.epoch().saturating_add(delta);
+    }
+
+    /// Statistics of the store's GC heap.
+    pub fn gc_stats(&self) -> crate::gc::GcStats {
+        self.inner.gc.stats()
+    }
+
+    /// Collects the store's GC heap now (wasmtime's `Store::gc`). Objects
+    /// that wasm still reaches, or that were handed to the host, stay.
+    pub fn gc(&mut self) {
+        let live = self.inner.interp.top;
+        crate::gc::collect(&mut self.inner, live);
     }
 
     /// Sets the store's resource limits.

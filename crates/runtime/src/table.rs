@@ -1,7 +1,7 @@
 //! Tables.
 
 use crate::prelude::*;
-use nanowasm_core::{HeapType, Limits, TableType, ValType};
+use nanowasm_core::{Limits, TableType, ValType};
 
 use crate::error::Error;
 use crate::func::Func;
@@ -12,31 +12,38 @@ use crate::values::{ExternRef, RefKind, Val};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Table(pub(crate) Stored);
 
-/// A raw reference from a [`Val`] (0 for null). Only the index is kept:
-/// the caller has checked that the reference belongs to the store.
+/// A raw reference from a [`Val`] (0 for null). Only the index or raw
+/// value is kept: the caller has checked that the reference belongs to the
+/// store.
 pub(crate) fn ref_to_raw(v: &Val) -> Option<u64> {
     match v {
-        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => Some(0),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None) => {
+            Some(0)
+        }
         Val::FuncRef(Some(f)) => Some(u64::from(f.0.index) + 1),
-        Val::ExternRef(Some(e)) => Some(u64::from(e.0.index) + 1),
+        Val::ExternRef(Some(e)) => Some(e.raw),
         Val::ExnRef(Some(e)) => Some(u64::from(e.0.index) + 1),
+        Val::AnyRef(Some(a)) => Some(a.raw),
         _ => None,
     }
 }
 
-/// A [`Val`] from a raw reference to a `heap`.
-pub(crate) fn raw_to_ref(store: u64, raw: u64, heap: HeapType) -> Val {
+/// A [`Val`] from a raw reference of representation `kind` (see
+/// `StoreInner::raw_to_val`, which also pins what the host may keep).
+pub(crate) fn raw_to_ref(store: u64, raw: u64, kind: RefKind) -> Val {
     let s = |raw: u64| Stored {
         store,
         index: (raw - 1) as u32,
     };
-    match (RefKind::of(heap), raw) {
+    match (kind, raw) {
         (RefKind::Func, 0) => Val::FuncRef(None),
-        (RefKind::Extern | RefKind::Any, 0) => Val::ExternRef(None),
+        (RefKind::Extern, 0) => Val::ExternRef(None),
         (RefKind::Exn, 0) => Val::ExnRef(None),
+        (RefKind::Any, 0) => Val::AnyRef(None),
         (RefKind::Func, r) => Val::FuncRef(Some(Func(s(r)))),
-        (RefKind::Extern | RefKind::Any, r) => Val::ExternRef(Some(ExternRef(s(r)))),
+        (RefKind::Extern, raw) => Val::ExternRef(Some(ExternRef { store, raw })),
         (RefKind::Exn, r) => Val::ExnRef(Some(crate::exn::ExnRef(s(r)))),
+        (RefKind::Any, raw) => Val::AnyRef(Some(crate::values::AnyRef { store, raw })),
     }
 }
 
@@ -126,7 +133,9 @@ impl Table {
         let Some(&raw) = usize::try_from(index).ok().and_then(|i| t.elements.get(i)) else {
             return Ok(None);
         };
-        Ok(Some(raw_to_ref(inner.id, raw, t.ty.element.heap())))
+        Ok(Some(
+            inner.raw_to_val(u128::from(raw), ValType::Ref(t.ty.element)),
+        ))
     }
 
     /// Sets element `index` to `value`, a reference of the table's element

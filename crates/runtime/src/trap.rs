@@ -37,6 +37,20 @@ pub enum TrapCode {
     NullFunctionReference,
     /// `throw_ref` of a null exception reference.
     NullExceptionReference,
+    /// `struct.get`/`struct.set` of a null structure reference.
+    NullStructReference,
+    /// An array instruction on a null array reference.
+    NullArrayReference,
+    /// `i31.get_s`/`i31.get_u` of a null reference.
+    NullI31Reference,
+    /// An array access or bulk array operation out of bounds.
+    ArrayOutOfBounds,
+    /// `ref.cast` of a reference that is not of the target type.
+    CastFailure,
+    /// A GC allocation that does not fit in the store's GC heap limit
+    /// ([`StoreLimitsBuilder::gc_heap`](crate::StoreLimitsBuilder::gc_heap)),
+    /// even after a collection.
+    GcHeapExhausted,
 }
 
 impl TrapCode {
@@ -58,6 +72,12 @@ impl TrapCode {
             TrapCode::NullReference => "null reference",
             TrapCode::NullFunctionReference => "null function reference",
             TrapCode::NullExceptionReference => "null exception reference",
+            TrapCode::NullStructReference => "null structure reference",
+            TrapCode::NullArrayReference => "null array reference",
+            TrapCode::NullI31Reference => "null i31 reference",
+            TrapCode::ArrayOutOfBounds => "out of bounds array access",
+            TrapCode::CastFailure => "cast failure",
+            TrapCode::GcHeapExhausted => "GC heap exhausted: allocation over the store's limit",
         }
     }
 }

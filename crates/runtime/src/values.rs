@@ -4,12 +4,19 @@ use crate::prelude::*;
 use nanowasm_core::{HeapType, ValType};
 
 use crate::func::Func;
-use crate::store::{AsContext, AsContextMut, Stored};
+use crate::store::{AsContext, AsContextMut};
 
 /// A host reference (`externref`): a handle to a value the host stored in
-/// the store. Copying the handle does not copy the value.
+/// the store, or a WebAssembly GC value that `extern.convert_any` (or
+/// [`ExternRef::convert_any`]) made an `externref`. Copying the handle does
+/// not copy the value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ExternRef(pub(crate) Stored);
+pub struct ExternRef {
+    pub(crate) store: u64,
+    /// Its slot encoding: a host value's index plus one, or an `any`
+    /// reference with bit 63 set (see `gc`).
+    pub(crate) raw: u64,
+}
 
 impl ExternRef {
     /// Stores `value` in `store` and returns a reference to it.
@@ -18,25 +25,118 @@ impl ExternRef {
         value: impl core::any::Any + Send + Sync,
     ) -> ExternRef {
         let inner = &mut store.as_context_mut().inner;
-        let index = inner.externs.len() as u32;
+        let index = inner.externs.len() as u64;
         inner.externs.push(Box::new(value));
-        ExternRef(Stored {
+        ExternRef {
             store: inner.id,
-            index,
-        })
+            raw: index + 1,
+        }
     }
 
     /// The value the reference holds; an error if `store` does not hold
-    /// this reference. (wasmtime's returns `Result<Option<_>>`, `None` for
-    /// a reference its GC gave a host value of another kind; here every
-    /// reference holds a host value.)
+    /// this reference, or if it holds a WebAssembly GC value (made by
+    /// `extern.convert_any`) rather than host data. (wasmtime's returns
+    /// `Ok(None)` for the latter.)
     pub fn data<'a, T: 'a>(
         &self,
         store: &'a impl AsContext<Data = T>,
     ) -> Result<&'a (dyn core::any::Any + Send + Sync), crate::Error> {
         let inner = &store.as_context().inner;
-        inner.check(self.0)?;
-        Ok(&*inner.externs[self.0.index as usize])
+        inner.check_id(self.store)?;
+        if self.raw & crate::gc::EXTERN_ANY != 0 {
+            return Err(crate::Error::usage(
+                "this externref holds a WebAssembly GC value (from extern.convert_any), not host data",
+            ));
+        }
+        inner
+            .externs
+            .get((self.raw - 1) as usize)
+            .map(|b| &**b)
+            .ok_or_else(|| crate::Error::bug("an externref names no host value"))
+    }
+
+    /// `extern.convert_any`: `any` as an `externref` (which
+    /// [`AnyRef::convert_extern`] turns back into the same `anyref`).
+    pub fn convert_any(store: impl AsContext, any: AnyRef) -> Result<ExternRef, crate::Error> {
+        let inner = &store.as_context().inner;
+        inner.check_id(any.store)?;
+        Ok(ExternRef {
+            store: inner.id,
+            raw: crate::gc::extern_convert_any(any.raw),
+        })
+    }
+}
+
+/// A reference of the GC `any` hierarchy (`anyref`, `eqref`, `i31ref`,
+/// `structref`, `arrayref` and their concrete types): an `i31`, a struct,
+/// an array, or a host value converted by `any.convert_extern`. A struct or
+/// array handed to the host stays alive until the store is dropped (as a
+/// wasmtime `Rooted` made outside any `RootScope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AnyRef {
+    pub(crate) store: u64,
+    /// Its slot encoding (see `gc`), never 0.
+    pub(crate) raw: u64,
+}
+
+impl AnyRef {
+    /// The `i31ref` of the low 31 bits of `value`.
+    pub fn from_i31(store: impl AsContext, value: i32) -> AnyRef {
+        AnyRef {
+            store: store.as_context().inner.id,
+            raw: crate::gc::i31(value as u32),
+        }
+    }
+
+    /// `any.convert_extern`: `e` as an `anyref`.
+    pub fn convert_extern(store: impl AsContext, e: ExternRef) -> Result<AnyRef, crate::Error> {
+        let inner = &store.as_context().inner;
+        inner.check_id(e.store)?;
+        Ok(AnyRef {
+            store: inner.id,
+            raw: crate::gc::any_convert_extern(e.raw),
+        })
+    }
+
+    /// Whether it is an `i31`.
+    pub fn is_i31(&self) -> bool {
+        crate::gc::is_i31(self.raw)
+    }
+
+    /// The `i31`'s value sign-extended (`i31.get_s`), if it is one.
+    pub fn i31_s(&self) -> Option<i32> {
+        self.is_i31().then(|| crate::gc::i31_get_s(self.raw) as i32)
+    }
+
+    /// The `i31`'s value zero-extended (`i31.get_u`), if it is one.
+    pub fn i31_u(&self) -> Option<u32> {
+        self.is_i31().then(|| crate::gc::i31_get_u(self.raw))
+    }
+
+    /// Whether it is a struct; an error if `store` does not hold it.
+    pub fn is_struct(&self, store: impl AsContext) -> Result<bool, crate::Error> {
+        self.shape(store, |s| matches!(s, crate::gc::Shape::Struct { .. }))
+    }
+
+    /// Whether it is an array; an error if `store` does not hold it.
+    pub fn is_array(&self, store: impl AsContext) -> Result<bool, crate::Error> {
+        self.shape(store, |s| matches!(s, crate::gc::Shape::Array { .. }))
+    }
+
+    /// Whether it is an `eqref` (an `i31`, a struct or an array), which
+    /// `ref.eq` compares; an error if `store` does not hold it.
+    pub fn is_eq(&self, store: impl AsContext) -> Result<bool, crate::Error> {
+        Ok(self.is_i31() || self.shape(store, |_| true)?)
+    }
+
+    fn shape(
+        &self,
+        store: impl AsContext,
+        f: impl FnOnce(&crate::gc::Shape) -> bool,
+    ) -> Result<bool, crate::Error> {
+        let inner = &store.as_context().inner;
+        inner.check_id(self.store)?;
+        Ok(inner.gc.get(self.raw).is_some_and(|(l, _)| f(&l.shape)))
     }
 }
 
@@ -59,6 +159,9 @@ pub enum Val {
     ExternRef(Option<ExternRef>),
     /// `exnref`, null or an exception.
     ExnRef(Option<crate::exn::ExnRef>),
+    /// A reference of the GC `any` hierarchy (`anyref`, `eqref`,
+    /// `i31ref`, structs, arrays), null or not.
+    AnyRef(Option<AnyRef>),
 }
 
 /// `n` values (values or cells) in `stack` if they fit, else in `heap`
@@ -90,6 +193,7 @@ impl Val {
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
             Val::ExnRef(_) => ValType::EXNREF,
+            Val::AnyRef(_) => ValType::ANYREF,
         }
     }
 
@@ -107,13 +211,21 @@ impl Val {
             Val::FuncRef(r) => (RefKind::Func, r.is_some()),
             Val::ExternRef(r) => (RefKind::Extern, r.is_some()),
             Val::ExnRef(r) => (RefKind::Exn, r.is_some()),
+            Val::AnyRef(r) => (RefKind::Any, r.is_some()),
             _ => return false,
         };
         let bottom = matches!(
             t.heap(),
             HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn | HeapType::None
         );
-        RefKind::of(t.heap()) == kind && if present { !bottom } else { t.nullable() }
+        // A concrete type is a function type or a struct or array type:
+        // either representation passes here; `StoreInner::matches_concrete`
+        // checks which, and the type itself.
+        let kind_ok = match t.heap() {
+            HeapType::Concrete(_) => matches!(kind, RefKind::Func | RefKind::Any),
+            h => RefKind::of(h) == kind,
+        };
+        kind_ok && if present { !bottom } else { t.nullable() }
     }
 
     /// The default (zero or null) value of a type.
@@ -127,7 +239,8 @@ impl Val {
             ValType::Ref(r) => match RefKind::of(r.heap()) {
                 RefKind::Func => Val::FuncRef(None),
                 RefKind::Exn => Val::ExnRef(None),
-                RefKind::Extern | RefKind::Any => Val::ExternRef(None),
+                RefKind::Extern => Val::ExternRef(None),
+                RefKind::Any => Val::AnyRef(None),
             },
         }
     }
@@ -227,15 +340,15 @@ pub(crate) enum RefKind {
     Extern,
     /// Exceptions ([`Val::ExnRef`]).
     Exn,
-    /// GC references (`any` and below), which no module the runtime accepts
-    /// has yet.
+    /// GC references (`any` and below: [`Val::AnyRef`]).
     Any,
 }
 
 impl RefKind {
-    /// The representation of `heap`'s values. A concrete heap type is a
-    /// function type: the runtime refuses modules with struct and array
-    /// types (GC) for now, so no other kind is registered.
+    /// The representation of `heap`'s values, for an abstract heap type.
+    /// A concrete one is taken for a function type here (the default of a
+    /// value of unknown type); `StoreInner::ref_kind` asks the engine's
+    /// registry.
     pub(crate) const fn of(heap: HeapType) -> RefKind {
         match heap {
             HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => RefKind::Func,

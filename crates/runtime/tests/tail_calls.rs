@@ -27,7 +27,7 @@
 
 use std::fmt::Write as _;
 
-use nanowasm_core::{ImmKind, Opcode, RefType, Sig, ValType};
+use nanowasm_core::{HeapType, ImmKind, Opcode, RefType, Sig, ValType};
 use nanowasm_runtime::{Config, Engine, Linker, Module, Store};
 
 /// Native stack of the thread that runs the loop. A handler that is not a
@@ -49,6 +49,9 @@ fn src(t: ValType) -> &'static str {
         ValType::F64 => "$f64",
         ValType::V128 => "$v128",
         ValType::Ref(r) if r == RefType::FUNCREF => "$fref",
+        ValType::Ref(r) if r.heap() == HeapType::Eq => "$eq",
+        ValType::Ref(r) if r.heap() == HeapType::Array => "$arr",
+        ValType::Ref(r) if r.heap() == HeapType::I31 => "$i31",
         ValType::Ref(_) => "$eref",
     }
 }
@@ -61,6 +64,9 @@ fn sink(t: ValType) -> &'static str {
         ValType::F64 => "$sf64",
         ValType::V128 => "$sv128",
         ValType::Ref(r) if r == RefType::FUNCREF => "$sfref",
+        ValType::Ref(r) if r.heap() == HeapType::Eq => "$seq",
+        ValType::Ref(r) if r.heap() == HeapType::Array => "$sarr",
+        ValType::Ref(r) if r.heap() == HeapType::I31 => "$si31",
         ValType::Ref(_) => "$seref",
     }
 }
@@ -75,6 +81,11 @@ fn constant(t: ValType) -> &'static str {
         ValType::F64 => "f64.const 3",
         ValType::V128 => "v128.const i32x4 3 3 3 3",
         ValType::Ref(r) if r == RefType::FUNCREF => "ref.null func",
+        ValType::Ref(r) if r.heap() == HeapType::Eq => "i32.const 5\n      ref.i31",
+        ValType::Ref(r) if r.heap() == HeapType::Array => {
+            "(array.new_fixed $bytes 2 (i32.const 1) (i32.const 2))"
+        }
+        ValType::Ref(r) if r.heap() == HeapType::I31 => "i32.const 5\n      ref.i31",
         ValType::Ref(_) => "ref.null extern",
     }
 }
@@ -473,6 +484,39 @@ const SPECIAL: &str = r#"
       local.set $seref
       table.size $etab
       local.set $si32
+      ;; GC: structs, arrays, casts, conversions
+      (local.set $p (struct.new $pt (local.get $i32) (local.get $i64) (local.get $v128) (local.get $any)))
+      (local.set $p (struct.new_default $pt))
+      (struct.set $pt $x (local.get $p) (i32.const 7))
+      (struct.set $pt $v (local.get $p) (local.get $v128))
+      (struct.set $pt $r (local.get $p) (local.get $eq))
+      (local.set $si32 (struct.get $pt $x (local.get $p)))
+      (local.set $si64 (struct.get $pt $y (local.get $p)))
+      (local.set $sv128 (struct.get $pt $v (local.get $p)))
+      (local.set $sany (struct.get $pt $r (local.get $p)))
+      (local.set $arr (array.new $bytes (i32.const 200) (i32.const 16)))
+      (local.set $arr (array.new_default $bytes (i32.const 16)))
+      (local.set $arr (array.new_data $bytes $gcdata (i32.const 0) (i32.const 4)))
+      (local.set $sarr (array.new_elem $refs $anys (i32.const 0) (i32.const 2)))
+      (array.set $bytes (ref.cast (ref $bytes) (local.get $arr)) (i32.const 1) (i32.const -1))
+      (local.set $si32 (array.get_s $bytes (ref.cast (ref $bytes) (local.get $arr)) (i32.const 1)))
+      (local.set $si32 (array.get_u $bytes (ref.cast (ref $bytes) (local.get $arr)) (i32.const 1)))
+      (array.fill $bytes (ref.cast (ref $bytes) (local.get $arr)) (i32.const 0) (i32.const 3) (i32.const 2))
+      (array.copy $bytes $bytes (ref.cast (ref $bytes) (local.get $arr)) (i32.const 0)
+                                (ref.cast (ref $bytes) (local.get $arr)) (i32.const 1) (i32.const 2))
+      (array.init_data $bytes $gcdata (ref.cast (ref $bytes) (local.get $arr)) (i32.const 0) (i32.const 0) (i32.const 2))
+      (array.init_elem $refs $anys (ref.cast (ref $refs) (local.get $sarr)) (i32.const 0) (i32.const 0) (i32.const 1))
+      (local.set $si32 (ref.test (ref $pt) (local.get $any)))
+      (local.set $si32 (ref.test (ref null i31) (local.get $any)))
+      (local.set $any (ref.cast (ref null $pt) (local.get $any)))
+      (local.set $sany (block $yes (result anyref)
+        (drop (br_on_cast $yes anyref (ref $pt) (local.get $any)))
+        (ref.null any)))
+      (local.set $sany (block $no (result anyref)
+        (drop (br_on_cast_fail $no anyref (ref $pt) (local.get $any)))
+        (ref.null any)))
+      (local.set $seref (extern.convert_any (local.get $any)))
+      (local.set $sany (any.convert_extern (local.get $seref)))
 "#;
 
 fn module_text() -> (String, usize) {
@@ -480,6 +524,9 @@ fn module_text() -> (String, usize) {
     let text = format!(
         r#"(module
   (type $unary (func (param i32) (result i32)))
+  (type $pt (struct (field $x (mut i32)) (field $y (mut i64)) (field $v (mut v128)) (field $r (mut anyref))))
+  (type $bytes (array (mut i8)))
+  (type $refs (array (mut anyref)))
   (import "host" "tick" (func $host (param i32) (result i32)))
   (memory 1 2)
   (memory $m1 1 2)
@@ -487,7 +534,9 @@ fn module_text() -> (String, usize) {
   (table $etab 2 externref)
   (elem (table $tab) (i32.const 0) func $inc $dec)
   (elem $elem func $dec $inc)
+  (elem $anys anyref (item (ref.i31 (i32.const 1))) (item (ref.null any)))
   (data $data "0123456789abcdef")
+  (data $gcdata "abcdefgh")
   (global $gi32 (mut i32) (i32.const 0))
   (global $gi64 (mut i64) (i64.const 0))
   (global $gf32 (mut f32) (f32.const 0))
@@ -538,6 +587,9 @@ fn module_text() -> (String, usize) {
     (local $fref funcref) (local $eref externref) (local $addr i32)
     (local $si32 i32) (local $si64 i64) (local $sf32 f32) (local $sf64 f64) (local $sv128 v128)
     (local $sfref funcref) (local $seref externref)
+    (local $eq eqref) (local $arr arrayref) (local $i31 i31ref)
+    (local $seq eqref) (local $sarr arrayref) (local $si31 i31ref)
+    (local $any anyref) (local $sany anyref) (local $p (ref null $pt))
     i32.const 1
     local.set $i32
     i64.const 1
@@ -552,6 +604,11 @@ fn module_text() -> (String, usize) {
     local.set $fref
     i32.const 64
     local.set $addr
+    (local.set $eq (ref.i31 (i32.const 9)))
+    (local.set $i31 (ref.i31 (i32.const 9)))
+    (local.set $arr (array.new_default $bytes (i32.const 8)))
+    (local.set $p (struct.new_default $pt))
+    (local.set $any (local.get $p))
     loop $top
 {body}{SPECIAL}
       local.get $n

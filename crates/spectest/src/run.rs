@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use nanowasm::{
-    CompileErrorKind, Config, Engine, Error, ErrorKind, Extern, ExternRef, Instance, Linker,
-    Module, RefType, Store, Val, ValType,
+    AnyRef, CompileErrorKind, Config, Engine, Error, ErrorKind, Extern, ExternRef, Instance,
+    Linker, Module, RefType, Store, Val, ValType,
 };
 
 use crate::script::{
@@ -88,6 +88,11 @@ fn to_val(v: &Value, store: &mut Store<()>) -> Val {
         Value::V128(x) => Val::V128(x),
         Value::RefNull(h) => Val::default_for(ValType::Ref(RefType::new(true, h))),
         Value::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, n))),
+        Value::RefHost(n) => {
+            let e = ExternRef::new(&mut *store, n);
+            // A reference of this store: the conversion cannot fail.
+            Val::AnyRef(AnyRef::convert_extern(&*store, e).ok())
+        }
     }
 }
 
@@ -183,7 +188,7 @@ impl Runner {
             }
             (
                 Expected::RefNull(None),
-                Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None),
+                Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None),
             ) => true,
             (Expected::RefNull(Some(h)), v) => {
                 *v == Val::default_for(ValType::Ref(RefType::new(true, *h)))
@@ -195,6 +200,20 @@ impl Runner {
                     .ok()
                     .and_then(|d| d.downcast_ref::<u32>())
                     == Some(n)
+            }
+            (Expected::RefAny, Val::AnyRef(Some(_))) => true,
+            (Expected::RefEq, Val::AnyRef(Some(a))) => a.is_eq(&self.store).unwrap_or(false),
+            (Expected::RefI31, Val::AnyRef(Some(a))) => a.is_i31(),
+            (Expected::RefStruct, Val::AnyRef(Some(a))) => {
+                a.is_struct(&self.store).unwrap_or(false)
+            }
+            (Expected::RefArray, Val::AnyRef(Some(a))) => a.is_array(&self.store).unwrap_or(false),
+            (Expected::RefHost(n), Val::AnyRef(Some(a))) => {
+                ExternRef::convert_any(&self.store, *a).ok().and_then(|e| {
+                    e.data(&self.store)
+                        .ok()
+                        .and_then(|d| d.downcast_ref::<u32>().copied())
+                }) == Some(*n)
             }
             (Expected::Either(options), v) => options.iter().any(|o| self.matches(v, o)),
             _ => false,

@@ -298,6 +298,7 @@ fn value(p: &mut Parser<'_, '_>) -> Result<Value, Error> {
         }
         "ref.null" => Value::RefNull(heap(p)?),
         "ref.extern" => Value::RefExtern(atom_num(p, num::u32_lit, "i32")?),
+        "ref.host" => Value::RefHost(atom_num(p, num::u32_lit, "i32")?),
         _ => return Err(Error::new(at, format!("unexpected value `{kw}`"))),
     };
     p.close()?;

@@ -235,9 +235,15 @@ fn mem_slot(k: u32) -> Result<i32, Unsupported> {
 
 /// Whether the compiler handles values of type `t`.
 fn supported_type(t: ValType) -> Result<(), Unsupported> {
-    let _ = t;
-    Ok(())
+    match t {
+        ValType::Ref(r) if crate::gc::is_gc_heap(r.heap()) => Err(GC.into()),
+        _ => Ok(()),
+    }
 }
+
+/// Why GC is refused (the interpreter runs it: `Strategy::Auto` falls
+/// back; ARCHITECTURE.md, "GC").
+pub(crate) const GC: &str = "GC (its types and instructions; the interpreter runs them)";
 
 /// What a compiler thread reuses from function to function, so that its
 /// buffers are allocated once.
@@ -2893,6 +2899,7 @@ impl FuncCompiler<'_> {
             (O::MemoryCopy, Imm::Index2(dst, src)) => {
                 self.host_op(vm::HostOp::MemoryCopy, (dst, src), 3, None)?
             }
+            (O::RefNull, Imm::Heap(heap)) if crate::gc::is_gc_heap(heap) => return Err(GC.into()),
             (O::RefNull, Imm::Heap(heap)) => {
                 let ty = ValType::Ref(nanowasm_core::RefType::new(true, heap));
                 self.push(ty, Loc::Const(0));

@@ -352,6 +352,12 @@ pub(crate) fn compile(
     perfmap: bool,
 ) -> Result<Arc<CompiledModule>, String> {
     host_supported()?;
+    if crate::gc::module_uses_gc(binary) {
+        return Err(format!(
+            "{} is not supported by the compiler yet",
+            codegen::GC
+        ));
+    }
     let num_imported = binary.num_imported.funcs;
     let tail_area = codegen::tail_area(binary, config.features);
     let funcs = compile_functions(binary, config, type_ids, tail_area).map_err(|(i, e)| {

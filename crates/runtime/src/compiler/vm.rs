@@ -451,16 +451,9 @@ pub(crate) fn invoke<T>(
     write_val_cells(slots, params);
     invoke_cells(store, instance, index, slots)?;
     let inner = &store.inner;
-    let ty = inner.instances[instance as usize]
-        .module
-        .binary()
-        .func_type(index);
-    read_val_cells(
-        inner.id,
-        slots,
-        ty.map_or(&[][..], |t| t.results()),
-        results,
-    );
+    // The engine's view of the type (concrete types as registry ids).
+    let func = inner.instances[instance as usize].funcs[index as usize];
+    read_val_cells(Some(inner), slots, inner.func_type(func).results(), results);
     Ok(())
 }
 
@@ -492,6 +485,8 @@ pub(crate) fn invoke_cells<T>(
         },
     };
     inner.depth = saved_depth + 1;
+    let saved_active = inner.compiled_active;
+    inner.compiled_active = saved_active + 1;
     let vm: *mut VMContext = cell.ctx.get();
     // SAFETY: `cell` keeps the context alive; no compiled code of this
     // instance runs while the host writes it (an outer activation of the
@@ -517,6 +512,9 @@ pub(crate) fn invoke_cells<T>(
     drop(cell);
     let inner = &mut store.inner;
     inner.depth = saved_depth;
+    // Restored, not decremented: a host function may have replaced the
+    // whole store meanwhile.
+    inner.compiled_active = saved_active;
     inner.stack_entry = saved_entry;
     if status == Code::Ok as u32 {
         return Ok(());
@@ -771,7 +769,6 @@ unsafe fn call_store_func_vals<T>(
     func: u32,
     args: *mut u64,
 ) -> Result<u32, Error> {
-    let id = store.inner.id;
     // The types are copied out (a host function gets the store mutably):
     // onto the stack when there are few, which avoids the atomic reference
     // count of cloning the function type.
@@ -800,7 +797,7 @@ unsafe fn call_store_func_vals<T>(
     let (mut pbuf, mut rbuf) = ([Val::I32(0); 8], [Val::I32(0); 8]);
     let (mut pheap, mut rheap) = (Vec::new(), Vec::new());
     let params = crate::values::scratch(&mut pbuf, &mut pheap, np);
-    read_val_cells(id, slots, ptypes, params);
+    read_val_cells(Some(&store.inner), slots, ptypes, params);
     let params: &[Val] = params;
     let results = crate::values::scratch(&mut rbuf, &mut rheap, nr);
     for (r, &t) in results.iter_mut().zip(rtypes) {

@@ -336,6 +336,49 @@ instructions! {
     RefFunc { dst: Slot, func: Imm } => Some(h::reference::ref_func);
     /// `ref.is_null`.
     RefIsNull { dst: Slot, src: Slot } => Some(h::reference::ref_is_null);
+    /// `struct.new` of module type `ty` with its `n` field values in the
+    /// slots from `args` (`struct.new_default`: `n` is 0).
+    StructNew { ty: Imm, args: Imm, dst: Slot, n: Imm } => Some(h::gc::struct_new);
+    /// `struct.get*`: the field at byte `offset`, read as `kind` (see
+    /// `handlers::gc::kind`).
+    StructGet { kind: Imm, dst: Slot2, obj: Slot, offset: Imm } => Some(h::gc::struct_get);
+    /// `struct.set`.
+    StructSet { kind: Imm, obj: Slot, src: Slot2, offset: Imm } => Some(h::gc::struct_set);
+    /// `array.new` (the value, then the length, from `args`), or
+    /// `array.new_default` (the length at `args`).
+    ArrayNew { ty: Imm, kind: Imm, args: Imm, dst: Slot, default: Imm } => Some(h::gc::array_new);
+    /// `array.new_fixed` of the `n` values from `args`.
+    ArrayNewFixed { ty: Imm, kind: Imm, args: Imm, n: Imm, dst: Slot } => Some(h::gc::array_new_fixed);
+    /// `array.new_data` (`elem` 0) or `array.new_elem` (`elem` 1) of
+    /// segment `seg`, (offset, length) in `args..`.
+    ArrayNewSegment { ty: Imm, kind: Imm, seg: Imm, args: Slot2, dst: Slot, elem: Imm } => Some(h::gc::array_new_segment);
+    /// `array.get*`.
+    ArrayGet { kind: Imm, dst: Slot2, arr: Slot, idx: Slot } => Some(h::gc::array_get);
+    /// `array.set` with (array, index, value) from `args`.
+    ArraySet { kind: Imm, args: Imm } => Some(h::gc::array_set);
+    /// `array.len`.
+    ArrayLen { dst: Slot, arr: Slot } => Some(h::gc::array_len);
+    /// `array.fill` with (array, offset, value, length) from `args`.
+    ArrayFill { kind: Imm, args: Imm } => Some(h::gc::array_fill);
+    /// `array.copy` of elements of `size` bytes, with (dst array, dst
+    /// offset, src array, src offset, length) from `args`.
+    ArrayCopy { size: Imm, args: Imm } => Some(h::gc::array_copy);
+    /// `array.init_data` (`elem` 0) or `array.init_elem` (`elem` 1), with
+    /// (array, dst offset, src offset, length) from `args`.
+    ArrayInit { kind: Imm, seg: Imm, args: Imm, elem: Imm } => Some(h::gc::array_init);
+    /// `ref.i31`.
+    RefI31 { dst: Slot, src: Slot } => Some(h::gc::ref_i31);
+    /// `i31.get_s` (`signed` 1) or `i31.get_u`.
+    I31Get { dst: Slot, src: Slot, signed: Imm } => Some(h::gc::i31_get);
+    /// `ref.eq`.
+    RefEq { dst: Slot, a: Slot, b: Slot } => Some(h::gc::ref_eq);
+    /// `any.convert_extern` (`to_any` 1) or `extern.convert_any`.
+    ConvertRef { dst: Slot, src: Slot, to_any: Imm } => Some(h::gc::convert_ref);
+    /// `ref.test` against `target` (see `handlers::gc::target`); null
+    /// passes if `nullable`.
+    RefTest { dst: Slot, src: Slot, target: Imm, nullable: Imm } => Some(h::gc::ref_test);
+    /// `ref.cast`: `ref.test`, trapping when it fails; the value stays.
+    RefCast { src: Slot, target: Imm, nullable: Imm } => Some(h::gc::ref_cast);
     /// Scalar numeric `[t] -> [t']` (see `num::unary`); one handler per
     /// opcode.
     Unary { op: Op, dst: Slot, src: Slot } => h::numeric::unary(op);

@@ -17,7 +17,7 @@ use super::code::CompiledFunc;
 use super::handlers::{self, control, Cx, Done};
 use crate::error::{Error, ErrorKind, FrameInfo, Trap};
 use crate::func::{cells_of, Caller};
-use crate::global::{raw_to_val, val_to_raw};
+use crate::global::val_to_raw;
 use crate::store::{type_mismatch, FuncEntity, Store, StoreInner};
 use crate::trap::TrapCode;
 use crate::values::{scratch, Val};
@@ -36,13 +36,14 @@ fn store_val(stack: &mut [u64], at: usize, v: &Val) -> usize {
 }
 
 #[inline]
-fn load_val(store: u64, stack: &[u64], at: usize, ty: ValType) -> Val {
+fn load_val(inner: &StoreInner, at: usize, ty: ValType) -> Val {
+    let stack = &inner.interp.stack;
     let raw = if ty == ValType::V128 {
         u128::from(stack[at]) | (u128::from(stack[at + 1]) << 64)
     } else {
         u128::from(stack[at])
     };
-    raw_to_val(store, raw, ty)
+    inner.raw_to_val(raw, ty)
 }
 
 #[cold]
@@ -112,7 +113,7 @@ pub(crate) fn invoke<T>(
     let inner = &store.inner;
     let mut at = base;
     for (slot, &t) in results.iter_mut().zip(inner.func_type(func).results()) {
-        *slot = load_val(inner.id, &inner.interp.stack, at, t);
+        *slot = load_val(inner, at, t);
         at += if t == ValType::V128 { 2 } else { 1 };
     }
     Ok(())
@@ -280,7 +281,6 @@ unsafe fn call_host_result<T>(
     // Host types are only ever added: `host` stays valid while the host
     // runs, so the type is borrowed, not cloned.
     let ty = &store.inner.host_types[host as usize];
-    let id = store.inner.id;
     let f = store.hosts.get(host);
     if let Some((n, raw)) = f.raw.as_ref().filter(|&&(n, _)| n <= 16) {
         // A typed host function works on a copy of the argument cells
@@ -303,7 +303,7 @@ unsafe fn call_host_result<T>(
     let params = scratch(&mut pbuf, &mut pheap, np);
     let results = scratch(&mut rbuf, &mut rheap, nr);
     for (p, &t) in params.iter_mut().zip(ty.params()) {
-        *p = load_val(id, &store.inner.interp.stack, at, t);
+        *p = load_val(&store.inner, at, t);
         at += if t == ValType::V128 { 2 } else { 1 };
     }
     for (r, &t) in results.iter_mut().zip(ty.results()) {

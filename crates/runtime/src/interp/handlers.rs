@@ -22,6 +22,7 @@
 use crate::prelude::*;
 pub(crate) mod control;
 pub(crate) mod exception;
+pub(crate) mod gc;
 pub(crate) mod memory;
 pub(crate) mod numeric;
 pub(crate) mod reference;

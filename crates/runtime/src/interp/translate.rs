@@ -16,6 +16,7 @@
 //! Any inconsistency it still meets becomes an error, never a panic.
 
 use crate::prelude::*;
+mod gc;
 use nanowasm_binary::{
     operators::TryTable, FrameKind, FuncStart, FuncValidator, Imm, Instr as WasmInstr, Module,
     Resolved, Types, VisitOperator,
@@ -197,6 +198,7 @@ pub(crate) fn translate_instrs(
     config: TranslateConfig,
 ) -> Result<Translation, String> {
     let mut t = Translator {
+        module,
         config,
         code: Vec::new(),
         offsets: Vec::new(),
@@ -249,7 +251,9 @@ pub(crate) fn translate_instrs(
     })
 }
 
-struct Translator {
+struct Translator<'m> {
+    /// The module whose function this is.
+    module: &'m Module,
     config: TranslateConfig,
     code: Vec<Instr>,
     offsets: Vec<u32>,
@@ -278,7 +282,7 @@ struct Translator {
     handlers: Vec<ExnHandler>,
 }
 
-impl VisitOperator for Translator {
+impl VisitOperator for Translator<'_> {
     fn visit_start(&mut self, start: &FuncStart<'_>) -> nanowasm_binary::Result<()> {
         // Locals: parameters first, then declared locals, each at a slot
         // offset.
@@ -322,7 +326,7 @@ impl VisitOperator for Translator {
     }
 }
 
-impl Translator {
+impl Translator<'_> {
     fn emit(&mut self, i: Instr) -> usize {
         self.code.push(i);
         self.offsets.push(self.at);
@@ -584,6 +588,9 @@ impl Translator {
             | O::CatchAll
             | O::Delegate => {}
             _ => self.charge(1),
+        }
+        if op.feature() == nanowasm_core::Feature::Gc {
+            return self.gc(op, imm, at);
         }
         match *instr.op.sig() {
             Sig::Fixed(params, results)
@@ -1184,7 +1191,9 @@ impl Translator {
         for i in first..self.stack.len() {
             self.materialize_at(i);
         }
-        let slot = self.stack[first].slot;
+        // No operands (`struct.new` of an empty struct, `array.new_fixed`
+        // of none): the slot they would start at.
+        let slot = self.stack.get(first).map_or(self.next_slot(), |o| o.slot);
         self.stack.truncate(first);
         Ok(slot)
     }

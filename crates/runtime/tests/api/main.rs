@@ -12,6 +12,7 @@ mod compiler;
 mod exceptions;
 mod extended_const;
 mod function_references;
+mod gc;
 mod memory64;
 mod multi_memory;
 mod multi_memory_edges;

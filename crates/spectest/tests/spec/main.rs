@@ -64,7 +64,7 @@ fn arg(a: &WastArg<'_>) -> Result<Value, String> {
         WastArgCore::V128(v) => Value::V128(u128::from_le_bytes(v.to_le_bytes())),
         WastArgCore::RefNull(h) => Value::RefNull(heap(h)?),
         WastArgCore::RefExtern(n) => Value::RefExtern(*n),
-        other => return Err(format!("unsupported argument {other:?}")),
+        WastArgCore::RefHost(n) => Value::RefHost(*n),
     })
 }
 

@@ -28,6 +28,9 @@ pub enum Value {
     RefNull(HeapType),
     /// `ref.extern N`.
     RefExtern(u32),
+    /// `ref.host N`: host value `N` as an `anyref` (`ref.extern N`
+    /// converted by `any.convert_extern`).
+    RefHost(u32),
 }
 
 /// What a NaN result must look like.
