@@ -4,8 +4,8 @@
 //! scales the number of inputs.
 
 use nanowasm_fuzzing::{
-    differential, generate, generate_for_differential, generate_for_wasmtime, generate_front_end,
-    oracles, wasi,
+    differential, generate_for_differential, generate_for_wasmtime, generate_front_end, oracles,
+    wasi,
 };
 
 /// The `wasi` oracle bounds what each WASI call allocates through this
@@ -127,7 +127,7 @@ fn roundtrip() {
 #[test]
 fn execute() {
     each_input("execute", iters(400), 4096, |d| {
-        if let Some(m) = generate(d) {
+        if let Some(m) = generate_front_end(d) {
             oracles::execute(&m);
         }
     });

@@ -355,11 +355,11 @@ impl StoreInner {
                     false,
                 ),
             },
-            (Val::AnyRef(None), ValType::Ref(r)) => {
-                // A null of a concrete type: of a struct or array type.
-                !matches!(r.heap(), nanowasm_core::HeapType::Concrete(id) if self.engine.inner.types.is_func(id))
-            }
-            (Val::FuncRef(_), ValType::Ref(r)) if matches!(r.heap(), nanowasm_core::HeapType::Concrete(id) if !self.engine.inner.types.is_func(id)) => {
+            // A null of a concrete type may come as either kind of null
+            // (`Val::default_for` cannot tell a function type from a
+            // struct type): `Val::matches` checked that the type is
+            // nullable.
+            (Val::FuncRef(Some(_)), ValType::Ref(r)) if matches!(r.heap(), nanowasm_core::HeapType::Concrete(id) if !self.engine.inner.types.is_func(id)) => {
                 false
             }
             (Val::FuncRef(Some(f)), ValType::Ref(r)) => match r.heap() {

@@ -9,5 +9,5 @@ pub mod run;
 pub mod script;
 pub mod spectest;
 
-pub use run::{run, Outcome};
+pub use run::{run, run_checked, ModuleCheck, Outcome};
 pub use script::{Action, Directive, Expected, Located, ModuleSource, Value};

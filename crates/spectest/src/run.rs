@@ -20,7 +20,12 @@ pub struct Outcome {
     pub failures: Vec<String>,
 }
 
-struct Runner {
+/// A check of each module a script loads (`module`, `module definition`),
+/// given the module and its bytes; an error fails the directive.
+pub type ModuleCheck = dyn Fn(&Module, &[u8]) -> Result<(), String>;
+
+struct Runner<'a> {
+    check: Option<&'a ModuleCheck>,
     engine: Engine,
     store: Store<()>,
     linker: Linker<()>,
@@ -33,6 +38,11 @@ struct Runner {
 
 /// Runs `script` on a fresh engine with `config`.
 pub fn run(script: &[Located], config: &Config) -> Outcome {
+    run_checked(script, config, None)
+}
+
+/// [`run`], with `check` applied to every module the script loads.
+pub fn run_checked(script: &[Located], config: &Config, check: Option<&ModuleCheck>) -> Outcome {
     let engine = Engine::new(config);
     let mut store = Store::new(&engine, ());
     if config_fuel(config) {
@@ -49,6 +59,7 @@ pub fn run(script: &[Located], config: &Config) -> Outcome {
         return outcome;
     }
     let mut runner = Runner {
+        check,
         engine,
         store,
         linker,
@@ -127,7 +138,7 @@ fn f64_matches(bits: u64, p: FloatPattern<u64>) -> bool {
     }
 }
 
-impl Runner {
+impl Runner<'_> {
     fn instance(&self, name: &Option<String>) -> Result<Instance, String> {
         match name {
             Some(n) => self
@@ -143,7 +154,16 @@ impl Runner {
         let b = bytes(source).map_err(|e| format!("text error: {e}"))?;
         let module =
             Module::from_binary(&self.engine, b).map_err(|e| format!("module rejected: {e}"))?;
+        self.checked(&module, b)?;
         Ok(self.linker.instantiate(&mut self.store, &module))
+    }
+
+    /// Applies the run's module check, if any.
+    fn checked(&self, module: &Module, bytes: &[u8]) -> Result<(), String> {
+        match self.check {
+            Some(check) => check(module, bytes).map_err(|e| format!("module check: {e}")),
+            None => Ok(()),
+        }
     }
 
     fn action(&mut self, a: &Action) -> Result<Result<Vec<Val>, Error>, String> {
@@ -236,6 +256,7 @@ impl Runner {
                 let b = bytes(source).map_err(|e| format!("text error: {e}"))?;
                 let module = Module::from_binary(&self.engine, b)
                     .map_err(|e| format!("module rejected: {e}"))?;
+                self.checked(&module, b)?;
                 if let Some(n) = name {
                     self.definitions.insert(n.clone(), module.clone());
                 }

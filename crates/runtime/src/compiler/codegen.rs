@@ -3182,6 +3182,7 @@ impl FuncCompiler<'_> {
             _ if matches!(op.feature(), Feature::Simd | Feature::RelaxedSimd) => {
                 self.simd(crate::interp::simd::deterministic(op), imm)?
             }
+            _ if op.feature() == Feature::Gc => return Err(GC.into()),
             _ => return Err(format!("`{}`", op.name())),
         }
         Ok(())

@@ -27,8 +27,18 @@ pub fn wast_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Runs the parsed `script` of `path` on an engine configured by `config`;
 /// the failures (the first 20) are the error.
+#[allow(dead_code)] // Not every test binary uses every entry point.
 pub fn run_script(script: &[Located], config: &Config) -> Result<(), String> {
-    let outcome = nanowasm_spectest::run(script, config);
+    run_script_checked(script, config, None)
+}
+
+/// [`run_script`] with a check of every module the script loads.
+pub fn run_script_checked(
+    script: &[Located],
+    config: &Config,
+    check: Option<&nanowasm_spectest::ModuleCheck>,
+) -> Result<(), String> {
+    let outcome = nanowasm_spectest::run_checked(script, config, check);
     if outcome.failures.is_empty() {
         return Ok(());
     }
@@ -46,11 +56,22 @@ pub fn run_script(script: &[Located], config: &Config) -> Result<(), String> {
 
 /// Parses `path` with nanowasm's script parser and runs it (see
 /// [`run_script`]).
+#[allow(dead_code)] // Not every test binary uses every entry point.
 pub fn run_file(path: &Path, config: &Config) -> Result<(), String> {
+    run_file_checked(path, config, None)
+}
+
+/// [`run_file`] with a check of every module the script loads.
+#[allow(dead_code)] // Not every test binary uses every entry point.
+pub fn run_file_checked(
+    path: &Path,
+    config: &Config,
+    check: Option<&nanowasm_spectest::ModuleCheck>,
+) -> Result<(), String> {
     let src = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let script = nanowasm_text::wast::parse_script(&src)
         .map_err(|e| e.display_with(&path.display().to_string(), &src))?;
-    run_script(&script, config)
+    run_script_checked(&script, config, check)
 }
 
 /// The trial names listed in `tests/<list>` (blank lines and `#` comments

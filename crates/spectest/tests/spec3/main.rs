@@ -2,11 +2,14 @@
 //! `proposals/`, which holds proposals beyond 3.0) on the interpreter with
 //! every proposal nanowasm implements turned on, one trial per file and
 //! configuration: `interp/<path>` and `interp-fuel/<path>` (fuel metering
-//! on); where the x86-64 compiler is built, also with `Strategy::Compiler`
-//! as `compiled/<path>`, `compiled-fuel/<path>` (fuel and epochs) and
-//! `compiled-explicit/<path>` (explicit bounds checks), where
-//! a module the compiler does not support fails its file (so the list
-//! below says which 3.0 features the compiler lacks). Scripts are parsed by
+//! on); where the x86-64 compiler is built, also compiled, as
+//! `compiled/<path>`, `compiled-fuel/<path>` (fuel and epochs) and
+//! `compiled-explicit/<path>` (explicit bounds checks). The compiled trials
+//! run with `Strategy::Auto`, the default, and check every module the
+//! script loads: either the compiler compiled it, or `Strategy::Compiler`
+//! refuses it for one of the features the compiler leaves to the
+//! interpreter, GC and exception handling, with an error naming it (see
+//! [`REFUSED`]); any other refusal fails the file. Scripts are parsed by
 //! nanowasm's own text format.
 //!
 //! `known_failures.txt` lists the files expected to fail, the 3.0
@@ -18,12 +21,52 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use libtest_mimic::Arguments;
-use nanowasm::{Config, Features, MemoryBounds, Strategy};
+use nanowasm::{Config, Engine, Features, MemoryBounds, Module, Strategy};
 
 #[path = "../common/ratchet.rs"]
 mod ratchet;
-use ratchet::{known_failures, ratchet_trial, run_file, wast_files};
+use ratchet::{known_failures, ratchet_trial, run_file_checked, wast_files};
+
+/// What `Strategy::Compiler`'s error says when it refuses a module for a
+/// feature the interpreter runs alone: GC (its types or instructions), or
+/// an exception-handling instruction.
+const REFUSED: &[&str] = &[
+    "GC (its types and instructions",
+    "`throw`",
+    "`throw_ref`",
+    "`try_table`",
+    "`try`",
+    "`catch`",
+    "`catch_all`",
+    "`rethrow`",
+    "`delegate`",
+];
+
+/// A module check the trials of one configuration share.
+type SharedCheck = dyn Fn(&Module, &[u8]) -> Result<(), String> + Send + Sync;
+
+/// The check of the compiled trials: a module `Strategy::Auto` left to the
+/// interpreter must be one that `compiler` (the same configuration with
+/// `Strategy::Compiler`) refuses for GC or exception handling.
+fn compiled_or_refused(compiler: Engine) -> impl Fn(&Module, &[u8]) -> Result<(), String> {
+    move |module, bytes| {
+        if !module.compiled_functions().is_empty() {
+            return Ok(());
+        }
+        match Module::from_binary(&compiler, bytes) {
+            // No functions to compile.
+            Ok(m) if m.compiled_functions().is_empty() => Ok(()),
+            Ok(_) => Err("`Auto` interpreted a module the compiler compiles".into()),
+            Err(e) if REFUSED.iter().any(|r| e.to_string().contains(r)) => Ok(()),
+            Err(e) => Err(format!(
+                "the compiler refuses the module, not for GC or exceptions: {e}"
+            )),
+        }
+    }
+}
 
 fn testsuite3() -> PathBuf {
     if let Ok(dir) = std::env::var("NANOWASM_TESTSUITE3") {
@@ -58,7 +101,7 @@ fn main() {
     let mut configs = vec![("interp", config.clone()), ("interp-fuel", fuel)];
     if Strategy::Auto.resolve() == Strategy::Compiler {
         let mut compiled = config;
-        compiled.strategy(Strategy::Compiler);
+        compiled.strategy(Strategy::Auto);
         let mut compiled_fuel = compiled.clone();
         compiled_fuel.consume_fuel(true).epoch_interruption(true);
         let mut explicit = compiled.clone();
@@ -74,6 +117,11 @@ fn main() {
     let known = known_failures("spec3/known_failures.txt");
     let mut trials = Vec::new();
     for (prefix, config) in configs {
+        let check: Option<Arc<SharedCheck>> = prefix.starts_with("compiled").then(|| {
+            let mut compiler = config.clone();
+            compiler.strategy(Strategy::Compiler);
+            Arc::new(compiled_or_refused(Engine::new(&compiler))) as Arc<_>
+        });
         for path in &files {
             let rel = path
                 .strip_prefix(&root)
@@ -83,8 +131,12 @@ fn main() {
             let name = format!("{prefix}/{rel}");
             let path = path.clone();
             let config = config.clone();
+            let check = check.clone();
             trials.push(ratchet_trial(name, &known, move || {
-                run_file(&path, &config)
+                let check = check
+                    .as_deref()
+                    .map(|c| c as &nanowasm_spectest::ModuleCheck);
+                run_file_checked(&path, &config, check)
             }));
         }
     }
