@@ -207,7 +207,28 @@ impl Layout {
 /// One heap object.
 struct Object {
     layout: u32,
+    /// Its allocation's number (31 bits, wrapping): what a host handle
+    /// carries, so a handle that outlived its object (its root scope
+    /// ended, the object was collected and the slot reused) is refused
+    /// rather than naming the new object.
+    serial: u32,
     data: Box<[u8]>,
+}
+
+/// Where a host handle keeps its object's serial: bits 32 to 62, which a
+/// slot's object reference leaves clear (objects are numbered below
+/// 2^30), and bit 63 stays the `externref` mark.
+const SERIAL_MASK: u64 = 0x7fff_ffff << 32;
+
+/// The slot value of a host handle (`AnyRef` or `ExternRef` raw value):
+/// an object reference without its serial.
+#[inline]
+pub(crate) fn slot_of_handle(h: u64) -> u64 {
+    if (h & !EXTERN_ANY) & 3 == 2 {
+        h & !SERIAL_MASK
+    } else {
+        h
+    }
 }
 
 /// A store's GC heap.
@@ -222,9 +243,17 @@ pub(crate) struct GcHeap {
     bytes: usize,
     /// `bytes` at which the next collection runs.
     threshold: usize,
-    /// Objects handed to the host, kept until the store is dropped (a
-    /// lock, as values are handed out from a shared store).
+    /// Objects handed to the host outside any root scope, kept until the
+    /// store is dropped (locks, as values are handed out from a shared
+    /// store).
     pinned: crate::sync::RwLock<hashbrown::HashSet<u32>>,
+    /// Objects handed to the host inside root scopes, innermost last:
+    /// each scope truncates it to where it found it when it ends.
+    scoped: crate::sync::RwLock<Vec<u32>>,
+    /// Root scopes alive.
+    pub(crate) scopes: u32,
+    /// The next object's serial.
+    next_serial: u32,
     /// Mark bits, one per slab entry: all clear outside a collection.
     marks: Vec<u64>,
     work: Vec<u32>,
@@ -320,14 +349,48 @@ impl GcHeap {
         Some((&mut x.as_mut()?.data, Some(&y.as_ref()?.data)))
     }
 
-    /// Keeps the object `r` refers to (if any) until the store is
-    /// dropped: the host holds a reference to it.
-    pub(crate) fn pin(&self, r: u64) {
-        if let Some(i) = candidate(r) {
-            if self.objects.get(i as usize).is_some_and(Option::is_some) {
-                self.pinned.write().insert(i);
-            }
+    /// The host handle of slot value `r` (an `any` reference, or an
+    /// `extern` one with bit 63): an object gets its serial, and is kept
+    /// until the innermost root scope ends, or until the store is dropped
+    /// outside any scope.
+    pub(crate) fn pin(&self, r: u64) -> u64 {
+        let Some(i) = candidate(r) else {
+            return r;
+        };
+        let Some(Some(o)) = self.objects.get(i as usize) else {
+            return r;
+        };
+        if self.scopes > 0 {
+            self.scoped.write().push(i);
+        } else {
+            self.pinned.write().insert(i);
         }
+        r | (u64::from(o.serial) << 32)
+    }
+
+    /// The slot value of host handle `h`, if the object it names (if it
+    /// names one) is still the one it was handed out for.
+    pub(crate) fn check_handle(&self, h: u64) -> Option<u64> {
+        let slot = slot_of_handle(h);
+        let Some(i) = candidate(slot) else {
+            return Some(slot);
+        };
+        let serial = ((h & SERIAL_MASK) >> 32) as u32;
+        match self.objects.get(i as usize) {
+            Some(Some(o)) if o.serial == serial => Some(slot),
+            _ => None,
+        }
+    }
+
+    /// How many objects root scopes hold (where a new scope starts).
+    pub(crate) fn scoped_len(&self) -> usize {
+        self.scoped.read().len()
+    }
+
+    /// Ends a root scope that started at `mark`.
+    pub(crate) fn end_scope(&mut self, mark: usize) {
+        self.scoped.write().truncate(mark);
+        self.scopes = self.scopes.saturating_sub(1);
     }
 
     /// The statistics.
@@ -492,7 +555,8 @@ pub(crate) fn collect(inner: &mut StoreInner, live_slots: usize) {
         }
     }
     exns.for_each_value(|w| gc.mark_word(w));
-    let pinned: Vec<u32> = gc.pinned.read().iter().copied().collect();
+    let mut pinned: Vec<u32> = gc.pinned.read().iter().copied().collect();
+    pinned.extend(gc.scoped.read().iter().copied());
     for i in pinned {
         gc.mark_word(object_ref(i));
     }
@@ -530,8 +594,11 @@ pub(crate) fn alloc(
     if gc.bytes.saturating_add(cost) > limit || gc.objects.len() >= (u32::MAX >> 2) as usize {
         return Err(TrapCode::GcHeapExhausted);
     }
+    let serial = gc.next_serial;
+    gc.next_serial = (serial + 1) & 0x7fff_ffff;
     let object = Object {
         layout,
+        serial,
         data: zeroed(size).ok_or(TrapCode::GcHeapExhausted)?,
     };
     let index = match gc.free.pop() {

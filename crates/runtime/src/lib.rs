@@ -156,4 +156,4 @@ pub use store::{
 };
 pub use table::Table;
 pub use trap::TrapCode;
-pub use values::{AnyRef, ExternRef, Val};
+pub use values::{AnyRef, ExternRef, RootScope, Val};

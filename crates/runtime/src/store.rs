@@ -286,10 +286,28 @@ impl StoreInner {
     pub(crate) fn check_ref(&self, v: &Val) -> Result<(), crate::Error> {
         match v {
             Val::FuncRef(Some(f)) => self.check(f.0),
-            Val::ExternRef(Some(e)) => self.check_id(e.store),
+            Val::ExternRef(Some(e)) => {
+                self.check_id(e.store)?;
+                self.check_handle(e.raw)
+            }
             Val::ExnRef(Some(e)) => self.check(e.0),
-            Val::AnyRef(Some(a)) => self.check_id(a.store),
+            Val::AnyRef(Some(a)) => {
+                self.check_id(a.store)?;
+                self.check_handle(a.raw)
+            }
             _ => Ok(()),
+        }
+    }
+
+    /// Checks that host handle `h` (an `AnyRef`'s or `ExternRef`'s raw
+    /// value of this store) still names the object it was handed out for.
+    #[inline]
+    pub(crate) fn check_handle(&self, h: u64) -> Result<(), crate::Error> {
+        match self.gc.check_handle(h) {
+            Some(_) => Ok(()),
+            None => Err(crate::Error::usage(
+                "a GC reference used after its object was collected (its root scope ended)",
+            )),
         }
     }
 
@@ -313,9 +331,13 @@ impl StoreInner {
         let ValType::Ref(r) = ty else {
             return crate::global::num_to_val(raw, ty);
         };
-        let (kind, raw) = (self.ref_kind(r.heap()), raw as u64);
-        if matches!(kind, RefKind::Any | RefKind::Extern) && raw != 0 {
-            self.gc.pin(raw);
+        let (kind, mut raw) = (self.ref_kind(r.heap()), raw as u64);
+        match kind {
+            RefKind::Any if raw != 0 => raw = self.gc.pin(raw),
+            RefKind::Extern if raw & crate::gc::EXTERN_ANY != 0 => {
+                raw = self.gc.pin(raw & !crate::gc::EXTERN_ANY) | crate::gc::EXTERN_ANY;
+            }
+            _ => {}
         }
         crate::table::raw_to_ref(self.id, raw, kind)
     }
@@ -344,13 +366,13 @@ impl StoreInner {
             (Val::AnyRef(Some(a)), ValType::Ref(r)) => match r.heap() {
                 nanowasm_core::HeapType::Concrete(want) => self
                     .gc
-                    .get(a.raw)
+                    .get(crate::gc::slot_of_handle(a.raw))
                     .is_some_and(|(l, _)| l.is_subtype_of(want)),
                 // The abstract types below `any` the value must be of.
                 h => crate::interp::handlers::gc::passes(
                     self,
                     0,
-                    a.raw,
+                    crate::gc::slot_of_handle(a.raw),
                     crate::interp::handlers::gc::target::abstract_code(h),
                     false,
                 ),

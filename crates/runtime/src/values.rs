@@ -70,8 +70,10 @@ impl ExternRef {
 /// A reference of the GC `any` hierarchy (`anyref`, `eqref`, `i31ref`,
 /// `structref`, `arrayref` and their concrete types): an `i31`, a struct,
 /// an array, or a host value converted by `any.convert_extern`. A struct or
-/// array handed to the host stays alive until the store is dropped (as a
-/// wasmtime `Rooted` made outside any `RootScope`).
+/// array handed to the host stays alive until the innermost [`RootScope`]
+/// ends, or, outside any scope, until the store is dropped (as a wasmtime
+/// `Rooted`). A handle used after its object was collected is refused with
+/// an error, never taken for another object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AnyRef {
     pub(crate) store: u64,
@@ -136,7 +138,9 @@ impl AnyRef {
     ) -> Result<bool, crate::Error> {
         let inner = &store.as_context().inner;
         inner.check_id(self.store)?;
-        Ok(inner.gc.get(self.raw).is_some_and(|(l, _)| f(&l.shape)))
+        inner.check_handle(self.raw)?;
+        let slot = crate::gc::slot_of_handle(self.raw);
+        Ok(inner.gc.get(slot).is_some_and(|(l, _)| f(&l.shape)))
     }
 }
 
@@ -356,5 +360,66 @@ impl RefKind {
             HeapType::Exn | HeapType::NoExn => RefKind::Exn,
             _ => RefKind::Any,
         }
+    }
+}
+
+/// A scope for the GC objects handed to the host (wasmtime's
+/// `RootScope`): those that reach the host while it lives are kept only
+/// until it is dropped. Without a scope they stay until the store is
+/// dropped, so a host that calls into GC code in a loop uses one per
+/// iteration. It gives the store's access (`AsContext`, `AsContextMut`).
+///
+/// ```
+/// use nanowasm_runtime::{Engine, Linker, Module, RootScope, Store, Val};
+///
+/// let engine = Engine::default();
+/// let module = Module::new(
+///     &engine,
+///     r#"(module (type $p (struct (field i32)))
+///          (func (export "make") (param i32) (result anyref)
+///            (struct.new $p (local.get 0))))"#,
+/// )?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+/// let make = instance.get_func(&mut store, "make").unwrap();
+/// for i in 0..1_000 {
+///     let mut scope = RootScope::new(&mut store);
+///     let mut out = [Val::I32(0)];
+///     make.call(&mut scope, &[Val::I32(i)], &mut out)?;
+///     // `out[0]` is usable here; the struct is released when `scope` ends.
+/// }
+/// # Ok::<(), nanowasm_runtime::Error>(())
+/// ```
+pub struct RootScope<C: AsContextMut> {
+    store: C,
+    mark: usize,
+}
+
+impl<C: AsContextMut> RootScope<C> {
+    /// A scope over `store`.
+    pub fn new(mut store: C) -> RootScope<C> {
+        let gc = &mut store.as_context_mut().inner.gc;
+        gc.scopes += 1;
+        let mark = gc.scoped_len();
+        RootScope { store, mark }
+    }
+}
+
+impl<C: AsContextMut> Drop for RootScope<C> {
+    fn drop(&mut self) {
+        self.store.as_context_mut().inner.gc.end_scope(self.mark);
+    }
+}
+
+impl<C: AsContextMut> AsContext for RootScope<C> {
+    type Data = C::Data;
+    fn as_context(&self) -> &crate::Store<C::Data> {
+        self.store.as_context()
+    }
+}
+
+impl<C: AsContextMut> AsContextMut for RootScope<C> {
+    fn as_context_mut(&mut self) -> &mut crate::Store<C::Data> {
+        self.store.as_context_mut()
     }
 }
