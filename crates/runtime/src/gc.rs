@@ -770,7 +770,9 @@ pub(crate) fn eval_const_op(
 }
 
 /// Whether `heap` is an abstract heap type of the `any` hierarchy
-/// (`any`, `eq`, `i31`, `struct`, `array`, `none`).
+/// (`any`, `eq`, `i31`, `struct`, `array`, `none`). (What the compiler
+/// refuses.)
+#[cfg(nanowasm_compiler)]
 pub(crate) fn is_gc_heap(heap: HeapType) -> bool {
     matches!(
         heap,
@@ -787,6 +789,7 @@ pub(crate) fn is_gc_heap(heap: HeapType) -> bool {
 /// a reference of the `any` hierarchy in a type, global, table or element
 /// segment. (Function bodies are checked by the back end that reads
 /// them.)
+#[cfg(nanowasm_compiler)]
 pub(crate) fn module_uses_gc(m: &nanowasm_binary::Module) -> bool {
     let val = |t: &ValType| matches!(t, ValType::Ref(r) if is_gc_heap(r.heap()));
     m.types.iter().any(|t| match &t.composite {
