@@ -9,12 +9,14 @@
 //! * `0`: null;
 //! * odd: an `i31`, `value << 1 | 1` (so `ref.eq` and `i31.get_*` need no
 //!   memory access);
-//! * `raw & 3 == 2`: heap object `raw >> 2`;
+//! * `raw & 3 == 2` and bit 32 set: heap object `(raw as u32) >> 2`;
 //! * `raw & 3 == 0`: a host reference brought in by `any.convert_extern`:
 //!   `raw >> 32` is the `externref`'s raw value, and the low half is 4.
 //!
 //! Every non-null reference has a non-zero low half (objects are numbered
-//! below 2^30), which the interpreter's null tests look at.
+//! below 2^30), which the interpreter's null tests look at. Bit 32 in an
+//! object reference keeps integers (zero-extended `i32`s) from looking
+//! like objects to the conservative stack scan.
 //!
 //! An `extern` slot keeps host references as before (an index plus one,
 //! below 2^32) and marks an internal value taken out by
@@ -77,16 +79,22 @@ pub(crate) fn is_i31(r: u64) -> bool {
     r & 1 == 1
 }
 
+/// Bit 32 of an object reference: set in every one, clear in every
+/// zero-extended `i32`, so an integer in a slot never looks like an object
+/// to the conservative scan (it otherwise kept object `k` alive for every
+/// `i32` equal to `4k + 2`).
+const OBJECT_TAG: u64 = 1 << 32;
+
 /// The raw reference to heap object `index`.
 #[inline(always)]
 fn object_ref(index: u32) -> u64 {
-    (u64::from(index) << 2) | 2
+    (u64::from(index) << 2) | 2 | OBJECT_TAG
 }
 
 /// The heap object `r` (of the `any` hierarchy) names, if it names one.
 #[inline(always)]
 pub(crate) fn object_index(r: u64) -> Option<u32> {
-    (r & 3 == 2).then_some((r >> 2) as u32)
+    (r & 3 == 2 && r >> 32 == 1).then_some((r as u32) >> 2)
 }
 
 /// `extern.convert_any`.
@@ -207,25 +215,37 @@ impl Layout {
 /// One heap object.
 struct Object {
     layout: u32,
-    /// Its allocation's number (31 bits, wrapping): what a host handle
-    /// carries, so a handle that outlived its object (its root scope
-    /// ended, the object was collected and the slot reused) is refused
-    /// rather than naming the new object.
-    serial: u32,
     data: Box<[u8]>,
 }
 
-/// Where a host handle keeps its object's serial: bits 32 to 62, which a
-/// slot's object reference leaves clear (objects are numbered below
-/// 2^30), and bit 63 stays the `externref` mark.
-const SERIAL_MASK: u64 = 0x7fff_ffff << 32;
+/// Where a host handle keeps its object's slot generation: bits 33 to 62,
+/// which a slot's object reference leaves clear (bit 32 is the object tag,
+/// bit 63 the `externref` mark).
+const SERIAL_MASK: u64 = MAX_GENERATION << 33;
 
-/// The slot value of a host handle (`AnyRef` or `ExternRef` raw value):
-/// an object reference without its serial.
+/// The most times a slab slot is used: past it the slot is retired, so a
+/// generation never wraps and a handle that outlived its object (its root
+/// scope ended, the object was collected, the slot reused) can never name
+/// the slot's new object.
+const MAX_GENERATION: u64 = (1 << 30) - 1;
+
+/// The slot value of an `AnyRef`'s handle: an object reference without
+/// its serial (an `i31` or a host value as it is).
 #[inline]
 pub(crate) fn slot_of_handle(h: u64) -> u64 {
-    if (h & !EXTERN_ANY) & 3 == 2 {
+    if h & 3 == 2 {
         h & !SERIAL_MASK
+    } else {
+        h
+    }
+}
+
+/// The slot value of an `ExternRef`'s handle: a host value's as it is, an
+/// internal value's (bit 63) without its object's serial.
+#[inline]
+pub(crate) fn extern_slot_of_handle(h: u64) -> u64 {
+    if h & EXTERN_ANY != 0 {
+        slot_of_handle(h & !EXTERN_ANY) | EXTERN_ANY
     } else {
         h
     }
@@ -252,8 +272,9 @@ pub(crate) struct GcHeap {
     scoped: crate::sync::RwLock<Vec<u32>>,
     /// Root scopes alive.
     pub(crate) scopes: u32,
-    /// The next object's serial.
-    next_serial: u32,
+    /// Each slab slot's generation: how many objects it held before its
+    /// current one (see [`MAX_GENERATION`]).
+    generations: Vec<u32>,
     /// Mark bits, one per slab entry: all clear outside a collection.
     marks: Vec<u64>,
     work: Vec<u32>,
@@ -365,21 +386,41 @@ impl GcHeap {
         } else {
             self.pinned.write().insert(i);
         }
-        r | (u64::from(o.serial) << 32)
+        let _ = o;
+        r | (u64::from(self.generations[i as usize]) << 33)
     }
 
-    /// The slot value of host handle `h`, if the object it names (if it
-    /// names one) is still the one it was handed out for.
+    /// Whether `AnyRef` handle `h` names no object, or still the object
+    /// it was handed out for.
     pub(crate) fn check_handle(&self, h: u64) -> Option<u64> {
         let slot = slot_of_handle(h);
-        let Some(i) = candidate(slot) else {
+        let Some(i) = object_index(slot) else {
             return Some(slot);
         };
-        let serial = ((h & SERIAL_MASK) >> 32) as u32;
-        match self.objects.get(i as usize) {
-            Some(Some(o)) if o.serial == serial => Some(slot),
+        let generation = ((h & SERIAL_MASK) >> 33) as u32;
+        match (
+            self.objects.get(i as usize),
+            self.generations.get(i as usize),
+        ) {
+            (Some(Some(_)), Some(&g)) if g == generation => Some(slot),
             _ => None,
         }
+    }
+
+    /// What the roots of the live root scopes take (none without scopes).
+    #[inline]
+    fn scoped_bytes(&self) -> usize {
+        if self.scopes == 0 {
+            0
+        } else {
+            self.scoped.read().len() * 4
+        }
+    }
+
+    /// Whether an allocation should collect first (past the threshold).
+    #[inline]
+    pub(crate) fn over_threshold(&self) -> bool {
+        self.bytes > self.threshold.max(MIN_THRESHOLD)
     }
 
     /// How many objects root scopes hold (where a new scope starts).
@@ -583,7 +624,9 @@ pub(crate) fn alloc(
     let cost = size
         .checked_add(OBJECT_OVERHEAD)
         .ok_or(TrapCode::GcHeapExhausted)?;
-    let limit = inner.limits.gc_heap;
+    // Roots held by root scopes count against the limit too (4 bytes
+    // each), so a guest cannot grow them without bound inside one scope.
+    let limit = inner.limits.gc_heap.saturating_sub(inner.gc.scoped_bytes());
     let over = |gc: &GcHeap| gc.bytes.saturating_add(cost) > gc.threshold.max(MIN_THRESHOLD);
     if let Some(live) = live_slots {
         if over(&inner.gc) || inner.gc.bytes.saturating_add(cost) > limit {
@@ -594,20 +637,27 @@ pub(crate) fn alloc(
     if gc.bytes.saturating_add(cost) > limit || gc.objects.len() >= (u32::MAX >> 2) as usize {
         return Err(TrapCode::GcHeapExhausted);
     }
-    let serial = gc.next_serial;
-    gc.next_serial = (serial + 1) & 0x7fff_ffff;
     let object = Object {
         layout,
-        serial,
         data: zeroed(size).ok_or(TrapCode::GcHeapExhausted)?,
     };
-    let index = match gc.free.pop() {
+    // A free slot whose generation is spent stays free for good.
+    let reuse = loop {
+        match gc.free.pop() {
+            Some(i) if u64::from(gc.generations[i as usize]) < MAX_GENERATION => break Some(i),
+            Some(_) => continue,
+            None => break None,
+        }
+    };
+    let index = match reuse {
         Some(i) => {
+            gc.generations[i as usize] += 1;
             gc.objects[i as usize] = Some(object);
             i
         }
         None => {
             gc.objects.push(Some(object));
+            gc.generations.push(0);
             gc.objects.len() as u32 - 1
         }
     };

@@ -288,7 +288,10 @@ impl StoreInner {
             Val::FuncRef(Some(f)) => self.check(f.0),
             Val::ExternRef(Some(e)) => {
                 self.check_id(e.store)?;
-                self.check_handle(e.raw)
+                if e.raw & crate::gc::EXTERN_ANY != 0 {
+                    self.check_handle(e.raw & !crate::gc::EXTERN_ANY)?;
+                }
+                Ok(())
             }
             Val::ExnRef(Some(e)) => self.check(e.0),
             Val::AnyRef(Some(a)) => {
@@ -299,8 +302,8 @@ impl StoreInner {
         }
     }
 
-    /// Checks that host handle `h` (an `AnyRef`'s or `ExternRef`'s raw
-    /// value of this store) still names the object it was handed out for.
+    /// Checks that `AnyRef` handle `h` (of this store; an `ExternRef`'s
+    /// without bit 63) still names the object it was handed out for.
     #[inline]
     pub(crate) fn check_handle(&self, h: u64) -> Result<(), crate::Error> {
         match self.gc.check_handle(h) {

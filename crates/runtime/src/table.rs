@@ -21,7 +21,7 @@ pub(crate) fn ref_to_raw(v: &Val) -> Option<u64> {
             Some(0)
         }
         Val::FuncRef(Some(f)) => Some(u64::from(f.0.index) + 1),
-        Val::ExternRef(Some(e)) => Some(crate::gc::slot_of_handle(e.raw)),
+        Val::ExternRef(Some(e)) => Some(crate::gc::extern_slot_of_handle(e.raw)),
         Val::ExnRef(Some(e)) => Some(u64::from(e.0.index) + 1),
         Val::AnyRef(Some(a)) => Some(crate::gc::slot_of_handle(a.raw)),
         _ => None,

@@ -484,8 +484,15 @@ pub(crate) fn invoke_cells<T>(
             }
         },
     };
-    inner.depth = saved_depth + 1;
     let saved_active = inner.compiled_active;
+    if saved_active == 0 && inner.gc.over_threshold() {
+        // No collection runs while compiled frames are live: garbage made
+        // under them is collected at the next outermost entry, where every
+        // reference is on the interpreter's stack or rooted by the host
+        // (the arguments are values the host was handed).
+        crate::gc::collect(inner, inner.interp.top);
+    }
+    inner.depth = saved_depth + 1;
     inner.compiled_active = saved_active + 1;
     let vm: *mut VMContext = cell.ctx.get();
     // SAFETY: `cell` keeps the context alive; no compiled code of this

@@ -343,7 +343,9 @@ fn handles_that_outlive_their_objects_are_refused() {
         let mut out = [Val::I32(0)];
         new_node.call(&mut scope, &[Val::I32(1)], &mut out).unwrap();
         let any = out[0];
-        externalize.call(&mut scope, &[Val::I32(2)], &mut out).unwrap();
+        externalize
+            .call(&mut scope, &[Val::I32(2)], &mut out)
+            .unwrap();
         (any, out[0])
     };
     store.gc();

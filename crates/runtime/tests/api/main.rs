@@ -13,6 +13,7 @@ mod exceptions;
 mod extended_const;
 mod function_references;
 mod gc;
+mod gc_attacks;
 mod memory64;
 mod multi_memory;
 mod multi_memory_edges;
