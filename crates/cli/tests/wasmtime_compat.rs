@@ -728,3 +728,91 @@ fn typed_function_references_give_what_wasmtime_gives() {
         }
     }
 }
+
+/// GC modules: the same results and trap statuses as wasmtime's, with the
+/// default strategy (which runs them on the interpreter) and with
+/// `-C strategy=interpreter`.
+#[test]
+fn gc_modules_give_what_wasmtime_gives() {
+    let dir = scratch("gc");
+    let m = write(
+        &dir,
+        "gc.wat",
+        r#"(module
+          (type $node (struct (field $next (mut (ref null $node))) (field $v i32)))
+          (type $bytes (array (mut i8)))
+          (type $shape (sub (struct (field i32))))
+          (type $circle (sub $shape (struct (field i32) (field f64))))
+          ;; The sum 1 + .. + n through a list of n structs.
+          (func (export "list") (param $n i32) (result i32)
+            (local $l (ref null $node)) (local $s i32)
+            (block $done (loop $build
+              (br_if $done (i32.eqz (local.get $n)))
+              (local.set $l (struct.new $node (local.get $l) (local.get $n)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br $build)))
+            (block $end (loop $sum
+              (br_if $end (ref.is_null (local.get $l)))
+              (local.set $s (i32.add (local.get $s)
+                (struct.get $node $v (ref.as_non_null (local.get $l)))))
+              (local.set $l (struct.get $node $next (ref.as_non_null (local.get $l))))
+              (br $sum)))
+            (local.get $s))
+          ;; Signed and unsigned reads of packed array elements.
+          (func (export "bytes") (param $i i32) (result i32)
+            (local $a (ref $bytes))
+            (local.set $a (array.new $bytes (i32.const 200) (i32.const 4)))
+            (array.set $bytes (local.get $a) (i32.const 1) (i32.const -1))
+            (i32.add (array.get_s $bytes (local.get $a) (local.get $i))
+                     (i32.mul (i32.const 1000) (array.get_u $bytes (local.get $a) (local.get $i)))))
+          (func (export "i31") (param i32) (result i32)
+            (i31.get_s (ref.i31 (local.get 0))))
+          ;; 1 if a circle is a shape (it is), 2 if a shape is a circle.
+          (func (export "casts") (param i32) (result i32)
+            (local $s (ref $shape))
+            (local.set $s (select (result (ref $shape))
+              (struct.new $circle (i32.const 1) (f64.const 2))
+              (struct.new $shape (i32.const 3))
+              (local.get 0)))
+            (block $is (result (ref $circle))
+              (br_on_cast $is (ref $shape) (ref $circle) (local.get $s))
+              (return (i32.const 2)))
+            (drop)
+            (i32.const 1))
+          (func (export "bad_cast") (param i32) (result i32)
+            (struct.get $circle 0 (ref.cast (ref $circle) (struct.new $shape (local.get 0)))))
+          (func (export "oob") (param i32) (result i32)
+            (array.get_u $bytes (array.new_default $bytes (i32.const 4)) (local.get 0)))
+          (func (export "null_field") (param i32) (result i32)
+            (struct.get $node $v (ref.null $node))))"#,
+    );
+    let m = m.to_str().unwrap();
+    for strategy in ["auto", "interpreter"] {
+        let strat = format!("strategy={strategy}");
+        for (func, arg, expect) in [
+            ("list", "1000", "500500\n"),
+            ("bytes", "1", "254999\n"),
+            ("bytes", "0", "199944\n"),
+            ("i31", "1073741824", "-1073741824\n"),
+            ("casts", "1", "1\n"),
+            ("casts", "0", "2\n"),
+        ] {
+            let ours = ["-C", &strat, "-W", "gc=y", "--invoke", func, m, arg];
+            let theirs = ["-W", "gc=y", "--invoke", func, m, arg];
+            let out = same(&ours, &theirs, &[]);
+            assert_eq!(text(&out.stdout), expect, "{strategy}: {func}({arg})");
+            assert!(out.status.success(), "{func}({arg}): {}", text(&out.stderr));
+        }
+        for (func, message) in [
+            ("bad_cast", "cast failure"),
+            ("oob", "out of bounds array access"),
+            ("null_field", "null structure reference"),
+        ] {
+            let ours = ["-C", &strat, "-W", "gc=y", "--invoke", func, m, "9"];
+            let theirs = ["-W", "gc=y", "--invoke", func, m, "9"];
+            let out = same(&ours, &theirs, &[]);
+            assert_eq!(out.status.code(), Some(134), "{strategy}: {func}");
+            assert!(text(&out.stderr).contains(message), "{}", text(&out.stderr));
+        }
+    }
+}
