@@ -269,7 +269,7 @@ pub(crate) struct GcHeap {
     pinned: crate::sync::RwLock<hashbrown::HashSet<u32>>,
     /// Objects handed to the host inside root scopes, innermost last:
     /// each scope truncates it to where it found it when it ends.
-    scoped: crate::sync::RwLock<Vec<u32>>,
+    scoped: crate::sync::RwLock<Scoped>,
     /// Root scopes alive.
     pub(crate) scopes: u32,
     /// Each slab slot's generation: how many objects it held before its
@@ -279,6 +279,34 @@ pub(crate) struct GcHeap {
     marks: Vec<u64>,
     work: Vec<u32>,
     stats: GcStats,
+}
+
+/// The roots of the live root scopes: each object at most once (an object
+/// already rooted by a scope stays rooted at least as long as the current
+/// one), so they are bounded by the number of objects.
+#[derive(Default)]
+struct Scoped {
+    /// The objects, outermost scope first.
+    list: Vec<u32>,
+    /// For each slab slot, where its entry in `list` would be (valid when
+    /// `list` has it there).
+    pos: Vec<u32>,
+}
+
+impl Scoped {
+    /// Roots object `i` in the innermost scope, unless a scope roots it.
+    fn push(&mut self, i: u32) {
+        let at = i as usize;
+        if self.pos.len() <= at {
+            self.pos.resize(at + 1, u32::MAX);
+        }
+        let p = self.pos[at] as usize;
+        if self.list.get(p) == Some(&i) {
+            return;
+        }
+        self.pos[at] = self.list.len() as u32;
+        self.list.push(i);
+    }
 }
 
 /// Whether values of `heap` (in engine ids) are traced: `any` and
@@ -381,12 +409,14 @@ impl GcHeap {
         let Some(Some(o)) = self.objects.get(i as usize) else {
             return r;
         };
+        let _ = o;
         if self.scopes > 0 {
-            self.scoped.write().push(i);
+            if !self.pinned.read().contains(&i) {
+                self.scoped.write().push(i);
+            }
         } else {
             self.pinned.write().insert(i);
         }
-        let _ = o;
         r | (u64::from(self.generations[i as usize]) << 33)
     }
 
@@ -413,7 +443,7 @@ impl GcHeap {
         if self.scopes == 0 {
             0
         } else {
-            self.scoped.read().len() * 4
+            self.scoped.read().list.len() * 4
         }
     }
 
@@ -423,14 +453,17 @@ impl GcHeap {
         self.bytes > self.threshold.max(MIN_THRESHOLD)
     }
 
-    /// How many objects root scopes hold (where a new scope starts).
-    pub(crate) fn scoped_len(&self) -> usize {
-        self.scoped.read().len()
+    /// Starts a root scope: the objects handed out until the matching
+    /// [`end_scope`](Self::end_scope) are rooted until then. Returns where
+    /// it starts.
+    pub(crate) fn begin_scope(&mut self) -> usize {
+        self.scopes += 1;
+        self.scoped.read().list.len()
     }
 
     /// Ends a root scope that started at `mark`.
     pub(crate) fn end_scope(&mut self, mark: usize) {
-        self.scoped.write().truncate(mark);
+        self.scoped.write().list.truncate(mark);
         self.scopes = self.scopes.saturating_sub(1);
     }
 
@@ -551,6 +584,12 @@ pub(crate) fn write(data: &mut [u8], at: usize, size: u8, v: u128) -> Option<()>
 /// Collects `inner`'s heap. `live_slots`: how much of the interpreter's
 /// value stack is live (the current frame's end while wasm runs).
 pub(crate) fn collect(inner: &mut StoreInner, live_slots: usize) {
+    collect_with(inner, live_slots, &[]);
+}
+
+/// [`collect`], with `extra` words as roots too (the arguments of a call
+/// in flight, read conservatively).
+pub(crate) fn collect_with(inner: &mut StoreInner, live_slots: usize, extra: &[u64]) {
     #[cfg(nanowasm_compiler)]
     if inner.compiled_active > 0 {
         // Compiled frames may hold references the collector cannot see:
@@ -570,6 +609,9 @@ pub(crate) fn collect(inner: &mut StoreInner, live_slots: usize) {
         ..
     } = inner;
     for &w in interp.stack.get(..live_slots).unwrap_or(&interp.stack) {
+        gc.mark_word(w);
+    }
+    for &w in extra {
         gc.mark_word(w);
     }
     for g in globals.iter() {
@@ -597,7 +639,7 @@ pub(crate) fn collect(inner: &mut StoreInner, live_slots: usize) {
     }
     exns.for_each_value(|w| gc.mark_word(w));
     let mut pinned: Vec<u32> = gc.pinned.read().iter().copied().collect();
-    pinned.extend(gc.scoped.read().iter().copied());
+    pinned.extend(gc.scoped.read().list.iter().copied());
     for i in pinned {
         gc.mark_word(object_ref(i));
     }

@@ -398,9 +398,7 @@ pub struct RootScope<C: AsContextMut> {
 impl<C: AsContextMut> RootScope<C> {
     /// A scope over `store`.
     pub fn new(mut store: C) -> RootScope<C> {
-        let gc = &mut store.as_context_mut().inner.gc;
-        gc.scopes += 1;
-        let mark = gc.scoped_len();
+        let mark = store.as_context_mut().inner.gc.begin_scope();
         RootScope { store, mark }
     }
 }

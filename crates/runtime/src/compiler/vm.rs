@@ -488,9 +488,11 @@ pub(crate) fn invoke_cells<T>(
     if saved_active == 0 && inner.gc.over_threshold() {
         // No collection runs while compiled frames are live: garbage made
         // under them is collected at the next outermost entry, where every
-        // reference is on the interpreter's stack or rooted by the host
-        // (the arguments are values the host was handed).
-        crate::gc::collect(inner, inner.interp.top);
+        // reference is on the interpreter's stack, rooted by the host, or
+        // among the arguments (which may come from a handle whose scope
+        // ended: they are roots here).
+        let top = inner.interp.top;
+        crate::gc::collect_with(inner, top, slots);
     }
     inner.depth = saved_depth + 1;
     inner.compiled_active = saved_active + 1;
@@ -803,6 +805,11 @@ unsafe fn call_store_func_vals<T>(
     let (np, nr) = (ptypes.len(), rtypes.len());
     let (mut pbuf, mut rbuf) = ([Val::I32(0); 8], [Val::I32(0); 8]);
     let (mut pheap, mut rheap) = (Vec::new(), Vec::new());
+    // The objects that cross here as values are rooted only for the call
+    // (as wasmtime roots a host call's arguments): no collection runs
+    // while this compiled frame is live, and a host that keeps a handle
+    // beyond the call has it refused once its object is collected.
+    let mark = store.inner.gc.begin_scope();
     let params = crate::values::scratch(&mut pbuf, &mut pheap, np);
     read_val_cells(Some(&store.inner), slots, ptypes, params);
     let params: &[Val] = params;
@@ -810,16 +817,21 @@ unsafe fn call_store_func_vals<T>(
     for (r, &t) in results.iter_mut().zip(rtypes) {
         *r = Val::default_for(t);
     }
-    match store.inner.funcs[func as usize] {
-        FuncEntity::Wasm { .. } => exec::invoke(store, func, params, results)?,
+    let r = match store.inner.funcs[func as usize] {
+        FuncEntity::Wasm { .. } => exec::invoke(store, func, params, results),
         FuncEntity::Host { host, .. } => {
             let f = store.hosts.get(host);
-            in_host(store, instance, |caller| (f.call)(caller, params, results))??;
-            for (v, &t) in results.iter().zip(rtypes) {
-                exec::check_host_result(&store.inner, v, t)?;
-            }
+            in_host(store, instance, |caller| (f.call)(caller, params, results)).and_then(|r| {
+                r?;
+                for (v, &t) in results.iter().zip(rtypes) {
+                    exec::check_host_result(&store.inner, v, t)?;
+                }
+                Ok(())
+            })
         }
-    }
+    };
+    store.inner.gc.end_scope(mark);
+    r?;
     write_val_cells(slots, results);
     Ok(0)
 }

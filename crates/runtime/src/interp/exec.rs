@@ -296,6 +296,10 @@ unsafe fn call_host_result<T>(
         return Ok(());
     }
     let mut at = args;
+    // The objects handed to the host here are rooted for the call only (as
+    // wasmtime roots a host call's arguments); the caller's frame keeps
+    // them meanwhile anyway.
+    let mark = store.inner.gc.begin_scope();
     // Small signatures use stack buffers: no allocation per call.
     let (np, nr) = (ty.params().len(), ty.results().len());
     let (mut pbuf, mut rbuf) = ([Val::I32(0); 8], [Val::I32(0); 8]);
@@ -310,15 +314,20 @@ unsafe fn call_host_result<T>(
         *r = Val::default_for(t);
     }
     let top = (caller_base + caller_slots).max(args);
-    in_host(store, cx, top, |caller| (f.call)(caller, params, results))?.map_err(Exit::Error)?;
-    // Nothing is written before every result is checked.
-    let inner = &store.inner;
-    for (v, &t) in results
-        .iter()
-        .zip(inner.host_types[host as usize].results())
-    {
-        check_host_result(inner, v, t).map_err(Exit::Error)?;
-    }
+    let r = in_host(store, cx, top, |caller| (f.call)(caller, params, results)).and_then(|r| {
+        r.map_err(Exit::Error)?;
+        // Nothing is written before every result is checked.
+        let inner = &store.inner;
+        for (v, &t) in results
+            .iter()
+            .zip(inner.host_types[host as usize].results())
+        {
+            check_host_result(inner, v, t).map_err(Exit::Error)?;
+        }
+        Ok(())
+    });
+    store.inner.gc.end_scope(mark);
+    r?;
     let result_slots = cells_of(store.inner.host_types[host as usize].results());
     reserve(&mut store.inner, args + result_slots).map_err(|_| TrapCode::StackOverflow)?;
     let inner = &mut store.inner;

@@ -14,6 +14,7 @@ mod extended_const;
 mod function_references;
 mod gc;
 mod gc_attacks;
+mod gc_attacks2;
 mod memory64;
 mod multi_memory;
 mod multi_memory_edges;

@@ -1,0 +1,4 @@
+//! The integration tests of `nanowasm-component`.
+
+mod no_panic;
+mod verdict;
