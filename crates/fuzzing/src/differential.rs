@@ -659,13 +659,21 @@ impl Engine for Wasmtime {
 /// The exports whose types the Python API cannot handle (see
 /// `peer/wasmtime_peer.py`): an exception reference, a GC reference (its
 /// values cannot be compared across engines), a concrete or bottom type,
-/// or a non-nullable reference (no default argument).
+/// a non-nullable reference (no default argument), and in a module with GC
+/// types an `externref` too (the Python API reads an externalized internal
+/// value as null).
 fn opaque_exports(wasm: &[u8]) -> Vec<String> {
     use nanowasm::HeapType as H;
+    // In a module with GC types an `externref` may hold an internal value
+    // (`extern.convert_any`), which the Python API reads as null.
+    let gc = nanowasm_binary::decode(wasm.to_vec(), crate::front_end_features())
+        .is_ok_and(|m| m.types.iter().any(|t| t.composite.as_func().is_none()));
     let opaque = |t: &nanowasm::ValType| match t {
         // The Python API handles `funcref` and `externref` alone (it
         // aborts on the type of anything else).
-        nanowasm::ValType::Ref(r) => !(r.nullable() && matches!(r.heap(), H::Func | H::Extern)),
+        nanowasm::ValType::Ref(r) => {
+            !(r.nullable() && (r.heap() == H::Func || (r.heap() == H::Extern && !gc)))
+        }
         _ => false,
     };
     let engine = nanowasm::Engine::default();
