@@ -447,7 +447,9 @@ impl GcHeap {
         }
     }
 
-    /// Whether an allocation should collect first (past the threshold).
+    /// Whether the heap is past its threshold (what the compiled entry
+    /// checks before collecting what it deferred).
+    #[cfg(nanowasm_compiler)]
     #[inline]
     pub(crate) fn over_threshold(&self) -> bool {
         self.bytes > self.threshold.max(MIN_THRESHOLD)
