@@ -6,6 +6,8 @@
 //! validator see every module.
 #![forbid(unsafe_code)]
 
+mod component;
+pub mod component_print;
 mod encode;
 pub mod error;
 pub mod lexer;
@@ -38,12 +40,19 @@ pub fn binary_or_wat(bytes: Vec<u8>, path: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Parses a text module (`(module ...)` or a bare list of module fields)
-/// and returns its binary encoding.
+/// or a text component (`(component ...)`, the component model's text
+/// format) and returns its binary encoding.
 pub fn parse_wat(source: &str) -> Result<Vec<u8>, Error> {
     let (tokens, ids) = lexer::tokenize(source)?;
     let tokens = lexer::resolve_ids(tokens, &ids);
     let mut p = parser::Parser::new(source, &tokens);
-    let bytes = if p.peek_list("module") {
+    let bytes = if p.peek_list("component") {
+        p.open()?;
+        p.keyword("component")?;
+        let c = component::parse_component_body(&mut p)?;
+        p.close()?;
+        c
+    } else if p.peek_list("module") {
         p.open()?;
         p.keyword("module")?;
         let m = module::parse_module_body(&mut p)?;
@@ -53,7 +62,23 @@ pub fn parse_wat(source: &str) -> Result<Vec<u8>, Error> {
         module::parse_module_fields(&mut p)?
     };
     if !p.is_done() {
-        return Err(p.error("unexpected token after the module"));
+        return Err(p.error("unexpected token after the module or component"));
     }
     Ok(bytes)
+}
+
+/// Parses a text component (`(component ...)`) and returns its binary
+/// encoding; [`parse_wat`] does the same for components and modules.
+pub fn parse_component(source: &str) -> Result<Vec<u8>, Error> {
+    let (tokens, ids) = lexer::tokenize(source)?;
+    let tokens = lexer::resolve_ids(tokens, &ids);
+    let mut p = parser::Parser::new(source, &tokens);
+    p.open()?;
+    p.keyword("component")?;
+    let c = component::parse_component_body(&mut p)?;
+    p.close()?;
+    if !p.is_done() {
+        return Err(p.error("unexpected token after the component"));
+    }
+    Ok(c)
 }

@@ -369,9 +369,30 @@ fn misplaced_name(p: &Parser<'_, '_>, e: Error) -> Error {
     Error::new(tokens[start].offset, message)
 }
 
+/// The rest of `(core module $id? (export "x")* ...)` in a component, after
+/// its inline exports: the module's fields, encoded with `id` as its name.
+pub fn parse_module_body_named<'s>(
+    p: &mut Parser<'s, '_>,
+    id: Option<&'s str>,
+) -> Result<Vec<u8>, Error> {
+    module_body_as(p, true, Some(id)).map_err(|e| misplaced_name(p, e))
+}
+
 /// [`parse_module_body`] (`wrapped`) or [`parse_module_fields`].
 fn module_body(p: &mut Parser<'_, '_>, wrapped: bool) -> Result<Vec<u8>, Error> {
-    let module_name = p.opt_id();
+    module_body_as(p, wrapped, None)
+}
+
+/// [`module_body`], with the module's `$id` already read (`preset`).
+fn module_body_as<'s>(
+    p: &mut Parser<'s, '_>,
+    wrapped: bool,
+    preset: Option<Option<&'s str>>,
+) -> Result<Vec<u8>, Error> {
+    let module_name = match preset {
+        Some(id) => id,
+        None => p.opt_id(),
+    };
     // `binary` may follow a module name too.
     let save = p.pos;
     if wrapped {

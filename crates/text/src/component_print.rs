@@ -1,0 +1,1 @@
+//! Printing component binaries as text.

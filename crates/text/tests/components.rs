@@ -1,0 +1,278 @@
+//! The component text format against the `wast` crate (1.263): every
+//! component of the component model's reference tests
+//! (`../shared/component-model-tests`, outside `async/` and `nyi.txt`)
+//! must encode byte for byte as the `wast` crate encodes it, malformed text
+//! components must be rejected, and printing each component and parsing
+//! the text back must give the same bytes.
+
+use std::path::{Path, PathBuf};
+
+use wast::parser::{self, ParseBuffer};
+use wast::{QuoteWat, Wast, WastDirective, WastExecute, Wat};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/component-model-tests")
+}
+
+fn wast_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            wast_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "wast") {
+            out.push(p);
+        }
+    }
+}
+
+/// The reference test files in scope; fails when the tests are missing.
+fn in_scope() -> Vec<PathBuf> {
+    let root = root();
+    assert!(
+        root.is_dir(),
+        "the component model reference tests are missing: {} (see README, Tests)",
+        root.display()
+    );
+    let nyi = std::fs::read_to_string(root.join("nyi.txt")).unwrap_or_default();
+    let skip: Vec<PathBuf> = nyi
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| root.join(l.trim_start_matches("./")))
+        .collect();
+    let mut files = Vec::new();
+    wast_files(&root, &mut files);
+    let files: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|p| !p.starts_with(root.join("async")) && !skip.contains(p))
+        .collect();
+    assert!(!files.is_empty(), "no .wast files under {}", root.display());
+    files
+}
+
+/// One component of a reference test.
+pub struct Case {
+    /// `file#n`.
+    pub name: String,
+    /// Its text as we parse it (a `quote` component's text assembled as
+    /// the `wast` crate does; `definition` dropped).
+    pub text: String,
+    /// The `wast` crate's encoding, or its error.
+    pub reference: Result<Vec<u8>, String>,
+    /// From `assert_malformed`.
+    pub malformed: bool,
+}
+
+/// The balanced list starting at `src[start]` (a `(`): its end.
+fn list_end(src: &str, start: usize) -> usize {
+    let b = src.as_bytes();
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b';' if b.get(i + 1) == Some(&b';') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' if b.get(i + 1) == Some(&b';') => {
+                let mut d = 0;
+                while i < b.len() {
+                    if b[i] == b'(' && b.get(i + 1) == Some(&b';') {
+                        d += 1;
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == b';' && b.get(i + 1) == Some(&b')') {
+                        d -= 1;
+                        i += 2;
+                        if d == 0 {
+                            break;
+                        }
+                        continue;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// The component text whose `component` keyword is at `kw`.
+fn component_text(src: &str, kw: usize) -> String {
+    let open = src[..kw].rfind('(').expect("`(` before `component`");
+    let end = list_end(src, open);
+    let text = &src[open..end];
+    let rest = text["(component".len()..].trim_start();
+    match rest.strip_prefix("definition") {
+        Some(r) => format!("(component {r}"),
+        None => text.to_string(),
+    }
+}
+
+fn push(out: &mut Vec<Case>, src: &str, name: &str, m: &mut QuoteWat<'_>, malformed: bool) {
+    let text = match m {
+        QuoteWat::Wat(Wat::Component(c)) => component_text(src, c.span.offset()),
+        QuoteWat::QuoteComponent(_, parts) => {
+            let mut t = b"(component".to_vec();
+            for (_, s) in parts.iter() {
+                t.extend_from_slice(s);
+                t.push(b' ');
+            }
+            t.push(b')');
+            String::from_utf8_lossy(&t).into_owned()
+        }
+        _ => return,
+    };
+    let reference = m.encode().map_err(|e| e.to_string());
+    let n = out.len();
+    out.push(Case {
+        name: format!("{name}#{n}"),
+        text,
+        reference,
+        malformed,
+    });
+}
+
+fn collect(src: &str, name: &str, d: WastDirective<'_>, out: &mut Vec<Case>) {
+    match d {
+        WastDirective::Module(mut m) | WastDirective::ModuleDefinition(mut m) => {
+            push(out, src, name, &mut m, false)
+        }
+        WastDirective::AssertMalformed { mut module, .. } => {
+            push(out, src, name, &mut module, true)
+        }
+        WastDirective::AssertInvalid { mut module, .. } => push(out, src, name, &mut module, false),
+        WastDirective::AssertUnlinkable { module, .. } => {
+            push(out, src, name, &mut QuoteWat::Wat(module), false)
+        }
+        WastDirective::AssertTrap { exec, .. }
+        | WastDirective::AssertReturn { exec, .. }
+        | WastDirective::AssertException { exec, .. } => {
+            if let WastExecute::Wat(w) = exec {
+                push(out, src, name, &mut QuoteWat::Wat(w), false);
+            }
+        }
+        WastDirective::Thread(t) => {
+            for d in t.directives {
+                collect(src, name, d, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every component of the in-scope files.
+pub fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    for path in in_scope() {
+        let src = std::fs::read_to_string(&path).expect("read .wast");
+        let name = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let buf = ParseBuffer::new(&src).expect("lex");
+        let wast = parser::parse::<Wast>(&buf).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut mine = Vec::new();
+        for d in wast.directives {
+            collect(&src, &name, d, &mut mine);
+        }
+        for (i, mut c) in mine.into_iter().enumerate() {
+            c.name = format!("{name}#{i}");
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Why a component the `wast` crate encodes may fail to parse here: the
+/// features out of this layer's scope (async built-ins and function types,
+/// streams, futures, maps, thread built-ins: our parser names them "not
+/// supported") and core modules using the threads proposal's shared
+/// memories (which the core text parser does not accept).
+fn excuse(text: &str, ours: &str) -> Option<String> {
+    if ours.contains("not supported") {
+        let first = ours.lines().next().unwrap_or("");
+        return Some(first.rsplit(": ").next().unwrap_or(first).to_string());
+    }
+    if text.contains(" shared)") && ours.contains("expected `)`") {
+        return Some("a core module with a shared memory (threads proposal)".into());
+    }
+    None
+}
+
+#[test]
+fn encodings_match_the_wast_crate() {
+    let all = cases();
+    let mut identical = 0;
+    let mut both_reject = 0;
+    let mut failures = Vec::new();
+    let mut excused = Vec::new();
+    for c in &all {
+        let ours = nanowasm_text::parse_wat(&c.text).map_err(|e| e.display_with(&c.name, &c.text));
+        match (&c.reference, &ours) {
+            (Ok(a), Ok(b)) if a == b => identical += 1,
+            (Err(_), Err(_)) => both_reject += 1,
+            (Ok(_), Err(e)) if excuse(&c.text, e).is_some() => excused.push(format!(
+                "{}: {}",
+                c.name,
+                excuse(&c.text, e).unwrap_or_default()
+            )),
+            (r, o) => failures.push(format!(
+                "{}: wast {} / ours {}\n{}",
+                c.name,
+                match r {
+                    Ok(b) => format!("{} bytes", b.len()),
+                    Err(e) => format!("error {e}"),
+                },
+                match o {
+                    Ok(b) => format!("{} bytes", b.len()),
+                    Err(e) => format!("error {e}"),
+                },
+                if c.text.len() < 3000 {
+                    &c.text[..]
+                } else {
+                    &c.text[..3000]
+                }
+            )),
+        }
+    }
+    eprintln!(
+        "{} components: {identical} byte-identical, {both_reject} rejected by both, {} use features out of scope, {} differ",
+        all.len(),
+        excused.len(),
+        failures.len()
+    );
+    for e in &excused {
+        eprintln!("out of scope: {e}");
+    }
+    for f in failures.iter().take(15) {
+        eprintln!("--- {f}");
+    }
+    assert!(failures.is_empty(), "{} components differ", failures.len());
+}
