@@ -26,13 +26,14 @@
 pub mod ast;
 mod decode;
 pub mod names;
+pub mod typeck;
 mod types;
 mod validate;
 
 pub use ast::Component;
 pub use decode::{decode, encoding, Encoding, MAX_NESTING};
 pub use nanowasm_binary::{Error, ErrorKind, Result};
-pub use validate::validate;
+pub use validate::{validate, validate_with_types};
 
 /// Decodes and validates a component binary.
 pub fn decode_and_validate(bytes: &[u8]) -> Result<Component> {

@@ -101,11 +101,38 @@ pub fn check(name: &str, offset: usize) -> Result<NameKind> {
     Ok(NameKind::Plain)
 }
 
-/// The key under which names must be unique: case-insensitive. (The
-/// spec's rule that `[method]R.m`/`[static]R.m` also conflict with a plain
-/// `m` is not checked yet.)
+/// The key under which names must be unique ("strongly unique", as
+/// wasmparser canonicalizes them): plain names compare without case and
+/// hyphens and without their `[method]`/`[static]` annotation, and
+/// `[method]R.R`-like names as `R`; so `[method]a.a` conflicts with `a`.
 pub fn unique_key(name: &str) -> String {
-    name.to_ascii_lowercase()
+    if name.contains(':') {
+        return format!("i:{}", name.to_ascii_lowercase());
+    }
+    let mut rest = name;
+    let mut ctor = false;
+    for p in ["[constructor]", "[method]", "[static]"] {
+        if let Some(r) = rest.strip_prefix(p) {
+            ctor = p == "[constructor]";
+            rest = r;
+            break;
+        }
+    }
+    let lower: String = rest
+        .chars()
+        .filter(|c| *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if let Some((a, b)) = lower.split_once('.') {
+        if a == b {
+            return a.to_string();
+        }
+    }
+    if ctor {
+        format!("[constructor]{lower}")
+    } else {
+        lower
+    }
 }
 
 /// A semantic version `major.minor.patch(-pre)?(+build)?`.

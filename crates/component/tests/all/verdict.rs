@@ -112,6 +112,16 @@ fn theirs(bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// The expected counts, a ratchet: the test fails if agreement drops, and
+/// also if it rises without these numbers being raised with it (so a
+/// change in the validator's verdicts is always a visible change here).
+/// Components we reject and wasmparser accepts must stay at zero.
+const EXPECTED_TOTAL: usize = 674;
+/// Components on which both validators agree.
+const EXPECTED_AGREE: usize = 674;
+/// Components we accept and wasmparser rejects.
+const EXPECTED_WE_ACCEPT: usize = 0;
+
 #[test]
 fn verdicts_agree_with_wasmparser() {
     let all = components();
@@ -162,5 +172,12 @@ fn verdicts_agree_with_wasmparser() {
     assert!(
         reject_list.is_empty(),
         "components wasmparser accepts were rejected"
+    );
+    let got = (all.len(), agree_ok + agree_err, we_accept);
+    let want = (EXPECTED_TOTAL, EXPECTED_AGREE, EXPECTED_WE_ACCEPT);
+    assert_eq!(
+        got, want,
+        "(components, agree, we accept) changed: if the validator got better, update the \
+         EXPECTED_* constants in verdict.rs (and the counts in ARCHITECTURE.md)"
     );
 }
