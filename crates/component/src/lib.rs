@@ -26,6 +26,7 @@
 pub mod ast;
 mod decode;
 pub mod names;
+pub mod runtime;
 pub mod typeck;
 mod types;
 mod validate;

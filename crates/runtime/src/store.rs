@@ -186,6 +186,9 @@ pub(crate) struct StoreInner {
     pub(crate) tables: Vec<TableEntity>,
     pub(crate) globals: Vec<GlobalEntity>,
     pub(crate) externs: Vec<Box<dyn Any + Send + Sync>>,
+    /// State a crate built on the engine keeps per store (see
+    /// [`Store::extension_mut`]).
+    pub(crate) extension: Option<Box<dyn Any + Send + Sync>>,
     pub(crate) tags: Vec<crate::exn::TagEntity>,
     /// Exception objects (see `exn`).
     pub(crate) exns: crate::exn::Exns,
@@ -503,6 +506,7 @@ impl<T> Store<T> {
                 externs: Vec::new(),
                 tags: Vec::new(),
                 exns: Default::default(),
+                extension: None,
                 host_types: Vec::new(),
                 empty_type: FuncType::new([], []),
                 fuel: 0,
@@ -537,6 +541,27 @@ impl<T> Store<T> {
     /// The host data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.data
+    }
+
+    /// Per-store state of type `S` for a crate built on the engine (the
+    /// component model keeps its component instances and resource handle
+    /// tables here), made with `S::default()` on first use. A store holds
+    /// one such value: asking for another type replaces it.
+    #[doc(hidden)]
+    pub fn extension_mut<S: Any + Send + Sync + Default>(&mut self) -> &mut S {
+        let fresh = !matches!(&self.inner.extension, Some(e) if e.is::<S>());
+        if fresh {
+            self.inner.extension = Some(Box::new(S::default()));
+        }
+        match self
+            .inner
+            .extension
+            .as_mut()
+            .and_then(|e| e.downcast_mut::<S>())
+        {
+            Some(s) => s,
+            None => unreachable!("the extension was just set to an `S`"),
+        }
     }
 
     /// Consumes the store, returning the host data.

@@ -1,0 +1,17 @@
+//! Running components (issue 17, third layer): instantiation, the
+//! canonical ABI, resources and handle tables, and an embedding API in
+//! wasmtime's shape (`wasmtime::component`): [`Component`], [`Linker`],
+//! [`Instance`], [`Func`], [`Val`], [`ResourceType`], [`ResourceAny`].
+//!
+//! See `ARCHITECTURE.md`, "Running components".
+
+mod abi;
+mod instance;
+mod state;
+mod types;
+mod val;
+
+pub use instance::{Component, Func, HostDtor, HostFn, Instance, Linker, LinkerInstance};
+pub use state::{AbiTrap, MAX_HANDLES};
+pub use types::{FuncType, ResourceType, Type};
+pub use val::{ResourceAny, Val};

@@ -1,0 +1,179 @@
+//! What the component model keeps per store: the component instances that
+//! live in it, their resource handle tables and their re-entrance flags,
+//! and which instance implements each component-defined resource type.
+
+use std::collections::HashMap;
+
+use nanowasm_runtime::{Error, Func, Store};
+
+use super::types::ResourceType;
+
+/// The most handles one component instance's table holds at once. The
+/// canonical ABI allows 2^28; a guest that leaks handles in a loop should
+/// trap long before it costs the host gigabytes.
+pub const MAX_HANDLES: usize = 1 << 20;
+
+/// A canonical ABI trap: the call fails with this message (wasmtime's
+/// wording, prefixed `wasm trap: `).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbiTrap(pub String);
+
+impl std::fmt::Display for AbiTrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "wasm trap: {}", self.0)
+    }
+}
+
+impl std::error::Error for AbiTrap {}
+
+/// A trap with `message`.
+pub(crate) fn trap(message: impl Into<String>) -> Error {
+    Error::new(AbiTrap(message.into()))
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Slot {
+    Free,
+    Own {
+        ty: ResourceType,
+        rep: u32,
+        lends: u32,
+    },
+    Borrow {
+        ty: ResourceType,
+        rep: u32,
+        /// The index of the call (in `InstState::scopes`) it was lent to.
+        scope: usize,
+    },
+}
+
+/// One component instance.
+#[derive(Debug)]
+pub(crate) struct InstState {
+    /// Handle table: index 0 is never used.
+    pub(crate) handles: Vec<Slot>,
+    pub(crate) free: Vec<u32>,
+    pub(crate) may_leave: bool,
+    pub(crate) may_enter: bool,
+    /// For each call into the instance in progress (innermost last): the
+    /// borrow handles lent to it and not yet dropped.
+    pub(crate) scopes: Vec<u32>,
+}
+
+impl Default for InstState {
+    fn default() -> Self {
+        InstState {
+            handles: vec![Slot::Free],
+            free: Vec::new(),
+            may_leave: true,
+            may_enter: true,
+            scopes: Vec::new(),
+        }
+    }
+}
+
+/// A component-defined resource type: the instance that defined it and
+/// its destructor.
+#[derive(Debug, Clone)]
+pub(crate) struct ResourceImpl {
+    pub(crate) instance: u32,
+    pub(crate) dtor: Option<Func>,
+}
+
+/// The component model's state in one store.
+#[derive(Debug, Default)]
+pub(crate) struct ComponentStore {
+    pub(crate) instances: Vec<InstState>,
+    pub(crate) resources: HashMap<ResourceType, ResourceImpl>,
+}
+
+pub(crate) fn state<T>(store: &mut Store<T>) -> &mut ComponentStore {
+    store.extension_mut::<ComponentStore>()
+}
+
+impl ComponentStore {
+    pub(crate) fn new_instance(&mut self) -> u32 {
+        self.instances.push(InstState::default());
+        (self.instances.len() - 1) as u32
+    }
+
+    pub(crate) fn inst(&mut self, i: u32) -> Result<&mut InstState, Error> {
+        self.instances
+            .get_mut(i as usize)
+            .ok_or_else(|| Error::usage("component instance of another store"))
+    }
+}
+
+impl InstState {
+    pub(crate) fn insert(&mut self, slot: Slot) -> Result<u32, Error> {
+        if let Some(i) = self.free.pop() {
+            self.handles[i as usize] = slot;
+            return Ok(i);
+        }
+        if self.handles.len() > MAX_HANDLES {
+            return Err(trap(format!(
+                "resource handle table full ({MAX_HANDLES} handles)"
+            )));
+        }
+        self.handles.push(slot);
+        Ok((self.handles.len() - 1) as u32)
+    }
+
+    /// The live handle `i`, which must be of type `ty`.
+    pub(crate) fn get(&mut self, i: u32, ty: ResourceType) -> Result<&mut Slot, Error> {
+        let slot = match self.handles.get_mut(i as usize) {
+            Some(s) if i != 0 && !matches!(s, Slot::Free) => s,
+            _ => return Err(trap(format!("unknown handle index {i}"))),
+        };
+        let (Slot::Own { ty: t, .. } | Slot::Borrow { ty: t, .. }) = *slot else {
+            return Err(trap(format!("unknown handle index {i}")));
+        };
+        if t != ty {
+            let found = if t.is_guest() == ty.is_guest() {
+                format!("a different {}", describe(t))
+            } else {
+                describe(t).to_string()
+            };
+            return Err(trap(format!(
+                "handle index {i} used with the wrong type, expected {} but found {found}",
+                describe(ty),
+            )));
+        }
+        Ok(slot)
+    }
+
+    /// Removes handle `i` of type `ty`: an owned one if `own`, else a
+    /// borrowed one. Returns its representation.
+    pub(crate) fn remove(&mut self, i: u32, ty: ResourceType, own: bool) -> Result<u32, Error> {
+        let slot = *self.get(i, ty)?;
+        let rep = match (slot, own) {
+            (Slot::Own { lends, .. }, true) if lends != 0 => {
+                return Err(trap("cannot remove owned resource while borrowed"))
+            }
+            (Slot::Own { rep, .. }, true) => rep,
+            (Slot::Borrow { rep, scope, .. }, false) => {
+                if let Some(n) = self.scopes.get_mut(scope) {
+                    *n = n.saturating_sub(1);
+                }
+                rep
+            }
+            (Slot::Own { .. }, false) => {
+                return Err(trap(format!(
+                    "handle index {i} is owned, expected a borrow"
+                )))
+            }
+            _ => return Err(trap(format!("handle index {i} is a borrow, expected own"))),
+        };
+        self.handles[i as usize] = Slot::Free;
+        self.free.push(i);
+        Ok(rep)
+    }
+}
+
+fn describe(ty: ResourceType) -> &'static str {
+    if ty.is_guest() {
+        "guest-defined resource"
+    } else {
+        "host-defined resource"
+    }
+}

@@ -1,0 +1,311 @@
+//! The component runtime: instantiation, the canonical ABI, resources,
+//! host functions, and calls between components.
+
+use nanowasm_component::runtime::{Component, Linker, ResourceType, Val};
+use nanowasm_runtime::{Engine, Store};
+
+fn component(engine: &Engine, text: &str) -> Component {
+    let bytes = wat::parse_str(text).expect("valid component text");
+    Component::new(engine, bytes).expect("component compiles")
+}
+
+fn call(
+    store: &mut Store<()>,
+    inst: &nanowasm_component::runtime::Instance,
+    name: &str,
+    args: &[Val],
+) -> Result<Option<Val>, nanowasm_runtime::Error> {
+    let f = inst.get_func(&mut *store, name).expect("export exists");
+    let mut out = vec![Val::Bool(false); f.ty().result().is_some() as usize];
+    f.call(&mut *store, args, &mut out)?;
+    Ok(out.pop())
+}
+
+const LIBC: &str = r#"
+    (memory (export "mem") 1)
+    (global $bump (mut i32) (i32.const 1024))
+    (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $new i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $bump) (i32.sub (local.get $align) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get $align))))
+      (global.set $bump (i32.add (local.get $p) (local.get $new)))
+      (if (local.get $old_size)
+        (then (memory.copy (local.get $p) (local.get $old)
+                (select (local.get $old_size) (local.get $new) (i32.lt_u (local.get $old_size) (local.get $new))))))
+      (local.get $p))
+"#;
+
+#[test]
+fn scalars_lift_and_lower() {
+    let engine = Engine::default();
+    let c = component(
+        &engine,
+        r#"(component
+          (core module $M
+            (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+            (func (export "neg") (param f64) (result f64) (f64.neg (local.get 0)))
+            (func (export "u8") (param i32) (result i32) (local.get 0))
+            (func (export "ch") (param i32) (result i32) (local.get 0)))
+          (core instance $m (instantiate $M))
+          (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $m "add")))
+          (func (export "neg") (param "x" f64) (result f64) (canon lift (core func $m "neg")))
+          (func (export "trunc") (param "x" u32) (result u8) (canon lift (core func $m "u8")))
+          (func (export "ch") (param "x" u32) (result char) (canon lift (core func $m "ch"))))"#,
+    );
+    let mut store = Store::new(&engine, ());
+    let i = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    assert_eq!(
+        call(&mut store, &i, "add", &[Val::U32(2), Val::U32(40)]).unwrap(),
+        Some(Val::U32(42))
+    );
+    assert_eq!(
+        call(&mut store, &i, "neg", &[Val::Float64(1.5)]).unwrap(),
+        Some(Val::Float64(-1.5))
+    );
+    assert_eq!(
+        call(&mut store, &i, "trunc", &[Val::U32(0xf01)]).unwrap(),
+        Some(Val::U8(1))
+    );
+    assert_eq!(
+        call(&mut store, &i, "ch", &[Val::U32(0x26f3)]).unwrap(),
+        Some(Val::Char('⛳'))
+    );
+    let e = call(&mut store, &i, "ch", &[Val::U32(0xd800)]).unwrap_err();
+    assert!(e.to_string().contains("invalid `char` bit pattern"), "{e}");
+    // A wrong argument is a usage error, not a trap.
+    assert!(call(&mut store, &i, "add", &[Val::U32(2)]).is_err());
+    assert!(call(&mut store, &i, "add", &[Val::U32(2), Val::S32(1)]).is_err());
+}
+
+#[test]
+fn strings_lists_records_variants_round_trip() {
+    let engine = Engine::default();
+    let text = format!(
+        r#"(component
+          (core module $M {LIBC}
+            ;; echo: returns its (ptr, len) pair through a return area
+            (func (export "echo2") (param i32 i32) (result i32)
+              (i32.store (i32.const 0) (local.get 0))
+              (i32.store (i32.const 4) (local.get 1))
+              (i32.const 0))
+            (func (export "echo-ptr") (param i32) (result i32) (local.get 0)))
+          (core instance $m (instantiate $M))
+          (alias core export $m "mem" (core memory $mem))
+          (alias core export $m "realloc" (core func $realloc))
+          (type $rec (record (field "name" string) (field "tags" (list u16)) (field "score" f32)))
+          (type $v (variant (case "none") (case "num" s64) (case "text" string) (case "pair" (tuple u8 f64))))
+          (type $big (tuple string (list string) $rec $v (option u32) (result string (error u8)) (flags "a" "b" "c") (enum "x" "y")))
+          (func (export "s") (param "x" string) (result string)
+            (canon lift (core func $m "echo2") (memory $mem) (realloc $realloc)))
+          (func (export "l") (param "x" (list string)) (result (list string))
+            (canon lift (core func $m "echo2") (memory $mem) (realloc $realloc)))
+          (func (export "big") (param "x" $big) (result $big)
+            (canon lift (core func $m "echo-ptr") (memory $mem) (realloc $realloc))))"#
+    );
+    let c = component(&engine, &text);
+    let mut store = Store::new(&engine, ());
+    let i = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    for s in ["", "a", "héllo ☃ wörld", "𝄞 clef"] {
+        assert_eq!(
+            call(&mut store, &i, "s", &[Val::String(s.into())]).unwrap(),
+            Some(Val::String(s.into()))
+        );
+    }
+    let l = Val::List(vec![
+        Val::String("x".into()),
+        Val::String("".into()),
+        Val::String("zz".into()),
+    ]);
+    assert_eq!(call(&mut store, &i, "l", std::slice::from_ref(&l)).unwrap(), Some(l));
+    let big = Val::Tuple(vec![
+        Val::String("top".into()),
+        Val::List(vec![Val::String("a".into()), Val::String("bcd".into())]),
+        Val::Record(vec![
+            ("name".into(), Val::String("n".into())),
+            ("tags".into(), Val::List(vec![Val::U16(1), Val::U16(65535)])),
+            ("score".into(), Val::Float32(0.5)),
+        ]),
+        Val::Variant(
+            "pair".into(),
+            Some(Box::new(Val::Tuple(vec![Val::U8(7), Val::Float64(-2.25)]))),
+        ),
+        Val::Option(Some(Box::new(Val::U32(9)))),
+        Val::Result(Err(Some(Box::new(Val::U8(3))))),
+        Val::Flags(vec!["a".into(), "c".into()]),
+        Val::Enum("y".into()),
+    ]);
+    assert_eq!(
+        call(&mut store, &i, "big", std::slice::from_ref(&big)).unwrap(),
+        Some(big)
+    );
+}
+
+#[test]
+fn host_functions_under_interface_names() {
+    let engine = Engine::default();
+    let c = component(
+        &engine,
+        r#"(component
+          (import "test:demo/greet@0.1.0" (instance $g
+            (export "greet" (func (param "who" string) (result string)))))
+          (alias export $g "greet" (func $greet))
+          (core module $Libc (memory (export "mem") 1)
+            (global $b (mut i32) (i32.const 256))
+            (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+              (local $p i32) (local.set $p (global.get $b))
+              (global.set $b (i32.add (global.get $b) (local.get 3))) (local.get $p)))
+          (core instance $libc (instantiate $Libc))
+          (core func $greet' (canon lower (func $greet) (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+          (core module $Main
+            (import "libc" "mem" (memory 1))
+            (import "host" "greet" (func $greet (param i32 i32 i32)))
+            (data (i32.const 16) "world")
+            (func (export "run") (result i32)
+              (call $greet (i32.const 16) (i32.const 5) (i32.const 32))
+              (i32.const 32)))
+          (core instance $main (instantiate $Main
+            (with "libc" (instance $libc))
+            (with "host" (instance (export "greet" (func $greet'))))))
+          (func (export "run") (result string)
+            (canon lift (core func $main "run") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc")))))"#,
+    );
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .instance("test:demo/greet@0.1.0")
+        .unwrap()
+        .func_new("greet", |_store, args, out| {
+            let Val::String(who) = &args[0] else {
+                panic!("a string")
+            };
+            out[0] = Val::String(format!("hello, {who}!"));
+            Ok(())
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let i = linker.instantiate(&mut store, &c).unwrap();
+    assert_eq!(
+        call(&mut store, &i, "run", &[]).unwrap(),
+        Some(Val::String("hello, world!".into()))
+    );
+    // Missing imports are link errors that name the import.
+    let e = Linker::<()>::new(&engine)
+        .instantiate(&mut store, &c)
+        .unwrap_err();
+    assert!(e.to_string().contains("test:demo/greet@0.1.0"), "{e}");
+}
+
+#[test]
+fn component_to_component_strings_and_traps() {
+    let engine = Engine::default();
+    let text = format!(
+        r#"(component
+          (component $Upper
+            (core module $M {LIBC}
+              (func (export "upper") (param $p i32) (param $n i32) (result i32)
+                (local $i i32) (local $c i32)
+                (block $done (loop $l
+                  (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+                  (local.set $c (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                  (if (i32.and (i32.ge_u (local.get $c) (i32.const 97)) (i32.le_u (local.get $c) (i32.const 122)))
+                    (then (i32.store8 (i32.add (local.get $p) (local.get $i)) (i32.sub (local.get $c) (i32.const 32)))))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br $l)))
+                (i32.store (i32.const 0) (local.get $p))
+                (i32.store (i32.const 4) (local.get $n))
+                (i32.const 0)))
+            (core instance $m (instantiate $M))
+            (func (export "upper") (param "s" string) (result string)
+              (canon lift (core func $m "upper") (memory (core memory $m "mem")) (realloc (core func $m "realloc")))))
+          (component $User
+            (import "upper" (func $up (param "s" string) (result string)))
+            (core module $Libc {LIBC})
+            (core instance $libc (instantiate $Libc))
+            (core func $up' (canon lower (func $up) string-encoding=utf16 (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+            (core module $Main
+              (import "libc" "mem" (memory 1))
+              (import "" "up" (func $up (param i32 i32 i32)))
+              ;; "abc" in UTF-16
+              (data (i32.const 16) "a\00b\00c\00")
+              (func (export "run") (result i32)
+                (call $up (i32.const 16) (i32.const 3) (i32.const 64))
+                (i32.const 64))
+              (func (export "bad") (call $up (i32.const 17) (i32.const 3) (i32.const 64))))
+            (core instance $main (instantiate $Main (with "libc" (instance $libc)) (with "" (instance (export "up" (func $up'))))))
+            (func (export "run") (result string)
+              (canon lift (core func $main "run") string-encoding=utf16 (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+            (func (export "bad") (canon lift (core func $main "bad"))))
+          (instance $u (instantiate $Upper))
+          (instance $user (instantiate $User (with "upper" (func $u "upper"))))
+          (export "run" (func $user "run"))
+          (export "bad" (func $user "bad")))"#
+    );
+    let c = component(&engine, &text);
+    let mut store = Store::new(&engine, ());
+    let i = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    assert_eq!(
+        call(&mut store, &i, "run", &[]).unwrap(),
+        Some(Val::String("ABC".into()))
+    );
+    let e = call(&mut store, &i, "bad", &[]).unwrap_err();
+    assert!(e.to_string().contains("unaligned pointer"), "{e}");
+}
+
+#[test]
+fn resources_handles_and_destructors() {
+    let engine = Engine::default();
+    let c = component(
+        &engine,
+        r#"(component
+          (core module $Dtor
+            (global $dropped (export "dropped") (mut i32) (i32.const 0))
+            (func (export "dtor") (param i32) (global.set $dropped (local.get 0))))
+          (core instance $d (instantiate $Dtor))
+          (type $R (resource (rep i32) (dtor (core func $d "dtor"))))
+          (canon resource.new $R (core func $new))
+          (canon resource.rep $R (core func $rep))
+          (canon resource.drop $R (core func $drop))
+          (core module $M
+            (import "" "new" (func $new (param i32) (result i32)))
+            (import "" "rep" (func $rep (param i32) (result i32)))
+            (import "" "drop" (func $drop (param i32)))
+            (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
+            (func (export "peek") (param i32) (result i32) (local.get 0))
+            (func (export "consume") (param i32) (result i32)
+              (local $r i32) (local.set $r (call $rep (local.get 0)))
+              (call $drop (local.get 0)) (local.get $r))
+            (func (export "bad-drop") (call $drop (i32.const 99))))
+          (core instance $m (instantiate $M (with "" (instance
+            (export "new" (func $new)) (export "rep" (func $rep)) (export "drop" (func $drop))))))
+          (export $R' "r" (type $R))
+          (func (export "make") (param "rep" u32) (result (own $R')) (canon lift (core func $m "make")))
+          (func (export "peek") (param "r" (borrow $R')) (result u32) (canon lift (core func $m "peek")))
+          (func (export "consume") (param "r" (own $R')) (result u32) (canon lift (core func $m "consume")))
+          (func (export "bad-drop") (canon lift (core func $m "bad-drop")))
+        )"#,
+    );
+    let mut store = Store::new(&engine, ());
+    let i = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let Some(Val::Resource(r)) = call(&mut store, &i, "make", &[Val::U32(77)]).unwrap() else {
+        panic!("a resource")
+    };
+    assert!(r.owned());
+    assert_eq!(r.rep(), 77);
+    assert_eq!(Some(r.ty()), i.get_resource("r"));
+    // A borrow defined by the callee's own instance passes the rep.
+    let b = nanowasm_component::runtime::ResourceAny::new_borrow(r.ty(), r.rep());
+    assert_eq!(
+        call(&mut store, &i, "peek", &[Val::Resource(b)]).unwrap(),
+        Some(Val::U32(77))
+    );
+    assert_eq!(
+        call(&mut store, &i, "consume", &[Val::Resource(r)]).unwrap(),
+        Some(Val::U32(77))
+    );
+    let e = call(&mut store, &i, "bad-drop", &[]).unwrap_err();
+    assert!(e.to_string().contains("unknown handle index 99"), "{e}");
+    // A host resource type is not the component's.
+    let other = nanowasm_component::runtime::ResourceAny::new_own(ResourceType::host::<u8>(), 1);
+    let mut store2 = Store::new(&engine, ());
+    let i2 = Linker::new(&engine).instantiate(&mut store2, &c).unwrap();
+    assert!(call(&mut store2, &i2, "consume", &[Val::Resource(other)]).is_err());
+}
