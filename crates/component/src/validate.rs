@@ -1388,6 +1388,9 @@ impl Checker {
             }
         }
         if let Some((name, dir)) = named {
+            // The named-types walk costs at most the type's size.
+            let size = self.types.entity_info(e).size();
+            self.types.burn(u64::from(size), offset)?;
             if !self.register_named(Some(name), dir, e) {
                 return bail(
                     format!("{} not valid to be used as {}", e.desc(), dir.desc()),

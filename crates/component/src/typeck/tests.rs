@@ -487,3 +487,39 @@ fn resolved_types_are_exposed() {
     assert_eq!(t.index_spaces().funcs.len(), 2);
     assert!(matches!(t.index_spaces().types[0], AnyTypeId::Defined(_)));
 }
+
+/// Hostile input: many types that each refer to one large type, and many
+/// instantiations of a component with a large import. The work is
+/// bounded (by the type-size limits and the fuel), so validation ends
+/// quickly, accepted or not.
+#[test]
+fn large_types_reused_many_times_stay_cheap() {
+    let params: String = (0..200).map(|i| format!("(param \"p{i}\" $r) ")).collect();
+    let exports: String = (0..1500)
+        .map(|i| format!("(export \"f{i}\" (func (type $f)))"))
+        .collect();
+    let mut s = format!(
+        r#"(component
+        (type $r0 (record (field "a" u32) (field "b" u32)))
+        (import "r" (type $r (eq $r0)))
+        (type $big (instance
+          (alias outer 1 $r (type $ro))
+          (export "r" (type $r (eq $ro)))
+          (type $f (func {params}))
+          {exports}))"#
+    );
+    for _ in 0..2000 {
+        s.push_str("(type (component (import \"a\" (instance (type $big)))))");
+    }
+    s.push(')');
+    let b = bin(&s);
+    let start = std::time::Instant::now();
+    let c = crate::decode(&b).expect("decodes");
+    let r = crate::validate(&c);
+    eprintln!("{:?}: {r:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}: {r:?}",
+        start.elapsed()
+    );
+}
