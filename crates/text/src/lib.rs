@@ -17,6 +17,7 @@ mod parser;
 pub mod print;
 pub mod wast;
 
+pub use component_print::{is_component, print_component};
 pub use error::Error;
 pub use module::MAX_NESTING;
 pub use print::{print_bytes, print_module, write_bytes, write_module, PrintError};

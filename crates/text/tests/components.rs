@@ -276,3 +276,142 @@ fn encodings_match_the_wast_crate() {
     }
     assert!(failures.is_empty(), "{} components differ", failures.len());
 }
+
+/// Whether a component's text is `(component $id? binary ...)`.
+fn is_binary_form(text: &str) -> bool {
+    let mut words = text["(component".len()..].split_whitespace();
+    let mut w = words.next();
+    if w.is_some_and(|w| w.starts_with('$')) {
+        w = words.next();
+    }
+    w.is_some_and(|w| w.starts_with("binary"))
+}
+
+/// Whether wasmparser 0.263 (default features) accepts the component.
+fn wasmparser_accepts(bytes: &[u8]) -> bool {
+    wasmparser::Validator::new().validate_all(bytes).is_ok()
+}
+
+#[test]
+fn printing_round_trips() {
+    let all = cases();
+    let mut round_trip = 0;
+    let mut unsupported = Vec::new();
+    let mut malformed = 0;
+    let mut failures = Vec::new();
+    let mut fixed_points = Vec::new();
+    let mut inexpressible = Vec::new();
+    let mut seen = 0;
+    for c in &all {
+        let Ok(bytes) = &c.reference else { continue };
+        if !nanowasm_text::is_component(bytes) {
+            continue;
+        }
+        seen += 1;
+        let binary = is_binary_form(&c.text);
+        match nanowasm_text::print_component(bytes) {
+            Ok(text) => match nanowasm_text::parse_wat(&text) {
+                Ok(b) if &b == bytes => round_trip += 1,
+                // A `(component binary ...)` may use encodings no text
+                // lowers to (sections split, `0x01` name prefixes, ...):
+                // its text must then be a fixed point.
+                Ok(b) if binary => match nanowasm_text::print_component(&b) {
+                    Ok(t2) if t2 == text => fixed_points.push(c.name.clone()),
+                    _ => {
+                        failures.push(format!("{}: printing is not a fixed point\n{text}", c.name))
+                    }
+                },
+                // Or encode what the text format cannot say (outer aliases
+                // of functions, repeated name attributes): only in invalid
+                // components.
+                Err(e) if binary && !wasmparser_accepts(bytes) => {
+                    inexpressible.push(format!("{}: {}", c.name, e.message))
+                }
+                Ok(_) => failures.push(format!(
+                    "{}: different bytes after printing\n{text}",
+                    c.name
+                )),
+                Err(e) => failures.push(format!(
+                    "{}: the printed text does not parse: {}",
+                    c.name,
+                    e.display_with("printed", &text)
+                )),
+            },
+            Err(e) if e.kind() == nanowasm_binary::ErrorKind::Unsupported => {
+                unsupported.push(format!("{}: {e}", c.name))
+            }
+            // A malformed binary (from `assert_malformed`, or `binary`
+            // components of `assert_invalid`) must be one wasmparser rejects.
+            Err(e) if !wasmparser_accepts(bytes) => {
+                let _ = e;
+                malformed += 1;
+            }
+            Err(e) => failures.push(format!("{}: print failed: {e}", c.name)),
+        }
+    }
+    eprintln!(
+        "{seen} component binaries: {round_trip} print and parse back byte for byte, {} `binary` ones print to a fixed point, {} invalid `binary` ones have no text, {malformed} malformed, {} unsupported, {} fail",
+        fixed_points.len(),
+        inexpressible.len(),
+        unsupported.len(),
+        failures.len()
+    );
+    for f in &fixed_points {
+        eprintln!("fixed point: {f}");
+    }
+    for f in &inexpressible {
+        eprintln!("no text: {f}");
+    }
+    for u in &unsupported {
+        eprintln!("unsupported: {u}");
+    }
+    for f in failures.iter().take(10) {
+        eprintln!("--- {f}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} components fail the round trip",
+        failures.len()
+    );
+}
+
+#[test]
+fn malformed_text_components_are_rejected() {
+    let mut n = 0;
+    for c in cases()
+        .iter()
+        .filter(|c| c.malformed && !is_binary_form(&c.text))
+    {
+        n += 1;
+        if let Ok(b) = nanowasm_text::parse_wat(&c.text) {
+            panic!(
+                "{}: malformed, but we encode it ({} bytes)\n{}",
+                c.name,
+                b.len(),
+                c.text
+            );
+        }
+    }
+    eprintln!("{n} malformed text components rejected");
+    assert!(n > 0, "no malformed text components found");
+}
+
+#[test]
+fn errors_point_at_the_line_and_column() {
+    let src = "(component\n  (import \"a\" (func (param \"x\" nope))))";
+    let e = nanowasm_text::parse_wat(src).unwrap_err();
+    let shown = e.display_with("c.wat", src);
+    assert!(shown.starts_with("c.wat:2:32: "), "{shown}");
+    assert!(
+        shown.ends_with(&format!("\n{}^", " ".repeat(33))),
+        "{shown}"
+    );
+    let src = "(component (core instance (instantiate $nope)))";
+    let e = nanowasm_text::parse_wat(src).unwrap_err();
+    assert!(
+        e.message.contains("failed to find name `$nope`"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.line_col(src), (1, 40));
+}
