@@ -1,6 +1,6 @@
 //! Internal crate of nanowasm; not a stable API.
 //!
-//! A decoder and a *structural* validator for component-model binaries
+//! A decoder and a validator (a type checker) for component-model binaries
 //! (issue 17, second layer), following the component model's `Binary.md`:
 //!
 //! - [`decode`] reads the preamble (`\0asm`, version `0x0d`, layer `1`) and
@@ -14,9 +14,12 @@
 //!   imports and exports. Value sections and value imports, async functions,
 //!   the async/stream/future/thread/error-context built-ins and options,
 //!   maps, fixed-length lists and core GC types are `Unsupported` errors.
-//! - [`validate`] checks index spaces and what can be checked from the
-//!   *kind* of each definition; see `ARCHITECTURE.md`, "Component binaries
-//!   (issue 17, second layer)", for the list of rules checked and not.
+//! - [`validate`] checks index spaces, names and types: subtyping at
+//!   instantiation and ascription, resources and their substitution, the
+//!   canonical ABI's signatures and options, which types imports and
+//!   exports may use; [`validate_with_types`] also returns the resolved
+//!   [`typeck::Types`]. See `ARCHITECTURE.md`, "Component binaries (issue
+//!   17, second layer)", for the list of rules checked and not.
 //!
 //! Errors are `nanowasm_binary::Error`s with the byte offset in the
 //! outermost binary and, where possible, wasmparser's wording.

@@ -678,7 +678,7 @@ impl Checker {
                 let max_pages = if m.memory64 { 1u64 << 48 } else { 65536 };
                 if m.limits.min > max_pages || m.limits.max.is_some_and(|x| x > max_pages) {
                     return bail(
-                        format!("memory size must be at most {max_pages} pages"),
+                        format!("memory size must be at most {max_pages:#x} 65536-byte pages"),
                         offset,
                     );
                 }
@@ -910,13 +910,17 @@ impl Checker {
                     (CoreEntity::Global(t), CoreSort::Global) => sc.core_globals.push(t),
                     (CoreEntity::Tag(t), CoreSort::Tag) => sc.core_tags.push(t),
                     _ => {
+                        let what = match sort {
+                            CoreSort::Func => "function",
+                            CoreSort::Table => "table",
+                            CoreSort::Memory => "memory",
+                            CoreSort::Global => "global",
+                            _ => "tag",
+                        };
                         return bail(
-                            format!(
-                                "export `{name}` for core instance {instance} is not a {}",
-                                Sort::Core(*sort).desc()
-                            ),
+                            format!("export `{name}` for core instance {instance} is not a {what}"),
                             offset,
-                        )
+                        );
                     }
                 }
                 Ok(())
@@ -1049,14 +1053,18 @@ impl Checker {
 
     fn defined(&mut self, t: &DefinedType_, offset: usize) -> Result<TypeId> {
         let unique = |what: &str, names: &mut dyn Iterator<Item = &String>| -> Result<()> {
+            let short = what.rsplit(' ').next().unwrap_or(what);
             let mut seen = HashMap::new();
             for n in names {
+                if n.is_empty() {
+                    return bail(format!("{what} name cannot be empty"), offset);
+                }
                 if !names::is_kebab(n) {
                     return bail(format!("{what} name `{n}` is not in kebab case"), offset);
                 }
                 if let Some(prev) = seen.insert(n.to_ascii_lowercase(), n) {
                     return bail(
-                        format!("{what} name `{n}` conflicts with previous {what} name `{prev}`"),
+                        format!("{what} name `{n}` conflicts with previous {short} name `{prev}`"),
                         offset,
                     );
                 }
@@ -1136,6 +1144,9 @@ impl Checker {
         let mut params = Vec::new();
         let mut info = Info::new();
         for (name, p) in &ty.params {
+            if name.is_empty() {
+                return bail("function parameter name cannot be empty", offset);
+            }
             if !names::is_kebab(name) {
                 return bail(
                     format!("function parameter name `{name}` is not in kebab case"),
@@ -1534,7 +1545,13 @@ impl Checker {
         e: Entity,
         offset: usize,
     ) -> Result<()> {
-        names::check(&name.name, name.offset)?;
+        ctx(names::check(&name.name, name.offset), || {
+            format!(
+                "{} name `{}` is not a valid extern name",
+                dir.desc(),
+                name.name
+            )
+        })?;
         {
             let sc = self.top_ref();
             let cx = match dir {

@@ -12,8 +12,15 @@ use nanowasm_core::{Limits, ValType as CoreValType};
 use super::*;
 
 /// Wraps an error with context, as wasmparser's `with_context` does.
+/// (`Unsupported` errors pass unchanged: they are not verdicts.)
 pub(crate) fn ctx<T>(r: Result<T>, f: impl FnOnce() -> String) -> Result<T> {
-    r.map_err(|e| Error::invalid(format!("{}: {}", f(), e.message()), e.offset()))
+    r.map_err(|e| {
+        if e.kind() == nanowasm_binary::ErrorKind::Unsupported {
+            e
+        } else {
+            Error::invalid(format!("{}: {}", f(), e.message()), e.offset())
+        }
+    })
 }
 
 fn bail<T>(msg: String, offset: usize) -> Result<T> {
