@@ -1245,8 +1245,7 @@ fn import<T: 'static>(
             Ok(d)
         }
         Args::Linker(map) => {
-            let item = map
-                .get(name.as_str())
+            let item = linker_get(map, name)
                 .ok_or_else(|| Error::link(format!("component imports `{name}`, but a matching implementation was not found in the linker")))?;
             let types = sc.types.clone();
             let outer = Arc::new(Outer {
@@ -1256,6 +1255,41 @@ fn import<T: 'static>(
             link_item(store, sc, &outer, item, &im.ty, name)
         }
     }
+}
+
+/// The linker's definition for the import `name`: the one of that exact
+/// name, else (as wasmtime does) one of the same interface at a
+/// semver-compatible version, the highest: `a:b/c@1.2.3` matches any
+/// `a:b/c@1.*`, `a:b/c@0.2.1` any `a:b/c@0.2.*` (a `0.0.x` version only
+/// itself). Versions with pre-release or build parts match only exactly.
+fn linker_get<'m, T>(map: &'m BTreeMap<String, Item<T>>, name: &str) -> Option<&'m Item<T>> {
+    if let Some(item) = map.get(name) {
+        return Some(item);
+    }
+    fn split(name: &str) -> Option<(&str, [u64; 3])> {
+        let (base, v) = name.split_once('@')?;
+        let mut parts = v.split('.');
+        let mut out = [0u64; 3];
+        for slot in &mut out {
+            *slot = parts.next()?.parse().ok()?;
+        }
+        parts.next().is_none().then_some((base, out))
+    }
+    let (base, v) = split(name)?;
+    if v[0] == 0 && v[1] == 0 {
+        return None;
+    }
+    let key = |v: [u64; 3]| match v {
+        [0, minor, _] => [0, minor],
+        [major, ..] => [major, 0],
+    };
+    map.iter()
+        .filter_map(|(n, item)| {
+            let (b, w) = split(n)?;
+            (b == base && key(w) == key(v)).then_some((w, item))
+        })
+        .max_by_key(|(w, _)| *w)
+        .map(|(_, item)| item)
 }
 
 /// Gives a linker item the type the importer declares.
