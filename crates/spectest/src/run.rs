@@ -347,6 +347,7 @@ impl Runner<'_> {
                 Err(e) if matches!(e.kind(), ErrorKind::Link(_) | ErrorKind::Limit(_)) => Ok(()),
                 Err(e) => Err(format!("expected unlinkable \"{message}\", got {e}")),
             },
+            Directive::Component(_) => Err("components are not supported yet".into()),
             Directive::AssertUninstantiable { source, message } => {
                 match self.instantiate(source)? {
                     Ok(_) => Err(format!(

@@ -6,7 +6,7 @@
 //! validator see every module.
 #![forbid(unsafe_code)]
 
-mod component;
+pub(crate) mod component;
 pub mod component_print;
 mod encode;
 pub mod error;

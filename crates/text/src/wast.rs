@@ -13,7 +13,10 @@ use crate::lexer::{self, TokenKind};
 use crate::module;
 use crate::num;
 use crate::parser::Parser;
-use script::{Action, Directive, Expected, FloatPattern, Located, ModuleSource, NanKind, Value};
+use script::{
+    Action, ComponentDirective, ComponentInvoke, ComponentValue, Directive, Expected, FloatPattern,
+    Located, ModuleSource, NanKind, Value,
+};
 
 /// Parses a whole script.
 pub fn parse_script(src: &str) -> Result<Vec<Located>, Error> {
@@ -39,22 +42,29 @@ pub fn parse_script(src: &str) -> Result<Vec<Located>, Error> {
             directive: Directive::Module { name: None, source },
         }]);
     }
+    // Whether the last module-like directive was a component: actions
+    // then call components.
+    let mut in_component = false;
     while !p.is_done() {
         let offset = p.offset();
         let line = src[..offset].matches('\n').count() + 1;
-        let directive = directive(&mut p)?;
+        let directive = directive(&mut p, &mut in_component)?;
         out.push(Located { line, directive });
     }
     Ok(out)
 }
 
-fn directive(p: &mut Parser<'_, '_>) -> Result<Directive, Error> {
+fn directive(p: &mut Parser<'_, '_>, in_component: &mut bool) -> Result<Directive, Error> {
     let Some(head) = p.peek_list_head() else {
         return Err(p.error("expected a directive"));
     };
+    if let Some(d) = component_directive(p, head, in_component)? {
+        return Ok(Directive::Component(d));
+    }
     match head {
         // `(module instance $I? $M?)` (Wasm 3.0 scripts).
         "module" if matches!(p.peek_at(2), Some(TokenKind::Atom("instance"))) => {
+            *in_component = false;
             p.open()?;
             p.pos += 2;
             let instance = p.opt_id().map(str::to_owned);
@@ -63,6 +73,7 @@ fn directive(p: &mut Parser<'_, '_>) -> Result<Directive, Error> {
             Ok(Directive::ModuleInstance { instance, module })
         }
         "module" => {
+            *in_component = false;
             let definition = matches!(p.peek_at(2), Some(TokenKind::Atom("definition")));
             let (name, source, _) = wast_module(p)?;
             Ok(if definition {
@@ -213,6 +224,284 @@ fn wast_module(p: &mut Parser<'_, '_>) -> Result<(Option<String>, ModuleSource, 
             Ok((name, ModuleSource::Bytes(Err(e.message)), text))
         }
     }
+}
+
+/// A directive about components, if the next one is: `(component ...)`,
+/// `(component definition ...)`, `(component instance ...)`, an assertion
+/// on a component, or (`in_component`) an action on one.
+fn component_directive(
+    p: &mut Parser<'_, '_>,
+    head: &str,
+    in_component: &mut bool,
+) -> Result<Option<ComponentDirective>, Error> {
+    let component_next = matches!(p.peek_at(2), Some(TokenKind::LParen))
+        && matches!(p.peek_at(3), Some(TokenKind::Atom("component")));
+    // An action on a component: `invoke` after a component.
+    let invoke_next = *in_component
+        && matches!(p.peek_at(2), Some(TokenKind::LParen))
+        && matches!(p.peek_at(3), Some(TokenKind::Atom("invoke")));
+    let d = match head {
+        "component" if matches!(p.peek_at(2), Some(TokenKind::Atom("instance"))) => {
+            p.open()?;
+            p.pos += 2;
+            let instance = p.opt_id().map(str::to_owned);
+            let component = p.opt_id().map(str::to_owned);
+            p.close()?;
+            ComponentDirective::Instance {
+                instance,
+                component,
+            }
+        }
+        "component" => {
+            let definition = matches!(p.peek_at(2), Some(TokenKind::Atom("definition")));
+            let (name, source, _) = wast_component(p)?;
+            if definition {
+                ComponentDirective::Definition { name, source }
+            } else {
+                ComponentDirective::Component { name, source }
+            }
+        }
+        "invoke" if *in_component => ComponentDirective::Invoke(component_invoke(p)?),
+        "assert_return" if invoke_next => {
+            p.open()?;
+            p.pos += 1;
+            let invoke = component_invoke(p)?;
+            let mut expected = Vec::new();
+            while !p.peek_rparen() {
+                expected.push(component_value(p)?);
+            }
+            p.close()?;
+            ComponentDirective::AssertReturn { invoke, expected }
+        }
+        "assert_trap" if component_next || invoke_next => {
+            p.open()?;
+            p.pos += 1;
+            let d = if p.peek_list("component") {
+                let (_, source, _) = wast_component(p)?;
+                let message = p.name()?;
+                ComponentDirective::AssertTrapComponent { source, message }
+            } else {
+                let invoke = component_invoke(p)?;
+                let message = p.name()?;
+                ComponentDirective::AssertTrap { invoke, message }
+            };
+            p.close()?;
+            d
+        }
+        "assert_malformed" | "assert_invalid" | "assert_unlinkable" if component_next => {
+            p.open()?;
+            p.pos += 1;
+            let (_, source, text) = wast_component(p)?;
+            let message = p.name()?;
+            p.close()?;
+            match head {
+                "assert_malformed" => ComponentDirective::AssertMalformed {
+                    source,
+                    message,
+                    text,
+                },
+                "assert_invalid" => ComponentDirective::AssertInvalid { source, message },
+                _ => ComponentDirective::AssertUnlinkable { source, message },
+            }
+        }
+        _ => return Ok(None),
+    };
+    if matches!(
+        d,
+        ComponentDirective::Component { .. }
+            | ComponentDirective::Definition { .. }
+            | ComponentDirective::Instance { .. }
+    ) {
+        *in_component = true;
+    }
+    Ok(Some(d))
+}
+
+/// `(component definition? $id? ...)`, `(component $id? binary "..."*)`,
+/// `(component $id? quote "..."*)`: the name, the encoding (or its error)
+/// and whether it was given as text.
+fn wast_component(p: &mut Parser<'_, '_>) -> Result<(Option<String>, ModuleSource, bool), Error> {
+    p.open()?;
+    p.keyword("component")?;
+    p.eat_keyword("definition");
+    // The `$id` stays for the component's name section (as the `wast`
+    // crate encodes a script's components).
+    let name = match p.peek() {
+        Some(TokenKind::Id(i)) => Some((*i).to_owned()),
+        _ => None,
+    };
+    let after_id = usize::from(name.is_some());
+    if matches!(p.peek_at(after_id), Some(TokenKind::Atom("quote"))) {
+        p.pos += after_id + 1;
+        let mut text = b"(component".to_vec();
+        while p.peek_string() {
+            text.extend(p.string()?);
+            text.push(b' ');
+        }
+        text.push(b')');
+        p.close()?;
+        let result = match String::from_utf8(text) {
+            Ok(t) => crate::parse_wat(&t).map_err(|e| e.message),
+            Err(_) => Err("malformed UTF-8 encoding".into()),
+        };
+        return Ok((name, ModuleSource::Bytes(result), true));
+    }
+    let text = !matches!(p.peek_at(after_id), Some(TokenKind::Atom("binary")));
+    let start = p.pos;
+    let result = crate::component::parse_component_body(p).and_then(|b| {
+        if p.peek_rparen() {
+            Ok(b)
+        } else {
+            Err(p.error("unexpected token"))
+        }
+    });
+    match result {
+        Ok(bytes) => {
+            p.close()?;
+            Ok((name, ModuleSource::Bytes(Ok(bytes)), text))
+        }
+        Err(e) => {
+            p.pos = start;
+            while !p.peek_rparen() {
+                if p.is_done() {
+                    return Err(e);
+                }
+                p.skip_item()?;
+            }
+            p.close()?;
+            Ok((name, ModuleSource::Bytes(Err(e.message)), text))
+        }
+    }
+}
+
+/// `(invoke $instance? "name" value*)` on a component.
+fn component_invoke(p: &mut Parser<'_, '_>) -> Result<ComponentInvoke, Error> {
+    p.open()?;
+    p.keyword("invoke")?;
+    let instance = p.opt_id().map(str::to_owned);
+    let name = p.name()?;
+    let mut args = Vec::new();
+    while !p.peek_rparen() {
+        args.push(component_value(p)?);
+    }
+    p.close()?;
+    Ok(ComponentInvoke {
+        instance,
+        name,
+        args,
+    })
+}
+
+/// A component value: `(u32.const 1)`, `(record.const (field "a" v))`, ...
+fn component_value(p: &mut Parser<'_, '_>) -> Result<ComponentValue, Error> {
+    p.enter()?;
+    let v = component_value_inner(p);
+    p.leave();
+    v
+}
+
+fn component_value_inner(p: &mut Parser<'_, '_>) -> Result<ComponentValue, Error> {
+    p.open()?;
+    let v = component_value_bare(p)?;
+    p.close()?;
+    Ok(v)
+}
+
+/// A component value without its parentheses (as a record field's value
+/// is written: `(field "a" u32.const 1)`).
+fn component_value_bare(p: &mut Parser<'_, '_>) -> Result<ComponentValue, Error> {
+    let at = p.offset();
+    let kw = p.atom()?;
+    let int = |p: &mut Parser<'_, '_>, bits: u32, signed: bool| -> Result<u64, Error> {
+        let at = p.offset();
+        let a = p.atom()?;
+        let ok = if signed {
+            num::int(a, bits)
+        } else if a.starts_with('-') {
+            None
+        } else {
+            num::int(a, bits)
+        };
+        ok.ok_or_else(|| Error::new(at, format!("constant out of range for `{kw}`")))
+    };
+    let rest = |p: &mut Parser<'_, '_>| -> Result<Vec<ComponentValue>, Error> {
+        let mut out = Vec::new();
+        while !p.peek_rparen() {
+            out.push(component_value(p)?);
+        }
+        Ok(out)
+    };
+    let opt = |p: &mut Parser<'_, '_>| -> Result<Option<Box<ComponentValue>>, Error> {
+        Ok(if p.peek_rparen() {
+            None
+        } else {
+            Some(Box::new(component_value(p)?))
+        })
+    };
+    use ComponentValue as V;
+    let v = match kw {
+        "bool.const" => match p.atom()? {
+            "true" => V::Bool(true),
+            "false" => V::Bool(false),
+            _ => return Err(Error::new(at, "expected `true` or `false`")),
+        },
+        "s8.const" => V::S8(int(p, 8, true)? as u8 as i8),
+        "u8.const" => V::U8(int(p, 8, false)? as u8),
+        "s16.const" => V::S16(int(p, 16, true)? as u16 as i16),
+        "u16.const" => V::U16(int(p, 16, false)? as u16),
+        "s32.const" => V::S32(int(p, 32, true)? as u32 as i32),
+        "u32.const" => V::U32(int(p, 32, false)? as u32),
+        "s64.const" => V::S64(int(p, 64, true)? as i64),
+        "u64.const" => V::U64(int(p, 64, false)?),
+        "f32.const" => V::F32(atom_num(p, num::f32_bits, "f32")?),
+        "f64.const" => V::F64(atom_num(p, num::f64_bits, "f64")?),
+        "char.const" => {
+            let s = p.name()?;
+            let mut cs = s.chars();
+            match (cs.next(), cs.next()) {
+                (Some(c), None) => V::Char(c),
+                _ => return Err(Error::new(at, "`char.const` takes one character")),
+            }
+        }
+        "str.const" => V::String(p.name()?),
+        "list.const" => V::List(rest(p)?),
+        "tuple.const" => V::Tuple(rest(p)?),
+        "record.const" => {
+            let mut fields = Vec::new();
+            while p.eat_list("field")? {
+                let n = p.name()?;
+                let v = if p.peek_lparen() {
+                    component_value(p)?
+                } else {
+                    p.enter()?;
+                    let v = component_value_bare(p);
+                    p.leave();
+                    v?
+                };
+                p.close()?;
+                fields.push((n, v));
+            }
+            V::Record(fields)
+        }
+        "variant.const" => {
+            let n = p.name()?;
+            V::Variant(n, opt(p)?)
+        }
+        "enum.const" => V::Enum(p.name()?),
+        "option.none" => V::Option(None),
+        "option.some" => V::Option(Some(Box::new(component_value(p)?))),
+        "result.ok" => V::Result(Ok(opt(p)?)),
+        "result.err" => V::Result(Err(opt(p)?)),
+        "flags.const" => {
+            let mut names = Vec::new();
+            while p.peek_string() {
+                names.push(p.name()?);
+            }
+            V::Flags(names)
+        }
+        _ => return Err(Error::new(at, format!("unexpected component value `{kw}`"))),
+    };
+    Ok(v)
 }
 
 fn action(p: &mut Parser<'_, '_>) -> Result<Action, Error> {

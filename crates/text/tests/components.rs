@@ -415,3 +415,138 @@ fn errors_point_at_the_line_and_column() {
     );
     assert_eq!(e.line_col(src), (1, 40));
 }
+
+mod scripts {
+    use nanowasm_text::wast::script::{
+        ComponentDirective, ComponentValue as V, Directive, ModuleSource,
+    };
+    use wast::component::WastVal;
+    use wast::core::{WastArgCore, WastRetCore};
+    use wast::parser::{self, ParseBuffer};
+    use wast::{Wast, WastArg, WastDirective, WastExecute, WastRet};
+
+    fn val(v: &WastVal<'_>) -> V {
+        let b = |v: &Option<Box<WastVal<'_>>>| v.as_ref().map(|v| Box::new(val(v)));
+        match v {
+            WastVal::Bool(x) => V::Bool(*x),
+            WastVal::U8(x) => V::U8(*x),
+            WastVal::S8(x) => V::S8(*x),
+            WastVal::U16(x) => V::U16(*x),
+            WastVal::S16(x) => V::S16(*x),
+            WastVal::U32(x) => V::U32(*x),
+            WastVal::S32(x) => V::S32(*x),
+            WastVal::U64(x) => V::U64(*x),
+            WastVal::S64(x) => V::S64(*x),
+            WastVal::F32(x) => V::F32(x.bits),
+            WastVal::F64(x) => V::F64(x.bits),
+            WastVal::Char(x) => V::Char(*x),
+            WastVal::String(x) => V::String(x.to_string()),
+            WastVal::List(x) => V::List(x.iter().map(val).collect()),
+            WastVal::Record(x) => {
+                V::Record(x.iter().map(|(n, v)| (n.to_string(), val(v))).collect())
+            }
+            WastVal::Tuple(x) => V::Tuple(x.iter().map(val).collect()),
+            WastVal::Variant(n, v) => V::Variant(n.to_string(), b(v)),
+            WastVal::Enum(n) => V::Enum(n.to_string()),
+            WastVal::Option(v) => V::Option(b(v)),
+            WastVal::Result(r) => V::Result(match r {
+                Ok(v) => Ok(b(v)),
+                Err(v) => Err(b(v)),
+            }),
+            WastVal::Flags(f) => V::Flags(f.iter().map(|s| s.to_string()).collect()),
+            other => panic!("unexpected value {other:?}"),
+        }
+    }
+
+    fn arg(a: &WastArg<'_>) -> V {
+        match a {
+            WastArg::Component(v) => val(v),
+            WastArg::Core(WastArgCore::F32(f)) => V::F32(f.bits),
+            WastArg::Core(WastArgCore::F64(f)) => V::F64(f.bits),
+            other => panic!("a core argument in a component script: {other:?}"),
+        }
+    }
+
+    fn ret(r: &WastRet<'_>) -> V {
+        match r {
+            WastRet::Component(v) => val(v),
+            WastRet::Core(WastRetCore::F32(wast::core::NanPattern::Value(f))) => V::F32(f.bits),
+            WastRet::Core(WastRetCore::F64(wast::core::NanPattern::Value(f))) => V::F64(f.bits),
+            other => panic!("a core result in a component script: {other:?}"),
+        }
+    }
+
+    /// What the `wast` crate reads: the call and expected values of every
+    /// `invoke`, `assert_return` and `assert_trap`.
+    fn theirs(src: &str) -> Vec<(String, Vec<V>, Option<Vec<V>>)> {
+        let buf = ParseBuffer::new(src).expect("lex");
+        let wast = parser::parse::<Wast>(&buf).expect("parse");
+        let mut out = Vec::new();
+        for d in wast.directives {
+            match d {
+                WastDirective::Invoke(i) => {
+                    out.push((i.name.to_string(), i.args.iter().map(arg).collect(), None))
+                }
+                WastDirective::AssertReturn {
+                    exec: WastExecute::Invoke(i),
+                    results,
+                    ..
+                } => out.push((
+                    i.name.to_string(),
+                    i.args.iter().map(arg).collect(),
+                    Some(results.iter().map(ret).collect()),
+                )),
+                WastDirective::AssertTrap {
+                    exec: WastExecute::Invoke(i),
+                    ..
+                } => out.push((i.name.to_string(), i.args.iter().map(arg).collect(), None)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn scripts_parse_as_the_wast_crate_reads_them() {
+        let mut directives = 0;
+        let mut calls = 0;
+        let mut components = 0;
+        for path in super::in_scope() {
+            let src = std::fs::read_to_string(&path).unwrap();
+            let script = nanowasm_text::wast::parse_script(&src).unwrap_or_else(|e| {
+                panic!("{}", e.display_with(&path.display().to_string(), &src))
+            });
+            let mut ours = Vec::new();
+            for d in &script {
+                directives += 1;
+                let Directive::Component(c) = &d.directive else {
+                    panic!("{}:{}: not a component directive", path.display(), d.line);
+                };
+                match c {
+                    ComponentDirective::Invoke(i)
+                    | ComponentDirective::AssertTrap { invoke: i, .. } => {
+                        ours.push((i.name.clone(), i.args.clone(), None))
+                    }
+                    ComponentDirective::AssertReturn { invoke, expected } => ours.push((
+                        invoke.name.clone(),
+                        invoke.args.clone(),
+                        Some(expected.clone()),
+                    )),
+                    ComponentDirective::Component {
+                        source: ModuleSource::Bytes(Ok(_)),
+                        ..
+                    }
+                    | ComponentDirective::Definition {
+                        source: ModuleSource::Bytes(Ok(_)),
+                        ..
+                    } => components += 1,
+                    _ => {}
+                }
+            }
+            calls += ours.len();
+            assert_eq!(ours, theirs(&src), "{}", path.display());
+        }
+        eprintln!("{directives} directives, {components} components defined, {calls} calls read as the wast crate reads them");
+        assert!(calls > 0 && components > 0);
+    }
+}

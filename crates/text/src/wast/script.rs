@@ -210,6 +210,10 @@ pub enum Directive {
         /// The expected message.
         message: String,
     },
+    /// A component directive (the component model's scripts): parsed
+    /// only; runners without a component runtime report it as
+    /// unsupported.
+    Component(ComponentDirective),
 }
 
 /// A directive and the line it starts on.
@@ -219,4 +223,140 @@ pub struct Located {
     pub line: usize,
     /// The directive.
     pub directive: Directive,
+}
+
+/// A value of the component model (`u32.const 1`, `str.const "a"`,
+/// `record.const (field "a" (u8.const 1))`, ...), as component scripts
+/// write arguments and results.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComponentValue {
+    /// `bool.const true|false`.
+    Bool(bool),
+    /// `s8.const`.
+    S8(i8),
+    /// `u8.const`.
+    U8(u8),
+    /// `s16.const`.
+    S16(i16),
+    /// `u16.const`.
+    U16(u16),
+    /// `s32.const`.
+    S32(i32),
+    /// `u32.const`.
+    U32(u32),
+    /// `s64.const`.
+    S64(i64),
+    /// `u64.const`.
+    U64(u64),
+    /// `f32.const` bits.
+    F32(u32),
+    /// `f64.const` bits.
+    F64(u64),
+    /// `char.const "c"`.
+    Char(char),
+    /// `str.const "..."`.
+    String(String),
+    /// `list.const v*`.
+    List(Vec<ComponentValue>),
+    /// `record.const (field "name" v)*`.
+    Record(Vec<(String, ComponentValue)>),
+    /// `tuple.const v*`.
+    Tuple(Vec<ComponentValue>),
+    /// `variant.const "case" v?`.
+    Variant(String, Option<Box<ComponentValue>>),
+    /// `enum.const "case"`.
+    Enum(String),
+    /// `option.none`, `option.some v`.
+    Option(Option<Box<ComponentValue>>),
+    /// `result.ok v?`, `result.err v?`.
+    Result(Result<Option<Box<ComponentValue>>, Option<Box<ComponentValue>>>),
+    /// `flags.const "name"*`.
+    Flags(Vec<String>),
+}
+
+/// A call of a component instance's exported function.
+#[derive(Debug, Clone)]
+pub struct ComponentInvoke {
+    /// The component instance (`None`: the most recent one).
+    pub instance: Option<String>,
+    /// The export.
+    pub name: String,
+    /// The arguments.
+    pub args: Vec<ComponentValue>,
+}
+
+/// A directive about components (the component model's scripts). The
+/// parser sees whether an action is on a component from the directive
+/// before it: after a component (or a component instance), `invoke`,
+/// `assert_return` and `assert_trap` call a component.
+#[derive(Debug, Clone)]
+pub enum ComponentDirective {
+    /// Define and instantiate a component.
+    Component {
+        /// Its `$name`.
+        name: Option<String>,
+        /// Its bytes.
+        source: ModuleSource,
+    },
+    /// Define a component without instantiating it (`component
+    /// definition`).
+    Definition {
+        /// Its `$name`, for `component instance`.
+        name: Option<String>,
+        /// Its bytes.
+        source: ModuleSource,
+    },
+    /// Instantiate a defined component (`component instance $I $C`).
+    Instance {
+        /// The instance's `$name`.
+        instance: Option<String>,
+        /// The definition (`None`: the most recent one).
+        component: Option<String>,
+    },
+    /// Call a function, ignoring its results.
+    Invoke(ComponentInvoke),
+    /// The call returns these values.
+    AssertReturn {
+        /// The call.
+        invoke: ComponentInvoke,
+        /// The expected results.
+        expected: Vec<ComponentValue>,
+    },
+    /// The call traps with this message.
+    AssertTrap {
+        /// The call.
+        invoke: ComponentInvoke,
+        /// The expected message.
+        message: String,
+    },
+    /// Instantiating the component traps.
+    AssertTrapComponent {
+        /// The component.
+        source: ModuleSource,
+        /// The expected message.
+        message: String,
+    },
+    /// The component is malformed.
+    AssertMalformed {
+        /// The component (or the text error).
+        source: ModuleSource,
+        /// The expected message.
+        message: String,
+        /// Whether it was given as text (`quote` or text).
+        text: bool,
+    },
+    /// The component is invalid.
+    AssertInvalid {
+        /// The component.
+        source: ModuleSource,
+        /// The expected message.
+        message: String,
+    },
+    /// Linking the component fails.
+    AssertUnlinkable {
+        /// The component.
+        source: ModuleSource,
+        /// The expected message.
+        message: String,
+    },
 }
