@@ -1244,6 +1244,14 @@ fn import<T: 'static>(
             }
             Ok(d)
         }
+        Args::Linker(_) if matches!(im.ty, TypeRef::Type(TypeBound::Eq(_))) => {
+            // A type import bounded by equality is that type: the host
+            // has nothing to give (as in wasmtime).
+            let TypeRef::Type(TypeBound::Eq(i)) = im.ty else {
+                return Err(Error::bug("checked above"));
+            };
+            Ok(Def::Type(sc.ty(i)?.clone()))
+        }
         Args::Linker(map) => {
             let item = linker_get(map, name)
                 .ok_or_else(|| Error::link(format!("component imports `{name}`, but a matching implementation was not found in the linker")))?;
@@ -1369,18 +1377,17 @@ fn link_item<T: 'static>(
                     }
                     Decl::Export { name: en, ty, .. } => {
                         let en = &en.name;
-                        let sub = map.get(en.as_str()).ok_or_else(|| {
-                            Error::link(format!(
-                                "instance `{name}` has no export `{en}` in the linker"
-                            ))
-                        })?;
                         let full = format!("{name}#{en}");
                         let d = match ty {
-                            TypeRef::Type(TypeBound::Eq(i)) => {
-                                let t = local.ty(*i)?.clone();
-                                Def::Type(t)
-                            }
+                            // A type bounded by equality is that type: the
+                            // linker has nothing to give.
+                            TypeRef::Type(TypeBound::Eq(i)) => Def::Type(local.ty(*i)?.clone()),
                             _ => {
+                                let sub = map.get(en.as_str()).ok_or_else(|| {
+                                    Error::link(format!(
+                                        "instance `{name}` has no export `{en}` in the linker"
+                                    ))
+                                })?;
                                 let inner_outer = Arc::new(Outer {
                                     types: local.types.clone(),
                                     parent: Some(outer.clone()),

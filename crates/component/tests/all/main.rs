@@ -1,5 +1,6 @@
 //! The integration tests of `nanowasm-component`.
 
+mod abi_props;
 mod no_panic;
 mod reference;
 mod runtime;
