@@ -104,10 +104,16 @@ pub fn check(name: &str, offset: usize) -> Result<NameKind> {
 /// The key under which names must be unique ("strongly unique", as
 /// wasmparser canonicalizes them): plain names compare without case and
 /// hyphens and without their `[method]`/`[static]` annotation, and
-/// `[method]R.R`-like names as `R`; so `[method]a.a` conflicts with `a`.
+/// `[method]R.R`-like names as `R`; so `[method]a.a` conflicts with `a`;
+/// interface names compare without case and hyphens.
 pub fn unique_key(name: &str) -> String {
     if name.contains(':') {
-        return format!("i:{}", name.to_ascii_lowercase());
+        let key: String = name
+            .chars()
+            .filter(|c| *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        return format!("i:{key}");
     }
     let mut rest = name;
     let mut ctor = false;

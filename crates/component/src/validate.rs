@@ -98,6 +98,7 @@ struct Scope {
     import_resources: ResourceNames,
     info: Info,
     outer_alias_size: u32,
+    has_start: bool,
 }
 
 impl Scope {
@@ -130,6 +131,7 @@ impl Scope {
             import_resources: ResourceNames::default(),
             info: Info::new(),
             outer_alias_size: 0,
+            has_start: false,
         }
     }
 
@@ -1884,6 +1886,12 @@ impl Checker {
     }
 
     fn start(&mut self, st: &Start) -> Result<()> {
+        if std::mem::replace(&mut self.top().has_start, true) {
+            return bail(
+                "component cannot have more than one start function",
+                st.offset,
+            );
+        }
         let sc = self.top_ref();
         sc.check(Sort::Func, st.func, st.offset)?;
         for &a in &st.args {

@@ -529,3 +529,21 @@ fn large_types_reused_many_times_stay_cheap() {
         start.elapsed()
     );
 }
+
+#[test]
+fn names_are_strongly_unique() {
+    err(
+        r#"(component (import "a-b" (func)) (import "ab" (func)))"#,
+        "conflicts with previous name",
+    );
+    err(
+        r#"(component (import "ns:p/i-f" (func)) (import "ns:p/if" (func)))"#,
+        "conflicts with previous name",
+    );
+    ok(r#"(component (import "ns:p/i" (func)) (import "ns:p/i@1.0.0" (func)))"#);
+    // Instantiation arguments only need distinct strings.
+    ok(r#"(component
+        (component $c)
+        (import "f" (func $f))
+        (instance (instantiate $c (with "a-b" (func $f)) (with "ab" (func $f)))))"#);
+}
