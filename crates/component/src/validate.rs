@@ -239,14 +239,11 @@ impl Scope {
         })
     }
 
-    fn val_type(&self, types: &Types, t: ValueType, offset: usize) -> Result<Val> {
+    fn val_type(&self, t: ValueType, offset: usize) -> Result<Val> {
         match t {
             ValueType::Primitive(p) => Ok(Val::Primitive(p)),
             ValueType::Type(i) => match self.any_type(i, offset)? {
-                AnyTypeId::Defined(d) => {
-                    let _ = types;
-                    Ok(Val::Defined(d))
-                }
+                AnyTypeId::Defined(d) => Ok(Val::Defined(d)),
                 _ => bail(format!("type index {i} is not a defined type"), offset),
             },
         }
@@ -385,11 +382,6 @@ impl Checker {
         let module = &m.module;
         let mut mt = ModuleType::default();
         let mut seen = HashSet::new();
-        let mut func_idx = 0usize;
-        let mut tag_idx = 0usize;
-        let mut table_idx = 0usize;
-        let mut mem_idx = 0usize;
-        let mut global_idx = 0usize;
         for imp in &module.imports {
             if !seen.insert((imp.module.as_str(), imp.name.as_str())) {
                 return bail(
@@ -403,7 +395,6 @@ impl Checker {
             }
             let e = match imp.desc {
                 ImportDesc::Func(t) => {
-                    func_idx += 1;
                     let ft = module.types.func(t).cloned();
                     let ft = ft.map(|f| self.core_func_type(f.params(), f.results()));
                     match ft {
@@ -412,7 +403,6 @@ impl Checker {
                     }
                 }
                 ImportDesc::Tag(t) => {
-                    tag_idx += 1;
                     let ft = module.types.func(t).cloned();
                     let ft = ft.map(|f| self.core_func_type(f.params(), f.results()));
                     match ft {
@@ -420,22 +410,12 @@ impl Checker {
                         None => continue,
                     }
                 }
-                ImportDesc::Table(t) => {
-                    table_idx += 1;
-                    CoreEntity::Table(t)
-                }
-                ImportDesc::Memory(t) => {
-                    mem_idx += 1;
-                    CoreEntity::Memory(t)
-                }
-                ImportDesc::Global(t) => {
-                    global_idx += 1;
-                    CoreEntity::Global(t)
-                }
+                ImportDesc::Table(t) => CoreEntity::Table(t),
+                ImportDesc::Memory(t) => CoreEntity::Memory(t),
+                ImportDesc::Global(t) => CoreEntity::Global(t),
             };
             mt.imports.push((imp.module.clone(), imp.name.clone(), e));
         }
-        let _ = (func_idx, tag_idx, table_idx, mem_idx, global_idx);
         for ex in &module.exports {
             let i = ex.index as usize;
             let e = match ex.kind {
@@ -1083,7 +1063,7 @@ impl Checker {
             Ok(())
         };
         let sc = self.stack.last().expect("a scope");
-        let v = |t: ValueType| sc.val_type(&self.types, t, offset);
+        let v = |t: ValueType| sc.val_type(t, offset);
         let d = match t {
             DefinedType_::Primitive(p) => DefinedType::Primitive(*p),
             DefinedType_::Record(fields) => {
@@ -1173,13 +1153,13 @@ impl Checker {
                     offset,
                 );
             }
-            let t = sc.val_type(&self.types, *p, offset)?;
+            let t = sc.val_type(*p, offset)?;
             info.combine(self.types.val_info(t), offset)?;
             params.push((name.clone(), t));
         }
         let result = match ty.result {
             Some(r) => {
-                let t = sc.val_type(&self.types, r, offset)?;
+                let t = sc.val_type(r, offset)?;
                 if self.types.val_contains_borrow(t) {
                     return bail("function result cannot contain a `borrow` type", offset);
                 }
