@@ -73,19 +73,21 @@ enum Command {
     /// Disassemble the machine code the compiler makes for a module, or
     /// that a `.cwasm` artifact holds, function by function (Intel syntax).
     Objdump(objdump::Args),
-    /// Decode and validate WebAssembly binaries.
+    /// Decode and validate WebAssembly binaries (modules or components).
     ///
     /// Prints nothing and exits 0 when every file is a valid module. For each
     /// file that is not, prints `FILE: MESSAGE (in function N `name`, at
     /// `instr`, offset 0x..)` to stderr (the spec's message first, then
-    /// what was expected and found); the exit status is then 1.
+    /// what was expected and found); the exit status is then 1. Components
+    /// (binary or text) get the component decoder's structural checks.
     Validate(validate::Args),
     /// Run WebAssembly spec scripts (`.wast`): prints `FILE: N passed, M
     /// failed` per file and each failure; exit status 1 if any failed.
     Wast(wast::Args),
-    /// Translate a text module (`.wat`) to a binary module (`.wasm`).
+    /// Translate a text module or component (`.wat`) to binary (`.wasm`).
     Wat2wasm(wat2wasm::Args),
-    /// Print a module as text (WAT), with names from its `name` section.
+    /// Print a module or component as text (WAT), with names from its
+    /// `name` (or `component-name`) section.
     ///
     /// The output parses back (`nanowasm wat2wasm`) to the same bytes for
     /// modules in canonical encoding.

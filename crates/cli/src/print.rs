@@ -11,7 +11,8 @@ use nanowasm_text::{write_module, PrintError};
 /// Arguments of `nanowasm print`.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// The module (`.wasm` binary, or `.wat` text to normalize).
+    /// The module or component (`.wasm` binary, or `.wat` text to
+    /// normalize).
     #[arg(value_name = "FILE")]
     input: PathBuf,
 
@@ -32,6 +33,9 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if nanowasm_text::is_component(&bytes) {
+        return component(&args, &bytes);
+    }
     // Every proposal the front end reads, GC included (printing runs
     // nothing).
     let features = nanowasm_binary::Features::front_end();
@@ -66,6 +70,34 @@ pub fn run(args: Args) -> ExitCode {
         }
         Err(PrintError::Module(e)) => {
             eprintln!("{}: {e}", args.input.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `print` of a component: decoded and validated first (so an invalid one
+/// writes nothing), then printed whole.
+fn component(args: &Args, bytes: &[u8]) -> ExitCode {
+    let printed = nanowasm_component::decode_and_validate(bytes)
+        .and_then(|_| nanowasm_text::print_component(bytes));
+    let text = match printed {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: {e}", args.input.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let (result, target) = match &args.output {
+        Some(path) => (std::fs::write(path, &text), path.display().to_string()),
+        None => (
+            std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()),
+            "stdout".to_owned(),
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{target}: cannot write: {e}");
             ExitCode::FAILURE
         }
     }

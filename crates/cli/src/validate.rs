@@ -8,7 +8,8 @@ use clap::Args as ClapArgs;
 /// Arguments of `nanowasm validate`.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// WebAssembly modules (`.wasm` binaries or `.wat` text).
+    /// WebAssembly modules or components (`.wasm` binaries or `.wat`
+    /// text).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 
@@ -43,6 +44,16 @@ pub fn run(args: Args) -> ExitCode {
                 continue;
             }
         };
+        // A component (binary version `0x0d`, layer 1): its decoder and
+        // structural validator (core modules inside are validated with
+        // every proposal the front end reads, whatever `--features` says).
+        if nanowasm_text::is_component(&bytes) {
+            if let Err(e) = nanowasm_component::decode_and_validate(&bytes) {
+                eprintln!("{}: {e}", path.display());
+                ok = false;
+            }
+            continue;
+        }
         if let Err(e) = nanowasm_binary::validate(&bytes, features) {
             eprintln!("{}: {e}", path.display());
             ok = false;

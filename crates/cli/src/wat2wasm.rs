@@ -8,7 +8,7 @@ use clap::Args as ClapArgs;
 /// Arguments of `nanowasm wat2wasm`.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// The text module.
+    /// The text module or component.
     #[arg(value_name = "IN")]
     input: PathBuf,
 
