@@ -122,7 +122,10 @@ fn strings_lists_records_variants_round_trip() {
         Val::String("".into()),
         Val::String("zz".into()),
     ]);
-    assert_eq!(call(&mut store, &i, "l", std::slice::from_ref(&l)).unwrap(), Some(l));
+    assert_eq!(
+        call(&mut store, &i, "l", std::slice::from_ref(&l)).unwrap(),
+        Some(l)
+    );
     let big = Val::Tuple(vec![
         Val::String("top".into()),
         Val::List(vec![Val::String("a".into()), Val::String("bcd".into())]),

@@ -118,9 +118,12 @@ fn theirs(bytes: &[u8]) -> Result<(), String> {
 /// Components we reject and wasmparser accepts must stay at zero.
 const EXPECTED_TOTAL: usize = 674;
 /// Components on which both validators agree.
-const EXPECTED_AGREE: usize = 674;
-/// Components we accept and wasmparser rejects.
-const EXPECTED_WE_ACCEPT: usize = 0;
+const EXPECTED_AGREE: usize = 673;
+/// Components we accept and wasmparser rejects: one, on purpose. The
+/// reference tests' `validation/kebab.wast` imports `a1` and `a-1` side
+/// by side and expects the component to be valid; wasmparser 0.263 drops
+/// hyphens when it compares names and rejects it.
+const EXPECTED_WE_ACCEPT: usize = 1;
 
 #[test]
 fn verdicts_agree_with_wasmparser() {
