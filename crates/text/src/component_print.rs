@@ -269,6 +269,11 @@ struct Printer {
     indent: usize,
 }
 
+/// How deep components and component or instance types may nest in a
+/// printed binary (as the component decoder's `MAX_NESTING`): deeper is
+/// an error rather than a deep recursion.
+const MAX_NESTING: usize = 100;
+
 fn prim(b: u8) -> Option<&'static str> {
     Some(match b {
         0x7f => "bool",
@@ -306,6 +311,17 @@ fn q(s: &str) -> String {
 }
 
 impl Printer {
+    /// Enters a nested component or type.
+    fn deeper(&mut self, at: usize) -> R<()> {
+        if self.indent >= MAX_NESTING {
+            return Err(Error::unsupported(
+                format!("nesting too deep: more than {MAX_NESTING} levels"),
+                at,
+            ));
+        }
+        Ok(())
+    }
+
     fn nl(&mut self) {
         self.out.push('\n');
         for _ in 0..self.indent {
@@ -349,6 +365,7 @@ impl Printer {
                 }
             }
         }
+        self.deeper(start)?;
         self.out.push_str("(component");
         match label_text {
             Some(l) => self.out.push_str(&l),

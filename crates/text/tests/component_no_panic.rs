@@ -65,3 +65,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let n = 100_000;
+    let text = format!("{}{}", "(component ".repeat(n), ")".repeat(n));
+    assert!(nanowasm_text::parse_wat(&text).is_err());
+    let text = format!(
+        "(component (type (func (param \"a\" {}u8{}))))",
+        "(list ".repeat(n),
+        ")".repeat(n)
+    );
+    assert!(nanowasm_text::parse_wat(&text).is_err());
+    // A binary of components nested 1,000 deep.
+    let mut bytes = b"\0asm\x0d\0\x01\0".to_vec();
+    for _ in 0..1000 {
+        let mut outer = b"\0asm\x0d\0\x01\0\x04".to_vec();
+        let mut len = Vec::new();
+        let mut v = bytes.len() as u32;
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                len.push(b);
+                break;
+            }
+            len.push(b | 0x80);
+        }
+        outer.extend(len);
+        outer.extend(bytes);
+        bytes = outer;
+    }
+    assert!(nanowasm_text::print_component(&bytes).is_err());
+}
