@@ -550,3 +550,36 @@ mod scripts {
         assert!(calls > 0 && components > 0);
     }
 }
+
+/// Forms the reference tests use little or not at all, against the `wat`
+/// crate.
+#[test]
+fn more_forms_match_the_wat_crate() {
+    let cases = [
+        r#"(component (core module $m (export "x") (func)) (component $c (export "c")) (instance $i (export "i")) (type $t (export "t") (record (field "a" u8))))"#,
+        r#"(component $outer (type $t u8) (component $inner (type (list $t)) (alias outer $outer $t (type $u)) (alias outer 1 0 (type))))"#,
+        r#"(component (core type $ct (module (type $f (func (param i32))) (import "a" "b" (func (type $f))) (import "a" "c" (func (param i32))) (import "a" "d" (func (param i64) (result f32))) (export "m" (memory 1 2)) (export "t" (table 1 funcref)) (export "g" (global (mut i64))) (export "g2" (global f64)) (export "e" (tag (param i32))))))"#,
+        r#"(component (core type (func (param i32 i64) (param $x f32) (result externref funcref))))"#,
+        r#"(component (import "a" (func $f (@name "eff") (param "x" (tuple u8 (option string))) (result (result (list char) (error (flags "a" "b")))))) (export $g "b" (func $f)) (export "c" (func $g) (func (param "x" (tuple u8 (option string))) (result (result (list char) (error (flags "a" "b")))))))"#,
+        r#"(component (type $r (resource (rep i32))) (type $o (own $r)) (type $b (borrow $r)) (core func $d (canon resource.drop $r)) (core func $n (canon resource.new $r)) (core func $p (canon resource.rep (type $r))) (type $r2 (resource (rep i32) (dtor (core func $d)))) (export "r" (type $r)))"#,
+        r#"(component (import "i" (instance $i (export "f" (func)) (export "t" (type (sub resource))) (export "n" (instance (export "g" (func (param "a" u32))))))) (core func (canon lower (func $i "f"))) (core func (canon lower (func $i "n" "g"))) (alias export $i "t" (type $t)) (type (own $t)))"#,
+        r#"(component (core module $m (memory (export "m") 1) (func (export "r") (param i32 i32 i32 i32) (result i32) i32.const 0) (func (export "f") (param i32 i32)) (func (export "pr") (param i32))) (core instance $i (instantiate $m)) (func (export "f") (param "s" string) (canon lift (core func $i "f") string-encoding=latin1+utf16 (memory (core memory $i "m")) (realloc (core func $i "r")))) (alias core export $i "pr" (core func $pr)) (func (result string) (canon lift (core func $i "r") string-encoding=utf16 (memory (core memory $i "m")) (post-return $pr))))"#,
+        r#"(component (component $c (import "x" (func)) (export "y" (func 0))) (import "f" (func $f)) (instance $a (instantiate $c (with "x" (func $f)))) (instance $b (instantiate $c (with "x" (instance (export "q" (func $f)))))) (instance (export "a" (instance $a)) (export "f" (func $a "y"))) (core module $m (import "i" "f" (func))) (core func $lf (canon lower (func $f))) (core instance (instantiate $m (with "i" (instance (export "f" (func $lf)))))))"#,
+        r#"(component (type $t (component (type $x (func)) (import "a" (func (type $x))) (export "b" (component (import "c" (instance (type $y (record (field "z" bool))) (export "y" (type (eq $y))))))))) (core type $ct (module)) (import "m" (core module (type $ct))) (import "m2" (core module)) (import "c" (component (type $t))) (import "v" (value string)))"#,
+        r#"(component (import "f" (func $f (param "x" s64) (result u64))) (import "v" (value $v u32)) (start $f (value $v) (result (value $r))) (export "r" (value $r)))"#,
+        r#"(component (import "a:b/c@1.0.0" (instance)) (import "d" (implements "a:b/c") (instance)) (import "e" (external-id "x") (func)) (export "f" (version-suffix "1.2") (instance 0)))"#,
+        r#"(component (@custom "hello" "world") (type $"quoted id" u8) (type (list $"quoted id")))"#,
+        r#"(component (type (variant (case $a "a") (case "b" u8) (case "c" (record (field "x" u8))))) (type (enum "a" "b")) (type (option (option u8))) (type (result)) (type (result u8)) (type (result (error u8))))"#,
+    ];
+    for src in cases {
+        let theirs = wat::parse_str(src).unwrap_or_else(|e| panic!("wat: {e}\n{src}"));
+        let ours = nanowasm_text::parse_wat(src)
+            .unwrap_or_else(|e| panic!("{}", e.display_with("case", src)));
+        assert!(ours == theirs, "differs from the wat crate:\n{src}");
+        if let Ok(text) = nanowasm_text::print_component(&ours) {
+            let again = nanowasm_text::parse_wat(&text)
+                .unwrap_or_else(|e| panic!("{}", e.display_with("printed", &text)));
+            assert!(again == ours, "print round trip:\n{src}\n{text}");
+        }
+    }
+}
