@@ -438,6 +438,9 @@ pub struct WasiCtx {
     pub(crate) max_open: Option<usize>,
     /// The budget shared with other contexts ([`WasiCtxBuilder::fd_budget`]).
     pub(crate) budget: Option<FdBudget>,
+    /// The WASI 0.2 resources (streams, pollables, ...) of a component
+    /// guest ([`crate::p2`]).
+    pub(crate) p2: crate::p2::Table,
 }
 
 impl WasiCtx {
@@ -1018,6 +1021,7 @@ impl WasiCtxBuilder {
             opened: Arc::new(AtomicUsize::new(0)),
             max_open: self.max_open,
             budget: self.budget.clone(),
+            p2: Default::default(),
         })
     }
 }

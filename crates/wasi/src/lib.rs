@@ -71,6 +71,7 @@ pub mod ctx;
 pub mod errno;
 pub mod fd;
 pub mod mem;
+pub mod p2;
 pub mod path;
 pub mod perms;
 pub mod poll;
