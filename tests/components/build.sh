@@ -47,7 +47,7 @@ EOF
 
 if grep -q ' wit-bindgen ' "$tmp/list"; then
     # One set of bindings for the world nanowasm:tests/command (wit/world.wit).
-    "$WIT_BINDGEN" c "$here/wit" --world nanowasm:tests/command --out-dir "$tmp/gen" >/dev/null
+    "$WIT_BINDGEN" c "$here/wit" --world nanowasm:tests/command --out-dir "$tmp/gen" >/dev/null 2>&1
 fi
 
 while read -r name kind source; do
