@@ -241,6 +241,20 @@ impl Func {
         Func::from_host(store, &Arc::new(ty), type_id, f)
     }
 
+    /// A host function of type `ty` on cells, as
+    /// [`Linker::func_new_cells`](crate::Linker::func_new_cells) defines
+    /// one: `f` gets the arguments in 8-byte cells, which its results
+    /// overwrite, so calls from wasm skip converting to and from [`Val`]s.
+    /// `ty` must have no references.
+    pub fn new_cells<T>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Result<Func, Error> {
+        let host = HostFunc::from_cells(&ty, f)?;
+        Ok(Func::from_host_new(store.as_context_mut(), ty, host))
+    }
+
     /// A host function whose type `ty` has id `type_id` in the store's
     /// engine already (a [`Linker`](crate::Linker) registers its functions'
     /// types once, when they are defined, not at every instantiation).

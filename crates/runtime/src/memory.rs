@@ -88,6 +88,49 @@ impl Memory {
         Ok((&mut mem[..], &mut store.data))
     }
 
+    /// Copies `len` bytes at `src_at` of this memory to `dst_at` of `dst`
+    /// (this memory or another of the store) in one copy, with no buffer
+    /// in between: a component-to-component call's fused copy. An error,
+    /// and nothing copied, if either range is out of bounds.
+    pub fn copy_to(
+        &self,
+        mut store: impl AsContextMut,
+        src_at: usize,
+        dst: &Memory,
+        dst_at: usize,
+        len: usize,
+    ) -> Result<(), Error> {
+        let inner = &mut store.as_context_mut().inner;
+        inner.check(self.0)?;
+        inner.check(dst.0)?;
+        let oob = || Error::usage("out of bounds memory access");
+        let src_end = src_at.checked_add(len).ok_or_else(oob)?;
+        let dst_end = dst_at.checked_add(len).ok_or_else(oob)?;
+        let (s, d) = (self.0.index as usize, dst.0.index as usize);
+        if s == d {
+            let data = &mut inner.memories[s].data;
+            if src_end > data.len() || dst_end > data.len() {
+                return Err(oob());
+            }
+            data.copy_within(src_at..src_end, dst_at);
+            return Ok(());
+        }
+        // Two distinct indices: split the vector between them.
+        let (lo, hi) = (s.min(d), s.max(d));
+        let (left, right) = inner.memories.split_at_mut(hi);
+        let (a, b) = if s < d {
+            (&left[lo], &mut right[0])
+        } else {
+            (&right[0], &mut left[lo])
+        };
+        let from = a.data.get(src_at..src_end).ok_or_else(oob)?;
+        b.data
+            .get_mut(dst_at..dst_end)
+            .ok_or_else(oob)?
+            .copy_from_slice(from);
+        Ok(())
+    }
+
     /// The size in pages.
     pub fn size(&self, store: impl AsContext) -> Result<u64, Error> {
         Ok(self.entity(&store.as_context().inner)?.data.len() as u64 / MemoryType::PAGE_SIZE)

@@ -332,7 +332,7 @@ impl<T> Cx<'_, T> {
         })
     }
 
-    fn load_string_range(&mut self, ptr: u32, tagged: u32) -> Result<String, Error> {
+    pub(crate) fn load_string_range(&mut self, ptr: u32, tagged: u32) -> Result<String, Error> {
         let (align, bytes, utf16) = match self.opts.encoding {
             Encoding::Utf8 => (1, tagged as u64, false),
             Encoding::Utf16 => (2, 2 * tagged as u64, true),
@@ -577,7 +577,7 @@ impl<T> Cx<'_, T> {
 
     /// Stores a host string in the encoding of the options, with the
     /// canonical ABI's exact sequence of `realloc` calls.
-    fn store_string_range(&mut self, s: &str) -> Result<(u32, u32), Error> {
+    pub(crate) fn store_string_range(&mut self, s: &str) -> Result<(u32, u32), Error> {
         let units = s.len() as u64;
         match self.opts.encoding {
             Encoding::Utf8 => {

@@ -122,9 +122,48 @@ pub(crate) enum CFunc {
 }
 
 pub(crate) struct Lifted {
-    core: CoreFunc,
-    ty: FuncType,
-    opts: Options,
+    pub(crate) core: CoreFunc,
+    pub(crate) ty: FuncType,
+    pub(crate) opts: Options,
+    pub(crate) plan: Plan,
+}
+
+/// What a call of a function type needs to know, computed once: the
+/// parameters as one tuple, the result, and how they flatten.
+pub(crate) struct Plan {
+    pub(crate) params: Type,
+    pub(crate) result: Option<Type>,
+    /// Flat parameter values (1, a pointer, if they spill).
+    pub(crate) flat_params: usize,
+    pub(crate) params_spill: bool,
+    /// Flat result values (1, a pointer, if they spill).
+    pub(crate) flat_results: usize,
+    pub(crate) results_spill: bool,
+    /// Parameters of the `canon lower`ed core function.
+    pub(crate) lower_params: usize,
+    /// Cells a call of the lifted core function needs.
+    pub(crate) core_cells: usize,
+}
+
+impl Plan {
+    pub(crate) fn new(ty: &FuncType) -> Plan {
+        let params = Type::Tuple(ty.params.iter().map(|(_, t)| t.clone()).collect());
+        let np = params.flat().len();
+        let nr = ty.result.as_ref().map_or(0, |t| t.flat().len());
+        let (params_spill, results_spill) = (np > MAX_FLAT_PARAMS, nr > MAX_FLAT_RESULTS);
+        let flat_params = if params_spill { 1 } else { np };
+        let flat_results = if results_spill { 1 } else { nr };
+        Plan {
+            params,
+            result: ty.result.clone(),
+            flat_params,
+            params_spill,
+            flat_results,
+            results_spill,
+            lower_params: flat_params + results_spill as usize,
+            core_cells: flat_params.max(flat_results).max(1),
+        }
+    }
 }
 
 impl CFunc {
@@ -560,50 +599,61 @@ fn call_lifted<T: 'static>(
 
 /// `canon lower`: a core function that lifts its arguments from the
 /// caller's memory, calls `callee`, and lowers its results back.
-fn lower_func<T: 'static>(store: &mut Store<T>, callee: CFunc, opts: Options) -> CoreFunc {
+fn lower_func<T: 'static>(
+    store: &mut Store<T>,
+    callee: CFunc,
+    opts: Options,
+) -> Result<CoreFunc, Error> {
     let (params, results) = core_signature(callee.ty(), true);
     let core_ty = CoreFuncType::new(params.iter().copied(), results.iter().copied());
-    CoreFunc::new(&mut *store, core_ty, move |mut caller, args, out| {
+    let nparams = params.len();
+    CoreFunc::new_cells(&mut *store, core_ty, move |mut caller, cells| {
         let store = caller.as_context_mut();
         let inst = opts.instance;
         if !state(store).inst(inst)?.may_leave {
             return Err(trap("cannot leave component instance"));
         }
-        let ty = callee.ty();
-        let flat: Vec<u64> = args.iter().map(bits).collect();
-        let param_types: Vec<&Type> = ty.param_types().collect();
-        let mut cx = Cx {
-            store,
-            opts: &opts,
-            lenders: Vec::new(),
-            scope: 0,
-        };
-        let vals = cx.lift_values(&param_types, &flat, MAX_FLAT_PARAMS)?;
-        let lenders = std::mem::take(&mut cx.lenders);
-        let results = call_func(store, &callee, &vals)?;
-        let result_types: Vec<&Type> = ty.result.iter().collect();
-        let spill = results_spill(ty);
-        let out_ptr = if spill {
-            flat.last().map(|b| *b as u32)
-        } else {
-            None
-        };
-        state(store).inst(inst)?.may_leave = false;
-        let mut cx = Cx {
-            store,
-            opts: &opts,
-            lenders,
-            scope: 0,
-        };
-        let flat_out = cx.lower_values(&results, &result_types, MAX_FLAT_RESULTS, out_ptr)?;
-        cx.finish_lower()?;
-        state(store).inst(inst)?.may_leave = true;
-        if !spill {
-            for ((slot, b), t) in out.iter_mut().zip(&flat_out).zip(&results_types_core(ty)) {
-                *slot = core_val(*t, *b);
+        match &callee {
+            // Component to component: the fused adapter.
+            CFunc::Lifted(l) => super::fused::call(store, &opts, l, cells),
+            // Component to host: through component values.
+            CFunc::Host { .. } => {
+                let ty = callee.ty();
+                let flat = &cells[..nparams];
+                let param_types: Vec<&Type> = ty.param_types().collect();
+                let mut cx = Cx {
+                    store,
+                    opts: &opts,
+                    lenders: Vec::new(),
+                    scope: 0,
+                };
+                let vals = cx.lift_values(&param_types, flat, MAX_FLAT_PARAMS)?;
+                let lenders = std::mem::take(&mut cx.lenders);
+                let results = call_func(store, &callee, &vals)?;
+                let result_types: Vec<&Type> = ty.result.iter().collect();
+                let spill = results_spill(ty);
+                let out_ptr = if spill {
+                    flat.last().map(|b| *b as u32)
+                } else {
+                    None
+                };
+                state(store).inst(inst)?.may_leave = false;
+                let mut cx = Cx {
+                    store,
+                    opts: &opts,
+                    lenders,
+                    scope: 0,
+                };
+                let flat_out =
+                    cx.lower_values(&results, &result_types, MAX_FLAT_RESULTS, out_ptr)?;
+                cx.finish_lower()?;
+                state(store).inst(inst)?.may_leave = true;
+                if !spill {
+                    cells[..flat_out.len()].copy_from_slice(&flat_out);
+                }
+                Ok(())
             }
         }
-        Ok(())
     })
 }
 
@@ -611,10 +661,6 @@ fn results_spill(ty: &FuncType) -> bool {
     ty.result
         .as_ref()
         .is_some_and(|t| t.flat().len() > MAX_FLAT_RESULTS)
-}
-
-fn results_types_core(ty: &FuncType) -> Vec<nanowasm_runtime::ValType> {
-    core_signature(ty, true).1
 }
 
 /// Where a component's imports come from.
@@ -1115,8 +1161,12 @@ fn canon<T: 'static>(
             let core = sc.core_func(*core_func)?;
             let ty = sc.func_type_at(*ty)?;
             let opts = options(sc, inst, opts, store)?;
-            sc.funcs
-                .push(CFunc::Lifted(Arc::new(Lifted { core, ty, opts })));
+            sc.funcs.push(CFunc::Lifted(Arc::new(Lifted {
+                plan: Plan::new(&ty),
+                core,
+                ty,
+                opts,
+            })));
         }
         Canon::Lower { func, opts, .. } => {
             let callee = sc
@@ -1125,7 +1175,7 @@ fn canon<T: 'static>(
                 .cloned()
                 .ok_or_else(|| missing("func", *func))?;
             let opts = options(sc, inst, opts, store)?;
-            let f = lower_func(store, callee, opts);
+            let f = lower_func(store, callee, opts)?;
             sc.core_funcs.push(Extern::Func(f));
         }
         Canon::ResourceNew { ty, .. } => {

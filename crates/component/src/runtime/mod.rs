@@ -6,6 +6,7 @@
 //! See `ARCHITECTURE.md`, "Running components".
 
 mod abi;
+mod fused;
 mod instance;
 mod state;
 mod types;

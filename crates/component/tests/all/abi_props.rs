@@ -493,6 +493,59 @@ proptest! {
     }
 
     #[test]
+    fn fused_calls_between_components_preserve_values(
+        ((named, params, encoding), args, outer_encoding) in case().prop_flat_map(|(n, p, e)| {
+            let v = values(&n, &p);
+            (Just((n, p, e)), v, prop_oneof![Just("utf8"), Just("utf16"), Just("latin1+utf16")])
+        })
+    ) {
+        // host <- $Inner.g <- $Outer.g <- the host's call: the middle hop
+        // is a component-to-component call through the fused adapter,
+        // between two memories and two string encodings.
+        let cx = Cx { named: &named, visible: named.len() };
+        let result = T::Tuple(params.clone());
+        let fi: String = params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("(param \"p{i}\" {})", cx.text(t, "x")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let inner = forwarder(&named, &params, encoding).replacen("(component", "(component $Inner", 1);
+        let outer = forwarder(&named, &params, outer_encoding).replacen("(component", "(component $Outer", 1);
+        let type_args: String = (0..named.len())
+            .map(|k| format!("(export \"n{k}\" (type $inner \"n{k}\")) "))
+            .collect();
+        let text = format!(
+            r#"(component
+  (import "host" (instance $h
+    {idefs}
+    (export "f" (func {fi} (result {ri})))))
+  {inner}
+  {outer}
+  (instance $inner (instantiate $Inner (with "host" (instance $h))))
+  (instance $outer (instantiate $Outer (with "host" (instance {type_args} (export "f" (func $inner "g"))))))
+  (export "outer" (instance $outer)))"#,
+            idefs = named_defs(&named, true),
+            ri = cx.text(&result, "x"),
+        );
+        let bytes = wat::parse_str(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let engine = Engine::default();
+        let c = Component::new(&engine, bytes).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let mut linker = Linker::<()>::new(&engine);
+        linker.instance("host").unwrap().func_new("f", |_s, args, out| {
+            out[0] = Val::Tuple(args.to_vec());
+            Ok(())
+        }).unwrap();
+        let mut store = Store::new(&engine, ());
+        let inst = linker.instantiate(&mut store, &c).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let g = inst.get_instance_func(&mut store, "outer", "g").unwrap();
+        let mut out = [Val::Bool(false)];
+        g.call(&mut store, &args, &mut out).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let want = Val::Tuple(args.clone());
+        prop_assert!(same(&out[0], &want), "got {:?}\nwant {:?}\n{}", out[0], want, text);
+    }
+
+    #[test]
     fn lifting_random_bytes_never_panics(
         (named, result) in (proptest::collection::vec(named(), 0..4), ty()),
         junk in proptest::collection::vec(any::<u8>(), 64..2048),

@@ -1,0 +1,587 @@
+//! Fused adapters: a call from one component instance into a function
+//! another one lifted, without component values in between. Each value
+//! is read where the caller put it (its flat arguments or its memory) and
+//! written where the callee expects it (its flat parameters or its
+//! memory), following the type: scalars are checked and normalized as
+//! lifting would (a `bool` becomes 0 or 1, a `u8` its low byte, a `char`
+//! must be a scalar value, NaNs become canonical, discriminants must be in
+//! range), strings and lists are validated in the caller's memory and
+//! copied straight into memory the callee's `realloc` gives, with
+//! [`Memory::copy_to`] (one copy, no host buffer; strings between
+//! different encodings are transcoded through one), and handles move from
+//! the caller's table to the callee's. The result goes back the same way.
+//!
+//! The flags and handle bookkeeping are the canonical ABI's `canon lower`
+//! and `canon lift` of the two sides, in that order.
+
+use nanowasm_runtime::{Error, Memory, Store};
+
+use super::abi::{Cx, Encoding, Options};
+use super::instance::Lifted;
+use super::state::{state, trap, Slot};
+use super::types::{align_to, discriminant_size, flags_size, flags_words, variant_payload, Type};
+
+/// Where values are read from or written to: flat core values, or
+/// linear memory at a cursor.
+enum Place {
+    Flat { vals: Vec<u64>, pos: usize },
+    Mem { ptr: u32 },
+}
+
+/// One component-to-component transfer in progress.
+struct Fuse<'a, T> {
+    store: &'a mut Store<T>,
+    from: &'a Options,
+    to: &'a Options,
+    /// Owned handles of the caller lent to this call.
+    lenders: Vec<u32>,
+    /// The callee's call scope (for borrows lent to it).
+    scope: usize,
+}
+
+fn plain_int(t: &Type) -> bool {
+    matches!(
+        t,
+        Type::U8 | Type::S8 | Type::U16 | Type::S16 | Type::U32 | Type::S32 | Type::U64 | Type::S64
+    )
+}
+
+fn mem(o: &Options) -> Result<Memory, Error> {
+    o.memory
+        .ok_or_else(|| trap("canonical option `memory` is required to pass this value"))
+}
+
+impl<T> Fuse<'_, T> {
+    fn read(&self, o: &Options, ptr: u32, n: u32) -> Result<u64, Error> {
+        let m = mem(o)?.data(&*self.store)?;
+        let s = m
+            .get(ptr as usize..ptr as usize + n as usize)
+            .ok_or_else(|| trap("out of bounds memory access"))?;
+        Ok(s.iter().rev().fold(0u64, |acc, &b| acc << 8 | b as u64))
+    }
+
+    fn write(&mut self, ptr: u32, n: u32, v: u64) -> Result<(), Error> {
+        let m = mem(self.to)?.data_mut(&mut *self.store)?;
+        let s = m
+            .get_mut(ptr as usize..ptr as usize + n as usize)
+            .ok_or_else(|| trap("out of bounds memory access"))?;
+        s.copy_from_slice(&v.to_le_bytes()[..n as usize]);
+        Ok(())
+    }
+
+    /// Reads one leaf of `size` bytes (flat: one value).
+    fn get(&self, src: &mut Place, size: u32) -> Result<u64, Error> {
+        match src {
+            Place::Flat { vals, pos } => {
+                let v = vals
+                    .get(*pos)
+                    .copied()
+                    .ok_or_else(|| Error::bug("too few flat values"))?;
+                *pos += 1;
+                Ok(v)
+            }
+            Place::Mem { ptr } => {
+                *ptr = align_to(*ptr, size.clamp(1, 8));
+                let v = self.read(self.from, *ptr, size)?;
+                *ptr += size;
+                Ok(v)
+            }
+        }
+    }
+
+    /// Writes one leaf of `size` bytes (flat: one value).
+    fn put(&mut self, dst: &mut Place, size: u32, v: u64) -> Result<(), Error> {
+        match dst {
+            Place::Flat { vals, .. } => {
+                vals.push(v);
+                Ok(())
+            }
+            Place::Mem { ptr } => {
+                *ptr = align_to(*ptr, size.clamp(1, 8));
+                let at = *ptr;
+                *ptr += size;
+                self.write(at, size, v)
+            }
+        }
+    }
+
+    /// Moves a value of type `ty` from `src` to `dst`.
+    fn xfer(&mut self, ty: &Type, src: &mut Place, dst: &mut Place) -> Result<(), Error> {
+        match ty {
+            Type::Bool => {
+                let v = self.get(src, 1)?;
+                let b = match src {
+                    Place::Flat { .. } => v as u32 != 0,
+                    Place::Mem { .. } => v as u8 != 0,
+                };
+                self.put(dst, 1, b as u64)
+            }
+            Type::U8 => {
+                let v = self.get(src, 1)? as u8;
+                self.put(dst, 1, v as u64)
+            }
+            Type::S8 => {
+                let v = self.get(src, 1)? as u8 as i8;
+                self.put(dst, 1, v as i32 as u32 as u64)
+            }
+            Type::U16 => {
+                let v = self.get(src, 2)? as u16;
+                self.put(dst, 2, v as u64)
+            }
+            Type::S16 => {
+                let v = self.get(src, 2)? as u16 as i16;
+                self.put(dst, 2, v as i32 as u32 as u64)
+            }
+            Type::U32 | Type::S32 => {
+                let v = self.get(src, 4)? as u32;
+                self.put(dst, 4, v as u64)
+            }
+            Type::U64 | Type::S64 => {
+                let v = self.get(src, 8)?;
+                self.put(dst, 8, v)
+            }
+            Type::Float32 => {
+                let v = self.get(src, 4)? as u32;
+                let v = if f32::from_bits(v).is_nan() {
+                    0x7fc0_0000
+                } else {
+                    v
+                };
+                self.put(dst, 4, v as u64)
+            }
+            Type::Float64 => {
+                let v = self.get(src, 8)?;
+                let v = if f64::from_bits(v).is_nan() {
+                    0x7ff8_0000_0000_0000
+                } else {
+                    v
+                };
+                self.put(dst, 8, v)
+            }
+            Type::Char => {
+                let v = self.get(src, 4)? as u32;
+                if char::from_u32(v).is_none() {
+                    return Err(trap(format!("invalid `char` bit pattern: {v:#x}")));
+                }
+                self.put(dst, 4, v as u64)
+            }
+            Type::String | Type::List(_) => {
+                let (ptr, len) = self.ptr_len(src)?;
+                let (p, l) = match ty {
+                    Type::List(elem) => self.list(elem, ptr, len)?,
+                    _ => self.string(ptr, len)?,
+                };
+                self.put(dst, 4, p as u64)?;
+                self.put(dst, 4, l as u64)
+            }
+            Type::Record(_) | Type::Tuple(_) => {
+                let fields = ty.fields().unwrap_or_default();
+                let (sa, da) = (start(src, ty), start(dst, ty));
+                for f in fields {
+                    align(src, f);
+                    align(dst, f);
+                    self.xfer(f, src, dst)?;
+                }
+                finish(src, sa, ty);
+                finish(dst, da, ty);
+                Ok(())
+            }
+            Type::Flags(ls) => {
+                let n = ls.len();
+                let words = flags_words(n);
+                let size = flags_size(n);
+                for w in 0..words {
+                    let bits = if w + 1 == words && n % 32 != 0 {
+                        (1u64 << (n % 32)) - 1
+                    } else {
+                        0xffff_ffff
+                    };
+                    let v = self.get(src, size.min(4))? & bits;
+                    self.put(dst, size.min(4), v)?;
+                }
+                Ok(())
+            }
+            Type::Own(rt) => {
+                let i = self.get(src, 4)? as u32;
+                let rep = state(self.store)
+                    .inst(self.from.instance)?
+                    .remove(i, *rt, true)?;
+                let j = state(self.store)
+                    .inst(self.to.instance)?
+                    .insert(Slot::Own {
+                        ty: *rt,
+                        rep,
+                        lends: 0,
+                    })?;
+                self.put(dst, 4, j as u64)
+            }
+            Type::Borrow(rt) => {
+                let i = self.get(src, 4)? as u32;
+                let st = state(self.store).inst(self.from.instance)?;
+                let rep = match st.get(i, *rt)? {
+                    Slot::Own { rep, lends, .. } => {
+                        *lends += 1;
+                        let rep = *rep;
+                        self.lenders.push(i);
+                        rep
+                    }
+                    Slot::Borrow { rep, .. } => *rep,
+                    Slot::Free => return Err(trap(format!("unknown handle index {i}"))),
+                };
+                let to = self.to.instance;
+                let st = state(self.store);
+                let j = if st.resources.get(rt).is_some_and(|r| r.instance == to) {
+                    rep
+                } else {
+                    let scope = self.scope;
+                    let callee = st.inst(to)?;
+                    let j = callee.insert(Slot::Borrow {
+                        ty: *rt,
+                        rep,
+                        scope,
+                    })?;
+                    if let Some(n) = callee.scopes.get_mut(scope) {
+                        *n += 1;
+                    }
+                    j
+                };
+                self.put(dst, 4, j as u64)
+            }
+            _ => {
+                let cases = ty.cases().unwrap_or_default();
+                let n = cases.len();
+                let (sa, da) = (start(src, ty), start(dst, ty));
+                let ds = discriminant_size(n);
+                let disc = self.get(src, ds)?;
+                if disc >= n as u64 {
+                    return Err(trap(format!("invalid variant discriminant: {disc}")));
+                }
+                self.put(dst, ds, disc)?;
+                let width = variant_payload(&cases).len();
+                let case_align = cases.iter().flatten().map(|t| t.align()).max().unwrap_or(1);
+                let src_pos = match src {
+                    Place::Flat { pos, .. } => *pos,
+                    Place::Mem { .. } => 0,
+                };
+                let dst_pos = match dst {
+                    Place::Flat { vals, .. } => vals.len(),
+                    Place::Mem { .. } => 0,
+                };
+                if let Place::Mem { ptr } = src {
+                    *ptr = align_to(sa + ds, case_align);
+                }
+                if let Place::Mem { ptr } = dst {
+                    *ptr = align_to(da + ds, case_align);
+                }
+                if let Some(t) = cases[disc as usize] {
+                    self.xfer(t, src, dst)?;
+                }
+                if let Place::Flat { pos, .. } = src {
+                    *pos = src_pos + width;
+                }
+                if let Place::Flat { vals, .. } = dst {
+                    vals.resize(dst_pos + width, 0);
+                }
+                finish(src, sa, ty);
+                finish(dst, da, ty);
+                Ok(())
+            }
+        }
+    }
+
+    fn ptr_len(&self, src: &mut Place) -> Result<(u32, u32), Error> {
+        let p = self.get(src, 4)? as u32;
+        let l = self.get(src, 4)? as u32;
+        Ok((p, l))
+    }
+
+    fn realloc(&mut self, align: u32, size: u32, what: &str) -> Result<u32, Error> {
+        let f = self
+            .to
+            .realloc
+            .ok_or_else(|| trap("canonical option `realloc` is required to pass this value"))?;
+        let mut cells = [0, 0, align as u64, size as u64];
+        f.call_cells(&mut *self.store, &mut cells)?;
+        let ptr = cells[0] as u32;
+        if ptr % align != 0 {
+            return Err(trap(
+                "unaligned pointer: realloc return: result not aligned",
+            ));
+        }
+        let len = mem(self.to)?.data(&*self.store)?.len() as u64;
+        if ptr as u64 + size as u64 > len {
+            return Err(trap(format!(
+                "{what} content out-of-bounds: realloc return: beyond end of memory"
+            )));
+        }
+        Ok(ptr)
+    }
+
+    fn list(&mut self, elem: &Type, ptr: u32, len: u32) -> Result<(u32, u32), Error> {
+        let (size, al) = (elem.size(), elem.align());
+        if ptr % al != 0 {
+            return Err(trap("unaligned pointer: list"));
+        }
+        let bytes = len as u64 * size as u64;
+        let have = mem(self.from)?.data(&*self.store)?.len() as u64;
+        if ptr as u64 + bytes > have {
+            return Err(trap(
+                "list content out-of-bounds: list pointer/length out of bounds of memory",
+            ));
+        }
+        if bytes >= 1 << 32 {
+            return Err(trap("list too long to lower"));
+        }
+        let dst = self.realloc(al, bytes as u32, "list")?;
+        if plain_int(elem) {
+            let (fm, tm) = (mem(self.from)?, mem(self.to)?);
+            fm.copy_to(
+                &mut *self.store,
+                ptr as usize,
+                &tm,
+                dst as usize,
+                bytes as usize,
+            )?;
+        } else {
+            for i in 0..len {
+                let mut s = Place::Mem {
+                    ptr: ptr + i * size,
+                };
+                let mut d = Place::Mem {
+                    ptr: dst + i * size,
+                };
+                self.xfer(elem, &mut s, &mut d)?;
+            }
+        }
+        Ok((dst, len))
+    }
+
+    fn string(&mut self, ptr: u32, tagged: u32) -> Result<(u32, u32), Error> {
+        let (fe, te) = (self.from.encoding, self.to.encoding);
+        let copy = match (fe, te) {
+            (Encoding::Utf8, Encoding::Utf8) => Some((1, tagged, 1, tagged)),
+            (Encoding::Utf16, Encoding::Utf16) => Some((2, tagged, 2, 2 * tagged)),
+            (Encoding::Latin1Utf16, Encoding::Latin1Utf16) if tagged & (1 << 31) == 0 => {
+                Some((2, tagged, 2, tagged))
+            }
+            _ => None,
+        };
+        let Some((al, units, dst_align, bytes)) = copy else {
+            // Transcoding: through one host string.
+            let s = {
+                let mut cx = Cx {
+                    store: &mut *self.store,
+                    opts: self.from,
+                    lenders: Vec::new(),
+                    scope: 0,
+                };
+                cx.load_string_range(ptr, tagged)?
+            };
+            let mut cx = Cx {
+                store: &mut *self.store,
+                opts: self.to,
+                lenders: Vec::new(),
+                scope: self.scope,
+            };
+            return cx.store_string_range(&s);
+        };
+        if ptr % al != 0 {
+            return Err(trap("unaligned pointer: string"));
+        }
+        {
+            let m = mem(self.from)?.data(&*self.store)?;
+            let end = ptr as u64 + bytes as u64;
+            let Some(s) = m
+                .get(ptr as usize..end.min(usize::MAX as u64) as usize)
+                .filter(|_| end <= m.len() as u64)
+            else {
+                return Err(trap(
+                    "string content out-of-bounds: string pointer/length out of bounds of memory",
+                ));
+            };
+            match fe {
+                Encoding::Utf8 => {
+                    if let Err(e) = core::str::from_utf8(s) {
+                        return Err(trap(format!("invalid utf-8: {e}")));
+                    }
+                }
+                Encoding::Utf16 => {
+                    let units = s.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+                    if let Some(Err(e)) = char::decode_utf16(units).find(Result::is_err) {
+                        return Err(trap(format!("invalid utf-16: {e}")));
+                    }
+                }
+                Encoding::Latin1Utf16 => {}
+            }
+        }
+        if bytes > (1 << 31) - 1 {
+            return Err(trap("string too long to lower"));
+        }
+        let dst = self.realloc(dst_align, bytes, "string")?;
+        let (fm, tm) = (mem(self.from)?, mem(self.to)?);
+        fm.copy_to(
+            &mut *self.store,
+            ptr as usize,
+            &tm,
+            dst as usize,
+            bytes as usize,
+        )?;
+        Ok((dst, units))
+    }
+}
+
+/// Where a compound value starts: memory cursors align to it.
+fn start(p: &mut Place, ty: &Type) -> u32 {
+    match p {
+        Place::Mem { ptr } => {
+            *ptr = align_to(*ptr, ty.align());
+            *ptr
+        }
+        Place::Flat { .. } => 0,
+    }
+}
+
+/// Moves a memory cursor past a compound value that started at `at`.
+fn finish(p: &mut Place, at: u32, ty: &Type) {
+    if let Place::Mem { ptr } = p {
+        *ptr = at + ty.size();
+    }
+}
+
+fn align(p: &mut Place, ty: &Type) {
+    if let Place::Mem { ptr } = p {
+        *ptr = align_to(*ptr, ty.align());
+    }
+}
+
+/// Calls `callee` from the component instance of `caller` (whose `canon
+/// lower` options they are) with the caller's flat arguments `cells`,
+/// which the caller's flat results overwrite.
+pub(crate) fn call<T>(
+    store: &mut Store<T>,
+    caller: &Options,
+    callee: &Lifted,
+    cells: &mut [u64],
+) -> Result<(), Error> {
+    let plan = &callee.plan;
+    let (from_inst, to_inst) = (caller.instance, callee.opts.instance);
+    let scope = {
+        let st = state(store).inst(to_inst)?;
+        if !st.may_enter {
+            return Err(trap("cannot enter component instance"));
+        }
+        st.may_enter = false;
+        st.scopes.push(0);
+        st.scopes.len() - 1
+    };
+    // Arguments: the caller's flat values or its memory, into the callee's.
+    let (mut core, lenders) = {
+        let mut f = Fuse {
+            store: &mut *store,
+            from: caller,
+            to: &callee.opts,
+            lenders: Vec::new(),
+            scope,
+        };
+        let mut src = if plan.params_spill {
+            let ptr = cells[0] as u32;
+            check_tuple(f.store, caller, &plan.params, ptr)?;
+            Place::Mem { ptr }
+        } else {
+            Place::Flat {
+                vals: cells[..plan.flat_params].to_vec(),
+                pos: 0,
+            }
+        };
+        state(f.store).inst(to_inst)?.may_leave = false;
+        let core = if plan.params_spill {
+            let ptr = f.realloc(plan.params.align(), plan.params.size(), "tuple")?;
+            let mut dst = Place::Mem { ptr };
+            f.xfer(&plan.params, &mut src, &mut dst)?;
+            vec![ptr as u64]
+        } else {
+            let mut dst = Place::Flat {
+                vals: Vec::with_capacity(plan.flat_params),
+                pos: 0,
+            };
+            f.xfer(&plan.params, &mut src, &mut dst)?;
+            match dst {
+                Place::Flat { vals, .. } => vals,
+                Place::Mem { .. } => Vec::new(),
+            }
+        };
+        state(f.store).inst(to_inst)?.may_leave = true;
+        (core, f.lenders)
+    };
+    // The callee's core function.
+    core.resize(plan.core_cells, 0);
+    callee.core.call_cells(&mut *store, &mut core)?;
+    // Results: the callee's flat value or memory, into the caller's.
+    if let Some(rt) = &plan.result {
+        let mut g = Fuse {
+            store: &mut *store,
+            from: &callee.opts,
+            to: caller,
+            lenders: Vec::new(),
+            scope: 0,
+        };
+        let mut src = if plan.results_spill {
+            let ptr = core[0] as u32;
+            check_tuple(g.store, &callee.opts, rt, ptr)?;
+            Place::Mem { ptr }
+        } else {
+            Place::Flat {
+                vals: core[..plan.flat_results].to_vec(),
+                pos: 0,
+            }
+        };
+        state(g.store).inst(from_inst)?.may_leave = false;
+        if plan.results_spill {
+            let retptr = cells[plan.lower_params - 1] as u32;
+            check_tuple(g.store, caller, rt, retptr)?;
+            let mut dst = Place::Mem { ptr: retptr };
+            g.xfer(rt, &mut src, &mut dst)?;
+        } else {
+            let mut dst = Place::Flat {
+                vals: Vec::with_capacity(1),
+                pos: 0,
+            };
+            g.xfer(rt, &mut src, &mut dst)?;
+            if let Place::Flat { vals, .. } = dst {
+                cells[..vals.len()].copy_from_slice(&vals);
+            }
+        }
+        state(g.store).inst(from_inst)?.may_leave = true;
+    }
+    if let Some(pr) = callee.opts.post_return {
+        state(store).inst(to_inst)?.may_leave = false;
+        core.resize(plan.core_cells.max(1), 0);
+        pr.call_cells(&mut *store, &mut core)?;
+        state(store).inst(to_inst)?.may_leave = true;
+    }
+    let st = state(store);
+    let callee_state = st.inst(to_inst)?;
+    callee_state.may_enter = true;
+    let left = callee_state.scopes.pop().unwrap_or(0);
+    let caller_state = st.inst(from_inst)?;
+    for i in lenders {
+        if let Some(Slot::Own { lends, .. }) = caller_state.handles.get_mut(i as usize) {
+            *lends = lends.saturating_sub(1);
+        }
+    }
+    if left != 0 {
+        return Err(trap("borrow handles still remain at the end of the call"));
+    }
+    Ok(())
+}
+
+fn check_tuple<T>(store: &Store<T>, o: &Options, ty: &Type, ptr: u32) -> Result<(), Error> {
+    if ptr % ty.align() != 0 {
+        return Err(trap("unaligned pointer"));
+    }
+    let len = mem(o)?.data(store)?.len() as u64;
+    if ptr as u64 + ty.size() as u64 > len {
+        return Err(trap("pointer out of bounds of memory"));
+    }
+    Ok(())
+}
