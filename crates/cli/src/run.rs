@@ -424,9 +424,12 @@ pub fn run(args: Args) -> ExitCode {
             // if by SIGABRT, any other error (a failing host function such
             // as `proc_exit` with an invalid status, a module that does not
             // load) with 1.
-            let trapped = e
-                .downcast_ref::<Error>()
-                .is_some_and(|e| e.as_trap().is_some() || e.as_exception().is_some());
+            let trapped = e.downcast_ref::<Error>().is_some_and(|e| {
+                e.as_trap().is_some()
+                    || e.as_exception().is_some()
+                    // A component's canonical ABI trap.
+                    || e.downcast_ref::<nanowasm_component::runtime::AbiTrap>().is_some()
+            });
             ExitCode::from(if trapped { 134 } else { 1 })
         }
     }
@@ -486,16 +489,10 @@ fn initialize<T>(store: &mut Store<T>, instance: &Instance) -> anyhow::Result<()
     Ok(())
 }
 
-fn execute(args: &Args) -> anyhow::Result<()> {
-    let plan = Plan::new(args)?;
-    let file = PathBuf::from(
-        args.module_and_args
-            .first()
-            .ok_or_else(|| anyhow!("no module given"))?,
-    );
-    let engine = Engine::new(&plan.config());
-    let module = load(&engine, &file, args.allow_precompiled)?;
-    let mut store = Store::new(&engine, wasi_ctx(args, &plan)?);
+/// The store a guest (module or component) runs in: its WASI context,
+/// fuel, limits and deadline.
+fn new_store(args: &Args, plan: &Plan, engine: &Engine) -> anyhow::Result<Store<WasiCtx>> {
+    let mut store = Store::new(engine, wasi_ctx(args, plan)?);
     if let Some(fuel) = plan.fuel {
         store.set_fuel(fuel)?;
     }
@@ -513,6 +510,103 @@ fn execute(args: &Args) -> anyhow::Result<()> {
             engine.increment_epoch();
         });
     }
+    Ok(store)
+}
+
+/// Whether the file at `path` is a component (binary, by its preamble's
+/// layer field; text, by its first form): read once more by the caller.
+fn read_component(path: &Path) -> Option<Vec<u8>> {
+    if path == Path::new("-") {
+        return None;
+    }
+    let mut head = [0u8; 8];
+    let n = {
+        use std::io::Read as _;
+        let mut f = std::fs::File::open(path).ok()?;
+        f.read(&mut head).ok()?
+    };
+    let text = head[..n].first().is_some_and(|b| *b != 0);
+    if !text {
+        return (nanowasm_component::encoding(&head[..n]).ok()
+            == Some(nanowasm_component::Encoding::Component))
+        .then(|| std::fs::read(path).ok())
+        .flatten();
+    }
+    // Text: lowered to binary, which then tells.
+    let bytes = crate::input::read_module(path).ok()?;
+    (nanowasm_component::encoding(&bytes).ok() == Some(nanowasm_component::Encoding::Component))
+        .then_some(bytes)
+}
+
+/// Runs a component as a `wasi:cli/command`: instantiated with WASI 0.2
+/// (on the same context, and so the same grants, as a module gets), its
+/// `wasi:cli/run@0.2.x` `run` called. The exit status is the guest's
+/// `exit`, else 0 if `run` returns `ok` and 1 if `err` (as wasmtime,
+/// silently).
+fn run_component(
+    args: &Args,
+    plan: &Plan,
+    engine: &Engine,
+    file: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    use nanowasm_component::runtime::{Component, Linker as ComponentLinker, Val as CVal};
+    if args.invoke.is_some() {
+        bail!("--invoke is not supported for components");
+    }
+    if !args.preloads.is_empty() {
+        bail!("--preload is not supported for components");
+    }
+    let component = Component::new(engine, bytes)
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("failed to compile `{}`", file.display()))?;
+    let mut store = new_store(args, plan, engine)?;
+    let mut linker = ComponentLinker::new(engine);
+    if plan.wasi {
+        nanowasm::wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+    }
+    let mut run = || -> anyhow::Result<()> {
+        let instance = linker
+            .instantiate(&mut store, &component)
+            .map_err(anyhow::Error::new)
+            .with_context(|| format!("failed to instantiate {:?}", args.module_and_args[0]))?;
+        let func = instance
+            .export_names()
+            .into_iter()
+            .find(|n| n.starts_with("wasi:cli/run@0.2."))
+            .and_then(|n| instance.get_instance_func(&mut store, &n, "run"))
+            .ok_or_else(|| {
+                anyhow!("no exported instance named `wasi:cli/run@0.2.x` with a `run` function: the component is not a `wasi:cli/command`")
+            })?;
+        if !func.ty().params().is_empty() {
+            bail!("`wasi:cli/run` `run` takes parameters: not a `wasi:cli/command`");
+        }
+        let mut out = vec![CVal::Bool(false); func.ty().result().is_some() as usize];
+        func.call(&mut store, &[], &mut out)
+            .map_err(anyhow::Error::new)
+            .context("failed to invoke `run` function")?;
+        match out.first() {
+            None | Some(CVal::Result(Ok(_))) => Ok(()),
+            // `err`: a feigned exit with status 1, as in wasmtime.
+            Some(_) => Err(anyhow::Error::new(Error::from(nanowasm::I32Exit(1)))),
+        }
+    };
+    run().with_context(|| format!("failed to run main module `{}`", file.display()))
+}
+
+fn execute(args: &Args) -> anyhow::Result<()> {
+    let plan = Plan::new(args)?;
+    let file = PathBuf::from(
+        args.module_and_args
+            .first()
+            .ok_or_else(|| anyhow!("no module given"))?,
+    );
+    let engine = Engine::new(&plan.config());
+    if let Some(bytes) = read_component(&file) {
+        return run_component(args, &plan, &engine, &file, &bytes);
+    }
+    let module = load(&engine, &file, args.allow_precompiled)?;
+    let mut store = new_store(args, &plan, &engine)?;
     let mut linker = Linker::new(&engine);
     if plan.wasi {
         nanowasm::wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;

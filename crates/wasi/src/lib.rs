@@ -10,6 +10,9 @@
 //! or virtual clocks, a seeded random stream, prefixed and size-limited
 //! standard output (see [`ctx`], "Wrapped capabilities").
 //!
+//! [`p2`] is WASI 0.2 for components (the component runtime's linker), on
+//! the same [`WasiCtx`] and the same code.
+//!
 //! Every function is defined under both import modules, the current
 //! `wasi_snapshot_preview1` and the older `wasi_unstable` ([`unstable`]).
 //!

@@ -125,9 +125,19 @@ fn file_stream<T: 'static>(
         Res::Desc { fd, owner, .. } => (*fd, *owner),
         _ => return Err(trap_msg("not a descriptor")),
     };
-    match cx.ctx().fds.get(&fd).map(|e| &e.kind) {
-        Some(Kind::File(_)) => {}
-        Some(Kind::Dir(_)) => return Ok(fs_err(Errno::Isdir)),
+    match cx.ctx().fds.get(&fd).map(|e| (&e.kind, e.base)) {
+        // A stream for writing on a descriptor not opened for it: under
+        // a read-only grant `not-permitted` (as wasmtime answers), else
+        // `bad-descriptor`.
+        Some((Kind::File(f), base)) if output && base & rights::FD_WRITE == 0 => {
+            return Ok(fs_err(if f.perms.contains(crate::FilePerms::WRITE) {
+                Errno::Badf
+            } else {
+                Errno::Perm
+            }));
+        }
+        Some((Kind::File(_), _)) => {}
+        Some((Kind::Dir(_), _)) => return Ok(fs_err(Errno::Isdir)),
         _ => return Ok(fs_err(Errno::Badf)),
     }
     let res = make(fd, owner);
@@ -540,7 +550,13 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         }
         let inheriting = rights::FILE | rights::DIRECTORY;
         if of & oflags::TRUNC != 0 && !write {
-            return Ok(fs_err(Errno::Inval));
+            // Truncating needs writing: `invalid`, once the grant allows
+            // changes at all (`not-permitted` before, as wasmtime).
+            let mutable = match cx.ctx().fds.get(&dir).map(|e| &e.kind) {
+                Some(Kind::Dir(d)) => d.perms.contains(crate::DirPerms::MUTATE),
+                _ => true,
+            };
+            return Ok(fs_err(if mutable { Errno::Inval } else { Errno::Perm }));
         }
         let opened = with_paths(cx.ctx(), &[path], 0, |ctx, mem, p| {
             crate::path::path_open(
