@@ -3,7 +3,7 @@
 // env: EMPTY=
 // env: WITH_EQUALS=a=b=c
 // env: GREETING=hello world
-// wasi:cli/environment (get-arguments, get-environment, initial-cwd), wasi:cli/stdout
+// wasi:cli/environment (get-arguments, get-environment, initial-cwd), wasi:cli/terminal-* (none: stdio are not terminals), wasi:cli/stdout
 // and wasi:cli/stderr through wit-bindgen, no adapter: prints the arguments, the
 // environment sorted by name, whether there is an initial cwd, and writes through a
 // second stdout handle and stderr; run returns ok (exit 0).
@@ -39,6 +39,17 @@ bool exports_wasi_cli_run_run(void) {
     bool has_cwd = wasi_cli_environment_initial_cwd(&cwd);
     say("initial_cwd_some=%d\n", has_cwd);
     if (has_cwd) command_string_free(&cwd);
+
+    /* Not terminals here (stdio are files or pipes): all three are none. */
+    wasi_cli_terminal_stdin_own_terminal_input_t ti;
+    wasi_cli_terminal_stdout_own_terminal_output_t to, te;
+    bool has_ti = wasi_cli_terminal_stdin_get_terminal_stdin(&ti);
+    bool has_to = wasi_cli_terminal_stdout_get_terminal_stdout(&to);
+    bool has_te = wasi_cli_terminal_stderr_get_terminal_stderr(&te);
+    say("terminal stdin=%d stdout=%d stderr=%d\n", has_ti, has_to, has_te);
+    if (has_ti) wasi_cli_terminal_input_terminal_input_drop_own(ti);
+    if (has_to) wasi_cli_terminal_output_terminal_output_drop_own(to);
+    if (has_te) wasi_cli_terminal_output_terminal_output_drop_own(te);
 
     /* A second handle on stdout: writes interleave in order with the first. */
     wasi_cli_stdout_own_output_stream_t second = wasi_cli_stdout_get_stdout();

@@ -13,7 +13,9 @@ bool exports_wasi_cli_run_run(void) {
     say("ready_after_block=%d\n", wasi_io_poll_method_pollable_ready(wasi_io_poll_borrow_pollable(p)));
     wasi_io_poll_pollable_drop_own(p);
 
-    unsigned long long total = 0, lines = 0, sum = 0, reads = 0, too_long = 0;
+    /* sum is 32-bit like stdin_count's unsigned long on wasm32 (it wraps the same way). */
+    unsigned long long total = 0, lines = 0, reads = 0, too_long = 0;
+    uint32_t sum = 0;
     int closed = 0;
     for (;;) {
         command_list_u8_t got;
@@ -26,13 +28,13 @@ bool exports_wasi_cli_run_run(void) {
         reads++;
         if (got.len > 37) too_long = 1;
         for (size_t i = 0; i < got.len; i++) {
-            sum = (sum * 31 + got.ptr[i]) % 1000000007ULL;
+            sum = (sum * 31u + got.ptr[i]) % 1000000007u;
             if (got.ptr[i] == '\n') lines++;
         }
         total += got.len;
         command_list_u8_free(&got);
     }
-    say("bytes=%llu\nnewlines=%llu\nchecksum=%llu\n", total, lines, sum);
+    say("bytes=%llu\nnewlines=%llu\nchecksum=%u\n", total, lines, (unsigned)sum);
     say("ended_closed=%d\nreads_nonzero=%d\nread_over_len=%llu\n", closed, reads > 0, too_long);
 
     command_list_u8_t got;
