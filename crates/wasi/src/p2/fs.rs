@@ -112,6 +112,23 @@ fn fst(a: (u64, bool, bool), m: (u64, bool, bool)) -> u16 {
     f
 }
 
+/// Why a write to file descriptor `fd` is refused before it is tried: a
+/// descriptor not opened for writing is `not-permitted` under a read-only
+/// grant (as wasmtime's WASI 0.2 answers; preview1 says `EBADF`), else
+/// `bad-descriptor`.
+fn write_denied(ctx: &mut WasiCtx, fd: u32) -> Option<Errno> {
+    match ctx.fds.get(&fd).map(|e| (&e.kind, e.base)) {
+        Some((Kind::File(f), base)) if base & rights::FD_WRITE == 0 => {
+            Some(if f.perms.contains(crate::FilePerms::WRITE) {
+                Errno::Badf
+            } else {
+                Errno::Perm
+            })
+        }
+        _ => None,
+    }
+}
+
 /// A stream on descriptor `fd`, if it is a file (`EISDIR`/`EBADF`
 /// otherwise, as preview1 would answer a read of it).
 fn file_stream<T: 'static>(
@@ -125,19 +142,14 @@ fn file_stream<T: 'static>(
         Res::Desc { fd, owner, .. } => (*fd, *owner),
         _ => return Err(trap_msg("not a descriptor")),
     };
-    match cx.ctx().fds.get(&fd).map(|e| (&e.kind, e.base)) {
-        // A stream for writing on a descriptor not opened for it: under
-        // a read-only grant `not-permitted` (as wasmtime answers), else
-        // `bad-descriptor`.
-        Some((Kind::File(f), base)) if output && base & rights::FD_WRITE == 0 => {
-            return Ok(fs_err(if f.perms.contains(crate::FilePerms::WRITE) {
-                Errno::Badf
-            } else {
-                Errno::Perm
-            }));
+    if output {
+        if let Some(e) = write_denied(cx.ctx(), fd) {
+            return Ok(fs_err(e));
         }
-        Some((Kind::File(_), _)) => {}
-        Some((Kind::Dir(_), _)) => return Ok(fs_err(Errno::Isdir)),
+    }
+    match cx.ctx().fds.get(&fd).map(|e| &e.kind) {
+        Some(Kind::File(_)) => {}
+        Some(Kind::Dir(_)) => return Ok(fs_err(Errno::Isdir)),
         _ => return Ok(fs_err(Errno::Badf)),
     }
     let res = make(fd, owner);
@@ -349,6 +361,9 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         let data = arg_bytes(&a[1])?;
         let offset = arg_u64(&a[2])?;
         let chunk = &data[..data.len().min(MAX_CHUNK)];
+        if let Some(e) = write_denied(cx.ctx(), fd) {
+            return Ok(fs_err(e));
+        }
         fs_result(scratch(cx.ctx(), 16 + chunk.len(), |ctx, mem| {
             mem.write(16, chunk)?;
             mem.write_u32(0, 16)?;
