@@ -604,3 +604,66 @@ fn attack_never_returns_under_a_deadline() {
     assert_eq!(e.trap_code(), Some(nanowasm_runtime::TrapCode::Interrupted));
     assert!(start.elapsed().as_secs() < 10);
 }
+
+#[test]
+fn sockets_are_not_supported() {
+    // A guest that imports wasi:sockets links; making a TCP socket answers
+    // `not-supported` (index 2 of the sockets error-code enum).
+    let text = r#"(component $root
+      (import "wasi:sockets/network@0.2.3" (instance $network
+        (export "network" (type $n (sub resource)))
+        (type $ec0 (enum "unknown" "access-denied" "not-supported" "invalid-argument" "out-of-memory"
+          "timeout" "concurrency-conflict" "not-in-progress" "would-block" "invalid-state"
+          "new-socket-limit" "address-not-bindable" "address-in-use" "remote-unreachable"
+          "connection-refused" "connection-reset" "connection-aborted" "datagram-too-large"
+          "name-unresolvable" "temporary-resolver-failure" "permanent-resolver-failure"))
+        (export "error-code" (type $ec (eq $ec0)))
+        (type $af0 (enum "ipv4" "ipv6"))
+        (export "ip-address-family" (type $af (eq $af0)))))
+      (alias export $network "network" (type $net))
+      (alias export $network "error-code" (type $ec))
+      (alias export $network "ip-address-family" (type $af))
+      (import "wasi:sockets/instance-network@0.2.3" (instance $inet
+        (alias outer $root $net (type $n0))
+        (export "network" (type $n (eq $n0)))
+        (export "instance-network" (func (result (own $n))))))
+      (import "wasi:sockets/tcp@0.2.3" (instance $tcp
+        (export "tcp-socket" (type (sub resource)))))
+      (alias export $tcp "tcp-socket" (type $tcp-socket))
+      (import "wasi:sockets/tcp-create-socket@0.2.3" (instance $create
+        (alias outer $root $ec (type $ec0))
+        (export "error-code" (type $e (eq $ec0)))
+        (alias outer $root $af (type $af0))
+        (export "ip-address-family" (type $a (eq $af0)))
+        (alias outer $root $tcp-socket (type $t0))
+        (export "tcp-socket" (type $t (eq $t0)))
+        (export "create-tcp-socket" (func (param "address-family" $a) (result (result (own $t) (error $e)))))))
+      (core module $Libc (memory (export "memory") 1))
+      (core instance $libc (instantiate $Libc))
+      (alias core export $libc "memory" (core memory $mem))
+      (core func $inet (canon lower (func $inet "instance-network")))
+      (core func $create (canon lower (func $create "create-tcp-socket") (memory $mem)))
+      (core func $drop-net (canon resource.drop $net))
+      (core module $Main
+        (import "libc" "memory" (memory 1))
+        (import "" "inet" (func $inet (result i32)))
+        (import "" "create" (func $create (param i32 i32)))
+        (import "" "drop-net" (func $drop-net (param i32)))
+        (func (export "probe") (result i32)
+          (call $drop-net (call $inet))
+          (call $create (i32.const 0) (i32.const 16))
+          (i32.add (i32.mul (i32.load8_u (i32.const 16)) (i32.const 100)) (i32.load8_u (i32.const 20)))))
+      (core instance $main (instantiate $Main (with "libc" (instance $libc))
+        (with "" (instance (export "inet" (func $inet)) (export "create" (func $create)) (export "drop-net" (func $drop-net))))))
+      (func (export "probe") (result u32) (canon lift (core func $main "probe"))))"#;
+    let engine = Engine::default();
+    let c = Component::new(&engine, binary(text)).unwrap();
+    let mut store = Store::new(&engine, WasiCtx::builder().build().unwrap());
+    let mut linker = Linker::new(&engine);
+    nanowasm_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+    let i = linker.instantiate(&mut store, &c).unwrap();
+    let f = i.get_func(&mut store, "probe").unwrap();
+    let mut out = [Val::Bool(false)];
+    f.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(102));
+}

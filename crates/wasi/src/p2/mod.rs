@@ -3,7 +3,8 @@
 //!
 //! [`add_to_linker`] defines the interfaces of the `wasi:cli/command`
 //! world (`wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random`,
-//! `wasi:filesystem`; `wasi:sockets` is not provided) in a component
+//! `wasi:filesystem`; `wasi:sockets` links, but every socket or name
+//! lookup answers `not-supported`) in a component
 //! [`Linker`], at version 0.2.0; the linker matches imports of any 0.2.x
 //! version to them. Functions take their types from the importing
 //! component's declarations.
@@ -397,6 +398,7 @@ pub fn add_to_linker<T: 'static>(
     clocks(linker, &get)?;
     random(linker, &get)?;
     filesystem(linker, &get)?;
+    sockets::sockets(linker, &get)?;
     Ok(())
 }
 
@@ -1082,4 +1084,5 @@ fn random<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Err
 }
 
 mod fs;
+mod sockets;
 use fs::filesystem;
