@@ -667,3 +667,41 @@ fn sockets_are_not_supported() {
     f.call(&mut store, &[], &mut out).unwrap();
     assert_eq!(out[0], Val::U32(102));
 }
+
+#[test]
+fn preopen_handles_share_their_listings() {
+    // A listing through one handle of a preopen keeps working after the
+    // guest asks for the preopens again and drops the first handle.
+    let dir = tempdir("relist");
+    // More than one 64 KiB batch of entries.
+    let long = "x".repeat(180);
+    for i in 0..400 {
+        std::fs::write(dir.join(format!("{long}-{i:04}")), "").unwrap();
+    }
+    let r = run_with(
+        &command(
+            r#"(func $run (result i32)
+              (local $d i32) (local $s i32) (local $n i32)
+              (local.set $d (call $dir))
+              (call $read-directory (local.get $d) (i32.const 160))
+              (local.set $s (call $handle (i32.const 160)))
+              (drop (call $dir))
+              (call $drop-descriptor (local.get $d))
+              (block $done (loop $l
+                (call $read-directory-entry (local.get $s) (i32.const 160))
+                (br_if $done (i32.load8_u (i32.const 160)))
+                (br_if $done (i32.eqz (i32.load8_u (i32.const 164))))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (br $l)))
+              (call $num (i64.extend_i32_u (local.get $n)))
+              (call $num (i64.extend_i32_u (i32.load8_u (i32.const 160))))
+              (i32.const 0))"#,
+        ),
+        |b| {
+            b.preopened_dir(&dir, "/d", DirPerms::all(), FilePerms::all());
+        },
+    );
+    assert_eq!(r.exit_status(), Some(0), "{:?}", r.result.err());
+    assert_eq!(r.stdout, "400\n0\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}

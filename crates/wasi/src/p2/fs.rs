@@ -175,7 +175,13 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
             .collect();
         let mut out = Vec::with_capacity(pre.len());
         for (fd, name) in pre {
-            let owner = cx.table().owner(fd);
+            // Every handle of a preopen is the same open: listings made
+            // through one stay valid after another is handed out.
+            let t = cx.table();
+            let owner = match t.owners.get(&fd) {
+                Some(o) => *o,
+                None => t.owner(fd),
+            };
             let d = cx.new_res::<Descriptor>(Res::Desc {
                 fd,
                 owner,
