@@ -69,6 +69,7 @@
 //! | `tracing`  | the engine logs through `tracing`                             |
 //! | `wasi`     | [`wasi`]: WASI preview1                                       |
 //! | `host`     | [`host`]: nanoprocesses (implies `wasi`)                      |
+//! | `component`| [`component`]: the component model                            |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -98,4 +99,14 @@ pub mod wasi {
 #[cfg(feature = "host")]
 pub mod host {
     pub use nanowasm_host::*;
+}
+
+/// The component model, in wasmtime's shape (`wasmtime::component`):
+/// [`component::Component`], [`component::Linker`],
+/// [`component::Instance`], [`component::Func`], [`component::Val`],
+/// resources ([`component::ResourceType`], [`component::ResourceAny`]).
+/// Needs the `component` feature (on by default).
+#[cfg(feature = "component")]
+pub mod component {
+    pub use nanowasm_component::runtime::*;
 }

@@ -5,6 +5,7 @@
 //! store with the `spectest` host module ([`spectest`]).
 #![forbid(unsafe_code)]
 
+mod component;
 pub mod run;
 pub mod script;
 pub mod spectest;

@@ -34,6 +34,8 @@ struct Runner<'a> {
     /// Modules from `module definition`, by name, and the latest.
     definitions: HashMap<String, Module>,
     last_definition: Option<Module>,
+    /// Component directives' state, made at the first one.
+    components: Option<crate::component::Components>,
 }
 
 /// Runs `script` on a fresh engine with `config`.
@@ -67,6 +69,7 @@ pub fn run_checked(script: &[Located], config: &Config, check: Option<&ModuleChe
         last: None,
         definitions: HashMap::new(),
         last_definition: None,
+        components: None,
     };
     for d in script {
         match runner.directive(&d.directive) {
@@ -347,7 +350,12 @@ impl Runner<'_> {
                 Err(e) if matches!(e.kind(), ErrorKind::Link(_) | ErrorKind::Limit(_)) => Ok(()),
                 Err(e) => Err(format!("expected unlinkable \"{message}\", got {e}")),
             },
-            Directive::Component(_) => Err("components are not supported yet".into()),
+            Directive::Component(d) => {
+                let engine = &self.engine;
+                self.components
+                    .get_or_insert_with(|| crate::component::Components::new(engine))
+                    .directive(d)
+            }
             Directive::AssertUninstantiable { source, message } => {
                 match self.instantiate(source)? {
                     Ok(_) => Err(format!(

@@ -2,6 +2,5 @@
 
 mod abi_props;
 mod no_panic;
-mod reference;
 mod runtime;
 mod verdict;
