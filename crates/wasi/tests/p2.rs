@@ -705,3 +705,64 @@ fn preopen_handles_share_their_listings() {
     assert_eq!(r.stdout, "400\n0\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn attack_functions_declared_with_other_types() {
+    // The importer declares the types: fewer parameters, other parameter
+    // types, another result. Each call is a trap or an error, never a
+    // host panic.
+    for (decl, core_ty, call) in [
+        (
+            r#"(import "wasi:clocks/monotonic-clock@0.2.0" (instance $i (export "subscribe-duration" (func))))
+               (alias export $i "subscribe-duration" (func $f))"#,
+            "(func)",
+            "(call $f)",
+        ),
+        (
+            r#"(import "wasi:random/random@0.2.0" (instance $i (export "get-random-bytes" (func (param "n" string) (result u32)))))
+               (alias export $i "get-random-bytes" (func $f))"#,
+            "(func (param i32 i32) (result i32))",
+            "(drop (call $f (i32.const 0) (i32.const 0)))",
+        ),
+        (
+            r#"(import "wasi:cli/environment@0.2.0" (instance $i (export "get-arguments" (func (result u64)))))
+               (alias export $i "get-arguments" (func $f))"#,
+            "(func (result i64))",
+            "(drop (call $f))",
+        ),
+        (
+            r#"(import "wasi:io/poll@0.2.0" (instance $i (export "poll" (func (param "in" (list u32)) (result (list u32))))))
+               (alias export $i "poll" (func $f))"#,
+            "(func (param i32 i32 i32))",
+            "(call $f (i32.const 0) (i32.const 1) (i32.const 64))",
+        ),
+    ] {
+        let text = format!(
+            r#"(component
+              {decl}
+              (core module $Libc (memory (export "memory") 1)
+                (func (export "realloc") (param i32 i32 i32 i32) (result i32) (i32.const 256)))
+              (core instance $libc (instantiate $Libc))
+              (core func $f (canon lower (func $f) (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+              (core module $M
+                (import "" "f" {core_ty_f})
+                (func (export "go") {call}))
+              (core instance $m (instantiate $M (with "" (instance (export "f" (func $f))))))
+              (func (export "go") (canon lift (core func $m "go"))))"#,
+            core_ty_f = core_ty.replacen("(func", "(func $f", 1),
+        );
+        let engine = Engine::default();
+        let c = Component::new(&engine, binary(&text)).unwrap();
+        let mut b = WasiCtx::builder();
+        b.allow_random(true).allow_clocks(true);
+        let mut store = Store::new(&engine, b.build().unwrap());
+        let mut linker = Linker::new(&engine);
+        nanowasm_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+        let i = linker
+            .instantiate(&mut store, &c)
+            .unwrap_or_else(|e| panic!("{decl}: {e}"));
+        let f = i.get_func(&mut store, "go").unwrap();
+        let e = f.call(&mut store, &[], &mut []).unwrap_err();
+        assert!(e.exit_status().is_none(), "{decl}: {e}");
+    }
+}

@@ -133,7 +133,7 @@ fn write_denied(ctx: &mut WasiCtx, fd: u32) -> Option<Errno> {
 /// otherwise, as preview1 would answer a read of it).
 fn file_stream<T: 'static>(
     cx: &mut Cx<'_, T>,
-    a: &[Val],
+    a: &[&Val],
     make: impl FnOnce(u32, u64) -> Res,
     output: bool,
 ) -> Result<Val, Error> {

@@ -402,18 +402,32 @@ pub fn add_to_linker<T: 'static>(
     Ok(())
 }
 
+/// What an argument the importer did not declare reads as: no accessor
+/// takes it, so the call traps (a guest that declares a WASI function
+/// with fewer parameters than WASI's gets a trap, never a host panic).
+static MISSING: Val = Val::Bool(false);
+
+/// The most arguments a WASI 0.2 function takes (more declared are
+/// ignored).
+const MAX_ARGS: usize = 8;
+
 /// Defines `name` in `inst` as `f`, which returns the result value (if
-/// the function has one).
+/// the function has one). `f` sees [`MAX_ARGS`] arguments, those not
+/// given being [`MISSING`].
 fn def<T: 'static>(
     inst: &mut LinkerInstance<'_, T>,
     get: &Getter<T>,
     name: &str,
-    f: impl Fn(&mut Cx<'_, T>, &[Val]) -> Result<Val, Error> + Send + Sync + 'static,
+    f: impl Fn(&mut Cx<'_, T>, &[&Val]) -> Result<Val, Error> + Send + Sync + 'static,
 ) -> Result<(), Error> {
     let get = get.clone();
     inst.func_new(name, move |store, args, out| {
         let mut cx = Cx { store, get: &get };
-        let v = f(&mut cx, args)?;
+        let mut padded = [&MISSING; MAX_ARGS];
+        for (slot, a) in padded.iter_mut().zip(args) {
+            *slot = a;
+        }
+        let v = f(&mut cx, &padded)?;
         if let Some(slot) = out.first_mut() {
             *slot = v;
         }
