@@ -137,7 +137,7 @@ fn file_stream<T: 'static>(
     make: impl FnOnce(u32, u64) -> Res,
     output: bool,
 ) -> Result<Val, Error> {
-    let r = rep(&a[0])?;
+    let r = rep(a[0])?;
     let (fd, owner) = match cx.table().get(r)? {
         Res::Desc { fd, owner, .. } => (*fd, *owner),
         _ => return Err(trap_msg("not a descriptor")),
@@ -204,7 +204,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         dropper(get),
     )?;
     def(&mut i, get, "filesystem-error-code", |cx, a| {
-        match cx.table().get(rep(&a[0])?)? {
+        match cx.table().get(rep(a[0])?)? {
             Res::Error { errno: Some(e), .. } => Ok(some(Val::Enum(error_code(*e).to_string()))),
             Res::Error { .. } => Ok(Val::Option(None)),
             _ => Err(trap_msg("not an error")),
@@ -213,7 +213,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
     let m = |n: &str| format!("[method]descriptor.{n}");
 
     def(&mut i, get, &m("read-via-stream"), |cx, a| {
-        let offset = arg_u64(&a[1])?;
+        let offset = arg_u64(a[1])?;
         file_stream(
             cx,
             a,
@@ -226,7 +226,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         )
     })?;
     def(&mut i, get, &m("write-via-stream"), |cx, a| {
-        let offset = arg_u64(&a[1])?;
+        let offset = arg_u64(a[1])?;
         file_stream(
             cx,
             a,
@@ -259,7 +259,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         )
     })?;
     def(&mut i, get, &m("advise"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
+        let fd = cx.desc(a[0])?;
         let advice = match &a[3] {
             Val::Enum(e) => match e.as_str() {
                 "normal" => 0,
@@ -271,7 +271,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
             },
             _ => return Err(trap_msg("expected an advice")),
         };
-        let (off, len) = (arg_u64(&a[1])?, arg_u64(&a[2])?);
+        let (off, len) = (arg_u64(a[1])?, arg_u64(a[2])?);
         fs_result(
             crate::fd::fd_advise(cx.ctx(), fd, off, len, advice)
                 .map(|_| None)
@@ -279,7 +279,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         )
     })?;
     def(&mut i, get, &m("sync-data"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
+        let fd = cx.desc(a[0])?;
         fs_result(
             crate::fd::fd_datasync(cx.ctx(), fd)
                 .map(|_| None)
@@ -287,7 +287,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         )
     })?;
     def(&mut i, get, &m("sync"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
+        let fd = cx.desc(a[0])?;
         fs_result(
             crate::fd::fd_sync(cx.ctx(), fd)
                 .map(|_| None)
@@ -295,7 +295,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         )
     })?;
     def(&mut i, get, &m("get-flags"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
+        let fd = cx.desc(a[0])?;
         fs_result(scratch(cx.ctx(), 24, |ctx, mem| {
             crate::fd::fd_fdstat_get(ctx, mem, fd, 0)?;
             let ty = mem.u8(0)?;
@@ -321,7 +321,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         }))
     })?;
     def(&mut i, get, &m("get-type"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
+        let fd = cx.desc(a[0])?;
         fs_result(scratch(cx.ctx(), 24, |ctx, mem| {
             crate::fd::fd_fdstat_get(ctx, mem, fd, 0)?;
             let ty = mem.u8(0)?;
@@ -329,8 +329,8 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         }))
     })?;
     def(&mut i, get, &m("set-size"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let size = arg_u64(&a[1])?;
+        let fd = cx.desc(a[0])?;
+        let size = arg_u64(a[1])?;
         fs_result(
             crate::fd::fd_filestat_set_size(cx.ctx(), fd, size)
                 .map(|_| None)
@@ -338,8 +338,8 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         )
     })?;
     def(&mut i, get, &m("set-times"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let (at, mt) = (new_time(&a[1])?, new_time(&a[2])?);
+        let fd = cx.desc(a[0])?;
+        let (at, mt) = (new_time(a[1])?, new_time(a[2])?);
         fs_result(
             crate::fd::fd_filestat_set_times(cx.ctx(), fd, at.0, mt.0, fst(at, mt))
                 .map(|_| None)
@@ -347,9 +347,9 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         )
     })?;
     def(&mut i, get, &m("read"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let len = arg_u64(&a[1])?.min(MAX_CHUNK as u64) as u32;
-        let offset = arg_u64(&a[2])?;
+        let fd = cx.desc(a[0])?;
+        let len = arg_u64(a[1])?.min(MAX_CHUNK as u64) as u32;
+        let offset = arg_u64(a[2])?;
         fs_result(scratch(cx.ctx(), 16 + len as usize, |ctx, mem| {
             mem.write_u32(0, 16)?;
             mem.write_u32(4, len)?;
@@ -363,9 +363,9 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         }))
     })?;
     def(&mut i, get, &m("write"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let data = arg_bytes(&a[1])?;
-        let offset = arg_u64(&a[2])?;
+        let fd = cx.desc(a[0])?;
+        let data = arg_bytes(a[1])?;
+        let offset = arg_u64(a[2])?;
         let chunk = &data[..data.len().min(MAX_CHUNK)];
         if let Some(e) = write_denied(cx.ctx(), fd) {
             return Ok(fs_err(e));
@@ -379,7 +379,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         }))
     })?;
     def(&mut i, get, &m("read-directory"), |cx, a| {
-        let r = rep(&a[0])?;
+        let r = rep(a[0])?;
         let (fd, owner) = match cx.table().get(r)? {
             Res::Desc { fd, owner, .. } => (*fd, *owner),
             _ => return Err(trap_msg("not a descriptor")),
@@ -406,7 +406,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         get,
         "[method]directory-entry-stream.read-directory-entry",
         |cx, a| {
-            let r = rep(&a[0])?;
+            let r = rep(a[0])?;
             let t = cx.table();
             let (fd, owner, cookie, done) = match t.get_mut(r)? {
                 Res::Dir {
@@ -459,7 +459,7 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         },
     )?;
     def(&mut i, get, &m("stat"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
+        let fd = cx.desc(a[0])?;
         fs_result(
             crate::fd::filestat(cx.ctx(), fd)
                 .map(|b| Some(stat_val(&b)))
@@ -467,16 +467,16 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         )
     })?;
     def(&mut i, get, &m("stat-at"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let flags = path_flags(&a[1])?;
-        let path = arg_str(&a[2])?;
+        let fd = cx.desc(a[0])?;
+        let flags = path_flags(a[1])?;
+        let path = arg_str(a[2])?;
         fs_result(with_paths(cx.ctx(), &[path], 0, |ctx, mem, p| {
             let b = crate::path::filestat(ctx, mem, fd, flags, p[0].0, p[0].1)?;
             Ok(Some(stat_val(&b)))
         }))
     })?;
     def(&mut i, get, &m("metadata-hash"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
+        let fd = cx.desc(a[0])?;
         fs_result(
             crate::fd::filestat(cx.ctx(), fd)
                 .map(|b| Some(hash_val(&b)))
@@ -484,16 +484,16 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         )
     })?;
     def(&mut i, get, &m("metadata-hash-at"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let flags = path_flags(&a[1])?;
-        let path = arg_str(&a[2])?;
+        let fd = cx.desc(a[0])?;
+        let flags = path_flags(a[1])?;
+        let path = arg_str(a[2])?;
         fs_result(with_paths(cx.ctx(), &[path], 0, |ctx, mem, p| {
             let b = crate::path::filestat(ctx, mem, fd, flags, p[0].0, p[0].1)?;
             Ok(Some(hash_val(&b)))
         }))
     })?;
     def(&mut i, get, &m("is-same-object"), |cx, a| {
-        let (x, y) = (cx.desc(&a[0])?, cx.desc(&a[1])?);
+        let (x, y) = (cx.desc(a[0])?, cx.desc(a[1])?);
         let sx = crate::fd::filestat(cx.ctx(), x);
         let sy = crate::fd::filestat(cx.ctx(), y);
         Ok(Val::Bool(match (sx, sy) {
@@ -502,10 +502,10 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         }))
     })?;
     def(&mut i, get, &m("set-times-at"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let flags = path_flags(&a[1])?;
-        let path = arg_str(&a[2])?;
-        let (at, mt) = (new_time(&a[3])?, new_time(&a[4])?);
+        let fd = cx.desc(a[0])?;
+        let flags = path_flags(a[1])?;
+        let path = arg_str(a[2])?;
+        let (at, mt) = (new_time(a[3])?, new_time(a[4])?);
         fs_result(with_paths(cx.ctx(), &[path], 0, |ctx, mem, p| {
             crate::path::path_filestat_set_times(
                 ctx,
@@ -522,11 +522,11 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         }))
     })?;
     def(&mut i, get, &m("open-at"), |cx, a| {
-        let dir = cx.desc(&a[0])?;
-        let lookup = path_flags(&a[1])?;
-        let path = arg_str(&a[2])?;
-        let open = arg_flags(&a[3])?;
-        let flags = arg_flags(&a[4])?;
+        let dir = cx.desc(a[0])?;
+        let lookup = path_flags(a[1])?;
+        let path = arg_str(a[2])?;
+        let open = arg_flags(a[3])?;
+        let flags = arg_flags(a[4])?;
         let (read, write) = (has(flags, "read"), has(flags, "write"));
         let mut of = 0u16;
         for (name, bit) in [
@@ -605,8 +605,8 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         }
     })?;
     def(&mut i, get, &m("readlink-at"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let path = arg_str(&a[1])?;
+        let fd = cx.desc(a[0])?;
+        let path = arg_str(a[1])?;
         let max = crate::mem::PATH_MAX as u32;
         fs_result(with_paths(
             cx.ctx(),
@@ -630,8 +630,8 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         ("unlink-file-at", crate::path::path_unlink_file),
     ] {
         def(&mut i, get, &m(name), move |cx, a| {
-            let fd = cx.desc(&a[0])?;
-            let path = arg_str(&a[1])?;
+            let fd = cx.desc(a[0])?;
+            let path = arg_str(a[1])?;
             fs_result(with_paths(cx.ctx(), &[path], 0, |ctx, mem, p| {
                 f(ctx, mem, fd, p[0].0, p[0].1)?;
                 Ok(None)
@@ -639,29 +639,29 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
         })?;
     }
     def(&mut i, get, &m("symlink-at"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let (old, new) = (arg_str(&a[1])?, arg_str(&a[2])?);
+        let fd = cx.desc(a[0])?;
+        let (old, new) = (arg_str(a[1])?, arg_str(a[2])?);
         fs_result(with_paths(cx.ctx(), &[old, new], 0, |ctx, mem, p| {
             crate::path::path_symlink(ctx, mem, p[0].0, p[0].1, fd, p[1].0, p[1].1)?;
             Ok(None)
         }))
     })?;
     def(&mut i, get, &m("rename-at"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let old = arg_str(&a[1])?;
-        let fd2 = cx.desc(&a[2])?;
-        let new = arg_str(&a[3])?;
+        let fd = cx.desc(a[0])?;
+        let old = arg_str(a[1])?;
+        let fd2 = cx.desc(a[2])?;
+        let new = arg_str(a[3])?;
         fs_result(with_paths(cx.ctx(), &[old, new], 0, |ctx, mem, p| {
             crate::path::path_rename(ctx, mem, fd, p[0].0, p[0].1, fd2, p[1].0, p[1].1)?;
             Ok(None)
         }))
     })?;
     def(&mut i, get, &m("link-at"), |cx, a| {
-        let fd = cx.desc(&a[0])?;
-        let flags = path_flags(&a[1])?;
-        let old = arg_str(&a[2])?;
-        let fd2 = cx.desc(&a[3])?;
-        let new = arg_str(&a[4])?;
+        let fd = cx.desc(a[0])?;
+        let flags = path_flags(a[1])?;
+        let old = arg_str(a[2])?;
+        let fd2 = cx.desc(a[3])?;
+        let new = arg_str(a[4])?;
         fs_result(with_paths(cx.ctx(), &[old, new], 0, |ctx, mem, p| {
             crate::path::path_link(ctx, mem, fd, flags, p[0].0, p[0].1, fd2, p[1].0, p[1].1)?;
             Ok(None)

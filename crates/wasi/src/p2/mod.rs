@@ -716,7 +716,7 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         &mut i,
         get,
         "[method]error.to-debug-string",
-        |cx, a| match cx.table().get(rep(&a[0])?)? {
+        |cx, a| match cx.table().get(rep(a[0])?)? {
             Res::Error { message, .. } => Ok(Val::String(message.clone())),
             _ => Err(trap_msg("not an error")),
         },
@@ -725,11 +725,11 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
     let mut i = iface(linker, "wasi:io/poll")?;
     i.resource("pollable", ResourceType::host::<Pollable>(), dropper(get))?;
     def(&mut i, get, "[method]pollable.ready", |cx, a| {
-        let p = pollable(cx, &a[0])?;
+        let p = pollable(cx, a[0])?;
         Ok(Val::Bool(is_ready(cx, p)?))
     })?;
     def(&mut i, get, "[method]pollable.block", |cx, a| {
-        let p = pollable(cx, &a[0])?;
+        let p = pollable(cx, a[0])?;
         wait(cx, &[p])?;
         Ok(Val::Bool(false))
     })?;
@@ -764,8 +764,8 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         "[method]input-stream.blocking-read",
     ] {
         def(&mut i, get, name, |cx, a| {
-            let r = rep(&a[0])?;
-            match stream_read(cx, r, arg_u64(&a[1])?)? {
+            let r = rep(a[0])?;
+            match stream_read(cx, r, arg_u64(a[1])?)? {
                 Ok(Some(b)) => Ok(ok(Some(bytes(&b)))),
                 Ok(None) => stream_err(cx, None),
                 Err(e) => stream_err(cx, Some(e)),
@@ -777,8 +777,8 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         "[method]input-stream.blocking-skip",
     ] {
         def(&mut i, get, name, |cx, a| {
-            let r = rep(&a[0])?;
-            match stream_read(cx, r, arg_u64(&a[1])?)? {
+            let r = rep(a[0])?;
+            match stream_read(cx, r, arg_u64(a[1])?)? {
                 Ok(Some(b)) => Ok(ok(Some(Val::U64(b.len() as u64)))),
                 Ok(None) => stream_err(cx, None),
                 Err(e) => stream_err(cx, Some(e)),
@@ -786,7 +786,7 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         })?;
     }
     def(&mut i, get, "[method]input-stream.subscribe", |cx, a| {
-        let ready = match cx.table().get(rep(&a[0])?)? {
+        let ready = match cx.table().get(rep(a[0])?)? {
             Res::Input {
                 src: Src::Stdin, ..
             } => stdin_readiness(cx),
@@ -796,7 +796,7 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         cx.new_res::<Pollable>(Res::Poll(ready))
     })?;
     def(&mut i, get, "[method]output-stream.check-write", |cx, a| {
-        let r = rep(&a[0])?;
+        let r = rep(a[0])?;
         let (dst, failed) = match cx.table().get(r)? {
             Res::Output { dst, failed, .. } => (*dst, *failed),
             _ => return Err(trap_msg("not an output-stream")),
@@ -823,8 +823,8 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         "[method]output-stream.blocking-write-and-flush",
     ] {
         def(&mut i, get, name, |cx, a| {
-            let r = rep(&a[0])?;
-            let data = arg_bytes(&a[1])?;
+            let r = rep(a[0])?;
+            let data = arg_bytes(a[1])?;
             match stream_write(cx, r, &data)? {
                 Ok(()) => Ok(ok(None)),
                 Err(e) => stream_err(cx, Some(e)),
@@ -836,8 +836,8 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         "[method]output-stream.blocking-write-zeroes-and-flush",
     ] {
         def(&mut i, get, name, |cx, a| {
-            let r = rep(&a[0])?;
-            let n = arg_u64(&a[1])?;
+            let r = rep(a[0])?;
+            let n = arg_u64(a[1])?;
             if n > MAX_CHUNK as u64 {
                 return Err(trap_msg("write-zeroes: more than check-write permits"));
             }
@@ -852,7 +852,7 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         "[method]output-stream.blocking-flush",
     ] {
         def(&mut i, get, name, |cx, a| {
-            match cx.table().get(rep(&a[0])?)? {
+            match cx.table().get(rep(a[0])?)? {
                 Res::Output { failed: false, .. } => Ok(ok(None)),
                 Res::Output { .. } => stream_err(cx, Some(("stream failed earlier".into(), None))),
                 _ => Err(trap_msg("not an output-stream")),
@@ -863,7 +863,7 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         &mut i,
         get,
         "[method]output-stream.subscribe",
-        |cx, a| match cx.table().get(rep(&a[0])?)? {
+        |cx, a| match cx.table().get(rep(a[0])?)? {
             Res::Output { .. } => cx.new_res::<Pollable>(Res::Poll(Ready::Now)),
             _ => Err(trap_msg("not an output-stream")),
         },
@@ -873,8 +873,8 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         "[method]output-stream.blocking-splice",
     ] {
         def(&mut i, get, name, |cx, a| {
-            let (w, r) = (rep(&a[0])?, rep(&a[1])?);
-            match stream_read(cx, r, arg_u64(&a[2])?)? {
+            let (w, r) = (rep(a[0])?, rep(a[1])?);
+            match stream_read(cx, r, arg_u64(a[2])?)? {
                 Ok(Some(b)) => match stream_write(cx, w, &b)? {
                     Ok(()) => Ok(ok(Some(Val::U64(b.len() as u64)))),
                     Err(e) => stream_err(cx, Some(e)),
@@ -1000,7 +1000,7 @@ fn clocks<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Err
     def(&mut i, get, "now", |cx, _| Ok(Val::U64(now(cx, 1)?)))?;
     def(&mut i, get, "resolution", |cx, _| Ok(Val::U64(res(cx, 1)?)))?;
     def(&mut i, get, "subscribe-duration", |cx, a| {
-        let d = arg_u64(&a[0])?;
+        let d = arg_u64(a[0])?;
         let p = match cx.ctx().virtual_time() {
             Some(t) => Ready::Virtual(t.saturating_add(d)),
             // A relative sleep tells no time: allowed without a grant,
@@ -1010,7 +1010,7 @@ fn clocks<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Err
         cx.new_res::<Pollable>(Res::Poll(p))
     })?;
     def(&mut i, get, "subscribe-instant", |cx, a| {
-        let when = arg_u64(&a[0])?;
+        let when = arg_u64(a[0])?;
         let p = match cx.ctx().virtual_time() {
             Some(_) => Ready::Virtual(when),
             None => {
@@ -1076,7 +1076,7 @@ fn random<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Err
     ] {
         let mut i = iface(linker, name)?;
         def(&mut i, get, bytes_fn, |cx, a| {
-            Ok(bytes(&random_bytes(cx, arg_u64(&a[0])?)?))
+            Ok(bytes(&random_bytes(cx, arg_u64(a[0])?)?))
         })?;
         def(&mut i, get, u64_fn, |cx, _| {
             let b = random_bytes(cx, 8)?;
