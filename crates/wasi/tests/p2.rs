@@ -766,3 +766,55 @@ fn attack_functions_declared_with_other_types() {
         assert!(e.exit_status().is_none(), "{decl}: {e}");
     }
 }
+
+#[test]
+fn stdin_and_stream_errors() {
+    // Standard input from a buffer, then `closed` at its end; a stream
+    // error's `filesystem-error-code`.
+    let dir = tempdir("streamerr");
+    std::fs::write(dir.join("f"), "data").unwrap();
+    let r = run_with(
+        &command(
+            r#"(data (i32.const 1024) "f")
+            (func $run (result i32)
+              (local $in i32) (local $d i32) (local $f i32) (local $s i32)
+              (local.set $in (call $get-stdin))
+              (call $read (local.get $in) (i64.const 3) (i32.const 128))
+              (call $print (i32.load (i32.const 132)) (i32.load (i32.const 136)))
+              (call $read (local.get $in) (i64.const 100) (i32.const 128))
+              (call $print (i32.load (i32.const 132)) (i32.load (i32.const 136)))
+              ;; at the end: err(closed), case 1
+              (call $read (local.get $in) (i64.const 100) (i32.const 128))
+              (call $num (i64.extend_i32_u (i32.load8_u (i32.const 128))))
+              (call $num (i64.extend_i32_u (i32.load8_u (i32.const 132))))
+              ;; a write stream of a dropped descriptor fails: last-operation-failed
+              (local.set $d (call $dir))
+              (local.set $f (call $open (local.get $d) (i32.const 1024) (i32.const 1) (i32.const 0) (i32.const 3)))
+              (call $write-via-stream (local.get $f) (i64.const 0) (i32.const 96))
+              (local.set $s (call $handle (i32.const 96)))
+              (call $drop-descriptor (local.get $f))
+              (call $write (local.get $s) (i32.const 1024) (i32.const 1) (i32.const 96))
+              (call $num (i64.extend_i32_u (i32.load8_u (i32.const 96))))
+              (call $num (i64.extend_i32_u (i32.load8_u (i32.const 100))))
+              (call $fs-error-code (i32.load (i32.const 104)) (i32.const 112))
+              (call $num (i64.extend_i32_u (i32.load8_u (i32.const 112))))
+              (call $num (i64.extend_i32_u (i32.load8_u (i32.const 113))))
+              (call $drop-error (i32.load (i32.const 104)))
+              (i32.const 0))"#,
+        ),
+        |b| {
+            b.stdin(Stdio::buffer(b"abcdef\n".to_vec()).0);
+            b.preopened_dir(&dir, "/d", DirPerms::all(), FilePerms::all());
+        },
+    );
+    assert_eq!(r.exit_status(), Some(0), "{:?}", r.result.err());
+    let bad = code("bad-descriptor").to_string();
+    assert_eq!(
+        r.stdout.lines().collect::<Vec<_>>(),
+        ["abcdef", "1", "1", "1", "0", "1", &bad],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("f")).unwrap(), "data");
+    let _ = std::fs::remove_dir_all(&dir);
+}
