@@ -30,10 +30,12 @@ fn calls(c: &mut Criterion) {
         use nanowasm_component::runtime::{Component, Linker, Val};
         let mut config = nanowasm_runtime::Config::new();
         config.strategy(strategy);
-        let engine = nanowasm_runtime::Engine::new(&config).unwrap();
+        let engine = nanowasm_runtime::Engine::new(&config);
         let component = Component::new(&engine, &bytes).unwrap();
         let mut store = nanowasm_runtime::Store::new(&engine, ());
-        let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .unwrap();
         let run = instance.get_func(&mut store, "run").unwrap();
         g.bench_function(name, |b| {
             b.iter(|| {
@@ -48,14 +50,15 @@ fn calls(c: &mut Criterion) {
         let engine = wasmtime::Engine::default();
         let component = Component::new(&engine, &bytes).unwrap();
         let mut store = wasmtime::Store::new(&engine, ());
-        let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .unwrap();
         let run = instance
             .get_typed_func::<(u32,), (u32,)>(&mut store, "run")
             .unwrap();
         g.bench_function("wasmtime", |b| {
             b.iter(|| {
                 let (n,) = run.call(&mut store, (CALLS,)).unwrap();
-                run.post_return(&mut store).unwrap();
                 assert_eq!(n, 100 * CALLS);
             })
         });

@@ -549,8 +549,7 @@ impl<T> Store<T> {
     /// one such value: asking for another type replaces it.
     #[doc(hidden)]
     pub fn extension_mut<S: Any + Send + Sync + Default>(&mut self) -> &mut S {
-        let fresh = !matches!(&self.inner.extension, Some(e) if e.is::<S>());
-        if fresh {
+        if !matches!(&self.inner.extension, Some(e) if e.is::<S>()) {
             self.inner.extension = Some(Box::new(S::default()));
         }
         match self

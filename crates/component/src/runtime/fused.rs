@@ -19,12 +19,69 @@ use nanowasm_runtime::{Error, Memory, Store};
 use super::abi::{Cx, Encoding, Options};
 use super::instance::Lifted;
 use super::state::{state, trap, Slot};
-use super::types::{align_to, discriminant_size, flags_size, flags_words, variant_payload, Type};
+use super::types::{
+    align_to, discriminant_size, flags_size, flags_words, variant_payload, Type, MAX_FLAT_PARAMS,
+};
+
+/// Flat core values, inline: never more than `MAX_FLAT_PARAMS` + 1 (more
+/// spill to memory).
+#[derive(Clone, Copy)]
+pub(crate) struct FlatBuf {
+    buf: [u64; MAX_FLAT_PARAMS + 1],
+    len: usize,
+}
+
+impl FlatBuf {
+    pub(crate) fn new() -> FlatBuf {
+        FlatBuf {
+            buf: [0; MAX_FLAT_PARAMS + 1],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn from_slice(s: &[u64]) -> Result<FlatBuf, Error> {
+        let mut f = FlatBuf::new();
+        f.buf
+            .get_mut(..s.len())
+            .ok_or_else(|| Error::bug("too many flat values"))?
+            .copy_from_slice(s);
+        f.len = s.len();
+        Ok(f)
+    }
+
+    fn push(&mut self, v: u64) -> Result<(), Error> {
+        *self
+            .buf
+            .get_mut(self.len)
+            .ok_or_else(|| Error::bug("too many flat values"))? = v;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn resize(&mut self, n: usize) -> Result<(), Error> {
+        if n > self.buf.len() {
+            return Err(Error::bug("too many flat values"));
+        }
+        for v in self.buf.iter_mut().take(n).skip(self.len) {
+            *v = 0;
+        }
+        self.len = n;
+        Ok(())
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u64] {
+        &self.buf[..self.len]
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u64] {
+        &mut self.buf[..self.len]
+    }
+}
 
 /// Where values are read from or written to: flat core values, or
 /// linear memory at a cursor.
 enum Place {
-    Flat { vals: Vec<u64>, pos: usize },
+    Flat { vals: FlatBuf, pos: usize },
     Mem { ptr: u32 },
 }
 
@@ -74,6 +131,7 @@ impl<T> Fuse<'_, T> {
         match src {
             Place::Flat { vals, pos } => {
                 let v = vals
+                    .as_slice()
                     .get(*pos)
                     .copied()
                     .ok_or_else(|| Error::bug("too few flat values"))?;
@@ -92,10 +150,7 @@ impl<T> Fuse<'_, T> {
     /// Writes one leaf of `size` bytes (flat: one value).
     fn put(&mut self, dst: &mut Place, size: u32, v: u64) -> Result<(), Error> {
         match dst {
-            Place::Flat { vals, .. } => {
-                vals.push(v);
-                Ok(())
-            }
+            Place::Flat { vals, .. } => vals.push(v),
             Place::Mem { ptr } => {
                 *ptr = align_to(*ptr, size.clamp(1, 8));
                 let at = *ptr;
@@ -264,7 +319,7 @@ impl<T> Fuse<'_, T> {
                     Place::Mem { .. } => 0,
                 };
                 let dst_pos = match dst {
-                    Place::Flat { vals, .. } => vals.len(),
+                    Place::Flat { vals, .. } => vals.len,
                     Place::Mem { .. } => 0,
                 };
                 if let Place::Mem { ptr } = src {
@@ -280,7 +335,7 @@ impl<T> Fuse<'_, T> {
                     *pos = src_pos + width;
                 }
                 if let Place::Flat { vals, .. } = dst {
-                    vals.resize(dst_pos + width, 0);
+                    vals.resize(dst_pos + width)?;
                 }
                 finish(src, sa, ty);
                 finish(dst, da, ty);
@@ -471,6 +526,9 @@ pub(crate) fn call<T>(
             return Err(trap("cannot enter component instance"));
         }
         st.may_enter = false;
+        // While values are lowered into the callee, its `realloc` may not
+        // call out.
+        st.may_leave = !plan.params_alloc;
         st.scopes.push(0);
         st.scopes.len() - 1
     };
@@ -489,35 +547,41 @@ pub(crate) fn call<T>(
             Place::Mem { ptr }
         } else {
             Place::Flat {
-                vals: cells[..plan.flat_params].to_vec(),
+                vals: FlatBuf::from_slice(&cells[..plan.flat_params])?,
                 pos: 0,
             }
         };
-        state(f.store).inst(to_inst)?.may_leave = false;
         let core = if plan.params_spill {
             let ptr = f.realloc(plan.params.align(), plan.params.size(), "tuple")?;
             let mut dst = Place::Mem { ptr };
             f.xfer(&plan.params, &mut src, &mut dst)?;
-            vec![ptr as u64]
+            let mut c = FlatBuf::new();
+            c.push(ptr as u64)?;
+            c
         } else {
             let mut dst = Place::Flat {
-                vals: Vec::with_capacity(plan.flat_params),
+                vals: FlatBuf::new(),
                 pos: 0,
             };
             f.xfer(&plan.params, &mut src, &mut dst)?;
             match dst {
                 Place::Flat { vals, .. } => vals,
-                Place::Mem { .. } => Vec::new(),
+                Place::Mem { .. } => FlatBuf::new(),
             }
         };
-        state(f.store).inst(to_inst)?.may_leave = true;
         (core, f.lenders)
     };
+    if plan.params_alloc {
+        state(store).inst(to_inst)?.may_leave = true;
+    }
     // The callee's core function.
-    core.resize(plan.core_cells, 0);
-    callee.core.call_cells(&mut *store, &mut core)?;
+    core.resize(plan.core_cells)?;
+    callee.core.call_cells(&mut *store, core.as_mut_slice())?;
     // Results: the callee's flat value or memory, into the caller's.
     if let Some(rt) = &plan.result {
+        if plan.result_alloc {
+            state(store).inst(from_inst)?.may_leave = false;
+        }
         let mut g = Fuse {
             store: &mut *store,
             from: &callee.opts,
@@ -526,16 +590,15 @@ pub(crate) fn call<T>(
             scope: 0,
         };
         let mut src = if plan.results_spill {
-            let ptr = core[0] as u32;
+            let ptr = core.as_slice()[0] as u32;
             check_tuple(g.store, &callee.opts, rt, ptr)?;
             Place::Mem { ptr }
         } else {
             Place::Flat {
-                vals: core[..plan.flat_results].to_vec(),
+                vals: FlatBuf::from_slice(&core.as_slice()[..plan.flat_results])?,
                 pos: 0,
             }
         };
-        state(g.store).inst(from_inst)?.may_leave = false;
         if plan.results_spill {
             let retptr = cells[plan.lower_params - 1] as u32;
             check_tuple(g.store, caller, rt, retptr)?;
@@ -543,30 +606,34 @@ pub(crate) fn call<T>(
             g.xfer(rt, &mut src, &mut dst)?;
         } else {
             let mut dst = Place::Flat {
-                vals: Vec::with_capacity(1),
+                vals: FlatBuf::new(),
                 pos: 0,
             };
             g.xfer(rt, &mut src, &mut dst)?;
             if let Place::Flat { vals, .. } = dst {
-                cells[..vals.len()].copy_from_slice(&vals);
+                cells[..vals.len].copy_from_slice(vals.as_slice());
             }
         }
-        state(g.store).inst(from_inst)?.may_leave = true;
+        if plan.result_alloc {
+            state(store).inst(from_inst)?.may_leave = true;
+        }
     }
     if let Some(pr) = callee.opts.post_return {
         state(store).inst(to_inst)?.may_leave = false;
-        core.resize(plan.core_cells.max(1), 0);
-        pr.call_cells(&mut *store, &mut core)?;
+        core.resize(plan.core_cells.max(1))?;
+        pr.call_cells(&mut *store, core.as_mut_slice())?;
         state(store).inst(to_inst)?.may_leave = true;
     }
     let st = state(store);
     let callee_state = st.inst(to_inst)?;
     callee_state.may_enter = true;
     let left = callee_state.scopes.pop().unwrap_or(0);
-    let caller_state = st.inst(from_inst)?;
-    for i in lenders {
-        if let Some(Slot::Own { lends, .. }) = caller_state.handles.get_mut(i as usize) {
-            *lends = lends.saturating_sub(1);
+    if !lenders.is_empty() {
+        let caller_state = st.inst(from_inst)?;
+        for i in lenders {
+            if let Some(Slot::Own { lends, .. }) = caller_state.handles.get_mut(i as usize) {
+                *lends = lends.saturating_sub(1);
+            }
         }
     }
     if left != 0 {

@@ -143,6 +143,28 @@ pub(crate) struct Plan {
     pub(crate) lower_params: usize,
     /// Cells a call of the lifted core function needs.
     pub(crate) core_cells: usize,
+    /// Whether lowering the parameters calls the callee's `realloc`.
+    pub(crate) params_alloc: bool,
+    /// Whether lowering the result calls the caller's `realloc`.
+    pub(crate) result_alloc: bool,
+}
+
+/// Whether lowering a value of `ty` calls `realloc` (it holds a string
+/// or a list).
+fn allocates(ty: &Type) -> bool {
+    match ty {
+        Type::String | Type::List(_) => true,
+        Type::Record(_) | Type::Tuple(_) => {
+            ty.fields().unwrap_or_default().into_iter().any(allocates)
+        }
+        Type::Variant(_) | Type::Option(_) | Type::Result(_) => ty
+            .cases()
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .any(allocates),
+        _ => false,
+    }
 }
 
 impl Plan {
@@ -153,6 +175,7 @@ impl Plan {
         let (params_spill, results_spill) = (np > MAX_FLAT_PARAMS, nr > MAX_FLAT_RESULTS);
         let flat_params = if params_spill { 1 } else { np };
         let flat_results = if results_spill { 1 } else { nr };
+        let params_alloc = params_spill || allocates(&params);
         Plan {
             params,
             result: ty.result.clone(),
@@ -162,6 +185,8 @@ impl Plan {
             results_spill,
             lower_params: flat_params + results_spill as usize,
             core_cells: flat_params.max(flat_results).max(1),
+            params_alloc,
+            result_alloc: ty.result.as_ref().is_some_and(allocates),
         }
     }
 }

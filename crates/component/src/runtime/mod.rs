@@ -9,10 +9,12 @@ mod abi;
 mod fused;
 mod instance;
 mod state;
+mod typed;
 mod types;
 mod val;
 
 pub use instance::{Component, Func, HostDtor, HostFn, Instance, Linker, LinkerInstance};
 pub use state::{AbiTrap, MAX_HANDLES};
+pub use typed::{ComponentList, ComponentType, NotUnit, TypedFunc};
 pub use types::{FuncType, ResourceType, Type};
 pub use val::{ResourceAny, Val};

@@ -318,3 +318,59 @@ fn resources_handles_and_destructors() {
     let i2 = Linker::new(&engine).instantiate(&mut store2, &c).unwrap();
     assert!(call(&mut store2, &i2, "consume", &[Val::Resource(other)]).is_err());
 }
+
+#[test]
+fn typed_calls_with_rust_types() {
+    let engine = Engine::default();
+    let text = format!(
+        r#"(component
+          (core module $M {LIBC}
+            (func (export "echo2") (param i32 i32) (result i32)
+              (i32.store (i32.const 0) (local.get 0))
+              (i32.store (i32.const 4) (local.get 1))
+              (i32.const 0))
+            (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))
+          (core instance $m (instantiate $M))
+          (alias core export $m "mem" (core memory $mem))
+          (alias core export $m "realloc" (core func $realloc))
+          (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $m "add")))
+          (func (export "names") (param "x" (list string)) (result (list string))
+            (canon lift (core func $m "echo2") (memory $mem) (realloc $realloc)))
+          (func (export "mix") (param "x" (list (tuple string (option u8) (result u64 (error string))))) (result (list (tuple string (option u8) (result u64 (error string)))))
+            (canon lift (core func $m "echo2") (memory $mem) (realloc $realloc))))"#
+    );
+    let c = component(&engine, &text);
+    let mut store = Store::new(&engine, ());
+    let i = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let add = i
+        .get_func(&mut store, "add")
+        .unwrap()
+        .typed::<(u32, u32), (u32,)>()
+        .unwrap();
+    assert_eq!(add.call(&mut store, (40, 2)).unwrap(), (42,));
+    let names = i
+        .get_func(&mut store, "names")
+        .unwrap()
+        .typed::<(Vec<&str>,), (Vec<String>,)>()
+        .unwrap();
+    assert_eq!(
+        names.call(&mut store, (vec!["a", "bc"],)).unwrap(),
+        (vec!["a".to_string(), "bc".to_string()],)
+    );
+    type Mix = (String, Option<u8>, Result<u64, String>);
+    let mix = i
+        .get_func(&mut store, "mix")
+        .unwrap()
+        .typed::<(Vec<Mix>,), (Vec<Mix>,)>()
+        .unwrap();
+    let v: Vec<Mix> = vec![
+        ("s".into(), Some(3), Err("bad".into())),
+        ("".into(), None, Ok(7)),
+    ];
+    assert_eq!(mix.call(&mut store, (v.clone(),)).unwrap(), (v,));
+    // Wrong Rust types are refused when the typed function is made.
+    let f = i.get_func(&mut store, "add").unwrap();
+    assert!(f.typed::<(u32,), (u32,)>().is_err());
+    assert!(f.typed::<(u32, u32), (String,)>().is_err());
+    assert!(f.typed::<(i32, u32), (u32,)>().is_err());
+}
