@@ -451,6 +451,35 @@ impl Instance {
         }
     }
 
+    /// The exported instance `name` (e.g. an interface), as an instance
+    /// of its own.
+    pub fn get_instance(&self, name: &str) -> Option<Instance> {
+        match self.exports.get(name)? {
+            Def::Instance(i) => Some(Instance { exports: i.clone() }),
+            _ => None,
+        }
+    }
+
+    /// The names of the exported functions.
+    pub fn func_names(&self) -> Vec<String> {
+        self.exports
+            .exports
+            .iter()
+            .filter(|(_, d)| matches!(d, Def::Func(_)))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// The names of the exported resource types.
+    pub fn resource_names(&self) -> Vec<String> {
+        self.exports
+            .exports
+            .iter()
+            .filter(|(_, d)| matches!(d, Def::Type(TypeDef::Resource(_))))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
     /// The names of the exports.
     pub fn export_names(&self) -> Vec<String> {
         self.exports
