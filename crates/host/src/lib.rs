@@ -80,6 +80,7 @@
 #![forbid(unsafe_code)]
 
 pub mod abi;
+mod components;
 pub mod manifest;
 
 use std::collections::BTreeMap;
@@ -88,6 +89,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use nanowasm_component::runtime as component;
 use nanowasm_runtime::{
     Caller, Config, Engine, Error, ErrorKind, Func, InstancePre, Linker, Memory, MemoryBounds,
     Module, Store, StoreLimitsBuilder, TrapCode, TypedFunc, Val,
@@ -95,7 +97,9 @@ use nanowasm_runtime::{
 use nanowasm_wasi::{DirPerms, FdBudget, FilePerms, Stdio, WasiCtx};
 
 pub use abi::{Sig, Ty, Value};
-pub use manifest::{ClockGrant, Manifest, OutputGrant, ProcessSpec, RandomGrant};
+pub use manifest::{ClockGrant, InterfaceGrant, Manifest, OutputGrant, ProcessSpec, RandomGrant};
+/// The component values of calls to component nanoprocesses.
+pub use nanowasm_component::runtime::Val as ComponentVal;
 
 /// Why something failed.
 #[derive(Debug, thiserror::Error)]
@@ -361,7 +365,10 @@ struct Provisions {
 pub struct Template {
     spec: ProcessSpec,
     engine: Engine,
-    pre: InstancePre<ProcState>,
+    /// A core module's, linked.
+    pre: Option<InstancePre<ProcState>>,
+    /// A component and its linker (WASI 0.2 and the interfaces it uses).
+    component: Option<(component::Component, component::Linker<ProcState>)>,
     epoch_ticks: Option<u64>,
     /// Whether the engine meters fuel (then a process without a budget
     /// gets `u64::MAX` on every entry).
@@ -388,6 +395,18 @@ impl Template {
             process: spec.name.clone(),
             message,
         };
+        if matches!(
+            nanowasm_component::encoding(bytes),
+            Ok(nanowasm_component::Encoding::Component)
+        ) {
+            return Template::new_component(engine, spec, bytes, grants, given);
+        }
+        if let Some(u) = spec.uses.first() {
+            return Err(link_err(format!(
+                "uses the interface `{}`, but only components import interfaces; its module is a core module",
+                u.interface
+            )));
+        }
         let module = Module::new(engine, bytes).map_err(|e| link_err(e.to_string()))?;
         let mut linker: Linker<ProcState> = Linker::new(engine);
         nanowasm_wasi::add_to_linker(&mut linker, |s: &mut ProcState| &mut s.wasi)
@@ -427,7 +446,8 @@ impl Template {
         Ok(Template {
             spec: spec.clone(),
             engine: engine.clone(),
-            pre,
+            pre: Some(pre),
+            component: None,
             epoch_ticks: spec.limits.deadline_ms,
             metered: given.metered,
             dirs: given.dirs,
@@ -529,9 +549,29 @@ impl Template {
             epoch_ticks: self.epoch_ticks,
             exports: BTreeMap::new(),
             ports: Vec::new(),
+            component: None,
         };
         p.arm();
-        let instance = self.pre.instantiate(&mut p.store).map_err(|e| p.fault(e))?;
+        if let Some((component, linker)) = &self.component {
+            let instance = linker
+                .instantiate(&mut p.store, component)
+                .map_err(|e| p.fault(e))?;
+            p.component = Some(instance);
+            tracing::debug!(
+                process = %spec.name,
+                module = %spec.module.display(),
+                uses = spec.uses.len(),
+                "component nanoprocess created"
+            );
+            return Ok(p);
+        }
+        let Some(pre) = &self.pre else {
+            return Err(HostError::Link {
+                process: spec.name.clone(),
+                message: "neither a module nor a component".into(),
+            });
+        };
+        let instance = pre.instantiate(&mut p.store).map_err(|e| p.fault(e))?;
         p.memory = instance.get_memory(&p.store, "memory");
         p.realloc = match instance.get_func(&p.store, "cabi_realloc") {
             Some(f) => Some(f.typed(&p.store).map_err(|_| HostError::Link {
@@ -581,6 +621,8 @@ pub struct Nanoprocess {
     /// (one per import grant in the system): a cross call finds its
     /// callee's function with one index.
     ports: Vec<Option<Func>>,
+    /// The component instance, for a component process.
+    component: Option<component::Instance>,
 }
 
 /// Where a cross call goes.
@@ -1078,11 +1120,45 @@ impl System {
         slot.enter(wait, None)?.call(func, &sig, args)
     }
 
-    /// Runs the manifest's entry (`[run]`): its `_start` by default.
+    /// Calls the component function `func` of process `name` (in its
+    /// exported interface `interface`, or at its root) with component
+    /// values. Waits for a busy process as [`System::call`] does.
+    pub fn call_component(
+        &self,
+        name: &str,
+        interface: Option<&str>,
+        func: &str,
+        args: &[ComponentVal],
+    ) -> Result<Option<ComponentVal>, HostError> {
+        let slot = self.slot(name)?;
+        let wait = slot.patience.map_or(Wait::Forever, Wait::For);
+        slot.enter(wait, None)?
+            .call_component(interface, func, args)
+    }
+
+    /// Runs the manifest's entry (`[run]`): its `_start` by default; for
+    /// a command component, its `wasi:cli/run` (an `err` result is exit
+    /// status 1).
     pub fn run(&self) -> Result<(), HostError> {
         let Some(run) = &self.run else {
             return Err(HostError::Manifest("no [run] entry".into()));
         };
+        let slot = self.slot(&run.entry)?;
+        let command = {
+            let wait = slot.patience.map_or(Wait::Forever, Wait::For);
+            slot.enter(wait, None)?.run_interface()
+        };
+        if let Some(iface) = command {
+            return match self.call_component(&run.entry, Some(&iface), "run", &[]) {
+                Ok(Some(ComponentVal::Result(Ok(_)))) | Ok(None) => Ok(()),
+                Ok(Some(_)) => Err(HostError::Exit {
+                    process: run.entry.clone(),
+                    status: 1,
+                }),
+                Err(HostError::Exit { status: 0, .. }) => Ok(()),
+                Err(e) => Err(e),
+            };
+        }
         match self.call(&run.entry, &run.func, "()", &[]) {
             Err(HostError::Exit { status: 0, .. }) => Ok(()),
             r => r.map(drop),
@@ -1404,6 +1480,9 @@ fn topological(m: &Manifest) -> Result<Vec<&ProcessSpec>, HostError> {
         state.insert(&p.name, 1);
         for i in &p.imports {
             visit(by_name[i.module.as_str()], by_name, state, out)?;
+        }
+        for u in &p.uses {
+            visit(by_name[u.from.as_str()], by_name, state, out)?;
         }
         state.insert(&p.name, 2);
         out.push(p);

@@ -17,6 +17,15 @@
 //! imports = [{ module = "logger", name = "log", sig = "(string)" }]
 //! ```
 //!
+//! A process whose module is a component (`module = "kv.wasm"`, a
+//! component binary or `(component ...)` text) gets WASI 0.2 with the same
+//! grants, and imports WIT interfaces of other component processes with
+//! `uses = [{ interface = "demo:kv/store@0.1.0", from = "kv" }]`: each
+//! function of the interface is called in `from`'s own store (its limits,
+//! fuel and deadline), values copied between the two by the canonical ABI,
+//! and its resource types are `from`'s (dropping one runs `from`'s
+//! destructor).
+//!
 //! Limits, each per process:
 //!
 //! | limit | what | default |
@@ -144,6 +153,24 @@ pub struct ProcessSpec {
     /// Exports of other processes it may call.
     #[serde(default)]
     pub imports: Vec<ImportGrant>,
+    /// WIT interfaces that other (component) processes export, which this
+    /// one (a component) may import: `uses = [{ interface =
+    /// "demo:kv/store@0.1.0", from = "kv" }]`.
+    #[serde(default)]
+    pub uses: Vec<InterfaceGrant>,
+}
+
+/// Permission for a component process to import the WIT interface
+/// `interface` that the component process `from` exports: its functions
+/// and its resource types, called across the two processes' stores.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceGrant {
+    /// The interface's name, as the components import and export it
+    /// (`ns:pkg/iface@version`).
+    pub interface: String,
+    /// The process that exports it.
+    pub from: String,
 }
 
 /// A directory grant.
@@ -460,6 +487,14 @@ impl Manifest {
                 }
                 crate::abi::Sig::parse(&i.sig)?;
             }
+            for u in &p.uses {
+                if !names.contains_key(u.from.as_str()) {
+                    return Err(HostError::Manifest(format!(
+                        "process `{}` uses `{}` from `{}`, which is not in the manifest",
+                        p.name, u.interface, u.from
+                    )));
+                }
+            }
             // A chain of parents ends (in at most as many steps as there
             // are processes).
             let mut up = p;
@@ -607,6 +642,11 @@ fn check_subset(child: &ProcessSpec, parent: &ProcessSpec) -> Result<(), HostErr
                 .any(|p| p.module == i.module && p.name == i.name);
         if !held {
             return deny(format!("the import `{}::{}`", i.module, i.name));
+        }
+    }
+    for u in &child.uses {
+        if u.from != parent.name && !parent.uses.contains(u) {
+            return deny(format!("the interface `{}` of `{}`", u.interface, u.from));
         }
     }
     Ok(())
