@@ -735,6 +735,9 @@ impl Nanoprocess {
             Some(TrapCode::Interrupted) => FaultKind::Deadline,
             Some(TrapCode::StackOverflow) => FaultKind::StackOverflow,
             Some(_) => FaultKind::Trap,
+            // A canonical ABI check failed (a bad handle, pointer, string,
+            // discriminant): a trap of the component model.
+            None if e.is::<component::AbiTrap>() => FaultKind::Trap,
             None if matches!(e.kind(), ErrorKind::Limit(_)) => FaultKind::Limit,
             None => FaultKind::Host,
         };

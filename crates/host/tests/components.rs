@@ -12,7 +12,7 @@ fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("nanowasm-host-comp-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/components");
-    for m in ["counter", "summer", "app"] {
+    for m in ["counter", "summer", "app", "evil"] {
         std::fs::copy(here.join(format!("{m}.wat")), d.join(format!("{m}.wat"))).unwrap();
     }
     d
@@ -154,4 +154,42 @@ fn a_fault_in_the_exporter_stays_there() {
     assert!(sys1.failure("summer").unwrap().is_none());
     assert!(sys1.failure("app").unwrap().is_none());
     drop(sys);
+}
+
+#[test]
+fn a_tenant_misusing_handles_faults_alone() {
+    let d = dir("evil");
+    let m = format!(
+        "{MANIFEST}\n[[process]]\nname = \"evil\"\nmodule = \"evil.wat\"\nuses = [{{ interface = \"demo:count/counter@0.1.0\", from = \"counter\" }}]\n"
+    );
+    let sys = System::new(&Manifest::parse(&m, &d).unwrap()).unwrap();
+    for (attack, expect) in [
+        ("forge", "unknown handle index 99"),
+        ("confuse", "wrong type"),
+        ("after-drop", "unknown handle index"),
+    ] {
+        let e = sys.call_component("evil", None, attack, &[]).unwrap_err();
+        match &e {
+            HostError::Fault {
+                process,
+                kind,
+                message,
+            } => {
+                assert_eq!(process, "evil", "{attack}: {e}");
+                assert_eq!(*kind, FaultKind::Trap, "{attack}: {e}");
+                assert!(message.contains(expect), "{attack}: {e}");
+            }
+            other => panic!("{attack}: expected evil's fault, got {other}"),
+        }
+        // The counter and its other users are untouched.
+        assert!(sys.failure("counter").unwrap().is_none(), "{attack}");
+        let r = sys
+            .call_component("app", None, "report", &[list(&[2, 3])])
+            .unwrap();
+        assert_eq!(
+            r,
+            Some(Val::Tuple(vec![Val::U32(5), Val::U32(2), Val::U32(2)]))
+        );
+        sys.restart("evil").unwrap();
+    }
 }
