@@ -394,17 +394,9 @@ impl<T> Cx<'_, T> {
         rt: super::types::ResourceType,
     ) -> Result<ResourceAny, Error> {
         let inst = self.opts.instance;
-        let st = state(self.store).inst(inst)?;
-        let rep = match st.get(i, rt)? {
-            Slot::Own { rep, lends, .. } => {
-                *lends += 1;
-                let rep = *rep;
-                self.lenders.push(i);
-                rep
-            }
-            Slot::Borrow { rep, .. } => *rep,
-            Slot::Free => return Err(trap(format!("unknown handle index {i}"))),
-        };
+        let rep = state(self.store)
+            .inst(inst)?
+            .lend(i, rt, &mut self.lenders)?;
         Ok(ResourceAny::new_borrow(rt, rep))
     }
 
@@ -649,22 +641,8 @@ impl<T> Cx<'_, T> {
     }
 
     fn lower_borrow(&mut self, r: &ResourceAny) -> Result<u32, Error> {
-        let inst = self.opts.instance;
-        let scope = self.scope;
-        let st = state(self.store);
-        if st.resources.get(&r.ty).is_some_and(|i| i.instance == inst) {
-            return Ok(r.rep);
-        }
-        let st = st.inst(inst)?;
-        let i = st.insert(Slot::Borrow {
-            ty: r.ty,
-            rep: r.rep,
-            scope,
-        })?;
-        if let Some(n) = st.scopes.get_mut(scope) {
-            *n += 1;
-        }
-        Ok(i)
+        let (inst, scope) = (self.opts.instance, self.scope);
+        state(self.store).lower_borrow(inst, r.ty, r.rep, scope)
     }
 
     // ---- whole parameter and result lists --------------------------------

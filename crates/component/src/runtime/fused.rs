@@ -272,34 +272,12 @@ impl<T> Fuse<'_, T> {
             }
             Type::Borrow(rt) => {
                 let i = self.get(src, 4)? as u32;
-                let st = state(self.store).inst(self.from.instance)?;
-                let rep = match st.get(i, *rt)? {
-                    Slot::Own { rep, lends, .. } => {
-                        *lends += 1;
-                        let rep = *rep;
-                        self.lenders.push(i);
-                        rep
-                    }
-                    Slot::Borrow { rep, .. } => *rep,
-                    Slot::Free => return Err(trap(format!("unknown handle index {i}"))),
-                };
-                let to = self.to.instance;
-                let st = state(self.store);
-                let j = if st.resources.get(rt).is_some_and(|r| r.instance == to) {
-                    rep
-                } else {
-                    let scope = self.scope;
-                    let callee = st.inst(to)?;
-                    let j = callee.insert(Slot::Borrow {
-                        ty: *rt,
-                        rep,
-                        scope,
-                    })?;
-                    if let Some(n) = callee.scopes.get_mut(scope) {
-                        *n += 1;
-                    }
-                    j
-                };
+                let rep =
+                    state(self.store)
+                        .inst(self.from.instance)?
+                        .lend(i, *rt, &mut self.lenders)?;
+                let (to, scope) = (self.to.instance, self.scope);
+                let j = state(self.store).lower_borrow(to, *rt, rep, scope)?;
                 self.put(dst, 4, j as u64)
             }
             _ => {
@@ -342,6 +320,13 @@ impl<T> Fuse<'_, T> {
                 Ok(())
             }
         }
+    }
+
+    /// Copies `len` bytes from the caller's memory at `from` to the
+    /// callee's at `to`, in one copy.
+    fn copy(&mut self, from: u32, to: u32, len: usize) -> Result<(), Error> {
+        let (fm, tm) = (mem(self.from)?, mem(self.to)?);
+        fm.copy_to(&mut *self.store, from as usize, &tm, to as usize, len)
     }
 
     fn ptr_len(&self, src: &mut Place) -> Result<(u32, u32), Error> {
@@ -389,14 +374,7 @@ impl<T> Fuse<'_, T> {
         }
         let dst = self.realloc(al, bytes as u32, "list")?;
         if plain_int(elem) {
-            let (fm, tm) = (mem(self.from)?, mem(self.to)?);
-            fm.copy_to(
-                &mut *self.store,
-                ptr as usize,
-                &tm,
-                dst as usize,
-                bytes as usize,
-            )?;
+            self.copy(ptr, dst, bytes as usize)?;
         } else {
             for i in 0..len {
                 let mut s = Place::Mem {
@@ -473,14 +451,7 @@ impl<T> Fuse<'_, T> {
             return Err(trap("string too long to lower"));
         }
         let dst = self.realloc(dst_align, bytes, "string")?;
-        let (fm, tm) = (mem(self.from)?, mem(self.to)?);
-        fm.copy_to(
-            &mut *self.store,
-            ptr as usize,
-            &tm,
-            dst as usize,
-            bytes as usize,
-        )?;
+        self.copy(ptr, dst, bytes as usize)?;
         Ok((dst, units))
     }
 }

@@ -104,7 +104,51 @@ impl ComponentStore {
     }
 }
 
+impl ComponentStore {
+    /// `lower_borrow`: the handle a borrow of `rep` (a resource of type
+    /// `rt`) gets in instance `inst`, lent to its call `scope`. The
+    /// instance that implements `rt` gets the representation itself.
+    pub(crate) fn lower_borrow(
+        &mut self,
+        inst: u32,
+        rt: ResourceType,
+        rep: u32,
+        scope: usize,
+    ) -> Result<u32, Error> {
+        if self.resources.get(&rt).is_some_and(|i| i.instance == inst) {
+            return Ok(rep);
+        }
+        let st = self.inst(inst)?;
+        let i = st.insert(Slot::Borrow { ty: rt, rep, scope })?;
+        if let Some(n) = st.scopes.get_mut(scope) {
+            *n += 1;
+        }
+        Ok(i)
+    }
+}
+
 impl InstState {
+    /// `lift_borrow`: the representation behind handle `i` of type `rt`.
+    /// An owned handle is lent for the call: its lend count goes up and
+    /// `i` is pushed on `lenders`, for the call's end to give it back.
+    pub(crate) fn lend(
+        &mut self,
+        i: u32,
+        rt: ResourceType,
+        lenders: &mut Vec<u32>,
+    ) -> Result<u32, Error> {
+        match self.get(i, rt)? {
+            Slot::Own { rep, lends, .. } => {
+                *lends += 1;
+                let rep = *rep;
+                lenders.push(i);
+                Ok(rep)
+            }
+            Slot::Borrow { rep, .. } => Ok(*rep),
+            Slot::Free => Err(trap(format!("unknown handle index {i}"))),
+        }
+    }
+
     pub(crate) fn insert(&mut self, slot: Slot) -> Result<u32, Error> {
         if let Some(i) = self.free.pop() {
             self.handles[i as usize] = slot;
