@@ -19,6 +19,11 @@ pub struct Args {
     /// Write the text here instead of to stdout.
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
+
+    /// For a component: print its WIT (the world of its imports and
+    /// exports, and the interfaces they name) instead of its text.
+    #[arg(long)]
+    wit: bool,
 }
 
 /// Runs the subcommand. The module is decoded and validated first (with
@@ -35,6 +40,13 @@ pub fn run(args: Args) -> ExitCode {
     };
     if nanowasm_text::is_component(&bytes) {
         return component(&args, &bytes);
+    }
+    if args.wit {
+        eprintln!(
+            "{}: --wit needs a component; this is a core module",
+            args.input.display()
+        );
+        return ExitCode::FAILURE;
     }
     // Every proposal the front end reads, GC included (printing runs
     // nothing).
@@ -78,8 +90,12 @@ pub fn run(args: Args) -> ExitCode {
 /// `print` of a component: decoded and validated first (so an invalid one
 /// writes nothing), then printed whole.
 fn component(args: &Args, bytes: &[u8]) -> ExitCode {
-    let printed = nanowasm_component::decode_and_validate(bytes)
-        .and_then(|_| nanowasm_text::print_component(bytes));
+    let printed = if args.wit {
+        nanowasm_component::print_wit(bytes)
+    } else {
+        nanowasm_component::decode_and_validate(bytes)
+            .and_then(|_| nanowasm_text::print_component(bytes))
+    };
     let text = match printed {
         Ok(t) => t,
         Err(e) => {

@@ -145,3 +145,30 @@ fn malformed_and_invalid_binary_components_show_offset_and_message() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn print_wit_shows_a_components_world() {
+    let bin = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/components/bin/p2_cli.wasm"
+    );
+    let out = nanowasm(&["print", "--wit", bin]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wit = String::from_utf8(out.stdout).unwrap();
+    assert!(wit.starts_with("package root:component;"), "{wit}");
+    assert!(wit.contains("export wasi:cli/run@0.2.12;"), "{wit}");
+    assert!(wit.contains("interface environment {"), "{wit}");
+    assert!(
+        wit.contains("get-arguments: func() -> list<string>;"),
+        "{wit}"
+    );
+    // A core module has no WIT.
+    let module = temp_file("core.wat", b"(module)");
+    let out = nanowasm(&["print", "--wit", module.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--wit needs a component"),
+        "{}",
+        stderr(&out)
+    );
+}

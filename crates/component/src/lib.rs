@@ -33,11 +33,13 @@ pub mod runtime;
 pub mod typeck;
 mod types;
 mod validate;
+mod wit;
 
 pub use ast::Component;
 pub use decode::{decode, encoding, Encoding, MAX_NESTING};
 pub use nanowasm_binary::{Error, ErrorKind, Result};
 pub use validate::{validate, validate_with_types};
+pub use wit::print_wit;
 
 /// Decodes and validates a component binary.
 pub fn decode_and_validate(bytes: &[u8]) -> Result<Component> {

@@ -469,6 +469,11 @@ impl Types {
         }
     }
 
+    /// The definition of `id` as it is (an alias is not followed).
+    pub(crate) fn def_raw(&self, id: TypeId) -> &Def {
+        &self.slots[id.0 as usize].def
+    }
+
     fn peel(&self, mut id: TypeId) -> TypeId {
         while let Def::Alias(t) = &self.slots[id.0 as usize].def {
             id = *t;

@@ -4,3 +4,4 @@ mod abi_props;
 mod no_panic;
 mod runtime;
 mod verdict;
+mod wit;
