@@ -15,6 +15,12 @@ use super::val::{ResourceAny, Val};
 
 /// The most bytes a string may take in memory.
 const MAX_STRING_BYTE_LENGTH: u32 = (1 << 31) - 1;
+/// The most elements of a list lifted into host values ([`Val::List`]):
+/// beyond, the call traps (a `Val` costs the host about 32 bytes per
+/// element, so a guest's list of bytes would be amplified that much).
+/// Component-to-component calls copy lists memory to memory, unbounded by
+/// this.
+pub const MAX_LIFTED_LIST: usize = 1 << 22;
 /// The tag of a `latin1+utf16` string's length that says UTF-16.
 const UTF16_TAG: u32 = 1 << 31;
 
@@ -374,6 +380,13 @@ impl<T> Cx<'_, T> {
             return Err(trap(
                 "list content out-of-bounds: list pointer/length out of bounds of memory",
             ));
+        }
+        // A `Val` is 32 bytes: a long list of bytes in a guest's memory
+        // would cost the host 32 times as much. Bound it.
+        if len as usize > MAX_LIFTED_LIST {
+            return Err(trap(format!(
+                "list of {len} elements is longer than the host's value API takes ({MAX_LIFTED_LIST})"
+            )));
         }
         let mut out = Vec::with_capacity((len as usize).min(1 << 16));
         for i in 0..len {

@@ -374,3 +374,31 @@ fn typed_calls_with_rust_types() {
     assert!(f.typed::<(u32, u32), (String,)>().is_err());
     assert!(f.typed::<(i32, u32), (u32,)>().is_err());
 }
+
+#[test]
+fn a_huge_list_lifted_for_the_host_traps_instead_of_amplifying() {
+    // A guest returns a list of 5 M bytes (its memory holds them): lifting
+    // it into `Val`s would cost the host about 160 MB; it traps instead.
+    let engine = Engine::default();
+    let c = component(
+        &engine,
+        r#"(component
+          (core module $M
+            (memory (export "mem") 100)
+            (func (export "big") (result i32)
+              (i32.store (i32.const 0) (i32.const 64))
+              (i32.store (i32.const 4) (i32.const 5000000))
+              (i32.const 0)))
+          (core instance $m (instantiate $M))
+          (func (export "big") (result (list u8))
+            (canon lift (core func $m "big") (memory (core memory $m "mem")))))"#,
+    );
+    let mut store = Store::new(&engine, ());
+    let i = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let e = call(&mut store, &i, "big", &[]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("longer than the host's value API takes"),
+        "{e}"
+    );
+}
