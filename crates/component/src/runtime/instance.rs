@@ -542,7 +542,18 @@ impl Func {
         if results.len() < want {
             return Err(Error::usage("results buffer too small"));
         }
-        let out = call_func(store.as_context_mut(), &self.0, params)?;
+        let store = store.as_context_mut();
+        // A lifted function's instance state lives in its own store: refuse
+        // another one before touching any state (the core function's
+        // owner check says which store it is).
+        if let CFunc::Lifted(l) = &self.0 {
+            if l.core.ty(&*store).is_err() {
+                return Err(Error::usage(
+                    "the component function belongs to another store",
+                ));
+            }
+        }
+        let out = call_func(store, &self.0, params)?;
         for (slot, v) in results.iter_mut().zip(out) {
             *slot = v;
         }

@@ -402,3 +402,35 @@ fn a_huge_list_lifted_for_the_host_traps_instead_of_amplifying() {
         "{e}"
     );
 }
+
+#[test]
+fn handle_tables_are_bounded_and_stores_are_not_mixed() {
+    let engine = Engine::default();
+    let c = component(
+        &engine,
+        r#"(component
+          (type $R (resource (rep i32)))
+          (canon resource.new $R (core func $new))
+          (core module $M
+            (import "" "new" (func $new (param i32) (result i32)))
+            (func (export "leak") (result i32)
+              (loop $l (drop (call $new (i32.const 1))) (br $l))
+              (i32.const 0)))
+          (core instance $m (instantiate $M (with "" (instance (export "new" (func $new))))))
+          (func (export "leak") (result u32) (canon lift (core func $m "leak"))))"#,
+    );
+    let mut store = Store::new(&engine, ());
+    let i = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    // A guest that makes handles forever traps at the table's bound.
+    let e = call(&mut store, &i, "leak", &[]).unwrap_err();
+    assert!(e.to_string().contains("resource handle table full"), "{e}");
+    // A function of one store called with another is refused, and the
+    // other store's instances are left alone.
+    let mut other = Store::new(&engine, ());
+    let j = Linker::new(&engine).instantiate(&mut other, &c).unwrap();
+    let f = i.get_func(&mut store, "leak").unwrap();
+    let e = f.call(&mut other, &[], &mut [Val::U32(0)]).unwrap_err();
+    assert!(e.to_string().contains("another store"), "{e}");
+    let e = call(&mut other, &j, "leak", &[]).unwrap_err();
+    assert!(e.to_string().contains("resource handle table full"), "{e}");
+}
