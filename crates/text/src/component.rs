@@ -209,6 +209,8 @@ enum Defined<'s> {
     Record(Vec<(String, ValTy<'s>)>),
     Variant(Vec<(Option<Id<'s>>, String, Option<ValTy<'s>>)>),
     List(ValTy<'s>),
+    Map(ValTy<'s>, ValTy<'s>),
+    FixedList(ValTy<'s>, u32),
     Tuple(Vec<ValTy<'s>>),
     Flags(Vec<String>),
     Enum(Vec<String>),
@@ -1476,10 +1478,20 @@ fn defined_body<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>) -> R<Defined<'s>> {
         }
         "list" => {
             let t = val_ty(p, cx)?;
-            if !p.peek_rparen() {
-                return Err(p.error("fixed-length lists are not supported"));
+            if p.peek_rparen() {
+                Defined::List(t)
+            } else {
+                let at = p.offset();
+                let n = p.atom()?;
+                let n = num::u32_lit(n)
+                    .ok_or_else(|| Error::new(at, "invalid fixed-length list length"))?;
+                Defined::FixedList(t, n)
             }
-            Defined::List(t)
+        }
+        "map" => {
+            let k = val_ty(p, cx)?;
+            let v = val_ty(p, cx)?;
+            Defined::Map(k, v)
         }
         "tuple" => {
             let mut ts = Vec::new();
@@ -1517,7 +1529,7 @@ fn defined_body<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>) -> R<Defined<'s>> {
         }
         "own" => Defined::Own(index(p)?),
         "borrow" => Defined::Borrow(index(p)?),
-        "stream" | "future" | "map" | "error-context" => {
+        "stream" | "future" | "error-context" => {
             return Err(Error::new(at, format!("`{kw}` types are not supported")))
         }
         _ => {
@@ -2429,7 +2441,11 @@ impl<'s> Resolver<'s> {
                 }
                 Ok(())
             }
-            Defined::List(v) | Defined::Option(v) => self.val_ty(v),
+            Defined::List(v) | Defined::Option(v) | Defined::FixedList(v, _) => self.val_ty(v),
+            Defined::Map(k, v) => {
+                self.val_ty(k)?;
+                self.val_ty(v)
+            }
             Defined::Tuple(vs) => {
                 for v in vs {
                     self.val_ty(v)?;
@@ -2675,7 +2691,9 @@ fn extern_name_enc(out: &mut Vec<u8>, n: &ExternName) {
 fn val_ty_enc(out: &mut Vec<u8>, v: &ValTy<'_>) {
     match v {
         ValTy::Prim(b) => out.push(*b),
-        ValTy::Ref(i) => encode::u32(out, i.num()),
+        // A type index in a value type is an s33 (the negative bytes are
+        // primitives), so 64 and up take two bytes.
+        ValTy::Ref(i) => nanowasm_core::leb128::write_i64(out, i64::from(i.num())),
     }
 }
 
@@ -2712,6 +2730,16 @@ fn defined_enc(out: &mut Vec<u8>, d: &Defined<'_>) {
         Defined::List(t) => {
             out.push(0x70);
             val_ty_enc(out, t);
+        }
+        Defined::Map(k, v) => {
+            out.push(0x63);
+            val_ty_enc(out, k);
+            val_ty_enc(out, v);
+        }
+        Defined::FixedList(t, n) => {
+            out.push(0x67);
+            val_ty_enc(out, t);
+            encode::u32(out, *n);
         }
         Defined::Tuple(ts) => {
             out.push(0x6f);

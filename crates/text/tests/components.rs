@@ -583,3 +583,22 @@ fn more_forms_match_the_wat_crate() {
         }
     }
 }
+
+/// A type index of 64 or more in a value type is a two-byte s33: encoded
+/// as one unsigned byte, 64 would read back as the negative byte 0x40.
+#[test]
+fn value_type_indices_past_63_are_signed_leb() {
+    let mut text = String::from("(component\n");
+    for i in 0..70 {
+        text += &format!(
+            "  (type $t{i} (list u{}))\n",
+            if i % 2 == 0 { 8 } else { 32 }
+        );
+    }
+    text += "  (type $r (record (field \"a\" $t65) (field \"b\" $t69)))\n";
+    text += "  (import \"f\" (func (param \"x\" $t66) (result $t68))))\n";
+    let ours = nanowasm_text::parse_wat(&text).expect("ours");
+    let theirs = wat::parse_str(&text).expect("wat");
+    assert_eq!(ours, theirs);
+    assert!(wasmparser_accepts(&ours));
+}
