@@ -327,6 +327,10 @@ pub enum DefinedType {
     Variant(Vec<Case>),
     /// `list`
     List(ValueType),
+    /// `map<K, V>` (`cm-map`)
+    Map(ValueType, ValueType),
+    /// `list<T, N>`, a fixed-length list (`cm-fixed-length-lists`)
+    FixedList(ValueType, u32),
     /// `tuple`
     Tuple(Vec<ValueType>),
     /// `flags`

@@ -85,9 +85,11 @@ fn defined(r: &mut Reader<'_>, b: u8, at: usize) -> Result<DefinedType> {
         },
         0x69 => DefinedType::Own(r.u32()?),
         0x68 => DefinedType::Borrow(r.u32()?),
-        0x63 | 0x65..=0x67 => {
+        0x63 => DefinedType::Map(value_type(r)?, value_type(r)?),
+        0x67 => DefinedType::FixedList(value_type(r)?, r.u32()?),
+        0x65 | 0x66 => {
             return Err(Error::unsupported(
-                "maps, fixed-length lists, streams and futures are not supported",
+                "streams and futures are not supported",
                 at,
             ))
         }

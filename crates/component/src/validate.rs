@@ -1091,6 +1091,42 @@ impl Checker {
                 )
             }
             DefinedType_::List(t) => DefinedType::List(v(*t)?),
+            DefinedType_::Map(k, t) => {
+                let key = v(*k)?;
+                // Map keys are the `<keytype>` primitives, as wasmparser.
+                let prim = match key {
+                    Val::Primitive(p) => Some(p),
+                    Val::Defined(id) => match self.types.defined(id) {
+                        DefinedType::Primitive(p) => Some(*p),
+                        _ => None,
+                    },
+                };
+                if matches!(prim, None | Some(Primitive::F32 | Primitive::F64)) {
+                    return bail("invalid map key type", offset);
+                }
+                let value = v(*t)?;
+                if self.types.val_contains_handle(value) {
+                    return bail("map value type cannot contain a handle", offset);
+                }
+                DefinedType::Map(key, value)
+            }
+            DefinedType_::FixedList(t, n) => {
+                if *n < 1 {
+                    return bail(
+                        "Fixed-length lists must have more than zero elements",
+                        offset,
+                    );
+                }
+                let elem = v(*t)?;
+                let (size, _) = self.types.val_layout(elem);
+                if size.saturating_mul(*n as u64) >= 1 << 28 {
+                    return bail(
+                        "value type's maximum in-memory size exceeds maximum byte size",
+                        offset,
+                    );
+                }
+                DefinedType::FixedList(elem, *n)
+            }
             DefinedType_::Option(t) => DefinedType::Option(v(*t)?),
             DefinedType_::Tuple(ts) => {
                 if ts.is_empty() {

@@ -191,6 +191,8 @@ impl Printer<'_> {
         Ok(match d {
             DefinedType::Primitive(p) => prim(*p).to_string(),
             DefinedType::List(t) => format!("list<{}>", v(*t)?),
+            DefinedType::Map(k, t) => format!("map<{}, {}>", v(*k)?, v(*t)?),
+            DefinedType::FixedList(t, n) => format!("list<{}, {n}>", v(*t)?),
             DefinedType::Option(t) => format!("option<{}>", v(*t)?),
             DefinedType::Tuple(ts) => format!(
                 "tuple<{}>",

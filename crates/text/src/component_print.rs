@@ -21,7 +21,7 @@ type R<T> = Result<T, Error>;
 /// Prints a component binary as text. Errors are malformed binaries (with
 /// the offset in `bytes`) and what this printer does not support (the
 /// same as the component decoder: async, stream, future, thread and
-/// error-context built-ins, maps, fixed-length lists, value definitions,
+/// error-context built-ins, value definitions,
 /// core GC types).
 pub fn print_component(bytes: &[u8]) -> Result<String, Error> {
     let mut p = Printer {
@@ -864,6 +864,16 @@ impl Printer {
                 let t = self.val_type(r)?;
                 let _ = write!(self.out, "(list {t})");
             }
+            0x63 => {
+                let k = self.val_type(r)?;
+                let v = self.val_type(r)?;
+                let _ = write!(self.out, "(map {k} {v})");
+            }
+            0x67 => {
+                let t = self.val_type(r)?;
+                let n = r.u32()?;
+                let _ = write!(self.out, "(list {t} {n})");
+            }
             0x6f => {
                 self.out.push_str("(tuple");
                 for _ in 0..r.count()? {
@@ -989,10 +999,12 @@ impl Printer {
                 }
                 self.out.push(')');
             }
-            0x43 | 0x3e | 0x66 | 0x65 | 0x64 | 0x63 | 0x67 => return Err(unsupported(
-                "async functions, streams, futures, error contexts, maps and fixed-length lists",
-                at,
-            )),
+            0x43 | 0x3e | 0x66 | 0x65 | 0x64 => {
+                return Err(unsupported(
+                    "async functions, streams, futures and error contexts",
+                    at,
+                ))
+            }
             _ => return Err(Error::malformed(format!("invalid type 0x{b:x}"), at)),
         }
         Ok(())

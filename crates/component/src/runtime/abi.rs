@@ -8,6 +8,7 @@
 //! the variant's joined types are truncations and zero-extensions.
 
 use nanowasm_runtime::{Error, Func, Memory, Store, Val as CoreVal, ValType as CoreType};
+use std::sync::Arc;
 
 use super::state::{state, trap, Slot};
 use super::types::{align_to, discriminant_size, flags_size, flags_words, variant_payload, Type};
@@ -214,6 +215,18 @@ impl<T> Cx<'_, T> {
                 let len = next()? as u32;
                 Val::List(self.load_list_range(ptr, len, t)?)
             }
+            Type::Map(kv) => {
+                let ptr = next()? as u32;
+                let len = next()? as u32;
+                self.load_map_range(ptr, len, kv)?
+            }
+            Type::FixedList(t, n) => {
+                let mut out = Vec::with_capacity(*n as usize);
+                for _ in 0..*n {
+                    out.push(self.lift_flat(t, vals, pos)?);
+                }
+                Val::List(out)
+            }
             Type::Record(fs) => {
                 let mut out = Vec::with_capacity(fs.len());
                 for (l, t) in fs.iter() {
@@ -274,14 +287,29 @@ impl<T> Cx<'_, T> {
             Type::Float32 => Val::Float32(canon32(f32::from_le_bytes(self.read(ptr)?))),
             Type::Float64 => Val::Float64(canon64(f64::from_le_bytes(self.read(ptr)?))),
             Type::Char => Val::Char(char_of(u32::from_le_bytes(self.read(ptr)?))?),
-            Type::String | Type::List(_) => {
+            Type::String | Type::List(_) | Type::Map(_) => {
                 let b: [u8; 8] = self.read(ptr)?;
                 let begin = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                 let len = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
                 match ty {
                     Type::List(t) => Val::List(self.load_list_range(begin, len, t)?),
+                    Type::Map(kv) => self.load_map_range(begin, len, kv)?,
                     _ => Val::String(self.load_string_range(begin, len)?),
                 }
+            }
+            Type::FixedList(t, n) => {
+                if *n as usize > MAX_LIFTED_LIST {
+                    return Err(trap(format!(
+                        "fixed-length list of {n} elements is longer than the host's value API \
+                         takes ({MAX_LIFTED_LIST})"
+                    )));
+                }
+                let size = t.size();
+                let mut out = Vec::with_capacity(*n as usize);
+                for i in 0..*n {
+                    out.push(self.load(t, ptr + i * size)?);
+                }
+                Val::List(out)
             }
             Type::Record(fs) => {
                 let mut out = Vec::with_capacity(fs.len());
@@ -395,6 +423,24 @@ impl<T> Cx<'_, T> {
         Ok(out)
     }
 
+    /// Lifts a `map<K, V>`: laid out as a `list<tuple<K, V>>`.
+    fn load_map_range(&mut self, ptr: u32, len: u32, kv: &(Type, Type)) -> Result<Val, Error> {
+        let entry = map_entry(kv);
+        let entries = self.load_list_range(ptr, len, &entry)?;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            match e {
+                Val::Tuple(mut t) if t.len() == 2 => {
+                    let v = t.pop().unwrap_or(Val::Bool(false));
+                    let k = t.pop().unwrap_or(Val::Bool(false));
+                    out.push((k, v));
+                }
+                _ => return Err(Error::bug("a map entry lifted as something else")),
+            }
+        }
+        Ok(Val::Map(out))
+    }
+
     fn lift_own(&mut self, i: u32, rt: super::types::ResourceType) -> Result<ResourceAny, Error> {
         let inst = self.opts.instance;
         let rep = state(self.store).inst(inst)?.remove(i, rt, true)?;
@@ -456,6 +502,15 @@ impl<T> Cx<'_, T> {
                 let (ptr, len) = self.store_list_range(vs, t)?;
                 out.extend([ptr as u64, len as u64]);
             }
+            (Val::Map(es), Type::Map(kv)) => {
+                let (ptr, len) = self.store_map_range(es, kv)?;
+                out.extend([ptr as u64, len as u64]);
+            }
+            (Val::List(vs), Type::FixedList(t, n)) if vs.len() == *n as usize => {
+                for v in vs {
+                    self.lower_flat(v, t, out)?;
+                }
+            }
             (Val::Record(vs), Type::Record(fs)) if vs.len() == fs.len() => {
                 for ((_, v), (_, t)) in vs.iter().zip(fs.iter()) {
                     self.lower_flat(v, t, out)?;
@@ -514,7 +569,16 @@ impl<T> Cx<'_, T> {
             (Val::Float32(x), Type::Float32) => self.write(ptr, &canon32(*x).to_le_bytes()),
             (Val::Float64(x), Type::Float64) => self.write(ptr, &canon64(*x).to_le_bytes()),
             (Val::Char(c), Type::Char) => self.write(ptr, &(*c as u32).to_le_bytes()),
-            (Val::String(_), Type::String) | (Val::List(_), Type::List(_)) => {
+            (Val::List(vs), Type::FixedList(t, n)) if vs.len() == *n as usize => {
+                let size = t.size();
+                for (i, v) in vs.iter().enumerate() {
+                    self.store(v, t, ptr + i as u32 * size)?;
+                }
+                Ok(())
+            }
+            (Val::String(_), Type::String)
+            | (Val::List(_), Type::List(_))
+            | (Val::Map(_), Type::Map(_)) => {
                 let mut flat = Vec::with_capacity(2);
                 self.lower_flat(v, ty, &mut flat)?;
                 self.write(ptr, &(flat[0] as u32).to_le_bytes())?;
@@ -578,6 +642,27 @@ impl<T> Cx<'_, T> {
             self.store(v, elem, ptr + i as u32 * size)?;
         }
         Ok((ptr, vs.len() as u32))
+    }
+
+    fn store_map_range(
+        &mut self,
+        es: &[(Val, Val)],
+        kv: &(Type, Type),
+    ) -> Result<(u32, u32), Error> {
+        let entry = map_entry(kv);
+        let size = entry.size();
+        let bytes = es.len() as u64 * size as u64;
+        if bytes >= 1 << 32 {
+            return Err(trap("map too long to lower"));
+        }
+        let ptr = self.realloc(0, 0, entry.align(), bytes as u32, "map")?;
+        let value_at = align_to(kv.0.size(), kv.1.align());
+        for (i, (k, v)) in es.iter().enumerate() {
+            let p = ptr + i as u32 * size;
+            self.store(k, &kv.0, p)?;
+            self.store(v, &kv.1, p + value_at)?;
+        }
+        Ok((ptr, es.len() as u32))
     }
 
     /// Stores a host string in the encoding of the options, with the
@@ -774,4 +859,9 @@ fn case_of<'v>(v: &'v Val, ty: &Type) -> Result<(usize, Option<&'v Val>), Error>
         return Err(mismatch(v, ty));
     }
     Ok((disc, payload))
+}
+
+/// The layout of a `map<K, V>`'s entries: `tuple<K, V>`.
+pub(crate) fn map_entry(kv: &(Type, Type)) -> Type {
+    Type::Tuple(Arc::from([kv.0.clone(), kv.1.clone()]))
 }

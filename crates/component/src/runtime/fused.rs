@@ -16,7 +16,7 @@
 
 use nanowasm_runtime::{Error, Memory, Store};
 
-use super::abi::{Cx, Encoding, Options};
+use super::abi::{map_entry, Cx, Encoding, Options};
 use super::instance::Lifted;
 use super::state::{state, trap, Slot};
 use super::types::{
@@ -220,14 +220,28 @@ impl<T> Fuse<'_, T> {
                 }
                 self.put(dst, 4, v as u64)
             }
-            Type::String | Type::List(_) => {
+            Type::String | Type::List(_) | Type::Map(_) => {
                 let (ptr, len) = self.ptr_len(src)?;
                 let (p, l) = match ty {
                     Type::List(elem) => self.list(elem, ptr, len)?,
+                    // A map is laid out as a `list<tuple<K, V>>`.
+                    Type::Map(kv) => self.list(&map_entry(kv), ptr, len)?,
                     _ => self.string(ptr, len)?,
                 };
                 self.put(dst, 4, p as u64)?;
                 self.put(dst, 4, l as u64)
+            }
+            Type::FixedList(elem, n) => {
+                // As a record of N fields of type T.
+                let (sa, da) = (start(src, ty), start(dst, ty));
+                for _ in 0..*n {
+                    align(src, elem);
+                    align(dst, elem);
+                    self.xfer(elem, src, dst)?;
+                }
+                finish(src, sa, ty);
+                finish(dst, da, ty);
+                Ok(())
             }
             Type::Record(_) | Type::Tuple(_) => {
                 let fields = ty.fields().unwrap_or_default();

@@ -153,7 +153,8 @@ pub(crate) struct Plan {
 /// or a list).
 fn allocates(ty: &Type) -> bool {
     match ty {
-        Type::String | Type::List(_) => true,
+        Type::String | Type::List(_) | Type::Map(_) => true,
+        Type::FixedList(t, _) => allocates(t),
         Type::Record(_) | Type::Tuple(_) => {
             ty.fields().unwrap_or_default().into_iter().any(allocates)
         }
@@ -818,6 +819,8 @@ impl Scope {
                     .collect::<Result<_, Error>>()?,
             ),
             DefinedType::List(t) => Type::List(Arc::new(vt(t)?)),
+            DefinedType::Map(k, v) => Type::Map(Arc::new((vt(k)?, vt(v)?))),
+            DefinedType::FixedList(t, n) => Type::FixedList(Arc::new(vt(t)?), *n),
             DefinedType::Tuple(ts) => Type::Tuple(ts.iter().map(vt).collect::<Result<_, Error>>()?),
             DefinedType::Flags(ls) => Type::Flags(ls.iter().cloned().collect()),
             DefinedType::Enum(ls) => Type::Enum(ls.iter().cloned().collect()),

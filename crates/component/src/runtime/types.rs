@@ -41,6 +41,10 @@ pub enum Type {
     String,
     /// `list<T>`
     List(Arc<Type>),
+    /// `map<K, V>` (laid out as `list<tuple<K, V>>`)
+    Map(Arc<(Type, Type)>),
+    /// `list<T, N>`, a fixed-length list (laid out as N fields of type T)
+    FixedList(Arc<Type>, u32),
     /// `record { label: T, ... }`
     Record(Arc<[(String, Type)]>),
     /// `tuple<T, ...>`
@@ -155,7 +159,7 @@ pub(crate) fn discriminant_size(cases: usize) -> u32 {
 }
 
 pub(crate) fn align_to(x: u32, a: u32) -> u32 {
-    x.div_ceil(a) * a
+    x.div_ceil(a).saturating_mul(a)
 }
 
 impl Type {
@@ -187,7 +191,8 @@ impl Type {
             Type::S16 | Type::U16 => 2,
             Type::S32 | Type::U32 | Type::Float32 | Type::Char => 4,
             Type::S64 | Type::U64 | Type::Float64 => 8,
-            Type::String | Type::List(_) | Type::Own(_) | Type::Borrow(_) => 4,
+            Type::String | Type::List(_) | Type::Map(_) | Type::Own(_) | Type::Borrow(_) => 4,
+            Type::FixedList(t, _) => t.align(),
             Type::Flags(ls) => flags_size(ls.len()).clamp(1, 4),
             Type::Record(_) | Type::Tuple(_) => self
                 .fields()
@@ -210,13 +215,17 @@ impl Type {
             Type::S16 | Type::U16 => 2,
             Type::S32 | Type::U32 | Type::Float32 | Type::Char => 4,
             Type::S64 | Type::U64 | Type::Float64 => 8,
-            Type::String | Type::List(_) => 8,
+            Type::String | Type::List(_) | Type::Map(_) => 8,
+            // Saturated: the validator bounds a fixed-length list to 2^28
+            // bytes, but records of them may still add up past 4 GiB (no
+            // memory holds that; every bounds check fails).
+            Type::FixedList(t, n) => t.size().saturating_mul(*n),
             Type::Own(_) | Type::Borrow(_) => 4,
             Type::Flags(ls) => flags_size(ls.len()),
             Type::Record(_) | Type::Tuple(_) => {
-                let mut s = 0;
+                let mut s = 0u32;
                 for f in self.fields().unwrap_or_default() {
-                    s = align_to(s, f.align()) + f.size();
+                    s = align_to(s, f.align()).saturating_add(f.size());
                 }
                 align_to(s, self.align())
             }
@@ -224,7 +233,7 @@ impl Type {
                 let cases = self.cases().unwrap_or_default();
                 let s = align_to(discriminant_size(cases.len()), max_case_align(&cases));
                 let payload = cases.iter().flatten().map(|t| t.size()).max().unwrap_or(0);
-                align_to(s + payload, self.align())
+                align_to(s.saturating_add(payload), self.align())
             }
         }
     }
@@ -245,7 +254,20 @@ impl Type {
             Type::S64 | Type::U64 => out.push(CoreType::I64),
             Type::Float32 => out.push(CoreType::F32),
             Type::Float64 => out.push(CoreType::F64),
-            Type::String | Type::List(_) => out.extend([CoreType::I32, CoreType::I32]),
+            Type::String | Type::List(_) | Type::Map(_) => {
+                out.extend([CoreType::I32, CoreType::I32])
+            }
+            Type::FixedList(t, n) => {
+                // N copies of T. Past `FLAT_CAP` values the type is passed
+                // in memory anyway (16 parameters, 1 result), so flattening
+                // stops there: a `list<u8, 100000>` costs no more.
+                for _ in 0..*n {
+                    if out.len() > FLAT_CAP {
+                        break;
+                    }
+                    t.flatten(out);
+                }
+            }
             Type::Flags(ls) => {
                 out.extend(std::iter::repeat_n(CoreType::I32, flags_words(ls.len())))
             }
@@ -268,6 +290,10 @@ impl Type {
         v
     }
 }
+
+/// Where flattening stops: more than the 16 flat parameters, so such a
+/// type is always passed through memory.
+const FLAT_CAP: usize = 64;
 
 fn max_case_align(cases: &[Option<&Type>]) -> u32 {
     cases.iter().flatten().map(|t| t.align()).max().unwrap_or(1)
@@ -353,6 +379,8 @@ impl fmt::Display for Type {
             Type::Char => f.write_str("char"),
             Type::String => f.write_str("string"),
             Type::List(t) => write!(f, "list<{t}>"),
+            Type::Map(kv) => write!(f, "map<{}, {}>", kv.0, kv.1),
+            Type::FixedList(t, n) => write!(f, "list<{t}, {n}>"),
             Type::Record(fs) => {
                 f.write_str("record { ")?;
                 list(f, &mut fs.iter().map(|(l, t)| format!("{l}: {t}")))?;

@@ -32,8 +32,11 @@ pub enum Val {
     Char(char),
     /// `string`
     String(String),
-    /// `list<T>`
+    /// `list<T>`, and `list<T, N>` (of exactly N elements)
     List(Vec<Val>),
+    /// `map<K, V>`: its entries, in order (keys are not checked for
+    /// uniqueness, as in wasmtime)
+    Map(Vec<(Val, Val)>),
     /// `record`: the fields in the type's order, with their labels.
     Record(Vec<(String, Val)>),
     /// `tuple`
@@ -115,6 +118,12 @@ impl Val {
             | (Val::Char(_), Type::Char)
             | (Val::String(_), Type::String) => true,
             (Val::List(vs), Type::List(t)) => vs.iter().all(|v| v.matches(t)),
+            (Val::List(vs), Type::FixedList(t, n)) => {
+                vs.len() == *n as usize && vs.iter().all(|v| v.matches(t))
+            }
+            (Val::Map(es), Type::Map(kv)) => {
+                es.iter().all(|(k, v)| k.matches(&kv.0) && v.matches(&kv.1))
+            }
             (Val::Record(vs), Type::Record(fs)) => {
                 vs.len() == fs.len()
                     && vs

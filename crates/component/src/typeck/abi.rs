@@ -95,7 +95,10 @@ impl Types {
             DefinedType::Primitive(p) => Self::flatten_prim(*p, out, max),
             DefinedType::Record(f) => f.iter().all(|(_, t)| self.flatten(*t, out, max)),
             DefinedType::Tuple(ts) => ts.iter().all(|t| self.flatten(*t, out, max)),
-            DefinedType::List(_) => push(out, I32, max) && push(out, I32, max),
+            DefinedType::List(_) | DefinedType::Map(..) => {
+                push(out, I32, max) && push(out, I32, max)
+            }
+            DefinedType::FixedList(t, n) => (0..*n).all(|_| self.flatten(*t, out, max)),
             DefinedType::Flags(n) => (0..n.len().div_ceil(32)).all(|_| push(out, I32, max)),
             DefinedType::Enum(_) | DefinedType::Own(_) | DefinedType::Borrow(_) => {
                 push(out, I32, max)

@@ -136,6 +136,10 @@ pub enum DefinedType {
     Variant(Vec<(String, Option<ValType>)>),
     /// `list`
     List(ValType),
+    /// `map<K, V>`
+    Map(ValType, ValType),
+    /// `list<T, N>`
+    FixedList(ValType, u32),
     /// `tuple`
     Tuple(Vec<ValType>),
     /// `flags`
@@ -164,6 +168,8 @@ impl DefinedType {
             DefinedType::Record(_) => "record",
             DefinedType::Variant(_) => "variant",
             DefinedType::List(_) => "list",
+            DefinedType::Map(..) => "map",
+            DefinedType::FixedList(..) => "fixed-length list",
             DefinedType::Tuple(_) => "tuple",
             DefinedType::Flags(_) => "flags",
             DefinedType::Enum(_) => "enum",
@@ -184,7 +190,10 @@ impl DefinedType {
             | DefinedType::Borrow(_) => Vec::new(),
             DefinedType::Record(f) => f.iter().map(|f| f.1).collect(),
             DefinedType::Variant(c) => c.iter().filter_map(|c| c.1).collect(),
-            DefinedType::List(t) | DefinedType::Option(t) => vec![*t],
+            DefinedType::List(t) | DefinedType::Option(t) | DefinedType::FixedList(t, _) => {
+                vec![*t]
+            }
+            DefinedType::Map(k, v) => vec![*k, *v],
             DefinedType::Tuple(t) => t.clone(),
             DefinedType::Result { ok, err } => ok.iter().chain(err).copied().collect(),
         }
@@ -394,6 +403,11 @@ struct Slot {
     ptr: bool,
     /// For defined types: contains a `borrow`.
     borrow: bool,
+    /// For defined types: contains an `own` or a `borrow`.
+    handle: bool,
+    /// For defined types: the canonical ABI's size in memory (saturated)
+    /// and alignment.
+    layout: (u64, u32),
 }
 
 /// The index spaces of the validated (outermost) component.
@@ -537,18 +551,20 @@ impl Types {
     }
 
     pub(crate) fn push(&mut self, def: Def, info: Info) -> TypeId {
-        let (ptr, borrow) = match &def {
+        let (ptr, borrow, handle, layout) = match &def {
             Def::Defined(d) => {
-                let mut ptr = matches!(d, DefinedType::List(_))
+                let mut ptr = matches!(d, DefinedType::List(_) | DefinedType::Map(..))
                     || matches!(d, DefinedType::Primitive(Primitive::String));
                 let mut borrow = matches!(d, DefinedType::Borrow(_));
+                let mut handle = matches!(d, DefinedType::Own(_) | DefinedType::Borrow(_));
                 for c in d.children() {
                     ptr |= self.val_contains_ptr(c);
                     borrow |= self.val_contains_borrow(c);
+                    handle |= self.val_contains_handle(c);
                 }
-                (ptr, borrow)
+                (ptr, borrow, handle, self.defined_layout(d))
             }
-            _ => (false, false),
+            _ => (false, false, false, (0, 1)),
         };
         let id = TypeId(self.slots.len() as u32);
         self.slots.push(Slot {
@@ -556,6 +572,8 @@ impl Types {
             info,
             ptr,
             borrow,
+            handle,
+            layout,
         });
         id
     }
@@ -563,13 +581,15 @@ impl Types {
     /// A new name for the type `id` (the same type).
     pub(crate) fn alias_of(&mut self, id: TypeId) -> TypeId {
         let s = &self.slots[id.0 as usize];
-        let (info, ptr, borrow) = (s.info, s.ptr, s.borrow);
+        let (info, ptr, borrow, handle, layout) = (s.info, s.ptr, s.borrow, s.handle, s.layout);
         let nid = TypeId(self.slots.len() as u32);
         self.slots.push(Slot {
             def: Def::Alias(id),
             info,
             ptr,
             borrow,
+            handle,
+            layout,
         });
         nid
     }
@@ -630,6 +650,74 @@ impl Types {
         match t {
             ValType::Primitive(p) => p == Primitive::String,
             ValType::Defined(i) => self.slots[i.0 as usize].ptr,
+        }
+    }
+
+    pub(crate) fn val_contains_handle(&self, t: ValType) -> bool {
+        match t {
+            ValType::Primitive(_) => false,
+            ValType::Defined(i) => self.slots[i.0 as usize].handle,
+        }
+    }
+
+    /// The canonical ABI's size (saturated) and alignment of `t`.
+    pub(crate) fn val_layout(&self, t: ValType) -> (u64, u32) {
+        match t {
+            ValType::Primitive(p) => prim_layout(p),
+            ValType::Defined(i) => self.slots[i.0 as usize].layout,
+        }
+    }
+
+    /// The layout of a defined type, from its children's (cached) layouts.
+    fn defined_layout(&self, d: &DefinedType) -> (u64, u32) {
+        let align_to = |x: u64, a: u32| x.saturating_add(a as u64 - 1) / a as u64 * a as u64;
+        let record = |ts: &mut dyn Iterator<Item = ValType>| {
+            let (mut size, mut align) = (0u64, 1u32);
+            for t in ts {
+                let (s, a) = self.val_layout(t);
+                size = align_to(size, a).saturating_add(s);
+                align = align.max(a);
+            }
+            (align_to(size, align), align)
+        };
+        let variant = |n: usize, ts: &mut dyn Iterator<Item = ValType>| {
+            let disc: u32 = if n <= 1 << 8 {
+                1
+            } else if n <= 1 << 16 {
+                2
+            } else {
+                4
+            };
+            let (mut payload, mut align) = (0u64, 1u32);
+            for t in ts {
+                let (s, a) = self.val_layout(t);
+                payload = payload.max(s);
+                align = align.max(a);
+            }
+            let start = align_to(disc as u64, align);
+            let align = align.max(disc);
+            (align_to(start.saturating_add(payload), align), align)
+        };
+        match d {
+            DefinedType::Primitive(p) => prim_layout(*p),
+            DefinedType::List(_) | DefinedType::Map(..) => (8, 4),
+            DefinedType::Own(_) | DefinedType::Borrow(_) => (4, 4),
+            DefinedType::FixedList(t, n) => {
+                let (s, a) = self.val_layout(*t);
+                (s.saturating_mul(*n as u64), a)
+            }
+            DefinedType::Record(f) => record(&mut f.iter().map(|f| f.1)),
+            DefinedType::Tuple(ts) => record(&mut ts.iter().copied()),
+            DefinedType::Flags(n) => match n.len() {
+                0 => (0, 1),
+                1..=8 => (1, 1),
+                9..=16 => (2, 2),
+                n => (4 * n.div_ceil(32) as u64, 4),
+            },
+            DefinedType::Enum(n) => variant(n.len(), &mut std::iter::empty()),
+            DefinedType::Option(t) => variant(2, &mut std::iter::once(*t)),
+            DefinedType::Result { ok, err } => variant(2, &mut ok.iter().chain(err).copied()),
+            DefinedType::Variant(c) => variant(c.len(), &mut c.iter().filter_map(|c| c.1)),
         }
     }
 
@@ -762,7 +850,13 @@ impl Types {
                         }
                     }
                 }
-                DefinedType::List(t) | DefinedType::Option(t) => changed |= self.remap_val(t, map),
+                DefinedType::List(t) | DefinedType::Option(t) | DefinedType::FixedList(t, _) => {
+                    changed |= self.remap_val(t, map)
+                }
+                DefinedType::Map(k, v) => {
+                    changed |= self.remap_val(k, map);
+                    changed |= self.remap_val(v, map);
+                }
                 DefinedType::Tuple(ts) => {
                     for t in ts {
                         changed |= self.remap_val(t, map);
@@ -1054,5 +1148,15 @@ impl Types {
             set.remove(&a);
         }
         ok
+    }
+}
+
+fn prim_layout(p: Primitive) -> (u64, u32) {
+    match p {
+        Primitive::Bool | Primitive::S8 | Primitive::U8 => (1, 1),
+        Primitive::S16 | Primitive::U16 => (2, 2),
+        Primitive::S64 | Primitive::U64 | Primitive::F64 => (8, 8),
+        Primitive::String => (8, 4),
+        _ => (4, 4),
     }
 }

@@ -447,6 +447,20 @@ impl Types {
                 Ok(())
             }
             (D::List(a), D::List(b)) | (D::Option(a), D::Option(b)) => self.sub_val(*a, *b, offset),
+            (D::Map(ak, av), D::Map(bk, bv)) => {
+                ctx(self.sub_val(*ak, *bk, offset), || {
+                    "type mismatch in map key".into()
+                })?;
+                ctx(self.sub_val(*av, *bv, offset), || {
+                    "type mismatch in map value".into()
+                })
+            }
+            (D::FixedList(a, an), D::FixedList(b, bn)) => {
+                if an != bn {
+                    return bail(format!("expected list length {bn}, found {an}"), offset);
+                }
+                self.sub_val(*a, *b, offset)
+            }
             (D::Tuple(a), D::Tuple(b)) => {
                 if a.len() != b.len() {
                     return bail(

@@ -12,6 +12,7 @@ fn bin(wat: &str) -> Vec<u8> {
 fn theirs(bytes: &[u8]) -> Result<(), String> {
     let mut features = wasmparser::WasmFeatures::default();
     features.set(wasmparser::WasmFeatures::CM_ASYNC, false);
+    features.set(wasmparser::WasmFeatures::CM_FIXED_LENGTH_LISTS, true);
     wasmparser::Validator::new_with_features(features)
         .validate_all(bytes)
         .map(drop)
@@ -555,4 +556,49 @@ fn names_are_strongly_unique() {
         (component $c)
         (import "f" (func $f))
         (instance (instantiate $c (with "a-b" (func $f)) (with "ab" (func $f)))))"#);
+}
+
+#[test]
+fn map_keys_values_and_fixed_list_lengths() {
+    ok(
+        r#"(component (type (map string (list u32))) (type (map char bool)) (type (map u64 (map u8 string))))"#,
+    );
+    ok(r#"(component (type $k u16) (type (map $k f64)))"#);
+    err(r#"(component (type (map f32 u8)))"#, "invalid map key type");
+    err(
+        r#"(component (type (map (tuple u8) u8)))"#,
+        "invalid map key type",
+    );
+    err(
+        r#"(component (type $r (resource (rep i32))) (type (map u8 (own $r))))"#,
+        "map value type cannot contain a handle",
+    );
+    ok(r#"(component (type (list u8 4)) (type (list (list string 2) 3)))"#);
+    err(
+        r#"(component (type (list u8 0)))"#,
+        "more than zero elements",
+    );
+    err(
+        r#"(component (type (list u64 33554432)))"#,
+        "maximum in-memory size exceeds maximum byte size",
+    );
+    // Subtyping: lengths must be equal, maps compare keys and values.
+    err(
+        r#"(component
+          (component $c (import "f" (func (param "x" (list u8 3)))))
+          (import "g" (func $g (param "x" (list u8 4))))
+          (instance (instantiate $c (with "f" (func $g)))))"#,
+        "list length",
+    );
+    ok(r#"(component
+          (component $c (import "f" (func (param "x" (map string u8)))))
+          (import "g" (func $g (param "x" (map string u8))))
+          (instance (instantiate $c (with "f" (func $g)))))"#);
+    // Flattening: `list<u32, 16>` is 16 flat parameters, `list<u32, 17>` spills.
+    ok(r#"(component
+          (core module $m (memory (export "m") 1) (func (export "f") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)) (func (export "g") (param i32))
+            (func (export "r") (param i32 i32 i32 i32) (result i32) unreachable))
+          (core instance $i (instantiate $m))
+          (func (param "x" (list u32 16)) (canon lift (core func $i "f")))
+          (func (param "x" (list u32 17)) (canon lift (core func $i "g") (memory (core memory $i "m")) (realloc (core func $i "r")))))"#);
 }

@@ -29,6 +29,10 @@ enum T {
     Char,
     Str,
     List(Box<T>),
+    /// `map<K, V>` (keys: a primitive, not a float)
+    Map(Box<T>, Box<T>),
+    /// `list<T, N>`
+    Fixed(Box<T>, usize),
     Tuple(Vec<T>),
     Option(Box<T>),
     Result(Option<Box<T>>, Option<Box<T>>),
@@ -67,6 +71,19 @@ fn ty() -> impl Strategy<Value = T> {
     leaf().prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             inner.clone().prop_map(|t| T::List(Box::new(t))),
+            (
+                prop_oneof![
+                    Just(T::Bool),
+                    Just(T::U8),
+                    Just(T::S32),
+                    Just(T::U64),
+                    Just(T::Char),
+                    Just(T::Str)
+                ],
+                inner.clone()
+            )
+                .prop_map(|(k, v)| T::Map(Box::new(k), Box::new(v))),
+            (inner.clone(), 1..4usize).prop_map(|(t, n)| T::Fixed(Box::new(t), n)),
             proptest::collection::vec(inner.clone(), 1..4).prop_map(T::Tuple),
             inner.clone().prop_map(|t| T::Option(Box::new(t))),
             (
@@ -116,6 +133,8 @@ impl Cx<'_> {
             T::Char => "char".into(),
             T::Str => "string".into(),
             T::List(t) => format!("(list {})", self.text(t, side)),
+            T::Map(k, v) => format!("(map {} {})", self.text(k, side), self.text(v, side)),
+            T::Fixed(t, n) => format!("(list {} {n})", self.text(t, side)),
             T::Tuple(ts) => format!(
                 "(tuple {})",
                 ts.iter()
@@ -147,7 +166,8 @@ impl Cx<'_> {
             T::S64 | T::U64 => out.push("i64"),
             T::F32 => out.push("f32"),
             T::F64 => out.push("f64"),
-            T::Str | T::List(_) => out.extend(["i32", "i32"]),
+            T::Str | T::List(_) | T::Map(..) => out.extend(["i32", "i32"]),
+            T::Fixed(t, n) => (0..*n).for_each(|_| self.flat(t, out)),
             T::Tuple(ts) => ts.iter().for_each(|t| self.flat(t, out)),
             T::Option(t) => self.variant(&[None, Some(t)], out),
             T::Result(a, b) => self.variant(&[a.as_deref(), b.as_deref()], out),
@@ -224,6 +244,12 @@ impl Cx<'_> {
             .prop_map(Val::String)
             .boxed(),
             T::List(t) => proptest::collection::vec(self.value(t), 0..4)
+                .prop_map(Val::List)
+                .boxed(),
+            T::Map(k, v) => proptest::collection::vec((self.value(k), self.value(v)), 0..4)
+                .prop_map(Val::Map)
+                .boxed(),
+            T::Fixed(t, n) => proptest::collection::vec(self.value(t), *n)
                 .prop_map(Val::List)
                 .boxed(),
             T::Tuple(ts) => ts

@@ -434,3 +434,162 @@ fn handle_tables_are_bounded_and_stores_are_not_mixed() {
     let e = call(&mut other, &j, "leak", &[]).unwrap_err();
     assert!(e.to_string().contains("resource handle table full"), "{e}");
 }
+
+fn map_of(entries: &[(&str, Val)]) -> Val {
+    Val::Map(
+        entries
+            .iter()
+            .map(|(k, v)| (Val::String((*k).into()), v.clone()))
+            .collect(),
+    )
+}
+
+#[test]
+fn maps_and_fixed_lists_host_to_component_to_host() {
+    // `run` passes its map and fixed-length list to a host import and
+    // returns what the host returns; `fl` echoes a `list<u32, 3>` (flat
+    // parameters, a result through memory).
+    let engine = Engine::default();
+    let text = format!(
+        r#"(component
+          (import "h" (func $h (param "m" (map string u32)) (param "a" (list u8 2)) (result (map string u32))))
+          (core module $Libc {LIBC})
+          (core instance $libc (instantiate $Libc))
+          (core func $h' (canon lower (func $h) (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+          (core module $Main
+            (import "libc" "mem" (memory 1))
+            (import "" "h" (func $h (param i32 i32 i32 i32 i32)))
+            (func (export "run") (param i32 i32 i32 i32) (result i32)
+              (call $h (local.get 0) (local.get 1) (local.get 2) (local.get 3) (i32.const 16))
+              (i32.const 16))
+            (func (export "fl") (param i32 i32 i32) (result i32)
+              (i32.store (i32.const 32) (local.get 0))
+              (i32.store (i32.const 36) (local.get 1))
+              (i32.store (i32.const 40) (local.get 2))
+              (i32.const 32)))
+          (core instance $main (instantiate $Main (with "libc" (instance $libc)) (with "" (instance (export "h" (func $h'))))))
+          (func (export "run") (param "m" (map string u32)) (param "a" (list u8 2)) (result (map string u32))
+            (canon lift (core func $main "run") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+          (func (export "fl") (param "x" (list u32 3)) (result (list u32 3))
+            (canon lift (core func $main "fl") (memory (core memory $libc "mem")))))"#
+    );
+    let c = component(&engine, &text);
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_new("h", |_store, args, out| {
+            let (Val::Map(m), Val::List(a)) = (&args[0], &args[1]) else {
+                panic!("a map and a list: {args:?}")
+            };
+            let [Val::U8(x), Val::U8(y)] = a[..] else {
+                panic!("two bytes: {a:?}")
+            };
+            let add = u32::from(x) + u32::from(y);
+            out[0] = Val::Map(
+                m.iter()
+                    .rev()
+                    .map(|(k, v)| match v {
+                        Val::U32(v) => (k.clone(), Val::U32(v + add)),
+                        v => panic!("a u32: {v:?}"),
+                    })
+                    .collect(),
+            );
+            Ok(())
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let i = linker.instantiate(&mut store, &c).unwrap();
+    let m = map_of(&[
+        ("one", Val::U32(1)),
+        ("zwei ☃", Val::U32(2)),
+        ("", Val::U32(3)),
+    ]);
+    let got = call(
+        &mut store,
+        &i,
+        "run",
+        &[m, Val::List(vec![Val::U8(10), Val::U8(20)])],
+    )
+    .unwrap();
+    assert_eq!(
+        got,
+        Some(map_of(&[
+            ("", Val::U32(33)),
+            ("zwei ☃", Val::U32(32)),
+            ("one", Val::U32(31))
+        ]))
+    );
+    // An empty map.
+    let got = call(
+        &mut store,
+        &i,
+        "run",
+        &[Val::Map(vec![]), Val::List(vec![Val::U8(0), Val::U8(0)])],
+    )
+    .unwrap();
+    assert_eq!(got, Some(Val::Map(vec![])));
+    let fl = Val::List(vec![Val::U32(7), Val::U32(8), Val::U32(u32::MAX)]);
+    assert_eq!(
+        call(&mut store, &i, "fl", std::slice::from_ref(&fl)).unwrap(),
+        Some(fl)
+    );
+    // A fixed-length list of the wrong length, or a map of the wrong key
+    // type, is a usage error.
+    assert!(call(&mut store, &i, "fl", &[Val::List(vec![Val::U32(1)])]).is_err());
+    let bad = Val::Map(vec![(Val::U32(1), Val::U32(1))]);
+    let two = Val::List(vec![Val::U8(0), Val::U8(0)]);
+    assert!(call(&mut store, &i, "run", &[bad, two]).is_err());
+}
+
+#[test]
+fn maps_and_fixed_lists_component_to_component() {
+    // $Callee echoes a map of lists and a `list<u16, 3>` as a tuple (in
+    // memory); $User forwards to it through the fused adapter (its own
+    // memory, so every byte is copied) and the host checks what comes back.
+    let engine = Engine::default();
+    let ty = "(param \"m\" (map string (list u8))) (param \"x\" (list u16 3)) (result (tuple (map string (list u8)) (list u16 3)))";
+    let text = format!(
+        r#"(component
+          (component $Callee
+            (core module $M {LIBC}
+              (func (export "f") (param i32 i32 i32 i32 i32) (result i32)
+                (i32.store (i32.const 0) (local.get 0))
+                (i32.store (i32.const 4) (local.get 1))
+                (i32.store16 (i32.const 8) (local.get 2))
+                (i32.store16 (i32.const 10) (local.get 3))
+                (i32.store16 (i32.const 12) (local.get 4))
+                (i32.const 0)))
+            (core instance $m (instantiate $M))
+            (func (export "f") {ty}
+              (canon lift (core func $m "f") (memory (core memory $m "mem")) (realloc (core func $m "realloc")))))
+          (component $User
+            (import "f" (func $f {ty}))
+            (core module $Libc {LIBC})
+            (core instance $libc (instantiate $Libc))
+            (core func $f' (canon lower (func $f) (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+            (core module $Main
+              (import "libc" "mem" (memory 1))
+              (import "" "f" (func $f (param i32 i32 i32 i32 i32 i32)))
+              (func (export "run") (param i32 i32 i32 i32 i32) (result i32)
+                (call $f (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4) (i32.const 32))
+                (i32.const 32)))
+            (core instance $main (instantiate $Main (with "libc" (instance $libc)) (with "" (instance (export "f" (func $f'))))))
+            (func (export "run") {ty}
+              (canon lift (core func $main "run") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc")))))
+          (instance $c (instantiate $Callee))
+          (instance $u (instantiate $User (with "f" (func $c "f"))))
+          (export "run" (func $u "run")))"#
+    );
+    let c = component(&engine, &text);
+    let mut store = Store::new(&engine, ());
+    let i = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let bytes = |b: &[u8]| Val::List(b.iter().map(|&x| Val::U8(x)).collect());
+    let m = map_of(&[
+        ("a", bytes(b"xyz")),
+        ("b", bytes(b"")),
+        ("ccc", bytes(&[0, 255])),
+    ]);
+    let x = Val::List(vec![Val::U16(1), Val::U16(0xffff), Val::U16(300)]);
+    let got = call(&mut store, &i, "run", &[m.clone(), x.clone()]).unwrap();
+    assert_eq!(got, Some(Val::Tuple(vec![m, x])));
+}

@@ -101,10 +101,13 @@ pub(crate) fn components() -> Vec<(String, Vec<u8>)> {
 
 fn theirs(bytes: &[u8]) -> Result<(), String> {
     // The default features minus those this layer reports as unsupported
-    // (async built-ins, maps, `implements` names).
+    // (async built-ins, `implements` names), plus maps and fixed-length
+    // lists (wasmtime's `-W component-model-map` and
+    // `-W component-model-fixed-length-lists`).
     let mut features = wasmparser::WasmFeatures::default();
     features.set(wasmparser::WasmFeatures::CM_ASYNC, false);
-    features.set(wasmparser::WasmFeatures::CM_MAP, false);
+    features.set(wasmparser::WasmFeatures::CM_MAP, true);
+    features.set(wasmparser::WasmFeatures::CM_FIXED_LENGTH_LISTS, true);
     features.set(wasmparser::WasmFeatures::CM_IMPLEMENTS, false);
     wasmparser::Validator::new_with_features(features)
         .validate_all(bytes)
