@@ -327,6 +327,10 @@ pub enum DefinedType {
     Variant(Vec<Case>),
     /// `list`
     List(ValueType),
+    /// `stream<T?>` (async; only defined and named by built-ins)
+    Stream(Option<ValueType>),
+    /// `future<T?>` (async; only defined and named by built-ins)
+    Future(Option<ValueType>),
     /// `map<K, V>` (`cm-map`)
     Map(ValueType, ValueType),
     /// `list<T, N>`, a fixed-length list (`cm-fixed-length-lists`)
@@ -561,6 +565,116 @@ pub enum Canon {
         /// The resource type.
         ty: u32,
     },
+    /// One of the async, thread and error-context built-ins (`task.return`,
+    /// `waitable-set.wait`, `stream.read`, ...).
+    Builtin(Builtin),
+}
+
+/// The built-ins of the async, thread and error-context families that
+/// are decoded and validated. The runtime gives each its core function;
+/// the ones with no meaning without async trap as not supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum BuiltinKind {
+    BackpressureInc,
+    BackpressureDec,
+    TaskReturn,
+    TaskCancel,
+    ContextGet,
+    ContextSet,
+    ThreadYield,
+    ThreadIndex,
+    ThreadNewIndirect,
+    SubtaskCancel,
+    SubtaskDrop,
+    StreamNew,
+    StreamRead,
+    StreamWrite,
+    StreamCancelRead,
+    StreamCancelWrite,
+    StreamDropReadable,
+    StreamDropWritable,
+    FutureNew,
+    FutureRead,
+    FutureWrite,
+    FutureCancelRead,
+    FutureCancelWrite,
+    FutureDropReadable,
+    FutureDropWritable,
+    ErrorContextNew,
+    ErrorContextDebugMessage,
+    ErrorContextDrop,
+    WaitableSetNew,
+    WaitableSetWait,
+    WaitableSetPoll,
+    WaitableSetDrop,
+    WaitableJoin,
+}
+
+impl BuiltinKind {
+    /// Its name in the text format (after `canon`).
+    pub fn name(self) -> &'static str {
+        use BuiltinKind::*;
+        match self {
+            BackpressureInc => "backpressure.inc",
+            BackpressureDec => "backpressure.dec",
+            TaskReturn => "task.return",
+            TaskCancel => "task.cancel",
+            ContextGet => "context.get",
+            ContextSet => "context.set",
+            ThreadYield => "thread.yield",
+            ThreadIndex => "thread.index",
+            ThreadNewIndirect => "thread.new-indirect",
+            SubtaskCancel => "subtask.cancel",
+            SubtaskDrop => "subtask.drop",
+            StreamNew => "stream.new",
+            StreamRead => "stream.read",
+            StreamWrite => "stream.write",
+            StreamCancelRead => "stream.cancel-read",
+            StreamCancelWrite => "stream.cancel-write",
+            StreamDropReadable => "stream.drop-readable",
+            StreamDropWritable => "stream.drop-writable",
+            FutureNew => "future.new",
+            FutureRead => "future.read",
+            FutureWrite => "future.write",
+            FutureCancelRead => "future.cancel-read",
+            FutureCancelWrite => "future.cancel-write",
+            FutureDropReadable => "future.drop-readable",
+            FutureDropWritable => "future.drop-writable",
+            ErrorContextNew => "error-context.new",
+            ErrorContextDebugMessage => "error-context.debug-message",
+            ErrorContextDrop => "error-context.drop",
+            WaitableSetNew => "waitable-set.new",
+            WaitableSetWait => "waitable-set.wait",
+            WaitableSetPoll => "waitable-set.poll",
+            WaitableSetDrop => "waitable-set.drop",
+            WaitableJoin => "waitable.join",
+        }
+    }
+}
+
+/// A built-in of [`BuiltinKind`] with its immediates (each kind uses some).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Builtin {
+    /// Where it was read.
+    pub offset: usize,
+    /// Which built-in.
+    pub kind: BuiltinKind,
+    /// The stream or future type (`stream.*`, `future.*`).
+    pub ty: Option<u32>,
+    /// The result type of `task.return`.
+    pub result: Option<ValueType>,
+    /// Canonical options (`task.return`, `stream`/`future` `read`/`write`,
+    /// `error-context.new`/`debug-message`).
+    pub opts: Vec<CanonOpt>,
+    /// The memory of `waitable-set.wait`/`poll`.
+    pub memory: Option<u32>,
+    /// `async` (`subtask.cancel`, `*.cancel-read`/`write`).
+    pub flag: bool,
+    /// `context.get`/`set`: the core type and the slot.
+    pub context: Option<(ValType, u32)>,
+    /// `thread.new-indirect`: the core function type and the table.
+    pub indirect: Option<(u32, u32)>,
 }
 
 /// The start function.

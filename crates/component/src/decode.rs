@@ -391,6 +391,136 @@ fn canon_opts(r: &mut Reader<'_>) -> Result<Vec<CanonOpt>> {
     })
 }
 
+fn flag(r: &mut Reader<'_>, what: &str) -> Result<bool> {
+    let at = r.offset();
+    match r.u8()? {
+        0x00 => Ok(false),
+        0x01 => Ok(true),
+        b => Err(leading(b, what, at)),
+    }
+}
+
+/// The byte that was `cancellable` before component-model#716: zero.
+fn zero(r: &mut Reader<'_>) -> Result<()> {
+    let at = r.offset();
+    match r.u8()? {
+        0x00 => Ok(()),
+        b => Err(leading(b, "zero byte", at)),
+    }
+}
+
+/// The async, thread and error-context built-ins, with their immediates
+/// as wasmparser reads them.
+fn builtin(r: &mut Reader<'_>, code: u8, offset: usize) -> Result<Builtin> {
+    use BuiltinKind::*;
+    let mut b = Builtin {
+        offset,
+        kind: TaskCancel,
+        ty: None,
+        result: None,
+        opts: Vec::new(),
+        memory: None,
+        flag: false,
+        context: None,
+        indirect: None,
+    };
+    b.kind = match code {
+        0x24 => BackpressureInc,
+        0x25 => BackpressureDec,
+        0x09 => {
+            let at = r.offset();
+            b.result = match r.u8()? {
+                0x00 => Some(types::value_type(r)?),
+                0x01 => {
+                    let z = r.offset();
+                    match r.u8()? {
+                        0x00 => None,
+                        b => return Err(leading(b, "number of results", z)),
+                    }
+                }
+                b => return Err(leading(b, "component function results", at)),
+            };
+            b.opts = canon_opts(r)?;
+            TaskReturn
+        }
+        0x05 => TaskCancel,
+        0x0a | 0x0b => {
+            let t = r.val_type(Features::front_end())?;
+            b.context = Some((t, r.u32()?));
+            if code == 0x0a {
+                ContextGet
+            } else {
+                ContextSet
+            }
+        }
+        0x06 => {
+            b.flag = flag(r, "async")?;
+            SubtaskCancel
+        }
+        0x0d => SubtaskDrop,
+        0x0e..=0x1b => {
+            b.ty = Some(r.u32()?);
+            let k = match code {
+                0x0e => StreamNew,
+                0x0f => StreamRead,
+                0x10 => StreamWrite,
+                0x11 => StreamCancelRead,
+                0x12 => StreamCancelWrite,
+                0x13 => StreamDropReadable,
+                0x14 => StreamDropWritable,
+                0x15 => FutureNew,
+                0x16 => FutureRead,
+                0x17 => FutureWrite,
+                0x18 => FutureCancelRead,
+                0x19 => FutureCancelWrite,
+                0x1a => FutureDropReadable,
+                _ => FutureDropWritable,
+            };
+            match k {
+                StreamRead | StreamWrite | FutureRead | FutureWrite => b.opts = canon_opts(r)?,
+                StreamCancelRead | StreamCancelWrite | FutureCancelRead | FutureCancelWrite => {
+                    b.flag = flag(r, "async")?
+                }
+                _ => {}
+            }
+            k
+        }
+        0x1c => {
+            b.opts = canon_opts(r)?;
+            ErrorContextNew
+        }
+        0x1d => {
+            b.opts = canon_opts(r)?;
+            ErrorContextDebugMessage
+        }
+        0x1e => ErrorContextDrop,
+        0x1f => WaitableSetNew,
+        0x20 | 0x21 => {
+            zero(r)?;
+            b.memory = Some(r.u32()?);
+            if code == 0x20 {
+                WaitableSetWait
+            } else {
+                WaitableSetPoll
+            }
+        }
+        0x22 => WaitableSetDrop,
+        0x23 => WaitableJoin,
+        0x26 => ThreadIndex,
+        0x27 => {
+            let t = r.u32()?;
+            b.indirect = Some((t, r.u32()?));
+            ThreadNewIndirect
+        }
+        0x0c => {
+            zero(r)?;
+            ThreadYield
+        }
+        _ => return Err(leading(code, "canonical function", offset)),
+    };
+    Ok(b)
+}
+
 fn canon(r: &mut Reader<'_>) -> Result<Canon> {
     let offset = r.offset();
     Ok(match r.u8()? {
@@ -432,7 +562,8 @@ fn canon(r: &mut Reader<'_>) -> Result<Canon> {
             offset,
             ty: r.u32()?,
         },
-        0x05..=0x2f | 0x40..=0x42 => {
+        b @ (0x05..=0x06 | 0x09..=0x27) => Canon::Builtin(builtin(r, b, offset)?),
+        0x07..=0x08 | 0x28..=0x2f | 0x40..=0x42 => {
             return Err(Error::unsupported(
                 "canonical function is not supported (async, streams, futures, error contexts \
                  and threads are not implemented)",

@@ -87,12 +87,8 @@ fn defined(r: &mut Reader<'_>, b: u8, at: usize) -> Result<DefinedType> {
         0x68 => DefinedType::Borrow(r.u32()?),
         0x63 => DefinedType::Map(value_type(r)?, value_type(r)?),
         0x67 => DefinedType::FixedList(value_type(r)?, r.u32()?),
-        0x65 | 0x66 => {
-            return Err(Error::unsupported(
-                "streams and futures are not supported",
-                at,
-            ))
-        }
+        0x66 => DefinedType::Stream(opt_value_type(r)?),
+        0x65 => DefinedType::Future(opt_value_type(r)?),
         b => return Err(leading(b, "component defined type", at)),
     })
 }

@@ -17,7 +17,7 @@ use nanowasm_core::{ExternKind, GlobalType, MemoryType, TableType, ValType as Co
 
 use crate::ast::*;
 use crate::names;
-use crate::typeck::abi::{Abi, AbiOpts};
+use crate::typeck::abi::{Abi, AbiOpts, MAX_FLAT_PARAMS};
 use crate::typeck::subtype::{core_types_str, ctx};
 use crate::typeck::{
     AnyTypeId, ComponentType, CoreEntity, CoreFuncType, CoreInstanceType, Def, DefinedType, Entity,
@@ -1091,6 +1091,37 @@ impl Checker {
                 )
             }
             DefinedType_::List(t) => DefinedType::List(v(*t)?),
+            DefinedType_::Stream(inner) | DefinedType_::Future(inner) => {
+                let stream = matches!(t, DefinedType_::Stream(_));
+                let t = inner.map(v).transpose()?;
+                let prim = match t {
+                    Some(Val::Primitive(p)) => Some(p),
+                    Some(Val::Defined(id)) => match self.types.defined(id) {
+                        DefinedType::Primitive(p) => Some(*p),
+                        _ => None,
+                    },
+                    None => None,
+                };
+                let what = if stream { "stream" } else { "future" };
+                if stream && prim == Some(Primitive::Char) {
+                    return bail(
+                        "`stream<char>` is not valid at this time, use `stream<u8>` with a \
+                         defined by encoding instead for now",
+                        offset,
+                    );
+                }
+                if t.is_some_and(|t| self.types.val_contains_borrow(t)) {
+                    return bail(
+                        format!("`{what}` payload cannot contain a `borrow` type"),
+                        offset,
+                    );
+                }
+                if stream {
+                    DefinedType::Stream(t)
+                } else {
+                    DefinedType::Future(t)
+                }
+            }
             DefinedType_::Map(k, t) => {
                 let key = v(*k)?;
                 // Map keys are the `<keytype>` primitives, as wasmparser.
@@ -1892,7 +1923,165 @@ impl Checker {
                 let t = self.core_func_type(&[CoreValType::I32], &[rep]);
                 self.push_core_func(t, *offset)
             }
+            Canon::Builtin(b) => {
+                let (params, results) = self.builtin(b)?;
+                let t = self.core_func_type(&params, &results);
+                self.push_core_func(t, b.offset)
+            }
         }
+    }
+
+    /// Checks an async, thread or error-context built-in's immediates and
+    /// returns its core signature (wasmparser's, with 32-bit memories).
+    fn builtin(&mut self, b: &Builtin) -> Result<(Vec<CoreValType>, Vec<CoreValType>)> {
+        use BuiltinKind::*;
+        use CoreValType::I32;
+        let offset = b.offset;
+        let name = b.kind.name();
+        // The stream or future type the built-in names.
+        let payload = |this: &Self, stream: bool| -> Result<()> {
+            let idx = b.ty.unwrap_or(u32::MAX);
+            let sc = this.top_ref();
+            let ok = match sc.any_type(idx, offset)? {
+                AnyTypeId::Defined(id) => matches!(
+                    (this.types.defined(id), stream),
+                    (DefinedType::Stream(_), true) | (DefinedType::Future(_), false)
+                ),
+                _ => false,
+            };
+            if !ok {
+                let what = if stream { "stream" } else { "future" };
+                return bail(format!("`{name}` requires a {what} type"), offset);
+            }
+            Ok(())
+        };
+        Ok(match b.kind {
+            BackpressureInc | BackpressureDec | TaskCancel => (vec![], vec![]),
+            TaskReturn => {
+                let (o, post) = self.canon_opts(&b.opts, offset)?;
+                if post.is_some() {
+                    return bail(
+                        "cannot specify `post-return` option on `task.return`",
+                        offset,
+                    );
+                }
+                if o.realloc {
+                    return bail("cannot specify `realloc` option on `task.return`", offset);
+                }
+                let mut params = Vec::new();
+                if let Some(t) = b.result {
+                    let t = self.top_ref().val_type(t, offset)?;
+                    if !self.types.flatten(t, &mut params, MAX_FLAT_PARAMS) {
+                        params = vec![I32];
+                        if !o.memory {
+                            return bail("canonical option `memory` is required", offset);
+                        }
+                    } else if self.types.val_contains_ptr(t) && !o.memory {
+                        return bail("canonical option `memory` is required", offset);
+                    }
+                }
+                (params, vec![])
+            }
+            ContextGet | ContextSet => {
+                let (t, slot) = b.context.unwrap_or((I32, 0));
+                if t != I32 {
+                    return bail(format!("`{name}` only supports `i32` or `i64`"), offset);
+                }
+                if slot > 1 {
+                    return bail(format!("invalid context slot {slot} for `{name}`"), offset);
+                }
+                if b.kind == ContextGet {
+                    (vec![], vec![I32])
+                } else {
+                    (vec![I32], vec![])
+                }
+            }
+            SubtaskDrop | WaitableSetDrop | ErrorContextDrop => (vec![I32], vec![]),
+            SubtaskCancel => (vec![I32], vec![I32]),
+            StreamNew | FutureNew => {
+                payload(self, b.kind == StreamNew)?;
+                (vec![], vec![CoreValType::I64])
+            }
+            StreamRead | StreamWrite | FutureRead | FutureWrite => {
+                let stream = matches!(b.kind, StreamRead | StreamWrite);
+                payload(self, stream)?;
+                let (_, post) = self.canon_opts(&b.opts, offset)?;
+                if post.is_some() {
+                    return bail(
+                        format!("cannot specify `post-return` option on `{name}`"),
+                        offset,
+                    );
+                }
+                if stream {
+                    (vec![I32, I32, I32], vec![I32])
+                } else {
+                    (vec![I32, I32], vec![I32])
+                }
+            }
+            StreamCancelRead | StreamCancelWrite | FutureCancelRead | FutureCancelWrite => {
+                payload(self, matches!(b.kind, StreamCancelRead | StreamCancelWrite))?;
+                (vec![I32], vec![I32])
+            }
+            StreamDropReadable | StreamDropWritable | FutureDropReadable | FutureDropWritable => {
+                payload(
+                    self,
+                    matches!(b.kind, StreamDropReadable | StreamDropWritable),
+                )?;
+                (vec![I32], vec![])
+            }
+            ErrorContextNew | ErrorContextDebugMessage => {
+                let (o, post) = self.canon_opts(&b.opts, offset)?;
+                if post.is_some() || o.realloc && b.kind == ErrorContextNew {
+                    return bail(format!("invalid canonical option on `{name}`"), offset);
+                }
+                if b.kind == ErrorContextNew {
+                    (vec![I32, I32], vec![I32])
+                } else {
+                    (vec![I32, I32], vec![])
+                }
+            }
+            WaitableSetNew | ThreadIndex | ThreadYield => (vec![], vec![I32]),
+            WaitableSetWait | WaitableSetPoll => {
+                let m = b.memory.unwrap_or(u32::MAX);
+                let sc = self.top_ref();
+                sc.check(Sort::Core(CoreSort::Memory), m, offset)?;
+                if sc.core_memories[m as usize].memory64 {
+                    return Err(Error::unsupported(
+                        "64-bit memories require the `cm64` feature to be enabled",
+                        offset,
+                    ));
+                }
+                (vec![I32, I32], vec![I32])
+            }
+            WaitableJoin => (vec![I32, I32], vec![]),
+            ThreadNewIndirect => {
+                let (ty, table) = b.indirect.unwrap_or((u32::MAX, u32::MAX));
+                let sc = self.top_ref();
+                sc.check(Sort::Core(CoreSort::Type), ty, offset)?;
+                let f = match sc.core_types[ty as usize] {
+                    CoreTypeRef::Func(f) => self.types.core_func(f),
+                    CoreTypeRef::Module(_) => return bail("expected a core function type", offset),
+                };
+                if f.params != [I32] {
+                    return bail(
+                        "start function must take a single `i32` argument (currently)",
+                        offset,
+                    );
+                }
+                if !f.results.is_empty() {
+                    return bail("start function must not return any values", offset);
+                }
+                sc.check(Sort::Core(CoreSort::Table), table, offset)?;
+                let t = sc.core_tables[table as usize];
+                if t.table64 {
+                    return Err(Error::unsupported(
+                        "64-bit tables in `thread.new-indirect` are not supported",
+                        offset,
+                    ));
+                }
+                (vec![I32, I32], vec![I32])
+            }
+        })
     }
 
     fn push_core_func(&mut self, t: TypeId, offset: usize) -> Result<()> {

@@ -192,6 +192,10 @@ impl Printer<'_> {
             DefinedType::Primitive(p) => prim(*p).to_string(),
             DefinedType::List(t) => format!("list<{}>", v(*t)?),
             DefinedType::Map(k, t) => format!("map<{}, {}>", v(*k)?, v(*t)?),
+            DefinedType::Stream(None) => "stream".into(),
+            DefinedType::Future(None) => "future".into(),
+            DefinedType::Stream(Some(t)) => format!("stream<{}>", v(*t)?),
+            DefinedType::Future(Some(t)) => format!("future<{}>", v(*t)?),
             DefinedType::FixedList(t, n) => format!("list<{}, {n}>", v(*t)?),
             DefinedType::Option(t) => format!("option<{}>", v(*t)?),
             DefinedType::Tuple(ts) => format!(

@@ -209,6 +209,8 @@ enum Defined<'s> {
     Record(Vec<(String, ValTy<'s>)>),
     Variant(Vec<(Option<Id<'s>>, String, Option<ValTy<'s>>)>),
     List(ValTy<'s>),
+    Stream(Option<ValTy<'s>>),
+    Future(Option<ValTy<'s>>),
     Map(ValTy<'s>, ValTy<'s>),
     FixedList(ValTy<'s>, u32),
     Tuple(Vec<ValTy<'s>>),
@@ -367,6 +369,23 @@ enum Canon<'s> {
     ResourceNew(Ref<'s>),
     ResourceDrop(Ref<'s>),
     ResourceRep(Ref<'s>),
+    /// An async, thread or error-context built-in (boxed: it is large,
+    /// and fields live on the stack of the recursive parser).
+    Builtin(Box<BuiltinCanon<'s>>),
+}
+
+/// An async, thread or error-context built-in: its binary code and
+/// immediates.
+#[derive(Debug)]
+struct BuiltinCanon<'s> {
+    code: u8,
+    ty: Option<Ref<'s>>,
+    result: Option<ValTy<'s>>,
+    opts: Vec<Opt<'s>>,
+    memory: Option<Ref<'s>>,
+    flag: bool,
+    context: Option<(u8, u32)>,
+    indirect: Option<(Ref<'s>, Ref<'s>)>,
 }
 
 #[derive(Debug)]
@@ -990,7 +1009,7 @@ fn core_func<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>) -> R<Field<'s>> {
     let kw_at = p.offset();
     let f = match p.atom()? {
         "canon" => {
-            let kind = core_canon(p)?;
+            let kind = core_canon(p, cx)?;
             Field::Canon { id, name, kind }
         }
         "alias" => {
@@ -1016,9 +1035,13 @@ fn core_func<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>) -> R<Field<'s>> {
 }
 
 /// A canonical built-in that defines a core function, after `canon`.
-fn core_canon<'s>(p: &mut Parser<'s, '_>) -> R<Canon<'s>> {
+fn core_canon<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>) -> R<Canon<'s>> {
     let at = p.offset();
-    Ok(match p.atom()? {
+    let kw = p.atom()?;
+    if let Some(code) = builtin_code(kw) {
+        return builtin(p, cx, code);
+    }
+    Ok(match kw {
         "lower" => {
             p.open()?;
             let func = item_ref(p, "func", Ns::Func)?;
@@ -1036,6 +1059,116 @@ fn core_canon<'s>(p: &mut Parser<'s, '_>) -> R<Canon<'s>> {
             ))
         }
     })
+}
+
+/// The binary code of an async, thread or error-context built-in.
+fn builtin_code(kw: &str) -> Option<u8> {
+    Some(match kw {
+        "task.cancel" => 0x05,
+        "subtask.cancel" => 0x06,
+        "task.return" => 0x09,
+        "context.get" => 0x0a,
+        "context.set" => 0x0b,
+        "thread.yield" => 0x0c,
+        "subtask.drop" => 0x0d,
+        "stream.new" => 0x0e,
+        "stream.read" => 0x0f,
+        "stream.write" => 0x10,
+        "stream.cancel-read" => 0x11,
+        "stream.cancel-write" => 0x12,
+        "stream.drop-readable" => 0x13,
+        "stream.drop-writable" => 0x14,
+        "future.new" => 0x15,
+        "future.read" => 0x16,
+        "future.write" => 0x17,
+        "future.cancel-read" => 0x18,
+        "future.cancel-write" => 0x19,
+        "future.drop-readable" => 0x1a,
+        "future.drop-writable" => 0x1b,
+        "error-context.new" => 0x1c,
+        "error-context.debug-message" => 0x1d,
+        "error-context.drop" => 0x1e,
+        "waitable-set.new" => 0x1f,
+        "waitable-set.wait" => 0x20,
+        "waitable-set.poll" => 0x21,
+        "waitable-set.drop" => 0x22,
+        "waitable.join" => 0x23,
+        "backpressure.inc" => 0x24,
+        "backpressure.dec" => 0x25,
+        "thread.index" => 0x26,
+        "thread.new-indirect" => 0x27,
+        _ => return None,
+    })
+}
+
+/// A built-in's immediates, after its name, as the `wast` crate reads them.
+fn builtin<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>, code: u8) -> R<Canon<'s>> {
+    let (mut ty, mut result, mut opts, mut memory, mut flag, mut context, mut indirect) =
+        (None, None, Vec::new(), None, false, None, None);
+    let legacy = |p: &mut Parser<'s, '_>| -> R<()> {
+        if p.eat_keyword("cancellable") {
+            return Err(p.error(
+                "the `cancellable` option is no longer supported after \
+                 WebAssembly/component-model#716",
+            ));
+        }
+        Ok(())
+    };
+    match code {
+        0x09 => {
+            if p.eat_list("result")? {
+                result = Some(val_ty(p, cx)?);
+                p.close()?;
+            }
+            opts = canon_opts(p)?;
+        }
+        0x0a | 0x0b => {
+            let at = p.offset();
+            let t = match p.atom()? {
+                "i32" => 0x7f,
+                "i64" => 0x7e,
+                _ => return Err(Error::new(at, "expected `i32` or `i64`")),
+            };
+            let at = p.offset();
+            let slot =
+                num::u32_lit(p.atom()?).ok_or_else(|| Error::new(at, "expected a context slot"))?;
+            context = Some((t, slot));
+        }
+        0x06 => flag = p.eat_keyword("async"),
+        0x0e..=0x1b => {
+            ty = Some(index_or_ref(p, "type", Ns::Type)?);
+            match code {
+                0x0f | 0x10 | 0x16 | 0x17 => opts = canon_opts(p)?,
+                0x11 | 0x12 | 0x18 | 0x19 => flag = p.eat_keyword("async"),
+                _ => {}
+            }
+        }
+        0x1c | 0x1d => opts = canon_opts(p)?,
+        0x20 | 0x21 => {
+            legacy(p)?;
+            p.open()?;
+            p.keyword("memory")?;
+            memory = Some(core_prefixed_contents(p, "memory", Ns::CoreMemory)?);
+            p.close()?;
+        }
+        0x0c => legacy(p)?,
+        0x27 => {
+            let t = core_prefixed(p, "type", Ns::CoreType)?;
+            let table = core_prefixed(p, "table", Ns::CoreTable)?;
+            indirect = Some((t, table));
+        }
+        _ => {}
+    }
+    Ok(Canon::Builtin(Box::new(BuiltinCanon {
+        code,
+        ty,
+        result,
+        opts,
+        memory,
+        flag,
+        context,
+        indirect,
+    })))
 }
 
 fn canon_opts<'s>(p: &mut Parser<'s, '_>) -> R<Vec<Opt<'s>>> {
@@ -1086,7 +1219,7 @@ fn canon<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>) -> R<Field<'s>> {
             kind: Canon::Lift { ty, func, opts },
         });
     }
-    let kind = core_canon(p)?;
+    let kind = core_canon(p, cx)?;
     p.open()?;
     p.keyword("core")?;
     p.keyword("func")?;
@@ -1529,9 +1662,19 @@ fn defined_body<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>) -> R<Defined<'s>> {
         }
         "own" => Defined::Own(index(p)?),
         "borrow" => Defined::Borrow(index(p)?),
-        "stream" | "future" | "error-context" => {
-            return Err(Error::new(at, format!("`{kw}` types are not supported")))
+        "stream" | "future" => {
+            let t = if p.peek_rparen() {
+                None
+            } else {
+                Some(val_ty(p, cx)?)
+            };
+            if kw == "stream" {
+                Defined::Stream(t)
+            } else {
+                Defined::Future(t)
+            }
         }
+        "error-context" => return Err(Error::new(at, format!("`{kw}` types are not supported"))),
         _ => {
             return Err(Error::new(
                 at,
@@ -2367,6 +2510,30 @@ impl<'s> Resolver<'s> {
             Canon::ResourceNew(t) | Canon::ResourceDrop(t) | Canon::ResourceRep(t) => {
                 self.item_ref(t)
             }
+            Canon::Builtin(b) => {
+                let BuiltinCanon {
+                    ty,
+                    result,
+                    opts,
+                    memory,
+                    indirect,
+                    ..
+                } = &mut **b;
+                if let Some(t) = ty {
+                    self.item_ref(t)?;
+                }
+                if let Some(v) = result {
+                    self.val_ty(v)?;
+                }
+                if let Some(m) = memory {
+                    self.core_ref(m)?;
+                }
+                if let Some((t, table)) = indirect {
+                    self.core_ref(t)?;
+                    self.core_ref(table)?;
+                }
+                self.opts(opts)
+            }
         }
     }
 
@@ -2446,6 +2613,10 @@ impl<'s> Resolver<'s> {
                 self.val_ty(k)?;
                 self.val_ty(v)
             }
+            Defined::Stream(v) | Defined::Future(v) => match v {
+                Some(v) => self.val_ty(v),
+                None => Ok(()),
+            },
             Defined::Tuple(vs) => {
                 for v in vs {
                     self.val_ty(v)?;
@@ -2730,6 +2901,14 @@ fn defined_enc(out: &mut Vec<u8>, d: &Defined<'_>) {
         Defined::List(t) => {
             out.push(0x70);
             val_ty_enc(out, t);
+        }
+        Defined::Stream(t) | Defined::Future(t) => {
+            out.push(if matches!(d, Defined::Stream(_)) {
+                0x66
+            } else {
+                0x65
+            });
+            opt_val_ty(out, t);
         }
         Defined::Map(k, v) => {
             out.push(0x63);
@@ -3130,6 +3309,59 @@ fn encode_component<'a>(
                             _ => 4,
                         });
                         encode::u32(b, t.idx.num());
+                        Ns::CoreFunc
+                    }
+                    Canon::Builtin(bc) => {
+                        let BuiltinCanon {
+                            code,
+                            ty,
+                            result,
+                            opts,
+                            memory,
+                            flag,
+                            context,
+                            indirect,
+                        } = &**bc;
+                        b.push(*code);
+                        match code {
+                            0x09 => {
+                                match result {
+                                    Some(v) => {
+                                        b.push(0);
+                                        val_ty_enc(b, v);
+                                    }
+                                    None => b.extend([1, 0]),
+                                }
+                                opts_enc(b, opts);
+                            }
+                            0x0a | 0x0b => {
+                                let (t, slot) = context.unwrap_or((0x7f, 0));
+                                b.push(t);
+                                encode::u32(b, slot);
+                            }
+                            0x06 => b.push(*flag as u8),
+                            0x0e..=0x1b => {
+                                encode::u32(b, ty.as_ref().map_or(0, |t| t.idx.num()));
+                                match code {
+                                    0x0f | 0x10 | 0x16 | 0x17 => opts_enc(b, opts),
+                                    0x11 | 0x12 | 0x18 | 0x19 => b.push(*flag as u8),
+                                    _ => {}
+                                }
+                            }
+                            0x1c | 0x1d => opts_enc(b, opts),
+                            0x20 | 0x21 => {
+                                b.push(0);
+                                encode::u32(b, memory.as_ref().map_or(0, |m| m.idx.num()));
+                            }
+                            0x0c => b.push(0),
+                            0x27 => {
+                                if let Some((t, table)) = indirect {
+                                    encode::u32(b, t.idx.num());
+                                    encode::u32(b, table.idx.num());
+                                }
+                            }
+                            _ => {}
+                        }
                         Ns::CoreFunc
                     }
                 };

@@ -511,6 +511,7 @@ pub(crate) fn call<T>(
             return Err(trap("cannot enter component instance"));
         }
         st.may_enter = false;
+        st.context = [0; 2];
         // While values are lowered into the callee, its `realloc` may not
         // call out.
         st.may_leave = !plan.params_alloc;

@@ -21,8 +21,8 @@ use nanowasm_runtime::{
 };
 
 use crate::ast::{
-    self, Alias, Canon, CanonOpt, CoreSort, Decl, DefinedType, Primitive, Section, Sort, TypeBound,
-    TypeRef, ValueType,
+    self, Alias, Builtin, BuiltinKind, Canon, CanonOpt, CoreSort, Decl, DefinedType, Primitive,
+    Section, Sort, TypeBound, TypeRef, ValueType,
 };
 
 use super::abi::{bits, core_val, Cx, Encoding, Options};
@@ -211,6 +211,8 @@ enum TypeDef {
     /// imports.
     Instance(Arc<[Decl]>),
     Component,
+    /// A stream or future type (only async built-ins use it).
+    Async,
 }
 
 /// A nested component's definition: where it is, and the index spaces of
@@ -614,6 +616,7 @@ fn call_lifted<T: 'static>(
             return Err(trap("cannot enter component instance"));
         }
         st.may_enter = false;
+        st.context = [0; 2];
         st.scopes.push(0);
         st.scopes.len() - 1
     };
@@ -828,6 +831,20 @@ impl Scope {
             DefinedType::Result { ok, err } => Type::Result(Arc::new((opt(ok)?, opt(err)?))),
             DefinedType::Own(i) => Type::Own(self.resource(*i)?),
             DefinedType::Borrow(i) => Type::Borrow(self.resource(*i)?),
+            DefinedType::Stream(_) | DefinedType::Future(_) => {
+                return Err(Error::link(
+                    "streams and futures (async) are not supported yet as value types",
+                ))
+            }
+        })
+    }
+
+    /// A defined type's definition: a stream or future type may be
+    /// defined (the async built-ins name it), not used as a value.
+    fn defined_def(&self, d: &DefinedType) -> Result<TypeDef, Error> {
+        Ok(match d {
+            DefinedType::Stream(_) | DefinedType::Future(_) => TypeDef::Async,
+            d => TypeDef::Value(self.defined(d)?),
         })
     }
 
@@ -1167,7 +1184,7 @@ fn type_def<T>(
     t: &ast::Type,
 ) -> Result<TypeDef, Error> {
     Ok(match t {
-        ast::Type::Defined { ty, .. } => TypeDef::Value(sc.defined(ty)?),
+        ast::Type::Defined { ty, .. } => sc.defined_def(ty)?,
         ast::Type::Func { ty, .. } => TypeDef::Func(sc.func_type(ty)?),
         ast::Type::Resource { dtor, .. } => {
             let rt = ResourceType::fresh();
@@ -1308,8 +1325,121 @@ fn canon<T: 'static>(
             );
             sc.core_funcs.push(Extern::Func(f));
         }
+        Canon::Builtin(b) => {
+            let f = builtin(store, sc, inst, b)?;
+            sc.core_funcs.push(Extern::Func(f));
+        }
     }
     Ok(())
+}
+
+/// The core function of an async, thread or error-context built-in. Those
+/// with a meaning in a synchronous instance work (`context.get`/`set` on
+/// the task's slots, `backpressure.inc`/`dec` as a counter,
+/// `thread.yield` with no other thread to run, `thread.index` of the one
+/// implicit thread); the others need async tasks, streams, futures or
+/// waitable sets and trap as not supported. All but `context.*` and
+/// `backpressure.*` first refuse an instance that may not leave (during
+/// `post-return` or its `realloc`), as the spec orders.
+fn builtin<T: 'static>(
+    store: &mut Store<T>,
+    sc: &Scope,
+    inst: u32,
+    b: &Builtin,
+) -> Result<CoreFunc, Error> {
+    use nanowasm_runtime::ValType::{I32, I64};
+    use BuiltinKind::*;
+    let kind = b.kind;
+    let (params, results) = match kind {
+        BackpressureInc | BackpressureDec | TaskCancel => (vec![], vec![]),
+        TaskReturn => {
+            let params = match &b.result {
+                Some(t) => {
+                    let flat = sc.value_type(t)?.flat();
+                    if flat.len() > MAX_FLAT_PARAMS {
+                        vec![I32]
+                    } else {
+                        flat
+                    }
+                }
+                None => vec![],
+            };
+            (params, vec![])
+        }
+        ContextGet | WaitableSetNew | ThreadIndex | ThreadYield => (vec![], vec![I32]),
+        ContextSet | SubtaskDrop | WaitableSetDrop | ErrorContextDrop => (vec![I32], vec![]),
+        StreamDropReadable | StreamDropWritable | FutureDropReadable | FutureDropWritable => {
+            (vec![I32], vec![])
+        }
+        SubtaskCancel | StreamCancelRead | StreamCancelWrite | FutureCancelRead
+        | FutureCancelWrite => (vec![I32], vec![I32]),
+        StreamNew | FutureNew => (vec![], vec![I64]),
+        StreamRead | StreamWrite => (vec![I32, I32, I32], vec![I32]),
+        FutureRead | FutureWrite | WaitableSetWait | WaitableSetPoll | ThreadNewIndirect => {
+            (vec![I32, I32], vec![I32])
+        }
+        ErrorContextNew => (vec![I32, I32], vec![I32]),
+        ErrorContextDebugMessage | WaitableJoin => (vec![I32, I32], vec![]),
+    };
+    let slot = b.context.map_or(0, |c| c.1) as usize;
+    if slot > 1 {
+        return Err(Error::bug("a context slot past 1 was validated"));
+    }
+    Ok(CoreFunc::new(
+        &mut *store,
+        CoreFuncType::new(params, results),
+        move |mut caller, args, out| {
+            let st = state(caller.as_context_mut()).inst(inst)?;
+            match kind {
+                ContextGet => {
+                    out[0] = CoreVal::I32(st.context[slot] as i32);
+                    return Ok(());
+                }
+                ContextSet => {
+                    st.context[slot] = bits(&args[0]) as u32;
+                    return Ok(());
+                }
+                BackpressureInc => {
+                    st.backpressure = st
+                        .backpressure
+                        .checked_add(1)
+                        .ok_or_else(|| trap("backpressure counter overflow"))?;
+                    return Ok(());
+                }
+                BackpressureDec => {
+                    st.backpressure = st
+                        .backpressure
+                        .checked_sub(1)
+                        .ok_or_else(|| trap("backpressure counter underflow"))?;
+                    return Ok(());
+                }
+                _ => {}
+            }
+            if !st.may_leave {
+                return Err(trap("cannot leave component instance"));
+            }
+            match kind {
+                // No other thread is ever ready: yielding returns at once,
+                // not cancelled.
+                ThreadYield => out[0] = CoreVal::I32(0),
+                // The implicit thread of a synchronous call.
+                ThreadIndex => out[0] = CoreVal::I32(0),
+                TaskReturn | TaskCancel => {
+                    return Err(trap(format!(
+                        "`{}` is for async-lifted functions, and async is not supported yet",
+                        kind.name()
+                    )))
+                }
+                _ => {
+                    return Err(trap(format!(
+                        "async built-in `{}` is not supported yet",
+                        kind.name()
+                    )))
+                }
+            }
+            Ok(())
+        },
+    ))
 }
 
 /// Runs the destructor of an owned resource `rep` of type `rt`, dropped
@@ -1461,7 +1591,7 @@ fn link_item<T: 'static>(
                     Decl::CoreType(_) => {}
                     Decl::Type(t) => {
                         let td = match t {
-                            ast::Type::Defined { ty, .. } => TypeDef::Value(local.defined(ty)?),
+                            ast::Type::Defined { ty, .. } => local.defined_def(ty)?,
                             ast::Type::Func { ty, .. } => TypeDef::Func(local.func_type(ty)?),
                             ast::Type::Instance { decls, .. } => {
                                 TypeDef::Instance(decls.clone().into())

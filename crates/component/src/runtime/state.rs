@@ -58,6 +58,12 @@ pub(crate) struct InstState {
     /// For each call into the instance in progress (innermost last): the
     /// borrow handles lent to it and not yet dropped.
     pub(crate) scopes: Vec<u32>,
+    /// `context.get`/`set`: the current task's two slots (zero at each
+    /// entry into the instance: a synchronous call is its one task).
+    pub(crate) context: [u32; 2],
+    /// `backpressure.inc`/`dec`: a counter (nothing waits on it without
+    /// async).
+    pub(crate) backpressure: u32,
 }
 
 impl Default for InstState {
@@ -68,6 +74,8 @@ impl Default for InstState {
             may_leave: true,
             may_enter: true,
             scopes: Vec::new(),
+            context: [0; 2],
+            backpressure: 0,
         }
     }
 }

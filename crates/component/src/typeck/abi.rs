@@ -100,9 +100,11 @@ impl Types {
             }
             DefinedType::FixedList(t, n) => (0..*n).all(|_| self.flatten(*t, out, max)),
             DefinedType::Flags(n) => (0..n.len().div_ceil(32)).all(|_| push(out, I32, max)),
-            DefinedType::Enum(_) | DefinedType::Own(_) | DefinedType::Borrow(_) => {
-                push(out, I32, max)
-            }
+            DefinedType::Enum(_)
+            | DefinedType::Own(_)
+            | DefinedType::Borrow(_)
+            | DefinedType::Stream(_)
+            | DefinedType::Future(_) => push(out, I32, max),
             DefinedType::Option(t) => self.flatten_variant([None, Some(*t)].into_iter(), out, max),
             DefinedType::Result { ok, err } => {
                 self.flatten_variant([*ok, *err].into_iter(), out, max)

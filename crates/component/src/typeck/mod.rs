@@ -138,6 +138,10 @@ pub enum DefinedType {
     List(ValType),
     /// `map<K, V>`
     Map(ValType, ValType),
+    /// `stream<T?>`
+    Stream(Option<ValType>),
+    /// `future<T?>`
+    Future(Option<ValType>),
     /// `list<T, N>`
     FixedList(ValType, u32),
     /// `tuple`
@@ -169,6 +173,8 @@ impl DefinedType {
             DefinedType::Variant(_) => "variant",
             DefinedType::List(_) => "list",
             DefinedType::Map(..) => "map",
+            DefinedType::Stream(_) => "stream",
+            DefinedType::Future(_) => "future",
             DefinedType::FixedList(..) => "fixed-length list",
             DefinedType::Tuple(_) => "tuple",
             DefinedType::Flags(_) => "flags",
@@ -194,6 +200,7 @@ impl DefinedType {
                 vec![*t]
             }
             DefinedType::Map(k, v) => vec![*k, *v],
+            DefinedType::Stream(t) | DefinedType::Future(t) => t.iter().copied().collect(),
             DefinedType::Tuple(t) => t.clone(),
             DefinedType::Result { ok, err } => ok.iter().chain(err).copied().collect(),
         }
@@ -556,7 +563,13 @@ impl Types {
                 let mut ptr = matches!(d, DefinedType::List(_) | DefinedType::Map(..))
                     || matches!(d, DefinedType::Primitive(Primitive::String));
                 let mut borrow = matches!(d, DefinedType::Borrow(_));
-                let mut handle = matches!(d, DefinedType::Own(_) | DefinedType::Borrow(_));
+                let mut handle = matches!(
+                    d,
+                    DefinedType::Own(_)
+                        | DefinedType::Borrow(_)
+                        | DefinedType::Stream(_)
+                        | DefinedType::Future(_)
+                );
                 for c in d.children() {
                     ptr |= self.val_contains_ptr(c);
                     borrow |= self.val_contains_borrow(c);
@@ -701,7 +714,10 @@ impl Types {
         match d {
             DefinedType::Primitive(p) => prim_layout(*p),
             DefinedType::List(_) | DefinedType::Map(..) => (8, 4),
-            DefinedType::Own(_) | DefinedType::Borrow(_) => (4, 4),
+            DefinedType::Own(_)
+            | DefinedType::Borrow(_)
+            | DefinedType::Stream(_)
+            | DefinedType::Future(_) => (4, 4),
             DefinedType::FixedList(t, n) => {
                 let (s, a) = self.val_layout(*t);
                 (s.saturating_mul(*n as u64), a)
@@ -856,6 +872,11 @@ impl Types {
                 DefinedType::Map(k, v) => {
                     changed |= self.remap_val(k, map);
                     changed |= self.remap_val(v, map);
+                }
+                DefinedType::Stream(t) | DefinedType::Future(t) => {
+                    if let Some(t) = t {
+                        changed |= self.remap_val(t, map);
+                    }
                 }
                 DefinedType::Tuple(ts) => {
                     for t in ts {

@@ -447,6 +447,11 @@ impl Types {
                 Ok(())
             }
             (D::List(a), D::List(b)) | (D::Option(a), D::Option(b)) => self.sub_val(*a, *b, offset),
+            (D::Stream(a), D::Stream(b)) | (D::Future(a), D::Future(b)) => match (a, b) {
+                (Some(a), Some(b)) => self.sub_val(*a, *b, offset),
+                (None, None) => Ok(()),
+                _ => bail("type mismatch in stream or future payload".into(), offset),
+            },
             (D::Map(ak, av), D::Map(bk, bv)) => {
                 ctx(self.sub_val(*ak, *bk, offset), || {
                     "type mismatch in map key".into()

@@ -11,7 +11,9 @@ fn bin(wat: &str) -> Vec<u8> {
 
 fn theirs(bytes: &[u8]) -> Result<(), String> {
     let mut features = wasmparser::WasmFeatures::default();
-    features.set(wasmparser::WasmFeatures::CM_ASYNC, false);
+    features.set(wasmparser::WasmFeatures::CM_ASYNC, true);
+    features.set(wasmparser::WasmFeatures::CM_MORE_ASYNC_BUILTINS, true);
+    features.set(wasmparser::WasmFeatures::CM_THREADING, true);
     features.set(wasmparser::WasmFeatures::CM_FIXED_LENGTH_LISTS, true);
     wasmparser::Validator::new_with_features(features)
         .validate_all(bytes)
@@ -601,4 +603,45 @@ fn map_keys_values_and_fixed_list_lengths() {
           (core instance $i (instantiate $m))
           (func (param "x" (list u32 16)) (canon lift (core func $i "f")))
           (func (param "x" (list u32 17)) (canon lift (core func $i "g") (memory (core memory $i "m")) (realloc (core func $i "r")))))"#);
+}
+
+#[test]
+fn async_builtins_validate_with_wasmparsers_signatures() {
+    ok(r#"(component
+      (type $S (stream u32))
+      (type $F (future))
+      (core module $M (memory (export "m") 1) (table (export "t") 1 funcref))
+      (core instance $i (instantiate $M))
+      (core type $ft (func (param i32)))
+      (canon task.return (result (list u8)) (memory (core memory $i "m")) (core func $tr))
+      (canon context.get i32 0 (core func $cg))
+      (canon stream.new $S (core func $sn))
+      (canon stream.read $S (memory (core memory $i "m")) (core func $sr))
+      (canon future.cancel-read $F async (core func $fc))
+      (canon waitable-set.wait (memory (core memory $i "m")) (core func $w))
+      (canon thread.new-indirect $ft (core table $i "t") (core func $tn))
+      (core module $N
+        (import "" "tr" (func (param i32 i32)))
+        (import "" "cg" (func (result i32)))
+        (import "" "sn" (func (result i64)))
+        (import "" "sr" (func (param i32 i32 i32) (result i32)))
+        (import "" "fc" (func (param i32) (result i32)))
+        (import "" "w" (func (param i32 i32) (result i32)))
+        (import "" "tn" (func (param i32 i32) (result i32))))
+      (core instance (instantiate $N (with "" (instance
+        (export "tr" (func $tr)) (export "cg" (func $cg)) (export "sn" (func $sn))
+        (export "sr" (func $sr)) (export "fc" (func $fc)) (export "w" (func $w))
+        (export "tn" (func $tn)))))))"#);
+    err(
+        r#"(component (type $F (future)) (canon stream.new $F (core func)))"#,
+        "requires a stream type",
+    );
+    err(
+        r#"(component (canon task.return (result string) (core func)))"#,
+        "canonical option `memory` is required",
+    );
+    err(
+        r#"(component (type (stream char)))"#,
+        "is not valid at this time",
+    );
 }

@@ -593,3 +593,94 @@ fn maps_and_fixed_lists_component_to_component() {
     let got = call(&mut store, &i, "run", &[m.clone(), x.clone()]).unwrap();
     assert_eq!(got, Some(Val::Tuple(vec![m, x])));
 }
+
+#[test]
+fn async_builtins_in_a_synchronous_instance() {
+    // The built-ins with a meaning without async work; the others trap as
+    // not supported; during `post-return` all but `context.*` and
+    // `backpressure.*` refuse to leave the instance.
+    let engine = Engine::default();
+    let c = component(
+        &engine,
+        r#"(component
+          (type $ST (stream u8))
+          (core module $Mem (memory (export "mem") 1))
+          (core instance $mem (instantiate $Mem))
+          (canon context.get i32 0 (core func $cget))
+          (canon context.set i32 0 (core func $cset))
+          (canon backpressure.inc (core func $bpi))
+          (canon backpressure.dec (core func $bpd))
+          (canon thread.yield (core func $yield))
+          (canon thread.index (core func $index))
+          (canon waitable-set.new (core func $wsnew))
+          (canon stream.new $ST (core func $snew))
+          (canon task.return (result u32) (core func $ret))
+          (core module $M
+            (import "" "cget" (func $cget (result i32)))
+            (import "" "cset" (func $cset (param i32)))
+            (import "" "bpi" (func $bpi))
+            (import "" "bpd" (func $bpd))
+            (import "" "yield" (func $yield (result i32)))
+            (import "" "index" (func $index (result i32)))
+            (import "" "wsnew" (func $wsnew (result i32)))
+            (import "" "snew" (func $snew (result i64)))
+            (import "" "ret" (func $ret (param i32)))
+            (func (export "ctx") (result i32)
+              (local $before i32)
+              (local.set $before (call $cget))
+              (call $cset (i32.const 41))
+              (i32.add (local.get $before) (call $cget)))
+            (func (export "misc") (result i32)
+              (call $bpi) (call $bpd)
+              (i32.add (call $yield) (call $index)))
+            (func (export "underflow") (call $bpd))
+            (func (export "wsnew") (drop (call $wsnew)))
+            (func (export "snew") (drop (call $snew)))
+            (func (export "ret") (call $ret (i32.const 1)))
+            (func (export "noop"))
+            (func (export "pr-yield") (drop (call $yield))))
+          (core instance $m (instantiate $M (with "" (instance
+            (export "cget" (func $cget)) (export "cset" (func $cset))
+            (export "bpi" (func $bpi)) (export "bpd" (func $bpd))
+            (export "yield" (func $yield)) (export "index" (func $index))
+            (export "wsnew" (func $wsnew)) (export "snew" (func $snew))
+            (export "ret" (func $ret))))))
+          (func (export "ctx") (result u32) (canon lift (core func $m "ctx")))
+          (func (export "misc") (result u32) (canon lift (core func $m "misc")))
+          (func (export "underflow") (canon lift (core func $m "underflow")))
+          (func (export "wsnew") (canon lift (core func $m "wsnew")))
+          (func (export "snew") (canon lift (core func $m "snew")))
+          (func (export "ret") (canon lift (core func $m "ret")))
+          (func (export "pr-yield") (canon lift (core func $m "noop") (post-return (core func $m "pr-yield")))))"#,
+    );
+    let run = |name: &str| {
+        let mut store = Store::new(&engine, ());
+        let i = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+        let r = call(&mut store, &i, name, &[]);
+        // Each call is a new task: the context slot starts at zero.
+        (r, call(&mut store, &i, "ctx", &[]))
+    };
+    let (r, again) = run("ctx");
+    assert_eq!(r.unwrap(), Some(Val::U32(41)));
+    assert_eq!(again.unwrap(), Some(Val::U32(41)));
+    assert_eq!(run("misc").0.unwrap(), Some(Val::U32(0)));
+    let e = run("underflow").0.unwrap_err();
+    assert!(
+        e.to_string().contains("backpressure counter underflow"),
+        "{e}"
+    );
+    for (f, name) in [("wsnew", "waitable-set.new"), ("snew", "stream.new")] {
+        let e = run(f).0.unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("async built-in `{name}` is not supported yet")),
+            "{e}"
+        );
+    }
+    let e = run("ret").0.unwrap_err().to_string();
+    assert!(
+        e.contains("`task.return` is for async-lifted functions"),
+        "{e}"
+    );
+    let e = run("pr-yield").0.unwrap_err().to_string();
+    assert!(e.contains("cannot leave component instance"), "{e}");
+}
