@@ -476,6 +476,11 @@ pub struct ExternName {
     pub offset: usize,
     /// The name.
     pub name: String,
+    /// `(implements "ns:pkg/iface")` (`cm-implements`): the interface an
+    /// instance of a plain name implements.
+    pub implements: Option<String>,
+    /// `(external-id "...")` (`cm-implements`): any string, not checked.
+    pub external_id: Option<String>,
 }
 
 /// An import.

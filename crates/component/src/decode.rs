@@ -590,21 +590,47 @@ fn start_fn(r: &mut Reader<'_>) -> Result<Start> {
 /// `importname'` / `exportname'`: a discriminant byte and a string.
 pub(crate) fn extern_name(r: &mut Reader<'_>) -> Result<ExternName> {
     let at = r.offset();
-    match r.u8()? {
-        0x00 | 0x01 => {}
-        0x02 => {
-            return Err(Error::unsupported(
-                "the `cm-implements` feature is not active",
-                at,
-            ))
-        }
+    let options = match r.u8()? {
+        0x00 | 0x01 => false,
+        0x02 => true,
         b => return Err(leading(b, "component name", at)),
-    }
+    };
     let offset = r.offset();
-    Ok(ExternName {
+    let mut n = ExternName {
         offset,
         name: string(r)?,
-    })
+        implements: None,
+        external_id: None,
+    };
+    if options {
+        // `cm-implements` name options (wasmparser's `ComponentNameOpt`).
+        for _ in 0..r.count()? {
+            let pos = r.offset();
+            match r.u8()? {
+                0x00 => {
+                    if n.implements.replace(string(r)?).is_some() {
+                        return Err(Error::invalid("duplicate 'implements' option in name", pos));
+                    }
+                }
+                0x01 => {
+                    return Err(Error::unsupported(
+                        "the `cm-canon-names` feature (`version-suffix`) is not supported",
+                        pos,
+                    ))
+                }
+                0x02 => {
+                    if n.external_id.replace(string(r)?).is_some() {
+                        return Err(Error::invalid(
+                            "duplicate 'external-id' option in name",
+                            pos,
+                        ));
+                    }
+                }
+                b => return Err(leading(b, "name option", pos)),
+            }
+        }
+    }
+    Ok(n)
 }
 
 /// An `externdesc`.

@@ -27,6 +27,31 @@ use crate::typeck::{
 
 const MAX_ITEMS: usize = 1_000_000;
 
+/// The rules of an `implements` name option (`cm-implements`): only on an
+/// instance, of a plain name, naming an interface. (`external-id` is any
+/// string.) Neither takes part in uniqueness or type checking.
+fn implements(name: &ExternName, e: &Entity, offset: usize) -> Result<()> {
+    let Some(i) = &name.implements else {
+        return Ok(());
+    };
+    let n = &name.name;
+    let bare = !n.starts_with('[');
+    if !bare || names::check(n, name.offset)? != names::NameKind::Plain {
+        return bail(format!("name `{n}` is not valid with `implements`"), offset);
+    }
+    if !matches!(e, Entity::Instance(_)) {
+        return bail("only instances can have an `implements`", offset);
+    }
+    match names::check(i, offset) {
+        Ok(names::NameKind::Interface) => Ok(()),
+        Ok(_) => bail(format!("name `{i}` must be an interface"), offset),
+        Err(e) => bail(
+            format!("`{i}` is not a valid name: {}", e.message()),
+            offset,
+        ),
+    }
+}
+
 fn bail<T>(msg: impl Into<String>, offset: usize) -> Result<T> {
     Err(Error::invalid(msg.into(), offset))
 }
@@ -751,6 +776,7 @@ impl Checker {
                 for (name, sort, idx) in exports {
                     let e = self.sort_entity(*sort, *idx, offset)?;
                     names::check(&name.name, name.offset)?;
+                    implements(name, &e, offset)?;
                     if let Some(prev) = seen.insert(names::unique_key(&name.name), &name.name) {
                         return bail(
                             format!(
@@ -1610,6 +1636,7 @@ impl Checker {
                 name.name
             )
         })?;
+        implements(name, &e, offset)?;
         {
             let sc = self.top_ref();
             let cx = match dir {

@@ -14,6 +14,7 @@ fn theirs(bytes: &[u8]) -> Result<(), String> {
     features.set(wasmparser::WasmFeatures::CM_ASYNC, true);
     features.set(wasmparser::WasmFeatures::CM_MORE_ASYNC_BUILTINS, true);
     features.set(wasmparser::WasmFeatures::CM_THREADING, true);
+    features.set(wasmparser::WasmFeatures::CM_IMPLEMENTS, true);
     features.set(wasmparser::WasmFeatures::CM_FIXED_LENGTH_LISTS, true);
     wasmparser::Validator::new_with_features(features)
         .validate_all(bytes)
@@ -643,5 +644,30 @@ fn async_builtins_validate_with_wasmparsers_signatures() {
     err(
         r#"(component (type (stream char)))"#,
         "is not valid at this time",
+    );
+}
+
+#[test]
+fn implements_names() {
+    ok(r#"(component
+      (import "a" (implements "a:b/c@1.0.0") (external-id "x") (instance))
+      (instance $i)
+      (export "b" (implements "a:b/c") (instance $i))
+      (type (instance (export "a" (implements "a:b/c") (instance)))))"#);
+    err(
+        r#"(component (import "a" (implements "a:b/c") (func)))"#,
+        "only instances can have an `implements`",
+    );
+    err(
+        r#"(component (import "x:y/z" (implements "a:b/c") (instance)))"#,
+        "is not valid with `implements`",
+    );
+    err(
+        r#"(component (import "a" (implements "abc") (instance)))"#,
+        "must be an interface",
+    );
+    err(
+        r#"(component (import "a" (implements "a:b/c") (instance)) (import "a" (instance)))"#,
+        "conflicts with previous name",
     );
 }

@@ -100,8 +100,8 @@ pub(crate) fn components() -> Vec<(String, Vec<u8>)> {
 }
 
 fn theirs(bytes: &[u8]) -> Result<(), String> {
-    // The default features minus `implements` names, plus maps and
-    // fixed-length lists (wasmtime's `-W component-model-map` and
+    // The default features plus `implements` names, maps and fixed-length
+    // lists (wasmtime's `-W component-model-map` and
     // `-W component-model-fixed-length-lists`), async and threading (whose
     // built-ins are validated; async functions, which are not, are counted
     // as unsupported).
@@ -111,7 +111,7 @@ fn theirs(bytes: &[u8]) -> Result<(), String> {
     features.set(wasmparser::WasmFeatures::CM_THREADING, true);
     features.set(wasmparser::WasmFeatures::CM_MAP, true);
     features.set(wasmparser::WasmFeatures::CM_FIXED_LENGTH_LISTS, true);
-    features.set(wasmparser::WasmFeatures::CM_IMPLEMENTS, false);
+    features.set(wasmparser::WasmFeatures::CM_IMPLEMENTS, true);
     wasmparser::Validator::new_with_features(features)
         .validate_all(bytes)
         .map(drop)
