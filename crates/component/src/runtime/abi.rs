@@ -55,6 +55,30 @@ pub(crate) struct Cx<'a, T> {
     pub(crate) scope: usize,
 }
 
+/// The `memory` option, which passing this value needs.
+pub(crate) fn memory(o: &Options) -> Result<Memory, Error> {
+    o.memory
+        .ok_or_else(|| trap("canonical option `memory` is required to pass this value"))
+}
+
+/// Checks that a tuple `ty` (spilled parameters or results) lies aligned
+/// and in bounds at `ptr` in the memory of `o`.
+pub(crate) fn check_tuple<T>(
+    store: &Store<T>,
+    o: &Options,
+    ty: &Type,
+    ptr: u32,
+) -> Result<(), Error> {
+    if ptr % ty.align() != 0 {
+        return Err(trap("unaligned pointer"));
+    }
+    let len = memory(o)?.data(store)?.len() as u64;
+    if ptr as u64 + ty.size() as u64 > len {
+        return Err(trap("pointer out of bounds of memory"));
+    }
+    Ok(())
+}
+
 fn canon32(f: f32) -> f32 {
     if f.is_nan() {
         f32::from_bits(0x7fc0_0000)
@@ -104,9 +128,7 @@ pub(crate) fn core_val(ty: CoreType, b: u64) -> CoreVal {
 
 impl<T> Cx<'_, T> {
     fn memory(&self) -> Result<Memory, Error> {
-        self.opts
-            .memory
-            .ok_or_else(|| trap("canonical option `memory` is required to pass this value"))
+        memory(self.opts)
     }
 
     fn mem(&self) -> Result<&[u8], Error> {
@@ -745,71 +767,58 @@ impl<T> Cx<'_, T> {
 
     // ---- whole parameter and result lists --------------------------------
 
-    /// Lifts values of types `ts` from flat values, or from memory at the
-    /// pointer `flat[0]` when they flatten to more than `max_flat`.
+    /// Lifts the values of `tuple` (a function's parameters or results)
+    /// from flat values, or, when they `spill`, from memory at the pointer
+    /// `flat[0]`.
     pub(crate) fn lift_values(
         &mut self,
-        ts: &[&Type],
+        tuple: &Type,
         flat: &[u64],
-        max_flat: usize,
+        spill: bool,
     ) -> Result<Vec<Val>, Error> {
-        let n: usize = ts.iter().map(|t| t.flat().len()).sum();
-        if n > max_flat {
+        if spill {
             let ptr = flat.first().copied().unwrap_or(0) as u32;
-            let tuple = Type::Tuple(ts.iter().map(|t| (*t).clone()).collect());
-            self.check_tuple(&tuple, ptr)?;
-            match self.load(&tuple, ptr)? {
+            check_tuple(self.store, self.opts, tuple, ptr)?;
+            return match self.load(tuple, ptr)? {
                 Val::Tuple(vs) => Ok(vs),
                 _ => Err(Error::bug("a tuple loaded as something else")),
-            }
-        } else {
-            let mut pos = 0;
-            ts.iter()
-                .map(|t| self.lift_flat(t, flat, &mut pos))
-                .collect()
+            };
         }
+        let mut pos = 0;
+        tuple
+            .fields()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| self.lift_flat(t, flat, &mut pos))
+            .collect()
     }
 
-    /// Lowers `vs` of types `ts` to flat values; when they flatten to more
-    /// than `max_flat`, stores them in memory at `out_ptr` (a result
-    /// pointer the caller gave) or at memory from `realloc`, and returns
-    /// the pointer.
+    /// Lowers `vs`, the values of `tuple`, to flat values; when they
+    /// `spill`, stores them in memory at `out_ptr` (a result pointer the
+    /// caller gave) or at memory from `realloc`, and returns the pointer.
     pub(crate) fn lower_values(
         &mut self,
         vs: &[Val],
-        ts: &[&Type],
-        max_flat: usize,
+        tuple: &Type,
+        spill: bool,
         out_ptr: Option<u32>,
     ) -> Result<Vec<u64>, Error> {
-        let n: usize = ts.iter().map(|t| t.flat().len()).sum();
-        if n > max_flat {
-            let tuple = Type::Tuple(ts.iter().map(|t| (*t).clone()).collect());
+        if spill {
             let ptr = match out_ptr {
                 Some(p) => {
-                    self.check_tuple(&tuple, p)?;
+                    check_tuple(self.store, self.opts, tuple, p)?;
                     p
                 }
                 None => self.realloc(0, 0, tuple.align(), tuple.size(), "tuple")?,
             };
-            self.store(&Val::Tuple(vs.to_vec()), &tuple, ptr)?;
-            Ok(vec![ptr as u64])
-        } else {
-            let mut out = Vec::with_capacity(n);
-            for (v, t) in vs.iter().zip(ts) {
-                self.lower_flat(v, t, &mut out)?;
-            }
-            Ok(out)
+            self.store(&Val::Tuple(vs.to_vec()), tuple, ptr)?;
+            return Ok(vec![ptr as u64]);
         }
-    }
-
-    fn check_tuple(&self, tuple: &Type, ptr: u32) -> Result<(), Error> {
-        if ptr % tuple.align() != 0 {
-            return Err(trap("unaligned pointer"));
+        let mut out = Vec::new();
+        for (v, t) in vs.iter().zip(tuple.fields().unwrap_or_default()) {
+            self.lower_flat(v, t, &mut out)?;
         }
-        if ptr as u64 + tuple.size() as u64 > self.mem_len()? {
-            return Err(trap("pointer out of bounds of memory"));
-        }
-        Ok(())
+        Ok(out)
     }
 }
 

@@ -7,16 +7,16 @@
 //! must be a scalar value, NaNs become canonical, discriminants must be in
 //! range), strings and lists are validated in the caller's memory and
 //! copied straight into memory the callee's `realloc` gives, with
-//! [`Memory::copy_to`] (one copy, no host buffer; strings between
+//! [`Memory::copy_to`](nanowasm_runtime::Memory::copy_to) (one copy, no host buffer; strings between
 //! different encodings are transcoded through one), and handles move from
 //! the caller's table to the callee's. The result goes back the same way.
 //!
 //! The flags and handle bookkeeping are the canonical ABI's `canon lower`
 //! and `canon lift` of the two sides, in that order.
 
-use nanowasm_runtime::{Error, Memory, Store};
+use nanowasm_runtime::{Error, Store};
 
-use super::abi::{map_entry, Cx, Encoding, Options};
+use super::abi::{check_tuple, map_entry, memory, Cx, Encoding, Options};
 use super::instance::Lifted;
 use super::state::{state, trap, Slot};
 use super::types::{
@@ -103,14 +103,9 @@ fn plain_int(t: &Type) -> bool {
     )
 }
 
-fn mem(o: &Options) -> Result<Memory, Error> {
-    o.memory
-        .ok_or_else(|| trap("canonical option `memory` is required to pass this value"))
-}
-
 impl<T> Fuse<'_, T> {
     fn read(&self, o: &Options, ptr: u32, n: u32) -> Result<u64, Error> {
-        let m = mem(o)?.data(&*self.store)?;
+        let m = memory(o)?.data(&*self.store)?;
         let s = m
             .get(ptr as usize..ptr as usize + n as usize)
             .ok_or_else(|| trap("out of bounds memory access"))?;
@@ -118,7 +113,7 @@ impl<T> Fuse<'_, T> {
     }
 
     fn write(&mut self, ptr: u32, n: u32, v: u64) -> Result<(), Error> {
-        let m = mem(self.to)?.data_mut(&mut *self.store)?;
+        let m = memory(self.to)?.data_mut(&mut *self.store)?;
         let s = m
             .get_mut(ptr as usize..ptr as usize + n as usize)
             .ok_or_else(|| trap("out of bounds memory access"))?;
@@ -339,7 +334,7 @@ impl<T> Fuse<'_, T> {
     /// Copies `len` bytes from the caller's memory at `from` to the
     /// callee's at `to`, in one copy.
     fn copy(&mut self, from: u32, to: u32, len: usize) -> Result<(), Error> {
-        let (fm, tm) = (mem(self.from)?, mem(self.to)?);
+        let (fm, tm) = (memory(self.from)?, memory(self.to)?);
         fm.copy_to(&mut *self.store, from as usize, &tm, to as usize, len)
     }
 
@@ -362,7 +357,7 @@ impl<T> Fuse<'_, T> {
                 "unaligned pointer: realloc return: result not aligned",
             ));
         }
-        let len = mem(self.to)?.data(&*self.store)?.len() as u64;
+        let len = memory(self.to)?.data(&*self.store)?.len() as u64;
         if ptr as u64 + size as u64 > len {
             return Err(trap(format!(
                 "{what} content out-of-bounds: realloc return: beyond end of memory"
@@ -377,7 +372,7 @@ impl<T> Fuse<'_, T> {
             return Err(trap("unaligned pointer: list"));
         }
         let bytes = len as u64 * size as u64;
-        let have = mem(self.from)?.data(&*self.store)?.len() as u64;
+        let have = memory(self.from)?.data(&*self.store)?.len() as u64;
         if ptr as u64 + bytes > have {
             return Err(trap(
                 "list content out-of-bounds: list pointer/length out of bounds of memory",
@@ -436,7 +431,7 @@ impl<T> Fuse<'_, T> {
             return Err(trap("unaligned pointer: string"));
         }
         {
-            let m = mem(self.from)?.data(&*self.store)?;
+            let m = memory(self.from)?.data(&*self.store)?;
             let end = ptr as u64 + bytes as u64;
             let Some(s) = m
                 .get(ptr as usize..end.min(usize::MAX as u64) as usize)
@@ -624,17 +619,6 @@ pub(crate) fn call<T>(
     }
     if left != 0 {
         return Err(trap("borrow handles still remain at the end of the call"));
-    }
-    Ok(())
-}
-
-fn check_tuple<T>(store: &Store<T>, o: &Options, ty: &Type, ptr: u32) -> Result<(), Error> {
-    if ptr % ty.align() != 0 {
-        return Err(trap("unaligned pointer"));
-    }
-    let len = mem(o)?.data(store)?.len() as u64;
-    if ptr as u64 + ty.size() as u64 > len {
-        return Err(trap("pointer out of bounds of memory"));
     }
     Ok(())
 }

@@ -133,6 +133,8 @@ pub(crate) struct Lifted {
 pub(crate) struct Plan {
     pub(crate) params: Type,
     pub(crate) result: Option<Type>,
+    /// The result as a tuple of zero or one value.
+    pub(crate) results: Type,
     /// Flat parameter values (1, a pointer, if they spill).
     pub(crate) flat_params: usize,
     pub(crate) params_spill: bool,
@@ -180,6 +182,7 @@ impl Plan {
         Plan {
             params,
             result: ty.result.clone(),
+            results: Type::Tuple(ty.result.iter().cloned().collect()),
             flat_params,
             params_spill,
             flat_results,
@@ -620,8 +623,8 @@ fn call_lifted<T: 'static>(
         st.scopes.push(0);
         st.scopes.len() - 1
     };
+    let plan = &l.plan;
     let (core_params, core_results) = core_signature(&l.ty, false);
-    let param_types: Vec<&Type> = l.ty.param_types().collect();
     let flat = {
         state(store).inst(inst)?.may_leave = false;
         let mut cx = Cx {
@@ -630,7 +633,7 @@ fn call_lifted<T: 'static>(
             lenders: Vec::new(),
             scope,
         };
-        let flat = cx.lower_values(args, &param_types, MAX_FLAT_PARAMS, None)?;
+        let flat = cx.lower_values(args, &plan.params, plan.params_spill, None)?;
         state(store).inst(inst)?.may_leave = true;
         flat
     };
@@ -642,7 +645,6 @@ fn call_lifted<T: 'static>(
     let mut core_out: Vec<CoreVal> = core_results.iter().map(|t| core_val(*t, 0)).collect();
     l.core.call(&mut *store, &core_args, &mut core_out)?;
     let flat_results: Vec<u64> = core_out.iter().map(bits).collect();
-    let result_types: Vec<&Type> = l.ty.result.iter().collect();
     let results = {
         let mut cx = Cx {
             store,
@@ -650,7 +652,7 @@ fn call_lifted<T: 'static>(
             lenders: Vec::new(),
             scope,
         };
-        cx.lift_values(&result_types, &flat_results, MAX_FLAT_RESULTS)?
+        cx.lift_values(&plan.results, &flat_results, plan.results_spill)?
     };
     if let Some(pr) = l.opts.post_return {
         state(store).inst(inst)?.may_leave = false;
@@ -676,6 +678,9 @@ fn lower_func<T: 'static>(
     let (params, results) = core_signature(callee.ty(), true);
     let core_ty = CoreFuncType::new(params.iter().copied(), results.iter().copied());
     let nparams = params.len();
+    // The host path's layout, worked out once (the fused path has the
+    // callee's own plan).
+    let plan = Plan::new(callee.ty());
     CoreFunc::new_cells(&mut *store, core_ty, move |mut caller, cells| {
         let store = caller.as_context_mut();
         let inst = opts.instance;
@@ -687,21 +692,17 @@ fn lower_func<T: 'static>(
             CFunc::Lifted(l) => super::fused::call(store, &opts, l, cells),
             // Component to host: through component values.
             CFunc::Host { .. } => {
-                let ty = callee.ty();
                 let flat = &cells[..nparams];
-                let param_types: Vec<&Type> = ty.param_types().collect();
                 let mut cx = Cx {
                     store,
                     opts: &opts,
                     lenders: Vec::new(),
                     scope: 0,
                 };
-                let vals = cx.lift_values(&param_types, flat, MAX_FLAT_PARAMS)?;
+                let vals = cx.lift_values(&plan.params, flat, plan.params_spill)?;
                 let lenders = std::mem::take(&mut cx.lenders);
                 let results = call_func(store, &callee, &vals)?;
-                let result_types: Vec<&Type> = ty.result.iter().collect();
-                let spill = results_spill(ty);
-                let out_ptr = if spill {
+                let out_ptr = if plan.results_spill {
                     flat.last().map(|b| *b as u32)
                 } else {
                     None
@@ -714,22 +715,16 @@ fn lower_func<T: 'static>(
                     scope: 0,
                 };
                 let flat_out =
-                    cx.lower_values(&results, &result_types, MAX_FLAT_RESULTS, out_ptr)?;
+                    cx.lower_values(&results, &plan.results, plan.results_spill, out_ptr)?;
                 cx.finish_lower()?;
                 state(store).inst(inst)?.may_leave = true;
-                if !spill {
+                if !plan.results_spill {
                     cells[..flat_out.len()].copy_from_slice(&flat_out);
                 }
                 Ok(())
             }
         }
     })
-}
-
-fn results_spill(ty: &FuncType) -> bool {
-    ty.result
-        .as_ref()
-        .is_some_and(|t| t.flat().len() > MAX_FLAT_RESULTS)
 }
 
 /// Where a component's imports come from.
