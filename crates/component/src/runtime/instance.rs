@@ -854,6 +854,20 @@ impl Scope {
         })
     }
 
+    /// A type definition that needs no instantiation-time identity (every
+    /// kind but a resource type, which the caller makes).
+    fn declared_type(&self, t: &ast::Type) -> Result<TypeDef, Error> {
+        Ok(match t {
+            ast::Type::Defined { ty, .. } => self.defined_def(ty)?,
+            ast::Type::Func { ty, .. } => TypeDef::Func(self.func_type(ty)?),
+            ast::Type::Instance { decls, .. } => TypeDef::Instance(decls.clone().into()),
+            ast::Type::Component { .. } => TypeDef::Component,
+            ast::Type::Resource { .. } => {
+                return Err(Error::bug("a resource type has an identity of its own"))
+            }
+        })
+    }
+
     fn func_type_at(&self, i: u32) -> Result<FuncType, Error> {
         match self.ty(i)? {
             TypeDef::Func(f) => Ok(f.clone()),
@@ -1178,24 +1192,19 @@ fn type_def<T>(
     inst: u32,
     t: &ast::Type,
 ) -> Result<TypeDef, Error> {
-    Ok(match t {
-        ast::Type::Defined { ty, .. } => sc.defined_def(ty)?,
-        ast::Type::Func { ty, .. } => TypeDef::Func(sc.func_type(ty)?),
-        ast::Type::Resource { dtor, .. } => {
-            let rt = ResourceType::fresh();
-            let dtor = dtor.map(|d| sc.core_func(d)).transpose()?;
-            state(store).resources.insert(
-                rt,
-                ResourceImpl {
-                    instance: inst,
-                    dtor,
-                },
-            );
-            TypeDef::Resource(rt)
-        }
-        ast::Type::Instance { decls, .. } => TypeDef::Instance(decls.clone().into()),
-        ast::Type::Component { .. } => TypeDef::Component,
-    })
+    if let ast::Type::Resource { dtor, .. } = t {
+        let rt = ResourceType::fresh();
+        let dtor = dtor.map(|d| sc.core_func(d)).transpose()?;
+        state(store).resources.insert(
+            rt,
+            ResourceImpl {
+                instance: inst,
+                dtor,
+            },
+        );
+        return Ok(TypeDef::Resource(rt));
+    }
+    sc.declared_type(t)
 }
 
 fn options<T>(
@@ -1585,15 +1594,13 @@ fn link_item<T: 'static>(
                 match d {
                     Decl::CoreType(_) => {}
                     Decl::Type(t) => {
+                        // A resource type here would be one the host
+                        // should define: instance types only import them.
                         let td = match t {
-                            ast::Type::Defined { ty, .. } => local.defined_def(ty)?,
-                            ast::Type::Func { ty, .. } => TypeDef::Func(local.func_type(ty)?),
-                            ast::Type::Instance { decls, .. } => {
-                                TypeDef::Instance(decls.clone().into())
-                            }
-                            ast::Type::Component { .. } => TypeDef::Component,
                             ast::Type::Resource { .. } => return Err(bad()),
+                            _ => local.declared_type(t)?,
                         };
+
                         local.types.push(td);
                     }
                     Decl::Alias(Alias::Outer {
