@@ -359,6 +359,8 @@ pub enum DefinedType {
 /// A component function type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FuncType {
+    /// `async` (🔀): the function may block its caller.
+    pub is_async: bool,
     /// Named parameters.
     pub params: Vec<(String, ValueType)>,
     /// The result, if any.
@@ -524,6 +526,10 @@ pub enum CanonOpt {
     Realloc(u32),
     /// `(post-return f)`, a core function index.
     PostReturn(u32),
+    /// `async` (🔀).
+    Async,
+    /// `(callback f)` (🔀), a core function index.
+    Callback(u32),
 }
 
 /// A canonical function.
@@ -590,6 +596,12 @@ pub enum BuiltinKind {
     ThreadYield,
     ThreadIndex,
     ThreadNewIndirect,
+    ThreadResumeLater,
+    ThreadSuspend,
+    ThreadSuspendThenResume,
+    ThreadYieldThenResume,
+    ThreadSuspendThenPromote,
+    ThreadYieldThenPromote,
     SubtaskCancel,
     SubtaskDrop,
     StreamNew,
@@ -630,6 +642,12 @@ impl BuiltinKind {
             ThreadYield => "thread.yield",
             ThreadIndex => "thread.index",
             ThreadNewIndirect => "thread.new-indirect",
+            ThreadResumeLater => "thread.resume-later",
+            ThreadSuspend => "thread.suspend",
+            ThreadSuspendThenResume => "thread.suspend-then-resume",
+            ThreadYieldThenResume => "thread.yield-then-resume",
+            ThreadSuspendThenPromote => "thread.suspend-then-promote",
+            ThreadYieldThenPromote => "thread.yield-then-promote",
             SubtaskCancel => "subtask.cancel",
             SubtaskDrop => "subtask.drop",
             StreamNew => "stream.new",
@@ -674,7 +692,9 @@ pub struct Builtin {
     pub opts: Vec<CanonOpt>,
     /// The memory of `waitable-set.wait`/`poll`.
     pub memory: Option<u32>,
-    /// `async` (`subtask.cancel`, `*.cancel-read`/`write`).
+    /// `async` (`subtask.cancel`, `*.cancel-read`/`write`) or
+    /// `cancellable` (`waitable-set.wait`/`poll`, `thread.yield`,
+    /// `thread.suspend` and the `thread.*-then-*` built-ins).
     pub flag: bool,
     /// `context.get`/`set`: the core type and the slot.
     pub context: Option<(ValType, u32)>,

@@ -379,10 +379,11 @@ fn canon_opts(r: &mut Reader<'_>) -> Result<Vec<CanonOpt>> {
             0x03 => CanonOpt::Memory(r.u32()?),
             0x04 => CanonOpt::Realloc(r.u32()?),
             0x05 => CanonOpt::PostReturn(r.u32()?),
-            0x06..=0x09 => {
+            0x06 => CanonOpt::Async,
+            0x07 => CanonOpt::Callback(r.u32()?),
+            0x08 | 0x09 => {
                 return Err(Error::unsupported(
-                    "canonical option is not supported (async, callback, core-type and gc are \
-                     not implemented)",
+                    "canonical option is not supported (core-type and gc are not implemented)",
                     at,
                 ))
             }
@@ -400,12 +401,16 @@ fn flag(r: &mut Reader<'_>, what: &str) -> Result<bool> {
     }
 }
 
-/// The byte that was `cancellable` before component-model#716: zero.
-fn zero(r: &mut Reader<'_>) -> Result<()> {
+/// The `cancellable` immediate: a boolean byte.
+fn cancellable(r: &mut Reader<'_>) -> Result<bool> {
     let at = r.offset();
     match r.u8()? {
-        0x00 => Ok(()),
-        b => Err(leading(b, "zero byte", at)),
+        0x00 => Ok(false),
+        0x01 => Ok(true),
+        b => Err(Error::malformed(
+            format!("invalid boolean value 0x{b:x} for `cancellable`"),
+            at,
+        )),
     }
 }
 
@@ -496,7 +501,7 @@ fn builtin(r: &mut Reader<'_>, code: u8, offset: usize) -> Result<Builtin> {
         0x1e => ErrorContextDrop,
         0x1f => WaitableSetNew,
         0x20 | 0x21 => {
-            zero(r)?;
+            b.flag = cancellable(r)?;
             b.memory = Some(r.u32()?);
             if code == 0x20 {
                 WaitableSetWait
@@ -513,8 +518,19 @@ fn builtin(r: &mut Reader<'_>, code: u8, offset: usize) -> Result<Builtin> {
             ThreadNewIndirect
         }
         0x0c => {
-            zero(r)?;
+            b.flag = cancellable(r)?;
             ThreadYield
+        }
+        0x28 => ThreadResumeLater,
+        0x29..=0x2d => {
+            b.flag = cancellable(r)?;
+            match code {
+                0x29 => ThreadSuspend,
+                0x2a => ThreadSuspendThenResume,
+                0x2b => ThreadYieldThenResume,
+                0x2c => ThreadSuspendThenPromote,
+                _ => ThreadYieldThenPromote,
+            }
         }
         _ => return Err(leading(code, "canonical function", offset)),
     };
@@ -562,11 +578,11 @@ fn canon(r: &mut Reader<'_>) -> Result<Canon> {
             offset,
             ty: r.u32()?,
         },
-        b @ (0x05..=0x06 | 0x09..=0x27) => Canon::Builtin(builtin(r, b, offset)?),
-        0x07..=0x08 | 0x28..=0x2f | 0x40..=0x42 => {
+        b @ (0x05..=0x06 | 0x09..=0x2d) => Canon::Builtin(builtin(r, b, offset)?),
+        0x40..=0x42 => {
             return Err(Error::unsupported(
-                "canonical function is not supported (async, streams, futures, error contexts \
-                 and threads are not implemented)",
+                "canonical function is not supported (shared-everything threads are not \
+                 implemented)",
                 offset,
             ))
         }

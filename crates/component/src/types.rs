@@ -109,7 +109,7 @@ pub(crate) fn ty(r: &mut Reader<'_>, depth: u32) -> Result<Type> {
             };
             Type::Resource { offset, rep, dtor }
         }
-        0x40 => {
+        0x40 | 0x43 => {
             let params = vec_of(r, |r| Ok((string(r)?, value_type(r)?)))?;
             let at = r.offset();
             let result = match r.u8()? {
@@ -125,14 +125,12 @@ pub(crate) fn ty(r: &mut Reader<'_>, depth: u32) -> Result<Type> {
             };
             Type::Func {
                 offset,
-                ty: FuncType { params, result },
+                ty: FuncType {
+                    is_async: b == 0x43,
+                    params,
+                    result,
+                },
             }
-        }
-        0x43 => {
-            return Err(Error::unsupported(
-                "async component functions are not supported",
-                offset,
-            ))
         }
         0x41 | 0x42 => {
             if depth >= MAX_NESTING {

@@ -1261,9 +1261,14 @@ impl Checker {
             }
             None => None,
         };
-        Ok(self
-            .types
-            .push(Def::Func(FuncType { params, result }), info))
+        Ok(self.types.push(
+            Def::Func(FuncType {
+                is_async: ty.is_async,
+                params,
+                result,
+            }),
+            info,
+        ))
     }
 
     fn decl(&mut self, d: &Decl) -> Result<()> {
@@ -1783,8 +1788,28 @@ impl Checker {
         let mut memory = None;
         let mut realloc = None;
         let mut post = None;
+        let mut is_async = false;
+        let mut callback = None;
         for o in opts {
             match *o {
+                CanonOpt::Async => {
+                    if is_async {
+                        return bail(
+                            "canonical option `async` is specified more than once",
+                            offset,
+                        );
+                    }
+                    is_async = true;
+                }
+                CanonOpt::Callback(f) => {
+                    if callback.is_some() {
+                        return bail(
+                            "canonical option `callback` is specified more than once",
+                            offset,
+                        );
+                    }
+                    callback = Some(f);
+                }
                 CanonOpt::Utf8 | CanonOpt::Utf16 | CanonOpt::CompactUtf16 => {
                     let this = match o {
                         CanonOpt::Utf8 => "utf8",
@@ -1857,13 +1882,43 @@ impl Checker {
                 );
             }
         }
+        match (is_async, callback, post) {
+            (false, Some(_), _) => return bail("cannot specify callback without async", offset),
+            (true, _, Some(_)) => {
+                return bail("cannot specify post-return function in async", offset)
+            }
+            _ => {}
+        }
+        if let Some(f) = callback {
+            let t = self.types.core_func(sc.core_func(f, offset)?);
+            let i = CoreValType::I32;
+            if t.params != [i, i, i] || t.results != [i] {
+                return bail(
+                    "canonical option `callback` uses a core function with an incorrect signature",
+                    offset,
+                );
+            }
+        }
         Ok((
             AbiOpts {
                 memory: memory.is_some(),
                 realloc: realloc.is_some(),
+                is_async,
+                callback: callback.is_some(),
             },
             post,
         ))
+    }
+
+    /// The `async` option is only for `async` function types.
+    fn check_asyncness(&self, ft: TypeId, o: AbiOpts, offset: usize) -> Result<()> {
+        if o.is_async && !self.types.func(ft).is_async {
+            return bail(
+                "the `async` canonical option requires an async function type",
+                offset,
+            );
+        }
+        Ok(())
     }
 
     fn canon(&mut self, c: &Canon) -> Result<()> {
@@ -1890,6 +1945,7 @@ impl Checker {
                         );
                     }
                 }
+                self.check_asyncness(ft, o, offset)?;
                 let lowered = self.types.lower_func(ft, Abi::Lift, o, offset)?;
                 if lowered.params != core_ty.params {
                     return bail(
@@ -1929,6 +1985,13 @@ impl Checker {
                         offset,
                     );
                 }
+                if o.callback {
+                    return bail(
+                        "canonical option `callback` cannot be specified for lowerings",
+                        offset,
+                    );
+                }
+                self.check_asyncness(ft, o, offset)?;
                 let lowered = self.types.lower_func(ft, Abi::Lower, o, offset)?;
                 let t = self.core_func_type(&lowered.params, &lowered.results);
                 self.top_ref().room(Sort::Core(CoreSort::Func), offset)?;
@@ -1995,6 +2058,9 @@ impl Checker {
                 if o.realloc {
                     return bail("cannot specify `realloc` option on `task.return`", offset);
                 }
+                if o.is_async {
+                    return bail("cannot specify `async` option on `task.return`", offset);
+                }
                 let mut params = Vec::new();
                 if let Some(t) = b.result {
                     let t = self.top_ref().val_type(t, offset)?;
@@ -2058,7 +2124,7 @@ impl Checker {
             }
             ErrorContextNew | ErrorContextDebugMessage => {
                 let (o, post) = self.canon_opts(&b.opts, offset)?;
-                if post.is_some() || o.realloc && b.kind == ErrorContextNew {
+                if post.is_some() || o.is_async || o.realloc && b.kind == ErrorContextNew {
                     return bail(format!("invalid canonical option on `{name}`"), offset);
                 }
                 if b.kind == ErrorContextNew {
@@ -2081,6 +2147,12 @@ impl Checker {
                 (vec![I32, I32], vec![I32])
             }
             WaitableJoin => (vec![I32, I32], vec![]),
+            ThreadResumeLater => (vec![I32], vec![]),
+            ThreadSuspend => (vec![], vec![I32]),
+            ThreadSuspendThenResume
+            | ThreadYieldThenResume
+            | ThreadSuspendThenPromote
+            | ThreadYieldThenPromote => (vec![I32], vec![I32]),
             ThreadNewIndirect => {
                 let (ty, table) = b.indirect.unwrap_or((u32::MAX, u32::MAX));
                 let sc = self.top_ref();

@@ -225,7 +225,8 @@ enum Defined<'s> {
 #[derive(Debug)]
 enum TypeDef<'s> {
     Defined(Defined<'s>),
-    Func(Vec<(String, ValTy<'s>)>, Option<ValTy<'s>>),
+    /// `async?`, parameters, result.
+    Func(bool, Vec<(String, ValTy<'s>)>, Option<ValTy<'s>>),
     Component(Vec<Decl<'s>>),
     Instance(Vec<Decl<'s>>),
     Resource(ValType, Option<Ref<'s>>),
@@ -353,6 +354,8 @@ enum Opt<'s> {
     Memory(Ref<'s>),
     Realloc(Ref<'s>),
     PostReturn(Ref<'s>),
+    Async,
+    Callback(Ref<'s>),
 }
 
 #[derive(Debug)]
@@ -1097,6 +1100,12 @@ fn builtin_code(kw: &str) -> Option<u8> {
         "backpressure.dec" => 0x25,
         "thread.index" => 0x26,
         "thread.new-indirect" => 0x27,
+        "thread.resume-later" => 0x28,
+        "thread.suspend" => 0x29,
+        "thread.suspend-then-resume" => 0x2a,
+        "thread.yield-then-resume" => 0x2b,
+        "thread.suspend-then-promote" => 0x2c,
+        "thread.yield-then-promote" => 0x2d,
         _ => return None,
     })
 }
@@ -1105,15 +1114,6 @@ fn builtin_code(kw: &str) -> Option<u8> {
 fn builtin<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>, code: u8) -> R<Canon<'s>> {
     let (mut ty, mut result, mut opts, mut memory, mut flag, mut context, mut indirect) =
         (None, None, Vec::new(), None, false, None, None);
-    let legacy = |p: &mut Parser<'s, '_>| -> R<()> {
-        if p.eat_keyword("cancellable") {
-            return Err(p.error(
-                "the `cancellable` option is no longer supported after \
-                 WebAssembly/component-model#716",
-            ));
-        }
-        Ok(())
-    };
     match code {
         0x09 => {
             if p.eat_list("result")? {
@@ -1145,13 +1145,13 @@ fn builtin<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>, code: u8) -> R<Canon<'s>
         }
         0x1c | 0x1d => opts = canon_opts(p)?,
         0x20 | 0x21 => {
-            legacy(p)?;
+            flag = p.eat_keyword("cancellable");
             p.open()?;
             p.keyword("memory")?;
             memory = Some(core_prefixed_contents(p, "memory", Ns::CoreMemory)?);
             p.close()?;
         }
-        0x0c => legacy(p)?,
+        0x0c | 0x29..=0x2d => flag = p.eat_keyword("cancellable"),
         0x27 => {
             let t = core_prefixed(p, "type", Ns::CoreType)?;
             let table = core_prefixed(p, "table", Ns::CoreTable)?;
@@ -1193,11 +1193,15 @@ fn canon_opts<'s>(p: &mut Parser<'s, '_>) -> R<Vec<Opt<'s>>> {
         } else if p.eat_list("post-return")? {
             out.push(Opt::PostReturn(core_prefixed(p, "func", Ns::CoreFunc)?));
             p.close()?;
-        } else if matches!(p.peek_atom(), Some("async" | "gc"))
-            || p.peek_list("callback")
-            || p.peek_list("core-type")
-        {
-            return Err(p.error("unsupported canonical option (async, callback, gc and core-type are not supported)"));
+        } else if p.eat_keyword("async") {
+            out.push(Opt::Async);
+        } else if p.eat_list("callback")? {
+            out.push(Opt::Callback(core_prefixed(p, "func", Ns::CoreFunc)?));
+            p.close()?;
+        } else if p.peek_atom() == Some("gc") || p.peek_list("core-type") {
+            return Err(
+                p.error("unsupported canonical option (gc and core-type are not supported)")
+            );
         } else {
             return Ok(out);
         }
@@ -1515,8 +1519,8 @@ fn type_def<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>) -> R<TypeDef<'s>> {
     let d = match p.peek_atom() {
         Some("func") => {
             p.pos += 1;
-            let (params, result) = func_type(p, cx)?;
-            TypeDef::Func(params, result)
+            let (is_async, params, result) = func_type(p, cx)?;
+            TypeDef::Func(is_async, params, result)
         }
         Some("component") => {
             p.pos += 1;
@@ -1730,10 +1734,8 @@ fn val_ty<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>) -> R<ValTy<'s>> {
 fn func_type<'s>(
     p: &mut Parser<'s, '_>,
     cx: &mut Cx<'s>,
-) -> R<(Vec<(String, ValTy<'s>)>, Option<ValTy<'s>>)> {
-    if p.peek_atom() == Some("async") {
-        return Err(p.error("async functions are not supported"));
-    }
+) -> R<(bool, Vec<(String, ValTy<'s>)>, Option<ValTy<'s>>)> {
+    let is_async = p.eat_keyword("async");
     let mut params = Vec::new();
     while p.eat_list("param")? {
         let n = p.name()?;
@@ -1748,7 +1750,7 @@ fn func_type<'s>(
     } else {
         None
     };
-    Ok((params, result))
+    Ok((is_async, params, result))
 }
 
 /// A component type use after the item's id: `(type idx "name"*)` or an
@@ -1763,8 +1765,8 @@ fn comp_type_use<'s>(p: &mut Parser<'s, '_>, cx: &mut Cx<'s>, kind: &str) -> R<R
     }
     let def = match kind {
         "func" => {
-            let (params, result) = func_type(p, cx)?;
-            TypeDef::Func(params, result)
+            let (is_async, params, result) = func_type(p, cx)?;
+            TypeDef::Func(is_async, params, result)
         }
         "component" => TypeDef::Component(decls(p, cx, true)?),
         _ => TypeDef::Instance(decls(p, cx, false)?),
@@ -2540,7 +2542,9 @@ impl<'s> Resolver<'s> {
     fn opts(&mut self, opts: &mut [Opt<'s>]) -> R<()> {
         for o in opts {
             match o {
-                Opt::Memory(r) | Opt::Realloc(r) | Opt::PostReturn(r) => self.core_ref(r)?,
+                Opt::Memory(r) | Opt::Realloc(r) | Opt::PostReturn(r) | Opt::Callback(r) => {
+                    self.core_ref(r)?
+                }
                 _ => {}
             }
         }
@@ -2567,7 +2571,7 @@ impl<'s> Resolver<'s> {
     fn ty(&mut self, t: &mut TypeField<'s>) -> R<()> {
         match &mut t.def {
             TypeDef::Defined(d) => self.defined(d),
-            TypeDef::Func(params, result) => {
+            TypeDef::Func(_, params, result) => {
                 for (_, v) in params {
                     self.val_ty(v)?;
                 }
@@ -2961,8 +2965,8 @@ fn defined_enc(out: &mut Vec<u8>, d: &Defined<'_>) {
 fn type_def_enc(out: &mut Vec<u8>, t: &TypeDef<'_>) {
     match t {
         TypeDef::Defined(d) => defined_enc(out, d),
-        TypeDef::Func(params, result) => {
-            out.push(0x40);
+        TypeDef::Func(is_async, params, result) => {
+            out.push(if *is_async { 0x43 } else { 0x40 });
             encode::u32(out, params.len() as u32);
             for (n, t) in params {
                 string(out, n);
@@ -3158,6 +3162,11 @@ fn opts_enc(out: &mut Vec<u8>, opts: &[Opt<'_>]) {
                 out.push(5);
                 encode::u32(out, r.idx.num());
             }
+            Opt::Async => out.push(6),
+            Opt::Callback(r) => {
+                out.push(7);
+                encode::u32(out, r.idx.num());
+            }
         }
     }
 }
@@ -3350,10 +3359,10 @@ fn encode_component<'a>(
                             }
                             0x1c | 0x1d => opts_enc(b, opts),
                             0x20 | 0x21 => {
-                                b.push(0);
+                                b.push(*flag as u8);
                                 encode::u32(b, memory.as_ref().map_or(0, |m| m.idx.num()));
                             }
-                            0x0c => b.push(0),
+                            0x0c | 0x29..=0x2d => b.push(*flag as u8),
                             0x27 => {
                                 if let Some((t, table)) = indirect {
                                     encode::u32(b, t.idx.num());

@@ -786,9 +786,13 @@ impl Printer {
                 5 => {
                     let _ = write!(s, " (post-return {})", r.u32()?);
                 }
+                6 => s.push_str(" async"),
+                7 => {
+                    let _ = write!(s, " (callback {})", r.u32()?);
+                }
                 b => {
                     return Err(unsupported(
-                        &format!("canonical option 0x{b:x} (async, callback, gc, core-type)"),
+                        &format!("canonical option 0x{b:x} (gc, core-type)"),
                         at,
                     ))
                 }
@@ -915,8 +919,9 @@ impl Printer {
                     if b == 0x69 { "own" } else { "borrow" }
                 );
             }
-            0x40 => {
-                self.out.push_str("(func");
+            0x40 | 0x43 => {
+                self.out
+                    .push_str(if b == 0x43 { "(func async" } else { "(func" });
                 for _ in 0..r.count()? {
                     let n = r.string()?;
                     let t = self.val_type(r)?;
@@ -999,11 +1004,8 @@ impl Printer {
                 }
                 self.out.push(')');
             }
-            0x43 | 0x3e | 0x66 | 0x65 | 0x64 => {
-                return Err(unsupported(
-                    "async functions, streams, futures and error contexts",
-                    at,
-                ))
+            0x3e | 0x66 | 0x65 | 0x64 => {
+                return Err(unsupported("streams, futures and error contexts", at))
             }
             _ => return Err(Error::malformed(format!("invalid type 0x{b:x}"), at)),
         }

@@ -43,6 +43,11 @@ pub(crate) struct Options {
     pub(crate) encoding: Encoding,
     /// The component instance whose handle table and flags apply.
     pub(crate) instance: u32,
+    /// `async` (🔀): an async lift gives its result to `task.return`; an
+    /// async lower returns the subtask's state.
+    pub(crate) is_async: bool,
+    /// `(callback f)` of an async lift.
+    pub(crate) callback: Option<Func>,
 }
 
 /// One lifting or lowering in progress.

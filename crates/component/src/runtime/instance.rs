@@ -26,9 +26,10 @@ use crate::ast::{
 };
 
 use super::abi::{bits, core_val, Cx, Encoding, Options};
-use super::state::{state, trap, ResourceImpl, Slot};
+use super::state::{state, trap, ResourceImpl, Slot, Task};
 use super::types::{
-    core_signature, FuncType, ResourceType, Type, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS,
+    core_signature, FuncType, ResourceType, Type, MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS,
+    MAX_FLAT_RESULTS,
 };
 use super::val::{ResourceAny, Val};
 
@@ -624,7 +625,7 @@ fn call_lifted<T: 'static>(
         st.scopes.len() - 1
     };
     let plan = &l.plan;
-    let (core_params, core_results) = core_signature(&l.ty, false);
+    let (core_params, core_results) = core_signature(&l.ty, false, &l.opts);
     let flat = {
         state(store).inst(inst)?.may_leave = false;
         let mut cx = Cx {
@@ -643,9 +644,22 @@ fn call_lifted<T: 'static>(
         .map(|(t, b)| core_val(*t, *b))
         .collect();
     let mut core_out: Vec<CoreVal> = core_results.iter().map(|t| core_val(*t, 0)).collect();
-    l.core.call(&mut *store, &core_args, &mut core_out)?;
-    let flat_results: Vec<u64> = core_out.iter().map(bits).collect();
-    let results = {
+    let results = if l.opts.is_async {
+        let outer = state(store).inst(inst)?.task.replace(Box::new(Task {
+            result: l.ty.result.clone(),
+            memory: l.opts.memory,
+            encoding: l.opts.encoding,
+            returned: None,
+        }));
+        let ran = run_async(store, l, &core_args, &mut core_out);
+        let st = state(store).inst(inst)?;
+        let task = std::mem::replace(&mut st.task, outer);
+        ran?;
+        task.and_then(|t| t.returned)
+            .ok_or_else(|| trap("async-lifted export failed to produce a result"))?
+    } else {
+        l.core.call(&mut *store, &core_args, &mut core_out)?;
+        let flat_results: Vec<u64> = core_out.iter().map(bits).collect();
         let mut cx = Cx {
             store,
             opts: &l.opts,
@@ -668,6 +682,43 @@ fn call_lifted<T: 'static>(
     Ok(results)
 }
 
+/// The callback codes an async-lifted export returns (`CallbackCode`).
+const CALLBACK_EXIT: u32 = 0;
+const CALLBACK_YIELD: u32 = 1;
+const CALLBACK_WAIT: u32 = 2;
+
+/// Runs an async-lifted export's core function to its end. Without a
+/// callback (stackful) that is the one call. With a callback, the code it
+/// returns says what next: `EXIT` ends the task. `YIELD` (let other tasks
+/// run, then call back) and `WAIT` (call back on an event of a waitable
+/// set) both keep the task alive past this call, waiting for other tasks
+/// to make progress; without concurrent tasks nothing else ever runs, so
+/// both trap as not supported (a yield loop would otherwise spin forever
+/// on the caller's stack).
+fn run_async<T: 'static>(
+    store: &mut Store<T>,
+    l: &Lifted,
+    core_args: &[CoreVal],
+    core_out: &mut [CoreVal],
+) -> Result<(), Error> {
+    l.core.call(&mut *store, core_args, core_out)?;
+    if l.opts.callback.is_none() {
+        return Ok(());
+    }
+    let code = core_out.first().map_or(0, bits) as u32;
+    match code & 0xf {
+        CALLBACK_EXIT => Ok(()),
+        CALLBACK_YIELD => Err(trap(
+            "async task yielded, and running other tasks concurrently is not supported yet",
+        )),
+        CALLBACK_WAIT => Err(trap(format!(
+            "async task waits on waitable set {}, and waiting is not supported yet",
+            code >> 4
+        ))),
+        c => Err(trap(format!("unsupported callback code: {c}"))),
+    }
+}
+
 /// `canon lower`: a core function that lifts its arguments from the
 /// caller's memory, calls `callee`, and lowers its results back.
 fn lower_func<T: 'static>(
@@ -675,57 +726,77 @@ fn lower_func<T: 'static>(
     callee: CFunc,
     opts: Options,
 ) -> Result<CoreFunc, Error> {
-    let (params, results) = core_signature(callee.ty(), true);
+    let (params, results) = core_signature(callee.ty(), true, &opts);
     let core_ty = CoreFuncType::new(params.iter().copied(), results.iter().copied());
     let nparams = params.len();
     // The host path's layout, worked out once (the fused path has the
     // callee's own plan).
     let plan = Plan::new(callee.ty());
+    // An async lower spills its parameters past 4 flat values and always
+    // writes its result through the pointer after them.
+    let params_spill = if opts.is_async {
+        plan.params.flat().len() > MAX_FLAT_ASYNC_PARAMS
+    } else {
+        plan.params_spill
+    };
+    let results_spill = plan.results_spill || opts.is_async;
+    // A fused call copies from memory to memory; an async caller or callee
+    // goes through component values instead.
+    let fused = match &callee {
+        CFunc::Lifted(l) if !opts.is_async && !l.opts.is_async => Some(l.clone()),
+        _ => None,
+    };
     CoreFunc::new_cells(&mut *store, core_ty, move |mut caller, cells| {
         let store = caller.as_context_mut();
         let inst = opts.instance;
         if !state(store).inst(inst)?.may_leave {
             return Err(trap("cannot leave component instance"));
         }
-        match &callee {
-            // Component to component: the fused adapter.
-            CFunc::Lifted(l) => super::fused::call(store, &opts, l, cells),
-            // Component to host: through component values.
-            CFunc::Host { .. } => {
-                let flat = &cells[..nparams];
-                let mut cx = Cx {
-                    store,
-                    opts: &opts,
-                    lenders: Vec::new(),
-                    scope: 0,
-                };
-                let vals = cx.lift_values(&plan.params, flat, plan.params_spill)?;
-                let lenders = std::mem::take(&mut cx.lenders);
-                let results = call_func(store, &callee, &vals)?;
-                let out_ptr = if plan.results_spill {
-                    flat.last().map(|b| *b as u32)
-                } else {
-                    None
-                };
-                state(store).inst(inst)?.may_leave = false;
-                let mut cx = Cx {
-                    store,
-                    opts: &opts,
-                    lenders,
-                    scope: 0,
-                };
-                let flat_out =
-                    cx.lower_values(&results, &plan.results, plan.results_spill, out_ptr)?;
-                cx.finish_lower()?;
-                state(store).inst(inst)?.may_leave = true;
-                if !plan.results_spill {
-                    cells[..flat_out.len()].copy_from_slice(&flat_out);
-                }
-                Ok(())
-            }
+        if let Some(l) = &fused {
+            return super::fused::call(store, &opts, l, cells);
         }
+        let flat = &cells[..nparams];
+        let mut cx = Cx {
+            store,
+            opts: &opts,
+            lenders: Vec::new(),
+            scope: 0,
+        };
+        let vals = cx.lift_values(&plan.params, flat, params_spill)?;
+        let lenders = std::mem::take(&mut cx.lenders);
+        let results = call_func(store, &callee, &vals)?;
+        let out_ptr = if results_spill && plan.result.is_some() {
+            flat.last().map(|b| *b as u32)
+        } else {
+            None
+        };
+        state(store).inst(inst)?.may_leave = false;
+        let mut cx = Cx {
+            store,
+            opts: &opts,
+            lenders,
+            scope: 0,
+        };
+        let flat_out = match out_ptr {
+            Some(_) => cx.lower_values(&results, &plan.results, true, out_ptr)?,
+            None => cx.lower_values(&results, &plan.results, false, None)?,
+        };
+        cx.finish_lower()?;
+        state(store).inst(inst)?.may_leave = true;
+        if opts.is_async {
+            // The callee ran to its end: the subtask is `RETURNED` at once,
+            // and no subtask handle is made.
+            cells[0] = SUBTASK_RETURNED;
+        } else if !results_spill {
+            cells[..flat_out.len()].copy_from_slice(&flat_out);
+        }
+        Ok(())
     })
 }
+
+/// The state an async-lowered call returns when its callee already
+/// returned (`Subtask.State.RETURNED`).
+const SUBTASK_RETURNED: u64 = 2;
 
 /// Where a component's imports come from.
 enum Args<'a, T> {
@@ -1228,6 +1299,8 @@ fn options<T>(
             },
             CanonOpt::Realloc(i) => o.realloc = Some(sc.core_func(i)?),
             CanonOpt::PostReturn(i) => o.post_return = Some(sc.core_func(i)?),
+            CanonOpt::Async => o.is_async = true,
+            CanonOpt::Callback(i) => o.callback = Some(sc.core_func(i)?),
         }
     }
     Ok(o)
@@ -1347,7 +1420,7 @@ fn canon<T: 'static>(
 /// `post-return` or its `realloc`), as the spec orders.
 fn builtin<T: 'static>(
     store: &mut Store<T>,
-    sc: &Scope,
+    sc: &mut Scope,
     inst: u32,
     b: &Builtin,
 ) -> Result<CoreFunc, Error> {
@@ -1370,7 +1443,14 @@ fn builtin<T: 'static>(
             };
             (params, vec![])
         }
-        ContextGet | WaitableSetNew | ThreadIndex | ThreadYield => (vec![], vec![I32]),
+        ContextGet | WaitableSetNew | ThreadIndex | ThreadYield | ThreadSuspend => {
+            (vec![], vec![I32])
+        }
+        ThreadResumeLater => (vec![I32], vec![]),
+        ThreadSuspendThenResume
+        | ThreadYieldThenResume
+        | ThreadSuspendThenPromote
+        | ThreadYieldThenPromote => (vec![I32], vec![I32]),
         ContextSet | SubtaskDrop | WaitableSetDrop | ErrorContextDrop => (vec![I32], vec![]),
         StreamDropReadable | StreamDropWritable | FutureDropReadable | FutureDropWritable => {
             (vec![I32], vec![])
@@ -1384,6 +1464,18 @@ fn builtin<T: 'static>(
         }
         ErrorContextNew => (vec![I32, I32], vec![I32]),
         ErrorContextDebugMessage | WaitableJoin => (vec![I32, I32], vec![]),
+    };
+    // `task.return`: the result type it names and the options it lifts
+    // that result with.
+    let ret = match kind {
+        TaskReturn => {
+            let ty = b.result.as_ref().map(|t| sc.value_type(t)).transpose()?;
+            let opts = options(sc, inst, &b.opts, store)?;
+            let tuple = Type::Tuple(ty.iter().cloned().collect());
+            let spill = tuple.flat().len() > MAX_FLAT_PARAMS;
+            Some(Arc::new((ty, opts, tuple, spill)))
+        }
+        _ => None,
     };
     let slot = b.context.map_or(0, |c| c.1) as usize;
     if slot > 1 {
@@ -1428,11 +1520,41 @@ fn builtin<T: 'static>(
                 ThreadYield => out[0] = CoreVal::I32(0),
                 // The implicit thread of a synchronous call.
                 ThreadIndex => out[0] = CoreVal::I32(0),
-                TaskReturn | TaskCancel => {
-                    return Err(trap(format!(
-                        "`{}` is for async-lifted functions, and async is not supported yet",
-                        kind.name()
-                    )))
+                TaskReturn => {
+                    let Some(ret) = &ret else {
+                        return Err(Error::bug("task.return without its type"));
+                    };
+                    let (ty, opts, tuple, spill) = &**ret;
+                    let ok = st.task.as_ref().is_some_and(|t| {
+                        t.result == *ty && t.memory == opts.memory && t.encoding == opts.encoding
+                    });
+                    if !ok {
+                        return Err(trap(
+                            "invalid `task.return` signature and/or options for current task",
+                        ));
+                    }
+                    if st.task.as_ref().is_some_and(|t| t.returned.is_some()) {
+                        return Err(trap("`task.return` called more than once"));
+                    }
+                    let scope = st.scopes.len().saturating_sub(1);
+                    let flat: Vec<u64> = args.iter().map(bits).collect();
+                    let store = caller.as_context_mut();
+                    let mut cx = Cx {
+                        store,
+                        opts,
+                        lenders: Vec::new(),
+                        scope,
+                    };
+                    let vals = cx.lift_values(tuple, &flat, *spill)?;
+                    if let Some(t) = state(store).inst(inst)?.task.as_mut() {
+                        t.returned = Some(vals);
+                    }
+                }
+                TaskCancel => {
+                    return Err(trap(
+                        "`task.cancel` needs a cancelled async task, and cancellation is not \
+                         supported yet",
+                    ))
                 }
                 _ => {
                     return Err(trap(format!(

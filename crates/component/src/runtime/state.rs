@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use nanowasm_runtime::{Error, Func, Store};
 
-use super::types::ResourceType;
+use super::abi::Encoding;
+use super::types::{ResourceType, Type};
+use super::val::Val;
 
 /// The most handles one component instance's table holds at once. The
 /// canonical ABI allows 2^28; a guest that leaks handles in a loop should
@@ -64,6 +66,22 @@ pub(crate) struct InstState {
     /// `backpressure.inc`/`dec`: a counter (nothing waits on it without
     /// async).
     pub(crate) backpressure: u32,
+    /// The task of the call into the instance in progress, if it is an
+    /// async-lifted export (`task.return` delivers its result here).
+    pub(crate) task: Option<Box<Task>>,
+}
+
+/// An async-lifted export's call in progress.
+#[derive(Debug)]
+pub(crate) struct Task {
+    /// The function's result type, which `task.return` must name.
+    pub(crate) result: Option<Type>,
+    /// The lift's memory and string encoding, which `task.return`'s
+    /// options must equal.
+    pub(crate) memory: Option<nanowasm_runtime::Memory>,
+    pub(crate) encoding: Encoding,
+    /// What `task.return` delivered (a tuple of zero or one values).
+    pub(crate) returned: Option<Vec<Val>>,
 }
 
 impl Default for InstState {
@@ -76,6 +94,7 @@ impl Default for InstState {
             scopes: Vec::new(),
             context: [0; 2],
             backpressure: 0,
+            task: None,
         }
     }
 }

@@ -146,6 +146,9 @@ pub(crate) const MAX_FLAT_PARAMS: usize = 16;
 /// The most core values a function's results flatten to before they pass
 /// through memory instead.
 pub(crate) const MAX_FLAT_RESULTS: usize = 1;
+/// At most this many flat parameters go directly to an `async`-lowered
+/// import; more are passed in memory.
+pub(crate) const MAX_FLAT_ASYNC_PARAMS: usize = 4;
 
 /// How a variant's discriminant is stored: its size in bytes.
 pub(crate) fn discriminant_size(cases: usize) -> u32 {
@@ -338,13 +341,32 @@ pub(crate) fn flags_words(n: usize) -> usize {
 
 /// The core signature of a function of type `ft` as `canon lift` calls it
 /// (`lower == false`) or as `canon lower` presents it (`lower == true`).
-pub(crate) fn core_signature(ft: &FuncType, lower: bool) -> (Vec<CoreType>, Vec<CoreType>) {
+pub(crate) fn core_signature(
+    ft: &FuncType,
+    lower: bool,
+    opts: &super::abi::Options,
+) -> (Vec<CoreType>, Vec<CoreType>) {
     let mut params = Vec::new();
     for t in ft.param_types() {
         t.flatten(&mut params);
     }
-    if params.len() > MAX_FLAT_PARAMS {
+    let max_params = if lower && opts.is_async {
+        MAX_FLAT_ASYNC_PARAMS
+    } else {
+        MAX_FLAT_PARAMS
+    };
+    if params.len() > max_params {
         params = vec![CoreType::I32];
+    }
+    if opts.is_async {
+        // An async import writes its result through a pointer and returns
+        // the subtask's state; an async export hands its result to
+        // `task.return`, and with a callback returns what to do next.
+        if lower && ft.result.is_some() {
+            params.push(CoreType::I32);
+        }
+        let code = lower || opts.callback.is_some();
+        return (params, if code { vec![CoreType::I32] } else { vec![] });
     }
     let mut results = ft.result.as_ref().map(Type::flat).unwrap_or_default();
     if results.len() > MAX_FLAT_RESULTS {

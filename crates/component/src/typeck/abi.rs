@@ -11,6 +11,9 @@ use super::*;
 pub const MAX_FLAT_PARAMS: usize = 16;
 /// At most this many flat results are returned directly.
 pub const MAX_FLAT_RESULTS: usize = 1;
+/// At most this many flat parameters are passed directly to an
+/// `async`-lowered import.
+pub const MAX_FLAT_ASYNC_PARAMS: usize = 4;
 
 /// Which direction a function crosses the component boundary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +29,10 @@ pub enum Abi {
 pub(crate) struct AbiOpts {
     pub memory: bool,
     pub realloc: bool,
+    /// `async` (🔀).
+    pub is_async: bool,
+    /// `(callback f)` (🔀), only with `async`.
+    pub callback: bool,
 }
 
 impl AbiOpts {
@@ -153,6 +160,11 @@ impl Types {
     ) -> Result<CoreFuncType> {
         let f = self.func(f);
         let mut params = Vec::new();
+        let max_params = if abi == Abi::Lower && opts.is_async {
+            MAX_FLAT_ASYNC_PARAMS
+        } else {
+            MAX_FLAT_PARAMS
+        };
         for (_, t) in &f.params {
             if self.val_contains_ptr(*t) {
                 match abi {
@@ -160,7 +172,7 @@ impl Types {
                     Abi::Lift => opts.realloc(offset)?,
                 }
             }
-            if !self.flatten(*t, &mut params, MAX_FLAT_PARAMS) {
+            if !self.flatten(*t, &mut params, max_params) {
                 params.clear();
                 params.push(CoreValType::I32);
                 opts.memory(offset)?;
@@ -175,14 +187,37 @@ impl Types {
             if abi == Abi::Lower && self.val_contains_ptr(t) {
                 opts.realloc(offset)?;
             }
-            if !self.flatten(t, &mut results, MAX_FLAT_RESULTS) {
-                results.clear();
-                opts.memory(offset)?;
-                match abi {
-                    Abi::Lower => params.push(CoreValType::I32),
-                    Abi::Lift => results.push(CoreValType::I32),
+            match (abi, opts.is_async) {
+                (_, false) => {
+                    if !self.flatten(t, &mut results, MAX_FLAT_RESULTS) {
+                        results.clear();
+                        opts.memory(offset)?;
+                        match abi {
+                            Abi::Lower => params.push(CoreValType::I32),
+                            Abi::Lift => results.push(CoreValType::I32),
+                        }
+                    }
+                }
+                // An async import writes its result through a pointer.
+                (Abi::Lower, true) => {
+                    params.push(CoreValType::I32);
+                    opts.memory(offset)?;
+                }
+                // An async export gives its result to `task.return`, which
+                // needs a memory if it holds pointers or spills.
+                (Abi::Lift, true) => {
+                    if !self.flatten(t, &mut Vec::new(), MAX_FLAT_PARAMS)
+                        || self.val_contains_ptr(t)
+                    {
+                        opts.memory(offset)?;
+                    }
                 }
             }
+        }
+        // An async import returns its subtask's state; an async export with
+        // a callback returns what to do next.
+        if opts.is_async && (abi == Abi::Lower || opts.callback) {
+            results.push(CoreValType::I32);
         }
         Ok(CoreFuncType { params, results })
     }

@@ -210,6 +210,8 @@ impl DefinedType {
 /// A resolved component function type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FuncType {
+    /// `async` (🔀): calls may block.
+    pub is_async: bool,
     /// Named parameters.
     pub params: Vec<(String, ValType)>,
     /// The result.

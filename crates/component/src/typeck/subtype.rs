@@ -114,6 +114,17 @@ impl Types {
     pub(crate) fn sub_func(&mut self, a: TypeId, b: TypeId, offset: usize) -> Result<()> {
         self.burn(self.def_cost(a) + self.def_cost(b), offset)?;
         let (af, bf) = (self.func(a).clone(), self.func(b).clone());
+        if af.is_async != bf.is_async {
+            let desc = |a: bool| if a { "async" } else { "sync" };
+            return bail(
+                format!(
+                    "expected {} function, found {} function",
+                    desc(af.is_async),
+                    desc(bf.is_async)
+                ),
+                offset,
+            );
+        }
         if af.params.len() != bf.params.len() {
             return bail(
                 format!(

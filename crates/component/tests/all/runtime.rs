@@ -678,9 +678,107 @@ fn async_builtins_in_a_synchronous_instance() {
     }
     let e = run("ret").0.unwrap_err().to_string();
     assert!(
-        e.contains("`task.return` is for async-lifted functions"),
+        e.contains("invalid `task.return` signature and/or options for current task"),
         "{e}"
     );
     let e = run("pr-yield").0.unwrap_err().to_string();
     assert!(e.contains("cannot leave component instance"), "{e}");
+}
+
+/// Async-lifted exports and async-lowered imports whose calls complete
+/// without blocking: the result travels through `task.return`, an async
+/// lower returns `RETURNED` with the result written through its pointer,
+/// and everything that would need another task to run traps instead of
+/// hanging.
+#[test]
+fn async_lifts_and_lowers_that_complete_at_once() {
+    let engine = Engine::default();
+    let c = component(
+        &engine,
+        &format!(
+            r#"(component
+          (import "greet" (func $greet async (param "who" string) (result string)))
+          (core module $Libc {LIBC})
+          (core instance $libc (instantiate $Libc))
+          (core func $greet' (canon lower (func $greet) async (memory (core memory $libc "mem"))
+            (realloc (core func $libc "realloc"))))
+          (core func $ret-s (canon task.return (result string) (memory (core memory $libc "mem"))))
+          (core func $ret-u (canon task.return (result u32)))
+          (core module $Main
+            (import "libc" "mem" (memory 1))
+            (import "" "greet" (func $greet (param i32 i32 i32) (result i32)))
+            (import "" "ret-s" (func $ret-s (param i32 i32)))
+            (import "" "ret-u" (func $ret-u (param i32)))
+            (data (i32.const 16) "world")
+            ;; callback style: call the host asynchronously, hand its answer to task.return, EXIT
+            (func (export "hello") (result i32)
+              (if (i32.ne (call $greet (i32.const 16) (i32.const 5) (i32.const 64)) (i32.const 2))
+                (then unreachable))
+              (call $ret-s (i32.load (i32.const 64)) (i32.load (i32.const 68)))
+              (i32.const 0))
+            (func (export "cb") (param i32 i32 i32) (result i32) unreachable)
+            ;; stackful: the parameter doubled
+            (func (export "double") (param i32) (call $ret-u (i32.mul (local.get 0) (i32.const 2))))
+            (func (export "silent") (param i32))
+            (func (export "twice") (param i32) (call $ret-u (i32.const 1)) (call $ret-u (i32.const 2)))
+            (func (export "wrong") (param i32) (call $ret-s (i32.const 16) (i32.const 5)))
+            (func (export "yield") (result i32) (call $ret-u (i32.const 7)) (i32.const 1))
+            (func (export "wait") (result i32) (i32.const 0x32)))
+          (core instance $main (instantiate $Main
+            (with "libc" (instance $libc))
+            (with "" (instance (export "greet" (func $greet')) (export "ret-s" (func $ret-s))
+              (export "ret-u" (func $ret-u))))))
+          (func (export "hello") async (result string)
+            (canon lift (core func $main "hello") async (callback (core func $main "cb"))
+              (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+          (func (export "double") async (param "x" u32) (result u32)
+            (canon lift (core func $main "double") async))
+          (func (export "silent") async (param "x" u32) (result u32)
+            (canon lift (core func $main "silent") async))
+          (func (export "twice") async (param "x" u32) (result u32)
+            (canon lift (core func $main "twice") async))
+          (func (export "wrong") async (param "x" u32) (result u32)
+            (canon lift (core func $main "wrong") async))
+          (func (export "yield") async (result u32)
+            (canon lift (core func $main "yield") async (callback (core func $main "cb"))))
+          (func (export "wait") async (result u32)
+            (canon lift (core func $main "wait") async (callback (core func $main "cb")))))"#
+        ),
+    );
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_new("greet", |_store, args, out| {
+            let Val::String(who) = &args[0] else {
+                panic!("a string")
+            };
+            out[0] = Val::String(format!("hello, {who}!"));
+            Ok(())
+        })
+        .unwrap();
+    let run = |name: &str, args: &[Val]| {
+        let mut store = Store::new(&engine, ());
+        let i = linker.instantiate(&mut store, &c).unwrap();
+        call(&mut store, &i, name, args)
+    };
+    assert_eq!(
+        run("hello", &[]).unwrap(),
+        Some(Val::String("hello, world!".into()))
+    );
+    assert_eq!(run("double", &[Val::U32(21)]).unwrap(), Some(Val::U32(42)));
+    for (f, msg) in [
+        ("silent", "async-lifted export failed to produce a result"),
+        ("twice", "`task.return` called more than once"),
+        (
+            "wrong",
+            "invalid `task.return` signature and/or options for current task",
+        ),
+    ] {
+        let e = run(f, &[Val::U32(1)]).unwrap_err().to_string();
+        assert!(e.contains(msg), "{f}: {e}");
+    }
+    let e = run("yield", &[]).unwrap_err().to_string();
+    assert!(e.contains("async task yielded"), "{e}");
+    let e = run("wait", &[]).unwrap_err().to_string();
+    assert!(e.contains("waits on waitable set 3"), "{e}");
 }
