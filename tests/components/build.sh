@@ -34,7 +34,9 @@ mkdir -p "$here/bin"
 # name kind source, one case a line
 python3 - "$here/cases.json" "$@" > "$tmp/list" <<'EOF'
 import json, sys
-cases = json.load(open(sys.argv[1]))["cases"]
+doc = json.load(open(sys.argv[1]))
+# "network": programs built the same way that need a peer (not reference cases).
+cases = doc["cases"] + doc.get("network", [])
 want = sys.argv[2:]
 known = {c["name"] for c in cases}
 for w in want:

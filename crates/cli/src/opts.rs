@@ -381,6 +381,7 @@ pub static WASI: Group = Group {
         Key { name: "tcp", kind: Kind::Bool, support: Support::Yes, doc: "Components: let the guest make TCP sockets (default: y; each bind and connect still needs its address granted)" },
         Key { name: "udp", kind: Kind::Bool, support: Support::OffOnly("UDP is not implemented: `wasi:sockets/udp` answers `not-supported`"), doc: "UDP sockets" },
         Key { name: "max-open-files", kind: Kind::Num, support: Support::Yes, doc: "The most descriptors and sockets the guest holds open at once, of those it opens itself (`path_open`, `sock_accept`, `create-tcp-socket`, `accept`); one more fails (`EMFILE`, `new-socket-limit`)" },
+        Key { name: "max-sockets", kind: Kind::Num, support: Support::Yes, doc: "Components: the most `wasi:sockets` sockets the guest holds at once; one more answers `new-socket-limit` (default: 1024)" },
         Key { name: "max-listen-backlog", kind: Kind::Num, support: Support::Yes, doc: "Components: the most connections a guest's listening socket queues (its `set-listen-backlog-size` is capped to it; default: 128)" },
     ],
     prefixes: &[],

@@ -179,6 +179,7 @@ struct Plan {
     tcp_bind: Vec<String>,
     max_open_files: Option<usize>,
     max_listen_backlog: Option<u32>,
+    max_sockets: Option<usize>,
 }
 
 fn num<T: TryFrom<u64>>(key: &str, n: u64) -> anyhow::Result<T> {
@@ -221,6 +222,7 @@ impl Plan {
                 ("tcp-connect", Value::Text(a)) => p.tcp_connect.push(a.clone()),
                 ("tcp-bind", Value::Text(a)) => p.tcp_bind.push(a.clone()),
                 ("max-open-files", Value::Num(n)) => p.max_open_files = Some(num(s.key, *n)?),
+                ("max-sockets", Value::Num(n)) => p.max_sockets = Some(num(s.key, *n)?),
                 ("max-listen-backlog", Value::Num(n)) => {
                     p.max_listen_backlog = Some(num(s.key, *n)?)
                 }
@@ -396,6 +398,9 @@ fn wasi_ctx(args: &Args, plan: &Plan) -> anyhow::Result<WasiCtx> {
     }
     if let Some(n) = plan.max_listen_backlog {
         b.max_listen_backlog(n);
+    }
+    if let Some(n) = plan.max_sockets {
+        b.max_sockets(n);
     }
     b.build().map_err(|e| anyhow!(e))
 }

@@ -875,6 +875,16 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Limits the `wasi:sockets` sockets the guest holds at once (made
+    /// or accepted, until dropped with their streams) to `n` (default
+    /// [`DEFAULT_MAX_SOCKETS`](crate::net::DEFAULT_MAX_SOCKETS)): one more
+    /// answers `new-socket-limit`. Each also counts against
+    /// [`max_open_files`](Self::max_open_files) and the [`FdBudget`].
+    pub fn max_sockets(&mut self, n: usize) -> &mut Self {
+        self.net.max_sockets = n;
+        self
+    }
+
     /// Inherits the host's standard input, output and error.
     pub fn inherit_stdio(&mut self) -> &mut Self {
         self.stdio = [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit];

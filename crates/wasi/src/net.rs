@@ -190,6 +190,8 @@ pub(crate) struct NetGrants {
     /// The most connections a listening socket queues (the guest's
     /// `set-listen-backlog-size` is capped to it).
     pub(crate) max_backlog: u32,
+    /// The most sockets the guest holds at once.
+    pub(crate) max_sockets: usize,
 }
 
 impl Default for NetGrants {
@@ -202,12 +204,16 @@ impl Default for NetGrants {
             tcp_bind: Vec::new(),
             check: None,
             max_backlog: DEFAULT_MAX_BACKLOG,
+            max_sockets: DEFAULT_MAX_SOCKETS,
         }
     }
 }
 
 /// The default cap of listen backlogs.
 pub const DEFAULT_MAX_BACKLOG: u32 = 128;
+
+/// The default of the most sockets a guest holds at once.
+pub const DEFAULT_MAX_SOCKETS: usize = 1024;
 
 impl NetGrants {
     /// Whether the guest may use `addr` for `what`.
@@ -235,6 +241,7 @@ impl fmt::Debug for NetGrants {
             .field("tcp_bind", &list(&self.tcp_bind))
             .field("check", &self.check.is_some())
             .field("max_backlog", &self.max_backlog)
+            .field("max_sockets", &self.max_sockets)
             .finish()
     }
 }

@@ -158,6 +158,9 @@ pub(crate) struct Table {
     /// (whose number may be reused) are refused, never read another file.
     owners: HashMap<u32, u64>,
     next_owner: u64,
+    /// The `wasi:sockets` sockets open now (shared with their
+    /// [`sockets::Conn`]s, which give their place back when dropped).
+    sockets: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Table {

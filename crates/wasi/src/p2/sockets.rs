@@ -76,7 +76,23 @@ pub(super) struct Conn {
     /// yet (at most [`PERMIT`]).
     pending: Mutex<Vec<u8>>,
     #[allow(dead_code)] // held for its `Drop`
-    charge: Charge,
+    charge: SocketCharge,
+}
+
+/// What one socket holds of the context's quotas: a descriptor
+/// ([`Charge`]) and a place among its sockets; dropping it gives both
+/// back.
+#[derive(Debug)]
+pub(super) struct SocketCharge {
+    #[allow(dead_code)] // held for its `Drop`
+    fd: Charge,
+    sockets: Arc<AtomicUsize>,
+}
+
+impl Drop for SocketCharge {
+    fn drop(&mut self) {
+        self.sockets.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn failure(what: &str, e: E) -> Failure {
@@ -88,7 +104,7 @@ fn interrupted() -> Error {
 }
 
 impl Conn {
-    fn new(fd: OwnedFd, charge: Charge) -> Arc<Conn> {
+    fn new(fd: OwnedFd, charge: SocketCharge) -> Arc<Conn> {
         Arc::new(Conn {
             fd,
             pending: Mutex::new(Vec::new()),
@@ -516,8 +532,24 @@ impl<T: 'static> Cx<'_, T> {
     }
 
     /// A new socket's charge, or the error code.
-    fn socket_charge(&mut self) -> Result<Charge, &'static str> {
-        self.ctx().charge().map_err(|_| "new-socket-limit")
+    fn socket_charge(&mut self) -> Result<SocketCharge, &'static str> {
+        let max = self.ctx().net.max_sockets;
+        let sockets = self.table().sockets.clone();
+        if sockets
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return Err("new-socket-limit");
+        }
+        // Taken: given back on every way out from here.
+        let mut charge = SocketCharge {
+            fd: Charge::default(),
+            sockets,
+        };
+        charge.fd = self.ctx().charge().map_err(|_| "new-socket-limit")?;
+        Ok(charge)
     }
 
     /// The input and output streams of a connected socket.
@@ -744,14 +776,15 @@ fn tcp<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error>
         let addr = socket_addr(a[2])?;
         let grants = cx.ctx().net.clone();
         let t = cx.tcp(a[0])?;
+        // The grant first, as wasmtime: a guest without it learns nothing.
+        if !grants.tcp || !grants.allows(addr, SocketAddrUse::TcpBind) {
+            return Ok(fail("access-denied"));
+        }
         if t.state != State::Default {
             return Ok(fail("invalid-state"));
         }
         if let Err(c) = check_addr(t.v6, addr) {
             return Ok(fail(c));
-        }
-        if !grants.allows(addr, SocketAddrUse::TcpBind) {
-            return Ok(fail("access-denied"));
         }
         if addr.port() != 0 {
             // As wasmtime: a port in TIME_WAIT can be bound again.
@@ -779,6 +812,9 @@ fn tcp<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error>
         let addr = socket_addr(a[2])?;
         let grants = cx.ctx().net.clone();
         let t = cx.tcp(a[0])?;
+        if !grants.tcp || !grants.allows(addr, SocketAddrUse::TcpConnect) {
+            return Ok(fail("access-denied"));
+        }
         match t.state {
             State::Default | State::Bound => {}
             State::Connecting(_) => return Ok(fail("concurrency-conflict")),
@@ -789,9 +825,6 @@ fn tcp<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error>
         }
         if addr.ip().is_unspecified() || addr.port() == 0 {
             return Ok(fail("invalid-argument"));
-        }
-        if !grants.allows(addr, SocketAddrUse::TcpConnect) {
-            return Ok(fail("access-denied"));
         }
         let r = loop {
             match rnet::connect(&t.conn.fd, &addr) {
