@@ -119,7 +119,15 @@ fn connect_with_a_cidr_grant() {
 fn a_listening_guest_accepts_a_connection() {
     let w = guest("p2_tcp");
     let mut child = Command::new(env!("CARGO_BIN_EXE_nanowasm"))
-        .args(["run", "--timeout", "20s", "-S", "tcp-bind=127.0.0.1:0", &w, "server"])
+        .args([
+            "run",
+            "--timeout",
+            "20s",
+            "-S",
+            "tcp-bind=127.0.0.1:0",
+            &w,
+            "server",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -187,15 +195,31 @@ fn connect_and_bind_without_a_grant_are_denied() {
         assert_eq!(out.status.code(), Some(0), "{grants:?}: {}", show(&out));
         let text = stdout(&out);
         if grants.contains(&"tcp-bind=127.0.0.1:*") {
-            assert!(text.starts_with("start-connect: error=access-denied\nstart-bind: ok\n"), "{text}");
+            assert!(
+                text.starts_with("start-connect: error=access-denied\nstart-bind: ok\n"),
+                "{text}"
+            );
         } else {
             assert_eq!(text, denied, "{grants:?}");
         }
     }
     assert!(l.accept().is_err(), "a connection got through");
     // TCP off: not even a socket.
-    let out = nanowasm(&["run", "-S", "inherit-network", "-S", "tcp=n", &w, "denied", &port]);
-    assert!(stdout(&out).contains("create-tcp-socket: error=access-denied"), "{}", show(&out));
+    let out = nanowasm(&[
+        "run",
+        "-S",
+        "inherit-network",
+        "-S",
+        "tcp=n",
+        &w,
+        "denied",
+        &port,
+    ]);
+    assert!(
+        stdout(&out).contains("create-tcp-socket: error=access-denied"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -227,15 +251,36 @@ fn name_lookup_only_when_granted() {
         stdout(&out),
         "resolve-addresses: error=permanent-resolver-failure\n"
     );
-    let out = nanowasm(&["run", "-S", "allow-ip-name-lookup", &w, "lookup", "127.0.0.1"]);
+    let out = nanowasm(&[
+        "run",
+        "-S",
+        "allow-ip-name-lookup",
+        &w,
+        "lookup",
+        "127.0.0.1",
+    ]);
     assert_eq!(stdout(&out), "resolve-addresses: ok\naddress=127.0.0.1\n");
-    let out = nanowasm(&["run", "-S", "allow-ip-name-lookup", &w, "lookup", "localhost"]);
+    let out = nanowasm(&[
+        "run",
+        "-S",
+        "allow-ip-name-lookup",
+        &w,
+        "lookup",
+        "localhost",
+    ]);
     assert!(
         stdout(&out).starts_with("resolve-addresses: ok\naddress="),
         "{}",
         show(&out)
     );
-    let out = nanowasm(&["run", "-S", "allow-ip-name-lookup", &w, "lookup", "bad name!"]);
+    let out = nanowasm(&[
+        "run",
+        "-S",
+        "allow-ip-name-lookup",
+        &w,
+        "lookup",
+        "bad name!",
+    ]);
     assert_eq!(stdout(&out), "resolve-addresses: error=invalid-argument\n");
 }
 
@@ -339,7 +384,17 @@ fn sockets_without_grants_state_machine_and_wasmtime() {
         eprintln!("skipped the comparison with wasmtime: no Python package `wasmtime`");
         return;
     }
-    let peer = Command::new("python3").args(["-c", &script]).output().unwrap();
-    assert!(peer.status.success(), "{}", String::from_utf8_lossy(&peer.stderr));
-    assert_eq!(String::from_utf8_lossy(&peer.stdout), format!("0\n{off_text}"));
+    let peer = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        peer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&peer.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&peer.stdout),
+        format!("0\n{off_text}")
+    );
 }
