@@ -1,5 +1,5 @@
 //! `nanowasm run` of components using `wasi:sockets` TCP
-//! (`tests/components/bin/p2_tcp.wasm` and `p2_sockets.wasm`, wit-bindgen C
+//! (`tests/components/bin/network/p2_tcp.wasm` and `p2_sockets.wasm`, wit-bindgen C
 //! guests) against peers this test runs on 127.0.0.1: a connect and a
 //! round trip through an echo server, a listening guest accepting this
 //! test's connection, denials without a grant, the socket limit, name
@@ -17,7 +17,7 @@ fn root() -> PathBuf {
 
 fn guest(name: &str) -> String {
     root()
-        .join("bin")
+        .join("bin/network")
         .join(format!("{name}.wasm"))
         .to_str()
         .unwrap()

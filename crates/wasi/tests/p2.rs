@@ -677,13 +677,13 @@ fn tcp_sockets_need_the_tcp_grant() {
     }
 }
 
-/// The wit-bindgen guest `tests/components/bin/p2_tcp.wasm`.
+/// The wit-bindgen guest `tests/components/bin/network/p2_tcp.wasm`.
 fn p2_tcp() -> Vec<u8> {
     std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/components/bin/p2_tcp.wasm"),
+            .join("../../tests/components/bin/network/p2_tcp.wasm"),
     )
-    .expect("tests/components/bin/p2_tcp.wasm")
+    .expect("tests/components/bin/network/p2_tcp.wasm")
 }
 
 fn tcp_run(
