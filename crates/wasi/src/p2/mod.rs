@@ -3,8 +3,8 @@
 //!
 //! [`add_to_linker`] defines the interfaces of the `wasi:cli/command`
 //! world (`wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random`,
-//! `wasi:filesystem`; `wasi:sockets` links, but every socket or name
-//! lookup answers `not-supported`) in a component
+//! `wasi:filesystem`, `wasi:sockets`: TCP and name lookup on the
+//! context's network grants, UDP `not-supported`) in a component
 //! [`Linker`], at version 0.2.0; the linker matches imports of any 0.2.x
 //! version to them. Functions take their types from the importing
 //! component's declarations.
@@ -24,12 +24,12 @@
 //! host side keeps what each resource is in a table in the store's
 //! [`WasiCtx`], so a guest can name only its own resources.
 //!
-//! Streams: standard input, output and error, and files
-//! (`read-via-stream`, `write-via-stream`, `append-via-stream`). Every
-//! stream is always ready except the host's standard input; `poll`
-//! waits for that and for clocks at most until the context's deadline
-//! ([`WasiCtx::set_deadline`]), then ends the guest with the interrupt
-//! trap.
+//! Streams: standard input, output and error, files
+//! (`read-via-stream`, `write-via-stream`, `append-via-stream`) and TCP
+//! connections. Every stream is always ready except the host's standard
+//! input and sockets; `poll` waits for those and for clocks at most
+//! until the context's deadline ([`WasiCtx::set_deadline`]), then ends
+//! the guest with the interrupt trap.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
