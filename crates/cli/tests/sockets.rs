@@ -420,3 +420,22 @@ fn a_refused_connect_is_an_error_code() {
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(stdout(&out), "connect: error=connection-refused\n");
 }
+
+#[test]
+fn a_write_beyond_check_write_ends_the_guest() {
+    let (port, server) = echo_server();
+    let w = guest("p2_tcp");
+    let grant = format!("tcp-connect=127.0.0.1:{port}");
+    let out = nanowasm(&["run", "-S", &grant, &w, "overwrite", &port.to_string()]);
+    // Ended by the host (WASI's errors end the guest as every WASI 0.2
+    // host error does: status 1 and the message), not a host failure.
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(stdout(&out), "connect: ok\npermit=65536\n");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("more than check-write permitted"),
+        "{}",
+        show(&out)
+    );
+    // Nothing of the refused write was sent.
+    assert_eq!(server.join().unwrap(), 0);
+}

@@ -14,6 +14,7 @@
 //   block-accept    listen on 127.0.0.1:0 and block on accept forever
 //   block-read PORT connect to 127.0.0.1:PORT and blocking-read forever
 //   lookup NAME     resolve NAME
+//   overwrite PORT  connect, then write more than check-write permits (a trap)
 #include "p2_sock_common.h"
 
 typedef wasi_io_streams_own_input_stream_t in_t;
@@ -314,6 +315,21 @@ bool exports_wasi_cli_run_run(void) {
         char c;
         read_n(in, &c, 1);
         say("read returned\n");
+    } else if (streq(mode, "overwrite")) {
+        sock_t s = new_sock(0);
+        in_t in;
+        out_t out;
+        net_err_t e;
+        if (!nreport("connect", connect_to(wasi_sockets_tcp_borrow_tcp_socket(s), (uint16_t)arg, &in, &out, &e), e))
+            return false;
+        uint64_t permit = 0;
+        wasi_io_streams_stream_error_t err;
+        if (!wasi_io_streams_method_output_stream_check_write(wasi_io_streams_borrow_output_stream(out), &permit, &err))
+            __builtin_trap();
+        say("permit=%llu\n", (unsigned long long)permit);
+        command_list_u8_t l = {(uint8_t *)big, (size_t)permit + 1};
+        wasi_io_streams_method_output_stream_write(wasi_io_streams_borrow_output_stream(out), &l, &err);
+        say("write beyond the permit returned\n");
     } else if (streq(mode, "lookup") && args.len > 2) lookup(&args.ptr[2]);
     else return false;
     return true;
