@@ -410,14 +410,14 @@ fn wasi_ctx(args: &Args, plan: &Plan) -> anyhow::Result<WasiCtx> {
 /// (each of its addresses).
 fn addr_grants(key: &str, g: &str) -> anyhow::Result<Vec<nanowasm::wasi::net::AddrGrant>> {
     use nanowasm::wasi::net::AddrGrant;
-    if let Ok(grant) = g.parse::<AddrGrant>() {
-        return Ok(vec![grant]);
-    }
-    let parsed = g.parse::<AddrGrant>();
+    let why = match g.parse::<AddrGrant>() {
+        Ok(grant) => return Ok(vec![grant]),
+        Err(e) => e,
+    };
     let (host, port) = g
         .rsplit_once(':')
         .filter(|(h, _)| !h.is_empty() && !h.contains(['[', ']', '/', ':']))
-        .ok_or_else(|| anyhow!("-S {key}={g}: {}", parsed.unwrap_err()))?;
+        .ok_or_else(|| anyhow!("-S {key}={g}: {why}"))?;
     let (port, any) = match port {
         "*" => (0, true),
         p => (
