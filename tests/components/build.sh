@@ -1,5 +1,6 @@
 #!/bin/sh
-# Rebuild every bin/NAME.wasm (a wasi:cli/command component) from its source.
+# Rebuild every bin/NAME.wasm (a wasi:cli/command component) from its source
+# (and bin/network/NAME.wasm, the programs that need a peer: cases.json "network").
 # Usage: tests/components/build.sh [NAME...]        (names from cases.json)
 #
 # kind "adapter"     : ../wasi/src/NAME.c -> clang wasm32-wasi (preview1 core module)
@@ -29,20 +30,23 @@ echo "# adapter: $ADAPTER sha256 $(sha256sum "$ADAPTER" | cut -d' ' -f1)"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$here/bin"
+mkdir -p "$here/bin" "$here/bin/network"
 
 # name kind source, one case a line
 python3 - "$here/cases.json" "$@" > "$tmp/list" <<'EOF'
 import json, sys
-cases = json.load(open(sys.argv[1]))["cases"]
+doc = json.load(open(sys.argv[1]))
+# "network": programs built the same way that need a peer, into bin/network/
+# (not reference cases: run_components.rs runs only bin/*.wasm).
+cases = [(c, "bin") for c in doc["cases"]] + [(c, "bin/network") for c in doc.get("network", [])]
 want = sys.argv[2:]
-known = {c["name"] for c in cases}
+known = {c["name"] for c, _ in cases}
 for w in want:
     if w not in known:
         sys.exit(f"no such case: {w}")
-for c in cases:
+for c, out in cases:
     if not want or c["name"] in want:
-        print(c["name"], c["kind"], c["source"])
+        print(c["name"], c["kind"], c["source"], out)
 EOF
 
 if grep -q ' wit-bindgen ' "$tmp/list"; then
@@ -50,14 +54,14 @@ if grep -q ' wit-bindgen ' "$tmp/list"; then
     "$WIT_BINDGEN" c "$here/wit" --world nanowasm:tests/command --out-dir "$tmp/gen" >/dev/null 2>&1
 fi
 
-while read -r name kind source; do
+while read -r name kind source out; do
     echo "BUILD $name ($kind)"
     case "$kind" in
     adapter)
         # shellcheck disable=SC2086
         "$CC" --target=wasm32-wasi $CFLAGS -o "$tmp/$name.core.wasm" "$here/$source"
         "$WASM_TOOLS" component new "$tmp/$name.core.wasm" \
-            --adapt "wasi_snapshot_preview1=$ADAPTER" -o "$here/bin/$name.wasm"
+            --adapt "wasi_snapshot_preview1=$ADAPTER" -o "$here/$out/$name.wasm"
         ;;
     wit-bindgen)
         # No crt1 (the entry point is the exported wasi:cli/run#run), libc only
@@ -72,12 +76,12 @@ while read -r name kind source; do
             "$WASM_TOOLS" print "$tmp/$name.core.wasm" | grep '(import "wasi_snapshot_preview1"' >&2
             exit 1
         fi
-        "$WASM_TOOLS" component new "$tmp/$name.core.wasm" -o "$here/bin/$name.wasm"
+        "$WASM_TOOLS" component new "$tmp/$name.core.wasm" -o "$here/$out/$name.wasm"
         ;;
     *)
         echo "$name: unknown kind $kind" >&2
         exit 1
         ;;
     esac
-    "$WASM_TOOLS" validate "$here/bin/$name.wasm"
+    "$WASM_TOOLS" validate "$here/$out/$name.wasm"
 done < "$tmp/list"

@@ -172,6 +172,14 @@ struct Plan {
     wasi: bool,
     inherit_env: bool,
     tcplisten: Vec<String>,
+    inherit_network: bool,
+    tcp: Option<bool>,
+    allow_ip_name_lookup: bool,
+    tcp_connect: Vec<String>,
+    tcp_bind: Vec<String>,
+    max_open_files: Option<usize>,
+    max_listen_backlog: Option<u32>,
+    max_sockets: Option<usize>,
 }
 
 fn num<T: TryFrom<u64>>(key: &str, n: u64) -> anyhow::Result<T> {
@@ -208,6 +216,16 @@ impl Plan {
                 ("cli" | "common", Value::Bool(b)) => p.wasi = *b,
                 ("inherit-env", Value::Bool(b)) => p.inherit_env = *b,
                 ("tcplisten", Value::Text(a)) => p.tcplisten.push(a.clone()),
+                ("inherit-network", Value::Bool(b)) => p.inherit_network = *b,
+                ("tcp", Value::Bool(b)) => p.tcp = Some(*b),
+                ("allow-ip-name-lookup", Value::Bool(b)) => p.allow_ip_name_lookup = *b,
+                ("tcp-connect", Value::Text(a)) => p.tcp_connect.push(a.clone()),
+                ("tcp-bind", Value::Text(a)) => p.tcp_bind.push(a.clone()),
+                ("max-open-files", Value::Num(n)) => p.max_open_files = Some(num(s.key, *n)?),
+                ("max-sockets", Value::Num(n)) => p.max_sockets = Some(num(s.key, *n)?),
+                ("max-listen-backlog", Value::Num(n)) => {
+                    p.max_listen_backlog = Some(num(s.key, *n)?)
+                }
                 // Off-only keys, turned off: nothing to do.
                 _ => {}
             }
@@ -358,7 +376,71 @@ fn wasi_ctx(args: &Args, plan: &Plan) -> anyhow::Result<WasiCtx> {
             .with_context(|| format!("failed to bind to address '{a}'"))?;
         b.preopened_listener(l);
     }
+    if plan.inherit_network {
+        b.inherit_network();
+    }
+    if let Some(tcp) = plan.tcp {
+        b.allow_tcp(tcp);
+    }
+    b.allow_ip_name_lookup(plan.allow_ip_name_lookup);
+    for g in &plan.tcp_connect {
+        for g in addr_grants("tcp-connect", g)? {
+            b.allow_tcp_connect(g);
+        }
+    }
+    for g in &plan.tcp_bind {
+        for g in addr_grants("tcp-bind", g)? {
+            b.allow_tcp_bind(g);
+        }
+    }
+    if let Some(n) = plan.max_open_files {
+        b.max_open_files(n);
+    }
+    if let Some(n) = plan.max_listen_backlog {
+        b.max_listen_backlog(n);
+    }
+    if let Some(n) = plan.max_sockets {
+        b.max_sockets(n);
+    }
     b.build().map_err(|e| anyhow!(e))
+}
+
+/// The address grants of `-S tcp-connect=G` or `-S tcp-bind=G`: an
+/// address or CIDR block and port, or a host name and port resolved now
+/// (each of its addresses).
+fn addr_grants(key: &str, g: &str) -> anyhow::Result<Vec<nanowasm::wasi::net::AddrGrant>> {
+    use nanowasm::wasi::net::AddrGrant;
+    let why = match g.parse::<AddrGrant>() {
+        Ok(grant) => return Ok(vec![grant]),
+        Err(e) => e,
+    };
+    let (host, port) = g
+        .rsplit_once(':')
+        .filter(|(h, _)| !h.is_empty() && !h.contains(['[', ']', '/', ':']))
+        .ok_or_else(|| anyhow!("-S {key}={g}: {why}"))?;
+    let (port, any) = match port {
+        "*" => (0, true),
+        p => (
+            p.parse::<u16>()
+                .map_err(|_| anyhow!("-S {key}={g}: the port is not 0..65535 or *"))?,
+            false,
+        ),
+    };
+    let addrs = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .with_context(|| format!("-S {key}={g}: cannot resolve `{host}`"))?;
+    let mut out = Vec::new();
+    for a in addrs {
+        let prefix = if a.is_ipv4() { 32 } else { 128 };
+        let grant = AddrGrant::new(a.ip(), prefix, (!any).then_some(port))
+            .ok_or_else(|| anyhow!("-S {key}={g}: bad address"))?;
+        if !out.contains(&grant) {
+            out.push(grant);
+        }
+    }
+    if out.is_empty() {
+        bail!("-S {key}={g}: `{host}` has no address");
+    }
+    Ok(out)
 }
 
 fn parse_arg(s: &str, ty: ValType) -> anyhow::Result<Val> {

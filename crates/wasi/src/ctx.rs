@@ -441,6 +441,8 @@ pub struct WasiCtx {
     /// The WASI 0.2 resources (streams, pollables, ...) of a component
     /// guest ([`crate::p2`]).
     pub(crate) p2: crate::p2::Table,
+    /// What the guest may do on the network (`wasi:sockets`).
+    pub(crate) net: crate::net::NetGrants,
 }
 
 impl WasiCtx {
@@ -616,6 +618,7 @@ pub struct WasiCtxBuilder {
     output_limit: Option<u64>,
     max_open: Option<usize>,
     budget: Option<FdBudget>,
+    net: crate::net::NetGrants,
     error: Option<std::io::Error>,
 }
 
@@ -632,6 +635,7 @@ impl Default for WasiCtxBuilder {
             output_limit: None,
             max_open: None,
             budget: None,
+            net: Default::default(),
             error: None,
         }
     }
@@ -800,6 +804,87 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Grants the whole network to `wasi:sockets` (WASI 0.2): binding
+    /// and connecting to every address, as wasmtime's `inherit_network`.
+    /// Without it (and without address grants) every bind and connect
+    /// answers `access-denied`.
+    pub fn inherit_network(&mut self) -> &mut Self {
+        self.net.inherit = true;
+        self
+    }
+
+    /// Lets the guest connect TCP sockets to the addresses of `grant`
+    /// (repeatable; see [`AddrGrant`](crate::net::AddrGrant)).
+    ///
+    /// ```
+    /// use nanowasm_wasi::{net::AddrGrant, WasiCtx};
+    ///
+    /// let mut builder = WasiCtx::builder();
+    /// builder.allow_tcp_connect("127.0.0.1:5432".parse::<AddrGrant>()?);
+    /// builder.allow_tcp_connect("10.0.0.0/8:*".parse::<AddrGrant>()?);
+    /// let ctx = builder.build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn allow_tcp_connect(&mut self, grant: crate::net::AddrGrant) -> &mut Self {
+        self.net.tcp_connect.push(grant);
+        self
+    }
+
+    /// Lets the guest bind TCP sockets to the addresses of `grant` (and
+    /// so listen there; repeatable). Port `0` (a port the system picks)
+    /// must be granted as such (`127.0.0.1:0`) or by `*`.
+    pub fn allow_tcp_bind(&mut self, grant: crate::net::AddrGrant) -> &mut Self {
+        self.net.tcp_bind.push(grant);
+        self
+    }
+
+    /// Also allows every socket address for which `check` answers `true`
+    /// (as wasmtime's `socket_addr_check`; called on every bind and
+    /// connect, before the host's socket is touched).
+    pub fn socket_addr_check(
+        &mut self,
+        check: impl Fn(std::net::SocketAddr, crate::net::SocketAddrUse) -> bool + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.net.check = Some(Arc::new(check));
+        self
+    }
+
+    /// Whether the guest may make TCP sockets at all (default: yes; each
+    /// bind and connect still needs its address granted). Without it
+    /// `create-tcp-socket` answers `access-denied`.
+    pub fn allow_tcp(&mut self, allow: bool) -> &mut Self {
+        self.net.tcp = allow;
+        self
+    }
+
+    /// Whether the guest may resolve host names
+    /// (`wasi:sockets/ip-name-lookup`; default: no, and every lookup
+    /// answers `permanent-resolver-failure`, as wasmtime's).
+    pub fn allow_ip_name_lookup(&mut self, allow: bool) -> &mut Self {
+        self.net.name_lookup = allow;
+        self
+    }
+
+    /// Caps the connections a listening socket of the guest queues
+    /// (its `set-listen-backlog-size`; default
+    /// [`DEFAULT_MAX_BACKLOG`](crate::net::DEFAULT_MAX_BACKLOG)). Sockets
+    /// count against [`max_open_files`](Self::max_open_files) and the
+    /// [`FdBudget`] like descriptors.
+    pub fn max_listen_backlog(&mut self, n: u32) -> &mut Self {
+        self.net.max_backlog = n.max(1);
+        self
+    }
+
+    /// Limits the `wasi:sockets` sockets the guest holds at once (made
+    /// or accepted, until dropped with their streams) to `n` (default
+    /// [`DEFAULT_MAX_SOCKETS`](crate::net::DEFAULT_MAX_SOCKETS)): one more
+    /// answers `new-socket-limit`. Each also counts against
+    /// [`max_open_files`](Self::max_open_files) and the [`FdBudget`].
+    pub fn max_sockets(&mut self, n: usize) -> &mut Self {
+        self.net.max_sockets = n;
+        self
+    }
+
     /// Inherits the host's standard input, output and error.
     pub fn inherit_stdio(&mut self) -> &mut Self {
         self.stdio = [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit];
@@ -954,6 +1039,7 @@ impl WasiCtxBuilder {
             random,
             output_limit = ?self.output_limit,
             max_open_files = ?self.max_open,
+            network = ?self.net,
             "WASI context"
         );
         for (fd, (entry, guest)) in (3..).zip(&self.preopens) {
@@ -1022,6 +1108,7 @@ impl WasiCtxBuilder {
             max_open: self.max_open,
             budget: self.budget.clone(),
             p2: Default::default(),
+            net: self.net.clone(),
         })
     }
 }

@@ -74,6 +74,7 @@ pub mod ctx;
 pub mod errno;
 pub mod fd;
 pub mod mem;
+pub mod net;
 pub mod p2;
 pub mod path;
 pub mod perms;

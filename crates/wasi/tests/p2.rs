@@ -606,9 +606,11 @@ fn attack_never_returns_under_a_deadline() {
 }
 
 #[test]
-fn sockets_are_not_supported() {
-    // A guest that imports wasi:sockets links; making a TCP socket answers
-    // `not-supported` (index 2 of the sockets error-code enum).
+fn tcp_sockets_need_the_tcp_grant() {
+    // A guest that imports wasi:sockets links; making a TCP socket works
+    // by default (its addresses still need grants) and answers
+    // `access-denied` (index 1 of the sockets error-code enum) without
+    // the TCP grant.
     let text = r#"(component $root
       (import "wasi:sockets/network@0.2.3" (instance $network
         (export "network" (type $n (sub resource)))
@@ -658,14 +660,190 @@ fn sockets_are_not_supported() {
       (func (export "probe") (result u32) (canon lift (core func $main "probe"))))"#;
     let engine = Engine::default();
     let c = Component::new(&engine, binary(text)).unwrap();
-    let mut store = Store::new(&engine, WasiCtx::builder().build().unwrap());
-    let mut linker = Linker::new(&engine);
-    nanowasm_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-    let i = linker.instantiate(&mut store, &c).unwrap();
-    let f = i.get_func(&mut store, "probe").unwrap();
-    let mut out = [Val::Bool(false)];
-    f.call(&mut store, &[], &mut out).unwrap();
-    assert_eq!(out[0], Val::U32(102));
+    for (tcp, expected) in [(true, 0), (false, 101)] {
+        let ctx = WasiCtx::builder().allow_tcp(tcp).build().unwrap();
+        let mut store = Store::new(&engine, ctx);
+        let mut linker = Linker::new(&engine);
+        nanowasm_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+        let i = linker.instantiate(&mut store, &c).unwrap();
+        let f = i.get_func(&mut store, "probe").unwrap();
+        let mut out = [Val::Bool(false)];
+        f.call(&mut store, &[], &mut out).unwrap();
+        // ok: the is-err byte 0 and a handle; err: 1 and the code.
+        match out[0] {
+            Val::U32(n) if expected == 0 => assert!(n < 100, "{n}"),
+            ref v => assert_eq!(*v, Val::U32(expected)),
+        }
+    }
+}
+
+/// The wit-bindgen guest `tests/components/bin/network/p2_tcp.wasm`.
+fn p2_tcp() -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/components/bin/network/p2_tcp.wasm"),
+    )
+    .expect("tests/components/bin/network/p2_tcp.wasm")
+}
+
+fn tcp_run(
+    args: &[&str],
+    setup: impl FnOnce(&mut WasiCtxBuilder),
+    store_setup: impl FnOnce(&mut Store<WasiCtx>),
+) -> Run {
+    let mut argv = vec!["p2_tcp.wasm".to_string()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    run_in(
+        &Engine::default(),
+        &p2_tcp(),
+        |b| {
+            b.args(argv);
+            setup(b);
+        },
+        store_setup,
+    )
+}
+
+#[test]
+fn tcp_echo_through_a_granted_address() {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let mut total = 0;
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 || s.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            total += n;
+        }
+        total
+    });
+    let port = addr.port().to_string();
+    let r = tcp_run(
+        &["echo", &port],
+        |b| {
+            b.allow_tcp_connect(nanowasm_wasi::net::AddrGrant::exact(addr));
+        },
+        |_| {},
+    );
+    assert_eq!(r.exit_status(), Some(0), "{:?} {}", r.result, r.stderr);
+    assert!(
+        r.stdout
+            .contains("echo1=hello, echo\nbig: sent=200000 received=200000 match=1 writes>1=1\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("read to end: closed=1\n"), "{}", r.stdout);
+    assert_eq!(server.join().unwrap(), 200_012);
+}
+
+#[test]
+fn attack_socket_addr_check_sees_every_address_first() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let r = tcp_run(
+        &["denied", &port.to_string()],
+        move |b| {
+            // Grants of other addresses do not help.
+            b.allow_tcp_connect("10.0.0.0/8:*".parse().unwrap());
+            b.allow_tcp_bind("127.0.0.2:0".parse().unwrap());
+            b.socket_addr_check(move |a, u| {
+                s2.lock().unwrap().push((a, u));
+                false
+            });
+        },
+        |_| {},
+    );
+    assert_eq!(r.exit_status(), Some(0), "{:?}", r.result);
+    assert_eq!(
+        r.stdout,
+        "start-connect: error=access-denied\nstart-bind: error=access-denied\n\
+         start-connect ::ffff:127.0.0.1: error=access-denied\n"
+    );
+    use nanowasm_wasi::net::SocketAddrUse::*;
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        *seen,
+        vec![
+            (format!("127.0.0.1:{port}").parse().unwrap(), TcpConnect),
+            ("127.0.0.1:0".parse().unwrap(), TcpBind),
+            (
+                format!("[::ffff:127.0.0.1]:{port}").parse().unwrap(),
+                TcpConnect
+            ),
+        ]
+    );
+    assert!(l.accept().is_err(), "a connection got through");
+    // The check can allow what no grant names.
+    let r = tcp_run(
+        &["denied", &port.to_string()],
+        |b| {
+            b.socket_addr_check(|a, u| u == TcpBind && a.ip().is_loopback());
+        },
+        |_| {},
+    );
+    assert!(r.stdout.contains("start-bind: ok\n"), "{}", r.stdout);
+}
+
+#[test]
+fn attack_sockets_draw_from_the_shared_budget() {
+    let budget = nanowasm_wasi::FdBudget::new(3);
+    let b2 = budget.clone();
+    let r = tcp_run(
+        &["limit"],
+        move |b| {
+            b.fd_budget(b2);
+        },
+        |_| {},
+    );
+    assert_eq!(r.exit_status(), Some(0), "{:?}", r.result);
+    assert_eq!(
+        r.stdout,
+        "created=3 error=new-socket-limit\nafter a drop: ok\n"
+    );
+    // The store is gone: every socket was given back.
+    assert_eq!(budget.in_use(), 0);
+}
+
+#[test]
+fn attack_blocked_socket_read_ends_at_the_deadline() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let _server = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        drop(s);
+    });
+    let start = std::time::Instant::now();
+    let r = tcp_run(
+        &["block-read", &addr.port().to_string()],
+        |b| {
+            b.inherit_network();
+        },
+        |s| {
+            s.data_mut().set_deadline(Some(
+                std::time::Instant::now() + std::time::Duration::from_millis(300),
+            ))
+        },
+    );
+    let e = r.result.unwrap_err();
+    assert_eq!(
+        e.trap_code(),
+        Some(nanowasm_runtime::TrapCode::Interrupted),
+        "{e}"
+    );
+    assert_eq!(r.stdout, "connect: ok\n");
+    let took = start.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(290) && took.as_secs() < 4,
+        "{took:?}"
+    );
 }
 
 #[test]

@@ -205,7 +205,11 @@ pub(super) fn filesystem<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) ->
     )?;
     def(&mut i, get, "filesystem-error-code", |cx, a| {
         match cx.table().get(rep(a[0])?)? {
-            Res::Error { errno: Some(e), .. } => Ok(some(Val::Enum(error_code(*e).to_string()))),
+            Res::Error {
+                errno: Some(e),
+                net: false,
+                ..
+            } => Ok(some(Val::Enum(error_code(*e).to_string()))),
             Res::Error { .. } => Ok(Val::Option(None)),
             _ => Err(trap_msg("not an error")),
         }

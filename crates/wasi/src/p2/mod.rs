@@ -3,8 +3,8 @@
 //!
 //! [`add_to_linker`] defines the interfaces of the `wasi:cli/command`
 //! world (`wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random`,
-//! `wasi:filesystem`; `wasi:sockets` links, but every socket or name
-//! lookup answers `not-supported`) in a component
+//! `wasi:filesystem`, `wasi:sockets`: TCP and name lookup on the
+//! context's network grants, UDP `not-supported`) in a component
 //! [`Linker`], at version 0.2.0; the linker matches imports of any 0.2.x
 //! version to them. Functions take their types from the importing
 //! component's declarations.
@@ -24,12 +24,12 @@
 //! host side keeps what each resource is in a table in the store's
 //! [`WasiCtx`], so a guest can name only its own resources.
 //!
-//! Streams: standard input, output and error, and files
-//! (`read-via-stream`, `write-via-stream`, `append-via-stream`). Every
-//! stream is always ready except the host's standard input; `poll`
-//! waits for that and for clocks at most until the context's deadline
-//! ([`WasiCtx::set_deadline`]), then ends the guest with the interrupt
-//! trap.
+//! Streams: standard input, output and error, files
+//! (`read-via-stream`, `write-via-stream`, `append-via-stream`) and TCP
+//! connections. Every stream is always ready except the host's standard
+//! input and sockets; `poll` waits for those and for clocks at most
+//! until the context's deadline ([`WasiCtx::set_deadline`]), then ends
+//! the guest with the interrupt trap.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -68,7 +68,7 @@ struct TerminalOutput;
 type Getter<T> = Arc<dyn Fn(&mut T) -> &mut WasiCtx + Send + Sync>;
 
 /// What one resource is.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 enum Res {
     /// A preview1 descriptor (`fd`), opened as `owner`.
     Desc {
@@ -99,23 +99,41 @@ enum Res {
     Error {
         message: String,
         errno: Option<Errno>,
+        /// Whether it is a socket's (`network-error-code` answers for
+        /// it, `filesystem-error-code` does not).
+        net: bool,
     },
+    /// A `wasi:sockets` TCP socket.
+    Tcp(Box<sockets::Tcp>),
+    /// A name lookup under way or done.
+    Lookup(Arc<sockets::Lookup>),
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Src {
     Stdin,
-    File { fd: u32, owner: u64 },
+    File {
+        fd: u32,
+        owner: u64,
+    },
+    /// A connected TCP socket.
+    Tcp(Arc<sockets::Conn>),
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Dst {
     Std(u32),
-    File { fd: u32, owner: u64, append: bool },
+    File {
+        fd: u32,
+        owner: u64,
+        append: bool,
+    },
+    /// A connected TCP socket.
+    Tcp(Arc<sockets::Conn>),
 }
 
 /// When a pollable is ready.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Ready {
     Now,
     /// When the host's standard input is readable.
@@ -124,6 +142,10 @@ enum Ready {
     At(Instant),
     /// When the virtual monotonic clock reaches this time.
     Virtual(u64),
+    /// When a socket is ready for this.
+    Sock(Arc<sockets::Conn>, sockets::Want),
+    /// When a name lookup is done.
+    Lookup(Arc<sockets::Lookup>),
 }
 
 /// The WASI 0.2 resources of one store (kept in its [`WasiCtx`]).
@@ -136,6 +158,9 @@ pub(crate) struct Table {
     /// (whose number may be reused) are refused, never read another file.
     owners: HashMap<u32, u64>,
     next_owner: u64,
+    /// The `wasi:sockets` sockets open now (shared with their
+    /// [`sockets::Conn`]s, which give their place back when dropped).
+    sockets: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Table {
@@ -558,10 +583,23 @@ fn stream_err<T: 'static>(
     cx: &mut Cx<'_, T>,
     e: Option<(String, Option<Errno>)>,
 ) -> Result<Val, Error> {
+    stream_err_of(cx, false, e)
+}
+
+/// A `stream-error`, of a socket's stream if `net`.
+fn stream_err_of<T: 'static>(
+    cx: &mut Cx<'_, T>,
+    net: bool,
+    e: Option<(String, Option<Errno>)>,
+) -> Result<Val, Error> {
     Ok(err(match e {
         None => Val::Variant("closed".into(), None),
         Some((message, errno)) => {
-            let e = cx.new_res::<IoError>(Res::Error { message, errno })?;
+            let e = cx.new_res::<IoError>(Res::Error {
+                message,
+                errno,
+                net,
+            })?;
             Val::Variant("last-operation-failed".into(), Some(Box::new(e)))
         }
     }))
@@ -575,13 +613,14 @@ fn stream_read<T: 'static>(
     cx: &mut Cx<'_, T>,
     r: u32,
     len: u64,
+    blocking: bool,
 ) -> Result<Result<Option<Vec<u8>>, Failure>, Error> {
     let (src, offset, closed) = match cx.table().get(r)? {
         Res::Input {
             src,
             offset,
             closed,
-        } => (*src, *offset, *closed),
+        } => (src.clone(), *offset, *closed),
         _ => return Err(trap_msg("not an input-stream")),
     };
     if closed {
@@ -590,6 +629,14 @@ fn stream_read<T: 'static>(
     let len = usize::try_from(len).unwrap_or(usize::MAX).min(MAX_CHUNK);
     if len == 0 {
         return Ok(Ok(Some(Vec::new())));
+    }
+    if let Src::Tcp(conn) = &src {
+        let deadline = cx.ctx().deadline;
+        let got = conn.recv(len, blocking, deadline)?;
+        if let (Ok(None), Res::Input { closed, .. }) = (&got, cx.table().get_mut(r)?) {
+            *closed = true;
+        }
+        return Ok(got);
     }
     let got: Result<Vec<u8>, WasiError> = match src {
         Src::Stdin => {
@@ -605,6 +652,7 @@ fn stream_read<T: 'static>(
                 buf
             })
         }
+        Src::Tcp(_) => Ok(Vec::new()),
         Src::File { fd, owner } => {
             if !cx.table().live(fd, owner) {
                 return Ok(Err(("descriptor closed".into(), Some(Errno::Badf))));
@@ -640,23 +688,33 @@ fn stream_write<T: 'static>(
     cx: &mut Cx<'_, T>,
     r: u32,
     data: &[u8],
+    blocking: bool,
 ) -> Result<Result<(), Failure>, Error> {
     let (dst, offset, failed) = match cx.table().get(r)? {
         Res::Output {
             dst,
             offset,
             failed,
-        } => (*dst, *offset, *failed),
+        } => (dst.clone(), *offset, *failed),
         _ => return Err(trap_msg("not an output-stream")),
     };
     if failed {
         return Ok(Err(("stream failed earlier".into(), None)));
+    }
+    if let Dst::Tcp(conn) = &dst {
+        let deadline = cx.ctx().deadline;
+        let result = conn.send(data, blocking, deadline)?;
+        if let (Err(_), Res::Output { failed, .. }) = (&result, cx.table().get_mut(r)?) {
+            *failed = true;
+        }
+        return Ok(result);
     }
     let mut done = 0usize;
     let mut result = Ok(());
     while done < data.len() {
         let rest = &data[done..];
         let n: Result<usize, WasiError> = match dst {
+            Dst::Tcp(_) => Ok(rest.len()),
             Dst::Std(which) => {
                 let ctx = cx.ctx();
                 let deadline = ctx.deadline;
@@ -726,7 +784,7 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
     i.resource("pollable", ResourceType::host::<Pollable>(), dropper(get))?;
     def(&mut i, get, "[method]pollable.ready", |cx, a| {
         let p = pollable(cx, a[0])?;
-        Ok(Val::Bool(is_ready(cx, p)?))
+        Ok(Val::Bool(is_ready(cx, &p)?))
     })?;
     def(&mut i, get, "[method]pollable.block", |cx, a| {
         let p = pollable(cx, a[0])?;
@@ -759,29 +817,31 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         ResourceType::host::<OutputStream>(),
         dropper(get),
     )?;
-    for name in [
-        "[method]input-stream.read",
-        "[method]input-stream.blocking-read",
+    for (name, blocking) in [
+        ("[method]input-stream.read", false),
+        ("[method]input-stream.blocking-read", true),
     ] {
-        def(&mut i, get, name, |cx, a| {
+        def(&mut i, get, name, move |cx, a| {
             let r = rep(a[0])?;
-            match stream_read(cx, r, arg_u64(a[1])?)? {
+            let net = is_net(cx, r);
+            match stream_read(cx, r, arg_u64(a[1])?, blocking)? {
                 Ok(Some(b)) => Ok(ok(Some(bytes(&b)))),
                 Ok(None) => stream_err(cx, None),
-                Err(e) => stream_err(cx, Some(e)),
+                Err(e) => stream_err_of(cx, net, Some(e)),
             }
         })?;
     }
-    for name in [
-        "[method]input-stream.skip",
-        "[method]input-stream.blocking-skip",
+    for (name, blocking) in [
+        ("[method]input-stream.skip", false),
+        ("[method]input-stream.blocking-skip", true),
     ] {
-        def(&mut i, get, name, |cx, a| {
+        def(&mut i, get, name, move |cx, a| {
             let r = rep(a[0])?;
-            match stream_read(cx, r, arg_u64(a[1])?)? {
+            let net = is_net(cx, r);
+            match stream_read(cx, r, arg_u64(a[1])?, blocking)? {
                 Ok(Some(b)) => Ok(ok(Some(Val::U64(b.len() as u64)))),
                 Ok(None) => stream_err(cx, None),
-                Err(e) => stream_err(cx, Some(e)),
+                Err(e) => stream_err_of(cx, net, Some(e)),
             }
         })?;
     }
@@ -790,6 +850,11 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
             Res::Input {
                 src: Src::Stdin, ..
             } => stdin_readiness(cx),
+            Res::Input {
+                src: Src::Tcp(conn),
+                closed: false,
+                ..
+            } => Ready::Sock(conn.clone(), sockets::Want::Read),
             Res::Input { .. } => Ready::Now,
             _ => return Err(trap_msg("not an input-stream")),
         };
@@ -798,65 +863,95 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
     def(&mut i, get, "[method]output-stream.check-write", |cx, a| {
         let r = rep(a[0])?;
         let (dst, failed) = match cx.table().get(r)? {
-            Res::Output { dst, failed, .. } => (*dst, *failed),
+            Res::Output { dst, failed, .. } => (dst.clone(), *failed),
             _ => return Err(trap_msg("not an output-stream")),
         };
         if failed {
             return stream_err(cx, Some(("stream failed earlier".into(), None)));
         }
         let mut n = MAX_CHUNK as u64;
-        if let Dst::Std(_) = dst {
-            if let Some(left) = cx.ctx().output_remaining() {
-                if left == 0 {
-                    return stream_err(
-                        cx,
-                        Some(("output limit reached".into(), Some(Errno::Nospc))),
-                    );
+        match dst {
+            Dst::Std(_) => {
+                if let Some(left) = cx.ctx().output_remaining() {
+                    if left == 0 {
+                        return stream_err(
+                            cx,
+                            Some(("output limit reached".into(), Some(Errno::Nospc))),
+                        );
+                    }
+                    n = n.min(left);
                 }
-                n = n.min(left);
             }
+            Dst::Tcp(conn) => match conn.check_write() {
+                Ok(k) => n = k as u64,
+                Err(e) => {
+                    if let Res::Output { failed, .. } = cx.table().get_mut(r)? {
+                        *failed = true;
+                    }
+                    return stream_err_of(cx, true, Some(e));
+                }
+            },
+            Dst::File { .. } => {}
         }
         Ok(ok(Some(Val::U64(n))))
     })?;
-    for name in [
-        "[method]output-stream.write",
-        "[method]output-stream.blocking-write-and-flush",
+    for (name, blocking) in [
+        ("[method]output-stream.write", false),
+        ("[method]output-stream.blocking-write-and-flush", true),
     ] {
-        def(&mut i, get, name, |cx, a| {
+        def(&mut i, get, name, move |cx, a| {
             let r = rep(a[0])?;
+            let net = is_net(cx, r);
             let data = arg_bytes(a[1])?;
-            match stream_write(cx, r, &data)? {
+            match stream_write(cx, r, &data, blocking)? {
                 Ok(()) => Ok(ok(None)),
-                Err(e) => stream_err(cx, Some(e)),
+                Err(e) => stream_err_of(cx, net, Some(e)),
             }
         })?;
     }
-    for name in [
-        "[method]output-stream.write-zeroes",
-        "[method]output-stream.blocking-write-zeroes-and-flush",
+    for (name, blocking) in [
+        ("[method]output-stream.write-zeroes", false),
+        (
+            "[method]output-stream.blocking-write-zeroes-and-flush",
+            true,
+        ),
     ] {
-        def(&mut i, get, name, |cx, a| {
+        def(&mut i, get, name, move |cx, a| {
             let r = rep(a[0])?;
+            let net = is_net(cx, r);
             let n = arg_u64(a[1])?;
             if n > MAX_CHUNK as u64 {
                 return Err(trap_msg("write-zeroes: more than check-write permits"));
             }
-            match stream_write(cx, r, &vec![0; n as usize])? {
+            match stream_write(cx, r, &vec![0; n as usize], blocking)? {
                 Ok(()) => Ok(ok(None)),
-                Err(e) => stream_err(cx, Some(e)),
+                Err(e) => stream_err_of(cx, net, Some(e)),
             }
         })?;
     }
-    for name in [
-        "[method]output-stream.flush",
-        "[method]output-stream.blocking-flush",
+    for (name, blocking) in [
+        ("[method]output-stream.flush", false),
+        ("[method]output-stream.blocking-flush", true),
     ] {
-        def(&mut i, get, name, |cx, a| {
-            match cx.table().get(rep(a[0])?)? {
-                Res::Output { failed: false, .. } => Ok(ok(None)),
-                Res::Output { .. } => stream_err(cx, Some(("stream failed earlier".into(), None))),
-                _ => Err(trap_msg("not an output-stream")),
+        def(&mut i, get, name, move |cx, a| {
+            let r = rep(a[0])?;
+            let (dst, failed) = match cx.table().get(r)? {
+                Res::Output { dst, failed, .. } => (dst.clone(), *failed),
+                _ => return Err(trap_msg("not an output-stream")),
+            };
+            if failed {
+                return stream_err(cx, Some(("stream failed earlier".into(), None)));
             }
+            if let Dst::Tcp(conn) = dst {
+                let deadline = cx.ctx().deadline;
+                if let Err(e) = conn.flush(blocking, deadline)? {
+                    if let Res::Output { failed, .. } = cx.table().get_mut(r)? {
+                        *failed = true;
+                    }
+                    return stream_err_of(cx, true, Some(e));
+                }
+            }
+            Ok(ok(None))
         })?;
     }
     def(
@@ -864,32 +959,78 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
         get,
         "[method]output-stream.subscribe",
         |cx, a| match cx.table().get(rep(a[0])?)? {
+            Res::Output {
+                dst: Dst::Tcp(conn),
+                failed: false,
+                ..
+            } => {
+                let p = Ready::Sock(conn.clone(), sockets::Want::Write);
+                cx.new_res::<Pollable>(Res::Poll(p))
+            }
             Res::Output { .. } => cx.new_res::<Pollable>(Res::Poll(Ready::Now)),
             _ => Err(trap_msg("not an output-stream")),
         },
     )?;
-    for name in [
-        "[method]output-stream.splice",
-        "[method]output-stream.blocking-splice",
+    for (name, blocking) in [
+        ("[method]output-stream.splice", false),
+        ("[method]output-stream.blocking-splice", true),
     ] {
-        def(&mut i, get, name, |cx, a| {
+        def(&mut i, get, name, move |cx, a| {
             let (w, r) = (rep(a[0])?, rep(a[1])?);
-            match stream_read(cx, r, arg_u64(a[2])?)? {
-                Ok(Some(b)) => match stream_write(cx, w, &b)? {
+            let (wnet, rnet) = (is_net(cx, w), is_net(cx, r));
+            let mut len = arg_u64(a[2])?;
+            // Never more than a socket's output takes without waiting.
+            if let Res::Output {
+                dst: Dst::Tcp(conn),
+                failed: false,
+                ..
+            } = cx.table().get(w)?
+            {
+                let conn = conn.clone();
+                if blocking {
+                    let deadline = cx.ctx().deadline;
+                    if let Err(e) = conn.flush(true, deadline)? {
+                        return stream_err_of(cx, true, Some(e));
+                    }
+                }
+                match conn.check_write() {
+                    Ok(k) => len = len.min(k as u64),
+                    Err(e) => return stream_err_of(cx, true, Some(e)),
+                }
+                if len == 0 {
+                    return Ok(ok(Some(Val::U64(0))));
+                }
+            }
+            match stream_read(cx, r, len, blocking)? {
+                Ok(Some(b)) => match stream_write(cx, w, &b, blocking)? {
                     Ok(()) => Ok(ok(Some(Val::U64(b.len() as u64)))),
-                    Err(e) => stream_err(cx, Some(e)),
+                    Err(e) => stream_err_of(cx, wnet, Some(e)),
                 },
                 Ok(None) => stream_err(cx, None),
-                Err(e) => stream_err(cx, Some(e)),
+                Err(e) => stream_err_of(cx, rnet, Some(e)),
             }
         })?;
     }
     Ok(())
 }
 
+/// Whether resource `r` is a socket's stream.
+fn is_net<T: 'static>(cx: &mut Cx<'_, T>, r: u32) -> bool {
+    matches!(
+        cx.table().get(r),
+        Ok(Res::Input {
+            src: Src::Tcp(_),
+            ..
+        } | Res::Output {
+            dst: Dst::Tcp(_),
+            ..
+        })
+    )
+}
+
 fn pollable<T: 'static>(cx: &mut Cx<'_, T>, v: &Val) -> Result<Ready, Error> {
     match cx.table().get(rep(v)?)? {
-        Res::Poll(p) => Ok(*p),
+        Res::Poll(p) => Ok(p.clone()),
         _ => Err(trap_msg("not a pollable")),
     }
 }
@@ -902,11 +1043,11 @@ fn stdin_readiness<T: 'static>(cx: &mut Cx<'_, T>) -> Ready {
     }
 }
 
-fn is_ready<T: 'static>(cx: &mut Cx<'_, T>, p: Ready) -> Result<bool, Error> {
+fn is_ready<T: 'static>(cx: &mut Cx<'_, T>, p: &Ready) -> Result<bool, Error> {
     Ok(match p {
         Ready::Now => true,
-        Ready::At(t) => Instant::now() >= t,
-        Ready::Virtual(t) => cx.ctx().virtual_time().is_some_and(|now| now >= t),
+        Ready::At(t) => Instant::now() >= *t,
+        Ready::Virtual(t) => cx.ctx().virtual_time().is_some_and(|now| now >= *t),
         Ready::Stdin => {
             let fd = rustix::stdio::stdin();
             let mut fds = [rustix::event::PollFd::new(
@@ -915,6 +1056,8 @@ fn is_ready<T: 'static>(cx: &mut Cx<'_, T>, p: Ready) -> Result<bool, Error> {
             )];
             matches!(rustix::event::poll(&mut fds, Some(&zero())), Ok(n) if n > 0)
         }
+        Ready::Sock(conn, want) => conn.ready(*want),
+        Ready::Lookup(l) => l.done(),
     })
 }
 
@@ -925,14 +1068,18 @@ fn zero() -> rustix::event::Timespec {
     }
 }
 
+/// How often a wait for a name lookup (done on another thread) looks.
+const LOOKUP_TICK: Duration = Duration::from_millis(5);
+
 /// Waits until at least one of `ps` is ready (at most until the
 /// context's deadline: then the interrupt trap); returns the indices of
-/// the ready ones.
+/// the ready ones. Sockets and the host's standard input are waited for
+/// with one `poll`.
 fn wait<T: 'static>(cx: &mut Cx<'_, T>, ps: &[Ready]) -> Result<Vec<u32>, Error> {
     loop {
         let mut ready = Vec::new();
         for (i, p) in ps.iter().enumerate() {
-            if is_ready(cx, *p)? {
+            if is_ready(cx, p)? {
                 ready.push(i as u32);
             }
         }
@@ -954,13 +1101,17 @@ fn wait<T: 'static>(cx: &mut Cx<'_, T>, ps: &[Ready]) -> Result<Vec<u32>, Error>
             }
         }
         let deadline = cx.ctx().deadline;
-        let wake = ps
+        let mut wake = ps
             .iter()
             .filter_map(|p| match p {
                 Ready::At(t) => Some(*t),
                 _ => None,
             })
             .min();
+        if ps.iter().any(|p| matches!(p, Ready::Lookup(_))) {
+            let tick = Instant::now() + LOOKUP_TICK;
+            wake = Some(wake.map_or(tick, |w| w.min(tick)));
+        }
         let until = match (wake, deadline) {
             (Some(w), Some(d)) => Some(w.min(d)),
             (w, d) => w.or(d),
@@ -968,25 +1119,31 @@ fn wait<T: 'static>(cx: &mut Cx<'_, T>, ps: &[Ready]) -> Result<Vec<u32>, Error>
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(trap(TrapCode::Interrupted));
         }
-        let stdin = ps.iter().any(|p| matches!(p, Ready::Stdin));
-        match (stdin, until) {
-            (true, until) => {
-                let fd = rustix::stdio::stdin();
-                let mut fds = [rustix::event::PollFd::new(
-                    &fd,
+        let stdin = rustix::stdio::stdin();
+        let mut fds = Vec::new();
+        for p in ps {
+            match p {
+                Ready::Stdin => fds.push(rustix::event::PollFd::new(
+                    &stdin,
                     rustix::event::PollFlags::IN,
-                )];
+                )),
+                Ready::Sock(conn, want) => fds.push(conn.poll_fd(*want)),
+                _ => {}
+            }
+        }
+        match (fds.is_empty(), until) {
+            (false, until) => {
                 let timeout = until.map(|u| {
                     let d = u.saturating_duration_since(Instant::now());
                     rustix::event::Timespec {
-                        tv_sec: d.as_secs() as _,
-                        tv_nsec: d.subsec_nanos() as _,
+                        tv_sec: d.as_secs().try_into().unwrap_or(i64::MAX),
+                        tv_nsec: d.subsec_nanos().into(),
                     }
                 });
                 let _ = rustix::event::poll(&mut fds, timeout.as_ref());
             }
-            (false, Some(u)) => std::thread::sleep(u.saturating_duration_since(Instant::now())),
-            (false, None) => {
+            (true, Some(u)) => std::thread::sleep(u.saturating_duration_since(Instant::now())),
+            (true, None) => {
                 // Nothing can become ready: a virtual clock that is not
                 // the context's, or a clock pollable without clocks.
                 return Err(trap_msg("poll: nothing can become ready"));
