@@ -416,7 +416,81 @@ proptest! {
         any::<String>(),
     ]) {
         let ours = wave::from_str(&t, &text);
-        if !ww::has_fixed(&t) {
+        if !ww::has_fixed(&t) && !text.ends_with("//") {
+            let theirs: Result<wasm_wave::value::Value, _> = wasm_wave::from_str(&ww::ty(&t), &text);
+            match (&ours, &theirs) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(wave::to_string(a).unwrap(), wasm_wave::to_string(b).unwrap()),
+                (Err(_), Err(_)) => {}
+                _ => prop_assert!(false, "`{text}` as `{t}`: ours {ours:?}, wasm-wave {theirs:?}"),
+            }
+        }
+    }
+}
+
+/// A value's text with one edit: a character removed, or one of WAVE's
+/// tokens (or a space) put in.
+fn mutated() -> impl Strategy<Value = (Type, String)> {
+    (
+        typed_val(),
+        any::<prop::sample::Index>(),
+        prop::sample::select(vec![
+            "", " ", ",", ":", "(", ")", "[", "]", "{", "}", "%", "-", ".", "e", "0", "1", "\"",
+            "'", "\\", "some(", "none", "ok", "err(", "inf", "nan", "x", "//", "\n", "\"\"\"\n",
+            "\\u{", "_", "A",
+        ]),
+        any::<bool>(),
+    )
+        .prop_map(|((t, v), at, put, remove)| {
+            let text = wave::to_string(&v).unwrap();
+            let cuts: Vec<usize> = (0..=text.len())
+                .filter(|i| text.is_char_boundary(*i))
+                .collect();
+            let i = cuts[at.index(cuts.len())];
+            let mut out = text[..i].to_string();
+            out.push_str(put);
+            let rest = &text[i..];
+            let skip = if remove {
+                rest.chars().next().map_or(0, char::len_utf8)
+            } else {
+                0
+            };
+            out.push_str(&rest[skip..]);
+            (t, out)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// Any call text: no panic, and errors point inside the text.
+    #[test]
+    fn arbitrary_calls_do_not_panic(t in ty(), text in prop_oneof![
+        "[a-z:/@.#]{0,6}\\([-0-9a-z(){}\\[\\]:,'\"% .\\\\]{0,12}",
+        any::<String>(),
+    ]) {
+        match FuncCall::parse(&text) {
+            Ok(call) => {
+                if let Err(e) = call.params(&[("x".into(), t.clone()), ("y".into(), Type::Option(Arc::new(t)))]) {
+                    prop_assert!(e.span().end <= text.len());
+                    let _ = e.render(&text);
+                }
+            }
+            Err(e) => {
+                prop_assert!(e.span().start <= e.span().end && e.span().end <= text.len() + 1, "{e:?}");
+                let _ = e.render(&text);
+            }
+        }
+    }
+
+    /// Near-valid text: both accept it or both refuse it, and what both
+    /// accept they read alike.
+    #[test]
+    fn edited_text_agrees_with_wasm_wave((t, text) in mutated()) {
+        let ours = wave::from_str(&t, &text);
+        // wasm-wave 0.263 panics on a `//` comment at the very end of the
+        // text (its lexer unwraps the comment's first line); ours reads it
+        // as an empty comment.
+        if !ww::has_fixed(&t) && !text.ends_with("//") {
             let theirs: Result<wasm_wave::value::Value, _> = wasm_wave::from_str(&ww::ty(&t), &text);
             match (&ours, &theirs) {
                 (Ok(a), Ok(b)) => prop_assert_eq!(wave::to_string(a).unwrap(), wasm_wave::to_string(b).unwrap()),
