@@ -11,11 +11,15 @@
 //! is then at the start of the parameter area, in the very layout of the
 //! result, so the core function returns that pointer.
 //!
-//! The Python package `wasmtime` can call components but reads no WAVE
-//! (nor has a CLI), so the expected strings here are wasmtime's format as
-//! its `run.rs` and wasm-wave's writer define it; the writer itself is
-//! checked byte for byte against the `wasm-wave` crate in
-//! `nanowasm-component`'s tests.
+//! The Python package `wasmtime` can call components but reads and writes
+//! no WAVE (nor has a CLI), so the expected strings here are wasmtime's
+//! format as its `run.rs` and wasm-wave's writer define it; the writer
+//! itself is checked byte for byte against the `wasm-wave` crate in
+//! `nanowasm-component`'s tests. `wasmtime_computes_the_same_values` calls
+//! the same component's functions through the Python package (without the
+//! map, which its engine does not enable) and checks its Python values
+//! are the ones printed here (skipped without the package, unless
+//! `NANOWASM_REQUIRE_PEERS=1`).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -335,4 +339,66 @@ fn help_mentions_wave() {
         .output()
         .unwrap();
     assert!(stdout(&o).contains("--invoke 'add(1,"), "{}", stdout(&o));
+}
+
+const PEER: &str = r#"
+import sys, wasmtime
+from wasmtime import component as c
+eng = wasmtime.Engine()
+store = wasmtime.Store(eng)
+inst = c.Linker(eng).instantiate(store, c.Component(eng, open(sys.argv[1]).read()))
+def call(name, *args, inst_name=None):
+    idx = inst.get_export_index(store, inst_name) if inst_name else None
+    f = inst.get_func(store, inst.get_export_index(store, name, idx) if idx else inst.get_export_index(store, name))
+    try:
+        r = f(store, *args)
+    except Exception:
+        return "trap"
+    f.post_return(store)
+    return r
+print(call("add", 1, 2))
+print(call("add", 4294967295, 1))
+print(call("greet", "w\u00f6rld"))
+print(call("sum", [1, -2, 2147483647, 2147483647]))
+print(call("half", 8), call("half", 7))
+print(call("classify", -5), call("classify", 0), call("classify", 9))
+print(sorted(call("toggle", {"read"})))
+print(call("next", "west"))
+print(call("add", 6, 7, inst_name="docs:calc/ops@0.1.0"))
+print(call("boom"))
+"#;
+
+#[test]
+fn wasmtime_computes_the_same_values() {
+    let require = std::env::var("NANOWASM_REQUIRE_PEERS").is_ok_and(|v| v == "1");
+    let has = Command::new("python3")
+        .args(["-c", "import wasmtime.component"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        assert!(!require, "python3 with the wasmtime package is required");
+        eprintln!("skipped: no python3 with the wasmtime package");
+        return;
+    }
+    let dir = wat_file().parent().unwrap().to_path_buf();
+    let path = dir.join("calc-nomap.wat");
+    std::fs::write(&path, component().replace(" (map string u32)", "")).unwrap();
+    let o = Command::new("python3")
+        .args(["-c", PEER])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "3\n0\nhello, wörld\n4294967293\n4 None\n\
+         Variant(tag='neg', payload=-5) Variant(tag='zero', payload=None) Variant(tag='pos', payload=9)\n\
+         ['exec', 'write']\nnorth\n42\ntrap\n"
+    );
+    // The same calls here, in WAVE.
+    ok("add(4294967295, 1)", "0");
+    ok(r#"greet("wörld")"#, r#""hello, wörld""#);
+    ok("classify(9)", "pos(9)");
+    ok("toggle({read})", "{write, exec}");
+    ok("docs:calc/ops@0.1.0#add(6, 7)", "42");
 }
