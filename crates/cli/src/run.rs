@@ -22,6 +22,7 @@ use nanowasm::{
     Config, Engine, Error, Extern, Func, Instance, Linker, Module, ProfilingStrategy, Store,
     StoreLimitsBuilder, Strategy, Val, ValType,
 };
+use nanowasm_component::runtime::wave::FuncCall;
 use nanowasm_core::Features;
 
 use crate::opts::{self, GroupParser, Setting, Value};
@@ -85,7 +86,12 @@ pub struct Args {
 
     /// Call this exported function instead of `_start` and print its
     /// results, one per line; the arguments after the module are its
-    /// arguments (integers, `0x` hexadecimal, or floats).
+    /// arguments (integers, `0x` hexadecimal, or floats). For a component,
+    /// a call in WAVE with its arguments, as wasmtime: `--invoke 'add(1,
+    /// 2)'`, `--invoke 'greet("x", [1, 2], {a: 1}, some(ok))'`; the
+    /// function is found by name at the top level or in an exported
+    /// instance (`IFACE#NAME` picks one), and its result is printed in WAVE
+    /// (`()` for none).
     #[arg(long, value_name = "FUNCTION")]
     invoke: Option<String>,
 
@@ -633,9 +639,6 @@ fn run_component(
     bytes: &[u8],
 ) -> anyhow::Result<()> {
     use nanowasm_component::runtime::{Component, Linker as ComponentLinker, Val as CVal};
-    if args.invoke.is_some() {
-        bail!("--invoke is not supported for components");
-    }
     if !args.preloads.is_empty() {
         bail!("--preload is not supported for components");
     }
@@ -646,6 +649,20 @@ fn run_component(
     let mut linker = ComponentLinker::new(engine);
     if plan.wasi {
         nanowasm::wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+    }
+    if let Some(invoke) = &args.invoke {
+        // The call is read before anything runs, as wasmtime does.
+        let call = FuncCall::parse(invoke)
+            .map_err(|e| anyhow!(e.render(invoke)))
+            .with_context(|| format!("failed to parse invoke `{invoke}`"))?;
+        let mut run = || -> anyhow::Result<()> {
+            let instance = linker
+                .instantiate(&mut store, &component)
+                .map_err(anyhow::Error::new)
+                .with_context(|| format!("failed to instantiate {:?}", args.module_and_args[0]))?;
+            invoke_component(&mut store, &instance, invoke, &call)
+        };
+        return run().with_context(|| format!("failed to run main module `{}`", file.display()));
     }
     let mut run = || -> anyhow::Result<()> {
         let instance = linker
@@ -674,6 +691,106 @@ fn run_component(
         }
     };
     run().with_context(|| format!("failed to run main module `{}`", file.display()))
+}
+
+/// Every function a component instance exports, at any depth of exported
+/// instances: its path of export names (the instances', then its own).
+fn component_funcs(
+    store: &mut Store<WasiCtx>,
+    instance: &nanowasm_component::runtime::Instance,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, nanowasm_component::runtime::Func)>,
+) {
+    for name in instance.export_names() {
+        path.push(name.clone());
+        if let Some(f) = instance.get_func(&mut *store, &name) {
+            out.push((path.clone(), f));
+        } else if let Some(inner) = instance.get_instance(&name) {
+            // Instances nest only as deep as the component's types do.
+            component_funcs(store, &inner, path, out);
+        }
+        path.pop();
+    }
+}
+
+/// `--invoke 'name(args)'` of a component, as wasmtime: the function whose
+/// export name is `name`, at the top level or in any exported instance
+/// (`iface#name` picks the one of the instance `iface`; nested instances
+/// are joined by `#` too; a top-level function wins over the instances');
+/// the arguments in WAVE, typed by its parameters; the result printed in
+/// WAVE (`()` for none).
+fn invoke_component(
+    store: &mut Store<WasiCtx>,
+    instance: &nanowasm_component::runtime::Instance,
+    invoke: &str,
+    call: &FuncCall,
+) -> anyhow::Result<()> {
+    use nanowasm_component::runtime::{wave, Val as CVal};
+    let name = call.name();
+    let mut funcs = Vec::new();
+    component_funcs(store, instance, &mut Vec::new(), &mut funcs);
+    let qualified = |path: &[String]| path.join("#");
+    // A qualified name, exactly; else a top-level function of that name
+    // (where wasmtime would find it ambiguous if an instance had one too);
+    // else the functions of exported instances of that name.
+    let exact: Vec<&(Vec<String>, _)> =
+        funcs.iter().filter(|(p, _)| qualified(p) == name).collect();
+    let found: Vec<&(Vec<String>, _)> = if name.contains('#') || !exact.is_empty() {
+        exact
+    } else {
+        funcs
+            .iter()
+            .filter(|(p, _)| p.last().is_some_and(|l| l == name))
+            .collect()
+    };
+    let listing =
+        |head: &str,
+         fs: &mut dyn Iterator<Item = &(Vec<String>, nanowasm_component::runtime::Func)>| {
+            let v: Vec<String> = fs
+                .map(|(p, f)| {
+                    let params: Vec<String> = f
+                        .ty()
+                        .params()
+                        .iter()
+                        .map(|(n, t)| format!("{n}: {t}"))
+                        .collect();
+                    let result = f
+                        .ty()
+                        .result()
+                        .map_or(String::new(), |t| format!(" -> {t}"));
+                    format!("\n  {}: func({}){result}", qualified(p), params.join(", "))
+                })
+                .collect();
+            if v.is_empty() {
+                " (it exports no functions)".to_owned()
+            } else {
+                format!("; {head}:{}", v.concat())
+            }
+        };
+    let func = match found.as_slice() {
+        [(_, f)] => f,
+        [] => bail!(
+            "no exported func named `{name}` in component{}",
+            listing("it exports", &mut funcs.iter())
+        ),
+        _ => bail!(
+            "multiple exports named `{name}`: write `INSTANCE#{name}` to pick one{}",
+            listing("they are", &mut found.iter().copied())
+        ),
+    };
+    let params = call
+        .params(func.ty().params())
+        .map_err(|e| anyhow!(e.render(invoke)))
+        .with_context(|| format!("while interpreting parameters in invoke `{invoke}`"))?;
+    let mut results = vec![CVal::Bool(false); usize::from(func.ty().result().is_some())];
+    func.call(&mut *store, &params, &mut results)
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("failed to invoke `{name}`"))?;
+    let text = wave::display_results(&results)
+        .map_err(|e| anyhow!("{}", e.message()))
+        .with_context(|| format!("cannot print the result of `{name}`"))?;
+    println!("{text}");
+    Ok(())
 }
 
 fn execute(args: &Args) -> anyhow::Result<()> {

@@ -19,10 +19,11 @@ use crate::print::string_literal;
 type R<T> = Result<T, Error>;
 
 /// Prints a component binary as text. Errors are malformed binaries (with
-/// the offset in `bytes`) and what this printer does not support (the
-/// same as the component decoder: async, stream, future, thread and
-/// error-context built-ins, value definitions,
-/// core GC types).
+/// the offset in `bytes`) and what the text encoder cannot write back
+/// (`error-context` types, value definitions, core GC types); async
+/// function types, the `async`/`callback` options, the async, thread and
+/// error-context built-ins and stream and future types print in the
+/// encoder's forms.
 pub fn print_component(bytes: &[u8]) -> Result<String, Error> {
     let mut p = Printer {
         out: String::new(),
@@ -289,6 +290,53 @@ fn prim(b: u8) -> Option<&'static str> {
         0x75 => "f64",
         0x74 => "char",
         0x73 => "string",
+        _ => return None,
+    })
+}
+
+/// The text name of an async, thread or error-context built-in (the
+/// encoder's `builtin_code`, inverted).
+fn builtin_name(code: u8) -> Option<&'static str> {
+    Some(match code {
+        0x05 => "task.cancel",
+        0x06 => "subtask.cancel",
+        0x09 => "task.return",
+        0x0a => "context.get",
+        0x0b => "context.set",
+        0x0c => "thread.yield",
+        0x0d => "subtask.drop",
+        0x0e => "stream.new",
+        0x0f => "stream.read",
+        0x10 => "stream.write",
+        0x11 => "stream.cancel-read",
+        0x12 => "stream.cancel-write",
+        0x13 => "stream.drop-readable",
+        0x14 => "stream.drop-writable",
+        0x15 => "future.new",
+        0x16 => "future.read",
+        0x17 => "future.write",
+        0x18 => "future.cancel-read",
+        0x19 => "future.cancel-write",
+        0x1a => "future.drop-readable",
+        0x1b => "future.drop-writable",
+        0x1c => "error-context.new",
+        0x1d => "error-context.debug-message",
+        0x1e => "error-context.drop",
+        0x1f => "waitable-set.new",
+        0x20 => "waitable-set.wait",
+        0x21 => "waitable-set.poll",
+        0x22 => "waitable-set.drop",
+        0x23 => "waitable.join",
+        0x24 => "backpressure.inc",
+        0x25 => "backpressure.dec",
+        0x26 => "thread.index",
+        0x27 => "thread.new-indirect",
+        0x28 => "thread.resume-later",
+        0x29 => "thread.suspend",
+        0x2a => "thread.suspend-then-resume",
+        0x2b => "thread.yield-then-resume",
+        0x2c => "thread.suspend-then-promote",
+        0x2d => "thread.yield-then-promote",
         _ => return None,
     })
 }
@@ -759,6 +807,14 @@ impl Printer {
                 let def = names.define(Sp::CoreFunc);
                 let _ = write!(self.out, "(canon {what} {t} (core func{def}))");
             }
+            0x05 | 0x06 | 0x09..=0x2d => {
+                let kw = builtin_name(b).ok_or_else(|| {
+                    unsupported(&format!("canonical built-in 0x{b:x} (async, stream, future, thread and error-context built-ins)"), at)
+                })?;
+                let imm = self.builtin_immediates(r, b)?;
+                let def = names.define(Sp::CoreFunc);
+                let _ = write!(self.out, "(canon {kw}{imm} (core func{def}))");
+            }
             _ => {
                 return Err(unsupported(
                     &format!("canonical built-in 0x{b:x} (async, stream, future, thread and error-context built-ins)"),
@@ -767,6 +823,99 @@ impl Printer {
             }
         }
         Ok(())
+    }
+
+    /// The immediates of an async, thread or error-context built-in, as
+    /// the text writes them after its name (the encoder's forms).
+    fn builtin_immediates(&mut self, r: &mut Rd<'_>, code: u8) -> R<String> {
+        let mut s = String::new();
+        // `cancellable`: a boolean byte.
+        let cancellable = |r: &mut Rd<'_>, s: &mut String| -> R<()> {
+            let at = r.pos;
+            match r.byte()? {
+                0 => Ok(()),
+                1 => {
+                    s.push_str(" cancellable");
+                    Ok(())
+                }
+                b => Err(Error::malformed(
+                    format!("invalid cancellable flag 0x{b:x}"),
+                    at,
+                )),
+            }
+        };
+        let flag = |r: &mut Rd<'_>, s: &mut String| -> R<()> {
+            let at = r.pos;
+            match r.byte()? {
+                0 => Ok(()),
+                1 => {
+                    s.push_str(" async");
+                    Ok(())
+                }
+                b => Err(Error::malformed(format!("invalid async flag 0x{b:x}"), at)),
+            }
+        };
+        match code {
+            0x09 => {
+                let at = r.pos;
+                match r.byte()? {
+                    0 => {
+                        let t = self.val_type(r)?;
+                        let _ = write!(s, " (result {t})");
+                    }
+                    1 => {
+                        let at = r.pos;
+                        if r.byte()? != 0 {
+                            return Err(unsupported("named function results", at));
+                        }
+                    }
+                    b => {
+                        return Err(Error::malformed(
+                            format!("invalid function result 0x{b:x}"),
+                            at,
+                        ))
+                    }
+                }
+                s.push_str(&self.canon_opts(r)?);
+            }
+            0x0a | 0x0b => {
+                let at = r.pos;
+                let t = match r.byte()? {
+                    0x7f => "i32",
+                    0x7e => "i64",
+                    b => {
+                        return Err(Error::malformed(
+                            format!("invalid context slot type 0x{b:x}"),
+                            at,
+                        ))
+                    }
+                };
+                let slot = r.u32()?;
+                let _ = write!(s, " {t} {slot}");
+            }
+            0x06 => flag(r, &mut s)?,
+            0x0e..=0x1b => {
+                let _ = write!(s, " {}", r.u32()?);
+                match code {
+                    0x0f | 0x10 | 0x16 | 0x17 => s.push_str(&self.canon_opts(r)?),
+                    0x11 | 0x12 | 0x18 | 0x19 => flag(r, &mut s)?,
+                    _ => {}
+                }
+            }
+            0x1c | 0x1d => s.push_str(&self.canon_opts(r)?),
+            0x20 | 0x21 => {
+                cancellable(r, &mut s)?;
+                let _ = write!(s, " (memory {})", r.u32()?);
+            }
+            0x0c | 0x29..=0x2d => cancellable(r, &mut s)?,
+            0x27 => {
+                let t = r.u32()?;
+                let table = r.u32()?;
+                let _ = write!(s, " {t} {table}");
+            }
+            _ => {}
+        }
+        Ok(s)
     }
 
     fn canon_opts(&mut self, r: &mut Rd<'_>) -> R<String> {
@@ -1004,9 +1153,15 @@ impl Printer {
                 }
                 self.out.push(')');
             }
-            0x3e | 0x66 | 0x65 | 0x64 => {
-                return Err(unsupported("streams, futures and error contexts", at))
+            0x66 | 0x65 => {
+                self.out
+                    .push_str(if b == 0x66 { "(stream" } else { "(future" });
+                if let Some(t) = self.opt_val_type(r)? {
+                    let _ = write!(self.out, " {t}");
+                }
+                self.out.push(')');
             }
+            0x3e | 0x64 => return Err(unsupported("error contexts", at)),
             _ => return Err(Error::malformed(format!("invalid type 0x{b:x}"), at)),
         }
         Ok(())

@@ -31,6 +31,13 @@ fn wast_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The reference test files in scope; fails when the tests are missing.
 fn in_scope() -> Vec<PathBuf> {
+    files(false)
+}
+
+/// The reference test files, with or without those of `async/` (the
+/// printer's round trip covers them all; the encoder's tests leave out
+/// what is async-only).
+fn files(with_async: bool) -> Vec<PathBuf> {
     let root = root();
     assert!(
         root.is_dir(),
@@ -48,7 +55,7 @@ fn in_scope() -> Vec<PathBuf> {
     wast_files(&root, &mut files);
     let files: Vec<PathBuf> = files
         .into_iter()
-        .filter(|p| !p.starts_with(root.join("async")) && !skip.contains(p))
+        .filter(|p| (with_async || !p.starts_with(root.join("async"))) && !skip.contains(p))
         .collect();
     assert!(!files.is_empty(), "no .wast files under {}", root.display());
     files
@@ -188,8 +195,12 @@ fn collect(src: &str, name: &str, d: WastDirective<'_>, out: &mut Vec<Case>) {
 
 /// Every component of the in-scope files.
 pub fn cases() -> Vec<Case> {
+    cases_of(in_scope())
+}
+
+fn cases_of(files: Vec<PathBuf>) -> Vec<Case> {
     let mut out = Vec::new();
-    for path in in_scope() {
+    for path in files {
         let src = std::fs::read_to_string(&path).expect("read .wast");
         let name = path
             .strip_prefix(root())
@@ -197,7 +208,19 @@ pub fn cases() -> Vec<Case> {
             .display()
             .to_string();
         let buf = ParseBuffer::new(&src).expect("lex");
-        let wast = parser::parse::<Wast>(&buf).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let wast = match parser::parse::<Wast>(&buf) {
+            Ok(w) => w,
+            // Some `async/` files use syntax newer than the `wast` crate's
+            // (which then encodes none of their components to compare with).
+            Err(e) if path.starts_with(root().join("async")) => {
+                eprintln!(
+                    "{name}: skipped, the wast crate cannot read it: {}",
+                    e.message()
+                );
+                continue;
+            }
+            Err(e) => panic!("{name}: {e}"),
+        };
         let mut mine = Vec::new();
         for d in wast.directives {
             collect(&src, &name, d, &mut mine);
@@ -292,9 +315,11 @@ fn wasmparser_accepts(bytes: &[u8]) -> bool {
     wasmparser::Validator::new().validate_all(bytes).is_ok()
 }
 
+/// Every component of every reference test, `async/` included, that the
+/// printer supports prints to text that parses back to the same bytes.
 #[test]
 fn printing_round_trips() {
-    let all = cases();
+    let all = cases_of(files(true));
     let mut round_trip = 0;
     let mut unsupported = Vec::new();
     let mut malformed = 0;
@@ -551,6 +576,78 @@ mod scripts {
     }
 }
 
+/// The async, thread and error-context built-ins, and stream and future
+/// types (printed back in the encoder's forms).
+const BUILTINS: &str = r#"(component
+          (core module $m (memory (export "m") 1) (table (export "t") 1 funcref)
+            (func (export "r") (param i32 i32 i32 i32) (result i32) i32.const 0))
+          (core instance $i (instantiate $m))
+          (alias core export $i "m" (core memory $mem))
+          (alias core export $i "t" (core table $tbl))
+          (alias core export $i "r" (core func $r))
+          (type $s (stream u8)) (type $s0 (stream)) (type $f (future string)) (type $f0 (future))
+          (core type $ft (func (param i32)))
+          (core func (canon task.return (result u32)))
+          (core func (canon task.return (result string) string-encoding=utf16 (memory $mem)))
+          (core func (canon task.return))
+          (core func (canon task.cancel))
+          (core func (canon subtask.cancel))
+          (core func (canon subtask.cancel async))
+          (core func (canon subtask.drop))
+          (core func (canon context.get i32 0))
+          (core func (canon context.set i32 1))
+          (core func (canon thread.yield))
+          (core func (canon thread.index))
+          (core func (canon thread.new-indirect $ft $tbl))
+          (core func (canon backpressure.inc))
+          (core func (canon backpressure.dec))
+          (core func (canon stream.new $s))
+          (core func (canon stream.read $s (memory $mem) (realloc $r)))
+          (core func (canon stream.write $s0))
+          (core func (canon stream.cancel-read $s async))
+          (core func (canon stream.cancel-write $s))
+          (core func (canon stream.drop-readable $s))
+          (core func (canon stream.drop-writable $s))
+          (core func (canon future.new $f))
+          (core func (canon future.read $f (memory $mem) (realloc $r)))
+          (core func (canon future.write $f0))
+          (core func (canon future.cancel-read $f))
+          (core func (canon future.cancel-write $f async))
+          (core func (canon future.drop-readable $f))
+          (core func (canon future.drop-writable $f))
+          (core func (canon error-context.new (memory $mem)))
+          (core func (canon error-context.debug-message (memory $mem) (realloc $r)))
+          (core func (canon error-context.drop))
+          (core func (canon waitable-set.new))
+          (core func (canon waitable-set.wait (memory $mem)))
+          (core func (canon waitable-set.poll (memory $mem)))
+          (core func (canon waitable-set.drop))
+          (core func (canon waitable.join)))"#;
+
+/// Every built-in prints, and the text parses back to the same bytes.
+#[test]
+fn builtins_print_and_parse_back() {
+    let bytes = nanowasm_text::parse_wat(BUILTINS)
+        .unwrap_or_else(|e| panic!("{}", e.display_with("builtins", BUILTINS)));
+    assert_eq!(bytes, wat::parse_str(BUILTINS).expect("wat"));
+    let text = nanowasm_text::print_component(&bytes).expect("print");
+    for kw in [
+        "task.return (result u32)",
+        "context.set i32 1",
+        "subtask.cancel async",
+        "(stream u8)",
+        "(future)",
+        "waitable-set.poll (memory 0)",
+        "thread.new-indirect 0 0",
+        "future.cancel-write 2 async",
+    ] {
+        assert!(text.contains(kw), "`{kw}` not in\n{text}");
+    }
+    let again = nanowasm_text::parse_wat(&text)
+        .unwrap_or_else(|e| panic!("{}", e.display_with("printed", &text)));
+    assert!(again == bytes, "print round trip:\n{text}");
+}
+
 /// Forms the reference tests use little or not at all, against the `wat`
 /// crate.
 #[test]
@@ -570,6 +667,7 @@ fn more_forms_match_the_wat_crate() {
         r#"(component (import "a:b/c@1.0.0" (instance)) (import "d" (implements "a:b/c") (instance)) (import "e" (external-id "x") (func)) (export "f" (version-suffix "1.2") (instance 0)))"#,
         r#"(component (@custom "hello" "world") (type $"quoted id" u8) (type (list $"quoted id")))"#,
         r#"(component (type (variant (case $a "a") (case "b" u8) (case "c" (record (field "x" u8))))) (type (enum "a" "b")) (type (option (option u8))) (type (result)) (type (result u8)) (type (result (error u8))))"#,
+        BUILTINS,
     ];
     for src in cases {
         let theirs = wat::parse_str(src).unwrap_or_else(|e| panic!("wat: {e}\n{src}"));

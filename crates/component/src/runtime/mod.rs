@@ -13,6 +13,7 @@ mod state;
 mod typed;
 mod types;
 mod val;
+pub mod wave;
 
 pub use instance::{Component, Func, HostDtor, HostFn, Instance, Linker, LinkerInstance};
 pub use state::{AbiTrap, MAX_HANDLES};

@@ -4,4 +4,5 @@ mod abi_props;
 mod no_panic;
 mod runtime;
 mod verdict;
+mod wave;
 mod wit;
