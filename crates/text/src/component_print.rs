@@ -857,24 +857,8 @@ impl Printer {
         };
         match code {
             0x09 => {
-                let at = r.pos;
-                match r.byte()? {
-                    0 => {
-                        let t = self.val_type(r)?;
-                        let _ = write!(s, " (result {t})");
-                    }
-                    1 => {
-                        let at = r.pos;
-                        if r.byte()? != 0 {
-                            return Err(unsupported("named function results", at));
-                        }
-                    }
-                    b => {
-                        return Err(Error::malformed(
-                            format!("invalid function result 0x{b:x}"),
-                            at,
-                        ))
-                    }
+                if let Some(t) = self.result_type(r)? {
+                    let _ = write!(s, " (result {t})");
                 }
                 s.push_str(&self.canon_opts(r)?);
             }
@@ -1076,24 +1060,8 @@ impl Printer {
                     let t = self.val_type(r)?;
                     let _ = write!(self.out, " (param {} {t})", q(n));
                 }
-                let at = r.pos;
-                match r.byte()? {
-                    0 => {
-                        let t = self.val_type(r)?;
-                        let _ = write!(self.out, " (result {t})");
-                    }
-                    1 => {
-                        let at = r.pos;
-                        if r.byte()? != 0 {
-                            return Err(unsupported("named function results", at));
-                        }
-                    }
-                    b => {
-                        return Err(Error::malformed(
-                            format!("invalid function result 0x{b:x}"),
-                            at,
-                        ))
-                    }
+                if let Some(t) = self.result_type(r)? {
+                    let _ = write!(self.out, " (result {t})");
                 }
                 self.out.push(')');
             }
@@ -1165,6 +1133,25 @@ impl Printer {
             _ => return Err(Error::malformed(format!("invalid type 0x{b:x}"), at)),
         }
         Ok(())
+    }
+
+    /// A function's result list: one unnamed type, or none.
+    fn result_type(&mut self, r: &mut Rd<'_>) -> R<Option<String>> {
+        let at = r.pos;
+        match r.byte()? {
+            0 => Ok(Some(self.val_type(r)?)),
+            1 => {
+                let at = r.pos;
+                if r.byte()? != 0 {
+                    return Err(unsupported("named function results", at));
+                }
+                Ok(None)
+            }
+            b => Err(Error::malformed(
+                format!("invalid function result 0x{b:x}"),
+                at,
+            )),
+        }
     }
 
     fn core_val_type(&mut self, r: &mut Rd<'_>) -> R<String> {
