@@ -97,7 +97,9 @@ use nanowasm_runtime::{
 use nanowasm_wasi::{DirPerms, FdBudget, FilePerms, Stdio, WasiCtx};
 
 pub use abi::{Sig, Ty, Value};
-pub use manifest::{ClockGrant, InterfaceGrant, Manifest, OutputGrant, ProcessSpec, RandomGrant};
+pub use manifest::{
+    ClockGrant, InterfaceGrant, Manifest, NetGrant, NetRules, OutputGrant, ProcessSpec, RandomGrant,
+};
 /// The component values of calls to component nanoprocesses.
 pub use nanowasm_component::runtime::Val as ComponentVal;
 
@@ -482,6 +484,29 @@ impl Template {
         }
         for (k, v) in &spec.env {
             b.env(k, v);
+        }
+        match &spec.net {
+            NetGrant::Denied => {
+                b.allow_tcp(false).allow_ip_name_lookup(false);
+            }
+            NetGrant::Host => {
+                b.inherit_network().allow_ip_name_lookup(true);
+            }
+            NetGrant::Granted(rules) => {
+                for g in &rules.tcp_connect {
+                    b.allow_tcp_connect(*g);
+                }
+                for g in &rules.tcp_bind {
+                    b.allow_tcp_bind(*g);
+                }
+                b.allow_ip_name_lookup(rules.ip_name_lookup);
+                if let Some(n) = rules.max_sockets {
+                    b.max_sockets(n);
+                }
+                if let Some(n) = rules.max_listen_backlog {
+                    b.max_listen_backlog(n);
+                }
+            }
         }
         // Its own quota, and the system's budget shared by all.
         b.max_open_files(
@@ -1146,23 +1171,31 @@ impl System {
         let Some(run) = &self.run else {
             return Err(HostError::Manifest("no [run] entry".into()));
         };
-        let slot = self.slot(&run.entry)?;
+        self.run_process(&run.entry, &run.func)
+    }
+
+    /// Runs process `name` as a program: for a command component, its
+    /// `wasi:cli/run` (an `err` result is exit status 1); otherwise its
+    /// function `func` (of type `() -> ()`, e.g. `_start`). Exit status 0
+    /// is `Ok`. [`System::run`] is this for the manifest's entry.
+    pub fn run_process(&self, name: &str, func: &str) -> Result<(), HostError> {
+        let slot = self.slot(name)?;
         let command = {
             let wait = slot.patience.map_or(Wait::Forever, Wait::For);
             slot.enter(wait, None)?.run_interface()
         };
         if let Some(iface) = command {
-            return match self.call_component(&run.entry, Some(&iface), "run", &[]) {
+            return match self.call_component(name, Some(&iface), "run", &[]) {
                 Ok(Some(ComponentVal::Result(Ok(_)))) | Ok(None) => Ok(()),
                 Ok(Some(_)) => Err(HostError::Exit {
-                    process: run.entry.clone(),
+                    process: name.to_owned(),
                     status: 1,
                 }),
                 Err(HostError::Exit { status: 0, .. }) => Ok(()),
                 Err(e) => Err(e),
             };
         }
-        match self.call(&run.entry, &run.func, "()", &[]) {
+        match self.call(name, func, "()", &[]) {
             Err(HostError::Exit { status: 0, .. }) => Ok(()),
             r => r.map(drop),
         }

@@ -13,6 +13,7 @@
 //! clocks = true               # may read clocks (default: no); see below
 //! random = false              # may use random_get (default: no); see below
 //! stdout = "inherit"          # or "null" (default: inherit); stdin is always null
+//! net = { tcp_connect = ["127.0.0.1:8080"], tcp_bind = ["127.0.0.1:0"] }  # default: none; see below
 //! limits = { max_memory = 16777216, fuel_per_call = 100000000, deadline_ms = 5000, max_call_depth = 1000, max_open_files = 64 }
 //! imports = [{ module = "logger", name = "log", sig = "(string)" }]
 //! ```
@@ -25,6 +26,18 @@
 //! fuel and deadline), values copied between the two by the canonical ABI,
 //! and its resource types are `from`'s (dropping one runs `from`'s
 //! destructor).
+//!
+//! `net` grants a component process the network (`wasi:sockets`, WASI
+//! 0.2; a core module's preview1 has no way to open sockets):
+//!
+//! | `net` | what |
+//! |---|---|
+//! | `false` (default) | no network: making a TCP socket answers `access-denied` |
+//! | `{ tcp_connect = [...], tcp_bind = [...] }` | TCP sockets, connected only to, and bound only at, the listed addresses (any other answers `access-denied`): `ADDR:PORT` or `ADDR/PREFIX:PORT` (a CIDR block), IPv6 in brackets (`[::1]:80`, `[fd00::/8]:*`), port `*` for any; port `0` (a port the system picks) is granted as `0` or `*`. IP addresses only: no host names |
+//! | `ip_name_lookup = true` (in the table) | may resolve host names (default: no) |
+//! | `max_sockets = N` (in the table) | sockets held at once; one more answers `new-socket-limit` (default 1,024; each also counts against `max_open_files`) |
+//! | `max_listen_backlog = N` (in the table) | caps a listening socket's backlog (default 128) |
+//! | `true` | the host's network: every address, and name lookups |
 //!
 //! Limits, each per process:
 //!
@@ -58,6 +71,7 @@
 //! | `random` | `true` (host entropy) | `{ seed = N }`: a deterministic ChaCha12 stream |
 //! | `stdout` (and stderr) | `"inherit"` | `{ prefix = "[name] ", max_bytes = N }`: every line prefixed, at most N bytes of the guest's in all (then `ENOSPC`; prefixes are not counted, so a guest writing empty lines puts up to 1 + prefix length times N bytes on the host stream) |
 //! | `env` | the parent's variables | any subset of them |
+//! | `net` | `true` | `{ ... }` with each address grant inside one of the parent's (a block within its block, its port or any port if it grants any), `ip_name_lookup` only if the parent's, `max_sockets` and `max_listen_backlog` at most the parent's (set, if the parent sets them) |
 //! | `imports` | what the parent imports | any subset, or the parent's own exports |
 //!
 //! A child may hold a wrapped version when its parent holds the full one
@@ -87,6 +101,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use nanowasm_wasi::net::AddrGrant;
 use serde::Deserialize;
 
 use crate::HostError;
@@ -147,6 +162,13 @@ pub struct ProcessSpec {
     /// Where stdout and stderr go.
     #[serde(default)]
     pub stdout: OutputGrant,
+    /// What it may do on the network (`wasi:sockets`).
+    #[serde(skip)]
+    pub net: NetGrant,
+    /// `net` as written; [`Manifest::parse`] reads it into `net`, so that
+    /// its errors name the process.
+    #[serde(default, rename = "net")]
+    net_toml: Option<toml::Value>,
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
@@ -282,6 +304,155 @@ impl Default for OutputGrant {
             prefix: None,
             max_bytes: None,
         }
+    }
+}
+
+/// What a component process may do on the network (`net = ...`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NetGrant {
+    /// `false`: no sockets at all (`create-tcp-socket` answers
+    /// `access-denied`).
+    #[default]
+    Denied,
+    /// `{ tcp_connect = [...], ... }`: TCP sockets, used only at the
+    /// granted addresses.
+    Granted(NetRules),
+    /// `true`: the host's network, every address and name lookups.
+    Host,
+}
+
+/// The grants of `net = { ... }`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetRules {
+    /// Addresses its TCP sockets may connect to.
+    pub tcp_connect: Vec<AddrGrant>,
+    /// Addresses its TCP sockets may bind (and listen) at.
+    pub tcp_bind: Vec<AddrGrant>,
+    /// Whether it may resolve host names.
+    pub ip_name_lookup: bool,
+    /// The most sockets it holds at once (default: the WASI context's,
+    /// [`nanowasm_wasi::net::DEFAULT_MAX_SOCKETS`]).
+    pub max_sockets: Option<usize>,
+    /// The cap of its listening sockets' backlogs (default:
+    /// [`nanowasm_wasi::net::DEFAULT_MAX_BACKLOG`]).
+    pub max_listen_backlog: Option<u32>,
+}
+
+impl NetGrant {
+    /// Reads `net = ...` (errors name the bad key or entry).
+    fn from_toml(v: toml::Value) -> Result<NetGrant, String> {
+        let t = match v {
+            toml::Value::Boolean(true) => return Ok(NetGrant::Host),
+            toml::Value::Boolean(false) => return Ok(NetGrant::Denied),
+            v @ toml::Value::Table(_) => table(
+                v,
+                "net",
+                &[
+                    "tcp_connect",
+                    "tcp_bind",
+                    "ip_name_lookup",
+                    "max_sockets",
+                    "max_listen_backlog",
+                ],
+            )?,
+            v => {
+                return Err(format!(
+                    "`net` must be true, false or {{ tcp_connect = [...], tcp_bind = [...], ip_name_lookup = B, max_sockets = N, max_listen_backlog = N }}, not {v}"
+                ))
+            }
+        };
+        let addrs = |key: &str| -> Result<Vec<AddrGrant>, String> {
+            let list = match t.get(key) {
+                None => return Ok(Vec::new()),
+                Some(toml::Value::Array(list)) => list,
+                Some(v) => {
+                    return Err(format!(
+                        "`net.{key}` must be a list of address strings, not {v}"
+                    ))
+                }
+            };
+            list.iter()
+                .map(|entry| match entry {
+                    toml::Value::String(s) => s
+                        .parse::<AddrGrant>()
+                        .map_err(|e| format!("`net.{key}`: {e}")),
+                    v => Err(format!(
+                        "`net.{key}` entry {v} is not a string (\"ADDR:PORT\")"
+                    )),
+                })
+                .collect()
+        };
+        let ip_name_lookup = match t.get("ip_name_lookup") {
+            None => false,
+            Some(toml::Value::Boolean(b)) => *b,
+            Some(v) => {
+                return Err(format!(
+                    "`net.ip_name_lookup` must be true or false, not {v}"
+                ))
+            }
+        };
+        let max_sockets = uint(&t, "max_sockets")?
+            .map(|n| usize::try_from(n).map_err(|_| format!("`net.max_sockets` {n} is too large")))
+            .transpose()?;
+        let max_listen_backlog = uint(&t, "max_listen_backlog")?
+            .map(|n| match u32::try_from(n) {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(format!(
+                    "`net.max_listen_backlog` must be 1..={}, not {n}",
+                    u32::MAX
+                )),
+            })
+            .transpose()?;
+        Ok(NetGrant::Granted(NetRules {
+            tcp_connect: addrs("tcp_connect")?,
+            tcp_bind: addrs("tcp_bind")?,
+            ip_name_lookup,
+            max_sockets,
+            max_listen_backlog,
+        }))
+    }
+
+    /// What of `self` a child may not have when its parent has `parent`
+    /// (`None`: all of it is within the parent's).
+    fn beyond(&self, parent: &NetGrant) -> Option<String> {
+        let (c, p) = match (self, parent) {
+            (NetGrant::Denied, _) | (_, NetGrant::Host) => return None,
+            (NetGrant::Host, _) => return Some("the host's network (`net = true`)".into()),
+            (NetGrant::Granted(_), NetGrant::Denied) => return Some("network access".into()),
+            (NetGrant::Granted(c), NetGrant::Granted(p)) => (c, p),
+        };
+        let uncovered = |mine: &[AddrGrant], theirs: &[AddrGrant]| {
+            mine.iter()
+                .find(|g| !theirs.iter().any(|t| g.within(t)))
+                .copied()
+        };
+        if let Some(g) = uncovered(&c.tcp_connect, &p.tcp_connect) {
+            return Some(format!("the network grant `tcp_connect` {g}"));
+        }
+        if let Some(g) = uncovered(&c.tcp_bind, &p.tcp_bind) {
+            return Some(format!("the network grant `tcp_bind` {g}"));
+        }
+        if c.ip_name_lookup && !p.ip_name_lookup {
+            return Some("name lookups (`ip_name_lookup`)".into());
+        }
+        let at_most = |c: Option<u64>, p: Option<u64>| match (c, p) {
+            (_, None) => true,
+            (Some(c), Some(p)) => c <= p,
+            (None, Some(_)) => false,
+        };
+        if !at_most(
+            c.max_sockets.map(|n| n as u64),
+            p.max_sockets.map(|n| n as u64),
+        ) {
+            return Some(format!("`max_sockets` {:?}", c.max_sockets));
+        }
+        if !at_most(
+            c.max_listen_backlog.map(u64::from),
+            p.max_listen_backlog.map(u64::from),
+        ) {
+            return Some(format!("`max_listen_backlog` {:?}", c.max_listen_backlog));
+        }
+        None
     }
 }
 
@@ -449,6 +620,10 @@ impl Manifest {
         let mut m: Manifest =
             toml::from_str(text).map_err(|e| HostError::Manifest(e.to_string()))?;
         for p in &mut m.processes {
+            if let Some(v) = p.net_toml.take() {
+                p.net = NetGrant::from_toml(v)
+                    .map_err(|e| HostError::Manifest(format!("process `{}`: {e}", p.name)))?;
+            }
             p.module = base.join(&p.module);
             for d in &mut p.dirs {
                 d.host = base.join(&d.host);
@@ -633,6 +808,9 @@ fn check_subset(child: &ProcessSpec, parent: &ProcessSpec) -> Result<(), HostErr
     }
     if !child.stdout.within(&parent.stdout) {
         return deny(format!("output {:?}", child.stdout));
+    }
+    if let Some(what) = child.net.beyond(&parent.net) {
+        return deny(what);
     }
     for i in &child.imports {
         let held = i.module == parent.name

@@ -70,6 +70,23 @@ impl AddrGrant {
         }
     }
 
+    /// Whether every address of `self` is one of `other`'s: the same
+    /// family, a block inside `other`'s, and `other`'s port (or any port
+    /// when `other` allows any).
+    pub fn within(&self, other: &AddrGrant) -> bool {
+        let port_ok = match (self.port, other.port) {
+            (_, None) => true,
+            (Some(a), Some(b)) => a == b,
+            (None, Some(_)) => false,
+        };
+        let ip_ok = match (self.ip, other.ip) {
+            (IpAddr::V4(a), IpAddr::V4(net)) => prefix_eq(&net.octets(), &a.octets(), other.prefix),
+            (IpAddr::V6(a), IpAddr::V6(net)) => prefix_eq(&net.octets(), &a.octets(), other.prefix),
+            _ => false,
+        };
+        port_ok && ip_ok && other.prefix <= self.prefix
+    }
+
     /// Whether `addr` is one of these.
     pub fn matches(&self, addr: SocketAddr) -> bool {
         if self.port.is_some_and(|p| p != addr.port()) {
@@ -271,6 +288,19 @@ mod tests {
             "[::1]:0".parse::<AddrGrant>().unwrap().to_string(),
             "[::1]:0"
         );
+        let within = |a: &str, b: &str| {
+            a.parse::<AddrGrant>()
+                .unwrap()
+                .within(&b.parse::<AddrGrant>().unwrap())
+        };
+        assert!(within("10.1.2.3:80", "10.0.0.0/8:*"));
+        assert!(within("10.1.0.0/16:80", "10.0.0.0/8:80"));
+        assert!(within("10.0.0.0/8:80", "10.0.0.0/8:*"));
+        assert!(!within("10.0.0.0/8:*", "10.0.0.0/8:80"));
+        assert!(!within("10.0.0.0/7:80", "10.0.0.0/8:80"));
+        assert!(!within("11.0.0.1:80", "10.0.0.0/8:*"));
+        assert!(!within("[::1]:80", "0.0.0.0/0:*"));
+        assert!(within("[::1]:80", "[::/0]:*"));
         for bad in [
             "127.0.0.1",
             "::1:80",
