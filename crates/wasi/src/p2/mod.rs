@@ -579,6 +579,19 @@ type Failure = (String, Option<Errno>);
 
 /// A `stream-error`: `closed`, or `last-operation-failed` with a new
 /// `error`.
+/// The destination of the output-stream handle `h`, or the stream error
+/// to answer with if a write to it failed earlier.
+fn live_output<T: 'static>(cx: &mut Cx<'_, T>, h: &Val) -> Result<Result<Dst, Val>, Error> {
+    let (dst, failed) = match cx.table().get(rep(h)?)? {
+        Res::Output { dst, failed, .. } => (dst.clone(), *failed),
+        _ => return Err(trap_msg("not an output-stream")),
+    };
+    if failed {
+        return stream_err(cx, Some(("stream failed earlier".into(), None))).map(Err);
+    }
+    Ok(Ok(dst))
+}
+
 fn stream_err<T: 'static>(
     cx: &mut Cx<'_, T>,
     e: Option<(String, Option<Errno>)>,
@@ -862,13 +875,10 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
     })?;
     def(&mut i, get, "[method]output-stream.check-write", |cx, a| {
         let r = rep(a[0])?;
-        let (dst, failed) = match cx.table().get(r)? {
-            Res::Output { dst, failed, .. } => (dst.clone(), *failed),
-            _ => return Err(trap_msg("not an output-stream")),
+        let dst = match live_output(cx, a[0])? {
+            Ok(dst) => dst,
+            Err(e) => return Ok(e),
         };
-        if failed {
-            return stream_err(cx, Some(("stream failed earlier".into(), None)));
-        }
         let mut n = MAX_CHUNK as u64;
         match dst {
             Dst::Std(_) => {
@@ -935,13 +945,10 @@ fn io<T: 'static>(linker: &mut Linker<T>, get: &Getter<T>) -> Result<(), Error> 
     ] {
         def(&mut i, get, name, move |cx, a| {
             let r = rep(a[0])?;
-            let (dst, failed) = match cx.table().get(r)? {
-                Res::Output { dst, failed, .. } => (dst.clone(), *failed),
-                _ => return Err(trap_msg("not an output-stream")),
+            let dst = match live_output(cx, a[0])? {
+                Ok(dst) => dst,
+                Err(e) => return Ok(e),
             };
-            if failed {
-                return stream_err(cx, Some(("stream failed earlier".into(), None)));
-            }
             if let Dst::Tcp(conn) = dst {
                 let deadline = cx.ctx().deadline;
                 if let Err(e) = conn.flush(blocking, deadline)? {
