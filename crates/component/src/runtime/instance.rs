@@ -123,6 +123,8 @@ pub(crate) enum CFunc {
 
 pub(crate) struct Lifted {
     pub(crate) core: CoreFunc,
+    /// `core` with its call checks made once, for the fused adapter.
+    pub(crate) core_cells: Option<nanowasm_runtime::CellsFunc>,
     pub(crate) ty: FuncType,
     pub(crate) opts: Options,
     pub(crate) plan: Plan,
@@ -1211,7 +1213,7 @@ fn options<T>(
     sc: &mut Scope,
     inst: u32,
     opts: &[CanonOpt],
-    _store: &mut Store<T>,
+    store: &mut Store<T>,
 ) -> Result<Options, Error> {
     let mut o = Options {
         instance: inst,
@@ -1230,6 +1232,7 @@ fn options<T>(
             CanonOpt::PostReturn(i) => o.post_return = Some(sc.core_func(i)?),
         }
     }
+    o.prepare(store);
     Ok(o)
 }
 
@@ -1252,6 +1255,7 @@ fn canon<T: 'static>(
             let opts = options(sc, inst, opts, store)?;
             sc.funcs.push(CFunc::Lifted(Arc::new(Lifted {
                 plan: Plan::new(&ty),
+                core_cells: core.cells_func(&*store).ok(),
                 core,
                 ty,
                 opts,
