@@ -414,8 +414,10 @@ impl Func {
                 FuncType::new(Params::types(), Results::types())
             )));
         }
+        let n = Params::cells().max(Results::cells());
         Ok(TypedFunc {
             func: *self,
+            plain: n <= 16 && !gc_refs(ty),
             _marker: PhantomData,
         })
     }
@@ -499,6 +501,10 @@ fn wrong_type(what: &str, ty: &FuncType) -> Error {
 /// ```
 pub struct TypedFunc<Params, Results> {
     func: Func,
+    /// Whether a call of compiled code may pass the values in cells on
+    /// the stack: at most 16 cells, and no reference to a GC object
+    /// (worked out once, from the checked type).
+    plain: bool,
     _marker: PhantomData<fn(Params) -> Results>,
 }
 
@@ -525,8 +531,7 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         {
             let n = Params::cells().max(Results::cells());
             let target = crate::compiler::compiled_target(&store.inner, self.func.0.index);
-            let plain = || n <= 16 && !gc_refs(&FuncType::new(Params::types(), Results::types()));
-            if let Some((instance, index)) = target.filter(|_| plain()) {
+            if let Some((instance, index)) = target.filter(|_| self.plain) {
                 let id = store.inner.id;
                 let mut cells = [0u64; 16];
                 if !params.store_cells(id, &mut cells) {
