@@ -375,6 +375,30 @@ impl Func {
         Ok(())
     }
 
+    /// [`Func::call_cells`] with its checks made once: the function's type
+    /// has no references, and its cells and (for compiled code) its target
+    /// are worked out now, not at every call. Component-to-component
+    /// calls use it for `realloc`, the lifted core function and
+    /// `post-return`.
+    #[doc(hidden)]
+    pub fn cells_func(&self, store: impl AsContext) -> Result<CellsFunc, Error> {
+        let store = store.as_context();
+        store.inner.check(self.0)?;
+        let ty = store.inner.func_type(self.0.index);
+        if has_refs(ty) {
+            return Err(wrong_type("Func::call_cells cannot call", ty));
+        }
+        #[cfg(nanowasm_compiler)]
+        let target = crate::compiler::compiled_target(&store.inner, self.0.index);
+        #[cfg(not(nanowasm_compiler))]
+        let target = None;
+        Ok(CellsFunc {
+            func: *self,
+            cells: area_cells(ty),
+            target,
+        })
+    }
+
     /// A typed view of the function, checked against `Params -> Results`.
     pub fn typed<Params: WasmParams, Results: WasmResults>(
         &self,
@@ -390,10 +414,58 @@ impl Func {
                 FuncType::new(Params::types(), Results::types())
             )));
         }
+        let n = Params::cells().max(Results::cells());
         Ok(TypedFunc {
             func: *self,
+            plain: n <= 16 && !gc_refs(ty),
             _marker: PhantomData,
         })
+    }
+}
+
+/// A function called on cells ([`Func::call_cells`]) whose checks were
+/// made when it was made ([`Func::cells_func`]): a call checks only that
+/// the store is the function's and that `cells` is long enough.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct CellsFunc {
+    func: Func,
+    /// `area_cells` of its type (read only by compiled calls).
+    #[cfg_attr(not(nanowasm_compiler), allow(dead_code))]
+    cells: usize,
+    /// Its compiled instance and function index, if compiled.
+    #[cfg_attr(not(nanowasm_compiler), allow(dead_code))]
+    target: Option<(u32, u32)>,
+}
+
+impl CellsFunc {
+    /// The function.
+    pub fn func(&self) -> Func {
+        self.func
+    }
+
+    /// [`Func::call_cells`].
+    #[inline]
+    pub fn call<T>(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        cells: &mut [u64],
+    ) -> Result<(), Error> {
+        let store = store.as_context_mut();
+        // A store's functions never change: what `cells_func` found
+        // holds for every call in the same store.
+        store.inner.check(self.func.0)?;
+        #[cfg(nanowasm_compiler)]
+        if let Some((instance, index)) = self.target {
+            let Some(cells) = cells.get_mut(..self.cells) else {
+                return Err(wrong_type(
+                    "too few cells for",
+                    store.inner.func_type(self.func.0.index),
+                ));
+            };
+            return crate::compiler::invoke_cells(store, instance, index, cells);
+        }
+        self.func.call_cells(store, cells)
     }
 }
 
@@ -431,6 +503,12 @@ fn wrong_type(what: &str, ty: &FuncType) -> Error {
 /// ```
 pub struct TypedFunc<Params, Results> {
     func: Func,
+    /// Whether a call of compiled code may pass the values in cells on
+    /// the stack: at most 16 cells, and no reference to a GC object
+    /// (worked out once, from the checked type; read only by compiled
+    /// calls).
+    #[cfg_attr(not(nanowasm_compiler), allow(dead_code))]
+    plain: bool,
     _marker: PhantomData<fn(Params) -> Results>,
 }
 
@@ -457,8 +535,7 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         {
             let n = Params::cells().max(Results::cells());
             let target = crate::compiler::compiled_target(&store.inner, self.func.0.index);
-            let plain = || n <= 16 && !gc_refs(&FuncType::new(Params::types(), Results::types()));
-            if let Some((instance, index)) = target.filter(|_| plain()) {
+            if let Some((instance, index)) = target.filter(|_| self.plain) {
                 let id = store.inner.id;
                 let mut cells = [0u64; 16];
                 if !params.store_cells(id, &mut cells) {

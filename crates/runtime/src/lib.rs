@@ -140,7 +140,9 @@ pub use error::{
     CompileError, CompileErrorKind, Error, ErrorKind, FrameInfo, I32Exit, Result, Trap,
 };
 pub use exn::{ExnRef, Tag};
-pub use func::{Caller, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use func::{
+    Caller, CellsFunc, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy,
+};
 pub use gc::GcStats;
 pub use global::Global;
 pub use instance::{Extern, Instance};

@@ -247,8 +247,40 @@ pub(crate) fn enter_compiled(inner: &mut StoreInner) -> Result<(usize, usize), E
             return Ok((0, floor.max(sp.saturating_sub(inner.max_wasm_stack))));
         }
     }
+    if inner.stack_entry != 0 {
+        return enter_again_compiled(inner, sp);
+    }
     let saved = enter(inner)?;
     Ok((saved, compiled_limit(inner)))
+}
+
+/// [`enter_again`] and then [`compiled_limit`], with the thread's bounds
+/// looked up once: a host function calling back into compiled code (as a
+/// component-to-component call does, several times) takes this path.
+#[cfg(nanowasm_compiler)]
+#[inline(never)]
+fn enter_again_compiled(inner: &mut StoreInner, sp: usize) -> Result<(usize, usize), Error> {
+    let (low, high) = thread_bounds();
+    let floor = low.saturating_add(RESERVE);
+    let entry = inner.stack_entry;
+    if sp < floor {
+        return Err(exhausted());
+    }
+    let max = inner.max_wasm_stack;
+    if !(low..high).contains(&entry) {
+        // As in `enter_again`: the outermost entry is on another thread's
+        // stack, and `compiled_limit` measures from here.
+        return Ok((entry, floor.max(sp.saturating_sub(max))));
+    }
+    if sp > entry {
+        // As in `enter_again`: this entry is the outermost one now.
+        inner.stack_entry = sp;
+        return Ok((0, floor.max(sp.saturating_sub(max))));
+    }
+    if entry - sp > max {
+        return Err(exhausted());
+    }
+    Ok((entry, floor.max(entry.saturating_sub(max))))
 }
 
 /// The lowest stack address compiled code may reach in an activation of

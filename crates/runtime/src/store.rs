@@ -187,8 +187,9 @@ pub(crate) struct StoreInner {
     pub(crate) globals: Vec<GlobalEntity>,
     pub(crate) externs: Vec<Box<dyn Any + Send + Sync>>,
     /// State a crate built on the engine keeps per store (see
-    /// [`Store::extension_mut`]).
-    pub(crate) extension: Option<Box<dyn Any + Send + Sync>>,
+    /// [`Store::extension_mut`]), with its type's id (compared without a
+    /// virtual call).
+    pub(crate) extension: Option<(core::any::TypeId, Box<dyn Any + Send + Sync>)>,
     pub(crate) tags: Vec<crate::exn::TagEntity>,
     /// Exception objects (see `exn`).
     pub(crate) exns: crate::exn::Exns,
@@ -548,19 +549,26 @@ impl<T> Store<T> {
     /// tables here), made with `S::default()` on first use. A store holds
     /// one such value: asking for another type replaces it.
     #[doc(hidden)]
+    #[inline]
     pub fn extension_mut<S: Any + Send + Sync + Default>(&mut self) -> &mut S {
-        if !matches!(&self.inner.extension, Some(e) if e.is::<S>()) {
-            self.inner.extension = Some(Box::new(S::default()));
+        let id = core::any::TypeId::of::<S>();
+        if !matches!(&self.inner.extension, Some((t, _)) if *t == id) {
+            self.new_extension::<S>();
         }
-        match self
-            .inner
-            .extension
-            .as_mut()
-            .and_then(|e| e.downcast_mut::<S>())
-        {
-            Some(s) => s,
+        match &mut self.inner.extension {
+            // SAFETY: the box holds a value of the type whose id is stored
+            // with it (both are set together, just above or at an earlier
+            // call), and that id is `S`'s: the `dyn Any` is an `S`.
+            Some((_, e)) => unsafe { &mut *(&mut **e as *mut (dyn Any + Send + Sync)).cast::<S>() },
             None => unreachable!("the extension was just set to an `S`"),
         }
+    }
+
+    /// Sets the extension to a new `S` (see [`Store::extension_mut`]).
+    #[cold]
+    #[inline(never)]
+    fn new_extension<S: Any + Send + Sync + Default>(&mut self) {
+        self.inner.extension = Some((core::any::TypeId::of::<S>(), Box::new(S::default())));
     }
 
     /// Consumes the store, returning the host data.

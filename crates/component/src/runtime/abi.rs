@@ -7,7 +7,9 @@
 //! zero-extended), so the coercions between a variant case's types and
 //! the variant's joined types are truncations and zero-extensions.
 
-use nanowasm_runtime::{Error, Func, Memory, Store, Val as CoreVal, ValType as CoreType};
+use nanowasm_runtime::{
+    CellsFunc, Error, Func, Memory, Store, Val as CoreVal, ValType as CoreType,
+};
 use std::sync::Arc;
 
 use super::state::{state, trap, Slot};
@@ -48,6 +50,35 @@ pub(crate) struct Options {
     pub(crate) is_async: bool,
     /// `(callback f)` of an async lift.
     pub(crate) callback: Option<Func>,
+    /// `realloc` and `post_return` with their call checks made once (see
+    /// [`Options::prepare`]).
+    pub(crate) realloc_cells: Option<CellsFunc>,
+    pub(crate) post_return_cells: Option<CellsFunc>,
+}
+
+impl Options {
+    /// Makes the checks of calls on cells to `realloc` and `post_return`
+    /// once, for the fused adapter. (A function whose type cannot be
+    /// called on cells keeps the checked path, which then reports it.)
+    pub(crate) fn prepare<T>(&mut self, store: &Store<T>) {
+        self.realloc_cells = self.realloc.and_then(|f| f.cells_func(store).ok());
+        self.post_return_cells = self.post_return.and_then(|f| f.cells_func(store).ok());
+    }
+}
+
+/// Calls `f` on `cells` ([`Func::call_cells`]), through `prepared` (its
+/// [`CellsFunc`]) when there is one.
+#[inline]
+pub(crate) fn call_cells<T>(
+    store: &mut Store<T>,
+    f: Func,
+    prepared: Option<CellsFunc>,
+    cells: &mut [u64],
+) -> Result<(), Error> {
+    match prepared {
+        Some(c) => c.call(store, cells),
+        None => f.call_cells(store, cells),
+    }
 }
 
 /// One lifting or lowering in progress.
@@ -61,9 +92,18 @@ pub(crate) struct Cx<'a, T> {
 }
 
 /// The `memory` option, which passing this value needs.
+#[inline]
 pub(crate) fn memory(o: &Options) -> Result<Memory, Error> {
-    o.memory
-        .ok_or_else(|| trap("canonical option `memory` is required to pass this value"))
+    match o.memory {
+        Some(m) => Ok(m),
+        None => Err(no_memory()),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn no_memory() -> Error {
+    trap("canonical option `memory` is required to pass this value")
 }
 
 /// Checks that a tuple `ty` (spilled parameters or results) lies aligned

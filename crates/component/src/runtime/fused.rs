@@ -16,7 +16,7 @@
 
 use nanowasm_runtime::{Error, Store};
 
-use super::abi::{check_tuple, map_entry, memory, Cx, Encoding, Options};
+use super::abi::{call_cells, check_tuple, map_entry, memory, Cx, Encoding, Options};
 use super::instance::Lifted;
 use super::state::{state, trap, Slot};
 use super::types::{
@@ -239,9 +239,8 @@ impl<T> Fuse<'_, T> {
                 Ok(())
             }
             Type::Record(_) | Type::Tuple(_) => {
-                let fields = ty.fields().unwrap_or_default();
                 let (sa, da) = (start(src, ty), start(dst, ty));
-                for f in fields {
+                for f in ty.field_types() {
                     align(src, f);
                     align(dst, f);
                     self.xfer(f, src, dst)?;
@@ -350,7 +349,7 @@ impl<T> Fuse<'_, T> {
             .realloc
             .ok_or_else(|| trap("canonical option `realloc` is required to pass this value"))?;
         let mut cells = [0, 0, align as u64, size as u64];
-        f.call_cells(&mut *self.store, &mut cells)?;
+        call_cells(&mut *self.store, f, self.to.realloc_cells, &mut cells)?;
         let ptr = cells[0] as u32;
         if ptr % align != 0 {
             return Err(trap(
@@ -557,7 +556,12 @@ pub(crate) fn call<T>(
     }
     // The callee's core function.
     core.resize(plan.core_cells)?;
-    callee.core.call_cells(&mut *store, core.as_mut_slice())?;
+    call_cells(
+        &mut *store,
+        callee.core,
+        callee.core_cells,
+        core.as_mut_slice(),
+    )?;
     // Results: the callee's flat value or memory, into the caller's.
     if let Some(rt) = &plan.result {
         if plan.result_alloc {
@@ -602,7 +606,12 @@ pub(crate) fn call<T>(
     if let Some(pr) = callee.opts.post_return {
         state(store).inst(to_inst)?.may_leave = false;
         core.resize(plan.core_cells.max(1))?;
-        pr.call_cells(&mut *store, core.as_mut_slice())?;
+        call_cells(
+            &mut *store,
+            pr,
+            callee.opts.post_return_cells,
+            core.as_mut_slice(),
+        )?;
         state(store).inst(to_inst)?.may_leave = true;
     }
     let st = state(store);

@@ -124,6 +124,8 @@ pub(crate) enum CFunc {
 
 pub(crate) struct Lifted {
     pub(crate) core: CoreFunc,
+    /// `core` with its call checks made once, for the fused adapter.
+    pub(crate) core_cells: Option<nanowasm_runtime::CellsFunc>,
     pub(crate) ty: FuncType,
     pub(crate) opts: Options,
     pub(crate) plan: Plan,
@@ -1282,7 +1284,7 @@ fn options<T>(
     sc: &mut Scope,
     inst: u32,
     opts: &[CanonOpt],
-    _store: &mut Store<T>,
+    store: &mut Store<T>,
 ) -> Result<Options, Error> {
     let mut o = Options {
         instance: inst,
@@ -1303,6 +1305,7 @@ fn options<T>(
             CanonOpt::Callback(i) => o.callback = Some(sc.core_func(i)?),
         }
     }
+    o.prepare(store);
     Ok(o)
 }
 
@@ -1325,6 +1328,7 @@ fn canon<T: 'static>(
             let opts = options(sc, inst, opts, store)?;
             sc.funcs.push(CFunc::Lifted(Arc::new(Lifted {
                 plan: Plan::new(&ty),
+                core_cells: core.cells_func(&*store).ok(),
                 core,
                 ty,
                 opts,

@@ -114,6 +114,7 @@ pub(crate) struct ComponentStore {
     pub(crate) resources: HashMap<ResourceType, ResourceImpl>,
 }
 
+#[inline(always)]
 pub(crate) fn state<T>(store: &mut Store<T>) -> &mut ComponentStore {
     store.extension_mut::<ComponentStore>()
 }
@@ -124,10 +125,12 @@ impl ComponentStore {
         (self.instances.len() - 1) as u32
     }
 
+    #[inline]
     pub(crate) fn inst(&mut self, i: u32) -> Result<&mut InstState, Error> {
-        self.instances
-            .get_mut(i as usize)
-            .ok_or_else(|| Error::usage("component instance of another store"))
+        match self.instances.get_mut(i as usize) {
+            Some(s) => Ok(s),
+            None => Err(other_store()),
+        }
     }
 }
 
@@ -239,6 +242,12 @@ impl InstState {
         self.free.push(i);
         Ok(rep)
     }
+}
+
+#[cold]
+#[inline(never)]
+fn other_store() -> Error {
+    Error::usage("component instance of another store")
 }
 
 fn describe(ty: ResourceType) -> &'static str {

@@ -187,6 +187,16 @@ impl Type {
         })
     }
 
+    /// The fields of a type that lays out as a record, without
+    /// allocating (none for other types).
+    pub(crate) fn field_types(&self) -> FieldTypes<'_> {
+        match self {
+            Type::Record(fs) => FieldTypes::Record(fs.iter()),
+            Type::Tuple(ts) => FieldTypes::Tuple(ts.iter()),
+            _ => FieldTypes::Tuple([].iter()),
+        }
+    }
+
     /// The canonical ABI alignment.
     pub(crate) fn align(&self) -> u32 {
         match self {
@@ -197,13 +207,9 @@ impl Type {
             Type::String | Type::List(_) | Type::Map(_) | Type::Own(_) | Type::Borrow(_) => 4,
             Type::FixedList(t, _) => t.align(),
             Type::Flags(ls) => flags_size(ls.len()).clamp(1, 4),
-            Type::Record(_) | Type::Tuple(_) => self
-                .fields()
-                .unwrap_or_default()
-                .iter()
-                .map(|t| t.align())
-                .max()
-                .unwrap_or(1),
+            Type::Record(_) | Type::Tuple(_) => {
+                self.field_types().map(|t| t.align()).max().unwrap_or(1)
+            }
             _ => {
                 let cases = self.cases().unwrap_or_default();
                 discriminant_size(cases.len()).max(max_case_align(&cases))
@@ -227,7 +233,7 @@ impl Type {
             Type::Flags(ls) => flags_size(ls.len()),
             Type::Record(_) | Type::Tuple(_) => {
                 let mut s = 0u32;
-                for f in self.fields().unwrap_or_default() {
+                for f in self.field_types() {
                     s = align_to(s, f.align()).saturating_add(f.size());
                 }
                 align_to(s, self.align())
@@ -297,6 +303,24 @@ impl Type {
 /// Where flattening stops: more than the 16 flat parameters, so such a
 /// type is always passed through memory.
 const FLAT_CAP: usize = 64;
+
+/// An iterator over the field types of a record or tuple
+/// ([`Type::field_types`]).
+pub(crate) enum FieldTypes<'a> {
+    Record(core::slice::Iter<'a, (String, Type)>),
+    Tuple(core::slice::Iter<'a, Type>),
+}
+
+impl<'a> Iterator for FieldTypes<'a> {
+    type Item = &'a Type;
+
+    fn next(&mut self) -> Option<&'a Type> {
+        match self {
+            FieldTypes::Record(i) => i.next().map(|(_, t)| t),
+            FieldTypes::Tuple(i) => i.next(),
+        }
+    }
+}
 
 fn max_case_align(cases: &[Option<&Type>]) -> u32 {
     cases.iter().flatten().map(|t| t.align()).max().unwrap_or(1)

@@ -2,8 +2,11 @@
 //! benchmark (`cargo bench -p nanowasm-runtime --bench micro -- call/`),
 //! as a plain loop for profilers: `valgrind --tool=callgrind` counts
 //! instructions per call without criterion's machinery around them.
-//! KIND is `nop`, `add` or `host` (wasm→host, 1000 per outer call);
-//! each prints its mean time per call.
+//! KIND is `nop`, `add`, `host` (wasm→host, 1000 per outer call),
+//! `component` or `component_interp` (component-to-component calls with
+//! a 100-byte string each way, the `components` benchmark's
+//! `echo_pair.wat`, compiled or interpreted; 1000 per outer call); each
+//! prints its mean time per call.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -31,9 +34,12 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             },
-            "nop" | "add" | "host" => kinds.push(a),
+            "nop" | "add" | "host" | "component" | "component_interp" => kinds.push(a),
             _ => {
-                eprintln!("nanowasm-calls: unknown argument {a:?} (kinds: nop, add, host)");
+                eprintln!(
+                    "nanowasm-calls: unknown argument {a:?} \
+                     (kinds: nop, add, host, component, component_interp)"
+                );
                 return ExitCode::from(2);
             }
         }
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
                 std::hint::black_box(acc);
                 n
             }
+            "component" | "component_interp" => component_calls(n, kind == "component_interp"),
             _ => {
                 let f = instance
                     .get_typed_func::<i32, ()>(&mut store, "call_host")
@@ -88,4 +95,30 @@ fn main() -> ExitCode {
         println!("{kind}: {ns:.1} ns per call ({calls} calls)");
     }
     ExitCode::SUCCESS
+}
+
+/// `n` (rounded up to a thousand) component-to-component calls.
+fn component_calls(n: u64, interp: bool) -> u64 {
+    use nanowasm_component::runtime::{Component, Linker, Val};
+    let text = include_str!("../../benches/components/echo_pair.wat");
+    let bytes = nanowasm_text::parse_wat(text).expect("the component parses");
+    let mut config = nanowasm_runtime::Config::new();
+    if interp {
+        config.strategy(nanowasm_runtime::Strategy::Interpreter);
+    }
+    let engine = Engine::new(&config);
+    let component = Component::new(&engine, &bytes).expect("the component compiles");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .expect("the component instantiates");
+    let run = instance.get_func(&mut store, "run").expect("`run` exists");
+    let outer = n.div_ceil(1000);
+    for _ in 0..outer {
+        let mut out = [Val::U32(0)];
+        run.call(&mut store, &[Val::U32(1000)], &mut out)
+            .expect("the calls succeed");
+        assert_eq!(out[0], Val::U32(100_000));
+    }
+    outer * 1000
 }
