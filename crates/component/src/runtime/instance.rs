@@ -779,10 +779,7 @@ fn lower_func<T: 'static>(
             lenders,
             scope: 0,
         };
-        let flat_out = match out_ptr {
-            Some(_) => cx.lower_values(&results, &plan.results, true, out_ptr)?,
-            None => cx.lower_values(&results, &plan.results, false, None)?,
-        };
+        let flat_out = cx.lower_values(&results, &plan.results, out_ptr.is_some(), out_ptr)?;
         cx.finish_lower()?;
         state(store).inst(inst)?.may_leave = true;
         if opts.is_async {
@@ -1431,22 +1428,25 @@ fn builtin<T: 'static>(
     use nanowasm_runtime::ValType::{I32, I64};
     use BuiltinKind::*;
     let kind = b.kind;
+    // `task.return`: the result type it names, the options it lifts that
+    // result with, and that result as a tuple of flat values or spilled.
+    let ret = match kind {
+        TaskReturn => {
+            let ty = b.result.as_ref().map(|t| sc.value_type(t)).transpose()?;
+            let opts = options(sc, inst, &b.opts, store)?;
+            let tuple = Type::Tuple(ty.iter().cloned().collect());
+            let spill = tuple.flat().len() > MAX_FLAT_PARAMS;
+            Some(Arc::new((ty, opts, tuple, spill)))
+        }
+        _ => None,
+    };
     let (params, results) = match kind {
         BackpressureInc | BackpressureDec | TaskCancel => (vec![], vec![]),
-        TaskReturn => {
-            let params = match &b.result {
-                Some(t) => {
-                    let flat = sc.value_type(t)?.flat();
-                    if flat.len() > MAX_FLAT_PARAMS {
-                        vec![I32]
-                    } else {
-                        flat
-                    }
-                }
-                None => vec![],
-            };
-            (params, vec![])
-        }
+        TaskReturn => match &ret {
+            Some(r) if r.3 => (vec![I32], vec![]),
+            Some(r) => (r.2.flat(), vec![]),
+            None => return Err(Error::bug("task.return without its type")),
+        },
         ContextGet | WaitableSetNew | ThreadIndex | ThreadYield | ThreadSuspend => {
             (vec![], vec![I32])
         }
@@ -1468,18 +1468,6 @@ fn builtin<T: 'static>(
         }
         ErrorContextNew => (vec![I32, I32], vec![I32]),
         ErrorContextDebugMessage | WaitableJoin => (vec![I32, I32], vec![]),
-    };
-    // `task.return`: the result type it names and the options it lifts
-    // that result with.
-    let ret = match kind {
-        TaskReturn => {
-            let ty = b.result.as_ref().map(|t| sc.value_type(t)).transpose()?;
-            let opts = options(sc, inst, &b.opts, store)?;
-            let tuple = Type::Tuple(ty.iter().cloned().collect());
-            let spill = tuple.flat().len() > MAX_FLAT_PARAMS;
-            Some(Arc::new((ty, opts, tuple, spill)))
-        }
-        _ => None,
     };
     let slot = b.context.map_or(0, |c| c.1) as usize;
     if slot > 1 {
