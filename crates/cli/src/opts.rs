@@ -293,7 +293,14 @@ pub fn features<'a>(
 
 const NO_COMPILER: &str = "nanowasm's compiler is a single-pass baseline: it has no optimization \
                            levels, register allocators or Cranelift settings to choose";
-const NO_COMPONENTS: &str = "nanowasm runs core modules; the component model arrives with issue 17";
+const ASYNC_ALWAYS: &str = "nanowasm always accepts async component functions (they run when \
+                            their calls complete at once; concurrent tasks are not implemented)";
+const FLAGS_ALWAYS: &str = "nanowasm always accepts `flags` types of more than 32 flags";
+const NO_MULTIPLE_RETURNS: &str = "functions with several results were removed from the component \
+                                   model; nanowasm decodes functions of at most one result";
+const NO_WASI_PROPOSAL: &str = "nanowasm's WASI 0.2 has cli, io, filesystem, clocks, random and \
+                                TCP sockets; this interface is not implemented";
+const WASI_ALWAYS: &str = "nanowasm always defines this unstable WASI 0.2 function";
 const NO_POOLING: &str = "nanowasm allocates each memory and table on demand (reusing released \
                           mappings); guard regions are fixed at 4 GiB + 32 MiB, and \
                           `-O signals-based-traps=n` turns them off";
@@ -332,10 +339,10 @@ pub static WASM: Group = Group {
         Key { name: "custom-page-sizes", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The custom-page-sizes proposal" },
         Key { name: "stack-switching", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The stack-switching proposal" },
         Key { name: "shared-everything-threads", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "The shared-everything-threads proposal" },
-        Key { name: "component-model", kind: Kind::Bool, support: Support::OffOnly(NO_COMPONENTS), doc: "The component model" },
-        Key { name: "component-model-async", kind: Kind::Bool, support: Support::OffOnly(NO_COMPONENTS), doc: "Async in the component model" },
-        Key { name: "component-model-more-flags", kind: Kind::Bool, support: Support::OffOnly(NO_COMPONENTS), doc: "33+ flags in the component model" },
-        Key { name: "component-model-multiple-returns", kind: Kind::Bool, support: Support::OffOnly(NO_COMPONENTS), doc: "Several results in the component model" },
+        Key { name: "component-model", kind: Kind::Bool, support: Support::Yes, doc: "The component model: `run` accepts components as well as core modules (default: on; `=n` refuses components)" },
+        Key { name: "component-model-async", kind: Kind::Bool, support: Support::OnOnly(ASYNC_ALWAYS), doc: "Async in the component model" },
+        Key { name: "component-model-more-flags", kind: Kind::Bool, support: Support::OnOnly(FLAGS_ALWAYS), doc: "33+ flags in the component model" },
+        Key { name: "component-model-multiple-returns", kind: Kind::Bool, support: Support::OffOnly(NO_MULTIPLE_RETURNS), doc: "Several results in the component model" },
         Key { name: "nan-canonicalization", kind: Kind::Bool, support: Support::OffOnly("the interpreter produces the host FPU's NaNs and does not canonicalize them"), doc: "Canonicalize NaN results" },
         Key { name: "relaxed-simd-deterministic", kind: Kind::Bool, support: Support::OffOnly(NOT_IMPLEMENTED), doc: "Deterministic relaxed-simd" },
         Key { name: "trap-on-grow-failure", kind: Kind::Bool, support: Support::OffOnly("a failed `memory.grow` or `table.grow` returns -1, as the specification says"), doc: "Trap when a grow fails" },
@@ -364,15 +371,15 @@ pub static WASI: Group = Group {
         Key { name: "threads", kind: Kind::Bool, support: Support::OffOnly("wasi-threads is not implemented"), doc: "wasi-threads" },
         Key { name: "nn", kind: Kind::Bool, support: Support::OffOnly("wasi-nn is not implemented"), doc: "wasi-nn" },
         Key { name: "nn-graph", kind: Kind::Text, support: Support::No("wasi-nn is not implemented"), doc: "" },
-        Key { name: "http", kind: Kind::Bool, support: Support::OffOnly(NO_COMPONENTS), doc: "wasi-http" },
-        Key { name: "http-outgoing-body-buffer-chunks", kind: Kind::Num, support: Support::No(NO_COMPONENTS), doc: "" },
-        Key { name: "http-outgoing-body-chunk-size", kind: Kind::Num, support: Support::No(NO_COMPONENTS), doc: "" },
-        Key { name: "config", kind: Kind::Bool, support: Support::OffOnly(NO_COMPONENTS), doc: "wasi-config" },
-        Key { name: "config-var", kind: Kind::Text, support: Support::No(NO_COMPONENTS), doc: "" },
-        Key { name: "keyvalue", kind: Kind::Bool, support: Support::OffOnly(NO_COMPONENTS), doc: "wasi-keyvalue" },
-        Key { name: "keyvalue-in-memory-data", kind: Kind::Text, support: Support::No(NO_COMPONENTS), doc: "" },
-        Key { name: "cli-exit-with-code", kind: Kind::Bool, support: Support::No(NO_COMPONENTS), doc: "" },
-        Key { name: "network-error-code", kind: Kind::Bool, support: Support::No(NO_COMPONENTS), doc: "" },
+        Key { name: "http", kind: Kind::Bool, support: Support::OffOnly(NO_WASI_PROPOSAL), doc: "wasi-http" },
+        Key { name: "http-outgoing-body-buffer-chunks", kind: Kind::Num, support: Support::No(NO_WASI_PROPOSAL), doc: "" },
+        Key { name: "http-outgoing-body-chunk-size", kind: Kind::Num, support: Support::No(NO_WASI_PROPOSAL), doc: "" },
+        Key { name: "config", kind: Kind::Bool, support: Support::OffOnly(NO_WASI_PROPOSAL), doc: "wasi-config" },
+        Key { name: "config-var", kind: Kind::Text, support: Support::No(NO_WASI_PROPOSAL), doc: "" },
+        Key { name: "keyvalue", kind: Kind::Bool, support: Support::OffOnly(NO_WASI_PROPOSAL), doc: "wasi-keyvalue" },
+        Key { name: "keyvalue-in-memory-data", kind: Kind::Text, support: Support::No(NO_WASI_PROPOSAL), doc: "" },
+        Key { name: "cli-exit-with-code", kind: Kind::Bool, support: Support::OnOnly(WASI_ALWAYS), doc: "`wasi:cli/exit#exit-with-code`" },
+        Key { name: "network-error-code", kind: Kind::Bool, support: Support::OnOnly(WASI_ALWAYS), doc: "`wasi:sockets/network#network-error-code`" },
         Key { name: "listenfd", kind: Kind::Bool, support: Support::No("systemd socket activation is not implemented; use `-S tcplisten=ADDR`"), doc: "" },
         Key { name: "inherit-network", kind: Kind::Bool, support: Support::Yes, doc: "Components (`wasi:sockets`): let the guest bind and connect TCP sockets to every address (default: no network at all, every bind and connect answers `access-denied`)" },
         Key { name: "tcp-connect", kind: Kind::Text, support: Support::Yes, doc: "Components: let the guest connect TCP sockets to ADDR:PORT, ADDR/PREFIX:PORT (a CIDR block) or HOST:PORT (resolved once, at start); IPv6 in brackets (`[::1]:80`), port `*` for any (repeatable)" },

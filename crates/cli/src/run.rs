@@ -161,6 +161,8 @@ fn dir_spec(s: &str) -> (&str, &str) {
 #[derive(Debug, Default)]
 struct Plan {
     features: Features,
+    /// `-W component-model=n`: components are refused.
+    no_components: bool,
     fuel: Option<u64>,
     epoch_interruption: bool,
     max_wasm_stack: Option<usize>,
@@ -211,6 +213,7 @@ impl Plan {
                 ("max-instances", Value::Num(n)) => p.max_instances = Some(num(s.key, *n)?),
                 ("max-tables", Value::Num(n)) => p.max_tables = Some(num(s.key, *n)?),
                 ("max-memories", Value::Num(n)) => p.max_memories = Some(num(s.key, *n)?),
+                ("component-model", Value::Bool(b)) => p.no_components = !*b,
                 // Proposals: see `opts::features`. A proposal nanowasm does
                 // not know was accepted only turned off.
                 ("all-proposals", _) | (_, Value::Bool(_)) => {}
@@ -802,6 +805,13 @@ fn execute(args: &Args) -> anyhow::Result<()> {
     );
     let engine = Engine::new(&plan.config());
     if let Some(bytes) = read_component(&file) {
+        if plan.no_components {
+            bail!(
+                "cannot execute `{}`: it is a component, and the component model is turned off \
+                 (`-W component-model=n`)",
+                file.display()
+            );
+        }
         return run_component(args, &plan, &engine, &file, &bytes);
     }
     let module = load(&engine, &file, args.allow_precompiled)?;

@@ -99,6 +99,26 @@ fn text_components() -> Result<(), Failed> {
     )?;
     let out = nanowasm(&["run", "--argv0", "prog", ok]);
     check(out.stdout == b"hi prog0\n", "argv0", &out)?;
+    // `-W component-model` as wasmtime: on by default, `=n` refuses
+    // components (and nothing runs), and the always-on features accept
+    // only `=y`.
+    let out = nanowasm(&["run", "-W", "component-model=y,component-model-async=y", ok]);
+    check(out.stdout == b"hi ok.wasm0\n", "-W component-model=y", &out)?;
+    let out = nanowasm(&["run", "-W", "component-model=n", ok]);
+    check(
+        out.status.code() == Some(1)
+            && out.stdout.is_empty()
+            && String::from_utf8_lossy(&out.stderr).contains("-W component-model=n"),
+        "-W component-model=n",
+        &out,
+    )?;
+    let out = nanowasm(&["run", "-W", "component-model-more-flags=n", ok]);
+    check(
+        out.status.code() == Some(2)
+            && String::from_utf8_lossy(&out.stderr).contains("more than 32 flags"),
+        "-W component-model-more-flags=n",
+        &out,
+    )?;
     // `run` returning err: status 1, silently (as wasmtime).
     let err = temp_file(
         "err.wasm",

@@ -91,8 +91,8 @@ use std::time::{Duration, Instant};
 
 use nanowasm_component::runtime as component;
 use nanowasm_runtime::{
-    Caller, Config, Engine, Error, ErrorKind, Func, InstancePre, Linker, Memory, MemoryBounds,
-    Module, Store, StoreLimitsBuilder, TrapCode, TypedFunc, Val,
+    Caller, CellsFunc, Config, Engine, Error, ErrorKind, Func, InstancePre, Linker, Memory,
+    MemoryBounds, Module, Store, StoreLimitsBuilder, TrapCode, TypedFunc, Val,
 };
 use nanowasm_wasi::{DirPerms, FdBudget, FilePerms, Stdio, WasiCtx};
 
@@ -645,7 +645,7 @@ pub struct Nanoprocess {
     /// Exports resolved for the imports of other processes, by port number
     /// (one per import grant in the system): a cross call finds its
     /// callee's function with one index.
-    ports: Vec<Option<Func>>,
+    ports: Vec<Option<CellsFunc>>,
     /// The component instance, for a component process.
     component: Option<component::Instance>,
 }
@@ -691,11 +691,13 @@ impl Nanoprocess {
     }
 
     /// The export behind `port`, resolved (and checked) on first use.
-    fn port(&mut self, to: Port<'_>) -> Result<Func, HostError> {
+    fn port(&mut self, to: Port<'_>) -> Result<CellsFunc, HostError> {
         if let Some(Some(f)) = self.ports.get(to.port) {
             return Ok(*f);
         }
         let f = self.export(to.export, to.sig)?;
+        // The export's checks for calls on cells, made once.
+        let f = f.cells_func(&self.store).map_err(|e| self.fault(e))?;
         if self.ports.len() <= to.port {
             self.ports.resize(to.port + 1, None);
         }
@@ -915,7 +917,7 @@ fn cross_call(
             i += 1;
         }
     }
-    if let Err(e) = f.call_cells(&mut callee.store, cells) {
+    if let Err(e) = f.call(&mut callee.store, cells) {
         return Err(err(callee.fault(e)));
     }
     tracing::trace!(

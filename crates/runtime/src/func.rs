@@ -644,12 +644,49 @@ macro_rules! wasm_ty {
     };
 }
 
-wasm_ty!(i32, ValType::I32, Val::I32, Val::I32(x) => x);
-wasm_ty!(u32, ValType::I32, |x: u32| Val::I32(x as i32), Val::I32(x) => x as u32);
-wasm_ty!(i64, ValType::I64, Val::I64, Val::I64(x) => x);
-wasm_ty!(u64, ValType::I64, |x: u64| Val::I64(x as i64), Val::I64(x) => x as u64);
-wasm_ty!(f32, ValType::F32, |x: f32| Val::F32(x.to_bits()), Val::F32(x) => f32::from_bits(x));
-wasm_ty!(f64, ValType::F64, |x: f64| Val::F64(x.to_bits()), Val::F64(x) => f64::from_bits(x));
+/// A number type: also its cells directly, without a [`Val`] in between
+/// (a typed call's arguments and results; compiled code keeps an `i32` in
+/// the low 32 bits of its cell, the upper ones zero, and an `f32` as its
+/// bits).
+macro_rules! wasm_num {
+    ($t:ty, $vt:expr, $to:expr, $from:pat => $back:expr, $cell:expr, $uncell:expr) => {
+        impl WasmTy for $t {
+            fn valtype() -> ValType {
+                $vt
+            }
+            fn into_val(self) -> Val {
+                #[allow(clippy::redundant_closure_call)]
+                ($to)(self)
+            }
+            fn from_val(v: Val) -> Option<Self> {
+                match v {
+                    $from => Some($back),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn load_cells(_store: u64, cells: &[u64]) -> Option<Self> {
+                #[allow(clippy::redundant_closure_call)]
+                cells.first().map(|&c| ($uncell)(c))
+            }
+            #[inline]
+            fn store_cells(self, _store: u64, cells: &mut [u64]) -> bool {
+                #[allow(clippy::redundant_closure_call)]
+                {
+                    cells[0] = ($cell)(self);
+                }
+                true
+            }
+        }
+    };
+}
+
+wasm_num!(i32, ValType::I32, Val::I32, Val::I32(x) => x, |x: i32| x as u32 as u64, |c: u64| c as i32);
+wasm_num!(u32, ValType::I32, |x: u32| Val::I32(x as i32), Val::I32(x) => x as u32, |x: u32| x as u64, |c: u64| c as u32);
+wasm_num!(i64, ValType::I64, Val::I64, Val::I64(x) => x, |x: i64| x as u64, |c: u64| c as i64);
+wasm_num!(u64, ValType::I64, |x: u64| Val::I64(x as i64), Val::I64(x) => x as u64, |x: u64| x, |c: u64| c);
+wasm_num!(f32, ValType::F32, |x: f32| Val::F32(x.to_bits()), Val::F32(x) => f32::from_bits(x), |x: f32| x.to_bits() as u64, |c: u64| f32::from_bits(c as u32));
+wasm_num!(f64, ValType::F64, |x: f64| Val::F64(x.to_bits()), Val::F64(x) => f64::from_bits(x), |x: f64| x.to_bits(), |c: u64| f64::from_bits(c));
 wasm_ty!(u128, ValType::V128, Val::V128, Val::V128(x) => x);
 wasm_ty!(Option<Func>, ValType::FUNCREF, Val::FuncRef, Val::FuncRef(x) => x);
 wasm_ty!(Option<ExternRef>, ValType::EXTERNREF, Val::ExternRef, Val::ExternRef(x) => x);

@@ -114,11 +114,21 @@ pub(crate) fn check_tuple<T>(
     ty: &Type,
     ptr: u32,
 ) -> Result<(), Error> {
-    if ptr % ty.align() != 0 {
+    check_range(store, o, ptr, (ty.size(), ty.align()))
+}
+
+/// [`check_tuple`] with the tuple's `(size, align)` worked out already.
+pub(crate) fn check_range<T>(
+    store: &Store<T>,
+    o: &Options,
+    ptr: u32,
+    (size, align): (u32, u32),
+) -> Result<(), Error> {
+    if ptr % align != 0 {
         return Err(trap("unaligned pointer"));
     }
     let len = memory(o)?.data(store)?.len() as u64;
-    if ptr as u64 + ty.size() as u64 > len {
+    if ptr as u64 + size as u64 > len {
         return Err(trap("pointer out of bounds of memory"));
     }
     Ok(())

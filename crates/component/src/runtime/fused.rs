@@ -16,73 +16,37 @@
 
 use nanowasm_runtime::{Error, Store};
 
-use super::abi::{call_cells, check_tuple, map_entry, memory, Cx, Encoding, Options};
+use super::abi::{call_cells, check_range, map_entry, memory, Cx, Encoding, Options};
 use super::instance::Lifted;
 use super::state::{state, trap, Slot};
 use super::types::{
     align_to, discriminant_size, flags_size, flags_words, variant_payload, Type, MAX_FLAT_PARAMS,
 };
 
-/// Flat core values, inline: never more than `MAX_FLAT_PARAMS` + 1 (more
-/// spill to memory).
-#[derive(Clone, Copy)]
-pub(crate) struct FlatBuf {
-    buf: [u64; MAX_FLAT_PARAMS + 1],
-    len: usize,
-}
-
-impl FlatBuf {
-    pub(crate) fn new() -> FlatBuf {
-        FlatBuf {
-            buf: [0; MAX_FLAT_PARAMS + 1],
-            len: 0,
-        }
-    }
-
-    pub(crate) fn from_slice(s: &[u64]) -> Result<FlatBuf, Error> {
-        let mut f = FlatBuf::new();
-        f.buf
-            .get_mut(..s.len())
-            .ok_or_else(|| Error::bug("too many flat values"))?
-            .copy_from_slice(s);
-        f.len = s.len();
-        Ok(f)
-    }
-
-    fn push(&mut self, v: u64) -> Result<(), Error> {
-        *self
-            .buf
-            .get_mut(self.len)
-            .ok_or_else(|| Error::bug("too many flat values"))? = v;
-        self.len += 1;
-        Ok(())
-    }
-
-    fn resize(&mut self, n: usize) -> Result<(), Error> {
-        if n > self.buf.len() {
-            return Err(Error::bug("too many flat values"));
-        }
-        for v in self.buf.iter_mut().take(n).skip(self.len) {
-            *v = 0;
-        }
-        self.len = n;
-        Ok(())
-    }
-
-    pub(crate) fn as_slice(&self) -> &[u64] {
-        &self.buf[..self.len]
-    }
-
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u64] {
-        &mut self.buf[..self.len]
-    }
-}
-
-/// Where values are read from or written to: flat core values, or
-/// linear memory at a cursor.
-enum Place {
-    Flat { vals: FlatBuf, pos: usize },
+/// Where values are read from or written to: flat core values read at a
+/// cursor, flat core values written after the `len` already there, or
+/// linear memory at a cursor. (The flat values are borrowed where they
+/// lie: the caller's cells, or an array on the adapter's stack.)
+enum Place<'v> {
+    In { vals: &'v [u64], pos: usize },
+    Out { vals: &'v mut [u64], len: usize },
     Mem { ptr: u32 },
+}
+
+impl Place<'_> {
+    /// The flat values written so far.
+    fn written(&self) -> usize {
+        match self {
+            Place::Out { len, .. } => *len,
+            _ => 0,
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn flat_bug(what: &str) -> Error {
+    Error::bug(format!("fused adapter: {what}"))
 }
 
 /// One component-to-component transfer in progress.
@@ -104,6 +68,7 @@ fn plain_int(t: &Type) -> bool {
 }
 
 impl<T> Fuse<'_, T> {
+    #[inline]
     fn read(&self, o: &Options, ptr: u32, n: u32) -> Result<u64, Error> {
         let m = memory(o)?.data(&*self.store)?;
         let s = m
@@ -112,6 +77,7 @@ impl<T> Fuse<'_, T> {
         Ok(s.iter().rev().fold(0u64, |acc, &b| acc << 8 | b as u64))
     }
 
+    #[inline]
     fn write(&mut self, ptr: u32, n: u32, v: u64) -> Result<(), Error> {
         let m = memory(self.to)?.data_mut(&mut *self.store)?;
         let s = m
@@ -122,14 +88,14 @@ impl<T> Fuse<'_, T> {
     }
 
     /// Reads one leaf of `size` bytes (flat: one value).
+    #[inline]
     fn get(&self, src: &mut Place, size: u32) -> Result<u64, Error> {
         match src {
-            Place::Flat { vals, pos } => {
+            Place::In { vals, pos } => {
                 let v = vals
-                    .as_slice()
                     .get(*pos)
                     .copied()
-                    .ok_or_else(|| Error::bug("too few flat values"))?;
+                    .ok_or_else(|| flat_bug("too few flat values"))?;
                 *pos += 1;
                 Ok(v)
             }
@@ -139,30 +105,39 @@ impl<T> Fuse<'_, T> {
                 *ptr += size;
                 Ok(v)
             }
+            Place::Out { .. } => Err(flat_bug("read from the output")),
         }
     }
 
     /// Writes one leaf of `size` bytes (flat: one value).
+    #[inline]
     fn put(&mut self, dst: &mut Place, size: u32, v: u64) -> Result<(), Error> {
         match dst {
-            Place::Flat { vals, .. } => vals.push(v),
+            Place::Out { vals, len } => {
+                *vals
+                    .get_mut(*len)
+                    .ok_or_else(|| flat_bug("too many flat values"))? = v;
+                *len += 1;
+                Ok(())
+            }
             Place::Mem { ptr } => {
                 *ptr = align_to(*ptr, size.clamp(1, 8));
                 let at = *ptr;
                 *ptr += size;
                 self.write(at, size, v)
             }
+            Place::In { .. } => Err(flat_bug("write to the input")),
         }
     }
 
     /// Moves a value of type `ty` from `src` to `dst`.
-    fn xfer(&mut self, ty: &Type, src: &mut Place, dst: &mut Place) -> Result<(), Error> {
+    fn xfer(&mut self, ty: &Type, src: &mut Place<'_>, dst: &mut Place<'_>) -> Result<(), Error> {
         match ty {
             Type::Bool => {
                 let v = self.get(src, 1)?;
                 let b = match src {
-                    Place::Flat { .. } => v as u32 != 0,
                     Place::Mem { .. } => v as u8 != 0,
+                    _ => v as u32 != 0,
                 };
                 self.put(dst, 1, b as u64)
             }
@@ -301,13 +276,10 @@ impl<T> Fuse<'_, T> {
                 let width = variant_payload(&cases).len();
                 let case_align = cases.iter().flatten().map(|t| t.align()).max().unwrap_or(1);
                 let src_pos = match src {
-                    Place::Flat { pos, .. } => *pos,
-                    Place::Mem { .. } => 0,
+                    Place::In { pos, .. } => *pos,
+                    _ => 0,
                 };
-                let dst_pos = match dst {
-                    Place::Flat { vals, .. } => vals.len,
-                    Place::Mem { .. } => 0,
-                };
+                let dst_pos = dst.written();
                 if let Place::Mem { ptr } = src {
                     *ptr = align_to(sa + ds, case_align);
                 }
@@ -317,11 +289,16 @@ impl<T> Fuse<'_, T> {
                 if let Some(t) = cases[disc as usize] {
                     self.xfer(t, src, dst)?;
                 }
-                if let Place::Flat { pos, .. } = src {
+                if let Place::In { pos, .. } = src {
                     *pos = src_pos + width;
                 }
-                if let Place::Flat { vals, .. } = dst {
-                    vals.resize(dst_pos + width)?;
+                if let Place::Out { vals, len } = dst {
+                    // The cases' unused flat values are zero.
+                    let n = dst_pos + width;
+                    vals.get_mut(*len..n)
+                        .ok_or_else(|| flat_bug("too many flat values"))?
+                        .fill(0);
+                    *len = n;
                 }
                 finish(src, sa, ty);
                 finish(dst, da, ty);
@@ -332,12 +309,14 @@ impl<T> Fuse<'_, T> {
 
     /// Copies `len` bytes from the caller's memory at `from` to the
     /// callee's at `to`, in one copy.
+    #[inline]
     fn copy(&mut self, from: u32, to: u32, len: usize) -> Result<(), Error> {
         let (fm, tm) = (memory(self.from)?, memory(self.to)?);
         fm.copy_to(&mut *self.store, from as usize, &tm, to as usize, len)
     }
 
-    fn ptr_len(&self, src: &mut Place) -> Result<(u32, u32), Error> {
+    #[inline]
+    fn ptr_len(&self, src: &mut Place<'_>) -> Result<(u32, u32), Error> {
         let p = self.get(src, 4)? as u32;
         let l = self.get(src, 4)? as u32;
         Ok((p, l))
@@ -465,24 +444,27 @@ impl<T> Fuse<'_, T> {
 }
 
 /// Where a compound value starts: memory cursors align to it.
-fn start(p: &mut Place, ty: &Type) -> u32 {
+#[inline]
+fn start(p: &mut Place<'_>, ty: &Type) -> u32 {
     match p {
         Place::Mem { ptr } => {
             *ptr = align_to(*ptr, ty.align());
             *ptr
         }
-        Place::Flat { .. } => 0,
+        _ => 0,
     }
 }
 
 /// Moves a memory cursor past a compound value that started at `at`.
-fn finish(p: &mut Place, at: u32, ty: &Type) {
+#[inline]
+fn finish(p: &mut Place<'_>, at: u32, ty: &Type) {
     if let Place::Mem { ptr } = p {
         *ptr = at + ty.size();
     }
 }
 
-fn align(p: &mut Place, ty: &Type) {
+#[inline]
+fn align(p: &mut Place<'_>, ty: &Type) {
     if let Place::Mem { ptr } = p {
         *ptr = align_to(*ptr, ty.align());
     }
@@ -512,8 +494,13 @@ pub(crate) fn call<T>(
         st.scopes.push(0);
         st.scopes.len() - 1
     };
+    // The callee's flat parameters, then its flat results: on this stack.
+    let mut core = [0u64; MAX_FLAT_PARAMS + 1];
+    let core_cells = core
+        .get_mut(..plan.core_cells)
+        .ok_or_else(|| flat_bug("too many flat values"))?;
     // Arguments: the caller's flat values or its memory, into the callee's.
-    let (mut core, lenders) = {
+    let lenders = {
         let mut f = Fuse {
             store: &mut *store,
             from: caller,
@@ -521,47 +508,35 @@ pub(crate) fn call<T>(
             lenders: Vec::new(),
             scope,
         };
+        let args = cells
+            .get(..plan.flat_params)
+            .ok_or_else(|| flat_bug("too few flat values"))?;
         let mut src = if plan.params_spill {
-            let ptr = cells[0] as u32;
-            check_tuple(f.store, caller, &plan.params, ptr)?;
+            let ptr = args[0] as u32;
+            check_range(f.store, caller, ptr, plan.params_layout)?;
             Place::Mem { ptr }
         } else {
-            Place::Flat {
-                vals: FlatBuf::from_slice(&cells[..plan.flat_params])?,
-                pos: 0,
-            }
+            Place::In { vals: args, pos: 0 }
         };
-        let core = if plan.params_spill {
-            let ptr = f.realloc(plan.params.align(), plan.params.size(), "tuple")?;
-            let mut dst = Place::Mem { ptr };
-            f.xfer(&plan.params, &mut src, &mut dst)?;
-            let mut c = FlatBuf::new();
-            c.push(ptr as u64)?;
-            c
+        if plan.params_spill {
+            let (size, align) = plan.params_layout;
+            let ptr = f.realloc(align, size, "tuple")?;
+            f.xfer(&plan.params, &mut src, &mut Place::Mem { ptr })?;
+            core_cells[0] = ptr as u64;
         } else {
-            let mut dst = Place::Flat {
-                vals: FlatBuf::new(),
-                pos: 0,
+            let mut dst = Place::Out {
+                vals: &mut *core_cells,
+                len: 0,
             };
             f.xfer(&plan.params, &mut src, &mut dst)?;
-            match dst {
-                Place::Flat { vals, .. } => vals,
-                Place::Mem { .. } => FlatBuf::new(),
-            }
-        };
-        (core, f.lenders)
+        }
+        f.lenders
     };
     if plan.params_alloc {
         state(store).inst(to_inst)?.may_leave = true;
     }
     // The callee's core function.
-    core.resize(plan.core_cells)?;
-    call_cells(
-        &mut *store,
-        callee.core,
-        callee.core_cells,
-        core.as_mut_slice(),
-    )?;
+    call_cells(&mut *store, callee.core, callee.core_cells, core_cells)?;
     // Results: the callee's flat value or memory, into the caller's.
     if let Some(rt) = &plan.result {
         if plan.result_alloc {
@@ -574,30 +549,31 @@ pub(crate) fn call<T>(
             lenders: Vec::new(),
             scope: 0,
         };
+        let results = &core_cells[..plan.flat_results];
         let mut src = if plan.results_spill {
-            let ptr = core.as_slice()[0] as u32;
-            check_tuple(g.store, &callee.opts, rt, ptr)?;
+            let ptr = results[0] as u32;
+            check_range(g.store, &callee.opts, ptr, plan.result_layout)?;
             Place::Mem { ptr }
         } else {
-            Place::Flat {
-                vals: FlatBuf::from_slice(&core.as_slice()[..plan.flat_results])?,
+            Place::In {
+                vals: results,
                 pos: 0,
             }
         };
         if plan.results_spill {
-            let retptr = cells[plan.lower_params - 1] as u32;
-            check_tuple(g.store, caller, rt, retptr)?;
-            let mut dst = Place::Mem { ptr: retptr };
-            g.xfer(rt, &mut src, &mut dst)?;
+            let retptr = cells
+                .get(plan.lower_params - 1)
+                .ok_or_else(|| flat_bug("no result pointer"))?;
+            let retptr = *retptr as u32;
+            check_range(g.store, caller, retptr, plan.result_layout)?;
+            g.xfer(rt, &mut src, &mut Place::Mem { ptr: retptr })?;
         } else {
-            let mut dst = Place::Flat {
-                vals: FlatBuf::new(),
-                pos: 0,
+            // The caller's flat results overwrite its arguments.
+            let mut dst = Place::Out {
+                vals: &mut *cells,
+                len: 0,
             };
             g.xfer(rt, &mut src, &mut dst)?;
-            if let Place::Flat { vals, .. } = dst {
-                cells[..vals.len].copy_from_slice(vals.as_slice());
-            }
         }
         if plan.result_alloc {
             state(store).inst(from_inst)?.may_leave = true;
@@ -605,12 +581,14 @@ pub(crate) fn call<T>(
     }
     if let Some(pr) = callee.opts.post_return {
         state(store).inst(to_inst)?.may_leave = false;
-        core.resize(plan.core_cells.max(1))?;
+        // `post-return` takes the callee's flat results.
+        let n = plan.flat_results;
+        core[n..].fill(0);
         call_cells(
             &mut *store,
             pr,
             callee.opts.post_return_cells,
-            core.as_mut_slice(),
+            &mut core[..plan.core_cells.max(1)],
         )?;
         state(store).inst(to_inst)?.may_leave = true;
     }

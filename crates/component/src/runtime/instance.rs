@@ -152,6 +152,10 @@ pub(crate) struct Plan {
     pub(crate) params_alloc: bool,
     /// Whether lowering the result calls the caller's `realloc`.
     pub(crate) result_alloc: bool,
+    /// `(size, align)` of the parameters' tuple and of the result, in
+    /// memory (where they spill).
+    pub(crate) params_layout: (u32, u32),
+    pub(crate) result_layout: (u32, u32),
 }
 
 /// Whether lowering a value of `ty` calls `realloc` (it holds a string
@@ -183,7 +187,6 @@ impl Plan {
         let flat_results = if results_spill { 1 } else { nr };
         let params_alloc = params_spill || allocates(&params);
         Plan {
-            params,
             result: ty.result.clone(),
             results: Type::Tuple(ty.result.iter().cloned().collect()),
             flat_params,
@@ -194,6 +197,9 @@ impl Plan {
             core_cells: flat_params.max(flat_results).max(1),
             params_alloc,
             result_alloc: ty.result.as_ref().is_some_and(allocates),
+            params_layout: (params.size(), params.align()),
+            result_layout: ty.result.as_ref().map_or((0, 1), |t| (t.size(), t.align())),
+            params,
         }
     }
 }
