@@ -301,6 +301,16 @@ impl Error {
         }
     }
 
+    /// The trap, mutably (to add the frames of the wasm that called the
+    /// trapping function).
+    #[cfg_attr(not(nanowasm_compiler), allow(dead_code))]
+    pub(crate) fn as_trap_mut(&mut self) -> Option<&mut Trap> {
+        match &mut *self.0 {
+            ErrorKind::Trap(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The trap code, if this error is a trap.
     pub fn trap_code(&self) -> Option<TrapCode> {
         self.as_trap().map(|t| t.code)

@@ -130,7 +130,7 @@ pub(crate) fn area_cells(ty: &FuncType) -> usize {
 }
 
 /// Whether `ty` has a reference, which raw cells cannot carry safely.
-fn has_refs(ty: &FuncType) -> bool {
+pub(crate) fn has_refs(ty: &FuncType) -> bool {
     ty.params().iter().chain(ty.results()).any(|t| t.is_ref())
 }
 
@@ -268,6 +268,8 @@ impl Func {
         store.inner.host_types.push(ty.clone());
         let index = store.inner.funcs.len() as u32;
         store.inner.funcs.push(FuncEntity::Host { host, type_id });
+        // (Compiled contexts' function references are stale now.)
+        store.inner.resizes += 1;
         Func(Stored {
             store: store.inner.id,
             index,

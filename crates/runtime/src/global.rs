@@ -46,6 +46,8 @@ impl Global {
             ty,
             value: val_to_raw(&value),
         });
+        // (Compiled contexts' global pointers may be stale now.)
+        inner.resizes += 1;
         Ok(Global(Stored {
             store: inner.id,
             index,

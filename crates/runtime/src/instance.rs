@@ -409,6 +409,8 @@ fn instantiate_uninstrumented<T>(
             index: i as u32,
             type_id: type_ids[ty as usize],
         });
+        // (Compiled contexts' function references are stale now.)
+        inner.resizes += 1;
         funcs.push(index);
     }
     // Defined tags: a new identity per instantiation.
@@ -521,6 +523,8 @@ fn instantiate_uninstrumented<T>(
         globals.push(inner.globals.len() as u32);
         let ty = module.inner.engine_global(*ty);
         inner.globals.push(GlobalEntity { ty, value });
+        // (Compiled contexts' global pointers may be stale now.)
+        inner.resizes += 1;
     }
     // Element segments, evaluated to raw references.
     let mut elems = Vec::with_capacity(m.elements.len());

@@ -208,11 +208,17 @@ pub(crate) struct StoreInner {
     pub(crate) compiled: crate::compiler::StoreState,
     /// Wasm call depth across nested activations.
     pub(crate) depth: usize,
-    /// How many times a memory or a table has been resized (whose data may
-    /// then have moved): compiled code's contexts refresh their copies of
-    /// memory 0's and table 0's base and length after a call into the host
-    /// only when this changed. Every resize goes through `memory::grow` or
-    /// `table::grow`, which count it.
+    /// The store's layout generation: how many times a memory or a table
+    /// has been resized (whose data may then have moved), a function or a
+    /// global added, or the store entered at another address. Compiled
+    /// code's contexts refresh their copies of bases, lengths and pointers
+    /// after a call into the host only when this changed, and compiled code
+    /// calls into another instance directly only when that instance's
+    /// context has seen the current value. Every resize goes through
+    /// `memory::grow` or `table::grow`, every function through
+    /// `Func::from_host_new` or instantiation, every global through
+    /// `Global::new` or instantiation, and every move is seen by
+    /// `compiler::vm::invoke_cells`: each counts it.
     pub(crate) resizes: u64,
     /// The GC heap (structs and arrays).
     pub(crate) gc: crate::gc::GcHeap,

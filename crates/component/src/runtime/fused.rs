@@ -14,11 +14,11 @@
 //! The flags and handle bookkeeping are the canonical ABI's `canon lower`
 //! and `canon lift` of the two sides, in that order.
 
-use nanowasm_runtime::{Error, Store};
+use nanowasm_runtime::{Error, Store, Val as CoreVal};
 
 use super::abi::{call_cells, check_range, map_entry, memory, Cx, Encoding, Options};
 use super::instance::Lifted;
-use super::state::{state, trap, Slot};
+use super::state::{flags, reset_context, state, trap, Slot, MAY_ENTER, MAY_LEAVE};
 use super::types::{
     align_to, discriminant_size, flags_size, flags_words, variant_payload, Type, MAX_FLAT_PARAMS,
 };
@@ -481,16 +481,23 @@ pub(crate) fn call<T>(
 ) -> Result<(), Error> {
     let plan = &callee.plan;
     let (from_inst, to_inst) = (caller.instance, callee.opts.instance);
+    // The callee's flags are read once: while it is entered nothing else
+    // changes them (it cannot be entered again, and what it calls restores
+    // its `may_leave`), so each transition sets a known value.
+    let (to_flags, f) = flags(store, to_inst)?;
+    if f & MAY_ENTER == 0 {
+        return Err(trap("cannot enter component instance"));
+    }
+    let entered = f & !(MAY_ENTER | MAY_LEAVE);
+    let set =
+        |store: &mut Store<T>, g: nanowasm_runtime::Global, v: i32| g.set(store, CoreVal::I32(v));
+    // While values are lowered into the callee, its `realloc` may not call
+    // out.
+    let leave = if plan.params_alloc { 0 } else { MAY_LEAVE };
+    set(store, to_flags, entered | leave)?;
+    reset_context(store, to_inst)?;
     let scope = {
         let st = state(store).inst(to_inst)?;
-        if !st.may_enter {
-            return Err(trap("cannot enter component instance"));
-        }
-        st.may_enter = false;
-        st.context = [0; 2];
-        // While values are lowered into the callee, its `realloc` may not
-        // call out.
-        st.may_leave = !plan.params_alloc;
         st.scopes.push(0);
         st.scopes.len() - 1
     };
@@ -533,15 +540,20 @@ pub(crate) fn call<T>(
         f.lenders
     };
     if plan.params_alloc {
-        state(store).inst(to_inst)?.may_leave = true;
+        set(store, to_flags, entered | MAY_LEAVE)?;
     }
     // The callee's core function.
     call_cells(&mut *store, callee.core, callee.core_cells, core_cells)?;
     // Results: the callee's flat value or memory, into the caller's.
     if let Some(rt) = &plan.result {
-        if plan.result_alloc {
-            state(store).inst(from_inst)?.may_leave = false;
-        }
+        // (The caller may leave: `lower_func` checked.)
+        let from_flags = if plan.result_alloc {
+            let (g, f) = flags(store, from_inst)?;
+            set(store, g, f & !MAY_LEAVE)?;
+            Some((g, f))
+        } else {
+            None
+        };
         let mut g = Fuse {
             store: &mut *store,
             from: &callee.opts,
@@ -575,12 +587,12 @@ pub(crate) fn call<T>(
             };
             g.xfer(rt, &mut src, &mut dst)?;
         }
-        if plan.result_alloc {
-            state(store).inst(from_inst)?.may_leave = true;
+        if let Some((g, f)) = from_flags {
+            set(store, g, f)?;
         }
     }
     if let Some(pr) = callee.opts.post_return {
-        state(store).inst(to_inst)?.may_leave = false;
+        set(store, to_flags, entered)?;
         // `post-return` takes the callee's flat results.
         let n = plan.flat_results;
         core[n..].fill(0);
@@ -590,12 +602,10 @@ pub(crate) fn call<T>(
             callee.opts.post_return_cells,
             &mut core[..plan.core_cells.max(1)],
         )?;
-        state(store).inst(to_inst)?.may_leave = true;
     }
+    set(store, to_flags, entered | MAY_LEAVE | MAY_ENTER)?;
     let st = state(store);
-    let callee_state = st.inst(to_inst)?;
-    callee_state.may_enter = true;
-    let left = callee_state.scopes.pop().unwrap_or(0);
+    let left = st.inst(to_inst)?.scopes.pop().unwrap_or(0);
     if !lenders.is_empty() {
         let caller_state = st.inst(from_inst)?;
         for i in lenders {

@@ -26,7 +26,11 @@ use crate::ast::{
 };
 
 use super::abi::{bits, core_val, Cx, Encoding, Options};
-use super::state::{state, trap, ResourceImpl, Slot, Task};
+use super::state::{context_get, context_set};
+use super::state::{
+    may_enter, may_leave, new_instance, reset_context, set_flag, state, trap, ResourceImpl, Slot,
+    Task, MAY_ENTER, MAY_LEAVE,
+};
 use super::types::{
     core_signature, FuncType, ResourceType, Type, MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
@@ -50,6 +54,8 @@ struct ComponentInner {
     ast: ast::Component,
     /// The core modules, by where they start in the binary.
     modules: HashMap<usize, Module>,
+    /// Compiled fused adapters, by their modules' bytes.
+    adapters: super::adapter::AdapterCache,
 }
 
 impl std::fmt::Debug for Component {
@@ -71,8 +77,17 @@ impl Component {
                 engine: engine.clone(),
                 ast,
                 modules,
+                adapters: Default::default(),
             }),
         })
+    }
+
+    /// How many compiled fused adapters instantiations of this component
+    /// have made so far (each distinct one once): what tests check to know
+    /// which adapter ran.
+    #[doc(hidden)]
+    pub fn compiled_adapters(&self) -> usize {
+        self.inner.adapters.compiled()
     }
 
     /// Reads and compiles a component binary file.
@@ -622,20 +637,20 @@ fn call_lifted<T: 'static>(
     args: &[Val],
 ) -> Result<Vec<Val>, Error> {
     let inst = l.opts.instance;
+    if !may_enter(store, inst)? {
+        return Err(trap("cannot enter component instance"));
+    }
+    set_flag(store, inst, MAY_ENTER, false)?;
+    reset_context(store, inst)?;
     let scope = {
         let st = state(store).inst(inst)?;
-        if !st.may_enter {
-            return Err(trap("cannot enter component instance"));
-        }
-        st.may_enter = false;
-        st.context = [0; 2];
         st.scopes.push(0);
         st.scopes.len() - 1
     };
     let plan = &l.plan;
     let (core_params, core_results) = core_signature(&l.ty, false, &l.opts);
     let flat = {
-        state(store).inst(inst)?.may_leave = false;
+        set_flag(store, inst, MAY_LEAVE, false)?;
         let mut cx = Cx {
             store,
             opts: &l.opts,
@@ -643,7 +658,7 @@ fn call_lifted<T: 'static>(
             scope,
         };
         let flat = cx.lower_values(args, &plan.params, plan.params_spill, None)?;
-        state(store).inst(inst)?.may_leave = true;
+        set_flag(store, inst, MAY_LEAVE, true)?;
         flat
     };
     let core_args: Vec<CoreVal> = core_params
@@ -677,13 +692,12 @@ fn call_lifted<T: 'static>(
         cx.lift_values(&plan.results, &flat_results, plan.results_spill)?
     };
     if let Some(pr) = l.opts.post_return {
-        state(store).inst(inst)?.may_leave = false;
+        set_flag(store, inst, MAY_LEAVE, false)?;
         pr.call(&mut *store, &core_out, &mut [])?;
-        state(store).inst(inst)?.may_leave = true;
+        set_flag(store, inst, MAY_LEAVE, true)?;
     }
-    let st = state(store).inst(inst)?;
-    st.may_enter = true;
-    let left = st.scopes.pop().unwrap_or(0);
+    set_flag(store, inst, MAY_ENTER, true)?;
+    let left = state(store).inst(inst)?.scopes.pop().unwrap_or(0);
     if left != 0 {
         return Err(trap("borrow handles still remain at the end of the call"));
     }
@@ -733,6 +747,7 @@ fn lower_func<T: 'static>(
     store: &mut Store<T>,
     callee: CFunc,
     opts: Options,
+    adapters: &super::adapter::AdapterCache,
 ) -> Result<CoreFunc, Error> {
     let (params, results) = core_signature(callee.ty(), true, &opts);
     let core_ty = CoreFuncType::new(params.iter().copied(), results.iter().copied());
@@ -754,10 +769,16 @@ fn lower_func<T: 'static>(
         CFunc::Lifted(l) if !opts.is_async && !l.opts.is_async => Some(l.clone()),
         _ => None,
     };
+    if let Some(l) = &fused {
+        // A compiled adapter where its types allow and the engine compiles.
+        if let Some(f) = super::adapter::compiled(store, adapters, &opts, (&params, &results), l) {
+            return Ok(f);
+        }
+    }
     CoreFunc::new_cells(&mut *store, core_ty, move |mut caller, cells| {
         let store = caller.as_context_mut();
         let inst = opts.instance;
-        if !state(store).inst(inst)?.may_leave {
+        if !may_leave(store, inst)? {
             return Err(trap("cannot leave component instance"));
         }
         if let Some(l) = &fused {
@@ -778,7 +799,7 @@ fn lower_func<T: 'static>(
         } else {
             None
         };
-        state(store).inst(inst)?.may_leave = false;
+        set_flag(store, inst, MAY_LEAVE, false)?;
         let mut cx = Cx {
             store,
             opts: &opts,
@@ -787,7 +808,7 @@ fn lower_func<T: 'static>(
         };
         let flat_out = cx.lower_values(&results, &plan.results, out_ptr.is_some(), out_ptr)?;
         cx.finish_lower()?;
-        state(store).inst(inst)?.may_leave = true;
+        set_flag(store, inst, MAY_LEAVE, true)?;
         if opts.is_async {
             // The callee ran to its end: the subtask is `RETURNED` at once,
             // and no subtask handle is made.
@@ -1035,7 +1056,7 @@ fn instantiate<T: 'static>(
             _ => return Err(Error::bug("bad nested component path")),
         }
     }
-    let inst = state(store).new_instance();
+    let inst = new_instance(store)?;
     let mut sc = Scope::default();
     let mut exports = InstanceVal::default();
     for (si, section) in c.sections.iter().enumerate() {
@@ -1110,7 +1131,7 @@ fn instantiate<T: 'static>(
             }
             Section::Canons(list) => {
                 for cn in list {
-                    canon(store, &mut sc, inst, cn)?;
+                    canon(store, &mut sc, inst, cn, &def.root.adapters)?;
                 }
             }
             Section::Start(s) => {
@@ -1317,6 +1338,7 @@ fn canon<T: 'static>(
     sc: &mut Scope,
     inst: u32,
     c: &Canon,
+    adapters: &super::adapter::AdapterCache,
 ) -> Result<(), Error> {
     use nanowasm_runtime::ValType::I32;
     match c {
@@ -1344,7 +1366,7 @@ fn canon<T: 'static>(
                 .cloned()
                 .ok_or_else(|| missing("func", *func))?;
             let opts = options(sc, inst, opts, store)?;
-            let f = lower_func(store, callee, opts)?;
+            let f = lower_func(store, callee, opts, adapters)?;
             sc.core_funcs.push(Extern::Func(f));
         }
         Canon::ResourceNew { ty, .. } => {
@@ -1353,10 +1375,11 @@ fn canon<T: 'static>(
                 &mut *store,
                 CoreFuncType::new([I32], [I32]),
                 move |mut caller, args, out| {
-                    let st = state(caller.as_context_mut()).inst(inst)?;
-                    if !st.may_leave {
+                    let store = caller.as_context_mut();
+                    if !may_leave(store, inst)? {
                         return Err(trap("cannot leave component instance"));
                     }
+                    let st = state(store).inst(inst)?;
                     let rep = bits(&args[0]) as u32;
                     let i = st.insert(Slot::Own {
                         ty: rt,
@@ -1395,10 +1418,10 @@ fn canon<T: 'static>(
                 move |mut caller, args, _out| {
                     let store = caller.as_context_mut();
                     let i = bits(&args[0]) as u32;
-                    let st = state(store).inst(inst)?;
-                    if !st.may_leave {
+                    if !may_leave(store, inst)? {
                         return Err(trap("cannot leave component instance"));
                     }
+                    let st = state(store).inst(inst)?;
                     let own = matches!(st.get(i, rt)?, Slot::Own { .. });
                     let rep = st.remove(i, rt, own)?;
                     if own {
@@ -1483,16 +1506,20 @@ fn builtin<T: 'static>(
         &mut *store,
         CoreFuncType::new(params, results),
         move |mut caller, args, out| {
-            let st = state(caller.as_context_mut()).inst(inst)?;
+            let store = caller.as_context_mut();
             match kind {
                 ContextGet => {
-                    out[0] = CoreVal::I32(st.context[slot] as i32);
+                    out[0] = CoreVal::I32(context_get(store, inst, slot)?);
                     return Ok(());
                 }
                 ContextSet => {
-                    st.context[slot] = bits(&args[0]) as u32;
-                    return Ok(());
+                    return context_set(store, inst, slot, bits(&args[0]) as i32);
                 }
+                _ => {}
+            }
+            let leave = may_leave(store, inst)?;
+            let st = state(store).inst(inst)?;
+            match kind {
                 BackpressureInc => {
                     st.backpressure = st
                         .backpressure
@@ -1509,7 +1536,7 @@ fn builtin<T: 'static>(
                 }
                 _ => {}
             }
-            if !st.may_leave {
+            if !leave {
                 return Err(trap("cannot leave component instance"));
             }
             match kind {
@@ -1582,11 +1609,8 @@ fn drop_resource<T: 'static>(
         dtor: Some(d),
     }) = imp
     {
-        if instance != u32::MAX && Some(instance) != by {
-            let st = state(store).inst(instance)?;
-            if !st.may_enter {
-                return Err(trap("cannot enter component instance"));
-            }
+        if instance != u32::MAX && Some(instance) != by && !may_enter(store, instance)? {
+            return Err(trap("cannot enter component instance"));
         }
         d.call(&mut *store, &[CoreVal::I32(rep as i32)], &mut [])?;
     }

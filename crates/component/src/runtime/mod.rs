@@ -6,6 +6,7 @@
 //! See `ARCHITECTURE.md`, "Running components".
 
 mod abi;
+mod adapter;
 pub use abi::MAX_LIFTED_LIST;
 mod fused;
 mod instance;

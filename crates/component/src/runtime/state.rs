@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use nanowasm_runtime::{Error, Func, Store};
+use nanowasm_runtime::{Error, Func, Global, GlobalType, Store, Val as CoreVal, ValType};
 
 use super::abi::Encoding;
 use super::types::{ResourceType, Type};
@@ -55,14 +55,21 @@ pub(crate) struct InstState {
     /// Handle table: index 0 is never used.
     pub(crate) handles: Vec<Slot>,
     pub(crate) free: Vec<u32>,
-    pub(crate) may_leave: bool,
-    pub(crate) may_enter: bool,
+    /// `may_leave` and `may_enter` ([`MAY_LEAVE`], [`MAY_ENTER`]): a
+    /// mutable `i32` global of the store, which compiled adapters read and
+    /// write directly (see [`flags`] and [`set_flag`]).
+    pub(crate) flags: Global,
     /// For each call into the instance in progress (innermost last): the
     /// borrow handles lent to it and not yet dropped.
     pub(crate) scopes: Vec<u32>,
     /// `context.get`/`set`: the current task's two slots (zero at each
-    /// entry into the instance: a synchronous call is its one task).
-    pub(crate) context: [u32; 2],
+    /// entry into the instance: a synchronous call is its one task), as
+    /// mutable `i32` globals, which compiled adapters reset directly.
+    pub(crate) context: [Global; 2],
+    /// Whether `context.set` ran since the host last reset the slots (the
+    /// host skips resetting slots that are zero already; compiled adapters
+    /// reset them without looking).
+    pub(crate) context_set: bool,
     /// `backpressure.inc`/`dec`: a counter (nothing waits on it without
     /// async).
     pub(crate) backpressure: u32,
@@ -84,19 +91,100 @@ pub(crate) struct Task {
     pub(crate) returned: Option<Vec<Val>>,
 }
 
-impl Default for InstState {
-    fn default() -> Self {
-        InstState {
-            handles: vec![Slot::Free],
-            free: Vec::new(),
-            may_leave: true,
-            may_enter: true,
-            scopes: Vec::new(),
-            context: [0; 2],
-            backpressure: 0,
-            task: None,
-        }
+/// Bits of an instance's flags.
+pub(crate) const MAY_LEAVE: i32 = 1;
+pub(crate) const MAY_ENTER: i32 = 2;
+
+fn i32_global<T>(store: &mut Store<T>, v: i32) -> Result<Global, Error> {
+    let ty = GlobalType {
+        content: ValType::I32,
+        mutable: true,
+    };
+    Global::new(store, ty, CoreVal::I32(v))
+}
+
+/// A new component instance of the store: its index.
+pub(crate) fn new_instance<T>(store: &mut Store<T>) -> Result<u32, Error> {
+    let flags = i32_global(store, MAY_LEAVE | MAY_ENTER)?;
+    let context = [i32_global(store, 0)?, i32_global(store, 0)?];
+    let st = state(store);
+    st.instances.push(InstState {
+        handles: vec![Slot::Free],
+        free: Vec::new(),
+        flags,
+        scopes: Vec::new(),
+        context,
+        context_set: false,
+        backpressure: 0,
+        task: None,
+    });
+    Ok((st.instances.len() - 1) as u32)
+}
+
+fn get_i32<T>(store: &Store<T>, g: Global) -> Result<i32, Error> {
+    Ok(g.get(store)?.i32().unwrap_or(0))
+}
+
+/// Instance `inst`'s flags: its global and value.
+#[inline]
+pub(crate) fn flags<T>(store: &mut Store<T>, inst: u32) -> Result<(Global, i32), Error> {
+    let g = state(store).inst(inst)?.flags;
+    Ok((g, get_i32(store, g)?))
+}
+
+/// Whether instance `inst` may call out (`may_leave`).
+#[inline]
+pub(crate) fn may_leave<T>(store: &mut Store<T>, inst: u32) -> Result<bool, Error> {
+    Ok(flags(store, inst)?.1 & MAY_LEAVE != 0)
+}
+
+/// Whether instance `inst` may be called (`may_enter`).
+#[inline]
+pub(crate) fn may_enter<T>(store: &mut Store<T>, inst: u32) -> Result<bool, Error> {
+    Ok(flags(store, inst)?.1 & MAY_ENTER != 0)
+}
+
+/// Sets or clears flag `bit` of instance `inst`.
+#[inline]
+pub(crate) fn set_flag<T>(
+    store: &mut Store<T>,
+    inst: u32,
+    bit: i32,
+    on: bool,
+) -> Result<(), Error> {
+    let (g, v) = flags(store, inst)?;
+    let v = if on { v | bit } else { v & !bit };
+    g.set(store, CoreVal::I32(v))
+}
+
+/// A new task of instance `inst`: its `context` slots are zero.
+pub(crate) fn reset_context<T>(store: &mut Store<T>, inst: u32) -> Result<(), Error> {
+    let st = state(store).inst(inst)?;
+    if !std::mem::take(&mut st.context_set) {
+        return Ok(());
     }
+    let [a, b] = st.context;
+    a.set(&mut *store, CoreVal::I32(0))?;
+    b.set(store, CoreVal::I32(0))
+}
+
+/// `context.get` of slot `slot` of instance `inst`.
+pub(crate) fn context_get<T>(store: &mut Store<T>, inst: u32, slot: usize) -> Result<i32, Error> {
+    let g = state(store).inst(inst)?.context[slot.min(1)];
+    get_i32(store, g)
+}
+
+/// `context.set`.
+pub(crate) fn context_set<T>(
+    store: &mut Store<T>,
+    inst: u32,
+    slot: usize,
+    v: i32,
+) -> Result<(), Error> {
+    let st = state(store).inst(inst)?;
+    st.context_set = true;
+    let g = st.context[slot.min(1)];
+    g.set(store, CoreVal::I32(v))
 }
 
 /// A component-defined resource type: the instance that defined it and
@@ -120,11 +208,6 @@ pub(crate) fn state<T>(store: &mut Store<T>) -> &mut ComponentStore {
 }
 
 impl ComponentStore {
-    pub(crate) fn new_instance(&mut self) -> u32 {
-        self.instances.push(InstState::default());
-        (self.instances.len() - 1) as u32
-    }
-
     #[inline]
     pub(crate) fn inst(&mut self, i: u32) -> Result<&mut InstState, Error> {
         match self.instances.get_mut(i as usize) {

@@ -1290,13 +1290,22 @@ impl FuncCompiler<'_> {
         self.save_pinned();
         if func < self.s.num_imported {
             self.sync_depth();
+            let slow = self.s.asm.new_label();
+            let done = self.s.asm.new_label();
+            let direct = !ty.params().iter().chain(ty.results()).any(|t| t.is_ref());
+            if direct {
+                self.direct_import_call(func, ty, slow);
+                self.asm().jmp_label(done);
+            }
             let a = self.asm();
+            a.bind(slow);
             a.mov_rr(Size::S64, Gpr::Rdi, VMCTX);
             a.mov_ri(Size::S32, Gpr::Rsi, i64::from(func));
             a.mov_rr(Size::S64, Gpr::Rdx, Gpr::Rsp);
             a.call_m(Mem::base(VMCTX, vm::CALL_IMPORT));
             self.call_site();
             self.after_host_call();
+            self.asm().bind(done);
         } else {
             let at = self.s.asm.call_extern();
             self.s
@@ -1310,6 +1319,76 @@ impl FuncCompiler<'_> {
         self.call_results(ty);
         self.start_fuel_region();
         Ok(())
+    }
+
+    /// A call of import `func` straight into the compiled code of another
+    /// instance, when `call_import` has filled its slot and the target's
+    /// context has seen the store's current layout generation; otherwise
+    /// a jump to `slow` (the libcall). The arguments are in the outgoing
+    /// area, as for a call in this module.
+    ///
+    /// The target's context gets this activation's stack limit, entry
+    /// stack pointer, call-depth limit and thread's activation list; its
+    /// module is pushed on that list (a record in this frame, above the
+    /// argument area: a fault in its code is then found by the signal
+    /// handler) and popped after the call. A trap in the target unwinds to
+    /// the entry trampoline as one in this module would (the entry restores
+    /// its own context). After the call this context is refreshed if the
+    /// callee changed the store's layout, as a libcall's return would.
+    fn direct_import_call(&mut self, func: u32, ty: &FuncType, slow: Label) {
+        use Gpr::{Rax, Rcx, Rdi, Rdx, Rsp, R8};
+        // The record: `(module, previous activation, this context)`, past
+        // the largest area any callee's tail calls may write.
+        let area = cell_offsets(ty.params())
+            .1
+            .max(cell_offsets(ty.results()).1)
+            .max(self.s.tail_area)
+            .max(TAIL_AREA_MAX)
+            .next_multiple_of(16);
+        self.out_bytes = self.out_bytes.max(area + 32);
+        let rec = area as i32;
+        let slot = func as i32 * vm::IMPORT_SLOT_SIZE;
+        let fresh = self.s.asm.new_label();
+        let a = self.asm();
+        a.mov_rm(Size::S64, Rax, Mem::base(VMCTX, vm::IMPORTS));
+        a.mov_rm(Size::S64, Rdx, Mem::base(Rax, slot + vm::IMPORT_SLOT_VMCTX));
+        a.test_rr(Size::S64, Rdx, Rdx);
+        a.jcc(Cond::E, slow);
+        a.mov_rm(Size::S64, Rcx, Mem::base(VMCTX, vm::GENERATION));
+        a.mov_rm(Size::S64, Rcx, Mem::base(Rcx, 0));
+        a.alu_rm(Alu::Cmp, Size::S64, Rcx, Mem::base(Rdx, vm::RESIZES));
+        a.jcc(Cond::Ne, slow);
+        for field in [vm::STACK_LIMIT, vm::MAX_DEPTH, vm::ENTRY_SP, vm::ACTIVE] {
+            a.mov_rm(Size::S64, Rcx, Mem::base(VMCTX, field));
+            a.mov_mr(Size::S64, Mem::base(Rdx, field), Rcx);
+        }
+        // Push the target's module on the activation list (`rcx` holds the
+        // list's address).
+        a.mov_rm(Size::S64, R8, Mem::base(Rdx, vm::MODULE));
+        a.mov_mr(Size::S64, Mem::base(Rsp, rec), R8);
+        a.mov_rm(Size::S64, R8, Mem::base(Rcx, 0));
+        a.mov_mr(Size::S64, Mem::base(Rsp, rec + 8), R8);
+        a.lea(Size::S64, R8, Mem::base(Rsp, rec));
+        a.mov_mr(Size::S64, Mem::base(Rcx, 0), R8);
+        a.mov_mr(Size::S64, Mem::base(Rsp, rec + 16), VMCTX);
+        a.mov_rm(Size::S64, Rax, Mem::base(Rax, slot));
+        a.mov_rr(Size::S64, VMCTX, Rdx);
+        a.mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
+        a.call_r(Rax);
+        self.call_site();
+        let a = self.asm();
+        a.mov_rm(Size::S64, VMCTX, Mem::base(Rsp, rec + 16));
+        a.mov_rm(Size::S64, Rcx, Mem::base(VMCTX, vm::ACTIVE));
+        a.mov_rm(Size::S64, R8, Mem::base(Rsp, rec + 8));
+        a.mov_mr(Size::S64, Mem::base(Rcx, 0), R8);
+        a.mov_rm(Size::S64, Rcx, Mem::base(VMCTX, vm::GENERATION));
+        a.mov_rm(Size::S64, Rcx, Mem::base(Rcx, 0));
+        a.alu_rm(Alu::Cmp, Size::S64, Rcx, Mem::base(VMCTX, vm::RESIZES));
+        a.jcc(Cond::E, fresh);
+        a.mov_rr(Size::S64, Rdi, VMCTX);
+        a.call_m(Mem::base(VMCTX, vm::REFRESH));
+        a.bind(fresh);
+        a.mov_rm(Size::S64, MEM_BASE, Mem::base(VMCTX, vm::MEM_BASE));
     }
 
     /// `return_call`: a jump to a function of this module, in constant

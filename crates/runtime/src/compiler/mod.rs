@@ -582,13 +582,18 @@ fn emit_entry(a: &mut Assembler, trap_stubs: &[Label], tail_area: usize) -> Labe
     for r in [Rbx, R12, R13, R14, R15] {
         a.push(r);
     }
-    a.mov_rm(Size::S64, Rax, Mem::base(Rdi, vm::ENTRY_SP));
-    // Padding (keeps `rsp` 16-byte aligned), then the previous `entry_sp`.
-    a.push(Rax);
+    // `entry_sp` points at this thread's entry stack pointer, which every
+    // context running on the thread shares: a trap in another instance's
+    // code, called directly, unwinds to this entry through its own context.
+    a.mov_rm(Size::S64, R8, Mem::base(Rdi, vm::ENTRY_SP));
+    a.mov_rm(Size::S64, Rax, Mem::base(R8, 0));
+    // This context (also keeping `rsp` 16-byte aligned), then the previous
+    // entry stack pointer.
+    a.push(Rdi);
     a.push(Rax);
     a.push(Rdx);
     a.push(Rcx);
-    a.mov_mr(Size::S64, Mem::base(Rdi, vm::ENTRY_SP), Rsp);
+    a.mov_mr(Size::S64, Mem::base(R8, 0), Rsp);
     a.mov_rr(Size::S64, R15, Rdi);
     a.mov_rm(Size::S64, R14, vm(vm::MEM_BASE));
     // The callee's incoming area: n slots, 16-byte aligned.
@@ -608,16 +613,18 @@ fn emit_entry(a: &mut Assembler, trap_stubs: &[Label], tail_area: usize) -> Labe
     copy_slots(a, Rdx, Rsp);
     a.call_r(Rsi);
     a.mov_rm(Size::S64, Rax, vm(vm::ENTRY_SP));
+    a.mov_rm(Size::S64, Rax, Mem::base(Rax, 0));
     a.mov_rm(Size::S64, Rcx, Mem::base(Rax, 0));
     a.mov_rm(Size::S64, Rdx, Mem::base(Rax, 8));
     copy_slots(a, Rsp, Rdx);
     a.alu_rr(Alu::Xor, Size::S32, Rax, Rax);
     a.bind(exit);
-    a.mov_rm(Size::S64, Rsp, vm(vm::ENTRY_SP));
+    a.mov_rm(Size::S64, R8, vm(vm::ENTRY_SP));
+    a.mov_rm(Size::S64, Rsp, Mem::base(R8, 0));
     a.alu_ri(Alu::Add, Size::S64, Rsp, 16);
     a.pop(Rcx);
-    a.mov_mr(Size::S64, vm(vm::ENTRY_SP), Rcx);
-    // The padding, the saved registers, the calls left (both into the
+    a.mov_mr(Size::S64, Mem::base(R8, 0), Rcx);
+    // The context, the saved registers, the calls left (both into the
     // scratch `rcx`), then `rbp`.
     for r in [Rcx, R15, R14, R13, R12, Rbx, Rcx, Rbp] {
         a.pop(r);

@@ -30,9 +30,35 @@ use super::CompiledModule;
 
 /// A module whose code runs on this thread, from `vm::invoke`'s entry to
 /// its return; they nest when host functions call back into wasm.
+///
+/// `repr(C)`: compiled code pushes one, in its frame, for a direct call
+/// into another instance's code (`codegen`'s import calls), with the
+/// module at offset 0 and the previous activation at 8.
+#[repr(C)]
 pub(crate) struct Activation {
     module: *const CompiledModule,
     prev: *const Activation,
+}
+
+/// The address of this thread's list of activations (where compiled code
+/// pushes and pops them around direct calls).
+#[inline]
+pub(crate) fn active_slot() -> *const () {
+    ACTIVE.with(|a| core::ptr::from_ref(a).cast())
+}
+
+std::thread_local! {
+    /// The innermost entry trampoline's stack pointer on this thread, which
+    /// a trap in compiled code unwinds to: per thread, not per context or
+    /// store, so that a trap in another instance's code (called directly)
+    /// or after a host function replaced the store finds it.
+    static ENTRY_SP: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The address of this thread's entry stack pointer.
+#[inline]
+pub(crate) fn entry_sp_slot() -> *mut usize {
+    ENTRY_SP.with(Cell::as_ptr)
 }
 
 std::thread_local! {

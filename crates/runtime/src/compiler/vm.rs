@@ -98,6 +98,7 @@ type BulkFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32) -> u32;
 type HostOpFn = unsafe extern "sysv64" fn(*mut VMContext, u32, u32, u32, *mut u64) -> u32;
 type RecordTrapFn = unsafe extern "sysv64" fn(*mut VMContext, usize, usize);
 type SimdOpFn = unsafe extern "sysv64" fn(u32, *mut u8);
+type RefreshFn = unsafe extern "sysv64" fn(*mut VMContext);
 /// The entry trampoline: `(vmctx, code, slots, slot count) -> Code`.
 pub(crate) type EntryFn =
     unsafe extern "sysv64" fn(*mut VMContext, *const u8, *mut u64, usize) -> u32;
@@ -124,7 +125,9 @@ pub(crate) struct VMContext {
     /// into the host, from its frame (each frame holds its own count, see
     /// `codegen`), so libcalls count the compiled frames below them.
     depth_left: u64,
-    entry_sp: usize,
+    /// This thread's entry stack pointer (`signals::entry_sp_slot`): the
+    /// innermost entry trampoline's frame, which a trap unwinds to.
+    entry_sp: *mut usize,
     globals: *const *mut u128,
     /// The store's fuel (`StoreInner::fuel`), the engine's epoch and the
     /// store's epoch deadline.
@@ -141,6 +144,22 @@ pub(crate) struct VMContext {
     /// (memory 0 is also `mem_base`/`mem_len`); compiled code reads the
     /// others through it. Empty when the instance has one memory or none.
     memories: *const MemSlot,
+    /// Each imported function's direct-call target ([`ImportSlot`]), by
+    /// import index: filled by `call_import` once the import turned out to
+    /// be a compiled function of another instance of the store.
+    imports: *const ImportSlot,
+    /// This thread's active-module list (`signals::active_slot`), where a
+    /// direct call into another instance pushes that instance's module.
+    active: *const (),
+    /// The store's layout generation (`StoreInner::resizes`), which a
+    /// context must have seen (`resizes`) for compiled code to call into
+    /// it directly.
+    generation: *const u64,
+    /// The instance's compiled module (kept alive by the `VmCell`).
+    module: *const CompiledModule,
+    /// Brings the context up to date with the store (after a direct call
+    /// into another instance changed the store's layout).
+    refresh: RefreshFn,
     // Not read by generated code.
     store_id: u64,
     /// The call-depth limit `depth_left` counts down from.
@@ -158,7 +177,21 @@ pub(crate) struct VMContext {
     global_ptrs: Vec<*mut u128>,
     /// `StoreInner::globals`' buffer when `global_ptrs` was made.
     globals_base: usize,
+    /// `imports`' storage.
+    import_slots: Vec<ImportSlot>,
 }
+
+/// Where a direct call of an imported function goes: the code of a
+/// compiled function of another instance, and that instance's context
+/// (both null until `call_import` fills them).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct ImportSlot {
+    code: *const u8,
+    vmctx: *mut VMContext,
+}
+pub(crate) const IMPORT_SLOT_SIZE: i32 = size_of::<ImportSlot>() as i32;
+pub(crate) const IMPORT_SLOT_VMCTX: i32 = offset_of!(ImportSlot, vmctx) as i32;
 
 pub(crate) const CALL_IMPORT: i32 = offset_of!(VMContext, call_import) as i32;
 pub(crate) const CALL_INDIRECT: i32 = offset_of!(VMContext, call_indirect) as i32;
@@ -182,6 +215,13 @@ pub(crate) const FUNC_REFS: i32 = offset_of!(VMContext, func_refs) as i32;
 pub(crate) const INSTANCE: i32 = offset_of!(VMContext, instance) as i32;
 pub(crate) const GLOBALS: i32 = offset_of!(VMContext, globals) as i32;
 pub(crate) const MEMORIES: i32 = offset_of!(VMContext, memories) as i32;
+pub(crate) const IMPORTS: i32 = offset_of!(VMContext, imports) as i32;
+pub(crate) const ACTIVE: i32 = offset_of!(VMContext, active) as i32;
+pub(crate) const GENERATION: i32 = offset_of!(VMContext, generation) as i32;
+pub(crate) const MODULE: i32 = offset_of!(VMContext, module) as i32;
+pub(crate) const REFRESH: i32 = offset_of!(VMContext, refresh) as i32;
+pub(crate) const RESIZES: i32 = offset_of!(VMContext, resizes) as i32;
+pub(crate) const MAX_DEPTH: i32 = offset_of!(VMContext, max_depth) as i32;
 /// A memory's base and length in [`VMContext::memories`].
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -227,9 +267,14 @@ pub(crate) struct StoreState {
     /// Every store function's [`FuncRef`], by store index; rebuilt when
     /// functions were added.
     func_refs: Vec<FuncRef>,
-    /// The wasm frames of the last trap, `(function, wasm offset)`
-    /// innermost first, walked before the trap unwound them.
-    trap_frames: Vec<(u32, u32)>,
+    /// The wasm frames of the last trap, `(instance, function, wasm
+    /// offset)` innermost first, walked before the trap unwound them.
+    trap_frames: Vec<(u32, u32, u32)>,
+    /// The store's address at its last entry (see `invoke_cells`).
+    store_addr: usize,
+    /// The error a libcall failed with is a trap of wasm the caller called
+    /// (through `call_import`): the caller's frames extend its backtrace.
+    caller_frames: bool,
 }
 
 // SAFETY: the raw pointers in the contexts and function references point
@@ -283,6 +328,7 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
     vm.epoch = inner.engine.epoch_ptr();
     vm.epoch_deadline = &inner.epoch_deadline;
     vm.resizes = inner.resizes;
+    vm.generation = &inner.resizes;
     match vm.table0_index {
         Some(t) => {
             let el = &inner.tables[t as usize].elements;
@@ -364,6 +410,14 @@ fn new_context<T>(inner: &mut StoreInner, instance: u32) -> Result<Rc<VmCell>, E
             "compiled code relies on guard regions that its memory does not have",
         ));
     }
+    let import_slots = vec![
+        ImportSlot {
+            code: core::ptr::null(),
+            vmctx: core::ptr::null_mut(),
+        };
+        module.num_imported as usize
+    ];
+    let module_ptr = Arc::as_ptr(&module);
     let cell = Rc::new(VmCell {
         module,
         ctx: core::cell::UnsafeCell::new(VMContext {
@@ -380,7 +434,7 @@ fn new_context<T>(inner: &mut StoreInner, instance: u32) -> Result<Rc<VmCell>, E
             mem_len: 0,
             stack_limit: 0,
             depth_left: 0,
-            entry_sp: 0,
+            entry_sp: core::ptr::null_mut(),
             globals: core::ptr::null(),
             fuel: core::ptr::null_mut(),
             epoch: core::ptr::null(),
@@ -403,6 +457,12 @@ fn new_context<T>(inner: &mut StoreInner, instance: u32) -> Result<Rc<VmCell>, E
             mem_slots: Vec::new(),
             global_ptrs: Vec::new(),
             globals_base: 0,
+            imports: import_slots.as_ptr(),
+            import_slots,
+            active: core::ptr::null(),
+            generation: core::ptr::null(),
+            module: module_ptr,
+            refresh: refresh_libcall,
         }),
     });
     let state = &mut inner.compiled;
@@ -502,7 +562,19 @@ pub(crate) fn invoke_cells<T>(
     // same instance is waiting in a libcall, and gets its depth back below).
     let vmr = unsafe { &mut *vm };
     let saved_depth_left = (vmr.depth_left, vmr.max_depth);
+    // (An outer activation of this instance, on another thread, gets its
+    // own stack limit and activation list back.)
+    let saved_activation = (vmr.stack_limit, vmr.active, vmr.entry_sp);
+    if inner.compiled.store_addr != store_ptr as usize {
+        // The store moved since it last ran: every context's pointers into
+        // it are stale, so no direct call may trust one before it is
+        // refreshed (the generation changes).
+        inner.compiled.store_addr = store_ptr as usize;
+        inner.resizes += 1;
+    }
     vmr.store = store_ptr.cast();
+    vmr.active = super::signals::active_slot();
+    vmr.entry_sp = super::signals::entry_sp_slot();
     vmr.stack_limit = limit;
     vmr.max_depth = max_depth;
     vmr.depth_left = max_depth.saturating_sub(saved_depth as u64);
@@ -517,7 +589,10 @@ pub(crate) fn invoke_cells<T>(
         (module.entry())(vm, code, slots.as_mut_ptr(), n)
     });
     // SAFETY: as above; the entry returned.
-    unsafe { ((*vm).depth_left, (*vm).max_depth) = saved_depth_left };
+    unsafe {
+        ((*vm).depth_left, (*vm).max_depth) = saved_depth_left;
+        ((*vm).stack_limit, (*vm).active, (*vm).entry_sp) = saved_activation;
+    }
     drop(cell);
     let inner = &mut store.inner;
     inner.depth = saved_depth;
@@ -544,11 +619,17 @@ pub(crate) fn invoke_cells<T>(
             Error::from(Trap { code: t, backtrace })
         }
         None => {
-            let e = inner
+            let mut e = inner
                 .compiled
                 .error
                 .take()
                 .unwrap_or_else(|| Error::bug("compiled code failed without an error"));
+            if core::mem::take(&mut inner.compiled.caller_frames) {
+                let outer = backtrace(inner, instance, &frames);
+                if let Some(t) = e.as_trap_mut().filter(|t| !t.backtrace.is_empty()) {
+                    t.backtrace.extend(outer);
+                }
+            }
             match e.trap_without_backtrace() {
                 Some(t) => {
                     let backtrace = backtrace(inner, instance, &frames);
@@ -563,18 +644,22 @@ pub(crate) fn invoke_cells<T>(
 }
 
 /// The backtrace of `frames` (as `record_trap` found them) of `instance`.
-fn backtrace(inner: &StoreInner, instance: u32, frames: &[(u32, u32)]) -> Vec<FrameInfo> {
-    let Some(inst) = inner.instances.get(instance as usize) else {
-        return Vec::new();
-    };
-    let names = &inst.module.binary().names;
+fn backtrace(inner: &StoreInner, _instance: u32, frames: &[(u32, u32, u32)]) -> Vec<FrameInfo> {
     frames
         .iter()
-        .map(|&(func, offset)| FrameInfo {
-            func_index: func,
-            func_name: names.function(func).map(str::to_owned),
-            offset: offset as usize,
-            module_name: names.module.clone(),
+        .filter_map(|&(instance, func, offset)| {
+            let names = &inner
+                .instances
+                .get(instance as usize)?
+                .module
+                .binary()
+                .names;
+            Some(FrameInfo {
+                func_index: func,
+                func_name: names.function(func).map(str::to_owned),
+                offset: offset as usize,
+                module_name: names.module.clone(),
+            })
         })
         .collect()
 }
@@ -600,14 +685,31 @@ unsafe extern "sysv64" fn record_trap(vm: *mut VMContext, mut pc: usize, mut fp:
     frames.clear();
     // (A host function may have replaced the store: then there is nothing
     // of these frames in it.)
-    let module = inner
-        .instances
-        .get(instance as usize)
-        .filter(|_| inner.id == id)
-        .and_then(|i| i.module.compiled_code());
-    if let Some(module) = module {
-        while let Some(frame) = module.lookup(pc) {
-            frames.push(frame);
+    if inner.id == id {
+        // The frames up to the entry are this instance's and, below direct
+        // calls between instances, other instances' of the store: each
+        // return address is looked up in the module of the frame above it
+        // first, then in every compiled instance's.
+        let mut at = instance;
+        loop {
+            let code = |i: u32| {
+                inner
+                    .instances
+                    .get(i as usize)
+                    .and_then(|inst| inst.module.compiled_code())
+            };
+            let found = code(at)
+                .and_then(|m| m.lookup(pc))
+                .map(|f| (at, f))
+                .or_else(|| {
+                    (0..inner.instances.len() as u32)
+                        .find_map(|i| code(i).and_then(|m| m.lookup(pc)).map(|f| (i, f)))
+                });
+            let Some((i, (func, offset))) = found else {
+                break;
+            };
+            at = i;
+            frames.push((i, func, offset));
             if fp == 0 {
                 break;
             }
@@ -621,6 +723,21 @@ unsafe extern "sysv64" fn record_trap(vm: *mut VMContext, mut pc: usize, mut fp:
         }
     }
     inner.compiled.trap_frames = frames;
+}
+
+/// The `refresh` of a context: compiled code calls it after a direct call
+/// into another instance returned and the store's layout generation
+/// changed meanwhile (a memory or table grew, globals or functions were
+/// added), as a libcall's return refreshes its caller's context.
+///
+/// # Safety
+/// `vm` is the running context, whose `store` is the running store.
+unsafe extern "sysv64" fn refresh_libcall(vm: *mut VMContext) {
+    // SAFETY: the caller's guarantee; `inner` comes first in `Store<T>`.
+    let (vm, inner) = unsafe { (&mut *vm, &mut *(*vm).store.cast::<StoreInner>()) };
+    if inner.id == vm.store_id {
+        refresh(vm, inner);
+    }
 }
 
 /// Runs `f` for a libcall of the context `vm`, with the store: the
@@ -683,10 +800,27 @@ fn fail(inner: &mut StoreInner, e: Error) -> u32 {
 
 /// Makes the store's call depth count the compiled frames below the
 /// libcall; returns the depth to restore.
-fn start_libcall(vm: &VMContext, inner: &mut StoreInner) -> usize {
-    let saved = inner.depth;
+fn start_libcall(vm: &VMContext, inner: &mut StoreInner) -> Saved {
+    let saved = Saved {
+        depth: inner.depth,
+        stack_limit: vm.stack_limit,
+        active: vm.active,
+        entry_sp: vm.entry_sp,
+    };
     inner.depth = vm.max_depth.saturating_sub(vm.depth_left) as usize;
     saved
+}
+
+/// What a libcall restores when it returns: the store's call depth, and
+/// the context's activation fields, which a nested activation (entered on
+/// another thread, or calling this instance directly) may have set to its
+/// own.
+#[derive(Clone, Copy)]
+struct Saved {
+    depth: usize,
+    stack_limit: usize,
+    active: *const (),
+    entry_sp: *mut usize,
 }
 
 #[inline(always)]
@@ -694,12 +828,15 @@ fn finish_libcall(
     vm: &mut VMContext,
     inner: &mut StoreInner,
     r: std::thread::Result<u32>,
-    saved_depth: usize,
+    saved: Saved,
 ) -> u32 {
+    vm.stack_limit = saved.stack_limit;
+    vm.active = saved.active;
+    vm.entry_sp = saved.entry_sp;
     // A host function may have replaced the whole store: nothing of this
     // context is in the new one (the error says so).
     if inner.id == vm.store_id {
-        inner.depth = saved_depth;
+        inner.depth = saved.depth;
         // The store did not move (the call borrowed it): what the context
         // points into changed only if a memory or table was resized,
         // globals or functions were added.
@@ -760,6 +897,26 @@ unsafe fn call_store_func<T>(
             // host function's (linking checked it), and `n` its cells.
             let slots = unsafe { core::slice::from_raw_parts_mut(args, *n) };
             return in_host(store, instance, |caller| raw(caller, slots))?.map(|()| 0);
+        }
+    }
+    // A compiled function of another instance takes the cells as they are
+    // (no `Val`s), when no GC reference is among them (those are rooted
+    // on the way, below).
+    if let Some((target, index)) = compiled_target(&store.inner, func) {
+        let ty = store.inner.func_type(func);
+        if !crate::func::has_refs(ty) {
+            let n = area_cells(ty);
+            // SAFETY: the caller's guarantee: `args` has room for the
+            // parameters and the results, `n` cells.
+            let slots = unsafe { core::slice::from_raw_parts_mut(args, n) };
+            let r = invoke_cells(store, target, index, slots);
+            if r.as_ref().is_err_and(|e| e.as_trap().is_some()) {
+                // The caller's frames join the trap's backtrace when it
+                // reaches the caller's entry (as one interpreted call
+                // stack would have them).
+                store.inner.compiled.caller_frames = true;
+            }
+            return r.map(|()| 0);
         }
     }
     // SAFETY: the caller's guarantee.
@@ -867,7 +1024,29 @@ unsafe extern "sysv64" fn call_import<T>(vm: *mut VMContext, func: u32, args: *m
     unsafe {
         libcall::<T>(vm, |store, instance| {
             let f = store.inner.instances[instance as usize].funcs[func as usize];
-            call_store_func(store, instance, f, args)
+            let r = call_store_func(store, instance, f, args)?;
+            // Compiled code calls a compiled function of another instance
+            // directly from now on (its context exists after the call).
+            if let Some((target, index)) = compiled_target(&store.inner, f) {
+                let inner = &store.inner;
+                if !crate::func::has_refs(inner.func_type(f)) {
+                    if let Some(Some(cell)) = inner.compiled.vmctxs.get(target as usize) {
+                        let slot = ImportSlot {
+                            code: cell.module.func_code(index),
+                            vmctx: cell.ctx.get(),
+                        };
+                        // (Sound by the block's guarantee: `vm` is the
+                        // caller's context, a separate allocation, whose
+                        // compiled code waits in this libcall; the slot is
+                        // one of its imports, `func` being an import index.)
+                        let caller = &mut *vm;
+                        if let Some(s) = caller.import_slots.get_mut(func as usize) {
+                            *s = slot;
+                        }
+                    }
+                }
+            }
+            Ok(r)
         })
     }
 }

@@ -9,6 +9,7 @@ use nanowasm_runtime::*;
 
 mod backtrace;
 mod compiler;
+mod cross_instance;
 mod exceptions;
 mod extended_const;
 mod function_references;
