@@ -627,7 +627,7 @@ pub trait WasmTy: Sized {
 }
 
 macro_rules! wasm_ty {
-    ($t:ty, $vt:expr, $to:expr, $from:pat => $back:expr) => {
+    ($t:ty, $vt:expr, $to:expr, $from:pat => $back:expr $(, $extra:item)*) => {
         impl WasmTy for $t {
             fn valtype() -> ValType {
                 $vt
@@ -642,6 +642,7 @@ macro_rules! wasm_ty {
                     _ => None,
                 }
             }
+            $($extra)*
         }
     };
 }
@@ -652,25 +653,16 @@ macro_rules! wasm_ty {
 /// bits).
 macro_rules! wasm_num {
     ($t:ty, $vt:expr, $to:expr, $from:pat => $back:expr, $cell:expr, $uncell:expr) => {
-        impl WasmTy for $t {
-            fn valtype() -> ValType {
-                $vt
-            }
-            fn into_val(self) -> Val {
-                #[allow(clippy::redundant_closure_call)]
-                ($to)(self)
-            }
-            fn from_val(v: Val) -> Option<Self> {
-                match v {
-                    $from => Some($back),
-                    _ => None,
-                }
-            }
+        wasm_ty!(
+            $t,
+            $vt,
+            $to,
+            $from => $back,
             #[inline]
             fn load_cells(_store: u64, cells: &[u64]) -> Option<Self> {
                 #[allow(clippy::redundant_closure_call)]
                 cells.first().map(|&c| ($uncell)(c))
-            }
+            },
             #[inline]
             fn store_cells(self, _store: u64, cells: &mut [u64]) -> bool {
                 #[allow(clippy::redundant_closure_call)]
@@ -679,7 +671,7 @@ macro_rules! wasm_num {
                 }
                 true
             }
-        }
+        );
     };
 }
 

@@ -221,28 +221,12 @@ struct Code {
     params: u32,
 }
 
-fn uleb(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+fn uleb(out: &mut Vec<u8>, v: u64) {
+    nanowasm_core::leb128::write_u64(out, v);
 }
 
-fn sleb(out: &mut Vec<u8>, mut v: i64) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        let done = (v == 0 && byte & 0x40 == 0) || (v == -1 && byte & 0x40 != 0);
-        out.push(if done { byte } else { byte | 0x80 });
-        if done {
-            return;
-        }
-    }
+fn sleb(out: &mut Vec<u8>, v: i64) {
+    nanowasm_core::leb128::write_i64(out, v);
 }
 
 impl Code {
