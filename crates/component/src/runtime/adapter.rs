@@ -34,6 +34,7 @@ use nanowasm_runtime::{
 };
 
 use super::abi::{Encoding, Options};
+use super::fused::plain_int;
 use super::instance::{Lifted, Plan};
 use super::state::{state, trap, MAY_ENTER, MAY_LEAVE};
 use super::types::{align_to, Type};
@@ -86,7 +87,8 @@ impl Leaf {
 /// The leaves of `ty` with their offsets from the start of a value of `ty`
 /// in memory; `false` if `ty` holds what is not compiled.
 fn leaves(ty: &Type, at: &mut u32, out: &mut Vec<(Leaf, u32)>) -> bool {
-    let (leaf, size) = match ty {
+    let int = |size, signed| Leaf::Int { size, signed };
+    let leaf = match ty {
         Type::Record(_) | Type::Tuple(_) => {
             let start = align_to(*at, ty.align());
             *at = start;
@@ -98,56 +100,21 @@ fn leaves(ty: &Type, at: &mut u32, out: &mut Vec<(Leaf, u32)>) -> bool {
             *at = start + ty.size();
             return true;
         }
-        Type::Bool => (Leaf::Bool, 1),
-        Type::U8 | Type::S8 => (
-            Leaf::Int {
-                size: 1,
-                signed: matches!(ty, Type::S8),
-            },
-            1,
-        ),
-        Type::U16 | Type::S16 => (
-            Leaf::Int {
-                size: 2,
-                signed: matches!(ty, Type::S16),
-            },
-            2,
-        ),
-        Type::U32 | Type::S32 => (
-            Leaf::Int {
-                size: 4,
-                signed: false,
-            },
-            4,
-        ),
-        Type::U64 | Type::S64 => (
-            Leaf::Int {
-                size: 8,
-                signed: false,
-            },
-            8,
-        ),
-        Type::Float32 => (Leaf::F32, 4),
-        Type::Float64 => (Leaf::F64, 8),
-        Type::Char => (Leaf::Char, 4),
-        Type::String => (Leaf::Str, 8),
-        Type::List(elem) => match &**elem {
-            Type::U8 | Type::S8 => (Leaf::List { size: 1 }, 8),
-            Type::U16 | Type::S16 => (Leaf::List { size: 2 }, 8),
-            Type::U32 | Type::S32 => (Leaf::List { size: 4 }, 8),
-            Type::U64 | Type::S64 => (Leaf::List { size: 8 }, 8),
-            _ => return false,
-        },
+        Type::Bool => Leaf::Bool,
+        Type::U8 | Type::U16 | Type::U32 | Type::S32 | Type::U64 | Type::S64 => {
+            int(ty.size(), false)
+        }
+        Type::S8 | Type::S16 => int(ty.size(), true),
+        Type::Float32 => Leaf::F32,
+        Type::Float64 => Leaf::F64,
+        Type::Char => Leaf::Char,
+        Type::String => Leaf::Str,
+        Type::List(elem) if plain_int(elem) => Leaf::List { size: elem.size() },
         _ => return false,
     };
-    let align = if size == 8 && matches!(leaf, Leaf::Str | Leaf::List { .. }) {
-        4
-    } else {
-        size
-    };
-    *at = align_to(*at, align);
+    *at = align_to(*at, ty.align());
     out.push((leaf, *at));
-    *at += size;
+    *at += ty.size();
     true
 }
 
@@ -199,15 +166,6 @@ fn trap_message(code: u32, value: u32) -> String {
         _ => format!("fused adapter: unknown trap {code}"),
     }
 }
-
-/// Flag transitions (bits, done in this order; see [`flag_ops`]).
-const ENTER: i32 = 1;
-const CALLEE_MAY_LEAVE: i32 = 2;
-const CALLER_MAY_NOT_LEAVE: i32 = 4;
-const CALLER_MAY_LEAVE: i32 = 8;
-const CALLEE_MAY_NOT_LEAVE: i32 = 16;
-const CALLEE_MAY_LEAVE_AGAIN: i32 = 32;
-const LEAVE: i32 = 64;
 
 /// Memory indices in the adapter: the caller's is 0, the callee's 1.
 const FROM_MEM: u32 = 0;
@@ -421,10 +379,11 @@ fn section(module: &mut Vec<u8>, id: u8, body: &[u8]) {
     module.extend_from_slice(body);
 }
 
-/// The module's bytes. Imports, in order: `flags`, `trap`, `utf8`, the
-/// callee, then the callee's `realloc`, the caller's `realloc` and
-/// `post-return` where needed, then the caller's and the callee's memory
-/// where needed; [`instantiate`] passes them in that order.
+/// The module's bytes. Imports, in order: `trap`, `utf8`, the callee, then
+/// the callee's `realloc`, the caller's `realloc` and `post-return` where
+/// needed, the caller's and the callee's memory where needed, and last the
+/// caller's flags, the callee's flags and its two `context` slots;
+/// [`instantiate`] passes them in that order.
 fn encode(s: &Shape<'_>) -> Vec<u8> {
     // Types: 0 adapter, 1 trap, 2 utf8, 3 callee, 4 realloc, 5 post-return.
     let mut types = Vec::new();
@@ -512,7 +471,7 @@ fn body(s: &Shape<'_>, ix: &Imports) -> Vec<u8> {
     // Temporaries for strings and lists, and for values checked in memory.
     let t: [u32; 5] = std::array::from_fn(|_| c.local(I32));
     let wide = c.local(I64);
-    flag_ops(&mut c, ix, ENTER, plan.params_alloc);
+    enter(&mut c, ix, plan.params_alloc);
     // Arguments, flat to flat, pushed in order.
     let mut cell = 0u32;
     for &(leaf, _) in &s.params {
@@ -530,7 +489,7 @@ fn body(s: &Shape<'_>, ix: &Imports) -> Vec<u8> {
         cell += leaf.flat().len() as u32;
     }
     if plan.params_alloc {
-        flag_ops(&mut c, ix, CALLEE_MAY_LEAVE, plan.params_alloc);
+        set_flag(&mut c, TO_FLAGS, MAY_LEAVE, true);
     }
     c.call(ix.callee);
     // The callee's flat results, kept for the result and `post-return`.
@@ -539,7 +498,7 @@ fn body(s: &Shape<'_>, ix: &Imports) -> Vec<u8> {
         c.set(r);
     }
     if plan.result_alloc {
-        flag_ops(&mut c, ix, CALLER_MAY_NOT_LEAVE, plan.params_alloc);
+        set_flag(&mut c, FROM_FLAGS, MAY_LEAVE, false);
     }
     // The result: flat (one scalar, returned), or through memory.
     let mut ret = None;
@@ -559,19 +518,18 @@ fn body(s: &Shape<'_>, ix: &Imports) -> Vec<u8> {
         c.set(out);
         ret = Some(out);
     }
-    let mut last = 0;
     if plan.result_alloc {
-        last |= CALLER_MAY_LEAVE;
+        set_flag(&mut c, FROM_FLAGS, MAY_LEAVE, true);
     }
     if let Some(pr) = ix.post_return {
-        flag_ops(&mut c, ix, last | CALLEE_MAY_NOT_LEAVE, plan.params_alloc);
+        set_flag(&mut c, TO_FLAGS, MAY_LEAVE, false);
         for &r in &results {
             c.get(r);
         }
         c.call(pr);
-        last = CALLEE_MAY_LEAVE_AGAIN;
+        set_flag(&mut c, TO_FLAGS, MAY_LEAVE, true);
     }
-    flag_ops(&mut c, ix, last | LEAVE, plan.params_alloc);
+    set_flag(&mut c, TO_FLAGS, MAY_ENTER, true);
     if let Some(out) = ret {
         c.get(out);
     }
@@ -587,55 +545,36 @@ fn body(s: &Shape<'_>, ix: &Imports) -> Vec<u8> {
     out
 }
 
-/// The flag transitions `ops` (bits, in their order), on the flags
-/// globals, as [`super::fused::call`] makes them.
-fn flag_ops(c: &mut Code, ix: &Imports, ops: i32, params_alloc: bool) {
-    let set = |c: &mut Code, g: u32, bit: i32, on: bool| {
-        c.idx(0x23, g);
-        if on {
-            c.i32c(bit).op(0x72);
-        } else {
-            c.i32c(!bit).op(0x71);
-        }
-        c.idx(0x24, g);
-    };
-    if ops & ENTER != 0 {
-        // The caller may leave, the callee may be entered; then the callee
-        // is entered, may not call out while its `realloc` runs, and its
-        // task's context slots are zero.
-        c.idx(0x23, FROM_FLAGS).i32c(MAY_LEAVE).op(0x71).op(0x45);
-        c.trap_if(ix, TRAP_CANNOT_LEAVE, None);
-        c.idx(0x23, TO_FLAGS).i32c(MAY_ENTER).op(0x71).op(0x45);
-        c.trap_if(ix, TRAP_CANNOT_ENTER, None);
-        c.idx(0x23, TO_FLAGS)
-            .i32c(!(MAY_ENTER | MAY_LEAVE))
-            .op(0x71);
-        if !params_alloc {
-            c.i32c(MAY_LEAVE).op(0x72);
-        }
-        c.idx(0x24, TO_FLAGS);
-        for g in TO_CONTEXT {
-            c.i32c(0).idx(0x24, g);
-        }
+/// Entering the callee, as [`super::fused::call`] does: the caller may
+/// leave, the callee may be entered; then the callee is entered, may not
+/// call out while its `realloc` runs (if it runs), and its task's context
+/// slots are zero.
+fn enter(c: &mut Code, ix: &Imports, params_alloc: bool) {
+    c.idx(0x23, FROM_FLAGS).i32c(MAY_LEAVE).op(0x71).op(0x45);
+    c.trap_if(ix, TRAP_CANNOT_LEAVE, None);
+    c.idx(0x23, TO_FLAGS).i32c(MAY_ENTER).op(0x71).op(0x45);
+    c.trap_if(ix, TRAP_CANNOT_ENTER, None);
+    c.idx(0x23, TO_FLAGS)
+        .i32c(!(MAY_ENTER | MAY_LEAVE))
+        .op(0x71);
+    if !params_alloc {
+        c.i32c(MAY_LEAVE).op(0x72);
     }
-    if ops & CALLEE_MAY_LEAVE != 0 {
-        set(c, TO_FLAGS, MAY_LEAVE, true);
+    c.idx(0x24, TO_FLAGS);
+    for g in TO_CONTEXT {
+        c.i32c(0).idx(0x24, g);
     }
-    if ops & CALLER_MAY_NOT_LEAVE != 0 {
-        set(c, FROM_FLAGS, MAY_LEAVE, false);
+}
+
+/// Sets (`on`) or clears flag `bit` in the flags global `g`.
+fn set_flag(c: &mut Code, g: u32, bit: i32, on: bool) {
+    c.idx(0x23, g);
+    if on {
+        c.i32c(bit).op(0x72);
+    } else {
+        c.i32c(!bit).op(0x71);
     }
-    if ops & CALLER_MAY_LEAVE != 0 {
-        set(c, FROM_FLAGS, MAY_LEAVE, true);
-    }
-    if ops & CALLEE_MAY_NOT_LEAVE != 0 {
-        set(c, TO_FLAGS, MAY_LEAVE, false);
-    }
-    if ops & CALLEE_MAY_LEAVE_AGAIN != 0 {
-        set(c, TO_FLAGS, MAY_LEAVE, true);
-    }
-    if ops & LEAVE != 0 {
-        set(c, TO_FLAGS, MAY_ENTER, true);
-    }
+    c.idx(0x24, g);
 }
 
 /// Normalizes the scalar on the stack, which is also in local `l` (a

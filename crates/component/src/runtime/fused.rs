@@ -60,7 +60,8 @@ struct Fuse<'a, T> {
     scope: usize,
 }
 
-fn plain_int(t: &Type) -> bool {
+/// An integer type: a list of them is copied as bytes.
+pub(crate) fn plain_int(t: &Type) -> bool {
     matches!(
         t,
         Type::U8 | Type::S8 | Type::U16 | Type::S16 | Type::U32 | Type::S32 | Type::U64 | Type::S64

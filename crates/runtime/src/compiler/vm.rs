@@ -614,7 +614,7 @@ pub(crate) fn invoke_cells<T>(
     }
     let error = match code.trap() {
         Some(t) => {
-            let backtrace = backtrace(inner, instance, &frames);
+            let backtrace = backtrace(inner, &frames);
             exec::log_trap(t, &backtrace, "wasm trapped");
             Error::from(Trap { code: t, backtrace })
         }
@@ -625,14 +625,14 @@ pub(crate) fn invoke_cells<T>(
                 .take()
                 .unwrap_or_else(|| Error::bug("compiled code failed without an error"));
             if core::mem::take(&mut inner.compiled.caller_frames) {
-                let outer = backtrace(inner, instance, &frames);
+                let outer = backtrace(inner, &frames);
                 if let Some(t) = e.as_trap_mut().filter(|t| !t.backtrace.is_empty()) {
                     t.backtrace.extend(outer);
                 }
             }
             match e.trap_without_backtrace() {
                 Some(t) => {
-                    let backtrace = backtrace(inner, instance, &frames);
+                    let backtrace = backtrace(inner, &frames);
                     exec::log_trap(t, &backtrace, "a host function trapped");
                     Error::from(Trap { code: t, backtrace })
                 }
@@ -643,8 +643,9 @@ pub(crate) fn invoke_cells<T>(
     Err(error)
 }
 
-/// The backtrace of `frames` (as `record_trap` found them) of `instance`.
-fn backtrace(inner: &StoreInner, _instance: u32, frames: &[(u32, u32, u32)]) -> Vec<FrameInfo> {
+/// The backtrace of `frames` (as `record_trap` found them, each with its
+/// instance).
+fn backtrace(inner: &StoreInner, frames: &[(u32, u32, u32)]) -> Vec<FrameInfo> {
     frames
         .iter()
         .filter_map(|&(instance, func, offset)| {
