@@ -368,6 +368,19 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
     }
 }
 
+/// Whether nothing `refresh` fills in has changed since it last ran for
+/// `vm`: everything it reads is counted by the store's layout generation
+/// (memory and table resizes, functions and globals added, the store
+/// moving to a new address: `StoreInner::resizes`), and the globals'
+/// base and the function table are compared as well. A new context is
+/// never current (its generation starts at `u64::MAX`).
+#[inline(always)]
+fn is_current(vm: &VMContext, inner: &StoreInner) -> bool {
+    vm.resizes == inner.resizes
+        && vm.globals_base == inner.globals.as_ptr() as usize
+        && inner.compiled.func_refs.len() == inner.funcs.len()
+}
+
 /// Refreshes the bases and lengths of an instance with several memories.
 #[cold]
 #[inline(never)]
@@ -447,7 +460,9 @@ fn new_context<T>(inner: &mut StoreInner, instance: u32) -> Result<Rc<VmCell>, E
             max_depth: 0,
             table0_index: inst.tables.first().copied(),
             memory0_index: inst.memories.first().copied(),
-            resizes: 0,
+            // Stale until `refresh` first fills it in (the check in
+            // `invoke_cells` compares generations).
+            resizes: u64::MAX,
             memories: core::ptr::null(),
             memory_indices: if inst.memories.len() > 1 {
                 inst.memories.clone()
@@ -578,7 +593,9 @@ pub(crate) fn invoke_cells<T>(
     vmr.stack_limit = limit;
     vmr.max_depth = max_depth;
     vmr.depth_left = max_depth.saturating_sub(saved_depth as u64);
-    refresh(vmr, inner);
+    if !is_current(vmr, inner) {
+        refresh(vmr, inner);
+    }
     let n = slots.len();
     let module: &CompiledModule = &cell.module;
     let code = module.func_code(index);
@@ -841,10 +858,7 @@ fn finish_libcall(
         // The store did not move (the call borrowed it): what the context
         // points into changed only if a memory or table was resized,
         // globals or functions were added.
-        if vm.resizes != inner.resizes
-            || vm.globals_base != inner.globals.as_ptr() as usize
-            || inner.compiled.func_refs.len() != inner.funcs.len()
-        {
+        if !is_current(vm, inner) {
             refresh(vm, inner);
         }
     }
