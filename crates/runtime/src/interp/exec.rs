@@ -251,7 +251,7 @@ fn in_host<T, R>(
     store.inner.depth += cx.frames.len() + 1;
     let r = f(Caller {
         store: &mut *store,
-        instance: Some(cx.instance),
+        instance: cx.instance,
     });
     if store.inner.id != id {
         return Err(Exit::Error(store_replaced()));
@@ -352,7 +352,7 @@ fn invoke_host<T>(
     let r = (f.call)(
         Caller {
             store: &mut *store,
-            instance: None,
+            instance: Caller::<T>::NO_INSTANCE,
         },
         params,
         results,
