@@ -65,6 +65,12 @@ std::thread_local! {
     static ACTIVE: Cell<*const Activation> = const { Cell::new(core::ptr::null()) };
 }
 
+/// Whether compiled code is running on this thread (some activation is
+/// on its list).
+pub(crate) fn compiled_code_running() -> bool {
+    ACTIVE.try_with(|a| !a.get().is_null()).unwrap_or(false)
+}
+
 /// Runs `f` (which enters `module`'s code) with `module` registered as
 /// active on this thread.
 pub(crate) fn with_activation<R>(module: &CompiledModule, f: impl FnOnce() -> R) -> R {
@@ -72,6 +78,11 @@ pub(crate) fn with_activation<R>(module: &CompiledModule, f: impl FnOnce() -> R)
     impl Drop for Restore {
         fn drop(&mut self) {
             ACTIVE.with(|a| a.set(self.0));
+            if self.0.is_null() {
+                // The outermost activation on this thread ended: contexts
+                // of stores dropped under it are no longer used.
+                super::vm::free_parked_contexts();
+            }
         }
     }
     let act = Activation {

@@ -277,6 +277,55 @@ pub(crate) struct StoreState {
     caller_frames: bool,
 }
 
+impl Drop for StoreState {
+    /// A store dropped while compiled code runs on this thread (a host
+    /// function replaced the whole store, which the API allows and the
+    /// entry then reports as an error): its code below the host function
+    /// still returns into its contexts (the libcall's epilogue writes them,
+    /// the trap exit reads them) and into its modules' code. An entry from
+    /// the host holds its own context, but an instance called directly
+    /// from another instance's code does not: its context, with the code
+    /// it keeps mapped, waits in this thread's parking list until the
+    /// outermost activation ends.
+    fn drop(&mut self) {
+        if super::signals::compiled_code_running() && !self.vmctxs.is_empty() {
+            let cells = core::mem::take(&mut self.vmctxs);
+            let parked = PARKED.try_with(|p| {
+                p.borrow_mut().extend(cells.into_iter().flatten());
+                PARKED_ANY.set(true);
+            });
+            // (During thread teardown no compiled code runs.)
+            debug_assert!(parked.is_ok());
+        }
+    }
+}
+
+std::thread_local! {
+    /// Contexts of stores dropped while compiled code ran on this thread
+    /// (see `StoreState`'s `Drop`).
+    static PARKED: core::cell::RefCell<Vec<Rc<VmCell>>> =
+        const { core::cell::RefCell::new(Vec::new()) };
+    static PARKED_ANY: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// Frees the parked contexts, once no compiled code runs on this thread.
+#[inline]
+pub(crate) fn free_parked_contexts() {
+    if PARKED_ANY.try_with(core::cell::Cell::get).unwrap_or(false) {
+        free_parked_contexts_slow();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn free_parked_contexts_slow() {
+    PARKED_ANY.set(false);
+    // Taken out first: dropping a context drops its module, whose code
+    // memory is unmapped; nothing re-enters the list meanwhile.
+    let parked = PARKED.take();
+    drop(parked);
+}
+
 // SAFETY: the raw pointers in the contexts and function references point
 // into this store or its modules' code (its
 // memories, globals, the store itself) and are only dereferenced by code

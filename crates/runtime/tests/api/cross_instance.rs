@@ -312,3 +312,60 @@ fn fuel_runs_out_in_the_callee_as_in_the_interpreter() {
         Ok(vec![Val::I32(0), Val::I32(0)])
     );
 }
+
+/// A host function called from a directly called instance replaces the
+/// whole store (which the API allows, and calls an error): the callee's
+/// context and code belonged to the store just dropped, and the direct
+/// call holds no reference to them, unlike an entry from the host. The
+/// call must fail cleanly, with the code it returns into still mapped and
+/// its context still allocated (run under valgrind, a use after free
+/// showed up here as invalid writes in the libcall's return path).
+#[test]
+fn replacing_the_store_under_a_direct_call_is_an_error() {
+    for module_dropped in [false, true] {
+        let engine = Engine::new(Config::new().strategy(Strategy::Compiler));
+        let callee = Module::new(
+            &engine,
+            wat(r#"(module
+                (import "host" "swap" (func $swap))
+                (func (export "f") (param i32) (result i32)
+                    (call $swap)
+                    (i32.add (local.get 0) (i32.const 1))))"#),
+        )
+        .unwrap();
+        let caller = Module::new(
+            &engine,
+            wat(r#"(module
+                (import "b" "f" (func $f (param i32) (result i32)))
+                (func (export "run") (result i32)
+                    ;; The first call goes through the host and fills the
+                    ;; import's slot; the second is direct, and swaps.
+                    (i32.add (call $f (i32.const 1)) (call $f (i32.const 2)))))"#),
+        )
+        .unwrap();
+        let mut linker: Linker<u32> = Linker::new(&engine);
+        let engine2 = engine.clone();
+        linker
+            .func_wrap("host", "swap", move |mut caller: Caller<'_, u32>| {
+                *caller.data_mut() += 1;
+                if *caller.data() == 2 {
+                    let old = std::mem::replace(caller.as_context_mut(), Store::new(&engine2, 0));
+                    drop(old);
+                }
+            })
+            .unwrap();
+        let mut store = Store::new(&engine, 0u32);
+        let b = linker.instantiate(&mut store, &callee).unwrap();
+        linker.instance(&mut store, "b", b).unwrap();
+        let a = linker.instantiate(&mut store, &caller).unwrap();
+        let run = a.get_typed_func::<(), i32>(&mut store, "run").unwrap();
+        if module_dropped {
+            // Only the store's instances keep the modules (and their code).
+            drop((callee, caller, linker));
+        }
+        let err = run.call(&mut store, ()).unwrap_err();
+        assert!(err.to_string().contains("replaced the store"), "{err}");
+        // The new store works.
+        assert_eq!(*store.data(), 0);
+    }
+}
