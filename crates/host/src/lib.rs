@@ -226,12 +226,22 @@ struct Slot {
 /// waiter count): waiters therefore never sleep longer than
 /// [`Gate::POLL`] without looking again, so such a miss costs at most that
 /// much latency, never a hang.
+///
+/// A spin lock lets an arriving thread take the gate ahead of sleeping
+/// waiters: a process calling a shared callee in a loop from one thread
+/// would keep it from callers on other threads until their deadlines
+/// passed. So once a waiter has waited [`Gate::FAIR_AFTER`], the gate
+/// turns fair: arrivals queue behind the waiters instead of trying the
+/// lock, and only woken waiters try it, until no waiter is left.
 struct Gate<T> {
     lock: spin::mutex::SpinMutex<T>,
     /// [`thread_token`] of the holder; 0 when free.
     owner: AtomicU64,
     /// Threads in [`Gate::enter_slow`], waiting for it to be free.
     waiters: AtomicU32,
+    /// Set when a waiter has waited [`Gate::FAIR_AFTER`]; cleared when the
+    /// last waiter leaves the queue.
+    fair: AtomicBool,
     /// Where waiters sleep.
     park: parking_lot::Mutex<()>,
     wake: parking_lot::Condvar,
@@ -267,12 +277,16 @@ fn thread_token() -> u64 {
 impl<T> Gate<T> {
     /// The longest a waiter sleeps before looking at the gate again.
     const POLL: Duration = Duration::from_millis(1);
+    /// How long a waiter waits before arrivals must queue behind it
+    /// (`parking_lot`'s mutexes turn fair after 0.5 ms too).
+    const FAIR_AFTER: Duration = Duration::from_micros(500);
 
     fn new(value: T) -> Gate<T> {
         Gate {
             lock: spin::mutex::SpinMutex::new(value),
             owner: AtomicU64::new(0),
             waiters: AtomicU32::new(0),
+            fair: AtomicBool::new(false),
             park: parking_lot::Mutex::new(()),
             wake: parking_lot::Condvar::new(),
         }
@@ -291,8 +305,10 @@ impl<T> Gate<T> {
     #[inline]
     fn enter(&self, wait: Wait) -> Result<Entered<'_, T>, Refused> {
         let me = thread_token();
-        if let Some(entered) = self.try_enter(me) {
-            return Ok(entered);
+        if !self.fair.load(Ordering::Relaxed) {
+            if let Some(entered) = self.try_enter(me) {
+                return Ok(entered);
+            }
         }
         // Only this thread ever stores its own token, and it clears it
         // before leaving: seeing it here means this thread holds the gate.
@@ -313,8 +329,12 @@ impl<T> Gate<T> {
             Wait::For(d) => Instant::now().checked_add(d),
             Wait::Until(t) => Some(t),
         };
-        // Calls are short: a little spinning often finds it free.
+        // Calls are short: a little spinning often finds it free (unless
+        // others are queued: then this thread queues too).
         for _ in 0..64 {
+            if self.fair.load(Ordering::Relaxed) {
+                break;
+            }
             std::hint::spin_loop();
             if let Some(entered) = self.try_enter(me) {
                 return Ok(entered);
@@ -322,19 +342,30 @@ impl<T> Gate<T> {
         }
         let mut parked = self.park.lock();
         self.waiters.fetch_add(1, Ordering::SeqCst);
+        let since = Instant::now();
+        // Behind a fair queue, an arrival waits to be woken first.
+        let mut may_try = !self.fair.load(Ordering::Relaxed);
         let entered = loop {
-            if let Some(entered) = self.try_enter(me) {
-                break Ok(entered);
+            if may_try {
+                if let Some(entered) = self.try_enter(me) {
+                    break Ok(entered);
+                }
             }
+            may_try = true;
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
                 break Err(Refused::Busy);
+            }
+            if now.duration_since(since) >= Self::FAIR_AFTER {
+                self.fair.store(true, Ordering::Relaxed);
             }
             let poll = now + Self::POLL;
             let until = deadline.map_or(poll, |d| d.min(poll));
             self.wake.wait_until(&mut parked, until);
         };
-        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        if self.waiters.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.fair.store(false, Ordering::Relaxed);
+        }
         entered
     }
 }
@@ -1676,6 +1707,44 @@ mod tests {
             ((threads * rounds) as u64, (threads * rounds) as u64)
         );
         assert_eq!(gate.waiters.load(Ordering::Relaxed), 0);
+    }
+
+    /// A thread that holds the gate almost all the time, leaving it only
+    /// to take it again at once (a process calling a shared callee in a
+    /// loop), does not keep another thread out until its deadline: the
+    /// gate turns fair after `FAIR_AFTER` and the waiter gets in.
+    #[test]
+    fn a_gate_held_in_a_tight_loop_does_not_starve_a_waiter() {
+        let gate = Arc::new(Gate::new(0u64));
+        let stop = Arc::new(AtomicBool::new(false));
+        let hot = {
+            let (gate, stop) = (gate.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let mut held = gate.enter(Wait::Forever).unwrap();
+                    // 300 µs of work inside (longer than a waiter spins
+                    // before it sleeps), then straight back in.
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_micros(300) {
+                        std::hint::spin_loop();
+                    }
+                    *held += 1;
+                }
+            })
+        };
+        // Let the hot thread get going.
+        while *gate.enter(Wait::Forever).unwrap() == 0 {
+            std::thread::yield_now();
+        }
+        for _ in 0..10 {
+            let entered = gate.enter(Wait::For(Duration::from_millis(300)));
+            assert!(entered.is_ok(), "starved for 300 ms");
+            drop(entered);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        stop.store(true, Ordering::Relaxed);
+        hot.join().unwrap();
+        assert!(!gate.fair.load(Ordering::Relaxed));
     }
 
     #[test]
