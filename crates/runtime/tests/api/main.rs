@@ -10,6 +10,7 @@ use nanowasm_runtime::*;
 mod backtrace;
 mod compiler;
 mod cross_instance;
+mod cross_instance_attacks;
 mod exceptions;
 mod extended_const;
 mod function_references;
