@@ -1280,3 +1280,84 @@ fn stores_on_several_threads_call_directly_at_once() {
         }
     }
 }
+
+// ---------------------------------------------------------------------
+// A failed instantiation.
+
+const LIMIT_B: &str = r#"(module $b
+    (import "host" "h" (func $h (param i32) (result i32)))
+    (memory (export "mem") 1)
+    (func (export "f") (param i32) (result i32)
+        (i32.add (call $h (local.get 0)) (i32.load (i32.const 0)))))"#;
+
+const LIMIT_A: &str = r#"(module $a
+    (import "b" "f" (func $f (param i32) (result i32)))
+    (func (export "run") (param $n i32) (result i32) (local $acc i32)
+        (loop $l
+            (local.set $acc (i32.add (local.get $acc) (call $f (local.get $n))))
+            (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+        (local.get $acc)))"#;
+
+/// A host function under a direct call instantiates a module beyond the
+/// store's memory limit: the instantiation fails (after the module's
+/// functions were added to the store), the host goes on, and so must
+/// the calls.
+#[test]
+#[ignore = "BUG: abort (panic in extern \"sysv64\" call_import): Instance::new pushes the module's functions into the store before the memory/table limit checks and does not take them back on failure; refresh (vm.rs:354, rebuilding func_refs) then indexes `instances` with the missing instance"]
+fn a_failed_instantiation_under_a_direct_call() {
+    let r = agree(|c| {
+        let engine = Engine::new(c);
+        let b = Module::new(&engine, wat(LIMIT_B)).unwrap();
+        let a = Module::new(&engine, wat(LIMIT_A)).unwrap();
+        let extra = Module::new(&engine, wat(EXTRA)).unwrap();
+        let mut linker = Linker::<u32>::new(&engine);
+        linker
+            .func_wrap("host", "h", move |mut c: Caller<'_, u32>, x: i32| {
+                if x == 3 {
+                    let failed = Instance::new(&mut c, &extra, &[]).is_err();
+                    *c.data_mut() += u32::from(failed);
+                }
+                x
+            })
+            .unwrap();
+        let mut store = Store::new(&engine, 0u32);
+        store.set_limits(StoreLimitsBuilder::new().memories(1).build());
+        let (_, ai) = pair(&mut linker, &mut store, &b, &a).unwrap();
+        let run = ai.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+        let mut out = [2, 10, 10].map(|n| show(run.call(&mut store, n))).to_vec();
+        out.push(format!("failed {}", store.data()));
+        out.join("; ")
+    });
+    assert_eq!(r, "ok 3; ok 55; ok 55; failed 2");
+}
+
+/// The same from the host between calls: a failed instantiation, then
+/// calls, then a successful one (which gets the failed one's instance
+/// index), then calls again.
+#[test]
+#[ignore = "BUG: panic escaping Func::call (index out of bounds in compiler::vm::refresh, vm.rs:354): the failed instantiation's functions stay in the store, naming an instance that does not exist"]
+fn a_failed_instantiation_between_calls() {
+    let r = agree(|c| {
+        let engine = Engine::new(c);
+        let b = Module::new(&engine, wat(LIMIT_B)).unwrap();
+        let a = Module::new(&engine, wat(LIMIT_A)).unwrap();
+        let extra = Module::new(&engine, wat(EXTRA)).unwrap();
+        let mut linker = Linker::<u32>::new(&engine);
+        linker.func_wrap("host", "h", |x: i32| x).unwrap();
+        let mut store = Store::new(&engine, 0u32);
+        store.set_limits(StoreLimitsBuilder::new().memories(1).build());
+        let (_, ai) = pair(&mut linker, &mut store, &b, &a).unwrap();
+        let run = ai.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+        let mut out = vec![show(run.call(&mut store, 4))];
+        out.push(show(Instance::new(&mut store, &extra, &[]).map(|_| ())));
+        let r = catch_unwind(AssertUnwindSafe(|| show(run.call(&mut store, 5))));
+        out.push(r.unwrap_or_else(|_| "panic".into()));
+        // A module without memory now takes the next instance index.
+        let a2 = linker.instantiate(&mut store, &a).unwrap();
+        let run2 = a2.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+        let r = catch_unwind(AssertUnwindSafe(|| show(run2.call(&mut store, 6))));
+        out.push(r.unwrap_or_else(|_| "panic".into()));
+        out.join("; ")
+    });
+    assert_eq!(r, "ok 10; err memory limit reached; ok 15; ok 21");
+}
