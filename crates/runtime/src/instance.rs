@@ -242,7 +242,33 @@ pub(crate) fn instantiate<T>(
 ) -> Result<Instance, Error> {
     // The clock is read only when the event will be recorded.
     let start = tracing::enabled!(tracing::Level::DEBUG).then(crate::Instant::now);
+    let inner = &store.inner;
+    let before = (
+        inner.instances.len(),
+        inner.funcs.len(),
+        inner.tags.len(),
+        inner.tables.len(),
+        inner.memories.len(),
+        inner.globals.len(),
+    );
     let result = instantiate_uninstrumented(store, module, imports);
+    let inner = &mut store.inner;
+    if result.is_err() && inner.instances.len() == before.0 {
+        // It failed before the instance existed (a limit, a refused
+        // allocation, an initializer): the functions, tags, tables,
+        // memories and globals it had defined so far name an instance that
+        // will never be, and nothing can reach them. Left in the store,
+        // the compiler's function table was built from them (and panicked
+        // on the missing instance). After the instance exists, a failure
+        // (a trapping start function, an out-of-bounds segment) keeps
+        // everything: other instances' tables may hold its functions.
+        inner.funcs.truncate(before.1);
+        inner.tags.truncate(before.2);
+        inner.tables.truncate(before.3);
+        inner.memories.truncate(before.4);
+        inner.globals.truncate(before.5);
+        inner.resizes += 1;
+    }
     if let Some(start) = start {
         log_instantiation(store, module, &result, start.elapsed());
     }

@@ -351,7 +351,11 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
                     instance,
                     index,
                     type_id,
-                } => match inner.instances[instance as usize].module.compiled_code() {
+                } => match inner
+                    .instances
+                    .get(instance as usize)
+                    .and_then(|i| i.module.compiled_code())
+                {
                     Some(code) => FuncRef {
                         type_id,
                         instance,

@@ -1303,7 +1303,6 @@ const LIMIT_A: &str = r#"(module $a
 /// functions were added to the store), the host goes on, and so must
 /// the calls.
 #[test]
-#[ignore = "BUG: abort (panic in extern \"sysv64\" call_import): Instance::new pushes the module's functions into the store before the memory/table limit checks and does not take them back on failure; refresh (vm.rs:354, rebuilding func_refs) then indexes `instances` with the missing instance"]
 fn a_failed_instantiation_under_a_direct_call() {
     let r = agree(|c| {
         let engine = Engine::new(c);
@@ -1335,7 +1334,6 @@ fn a_failed_instantiation_under_a_direct_call() {
 /// calls, then a successful one (which gets the failed one's instance
 /// index), then calls again.
 #[test]
-#[ignore = "BUG: panic escaping Func::call (index out of bounds in compiler::vm::refresh, vm.rs:354): the failed instantiation's functions stay in the store, naming an instance that does not exist"]
 fn a_failed_instantiation_between_calls() {
     let r = agree(|c| {
         let engine = Engine::new(c);
