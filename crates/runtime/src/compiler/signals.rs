@@ -65,10 +65,11 @@ std::thread_local! {
     static ACTIVE: Cell<*const Activation> = const { Cell::new(core::ptr::null()) };
 }
 
-/// Whether compiled code is running on this thread (some activation is
-/// on its list).
-pub(crate) fn compiled_code_running() -> bool {
-    ACTIVE.try_with(|a| !a.get().is_null()).unwrap_or(false)
+/// A number for this thread, never 0, different from every other live
+/// thread's: the address of its entry stack pointer cell.
+#[inline]
+pub(crate) fn thread_token() -> u64 {
+    entry_sp_slot() as u64
 }
 
 /// Runs `f` (which enters `module`'s code) with `module` registered as

@@ -272,6 +272,16 @@ pub(crate) struct StoreState {
     trap_frames: Vec<(u32, u32, u32)>,
     /// The store's address at its last entry (see `invoke_cells`).
     store_addr: usize,
+    /// [`signals::thread_token`](super::signals::thread_token) of the thread
+    /// its compiled code runs on, 0 when none runs. While some does, the
+    /// store is entered only on that thread and at that address: compiled
+    /// frames below (waiting in a host function) use its contexts, whose
+    /// pointers into the store and whose per-thread fields an entry from
+    /// elsewhere would rewrite under them.
+    running_on: u64,
+    /// Entries running on another thread than `running_on` (see
+    /// `invoke_cells`): while there are any, no context is current.
+    foreign: u32,
     /// The error a libcall failed with is a trap of wasm the caller called
     /// (through `call_import`): the caller's frames extend its backtrace.
     caller_frames: bool,
@@ -288,17 +298,47 @@ impl Drop for StoreState {
     /// it keeps mapped, waits in this thread's parking list until the
     /// outermost activation ends.
     fn drop(&mut self) {
-        if super::signals::compiled_code_running() && !self.vmctxs.is_empty() {
-            let cells = core::mem::take(&mut self.vmctxs);
+        if self.running_on == 0 || self.vmctxs.is_empty() {
+            return;
+        }
+        let cells: Vec<Rc<VmCell>> = core::mem::take(&mut self.vmctxs)
+            .into_iter()
+            .flatten()
+            .collect();
+        if self.running_on == super::signals::thread_token() {
             let parked = PARKED.try_with(|p| {
-                p.borrow_mut().extend(cells.into_iter().flatten());
+                p.borrow_mut().extend(cells);
                 PARKED_ANY.set(true);
             });
             // (During thread teardown no compiled code runs.)
             debug_assert!(parked.is_ok());
+        } else {
+            // Dropped on another thread than the one its code runs on
+            // (the host handed the store over while waiting in a host
+            // function): that thread frees them.
+            let mut elsewhere = PARKED_ELSEWHERE.lock();
+            elsewhere.push((self.running_on, ParkedCells { _cells: cells }));
+            PARKED_ELSEWHERE_ANY.store(true, core::sync::atomic::Ordering::Release);
         }
     }
 }
+
+/// Contexts parked for another thread (see `StoreState`'s `Drop`).
+struct ParkedCells {
+    /// Held only to be dropped on the right thread.
+    _cells: Vec<Rc<VmCell>>,
+}
+
+// SAFETY: the store that owned these `Rc`s is gone; the other clones of
+// them belong to entries on the thread whose token they are parked under,
+// and only that thread takes them out again (in `free_parked_contexts`,
+// after its outermost activation ended, with the lock ordering the hand-
+// over), so their counts are never touched by two threads at once.
+unsafe impl Send for ParkedCells {}
+
+static PARKED_ELSEWHERE: spin::Mutex<Vec<(u64, ParkedCells)>> = spin::Mutex::new(Vec::new());
+static PARKED_ELSEWHERE_ANY: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
 
 std::thread_local! {
     /// Contexts of stores dropped while compiled code ran on this thread
@@ -308,10 +348,36 @@ std::thread_local! {
     static PARKED_ANY: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
 }
 
+/// Ends a [`invoke_cells`] entry from another thread (see there): the
+/// contexts become current again at their next refresh.
+#[inline]
+fn leave_foreign(inner: &mut StoreInner, foreign: bool) {
+    if foreign {
+        inner.compiled.foreign -= 1;
+        inner.resizes += 1;
+    }
+}
+
+/// The error for entering a store at another address while its compiled
+/// code runs (a host function moved it out, with `mem::replace` or
+/// `swap`, and called into it there): the contexts of the waiting frames
+/// point into the store where it was.
+#[cold]
+#[inline(never)]
+fn moved_while_running() -> Error {
+    Error::usage(
+        "cannot call into the store here: its compiled code is running (waiting in a host \
+         function) with the store at another address; a host function moved the store out \
+         and called into it",
+    )
+}
+
 /// Frees the parked contexts, once no compiled code runs on this thread.
 #[inline]
 pub(crate) fn free_parked_contexts() {
-    if PARKED_ANY.try_with(core::cell::Cell::get).unwrap_or(false) {
+    if PARKED_ANY.try_with(core::cell::Cell::get).unwrap_or(false)
+        || PARKED_ELSEWHERE_ANY.load(core::sync::atomic::Ordering::Relaxed)
+    {
         free_parked_contexts_slow();
     }
 }
@@ -319,11 +385,22 @@ pub(crate) fn free_parked_contexts() {
 #[cold]
 #[inline(never)]
 fn free_parked_contexts_slow() {
-    PARKED_ANY.set(false);
     // Taken out first: dropping a context drops its module, whose code
-    // memory is unmapped; nothing re-enters the list meanwhile.
-    let parked = PARKED.take();
+    // memory is unmapped; nothing re-enters the lists meanwhile.
+    let _ = PARKED_ANY.try_with(|p| p.set(false));
+    let parked = PARKED.try_with(|p| p.take()).unwrap_or_default();
     drop(parked);
+    let me = super::signals::thread_token();
+    let mine: Vec<ParkedCells> = {
+        let mut elsewhere = PARKED_ELSEWHERE.lock();
+        let (mine, others) = core::mem::take(&mut *elsewhere)
+            .into_iter()
+            .partition::<Vec<_>, _>(|(t, _)| *t == me);
+        *elsewhere = others;
+        PARKED_ELSEWHERE_ANY.store(!elsewhere.is_empty(), core::sync::atomic::Ordering::Relaxed);
+        mine.into_iter().map(|(_, c)| c).collect()
+    };
+    drop(mine);
 }
 
 // SAFETY: the raw pointers in the contexts and function references point
@@ -380,7 +457,13 @@ fn refresh(vm: &mut VMContext, inner: &mut StoreInner) {
     vm.fuel = &mut inner.fuel;
     vm.epoch = inner.engine.epoch_ptr();
     vm.epoch_deadline = &inner.epoch_deadline;
-    vm.resizes = inner.resizes;
+    // (While an entry from another thread runs, never current: see
+    // `invoke_cells`.)
+    vm.resizes = if inner.compiled.foreign > 0 {
+        u64::MAX
+    } else {
+        inner.resizes
+    };
     vm.generation = &inner.resizes;
     match vm.table0_index {
         Some(t) => {
@@ -600,7 +683,30 @@ pub(crate) fn invoke_cells<T>(
     if saved_depth + 1 > inner.max_call_depth() {
         return Err(TrapCode::StackOverflow.into());
     }
-    let (saved_entry, limit) = crate::stack::enter_compiled(inner)?;
+    let me = super::signals::thread_token();
+    let active = inner.compiled_active > 0;
+    if active && inner.compiled.store_addr != store_ptr as usize {
+        return Err(moved_while_running());
+    }
+    // Entered on another thread while compiled code waits in a host
+    // function on the first (the host handed the store over): the
+    // contexts' per-thread fields belong to the first thread's frames, and
+    // a direct call copies its caller's into its callee's context without
+    // saving them. Until this entry returns, no context is current, so
+    // every call between instances takes the host path, whose entries
+    // save and restore those fields.
+    let foreign = active && inner.compiled.running_on != me;
+    if foreign {
+        inner.compiled.foreign += 1;
+        inner.resizes += 1;
+    }
+    let (saved_entry, limit) = match crate::stack::enter_compiled(inner) {
+        Ok(entered) => entered,
+        Err(e) => {
+            leave_foreign(inner, foreign);
+            return Err(e);
+        }
+    };
     let max_depth = inner.max_call_depth() as u64;
     let cell = match inner.compiled.vmctxs.get(i) {
         Some(Some(cell)) => cell.clone(),
@@ -608,6 +714,7 @@ pub(crate) fn invoke_cells<T>(
             Ok(cell) => cell,
             Err(e) => {
                 inner.stack_entry = saved_entry;
+                leave_foreign(inner, foreign);
                 return Err(e);
             }
         },
@@ -624,6 +731,9 @@ pub(crate) fn invoke_cells<T>(
     }
     inner.depth = saved_depth + 1;
     inner.compiled_active = saved_active + 1;
+    if saved_active == 0 {
+        inner.compiled.running_on = me;
+    }
     let vm: *mut VMContext = cell.ctx.get();
     // SAFETY: `cell` keeps the context alive; no compiled code of this
     // instance runs while the host writes it (an outer activation of the
@@ -669,6 +779,10 @@ pub(crate) fn invoke_cells<T>(
     // Restored, not decremented: a host function may have replaced the
     // whole store meanwhile.
     inner.compiled_active = saved_active;
+    if saved_active == 0 {
+        inner.compiled.running_on = 0;
+    }
+    leave_foreign(inner, foreign);
     inner.stack_entry = saved_entry;
     if status == Code::Ok as u32 {
         return Ok(());
