@@ -1325,27 +1325,30 @@ impl FuncCompiler<'_> {
     /// instance, when `call_import` has filled its slot and the target's
     /// context has seen the store's current layout generation; otherwise
     /// a jump to `slow` (the libcall). The arguments are in the outgoing
-    /// area, as for a call in this module.
+    /// area, as for a call in this module; for the call they are copied
+    /// into an area taken below it (large enough for any callee's tail
+    /// calls), and the results copied back.
     ///
     /// The target's context gets this activation's stack limit, entry
     /// stack pointer, call-depth limit and thread's activation list; its
-    /// module is pushed on that list (a record in this frame, above the
-    /// argument area: a fault in its code is then found by the signal
-    /// handler) and popped after the call. A trap in the target unwinds to
+    /// module is pushed on that list (a record above the taken area: a
+    /// fault in its code is then found by the signal handler) and popped
+    /// after the call. A trap in the target unwinds to
     /// the entry trampoline as one in this module would (the entry restores
     /// its own context). After the call this context is refreshed if the
     /// callee changed the store's layout, as a libcall's return would.
     fn direct_import_call(&mut self, func: u32, ty: &FuncType, slow: Label) {
         use Gpr::{Rax, Rcx, Rdi, Rdx, Rsp, R8};
-        // The record: `(module, previous activation, this context)`, past
-        // the largest area any callee's tail calls may write.
-        let area = cell_offsets(ty.params())
-            .1
-            .max(cell_offsets(ty.results()).1)
-            .max(self.s.tail_area)
-            .max(TAIL_AREA_MAX)
-            .next_multiple_of(16);
-        self.out_bytes = self.out_bytes.max(area + 32);
+        let (params, results) = (cell_offsets(ty.params()).1, cell_offsets(ty.results()).1);
+        self.out_bytes = self.out_bytes.max(params.max(results));
+        // Taken below the frame only while the call runs (reserved in the
+        // frame, it made every frame with an import call 288 bytes larger,
+        // host imports' too, and recursion through them 4x shallower):
+        // the callee's argument area, as large as any callee's tail calls
+        // may write, then the record `(module, previous activation, this
+        // context)`.
+        let area = params.max(results).max(TAIL_AREA_MAX).next_multiple_of(16);
+        let extra = (area + 32) as i32;
         let rec = area as i32;
         let slot = func as i32 * vm::IMPORT_SLOT_SIZE;
         let fresh = self.s.asm.new_label();
@@ -1358,6 +1361,11 @@ impl FuncCompiler<'_> {
         a.mov_rm(Size::S64, Rcx, Mem::base(Rcx, 0));
         a.alu_rm(Alu::Cmp, Size::S64, Rcx, Mem::base(Rdx, vm::RESIZES));
         a.jcc(Cond::Ne, slow);
+        a.alu_ri(Alu::Sub, Size::S64, Rsp, extra);
+        for off in (0..params as i32).step_by(8) {
+            a.mov_rm(Size::S64, R8, Mem::base(Rsp, extra + off));
+            a.mov_mr(Size::S64, Mem::base(Rsp, off), R8);
+        }
         for field in [vm::STACK_LIMIT, vm::MAX_DEPTH, vm::ENTRY_SP, vm::ACTIVE] {
             a.mov_rm(Size::S64, Rcx, Mem::base(VMCTX, field));
             a.mov_mr(Size::S64, Mem::base(Rdx, field), Rcx);
@@ -1381,6 +1389,11 @@ impl FuncCompiler<'_> {
         a.mov_rm(Size::S64, Rcx, Mem::base(VMCTX, vm::ACTIVE));
         a.mov_rm(Size::S64, R8, Mem::base(Rsp, rec + 8));
         a.mov_mr(Size::S64, Mem::base(Rcx, 0), R8);
+        for off in (0..results as i32).step_by(8) {
+            a.mov_rm(Size::S64, R8, Mem::base(Rsp, off));
+            a.mov_mr(Size::S64, Mem::base(Rsp, extra + off), R8);
+        }
+        a.alu_ri(Alu::Add, Size::S64, Rsp, extra);
         a.mov_rm(Size::S64, Rcx, Mem::base(VMCTX, vm::GENERATION));
         a.mov_rm(Size::S64, Rcx, Mem::base(Rcx, 0));
         a.alu_rm(Alu::Cmp, Size::S64, Rcx, Mem::base(VMCTX, vm::RESIZES));

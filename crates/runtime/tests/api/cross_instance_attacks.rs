@@ -766,7 +766,6 @@ fn max_depth(f: &TypedFunc<(i32, i32), i32>, store: &mut Store<()>) -> i32 {
 /// can ever be called directly: 6551 levels become 1488 within the
 /// default 512 KiB (the interpreter reaches 9999).
 #[test]
-#[ignore = "BUG: every frame with an import call reserves 288+ bytes for a direct call (codegen direct_import_call: .max(TAIL_AREA_MAX)); compiled recursion depth drops 4.4x (6551 -> 1488), f(2000) traps where the interpreter returns"]
 fn a_recursion_calling_an_import_keeps_its_depth() {
     let f = |import: bool| {
         let add = match import {
