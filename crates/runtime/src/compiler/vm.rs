@@ -1222,7 +1222,8 @@ unsafe extern "sysv64" fn call_import<T>(vm: *mut VMContext, func: u32, args: *m
     unsafe {
         // (The context is a separate allocation; its import table is
         // written only when the context is made.)
-        let host = (&(*vm).import_hosts).get(func as usize).copied();
+        let hosts: &[u32] = &(*vm).import_hosts;
+        let host = hosts.get(func as usize).copied();
         libcall::<T>(vm, |store, instance| {
             if let Some(host) = host.filter(|&h| h != u32::MAX) {
                 let f = store.hosts.get(host);

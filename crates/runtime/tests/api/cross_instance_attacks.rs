@@ -390,9 +390,7 @@ fn hooked(c: &mut Config, hook: std::sync::Arc<Hook>) -> String {
         tab.size(&store).unwrap(),
         store.data()
     ));
-    for cell in [&MEM] {
-        cell.with(|m| m.set(None));
-    }
+    MEM.with(|m| m.set(None));
     TAB.with(|t| t.set(None));
     FUNC.with(|f| f.set(None));
     SEVEN.with(|f| f.set(None));
@@ -1222,8 +1220,9 @@ fn a_store_moved_between_direct_calls() {
         out.extend(o);
         let mut store = *moved;
         out.push(show(sum.call(&mut store, 400)));
-        let mut v = vec![store];
-        out.push(show(sum.call(&mut v[0], 500)));
+        // Moved once more, into another box.
+        let mut again = Box::new(store);
+        out.push(show(sum.call(&mut *again, 500)));
         out.join("; ")
     });
     assert!(r.starts_with("ok 5050; ok 20100; err"), "{r}");
