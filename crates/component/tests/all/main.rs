@@ -1,6 +1,7 @@
 //! The integration tests of `nanowasm-component`.
 
 mod abi_props;
+mod compiled_adapter_attacks;
 mod compiled_adapters;
 mod no_panic;
 mod runtime;
