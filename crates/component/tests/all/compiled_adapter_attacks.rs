@@ -301,9 +301,15 @@ fn run(engine: &Engine, wat: &str, cases: &[Vec<Step>]) -> (Vec<Vec<String>>, us
     let mut out = Vec::new();
     for steps in cases {
         let mut store = Store::new(engine, ());
-        let inst = Linker::<()>::new(engine)
-            .instantiate(&mut store, &c)
-            .expect("instantiates");
+        let inst = match Linker::<()>::new(engine).instantiate(&mut store, &c) {
+            Ok(inst) => inst,
+            Err(e) => {
+                let e = e.to_string();
+                let e = e.split("\nwasm backtrace:").next().unwrap_or_default();
+                out.push(vec![format!("instantiate: error: {e}")]);
+                continue;
+            }
+        };
         let mut outcomes = Vec::new();
         for (i, f, args) in steps {
             let func = inst
@@ -331,13 +337,19 @@ fn run(engine: &Engine, wat: &str, cases: &[Vec<Step>]) -> (Vec<Vec<String>>, us
 /// Every case's outcomes on every engine, which must be equal; the
 /// compiled ones.
 fn all_alike(cases: &[Vec<Step>]) -> Vec<Vec<String>> {
-    let wat = component();
+    all_alike_in(&component(), 5, cases)
+}
+
+fn all_alike_in(wat: &str, min_adapters: usize, cases: &[Vec<Step>]) -> Vec<Vec<String>> {
     let mut first: Option<Vec<Vec<String>>> = None;
     let mut diffs = Vec::new();
     for (name, engine) in engines() {
-        let (out, adapters) = run(&engine, &wat, cases);
+        let (out, adapters) = run(&engine, wat, cases);
         if name != "interpreter" {
-            assert!(adapters >= 5, "{name}: compiled adapters: {adapters}");
+            assert!(
+                adapters >= min_adapters,
+                "{name}: compiled adapters: {adapters}"
+            );
         }
         match &first {
             None => first = Some(out),
@@ -739,5 +751,262 @@ fn string_ending_at_4gib_skips_utf8_validation() {
             last.contains("invalid utf-8: invalid utf-8 sequence of 1 bytes from index 11"),
             "{last}"
         );
+    }
+}
+
+const WIDE_PARAMS: &str = r#"(param "a" u8) (param "b" s8) (param "c" u16) (param "d" s16) (param "e" u32)
+        (param "f" s32) (param "g" u64) (param "h" s64) (param "i" float32) (param "j" float64)
+        (param "k" char) (param "l" bool) (param "m" u64) (param "n" float64) (param "o" float32)
+        (param "p" u32)"#;
+const WIDE_TUPLE: &str =
+    "(tuple u8 s8 u16 s16 u32 s32 u64 s64 float32 float64 char bool u64 float64 float32 u32)";
+
+/// Sixteen flat parameters of every scalar type (the most that do not
+/// spill), with a flat result and with a spilled result (a 17th core
+/// parameter, the return pointer), whose bytes the host writes raw.
+fn wide_component() -> String {
+    let core16 = "(param i32 i32 i32 i32 i32 i32 i64 i64 f32 f64 i32 i32 i64 f64 f32 i32)";
+    let raw16 = "(param i32 i32 i32 i32 i32 i32 i64 i64 i32 i64 i32 i32 i64 i64 i32 i32)";
+    let host16 = r#"(param "a" u32) (param "b" u32) (param "c" u32) (param "d" u32) (param "e" u32)
+        (param "f" u32) (param "g" u64) (param "h" u64) (param "i" u32) (param "j" u64)
+        (param "k" u32) (param "l" u32) (param "m" u64) (param "n" u64) (param "o" u32) (param "p" u32)"#;
+    let args: String = (0..16)
+        .map(|i| match i {
+            8 | 14 => format!("(f32.reinterpret_i32 (local.get {i}))"),
+            9 | 13 => format!("(f64.reinterpret_i64 (local.get {i}))"),
+            _ => format!("(local.get {i})"),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mix: String = (0..16)
+        .map(|i| {
+            let v = match i {
+                6 | 7 | 12 => format!("(local.get {i})"),
+                8 | 14 => format!("(i64.extend_i32_u (i32.reinterpret_f32 (local.get {i})))"),
+                9 | 13 => format!("(i64.reinterpret_f64 (local.get {i}))"),
+                _ => format!("(i64.extend_i32_u (local.get {i}))"),
+            };
+            format!(
+                "(local.set $h (i64.mul (i64.xor (local.get $h) {v}) (i64.const 0x100000001b3)))"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n        ");
+    format!(
+        r#"(component
+  (component $Callee
+    (core module $M
+      (memory (export "mem") 1)
+      (func (export "wide") {core16} (result i64) (local $h i64)
+        {mix}
+        (local.get $h))
+      (func (export "wide2") {core16} (result i32) (i32.const 512))
+      (func (export "put") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))
+    (core instance $m (instantiate $M))
+    (func (export "wide") {WIDE_PARAMS} (result u64) (canon lift (core func $m "wide")))
+    (func (export "wide2") {WIDE_PARAMS} (result {WIDE_TUPLE})
+      (canon lift (core func $m "wide2") (memory (core memory $m "mem"))))
+    (func (export "put") (param "p" u32) (param "b" u32) (canon lift (core func $m "put"))))
+  (component $Caller
+    (import "callee" (instance $c
+      (export "wide" (func {WIDE_PARAMS} (result u64)))
+      (export "wide2" (func {WIDE_PARAMS} (result {WIDE_TUPLE})))))
+    (core module $Libc (memory (export "mem") 1))
+    (core instance $libc (instantiate $Libc))
+    (core func $wide (canon lower (func $c "wide")))
+    (core func $wide2 (canon lower (func $c "wide2") (memory (core memory $libc "mem"))))
+    (core module $Main
+      (import "libc" "mem" (memory 1))
+      (import "" "wide" (func $wide {core16} (result i64)))
+      (import "" "wide2" (func $wide2 {core16} (param i32)))
+      (global $ret (mut i32) (i32.const 64))
+      (func (export "set_ret") (param i32) (global.set $ret (local.get 0)))
+      (func (export "wide") {raw16} (result i64) (call $wide {args}))
+      (func (export "wide2") {raw16} (result i64) (local $i i32) (local $h i64)
+        (call $wide2 {args} (global.get $ret))
+        (block $d (loop $l
+          (br_if $d (i32.ge_u (local.get $i) (i32.const 65536)))
+          (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load (local.get $i)))
+                                 (i64.const 0x100000001b3)))
+          (local.set $i (i32.add (local.get $i) (i32.const 8)))
+          (br $l)))
+        (local.get $h)))
+    (core instance $main (instantiate $Main
+      (with "libc" (instance $libc))
+      (with "" (instance (export "wide" (func $wide)) (export "wide2" (func $wide2))))))
+    (func (export "wide") {host16} (result u64) (canon lift (core func $main "wide")))
+    (func (export "wide2") {host16} (result u64) (canon lift (core func $main "wide2")))
+    (func (export "set-ret") (param "p" u32) (canon lift (core func $main "set_ret"))))
+  (instance $callee (instantiate $Callee))
+  (instance $caller (instantiate $Caller (with "callee" (instance $callee))))
+  (export "caller" (instance $caller))
+  (export "callee" (instance $callee)))"#
+    )
+}
+
+#[test]
+fn sixteen_flat_parameters_and_spilled_scalar_tuples() {
+    let args = |seed: u64| -> Vec<Val> {
+        (0..16)
+            .map(|i| {
+                let x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(i * 5) ^ (i as u64);
+                match i {
+                    6 | 7 | 9 | 12 | 13 => Val::U64(x),
+                    10 => Val::U32((x as u32) % 0x11_0000 & !0x800),
+                    _ => Val::U32(x as u32),
+                }
+            })
+            .collect()
+    };
+    let mut cases = Vec::new();
+    for seed in 0..40u64 {
+        let mut a = args(seed);
+        match seed % 8 {
+            1 => a[9] = Val::U64(0x7ff8_0000_0000_0001),
+            2 => a[8] = Val::U32(0xffc0_0001),
+            3 => a[10] = Val::U32(0xd800),
+            4 => a[10] = Val::U32(0x11_0000),
+            5 => a[11] = Val::U32(0x100),
+            _ => {}
+        }
+        cases.push(vec![("caller", "wide", a.clone())]);
+        // Raw result bytes in the callee's memory at 512 (80 bytes).
+        let mut steps: Vec<Step> = (0..80u32)
+            .map(|i| {
+                let b = (seed as u32 * 37 + i * 101) as u8;
+                ("callee", "put", vec![u(512 + i), u(b as u32)])
+            })
+            .collect();
+        // The char at 48 valid sometimes; NaNs with payloads in the floats.
+        if seed % 2 == 0 {
+            for (i, b) in 0x1f600u32.to_le_bytes().iter().enumerate() {
+                steps.push(("callee", "put", vec![u(48 + 512 + i as u32), u(*b as u32)]));
+            }
+        }
+        if seed % 4 == 0 {
+            for (i, b) in 0x7fc0_1234u32.to_le_bytes().iter().enumerate() {
+                steps.push(("callee", "put", vec![u(32 + 512 + i as u32), u(*b as u32)]));
+            }
+        }
+        let ret = [64u32, 65, 68, 0xffb0, 0xffb8, 0xfff8][seed as usize % 6];
+        steps.push(("caller", "set-ret", vec![u(ret)]));
+        steps.push(("caller", "wide2", a));
+        cases.push(steps);
+    }
+    let out = all_alike_in(&wide_component(), 2, &cases);
+    let all = joined(&out);
+    assert!(all.contains("invalid `char` bit pattern"), "{all}");
+    assert!(
+        all.contains("caller#wide2") && all.contains("U64("),
+        "{all}"
+    );
+}
+
+/// Fused calls made while components instantiate (core start functions):
+/// into another instance, many times (direct calls), and into a function
+/// lifted by the same component instance (which is being instantiated and
+/// may be entered).
+fn start_component(n: u32, same_then_trap: bool) -> String {
+    let trap = if same_then_trap {
+        "(drop (call $self (i32.const 7))) unreachable"
+    } else {
+        ""
+    };
+    format!(
+        r#"(component
+  (component $Callee
+    (core module $N
+      (memory (export "mem") 1)
+      (global $next (mut i32) (i32.const 1024))
+      (global $calls (mut i32) (i32.const 0))
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (local $p i32)
+        (local.set $p (global.get $next))
+        (global.set $next (i32.and (i32.add (i32.add (local.get $p) (local.get 3)) (i32.const 7)) (i32.const -8)))
+        (if (i32.gt_u (global.get $next) (i32.const 60000)) (then (global.set $next (i32.const 1024))))
+        (local.get $p))
+      (func (export "id") (param i32) (result i32)
+        (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+        (i32.add (local.get 0) (global.get $calls)))
+      (func (export "echo") (param i32 i32) (result i32)
+        (i32.store (i32.const 16) (local.get 0)) (i32.store (i32.const 20) (local.get 1)) (i32.const 16)))
+    (core instance $n (instantiate $N))
+    (func $id (param "x" u32) (result u32) (canon lift (core func $n "id")))
+    (core func $self (canon lower (func $id)))
+    (core module $S
+      (import "" "self" (func $self (param i32) (result i32)))
+      (global $r (mut i32) (i32.const 0))
+      (func $start (global.set $r (call $self (i32.const 5))) {trap})
+      (start $start)
+      (func (export "r") (result i32) (global.get $r)))
+    (core instance $s (instantiate $S (with "" (instance (export "self" (func $self))))))
+    (func (export "id") (param "x" u32) (result u32) (canon lift (core func $n "id")))
+    (func (export "r") (result u32) (canon lift (core func $s "r")))
+    (func (export "echo") (param "s" string) (result string)
+      (canon lift (core func $n "echo") (memory (core memory $n "mem")) (realloc (core func $n "realloc")))))
+  (component $Caller
+    (import "callee" (instance $c
+      (export "id" (func (param "x" u32) (result u32)))
+      (export "echo" (func (param "s" string) (result string)))))
+    (core module $Libc
+      (memory (export "mem") 1)
+      (global $next (mut i32) (i32.const 1024))
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (local $p i32)
+        (local.set $p (global.get $next))
+        (global.set $next (i32.and (i32.add (i32.add (local.get $p) (local.get 3)) (i32.const 7)) (i32.const -8)))
+        (if (i32.gt_u (global.get $next) (i32.const 60000)) (then (global.set $next (i32.const 1024))))
+        (local.get $p)))
+    (core instance $libc (instantiate $Libc))
+    (core func $id (canon lower (func $c "id")))
+    (core func $echo (canon lower (func $c "echo") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+    (core module $Main
+      (import "libc" "mem" (memory 1))
+      (import "" "id" (func $id (param i32) (result i32)))
+      (import "" "echo" (func $echo (param i32 i32 i32)))
+      (global $acc (mut i32) (i32.const 0))
+      (func $start (local $k i32)
+        (i32.store (i32.const 100) (i32.const 0x6c6c6568))
+        (block $d (loop $l
+          (br_if $d (i32.ge_u (local.get $k) (i32.const {n})))
+          (call $echo (i32.const 100) (i32.const 4) (i32.const 8))
+          (global.set $acc (i32.add (global.get $acc)
+            (i32.add (call $id (local.get $k)) (i32.load8_u (i32.load (i32.const 8))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $l))))
+      (start $start)
+      (func (export "acc") (result i32) (global.get $acc))
+      (func (export "again") (result i32)
+        (call $echo (i32.const 100) (i32.const 4) (i32.const 8))
+        (i32.add (call $id (i32.const 1)) (i32.load (i32.const 8)))))
+    (core instance $main (instantiate $Main
+      (with "libc" (instance $libc))
+      (with "" (instance (export "id" (func $id)) (export "echo" (func $echo))))))
+    (func (export "acc") (result u32) (canon lift (core func $main "acc")))
+    (func (export "again") (result u32) (canon lift (core func $main "again"))))
+  (instance $callee (instantiate $Callee))
+  (instance $caller (instantiate $Caller (with "callee" (instance $callee))))
+  (export "caller" (instance $caller))
+  (export "callee" (instance $callee)))"#
+    )
+}
+
+#[test]
+fn fused_calls_from_start_functions() {
+    let steps = vec![
+        ("callee", "r", vec![]),
+        ("caller", "acc", vec![]),
+        ("caller", "again", vec![]),
+        ("callee", "id", vec![u(3)]),
+        ("caller", "again", vec![]),
+    ];
+    for (n, trap) in [(1, false), (300, false), (300, true)] {
+        let out = all_alike_in(&start_component(n, trap), 1, &[steps.clone()]);
+        let all = joined(&out);
+        if trap {
+            assert!(all.contains("instantiate: error"), "{all}");
+        } else {
+            assert!(all.contains("caller#acc[]: [U32("), "{all}");
+        }
     }
 }
