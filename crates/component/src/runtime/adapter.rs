@@ -770,7 +770,9 @@ fn copy_seq(
         c.get(q).i32c(8).op(0x6a).set(q).idx(0x0c, 1); // br $words
         c.op(0x0b).op(0x0b); // end if, end loop
         c.op(0x03).op(0x40); // loop $bytes
-        c.get(q).get(e).op(0x49); // q < e
+                             // q != e, not q < e: a string ending at 2^32 has e = 0 (the
+                             // loops above compare e - q, which is right modulo 2^32).
+        c.get(q).get(e).op(0x47); // q != e
         c.op(0x04).op(0x40); // if
         c.get(q)
             .mem(0x2d, 0, src, 0)
