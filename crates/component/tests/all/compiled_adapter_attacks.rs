@@ -851,7 +851,7 @@ fn sixteen_flat_parameters_and_spilled_scalar_tuples() {
                 let x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(i * 5) ^ (i as u64);
                 match i {
                     6 | 7 | 9 | 12 | 13 => Val::U64(x),
-                    10 => Val::U32((x as u32) % 0x11_0000 & !0x800),
+                    10 => Val::U32(((x as u32) % 0x11_0000) & !0x800),
                     _ => Val::U32(x as u32),
                 }
             })
@@ -1000,7 +1000,7 @@ fn fused_calls_from_start_functions() {
         ("caller", "again", vec![]),
     ];
     for (n, trap) in [(1, false), (300, false), (300, true)] {
-        let out = all_alike_in(&start_component(n, trap), 1, &[steps.clone()]);
+        let out = all_alike_in(&start_component(n, trap), 1, std::slice::from_ref(&steps));
         let all = joined(&out);
         if trap {
             assert!(all.contains("instantiate: error"), "{all}");
