@@ -1,5 +1,6 @@
 //! Nanoprocess systems: the three-process example, capability denial,
-//! containment of every fault kind under concurrent load, malformed
+//! containment of every fault kind under concurrent load, concurrent
+//! cross calls into one shared process, malformed
 //! cross-process arguments, and manifest checks.
 
 use std::path::{Path, PathBuf};
@@ -538,5 +539,106 @@ fn call_depth_is_limited_per_process() {
         other => panic!("expected a stack fault, got {other:?}"),
     }
     assert_eq!(rec("deep", 5000).unwrap(), Some(Value::I32(5000)));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Four threads, each driving its own caller process, call one shared
+/// process (`upper`, which upper-cases a string) as fast as they can:
+/// every reply is the right one for its own request (the callee's gate
+/// lets one call in at a time, the strings never mix), no thread waits
+/// forever (a waiter missed by a leaving thread looks again within 1 ms),
+/// and all make progress (the gate turns fair under a tight loop).
+#[test]
+fn concurrent_cross_calls_to_one_process_stay_exclusive_and_all_progress() {
+    let dir = scratch("concurrent-cross");
+    write_wat(
+        &dir,
+        "upper.wasm",
+        r#"(module
+            (memory (export "memory") 1)
+            (global $next (mut i32) (i32.const 1024))
+            (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+              (local $p i32)
+              (local.set $p (global.get $next))
+              (global.set $next (i32.add (local.get $p) (local.get 3)))
+              (if (i32.gt_u (global.get $next) (i32.const 60000))
+                (then (local.set $p (i32.const 1024))
+                      (global.set $next (i32.add (i32.const 1024) (local.get 3)))))
+              (local.get $p))
+            ;; Upper-cases in place, slowly (a byte at a time), and returns it.
+            (func (export "upper") (param $p i32) (param $n i32) (result i64)
+              (local $i i32) (local $c i32)
+              (block $d (loop $l
+                (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+                (local.set $c (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                (if (i32.and (i32.ge_u (local.get $c) (i32.const 97)) (i32.le_u (local.get $c) (i32.const 122)))
+                  (then (i32.store8 (i32.add (local.get $p) (local.get $i)) (i32.sub (local.get $c) (i32.const 32)))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $l)))
+              (i64.or (i64.shl (i64.extend_i32_u (local.get $n)) (i64.const 32))
+                      (i64.extend_i32_u (local.get $p)))))"#,
+    );
+    // A caller: `run(tag)` builds a 64-byte string from its tag byte at 16,
+    // calls `upper.upper` on it, and returns the sum of the reply's bytes
+    // (or -1 if any byte is not the upper-cased tag).
+    let caller = r#"(module
+        (import "upper" "upper" (func $upper (param i32 i32) (result i64)))
+        (memory (export "memory") 1)
+        (global $next (mut i32) (i32.const 4096))
+        (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+          (local $p i32)
+          (local.set $p (global.get $next))
+          (global.set $next (i32.add (local.get $p) (local.get 3)))
+          (if (i32.gt_u (global.get $next) (i32.const 60000))
+            (then (local.set $p (i32.const 4096))
+                  (global.set $next (i32.add (i32.const 4096) (local.get 3)))))
+          (local.get $p))
+        (func (export "run") (param $tag i32) (result i32)
+          (local $r i64) (local $p i32) (local $i i32) (local $sum i32)
+          (memory.fill (i32.const 16) (local.get $tag) (i32.const 64))
+          (local.set $r (call $upper (i32.const 16) (i32.const 64)))
+          (if (i64.ne (i64.shr_u (local.get $r) (i64.const 32)) (i64.const 64))
+            (then (return (i32.const -1))))
+          (local.set $p (i32.wrap_i64 (local.get $r)))
+          (block $d (loop $l
+            (br_if $d (i32.ge_u (local.get $i) (i32.const 64)))
+            (if (i32.ne (i32.load8_u (i32.add (local.get $p) (local.get $i)))
+                        (i32.sub (local.get $tag) (i32.const 32)))
+              (then (return (i32.const -1))))
+            (local.set $sum (i32.add (local.get $sum) (i32.sub (local.get $tag) (i32.const 32))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $l)))
+          (local.get $sum)))"#;
+    let mut text = String::from("[[process]]\nname = \"upper\"\nmodule = \"upper.wasm\"\n");
+    for k in 0..4 {
+        write_wat(&dir, &format!("caller{k}.wasm"), caller);
+        text.push_str(&format!(
+            "[[process]]\nname = \"caller{k}\"\nmodule = \"caller{k}.wasm\"\n\
+             imports = [{{ module = \"upper\", name = \"upper\", sig = \"(string) -> string\" }}]\n"
+        ));
+    }
+    let sys = Arc::new(System::new(&Manifest::parse(&text, &dir).unwrap()).unwrap());
+    let workers: Vec<_> = (0..4u8)
+        .map(|k| {
+            let sys = sys.clone();
+            std::thread::spawn(move || {
+                let tag = i32::from(b'a' + k);
+                for _ in 0..2_000 {
+                    let r = sys
+                        .call(
+                            &format!("caller{k}"),
+                            "run",
+                            "(i32) -> i32",
+                            &[Value::I32(tag)],
+                        )
+                        .unwrap();
+                    assert_eq!(r, Some(Value::I32(64 * (tag - 32))), "caller{k}");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
