@@ -368,6 +368,16 @@ impl<T> Gate<T> {
         }
         entered
     }
+
+    /// Wakes a waiter (see `Entered`'s `Drop`).
+    #[cold]
+    #[inline(never)]
+    fn wake_one(&self) {
+        // Under `park`, so that a waiter between its look at the lock and
+        // its sleep is not skipped.
+        let _parked = self.park.lock();
+        self.wake.notify_one();
+    }
 }
 
 /// A held [`Gate`].
@@ -386,17 +396,6 @@ impl<T> Drop for Entered<'_, T> {
         if self.gate.waiters.load(Ordering::Relaxed) != 0 {
             self.gate.wake_one();
         }
-    }
-}
-
-impl<T> Gate<T> {
-    #[cold]
-    #[inline(never)]
-    fn wake_one(&self) {
-        // Under `park`, so that a waiter between its look at the lock and
-        // its sleep is not skipped.
-        let _parked = self.park.lock();
-        self.wake.notify_one();
     }
 }
 

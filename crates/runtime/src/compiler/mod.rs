@@ -375,7 +375,6 @@ pub(crate) fn compile(
     let layout = Layout {
         starts: &starts,
         stubs: &stubs,
-        head_len: head.len(),
         nops: &(0..16)
             .map(|n| {
                 let mut a = Assembler::new();
@@ -387,8 +386,8 @@ pub(crate) fn compile(
     // Each function's sites (its calls, trap sites and unchecked accesses)
     // and unchecked accesses take a known number of pairs in the tables,
     // in function order: where each begins.
-    let (mut site_at, mut fault_at) = (Vec::with_capacity(funcs.len() + 1), Vec::new());
-    fault_at.reserve(funcs.len() + 1);
+    let mut site_at = Vec::with_capacity(funcs.len() + 1);
+    let mut fault_at = Vec::with_capacity(funcs.len() + 1);
     let (mut ns, mut nf) = (0usize, 0usize);
     for f in &funcs {
         site_at.push(ns);
@@ -487,7 +486,6 @@ struct Layout<'a> {
     starts: &'a [u32],
     /// Each trap stub's offset.
     stubs: &'a [usize],
-    head_len: usize,
     /// `nops[n]`: `n` bytes of `nop`s.
     nops: &'a [Vec<u8>],
 }
@@ -507,7 +505,6 @@ impl Layout<'_> {
         sites: &mut [u8],
         faults: &mut [u8],
     ) -> Result<(), String> {
-        debug_assert!(begin >= self.head_len);
         let (mut sites, mut faults) = (PairWriter(sites, 0), PairWriter(faults, 0));
         let mut filled = begin;
         for (i, f) in (lo..).zip(funcs) {

@@ -279,11 +279,12 @@ pub(crate) struct StoreState {
     /// The store's address at its last entry (see `invoke_cells`).
     store_addr: usize,
     /// [`signals::thread_token`](super::signals::thread_token) of the thread
-    /// its compiled code runs on, 0 when none runs. While some does, the
-    /// store is entered only on that thread and at that address: compiled
-    /// frames below (waiting in a host function) use its contexts, whose
-    /// pointers into the store and whose per-thread fields an entry from
-    /// elsewhere would rewrite under them.
+    /// its outermost compiled activation runs on, 0 when none runs. While
+    /// some does, frames waiting in a host function use the contexts,
+    /// whose pointers into the store and per-thread fields an entry from
+    /// elsewhere would rewrite under them: an entry at another address is
+    /// refused, and one from another thread is `foreign` (see
+    /// `invoke_cells`).
     running_on: u64,
     /// Entries running on another thread than `running_on` (see
     /// `invoke_cells`): while there are any, no context is current.
@@ -294,42 +295,33 @@ pub(crate) struct StoreState {
 }
 
 impl Drop for StoreState {
-    /// A store dropped while compiled code runs on this thread (a host
-    /// function replaced the whole store, which the API allows and the
-    /// entry then reports as an error): its code below the host function
-    /// still returns into its contexts (the libcall's epilogue writes them,
-    /// the trap exit reads them) and into its modules' code. An entry from
-    /// the host holds its own context, but an instance called directly
-    /// from another instance's code does not: its context, with the code
-    /// it keeps mapped, waits in this thread's parking list until the
-    /// outermost activation ends.
+    /// A store dropped while its compiled code runs (a host function
+    /// replaced the whole store, which the API allows and the entry then
+    /// reports as an error; it may even drop the old store on another
+    /// thread): that code, below the host function, still returns into its
+    /// contexts (the libcall's epilogue writes them, the trap exit reads
+    /// them) and into its modules' code. An entry from the host holds its
+    /// own context, but an instance called directly from another
+    /// instance's code does not: the contexts, with the code they keep
+    /// mapped, are parked until the outermost activation of the thread
+    /// that code runs on ends.
     fn drop(&mut self) {
         if self.running_on == 0 || self.vmctxs.is_empty() {
             return;
         }
-        let cells: Vec<Rc<VmCell>> = core::mem::take(&mut self.vmctxs)
+        let cells = core::mem::take(&mut self.vmctxs)
             .into_iter()
             .flatten()
             .collect();
-        if self.running_on == super::signals::thread_token() {
-            let parked = PARKED.try_with(|p| {
-                p.borrow_mut().extend(cells);
-                PARKED_ANY.set(true);
-            });
-            // (During thread teardown no compiled code runs.)
-            debug_assert!(parked.is_ok());
-        } else {
-            // Dropped on another thread than the one its code runs on
-            // (the host handed the store over while waiting in a host
-            // function): that thread frees them.
-            let mut elsewhere = PARKED_ELSEWHERE.lock();
-            elsewhere.push((self.running_on, ParkedCells { _cells: cells }));
-            PARKED_ELSEWHERE_ANY.store(true, core::sync::atomic::Ordering::Release);
-        }
+        PARKED
+            .lock()
+            .push((self.running_on, ParkedCells { _cells: cells }));
+        PARKED_ANY.store(true, core::sync::atomic::Ordering::Release);
     }
 }
 
-/// Contexts parked for another thread (see `StoreState`'s `Drop`).
+/// Contexts parked for the thread their code runs on (see `StoreState`'s
+/// `Drop`).
 struct ParkedCells {
     /// Held only to be dropped on the right thread.
     _cells: Vec<Rc<VmCell>>,
@@ -342,17 +334,10 @@ struct ParkedCells {
 // over), so their counts are never touched by two threads at once.
 unsafe impl Send for ParkedCells {}
 
-static PARKED_ELSEWHERE: spin::Mutex<Vec<(u64, ParkedCells)>> = spin::Mutex::new(Vec::new());
-static PARKED_ELSEWHERE_ANY: core::sync::atomic::AtomicBool =
-    core::sync::atomic::AtomicBool::new(false);
-
-std::thread_local! {
-    /// Contexts of stores dropped while compiled code ran on this thread
-    /// (see `StoreState`'s `Drop`).
-    static PARKED: core::cell::RefCell<Vec<Rc<VmCell>>> =
-        const { core::cell::RefCell::new(Vec::new()) };
-    static PARKED_ANY: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
-}
+/// Parked contexts, by [`signals::thread_token`](super::signals::thread_token)
+/// of the thread that frees them.
+static PARKED: spin::Mutex<Vec<(u64, ParkedCells)>> = spin::Mutex::new(Vec::new());
+static PARKED_ANY: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// Ends a [`invoke_cells`] entry from another thread (see there): the
 /// contexts become current again at their next refresh.
@@ -378,12 +363,11 @@ fn moved_while_running() -> Error {
     )
 }
 
-/// Frees the parked contexts, once no compiled code runs on this thread.
+/// Frees the contexts parked for this thread, once no compiled code runs
+/// on it.
 #[inline]
 pub(crate) fn free_parked_contexts() {
-    if PARKED_ANY.try_with(core::cell::Cell::get).unwrap_or(false)
-        || PARKED_ELSEWHERE_ANY.load(core::sync::atomic::Ordering::Relaxed)
-    {
+    if PARKED_ANY.load(core::sync::atomic::Ordering::Relaxed) {
         free_parked_contexts_slow();
     }
 }
@@ -391,20 +375,17 @@ pub(crate) fn free_parked_contexts() {
 #[cold]
 #[inline(never)]
 fn free_parked_contexts_slow() {
-    // Taken out first: dropping a context drops its module, whose code
-    // memory is unmapped; nothing re-enters the lists meanwhile.
-    let _ = PARKED_ANY.try_with(|p| p.set(false));
-    let parked = PARKED.try_with(|p| p.take()).unwrap_or_default();
-    drop(parked);
     let me = super::signals::thread_token();
-    let mine: Vec<ParkedCells> = {
-        let mut elsewhere = PARKED_ELSEWHERE.lock();
-        let (mine, others) = core::mem::take(&mut *elsewhere)
+    // Taken out under the lock, dropped after it: dropping a context drops
+    // its module, whose code memory is unmapped.
+    let mine: Vec<(u64, ParkedCells)> = {
+        let mut parked = PARKED.lock();
+        let (mine, others) = core::mem::take(&mut *parked)
             .into_iter()
-            .partition::<Vec<_>, _>(|(t, _)| *t == me);
-        *elsewhere = others;
-        PARKED_ELSEWHERE_ANY.store(!elsewhere.is_empty(), core::sync::atomic::Ordering::Relaxed);
-        mine.into_iter().map(|(_, c)| c).collect()
+            .partition(|(t, _)| *t == me);
+        *parked = others;
+        PARKED_ANY.store(!parked.is_empty(), core::sync::atomic::Ordering::Relaxed);
+        mine
     };
     drop(mine);
 }
@@ -1075,6 +1056,27 @@ fn in_host<T, R>(
     Ok(r)
 }
 
+/// Calls host function `host` (an index in `Store::hosts`) for instance
+/// `instance` on the cells at `args` in place, if it is a typed host
+/// function (`None` if it takes `Val`s).
+///
+/// # Safety
+/// `args` holds the function's parameters and has room for its results
+/// (linking checked that the import's type is the function's).
+#[inline(always)]
+unsafe fn call_host_on_cells<T>(
+    store: &mut Store<T>,
+    instance: u32,
+    host: u32,
+    args: *mut u64,
+) -> Option<Result<u32, Error>> {
+    let f = store.hosts.get(host);
+    let (n, raw) = f.raw.as_ref()?;
+    // SAFETY: the caller's guarantee; `n` is the function's cells.
+    let slots = unsafe { core::slice::from_raw_parts_mut(args, *n) };
+    Some(in_host(store, instance, |caller| raw(caller, slots)).and_then(|r| r.map(|()| 0)))
+}
+
 /// Calls store function `func` for instance `instance` with the arguments
 /// in `args`, writing the results there.
 ///
@@ -1087,14 +1089,10 @@ unsafe fn call_store_func<T>(
     func: u32,
     args: *mut u64,
 ) -> Result<u32, Error> {
-    // A typed host function reads and writes the cells in place.
     if let FuncEntity::Host { host, .. } = store.inner.funcs[func as usize] {
-        let f = store.hosts.get(host);
-        if let Some((n, raw)) = &f.raw {
-            // SAFETY: the caller's guarantee: the import's type is the
-            // host function's (linking checked it), and `n` its cells.
-            let slots = unsafe { core::slice::from_raw_parts_mut(args, *n) };
-            return in_host(store, instance, |caller| raw(caller, slots))?.map(|()| 0);
+        // SAFETY: the caller's guarantee.
+        if let Some(r) = unsafe { call_host_on_cells(store, instance, host, args) } {
+            return r;
         }
     }
     // A compiled function of another instance takes the cells as they are
@@ -1226,12 +1224,8 @@ unsafe extern "sysv64" fn call_import<T>(vm: *mut VMContext, func: u32, args: *m
         let host = hosts.get(func as usize).copied();
         libcall::<T>(vm, |store, instance| {
             if let Some(host) = host.filter(|&h| h != u32::MAX) {
-                let f = store.hosts.get(host);
-                if let Some((n, raw)) = &f.raw {
-                    // SAFETY: as in `call_store_func`: the import's type is
-                    // the host function's, and `n` its cells.
-                    let slots = core::slice::from_raw_parts_mut(args, *n);
-                    return in_host(store, instance, |caller| raw(caller, slots))?.map(|()| 0);
+                if let Some(r) = call_host_on_cells(store, instance, host, args) {
+                    return r;
                 }
             }
             let f = store.inner.instances[instance as usize].funcs[func as usize];
