@@ -551,20 +551,24 @@ fn call_depth_is_limited_per_process() {
 #[test]
 fn concurrent_cross_calls_to_one_process_stay_exclusive_and_all_progress() {
     let dir = scratch("concurrent-cross");
+    // A bump allocator from 4096 (the callers' strings are at 16).
+    const REALLOC: &str = r#"
+        (global $next (mut i32) (i32.const 4096))
+        (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+          (local $p i32)
+          (local.set $p (global.get $next))
+          (global.set $next (i32.add (local.get $p) (local.get 3)))
+          (if (i32.gt_u (global.get $next) (i32.const 60000))
+            (then (local.set $p (i32.const 4096))
+                  (global.set $next (i32.add (i32.const 4096) (local.get 3)))))
+          (local.get $p))"#;
     write_wat(
         &dir,
         "upper.wasm",
-        r#"(module
+        &format!(
+            r#"(module
             (memory (export "memory") 1)
-            (global $next (mut i32) (i32.const 1024))
-            (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-              (local $p i32)
-              (local.set $p (global.get $next))
-              (global.set $next (i32.add (local.get $p) (local.get 3)))
-              (if (i32.gt_u (global.get $next) (i32.const 60000))
-                (then (local.set $p (i32.const 1024))
-                      (global.set $next (i32.add (i32.const 1024) (local.get 3)))))
-              (local.get $p))
+            {REALLOC}
             ;; Upper-cases in place, slowly (a byte at a time), and returns it.
             (func (export "upper") (param $p i32) (param $n i32) (result i64)
               (local $i i32) (local $c i32)
@@ -576,23 +580,17 @@ fn concurrent_cross_calls_to_one_process_stay_exclusive_and_all_progress() {
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $l)))
               (i64.or (i64.shl (i64.extend_i32_u (local.get $n)) (i64.const 32))
-                      (i64.extend_i32_u (local.get $p)))))"#,
+                      (i64.extend_i32_u (local.get $p)))))"#
+        ),
     );
     // A caller: `run(tag)` builds a 64-byte string from its tag byte at 16,
     // calls `upper.upper` on it, and returns the sum of the reply's bytes
     // (or -1 if any byte is not the upper-cased tag).
-    let caller = r#"(module
+    let caller = format!(
+        r#"(module
         (import "upper" "upper" (func $upper (param i32 i32) (result i64)))
         (memory (export "memory") 1)
-        (global $next (mut i32) (i32.const 4096))
-        (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-          (local $p i32)
-          (local.set $p (global.get $next))
-          (global.set $next (i32.add (local.get $p) (local.get 3)))
-          (if (i32.gt_u (global.get $next) (i32.const 60000))
-            (then (local.set $p (i32.const 4096))
-                  (global.set $next (i32.add (i32.const 4096) (local.get 3)))))
-          (local.get $p))
+        {REALLOC}
         (func (export "run") (param $tag i32) (result i32)
           (local $r i64) (local $p i32) (local $i i32) (local $sum i32)
           (memory.fill (i32.const 16) (local.get $tag) (i32.const 64))
@@ -608,10 +606,11 @@ fn concurrent_cross_calls_to_one_process_stay_exclusive_and_all_progress() {
             (local.set $sum (i32.add (local.get $sum) (i32.sub (local.get $tag) (i32.const 32))))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $l)))
-          (local.get $sum)))"#;
+          (local.get $sum)))"#
+    );
     let mut text = String::from("[[process]]\nname = \"upper\"\nmodule = \"upper.wasm\"\n");
     for k in 0..4 {
-        write_wat(&dir, &format!("caller{k}.wasm"), caller);
+        write_wat(&dir, &format!("caller{k}.wasm"), &caller);
         text.push_str(&format!(
             "[[process]]\nname = \"caller{k}\"\nmodule = \"caller{k}.wasm\"\n\
              imports = [{{ module = \"upper\", name = \"upper\", sig = \"(string) -> string\" }}]\n"

@@ -12,6 +12,8 @@
 use nanowasm_component::runtime::{Component, Linker, Val};
 use nanowasm_runtime::{Config, Engine, MemoryBounds, Store, Strategy};
 
+use super::compiled_adapters::{put, u, Step};
+
 /// The `realloc` of both sides, by `$mode`:
 /// 0 bump, 1 grow 3 pages and return a pointer in the new ones, 2 the
 /// exact end, 3 one past the exact end, 4 trap, 5 zero, 6 a block that
@@ -275,9 +277,6 @@ fn component() -> String {
     )
 }
 
-/// One step: `(instance, function, arguments)`.
-type Step = (&'static str, &'static str, Vec<Val>);
-
 fn engines() -> Vec<(&'static str, Engine)> {
     let mut out = Vec::new();
     let mut c = Config::new();
@@ -377,18 +376,6 @@ fn all_alike_in(wat: &str, min_adapters: usize, cases: &[Vec<Step>]) -> Vec<Vec<
         eprintln!("{}", joined(&out));
     }
     out
-}
-
-fn u(v: u32) -> Val {
-    Val::U32(v)
-}
-
-fn put(at: u32, bytes: &[u8]) -> Vec<Step> {
-    bytes
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| ("caller", "put", vec![u(at + i as u32), u(b as u32)]))
-        .collect()
 }
 
 /// Digests of both memories (appended to a case).

@@ -129,7 +129,8 @@ fn component() -> String {
 }
 
 /// One step: `(instance, function, arguments)`.
-type Step = (&'static str, &'static str, Vec<Val>);
+/// A call: `(instance, function, arguments)`.
+pub(crate) type Step = (&'static str, &'static str, Vec<Val>);
 
 /// Runs each case (its steps) in a fresh store (a trap leaves an instance
 /// unenterable); the outcome of each case's last step (results, or the
@@ -163,12 +164,12 @@ fn run(strategy: Strategy, cases: &[Vec<Step>]) -> (Vec<String>, usize) {
     (out, c.compiled_adapters())
 }
 
-fn u(v: u32) -> Val {
+pub(crate) fn u(v: u32) -> Val {
     Val::U32(v)
 }
 
 /// Writes `bytes` at `at` in the caller's memory.
-fn put(at: u32, bytes: &[u8]) -> Vec<Step> {
+pub(crate) fn put(at: u32, bytes: &[u8]) -> Vec<Step> {
     bytes
         .iter()
         .enumerate()

@@ -319,10 +319,13 @@ fn fuel_runs_out_in_the_callee_as_in_the_interpreter() {
 /// call holds no reference to them, unlike an entry from the host. The
 /// call must fail cleanly, with the code it returns into still mapped and
 /// its context still allocated (run under valgrind, a use after free
-/// showed up here as invalid writes in the libcall's return path).
+/// showed up here as invalid writes in the libcall's return path). The
+/// host function drops the old store itself, or on another thread (where
+/// no compiled code runs: the contexts must still wait for this one).
 #[test]
 fn replacing_the_store_under_a_direct_call_is_an_error() {
-    for module_dropped in [false, true] {
+    for (module_dropped, elsewhere) in [(false, false), (true, false), (false, true), (true, true)]
+    {
         let engine = Engine::new(Config::new().strategy(Strategy::Compiler));
         let callee = Module::new(
             &engine,
@@ -350,7 +353,11 @@ fn replacing_the_store_under_a_direct_call_is_an_error() {
                 *caller.data_mut() += 1;
                 if *caller.data() == 2 {
                     let old = std::mem::replace(caller.as_context_mut(), Store::new(&engine2, 0));
-                    drop(old);
+                    if elsewhere {
+                        std::thread::spawn(move || drop(old)).join().unwrap();
+                    } else {
+                        drop(old);
+                    }
                 }
             })
             .unwrap();

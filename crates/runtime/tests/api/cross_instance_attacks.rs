@@ -136,11 +136,10 @@ const SWAP_A: &str = r#"(module $a
             (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
         (i32.add (local.get $acc) (global.get $g))))"#;
 
-fn swap_run(c: &mut Config, replace_with_other_store: bool) -> String {
-    let engine = Engine::new(c);
-    let b = Module::new(&engine, wat(SWAP_B)).unwrap();
-    let a = Module::new(&engine, wat(SWAP_A)).unwrap();
-    let mut linker = Linker::<u32>::new(&engine);
+/// `host.tick` (counts its calls in the store's data) and `host.swap`
+/// (moves the store out, calls `FUNC` on it, on the heap if
+/// `on_heap`, and moves it back).
+fn link_swap_host(linker: &mut Linker<u32>, engine: &Engine, on_heap: bool) {
     linker
         .func_wrap("host", "tick", |mut c: Caller<'_, u32>, x: i32| {
             *c.data_mut() += 1;
@@ -160,7 +159,7 @@ fn swap_run(c: &mut Config, replace_with_other_store: bool) -> String {
                 let store = caller.as_context_mut();
                 let mut old = std::mem::replace(store, Store::new(&engine2, 7));
                 let mut r = [Val::I32(0)];
-                let res = if replace_with_other_store {
+                let res = if on_heap {
                     // The store moves to the heap for the call.
                     let mut boxed = Box::new(old);
                     let res = f.call(&mut *boxed, &[Val::I32(x)], &mut r);
@@ -175,6 +174,14 @@ fn swap_run(c: &mut Config, replace_with_other_store: bool) -> String {
             },
         )
         .unwrap();
+}
+
+fn swap_run(c: &mut Config, replace_with_other_store: bool) -> String {
+    let engine = Engine::new(c);
+    let b = Module::new(&engine, wat(SWAP_B)).unwrap();
+    let a = Module::new(&engine, wat(SWAP_A)).unwrap();
+    let mut linker = Linker::<u32>::new(&engine);
+    link_swap_host(&mut linker, &engine, replace_with_other_store);
     let mut store = Store::new(&engine, 0u32);
     let (bi, ai) = pair(&mut linker, &mut store, &b, &a).unwrap();
     FUNC.with(|f| f.set(ai.get_func(&store, "inner")));
@@ -233,31 +240,7 @@ fn swapping_the_store_out_and_back_under_a_host_call() {
         )
         .unwrap();
         let mut linker = Linker::<u32>::new(&engine);
-        linker
-            .func_wrap("host", "tick", |mut c: Caller<'_, u32>, x: i32| {
-                *c.data_mut() += 1;
-                let junk = [x as u8; 512];
-                std::hint::black_box(&junk);
-                x.wrapping_add(1)
-            })
-            .unwrap();
-        let engine2 = engine.clone();
-        linker
-            .func_wrap(
-                "host",
-                "swap",
-                move |mut caller: Caller<'_, u32>, x: i32| -> Result<i32, Error> {
-                    let f = FUNC.with(|f| f.get()).expect("inner");
-                    let old = std::mem::replace(caller.as_context_mut(), Store::new(&engine2, 7));
-                    let mut boxed = Box::new(old);
-                    let mut r = [Val::I32(0)];
-                    let res = f.call(&mut *boxed, &[Val::I32(x)], &mut r);
-                    *caller.as_context_mut() = *boxed;
-                    res?;
-                    Ok(r[0].i32().unwrap().wrapping_add(100))
-                },
-            )
-            .unwrap();
+        link_swap_host(&mut linker, &engine, true);
         let mut store = Store::new(&engine, 0u32);
         let i = linker.instantiate(&mut store, &m).unwrap();
         FUNC.with(|f| f.set(i.get_func(&store, "inner")));
@@ -1054,59 +1037,6 @@ fn functions_reexported_through_a_chain_and_imported_twice() {
             .join("; ")
     });
     assert!(r.starts_with("ok"), "{r}");
-}
-
-// ---------------------------------------------------------------------
-// The store replaced, and the old one dropped on another thread.
-
-/// As `replacing_the_store_under_a_direct_call_is_an_error`, but the host
-/// function drops the old store on another thread (where no compiled
-/// code runs, so nothing parks its contexts), or sends it away and keeps
-/// it alive there until the call returned.
-#[test]
-fn replacing_the_store_and_dropping_it_on_another_thread_is_an_error() {
-    for module_dropped in [false, true] {
-        let engine = Engine::new(Config::new().strategy(Strategy::Compiler));
-        let callee = Module::new(
-            &engine,
-            wat(r#"(module
-                (import "host" "swap" (func $swap))
-                (func (export "f") (param i32) (result i32)
-                    (call $swap)
-                    (i32.add (local.get 0) (i32.const 1))))"#),
-        )
-        .unwrap();
-        let caller = Module::new(
-            &engine,
-            wat(r#"(module
-                (import "b" "f" (func $f (param i32) (result i32)))
-                (func (export "run") (result i32)
-                    (i32.add (call $f (i32.const 1)) (call $f (i32.const 2)))))"#),
-        )
-        .unwrap();
-        let mut linker: Linker<u32> = Linker::new(&engine);
-        let engine2 = engine.clone();
-        linker
-            .func_wrap("host", "swap", move |mut caller: Caller<'_, u32>| {
-                *caller.data_mut() += 1;
-                if *caller.data() == 2 {
-                    let old = std::mem::replace(caller.as_context_mut(), Store::new(&engine2, 0));
-                    std::thread::spawn(move || drop(old)).join().unwrap();
-                }
-            })
-            .unwrap();
-        let mut store = Store::new(&engine, 0u32);
-        let b = linker.instantiate(&mut store, &callee).unwrap();
-        linker.instance(&mut store, "b", b).unwrap();
-        let a = linker.instantiate(&mut store, &caller).unwrap();
-        let run = a.get_typed_func::<(), i32>(&mut store, "run").unwrap();
-        if module_dropped {
-            drop((callee, caller, linker));
-        }
-        let err = run.call(&mut store, ()).unwrap_err();
-        assert!(err.to_string().contains("replaced the store"), "{err}");
-        assert_eq!(*store.data(), 0);
-    }
 }
 
 // ---------------------------------------------------------------------
