@@ -582,7 +582,9 @@ impl FuncCompiler<'_> {
             let m = self.local_mem(i);
             let a = &mut *self.s.asm;
             match (self.pins[i as usize], param) {
-                (Some(Pin::Gpr(r)), true) => a.mov_rm(Size::S64, r, m),
+                // An `i32` parameter with a 32-bit load: zero-extended
+                // (a caller may have stored it sign-extended).
+                (Some(Pin::Gpr(r)), true) => a.mov_rm(size_of(self.locals[i as usize]), r, m),
                 (Some(Pin::Gpr(r)), false) => a.alu_rr(Alu::Xor, Size::S32, r, r),
                 (Some(Pin::Xmm(x)), true) => a.sse_rm(Sse::Movsd, x, m),
                 (Some(Pin::Xmm(x)), false) => a.sse_rr(Sse::Xorps, x, x),
@@ -822,24 +824,42 @@ impl FuncCompiler<'_> {
 
     /// Loads an integer operand into `r` (any register, scratch included).
     fn load_gpr(&mut self, r: Gpr, e: Entry, depth: usize) {
+        self.load_gpr_sized(r, e, depth, Size::S64)
+    }
+
+    /// Into a register pinned to a local: an `i32` with 32-bit moves,
+    /// which zero-extend, so the register holds it zero-extended whatever
+    /// the source held above it (the invariant that lets addresses use
+    /// such a register as it is).
+    fn load_pinned_gpr(&mut self, r: Gpr, e: Entry, depth: usize) {
+        let s = if e.ty == ValType::I32 {
+            Size::S32
+        } else {
+            Size::S64
+        };
+        self.load_gpr_sized(r, e, depth, s)
+    }
+
+    /// `load_gpr` with moves of size `s` (64 bits, or 32 for an `i32`).
+    fn load_gpr_sized(&mut self, r: Gpr, e: Entry, depth: usize, s32: Size) {
         match e.loc {
             Loc::Gpr(s) => {
                 if s != r {
-                    self.asm().mov_rr(Size::S64, r, s)
+                    self.asm().mov_rr(s32, r, s)
                 }
             }
-            Loc::Const(c) => self.asm().mov_ri(Size::S64, r, c as i64),
+            Loc::Const(c) => self.asm().mov_ri(s32, r, c as i64),
             Loc::Local(i) => match self.pin(i) {
-                Some(Pin::Gpr(p)) => self.asm().mov_rr(Size::S64, r, p),
+                Some(Pin::Gpr(p)) => self.asm().mov_rr(s32, r, p),
                 Some(Pin::Xmm(x)) => self.asm().movd_rx(size_of(e.ty), r, x),
                 None => {
                     let m = self.local_mem(i);
-                    self.asm().mov_rm(Size::S64, r, m)
+                    self.asm().mov_rm(s32, r, m)
                 }
             },
             Loc::Slot => {
                 let m = self.slot_mem(depth);
-                self.asm().mov_rm(Size::S64, r, m)
+                self.asm().mov_rm(s32, r, m)
             }
             Loc::Xmm(x) => self.asm().movd_rx(size_of(e.ty), r, x),
             Loc::Sum { a, b, k } => {
@@ -951,7 +971,10 @@ impl FuncCompiler<'_> {
             let m = self.local_mem(i);
             match pin {
                 Pin::Xmm(x) => self.asm().sse_rm(Sse::Movsd, x, m),
-                Pin::Gpr(r) => self.asm().mov_rm(Size::S64, r, m),
+                Pin::Gpr(r) => {
+                    let s = size_of(self.locals[i as usize]);
+                    self.asm().mov_rm(s, r, m)
+                }
             }
         }
     }
@@ -1073,10 +1096,7 @@ impl FuncCompiler<'_> {
     /// A branch to frame `idx` carrying the top `arity` operands, taken
     /// when `c` holds in the flags (every operand spilled).
     fn branch_if(&mut self, idx: usize, arity: usize, c: Cond) {
-        let direct = self.ctrls[idx].kind != FrameKind::Func
-            && (arity == 0 || self.stack.len() - arity == self.ctrls[idx].height);
-        if direct {
-            let l = self.ctrls[idx].label;
+        if let Some(l) = self.direct_label(idx, arity) {
             self.asm().jcc(c, l);
         } else {
             let skip = self.asm().new_label();
@@ -1084,6 +1104,15 @@ impl FuncCompiler<'_> {
             self.branch(idx, arity);
             self.asm().bind(skip);
         }
+    }
+
+    /// The label a branch to frame `idx` carrying `arity` values (every
+    /// operand in its slot) can jump to as it is: when no value needs to
+    /// move and the target is not the function's end (a return).
+    fn direct_label(&self, idx: usize, arity: usize) -> Option<Label> {
+        let c = &self.ctrls[idx];
+        (c.kind != FrameKind::Func && (arity == 0 || self.stack.len() - arity == c.height))
+            .then_some(c.label)
     }
 
     fn branch(&mut self, idx: usize, arity: usize) {
@@ -1657,7 +1686,14 @@ impl FuncCompiler<'_> {
             }
             _ => {}
         }
-        let offset = self.address_to_rax(e, d, m.offset);
+        // A register pinned to an `i32` local holds it zero-extended
+        // (every write to one is 32-bit: `load_pinned_gpr`, the
+        // prologue, `reload_pinned`), so it indexes the access as it is; anything
+        // else is zero-extended into `rax` first.
+        let (index, offset) = match self.pinned_gpr(e) {
+            Some(r) if e.ty == ValType::I32 => (r, m.offset),
+            _ => (Gpr::Rax, self.address_to_rax(e, d, m.offset)),
+        };
         let end = offset + u64::from(size);
         // With guard regions an access needs no check when it cannot
         // reach past the reservation: a constant address's end within it,
@@ -1670,30 +1706,20 @@ impl FuncCompiler<'_> {
         };
         if self.guard && unchecked {
             self.fault_start = Some(self.s.asm.offset());
-            return Ok(Mem::base_index(
-                MEM_BASE,
-                Gpr::Rax,
-                Scale::S1,
-                offset as i32,
-            ));
+            return Ok(Mem::base_index(MEM_BASE, index, Scale::S1, offset as i32));
         }
         let oob = self.trap_site(Code::MemoryOutOfBounds);
         let a = self.asm();
         if end <= i32::MAX as u64 {
-            a.lea(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rax, end as i32));
+            a.lea(Size::S64, Gpr::Rcx, Mem::base(index, end as i32));
         } else {
             a.mov_ri(Size::S64, Gpr::Rcx, end as i64);
-            a.alu_rr(Alu::Add, Size::S64, Gpr::Rcx, Gpr::Rax);
+            a.alu_rr(Alu::Add, Size::S64, Gpr::Rcx, index);
         }
         a.alu_rm(Alu::Cmp, Size::S64, Gpr::Rcx, Mem::base(VMCTX, vm::MEM_LEN));
         a.jcc(Cond::A, oob);
         if offset <= i32::MAX as u64 {
-            Ok(Mem::base_index(
-                MEM_BASE,
-                Gpr::Rax,
-                Scale::S1,
-                offset as i32,
-            ))
+            Ok(Mem::base_index(MEM_BASE, index, Scale::S1, offset as i32))
         } else {
             a.lea(Size::S64, Gpr::Rax, Mem::base(Gpr::Rcx, -(size as i32)));
             Ok(Mem::base_index(MEM_BASE, Gpr::Rax, Scale::S1, 0))
@@ -2752,8 +2778,20 @@ impl FuncCompiler<'_> {
                 self.spill_all();
                 let targets: Vec<u32> = table.targets().collect();
                 let n = targets.len();
+                // Each target: its label itself when the branch moves
+                // nothing (one indirect jump, as a `switch` needs), else
+                // a stub that moves the values and jumps.
+                let mut stubs: Vec<(Label, Option<usize>)> = Vec::with_capacity(n + 1);
+                for &depth in targets.iter().chain([&table.default]) {
+                    let idx = self.ctrl_index(depth)?;
+                    stubs.push(match self.direct_label(idx, arity) {
+                        Some(l) => (l, None),
+                        None => (self.s.asm.new_label(), Some(idx)),
+                    });
+                }
+                let default_l = stubs[n].0;
                 let a = self.asm();
-                let (table_l, default_l) = (a.new_label(), a.new_label());
+                let table_l = a.new_label();
                 a.mov_rr(Size::S32, r, r);
                 a.alu_ri(Alu::Cmp, Size::S32, r, n as i32);
                 a.jcc(Cond::Ae, default_l);
@@ -2767,18 +2805,17 @@ impl FuncCompiler<'_> {
                 a.alu_rr(Alu::Add, Size::S64, Gpr::Rax, Gpr::Rcx);
                 a.jmp_r(Gpr::Rax);
                 self.free(Loc::Gpr(r));
-                let stubs: Vec<Label> = (0..n).map(|_| self.s.asm.new_label()).collect();
                 let a = self.asm();
                 a.align(4);
                 a.bind(table_l);
-                for &l in &stubs {
+                for &(l, _) in &stubs[..n] {
                     a.emit_label_diff32(l, table_l);
                 }
-                for (i, depth) in targets.iter().copied().chain([table.default]).enumerate() {
-                    let l = if i < n { stubs[i] } else { default_l };
-                    self.asm().bind(l);
-                    let idx = self.ctrl_index(depth)?;
-                    self.branch(idx, arity);
+                for &(l, stub) in &stubs {
+                    if let Some(idx) = stub {
+                        self.asm().bind(l);
+                        self.branch(idx, arity);
+                    }
                 }
                 self.set_dead();
             }
@@ -2860,7 +2897,7 @@ impl FuncCompiler<'_> {
                 let (e, d) = self.pop()?;
                 self.detach_local(i);
                 match self.pin(i) {
-                    Some(Pin::Gpr(r)) => self.load_gpr(r, e, d),
+                    Some(Pin::Gpr(r)) => self.load_pinned_gpr(r, e, d),
                     Some(Pin::Xmm(x)) => self.load_xmm(x, e, d),
                     None => {}
                 }

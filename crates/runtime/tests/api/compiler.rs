@@ -1075,3 +1075,93 @@ fn eqz_in_the_flags_matches_the_interpreter() {
     }
     assert_eq!(both(EQZ, "loop", &[i(5)]), Ok(vec![i(5)]));
 }
+
+/// A register pinned to an `i32` local is used as an address as it is,
+/// without zero-extending it first, so every way a local gets a value
+/// must leave the register's upper half zero. Each function below gives
+/// its hot local `$p` the value -8 (0xfffffff8) in another way and loads
+/// at `offset=16`: the address is past 4 GiB, a trap. A register holding
+/// -8 sign-extended would read `[base + 8]` instead: 42, a read that
+/// wasm's semantics do not allow.
+#[test]
+fn pinned_i32_addresses_are_zero_extended() {
+    // Reads through `$p` in a loop, so that `$p` and `$k` are kept in
+    // registers; returns what it read.
+    let read = |p: &str| {
+        format!(
+            "(loop $l
+                (local.set $k (i32.add (local.get $k) (i32.load offset=16 (local.get {p}))))
+                (br_if $l (i32.eqz (local.get {p}))))
+             (local.get $k)"
+        )
+    };
+    let body = read("$p");
+    let src = format!(
+        r#"(module
+        (memory 1)
+        (data (i32.const 8) "\2a\00\00\00")
+        (global $g (mut i32) (i32.const -8))
+        (func $nop)
+        (func $use (param $p i32) (result i32) (local $k i32) {body})
+        (func (export "host_param") (param $p i32) (result i32) (local $k i32) {body})
+        (func (export "const_arg") (result i32) (call $use (i32.const -8)))
+        (func (export "wasm_arg") (param $x i64) (result i32)
+            (call $use (i32.wrap_i64 (local.get $x))))
+        (func (export "set_const") (result i32) (local $p i32) (local $k i32)
+            (local.set $p (i32.const -8)) {body})
+        (func (export "set_wrap") (param $x i64) (result i32) (local $p i32) (local $k i32)
+            (local.set $p (i32.wrap_i64 (local.get $x))) {body})
+        (func (export "set_from_slot") (result i32) (local $p i32) (local $k i32)
+            (local.set $p (block (result i32) (i32.const -8))) {body})
+        (func (export "set_from_local") (result i32) (local $q i32) (local $p i32) (local $k i32)
+            (local.set $q (i32.const -8))
+            (local.set $p (local.get $q)) {body})
+        (func (export "set_from_global") (result i32) (local $p i32) (local $k i32)
+            (local.set $p (global.get $g)) {body})
+        (func (export "tee") (param $x i64) (result i32) (local $p i32) (local $k i32)
+            (drop (local.tee $p (i32.wrap_i64 (local.get $x)))) {body})
+        (func (export "select") (param $x i64) (result i32) (local $p i32) (local $k i32)
+            (local.set $p (select (i32.wrap_i64 (local.get $x)) (i32.const 0) (i32.const 1)))
+            {body})
+        ;; $a, $b and $c take the callee-saved registers, so $p gets a
+        ;; caller-saved one, saved and reloaded around the call.
+        (func (export "after_call") (result i32)
+            (local $a i32) (local $b i32) (local $c i32) (local $p i32) (local $k i32)
+            (local.set $p (i32.const -8))
+            (loop $l
+                (local.set $a (i32.add (local.get $a) (local.get $a)))
+                (local.set $b (i32.add (local.get $b) (local.get $b)))
+                (local.set $c (i32.add (local.get $c) (local.get $c)))
+                (call $nop)
+                (local.set $k (i32.add (local.get $k) (i32.load offset=16 (local.get $p))))
+                (br_if $l (i32.eqz (local.get $p))))
+            (local.get $k))
+    )"#
+    );
+    let minus8 = Val::I64(-8);
+    let cases: [(&str, &[Val]); 11] = [
+        ("host_param", &[Val::I32(-8)]),
+        ("const_arg", &[]),
+        ("wasm_arg", std::slice::from_ref(&minus8)),
+        ("set_const", &[]),
+        ("set_wrap", std::slice::from_ref(&minus8)),
+        ("set_from_slot", &[]),
+        ("set_from_local", &[]),
+        ("set_from_global", &[]),
+        ("tee", std::slice::from_ref(&minus8)),
+        ("select", std::slice::from_ref(&minus8)),
+        ("after_call", &[]),
+    ];
+    for (name, args) in cases {
+        let t = trap_text(&src, name, args);
+        assert!(
+            t.starts_with("wasm trap: out of bounds memory access"),
+            "{name}: {t}"
+        );
+    }
+    // In bounds, the read gives what is there (4 + 16: zero).
+    assert_eq!(
+        both(&src, "host_param", &[Val::I32(4)]),
+        Ok(vec![Val::I32(0)])
+    );
+}
