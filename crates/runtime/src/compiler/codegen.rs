@@ -191,6 +191,16 @@ fn in_xmm(t: ValType) -> bool {
     matches!(t, ValType::F32 | ValType::F64 | ValType::V128)
 }
 
+/// The move that saves or reloads an `xmm` register pinned to a local of
+/// type `t`: all 8 bytes of a float's cell, all 16 of a `v128`'s.
+fn pin_move(t: ValType) -> Sse {
+    if t == ValType::V128 {
+        Sse::Movdqu
+    } else {
+        Sse::Movsd
+    }
+}
+
 /// The move that loads or stores a value of type `t` in an `xmm`
 /// register.
 fn xmm_move(t: ValType) -> Sse {
@@ -586,7 +596,7 @@ impl FuncCompiler<'_> {
                 // (a caller may have stored it sign-extended).
                 (Some(Pin::Gpr(r)), true) => a.mov_rm(size_of(self.locals[i as usize]), r, m),
                 (Some(Pin::Gpr(r)), false) => a.alu_rr(Alu::Xor, Size::S32, r, r),
-                (Some(Pin::Xmm(x)), true) => a.sse_rm(Sse::Movsd, x, m),
+                (Some(Pin::Xmm(x)), true) => a.sse_rm(pin_move(self.locals[i as usize]), x, m),
                 (Some(Pin::Xmm(x)), false) => a.sse_rr(Sse::Xorps, x, x),
                 (None, _) => {}
             }
@@ -730,7 +740,11 @@ impl FuncCompiler<'_> {
         match loc {
             Loc::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
             Loc::Xmm(x) => self.asm().sse_mr(xmm_move(ty), m, x),
-            Loc::Local(_) | Loc::Slot if ty == ValType::V128 => {
+            // A `v128` in memory (not a pinned local's register), through
+            // a scratch register.
+            Loc::Local(_) | Loc::Slot
+                if ty == ValType::V128 && self.mem_of(Entry { ty, loc }, depth).is_some() =>
+            {
                 let src = self.mem_of(Entry { ty, loc }, depth).expect("in memory");
                 let a = self.asm();
                 a.sse_rm(Sse::Movdqu, XMM_SCRATCH0, src);
@@ -747,7 +761,7 @@ impl FuncCompiler<'_> {
             }
             Loc::Local(i) => match self.pin(i) {
                 Some(Pin::Gpr(r)) => self.asm().mov_mr(Size::S64, m, r),
-                Some(Pin::Xmm(x)) => self.asm().sse_mr(Sse::Movsd, m, x),
+                Some(Pin::Xmm(x)) => self.asm().sse_mr(pin_move(ty), m, x),
                 None => {
                     let src = self.local_mem(i);
                     let a = self.asm();
@@ -850,6 +864,8 @@ impl FuncCompiler<'_> {
             }
             Loc::Const(c) => self.asm().mov_ri(s32, r, c as i64),
             Loc::Local(i) => match self.pin(i) {
+                // Already there (`local.set $x (local.get $x)`).
+                Some(Pin::Gpr(p)) if p == r => {}
                 Some(Pin::Gpr(p)) => self.asm().mov_rr(s32, r, p),
                 Some(Pin::Xmm(x)) => self.asm().movd_rx(size_of(e.ty), r, x),
                 None => {
@@ -900,6 +916,7 @@ impl FuncCompiler<'_> {
                 a.movd_xr(Size::S64, x, Gpr::Rax);
             }
             Loc::Local(i) => match self.pin(i) {
+                Some(Pin::Xmm(p)) if p == x => {}
                 Some(Pin::Xmm(p)) => self.asm().sse_rr(Sse::Movaps, x, p),
                 Some(Pin::Gpr(r)) => self.asm().movd_xr(size_of(e.ty), x, r),
                 None => {
@@ -958,7 +975,10 @@ impl FuncCompiler<'_> {
             let (i, pin) = self.caller_saved[k];
             let m = self.local_mem(i);
             match pin {
-                Pin::Xmm(x) => self.asm().sse_mr(Sse::Movsd, m, x),
+                Pin::Xmm(x) => {
+                    let mv = pin_move(self.locals[i as usize]);
+                    self.asm().sse_mr(mv, m, x)
+                }
                 Pin::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
             }
         }
@@ -970,7 +990,10 @@ impl FuncCompiler<'_> {
             let (i, pin) = self.caller_saved[k];
             let m = self.local_mem(i);
             match pin {
-                Pin::Xmm(x) => self.asm().sse_rm(Sse::Movsd, x, m),
+                Pin::Xmm(x) => {
+                    let mv = pin_move(self.locals[i as usize]);
+                    self.asm().sse_rm(mv, x, m)
+                }
                 Pin::Gpr(r) => {
                     let s = size_of(self.locals[i as usize]);
                     self.asm().mov_rm(s, r, m)
@@ -1046,9 +1069,28 @@ impl FuncCompiler<'_> {
                 _ => false,
             };
             if uses {
-                self.spill(d);
+                self.detach(d);
             }
         }
+    }
+
+    /// Gives operand `d` (a local's value or a sum of locals) a location
+    /// of its own: a free register of its class if there is one (one
+    /// `mov` or `lea`, where a slot costs a store now and a load later),
+    /// else its slot.
+    fn detach(&mut self, d: usize) {
+        let e = self.stack[d];
+        let loc = if in_xmm(e.ty) {
+            self.free_xmm.pop().map(Loc::Xmm)
+        } else {
+            self.free_gpr.pop().map(Loc::Gpr)
+        };
+        match loc {
+            Some(Loc::Gpr(r)) => self.load_gpr(r, e, d),
+            Some(Loc::Xmm(x)) => self.load_xmm(x, e, d),
+            _ => return self.spill(d),
+        }
+        self.stack[d].loc = loc.expect("a register");
     }
 
     // ---- control -------------------------------------------------------
@@ -2901,9 +2943,15 @@ impl FuncCompiler<'_> {
                     Some(Pin::Xmm(x)) => self.load_xmm(x, e, d),
                     None => {}
                 }
-                self.free(e.loc);
+                // `tee` of a value in a register leaves it there (the
+                // next instruction may overwrite it without a copy).
                 if op == O::LocalTee {
-                    self.push(e.ty, Loc::Local(i));
+                    match e.loc {
+                        Loc::Gpr(_) | Loc::Xmm(_) => self.push(e.ty, e.loc),
+                        _ => self.push(e.ty, Loc::Local(i)),
+                    }
+                } else {
+                    self.free(e.loc);
                 }
             }
             (O::LocalSet, Imm::Index(i)) | (O::LocalTee, Imm::Index(i)) => {
@@ -3418,7 +3466,7 @@ fn choose_pins(
     for i in order {
         pins[i] = match types[i] {
             ValType::I32 | ValType::I64 => gprs.next().map(|&r| Pin::Gpr(r)),
-            ValType::F32 | ValType::F64 => xmms.next().map(|&x| Pin::Xmm(x)),
+            ValType::F32 | ValType::F64 | ValType::V128 => xmms.next().map(|&x| Pin::Xmm(x)),
             _ => None,
         };
     }
