@@ -107,7 +107,7 @@ pub(super) fn tail_area(module: &Module, features: Features) -> usize {
         .types
         .iter()
         .filter_map(|t| t.as_func())
-        .map(|t| cell_offsets(t.params()).1.max(cell_offsets(t.results()).1))
+        .map(|t| cells_size(t.params()).max(cells_size(t.results())))
         .max()
         .unwrap_or(0)
         .min(TAIL_AREA_MAX)
@@ -214,16 +214,25 @@ fn xmm_move(t: ValType) -> Sse {
 /// The byte offsets of values of types `types` in a call's argument or
 /// result area (8 bytes each, 16 for a `v128`), and the area's size.
 pub(super) fn cell_offsets(types: &[ValType]) -> (Vec<i32>, usize) {
+    (cell_offsets_iter(types).collect(), cells_size(types))
+}
+
+/// [`cell_offsets`]' offsets, without a vector.
+fn cell_offsets_iter(types: &[ValType]) -> impl ExactSizeIterator<Item = i32> + '_ {
     let mut at = 0;
-    let offs = types
+    types.iter().map(move |&t| {
+        let o = at;
+        at += if t == ValType::V128 { 16 } else { 8 };
+        o
+    })
+}
+
+/// [`cell_offsets`]' size, without a vector.
+fn cells_size(types: &[ValType]) -> usize {
+    types
         .iter()
-        .map(|&t| {
-            let o = at;
-            at += if t == ValType::V128 { 16 } else { 8 };
-            o as i32
-        })
-        .collect();
-    (offs, at)
+        .map(|&t| if t == ValType::V128 { 16 } else { 8 })
+        .sum()
 }
 
 fn size_of(t: ValType) -> Size {
@@ -517,9 +526,8 @@ impl FuncCompiler<'_> {
         self.results = start.ty.results().to_vec();
         self.param_offs = cell_offsets(start.ty.params()).0;
         self.result_offs = cell_offsets(start.ty.results()).0;
-        self.in_bytes = cell_offsets(start.ty.params())
-            .1
-            .max(cell_offsets(start.ty.results()).1)
+        self.in_bytes = cells_size(start.ty.params())
+            .max(cells_size(start.ty.results()))
             .max(self.s.tail_area);
         self.at = start.offset as u32;
         let a = self.asm();
@@ -1209,16 +1217,14 @@ impl FuncCompiler<'_> {
     /// left: a jump to the callee follows. `scratch` is the register the
     /// copy uses (not the one holding an indirect callee).
     fn tail_args(&mut self, ty: &FuncType, scratch: Gpr) -> Result<(), Unsupported> {
-        let size = cell_offsets(ty.params())
-            .1
-            .max(cell_offsets(ty.results()).1);
+        let size = cells_size(ty.params()).max(cells_size(ty.results()));
         if size > self.in_bytes {
             return Err(format!(
                 "a tail call needing {size} bytes of arguments where its caller has {}",
                 self.in_bytes
             ));
         }
-        let params = cell_offsets(ty.params()).1;
+        let params = cells_size(ty.params());
         let a = self.asm();
         for off in (0..params as i32).step_by(8) {
             a.mov_rm(Size::S64, scratch, Mem::base(Gpr::Rsp, off));
@@ -1283,20 +1289,27 @@ impl FuncCompiler<'_> {
         for &t in ty.params().iter().chain(ty.results()) {
             supported_type(t)?;
         }
-        let (offs, size) = cell_offsets(ty.params());
-        let results = cell_offsets(ty.results()).1;
+        let size = cells_size(ty.params());
+        let results = cells_size(ty.results());
         // At least the module's tail-call area: the callee may tail-call.
-        self.outgoing(&offs, size.max(results).max(self.s.tail_area))
+        self.outgoing(
+            cell_offsets_iter(ty.params()),
+            size.max(results).max(self.s.tail_area),
+        )
     }
 
     /// Writes the top `offs.len()` operands to the outgoing area at
     /// `offs` (the area must be `size` bytes) and pops them; every other
     /// operand goes to its slot.
-    fn outgoing(&mut self, offs: &[i32], size: usize) -> Result<(), Unsupported> {
+    fn outgoing(
+        &mut self,
+        offs: impl ExactSizeIterator<Item = i32>,
+        size: usize,
+    ) -> Result<(), Unsupported> {
         self.out_bytes = self.out_bytes.max(size);
         let n = offs.len();
         let first = self.stack.len().checked_sub(n).ok_or("missing arguments")?;
-        for (i, &o) in offs.iter().enumerate() {
+        for (i, o) in offs.enumerate() {
             let e = self.stack[first + i];
             self.store_loc(Mem::base(Gpr::Rsp, o), e.ty, e.loc, first + i);
         }
@@ -1307,8 +1320,7 @@ impl FuncCompiler<'_> {
 
     /// After a call: the results from the outgoing area.
     fn call_results(&mut self, ty: &FuncType) {
-        let offs = cell_offsets(ty.results()).0;
-        for (&t, o) in ty.results().iter().zip(offs) {
+        for (&t, o) in ty.results().iter().zip(cell_offsets_iter(ty.results())) {
             let m = Mem::base(Gpr::Rsp, o);
             if in_xmm(t) {
                 let x = self.alloc_xmm();
@@ -1410,7 +1422,7 @@ impl FuncCompiler<'_> {
     /// callee changed the store's layout, as a libcall's return would.
     fn direct_import_call(&mut self, func: u32, ty: &FuncType, slow: Label) {
         use Gpr::{Rax, Rcx, Rdi, Rdx, Rsp, R8};
-        let (params, results) = (cell_offsets(ty.params()).1, cell_offsets(ty.results()).1);
+        let (params, results) = (cells_size(ty.params()), cells_size(ty.results()));
         self.out_bytes = self.out_bytes.max(params.max(results));
         // Taken below the frame only while the call runs (reserved in the
         // frame, it made every frame with an import call 288 bytes larger,
@@ -1668,8 +1680,10 @@ impl FuncCompiler<'_> {
             .enumerate()
             .filter(|(_, e)| e.ty == ValType::I64)
             .fold(0u32, |w, (i, _)| w | 1 << (16 + i));
-        let offs: Vec<i32> = (0..args as i32).map(|i| 8 * i).collect();
-        self.outgoing(&offs, 8 * args.max(usize::from(result.is_some())))?;
+        self.outgoing(
+            (0..args as i32).map(|i| 8 * i),
+            8 * args.max(usize::from(result.is_some())),
+        )?;
         self.save_pinned();
         self.sync_depth();
         let a = self.asm();
@@ -2866,30 +2880,30 @@ impl FuncCompiler<'_> {
                 self.set_dead();
             }
             (O::Call, Imm::Index(f)) => {
-                let ty = at.callee().ok_or("call without type")?.clone();
-                self.call(f, &ty)?;
+                let ty = at.callee().ok_or("call without type")?;
+                self.call(f, ty)?;
             }
             (O::CallIndirect, Imm::Index2(ty_index, table)) => {
-                let ty = at.callee().ok_or("call without type")?.clone();
-                self.call_indirect(ty_index, table, &ty)?;
+                let ty = at.callee().ok_or("call without type")?;
+                self.call_indirect(ty_index, table, ty)?;
             }
             (O::ReturnCall, Imm::Index(f)) => {
-                let ty = at.callee().ok_or("call without type")?.clone();
-                self.return_call(f, &ty)?;
+                let ty = at.callee().ok_or("call without type")?;
+                self.return_call(f, ty)?;
                 self.set_dead();
             }
             (O::ReturnCallIndirect, Imm::Index2(ty_index, table)) => {
-                let ty = at.callee().ok_or("call without type")?.clone();
-                self.call_indirect_or_tail(ty_index, table, &ty, true)?;
+                let ty = at.callee().ok_or("call without type")?;
+                self.call_indirect_or_tail(ty_index, table, ty, true)?;
                 self.set_dead();
             }
             (O::CallRef, Imm::Index(ty_index)) => {
-                let ty = at.callee().ok_or("call without type")?.clone();
-                self.call_indirect_or_tail(ty_index, vm::CALL_REF, &ty, false)?;
+                let ty = at.callee().ok_or("call without type")?;
+                self.call_indirect_or_tail(ty_index, vm::CALL_REF, ty, false)?;
             }
             (O::ReturnCallRef, Imm::Index(ty_index)) => {
-                let ty = at.callee().ok_or("call without type")?.clone();
-                self.call_indirect_or_tail(ty_index, vm::CALL_REF, &ty, true)?;
+                let ty = at.callee().ok_or("call without type")?;
+                self.call_indirect_or_tail(ty_index, vm::CALL_REF, ty, true)?;
                 self.set_dead();
             }
             (O::RefAsNonNull, _) => {
@@ -3422,15 +3436,53 @@ fn choose_pins(
             .any(|&t| t == ValType::V128)
     };
     let mut weight = vec![0u64; types.len()];
-    let mut ops = nanowasm_binary::OperatorReader::new(
-        nanowasm_binary::reader::Reader::new(&module.bytes[body.code.clone()]),
-        features,
-    );
+    let mut reader = nanowasm_binary::reader::Reader::new(&module.bytes[body.code.clone()]);
     // The loop nesting of each open block.
     let mut blocks: Vec<bool> = Vec::new();
     let mut loops = 0u32;
-    while !ops.is_empty() {
+    while let Some(byte) = reader.peek() {
+        // The most frequent instructions by their first byte, without the
+        // operator reader's decoding (the body is validated as it is
+        // compiled; here a malformed one only ends the scan).
+        match byte {
+            // `local.get`, `local.set`, `local.tee`: a local's index.
+            0x20..=0x22 => {
+                let _ = reader.u8();
+                let Ok(i) = reader.u32() else { break };
+                if let Some(w) = weight.get_mut(i as usize) {
+                    *w += 1 << (3 * loops.min(5));
+                }
+                continue;
+            }
+            // Comparisons, arithmetic, conversions, reinterpretations and
+            // sign extensions, `drop` and `select`: no immediates.
+            0x1a | 0x1b | 0x45..=0xc4 => {
+                let _ = reader.u8();
+                continue;
+            }
+            // `br`, `br_if`: a label; `i32.const`: a value.
+            0x0c | 0x0d | 0x41 => {
+                let _ = reader.u8();
+                if reader.u64().is_err() {
+                    break;
+                }
+                continue;
+            }
+            // Loads and stores: the alignment (with a memory index when
+            // its bit 6 says so) and the offset.
+            0x28..=0x3e => {
+                let _ = reader.u8();
+                let Ok(flags) = reader.u32() else { break };
+                if (flags & 0x40 != 0 && reader.u32().is_err()) || reader.u64().is_err() {
+                    break;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let mut ops = nanowasm_binary::OperatorReader::new(reader, features);
         let Ok(instr) = ops.read() else { break };
+        reader = ops.into_reader();
         match (instr.op, instr.imm) {
             (Opcode::Loop, _) => {
                 blocks.push(true);
@@ -3438,11 +3490,6 @@ fn choose_pins(
             }
             (Opcode::Block | Opcode::If, _) => blocks.push(false),
             (Opcode::End, _) => loops -= u32::from(blocks.pop() == Some(true)),
-            (Opcode::LocalGet | Opcode::LocalSet | Opcode::LocalTee, Imm::Index(i)) => {
-                if let Some(w) = weight.get_mut(i as usize) {
-                    *w += 1 << (3 * loops.min(5));
-                }
-            }
             (Opcode::Call, Imm::Index(f)) => vectors |= module.func_type(f).is_some_and(has_v128),
             (Opcode::CallIndirect, Imm::Index2(t, _)) => {
                 vectors |= module.types.func(t).is_some_and(has_v128)

@@ -682,8 +682,7 @@ impl FuncCompiler<'_> {
             Some(SimdClass::Splat) => (1, ValType::V128),
             _ => return Err(format!("`{}`", op.name())),
         };
-        let offs: Vec<i32> = (0..args).map(|i| 16 * i).collect();
-        self.outgoing(&offs, 16 * args as usize)?;
+        self.outgoing((0..args).map(|i| 16 * i), 16 * args as usize)?;
         self.save_pinned();
         let a = self.asm();
         a.mov_ri(Size::S32, Gpr::Rdi, i64::from(op as u16));
