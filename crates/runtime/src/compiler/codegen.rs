@@ -745,19 +745,19 @@ impl FuncCompiler<'_> {
 
     /// Stores `value` (of type `ty`) to `m`, through `rax` if needed.
     fn store_loc(&mut self, m: Mem, ty: ValType, loc: Loc, depth: usize) {
-        match loc {
-            Loc::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
-            Loc::Xmm(x) => self.asm().sse_mr(xmm_move(ty), m, x),
-            // A `v128` in memory (not a pinned local's register), through
-            // a scratch register.
-            Loc::Local(_) | Loc::Slot
-                if ty == ValType::V128 && self.mem_of(Entry { ty, loc }, depth).is_some() =>
-            {
-                let src = self.mem_of(Entry { ty, loc }, depth).expect("in memory");
+        // A `v128` in memory (not a pinned local's register), through a
+        // scratch register.
+        if ty == ValType::V128 {
+            if let Some(src) = self.mem_of(Entry { ty, loc }, depth) {
                 let a = self.asm();
                 a.sse_rm(Sse::Movdqu, XMM_SCRATCH0, src);
                 a.sse_mr(Sse::Movdqu, m, XMM_SCRATCH0);
+                return;
             }
+        }
+        match loc {
+            Loc::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
+            Loc::Xmm(x) => self.asm().sse_mr(xmm_move(ty), m, x),
             Loc::Const(c) => {
                 if let Ok(v) = i32::try_from(c as i64) {
                     self.asm().mov_mi(Size::S64, m, v);
@@ -854,36 +854,31 @@ impl FuncCompiler<'_> {
     /// the source held above it (the invariant that lets addresses use
     /// such a register as it is).
     fn load_pinned_gpr(&mut self, r: Gpr, e: Entry, depth: usize) {
-        let s = if e.ty == ValType::I32 {
-            Size::S32
-        } else {
-            Size::S64
-        };
-        self.load_gpr_sized(r, e, depth, s)
+        self.load_gpr_sized(r, e, depth, size_of(e.ty))
     }
 
-    /// `load_gpr` with moves of size `s` (64 bits, or 32 for an `i32`).
-    fn load_gpr_sized(&mut self, r: Gpr, e: Entry, depth: usize, s32: Size) {
+    /// `load_gpr` with moves of `size` (64 bits, or 32 for an `i32`).
+    fn load_gpr_sized(&mut self, r: Gpr, e: Entry, depth: usize, size: Size) {
         match e.loc {
             Loc::Gpr(s) => {
                 if s != r {
-                    self.asm().mov_rr(s32, r, s)
+                    self.asm().mov_rr(size, r, s)
                 }
             }
-            Loc::Const(c) => self.asm().mov_ri(s32, r, c as i64),
+            Loc::Const(c) => self.asm().mov_ri(size, r, c as i64),
             Loc::Local(i) => match self.pin(i) {
                 // Already there (`local.set $x (local.get $x)`).
                 Some(Pin::Gpr(p)) if p == r => {}
-                Some(Pin::Gpr(p)) => self.asm().mov_rr(s32, r, p),
+                Some(Pin::Gpr(p)) => self.asm().mov_rr(size, r, p),
                 Some(Pin::Xmm(x)) => self.asm().movd_rx(size_of(e.ty), r, x),
                 None => {
                     let m = self.local_mem(i);
-                    self.asm().mov_rm(s32, r, m)
+                    self.asm().mov_rm(size, r, m)
                 }
             },
             Loc::Slot => {
                 let m = self.slot_mem(depth);
-                self.asm().mov_rm(s32, r, m)
+                self.asm().mov_rm(size, r, m)
             }
             Loc::Xmm(x) => self.asm().movd_rx(size_of(e.ty), r, x),
             Loc::Sum { a, b, k } => {
@@ -1089,16 +1084,19 @@ impl FuncCompiler<'_> {
     fn detach(&mut self, d: usize) {
         let e = self.stack[d];
         let loc = if in_xmm(e.ty) {
-            self.free_xmm.pop().map(Loc::Xmm)
+            let Some(x) = self.free_xmm.pop() else {
+                return self.spill(d);
+            };
+            self.load_xmm(x, e, d);
+            Loc::Xmm(x)
         } else {
-            self.free_gpr.pop().map(Loc::Gpr)
+            let Some(r) = self.free_gpr.pop() else {
+                return self.spill(d);
+            };
+            self.load_gpr(r, e, d);
+            Loc::Gpr(r)
         };
-        match loc {
-            Some(Loc::Gpr(r)) => self.load_gpr(r, e, d),
-            Some(Loc::Xmm(x)) => self.load_xmm(x, e, d),
-            _ => return self.spill(d),
-        }
-        self.stack[d].loc = loc.expect("a register");
+        self.stack[d].loc = loc;
     }
 
     // ---- control -------------------------------------------------------
