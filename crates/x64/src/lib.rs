@@ -526,7 +526,17 @@ impl Assembler {
     /// leaving the code in [`Assembler::code`] (and the buffer for more, or
     /// for [`Assembler::clear`]).
     pub fn resolve(&mut self) -> Result<(), EncodeError> {
-        for f in core::mem::take(&mut self.fixups) {
+        // Taken and put back, so that an assembler reused for many
+        // functions keeps the fixups' memory.
+        let mut fixups = core::mem::take(&mut self.fixups);
+        let r = self.apply(&fixups);
+        fixups.clear();
+        self.fixups = fixups;
+        r
+    }
+
+    fn apply(&mut self, fixups: &[Fixup]) -> Result<(), EncodeError> {
+        for &f in fixups {
             let target = self
                 .label_offset(f.label)
                 .ok_or(EncodeError::UnboundLabel(f.label))? as i64;

@@ -32,6 +32,7 @@
 //! registers, all caller-saved.
 
 use crate::prelude::*;
+use core::ops::Range;
 use nanowasm_binary::{
     FrameKind, FuncStart, FuncValidator, Imm, Module, Resolved, Types, VisitOperator,
 };
@@ -59,17 +60,32 @@ pub(super) enum Target {
     Stub(Code),
 }
 
-/// A function compiled on its own: its code (starting at offset 0), its
-/// calls to other code (offset of each `rel32` field and its target) and
-/// its call and trap sites (`(return address offset, wasm offset)`).
-pub(super) struct FuncCode {
+/// What a compiler thread produced: the code and tables of every function
+/// it compiled, one after the other (each function's entries relative to
+/// its own code's start), so that a function costs no allocation of its
+/// own. [`FuncCode`] says which parts are whose.
+#[derive(Default)]
+pub(super) struct Output {
     pub code: Vec<u8>,
+    /// Calls to other code: offset of each `rel32` field and its target.
     pub relocs: Vec<(usize, Target)>,
+    /// Call and trap sites: `(return address offset, wasm offset)`.
     pub sites: Vec<(u32, u32)>,
     /// Unchecked memory accesses (guard regions): `(start, end, wasm
     /// offset)` of the code a fault in which is that instruction's
     /// out-of-bounds access.
     pub faults: Vec<(u32, u32, u32)>,
+}
+
+/// A function compiled on its own: where its code (starting at offset 0)
+/// and its entries in the tables are in its thread's [`Output`].
+pub(super) struct FuncCode {
+    /// Which thread's output (the `id` of its [`Scratch`]).
+    pub out: usize,
+    pub code: Range<usize>,
+    pub relocs: Range<usize>,
+    pub sites: Range<usize>,
+    pub faults: Range<usize>,
 }
 
 /// What a function's compilation needs from its module.
@@ -212,12 +228,7 @@ fn xmm_move(t: ValType) -> Sse {
 }
 
 /// The byte offsets of values of types `types` in a call's argument or
-/// result area (8 bytes each, 16 for a `v128`), and the area's size.
-pub(super) fn cell_offsets(types: &[ValType]) -> (Vec<i32>, usize) {
-    (cell_offsets_iter(types).collect(), cells_size(types))
-}
-
-/// [`cell_offsets`]' offsets, without a vector.
+/// result area: 8 bytes each, 16 for a `v128`.
 fn cell_offsets_iter(types: &[ValType]) -> impl ExactSizeIterator<Item = i32> + '_ {
     let mut at = 0;
     types.iter().map(move |&t| {
@@ -227,7 +238,7 @@ fn cell_offsets_iter(types: &[ValType]) -> impl ExactSizeIterator<Item = i32> + 
     })
 }
 
-/// [`cell_offsets`]' size, without a vector.
+/// The size of the area [`cell_offsets_iter`] lays out.
 fn cells_size(types: &[ValType]) -> usize {
     types
         .iter()
@@ -265,15 +276,56 @@ fn supported_type(t: ValType) -> Result<(), Unsupported> {
 pub(crate) const GC: &str = "GC (its types and instructions; the interpreter runs them)";
 
 /// What a compiler thread reuses from function to function, so that its
-/// buffers are allocated once.
-#[derive(Default)]
+/// buffers are allocated once, and what it produced.
 pub(super) struct Scratch {
+    /// Which thread this is: its output's index ([`FuncCode::out`]).
+    id: usize,
     asm: Assembler,
     validator: FuncValidator,
+    bufs: Bufs,
+    pub out: Output,
+}
+
+impl Scratch {
+    pub(super) fn new(id: usize) -> Self {
+        Scratch {
+            id,
+            asm: Assembler::new(),
+            validator: FuncValidator::default(),
+            bufs: Bufs::default(),
+            out: Output::default(),
+        }
+    }
+}
+
+/// The single pass's and the pin pre-pass's vectors, empty between
+/// functions but keeping their memory: allocating them afresh for each
+/// function (two dozen of them) was a tenth of the compile time of a
+/// module of small functions.
+#[derive(Default)]
+struct Bufs {
+    pins: Vec<Option<Pin>>,
+    caller_saved: Vec<(u32, Pin)>,
+    stack: Vec<Entry>,
+    ctrls: Vec<Ctrl>,
+    locals: Vec<ValType>,
+    results: Vec<ValType>,
+    param_offs: Vec<i32>,
+    result_offs: Vec<i32>,
+    consts: Vec<(Label, [u8; 16])>,
+    free_gpr: Vec<Gpr>,
+    free_xmm: Vec<Xmm>,
+    traps: Vec<(Label, Code, u32)>,
+    /// The pre-pass's: each local's weight and type, the open blocks
+    /// (whether each is a loop), and the locals by weight.
+    weight: Vec<u64>,
+    types: Vec<ValType>,
+    blocks: Vec<bool>,
+    order: Vec<usize>,
 }
 
 /// Compiles defined function `func` of `module` on its own, with a
-/// thread's `scratch`.
+/// thread's `scratch`, appending it to the thread's output.
 pub(super) fn compile_function(
     module: &Module,
     config: TranslateConfig,
@@ -282,31 +334,49 @@ pub(super) fn compile_function(
     tail_area: usize,
     scratch: &mut Scratch,
 ) -> Result<FuncCode, Unsupported> {
-    let Scratch { asm, validator } = scratch;
+    let Scratch {
+        id,
+        asm,
+        validator,
+        bufs,
+        out,
+    } = scratch;
     asm.clear();
-    let (mut relocs, mut sites, mut faults) = (Vec::new(), Vec::new(), Vec::new());
-    compile_into(
+    let marks = (out.relocs.len(), out.sites.len(), out.faults.len());
+    let r = compile_into(
         module,
         config,
         func,
         validator,
         Shared {
             asm,
-            relocs: &mut relocs,
-            sites: &mut sites,
-            faults: &mut faults,
+            relocs: &mut out.relocs,
+            sites: &mut out.sites,
+            faults: &mut out.faults,
             num_imported: module.num_imported.funcs,
             type_ids,
             tail_area,
         },
-    )?;
-    asm.resolve()
-        .map_err(|e| format!("code generation failed: {e}"))?;
+        bufs,
+    )
+    .and_then(|()| {
+        asm.resolve()
+            .map_err(|e| format!("code generation failed: {e}"))
+    });
+    if let Err(e) = r {
+        out.relocs.truncate(marks.0);
+        out.sites.truncate(marks.1);
+        out.faults.truncate(marks.2);
+        return Err(e);
+    }
+    let at = out.code.len();
+    out.code.extend_from_slice(asm.code());
     Ok(FuncCode {
-        code: asm.code().to_vec(),
-        relocs,
-        sites,
-        faults,
+        out: *id,
+        code: at..out.code.len(),
+        relocs: marks.0..out.relocs.len(),
+        sites: marks.1..out.sites.len(),
+        faults: marks.2..out.faults.len(),
     })
 }
 
@@ -316,13 +386,46 @@ fn compile_into(
     func: u32,
     validator: &mut FuncValidator,
     shared: Shared<'_>,
+    bufs: &mut Bufs,
 ) -> Result<(), Unsupported> {
     let features = config.features;
-    let (pins, vectors) = choose_pins(module, features, func)?;
+    let mut b = core::mem::take(bufs);
+    let vectors = choose_pins(module, features, func, &mut b)?;
+    let pins = &b.pins;
     let saved = PIN_GPRS
         .into_iter()
         .filter(|r| pins.contains(&Some(Pin::Gpr(*r))))
         .count() as i32;
+    b.caller_saved.clear();
+    b.caller_saved
+        .extend(pins.iter().enumerate().filter_map(|(i, p)| match *p {
+            Some(pin @ Pin::Xmm(_)) => Some((i as u32, pin)),
+            Some(pin @ Pin::Gpr(r)) if PIN_GPRS_CALLER_SAVED.contains(&r) => Some((i as u32, pin)),
+            _ => None,
+        }));
+    b.free_gpr.clear();
+    b.free_gpr.extend(
+        ALLOC_GPRS
+            .into_iter()
+            .filter(|r| !pins.contains(&Some(Pin::Gpr(*r)))),
+    );
+    b.free_xmm.clear();
+    b.free_xmm.extend(
+        (2..16)
+            .rev()
+            .map(Xmm)
+            .filter(|x| !pins.contains(&Some(Pin::Xmm(*x)))),
+    );
+    for v in [&mut b.locals, &mut b.results] {
+        v.clear();
+    }
+    for v in [&mut b.param_offs, &mut b.result_offs] {
+        v.clear();
+    }
+    b.stack.clear();
+    b.ctrls.clear();
+    b.consts.clear();
+    b.traps.clear();
     let mut c = FuncCompiler {
         module,
         saved,
@@ -332,47 +435,49 @@ fn compile_into(
         avx2: config.avx2,
         fault_start: None,
         fuel_region: None,
-        caller_saved: pins
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| match *p {
-                Some(pin @ Pin::Xmm(_)) => Some((i as u32, pin)),
-                Some(pin @ Pin::Gpr(r)) if PIN_GPRS_CALLER_SAVED.contains(&r) => {
-                    Some((i as u32, pin))
-                }
-                _ => None,
-            })
-            .collect(),
-        pins: pins.clone(),
+        caller_saved: b.caller_saved,
+        pins: b.pins,
         s: shared,
-        stack: Vec::new(),
-        ctrls: Vec::new(),
-        locals: Vec::new(),
+        stack: b.stack,
+        ctrls: b.ctrls,
+        locals: b.locals,
         nparams: 0,
-        results: Vec::new(),
+        results: b.results,
         max_depth: 0,
         out_bytes: 0,
         cell: if vectors { 16 } else { 8 },
-        param_offs: Vec::new(),
-        result_offs: Vec::new(),
+        param_offs: b.param_offs,
+        result_offs: b.result_offs,
         in_bytes: 0,
-        consts: Vec::new(),
-        free_gpr: ALLOC_GPRS
-            .into_iter()
-            .filter(|r| !pins.contains(&Some(Pin::Gpr(*r))))
-            .collect(),
-        free_xmm: (2..16)
-            .rev()
-            .map(Xmm)
-            .filter(|x| !pins.contains(&Some(Pin::Xmm(*x))))
-            .collect(),
-        traps: Vec::new(),
+        consts: b.consts,
+        free_gpr: b.free_gpr,
+        free_xmm: b.free_xmm,
+        traps: b.traps,
         at: 0,
         frame_patch: 0,
         error: None,
     };
     let r = validator.visit_function(module, features, func, &mut c);
-    if let Some(e) = c.error.take() {
+    let error = c.error.take();
+    *bufs = Bufs {
+        pins: c.pins,
+        caller_saved: c.caller_saved,
+        stack: c.stack,
+        ctrls: c.ctrls,
+        locals: c.locals,
+        results: c.results,
+        param_offs: c.param_offs,
+        result_offs: c.result_offs,
+        consts: c.consts,
+        free_gpr: c.free_gpr,
+        free_xmm: c.free_xmm,
+        traps: c.traps,
+        weight: b.weight,
+        types: b.types,
+        blocks: b.blocks,
+        order: b.order,
+    };
+    if let Some(e) = error {
         return Err(e);
     }
     r.map_err(|e| e.to_string())
@@ -521,11 +626,12 @@ impl FuncCompiler<'_> {
         for &t in start.ty.results() {
             supported_type(t)?;
         }
-        self.locals = start.locals.to_vec();
+        self.locals.extend_from_slice(start.locals);
         self.nparams = start.ty.params().len() as u32;
-        self.results = start.ty.results().to_vec();
-        self.param_offs = cell_offsets(start.ty.params()).0;
-        self.result_offs = cell_offsets(start.ty.results()).0;
+        self.results.extend_from_slice(start.ty.results());
+        self.param_offs.extend(cell_offsets_iter(start.ty.params()));
+        self.result_offs
+            .extend(cell_offsets_iter(start.ty.results()));
         self.in_bytes = cells_size(start.ty.params())
             .max(cells_size(start.ty.results()))
             .max(self.s.tail_area);
@@ -566,20 +672,18 @@ impl FuncCompiler<'_> {
         if unpinned {
             let first = self.local_mem(self.nparams + n - 1);
             let words = self.cell / 8;
-            let ms: Vec<Mem> = (self.nparams..self.nparams + n)
-                .filter(|&i| self.pins[i as usize].is_none())
-                .flat_map(|i| {
+            let locals = self.nparams..self.nparams + n;
+            let stores = locals.clone().filter(|&i| self.pin(i).is_none()).count() * words as usize;
+            self.asm().alu_rr(Alu::Xor, Size::S32, Gpr::Rax, Gpr::Rax);
+            if stores <= 16 {
+                for i in locals.filter(|&i| self.pins[i as usize].is_none()) {
                     let m = self.local_mem(i);
-                    (0..words).map(move |k| m.offset(8 * k))
-                })
-                .collect();
-            let a = &mut *self.s.asm;
-            a.alu_rr(Alu::Xor, Size::S32, Gpr::Rax, Gpr::Rax);
-            if ms.len() <= 16 {
-                for m in ms {
-                    a.mov_mr(Size::S64, m, Gpr::Rax);
+                    for k in 0..words {
+                        self.s.asm.mov_mr(Size::S64, m.offset(8 * k), Gpr::Rax);
+                    }
                 }
             } else {
+                let a = &mut *self.s.asm;
                 // [rdx + 8*(rcx-1)] for rcx = n down to 1, rdx the lowest.
                 a.lea(Size::S64, Gpr::Rdx, first);
                 a.mov_ri(Size::S32, Gpr::Rcx, i64::from(n) * i64::from(words));
@@ -3408,18 +3512,22 @@ fn a_ucomi_checks(
 /// Chooses the locals kept in registers for the whole function: the most
 /// used integer and float locals (uses inside loops count more), up to
 /// `PIN_GPRS` and `PIN_XMMS`. A pre-pass over the body's instructions, so
-/// the single pass knows every local's home from the start.
+/// the single pass knows every local's home from the start. Fills
+/// `b.pins`; returns whether the function has `v128` values.
 fn choose_pins(
     module: &Module,
     features: Features,
     func: u32,
-) -> Result<(Vec<Option<Pin>>, bool), Unsupported> {
+    b: &mut Bufs,
+) -> Result<bool, Unsupported> {
     let defined = func
         .checked_sub(module.num_imported.funcs)
         .ok_or("an imported function")?;
     let body = module.bodies.get(defined as usize).ok_or("no such body")?;
     let ty = module.func_type(func).ok_or("no such function")?;
-    let mut types: Vec<ValType> = ty.params().to_vec();
+    let types = &mut b.types;
+    types.clear();
+    types.extend_from_slice(ty.params());
     for &(n, t) in &body.locals {
         types.extend(core::iter::repeat_n(t, n as usize));
     }
@@ -3433,10 +3541,13 @@ fn choose_pins(
             .chain(t.results())
             .any(|&t| t == ValType::V128)
     };
-    let mut weight = vec![0u64; types.len()];
+    let weight = &mut b.weight;
+    weight.clear();
+    weight.resize(types.len(), 0);
     let mut reader = nanowasm_binary::reader::Reader::new(&module.bytes[body.code.clone()]);
     // The loop nesting of each open block.
-    let mut blocks: Vec<bool> = Vec::new();
+    let blocks = &mut b.blocks;
+    blocks.clear();
     let mut loops = 0u32;
     while let Some(byte) = reader.peek() {
         // The most frequent instructions by their first byte, without the
@@ -3476,6 +3587,64 @@ fn choose_pins(
                 }
                 continue;
             }
+            // `unreachable`, `nop`, `else`, `return`: nothing to read.
+            0x00 | 0x01 | 0x05 | 0x0f => {
+                let _ = reader.u8();
+                continue;
+            }
+            // `end`.
+            0x0b => {
+                let _ = reader.u8();
+                loops -= u32::from(blocks.pop() == Some(true));
+                continue;
+            }
+            // `block`, `loop`, `if` with a block type of one byte (none
+            // or a number type; others are read by the operator reader).
+            0x02..=0x04
+                if matches!(
+                    reader.data().get(reader.offset() + 1),
+                    Some(0x40 | 0x7b | 0x7c | 0x7d | 0x7e | 0x7f)
+                ) =>
+            {
+                let _ = reader.u8();
+                let _ = reader.u8();
+                let is_loop = byte == 0x03;
+                blocks.push(is_loop);
+                loops += u32::from(is_loop);
+                continue;
+            }
+            // `call`: a function, whose type may have `v128` values.
+            0x10 => {
+                let _ = reader.u8();
+                let Ok(f) = reader.u32() else { break };
+                vectors |= module.func_type(f).is_some_and(has_v128);
+                continue;
+            }
+            // `global.get`, `global.set`: a global, which may be a `v128`.
+            0x23 | 0x24 => {
+                let _ = reader.u8();
+                let Ok(g) = reader.u32() else { break };
+                vectors |= module
+                    .globals
+                    .get(g as usize)
+                    .is_some_and(|g| g.content == ValType::V128);
+                continue;
+            }
+            // `i64.const`; `f32.const` and `f64.const`.
+            0x42 => {
+                let _ = reader.u8();
+                if reader.i64().is_err() {
+                    break;
+                }
+                continue;
+            }
+            0x43 | 0x44 => {
+                let _ = reader.u8();
+                if reader.bytes(if byte == 0x43 { 4 } else { 8 }).is_err() {
+                    break;
+                }
+                continue;
+            }
             _ => {}
         }
         let mut ops = nanowasm_binary::OperatorReader::new(reader, features);
@@ -3501,19 +3670,23 @@ fn choose_pins(
             (op, _) => vectors |= matches!(op.feature(), Feature::Simd | Feature::RelaxedSimd),
         }
     }
-    let mut order: Vec<usize> = (0..types.len()).filter(|&i| weight[i] >= 2).collect();
+    let order = &mut b.order;
+    order.clear();
+    order.extend((0..types.len()).filter(|&i| weight[i] >= 2));
     order.sort_by_key(|&i| core::cmp::Reverse(weight[i]));
-    let mut pins = vec![None; types.len()];
+    let pins = &mut b.pins;
+    pins.clear();
+    pins.resize(types.len(), None);
     let (mut gprs, mut xmms) = (
         PIN_GPRS.iter().chain(PIN_GPRS_CALLER_SAVED.iter()),
         PIN_XMMS.iter(),
     );
-    for i in order {
+    for &i in order.iter() {
         pins[i] = match types[i] {
             ValType::I32 | ValType::I64 => gprs.next().map(|&r| Pin::Gpr(r)),
             ValType::F32 | ValType::F64 | ValType::V128 => xmms.next().map(|&x| Pin::Xmm(x)),
             _ => None,
         };
     }
-    Ok((pins, vectors))
+    Ok(vectors)
 }

@@ -341,14 +341,15 @@ pub(crate) fn compile(
     }
     let num_imported = binary.num_imported.funcs;
     let tail_area = codegen::tail_area(binary, config.features);
-    let funcs = compile_functions(binary, config, type_ids, tail_area).map_err(|(i, e)| {
-        let func = num_imported + i;
-        let name = binary
-            .names
-            .function(func)
-            .map_or(String::new(), |n| format!(" `{n}`"));
-        format!("function {func}{name}: {e} is not supported by the compiler yet")
-    })?;
+    let (funcs, outs) =
+        compile_functions(binary, config, type_ids, tail_area).map_err(|(i, e)| {
+            let func = num_imported + i;
+            let name = binary
+                .names
+                .function(func)
+                .map_or(String::new(), |n| format!(" `{n}`"));
+            format!("function {func}{name}: {e} is not supported by the compiler yet")
+        })?;
     // The image: the entry trampoline and the trap stubs, then each
     // function (16-byte aligned, padded with `nop`s), its calls patched to
     // their targets, written straight into the code memory.
@@ -382,6 +383,7 @@ pub(crate) fn compile(
                 a.code().to_vec()
             })
             .collect::<Vec<_>>(),
+        outs: &outs,
     };
     // Each function's sites (its calls, trap sites and unchecked accesses)
     // and unchecked accesses take a known number of pairs in the tables,
@@ -418,7 +420,7 @@ pub(crate) fn compile(
         let (head_part, mut image_rest) = image.split_at_mut(head.len());
         head_part.copy_from_slice(head);
         let (mut sites_rest, mut faults_rest) = (&mut sites[..], &mut faults[..]);
-        let mut funcs_rest = funcs;
+        let mut funcs_rest = &funcs[..];
         let mut jobs = Vec::with_capacity(parts);
         for &lo in bounds[..parts].iter().rev() {
             // Parts are cut from the end: this one starts where function
@@ -435,11 +437,12 @@ pub(crate) fn compile(
             image_rest = rest;
             sites_rest = srest;
             faults_rest = frest;
-            let owned = funcs_rest.split_off(lo);
-            jobs.push((lo, begin, owned, image_part, spart, fpart));
+            let (rest, part) = funcs_rest.split_at(lo);
+            funcs_rest = rest;
+            jobs.push((lo, begin, part, image_part, spart, fpart));
         }
-        let lay = |(lo, begin, owned, image_part, spart, fpart)| {
-            layout.lay_out(lo, begin, owned, image_part, spart, fpart)
+        let lay = |(lo, begin, part, image_part, spart, fpart)| {
+            layout.lay_out(lo, begin, part, image_part, spart, fpart)
         };
         if jobs.len() <= 1 {
             return jobs.into_iter().try_for_each(lay);
@@ -488,19 +491,20 @@ struct Layout<'a> {
     stubs: &'a [usize],
     /// `nops[n]`: `n` bytes of `nop`s.
     nops: &'a [Vec<u8>],
+    /// The compiler threads' outputs, which the functions' parts index.
+    outs: &'a [codegen::Output],
 }
 
 impl Layout<'_> {
     /// Lays out functions `lo..` (`funcs`) into `image`, the part of the
     /// image from offset `begin` on: each one's padding and code, its calls
     /// patched; and writes their sites and unchecked accesses into
-    /// `sites` and `faults` (their parts of the tables). Each function's
-    /// buffers are freed once it is copied.
+    /// `sites` and `faults` (their parts of the tables).
     fn lay_out(
         &self,
         lo: usize,
         begin: usize,
-        funcs: Vec<codegen::FuncCode>,
+        funcs: &[codegen::FuncCode],
         image: &mut [u8],
         sites: &mut [u8],
         faults: &mut [u8],
@@ -508,12 +512,13 @@ impl Layout<'_> {
         let (mut sites, mut faults) = (PairWriter(sites, 0), PairWriter(faults, 0));
         let mut filled = begin;
         for (i, f) in (lo..).zip(funcs) {
+            let out = &self.outs[f.out];
             let start = self.starts[i] as usize;
             let at = |abs: usize| abs - begin;
             image[at(filled)..at(start)].copy_from_slice(&self.nops[start - filled]);
-            image[at(start)..at(start) + f.code.len()].copy_from_slice(&f.code);
+            image[at(start)..at(start) + f.code.len()].copy_from_slice(&out.code[f.code.clone()]);
             filled = start + f.code.len();
-            for &(off, target) in &f.relocs {
+            for &(off, target) in &out.relocs[f.relocs.clone()] {
                 let field = start + off;
                 let to = match target {
                     codegen::Target::Func(i) => {
@@ -529,12 +534,11 @@ impl Layout<'_> {
             // without a sort; the function lies above the previous one, so
             // the whole table ends up sorted.
             let start = start as u32;
-            let mut calls = f
-                .sites
+            let mut calls = out.sites[f.sites.clone()]
                 .iter()
                 .map(|&(ret, wasm)| (start + ret, wasm))
                 .peekable();
-            for &(a, b, wasm) in &f.faults {
+            for &(a, b, wasm) in &out.faults[f.faults.clone()] {
                 faults.push((start + a, start + b));
                 let site = (start + a + 1, wasm);
                 while let Some(c) = calls.next_if(|c| *c < site) {
@@ -579,7 +583,7 @@ fn compile_functions(
     config: TranslateConfig,
     type_ids: &[u32],
     tail_area: usize,
-) -> Result<Vec<codegen::FuncCode>, (u32, String)> {
+) -> Result<(Vec<codegen::FuncCode>, Vec<codegen::Output>), (u32, String)> {
     use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let n = binary.bodies.len();
     let num_imported = binary.num_imported.funcs;
@@ -593,12 +597,13 @@ fn compile_functions(
             scratch,
         )
     };
-    let mut scratch = codegen::Scratch::default();
     let threads = cpus().min(n / 16).min(16);
     if threads <= 1 {
-        return (0..n)
+        let mut scratch = codegen::Scratch::new(0);
+        let funcs = (0..n)
             .map(|i| one(i, &mut scratch).map_err(|e| (i as u32, e)))
-            .collect();
+            .collect::<Result<_, _>>()?;
+        return Ok((funcs, vec![scratch.out]));
     }
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| core::cmp::Reverse(binary.bodies[i].code.len()));
@@ -607,12 +612,14 @@ fn compile_functions(
     let mut results: Vec<Option<Result<codegen::FuncCode, String>>> =
         (0..n).map(|_| None).collect();
     let mut panicked = false;
+    let mut outs: Vec<codegen::Output> = (0..=threads).map(|_| Default::default()).collect();
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
+            .map(|k| {
+                let (order, next, failed, one) = (&order, &next, &failed, &one);
+                s.spawn(move || {
                     let mut done = Vec::new();
-                    let mut scratch = codegen::Scratch::default();
+                    let mut scratch = codegen::Scratch::new(k);
                     while !failed.load(Ordering::Relaxed) {
                         let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                             break;
@@ -623,35 +630,38 @@ fn compile_functions(
                         }
                         done.push((i, r));
                     }
-                    done
+                    (done, scratch.out)
                 })
             })
             .collect();
-        for w in workers {
+        for (k, w) in workers.into_iter().enumerate() {
             match w.join() {
-                Ok(done) => {
+                Ok((done, out)) => {
                     for (i, r) in done {
                         results[i] = Some(r);
                     }
+                    outs[k] = out;
                 }
                 // A compiler bug: reported below as an error, not a panic.
                 Err(_) => panicked = true,
             }
         }
     });
-    let mut out = Vec::with_capacity(n);
+    let mut funcs = Vec::with_capacity(n);
+    // After a failure, functions before it that no thread reached are
+    // compiled here, so that the failure reported is the first by
+    // function order.
+    let mut scratch = codegen::Scratch::new(threads);
     for (i, r) in results.into_iter().enumerate() {
-        // After a failure, functions before it that no thread reached are
-        // compiled here, so that the failure reported is the first by
-        // function order.
         let r = match r {
             Some(r) => r,
             None if panicked => Err("a compiler thread failed".into()),
             None => one(i, &mut scratch),
         };
-        out.push(r.map_err(|e| (i as u32, e))?);
+        funcs.push(r.map_err(|e| (i as u32, e))?);
     }
-    Ok(out)
+    outs[threads] = scratch.out;
+    Ok((funcs, outs))
 }
 
 /// Emits the entry trampoline and the trap stubs; returns the entry label.
