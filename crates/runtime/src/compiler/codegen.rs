@@ -773,8 +773,7 @@ impl FuncCompiler<'_> {
     /// Emits the out-of-line trap sites and patches the frame size.
     fn finish(&mut self) {
         self.start_fuel_region();
-        let traps = core::mem::take(&mut self.traps);
-        for (label, code, wasm) in traps {
+        for &(label, code, wasm) in &self.traps {
             let a = &mut *self.s.asm;
             a.bind(label);
             let at = a.call_extern();
@@ -782,11 +781,13 @@ impl FuncCompiler<'_> {
             self.s.relocs.push((at, Target::Stub(code)));
             self.s.sites.push((ret, wasm));
         }
-        for (label, bytes) in core::mem::take(&mut self.consts) {
+        self.traps.clear();
+        for (label, bytes) in &self.consts {
             let a = &mut *self.s.asm;
-            a.bind(label);
-            a.emit_bytes(&bytes);
+            a.bind(*label);
+            a.emit_bytes(bytes);
         }
+        self.consts.clear();
         let bytes = self.saved_slots() as usize * 8
             + (self.declared_locals() as usize + self.max_depth) * self.cell as usize
             + self.out_bytes;

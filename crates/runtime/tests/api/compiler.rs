@@ -1165,3 +1165,97 @@ fn pinned_i32_addresses_are_zero_extended() {
         Ok(vec![Val::I32(0)])
     );
 }
+
+/// `i8x16.shuffle` whose lanes come from one input only, or from both
+/// inputs when they are the same local (one `pshufb` of that input): the
+/// result is the lanes' bytes, as the interpreter computes them, with the
+/// inputs in locals, in registers and in slots.
+#[test]
+fn shuffles_of_one_input_pick_the_right_bytes() {
+    const SRC: &str = r#"(module
+        (func (export "a_only") (param v128 v128) (result v128)
+            (i8x16.shuffle 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1 0 (local.get 0) (local.get 1)))
+        (func (export "b_only") (param v128 v128) (result v128)
+            (i8x16.shuffle 16 18 20 22 24 26 28 30 31 29 27 25 23 21 19 17 (local.get 0) (local.get 1)))
+        (func (export "same") (param v128 v128) (result v128)
+            (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31 (local.get 1) (local.get 1)))
+        (func (export "registers") (param v128 v128) (result v128)
+            (i8x16.shuffle 31 30 29 28 27 26 25 24 16 16 16 16 17 17 17 17
+                (v128.xor (local.get 0) (local.get 1))
+                (v128.and (local.get 0) (local.get 1))))
+        (func (export "slots") (param v128 v128) (result v128)
+            (local v128 v128 v128 v128 v128 v128)
+            (local.set 2 (local.get 0))
+            (local.set 3 (local.get 1))
+            (local.set 4 (local.get 0))
+            (local.set 5 (local.get 1))
+            (local.set 6 (local.get 0))
+            (local.set 7 (local.get 1))
+            (i8x16.shuffle 3 3 3 3 0 1 2 3 15 14 13 12 5 5 5 5
+                (v128.or (local.get 7) (local.get 6))
+                (local.get 1)))
+        (func (export "mixed") (param v128 v128) (result v128)
+            (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get 0) (local.get 1))))"#;
+    let a: u128 = 0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100;
+    let b: u128 = 0x9f9e_9d9c_9b9a_9998_9796_9594_9392_9190;
+    let shuffle = |x: u128, y: u128, lanes: [u8; 16]| {
+        let bytes: Vec<u8> = x.to_le_bytes().into_iter().chain(y.to_le_bytes()).collect();
+        u128::from_le_bytes(lanes.map(|l| bytes[usize::from(l)]))
+    };
+    let rev: [u8; 16] = core::array::from_fn(|i| 15 - i as u8);
+    let cases = [
+        ("a_only", shuffle(a, b, rev)),
+        (
+            "b_only",
+            shuffle(
+                a,
+                b,
+                [
+                    16, 18, 20, 22, 24, 26, 28, 30, 31, 29, 27, 25, 23, 21, 19, 17,
+                ],
+            ),
+        ),
+        (
+            "same",
+            shuffle(
+                b,
+                b,
+                [0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31],
+            ),
+        ),
+        (
+            "registers",
+            shuffle(
+                a ^ b,
+                a & b,
+                [
+                    31, 30, 29, 28, 27, 26, 25, 24, 16, 16, 16, 16, 17, 17, 17, 17,
+                ],
+            ),
+        ),
+        (
+            "slots",
+            shuffle(
+                a | b,
+                b,
+                [3, 3, 3, 3, 0, 1, 2, 3, 15, 14, 13, 12, 5, 5, 5, 5],
+            ),
+        ),
+        (
+            "mixed",
+            shuffle(
+                a,
+                b,
+                [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23],
+            ),
+        ),
+    ];
+    for (name, expected) in cases {
+        let got = both(SRC, name, &[Val::V128(a), Val::V128(b)]);
+        assert_eq!(
+            format!("{got:?}"),
+            format!("{:?}", Ok::<_, String>(vec![Val::V128(expected)])),
+            "{name}"
+        );
+    }
+}

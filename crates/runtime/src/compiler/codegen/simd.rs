@@ -519,6 +519,30 @@ impl FuncCompiler<'_> {
                 self.push(V128, Loc::Xmm(x));
             }
             (O::I8x16Shuffle, Imm::Bytes16(lanes)) => {
+                // Lanes from one input only, or both inputs the same local:
+                // one pshufb of that input, the other operand dropped.
+                let n = self.stack.len();
+                let same = n >= 2
+                    && matches!(
+                        (self.stack[n - 2].loc, self.stack[n - 1].loc),
+                        (Loc::Local(i), Loc::Local(j)) if i == j
+                    );
+                let from_a = lanes.iter().any(|&l| l < 16);
+                let from_b = lanes.iter().any(|&l| l >= 16);
+                if same || !from_a || !from_b {
+                    let (b, bd) = self.pop()?;
+                    let (a, ad) = self.pop()?;
+                    let (keep, depth, other) = if from_a || same {
+                        (a, ad, b)
+                    } else {
+                        (b, bd, a)
+                    };
+                    self.free(other.loc);
+                    let x = self.xmm_of(keep, depth);
+                    self.with_const(Sse::Pshufb, x, lanes.map(|l| l & 15));
+                    self.push(V128, Loc::Xmm(x));
+                    return Ok(());
+                }
                 // pshufb each input with the lanes it supplies (0x80 zeroes
                 // the others), then or.
                 let (xa, xb) = self.pop_xmm_pair()?;
