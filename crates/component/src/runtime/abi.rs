@@ -12,7 +12,7 @@ use nanowasm_runtime::{
 };
 use std::sync::Arc;
 
-use super::state::{state, trap, Slot};
+use super::state::{msg, state, trap, Slot};
 use super::types::{align_to, discriminant_size, flags_size, flags_words, variant_payload, Type};
 use super::val::{ResourceAny, Val};
 
@@ -125,11 +125,11 @@ pub(crate) fn check_range<T>(
     (size, align): (u32, u32),
 ) -> Result<(), Error> {
     if ptr % align != 0 {
-        return Err(trap("unaligned pointer"));
+        return Err(trap(msg::UNALIGNED));
     }
     let len = memory(o)?.data(store)?.len() as u64;
     if ptr as u64 + size as u64 > len {
-        return Err(trap("pointer out of bounds of memory"));
+        return Err(trap(msg::OUT_OF_BOUNDS));
     }
     Ok(())
 }
@@ -151,7 +151,7 @@ fn canon64(f: f64) -> f64 {
 }
 
 fn char_of(i: u32) -> Result<char, Error> {
-    char::from_u32(i).ok_or_else(|| trap(format!("invalid `char` bit pattern: {i:#x}")))
+    char::from_u32(i).ok_or_else(|| trap(msg::bad_char(i)))
 }
 
 fn mismatch(v: &Val, ty: &Type) -> Error {
@@ -240,14 +240,10 @@ impl<T> Cx<'_, T> {
         f.call(&mut *self.store, &args, &mut out)?;
         let ptr = bits(&out[0]) as u32;
         if ptr % align != 0 {
-            return Err(trap(
-                "unaligned pointer: realloc return: result not aligned",
-            ));
+            return Err(trap(msg::REALLOC_UNALIGNED));
         }
         if ptr as u64 + new_size as u64 > self.mem_len()? {
-            return Err(trap(format!(
-                "{what} content out-of-bounds: realloc return: beyond end of memory"
-            )));
+            return Err(trap(msg::realloc_out_of_bounds(what)));
         }
         Ok(ptr)
     }
@@ -453,12 +449,10 @@ impl<T> Cx<'_, T> {
             Encoding::Latin1Utf16 => (2, tagged as u64, false),
         };
         if ptr % align != 0 {
-            return Err(trap("unaligned pointer: string"));
+            return Err(trap(msg::STRING_UNALIGNED));
         }
         if ptr as u64 + bytes > self.mem_len()? {
-            return Err(trap(
-                "string content out-of-bounds: string pointer/length out of bounds of memory",
-            ));
+            return Err(trap(msg::STRING_OUT_OF_BOUNDS));
         }
         let m = self.mem()?;
         let s = &m[ptr as usize..(ptr as u64 + bytes) as usize];
@@ -479,12 +473,10 @@ impl<T> Cx<'_, T> {
     fn load_list_range(&mut self, ptr: u32, len: u32, elem: &Type) -> Result<Vec<Val>, Error> {
         let (size, align) = (elem.size(), elem.align());
         if ptr % align != 0 {
-            return Err(trap("unaligned pointer: list"));
+            return Err(trap(msg::LIST_UNALIGNED));
         }
         if ptr as u64 + len as u64 * size as u64 > self.mem_len()? {
-            return Err(trap(
-                "list content out-of-bounds: list pointer/length out of bounds of memory",
-            ));
+            return Err(trap(msg::LIST_OUT_OF_BOUNDS));
         }
         // A `Val` is 32 bytes: a long list of bytes in a guest's memory
         // would cost the host 32 times as much. Bound it.
@@ -712,7 +704,7 @@ impl<T> Cx<'_, T> {
         let size = elem.size();
         let bytes = vs.len() as u64 * size as u64;
         if bytes >= 1 << 32 {
-            return Err(trap("list too long to lower"));
+            return Err(trap(msg::LIST_TOO_LONG));
         }
         let ptr = self.realloc(0, 0, elem.align(), bytes as u32, "list")?;
         for (i, v) in vs.iter().enumerate() {
@@ -749,7 +741,7 @@ impl<T> Cx<'_, T> {
         match self.opts.encoding {
             Encoding::Utf8 => {
                 if units > MAX_STRING_BYTE_LENGTH as u64 {
-                    return Err(trap("string too long to lower"));
+                    return Err(trap(msg::STRING_TOO_LONG));
                 }
                 let ptr = self.realloc(0, 0, 1, units as u32, "string")?;
                 self.write(ptr, s.as_bytes())?;
@@ -758,7 +750,7 @@ impl<T> Cx<'_, T> {
             Encoding::Utf16 => {
                 let worst = 2 * units;
                 if worst > MAX_STRING_BYTE_LENGTH as u64 {
-                    return Err(trap("string too long to lower"));
+                    return Err(trap(msg::STRING_TOO_LONG));
                 }
                 let mut ptr = self.realloc(0, 0, 2, worst as u32, "string")?;
                 let enc: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
@@ -770,7 +762,7 @@ impl<T> Cx<'_, T> {
             }
             Encoding::Latin1Utf16 => {
                 if units > MAX_STRING_BYTE_LENGTH as u64 {
-                    return Err(trap("string too long to lower"));
+                    return Err(trap(msg::STRING_TOO_LONG));
                 }
                 let units = units as u32;
                 let mut ptr = self.realloc(0, 0, 2, units, "string")?;
@@ -783,7 +775,7 @@ impl<T> Cx<'_, T> {
                     }
                     let worst = 2 * units as u64;
                     if worst > MAX_STRING_BYTE_LENGTH as u64 {
-                        return Err(trap("string too long to lower"));
+                        return Err(trap(msg::STRING_TOO_LONG));
                     }
                     ptr = self.realloc(ptr, units, 2, worst as u32, "string")?;
                     // Inflate the Latin-1 prefix in place, back to front.

@@ -36,7 +36,7 @@ use nanowasm_runtime::{
 use super::abi::{Encoding, Options};
 use super::fused::plain_int;
 use super::instance::{Lifted, Plan};
-use super::state::{state, trap, MAY_ENTER, MAY_LEAVE};
+use super::state::{msg, state, trap, MAY_ENTER, MAY_LEAVE};
 use super::types::{align_to, Type};
 
 /// The compiled adapter modules of one component, by their bytes (`None`:
@@ -142,27 +142,19 @@ const TRAP_CANNOT_ENTER: i32 = 12;
 
 fn trap_message(code: u32, value: u32) -> String {
     match code as i32 {
-        TRAP_STRING_OOB => {
-            "string content out-of-bounds: string pointer/length out of bounds of memory".into()
-        }
-        TRAP_STRING_TOO_LONG => "string too long to lower".into(),
-        TRAP_STRING_REALLOC_OOB => {
-            "string content out-of-bounds: realloc return: beyond end of memory".into()
-        }
-        TRAP_LIST_UNALIGNED => "unaligned pointer: list".into(),
-        TRAP_LIST_OOB => {
-            "list content out-of-bounds: list pointer/length out of bounds of memory".into()
-        }
-        TRAP_LIST_TOO_LONG => "list too long to lower".into(),
-        TRAP_REALLOC_UNALIGNED => "unaligned pointer: realloc return: result not aligned".into(),
-        TRAP_LIST_REALLOC_OOB => {
-            "list content out-of-bounds: realloc return: beyond end of memory".into()
-        }
-        TRAP_CHAR => format!("invalid `char` bit pattern: {value:#x}"),
-        TRAP_TUPLE_UNALIGNED => "unaligned pointer".into(),
-        TRAP_TUPLE_OOB => "pointer out of bounds of memory".into(),
-        TRAP_CANNOT_LEAVE => "cannot leave component instance".into(),
-        TRAP_CANNOT_ENTER => "cannot enter component instance".into(),
+        TRAP_STRING_OOB => msg::STRING_OUT_OF_BOUNDS.into(),
+        TRAP_STRING_TOO_LONG => msg::STRING_TOO_LONG.into(),
+        TRAP_STRING_REALLOC_OOB => msg::realloc_out_of_bounds("string"),
+        TRAP_LIST_UNALIGNED => msg::LIST_UNALIGNED.into(),
+        TRAP_LIST_OOB => msg::LIST_OUT_OF_BOUNDS.into(),
+        TRAP_LIST_TOO_LONG => msg::LIST_TOO_LONG.into(),
+        TRAP_REALLOC_UNALIGNED => msg::REALLOC_UNALIGNED.into(),
+        TRAP_LIST_REALLOC_OOB => msg::realloc_out_of_bounds("list"),
+        TRAP_CHAR => msg::bad_char(value),
+        TRAP_TUPLE_UNALIGNED => msg::UNALIGNED.into(),
+        TRAP_TUPLE_OOB => msg::OUT_OF_BOUNDS.into(),
+        TRAP_CANNOT_LEAVE => msg::CANNOT_LEAVE.into(),
+        TRAP_CANNOT_ENTER => msg::CANNOT_ENTER.into(),
         _ => format!("fused adapter: unknown trap {code}"),
     }
 }

@@ -18,7 +18,7 @@ use nanowasm_runtime::{Error, Store, Val as CoreVal};
 
 use super::abi::{call_cells, check_range, map_entry, memory, Cx, Encoding, Options};
 use super::instance::Lifted;
-use super::state::{flags, reset_context, state, trap, Slot, MAY_ENTER, MAY_LEAVE};
+use super::state::{flags, msg, reset_context, state, trap, Slot, MAY_ENTER, MAY_LEAVE};
 use super::types::{
     align_to, discriminant_size, flags_size, flags_words, variant_payload, Type, MAX_FLAT_PARAMS,
 };
@@ -187,7 +187,7 @@ impl<T> Fuse<'_, T> {
             Type::Char => {
                 let v = self.get(src, 4)? as u32;
                 if char::from_u32(v).is_none() {
-                    return Err(trap(format!("invalid `char` bit pattern: {v:#x}")));
+                    return Err(trap(msg::bad_char(v)));
                 }
                 self.put(dst, 4, v as u64)
             }
@@ -332,15 +332,11 @@ impl<T> Fuse<'_, T> {
         call_cells(&mut *self.store, f, self.to.realloc_cells, &mut cells)?;
         let ptr = cells[0] as u32;
         if ptr % align != 0 {
-            return Err(trap(
-                "unaligned pointer: realloc return: result not aligned",
-            ));
+            return Err(trap(msg::REALLOC_UNALIGNED));
         }
         let len = memory(self.to)?.data(&*self.store)?.len() as u64;
         if ptr as u64 + size as u64 > len {
-            return Err(trap(format!(
-                "{what} content out-of-bounds: realloc return: beyond end of memory"
-            )));
+            return Err(trap(msg::realloc_out_of_bounds(what)));
         }
         Ok(ptr)
     }
@@ -348,17 +344,15 @@ impl<T> Fuse<'_, T> {
     fn list(&mut self, elem: &Type, ptr: u32, len: u32) -> Result<(u32, u32), Error> {
         let (size, al) = (elem.size(), elem.align());
         if ptr % al != 0 {
-            return Err(trap("unaligned pointer: list"));
+            return Err(trap(msg::LIST_UNALIGNED));
         }
         let bytes = len as u64 * size as u64;
         let have = memory(self.from)?.data(&*self.store)?.len() as u64;
         if ptr as u64 + bytes > have {
-            return Err(trap(
-                "list content out-of-bounds: list pointer/length out of bounds of memory",
-            ));
+            return Err(trap(msg::LIST_OUT_OF_BOUNDS));
         }
         if bytes >= 1 << 32 {
-            return Err(trap("list too long to lower"));
+            return Err(trap(msg::LIST_TOO_LONG));
         }
         let dst = self.realloc(al, bytes as u32, "list")?;
         if plain_int(elem) {
@@ -407,7 +401,7 @@ impl<T> Fuse<'_, T> {
             return cx.store_string_range(&s);
         };
         if ptr % al != 0 {
-            return Err(trap("unaligned pointer: string"));
+            return Err(trap(msg::STRING_UNALIGNED));
         }
         {
             let m = memory(self.from)?.data(&*self.store)?;
@@ -416,9 +410,7 @@ impl<T> Fuse<'_, T> {
                 .get(ptr as usize..end.min(usize::MAX as u64) as usize)
                 .filter(|_| end <= m.len() as u64)
             else {
-                return Err(trap(
-                    "string content out-of-bounds: string pointer/length out of bounds of memory",
-                ));
+                return Err(trap(msg::STRING_OUT_OF_BOUNDS));
             };
             match fe {
                 Encoding::Utf8 => {
@@ -436,7 +428,7 @@ impl<T> Fuse<'_, T> {
             }
         }
         if bytes > (1 << 31) - 1 {
-            return Err(trap("string too long to lower"));
+            return Err(trap(msg::STRING_TOO_LONG));
         }
         let dst = self.realloc(dst_align, bytes, "string")?;
         self.copy(ptr, dst, bytes as usize)?;
@@ -487,7 +479,7 @@ pub(crate) fn call<T>(
     // its `may_leave`), so each transition sets a known value.
     let (to_flags, f) = flags(store, to_inst)?;
     if f & MAY_ENTER == 0 {
-        return Err(trap("cannot enter component instance"));
+        return Err(trap(msg::CANNOT_ENTER));
     }
     let entered = f & !(MAY_ENTER | MAY_LEAVE);
     let set =

@@ -28,8 +28,8 @@ use crate::ast::{
 use super::abi::{bits, core_val, Cx, Encoding, Options};
 use super::state::{context_get, context_set};
 use super::state::{
-    may_enter, may_leave, new_instance, reset_context, set_flag, state, trap, ResourceImpl, Slot,
-    Task, MAY_ENTER, MAY_LEAVE,
+    may_enter, may_leave, msg, new_instance, reset_context, set_flag, state, trap, ResourceImpl,
+    Slot, Task, MAY_ENTER, MAY_LEAVE,
 };
 use super::types::{
     core_signature, FuncType, ResourceType, Type, MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS,
@@ -638,7 +638,7 @@ fn call_lifted<T: 'static>(
 ) -> Result<Vec<Val>, Error> {
     let inst = l.opts.instance;
     if !may_enter(store, inst)? {
-        return Err(trap("cannot enter component instance"));
+        return Err(trap(msg::CANNOT_ENTER));
     }
     set_flag(store, inst, MAY_ENTER, false)?;
     reset_context(store, inst)?;
@@ -779,7 +779,7 @@ fn lower_func<T: 'static>(
         let store = caller.as_context_mut();
         let inst = opts.instance;
         if !may_leave(store, inst)? {
-            return Err(trap("cannot leave component instance"));
+            return Err(trap(msg::CANNOT_LEAVE));
         }
         if let Some(l) = &fused {
             return super::fused::call(store, &opts, l, cells);
@@ -1377,7 +1377,7 @@ fn canon<T: 'static>(
                 move |mut caller, args, out| {
                     let store = caller.as_context_mut();
                     if !may_leave(store, inst)? {
-                        return Err(trap("cannot leave component instance"));
+                        return Err(trap(msg::CANNOT_LEAVE));
                     }
                     let st = state(store).inst(inst)?;
                     let rep = bits(&args[0]) as u32;
@@ -1419,7 +1419,7 @@ fn canon<T: 'static>(
                     let store = caller.as_context_mut();
                     let i = bits(&args[0]) as u32;
                     if !may_leave(store, inst)? {
-                        return Err(trap("cannot leave component instance"));
+                        return Err(trap(msg::CANNOT_LEAVE));
                     }
                     let st = state(store).inst(inst)?;
                     let own = matches!(st.get(i, rt)?, Slot::Own { .. });
@@ -1537,7 +1537,7 @@ fn builtin<T: 'static>(
                 _ => {}
             }
             if !leave {
-                return Err(trap("cannot leave component instance"));
+                return Err(trap(msg::CANNOT_LEAVE));
             }
             match kind {
                 // No other thread is ever ready: yielding returns at once,
@@ -1610,7 +1610,7 @@ fn drop_resource<T: 'static>(
     }) = imp
     {
         if instance != u32::MAX && Some(instance) != by && !may_enter(store, instance)? {
-            return Err(trap("cannot enter component instance"));
+            return Err(trap(msg::CANNOT_ENTER));
         }
         d.call(&mut *store, &[CoreVal::I32(rep as i32)], &mut [])?;
     }

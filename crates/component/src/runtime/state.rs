@@ -33,6 +33,36 @@ pub(crate) fn trap(message: impl Into<String>) -> Error {
     Error::new(AbiTrap(message.into()))
 }
 
+/// The canonical ABI's trap messages (the reference tests' texts), in one
+/// place for the three ways values cross: the host's lifting and lowering
+/// (`abi`), the interpreted fused adapter (`fused`) and the compiled one
+/// (`adapter`, whose trap codes map to these).
+pub(crate) mod msg {
+    pub const UNALIGNED: &str = "unaligned pointer";
+    pub const OUT_OF_BOUNDS: &str = "pointer out of bounds of memory";
+    pub const STRING_UNALIGNED: &str = "unaligned pointer: string";
+    pub const STRING_OUT_OF_BOUNDS: &str =
+        "string content out-of-bounds: string pointer/length out of bounds of memory";
+    pub const STRING_TOO_LONG: &str = "string too long to lower";
+    pub const LIST_UNALIGNED: &str = "unaligned pointer: list";
+    pub const LIST_OUT_OF_BOUNDS: &str =
+        "list content out-of-bounds: list pointer/length out of bounds of memory";
+    pub const LIST_TOO_LONG: &str = "list too long to lower";
+    pub const REALLOC_UNALIGNED: &str = "unaligned pointer: realloc return: result not aligned";
+    pub const CANNOT_LEAVE: &str = "cannot leave component instance";
+    pub const CANNOT_ENTER: &str = "cannot enter component instance";
+
+    /// `realloc` returned memory past the end for a `string` or `list`.
+    pub fn realloc_out_of_bounds(what: &str) -> String {
+        format!("{what} content out-of-bounds: realloc return: beyond end of memory")
+    }
+
+    /// A `char` that is no Unicode scalar value.
+    pub fn bad_char(v: u32) -> String {
+        format!("invalid `char` bit pattern: {v:#x}")
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Slot {
     Free,
