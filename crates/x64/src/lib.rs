@@ -63,11 +63,13 @@ impl Gpr {
     ];
 
     /// The register's number (0-15).
+    #[inline]
     pub fn index(self) -> u8 {
         self as u8
     }
 
     /// The register numbered `i` (taken modulo 16).
+    #[inline]
     pub fn from_index(i: u8) -> Gpr {
         Gpr::ALL[usize::from(i & 15)]
     }
@@ -116,6 +118,7 @@ pub struct Mem {
 
 impl Mem {
     /// `[base + disp]`.
+    #[inline]
     pub fn base(base: Gpr, disp: i32) -> Mem {
         Mem {
             base: Base::Gpr(base, None),
@@ -124,6 +127,7 @@ impl Mem {
     }
 
     /// `[base + index*scale + disp]`; `index` cannot be `rsp`.
+    #[inline]
     pub fn base_index(base: Gpr, index: Gpr, scale: Scale, disp: i32) -> Mem {
         debug_assert!(index != Gpr::Rsp, "rsp cannot be an index");
         Mem {
@@ -133,6 +137,7 @@ impl Mem {
     }
 
     /// `[rip + label + disp]`.
+    #[inline]
     pub fn rip(label: Label, disp: i32) -> Mem {
         Mem {
             base: Base::Rip(label),
@@ -141,6 +146,7 @@ impl Mem {
     }
 
     /// The same operand `d` bytes further.
+    #[inline]
     pub fn offset(self, d: i32) -> Mem {
         Mem {
             disp: self.disp + d,
@@ -173,6 +179,7 @@ pub enum Cond {
 
 impl Cond {
     /// The opposite condition.
+    #[inline]
     pub fn invert(self) -> Cond {
         const ALL: [Cond; 16] = [
             Cond::O,
@@ -484,34 +491,40 @@ impl Assembler {
     }
 
     /// The current offset.
+    #[inline]
     pub fn offset(&self) -> usize {
         self.buf.len()
     }
 
     /// A new, unbound label.
+    #[inline]
     pub fn new_label(&mut self) -> Label {
         self.labels.push(None);
         Label(self.labels.len() as u32 - 1)
     }
 
     /// Binds `l` to the current offset.
+    #[inline]
     pub fn bind(&mut self, l: Label) {
         debug_assert!(self.labels[l.0 as usize].is_none(), "label bound twice");
         self.labels[l.0 as usize] = Some(self.buf.len());
     }
 
     /// Where `l` is bound, if it is.
+    #[inline]
     pub fn label_offset(&self, l: Label) -> Option<usize> {
         self.labels.get(l.0 as usize).copied().flatten()
     }
 
     /// The bytes so far (fixups not applied).
+    #[inline]
     pub fn bytes(&self) -> &[u8] {
         &self.buf
     }
 
     /// Overwrites the 4 bytes at `at` with `v` (little-endian): for
     /// immediates known only later, such as a frame size.
+    #[inline]
     pub fn patch_u32(&mut self, at: usize, v: u32) {
         self.buf[at..at + 4].copy_from_slice(&v.to_le_bytes());
     }
@@ -563,6 +576,7 @@ impl Assembler {
     }
 
     /// The code emitted so far.
+    #[inline]
     pub fn code(&self) -> &[u8] {
         &self.buf
     }
@@ -582,16 +596,19 @@ impl Assembler {
     }
 
     /// Raw bytes.
+    #[inline]
     pub fn emit_bytes(&mut self, b: &[u8]) {
         self.buf.extend_from_slice(b);
     }
 
     /// A little-endian `u32`.
+    #[inline]
     pub fn emit_u32(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
     /// A little-endian `u64`.
+    #[inline]
     pub fn emit_u64(&mut self, v: u64) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }

@@ -587,11 +587,12 @@ impl FuncCompiler<'_> {
 
     /// The callee-saved registers this function pins, saved at the top of
     /// its frame.
-    fn saved_gprs(&self) -> Vec<Gpr> {
+    fn saved_gprs(&self) -> impl Iterator<Item = Gpr> + use<> {
+        let pinned = PIN_GPRS.map(|r| self.pins.contains(&Some(Pin::Gpr(r))));
         PIN_GPRS
             .into_iter()
-            .filter(|r| self.pins.contains(&Some(Pin::Gpr(*r))))
-            .collect()
+            .zip(pinned)
+            .filter_map(|(r, p)| p.then_some(r))
     }
 
     /// The frame's header below `rbp`: the calls left, then the saved
@@ -661,7 +662,7 @@ impl FuncCompiler<'_> {
         a.jcc(Cond::B, overflow);
         a.mov_mr(Size::S64, Mem::base(Gpr::Rbp, -8), Gpr::Rax);
         // The pinned callee-saved registers, saved at the top of the frame.
-        for (k, r) in self.saved_gprs().into_iter().enumerate() {
+        for (k, r) in self.saved_gprs().enumerate() {
             self.s
                 .asm
                 .mov_mr(Size::S64, Mem::base(Gpr::Rbp, -8 * (2 + k as i32)), r);
@@ -1152,8 +1153,20 @@ impl FuncCompiler<'_> {
         }
     }
 
-    /// Puts a condition left in the flags into a register.
+    /// Puts a condition left in the flags into a register (nearly every
+    /// instruction asks; the check is inline, the work out of line).
+    #[inline]
     fn materialize_cond(&mut self) {
+        if let Some(Entry {
+            loc: Loc::Cond(_), ..
+        }) = self.stack.last()
+        {
+            self.materialize_cond_now();
+        }
+    }
+
+    #[inline(never)]
+    fn materialize_cond_now(&mut self) {
         if let Some(Entry {
             loc: Loc::Cond(c), ..
         }) = self.stack.last().copied()
@@ -1303,7 +1316,7 @@ impl FuncCompiler<'_> {
     /// Restores the callee-saved registers and the caller's `rbp` and
     /// `rsp`: the frame is gone, the return address on top.
     fn leave_frame(&mut self) {
-        for (k, r) in self.saved_gprs().into_iter().enumerate() {
+        for (k, r) in self.saved_gprs().enumerate() {
             self.s
                 .asm
                 .mov_rm(Size::S64, r, Mem::base(Gpr::Rbp, -8 * (2 + k as i32)));
