@@ -416,12 +416,10 @@ fn compile_into(
             .map(Xmm)
             .filter(|x| !pins.contains(&Some(Pin::Xmm(*x)))),
     );
-    for v in [&mut b.locals, &mut b.results] {
-        v.clear();
-    }
-    for v in [&mut b.param_offs, &mut b.result_offs] {
-        v.clear();
-    }
+    b.locals.clear();
+    b.results.clear();
+    b.param_offs.clear();
+    b.result_offs.clear();
     b.stack.clear();
     b.ctrls.clear();
     b.consts.clear();
@@ -669,14 +667,14 @@ impl FuncCompiler<'_> {
         }
         // Declared locals start at zero (in their slots unless pinned).
         let n = self.declared_locals();
-        let unpinned = (self.nparams..self.nparams + n).any(|i| self.pin(i).is_none());
-        if unpinned {
+        let locals = self.nparams..self.nparams + n;
+        let unpinned = locals.clone().filter(|&i| self.pin(i).is_none()).count();
+        if unpinned > 0 {
             let first = self.local_mem(self.nparams + n - 1);
             let words = self.cell / 8;
-            let locals = self.nparams..self.nparams + n;
-            let stores = locals.clone().filter(|&i| self.pin(i).is_none()).count() * words as usize;
             self.asm().alu_rr(Alu::Xor, Size::S32, Gpr::Rax, Gpr::Rax);
-            if stores <= 16 {
+            if unpinned * words as usize <= 16 {
+                // (The field, not `pin`: the loop writes through `self.s`.)
                 for i in locals.filter(|&i| self.pins[i as usize].is_none()) {
                     let m = self.local_mem(i);
                     for k in 0..words {
