@@ -12,6 +12,7 @@
 //! Branches and RIP-relative operands name [`Label`]s, resolved by
 //! [`Assembler::finish`].
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
@@ -447,20 +448,29 @@ impl Rm {
     }
 }
 
-/// One instruction's bytes, built before they are appended (x86-64
-/// instructions are at most 15 bytes).
+/// The prefixes and opcode of an instruction being built (at most 5
+/// bytes: a legacy prefix, REX and a 3-byte opcode, or VEX and an opcode),
+/// little-endian in an integer: building them is shifts and ors in
+/// registers, and [`Assembler::modrm_after`] appends them with the rest of
+/// the instruction in one store.
 #[derive(Default, Clone, Copy)]
 struct Insn {
-    bytes: [u8; 16],
-    len: u8,
+    bytes: u64,
+    len: u32,
 }
 
 impl Insn {
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, b: u8) {
-        debug_assert!(self.len < 15, "an x86-64 instruction is at most 15 bytes");
-        self.bytes[usize::from(self.len & 15)] = b;
-        self.len += 1;
+        self.put_n(u64::from(b), 1);
+    }
+
+    /// `n` bytes, little-endian in `v`.
+    #[inline(always)]
+    fn put_n(&mut self, v: u64, n: u32) {
+        debug_assert!(self.len + n <= 7, "an instruction head is at most 7 bytes");
+        self.bytes |= v << (8 * (self.len & 7));
+        self.len += n;
     }
 }
 
@@ -581,6 +591,21 @@ impl Assembler {
         &self.buf
     }
 
+    /// Drops the code from `offset` on, to emit something else in its
+    /// place. Nothing may refer to the dropped bytes: no label bound and no
+    /// label reference recorded in them.
+    pub fn truncate(&mut self, offset: usize) {
+        debug_assert!(
+            self.fixups.iter().all(|f| f.at < offset),
+            "a label reference in the dropped code"
+        );
+        debug_assert!(
+            self.labels.iter().flatten().all(|&at| at <= offset),
+            "a label bound in the dropped code"
+        );
+        self.buf.truncate(offset);
+    }
+
     /// Empties the buffer and forgets every label, keeping the memory (a
     /// compiler thread reuses one assembler for all its functions).
     pub fn clear(&mut self) {
@@ -667,82 +692,95 @@ impl Assembler {
         if w || r != 0 || x != 0 || xb != 0 || force {
             b.put(0x40 | (u8::from(w) << 3) | (r << 2) | (x << 1) | xb);
         }
-        for &o in opcode {
-            b.put(o);
+        // Opcodes are 1 to 3 bytes: matched by length rather than copied
+        // in a loop (which cost more than the rest of the encoding).
+        match *opcode {
+            [o] => b.put(o),
+            [o0, o1] => b.put_n(u64::from(u16::from_le_bytes([o0, o1])), 2),
+            [o0, o1, o2] => b.put_n(u64::from(u32::from_le_bytes([o0, o1, o2, 0])), 3),
+            _ => {
+                debug_assert!(false, "an opcode of {} bytes", opcode.len());
+                for &o in opcode {
+                    b.put(o);
+                }
+            }
         }
         self.modrm_after(b, reg & 7, rm, imm);
     }
 
-    /// Emits `head`, then the ModRM byte for `reg` and `rm`, its SIB byte
-    /// and displacement: one store of up to 16 bytes into the buffer
-    /// rather than a push per byte (encoding was a fifth of compile time).
-    fn modrm_after(&mut self, mut head: Insn, reg: u8, rm: Rm, imm: usize) {
+    /// Appends `head`, then the ModRM byte for `reg` and `rm`, its SIB byte
+    /// and displacement: built in an integer, appended with `head` in one
+    /// store of 16 bytes into the buffer (encoding was a fifth of compile
+    /// time when it pushed byte by byte).
+    #[inline]
+    fn modrm_after(&mut self, head: Insn, reg: u8, rm: Rm, imm: usize) {
         let m = match rm {
             Rm::Reg(r) => {
-                head.put(0xc0 | (reg << 3) | (r & 7));
-                return self.emit_insn(head);
+                return self.emit_insn(head, u64::from(0xc0 | (reg << 3) | (r & 7)), 1);
             }
             Rm::Mem(m) => m,
         };
         let (base, index) = match m.base {
-            Base::Rip(label) => {
-                head.put((reg << 3) | 5);
-                let at = self.buf.len() + head.len as usize;
-                for _ in 0..4 {
-                    head.put(0);
-                }
-                self.emit_insn(head);
-                self.fixups.push(Fixup {
-                    at,
-                    label,
-                    kind: FixupKind::Rel {
-                        bytes: 4,
-                        end: at + 4 + imm,
-                        addend: m.disp,
-                    },
-                });
-                return;
-            }
+            Base::Rip(label) => return self.rip_relative(head, reg, label, m.disp, imm),
             Base::Gpr(base, index) => (base.index() & 7, index),
         };
         // rbp/r13 as a base always has a displacement.
-        let md = if m.disp == 0 && base != 5 {
-            0
+        let (md, disp_len) = if m.disp == 0 && base != 5 {
+            (0u8, 0)
         } else if i8::try_from(m.disp).is_ok() {
-            1
+            (1, 1)
         } else {
-            2
+            (2, 4)
         };
-        match index {
-            None if base != 4 => head.put((md << 6) | (reg << 3) | base),
-            None => {
-                // rsp/r12 as a base need a SIB byte (no index).
-                head.put((md << 6) | (reg << 3) | 4);
-                head.put(0x24);
-            }
+        let (tail, len) = match index {
+            None if base != 4 => (u64::from((md << 6) | (reg << 3) | base), 1),
+            // rsp/r12 as a base need a SIB byte (no index).
+            None => (u64::from((md << 6) | (reg << 3) | 4) | 0x24 << 8, 2),
             Some((i, s)) => {
-                head.put((md << 6) | (reg << 3) | 4);
-                head.put(((s as u8) << 6) | ((i.index() & 7) << 3) | base);
+                let sib = ((s as u8) << 6) | ((i.index() & 7) << 3) | base;
+                (
+                    u64::from((md << 6) | (reg << 3) | 4) | u64::from(sib) << 8,
+                    2,
+                )
             }
-        }
-        match md {
-            1 => head.put(m.disp as u8),
-            2 => {
-                for byte in m.disp.to_le_bytes() {
-                    head.put(byte);
-                }
-            }
-            _ => {}
-        }
-        self.emit_insn(head);
+        };
+        // The displacement's low bytes (none, 1 or 4 of them).
+        let disp = u64::from(m.disp as u32) & ((1u64 << (8 * disp_len)) - 1);
+        self.emit_insn(head, tail | disp << (8 * len), len + disp_len);
     }
 
-    /// Appends `insn`'s bytes: all 16 stored at once, then the length cut
-    /// back (a fixed-size copy, where a variable one is a `memcpy` call).
-    fn emit_insn(&mut self, insn: Insn) {
+    /// `[rip + label + disp]`: a zero displacement patched when the label
+    /// is resolved (relative to the end of the instruction, `imm` bytes
+    /// after the displacement).
+    #[cold]
+    #[inline(never)]
+    fn rip_relative(&mut self, head: Insn, reg: u8, label: Label, disp: i32, imm: usize) {
+        let at = self.buf.len() + head.len as usize + 1;
+        self.emit_insn(head, u64::from((reg << 3) | 5), 5);
+        self.fixups.push(Fixup {
+            at,
+            label,
+            kind: FixupKind::Rel {
+                bytes: 4,
+                end: at + 4 + imm,
+                addend: disp,
+            },
+        });
+    }
+
+    /// Appends `head`'s bytes, then `tail_len` bytes of `tail`
+    /// (little-endian): both stored into 16 bytes at once, then the length
+    /// cut back (fixed-size copies, where variable ones are `memcpy`
+    /// calls).
+    #[inline(always)]
+    fn emit_insn(&mut self, head: Insn, tail: u64, tail_len: u32) {
+        let h = (head.len & 7) as usize;
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&head.bytes.to_le_bytes());
+        b[h..h + 8].copy_from_slice(&tail.to_le_bytes());
         let len = self.buf.len();
-        self.buf.extend_from_slice(&insn.bytes);
-        self.buf.truncate(len + insn.len as usize);
+        self.buf.extend_from_slice(&b);
+        self.buf.truncate(len + h + tail_len as usize);
     }
 
     /// An integer instruction of size `s`: `66` for 16 bits, REX.W for 64,

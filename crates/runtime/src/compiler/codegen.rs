@@ -157,6 +157,13 @@ enum Loc {
 struct Entry {
     ty: ValType,
     loc: Loc,
+    /// An `i32` in an operand register (`Loc::Gpr`) that its producer
+    /// wrote with a 32-bit operation, so the register's upper half is
+    /// zero and an access can use it as its index without the `mov eax`
+    /// that zero-extends other addresses. Set only by `push_zx`, at the
+    /// producers that guarantee it; every other push and every change of
+    /// an entry's location clears it.
+    zx: bool,
 }
 
 /// Where a local lives for the whole function when it is kept in a
@@ -244,6 +251,23 @@ fn cells_size(types: &[ValType]) -> usize {
         .iter()
         .map(|&t| if t == ValType::V128 { 16 } else { 8 })
         .sum()
+}
+
+/// `dst = load(mem)` for integer load `op`. Every `i32` load writes the
+/// 32-bit register, zero-extending (see `Entry::zx`).
+fn int_load(a: &mut Assembler, op: Opcode, dst: Gpr, mem: Mem) {
+    use Opcode as O;
+    match op {
+        O::I32Load | O::I64Load32U => a.mov_rm(Size::S32, dst, mem),
+        O::I64Load => a.mov_rm(Size::S64, dst, mem),
+        O::I32Load8U | O::I64Load8U => a.movzx_rm(Size::S32, dst, Size::S8, mem),
+        O::I32Load16U | O::I64Load16U => a.movzx_rm(Size::S32, dst, Size::S16, mem),
+        O::I32Load8S => a.movsx_rm(Size::S32, dst, Size::S8, mem),
+        O::I32Load16S => a.movsx_rm(Size::S32, dst, Size::S16, mem),
+        O::I64Load8S => a.movsx_rm(Size::S64, dst, Size::S8, mem),
+        O::I64Load16S => a.movsx_rm(Size::S64, dst, Size::S16, mem),
+        _ => a.movsx_rm(Size::S64, dst, Size::S32, mem),
+    }
 }
 
 fn size_of(t: ValType) -> Size {
@@ -432,6 +456,7 @@ fn compile_into(
         guard: config.guard_regions,
         avx2: config.avx2,
         fault_start: None,
+        last_load: None,
         fuel_region: None,
         caller_saved: b.caller_saved,
         pins: b.pins,
@@ -481,6 +506,20 @@ fn compile_into(
     r.map_err(|e| e.to_string())
 }
 
+/// An integer load just emitted (see `FuncCompiler::last_load`).
+#[derive(Clone, Copy)]
+struct LastLoad {
+    op: Opcode,
+    mem: Mem,
+    /// Its register, and where its bytes are.
+    dst: Gpr,
+    start: usize,
+    end: usize,
+    /// How many unchecked accesses were recorded before it (its own is
+    /// recorded after it, with guard regions).
+    faults: usize,
+}
+
 struct FuncCompiler<'a> {
     /// The module (for its memories' and tables' address types).
     module: &'a Module,
@@ -497,6 +536,10 @@ struct FuncCompiler<'a> {
     avx2: bool,
     /// Where the current instruction's unchecked access starts.
     fault_start: Option<usize>,
+    /// The integer load emitted last, while nothing has been emitted after
+    /// it: a `local.set` or `local.tee` of its result into a local pinned
+    /// to a register emits it again into that register, instead of a copy.
+    last_load: Option<LastLoad>,
     /// The open fuel region: where its charge's immediate is, and its cost.
     fuel_region: Option<(usize, u32)>,
     /// The register of each local kept in one (`None`: in its slot).
@@ -804,8 +847,51 @@ impl FuncCompiler<'_> {
     // ---- registers and operands ---------------------------------------
 
     fn push(&mut self, ty: ValType, loc: Loc) {
-        self.stack.push(Entry { ty, loc });
+        self.stack.push(Entry { ty, loc, zx: false });
         self.max_depth = self.max_depth.max(self.stack.len());
+    }
+
+    /// Pushes an `i32` in `r` just written by a 32-bit operation (which
+    /// zeroes the register's upper half): see `Entry::zx`.
+    fn push_zx(&mut self, r: Gpr) {
+        self.stack.push(Entry {
+            ty: ValType::I32,
+            loc: Loc::Gpr(r),
+            zx: true,
+        });
+        self.max_depth = self.max_depth.max(self.stack.len());
+    }
+
+    /// Moves operand `d` to `loc` (whose contents its caller wrote).
+    fn set_loc(&mut self, d: usize, loc: Loc) {
+        self.stack[d].loc = loc;
+        self.stack[d].zx = false;
+    }
+
+    /// If the last thing emitted is the integer load that wrote `r`, emits
+    /// it again with `p` as its destination in its place (a load into a
+    /// pinned local's register rather than a load and a copy), and says
+    /// so. The load may read `p` in its address (`p = load(p)`: the
+    /// register is read before it is written). Its unchecked access, if
+    /// it has one, is recorded again with its new end.
+    fn reload_into(&mut self, r: Gpr, p: Gpr) -> bool {
+        let Some(l) = self.last_load.take() else {
+            return false;
+        };
+        if l.dst != r || l.end != self.s.asm.offset() {
+            return false;
+        }
+        self.s.asm.truncate(l.start);
+        int_load(self.asm(), l.op, p, l.mem);
+        let end = self.s.asm.offset() as u32;
+        if self.s.faults.len() == l.faults + 1 {
+            if let Some(f) = self.s.faults.last_mut() {
+                if f.0 == l.start as u32 {
+                    f.1 = end;
+                }
+            }
+        }
+        true
     }
 
     fn pop(&mut self) -> Result<(Entry, usize), Unsupported> {
@@ -852,7 +938,7 @@ impl FuncCompiler<'_> {
         // A `v128` in memory (not a pinned local's register), through a
         // scratch register.
         if ty == ValType::V128 {
-            if let Some(src) = self.mem_of(Entry { ty, loc }, depth) {
+            if let Some(src) = self.mem_of(Entry { ty, loc, zx: false }, depth) {
                 let a = self.asm();
                 a.sse_rm(Sse::Movdqu, XMM_SCRATCH0, src);
                 a.sse_mr(Sse::Movdqu, m, XMM_SCRATCH0);
@@ -888,7 +974,7 @@ impl FuncCompiler<'_> {
                 a.mov_mr(Size::S64, m, Gpr::Rax);
             }
             Loc::Sum { .. } => {
-                self.load_gpr(Gpr::Rax, Entry { ty, loc }, depth);
+                self.load_gpr(Gpr::Rax, Entry { ty, loc, zx: false }, depth);
                 self.asm().mov_mr(Size::S64, m, Gpr::Rax);
             }
             Loc::Cond(c) => {
@@ -926,7 +1012,7 @@ impl FuncCompiler<'_> {
         let m = self.slot_mem(d);
         self.store_loc(m, e.ty, e.loc, d);
         self.free(e.loc);
-        self.stack[d].loc = Loc::Slot;
+        self.set_loc(d, Loc::Slot);
     }
 
     fn spill_all(&mut self) {
@@ -1174,7 +1260,7 @@ impl FuncCompiler<'_> {
             let a = self.asm();
             a.setcc(c, r);
             a.movzx_rr(Size::S32, r, Size::S8, r);
-            self.stack[d].loc = Loc::Gpr(r);
+            self.set_loc(d, Loc::Gpr(r));
         }
     }
 
@@ -1212,7 +1298,7 @@ impl FuncCompiler<'_> {
             self.load_gpr(r, e, d);
             Loc::Gpr(r)
         };
-        self.stack[d].loc = loc;
+        self.set_loc(d, loc);
     }
 
     // ---- control -------------------------------------------------------
@@ -1659,6 +1745,7 @@ impl FuncCompiler<'_> {
                 Entry {
                     ty: index.ty,
                     loc: Loc::Gpr(r),
+                    zx: false,
                 }
             }
             _ => index,
@@ -1823,6 +1910,16 @@ impl FuncCompiler<'_> {
     /// Checks an access of `size` bytes at the popped address plus
     /// `offset` and returns its operand (`[r14 + rax + disp]`).
     fn address(&mut self, m: MemArg, size: u32) -> Result<Mem, Unsupported> {
+        self.address_with(m, size, false)
+    }
+
+    /// [`address`](Self::address) for a load or store of a general
+    /// register that writes no register between this and the access
+    /// (`index_ok`): an address in an operand register known to be
+    /// zero-extended (`Entry::zx`) is then the index as it is, and that
+    /// register is free again already (the access may write it, as a
+    /// load's result).
+    fn address_with(&mut self, m: MemArg, size: u32, index_ok: bool) -> Result<Mem, Unsupported> {
         if self.memory64(m.memory) {
             return self.address64(m, size);
         }
@@ -1860,8 +1957,12 @@ impl FuncCompiler<'_> {
         // (every write to one is 32-bit: `load_pinned_gpr`, the
         // prologue, `reload_pinned`), so it indexes the access as it is; anything
         // else is zero-extended into `rax` first.
-        let (index, offset) = match self.pinned_gpr(e) {
-            Some(r) if e.ty == ValType::I32 => (r, m.offset),
+        let (index, offset) = match (self.pinned_gpr(e), e.loc) {
+            (Some(r), _) if e.ty == ValType::I32 => (r, m.offset),
+            (_, Loc::Gpr(r)) if index_ok && e.zx && e.ty == ValType::I32 => {
+                self.free(e.loc);
+                (r, m.offset)
+            }
             _ => (Gpr::Rax, self.address_to_rax(e, d, m.offset)),
         };
         let end = offset + u64::from(size);
@@ -2046,7 +2147,7 @@ impl FuncCompiler<'_> {
             O::I64Load16S | O::I64Load16U => (ValType::I64, 2),
             _ => (ValType::I64, 4),
         };
-        let mem = self.address(m, size)?;
+        let mem = self.address_with(m, size, true)?;
         if is_float(ty) {
             let x = self.alloc_xmm();
             let sse = if ty == ValType::F32 {
@@ -2059,19 +2160,22 @@ impl FuncCompiler<'_> {
             return Ok(());
         }
         let r = self.alloc_gpr();
-        let a = self.asm();
-        match op {
-            O::I32Load | O::I64Load32U => a.mov_rm(Size::S32, r, mem),
-            O::I64Load => a.mov_rm(Size::S64, r, mem),
-            O::I32Load8U | O::I64Load8U => a.movzx_rm(Size::S32, r, Size::S8, mem),
-            O::I32Load16U | O::I64Load16U => a.movzx_rm(Size::S32, r, Size::S16, mem),
-            O::I32Load8S => a.movsx_rm(Size::S32, r, Size::S8, mem),
-            O::I32Load16S => a.movsx_rm(Size::S32, r, Size::S16, mem),
-            O::I64Load8S => a.movsx_rm(Size::S64, r, Size::S8, mem),
-            O::I64Load16S => a.movsx_rm(Size::S64, r, Size::S16, mem),
-            _ => a.movsx_rm(Size::S64, r, Size::S32, mem),
+        let start = self.s.asm.offset();
+        int_load(self.asm(), op, r, mem);
+        self.last_load = Some(LastLoad {
+            op,
+            mem,
+            dst: r,
+            start,
+            end: self.s.asm.offset(),
+            faults: self.s.faults.len(),
+        });
+        // Every `i32` load writes the 32-bit register (zero-extending).
+        if ty == ValType::I32 {
+            self.push_zx(r);
+        } else {
+            self.push(ty, Loc::Gpr(r));
         }
-        self.push(ty, Loc::Gpr(r));
         Ok(())
     }
 
@@ -2099,7 +2203,7 @@ impl FuncCompiler<'_> {
         } else {
             Loc::Gpr(self.gpr_of(v, vd))
         };
-        let mem = self.address(m, bytes)?;
+        let mem = self.address_with(m, bytes, true)?;
         match val {
             Loc::Xmm(x) => {
                 let sse = if size == Size::S32 {
@@ -2187,6 +2291,11 @@ impl FuncCompiler<'_> {
             b.loc == Loc::Const(0) && matches!(op, Alu::Add | Alu::Sub | Alu::Or | Alu::Xor);
         if !identity {
             self.alu_with(op, s, ra, b, bd);
+            // A 32-bit operation wrote `ra` (zero-extending).
+            if ty == ValType::I32 {
+                self.push_zx(ra);
+                return Ok(());
+            }
         }
         self.push(ty, Loc::Gpr(ra));
         Ok(())
@@ -2300,6 +2409,12 @@ impl FuncCompiler<'_> {
         if let Loc::Const(c) = b.loc {
             let mask = if s == Size::S32 { 31 } else { 63 };
             self.asm().shift_ri(op, s, ra, (c & mask) as u8);
+            // A 32-bit shift by a count other than 0 wrote `ra`
+            // (zero-extending; one by 0 is not relied on to).
+            if ty == ValType::I32 && c & mask != 0 {
+                self.push_zx(ra);
+                return Ok(());
+            }
         } else {
             self.load_gpr(Gpr::Rcx, b, bd);
             self.free(b.loc);
@@ -3066,6 +3181,15 @@ impl FuncCompiler<'_> {
                 // (`i = i + 1` is then one `lea` into the local's register).
                 let (e, d) = self.pop()?;
                 self.detach_local(i);
+                if let (Some(Pin::Gpr(p)), Loc::Gpr(r)) = (self.pin(i), e.loc) {
+                    if self.reload_into(r, p) {
+                        self.free(e.loc);
+                        if op == O::LocalTee {
+                            self.push(e.ty, Loc::Local(i));
+                        }
+                        return Ok(());
+                    }
+                }
                 match self.pin(i) {
                     Some(Pin::Gpr(r)) => self.load_pinned_gpr(r, e, d),
                     Some(Pin::Xmm(x)) => self.load_xmm(x, e, d),
@@ -3093,7 +3217,11 @@ impl FuncCompiler<'_> {
                     } else {
                         Loc::Gpr(self.gpr_of(e, d))
                     };
-                    Entry { ty: e.ty, loc }
+                    Entry {
+                        ty: e.ty,
+                        loc,
+                        zx: false,
+                    }
                 } else {
                     e
                 };

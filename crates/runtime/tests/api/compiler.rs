@@ -1166,6 +1166,148 @@ fn pinned_i32_addresses_are_zero_extended() {
     );
 }
 
+/// An `i32` address in an operand register is used as the access's index
+/// as it is when its producer wrote it with a 32-bit operation (a load, an
+/// arithmetic or logical operation, a shift by a count other than 0), and
+/// zero-extended into `rax` first otherwise. Each function computes the
+/// address 0xfffffff8 (-8) from a parameter in another way and accesses
+/// it at `offset=16`: past 4 GiB, a trap, in both bounds strategies. An
+/// index with its upper half set would reach `[base + 8]` instead (42
+/// there). Every producer the compiler has today leaves an `i32`'s upper
+/// half zero, so this holds whichever path an address takes; the test
+/// keeps it so for the shapes the fast path takes and those it does not.
+#[test]
+fn operand_i32_addresses_are_zero_extended() {
+    // Each is `$y` (or, for `load` and `widened`, what address `$y + 8`
+    // holds: -8 at 0, 0 at 12).
+    let exprs = [
+        // Producers that zero-extend: the register is the index.
+        ("load", "(i32.load (i32.add (local.get $y) (i32.const 8)))"),
+        (
+            "add",
+            "(i32.add (i32.add (local.get $y) (i32.const 3)) (i32.const -3))",
+        ),
+        (
+            "sub",
+            "(i32.sub (i32.sub (local.get $y) (i32.const 5)) (i32.const -5))",
+        ),
+        ("and", "(i32.and (local.get $y) (i32.const -1))"),
+        // (-16 here: the end is 4 GiB exactly, still out of bounds.)
+        ("shl", "(i32.shl (local.get $y) (i32.const 1))"),
+        // Producers that do not: zero-extended into `rax` first.
+        (
+            "select",
+            "(select (local.get $y) (i32.const 0) (i32.const 1))",
+        ),
+        ("add_0", "(i32.add (local.get $y) (i32.const 0))"),
+        ("shl_0", "(i32.shl (local.get $y) (i32.const 0))"),
+        ("shl_32", "(i32.shl (local.get $y) (i32.const 32))"),
+        ("slot", "(block $b (result i32) (br $b (local.get $y)))"),
+        // A zero-extended `i32` whose register a 64-bit operation then
+        // wrote: its upper half is not zero any more.
+        (
+            "widened",
+            "(i32.wrap_i64 (i64.or
+                (i64.extend_i32_u (i32.load (i32.add (local.get $y) (i32.const 8))))
+                (i64.shl (i64.extend_i32_s (local.get $y)) (i64.const 32))))",
+        ),
+    ];
+    let mut funcs = String::new();
+    for (name, e) in &exprs {
+        funcs += &format!(
+            "(func (export \"{name}\") (param $y i32) (result i32) (i32.load offset=16 {e}))
+             (func (export \"{name}_store\") (param $y i32) (result i32)
+                (i32.store offset=16 {e} (i32.const 7)) (i32.const 0))\n"
+        );
+    }
+    // Address 0 holds 0xfffffff8 (what `load` and `widened` read); 8
+    // holds 42.
+    let src = format!(
+        r#"(module
+        (memory 1)
+        (data (i32.const 0) "\f8\ff\ff\ff")
+        (data (i32.const 8) "\2a\00\00\00")
+        {funcs})"#
+    );
+    for (name, _) in &exprs {
+        for f in [name.to_string(), format!("{name}_store")] {
+            let t = trap_text(&src, &f, &[Val::I32(-8)]);
+            assert!(
+                t.starts_with("wasm trap: out of bounds memory access"),
+                "{f}: {t}"
+            );
+            // In bounds (`$y` = 4): the access reads 0 (or stores).
+            assert_eq!(both(&src, &f, &[Val::I32(4)]), Ok(vec![Val::I32(0)]), "{f}");
+        }
+    }
+}
+
+/// A `local.set` or `local.tee` of a load's result into a local kept in a
+/// register is the load into that register (emitted again in place of
+/// the load into an operand register and a copy). A linked list walk,
+/// `p = load(p)`, reads and writes the same register; the other loads
+/// give the local every width and extension. Each matches the
+/// interpreter, in both bounds strategies, and a walk off the end of
+/// memory traps at that load, with its function in the backtrace.
+#[test]
+fn loads_into_pinned_locals_match_the_interpreter() {
+    const SRC: &str = r#"(module
+        (memory 1)
+        ;; A list at 16: nodes (next, value) at 16, 32, 48; 48's next is
+        ;; 0. At 64 a node whose next is past the end of memory.
+        (data (i32.const 16) "\20\00\00\00\05\00\00\00")
+        (data (i32.const 32) "\30\00\00\00\f9\ff\ff\ff")
+        (data (i32.const 48) "\00\00\00\00\80\00\00\00")
+        (data (i32.const 64) "\fe\ff\00\00\01\00\00\00")
+        (func $walk (export "walk") (param $p i32) (result i32) (local $sum i32)
+            (block $done
+                (loop $l
+                    (br_if $done (i32.eqz (local.get $p)))
+                    (local.set $sum (i32.add (local.get $sum)
+                                             (i32.load offset=4 (local.get $p))))
+                    (local.set $p (i32.load (local.get $p)))
+                    (br $l)))
+            (local.get $sum))
+        (func (export "walk_tee") (param $p i32) (result i32) (local $n i32)
+            (loop $l
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (br_if $l (local.tee $p (i32.load (local.get $p)))))
+            (local.get $n))
+        (func (export "outer") (param $p i32) (result i32) (call $walk (local.get $p)))
+        (func (export "widths") (param $a i32) (result i64)
+            (local $x i32) (local $y i64) (local $z i32) (local $w i64)
+            (local.set $x (i32.load8_s offset=4 (local.get $a)))
+            (local.set $y (i64.load16_s offset=4 (local.get $a)))
+            (local.set $z (i32.load16_u offset=4 (local.get $a)))
+            (local.set $w (i64.load32_s offset=4 (local.get $a)))
+            (i64.add
+                (i64.add (i64.extend_i32_u (local.get $x)) (local.get $y))
+                (i64.add (i64.extend_i32_u (local.get $z))
+                         (i64.add (local.get $w) (i64.load32_u offset=4 (local.get $a)))))))"#;
+    let i = Val::I32;
+    assert_eq!(both(SRC, "walk", &[i(16)]), Ok(vec![i(5 - 7 + 128)]));
+    assert_eq!(both(SRC, "walk", &[i(32)]), Ok(vec![i(-7 + 128)]));
+    assert_eq!(both(SRC, "walk_tee", &[i(16)]), Ok(vec![i(3)]));
+    // 32's value is -7 (0xfffffff9), sign- and zero-extended from 8, 16
+    // and 32 bits: 0xfffffff9 + -7 + 0xfff9 + -7 + 0xfffffff9.
+    let want = 0xffff_fff9i64 - 7 + 0xfff9 - 7 + 0xffff_fff9;
+    assert_eq!(both(SRC, "widths", &[i(32)]), Ok(vec![Val::I64(want)]));
+    // From 64, the walk's next node is at 0xfffe, which ends past the end
+    // of memory (as does its value).
+    for f in ["walk", "walk_tee", "outer"] {
+        let t = trap_text(SRC, f, &[i(64)]);
+        assert!(
+            t.starts_with("wasm trap: out of bounds memory access"),
+            "{f}: {t}"
+        );
+    }
+    let t = trap_text(SRC, "outer", &[i(64)]);
+    assert!(
+        t.contains("0: walk (func 0)") && t.contains("1: func 2"),
+        "{t}"
+    );
+}
+
 /// `i8x16.shuffle` whose lanes come from one input only, or from both
 /// inputs when they are the same local (one `pshufb` of that input): the
 /// result is the lanes' bytes, as the interpreter computes them, with the
