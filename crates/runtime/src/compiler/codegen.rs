@@ -847,18 +847,21 @@ impl FuncCompiler<'_> {
     // ---- registers and operands ---------------------------------------
 
     fn push(&mut self, ty: ValType, loc: Loc) {
-        self.stack.push(Entry { ty, loc, zx: false });
-        self.max_depth = self.max_depth.max(self.stack.len());
+        self.push_entry(Entry { ty, loc, zx: false });
     }
 
     /// Pushes an `i32` in `r` just written by a 32-bit operation (which
     /// zeroes the register's upper half): see `Entry::zx`.
     fn push_zx(&mut self, r: Gpr) {
-        self.stack.push(Entry {
+        self.push_entry(Entry {
             ty: ValType::I32,
             loc: Loc::Gpr(r),
             zx: true,
         });
+    }
+
+    fn push_entry(&mut self, e: Entry) {
+        self.stack.push(e);
         self.max_depth = self.max_depth.max(self.stack.len());
     }
 
