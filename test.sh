@@ -4,4 +4,4 @@
 # beside the repository; the tests fail if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
-exec cargo test --workspace --release "$@"
+exec cargo test --workspace --profile quick-release "$@"

@@ -1,11 +1,13 @@
-//! `nanowasm-translate [--reps N] [--compile] FILE...`: translation
+//! `nanowasm-translate [--reps N] [--compile | --compile-only] FILE...`: translation
 //! throughput of whole modules, for `bench/run` (the start-up section).
 //!
 //! With `--compile`, the x86-64 compiler's throughput instead: the whole of
 //! `Module::new` with `Strategy::Compiler` (decode, and validate and compile
 //! every body in one parallel pass), per byte of code section, as wasmtime's
 //! `Module::new` is timed; `Module::new` with the interpreter (decode and
-//! validate, translation lazy) is printed beside it.
+//! validate, translation lazy) is printed beside it. `--compile-only` leaves
+//! that out (its `interp_new_ms` is 0), so that only the compiler runs, for
+//! a profiler.
 //!
 //! nanowasm translates each function lazily, on its first call; this forces
 //! the whole module with `Module::translate_all` and times it apart from
@@ -22,12 +24,15 @@ use nanowasm_runtime::{Config, Engine, Module, Strategy};
 struct Args {
     reps: usize,
     compile: bool,
+    /// `--compile-only`: `--compile` without the interpreter's `Module::new`.
+    compile_only: bool,
     files: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut reps = 5;
     let mut compile = false;
+    let mut compile_only = false;
     let mut files = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -41,18 +46,22 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or_else(|| format!("--reps: not a positive integer: {v}"))?;
             }
             "--compile" => compile = true,
+            "--compile-only" => (compile, compile_only) = (true, true),
             "-h" | "--help" => {
-                return Err("usage: nanowasm-translate [--reps N] [--compile] FILE.wasm...".into());
+                return Err("usage: nanowasm-translate [--reps N] [--compile | --compile-only] FILE.wasm...".into());
             }
             _ => files.push(a),
         }
     }
     if files.is_empty() {
-        return Err("usage: nanowasm-translate [--reps N] [--compile] FILE.wasm...".into());
+        return Err(
+            "usage: nanowasm-translate [--reps N] [--compile | --compile-only] FILE.wasm...".into(),
+        );
     }
     Ok(Args {
         reps,
         compile,
+        compile_only,
         files,
     })
 }
@@ -158,7 +167,9 @@ fn compile(
         let mut error = None;
         for _ in 0..args.reps {
             let t0 = Instant::now();
-            Module::new(interp, bytes).map_err(|e| format!("{f}: Module::new: {e}"))?;
+            if !args.compile_only {
+                Module::new(interp, bytes).map_err(|e| format!("{f}: Module::new: {e}"))?;
+            }
             let t1 = Instant::now();
             let module = match Module::new(&compiler, bytes) {
                 Ok(m) => m,

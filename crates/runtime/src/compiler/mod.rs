@@ -115,13 +115,16 @@ impl CodeMemory {
     ) -> Result<CodeMemory, String> {
         use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
         let len = size.max(1).next_multiple_of(4096);
+        // Populated at once: `fill` writes every page, and one call that
+        // maps them all cost a quarter of the system time of a page fault
+        // per page (sql-wasm's 1.8 MB of code: 450 faults).
         // SAFETY: a fresh anonymous mapping; nothing else refers to it.
         let ptr = unsafe {
             rustix::mm::mmap_anonymous(
                 core::ptr::null_mut(),
                 len,
                 ProtFlags::READ | ProtFlags::WRITE,
-                MapFlags::PRIVATE,
+                MapFlags::PRIVATE | MapFlags::POPULATE,
             )
         }
         .map_err(|e| format!("cannot map code memory: {e}"))?
