@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 
 use nanowasm_runtime::{Config, Engine, Module, Strategy};
 
+const USAGE: &str =
+    "usage: nanowasm-translate [--reps N] [--compile | --compile-only] FILE.wasm...";
+
 struct Args {
     reps: usize,
     compile: bool,
@@ -47,16 +50,12 @@ fn parse_args() -> Result<Args, String> {
             }
             "--compile" => compile = true,
             "--compile-only" => (compile, compile_only) = (true, true),
-            "-h" | "--help" => {
-                return Err("usage: nanowasm-translate [--reps N] [--compile | --compile-only] FILE.wasm...".into());
-            }
+            "-h" | "--help" => return Err(USAGE.into()),
             _ => files.push(a),
         }
     }
     if files.is_empty() {
-        return Err(
-            "usage: nanowasm-translate [--reps N] [--compile | --compile-only] FILE.wasm...".into(),
-        );
+        return Err(USAGE.into());
     }
     Ok(Args {
         reps,
