@@ -454,6 +454,9 @@ pub(crate) struct EngineInner {
     pub(crate) memory_pool: Arc<crate::linear::MemoryPool>,
     /// Function types, each with one engine-wide id.
     pub(crate) types: TypeRegistry,
+    /// The compiler threads' buffers, kept from one compile to the next.
+    #[cfg(nanowasm_compiler)]
+    pub(crate) compile_scratch: crate::compiler::ScratchPool,
 }
 
 /// The engine's types: every distinct type gets one id, so a type check
@@ -632,6 +635,8 @@ impl Engine {
                 epoch: AtomicU64::new(0),
                 memory_pool: Arc::new(crate::linear::MemoryPool::new(config.get_guard_regions())),
                 types: TypeRegistry::default(),
+                #[cfg(nanowasm_compiler)]
+                compile_scratch: Default::default(),
             }),
         }
     }

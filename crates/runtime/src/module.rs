@@ -653,7 +653,13 @@ fn compile(
     let result = {
         let start = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let perfmap = config.profiler == crate::ProfilingStrategy::PerfMap;
-        let r = crate::compiler::compile(binary, engine.translate_config(), type_ids, perfmap);
+        let r = crate::compiler::compile(
+            binary,
+            engine.translate_config(),
+            type_ids,
+            perfmap,
+            &engine.inner.compile_scratch,
+        );
         if let (Some(start), Ok(code)) = (start, &r) {
             tracing::debug!(
                 functions = binary.bodies.len(),

@@ -614,6 +614,11 @@ impl Assembler {
         self.fixups.clear();
     }
 
+    /// How many bytes the buffer holds without growing.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Pads with multi-byte `nop`s to a multiple of `n`.
     pub fn align(&mut self, n: usize) {
         let pad = self.buf.len().next_multiple_of(n) - self.buf.len();

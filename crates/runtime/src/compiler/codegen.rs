@@ -301,9 +301,10 @@ pub(crate) const GC: &str = "GC (its types and instructions; the interpreter run
 
 /// What a compiler thread reuses from function to function, so that its
 /// buffers are allocated once, and what it produced.
+#[derive(Default)]
 pub(super) struct Scratch {
     /// Which thread this is: its output's index ([`FuncCode::out`]).
-    id: usize,
+    pub id: usize,
     asm: Assembler,
     validator: FuncValidator,
     bufs: Bufs,
@@ -311,14 +312,30 @@ pub(super) struct Scratch {
 }
 
 impl Scratch {
-    pub(super) fn new(id: usize) -> Self {
-        Scratch {
-            id,
-            asm: Assembler::new(),
-            validator: FuncValidator::default(),
-            bufs: Bufs::default(),
-            out: Output::default(),
-        }
+    /// Empties the output, keeping every buffer's memory.
+    pub(super) fn clear(&mut self) {
+        let Output {
+            code,
+            relocs,
+            sites,
+            faults,
+        } = &mut self.out;
+        code.clear();
+        relocs.clear();
+        sites.clear();
+        faults.clear();
+    }
+
+    /// About how much memory the scratch holds: its output's buffers and
+    /// the assembler's, which grow with the module (the per-function
+    /// vectors grow only with its largest function, and are small).
+    pub(super) fn capacity_bytes(&self) -> usize {
+        let o = &self.out;
+        o.code.capacity()
+            + o.relocs.capacity() * core::mem::size_of::<(usize, Target)>()
+            + o.sites.capacity() * 8
+            + o.faults.capacity() * 12
+            + self.asm.capacity()
     }
 }
 

@@ -102,6 +102,7 @@ impl CodeMemory {
 
     pub(crate) fn new(code: &[u8]) -> Result<CodeMemory, String> {
         CodeMemory::build(code.len(), |image| {
+            populate(image);
             image.copy_from_slice(code);
             Ok(())
         })
@@ -115,16 +116,15 @@ impl CodeMemory {
     ) -> Result<CodeMemory, String> {
         use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
         let len = size.max(1).next_multiple_of(4096);
-        // Populated at once: `fill` writes every page, and one call that
-        // maps them all cost a quarter of the system time of a page fault
-        // per page (sql-wasm's 1.8 MB of code: 450 faults).
+        // Not populated here: `fill` populates the parts it writes
+        // ([`populate`]), on the threads that write them.
         // SAFETY: a fresh anonymous mapping; nothing else refers to it.
         let ptr = unsafe {
             rustix::mm::mmap_anonymous(
                 core::ptr::null_mut(),
                 len,
                 ProtFlags::READ | ProtFlags::WRITE,
-                MapFlags::PRIVATE | MapFlags::POPULATE,
+                MapFlags::PRIVATE,
             )
         }
         .map_err(|e| format!("cannot map code memory: {e}"))?
@@ -139,6 +139,31 @@ impl CodeMemory {
             .map_err(|e| format!("cannot make code executable: {e}"))?;
         Ok(mem)
     }
+}
+
+/// Maps in the pages of `part` (of a [`CodeMemory::build`] image) that
+/// are not mapped yet, ahead of writing all of it: one call that maps them
+/// all cost a quarter of the system time of a page fault per page
+/// (sql-wasm's 1.8 MB of code: 450 faults). Made by each thread that lays
+/// out a part, the mapping is parallel too. Only a hint: before Linux
+/// 5.14 (`EINVAL`) the writes fault the pages in.
+fn populate(part: &mut [u8]) {
+    if part.is_empty() {
+        return;
+    }
+    let start = (part.as_mut_ptr() as usize) & !4095;
+    let end = (part.as_mut_ptr() as usize + part.len()).next_multiple_of(4096);
+    // SAFETY: the range is the pages `part` lies in, all within its
+    // image's mapping (which is whole pages). Populating for write maps
+    // them without changing their contents, so another thread writing
+    // the neighbouring part of a shared page loses nothing.
+    let _ = unsafe {
+        rustix::mm::madvise(
+            start as *mut core::ffi::c_void,
+            end - start,
+            rustix::mm::Advice::LinuxPopulateWrite,
+        )
+    };
 }
 
 impl Drop for CodeMemory {
@@ -334,6 +359,7 @@ pub(crate) fn compile(
     config: TranslateConfig,
     type_ids: &[u32],
     perfmap: bool,
+    pool: &ScratchPool,
 ) -> Result<Arc<CompiledModule>, String> {
     host_supported()?;
     if crate::gc::module_uses_gc(binary) {
@@ -345,7 +371,7 @@ pub(crate) fn compile(
     let num_imported = binary.num_imported.funcs;
     let tail_area = codegen::tail_area(binary, config.features);
     let (funcs, outs) =
-        compile_functions(binary, config, type_ids, tail_area).map_err(|(i, e)| {
+        compile_functions(binary, config, type_ids, tail_area, pool).map_err(|(i, e)| {
             let func = num_imported + i;
             let name = binary
                 .names
@@ -421,6 +447,7 @@ pub(crate) fn compile(
     bounds.push(funcs.len());
     let code = CodeMemory::build(at, |image| {
         let (head_part, mut image_rest) = image.split_at_mut(head.len());
+        populate(head_part);
         head_part.copy_from_slice(head);
         let (mut sites_rest, mut faults_rest) = (&mut sites[..], &mut faults[..]);
         let mut funcs_rest = &funcs[..];
@@ -444,7 +471,8 @@ pub(crate) fn compile(
             funcs_rest = rest;
             jobs.push((lo, begin, part, image_part, spart, fpart));
         }
-        let lay = |(lo, begin, part, image_part, spart, fpart)| {
+        let lay = |(lo, begin, part, image_part, spart, fpart): (_, _, _, &mut [u8], _, _)| {
+            populate(image_part);
             layout.lay_out(lo, begin, part, image_part, spart, fpart)
         };
         if jobs.len() <= 1 {
@@ -464,6 +492,7 @@ pub(crate) fn compile(
                 .collect::<Result<(), String>>()
         })
     })?;
+    pool.give(outs);
     let (sites, faults) = (Pairs(sites.into()), Pairs(faults.into()));
     if !faults.is_empty() {
         signals::install();
@@ -494,8 +523,9 @@ struct Layout<'a> {
     stubs: &'a [usize],
     /// `nops[n]`: `n` bytes of `nop`s.
     nops: &'a [Vec<u8>],
-    /// The compiler threads' outputs, which the functions' parts index.
-    outs: &'a [codegen::Output],
+    /// The compiler threads' scratch, whose outputs the functions' parts
+    /// index.
+    outs: &'a [codegen::Scratch],
 }
 
 impl Layout<'_> {
@@ -515,7 +545,7 @@ impl Layout<'_> {
         let (mut sites, mut faults) = (PairWriter(sites, 0), PairWriter(faults, 0));
         let mut filled = begin;
         for (i, f) in (lo..).zip(funcs) {
-            let out = &self.outs[f.out];
+            let out = &self.outs[f.out].out;
             let start = self.starts[i] as usize;
             let at = |abs: usize| abs - begin;
             image[at(filled)..at(start)].copy_from_slice(&self.nops[start - filled]);
@@ -580,13 +610,15 @@ pub(crate) fn cpus() -> usize {
 /// Compiles the defined functions on up to one thread per CPU; the first
 /// failure by function order. Functions are handed out one at a time,
 /// largest first, so that a large one taken last does not leave the other
-/// threads idle while it compiles.
+/// threads idle while it compiles. Returns the functions and the threads'
+/// scratch (from `pool`), which holds their code.
 fn compile_functions(
     binary: &Binary,
     config: TranslateConfig,
     type_ids: &[u32],
     tail_area: usize,
-) -> Result<(Vec<codegen::FuncCode>, Vec<codegen::Output>), (u32, String)> {
+    pool: &ScratchPool,
+) -> Result<(Vec<codegen::FuncCode>, Vec<codegen::Scratch>), (u32, String)> {
     use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let n = binary.bodies.len();
     let num_imported = binary.num_imported.funcs;
@@ -601,49 +633,54 @@ fn compile_functions(
         )
     };
     let threads = cpus().min(n / 16).min(16);
+    let mut scratches = pool.take(threads.max(1) + 1);
     if threads <= 1 {
-        let mut scratch = codegen::Scratch::new(0);
+        let scratch = &mut scratches[0];
         let funcs = (0..n)
-            .map(|i| one(i, &mut scratch).map_err(|e| (i as u32, e)))
+            .map(|i| one(i, scratch).map_err(|e| (i as u32, e)))
             .collect::<Result<_, _>>()?;
-        return Ok((funcs, vec![scratch.out]));
+        return Ok((funcs, scratches));
     }
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| core::cmp::Reverse(binary.bodies[i].code.len()));
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
+    let work = |scratch: &mut codegen::Scratch| {
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let r = one(i, scratch);
+            if r.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            done.push((i, r));
+        }
+        done
+    };
     let mut results: Vec<Option<Result<codegen::FuncCode, String>>> =
         (0..n).map(|_| None).collect();
     let mut panicked = false;
-    let mut outs: Vec<codegen::Output> = (0..=threads).map(|_| Default::default()).collect();
+    // Each thread owns its scratch while it compiles (on its own stack:
+    // scratches side by side in one vector shared cache lines, whose
+    // lengths both threads write at every instruction).
+    let mut spare = scratches.split_off(threads);
     std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|k| {
-                let (order, next, failed, one) = (&order, &next, &failed, &one);
-                s.spawn(move || {
-                    let mut done = Vec::new();
-                    let mut scratch = codegen::Scratch::new(k);
-                    while !failed.load(Ordering::Relaxed) {
-                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                            break;
-                        };
-                        let r = one(i, &mut scratch);
-                        if r.is_err() {
-                            failed.store(true, Ordering::Relaxed);
-                        }
-                        done.push((i, r));
-                    }
-                    (done, scratch.out)
-                })
+        let handles: Vec<_> = scratches
+            .drain(..)
+            .map(|mut scratch| {
+                let work = &work;
+                s.spawn(move || (work(&mut scratch), scratch))
             })
             .collect();
-        for (k, w) in workers.into_iter().enumerate() {
-            match w.join() {
-                Ok((done, out)) => {
+        for h in handles {
+            match h.join() {
+                Ok((done, scratch)) => {
                     for (i, r) in done {
                         results[i] = Some(r);
                     }
-                    outs[k] = out;
+                    scratches.push(scratch);
                 }
                 // A compiler bug: reported below as an error, not a panic.
                 Err(_) => panicked = true,
@@ -654,17 +691,74 @@ fn compile_functions(
     // After a failure, functions before it that no thread reached are
     // compiled here, so that the failure reported is the first by
     // function order.
-    let mut scratch = codegen::Scratch::new(threads);
     for (i, r) in results.into_iter().enumerate() {
         let r = match r {
             Some(r) => r,
             None if panicked => Err("a compiler thread failed".into()),
-            None => one(i, &mut scratch),
+            None => one(i, &mut spare[0]),
         };
         funcs.push(r.map_err(|e| (i as u32, e))?);
     }
-    outs[threads] = scratch.out;
-    Ok((funcs, outs))
+    scratches.append(&mut spare);
+    Ok((funcs, scratches))
+}
+
+/// The compiler threads' scratch (their buffers and the code they made),
+/// kept in the engine from one compile to the next: a compile then writes
+/// its code into memory the process already has, where fresh buffers cost
+/// a page fault (and the zeroing of a page) for every 4 KiB of code. At
+/// most [`ScratchPool::KEEP`] bytes are kept.
+#[derive(Default)]
+pub(crate) struct ScratchPool(std::sync::Mutex<Vec<codegen::Scratch>>);
+
+impl core::fmt::Debug for ScratchPool {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ScratchPool")
+    }
+}
+
+impl ScratchPool {
+    /// The most the pool keeps, in bytes of buffer capacity: a module of
+    /// up to a few MB of code compiles into kept memory; a larger one's
+    /// buffers are freed.
+    const KEEP: usize = 16 << 20;
+
+    /// `n` scratches, numbered `0..n` ([`codegen::FuncCode::out`]): kept
+    /// ones first, then new ones.
+    fn take(&self, n: usize) -> Vec<codegen::Scratch> {
+        let mut kept = core::mem::take(&mut *self.lock());
+        kept.truncate(n);
+        (0..n)
+            .map(|id| {
+                let mut s = kept.pop().unwrap_or_default();
+                s.id = id;
+                s
+            })
+            .collect()
+    }
+
+    /// Keeps `scratches` (emptied) for the next compile, as many as fit.
+    fn give(&self, scratches: Vec<codegen::Scratch>) {
+        let mut kept = Vec::with_capacity(scratches.len());
+        let mut bytes = 0;
+        for mut s in scratches {
+            s.clear();
+            let size = s.capacity_bytes();
+            if bytes + size <= Self::KEEP {
+                bytes += size;
+                kept.push(s);
+            }
+        }
+        *self.lock() = kept;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<codegen::Scratch>> {
+        // Poisoning only means a thread panicked holding it: the vector is
+        // whole either way.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Emits the entry trampoline and the trap stubs; returns the entry label.

@@ -1401,3 +1401,60 @@ fn shuffles_of_one_input_pick_the_right_bytes() {
         );
     }
 }
+
+/// A module of `n` functions, each returning `k * 1000 + its index`, and
+/// an export `sum` calling them all: enough functions that the compiler
+/// splits them over its threads.
+fn many_functions(n: u32, k: u32) -> Vec<u8> {
+    let mut src = String::from("(module\n");
+    for i in 0..n {
+        src += &format!("  (func $f{i} (result i32) (i32.const {}))\n", k * 1000 + i);
+    }
+    src += "  (func (export \"sum\") (result i32)\n    (i32.const 0)\n";
+    for i in 0..n {
+        src += &format!("    (i32.add (call $f{i}))\n");
+    }
+    src += "  ))";
+    wat(&src)
+}
+
+fn sum_of(engine: &Engine, bytes: &[u8]) -> i32 {
+    let m = Module::new(engine, bytes).unwrap();
+    let mut store = Store::new(engine, ());
+    let i = Instance::new(&mut store, &m, &[]).unwrap();
+    let f = i.get_typed_func::<(), i32>(&mut store, "sum").unwrap();
+    f.call(&mut store, ()).unwrap()
+}
+
+/// The engine keeps its compiler threads' buffers from one compile to the
+/// next: modules compiled one after another, after a failed compile and
+/// from several threads at once each get their own code, and a module's
+/// artifact is the same bytes whatever the engine compiled before.
+#[test]
+fn compiles_that_reuse_the_engines_buffers_keep_modules_apart() {
+    let (a, b) = (many_functions(96, 1), many_functions(200, 2));
+    let expect = |n: i32, k: i32| (0..n).map(|i| k * 1000 + i).sum::<i32>();
+    let engine = engine(Strategy::Compiler);
+    let fresh = Module::new(&engine, &a).unwrap().serialize().unwrap();
+    assert_eq!(sum_of(&engine, &a), expect(96, 1));
+    assert_eq!(sum_of(&engine, &b), expect(200, 2));
+    let bad = wat(r#"(module (func (result i32) (i64.const 1)))"#);
+    assert!(Module::new(&engine, &bad).is_err());
+    assert_eq!(sum_of(&engine, &a), expect(96, 1));
+    let again = Module::new(&engine, &a).unwrap().serialize().unwrap();
+    assert!(again == fresh, "the artifact changed after other compiles");
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (engine, a, b) = (&engine, &a, &b);
+            s.spawn(move || {
+                for _ in 0..5 {
+                    if t % 2 == 0 {
+                        assert_eq!(sum_of(engine, a), expect(96, 1));
+                    } else {
+                        assert_eq!(sum_of(engine, b), expect(200, 2));
+                    }
+                }
+            });
+        }
+    });
+}
