@@ -299,6 +299,10 @@ fn supported_type(t: ValType) -> Result<(), Unsupported> {
 /// back; ARCHITECTURE.md, "GC").
 pub(crate) const GC: &str = "GC (its types and instructions; the interpreter runs them)";
 
+/// The most operands kept out of their slots (see `FuncCompiler::slot_low`):
+/// more than real code keeps on its stack, so this never changes its code.
+const OPERAND_WINDOW: usize = 256;
+
 /// What a compiler thread reuses from function to function, so that its
 /// buffers are allocated once, and what it produced.
 #[derive(Default)]
@@ -484,6 +488,7 @@ fn compile_into(
         nparams: 0,
         results: b.results,
         max_depth: 0,
+        slot_low: 0,
         out_bytes: 0,
         cell: if vectors { 16 } else { 8 },
         param_offs: b.param_offs,
@@ -575,6 +580,17 @@ struct FuncCompiler<'a> {
     results: Vec<ValType>,
     /// The deepest operand stack (slots to reserve).
     max_depth: usize,
+    /// Every operand below this depth (or below the stack's height, if
+    /// that is lower) is in its slot. The scans of the stack (`spill_all`
+    /// at every call and branch, `detach_local` at every write of a local,
+    /// the search for a register to free) start here, so that their cost
+    /// is the operands pushed since the last `spill_all` rather than the
+    /// whole stack: a body that keeps tens of thousands of operands on
+    /// the stack and calls or writes a local after each push compiled in
+    /// quadratic time (a 500 KB module took 12 s). `push_entry` and
+    /// `set_loc` lower it; `spill_below` raises it, and `instr` keeps at
+    /// most [`OPERAND_WINDOW`] operands above it.
+    slot_low: usize,
     /// The largest outgoing area a call needs, in bytes.
     out_bytes: usize,
     /// The size of a local's or an operand's slot: 16 in a function that
@@ -878,12 +894,16 @@ impl FuncCompiler<'_> {
     }
 
     fn push_entry(&mut self, e: Entry) {
+        self.slot_low = self.slot_low.min(self.stack.len());
         self.stack.push(e);
         self.max_depth = self.max_depth.max(self.stack.len());
     }
 
     /// Moves operand `d` to `loc` (whose contents its caller wrote).
     fn set_loc(&mut self, d: usize, loc: Loc) {
+        if loc != Loc::Slot {
+            self.slot_low = self.slot_low.min(d);
+        }
         self.stack[d].loc = loc;
         self.stack[d].zx = false;
     }
@@ -932,9 +952,8 @@ impl FuncCompiler<'_> {
             return r;
         }
         let d = self
-            .stack
-            .iter()
-            .position(|e| matches!(e.loc, Loc::Gpr(_)))
+            .unspilled()
+            .find(|&d| matches!(self.stack[d].loc, Loc::Gpr(_)))
             .expect("every allocatable register holds an operand");
         self.spill(d);
         self.free_gpr.pop().expect("a register was just spilled")
@@ -945,9 +964,8 @@ impl FuncCompiler<'_> {
             return r;
         }
         let d = self
-            .stack
-            .iter()
-            .position(|e| matches!(e.loc, Loc::Xmm(_)))
+            .unspilled()
+            .find(|&d| matches!(self.stack[d].loc, Loc::Xmm(_)))
             .expect("every allocatable register holds an operand");
         self.spill(d);
         self.free_xmm.pop().expect("a register was just spilled")
@@ -1036,9 +1054,24 @@ impl FuncCompiler<'_> {
     }
 
     fn spill_all(&mut self) {
-        for d in 0..self.stack.len() {
+        self.spill_below(self.stack.len());
+    }
+
+    /// Moves the operands below depth `h` to their slots.
+    fn spill_below(&mut self, h: usize) {
+        for d in self.unspilled() {
+            if d >= h {
+                break;
+            }
             self.spill(d);
         }
+        self.slot_low = self.slot_low.max(h);
+    }
+
+    /// The depths of the operands that may not be in their slots, from
+    /// the deepest (`slot_low`) up.
+    fn unspilled(&self) -> Range<usize> {
+        self.slot_low.min(self.stack.len())..self.stack.len()
     }
 
     /// Loads an operand into a register of its class that the caller
@@ -1287,7 +1320,7 @@ impl FuncCompiler<'_> {
     /// Before local `i` is written: operands that still read it get their
     /// own copy.
     fn detach_local(&mut self, i: u32) {
-        for d in 0..self.stack.len() {
+        for d in self.unspilled() {
             let uses = match self.stack[d].loc {
                 Loc::Local(j) => j == i,
                 Loc::Sum { a, b, .. } => a == i || b == Some(i),
@@ -2984,6 +3017,13 @@ impl FuncCompiler<'_> {
     fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), Unsupported> {
         use Opcode as O;
         use ValType::{F32, F64, I32, I64};
+        // A deep stack: its older half to the slots (see `slot_low`).
+        // Between instructions nothing but operands is live, and spilling
+        // moves data only (the flags, which the top operand may be in,
+        // survive it).
+        if self.unspilled().len() > OPERAND_WINDOW {
+            self.spill_below(self.stack.len() - OPERAND_WINDOW / 2);
+        }
         if !matches!(op, O::BrIf | O::If | O::Select | O::SelectTyped | O::I32Eqz) {
             self.materialize_cond();
         }
@@ -3177,7 +3217,7 @@ impl FuncCompiler<'_> {
                     // Taken without the reference, on null.
                     let r = self.stack.pop().ok_or("missing operand")?;
                     self.branch_if(idx, arity, Cond::E);
-                    self.stack.push(r);
+                    self.push_entry(r);
                 } else {
                     // Taken with it, when not null; it is dropped otherwise.
                     self.branch_if(idx, arity, Cond::Ne);

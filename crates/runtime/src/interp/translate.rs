@@ -204,6 +204,7 @@ pub(crate) fn translate_instrs(
         offsets: Vec::new(),
         pool: Vec::new(),
         stack: Vec::new(),
+        temp_low: 0,
         ctrls: Vec::new(),
         locals: Vec::new(),
         param_slots: 0,
@@ -251,6 +252,10 @@ pub(crate) fn translate_instrs(
     })
 }
 
+/// The most operands above `Translator::temp_low`: more than real code
+/// keeps on its stack, so this never changes its translation.
+const OPERAND_WINDOW: usize = 256;
+
 struct Translator<'m> {
     /// The module whose function this is.
     module: &'m Module,
@@ -259,6 +264,15 @@ struct Translator<'m> {
     offsets: Vec<u32>,
     pool: Vec<u128>,
     stack: Vec<Operand>,
+    /// Every operand below this depth (or below the stack's height, if
+    /// that is lower) is in its own slot (`Src::Temp`). The scans for
+    /// operands that alias a local (`materialize_all` at every call and
+    /// block, `materialize_local` at every write of a local) start here,
+    /// and `instr` keeps at most `OPERAND_WINDOW` operands above it, so
+    /// that a body keeping tens of thousands of operands on the stack
+    /// translates in linear time (a call or a local write after each push
+    /// took 24 s for 200,000 operands). `push` lowers it.
+    temp_low: usize,
     ctrls: Vec<Ctrl>,
     /// Slot and type of every local (parameters first).
     locals: Vec<(Reg, ValType)>,
@@ -374,6 +388,7 @@ impl Translator<'_> {
 
     fn push(&mut self, ty: ValType) -> Reg {
         let slot = self.next_slot();
+        self.temp_low = self.temp_low.min(self.stack.len());
         self.stack.push(Operand {
             src: Src::Temp,
             ty,
@@ -414,14 +429,20 @@ impl Translator<'_> {
 
     /// Moves every aliased value into its own slot.
     fn materialize_all(&mut self) {
-        for i in 0..self.stack.len() {
+        self.materialize_below(self.stack.len());
+    }
+
+    /// Moves every aliased value below depth `h` into its own slot.
+    fn materialize_below(&mut self, h: usize) {
+        for i in self.temp_low.min(h)..h {
             self.materialize_at(i);
         }
+        self.temp_low = self.temp_low.max(h);
     }
 
     /// Moves values aliasing local slot `r` into their own slots.
     fn materialize_local(&mut self, r: Reg) {
-        for i in 0..self.stack.len() {
+        for i in self.temp_low.min(self.stack.len())..self.stack.len() {
             if self.stack[i].src == Src::Local(r) {
                 self.materialize_at(i);
             }
@@ -570,6 +591,12 @@ impl Translator<'_> {
     fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), String> {
         use Opcode as O;
         let instr = WasmInstr { op, imm };
+        // A deep stack: its older half's aliases to their own slots (see
+        // `temp_low`). Between instructions a copy from a local is what the
+        // alias stands for; copies are free code (no fuel).
+        if self.stack.len() > self.temp_low.saturating_add(OPERAND_WINDOW) {
+            self.materialize_below(self.stack.len() - OPERAND_WINDOW / 2);
+        }
         if matches!(op, O::Else | O::End | O::Catch | O::CatchAll | O::Delegate) {
             // Whether the branch that ends here falls through to it.
             let top = self.ctrls.last_mut().ok_or("control stack underflow")?;
@@ -749,6 +776,7 @@ impl Translator<'_> {
                 // Branches without the reference; falls through with it.
                 let r = self.pop()?;
                 self.br_if(at, depth, Cond::Eqz(r.reg()))?;
+                self.temp_low = self.temp_low.min(self.stack.len());
                 self.stack.push(r);
             }
             (O::BrOnNonNull, Imm::Index(depth)) => {
