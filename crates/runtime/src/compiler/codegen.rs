@@ -299,6 +299,19 @@ fn supported_type(t: ValType) -> Result<(), Unsupported> {
 /// back; ARCHITECTURE.md, "GC").
 pub(crate) const GC: &str = "GC (its types and instructions; the interpreter runs them)";
 
+/// The most bytes of code a body of `n` bytes compiles to is
+/// `n * CODE_PER_BYTE + CODE_BASE`; a function that needs more is not
+/// compiled (`Strategy::Auto` leaves it to the interpreter, which has a
+/// limit of its own) rather than exhausting the host's memory. Real code
+/// needs far less: 2.1 bytes per byte over the 20,217 functions of
+/// sql-wasm, swc, esbuild, CoreMark, the benchmark kernels and the test
+/// guests, 19 at most for a body over 100 bytes. But each target of a
+/// `br_table` that moves values gets a stub with the moves, so `T`
+/// targets with `K` values would make about `8 * T * K` bytes of code from
+/// `T + K` bytes (a 104 KB module made 1.4 GB).
+const CODE_PER_BYTE: usize = 64;
+const CODE_BASE: usize = 1 << 16;
+
 /// The most operands kept out of their slots (see `FuncCompiler::slot_low`):
 /// more than real code keeps on its stack, so this never changes its code.
 const OPERAND_WINDOW: usize = 256;
@@ -476,6 +489,12 @@ fn compile_into(
         epoch: config.epoch,
         guard: config.guard_regions,
         avx2: config.avx2,
+        code_limit: module
+            .bodies
+            .get((func - module.num_imported.funcs) as usize)
+            .map_or(0, |b| b.code.len())
+            .saturating_mul(CODE_PER_BYTE)
+            .saturating_add(CODE_BASE),
         fault_start: None,
         last_load: None,
         fuel_region: None,
@@ -556,6 +575,9 @@ struct FuncCompiler<'a> {
     /// The CPU has AVX2: three-operand VEX forms (no copy of an operand
     /// that must survive, unaligned memory operands) and `vpbroadcast`.
     avx2: bool,
+    /// The most bytes of code the function may have (see
+    /// [`CODE_PER_BYTE`]).
+    code_limit: usize,
     /// Where the current instruction's unchecked access starts.
     fault_start: Option<usize>,
     /// The integer load emitted last, while nothing has been emitted after
@@ -1039,6 +1061,19 @@ impl FuncCompiler<'_> {
     /// Whether local `i` is kept in a general register.
     fn in_gpr(&self, i: u32) -> bool {
         matches!(self.pin(i), Some(Pin::Gpr(_)))
+    }
+
+    /// An error once the function has more code than its body may make
+    /// (see [`CODE_PER_BYTE`]).
+    fn check_size(&self) -> Result<(), Unsupported> {
+        if self.s.asm.offset() > self.code_limit {
+            return Err(format!(
+                "a function of more than {} bytes of code (from {} bytes of WebAssembly)",
+                self.code_limit,
+                (self.code_limit - CODE_BASE) / CODE_PER_BYTE
+            ));
+        }
+        Ok(())
     }
 
     /// Moves the operand at depth `d` to its slot.
@@ -3017,6 +3052,7 @@ impl FuncCompiler<'_> {
     fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), Unsupported> {
         use Opcode as O;
         use ValType::{F32, F64, I32, I64};
+        self.check_size()?;
         // A deep stack: its older half to the slots (see `slot_low`).
         // Between instructions nothing but operands is live, and spilling
         // moves data only (the flags, which the top operand may be in,
@@ -3158,6 +3194,7 @@ impl FuncCompiler<'_> {
                 }
                 for &(l, stub) in &stubs {
                     if let Some(idx) = stub {
+                        self.check_size()?;
                         self.asm().bind(l);
                         self.branch(idx, arity);
                     }

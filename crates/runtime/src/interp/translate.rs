@@ -197,9 +197,15 @@ pub(crate) fn translate_instrs(
     func: u32,
     config: TranslateConfig,
 ) -> Result<Translation, String> {
+    let body = func
+        .checked_sub(module.num_imported.funcs)
+        .and_then(|d| module.bodies.get(d as usize))
+        .map_or(0, |b| b.code.len());
     let mut t = Translator {
         module,
         config,
+        code_limit: body.saturating_mul(CODE_PER_BYTE).saturating_add(CODE_BASE),
+        catch_frames: Vec::new(),
         code: Vec::new(),
         offsets: Vec::new(),
         pool: Vec::new(),
@@ -252,6 +258,20 @@ pub(crate) fn translate_instrs(
     })
 }
 
+/// The most instructions a body of `n` bytes translates to is
+/// `n * CODE_PER_BYTE + CODE_BASE`; a function that needs more fails to
+/// translate (its call is an error) rather than exhausting the host's
+/// memory. Real code needs far fewer: 0.25 per byte over the 20,217
+/// functions of sql-wasm, swc, esbuild, CoreMark, the benchmark kernels
+/// and the test guests, 0.51 at most for a body over 100 bytes. But a
+/// `br_table` can ask for many more: each of its targets gets the copies
+/// of the branch's values and the releases of the exceptions of the
+/// `catch` blocks it leaves, so `T` targets out of `C` nested `catch`
+/// blocks (or with `C` values) would make `T * C` instructions from
+/// `T + C` bytes.
+const CODE_PER_BYTE: usize = 4;
+const CODE_BASE: usize = 1 << 16;
+
 /// The most operands above `Translator::temp_low`: more than real code
 /// keeps on its stack, so this never changes its translation.
 const OPERAND_WINDOW: usize = 256;
@@ -260,6 +280,12 @@ struct Translator<'m> {
     /// The module whose function this is.
     module: &'m Module,
     config: TranslateConfig,
+    /// The most instructions the translation may have (see
+    /// [`CODE_PER_BYTE`]).
+    code_limit: usize,
+    /// The open `catch` and `catch_all` frames (indices into `ctrls`, in
+    /// order): the exceptions a branch out of them releases.
+    catch_frames: Vec<usize>,
     code: Vec<Instr>,
     offsets: Vec<u32>,
     pool: Vec<u128>,
@@ -591,6 +617,7 @@ impl Translator<'_> {
     fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), String> {
         use Opcode as O;
         let instr = WasmInstr { op, imm };
+        self.check_size()?;
         // A deep stack: its older half's aliases to their own slots (see
         // `temp_low`). Between instructions a copy from a local is what the
         // alias stands for; copies are free code (no fuel).
@@ -823,6 +850,7 @@ impl Translator<'_> {
                     self.emit(Instr::Br { target: u32::MAX });
                 }
                 for (k, &depth) in targets.iter().enumerate() {
+                    self.check_size()?;
                     let (idx, arity) = self.target(at, depth)?;
                     let entry = first_entry + k;
                     // Trampoline: copies then the jump, unless none needed.
@@ -1470,15 +1498,26 @@ impl Translator<'_> {
     /// return: 0): frees the exception each one holds (unless a reference
     /// to it was made). Whether it emitted anything.
     fn release_catches(&mut self, idx: usize) -> bool {
-        let hidden: Vec<Reg> = self.ctrls[idx + 1..]
-            .iter()
-            .filter(|c| matches!(c.kind, CtrlKind::Catch | CtrlKind::CatchAll))
-            .map(|c| c.base_slot - 1)
-            .collect();
-        for &src in &hidden {
+        // Only the open catch frames are looked at: a scan of every frame
+        // above `idx` made a `br_table` out of deep nesting quadratic.
+        let first = self.catch_frames.partition_point(|&c| c <= idx);
+        for k in first..self.catch_frames.len() {
+            let src = self.ctrls[self.catch_frames[k]].base_slot - 1;
             self.emit(Instr::ExnRelease { src });
         }
-        !hidden.is_empty()
+        first < self.catch_frames.len()
+    }
+
+    /// An error once the translation has more instructions than its
+    /// body may make (see [`CODE_PER_BYTE`]).
+    fn check_size(&self) -> Result<(), String> {
+        if self.code.len() > self.code_limit {
+            return Err(format!(
+                "the function is too large to translate: more than {} instructions",
+                self.code_limit
+            ));
+        }
+        Ok(())
     }
 
     /// The start of a block-like frame: every operand in its own slot;
@@ -1652,6 +1691,10 @@ impl Translator<'_> {
         } else {
             CtrlKind::CatchAll
         };
+        if self.catch_frames.last() != Some(&idx) {
+            self.catch_frames.push(idx);
+        }
+        let c = &mut self.ctrls[idx];
         c.dead = false;
         c.handler
             .as_mut()
@@ -1717,6 +1760,9 @@ impl Translator<'_> {
             self.copies_to_frame(idx, results.len())?;
         }
         let mut c = self.ctrls.pop().ok_or("control stack underflow")?;
+        if self.catch_frames.last() == Some(&idx) {
+            self.catch_frames.pop();
+        }
         if let Some(h) = c.handler.take().filter(|h| !h.clauses.is_empty()) {
             self.handlers.push(h);
         }

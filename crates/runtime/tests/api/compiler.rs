@@ -1485,7 +1485,8 @@ fn deep_stack(n: usize, push: impl Fn(usize) -> String) -> String {
 #[test]
 fn deep_operand_stacks_compile_in_linear_time() {
     type Push = fn(usize) -> String;
-    let patterns: [(&str, Push, fn(usize) -> i32); 3] = [
+    type Value = fn(usize) -> i32;
+    let patterns: [(&str, Push, Value); 3] = [
         (
             "a call after each push",
             |k| format!("(i32.const {k}) (call $nop)"),
@@ -1536,4 +1537,51 @@ fn deep_operand_stacks_compile_in_linear_time() {
     let elapsed = start.elapsed();
     eprintln!("deep operand stacks: {elapsed:?}");
     assert!(elapsed < std::time::Duration::from_secs(30), "{elapsed:?}");
+}
+
+/// Each target of a `br_table` that moves values gets the moves: `T`
+/// targets moving `K` values would be `T * K` moves from `T + K` bytes (a
+/// 104 KB module made 1.4 GB of code and took 4 GB to compile). A
+/// function's code is bounded by its size: the compiler refuses more, and
+/// the interpreter, which `Strategy::Auto` then runs it on, refuses its
+/// own translation at the call, each with an error.
+#[test]
+fn branch_tables_that_move_values_are_bounded() {
+    let module = |k: usize, t: usize| {
+        let res = vec!["i32"; k].join(" ");
+        wat(&format!(
+            "(module (type $t (func (result {res})))
+              (func (export \"f\") (param i32) (result i32)
+                (block $b (type $t) (i32.const 5) {}(br_table {}(local.get 0)))
+                {}))",
+            "(i32.const 1) ".repeat(k),
+            "0 ".repeat(t),
+            "(drop) ".repeat(k - 1),
+        ))
+    };
+    let start = std::time::Instant::now();
+    let big = module(1_000, 20_000);
+    let err = Module::new(&engine(Strategy::Compiler), &big)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bytes of code"), "{err}");
+    let auto = engine(Strategy::Auto);
+    let m = Module::new(&auto, &big).unwrap();
+    let mut store = Store::new(&auto, ());
+    let i = Instance::new(&mut store, &m, &[]).unwrap();
+    let f = i.get_typed_func::<i32, i32>(&mut store, "f").unwrap();
+    let err = f.call(&mut store, 0).unwrap_err().to_string();
+    assert!(err.contains("too large to translate"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+    // A moderate one compiles and runs as the interpreter runs it.
+    let small = module(3, 100);
+    for strategy in [Strategy::Compiler, Strategy::Interpreter] {
+        let engine = engine(strategy);
+        let m = Module::new(&engine, &small).unwrap();
+        let mut store = Store::new(&engine, ());
+        let i = Instance::new(&mut store, &m, &[]).unwrap();
+        let f = i.get_typed_func::<i32, i32>(&mut store, "f").unwrap();
+        assert_eq!(f.call(&mut store, 7).unwrap(), 1, "{strategy:?}");
+    }
 }
