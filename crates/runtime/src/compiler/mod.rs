@@ -599,6 +599,14 @@ impl PairWriter<'_> {
     }
 }
 
+/// The most machine code a module may compile to: 64 bytes per byte of
+/// its code section, and at least 256 MiB. Each function's code is
+/// bounded by its size too (`codegen::CODE_PER_BYTE`), but that bound has
+/// a base allowance per function, so a module of many small functions
+/// that each make the most they may would otherwise make a thousand
+/// times its size. Real modules make about 3 bytes per byte.
+const MODULE_CODE_MIN: usize = 256 << 20;
+
 /// How many threads can run at once: `available_parallelism`, asked once
 /// (it reads cgroup files on Linux, which took longer than loading a small
 /// artifact).
@@ -622,15 +630,27 @@ fn compile_functions(
     use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let n = binary.bodies.len();
     let num_imported = binary.num_imported.funcs;
+    // The module's code is bounded as a whole too (see
+    // `MODULE_CODE_MIN`): each function's bound has a base allowance.
+    let code: usize = binary.bodies.iter().map(|b| b.code.len()).sum();
+    let limit = code.saturating_mul(64).max(MODULE_CODE_MIN);
+    let budget = AtomicUsize::new(limit);
     let one = |i: usize, scratch: &mut codegen::Scratch| {
-        codegen::compile_function(
+        let f = codegen::compile_function(
             binary,
             config,
             num_imported + i as u32,
             type_ids,
             tail_area,
             scratch,
-        )
+        )?;
+        let size = f.code.len();
+        budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(size)
+            })
+            .map_err(|_| format!("a module of more than {limit} bytes of code"))?;
+        Ok(f)
     };
     let threads = cpus().min(n / 16).min(16);
     let mut scratches = pool.take(threads.max(1) + 1);

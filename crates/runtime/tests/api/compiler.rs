@@ -1585,3 +1585,50 @@ fn branch_tables_that_move_values_are_bounded() {
         assert_eq!(f.call(&mut store, 7).unwrap(), 1, "{strategy:?}");
     }
 }
+
+/// Each function's code bound has a base allowance, so many small
+/// functions that each make the most they may (a call returning 1,000
+/// values and a `br_table` moving them) would make thousands of times the
+/// module's size: 7,000 of them (a 150 KB module) would be 300 MB of
+/// machine code. A module's code is bounded as a whole (at least 256
+/// MiB), in the compiler and in the interpreter's translations.
+#[test]
+fn many_small_functions_cannot_make_unbounded_code() {
+    let k = 1_000;
+    let res = vec!["i32"; k].join(" ");
+    let mut src = format!(
+        "(module (type $t (func (result {res})))
+          (func $g (type $t) {})\n",
+        "(i32.const 1) ".repeat(k)
+    );
+    let n = 7_000;
+    for i in 0..n {
+        src += &format!(
+            "(func (export \"f{i}\") (param i32) (result {res})
+               (block (type $t) (i32.const 5) (call $g) (br_table 0 0 (local.get 0))))\n"
+        );
+    }
+    src += ")";
+    let bytes = wat(&src);
+    let err = Module::new(&engine(Strategy::Compiler), &bytes)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("a module of more than"), "{err}");
+    let engine = engine(Strategy::Interpreter);
+    let m = Module::new(&engine, &bytes).unwrap();
+    let mut store = Store::new(&engine, ());
+    let i = Instance::new(&mut store, &m, &[]).unwrap();
+    let mut results = vec![Val::I32(0); k];
+    let err = (0..n)
+        .find_map(|f| {
+            let f = i.get_func(&mut store, &format!("f{f}")).unwrap();
+            f.call(&mut store, &[Val::I32(0)], &mut results).err()
+        })
+        .expect("the translations stop before the last function");
+    assert!(
+        err.to_string()
+            .contains("translated code would take more than"),
+        "{err}"
+    );
+}
