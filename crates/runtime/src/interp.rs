@@ -13,6 +13,7 @@ pub(crate) mod translate;
 
 use alloc::sync::Arc;
 
+use crate::code_budget::CodeBudget;
 use crate::sync::OnceLock;
 use crate::Instant;
 
@@ -28,30 +29,17 @@ type Translated = Result<Arc<CompiledFunc>, String>;
 /// translated on its first use.
 pub(crate) struct Artifact {
     funcs: Box<[OnceLock<Translated>]>,
-    /// The bytes of translated code the module may still make (see
-    /// [`MODULE_CODE_MIN`]).
-    budget: core::sync::atomic::AtomicUsize,
-    limit: usize,
+    /// What the module's translations may still take, in bytes of code
+    /// and offsets.
+    budget: CodeBudget,
 }
-
-/// The most memory a module's translations may take, in bytes of code
-/// and offsets: 64 per byte of its code section, and at least 256 MiB.
-/// Each function's translation is bounded by its size too
-/// (`translate::CODE_PER_BYTE`), but that bound has a base allowance per
-/// function, so a module of many small functions that each make the most
-/// they may would otherwise make a thousand times its size. Real modules
-/// take about 8 bytes per byte (sql-wasm: 5 MB for 610 KB).
-pub(crate) const MODULE_CODE_MIN: usize = 256 << 20;
 
 impl Artifact {
     /// An artifact with nothing translated yet.
     pub(crate) fn new(binary: &binary::Module) -> Artifact {
-        let code: usize = binary.bodies.iter().map(|b| b.code.len()).sum();
-        let limit = code.saturating_mul(64).max(MODULE_CODE_MIN);
         Artifact {
             funcs: (0..binary.bodies.len()).map(|_| OnceLock::new()).collect(),
-            budget: limit.into(),
-            limit,
+            budget: CodeBudget::new(binary),
         }
     }
 
@@ -69,15 +57,10 @@ impl Artifact {
         let slot = self.funcs.get(defined).ok_or("no such function")?;
         slot.get_or_init(|| {
             let code = translate_logged(binary, func, defined, config)?;
-            let size = (code.code.len() + code.offsets.len()) * 8;
-            use core::sync::atomic::Ordering::Relaxed;
             self.budget
-                .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(size))
-                .map_err(|_| {
-                    format!(
-                        "the module's translated code would take more than {} bytes",
-                        self.limit
-                    )
+                .charge((code.code.len() + code.offsets.len()) * 8)
+                .map_err(|limit| {
+                    format!("the module's translated code would take more than {limit} bytes")
                 })?;
             Ok(code)
         })

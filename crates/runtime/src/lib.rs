@@ -58,6 +58,7 @@ use no_tracing::Instant;
 #[cfg(feature = "tracing")]
 use std::time::Instant;
 
+mod code_budget;
 #[cfg(nanowasm_compiler)]
 mod compiler;
 mod engine;

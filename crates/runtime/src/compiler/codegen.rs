@@ -77,6 +77,22 @@ pub(super) struct Output {
     pub faults: Vec<(u32, u32, u32)>,
 }
 
+impl Output {
+    /// Empties it, keeping every buffer's memory.
+    pub(super) fn clear(&mut self) {
+        let Output {
+            code,
+            relocs,
+            sites,
+            faults,
+        } = self;
+        code.clear();
+        relocs.clear();
+        sites.clear();
+        faults.clear();
+    }
+}
+
 /// A function compiled on its own: where its code (starting at offset 0)
 /// and its entries in the tables are in its thread's [`Output`].
 pub(super) struct FuncCode {
@@ -329,20 +345,6 @@ pub(super) struct Scratch {
 }
 
 impl Scratch {
-    /// Empties the output, keeping every buffer's memory.
-    pub(super) fn clear(&mut self) {
-        let Output {
-            code,
-            relocs,
-            sites,
-            faults,
-        } = &mut self.out;
-        code.clear();
-        relocs.clear();
-        sites.clear();
-        faults.clear();
-    }
-
     /// About how much memory the scratch holds: its output's buffers and
     /// the assembler's, which grow with the module (the per-function
     /// vectors grow only with its largest function, and are small).

@@ -599,14 +599,6 @@ impl PairWriter<'_> {
     }
 }
 
-/// The most machine code a module may compile to: 64 bytes per byte of
-/// its code section, and at least 256 MiB. Each function's code is
-/// bounded by its size too (`codegen::CODE_PER_BYTE`), but that bound has
-/// a base allowance per function, so a module of many small functions
-/// that each make the most they may would otherwise make a thousand
-/// times its size. Real modules make about 3 bytes per byte.
-const MODULE_CODE_MIN: usize = 256 << 20;
-
 /// How many threads can run at once: `available_parallelism`, asked once
 /// (it reads cgroup files on Linux, which took longer than loading a small
 /// artifact).
@@ -630,11 +622,9 @@ fn compile_functions(
     use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let n = binary.bodies.len();
     let num_imported = binary.num_imported.funcs;
-    // The module's code is bounded as a whole too (see
-    // `MODULE_CODE_MIN`): each function's bound has a base allowance.
-    let code: usize = binary.bodies.iter().map(|b| b.code.len()).sum();
-    let limit = code.saturating_mul(64).max(MODULE_CODE_MIN);
-    let budget = AtomicUsize::new(limit);
+    // The module's code is bounded as a whole too: each function's bound
+    // has a base allowance.
+    let budget = crate::code_budget::CodeBudget::new(binary);
     let one = |i: usize, scratch: &mut codegen::Scratch| {
         let f = codegen::compile_function(
             binary,
@@ -644,12 +634,9 @@ fn compile_functions(
             tail_area,
             scratch,
         )?;
-        let size = f.code.len();
         budget
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                left.checked_sub(size)
-            })
-            .map_err(|_| format!("a module of more than {limit} bytes of code"))?;
+            .charge(f.code.len())
+            .map_err(|limit| format!("a module of more than {limit} bytes of code"))?;
         Ok(f)
     };
     let threads = cpus().min(n / 16).min(16);
@@ -762,7 +749,7 @@ impl ScratchPool {
         let mut kept = Vec::with_capacity(scratches.len());
         let mut bytes = 0;
         for mut s in scratches {
-            s.clear();
+            s.out.clear();
             let size = s.capacity_bytes();
             if bytes + size <= Self::KEEP {
                 bytes += size;

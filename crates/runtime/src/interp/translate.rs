@@ -414,14 +414,19 @@ impl Translator<'_> {
 
     fn push(&mut self, ty: ValType) -> Reg {
         let slot = self.next_slot();
-        self.temp_low = self.temp_low.min(self.stack.len());
-        self.stack.push(Operand {
+        self.push_operand(Operand {
             src: Src::Temp,
             ty,
             slot,
         });
         self.max_slot = self.max_slot.max(slot + width(ty));
         slot
+    }
+
+    /// Pushes `o`, keeping `temp_low` true.
+    fn push_operand(&mut self, o: Operand) {
+        self.temp_low = self.temp_low.min(self.stack.len());
+        self.stack.push(o);
     }
 
     fn pop(&mut self) -> Result<Operand, String> {
@@ -803,8 +808,7 @@ impl Translator<'_> {
                 // Branches without the reference; falls through with it.
                 let r = self.pop()?;
                 self.br_if(at, depth, Cond::Eqz(r.reg()))?;
-                self.temp_low = self.temp_low.min(self.stack.len());
-                self.stack.push(r);
+                self.push_operand(r);
             }
             (O::BrOnNonNull, Imm::Index(depth)) => {
                 // Branches with the reference; falls through without it.

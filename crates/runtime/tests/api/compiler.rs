@@ -878,15 +878,9 @@ fn invalid_bodies_get_the_validators_verdict_when_compiling() {
         ],
     ];
     for bytes in cases {
-        let interp = Module::new(&engine(Strategy::Interpreter), bytes)
-            .map(|_| ())
-            .unwrap_err()
-            .to_string();
+        let interp = load_error(Strategy::Interpreter, bytes);
         for strategy in [Strategy::Compiler, Strategy::Auto] {
-            let compiled = Module::new(&engine(strategy), bytes)
-                .map(|_| ())
-                .unwrap_err()
-                .to_string();
+            let compiled = load_error(strategy, bytes);
             assert_eq!(compiled, interp, "{strategy:?}");
         }
     }
@@ -1418,10 +1412,25 @@ fn many_functions(n: u32, k: u32) -> Vec<u8> {
     wat(&src)
 }
 
-fn sum_of(engine: &Engine, bytes: &[u8]) -> i32 {
+/// Why `Module::new` refuses `bytes` on `strategy` (it must).
+fn load_error(strategy: Strategy, bytes: &[u8]) -> String {
+    Module::new(&engine(strategy), bytes)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+}
+
+/// `bytes` loaded on `engine` and instantiated (it imports nothing) in a
+/// store of its own.
+fn instantiate(engine: &Engine, bytes: &[u8]) -> (Store<()>, Instance) {
     let m = Module::new(engine, bytes).unwrap();
     let mut store = Store::new(engine, ());
     let i = Instance::new(&mut store, &m, &[]).unwrap();
+    (store, i)
+}
+
+fn sum_of(engine: &Engine, bytes: &[u8]) -> i32 {
+    let (mut store, i) = instantiate(engine, bytes);
     let f = i.get_typed_func::<(), i32>(&mut store, "sum").unwrap();
     f.call(&mut store, ()).unwrap()
 }
@@ -1517,9 +1526,7 @@ fn deep_operand_stacks_compile_in_linear_time() {
         let big = wat(&deep_stack(200_000, push));
         Module::new(&compiler, &big).unwrap_or_else(|e| panic!("{what}: {e}"));
         // The interpreter translates a function at its first call.
-        let m = Module::new(&interpreter, &big).unwrap();
-        let mut store = Store::new(&interpreter, ());
-        let i = Instance::new(&mut store, &m, &[]).unwrap();
+        let (mut store, i) = instantiate(&interpreter, &big);
         let f = i.get_typed_func::<i32, i32>(&mut store, "f").unwrap();
         assert_eq!(
             f.call(&mut store, 7).unwrap(),
@@ -1561,15 +1568,9 @@ fn branch_tables_that_move_values_are_bounded() {
     };
     let start = std::time::Instant::now();
     let big = module(1_000, 20_000);
-    let err = Module::new(&engine(Strategy::Compiler), &big)
-        .map(|_| ())
-        .unwrap_err()
-        .to_string();
+    let err = load_error(Strategy::Compiler, &big);
     assert!(err.contains("bytes of code"), "{err}");
-    let auto = engine(Strategy::Auto);
-    let m = Module::new(&auto, &big).unwrap();
-    let mut store = Store::new(&auto, ());
-    let i = Instance::new(&mut store, &m, &[]).unwrap();
+    let (mut store, i) = instantiate(&engine(Strategy::Auto), &big);
     let f = i.get_typed_func::<i32, i32>(&mut store, "f").unwrap();
     let err = f.call(&mut store, 0).unwrap_err().to_string();
     assert!(err.contains("too large to translate"), "{err}");
@@ -1577,10 +1578,7 @@ fn branch_tables_that_move_values_are_bounded() {
     // A moderate one compiles and runs as the interpreter runs it.
     let small = module(3, 100);
     for strategy in [Strategy::Compiler, Strategy::Interpreter] {
-        let engine = engine(strategy);
-        let m = Module::new(&engine, &small).unwrap();
-        let mut store = Store::new(&engine, ());
-        let i = Instance::new(&mut store, &m, &[]).unwrap();
+        let (mut store, i) = instantiate(&engine(strategy), &small);
         let f = i.get_typed_func::<i32, i32>(&mut store, "f").unwrap();
         assert_eq!(f.call(&mut store, 7).unwrap(), 1, "{strategy:?}");
     }
@@ -1610,15 +1608,9 @@ fn many_small_functions_cannot_make_unbounded_code() {
     }
     src += ")";
     let bytes = wat(&src);
-    let err = Module::new(&engine(Strategy::Compiler), &bytes)
-        .map(|_| ())
-        .unwrap_err()
-        .to_string();
+    let err = load_error(Strategy::Compiler, &bytes);
     assert!(err.contains("a module of more than"), "{err}");
-    let engine = engine(Strategy::Interpreter);
-    let m = Module::new(&engine, &bytes).unwrap();
-    let mut store = Store::new(&engine, ());
-    let i = Instance::new(&mut store, &m, &[]).unwrap();
+    let (mut store, i) = instantiate(&engine(Strategy::Interpreter), &bytes);
     let mut results = vec![Val::I32(0); k];
     let err = (0..n)
         .find_map(|f| {
