@@ -252,6 +252,12 @@ impl<'a> OperatorReader<'a> {
         self.reader.u32()
     }
 
+    /// Decodes a memory argument (for opcodes whose `ImmKind` is `MemArg`).
+    #[inline]
+    pub fn read_memarg(&mut self) -> Result<MemArg> {
+        self.memarg()
+    }
+
     /// Decodes the immediates of `op`.
     #[inline]
     pub fn read_imm(&mut self, op: Opcode) -> Result<Imm<'a>> {

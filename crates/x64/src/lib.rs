@@ -779,13 +779,11 @@ impl Assembler {
     /// calls).
     #[inline(always)]
     fn emit_insn(&mut self, head: Insn, tail: u64, tail_len: u32) {
-        let h = (head.len & 7) as usize;
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&head.bytes.to_le_bytes());
-        b[h..h + 8].copy_from_slice(&tail.to_le_bytes());
+        let h = head.len & 7;
+        let v = u128::from(head.bytes) | u128::from(tail) << (8 * h);
         let len = self.buf.len();
-        self.buf.extend_from_slice(&b);
-        self.buf.truncate(len + h + tail_len as usize);
+        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.buf.truncate(len + (h + tail_len) as usize);
     }
 
     /// An integer instruction of size `s`: `66` for 16 bits, REX.W for 64,

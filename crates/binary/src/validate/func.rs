@@ -268,6 +268,22 @@ impl FuncValidator {
                             self.push(t);
                             visit_simple!(live, Opcode::LocalTee, Imm::Index(i), Some(t));
                         }
+                        // Constants, loads and stores are a quarter of
+                        // the instructions of real code: each its own
+                        // straight-line path too, rather than the generic
+                        // step.
+                        Opcode::I32Const => {
+                            let live = V::ACTIVE && self.live();
+                            let imm = ops.read_imm_of(ImmKind::I32)?;
+                            self.push(ValType::I32);
+                            visit_simple!(live, Opcode::I32Const, imm, None);
+                        }
+                        Opcode::I64Const => {
+                            let live = V::ACTIVE && self.live();
+                            let imm = ops.read_imm_of(ImmKind::I64)?;
+                            self.push(ValType::I64);
+                            visit_simple!(live, Opcode::I64Const, imm, None);
+                        }
                         $( Opcode::$v => {
                             const SIG: Sig = $sig;
                             match (SIG, ImmKind::$imm) {
@@ -275,6 +291,18 @@ impl FuncValidator {
                                     let live = V::ACTIVE && self.live();
                                     self.fixed(env, params, results)?;
                                     visit_simple!(live, Opcode::$v, Imm::None, None);
+                                }
+                                (Sig::Load(t, natural), ImmKind::MemArg) if V::ACTIVE => {
+                                    let live = self.live();
+                                    let m = ops.read_memarg()?;
+                                    self.load(env, m, t, natural)?;
+                                    visit_simple!(live, Opcode::$v, Imm::MemArg(m), Some(t));
+                                }
+                                (Sig::Store(t, natural), ImmKind::MemArg) if V::ACTIVE => {
+                                    let live = self.live();
+                                    let m = ops.read_memarg()?;
+                                    self.store(env, m, t, natural)?;
+                                    visit_simple!(live, Opcode::$v, Imm::MemArg(m), Some(t));
                                 }
                                 _ if V::ACTIVE => {
                                     self.step_visited(env, ty, op, &mut ops, visitor)?;
@@ -692,6 +720,24 @@ impl FuncValidator {
     }
 
     /// Checks a memory argument and returns the address type.
+    /// A load of a `t` (its natural alignment `2^natural`).
+    #[inline(always)]
+    fn load(&mut self, env: &Env<'_>, m: MemArg, t: ValType, natural: u8) -> Result<()> {
+        let addr = self.memarg(env, m, natural)?;
+        self.pop(env, addr)?;
+        self.push(t);
+        Ok(())
+    }
+
+    /// A store of a `t` (its natural alignment `2^natural`).
+    #[inline(always)]
+    fn store(&mut self, env: &Env<'_>, m: MemArg, t: ValType, natural: u8) -> Result<()> {
+        let addr = self.memarg(env, m, natural)?;
+        self.pop(env, t)?;
+        self.pop(env, addr)?;
+        Ok(())
+    }
+
     fn memarg(&self, env: &Env<'_>, m: MemArg, natural: u8) -> Result<ValType> {
         let addr = self.memory(env, m.memory)?;
         if m.align > u32::from(natural) {
@@ -1173,9 +1219,7 @@ impl FuncValidator {
                 let Imm::MemArg(m) = instr.imm else {
                     return Err(self.internal(instr));
                 };
-                let addr = self.memarg(env, m, natural)?;
-                self.pop(env, addr)?;
-                self.push(t);
+                self.load(env, m, t, natural)?;
                 typed!(t);
                 Ok(())
             }
@@ -1183,9 +1227,7 @@ impl FuncValidator {
                 let Imm::MemArg(m) = instr.imm else {
                     return Err(self.internal(instr));
                 };
-                let addr = self.memarg(env, m, natural)?;
-                self.pop(env, t)?;
-                self.pop(env, addr)?;
+                self.store(env, m, t, natural)?;
                 typed!(t);
                 Ok(())
             }

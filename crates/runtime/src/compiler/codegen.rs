@@ -501,6 +501,7 @@ fn compile_into(
         last_load: None,
         fuel_region: None,
         caller_saved: b.caller_saved,
+        pin_code: Default::default(),
         pins: b.pins,
         s: shared,
         stack: b.stack,
@@ -563,6 +564,25 @@ struct LastLoad {
     faults: usize,
 }
 
+/// Encoded moves of the locals pinned to caller-saved registers: at most
+/// six (`r10`, `r11`, `xmm12`-`xmm15`) of at most 9 bytes each, so 64
+/// bytes hold them.
+#[derive(Clone, Copy)]
+struct PinCode {
+    /// 0 until encoded (and when there is nothing to move).
+    len: u8,
+    bytes: [u8; 64],
+}
+
+impl Default for PinCode {
+    fn default() -> Self {
+        PinCode {
+            len: 0,
+            bytes: [0; 64],
+        }
+    }
+}
+
 struct FuncCompiler<'a> {
     /// The module (for its memories' and tables' address types).
     module: &'a Module,
@@ -594,6 +614,9 @@ struct FuncCompiler<'a> {
     /// found once rather than per call (functions can have thousands of
     /// locals).
     caller_saved: Vec<(u32, Pin)>,
+    /// The code that saves them before a call and reloads them after
+    /// (see [`FuncCompiler::pinned_moves`]), once encoded.
+    pin_code: [PinCode; 2],
     /// How many callee-saved registers the function pins (and saves).
     saved: i32,
     s: Shared<'a>,
@@ -1254,34 +1277,44 @@ impl FuncCompiler<'_> {
     /// Before a call: the locals pinned to caller-saved registers (`xmm`,
     /// `r10`, `r11`) to their slots. (`rbx`, `r12`, `r13` are callee-saved.)
     fn save_pinned(&mut self) {
-        for k in 0..self.caller_saved.len() {
-            let (i, pin) = self.caller_saved[k];
-            let m = self.local_mem(i);
-            match pin {
-                Pin::Xmm(x) => {
-                    let mv = pin_move(self.locals[i as usize]);
-                    self.asm().sse_mr(mv, m, x)
-                }
-                Pin::Gpr(r) => self.asm().mov_mr(Size::S64, m, r),
-            }
-        }
+        self.pinned_moves(false)
     }
 
     /// After a call: those locals back from their slots.
     fn reload_pinned(&mut self) {
+        self.pinned_moves(true)
+    }
+
+    /// The moves of [`save_pinned`](Self::save_pinned) (`reload` false) or
+    /// [`reload_pinned`](Self::reload_pinned): the same bytes at every call
+    /// of a function, so encoded at its first call and copied after (they
+    /// were a fifth of the cost of compiling a call).
+    fn pinned_moves(&mut self, reload: bool) {
+        let cached = &self.pin_code[usize::from(reload)];
+        if cached.len > 0 {
+            self.s
+                .asm
+                .emit_bytes(&cached.bytes[..usize::from(cached.len)]);
+            return;
+        }
+        let start = self.asm().offset();
         for k in 0..self.caller_saved.len() {
             let (i, pin) = self.caller_saved[k];
             let m = self.local_mem(i);
-            match pin {
-                Pin::Xmm(x) => {
-                    let mv = pin_move(self.locals[i as usize]);
-                    self.asm().sse_rm(mv, x, m)
-                }
-                Pin::Gpr(r) => {
-                    let s = size_of(self.locals[i as usize]);
-                    self.asm().mov_rm(s, r, m)
-                }
+            let ty = self.locals[i as usize];
+            let a = self.asm();
+            match (pin, reload) {
+                (Pin::Xmm(x), false) => a.sse_mr(pin_move(ty), m, x),
+                (Pin::Xmm(x), true) => a.sse_rm(pin_move(ty), x, m),
+                (Pin::Gpr(r), false) => a.mov_mr(Size::S64, m, r),
+                (Pin::Gpr(r), true) => a.mov_rm(size_of(ty), r, m),
             }
+        }
+        let code = &self.s.asm.code()[start..];
+        let cached = &mut self.pin_code[usize::from(reload)];
+        if let Some(bytes) = cached.bytes.get_mut(..code.len()) {
+            bytes.copy_from_slice(code);
+            cached.len = code.len() as u8;
         }
     }
 
@@ -3059,7 +3092,9 @@ impl FuncCompiler<'_> {
         // Between instructions nothing but operands is live, and spilling
         // moves data only (the flags, which the top operand may be in,
         // survive it).
-        if self.unspilled().len() > OPERAND_WINDOW {
+        // (`unspilled().len() > OPERAND_WINDOW`, in fewer instructions:
+        // this runs before every instruction.)
+        if self.stack.len() > self.slot_low + OPERAND_WINDOW {
             self.spill_below(self.stack.len() - OPERAND_WINDOW / 2);
         }
         if !matches!(op, O::BrIf | O::If | O::Select | O::SelectTyped | O::I32Eqz) {
