@@ -774,9 +774,11 @@ impl Assembler {
     }
 
     /// Appends `head`'s bytes, then `tail_len` bytes of `tail`
-    /// (little-endian): both stored into 16 bytes at once, then the length
-    /// cut back (fixed-size copies, where variable ones are `memcpy`
-    /// calls).
+    /// (little-endian): both joined in one `u128` and stored as 16 bytes at
+    /// once, then the length cut back (fixed-size copies, where variable
+    /// ones are `memcpy` calls). Joined in registers, not in a stack
+    /// buffer: one filled by two overlapping stores and read back whole
+    /// stalled store forwarding at every instruction.
     #[inline(always)]
     fn emit_insn(&mut self, head: Insn, tail: u64, tail_len: u32) {
         let h = head.len & 7;

@@ -719,7 +719,6 @@ impl FuncValidator {
         }
     }
 
-    /// Checks a memory argument and returns the address type.
     /// A load of a `t` (its natural alignment `2^natural`).
     #[inline(always)]
     fn load(&mut self, env: &Env<'_>, m: MemArg, t: ValType, natural: u8) -> Result<()> {
@@ -738,6 +737,7 @@ impl FuncValidator {
         Ok(())
     }
 
+    /// Checks a memory argument and returns the address type.
     fn memarg(&self, env: &Env<'_>, m: MemArg, natural: u8) -> Result<ValType> {
         let addr = self.memory(env, m.memory)?;
         if m.align > u32::from(natural) {

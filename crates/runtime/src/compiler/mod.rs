@@ -679,9 +679,9 @@ fn compile_functions(
     // Each thread owns its scratch while it compiles (on its own stack:
     // scratches side by side in one vector shared cache lines, whose
     // lengths both threads write at every instruction).
+    let mut spare = scratches.split_off(threads);
     // This thread is one of the compiler threads (the last scratch is
     // its own), so that `threads - 1` are started.
-    let mut spare = scratches.split_off(threads);
     let mut own = scratches.pop().expect("at least two threads");
     std::thread::scope(|s| {
         let handles: Vec<_> = scratches
