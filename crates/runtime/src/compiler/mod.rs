@@ -114,21 +114,10 @@ impl CodeMemory {
         size: usize,
         fill: impl FnOnce(&mut [u8]) -> Result<(), String>,
     ) -> Result<CodeMemory, String> {
-        use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
-        let len = size.max(1).next_multiple_of(4096);
+        use rustix::mm::MprotectFlags;
         // Not populated here: `fill` populates the parts it writes
         // ([`populate`]), on the threads that write them.
-        // SAFETY: a fresh anonymous mapping; nothing else refers to it.
-        let ptr = unsafe {
-            rustix::mm::mmap_anonymous(
-                core::ptr::null_mut(),
-                len,
-                ProtFlags::READ | ProtFlags::WRITE,
-                MapFlags::PRIVATE,
-            )
-        }
-        .map_err(|e| format!("cannot map code memory: {e}"))?
-        .cast::<u8>();
+        let (ptr, len) = map_writable(size)?;
         // Owned from here: unmapped on every early return.
         let mem = CodeMemory { ptr, len, size };
         // SAFETY: `ptr` is `len >= size` writable bytes, just mapped, and
@@ -139,6 +128,76 @@ impl CodeMemory {
             .map_err(|e| format!("cannot make code executable: {e}"))?;
         Ok(mem)
     }
+}
+
+/// The size of a transparent huge page on x86-64.
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Code images of at least this many bytes are mapped in huge pages (see
+/// [`map_writable`]).
+const HUGE_IMAGE: usize = 1 << 20;
+
+/// A fresh private anonymous read+write mapping of at least `size` bytes:
+/// its address and length. An image of [`HUGE_IMAGE`] bytes or more is
+/// mapped 2 MiB-aligned, in whole 2 MiB pages, and advised for
+/// transparent huge pages (`MADV_HUGEPAGE`): the kernel then maps and
+/// zeroes it 2 MiB at a time, where 4 KiB pages cost a fault each
+/// (mapping in sql-wasm's 1.7 MB of code took 0.2 to 1.1 ms on each of two
+/// threads, slower when both faulted at once, of a 12 to 15 ms compile;
+/// about 2 µs with huge pages), and the code runs with fewer TLB misses. At most 2 MiB of the rounding is wasted, on a module
+/// of at least 1 MiB of code. Where the kernel has no huge pages to give
+/// (THP off, or memory too fragmented), the advice is ignored and the
+/// mapping works as any other.
+fn map_writable(size: usize) -> Result<(*mut u8, usize), String> {
+    use rustix::mm::{MapFlags, ProtFlags};
+    let huge = size >= HUGE_IMAGE;
+    let len = if huge {
+        size.next_multiple_of(HUGE_PAGE)
+    } else {
+        size.max(1).next_multiple_of(4096)
+    };
+    // Room to align a huge image's start.
+    let reserve = if huge { len + HUGE_PAGE } else { len };
+    // SAFETY: a fresh anonymous mapping; nothing else refers to it.
+    let raw = unsafe {
+        rustix::mm::mmap_anonymous(
+            core::ptr::null_mut(),
+            reserve,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::PRIVATE,
+        )
+    }
+    .map_err(|e| format!("cannot map code memory: {e}"))?
+    .cast::<u8>();
+    if !huge {
+        return Ok((raw, len));
+    }
+    let start = (raw as usize).next_multiple_of(HUGE_PAGE);
+    let head = start - raw as usize;
+    let tail = reserve - head - len;
+    // SAFETY: the head and tail are the parts of the mapping just made
+    // that lie outside `start..start + len`; nothing refers to them (both
+    // are whole pages: the mapping and `start` are page-aligned).
+    let trimmed = unsafe {
+        (head == 0 || rustix::mm::munmap(raw.cast(), head).is_ok())
+            && (tail == 0 || rustix::mm::munmap((start + len) as *mut _, tail).is_ok())
+    };
+    if !trimmed {
+        // SAFETY: the whole reservation is ours (unmapping a part already
+        // unmapped is harmless).
+        let _ = unsafe { rustix::mm::munmap(raw.cast(), reserve) };
+        return Err("cannot map code memory".into());
+    }
+    // SAFETY: advice on the mapping just made; it changes no contents.
+    // Only a hint: an error (THP compiled out) leaves 4 KiB pages.
+    let _ = unsafe {
+        rustix::mm::madvise(
+            start as *mut core::ffi::c_void,
+            len,
+            rustix::mm::Advice::LinuxHugepage,
+        )
+    };
+    Ok((start as *mut u8, len))
 }
 
 /// Maps in the pages of `part` (of a [`CodeMemory::build`] image) that
@@ -433,8 +492,16 @@ pub(crate) fn compile(
     // code copied into the image and its calls patched, its sites and
     // faults written, its buffers freed) on a thread of its own: done
     // serially, this took a tenth of a large module's compile time.
-    let parts = if funcs.len() >= 64 && at >= 1 << 20 {
+    // More parts than threads, handed out one at a time: a thread started
+    // late (or slowed by page faults) then takes fewer of them rather than
+    // leaving the others to wait for its half.
+    let threads = if funcs.len() >= 64 && at >= 1 << 20 {
         cpus().clamp(1, 16)
+    } else {
+        1
+    };
+    let parts = if threads > 1 {
+        (threads * 4).min(funcs.len())
     } else {
         1
     };
@@ -475,13 +542,25 @@ pub(crate) fn compile(
             populate(image_part);
             layout.lay_out(lo, begin, part, image_part, spart, fpart)
         };
-        if jobs.len() <= 1 {
+        if threads <= 1 {
             return jobs.into_iter().try_for_each(lay);
         }
+        let queue = std::sync::Mutex::new(jobs.into_iter());
+        let work = || loop {
+            // A poisoned queue only means another thread panicked; its
+            // failure is reported by its join.
+            let job = queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .next();
+            match job {
+                Some(job) => lay(job)?,
+                None => return Ok(()),
+            }
+        };
         std::thread::scope(|s| {
-            let last = jobs.pop();
-            let handles: Vec<_> = jobs.into_iter().map(|j| s.spawn(move || lay(j))).collect();
-            let mine = last.map_or(Ok(()), lay);
+            let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+            let mine = work();
             handles
                 .into_iter()
                 .map(|h| {
@@ -889,4 +968,44 @@ fn copy_slots(a: &mut Assembler, src: Gpr, dst: Gpr) {
     a.bind(test);
     a.alu_rr(Alu::Cmp, Size::S64, R9, Rcx);
     a.jcc(nanowasm_x64::Cond::B, head);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An image of 1 MiB or more is mapped 2 MiB-aligned in whole 2 MiB
+    /// pages (so the kernel can back it with huge pages), a smaller one in
+    /// 4 KiB pages; either holds what was written into it.
+    #[test]
+    fn large_images_are_mapped_in_whole_aligned_huge_pages() {
+        for size in [HUGE_IMAGE, 3 * HUGE_PAGE + 5] {
+            let code = CodeMemory::build(size, |image| {
+                for (i, b) in image.iter_mut().enumerate() {
+                    *b = (i % 251) as u8;
+                }
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(code.ptr as usize % HUGE_PAGE, 0);
+            assert_eq!(code.len % HUGE_PAGE, 0);
+            assert!(code.len >= size && code.len < size + HUGE_PAGE);
+            assert_eq!(code.bytes().len(), size);
+            assert!(code
+                .bytes()
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == (i % 251) as u8));
+        }
+        let small = CodeMemory::build(100, |image| {
+            image.fill(0xcc);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(small.len, 4096);
+        assert!(small.bytes().iter().all(|&b| b == 0xcc));
+        // A failing fill unmaps what was mapped and reports its error.
+        let err = CodeMemory::build(HUGE_IMAGE, |_| Err("no".into())).err();
+        assert_eq!(err.as_deref(), Some("no"));
+    }
 }

@@ -1468,6 +1468,51 @@ fn compiles_that_reuse_the_engines_buffers_keep_modules_apart() {
     });
 }
 
+/// A module of more than 1 MiB of code: its image is mapped in huge pages
+/// and laid out in parts, several threads taking them one at a time. Every
+/// call reaches its function (the calls are patched across the parts), a
+/// trap deep in the image has its backtrace, and the artifact is the same
+/// bytes at every compile, whichever thread laid out which part.
+#[test]
+fn images_over_a_mebibyte_lay_out_in_parts_and_run() {
+    let n = 30_000;
+    let mut src = String::from(
+        "(module\n  (func $trap (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))\n",
+    );
+    for i in 0..n {
+        src += &format!("  (func $f{i} (result i32) (i32.const {i}))\n");
+    }
+    src += "  (func (export \"sum\") (result i32)\n    (i32.const 0)\n";
+    for i in 0..n {
+        src += &format!("    (i32.add (call $f{i}))\n");
+    }
+    src += "  )\n  (func (export \"trap\") (param i32) (result i32) (call $trap (local.get 0))))";
+    let bytes = wat(&src);
+    let engine = engine(Strategy::Compiler);
+    let (mut store, i) = instantiate(&engine, &bytes);
+    let sum = i.get_typed_func::<(), i32>(&mut store, "sum").unwrap();
+    assert_eq!(sum.call(&mut store, ()).unwrap(), (0..n).sum::<i32>());
+    let trap = i.get_typed_func::<i32, i32>(&mut store, "trap").unwrap();
+    assert_eq!(trap.call(&mut store, 1).unwrap(), 1);
+    // The divide is in the first function, its caller past all the others.
+    let err = trap.call(&mut store, 0).unwrap_err().to_string();
+    assert!(
+        err.starts_with("wasm trap: integer divide by zero"),
+        "{err}"
+    );
+    assert!(err.contains("0: trap (func 0)"), "{err}");
+    assert!(err.contains(&format!("1: func {} at", n + 2)), "{err}");
+    let first = Module::new(&engine, &bytes).unwrap().serialize().unwrap();
+    assert!(first.len() > 1 << 20, "only {} bytes", first.len());
+    for _ in 0..3 {
+        let again = Module::new(&engine, &bytes).unwrap().serialize().unwrap();
+        assert!(
+            again == first,
+            "the artifact changed from one compile to the next"
+        );
+    }
+}
+
 /// A function that keeps `n` operands on its stack, each pushed by
 /// `push(k)`, then adds them all up: `(param i32) (result i32)`.
 fn deep_stack(n: usize, push: impl Fn(usize) -> String) -> String {
