@@ -685,9 +685,81 @@ impl VisitOperator for FuncCompiler<'_> {
         }
         self.fail(r, at.offset())
     }
+
+    // The most frequent instructions (`local.get` and the constants are
+    // two fifths of real code's, `local.set` and `local.tee` a tenth) each
+    // straight from the validator's arm for it, where these are inlined:
+    // no call, and no second dispatch on the opcode (`instr`'s `match`).
+    #[inline(always)]
+    fn visit_local_get(&mut self, imm: Imm<'_>, at: &Resolved<'_>) -> nanowasm_binary::Result<()> {
+        let Imm::Index(i) = imm else {
+            return self.visit_operator(Opcode::LocalGet, imm, at);
+        };
+        self.begin(Opcode::LocalGet, at)?;
+        match self.locals.get(i as usize) {
+            Some(&ty) => {
+                self.push(ty, Loc::Local(i));
+                Ok(())
+            }
+            None => self.fail(Err("unknown local".into()), at.offset()),
+        }
+    }
+
+    #[inline(always)]
+    fn visit_i32_const(&mut self, imm: Imm<'_>, at: &Resolved<'_>) -> nanowasm_binary::Result<()> {
+        let Imm::I32(v) = imm else {
+            return self.visit_operator(Opcode::I32Const, imm, at);
+        };
+        self.begin(Opcode::I32Const, at)?;
+        self.push(ValType::I32, Loc::Const(v as u32 as u64));
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn visit_i64_const(&mut self, imm: Imm<'_>, at: &Resolved<'_>) -> nanowasm_binary::Result<()> {
+        let Imm::I64(v) = imm else {
+            return self.visit_operator(Opcode::I64Const, imm, at);
+        };
+        self.begin(Opcode::I64Const, at)?;
+        self.push(ValType::I64, Loc::Const(v as u64));
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn visit_local_set(&mut self, imm: Imm<'_>, at: &Resolved<'_>) -> nanowasm_binary::Result<()> {
+        let Imm::Index(i) = imm else {
+            return self.visit_operator(Opcode::LocalSet, imm, at);
+        };
+        self.begin(Opcode::LocalSet, at)?;
+        let r = self.set_local(i, false);
+        self.fail(r, at.offset())
+    }
+
+    #[inline(always)]
+    fn visit_local_tee(&mut self, imm: Imm<'_>, at: &Resolved<'_>) -> nanowasm_binary::Result<()> {
+        let Imm::Index(i) = imm else {
+            return self.visit_operator(Opcode::LocalTee, imm, at);
+        };
+        self.begin(Opcode::LocalTee, at)?;
+        let r = self.set_local(i, true);
+        self.fail(r, at.offset())
+    }
 }
 
 impl FuncCompiler<'_> {
+    /// The start of an instruction that makes no memory access (so
+    /// records no unchecked one), compiled by the validator's call of its
+    /// own method: its offset, then the checks every instruction starts
+    /// with ([`prelude`](Self::prelude)).
+    #[inline(always)]
+    fn begin(&mut self, op: Opcode, at: &Resolved<'_>) -> nanowasm_binary::Result<()> {
+        self.at = at.offset() as u32;
+        match self.prelude(op) {
+            Ok(()) => Ok(()),
+            Err(e) => self.fail(Err(e), at.offset()),
+        }
+    }
+
     fn fail(&mut self, r: Result<(), Unsupported>, offset: usize) -> nanowasm_binary::Result<()> {
         r.map_err(|e| {
             let err = nanowasm_binary::Error::unsupported(e.clone(), offset);
@@ -3090,13 +3162,13 @@ impl FuncCompiler<'_> {
         Ok(())
     }
 
-    /// Compiles one instruction. Inlined into its one caller,
-    /// [`visit_operator`](VisitOperator::visit_operator), which runs for
-    /// every instruction: one call and one frame fewer each.
+    /// What every instruction starts with: the code size checked, a deep
+    /// stack's older half spilled, a condition left in the flags put in a
+    /// register (unless `op` consumes it there) and the instruction's fuel
+    /// charged.
     #[inline(always)]
-    fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), Unsupported> {
+    fn prelude(&mut self, op: Opcode) -> Result<(), Unsupported> {
         use Opcode as O;
-        use ValType::{F32, F64, I32, I64};
         self.check_size()?;
         // A deep stack: its older half to the slots (see `slot_low`).
         // Between instructions nothing but operands is live, and spilling
@@ -3113,6 +3185,77 @@ impl FuncCompiler<'_> {
         if !matches!(op, O::Nop | O::Drop | O::Block | O::Loop | O::End | O::Else) {
             self.charge();
         }
+        Ok(())
+    }
+
+    /// `local.set` (or, with `tee`, `local.tee`) of local `i`.
+    fn set_local(&mut self, i: u32, tee: bool) -> Result<(), Unsupported> {
+        let Some(pin) = self.pin(i) else {
+            self.detach_local(i);
+            let (e, d) = self.pop()?;
+            let m = self.local_mem(i);
+            // A value in a register stays there for `tee`.
+            let e = if tee && !matches!(e.loc, Loc::Gpr(_) | Loc::Xmm(_)) {
+                let loc = if in_xmm(e.ty) {
+                    Loc::Xmm(self.xmm_of(e, d))
+                } else {
+                    Loc::Gpr(self.gpr_of(e, d))
+                };
+                Entry {
+                    ty: e.ty,
+                    loc,
+                    zx: false,
+                }
+            } else {
+                e
+            };
+            self.store_loc(m, e.ty, e.loc, d);
+            if tee {
+                self.push(e.ty, e.loc);
+            } else {
+                self.free(e.loc);
+            }
+            return Ok(());
+        };
+        // The value first: it may read the local's old value (`i = i + 1`
+        // is then one `lea` into the local's register).
+        let (e, d) = self.pop()?;
+        self.detach_local(i);
+        if let (Pin::Gpr(p), Loc::Gpr(r)) = (pin, e.loc) {
+            if self.reload_into(r, p) {
+                self.free(e.loc);
+                if tee {
+                    self.push(e.ty, Loc::Local(i));
+                }
+                return Ok(());
+            }
+        }
+        match pin {
+            Pin::Gpr(r) => self.load_pinned_gpr(r, e, d),
+            Pin::Xmm(x) => self.load_xmm(x, e, d),
+        }
+        // `tee` of a value in a register leaves it there (the next
+        // instruction may overwrite it without a copy).
+        if tee {
+            match e.loc {
+                Loc::Gpr(_) | Loc::Xmm(_) => self.push(e.ty, e.loc),
+                _ => self.push(e.ty, Loc::Local(i)),
+            }
+        } else {
+            self.free(e.loc);
+        }
+        Ok(())
+    }
+
+    /// Compiles one instruction. Inlined into its one caller,
+    /// [`visit_operator`](VisitOperator::visit_operator), which runs for
+    /// every instruction but the few the validator hands straight to their
+    /// own methods: one call and one frame fewer each.
+    #[inline(always)]
+    fn instr(&mut self, op: Opcode, imm: Imm<'_>, at: &Resolved<'_>) -> Result<(), Unsupported> {
+        use Opcode as O;
+        use ValType::{F32, F64, I32, I64};
+        self.prelude(op)?;
         match (op, imm) {
             (O::Nop, _) => {}
             (O::Unreachable, _) => {
@@ -3318,64 +3461,8 @@ impl FuncCompiler<'_> {
                 let ty = *self.locals.get(i as usize).ok_or("unknown local")?;
                 self.push(ty, Loc::Local(i));
             }
-            (O::LocalSet, Imm::Index(i)) | (O::LocalTee, Imm::Index(i))
-                if self.pin(i).is_some() =>
-            {
-                // The value first: it may read the local's old value
-                // (`i = i + 1` is then one `lea` into the local's register).
-                let (e, d) = self.pop()?;
-                self.detach_local(i);
-                if let (Some(Pin::Gpr(p)), Loc::Gpr(r)) = (self.pin(i), e.loc) {
-                    if self.reload_into(r, p) {
-                        self.free(e.loc);
-                        if op == O::LocalTee {
-                            self.push(e.ty, Loc::Local(i));
-                        }
-                        return Ok(());
-                    }
-                }
-                match self.pin(i) {
-                    Some(Pin::Gpr(r)) => self.load_pinned_gpr(r, e, d),
-                    Some(Pin::Xmm(x)) => self.load_xmm(x, e, d),
-                    None => {}
-                }
-                // `tee` of a value in a register leaves it there (the
-                // next instruction may overwrite it without a copy).
-                if op == O::LocalTee {
-                    match e.loc {
-                        Loc::Gpr(_) | Loc::Xmm(_) => self.push(e.ty, e.loc),
-                        _ => self.push(e.ty, Loc::Local(i)),
-                    }
-                } else {
-                    self.free(e.loc);
-                }
-            }
-            (O::LocalSet, Imm::Index(i)) | (O::LocalTee, Imm::Index(i)) => {
-                self.detach_local(i);
-                let (e, d) = self.pop()?;
-                let m = self.local_mem(i);
-                // A value in a register stays there for `tee`.
-                let e = if op == O::LocalTee && !matches!(e.loc, Loc::Gpr(_) | Loc::Xmm(_)) {
-                    let loc = if in_xmm(e.ty) {
-                        Loc::Xmm(self.xmm_of(e, d))
-                    } else {
-                        Loc::Gpr(self.gpr_of(e, d))
-                    };
-                    Entry {
-                        ty: e.ty,
-                        loc,
-                        zx: false,
-                    }
-                } else {
-                    e
-                };
-                self.store_loc(m, e.ty, e.loc, d);
-                if op == O::LocalTee {
-                    self.push(e.ty, e.loc);
-                } else {
-                    self.free(e.loc);
-                }
-            }
+            (O::LocalSet, Imm::Index(i)) => self.set_local(i, false)?,
+            (O::LocalTee, Imm::Index(i)) => self.set_local(i, true)?,
             (O::GlobalGet, Imm::Index(g)) => {
                 let ty = at.ty().ok_or("global without type")?;
                 supported_type(ty)?;
