@@ -713,9 +713,10 @@ impl VisitOperator for FuncCompiler<'_> {
     }
 
     // The most frequent instructions (`local.get` and the constants are
-    // two fifths of real code's, `local.set` and `local.tee` a tenth) each
-    // straight from the validator's arm for it, where these are inlined:
-    // no call, and no second dispatch on the opcode (`instr`'s `match`).
+    // two fifths of real code's, `local.set` and `local.tee` almost a
+    // tenth) each straight from the validator's arm for it, where these
+    // are inlined: no call, and no second dispatch on the opcode
+    // (`instr`'s `match`).
     #[inline(always)]
     fn visit_local_get(&mut self, imm: Imm<'_>, at: &Resolved<'_>) -> nanowasm_binary::Result<()> {
         let Imm::Index(i) = imm else {
@@ -804,10 +805,10 @@ impl VisitOperator for FuncCompiler<'_> {
 }
 
 impl FuncCompiler<'_> {
-    /// The start of an instruction that makes no memory access (so
-    /// records no unchecked one), compiled by the validator's call of its
-    /// own method: its offset, then the checks every instruction starts
-    /// with ([`prelude`](Self::prelude)).
+    /// The start of an instruction compiled by the visitor's own method
+    /// for it: its offset, then the checks every instruction starts with
+    /// ([`prelude`](Self::prelude)). One that may make an unchecked memory
+    /// access ends with [`end_instr`](Self::end_instr).
     #[inline(always)]
     fn begin(&mut self, op: Opcode, at: &Resolved<'_>) -> nanowasm_binary::Result<()> {
         self.at = at.offset() as u32;
