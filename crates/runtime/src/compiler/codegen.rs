@@ -3537,12 +3537,9 @@ impl FuncCompiler<'_> {
                 self.free(e.loc);
             }
             (O::Select | O::SelectTyped, _) => self.select()?,
-            (O::LocalGet, Imm::Index(i)) => {
-                let ty = *self.locals.get(i as usize).ok_or("unknown local")?;
-                self.push(ty, Loc::Local(i));
-            }
-            (O::LocalSet, Imm::Index(i)) => self.set_local(i, false)?,
-            (O::LocalTee, Imm::Index(i)) => self.set_local(i, true)?,
+            // `local.get`, `local.set`, `local.tee`, the integer constants,
+            // loads, stores and the integer operations of `direct_int_ops!`
+            // are compiled by the visitor's own methods (above), never here.
             (O::GlobalGet, Imm::Index(g)) => {
                 let ty = at.ty().ok_or("global without type")?;
                 supported_type(ty)?;
@@ -3577,35 +3574,6 @@ impl FuncCompiler<'_> {
                 }
                 self.free(loc);
             }
-            (
-                O::I32Load
-                | O::I64Load
-                | O::F32Load
-                | O::F64Load
-                | O::I32Load8S
-                | O::I32Load8U
-                | O::I32Load16S
-                | O::I32Load16U
-                | O::I64Load8S
-                | O::I64Load8U
-                | O::I64Load16S
-                | O::I64Load16U
-                | O::I64Load32S
-                | O::I64Load32U,
-                Imm::MemArg(m),
-            ) => self.load(op, m)?,
-            (
-                O::I32Store
-                | O::I64Store
-                | O::F32Store
-                | O::F64Store
-                | O::I32Store8
-                | O::I32Store16
-                | O::I64Store8
-                | O::I64Store16
-                | O::I64Store32,
-                Imm::MemArg(m),
-            ) => self.store(op, m)?,
             (O::MemorySize, Imm::Index(0)) => {
                 let r = self.alloc_gpr();
                 let a = self.asm();
@@ -3691,8 +3659,6 @@ impl FuncCompiler<'_> {
             (O::DataDrop, Imm::Index(seg)) => {
                 self.host_op(vm::HostOp::DataDrop, (seg, 0), 0, None)?
             }
-            (O::I32Const, Imm::I32(v)) => self.push(I32, Loc::Const(v as u32 as u64)),
-            (O::I64Const, Imm::I64(v)) => self.push(I64, Loc::Const(v as u64)),
             (O::F32Const, Imm::F32(v)) => self.push(F32, Loc::Const(u64::from(v))),
             (O::F64Const, Imm::F64(v)) => self.push(F64, Loc::Const(v)),
             (O::I32Eqz | O::I64Eqz, _) => {
@@ -3719,12 +3685,6 @@ impl FuncCompiler<'_> {
                 };
                 self.push(I32, Loc::Cond(c));
             }
-            (O::I32Eq, _) => self.int_compare(I32, Cond::E)?,
-            (O::I32Ne, _) => self.int_compare(I32, Cond::Ne)?,
-            (O::I32LtS, _) => self.int_compare(I32, Cond::L)?,
-            (O::I32LtU, _) => self.int_compare(I32, Cond::B)?,
-            (O::I32GtS, _) => self.int_compare(I32, Cond::G)?,
-            (O::I32GtU, _) => self.int_compare(I32, Cond::A)?,
             (O::I32LeS, _) => self.int_compare(I32, Cond::Le)?,
             (O::I32LeU, _) => self.int_compare(I32, Cond::Be)?,
             (O::I32GeS, _) => self.int_compare(I32, Cond::Ge)?,
@@ -3758,12 +3718,6 @@ impl FuncCompiler<'_> {
                 };
                 self.unop_gpr(ty, |a, s, r| a.bitcount(which, s, r, r))?;
             }
-            (O::I32Add, _) => self.int_binop(I32, Alu::Add)?,
-            (O::I32Sub, _) => self.int_binop(I32, Alu::Sub)?,
-            (O::I32And, _) => self.int_binop(I32, Alu::And)?,
-            (O::I32Or, _) => self.int_binop(I32, Alu::Or)?,
-            (O::I32Xor, _) => self.int_binop(I32, Alu::Xor)?,
-            (O::I64Add, _) => self.int_binop(I64, Alu::Add)?,
             (O::I64Sub, _) => self.int_binop(I64, Alu::Sub)?,
             (O::I64And, _) => self.int_binop(I64, Alu::And)?,
             (O::I64Or, _) => self.int_binop(I64, Alu::Or)?,
@@ -3795,9 +3749,6 @@ impl FuncCompiler<'_> {
             (O::I64DivU, _) => self.divrem(I64, false, false)?,
             (O::I64RemS, _) => self.divrem(I64, true, true)?,
             (O::I64RemU, _) => self.divrem(I64, false, true)?,
-            (O::I32Shl, _) => self.shift(I32, Shift::Shl)?,
-            (O::I32ShrS, _) => self.shift(I32, Shift::Sar)?,
-            (O::I32ShrU, _) => self.shift(I32, Shift::Shr)?,
             (O::I32Rotl, _) => self.shift(I32, Shift::Rol)?,
             (O::I32Rotr, _) => self.shift(I32, Shift::Ror)?,
             (O::I64Shl, _) => self.shift(I64, Shift::Shl)?,

@@ -144,8 +144,9 @@ const HUGE_IMAGE: usize = 1 << 20;
 /// zeroes it 2 MiB at a time, where 4 KiB pages cost a fault each
 /// (mapping in sql-wasm's 1.7 MB of code took 0.2 to 1.1 ms on each of two
 /// threads, slower when both faulted at once, of a 12 to 15 ms compile;
-/// about 2 µs with huge pages), and the code runs with fewer TLB misses. At most 2 MiB of the rounding is wasted, on a module
-/// of at least 1 MiB of code. Where the kernel has no huge pages to give
+/// about 2 µs with huge pages), and the code runs with fewer TLB misses.
+/// At most 2 MiB of the rounding is wasted, on a module of at least 1 MiB
+/// of code. Where the kernel has no huge pages to give
 /// (THP off, or memory too fragmented), the advice is ignored and the
 /// mapping works as any other.
 fn map_writable(size: usize) -> Result<(*mut u8, usize), String> {
@@ -175,18 +176,25 @@ fn map_writable(size: usize) -> Result<(*mut u8, usize), String> {
     let start = (raw as usize).next_multiple_of(HUGE_PAGE);
     let head = start - raw as usize;
     let tail = reserve - head - len;
-    // SAFETY: the head and tail are the parts of the mapping just made
-    // that lie outside `start..start + len`; nothing refers to them (both
-    // are whole pages: the mapping and `start` are page-aligned).
-    let trimmed = unsafe {
-        (head == 0 || rustix::mm::munmap(raw.cast(), head).is_ok())
-            && (tail == 0 || rustix::mm::munmap((start + len) as *mut _, tail).is_ok())
-    };
-    if !trimmed {
-        // SAFETY: the whole reservation is ours (unmapping a part already
-        // unmapped is harmless).
-        let _ = unsafe { rustix::mm::munmap(raw.cast(), reserve) };
-        return Err("cannot map code memory".into());
+    // On a failure only what is still ours is unmapped: once the head is
+    // unmapped, another thread may map something there.
+    // SAFETY: the head is the part of the mapping just made below
+    // `start`, whole pages (the mapping and `start` are page-aligned);
+    // nothing refers to it. On failure nothing was unmapped, and the
+    // whole reservation is still ours.
+    unsafe {
+        if head > 0 && rustix::mm::munmap(raw.cast(), head).is_err() {
+            let _ = rustix::mm::munmap(raw.cast(), reserve);
+            return Err("cannot map code memory".into());
+        }
+    }
+    // SAFETY: likewise the tail, above `start + len`; on failure
+    // `start..start + len + tail` is still ours.
+    unsafe {
+        if tail > 0 && rustix::mm::munmap((start + len) as *mut _, tail).is_err() {
+            let _ = rustix::mm::munmap(start as *mut _, len + tail);
+            return Err("cannot map code memory".into());
+        }
     }
     // SAFETY: advice on the mapping just made; it changes no contents.
     // Only a hint: an error (THP compiled out) leaves 4 KiB pages.
